@@ -1,0 +1,1 @@
+"""Document-type classifiers: a scikit-learn baseline and a fine-tuned transformer."""

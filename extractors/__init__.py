@@ -1,0 +1,1 @@
+"""Text layer, e-invoice readers, vendor templates and the template-free extractor."""

@@ -1,0 +1,3 @@
+from ledgerbot.cli import main
+
+main()

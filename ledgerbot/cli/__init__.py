@@ -1,0 +1,5 @@
+"""Command-line interface; see ``ledgerbot --help``."""
+
+from ledgerbot.cli.app import app, main
+
+__all__ = ["app", "main"]

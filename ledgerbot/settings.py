@@ -1,0 +1,37 @@
+"""Runtime settings, read from ``LEDGERBOT_*`` environment variables (and a ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGERBOT_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="Folder for the SQLite store, files and models")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is a SQLite file under ``home``"
+    )
+
+    @property
+    def files_dir(self) -> Path:
+        return self.home / "files"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'ledgerbot.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,230 @@
+"""SQLAlchemy tables of the store; the same schema runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeEngine
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """Decimal that round-trips exactly: unscaled NUMERIC on PostgreSQL, text on SQLite.
+
+    SQLite has no decimal type (NUMERIC there is a binary float), so money would pick up
+    rounding noise; storing the canonical string keeps ``Decimal("100.00")`` as it was.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = Decimal(value)
+        return format(value, "f") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)) if not isinstance(value, Decimal) else value
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored and returned timezone-aware (UTC) on both databases."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        Decimal: ExactDecimal,
+        datetime: UTCDateTime,
+        date: Date,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(String(500))
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    doc_type: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    doc_type_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    vendor_id: Mapped[str | None] = mapped_column(String(50), nullable=True, index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Optimistic lock: two workers moving the same document cannot both win.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    events: Mapped[list[AuditEventRow]] = relationship(
+        back_populates="document", order_by="AuditEventRow.id", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AuditEventRow(Base):
+    """Append-only: database triggers refuse UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(50))
+    component: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    component_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    input_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(50), default="ok")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    document: Mapped[DocumentRow] = relationship(back_populates="events")
+
+
+class VendorRow(Base):
+    __tablename__ = "vendors"
+
+    vendor_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    tax_id: Mapped[str | None] = mapped_column(String(50), nullable=True, index=True)
+    iban: Mapped[str | None] = mapped_column(String(50), nullable=True, index=True)
+    bic: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PurchaseOrderRow(Base):
+    __tablename__ = "purchase_orders"
+
+    po_number: Mapped[str] = mapped_column(String(50), primary_key=True)
+    vendor_id: Mapped[str] = mapped_column(String(50), index=True)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    order_date: Mapped[date | None] = mapped_column(nullable=True)
+    company: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[POLineRow]] = relationship(
+        back_populates="order",
+        order_by="POLineRow.line_no",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+
+class POLineRow(Base):
+    __tablename__ = "po_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    po_number: Mapped[str] = mapped_column(ForeignKey("purchase_orders.po_number"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[Decimal] = mapped_column()
+    unit_price: Mapped[Decimal] = mapped_column()
+
+    order: Mapped[PurchaseOrderRow] = relationship(back_populates="lines")
+
+
+class GoodsReceiptRow(Base):
+    __tablename__ = "goods_receipts"
+
+    receipt_number: Mapped[str] = mapped_column(String(50), primary_key=True)
+    po_number: Mapped[str] = mapped_column(String(50), index=True)
+    date: Mapped[date] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[ReceiptLineRow]] = relationship(
+        back_populates="receipt", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ReceiptLineRow(Base):
+    __tablename__ = "receipt_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_number: Mapped[str] = mapped_column(ForeignKey("goods_receipts.receipt_number"), index=True)
+    po_line_no: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[Decimal] = mapped_column()
+
+    receipt: Mapped[GoodsReceiptRow] = relationship(back_populates="lines")
+
+
+class ExtractionRow(Base):
+    """Every extraction result kept; the newest per document is the current one."""
+
+    __tablename__ = "extractions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    method: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(100), default="system")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExceptionRow(Base):
+    __tablename__ = "exceptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    code: Mapped[str] = mapped_column(String(50), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+Index("ix_documents_state_received", DocumentRow.state, DocumentRow.received_at)

@@ -1,0 +1,1 @@
+"""The web app where AP clerks resolve exceptions."""

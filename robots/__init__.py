@@ -1,0 +1,1 @@
+"""Robocorp task entry points and page objects for target systems."""

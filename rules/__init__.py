@@ -1,0 +1,1 @@
+"""Pure validation and matching of invoices against orders and receipts."""

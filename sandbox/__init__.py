@@ -1,0 +1,1 @@
+"""Demo legacy ERP and sample-document generator used by demos, tests and benchmarks."""
