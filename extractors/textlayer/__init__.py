@@ -1,0 +1,1 @@
+"""Text layer: born-digital words (pdfplumber, pypdfium2) and OCR (tesseract) in one model."""
