@@ -65,7 +65,7 @@ class Store:
         finally:
             session.close()
 
-    def migrate(self, revision: str = "head") -> None:
+    def migrate(self, revision: str = "heads") -> None:
         from alembic import command
 
         command.upgrade(alembic_config(self.url), revision)

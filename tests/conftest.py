@@ -1,0 +1,76 @@
+"""Shared fixtures: an isolated store per test on SQLite, and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ledgerbot.settings import get_settings
+from ledgerbot.store import FileStore, Store
+
+PG_ADMIN_URL = os.environ.get(
+    "LEDGERBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own LEDGERBOT_HOME, so nothing leaks into ./var."""
+    home = tmp_path / "var"
+    monkeypatch.setenv("LEDGERBOT_HOME", str(home))
+    monkeypatch.delenv("LEDGERBOT_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    import ledgerbot.store.engine as engine
+
+    monkeypatch.setattr(engine, "_default", None)
+    yield home
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the local server, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"ledgerbot_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A migrated store on each database the product supports."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    store = Store(url)
+    store.migrate()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def file_store(tmp_path: Path) -> FileStore:
+    return FileStore(tmp_path / "files")
