@@ -158,6 +158,9 @@ class ExtractionResult(_Model):
     field_boxes: dict[str, FieldBox] = Field(default_factory=dict)
     lines: list[InvoiceLine] = Field(default_factory=list)
     errors: list[ErrorEntry] = Field(default_factory=list)
+    # What made each decision: text backend, classifier model@version, template id@version,
+    # extractor version. Added key (the contract allows additions), read by the audit trail.
+    lineage: dict[str, str] = Field(default_factory=dict)
 
     def to_json_line(self) -> str:
         return self.model_dump_json(exclude_none=False)
