@@ -1,0 +1,100 @@
+"""The shared value types: amounts, dates, IBANs, VAT ids and currencies parse one way everywhere."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from extractors.values import VALUE_TYPES, parse_amount, parse_currency, parse_date, parse_iban, parse_vat_id
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1,234.56", "1234.56"),
+        ("1.234,56", "1234.56"),
+        ("1 234,56", "1234.56"),
+        ("1\u202f234,56", "1234.56"),
+        ("1'234.56", "1234.56"),
+        ("(12.00)", "-12.00"),
+        ("12.00-", "-12.00"),
+        ("-5,00", "-5.00"),
+        ("€ 1.190,00", "1190.00"),
+        ("1.190,00 EUR", "1190.00"),
+        ("$12.5", "12.5"),
+        ("1,234", "1234"),
+        ("0,5", "0.5"),
+        ("1.234.567", "1234567"),
+        ("42", "42"),
+    ],
+)
+def test_amounts_in_every_common_form(text: str, expected: str) -> None:
+    assert parse_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1.23.4", "12,34,5", "1 23,00", ",5"])
+def test_non_amounts_are_rejected(text: str) -> None:
+    assert parse_amount(text) is None
+
+
+def test_template_decimal_separator_overrides_the_guess() -> None:
+    assert parse_amount("1,234", ",") == Decimal("1.234")
+    assert parse_amount("1.234", ".") == Decimal("1.234")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-14", date(2026, 3, 14)),
+        ("14.03.2026", date(2026, 3, 14)),
+        ("14/03/26", date(2026, 3, 14)),
+        ("03/14/2026", date(2026, 3, 14)),
+        ("14 March 2026", date(2026, 3, 14)),
+        ("14. März 2026", date(2026, 3, 14)),
+        ("14 mars 2026", date(2026, 3, 14)),
+        ("14 février 2026", date(2026, 2, 14)),
+        ("March 14, 2026", date(2026, 3, 14)),
+        ("Dec 1st, 2026", date(2026, 12, 1)),
+        ("20260314", date(2026, 3, 14)),
+    ],
+)
+def test_dates_iso_numeric_and_month_names(text: str, expected: date) -> None:
+    assert parse_date(text) == expected
+
+
+def test_date_order_option_decides_ambiguous_numeric_dates() -> None:
+    assert parse_date("04/03/2026") == date(2026, 3, 4)
+    assert parse_date("04/03/2026", "MDY") == date(2026, 4, 3)
+    assert parse_date("31.02.2026") is None
+
+
+def test_iban_needs_a_valid_checksum_and_length() -> None:
+    assert parse_iban("DE89 3704 0044 0532 0130 00") == "DE89370400440532013000"
+    assert parse_iban("IBAN: GB29 NWBK 6016 1331 9268 19") == "GB29NWBK60161331926819"
+    assert parse_iban("DE89 3704 0044 0532 0130 01") is None  # checksum
+    assert parse_iban("DE89 3704 0044 0532 0130") is None  # length
+
+
+def test_vat_ids_per_country() -> None:
+    assert parse_vat_id("DE 123 456 789") == "DE123456789"
+    assert parse_vat_id("FR 12 345678901") == "FR12345678901"
+    assert parse_vat_id("GB123456789") == "GB123456789"
+    assert parse_vat_id("ATU12345678") == "ATU12345678"
+    assert parse_vat_id("DE12345678") is None
+    assert parse_vat_id("XX123456789") is None
+
+
+def test_currency_symbols_codes_and_names() -> None:
+    assert parse_currency("€") == "EUR"
+    assert parse_currency("gbp") == "GBP"
+    assert parse_currency("£") == "GBP"
+    assert parse_currency("Euro") == "EUR"
+    assert parse_currency("ABC") is None
+
+
+def test_value_types_find_candidates_with_spans() -> None:
+    text = "Total EUR 1.190,00 for 3 items, IBAN DE89 3704 0044 0532 0130 00, due 13 April 2026"
+    amounts = [v for _, v in VALUE_TYPES["amount"].find(text)]
+    assert Decimal("1190.00") in amounts and Decimal("3") in amounts
+    assert [v for _, v in VALUE_TYPES["iban"].find(text)] == ["DE89370400440532013000"]
+    assert [v for _, v in VALUE_TYPES["date"].find(text)] == [date(2026, 4, 13)]
