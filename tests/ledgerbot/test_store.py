@@ -1,0 +1,154 @@
+"""The store on SQLite and PostgreSQL: exact money, intake, duplicates, append-only lineage."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from ledgerbot.domain import DocState
+from ledgerbot.intake import UnsupportedFile, receive, sniff_mime
+from ledgerbot.store import FileStore, Store
+from ledgerbot.store.models import (
+    AuditEventRow,
+    DocumentRow,
+    GoodsReceiptRow,
+    POLineRow,
+    PurchaseOrderRow,
+    ReceiptLineRow,
+    VendorRow,
+)
+from ledgerbot.store.queries import document_history, get_document, state_counts
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_money_round_trips_exactly(store: Store) -> None:
+    with store.session() as s:
+        s.add(VendorRow(vendor_id="V1", name="Acme Tools GmbH", currency="EUR"))
+        s.add(
+            PurchaseOrderRow(
+                po_number="PO-1",
+                vendor_id="V1",
+                order_date=date(2026, 3, 1),
+                lines=[
+                    POLineRow(
+                        line_no=1, sku="A", description="x", quantity=Decimal("3"), unit_price=Decimal("0.10")
+                    ),
+                    POLineRow(
+                        line_no=2,
+                        sku="B",
+                        description="y",
+                        quantity=Decimal("2.5"),
+                        unit_price=Decimal("123456789012.34"),
+                    ),
+                ],
+            )
+        )
+    with store.session() as s:
+        po = s.get(PurchaseOrderRow, "PO-1")
+        assert po is not None
+        prices = [line.unit_price for line in po.lines]
+        assert prices == [Decimal("0.10"), Decimal("123456789012.34")]
+        assert str(prices[0]) == "0.10"
+        assert po.lines[0].quantity * po.lines[0].unit_price == Decimal("0.30")
+        assert po.order_date == date(2026, 3, 1)
+
+
+def test_receipts_belong_to_orders(store: Store) -> None:
+    with store.session() as s:
+        s.add(
+            GoodsReceiptRow(
+                receipt_number="GR-1",
+                po_number="PO-1",
+                date=date(2026, 3, 5),
+                lines=[ReceiptLineRow(po_line_no=1, quantity=Decimal("4"))],
+            )
+        )
+    with store.session() as s:
+        receipt = s.get(GoodsReceiptRow, "GR-1")
+        assert receipt is not None and receipt.lines[0].quantity == Decimal("4")
+
+
+def test_receive_stores_file_once_and_flags_second_delivery(store: Store, file_store: FileStore) -> None:
+    with store.session() as s:
+        first = receive(s, file_store, PDF, filename="inv.pdf", source="mail:1")
+        second = receive(s, file_store, PDF, filename="inv-again.pdf", source="mail:2")
+        assert first.state == DocState.RECEIVED
+        assert second.state == DocState.DUPLICATE
+        assert second.duplicate_of == first.id
+        assert first.mime == "application/pdf"
+    stored = list(file_store.root.rglob("*"))
+    assert len([p for p in stored if p.is_file()]) == 1
+    assert file_store.get(first.sha256) == PDF
+    with store.session() as s:
+        assert state_counts(s)["received"] == 1
+        assert state_counts(s)["duplicate"] == 1
+        history = document_history(s, get_document(s, second.id))
+        assert [(h["from"], h["to"]) for h in history["history"]] == [
+            (None, "received"),
+            ("received", "duplicate"),
+        ]
+        assert history["history"][1]["detail"] == {"duplicate_of": first.id}
+
+
+def test_receive_refuses_empty_file(store: Store, file_store: FileStore) -> None:
+    with store.session() as s, pytest.raises(UnsupportedFile) as error:
+        receive(s, file_store, b"", filename="empty.pdf", source="folder")
+    assert error.value.code == "E101"
+
+
+def test_audit_rows_cannot_be_changed_or_deleted(store: Store, file_store: FileStore) -> None:
+    with store.session() as s:
+        receive(s, file_store, PDF, filename="inv.pdf", source="folder")
+    for statement in ("UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"):
+        with pytest.raises((DBAPIError, IntegrityError)), store.session() as s:
+            s.execute(text(statement))
+    with store.session() as s:
+        assert s.scalars(select(AuditEventRow.actor)).all() == ["intake"]
+
+
+def test_concurrent_writers_cannot_both_move_a_document(store: Store, file_store: FileStore) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from ledgerbot.lifecycle import Actor, transition
+
+    with store.session() as s:
+        doc_id = receive(s, file_store, PDF, filename="inv.pdf", source="folder").id
+    robot = Actor("worker-a")
+    with pytest.raises(StaleDataError), store.session() as s1:
+        mine = s1.get(DocumentRow, doc_id)
+        assert mine is not None
+        with store.session() as s2:
+            theirs = s2.get(DocumentRow, doc_id)
+            assert theirs is not None
+            transition(s2, theirs, DocState.PARSED, actor=Actor("worker-b"), stage="parse")
+        transition(s1, mine, DocState.PARSED, actor=robot, stage="parse")
+    with store.session() as s:
+        events = s.scalars(select(AuditEventRow).where(AuditEventRow.document_id == doc_id)).all()
+        assert [e.actor for e in events] == ["intake", "worker-b"]
+
+
+def test_get_document_by_sha_prefix(store: Store, file_store: FileStore) -> None:
+    with store.session() as s:
+        doc = receive(s, file_store, PDF, filename="inv.pdf", source="folder")
+        assert get_document(s, doc.sha256[:10]).id == doc.id
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "mime"),
+    [
+        (b"%PDF-1.7 ...", "a.pdf", "application/pdf"),
+        (b"\x89PNG\r\n\x1a\nxxxx", "scan.png", "image/png"),
+        (b"\xff\xd8\xff\xe0", "scan.jpg", "image/jpeg"),
+        (b"II*\x00", "scan.tif", "image/tiff"),
+        (b"\xef\xbb\xbf<?xml version='1.0'?><Invoice/>", "x.xml", "application/xml"),
+        (b"PK\x03\x04", "batch.zip", "application/zip"),
+        (b"hello, this is not a pdf", "fake.pdf", "application/octet-stream"),
+    ],
+)
+def test_mime_is_sniffed_from_content_not_name(data: bytes, name: str, mime: str) -> None:
+    assert sniff_mime(data, name) == mime
