@@ -18,60 +18,85 @@ from ledgerbot.domain import Address, GoodsReceipt, POLine, PurchaseOrder, Recei
 DEFAULT_SEED = 20260301
 COMPANIES = ("1000", "2000")
 
-_COUNTRIES: dict[str, dict[str, object]] = {
-    "DE": {
-        "currency": "EUR",
-        "cities": [
-            ("Berlin", "10115"),
-            ("Hamburg", "20095"),
-            ("München", "80331"),
-            ("Köln", "50667"),
-            ("Stuttgart", "70173"),
-            ("Leipzig", "04109"),
-        ],
-        "streets": ["Hauptstraße", "Industriestraße", "Bahnhofstraße", "Gewerbepark", "Lindenallee"],
-        "suffixes": ["GmbH", "AG", "GmbH & Co. KG", "KG"],
-        "bank": "37040044",
-    },
-    "FR": {
-        "currency": "EUR",
-        "cities": [
-            ("Paris", "75002"),
-            ("Lyon", "69002"),
-            ("Marseille", "13001"),
-            ("Toulouse", "31000"),
-            ("Lille", "59000"),
-        ],
-        "streets": ["Rue de la République", "Avenue Jean Jaurès", "Boulevard Voltaire", "Rue du Commerce"],
-        "suffixes": ["SARL", "SA", "SAS"],
-        "bank": "30004",
-    },
-    "GB": {
-        "currency": "GBP",
-        "cities": [
-            ("London", "EC1A 1BB"),
-            ("Manchester", "M1 1AE"),
-            ("Leeds", "LS1 4AP"),
-            ("Bristol", "BS1 4DJ"),
-        ],
-        "streets": ["High Street", "Station Road", "Mill Lane", "Victoria Road"],
-        "suffixes": ["Ltd", "Limited", "plc"],
-        "bank": "NWBK",
-    },
-    "NL": {
-        "currency": "EUR",
-        "cities": [("Amsterdam", "1012 AB"), ("Rotterdam", "3011 AA"), ("Utrecht", "3511 AA")],
-        "streets": ["Damrak", "Coolsingel", "Oudegracht"],
-        "suffixes": ["B.V.", "N.V."],
-        "bank": "ABNA",
-    },
-    "US": {
-        "currency": "USD",
-        "cities": [("Chicago", "60601"), ("Boston", "02108"), ("Austin", "78701")],
-        "streets": ["Main Street", "Market Street", "Commerce Drive"],
-        "suffixes": ["Inc.", "LLC", "Corp."],
-        "bank": "",
-    },
+
+@dataclass(frozen=True)
+class _Country:
+    currency: str
+    cities: list[tuple[str, str]]
+    streets: list[str]
+    suffixes: list[str]
+    bank: str
+
+
+_COUNTRIES: dict[str, _Country] = {
+    "DE": _Country(
+        **{
+            currency="EUR",
+            cities=[
+                ("Berlin", "10115"),
+                ("Hamburg", "20095"),
+                ("München", "80331"),
+                ("Köln", "50667"),
+                ("Stuttgart", "70173"),
+                ("Leipzig", "04109"),
+            ],
+            streets=["Hauptstraße", "Industriestraße", "Bahnhofstraße", "Gewerbepark", "Lindenallee"],
+            suffixes=["GmbH", "AG", "GmbH & Co. KG", "KG"],
+            bank="37040044",
+        }
+    ),
+    "FR": _Country(
+        **{
+            currency="EUR",
+            cities=[
+                ("Paris", "75002"),
+                ("Lyon", "69002"),
+                ("Marseille", "13001"),
+                ("Toulouse", "31000"),
+                ("Lille", "59000"),
+            ],
+            streets=[
+                "Rue de la République",
+                "Avenue Jean Jaurès",
+                "Boulevard Voltaire",
+                "Rue du Commerce",
+            ],
+            suffixes=["SARL", "SA", "SAS"],
+            bank="30004",
+        }
+    ),
+    "GB": _Country(
+        **{
+            currency="GBP",
+            cities=[
+                ("London", "EC1A 1BB"),
+                ("Manchester", "M1 1AE"),
+                ("Leeds", "LS1 4AP"),
+                ("Bristol", "BS1 4DJ"),
+            ],
+            streets=["High Street", "Station Road", "Mill Lane", "Victoria Road"],
+            suffixes=["Ltd", "Limited", "plc"],
+            bank="NWBK",
+        }
+    ),
+    "NL": _Country(
+        **{
+            currency="EUR",
+            cities=[("Amsterdam", "1012 AB"), ("Rotterdam", "3011 AA"), ("Utrecht", "3511 AA")],
+            streets=["Damrak", "Coolsingel", "Oudegracht"],
+            suffixes=["B.V.", "N.V."],
+            bank="ABNA",
+        }
+    ),
+    "US": _Country(
+        **{
+            currency="USD",
+            cities=[("Chicago", "60601"), ("Boston", "02108"), ("Austin", "78701")],
+            streets=["Main Street", "Market Street", "Commerce Drive"],
+            suffixes=["Inc.", "LLC", "Corp."],
+            bank="",
+        }
+    ),
 }
 # Weighted so most vendors are EU (the product's home market), a few GBP/USD.
 _COUNTRY_WEIGHTS = {"DE": 12, "FR": 7, "GB": 5, "NL": 4, "US": 3}
@@ -235,20 +260,20 @@ def generate_master_data(seed: int = DEFAULT_SEED, n_vendors: int = 36, n_orders
         country = rng.choices(countries, weights)[0]
         spec = _COUNTRIES[country]
         while True:
-            name = f"{rng.choice(_NAME_PARTS)} {rng.choice(_NAME_TRADES)} {rng.choice(spec['suffixes'])}"  # type: ignore[arg-type]
+            name = f"{rng.choice(_NAME_PARTS)} {rng.choice(_NAME_TRADES)} {rng.choice(spec.suffixes)}"
             if name not in used_names:
                 used_names.add(name)
                 break
-        city, postal = rng.choice(spec["cities"])  # type: ignore[arg-type]
-        street = f"{rng.choice(spec['streets'])} {rng.randint(1, 180)}"  # type: ignore[arg-type]
+        city, postal = rng.choice(spec.cities)
+        street = f"{rng.choice(spec.streets)} {rng.randint(1, 180)}"
         vendors.append(
             Vendor(
                 vendor_id=f"V{index + 1:04d}",
                 name=name,
                 tax_id=make_tax_id(rng, country),
-                iban=make_iban(rng, country, str(spec["bank"])),
+                iban=make_iban(rng, country, spec.bank),
                 bic=None,
-                currency=str(spec["currency"]),
+                currency=spec.currency,
                 address=Address(street=street, postal_code=postal, city=city, country=country),
             )
         )
