@@ -30,72 +30,62 @@ class _Country:
 
 _COUNTRIES: dict[str, _Country] = {
     "DE": _Country(
-        **{
-            currency="EUR",
-            cities=[
-                ("Berlin", "10115"),
-                ("Hamburg", "20095"),
-                ("München", "80331"),
-                ("Köln", "50667"),
-                ("Stuttgart", "70173"),
-                ("Leipzig", "04109"),
-            ],
-            streets=["Hauptstraße", "Industriestraße", "Bahnhofstraße", "Gewerbepark", "Lindenallee"],
-            suffixes=["GmbH", "AG", "GmbH & Co. KG", "KG"],
-            bank="37040044",
-        }
+        currency="EUR",
+        cities=[
+            ("Berlin", "10115"),
+            ("Hamburg", "20095"),
+            ("München", "80331"),
+            ("Köln", "50667"),
+            ("Stuttgart", "70173"),
+            ("Leipzig", "04109"),
+        ],
+        streets=["Hauptstraße", "Industriestraße", "Bahnhofstraße", "Gewerbepark", "Lindenallee"],
+        suffixes=["GmbH", "AG", "GmbH & Co. KG", "KG"],
+        bank="37040044",
     ),
     "FR": _Country(
-        **{
-            currency="EUR",
-            cities=[
-                ("Paris", "75002"),
-                ("Lyon", "69002"),
-                ("Marseille", "13001"),
-                ("Toulouse", "31000"),
-                ("Lille", "59000"),
-            ],
-            streets=[
-                "Rue de la République",
-                "Avenue Jean Jaurès",
-                "Boulevard Voltaire",
-                "Rue du Commerce",
-            ],
-            suffixes=["SARL", "SA", "SAS"],
-            bank="30004",
-        }
+        currency="EUR",
+        cities=[
+            ("Paris", "75002"),
+            ("Lyon", "69002"),
+            ("Marseille", "13001"),
+            ("Toulouse", "31000"),
+            ("Lille", "59000"),
+        ],
+        streets=[
+            "Rue de la République",
+            "Avenue Jean Jaurès",
+            "Boulevard Voltaire",
+            "Rue du Commerce",
+        ],
+        suffixes=["SARL", "SA", "SAS"],
+        bank="30004",
     ),
     "GB": _Country(
-        **{
-            currency="GBP",
-            cities=[
-                ("London", "EC1A 1BB"),
-                ("Manchester", "M1 1AE"),
-                ("Leeds", "LS1 4AP"),
-                ("Bristol", "BS1 4DJ"),
-            ],
-            streets=["High Street", "Station Road", "Mill Lane", "Victoria Road"],
-            suffixes=["Ltd", "Limited", "plc"],
-            bank="NWBK",
-        }
+        currency="GBP",
+        cities=[
+            ("London", "EC1A 1BB"),
+            ("Manchester", "M1 1AE"),
+            ("Leeds", "LS1 4AP"),
+            ("Bristol", "BS1 4DJ"),
+        ],
+        streets=["High Street", "Station Road", "Mill Lane", "Victoria Road"],
+        suffixes=["Ltd", "Limited", "plc"],
+        bank="NWBK",
     ),
     "NL": _Country(
-        **{
-            currency="EUR",
-            cities=[("Amsterdam", "1012 AB"), ("Rotterdam", "3011 AA"), ("Utrecht", "3511 AA")],
-            streets=["Damrak", "Coolsingel", "Oudegracht"],
-            suffixes=["B.V.", "N.V."],
-            bank="ABNA",
-        }
+        currency="EUR",
+        cities=[("Amsterdam", "1012 AB"), ("Rotterdam", "3011 AA"), ("Utrecht", "3511 AA")],
+        streets=["Damrak", "Coolsingel", "Oudegracht"],
+        suffixes=["B.V.", "N.V."],
+        bank="ABNA",
     ),
     "US": _Country(
-        **{
-            currency="USD",
-            cities=[("Chicago", "60601"), ("Boston", "02108"), ("Austin", "78701")],
-            streets=["Main Street", "Market Street", "Commerce Drive"],
-            suffixes=["Inc.", "LLC", "Corp."],
-            bank="",
-        }
+        currency="USD",
+        cities=[("Chicago", "60601"), ("Boston", "02108"), ("Austin", "78701")],
+        streets=["Main Street", "Market Street", "Commerce Drive"],
+        suffixes=["Inc.", "LLC", "Corp."],
+        bank="",
     ),
 }
 # Weighted so most vendors are EU (the product's home market), a few GBP/USD.
