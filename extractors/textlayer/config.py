@@ -1,0 +1,51 @@
+"""Limits and OCR settings for the text layer, frozen so a batch runs under one policy."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True, slots=True)
+class TextLayerConfig:
+    # Refuse documents longer than this before any page is parsed (E205).
+    max_pages: int = 300
+    # Render resolution for OCR of PDF pages. 300 dpi reads 8 pt print reliably; 200 dpi is ~20%
+    # faster but loses digits on noisy scans (see benchmarks/bench_textlayer.py --dpi).
+    ocr_dpi: int = 300
+    languages: str = "eng+deu+fra"
+    # psm 6 (one uniform block) keeps table rows whole and was both the fastest and the most
+    # complete mode on invoice layouts; psm 3 dropped words from right-aligned columns.
+    psm: int = 6
+    # Wall-clock budgets (seconds) after which a worker is killed and replaced (E207).
+    parse_timeout: float = 120.0
+    ocr_timeout: float = 180.0
+    # Address-space limit per worker process (and the tesseract it starts), in MiB (E207).
+    memory_limit_mb: int = 3072
+    workers: int = 0  # 0: one per available CPU core
+    # A PDF page is born-digital when it has at least this many visible characters ...
+    min_text_chars: int = 10
+    # ... of which at most this share are unmapped glyphs (pdfminer's "(cid:NN)").
+    max_cid_ratio: float = 0.3
+    # A page mostly covered by images with only a little text (a scan with a stamp) is OCR'd.
+    scan_image_coverage: float = 0.6
+    scan_max_chars: int = 200
+    # OSD (tesseract's orientation detection) costs about one OCR pass, so it runs only when the
+    # page looks turned (projection profile) or the first OCR pass is weak.
+    osd_below_confidence: float = 0.55
+    # Largest bitmap rendered from one PDF page; the dpi drops to stay under it.
+    max_render_pixels: int = 80_000_000
+    # Residual skew below this (degrees) is left alone: rotating costs time and blurs glyphs.
+    min_deskew_degrees: float = 0.3
+    max_skew_degrees: float = 10.0
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers if self.workers > 0 else _default_workers()
