@@ -1,0 +1,1 @@
+"""Mail intake: IMAP mailboxes to stored documents."""

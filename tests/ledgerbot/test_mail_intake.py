@@ -1,0 +1,258 @@
+"""Mail intake against a real Dovecot IMAP server on loopback."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import shutil
+import threading
+import zipfile
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from imap_tools import MailBoxUnencrypted
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from ledgerbot.mail import parts
+from ledgerbot.mail.intake import ImapMailbox, MailboxUnavailable, MailSettings, run_mail_intake
+from ledgerbot.store import FileStore, Store
+from ledgerbot.store.models import DocumentRow
+from sandbox import mailserver
+
+USER, PASSWORD = "ap@ledgerbot.test", "s3cret-imap-pass"
+PDF_A = b"%PDF-1.4\n% invoice A\n%%EOF\n"
+PDF_B = b"%PDF-1.4\n% invoice B\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+XML = b"<?xml version='1.0'?><Invoice xmlns='urn:oasis:names:specification:ubl:schema:xsd:Invoice-2'/>"
+
+
+@pytest.fixture(scope="module")
+def imap() -> Iterator[mailserver.MailServer]:
+    with mailserver.running({USER: PASSWORD}) as server:
+        yield server
+    shutil.rmtree(server.root, ignore_errors=True)
+
+
+@pytest.fixture
+def settings(imap: mailserver.MailServer, request: pytest.FixtureRequest) -> Iterator[MailSettings]:
+    # A folder per test keeps tests independent on the one server.
+    folder = f"T{abs(hash(request.node.name)) % 10**8}"
+    with MailBoxUnencrypted(imap.host, imap.port).login(USER, PASSWORD) as box:
+        box.folder.create(folder)
+    yield MailSettings(
+        host=imap.host,
+        port=imap.port,
+        user=USER,
+        password=SecretStr(PASSWORD),
+        folder=folder,
+        processed_folder=f"{folder}-done",
+    )
+
+
+def _mail(
+    subject: str,
+    attachments: list[tuple[str, bytes, str]] = (),
+    body: str = "See attached.",
+    html: str | None = None,
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "billing@acme.test"
+    msg["To"] = USER
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<{subject.replace(' ', '-')}@acme.test>"
+    msg.set_content(body)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    for name, data, mime in attachments:
+        main, sub = mime.split("/")
+        msg.add_attachment(data, maintype=main, subtype=sub, filename=name)
+    return msg.as_bytes()
+
+
+def _deliver(settings: MailSettings, *raw: bytes) -> None:
+    with MailBoxUnencrypted(settings.host, settings.port).login(USER, PASSWORD) as box:
+        for message in raw:
+            box.append(message, settings.folder)
+
+
+def _folder_count(settings: MailSettings, folder: str) -> int:
+    with MailBoxUnencrypted(settings.host, settings.port).login(USER, PASSWORD, initial_folder=folder) as box:
+        return len(list(box.fetch(mark_seen=False)))
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _run(store: Store, files: FileStore, settings: MailSettings, **kwargs):  # type: ignore[no-untyped-def]
+    mailbox = ImapMailbox(settings)
+    try:
+        return run_mail_intake(store, files, mailbox, settings, **kwargs)
+    finally:
+        mailbox.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Store:
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.migrate()
+    return store
+
+
+def test_attachments_zip_and_forwarded_mail_become_documents(
+    sqlite_store: Store, file_store: FileStore, settings: MailSettings
+) -> None:
+    forwarded = _mail("original invoice", [("fwd.pdf", PDF_B, "application/pdf")])
+    as_rfc822 = EmailMessage()
+    as_rfc822["Subject"] = "FW: invoice"
+    as_rfc822["Message-ID"] = "<fw2@acme.test>"
+    as_rfc822.set_content("forwarding")
+    as_rfc822.add_attachment(
+        parts.parse_message(_mail("inner", [("inner.pdf", PDF_B + b"x", "application/pdf")]))
+    )
+    _deliver(
+        settings,
+        _mail(
+            "invoice 1",
+            [
+                ("a.pdf", PDF_A, "application/pdf"),
+                ("scan.png", PNG, "image/png"),
+                ("e.xml", XML, "application/xml"),
+            ],
+        ),
+        _mail(
+            "batch",
+            [
+                (
+                    "docs.zip",
+                    _zip({"x/one.pdf": PDF_A + b"1", "two.pdf": PDF_A + b"2", "readme.txt": b"hi"}),
+                    "application/zip",
+                )
+            ],
+        ),
+        _mail("fwd", [("forwarded.eml", forwarded, "application/octet-stream")]),
+        as_rfc822.as_bytes(),
+    )
+    report = _run(sqlite_store, file_store, settings)
+    summary = report.summary()
+    assert summary["messages"] == 4 and summary["failed_messages"] == 0
+    assert summary["documents"] == 7
+    assert any("readme.txt" in p for m in report.messages for p in m.skipped_parts)
+    with sqlite_store.session() as s:
+        docs = s.scalars(select(DocumentRow).order_by(DocumentRow.id)).all()
+        assert sorted(d.filename for d in docs) == sorted(
+            ["a.pdf", "scan.png", "e.xml", "one.pdf", "two.pdf", "fwd.pdf", "inner.pdf"]
+        )
+        first = next(d for d in docs if d.filename == "a.pdf")
+        assert first.meta["subject"] == "invoice 1" and first.meta["from"] == "billing@acme.test"
+        assert first.meta["channel"] == "email"
+        assert {d.mime for d in docs} == {"application/pdf", "image/png", "application/xml"}
+    # Processed mail is moved, never deleted.
+    assert _folder_count(settings, settings.folder) == 0
+    assert _folder_count(settings, settings.processed_folder) == 4
+
+
+def test_a_failing_message_is_tagged_and_the_rest_go_on(
+    sqlite_store: Store, file_store: FileStore, settings: MailSettings
+) -> None:
+    _deliver(
+        settings,
+        _mail("no attachment"),
+        _mail("good", [("a.pdf", PDF_A, "application/pdf")]),
+        _mail("bad zip", [("b.zip", b"PK\x03\x04garbage", "application/zip")]),
+    )
+    summary = _run(sqlite_store, file_store, settings).summary()
+    assert summary["documents"] == 1
+    codes = sorted(f["code"] for f in summary["failures"])
+    assert codes == ["E710", "E714"]
+    # Failed mail stays in the folder, tagged, and is not picked up again.
+    assert _folder_count(settings, settings.folder) == 2
+    again = _run(sqlite_store, file_store, settings).summary()
+    assert again["messages"] == 0
+
+
+def test_body_links_are_fetched_only_from_allowed_hosts(
+    sqlite_store: Store, file_store: FileStore, settings: MailSettings, tmp_path: Path
+) -> None:
+    (tmp_path / "portal").mkdir()
+    (tmp_path / "portal" / "RE-1001.pdf").write_bytes(PDF_B)
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            super().__init__(*args, directory=str(tmp_path / "portal"), **kwargs)
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/RE-1001.pdf"
+        _deliver(settings, _mail("link", body=f"Your invoice: {url}", html=f'<a href="{url}">Invoice</a>'))
+        _deliver(settings, _mail("evil link", body="Invoice at http://203.0.113.9/invoice.pdf"))
+        allowed = settings.model_copy(update={"link_hosts": ["127.0.0.1"]})
+        summary = _run(sqlite_store, file_store, allowed).summary()
+    finally:
+        server.shutdown()
+    assert summary["documents"] == 1
+    assert [f["code"] for f in summary["failures"]] == ["E711"]
+    with sqlite_store.session() as s:
+        doc = s.scalars(select(DocumentRow)).one()
+        assert doc.filename == "RE-1001.pdf" and file_store.get(doc.sha256) == PDF_B
+
+
+def test_rerun_after_a_crash_does_not_store_twice(
+    sqlite_store: Store, file_store: FileStore, settings: MailSettings
+) -> None:
+    _deliver(settings, _mail("crash", [("a.pdf", PDF_A, "application/pdf")]))
+
+    class CrashingBox(ImapMailbox):
+        def mark_processed(self, uid: str) -> None:
+            raise RuntimeError("killed before the move")
+
+    box = CrashingBox(settings)
+    with pytest.raises(RuntimeError):
+        run_mail_intake(sqlite_store, file_store, box, settings)
+    box.close()
+    summary = _run(sqlite_store, file_store, settings).summary()
+    assert summary["failed_messages"] == 0
+    with sqlite_store.session() as s:
+        assert len(s.scalars(select(DocumentRow)).all()) == 1
+    assert _folder_count(settings, settings.processed_folder) == 1
+
+
+def test_same_file_in_two_mails_is_a_duplicate_delivery(
+    sqlite_store: Store, file_store: FileStore, settings: MailSettings
+) -> None:
+    _deliver(
+        settings,
+        _mail("first", [("a.pdf", PDF_A, "application/pdf")]),
+        _mail("reminder", [("a-copy.pdf", PDF_A, "application/pdf")]),
+    )
+    summary = _run(sqlite_store, file_store, settings).summary()
+    assert (summary["documents"], summary["duplicate_deliveries"]) == (1, 1)
+
+
+def test_bad_credentials_fail_clearly_without_leaking_the_password(settings: MailSettings) -> None:
+    wrong = settings.model_copy(update={"password": SecretStr("not-the-password")})
+    with pytest.raises(MailboxUnavailable) as error:
+        ImapMailbox(wrong)
+    assert error.value.code == "E713"
+    assert "not-the-password" not in str(error.value)
+    assert "not-the-password" not in repr(wrong)
+
+
+def test_zip_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parts, "MAX_ZIP_TOTAL", 1024 * 1024)
+    bomb = _zip({"big.pdf": b"%PDF-" + b"0" * (3 * 1024 * 1024)})
+    message = parts.parse_message(_mail("bomb", [("bomb.zip", bomb, "application/zip")]))
+    with pytest.raises(parts.MailPartError) as error:
+        parts.contents(message)
+    assert error.value.code == "E710"
