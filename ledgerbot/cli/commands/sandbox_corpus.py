@@ -1,0 +1,58 @@
+"""``ledgerbot sandbox corpus``: writes a sample corpus with ground truth (and match cases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledgerbot.cli.app import emit, progress, sandbox_app, stderr
+
+
+@sandbox_app.command("corpus")
+def corpus(
+    out: Annotated[
+        Path, typer.Argument(help="Folder to write the corpus to (new or empty, or a previous corpus)")
+    ],
+    n: Annotated[int, typer.Option("--n", help="Number of documents (files with truth) to write")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the corpus; same seed, same truth")] = 1,
+    mismatch_rate: Annotated[
+        float, typer.Option("--mismatch-rate", help="Share of invoices that carry an injected mismatch")
+    ] = 0.15,
+    master_seed: Annotated[
+        int | None, typer.Option("--master-seed", help="Seed of the sandbox master data (default: the ERP's)")
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="dev | heldout | all: which layouts to use")] = "all",
+    no_scans: Annotated[bool, typer.Option("--no-scans", help="No scanned variants (much faster)")] = False,
+    no_einvoices: Annotated[
+        bool, typer.Option("--no-einvoices", help="No UBL / CII / Factur-X variants")
+    ] = False,
+    doc_type: Annotated[
+        list[str] | None, typer.Option("--doc-type", help="Only these issued document types (repeatable)")
+    ] = None,
+    cases: Annotated[bool, typer.Option("--cases", help="Also write match cases to OUT/cases/")] = False,
+) -> None:
+    """Generate invoices, credit notes, scans, e-invoices and other papers with ground truth.
+
+    Progress goes to stderr; the summary (counts per type, layout, variant, split and mismatch)
+    is printed as one JSON object on stdout and also written to OUT/manifest.json.
+    """
+    from sandbox.corpus import generate_corpus
+
+    stderr.print(f"planning {n} documents (seed {seed}) into {out}")
+    stats = generate_corpus(
+        out,
+        n,
+        seed,
+        mismatch_rate=mismatch_rate,
+        master_seed=master_seed,
+        split=split,
+        scans=not no_scans,
+        einvoices=not no_einvoices,
+        doc_types=doc_type or None,
+        cases=cases,
+        progress=lambda docs, total: progress(docs, total=total, desc="corpus"),
+    )
+    stderr.print(f"wrote {stats.documents} documents in {stats.seconds:.1f}s")
+    emit(stats.to_dict())

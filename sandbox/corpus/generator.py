@@ -1,0 +1,210 @@
+"""Writes a sample corpus to a folder: documents, their ground-truth JSON and a manifest.
+
+``generate_corpus`` plans the whole corpus first (pure, seeded), then renders each file:
+digital PDFs with reportlab, scans by rasterising and degrading those PDFs, e-invoices as UBL,
+CII or Factur-X. Each document gets ``<stem>.json`` beside it; ``manifest.json`` records the
+seeds, ``today`` and the counts.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledgerbot.errors import LedgerbotError
+from sandbox.corpus import einvoice
+from sandbox.corpus import scans as scanning
+from sandbox.corpus.documents import render_document
+from sandbox.corpus.planner import OTHER_TYPES, PAYABLE, TODAY, DocPlan, Planner
+from sandbox.masterdata import DEFAULT_SEED, MasterData, generate_master_data
+
+GENERATOR_VERSION = "1"
+SPLITS = ("dev", "heldout", "all")
+_EXTENSIONS = {
+    "digital": ".pdf",
+    "scan_png": ".png",
+    "scan_pdf": ".pdf",
+    "ubl": ".xml",
+    "cii": ".xml",
+    "facturx": ".pdf",
+}
+
+
+class CorpusError(LedgerbotError):
+    """A corpus request that cannot be carried out (bad arguments, a folder in the way)."""
+
+    code = "E310"
+
+
+@dataclass
+class CorpusStats:
+    out: str
+    n: int
+    seed: int
+    master_seed: int | None
+    today: str
+    mismatch_rate: float
+    split: str
+    documents: int = 0
+    by_doc_type: dict[str, int] = field(default_factory=dict)
+    by_layout: dict[str, int] = field(default_factory=dict)
+    by_variant: dict[str, int] = field(default_factory=dict)
+    by_split: dict[str, int] = field(default_factory=dict)
+    by_mismatch: dict[str, int] = field(default_factory=dict)
+    invoices_issued: int = 0
+    invoices_with_mismatch: int = 0
+    cases: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _check_out(out: Path) -> None:
+    """Refuses to mix a new corpus into a folder that holds something else."""
+    if not out.exists():
+        out.mkdir(parents=True)
+        return
+    if not out.is_dir():
+        raise CorpusError(f"{out} exists and is not a folder")
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        # A previous corpus: remove exactly its files, so a re-run leaves no stale documents.
+        previous = json.loads(manifest.read_text(encoding="utf-8"))
+        for name in previous.get("files", []):
+            (out / name).unlink(missing_ok=True)
+            (out / (Path(name).stem + ".json")).unlink(missing_ok=True)
+        shutil.rmtree(out / "cases", ignore_errors=True)
+        manifest.unlink()
+    if any(out.iterdir()):
+        raise CorpusError(f"{out} is not empty and holds no corpus manifest; choose an empty folder")
+
+
+def _file_bytes(plan: DocPlan, master: MasterData, seed: int) -> bytes:
+    if plan.variant == "ubl":
+        return einvoice.ubl_xml(plan)
+    if plan.variant == "cii":
+        return einvoice.cii_xml(plan)
+    visible = render_document(plan, master)
+    if plan.variant == "digital":
+        return visible
+    if plan.variant == "facturx":
+        return einvoice.facturx_pdf(visible, plan)
+    rng = random.Random(f"{seed}:{plan.stem}")
+    # A PNG holds one page only; a multi-page document is scanned into a PDF instead.
+    if plan.variant == "scan_png" and scanning.page_count(visible) > 1:
+        plan.variant = "scan_pdf"
+    if plan.variant == "scan_png":
+        return scanning.scan_png(visible, rng)
+    return scanning.scan_pdf(visible, rng)
+
+
+def generate_corpus(
+    out: Path,
+    n: int,
+    seed: int,
+    *,
+    mismatch_rate: float = 0.15,
+    master: MasterData | None = None,
+    master_seed: int | None = None,
+    split: str = "all",
+    scans: bool = True,
+    einvoices: bool = True,
+    doc_types: Collection[str] | None = None,
+    cases: bool = False,
+    progress: Callable[[Iterable[DocPlan], int], Iterator[DocPlan]] | None = None,
+) -> CorpusStats:
+    """Generates ``n`` documents with ground truth into ``out``; same seeds, same corpus.
+
+    ``master`` defaults to ``generate_master_data(master_seed)`` (the sandbox ERP's data).
+    ``split`` keeps only vendors/layouts of one split; ``doc_types`` restricts the issued
+    document types; ``scans``/``einvoices`` switch those twin variants off.
+    """
+    started = time.perf_counter()
+    if n < 1:
+        raise CorpusError(f"--n must be at least 1, got {n}")
+    if not 0.0 <= mismatch_rate <= 1.0:
+        raise CorpusError(f"--mismatch-rate must be between 0 and 1, got {mismatch_rate}")
+    if split not in SPLITS:
+        raise CorpusError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
+    known = set(PAYABLE) | set(OTHER_TYPES)
+    if doc_types and not set(doc_types) <= known:
+        raise CorpusError(f"unknown document types {sorted(set(doc_types) - known)}; known: {sorted(known)}")
+    if master is None:
+        master_seed = DEFAULT_SEED if master_seed is None else master_seed
+        master = generate_master_data(master_seed)
+    out = Path(out)
+    _check_out(out)
+
+    planner = Planner(
+        master,
+        seed,
+        mismatch_rate=mismatch_rate,
+        split=split,
+        scans=scans,
+        einvoices=einvoices,
+        doc_types=doc_types,
+    )
+    plan = planner.plan(n)
+    stats = CorpusStats(
+        out=str(out),
+        n=n,
+        seed=seed,
+        master_seed=master_seed,
+        today=TODAY.isoformat(),
+        mismatch_rate=mismatch_rate,
+        split=split,
+        invoices_issued=plan.invoices_issued,
+        invoices_with_mismatch=plan.invoices_with_mismatch,
+        notes=list(plan.notes),
+    )
+    files: list[str] = []
+    counters: dict[str, Counter[str]] = {
+        k: Counter() for k in ("doc_type", "layout", "variant", "split", "mismatch")
+    }
+    documents: Iterable[DocPlan] = plan.documents
+    if progress is not None:
+        documents = progress(plan.documents, len(plan.documents))
+    for doc in documents:
+        data = _file_bytes(doc, master, seed)
+        name = doc.stem + _EXTENSIONS[doc.variant]
+        (out / name).write_bytes(data)
+        truth = doc.truth()
+        (out / f"{doc.stem}.json").write_text(
+            json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        files.append(name)
+        counters["doc_type"][doc.doc_type] += 1
+        counters["layout"][doc.layout.id] += 1
+        counters["variant"][doc.variant] += 1
+        counters["split"][doc.layout.split] += 1
+        for mismatch in doc.mismatches:
+            counters["mismatch"][mismatch["type"]] += 1
+    stats.documents = len(files)
+    stats.by_doc_type = dict(sorted(counters["doc_type"].items()))
+    stats.by_layout = dict(sorted(counters["layout"].items()))
+    stats.by_variant = dict(sorted(counters["variant"].items()))
+    stats.by_split = dict(sorted(counters["split"].items()))
+    stats.by_mismatch = dict(sorted(counters["mismatch"].items()))
+    manifest = {
+        "generator_version": GENERATOR_VERSION,
+        **{k: v for k, v in stats.to_dict().items() if k not in ("seconds", "out")},
+        "files": files,
+    }
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    if cases:
+        from sandbox.corpus.cases import write_cases
+
+        stats.cases = write_cases(out, master)
+    stats.seconds = round(time.perf_counter() - started, 2)
+    return stats
