@@ -1,0 +1,33 @@
+"""Ground truth in the corpus format (``doc_type``, ``fields``, ``lines``) from an e-invoice's own XML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from extractors.einvoice.errors import EMBEDDED_UNREADABLE, EInvoiceError
+from extractors.einvoice.pdf import read_einvoice_pdf
+from extractors.einvoice.reader import read_einvoice
+from ledgerbot.domain import ExtractionResult
+
+
+def result_for(path: Path) -> ExtractionResult:
+    """Read a bare XML e-invoice or the e-invoice embedded in a PDF; E305 for a PDF without one."""
+    data = path.read_bytes()
+    if data[:1024].lstrip().startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
+        result = read_einvoice_pdf(data, source=str(path))
+        if result is None:
+            raise EInvoiceError(EMBEDDED_UNREADABLE, f"{path.name} embeds no e-invoice XML", file=path.name)
+        return result
+    return read_einvoice(data, source=str(path))
+
+
+def truth_from_einvoice(path: Path) -> dict[str, Any]:
+    """The truth dict for ``path`` (shape of ``shared/contracts/extraction.md``, JSON-ready values)."""
+    result = result_for(path)
+    assert result.doc_type is not None
+    return {
+        "doc_type": result.doc_type.value,
+        "fields": result.fields.model_dump(mode="json"),
+        "lines": [line.model_dump(mode="json") for line in result.lines],
+    }
