@@ -1,0 +1,311 @@
+"""The processing stages: read, classify, extract, validate and match one stored document.
+
+Each stage is idempotent: a document already past a stage is not run through it again, and a
+document that stopped half-way (a crashed worker) continues from the last state it committed.
+Every move is written with its lineage (text backend, model and version, template and version,
+policy version), so a clerk or an auditor can see what made each decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledgerbot.domain import DocState, DocType, ExtractionResult
+from ledgerbot.errors import LedgerbotError
+from ledgerbot.lifecycle import Actor, input_hash, transition
+from ledgerbot.store import FileStore, Store
+from ledgerbot.store.models import DocumentRow, ExceptionRow, ExtractionRow
+from ledgerbot.store.queries import latest_extraction
+
+S = DocState
+PIPELINE = "robot:process"
+
+
+class DocumentReader(Protocol):
+    """Turns a file into the ``ledgerbot extract`` result (text layer, type, fields, lines)."""
+
+    def extract(self, data: bytes, *, filename: str, source: str) -> ExtractionResult: ...
+
+
+@dataclass
+class ProcessOutcome:
+    document_id: int
+    state: str
+    doc_type: str | None = None
+    codes: list[str] = field(default_factory=list)
+    skipped: bool = False
+
+
+def _actor(name: str, lineage: dict[str, str], key: str) -> Actor:
+    component, _, version = lineage.get(key, "").partition("@")
+    return Actor(name=PIPELINE, component=component or name, version=version or None)
+
+
+def _read(
+    session: Session, document: DocumentRow, files: FileStore, reader: DocumentReader
+) -> ExtractionResult | None:
+    """received -> parsed -> classified -> extracted (or failed / rejected / exception)."""
+    data = files.get(document.sha256)
+    digest = document.sha256
+    result = reader.extract(data, filename=document.filename, source=f"doc:{document.id}")
+    lineage = result.lineage
+    if result.doc_type is None:
+        # Unreadable (corrupt, encrypted, unsupported): visible as failed with its code, and a
+        # retry (failed -> received) picks it up once the file or the reader is fixed.
+        error = result.errors[0] if result.errors else None
+        transition(
+            session,
+            document,
+            S.FAILED,
+            actor=_actor("textlayer", lineage, "text"),
+            stage="parse",
+            input_digest=digest,
+            outcome=error.code if error else "unreadable",
+            detail={"errors": [e.model_dump(mode="json") for e in result.errors]},
+        )
+        return None
+    transition(
+        session,
+        document,
+        S.PARSED,
+        actor=_actor("textlayer", lineage, "text"),
+        stage="parse",
+        input_digest=digest,
+        detail={"pages": lineage.get("pages")} if "pages" in lineage else None,
+    )
+    document.doc_type = result.doc_type.value
+    document.doc_type_confidence = result.doc_type_confidence
+    classifier = _actor("classifier", lineage, "classifier")
+    transition(
+        session,
+        document,
+        S.CLASSIFIED,
+        actor=classifier,
+        stage="classify",
+        input_digest=digest,
+        outcome=result.doc_type.value,
+        detail={"confidence": result.doc_type_confidence, "route": lineage.get("route")},
+    )
+    if not result.doc_type.is_payable:
+        # Not something AP books (a delivery note, a statement, marketing mail): filed, with the
+        # classifier's reason on record; a clerk can reopen it if the type was wrong.
+        transition(
+            session,
+            document,
+            S.REJECTED,
+            actor=classifier,
+            stage="classify",
+            input_digest=digest,
+            outcome="not_payable",
+            detail={"doc_type": result.doc_type.value},
+        )
+        return None
+    session.add(
+        ExtractionRow(
+            document_id=document.id,
+            method=result.method,
+            result=result.model_dump(mode="json"),
+            created_by=PIPELINE,
+        )
+    )
+    method_key = "template" if (result.method or "").startswith("template:") else "extractor"
+    transition(
+        session,
+        document,
+        S.EXTRACTED,
+        actor=_actor(result.method or "extractor", lineage, method_key),
+        stage="extract",
+        input_digest=digest,
+        outcome=result.method or "unknown",
+        detail={"lineage": lineage, "field_confidence": result.field_confidence},
+    )
+    return result
+
+
+def _match(
+    session: Session,
+    document: DocumentRow,
+    result: ExtractionResult,
+    policy_path: Path | None,
+    today: date | None,
+    auto_approve: bool,
+) -> list[str]:
+    """extracted -> validated -> matched | exception, then matched -> approved when straight-through."""
+    from review_app.models import DecisionRow
+    from review_app.revalidate import _policy, build_case
+    from rules.case import parse_case
+    from rules.engine import evaluate
+
+    policy = _policy(str(policy_path) if policy_path else None)
+    case = parse_case(build_case(session, document, result, today=today), source=f"document {document.id}")
+    decision = evaluate(case, policy)
+    digest = input_hash(case.model_dump(mode="json"))
+    rules = Actor(name=PIPELINE, component="rules", version=decision.policy_version)
+    if decision.vendor_id:
+        document.vendor_id = decision.vendor_id
+    if document.state == S.EXTRACTED:
+        transition(
+            session,
+            document,
+            S.VALIDATED,
+            actor=rules,
+            stage="validate",
+            input_digest=digest,
+            detail={"vendor_id": decision.vendor_id, "vendor_match": decision.vendor_match},
+        )
+    extraction = latest_extraction(session, document.id)
+    stored = session.get(DecisionRow, document.id)
+    payload = decision.model_dump(mode="json")
+    if stored is None:
+        session.add(
+            DecisionRow(
+                document_id=document.id, extraction_id=extraction.id if extraction else None, decision=payload
+            )
+        )
+    else:
+        stored.decision = payload
+        stored.extraction_id = extraction.id if extraction else None
+    for exc in decision.exceptions:
+        session.add(
+            ExceptionRow(document_id=document.id, code=exc.code, message=exc.message, evidence=exc.evidence)
+        )
+    target = S.MATCHED if decision.decision == "matched" else S.EXCEPTION
+    transition(
+        session,
+        document,
+        target,
+        actor=rules,
+        stage="match",
+        input_digest=digest,
+        outcome=decision.decision,
+        detail={
+            "codes": decision.codes,
+            "po_number": decision.po_number,
+            "needs_second_approver": decision.needs_second_approver,
+        },
+    )
+    if target is S.MATCHED and auto_approve and not decision.needs_second_approver:
+        transition(
+            session,
+            document,
+            S.APPROVED,
+            actor=rules,
+            stage="approve",
+            input_digest=digest,
+            outcome="straight_through",
+            detail={"policy_version": decision.policy_version},
+        )
+    return decision.codes
+
+
+def process_document(
+    store: Store,
+    files: FileStore,
+    document_id: int,
+    reader: DocumentReader,
+    *,
+    policy_path: Path | None = None,
+    today: date | None = None,
+    auto_approve: bool = True,
+) -> ProcessOutcome:
+    """Run one document through every stage it has not passed yet, each in its own transaction."""
+    with store.session() as session:
+        document = session.get(DocumentRow, document_id)
+        if document is None:
+            raise LedgerbotError(f"no document {document_id}", code="E011")
+        result: ExtractionResult | None = None
+        if document.state in (S.RECEIVED, S.PARSED, S.CLASSIFIED):
+            if document.state != S.RECEIVED:
+                # A worker died between stages of one read: start the read again from the file.
+                transition(
+                    session, document, S.FAILED, actor=Actor(PIPELINE), stage="recover", outcome="interrupted"
+                )
+                transition(
+                    session, document, S.RECEIVED, actor=Actor(PIPELINE), stage="recover", outcome="retry"
+                )
+            result = _read(session, document, files, reader)
+        elif document.state == S.EXTRACTED or document.state == S.VALIDATED:
+            row = latest_extraction(session, document.id)
+            result = ExtractionResult.model_validate(row.result) if row else None
+        else:
+            return ProcessOutcome(document.id, document.state, document.doc_type, skipped=True)
+        doc_id, state = document.id, document.state
+    if result is None or state not in (S.EXTRACTED, S.VALIDATED):
+        return ProcessOutcome(doc_id, state, result.doc_type.value if result and result.doc_type else None)
+    with store.session() as session:
+        document = session.get(DocumentRow, doc_id)
+        assert document is not None
+        codes = _match(session, document, result, policy_path, today, auto_approve)
+        return ProcessOutcome(doc_id, document.state, document.doc_type, codes=codes)
+
+
+def pending_documents(session: Session, limit: int | None = None) -> list[int]:
+    """Documents a processing run should pick up, oldest first."""
+    query = (
+        select(DocumentRow.id)
+        .where(DocumentRow.state.in_([S.RECEIVED, S.PARSED, S.CLASSIFIED, S.EXTRACTED, S.VALIDATED]))
+        .order_by(DocumentRow.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def process_pending(
+    store: Store,
+    files: FileStore,
+    reader: DocumentReader,
+    *,
+    policy_path: Path | None = None,
+    today: date | None = None,
+    on_error: Callable[[int, Exception], None] | None = None,
+    progress: Callable[[Any], Any] = lambda items: items,
+) -> list[ProcessOutcome]:
+    """Process every pending document; a fault on one is recorded as failed and the run goes on."""
+    with store.session() as session:
+        ids = pending_documents(session)
+    outcomes: list[ProcessOutcome] = []
+    for doc_id in progress(ids):
+        try:
+            outcomes.append(
+                process_document(store, files, doc_id, reader, policy_path=policy_path, today=today)
+            )
+        except Exception as error:  # one bad document never stops the batch
+            if on_error:
+                on_error(doc_id, error)
+            outcomes.append(_mark_failed(store, doc_id, error))
+    return outcomes
+
+
+def _mark_failed(store: Store, doc_id: int, error: Exception) -> ProcessOutcome:
+    code = getattr(error, "code", "E099")
+    with store.session() as session:
+        document = session.get(DocumentRow, doc_id)
+        assert document is not None
+        if S.FAILED in _allowed(document.state):
+            transition(
+                session,
+                document,
+                S.FAILED,
+                actor=Actor(PIPELINE),
+                stage="process",
+                outcome=code,
+                detail={"error": f"{type(error).__name__}: {error}"[:500]},
+            )
+        return ProcessOutcome(doc_id, document.state, document.doc_type, codes=[code])
+
+
+def _allowed(state: str) -> frozenset[DocState]:
+    from ledgerbot.lifecycle import ALLOWED
+
+    return ALLOWED[DocState(state)]
+
+
+__all__ = ["DocType", "DocumentReader", "ProcessOutcome", "process_document", "process_pending"]

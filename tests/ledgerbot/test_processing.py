@@ -1,0 +1,224 @@
+"""Processing stages over the store: lineage per stage, idempotency, recovery, straight-through."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from ledgerbot.domain import DocState, DocType, ErrorEntry, ExtractionResult, InvoiceFields, InvoiceLine
+from ledgerbot.intake import receive
+from ledgerbot.lifecycle import Actor, transition
+from ledgerbot.processing import process_document, process_pending
+from ledgerbot.store import FileStore, Store
+from ledgerbot.store.masterdata import upsert_purchase_orders, upsert_receipts, upsert_vendors
+from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow
+from sandbox.masterdata import generate_master_data, received_quantities
+
+MASTER = generate_master_data()
+TODAY = date(2026, 11, 20)
+
+
+def _clean_invoice_for(po_index: int) -> ExtractionResult:
+    """An invoice that bills exactly what was received on one PO, at PO prices (under 10,000)."""
+    po = next(
+        p
+        for p in MASTER.purchase_orders[po_index:]
+        if p.status == "open"
+        and (got := received_quantities(MASTER, p.po_number))
+        and sum((got.get(ln.line_no, 0) * ln.unit_price for ln in p.lines), Decimal(0)) < 8000
+    )
+    vendor = MASTER.vendor(po.vendor_id)
+    received = received_quantities(MASTER, po.po_number)
+    lines = [
+        InvoiceLine(
+            description=ln.description,
+            sku=ln.sku,
+            quantity=received[ln.line_no],
+            unit_price=ln.unit_price,
+            amount=received[ln.line_no] * ln.unit_price,
+        )
+        for ln in po.lines
+        if received.get(ln.line_no)
+    ]
+    subtotal = sum((ln.amount for ln in lines if ln.amount is not None), Decimal(0))
+    rate = {"DE": Decimal("0.19"), "FR": Decimal("0.20"), "NL": Decimal("0.21"), "GB": Decimal("0.20")}.get(
+        vendor.address.country if vendor.address else "", Decimal(0)
+    )
+    tax = (subtotal * rate).quantize(Decimal("0.01"))
+    return ExtractionResult(
+        source="x",
+        doc_type=DocType.INVOICE,
+        doc_type_confidence=0.99,
+        method="template:test",
+        fields=InvoiceFields(
+            vendor_name=vendor.name,
+            vendor_tax_id=vendor.tax_id,
+            vendor_iban=vendor.iban,
+            invoice_number=f"INV-{po.po_number}",
+            invoice_date=date(2026, 10, 30),
+            due_date=date(2026, 11, 29),
+            po_number=po.po_number,
+            currency=po.currency,
+            subtotal=subtotal,
+            tax_amount=tax,
+            total=subtotal + tax,
+        ),
+        field_confidence={"total": 0.99},
+        lines=lines,
+        lineage={"text": "pdfplumber@0.11", "classifier": "cascade@v1", "template": "tpl-test@2"},
+    )
+
+
+class PreparedReader:
+    """Test double of the extraction stage: returns a prepared result per file name."""
+
+    def __init__(self, results: dict[str, ExtractionResult]) -> None:
+        self.results = results
+        self.calls = 0
+
+    def extract(self, data: bytes, *, filename: str, source: str) -> ExtractionResult:
+        self.calls += 1
+        return self.results[filename].model_copy(update={"source": source})
+
+
+@pytest.fixture
+def seeded(store: Store) -> Store:
+    with store.session() as s:
+        upsert_vendors(s, MASTER.vendors)
+        upsert_purchase_orders(s, MASTER.purchase_orders)
+        upsert_receipts(s, MASTER.receipts)
+    return store
+
+
+def _receive(store: Store, files: FileStore, name: str, body: bytes) -> int:
+    with store.session() as s:
+        return receive(s, files, b"%PDF-1.4\n" + body, filename=name, source="test").id
+
+
+def test_clean_invoice_goes_straight_through_with_lineage(seeded: Store, file_store: FileStore) -> None:
+    reader = PreparedReader({"clean.pdf": _clean_invoice_for(0)})
+    doc_id = _receive(seeded, file_store, "clean.pdf", b"clean")
+    outcome = process_document(seeded, file_store, doc_id, reader, today=TODAY)
+    assert outcome.state == DocState.APPROVED, outcome.codes
+    with seeded.session() as s:
+        events = s.scalars(
+            select(AuditEventRow).where(AuditEventRow.document_id == doc_id).order_by(AuditEventRow.id)
+        ).all()
+        assert [e.to_state for e in events] == [
+            "received",
+            "parsed",
+            "classified",
+            "extracted",
+            "validated",
+            "matched",
+            "approved",
+        ]
+        by_stage = {e.stage: e for e in events}
+        assert (by_stage["parse"].component, by_stage["parse"].component_version) == ("pdfplumber", "0.11")
+        assert (by_stage["classify"].component, by_stage["classify"].component_version) == ("cascade", "v1")
+        assert (by_stage["extract"].component, by_stage["extract"].component_version) == ("tpl-test", "2")
+        assert by_stage["match"].component == "rules"
+        assert by_stage["match"].component_version == "default@3"
+        assert by_stage["approve"].outcome == "straight_through"
+        doc = s.get(DocumentRow, doc_id)
+        assert doc is not None and doc.vendor_id is not None
+    # Running the stage again changes nothing.
+    again = process_document(seeded, file_store, doc_id, reader, today=TODAY)
+    assert again.skipped and reader.calls == 1
+
+
+def test_price_variance_goes_to_review_with_evidence(seeded: Store, file_store: FileStore) -> None:
+    invoice = _clean_invoice_for(5)
+    lines = [
+        invoice.lines[0].model_copy(
+            update={
+                "unit_price": invoice.lines[0].unit_price * Decimal("1.15"),  # type: ignore[operator]
+                "amount": invoice.lines[0].quantity * invoice.lines[0].unit_price * Decimal("1.15"),
+            }
+        )
+    ]  # type: ignore[operator]
+    lines += invoice.lines[1:]
+    subtotal = sum((ln.amount for ln in lines if ln.amount is not None), Decimal(0))
+    tax = invoice.fields.tax_amount
+    bad = invoice.model_copy(
+        update={
+            "lines": lines,
+            "fields": invoice.fields.model_copy(
+                update={"subtotal": subtotal, "total": subtotal + (tax or 0), "tax_amount": tax}
+            ),
+        }
+    )
+    doc_id = _receive(seeded, file_store, "bad.pdf", b"bad")
+    outcome = process_document(seeded, file_store, doc_id, PreparedReader({"bad.pdf": bad}), today=TODAY)
+    assert outcome.state == DocState.EXCEPTION
+    assert "PRICE_VARIANCE" in outcome.codes
+    with seeded.session() as s:
+        rows = s.scalars(select(ExceptionRow).where(ExceptionRow.document_id == doc_id)).all()
+        price = next(r for r in rows if r.code == "PRICE_VARIANCE")
+        assert price.evidence["po_price"] and price.status == "open"
+
+
+def test_unreadable_file_fails_visibly_and_non_invoices_are_filed(
+    seeded: Store, file_store: FileStore
+) -> None:
+    broken = ExtractionResult(
+        source="x",
+        errors=[ErrorEntry(code="E204", message="truncated PDF")],
+        lineage={"text": "pdfplumber@0.11"},
+    )
+    delivery = ExtractionResult(
+        source="x",
+        doc_type=DocType.DELIVERY_NOTE,
+        doc_type_confidence=0.97,
+        lineage={"classifier": "cascade@v1"},
+    )
+    reader = PreparedReader({"broken.pdf": broken, "dn.pdf": delivery})
+    a = _receive(seeded, file_store, "broken.pdf", b"broken")
+    b = _receive(seeded, file_store, "dn.pdf", b"dn")
+    outcomes = {o.document_id: o for o in process_pending(seeded, file_store, reader, today=TODAY)}
+    assert outcomes[a].state == DocState.FAILED
+    assert outcomes[b].state == DocState.REJECTED
+    with seeded.session() as s:
+        fail = s.scalars(
+            select(AuditEventRow).where(AuditEventRow.document_id == a, AuditEventRow.to_state == "failed")
+        ).one()
+        assert fail.outcome == "E204"
+        assert s.scalars(select(ExtractionRow)).all() == []
+
+
+def test_a_document_left_half_read_by_a_dead_worker_is_read_again(
+    seeded: Store, file_store: FileStore
+) -> None:
+    reader = PreparedReader({"c.pdf": _clean_invoice_for(9)})
+    doc_id = _receive(seeded, file_store, "c.pdf", b"c")
+    with seeded.session() as s:
+        doc = s.get(DocumentRow, doc_id)
+        assert doc is not None
+        transition(s, doc, DocState.PARSED, actor=Actor("dead-worker"), stage="parse")
+    outcome = process_document(seeded, file_store, doc_id, reader, today=TODAY)
+    assert outcome.state == DocState.APPROVED, outcome.codes
+    with seeded.session() as s:
+        states = s.scalars(
+            select(AuditEventRow.to_state)
+            .where(AuditEventRow.document_id == doc_id)
+            .order_by(AuditEventRow.id)
+        ).all()
+        assert states[:4] == ["received", "parsed", "failed", "received"]
+
+
+def test_an_exception_in_one_document_does_not_stop_the_batch(seeded: Store, file_store: FileStore) -> None:
+    class Exploding(PreparedReader):
+        def extract(self, data: bytes, *, filename: str, source: str) -> ExtractionResult:
+            if filename == "boom.pdf":
+                raise RuntimeError("reader crashed")
+            return super().extract(data, filename=filename, source=source)
+
+    reader = Exploding({"ok.pdf": _clean_invoice_for(12)})
+    boom = _receive(seeded, file_store, "boom.pdf", b"boom")
+    ok = _receive(seeded, file_store, "ok.pdf", b"ok")
+    outcomes = {o.document_id: o for o in process_pending(seeded, file_store, reader, today=TODAY)}
+    assert outcomes[boom].state == DocState.FAILED
+    assert outcomes[ok].state == DocState.APPROVED
