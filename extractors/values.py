@@ -35,7 +35,7 @@ _CURRENCY_SYMBOLS: dict[str, str] = {
 }
 # ISO 4217 codes an AP desk in Europe plausibly meets; unknown three-letter words are not currencies.
 ISO_CURRENCIES = frozenset(
-    [
+    (
         "EUR",
         "USD",
         "GBP",
@@ -60,7 +60,7 @@ ISO_CURRENCIES = frozenset(
         "TRY",
         "MXN",
         "BRL",
-    ]
+    )
 )
 _CURRENCY_NAMES: dict[str, str] = {
     "euro": "EUR",
@@ -78,7 +78,7 @@ _CURRENCY_NAMES: dict[str, str] = {
 _NUM = r"\d{1,3}(?:[.,'\u202f\u00a0 ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?"
 _CUR = r"(?:[€$£¥]|US\$|EUR|USD|GBP|CHF)"
 AMOUNT_PATTERN = re.compile(
-    rf"(?<![\w.,/-])(?:\(\s*)?[-−–]?\s?(?:{_CUR}\s?)?[-−–]?(?:{_NUM})(?:\s?{_CUR})?(?:\s*\))?-?(?![\w/]|[.,]\d)"
+    rf"(?<![\w.,/-])(?:\(\s*)?(?:[-−–]\s?)?(?:{_CUR}\s?)?[-−–]?(?:{_NUM})(?:\s?{_CUR})?(?:\s*\))?-?(?![\w/%]|[.,]\d|\s?%)"
 )
 
 
@@ -307,8 +307,6 @@ def parse_vat_id(text: str) -> str | None:
         return s if re.fullmatch(r"\d{9}", rest) else None
     fmt = _VAT_FORMATS.get(country)
     if fmt is None or not re.fullmatch(fmt, rest):
-        return None
-    if country == "DE" and rest.startswith("0"):
         return None
     return s
 

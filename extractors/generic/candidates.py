@@ -1,0 +1,332 @@
+"""Header-field candidates from label/value geometry: each with a value, a box and ranking features.
+
+A candidate is one possible answer for one field ("total could be 1190.00, from the amount to
+the right of 'Total'"). Candidates are generated generously; choosing between them is the job
+of the ranker (``ranking.py``) and of the consistency checks (``consistency.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from extractors.generic.geometry import Row, h_overlap
+from extractors.generic.labels import FIELD_KINDS, TITLES, LabelMatch, label_finder, tokens
+from extractors.textlayer.model import BBox, union
+from extractors.values import FIELD_TYPES, VALUE_TYPES
+
+HEADER_OUTPUT = tuple(FIELD_TYPES)
+
+# Label kind -> the output fields its value may fill. "date" alone might be the invoice date;
+# "vat" might label the tax id or the tax amount (the value type decides).
+_LABEL_FIELDS: dict[str, tuple[str, ...]] = {
+    "invoice_number": ("invoice_number",),
+    "invoice_date": ("invoice_date",),
+    "date": ("invoice_date",),
+    "due_date": ("due_date",),
+    "po_number": ("po_number",),
+    "vendor_tax_id": ("vendor_tax_id",),
+    "vendor_iban": ("vendor_iban",),
+    "subtotal": ("subtotal",),
+    "tax_amount": ("tax_amount",),
+    "total": ("total",),
+    "currency": ("currency",),
+}
+RELATIONS = ("right", "right_gap", "below", "pattern", "layout")
+
+# Legal forms that end a company name, EN/DE/FR (and common neighbours).
+_LEGAL_FORM = re.compile(
+    r"\b(?:GmbH\s*&\s*Co\.?\s*KG|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC|Inc\.?|Corp\.?"
+    r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|& Co\.?)(?=$|[\s,.·|•])",
+)
+_NAME_SEPARATORS = re.compile(r"\s+[·|•–]\s+|\s+-\s+|,\s+")
+
+
+@dataclass(slots=True)
+class Candidate:
+    field: str
+    value: Any
+    text: str
+    page: int
+    bbox: BBox
+    relation: str
+    label: LabelMatch | None = None
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+
+@dataclass(slots=True)
+class PageContext:
+    """What candidate generation knows about one page: rows, label matches, the buyer's block."""
+
+    rows: list[Row]
+    labels: dict[int, list[LabelMatch]]  # row index -> label matches
+    width: float
+    height: float
+    buyer_words: set[int]  # id() of words inside the buyer's address block
+    table_rows: set[int]  # row indexes that belong to the line-item table
+
+
+def page_context(rows: list[Row], width: float, height: float, table_rows: set[int]) -> PageContext:
+    finder = label_finder()
+    labels = {row.index: finder.find([w.text for w in row.words]) for row in rows}
+    context = PageContext(rows, labels, width, height, set(), table_rows)
+    context.buyer_words = _buyer_block(context)
+    return context
+
+
+def _buyer_block(context: PageContext) -> set[int]:
+    """Words below a 'Bill to' / 'Rechnungsempfänger' / 'Facturé à' label, in its column."""
+    out: set[int] = set()
+    rows = context.rows
+    for r, row in enumerate(rows):
+        for match in context.labels[row.index]:
+            if match.kind != "buyer":
+                continue
+            box = row.box_of(match.start, match.end)
+            left = box[0] - 4
+            right = left + 0.42 * context.width
+            # Rest of the label's own segment ("Bill to: Foo GmbH") is buyer too.
+            segment = row.segment_of(match.start)
+            for i in segment:
+                if i >= match.end:
+                    out.add(id(row.words[i]))
+            last_bottom = row.bottom
+            for below in rows[r + 1 : r + 8]:
+                if below.top - last_bottom > 2.2 * below.height:
+                    break
+                hit = [w for w in below.words if w.x0 >= left - 2 and w.x0 < right]
+                if not hit:
+                    continue
+                out.update(id(w) for w in hit)
+                last_bottom = below.bottom
+    return out
+
+
+def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]:
+    """Every candidate for every header field, over all pages."""
+    out: dict[str, list[Candidate]] = {name: [] for name in HEADER_OUTPUT}
+    for context in contexts:
+        for r, row in enumerate(context.rows):
+            matches = context.labels[row.index]
+            for m_index, match in enumerate(matches):
+                if match.kind not in FIELD_KINDS:
+                    continue
+                if row.index in context.table_rows:
+                    continue
+                next_start = next((m.start for m in matches[m_index + 1 :] if m.start >= match.end), None)
+                for name in _LABEL_FIELDS[match.kind]:
+                    out[name].extend(_right_of(context, row, match, name, next_start))
+                    out[name].extend(_below(context, r, row, match, name, matches))
+        _pattern_candidates(context, out)
+    out["vendor_name"].extend(vendor_name_candidates(contexts))
+    return out
+
+
+def _features(context: PageContext, bbox: BBox, match: LabelMatch | None, relation: str) -> dict[str, float]:
+    feats = {f"rel_{r}": float(relation == r) for r in RELATIONS}
+    feats.update(
+        {
+            "label_weight": match.weight if match else 0.0,
+            "label_len": float(len(match.phrase.split())) if match else 0.0,
+            "x": bbox[0] / context.width,
+            "y": bbox[1] / context.height,
+            "page1": 0.0,
+        }
+    )
+    return feats
+
+
+def _value_spans(kind: str, words: list[str]) -> list[tuple[int, int, Any]]:
+    """(first word, end word, value) for every value of ``kind`` in a run of words."""
+    text = " ".join(words)
+    starts: list[int] = []
+    offset = 0
+    for word in words:
+        starts.append(offset)
+        offset += len(word) + 1
+    out = []
+    for (a, b), value in VALUE_TYPES[kind].find(text):
+        first = max(i for i, s in enumerate(starts) if s <= a)
+        last = max(i for i, s in enumerate(starts) if s < b)
+        # A value must cover whole words: "12345" inside "RE-12345" is not a value on its own.
+        partial = a != starts[first] or b != starts[last] + len(words[last])
+        if partial and kind not in ("iban", "vat_id", "date"):
+            continue
+        out.append((first, last + 1, value))
+    return out
+
+
+def _right_of(
+    context: PageContext, row: Row, match: LabelMatch, name: str, next_start: int | None
+) -> list[Candidate]:
+    kind = FIELD_TYPES[name]
+    stop = next_start if next_start is not None else len(row.words)
+    if stop <= match.end:
+        return []
+    label_box = row.box_of(match.start, match.end)
+    segment = row.segment_of(match.start)
+    words = [w.text for w in row.words[match.end : stop]]
+    out: list[Candidate] = []
+    spans = _value_spans(kind, words)
+    if kind in ("identifier", "text") and spans:
+        spans = spans[:1]
+    for order, (a, b, value) in enumerate(spans):
+        first, end = match.end + a, match.end + b
+        box = row.box_of(first, end)
+        relation = "right" if first in segment else "right_gap"
+        feats = _features(context, box, match, relation)
+        feats["order"] = float(order)
+        feats["from_right"] = float(len(spans) - 1 - order)
+        feats["gap"] = (box[0] - label_box[2]) / context.width
+        feats["words_between"] = float(a)
+        feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[first:end]))
+        out.append(Candidate(name, value, row.text_of(first, end), row.page, box, relation, match, feats))
+    return out
+
+
+def _below(
+    context: PageContext, r: int, row: Row, match: LabelMatch, name: str, matches: list[LabelMatch]
+) -> list[Candidate]:
+    kind = FIELD_TYPES[name]
+    label_box = row.box_of(match.start, match.end)
+    right_neighbours = [row.words[m.start].x0 for m in matches if m.start >= match.end]
+    right_limit = min(right_neighbours) if right_neighbours else label_box[2] + 0.3 * context.width
+    out: list[Candidate] = []
+    for depth, below in enumerate(context.rows[r + 1 : r + 3], start=1):
+        if below.top - row.bottom > 3.5 * row.height * depth:
+            break
+        picked = [
+            i
+            for i, w in enumerate(below.words)
+            if w.x0 >= label_box[0] - 0.6 * row.height and w.x0 < right_limit - 1
+        ]
+        if not picked:
+            continue
+        # Contiguous run of picked words; a label below ("Due date") ends the run.
+        below_labels = context.labels[below.index]
+        if any(m.start <= picked[0] < m.end and m.kind in FIELD_KINDS for m in below_labels):
+            break
+        start, end = picked[0], picked[-1] + 1
+        words = [w.text for w in below.words[start:end]]
+        spans = _value_spans(kind, words)
+        if kind in ("identifier", "text") and spans:
+            spans = spans[:1]
+        for order, (a, b, value) in enumerate(spans):
+            box = below.box_of(start + a, start + b)
+            if h_overlap(box, label_box) <= 0 and abs(box[0] - label_box[0]) > 2 * row.height:
+                continue
+            feats = _features(context, box, match, "below")
+            feats["order"] = float(order)
+            feats["from_right"] = float(len(spans) - 1 - order)
+            feats["gap"] = (box[1] - label_box[3]) / context.height
+            feats["depth"] = float(depth)
+            feats["in_buyer"] = float(
+                any(id(w) in context.buyer_words for w in below.words[start + a : start + b])
+            )
+            text = below.text_of(start + a, start + b)
+            out.append(Candidate(name, value, text, below.page, box, "below", match, feats))
+        break
+    return out
+
+
+def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -> None:
+    """Values recognisable without a label: IBANs, VAT ids and currencies."""
+    for row in context.rows:
+        words = [w.text for w in row.words]
+        for name in ("vendor_iban", "vendor_tax_id", "currency"):
+            kind = FIELD_TYPES[name]
+            for a, b, value in _value_spans(kind, words):
+                box = row.box_of(a, b)
+                feats = _features(context, box, None, "pattern")
+                feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[a:b]))
+                prior = [m for m in context.labels[row.index] if m.end <= a]
+                feats["buyer_label"] = float(any(m.kind == "buyer_tax_id" for m in prior))
+                feats["in_table"] = float(row.index in context.table_rows)
+                out[name].append(
+                    Candidate(name, value, row.text_of(a, b), row.page, box, "pattern", None, feats)
+                )
+
+
+def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
+    """Company-name-like segments: legal form, big or bold type, page top or footer, not the buyer."""
+    out: list[Candidate] = []
+    sizes = [w.size or w.height for c in contexts[:1] for row in c.rows for w in row.words]
+    base = sorted(sizes)[len(sizes) // 2] if sizes else 1.0
+    for context in contexts[:1]:
+        blocks: list[tuple[Row, list[Any], bool]] = []
+        for row in context.rows:
+            if row.index in context.table_rows:
+                continue
+            labels = context.labels[row.index]
+            for segment in row.segments:
+                words = [row.words[i] for i in segment]
+                if any(id(w) in context.buyer_words for w in words):
+                    continue
+                if " ".join(tokens(" ".join(w.text for w in words))) in TITLES:
+                    continue
+                labelled = [m for m in labels if m.start in segment]
+                vendor_label = any(m.kind == "vendor" for m in labelled)
+                if labelled and not vendor_label:
+                    # "Acme GmbH · Street 1 · VAT ID DE..." — only what precedes the first label.
+                    words = words[: min(m.start for m in labelled) - segment[0]]
+                elif vendor_label:  # "From: Acme GmbH" — the name is what follows the label
+                    skip = max(m.end for m in labelled if m.kind == "vendor") - segment[0]
+                    words = words[skip:]
+                if words:
+                    blocks.append((row, words, vendor_label))
+        # A name set in large type may wrap: "Sterling Hygiène" over "Limited".
+        for (row, words, label), (row2, words2, _) in itertools.pairwise(blocks):
+            size, size2 = (words[0].size or words[0].height), (words2[0].size or words2[0].height)
+            if (
+                row2.index == row.index + 1
+                and abs(words[0].x0 - words2[0].x0) < 2
+                and abs(size - size2) < 0.5
+                and words2[0].top - words[-1].bottom < 1.1 * size
+                and len(words2) <= 3
+            ):
+                blocks.append((row, words + words2, label))
+        for row, words, vendor_label in blocks:
+            text = " ".join(w.text for w in words)
+            if sum(c.isalpha() for c in text) < 3:
+                continue
+            for name, start, end in _name_spans(text, words):
+                box = union([w.bbox for w in words[start:end]])
+                size = max((w.size or w.height) for w in words[start:end])
+                legal = _LEGAL_FORM.search(name)
+                feats = _features(context, box, None, "layout")
+                feats.update(
+                    {
+                        "legal_form": float(bool(legal)),
+                        "only_legal_form": float(bool(legal) and legal.group(0).strip() == name.strip()),
+                        "size_ratio": size / base if base else 1.0,
+                        "bold": float(any(w.bold for w in words[start:end])),
+                        "vendor_label": float(vendor_label),
+                        "footer": float(box[1] > 0.8 * context.height),
+                        "whole_segment": float(end - start == len(words)),
+                        "n_words": float(end - start),
+                        "digits": float(sum(c.isdigit() for c in name)),
+                        "upper": float(name.isupper()),
+                    }
+                )
+                out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))
+    return out
+
+
+def _name_spans(text: str, words: list[Any]) -> list[tuple[str, int, int]]:
+    """The segment itself, and the name cut at the legal form when an address follows it."""
+    out = [(text, 0, len(words))]
+    if match := _LEGAL_FORM.search(text):
+        end_char = match.end()
+        cut = text[:end_char].strip()
+        n = len(cut.split())
+        if n < len(words) and n > 0:
+            out.append((cut, 0, n))
+    for part in _NAME_SEPARATORS.split(text):
+        if part != text and _LEGAL_FORM.search(part) and part in text:
+            start_word = len(text[: text.index(part)].split())
+            n = len(part.split())
+            out.append((part.strip(), start_word, start_word + n))
+    return out

@@ -1,0 +1,118 @@
+"""Consistency checks that choose between candidates: lines sum, subtotal + tax = total, due >= issued.
+
+A document's numbers must agree with each other; when the best-scored candidates disagree and
+a slightly lower-scored combination agrees, the agreeing combination is almost always right.
+The checks also set confidence: a field confirmed by arithmetic is more certain than one that
+merely scored highest.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from extractors.generic.candidates import Candidate
+
+CENT = Decimal("0.011")
+TOP = 4
+BONUS = 1.0
+
+
+@dataclass(slots=True)
+class Choice:
+    candidate: Candidate | None
+    confidence: float
+
+
+def _top(cands: Sequence[Candidate]) -> list[Candidate | None]:
+    ranked = sorted(cands, key=lambda c: -c.score)
+    unique: list[Candidate | None] = []
+    seen: set[object] = set()
+    for c in ranked:
+        if c.value in seen:
+            continue
+        seen.add(c.value)
+        unique.append(c)
+        if len(unique) == TOP:
+            break
+    return [*unique, None]
+
+
+def _close(a: Decimal, b: Decimal) -> bool:
+    return abs(abs(a) - abs(b)) <= CENT
+
+
+def choose_totals(
+    subtotals: Sequence[Candidate],
+    taxes: Sequence[Candidate],
+    totals: Sequence[Candidate],
+    lines_sum: Decimal | None,
+) -> dict[str, Choice]:
+    """The best (subtotal, tax, total) combination by score plus agreement bonuses."""
+    best: tuple[float, tuple[Candidate | None, ...], dict[str, bool]] | None = None
+    for s, t, g in itertools.product(_top(subtotals), _top(taxes), _top(totals)):
+        score = sum(c.score for c in (s, t, g) if c is not None)
+        checks: dict[str, bool] = {}
+        if s is not None and t is not None and g is not None:
+            checks["sum"] = _close(s.value + t.value, g.value)
+        if lines_sum is not None and s is not None:
+            checks["lines"] = _close(lines_sum, s.value)
+        elif lines_sum is not None and g is not None and t is None:
+            checks["lines"] = _close(lines_sum, g.value)
+        score += BONUS * sum(checks.values()) - 0.3 * BONUS * (len(checks) - sum(checks.values()))
+        if best is None or score > best[0]:
+            best = (score, (s, t, g), checks)
+    if best is None:
+        return {}
+    _, (s, t, g), checks = best
+    agreed = all(checks.values()) and bool(checks)
+    out = {}
+    for name, cand in (("subtotal", s), ("tax_amount", t), ("total", g)):
+        out[name] = Choice(cand, _confidence(cand, agreed))
+    return out
+
+
+def choose_dates(issued: Sequence[Candidate], due: Sequence[Candidate]) -> dict[str, Choice]:
+    """Best (invoice date, due date) pair where the due date is not before the invoice date."""
+    best: tuple[float, Candidate | None, Candidate | None] | None = None
+    for i, d in itertools.product(_top(issued), _top(due)):
+        score = sum(c.score for c in (i, d) if c is not None)
+        if i is not None and d is not None:
+            score += 0.5 if d.value >= i.value else -1.0
+            if i.bbox == d.bbox:
+                score -= 2.0
+        if best is None or score > best[0]:
+            best = (score, i, d)
+    if best is None:
+        return {}
+    _, i, d = best
+    ordered = i is not None and d is not None and d.value >= i.value
+    return {
+        "invoice_date": Choice(i, _confidence(i, ordered)),
+        "due_date": Choice(d, _confidence(d, ordered)),
+    }
+
+
+def choose(cands: Sequence[Candidate]) -> Choice:
+    if not cands:
+        return Choice(None, 0.0)
+    ranked = sorted(cands, key=lambda c: -c.score)
+    top = ranked[0]
+    runner = next((c for c in ranked[1:] if c.value != top.value), None)
+    margin = top.score - runner.score if runner is not None else 1.0
+    return Choice(top, _squash(top.score, margin))
+
+
+def _confidence(cand: Candidate | None, agreed: bool) -> float:
+    if cand is None:
+        return 0.0
+    base = _squash(cand.score, 0.5)
+    return round(min(0.99, base + 0.25) if agreed else base * 0.9, 3)
+
+
+def _squash(score: float, margin: float) -> float:
+    """Map a score and its margin over the runner-up to 0..1 (more margin, more confidence)."""
+    value = 0.5 * min(max(score, 0.0), 1.0) + 0.5 * min(max(margin, 0.0), 1.0)
+    return round(max(0.01, min(0.99, value)), 3)

@@ -1,0 +1,177 @@
+"""The template-free extractor: header fields and line items from any layout, with confidences and boxes.
+
+Steps: regroup words into rows, find the line-item table, generate label/value candidates for
+each header field, score them (heuristics or the trained ranker), then let the consistency
+checks pick the totals and the dates. Works for English, German and French documents.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from extractors.generic.candidates import Candidate, PageContext, header_candidates, page_context
+from extractors.generic.consistency import Choice, choose, choose_dates, choose_totals
+from extractors.generic.geometry import build_rows
+from extractors.generic.labels import label_finder, tokens
+from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
+from extractors.generic.tables import extract_tables, stop_rows
+from extractors.textlayer.model import Document
+from extractors.values import find_currency
+from ledgerbot.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
+
+VERSION = "generic-1.0"
+_CREDIT_TITLES = {
+    ("credit", "note"),
+    ("credit", "memo"),
+    ("gutschrift",),
+    ("avoir",),
+    ("note", "de", "credit"),
+}
+
+
+class GenericExtractor:
+    """Extractor protocol: ``name``, ``is_available()``, ``extract(document, doc_type)``."""
+
+    name = "generic"
+    version = VERSION
+
+    def __init__(self, scorer: Scorer | None = None) -> None:
+        self.scorer: Scorer = scorer or HeuristicScorer()
+
+    @classmethod
+    def load(cls, models_dir: Path | None = None) -> GenericExtractor:
+        return cls(load_scorer(models_dir))
+
+    def is_available(self) -> bool:
+        return True
+
+    @property
+    def lineage(self) -> str:
+        return f"{self.version}+{self.scorer.name}@{self.scorer.version}"
+
+    def candidates(self, document: Document) -> tuple[dict[str, list[Candidate]], Any]:
+        """All scored candidates and the line table (the ranker's training reads these too)."""
+        pages_rows = [build_rows(page) for page in document.pages]
+        finder = label_finder()
+        labels_by_page = [
+            {row.index: finder.find([w.text for w in row.words]) for row in rows} for rows in pages_rows
+        ]
+        stops = {
+            rows[0].page: stop_rows(rows, labels)
+            for rows, labels in zip(pages_rows, labels_by_page, strict=True)
+            if rows
+        }
+        table = extract_tables(pages_rows, stops)
+        contexts: list[PageContext] = []
+        for page, rows in zip(document.pages, pages_rows, strict=True):
+            in_table = {index for (p, index) in table.row_indexes if p == page.number}
+            contexts.append(page_context(rows, page.width, page.height, in_table))
+        cands = header_candidates(contexts)
+        for context in contexts:
+            for c in (
+                c for cs in cands.values() for c in cs if c.page == context.rows[0].page if context.rows
+            ):
+                c.features["page1"] = float(c.page == 1)
+        for _name, cs in cands.items():
+            for c, s in zip(cs, self.scorer.score(cs), strict=True):
+                c.score = s
+        return cands, table
+
+    def extract(self, document: Document, doc_type: DocType | None = None) -> ExtractionResult:
+        cands, table = self.candidates(document)
+        items = table.items
+        lines_sum = sum((i.amount for i in items if i.amount is not None), Decimal(0)) if items else None
+        if items and any(i.amount is None for i in items):
+            lines_sum = None
+        choices: dict[str, Choice] = {}
+        choices.update(choose_totals(cands["subtotal"], cands["tax_amount"], cands["total"], lines_sum))
+        choices.update(choose_dates(cands["invoice_date"], cands["due_date"]))
+        for name in (
+            "vendor_name",
+            "vendor_tax_id",
+            "vendor_iban",
+            "invoice_number",
+            "po_number",
+            "currency",
+        ):
+            choices[name] = choose([c for c in cands[name] if name != "currency" or c.label is not None])
+        name_choice = choices["vendor_name"].candidate
+        if name_choice is not None and name_choice.value.isupper():
+            # A letterhead in capitals: prefer the same name as typed elsewhere (footer, imprint).
+            typed = [c for c in cands["vendor_name"] if c.value.casefold() == name_choice.value.casefold()]
+            mixed = next((c for c in typed if not c.value.isupper()), None)
+            if mixed is not None:
+                choices["vendor_name"] = Choice(mixed, choices["vendor_name"].confidence)
+        if choices["currency"].candidate is None:
+            choices["currency"] = self._currency(cands, choices)
+
+        fields: dict[str, Any] = {}
+        confidence: dict[str, float] = {}
+        boxes: dict[str, FieldBox] = {}
+        for name, choice in choices.items():
+            cand = choice.candidate
+            if cand is None:
+                continue
+            fields[name] = cand.value
+            confidence[name] = choice.confidence
+            if cand.relation != "derived":
+                boxes[name] = FieldBox(page=cand.page, bbox=cand.bbox)
+
+        credit = doc_type == DocType.CREDIT_NOTE or (doc_type is None and _looks_like_credit(document))
+        lines = [
+            InvoiceLine(
+                description=i.description,
+                sku=i.sku,
+                quantity=i.quantity,
+                unit_price=i.unit_price,
+                amount=-abs(i.amount) if credit and i.amount is not None else i.amount,
+            )
+            for i in items
+        ]
+        if credit:
+            for name in ("subtotal", "tax_amount", "total"):
+                if fields.get(name) is not None:
+                    fields[name] = -abs(fields[name])
+        return ExtractionResult(
+            source=document.source,
+            method=self.name,
+            fields=InvoiceFields(**fields),
+            field_confidence=confidence,
+            field_boxes=boxes,
+            lines=lines,
+            lineage={"extractor": self.lineage},
+        )
+
+    def _currency(self, cands: dict[str, list[Candidate]], choices: dict[str, Choice]) -> Choice:
+        """No currency label: the one printed with the total, else the most frequent one."""
+        total = choices.get("total")
+        if total and total.candidate is not None:
+            code = find_currency(total.candidate.text)
+            if code:
+                c = total.candidate
+                return Choice(Candidate("currency", code, code, c.page, c.bbox, "derived"), 0.95)
+        counts = Counter(c.value for c in cands["currency"] if not c.features.get("in_buyer"))
+        if not counts:
+            return Choice(None, 0.0)
+        code, n = counts.most_common(1)[0]
+        first = next(c for c in cands["currency"] if c.value == code)
+        return Choice(first, round(min(0.9, 0.5 + 0.1 * n), 3))
+
+
+def _looks_like_credit(document: Document) -> bool:
+    """Title words of a credit note near the top of page 1 (used only when no classifier ran)."""
+    if not document.pages:
+        return False
+    page = document.pages[0]
+    for line in page.lines:
+        if line.bbox[1] > 0.4 * page.height:
+            continue
+        toks = tuple(tokens(line.text))
+        for title in _CREDIT_TITLES:
+            n = len(title)
+            if any(toks[i : i + n] == title for i in range(len(toks) - n + 1)):
+                return True
+    return False

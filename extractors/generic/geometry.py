@@ -1,0 +1,102 @@
+"""Page geometry for the generic extractor: words regrouped into visual rows and gap-separated segments.
+
+The text layer's lines follow its own reading order; label/value geometry needs rows that span
+the whole page width (a totals label at the left and its amount at the far right are one row)
+and segments that do not (two columns side by side are two segments of one row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from statistics import median
+
+from extractors.textlayer.model import BBox, Page, Word, union
+
+
+@dataclass(slots=True)
+class Row:
+    page: int
+    words: list[Word]
+    index: int = 0
+    segments: list[list[int]] = field(default_factory=list)  # word indexes per segment
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def bbox(self) -> BBox:
+        return union([w.bbox for w in self.words])
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
+
+    @property
+    def height(self) -> float:
+        return median(w.height for w in self.words)
+
+    def text_of(self, start: int, end: int) -> str:
+        return " ".join(w.text for w in self.words[start:end])
+
+    def box_of(self, start: int, end: int) -> BBox:
+        return union([w.bbox for w in self.words[start:end]])
+
+    def segment_of(self, index: int) -> list[int]:
+        for segment in self.segments:
+            if index in segment:
+                return segment
+        return [index]
+
+
+def build_rows(page: Page) -> list[Row]:
+    """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right."""
+    words = sorted(page.words, key=lambda w: (w.top + w.bottom) / 2)
+    if not words:
+        return []
+    rows: list[list[Word]] = []
+    current: list[Word] = [words[0]]
+    for word in words[1:]:
+        ref = current[-1]
+        centre = (word.top + word.bottom) / 2
+        ref_centre = sum((w.top + w.bottom) / 2 for w in current) / len(current)
+        tolerance = max(1.0, 0.45 * min(word.height, ref.height))
+        if abs(centre - ref_centre) <= tolerance:
+            current.append(word)
+        else:
+            rows.append(current)
+            current = [word]
+    rows.append(current)
+    out: list[Row] = []
+    for index, row_words in enumerate(rows):
+        row_words.sort(key=lambda w: w.x0)
+        row = Row(page=page.number, words=row_words, index=index)
+        row.segments = _segments(row_words)
+        out.append(row)
+    return out
+
+
+def _segments(words: list[Word]) -> list[list[int]]:
+    """Split a row where the gap between two words is much wider than a space."""
+    if not words:
+        return []
+    height = median(w.height for w in words)
+    segments: list[list[int]] = [[0]]
+    for i in range(1, len(words)):
+        gap = words[i].x0 - words[i - 1].x1
+        if gap > 1.6 * height:
+            segments.append([i])
+        else:
+            segments[-1].append(i)
+    return segments
+
+
+def h_overlap(a: BBox, b: BBox) -> float:
+    """Horizontal overlap of two boxes as a share of the narrower one (0..1)."""
+    inter = min(a[2], b[2]) - max(a[0], b[0])
+    width = min(a[2] - a[0], b[2] - b[0])
+    return max(0.0, inter) / width if width > 0 else 0.0

@@ -1,0 +1,114 @@
+"""Scores header-field candidates: hand-set weights by default, a learned ranker when one is trained.
+
+The learned ranker is a scikit-learn gradient-boosting classifier over the candidate features
+(relation to the label, label weight, position, type size, ...), one model for all fields with
+the field as a one-hot feature, trained on the labelled corpus (``ledgerbot train extractor``)
+and stored as a versioned artifact under ``<models>/extractor-ranker/<version>/``.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from extractors.generic.candidates import HEADER_OUTPUT, Candidate
+
+RANKER_NAME = "extractor-ranker"
+FEATURES = (
+    "rel_right", "rel_right_gap", "rel_below", "rel_pattern", "rel_layout", "label_weight", "label_len",
+    "x", "y", "order", "from_right", "gap", "words_between", "in_buyer", "depth", "buyer_label",
+    "in_table", "legal_form", "size_ratio", "bold", "vendor_label", "footer", "whole_segment", "n_words",
+    "digits", "only_legal_form", "upper",
+)  # fmt: skip
+
+
+class Scorer(Protocol):
+    name: str
+    version: str
+
+    def score(self, candidates: Sequence[Candidate]) -> list[float]: ...
+
+
+class HeuristicScorer:
+    """Hand-set weights: works without any training and is the ranker's fallback."""
+
+    name = "heuristic"
+    version = "1"
+
+    def score(self, candidates: Sequence[Candidate]) -> list[float]:
+        return [heuristic_score(c) for c in candidates]
+
+
+def heuristic_score(c: Candidate) -> float:
+    f = c.features
+    if c.field == "vendor_name":
+        s = (
+            0.35 * f.get("legal_form", 0)
+            + 0.3 * min(max(f.get("size_ratio", 1) - 1, 0), 1)
+            + 0.15 * f.get("bold", 0)
+            + 0.4 * f.get("vendor_label", 0)
+            + 0.2 * (f.get("y", 1) < 0.2)
+            + 0.1 * f.get("footer", 0)
+            + 0.05 * f.get("whole_segment", 0)
+            - 0.05 * min(f.get("digits", 0), 4)
+            - 0.03 * max(f.get("n_words", 0) - 4, 0)
+            - 0.05 * f.get("y", 0)
+            - 1.0 * f.get("only_legal_form", 0)
+        )
+        return s
+    relation = {"right": 1.0, "right_gap": 0.85, "below": 0.8, "pattern": 0.35}.get(c.relation, 0.2)
+    s = relation * (f.get("label_weight", 0) if c.label else 1.0)
+    if c.field in ("subtotal", "tax_amount", "total"):
+        s -= 0.1 * f.get("from_right", 0)
+    else:
+        s -= 0.15 * f.get("order", 0)
+    s -= 0.5 * f.get("in_buyer", 0) + 0.6 * f.get("buyer_label", 0) + 0.2 * f.get("in_table", 0)
+    s -= 0.3 * f.get("gap", 0) + 0.1 * max(f.get("depth", 1) - 1, 0)
+    s -= 0.03 * f.get("words_between", 0)
+    return s
+
+
+def feature_vector(c: Candidate) -> list[float]:
+    vec = [float(c.features.get(name, 0.0)) for name in FEATURES]
+    vec.extend(float(c.field == name) for name in HEADER_OUTPUT)
+    vec.append(heuristic_score(c))
+    return vec
+
+
+class LearnedScorer:
+    """A trained candidate ranker; its score is the probability that a candidate is the answer."""
+
+    name = RANKER_NAME
+
+    def __init__(self, model: object, version: str) -> None:
+        self.model = model
+        self.version = version
+
+    def score(self, candidates: Sequence[Candidate]) -> list[float]:
+        if not candidates:
+            return []
+        proba = self.model.predict_proba([feature_vector(c) for c in candidates])  # type: ignore[attr-defined]
+        return [float(p[1]) for p in proba]
+
+    def save(self, folder: Path) -> None:
+        (folder / "ranker.pkl").write_bytes(pickle.dumps(self.model))
+
+    @classmethod
+    def load(cls, folder: Path, version: str) -> LearnedScorer:
+        # Artifacts are written by our own `train extractor` under the local models folder.
+        return cls(pickle.loads((folder / "ranker.pkl").read_bytes()), version)
+
+
+def load_scorer(models_dir: Path | None) -> Scorer:
+    """The newest trained ranker under ``models_dir``, or the heuristic scorer when there is none."""
+    if models_dir is None:
+        return HeuristicScorer()
+    try:
+        from classifiers.artifacts import ArtifactStore
+
+        artifact = ArtifactStore(models_dir).resolve(RANKER_NAME)
+    except Exception:  # no ranker trained (or unreadable): the heuristics still work
+        return HeuristicScorer()
+    return LearnedScorer.load(artifact.path, artifact.version)
