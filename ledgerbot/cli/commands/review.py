@@ -1,0 +1,112 @@
+"""Review app commands: serve it, manage its users, export the labels people made."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledgerbot.cli.app import app, emit, fail, progress, stderr
+
+users_app = typer.Typer(help="Users of the review app (clerks, approvers, admins).", no_args_is_help=True)
+labels_app = typer.Typer(help="Labelled examples from clerks' corrections.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(labels_app, name="labels")
+
+PASSWORD_ENV = "LEDGERBOT_REVIEW_PASSWORD"
+
+
+@app.command()
+def review(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on")] = 8700,
+    host: Annotated[
+        str, typer.Option(help="Address to bind; loopback unless you mean otherwise")
+    ] = "127.0.0.1",
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes")] = 1,
+) -> None:
+    """Serve the review app on the configured store."""
+    import uvicorn
+
+    from ledgerbot.store import get_store
+
+    store = get_store()  # migrate once here, not in every worker
+    stderr.print(
+        f"review app on http://{host}:{port}/ over {store.engine.url.render_as_string(hide_password=True)}"
+    )
+    store.dispose()
+    uvicorn.run(
+        "review_app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise fail(
+            f"no password: use --password-stdin, set {PASSWORD_ENV}, or run in a terminal", code="E701"
+        )
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Sign-in name")],
+    role: Annotated[str, typer.Option(help="clerk, approver or admin")] = "clerk",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin")
+    ] = False,
+) -> None:
+    """Create a user; the password comes from a prompt, stdin or the environment, never the command line."""
+    from ledgerbot.store import get_store
+    from review_app.security import add_user
+
+    password = _read_password(password_stdin)
+    with get_store().session() as session:
+        user = add_user(session, username, password, role)
+        emit({"username": user.username, "role": user.role, "id": user.id})
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every user, one JSON line each (never the password hash)."""
+    from sqlalchemy import select
+
+    from ledgerbot.store import get_store
+    from review_app.models import UserRow
+
+    with get_store().session() as session:
+        for user in session.scalars(select(UserRow).order_by(UserRow.username)):
+            emit({"username": user.username, "role": user.role, "active": user.active, "id": user.id})
+
+
+@labels_app.command("export")
+def labels_export(
+    folder: Annotated[Path, typer.Argument(help="Where to write the labelled corpus")],
+    doc_types_only: Annotated[
+        bool, typer.Option("--doc-types-only", help="Only documents whose type a person corrected")
+    ] = False,
+) -> None:
+    """Write corrected documents with their ground truth (file + <stem>.json), for retraining and eval."""
+    from ledgerbot.settings import get_settings
+    from ledgerbot.store import FileStore, get_store
+    from review_app.learning import export_corpus
+
+    kinds = ("doc_type",) if doc_types_only else None
+    with get_store().session() as session:
+        for record in progress(
+            export_corpus(session, FileStore(get_settings().files_dir), folder, kinds), desc="export"
+        ):
+            emit(record)

@@ -1,0 +1,85 @@
+"""Request dependencies: the app context, a database session, the signed-in user and the CSRF check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from ledgerbot.errors import LedgerbotError
+from ledgerbot.store import Store
+from review_app.config import ReviewSettings
+from review_app.queue import QueueSync
+from review_app.render import PageRenderer
+from review_app.security import SignedIn, resolve_session, tokens_match
+
+SESSION_COOKIE = "lb_session"
+LOGIN_CSRF_COOKIE = "lb_login_csrf"
+NOTICE_COOKIE = "lb_notice"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+class NotSignedIn(LedgerbotError):
+    code = "E704"
+
+
+class CsrfRejected(LedgerbotError):
+    code = "E705"
+
+
+@dataclass
+class ReviewContext:
+    """Everything the routes share, built once by ``create_app``."""
+
+    store: Store
+    settings: ReviewSettings
+    renderer: PageRenderer
+    sync: QueueSync
+    pages: Jinja2Templates
+
+
+def get_context(request: Request) -> ReviewContext:
+    context: ReviewContext = request.app.state.review
+    return context
+
+
+Context = Annotated[ReviewContext, Depends(get_context)]
+
+
+def db_session(context: Context) -> Iterator[Session]:
+    with context.store.session() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def current_user(request: Request, session: DbSession) -> SignedIn:
+    user = resolve_session(session, request.cookies.get(SESSION_COOKIE))
+    if user is None:
+        raise NotSignedIn("sign in first")
+    return user
+
+
+CurrentUser = Annotated[SignedIn, Depends(current_user)]
+
+
+async def csrf_checked(request: Request, user: CurrentUser) -> SignedIn:
+    """The signed-in user, once the request proves it came from one of our pages."""
+    given = request.headers.get(CSRF_HEADER)
+    if given is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            value = (await request.form()).get(CSRF_FIELD)
+            given = value if isinstance(value, str) else None
+    if not tokens_match(user.csrf_token, given):
+        raise CsrfRejected("the form's security token is missing or stale; reload the page and try again")
+    return user
+
+
+CsrfUser = Annotated[SignedIn, Depends(csrf_checked)]

@@ -1,0 +1,115 @@
+"""The review app: FastAPI, server-rendered pages, one process over the same store as the pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+import review_app.models  # noqa: F401  (registers the review tables on Base.metadata)
+from ledgerbot.errors import LedgerbotError
+from ledgerbot.settings import get_settings
+from ledgerbot.store import FileStore, Store
+from review_app.actions import ActionError
+from review_app.config import ReviewSettings, get_review_settings
+from review_app.deps import CsrfRejected, NotSignedIn, ReviewContext
+from review_app.queue import QueueSync
+from review_app.render import NotRenderable, PageRenderer
+from review_app.security import LoginThrottled
+
+HERE = Path(__file__).parent
+SECURITY_HEADERS = {
+    # No inline script or style anywhere: the page's JS positions boxes through the CSSOM.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if request.url.path.startswith(("/queue", "/documents", "/api")):
+            # Invoice data never sits in a shared or back-button cache.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _status(error: LedgerbotError) -> int:
+    if isinstance(error, ActionError):
+        return error.status
+    if isinstance(error, CsrfRejected):
+        return 403
+    if isinstance(error, LoginThrottled):
+        return 429
+    if isinstance(error, NotRenderable):
+        return 404
+    return 400
+
+
+def create_app(store: Store | None = None, settings: ReviewSettings | None = None) -> FastAPI:
+    settings = settings or get_review_settings()
+    if store is None:
+        from ledgerbot.store import get_store
+
+        store = get_store()
+    core = get_settings()
+    pages = Jinja2Templates(directory=str(HERE / "pages"))
+    context = ReviewContext(
+        store=store,
+        settings=settings,
+        renderer=PageRenderer(FileStore(core.files_dir), settings.cache_dir, settings.render_scale),
+        sync=QueueSync(store, settings.sync_interval_seconds),
+        pages=pages,
+    )
+    app = FastAPI(
+        title="ledgerbot review",
+        summary="Where AP clerks resolve invoice exceptions",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.review = context
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, error: NotSignedIn) -> Response:
+        if request.url.path.startswith("/api") or request.method != "GET":
+            return JSONResponse(error.as_dict(), status_code=401)
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(LedgerbotError)
+    async def _ledgerbot_error(request: Request, error: LedgerbotError) -> Response:
+        status = _status(error)
+        wants_json = request.url.path.startswith("/api") or "application/json" in request.headers.get(
+            "accept", ""
+        )
+        if wants_json:
+            return JSONResponse({"code": error.code, "message": error.message}, status_code=status)
+        body: dict[str, Any] = {"request": request, "error": error, "status": status}
+        return pages.TemplateResponse(request, "error.html", body, status_code=status)
+
+    from review_app.routes import actions, auth, documents, queue
+
+    for module in (auth, queue, documents, actions):
+        app.include_router(module.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def index() -> Response:
+        return RedirectResponse("/queue", status_code=303)
+
+    return app

@@ -1,0 +1,132 @@
+"""Page images of original documents, rendered server-side once and cached on disk.
+
+PDF pages are rendered with pypdfium2, images are re-encoded with Pillow; the page sizes (in
+the units field boxes use: PDF points, or pixels for images) are cached beside them so the
+document page can place boxes without opening the file again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledgerbot.errors import LedgerbotError
+from ledgerbot.store import FileStore
+
+IMAGE_MIMES = ("image/png", "image/jpeg", "image/tiff")
+MAX_PAGES = 50
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+class NotRenderable(LedgerbotError):
+    code = "E730"
+
+
+@dataclass(frozen=True)
+class PageSize:
+    width: float
+    height: float
+
+
+def _lock(key: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".render-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, target)
+
+
+class PageRenderer:
+    def __init__(self, files: FileStore, cache_dir: Path, scale: float) -> None:
+        self.files = files
+        self.cache_dir = cache_dir
+        self.scale = scale
+
+    def _base(self, sha256: str) -> Path:
+        return self.cache_dir / sha256[:2] / sha256
+
+    def sizes(self, sha256: str, mime: str) -> list[PageSize]:
+        """Every page's size in field-box units; empty when the file has no pages to show."""
+        meta = self._base(sha256).with_suffix(".pages.json")
+        if meta.exists():
+            return [PageSize(w, h) for w, h in json.loads(meta.read_text())]
+        if mime != "application/pdf" and mime not in IMAGE_MIMES:
+            return []
+        if not self.files.exists(sha256):
+            return []
+        with _lock(sha256):
+            try:
+                sizes = self._measure(sha256, mime)
+            except NotRenderable:
+                sizes = []
+            _atomic_write(meta, json.dumps([[s.width, s.height] for s in sizes]).encode())
+        return sizes
+
+    def _measure(self, sha256: str, mime: str) -> list[PageSize]:
+        data = self.files.get(sha256)
+        if mime == "application/pdf":
+            import pypdfium2 as pdfium
+
+            try:
+                pdf = pdfium.PdfDocument(data)
+            except pdfium.PdfiumError as error:
+                raise NotRenderable(f"the PDF cannot be opened ({error})") from None
+            try:
+                return [PageSize(*pdf[i].get_size()) for i in range(min(len(pdf), MAX_PAGES))]
+            finally:
+                pdf.close()
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                return [PageSize(float(image.width), float(image.height))] * min(
+                    getattr(image, "n_frames", 1), MAX_PAGES
+                )
+        except OSError as error:
+            raise NotRenderable(f"the image cannot be opened ({error})") from None
+
+    def page_png(self, sha256: str, mime: str, page: int) -> Path:
+        """The cached PNG of page ``page`` (1-based), rendered on first request."""
+        target = self._base(sha256).with_suffix(f".p{page}.png")
+        if target.exists():
+            return target
+        sizes = self.sizes(sha256, mime)
+        if not 1 <= page <= len(sizes):
+            raise NotRenderable(f"page {page} does not exist (the document has {len(sizes)})")
+        with _lock(sha256):
+            if target.exists():
+                return target
+            _atomic_write(target, self._render(sha256, mime, page))
+        return target
+
+    def _render(self, sha256: str, mime: str, page: int) -> bytes:
+        data = self.files.get(sha256)
+        out = io.BytesIO()
+        if mime == "application/pdf":
+            import pypdfium2 as pdfium
+
+            pdf = pdfium.PdfDocument(data)
+            try:
+                bitmap = pdf[page - 1].render(scale=self.scale)
+                bitmap.to_pil().save(out, format="PNG", optimize=True)
+            finally:
+                pdf.close()
+            return out.getvalue()
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as image:
+            image.seek(page - 1)
+            frame = image.convert("RGB") if image.mode not in ("RGB", "L") else image.copy()
+            frame.save(out, format="PNG", optimize=True)
+        return out.getvalue()

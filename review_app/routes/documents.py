@@ -1,0 +1,71 @@
+"""One document: the review page, its JSON, and its rendered page images."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from ledgerbot.domain import HEADER_FIELDS, DocType
+from review_app import learning
+from review_app.actions import load_document
+from review_app.deps import Context, CurrentUser, DbSession
+from review_app.models import UserRow
+from review_app.routes._page import render
+from review_app.schemas import DocumentOut
+from review_app.view import document_view
+
+router = APIRouter(tags=["documents"])
+DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.get("/api/documents/{document_id}", response_model=DocumentOut, summary="One document under review")
+def document_json(
+    document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
+) -> DocumentOut:
+    return document_view(session, load_document(session, document_id), context.renderer)
+
+
+@router.get("/documents/{document_id}", response_class=HTMLResponse, summary="The document review page")
+def document_page(
+    request: Request, document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
+) -> Response:
+    document = load_document(session, document_id)
+    view = document_view(session, document, context.renderer)
+    users: list[str] = []
+    if user.can_assign:
+        users = list(session.scalars(UserRow.__table__.select().with_only_columns(UserRow.username)))
+    offer = learning.draft_offer(session, document)
+    return render(
+        request,
+        context,
+        user,
+        "document.html",
+        {
+            "doc": view,
+            "users": users,
+            "doc_types": [t.value for t in DocType],
+            "header_fields": HEADER_FIELDS,
+            "draft_offer": offer,
+        },
+    )
+
+
+@router.get(
+    "/documents/{document_id}/pages/{page}.png",
+    response_class=FileResponse,
+    summary="A page of the original, rendered as PNG",
+    responses={200: {"content": {"image/png": {}}}},
+)
+def page_image(
+    document_id: DocumentId,
+    page: Annotated[int, Path(ge=1, le=1000)],
+    context: Context,
+    session: DbSession,
+    user: CurrentUser,
+) -> Response:
+    document = load_document(session, document_id)
+    path = context.renderer.page_png(document.sha256, document.mime, page)
+    # The content is addressed by sha256: a page image never changes, so the browser may keep it.
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})

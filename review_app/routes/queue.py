@@ -1,0 +1,132 @@
+"""The exception queue: filter, sort, paginate; as a page and as JSON."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledgerbot.store.models import utcnow
+from review_app import queue
+from review_app.actions import parse_amount
+from review_app.deps import Context, CurrentUser, DbSession
+from review_app.routes._page import render
+from review_app.schemas import QueueItem, QueuePageOut
+from review_app.security import SignedIn
+
+router = APIRouter(tags=["queue"])
+_REASONS_TTL = 10.0
+_reason_cache: tuple[float, list[str]] = (0.0, [])
+
+
+class QueueQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    reason: str | None = Field(default=None, max_length=50)
+    vendor: str | None = Field(default=None, max_length=300)
+    assignee: str | None = Field(
+        default=None, max_length=100, description='A user name, "me" or "-" (nobody)'
+    )
+    min_amount: str | None = Field(default=None, max_length=30)
+    max_amount: str | None = Field(default=None, max_length=30)
+    sort: Literal["age", "amount", "vendor", "reason", "assignee"] = "age"
+    desc: bool = False
+    page: int = Field(default=1, ge=1, le=100000)
+
+    def to_filter(self, user: SignedIn, page_size: int) -> queue.QueueFilter:
+        return queue.QueueFilter(
+            reason=self.reason or None,
+            vendor=self.vendor or None,
+            assignee=user.username if self.assignee == "me" else (self.assignee or None),
+            min_amount=parse_amount(self.min_amount),
+            max_amount=parse_amount(self.max_amount),
+            sort=self.sort,
+            descending=self.desc,
+            page=self.page,
+            page_size=page_size,
+        )
+
+
+def _sla(hours: float, warn: float, breach: float) -> str:
+    return "breach" if hours >= breach else "warn" if hours >= warn else "ok"
+
+
+def _page(context: Context, session: DbSession, user: SignedIn, params: QueueQuery) -> QueuePageOut:
+    context.sync()
+    result = queue.list_queue(session, params.to_filter(user, context.settings.page_size))
+    now = utcnow()
+    items = []
+    for e in result.entries:
+        hours = queue.age_hours(e.received_at, now)
+        items.append(
+            QueueItem(
+                document_id=e.document_id,
+                state=e.state,
+                vendor_id=e.vendor_id,
+                vendor_name=e.vendor_name,
+                invoice_number=e.invoice_number,
+                currency=e.currency,
+                total=e.total,
+                reasons=[r for r in e.reasons.split(",") if r],
+                received_at=e.received_at,
+                age_hours=round(hours, 1),
+                sla=_sla(hours, context.settings.sla_warn_hours, context.settings.sla_breach_hours),
+                assignee=e.assignee,
+                awaiting_second_approval=e.awaiting_second_approval,
+            )
+        )
+    return QueuePageOut(
+        items=items,
+        total=result.total,
+        page=result.page,
+        pages=result.pages,
+        page_size=result.page_size,
+        sort=params.sort,
+        descending=params.desc,
+    )
+
+
+def _reasons(session: DbSession) -> list[str]:
+    # The reason drop-down changes rarely; reading it on every page view would cost a scan.
+    global _reason_cache
+    at, codes = _reason_cache
+    if time.monotonic() - at > _REASONS_TTL:
+        codes = [c for c in queue.reason_codes(session) if c]
+        _reason_cache = (time.monotonic(), codes)
+    return codes
+
+
+@router.get("/api/queue", response_model=QueuePageOut, summary="One page of the exception queue")
+def queue_json(
+    context: Context, session: DbSession, user: CurrentUser, params: Annotated[QueueQuery, Query()]
+) -> QueuePageOut:
+    return _page(context, session, user, params)
+
+
+@router.get("/queue", response_class=HTMLResponse, summary="The exception queue page")
+def queue_page(
+    request: Request,
+    context: Context,
+    session: DbSession,
+    user: CurrentUser,
+    params: Annotated[QueueQuery, Query()],
+) -> Response:
+    page = _page(context, session, user, params)
+    query = params.model_dump(exclude_defaults=True, exclude={"page"})
+    return render(
+        request,
+        context,
+        user,
+        "queue.html",
+        {
+            "page": page,
+            "params": params,
+            "query": query,
+            "reasons": _reasons(session),
+            "zero": Decimal(0),
+        },
+    )

@@ -1,0 +1,332 @@
+"""The review app over HTTP: sign-in, authorisation, CSRF, escaping, queue and document actions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from ledgerbot.store import Store
+from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow
+from review_app.models import CorrectionRow
+from tests.review_app.conftest import csrf, login
+from tests.review_app.factory import PASSWORD, csrf_from
+
+
+def _state(store: Store, document_id: int) -> str:
+    with store.session() as session:
+        return session.get(DocumentRow, document_id).state  # type: ignore[union-attr]
+
+
+def _actions(store: Store, document_id: int) -> list[tuple[str, str | None]]:
+    with store.session() as session:
+        events = session.scalars(
+            select(AuditEventRow).where(AuditEventRow.document_id == document_id).order_by(AuditEventRow.id)
+        )
+        return [(e.actor, e.detail.get("action")) for e in events if e.stage == "review"]
+
+
+def test_pages_need_a_session(app, seeded) -> None:
+    client = TestClient(app, follow_redirects=False)
+    assert client.get("/queue").status_code == 303
+    assert client.get("/queue").headers["location"].startswith("/login")
+    assert client.get("/api/queue").status_code == 401
+    assert client.get(f"/api/documents/{seeded['price']}").status_code == 401
+    assert client.get(f"/documents/{seeded['price']}/pages/1.png").status_code == 303
+
+
+def test_session_cookie_is_httponly_and_samesite(app, seeded) -> None:
+    client = TestClient(app, follow_redirects=False)
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"username": "carol", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"].lower()
+    assert "lb_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_login_without_csrf_token_is_refused(app, seeded) -> None:
+    client = TestClient(app, follow_redirects=False)
+    response = client.post("/login", data={"username": "carol", "password": PASSWORD})
+    assert response.status_code == 403
+    assert client.get("/api/queue").status_code == 401
+
+
+def test_failed_sign_ins_are_throttled(app, seeded) -> None:
+    client = TestClient(app, follow_redirects=False)
+    for _ in range(3):
+        token = csrf_from(client.get("/login").text)
+        bad = client.post(
+            "/login", data={"username": "carol", "password": "wrong-password", "csrf_token": token}
+        )
+        assert bad.status_code == 401
+        assert "wrong password" in bad.text
+    token = csrf_from(client.get("/login").text)
+    # Even the right password is refused until the window passes.
+    right = client.post("/login", data={"username": "carol", "password": PASSWORD, "csrf_token": token})
+    assert right.status_code == 429
+    assert "E702" in right.text
+    # Another user from another name is not locked out by carol's failures alone.
+    login(TestClient(app, follow_redirects=False), "alice")
+
+
+def test_logout_ends_the_session(client_for, seeded) -> None:
+    carol = client_for("carol")
+    token = csrf(carol, "/queue")
+    assert carol.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert carol.get("/api/queue").status_code == 401
+
+
+def test_queue_shows_what_the_store_holds(client_for, seeded) -> None:
+    carol = client_for("carol")
+    body = carol.get("/api/queue").json()
+    assert body["total"] == 2
+    by_id = {item["document_id"]: item for item in body["items"]}
+    price = by_id[seeded["price"]]
+    assert price["reasons"] == ["PRICE_VARIANCE"]
+    assert price["vendor_name"] == "Acme Tools GmbH"
+    assert price["total"] == "1368.50"  # 10 x 115.00 + 19 %
+    assert price["currency"] == "EUR"
+    assert price["sla"] == "ok"
+    assert by_id[seeded["html"]]["reasons"] == ["PO_NOT_FOUND"]
+
+
+def test_queue_filters_sorts_and_paginates(client_for, seeded) -> None:
+    carol = client_for("carol")
+    only = carol.get("/api/queue", params={"reason": "PO_NOT_FOUND"}).json()
+    assert [i["document_id"] for i in only["items"]] == [seeded["html"]]
+    # A reason's prefix is not that reason.
+    assert carol.get("/api/queue", params={"reason": "PO_NOT"}).json()["total"] == 0
+    by_amount = carol.get("/api/queue", params={"sort": "amount", "desc": "true"}).json()
+    totals = [Decimal(i["total"]) for i in by_amount["items"]]
+    assert totals == sorted(totals, reverse=True)
+    big = carol.get("/api/queue", params={"min_amount": "1000"}).json()
+    assert [i["document_id"] for i in big["items"]] == [seeded["price"]]
+    by_vendor = carol.get("/api/queue", params={"vendor": "bolt"}).json()
+    assert [i["document_id"] for i in by_vendor["items"]] == [seeded["html"]]
+    assert carol.get("/api/queue", params={"page": 2}).json()["items"] == []
+    assert carol.get("/api/queue", params={"sort": "nonsense"}).status_code == 422
+    assert carol.get("/api/queue", params={"min_amount": "lots"}).status_code == 422
+
+
+def test_html_in_vendor_name_and_fields_is_escaped(client_for, seeded) -> None:
+    carol = client_for("carol")
+    queue_page = carol.get("/queue").text
+    assert "Bolt &amp; Nut &lt;b&gt;Ltd&lt;/b&gt;" in queue_page
+    assert "<b>Ltd</b>" not in queue_page
+    assert "<script>alert(1)</script>" not in queue_page
+    document_page = carol.get(f"/documents/{seeded['html']}").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document_page
+    assert "<script>alert" not in document_page
+    assert "<b>Ltd</b>" not in document_page
+
+
+def test_state_change_without_csrf_token_is_403(client_for, seeded, sqlite_store) -> None:
+    carol = client_for("carol")
+    document_id = seeded["price"]
+    assert carol.post(f"/documents/{document_id}/claim").status_code == 403
+    assert carol.post(f"/documents/{document_id}/claim", data={"csrf_token": "forged"}).status_code == 403
+    assert carol.post(f"/documents/{document_id}/reject", data={"reason": "no"}).status_code == 403
+    # Another user's token does not work either.
+    alice_token = csrf(client_for("alice"), "/queue")
+    assert carol.post(f"/documents/{document_id}/claim", data={"csrf_token": alice_token}).status_code == 403
+    assert _state(sqlite_store, document_id) == "exception"
+    assert _actions(sqlite_store, document_id) == []
+
+
+def test_clerk_cannot_approve(client_for, seeded, sqlite_store) -> None:
+    carol = client_for("carol")
+    document_id = seeded["price"]
+    page = carol.get(f"/documents/{document_id}").text
+    assert 'id="approve"' not in page  # the button is not offered...
+    response = carol.post(f"/documents/{document_id}/approve", data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 403  # ...and the server refuses it anyway
+    assert "E721" in response.text
+    assert _state(sqlite_store, document_id) == "exception"
+
+
+def test_correct_then_approve_by_a_second_user(client_for, seeded, sqlite_store) -> None:
+    carol, alice = client_for("carol"), client_for("alice")
+    document_id = seeded["price"]
+    token = csrf(carol, f"/documents/{document_id}")
+    response = carol.post(
+        f"/documents/{document_id}/lines",
+        data={
+            "csrf_token": token,
+            "line-0.description": "Hex bolt M8x40, box of 100",
+            "line-0.sku": "HX-10020",
+            "line-0.quantity": "10",
+            "line-0.unit_price": "100.00",
+            "line-0.amount": "1000.00",
+        },
+    )
+    assert response.status_code == 303
+    token = csrf(carol, f"/documents/{document_id}")
+    response = carol.post(
+        f"/documents/{document_id}/fields",
+        data={
+            "csrf_token": token,
+            "field.subtotal": "1000.00",
+            "field.tax_amount": "190.00",
+            "field.total": "1190.00",
+        },
+    )
+    assert response.status_code == 303
+    with sqlite_store.session() as session:
+        current = session.scalars(
+            select(ExtractionRow)
+            .where(ExtractionRow.document_id == document_id)
+            .order_by(ExtractionRow.id.desc())
+        ).first()
+        assert current is not None and current.created_by == "user:carol"
+        assert current.result["fields"]["total"] == "1190.00"
+        assert current.result["lines"][0]["unit_price"] == "100.00"
+        assert current.result["field_confidence"]["total"] == 1.0
+        labels = {(c.kind, c.target, c.username) for c in session.scalars(select(CorrectionRow))}
+        assert ("field", "total", "carol") in labels and ("line", "lines", "carol") in labels
+    shown = alice.get(f"/api/documents/{document_id}").json()
+    assert {f["name"]: f["value"] for f in shown["fields"]}["total"] == "1190.00"
+    assert shown["editors"] == ["carol"]
+    token = csrf(alice, f"/documents/{document_id}")
+    assert alice.post(f"/documents/{document_id}/approve", data={"csrf_token": token}).status_code == 303
+    assert _state(sqlite_store, document_id) == "approved"
+    assert _actions(sqlite_store, document_id) == [
+        ("user:carol", "correct"),
+        ("user:carol", "correct"),
+        ("user:alice", "approve"),
+    ]
+    with sqlite_store.session() as session:
+        statuses = session.scalars(select(ExceptionRow.status).where(ExceptionRow.document_id == document_id))
+        assert set(statuses) == {"resolved"}
+    history = alice.get(f"/documents/{document_id}").text
+    assert "user:alice" in history and "exception → approved" in history
+    assert "<del>1368.50</del> → <ins>1190.00</ins>" in history
+    # Approved documents leave the queue.
+    assert document_id not in [i["document_id"] for i in alice.get("/api/queue").json()["items"]]
+
+
+def test_invalid_correction_is_refused_with_a_code(client_for, seeded, sqlite_store) -> None:
+    carol = client_for("carol")
+    document_id = seeded["price"]
+    token = csrf(carol, f"/documents/{document_id}")
+    response = carol.post(
+        f"/documents/{document_id}/fields", data={"csrf_token": token, "field.total": "12,x"}
+    )
+    assert response.status_code == 422
+    assert "E723" in response.text and "total" in response.text
+    response = carol.post(f"/documents/{document_id}/fields", data={"csrf_token": token, "field.bogus": "1"})
+    assert response.status_code == 422
+    with sqlite_store.session() as session:
+        assert (
+            len(list(session.scalars(select(ExtractionRow).where(ExtractionRow.document_id == document_id))))
+            == 1
+        )
+
+
+def test_link_po(client_for, seeded) -> None:
+    carol = client_for("carol")
+    document_id = seeded["html"]
+    token = csrf(carol, f"/documents/{document_id}")
+    missing = carol.post(
+        f"/documents/{document_id}/link-po", data={"csrf_token": token, "po_number": "PO-NOPE"}
+    )
+    assert missing.status_code == 422
+    linked = carol.post(
+        f"/documents/{document_id}/link-po", data={"csrf_token": token, "po_number": "PO-45013"}
+    )
+    assert linked.status_code == 303
+    shown = carol.get(f"/api/documents/{document_id}").json()
+    assert {f["name"]: f["value"] for f in shown["fields"]}["po_number"] == "PO-45013"
+    assert [o["po_number"] for o in shown["orders"]] == ["PO-45013"]
+    assert shown["history"][-1]["action"] in ("link_po", None)
+
+
+def test_reject_needs_a_reason(client_for, seeded, sqlite_store) -> None:
+    carol = client_for("carol")
+    document_id = seeded["html"]
+    token = csrf(carol, f"/documents/{document_id}")
+    assert (
+        carol.post(f"/documents/{document_id}/reject", data={"csrf_token": token, "reason": "  "}).status_code
+        == 422
+    )
+    done = carol.post(
+        f"/documents/{document_id}/reject", data={"csrf_token": token, "reason": "not our order"}
+    )
+    assert done.status_code == 303
+    assert _state(sqlite_store, document_id) == "rejected"
+    page = carol.get(f"/documents/{document_id}").text
+    assert "not our order" in page
+    # A decided document takes no more actions.
+    again = carol.post(f"/documents/{document_id}/reject", data={"csrf_token": token, "reason": "twice"})
+    assert again.status_code == 409
+
+
+def test_send_back_returns_the_document_to_processing(client_for, seeded, sqlite_store) -> None:
+    carol = client_for("carol")
+    document_id = seeded["html"]
+    token = csrf(carol, f"/documents/{document_id}")
+    assert carol.post(f"/documents/{document_id}/send-back", data={"csrf_token": token}).status_code == 303
+    assert _state(sqlite_store, document_id) == "received"
+
+
+def test_claim_and_assign(client_for, seeded) -> None:
+    carol, bob = client_for("carol"), client_for("bob")
+    document_id = seeded["price"]
+    assert (
+        carol.post(f"/documents/{document_id}/claim", data={"csrf_token": csrf(carol, "/queue")}).status_code
+        == 303
+    )
+    mine = carol.get("/api/queue", params={"assignee": "me"}).json()
+    assert [i["document_id"] for i in mine["items"]] == [document_id]
+    # A clerk cannot take a document another clerk claimed, nor assign documents.
+    carol_token = csrf(carol, "/queue")
+    assert (
+        carol.post(
+            f"/documents/{seeded['price']}/assign", data={"csrf_token": carol_token, "assignee": "bob"}
+        ).status_code
+        == 403
+    )
+    # An approver can reassign.
+    bob_token = csrf(bob, "/queue")
+    assert (
+        bob.post(
+            f"/documents/{document_id}/assign", data={"csrf_token": bob_token, "assignee": "alice"}
+        ).status_code
+        == 303
+    )
+    assert bob.get("/api/queue", params={"assignee": "alice"}).json()["total"] == 1
+    unassigned = bob.get("/api/queue", params={"assignee": "-"}).json()
+    assert [i["document_id"] for i in unassigned["items"]] == [seeded["html"]]
+
+
+def test_document_page_shows_boxes_and_page_image(client_for, seeded) -> None:
+    alice = client_for("alice")
+    document_id = seeded["price"]
+    shown = alice.get(f"/api/documents/{document_id}").json()
+    assert shown["pages"] == [{"number": 1, "width": 595.2755737304688, "height": 841.8897705078125}]
+    total = next(f for f in shown["fields"] if f["name"] == "total")
+    assert total["confidence"] == 0.99
+    assert 75 < total["box"]["left"] < 85 and 40 < total["box"]["top"] < 43
+    po = next(f for f in shown["fields"] if f["name"] == "po_number")
+    assert po["confidence"] == 0.65
+    line = shown["lines"][0]
+    assert line["po_line"]["po_number"] == "PO-45012" and line["po_line"]["received"] == "10"
+    image = alice.get(f"/documents/{document_id}/pages/1.png")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG")
+    assert alice.get(f"/documents/{document_id}/pages/2.png").status_code == 404
+    page = alice.get(f"/documents/{document_id}").text
+    assert 'data-field="total"' in page and 'class="box' in page
+    assert "PRICE_VARIANCE" in page and "po_price" in page
+    assert alice.get("/api/documents/999999").status_code == 404
+
+
+def test_queue_follows_documents_the_pipeline_adds(client_for, seeded, sqlite_store, files) -> None:
+    from tests.review_app.factory import InvoiceSpec, exception_document
+
+    carol = client_for("carol")
+    assert carol.get("/api/queue").json()["total"] == 2
+    with sqlite_store.session() as session:
+        exception_document(session, files, InvoiceSpec(invoice_number="RE-NEW-1"))
+    assert carol.get("/api/queue").json()["total"] == 3
