@@ -12,9 +12,7 @@ import pytest
 from ledgerbot.settings import get_settings
 from ledgerbot.store import FileStore, Store
 
-PG_ADMIN_URL = os.environ.get(
-    "LEDGERBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("LEDGERBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 

@@ -227,4 +227,32 @@ class ExceptionRow(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
+class RobotLockRow(Base):
+    """A lease: one robot at a time per name (e.g. one posting robot per ERP account)."""
+
+    __tablename__ = "robot_locks"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class PostingRow(Base):
+    """What the posting robot did in the target ERP for one document."""
+
+    __tablename__ = "postings"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    erp_account: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | posted | error
+    erp_doc_number: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    screenshot: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    found_existing: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    posted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
 Index("ix_documents_state_received", DocumentRow.state, DocumentRow.received_at)
