@@ -111,7 +111,7 @@ def check_sums(
     if fields.subtotal is not None and amounts and all(a is not None for a in amounts):
         lines_sum = sum((a for a in amounts if a is not None), Decimal(0))
         difference = fields.subtotal - lines_sum
-        if difference and limit.allows(abs(difference), fields.subtotal):
+        if difference and limit.allows(abs(difference), lines_sum):
             accepted.append(
                 AcceptedDifference(check="subtotal", difference=difference, limit=limit.describe())
             )
