@@ -1,4 +1,4 @@
-"""Builds review-ready documents in a store: a real PDF through intake, an extraction with boxes, exceptions."""
+"""Builds review-ready documents: a real PDF through intake, an extraction with boxes, exceptions."""
 
 from __future__ import annotations
 
