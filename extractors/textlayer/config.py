@@ -45,6 +45,9 @@ class TextLayerConfig:
     # Residual skew below this (degrees) is left alone: rotating costs time and blurs glyphs.
     min_deskew_degrees: float = 0.3
     max_skew_degrees: float = 10.0
+    # Share of lone dark pixels above which a page is median-filtered before OCR; clean scans
+    # and renders sit below 0.0005, a 1% salt-and-pepper scan near 0.005.
+    speckle_threshold: float = 0.001
 
     @property
     def worker_count(self) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytesseract
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from extractors.textlayer.config import TextLayerConfig
 from extractors.textlayer.errors import OCRFailed
@@ -93,7 +93,8 @@ def analyse(gray: Image.Image, config: TextLayerConfig) -> InkAnalysis:
     best = float(coarse[int(np.argmax(scores))])
     fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
     fine_scores = _sharpness(ys, xs, fine)
-    skew = float(fine[int(np.argmax(fine_scores))])
+    # The angle that levels the rows is minus the tilt (image y grows downwards).
+    skew = -float(fine[int(np.argmax(fine_scores))])
     # Same measure with rows and columns swapped: vertical text lines make columns spiky.
     turned = float(_sharpness(xs, ys, np.array([0.0]))[0])
     level = float(fine_scores.max())
@@ -116,6 +117,25 @@ def detect_orientation(gray: Image.Image, config: TextLayerConfig) -> int:
     if float(osd.get("orientation_conf", 0.0)) < 1.0:
         return 0
     return int(osd.get("rotate", 0)) % 360
+
+
+def speckle_share(gray: Image.Image) -> float:
+    """Share of pixels that are lone dark dots (scanner dust, fax noise) on a central crop."""
+    side = 768
+    left = max(0, (gray.width - side) // 2)
+    top = max(0, (gray.height - side) // 2)
+    crop = np.asarray(gray.crop((left, top, left + min(side, gray.width), top + min(side, gray.height))))
+    if crop.shape[0] < 3 or crop.shape[1] < 3:
+        return 0.0
+    dark = crop < 128
+    core = dark[1:-1, 1:-1]
+    neighbours = sum(
+        dark[1 + dy : dark.shape[0] - 1 + dy, 1 + dx : dark.shape[1] - 1 + dx].astype(np.uint8)
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+        if dy or dx
+    )
+    return float(np.count_nonzero(core & (neighbours <= 1))) / core.size
 
 
 def turn(gray: Image.Image, clockwise: int) -> Image.Image:
@@ -181,6 +201,10 @@ def ocr_image(image: Image.Image, config: TextLayerConfig) -> OCRPage:
             facts = analyse(gray, config)
     skew = facts.skew if abs(facts.skew) >= config.min_deskew_degrees else 0.0
     upright = straighten(gray, skew) if skew else gray
+    # Salt-and-pepper noise costs tesseract both accuracy and time (it tries to read every
+    # dot); a 3x3 median removes it and leaves 8 pt glyphs at 300 dpi intact.
+    if speckle_share(upright) > config.speckle_threshold:
+        upright = upright.filter(ImageFilter.MedianFilter(3))
     lines = tesseract_words(upright, config)
     quality = _quality(lines)
     # A weak first pass on a page with ink on it may be upside down (projection profiles cannot

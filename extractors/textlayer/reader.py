@@ -30,7 +30,9 @@ from extractors.textlayer.digital import empty_page
 from extractors.textlayer.errors import ResourceLimit, TextLayerError
 from extractors.textlayer.model import Document, Page
 from extractors.textlayer.tasks import OCRMode, ParseResult, Source
+from ledgerbot.errors import ApplicationError
 
+_BOOT_TIMEOUT = 120.0  # seconds a fresh worker may take to import its libraries
 SourceLike = Path | str | bytes | tuple[str, bytes | str]  # path, bytes, or (name, either)
 
 # Thread pools inside numpy / OpenMP would fight the other worker for the same cores.
@@ -40,6 +42,12 @@ _WORKER_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
+
+
+class WorkerStartFailed(ApplicationError):
+    """The worker processes cannot start at all: an environment fault, not a bad file."""
+
+    code = "E209"
 
 
 class _Worker:
@@ -70,6 +78,23 @@ class _Worker:
         self.rx = Connection(from_child_r, writable=False)
         self.task: _Task | None = None
         self.deadline = 0.0
+        self.ready = False  # set by the worker's first message, once its imports are done
+
+    def await_ready(self) -> None:
+        """Block until the worker has started; a worker that cannot start is a system fault."""
+        if self.ready:
+            return
+        try:
+            if not self.rx.poll(_BOOT_TIMEOUT):
+                raise TimeoutError
+            message = self.rx.recv()
+        except (EOFError, OSError, TimeoutError) as error:
+            self.kill()
+            raise WorkerStartFailed(
+                "the text-layer worker process did not start (see its stderr)",
+                exit_status=self.proc.returncode,
+            ) from error
+        self.ready = message[0] == "ready"
 
     def submit(self, task: _Task) -> None:
         self.task = task
@@ -281,6 +306,7 @@ class TextLayerReader:
                     return
                 for worker in self._workers:
                     if worker.task is None and queue:
+                        worker.await_ready()
                         worker.submit(heapq.heappop(queue))
                 busy = [w for w in self._workers if w.task is not None]
                 if not busy:

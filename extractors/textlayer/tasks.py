@@ -22,6 +22,7 @@ from extractors.textlayer.errors import (
     CorruptFile,
     EncryptedPDF,
     ImageTooLarge,
+    ResourceLimit,
     TextLayerError,
     TooManyPages,
     UnsupportedFile,
@@ -131,7 +132,7 @@ def _parse_pdf(data: bytes, name: str, ocr: OCRMode, config: TextLayerConfig) ->
             ) from error
         if len(plumber_pages) != page_count:
             result.notes.append(
-                f"pdfminer found {len(plumber_pages)} pages, pdfium {page_count}; pdfium's count used"
+                f"[{CorruptFile.code}] pdfminer found {len(plumber_pages)} pages, pdfium {page_count}"
             )
         for number in range(1, page_count + 1):
             plumber_page = plumber_pages[number - 1] if number <= len(plumber_pages) else None
@@ -143,10 +144,18 @@ def _parse_pdf(data: bytes, name: str, ocr: OCRMode, config: TextLayerConfig) ->
                     result.pages[number] = empty_page(number, float(width), float(height))
                 else:
                     result.ocr_pages.append(number)
-            except (RecursionError, MemoryError):
-                raise
-            except Exception as error:  # a damaged content stream: pdfium may still render it
-                result.notes.append(f"page {number}: unreadable text layer ({type(error).__name__})")
+            except Exception as error:
+                # pdfplumber wraps what pdfminer raised; look at the root cause. The page is
+                # still worth OCR: pdfium renders many pages pdfminer cannot interpret.
+                root = root_cause(error)
+                if isinstance(root, MemoryError):
+                    raise
+                code = ResourceLimit.code if isinstance(root, RecursionError) else CorruptFile.code
+                what = "nests too deeply to interpret" if code == ResourceLimit.code else "is unreadable"
+                fallback = "left empty" if ocr == "never" else "read by OCR instead"
+                result.notes.append(
+                    f"[{code}] page {number}: the text layer {what} ({type(root).__name__}); {fallback}"
+                )
                 if ocr == "never":
                     width, height = sizes[number - 1]
                     result.pages[number] = empty_page(number, float(width), float(height))
@@ -156,6 +165,16 @@ def _parse_pdf(data: bytes, name: str, ocr: OCRMode, config: TextLayerConfig) ->
                 if plumber_page is not None:
                     plumber_page.close()
     return result
+
+
+def root_cause(error: BaseException) -> BaseException:
+    seen = 0
+    while seen < 20:
+        nxt = error.__cause__ or error.__context__
+        if nxt is None:
+            break
+        error, seen = nxt, seen + 1
+    return error
 
 
 def ocr_pdf_page(source: Source, name: str, number: int, config: TextLayerConfig) -> Page:

@@ -43,6 +43,11 @@ def run_task(kind: str, args: tuple[Any, ...]) -> Any:
     except MemoryError as error:
         raise ResourceLimit("parsing the file ran over the worker's memory limit", source=name) from error
     except Exception as error:
+        root = tasks.root_cause(error)
+        if isinstance(root, RecursionError | MemoryError):
+            raise ResourceLimit(
+                "the file is too deeply nested or too large to parse safely", source=name
+            ) from error
         if kind == "ocr":
             raise OCRFailed(f"OCR failed ({tasks.describe(error)})", source=name) from error
         raise CorruptFile(f"the file cannot be parsed ({tasks.describe(error)})", source=name) from error
@@ -83,6 +88,8 @@ def main(argv: list[str]) -> None:
 
     inbox = Connection(read_fd, writable=False)
     outbox = Connection(write_fd, readable=False)
+    # Tell the parent the imports are done: its wall-clock budgets start with the first task.
+    outbox.send(("ready", None, None))
     _Duplex(inbox, outbox).serve()
 
 

@@ -1,0 +1,16 @@
+"""Fixtures shared by the tests in tests/extractors/ (each area prefixes its fixture names)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from extractors.textlayer import TextLayerConfig, TextLayerReader
+
+
+@pytest.fixture(scope="module")
+def textlayer_reader() -> Iterator[TextLayerReader]:
+    """One warm reader (two guarded worker processes) per test module."""
+    with TextLayerReader(TextLayerConfig(workers=2)) as reader:
+        yield reader
