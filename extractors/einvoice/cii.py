@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from extractors.einvoice.model import EInvoice, doc_type_for
+from extractors.einvoice.model import EInvoice, currency_code, doc_type_for
 from extractors.einvoice.values import (
     cii_date_of,
     clean_text,
@@ -193,8 +193,10 @@ def read(root: etree._Element, syntax: str) -> EInvoice:
     required(total, f"{paths.summation}/GrandTotalAmount", "BT-112")
     # BT-5 is mandatory, but real ZUGFeRD 1.0 writers leave it empty; the currencyID of the grand
     # total says the same thing, and with neither the currency is unknown (null), not an error.
-    currency = text(_find(settlement, "InvoiceCurrencyCode")) or (
-        grand_total.get("currencyID") if grand_total is not None else None
+    currency = currency_code(
+        text(_find(settlement, "InvoiceCurrencyCode"))
+        or (grand_total.get("currencyID") if grand_total is not None else None),
+        f"{paths.settlement}/InvoiceCurrencyCode",
     )
 
     fields = InvoiceFields(
@@ -205,7 +207,7 @@ def read(root: etree._Element, syntax: str) -> EInvoice:
         invoice_date=issue_date,
         due_date=_due_date(settlement),
         po_number=text(_find(agreement, paths.order_id)),
-        currency=currency.upper() if currency else None,
+        currency=currency,
         subtotal=decimal_of(_find(summation, "TaxBasisTotalAmount")),
         tax_amount=_amount_in(_findall(summation, "TaxTotalAmount"), currency),
         total=total,
@@ -220,7 +222,7 @@ def read(root: etree._Element, syntax: str) -> EInvoice:
         syntax=syntax,
         profile=profile,
         type_code=type_code,
-        doc_type=doc_type_for(type_code),
+        doc_type=doc_type_for(type_code, f"{paths.document}/TypeCode"),
         fields=fields,
         lines=lines,
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from extractors.einvoice.errors import INVALID_VALUE, EInvoiceError
 from ledgerbot.domain import DocType, InvoiceFields, InvoiceLine
 
 # UNTDID 1001 document codes that EN 16931 treats as credit notes (the CEF code list for BT-3);
@@ -14,8 +16,24 @@ CREDIT_NOTE_TYPE_CODES: frozenset[str] = frozenset(
 )
 
 
-def doc_type_for(type_code: str) -> DocType:
+def doc_type_for(type_code: str, element: str) -> DocType:
+    """Invoice or credit note from BT-3; E306 when the code is not a UNTDID 1001 code at all."""
+    if not re.fullmatch(r"\d{1,3}", type_code):
+        raise EInvoiceError(
+            INVALID_VALUE, f"{element} is not a UNTDID 1001 document code: {type_code!r}", element=element
+        )
     return DocType.CREDIT_NOTE if type_code in CREDIT_NOTE_TYPE_CODES else DocType.INVOICE
+
+
+def currency_code(raw: str | None, element: str) -> str | None:
+    """An ISO 4217 alphabetic code, upper-cased; E306 for anything that cannot be one."""
+    if raw is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z]{3}", raw):
+        raise EInvoiceError(
+            INVALID_VALUE, f"{element} is not an ISO 4217 currency code: {raw!r}", element=element
+        )
+    return raw.upper()
 
 
 @dataclass(slots=True)

@@ -12,7 +12,6 @@ from io import BytesIO
 
 import facturx
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 from extractors.einvoice.errors import EMBEDDED_UNREADABLE, EInvoiceError
 from extractors.einvoice.reader import read_einvoice
@@ -28,6 +27,11 @@ EINVOICE_NAMES: tuple[str, ...] = tuple(name for group in _NAME_GROUPS for name 
 MAX_XML_BYTES = 20 * 1024 * 1024
 
 
+# pypdf meets untrusted bytes here and can fail with PyPdfError but also with ValueError,
+# KeyError, struct/zlib errors or RecursionError on crafted files: every failure to read the PDF
+# is the same E305 for the clerk, so the boundary catches Exception.
+
+
 def _broken(exc: Exception) -> EInvoiceError:
     return EInvoiceError(EMBEDDED_UNREADABLE, f"PDF cannot be read for an embedded e-invoice: {exc}")
 
@@ -36,7 +40,7 @@ def attachment_names(pdf: bytes) -> list[str]:
     """Names of the PDF's embedded files, without decoding their content."""
     try:
         return [attachment.name for attachment in PdfReader(BytesIO(pdf)).attachment_list]
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except Exception as exc:
         raise _broken(exc) from exc
 
 
@@ -46,7 +50,7 @@ def _raw_attachment(pdf: bytes, names: tuple[str, ...]) -> tuple[str, bytes] | N
         for attachment in PdfReader(BytesIO(pdf)).attachment_list:
             if attachment.name.lower() in wanted:
                 return attachment.name, attachment.content
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except Exception as exc:
         raise _broken(exc) from exc
     return None
 

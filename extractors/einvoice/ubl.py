@@ -12,7 +12,7 @@ from decimal import Decimal
 from lxml import etree
 
 from extractors.einvoice.cii import per_unit
-from extractors.einvoice.model import EInvoice, doc_type_for
+from extractors.einvoice.model import EInvoice, currency_code, doc_type_for
 from extractors.einvoice.values import clean_text, decimal_of, iban, iso_date_of, required, tax_id, text
 from extractors.einvoice.xmlsafe import NS_UBL_CREDIT_NOTE
 from ledgerbot.domain import DocType, InvoiceFields, InvoiceLine
@@ -118,8 +118,10 @@ def read(root: etree._Element) -> EInvoice:
     total = decimal_of(grand_total)
     required(total, "LegalMonetaryTotal/TaxInclusiveAmount", "BT-112")
     # Same rule as CII: an empty BT-5 falls back to the grand total's currencyID, else null.
-    currency = text(_find(root, "DocumentCurrencyCode")) or (
-        grand_total.get("currencyID") if grand_total is not None else None
+    currency = currency_code(
+        text(_find(root, "DocumentCurrencyCode"))
+        or (grand_total.get("currencyID") if grand_total is not None else None),
+        f"{root_name}/DocumentCurrencyCode",
     )
 
     party = _find(root, "AccountingSupplierParty/Party")
@@ -131,7 +133,7 @@ def read(root: etree._Element) -> EInvoice:
         invoice_date=issue_date,
         due_date=_due_date(root),
         po_number=text(_find(root, "OrderReference/ID")),
-        currency=currency.upper() if currency else None,
+        currency=currency,
         subtotal=decimal_of(_find(monetary, "TaxExclusiveAmount")),
         tax_amount=_tax_amount(root, currency),
         total=total,
@@ -142,7 +144,9 @@ def read(root: etree._Element) -> EInvoice:
     lines = [_line(line, quantity_tag) for line in _findall(root, line_tag)]
     # The UBL CreditNote root is a credit note whatever its type code says (it may carry 381,
     # 396, or a non-standard code); an Invoice root follows BT-3.
-    doc_type = DocType.CREDIT_NOTE if credit_note else doc_type_for(type_code)
+    doc_type = doc_type_for(type_code, f"{root_name}/{type_tag}")
+    if credit_note:
+        doc_type = DocType.CREDIT_NOTE
     profile = text(_find(root, "CustomizationID")) or "unknown"
     return EInvoice(
         syntax="ubl", profile=profile, type_code=type_code, doc_type=doc_type, fields=fields, lines=lines

@@ -58,6 +58,8 @@ def parse_xml(data: bytes) -> etree._Element:
     """The root element of ``data``; E301 when not well-formed, E304 when it carries a DTD."""
     if not data.strip():
         raise EInvoiceError(NOT_WELL_FORMED, "XML is empty")
+    if data[:1024].lstrip().startswith(b"%PDF-"):
+        raise EInvoiceError(UNSUPPORTED, "this is a PDF, not XML: read its embedded e-invoice instead")
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:

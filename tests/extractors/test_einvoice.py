@@ -492,6 +492,10 @@ def test_zugferd1_cross_industry_document() -> None:
     assert result["lineage"]["einvoice"] == "zugferd1@urn:ferd:CrossIndustryDocument:invoice:1p0:comfort"
 
 
+def test_currency_is_upper_cased() -> None:
+    assert read_einvoice(cii_invoice(currency="eur")).fields.currency == "EUR"
+
+
 def test_empty_currency_falls_back_to_the_grand_total_currency() -> None:
     doc = ZUGFERD1.replace(
         b"<ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>", b"<ram:InvoiceCurrencyCode/>"
@@ -533,6 +537,10 @@ def test_empty_currency_falls_back_to_the_grand_total_currency() -> None:
         ),
         (ubl_document(due="<cbc:DueDate>13.04.2026</cbc:DueDate>"), "E306", "DueDate"),
         (cii_invoice(lines=cii_line(qty="ten")), "E306", "BilledQuantity"),
+        (cii_invoice(type_code="INV"), "E306", "TypeCode"),
+        (ubl_document(type_code="3800"), "E306", "InvoiceTypeCode"),
+        (cii_invoice(currency="Euro"), "E306", "InvoiceCurrencyCode"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "E302", "PDF"),
     ],
     ids=lambda value: value if isinstance(value, str) and len(value) < 30 else None,
 )
