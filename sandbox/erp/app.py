@@ -138,7 +138,7 @@ def create_app(
     env.globals["page_url"] = page_url
 
     def render(
-        request: Request, template: str, session: Session | None, status_code: int = 200, /, **context: Any
+        request: Request, template: str, session: Session | None, /, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
         context.update(user=session.user if session else None, server_time=time.strftime("%d.%m.%Y %H:%M:%S"))
         return templates.TemplateResponse(request, template, context, status_code=status_code)
