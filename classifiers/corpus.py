@@ -1,0 +1,131 @@
+"""Reads a labelled corpus: each document with ``<stem>.json`` truth beside it, text layers cached on disk."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from classifiers.errors import TextLayerUnavailable, TrainingDataError
+from classifiers.features import DocFeatures, extract_features
+from classifiers.textcache import Reader, TextLayerCache, file_sha256
+from extractors.textlayer.model import Document
+from ledgerbot.domain import DocType
+
+# E-invoice XML has no page to read; the e-invoice reader types it, so the classifiers never see it.
+XML_VARIANTS = frozenset({"ubl", "cii", "xml"})
+SPLITS = frozenset({"dev", "heldout"})
+ManyReader = Callable[[Sequence[Path]], Iterable[Document | Exception]]
+
+
+@dataclass
+class LabelledDoc:
+    path: Path
+    sha256: str
+    doc_type: DocType
+    split: str  # dev | heldout
+    variant: str  # digital | scan_png | scan_pdf | facturx ...
+    layout: str
+    features: DocFeatures | None = None
+    error: str | None = None
+
+
+def default_reader() -> tuple[Reader, str, ManyReader]:
+    """The product's text-layer reader, a name that keys the cache, and its parallel batch form."""
+    try:
+        from extractors.textlayer import TextLayerReader, read_document
+    except ImportError as error:
+        raise TextLayerUnavailable(
+            f"the text-layer reader (extractors.textlayer.read_document) is not available: {error}"
+        ) from error
+
+    def read_many(paths: Sequence[Path]) -> Iterator[Document | Exception]:
+        # The reader runs files in guarded worker processes, so a batch uses both cores.
+        with TextLayerReader() as reader:
+            yield from reader.read_many([Path(p) for p in paths])
+
+    return read_document, "extractors.textlayer", read_many
+
+
+def scan_corpus(corpus_dirs: Sequence[Path]) -> list[LabelledDoc]:
+    """Every file with truth beside it, except e-invoice XML. Truth without ``doc_type`` is an error."""
+    docs: list[LabelledDoc] = []
+    for root in corpus_dirs:
+        root = Path(root)
+        if not root.is_dir():
+            raise TrainingDataError(f"corpus folder {root} does not exist")
+        for path in sorted(root.rglob("*")):
+            if not path.is_file() or path.suffix.lower() == ".json" or path.name.startswith("."):
+                continue
+            truth_path = path.with_suffix(".json")
+            if not truth_path.is_file():
+                continue
+            try:
+                truth = json.loads(truth_path.read_text(encoding="utf-8"))
+                doc_type = DocType(truth["doc_type"])
+            except (ValueError, KeyError, TypeError) as error:
+                raise TrainingDataError(f"{truth_path}: no valid doc_type ({error})") from error
+            variant = str(truth.get("variant") or "digital")
+            if path.suffix.lower() == ".xml" or variant in XML_VARIANTS:
+                continue
+            split = str(truth.get("split") or "dev")
+            if split not in SPLITS:
+                raise TrainingDataError(f"{truth_path}: split must be dev or heldout, got {split!r}")
+            docs.append(
+                LabelledDoc(
+                    path=path,
+                    sha256=file_sha256(path),
+                    doc_type=doc_type,
+                    split=split,
+                    variant=variant,
+                    layout=str(truth.get("layout") or "unknown"),
+                )
+            )
+    return docs
+
+
+def load_features(
+    docs: list[LabelledDoc],
+    cache: TextLayerCache,
+    *,
+    read_many: ManyReader | None = None,
+    progress: Callable[[Iterable[LabelledDoc], int], Iterable[LabelledDoc]] | None = None,
+) -> list[LabelledDoc]:
+    """Fill ``features`` for each document, reading text layers only on a cache miss.
+
+    Unreadable files are dropped with a note on stderr: one bad file must not stop a training run.
+    """
+    misses = []
+    for doc in docs:
+        document = cache.lookup(doc.sha256)
+        if document is None:
+            misses.append(doc)
+        else:
+            doc.features = extract_features(document)
+    if misses:
+        print(f"reading {len(misses)} text layers ({len(docs) - len(misses)} cached)", file=sys.stderr)
+        results: Iterable[Document | Exception]
+        if read_many is not None:
+            results = read_many([doc.path for doc in misses])
+        else:
+            results = (_read_one(cache, doc.path) for doc in misses)
+        pairs: Iterable[tuple[LabelledDoc, Document | Exception]] = zip(misses, results, strict=True)
+        if progress is not None:
+            pairs = progress(pairs, len(misses))  # type: ignore[arg-type,assignment]
+        for doc, result in pairs:
+            if isinstance(result, Exception):
+                doc.error = f"{type(result).__name__}: {result}"
+                print(f"skipped {doc.path}: {doc.error}", file=sys.stderr)
+                continue
+            cache.put(doc.sha256, result)
+            doc.features = extract_features(result)
+    return [doc for doc in docs if doc.features is not None]
+
+
+def _read_one(cache: TextLayerCache, path: Path) -> Document | Exception:
+    try:
+        return cache.reader(path)
+    except Exception as error:  # reported per file by the caller
+        return error

@@ -1,0 +1,29 @@
+"""Errors the classifiers raise on purpose, each with a stable code (E5xx)."""
+
+from __future__ import annotations
+
+from ledgerbot.errors import ApplicationError, BusinessError, ConfigError
+
+
+class ModelNotFound(ConfigError):
+    """No trained model where one was expected; the message says how to train one."""
+
+    code = "E501"
+
+
+class TrainingDataError(BusinessError):
+    """A corpus that cannot train a model: empty, unlabelled, or missing classes."""
+
+    code = "E502"
+
+
+class ArtifactError(ConfigError):
+    """A model folder that exists but cannot be used (incomplete, corrupt, wrong label set)."""
+
+    code = "E503"
+
+
+class TextLayerUnavailable(ApplicationError):
+    """The text-layer reader could not be imported or failed on a training file."""
+
+    code = "E504"

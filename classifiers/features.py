@@ -1,0 +1,125 @@
+"""Turns a text-layer ``Document`` into what the classifiers read: first-page text plus layout hints.
+
+Both models see the same hints, rendered differently: the baseline gets prefixed tokens
+(``title_invoice``, ``pos_title_top_right``) so a title word weighs apart from the same word in
+the body; the transformer gets a short plain-text preamble it can attend to.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+
+from extractors.textlayer.model import Document, Line, Page, Word
+
+# Enough of the first page to name the document type; long tables add nothing but cost.
+MAX_BODY_CHARS = 2400
+MAX_TITLE_WORDS = 12
+# A line counts as "large" when its glyphs are clearly taller than the page's typical line.
+TITLE_RATIO = 1.25
+
+_DIGITS = re.compile(r"\d[\d.,/-]*")
+_SPACE = re.compile(r"\s+")
+_TOKEN = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class DocFeatures:
+    """The classifier's view of one document."""
+
+    title: str  # the largest-font words of the first page, in reading order
+    title_zone: str  # where the title sits: top/middle/bottom x left/center/right, or "none"
+    top: str  # first-page text in the top quarter (letterhead, title, reference block)
+    body: str  # first-page text, digits folded
+    pages: int
+    scanned: bool
+
+    def for_baseline(self) -> str:
+        """One string for the TF-IDF model: body words plus prefixed layout tokens."""
+        hints = [f"title_{t}" for t in _TOKEN.findall(self.title.lower())]
+        hints += [f"top_{t}" for t in _TOKEN.findall(self.top.lower())]
+        hints.append(f"pos_title_{self.title_zone}")
+        hints.append("src_scan" if self.scanned else "src_digital")
+        hints.append(f"pages_{min(self.pages, 5)}")
+        return f"{self.title} \n {self.body} \n " + " ".join(hints)
+
+    def for_transformer(self) -> str:
+        """A short preamble with the layout hints, then the first page (the tokenizer truncates)."""
+        title = self.title or "none"
+        zone = self.title_zone.replace("_", " ")
+        return f"title: {title}. title at {zone}. {self.body}"
+
+
+def _fold(text: str) -> str:
+    """Fold every number to ``0``: amounts and references vary per document, not per type."""
+    return _SPACE.sub(" ", _DIGITS.sub("0", text)).strip()
+
+
+def _line_height(line: Line) -> float:
+    sizes = [w.size if w.size else w.height for w in line.words]
+    sizes = [s for s in sizes if s > 0]
+    return statistics.median(sizes) if sizes else 0.0
+
+
+def _zone(page: Page, line: Line) -> str:
+    x0, top, x1, bottom = line.bbox
+    if page.width <= 0 or page.height <= 0:
+        return "none"
+    cy = (top + bottom) / 2 / page.height
+    cx = (x0 + x1) / 2 / page.width
+    vertical = "top" if cy < 1 / 3 else "middle" if cy < 2 / 3 else "bottom"
+    horizontal = "left" if cx < 0.4 else "center" if cx < 0.6 else "right"
+    return f"{vertical}_{horizontal}"
+
+
+def _title_lines(page: Page) -> list[Line]:
+    """The first page's largest-font lines, or none when every line has the same size."""
+    lines = [line for line in page.lines if line.words and any(ch.isalpha() for ch in line.text)]
+    heights = [_line_height(line) for line in lines]
+    if not lines or not any(heights):
+        return []
+    typical = statistics.median(h for h in heights if h > 0)
+    largest = max(heights)
+    if largest < typical * TITLE_RATIO:
+        return []
+    # Lines within 10% of the largest size: a title split over two lines stays together.
+    return [line for line, h in zip(lines, heights, strict=True) if h >= largest * 0.9]
+
+
+def extract_features(document: Document) -> DocFeatures:
+    """Features from the first page with any text (cover sheets and blank scans are skipped)."""
+    page = next((p for p in document.pages if p.words), None)
+    if page is None:
+        return DocFeatures("", "none", "", "", len(document.pages), document.is_scanned)
+    titles = _title_lines(page)
+    title_words = [w.text for line in titles for w in line.words][:MAX_TITLE_WORDS]
+    zone = _zone(page, titles[0]) if titles else "none"
+    top_lines = [line.text for line in page.lines if line.words and line.bbox[1] < page.height / 4]
+    return DocFeatures(
+        title=_fold(" ".join(title_words)),
+        title_zone=zone,
+        top=_fold(" ".join(top_lines))[: MAX_BODY_CHARS // 3],
+        body=_fold(page.text)[:MAX_BODY_CHARS],
+        pages=len(document.pages),
+        scanned=document.is_scanned,
+    )
+
+
+def document_from_text(text: str, *, source: str = "") -> Document:
+    """A one-page ``Document`` from plain text (clerk corrections, tests): no layout hints survive.
+
+    Every word gets the same size and a box on its own line, so ``extract_features`` finds no
+    title and the models fall back on the words alone.
+    """
+    lines: list[Line] = []
+    for row, raw in enumerate(t for t in text.splitlines() if t.strip()):
+        top = 20.0 + row * 12.0
+        words, x = [], 20.0
+        for token in raw.split():
+            width = 6.0 * len(token)
+            words.append(Word(token, (x, top, x + width, top + 10.0), size=10.0))
+            x += width + 4.0
+        lines.append(Line(words))
+    height = max(842.0, 40.0 + 12.0 * len(lines))
+    return Document(pages=[Page(number=1, width=595.0, height=height, lines=lines)], source=source)

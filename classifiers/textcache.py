@@ -1,0 +1,118 @@
+"""A disk cache of text layers keyed by file sha256, because OCR of a scan takes seconds.
+
+The cached form is the ``Document`` tree as JSON; a cache entry names the reader that made it,
+so a changed reader (another backend, a new OCR setting) does not serve stale text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from extractors.textlayer.model import Document, Line, Page, Word
+
+Reader = Callable[[Path], Document]
+CACHE_FORMAT = 1
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def document_to_dict(document: Document) -> dict[str, Any]:
+    return {
+        "source": document.source,
+        "errors": list(document.errors),
+        "pages": [
+            {
+                "number": p.number,
+                "width": p.width,
+                "height": p.height,
+                "unit": p.unit,
+                "source": p.source,
+                "rotation": p.rotation,
+                "skew": p.skew,
+                "lines": [
+                    [[w.text, list(w.bbox), w.confidence, w.size, w.bold] for w in line.words]
+                    for line in p.lines
+                ],
+            }
+            for p in document.pages
+        ],
+    }
+
+
+def document_from_dict(data: dict[str, Any]) -> Document:
+    pages = [
+        Page(
+            number=p["number"],
+            width=p["width"],
+            height=p["height"],
+            unit=p["unit"],
+            source=p["source"],
+            rotation=p.get("rotation", 0),
+            skew=p.get("skew", 0.0),
+            lines=[
+                Line([Word(t, (b[0], b[1], b[2], b[3]), c, s, bold) for t, b, c, s, bold in line])
+                for line in p["lines"]
+            ],
+        )
+        for p in data["pages"]
+    ]
+    return Document(pages=pages, source=data.get("source", ""), errors=list(data.get("errors", [])))
+
+
+class TextLayerCache:
+    """``get(path)`` returns the file's text layer, reading it only on a cache miss."""
+
+    def __init__(self, root: Path, reader: Reader, reader_name: str) -> None:
+        self.root = root
+        self.reader = reader
+        self.reader_name = reader_name
+
+    def _entry(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256}.json"
+
+    def lookup(self, sha256: str) -> Document | None:
+        """The cached text layer of the file with this sha256, or ``None`` on a miss."""
+        entry = self._entry(sha256)
+        if not entry.exists():
+            return None
+        try:
+            cached = json.loads(entry.read_text(encoding="utf-8"))
+            if cached.get("format") == CACHE_FORMAT and cached.get("reader") == self.reader_name:
+                return document_from_dict(cached["document"])
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            pass  # a torn or foreign entry is simply read again
+        return None
+
+    def put(self, sha256: str, document: Document) -> None:
+        payload = {"format": CACHE_FORMAT, "reader": self.reader_name, "document": document_to_dict(document)}
+        self._write(self._entry(sha256), payload)
+
+    def get(self, path: Path, sha256: str | None = None) -> Document:
+        sha256 = sha256 or file_sha256(path)
+        document = self.lookup(sha256)
+        if document is None:
+            document = self.reader(path)
+            self.put(sha256, document)
+        document.source = str(path)
+        return document
+
+    @staticmethod
+    def _write(entry: Path, payload: dict[str, Any]) -> None:
+        # Write-then-rename so two processes filling the same cache never see half a file.
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, separators=(",", ":"))
+        os.replace(tmp, entry)

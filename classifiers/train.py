@@ -1,0 +1,334 @@
+"""Trains the baseline and the transformer on a labelled corpus, picks the cascade thresholds, saves all.
+
+Splits: the models learn from ``dev`` documents only. Validation is a slice of ``dev`` held out
+by layout (whole layouts, when there are enough of them), so the thresholds and the
+temperature are set on layouts the models did not train on, which is what ``heldout`` will
+look like. The ``heldout`` split is the test set and is never used to choose anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifiers.artifacts import Artifact, ArtifactStore
+from classifiers.baseline import BaselineClassifier
+from classifiers.cascade import CASCADE, Thresholds, choose_thresholds, route
+from classifiers.corpus import LabelledDoc, ManyReader, default_reader, load_features, scan_corpus
+from classifiers.errors import TrainingDataError
+from classifiers.evaluate import Metrics, compute_metrics
+from classifiers.features import DocFeatures, document_from_text, extract_features
+from classifiers.labels import LABEL_INDEX, LABELS, label_names
+from classifiers.textcache import Reader, TextLayerCache
+from classifiers.transformer import TransformerClassifier, TransformerConfig
+from ledgerbot.domain import DocType
+
+Log = Callable[[str], None]
+Progress = Callable[[Iterable[Any], int], Iterable[Any]]
+
+
+@dataclass
+class Example:
+    """One training example, from a corpus file or a clerk's correction."""
+
+    features: DocFeatures
+    doc_type: DocType
+    key: str  # file sha256, or sha256 of a correction's text
+    group: str  # layout, for the validation split and per-layout figures
+    variant: str = "digital"
+
+
+@dataclass
+class TrainReport:
+    models_dir: str
+    cascade: str
+    baseline: str
+    transformer: str
+    thresholds: dict[str, float]
+    data_sha256: str
+    counts: dict[str, int]
+    validation_layouts: list[str]
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # split -> model -> Metrics dict
+    seconds: dict[str, float] = field(default_factory=dict)
+    transformer_training: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def data_hash(train: Sequence[Example], validation: Sequence[Example]) -> str:
+    """sha256 over what the models saw, so a model names its data and a re-train on it is recognisable."""
+    rows = sorted(
+        [("train", e.key, e.doc_type.value) for e in train]
+        + [("val", e.key, e.doc_type.value) for e in validation]
+    )
+    return hashlib.sha256(json.dumps(rows, separators=(",", ":")).encode()).hexdigest()
+
+
+def split_validation(
+    examples: Sequence[Example], *, fraction: float, seed: int
+) -> tuple[list[Example], list[Example], list[str]]:
+    """Hold out whole layouts when there are at least four; otherwise a stratified random slice."""
+    rng = random.Random(seed)
+    layouts = sorted({e.group for e in examples})
+    if len(layouts) >= 4:
+        rng.shuffle(layouts)
+        size = Counter(e.group for e in examples)
+        chosen: list[str] = []
+        for layout in layouts:
+            if sum(size[g] for g in chosen) >= fraction * len(examples):
+                break
+            chosen.append(layout)
+        val = [e for e in examples if e.group in chosen]
+        train = [e for e in examples if e.group not in chosen]
+        if {e.doc_type for e in train} == {e.doc_type for e in examples} and len(chosen) < len(layouts):
+            return train, val, sorted(chosen)
+    by_type: dict[DocType, list[Example]] = {}
+    for e in examples:
+        by_type.setdefault(e.doc_type, []).append(e)
+    train, val = [], []
+    for doc_type in sorted(by_type):
+        items = by_type[doc_type][:]
+        rng.shuffle(items)
+        # Keep at least two of a type for training: the baseline's calibration folds need them.
+        n_val = min(max(1, round(fraction * len(items))), max(0, len(items) - 2))
+        val.extend(items[:n_val])
+        train.extend(items[n_val:])
+    return train, val, []
+
+
+def _examples(docs: Iterable[LabelledDoc]) -> list[Example]:
+    return [
+        Example(d.features, d.doc_type, d.sha256, d.layout, d.variant) for d in docs if d.features is not None
+    ]
+
+
+def _truth(examples: Sequence[Example]) -> np.ndarray:
+    return np.array([LABEL_INDEX[e.doc_type] for e in examples], dtype=int)
+
+
+def _metrics(examples: Sequence[Example], proba: np.ndarray) -> Metrics:
+    return compute_metrics(
+        [e.doc_type for e in examples],
+        [LABELS[i] for i in proba.argmax(axis=1)],
+        proba.max(axis=1),
+        groups=[f"{e.group}/{e.variant}" for e in examples],
+    )
+
+
+def evaluate_models(
+    examples: Sequence[Example],
+    baseline: BaselineClassifier,
+    transformer: TransformerClassifier,
+    thresholds: Thresholds,
+) -> dict[str, Any]:
+    """Baseline, transformer and cascade on the same documents; the cascade's review rate too."""
+    features = [e.features for e in examples]
+    p_b = baseline.predict_proba(features)
+    p_t = transformer.predict_proba(features)
+    decided = route(p_b, p_t, thresholds)
+    cascade = compute_metrics(
+        [e.doc_type for e in examples],
+        [LABELS[i] for i in decided.predicted],
+        decided.confidence,
+        low_confidence=decided.low_confidence,
+        groups=[f"{e.group}/{e.variant}" for e in examples],
+    )
+    out = {"baseline": _metrics(examples, p_b).as_dict(), "transformer": _metrics(examples, p_t).as_dict()}
+    out["cascade"] = {**cascade.as_dict(), "routed_to_transformer": round(float(decided.routed.mean()), 4)}
+    return out
+
+
+def train_all(
+    corpus_dirs: list[Path],
+    models_dir: Path,
+    *,
+    extra_examples: Sequence[tuple[str, DocType]] = (),
+    reader: Reader | None = None,
+    reader_name: str | None = None,
+    cache_dir: Path | None = None,
+    seed: int = 0,
+    epochs: int = 3,
+    transformer_config: TransformerConfig | None = None,
+    validation_fraction: float = 0.15,
+    progress: Progress | None = None,
+    log: Log | None = None,
+) -> TrainReport:
+    """Train, validate, test and save ``baseline``, ``transformer`` and ``cascade`` under ``models_dir``.
+
+    ``extra_examples`` (text, type) pairs, such as clerk corrections, join the training split.
+    ``reader`` turns a file into a text layer (default: ``extractors.textlayer.read_document``);
+    results are cached under ``cache_dir`` (default ``<models_dir>/../cache/textlayer``).
+    """
+    say = log or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    read_many: ManyReader | None = None
+    if reader is None:
+        reader, reader_name, read_many = default_reader()
+    cache = TextLayerCache(
+        Path(cache_dir) if cache_dir else Path(models_dir).parent / "cache" / "textlayer",
+        reader,
+        reader_name or str(getattr(reader, "__qualname__", "reader")),
+    )
+    found = scan_corpus(corpus_dirs)
+    if not found:
+        raise TrainingDataError(
+            f"no labelled documents (a file with <stem>.json truth) in {list(map(str, corpus_dirs))}"
+        )
+    say(f"reading {len(found)} text layers (cached by sha256 in {cache.root})")
+    loaded = load_features(found, cache, read_many=read_many, progress=progress)
+    timings["text_layers"] = round(time.perf_counter() - started, 1)
+    dev = _examples(d for d in loaded if d.split == "dev")
+    test = _examples(d for d in loaded if d.split == "heldout")
+    if not dev:
+        raise TrainingDataError("the corpus has no readable documents in split dev to train on")
+    train, validation, val_layouts = split_validation(dev, fraction=validation_fraction, seed=seed)
+    for text, doc_type in extra_examples:
+        key = hashlib.sha256(text.encode()).hexdigest()
+        train.append(
+            Example(extract_features(document_from_text(text)), DocType(doc_type), key, "correction")
+        )
+    digest = data_hash(train, validation)
+    say(
+        f"train {len(train)} (incl. {len(extra_examples)} corrections), validation {len(validation)}"
+        f"{' = layouts ' + ','.join(val_layouts) if val_layouts else ''}, test {len(test)}"
+    )
+
+    t0 = time.perf_counter()
+    baseline = BaselineClassifier(seed=seed).fit([e.features for e in train], [e.doc_type for e in train])
+    timings["baseline_fit"] = round(time.perf_counter() - t0, 1)
+    say(f"baseline trained in {timings['baseline_fit']}s")
+
+    config = transformer_config or TransformerConfig(seed=seed, epochs=epochs)
+    t0 = time.perf_counter()
+    transformer = TransformerClassifier.from_pretrained_base(config)
+    bar = _StepBar(log)
+    history = transformer.fit([e.features for e in train], [e.doc_type for e in train], on_step=bar)
+    timings["transformer_fit"] = round(time.perf_counter() - t0, 1)
+    say(f"transformer fine-tuned: {history.steps} steps in {history.seconds}s")
+
+    val_features = [e.features for e in validation]
+    if validation:
+        transformer.calibrate(val_features, [e.doc_type for e in validation])
+        p_b_val = baseline.predict_proba(val_features)
+        p_t_val = transformer.predict_proba(val_features)
+        thresholds = choose_thresholds(p_b_val, p_t_val, _truth(validation))
+    else:
+        thresholds = Thresholds(accept_baseline=0.9, review=0.5)
+    say(f"temperature {transformer.temperature}, thresholds {thresholds}")
+
+    metrics: dict[str, dict[str, Any]] = {}
+    if validation:
+        metrics["validation"] = evaluate_models(validation, baseline, transformer, thresholds)
+    if test:
+        t0 = time.perf_counter()
+        metrics["test"] = evaluate_models(test, baseline, transformer, thresholds)
+        timings["test_eval"] = round(time.perf_counter() - t0, 1)
+
+    counts = {
+        "train": len(train),
+        "validation": len(validation),
+        "test": len(test),
+        "corrections": len(extra_examples),
+        "skipped": len(found) - len(loaded),
+        **{f"train_{k}": v for k, v in sorted(Counter(e.doc_type.value for e in train).items())},
+    }
+    common = {"data_sha256": digest, "labels": label_names(), "counts": counts, "seed": seed}
+    store = ArtifactStore(models_dir)
+
+    def part(key: str) -> dict[str, Any]:
+        return {split: figures[key] for split, figures in metrics.items()}
+
+    b_art = store.save(
+        "baseline",
+        store.new_version("baseline", digest),
+        baseline.save,
+        {**common, "metrics": part("baseline"), "params": {"c": baseline.c}},
+        make_latest=False,
+    )
+    t_art = store.save(
+        "transformer",
+        store.new_version("transformer", digest),
+        transformer.save,
+        {
+            **common,
+            "metrics": part("transformer"),
+            "params": asdict(config),
+            "temperature": transformer.temperature,
+            "training": {"steps": history.steps, "epochs": history.epochs, "seconds": history.seconds},
+        },
+        make_latest=False,
+    )
+    c_art = _save_cascade(store, digest, common, thresholds, metrics, b_art, t_art, val_layouts)
+    # Publish the components only after the cascade that pins them exists.
+    store.set_latest("baseline", b_art.version)
+    store.set_latest("transformer", t_art.version)
+    timings["total"] = round(time.perf_counter() - started, 1)
+    say(f"saved {c_art.ref} ({b_art.ref}, {t_art.ref}) in {models_dir}")
+    return TrainReport(
+        models_dir=str(models_dir),
+        cascade=c_art.ref,
+        baseline=b_art.ref,
+        transformer=t_art.ref,
+        thresholds=asdict(thresholds),
+        data_sha256=digest,
+        counts=counts,
+        validation_layouts=val_layouts,
+        metrics=metrics,
+        seconds=timings,
+        transformer_training={
+            "steps": history.steps,
+            "epochs": history.epochs,
+            "temperature": transformer.temperature,
+        },
+    )
+
+
+def _save_cascade(
+    store: ArtifactStore,
+    digest: str,
+    common: dict[str, Any],
+    thresholds: Thresholds,
+    metrics: dict[str, dict[str, Any]],
+    baseline: Artifact,
+    transformer: Artifact,
+    val_layouts: list[str],
+) -> Artifact:
+    def write(_folder: Path) -> None:
+        pass  # the cascade is only its meta.json: thresholds and the pinned component versions
+
+    return store.save(
+        CASCADE,
+        store.new_version(CASCADE, digest),
+        write,
+        {
+            **common,
+            "components": {"baseline": baseline.version, "transformer": transformer.version},
+            "thresholds": asdict(thresholds),
+            "validation_layouts": val_layouts,
+            "metrics": {split: figures["cascade"] for split, figures in metrics.items()},
+        },
+    )
+
+
+class _StepBar:
+    """Reports fine-tuning progress every few steps (the slow part of a training run)."""
+
+    def __init__(self, log: Log | None) -> None:
+        self.log = log
+        self.started = time.perf_counter()
+
+    def __call__(self, step: int, total: int, loss: float) -> None:
+        if self.log and (step == total or step % 20 == 0):
+            rate = step / max(1e-9, time.perf_counter() - self.started)
+            self.log(f"transformer step {step}/{total} loss {loss:.3f} ({rate:.2f} steps/s)")
