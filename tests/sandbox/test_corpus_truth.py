@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -166,8 +167,6 @@ def test_every_layout_renders_a_long_multi_page_invoice() -> None:
         ]
         plan = replace(long_one, layout=layout, lines=lines)
         pdf_bytes = render_document(plan, MASTER)
-        import io
-
         with pdfplumber.open(io.BytesIO(pdf_bytes)) as pdf:
             pages = [page.extract_text() or "" for page in pdf.pages]
             shapes.add(tuple(round(w["x0"]) for w in pdf.pages[0].extract_words()[:6]))
