@@ -56,7 +56,10 @@ def _has_dtd_marker(data: bytes) -> bool:
 
 def parse_xml(data: bytes) -> etree._Element:
     """The root element of ``data``; E301 when not well-formed, E304 when it carries a DTD."""
-    if not data.strip():
+    # Some writers put blank lines before the XML declaration, which libxml2 rejects; they carry
+    # no meaning (a BOM is not whitespace, so UTF-16 data is untouched).
+    data = data.lstrip()
+    if not data:
         raise EInvoiceError(NOT_WELL_FORMED, "XML is empty")
     if data[:1024].lstrip().startswith(b"%PDF-"):
         raise EInvoiceError(UNSUPPORTED, "this is a PDF, not XML: read its embedded e-invoice instead")

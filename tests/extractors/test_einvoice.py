@@ -492,6 +492,10 @@ def test_zugferd1_cross_industry_document() -> None:
     assert result["lineage"]["einvoice"] == "zugferd1@urn:ferd:CrossIndustryDocument:invoice:1p0:comfort"
 
 
+def test_blank_lines_before_the_declaration_are_tolerated() -> None:
+    assert read_einvoice(b"\n\r\n  " + cii_invoice()).fields.invoice_number == "RE-2026-1001"
+
+
 def test_currency_is_upper_cased() -> None:
     assert read_einvoice(cii_invoice(currency="eur")).fields.currency == "EUR"
 
