@@ -178,11 +178,30 @@ def _parse_line(index: int, raw: dict[str, str]) -> dict[str, Any]:
         raise InvalidValue(f"line {index + 1} {loc[0] if loc else ''}: {error.errors()[0]['msg']}") from None
 
 
+def _line_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """What changed per line and column, in the ``name: [before, after]`` shape of field changes."""
+    out: dict[str, list[Any]] = {}
+    for i in range(max(len(old), len(new))):
+        before = old[i] if i < len(old) else None
+        after = new[i] if i < len(new) else None
+        if before is None or after is None:
+            shown = before or after or {}
+            label = shown.get("description") or shown.get("sku") or "line"
+            out[f"line {i + 1}"] = [label if before else None, label if after else None]
+            continue
+        for key in LINE_KEYS:
+            if before.get(key) != after.get(key):
+                out[f"line {i + 1} {key}"] = [before.get(key), after.get(key)]
+    return out
+
+
 @dataclass(frozen=True)
 class Correction:
     fields: dict[str, str] = field(default_factory=dict)  # header field -> typed text
     lines: list[dict[str, str]] | None = None  # the full new list of lines, when edited
     doc_type: str | None = None
+    # Fields whose value a person checked against the page and found right, as read.
+    confirm: frozenset[str] = frozenset()
     kind: str = "field"  # field | po_link
 
 
@@ -224,6 +243,16 @@ def correct(
         after_fields[name] = value
         # A person's reading is certain; the rules' low-confidence check must not fire on it.
         confidence[name] = 1.0
+    for name in sorted(change.confirm - set(summary)):
+        if name not in HEADER_FIELDS:
+            raise InvalidValue(f"{name!r} is not an invoice field")
+        if confidence.get(name) == 1.0 or after_fields.get(name) is None:
+            continue
+        value = after_fields.get(name)
+        box = (before.get("field_boxes") or {}).get(name)
+        changes.append(CorrectionRow(kind="confirm", target=name, old_value=value, new_value=value, box=box))
+        summary[name] = [value, value]
+        confidence[name] = 1.0
     after["fields"] = after_fields
     after["field_confidence"] = confidence
     if change.lines is not None:
@@ -237,7 +266,7 @@ def correct(
             changes.append(
                 CorrectionRow(kind="line", target="lines", old_value=old_lines, new_value=new_lines)
             )
-            summary["lines"] = {"before": len(old_lines), "after": len(new_lines)}
+            summary.update(_line_changes(old_lines, new_lines))
             after["lines"] = new_lines
     if change.doc_type is not None and change.doc_type != (before.get("doc_type") or ""):
         try:

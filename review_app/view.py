@@ -78,7 +78,11 @@ def _lines(
     if decision is not None and decision.extraction_id == extraction_id:
         policy_version = decision.decision.get("policy_version")
         for match in decision.decision.get("line_matches") or []:
-            po_number = match.get("po_number") or (orders[0].po_number if orders else None)
+            po_number = (
+                match.get("po_number")
+                or decision.decision.get("po_number")
+                or (orders[0].po_number if orders else None)
+            )
             if po_number is not None and match.get("po_line_no") is not None:
                 pairs[int(match["invoice_line"])] = ((po_number, int(match["po_line_no"])), "rules")
     else:

@@ -89,7 +89,10 @@ def correct_fields(
     if unknown:
         raise actions.InvalidValue(f"{unknown[0].removeprefix('field.')!r} is not an invoice field")
     doc_type = form.get("doc_type")
-    change = Correction(fields=fields, doc_type=doc_type if isinstance(doc_type, str) and doc_type else None)
+    confirm = frozenset(key.removeprefix("confirm.") for key in form if key.startswith("confirm."))
+    change = Correction(
+        fields=fields, doc_type=doc_type if isinstance(doc_type, str) and doc_type else None, confirm=confirm
+    )
     result = actions.correct(session, user, document_id, change, policy_path=context.settings.policy_path)
     return _done(request, context, session, document_id, result)
 

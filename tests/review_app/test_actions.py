@@ -70,7 +70,9 @@ def test_big_invoice_needs_two_distinct_approvers(store: Store, files: FileStore
     assert _state(store, document_id) == "approved"
     with store.session() as session:
         events = session.scalars(
-            select(AuditEventRow).where(AuditEventRow.document_id == document_id, AuditEventRow.stage == "review")
+            select(AuditEventRow).where(
+                AuditEventRow.document_id == document_id, AuditEventRow.stage == "review"
+            )
         ).all()
         assert [(e.actor, e.detail["action"], e.to_state) for e in events] == [
             ("user:alice", "first_approval", "exception"),
@@ -113,7 +115,10 @@ def test_an_approval_does_not_survive_a_later_edit(store: Store, files: FileStor
     # carol edited after alice approved: alice's approval was of another reading, so bob's is the one
     # that counts, next to carol's edit.
     with store.session() as session:
-        assert session.scalar(select(ApprovalRow.extraction_id).where(ApprovalRow.username == "alice")) is not None
+        assert (
+            session.scalar(select(ApprovalRow.extraction_id).where(ApprovalRow.username == "alice"))
+            is not None
+        )
     _approve(store, bob, document_id)
     assert _state(store, document_id) == "approved"
 
@@ -127,7 +132,9 @@ def test_clerk_cannot_approve(store: Store, files: FileStore) -> None:
 def test_doc_type_correction_updates_the_document_and_is_labelled(store: Store, files: FileStore) -> None:
     document_id = _document(store, files, SMALL)
     with store.session() as session:
-        result = actions.correct(session, _user(store, "carol"), document_id, Correction(doc_type="credit_note"))
+        result = actions.correct(
+            session, _user(store, "carol"), document_id, Correction(doc_type="credit_note")
+        )
     assert "1 change" in result.message
     with store.session() as session:
         document = session.get(DocumentRow, document_id)

@@ -170,9 +170,14 @@ def test_correct_then_approve_by_a_second_user(client_for, seeded, sqlite_store)
             "field.subtotal": "1000.00",
             "field.tax_amount": "190.00",
             "field.total": "1190.00",
+            "confirm.po_number": "1",
         },
     )
     assert response.status_code == 303
+    # The rules engine re-ran on the corrected reading and found nothing left to object to.
+    assert _state(sqlite_store, document_id) == "matched"
+    waiting = {i["document_id"]: i for i in carol.get("/api/queue").json()["items"]}
+    assert waiting[document_id]["reasons"] == ["READY_FOR_APPROVAL"]
     with sqlite_store.session() as session:
         current = session.scalars(
             select(ExtractionRow)
@@ -184,7 +189,11 @@ def test_correct_then_approve_by_a_second_user(client_for, seeded, sqlite_store)
         assert current.result["lines"][0]["unit_price"] == "100.00"
         assert current.result["field_confidence"]["total"] == 1.0
         labels = {(c.kind, c.target, c.username) for c in session.scalars(select(CorrectionRow))}
-        assert ("field", "total", "carol") in labels and ("line", "lines", "carol") in labels
+        assert {
+            ("field", "total", "carol"),
+            ("line", "lines", "carol"),
+            ("confirm", "po_number", "carol"),
+        } <= labels
     shown = alice.get(f"/api/documents/{document_id}").json()
     assert {f["name"]: f["value"] for f in shown["fields"]}["total"] == "1190.00"
     assert shown["editors"] == ["carol"]
@@ -199,8 +208,13 @@ def test_correct_then_approve_by_a_second_user(client_for, seeded, sqlite_store)
     with sqlite_store.session() as session:
         statuses = session.scalars(select(ExceptionRow.status).where(ExceptionRow.document_id == document_id))
         assert set(statuses) == {"resolved"}
+        resolved_by = session.scalars(
+            select(ExceptionRow.resolved_by).where(ExceptionRow.document_id == document_id)
+        )
+        assert set(resolved_by) == {"rules after correction by carol"}
     history = alice.get(f"/documents/{document_id}").text
-    assert "user:alice" in history and "exception → approved" in history
+    assert "user:alice" in history and "matched → approved" in history
+    assert "user:carol" in history and "confirmed <ins>PO-45012</ins>" in history
     assert "<del>1368.50</del> → <ins>1190.00</ins>" in history
     # Approved documents leave the queue.
     assert document_id not in [i["document_id"] for i in alice.get("/api/queue").json()["items"]]

@@ -1,0 +1,175 @@
+"""The review app in a real headless Chromium: sign in, work an exception end to end, check the page."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from ledgerbot.store import Store
+from ledgerbot.store.models import DocumentRow, ExtractionRow
+from tests.review_app.factory import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(app: Any, seeded: dict[str, int]) -> Iterator[str]:
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no system chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    return folder
+
+
+def _sign_in(browser: Any, base: str, username: str) -> Any:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.errors = errors
+    page.goto(f"{base}/queue")
+    assert page.url.startswith(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/queue")
+    return page
+
+
+def test_work_an_exception_end_to_end(
+    server: str, browser: Any, seeded: dict[str, int], sqlite_store: Store, shots: Path
+) -> None:
+    document_id = seeded["price"]
+    carol = _sign_in(browser, server, "carol")
+
+    # The queue shows what the store holds.
+    rows = carol.locator("#queue tbody tr")
+    assert rows.count() == 2
+    row = carol.locator(f'tr[data-href="/documents/{document_id}"]')
+    assert "PRICE_VARIANCE" in row.inner_text()
+    assert "1368.50 EUR" in row.inner_text()
+    assert "Acme Tools GmbH" in row.inner_text()
+    # HTML in a vendor name reaches the page as text.
+    assert carol.get_by_text("Bolt & Nut <b>Ltd</b>").count() == 1
+    carol.screenshot(path=str(shots / "queue.png"), full_page=True)
+
+    # Keyboard: j selects the first row, Enter opens it.
+    carol.keyboard.press("j")
+    first_href = carol.locator("#queue tbody tr.selected").get_attribute("data-href")
+    carol.keyboard.press("Enter")
+    carol.wait_for_url(f"{server}{first_href}")
+    carol.goto(f"{server}/documents/{document_id}")
+
+    # The page image is rendered and the field boxes sit over it.
+    image = carol.locator(".page img").first
+    image.wait_for()
+    carol.wait_for_function("document.querySelector('.page img').naturalWidth > 0")
+    box = carol.locator('.box[data-field="total"]')
+    assert box.evaluate("b => b.style.left").endswith("%")
+    page_box = carol.locator(".page").first.bounding_box()
+    total_box = box.bounding_box()
+    assert page_box and total_box
+    assert page_box["x"] + page_box["width"] * 0.7 < total_box["x"] < page_box["x"] + page_box["width"]
+    assert carol.locator("#f-total").input_value() == "1368.50"
+    assert "PRICE_VARIANCE" in carol.locator(".exceptions").inner_text()
+    assert carol.locator("#approve").count() == 0  # a clerk is not offered approval
+    carol.screenshot(path=str(shots / "document-before.png"), full_page=True)
+
+    # Claim it, correct the line, then the header totals, confirming the shaky PO number.
+    carol.click("#claim")
+    carol.wait_for_selector(".notice")
+    assert "you claimed" in carol.locator(".notice").inner_text()
+    carol.fill("input[name='line-0.unit_price']", "100.00")
+    carol.fill("input[name='line-0.amount']", "1000.00")
+    carol.click("#save-lines")
+    carol.wait_for_selector(".notice")
+    carol.fill("#f-subtotal", "1000.00")
+    carol.fill("#f-tax_amount", "190.00")
+    carol.fill("#f-total", "1190.00")
+    carol.check("#confirm-po_number")
+    carol.click("#save-fields")
+    carol.wait_for_selector(".notice")
+    assert "re-validated: matched" in carol.locator(".notice").inner_text()
+    assert carol.locator("#doc-state").inner_text() == "matched"
+    assert carol.locator("#f-total").input_value() == "1190.00"
+
+    # A second person, an approver, approves.
+    alice = _sign_in(browser, server, "alice")
+    queue_row = alice.locator(f'tr[data-href="/documents/{document_id}"]')
+    assert "READY_FOR_APPROVAL" in queue_row.inner_text()
+    assert "carol" in queue_row.inner_text()
+    alice.goto(f"{server}/documents/{document_id}")
+    alice.screenshot(path=str(shots / "document-ready.png"), full_page=True)
+    alice.click("#approve")
+    alice.wait_for_selector(".notice")
+    assert alice.locator("#doc-state").inner_text() == "approved"
+    history = alice.locator("#history").inner_text()
+    assert "user:alice" in history and "approve" in history
+    assert "user:carol" in history and "1368.50" in history and "1190.00" in history
+    assert "line 1 unit_price: 115.00 → 100.00" in history
+    alice.screenshot(path=str(shots / "document-approved.png"), full_page=True)
+
+    # The page agrees with the store.
+    with sqlite_store.session() as session:
+        document = session.get(DocumentRow, document_id)
+        assert document is not None and document.state == "approved"
+        current = session.scalars(
+            select(ExtractionRow)
+            .where(ExtractionRow.document_id == document_id)
+            .order_by(ExtractionRow.id.desc())
+        ).first()
+        assert current is not None and current.created_by == "user:carol"
+        assert current.result["fields"]["total"] == "1190.00"
+    assert carol.errors == [] and alice.errors == []
