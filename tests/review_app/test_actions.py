@@ -139,9 +139,8 @@ def test_doc_type_correction_updates_the_document_and_is_labelled(store: Store, 
     with store.session() as session:
         document = session.get(DocumentRow, document_id)
         assert document is not None and document.doc_type == "credit_note"
-    with store.session() as session:
-        with pytest.raises(actions.InvalidValue):
-            actions.correct(session, _user(store, "carol"), document_id, Correction(doc_type="poem"))
+    with store.session() as session, pytest.raises(actions.InvalidValue):
+        actions.correct(session, _user(store, "carol"), document_id, Correction(doc_type="poem"))
 
 
 def test_sync_rebuilds_the_queue_from_the_audit_trail(store: Store, files: FileStore) -> None:
