@@ -69,9 +69,16 @@ class PageContext:
     table_rows: set[int]  # row indexes that belong to the line-item table
 
 
-def page_context(rows: list[Row], width: float, height: float, table_rows: set[int]) -> PageContext:
-    finder = label_finder()
-    labels = {row.index: finder.find([w.text for w in row.words]) for row in rows}
+def page_context(
+    rows: list[Row],
+    width: float,
+    height: float,
+    table_rows: set[int],
+    labels: dict[int, list[LabelMatch]] | None = None,
+) -> PageContext:
+    if labels is None:
+        finder = label_finder()
+        labels = {row.index: finder.find([w.text for w in row.words]) for row in rows}
     context = PageContext(rows, labels, width, height, set(), table_rows)
     context.buyer_words = _buyer_block(context)
     return context

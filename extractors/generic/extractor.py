@@ -17,7 +17,7 @@ from extractors.generic.consistency import Choice, choose, choose_dates, choose_
 from extractors.generic.geometry import build_rows
 from extractors.generic.labels import label_finder, tokens
 from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
-from extractors.generic.tables import extract_tables, stop_rows
+from extractors.generic.tables import extract_tables, skip_rows, stop_rows
 from extractors.textlayer.model import Document
 from extractors.values import find_currency
 from ledgerbot.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
@@ -64,11 +64,16 @@ class GenericExtractor:
             for rows, labels in zip(pages_rows, labels_by_page, strict=True)
             if rows
         }
-        table = extract_tables(pages_rows, stops)
+        skips = {
+            rows[0].page: skip_rows(rows, labels)
+            for rows, labels in zip(pages_rows, labels_by_page, strict=True)
+            if rows
+        }
+        table = extract_tables(pages_rows, stops, skips)
         contexts: list[PageContext] = []
-        for page, rows in zip(document.pages, pages_rows, strict=True):
+        for page, rows, labels in zip(document.pages, pages_rows, labels_by_page, strict=True):
             in_table = {index for (p, index) in table.row_indexes if p == page.number}
-            contexts.append(page_context(rows, page.width, page.height, in_table))
+            contexts.append(page_context(rows, page.width, page.height, in_table, labels))
         cands = header_candidates(contexts)
         for context in contexts:
             for c in (

@@ -127,7 +127,6 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "other_id": (
         1.0,
         [
-            "carried forward", "brought forward", "ubertrag", "a reporter", "report", "subtotal carried",
             "customer number", "customer no", "customer id", "account number", "account no",
             "kundennummer", "kunden nr", "kundennr", "numero client", "n° client", "code client",
             "delivery note", "delivery note no", "lieferschein", "lieferscheinnummer", "bon de livraison",
@@ -135,6 +134,13 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "reference", "referenz", "your reference", "ihre referenz", "votre reference",
             "contract", "vertrag", "contrat", "siret", "siren", "hrb", "handelsregister", "rcs",
             "company no", "company number", "registered in", "amtsgericht",
+        ],
+    ),
+    "carry": (
+        1.0,
+        [
+            "carried forward", "brought forward", "carry forward", "ubertrag", "vortrag", "a reporter",
+            "report", "reporte", "subtotal carried forward",
         ],
     ),
     # Line-table column headers.
@@ -203,7 +209,13 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(fold(text))
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def _tokens(text: str) -> tuple[str, ...]:
+    # Cached: the same words ("Total", "EUR", "GmbH") recur on every page of a batch.
+    return tuple(_TOKEN.findall(fold(text)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +262,7 @@ class LabelFinder:
         toks: list[str] = []
         owner: list[int] = []
         for index, word in enumerate(words):
-            for tok in tokens(word):
+            for tok in _tokens(word):
                 toks.append(tok)
                 owner.append(index)
         if not toks:

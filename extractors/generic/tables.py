@@ -21,6 +21,7 @@ from extractors.values import parse_amount
 NUMERIC = ("col_quantity", "col_unit_price", "col_amount", "col_tax", "col_pos")
 TEXT = ("col_description", "col_sku", "col_unit")
 _STOP_KINDS = {"subtotal", "total", "tax_amount", "other_id", "vendor_iban", "due_date"}
+_SKIP_KINDS = {"carry"}
 
 
 @dataclass(slots=True)
@@ -105,7 +106,11 @@ def _is_number(text: str) -> bool:
 
 
 def read_table(
-    rows: list[Row], start: int, columns: list[Column], stop_rows: set[int]
+    rows: list[Row],
+    start: int,
+    columns: list[Column],
+    stop_rows: set[int],
+    skip_rows: frozenset[int] = frozenset(),
 ) -> tuple[list[Item], int]:
     """Items from the rows after the header at ``rows[start]``; returns items and the last row used."""
     items: list[Item] = []
@@ -117,6 +122,10 @@ def read_table(
         row = rows[r]
         if row.index in stop_rows:
             break
+        if row.index in skip_rows:  # carried / brought forward: a running total, not an item
+            previous_bottom = row.bottom
+            last = r
+            continue
         if row.top - previous_bottom > 4 * height and items:
             break
         words = [w for w in row.words if w.x1 >= table_left]
@@ -195,7 +204,9 @@ def headerless_items(rows: list[Row]) -> list[Item]:
     return items
 
 
-def extract_tables(pages_rows: list[list[Row]], stop: dict[int, set[int]]) -> Table:
+def extract_tables(
+    pages_rows: list[list[Row]], stop: dict[int, set[int]], skip: dict[int, set[int]] | None = None
+) -> Table:
     """All items of the document: one header per page (repeated headers on continuation pages)."""
     items: list[Item] = []
     covered: set[tuple[int, int]] = set()
@@ -209,7 +220,8 @@ def extract_tables(pages_rows: list[list[Row]], stop: dict[int, set[int]]) -> Ta
             if header is None:
                 continue
             columns = header
-            found, last = read_table(rows, r, header, stop.get(page, set()))
+            skipped = frozenset((skip or {}).get(page, set()))
+            found, last = read_table(rows, r, header, stop.get(page, set()), skipped)
             items.extend(found)
             covered.update((page, rows[i].index) for i in range(r, last + 1))
             break
@@ -218,6 +230,17 @@ def extract_tables(pages_rows: list[list[Row]], stop: dict[int, set[int]]) -> Ta
             found = headerless_items(rows)
             items.extend(found)
     return Table(items, covered, columns)
+
+
+def skip_rows(rows: list[Row], labels: dict[int, list[Any]]) -> set[int]:
+    """Carried-forward / brought-forward rows inside a table that breaks over pages."""
+    # A carry row holds one running total; an item called "Report binder" has qty, price, amount.
+    return {
+        row.index
+        for row in rows
+        if any(m.kind in _SKIP_KINDS and m.start <= 1 for m in labels.get(row.index, []))
+        and sum(_is_number(w.text) for w in row.words) <= 1
+    }
 
 
 def stop_rows(rows: list[Row], labels: dict[int, list[Any]]) -> set[int]:
