@@ -22,6 +22,13 @@ class TextLayerError(BusinessError):
         super().__init__(message, **evidence)
         self.source = source
 
+    def for_source(self, source: str) -> TextLayerError:
+        """Name the file on an error raised deep down (in OCR) where the name was not known."""
+        if not self.source and source:
+            self.source = source
+            self.evidence = {"source": source, **self.evidence}
+        return self
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Errors cross the worker-process boundary; keep message, source and evidence intact.
         return (_rebuild, (type(self), self.message, self.evidence))

@@ -264,14 +264,14 @@ class TextLayerReader:
             try:
                 job.parsed = run_task("parse", (source, name, ocr, self.config))
             except TextLayerError as error:
-                yield error
+                yield error.for_source(name)
                 continue
             job.pages.update(job.parsed.pages)
             for number in job.parsed.ocr_pages:
                 try:
                     job.pages[number] = run_task("ocr", (job.parsed.kind, source, name, number, self.config))
                 except TextLayerError as error:
-                    job.page_errors[number] = error
+                    job.page_errors[number] = error.for_source(name)
             yield job.outcome()
 
     def _schedule(self, sources: Iterable[SourceLike], ocr: OCRMode) -> Iterator[Document | TextLayerError]:
@@ -350,6 +350,8 @@ class TextLayerReader:
 
     def _finish(self, job: _Job, task: _Task, ok: bool, value: Any, queue: list[_Task]) -> None:
         job.pending -= 1
+        if not ok:
+            value = value.for_source(job.name)
         if task.page == 0:
             if not ok:
                 job.error = value
