@@ -304,9 +304,12 @@ def _first_header(pen: _Pen, geo: _Geometry, layout: Layout, spec: PrintSpec) ->
         for label, value in spec.meta:
             pen.text(geo.left, y, f"{label.ljust(width, '.')}: {value}")
             y -= 11
-        pen.text(geo.left + 300, top - 100, spec.recipient_label + ":", bold=True)
-        _block(pen, geo.left + 300, top - 112, spec.recipient, 8, 8)
-        y_intro = y - 6
+        pen.text(
+            geo.left + 300, top - 100, spec.recipient_label + ":" if spec.recipient_label else "", bold=True
+        )
+        below_recipient = _block(pen, geo.left + 300, top - 112, spec.recipient, 8, 8)
+        # Intro text runs the full width, so it starts below both the meta and the address.
+        y_intro = min(y, below_recipient) - 8
     y = y_intro
     for line in spec.intro:
         pen.text(geo.left, y, line, size=9)

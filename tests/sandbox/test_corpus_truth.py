@@ -196,6 +196,10 @@ def test_layouts_are_varied_in_language_dates_numbers_and_columns() -> None:
         layout.id for layout in layouts if layout.id[:3] in {f"L0{i}" for i in range(1, 8)}
     ]
     assert {layout.id[:3] for layout in layouts if layout.split == "heldout"} == {"L08", "L09", "L10"}
+    # Each layout's declared countries are exactly those whose vendors can get it.
+    for country in ("DE", "FR", "GB", "NL", "US"):
+        for number in range(12):
+            assert country in layout_for_vendor(f"V{number:04d}", country).countries
 
 
 def test_vendor_layout_is_fixed_and_split_is_consistent(truths: dict[str, dict[str, Any]]) -> None:
