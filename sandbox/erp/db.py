@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ledgerbot.errors import LedgerbotError
 from sandbox.masterdata import DEFAULT_SEED, MasterData, generate_master_data
 
 SCHEMA = """
@@ -67,6 +68,13 @@ CREATE TABLE IF NOT EXISTS form_tokens (
 """
 
 PAGE_SIZE = 20
+APP_MARKER = "ledgerbot-sandbox-erp"
+
+
+class ErpDatabaseError(LedgerbotError):
+    """The ERP's database file cannot be used (not SQLite, or another application's)."""
+
+    code = "E301"
 
 
 @dataclass(frozen=True)
@@ -126,19 +134,43 @@ class ErpDatabase:
     def initialise(self, seed: int = DEFAULT_SEED) -> bool:
         """Create the schema and seed master data on first start; True when it seeded."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as conn:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(SCHEMA)
-        with self.transaction() as conn:
-            if conn.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone():
-                return False
-            self._seed(conn, generate_master_data(seed))
-            conn.execute("INSERT INTO meta (key, value) VALUES ('seed', ?)", (str(seed),))
+        try:
+            with self.connect() as conn:
+                self._check_owner(conn)
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript(SCHEMA)
+            with self.transaction() as conn:
+                if conn.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone():
+                    return False
+                self._seed(conn, generate_master_data(seed))
+                conn.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)", [("app", APP_MARKER), ("seed", str(seed))]
+                )
+        except sqlite3.DatabaseError as error:
+            raise ErpDatabaseError(f"{self.path} is not a usable sandbox ERP database: {error}") from error
         return True
 
+    def _check_owner(self, conn: sqlite3.Connection) -> None:
+        """Refuse a database that belongs to something else (say, the ledgerbot store itself)."""
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return
+        marker = None
+        if "meta" in tables:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
+            marker = row[0] if row else None
+        if marker != APP_MARKER:
+            raise ErpDatabaseError(
+                f"{self.path} holds other tables, not a sandbox ERP database; choose another --db"
+            )
+
     def seed(self) -> int | None:
-        with self.connect() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()
+        """The seed this database was created with; None when it is not (yet) an ERP database."""
+        try:
+            with self.connect() as conn:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()
+        except sqlite3.DatabaseError:
+            return None
         return int(row["value"]) if row else None
 
     @staticmethod

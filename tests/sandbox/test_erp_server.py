@@ -165,3 +165,22 @@ def test_cli_refuses_a_busy_port(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert "[E300]" in result.stderr and str(port) in result.stderr
     assert not (tmp_path / "e.db").exists()  # nothing seeded for a server that cannot start
+
+
+def test_cli_refuses_a_database_of_another_application(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = tmp_path / "ledgerbot.db"
+    with sqlite3.connect(store) as conn:
+        conn.execute("CREATE TABLE documents (id INTEGER PRIMARY KEY)")
+    result = subprocess.run(
+        [*_ledgerbot(), "sandbox", "erp", "--port", str(_free_port()), "--db", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert "[E301]" in result.stderr and "Traceback" not in result.stderr
+    with sqlite3.connect(store) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"documents"}  # nothing was added to the other application's file
