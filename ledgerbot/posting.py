@@ -1,0 +1,353 @@
+"""Posting approved invoices into the target ERP, exactly once.
+
+Before typing anything the robot searches the ERP for the vendor and invoice number; a hit
+means an earlier run got as far as submitting (maybe killed before it could record the result),
+so the existing ERP document is recorded instead of posting again. Only one robot at a time
+drives a given ERP account (a lease in the store). ERP validation errors are business
+exceptions for a clerk; timeouts and crashes are retried with backoff, keeping a screenshot.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledgerbot.domain import DocState, DocType, ExtractionResult, Money, Quantity
+from ledgerbot.errors import ApplicationError, BusinessError
+from ledgerbot.lifecycle import Actor, input_hash, transition
+from ledgerbot.locks import exclusive
+from ledgerbot.store import Store
+from ledgerbot.store.models import DocumentRow, ExceptionRow, PostingRow, utcnow
+from ledgerbot.store.queries import latest_extraction
+
+
+class ErpLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sku: str | None
+    description: str
+    quantity: Quantity
+    unit_price: Money
+    amount: Money
+
+
+class ErpInvoice(BaseModel):
+    """What the robot types into the ERP's invoice-entry screen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vendor_id: str
+    invoice_number: str
+    invoice_date: date
+    due_date: date | None
+    po_number: str | None
+    currency: str
+    subtotal: Money
+    tax_amount: Money
+    total: Money
+    external_ref: str
+    lines: list[ErpLine]
+
+
+@dataclass(frozen=True)
+class PostResult:
+    erp_doc_number: str
+    screenshot: str | None = None
+
+
+class ErpRejected(BusinessError):
+    """The ERP refused the entry (its validation errors are in ``evidence``)."""
+
+    code = "E730"
+
+
+class ErpUnavailable(ApplicationError):
+    """Timeouts, crashes, unexpected screens: worth a retry."""
+
+    code = "E731"
+
+
+class NotPostable(BusinessError):
+    code = "E732"
+
+
+class ErpTarget(Protocol):
+    """A target system the posting robot can drive (the sandbox ERP through its UI, or another)."""
+
+    account: str
+
+    def find_posted(self, vendor_id: str, invoice_number: str) -> str | None: ...
+
+    def post(self, invoice: ErpInvoice, *, screenshot_to: Path) -> PostResult: ...
+
+    def screenshot(self, path: Path) -> str | None: ...
+
+
+def idempotency_key(document: DocumentRow) -> str:
+    return f"LB-{document.id}-{document.sha256[:12]}"
+
+
+def erp_invoice(document: DocumentRow, result: ExtractionResult) -> ErpInvoice:
+    """The ERP entry for a document, or NotPostable naming what is missing."""
+    f = result.fields
+    missing = [
+        name
+        for name, value in (
+            ("vendor", document.vendor_id),
+            ("invoice_number", f.invoice_number),
+            ("invoice_date", f.invoice_date),
+            ("currency", f.currency),
+            ("subtotal", f.subtotal),
+            ("tax_amount", f.tax_amount),
+            ("total", f.total),
+        )
+        if value is None
+    ]
+    if missing:
+        raise NotPostable(f"document {document.id} cannot be posted: {', '.join(missing)} missing")
+    assert f.invoice_number and f.invoice_date and f.currency and document.vendor_id
+    assert f.subtotal is not None and f.tax_amount is not None and f.total is not None
+    lines = [
+        ErpLine(
+            sku=line.sku,
+            description=(line.description or line.sku or "item")[:200],
+            quantity=line.quantity if line.quantity is not None else Decimal(1),
+            unit_price=line.unit_price if line.unit_price is not None else (line.amount or Decimal(0)),
+            amount=line.amount if line.amount is not None else Decimal(0),
+        )
+        for line in result.lines
+    ]
+    return ErpInvoice(
+        vendor_id=document.vendor_id,
+        invoice_number=f.invoice_number,
+        invoice_date=f.invoice_date,
+        due_date=f.due_date,
+        po_number=f.po_number,
+        currency=f.currency,
+        subtotal=f.subtotal,
+        tax_amount=f.tax_amount,
+        total=f.total,
+        external_ref=idempotency_key(document),
+        lines=lines,
+    )
+
+
+@dataclass
+class PostingReport:
+    posted: list[dict[str, Any]] = field(default_factory=list)
+    already_posted: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    retry_later: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "posted": len(self.posted),
+            "already_posted": len(self.already_posted),
+            "rejected_by_erp": len(self.rejected),
+            "retry_later": len(self.retry_later),
+            "details": self.posted + self.already_posted + self.rejected + self.retry_later,
+        }
+
+
+def approved_documents(session: Session, limit: int | None = None) -> list[int]:
+    query = (
+        select(DocumentRow.id)
+        .where(
+            DocumentRow.state == DocState.APPROVED,
+            DocumentRow.doc_type.in_([DocType.INVOICE.value, DocType.CREDIT_NOTE.value]),
+        )
+        .order_by(DocumentRow.id)
+    )
+    return list(session.scalars(query.limit(limit) if limit else query))
+
+
+def _posting_row(session: Session, document: DocumentRow, account: str) -> PostingRow:
+    row = session.get(PostingRow, document.id)
+    if row is None:
+        row = PostingRow(
+            document_id=document.id,
+            idempotency_key=idempotency_key(document),
+            erp_account=account,
+            status="pending",
+            attempts=0,
+            found_existing=False,
+        )
+        session.add(row)
+    return row
+
+
+def _record_posted(
+    session: Session,
+    document: DocumentRow,
+    row: PostingRow,
+    actor: Actor,
+    number: str,
+    *,
+    found: bool,
+    screenshot: str | None,
+    digest: str,
+) -> None:
+    row.status, row.erp_doc_number, row.found_existing = "posted", number, found
+    row.screenshot = screenshot or row.screenshot
+    row.posted_at = utcnow()
+    row.last_error = None
+    transition(
+        session,
+        document,
+        DocState.POSTED,
+        actor=actor,
+        stage="post",
+        input_digest=digest,
+        outcome="found_in_erp" if found else "posted",
+        detail={
+            "erp_doc_number": number,
+            "erp_account": row.erp_account,
+            "idempotency_key": row.idempotency_key,
+            "screenshot": screenshot,
+        },
+    )
+
+
+def post_one(
+    store: Store,
+    target: ErpTarget,
+    document_id: int,
+    *,
+    screenshots: Path,
+    actor: Actor,
+    attempts: int = 3,
+    backoff: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[str, dict[str, Any]]:
+    """Post one approved document; returns (outcome, detail). Safe to call again after a crash."""
+    with store.session() as session:
+        document = session.get(DocumentRow, document_id)
+        if document is None or document.state != DocState.APPROVED:
+            return "skipped", {"document_id": document_id}
+        extraction = latest_extraction(session, document_id)
+        if extraction is None:
+            raise NotPostable(f"document {document_id} has no extraction")
+        result = ExtractionResult.model_validate(extraction.result)
+        row = _posting_row(session, document, target.account)
+        try:
+            entry = erp_invoice(document, result)
+        except NotPostable as error:
+            _to_review(session, document, row, actor, error, input_hash(extraction.result))
+            return "rejected", {"document_id": document_id, **error.as_dict()}
+    digest = input_hash(entry.model_dump(mode="json"))
+    last_error: ApplicationError | None = None
+    for attempt in range(1, attempts + 1):
+        # The attempt is on record before the robot touches the ERP.
+        with store.session() as session:
+            row = _posting_row(session, session.get(DocumentRow, document_id), target.account)  # type: ignore[arg-type]
+            row.attempts += 1
+        try:
+            existing = target.find_posted(entry.vendor_id, entry.invoice_number)
+            if existing is None:
+                shot = screenshots / f"posted-{document_id}.png"
+                result_ = target.post(entry, screenshot_to=shot)
+                number, screenshot, found = result_.erp_doc_number, result_.screenshot, False
+            else:
+                number, screenshot, found = existing, None, True
+        except ErpRejected as error:
+            with store.session() as session:
+                document = session.get(DocumentRow, document_id)
+                assert document is not None
+                row = _posting_row(session, document, target.account)
+                _to_review(session, document, row, actor, error, digest)
+            return "rejected", {"document_id": document_id, **error.as_dict()}
+        except ApplicationError as error:
+            last_error = error
+            error_shot = target.screenshot(screenshots / f"error-{document_id}-{attempt}.png")
+            with store.session() as session:
+                failed = session.get(PostingRow, document_id)
+                assert failed is not None
+                failed.last_error = str(error)
+                failed.screenshot = error_shot or failed.screenshot
+            if attempt < attempts:
+                sleep(backoff * 2 ** (attempt - 1))
+            continue
+        with store.session() as session:
+            document = session.get(DocumentRow, document_id)
+            assert document is not None
+            row = _posting_row(session, document, target.account)
+            _record_posted(
+                session, document, row, actor, number, found=found, screenshot=screenshot, digest=digest
+            )
+        outcome = "already_posted" if found else "posted"
+        return outcome, {"document_id": document_id, "erp_doc_number": number}
+    assert last_error is not None
+    return "retry_later", {"document_id": document_id, **last_error.as_dict()}
+
+
+def _to_review(
+    session: Session, document: DocumentRow, row: PostingRow, actor: Actor, error: BusinessError, digest: str
+) -> None:
+    row.status, row.last_error = "error", str(error)
+    session.add(
+        ExceptionRow(
+            document_id=document.id,
+            code="ERP_REJECTED" if error.code == "E730" else "NOT_POSTABLE",
+            message=error.message,
+            evidence={k: str(v) for k, v in error.evidence.items()},
+        )
+    )
+    transition(
+        session,
+        document,
+        DocState.EXCEPTION,
+        actor=actor,
+        stage="post",
+        input_digest=digest,
+        outcome=error.code,
+        detail=error.as_dict(),
+    )
+
+
+def post_approved(
+    store: Store,
+    target: ErpTarget,
+    *,
+    screenshots: Path,
+    limit: int | None = None,
+    attempts: int = 3,
+    backoff: float = 2.0,
+    lease: timedelta = timedelta(minutes=15),
+    progress: Callable[[Any], Any] = lambda items: items,
+) -> PostingReport:
+    """Post every approved invoice, holding the ERP account's lease for the whole run."""
+    actor = Actor(name="robot:post", component=type(target).__name__, version=target.account)
+    report = PostingReport()
+    screenshots.mkdir(parents=True, exist_ok=True)
+    with exclusive(store, f"erp:{target.account}", ttl=lease) as held:
+        with store.session() as session:
+            ids = approved_documents(session, limit)
+        for document_id in progress(ids):
+            held.renew()
+            outcome, detail = post_one(
+                store,
+                target,
+                document_id,
+                screenshots=screenshots,
+                actor=actor,
+                attempts=attempts,
+                backoff=backoff,
+            )
+            bucket = {
+                "posted": report.posted,
+                "already_posted": report.already_posted,
+                "rejected": report.rejected,
+                "retry_later": report.retry_later,
+            }.get(outcome)
+            if bucket is not None:
+                bucket.append(detail)
+    return report
