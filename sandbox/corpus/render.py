@@ -200,12 +200,14 @@ def _first_header(pen: _Pen, geo: _Geometry, layout: Layout, spec: PrintSpec) ->
     r, g, b = layout.accent
     style = layout.style
     if style == "classic":
+        _logo(pen, geo.left, top - 36, 36, spec.issuer.name, layout.accent, "circle")
+        x = geo.left + 46
         c.setFillColorRGB(r, g, b)
-        pen.text(geo.left, top - 10, spec.issuer.name, size=16, bold=True)
+        pen.text(x, top - 10, spec.issuer.name, size=16, bold=True)
         c.setFillColorRGB(0, 0, 0)
         y = top - 26
         for line in spec.issuer.lines:
-            pen.text(geo.left, y, line, size=8)
+            pen.text(x, y, line, size=8)
             y -= 11
         c.setFillColorRGB(r, g, b)
         pen.right(geo.right, top - 12, spec.title, size=22, bold=True)
@@ -245,10 +247,11 @@ def _first_header(pen: _Pen, geo: _Geometry, layout: Layout, spec: PrintSpec) ->
         _block(pen, geo.left, top - 136, spec.recipient, 9, 10)
         y_intro = top - 215
     elif style == "boxed":
+        _logo(pen, geo.left, top - 62, 24, spec.issuer.name, layout.accent, "square")
         pen.text(geo.left, top - 10, spec.issuer.name, size=15, bold=True)
         y = top - 24
         for line in spec.issuer.lines:
-            pen.text(geo.left, y, line, size=8)
+            pen.text(geo.left + 30, y, line, size=8)
             y -= 10
         box_x, box_w = geo.right - 230, 230
         c.setStrokeColorRGB(r, g, b)
@@ -275,6 +278,7 @@ def _first_header(pen: _Pen, geo: _Geometry, layout: Layout, spec: PrintSpec) ->
         y_intro = top - 175
     elif style == "letter":
         # DIN 5008-like: sender line above an address window, meta block to the right.
+        _logo(pen, geo.left, top - 40, 40, spec.issuer.name, layout.accent, "diamond")
         c.setFillColorRGB(r, g, b)
         pen.right(geo.right, top - 10, spec.issuer.name, size=14, bold=True)
         c.setFillColorRGB(0, 0, 0)
@@ -418,4 +422,28 @@ def _sidebar(pen: _Pen, geo: _Geometry, layout: Layout, spec: PrintSpec) -> None
     for text in [*spec.issuer.lines, "", *spec.sidebar]:
         pen.text(14, y, text, size=7.5)
         y -= 11
+    c.setFillColorRGB(0, 0, 0)
+
+
+def _logo(
+    pen: _Pen, x: float, y: float, size: float, name: str, colour: tuple[float, float, float], shape: str
+) -> None:
+    """A vendor mark: the name's initials in a coloured shape, as letterheads have."""
+    c = pen.c
+    initials = "".join(word[0] for word in name.split()[:2] if word[:1].isalpha()).upper()
+    c.setFillColorRGB(*colour)
+    if shape == "circle":
+        c.circle(x + size / 2, y + size / 2, size / 2, stroke=0, fill=1)
+    elif shape == "diamond":
+        path = c.beginPath()
+        path.moveTo(x + size / 2, y)
+        path.lineTo(x + size, y + size / 2)
+        path.lineTo(x + size / 2, y + size)
+        path.lineTo(x, y + size / 2)
+        path.close()
+        c.drawPath(path, stroke=0, fill=1)
+    else:
+        c.rect(x, y, size, size, stroke=0, fill=1)
+    c.setFillColorRGB(1, 1, 1)
+    pen.center(x + size / 2, y + size / 2 - size * 0.14, initials, size=size * 0.38, bold=True)
     c.setFillColorRGB(0, 0, 0)
