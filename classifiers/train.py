@@ -106,7 +106,7 @@ def split_validation(
     return train, val, []
 
 
-def _examples(docs: Iterable[LabelledDoc]) -> list[Example]:
+def examples_from(docs: Iterable[LabelledDoc]) -> list[Example]:
     return [
         Example(d.features, d.doc_type, d.sha256, d.layout, d.variant) for d in docs if d.features is not None
     ]
@@ -188,8 +188,8 @@ def train_all(
     say(f"reading {len(found)} text layers (cached by sha256 in {cache.root})")
     loaded = load_features(found, cache, read_many=read_many, progress=progress)
     timings["text_layers"] = round(time.perf_counter() - started, 1)
-    dev = _examples(d for d in loaded if d.split == "dev")
-    test = _examples(d for d in loaded if d.split == "heldout")
+    dev = examples_from(d for d in loaded if d.split == "dev")
+    test = examples_from(d for d in loaded if d.split == "heldout")
     if not dev:
         raise TrainingDataError("the corpus has no readable documents in split dev to train on")
     train, validation, val_layouts = split_validation(dev, fraction=validation_fraction, seed=seed)

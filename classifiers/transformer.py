@@ -239,8 +239,8 @@ class TransformerClassifier:
             config = TransformerConfig(**payload["config"])
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ArtifactError(f"cannot read {folder / CONFIG}: {error}") from error
-        if threads:
-            config.threads = threads
+        # The training machine's thread count says nothing about this one.
+        config.threads = threads or default_threads()
         _torch(config.threads)
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging

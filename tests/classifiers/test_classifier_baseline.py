@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier_corpus_gen import make_corpus, make_document
+from classifiers.baseline import BaselineClassifier
+from classifiers.errors import TrainingDataError
+from classifiers.features import extract_features
+from classifiers.labels import LABELS
+from ledgerbot.domain import DocType
+
+
+def _split() -> tuple[list, list, list, list]:
+    train = make_corpus(10, seed=1, layouts=range(0, 4))
+    held = make_corpus(6, seed=2, layouts=range(4, 6))  # layouts the model never saw
+    return (
+        [extract_features(d) for d, _, _ in train],
+        [t for _, t, _ in train],
+        [extract_features(d) for d, _, _ in held],
+        [t for _, t, _ in held],
+    )
+
+
+def test_baseline_learns_the_tiny_corpus_far_above_chance() -> None:
+    x, y, x_held, y_held = _split()
+    model = BaselineClassifier(seed=0).fit(x, y)
+    proba = model.predict_proba(x_held)
+    predicted = [LABELS[i] for i in proba.argmax(axis=1)]
+    accuracy = np.mean([p == t for p, t in zip(predicted, y_held, strict=True)])
+    assert accuracy >= 0.9  # chance is 1/7
+    assert proba.shape == (len(x_held), 7)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_saved_baseline_reloads_with_identical_probabilities(tmp_path: Path) -> None:
+    x, y, x_held, _ = _split()
+    model = BaselineClassifier(seed=0).fit(x, y)
+    model.save(tmp_path)
+    again = BaselineClassifier.load(tmp_path)
+    assert np.array_equal(model.predict_proba(x_held), again.predict_proba(x_held))
+
+
+def test_training_is_deterministic() -> None:
+    x, y, x_held, _ = _split()
+    a = BaselineClassifier(seed=5).fit(x, y).predict_proba(x_held)
+    b = BaselineClassifier(seed=5).fit(x, y).predict_proba(x_held)
+    assert np.array_equal(a, b)
+
+
+def test_a_type_absent_from_training_gets_zero_probability() -> None:
+    rng = random.Random(0)
+    kinds = [DocType.INVOICE, DocType.CREDIT_NOTE, DocType.STATEMENT]
+    docs = [(make_document(k, rng, layout=i % 3), k) for k in kinds for i in range(6)]
+    model = BaselineClassifier().fit([extract_features(d) for d, _ in docs], [k for _, k in docs])
+    proba = model.predict_proba([extract_features(make_document(DocType.INVOICE, rng))])
+    assert proba[0, LABELS.index(DocType.OTHER)] == 0.0
+
+
+def test_too_little_data_is_a_coded_business_error() -> None:
+    rng = random.Random(0)
+    one = [extract_features(make_document(DocType.INVOICE, rng))]
+    with pytest.raises(TrainingDataError) as caught:
+        BaselineClassifier().fit(one, [DocType.INVOICE])
+    assert caught.value.code == "E502"
+    two_types = [extract_features(make_document(k, rng)) for k in (DocType.INVOICE, DocType.OTHER, DocType.OTHER)]
+    with pytest.raises(TrainingDataError, match="at least 2 training examples"):
+        BaselineClassifier().fit(two_types, [DocType.INVOICE, DocType.OTHER, DocType.OTHER])

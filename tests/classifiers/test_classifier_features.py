@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import random
+
+from classifier_corpus_gen import make_document
+from classifiers.features import document_from_text, extract_features
+from extractors.textlayer.model import Document, Line, Page, Word
+from ledgerbot.domain import DocType
+
+
+def _line(text: str, x: float, top: float, size: float) -> Line:
+    words, cursor = [], x
+    for token in text.split():
+        words.append(Word(token, (cursor, top, cursor + 6 * len(token), top + size), size=size))
+        cursor += 6 * len(token) + 4
+    return Line(words)
+
+
+def test_largest_font_line_is_the_title_and_its_zone_is_recorded() -> None:
+    page = Page(
+        number=1,
+        width=600,
+        height=800,
+        lines=[
+            _line("Acme Tools GmbH", 20, 20, 9),
+            _line("CREDIT NOTE", 400, 60, 20),
+            _line("Credit note no 4711 dated 2026-03-14", 20, 120, 9),
+            _line("Amount credited -1,190.00 EUR", 20, 140, 9),
+        ],
+    )
+    features = extract_features(Document(pages=[page]))
+    assert features.title == "CREDIT NOTE"
+    assert features.title_zone == "top_right"
+    assert "title_credit" in features.for_baseline()
+    assert features.for_transformer().startswith("title: CREDIT NOTE. title at top right.")
+
+
+def test_numbers_are_folded_so_amounts_do_not_become_vocabulary() -> None:
+    features = extract_features(document_from_text("Invoice 2026-00417\nTotal 1,190.00 EUR"))
+    assert "2026" not in features.body and "1,190.00" not in features.body
+    assert features.body == "Invoice 0 Total 0 EUR"
+
+
+def test_plain_text_has_no_title_because_every_line_has_the_same_size() -> None:
+    features = extract_features(document_from_text("INVOICE\nInvoice number 12\nDue date 2026-01-01"))
+    assert features.title == ""
+    assert features.title_zone == "none"
+    assert "pos_title_none" in features.for_baseline()
+
+
+def test_blank_first_page_is_skipped_and_empty_document_gives_empty_features() -> None:
+    blank = Page(number=1, width=600, height=800, lines=[])
+    text = Page(number=2, width=600, height=800, lines=[_line("REMITTANCE ADVICE", 20, 40, 18), _line("paid", 20, 90, 9)])
+    features = extract_features(Document(pages=[blank, text]))
+    assert features.title == "REMITTANCE ADVICE"
+    assert features.pages == 2
+    empty = extract_features(Document(pages=[blank]))
+    assert (empty.title, empty.body, empty.title_zone) == ("", "", "none")
+
+
+def test_scanned_documents_are_marked_for_both_models() -> None:
+    doc = make_document(DocType.STATEMENT, random.Random(3), layout=1, scanned=True)
+    features = extract_features(doc)
+    assert features.scanned
+    assert "src_scan" in features.for_baseline()

@@ -1,0 +1,125 @@
+"""End to end on a tiny generated PDF corpus: train both models, route, save, reload, retrain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier_corpus_gen import read_pdf
+from classifiers.artifacts import ArtifactStore
+from classifiers.cascade import Cascade
+from classifiers.features import extract_features
+from classifiers.train import TrainReport, train_all
+from classifiers.transformer import TransformerClassifier, TransformerConfig
+from ledgerbot.domain import DocType
+
+pytestmark = pytest.mark.slow
+
+# Small enough to fine-tune in about a minute on a busy CPU, big enough to learn the tiny corpus.
+TINY = TransformerConfig(max_length=64, batch_size=8, epochs=6, max_steps=30, learning_rate=3e-4, threads=1)
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_pdf_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[TrainReport, Path]:
+    models = tmp_path_factory.mktemp("models")
+    report = train_all(
+        [tiny_pdf_corpus],
+        models,
+        reader=read_pdf,
+        reader_name="tests.read_pdf",
+        cache_dir=models.parent / "cache",
+        transformer_config=TINY,
+        seed=0,
+    )
+    return report, models
+
+
+def _heldout(corpus: Path) -> tuple[list[Path], list[DocType]]:
+    paths, truth = [], []
+    for meta in sorted(corpus.glob("*.json")):
+        data = json.loads(meta.read_text())
+        if data["split"] == "heldout":
+            paths.append(meta.with_suffix(".pdf"))
+            truth.append(DocType(data["doc_type"]))
+    return paths, truth
+
+
+def test_training_really_learns_on_held_out_layouts(trained: tuple[TrainReport, Path]) -> None:
+    report, _ = trained
+    test = report.metrics["test"]
+    assert report.counts["test"] == 28  # the two heldout layouts x 7 types x 2
+    assert report.counts["train"] + report.counts["validation"] == 56  # the XML e-invoice is skipped
+    assert test["baseline"]["accuracy"] >= 0.9  # chance is 1/7
+    assert test["transformer"]["accuracy"] >= 0.5
+    assert test["cascade"]["accuracy"] >= 0.5
+    assert 0.0 <= test["cascade"]["ece"] <= 1.0
+    assert report.validation_layouts  # four dev layouts: validation holds out a whole layout
+
+
+def test_artifacts_carry_metrics_data_hash_labels_and_thresholds(trained: tuple[TrainReport, Path]) -> None:
+    report, models = trained
+    store = ArtifactStore(models)
+    cascade = store.resolve("cascade")
+    assert cascade.ref == report.cascade
+    for name in ("baseline", "transformer", "cascade"):
+        meta = store.resolve(name).meta
+        assert meta["data_sha256"] == report.data_sha256
+        assert meta["labels"] == [t.value for t in DocType]
+        assert "test" in meta["metrics"] and "created_at" in meta and "torch" in meta["libraries"]
+    assert cascade.meta["thresholds"] == report.thresholds
+    assert cascade.meta["components"] == {
+        "baseline": report.baseline.split("@")[1],
+        "transformer": report.transformer.split("@")[1],
+    }
+    assert report.cascade.split("@")[1].endswith(report.data_sha256[:6])
+
+
+def test_saved_models_reload_and_give_identical_predictions(
+    trained: tuple[TrainReport, Path], tiny_pdf_corpus: Path
+) -> None:
+    report, models = trained
+    paths, truth = _heldout(tiny_pdf_corpus)
+    docs = [read_pdf(p) for p in paths]
+    first = Cascade.load(models).classify(docs)
+    second = Cascade.load(models).classify(docs)
+    assert first == second
+    assert {c.version for c in first} == {report.cascade}
+    assert all(c.model in (report.baseline, report.transformer) for c in first)
+    assert all(c.lineage()["classifier"] == report.cascade for c in first)
+    accuracy = np.mean([c.doc_type == t for c, t in zip(first, truth, strict=True)])
+    assert accuracy == pytest.approx(report.metrics["test"]["cascade"]["accuracy"], abs=1e-4)
+    # The transformer alone, reloaded from disk twice: the very same probabilities.
+    features = [extract_features(d) for d in docs]
+    folder = ArtifactStore(models).resolve("transformer").path
+    a = TransformerClassifier.load(folder, threads=1).predict_proba(features)
+    b = TransformerClassifier.load(folder, threads=1).predict_proba(features)
+    assert np.array_equal(a, b)
+
+
+def test_retraining_with_corrections_makes_a_new_version_and_keeps_the_old(
+    trained: tuple[TrainReport, Path], tiny_pdf_corpus: Path
+) -> None:
+    report, models = trained
+    corrections = [
+        ("REMITTANCE ADVICE\nWe have paid the following invoices\nTotal remitted 100.00", DocType.REMITTANCE_ADVICE),
+        ("Spring Sale\nSave 20 percent this month", DocType.OTHER),
+    ]
+    quick = TransformerConfig(max_length=32, batch_size=8, epochs=1, max_steps=2, threads=1)
+    again = train_all(
+        [tiny_pdf_corpus],
+        models,
+        extra_examples=corrections,
+        reader=read_pdf,
+        reader_name="tests.read_pdf",
+        cache_dir=models.parent / "cache",
+        transformer_config=quick,
+    )
+    assert again.counts["corrections"] == 2
+    assert again.counts["train"] == report.counts["train"] + 2
+    assert again.data_sha256 != report.data_sha256
+    assert again.cascade != report.cascade
+    assert Cascade.load(models).version == again.cascade
+    assert Cascade.load(models, report.cascade.split("@")[1]).version == report.cascade
