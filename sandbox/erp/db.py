@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS receipt_lines (
     quantity TEXT NOT NULL, PRIMARY KEY (receipt_number, po_line_no)
 );
 CREATE TABLE IF NOT EXISTS invoices (
-    doc_number TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE,
+    doc_number TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, doc_type TEXT NOT NULL DEFAULT 'invoice',
     vendor_id TEXT NOT NULL REFERENCES vendors(vendor_id),
     invoice_number TEXT NOT NULL, invoice_number_key TEXT NOT NULL,
     invoice_date TEXT NOT NULL, due_date TEXT, po_number TEXT, currency TEXT NOT NULL,

@@ -17,6 +17,7 @@ from sandbox.erp.db import ErpDatabase, invoice_number_key
 from sandbox.erp.formatting import FormatError, parse_date, parse_number
 
 HEADER_FIELDS = (
+    "doc_type",
     "vendor_id",
     "invoice_number",
     "invoice_date",
@@ -28,6 +29,8 @@ HEADER_FIELDS = (
     "total",
     "external_ref",
 )
+# Credit notes are typed with negative amounts, as ``ledgerbot extract`` reports them.
+DOC_TYPES = ("invoice", "credit_note")
 LINE_FIELDS = ("sku", "description", "quantity", "unit_price", "amount")
 DEFAULT_ROWS = 3
 MAX_ROWS = 60
@@ -51,7 +54,9 @@ class FieldError:
 class InvoiceForm:
     """What the clerk typed, kept as text so a re-rendered form shows it unchanged."""
 
-    header: dict[str, str] = field(default_factory=lambda: dict.fromkeys(HEADER_FIELDS, ""))
+    header: dict[str, str] = field(
+        default_factory=lambda: {**dict.fromkeys(HEADER_FIELDS, ""), "doc_type": "invoice"}
+    )
     lines: list[dict[str, str]] = field(
         default_factory=lambda: [dict.fromkeys(LINE_FIELDS, "") for _ in range(DEFAULT_ROWS)]
     )
@@ -59,6 +64,7 @@ class InvoiceForm:
     @classmethod
     def from_form(cls, data: Mapping[str, Any]) -> InvoiceForm:
         header = {name: str(data.get(name, "") or "").strip() for name in HEADER_FIELDS}
+        header["doc_type"] = header["doc_type"] or "invoice"
         try:
             rows = int(str(data.get("row_count", DEFAULT_ROWS)))
         except ValueError:
@@ -77,6 +83,7 @@ class InvoiceForm:
 
 @dataclass(frozen=True)
 class ValidInvoice:
+    doc_type: str
     vendor_id: str
     invoice_number: str
     invoice_date: date
@@ -109,6 +116,13 @@ def validate(form: InvoiceForm, db: ErpDatabase) -> tuple[ValidInvoice | None, l
     """All the ERP's checks except the duplicate ones, which run inside the posting transaction."""
     errors: list[FieldError] = []
     h = form.header
+
+    doc_type = h["doc_type"]
+    if doc_type not in DOC_TYPES:
+        errors.append(
+            FieldError("doc_type", "DOC_TYPE_INVALID", "Transaction must be invoice or credit_note")
+        )
+    sign = -1 if doc_type == "credit_note" else 1
 
     vendor = None
     if not h["vendor_id"]:
@@ -197,7 +211,7 @@ def validate(form: InvoiceForm, db: ErpDatabase) -> tuple[ValidInvoice | None, l
                 )
             )
         if qty is not None and price is not None and amount is not None:
-            expected = (qty * price).quantize(CENT)
+            expected = (sign * qty * price).quantize(CENT)
             if abs(expected - amount) > CENT:
                 errors.append(
                     FieldError(
@@ -234,6 +248,13 @@ def validate(form: InvoiceForm, db: ErpDatabase) -> tuple[ValidInvoice | None, l
                 "total", "TOTAL_MISMATCH", f"Subtotal {subtotal} + tax {tax} = {subtotal + tax}, not {total}"
             )
         )
+    if total is not None and doc_type in DOC_TYPES and total * sign < 0:
+        message = (
+            "Credit note amounts are entered as negative numbers"
+            if sign < 0
+            else "Gross amount of an invoice cannot be negative; enter a credit note instead"
+        )
+        errors.append(FieldError("total", "SIGN_MISMATCH", message))
     if len(h["external_ref"]) > 120:
         errors.append(FieldError("external_ref", "REF_TOO_LONG", "External reference: max. 120 characters"))
 
@@ -241,6 +262,7 @@ def validate(form: InvoiceForm, db: ErpDatabase) -> tuple[ValidInvoice | None, l
         return None, errors
     return (
         ValidInvoice(
+            doc_type=doc_type,
             vendor_id=vendor["vendor_id"],
             invoice_number=h["invoice_number"],
             invoice_date=invoice_date,
@@ -292,13 +314,14 @@ def post_invoice(
         seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM invoices").fetchone()[0]
         doc_number = f"DOC-{posted_at.year}-{seq:06d}"
         conn.execute(
-            "INSERT INTO invoices (doc_number, seq, vendor_id, invoice_number, invoice_number_key, "
+            "INSERT INTO invoices (doc_number, seq, doc_type, vendor_id, invoice_number, invoice_number_key, "
             "invoice_date, due_date, po_number, currency, subtotal, tax_amount, total, external_ref, "
             "posted_by, posted_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc_number,
                 seq,
+                invoice.doc_type,
                 invoice.vendor_id,
                 invoice.invoice_number,
                 key,

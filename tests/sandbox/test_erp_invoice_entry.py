@@ -48,7 +48,9 @@ def test_entry_form_has_every_documented_field(erp_client: TestClient) -> None:
     page = tree(erp_client.get("/invoices/new"))
     for name in HEADER_FIELDS:
         element = page.get_element_by_id(name)
-        assert element.get("name") == name and element.get("value") == ""
+        assert element.get("name") == name
+        assert element.value == ("invoice" if name == "doc_type" else "")
+    assert page.get_element_by_id("doc_type").value_options == ["invoice", "credit_note"]
     assert page.get_element_by_id("row_count").get("value") == "3"
     for index in (1, 2, 3):
         for name in LINE_FIELDS:
@@ -170,6 +172,7 @@ def _bump(data: dict[str, str], *names: str) -> None:
 
 
 CASES: list[tuple[str, Callable[[dict[str, str]], None], str, str]] = [
+    ("unknown transaction", lambda d: d.update(doc_type="bill"), "doc_type", "DOC_TYPE_INVALID"),
     ("unknown vendor", lambda d: d.update(vendor_id="V9999"), "vendor_id", "VENDOR_UNKNOWN"),
     ("missing vendor", lambda d: d.update(vendor_id=""), "vendor_id", "VENDOR_MISSING"),
     ("missing invoice number", lambda d: d.update(invoice_number=""), "invoice_number",
@@ -237,6 +240,39 @@ def test_corrected_form_posts_after_an_error(erp_client: TestClient) -> None:
     page = tree(_post(erp_client, data))
     data.update(invoice_date="14.03.2026", form_token=page.get_element_by_id("form_token").get("value"))
     assert _post(erp_client, data).status_code == 303
+
+
+def test_credit_note_is_typed_with_negative_amounts(erp_client: TestClient) -> None:
+    data = po_invoice(erp_client, PO.po_number, doc_type="credit_note", invoice_number="CN-1")
+    for key in [k for k in data if k.endswith("amount") or k in ("subtotal", "total")]:
+        if data[key]:
+            data[key] = str(-Decimal(data[key]))
+    response = _post(erp_client, data)
+    assert response.status_code == 303
+    page = tree(erp_client.get(response.headers["location"]))
+    assert by_id(page, "field-doc_type") == "credit_note"
+    assert by_id(page, "field-total").startswith("-")
+    search = tree(erp_client.get("/invoices/search", params={"invoice_number": "CN-1"}))
+    assert cell(data_rows(search, "invoice-list")[0], "doc_type") == "credit_note"
+
+
+def test_credit_note_with_positive_amounts_is_refused(erp_client: TestClient) -> None:
+    data = po_invoice(erp_client, PO.po_number, doc_type="credit_note")
+    page = tree(_post(erp_client, data))
+    codes = error_codes(page)
+    assert codes["total"] == "SIGN_MISMATCH"
+    assert codes["line-1-amount"] == "LINE_AMOUNT_MISMATCH"
+    assert page.get_element_by_id("doc_type").value == "credit_note"  # the choice survives the round trip
+
+
+def test_negative_invoice_must_be_a_credit_note(erp_client: TestClient) -> None:
+    data = po_invoice(erp_client, PO.po_number)
+    # A discount line keeps the invoice consistent but drives it below zero.
+    data.update({"row_count": "9", "line-9-description": "Bonus", "line-9-quantity": "1"})
+    discount = Decimal(data["subtotal"]) + 100
+    data.update({"line-9-unit_price": str(-discount), "line-9-amount": str(-discount)})
+    data.update(subtotal="-100.00", tax_amount="-19.00", total="-119.00")
+    assert error_codes(tree(_post(erp_client, data))) == {"total": "SIGN_MISMATCH"}
 
 
 # -- duplicates and the form token ----------------------------------------------------------
