@@ -203,6 +203,8 @@ class Planner:
     def _issue(self, plan: DocPlan, remaining: int) -> None:
         """Adds an issued document and, budget allowing, its scanned / e-invoice twins."""
         self.docs.append(plan)
+        if plan.variant != "digital":
+            return  # twins are always made from a digital original (a re-sent scan has none)
         budget = remaining - 1
         twins: list[str] = []
         if (

@@ -355,3 +355,14 @@ def test_twins_carry_the_source_truth(truths: dict[str, dict[str, Any]]) -> None
         assert source["variant"] == "digital"
         for key in ("doc_type", "fields", "lines", "sequence", "mismatches", "layout", "vendor_id"):
             assert twin[key] == source[key]
+
+
+def test_twins_always_come_from_a_digital_original() -> None:
+    """Even a re-sent duplicate that arrives scanned or as XML never gets twins of its own."""
+    plan = Planner(MASTER, 8, mismatch_rate=0.6).plan(400)
+    by_stem = {d.stem: d for d in plan.documents}
+    twins = [d for d in plan.documents if d.source_stem is not None]
+    assert twins
+    assert all(by_stem[d.source_stem].variant == "digital" for d in twins if d.source_stem)
+    resent = [d for d in plan.documents if any(m["type"] == "duplicate" for m in d.mismatches)]
+    assert {d.variant for d in resent if d.source_stem is None} - {"digital"}, "duplicates vary in variant"
