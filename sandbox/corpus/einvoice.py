@@ -29,7 +29,8 @@ QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 
 
 def _amount(value: Decimal | None, credit: bool) -> str:
-    value = value or Decimal(0)
+    if value is None:
+        value = Decimal("0.00")
     return format(abs(value) if credit else value, "f")
 
 
@@ -112,6 +113,8 @@ def ubl_xml(plan: DocPlan) -> bytes:
     category = cac(subtotal, "TaxCategory")
     cbc(category, "ID", _tax_category(plan.tax_rate))
     cbc(category, "Percent", format(plan.tax_rate, "f"))
+    if _tax_category(plan.tax_rate) == "G":
+        cbc(category, "TaxExemptionReasonCode", "VATEX-EU-G")
     cbc(cac(category, "TaxScheme"), "ID", "VAT")
     totals = cac(root, "LegalMonetaryTotal")
     cbc(totals, "LineExtensionAmount", _amount(fields.subtotal, credit), currencyID=currency)
