@@ -57,6 +57,7 @@ class SessionManager:
             conn.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (session_id, username, now, now))
             # Old sessions are swept here rather than by a background job.
             conn.execute("DELETE FROM sessions WHERE last_seen < ?", (now - max(self.ttl, 3600) * 4,))
+            conn.execute("DELETE FROM form_tokens WHERE session_id NOT IN (SELECT session_id FROM sessions)")
         return session_id
 
     def resolve(self, session_id: str | None) -> tuple[str | None, bool]:
@@ -86,7 +87,7 @@ class SessionManager:
     def issue_form_token(self, session_id: str) -> str:
         token = secrets.token_urlsafe(24)
         with self.db.transaction() as conn:
-            conn.execute("INSERT INTO form_tokens VALUES (?, ?, ?, NULL)", (token, session_id, self.clock()))
+            conn.execute("INSERT INTO form_tokens VALUES (?, ?, ?)", (token, session_id, self.clock()))
         return token
 
     def consume_form_token(self, session_id: str, token: str) -> bool:
@@ -94,8 +95,8 @@ class SessionManager:
         if not token:
             return False
         with self.db.transaction() as conn:
+            # Spending deletes the token: an unknown token and a spent one are refused alike.
             cursor = conn.execute(
-                "UPDATE form_tokens SET used_at = ? WHERE token = ? AND session_id = ? AND used_at IS NULL",
-                (self.clock(), token, session_id),
+                "DELETE FROM form_tokens WHERE token = ? AND session_id = ?", (token, session_id)
             )
             return cursor.rowcount == 1

@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     session_id TEXT PRIMARY KEY, username TEXT NOT NULL, created_at REAL NOT NULL, last_seen REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS form_tokens (
-    token TEXT PRIMARY KEY, session_id TEXT NOT NULL, created_at REAL NOT NULL, used_at REAL
+    token TEXT PRIMARY KEY, session_id TEXT NOT NULL, created_at REAL NOT NULL
 );
 """
 
