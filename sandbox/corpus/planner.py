@@ -166,11 +166,13 @@ class Planner:
         self.vendors = [v for v in master.vendors if self._in_split(self.layout_of(v))]
         vendor_ids = {v.vendor_id for v in self.vendors}
         # Receipts still to be invoiced: (order, receipt), open orders of in-split vendors only.
+        # A receipt without any received quantity (the master data has a few) bills nothing.
         self.pool: list[tuple[PurchaseOrder, GoodsReceipt]] = [
             (po, gr)
             for po in master.purchase_orders
             if po.status == "open" and po.vendor_id in vendor_ids
             for gr in master.receipts_for(po.po_number)
+            if any(line.quantity > 0 for line in gr.lines)
         ]
 
     # -- helpers -------------------------------------------------------------------------

@@ -93,3 +93,12 @@ def test_a_small_master_runs_out_of_receipts_and_says_so() -> None:
     issued = [d for d in plan.documents if d.source_stem is None]
     receipts = {d.extra["receipt_number"] for d in issued}
     assert len(receipts) == len(issued) <= len(master.receipts), "a receipt is never billed twice"
+
+
+@pytest.mark.parametrize("master_seed", [1, 2, 3, 20260301])
+def test_any_master_seed_plans_invoices_with_lines(master_seed: int) -> None:
+    """Some master data has receipts without a received quantity; they are never invoiced."""
+    master = generate_master_data(master_seed)
+    plan = Planner(master, master_seed, mismatch_rate=0.5, doc_types=["invoice", "credit_note"]).plan(300)
+    assert len(plan.documents) == 300
+    assert all(doc.lines for doc in plan.documents)
