@@ -9,10 +9,13 @@ billing never runs ahead of delivery.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
-from ledgerbot.domain import APException, DocType, GoodsReceipt, InvoiceLine, PurchaseOrder
+from rapidfuzz import utils
+
+from ledgerbot.domain import APException, DocType, GoodsReceipt, InvoiceLine, POLine, PurchaseOrder
 from rules.case import CaseDocument, HistoricDocument
 from rules.codes import ReasonCode as R
 from rules.matching import Assignment, match_lines
@@ -51,6 +54,17 @@ def line_price(line: InvoiceLine) -> Decimal | None:
     return None
 
 
+def fungible_key(line: POLine) -> tuple[str, Decimal]:
+    """PO lines with the same wording and price cannot be told apart on an invoice without SKUs.
+
+    Their quantities are checked pooled: which of two identical lines an invoice line was paired
+    with is arbitrary, and checking them one by one would turn that coin toss into false
+    exceptions on the next partial invoice. The SKU is left out of the key on purpose, since
+    many invoices do not print one.
+    """
+    return utils.default_process(line.description or ""), line.unit_price
+
+
 @dataclass(frozen=True)
 class OrderState:
     """What is known about one order before this document: received and already-invoiced per line."""
@@ -59,6 +73,12 @@ class OrderState:
     received: dict[int, Decimal]
     has_receipts: bool
     invoiced_before: dict[int, Decimal]
+
+    def open_quantities(self, credit: bool) -> list[Decimal]:
+        """Per PO line, what this document may still bill (or, for a credit note, credit)."""
+        if credit:
+            return [self.invoiced_before.get(line.line_no, ZERO) for line in self.po.lines]
+        return [line.quantity - self.invoiced_before.get(line.line_no, ZERO) for line in self.po.lines]
 
 
 def order_state(
@@ -79,14 +99,22 @@ def order_state(
         for rl in receipt.lines:
             received[rl.po_line_no] = received.get(rl.po_line_no, ZERO) + rl.quantity
     invoiced: dict[int, Decimal] = {}
-    for doc in history:
-        if not doc.counts or normalise_po(doc.fields.po_number) != key:
-            continue
-        if exclude_source and doc.source == exclude_source:
-            continue
-        sign = -1 if doc.doc_type == DocType.CREDIT_NOTE else 1
-        # Earlier documents are paired with the order the same way as this one.
-        assignment = match_lines(doc.lines, po.lines, min_score=min_score)
+    earlier = [
+        doc
+        for doc in history
+        if doc.counts
+        and normalise_po(doc.fields.po_number) == key
+        and not (exclude_source and doc.source == exclude_source)
+    ]
+    # Oldest first, so each earlier document is paired against what was open when it came in.
+    earlier.sort(key=lambda d: d.fields.invoice_date or date.min)
+    for doc in earlier:
+        credit = doc.doc_type == DocType.CREDIT_NOTE
+        sign = -1 if credit else 1
+        state = OrderState(po, received, has_receipts, invoiced)
+        assignment = match_lines(
+            doc.lines, po.lines, min_score=min_score, open_quantities=state.open_quantities(credit)
+        )
         for pair in assignment.pairs:
             qty = line_quantity(doc.lines[pair.invoice_line])
             if qty is not None:
@@ -131,10 +159,41 @@ def check_order_header(doc: CaseDocument, po: PurchaseOrder, vendor: VendorMatch
     return out
 
 
+@dataclass
+class _Group:
+    """PO lines that are the same article at the same price, checked together (see ``fungible_key``)."""
+
+    lines: list[POLine]
+    first_invoice_line: int
+    now: Decimal = ZERO
+    invoice_lines: list[int] = field(default_factory=list)
+
+    @property
+    def line_nos(self) -> list[int]:
+        return [line.line_no for line in self.lines]
+
+    def total(self, per_line: dict[int, Decimal]) -> Decimal:
+        return sum((per_line.get(no, ZERO) for no in self.line_nos), ZERO)
+
+    def where(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "invoice_line": self.first_invoice_line,
+            "po_line_no": self.lines[0].line_no,
+        }
+        if len(self.lines) > 1:
+            out["po_line_nos"] = self.line_nos
+        return out
+
+    def label(self) -> str:
+        if len(self.lines) == 1:
+            return f"PO line {self.lines[0].line_no}"
+        return f"PO lines {', '.join(map(str, self.line_nos))} (same article and price)"
+
+
 def check_order_lines(
     doc: CaseDocument, state: OrderState, assignment: Assignment, checks: Checks
 ) -> tuple[list[APException], list[LineMatch]]:
-    """Price and cumulative quantity checks per matched line; unmatched invoice lines are exceptions."""
+    """Price checks per matched line, cumulative quantity checks per article; unmatched lines raise."""
     po = state.po
     credit = doc.doc_type == DocType.CREDIT_NOTE
     out: list[APException] = []
@@ -163,13 +222,14 @@ def check_order_lines(
                 invoice_lines=[p.invoice_line for p in assignment.pairs],
             )
         )
+    members: dict[tuple[str, Decimal], list[POLine]] = {}
+    for po_line in po.lines:
+        members.setdefault(fungible_key(po_line), []).append(po_line)
+    groups: dict[tuple[str, Decimal], _Group] = {}
     for pair in assignment.pairs:
         line = doc.lines[pair.invoice_line]
         po_line = po.lines[pair.po_line_index]
         qty, price = line_quantity(line), line_price(line)
-        before = state.invoiced_before.get(po_line.line_no, ZERO)
-        received = state.received.get(po_line.line_no, ZERO)
-        where = {"invoice_line": pair.invoice_line, "po_line_no": po_line.line_no}
         matches.append(
             LineMatch(
                 invoice_line=pair.invoice_line,
@@ -181,71 +241,87 @@ def check_order_lines(
                 po_unit_price=po_line.unit_price,
                 invoice_quantity=qty,
                 invoice_unit_price=price,
-                received=received if state.has_receipts else None,
-                invoiced_before=before,
+                received=state.received.get(po_line.line_no, ZERO) if state.has_receipts else None,
+                invoiced_before=state.invoiced_before.get(po_line.line_no, ZERO),
             )
         )
+        where = {"invoice_line": pair.invoice_line, "po_line_no": po_line.line_no}
         if price is not None:
             out.extend(
                 _price_checks(pair.invoice_line, price, po_line.unit_price, po_line.line_no, checks, where)
             )
-        if qty is None:
-            continue
-        if credit:
-            if qty > before:
-                out.append(
-                    exception(
-                        R.CREDIT_EXCEEDS_INVOICED,
-                        f"Line {pair.invoice_line + 1} credits {num(qty)} of PO line {po_line.line_no}, "
-                        f"but only {num(before)} was invoiced so far",
-                        **where,
-                        invoiced_before=before,
-                        credited_now=qty,
-                    )
-                )
-            continue
-        total = before + qty
-        if not checks.qty_ordered.allows(total - po_line.quantity, po_line.quantity):
-            out.append(
-                exception(
-                    R.QTY_ORDERED_EXCEEDED,
-                    f"Line {pair.invoice_line + 1}: {num(before)} invoiced before + {num(qty)} now = "
-                    f"{num(total)}, PO line {po_line.line_no} ordered {num(po_line.quantity)} "
-                    f"(tolerance {checks.qty_ordered.describe()})",
-                    **where,
-                    ordered=po_line.quantity,
-                    invoiced_before=before,
-                    invoiced_now=qty,
-                    invoiced_total=total,
-                    **checks.qty_ordered.evidence(),
-                )
-            )
-        if not three_way or not state.has_receipts:
-            continue
-        if received <= 0:
-            out.append(
-                exception(
-                    R.NO_RECEIPT,
-                    f"Line {pair.invoice_line + 1}: nothing has been received for PO line {po_line.line_no}",
-                    **where,
-                )
-            )
-        elif not checks.qty_received.allows(total - received, received):
-            out.append(
-                exception(
-                    R.QTY_RECEIVED_EXCEEDED,
-                    f"Line {pair.invoice_line + 1}: {num(before)} invoiced before + {num(qty)} now = "
-                    f"{num(total)}, but only {num(received)} received for PO line {po_line.line_no} "
-                    f"(tolerance {checks.qty_received.describe()})",
-                    **where,
-                    received=received,
-                    invoiced_before=before,
-                    invoiced_now=qty,
-                    invoiced_total=total,
-                    **checks.qty_received.evidence(),
-                )
-            )
+        if qty is not None:
+            key = fungible_key(po_line)
+            group = groups.setdefault(key, _Group(lines=members[key], first_invoice_line=pair.invoice_line))
+            group.now += qty
+            group.invoice_lines.append(pair.invoice_line)
+    for group in groups.values():
+        out.extend(_quantity_checks(group, state, checks, credit=credit, three_way=three_way))
     return out, matches
+
+
+def _quantity_checks(
+    group: _Group, state: OrderState, checks: Checks, *, credit: bool, three_way: bool
+) -> list[APException]:
+    before = group.total(state.invoiced_before)
+    lines = ", ".join(str(i + 1) for i in group.invoice_lines)
+    if credit:
+        if group.now <= before:
+            return []
+        return [
+            exception(
+                R.CREDIT_EXCEEDS_INVOICED,
+                f"Line {lines} credits {num(group.now)} of {group.label()}, but only {num(before)} was "
+                f"invoiced so far",
+                **group.where(),
+                invoiced_before=before,
+                credited_now=group.now,
+            )
+        ]
+    out = []
+    ordered = sum((line.quantity for line in group.lines), ZERO)
+    total = before + group.now
+    if not checks.qty_ordered.allows(total - ordered, ordered):
+        out.append(
+            exception(
+                R.QTY_ORDERED_EXCEEDED,
+                f"Line {lines}: {num(before)} invoiced before + {num(group.now)} now = {num(total)}, "
+                f"{group.label()} ordered {num(ordered)} (tolerance {checks.qty_ordered.describe()})",
+                **group.where(),
+                ordered=ordered,
+                invoiced_before=before,
+                invoiced_now=group.now,
+                invoiced_total=total,
+                **checks.qty_ordered.evidence(),
+            )
+        )
+    if not three_way or not state.has_receipts:
+        return out
+    received = group.total(state.received)
+    if received <= 0:
+        out.append(
+            exception(
+                R.NO_RECEIPT,
+                f"Line {lines}: nothing has been received for {group.label()}",
+                **group.where(),
+            )
+        )
+    elif not checks.qty_received.allows(total - received, received):
+        out.append(
+            exception(
+                R.QTY_RECEIVED_EXCEEDED,
+                f"Line {lines}: {num(before)} invoiced before + {num(group.now)} now = {num(total)}, "
+                f"but only {num(received)} received for {group.label()} "
+                f"(tolerance {checks.qty_received.describe()})",
+                **group.where(),
+                received=received,
+                invoiced_before=before,
+                invoiced_now=group.now,
+                invoiced_total=total,
+                **checks.qty_received.evidence(),
+            )
+        )
+    return out
 
 
 def _price_checks(

@@ -6,7 +6,7 @@ it can run in a worker, a test or ``ledgerbot match`` alike.
 
 from __future__ import annotations
 
-from ledgerbot.domain import APException
+from ledgerbot.domain import APException, DocType
 from rules import checks as order_checks
 from rules import validate
 from rules.case import Case
@@ -57,7 +57,12 @@ def evaluate(case: Case, policy: Policy) -> Decision:
             exclude_source=doc.source,
             min_score=checks.line_match_min_score,
         )
-        assignment = order_checks.match_lines(doc.lines, po.lines, min_score=checks.line_match_min_score)
+        assignment = order_checks.match_lines(
+            doc.lines,
+            po.lines,
+            min_score=checks.line_match_min_score,
+            open_quantities=state.open_quantities(doc.doc_type == DocType.CREDIT_NOTE),
+        )
         line_exceptions, line_matches = order_checks.check_order_lines(doc, state, assignment, checks)
         exceptions += line_exceptions
     elif fields.po_number:

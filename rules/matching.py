@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
@@ -28,8 +29,10 @@ from scipy.optimize import linear_sum_assignment
 from ledgerbot.domain import InvoiceLine, POLine
 
 # Weights of the score parts; a matching SKU is the strongest evidence, the quantity the weakest
-# (partial invoicing makes quantities differ legitimately).
-W_SKU, W_DESCRIPTION, W_PRICE, W_QUANTITY = 0.45, 0.30, 0.15, 0.10
+# (partial invoicing makes quantities differ legitimately). The last, small part only breaks ties
+# between otherwise equal PO lines, so the pairing never depends on the order of the lines.
+W_SKU, W_DESCRIPTION, W_PRICE, W_QUANTITY, W_TIGHTEST = 0.45, 0.30, 0.15, 0.08, 0.02
+PRICE_SLOPE = 4.0  # price closeness reaches 0 at 1 / PRICE_SLOPE = 25% off
 NEUTRAL = 50.0  # a part that cannot be compared (missing on one side) neither helps nor hurts
 # Above this many cells one dense solve gets slow (cubic); the lines are split by SKU first.
 MAX_DENSE_CELLS = 250_000
@@ -64,20 +67,46 @@ def _numbers(values: Sequence[object | None]) -> np.ndarray:
     return np.array([float(v) if v is not None else np.nan for v in values], dtype=float)  # type: ignore[arg-type]
 
 
-def _closeness(a: np.ndarray, b: np.ndarray, *, relative_to: str) -> np.ndarray:
-    """100 when equal, falling linearly to 0 at a 100% difference; NEUTRAL when either is missing."""
-    left, right = a[:, None], b[None, :]
+def _price_closeness(invoice: np.ndarray, po: np.ndarray) -> np.ndarray:
+    """100 when equal, falling to 0 at 25% off the PO price; NEUTRAL when either is missing.
+
+    Steep on purpose: an order often holds the same article twice at slightly different prices,
+    and the price is what tells those lines apart.
+    """
+    left, right = invoice[:, None], po[None, :]
     diff = np.abs(left - right)
-    base = np.abs(right) if relative_to == "po" else np.maximum(np.abs(left), np.abs(right))
+    base = np.abs(right)
     with np.errstate(divide="ignore", invalid="ignore"):
-        closeness = np.where(
-            base > 0, 100.0 * np.clip(1.0 - diff / base, 0.0, 1.0), np.where(diff == 0, 100.0, 0.0)
-        )
-    return np.where(np.isnan(diff), NEUTRAL, closeness)
+        relative = np.where(base > 0, diff / base, np.where(diff == 0, 0.0, 1.0))
+    return np.where(np.isnan(diff), NEUTRAL, 100.0 * np.clip(1.0 - PRICE_SLOPE * relative, 0.0, 1.0))
 
 
-def score_matrix(invoice_lines: Sequence[InvoiceLine], po_lines: Sequence[POLine]) -> np.ndarray:
-    """Similarity 0-100 of every invoice line (rows) with every PO line (columns)."""
+def _quantity_fit(invoice: np.ndarray, open_qty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How well the billed quantity fits what is still open on each PO line, and a tie-breaker.
+
+    Fit: 100 when the quantity is within the open quantity, less the more it overruns. Partial
+    deliveries are billed in parts, so "close to the ordered quantity" would be the wrong test.
+    Tie-breaker: among lines it fits, prefer the one it fills most tightly; it differs for any two
+    different open quantities, so equal scores only remain between truly identical lines.
+    """
+    left, right = invoice[:, None], np.maximum(open_qty[None, :], 0.0)
+    missing = np.isnan(left) | np.isnan(right)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fit = np.where(left <= right, 100.0, np.where(left > 0, 100.0 * right / left, 100.0))
+        tightest = np.where(left <= right, 100.0 / (1.0 + (right - left)), 0.0)
+    return np.where(missing, NEUTRAL, fit), np.where(missing, NEUTRAL, tightest)
+
+
+def score_matrix(
+    invoice_lines: Sequence[InvoiceLine],
+    po_lines: Sequence[POLine],
+    open_quantities: Sequence[Decimal] | None = None,
+) -> np.ndarray:
+    """Similarity 0-100 of every invoice line (rows) with every PO line (columns).
+
+    ``open_quantities`` (aligned with ``po_lines``) is what each PO line still has to be billed;
+    by default its ordered quantity.
+    """
     n, m = len(invoice_lines), len(po_lines)
     if n == 0 or m == 0:
         return np.zeros((n, m))
@@ -85,29 +114,43 @@ def score_matrix(invoice_lines: Sequence[InvoiceLine], po_lines: Sequence[POLine
     po_sku = np.array([normalise_sku(line.sku) for line in po_lines], dtype=object)
     sku_known = (inv_sku != None)[:, None] & (po_sku != None)[None, :]  # noqa: E711 - elementwise
     sku = np.where(sku_known, np.where(inv_sku[:, None] == po_sku[None, :], 100.0, 0.0), NEUTRAL)
-
-    inv_desc = [line.description or "" for line in invoice_lines]
-    po_desc = [line.description or "" for line in po_lines]
-    description = process.cdist(
-        inv_desc, po_desc, scorer=fuzz.token_set_ratio, processor=utils.default_process, dtype=np.float64
+    description = _description_scores(
+        [line.description or "" for line in invoice_lines], [line.description or "" for line in po_lines]
     )
-    desc_known = (
-        np.array([bool(d.strip()) for d in inv_desc])[:, None]
-        & np.array([bool(d.strip()) for d in po_desc])[None, :]
-    )
-    description = np.where(desc_known, description, NEUTRAL)
-
-    price = _closeness(
+    price = _price_closeness(
         _numbers([_unit_price(line) for line in invoice_lines]),
         _numbers([line.unit_price for line in po_lines]),
-        relative_to="po",
     )
-    quantity = _closeness(
+    quantity, tightest = _quantity_fit(
         _numbers([line.quantity for line in invoice_lines]),
-        _numbers([line.quantity for line in po_lines]),
-        relative_to="max",
+        _numbers(open_quantities if open_quantities is not None else [line.quantity for line in po_lines]),
     )
-    return W_SKU * sku + W_DESCRIPTION * description + W_PRICE * price + W_QUANTITY * quantity
+    return (
+        W_SKU * sku
+        + W_DESCRIPTION * description
+        + W_PRICE * price
+        + W_QUANTITY * quantity
+        + W_TIGHTEST * tightest
+    )
+
+
+def _description_scores(left: list[str], right: list[str]) -> np.ndarray:
+    """Token-sort similarity (word order and case ignored) of every description pair.
+
+    Token-sort rather than token-set: it is several times faster and scores OCR damage the same;
+    token-set would also forgive a shortened description, which price and SKU already cover.
+    Descriptions repeat within an order, so each distinct string is scored once.
+    """
+    left_keys = [utils.default_process(d) for d in left]
+    right_keys = [utils.default_process(d) for d in right]
+    left_unique = sorted(set(left_keys))
+    right_unique = sorted(set(right_keys))
+    unique = process.cdist(left_unique, right_unique, scorer=fuzz.token_sort_ratio, dtype=np.float64)
+    left_at = {k: i for i, k in enumerate(left_unique)}
+    right_at = {k: i for i, k in enumerate(right_unique)}
+    scores = unique[np.ix_([left_at[k] for k in left_keys], [right_at[k] for k in right_keys])]
+    known = np.array([bool(k) for k in left_keys])[:, None] & np.array([bool(k) for k in right_keys])[None, :]
+    return np.where(known, scores, NEUTRAL)
 
 
 def _unit_price(line: InvoiceLine) -> object | None:
@@ -121,6 +164,7 @@ def _unit_price(line: InvoiceLine) -> object | None:
 def _solve(
     invoice_lines: Sequence[InvoiceLine],
     po_lines: Sequence[POLine],
+    open_quantities: Sequence[Decimal] | None,
     rows: list[int],
     cols: list[int],
     min_score: float,
@@ -133,7 +177,11 @@ def _solve(
         for r in rows:
             out.best_score.setdefault(r, 0.0)
         return set(), set()
-    block = score_matrix([invoice_lines[r] for r in rows], [po_lines[c] for c in cols])
+    block = score_matrix(
+        [invoice_lines[r] for r in rows],
+        [po_lines[c] for c in cols],
+        [open_quantities[c] for c in cols] if open_quantities is not None else None,
+    )
     for r, best in zip(rows, block.max(axis=1), strict=True):
         out.best_score[r] = max(out.best_score.get(r, 0.0), round(float(best), 2))
     # Pairs under the minimum are worth nothing, so the solver never pays for a forced bad pair.
@@ -149,15 +197,22 @@ def _solve(
 
 
 def match_lines(
-    invoice_lines: Sequence[InvoiceLine], po_lines: Sequence[POLine], *, min_score: float = 50.0
+    invoice_lines: Sequence[InvoiceLine],
+    po_lines: Sequence[POLine],
+    *,
+    min_score: float = 50.0,
+    open_quantities: Sequence[Decimal] | None = None,
 ) -> Assignment:
-    """The best one-to-one pairing of invoice lines with PO lines; unpaired lines on both sides."""
+    """The best one-to-one pairing of invoice lines with PO lines; unpaired lines on both sides.
+
+    ``open_quantities`` (aligned with ``po_lines``): what is still to be billed per PO line.
+    """
     out = Assignment()
     n, m = len(invoice_lines), len(po_lines)
     if n * m <= MAX_DENSE_CELLS:
-        _solve(invoice_lines, po_lines, list(range(n)), list(range(m)), min_score, out)
+        _solve(invoice_lines, po_lines, open_quantities, list(range(n)), list(range(m)), min_score, out)
     else:
-        _solve_blocked(invoice_lines, po_lines, min_score, out)
+        _solve_blocked(invoice_lines, po_lines, open_quantities, min_score, out)
     paired_rows = {p.invoice_line for p in out.pairs}
     paired_cols = {p.po_line_index for p in out.pairs}
     out.pairs.sort(key=lambda p: p.invoice_line)
@@ -168,7 +223,11 @@ def match_lines(
 
 
 def _solve_blocked(
-    invoice_lines: Sequence[InvoiceLine], po_lines: Sequence[POLine], min_score: float, out: Assignment
+    invoice_lines: Sequence[InvoiceLine],
+    po_lines: Sequence[POLine],
+    open_quantities: Sequence[Decimal] | None,
+    min_score: float,
+    out: Assignment,
 ) -> None:
     """Very long documents: solve within each SKU first, then the leftovers if they fit one solve."""
     by_sku_inv: dict[str, list[int]] = defaultdict(list)
@@ -186,11 +245,11 @@ def _solve_blocked(
     for key, rows in by_sku_inv.items():
         cols = by_sku_po.get(key, [])
         if cols and len(rows) * len(cols) <= MAX_DENSE_CELLS:
-            r, c = _solve(invoice_lines, po_lines, rows, cols, min_score, out)
+            r, c = _solve(invoice_lines, po_lines, open_quantities, rows, cols, min_score, out)
             used_rows |= r
             used_cols |= c
     rest_rows = [i for i in range(len(invoice_lines)) if i not in used_rows]
     rest_cols = [j for j in range(len(po_lines)) if j not in used_cols]
     if len(rest_rows) * len(rest_cols) <= MAX_DENSE_CELLS:
-        _solve(invoice_lines, po_lines, rest_rows, rest_cols, min_score, out)
+        _solve(invoice_lines, po_lines, open_quantities, rest_rows, rest_cols, min_score, out)
     # Otherwise the leftovers stay unmatched and are reported: a clerk looks at them.

@@ -206,16 +206,17 @@ def mismatched_cases(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         line["unit_price"] = s(max(new, old + Decimal("0.05")))
         _restate(doc, rate)
     elif kind == "quantity":
-        po_line = next(
-            x
-            for x in case["purchase_orders"][0]["lines"]
-            if x["description"] == line["description"] and x["unit_price"] == line["unit_price"]
-        )
+        # The invoice bills the last receipt's lines in order: that gives the PO line of line i.
+        billed = [r for r in case["receipts"][-1]["lines"] if Decimal(r["quantity"]) > 0]
+        po_line_no = billed[i]["po_line_no"]
         received = sum(
-            Decimal(r["quantity"])
-            for gr in case["receipts"]
-            for r in gr["lines"]
-            if r["po_line_no"] == po_line["line_no"]
+            (
+                Decimal(r["quantity"])
+                for gr in case["receipts"]
+                for r in gr["lines"]
+                if r["po_line_no"] == po_line_no
+            ),
+            Decimal(0),
         )
         line["quantity"] = s(received + max(Decimal(1), (received * Decimal("0.3")).to_integral_value()))
         _restate(doc, rate)
