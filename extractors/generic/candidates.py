@@ -55,6 +55,7 @@ class Candidate:
     label: LabelMatch | None = None
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    label_text: str = ""  # the label as printed ("Rechnungs-Nr.:"), for drafting templates
 
 
 @dataclass(slots=True)
@@ -190,7 +191,12 @@ def _right_of(
         feats["gap"] = (box[0] - label_box[2]) / context.width
         feats["words_between"] = float(a)
         feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[first:end]))
-        out.append(Candidate(name, value, row.text_of(first, end), row.page, box, relation, match, feats))
+        out.append(
+            Candidate(
+                name, value, row.text_of(first, end), row.page, box, relation, match, feats,
+                label_text=row.text_of(match.start, match.end),
+            )
+        )  # fmt: skip
     return out
 
 
@@ -234,7 +240,10 @@ def _below(
                 any(id(w) in context.buyer_words for w in below.words[start + a : start + b])
             )
             text = below.text_of(start + a, start + b)
-            out.append(Candidate(name, value, text, below.page, box, "below", match, feats))
+            label_text = row.text_of(match.start, match.end)
+            out.append(
+                Candidate(name, value, text, below.page, box, "below", match, feats, label_text=label_text)
+            )
         break
     return out
 

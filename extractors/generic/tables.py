@@ -29,6 +29,7 @@ class Column:
     kind: str
     x0: float
     x1: float
+    text: str = ""  # the header as printed
 
 
 @dataclass(slots=True)
@@ -76,7 +77,7 @@ def find_header(row: Row) -> list[Column] | None:
         pick = next((x for x in same if x.kind not in used), same[0])
         seen.add((m.start, m.end))
         box = row.box_of(m.start, m.end)
-        columns.append(Column(pick.kind, box[0], box[2]))
+        columns.append(Column(pick.kind, box[0], box[2], row.text_of(m.start, m.end)))
     return columns
 
 
