@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from classifier_corpus_gen import make_corpus, make_document
+
 from classifiers.baseline import BaselineClassifier
 from classifiers.errors import TrainingDataError
 from classifiers.features import extract_features
@@ -66,6 +66,8 @@ def test_too_little_data_is_a_coded_business_error() -> None:
     with pytest.raises(TrainingDataError) as caught:
         BaselineClassifier().fit(one, [DocType.INVOICE])
     assert caught.value.code == "E502"
-    two_types = [extract_features(make_document(k, rng)) for k in (DocType.INVOICE, DocType.OTHER, DocType.OTHER)]
+    two_types = [
+        extract_features(make_document(k, rng)) for k in (DocType.INVOICE, DocType.OTHER, DocType.OTHER)
+    ]
     with pytest.raises(TrainingDataError, match="at least 2 training examples"):
         BaselineClassifier().fit(two_types, [DocType.INVOICE, DocType.OTHER, DocType.OTHER])

@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 
 from classifier_corpus_gen import make_document
+
 from classifiers.features import document_from_text, extract_features
 from extractors.textlayer.model import Document, Line, Page, Word
 from ledgerbot.domain import DocType
@@ -50,7 +51,12 @@ def test_plain_text_has_no_title_because_every_line_has_the_same_size() -> None:
 
 def test_blank_first_page_is_skipped_and_empty_document_gives_empty_features() -> None:
     blank = Page(number=1, width=600, height=800, lines=[])
-    text = Page(number=2, width=600, height=800, lines=[_line("REMITTANCE ADVICE", 20, 40, 18), _line("paid", 20, 90, 9)])
+    text = Page(
+        number=2,
+        width=600,
+        height=800,
+        lines=[_line("REMITTANCE ADVICE", 20, 40, 18), _line("paid", 20, 90, 9)],
+    )
     features = extract_features(Document(pages=[blank, text]))
     assert features.title == "REMITTANCE ADVICE"
     assert features.pages == 2

@@ -4,6 +4,7 @@ import random
 from pathlib import Path
 
 from classifier_corpus_gen import make_document
+
 from classifiers.textcache import TextLayerCache, document_from_dict, document_to_dict, file_sha256
 from extractors.textlayer.model import Document
 from ledgerbot.domain import DocType

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from classifier_corpus_gen import read_pdf
+
 from classifiers.artifacts import ArtifactStore
 from classifiers.cascade import Cascade
 from classifiers.features import extract_features
@@ -104,7 +104,10 @@ def test_retraining_with_corrections_makes_a_new_version_and_keeps_the_old(
 ) -> None:
     report, models = trained
     corrections = [
-        ("REMITTANCE ADVICE\nWe have paid the following invoices\nTotal remitted 100.00", DocType.REMITTANCE_ADVICE),
+        (
+            "REMITTANCE ADVICE\nWe have paid the following invoices\nTotal remitted 100.00",
+            DocType.REMITTANCE_ADVICE,
+        ),
         ("Spring Sale\nSave 20 percent this month", DocType.OTHER),
     ]
     quick = TransformerConfig(max_length=32, batch_size=8, epochs=1, max_steps=2, threads=1)
