@@ -247,7 +247,7 @@ def _first_header(pen: _Pen, geo: _Geometry, layout: Layout, spec: PrintSpec) ->
         _block(pen, geo.left, top - 136, spec.recipient, 9, 10)
         y_intro = top - 215
     elif style == "boxed":
-        _logo(pen, geo.left, top - 62, 24, spec.issuer.name, layout.accent, "square")
+        _logo(pen, geo.left, top - 47, 24, spec.issuer.name, layout.accent, "square")
         pen.text(geo.left, top - 10, spec.issuer.name, size=15, bold=True)
         y = top - 24
         for line in spec.issuer.lines:
