@@ -81,8 +81,15 @@ class QueueEntryRow(Base):
 Index("ix_review_queue_received", QueueEntryRow.received_at, QueueEntryRow.document_id)
 Index("ix_review_queue_total", QueueEntryRow.total_key, QueueEntryRow.document_id)
 Index("ix_review_queue_vendor", QueueEntryRow.vendor_name, QueueEntryRow.document_id)
-Index("ix_review_queue_reason", QueueEntryRow.primary_reason, QueueEntryRow.received_at)
-Index("ix_review_queue_assignee", QueueEntryRow.assignee, QueueEntryRow.received_at)
+Index(
+    "ix_review_queue_reason",
+    QueueEntryRow.primary_reason,
+    QueueEntryRow.received_at,
+    QueueEntryRow.document_id,
+)
+Index(
+    "ix_review_queue_assignee", QueueEntryRow.assignee, QueueEntryRow.received_at, QueueEntryRow.document_id
+)
 
 
 class SyncMarkRow(Base):

@@ -30,12 +30,13 @@ CHUNK = 500
 READY_REASON = "READY_FOR_APPROVAL"
 
 SortKey = Literal["age", "amount", "vendor", "reason", "assignee"]
+# Every order ends in the primary key, so pages are stable, and each matches one index exactly.
 SORTS: dict[str, tuple[Any, ...]] = {
     "age": (QueueEntryRow.received_at, QueueEntryRow.document_id),
     "amount": (QueueEntryRow.total_key, QueueEntryRow.document_id),
     "vendor": (QueueEntryRow.vendor_name, QueueEntryRow.document_id),
-    "reason": (QueueEntryRow.primary_reason, QueueEntryRow.received_at),
-    "assignee": (QueueEntryRow.assignee, QueueEntryRow.received_at),
+    "reason": (QueueEntryRow.primary_reason, QueueEntryRow.received_at, QueueEntryRow.document_id),
+    "assignee": (QueueEntryRow.assignee, QueueEntryRow.received_at, QueueEntryRow.document_id),
 }
 
 
@@ -58,6 +59,7 @@ def _decimal(value: Any) -> Decimal | None:
 def refresh(session: Session, document_ids: Iterable[int]) -> None:
     """Rebuild the queue entries of these documents from the core tables."""
     ids = sorted(set(document_ids))
+    counts.clear()
     for start in range(0, len(ids), CHUNK):
         _refresh_chunk(session, ids[start : start + CHUNK])
 
@@ -251,18 +253,50 @@ def _filtered(query: Select[Any], f: QueueFilter) -> Select[Any]:
     return query.where(and_(*conditions)) if conditions else query
 
 
-def list_queue(session: Session, f: QueueFilter) -> QueuePage:
+class _CountCache:
+    """Queue counts per filter, kept for as long as the queue itself may lag the audit trail.
+
+    Counting a filtered queue of tens of thousands of rows is the most expensive part of a page
+    view, and the number changes only when the queue does.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[tuple[Any, ...], tuple[float, int]] = {}
+
+    def get(self, key: tuple[Any, ...], ttl: float) -> int | None:
+        with self._lock:
+            hit = self._values.get(key)
+        if hit is None or time.monotonic() - hit[0] > ttl:
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[Any, ...], value: int) -> None:
+        with self._lock:
+            if len(self._values) > 1000:
+                self._values.clear()
+            self._values[key] = (time.monotonic(), value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+counts = _CountCache()
+
+
+def list_queue(session: Session, f: QueueFilter, count_ttl: float = 0.0) -> QueuePage:
     """One page of the queue; every sort order is served by an index ending in a unique key."""
     columns = SORTS[f.sort]
+    # No NULLS FIRST/LAST: it would stop the index from serving the order; empty amounts and
+    # assignees sort where the database puts NULLs.
     order = [c.desc() if f.descending else c.asc() for c in columns]
-    if f.sort in ("amount", "assignee"):
-        # Entries without an amount or an assignee go last either way.
-        order = [columns[0].is_(None), *order]
     query = _filtered(select(QueueEntryRow), f).order_by(*order)
-    if f.sort != "age":
-        order_tail = QueueEntryRow.document_id.desc() if f.descending else QueueEntryRow.document_id.asc()
-        query = query.order_by(order_tail)
-    count = session.scalar(_filtered(select(func.count()).select_from(QueueEntryRow), f)) or 0
+    key = (f.reason, f.vendor, f.assignee, f.min_amount, f.max_amount)
+    count = counts.get(key, count_ttl) if count_ttl > 0 else None
+    if count is None:
+        count = session.scalar(_filtered(select(func.count()).select_from(QueueEntryRow), f)) or 0
+        counts.put(key, count)
     page = max(1, f.page)
     entries = list(session.scalars(query.offset((page - 1) * f.page_size).limit(f.page_size)))
     return QueuePage(entries=entries, total=count, page=page, page_size=f.page_size)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -19,6 +19,7 @@ from review_app.schemas import QueueItem, QueuePageOut
 from review_app.security import SignedIn
 
 router = APIRouter(tags=["queue"])
+SORT_KEYS = ("age", "amount", "vendor", "reason", "assignee")
 _REASONS_TTL = 10.0
 _reason_cache: tuple[float, list[str]] = (0.0, [])
 
@@ -57,7 +58,11 @@ def _sla(hours: float, warn: float, breach: float) -> str:
 
 def _page(context: Context, session: DbSession, user: SignedIn, params: QueueQuery) -> QueuePageOut:
     context.sync()
-    result = queue.list_queue(session, params.to_filter(user, context.settings.page_size))
+    result = queue.list_queue(
+        session,
+        params.to_filter(user, context.settings.page_size),
+        count_ttl=context.settings.sync_interval_seconds,
+    )
     now = utcnow()
     items = []
     for e in result.entries:
@@ -116,7 +121,20 @@ def queue_page(
     params: Annotated[QueueQuery, Query()],
 ) -> Response:
     page = _page(context, session, user, params)
-    query = params.model_dump(exclude_defaults=True, exclude={"page"})
+    query = {
+        key: (str(value).lower() if isinstance(value, bool) else value)
+        for key, value in params.model_dump(exclude_defaults=True, exclude={"page"}).items()
+    }
+    # Links are built here once rather than by template macros per column: the queue page is the
+    # most viewed page and template calls are its main cost.
+    sort_links = {}
+    for key in SORT_KEYS:
+        flip = not page.descending if page.sort == key else False
+        target = {**query, "sort": key, "desc": "true" if flip else "false"}
+        arrow = (" ▼" if page.descending else " ▲") if page.sort == key else ""
+        sort_links[key] = {"url": "/queue?" + urlencode(target), "arrow": arrow}
+    prev_url = "/queue?" + urlencode({**query, "page": page.page - 1}) if page.page > 1 else None
+    next_url = "/queue?" + urlencode({**query, "page": page.page + 1}) if page.page < page.pages else None
     return render(
         request,
         context,
@@ -127,6 +145,8 @@ def queue_page(
             "params": params,
             "query": query,
             "reasons": _reasons(session),
-            "zero": Decimal(0),
+            "sort_links": sort_links,
+            "prev_url": prev_url,
+            "next_url": next_url,
         },
     )
