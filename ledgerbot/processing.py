@@ -8,7 +8,7 @@ policy version), so a clerk or an auditor can see what made each decision.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,10 +28,35 @@ S = DocState
 PIPELINE = "robot:process"
 
 
-class DocumentReader(Protocol):
-    """Turns a file into the ``ledgerbot extract`` result (text layer, type, fields, lines)."""
+@dataclass(frozen=True)
+class ReadRequest:
+    data: bytes
+    filename: str
+    source: str
 
-    def extract(self, data: bytes, *, filename: str, source: str) -> ExtractionResult: ...
+
+class DocumentReader(Protocol):
+    """Turns files into ``ledgerbot extract`` results (text layer, type, fields, lines), in order.
+
+    Many at once, so models load once and OCR pages of a batch share the worker pool.
+    """
+
+    def extract_many(self, requests: Iterable[ReadRequest]) -> Iterator[ExtractionResult]: ...
+
+
+class PipelineReader:
+    """The production reader: the extraction pipeline of ``extractors.pipeline``."""
+
+    def __init__(self, **options: Any) -> None:
+        from extractors.pipeline import Extractor
+
+        self.extractor = Extractor(**options)
+
+    def extract_many(self, requests: Iterable[ReadRequest]) -> Iterator[ExtractionResult]:
+        from extractors.pipeline import Source
+
+        sources = (Source(name=r.source, data=r.data) for r in requests)
+        yield from self.extractor.extract_sources(sources)
 
 
 @dataclass
@@ -43,19 +68,18 @@ class ProcessOutcome:
     skipped: bool = False
 
 
-def _actor(name: str, lineage: dict[str, str], key: str) -> Actor:
-    component, _, version = lineage.get(key, "").partition("@")
+def _actor(name: str, lineage: dict[str, str], *keys: str) -> Actor:
+    """The component that made a decision, from the result's lineage (``name@version``)."""
+    ref = next((lineage[key] for key in keys if lineage.get(key)), "")
+    component, _, version = ref.partition("@")
     return Actor(name=PIPELINE, component=component or name, version=version or None)
 
 
-def _read(
-    session: Session, document: DocumentRow, files: FileStore, reader: DocumentReader
-) -> ExtractionResult | None:
+def _read(session: Session, document: DocumentRow, result: ExtractionResult) -> ExtractionResult | None:
     """received -> parsed -> classified -> extracted (or failed / rejected / exception)."""
-    data = files.get(document.sha256)
     digest = document.sha256
-    result = reader.extract(data, filename=document.filename, source=f"doc:{document.id}")
     lineage = result.lineage
+    reader = _actor("textlayer", lineage, "text_layer", "einvoice")
     if result.doc_type is None:
         # Unreadable (corrupt, encrypted, unsupported): visible as failed with its code, and a
         # retry (failed -> received) picks it up once the file or the reader is fixed.
@@ -64,25 +88,17 @@ def _read(
             session,
             document,
             S.FAILED,
-            actor=_actor("textlayer", lineage, "text"),
+            actor=reader,
             stage="parse",
             input_digest=digest,
             outcome=error.code if error else "unreadable",
             detail={"errors": [e.model_dump(mode="json") for e in result.errors]},
         )
         return None
-    transition(
-        session,
-        document,
-        S.PARSED,
-        actor=_actor("textlayer", lineage, "text"),
-        stage="parse",
-        input_digest=digest,
-        detail={"pages": lineage.get("pages")} if "pages" in lineage else None,
-    )
+    transition(session, document, S.PARSED, actor=reader, stage="parse", input_digest=digest)
     document.doc_type = result.doc_type.value
     document.doc_type_confidence = result.doc_type_confidence
-    classifier = _actor("classifier", lineage, "classifier")
+    classifier = _actor("classifier", lineage, "classifier", "einvoice")
     transition(
         session,
         document,
@@ -91,8 +107,44 @@ def _read(
         stage="classify",
         input_digest=digest,
         outcome=result.doc_type.value,
-        detail={"confidence": result.doc_type_confidence, "route": lineage.get("route")},
+        detail={
+            "confidence": result.doc_type_confidence,
+            "route": lineage.get("classifier_route"),
+            "model": lineage.get("classifier_model"),
+        },
     )
+    extraction = ExtractionRow(
+        document_id=document.id,
+        method=result.method,
+        result=result.model_dump(mode="json"),
+        created_by=PIPELINE,
+    )
+    if lineage.get("classifier_low_confidence") == "true":
+        # Not sure enough of the type to act on it: a clerk confirms the type first.
+        session.add(extraction)
+        session.add(
+            ExceptionRow(
+                document_id=document.id,
+                code="LOW_CONFIDENCE",
+                message=f"document type {result.doc_type.value} guessed with confidence "
+                f"{result.doc_type_confidence or 0:.2f}; a clerk must confirm it",
+                evidence={
+                    "doc_type": result.doc_type.value,
+                    "confidence": str(result.doc_type_confidence),
+                    "classifier": lineage.get("classifier", ""),
+                },
+            )
+        )
+        transition(
+            session,
+            document,
+            S.EXCEPTION,
+            actor=classifier,
+            stage="classify",
+            input_digest=digest,
+            outcome="LOW_CONFIDENCE",
+        )
+        return None
     if not result.doc_type.is_payable:
         # Not something AP books (a delivery note, a statement, marketing mail): filed, with the
         # classifier's reason on record; a clerk can reopen it if the type was wrong.
@@ -107,20 +159,12 @@ def _read(
             detail={"doc_type": result.doc_type.value},
         )
         return None
-    session.add(
-        ExtractionRow(
-            document_id=document.id,
-            method=result.method,
-            result=result.model_dump(mode="json"),
-            created_by=PIPELINE,
-        )
-    )
-    method_key = "template" if (result.method or "").startswith("template:") else "extractor"
+    session.add(extraction)
     transition(
         session,
         document,
         S.EXTRACTED,
-        actor=_actor(result.method or "extractor", lineage, method_key),
+        actor=_actor(result.method or "extractor", lineage, "template", "einvoice", "extractor"),
         stage="extract",
         input_digest=digest,
         outcome=result.method or "unknown",
@@ -211,6 +255,7 @@ def process_document(
     document_id: int,
     reader: DocumentReader,
     *,
+    prepared: ExtractionResult | None = None,
     policy_path: Path | None = None,
     today: date | None = None,
     auto_approve: bool = True,
@@ -230,7 +275,10 @@ def process_document(
                 transition(
                     session, document, S.RECEIVED, actor=Actor(PIPELINE), stage="recover", outcome="retry"
                 )
-            result = _read(session, document, files, reader)
+            if prepared is None:
+                request = ReadRequest(files.get(document.sha256), document.filename, f"doc:{document.id}")
+                prepared = next(reader.extract_many([request]))
+            result = _read(session, document, prepared)
         elif document.state == S.EXTRACTED or document.state == S.VALIDATED:
             row = latest_extraction(session, document.id)
             result = ExtractionResult.model_validate(row.result) if row else None
@@ -271,11 +319,41 @@ def process_pending(
     """Process every pending document; a fault on one is recorded as failed and the run goes on."""
     with store.session() as session:
         ids = pending_documents(session)
+        unread = {
+            doc.id: (doc.sha256, ReadRequest(b"", doc.filename, f"doc:{doc.id}"))
+            for doc in session.scalars(select(DocumentRow).where(DocumentRow.id.in_(ids)))
+            if doc.state in (S.RECEIVED, S.PARSED, S.CLASSIFIED)
+        }
+    # One streaming pass through the reader for everything still unread: models load once and
+    # OCR of the whole batch shares the worker pool. If the reader itself breaks on a document,
+    # that document fails and the stream restarts after it.
+    order = [i for i in ids if i in unread]
+
+    def stream(start: int) -> Iterator[ExtractionResult]:
+        requests = (
+            ReadRequest(files.get(unread[i][0]), unread[i][1].filename, unread[i][1].source)
+            for i in order[start:]
+        )
+        return reader.extract_many(requests)
+
+    results, position = stream(0), 0
     outcomes: list[ProcessOutcome] = []
     for doc_id in progress(ids):
         try:
+            prepared = None
+            if doc_id in unread:
+                position += 1
+                try:
+                    prepared = next(results)
+                except StopIteration as error:
+                    raise LedgerbotError("the reader gave fewer results than files", code="E098") from error
+                except Exception:
+                    results = stream(position)
+                    raise
             outcomes.append(
-                process_document(store, files, doc_id, reader, policy_path=policy_path, today=today)
+                process_document(
+                    store, files, doc_id, reader, prepared=prepared, policy_path=policy_path, today=today
+                )
             )
         except Exception as error:  # one bad document never stops the batch
             if on_error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from ledgerbot.domain import DocState, DocType, ErrorEntry, ExtractionResult, InvoiceFields, InvoiceLine
 from ledgerbot.intake import receive
 from ledgerbot.lifecycle import Actor, transition
-from ledgerbot.processing import process_document, process_pending
+from ledgerbot.processing import ReadRequest, process_document, process_pending
 from ledgerbot.store import FileStore, Store
 from ledgerbot.store.masterdata import upsert_purchase_orders, upsert_receipts, upsert_vendors
 from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow
@@ -68,7 +69,11 @@ def _clean_invoice_for(po_index: int) -> ExtractionResult:
         ),
         field_confidence={"total": 0.99},
         lines=lines,
-        lineage={"text": "pdfplumber@0.11", "classifier": "cascade@v1", "template": "tpl-test@2"},
+        lineage={
+            "text_layer": "pdfplumber@0.11",
+            "classifier": "cascade@v1",
+            "template": "tpl-test@2",
+        },
     )
 
 
@@ -79,9 +84,10 @@ class PreparedReader:
         self.results = results
         self.calls = 0
 
-    def extract(self, data: bytes, *, filename: str, source: str) -> ExtractionResult:
-        self.calls += 1
-        return self.results[filename].model_copy(update={"source": source})
+    def extract_many(self, requests: Iterable[ReadRequest]) -> Iterator[ExtractionResult]:
+        for request in requests:
+            self.calls += 1
+            yield self.results[request.filename].model_copy(update={"source": request.source})
 
 
 @pytest.fixture
@@ -167,7 +173,7 @@ def test_unreadable_file_fails_visibly_and_non_invoices_are_filed(
     broken = ExtractionResult(
         source="x",
         errors=[ErrorEntry(code="E204", message="truncated PDF")],
-        lineage={"text": "pdfplumber@0.11"},
+        lineage={"text_layer": "pdfplumber@0.11"},
     )
     delivery = ExtractionResult(
         source="x",
@@ -211,10 +217,11 @@ def test_a_document_left_half_read_by_a_dead_worker_is_read_again(
 
 def test_an_exception_in_one_document_does_not_stop_the_batch(seeded: Store, file_store: FileStore) -> None:
     class Exploding(PreparedReader):
-        def extract(self, data: bytes, *, filename: str, source: str) -> ExtractionResult:
-            if filename == "boom.pdf":
-                raise RuntimeError("reader crashed")
-            return super().extract(data, filename=filename, source=source)
+        def extract_many(self, requests: Iterable[ReadRequest]) -> Iterator[ExtractionResult]:
+            for request in requests:
+                if request.filename == "boom.pdf":
+                    raise RuntimeError("reader crashed")
+                yield from super().extract_many([request])
 
     reader = Exploding({"ok.pdf": _clean_invoice_for(12)})
     boom = _receive(seeded, file_store, "boom.pdf", b"boom")
