@@ -20,6 +20,8 @@ class TextLayerConfig:
     # Render resolution for OCR of PDF pages. 300 dpi reads 8 pt print reliably; 200 dpi is ~20%
     # faster but loses digits on noisy scans (see benchmarks/bench_textlayer.py --dpi).
     ocr_dpi: int = 300
+    # Image-only pages render at their scan's own resolution (up to ocr_dpi), but not below this.
+    min_scan_dpi: int = 150
     languages: str = "eng+deu+fra"
     # psm 6 (one uniform block) keeps table rows whole and was both the fastest and the most
     # complete mode on invoice layouts; psm 3 dropped words from right-aligned columns.
@@ -38,8 +40,10 @@ class TextLayerConfig:
     scan_image_coverage: float = 0.6
     scan_max_chars: int = 200
     # OSD (tesseract's orientation detection) costs about one OCR pass, so it runs only when the
-    # page looks turned (projection profile) or the first OCR pass is weak.
+    # first OCR pass is weak (mean word confidence below this).
     osd_below_confidence: float = 0.55
+    # ... or when fewer than this share of its words are real words (see ocr.looks_misread).
+    osd_below_word_share: float = 0.4
     # Largest bitmap rendered from one PDF page; the dpi drops to stay under it.
     max_render_pixels: int = 80_000_000
     # Residual skew below this (degrees) is left alone: rotating costs time and blurs glyphs.
