@@ -38,6 +38,11 @@ class ReviewSettings(BaseSettings):
     def cache_dir(self) -> Path:
         return get_core_settings().home / "review_cache"
 
+    @property
+    def drafts_dir(self) -> Path:
+        """Template drafts waiting for an automation engineer to accept them."""
+        return get_core_settings().home / "review_drafts"
+
 
 @lru_cache(maxsize=1)
 def get_review_settings() -> ReviewSettings:

@@ -116,9 +116,9 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
         body: dict[str, Any] = {"request": request, "error": error, "status": status}
         return pages.TemplateResponse(request, "error.html", body, status_code=status)
 
-    from review_app.routes import actions, auth, documents, queue
+    from review_app.routes import actions, auth, documents, queue, template_drafts
 
-    for module in (auth, queue, documents, actions):
+    for module in (auth, queue, documents, actions, template_drafts):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)
