@@ -29,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 import review_app.models  # noqa: F401  (tables on Base.metadata)
 from ledgerbot.store import FileStore, Store
@@ -330,6 +330,7 @@ def main() -> None:
     parser.add_argument("--exception-share", type=float, default=0.4)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=2000, help="total, split between queue and document")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument("--home", type=Path, default=None, help="reuse or keep a store here (default: temp)")
     args = parser.parse_args()
 
@@ -340,7 +341,15 @@ def main() -> None:
     started = time.perf_counter()
     store.migrate()
     files = FileStore(home / "files")
-    exception_ids = seed(store, files, args.documents, args.exception_share)
+    with store.session() as session:
+        existing = sorted(session.scalars(select(DocumentRow.id).where(DocumentRow.state == "exception")))
+        have = session.scalar(select(func.count()).select_from(DocumentRow)) or 0
+    if have:
+        # A store kept from an earlier run (--home): measure again without re-seeding.
+        log(f"reusing {have} documents in {home}")
+        args.documents, exception_ids = have, existing
+    else:
+        exception_ids = seed(store, files, args.documents, args.exception_share)
     seed_seconds = time.perf_counter() - started
     store.dispose()
     log(f"seeded {args.documents} documents ({len(exception_ids)} in exception) in {seed_seconds:.1f}s")
@@ -348,7 +357,9 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cli = Path(sys.executable).with_name("ledgerbot")
-    process = subprocess.Popen([str(cli), "review", "--port", str(port)], env=env)
+    process = subprocess.Popen(
+        [str(cli), "review", "--port", str(port), "--workers", str(args.workers)], env=env
+    )
     try:
         wait_ready(base, process)
         cookies = sign_in(base)
@@ -377,6 +388,7 @@ def main() -> None:
                 "documents": args.documents,
                 "waiting_in_queue": waiting,
                 "clients": args.clients,
+                "workers": args.workers,
                 "seed_seconds": round(seed_seconds, 1),
                 "queue_build_seconds": round(build_seconds, 1),
                 "requests_per_second": round(total / wall, 1),

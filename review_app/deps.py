@@ -43,7 +43,8 @@ class ReviewContext:
     pages: Jinja2Templates
 
 
-def get_context(request: Request) -> ReviewContext:
+async def get_context(request: Request) -> ReviewContext:
+    # async on purpose: a plain attribute read should not cost a hop to the thread pool.
     context: ReviewContext = request.app.state.review
     return context
 
