@@ -311,6 +311,20 @@ def parse_vat_id(text: str) -> str | None:
     return s
 
 
+# US employer identification numbers ("Tax ID 12-3456789") have no country prefix; only a
+# label makes them a tax id, so they are a separate pattern from VAT ids.
+EIN_PATTERN = re.compile(r"(?<![\w-])\d{2}-\d{7}(?![\w-])")
+TAX_ID_PATTERN = re.compile(f"{VAT_PATTERN.pattern}|{EIN_PATTERN.pattern}")
+
+
+def parse_tax_id(text: str) -> str | None:
+    """A VAT id (compact form) or a US EIN (``12-3456789``)."""
+    s = text.strip()
+    if EIN_PATTERN.fullmatch(s):
+        return s
+    return parse_vat_id(s)
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 
@@ -362,6 +376,7 @@ VALUE_TYPES: dict[str, ValueType] = {
     "date": ValueType("date", DATE_PATTERN, _date),
     "iban": ValueType("iban", IBAN_PATTERN, lambda t, **_: parse_iban(t)),
     "vat_id": ValueType("vat_id", VAT_PATTERN, lambda t, **_: parse_vat_id(t)),
+    "tax_id": ValueType("tax_id", TAX_ID_PATTERN, lambda t, **_: parse_tax_id(t)),
     "currency": ValueType("currency", CURRENCY_PATTERN, lambda t, **_: parse_currency(t)),
     "identifier": ValueType("identifier", _ID_PATTERN, _parse_identifier),
     "text": ValueType("text", re.compile(r".+"), _parse_text),
@@ -370,7 +385,7 @@ VALUE_TYPES: dict[str, ValueType] = {
 # Which value type each header field holds; shared by templates, the generic extractor and eval.
 FIELD_TYPES: dict[str, str] = {
     "vendor_name": "text",
-    "vendor_tax_id": "vat_id",
+    "vendor_tax_id": "tax_id",
     "vendor_iban": "iban",
     "invoice_number": "identifier",
     "invoice_date": "date",

@@ -161,7 +161,7 @@ def _value_spans(kind: str, words: list[str]) -> list[tuple[int, int, Any]]:
         last = max(i for i, s in enumerate(starts) if s < b)
         # A value must cover whole words: "12345" inside "RE-12345" is not a value on its own.
         partial = a != starts[first] or b != starts[last] + len(words[last])
-        if partial and kind not in ("iban", "vat_id", "date"):
+        if partial and kind not in ("iban", "vat_id", "tax_id", "date"):
             continue
         out.append((first, last + 1, value))
     return out
@@ -252,8 +252,7 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
     """Values recognisable without a label: IBANs, VAT ids and currencies."""
     for row in context.rows:
         words = [w.text for w in row.words]
-        for name in ("vendor_iban", "vendor_tax_id", "currency"):
-            kind = FIELD_TYPES[name]
+        for name, kind in (("vendor_iban", "iban"), ("vendor_tax_id", "vat_id"), ("currency", "currency")):
             for a, b, value in _value_spans(kind, words):
                 box = row.box_of(a, b)
                 feats = _features(context, box, None, "pattern")

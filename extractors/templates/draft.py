@@ -35,6 +35,9 @@ _COLUMN_NAMES = {
     "col_quantity": "quantity",
     "col_unit_price": "unit_price",
     "col_amount": "amount",
+    "col_pos": "pos",
+    "col_tax": "tax",
+    "col_unit": "unit",
 }
 _LANGUAGE_HINTS = {
     "en": {"invoice", "date", "due", "total", "amount", "qty", "description"},
@@ -73,6 +76,7 @@ def draft_rules(document: Document) -> dict[str, Any]:
                 end.append(best.label_text.rstrip(":"))
         else:
             fields.append({"name": name, "generic": True})
+    _set_occurrences(document, fields, result.model_dump())
     match: dict[str, Any] = {}
     if result.fields.vendor_tax_id:
         match["tax_ids"] = [result.fields.vendor_tax_id]
@@ -90,6 +94,28 @@ def draft_rules(document: Document) -> dict[str, Any]:
     if lines is not None:
         body["lines"] = lines
     return body
+
+
+def _set_occurrences(document: Document, fields: list[dict[str, Any]], found: dict[str, Any]) -> None:
+    """When a label occurs more than once, pin the occurrence that gave the generic value."""
+    from extractors.templates.engine import TemplateExtractor, _Page
+    from extractors.templates.schema import FieldRule
+
+    pages = [
+        _Page(p.number, rows, [tokens(r.text) for r in rows])
+        for p in document.pages
+        for rows in [build_rows(p)]
+    ]
+    engine = TemplateExtractor([])
+    for rule in fields:
+        if "label" not in rule:
+            continue
+        hits = engine.hits(FieldRule(**rule), pages, {})
+        values = [value for value, _, _ in hits]
+        wanted = found["fields"][rule["name"]]
+        if values and values[0] != wanted and wanted in values:
+            index = values.index(wanted)
+            rule["occurrence"] = -1 if index == len(values) - 1 else index + 1
 
 
 def _options(document: Document, total: Any) -> dict[str, Any]:

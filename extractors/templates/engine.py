@@ -204,20 +204,32 @@ class TemplateExtractor:
         if rule.value is not None:
             parsed = kind.parse(rule.value, **options)
             return (parsed, 1, None) if parsed is not None else None
+        hits = self.hits(rule, pages, options)
+        index = rule.occurrence - 1 if rule.occurrence > 0 else rule.occurrence
+        if -len(hits) <= index < len(hits):
+            return hits[index]
+        return None
+
+    def hits(
+        self, rule: FieldRule, pages: list[_Page], options: dict[str, Any]
+    ) -> list[tuple[Any, int, BBox]]:
+        """Every (value, page, box) the rule finds, in reading order."""
+        out: list[tuple[Any, int, BBox]] = []
         for page in pages:
             if rule.page is not None and page.number != rule.page:
                 continue
-            if rule.regex is not None:
-                found = self._regex(rule, page, options)
-            else:
-                found = self._label(rule, page, options)
-            if found is not None:
-                return found[0], page.number, found[1]
-        return None
+            found = (
+                self._regex(rule, page, options)
+                if rule.regex is not None
+                else self._label(rule, page, options)
+            )
+            out.extend((value, page.number, box) for value, box in found)
+        return out
 
-    def _regex(self, rule: FieldRule, page: _Page, options: dict[str, Any]) -> tuple[Any, BBox | None] | None:
+    def _regex(self, rule: FieldRule, page: _Page, options: dict[str, Any]) -> list[tuple[Any, BBox]]:
         assert rule.regex is not None
         pattern = re.compile(rule.regex, re.MULTILINE | re.IGNORECASE)
+        out = []
         for row in page.rows:
             m = pattern.search(row.text)
             if m is None:
@@ -227,11 +239,12 @@ class TemplateExtractor:
                 continue
             start = len(row.text[: m.start("value")].split())
             end = max(start + 1, len(row.text[: m.end("value")].split()))
-            return parsed, row.box_of(start, min(end, len(row.words)))
-        return None
+            out.append((parsed, row.box_of(start, min(end, len(row.words)))))
+        return out
 
-    def _label(self, rule: FieldRule, page: _Page, options: dict[str, Any]) -> tuple[Any, BBox | None] | None:
+    def _label(self, rule: FieldRule, page: _Page, options: dict[str, Any]) -> list[tuple[Any, BBox]]:
         kind = VALUE_TYPES[rule.value_type]
+        out = []
         for r, row in enumerate(page.rows):
             for label in rule.labels:
                 span = _word_span(row, label)
@@ -249,13 +262,20 @@ class TemplateExtractor:
                         if idx:
                             candidates.append((below, idx[0], idx[-1] + 1))
                             break
-                for target, start, end in candidates:
-                    words = [w.text for w in target.words[start:end]]
-                    text = " ".join(words)
-                    for (a, b), value in kind.find(text, **options):
-                        first = len(text[:a].split())
-                        last = max(first + 1, len(text[:b].split()))
-                        return value, target.box_of(start + first, min(start + last, end))
+                hit = self._first_value(kind, candidates, options)
+                if hit is not None:
+                    out.append(hit)
+                    break  # one hit per row, whichever of the rule's labels found it
+        return out
+
+    @staticmethod
+    def _first_value(kind: Any, candidates: list[tuple[Row, int, int]], options: dict[str, Any]) -> Any:
+        for target, start, end in candidates:
+            text = " ".join(w.text for w in target.words[start:end])
+            for (a, b), value in kind.find(text, **options):
+                first = len(text[:a].split())
+                last = max(first + 1, len(text[:b].split()))
+                return value, target.box_of(start + first, min(start + last, end))
         return None
 
     def _currency(self, pages: list[_Page]) -> str | None:

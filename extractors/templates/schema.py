@@ -64,6 +64,16 @@ class FieldRule(_Strict):
     value: str | None = None
     type: str | None = None
     page: int | None = Field(default=None, ge=1)
+    # Which hit of a label or regex to take when it occurs more than once (1 = first, -1 = last):
+    # "USt-IdNr." may label the buyer's VAT id before the vendor's.
+    occurrence: int = Field(default=1, description="1-based; negative counts from the end")
+
+    @field_validator("occurrence")
+    @classmethod
+    def _not_zero(cls, v: int) -> int:
+        if v == 0:
+            raise ValueError("occurrence is 1-based (1 = first, -1 = last); 0 is not allowed")
+        return v
 
     @field_validator("name")
     @classmethod
