@@ -18,7 +18,7 @@ from rapidfuzz import utils
 from ledgerbot.domain import APException, DocType, GoodsReceipt, InvoiceLine, POLine, PurchaseOrder
 from rules.case import CaseDocument, HistoricDocument
 from rules.codes import ReasonCode as R
-from rules.matching import Assignment, match_lines
+from rules.matching import Assignment, OpenLine, match_lines
 from rules.policy import Checks
 from rules.results import LineMatch, exception, num
 from rules.validate import VendorMatch, normalise_id
@@ -55,14 +55,18 @@ def line_price(line: InvoiceLine) -> Decimal | None:
 
 
 def fungible_key(line: POLine) -> tuple[str, Decimal]:
-    """PO lines with the same wording and price cannot be told apart on an invoice without SKUs.
-
-    Their quantities are checked pooled: which of two identical lines an invoice line was paired
-    with is arbitrary, and checking them one by one would turn that coin toss into false
-    exceptions on the next partial invoice. The SKU is left out of the key on purpose, since
-    many invoices do not print one.
-    """
+    """PO lines with the same wording and price are the same article to an invoice without SKUs."""
     return utils.default_process(line.description or ""), line.unit_price
+
+
+def _received(receipts: Sequence[GoodsReceipt], as_of: date | None = None) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = {}
+    for receipt in receipts:
+        if as_of is not None and receipt.date > as_of:
+            continue
+        for rl in receipt.lines:
+            totals[rl.po_line_no] = totals.get(rl.po_line_no, ZERO) + rl.quantity
+    return totals
 
 
 @dataclass(frozen=True)
@@ -70,15 +74,43 @@ class OrderState:
     """What is known about one order before this document: received and already-invoiced per line."""
 
     po: PurchaseOrder
-    received: dict[int, Decimal]
-    has_receipts: bool
+    receipts: tuple[GoodsReceipt, ...]
     invoiced_before: dict[int, Decimal]
 
-    def open_quantities(self, credit: bool) -> list[Decimal]:
-        """Per PO line, what this document may still bill (or, for a credit note, credit)."""
-        if credit:
-            return [self.invoiced_before.get(line.line_no, ZERO) for line in self.po.lines]
-        return [line.quantity - self.invoiced_before.get(line.line_no, ZERO) for line in self.po.lines]
+    @property
+    def has_receipts(self) -> bool:
+        return bool(self.receipts)
+
+    @property
+    def received(self) -> dict[int, Decimal]:
+        return _received(self.receipts)
+
+    def open_lines(self, credit: bool, as_of: date | None = None) -> list[OpenLine]:
+        """Per PO line, what a document may still bill (for a credit note: credit), to pair lines by.
+
+        An invoice can bill what was ordered and, once goods are in, what was received (as of its
+        date) and not billed yet; each delivery's quantity is passed along, since an invoice
+        usually bills one delivery. With that, partial invoices over identical PO lines pair each
+        unit with the line it was delivered on, not with whichever line comes first.
+        """
+        before = self.invoiced_before
+        receipts = [r for r in self.receipts if as_of is None or r.date <= as_of]
+        deliveries: dict[int, set[Decimal]] = {}
+        for receipt in receipts:
+            for rl in receipt.lines:
+                deliveries.setdefault(rl.po_line_no, set()).add(rl.quantity)
+        received = _received(receipts) if self.receipts else None
+        out = []
+        for line in self.po.lines:
+            done = before.get(line.line_no, ZERO)
+            if credit:
+                out.append(OpenLine(done))
+                continue
+            still = line.quantity - done
+            if received is not None:
+                still = min(still, received.get(line.line_no, ZERO) - done)
+            out.append(OpenLine(still, frozenset(deliveries.get(line.line_no, ()))))
+        return out
 
 
 def order_state(
@@ -90,14 +122,7 @@ def order_state(
     min_score: float,
 ) -> OrderState:
     key = normalise_po(po.po_number)
-    received: dict[int, Decimal] = {}
-    has_receipts = False
-    for receipt in receipts:
-        if normalise_po(receipt.po_number) != key:
-            continue
-        has_receipts = True
-        for rl in receipt.lines:
-            received[rl.po_line_no] = received.get(rl.po_line_no, ZERO) + rl.quantity
+    own = tuple(r for r in receipts if normalise_po(r.po_number) == key)
     invoiced: dict[int, Decimal] = {}
     earlier = [
         doc
@@ -111,16 +136,15 @@ def order_state(
     for doc in earlier:
         credit = doc.doc_type == DocType.CREDIT_NOTE
         sign = -1 if credit else 1
-        state = OrderState(po, received, has_receipts, invoiced)
-        assignment = match_lines(
-            doc.lines, po.lines, min_score=min_score, open_quantities=state.open_quantities(credit)
-        )
+        state = OrderState(po, own, invoiced)
+        open_now = state.open_lines(credit, as_of=doc.fields.invoice_date)
+        assignment = match_lines(doc.lines, po.lines, min_score=min_score, status=open_now)
         for pair in assignment.pairs:
             qty = line_quantity(doc.lines[pair.invoice_line])
             if qty is not None:
                 line_no = po.lines[pair.po_line_index].line_no
                 invoiced[line_no] = invoiced.get(line_no, ZERO) + sign * qty
-    return OrderState(po=po, received=received, has_receipts=has_receipts, invoiced_before=invoiced)
+    return OrderState(po=po, receipts=own, invoiced_before=invoiced)
 
 
 def check_order_header(doc: CaseDocument, po: PurchaseOrder, vendor: VendorMatch | None) -> list[APException]:
@@ -161,7 +185,7 @@ def check_order_header(doc: CaseDocument, po: PurchaseOrder, vendor: VendorMatch
 
 @dataclass
 class _Group:
-    """PO lines that are the same article at the same price, checked together (see ``fungible_key``)."""
+    """PO lines whose quantities are checked together: one line, or identical lines an invoice merged."""
 
     lines: list[POLine]
     first_invoice_line: int
@@ -222,10 +246,8 @@ def check_order_lines(
                 invoice_lines=[p.invoice_line for p in assignment.pairs],
             )
         )
-    members: dict[tuple[str, Decimal], list[POLine]] = {}
-    for po_line in po.lines:
-        members.setdefault(fungible_key(po_line), []).append(po_line)
-    groups: dict[tuple[str, Decimal], _Group] = {}
+    received = state.received
+    billed: dict[int, tuple[int, Decimal]] = {}  # PO line_no -> (invoice line, quantity)
     for pair in assignment.pairs:
         line = doc.lines[pair.invoice_line]
         po_line = po.lines[pair.po_line_index]
@@ -241,7 +263,7 @@ def check_order_lines(
                 po_unit_price=po_line.unit_price,
                 invoice_quantity=qty,
                 invoice_unit_price=price,
-                received=state.received.get(po_line.line_no, ZERO) if state.has_receipts else None,
+                received=received.get(po_line.line_no, ZERO) if state.has_receipts else None,
                 invoiced_before=state.invoiced_before.get(po_line.line_no, ZERO),
             )
         )
@@ -251,17 +273,50 @@ def check_order_lines(
                 _price_checks(pair.invoice_line, price, po_line.unit_price, po_line.line_no, checks, where)
             )
         if qty is not None:
-            key = fungible_key(po_line)
-            group = groups.setdefault(key, _Group(lines=members[key], first_invoice_line=pair.invoice_line))
-            group.now += qty
-            group.invoice_lines.append(pair.invoice_line)
-    for group in groups.values():
-        out.extend(_quantity_checks(group, state, checks, credit=credit, three_way=three_way))
+            billed[po_line.line_no] = (pair.invoice_line, qty)
+    for group in _quantity_groups(po, billed):
+        out.extend(_quantity_checks(group, state, received, checks, credit=credit, three_way=three_way))
     return out, matches
 
 
+def _quantity_groups(po: PurchaseOrder, billed: dict[int, tuple[int, Decimal]]) -> list[_Group]:
+    """What the quantity checks compare: each billed PO line on its own, unless the invoice merged it.
+
+    An invoice that itemises identical PO lines (same article and price) separately is checked
+    line by line. One that bills such an article on fewer lines than the order has (two PO lines
+    of 5 billed as one line of 10) cannot be split back, so the article's lines are checked
+    pooled: the billed lines together with the identical PO lines this invoice does not mention.
+    """
+    members: dict[tuple[str, Decimal], list[POLine]] = {}
+    for po_line in po.lines:
+        members.setdefault(fungible_key(po_line), []).append(po_line)
+    groups: list[_Group] = []
+    pooled: dict[tuple[str, Decimal], _Group] = {}
+    for po_line in sorted(po.lines, key=lambda x: billed.get(x.line_no, (10**9, ZERO))[0]):
+        if po_line.line_no not in billed:
+            continue
+        index, qty = billed[po_line.line_no]
+        key = fungible_key(po_line)
+        siblings = members[key]
+        if all(s.line_no in billed for s in siblings):
+            groups.append(_Group(lines=[po_line], first_invoice_line=index, now=qty, invoice_lines=[index]))
+            continue
+        if key not in pooled:
+            pooled[key] = _Group(lines=siblings, first_invoice_line=index)
+            groups.append(pooled[key])
+        pooled[key].now += qty
+        pooled[key].invoice_lines.append(index)
+    return groups
+
+
 def _quantity_checks(
-    group: _Group, state: OrderState, checks: Checks, *, credit: bool, three_way: bool
+    group: _Group,
+    state: OrderState,
+    received_by_line: dict[int, Decimal],
+    checks: Checks,
+    *,
+    credit: bool,
+    three_way: bool,
 ) -> list[APException]:
     before = group.total(state.invoiced_before)
     lines = ", ".join(str(i + 1) for i in group.invoice_lines)
@@ -297,7 +352,7 @@ def _quantity_checks(
         )
     if not three_way or not state.has_receipts:
         return out
-    received = group.total(state.received)
+    received = group.total(received_by_line)
     if received <= 0:
         out.append(
             exception(

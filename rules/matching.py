@@ -48,6 +48,15 @@ def normalise_sku(sku: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class OpenLine:
+    """Where a PO line stands before this document: what may still be billed, and what each
+    delivery brought (an invoice usually bills one delivery, so its quantities echo them)."""
+
+    open_quantity: Decimal
+    deliveries: frozenset[Decimal] = frozenset()
+
+
+@dataclass(frozen=True)
 class LinePair:
     invoice_line: int  # index into the invoice's lines
     po_line_index: int  # index into the PO's lines
@@ -81,31 +90,36 @@ def _price_closeness(invoice: np.ndarray, po: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(diff), NEUTRAL, 100.0 * np.clip(1.0 - PRICE_SLOPE * relative, 0.0, 1.0))
 
 
-def _quantity_fit(invoice: np.ndarray, open_qty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _quantity_fit(
+    invoice: np.ndarray, open_qty: np.ndarray, delivered: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """How well the billed quantity fits what is still open on each PO line, and a tie-breaker.
 
     Fit: 100 when the quantity is within the open quantity, less the more it overruns. Partial
     deliveries are billed in parts, so "close to the ordered quantity" would be the wrong test.
-    Tie-breaker: among lines it fits, prefer the one it fills most tightly; it differs for any two
-    different open quantities, so equal scores only remain between truly identical lines.
+    Tie-breaker, for an order holding the same article on several lines: 100 for the line one of
+    whose deliveries had exactly this quantity, else up to 50 for the line it fills most tightly.
+    It differs between any two lines that differ in what is open or delivered, so equal scores
+    only remain between truly identical lines and the pairing never depends on line order.
     """
     left, right = invoice[:, None], np.maximum(open_qty[None, :], 0.0)
     missing = np.isnan(left) | np.isnan(right)
     with np.errstate(divide="ignore", invalid="ignore"):
         fit = np.where(left <= right, 100.0, np.where(left > 0, 100.0 * right / left, 100.0))
-        tightest = np.where(left <= right, 100.0 / (1.0 + (right - left)), 0.0)
+        tightest = np.where(left <= right, 50.0 / (1.0 + (right - left)), 0.0)
+    tightest = np.where(delivered, 100.0, tightest)
     return np.where(missing, NEUTRAL, fit), np.where(missing, NEUTRAL, tightest)
 
 
 def score_matrix(
     invoice_lines: Sequence[InvoiceLine],
     po_lines: Sequence[POLine],
-    open_quantities: Sequence[Decimal] | None = None,
+    status: Sequence[OpenLine] | None = None,
 ) -> np.ndarray:
     """Similarity 0-100 of every invoice line (rows) with every PO line (columns).
 
-    ``open_quantities`` (aligned with ``po_lines``) is what each PO line still has to be billed;
-    by default its ordered quantity.
+    ``status`` (aligned with ``po_lines``) says what each PO line still has open and what its
+    deliveries were; without it, the ordered quantity is open and no delivery is known.
     """
     n, m = len(invoice_lines), len(po_lines)
     if n == 0 or m == 0:
@@ -121,9 +135,14 @@ def score_matrix(
         _numbers([_unit_price(line) for line in invoice_lines]),
         _numbers([line.unit_price for line in po_lines]),
     )
+    billed = [line.quantity for line in invoice_lines]
+    if status is None:
+        status = [OpenLine(line.quantity) for line in po_lines]
+    delivered = np.array(
+        [[q is not None and q in st.deliveries for st in status] for q in billed], dtype=bool
+    ).reshape(n, m)
     quantity, tightest = _quantity_fit(
-        _numbers([line.quantity for line in invoice_lines]),
-        _numbers(open_quantities if open_quantities is not None else [line.quantity for line in po_lines]),
+        _numbers(billed), _numbers([st.open_quantity for st in status]), delivered
     )
     return (
         W_SKU * sku
@@ -164,7 +183,7 @@ def _unit_price(line: InvoiceLine) -> object | None:
 def _solve(
     invoice_lines: Sequence[InvoiceLine],
     po_lines: Sequence[POLine],
-    open_quantities: Sequence[Decimal] | None,
+    status: Sequence[OpenLine] | None,
     rows: list[int],
     cols: list[int],
     min_score: float,
@@ -180,7 +199,7 @@ def _solve(
     block = score_matrix(
         [invoice_lines[r] for r in rows],
         [po_lines[c] for c in cols],
-        [open_quantities[c] for c in cols] if open_quantities is not None else None,
+        [status[c] for c in cols] if status is not None else None,
     )
     for r, best in zip(rows, block.max(axis=1), strict=True):
         out.best_score[r] = max(out.best_score.get(r, 0.0), round(float(best), 2))
@@ -201,18 +220,18 @@ def match_lines(
     po_lines: Sequence[POLine],
     *,
     min_score: float = 50.0,
-    open_quantities: Sequence[Decimal] | None = None,
+    status: Sequence[OpenLine] | None = None,
 ) -> Assignment:
     """The best one-to-one pairing of invoice lines with PO lines; unpaired lines on both sides.
 
-    ``open_quantities`` (aligned with ``po_lines``): what is still to be billed per PO line.
+    ``status`` (aligned with ``po_lines``): what is open and what was delivered per PO line.
     """
     out = Assignment()
     n, m = len(invoice_lines), len(po_lines)
     if n * m <= MAX_DENSE_CELLS:
-        _solve(invoice_lines, po_lines, open_quantities, list(range(n)), list(range(m)), min_score, out)
+        _solve(invoice_lines, po_lines, status, list(range(n)), list(range(m)), min_score, out)
     else:
-        _solve_blocked(invoice_lines, po_lines, open_quantities, min_score, out)
+        _solve_blocked(invoice_lines, po_lines, status, min_score, out)
     paired_rows = {p.invoice_line for p in out.pairs}
     paired_cols = {p.po_line_index for p in out.pairs}
     out.pairs.sort(key=lambda p: p.invoice_line)
@@ -225,7 +244,7 @@ def match_lines(
 def _solve_blocked(
     invoice_lines: Sequence[InvoiceLine],
     po_lines: Sequence[POLine],
-    open_quantities: Sequence[Decimal] | None,
+    status: Sequence[OpenLine] | None,
     min_score: float,
     out: Assignment,
 ) -> None:
@@ -245,11 +264,11 @@ def _solve_blocked(
     for key, rows in by_sku_inv.items():
         cols = by_sku_po.get(key, [])
         if cols and len(rows) * len(cols) <= MAX_DENSE_CELLS:
-            r, c = _solve(invoice_lines, po_lines, open_quantities, rows, cols, min_score, out)
+            r, c = _solve(invoice_lines, po_lines, status, rows, cols, min_score, out)
             used_rows |= r
             used_cols |= c
     rest_rows = [i for i in range(len(invoice_lines)) if i not in used_rows]
     rest_cols = [j for j in range(len(po_lines)) if j not in used_cols]
     if len(rest_rows) * len(rest_cols) <= MAX_DENSE_CELLS:
-        _solve(invoice_lines, po_lines, open_quantities, rest_rows, rest_cols, min_score, out)
+        _solve(invoice_lines, po_lines, status, rest_rows, rest_cols, min_score, out)
     # Otherwise the leftovers stay unmatched and are reported: a clerk looks at them.

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from rapidfuzz import fuzz, utils
 
+from rules.checks import order_state
 from rules.engine import evaluate
 from rules.matching import score_matrix
 from rules.policy import Policy, load_policy, parse_policy
@@ -199,6 +200,10 @@ def test_line_match_score_minimum() -> None:
     case["invoice"]["lines"][2]["sku"] = None
     case["invoice"]["lines"][2]["description"] = "Toner black"
     parsed = to_case(case)
-    score = float(score_matrix(parsed.invoice.lines[2:], parsed.purchase_orders[0].lines[2:])[0, 0])
+    po = parsed.purchase_orders[0]
+    state = order_state(po, parsed.receipts, [], exclude_source="", min_score=50)
+    status = state.open_lines(credit=False)
+    score = float(score_matrix(parsed.invoice.lines[2:], po.lines[2:], status[2:])[0, 0])
+    assert 50 < score < 90
     assert run(case, {"line_match_min_score": score}).decision == "matched"
     assert "INVOICE_LINE_UNMATCHED" in run(case, {"line_match_min_score": score + 0.01}).codes

@@ -349,3 +349,62 @@ def test_evaluation_is_pure() -> None:
     before = case.model_dump_json()
     assert evaluate(case, POLICY) == evaluate(case, POLICY)
     assert case.model_dump_json() == before
+
+
+def _identical_lines_case(billed: list[int], history: list[int] | None) -> Case:
+    """Three PO lines of the same docking station at the same price, delivered in two halves."""
+    desc, price = "Laptop docking station USB-C", Decimal("210.50")
+    case = clean_case()
+    case["purchase_orders"][0]["lines"] = [
+        {"line_no": n, "sku": "LT-10744", "description": desc, "quantity": str(q), "unit_price": "210.50"}
+        for n, q in ((1, 15), (2, 15), (3, 24))
+    ]
+    case["receipts"] = [
+        {
+            "receipt_number": "GR-1",
+            "po_number": "PO-45012",
+            "date": "2026-03-01",
+            "lines": [{"po_line_no": n, "quantity": str(q)} for n, q in ((1, 8), (2, 8), (3, 12))],
+        },
+        {
+            "receipt_number": "GR-2",
+            "po_number": "PO-45012",
+            "date": "2026-03-10",
+            "lines": [{"po_line_no": n, "quantity": str(q)} for n, q in ((1, 7), (2, 7), (3, 12))],
+        },
+    ]
+    case["invoice"] = invoice_doc(
+        [("LT-10744", desc, Decimal(q), price) for q in billed], invoice_date="2026-03-02"
+    )
+    if history is not None:
+        earlier = invoice_doc(
+            [("LT-10744", desc, Decimal(q), price) for q in history],
+            number="RE-2026-0990",
+            invoice_date="2026-03-12",
+        )
+        case["history"] = [{"status": "posted", **earlier}]
+    return case
+
+
+def test_identical_po_lines_billed_out_of_order_pair_by_delivery() -> None:
+    """The second delivery was billed first; the first delivery's invoice must still pass."""
+    assert codes_of(_identical_lines_case([8, 8, 12], history=[7, 7, 12])) == []
+    decision = evaluate(to_case(_identical_lines_case([8, 8, 12], history=[7, 7, 12])), POLICY)
+    assert [(m.po_line_no, m.invoice_quantity) for m in decision.line_matches] == [
+        (1, Decimal(8)),
+        (2, Decimal(8)),
+        (3, Decimal(12)),
+    ]
+
+
+def test_identical_po_lines_overbilled_on_one_line_is_caught() -> None:
+    codes = codes_of(_identical_lines_case([8, 8, 25], history=[7, 7, 12]))
+    assert set(codes) == {"QTY_RECEIVED_EXCEEDED", "QTY_ORDERED_EXCEEDED"}
+
+
+def test_identical_po_lines_merged_on_the_invoice_are_checked_together() -> None:
+    assert codes_of(_identical_lines_case([28], history=[7, 7, 12])) == []
+    decision = evaluate(to_case(_identical_lines_case([29], history=[7, 7, 12])), POLICY)
+    assert set(decision.codes) == {"QTY_RECEIVED_EXCEEDED", "QTY_ORDERED_EXCEEDED"}
+    assert decision.exceptions[0].evidence["po_line_nos"] == [1, 2, 3]
+    assert decision.exceptions[0].evidence["invoiced_total"] == "55"
