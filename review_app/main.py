@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,7 +17,7 @@ import review_app.models  # noqa: F401  (registers the review tables on Base.met
 from ledgerbot.errors import LedgerbotError
 from ledgerbot.settings import get_settings
 from ledgerbot.store import FileStore, Store
-from review_app.actions import ActionError
+from review_app.actions import ActionError, Conflict
 from review_app.config import ReviewSettings, get_review_settings
 from review_app.deps import CsrfRejected, NotSignedIn, ReviewContext
 from review_app.queue import QueueSync
@@ -104,6 +105,14 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
         if request.url.path.startswith("/api") or request.method != "GET":
             return JSONResponse(error.as_dict(), status_code=401)
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(StaleDataError)
+    async def _concurrent_change(request: Request, error: StaleDataError) -> Response:
+        # Two people acted on the same document at once; the document's version column let only
+        # one of them through. The other gets a clear conflict, never a 500.
+        return await _ledgerbot_error(
+            request, Conflict("someone else changed this document at the same moment; reload and check")
+        )
 
     @app.exception_handler(LedgerbotError)
     async def _ledgerbot_error(request: Request, error: LedgerbotError) -> Response:

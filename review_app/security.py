@@ -124,6 +124,13 @@ def open_session(session: Session, settings: ReviewSettings, user: UserRow) -> s
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.execute(delete(SessionRow).where(SessionRow.expires_at < now))
+    # Attempts older than the throttling window no longer count; keep the table small.
+    session.execute(
+        delete(LoginAttemptRow).where(
+            LoginAttemptRow.username == user.username,
+            LoginAttemptRow.at < now - timedelta(minutes=settings.login_window_minutes),
+        )
+    )
     session.add(
         SessionRow(
             token_hash=_digest(token),

@@ -344,3 +344,20 @@ def test_queue_follows_documents_the_pipeline_adds(client_for, seeded, sqlite_st
     with sqlite_store.session() as session:
         exception_document(session, files, InvoiceSpec(invoice_number="RE-NEW-1"))
     assert carol.get("/api/queue").json()["total"] == 3
+
+
+def test_a_concurrent_change_is_a_conflict_not_a_crash(client_for, seeded, monkeypatch) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from review_app import actions
+
+    def racing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        # What the optimistic lock on documents.version raises when another request won the race.
+        raise StaleDataError("UPDATE statement on table 'documents' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr(actions, "approve", racing)
+    alice = client_for("alice")
+    document_id = seeded["price"]
+    response = alice.post(f"/documents/{document_id}/approve", data={"csrf_token": csrf(alice, "/queue")})
+    assert response.status_code == 409
+    assert "E722" in response.text and "reload" in response.text
