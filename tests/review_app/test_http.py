@@ -353,7 +353,9 @@ def test_a_concurrent_change_is_a_conflict_not_a_crash(client_for, seeded, monke
 
     def racing(*args, **kwargs):  # type: ignore[no-untyped-def]
         # What the optimistic lock on documents.version raises when another request won the race.
-        raise StaleDataError("UPDATE statement on table 'documents' expected to update 1 row(s); 0 were matched.")
+        raise StaleDataError(
+            "UPDATE statement on table 'documents' expected to update 1 row(s); 0 were matched."
+        )
 
     monkeypatch.setattr(actions, "approve", racing)
     alice = client_for("alice")
@@ -361,3 +363,32 @@ def test_a_concurrent_change_is_a_conflict_not_a_crash(client_for, seeded, monke
     response = alice.post(f"/documents/{document_id}/approve", data={"csrf_token": csrf(alice, "/queue")})
     assert response.status_code == 409
     assert "E722" in response.text and "reload" in response.text
+
+
+def test_sla_colouring_and_html_pagination(sqlite_store, seeded, app, files) -> None:
+    from datetime import timedelta
+
+    from ledgerbot.store.models import utcnow
+    from tests.review_app.conftest import login
+    from tests.review_app.factory import InvoiceSpec, exception_document
+
+    with sqlite_store.session() as session:
+        for n in range(6):
+            exception_document(session, files, InvoiceSpec(invoice_number=f"RE-PAGE-{n}"))
+        session.get(DocumentRow, seeded["price"]).received_at = utcnow() - timedelta(hours=100)  # type: ignore[union-attr]
+        session.get(DocumentRow, seeded["html"]).received_at = utcnow() - timedelta(hours=30)  # type: ignore[union-attr]
+    app.state.review.settings.page_size = 5
+    client = TestClient(app, follow_redirects=False)
+    login(client, "carol")
+    items = {i["document_id"]: i for i in client.get("/api/queue").json()["items"]}
+    assert items[seeded["price"]]["sla"] == "breach" and items[seeded["html"]]["sla"] == "warn"
+    first = client.get("/queue").text
+    assert f'<tr data-href="/documents/{seeded["price"]}" class="sla-breach"' in first
+    assert f'<tr data-href="/documents/{seeded["html"]}" class="sla-warn"' in first
+    assert "page 1 of 2" in first and 'id="next-page"' in first and 'id="prev-page"' not in first
+    assert first.count("<tr data-href=") == 5
+    second = client.get("/queue?page=2").text
+    assert "page 2 of 2" in second and 'id="prev-page"' in second and second.count("<tr data-href=") == 3
+    # The sort links keep the filter and flip the direction of the active column.
+    filtered = client.get("/queue?reason=PRICE_VARIANCE&sort=amount").text
+    assert 'href="/queue?reason=PRICE_VARIANCE&amp;sort=amount&amp;desc=true"' in filtered
