@@ -66,7 +66,9 @@ def upgrade() -> None:
     op.create_index("ix_review_queue_received", "review_queue", ["received_at", "document_id"])
     op.create_index("ix_review_queue_total", "review_queue", ["total_key", "document_id"])
     op.create_index("ix_review_queue_vendor", "review_queue", ["vendor_name", "document_id"])
-    op.create_index("ix_review_queue_reason", "review_queue", ["primary_reason", "received_at", "document_id"])
+    op.create_index(
+        "ix_review_queue_reason", "review_queue", ["primary_reason", "received_at", "document_id"]
+    )
     op.create_index("ix_review_queue_assignee", "review_queue", ["assignee", "received_at", "document_id"])
     op.create_table(
         "review_sync",
