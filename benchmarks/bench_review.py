@@ -27,6 +27,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import func, insert, select
@@ -118,13 +119,16 @@ def seed(store: Store, files: FileStore, n_documents: int, exception_share: floa
     box = {"page": 1, "bbox": [380.0, 100.0, 500.0, 114.0]}
     for start in range(1, n_documents + 1, BATCH):
         ids = list(range(start, min(n_documents, start + BATCH - 1) + 1))
-        documents, extractions, exceptions, events = [], [], [], []
+        documents: list[dict[str, Any]] = []
+        extractions: list[dict[str, Any]] = []
+        exceptions: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         for doc_id in ids:
             po = rng.choice(orders)
             in_exception = rng.random() < exception_share
             state = "exception" if in_exception else rng.choice(("posted", "approved", "matched"))
             received = now - timedelta(hours=rng.uniform(0, 24 * 10))
-            lines = [
+            lines: list[dict[str, Any]] = [
                 {
                     "description": line.description,
                     "sku": line.sku,
