@@ -45,6 +45,7 @@ class ErpInvoice(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    doc_type: DocType = DocType.INVOICE
     vendor_id: str
     invoice_number: str
     invoice_date: date
@@ -127,6 +128,7 @@ def erp_invoice(document: DocumentRow, result: ExtractionResult) -> ErpInvoice:
         for line in result.lines
     ]
     return ErpInvoice(
+        doc_type=result.doc_type or DocType.INVOICE,
         vendor_id=document.vendor_id,
         invoice_number=f.invoice_number,
         invoice_date=f.invoice_date,

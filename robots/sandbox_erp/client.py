@@ -81,24 +81,37 @@ class SandboxErp:
         if login.is_showing():
             raise ErpRejected(f"the ERP refused the robot's login: {login.error() or 'no reason shown'}")
 
-    def _step(self, action: Callable[[], T]) -> T:
-        """Run one screen step; on an expired session log in again and repeat it once."""
-        try:
-            result = action()
-            if LoginPage(self.page, self.base_url).is_showing():
-                self._log_in()
+    def _on_login_screen(self) -> bool:
+        return LoginPage(self.page, self.base_url).is_showing()
+
+    def _step(self, action: Callable[[], T], *, repeatable: bool = True) -> T:
+        """Run one screen step; if the session expired, log in again and repeat it once.
+
+        A step that must not run twice (submitting a form) is not repeated: the caller sees the
+        login screen is gone and decides.
+        """
+        for attempt in range(2):
+            try:
                 result = action()
-                if LoginPage(self.page, self.base_url).is_showing():
-                    raise UnexpectedScreen("the ERP keeps asking for a login")
-            return result
-        except PlaywrightTimeout as error:
-            raise ErpUnavailable(
-                f"the ERP did not answer in time ({error.message.splitlines()[0]})"
-            ) from error
-        except Error as error:
-            raise ErpUnavailable(f"browser error: {error.message.splitlines()[0][:200]}") from error
+            except PlaywrightTimeout as error:
+                if attempt == 0 and self._on_login_screen():
+                    self._log_in()
+                    continue
+                raise ErpUnavailable(
+                    f"the ERP did not answer in time ({error.message.splitlines()[0]})"
+                ) from error
+            except Error as error:
+                raise ErpUnavailable(f"browser error: {error.message.splitlines()[0][:200]}") from error
+            if not self._on_login_screen():
+                return result
+            if attempt == 0:
+                self._log_in()
+                if not repeatable:
+                    return result
+        raise UnexpectedScreen("the ERP keeps asking for a login")
 
     def _goto(self, path: str, query: dict[str, str] | None = None) -> None:
+        """Open a screen, logging in first when the ERP sends the robot to its login screen."""
         url = f"{self.base_url}{path}" + (f"?{urlencode(query)}" if query else "")
         self._step(lambda: self.page.goto(url))
 
@@ -185,12 +198,13 @@ class SandboxErp:
     # -- posting ------------------------------------------------------------------------------
     def find_posted(self, vendor_id: str, invoice_number: str) -> str | None:
         search = InvoiceSearchPage(self.page, self.base_url)
+        self._goto(search.path)
         hits = self._step(lambda: search.search(vendor_id, invoice_number))
         return hits[0]["doc_number"] if hits else None
 
-    def post(self, invoice: ErpInvoice, *, screenshot_to: Path) -> PostResult:
+    def post(self, invoice: ErpInvoice, *, screenshot_to: Path, _tries: int = 2) -> PostResult:
         entry = InvoiceEntryPage(self.page, self.base_url)
-        self._step(entry.open)
+        self._goto(entry.path)
         if not entry.is_showing():
             raise UnexpectedScreen("the invoice entry screen did not open")
         header = {
@@ -207,6 +221,7 @@ class SandboxErp:
         }
 
         def fill() -> None:
+            entry.choose_transaction(invoice.doc_type.value)
             entry.fill_header(header)
             entry.ensure_rows(max(len(invoice.lines), 1))
             for index, line in enumerate(invoice.lines, start=1):
@@ -222,11 +237,13 @@ class SandboxErp:
                 )
 
         self._step(fill)
-        self._step(entry.submit)
-        if LoginPage(self.page, self.base_url).is_showing():
-            # The session ran out while typing: nothing was posted; start the form again.
-            self._log_in()
-            return self.post(invoice, screenshot_to=screenshot_to)
+        logins = self.logins
+        self._step(entry.submit, repeatable=False)
+        if self.logins > logins:
+            # The session ran out while typing: the ERP dropped the form, nothing was posted.
+            if _tries <= 1:
+                raise ErpUnavailable("the ERP session keeps expiring before the form is posted")
+            return self.post(invoice, screenshot_to=screenshot_to, _tries=_tries - 1)
         confirmation = InvoiceDetailPage(self.page, self.base_url)
         if confirmation.is_confirmation():
             return PostResult(

@@ -216,7 +216,7 @@ class InvoiceSearchPage(_ListScreen):
     table = "#invoice-list"
 
     def search(self, vendor_id: str, invoice_number: str) -> list[dict[str, str]]:
-        self.open()
+        """Search on the screen that is showing (the robot opens it first)."""
         self.page.fill("#vendor_id", vendor_id)
         self.page.fill("#invoice_number", invoice_number)
         self.page.click("#btn-search")
@@ -245,6 +245,9 @@ class InvoiceEntryPage(_Screen):
             self.page.wait_for_load_state("domcontentloaded")
             if self.row_count() <= before:
                 raise UnexpectedScreen("the ERP did not add an item row")
+
+    def choose_transaction(self, doc_type: str) -> None:
+        self.page.select_option("#doc_type", doc_type)
 
     def fill_header(self, values: dict[str, str]) -> None:
         for name, value in values.items():
