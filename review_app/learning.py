@@ -38,7 +38,9 @@ class DraftError(LedgerbotError):
     code = "E740"
 
 
+@lru_cache(maxsize=1)
 def drafting_available() -> bool:
+    """Whether template drafting is installed (fixed for the life of the process)."""
     try:
         return importlib.util.find_spec(DRAFTING_MODULE) is not None
     except ModuleNotFoundError:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledgerbot.domain import HEADER_FIELDS, ExtractionResult
-from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow, VendorRow
+from ledgerbot.store.models import DocumentRow, ExceptionRow, VendorRow
 from ledgerbot.store.queries import latest_extraction
 from review_app import learning, revalidate
 from review_app.actions import editors
@@ -158,9 +158,8 @@ def document_view(session: Session, document: DocumentRow, renderer: PageRendere
     exceptions = session.scalars(
         select(ExceptionRow).where(ExceptionRow.document_id == document.id).order_by(ExceptionRow.id)
     ).all()
-    events = session.scalars(
-        select(AuditEventRow).where(AuditEventRow.document_id == document.id).order_by(AuditEventRow.id)
-    ).all()
+    # Loaded with the document already (the relationship is selectin), in id order.
+    events = document.events
     approvals = session.scalars(
         select(ApprovalRow.username)
         .where(

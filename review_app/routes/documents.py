@@ -36,7 +36,7 @@ def document_page(
     users: list[str] = []
     if user.can_assign:
         users = list(session.scalars(UserRow.__table__.select().with_only_columns(UserRow.username)))
-    offer = learning.draft_offer(session, document)
+    offer = learning.draft_offer(session, document) if view.template_draft_available else None
     return render(
         request,
         context,
