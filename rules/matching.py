@@ -137,13 +137,14 @@ def score_matrix(
     )
     billed = [line.quantity for line in invoice_lines]
     if status is None:
-        status = [OpenLine(line.quantity) for line in po_lines]
-    delivered = np.array(
-        [[q is not None and q in st.deliveries for st in status] for q in billed], dtype=bool
-    ).reshape(n, m)
-    quantity, tightest = _quantity_fit(
-        _numbers(billed), _numbers([st.open_quantity for st in status]), delivered
-    )
+        open_qty = [line.quantity for line in po_lines]
+        delivered = np.zeros((n, m), dtype=bool)
+    else:
+        open_qty = [st.open_quantity for st in status]
+        delivered = np.array(
+            [[q is not None and q in st.deliveries for st in status] for q in billed], dtype=bool
+        ).reshape(n, m)
+    quantity, tightest = _quantity_fit(_numbers(billed), _numbers(open_qty), delivered)
     return (
         W_SKU * sku
         + W_DESCRIPTION * description
@@ -201,17 +202,21 @@ def _solve(
         [po_lines[c] for c in cols],
         [status[c] for c in cols] if status is not None else None,
     )
-    for r, best in zip(rows, block.max(axis=1), strict=True):
-        out.best_score[r] = max(out.best_score.get(r, 0.0), round(float(best), 2))
     # Pairs under the minimum are worth nothing, so the solver never pays for a forced bad pair.
     useful = np.where(block >= min_score, block, 0.0)
     r_idx, c_idx = linear_sum_assignment(useful, maximize=True)
     used_rows, used_cols = set(), set()
-    for r, c in zip(r_idx, c_idx, strict=True):
+    for r, c in zip(r_idx.tolist(), c_idx.tolist(), strict=True):
         if block[r, c] >= min_score:
             out.pairs.append(LinePair(rows[r], cols[c], round(float(block[r, c]), 2)))
             used_rows.add(rows[r])
             used_cols.add(cols[c])
+    if len(used_rows) < len(rows):
+        # Evidence for the clerk: how close each unpaired line came to any PO line.
+        best = block.max(axis=1)
+        for i, r in enumerate(rows):
+            if r not in used_rows:
+                out.best_score[r] = max(out.best_score.get(r, 0.0), round(float(best[i]), 2))
     return used_rows, used_cols
 
 
