@@ -317,6 +317,17 @@ async def run_load(
     return timings
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU the server process (and its reaped children) used, from /proc (Linux only)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    # utime, stime, cutime, cstime: fields 14-17 of stat, here 11-14 after the command name.
+    return sum(int(v) for v in fields[11:15]) / ticks
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     cuts = statistics.quantiles(values, n=100, method="inclusive")
     return {
@@ -379,8 +390,10 @@ def main() -> None:
         httpx.get(f"{base}/documents/{exception_ids[0]}", cookies=cookies, timeout=60)
         log(f"{args.clients} clients, {args.requests} requests ...")
         started = time.perf_counter()
+        cpu_before = cpu_seconds(process.pid)
         timings = asyncio.run(run_load(base, cookies, exception_ids, args.clients, args.requests))
         wall = time.perf_counter() - started
+        cpu_after = cpu_seconds(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -397,6 +410,14 @@ def main() -> None:
                 "queue_build_seconds": round(build_seconds, 1),
                 "requests_per_second": round(total / wall, 1),
                 "failed_requests": failed,
+                # Server CPU per request: what the latency would be per request on an idle core,
+                # whatever else the machine is doing (only with --workers 1: workers are children).
+                "server_cpu_ms_per_request": (
+                    round((cpu_after - cpu_before) * 1000 / total, 1)
+                    if cpu_before is not None and cpu_after is not None and args.workers == 1
+                    else None
+                ),
+                "load_average_1m": round(os.getloadavg()[0], 1),
                 "queue_page": percentiles(timings["queue"]),
                 "document_page": percentiles(timings["document"]),
                 "target": "queue page p95 < 150 ms",
