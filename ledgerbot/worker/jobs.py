@@ -1,0 +1,326 @@
+"""What each worker job does, as plain functions over the store (procrastinate wiring is in app.py).
+
+Jobs are at-least-once (a killed worker's job is run again); their effects are exactly-once
+because every stage is idempotent and the posting robot searches the ERP before it types.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledgerbot.domain import DocState, ExtractionResult
+from ledgerbot.errors import ConfigError
+from ledgerbot.lifecycle import ALLOWED, Actor, transition
+from ledgerbot.locks import Lease, LockBusy, release, try_acquire
+from ledgerbot.observability import (
+    DOCUMENTS_DONE,
+    correlated,
+    observe_confidence,
+    observe_document_stages,
+)
+from ledgerbot.processing import PIPELINE, DocumentReader, pending_documents, process_document
+from ledgerbot.store import FileStore, Store
+from ledgerbot.store.models import DocumentRow, ExceptionRow, ExtractionRow, utcnow
+from ledgerbot.store.queries import latest_extraction
+from ledgerbot.worker.config import WorkerSettings, get_worker_settings
+
+log = logging.getLogger("ledgerbot.worker")
+
+
+@dataclass
+class Runtime:
+    """What one worker process keeps between jobs: the store, the files, the reader."""
+
+    store: Store
+    files: FileStore
+    settings: WorkerSettings
+    _reader: DocumentReader | None = field(default=None, repr=False)
+
+    @property
+    def reader(self) -> DocumentReader:
+        if self._reader is None:
+            from ledgerbot.worker.readers import configured_reader
+
+            self._reader = configured_reader()
+        return self._reader
+
+    @property
+    def erp_account(self) -> str | None:
+        """The account name the posting robot uses, the same string ``SandboxErp.account`` gives."""
+        if not self.settings.erp_url:
+            return None
+        return f"{self.settings.erp_user}@{self.settings.erp_url.rstrip('/')}"
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    from ledgerbot.settings import get_settings
+
+    core = get_settings()
+    return Runtime(Store(core.resolved_database_url), FileStore(core.files_dir), get_worker_settings())
+
+
+def erp_lock_name(account: str) -> str:
+    """One name for both guards of an ERP account: the procrastinate lock and the store lease."""
+    return f"erp:{account}"
+
+
+# -- processing ---------------------------------------------------------------------------------
+
+
+def _sha(store: Store, document_id: int) -> str | None:
+    with store.session() as session:
+        document = session.get(DocumentRow, document_id)
+        return document.sha256 if document else None
+
+
+def process(rt: Runtime, document_id: int) -> dict[str, Any]:
+    """Run one document through every stage it has not passed yet."""
+    with correlated(document_id, _sha(rt.store, document_id)):
+        started = utcnow()
+        outcome = process_document(rt.store, rt.files, document_id, rt.reader, policy_path=rt.settings.policy)
+        if not outcome.skipped:
+            stages = observe_document_stages(rt.store, document_id, started)
+            with rt.store.session() as session:
+                row = latest_extraction(session, document_id)
+                if row is not None and row.created_at >= started:
+                    result = ExtractionResult.model_validate(row.result)
+                    observe_confidence(result.doc_type_confidence, result.field_confidence)
+            DOCUMENTS_DONE.labels(task="process", state=outcome.state).inc()
+            log.info(
+                "processed",
+                extra={
+                    "state": outcome.state,
+                    "doc_type": outcome.doc_type,
+                    "codes": outcome.codes,
+                    "stages": stages,
+                },
+            )
+        return {"document_id": document_id, "state": outcome.state, "skipped": outcome.skipped}
+
+
+def mark_failed(rt: Runtime, document_id: int, error: BaseException) -> str | None:
+    """Record a document whose processing gave up (a business error, or retries used up)."""
+    code = getattr(error, "code", "E099")
+    with correlated(document_id), rt.store.session() as session:
+        document = session.get(DocumentRow, document_id)
+        if document is None or DocState.FAILED not in ALLOWED[DocState(document.state)]:
+            return None
+        transition(
+            session,
+            document,
+            DocState.FAILED,
+            actor=Actor(PIPELINE, component="ledgerbot.worker"),
+            stage="process",
+            outcome=code,
+            detail={"error": f"{type(error).__name__}: {error}"[:500]},
+        )
+        log.warning("processing failed", extra={"code": code, "error": str(error)[:500]})
+        return document.state
+
+
+def pending_ids(rt: Runtime) -> list[int]:
+    with rt.store.session() as session:
+        return pending_documents(session)
+
+
+def has_approved(rt: Runtime) -> bool:
+    from ledgerbot.posting import approved_documents
+
+    with rt.store.session() as session:
+        return bool(approved_documents(session, limit=1))
+
+
+# -- posting ------------------------------------------------------------------------------------
+
+
+def _invoice_key(result: ExtractionResult) -> tuple[str | None, str | None]:
+    return (result.doc_type.value if result.doc_type else None, result.fields.invoice_number)
+
+
+def duplicate_of_posted(session: Session, document: DocumentRow) -> int | None:
+    """A document already posted for the same vendor, type and invoice number, if any.
+
+    Two copies of one invoice (a re-sent mail, a scan and its e-invoice twin) processed at the
+    same moment on two workers can both pass the duplicate check, which only sees documents
+    already approved. Posting is serialised per ERP account, so checking here, under that lock,
+    is race-free: the second copy goes to a clerk instead of being recorded against the first
+    copy's ERP document.
+    """
+    current = latest_extraction(session, document.id)
+    if current is None or document.vendor_id is None:
+        return None
+    key = _invoice_key(ExtractionResult.model_validate(current.result))
+    if key[1] is None:
+        return None
+    posted = list(
+        session.scalars(
+            select(DocumentRow.id).where(
+                DocumentRow.vendor_id == document.vendor_id,
+                DocumentRow.state == DocState.POSTED.value,
+                DocumentRow.id != document.id,
+            )
+        )
+    )
+    if not posted:
+        return None
+    rows = session.scalars(
+        select(ExtractionRow).where(ExtractionRow.document_id.in_(posted)).order_by(ExtractionRow.id)
+    ).all()
+    latest = {row.document_id: row for row in rows}
+    for doc_id, row in sorted(latest.items()):
+        if _invoice_key(ExtractionResult.model_validate(row.result)) == key:
+            return doc_id
+    return None
+
+
+def _hold_lease(rt: Runtime, name: str) -> Lease:
+    """The store lease on the ERP account, taken over from a killed job of the same lock.
+
+    procrastinate's lock lets one posting job per account run at a time, so a lease held under
+    the lock's own holder name can only belong to a job of this lock that died: this job takes
+    it over at once instead of waiting for it to expire. A lease under any other holder (a
+    ``ledgerbot post`` run outside the workers) is respected.
+    """
+    ttl = timedelta(seconds=rt.settings.erp_lease_seconds)
+    holder = f"procrastinate:{name}"
+    lease = Lease(rt.store, name, holder, ttl)
+    try:
+        lease.renew()
+        return lease
+    except LockBusy:
+        pass
+    acquired = try_acquire(rt.store, name, ttl=ttl, holder=holder)
+    if acquired is None:
+        raise LockBusy(f"another robot holds {name!r}; the posting job will retry", name=name)
+    return acquired
+
+
+def _to_review_as_duplicate(rt: Runtime, document_id: int, original: int) -> None:
+    with rt.store.session() as session:
+        document = session.get(DocumentRow, document_id)
+        assert document is not None
+        session.add(
+            ExceptionRow(
+                document_id=document_id,
+                code="DUPLICATE",
+                message=f"same vendor and invoice number as document {original}, already posted",
+                evidence={"duplicate_of": str(original)},
+            )
+        )
+        transition(
+            session,
+            document,
+            DocState.EXCEPTION,
+            actor=Actor("robot:post", component="ledgerbot.worker"),
+            stage="post",
+            outcome="duplicate_at_posting",
+            detail={"duplicate_of": original},
+        )
+
+
+def post_batch(rt: Runtime, *, limit: int | None = None, target: Any = None) -> dict[str, Any]:
+    """Post every approved invoice to the configured ERP account, one after another."""
+    from ledgerbot.posting import approved_documents, post_one
+
+    account = rt.erp_account
+    if account is None or rt.settings.erp_url is None:
+        raise ConfigError("posting needs LEDGERBOT_ERP_URL (the target ERP's base URL)", code="E804")
+    name = erp_lock_name(account)
+    lease = _hold_lease(rt, name)
+    counts: dict[str, int] = {}
+    own_target = target is None
+    try:
+        if own_target:
+            # Playwright objects belong to the thread that made them; a job may run on any
+            # thread of the worker's pool, so each batch opens and closes its own browser.
+            from robots.sandbox_erp.client import SandboxErp
+
+            target = SandboxErp(rt.settings.erp_url, rt.settings.erp_user, rt.settings.erp_password)
+            # Sign in before the first search: the search screen waits for its form and would
+            # time out on the login screen a fresh browser is sent to. Reading the vendor list
+            # goes through the client's own re-login path and proves the account works.
+            target.vendor_ids()
+        actor = Actor(name="robot:post", component=type(target).__name__, version=account)
+        screenshots = rt.settings.screenshots_dir or (rt.files.root.parent / "screenshots")
+        screenshots.mkdir(parents=True, exist_ok=True)
+        with rt.store.session() as session:
+            ids = approved_documents(session, limit)
+        for document_id in ids:
+            lease.renew()
+            with correlated(document_id, _sha(rt.store, document_id)):
+                with rt.store.session() as session:
+                    document = session.get(DocumentRow, document_id)
+                    original = (
+                        duplicate_of_posted(session, document)
+                        if document is not None and document.state == DocState.APPROVED.value
+                        else None
+                    )
+                if original is not None:
+                    _to_review_as_duplicate(rt, document_id, original)
+                    outcome = "duplicate"
+                else:
+                    started = utcnow()
+                    outcome, _detail = post_one(
+                        rt.store,
+                        target,
+                        document_id,
+                        screenshots=screenshots,
+                        actor=actor,
+                        attempts=rt.settings.post_attempts,
+                        backoff=rt.settings.post_backoff_seconds,
+                    )
+                    observe_document_stages(rt.store, document_id, started)
+                counts[outcome] = counts.get(outcome, 0) + 1
+                DOCUMENTS_DONE.labels(task="post", state=outcome).inc()
+                log.info("post", extra={"outcome": outcome, "erp_account": account})
+    finally:
+        if own_target and target is not None:
+            target.close()
+        release(lease)
+    return {"erp_account": account, **counts}
+
+
+# -- robots on a schedule -----------------------------------------------------------------------
+
+
+def intake_folder(rt: Runtime) -> list[int]:
+    """Receive every file in the inbox folder, moving each to ``inbox/received/`` once stored."""
+    from ledgerbot.intake import receive
+
+    inbox = rt.settings.inbox
+    if inbox is None or not inbox.is_dir():
+        return []
+    done = inbox / "received"
+    done.mkdir(exist_ok=True)
+    received: list[int] = []
+    for path in sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")):
+        with rt.store.session() as session:
+            document = receive(
+                session, rt.files, path.read_bytes(), filename=path.name, source=f"folder:{path}"
+            )
+            received.append(document.id)
+        # A kill between the commit and the move re-delivers the file next run; intake then
+        # files it as a duplicate of this document rather than losing it.
+        shutil.move(str(path), done / path.name)
+    return received
+
+
+def scheduled_report(rt: Runtime, today: date | None = None) -> Path | None:
+    if rt.settings.report_dir is None:
+        return None
+    from ledgerbot.reports import write_report
+
+    end = today or date.today()
+    start = end - timedelta(days=rt.settings.report_days)
+    out = rt.settings.report_dir / f"ap-report-{end.isoformat()}.xlsx"
+    return write_report(rt.store, start, end, out)
