@@ -96,10 +96,10 @@ def pull_master_data(
         if full or row["receipt_number"] not in known_receipts
     ]
     for start in range(0, len(wanted_receipts), 50):
-        chunk = [source.receipt(number) for number in progress(wanted_receipts[start : start + 50])]
-        report.detail_pages_read += len(chunk)
+        receipts = [source.receipt(number) for number in progress(wanted_receipts[start : start + 50])]
+        report.detail_pages_read += len(receipts)
         with store.session() as session:
-            counts = upsert_receipts(session, chunk)
+            counts = upsert_receipts(session, receipts)
         for name in ("created", "updated", "unchanged"):
             setattr(report.receipts, name, getattr(report.receipts, name) + getattr(counts, name))
     return report

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,6 +16,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default is a SQLite file under ``home``"
     )
+    models: Path | None = Field(default=None, description="Trained models; default ``home/models``")
+    erp_url: str = Field(default="http://127.0.0.1:8071", description="The target ERP's base URL")
+    erp_user: str = "ap-robot"
+    erp_password: SecretStr = Field(default=SecretStr(""), description="From the environment, never code")
+    policy: Path | None = Field(default=None, description="Tolerance policy YAML; default: shipped policy")
 
     @property
     def files_dir(self) -> Path:
@@ -23,7 +28,11 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.home / "models"
+        return self.models or self.home / "models"
+
+    @property
+    def screenshots_dir(self) -> Path:
+        return self.home / "screenshots"
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,358 @@
+"""The end-to-end demo: a generated batch arrives by mail and goes all the way into the sandbox ERP.
+
+Starts the sandbox ERP and a private IMAP server, mails a generated batch (with injected
+mismatches) to the AP mailbox, runs every robot once (ERP pull, mail intake, processing,
+posting), then checks the ERP's posted invoices against the store and summarises.
+"""
+
+from __future__ import annotations
+
+import http.server
+import io
+import json
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ledgerbot.errors import LedgerbotError
+
+MAILBOX_USER, MAILBOX_PASSWORD = "ap@ledgerbot.demo", "demo-imap-secret"
+ERP_USER, ERP_PASSWORD = "ap-robot", "robot-pass-1"
+DEMO_SEED = 2026
+TRAINING_SEED = 11
+
+
+@dataclass(frozen=True)
+class Delivery:
+    path: Path
+    truth: dict[str, Any]
+
+
+def _say(message: str) -> None:
+    print(f"[demo] {message}", file=sys.stderr, flush=True)
+
+
+def _ledgerbot(*args: str, env: dict[str, str]) -> None:
+    """Run a ledgerbot command as its own process (its progress shows on stderr)."""
+    subprocess.run([sys.executable, "-m", "ledgerbot", *args], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def ensure_models(models_dir: Path, work: Path, env: dict[str, str]) -> None:
+    """Train the classifier and the extractor's ranker once, on a generated development corpus."""
+    from classifiers.artifacts import ArtifactStore
+    from extractors.generic.ranking import RANKER_NAME
+
+    artifacts = ArtifactStore(models_dir)
+    have_cascade = artifacts.latest_version("cascade") is not None
+    have_ranker = artifacts.latest_version(RANKER_NAME) is not None
+    if have_cascade and have_ranker:
+        _say(f"models found in {models_dir}")
+        return
+    corpus = work / "training-corpus"
+    if not (corpus / "manifest.json").exists():
+        _say("generating the training corpus (development layouts only)")
+        _ledgerbot(
+            "sandbox",
+            "corpus",
+            str(corpus),
+            "--n",
+            "420",
+            "--seed",
+            str(TRAINING_SEED),
+            "--split",
+            "dev",
+            env=env,
+        )
+    if not have_cascade:
+        _say("training the document classifier (baseline + MiniLM transformer), a few minutes once")
+        _ledgerbot("train", "classifier", str(corpus), "--models-dir", str(models_dir), env=env)
+    if not have_ranker:
+        _say("training the extractor's candidate ranker")
+        _ledgerbot("train", "extractor", str(corpus), env={**env, "LEDGERBOT_MODELS": str(models_dir)})
+
+
+def choose_batch(corpus: Path) -> list[Delivery]:
+    """One file per logical document: some originals replaced by their scan or e-invoice twin."""
+    truths = {
+        p.with_suffix(""): json.loads(p.read_text())
+        for p in sorted(corpus.glob("*.json"))
+        if p.name != "manifest.json"
+    }
+    files = {p.with_suffix(""): p for p in sorted(corpus.iterdir()) if p.suffix != ".json" and p.is_file()}
+    twins: dict[str, Path] = {}
+    for stem, truth in truths.items():
+        if truth.get("source_stem") and stem in files:
+            twins.setdefault(truth["source_stem"], files[stem])
+    deliveries = []
+    for stem, truth in truths.items():
+        if truth.get("source_stem") or stem not in files:
+            continue
+        chosen = twins.get(stem.name, files[stem])
+        deliveries.append(Delivery(chosen, json.loads(chosen.with_suffix(".json").read_text())))
+    return deliveries
+
+
+def _mail(subject: str, sender: str, attachments: list[tuple[str, bytes]], body: str = "") -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, MAILBOX_USER, subject
+    message["Message-ID"] = f"<{abs(hash((subject, sender, len(attachments))))}@supplier.demo>"
+    message.set_content(body or "Please find our document attached.\n\nKind regards")
+    for name, data in attachments:
+        maintype, subtype = ("application", "pdf")
+        if name.endswith(".png"):
+            maintype, subtype = "image", "png"
+        elif name.endswith(".xml"):
+            subtype = "xml"
+        elif name.endswith(".zip"):
+            subtype = "zip"
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return message.as_bytes()
+
+
+def build_mails(deliveries: list[Delivery], portal_url: str, portal_dir: Path) -> list[bytes]:
+    """Mail the batch the way suppliers do: mostly one document per mail, some bundles, a ZIP, a link."""
+    rng = random.Random(DEMO_SEED)
+    pending = list(deliveries)
+    mails: list[bytes] = []
+    index = 0
+    while pending:
+        index += 1
+        roll = rng.random()
+        if roll < 0.08 and len(pending) >= 3:
+            bundle, pending = pending[:3], pending[3:]
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                for item in bundle:
+                    archive.writestr(item.path.name, item.path.read_bytes())
+            mails.append(
+                _mail(
+                    f"Documents batch {index}",
+                    "billing@supplier.demo",
+                    [(f"documents-{index}.zip", buffer.getvalue())],
+                )
+            )
+        elif roll < 0.14:
+            item, pending = pending[0], pending[1:]
+            shutil.copy(item.path, portal_dir / item.path.name)
+            mails.append(
+                _mail(
+                    f"Your invoice is ready ({index})",
+                    "portal@supplier.demo",
+                    [],
+                    body=f"Download your invoice: {portal_url}/{item.path.name}\n",
+                )
+            )
+        elif roll < 0.3 and len(pending) >= 2:
+            pair, pending = pending[:2], pending[2:]
+            mails.append(
+                _mail(
+                    f"Documents {index}",
+                    "accounts@supplier.demo",
+                    [(p.path.name, p.path.read_bytes()) for p in pair],
+                )
+            )
+        else:
+            item, pending = pending[0], pending[1:]
+            mails.append(
+                _mail(
+                    f"Document {item.path.stem}",
+                    "ar@supplier.demo",
+                    [(item.path.name, item.path.read_bytes())],
+                )
+            )
+    return mails
+
+
+@contextmanager
+def supplier_portal(folder: Path) -> Iterator[str]:
+    """A local web server standing in for a supplier's download portal."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def erp_posted(erp_db: Path) -> set[tuple[str, str, str]]:
+    with sqlite3.connect(erp_db) as conn:
+        rows = conn.execute("SELECT vendor_id, invoice_number, total FROM invoices").fetchall()
+    return {(v, n, str(t)) for v, n, t in rows}
+
+
+def summarise(erp_db: Path, deliveries: list[Delivery], started: float) -> dict[str, Any]:
+    from decimal import Decimal
+
+    from ledgerbot.domain import ExtractionResult
+    from ledgerbot.store import get_store
+    from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow
+    from ledgerbot.store.queries import latest_extraction, state_counts
+
+    store = get_store()
+    with store.session() as s:
+        counts = state_counts(s)
+        documents = s.scalars(select(DocumentRow)).all()
+        straight = set(
+            s.scalars(
+                select(AuditEventRow.document_id).where(
+                    AuditEventRow.to_state == "approved", AuditEventRow.outcome == "straight_through"
+                )
+            )
+        )
+        exception_ids = [d.id for d in documents if d.state == "exception"]
+        reasons = Counter(
+            code
+            for code in s.scalars(
+                select(ExceptionRow.code).where(
+                    ExceptionRow.document_id.in_(exception_ids), ExceptionRow.status == "open"
+                )
+            )
+        )
+        store_posted = set()
+        for d in documents:
+            if d.state == "posted":
+                row = latest_extraction(s, d.id)
+                assert row is not None
+                result = ExtractionResult.model_validate(row.result)
+                total = result.fields.total if result.fields.total is not None else Decimal(0)
+                store_posted.add((d.vendor_id or "", result.fields.invoice_number or "", str(total)))
+    erp = {(v, n, str(Decimal(t))) for v, n, t in erp_posted(erp_db)}
+    store_norm = {(v, n, str(Decimal(t))) for v, n, t in store_posted}
+    payable = [d for d in deliveries if d.truth.get("doc_type") in ("invoice", "credit_note")]
+    injected = [d for d in payable if d.truth.get("mismatches")]
+    elapsed = time.monotonic() - started
+    return {
+        "documents_received": len(documents),
+        "mails_sent_documents": len(deliveries),
+        "by_state": {k: v for k, v in counts.items() if v},
+        "auto_posted": len([d for d in documents if d.id in straight and d.state == "posted"]),
+        "posted_total": counts["posted"],
+        "invoices_and_credit_notes_delivered": len(payable),
+        "injected_mismatches_delivered": len(injected),
+        "straight_through_rate": round(
+            len([d for d in documents if d.id in straight]) / max(len(payable), 1), 3
+        ),
+        "sent_to_review_by_reason": dict(reasons.most_common()),
+        "filed_not_payable": counts["rejected"],
+        "failed": counts["failed"],
+        "erp_posted_invoices": len(erp),
+        "erp_agrees_with_store": erp == store_norm,
+        "wall_seconds": round(elapsed, 1),
+        "seconds_per_document": round(elapsed / max(len(documents), 1), 2),
+    }
+
+
+def run_demo(var: Path, *, n: int = 60) -> dict[str, Any]:
+    """Everything end to end in ``var/demo`` (reset each run); models persist in ``var/models``."""
+    from imap_tools import MailBoxUnencrypted
+
+    from sandbox import mailserver
+    from sandbox.erp.server import serve_in_thread
+
+    started = time.monotonic()
+    home = var / "demo"
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    models = (var / "models").resolve()
+    base_env = {**os.environ, "LEDGERBOT_HOME": str(home.resolve()), "LEDGERBOT_MODELS": str(models)}
+    ensure_models(models, var.resolve(), base_env)
+
+    _say(f"generating a batch of {n} documents with injected mismatches")
+    corpus = home / "batch"
+    _ledgerbot(
+        "sandbox",
+        "corpus",
+        str(corpus),
+        "--n",
+        str(n),
+        "--seed",
+        str(DEMO_SEED),
+        "--mismatch-rate",
+        "0.2",
+        env=base_env,
+    )
+    deliveries = choose_batch(corpus)
+    portal = home / "portal"
+    portal.mkdir()
+    erp_db = home / "erp.db"
+    with (
+        serve_in_thread(erp_db, session_ttl=900, slow_every=15, slow_seconds=1.0) as erp_url,
+        mailserver.running({MAILBOX_USER: MAILBOX_PASSWORD}) as imap,
+        supplier_portal(portal) as portal_url,
+    ):
+        _say(f"sandbox ERP at {erp_url}, IMAP at {imap.host}:{imap.port}, supplier portal at {portal_url}")
+        with MailBoxUnencrypted(imap.host, imap.port).login(MAILBOX_USER, MAILBOX_PASSWORD) as box:
+            mails = build_mails(deliveries, portal_url, portal)
+            for raw in mails:
+                box.append(raw, "INBOX")
+        _say(f"delivered {len(deliveries)} documents in {len(mails)} mails")
+        env = {
+            "LEDGERBOT_HOME": str(home.resolve()),
+            "LEDGERBOT_MODELS": str(models),
+            "LEDGERBOT_ERP_URL": erp_url,
+            "LEDGERBOT_ERP_USER": ERP_USER,
+            "LEDGERBOT_ERP_PASSWORD": ERP_PASSWORD,
+            "LEDGERBOT_IMAP_HOST": imap.host,
+            "LEDGERBOT_IMAP_PORT": str(imap.port),
+            "LEDGERBOT_IMAP_USER": MAILBOX_USER,
+            "LEDGERBOT_IMAP_PASSWORD": MAILBOX_PASSWORD,
+            "LEDGERBOT_IMAP_LINK_HOSTS": '["127.0.0.1"]',
+        }
+        os.environ.update(env)
+        _reset_process_settings()
+        from ledgerbot import runner
+
+        for name, step in (
+            ("ERP pull", runner.erp_pull),
+            ("mail intake", runner.mail_intake),
+            ("processing", runner.process),
+            ("posting", runner.post),
+        ):
+            _say(f"robot: {name}")
+            outcome = step()
+            _say(f"  {json.dumps({k: v for k, v in outcome.items() if k != 'details'}, default=str)}")
+        summary = summarise(erp_db, deliveries, started)
+    from ledgerbot.reports import write_report
+    from ledgerbot.store import get_store
+
+    report = write_report(
+        get_store(), date.today() - timedelta(days=365), date.today(), home / "ap-report.xlsx"
+    )
+    summary["report"] = str(report)
+    if not summary["erp_agrees_with_store"]:
+        raise LedgerbotError("the ERP's posted invoices do not agree with the store", code="E990")
+    return summary
+
+
+def _reset_process_settings() -> None:
+    import ledgerbot.store.engine as engine
+    from ledgerbot.settings import get_settings
+
+    get_settings.cache_clear()
+    engine._default = None

@@ -1,0 +1,79 @@
+"""One robot run of each kind, assembled from settings: what robot tasks and the CLI call.
+
+Each function opens what it needs (store, mailbox, browser), runs one pass, closes everything
+and returns a JSON-able summary; failures of single items are in the summary, not raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ledgerbot.settings import Settings, get_settings
+from ledgerbot.store import FileStore, Store, get_store
+
+
+def _context(settings: Settings | None) -> tuple[Settings, Store, FileStore]:
+    settings = settings or get_settings()
+    return settings, get_store(), FileStore(settings.files_dir)
+
+
+def mail_intake(settings: Settings | None = None) -> dict[str, Any]:
+    from ledgerbot.mail.intake import ImapMailbox, MailSettings, run_mail_intake
+
+    _, store, files = _context(settings)
+    mail = MailSettings()
+    mailbox = ImapMailbox(mail)
+    try:
+        return run_mail_intake(store, files, mailbox, mail).summary()
+    finally:
+        mailbox.close()
+
+
+def _erp(settings: Settings) -> Any:
+    from robots.sandbox_erp.client import SandboxErp
+
+    return SandboxErp(settings.erp_url, settings.erp_user, settings.erp_password.get_secret_value())
+
+
+def erp_pull(settings: Settings | None = None, *, full: bool = False) -> dict[str, Any]:
+    from ledgerbot.erp_sync import pull_master_data
+
+    settings, store, _ = _context(settings)
+    with _erp(settings) as erp:
+        return pull_master_data(store, erp, full=full).summary()
+
+
+def process(
+    settings: Settings | None = None, *, progress: Callable[[Any], Any] = lambda items: items
+) -> dict[str, Any]:
+    from ledgerbot.processing import PipelineReader, process_pending
+
+    settings, store, files = _context(settings)
+    outcomes = process_pending(store, files, PipelineReader(), policy_path=settings.policy, progress=progress)
+    by_state: dict[str, int] = {}
+    for outcome in outcomes:
+        by_state[outcome.state] = by_state.get(outcome.state, 0) + 1
+    return {"processed": len(outcomes), "by_state": by_state}
+
+
+def post(
+    settings: Settings | None = None, *, progress: Callable[[Any], Any] = lambda items: items
+) -> dict[str, Any]:
+    from ledgerbot.posting import post_approved
+
+    settings, store, _ = _context(settings)
+    with _erp(settings) as erp:
+        return post_approved(store, erp, screenshots=settings.screenshots_dir, progress=progress).summary()
+
+
+def run_once(settings: Settings | None = None, *, mail: bool = True, pull: bool = True) -> dict[str, Any]:
+    """Intake (mail, ERP master data) -> processing -> posting, once."""
+    summary: dict[str, Any] = {}
+    if pull:
+        summary["erp_pull"] = erp_pull(settings)
+    if mail:
+        summary["mail_intake"] = mail_intake(settings)
+    summary["processing"] = process(settings)
+    summary["posting"] = post(settings)
+    return summary
