@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Literal
 
 
 def _default_workers() -> int:
@@ -15,6 +16,11 @@ def _default_workers() -> int:
 
 @dataclass(frozen=True, slots=True)
 class TextLayerConfig:
+    # Born-digital words: pdfplumber (the reference, whose boxes the extraction contract names)
+    # or pdfium, which gave the same words on every page of the sample corpus, boxes within
+    # 0.05 pt except the euro sign (pdfminer gives it no width), about 5x faster; see
+    # benchmarks/bench_textlayer.py and pdfium_words.py.
+    digital_backend: Literal["pdfplumber", "pdfium"] = "pdfplumber"
     # Refuse documents longer than this before any page is parsed (E205).
     max_pages: int = 300
     # Render resolution for OCR of PDF pages. 300 dpi reads 8 pt print reliably; 200 dpi is ~20%

@@ -108,15 +108,22 @@ def _parse_pdf(data: bytes, name: str, ocr: OCRMode, config: TextLayerConfig) ->
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psparser import PSException
 
-    pdfium_doc = _open_pdfium(data, name, config)
-    page_count = len(pdfium_doc)  # type: ignore[arg-type]
-    sizes = [pdfium_doc[i].get_size() for i in range(page_count)]  # type: ignore[index]
-    pdfium_doc.close()  # type: ignore[attr-defined]
+    pdfium_doc: Any = _open_pdfium(data, name, config)
+    page_count = len(pdfium_doc)
+    sizes = [pdfium_doc[i].get_size() for i in range(page_count)]
     result = ParseResult(kind="pdf", page_count=page_count)
     result.sizes = {i + 1: (float(w), float(h)) for i, (w, h) in enumerate(sizes)}
     if ocr == "always":
+        pdfium_doc.close()
         result.ocr_pages = list(range(1, page_count + 1))
         return result
+    if config.digital_backend == "pdfium":
+        try:
+            _read_pdfium_pages(pdfium_doc, result, ocr, config)
+        finally:
+            pdfium_doc.close()
+        return result
+    pdfium_doc.close()
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except (PDFPasswordIncorrect, PDFEncryptionError) as error:
@@ -165,6 +172,24 @@ def _parse_pdf(data: bytes, name: str, ocr: OCRMode, config: TextLayerConfig) ->
                 if plumber_page is not None:
                     plumber_page.close()
     return result
+
+
+def _read_pdfium_pages(document: Any, result: ParseResult, ocr: OCRMode, config: TextLayerConfig) -> None:
+    from extractors.textlayer.pdfium_words import page_from_pdfium
+
+    for number in range(1, result.page_count + 1):
+        page = document[number - 1]
+        try:
+            read = page_from_pdfium(page, number, config)
+        finally:
+            page.close()
+        if read is not None:
+            result.pages[number] = read
+        elif ocr == "never":
+            width, height = result.sizes[number]
+            result.pages[number] = empty_page(number, width, height)
+        else:
+            result.ocr_pages.append(number)
 
 
 def root_cause(error: BaseException) -> BaseException:

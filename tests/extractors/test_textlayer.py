@@ -269,3 +269,32 @@ def test_abandoning_a_batch_leaves_the_reader_usable(textlayer_reader: TextLayer
     batch.close()  # the caller stops early; tasks still in flight must not leak into the next batch
     again = list(textlayer_reader.read_many(sources[3:5]))
     assert ["RE-2026-1003" in again[0].text, "RE-2026-1004" in again[1].text] == [True, True]  # type: ignore[union-attr]
+
+
+# --- the pdfium backend, measured against pdfplumber -------------------------------------------
+
+
+def test_pdfium_backend_gives_pdfplumbers_words_boxes_and_lines(textlayer_reader: TextLayerReader) -> None:
+    data = pdf_bytes([invoice_lines(seed=s, rows=10) for s in range(3)])
+    reference = textlayer_reader.read(data)
+    with TextLayerReader(TextLayerConfig(digital_backend="pdfium", workers=1)) as reader:
+        fast = reader.read(data)
+    assert len(fast.pages) == 3
+    for ref_page, page in zip(reference.pages, fast.pages, strict=True):
+        assert (page.source, page.unit) == ("digital", "pt")
+        assert (page.width, page.height) == pytest.approx((ref_page.width, ref_page.height), abs=0.01)
+        assert [line.text for line in page.lines] == [line.text for line in ref_page.lines]
+        for ref, word in zip(ref_page.words, page.words, strict=True):
+            assert word.bbox == pytest.approx(ref.bbox, abs=0.05), word.text
+            assert (word.size, word.bold, word.confidence) == (ref.size, ref.bold, 1.0)
+
+
+def test_pdfium_backend_sends_blank_pages_to_ocr_or_leaves_them_empty() -> None:
+    from extractors.textlayer.tasks import parse
+
+    config = TextLayerConfig(digital_backend="pdfium")
+    data = pdf_bytes([invoice_lines(), [Placed("x", 50, 800)]])
+    auto = parse(data, "two.pdf", "auto", config)
+    assert sorted(auto.pages) == [1] and auto.ocr_pages == [2]
+    never = parse(data, "two.pdf", "never", config)
+    assert never.ocr_pages == [] and never.pages[2].lines == []
