@@ -25,7 +25,9 @@ _LABEL_FIELDS: dict[str, tuple[str, ...]] = {
     "invoice_number": ("invoice_number",),
     "invoice_date": ("invoice_date",),
     "date": ("invoice_date",),
+    "date_hint": ("invoice_date",),
     "due_date": ("due_date",),
+    "due_hint": ("due_date",),
     "po_number": ("po_number",),
     "vendor_tax_id": ("vendor_tax_id",),
     "vendor_iban": ("vendor_iban",),
@@ -39,7 +41,9 @@ RELATIONS = ("right", "right_gap", "below", "pattern", "layout")
 # Legal forms that end a company name, EN/DE/FR (and common neighbours).
 _LEGAL_FORM = re.compile(
     r"\b(?:GmbH\s*&\s*Co\.?\s*KG|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC|Inc\.?|Corp\.?"
-    r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|& Co\.?)(?=$|[\s,.·|•])",
+    r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|& Co\.?|a\.\s?G\.|e\.\s?V\.|mbH)"
+    r"(?=$|[\s,.·|•])",
+    re.IGNORECASE,
 )
 _NAME_SEPARATORS = re.compile(r"\s+[·|•–]\s+|\s+-\s+|,\s+")
 
@@ -272,6 +276,13 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
     base = sorted(sizes)[len(sizes) // 2] if sizes else 1.0
     for context in contexts[:1]:
         blocks: list[tuple[Row, list[Any], bool]] = []
+        # "Lieferant" / "Supplier" above a column: the first line under it names the vendor.
+        vendor_heads = [
+            (row.index, row.box_of(m.start, m.end))
+            for row in context.rows
+            for m in context.labels[row.index]
+            if m.kind == "vendor" and m.end - m.start == len(row.segment_of(m.start))
+        ]
         for row in context.rows:
             if row.index in context.table_rows:
                 continue
@@ -284,6 +295,10 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                     continue
                 labelled = [m for m in labels if m.start in segment]
                 vendor_label = any(m.kind == "vendor" for m in labelled)
+                below_head = any(
+                    0 < row.index - r_index <= 2 and abs(words[0].x0 - box[0]) < 15
+                    for r_index, box in vendor_heads
+                )
                 if labelled and not vendor_label:
                     # "Acme GmbH · Street 1 · VAT ID DE..." — only what precedes the first label.
                     words = words[: min(m.start for m in labelled) - segment[0]]
@@ -291,7 +306,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                     skip = max(m.end for m in labelled if m.kind == "vendor") - segment[0]
                     words = words[skip:]
                 if words:
-                    blocks.append((row, words, vendor_label))
+                    blocks.append((row, words, vendor_label or below_head))
         # A name set in large type may wrap: "Sterling Hygiène" over "Limited".
         for (row, words, label), (row2, words2, _) in itertools.pairwise(blocks):
             size, size2 = (words[0].size or words[0].height), (words2[0].size or words2[0].height)

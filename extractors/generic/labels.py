@@ -22,6 +22,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "invoice_number": (
         1.0,
         [
+            "rechnung #", "rechnung no", "beleg no", "invoice no #", "bill no", "bill number",
             "credit memo #", "credit memo number", "credit memo no", "gutschrift nr", "n° d avoir",
             "invoice number", "invoice no", "invoice nr", "invoice #", "invoice num", "invoice id",
             "inv no", "credit note number", "credit note no", "credit note #", "document number",
@@ -34,6 +35,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "invoice_date": (
         1.0,
         [
+            "beleg datum", "rechnungs datum", "bill date", "date facturation",
             "date of issue", "issue date", "emise le", "emis le", "date d emission", "invoice dated",
             "invoice date", "date of invoice", "credit note date", "document date", "rechnungsdatum",
             "datum der rechnung", "gutschriftsdatum", "belegdatum", "date de facture",
@@ -41,9 +43,15 @@ LABELS: dict[str, tuple[float, list[str]]] = {
         ],
     ),
     "date": (0.55, ["date", "datum", "issued", "issue date", "ausgestellt am", "le"]),
+    # "Rechnung 4711 vom 22.05.2014": weaker than any date label, since a credit note's
+    # "Gutschrift zu Rechnung 4711 vom ..." names the credited invoice's date the same way.
+    "date_hint": (0.45, ["vom"]),
+    # Weak due-date cues inside sentences ("Bitte überweisen Sie bis zum 12.06.2014").
+    "due_hint": (0.6, ["bis zum", "bis spatestens", "no later than", "avant le"]),
     "due_date": (
         1.0,
         [
+            "falligkeit", "falligkeitstermin", "zahlbar bis zum", "zahlungsziel bis", "payment due date",
             "a regler avant le", "regler avant le", "payable avant", "due by",
             "due date", "payment due", "due on", "due", "pay by", "payable by", "payment date",
             "faellig am", "fallig am", "faelligkeitsdatum", "falligkeitsdatum", "fallig",
@@ -84,6 +92,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "subtotal": (
         1.0,
         [
+            "summe netto", "total netto", "netto betrag", "nettowert gesamt", "summe ohne ust",
             "net value", "total net value", "netto summe",
             "subtotal", "sub total", "net amount", "net total", "total net", "total excl vat",
             "total excluding vat", "amount before tax", "total before tax", "net", "nettobetrag",
@@ -94,6 +103,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "tax_amount": (
         1.0,
         [
+            "zuzugl ust", "zuzugl mwst", "zzgl ust", "mwst betrag", "ust betrag", "summe ust", "summe mwst",
             "vat", "tax", "vat amount", "tax amount", "total vat", "total tax", "sales tax",
             "mwst", "mehrwertsteuer", "ust", "umsatzsteuer", "zzgl mwst", "zzgl ust", "zzgl",
             "zuzuglich", "mwst betrag", "steuer", "tva", "montant tva", "total tva", "montant de la tva",
@@ -102,6 +112,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "total": (
         1.0,
         [
+            "summe inkl ust", "summe inkl mwst", "gesamt inkl ust", "gesamt inkl mwst", "inkl ust",
+            "inkl mwst", "total inkl", "gesamtbetrag brutto", "rechnungssumme", "total ttc a payer",
             "amount payable", "total payable", "net a payer", "montant a payer",
             "total", "total due", "amount due", "grand total", "invoice total", "total amount",
             "balance due", "total payable", "total incl vat", "total including vat", "amount payable",
@@ -117,12 +129,17 @@ LABELS: dict[str, tuple[float, list[str]]] = {
         [
             "bill to", "billed to", "invoice to", "sold to", "ship to", "deliver to", "customer",
             "client", "recipient", "rechnungsempfanger", "rechnungsadresse", "kunde", "lieferadresse",
-            "empfanger", "an", "facture a", "facturer a", "adresse de facturation", "destinataire",
+            "empfanger", "an", "kaufer", "warenempfanger", "buyer", "acheteur",
+            "facture a", "facturer a", "adresse de facturation", "destinataire",
             "livrer a", "adresse de livraison",
         ],
     ),
     "vendor": (
-        1.0, ["from", "supplier", "vendor", "seller", "lieferant", "verkaufer", "fournisseur", "vendeur"]
+        1.0,
+        [
+            "from", "supplier", "vendor", "seller", "lieferant", "verkaufer", "fournisseur", "vendeur",
+            "rechnungsersteller", "rechnungssteller", "emetteur",
+        ],
     ),
     "other_id": (
         1.0,
@@ -185,7 +202,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
 
 FIELD_KINDS = frozenset(
     {"invoice_number", "invoice_date", "due_date", "po_number", "vendor_tax_id", "vendor_iban", "subtotal"}
-    | {"tax_amount", "total", "currency", "date"}
+    | {"tax_amount", "total", "currency", "date", "date_hint", "due_hint"}
 )
 # Document titles: never a company name, whatever size they are printed in.
 TITLES = frozenset(
