@@ -45,6 +45,9 @@ def review(
         log_level="warning",
         access_log=False,
         proxy_headers=False,
+        # Browsers and load balancers reuse connections; uvicorn's 5 s default races with a busy
+        # loop and drops requests already on the wire.
+        timeout_keep_alive=30,
     )
 
 
