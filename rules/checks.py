@@ -88,9 +88,10 @@ class OrderState:
     def open_lines(self, credit: bool, as_of: date | None = None) -> list[OpenLine]:
         """Per PO line, what a document may still bill (for a credit note: credit), to pair lines by.
 
-        An invoice can bill what was ordered and, once goods are in, what was received (as of its
-        date) and not billed yet; each delivery's quantity is passed along, since an invoice
-        usually bills one delivery. With that, partial invoices over identical PO lines pair each
+        An invoice can bill what was ordered and, once goods are in, what was received by its
+        date and not billed yet; each delivery's quantity is passed along, since an invoice
+        usually bills one delivery. This only steers the pairing: the checks themselves compare
+        with everything received up to today. With that, partial invoices over identical PO lines pair each
         unit with the line it was delivered on, not with whichever line comes first.
         """
         before = self.invoiced_before
@@ -99,7 +100,9 @@ class OrderState:
         for receipt in receipts:
             for rl in receipt.lines:
                 deliveries.setdefault(rl.po_line_no, set()).add(rl.quantity)
-        received = _received(receipts) if self.receipts else None
+        # Nothing received by the document's date (an invoice ahead of the goods): pair by the
+        # ordered quantities alone.
+        received = _received(receipts) if receipts else None
         out = []
         for line in self.po.lines:
             done = before.get(line.line_no, ZERO)

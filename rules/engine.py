@@ -61,7 +61,7 @@ def evaluate(case: Case, policy: Policy) -> Decision:
             doc.lines,
             po.lines,
             min_score=checks.line_match_min_score,
-            status=state.open_lines(doc.doc_type == DocType.CREDIT_NOTE),
+            status=state.open_lines(doc.doc_type == DocType.CREDIT_NOTE, as_of=fields.invoice_date),
         )
         line_exceptions, line_matches = order_checks.check_order_lines(doc, state, assignment, checks)
         exceptions += line_exceptions

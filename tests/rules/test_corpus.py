@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ledgerbot.cli.app import _load_commands, app
@@ -94,3 +96,30 @@ def test_score_counts_recall_false_positives_and_confusion() -> None:
     table = confusion_table(result)
     assert "| price | 2 | 1 |" in table
     assert "recall 0.667 (2/3)" in table
+
+
+@pytest.mark.slow
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(min_value=0, max_value=10_000), master_seed=st.sampled_from([None, 2, 3]))
+def test_any_corpus_seed_every_injected_mismatch_is_caught(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, master_seed: int | None
+) -> None:
+    """Property over the generator itself: whatever the seeds, every mismatch it injects is caught."""
+    out = tmp_path_factory.mktemp("seeded")
+    generate_corpus(
+        out,
+        40,
+        seed,
+        mismatch_rate=0.6,
+        master_seed=master_seed,
+        scans=False,
+        einvoices=False,
+        doc_types=["invoice", "credit_note"],
+    )
+    result = score(
+        (stem, _truth_types(out, stem), evaluate(parse_case(case), POLICY).codes)
+        for stem, case in build_cases(out)
+    )
+    note(confusion_table(result))
+    assert sum(result.injected.values()) > 0
+    assert result.missed == []

@@ -408,3 +408,34 @@ def test_identical_po_lines_merged_on_the_invoice_are_checked_together() -> None
     assert set(decision.codes) == {"QTY_RECEIVED_EXCEEDED", "QTY_ORDERED_EXCEEDED"}
     assert decision.exceptions[0].evidence["po_line_nos"] == [1, 2, 3]
     assert decision.exceptions[0].evidence["invoiced_total"] == "55"
+
+
+def test_overbilling_that_equals_a_sibling_lines_quantity_is_caught() -> None:
+    """PO lines 1 (24) and 2 (20) hold the same article; the first delivery brought 12 and 10. An
+    invoice written after that delivery bills 12 and 24: paired by what had arrived by its date,
+    the 24 belongs to line 2 and overruns it, although 24 alone would fit line 1."""
+    desc, price = "Battery AA alkaline, pack of 40", Decimal("19.00")
+    case = clean_case()
+    case["purchase_orders"][0]["lines"] = [
+        {"line_no": n, "sku": "BT-10888", "description": desc, "quantity": str(q), "unit_price": "19.00"}
+        for n, q in ((1, 24), (2, 20))
+    ]
+    case["receipts"] = [
+        {
+            "receipt_number": f"GR-{i}",
+            "po_number": "PO-45012",
+            "date": day,
+            "lines": [{"po_line_no": 1, "quantity": "12"}, {"po_line_no": 2, "quantity": "10"}],
+        }
+        for i, day in ((1, "2026-03-01"), (2, "2026-03-10"))
+    ]
+    case["invoice"] = invoice_doc(
+        [("BT-10888", desc, Decimal(q), price) for q in (12, 10)], invoice_date="2026-03-02"
+    )
+    assert codes_of(case) == []
+    case["invoice"] = invoice_doc(
+        [("BT-10888", desc, Decimal(q), price) for q in (12, 24)], invoice_date="2026-03-02"
+    )
+    decision = evaluate(to_case(case), POLICY)
+    assert set(decision.codes) == {"QTY_RECEIVED_EXCEEDED", "QTY_ORDERED_EXCEEDED"}
+    assert decision.exceptions[0].evidence["po_line_no"] == 2
