@@ -187,6 +187,7 @@ class TextLayerReader:
         # in_process runs tasks unguarded in this process: for debugging and profiling only.
         self.in_process = in_process
         self._workers: list[_Worker] = []
+        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._busy = False
         self._seq = itertools.count()
@@ -213,6 +214,10 @@ class TextLayerReader:
             workers.pop().stop()
 
     def _ensure_workers(self) -> None:
+        if self._pid != os.getpid():
+            # A forked child must not talk to its parent's workers: start its own.
+            self._workers.clear()
+            self._pid = os.getpid()
         while len(self._workers) < self.config.worker_count:
             self._workers.append(_Worker(self.config.memory_limit_mb))
 
@@ -304,12 +309,23 @@ class TextLayerReader:
                     yield job.outcome()
                 if exhausted and not jobs:
                     return
-                for worker in self._workers:
+                for slot, worker in enumerate(list(self._workers)):
                     if worker.task is None and queue:
+                        next_task = heapq.heappop(queue)
                         worker.await_ready()
-                        worker.submit(heapq.heappop(queue))
+                        try:
+                            worker.submit(next_task)
+                        except OSError:  # it died while idle: requeue on a fresh worker
+                            heapq.heappush(queue, next_task)
+                            worker.task = None
+                            self._replace(worker)
+                            self._workers[slot].await_ready()
+                            self._workers[slot].submit(heapq.heappop(queue))
                 busy = [w for w in self._workers if w.task is not None]
                 if not busy:
+                    if next_out in jobs and not jobs[next_out].done:
+                        # Its pending tasks are neither queued nor running: a scheduler bug.
+                        raise RuntimeError("text-layer scheduler stalled with unfinished documents")
                     continue
                 timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
                 ready = wait([w.rx for w in busy], timeout=timeout)

@@ -298,3 +298,16 @@ def test_pdfium_backend_sends_blank_pages_to_ocr_or_leaves_them_empty() -> None:
     assert sorted(auto.pages) == [1] and auto.ocr_pages == [2]
     never = parse(data, "two.pdf", "never", config)
     assert never.ocr_pages == [] and never.pages[2].lines == []
+
+
+def test_a_worker_that_died_while_idle_is_replaced() -> None:
+    import os
+    import signal
+
+    with TextLayerReader(TextLayerConfig(workers=1)) as reader:
+        assert "RE-2026-1000" in reader.read(pdf_bytes([invoice_lines()])).text
+        dead = reader._workers[0].proc
+        os.kill(dead.pid, signal.SIGKILL)
+        dead.wait()
+        assert "RE-2026-1001" in reader.read(pdf_bytes([invoice_lines(seed=1)])).text
+        assert reader._workers[0].proc.pid != dead.pid
