@@ -130,6 +130,10 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
     for module in (auth, queue, documents, actions, template_drafts):
         app.include_router(module.router)
 
+    from review_app.metrics import mount_metrics
+
+    mount_metrics(app, store)
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
