@@ -6,6 +6,7 @@ import io
 import json
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -139,3 +140,24 @@ def test_review_app_metrics_route(store: Store) -> None:
     assert response.status_code == 200
     assert 'ledgerbot_documents{state="received"} 1.0' in response.text
     assert "ledgerbot_stage_seconds" in response.text or "ledgerbot_job_seconds" in response.text
+
+
+def test_worker_metrics_endpoint_serves_store_gauges_and_histograms(tmp_path: Path) -> None:
+    import socket
+
+    import httpx
+
+    from ledgerbot.observability import STAGE_SECONDS, serve_metrics
+
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    store.migrate()
+    _walk(store, 1, [S.RECEIVED, S.PARSED])
+    STAGE_SECONDS.labels(stage="parse").observe(0.2)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    serve_metrics(port, store, addr="127.0.0.1")
+    body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert 'ledgerbot_documents{state="parsed"} 1.0' in body
+    assert 'ledgerbot_stage_seconds_bucket{le="0.25",stage="parse"}' in body
+    store.dispose()
