@@ -55,7 +55,7 @@
     }
     rows.forEach(function (row, i) {
       row.addEventListener("click", function (event) {
-        if (event.target.closest("a, button, form")) { return; }
+        if (event.target.closest("a, button")) { return; }
         window.location.href = row.dataset.href;
       });
       row.addEventListener("mouseenter", function () { current = i; });
@@ -71,8 +71,8 @@
           break;
         case "c":
           if (current >= 0) {
-            var form = rows[current].querySelector("form.claim");
-            if (form) { form.submit(); }
+            var button = rows[current].querySelector("button.claim");
+            if (button) { button.click(); }
           }
           break;
         case "/":
