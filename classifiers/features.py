@@ -11,7 +11,9 @@ import re
 import statistics
 from dataclasses import dataclass
 
+from classifiers.lexicon import ENGLISH, type_names_in
 from extractors.textlayer.model import Document, Line, Page, Word
+from ledgerbot.domain import DocType
 
 # Enough of the first page to name the document type; long tables add nothing but cost.
 MAX_BODY_CHARS = 2400
@@ -34,10 +36,13 @@ class DocFeatures:
     body: str  # first-page text, digits folded
     pages: int
     scanned: bool
+    # Document types the title names, in any language the glossary knows (``lexicon.py``).
+    named_types: tuple[str, ...] = ()
 
     def for_baseline(self) -> str:
         """One string for the TF-IDF model: body words plus prefixed layout tokens."""
-        hints = [f"title_{t}" for t in _TOKEN.findall(self.title.lower())]
+        hints = [f"kwt_{t}" for t in self.named_types] or ["kwt_none"]
+        hints += [f"title_{t}" for t in _TOKEN.findall(self.title.lower())]
         hints += [f"top_{t}" for t in _TOKEN.findall(self.top.lower())]
         hints.append(f"pos_title_{self.title_zone}")
         hints.append("src_scan" if self.scanned else "src_digital")
@@ -48,7 +53,8 @@ class DocFeatures:
         """A short preamble with the layout hints, then the first page (the tokenizer truncates)."""
         title = self.title or "none"
         zone = self.title_zone.replace("_", " ")
-        return f"title: {title}. title at {zone}. {self.body}"
+        named = ", ".join(ENGLISH[DocType(t)] for t in self.named_types) or "none"
+        return f"title: {title}. named: {named}. title at {zone}. {self.body}"
 
 
 def _fold(text: str) -> str:
@@ -87,6 +93,33 @@ def _title_lines(page: Page) -> list[Line]:
     return [line for line, h in zip(lines, heights, strict=True) if h >= largest * 0.9]
 
 
+def _shouted_runs(page: Page) -> list[str]:
+    """Runs of upper-case words in the top half: titles are often set in capitals, not only large."""
+    runs: list[str] = []
+    for line in page.lines:
+        if not line.words or line.bbox[1] > page.height / 2:
+            continue
+        run: list[str] = []
+        for word in [*line.words, None]:
+            letters = [ch for ch in word.text if ch.isalpha()] if word is not None else []
+            if letters and all(ch.isupper() for ch in letters):
+                run.append(word.text)  # type: ignore[union-attr]
+                continue
+            if any(sum(ch.isalpha() for ch in w) >= 4 for w in run):
+                runs.append(" ".join(run))
+            run = []
+    return runs
+
+
+def _named_types(title: str, page: Page) -> tuple[str, ...]:
+    named: list[str] = []
+    for text in [title, *_shouted_runs(page)]:
+        for doc_type in type_names_in(text):
+            if doc_type.value not in named:
+                named.append(doc_type.value)
+    return tuple(named)
+
+
 def extract_features(document: Document) -> DocFeatures:
     """Features from the first page with any text (cover sheets and blank scans are skipped)."""
     page = next((p for p in document.pages if p.words), None)
@@ -97,6 +130,7 @@ def extract_features(document: Document) -> DocFeatures:
     zone = _zone(page, titles[0]) if titles else "none"
     top_lines = [line.text for line in page.lines if line.words and line.bbox[1] < page.height / 4]
     return DocFeatures(
+        named_types=_named_types(" ".join(title_words), page),
         title=_fold(" ".join(title_words)),
         title_zone=zone,
         top=_fold(" ".join(top_lines))[: MAX_BODY_CHARS // 3],

@@ -33,7 +33,11 @@ def test_largest_font_line_is_the_title_and_its_zone_is_recorded() -> None:
     assert features.title == "CREDIT NOTE"
     assert features.title_zone == "top_right"
     assert "title_credit" in features.for_baseline()
-    assert features.for_transformer().startswith("title: CREDIT NOTE. title at top right.")
+    assert features.named_types == ("credit_note",)
+    assert "kwt_credit_note" in features.for_baseline()
+    assert features.for_transformer().startswith(
+        "title: CREDIT NOTE. named: credit note. title at top right."
+    )
 
 
 def test_numbers_are_folded_so_amounts_do_not_become_vocabulary() -> None:
@@ -69,3 +73,18 @@ def test_scanned_documents_are_marked_for_both_models() -> None:
     features = extract_features(doc)
     assert features.scanned
     assert "src_scan" in features.for_baseline()
+
+
+def test_type_names_in_capitals_count_as_titles_but_references_in_running_text_do_not() -> None:
+    page = Page(
+        number=1,
+        width=600,
+        height=800,
+        lines=[
+            _line("Nordlicht France SAS AVIS DE PAIEMENT", 20, 30, 9),
+            _line("Bon de commande PO-45012", 20, 200, 9),
+        ],
+    )
+    features = extract_features(Document(pages=[page]))
+    assert features.title == ""  # every line has the same size
+    assert features.named_types == ("remittance_advice",)
