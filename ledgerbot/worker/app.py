@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -159,10 +160,20 @@ async def recover_stalled(app: App, seconds_since_heartbeat: float) -> list[int]
     manager = app.job_manager
     await manager.prune_stalled_workers(seconds_since_heartbeat)
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat))
+    retried: list[int] = []
     for job in stalled:
-        await manager.retry_job(job)
+        assert job.id is not None
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation:
+            # A twin with the same queueing lock is already waiting (a dispatch queued it while
+            # this one ran), and it does the same work. Closing the dead one frees its lock.
+            await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=False)
+            log.warning("closed stalled job; its queued twin takes over", extra={"job_id": job.id})
+            continue
+        retried.append(job.id)
         log.warning("retrying stalled job", extra={"job_id": job.id, "task": job.task_name, "lock": job.lock})
-    return [job.id for job in stalled if job.id is not None]
+    return retried
 
 
 def ensure_schema(url: str, app: App) -> None:

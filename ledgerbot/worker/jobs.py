@@ -69,6 +69,18 @@ def runtime() -> Runtime:
     return Runtime(Store(core.resolved_database_url), FileStore(core.files_dir), get_worker_settings())
 
 
+def warm_up(rt: Runtime) -> None:
+    """Load the reader's models and the rules engine before the first job, not inside it.
+
+    Importing the matching stack (scipy) and loading models takes seconds; doing it at start-up
+    keeps that out of the first job's latency and out of the window a kill can waste.
+    """
+    import review_app.revalidate  # noqa: F401  (the rules engine and case builder)
+    import rules.engine  # noqa: F401
+
+    _ = rt.reader
+
+
 def erp_lock_name(account: str) -> str:
     """One name for both guards of an ERP account: the procrastinate lock and the store lease."""
     return f"erp:{account}"

@@ -162,6 +162,20 @@ def test_stalled_jobs_of_a_dead_worker_are_retried(pg_url: str, pg_store: Store)
         )
     assert status == "todo"
     assert asyncio.run(run()) == []
+    # A dead job whose queued twin (same queueing lock) is already waiting is closed, not
+    # retried (the queueing lock allows one waiting job), and the twin does the work.
+    with engine.begin() as conn:
+        conn.execute(
+            # The dead worker was pruned by the first recovery, which leaves its jobs without one.
+            text("UPDATE procrastinate_jobs SET worker_id = NULL, queueing_lock = 'q:1' WHERE id = :j"),
+            {"j": job_id},
+        )
+    with app.open():
+        twin = app.configure_task("ledgerbot.process_document", queueing_lock="q:1").defer(document_id=1)
+    assert asyncio.run(run()) == []
+    with engine.begin() as conn:
+        rows = dict(conn.execute(text("SELECT id, status FROM procrastinate_jobs")).all())
+    assert rows == {job_id: "failed", twin: "todo"}
     engine.dispose()
 
 

@@ -48,6 +48,7 @@ def worker(
     from ledgerbot.store import Store
     from ledgerbot.worker.app import QUEUES, build_app, ensure_schema, recover_stalled
     from ledgerbot.worker.config import get_worker_settings
+    from ledgerbot.worker.jobs import runtime, warm_up
 
     url = _url()
     chosen = [q.strip() for q in queues.split(",") if q.strip()]
@@ -64,6 +65,7 @@ def worker(
     async def run() -> None:
         async with procrastinate_app.open_async():
             await asyncio.to_thread(ensure_schema, url, procrastinate_app)
+            await asyncio.to_thread(warm_up, runtime())
             # Whatever a killed worker was doing is picked up before this one takes new work.
             await recover_stalled(procrastinate_app, settings.stalled_seconds)
             logging.getLogger("ledgerbot.worker").info(
