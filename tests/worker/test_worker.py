@@ -124,6 +124,15 @@ def test_jobs_process_every_document_once_and_report_metrics(
     # A second run finds nothing to do.
     with app.open():
         assert enqueue_pending(app, jobs.runtime())["queued"] == 0
+    from ledgerbot.cli.app import _load_commands
+    from ledgerbot.cli.app import app as cli
+
+    _load_commands()
+    result = CliRunner().invoke(cli, ["worker", "status"])
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.stdout.strip().splitlines()[0])
+    assert sum(status["pipeline"]["documents_by_state"].values()) == len(ids)
+    assert status["pipeline"]["documents_by_state"] == {**status["pipeline"]["documents_by_state"], **counts}
 
 
 def test_stalled_jobs_of_a_dead_worker_are_retried(pg_url: str, pg_store: Store) -> None:

@@ -118,10 +118,18 @@ def recover(
 
 @worker_app.command("status")
 def status() -> None:
-    """Jobs per queue and status, as one JSON object."""
+    """Jobs per queue and status, and the pipeline's figures (the /metrics gauges), as one JSON object."""
+    from ledgerbot.observability import pipeline_snapshot
+    from ledgerbot.store import Store
     from ledgerbot.worker.app import build_app, job_counts
 
-    procrastinate_app = build_app(_url())
+    url = _url()
+    procrastinate_app = build_app(url)
     with procrastinate_app.open():
-        emit(job_counts(procrastinate_app))
+        jobs = job_counts(procrastinate_app)
+    store = Store(url)
+    try:
+        emit({"jobs": jobs, "pipeline": pipeline_snapshot(store)})
+    finally:
+        store.dispose()
     stderr.print("jobs that finished successfully are deleted; failed ones stay for inspection")
