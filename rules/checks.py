@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from rapidfuzz import utils
 
@@ -75,26 +76,39 @@ class OrderState:
 
     po: PurchaseOrder
     receipts: tuple[GoodsReceipt, ...]
-    invoiced_before: dict[int, Decimal]
+    # (document date, PO line_no, quantity; negative for credit notes), one per billed line.
+    billings: tuple[tuple[date | None, int, Decimal], ...] = ()
 
     @property
     def has_receipts(self) -> bool:
         return bool(self.receipts)
 
-    @property
+    @cached_property
     def received(self) -> dict[int, Decimal]:
         return _received(self.receipts)
+
+    @cached_property
+    def invoiced_before(self) -> dict[int, Decimal]:
+        return self._billed()
+
+    def _billed(self, as_of: date | None = None) -> dict[int, Decimal]:
+        totals: dict[int, Decimal] = {}
+        for day, line_no, qty in self.billings:
+            if as_of is None or day is None or day <= as_of:
+                totals[line_no] = totals.get(line_no, ZERO) + qty
+        return totals
 
     def open_lines(self, credit: bool, as_of: date | None = None) -> list[OpenLine]:
         """Per PO line, what a document may still bill (for a credit note: credit), to pair lines by.
 
-        An invoice can bill what was ordered and, once goods are in, what was received by its
-        date and not billed yet; each delivery's quantity is passed along, since an invoice
-        usually bills one delivery. This only steers the pairing: the checks themselves compare
-        with everything received up to today. With that, partial invoices over identical PO lines pair each
-        unit with the line it was delivered on, not with whichever line comes first.
+        An invoice can bill what was ordered and, once goods are in, what had arrived by its date
+        less what documents of that date or earlier billed (invoices do arrive out of order);
+        each delivery's quantity is passed along, since an invoice usually bills one delivery.
+        With that, partial invoices over identical PO lines pair each unit with the line it was
+        delivered on, not with whichever line comes first. This only steers the pairing: the
+        checks compare with everything received and billed up to today.
         """
-        before = self.invoiced_before
+        before = self._billed(as_of)
         receipts = [r for r in self.receipts if as_of is None or r.date <= as_of]
         deliveries: dict[int, set[Decimal]] = {}
         for receipt in receipts:
@@ -126,7 +140,6 @@ def order_state(
 ) -> OrderState:
     key = normalise_po(po.po_number)
     own = tuple(r for r in receipts if normalise_po(r.po_number) == key)
-    invoiced: dict[int, Decimal] = {}
     earlier = [
         doc
         for doc in history
@@ -136,18 +149,19 @@ def order_state(
     ]
     # Oldest first, so each earlier document is paired against what was open when it came in.
     earlier.sort(key=lambda d: d.fields.invoice_date or date.min)
+    billings: list[tuple[date | None, int, Decimal]] = []
     for doc in earlier:
         credit = doc.doc_type == DocType.CREDIT_NOTE
         sign = -1 if credit else 1
-        state = OrderState(po, own, invoiced)
-        open_now = state.open_lines(credit, as_of=doc.fields.invoice_date)
-        assignment = match_lines(doc.lines, po.lines, min_score=min_score, status=open_now)
+        state = OrderState(po, own, tuple(billings))
+        open_then = state.open_lines(credit, as_of=doc.fields.invoice_date)
+        assignment = match_lines(doc.lines, po.lines, min_score=min_score, status=open_then)
         for pair in assignment.pairs:
             qty = line_quantity(doc.lines[pair.invoice_line])
             if qty is not None:
                 line_no = po.lines[pair.po_line_index].line_no
-                invoiced[line_no] = invoiced.get(line_no, ZERO) + sign * qty
-    return OrderState(po=po, receipts=own, invoiced_before=invoiced)
+                billings.append((doc.fields.invoice_date, line_no, sign * qty))
+    return OrderState(po=po, receipts=own, billings=tuple(billings))
 
 
 def check_order_header(doc: CaseDocument, po: PurchaseOrder, vendor: VendorMatch | None) -> list[APException]:
@@ -218,9 +232,17 @@ class _Group:
 
 
 def check_order_lines(
-    doc: CaseDocument, state: OrderState, assignment: Assignment, checks: Checks
+    doc: CaseDocument,
+    state: OrderState,
+    assignment: Assignment,
+    checks: Checks,
+    status: Sequence[OpenLine] | None = None,
 ) -> tuple[list[APException], list[LineMatch]]:
-    """Price checks per matched line, cumulative quantity checks per article; unmatched lines raise."""
+    """Price checks per matched line, cumulative quantity checks per article; unmatched lines raise.
+
+    ``status``: the open quantities the pairing used (``OrderState.open_lines``), aligned with the
+    PO's lines; it decides which identical lines a merged invoice line may stand for.
+    """
     po = state.po
     credit = doc.doc_type == DocType.CREDIT_NOTE
     out: list[APException] = []
@@ -277,19 +299,32 @@ def check_order_lines(
             )
         if qty is not None:
             billed[po_line.line_no] = (pair.invoice_line, qty)
-    for group in _quantity_groups(po, billed):
+    open_by_line = (
+        {line.line_no: st.open_quantity for line, st in zip(po.lines, status, strict=True)}
+        if status
+        else None
+    )
+    for group in _quantity_groups(po, billed, open_by_line):
         out.extend(_quantity_checks(group, state, received, checks, credit=credit, three_way=three_way))
     return out, matches
 
 
-def _quantity_groups(po: PurchaseOrder, billed: dict[int, tuple[int, Decimal]]) -> list[_Group]:
+def _quantity_groups(
+    po: PurchaseOrder, billed: dict[int, tuple[int, Decimal]], open_by_line: dict[int, Decimal] | None
+) -> list[_Group]:
     """What the quantity checks compare: each billed PO line on its own, unless the invoice merged it.
 
     An invoice that itemises identical PO lines (same article and price) separately is checked
     line by line. One that bills such an article on fewer lines than the order has (two PO lines
-    of 5 billed as one line of 10) cannot be split back, so the article's lines are checked
-    pooled: the billed lines together with the identical PO lines this invoice does not mention.
+    of 5 billed as one line of 10) cannot be split back, so the lines are checked pooled: the
+    billed lines together with the identical PO lines this invoice does not mention but could
+    have billed by its date (something open on them, see ``OrderState.open_lines``). A sibling
+    line with nothing delivered yet by then does not lend its quantity to the pool.
     """
+
+    def could_bill(line: POLine) -> bool:
+        return line.line_no in billed or open_by_line is None or open_by_line.get(line.line_no, ZERO) > 0
+
     members: dict[tuple[str, Decimal], list[POLine]] = {}
     for po_line in po.lines:
         members.setdefault(fungible_key(po_line), []).append(po_line)
@@ -300,12 +335,12 @@ def _quantity_groups(po: PurchaseOrder, billed: dict[int, tuple[int, Decimal]]) 
             continue
         index, qty = billed[po_line.line_no]
         key = fungible_key(po_line)
-        siblings = members[key]
-        if all(s.line_no in billed for s in siblings):
+        pool = [s for s in members[key] if could_bill(s)]
+        if all(s.line_no in billed for s in pool):
             groups.append(_Group(lines=[po_line], first_invoice_line=index, now=qty, invoice_lines=[index]))
             continue
         if key not in pooled:
-            pooled[key] = _Group(lines=siblings, first_invoice_line=index)
+            pooled[key] = _Group(lines=pool, first_invoice_line=index)
             groups.append(pooled[key])
         pooled[key].now += qty
         pooled[key].invoice_lines.append(index)

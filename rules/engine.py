@@ -57,13 +57,11 @@ def evaluate(case: Case, policy: Policy) -> Decision:
             exclude_source=doc.source,
             min_score=checks.line_match_min_score,
         )
+        status = state.open_lines(doc.doc_type == DocType.CREDIT_NOTE, as_of=fields.invoice_date)
         assignment = order_checks.match_lines(
-            doc.lines,
-            po.lines,
-            min_score=checks.line_match_min_score,
-            status=state.open_lines(doc.doc_type == DocType.CREDIT_NOTE, as_of=fields.invoice_date),
+            doc.lines, po.lines, min_score=checks.line_match_min_score, status=status
         )
-        line_exceptions, line_matches = order_checks.check_order_lines(doc, state, assignment, checks)
+        line_exceptions, line_matches = order_checks.check_order_lines(doc, state, assignment, checks, status)
         exceptions += line_exceptions
     elif fields.po_number:
         exceptions.append(

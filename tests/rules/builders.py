@@ -54,7 +54,7 @@ def invoice_doc(
 ) -> dict[str, Any]:
     """An arithmetically consistent document; ``lines`` are (sku, description, quantity, unit price)."""
     sign = Decimal(-1) if doc_type == "credit_note" else Decimal(1)
-    out_lines = []
+    out_lines: list[dict[str, Any]] = []
     for sku, description, qty, price in lines:
         amount = sign * money(qty * price)
         out_lines.append(
@@ -92,7 +92,7 @@ def invoice_doc(
 def clean_case(n_lines: int = 3, *, received_fraction: Decimal = Decimal(1)) -> dict[str, Any]:
     """An invoice billing exactly what was ordered and received: it must match."""
     picks = CATALOGUE[:n_lines]
-    po_lines = [
+    po_lines: list[dict[str, Any]] = [
         {
             "line_no": i + 1,
             "sku": sku,
@@ -102,7 +102,7 @@ def clean_case(n_lines: int = 3, *, received_fraction: Decimal = Decimal(1)) -> 
         }
         for i, (sku, desc, price) in enumerate(picks)
     ]
-    receipt_lines = [
+    receipt_lines: list[dict[str, Any]] = [
         {"po_line_no": line["line_no"], "quantity": s(Decimal(line["quantity"]) * received_fraction)}
         for line in po_lines
     ]

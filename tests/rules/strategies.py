@@ -54,7 +54,7 @@ def document(
     currency: str,
     lines: list[tuple[str | None, str, Decimal, Decimal]],
 ) -> dict[str, Any]:
-    out = [
+    out: list[dict[str, Any]] = [
         {"description": d, "sku": k, "quantity": s(q), "unit_price": s(p), "amount": s(money(q * p))}
         for k, d, q, p in lines
     ]
@@ -107,7 +107,7 @@ def consistent_cases(draw: st.DrawFn) -> dict[str, Any]:
     }
     n = draw(st.integers(min_value=1, max_value=12))
     with_sku = draw(st.booleans())
-    po_lines = []
+    po_lines: list[dict[str, Any]] = []
     for line_no in range(1, n + 1):
         prefix, desc = draw(st.sampled_from(ITEMS))
         po_lines.append(
@@ -120,7 +120,7 @@ def consistent_cases(draw: st.DrawFn) -> dict[str, Any]:
             }
         )
     split = draw(st.booleans())  # two deliveries, the first already invoiced
-    first = [
+    first: list[dict[str, Any]] = [
         {"po_line_no": x["line_no"], "quantity": s((Decimal(x["quantity"]) / 2).to_integral_value())}
         for x in po_lines
     ]
@@ -128,7 +128,7 @@ def consistent_cases(draw: st.DrawFn) -> dict[str, Any]:
         {"po_line_no": x["line_no"], "quantity": s(Decimal(x["quantity"]) - Decimal(f["quantity"]))}
         for x, f in zip(po_lines, first, strict=True)
     ]
-    by_no = {x["line_no"]: x for x in po_lines}
+    by_no: dict[int, dict[str, Any]] = {x["line_no"]: x for x in po_lines}
 
     def lines_for(receipt_lines: list[dict[str, Any]]) -> list[tuple[str | None, str, Decimal, Decimal]]:
         return [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -23,7 +24,7 @@ def write(path: Path, data: object) -> Path:
     return path
 
 
-def lines_of(output: str) -> list[dict[str, object]]:
+def lines_of(output: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 
@@ -47,13 +48,13 @@ def test_one_line_per_case_in_order_with_errors(runner: CliRunner, tmp_path: Pat
     assert [o["case"] for o in out] == [str(p) for p in (good, bad_price, wrong_shape, not_json, missing)]
     assert [o["decision"] for o in out] == ["matched", "exception", "error", "error", "error"]
     assert out[0]["policy_version"] == "default@3"
-    assert {"invoice_line": 0, "po_line_no": 1}.items() <= out[0]["line_matches"][0].items()  # type: ignore[union-attr]
-    exception = out[1]["exceptions"][0]  # type: ignore[index]
+    assert {"invoice_line": 0, "po_line_no": 1}.items() <= out[0]["line_matches"][0].items()
+    exception = out[1]["exceptions"][0]
     assert exception["code"] == "PRICE_VARIANCE"
     assert exception["evidence"]["invoice_price"] == "115.00"
-    assert out[2]["error"]["code"] == "E602"  # type: ignore[index]
-    assert "invoice -> fields -> total" in out[2]["error"]["message"]  # type: ignore[index]
-    assert [o["error"]["code"] for o in out[3:]] == ["E601", "E601"]  # type: ignore[index]
+    assert out[2]["error"]["code"] == "E602"
+    assert "invoice -> fields -> total" in out[2]["error"]["message"]
+    assert [o["error"]["code"] for o in out[3:]] == ["E601", "E601"]
     for line in out[2:]:
         assert line["exceptions"] == [] and line["needs_second_approver"] is False
 

@@ -120,6 +120,6 @@ def test_any_corpus_seed_every_injected_mismatch_is_caught(
         (stem, _truth_types(out, stem), evaluate(parse_case(case), POLICY).codes)
         for stem, case in build_cases(out)
     )
-    note(confusion_table(result))
+    note(f"seed={seed} master_seed={master_seed}\n{confusion_table(result)}")
     assert sum(result.injected.values()) > 0
     assert result.missed == []
