@@ -439,3 +439,33 @@ def test_overbilling_that_equals_a_sibling_lines_quantity_is_caught() -> None:
     decision = evaluate(to_case(case), POLICY)
     assert set(decision.codes) == {"QTY_RECEIVED_EXCEEDED", "QTY_ORDERED_EXCEEDED"}
     assert decision.exceptions[0].evidence["po_line_no"] == 2
+
+
+def test_merged_line_does_not_borrow_from_a_sibling_not_yet_delivered() -> None:
+    """PO lines 1 (1 unit) and 2 (8 units) hold the same panel; by the invoice's date only 4 of line 2
+    had arrived. One invoice line of 9 cannot stand for line 1 too: it overruns line 2 (8 in all)."""
+    desc, price = "LED panel 60x60 36W", Decimal("59.00")
+    case = clean_case()
+    case["purchase_orders"][0]["lines"] = [
+        {"line_no": n, "sku": "FL-10593", "description": desc, "quantity": str(q), "unit_price": "59.00"}
+        for n, q in ((1, 1), (2, 8))
+    ]
+    case["receipts"] = [
+        {
+            "receipt_number": "GR-1",
+            "po_number": "PO-45012",
+            "date": "2026-03-01",
+            "lines": [{"po_line_no": 2, "quantity": "4"}],
+        },
+        {
+            "receipt_number": "GR-2",
+            "po_number": "PO-45012",
+            "date": "2026-03-10",
+            "lines": [{"po_line_no": 1, "quantity": "1"}, {"po_line_no": 2, "quantity": "4"}],
+        },
+    ]
+    case["invoice"] = invoice_doc([("FL-10593", desc, Decimal(9), price)], invoice_date="2026-03-02")
+    assert set(codes_of(case)) == {"QTY_RECEIVED_EXCEEDED", "QTY_ORDERED_EXCEEDED"}
+    # Written after both deliveries, the same single line of 9 bills both PO lines: fine.
+    case["invoice"] = invoice_doc([("FL-10593", desc, Decimal(9), price)], invoice_date="2026-03-11")
+    assert codes_of(case) == []
