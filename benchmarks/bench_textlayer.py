@@ -255,6 +255,37 @@ def bench_scanned_pdfs(folder: Path, pdfs: list[Path], workers: int, dpis: list[
     return out
 
 
+def bench_forced_ocr(pdfs: list[Path], workers: int, dpis: list[int]) -> dict[str, Any]:
+    """Born-digital pages OCR'd anyway (``ocr="always"``) at each dpi, against their own words:
+    the case where the render resolution is ours to choose (vector pages, outlined text)."""
+    import pdfplumber
+
+    truths = []
+    for path in pdfs:
+        with pdfplumber.open(path) as pdf:
+            truths.append([w["text"] for page in pdf.pages for w in page.extract_words()])
+    out: dict[str, Any] = {"files": len(pdfs)}
+    for dpi in dpis:
+        with TextLayerReader(TextLayerConfig(workers=workers, ocr_dpi=dpi)) as reader:
+            list(reader.read_many([str(pdfs[0])], ocr="always"))
+            elapsed, docs = _timed(
+                lambda reader=reader: list(reader.read_many([str(p) for p in pdfs], ocr="always"))
+            )
+        pages = sum(len(d.pages) for d in docs if isinstance(d, Document))
+        sims = [
+            _similarity([w.text for p in d.pages for w in p.words], truth)
+            for d, truth in zip(docs, truths, strict=True)
+            if isinstance(d, Document)
+        ]
+        out[f"dpi{dpi}"] = {
+            "pages": pages,
+            "seconds": round(elapsed, 3),
+            "pages_per_s": round(pages / elapsed, 3),
+            "similarity_to_text_layer": round(sum(sims) / len(sims), 4) if sims else None,
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -264,7 +295,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--folder", type=Path, help="read this folder instead of generating a corpus")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dpi", type=int, default=300)
-    parser.add_argument("--compare-dpi", action="store_true", help="also OCR scanned PDFs at 200 and 300 dpi")
+    parser.add_argument(
+        "--compare-dpi",
+        action="store_true",
+        help="also OCR scanned PDFs, and born-digital PDFs with ocr='always', at 200 and 300 dpi",
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--skip-digital", action="store_true")
     parser.add_argument("--skip-ocr", action="store_true")
@@ -272,11 +307,17 @@ def main(argv: list[str] | None = None) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-textlayer-"))
     results: dict[str, Any] = {"workers": args.workers, "cpus": os.cpu_count(), "load_avg": os.getloadavg()}
+    pdfs: list[Path] = []
     if not args.skip_digital:
         folder = args.folder or build_corpus(work / "digital", args.n, args.seed, scans=False)
         pdfs = sorted(p for p in folder.glob("*.pdf") if _variant(folder, p) in ("digital", "facturx"))
         results["digital"] = bench_digital(pdfs, args.workers)
         _print_table({"workers": args.workers, "digital": results["digital"]})
+    if args.compare_dpi:
+        if not pdfs:
+            folder = args.folder or build_corpus(work / "digital-dpi", 8, args.seed, scans=False)
+            pdfs = sorted(p for p in folder.glob("*.pdf") if _variant(folder, p) in ("digital", "facturx"))
+        results["ocr_forced_digital"] = bench_forced_ocr(pdfs[:6], args.workers, [200, 300])
     if not args.skip_ocr:
         folder = args.folder or build_corpus(
             work / "scans", max(40, args.ocr_n * 3), args.seed + 1, scans=True
@@ -344,7 +385,12 @@ def _print_table(results: dict[str, Any]) -> None:
     if s:
         for key in sorted(k for k in s if k.startswith("dpi")):
             rate, sim = s[key]["pages_per_s"], s[key]["similarity_to_twin"]
-            rows.append((f"scanned PDFs at {key[3:]} dpi", f"{rate} p/s", f"words vs twin {sim}"))
+            rows.append((f"scanned PDFs, ocr_dpi {key[3:]}", f"{rate} p/s", f"words vs twin {sim}"))
+    f = results.get("ocr_forced_digital")
+    if f:
+        for key in sorted(k for k in f if k.startswith("dpi")):
+            rate, sim = f[key]["pages_per_s"], f[key]["similarity_to_text_layer"]
+            rows.append((f"digital PDFs OCR'd at {key[3:]} dpi", f"{rate} p/s", f"words vs text layer {sim}"))
     width = max(len(r[0]) for r in rows) if rows else 0
     for label, value, note in rows:
         print(f"{label:<{width}}  {value:>14}  {note}", file=sys.stderr)
