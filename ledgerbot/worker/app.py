@@ -28,6 +28,10 @@ log = logging.getLogger("ledgerbot.worker")
 PROCESS_QUEUE, POST_QUEUE, ROBOTS_QUEUE = "process", "post", "robots"
 QUEUES = (PROCESS_QUEUE, POST_QUEUE, ROBOTS_QUEUE)
 PROCESS_ATTEMPTS = 4
+# Workers take the highest priority first. Recovery must never wait behind a backlog (it frees
+# the locks of dead jobs), scheduled robots come next, and the posting batch goes before the
+# processing backlog: it is one job per ERP account and keeps approved invoices moving.
+PRIORITY_RECOVER, PRIORITY_ROBOTS, PRIORITY_POST, PRIORITY_PROCESS = 100, 50, 20, 0
 # Any key works for pg_advisory_lock as long as every worker uses the same one.
 _SETUP_LOCK = 0x1ED6E7B07
 
@@ -95,17 +99,17 @@ def build_app(url: str, settings: WorkerSettings | None = None) -> App:
         with timed_job("post"):
             return jobs.post_batch(rt)
 
-    @app.periodic(cron=settings.dispatch_cron, periodic_id="dispatch")
+    @app.periodic(cron=settings.dispatch_cron, periodic_id="dispatch", priority=PRIORITY_ROBOTS)
     @app.task(name=TASK_DISPATCH, queue=ROBOTS_QUEUE, queueing_lock=TASK_DISPATCH, pass_context=True)
     def dispatch(context: JobContext, timestamp: int) -> dict[str, int]:
         return enqueue_pending(context.app, jobs.runtime())
 
-    @app.periodic(cron=settings.recover_cron, periodic_id="recover")
+    @app.periodic(cron=settings.recover_cron, periodic_id="recover", priority=PRIORITY_RECOVER)
     @app.task(name=TASK_RECOVER, queue=ROBOTS_QUEUE, queueing_lock=TASK_RECOVER, pass_context=True)
     async def recover(context: JobContext, timestamp: int) -> list[int]:
         return await recover_stalled(context.app, settings.stalled_seconds)
 
-    @app.periodic(cron=settings.dispatch_cron, periodic_id="intake")
+    @app.periodic(cron=settings.dispatch_cron, periodic_id="intake", priority=PRIORITY_ROBOTS)
     @app.task(name=TASK_INTAKE, queue=ROBOTS_QUEUE, queueing_lock=TASK_INTAKE, pass_context=True)
     def intake(context: JobContext, timestamp: int) -> int:
         rt = jobs.runtime()
@@ -114,7 +118,7 @@ def build_app(url: str, settings: WorkerSettings | None = None) -> App:
             enqueue_pending(context.app, rt)
         return len(received)
 
-    @app.periodic(cron=settings.report_cron, periodic_id="finance_report")
+    @app.periodic(cron=settings.report_cron, periodic_id="finance_report", priority=PRIORITY_ROBOTS)
     @app.task(name=TASK_REPORT, queue=ROBOTS_QUEUE, queueing_lock=TASK_REPORT)
     def finance_report(timestamp: int) -> str | None:
         path = jobs.scheduled_report(jobs.runtime(), today=date.today())
@@ -132,7 +136,9 @@ def defer_post(app: App, rt: jobs.Runtime) -> bool:
     try:
         # lock: one running batch per account across all workers; queueing_lock: at most one
         # waiting behind it, which will pick up everything approved meanwhile.
-        app.configure_task(TASK_POST, lock=name, queueing_lock=f"queue:{name}").defer(erp_account=account)
+        app.configure_task(TASK_POST, lock=name, queueing_lock=f"queue:{name}", priority=PRIORITY_POST).defer(
+            erp_account=account
+        )
     except AlreadyEnqueued:
         return False
     return True
@@ -146,7 +152,10 @@ def enqueue_pending(app: App, rt: jobs.Runtime) -> dict[str, int]:
             # lock: two jobs for one document never run at once (a dispatch can queue a second
             # one while the first is running); queueing_lock: never two waiting.
             app.configure_task(
-                TASK_PROCESS, lock=f"doc:{document_id}", queueing_lock=f"doc:{document_id}"
+                TASK_PROCESS,
+                lock=f"doc:{document_id}",
+                queueing_lock=f"doc:{document_id}",
+                priority=PRIORITY_PROCESS,
             ).defer(document_id=document_id)
             queued += 1
         except AlreadyEnqueued:
