@@ -29,9 +29,15 @@ def evaluate(case: Case, policy: Policy) -> Decision:
     company = case.company or (po.company if po is not None else None)
     vendor_id = vendor.vendor.vendor_id if vendor is not None else (po.vendor_id if po is not None else None)
     checks = policy.checks_for(company=company, vendor_id=vendor_id)
-    if vendor is None and checks.vendor_name_min_score != policy.checks.vendor_name_min_score:
-        # An override for the PO's vendor may loosen the name lookup for exactly that vendor.
-        vendor, best_name_score = validate.identify_vendor(fields, case.vendors, checks.vendor_name_min_score)
+    if (
+        vendor is None
+        and po is not None
+        and checks.vendor_name_min_score != policy.checks.vendor_name_min_score
+    ):
+        # An override for the PO's vendor may loosen the name lookup, for exactly that vendor.
+        retry, score = validate.identify_vendor(fields, case.vendors, checks.vendor_name_min_score)
+        if retry is not None and retry.vendor.vendor_id == po.vendor_id:
+            vendor, best_name_score = retry, score
 
     exceptions += validate.check_required(doc, checks)
     exceptions += validate.check_line_amounts(doc.lines, validate.sign_of(doc), checks)

@@ -469,3 +469,20 @@ def test_merged_line_does_not_borrow_from_a_sibling_not_yet_delivered() -> None:
     # Written after both deliveries, the same single line of 9 bills both PO lines: fine.
     case["invoice"] = invoice_doc([("FL-10593", desc, Decimal(9), price)], invoice_date="2026-03-11")
     assert codes_of(case) == []
+
+
+def test_vendor_override_can_loosen_the_name_lookup_for_that_vendor_only(tmp_path: Path) -> None:
+    policy_file = tmp_path / "p.yaml"
+    policy_file.write_text(
+        "name: n\nversion: 1\noverrides:\n  vendors:\n    V001: {vendor_name_min_score: 60}\n"
+    )
+    case = _fields(clean_case(), vendor_tax_id=None, vendor_iban=None, vendor_name="Acme Tooling Germany")
+    assert codes_of(case) == ["VENDOR_UNKNOWN"]
+    loose = evaluate(to_case(case), load_policy(policy_file))
+    assert loose.codes == [] and loose.vendor_match == "name"
+    # Loosened for V002, whose PO this now is: the lookup must not hand the invoice to V001.
+    other = tmp_path / "other.yaml"
+    other.write_text("name: n\nversion: 1\noverrides:\n  vendors:\n    V002: {vendor_name_min_score: 60}\n")
+    case["purchase_orders"][0]["vendor_id"] = "V002"
+    decision = evaluate(to_case(case), load_policy(other))
+    assert "VENDOR_UNKNOWN" in decision.codes and decision.vendor_match is None
