@@ -26,7 +26,7 @@ class TrainingDataError(BusinessError):
     code = "E420"
 
 
-def _examples(corpus: Path, split: str) -> list[tuple[Path, dict[str, Any]]]:
+def _examples(corpus: Path, split: str, variants: tuple[str, ...]) -> list[tuple[Path, dict[str, Any]]]:
     out = []
     for truth_path in sorted(corpus.rglob("*.json")):
         if truth_path.name == "manifest.json":
@@ -36,7 +36,7 @@ def _examples(corpus: Path, split: str) -> list[tuple[Path, dict[str, Any]]]:
             continue
         if split and truth.get("split") != split:
             continue
-        if truth.get("variant", "digital") not in TEXT_VARIANTS:
+        if truth.get("variant", "digital") not in variants:
             continue
         docs = [p for p in truth_path.parent.glob(truth_path.stem + ".*") if p.suffix.lower() != ".json"]
         if len(docs) == 1:
@@ -45,13 +45,17 @@ def _examples(corpus: Path, split: str) -> list[tuple[Path, dict[str, Any]]]:
 
 
 def build_training_set(
-    corpus: Path, *, split: str = "dev", log: Callable[[str], None] = print
+    corpus: Path,
+    *,
+    split: str = "dev",
+    variants: tuple[str, ...] = TEXT_VARIANTS,
+    log: Callable[[str], None] = print,
 ) -> tuple[list[list[float]], list[int], str]:
     """(features, labels, sha256 of the documents used)."""
     from extractors.textlayer import TextLayerReader
     from extractors.textlayer.errors import TextLayerError
 
-    examples = _examples(corpus, split)
+    examples = _examples(corpus, split, variants)
     if not examples:
         raise TrainingDataError(f"no labelled invoices or credit notes of split {split!r} under {corpus}")
     log(f"reading {len(examples)} labelled documents")
@@ -80,7 +84,12 @@ def build_training_set(
 
 
 def train_ranker(
-    corpus: Path, *, split: str = "dev", models_dir: Path | None = None, log: Callable[[str], None] = print
+    corpus: Path,
+    *,
+    split: str = "dev",
+    variants: tuple[str, ...] = TEXT_VARIANTS,
+    models_dir: Path | None = None,
+    log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train and save the ranker; returns its reference and training figures."""
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -89,7 +98,7 @@ def train_ranker(
 
     if split != "dev":
         log(f"warning: training on split {split!r}; held-out layouts must stay unseen to measure honestly")
-    xs, ys, sha = build_training_set(corpus, split=split, log=log)
+    xs, ys, sha = build_training_set(corpus, split=split, variants=variants, log=log)
     positives = sum(ys)
     if positives == 0 or positives == len(ys):
         raise TrainingDataError(f"{len(ys)} candidates, {positives} correct: nothing to learn from")
@@ -110,6 +119,7 @@ def train_ranker(
         {
             "corpus": str(corpus),
             "split": split,
+            "variants": list(variants),
             "data_sha256": sha,
             "candidates": len(ys),
             "positives": positives,

@@ -199,10 +199,18 @@ def template_test(
         raise typer.Exit(1)
 
 
-def _train_extractor(corpus: Path, split: str) -> None:
-    from extractors.generic.training import train_ranker
+def _train_extractor(corpus: Path, split: str, variants: list[str] | None, models_dir: Path | None) -> None:
+    from extractors.generic.training import TEXT_VARIANTS, train_ranker
 
-    emit(train_ranker(corpus, split=split, log=lambda m: stderr.print(m, highlight=False, markup=False)))
+    emit(
+        train_ranker(
+            corpus,
+            split=split,
+            variants=tuple(variants) if variants else TEXT_VARIANTS,
+            models_dir=models_dir,
+            log=lambda m: stderr.print(m, highlight=False, markup=False),
+        )
+    )
 
 
 def _register_training() -> None:
@@ -217,9 +225,16 @@ def _register_training() -> None:
     def train_extractor(
         corpus: Annotated[Path, typer.Argument(help="Labelled corpus folder (documents + <stem>.json)")],
         split: Annotated[str, typer.Option("--split", help="Train only on this split")] = "dev",
+        variant: Annotated[
+            list[str] | None,
+            typer.Option("--variant", help="Only these variants (default: digital and scans)"),
+        ] = None,
+        models_dir: Annotated[
+            Path | None, typer.Option("--models-dir", help="Default: $LEDGERBOT_HOME/models")
+        ] = None,
     ) -> None:
         """Train the generic extractor's candidate ranker on a labelled corpus (dev split only)."""
-        _train_extractor(corpus, split)
+        _train_extractor(corpus, split, variant, models_dir)
 
     if isinstance(train_app, typer.Typer):
         train_app.command("extractor")(train_extractor)
