@@ -208,6 +208,10 @@ def test_sigkilled_workers_lose_nothing_and_post_each_invoice_once(pg_url: str, 
     store.dispose()
 
     posted = [d for d in documents if d.state == DocState.POSTED]
+    to_review_at_posting: dict[str, int] = {}
+    for event in events:
+        if event.stage == "post" and event.to_state == DocState.EXCEPTION.value:
+            to_review_at_posting[event.outcome] = to_review_at_posting.get(event.outcome, 0) + 1
     recovered = sum(1 for p in postings.values() if p.status == "posted" and p.found_existing)
     retried_posts = sum(1 for p in postings.values() if p.attempts > 1)
     print(
@@ -216,7 +220,8 @@ def test_sigkilled_workers_lose_nothing_and_post_each_invoice_once(pg_url: str, 
         f"processing+posting wall time {finished - prepared:.0f}s (total {finished - started:.0f}s)\n"
         f"  final states: {dict(sorted(counts.items()))}\n"
         f"  posted {len(posted)}, ERP invoices {len(erp_rows)}, found already in the ERP after a kill "
-        f"{recovered}, postings with more than one attempt {retried_posts}, unsettled {left}"
+        f"{recovered}, postings with more than one attempt {retried_posts}, unsettled {left}\n"
+        f"  sent to review at posting (by outcome): {to_review_at_posting}"
     )
 
     # None lost, each in exactly one settled state (the store's single state column, checked
