@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from classifiers.train import TrainReport, train_all
+from classifiers.transformer import TransformerConfig
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 _LOCAL = ("127.0.0.1", "::1", "localhost")
@@ -38,3 +41,25 @@ def tiny_pdf_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny-corpus")
     write_pdf_corpus(out, n_per_type=12, seed=11)
     return out
+
+
+# Small enough to fine-tune in about a minute on a busy CPU, big enough to learn the tiny corpus.
+TINY = TransformerConfig(max_length=64, batch_size=8, epochs=6, max_steps=30, learning_rate=3e-4, threads=1)
+
+
+@pytest.fixture(scope="session")
+def trained(tiny_pdf_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[TrainReport, Path]:
+    """Baseline, transformer and cascade trained once on the tiny corpus, for every slow test."""
+    from classifier_corpus_gen import read_pdf
+
+    models = tmp_path_factory.mktemp("models")
+    report = train_all(
+        [tiny_pdf_corpus],
+        models,
+        reader=read_pdf,
+        reader_name="tests.read_pdf",
+        cache_dir=models.parent / "cache",
+        transformer_config=TINY,
+        seed=0,
+    )
+    return report, models

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,24 +18,6 @@ from classifiers.transformer import TransformerClassifier, TransformerConfig
 from ledgerbot.domain import DocType
 
 pytestmark = pytest.mark.slow
-
-# Small enough to fine-tune in about a minute on a busy CPU, big enough to learn the tiny corpus.
-TINY = TransformerConfig(max_length=64, batch_size=8, epochs=6, max_steps=30, learning_rate=3e-4, threads=1)
-
-
-@pytest.fixture(scope="module")
-def trained(tiny_pdf_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[TrainReport, Path]:
-    models = tmp_path_factory.mktemp("models")
-    report = train_all(
-        [tiny_pdf_corpus],
-        models,
-        reader=read_pdf,
-        reader_name="tests.read_pdf",
-        cache_dir=models.parent / "cache",
-        transformer_config=TINY,
-        seed=0,
-    )
-    return report, models
 
 
 def _heldout(corpus: Path) -> tuple[list[Path], list[DocType]]:
@@ -100,9 +83,11 @@ def test_saved_models_reload_and_give_identical_predictions(
 
 
 def test_retraining_with_corrections_makes_a_new_version_and_keeps_the_old(
-    trained: tuple[TrainReport, Path], tiny_pdf_corpus: Path
+    trained: tuple[TrainReport, Path], tiny_pdf_corpus: Path, tmp_path: Path
 ) -> None:
-    report, models = trained
+    report, shared = trained
+    models = tmp_path / "models"
+    shutil.copytree(shared, models)  # the other tests keep the session's models as they were
     corrections = [
         (
             "REMITTANCE ADVICE\nWe have paid the following invoices\nTotal remitted 100.00",
