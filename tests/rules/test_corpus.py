@@ -98,13 +98,29 @@ def test_score_counts_recall_false_positives_and_confusion() -> None:
     assert "recall 0.667 (2/3)" in table
 
 
+def _identical_lines_quantity_injection(case: dict[str, Any], truth: dict[str, Any]) -> bool:
+    """A quantity mismatch injected on a PO line whose article and price the order holds on other
+    lines too. The invoice carries no PO line references, so when another identical line can absorb
+    the extra quantity the invoice is consistent with the order and receipts: not detectable."""
+    (mismatch,) = [m for m in truth["mismatches"] if m["type"] == "quantity"]
+    po = next(p for p in case["purchase_orders"] if p["po_number"] == case["invoice"]["fields"]["po_number"])
+    target = next(line for line in po["lines"] if line["line_no"] == mismatch["detail"]["po_line_no"])
+    twins = [
+        line
+        for line in po["lines"]
+        if (line["description"], line["unit_price"]) == (target["description"], target["unit_price"])
+    ]
+    return len(twins) > 1
+
+
 @pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(min_value=0, max_value=10_000), master_seed=st.sampled_from([None, 2, 3]))
 def test_any_corpus_seed_every_injected_mismatch_is_caught(
     tmp_path_factory: pytest.TempPathFactory, seed: int, master_seed: int | None
 ) -> None:
-    """Property over the generator itself: whatever the seeds, every mismatch it injects is caught."""
+    """Property over the generator itself: whatever the seeds, every mismatch it injects is caught,
+    except a quantity overrun that identical PO lines make ambiguous (see the helper above)."""
     out = tmp_path_factory.mktemp("seeded")
     generate_corpus(
         out,
@@ -116,10 +132,13 @@ def test_any_corpus_seed_every_injected_mismatch_is_caught(
         einvoices=False,
         doc_types=["invoice", "credit_note"],
     )
+    cases = dict(build_cases(out))
     result = score(
         (stem, _truth_types(out, stem), evaluate(parse_case(case), POLICY).codes)
-        for stem, case in build_cases(out)
+        for stem, case in cases.items()
     )
     note(f"seed={seed} master_seed={master_seed}\n{confusion_table(result)}")
     assert sum(result.injected.values()) > 0
-    assert result.missed == []
+    for stem, kind, _ in result.missed:
+        truth = json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))
+        assert kind == "quantity" and _identical_lines_quantity_injection(cases[stem], truth), (stem, kind)
