@@ -23,10 +23,12 @@ class TextLayerConfig:
     digital_backend: Literal["pdfplumber", "pdfium"] = "pdfplumber"
     # Refuse documents longer than this before any page is parsed (E205).
     max_pages: int = 300
-    # Render resolution for OCR of PDF pages. 300 dpi reads 8 pt print reliably; 200 dpi is ~20%
-    # faster but loses digits on noisy scans (see benchmarks/bench_textlayer.py --dpi).
+    # Render resolution for OCR of PDF pages without a picture to follow (vector or outlined
+    # text). Measured on corpus pages: 200 and 300 dpi read the same (0.952 vs 0.953 word
+    # similarity) at the same speed within noise; 300 keeps headroom for 6-7 pt print.
     ocr_dpi: int = 300
-    # Image-only pages render at their scan's own resolution (up to ocr_dpi), but not below this.
+    # Image-only pages render at their scan's own resolution (up to ocr_dpi), but not below this:
+    # rendering 200 dpi scans at 300 dpi read worse (0.80 vs 0.93) and ~3x slower.
     min_scan_dpi: int = 150
     languages: str = "eng+deu+fra"
     # psm 6 (one uniform block) keeps table rows whole and was both the fastest and the most
