@@ -17,8 +17,8 @@ def _default_workers() -> int:
 @dataclass(frozen=True, slots=True)
 class TextLayerConfig:
     # Born-digital words: pdfplumber (the reference, whose boxes the extraction contract names)
-    # or pdfium, which gave the same words on every page of the sample corpus, boxes within
-    # 0.05 pt except the euro sign (pdfminer gives it no width), about 5x faster; see
+    # or pdfium, which gave the same words on 202 of 204 sample-corpus pages, boxes within
+    # 1 pt except the euro sign (pdfminer gives it no width), about 4-5x faster; see
     # benchmarks/bench_textlayer.py and pdfium_words.py.
     digital_backend: Literal["pdfplumber", "pdfium"] = "pdfplumber"
     # Refuse documents longer than this before any page is parsed (E205).
