@@ -56,6 +56,10 @@ def test_template_decimal_separator_overrides_the_guess() -> None:
         ("March 14, 2026", date(2026, 3, 14)),
         ("Dec 1st, 2026", date(2026, 12, 1)),
         ("20260314", date(2026, 3, 14)),
+        ("14-Mar-2026", date(2026, 3, 14)),
+        ("14 Mar 26", date(2026, 3, 14)),
+        ("Mar 14, 26", date(2026, 3, 14)),
+        ("1 déc. 2026", date(2026, 12, 1)),
     ],
 )
 def test_dates_iso_numeric_and_month_names(text: str, expected: date) -> None:
