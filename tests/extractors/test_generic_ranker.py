@@ -1,0 +1,53 @@
+"""The learned candidate ranker: trained on a labelled folder, versioned, then used."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from invoice_fixtures import Invoice
+
+from extractors.generic import GenericExtractor
+from extractors.generic.ranking import RANKER_NAME, HeuristicScorer, LearnedScorer
+from extractors.generic.training import TrainingDataError, train_ranker
+from extractors.textlayer import read_document
+from ledgerbot.domain import DocType
+
+
+def _corpus(folder: Path, split: str = "dev") -> None:
+    for i, (lang, credit) in enumerate([("en", False), ("de", False), ("fr", False), ("de", True)]):
+        invoice = Invoice(lang=lang, credit=credit, number=f"R-{i}-2026", po=f"PO-{4500 + i}")
+        (folder / f"doc-{i}.pdf").write_bytes(invoice.pdf())
+        truth = {**invoice.truth(), "split": split, "variant": "digital", "layout": "X"}
+        (folder / f"doc-{i}.json").write_text(json.dumps(truth))
+
+
+@pytest.mark.slow
+def test_trained_ranker_is_versioned_and_used(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _corpus(corpus)
+    models = tmp_path / "models"
+    report = train_ranker(corpus, models_dir=models, log=lambda _: None)
+    assert report["model"].startswith(f"{RANKER_NAME}@") and report["positives"] > 0
+    meta = json.loads((Path(report["path"]) / "meta.json").read_text())
+    assert meta["split"] == "dev" and meta["candidates"] == report["candidates"]
+
+    extractor = GenericExtractor.load(models)
+    assert isinstance(extractor.scorer, LearnedScorer)
+    assert extractor.lineage.endswith(report["model"])
+    invoice = Invoice(lang="en", number="NEW-77", po="PO-77")
+    result = extractor.extract(read_document(invoice.pdf(), name="new.pdf"), DocType.INVOICE)
+    assert result.model_dump(mode="json")["fields"] == invoice.truth()["fields"]
+
+
+def test_without_a_ranker_the_heuristics_are_used(tmp_path: Path) -> None:
+    extractor = GenericExtractor.load(tmp_path / "no-models")
+    assert isinstance(extractor.scorer, HeuristicScorer)
+
+
+def test_held_out_documents_are_never_training_data(tmp_path: Path) -> None:
+    _corpus(tmp_path, split="heldout")
+    with pytest.raises(TrainingDataError):
+        train_ranker(tmp_path, models_dir=tmp_path / "models", log=lambda _: None)
