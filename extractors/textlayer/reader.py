@@ -302,13 +302,8 @@ class TextLayerReader:
                     parse_args = (source, name, ocr, cfg)
                     parse_task = _Task(index, 0, next(self._seq), "parse", parse_args, cfg.parse_timeout)
                     heapq.heappush(queue, parse_task)
-                while next_out in jobs and jobs[next_out].done:
-                    job = jobs.pop(next_out)
-                    self._drop_temp(job)
-                    next_out += 1
-                    yield job.outcome()
-                if exhausted and not jobs:
-                    return
+                # Hand out work before yielding, so the workers keep going while the caller
+                # handles the document it gets.
                 for slot, worker in enumerate(list(self._workers)):
                     if worker.task is None and queue:
                         next_task = heapq.heappop(queue)
@@ -321,6 +316,13 @@ class TextLayerReader:
                             self._replace(worker)
                             self._workers[slot].await_ready()
                             self._workers[slot].submit(heapq.heappop(queue))
+                while next_out in jobs and jobs[next_out].done:
+                    job = jobs.pop(next_out)
+                    self._drop_temp(job)
+                    next_out += 1
+                    yield job.outcome()
+                if exhausted and not jobs:
+                    return
                 busy = [w for w in self._workers if w.task is not None]
                 if not busy:
                     if next_out in jobs and not jobs[next_out].done:
