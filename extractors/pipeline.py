@@ -252,8 +252,8 @@ class Extractor:
         assert document is not None
         doc_type: DocType | None = classification.doc_type if classification is not None else None
         confident_other = (
-            classification is not None and not doc_type.is_payable and not classification.low_confidence
-        )  # type: ignore[union-attr]
+            doc_type is not None and not doc_type.is_payable and not classification.low_confidence
+        )
         if confident_other:
             # Not an invoice or credit note: no payable fields to read.
             result = ExtractionResult(source=item.source.name, doc_type=doc_type)

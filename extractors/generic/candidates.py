@@ -7,9 +7,10 @@ of the ranker (``ranking.py``) and of the consistency checks (``consistency.py``
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from extractors.generic.geometry import Row, h_overlap
@@ -57,7 +58,7 @@ class Candidate:
     bbox: BBox
     relation: str
     label: LabelMatch | None = None
-    features: dict[str, float] = field(default_factory=dict)
+    features: dict[str, float] = dataclasses.field(default_factory=dict)
     score: float = 0.0
     label_text: str = ""  # the label as printed ("Rechnungs-Nr.:"), for drafting templates
 
@@ -330,7 +331,9 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 feats.update(
                     {
                         "legal_form": float(bool(legal)),
-                        "only_legal_form": float(bool(legal) and legal.group(0).strip() == name.strip()),
+                        "only_legal_form": float(
+                            legal is not None and legal.group(0).strip() == name.strip()
+                        ),
                         "size_ratio": size / base if base else 1.0,
                         "bold": float(any(w.bold for w in words[start:end])),
                         "vendor_label": float(vendor_label),
