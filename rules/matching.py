@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
@@ -40,6 +41,8 @@ MAX_DENSE_CELLS = 250_000
 _NON_ALNUM = re.compile(r"[^0-9A-Z]")
 
 
+# SKUs and descriptions repeat across orders: normalise each distinct string once.
+@lru_cache(maxsize=65536)
 def normalise_sku(sku: str | None) -> str | None:
     if not sku:
         return None
@@ -154,6 +157,11 @@ def score_matrix(
     )
 
 
+@lru_cache(maxsize=65536)
+def _processed(description: str) -> str:
+    return str(utils.default_process(description))
+
+
 def _description_scores(left: list[str], right: list[str]) -> np.ndarray:
     """Token-sort similarity (word order and case ignored) of every description pair.
 
@@ -161,8 +169,8 @@ def _description_scores(left: list[str], right: list[str]) -> np.ndarray:
     token-set would also forgive a shortened description, which price and SKU already cover.
     Descriptions repeat within an order, so each distinct string is scored once.
     """
-    left_keys = [utils.default_process(d) for d in left]
-    right_keys = [utils.default_process(d) for d in right]
+    left_keys = [_processed(d) for d in left]
+    right_keys = [_processed(d) for d in right]
     left_unique = sorted(set(left_keys))
     right_unique = sorted(set(right_keys))
     unique = process.cdist(left_unique, right_unique, scorer=fuzz.token_sort_ratio, dtype=np.float64)
