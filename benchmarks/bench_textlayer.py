@@ -18,6 +18,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -167,7 +168,16 @@ def _render_pages(pdf: Path, config: TextLayerConfig, out: Path) -> list[Path]:
 
 def bench_ocr(folder: Path, scans: list[Path], workers: int, dpi: int, limit: int) -> dict[str, Any]:
     config = TextLayerConfig(workers=workers, ocr_dpi=dpi)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-textlayer-"))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-textlayer-pages-"))
+    try:
+        return _bench_ocr(folder, scans, workers, config, limit, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _bench_ocr(
+    folder: Path, scans: list[Path], workers: int, config: TextLayerConfig, limit: int, tmp: Path
+) -> dict[str, Any]:
     images: list[tuple[Path, str, int]] = []  # image, stem of the scan, page index
     for scan in scans:
         if scan.suffix == ".png":
@@ -306,6 +316,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="bench-textlayer-"))
+    try:
+        _run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, work: Path) -> None:
     results: dict[str, Any] = {"workers": args.workers, "cpus": os.cpu_count(), "load_avg": os.getloadavg()}
     pdfs: list[Path] = []
     if not args.skip_digital:
