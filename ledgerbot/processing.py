@@ -182,12 +182,11 @@ def _match(
     auto_approve: bool,
 ) -> list[str]:
     """extracted -> validated -> matched | exception, then matched -> approved when straight-through."""
-    from review_app.models import DecisionRow
-    from review_app.revalidate import _policy, build_case
+    from ledgerbot.cases import build_case, load_policy_cached, record_decision
     from rules.case import parse_case
     from rules.engine import evaluate
 
-    policy = _policy(str(policy_path) if policy_path else None)
+    policy = load_policy_cached(str(policy_path) if policy_path else None)
     case = parse_case(build_case(session, document, result, today=today), source=f"document {document.id}")
     decision = evaluate(case, policy)
     digest = input_hash(case.model_dump(mode="json"))
@@ -205,17 +204,9 @@ def _match(
             detail={"vendor_id": decision.vendor_id, "vendor_match": decision.vendor_match},
         )
     extraction = latest_extraction(session, document.id)
-    stored = session.get(DecisionRow, document.id)
-    payload = decision.model_dump(mode="json")
-    if stored is None:
-        session.add(
-            DecisionRow(
-                document_id=document.id, extraction_id=extraction.id if extraction else None, decision=payload
-            )
-        )
-    else:
-        stored.decision = payload
-        stored.extraction_id = extraction.id if extraction else None
+    record_decision(
+        session, document.id, extraction.id if extraction else None, decision.model_dump(mode="json")
+    )
     for exc in decision.exceptions:
         session.add(
             ExceptionRow(document_id=document.id, code=exc.code, message=exc.message, evidence=exc.evidence)

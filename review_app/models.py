@@ -13,7 +13,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledgerbot.store.models import Base, utcnow
+from ledgerbot.store.models import (
+    Base,
+    DecisionRow,  # noqa: F401  (moved to the core store)
+    utcnow,
+)
 
 ROLES: tuple[str, ...] = ("clerk", "approver", "admin")
 
@@ -128,15 +132,4 @@ class ApprovalRow(Base):
     username: Mapped[str] = mapped_column(String(100))
     # The extraction the approver looked at: an approval never carries over to later edits.
     extraction_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class DecisionRow(Base):
-    """The newest rules-engine decision per document, kept for the side-by-side line view."""
-
-    __tablename__ = "review_decisions"
-
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
-    extraction_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(default=utcnow)

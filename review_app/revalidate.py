@@ -8,30 +8,33 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledgerbot.cases import (  # noqa: F401  (re-exported for the review views)
+    HISTORY_LIMIT,
+    HISTORY_STATES,
+    build_case,
+    latest_extractions,
+    load_orders,
+    load_policy_cached,
+    load_receipts,
+    po_numbers,
+    policy,
+    record_decision,
+)
 from ledgerbot.domain import DocState, ExtractionResult
 from ledgerbot.lifecycle import Actor, input_hash, transition
 from ledgerbot.store.models import (
     DocumentRow,
     ExceptionRow,
     ExtractionRow,
-    GoodsReceiptRow,
-    PurchaseOrderRow,
-    VendorRow,
     utcnow,
 )
-from review_app.models import DecisionRow
-
-HISTORY_STATES = ("approved", "posted")
-HISTORY_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -65,147 +68,6 @@ def engine_available() -> bool:
     return True
 
 
-@lru_cache(maxsize=4)
-def _policy(path: str | None) -> Any:
-    from rules.policy import load_policy
-
-    return load_policy(Path(path) if path else None)
-
-
-def policy(path: Path | None = None) -> Any | None:
-    """The tolerance policy, or ``None`` when the rules package is not installed."""
-    try:
-        return _policy(str(path) if path else None)
-    except ImportError:
-        return None
-
-
-def _vendor_dict(v: VendorRow) -> dict[str, Any]:
-    return {
-        "vendor_id": v.vendor_id,
-        "name": v.name,
-        "tax_id": v.tax_id,
-        "iban": v.iban,
-        "bic": v.bic,
-        "currency": v.currency,
-        "address": v.address,
-    }
-
-
-def _po_dict(po: PurchaseOrderRow) -> dict[str, Any]:
-    return {
-        "po_number": po.po_number,
-        "vendor_id": po.vendor_id,
-        "currency": po.currency,
-        "status": po.status,
-        "order_date": po.order_date,
-        "company": po.company,
-        "lines": [
-            {
-                "line_no": line.line_no,
-                "sku": line.sku,
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-            }
-            for line in po.lines
-        ],
-    }
-
-
-def _receipt_dict(receipt: GoodsReceiptRow) -> dict[str, Any]:
-    return {
-        "receipt_number": receipt.receipt_number,
-        "po_number": receipt.po_number,
-        "date": receipt.date,
-        "lines": [{"po_line_no": r.po_line_no, "quantity": r.quantity} for r in receipt.lines],
-    }
-
-
-def po_numbers(result: ExtractionResult) -> list[str]:
-    raw = result.fields.po_number or ""
-    # Some vendors quote several orders on one invoice ("PO-1 / PO-2").
-    parts = [p.strip() for p in raw.replace(";", ",").replace("/", ",").split(",")]
-    return [p for p in parts if p]
-
-
-def load_orders(session: Session, numbers: list[str]) -> list[PurchaseOrderRow]:
-    if not numbers:
-        return []
-    return list(session.scalars(select(PurchaseOrderRow).where(PurchaseOrderRow.po_number.in_(numbers))))
-
-
-def load_receipts(session: Session, numbers: list[str]) -> list[GoodsReceiptRow]:
-    if not numbers:
-        return []
-    return list(
-        session.scalars(
-            select(GoodsReceiptRow)
-            .where(GoodsReceiptRow.po_number.in_(numbers))
-            .order_by(GoodsReceiptRow.date, GoodsReceiptRow.receipt_number)
-        )
-    )
-
-
-def build_case(
-    session: Session, document: DocumentRow, result: ExtractionResult, today: date | None = None
-) -> dict[str, Any]:
-    """The case for ``document`` in the shape of ``shared/contracts/matching.md``."""
-    fields = result.fields
-    orders = load_orders(session, po_numbers(result))
-    vendor_conditions: list[ColumnElement[bool]] = [VendorRow.vendor_id.in_({po.vendor_id for po in orders})]
-    if document.vendor_id:
-        vendor_conditions.append(VendorRow.vendor_id == document.vendor_id)
-    if fields.vendor_tax_id:
-        vendor_conditions.append(VendorRow.tax_id == fields.vendor_tax_id)
-    if fields.vendor_iban:
-        vendor_conditions.append(VendorRow.iban == fields.vendor_iban)
-    vendors = list(session.scalars(select(VendorRow).where(or_(*vendor_conditions))))
-    if fields.vendor_name and not vendors:
-        # No key matched: the engine's fuzzy name lookup needs the whole master to choose from.
-        vendors = list(session.scalars(select(VendorRow)))
-    vendor_ids = {v.vendor_id for v in vendors} | ({document.vendor_id} if document.vendor_id else set())
-    history: list[dict[str, Any]] = []
-    if vendor_ids:
-        others = session.execute(
-            select(DocumentRow.id, DocumentRow.state)
-            .where(
-                DocumentRow.vendor_id.in_(vendor_ids),
-                DocumentRow.state.in_(HISTORY_STATES),
-                DocumentRow.id != document.id,
-            )
-            .order_by(DocumentRow.id.desc())
-            .limit(HISTORY_LIMIT)
-        ).all()
-        states = {o.id: o.state for o in others}
-        for extraction in latest_extractions(session, list(states)):
-            past = ExtractionResult.model_validate(extraction.result).model_dump(mode="json")
-            past["status"] = states[extraction.document_id]
-            history.append(past)
-    invoice = result.model_dump(mode="json")
-    return {
-        "invoice": invoice,
-        "vendors": [_vendor_dict(v) for v in vendors],
-        "purchase_orders": [_po_dict(po) for po in orders],
-        "receipts": [_receipt_dict(r) for r in load_receipts(session, [po.po_number for po in orders])],
-        "history": history,
-        "today": today or date.today(),
-    }
-
-
-def latest_extractions(session: Session, document_ids: list[int]) -> list[ExtractionRow]:
-    if not document_ids:
-        return []
-    from sqlalchemy import func
-
-    newest = (
-        select(func.max(ExtractionRow.id))
-        .where(ExtractionRow.document_id.in_(document_ids))
-        .group_by(ExtractionRow.document_id)
-    )
-    return list(session.scalars(select(ExtractionRow).where(ExtractionRow.id.in_(newest))))
-
-
 def _decision_dict(decision: Any) -> dict[str, Any]:
     if hasattr(decision, "model_dump"):
         data: dict[str, Any] = decision.model_dump(mode="json")
@@ -231,7 +93,7 @@ def evaluate(
     except ImportError:
         return None
     case = parse_case(build_case(session, document, result), source=f"document {document.id}")
-    return _decision_dict(run_rules(case, _policy(str(policy_path) if policy_path else None)))
+    return _decision_dict(run_rules(case, load_policy_cached(str(policy_path) if policy_path else None)))
 
 
 def apply(
@@ -248,13 +110,7 @@ def apply(
     decision = evaluate(session, document, result, policy_path)
     if decision is None:
         return Outcome(ran=False, reason="rules engine not installed")
-    stored = session.get(DecisionRow, document.id)
-    if stored is None:
-        session.add(DecisionRow(document_id=document.id, extraction_id=extraction.id, decision=decision))
-    else:
-        stored.extraction_id = extraction.id
-        stored.decision = decision
-        stored.at = utcnow()
+    record_decision(session, document.id, extraction.id, decision)
     new = [(e["code"], e["message"], e.get("evidence") or {}) for e in decision.get("exceptions") or []]
     open_rows = list(
         session.scalars(

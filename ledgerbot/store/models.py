@@ -255,4 +255,15 @@ class PostingRow(Base):
     posted_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+class DecisionRow(Base):
+    """The newest rules-engine decision per document, kept for the side-by-side line view."""
+
+    __tablename__ = "review_decisions"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    extraction_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 Index("ix_documents_state_received", DocumentRow.state, DocumentRow.received_at)
