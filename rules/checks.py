@@ -304,13 +304,17 @@ def check_order_lines(
         if status
         else None
     )
-    for group in _quantity_groups(po, billed, open_by_line):
+    for group in _quantity_groups(po, billed, open_by_line, by_article=credit):
         out.extend(_quantity_checks(group, state, received, checks, credit=credit, three_way=three_way))
     return out, matches
 
 
 def _quantity_groups(
-    po: PurchaseOrder, billed: dict[int, tuple[int, Decimal]], open_by_line: dict[int, Decimal] | None
+    po: PurchaseOrder,
+    billed: dict[int, tuple[int, Decimal]],
+    open_by_line: dict[int, Decimal] | None,
+    *,
+    by_article: bool = False,
 ) -> list[_Group]:
     """What the quantity checks compare: each billed PO line on its own, unless the invoice merged it.
 
@@ -320,6 +324,9 @@ def _quantity_groups(
     billed lines together with the identical PO lines this invoice does not mention but could
     have billed by its date (something open on them, see ``OrderState.open_lines``). A sibling
     line with nothing delivered yet by then does not lend its quantity to the pool.
+
+    ``by_article`` (credit notes) always pools identical lines: crediting an article on one line
+    or on its twin takes back the same money, so only the article's total can be over-credited.
     """
 
     def could_bill(line: POLine) -> bool:
@@ -335,8 +342,8 @@ def _quantity_groups(
             continue
         index, qty = billed[po_line.line_no]
         key = fungible_key(po_line)
-        pool = [s for s in members[key] if could_bill(s)]
-        if all(s.line_no in billed for s in pool):
+        pool = members[key] if by_article else [s for s in members[key] if could_bill(s)]
+        if len(pool) == 1 or (not by_article and all(s.line_no in billed for s in pool)):
             groups.append(_Group(lines=[po_line], first_invoice_line=index, now=qty, invoice_lines=[index]))
             continue
         if key not in pooled:

@@ -486,3 +486,33 @@ def test_vendor_override_can_loosen_the_name_lookup_for_that_vendor_only(tmp_pat
     case["purchase_orders"][0]["vendor_id"] = "V002"
     decision = evaluate(to_case(case), load_policy(other))
     assert "VENDOR_UNKNOWN" in decision.codes and decision.vendor_match is None
+
+
+def test_credit_note_over_identical_lines_is_checked_per_article() -> None:
+    desc, price = "Corrugated box 400x300x200, bundle of 25", Decimal("27.45")
+    case = clean_case()
+    case["purchase_orders"][0]["lines"] = [
+        {"line_no": n, "sku": "BX-10337", "description": desc, "quantity": str(q), "unit_price": "27.45"}
+        for n, q in ((1, 6), (2, 10))
+    ]
+    case["receipts"] = [
+        {
+            "receipt_number": "GR-1",
+            "po_number": "PO-45012",
+            "date": "2026-03-01",
+            "lines": [{"po_line_no": 1, "quantity": "6"}, {"po_line_no": 2, "quantity": "10"}],
+        }
+    ]
+    billed = invoice_doc([("BX-10337", desc, Decimal(q), price) for q in (6, 10)], invoice_date="2026-03-02")
+    case["history"] = [{"status": "posted", **billed}]
+    # 5 + 2 back: whichever twin each line is paired with, 16 were invoiced.
+    case["invoice"] = invoice_doc(
+        [("BX-10337", desc, Decimal(q), price) for q in (5, 2)], number="GS-7", doc_type="credit_note"
+    )
+    assert codes_of(case) == []
+    case["invoice"] = invoice_doc(
+        [("BX-10337", desc, Decimal(q), price) for q in (11, 6)], number="GS-8", doc_type="credit_note"
+    )
+    decision = evaluate(to_case(case), POLICY)
+    assert decision.codes == ["CREDIT_EXCEEDS_INVOICED"]
+    assert decision.exceptions[0].evidence["credited_now"] == "17"
