@@ -100,7 +100,7 @@ def compute_metrics(
     return metrics
 
 
-def format_confusion(metrics: Metrics) -> str:
+def format_confusion(metrics: Metrics | dict[str, Any]) -> str:
     """The confusion matrix as an aligned text table (truth in rows) for stderr and reports."""
     short = {
         "invoice": "inv",
@@ -111,8 +111,10 @@ def format_confusion(metrics: Metrics) -> str:
         "remittance_advice": "rem",
         "other": "oth",
     }
-    heads = [short.get(name, name[:4]) for name in metrics.labels]
+    labels = metrics["labels"] if isinstance(metrics, dict) else metrics.labels
+    confusion = metrics["confusion"] if isinstance(metrics, dict) else metrics.confusion
+    heads = [short.get(name, name[:4]) for name in labels]
     rows = ["truth\\pred".ljust(18) + "".join(h.rjust(6) for h in heads)]
-    for name, row in zip(metrics.labels, metrics.confusion, strict=True):
+    for name, row in zip(labels, confusion, strict=True):
         rows.append(name.ljust(18) + "".join(str(v).rjust(6) for v in row))
     return "\n".join(rows)

@@ -44,7 +44,7 @@ def _progress(items: Iterable[Any], total: int) -> Iterable[Any]:
 
 
 def _print_metrics(title: str, figures: dict[str, Any]) -> None:
-    from classifiers.evaluate import Metrics, format_confusion
+    from classifiers.evaluate import format_confusion
 
     for name in ("baseline", "transformer", "cascade"):
         m = figures.get(name)
@@ -62,8 +62,7 @@ def _print_metrics(title: str, figures: dict[str, Any]) -> None:
         _log(f"{title} cascade per class (precision / recall / support):")
         for label, c in cascade["per_class"].items():
             _log(f"  {label:<18} {c['precision']:.4f} / {c['recall']:.4f} / {c['support']}")
-        shown = Metrics(**{**cascade, "per_class": {}})
-        _log(format_confusion(shown))
+        _log(format_confusion(cascade))
 
 
 def _summary(figures: dict[str, Any]) -> dict[str, Any]:
