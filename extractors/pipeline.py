@@ -243,8 +243,12 @@ class Extractor:
             return [None] * len(documents)
         try:
             return list(self.classifier.classify(documents))
-        except LedgerbotError as error:
-            self.warn(f"warning [{error.code}] classification failed: {error.message}")
+        except Exception as error:  # a broken model must cost the doc type, never the batch
+            code = error.code if isinstance(error, LedgerbotError) else "E505"
+            message = error.message if isinstance(error, LedgerbotError) else repr(error)
+            if self.classifier_error is None:
+                self.warn(f"warning [{code}] classification failed, doc_type left null: {message}")
+            self.classifier_error = NoClassifier(f"classification failed: {message}", code=code)
             return [None] * len(documents)
 
     def _extract(self, item: _Work, classification: Any) -> ExtractionResult:

@@ -88,3 +88,23 @@ def test_eval_of_an_unlabelled_folder_is_a_usage_error(runner: CliRunner, tmp_pa
     (tmp_path / "a.pdf").write_bytes(Invoice().pdf())
     result = runner.invoke(app, ["eval", str(tmp_path)])
     assert result.exit_code == 2
+
+
+class _BrokenClassifier:
+    def classify(self, documents: list[object]) -> list[object]:
+        raise ValueError("X has 11421 features, but the model expects 11414")
+
+
+def test_a_broken_classifier_costs_the_doc_type_not_the_batch(tmp_path: Path) -> None:
+    from extractors.pipeline import Extractor
+
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(Invoice().pdf())
+    warnings: list[str] = []
+    extractor = Extractor(classify=False, in_process=True, stages=("generic",), warn=warnings.append)
+    extractor.classifier = _BrokenClassifier()
+    [result] = list(extractor.extract_paths([pdf, pdf][:1]))
+    assert result.doc_type is None
+    assert result.fields.total is not None
+    assert [e.code for e in result.errors] == ["E505"]
+    assert len(warnings) == 1 and "E505" in warnings[0]
