@@ -35,6 +35,9 @@ _COLUMN_KINDS = {
 }
 
 
+_OPTIONAL_COLUMNS = frozenset({"pos", "tax", "unit"})
+
+
 def default_templates_dir() -> Path:
     """``$LEDGERBOT_TEMPLATES_DIR``, else the repository's top-level ``templates/``."""
     env = os.environ.get("LEDGERBOT_TEMPLATES_DIR")
@@ -167,6 +170,21 @@ class TemplateExtractor:
                 fields["currency"] = code
                 confidence["currency"] = 0.9
         lines = self._lines(template.lines, pages) if template.lines else []
+        # A scan can blur a label or a column header the template relies on; rather than lose
+        # the field, fall back to the generic reading of it, with less confidence.
+        missing = [rule.name for rule in template.fields if rule.name not in fields]
+        if missing or (template.lines is not None and not lines):
+            if generic is None:
+                generic = self._generic_result(document, doc_type)
+            for name in missing:
+                value = getattr(generic.fields, name)
+                if value is not None:
+                    fields[name] = value
+                    confidence[name] = round(0.8 * generic.field_confidence.get(name, 0.5), 3)
+                    if name in generic.field_boxes:
+                        boxes[name] = generic.field_boxes[name]
+            if template.lines is not None and not lines:
+                lines = [line.model_copy() for line in generic.lines]
         credit = doc_type == DocType.CREDIT_NOTE
         if doc_type is None:
             from extractors.generic.extractor import _looks_like_credit
@@ -322,6 +340,8 @@ class TemplateExtractor:
         for name, header in rules.columns.items():
             span = _word_span(row, header)
             if span is None:
+                if name in _OPTIONAL_COLUMNS:  # "#" or "Pos." is easily lost in a scan
+                    continue
                 return None
             box = row.box_of(*span)
             columns.append(Column(_COLUMN_KINDS[name], box[0], box[2]))
