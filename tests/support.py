@@ -26,8 +26,13 @@ def clean_invoices(master: MasterData = MASTER, limit: Decimal = Decimal(8000)) 
             continue
         vendor = master.vendor(po.vendor_id)
         lines = [
-            InvoiceLine(description=ln.description, sku=ln.sku, quantity=received[ln.line_no],
-                        unit_price=ln.unit_price, amount=received[ln.line_no] * ln.unit_price)
+            InvoiceLine(
+                description=ln.description,
+                sku=ln.sku,
+                quantity=received[ln.line_no],
+                unit_price=ln.unit_price,
+                amount=received[ln.line_no] * ln.unit_price,
+            )
             for ln in po.lines
             if received.get(ln.line_no)
         ]
@@ -42,10 +47,17 @@ def clean_invoices(master: MasterData = MASTER, limit: Decimal = Decimal(8000)) 
             doc_type_confidence=0.99,
             method="template:test",
             fields=InvoiceFields(
-                vendor_name=vendor.name, vendor_tax_id=vendor.tax_id, vendor_iban=vendor.iban,
-                invoice_number=f"INV-{po.po_number}", invoice_date=date(2026, 10, 30),
-                due_date=date(2026, 11, 29), po_number=po.po_number, currency=po.currency,
-                subtotal=subtotal, tax_amount=tax, total=subtotal + tax,
+                vendor_name=vendor.name,
+                vendor_tax_id=vendor.tax_id,
+                vendor_iban=vendor.iban,
+                invoice_number=f"INV-{po.po_number}",
+                invoice_date=date(2026, 10, 30),
+                due_date=date(2026, 11, 29),
+                po_number=po.po_number,
+                currency=po.currency,
+                subtotal=subtotal,
+                tax_amount=tax,
+                total=subtotal + tax,
             ),
             field_confidence={"total": 0.99},
             lines=lines,
@@ -60,16 +72,23 @@ def seed_master_data(store: Store, master: MasterData = MASTER) -> None:
         upsert_receipts(s, master.receipts)
 
 
-APPROVAL_PATH = [DocState.PARSED, DocState.CLASSIFIED, DocState.EXTRACTED, DocState.VALIDATED,
-                 DocState.MATCHED, DocState.APPROVED]
+APPROVAL_PATH = [
+    DocState.PARSED,
+    DocState.CLASSIFIED,
+    DocState.EXTRACTED,
+    DocState.VALIDATED,
+    DocState.MATCHED,
+    DocState.APPROVED,
+]
 
 
 def approved_document(store: Store, files: FileStore, result: ExtractionResult, vendor_id: str) -> int:
     """A received document carried to ``approved`` with ``result`` as its extraction."""
     actor = Actor("test-setup")
     with store.session() as s:
-        doc = receive(s, files, b"%PDF-1.4\n% " + result.source.encode(), filename=f"{result.source}.pdf",
-                      source="test")
+        doc = receive(
+            s, files, b"%PDF-1.4\n% " + result.source.encode(), filename=f"{result.source}.pdf", source="test"
+        )
         doc.doc_type, doc.vendor_id = (result.doc_type or DocType.INVOICE).value, vendor_id
         s.add(ExtractionRow(document_id=doc.id, method=result.method, result=result.model_dump(mode="json")))
         for state in APPROVAL_PATH:
