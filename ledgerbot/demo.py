@@ -58,6 +58,8 @@ def ensure_models(models_dir: Path, work: Path, env: dict[str, str]) -> None:
     from classifiers.artifacts import ArtifactStore
     from extractors.generic.ranking import RANKER_NAME
 
+    # Training runs with the persistent var/ as home, so its text-layer cache outlives a demo.
+    env = {**env, "LEDGERBOT_HOME": str(work), "LEDGERBOT_MODELS": str(models_dir)}
     artifacts = ArtifactStore(models_dir)
     have_cascade = artifacts.latest_version("cascade") is not None
     have_ranker = artifacts.latest_version(RANKER_NAME) is not None
@@ -84,7 +86,7 @@ def ensure_models(models_dir: Path, work: Path, env: dict[str, str]) -> None:
         _ledgerbot("train", "classifier", str(corpus), "--models-dir", str(models_dir), env=env)
     if not have_ranker:
         _say("training the extractor's candidate ranker")
-        _ledgerbot("train", "extractor", str(corpus), env={**env, "LEDGERBOT_MODELS": str(models_dir)})
+        _ledgerbot("train", "extractor", str(corpus), env=env)
 
 
 def choose_batch(corpus: Path) -> list[Delivery]:
