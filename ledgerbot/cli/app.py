@@ -28,7 +28,8 @@ app = typer.Typer(
 sandbox_app = typer.Typer(help="The demo legacy ERP and the sample-document generator.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 
-stderr = Console(stderr=True)
+# Errors are one line however long (paths): never wrapped or cut to the terminal width.
+stderr = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
