@@ -9,72 +9,23 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from ledgerbot.domain import DocState, DocType, ErrorEntry, ExtractionResult, InvoiceFields, InvoiceLine
+from ledgerbot.domain import DocState, DocType, ErrorEntry, ExtractionResult
 from ledgerbot.intake import receive
 from ledgerbot.lifecycle import Actor, transition
 from ledgerbot.processing import ReadRequest, process_document, process_pending
 from ledgerbot.store import FileStore, Store
-from ledgerbot.store.masterdata import upsert_purchase_orders, upsert_receipts, upsert_vendors
 from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow
-from sandbox.masterdata import generate_master_data, received_quantities
+from tests.support import clean_invoices, seed_master_data
 
-MASTER = generate_master_data()
 TODAY = date(2026, 11, 20)
 
 
-def _clean_invoice_for(po_index: int) -> ExtractionResult:
-    """An invoice that bills exactly what was received on one PO, at PO prices (under 10,000)."""
-    po = next(
-        p
-        for p in MASTER.purchase_orders[po_index:]
-        if p.status == "open"
-        and (got := received_quantities(MASTER, p.po_number))
-        and sum((got.get(ln.line_no, 0) * ln.unit_price for ln in p.lines), Decimal(0)) < 8000
-    )
-    vendor = MASTER.vendor(po.vendor_id)
-    received = received_quantities(MASTER, po.po_number)
-    lines = [
-        InvoiceLine(
-            description=ln.description,
-            sku=ln.sku,
-            quantity=received[ln.line_no],
-            unit_price=ln.unit_price,
-            amount=received[ln.line_no] * ln.unit_price,
-        )
-        for ln in po.lines
-        if received.get(ln.line_no)
-    ]
-    subtotal = sum((ln.amount for ln in lines if ln.amount is not None), Decimal(0))
-    rate = {"DE": Decimal("0.19"), "FR": Decimal("0.20"), "NL": Decimal("0.21"), "GB": Decimal("0.20")}.get(
-        vendor.address.country if vendor.address else "", Decimal(0)
-    )
-    tax = (subtotal * rate).quantize(Decimal("0.01"))
-    return ExtractionResult(
-        source="x",
-        doc_type=DocType.INVOICE,
-        doc_type_confidence=0.99,
-        method="template:test",
-        fields=InvoiceFields(
-            vendor_name=vendor.name,
-            vendor_tax_id=vendor.tax_id,
-            vendor_iban=vendor.iban,
-            invoice_number=f"INV-{po.po_number}",
-            invoice_date=date(2026, 10, 30),
-            due_date=date(2026, 11, 29),
-            po_number=po.po_number,
-            currency=po.currency,
-            subtotal=subtotal,
-            tax_amount=tax,
-            total=subtotal + tax,
-        ),
-        field_confidence={"total": 0.99},
-        lines=lines,
-        lineage={
-            "text_layer": "pdfplumber@0.11",
-            "classifier": "cascade@v1",
-            "template": "tpl-test@2",
-        },
-    )
+CLEAN = list(clean_invoices())
+
+
+def _clean_invoice_for(index: int) -> ExtractionResult:
+    """A different clean invoice (bills what was received, at PO prices) for each index."""
+    return CLEAN[index % len(CLEAN)].model_copy(deep=True)
 
 
 class PreparedReader:
@@ -92,10 +43,7 @@ class PreparedReader:
 
 @pytest.fixture
 def seeded(store: Store) -> Store:
-    with store.session() as s:
-        upsert_vendors(s, MASTER.vendors)
-        upsert_purchase_orders(s, MASTER.purchase_orders)
-        upsert_receipts(s, MASTER.receipts)
+    seed_master_data(store)
     return store
 
 
