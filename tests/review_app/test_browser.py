@@ -56,7 +56,7 @@ def server(app: Any, seeded: dict[str, int]) -> Iterator[str]:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("no system chromium")
+        pytest.fail("no system chromium: run `make setup`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

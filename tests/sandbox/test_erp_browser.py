@@ -27,7 +27,7 @@ ARGS = [
 @pytest.fixture
 def erp_page(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
+        pytest.fail("chromium is not installed: run `make setup`")
     from playwright.sync_api import sync_playwright
 
     with serve_in_thread(tmp_path / "erp.db") as url, sync_playwright() as playwright:
