@@ -232,8 +232,8 @@ def test_page_limit_is_configurable() -> None:
 
 
 def test_a_hung_parse_is_killed_and_the_worker_replaced() -> None:
-    # A budget no parse of a 300-page PDF meets stands in for a file that hangs pdfminer.
-    config = TextLayerConfig(parse_timeout=0.5, workers=1)
+    # A 10 ms budget, which no parse of a 300-page PDF meets, stands in for a file that hangs pdfminer.
+    config = TextLayerConfig(parse_timeout=0.01, workers=1)
     with TextLayerReader(config) as reader:
         reader._ensure_workers()
         first_pid = reader._workers[0].proc.pid
