@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ledgerbot.domain import ExtractionResult
@@ -27,8 +27,30 @@ from ledgerbot.store.models import (
     utcnow,
 )
 
+# Accepted invoices count for every later document; invoices still waiting (matched, or with an
+# open exception) count only for documents that arrived after them, so the later copy of a pair
+# is the one held as the duplicate suspect, never both.
 HISTORY_STATES = ("approved", "posted")
+PENDING_STATES = ("matched", "exception")
 HISTORY_LIMIT = 500
+_VENDOR_LOCK_SPACE = 0x4C42  # "LB": the first key of the two-key PostgreSQL advisory lock
+
+
+def lock_vendor(session: Session, vendor_id: str) -> bool:
+    """Serialise the match stage per vendor until the transaction ends; True when a lock was taken.
+
+    Two workers matching two copies of one invoice at the same moment would each judge its copy
+    against a history without the other. On PostgreSQL the second waits on a transaction-scoped
+    advisory lock and then re-reads the history. SQLite has one writer at a time and the
+    embedded mode runs one processing loop, so nothing is taken there.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, hashtext(:vendor))"),
+        {"space": _VENDOR_LOCK_SPACE, "vendor": vendor_id},
+    )
+    return True
 
 
 @lru_cache(maxsize=4)
@@ -138,7 +160,10 @@ def build_case(
             select(DocumentRow.id, DocumentRow.state)
             .where(
                 DocumentRow.vendor_id.in_(vendor_ids),
-                DocumentRow.state.in_(HISTORY_STATES),
+                or_(
+                    DocumentRow.state.in_(HISTORY_STATES),
+                    and_(DocumentRow.state.in_(PENDING_STATES), DocumentRow.id < document.id),
+                ),
                 DocumentRow.id != document.id,
             )
             .order_by(DocumentRow.id.desc())

@@ -182,13 +182,19 @@ def _match(
     auto_approve: bool,
 ) -> list[str]:
     """extracted -> validated -> matched | exception, then matched -> approved when straight-through."""
-    from ledgerbot.cases import build_case, load_policy_cached, record_decision
+    from ledgerbot.cases import build_case, load_policy_cached, lock_vendor, record_decision
     from rules.case import parse_case
     from rules.engine import evaluate
 
     policy = load_policy_cached(str(policy_path) if policy_path else None)
     case = parse_case(build_case(session, document, result, today=today), source=f"document {document.id}")
     decision = evaluate(case, policy)
+    if decision.vendor_id and lock_vendor(session, decision.vendor_id):
+        # Judge again under the vendor's lock: a copy matched meanwhile is now in the history.
+        case = parse_case(
+            build_case(session, document, result, today=today), source=f"document {document.id}"
+        )
+        decision = evaluate(case, policy)
     digest = input_hash(case.model_dump(mode="json"))
     rules = Actor(name=PIPELINE, component="rules", version=decision.policy_version)
     if decision.vendor_id:

@@ -177,3 +177,84 @@ def test_an_exception_in_one_document_does_not_stop_the_batch(seeded: Store, fil
     outcomes = {o.document_id: o for o in process_pending(seeded, file_store, reader, today=TODAY)}
     assert outcomes[boom].state == DocState.FAILED
     assert outcomes[ok].state == DocState.APPROVED
+
+
+def test_a_copy_of_an_invoice_still_in_review_is_held_as_duplicate(
+    seeded: Store, file_store: FileStore
+) -> None:
+    # The first copy waits in review (an exception); the second copy arrives later and must not
+    # pass while the first is still open. Only the later arrival is the suspect.
+    first = _clean_invoice_for(2)
+    first.lines[0].unit_price = first.lines[0].unit_price * 2  # a price variance keeps it in review
+    reader = PreparedReader({"a.pdf": first, "b.pdf": _clean_invoice_for(2)})
+    a = _receive(seeded, file_store, "a.pdf", b"copy a")
+    b = _receive(seeded, file_store, "b.pdf", b"copy b")
+    assert process_document(seeded, file_store, a, reader, today=TODAY).state == DocState.EXCEPTION
+    outcome = process_document(seeded, file_store, b, reader, today=TODAY)
+    assert outcome.state == DocState.EXCEPTION
+    assert "DUPLICATE_SUSPECT" in outcome.codes
+    with seeded.session() as s:
+        codes_a = set(s.scalars(select(ExceptionRow.code).where(ExceptionRow.document_id == a)))
+    assert "DUPLICATE_SUSPECT" not in codes_a
+
+
+@pytest.mark.postgres
+def test_two_workers_matching_two_copies_at_once_let_only_one_through(
+    pg_url: str, file_store: FileStore
+) -> None:
+    """Both workers judge their copy before either commits; the vendor lock makes one see the other."""
+    import threading
+
+    from sqlalchemy import text
+
+    from ledgerbot.cases import _VENDOR_LOCK_SPACE
+    from tests.support import vendor_of
+
+    store = Store(pg_url)
+    store.migrate()
+    try:
+        seed_master_data(store)
+        invoice = _clean_invoice_for(3)
+        reader = PreparedReader({"a.pdf": invoice, "b.pdf": invoice})
+        ids = [_receive(store, file_store, name, name.encode()) for name in ("a.pdf", "b.pdf")]
+        outcomes: dict[int, str] = {}
+        errors: list[BaseException] = []
+
+        def run(doc_id: int) -> None:
+            try:
+                outcomes[doc_id] = process_document(store, file_store, doc_id, reader, today=TODAY).state
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+
+        # Hold the vendor's lock so both workers are past their first judgement and waiting on it.
+        with store.engine.connect() as holder:
+            holder.execute(
+                text("SELECT pg_advisory_lock(:s, hashtext(:v))"),
+                {"s": _VENDOR_LOCK_SPACE, "v": vendor_of(invoice)},
+            )
+            workers = [threading.Thread(target=run, args=(doc_id,)) for doc_id in ids]
+            for w in workers:
+                w.start()
+            deadline = 50
+            while deadline:
+                waiting = holder.execute(
+                    text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                ).scalar_one()
+                if waiting == 2:
+                    break
+                deadline -= 1
+                threading.Event().wait(0.1)
+            assert waiting == 2, "both workers should be waiting on the vendor lock"
+            holder.execute(text("SELECT pg_advisory_unlock_all()"))
+            holder.commit()
+        for w in workers:
+            w.join(30)
+        assert not errors, errors
+        assert sorted(outcomes.values()) == [DocState.APPROVED, DocState.EXCEPTION]
+        with store.session() as s:
+            flagged = set(
+                s.scalars(select(ExceptionRow.document_id).where(ExceptionRow.code == "DUPLICATE_SUSPECT"))
+            )
+        assert len(flagged) == 1
+    finally:
+        store.dispose()
