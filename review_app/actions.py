@@ -146,6 +146,7 @@ def release(session: Session, user: SignedIn, document_id: int) -> Result:
         raise NotAllowed(f"document {document.id} is claimed by {entry.assignee}")
     previous = entry.assignee
     entry.assignee = None
+    queue.bump(session)
     audit.record(session, document, user.username, "release", detail={"previous_assignee": previous})
     return Result(f"document {document.id} is back in the open queue")
 

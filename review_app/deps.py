@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ledgerbot.errors import LedgerbotError
 from ledgerbot.store import Store
 from review_app.config import ReviewSettings
-from review_app.queue import QueueSync
+from review_app.queue import QueueCache, QueueSync
 from review_app.render import PageRenderer
 from review_app.security import SignedIn, resolve_session, tokens_match
 
@@ -41,6 +41,7 @@ class ReviewContext:
     renderer: PageRenderer
     sync: QueueSync
     pages: Jinja2Templates
+    cache: QueueCache
 
 
 async def get_context(request: Request) -> ReviewContext:

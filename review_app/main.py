@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,7 +21,7 @@ from ledgerbot.store import FileStore, Store
 from review_app.actions import ActionError, Conflict
 from review_app.config import ReviewSettings, get_review_settings
 from review_app.deps import CsrfRejected, NotSignedIn, ReviewContext
-from review_app.queue import QueueSync
+from review_app.queue import QueueCache, QueueSync
 from review_app.render import NotRenderable, PageRenderer
 from review_app.security import LoginThrottled
 
@@ -81,13 +82,20 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
 
         store = get_store()
     core = get_settings()
-    pages = Jinja2Templates(directory=str(HERE / "pages"))
+    # Compiled once per process; the page files ship with the code, so nothing is re-checked
+    # per request (auto_reload would stat every template on every render).
+    pages = Jinja2Templates(
+        env=Environment(
+            loader=FileSystemLoader(HERE / "pages"), autoescape=select_autoescape(), auto_reload=False
+        )
+    )
     context = ReviewContext(
         store=store,
         settings=settings,
         renderer=PageRenderer(FileStore(core.files_dir), settings.cache_dir, settings.render_scale),
         sync=QueueSync(store, settings.sync_interval_seconds),
         pages=pages,
+        cache=QueueCache(),
     )
     app = FastAPI(
         title="ledgerbot review",

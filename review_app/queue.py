@@ -3,19 +3,24 @@
 The pipeline writes documents, extractions and exceptions; it knows nothing of this table.
 Every move it makes leaves an audit event, so the queue follows the audit trail: ``sync``
 refreshes exactly the documents whose events are newer than the last one it applied.
+
+Every change to the table also bumps a version counter in the same transaction, so readers in
+any worker process can keep pages and counts per version: a cached page is never older than
+the last change that committed before the request read the version.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Row, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +30,8 @@ from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow, Ext
 from review_app.models import ApprovalRow, CorrectionRow, QueueEntryRow, SyncMarkRow
 
 SYNC_MARK = "audit"
+# Bumped by every change to the queue table (see ``bump``); the key of every cached read.
+VERSION_MARK = "queue_version"
 CHUNK = 500
 # Shown when a corrected document matched but still waits for its approval.
 READY_REASON = "READY_FOR_APPROVAL"
@@ -59,9 +66,32 @@ def _decimal(value: Any) -> Decimal | None:
 def refresh(session: Session, document_ids: Iterable[int]) -> None:
     """Rebuild the queue entries of these documents from the core tables."""
     ids = sorted(set(document_ids))
-    counts.clear()
+    if not ids:
+        return
+    bump(session)
     for start in range(0, len(ids), CHUNK):
         _refresh_chunk(session, ids[start : start + CHUNK])
+
+
+def bump(session: Session) -> None:
+    """Mark the queue as changed, in the caller's transaction, for every process's caches."""
+    changed = session.execute(
+        update(SyncMarkRow)
+        .where(SyncMarkRow.name == VERSION_MARK)
+        .values(value=SyncMarkRow.value + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(changed, "rowcount", 0):
+        # Migration 0710 creates the counter; a store built another way gets it on first change.
+        session.add(SyncMarkRow(name=VERSION_MARK, value=1))
+        session.flush()
+
+
+def version(session: Session) -> int:
+    """The queue's current version: one primary-key read, cheap enough for every request."""
+    table = SyncMarkRow.__table__
+    value = session.connection().execute(select(table.c.value).where(table.c.name == VERSION_MARK)).scalar()
+    return int(value or 0)
 
 
 def _refresh_chunk(session: Session, ids: Sequence[int]) -> None:
@@ -218,9 +248,13 @@ class QueueFilter:
     page_size: int = 50
 
 
+# A row of ``COLUMNS``: document id, state, vendor, invoice number, currency, total, reasons, ...
+Entry = Row[*tuple[Any, ...]]
+
+
 @dataclass(frozen=True)
 class QueuePage:
-    entries: list[QueueEntryRow]
+    entries: list[Entry]  # the ``COLUMNS`` of each entry
     total: int
     page: int
     page_size: int
@@ -230,7 +264,10 @@ class QueuePage:
         return max(1, -(-self.total // self.page_size))
 
 
-def _filtered(query: Select[Any], f: QueueFilter) -> Select[Any]:
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
+def _filtered(query: _Query, f: QueueFilter) -> _Query:
     conditions = []
     if f.reason:
         conditions.append(QueueEntryRow.reasons.contains(f",{f.reason},", autoescape=True))
@@ -253,61 +290,122 @@ def _filtered(query: Select[Any], f: QueueFilter) -> Select[Any]:
     return query.where(and_(*conditions)) if conditions else query
 
 
-class _CountCache:
-    """Queue counts per filter, kept for as long as the queue itself may lag the audit trail.
+# Just what the queue shows; a Core select of these is a fraction of the cost of ORM rows.
+COLUMNS = (
+    QueueEntryRow.document_id,
+    QueueEntryRow.state,
+    QueueEntryRow.vendor_id,
+    QueueEntryRow.vendor_name,
+    QueueEntryRow.invoice_number,
+    QueueEntryRow.currency,
+    QueueEntryRow.total,
+    QueueEntryRow.reasons,
+    QueueEntryRow.received_at,
+    QueueEntryRow.assignee,
+    QueueEntryRow.awaiting_second_approval,
+)
+
+
+class QueueCache:
+    """Counts, pages and reason codes of the queue, per queue version, shared by a process's threads.
 
     Counting a filtered queue of tens of thousands of rows is the most expensive part of a page
-    view, and the number changes only when the queue does.
+    view, and neither it nor a page changes until the queue does. Entries are keyed on the
+    version the request read before querying, so a newer version never sees an older entry;
+    once a newer version is seen, everything older is dropped.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int = 512) -> None:
+        self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._values: dict[tuple[Any, ...], tuple[float, int]] = {}
+        self._version = -1
+        self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
-    def get(self, key: tuple[Any, ...], ttl: float) -> int | None:
+    def get(self, version: int, key: tuple[Any, ...]) -> Any | None:
         with self._lock:
-            hit = self._values.get(key)
-        if hit is None or time.monotonic() - hit[0] > ttl:
-            return None
-        return hit[1]
+            if version != self._version:
+                if version > self._version:
+                    self._values.clear()
+                    self._version = version
+                return None
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
 
-    def put(self, key: tuple[Any, ...], value: int) -> None:
+    def put(self, version: int, key: tuple[Any, ...], value: Any) -> None:
         with self._lock:
-            if len(self._values) > 1000:
-                self._values.clear()
-            self._values[key] = (time.monotonic(), value)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
+            if version != self._version:
+                return  # read before a newer version was seen: not worth keeping
+            self._values[key] = value
+            if len(self._values) > self.max_entries:
+                self._values.popitem(last=False)
 
 
-counts = _CountCache()
+def _count(session: Session, f: QueueFilter) -> int:
+    return session.scalar(_filtered(select(func.count()).select_from(QueueEntryRow), f)) or 0
 
 
-def list_queue(session: Session, f: QueueFilter, count_ttl: float = 0.0) -> QueuePage:
-    """One page of the queue; every sort order is served by an index ending in a unique key."""
+def _rows(session: Session, f: QueueFilter, page: int, total: int) -> list[Entry]:
+    """One page of rows; never an OFFSET past the end, nor past the middle of the filtered queue.
+
+    OFFSET walks every skipped row, so a page in the second half is read from the other end in
+    the reverse order (each order ends in the primary key, so reversing it is exact).
+    """
+    skip = (page - 1) * f.page_size
+    if skip >= total:
+        return []
     columns = SORTS[f.sort]
+    from_end = skip > total // 2
+    descending = f.descending != from_end
     # No NULLS FIRST/LAST: it would stop the index from serving the order; empty amounts and
-    # assignees sort where the database puts NULLs.
-    order = [c.desc() if f.descending else c.asc() for c in columns]
-    query = _filtered(select(QueueEntryRow), f).order_by(*order)
-    key = (f.reason, f.vendor, f.assignee, f.min_amount, f.max_amount)
-    count = counts.get(key, count_ttl) if count_ttl > 0 else None
-    if count is None:
-        count = session.scalar(_filtered(select(func.count()).select_from(QueueEntryRow), f)) or 0
-        counts.put(key, count)
+    # assignees sort where the database puts NULLs, which is also why reversing stays exact.
+    order = [c.desc() if descending else c.asc() for c in columns]
+    query = _filtered(select(*COLUMNS), f).order_by(*order)
+    if not from_end:
+        return list(session.execute(query.offset(skip).limit(f.page_size)))
+    last = min(total, skip + f.page_size)
+    rows = list(session.execute(query.offset(total - last).limit(last - skip)))
+    rows.reverse()
+    return rows
+
+
+def list_queue(
+    session: Session, f: QueueFilter, cache: QueueCache | None = None, at: int | None = None
+) -> QueuePage:
+    """One page of the queue; with a cache, as of queue version ``at`` (read now when not given)."""
     page = max(1, f.page)
-    entries = list(session.scalars(query.offset((page - 1) * f.page_size).limit(f.page_size)))
-    return QueuePage(entries=entries, total=count, page=page, page_size=f.page_size)
+    if cache is None:
+        count = _count(session, f)
+        rows = _rows(session, f, page, count)
+        return QueuePage(entries=rows, total=count, page=page, page_size=f.page_size)
+    current = version(session) if at is None else at
+    where = (f.reason, f.vendor, f.assignee, f.min_amount, f.max_amount)
+    total: int | None = cache.get(current, ("count", where))
+    if total is None:
+        total = _count(session, f)
+        cache.put(current, ("count", where), total)
+    key = ("page", where, f.sort, f.descending, page, f.page_size)
+    entries: list[Entry] | None = cache.get(current, key)
+    if entries is None:
+        entries = _rows(session, f, page, total)
+        cache.put(current, key, entries)
+    return QueuePage(entries=entries, total=total, page=page, page_size=f.page_size)
 
 
-def reason_codes(session: Session) -> list[str]:
-    return list(
-        session.scalars(
-            select(QueueEntryRow.primary_reason).distinct().order_by(QueueEntryRow.primary_reason)
+def reason_codes(session: Session, cache: QueueCache | None = None, at: int | None = None) -> list[str]:
+    """The reasons on the queue, for the filter drop-down; with a cache, as of version ``at``."""
+    current = 0 if cache is None else version(session) if at is None else at
+    codes: list[str] | None = cache.get(current, ("reasons",)) if cache is not None else None
+    if codes is None:
+        codes = list(
+            session.scalars(
+                select(QueueEntryRow.primary_reason).distinct().order_by(QueueEntryRow.primary_reason)
+            )
         )
-    )
+        if cache is not None:
+            cache.put(current, ("reasons",), codes)
+    return codes
 
 
 def age_hours(received_at: datetime, now: datetime) -> float:

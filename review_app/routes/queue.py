@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -20,8 +19,6 @@ from review_app.security import SignedIn
 
 router = APIRouter(tags=["queue"])
 SORT_KEYS = ("age", "amount", "vendor", "reason", "assignee")
-_REASONS_TTL = 10.0
-_reason_cache: tuple[float, list[str]] = (0.0, [])
 
 
 class QueueQuery(BaseModel):
@@ -56,13 +53,15 @@ def _sla(hours: float, warn: float, breach: float) -> str:
     return "breach" if hours >= breach else "warn" if hours >= warn else "ok"
 
 
-def _page(context: Context, session: DbSession, user: SignedIn, params: QueueQuery) -> QueuePageOut:
+def _queue_version(context: Context, session: DbSession) -> int:
+    """Apply what the pipeline did since the last look, then read the version the page shows."""
     context.sync()
-    result = queue.list_queue(
-        session,
-        params.to_filter(user, context.settings.page_size),
-        count_ttl=context.settings.sync_interval_seconds,
-    )
+    return queue.version(session)
+
+
+def _page(context: Context, session: DbSession, user: SignedIn, params: QueueQuery, at: int) -> QueuePageOut:
+    settings = context.settings
+    result = queue.list_queue(session, params.to_filter(user, settings.page_size), context.cache, at)
     now = utcnow()
     items = []
     for e in result.entries:
@@ -79,7 +78,7 @@ def _page(context: Context, session: DbSession, user: SignedIn, params: QueueQue
                 reasons=[r for r in e.reasons.split(",") if r],
                 received_at=e.received_at,
                 age_hours=round(hours, 1),
-                sla=_sla(hours, context.settings.sla_warn_hours, context.settings.sla_breach_hours),
+                sla=_sla(hours, settings.sla_warn_hours, settings.sla_breach_hours),
                 assignee=e.assignee,
                 awaiting_second_approval=e.awaiting_second_approval,
             )
@@ -95,21 +94,11 @@ def _page(context: Context, session: DbSession, user: SignedIn, params: QueueQue
     )
 
 
-def _reasons(session: DbSession) -> list[str]:
-    # The reason drop-down changes rarely; reading it on every page view would cost a scan.
-    global _reason_cache
-    at, codes = _reason_cache
-    if time.monotonic() - at > _REASONS_TTL:
-        codes = [c for c in queue.reason_codes(session) if c]
-        _reason_cache = (time.monotonic(), codes)
-    return codes
-
-
 @router.get("/api/queue", response_model=QueuePageOut, summary="One page of the exception queue")
 def queue_json(
     context: Context, session: DbSession, user: CurrentUser, params: Annotated[QueueQuery, Query()]
 ) -> QueuePageOut:
-    return _page(context, session, user, params)
+    return _page(context, session, user, params, _queue_version(context, session))
 
 
 @router.get("/queue", response_class=HTMLResponse, summary="The exception queue page")
@@ -120,7 +109,8 @@ def queue_page(
     user: CurrentUser,
     params: Annotated[QueueQuery, Query()],
 ) -> Response:
-    page = _page(context, session, user, params)
+    at = _queue_version(context, session)
+    page = _page(context, session, user, params, at)
     query = {
         key: (str(value).lower() if isinstance(value, bool) else value)
         for key, value in params.model_dump(exclude_defaults=True, exclude={"page"}).items()
@@ -144,7 +134,7 @@ def queue_page(
             "page": page,
             "params": params,
             "query": query,
-            "reasons": _reasons(session),
+            "reasons": [code for code in queue.reason_codes(session, context.cache, at) if code],
             "sort_links": sort_links,
             "prev_url": prev_url,
             "next_url": next_url,
