@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -47,3 +48,12 @@ class ReviewSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_review_settings() -> ReviewSettings:
     return ReviewSettings()
+
+
+def default_workers() -> int:
+    """Server processes by default: one per core this process may run on (the app is CPU-bound)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))

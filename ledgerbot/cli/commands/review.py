@@ -25,16 +25,23 @@ def review(
     host: Annotated[
         str, typer.Option(help="Address to bind; loopback unless you mean otherwise")
     ] = "127.0.0.1",
-    workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=32, help="Worker processes [default: one per core, at most 8]"),
+    ] = None,
 ) -> None:
     """Serve the review app on the configured store."""
     import uvicorn
 
     from ledgerbot.store import get_store
+    from review_app.config import default_workers
+
+    workers = workers or default_workers()
 
     store = get_store()  # migrate once here, not in every worker
     stderr.print(
         f"review app on http://{host}:{port}/ over {store.engine.url.render_as_string(hide_password=True)}"
+        f" ({workers} worker{'s' if workers > 1 else ''})"
     )
     store.dispose()
     uvicorn.run(
