@@ -1,35 +1,54 @@
-"""Line-item tables: find the column header row, derive columns from it, read item rows below.
+"""Line-item tables: find the column header, derive columns from it, read item rows below it.
 
-Numbers are assigned to numeric columns by their right edge (amounts are right-aligned under
-their header) and text to the text column that starts at or before it. A row without numbers
-continues the previous item's description; carried-forward rows and the totals block end the
-table. When no header is found, rows whose last three numbers multiply out (qty x price =
-amount) are read as items.
+Each body row is read twice over. First by the columns: a number belongs to the numeric column
+whose edge it lines up with, text to the text column it starts in. Then, when that reading does
+not multiply out, by arithmetic: among every reading of the row's numbers (see
+``table_numbers``), the quantity, unit price and amount with quantity x price = amount that
+agree best with the columns. The second pass repairs what the first cannot see: a grouped
+amount printed as two words, a header word that sits off its column, an OCR'd row slightly out
+of line. A row without numbers continues the previous item's description; carried-forward rows
+are skipped and the totals block ends the table. A continuation page without a header is read
+with the previous page's columns, and a document without any header falls back to rows whose
+numbers multiply out on their own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import permutations
 from typing import Any
 
 from extractors.generic.geometry import Row
-from extractors.generic.labels import LabelMatch, label_finder
+from extractors.generic.table_header import (
+    NUMERIC_KINDS,
+    TEXT_KINDS,
+    Column,
+    find_header_at,
+    header_columns,
+)
+from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans
 from extractors.textlayer.model import BBox, Word, union
-from extractors.values import parse_amount
 
-NUMERIC = ("col_quantity", "col_unit_price", "col_amount", "col_tax", "col_pos")
-TEXT = ("col_description", "col_sku", "col_unit")
+__all__ = [
+    "Column",
+    "Item",
+    "Table",
+    "arithmetic_ok",
+    "extract_tables",
+    "find_header",
+    "headerless_items",
+    "read_table",
+    "skip_rows",
+    "stop_rows",
+]
+
+NUMERIC = NUMERIC_KINDS
+TEXT = TEXT_KINDS
 _STOP_KINDS = {"subtotal", "total", "tax_amount", "other_id", "vendor_iban", "due_date"}
 _SKIP_KINDS = {"carry"}
-
-
-@dataclass(slots=True)
-class Column:
-    kind: str
-    x0: float
-    x1: float
-    text: str = ""  # the header as printed
+_ROLES = ("col_quantity", "col_unit_price", "col_amount")
 
 
 @dataclass(slots=True)
@@ -42,6 +61,9 @@ class Item:
     page: int = 1
     boxes: list[BBox] = field(default_factory=list)
     consistent: bool = False
+    # How sure the reading is: the lowest word confidence of its numbers, halved when the
+    # numbers do not multiply out (an OCR misread or a printed error a clerk should see).
+    confidence: float = 1.0
 
     @property
     def bbox(self) -> BBox:
@@ -55,119 +77,23 @@ class Table:
     columns: list[Column]
 
 
+@dataclass(slots=True)
+class _Reading:
+    """Quantity, price and amount read from one row, with the spans they came from."""
+
+    quantity: NumberSpan | None
+    unit_price: NumberSpan | None
+    amount: NumberSpan | None
+    consistent: bool
+
+    @property
+    def spans(self) -> list[NumberSpan]:
+        return [s for s in (self.quantity, self.unit_price, self.amount) if s is not None]
+
+
 def find_header(row: Row) -> list[Column] | None:
-    """Columns from a header row, or None when the row does not look like a table header."""
-    matches: list[LabelMatch] = label_finder(table_mode=True).find([w.text for w in row.words])
-    kinds = {m.kind for m in matches}
-    if not ({"col_amount", "col_unit_price"} & kinds and {"col_description", "col_quantity"} & kinds):
-        return None
-    if len(kinds) < 3:
-        return None
-    covered = sum(m.end - m.start for m in matches)
-    if covered < 0.7 * len(row.words):
-        return None
-    columns: list[Column] = []
-    seen: set[tuple[int, int]] = set()
-    for m in matches:
-        if (m.start, m.end) in seen:
-            # Ambiguous header word ("Artikel"): the kind not yet used wins.
-            continue
-        same = [x for x in matches if (x.start, x.end) == (m.start, m.end)]
-        used = {c.kind for c in columns}
-        pick = next((x for x in same if x.kind not in used), same[0])
-        seen.add((m.start, m.end))
-        box = row.box_of(m.start, m.end)
-        columns.append(Column(pick.kind, box[0], box[2], row.text_of(m.start, m.end)))
-    return columns
-
-
-def _assign(word: Word, columns: list[Column], numeric: bool) -> Column | None:
-    if numeric:
-        pool = [c for c in columns if c.kind in NUMERIC]
-        if not pool:
-            return None
-        best = min(pool, key=lambda c: _distance(word, c))
-        # A number far from every numeric column is part of the text ("case of 12").
-        if _distance(word, best) <= max(25.0, 0.6 * (best.x1 - best.x0) + 15.0):
-            return best
-        numeric = False
-    text_cols = [c for c in columns if c.kind in TEXT]
-    starts = [c for c in text_cols if c.x0 <= word.x0 + 3]
-    if starts:
-        return max(starts, key=lambda c: c.x0)
-    return min(text_cols, key=lambda c: c.x0) if text_cols else None
-
-
-def _distance(word: Word, col: Column) -> float:
-    return min(abs(word.x1 - col.x1), abs(word.x0 - col.x0), abs((word.x0 + word.x1 - col.x0 - col.x1) / 2))
-
-
-def _is_number(text: str) -> bool:
-    return parse_amount(text) is not None
-
-
-def read_table(
-    rows: list[Row],
-    start: int,
-    columns: list[Column],
-    stop_rows: set[int],
-    skip_rows: frozenset[int] = frozenset(),
-) -> tuple[list[Item], int]:
-    """Items from the rows after the header at ``rows[start]``; returns items and the last row used."""
-    items: list[Item] = []
-    last = start
-    height = rows[start].height
-    previous_bottom = rows[start].bottom
-    table_left = min(c.x0 for c in columns) - 3 * height
-    for r in range(start + 1, len(rows)):
-        row = rows[r]
-        if row.index in stop_rows:
-            break
-        if row.index in skip_rows:  # carried / brought forward: a running total, not an item
-            previous_bottom = row.bottom
-            last = r
-            continue
-        if row.top - previous_bottom > 4 * height and items:
-            break
-        words = [w for w in row.words if w.x1 >= table_left]
-        cells: dict[str, list[Word]] = {}
-        for word in words:
-            col = _assign(word, columns, _is_number(word.text))
-            if col is not None:
-                cells.setdefault(col.kind, []).append(word)
-        values = {kind: " ".join(w.text for w in ws) for kind, ws in cells.items()}
-        amount = parse_amount(values["col_amount"]) if "col_amount" in values else None
-        qty = parse_amount(values["col_quantity"]) if "col_quantity" in values else None
-        price = parse_amount(values["col_unit_price"]) if "col_unit_price" in values else None
-        if amount is None and qty is None and price is None:
-            text = values.get("col_description")
-            if text and items and row.top - previous_bottom < 1.5 * height and not _numbers_only(words):
-                items[-1].description = f"{items[-1].description or ''} {text}".strip()
-                items[-1].boxes.append(union([w.bbox for w in cells["col_description"]]))
-                previous_bottom = row.bottom
-                last = r
-                continue
-            if items:
-                break
-            continue
-        item = Item(
-            description=values.get("col_description"),
-            sku=values.get("col_sku"),
-            quantity=abs(qty) if qty is not None else None,
-            unit_price=abs(price) if price is not None else None,
-            amount=amount,
-            page=row.page,
-            boxes=[union([w.bbox for w in words])],
-        )
-        item.consistent = arithmetic_ok(item.quantity, item.unit_price, item.amount)
-        items.append(item)
-        previous_bottom = row.bottom
-        last = r
-    return items, last
-
-
-def _numbers_only(words: list[Word]) -> bool:
-    return all(_is_number(w.text) for w in words)
+    """Columns from one header row, or None when the row does not look like a table header."""
+    return header_columns(row.words, row.height)
 
 
 def arithmetic_ok(qty: Decimal | None, price: Decimal | None, amount: Decimal | None) -> bool:
@@ -178,31 +104,280 @@ def arithmetic_ok(qty: Decimal | None, price: Decimal | None, amount: Decimal | 
     return abs(abs(product) - abs(amount)) <= Decimal("0.011") + abs(product) * Decimal("0.00001")
 
 
-def headerless_items(rows: list[Row]) -> list[Item]:
-    """Fallback: rows ending in three numbers where quantity x price = amount."""
+def is_ocr(rows: Iterable[Row]) -> bool:
+    """OCR'd words carry tesseract's confidence; born-digital words are always exactly 1.0."""
+    return any(w.confidence < 1.0 for row in rows for w in row.words)
+
+
+# --- assigning words to columns -------------------------------------------------------------
+
+
+def _distance(x0: float, x1: float, col: Column) -> float:
+    return min(abs(x1 - col.x1), abs(x0 - col.x0), abs((x0 + x1 - col.x0 - col.x1) / 2))
+
+
+def _numeric_column(span: NumberSpan, columns: list[Column]) -> Column | None:
+    """The numeric column a number lines up with, or None (a number inside the description)."""
+    pool = [c for c in columns if c.kind in NUMERIC]
+    if not pool:
+        return None
+    best = min(pool, key=lambda c: _distance(span.x0, span.x1, c))
+    inside = best.x0 - 2 <= span.x0 and span.x1 <= best.x1 + 2
+    if inside or _distance(span.x0, span.x1, best) <= max(25.0, 0.6 * (best.x1 - best.x0) + 15.0):
+        # A number under a text column's header ("box of 200" under "Description") is text.
+        text_under = [c for c in columns if c.kind in TEXT and c.x0 - 2 <= span.x0 and span.x1 <= c.x1 + 2]
+        if text_under and not inside:
+            return None
+        return best
+    return None
+
+
+def _text_column(word: Word, columns: list[Column]) -> Column | None:
+    text_cols = [c for c in columns if c.kind in TEXT]
+    starts = [c for c in text_cols if c.x0 <= word.x0 + 3]
+    if starts:
+        return max(starts, key=lambda c: c.x0)
+    return min(text_cols, key=lambda c: c.x0) if text_cols else None
+
+
+def _tokenize(spans: list[NumberSpan]) -> list[NumberSpan]:
+    """One non-overlapping reading of the row's numbers, longest merges first."""
+    chosen: list[NumberSpan] = []
+    for span in sorted(spans, key=lambda s: (s.start - s.end, s.start)):
+        if not any(span.overlaps(c) for c in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def _by_columns(spans: list[NumberSpan], columns: list[Column]) -> dict[str, NumberSpan]:
+    """The column reading: each numeric column's best-aligned number."""
+    cells: dict[str, NumberSpan] = {}
+    for span in _tokenize(spans):
+        col = _numeric_column(span, columns)
+        if col is None:
+            continue
+        held = cells.get(col.kind)
+        if held is None or _distance(span.x0, span.x1, col) < _distance(held.x0, held.x1, col):
+            cells[col.kind] = span
+    return cells
+
+
+def _agreement(span: NumberSpan, kind: str, columns: list[Column]) -> bool:
+    col = _numeric_column(span, columns)
+    return col is not None and col.kind == kind
+
+
+def _solve(spans: list[NumberSpan], columns: list[Column] | None) -> _Reading | None:
+    """The quantity, price and amount among the row's numbers with qty x price = amount.
+
+    With columns, at least two of the three must line up with their own column; without, the
+    price and amount must be printed with cents and the amount must be the rightmost of them.
+    """
+    best: tuple[float, _Reading] | None = None
+    kinds = {c.kind for c in columns} if columns else set()
+    last_two = sorted({s.x1 for s in spans})[-2:] if spans else []
+    for q, p, a in permutations(spans, 3):
+        if q.overlaps(p) or q.overlaps(a) or p.overlaps(a):
+            continue
+        if q.value <= 0 or p.value == 0 or not arithmetic_ok(q.value, p.value, a.value):
+            continue
+        if columns:
+            roles = list(zip((q, p, a), _ROLES, strict=True))
+            agree = sum(_agreement(s, k, columns) for s, k in roles)
+            missing = sum(k not in kinds for _s, k in roles)
+            if agree + missing < 2 or ("col_amount" in kinds and not _agreement(a, "col_amount", columns)):
+                continue
+            score = 10.0 * agree
+        else:
+            if not (p.has_cents and a.has_cents) or a.x1 < max(p.x1, q.x1) or a.x1 not in last_two:
+                continue
+            score = 0.0
+        score += (q.x1 < p.x1) + (p.x1 < a.x1) + 0.5 * (q.value == q.value.to_integral_value())
+        score -= 2.0 * (q.repaired + p.repaired + a.repaired)
+        # A merged reading ("1 234,56") is worth more than its pieces when both multiply out.
+        score += 0.1 * sum(s.end - s.start for s in (q, p, a))
+        if best is None or score > best[0]:
+            best = (score, _Reading(q, p, a, True))
+    return best[1] if best else None
+
+
+def _read_row(words: list[Word], columns: list[Column], ocr: bool) -> _Reading | None:
+    """Quantity, price and amount of one body row, or None when no numeric column holds a number."""
+    spans = number_spans(words, ocr)
+    cells = _by_columns(spans, columns)
+    q, p, a = (cells.get(k) for k in _ROLES)
+    if q is None and p is None and a is None:
+        return None
+    if arithmetic_ok(*(s.value if s else None for s in (q, p, a))):
+        return _Reading(q, p, a, True)
+    solved = _solve(spans, columns)
+    if solved is not None:
+        return solved
+    return _Reading(q, p, a, False)
+
+
+def _is_noise(words: list[Word]) -> bool:
+    """OCR debris between rows: specks and rule fragments read as '.', '|', '-' or a lone letter."""
+    return all(sum(c.isalnum() for c in w.text) <= 1 or w.confidence < 0.45 for w in words)
+
+
+# --- reading a table body --------------------------------------------------------------------
+
+
+def read_table(
+    rows: list[Row],
+    start: int,
+    columns: list[Column],
+    stop_rows: set[int],
+    skip_rows: frozenset[int] = frozenset(),
+) -> tuple[list[Item], int]:
+    """Items from the rows after the header at ``rows[start]``; returns items and the last row used."""
+    ocr = is_ocr(rows[start : start + 1]) or is_ocr(rows[start + 1 : start + 4])
+    return _read_body(
+        rows, start + 1, columns, stop_rows, skip_rows, ocr, rows[start].height, rows[start].bottom
+    )
+
+
+def _read_body(
+    rows: list[Row],
+    first: int,
+    columns: list[Column],
+    stop_rows: set[int],
+    skip_rows: frozenset[int],
+    ocr: bool,
+    height: float,
+    previous_bottom: float,
+) -> tuple[list[Item], int]:
     items: list[Item] = []
+    last = first - 1
+    table_left = min(c.x0 for c in columns) - 3 * height
+    table_right = max(c.x1 for c in columns) + 3 * height
+    text_row_pending: list[Word] = []
+    for r in range(first, len(rows)):
+        row = rows[r]
+        if row.index in stop_rows:
+            break
+        if row.index in skip_rows:  # carried / brought forward: a running total, not an item
+            previous_bottom = row.bottom
+            last = r
+            continue
+        words = [w for w in row.words if w.x1 >= table_left and w.x0 <= table_right]
+        if not words or (ocr and _is_noise(words)):
+            continue
+        if row.top - previous_bottom > 4 * height and items:
+            break
+        reading = _read_row(words, columns, ocr)
+        if reading is None:
+            if _continues(items, row, previous_bottom, height, words):
+                _append_text(items[-1], words, columns)
+                previous_bottom = row.bottom
+                last = r
+                continue
+            if items:
+                break
+            # Text above the first item: the start of a description wrapped over the numbers,
+            # or a section title; kept only if the next row is an item that lacks a description.
+            text_row_pending = words
+            continue
+        item = _item(words, reading, columns, row.page)
+        if item.description is None and text_row_pending:
+            item.description = _text_of(text_row_pending, columns).get("col_description")
+        text_row_pending = []
+        items.append(item)
+        previous_bottom = row.bottom
+        last = r
+    return items, last
+
+
+def _continues(items: list[Item], row: Row, previous_bottom: float, height: float, words: list[Word]) -> bool:
+    if not items or row.top - previous_bottom >= 1.5 * height:
+        return False
+    return not all(is_currency(w.text) for w in words)
+
+
+def _text_of(words: list[Word], columns: list[Column], used: set[int] | None = None) -> dict[str, str]:
+    cells: dict[str, list[str]] = {}
+    for i, word in enumerate(words):
+        if used and i in used:
+            continue
+        col = _text_column(word, columns)
+        if col is not None:
+            cells.setdefault(col.kind, []).append(word.text)
+    return {kind: " ".join(texts) for kind, texts in cells.items()}
+
+
+def _append_text(item: Item, words: list[Word], columns: list[Column]) -> None:
+    text = _text_of(words, columns).get("col_description")
+    if not text:
+        return
+    item.description = f"{item.description or ''} {text}".strip()
+    item.boxes.append(union([w.bbox for w in words]))
+
+
+def _item(words: list[Word], reading: _Reading, columns: list[Column], page: int) -> Item:
+    used: set[int] = set()
+    for span in number_spans(words):
+        if _numeric_column(span, columns) is not None:
+            used.update(range(span.start, span.end))
+    for span in reading.spans:
+        used.update(range(span.start, span.end))
+    used.update(i for i, w in enumerate(words) if is_currency(w.text))
+    text = _text_of(words, columns, used)
+    qty = reading.quantity.value if reading.quantity else None
+    price = reading.unit_price.value if reading.unit_price else None
+    confidence = min((s.confidence for s in reading.spans), default=0.0)
+    return Item(
+        description=text.get("col_description"),
+        sku=text.get("col_sku"),
+        quantity=abs(qty) if qty is not None else None,
+        unit_price=abs(price) if price is not None else None,
+        amount=reading.amount.value if reading.amount else None,
+        page=page,
+        boxes=[union([w.bbox for w in words])],
+        consistent=reading.consistent,
+        confidence=round(confidence if reading.consistent else confidence / 2, 4),
+    )
+
+
+# --- without a header ------------------------------------------------------------------------
+
+
+def headerless_items(rows: list[Row], stop: set[int] | None = None) -> list[Item]:
+    """Fallback: rows whose numbers multiply out (qty x price = amount), above the totals block."""
+    items: list[Item] = []
+    ocr = is_ocr(rows)
     for row in rows:
-        numbers = [(i, parse_amount(w.text)) for i, w in enumerate(row.words)]
-        nums = [(i, v) for i, v in numbers if v is not None]
-        if len(nums) < 3:
+        if stop and row.index in stop:
+            break
+        spans = _tokenize_all(row.words, ocr)
+        if len(spans) < 3:
             continue
-        (iq, q), (_ip, p), (_ia, a) = nums[-3:]
-        if not arithmetic_ok(q, p, a):
+        reading = _solve(spans, None)
+        if reading is None:
             continue
-        assert q is not None and p is not None and a is not None
-        text_words = [w for i, w in enumerate(row.words) if i < iq and parse_amount(w.text) is None]
+        used = {i for s in reading.spans for i in range(s.start, s.end)}
+        text = [w.text for i, w in enumerate(row.words) if i not in used and not is_currency(w.text)]
+        assert reading.quantity and reading.unit_price and reading.amount
         items.append(
             Item(
-                description=" ".join(w.text for w in text_words) or None,
-                quantity=abs(q),
-                unit_price=abs(p),
-                amount=a,
+                description=" ".join(text) or None,
+                quantity=abs(reading.quantity.value),
+                unit_price=abs(reading.unit_price.value),
+                amount=reading.amount.value,
                 page=row.page,
                 boxes=[row.bbox],
                 consistent=True,
+                confidence=min(s.confidence for s in reading.spans),
             )
         )
     return items
+
+
+def _tokenize_all(words: list[Word], ocr: bool) -> list[NumberSpan]:
+    return number_spans(words, ocr)
+
+
+# --- the document ----------------------------------------------------------------------------
 
 
 def extract_tables(
@@ -212,25 +387,67 @@ def extract_tables(
     items: list[Item] = []
     covered: set[tuple[int, int]] = set()
     columns: list[Column] = []
+    open_table = False  # the previous page's table ran to the page's end, not to its totals
     for rows in pages_rows:
         if not rows:
             continue
         page = rows[0].page
-        for r, row in enumerate(rows):
-            header = find_header(row)
+        stops = stop.get(page, set())
+        skipped = frozenset((skip or {}).get(page, set()))
+        ocr = is_ocr(rows)
+        found_here = False
+        for r in range(len(rows)):
+            header = find_header_at(rows, r)
             if header is None:
                 continue
-            columns = header
-            skipped = frozenset((skip or {}).get(page, set()))
-            found, last = read_table(rows, r, header, stop.get(page, set()), skipped)
+            body = header.rows[-1] + 1
+            top = rows[header.rows[-1]]
+            found, last = _read_body(
+                rows, body, header.columns, stops, skipped, ocr, rows[r].height, top.bottom
+            )
+            if not found:
+                continue
+            columns = header.columns
             items.extend(found)
             covered.update((page, rows[i].index) for i in range(r, last + 1))
+            open_table = _runs_off(rows, last, stops)
+            found_here = True
             break
+        if not found_here and open_table and columns:
+            found, first, last = _continuation(rows, columns, stops, skipped, ocr)
+            items.extend(found)
+            covered.update((page, rows[i].index) for i in range(first, last + 1))
+            open_table = bool(found) and _runs_off(rows, last, stops)
     if not items:
         for rows in pages_rows:
-            found = headerless_items(rows)
-            items.extend(found)
+            if rows:
+                items.extend(headerless_items(rows, stop.get(rows[0].page)))
     return Table(items, covered, columns)
+
+
+def _runs_off(rows: list[Row], last: int, stops: set[int]) -> bool:
+    """True when no totals row follows the table on its page: it continues overleaf."""
+    return not any(row.index in stops for row in rows[last + 1 :])
+
+
+def _continuation(
+    rows: list[Row], columns: list[Column], stops: set[int], skipped: frozenset[int], ocr: bool
+) -> tuple[list[Item], int, int]:
+    """A page that continues the table without repeating its header: start at the first item
+    whose numbers line up with the columns and multiply out."""
+    height = rows[0].height
+    for r, row in enumerate(rows):
+        if row.index in stops:
+            break
+        reading = _read_row(row.words, columns, ocr)
+        if reading is None or not reading.consistent:
+            continue
+        found, last = _read_body(rows, r, columns, stops, skipped, ocr, height, row.top)
+        return found, r, last
+    return [], 0, -1
+
+
+# --- row classes from the header side's labels -------------------------------------------
 
 
 def skip_rows(rows: list[Row], labels: dict[int, list[Any]]) -> set[int]:
@@ -240,7 +457,7 @@ def skip_rows(rows: list[Row], labels: dict[int, list[Any]]) -> set[int]:
         row.index
         for row in rows
         if any(m.kind in _SKIP_KINDS and m.start <= 1 for m in labels.get(row.index, []))
-        and sum(_is_number(w.text) for w in row.words) <= 1
+        and len(_tokenize(number_spans(row.words))) <= 1
     }
 
 

@@ -60,6 +60,10 @@ class TextLayerConfig:
     # Share of lone dark pixels above which a page is median-filtered before OCR; clean scans
     # and renders sit below 0.0005, a 1% salt-and-pepper scan near 0.005.
     speckle_threshold: float = 0.001
+    # Light-on-dark regions (header bands, sidebars) are inverted before OCR: a neighbourhood
+    # darker on average than this grey level (0-255) is a dark region, not print on paper.
+    invert_dark_regions: bool = True
+    dark_region_level: int = 110
 
     @property
     def worker_count(self) -> int:

@@ -137,6 +137,79 @@ def speckle_share(gray: Image.Image) -> float:
     return float(np.count_nonzero(core & (neighbours <= 1))) / core.size
 
 
+def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Image:
+    """Light text on dark bands (a table header, a sidebar) turned into dark text on light.
+
+    Tesseract reads dark-on-light; on the sample corpus it dropped whole white-on-grey table
+    headers. Bands are found on a quarter-size copy: pixels whose neighbourhood median is dark
+    form connected regions, and a region that is wide (or tall) and fills most of its bounding
+    box is a printed band, whose whole rectangle is inverted. Bold print never forms such a
+    region: its letters are separate, small blobs.
+    """
+    from scipy import ndimage
+
+    small = gray.reduce(4) if min(gray.size) > 800 else gray
+    factor = gray.width / small.width
+    if (
+        np.count_nonzero(np.asarray(small, dtype=np.uint8) < config.dark_region_level)
+        < 0.002 * small.width * small.height
+    ):
+        return gray  # no dark area at all (most pages): skip the median filter
+    local = np.asarray(small.filter(ImageFilter.MedianFilter(5)), dtype=np.uint8)
+    dark = local < config.dark_region_level
+    if dark.mean() < 0.002:
+        return gray
+    # Light words leave holes and gaps in a band's dark area; closing bridges them so one band
+    # is one region.
+    dark = ndimage.binary_closing(dark, structure=np.ones((3, 15), dtype=bool), border_value=0)
+    labels, _count = ndimage.label(dark)
+    pixels: np.ndarray | None = None
+    for index, found in enumerate(ndimage.find_objects(labels), start=1):
+        if found is None:
+            continue
+        rows, cols = found
+        height, width = rows.stop - rows.start, cols.stop - cols.start
+        big = width >= 0.15 * small.width or height >= 0.15 * small.height
+        if not big or min(height, width) < 5:
+            continue
+        fill = np.count_nonzero(labels[found] == index) / (height * width)
+        if fill < 0.5:
+            continue
+        if pixels is None:
+            pixels = np.array(gray, dtype=np.uint8)
+        # The quarter-size region is coarse at its edges: find the band's exact rows and
+        # columns at full size, where most pixels of a row (column) are dark.
+        top, bottom = max(0, round((rows.start - 3) * factor)), round((rows.stop + 3) * factor)
+        left, right = max(0, round((cols.start - 3) * factor)), round((cols.stop + 3) * factor)
+        window = pixels[top:bottom, left:right]
+        ink = window < config.dark_region_level
+        band_rows = np.flatnonzero(ink.mean(axis=1) > 0.5)
+        if band_rows.size == 0:
+            continue
+        r0, r1 = int(band_rows[0]), int(band_rows[-1]) + 1
+        band_cols = np.flatnonzero(ink[r0:r1].mean(axis=0) > 0.5)
+        if band_cols.size == 0:
+            continue
+        c0, c1 = int(band_cols[0]), int(band_cols[-1]) + 1
+        window[r0:r1, c0:c1] = _light_text_to_black(window[r0:r1, c0:c1])
+    return gray if pixels is None else Image.fromarray(pixels)
+
+
+def _light_text_to_black(region: np.ndarray) -> np.ndarray:
+    """Black text on white paper from light text on a dark, noisy background.
+
+    A plain inversion leaves a mid-grey, speckled background that tesseract's own binarisation
+    turns into noise; thresholding halfway between the band and its lightest strokes does not.
+    """
+    background = float(np.median(region))
+    light = float(np.percentile(region, 99))
+    if light - background < 40:  # no light text in it: a filled box, leave it
+        return region
+    # Nearer the background than the strokes: anti-aliased edges of thin strokes stay text.
+    cut = background + 0.4 * (light - background)
+    return np.where(region > cut, 0, 255).astype(np.uint8)
+
+
 def turn(gray: Image.Image, clockwise: int) -> Image.Image:
     if clockwise % 360 == 0:
         return gray
@@ -220,6 +293,8 @@ def _read_upright(gray: Image.Image, config: TextLayerConfig) -> tuple[list[Line
     # dot); a 3x3 median removes it and leaves 8 pt glyphs at 300 dpi intact.
     if speckle_share(upright) > config.speckle_threshold:
         upright = upright.filter(ImageFilter.MedianFilter(3))
+    if config.invert_dark_regions:
+        upright = invert_dark_regions(upright, config)
     return tesseract_words(upright, config), upright, skew
 
 

@@ -1,0 +1,272 @@
+"""The column header of a line-item table: which printed words name which column, in EN/DE/FR.
+
+A header is found by its vocabulary, not by its place: a row (or two stacked rows, "Unit" over
+"Price") in which words name at least three kinds of column, among them a money column and the
+description or quantity. Column x-ranges come from the header words' boxes; words beside the
+table (a sidebar, an address block on the same line) are left out of the test, since they sit in
+their own gap-separated segment of the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from extractors.generic.geometry import Row
+from extractors.generic.labels import tokens
+from extractors.textlayer.model import BBox, Word, union
+from extractors.values import parse_amount
+
+NUMERIC_KINDS = ("col_quantity", "col_unit_price", "col_amount", "col_tax", "col_pos", "col_discount")
+TEXT_KINDS = ("col_description", "col_sku", "col_unit")
+
+# Column words as folded tokens (lower case, no accents, punctuation dropped: "Art.-Nr." is
+# "art nr", "P.U. HT" is "p u ht"). A phrase listing several kinds is ambiguous ("article" is an
+# SKU next to a description column, the description otherwise); the first kind not yet taken
+# by an unambiguous word of the same header wins.
+COLUMN_WORDS: dict[str, tuple[str, ...]] = {
+    # position
+    "pos": ("col_pos",), "position": ("col_pos",), "pos nr": ("col_pos",), "lfd nr": ("col_pos",),
+    "#": ("col_pos",), "no": ("col_pos",), "nr": ("col_pos",), "n °": ("col_pos",), "line": ("col_pos",),
+    "ln": ("col_pos",), "ligne": ("col_pos",),
+    # SKU / article number
+    "sku": ("col_sku",), "item code": ("col_sku",), "item no": ("col_sku",), "item number": ("col_sku",),
+    "item #": ("col_sku",), "part no": ("col_sku",), "part number": ("col_sku",), "part #": ("col_sku",),
+    "product code": ("col_sku",), "product no": ("col_sku",), "product id": ("col_sku",),
+    "code": ("col_sku",), "article no": ("col_sku",), "article number": ("col_sku",),
+    "article code": ("col_sku",), "catalog no": ("col_sku",), "cat no": ("col_sku",),
+    "model": ("col_sku",), "art nr": ("col_sku",), "art no": ("col_sku",), "artikel nr": ("col_sku",),
+    "artikelnummer": ("col_sku",), "artikelnr": ("col_sku",), "art": ("col_sku",),
+    "materialnummer": ("col_sku",), "material nr": ("col_sku",), "bestellnr": ("col_sku",),
+    "ref": ("col_sku",), "reference": ("col_sku",), "ref article": ("col_sku",),
+    "code article": ("col_sku",), "code produit": ("col_sku",), "n ° article": ("col_sku",),
+    "article": ("col_sku", "col_description"), "artikel": ("col_sku", "col_description"),
+    "item": ("col_description", "col_sku"),
+    # description
+    "description": ("col_description",), "item description": ("col_description",),
+    "product": ("col_description",), "product description": ("col_description",),
+    "details": ("col_description",), "particulars": ("col_description",), "service": ("col_description",),
+    "services": ("col_description",), "goods": ("col_description",), "items": ("col_description",),
+    "bezeichnung": ("col_description",), "beschreibung": ("col_description",),
+    "artikelbezeichnung": ("col_description",), "leistung": ("col_description",),
+    "leistungsbeschreibung": ("col_description",), "produkt": ("col_description",),
+    "text": ("col_description",), "artikel bezeichnung": ("col_description",),
+    "designation": ("col_description",), "libelle": ("col_description",), "produit": ("col_description",),
+    "prestation": ("col_description",), "description article": ("col_description",),
+    # quantity
+    "qty": ("col_quantity",), "quantity": ("col_quantity",), "quant": ("col_quantity",),
+    "units": ("col_quantity",), "hours": ("col_quantity",), "hrs": ("col_quantity",),
+    "qty ordered": ("col_quantity",), "qty shipped": ("col_quantity",), "qty invoiced": ("col_quantity",),
+    "menge": ("col_quantity",), "anzahl": ("col_quantity",), "anz": ("col_quantity",),
+    "stuck": ("col_quantity",), "stk": ("col_quantity",), "stuckzahl": ("col_quantity",),
+    "qte": ("col_quantity",), "quantite": ("col_quantity",), "qt": ("col_quantity",),
+    "nombre": ("col_quantity",), "nb": ("col_quantity",),
+    # unit of measure
+    "unit": ("col_unit",), "uom": ("col_unit",), "u m": ("col_unit",), "einheit": ("col_unit",),
+    "me": ("col_unit",), "unite": ("col_unit",), "unit of measure": ("col_unit",),
+    # unit price
+    "unit price": ("col_unit_price",), "price": ("col_unit_price",), "rate": ("col_unit_price",),
+    "unit cost": ("col_unit_price",), "cost": ("col_unit_price",), "price each": ("col_unit_price",),
+    "each": ("col_unit_price",), "unit rate": ("col_unit_price",), "price unit": ("col_unit_price",),
+    "net price": ("col_unit_price",), "list price": ("col_unit_price",),
+    "price per unit": ("col_unit_price",),
+    "unit net price": ("col_unit_price",), "einzelpreis": ("col_unit_price",), "preis": ("col_unit_price",),
+    "ep": ("col_unit_price",), "e preis": ("col_unit_price",), "stuckpreis": ("col_unit_price",),
+    "preis je einheit": ("col_unit_price",), "preis einheit": ("col_unit_price",),
+    "einzelpreis netto": ("col_unit_price",), "nettopreis": ("col_unit_price",),
+    "prix unitaire": ("col_unit_price",), "prix unit": ("col_unit_price",), "prix": ("col_unit_price",),
+    "pu": ("col_unit_price",), "p u": ("col_unit_price",), "pu ht": ("col_unit_price",),
+    "p u ht": ("col_unit_price",), "prix unitaire ht": ("col_unit_price",), "prix ht": ("col_unit_price",),
+    "tarif": ("col_unit_price",), "prix u": ("col_unit_price",),
+    # discount
+    "discount": ("col_discount",), "disc": ("col_discount",), "rabatt": ("col_discount",),
+    "remise": ("col_discount",), "nachlass": ("col_discount",),
+    # tax rate
+    "vat": ("col_tax",), "vat rate": ("col_tax",), "tax": ("col_tax",), "tax rate": ("col_tax",),
+    "mwst": ("col_tax",), "ust": ("col_tax",), "steuer": ("col_tax",), "steuersatz": ("col_tax",),
+    "mwst satz": ("col_tax",), "tva": ("col_tax",), "taux tva": ("col_tax",), "taux": ("col_tax",),
+    # line amount
+    "amount": ("col_amount",), "line total": ("col_amount",), "total": ("col_amount",),
+    "net amount": ("col_amount",), "net value": ("col_amount",), "net": ("col_amount",),
+    "value": ("col_amount",), "extended": ("col_amount",), "ext price": ("col_amount",),
+    "extended price": ("col_amount",), "total price": ("col_amount",), "line amount": ("col_amount",),
+    "net total": ("col_amount",), "betrag": ("col_amount",), "gesamt": ("col_amount",),
+    "gesamtpreis": ("col_amount",), "summe": ("col_amount",), "wert": ("col_amount",),
+    "nettobetrag": ("col_amount",), "gesamtbetrag": ("col_amount",), "positionsbetrag": ("col_amount",),
+    "betrag netto": ("col_amount",), "gesamt netto": ("col_amount",), "netto": ("col_amount",),
+    "montant": ("col_amount",), "montant ht": ("col_amount",), "total ht": ("col_amount",),
+    "total ligne": ("col_amount",), "prix total": ("col_amount",), "total net": ("col_amount",),
+    "montant net": ("col_amount",),
+}  # fmt: skip
+# Words a header may carry without naming a column: currencies, "excl. VAT", "in", "%".
+_FILLER = frozenset(
+    {"eur", "usd", "gbp", "chf", "in", "excl", "incl", "exkl", "inkl", "ht", "ttc", "%", "of", "per"}
+    | {"je", "pro", "par", "en", "de", "the", "a", "zzgl", "vat", "net", "netto", "brutto", "°"}
+)
+_MAX_PHRASE = max(len(p.split()) for p in COLUMN_WORDS)
+
+
+@dataclass(slots=True)
+class Column:
+    kind: str
+    x0: float
+    x1: float
+    text: str = ""  # the header as printed
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    kinds: tuple[str, ...]
+    start: int  # word indexes in the header's word list
+    end: int
+
+
+@dataclass(slots=True)
+class Header:
+    """A found header: its columns and the rows it spans (one, or two stacked rows)."""
+
+    columns: list[Column]
+    rows: tuple[int, ...]  # positions in the page's row list
+
+
+def match_words(words: list[str]) -> list[_Match]:
+    """Column phrases among the words, longest first, each starting and ending on a word edge."""
+    toks: list[str] = []
+    owner: list[int] = []
+    for index, word in enumerate(words):
+        for tok in tokens(word):
+            toks.append(tok)
+            owner.append(index)
+    taken: set[int] = set()
+    found: list[_Match] = []
+    for n in range(_MAX_PHRASE, 0, -1):
+        for s in range(len(toks) - n + 1):
+            e = s + n
+            if any(i in taken for i in range(s, e)):
+                continue
+            if s > 0 and owner[s - 1] == owner[s]:
+                continue  # "Kunden-Nr" must not yield "Nr"
+            if e < len(toks) and owner[e] == owner[e - 1]:
+                continue
+            kinds = COLUMN_WORDS.get(" ".join(toks[s:e]))
+            if kinds is None:
+                continue
+            taken.update(range(s, e))
+            found.append(_Match(kinds, owner[s], owner[e - 1] + 1))
+    return sorted(found, key=lambda m: m.start)
+
+
+def header_columns(words: list[Word], row_height: float) -> list[Column] | None:
+    """Columns named by a header's words (left to right), or None when they are no header."""
+    if not words:
+        return None
+    if any(_is_money(w.text) for w in words):
+        return None  # a header names columns; it holds no amounts
+    matches = match_words([w.text for w in words])
+    if not matches:
+        return None
+    segments = _segments(words, row_height)
+    matched_words = {i for m in matches for i in range(m.start, m.end)}
+    in_table = [i for seg in segments if any(i in matched_words for i in seg) for i in seg]
+    covered = sum(
+        1 for i in in_table if i in matched_words or all(t in _FILLER for t in tokens(words[i].text))
+    )
+    if covered < 0.7 * len(in_table):
+        return None
+    columns = _resolve(words, matches, segments)
+    kinds = {c.kind for c in columns}
+    if len(kinds) < 3:
+        return None
+    if not ({"col_amount", "col_unit_price"} & kinds and {"col_description", "col_quantity"} & kinds):
+        return None
+    return columns
+
+
+def _resolve(words: list[Word], matches: list[_Match], segments: list[list[int]]) -> list[Column]:
+    """One column per header cell; ambiguous words take the kind no other cell has."""
+    # Matches in one gap-free segment are one printed cell ("Item / Description", "Price EUR").
+    cells: list[list[_Match]] = []
+    seg_of = {i: n for n, seg in enumerate(segments) for i in seg}
+    for m in matches:
+        if cells and seg_of[cells[-1][-1].start] == seg_of[m.start]:
+            cells[-1].append(m)
+        else:
+            cells.append([m])
+    sure = {c[0].kinds[0] for c in cells if len(c) == 1 and len(c[0].kinds) == 1}
+    columns: list[Column] = []
+    for cell in cells:
+        options = [k for m in cell for k in m.kinds]
+        single = [m.kinds[0] for m in cell if len(m.kinds) == 1]
+        if len(cell) > 1 and single:
+            # Several words in one cell: the one naming a single kind says what the cell is.
+            kind = _most_specific(single)
+        else:
+            used = sure | {c.kind for c in columns}
+            kind = next((k for k in options if k not in used), options[0])
+        start, end = cell[0].start, cell[-1].end
+        box = union([w.bbox for w in words[start:end]])
+        columns.append(Column(kind, box[0], box[2], " ".join(w.text for w in words[start:end])))
+    # Two cells of one kind ("Net" ... "Total"): the right one is the amount, the left the price.
+    amounts = [c for c in columns if c.kind == "col_amount"]
+    if len(amounts) == 2 and not any(c.kind == "col_unit_price" for c in columns):
+        amounts[0].kind = "col_unit_price"
+    return columns
+
+
+_PRIORITY = ("col_description", "col_amount", "col_unit_price", "col_quantity", "col_sku", "col_tax")
+
+
+def _most_specific(kinds: list[str]) -> str:
+    return min(kinds, key=lambda k: _PRIORITY.index(k) if k in _PRIORITY else len(_PRIORITY))
+
+
+def _segments(words: list[Word], height: float) -> list[list[int]]:
+    """Word indexes split where the gap is much wider than a space (column gaps)."""
+    segments: list[list[int]] = [[0]]
+    for i in range(1, len(words)):
+        if words[i].x0 - words[i - 1].x1 > 1.2 * height:
+            segments.append([i])
+        else:
+            segments[-1].append(i)
+    return segments
+
+
+def _is_money(text: str) -> bool:
+    value = parse_amount(text)
+    return value is not None and any(c in text for c in ".,") and any(c.isdigit() for c in text)
+
+
+def stacked_words(upper: Row, lower: Row) -> list[Word]:
+    """Words of a two-row header in reading order: each column's stack top to bottom."""
+    words = sorted([*upper.words, *lower.words], key=lambda w: w.x0)
+    stacks: list[list[Word]] = []
+    for word in words:
+        if stacks:
+            right = max(w.x1 for w in stacks[-1])
+            if word.x0 < right - 0.5:  # overlaps the stack horizontally
+                stacks[-1].append(word)
+                continue
+        stacks.append([word])
+    ordered: list[Word] = []
+    for stack in stacks:
+        ordered.extend(sorted(stack, key=lambda w: (w.top, w.x0)))
+    return ordered
+
+
+def find_header_at(rows: list[Row], r: int) -> Header | None:
+    """The header starting at ``rows[r]``: that row alone, or with the row stacked under it."""
+    row = rows[r]
+    single = header_columns(row.words, row.height)
+    if r + 1 < len(rows):
+        below = rows[r + 1]
+        gap = below.top - row.bottom
+        if gap < 0.8 * row.height and match_words([w.text for w in below.words]):
+            stacked = header_columns(stacked_words(row, below), row.height)
+            if stacked is not None and (single is None or len(stacked) > len(single)):
+                return Header(stacked, (r, r + 1))
+    if single is not None:
+        return Header(single, (r,))
+    return None
+
+
+def box_of(words: list[Word]) -> BBox:
+    return union([w.bbox for w in words])

@@ -1,0 +1,148 @@
+"""Numbers in a line-table row: cells split over several words, and OCR's misread digits.
+
+A printed amount is not always one word: "1 234,56" (French grouping) and "1.234,56 €" come out
+as two or three words, and a scan adds confusions (``O``/``0``, ``l``/``1``, ``:`` for ``.``,
+a stray ``|`` from a table rule). ``number_spans`` lists every reading of a row's words as
+numbers, single words and plausible merges alike, so the table reader can choose among them
+with the columns and with quantity x price = amount.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import pairwise
+
+from extractors.textlayer.model import Word
+from extractors.values import ISO_CURRENCIES, parse_amount
+
+_CURRENCY_WORDS = frozenset({"€", "$", "£", "¥", "US$", "Fr.", *ISO_CURRENCIES})
+# Letters tesseract reads for digits in a numeric cell. Only applied to OCR words that are
+# mostly digits already, so "S3" (a shoe size) or "M10" never turn into numbers.
+_OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"})
+# Rule fragments and punctuation that cling to a number in a scanned table.
+_OCR_EDGE = "|[](){}:;'\"`‘’!_~*"
+_GROUP_HEAD = re.compile(r"^[-−–(]?(?:[€$£]\s?)?\d{1,3}$")
+_GROUP_TAIL = re.compile(r"^\d{3}(?:[.,]\d{1,4})?(?:\s?[€$£])?\)?-?$|^\d{3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class NumberSpan:
+    """One reading of words ``start..end-1`` of a row as a number."""
+
+    start: int
+    end: int
+    value: Decimal
+    x0: float
+    x1: float
+    confidence: float
+    text: str
+    repaired: bool = False  # an OCR confusion was corrected to read it
+
+    @property
+    def has_cents(self) -> bool:
+        """Printed with a decimal part ("12.50", "12,5"): money, not a count or a code."""
+        return re.search(r"\d[.,]\d{1,4}\D*$", self.text) is not None
+
+    def overlaps(self, other: NumberSpan) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+def is_currency(text: str) -> bool:
+    return text.strip() in _CURRENCY_WORDS
+
+
+def parse_cell(text: str, ocr: bool = False) -> tuple[Decimal | None, bool]:
+    """A cell's text as a number, and whether an OCR confusion had to be repaired to read it."""
+    value = parse_amount(text)
+    if value is not None or not ocr:
+        return value, False
+    repaired = repair_ocr_number(text)
+    if repaired is None or repaired == text:
+        return None, False
+    value = parse_amount(repaired)
+    return value, value is not None
+
+
+def repair_ocr_number(text: str) -> str | None:
+    """Undo the usual OCR confusions in a numeric cell, or None when it is not one."""
+    s = text.strip().strip(_OCR_EDGE).rstrip(".,")
+    if not s:
+        return None
+    if s.startswith("(") != s.endswith(")"):
+        s = s.strip("()")
+    digits = sum(c.isdigit() for c in s)
+    letters = sum(c.isalpha() for c in s)
+    # Mostly digits: "1O5.00", "l2,50", "33:00"; a word like "S3" or "M10" stays text.
+    if digits < 2 or letters > 1 or digits < 2 * letters + 1:
+        return None
+    s = s.translate(_OCR_DIGITS)
+    # A colon or semicolon between digits is a misread decimal point or grouping dot.
+    s = re.sub(r"(?<=\d)[:;](?=\d)", ".", s)
+    return s
+
+
+def number_spans(words: list[Word], ocr: bool = False) -> list[NumberSpan]:
+    """Every reading of the row's words as a number: single words and grouped merges.
+
+    Two or three neighbouring words merge when they look like one grouped amount ("1" + "234,56",
+    "1" + "234" + "567,89") or a number with its currency ("1.234,56" + "€"); the gap between
+    them must be a space, not a column gap.
+    """
+    spans: list[NumberSpan] = []
+    for i, word in enumerate(words):
+        value, repaired = parse_cell(word.text, ocr)
+        if value is not None:
+            spans.append(_span(words, i, i + 1, value, word.text, repaired))
+    for i in range(len(words)):
+        for j in range(i + 2, min(len(words), i + 4) + 1):
+            group = words[i:j]
+            if not _close(group):
+                break
+            texts = [w.text for w in group]
+            if not _mergeable(texts):
+                continue
+            joined = " ".join(texts)
+            value, repaired = parse_cell(joined, ocr)
+            if value is None:
+                continue
+            spans.append(_span(words, i, j, value, joined, repaired))
+    return spans
+
+
+def _span(words: list[Word], start: int, end: int, value: Decimal, text: str, repaired: bool) -> NumberSpan:
+    group = [w for w in words[start:end] if not is_currency(w.text)] or words[start:end]
+    return NumberSpan(
+        start=start,
+        end=end,
+        value=value,
+        x0=min(w.x0 for w in group),
+        x1=max(w.x1 for w in group),
+        confidence=min(w.confidence for w in words[start:end]),
+        text=text,
+        repaired=repaired,
+    )
+
+
+def _close(words: list[Word]) -> bool:
+    """Neighbours separated by about one space: under 0.6 of the text height."""
+    for a, b in pairwise(words):
+        height = max(1.0, min(a.height, b.height))
+        if b.x0 - a.x1 > 0.6 * height:
+            return False
+    return True
+
+
+def _mergeable(texts: list[str]) -> bool:
+    """Digit groups ("1", "234", "567,89") with at most one currency word at either end."""
+    core = list(texts)
+    if core and is_currency(core[0]):
+        core = core[1:]
+    if core and is_currency(core[-1]):
+        core = core[:-1]
+    if not core or len(core) < len(texts) - 1:
+        return False
+    if len(core) == 1:
+        return len(texts) > 1
+    return _GROUP_HEAD.match(core[0]) is not None and all(_GROUP_TAIL.match(t) for t in core[1:])
