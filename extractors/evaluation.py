@@ -3,8 +3,11 @@
 Comparison rules, so two runs are always comparable:
 
 - money and quantities compare as ``Decimal`` ("1190.0" == "1190.00"); dates as ISO strings;
-- ``vendor_name`` compares exactly after whitespace is normalised; other strings (ids, IBAN,
-  VAT id, currency) ignore case and spaces;
+- ``vendor_name`` compares ignoring case, spaces and the punctuation ``. , ·``, and with one
+  trailing legal form dropped on both sides ("Au bon moulin SARL" names the company the XML
+  calls "Au bon moulin", "BRIGHTLINE PRINT AG" the one called "Brightline Print AG"). Letters,
+  accents and the rest of the name must match. Other strings (ids, IBAN, VAT id, currency)
+  ignore case and spaces;
 - header-field accuracy is over the 11 header fields of every document whose truth is an
   invoice or credit note. A field whose truth is ``null`` (not printed) counts too: it is
   correct only when the extractor also says ``null`` — inventing a value is an error;
@@ -15,6 +18,8 @@ Comparison rules, so two runs are always comparable:
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -41,8 +46,22 @@ def same_value(name: str, truth: Any, got: Any) -> bool:
     if name in MONEY_FIELDS:
         return _dec(truth) == _dec(got)
     if name == "vendor_name":
-        return " ".join(str(truth).split()) == " ".join(str(got).split())
+        return vendor_key(str(truth)) == vendor_key(str(got))
     return "".join(str(truth).split()).casefold() == "".join(str(got).split()).casefold()
+
+
+# Legal forms that may end a company name (EN/DE/FR and neighbours), longest first.
+_LEGAL_FORM_END = re.compile(
+    r"(?:\s|^)(?:gmbh\s*&\s*co\.?\s*kg|gmbh|mbh|ag|kg|ohg|ug|e\.\s?k\.|ltd\.?|limited|plc|llp|llc|inc\.?"
+    r"|corp\.?|sarl|sas|sasu|eurl|s\.?a\.?|b\.?v\.?|n\.?v\.?|s\.r\.l\.|spa)\s*$"
+)
+
+
+def vendor_key(name: str) -> str:
+    """A vendor name reduced to what identifies the company (see the module docstring)."""
+    folded = unicodedata.normalize("NFC", " ".join(name.split())).casefold()
+    folded = _LEGAL_FORM_END.sub("", folded)
+    return "".join(c for c in folded if not c.isspace() and c not in ".,·")
 
 
 def _line_key(line: dict[str, Any]) -> tuple[Decimal | None, Decimal | None, Decimal | None]:

@@ -250,6 +250,9 @@ _IBAN_LENGTHS = {
     "PT": 25, "RO": 24, "SE": 24, "SI": 19, "SK": 24,
 }  # fmt: skip
 IBAN_PATTERN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+# Printed IBANs are grouped by spaces, sometimes dots or hyphens, and OCR adds stray marks; the
+# loose form finds all of them and ``find_ibans`` trims it back to the longest valid IBAN.
+_LOOSE_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ .\-]?[A-Z0-9]){10,34}\b")
 
 
 def iban_checksum_ok(iban: str) -> bool:
@@ -260,7 +263,7 @@ def iban_checksum_ok(iban: str) -> bool:
 
 def parse_iban(text: str) -> str | None:
     """An IBAN with or without spaces -> compact upper-case form, only if mod-97 and length check."""
-    s = re.sub(r"[\s-]", "", text).upper()
+    s = re.sub(r"[\s.\-]", "", text).upper()
     if s.startswith("IBAN:"):
         s = s[5:]
     elif s.startswith("IBAN"):
@@ -271,6 +274,29 @@ def parse_iban(text: str) -> str | None:
     if expected is not None and len(s) != expected:
         return None
     return s if iban_checksum_ok(s) else None
+
+
+def find_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    """Every (span, IBAN) in ``text``: the longest checksum-valid prefix of each loose match.
+
+    "IBAN DE89 3704 0044 0532 0130 00 BIC COBADEFF" first matches up to "BIC"; cutting back a
+    character at a time finds the 22 characters whose mod-97 check holds.
+    """
+    position = 0
+    while match := _LOOSE_IBAN.search(text, position):
+        start, end = match.span()
+        found = None
+        for stop in range(end, start + 13, -1):
+            if text[stop - 1].isalnum() and (stop == len(text) or not text[stop].isalnum() or stop == end):
+                value = parse_iban(text[start:stop])
+                if value is not None:
+                    found = (stop, value)
+                    break
+        if found is not None:
+            yield (start, found[0]), found[1]
+            position = found[0]
+        else:
+            position = start + 1
 
 
 # --- VAT ids ---------------------------------------------------------------------------------
@@ -335,9 +361,14 @@ class ValueType:
     name: str
     pattern: re.Pattern[str]
     parse: Callable[..., Any]
+    # A type whose candidates the pattern alone cannot delimit (IBANs) brings its own search.
+    search: Callable[[str], Iterator[tuple[tuple[int, int], Any]]] | None = None
 
     def find(self, text: str, **options: Any) -> Iterator[tuple[tuple[int, int], Any]]:
         """Every (span, normalised value) of this type in ``text``, left to right."""
+        if self.search is not None:
+            yield from self.search(text)
+            return
         for match in self.pattern.finditer(text):
             value = self.parse(match.group(0), **options)
             if value is not None:
@@ -374,7 +405,7 @@ VALUE_TYPES: dict[str, ValueType] = {
     "amount": ValueType("amount", AMOUNT_PATTERN, _amount),
     "quantity": ValueType("quantity", AMOUNT_PATTERN, _quantity),
     "date": ValueType("date", DATE_PATTERN, _date),
-    "iban": ValueType("iban", IBAN_PATTERN, lambda t, **_: parse_iban(t)),
+    "iban": ValueType("iban", IBAN_PATTERN, lambda t, **_: parse_iban(t), find_ibans),
     "vat_id": ValueType("vat_id", VAT_PATTERN, lambda t, **_: parse_vat_id(t)),
     "tax_id": ValueType("tax_id", TAX_ID_PATTERN, lambda t, **_: parse_tax_id(t)),
     "currency": ValueType("currency", CURRENCY_PATTERN, lambda t, **_: parse_currency(t)),

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from extractors.generic.geometry import Row, h_overlap
-from extractors.generic.labels import FIELD_KINDS, TITLES, LabelMatch, label_finder, tokens
+from extractors.generic.labels import FIELD_KINDS, TITLES, LabelMatch, label_finder, ocr_tokens
 from extractors.textlayer.model import BBox, union
-from extractors.values import FIELD_TYPES, VALUE_TYPES
+from extractors.values import FIELD_TYPES, VALUE_TYPES, find_currency
 
 HEADER_OUTPUT = tuple(FIELD_TYPES)
 
@@ -36,7 +36,14 @@ _LABEL_FIELDS: dict[str, tuple[str, ...]] = {
     "tax_amount": ("tax_amount",),
     "total": ("total",),
     "currency": ("currency",),
+    "doc_title": ("invoice_number",),
+    "order_ref": ("po_number",),
 }
+# Weak cues whose value must follow at once ("Facture FA-2017-0010", "Rechnung 4711 vom 22.05.2014")
+# and never sits below them: a title or a "vom" with more words in between names something else.
+_ADJACENT_ONLY = frozenset({"doc_title", "date_hint"})
+_MONEY_KINDS = frozenset({"subtotal", "tax_amount", "total"})
+_PUNCTUATION = re.compile(r"[\W_]*")
 RELATIONS = ("right", "right_gap", "below", "pattern", "layout")
 
 # Legal forms that end a company name, EN/DE/FR (and common neighbours).
@@ -84,7 +91,7 @@ def page_context(
 ) -> PageContext:
     if labels is None:
         finder = label_finder()
-        labels = {row.index: finder.find([w.text for w in row.words]) for row in rows}
+        labels = {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
     context = PageContext(rows, labels, width, height, set(), table_rows)
     context.buyer_words = _buyer_block(context)
     return context
@@ -127,12 +134,22 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
             for m_index, match in enumerate(matches):
                 if match.kind not in FIELD_KINDS:
                     continue
-                if row.index in context.table_rows:
+                in_table = row.index in context.table_rows
+                if in_table and match.kind not in _MONEY_KINDS:
+                    continue
+                if row.words[match.start].text.startswith("("):
+                    # "(commande > 300 € HT)": a label inside a parenthesis is prose, not a field.
                     continue
                 next_start = next((m.start for m in matches[m_index + 1 :] if m.start >= match.end), None)
                 for name in _LABEL_FIELDS[match.kind]:
-                    out[name].extend(_right_of(context, row, match, name, next_start))
-                    out[name].extend(_below(context, r, row, match, name, matches))
+                    found = _right_of(context, row, match, name, next_start)
+                    for cand in found:
+                        cand.features["in_table"] = float(in_table)
+                    out[name].extend(found)
+                    # A label in a table row is a column header, or a totals row the table ran into
+                    # ("Taxe | Base | Montant | Total HT 624,90"): only its own row can hold its value.
+                    if match.kind not in _ADJACENT_ONLY and not in_table:
+                        out[name].extend(_below(context, r, row, match, name, matches))
         _pattern_candidates(context, out)
     out["vendor_name"].extend(vendor_name_candidates(contexts))
     return out
@@ -184,8 +201,13 @@ def _right_of(
     words = [w.text for w in row.words[match.end : stop]]
     out: list[Candidate] = []
     spans = _value_spans(kind, words)
+    if kind == "identifier":
+        # "Auftrag 300 € netto": a number followed by a currency is an amount, not a reference.
+        spans = [sp for sp in spans if not _currency_follows(words, sp[1])]
     if kind in ("identifier", "text") and spans:
         spans = spans[:1]
+    if match.kind in _ADJACENT_ONLY:
+        spans = [sp for sp in spans if all(_PUNCTUATION.fullmatch(w) for w in words[: sp[0]])][:1]
     for order, (a, b, value) in enumerate(spans):
         first, end = match.end + a, match.end + b
         box = row.box_of(first, end)
@@ -230,6 +252,8 @@ def _below(
         start, end = picked[0], picked[-1] + 1
         words = [w.text for w in below.words[start:end]]
         spans = _value_spans(kind, words)
+        # A value that follows a label of its own row ("Gesamtbetrag: 571,04") belongs to that label.
+        spans = [sp for sp in spans if not _labelled_in_row(below, below_labels, start + sp[0])]
         if kind in ("identifier", "text") and spans:
             spans = spans[:1]
         for order, (a, b, value) in enumerate(spans):
@@ -251,6 +275,19 @@ def _below(
             )
         break
     return out
+
+
+def _currency_follows(words: list[str], end: int) -> bool:
+    return end < len(words) and find_currency(words[end]) is not None
+
+
+def _labelled_in_row(row: Row, labels: list[LabelMatch], index: int) -> bool:
+    """True when a label stands before word ``index`` in the same segment of ``row``."""
+    segment = row.segment_of(index)
+    return any(m.end <= index and m.start in segment and m.kind in _NAMING_KINDS for m in labels)
+
+
+_NAMING_KINDS = FIELD_KINDS | {"other_id", "other_date", "buyer_tax_id"}
 
 
 def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -> None:
@@ -292,7 +329,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 words = [row.words[i] for i in segment]
                 if any(id(w) in context.buyer_words for w in words):
                     continue
-                if " ".join(tokens(" ".join(w.text for w in words))) in TITLES:
+                if " ".join(ocr_tokens(" ".join(w.text for w in words))) in TITLES:
                     continue
                 labelled = [m for m in labels if m.start in segment]
                 vendor_label = any(m.kind == "vendor" for m in labelled)
@@ -319,10 +356,12 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 and len(words2) <= 3
             ):
                 blocks.append((row, words + words2, label))
+        id_rows = {row.index for row in context.rows if _names_an_id(row)}
         for row, words, vendor_label in blocks:
             text = " ".join(w.text for w in words)
             if sum(c.isalpha() for c in text) < 3:
                 continue
+            first_letter = next((c for c in text if c.isalnum()), "")
             for name, start, end in _name_spans(text, words):
                 box = union([w.bbox for w in words[start:end]])
                 size = max((w.size or w.height) for w in words[start:end])
@@ -342,10 +381,21 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                         "n_words": float(end - start),
                         "digits": float(sum(c.isdigit() for c in name)),
                         "upper": float(name.isupper()),
+                        # Company names start with a capital or a digit; OCR noise from a logo
+                        # ("cest", "@fte Im") does not.
+                        "capitalised": float(first_letter.isupper() or first_letter.isdigit()),
+                        # The imprint line "Acme GmbH · Street 1 · VAT DE123…" names the company
+                        # that owns the VAT id / IBAN: the vendor, when it is not the buyer's.
+                        "id_row": float(row.index in id_rows),
                     }
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))
     return out
+
+
+def _names_an_id(row: Row) -> bool:
+    """True when the row prints a VAT id or an IBAN."""
+    return any(next(VALUE_TYPES[kind].find(row.text), None) is not None for kind in ("vat_id", "iban"))
 
 
 def _name_spans(text: str, words: list[Any]) -> list[tuple[str, int, int]]:

@@ -8,6 +8,7 @@ merely scored highest.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ def choose_totals(
     """The best (subtotal, tax, total) combination by score plus agreement bonuses."""
     best: tuple[float, tuple[Candidate | None, ...], dict[str, bool]] | None = None
     for s, t, g in itertools.product(_top(subtotals), _top(taxes), _top(totals)):
+        s, t, g = _repair_separator(s, t, g)
         score = sum(c.score for c in (s, t, g) if c is not None)
         checks: dict[str, bool] = {}
         if s is not None and t is not None and g is not None:
@@ -72,6 +74,33 @@ def choose_totals(
     for name, cand in (("subtotal", s), ("tax_amount", t), ("total", g)):
         out[name] = Choice(cand, _confidence(cand, agreed))
     return out
+
+
+def _repair_separator(
+    s: Candidate | None, t: Candidate | None, g: Candidate | None
+) -> tuple[Candidate | None, Candidate | None, Candidate | None]:
+    """Restore a decimal mark OCR lost ("551525" for "5515,25") when the other two amounts imply it.
+
+    Only an amount whose digits are exactly the digits of the implied value is repaired, so a
+    wrong amount is never replaced by arithmetic alone.
+    """
+    if s is None or t is None or g is None or _close(s.value + t.value, g.value):
+        return s, t, g
+    implied = (("s", g.value - t.value, s), ("t", g.value - s.value, t), ("g", s.value + t.value, g))
+    for which, value, cand in implied:
+        if (
+            value > 0
+            and "." not in cand.text
+            and "," not in cand.text
+            and _digits(cand.value) == _digits(value)
+        ):
+            fixed = dataclasses.replace(cand, value=value, features={**cand.features, "repaired": 1.0})
+            return (fixed if which == "s" else s, fixed if which == "t" else t, fixed if which == "g" else g)
+    return s, t, g
+
+
+def _digits(value: Decimal) -> str:
+    return "".join(c for c in format(abs(value), "f") if c.isdigit()).lstrip("0")
 
 
 def choose_dates(issued: Sequence[Candidate], due: Sequence[Candidate]) -> dict[str, Choice]:

@@ -57,7 +57,8 @@ class GenericExtractor:
         pages_rows = [build_rows(page) for page in document.pages]
         finder = label_finder()
         labels_by_page = [
-            {row.index: finder.find([w.text for w in row.words]) for row in rows} for rows in pages_rows
+            {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
+            for rows in pages_rows
         ]
         stops = {
             rows[0].page: stop_rows(rows, labels)

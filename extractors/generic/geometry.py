@@ -46,6 +46,11 @@ class Row:
     def box_of(self, start: int, end: int) -> BBox:
         return union([w.bbox for w in self.words[start:end]])
 
+    @property
+    def breaks(self) -> set[int]:
+        """Indexes of the words that start a segment after a wide gap (not the row's first)."""
+        return {segment[0] for segment in self.segments[1:]}
+
     def segment_of(self, index: int) -> list[int]:
         for segment in self.segments:
             if index in segment:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -22,6 +23,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "invoice_number": (
         1.0,
         [
+            "invoice ref", "invoice reference", "rechnungs nummer", "rechnung nummer", "rg nr", "inv #",
+            "beleg nummer", "facture numero", "numero facture", "n° de la facture", "facture n", "avoir n",
             "rechnung #", "rechnung no", "beleg no", "invoice no #", "bill no", "bill number",
             "credit memo #", "credit memo number", "credit memo no", "gutschrift nr", "n° d avoir",
             "invoice number", "invoice no", "invoice nr", "invoice #", "invoice num", "invoice id",
@@ -35,6 +38,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "invoice_date": (
         1.0,
         [
+            "issued on", "issued at", "invoice issued", "ausstellungsdatum", "datum der ausstellung",
+            "fait le", "date de la facture", "date d emission", "tax point date",
             "beleg datum", "rechnungs datum", "bill date", "date facturation",
             "date of issue", "issue date", "emise le", "emis le", "date d emission", "invoice dated",
             "invoice date", "date of invoice", "credit note date", "document date", "rechnungsdatum",
@@ -45,12 +50,16 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "date": (0.55, ["date", "datum", "issued", "issue date", "ausgestellt am", "le"]),
     # "Rechnung 4711 vom 22.05.2014": weaker than any date label, since a credit note's
     # "Gutschrift zu Rechnung 4711 vom ..." names the credited invoice's date the same way.
-    "date_hint": (0.45, ["vom"]),
+    "date_hint": (0.3, ["vom", "von", "du", "dated"]),
     # Weak due-date cues inside sentences ("Bitte überweisen Sie bis zum 12.06.2014").
     "due_hint": (0.6, ["bis zum", "bis spatestens", "no later than", "avant le"]),
     "due_date": (
         1.0,
         [
+            "remit until", "pay until", "payable until", "payment by", "due for payment", "to be paid by",
+            "zahlbar bis spatestens", "zahlbar am", "fallig bis", "faellig bis", "zahlungsfrist",
+            "zahlungstermin", "date d echeance", "echeance le", "a regler le", "a payer le",
+            "date de paiement",
             "falligkeit", "falligkeitstermin", "zahlbar bis zum", "zahlungsziel bis", "payment due date",
             "a regler avant le", "regler avant le", "payable avant", "due by",
             "due date", "payment due", "due on", "due", "pay by", "payable by", "payment date",
@@ -62,6 +71,10 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "po_number": (
         1.0,
         [
+            "buyer order", "buyer order no", "order #", "po ref", "po reference", "purchase order ref",
+            "ihre bestellnr", "ihre bestell nr", "bestellnr", "best nr", "bestellzeichen",
+            "ihr auftrag nr", "auftragsnr", "auftrags nr", "votre commande n°", "n° commande",
+            "reference commande", "ref commande", "bon de commande n°", "commande client",
             "your order ref", "order reference", "p o number", "p o no", "p o #", "bestell nr",
             "po number", "po no", "po #", "po nr", "p o number", "po", "purchase order",
             "purchase order number", "purchase order no", "your order", "your order no",
@@ -74,6 +87,10 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "vendor_tax_id": (
         1.0,
         [
+            "ust ident nr", "ust idnr", "ust id nr", "ustid nr", "ust nr", "mwst nr", "vat reg no",
+            "vat registration no", "vat reg number", "vat id no", "n° tva intracommunautaire",
+            "numero tva intracommunautaire", "identifiant tva", "tva intra", "n° identification tva",
+            "st nr", "steuer nr", "gb vat no",
             "vat id", "vat no", "vat number", "vat reg no", "vat registration number", "vat reg",
             "tax id", "tax number", "vat", "ust idnr", "ust id", "ust id nr", "ustid", "ustidnr",
             "umsatzsteuer id", "umsatzsteuer identifikationsnummer", "steuernummer",
@@ -84,6 +101,9 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "buyer_tax_id": (
         1.0,
         [
+            "n° tva client", "numero tva client", "tva client", "customer vat number", "customer vat no",
+            "buyer vat", "buyer vat number", "vat id customer", "kunden ust idnr", "ust id kunde",
+            "ust idnr kunde", "ihre ust idnr", "ihre ust id nr",
             "customer vat id", "your vat id", "customer vat", "buyer vat id", "ihre ust idnr",
             "ihre ust id", "kunden ust id", "tva client", "votre n° tva", "votre tva",
         ],
@@ -92,6 +112,11 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "subtotal": (
         1.0,
         [
+            "total before tax", "total before taxes", "total excl tax", "total excl taxes",
+            "total exc vat", "total net amount", "net total amount", "net value total", "nettosumme",
+            "summe netto", "netto gesamt", "gesamt netto", "nettobetrag gesamt", "gesamtsumme netto",
+            "summe positionen", "rechnungsbetrag netto", "warenwert netto", "total ht", "montant total ht",
+            "total hors taxe", "total hors taxes", "sous total ht", "total net ht", "base ht",
             "summe netto", "total netto", "netto betrag", "nettowert gesamt", "summe ohne ust",
             "net value", "total net value", "netto summe",
             "subtotal", "sub total", "net amount", "net total", "total net", "total excl vat",
@@ -103,6 +128,11 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "tax_amount": (
         1.0,
         [
+            "total taxes", "taxes", "total tax amount", "vat total", "tax total", "total vat amount",
+            "vat amount total", "ust gesamt", "mwst gesamt", "steuer gesamt", "umsatzsteuer gesamt",
+            "mehrwertsteuer gesamt", "summe umsatzsteuer", "summe mehrwertsteuer", "mehrwertsteuerbetrag",
+            "umsatzsteuerbetrag", "steuerbetrag", "montant total tva", "total tva", "tva totale",
+            "montant des taxes", "total des taxes",
             "zuzugl ust", "zuzugl mwst", "zzgl ust", "mwst betrag", "ust betrag", "summe ust", "summe mwst",
             "vat", "tax", "vat amount", "tax amount", "total vat", "total tax", "sales tax",
             "mwst", "mehrwertsteuer", "ust", "umsatzsteuer", "zzgl mwst", "zzgl ust", "zzgl",
@@ -112,6 +142,11 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "total": (
         1.0,
         [
+            "due payable", "total amount due", "amount to pay", "amount to be paid", "total to pay",
+            "total invoice amount", "invoice amount", "gross total", "total gross", "rechnungsendbetrag",
+            "endsumme", "bruttosumme", "gesamt brutto", "gesamtbetrag brutto", "rechnungsbetrag brutto",
+            "zu zahlender betrag", "zahlbetrag", "total ttc", "montant total ttc",
+            "total toutes taxes comprises", "net a payer ttc",
             "summe inkl ust", "summe inkl mwst", "gesamt inkl ust", "gesamt inkl mwst", "inkl ust",
             "inkl mwst", "total inkl", "gesamtbetrag brutto", "rechnungssumme", "total ttc a payer",
             "amount payable", "total payable", "net a payer", "montant a payer",
@@ -123,10 +158,40 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "montant total", "total a payer", "montant du", "total de l avoir",
         ],
     ),
+    # The document's title: "Facture FA-2017-0010", "Rechnung 4711" name the number right after it.
+    "doc_title": (
+        0.6,
+        [
+            "invoice", "tax invoice", "commercial invoice", "credit note", "credit memo", "rechnung",
+            "gutschrift", "rechnungskorrektur", "facture", "avoir", "facture d avoir",
+        ],
+    ),
+    # The buyer's own reference is very often the purchase order number, but not always.
+    "order_ref": (
+        0.55,
+        [
+            "your reference", "your ref", "buyer reference", "customer reference", "ihre referenz",
+            "ihr zeichen", "ihre zeichen", "kundenreferenz", "votre reference", "votre ref",
+            "reference client",
+        ],
+    ),
+    # Dates that are not the invoice date: their phrases must win over the bare "date"/"datum".
+    "other_date": (
+        1.0,
+        [
+            "leistungsdatum", "lieferdatum", "liefertermin", "leistungszeitraum", "abrechnungszeitraum",
+            "auftragsdatum", "bestelldatum", "versanddatum", "delivery date", "date of delivery",
+            "date of supply", "supply date", "service date", "service period", "order date", "ship date",
+            "shipping date", "date de livraison", "date de commande", "periode de facturation",
+            "date d expedition", "date de prestation", "lieferscheindatum",
+        ],
+    ),
     "currency": (0.9, ["currency", "wahrung", "devise", "monnaie"]),
     "buyer": (
         1.0,
         [
+            "invoice address", "billing address", "rechnungsanschrift", "lieferanschrift",
+            "adresse de facturation", "client final",
             "bill to", "billed to", "invoice to", "sold to", "ship to", "deliver to", "customer",
             "client", "recipient", "rechnungsempfanger", "rechnungsadresse", "kunde", "lieferadresse",
             "empfanger", "an", "kaufer", "warenempfanger", "buyer", "acheteur",
@@ -148,7 +213,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "kundennummer", "kunden nr", "kundennr", "numero client", "n° client", "code client",
             "delivery note", "delivery note no", "lieferschein", "lieferscheinnummer", "bon de livraison",
             "bic", "swift", "bic swift", "blz", "tel", "phone", "telefon", "fax", "page", "seite",
-            "reference", "referenz", "your reference", "ihre referenz", "votre reference",
+            "reference", "referenz",
             "contract", "vertrag", "contrat", "siret", "siren", "hrb", "handelsregister", "rcs",
             "company no", "company number", "registered in", "amtsgericht",
         ],
@@ -202,7 +267,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
 
 FIELD_KINDS = frozenset(
     {"invoice_number", "invoice_date", "due_date", "po_number", "vendor_tax_id", "vendor_iban", "subtotal"}
-    | {"tax_amount", "total", "currency", "date", "date_hint", "due_hint"}
+    | {"tax_amount", "total", "currency", "date", "date_hint", "due_hint", "doc_title", "order_ref"}
 )
 # Document titles: never a company name, whatever size they are printed in.
 TITLES = frozenset(
@@ -233,6 +298,86 @@ def tokens(text: str) -> list[str]:
 def _tokens(text: str) -> tuple[str, ...]:
     # Cached: the same words ("Total", "EUR", "GmbH") recur on every page of a batch.
     return tuple(_TOKEN.findall(fold(text)))
+
+
+# Characters OCR reads for letters inside words ("T0tal", "1nvoice", "Bel3g").
+_OCR_LETTERS = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "3": "e", "6": "g", "|": "l", "$": "s"})
+
+
+def ocr_tokens(text: str) -> list[str]:
+    """``tokens`` with OCR slips in label words repaired: "T0tal" -> "total", "lnvoice" -> "invoice"."""
+    return list(_ocr_tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def _ocr_tokens(text: str) -> tuple[str, ...]:
+    return tuple(_repair(tok) for tok in _tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def _repair(tok: str) -> str:
+    """The label word one OCR slip away from ``tok``, when exactly one is; else ``tok`` itself.
+
+    Only words of five letters or more are repaired: short words are too close to each other
+    ("ust"/"est", "net"/"not") for one changed letter to say which was printed.
+    """
+    words = _label_words()
+    if tok in words or len(tok) < 5 or tok.isdigit():
+        return tok
+    letters = tok.translate(_OCR_LETTERS)
+    if letters in words:
+        return letters
+    if not letters.isalpha():
+        return tok
+    close = {w for w in words if abs(len(w) - len(letters)) <= 1 and _ocr_slip(letters, w)}
+    return close.pop() if len(close) == 1 else tok
+
+
+# Letters OCR mistakes for each other; a slip between any other two letters is a different word
+# ("supplies" is not a misread "supplier").
+_CONFUSABLE = frozenset(
+    frozenset(pair)
+    for pair in (
+        "il",
+        "it",
+        "lt",
+        "if",
+        "rn",
+        "oa",
+        "oe",
+        "ce",
+        "ec",
+        "ao",
+        "uv",
+        "nu",
+        "nh",
+        "bh",
+        "gq",
+        "cg",
+    )
+)
+# Thin letters OCR drops or adds ("nvoice" for "Invoice").
+_THIN = frozenset("iltfjr")
+
+
+def _ocr_slip(read: str, label: str) -> bool:
+    """True when ``read`` is ``label`` but for one OCR slip: a confusable letter, a thin one lost or added."""
+    if read == label:
+        return False
+    i = 0
+    short, long_ = (read, label) if len(read) <= len(label) else (label, read)
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    if len(read) == len(label):
+        return read[i + 1 :] == label[i + 1 :] and frozenset((read[i], label[i])) in _CONFUSABLE
+    return short[i:] == long_[i + 1 :] and long_[i] in _THIN
+
+
+@lru_cache(maxsize=1)
+def _label_words() -> frozenset[str]:
+    """Every word of every label phrase and title, the vocabulary OCR slips are repaired to."""
+    phrases = [p for _, (_, ps) in LABELS.items() for p in ps] + list(TITLES)
+    return frozenset(t for p in phrases for t in _tokens(p) if len(t) >= 4 and t.isalpha())
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,12 +419,17 @@ class LabelFinder:
                 if kind not in (k for k, _ in self._kinds[key]):
                     self._kinds[key].append((kind, weight))
 
-    def find(self, words: list[str]) -> list[LabelMatch]:
-        """Non-overlapping label matches, longest first, in reading order."""
+    def find(self, words: list[str], breaks: Collection[int] = ()) -> list[LabelMatch]:
+        """Non-overlapping label matches, longest first, in reading order.
+
+        ``breaks`` are indexes of words that start a new segment of the row (after a wide gap):
+        a label never spans one, so "Montant | Total HT" in two table cells is "Total HT", not
+        "Montant total".
+        """
         toks: list[str] = []
         owner: list[int] = []
         for index, word in enumerate(words):
-            for tok in _tokens(word):
+            for tok in _ocr_tokens(word):
                 toks.append(tok)
                 owner.append(index)
         if not toks:
@@ -292,6 +442,8 @@ class LabelFinder:
                 continue
             # ... and ends at the end of a word: the value "PO-45125" is not the label "PO".
             if end < len(toks) and owner[end] == owner[end - 1]:
+                continue
+            if any(owner[i] in breaks for i in range(start + 1, end) if owner[i] != owner[i - 1]):
                 continue
             spans[(start, end)] = self.vocab.strings[match_id]
         taken: set[int] = set()

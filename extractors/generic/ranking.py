@@ -20,7 +20,7 @@ FEATURES = (
     "rel_right", "rel_right_gap", "rel_below", "rel_pattern", "rel_layout", "label_weight", "label_len",
     "x", "y", "order", "from_right", "gap", "words_between", "in_buyer", "depth", "buyer_label",
     "in_table", "legal_form", "size_ratio", "bold", "vendor_label", "footer", "whole_segment", "n_words",
-    "digits", "only_legal_form", "upper",
+    "digits", "only_legal_form", "upper", "capitalised", "id_row", "repaired",
 )  # fmt: skip
 
 
@@ -56,6 +56,8 @@ def heuristic_score(c: Candidate) -> float:
             - 0.03 * max(f.get("n_words", 0) - 4, 0)
             - 0.05 * f.get("y", 0)
             - 1.0 * f.get("only_legal_form", 0)
+            - 0.5 * (1 - f.get("capitalised", 1))
+            + 0.15 * f.get("id_row", 0) * f.get("legal_form", 0)
         )
         return s
     relation = {"right": 1.0, "right_gap": 0.85, "below": 0.8, "pattern": 0.35}.get(c.relation, 0.2)
