@@ -1,0 +1,229 @@
+"""Header fields of layouts the generic extractor was not built on: vocabulary, geometry, OCR slips."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from extractors.evaluation import same_value, vendor_key
+from extractors.generic import GenericExtractor
+from extractors.generic.candidates import Candidate
+from extractors.generic.consistency import choose_totals
+from extractors.generic.labels import label_finder, ocr_tokens
+from extractors.textlayer.model import Document, Line, Page, Word
+from extractors.values import VALUE_TYPES, parse_date
+from ledgerbot.domain import DocType
+
+CHAR = 5.0  # width of one character at the 10 pt the cells are set in
+
+
+def _document(cells: list[tuple[float, float, str]], size: float = 10.0) -> Document:
+    """A one-page A4 document with each cell's words placed left to right from (x, top)."""
+    lines = []
+    for x, top, text in cells:
+        words = []
+        for token in text.split():
+            width = CHAR * len(token)
+            words.append(Word(token, (x, top, x + width, top + size), size=size))
+            x += width + CHAR
+        lines.append(Line(words))
+    return Document(source="cells.pdf", pages=[Page(1, 595.0, 842.0, lines)])
+
+
+def _kinds(text: str) -> set[str]:
+    return {m.kind for m in label_finder().find(text.split())}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Rechnungs-Nr.: 4711", "invoice_number"),
+        ("Beleg-Nr. 4711", "invoice_number"),
+        ("N° facture FA-1", "invoice_number"),
+        ("Leistungsdatum 17.11.2017", "other_date"),
+        ("Date of delivery 2019-06-10", "other_date"),
+        ("zahlbar bis 12.06.2014", "due_date"),
+        ("Please remit until 2019-07-01.", "due_date"),
+        ("Échéance 12/04/2026", "due_date"),
+        ("Summe netto 100,00", "subtotal"),
+        ("Total HT 100,00", "subtotal"),
+        ("Total Before Tax 32.838,00", "subtotal"),
+        ("USt. Gesamt: 75,04 €", "tax_amount"),
+        ("Total taxes 46,25 €", "tax_amount"),
+        ("VAT total: 75.04 €", "tax_amount"),
+        ("Rechnungsbetrag 119,00", "total"),
+        ("Endbetrag 119,00", "total"),
+        ("Due payable: 571.04 €", "total"),
+        ("Total TTC 671,15 €", "total"),
+        ("USt-IdNr. DE123456789", "vendor_tax_id"),
+        ("N° TVA intracommunautaire FR11999999998", "vendor_tax_id"),
+        ("N° TVA client FR19787878784", "buyer_tax_id"),
+        ("Ihre Bestellung 4500012", "po_number"),
+        ("Bon de commande n° BC543", "po_number"),
+        ("Votre référence PO445", "order_ref"),
+        ("Facture FA-2017-0010", "doc_title"),
+    ],
+)
+def test_label_vocabulary_en_de_fr(text: str, kind: str) -> None:
+    assert kind in _kinds(text)
+
+
+def test_a_label_never_spans_a_wide_gap_between_cells() -> None:
+    finder = label_finder()
+    # "Montant" heads a column of the tax grid; "Total" starts the totals cell to its right.
+    words = ["Montant", "Total", "46,25"]
+    assert [(m.phrase, m.start) for m in finder.find(words)] == [("montant total", 0)]
+    assert [(m.phrase, m.start) for m in finder.find(words, breaks={1})] == [("total", 1)]
+
+
+def test_ocr_slips_in_label_words_are_repaired_but_real_words_are_kept() -> None:
+    assert ocr_tokens("T0tal lnvoice nvoice Rechnungsdatu m") == [
+        "total",
+        "invoice",
+        "invoice",
+        "rechnungsdatu",
+        "m",
+    ]
+    # One letter away from "supplier", but s/r is not a slip OCR makes: a different word.
+    assert ocr_tokens("Supplies") == ["supplies"]
+    assert "vendor" not in _kinds("Vektor Supplies Limited")
+    assert "total" in _kinds("T0tal 1.190,00")
+
+
+def test_ibans_are_found_with_spaces_dots_and_a_bic_after_them() -> None:
+    def ibans(text: str) -> list[str]:
+        return [value for _, value in VALUE_TYPES["iban"].find(text)]
+
+    assert ibans("IBAN DE89 3704 0044 0532 0130 00 BIC COBADEFF") == ["DE89370400440532013000"]
+    assert ibans("IBAN FR74 3000 4638 1321.4403 1554 045 - BIC MCPEFRZY") == ["FR7430004638132144031554045"]
+    assert ibans("IBAN : FR20 1242 1242 1242 1242 1242 124 - BIC") == ["FR2012421242124212421242124"]
+    assert ibans("IBAN DE89 3704 0044 0532 0130 01") == []  # checksum fails
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("14. März 2026", date(2026, 3, 14)),
+        ("1 août 2026", date(2026, 8, 1)),
+        ("March 14th, 2026", date(2026, 3, 14)),
+        ("14-Mar-26", date(2026, 3, 14)),
+        ("14.3.2026", date(2026, 3, 14)),
+    ],
+)
+def test_dates_with_month_names(text: str, expected: date) -> None:
+    assert parse_date(text) == expected
+
+
+def _amount(name: str, text: str, score: float) -> Candidate:
+    value = Decimal(text.replace(",", "."))
+    return Candidate(name, value, text, 1, (0, 0, 1, 1), "right", score=score)
+
+
+def test_a_decimal_mark_lost_by_ocr_is_restored_when_the_other_amounts_imply_it() -> None:
+    chosen = choose_totals(
+        [_amount("subtotal", "551525", 0.8)],
+        [_amount("tax_amount", "1103,05", 0.8)],
+        [_amount("total", "6618,30", 0.8)],
+        None,
+    )
+    assert chosen["subtotal"].candidate is not None
+    assert chosen["subtotal"].candidate.value == Decimal("5515.25")
+
+
+def test_an_amount_with_other_digits_is_never_replaced_by_arithmetic() -> None:
+    chosen = choose_totals(
+        [_amount("subtotal", "551526", 0.8)],
+        [_amount("tax_amount", "1103,05", 0.8)],
+        [_amount("total", "6618,30", 0.8)],
+        None,
+    )
+    assert chosen["subtotal"].candidate is not None
+    assert chosen["subtotal"].candidate.value == Decimal("551526")
+
+
+def test_vendor_names_compare_without_case_spacing_or_a_trailing_legal_form() -> None:
+    assert same_value("vendor_name", "Au bon moulin", "Au bon moulin SARL")
+    assert same_value("vendor_name", "Brightline Print AG", "BRIGHTLINE PRINT AG")
+    assert same_value("vendor_name", "Die Vordefinierte Firma", "DieVordefinierteFirma")
+    assert same_value("vendor_name", "Acme Tools GmbH & Co. KG", "Acme Tools")
+    assert not same_value("vendor_name", "Moreau Hygiène SA", "Moreau Hygiéne SA")  # accents count
+    assert not same_value("vendor_name", "Acme Tools GmbH", "Acme GmbH")
+    assert vendor_key("GmbH") == ""  # a bare legal form is no name
+
+
+@pytest.fixture(scope="module")
+def extractor() -> GenericExtractor:
+    return GenericExtractor()
+
+
+def test_french_layout_title_number_reference_and_totals_row_in_a_grid(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (120, 40, "Au bon moulin SARL - 1242 chemin de l'olive - 84340 Malaucène"),
+            (120, 55, "TVA : FR11999999998 - SIRET : 99999999800010"),
+            (40, 130, "Facture FA-2017-0010"),
+            (40, 200, "Date de facture"),
+            (200, 200, "13/11/2017"),
+            (40, 230, "Date d'échéance"),
+            (200, 230, "13/12/2017"),
+            (40, 245, "Votre référence"),
+            (200, 245, "PO445"),
+            (40, 260, "N° TVA client"),
+            (200, 260, "FR19787878784"),
+            (40, 400, "Taxe"),
+            (150, 400, "Base"),
+            (250, 400, "Montant"),
+            (400, 400, "Total HT"),
+            (480, 400, "624,90 €"),
+            (400, 415, "Total taxes"),
+            (480, 415, "46,25 €"),
+            (400, 430, "Total TTC"),
+            (480, 430, "671,15 €"),
+            (40, 470, "Notes"),
+            (150, 470, "Franco de port (commande > 300 € HT)"),
+            (40, 500, "IBAN : FR20 1242 1242 1242 1242 1242 124 - BIC : FIDCFR21XXX"),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert fields.invoice_number == "FA-2017-0010"
+    assert (fields.invoice_date, fields.due_date) == (date(2017, 11, 13), date(2017, 12, 13))
+    assert fields.po_number == "PO445"
+    assert fields.vendor_tax_id == "FR11999999998"
+    assert fields.vendor_iban == "FR2012421242124212421242124"
+    assert (fields.subtotal, fields.tax_amount, fields.total) == (
+        Decimal("624.90"),
+        Decimal("46.25"),
+        Decimal("671.15"),
+    )
+
+
+def test_german_layout_date_after_the_number_and_a_service_date(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 40, "Bei Spiel GmbH"),
+            (40, 150, "Rechnung # RE-20171118/506 von 18.11.2017"),
+            (40, 165, "Leistungsdatum 17.11.2017"),
+            (300, 330, "Nettobetrag: 496,00 €"),
+            (40, 350, "USt. Satz"),
+            (150, 350, "Nettopreis"),
+            (300, 350, "USt.-Betrag"),
+            (40, 365, "19%"),
+            (150, 365, "336,00 €"),
+            (300, 365, "63,84 €"),
+            (300, 390, "USt. Gesamt: 75,04 €"),
+            (300, 405, "Gesamtbetrag: 571,04 €"),
+            (40, 440, "Bitte überweisen Sie bis zum 09.12.2017."),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert fields.invoice_number == "RE-20171118/506"
+    assert fields.invoice_date == date(2017, 11, 18)
+    assert fields.due_date == date(2017, 12, 9)
+    assert (fields.subtotal, fields.tax_amount, fields.total) == (
+        Decimal("496.00"),
+        Decimal("75.04"),
+        Decimal("571.04"),
+    )
+    assert fields.po_number is None
