@@ -80,7 +80,7 @@ def _child(
         out = run(docs)
     seconds = time.perf_counter() - started
     if component == "cascade" and isinstance(out, list):
-        routed = len([c for c in out if c.route == "transformer"])
+        routed = len([c for c in out if c.route == "combined"])
     return {
         "component": component,
         "version": cascade.version,

@@ -1,8 +1,19 @@
-"""Confidence routing: the baseline decides when it is sure, the transformer otherwise, a clerk below that.
+"""Confidence routing: the baseline when it is sure, both models pooled otherwise, a clerk below that.
+
+The rule, with every number chosen on the validation split and stored in the cascade artifact:
+
+1. baseline probability >= ``accept_baseline``: the baseline's answer;
+2. otherwise the transformer is asked and the two calibrated distributions are pooled,
+   ``baseline_weight * p_baseline + (1 - baseline_weight) * p_transformer``; its top type wins;
+3. a pooled probability below ``review``: the document goes to a clerk as ``LOW_CONFIDENCE``.
+
+Pooling instead of handing the document over keeps the baseline's vote on exactly the documents
+where it is only moderately sure: a transformer that is unsure, or wrong without being sure, no
+longer overrides a baseline that was right.
 
 ``Cascade.load`` reads the newest (or a named) ``cascade`` artifact, which pins the exact
-baseline and transformer versions and the two thresholds chosen on the validation split; every
-``Classification`` carries those versions for the lineage.
+baseline and transformer versions, the weights and the thresholds; every ``Classification``
+carries those versions for the lineage.
 """
 
 from __future__ import annotations
@@ -16,32 +27,39 @@ import numpy as np
 
 from classifiers.artifacts import Artifact, ArtifactStore
 from classifiers.baseline import BaselineClassifier
-from classifiers.errors import ArtifactError
-from classifiers.features import DocFeatures, extract_features
+from classifiers.errors import ArtifactError, IncompatibleModel
+from classifiers.features import FEATURE_VERSION, DocFeatures, extract_features
 from classifiers.labels import LABELS
 from classifiers.transformer import TransformerClassifier
 from extractors.textlayer.model import Document
 from ledgerbot.domain import APException, DocType
 
-Route = Literal["baseline", "transformer"]
+Route = Literal["baseline", "combined"]
 LOW_CONFIDENCE = "LOW_CONFIDENCE"
 CASCADE = "cascade"
 
-# Floors under the thresholds found on validation. The validation split comes from the training
-# layouts, where both models are near perfect, so the data alone would happily accept anything;
-# the floors keep a margin for layouts and scans the models have never seen.
-ACCEPT_FLOOR = 0.90
+# Floors under the thresholds found on validation. Validation holds out whole dev layouts, on
+# which the baseline is usually right every time, so the data alone would accept any confidence.
+# Below 0.6 a calibrated baseline is wrong often enough that a second opinion pays.
+ACCEPT_FLOOR = 0.60
 REVIEW_FLOOR = 0.50
+# Each model keeps at least this share of the pooled vote: a validation split on which one
+# model is never wrong must not silence the other on layouts neither has seen.
+MIN_WEIGHT = 0.2
+WEIGHT_GRID = tuple(round(w, 2) for w in np.arange(MIN_WEIGHT, 1.0 - MIN_WEIGHT + 1e-9, 0.05))
 
 
 @dataclass(frozen=True)
 class Thresholds:
     accept_baseline: float  # baseline confidence at or above this: take the baseline's answer
-    review: float  # transformer confidence below this: LOW_CONFIDENCE, a clerk decides
+    review: float  # pooled confidence below this: LOW_CONFIDENCE, a clerk decides
+    baseline_weight: float = 0.5  # the baseline's share of the pooled distribution
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.review <= self.accept_baseline <= 1.0:
             raise ArtifactError(f"inconsistent thresholds {self}: need 0 <= review <= accept_baseline <= 1")
+        if not 0.0 <= self.baseline_weight <= 1.0:
+            raise ArtifactError(f"baseline_weight must be within [0, 1], got {self.baseline_weight}")
 
 
 @dataclass(frozen=True)
@@ -52,7 +70,7 @@ class Classification:
     confidence: float
     route: Route
     low_confidence: bool
-    model: str  # the deciding model, ``baseline@<version>`` or ``transformer@<version>``
+    model: str  # the deciding model(s): ``baseline@<v>``, or ``baseline@<v>+transformer@<v>`` pooled
     version: str  # the cascade, ``cascade@<version>``: pins both models and the thresholds
     baseline_confidence: float
 
@@ -94,14 +112,36 @@ class RoutedPrediction:
 
     predicted: np.ndarray  # label indices
     confidence: np.ndarray
-    routed: np.ndarray  # True where the transformer decided
+    routed: np.ndarray  # True where the transformer was asked and the pooled distribution decided
     low_confidence: np.ndarray
+
+
+def check_feature_version(artifact: Artifact) -> None:
+    """Refuse a classifier artifact whose features differ from this code's, with how to retrain.
+
+    Found at load time, it is one clear error; found later, every document would fail (or, worse,
+    be classified from text the model never learned to read). Meta written before versioning
+    has no ``feature_version``: that is version 1.
+    """
+    found = artifact.meta.get("feature_version", 1)
+    if found != FEATURE_VERSION:
+        raise IncompatibleModel(
+            f"{artifact.ref} was trained on classifier features v{found}, this ledgerbot computes "
+            f"v{FEATURE_VERSION}; retrain with `ledgerbot train classifier <corpus>`",
+            model=artifact.ref,
+            feature_version=found,
+        )
+
+
+def pool(p_baseline: np.ndarray, p_transformer: np.ndarray, baseline_weight: float) -> np.ndarray:
+    """The linear opinion pool of the two calibrated distributions (rows still sum to 1)."""
+    return baseline_weight * p_baseline + (1.0 - baseline_weight) * p_transformer
 
 
 def route(
     p_baseline: np.ndarray, p_transformer: np.ndarray | None, thresholds: Thresholds
 ) -> RoutedPrediction:
-    """Apply the thresholds. ``p_transformer`` may hold rows only for the routed documents or all."""
+    """Apply the rule. ``p_transformer`` may hold rows only for the routed documents or all."""
     conf_b = p_baseline.max(axis=1)
     predicted = p_baseline.argmax(axis=1)
     confidence = conf_b.copy()
@@ -110,8 +150,9 @@ def route(
         if p_transformer is None:
             raise ValueError("documents need the transformer but no transformer probabilities were given")
         rows = p_transformer if len(p_transformer) == int(routed.sum()) else p_transformer[routed]
-        predicted[routed] = rows.argmax(axis=1)
-        confidence[routed] = rows.max(axis=1)
+        pooled = pool(p_baseline[routed], rows, thresholds.baseline_weight)
+        predicted[routed] = pooled.argmax(axis=1)
+        confidence[routed] = pooled.max(axis=1)
     low = routed & (confidence < thresholds.review)
     return RoutedPrediction(predicted, confidence, routed, low)
 
@@ -126,6 +167,24 @@ def _smallest_precise(confidence: np.ndarray, correct: np.ndarray, target: float
     return 1.0
 
 
+def choose_weight(p_baseline: np.ndarray, p_transformer: np.ndarray, y: np.ndarray) -> float:
+    """The baseline's share of the pool: fewest validation errors, then lowest log-loss.
+
+    Chosen on every validation document, not only the ones below the acceptance threshold:
+    those are few, and the pool must be right where the baseline is unsure on new layouts.
+    Ties go to the weight nearest 0.5.
+    """
+    best: tuple[int, float, float, float] | None = None
+    for w in WEIGHT_GRID:
+        p = pool(p_baseline, p_transformer, w)
+        errors = int((p.argmax(axis=1) != y).sum())
+        nll = float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
+        key = (errors, round(nll, 4), abs(w - 0.5), w)
+        if best is None or key < best:
+            best = key
+    return 0.5 if best is None else best[3]
+
+
 def choose_thresholds(
     p_baseline: np.ndarray,
     p_transformer: np.ndarray,
@@ -136,23 +195,25 @@ def choose_thresholds(
     accept_floor: float = ACCEPT_FLOOR,
     review_floor: float = REVIEW_FLOOR,
 ) -> Thresholds:
-    """Thresholds from validation probabilities: as much as possible automatic at the wanted precision.
+    """Weights and thresholds from validation probabilities: as much automatic as the wanted precision allows.
 
     The baseline threshold is the lowest confidence at which the baseline's accepted answers are
-    at least ``accept_precision`` right; the review threshold is the lowest transformer confidence
-    at which the documents routed to it are at least ``review_precision`` right.
+    at least ``accept_precision`` right; the pool's weight comes from ``choose_weight``; the
+    review threshold is the lowest pooled confidence at which the documents below the baseline
+    threshold are at least ``review_precision`` right.
     """
     conf_b = p_baseline.max(axis=1)
     correct_b = (p_baseline.argmax(axis=1) == y).astype(float)
     accept = _smallest_precise(conf_b, correct_b, accept_precision, accept_floor)
+    weight = choose_weight(p_baseline, p_transformer, y) if len(y) else 0.5
     routed = conf_b < accept
     if routed.any():
-        conf_t = p_transformer[routed].max(axis=1)
-        correct_t = (p_transformer[routed].argmax(axis=1) == y[routed]).astype(float)
-        review = _smallest_precise(conf_t, correct_t, review_precision, review_floor)
+        pooled = pool(p_baseline[routed], p_transformer[routed], weight)
+        correct_p = (pooled.argmax(axis=1) == y[routed]).astype(float)
+        review = _smallest_precise(pooled.max(axis=1), correct_p, review_precision, review_floor)
     else:
         review = review_floor
-    return Thresholds(accept_baseline=accept, review=min(review, accept))
+    return Thresholds(accept_baseline=accept, review=min(review, accept), baseline_weight=weight)
 
 
 class Cascade:
@@ -177,8 +238,10 @@ class Cascade:
     def load(cls, models_dir: Path | None = None, version: str = "latest") -> Cascade:
         """The cascade ``version`` under ``models_dir`` (default: the settings' models folder).
 
-        Raises ``ModelNotFound`` (E501) when nothing is trained there yet. The transformer's
-        weights load on first use, so a batch the baseline settles alone never pays for them.
+        Raises ``ModelNotFound`` (E501) when nothing is trained there yet, and
+        ``IncompatibleModel`` (E506) when the models were trained on features this code no longer
+        computes. The transformer's weights load on first use, so a batch the baseline settles
+        alone never pays for them.
         """
         if models_dir is None:
             from ledgerbot.settings import get_settings
@@ -186,6 +249,8 @@ class Cascade:
             models_dir = get_settings().models_dir
         store = ArtifactStore(models_dir)
         cascade = store.resolve(CASCADE, version)
+        # Before anything else in the meta: an old cascade may lack the keys read below.
+        check_feature_version(cascade)
         try:
             components = cascade.meta["components"]
             thresholds = Thresholds(**cascade.meta["thresholds"])
@@ -199,6 +264,8 @@ class Cascade:
             )
         baseline_artifact = store.resolve("baseline", components["baseline"])
         transformer_artifact = store.resolve("transformer", components["transformer"])
+        for artifact in (cascade, baseline_artifact, transformer_artifact):
+            check_feature_version(artifact)
         baseline = BaselineClassifier.load(baseline_artifact.path)
         return cls(
             baseline,
@@ -232,16 +299,17 @@ class Cascade:
                 [f for f, r in zip(features, routed, strict=True) if r]
             )
         decided = route(p_baseline, p_transformer, self.thresholds)
+        pooled_by = f"{self.baseline_artifact.ref}+{self.transformer_artifact.ref}"
         out = []
         for i in range(len(features)):
-            by_transformer = bool(decided.routed[i])
+            combined = bool(decided.routed[i])
             out.append(
                 Classification(
                     doc_type=LABELS[int(decided.predicted[i])],
                     confidence=float(decided.confidence[i]),
-                    route="transformer" if by_transformer else "baseline",
+                    route="combined" if combined else "baseline",
                     low_confidence=bool(decided.low_confidence[i]),
-                    model=(self.transformer_artifact if by_transformer else self.baseline_artifact).ref,
+                    model=pooled_by if combined else self.baseline_artifact.ref,
                     version=self.version,
                     baseline_confidence=float(p_baseline[i].max()),
                 )

@@ -1,8 +1,9 @@
 """Document types clerks corrected in the review app, as extra training examples.
 
 The review app writes one ``review_corrections`` row (kind ``doc_type``) per change; the newest
-row per document is the clerk's final word. The text comes from the document's stored file,
-through the same sha256-keyed text-layer cache the training uses.
+row per document is the clerk's final word. The text layer comes from the document's stored
+file, through the same sha256-keyed text-layer cache the training uses, and is handed over
+whole, so a corrected document trains with the same title and layout hints as a corpus file.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from classifiers.textcache import Reader, TextLayerCache
+from extractors.textlayer.model import Document
 from ledgerbot.domain import DocType
 
 
@@ -22,8 +24,8 @@ def load_corrections(
     reader: Reader | None = None,
     reader_name: str | None = None,
     log: Callable[[str], None] | None = None,
-) -> list[tuple[str, DocType]]:
-    """(first-page text, corrected type) for every document whose type a clerk corrected."""
+) -> list[tuple[Document, DocType]]:
+    """(text layer, corrected type) for every readable document whose type a clerk corrected."""
     from sqlalchemy import select
 
     from ledgerbot.settings import get_settings
@@ -49,7 +51,7 @@ def load_corrections(
         ).all()
     for document_id, new_value, sha256 in rows:
         newest[document_id] = (str(new_value), sha256)  # later rows overwrite: the final word
-    examples: list[tuple[str, DocType]] = []
+    examples: list[tuple[Document, DocType]] = []
     for document_id, (value, sha256) in sorted(newest.items()):
         try:
             doc_type = DocType(value)
@@ -68,7 +70,9 @@ def load_corrections(
                 say(f"document {document_id}: unreadable ({error}); skipped")
                 continue
             cache.put(sha256, document)
-        first = next((page for page in document.pages if page.words), None)
-        if first is not None:
-            examples.append((first.text, doc_type))
+        if not any(page.words for page in document.pages):
+            say(f"document {document_id}: no text on any page; skipped")
+            continue
+        document.source = f"sha256:{sha256}"
+        examples.append((document, doc_type))
     return examples

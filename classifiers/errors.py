@@ -23,6 +23,12 @@ class ArtifactError(ConfigError):
     code = "E503"
 
 
+class IncompatibleModel(ArtifactError):
+    """A model trained on features (or saved in a layout) this code no longer produces; retrain it."""
+
+    code = "E506"
+
+
 class TextLayerUnavailable(ApplicationError):
     """The text-layer reader could not be imported or failed on a training file."""
 

@@ -15,6 +15,12 @@ from classifiers.lexicon import ENGLISH, type_names_in
 from extractors.textlayer.model import Document, Line, Page, Word
 from ledgerbot.domain import DocType
 
+# Bumped whenever what the models read changes (the fields below, how ``for_baseline`` and
+# ``for_transformer`` render them) or how a model is stored, so that a model trained before the
+# change is refused at load time with a retrain hint instead of misreading every document.
+# 1: the first release. 2: the transformer reads mean-pooled MiniLM vectors (``minilm.py``).
+FEATURE_VERSION = 2
+
 # Enough of the first page to name the document type; long tables add nothing but cost.
 MAX_BODY_CHARS = 2400
 MAX_TITLE_WORDS = 12
@@ -49,12 +55,16 @@ class DocFeatures:
         hints.append(f"pages_{min(self.pages, 5)}")
         return f"{self.title} \n {self.body} \n " + " ".join(hints)
 
-    def for_transformer(self) -> str:
-        """A short preamble with the layout hints, then the first page (the tokenizer truncates)."""
+    def preamble(self) -> str:
+        """The layout hints as a sentence the transformer reads before the page."""
         title = self.title or "none"
         zone = self.title_zone.replace("_", " ")
         named = ", ".join(ENGLISH[DocType(t)] for t in self.named_types) or "none"
-        return f"title: {title}. named: {named}. title at {zone}. {self.body}"
+        return f"title: {title}. named: {named}. title at {zone}."
+
+    def for_transformer(self) -> str:
+        """The preamble, then the first page (the tokenizer truncates)."""
+        return f"{self.preamble()} {self.body}"
 
 
 def _fold(text: str) -> str:

@@ -22,14 +22,15 @@ import numpy as np
 
 from classifiers.artifacts import Artifact, ArtifactStore
 from classifiers.baseline import BaselineClassifier
-from classifiers.cascade import CASCADE, Thresholds, choose_thresholds, route
+from classifiers.cascade import ACCEPT_FLOOR, CASCADE, REVIEW_FLOOR, Thresholds, choose_thresholds, route
 from classifiers.corpus import LabelledDoc, ManyReader, default_reader, load_features, scan_corpus
 from classifiers.errors import TrainingDataError
 from classifiers.evaluate import Metrics, compute_metrics
-from classifiers.features import DocFeatures, document_from_text, extract_features
+from classifiers.features import FEATURE_VERSION, DocFeatures, document_from_text, extract_features
 from classifiers.labels import LABEL_INDEX, LABELS, label_names
 from classifiers.textcache import Reader, TextLayerCache
 from classifiers.transformer import TransformerClassifier, TransformerConfig
+from extractors.textlayer.model import Document
 from ledgerbot.domain import DocType
 
 Log = Callable[[str], None]
@@ -106,6 +107,21 @@ def split_validation(
     return train, val, []
 
 
+def _correction_example(item: Document | str, doc_type: DocType) -> Example:
+    """A clerk-typed document as a training example, keyed by what it contains."""
+    if isinstance(item, str):
+        return Example(
+            extract_features(document_from_text(item)),
+            doc_type,
+            hashlib.sha256(item.encode()).hexdigest(),
+            "correction",
+        )
+    text = "\n".join(page.text for page in item.pages)
+    key = item.source if item.source.startswith("sha256:") else hashlib.sha256(text.encode()).hexdigest()
+    variant = "scan" if item.is_scanned else "digital"
+    return Example(extract_features(item), doc_type, key.removeprefix("sha256:"), "correction", variant)
+
+
 def examples_from(docs: Iterable[LabelledDoc]) -> list[Example]:
     return [
         Example(d.features, d.doc_type, d.sha256, d.layout, d.variant) for d in docs if d.features is not None
@@ -152,12 +168,12 @@ def train_all(
     corpus_dirs: list[Path],
     models_dir: Path,
     *,
-    extra_examples: Sequence[tuple[str, DocType]] = (),
+    extra_examples: Sequence[tuple[Document | str, DocType]] = (),
     reader: Reader | None = None,
     reader_name: str | None = None,
     cache_dir: Path | None = None,
     seed: int = 0,
-    epochs: int = 3,
+    epochs: int | None = None,
     transformer_config: TransformerConfig | None = None,
     validation_fraction: float = 0.15,
     progress: Progress | None = None,
@@ -165,7 +181,8 @@ def train_all(
 ) -> TrainReport:
     """Train, validate, test and save ``baseline``, ``transformer`` and ``cascade`` under ``models_dir``.
 
-    ``extra_examples`` (text, type) pairs, such as clerk corrections, join the training split.
+    ``extra_examples`` (text layer or plain text, type) pairs, such as clerk corrections
+    (``corrections.load_corrections``), join the training split.
     ``reader`` turns a file into a text layer (default: ``extractors.textlayer.read_document``);
     results are cached under ``cache_dir`` (default ``<models_dir>/../cache/textlayer``).
     """
@@ -193,11 +210,8 @@ def train_all(
     if not dev:
         raise TrainingDataError("the corpus has no readable documents in split dev to train on")
     train, validation, val_layouts = split_validation(dev, fraction=validation_fraction, seed=seed)
-    for text, doc_type in extra_examples:
-        key = hashlib.sha256(text.encode()).hexdigest()
-        train.append(
-            Example(extract_features(document_from_text(text)), DocType(doc_type), key, "correction")
-        )
+    for item, doc_type in extra_examples:
+        train.append(_correction_example(item, DocType(doc_type)))
     digest = data_hash(train, validation)
     say(
         f"train {len(train)} (incl. {len(extra_examples)} corrections), validation {len(validation)}"
@@ -209,7 +223,9 @@ def train_all(
     timings["baseline_fit"] = round(time.perf_counter() - t0, 1)
     say(f"baseline trained in {timings['baseline_fit']}s")
 
-    config = transformer_config or TransformerConfig(seed=seed, epochs=epochs)
+    config = transformer_config or TransformerConfig(seed=seed)
+    if transformer_config is None and epochs is not None:
+        config.epochs = epochs
     t0 = time.perf_counter()
     transformer = TransformerClassifier.from_pretrained_base(config)
     bar = _StepBar(log)
@@ -224,7 +240,7 @@ def train_all(
         p_t_val = transformer.predict_proba(val_features)
         thresholds = choose_thresholds(p_b_val, p_t_val, _truth(validation))
     else:
-        thresholds = Thresholds(accept_baseline=0.9, review=0.5)
+        thresholds = Thresholds(accept_baseline=ACCEPT_FLOOR, review=REVIEW_FLOOR)
     say(f"temperature {transformer.temperature}, thresholds {thresholds}")
 
     metrics: dict[str, dict[str, Any]] = {}
@@ -243,7 +259,13 @@ def train_all(
         "skipped": len(found) - len(loaded),
         **{f"train_{k}": v for k, v in sorted(Counter(e.doc_type.value for e in train).items())},
     }
-    common = {"data_sha256": digest, "labels": label_names(), "counts": counts, "seed": seed}
+    common = {
+        "data_sha256": digest,
+        "labels": label_names(),
+        "counts": counts,
+        "seed": seed,
+        "feature_version": FEATURE_VERSION,
+    }
     store = ArtifactStore(models_dir)
 
     def part(key: str) -> dict[str, Any]:

@@ -41,6 +41,30 @@ def test_classify_without_a_model_says_how_to_train_one(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_classify_with_a_model_of_older_features_is_one_coded_line(tmp_path: Path) -> None:
+    from classifiers.artifacts import ArtifactStore
+
+    models = tmp_path / "models"
+    ArtifactStore(models).save(
+        "cascade", "2026-01-01T0000-aaaaaa", lambda _folder: None, {"feature_version": 1}
+    )
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    done = subprocess.run(
+        [str(LEDGERBOT), "classify", str(pdf), "--models-dir", str(models)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LEDGERBOT_HOME": str(tmp_path / "var")},
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "[E506]" in done.stderr and "ledgerbot train classifier" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.slow
 def test_classify_prints_one_json_line_per_file_in_order(
     runner: CliRunner, trained: tuple[TrainReport, Path], tiny_pdf_corpus: Path, tmp_path: Path
@@ -55,7 +79,8 @@ def test_classify_prints_one_json_line_per_file_in_order(
     for line in lines[:3]:
         assert line["doc_type"] in {t.value for t in DocType}
         assert line["version"] == report.cascade
-        assert line["route"] in ("baseline", "transformer")
+        assert line["route"] in ("baseline", "combined")
+        assert line["model"].startswith(report.baseline)
         assert line["lineage"]["classifier"] == report.cascade
         assert 0.0 <= line["confidence"] <= 1.0
     assert lines[3]["doc_type"] is None and lines[3]["errors"]

@@ -15,6 +15,7 @@ from classifiers.cascade import Cascade
 from classifiers.features import extract_features
 from classifiers.train import TrainReport, train_all
 from classifiers.transformer import TransformerClassifier, TransformerConfig
+from extractors.textlayer.model import Document
 from ledgerbot.domain import DocType
 
 pytestmark = pytest.mark.slow
@@ -70,7 +71,8 @@ def test_saved_models_reload_and_give_identical_predictions(
     second = Cascade.load(models).classify(docs)
     assert first == second
     assert {c.version for c in first} == {report.cascade}
-    assert all(c.model in (report.baseline, report.transformer) for c in first)
+    pooled = f"{report.baseline}+{report.transformer}"
+    assert all(c.model == (pooled if c.route == "combined" else report.baseline) for c in first)
     assert all(c.lineage()["classifier"] == report.cascade for c in first)
     accuracy = np.mean([c.doc_type == t for c, t in zip(first, truth, strict=True)])
     assert accuracy == pytest.approx(report.metrics["test"]["cascade"]["accuracy"], abs=1e-4)
@@ -88,13 +90,16 @@ def test_retraining_with_corrections_makes_a_new_version_and_keeps_the_old(
     report, shared = trained
     models = tmp_path / "models"
     shutil.copytree(shared, models)  # the other tests keep the session's models as they were
-    corrections = [
+    corrections: list[tuple[Document | str, DocType]] = [
         (
             "REMITTANCE ADVICE\nWe have paid the following invoices\nTotal remitted 100.00",
             DocType.REMITTANCE_ADVICE,
         ),
         ("Spring Sale\nSave 20 percent this month", DocType.OTHER),
     ]
+    # As ``load_corrections`` hands them over: the stored file's whole text layer.
+    paths, truth = _heldout(tiny_pdf_corpus)
+    corrections.append((read_pdf(paths[0]), truth[0]))
     quick = TransformerConfig(max_length=32, batch_size=8, epochs=1, max_steps=2, threads=1)
     again = train_all(
         [tiny_pdf_corpus],
@@ -105,8 +110,8 @@ def test_retraining_with_corrections_makes_a_new_version_and_keeps_the_old(
         cache_dir=models.parent / "cache",
         transformer_config=quick,
     )
-    assert again.counts["corrections"] == 2
-    assert again.counts["train"] == report.counts["train"] + 2
+    assert again.counts["corrections"] == 3
+    assert again.counts["train"] == report.counts["train"] + 3
     assert again.data_sha256 != report.data_sha256
     assert again.cascade != report.cascade
     assert Cascade.load(models).version == again.cascade

@@ -77,11 +77,13 @@ def train_classifier(
     ],
     models_dir: Annotated[Path | None, _MODELS_DIR] = None,
     epochs: Annotated[
-        int, typer.Option("--epochs", min=1, help="Transformer epochs (capped by --max-steps)")
-    ] = 3,
+        int | None,
+        typer.Option("--epochs", min=1, help="Transformer epochs, capped by --max-steps (default 8)"),
+    ] = None,
     max_steps: Annotated[
-        int, typer.Option("--max-steps", min=1, help="Transformer optimizer steps at most")
-    ] = 150,
+        int | None,
+        typer.Option("--max-steps", min=1, help="Transformer optimizer steps at most (default 300)"),
+    ] = None,
     include_corrections: Annotated[
         bool, typer.Option("--include-corrections", help="Also learn from types clerks corrected in review")
     ] = False,
@@ -106,22 +108,21 @@ def train_classifier(
     for folder in corpus_dirs:
         if not folder.is_dir():
             raise fail(f"corpus folder {folder} does not exist", "E502", exit_code=2)
-    extra: list[tuple[str, Any]] = []
+    extra: list[tuple[Any, Any]] = []
     if include_corrections:
         from classifiers.corrections import load_corrections
 
         extra = load_corrections(cache_dir=_cache_dir(), log=_log)
         _log(f"{len(extra)} clerk-corrected documents join the training split")
-    config = TransformerConfig(
-        seed=seed, epochs=epochs, max_steps=max_steps, threads=threads or default_threads()
-    )
+    config = TransformerConfig(seed=seed, threads=threads or default_threads())
+    config.epochs = epochs or config.epochs
+    config.max_steps = max_steps or config.max_steps
     report = train_all(
         corpus_dirs,
         target,
         extra_examples=extra,
         cache_dir=_cache_dir(),
         seed=seed,
-        epochs=epochs,
         transformer_config=config,
         progress=_progress,
         log=_log,
