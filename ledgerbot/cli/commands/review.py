@@ -35,6 +35,7 @@ def review(
 
     from ledgerbot.store import get_store
     from review_app.config import default_workers
+    from review_app.server import HTTP_PROTOCOL
 
     workers = workers or default_workers()
 
@@ -52,6 +53,7 @@ def review(
         log_level="warning",
         access_log=False,
         proxy_headers=False,
+        http=HTTP_PROTOCOL,
         # Browsers and load balancers reuse connections; uvicorn's 5 s default races with a busy
         # loop and drops requests already on the wire.
         timeout_keep_alive=30,
