@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -53,7 +53,10 @@ async def get_context(request: Request) -> ReviewContext:
 Context = Annotated[ReviewContext, Depends(get_context)]
 
 
-def db_session(context: Context) -> Iterator[Session]:
+async def db_session(context: Context) -> AsyncIterator[Session]:
+    # async on purpose: opening a session touches no database (the connection is taken on first
+    # use, in the route's thread) and closing one is a commit of nothing; as a sync generator,
+    # each would cost a hop to the thread pool and back on every request.
     with context.store.session() as session:
         yield session
 

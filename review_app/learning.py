@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ledgerbot.domain import ExtractionResult
@@ -82,24 +82,28 @@ class DraftOffer:
     corrections: int
 
 
+# Asked on every document page view.
+_CORRECTIONS = select(func.count()).where(
+    CorrectionRow.vendor_id == bindparam("vendor_id"), CorrectionRow.kind.in_(CORRECTED_KINDS)
+)
+
+
 def draft_offer(session: Session, document: DocumentRow) -> DraftOffer | None:
     """A template draft is offered for a vendor without a template once people corrected its documents."""
-    if not document.vendor_id or document.mime not in DRAFTABLE or not drafting_available():
+    return draft_offer_for(session, document.vendor_id, document.mime)
+
+
+def draft_offer_for(session: Session, vendor_id: str | None, mime: str) -> DraftOffer | None:
+    """``draft_offer`` for a document with this vendor and file type."""
+    if not vendor_id or mime not in DRAFTABLE or not drafting_available():
         return None
-    count = (
-        session.scalar(
-            select(func.count()).where(
-                CorrectionRow.vendor_id == document.vendor_id, CorrectionRow.kind.in_(CORRECTED_KINDS)
-            )
-        )
-        or 0
-    )
+    count = session.connection().execute(_CORRECTIONS, {"vendor_id": vendor_id}).scalar() or 0
     if count == 0:
         return None
-    vendor = session.get(VendorRow, document.vendor_id)
+    vendor = session.get(VendorRow, vendor_id)
     if vendor is None or has_template(vendor):
         return None
-    return DraftOffer(vendor_id=document.vendor_id, corrections=count)
+    return DraftOffer(vendor_id=vendor_id, corrections=count)
 
 
 @dataclass(frozen=True)

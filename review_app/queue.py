@@ -87,10 +87,12 @@ def bump(session: Session) -> None:
         session.flush()
 
 
+_VERSION = select(SyncMarkRow.value).where(SyncMarkRow.name == VERSION_MARK)
+
+
 def version(session: Session) -> int:
     """The queue's current version: one primary-key read, cheap enough for every request."""
-    table = SyncMarkRow.__table__
-    value = session.connection().execute(select(table.c.value).where(table.c.name == VERSION_MARK)).scalar()
+    value = session.connection().execute(_VERSION).scalar()
     return int(value or 0)
 
 

@@ -48,19 +48,26 @@ def _atomic_write(target: Path, data: bytes) -> None:
 
 
 class PageRenderer:
-    def __init__(self, files: FileStore, cache_dir: Path, scale: float) -> None:
+    def __init__(self, files: FileStore, cache_dir: Path, scale: float, remembered: int = 4096) -> None:
         self.files = files
         self.cache_dir = cache_dir
         self.scale = scale
+        # Page sizes by content hash, in memory too: the document page needs them on every view,
+        # and a file's pages never change.
+        self.remembered = remembered
+        self._sizes: dict[str, list[PageSize]] = {}
 
     def _base(self, sha256: str) -> Path:
         return self.cache_dir / sha256[:2] / sha256
 
     def sizes(self, sha256: str, mime: str) -> list[PageSize]:
         """Every page's size in field-box units; empty when the file has no pages to show."""
+        known = self._sizes.get(sha256)
+        if known is not None:
+            return known
         meta = self._base(sha256).with_suffix(".pages.json")
         if meta.exists():
-            return [PageSize(w, h) for w, h in json.loads(meta.read_text())]
+            return self._remember(sha256, [PageSize(w, h) for w, h in json.loads(meta.read_text())])
         if mime != "application/pdf" and mime not in IMAGE_MIMES:
             return []
         if not self.files.exists(sha256):
@@ -71,6 +78,12 @@ class PageRenderer:
             except NotRenderable:
                 sizes = []
             _atomic_write(meta, json.dumps([[s.width, s.height] for s in sizes]).encode())
+        return self._remember(sha256, sizes)
+
+    def _remember(self, sha256: str, sizes: list[PageSize]) -> list[PageSize]:
+        if len(self._sizes) >= self.remembered:
+            self._sizes.clear()  # cheaper than LRU bookkeeping on every view; refilled from disk
+        self._sizes[sha256] = sizes
         return sizes
 
     def _measure(self, sha256: str, mime: str) -> list[PageSize]:

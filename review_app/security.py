@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from ledgerbot.errors import BusinessError, LedgerbotError
@@ -143,14 +143,18 @@ def open_session(session: Session, settings: ReviewSettings, user: UserRow) -> s
     return token
 
 
+# Read on every request: built once, run on the session's connection without ORM objects.
+_SIGNED_IN = (
+    select(SessionRow.expires_at, SessionRow.csrf_token, UserRow.id, UserRow.username, UserRow.role)
+    .join(UserRow, UserRow.id == SessionRow.user_id)
+    .where(SessionRow.token_hash == bindparam("token_hash"), UserRow.active.is_(True))
+)
+
+
 def resolve_session(session: Session, token: str | None, now: datetime | None = None) -> SignedIn | None:
     if not token or len(token) > 200:
         return None
-    row = session.execute(
-        select(SessionRow.expires_at, SessionRow.csrf_token, UserRow.id, UserRow.username, UserRow.role)
-        .join(UserRow, UserRow.id == SessionRow.user_id)
-        .where(SessionRow.token_hash == _digest(token), UserRow.active.is_(True))
-    ).first()
+    row = session.connection().execute(_SIGNED_IN, {"token_hash": _digest(token)}).first()
     if row is None or row.expires_at <= (now or utcnow()):
         return None
     return SignedIn(user_id=row.id, username=row.username, role=row.role, csrf_token=row.csrf_token)

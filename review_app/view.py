@@ -1,4 +1,8 @@
-"""Assembles what the document page shows: fields with boxes, lines beside PO lines, history."""
+"""Assembles what the document page shows: fields with boxes, lines beside PO lines, history.
+
+The page is read with a fixed set of prebuilt Core statements (no ORM objects, no per-request
+statement building): it is the second most viewed page and every query on it costs CPU.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,27 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from ledgerbot.domain import HEADER_FIELDS, ExtractionResult
-from ledgerbot.store.models import DocumentRow, ExceptionRow, VendorRow
-from ledgerbot.store.queries import latest_extraction
+from ledgerbot.store.models import (
+    AuditEventRow,
+    DocumentRow,
+    ExceptionRow,
+    ExtractionRow,
+    GoodsReceiptRow,
+    POLineRow,
+    PurchaseOrderRow,
+    ReceiptLineRow,
+    VendorRow,
+)
 from review_app import learning, revalidate
-from review_app.actions import editors
-from review_app.models import ApprovalRow, DecisionRow, QueueEntryRow
+from review_app.actions import NoSuchDocument
+from review_app.learning import DraftOffer
+from review_app.models import ApprovalRow, CorrectionRow, DecisionRow, QueueEntryRow
 from review_app.render import PageRenderer, PageSize
 from review_app.schemas import (
     BoxOut,
@@ -27,6 +43,90 @@ from review_app.schemas import (
     PageOut,
     POLineOut,
 )
+
+_DOCUMENT: BindParameter[int] = bindparam("document_id")
+_HEAD = (
+    select(
+        DocumentRow.id,
+        DocumentRow.sha256,
+        DocumentRow.filename,
+        DocumentRow.mime,
+        DocumentRow.state,
+        DocumentRow.doc_type,
+        DocumentRow.doc_type_confidence,
+        DocumentRow.vendor_id,
+        DocumentRow.received_at,
+        VendorRow.name.label("vendor_name"),
+        QueueEntryRow.assignee,
+    )
+    .outerjoin(VendorRow, VendorRow.vendor_id == DocumentRow.vendor_id)
+    .outerjoin(QueueEntryRow, QueueEntryRow.document_id == DocumentRow.id)
+    .where(DocumentRow.id == _DOCUMENT)
+)
+_FILE = select(DocumentRow.sha256, DocumentRow.mime).where(DocumentRow.id == _DOCUMENT)
+_EXTRACTION = (
+    select(ExtractionRow.id, ExtractionRow.result)
+    .where(ExtractionRow.document_id == _DOCUMENT)
+    .order_by(ExtractionRow.id.desc())
+    .limit(1)
+)
+_EVENTS = (
+    select(
+        AuditEventRow.id,
+        AuditEventRow.at,
+        AuditEventRow.actor,
+        AuditEventRow.stage,
+        AuditEventRow.from_state,
+        AuditEventRow.to_state,
+        AuditEventRow.outcome,
+        AuditEventRow.detail,
+    )
+    .where(AuditEventRow.document_id == _DOCUMENT)
+    .order_by(AuditEventRow.id)
+)
+_EXCEPTIONS = (
+    select(
+        ExceptionRow.id,
+        ExceptionRow.code,
+        ExceptionRow.message,
+        ExceptionRow.evidence,
+        ExceptionRow.status,
+        ExceptionRow.resolved_by,
+    )
+    .where(ExceptionRow.document_id == _DOCUMENT)
+    .order_by(ExceptionRow.id)
+)
+_DECISION = select(DecisionRow.extraction_id, DecisionRow.decision).where(
+    DecisionRow.document_id == _DOCUMENT
+)
+_PO_NUMBERS: BindParameter[list[str]] = bindparam("po_numbers", expanding=True)
+_ORDER_LINES = (
+    select(
+        PurchaseOrderRow.po_number,
+        PurchaseOrderRow.vendor_id,
+        PurchaseOrderRow.status,
+        PurchaseOrderRow.currency,
+        POLineRow.line_no,
+        POLineRow.sku,
+        POLineRow.description,
+        POLineRow.quantity,
+        POLineRow.unit_price,
+    )
+    .outerjoin(POLineRow, POLineRow.po_number == PurchaseOrderRow.po_number)
+    .where(PurchaseOrderRow.po_number.in_(_PO_NUMBERS))
+    .order_by(PurchaseOrderRow.po_number, POLineRow.line_no)
+)
+_RECEIVED = (
+    select(GoodsReceiptRow.po_number, ReceiptLineRow.po_line_no, ReceiptLineRow.quantity)
+    .join(ReceiptLineRow, ReceiptLineRow.receipt_number == GoodsReceiptRow.receipt_number)
+    .where(GoodsReceiptRow.po_number.in_(_PO_NUMBERS))
+)
+_APPROVERS = (
+    select(ApprovalRow.username)
+    .where(ApprovalRow.document_id == _DOCUMENT, ApprovalRow.extraction_id == bindparam("extraction_id"))
+    .order_by(ApprovalRow.id)
+)
+_EDITORS = select(CorrectionRow.username).where(CorrectionRow.document_id == _DOCUMENT).distinct()
 
 FIELD_LABELS = {
     "vendor_name": "Vendor",
@@ -61,27 +161,50 @@ def _box(raw: dict[str, Any] | None, sizes: list[PageSize]) -> BoxOut | None:
     )
 
 
+def _orders(db: Connection, numbers: list[str]) -> tuple[list[OrderOut], dict[tuple[str, int], POLineOut]]:
+    """The named purchase orders (in the order the invoice names them) and their lines, with receipts."""
+    if not numbers:
+        return [], {}
+    received: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
+    for po_number, line_no, quantity in db.execute(_RECEIVED, {"po_numbers": numbers}):
+        received[(po_number, line_no)] += quantity
+    orders: dict[str, OrderOut] = {}
+    lines: dict[tuple[str, int], POLineOut] = {}
+    for row in db.execute(_ORDER_LINES, {"po_numbers": numbers}):
+        if row.po_number not in orders:
+            orders[row.po_number] = OrderOut(
+                po_number=row.po_number, vendor_id=row.vendor_id, status=row.status, currency=row.currency
+            )
+        if row.line_no is not None:
+            key = (row.po_number, row.line_no)
+            lines[key] = POLineOut(
+                po_number=row.po_number,
+                line_no=row.line_no,
+                sku=row.sku,
+                description=row.description,
+                quantity=row.quantity,
+                unit_price=row.unit_price,
+                received=received.get(key),
+            )
+    named = {number: i for i, number in enumerate(numbers)}
+    return sorted(orders.values(), key=lambda o: named.get(o.po_number, len(named))), lines
+
+
 def _lines(
-    session: Session, document_id: int, extraction_id: int | None, result: ExtractionResult | None
+    db: Connection, document_id: int, extraction_id: int | None, result: ExtractionResult | None
 ) -> tuple[list[LineOut], list[OrderOut], str | None]:
     if result is None:
         return [], [], None
-    orders = revalidate.load_orders(session, revalidate.po_numbers(result))
-    received: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
-    for receipt in revalidate.load_receipts(session, [o.po_number for o in orders]):
-        for r in receipt.lines:
-            received[(receipt.po_number, r.po_line_no)] += r.quantity
-    po_lines = {(o.po_number, line.line_no): line for o in orders for line in o.lines}
+    orders, po_lines = _orders(db, revalidate.po_numbers(result))
     pairs: dict[int, tuple[tuple[str, int], str]] = {}
-    decision = session.get(DecisionRow, document_id)
+    decision = db.execute(_DECISION, {"document_id": document_id}).first()
     policy_version = None
     if decision is not None and decision.extraction_id == extraction_id:
-        policy_version = decision.decision.get("policy_version")
-        for match in decision.decision.get("line_matches") or []:
+        made: dict[str, Any] = decision.decision
+        policy_version = made.get("policy_version")
+        for match in made.get("line_matches") or []:
             po_number = (
-                match.get("po_number")
-                or decision.decision.get("po_number")
-                or (orders[0].po_number if orders else None)
+                match.get("po_number") or made.get("po_number") or (orders[0].po_number if orders else None)
             )
             if po_number is not None and match.get("po_line_no") is not None:
                 pairs[int(match["invoice_line"])] = ((po_number, int(match["po_line_no"])), "rules")
@@ -98,16 +221,7 @@ def _lines(
         matched_by = None
         if i in pairs and pairs[i][0] in po_lines:
             key, matched_by = pairs[i]
-            p = po_lines[key]
-            po_line = POLineOut(
-                po_number=key[0],
-                line_no=p.line_no,
-                sku=p.sku,
-                description=p.description,
-                quantity=p.quantity,
-                unit_price=p.unit_price,
-                received=received.get(key),
-            )
+            po_line = po_lines[key]
         out.append(
             LineOut(
                 index=i,
@@ -120,11 +234,7 @@ def _lines(
                 matched_by=matched_by,
             )
         )
-    order_out = [
-        OrderOut(po_number=o.po_number, vendor_id=o.vendor_id, status=o.status, currency=o.currency)
-        for o in orders
-    ]
-    return out, order_out, policy_version
+    return out, orders, policy_version
 
 
 def _action(detail: dict[str, Any]) -> str | None:
@@ -132,56 +242,57 @@ def _action(detail: dict[str, Any]) -> str | None:
     return str(value) if value is not None else None
 
 
-def document_view(session: Session, document: DocumentRow, renderer: PageRenderer) -> DocumentOut:
-    extraction = latest_extraction(session, document.id)
-    result = ExtractionResult.model_validate(extraction.result) if extraction else None
-    sizes = renderer.sizes(document.sha256, document.mime)
-    fields: list[FieldOut] = []
-    if result is not None:
-        values = result.fields.model_dump(mode="json")
-        for name in HEADER_FIELDS:
-            box = result.field_boxes.get(name)
-            fields.append(
-                FieldOut(
-                    name=name,
-                    label=FIELD_LABELS.get(name, name),
-                    value=None if values.get(name) is None else str(values[name]),
-                    confidence=result.field_confidence.get(name),
-                    box=_box(box.model_dump() if box else None, sizes),
-                )
+def _fields(result: ExtractionResult, sizes: list[PageSize]) -> list[FieldOut]:
+    values = result.fields.model_dump(mode="json")
+    fields = []
+    for name in HEADER_FIELDS:
+        box = result.field_boxes.get(name)
+        fields.append(
+            FieldOut(
+                name=name,
+                label=FIELD_LABELS.get(name, name),
+                value=None if values.get(name) is None else str(values[name]),
+                confidence=result.field_confidence.get(name),
+                box=_box(box.model_dump() if box else None, sizes),
             )
-    lines, orders, policy_version = _lines(
-        session, document.id, extraction.id if extraction else None, result
-    )
-    vendor = session.get(VendorRow, document.vendor_id) if document.vendor_id else None
-    entry = session.get(QueueEntryRow, document.id)
-    exceptions = session.scalars(
-        select(ExceptionRow).where(ExceptionRow.document_id == document.id).order_by(ExceptionRow.id)
-    ).all()
-    # Loaded with the document already (the relationship is selectin), in id order.
-    events = document.events
-    approvals = session.scalars(
-        select(ApprovalRow.username)
-        .where(
-            ApprovalRow.document_id == document.id,
-            ApprovalRow.extraction_id == (extraction.id if extraction else None),
         )
-        .order_by(ApprovalRow.id)
-    ).all()
-    return DocumentOut(
-        id=document.id,
-        filename=document.filename,
-        mime=document.mime,
-        state=document.state,
-        doc_type=document.doc_type or (result.doc_type.value if result and result.doc_type else None),
-        doc_type_confidence=document.doc_type_confidence,
-        vendor_id=document.vendor_id,
-        vendor_name=vendor.name if vendor else (result.fields.vendor_name if result else None),
-        received_at=document.received_at,
-        assignee=entry.assignee if entry else None,
-        extraction_id=extraction.id if extraction else None,
+    return fields
+
+
+def document_page_view(
+    session: Session, document_id: int, renderer: PageRenderer
+) -> tuple[DocumentOut, DraftOffer | None]:
+    """Everything the document page shows, and the template draft on offer for its vendor, if any."""
+    # Straight to the connection: a read-only page needs neither ORM objects nor autoflush.
+    db = session.connection()
+    head = db.execute(_HEAD, {"document_id": document_id}).first()
+    if head is None:
+        raise NoSuchDocument(f"no document {document_id}")
+    extraction = db.execute(_EXTRACTION, {"document_id": document_id}).first()
+    result = ExtractionResult.model_validate(extraction.result) if extraction else None
+    extraction_id = extraction.id if extraction else None
+    sizes = renderer.sizes(head.sha256, head.mime)
+    lines, orders, policy_version = _lines(db, document_id, extraction_id, result)
+    offer = learning.draft_offer_for(session, head.vendor_id, head.mime)
+    approvals = (
+        list(db.execute(_APPROVERS, {"document_id": document_id, "extraction_id": extraction_id}).scalars())
+        if extraction_id is not None
+        else []
+    )
+    view = DocumentOut(
+        id=head.id,
+        filename=head.filename,
+        mime=head.mime,
+        state=head.state,
+        doc_type=head.doc_type or (result.doc_type.value if result and result.doc_type else None),
+        doc_type_confidence=head.doc_type_confidence,
+        vendor_id=head.vendor_id,
+        vendor_name=head.vendor_name or (result.fields.vendor_name if result else None),
+        received_at=head.received_at,
+        assignee=head.assignee,
+        extraction_id=extraction_id,
         method=result.method if result else None,
-        fields=fields,
+        fields=_fields(result, sizes) if result else [],
         lines=lines,
         orders=orders,
         exceptions=[
@@ -193,7 +304,7 @@ def document_view(session: Session, document: DocumentRow, renderer: PageRendere
                 status=e.status,
                 resolved_by=e.resolved_by,
             )
-            for e in exceptions
+            for e in db.execute(_EXCEPTIONS, {"document_id": document_id})
         ],
         history=[
             EventOut(
@@ -207,11 +318,25 @@ def document_view(session: Session, document: DocumentRow, renderer: PageRendere
                 outcome=e.outcome,
                 detail=e.detail or {},
             )
-            for e in events
+            for e in db.execute(_EVENTS, {"document_id": document_id})
         ],
         pages=[PageOut(number=i + 1, width=s.width, height=s.height) for i, s in enumerate(sizes)],
-        approvals=list(approvals),
-        editors=sorted(editors(session, document.id)),
+        approvals=approvals,
+        editors=sorted(db.execute(_EDITORS, {"document_id": document_id}).scalars()),
         policy_version=policy_version,
-        template_draft_available=learning.draft_offer(session, document) is not None,
+        template_draft_available=offer is not None,
     )
+    return view, offer
+
+
+def document_view(session: Session, document_id: int, renderer: PageRenderer) -> DocumentOut:
+    """What the document page shows, as its JSON API returns it."""
+    return document_page_view(session, document_id, renderer)[0]
+
+
+def document_file(session: Session, document_id: int) -> tuple[str, str]:
+    """The content hash and type of a document's original, for its page images."""
+    row = session.connection().execute(_FILE, {"document_id": document_id}).first()
+    if row is None:
+        raise NoSuchDocument(f"no document {document_id}")
+    return row.sha256, row.mime

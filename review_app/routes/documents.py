@@ -8,13 +8,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from ledgerbot.domain import HEADER_FIELDS, DocType
-from review_app import learning
-from review_app.actions import load_document
 from review_app.deps import Context, CurrentUser, DbSession
 from review_app.models import UserRow
 from review_app.routes._page import render
 from review_app.schemas import DocumentOut
-from review_app.view import document_view
+from review_app.view import document_file, document_page_view, document_view
 
 router = APIRouter(tags=["documents"])
 DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -24,19 +22,17 @@ DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 def document_json(
     document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
 ) -> DocumentOut:
-    return document_view(session, load_document(session, document_id), context.renderer)
+    return document_view(session, document_id, context.renderer)
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse, summary="The document review page")
 def document_page(
     request: Request, document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
 ) -> Response:
-    document = load_document(session, document_id)
-    view = document_view(session, document, context.renderer)
+    view, offer = document_page_view(session, document_id, context.renderer)
     users: list[str] = []
     if user.can_assign:
         users = list(session.scalars(UserRow.__table__.select().with_only_columns(UserRow.username)))
-    offer = learning.draft_offer(session, document) if view.template_draft_available else None
     return render(
         request,
         context,
@@ -65,7 +61,7 @@ def page_image(
     session: DbSession,
     user: CurrentUser,
 ) -> Response:
-    document = load_document(session, document_id)
-    path = context.renderer.page_png(document.sha256, document.mime, page)
+    sha256, mime = document_file(session, document_id)
+    path = context.renderer.page_png(sha256, mime, page)
     # The content is addressed by sha256: a page image never changes, so the browser may keep it.
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
