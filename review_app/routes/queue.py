@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -59,15 +62,46 @@ def _queue_version(context: Context, session: DbSession) -> int:
     return queue.version(session)
 
 
-def _page(context: Context, session: DbSession, user: SignedIn, params: QueueQuery, at: int) -> QueuePageOut:
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One row of the queue page: a ``QueueItem`` without pydantic's validation of trusted rows."""
+
+    document_id: int
+    state: str
+    vendor_id: str | None
+    vendor_name: str
+    invoice_number: str | None
+    currency: str | None
+    total: Decimal | None
+    reasons: list[str]
+    received_at: datetime
+    age_hours: float
+    sla: str
+    assignee: str | None
+    awaiting_second_approval: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+    page_size: int
+    sort: str
+    descending: bool
+
+
+def _view(context: Context, session: DbSession, user: SignedIn, params: QueueQuery, at: int) -> QueueView:
     settings = context.settings
     result = queue.list_queue(session, params.to_filter(user, settings.page_size), context.cache, at)
     now = utcnow()
-    items = []
+    warn, breach = settings.sla_warn_hours, settings.sla_breach_hours
+    rows = []
     for e in result.entries:
         hours = queue.age_hours(e.received_at, now)
-        items.append(
-            QueueItem(
+        rows.append(
+            QueueRow(
                 document_id=e.document_id,
                 state=e.state,
                 vendor_id=e.vendor_id,
@@ -78,13 +112,13 @@ def _page(context: Context, session: DbSession, user: SignedIn, params: QueueQue
                 reasons=[r for r in e.reasons.split(",") if r],
                 received_at=e.received_at,
                 age_hours=round(hours, 1),
-                sla=_sla(hours, settings.sla_warn_hours, settings.sla_breach_hours),
+                sla=_sla(hours, warn, breach),
                 assignee=e.assignee,
                 awaiting_second_approval=e.awaiting_second_approval,
             )
         )
-    return QueuePageOut(
-        items=items,
+    return QueueView(
+        rows=rows,
         total=result.total,
         page=result.page,
         pages=result.pages,
@@ -98,7 +132,16 @@ def _page(context: Context, session: DbSession, user: SignedIn, params: QueueQue
 def queue_json(
     context: Context, session: DbSession, user: CurrentUser, params: Annotated[QueueQuery, Query()]
 ) -> QueuePageOut:
-    return _page(context, session, user, params, _queue_version(context, session))
+    view = _view(context, session, user, params, _queue_version(context, session))
+    return QueuePageOut(
+        items=[QueueItem(**{name: getattr(row, name) for name in QueueRow.__slots__}) for row in view.rows],
+        total=view.total,
+        page=view.page,
+        pages=view.pages,
+        page_size=view.page_size,
+        sort=view.sort,
+        descending=view.descending,
+    )
 
 
 @router.get("/queue", response_class=HTMLResponse, summary="The exception queue page")
@@ -110,7 +153,7 @@ def queue_page(
     params: Annotated[QueueQuery, Query()],
 ) -> Response:
     at = _queue_version(context, session)
-    page = _page(context, session, user, params, at)
+    page = _view(context, session, user, params, at)
     query = {
         key: (str(value).lower() if isinstance(value, bool) else value)
         for key, value in params.model_dump(exclude_defaults=True, exclude={"page"}).items()
