@@ -128,8 +128,12 @@ class Header:
     rows: tuple[int, ...]  # positions in the page's row list
 
 
-def match_words(words: list[str]) -> list[_Match]:
-    """Column phrases among the words, longest first, each starting and ending on a word edge."""
+def match_words(words: list[str], breaks: frozenset[int] = frozenset()) -> list[_Match]:
+    """Column phrases among the words, longest first, each starting and ending on a word edge.
+
+    No phrase crosses a column gap: ``breaks`` are the indexes of words that start a new cell
+    ("Unit" and "Price" in two columns are two headers, not "Unit price").
+    """
     toks: list[str] = []
     owner: list[int] = []
     for index, word in enumerate(words):
@@ -147,6 +151,8 @@ def match_words(words: list[str]) -> list[_Match]:
                 continue  # "Kunden-Nr" must not yield "Nr"
             if e < len(toks) and owner[e] == owner[e - 1]:
                 continue
+            if any(owner[i] in breaks for i in range(s + 1, e) if owner[i] != owner[i - 1]):
+                continue
             kinds = COLUMN_WORDS.get(" ".join(toks[s:e]))
             if kinds is None:
                 continue
@@ -161,10 +167,11 @@ def header_columns(words: list[Word], row_height: float) -> list[Column] | None:
         return None
     if any(_is_money(w.text) for w in words):
         return None  # a header names columns; it holds no amounts
-    matches = match_words([w.text for w in words])
+    cells = _segments(words, row_height, 0.8)
+    matches = match_words([w.text for w in words], frozenset(seg[0] for seg in cells))
     if not matches:
         return None
-    segments = _segments(words, row_height)
+    segments = _segments(words, row_height, 1.2)
     matched_words = {i for m in matches for i in range(m.start, m.end)}
     in_table = [i for seg in segments if any(i in matched_words for i in seg) for i in seg]
     covered = sum(
@@ -172,7 +179,7 @@ def header_columns(words: list[Word], row_height: float) -> list[Column] | None:
     )
     if covered < 0.7 * len(in_table):
         return None
-    columns = _resolve(words, matches, segments)
+    columns = _resolve(words, matches, cells)
     kinds = {c.kind for c in columns}
     if len(kinds) < 3:
         return None
@@ -219,11 +226,11 @@ def _most_specific(kinds: list[str]) -> str:
     return min(kinds, key=lambda k: _PRIORITY.index(k) if k in _PRIORITY else len(_PRIORITY))
 
 
-def _segments(words: list[Word], height: float) -> list[list[int]]:
-    """Word indexes split where the gap is much wider than a space (column gaps)."""
+def _segments(words: list[Word], height: float, gap: float) -> list[list[int]]:
+    """Word indexes split where the gap is wider than ``gap`` text heights (column gaps)."""
     segments: list[list[int]] = [[0]]
     for i in range(1, len(words)):
-        if words[i].x0 - words[i - 1].x1 > 1.2 * height:
+        if words[i].x0 - words[i - 1].x1 > gap * height:
             segments.append([i])
         else:
             segments[-1].append(i)

@@ -72,6 +72,8 @@ def repair_ocr_number(text: str) -> str | None:
         return None
     if s.startswith("(") != s.endswith(")"):
         s = s.strip("()")
+    if s != text and re.fullmatch(r"\d+(?:[.,]\d+)*", s):
+        return s  # only rule debris around it: "3:", "|12", "20]"
     digits = sum(c.isdigit() for c in s)
     letters = sum(c.isalpha() for c in s)
     # Mostly digits: "1O5.00", "l2,50", "33:00"; a word like "S3" or "M10" stays text.
@@ -126,10 +128,10 @@ def _span(words: list[Word], start: int, end: int, value: Decimal, text: str, re
 
 
 def _close(words: list[Word]) -> bool:
-    """Neighbours separated by about one space: under 0.6 of the text height."""
+    """Neighbours separated by about one space (under 0.9 of the text height), not a column gap."""
     for a, b in pairwise(words):
-        height = max(1.0, min(a.height, b.height))
-        if b.x0 - a.x1 > 0.6 * height:
+        height = max(1.0, a.height, b.height)
+        if b.x0 - a.x1 > 0.9 * height:
             return False
     return True
 

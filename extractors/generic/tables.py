@@ -175,6 +175,13 @@ def _solve(spans: list[NumberSpan], columns: list[Column] | None) -> _Reading | 
     """
     best: tuple[float, _Reading] | None = None
     kinds = {c.kind for c in columns} if columns else set()
+    # Words of numbers that line up with a money or quantity column: a reading should use them.
+    in_columns = {
+        i
+        for s in spans
+        if columns and (col := _numeric_column(s, columns)) is not None and col.kind in _ROLES
+        for i in range(s.start, s.end)
+    }
     last_two = sorted({s.x1 for s in spans})[-2:] if spans else []
     for q, p, a in permutations(spans, 3):
         if q.overlaps(p) or q.overlaps(a) or p.overlaps(a):
@@ -194,6 +201,7 @@ def _solve(spans: list[NumberSpan], columns: list[Column] | None) -> _Reading | 
             score = 0.0
         score += (q.x1 < p.x1) + (p.x1 < a.x1) + 0.5 * (q.value == q.value.to_integral_value())
         score -= 2.0 * (q.repaired + p.repaired + a.repaired)
+        score -= 5.0 * len(in_columns - {i for s in (q, p, a) for i in range(s.start, s.end)})
         # A merged reading ("1 234,56") is worth more than its pieces when both multiply out.
         score += 0.1 * sum(s.end - s.start for s in (q, p, a))
         if best is None or score > best[0]:
@@ -213,7 +221,37 @@ def _read_row(words: list[Word], columns: list[Column], ocr: bool) -> _Reading |
     solved = _solve(spans, columns)
     if solved is not None:
         return solved
+    if ocr:
+        return _derive_missing(_Reading(q, p, a, False), columns)
     return _Reading(q, p, a, False)
+
+
+def _derive_missing(reading: _Reading, columns: list[Column]) -> _Reading:
+    """A scan's quantity or price that OCR lost, from the other two when they divide evenly.
+
+    Only for a cell the header has a column for and OCR left empty or unreadable; the item is
+    marked inconsistent, so its confidence says it was not read but worked out.
+    """
+    kinds = {c.kind for c in columns}
+    q, p, a = reading.quantity, reading.unit_price, reading.amount
+    if a is None or a.value == 0:
+        return reading
+    if q is None and p is not None and p.value != 0 and "col_quantity" in kinds:
+        value = abs(a.value / p.value)
+        if value == value.quantize(Decimal("0.001")) and value > 0:
+            whole = value == value.to_integral_value()
+            plain = value.quantize(Decimal(1)) if whole else value.quantize(Decimal("0.001")).normalize()
+            q = _derived(plain, "col_quantity", columns)
+    elif p is None and q is not None and q.value > 0 and "col_unit_price" in kinds:
+        value = abs(a.value / q.value)
+        if value == value.quantize(Decimal("0.01")):
+            p = _derived(value.quantize(Decimal("0.01")), "col_unit_price", columns)
+    return _Reading(q, p, a, False)
+
+
+def _derived(value: Decimal, kind: str, columns: list[Column]) -> NumberSpan:
+    col = next(c for c in columns if c.kind == kind)
+    return NumberSpan(-1, -1, value, col.x0, col.x1, 0.5, "", repaired=True)
 
 
 def _is_noise(words: list[Word]) -> bool:
@@ -255,18 +293,21 @@ def _read_body(
     text_row_pending: list[Word] = []
     for r in range(first, len(rows)):
         row = rows[r]
-        if row.index in stop_rows:
+        words = [w for w in row.words if w.x1 >= table_left and w.x0 <= table_right]
+        if not words:
+            continue  # beside the table (a sidebar): neither an item nor the table's end
+        reading = _read_row(words, columns, ocr)
+        if row.index in stop_rows and not _is_item(reading):
             break
-        if row.index in skip_rows:  # carried / brought forward: a running total, not an item
+        if row.index in skip_rows and not _is_item(reading):
+            # Carried / brought forward: a running total, not an item.
             previous_bottom = row.bottom
             last = r
             continue
-        words = [w for w in row.words if w.x1 >= table_left and w.x0 <= table_right]
-        if not words or (ocr and _is_noise(words)):
+        if ocr and _is_noise(words):
             continue
         if row.top - previous_bottom > 4 * height and items:
             break
-        reading = _read_row(words, columns, ocr)
         if reading is None:
             if _continues(items, row, previous_bottom, height, words):
                 _append_text(items[-1], words, columns)
@@ -287,6 +328,12 @@ def _read_body(
         previous_bottom = row.bottom
         last = r
     return items, last
+
+
+def _is_item(reading: _Reading | None) -> bool:
+    """A row whose quantity, price and amount multiply out is an item, whatever its first
+    words are ("Total station rental", "Tax advice, 2 hours" are items, not totals)."""
+    return reading is not None and reading.consistent and len(reading.spans) == 3
 
 
 def _continues(items: list[Item], row: Row, previous_bottom: float, height: float, words: list[Word]) -> bool:
@@ -402,9 +449,8 @@ def extract_tables(
                 continue
             body = header.rows[-1] + 1
             top = rows[header.rows[-1]]
-            found, last = _read_body(
-                rows, body, header.columns, stops, skipped, ocr, rows[r].height, top.bottom
-            )
+            height = max(rows[i].height for i in header.rows)
+            found, last = _read_body(rows, body, header.columns, stops, skipped, ocr, height, top.bottom)
             if not found:
                 continue
             columns = header.columns

@@ -16,7 +16,13 @@ from extractors.textlayer.errors import (
 from extractors.textlayer.model import BBox, Document, Line, Page, Word
 from extractors.textlayer.reader import TextLayerReader, read_document
 
+# What the text layer reads changes with this version (OCR pre-processing, backends): a cache
+# of text layers keys its entries with it, so an older reading is never served as a current one.
+# 2: light-on-dark bands thresholded and table rules erased before OCR.
+TEXT_LAYER_VERSION = "2"
+
 __all__ = [
+    "TEXT_LAYER_VERSION",
     "BBox",
     "CorruptFile",
     "CorruptPDF",

@@ -64,6 +64,11 @@ class TextLayerConfig:
     # darker on average than this grey level (0-255) is a dark region, not print on paper.
     invert_dark_regions: bool = True
     dark_region_level: int = 110
+    # Table rules are erased before OCR: ink runs (darker than rule_ink_level) longer than
+    # rule_min_length of the page's longer side; glyph strokes of body text are far shorter.
+    remove_rules: bool = True
+    rule_ink_level: int = 200
+    rule_min_length: float = 0.03
 
     @property
     def worker_count(self) -> int:

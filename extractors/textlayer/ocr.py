@@ -142,9 +142,10 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
 
     Tesseract reads dark-on-light; on the sample corpus it dropped whole white-on-grey table
     headers. Bands are found on a quarter-size copy: pixels whose neighbourhood median is dark
-    form connected regions, and a region that is wide (or tall) and fills most of its bounding
-    box is a printed band, whose whole rectangle is inverted. Bold print never forms such a
-    region: its letters are separate, small blobs.
+    form connected regions, and a region that is wide (or tall), fills most of its bounding box
+    and has solid padding is a printed band (``_is_band``); its exact rectangle is then
+    thresholded to black text on white. Bold print is no band: its letters leave paper between
+    them.
     """
     from scipy import ndimage
 
@@ -163,7 +164,8 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
     # is one region.
     dark = ndimage.binary_closing(dark, structure=np.ones((3, 15), dtype=bool), border_value=0)
     labels, _count = ndimage.label(dark)
-    pixels: np.ndarray | None = None
+    pixels = np.array(gray, dtype=np.uint8)
+    changed = False
     for index, found in enumerate(ndimage.find_objects(labels), start=1):
         if found is None:
             continue
@@ -175,8 +177,6 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
         fill = np.count_nonzero(labels[found] == index) / (height * width)
         if fill < 0.5:
             continue
-        if pixels is None:
-            pixels = np.array(gray, dtype=np.uint8)
         # The quarter-size region is coarse at its edges: find the band's exact rows and
         # columns at full size, where most pixels of a row (column) are dark.
         top, bottom = max(0, round((rows.start - 3) * factor)), round((rows.stop + 3) * factor)
@@ -191,8 +191,23 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
         if band_cols.size == 0:
             continue
         c0, c1 = int(band_cols[0]), int(band_cols[-1]) + 1
+        if not _is_band(ink[r0:r1, c0:c1]):
+            continue
         window[r0:r1, c0:c1] = _light_text_to_black(window[r0:r1, c0:c1])
-    return gray if pixels is None else Image.fromarray(pixels)
+        changed = True
+    return Image.fromarray(pixels) if changed else gray
+
+
+def _is_band(ink: np.ndarray) -> bool:
+    """A filled rectangle with light text, not a line of big bold print.
+
+    A band is mostly ink, and its padding above or below the text is solid ink from end to
+    end; bold letters leave paper between them and have ragged tops.
+    """
+    if ink.shape[0] < 8 or ink.mean() < 0.6:
+        return False
+    top, bottom = ink[2:5].mean(), ink[-5:-2].mean()
+    return bool(max(top, bottom) >= 0.8)
 
 
 def _light_text_to_black(region: np.ndarray) -> np.ndarray:
@@ -208,6 +223,48 @@ def _light_text_to_black(region: np.ndarray) -> np.ndarray:
     # Nearer the background than the strokes: anti-aliased edges of thin strokes stay text.
     cut = background + 0.4 * (light - background)
     return np.where(region > cut, 0, 255).astype(np.uint8)
+
+
+def remove_rules(gray: Image.Image, config: TextLayerConfig) -> Image.Image:
+    """Table rules (long, thin horizontal and vertical lines) painted over with paper.
+
+    In a ruled grid the rules touch the digits, and tesseract reads "12]" or "1009.80!" or
+    nothing at all. A rule is a thin run of ink far longer than a glyph stroke of its
+    thickness: horizontal runs of ``rule_min_length`` of the page's longer side, vertical ones
+    of half that (a grid's vertical rules may be only one row high) that are no thicker than a
+    rule. Found on a half-size copy with running sums, so the cost does not grow with length.
+    """
+    from scipy import ndimage
+
+    small = gray.reduce(2) if min(gray.size) > 1000 else gray
+    ink = (np.asarray(small, dtype=np.uint8) < config.rule_ink_level).astype(np.float32)
+    side = max(small.size)
+    rules = np.zeros(ink.shape, dtype=bool)
+    for axis, share in ((1, config.rule_min_length), (0, config.rule_min_length / 2)):
+        length = max(10, round(share * side))
+        # Ink three pixels thick across the run direction (six at full size): a glyph stem or
+        # a bar, never a rule; its edge pixels beside it neither.
+        core = ndimage.uniform_filter1d(ink, size=3, axis=1 - axis, mode="constant") > 0.999
+        thick = ndimage.uniform_filter1d(core.astype(np.float32), size=5, axis=1 - axis, mode="constant") > 0
+        # Window centres inside an unbroken run of ``length`` ink pixels that is thin along
+        # most of its length (a rule may cross a few glyphs; a row of bold letters is no rule).
+        full = ndimage.uniform_filter1d(ink, size=length, axis=axis, mode="constant") > 0.999
+        if not full.any():
+            continue
+        crossed = ndimage.uniform_filter1d(thick.astype(np.float32), size=length, axis=axis, mode="constant")
+        full &= crossed < 0.3
+        # Every pixel of such a run.
+        run = ndimage.uniform_filter1d(full.astype(np.float32), size=length, axis=axis, mode="constant") > 0
+        rules |= run & ~thick
+    if not rules.any():
+        return gray
+    # Scanner blur draws a rule a pixel wider than its dark core.
+    rules = ndimage.binary_dilation(rules)
+    mask = Image.fromarray(rules.astype(np.uint8) * 255)
+    if mask.size != gray.size:
+        mask = mask.resize(gray.size, Image.Resampling.NEAREST)
+    paper = Image.new("L", gray.size, 255)
+    return Image.composite(paper, gray, mask)
 
 
 def turn(gray: Image.Image, clockwise: int) -> Image.Image:
@@ -295,6 +352,8 @@ def _read_upright(gray: Image.Image, config: TextLayerConfig) -> tuple[list[Line
         upright = upright.filter(ImageFilter.MedianFilter(3))
     if config.invert_dark_regions:
         upright = invert_dark_regions(upright, config)
+    if config.remove_rules:
+        upright = remove_rules(upright, config)
     return tesseract_words(upright, config), upright, skew
 
 

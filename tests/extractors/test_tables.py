@@ -1,0 +1,387 @@
+"""The generic line-table reader on synthetic pages: column orders, languages, number formats,
+wrapped descriptions, stacked headers, sidebars, multi-page tables, no header, and OCR'd rows.
+
+Pages are built word by word (text, x, y), the way a text layer hands them over, so each test
+states exactly the geometry it checks.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from extractors.generic.geometry import build_rows
+from extractors.generic.labels import label_finder
+from extractors.generic.table_header import find_header_at, header_columns, match_words
+from extractors.generic.table_numbers import number_spans, parse_cell, repair_ocr_number
+from extractors.generic.tables import Table, extract_tables, skip_rows, stop_rows
+from extractors.textlayer.model import Line, Page, Word
+
+CHAR = 5.0  # width of one character at 10 pt
+HEIGHT = 10.0
+
+
+def word(text: str, x: float, y: float, conf: float = 1.0, right: bool = False) -> Word:
+    """A word starting at x (or ending at x when ``right``: numbers are right-aligned)."""
+    width = CHAR * len(text)
+    x0 = x - width if right else x
+    return Word(text, (x0, y, x0 + width, y + HEIGHT), confidence=conf, size=HEIGHT)
+
+
+def phrase(text: str, x: float, y: float, conf: float = 1.0, right: bool = False) -> list[Word]:
+    """Words of a phrase separated by one space (one character width)."""
+    words: list[Word] = []
+    total = CHAR * (len(text))
+    cursor = x - total if right else x
+    for part in text.split(" "):
+        words.append(word(part, cursor, y, conf))
+        cursor += CHAR * (len(part) + 1)
+    return words
+
+
+Cell = tuple[str, float] | tuple[str, float, str]  # (text, x) or (text, x, "r") right-aligned
+
+
+def page(rows: list[list[Cell]], number: int = 1, conf: float = 1.0, y0: float = 100.0) -> Page:
+    lines = []
+    for i, cells in enumerate(rows):
+        y = y0 + i * 16.0
+        words: list[Word] = []
+        for cell in cells:
+            text, x = cell[0], cell[1]
+            words.extend(phrase(text, x, y, conf, right=len(cell) == 3))
+        lines.append(Line(words))
+    return Page(number=number, width=600, height=800, lines=lines, source="ocr" if conf < 1 else "digital")
+
+
+def read(pages: list[Page]) -> Table:
+    pages_rows = [build_rows(p) for p in pages]
+    finder = label_finder()
+    stops: dict[int, set[int]] = {}
+    skips: dict[int, set[int]] = {}
+    for rows in pages_rows:
+        labels = {row.index: finder.find([w.text for w in row.words]) for row in rows}
+        stops[rows[0].page] = stop_rows(rows, labels)
+        skips[rows[0].page] = skip_rows(rows, labels)
+    return extract_tables(pages_rows, stops, skips)
+
+
+def triples(table: Table) -> list[tuple[str | None, str | None, str | None]]:
+    return [
+        (
+            None if i.quantity is None else format(i.quantity, "f"),
+            None if i.unit_price is None else format(i.unit_price, "f"),
+            None if i.amount is None else format(i.amount, "f"),
+        )
+        for i in table.items
+    ]
+
+
+# --- column orders and languages ----------------------------------------------------------------
+
+QTY_FIRST_EN: list[list[Cell]] = [
+    [("Qty", 40), ("Description", 80), ("Code", 300), ("Unit Price", 420, "r"), ("Amount", 540, "r")],
+    [("2", 50, "r"), ("Hex bolt M8x40, box of 200", 80), ("HX-10020", 300), ("12.50", 420, "r"),
+     ("25.00", 540, "r")],
+    [("10", 50, "r"), ("Safety shoes S3 size 43", 80), ("SF-10448", 300), ("84.15", 420, "r"),
+     ("841.50", 540, "r")],
+    [("Subtotal", 400), ("866.50", 540, "r")],
+]  # fmt: skip
+
+SKU_QTY_DE: list[list[Cell]] = [
+    [("Art.-Nr.", 40), ("Menge", 140, "r"), ("Bezeichnung", 160), ("Einzelpreis", 440, "r"),
+     ("Betrag", 540, "r")],
+    [("WD-10999", 40), ("4", 140, "r"), ("Schweißdraht 0,8mm", 160), ("1.048,45", 440, "r"),
+     ("4.193,80", 540, "r")],
+    [("GL-10187", 40), ("100", 140, "r"), ("Nitrilhandschuhe Gr. L", 160), ("7,65", 440, "r"),
+     ("765,00", 540, "r")],
+    [("Zwischensumme", 380), ("4.958,80", 540, "r")],
+]  # fmt: skip
+
+NO_SKU_FR: list[list[Cell]] = [
+    [("Qté", 40), ("Désignation", 80), ("P.U. HT", 440, "r"), ("Montant HT", 540, "r")],
+    [("3", 50, "r"), ("Disque à meuler 125 mm", 80), ("1 234,50 €", 440, "r"), ("3 703,50 €", 540, "r")],
+    [("12", 50, "r"), ("Ruban adhésif", 80), ("2,05 €", 440, "r"), ("24,60 €", 540, "r")],
+    [("Total HT", 400), ("3 728,10 €", 540, "r")],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (QTY_FIRST_EN, [("2", "12.50", "25.00"), ("10", "84.15", "841.50")]),
+        (SKU_QTY_DE, [("4", "1048.45", "4193.80"), ("100", "7.65", "765.00")]),
+        (NO_SKU_FR, [("3", "1234.50", "3703.50"), ("12", "2.05", "24.60")]),
+    ],
+    ids=["qty-first-en", "sku-qty-de", "no-sku-fr-grouped-spaces"],
+)
+def test_column_orders_languages_and_number_formats(
+    rows: list[list[Cell]], expected: list[tuple[str, str, str]]
+) -> None:
+    table = read([page(rows)])
+    assert triples(table) == expected
+    assert all(item.consistent for item in table.items)
+
+
+def test_descriptions_and_skus_land_in_their_columns() -> None:
+    table = read([page(QTY_FIRST_EN)])
+    assert [i.description for i in table.items] == ["Hex bolt M8x40, box of 200", "Safety shoes S3 size 43"]
+    assert [i.sku for i in table.items] == ["HX-10020", "SF-10448"]
+    de = read([page(SKU_QTY_DE)])
+    assert [i.sku for i in de.items] == ["WD-10999", "GL-10187"]
+    assert de.items[0].description == "Schweißdraht 0,8mm"
+
+
+def test_description_wrapped_onto_a_second_line_joins_its_item() -> None:
+    rows: list[list[Cell]] = [
+        [("Description", 40), ("Qty", 330, "r"), ("Price", 440, "r"), ("Amount", 540, "r")],
+        [("Consulting day, senior engineer", 40), ("2", 330, "r"), ("1,021.00", 440, "r"),
+         ("2,042.00", 540, "r")],
+        [("on site in Rotterdam", 40)],
+        [("Travel costs", 40), ("1", 330, "r"), ("80.00", 440, "r"), ("80.00", 540, "r")],
+        [("Total due", 400), ("2,122.00", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("2", "1021.00", "2042.00"), ("1", "80.00", "80.00")]
+    assert table.items[0].description == "Consulting day, senior engineer on site in Rotterdam"
+
+
+def test_units_tax_rate_and_discount_columns_do_not_shift_the_numbers() -> None:
+    rows: list[list[Cell]] = [
+        [("Pos", 30), ("Description", 60), ("Qty", 250, "r"), ("Unit", 260), ("Price", 360, "r"),
+         ("Disc. %", 410, "r"), ("VAT %", 460, "r"), ("Amount", 540, "r")],
+        [("1", 35, "r"), ("Copy paper A4", 60), ("5", 250, "r"), ("pcs", 260), ("4.00", 360, "r"),
+         ("10", 410, "r"), ("19%", 460, "r"), ("18.00", 540, "r")],
+        [("2", 35, "r"), ("Toner black", 60), ("2", 250, "r"), ("pcs", 260), ("60.00", 360, "r"),
+         ("0", 410, "r"), ("19%", 460, "r"), ("120.00", 540, "r")],
+        [("Net total", 400), ("138.00", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    # The discounted line does not multiply out and is read as printed, by its columns.
+    assert triples(table) == [("5", "4.00", "18.00"), ("2", "60.00", "120.00")]
+    assert [i.consistent for i in table.items] == [False, True]
+
+
+def test_header_beside_a_sidebar_and_stacked_over_two_rows() -> None:
+    rows: list[list[Cell]] = [
+        [("Vektor Supplies", 10), ("Item", 200), ("Qty", 400, "r"), ("Unit", 470, "r"), ("Line", 560, "r")],
+        [("BS1 4DJ", 10), ("Price", 470, "r"), ("Total", 560, "r")],
+        [("GB866485394", 10), ("Hard hat EN 397 white", 200), ("100", 400, "r"), ("23.15", 470, "r"),
+         ("2,315.00", 560, "r")],
+        [("USB keyboard", 200), ("1", 400, "r"), ("26.35", 470, "r"), ("26.35", 560, "r")],
+        [("Sub Total", 430), ("2,341.35", 560, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("100", "23.15", "2315.00"), ("1", "26.35", "26.35")]
+    assert table.items[0].description == "Hard hat EN 397 white"
+
+
+def test_multi_page_table_with_repeated_header_and_carried_subtotals() -> None:
+    header: list[Cell] = [("Description", 40), ("Qty", 330, "r"), ("Rate", 440, "r"), ("Amount", 540, "r")]
+    first = page(
+        [
+            header,
+            [("Wireless mouse", 40), ("25", 330, "r"), ("26.25", 440, "r"), ("656.25", 540, "r")],
+            [("Docking station", 40), ("20", 330, "r"), ("135.00", 440, "r"), ("2,700.00", 540, "r")],
+            [("Carried forward", 380), ("3,356.25", 540, "r")],
+        ]
+    )
+    second = page(
+        [
+            header,
+            [("Brought forward", 380), ("3,356.25", 540, "r")],
+            [("Monitor 27in", 40), ("2", 330, "r"), ("201.50", 440, "r"), ("403.00", 540, "r")],
+            [("Balance Due", 380), ("3,759.25", 540, "r")],
+        ],
+        number=2,
+    )
+    table = read([first, second])
+    assert triples(table) == [
+        ("25", "26.25", "656.25"),
+        ("20", "135.00", "2700.00"),
+        ("2", "201.50", "403.00"),
+    ]
+    assert [i.page for i in table.items] == [1, 1, 2]
+
+
+def test_continuation_page_without_a_header_uses_the_previous_columns() -> None:
+    first = page(
+        [
+            [("Description", 40), ("Qty", 330, "r"), ("Rate", 440, "r"), ("Amount", 540, "r")],
+            [("Wireless mouse", 40), ("25", 330, "r"), ("26.25", 440, "r"), ("656.25", 540, "r")],
+        ]
+    )
+    second = page(
+        [
+            [("Vektor Supplies Limited", 40), ("Invoice 02267", 450)],
+            [("Monitor 27in", 40), ("2", 330, "r"), ("201.50", 440, "r"), ("403.00", 540, "r")],
+            [("Balance Due", 380), ("1,059.25", 540, "r")],
+        ],
+        number=2,
+    )
+    assert triples(read([first, second])) == [("25", "26.25", "656.25"), ("2", "201.50", "403.00")]
+
+
+def test_without_a_header_rows_that_multiply_out_are_items() -> None:
+    rows: list[list[Cell]] = [
+        [("Invoice 4711", 40), ("14.03.2026", 540, "r")],
+        [("2", 50, "r"), ("Wood screw 4x50, box of 200", 80), ("10.50", 440, "r"), ("21.00", 540, "r")],
+        [("1", 50, "r"), ("Drill bit set", 80), ("1 046,28", 440, "r"), ("1 046,28", 540, "r")],
+        [("Subtotal", 400), ("1 067,28", 540, "r")],
+        [("VAT 19 %", 400), ("202,78", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("2", "10.50", "21.00"), ("1", "1046.28", "1046.28")]
+    assert table.items[0].description == "Wood screw 4x50, box of 200"
+
+
+def test_a_page_of_prose_and_totals_has_no_items() -> None:
+    rows: list[list[Cell]] = [
+        [("Payment terms: 30 days net, 2 % discount within 10 days", 40)],
+        [("Subtotal", 400), ("100.00", 540, "r")],
+        [("VAT 19 %", 400), ("19.00", 540, "r")],
+        [("Total", 400), ("119.00", 540, "r")],
+    ]
+    assert read([page(rows)]).items == []
+
+
+# --- OCR'd rows -----------------------------------------------------------------------------------
+
+
+def test_ocr_confusions_debris_rows_and_a_lost_quantity() -> None:
+    rows: list[list[Cell]] = [
+        [("Article", 40), ("Description", 130), ("Quantity", 360, "r"), ("Price", 450, "r"),
+         ("Net value", 540, "r")],
+        [("CN-10816", 40), ("Consulting day", 130), ("6", 360, "r"), ("1:021,00", 450, "r"),
+         ("6.126,00", 540, "r")],
+        [(".", 300)],
+        [("HX-10039", 40), ("Hex nut M10", 130), ("|12", 360, "r"), ("11,0O", 450, "r"),
+         ("132,00", 540, "r")],
+        [("KB-10631", 40), ("USB keyboard", 130), ("È", 360, "r"), ("25,40", 450, "r"), ("101,60", 540, "r")],
+        [("Net total", 400), ("6.359,60", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows, conf=0.9)])
+    assert triples(table) == [
+        ("6", "1021.00", "6126.00"),
+        ("12", "11.00", "132.00"),
+        ("4", "25.40", "101.60"),
+    ]
+    # The quantity OCR lost is worked out from amount / price, and says so by its confidence.
+    assert table.items[2].confidence < 0.5 < table.items[0].confidence
+    assert not table.items[2].consistent
+
+
+def test_a_born_digital_row_is_never_repaired_or_completed() -> None:
+    rows: list[list[Cell]] = [
+        [("Description", 40), ("Qty", 330, "r"), ("Price", 440, "r"), ("Amount", 540, "r")],
+        [("Service flat fee", 40), ("1O.00", 440, "r"), ("100.00", 540, "r")],
+        [("Total", 400), ("100.00", 540, "r")],
+    ]
+    table = read([page(rows)])
+    assert triples(table) == [(None, None, "100.00")]
+
+
+# --- the parts ------------------------------------------------------------------------------------
+
+
+def test_header_vocabulary_and_what_is_not_a_header() -> None:
+    assert header_columns(phrase("Pos. Art.-Nr. Bezeichnung Menge E-Preis Gesamt", 40, 100), HEIGHT) is None
+    spaced = [w for text, x in (("Pos.", 20), ("Art.-Nr.", 60), ("Bezeichnung", 140), ("Menge", 330),
+                                ("E-Preis", 420), ("Gesamt", 520)) for w in phrase(text, x, 100)]  # fmt: skip
+    columns = header_columns(spaced, HEIGHT)
+    assert columns is not None
+    assert [c.kind for c in columns] == [
+        "col_pos", "col_sku", "col_description", "col_quantity", "col_unit_price", "col_amount"
+    ]  # fmt: skip
+    # A totals line and a sentence name no columns; a row holding amounts is never a header.
+    assert header_columns(phrase("Total amount due 119.00 EUR", 40, 100), HEIGHT) is None
+    assert (
+        header_columns([*phrase("Description", 40, 100), *phrase("Qty 2 Price 4.00", 300, 100)], HEIGHT)
+        is None
+    )
+    assert [m.kinds[0] for m in match_words(["Qté", "Désignation", "P.U.", "HT", "Montant", "HT"])] == [
+        "col_quantity", "col_description", "col_unit_price", "col_amount"
+    ]  # fmt: skip
+
+
+def test_item_next_to_description_is_the_sku_column() -> None:
+    words = [w for text, x in (("Item", 20), ("Description", 120), ("Qty", 330), ("Amount", 520))
+             for w in phrase(text, x, 100)]  # fmt: skip
+    columns = header_columns(words, HEIGHT)
+    assert columns is not None
+    assert [c.kind for c in columns] == ["col_sku", "col_description", "col_quantity", "col_amount"]
+    together = header_columns([*phrase("Item / Description", 20, 100), *phrase("Qty", 330, 100),
+                               *phrase("Amount", 520, 100)], HEIGHT)  # fmt: skip
+    assert together is not None and together[0].kind == "col_description"
+
+
+def test_stacked_header_rows_read_top_to_bottom_per_column() -> None:
+    rows = build_rows(
+        page(
+            [
+                [("Description", 40), ("Qty", 330, "r"), ("Unit", 440, "r"), ("Line", 540, "r")],
+                [("Price", 440, "r"), ("Total", 540, "r")],
+            ]
+        )
+    )
+    header = find_header_at(rows, 0)
+    assert header is not None and header.rows == (0, 1)
+    assert [c.kind for c in header.columns] == [
+        "col_description",
+        "col_quantity",
+        "col_unit_price",
+        "col_amount",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "ocr", "expected"),
+    [
+        ("1.234,56", False, "1234.56"),
+        ("1,234.56", False, "1234.56"),
+        ("33:00", True, "33.00"),
+        ("1:021,00", True, "1021.00"),
+        ("1O5.00", True, "105.00"),
+        ("l2,50", True, "12.50"),
+        ("20]", True, "20"),
+        ("3:", True, "3"),
+        ("33:00", False, None),
+        ("S3", True, None),
+        ("M10", True, None),
+        ("È", True, None),
+    ],
+)
+def test_cell_parsing_with_and_without_ocr_repairs(text: str, ocr: bool, expected: str | None) -> None:
+    value, _repaired = parse_cell(text, ocr)
+    assert (None if value is None else format(value, "f")) == expected
+
+
+def test_repair_leaves_words_alone() -> None:
+    assert repair_ocr_number("Box") is None
+    assert repair_ocr_number("USB-C") is None
+
+
+def test_number_spans_merge_grouped_digits_and_currency_but_not_columns() -> None:
+    words = [*phrase("1 234,56 €", 100, 0), word("7", 300, 0), *phrase("EUR 12.00", 400, 0)]
+    values = {(s.start, s.end): s.value for s in number_spans(words)}
+    assert values[(0, 3)] == Decimal("1234.56")
+    assert values[(0, 1)] == Decimal("1") and values[(1, 2)] == Decimal("234.56")
+    assert values[(4, 6)] == Decimal("12.00")
+    # "€ 7" would cross a column gap: the 7 stands alone.
+    assert not any(s.start <= 3 < s.end for s in number_spans(words) if s.end - s.start > 1)
+
+
+def test_item_rows_starting_with_totals_words_and_sidebar_labels_do_not_end_the_table() -> None:
+    rows: list[list[Cell]] = [
+        [("Qty", 200), ("Description", 240), ("Price", 470, "r"), ("Amount", 560, "r")],
+        [("Tax ID", 10), ("2", 210, "r"), ("Tax advice, hours", 240), ("150.00", 470, "r"),
+         ("300.00", 560, "r")],
+        [("Total due", 10), ("1", 210, "r"), ("Total station rental", 240), ("80.00", 470, "r"),
+         ("80.00", 560, "r")],
+        [("Phone 0123 456", 10)],
+        [("3", 210, "r"), ("Hex nut M10", 240), ("1.10", 470, "r"), ("3.30", 560, "r")],
+        [("Subtotal", 420), ("383.30", 560, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("2", "150.00", "300.00"), ("1", "80.00", "80.00"), ("3", "1.10", "3.30")]

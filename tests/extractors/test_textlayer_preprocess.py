@@ -1,0 +1,87 @@
+"""Page clean-up before OCR: light-on-dark bands and table rules, on drawn images and with tesseract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from extractors.textlayer.config import TextLayerConfig
+from extractors.textlayer.ocr import invert_dark_regions, ocr_image, remove_rules
+
+CONFIG = TextLayerConfig()
+W, H = 1654, 1100  # an A4 width at 200 dpi
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype("DejaVuSans-Bold.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size)
+
+
+def banded_table() -> Image.Image:
+    """A white-on-grey column header over a ruled grid of numbers, as on many invoices."""
+    image = Image.new("L", (W, H), 255)
+    draw = ImageDraw.Draw(image)
+    font = _font(30)
+    draw.rectangle((100, 200, 1580, 250), fill=70)
+    for text, x in (("Description", 110), ("Quantity", 900), ("Price", 1150), ("Amount", 1400)):
+        draw.text((x, 208), text, fill=250, font=font)
+    rows = [("Hex bolt M8", "12", "84.15", "1009.80"), ("Washer M12", "10", "10.15", "101.50")]
+    for i, cells in enumerate(rows):
+        top = 260 + i * 60
+        draw.rectangle((100, top, 1580, top + 60), outline=0, width=2)
+        for x in (880, 1130, 1380):
+            draw.line((x, top, x, top + 60), fill=0, width=2)
+        for text, x in zip(cells, (110, 1040, 1230, 1410), strict=True):
+            draw.text((x, top + 12), text, fill=0, font=font)
+    draw.text((100, 600), "Invoice 4711", fill=0, font=_font(60))
+    return image
+
+
+def test_a_dark_band_becomes_dark_text_on_white() -> None:
+    image = banded_table()
+    out = np.asarray(invert_dark_regions(image, CONFIG))
+    band = out[205:245, 105:1545]
+    # The band's grey is paper now, and its light letters are ink.
+    assert np.median(band) == 255
+    assert 0.02 < np.mean(band < 128) < 0.4
+    # Outside the band nothing changed, not even the big bold title.
+    assert np.array_equal(out[300:1100], np.asarray(image)[300:1100])
+
+
+def test_a_page_without_bands_or_rules_keeps_its_print() -> None:
+    image = Image.new("L", (W, H), 255)
+    ImageDraw.Draw(image).text((100, 100), "Invoice 4711 Total 119.00", fill=0, font=_font(60))
+    assert invert_dark_regions(image, CONFIG) is image
+    # Big bold print is no rule: at most a few anti-aliased pixels between letters change.
+    before = np.asarray(image)
+    changed = np.count_nonzero(np.asarray(remove_rules(image, CONFIG)) != before)
+    assert changed < 0.02 * np.count_nonzero(before < 128)
+
+
+def test_rules_are_erased_and_glyphs_kept() -> None:
+    image = banded_table()
+    out = np.asarray(remove_rules(image, CONFIG))
+    # The grid's horizontal and vertical rules are paper now ...
+    assert np.all(out[318:322, 120:860] > 200)  # a horizontal rule between the rows
+    assert np.all(out[270:310, 879:882] > 200)  # a vertical rule between description and quantity
+    # ... the digits and the title are still ink.
+    before = np.asarray(image)
+    title = (slice(600, 680), slice(100, 600))
+    assert np.mean(out[title] < 128) == pytest.approx(np.mean(before[title] < 128), abs=0.01)
+    digits = (slice(272, 308), slice(1040, 1080))
+    assert np.mean(out[digits] < 128) > 0.8 * np.mean(before[digits] < 128)
+
+
+@pytest.mark.slow
+def test_tesseract_reads_the_banded_header_and_the_ruled_numbers() -> None:
+    page = ocr_image(banded_table(), CONFIG)
+    words = [w.text for line in page.lines for w in line.words]
+    assert {"Description", "Quantity", "Price", "Amount"} <= set(words)
+    assert {"12", "84.15", "1009.80", "10", "10.15", "101.50"} <= set(words)
+    plain = ocr_image(banded_table(), TextLayerConfig(invert_dark_regions=False, remove_rules=False))
+    plain_words = {w.text for line in plain.lines for w in line.words}
+    # Without the clean-up the same page loses part of it: that is what the clean-up is for.
+    assert not ({"Description", "Quantity", "Price", "Amount", "84.15", "101.50"} <= plain_words)
