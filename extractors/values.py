@@ -203,7 +203,8 @@ DATE_PATTERN = re.compile(
     rf"(?<![\w.])(?:"
     rf"\d{{4}}-\d{{1,2}}-\d{{1,2}}"  # ISO
     rf"|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}"  # numeric D/M/Y or M/D/Y
-    rf"|\d{{1,2}}\.?(?:\s+|-)(?:{_MONTH_RE})\.?,?(?:\s+|-)(?:\d{{4}}|\d{{2}})"  # 14 March 2026 / 14-Mar-26
+    # 14 March 2026 / 14-Mar-26 / OCR's "9. März.2026", "23. März -2026"
+    rf"|\d{{1,2}}\.?(?:\s+|-)(?:{_MONTH_RE})[\s.,\-]*(?:\d{{4}}|\d{{2}})"
     rf"|(?:{_MONTH_RE})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:\d{{4}}|\d{{2}})"  # March 14, 2026
     rf"|\d{{8}}"  # 20260314 (CII style)
     rf")(?![\w])",
@@ -227,13 +228,33 @@ def parse_date(text: str, order: DateOrder | None = None) -> date | None:
                 # Unambiguous month-first date: a document that says 03/14/2026 means March.
                 return date(year, a, b)
             return date(year, b, a)
-        if m := re.fullmatch(rf"(\d{{1,2}})\.?(?:\s+|-)({_MONTH_RE})\.?,?(?:\s+|-)(\d{{4}}|\d{{2}})", s):
+        if m := re.fullmatch(rf"(\d{{1,2}})\.?(?:\s+|-)({_MONTH_RE})[\s.,\-]*(\d{{4}}|\d{{2}})", s):
             return date(_year(m[3]), MONTHS[m[2]], int(m[1]))
         if m := re.fullmatch(rf"({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}}|\d{{2}})", s):
             return date(_year(m[3]), MONTHS[m[1]], int(m[2]))
     except ValueError:
         return None
     return None
+
+
+_NUMERIC_DATE = re.compile(r"(?<![\w.,/-])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/-]|[.,]\d)")
+
+
+def numeric_date_order(text: str) -> DateOrder | None:
+    """The day/month order a document's numeric dates use, when one of them gives it away.
+
+    "14/03/2026" can only be day-first and "03/14/2026" only month-first; a document prints all
+    its dates one way, so such a date also decides how to read "03/04/2026" elsewhere on it.
+    None when no date decides, or when the document contradicts itself.
+    """
+    day_first = month_first = False
+    for match in _NUMERIC_DATE.finditer(text):
+        a, b = int(match[1]), int(match[3])
+        day_first |= 12 < a <= 31 and 1 <= b <= 12
+        month_first |= 12 < b <= 31 and 1 <= a <= 12
+    if day_first == month_first:
+        return None
+    return "DMY" if day_first else "MDY"
 
 
 def _year(text: str) -> int:

@@ -19,7 +19,7 @@ from extractors.generic.labels import label_finder, tokens
 from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
 from extractors.generic.tables import extract_tables, skip_rows, stop_rows
 from extractors.textlayer.model import Document
-from extractors.values import find_currency
+from extractors.values import DateOrder, find_currency, numeric_date_order, parse_date
 from ledgerbot.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
 
 VERSION = "generic-1.0"
@@ -81,6 +81,10 @@ class GenericExtractor:
                 c for cs in cands.values() for c in cs if c.page == context.rows[0].page if context.rows
             ):
                 c.features["page1"] = float(c.page == 1)
+        order = numeric_date_order(document.text)
+        if order is not None:
+            for name in ("invoice_date", "due_date"):
+                _reread_dates(cands[name], order)
         for _name, cs in cands.items():
             for c, s in zip(cs, self.scorer.score(cs), strict=True):
                 c.score = s
@@ -165,6 +169,14 @@ class GenericExtractor:
         code, n = counts.most_common(1)[0]
         first = next(c for c in cands["currency"] if c.value == code)
         return Choice(first, round(min(0.9, 0.5 + 0.1 * n), 3))
+
+
+def _reread_dates(cands: list[Candidate], order: DateOrder) -> None:
+    """Read ambiguous numeric dates ("03/04/2026") in the order the rest of the document uses."""
+    for c in cands:
+        value = parse_date(c.text, order)
+        if value is not None:
+            c.value = value
 
 
 def _looks_like_credit(document: Document) -> bool:

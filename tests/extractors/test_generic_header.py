@@ -13,7 +13,7 @@ from extractors.generic.candidates import Candidate
 from extractors.generic.consistency import choose_totals
 from extractors.generic.labels import label_finder, ocr_tokens
 from extractors.textlayer.model import Document, Line, Page, Word
-from extractors.values import VALUE_TYPES, parse_date
+from extractors.values import VALUE_TYPES, numeric_date_order, parse_date
 from ledgerbot.domain import DocType
 
 CHAR = 5.0  # width of one character at the 10 pt the cells are set in
@@ -227,3 +227,37 @@ def test_german_layout_date_after_the_number_and_a_service_date(extractor: Gener
         Decimal("571.04"),
     )
     assert fields.po_number is None
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [
+        ("Date 03/14/2026 Due 04/13/2026", "MDY"),
+        ("Datum 14.03.2026", "DMY"),
+        ("Date 03/04/2026", None),  # nothing decides
+        ("14/03/2026 and 03/14/2026", None),  # the document contradicts itself
+    ],
+)
+def test_numeric_date_order_is_read_from_the_unambiguous_dates(text: str, order: str | None) -> None:
+    assert numeric_date_order(text) == order
+
+
+def test_ambiguous_dates_follow_the_documents_order(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 40, "Acme Tools Inc."),
+            (40, 150, "Invoice Date"),
+            (200, 150, "03/04/2026"),
+            (40, 165, "Due Date"),
+            (200, 165, "04/13/2026"),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert (fields.invoice_date, fields.due_date) == (date(2026, 3, 4), date(2026, 4, 13))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("9. März.2026", date(2026, 3, 9)), ("23. März -2026", date(2026, 3, 23))]
+)
+def test_month_name_dates_survive_ocr_punctuation(text: str, expected: date) -> None:
+    assert parse_date(text) == expected
