@@ -128,11 +128,12 @@ class Header:
     rows: tuple[int, ...]  # positions in the page's row list
 
 
-def match_words(words: list[str], breaks: frozenset[int] = frozenset()) -> list[_Match]:
+def match_words(words: list[str], breaks: frozenset[int] = frozenset(), fuzzy: bool = False) -> list[_Match]:
     """Column phrases among the words, longest first, each starting and ending on a word edge.
 
     No phrase crosses a column gap: ``breaks`` are the indexes of words that start a new cell
-    ("Unit" and "Price" in two columns are two headers, not "Unit price").
+    ("Unit" and "Price" in two columns are two headers, not "Unit price"). With ``fuzzy`` (OCR'd
+    words), a long single word one letter off a column word counts too ("Totai", "Ouantity").
     """
     toks: list[str] = []
     owner: list[int] = []
@@ -154,11 +155,33 @@ def match_words(words: list[str], breaks: frozenset[int] = frozenset()) -> list[
             if any(owner[i] in breaks for i in range(s + 1, e) if owner[i] != owner[i - 1]):
                 continue
             kinds = COLUMN_WORDS.get(" ".join(toks[s:e]))
+            if kinds is None and fuzzy and n == 1:
+                kinds = _near_word(toks[s])
             if kinds is None:
                 continue
             taken.update(range(s, e))
             found.append(_Match(kinds, owner[s], owner[e - 1] + 1))
     return sorted(found, key=lambda m: m.start)
+
+
+_SINGLE_WORDS = {p: k for p, k in COLUMN_WORDS.items() if " " not in p and len(p) >= 5}
+
+
+def _near_word(token: str) -> tuple[str, ...] | None:
+    """The column word one substitution, insertion or deletion away from a long OCR'd token."""
+    if len(token) < 5:
+        return None
+    for word, kinds in _SINGLE_WORDS.items():
+        if abs(len(word) - len(token)) <= 1 and _one_edit(word, token):
+            return kinds
+    return None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def header_columns(words: list[Word], row_height: float) -> list[Column] | None:
@@ -168,7 +191,8 @@ def header_columns(words: list[Word], row_height: float) -> list[Column] | None:
     if any(_is_money(w.text) for w in words):
         return None  # a header names columns; it holds no amounts
     cells = _segments(words, row_height, 0.8)
-    matches = match_words([w.text for w in words], frozenset(seg[0] for seg in cells))
+    fuzzy = any(w.confidence < 1.0 for w in words)
+    matches = match_words([w.text for w in words], frozenset(seg[0] for seg in cells), fuzzy)
     if not matches:
         return None
     segments = _segments(words, row_height, 1.2)

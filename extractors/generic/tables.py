@@ -289,7 +289,9 @@ def _read_body(
     items: list[Item] = []
     last = first - 1
     table_left = min(c.x0 for c in columns) - 3 * height
-    table_right = max(c.x1 for c in columns) + 3 * height
+    # Generous on the right: a column whose header OCR lost ("Totai") still holds numbers there.
+    width = max(c.x1 for c in columns) - min(c.x0 for c in columns)
+    table_right = max(c.x1 for c in columns) + max(3 * height, 0.35 * width)
     text_row_pending: list[Word] = []
     for r in range(first, len(rows)):
         row = rows[r]

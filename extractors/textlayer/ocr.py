@@ -246,9 +246,11 @@ def remove_rules(gray: Image.Image, config: TextLayerConfig) -> Image.Image:
         # a bar, never a rule; its edge pixels beside it neither.
         core = ndimage.uniform_filter1d(ink, size=3, axis=1 - axis, mode="constant") > 0.999
         thick = ndimage.uniform_filter1d(core.astype(np.float32), size=5, axis=1 - axis, mode="constant") > 0
-        # Window centres inside an unbroken run of ``length`` ink pixels that is thin along
-        # most of its length (a rule may cross a few glyphs; a row of bold letters is no rule).
-        full = ndimage.uniform_filter1d(ink, size=length, axis=axis, mode="constant") > 0.999
+        # Window centres inside a run of ``length`` ink pixels (gaps of a pixel or two, where
+        # the scan broke the rule, bridged) that is thin along most of its length: a rule may
+        # cross a few glyphs; a row of bold letters is no rule.
+        bridged = (ndimage.uniform_filter1d(ink, size=3, axis=axis, mode="constant") > 0.3).astype(np.float32)
+        full = ndimage.uniform_filter1d(bridged, size=length, axis=axis, mode="constant") > 0.999
         if not full.any():
             continue
         crossed = ndimage.uniform_filter1d(thick.astype(np.float32), size=length, axis=axis, mode="constant")

@@ -305,6 +305,16 @@ def test_header_vocabulary_and_what_is_not_a_header() -> None:
     ]  # fmt: skip
 
 
+def test_ocr_misspelt_header_words_still_name_their_columns() -> None:
+    words = [w for text, x in (("Designation", 20), ("Ouantite", 330), ("Prix", 420), ("unitaire", 445),
+                               ("Totai", 520)) for w in phrase(text, x, 100, conf=0.9)]  # fmt: skip
+    columns = header_columns(words, HEIGHT)
+    assert columns is not None
+    assert [c.kind for c in columns] == ["col_description", "col_quantity", "col_unit_price", "col_amount"]
+    # Born-digital words are taken as printed: with "Ouantite" and "Totai" no header is left.
+    assert header_columns([Word(w.text, w.bbox) for w in words], HEIGHT) is None
+
+
 def test_item_next_to_description_is_the_sku_column() -> None:
     words = [w for text, x in (("Item", 20), ("Description", 120), ("Qty", 330), ("Amount", 520))
              for w in phrase(text, x, 100)]  # fmt: skip
