@@ -168,20 +168,17 @@ _SINGLE_WORDS = {p: k for p, k in COLUMN_WORDS.items() if " " not in p and len(p
 
 
 def _near_word(token: str) -> tuple[str, ...] | None:
-    """The column word one substitution, insertion or deletion away from a long OCR'd token."""
+    """The column word a long OCR'd token misreads by one letter ("totai", "ouantite").
+
+    Only substitutions, OCR's usual slip: with insertions and deletions too, an address word
+    ("United") would pass for a column word ("Unite").
+    """
     if len(token) < 5:
         return None
     for word, kinds in _SINGLE_WORDS.items():
-        if abs(len(word) - len(token)) <= 1 and _one_edit(word, token):
+        if len(word) == len(token) and sum(x != y for x, y in zip(word, token, strict=True)) == 1:
             return kinds
     return None
-
-
-def _one_edit(a: str, b: str) -> bool:
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def header_columns(words: list[Word], row_height: float) -> list[Column] | None:

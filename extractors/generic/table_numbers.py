@@ -97,6 +97,8 @@ def number_spans(words: list[Word], ocr: bool = False) -> list[NumberSpan]:
         value, repaired = parse_cell(word.text, ocr)
         if value is not None:
             spans.append(_span(words, i, i + 1, value, word.text, repaired))
+    if ocr:
+        spans.extend(_lost_decimal_marks(words))
     for i in range(len(words)):
         for j in range(i + 2, min(len(words), i + 4) + 1):
             group = words[i:j]
@@ -111,6 +113,25 @@ def number_spans(words: list[Word], ocr: bool = False) -> list[NumberSpan]:
                 continue
             spans.append(_span(words, i, j, value, joined, repaired))
     return spans
+
+
+def _lost_decimal_marks(words: list[Word]) -> list[NumberSpan]:
+    """ "656 25" on a scan: an amount whose decimal mark OCR lost, leaving a space.
+
+    Whole digits (with grouping) followed, one space on, by exactly two digits; offered as one
+    more reading, which the table reader only takes when the row multiplies out with it.
+    """
+    found: list[NumberSpan] = []
+    for i in range(len(words) - 1):
+        head, cents = words[i].text, words[i + 1].text
+        if not re.fullmatch(r"\d{1,3}(?:[.,]\d{3})*", head) or not re.fullmatch(r"\d{2}", cents):
+            continue
+        if not _close(words[i : i + 2]):
+            continue
+        whole = head.replace(".", "").replace(",", "")
+        value = Decimal(f"{whole}.{cents}")
+        found.append(_span(words, i, i + 2, value, f"{head}.{cents}", True))
+    return found
 
 
 def _span(words: list[Word], start: int, end: int, value: Decimal, text: str, repaired: bool) -> NumberSpan:

@@ -141,9 +141,9 @@ def _text_column(word: Word, columns: list[Column]) -> Column | None:
 
 
 def _tokenize(spans: list[NumberSpan]) -> list[NumberSpan]:
-    """One non-overlapping reading of the row's numbers, longest merges first."""
+    """One non-overlapping reading of the row's numbers: as printed first, longest merges first."""
     chosen: list[NumberSpan] = []
-    for span in sorted(spans, key=lambda s: (s.start - s.end, s.start)):
+    for span in sorted(spans, key=lambda s: (s.repaired, s.start - s.end, s.start)):
         if not any(span.overlaps(c) for c in chosen):
             chosen.append(span)
     return sorted(chosen, key=lambda s: s.start)

@@ -259,13 +259,15 @@ def test_ocr_confusions_debris_rows_and_a_lost_quantity() -> None:
         [("HX-10039", 40), ("Hex nut M10", 130), ("|12", 360, "r"), ("11,0O", 450, "r"),
          ("132,00", 540, "r")],
         [("KB-10631", 40), ("USB keyboard", 130), ("È", 360, "r"), ("25,40", 450, "r"), ("101,60", 540, "r")],
-        [("Net total", 400), ("6.359,60", 540, "r")],
+        [("MS-10670", 40), ("Mouse", 130), ("25", 360, "r"), ("26,25", 450, "r"), ("656 25", 540, "r")],
+        [("Net total", 400), ("7.015,85", 540, "r")],
     ]  # fmt: skip
     table = read([page(rows, conf=0.9)])
     assert triples(table) == [
         ("6", "1021.00", "6126.00"),
         ("12", "11.00", "132.00"),
         ("4", "25.40", "101.60"),
+        ("25", "26.25", "656.25"),  # the decimal mark OCR lost
     ]
     # The quantity OCR lost is worked out from amount / price, and says so by its confidence.
     assert table.items[2].confidence < 0.5 < table.items[0].confidence
