@@ -201,7 +201,7 @@ _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=Tru
 
 DATE_PATTERN = re.compile(
     rf"(?<![\w.])(?:"
-    rf"\d{{4}}-\d{{1,2}}-\d{{1,2}}"  # ISO
+    rf"\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}"  # ISO, and year-first with slashes or dots
     rf"|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}"  # numeric D/M/Y or M/D/Y
     # 14 March 2026 / 14-Mar-26 / OCR's "9. März.2026", "23. März -2026"
     rf"|\d{{1,2}}\.?(?:\s+|-)(?:{_MONTH_RE})[\s.,\-]*(?:\d{{4}}|\d{{2}})"
@@ -216,6 +216,8 @@ def parse_date(text: str, order: DateOrder | None = None) -> date | None:
     """ISO, numeric (day-first unless ``order`` says MDY) and EN/DE/FR month names -> date."""
     s = text.strip().rstrip(".,").lower()
     try:
+        if m := re.fullmatch(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})", s):
+            return date(int(m[1]), int(m[3]), int(m[4]))
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s):
             return date(int(m[1]), int(m[2]), int(m[3]))
         if m := re.fullmatch(r"(\d{4})(\d{2})(\d{2})", s):

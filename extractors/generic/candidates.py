@@ -130,15 +130,15 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
     out: dict[str, list[Candidate]] = {name: [] for name in HEADER_OUTPUT}
     for context in contexts:
         for r, row in enumerate(context.rows):
-            matches = context.labels[row.index]
+            # A label in parentheses is prose ("Franco de port (commande > 300 € HT)") or qualifies
+            # the label before it ("Rechnungsbetrag (inkl. USt.) 119,00"): it neither names a value
+            # nor ends the value of the label it qualifies.
+            matches = [m for m in context.labels[row.index] if not row.words[m.start].text.startswith("(")]
             for m_index, match in enumerate(matches):
                 if match.kind not in FIELD_KINDS:
                     continue
                 in_table = row.index in context.table_rows
                 if in_table and match.kind not in _MONEY_KINDS:
-                    continue
-                if row.words[match.start].text.startswith("("):
-                    # "(commande > 300 € HT)": a label inside a parenthesis is prose, not a field.
                     continue
                 next_start = next((m.start for m in matches[m_index + 1 :] if m.start >= match.end), None)
                 for name in _LABEL_FIELDS[match.kind]:

@@ -38,6 +38,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "invoice_date": (
         1.0,
         [
+            "tax point", "tax date", "invoice tax point", "date invoiced", "billing date",
+            "invoice issue date", "rechnungs datum", "datum rechnung", "date de la facture",
             "issued on", "issued at", "invoice issued", "ausstellungsdatum", "datum der ausstellung",
             "fait le", "date de la facture", "date d emission", "tax point date",
             "beleg datum", "rechnungs datum", "bill date", "date facturation",
@@ -112,6 +114,10 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "subtotal": (
         1.0,
         [
+            "goods total", "goods value", "total goods", "net goods", "nett", "nett total", "total nett",
+            "amount excl vat", "amount excluding vat", "total ex vat", "total exclusive of vat",
+            "subtotal excl vat", "net invoice amount", "zwischensumme netto", "gesamtsumme netto",
+            "summe ohne mwst", "betrag netto", "montant net", "total hors tva",
             "total before tax", "total before taxes", "total excl tax", "total excl taxes",
             "total exc vat", "total net amount", "net total amount", "net value total", "nettosumme",
             "summe netto", "netto gesamt", "gesamt netto", "nettobetrag gesamt", "gesamtsumme netto",
@@ -128,6 +134,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "tax_amount": (
         1.0,
         [
+            "vat amount total", "total vat amount", "tax due", "vat due", "sales tax amount", "gst", "hst",
+            "mwst summe", "ust summe", "montant de tva",
             "total taxes", "taxes", "total tax amount", "vat total", "tax total", "total vat amount",
             "vat amount total", "ust gesamt", "mwst gesamt", "steuer gesamt", "umsatzsteuer gesamt",
             "mehrwertsteuer gesamt", "summe umsatzsteuer", "summe mehrwertsteuer", "mehrwertsteuerbetrag",
@@ -142,6 +150,10 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "total": (
         1.0,
         [
+            "invoice total amount", "total inc vat", "total incl vat", "total including tax",
+            "total incl tax", "gross amount", "amount payable", "total payable", "gesamt inkl ust",
+            "gesamtbetrag inkl mwst", "brutto gesamt", "endbetrag brutto", "montant total a payer",
+            "total general",
             "due payable", "total amount due", "amount to pay", "amount to be paid", "total to pay",
             "total invoice amount", "invoice amount", "gross total", "total gross", "rechnungsendbetrag",
             "endsumme", "bruttosumme", "gesamt brutto", "gesamtbetrag brutto", "rechnungsbetrag brutto",

@@ -261,3 +261,21 @@ def test_ambiguous_dates_follow_the_documents_order(extractor: GenericExtractor)
 )
 def test_month_name_dates_survive_ocr_punctuation(text: str, expected: date) -> None:
     assert parse_date(text) == expected
+
+
+def test_a_parenthesised_qualifier_does_not_cut_off_its_labels_value(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 40, "Muster Handel GmbH"),
+            (300, 300, "Nettobetrag 100,00 EUR"),
+            (300, 315, "Umsatzsteuer 19 % 19,00 EUR"),
+            (300, 330, "Rechnungsbetrag (inkl. USt.) 119,00 EUR"),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert fields.total == Decimal("119.00")
+
+
+@pytest.mark.parametrize("text", ["2026/03/14", "2026.03.14", "2026-03-14"])
+def test_year_first_dates_with_any_separator(text: str) -> None:
+    assert parse_date(text) == date(2026, 3, 14)
