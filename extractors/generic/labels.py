@@ -114,6 +114,11 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "subtotal": (
         1.0,
         [
+            "total before vat", "amount before vat", "net of vat", "total net of vat",
+            "subtotal before vat", "subtotal excluding vat", "net amount excl vat", "total excluding tax",
+            "net of tax", "total net of tax", "subtotal before tax", "total exclusive of tax",
+            "total ex tax", "amount excl tax", "subtotal excl tax", "subtotal excluding tax",
+            "net amount excl tax",
             "goods total", "goods value", "total goods", "net goods", "nett", "nett total", "total nett",
             "amount excl vat", "amount excluding vat", "total ex vat", "total exclusive of vat",
             "subtotal excl vat", "net invoice amount", "zwischensumme netto", "gesamtsumme netto",
@@ -150,6 +155,9 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "total": (
         1.0,
         [
+            "amount incl vat", "total inclusive of vat", "amount including vat", "gross incl vat",
+            "total inc tax", "amount incl tax", "total inclusive of tax", "amount including tax",
+            "gross incl tax",
             "invoice total amount", "total inc vat", "total incl vat", "total including tax",
             "total incl tax", "gross amount", "amount payable", "total payable", "gesamt inkl ust",
             "gesamtbetrag inkl mwst", "brutto gesamt", "endbetrag brutto", "montant total a payer",

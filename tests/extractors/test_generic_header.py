@@ -50,6 +50,9 @@ def _kinds(text: str) -> set[str]:
         ("Summe netto 100,00", "subtotal"),
         ("Total HT 100,00", "subtotal"),
         ("Total Before Tax 32.838,00", "subtotal"),
+        ("Total before VAT 100.00", "subtotal"),
+        ("Tax point 14/03/2026", "invoice_date"),
+        ("Total inc. VAT 119.00", "total"),
         ("USt. Gesamt: 75,04 €", "tax_amount"),
         ("Total taxes 46,25 €", "tax_amount"),
         ("VAT total: 75.04 €", "tax_amount"),
@@ -110,6 +113,9 @@ def test_ibans_are_found_with_spaces_dots_and_a_bic_after_them() -> None:
         ("March 14th, 2026", date(2026, 3, 14)),
         ("14-Mar-26", date(2026, 3, 14)),
         ("14.3.2026", date(2026, 3, 14)),
+        ("14th March 2026", date(2026, 3, 14)),
+        ("1st of April 2026", date(2026, 4, 1)),
+        ("1er mars 2026", date(2026, 3, 1)),
     ],
 )
 def test_dates_with_month_names(text: str, expected: date) -> None:
