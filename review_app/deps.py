@@ -55,8 +55,10 @@ Context = Annotated[ReviewContext, Depends(get_context)]
 
 async def db_session(context: Context) -> AsyncIterator[Session]:
     # async on purpose: opening a session touches no database (the connection is taken on first
-    # use, in the route's thread) and closing one is a commit of nothing; as a sync generator,
-    # each would cost a hop to the thread pool and back on every request.
+    # use, in a thread) and closing one hands the connection back without waiting; as a sync
+    # generator, each would cost a hop to the thread pool and back on every request. No query
+    # ever runs on the event loop: with the pool empty it would block the loop that returns
+    # connections to the pool.
     with context.store.session() as session:
         yield session
 
@@ -64,10 +66,12 @@ async def db_session(context: Context) -> AsyncIterator[Session]:
 DbSession = Annotated[Session, Depends(db_session)]
 
 
-async def current_user(request: Request, session: DbSession) -> SignedIn:
-    # async on purpose: one primary-key read costs less on the event loop than the hop to the
-    # thread pool and back that a sync dependency takes on every signed-in request.
+def current_user(request: Request, session: DbSession) -> SignedIn:
     user = resolve_session(session, request.cookies.get(SESSION_COOKIE))
+    # Hand the connection back before the route waits for a thread: a request must not hold
+    # one of the pool's connections while it queues, or a burst can exhaust the pool with
+    # requests that wait for threads held by requests that wait for connections.
+    session.commit()
     if user is None:
         raise NotSignedIn("sign in first")
     return user

@@ -1,4 +1,4 @@
-"""Rendering a page for a signed-in user: the layout's common values and the one-shot notice."""
+"""Rendering a page for a signed-in user: the layout's common values, the one-shot notice, JSON bodies."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
 from review_app.deps import NOTICE_COOKIE, ReviewContext
 from review_app.security import SignedIn
@@ -44,3 +45,14 @@ def redirect_with_notice(url: str, message: str, context: ReviewContext) -> Resp
         max_age=60,
     )
     return response
+
+
+def json_response(model: BaseModel) -> Response:
+    """A validated model as JSON, serialised in the route's own thread.
+
+    Returned as a response, so FastAPI does not validate it a second time in another trip to the
+    thread pool, which the request would wait for while its session still holds a database
+    connection (enough of those at once, and requests wait for threads held by requests that
+    wait for connections). The route keeps ``response_model`` for the OpenAPI schema.
+    """
+    return JSONResponse(model.model_dump(mode="json"))

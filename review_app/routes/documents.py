@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from ledgerbot.domain import HEADER_FIELDS, DocType
 from review_app.deps import Context, CurrentUser, DbSession
 from review_app.models import UserRow
-from review_app.routes._page import render
+from review_app.routes._page import json_response, render
 from review_app.schemas import DocumentOut
 from review_app.view import document_file, document_page_view, document_view
 
@@ -21,8 +21,8 @@ DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 @router.get("/api/documents/{document_id}", response_model=DocumentOut, summary="One document under review")
 def document_json(
     document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
-) -> DocumentOut:
-    return document_view(session, document_id, context.renderer)
+) -> Response:
+    return json_response(document_view(session, document_id, context.renderer))
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse, summary="The document review page")
@@ -62,6 +62,8 @@ def page_image(
     user: CurrentUser,
 ) -> Response:
     sha256, mime = document_file(session, document_id)
+    # The file goes out in chunks read in the thread pool: hand the connection back first.
+    session.commit()
     path = context.renderer.page_png(sha256, mime, page)
     # The content is addressed by sha256: a page image never changes, so the browser may keep it.
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})

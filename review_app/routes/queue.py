@@ -16,7 +16,7 @@ from ledgerbot.store.models import utcnow
 from review_app import queue
 from review_app.actions import parse_amount
 from review_app.deps import Context, CurrentUser, DbSession
-from review_app.routes._page import render
+from review_app.routes._page import json_response, render
 from review_app.schemas import QueueItem, QueuePageOut
 from review_app.security import SignedIn
 
@@ -131,9 +131,9 @@ def _view(context: Context, session: DbSession, user: SignedIn, params: QueueQue
 @router.get("/api/queue", response_model=QueuePageOut, summary="One page of the exception queue")
 def queue_json(
     context: Context, session: DbSession, user: CurrentUser, params: Annotated[QueueQuery, Query()]
-) -> QueuePageOut:
+) -> Response:
     view = _view(context, session, user, params, _queue_version(context, session))
-    return QueuePageOut(
+    page = QueuePageOut(
         items=[QueueItem(**{name: getattr(row, name) for name in QueueRow.__slots__}) for row in view.rows],
         total=view.total,
         page=view.page,
@@ -142,6 +142,7 @@ def queue_json(
         sort=view.sort,
         descending=view.descending,
     )
+    return json_response(page)
 
 
 @router.get("/queue", response_class=HTMLResponse, summary="The exception queue page")

@@ -69,3 +69,64 @@ def test_accepted_connections_have_nagle_off_on_a_protocol_zero_socket() -> None
     plain_nodelay, ours, body = asyncio.run(run())
     assert plain_nodelay == 0
     assert ours != 0 and body == b"ok"
+
+
+def test_a_burst_larger_than_the_connection_pool_is_served(sqlite_store, seeded) -> None:  # type: ignore[no-untyped-def]
+    """More requests at once than database connections and threads: all answered, none stuck.
+
+    A request that held a pooled connection while it queued for a thread could wait forever on
+    threads that wait for connections; here the pool has two connections and the burst is
+    larger than the thread pool, with pages, JSON and page images (sent in thread-pool chunks).
+    """
+    import threading
+
+    import uvicorn
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.orm import sessionmaker
+
+    from ledgerbot.store.engine import _sqlite_pragmas
+    from review_app.config import ReviewSettings
+    from review_app.main import create_app
+    from tests.review_app.conftest import login
+
+    tiny = create_engine(sqlite_store.url, pool_size=2, max_overflow=0, pool_timeout=5)
+    event.listen(tiny, "connect", _sqlite_pragmas)
+    sqlite_store.engine = tiny
+    sqlite_store._sessions = sessionmaker(tiny, expire_on_commit=False)
+    app = create_app(sqlite_store, ReviewSettings(sync_interval_seconds=0))
+    with TestClient(app, follow_redirects=False) as signing_in:
+        login(signing_in, "carol")
+        cookie = f"lb_session={signing_in.cookies['lb_session']}"
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, http=HTTP_PROTOCOL, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+
+    async def one(path: str) -> int:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: test\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n".encode()
+        )
+        status = int((await reader.readline()).split()[1])
+        await reader.read()
+        writer.close()
+        return status
+
+    document = f"/documents/{seeded['price']}"
+    paths = ["/queue", "/api/queue", document, f"/api{document}", f"{document}/pages/1.png"]
+
+    async def burst() -> list[int]:
+        return await asyncio.gather(*(one(paths[i % len(paths)]) for i in range(100)))
+
+    try:
+        while not server.started:
+            thread.join(0.05)
+        statuses = asyncio.run(asyncio.wait_for(burst(), timeout=60))
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        tiny.dispose()
+    assert statuses == [200] * 100
