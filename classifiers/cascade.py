@@ -179,7 +179,7 @@ def choose_weight(p_baseline: np.ndarray, p_transformer: np.ndarray, y: np.ndarr
         p = pool(p_baseline, p_transformer, w)
         errors = int((p.argmax(axis=1) != y).sum())
         nll = float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
-        key = (errors, round(nll, 4), abs(w - 0.5), w)
+        key = (errors, round(nll, 4), abs(w - 0.5), float(w))
         if best is None or key < best:
             best = key
     return 0.5 if best is None else best[3]

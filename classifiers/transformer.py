@@ -51,7 +51,7 @@ class TransformerConfig:
     # without the page. A new vendor's page wording is unfamiliar, its title is not; without
     # this the model leans on the page text of the training layouts and misreads a new layout's
     # credit note, whose page reads like an invoice, by that text.
-    body_dropout: float = 0.0
+    body_dropout: float = 0.3
     seed: int = 0
     threads: int = field(default_factory=lambda: default_threads())
     # Only the top encoder layers (and the head) learn; the embeddings and lower layers keep
@@ -291,10 +291,15 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def fit_temperature(logits: np.ndarray, y: np.ndarray, bounds: tuple[float, float] = (0.25, 10.0)) -> float:
     """Temperature minimising validation NLL, kept within ``bounds``.
 
-    The lower bound matters: on a validation split the model gets entirely right, NLL keeps
-    falling as T -> 0, which would make every later prediction look certain.
+    Sharpening (T < 1) is allowed only when validation holds a mistake. On a split the model
+    gets entirely right, NLL keeps falling as T -> 0, so the fit would run to the lower bound
+    and make every later prediction look certain, including the mistakes on layouts and scans
+    validation did not show; such a split only tells how far to soften, never to sharpen.
     """
     from scipy.optimize import minimize_scalar
+
+    if len(y) and (logits.argmax(axis=1) == y).all():
+        bounds = (max(1.0, bounds[0]), max(1.0, bounds[1]))
 
     def nll(t: float) -> float:
         p = softmax(logits / t)
