@@ -310,6 +310,16 @@ def _read_body(
             continue
         if row.top - previous_bottom > 4 * height and items:
             break
+        if (
+            reading is not None
+            and not reading.consistent
+            and _beside_descriptions(words, reading, columns, height)
+        ):
+            # A totals line whose label we do not know ("Goods value", "Net 20 %"): its text
+            # stands right of where descriptions start. It ends the table.
+            if items:
+                break
+            continue
         if reading is None:
             if _continues(items, row, previous_bottom, height, words):
                 _append_text(items[-1], words, columns)
@@ -330,6 +340,22 @@ def _read_body(
         previous_bottom = row.bottom
         last = r
     return items, last
+
+
+def _beside_descriptions(words: list[Word], reading: _Reading, columns: list[Column], height: float) -> bool:
+    """The row's text starts well right of the description column: a label, not an item."""
+    description = next((c for c in columns if c.kind == "col_description"), None)
+    if description is None:
+        return False
+    used = {i for s in reading.spans for i in range(s.start, s.end)}
+    text = [
+        w
+        for i, w in enumerate(words)
+        if i not in used and any(ch.isalpha() for ch in w.text) and not is_currency(w.text)
+    ]
+    if not text:
+        return False
+    return min(w.x0 for w in text) > description.x0 + 3 * height
 
 
 def _is_item(reading: _Reading | None) -> bool:

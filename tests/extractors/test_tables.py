@@ -397,3 +397,18 @@ def test_item_rows_starting_with_totals_words_and_sidebar_labels_do_not_end_the_
     ]  # fmt: skip
     table = read([page(rows)])
     assert triples(table) == [("2", "150.00", "300.00"), ("1", "80.00", "80.00"), ("3", "1.10", "3.30")]
+
+
+def test_a_totals_block_with_unknown_labels_ends_the_table() -> None:
+    rows: list[list[Cell]] = [
+        [("Qty", 40), ("Description", 80), ("Unit Price", 420, "r"), ("Amount", 540, "r")],
+        [("2", 50, "r"), ("Hex bolt M8x40", 80), ("12.50", 420, "r"), ("25.00", 540, "r")],
+        [("1", 50, "r"), ("Freight flat rate", 80), ("10.00", 540, "r")],
+        [("Goods value", 330), ("35.00", 540, "r")],
+        [("Sales levy 20 %", 330), ("7.00", 540, "r")],
+        [("Please remit", 330), ("42.00", 540, "r")],
+    ]
+    table = read([page(rows)])
+    # The freight line starts under the descriptions and is an item (without a price);
+    # the labels right of the descriptions are totals, whatever their words.
+    assert triples(table) == [("2", "12.50", "25.00"), ("1", None, "10.00")]
