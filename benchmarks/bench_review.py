@@ -1,9 +1,10 @@
 """Benchmark: review app latency with 50,000 documents, 20 concurrent clients, on loopback.
 
-Seeds a fresh SQLite store with bulk inserts (documents, extractions, exceptions, audit events,
-the sandbox master data), starts the real server (``ledgerbot review --port N``, its default
-number of workers unless ``--workers``) as a child process, signs in, and lets the queue catch
-up with the audit trail once (timed). Then, after ``--warmup`` unmeasured requests:
+Seeds a fresh SQLite store (or the PostgreSQL database given by ``--database-url``) with bulk
+inserts (documents, extractions, exceptions, audit events, the sandbox master data), starts
+the real server (``ledgerbot review --port N``, its default number of workers unless
+``--workers``) as a child process, signs in, and lets the queue catch up with the audit trail
+once (timed). Then, after ``--warmup`` unmeasured requests:
 
 1. a one-client run (``--single-requests``): the latency of a page on an otherwise idle server;
 2. the load run: ``--clients`` closed-loop clients (each on its own keep-alive connection,
@@ -466,13 +467,20 @@ def main() -> None:
         "--workers", type=int, default=None, help="server worker processes (default: the CLI's default)"
     )
     parser.add_argument("--home", type=Path, default=None, help="reuse or keep a store here (default: temp)")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="the store's database, e.g. postgresql+psycopg://... (default: SQLite in --home); "
+        "an empty database is seeded, a seeded one reused",
+    )
     args = parser.parse_args()
     workers = args.workers or default_workers()
 
     home = args.home or Path(tempfile.mkdtemp(prefix="bench-review-"))
-    env = {**os.environ, "LEDGERBOT_HOME": str(home)}
-    env.pop("LEDGERBOT_DATABASE_URL", None)
-    store = Store(f"sqlite:///{(home / 'ledgerbot.db').resolve()}")
+    url = args.database_url or f"sqlite:///{(home / 'ledgerbot.db').resolve()}"
+    env = {**os.environ, "LEDGERBOT_HOME": str(home), "LEDGERBOT_DATABASE_URL": url}
+    store = Store(url)
+    dialect = store.engine.dialect.name
     started = time.perf_counter()
     store.migrate()
     files = FileStore(home / "files")
@@ -520,7 +528,7 @@ def main() -> None:
                 "documents": args.documents,
                 "waiting_in_queue": waiting,
                 "workers": workers,
-                "database": "sqlite",
+                "database": dialect,
                 "seed_seconds": round(seed_seconds, 1),
                 "queue_build_seconds": round(build_seconds, 1),
                 "load_average_1m": round(os.getloadavg()[0], 1),
