@@ -113,6 +113,7 @@ def claim(session: Session, user: SignedIn, document_id: int) -> Result:
         raise Conflict(f"document {document.id} is claimed by {entry.assignee}")
     previous = entry.assignee
     entry.assignee = user.username
+    queue.bump(session)
     audit.record(session, document, user.username, "claim", detail={"previous_assignee": previous})
     return Result(f"you claimed document {document.id}")
 
@@ -131,6 +132,7 @@ def assign(session: Session, user: SignedIn, document_id: int, assignee: str) ->
         raise Conflict(f"document {document.id} is not waiting in the queue")
     previous = entry.assignee
     entry.assignee = target.username
+    queue.bump(session)
     audit.record(
         session, document, user.username, "assign", detail={"assignee": target.username, "previous": previous}
     )

@@ -66,11 +66,13 @@ def _decimal(value: Any) -> Decimal | None:
 def refresh(session: Session, document_ids: Iterable[int]) -> None:
     """Rebuild the queue entries of these documents from the core tables."""
     ids = sorted(set(document_ids))
-    if not ids:
-        return
-    bump(session)
+    changed = False
     for start in range(0, len(ids), CHUNK):
-        _refresh_chunk(session, ids[start : start + CHUNK])
+        changed = _refresh_chunk(session, ids[start : start + CHUNK]) or changed
+    # Only a real change invalidates every process's cached pages: the pipeline moving
+    # documents that never wait for a person (posted, approved by rule) leaves them valid.
+    if changed:
+        bump(session)
 
 
 def bump(session: Session) -> None:
@@ -96,7 +98,8 @@ def version(session: Session) -> int:
     return int(value or 0)
 
 
-def _refresh_chunk(session: Session, ids: Sequence[int]) -> None:
+def _refresh_chunk(session: Session, ids: Sequence[int]) -> bool:
+    """Rebuild these documents' entries; whether any entry appeared, went or changed."""
     documents = session.execute(
         select(DocumentRow.id, DocumentRow.state, DocumentRow.vendor_id, DocumentRow.received_at).where(
             DocumentRow.id.in_(ids)
@@ -117,12 +120,14 @@ def _refresh_chunk(session: Session, ids: Sequence[int]) -> None:
         row.document_id: row
         for row in session.scalars(select(QueueEntryRow).where(QueueEntryRow.document_id.in_(ids)))
     }
+    changed = False
     for document_id, row in existing.items():
         if document_id not in waiting_ids:
             session.delete(row)
+            changed = True
     if not waiting_ids:
         session.flush()
-        return
+        return changed
     latest = (
         select(func.max(ExtractionRow.id))
         .where(ExtractionRow.document_id.in_(waiting_ids))
@@ -181,10 +186,13 @@ def _refresh_chunk(session: Session, ids: Sequence[int]) -> None:
         current = existing.get(d.id)
         if current is None:
             session.add(QueueEntryRow(document_id=d.id, assignee=None, **values))
-        else:
+            changed = True
+        elif any(getattr(current, key) != value for key, value in values.items()):
             for key, value in values.items():
                 setattr(current, key, value)
+            changed = True
     session.flush()
+    return changed
 
 
 class QueueSync:

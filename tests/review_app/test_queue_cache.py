@@ -7,10 +7,14 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from ledgerbot.domain import DocState
+from ledgerbot.lifecycle import transition
 from ledgerbot.store import FileStore, Store
+from ledgerbot.store.models import DocumentRow
 from review_app import queue
 from review_app.config import ReviewSettings
 from review_app.main import create_app
+from review_app.models import QueueEntryRow
 from tests.review_app import factory
 from tests.review_app.conftest import csrf, login
 
@@ -62,10 +66,17 @@ def test_a_write_in_one_worker_shows_at_once_in_the_other(two_workers) -> None: 
         assert _queue(client, assignee="me")["total"] == 1
         row = client.get("/queue").text.split(f'data-href="/documents/{claimed}"')[1].split("</tr>")[0]
         assert "<td>alice</td>" in row
-    # Releasing changes only the assignee (no queue rebuild), and still shows everywhere.
+    # Releasing and assigning change only the assignee, and still show everywhere.
     released = first.post(f"/documents/{claimed}/release", data={"csrf_token": csrf(first, "/queue")})
     assert released.status_code == 303
     assert _queue(second, assignee="-")["total"] == 3
+    assert _queue(second, assignee="bob")["total"] == 0
+    assigned = first.post(
+        f"/documents/{claimed}/assign", data={"csrf_token": csrf(first, "/queue"), "assignee": "bob"}
+    )
+    assert assigned.status_code == 303
+    assert _queue(second, assignee="bob")["total"] == 1
+    assert _queue(second, assignee="-")["total"] == 2
     # A document leaving the queue leaves the count, the page and the reason list at once.
     rejected = first.post(
         f"/documents/{ids[1]}/reject", data={"csrf_token": csrf(first, "/queue"), "reason": "not ours"}
@@ -127,3 +138,22 @@ def test_the_cache_never_answers_for_another_version() -> None:
     cache.put(2, ("b",), "b")
     cache.put(2, ("c",), "c")  # bounded: the least recently used goes
     assert cache.get(2, ("a",)) is None and cache.get(2, ("c",)) == "c"
+
+
+def test_only_a_real_change_moves_the_version(store: Store, files: FileStore) -> None:
+    with store.session() as session:
+        factory.users(session)
+        waiting = factory.exception_document(session, files).id
+        queue.sync(session)
+    with store.session() as session:
+        before = queue.version(session)
+        # The pipeline touching documents whose entries stay as they are keeps every cache valid.
+        queue.refresh(session, [waiting])
+        assert queue.version(session) == before
+    with store.session() as session:
+        document = session.get(DocumentRow, waiting)
+        assert document is not None
+        transition(session, document, DocState.REJECTED, actor=factory.PIPELINE, stage="test")
+        queue.refresh(session, [waiting])
+        assert queue.version(session) == before + 1
+        assert session.get(QueueEntryRow, waiting) is None
