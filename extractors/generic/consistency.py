@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -50,8 +50,22 @@ def choose_totals(
     taxes: Sequence[Candidate],
     totals: Sequence[Candidate],
     lines_sum: Decimal | None,
+    labelled: Collection[str] = (),
 ) -> dict[str, Choice]:
-    """The best (subtotal, tax, total) combination by score plus agreement bonuses."""
+    """The best (subtotal, tax, total) combination by score plus agreement bonuses.
+
+    ``labelled`` names the label kinds printed on the document. When OCR left a labelled amount
+    unreadable, the lines sum stands in for the subtotal, and the one amount still missing is
+    derived from the other two (with low confidence and no box): the label shows it is printed.
+    """
+    if (
+        lines_sum is not None
+        and lines_sum > 0
+        and "subtotal" in labelled
+        and all(not _close(c.value, lines_sum) for c in subtotals)
+    ):
+        # Only the printed tax and total can confirm it: its agreement with the lines is circular.
+        subtotals = [*subtotals, _derived("subtotal", lines_sum, totals or subtotals, 0.3)]
     best: tuple[float, tuple[Candidate | None, ...], dict[str, bool]] | None = None
     for s, t, g in itertools.product(_top(subtotals), _top(taxes), _top(totals)):
         s, t, g = _repair_separator(s, t, g)
@@ -60,7 +74,8 @@ def choose_totals(
         if s is not None and t is not None and g is not None:
             checks["sum"] = _close(s.value + t.value, g.value)
         if lines_sum is not None and s is not None:
-            checks["lines"] = _close(lines_sum, s.value)
+            if s.relation != "derived":
+                checks["lines"] = _close(lines_sum, s.value)
         elif lines_sum is not None and g is not None and t is None:
             checks["lines"] = _close(lines_sum, g.value)
         score += BONUS * sum(checks.values()) - 0.3 * BONUS * (len(checks) - sum(checks.values()))
@@ -73,7 +88,24 @@ def choose_totals(
     out = {}
     for name, cand in (("subtotal", s), ("tax_amount", t), ("total", g)):
         out[name] = Choice(cand, _confidence(cand, agreed))
+    present = [c for c in (s, t, g) if c is not None]
+    if len(present) == 2 and not any(c.relation == "derived" for c in present):
+        missing = next(n for n, c in (("subtotal", s), ("tax_amount", t), ("total", g)) if c is None)
+        value = {
+            "subtotal": g.value - t.value if g is not None and t is not None else None,
+            "tax_amount": g.value - s.value if g is not None and s is not None else None,
+            "total": s.value + t.value if s is not None and t is not None else None,
+        }[missing]
+        if missing in labelled and value is not None and value > 0:
+            out[missing] = Choice(_derived(missing, value, present, 0.0), 0.4)
     return out
+
+
+def _derived(name: str, value: Decimal, near: Sequence[Candidate], score: float) -> Candidate:
+    """An amount the document prints but OCR could not read, computed from amounts it could."""
+    anchor = near[0] if near else None
+    page, bbox = (anchor.page, anchor.bbox) if anchor is not None else (1, (0.0, 0.0, 0.0, 0.0))
+    return Candidate(name, value, format(value, "f"), page, bbox, "derived", score=score)
 
 
 def _repair_separator(

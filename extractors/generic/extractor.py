@@ -8,6 +8,7 @@ checks pick the totals and the dates. Works for English, German and French docum
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,15 @@ _CREDIT_TITLES = {
 }
 
 
+@dataclass(slots=True)
+class Reading:
+    """What the extractor read from one document before choosing."""
+
+    candidates: dict[str, list[Candidate]]
+    table: Any
+    labelled: frozenset[str]  # label kinds printed anywhere in the document
+
+
 class GenericExtractor:
     """Extractor protocol: ``name``, ``is_available()``, ``extract(document, doc_type)``."""
 
@@ -54,6 +64,11 @@ class GenericExtractor:
 
     def candidates(self, document: Document) -> tuple[dict[str, list[Candidate]], Any]:
         """All scored candidates and the line table (the ranker's training reads these too)."""
+        reading = self.read(document)
+        return reading.candidates, reading.table
+
+    def read(self, document: Document) -> Reading:
+        """Candidates, line table and the field labels printed anywhere in the document."""
         pages_rows = [build_rows(page) for page in document.pages]
         finder = label_finder()
         labels_by_page = [
@@ -88,16 +103,20 @@ class GenericExtractor:
         for _name, cs in cands.items():
             for c, s in zip(cs, self.scorer.score(cs), strict=True):
                 c.score = s
-        return cands, table
+        labelled = frozenset(m.kind for labels in labels_by_page for ms in labels.values() for m in ms)
+        return Reading(cands, table, labelled)
 
     def extract(self, document: Document, doc_type: DocType | None = None) -> ExtractionResult:
-        cands, table = self.candidates(document)
+        reading = self.read(document)
+        cands, table = reading.candidates, reading.table
         items = table.items
         lines_sum = sum((i.amount for i in items if i.amount is not None), Decimal(0)) if items else None
         if items and any(i.amount is None for i in items):
             lines_sum = None
         choices: dict[str, Choice] = {}
-        choices.update(choose_totals(cands["subtotal"], cands["tax_amount"], cands["total"], lines_sum))
+        choices.update(
+            choose_totals(cands["subtotal"], cands["tax_amount"], cands["total"], lines_sum, reading.labelled)
+        )
         choices.update(choose_dates(cands["invoice_date"], cands["due_date"]))
         for name in (
             "vendor_name",

@@ -285,3 +285,32 @@ def test_a_parenthesised_qualifier_does_not_cut_off_its_labels_value(extractor: 
 @pytest.mark.parametrize("text", ["2026/03/14", "2026.03.14", "2026-03-14"])
 def test_year_first_dates_with_any_separator(text: str) -> None:
     assert parse_date(text) == date(2026, 3, 14)
+
+
+def test_an_unreadable_labelled_amount_is_derived_from_the_other_two() -> None:
+    subtotals, totals = [_amount("subtotal", "100,00", 0.8)], [_amount("total", "119,00", 0.8)]
+    chosen = choose_totals(subtotals, [], totals, None, labelled={"subtotal", "tax_amount", "total"})
+    derived = chosen["tax_amount"].candidate
+    assert derived is not None and derived.value == Decimal("19.00") and derived.relation == "derived"
+    assert chosen["tax_amount"].confidence < 0.5
+    # No tax label anywhere: the document prints no tax, and none is invented.
+    assert (
+        choose_totals(subtotals, [], totals, None, labelled={"subtotal", "total"})["tax_amount"].candidate
+        is None
+    )
+
+
+def test_the_lines_sum_stands_in_for_a_garbled_subtotal_only_when_tax_and_total_confirm_it() -> None:
+    taxes, totals = [_amount("tax_amount", "19,00", 0.8)], [_amount("total", "119,00", 0.8)]
+    garbled = [_amount("subtotal", "20", 0.8)]
+    kinds = {"subtotal", "tax_amount", "total"}
+    chosen = choose_totals(garbled, taxes, totals, Decimal("100.00"), labelled=kinds)
+    assert chosen["subtotal"].candidate is not None and chosen["subtotal"].candidate.value == Decimal(
+        "100.00"
+    )
+    # Lines that disagree with the printed totals (a misread table) never replace them.
+    printed = [_amount("subtotal", "100,00", 0.8)]
+    chosen = choose_totals(printed, taxes, totals, Decimal("80.00"), labelled=kinds)
+    assert chosen["subtotal"].candidate is not None and chosen["subtotal"].candidate.value == Decimal(
+        "100.00"
+    )
