@@ -10,7 +10,7 @@ import pytest
 from extractors.evaluation import same_value, vendor_key
 from extractors.generic import GenericExtractor
 from extractors.generic.candidates import Candidate
-from extractors.generic.consistency import choose_totals
+from extractors.generic.consistency import Choice, choose_totals
 from extractors.generic.labels import label_finder, ocr_tokens
 from extractors.textlayer.model import Document, Line, Page, Word
 from extractors.values import VALUE_TYPES, numeric_date_order, parse_date
@@ -314,3 +314,7 @@ def test_the_lines_sum_stands_in_for_a_garbled_subtotal_only_when_tax_and_total_
     assert chosen["subtotal"].candidate is not None and chosen["subtotal"].candidate.value == Decimal(
         "100.00"
     )
+
+
+def _value(choice: Choice) -> object:
+    return None if choice.candidate is None else choice.candidate.value
