@@ -21,6 +21,7 @@ _CURRENCY_WORDS = frozenset({"€", "$", "£", "¥", "US$", "Fr.", *ISO_CURRENCI
 # Letters tesseract reads for digits in a numeric cell. Only applied to OCR words that are
 # mostly digits already, so "S3" (a shoe size) or "M10" never turn into numbers.
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"})
+_CONFUSABLE = frozenset("0123456789OolI|SB")
 # Rule fragments and punctuation that cling to a number in a scanned table.
 _OCR_EDGE = "|[](){}:;'\"`‘’!_~*"
 _GROUP_HEAD = re.compile(r"^[-−–(]?(?:[€$£]\s?)?\d{1,3}$")
@@ -74,6 +75,8 @@ def repair_ocr_number(text: str) -> str | None:
         s = s.strip("()")
     if s != text and re.fullmatch(r"\d+(?:[.,]\d+)*", s):
         return s  # only rule debris around it: "3:", "|12", "20]"
+    if 2 <= len(s) <= 4 and all(c in _CONFUSABLE for c in s) and any(c in "OlI|" for c in s):
+        return s.translate(_OCR_DIGITS)  # "lO", "IS", "1O": a short count read as letters
     digits = sum(c.isdigit() for c in s)
     letters = sum(c.isalpha() for c in s)
     # Mostly digits: "1O5.00", "l2,50", "33:00"; a word like "S3" or "M10" stays text.

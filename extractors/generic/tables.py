@@ -227,26 +227,42 @@ def _read_row(words: list[Word], columns: list[Column], ocr: bool) -> _Reading |
 
 
 def _derive_missing(reading: _Reading, columns: list[Column]) -> _Reading:
-    """A scan's quantity or price that OCR lost, from the other two when they divide evenly.
+    """A scan's number that OCR lost or misread, worked out from the other two.
 
-    Only for a cell the header has a column for and OCR left empty or unreadable; the item is
-    marked inconsistent, so its confidence says it was not read but worked out.
+    A quantity or price the header has a column for but OCR left empty comes from amount /
+    price or amount / quantity when that divides evenly. A number whose decimal mark OCR lost
+    ("4050" for 40,50) is replaced by the value that makes the row multiply out when it has
+    exactly the same digits. The item stays marked inconsistent, so its confidence says it was
+    not read but worked out.
     """
     kinds = {c.kind for c in columns}
     q, p, a = reading.quantity, reading.unit_price, reading.amount
-    if a is None or a.value == 0:
-        return reading
-    if q is None and p is not None and p.value != 0 and "col_quantity" in kinds:
+    if q is not None and p is not None and a is not None and not a.has_cents:
+        product = q.value * p.value
+        if _same_digits(a, product):
+            a = _derived(product.quantize(Decimal("0.01")), "col_amount", columns)
+    if a is None or a.value == 0 or not a.has_cents:
+        return _Reading(q, p, a, False)
+    if p is not None and p.value != 0 and p.has_cents and "col_quantity" in kinds:
         value = abs(a.value / p.value)
-        if value == value.quantize(Decimal("0.001")) and value > 0:
+        if value > 0 and value == value.quantize(Decimal("0.001")) and (q is None or _same_digits(q, value)):
             whole = value == value.to_integral_value()
             plain = value.quantize(Decimal(1)) if whole else value.quantize(Decimal("0.001")).normalize()
-            q = _derived(plain, "col_quantity", columns)
-    elif p is None and q is not None and q.value > 0 and "col_unit_price" in kinds:
+            return _Reading(_derived(plain, "col_quantity", columns), p, a, False)
+    if q is not None and q.value > 0 and "col_unit_price" in kinds:
         value = abs(a.value / q.value)
-        if value == value.quantize(Decimal("0.01")):
+        if value == value.quantize(Decimal("0.01")) and (p is None or _same_digits(p, value)):
             p = _derived(value.quantize(Decimal("0.01")), "col_unit_price", columns)
     return _Reading(q, p, a, False)
+
+
+def _same_digits(span: NumberSpan, value: Decimal) -> bool:
+    """The read text and the value differ only in where (or whether) the decimal mark is."""
+    if not span.text:
+        return False
+    read = "".join(c for c in span.text if c.isdigit()).lstrip("0")
+    exact = "".join(c for c in format(abs(value.quantize(Decimal("0.01"))), "f") if c.isdigit()).lstrip("0")
+    return bool(read) and (read == exact or read == exact.rstrip("0") or read + "0" == exact)
 
 
 def _derived(value: Decimal, kind: str, columns: list[Column]) -> NumberSpan:

@@ -260,7 +260,8 @@ def test_ocr_confusions_debris_rows_and_a_lost_quantity() -> None:
          ("132,00", 540, "r")],
         [("KB-10631", 40), ("USB keyboard", 130), ("È", 360, "r"), ("25,40", 450, "r"), ("101,60", 540, "r")],
         [("MS-10670", 40), ("Mouse", 130), ("25", 360, "r"), ("26,25", 450, "r"), ("656 25", 540, "r")],
-        [("Net total", 400), ("7.015,85", 540, "r")],
+        [("FL-10596", 40), ("LED panel", 130), ("IS", 360, "r"), ("4050", 450, "r"), ("607,50", 540, "r")],
+        [("Net total", 400), ("7.623,35", 540, "r")],
     ]  # fmt: skip
     table = read([page(rows, conf=0.9)])
     assert triples(table) == [
@@ -268,6 +269,7 @@ def test_ocr_confusions_debris_rows_and_a_lost_quantity() -> None:
         ("12", "11.00", "132.00"),
         ("4", "25.40", "101.60"),
         ("25", "26.25", "656.25"),  # the decimal mark OCR lost
+        ("15", "40.50", "607.50"),  # "IS" for 15, and a price without its decimal mark
     ]
     # The quantity OCR lost is worked out from amount / price, and says so by its confidence.
     assert table.items[2].confidence < 0.5 < table.items[0].confidence
@@ -359,6 +361,8 @@ def test_stacked_header_rows_read_top_to_bottom_per_column() -> None:
         ("20]", True, "20"),
         ("3:", True, "3"),
         ("33:00", False, None),
+        ("IS", True, "15"),
+        ("lO", True, "10"),
         ("S3", True, None),
         ("M10", True, None),
         ("È", True, None),
