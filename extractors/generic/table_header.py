@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from extractors.generic.geometry import Row
 from extractors.generic.labels import tokens
-from extractors.textlayer.model import BBox, Word, union
+from extractors.textlayer.model import Word, union
 from extractors.values import parse_amount
 
 NUMERIC_KINDS = ("col_quantity", "col_unit_price", "col_amount", "col_tax", "col_pos", "col_discount")
@@ -294,7 +294,3 @@ def find_header_at(rows: list[Row], r: int) -> Header | None:
     if single is not None:
         return Header(single, (r,))
     return None
-
-
-def box_of(words: list[Word]) -> BBox:
-    return union([w.bbox for w in words])

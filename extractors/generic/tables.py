@@ -6,10 +6,16 @@ not multiply out, by arithmetic: among every reading of the row's numbers (see
 ``table_numbers``), the quantity, unit price and amount with quantity x price = amount that
 agree best with the columns. The second pass repairs what the first cannot see: a grouped
 amount printed as two words, a header word that sits off its column, an OCR'd row slightly out
-of line. A row without numbers continues the previous item's description; carried-forward rows
-are skipped and the totals block ends the table. A continuation page without a header is read
-with the previous page's columns, and a document without any header falls back to rows whose
-numbers multiply out on their own.
+of line. On OCR'd pages a number OCR lost, or read without its decimal mark, is worked out from
+the other two when the arithmetic allows exactly one value (the item then says so by its
+confidence); born-digital rows are always taken as printed.
+
+A row without numbers continues the previous item's description; carried-forward rows are
+skipped; the totals block ends the table, known by its labels or, when they are unknown, by text
+that starts right of the description column in a row that does not multiply out. Rows beside
+the table (a sidebar) are ignored. A continuation page without a header is read with the
+previous page's columns, and a document without any header falls back to rows whose numbers
+multiply out on their own.
 """
 
 from __future__ import annotations
@@ -440,7 +446,7 @@ def headerless_items(rows: list[Row], stop: set[int] | None = None) -> list[Item
     for row in rows:
         if stop and row.index in stop:
             break
-        spans = _tokenize_all(row.words, ocr)
+        spans = number_spans(row.words, ocr)
         if len(spans) < 3:
             continue
         reading = _solve(spans, None)
@@ -462,10 +468,6 @@ def headerless_items(rows: list[Row], stop: set[int] | None = None) -> list[Item
             )
         )
     return items
-
-
-def _tokenize_all(words: list[Word], ocr: bool) -> list[NumberSpan]:
-    return number_spans(words, ocr)
 
 
 # --- the document ----------------------------------------------------------------------------
