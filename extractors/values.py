@@ -204,8 +204,8 @@ DATE_PATTERN = re.compile(
     rf"\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}"  # ISO, and year-first with slashes or dots
     rf"|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}"  # numeric D/M/Y or M/D/Y
     # 14 March 2026 / 14th of March 2026 / 1er mars 2026 / 14-Mar-26 / OCR's "9. März.2026"
-    rf"|\d{{1,2}}(?:st|nd|rd|th|er)?\.?(?:\s+of\s+|\s+|-)(?:{_MONTH_RE})[\s.,\-]*(?:\d{{4}}|\d{{2}})"
-    rf"|(?:{_MONTH_RE})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:\d{{4}}|\d{{2}})"  # March 14, 2026
+    rf"|\d{{1,2}}(?:st|nd|rd|th|er)?\.?(?:\s+of\s+|\s+|[-/.])(?:{_MONTH_RE})[\s.,/\-]*(?:\d{{4}}|\d{{2}})"
+    rf"|(?:{_MONTH_RE})\.?(?:\s+|[-/])\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+|[-/])(?:\d{{4}}|\d{{2}})"  # March 14, 2026
     rf"|\d{{8}}"  # 20260314 (CII style)
     rf")(?![\w])",
     re.IGNORECASE,
@@ -230,12 +230,12 @@ def parse_date(text: str, order: DateOrder | None = None) -> date | None:
                 # Unambiguous month-first date: a document that says 03/14/2026 means March.
                 return date(year, a, b)
             return date(year, b, a)
-        day_first = (
-            rf"(\d{{1,2}})(?:st|nd|rd|th|er)?\.?(?:\s+of\s+|\s+|-)({_MONTH_RE})[\s.,\-]*(\d{{4}}|\d{{2}})"
-        )
+        day_first = rf"(\d{{1,2}})(?:st|nd|rd|th|er)?\.?(?:\s+of\s+|\s+|[-/.])({_MONTH_RE})[\s.,/\-]*(\d{{4}}|\d{{2}})"
         if m := re.fullmatch(day_first, s):
             return date(_year(m[3]), MONTHS[m[2]], int(m[1]))
-        if m := re.fullmatch(rf"({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}}|\d{{2}})", s):
+        if m := re.fullmatch(
+            rf"({_MONTH_RE})\.?(?:\s+|[-/])(\d{{1,2}})(?:st|nd|rd|th)?,?(?:\s+|[-/])(\d{{4}}|\d{{2}})", s
+        ):
             return date(_year(m[3]), MONTHS[m[1]], int(m[2]))
     except ValueError:
         return None

@@ -234,15 +234,19 @@ def _below(
     label_box = row.box_of(match.start, match.end)
     right_neighbours = [row.words[m.start].x0 for m in matches if m.start >= match.end]
     right_limit = min(right_neighbours) if right_neighbours else label_box[2] + 0.3 * context.width
+    # A value centred under its label starts left of it ("Invoice Date" over "14 Mar 2026"): its
+    # column reaches halfway to whatever stands left of the label in the label's row.
+    # (The value must still overlap the label, see below.)
+    label_width = label_box[2] - label_box[0]
+    left_limit = label_box[0] - max(0.6 * row.height, 0.5 * label_width)
+    if match.start > 0:
+        left_limit = (row.words[match.start - 1].x1 + label_box[0]) / 2
+    left_limit = min(left_limit, label_box[0] - 0.6 * row.height)
     out: list[Candidate] = []
     for depth, below in enumerate(context.rows[r + 1 : r + 3], start=1):
         if below.top - row.bottom > 3.5 * row.height * depth:
             break
-        picked = [
-            i
-            for i, w in enumerate(below.words)
-            if w.x0 >= label_box[0] - 0.6 * row.height and w.x0 < right_limit - 1
-        ]
+        picked = [i for i, w in enumerate(below.words) if w.x0 >= left_limit and w.x0 < right_limit - 1]
         if not picked:
             continue
         # Contiguous run of picked words; a label below ("Due date") ends the run.

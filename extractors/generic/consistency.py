@@ -78,6 +78,9 @@ def choose_totals(
                 checks["lines"] = _close(lines_sum, s.value)
         elif lines_sum is not None and g is not None and t is None:
             checks["lines"] = _close(lines_sum, g.value)
+        elif lines_sum is not None and g is not None and t is not None:
+            # No subtotal printed: the lines plus the tax must make the total.
+            checks["lines"] = _close(lines_sum + t.value, g.value)
         score += BONUS * sum(checks.values()) - 0.3 * BONUS * (len(checks) - sum(checks.values()))
         if best is None or score > best[0]:
             best = (score, (s, t, g), checks)

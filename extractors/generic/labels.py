@@ -128,6 +128,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "summe netto", "netto gesamt", "gesamt netto", "nettobetrag gesamt", "gesamtsumme netto",
             "summe positionen", "rechnungsbetrag netto", "warenwert netto", "total ht", "montant total ht",
             "total hors taxe", "total hors taxes", "sous total ht", "total net ht", "base ht",
+            "lines total", "total lines", "line items total", "items total", "total items", "merchandise total",
+            "total of items", "summe positionen netto", "positionen gesamt", "total des lignes",
             "summe netto", "total netto", "netto betrag", "nettowert gesamt", "summe ohne ust",
             "net value", "total net value", "netto summe",
             "subtotal", "sub total", "net amount", "net total", "total net", "total excl vat",

@@ -318,3 +318,54 @@ def test_the_lines_sum_stands_in_for_a_garbled_subtotal_only_when_tax_and_total_
 
 def _value(choice: Choice) -> object:
     return None if choice.candidate is None else choice.candidate.value
+
+
+def test_values_centred_under_a_row_of_labels(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 40, "Northwind Trading Ltd"),
+            (40, 120, "Invoice Number"),
+            (170, 120, "Date"),
+            (280, 120, "Terms"),
+            (400, 120, "Due"),
+            (30, 135, "INV-2044"),
+            (150, 135, "14 Mar 2026"),
+            (280, 135, "30 days"),
+            (385, 135, "13 Apr 2026"),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert fields.invoice_number == "INV-2044"
+    assert (fields.invoice_date, fields.due_date) == (date(2026, 3, 14), date(2026, 4, 13))
+
+
+def test_without_a_subtotal_the_lines_plus_tax_make_the_total(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 40, "Harbour Supplies Ltd"),
+            (40, 120, "Invoice No."),
+            (160, 120, "Invoice Date"),
+            (48, 135, "INV-2044"),
+            (165, 135, "14/Mar/2026"),
+            (40, 300, "Description"),
+            (300, 300, "Qty"),
+            (380, 300, "Unit price"),
+            (480, 300, "Amount"),
+            (40, 315, "Widget large"),
+            (300, 315, "2"),
+            (380, 315, "50.00"),
+            (480, 315, "100.00"),
+            (40, 330, "Widget small"),
+            (300, 330, "4"),
+            (380, 330, "25.00"),
+            (480, 330, "100.00"),
+            (380, 375, "VAT @ 20%"),
+            (480, 375, "40.00"),
+            (380, 390, "Total GBP"),
+            (480, 390, "240.00"),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert fields.invoice_date == date(2026, 3, 14)
+    assert (fields.tax_amount, fields.total) == (Decimal("40.00"), Decimal("240.00"))
+    assert fields.subtotal is None  # not printed, so not invented
