@@ -199,13 +199,19 @@ for _number, _names in enumerate(
         MONTHS[_name] = _number
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 
+# 14 March 2026 / 14th of March 2026 / 1er mars 2026 / 14-Mar-26 / 14/Mar/2026 / OCR's "9. März.2026"
+_DAY_MONTH_YEAR = (
+    rf"(\d{{1,2}})(?:st|nd|rd|th|er)?\.?(?:\s+of\s+|\s+|[-/.])({_MONTH_RE})[\s.,/\-]*(\d{{4}}|\d{{2}})"
+)
+# March 14, 2026 / Mar-14-2026
+_MONTH_DAY_YEAR = rf"({_MONTH_RE})\.?(?:\s+|[-/])(\d{{1,2}})(?:st|nd|rd|th)?,?(?:\s+|[-/])(\d{{4}}|\d{{2}})"
+
 DATE_PATTERN = re.compile(
     rf"(?<![\w.])(?:"
     rf"\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}"  # ISO, and year-first with slashes or dots
     rf"|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}"  # numeric D/M/Y or M/D/Y
-    # 14 March 2026 / 14th of March 2026 / 1er mars 2026 / 14-Mar-26 / OCR's "9. März.2026"
-    rf"|\d{{1,2}}(?:st|nd|rd|th|er)?\.?(?:\s+of\s+|\s+|[-/.])(?:{_MONTH_RE})[\s.,/\-]*(?:\d{{4}}|\d{{2}})"
-    rf"|(?:{_MONTH_RE})\.?(?:\s+|[-/])\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+|[-/])(?:\d{{4}}|\d{{2}})"  # March 14, 2026
+    rf"|{_DAY_MONTH_YEAR}"
+    rf"|{_MONTH_DAY_YEAR}"
     rf"|\d{{8}}"  # 20260314 (CII style)
     rf")(?![\w])",
     re.IGNORECASE,
@@ -230,12 +236,9 @@ def parse_date(text: str, order: DateOrder | None = None) -> date | None:
                 # Unambiguous month-first date: a document that says 03/14/2026 means March.
                 return date(year, a, b)
             return date(year, b, a)
-        day_first = rf"(\d{{1,2}})(?:st|nd|rd|th|er)?\.?(?:\s+of\s+|\s+|[-/.])({_MONTH_RE})[\s.,/\-]*(\d{{4}}|\d{{2}})"
-        if m := re.fullmatch(day_first, s):
+        if m := re.fullmatch(_DAY_MONTH_YEAR, s):
             return date(_year(m[3]), MONTHS[m[2]], int(m[1]))
-        if m := re.fullmatch(
-            rf"({_MONTH_RE})\.?(?:\s+|[-/])(\d{{1,2}})(?:st|nd|rd|th)?,?(?:\s+|[-/])(\d{{4}}|\d{{2}})", s
-        ):
+        if m := re.fullmatch(_MONTH_DAY_YEAR, s):
             return date(_year(m[3]), MONTHS[m[1]], int(m[2]))
     except ValueError:
         return None
