@@ -366,6 +366,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
             if sum(c.isalpha() for c in text) < 3:
                 continue
             first_letter = next((c for c in text if c.isalnum()), "")
+            parts = len(_NAME_SEPARATORS.split(text))
             for name, start, end in _name_spans(text, words):
                 box = union([w.bbox for w in words[start:end]])
                 size = max((w.size or w.height) for w in words[start:end])
@@ -391,6 +392,9 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                         # The imprint line "Acme GmbH · Street 1 · VAT DE123…" names the company
                         # that owns the VAT id / IBAN: the vendor, when it is not the buyer's.
                         "id_row": float(row.index in id_rows),
+                        # "Acme GmbH · Hauptstr. 5 · 10115 Berlin": the sender line above the
+                        # address window, or the imprint, starts with the vendor's name.
+                        "sender_line": float(parts >= 3 and start == 0 and end < len(words)),
                     }
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))

@@ -21,6 +21,7 @@ FEATURES = (
     "x", "y", "order", "from_right", "gap", "words_between", "in_buyer", "depth", "buyer_label",
     "in_table", "legal_form", "size_ratio", "bold", "vendor_label", "footer", "whole_segment", "n_words",
     "digits", "only_legal_form", "upper", "capitalised", "id_row", "repaired",
+    "sender_line",
 )  # fmt: skip
 
 
@@ -58,6 +59,7 @@ def heuristic_score(c: Candidate) -> float:
             - 1.0 * f.get("only_legal_form", 0)
             - 0.5 * (1 - f.get("capitalised", 1))
             + 0.15 * f.get("id_row", 0) * f.get("legal_form", 0)
+            + 0.25 * f.get("sender_line", 0) * f.get("legal_form", 0)
         )
         return s
     relation = {"right": 1.0, "right_gap": 0.85, "below": 0.8, "pattern": 0.35}.get(c.relation, 0.2)
@@ -70,6 +72,9 @@ def heuristic_score(c: Candidate) -> float:
     s -= 0.3 * f.get("gap", 0) + 0.1 * max(f.get("depth", 1) - 1, 0)
     s -= 0.03 * f.get("words_between", 0)
     return s
+
+
+FEATURE_COUNT = len(FEATURES) + len(HEADER_OUTPUT) + 1
 
 
 def feature_vector(c: Candidate) -> list[float]:
@@ -113,4 +118,9 @@ def load_scorer(models_dir: Path | None) -> Scorer:
         artifact = ArtifactStore(models_dir).resolve(RANKER_NAME)
     except Exception:  # no ranker trained (or unreadable): the heuristics still work
         return HeuristicScorer()
-    return LearnedScorer.load(artifact.path, artifact.version)
+    scorer = LearnedScorer.load(artifact.path, artifact.version)
+    if getattr(scorer.model, "n_features_in_", FEATURE_COUNT) != FEATURE_COUNT:
+        # Trained on another feature set (an older extractor): its scores would be garbage, so
+        # the heuristics answer (the lineage says so) until `ledgerbot train extractor` is re-run.
+        return HeuristicScorer()
+    return scorer

@@ -369,3 +369,36 @@ def test_without_a_subtotal_the_lines_plus_tax_make_the_total(extractor: Generic
     assert fields.invoice_date == date(2026, 3, 14)
     assert (fields.tax_amount, fields.total) == (Decimal("40.00"), Decimal("240.00"))
     assert fields.subtotal is None  # not printed, so not invented
+
+
+def test_german_letter_vendor_from_the_sender_line_not_the_address_window(
+    extractor: GenericExtractor,
+) -> None:
+    document = _document(
+        [
+            (40, 30, "Schmidt & Partner Elektrotechnik GmbH · Hauptstr. 5 · 10115 Berlin"),
+            (40, 100, "Firma"),
+            (40, 112, "Müller Bau AG"),
+            (40, 124, "Ringstraße 9"),
+            (350, 100, "Rechnungs-Nr.:"),
+            (450, 100, "2026-0815"),
+            (350, 112, "Rechnungsdatum:"),
+            (450, 112, "3. Februar 2026"),
+            (350, 124, "Leistungszeitraum:"),
+            (450, 124, "01.01.2026 - 31.01.2026"),
+            (350, 136, "Ihre Bestell-Nr.:"),
+            (450, 136, "B-4711"),
+            (300, 400, "Summe Netto"),
+            (480, 400, "1.000,00 €"),
+            (300, 412, "zzgl. 19 % MwSt."),
+            (480, 412, "190,00 €"),
+            (300, 424, "Rechnungsbetrag"),
+            (480, 424, "1.190,00 €"),
+            (40, 460, "Zahlbar bis zum 17.02.2026 ohne Abzug."),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert fields.vendor_name == "Schmidt & Partner Elektrotechnik GmbH"
+    assert (fields.invoice_number, fields.po_number) == ("2026-0815", "B-4711")
+    assert (fields.invoice_date, fields.due_date) == (date(2026, 2, 3), date(2026, 2, 17))
+    assert fields.total == Decimal("1190.00")

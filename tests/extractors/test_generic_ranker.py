@@ -51,3 +51,16 @@ def test_held_out_documents_are_never_training_data(tmp_path: Path) -> None:
     _corpus(tmp_path, split="heldout")
     with pytest.raises(TrainingDataError):
         train_ranker(tmp_path, models_dir=tmp_path / "models", log=lambda _: None)
+
+
+def test_a_ranker_trained_on_another_feature_set_is_not_used(tmp_path: Path) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from classifiers.artifacts import ArtifactStore
+
+    stale = HistGradientBoostingClassifier(max_iter=5).fit([[0.0, 1.0], [1.0, 0.0]] * 4, [0, 1] * 4)
+    store = ArtifactStore(tmp_path)
+    store.save(RANKER_NAME, store.new_version(RANKER_NAME, "0" * 64), LearnedScorer(stale, "old").save, {})
+    extractor = GenericExtractor.load(tmp_path)
+    assert isinstance(extractor.scorer, HeuristicScorer)
+    assert "heuristic" in extractor.lineage
