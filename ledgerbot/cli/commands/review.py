@@ -27,7 +27,7 @@ def review(
     ] = "127.0.0.1",
     workers: Annotated[
         int | None,
-        typer.Option(min=1, max=32, help="Worker processes [default: one per core, at most 8]"),
+        typer.Option(min=1, max=32, help="Worker processes (default: one per core, at most 8)"),
     ] = None,
 ) -> None:
     """Serve the review app on the configured store."""
