@@ -259,7 +259,45 @@ def _derive_missing(reading: _Reading, columns: list[Column]) -> _Reading:
         value = abs(a.value / q.value)
         if value == value.quantize(Decimal("0.01")) and (p is None or _same_digits(p, value)):
             p = _derived(value.quantize(Decimal("0.01")), "col_unit_price", columns)
+    if q is not None and p is not None and not arithmetic_ok(q.value, p.value, a.value):
+        return _one_digit_slip(_Reading(q, p, a, False), columns)
     return _Reading(q, p, a, False)
+
+
+def _one_digit_slip(reading: _Reading, columns: list[Column]) -> _Reading:
+    """One digit of one number misread ("21.06" for 21.00): when exactly one of quantity,
+    price and amount can be corrected by changing a single digit so that the row multiplies
+    out, take that correction; when none or several can, keep the row as read."""
+    q, p, a = reading.quantity, reading.unit_price, reading.amount
+    assert q is not None and p is not None and a is not None
+    kinds = {c.kind for c in columns}
+    options: list[_Reading] = []
+    if p.value != 0 and "col_quantity" in kinds:
+        value = abs(a.value / p.value)
+        if value > 0 and value == value.to_integral_value() and _one_substitution(q.text, value, 0):
+            options.append(
+                _Reading(_derived(value.quantize(Decimal(1)), "col_quantity", columns), p, a, False)
+            )
+    if q.value != 0 and "col_unit_price" in kinds:
+        value = abs(a.value / q.value)
+        if value == value.quantize(Decimal("0.01")) and _one_substitution(p.text, value, 2):
+            options.append(
+                _Reading(q, _derived(value.quantize(Decimal("0.01")), "col_unit_price", columns), a, False)
+            )
+    product = abs(q.value * p.value)
+    if "col_amount" in kinds and _one_substitution(a.text, product, 2):
+        signed = -product if a.value < 0 else product
+        options.append(
+            _Reading(q, p, _derived(signed.quantize(Decimal("0.01")), "col_amount", columns), False)
+        )
+    return options[0] if len(options) == 1 else reading
+
+
+def _one_substitution(text: str, value: Decimal, places: int) -> bool:
+    """The digits read and the value's digits differ in exactly one position."""
+    read = [c for c in text if c.isdigit()]
+    exact = [c for c in format(value.quantize(Decimal(1).scaleb(-places)), "f") if c.isdigit()]
+    return len(read) == len(exact) and sum(x != y for x, y in zip(read, exact, strict=True)) == 1
 
 
 def _same_digits(span: NumberSpan, value: Decimal) -> bool:

@@ -261,7 +261,8 @@ def test_ocr_confusions_debris_rows_and_a_lost_quantity() -> None:
         [("KB-10631", 40), ("USB keyboard", 130), ("È", 360, "r"), ("25,40", 450, "r"), ("101,60", 540, "r")],
         [("MS-10670", 40), ("Mouse", 130), ("25", 360, "r"), ("26,25", 450, "r"), ("656 25", 540, "r")],
         [("FL-10596", 40), ("LED panel", 130), ("IS", 360, "r"), ("4050", 450, "r"), ("607,50", 540, "r")],
-        [("Net total", 400), ("7.623,35", 540, "r")],
+        [("HX-10040", 40), ("Hex nut", 130), ("12", 360, "r"), ("21,06", 450, "r"), ("252,00", 540, "r")],
+        [("Net total", 400), ("7.875,35", 540, "r")],
     ]  # fmt: skip
     table = read([page(rows, conf=0.9)])
     assert triples(table) == [
@@ -270,6 +271,7 @@ def test_ocr_confusions_debris_rows_and_a_lost_quantity() -> None:
         ("4", "25.40", "101.60"),
         ("25", "26.25", "656.25"),  # the decimal mark OCR lost
         ("15", "40.50", "607.50"),  # "IS" for 15, and a price without its decimal mark
+        ("12", "21.00", "252.00"),  # one digit misread: only the price can be fixed by one digit
     ]
     # The quantity OCR lost is worked out from amount / price, and says so by its confidence.
     assert table.items[2].confidence < 0.5 < table.items[0].confidence
