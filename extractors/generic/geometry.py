@@ -7,6 +7,8 @@ and segments that do not (two columns side by side are two segments of one row).
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -58,9 +60,29 @@ class Row:
         return [index]
 
 
+# "Date:14/03/2026", "Invoice#INV-1": a label glued to its value by a missing space.
+_GLUED = re.compile(r"([^\W\d_](?:[^\W\d_]|[-.](?=[^\W\d_]))+\.?[:#])(?!//)(\S+)")
+
+
+def split_glued(word: Word) -> list[Word]:
+    """A word that is a label glued to its value, as two words with boxes shared by length."""
+    match = _GLUED.fullmatch(word.text)
+    if match is None:
+        return [word]
+    label, value = match.group(1), match.group(2)
+    x0, top, x1, bottom = word.bbox
+    cut = x0 + (x1 - x0) * len(label) / len(word.text)
+    return [
+        dataclasses.replace(word, text=label, bbox=(x0, top, cut, bottom)),
+        dataclasses.replace(word, text=value, bbox=(cut, top, x1, bottom)),
+    ]
+
+
 def build_rows(page: Page) -> list[Row]:
     """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right."""
-    words = sorted(page.words, key=lambda w: (w.top + w.bottom) / 2)
+    words = sorted(
+        (part for w in page.words for part in split_glued(w)), key=lambda w: (w.top + w.bottom) / 2
+    )
     if not words:
         return []
     rows: list[list[Word]] = []

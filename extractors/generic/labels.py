@@ -158,6 +158,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "total": (
         1.0,
         [
+            "gross", "gross total",
             "amount incl vat", "total inclusive of vat", "amount including vat", "gross incl vat",
             "total inc tax", "amount incl tax", "total inclusive of tax", "amount including tax",
             "gross incl tax",
@@ -239,6 +240,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "reference", "referenz",
             "contract", "vertrag", "contrat", "siret", "siren", "hrb", "handelsregister", "rcs",
             "company no", "company number", "registered in", "amtsgericht",
+            "net weight", "gross weight", "nettogewicht", "bruttogewicht", "poids net", "poids brut",
         ],
     ),
     "carry": (

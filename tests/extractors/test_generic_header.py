@@ -11,6 +11,7 @@ from extractors.evaluation import same_value, vendor_key
 from extractors.generic import GenericExtractor
 from extractors.generic.candidates import Candidate
 from extractors.generic.consistency import Choice, choose_totals
+from extractors.generic.geometry import split_glued
 from extractors.generic.labels import label_finder, ocr_tokens
 from extractors.textlayer.model import Document, Line, Page, Word
 from extractors.values import VALUE_TYPES, numeric_date_order, parse_date
@@ -402,3 +403,46 @@ def test_german_letter_vendor_from_the_sender_line_not_the_address_window(
     assert (fields.invoice_number, fields.po_number) == ("2026-0815", "B-4711")
     assert (fields.invoice_date, fields.due_date) == (date(2026, 2, 3), date(2026, 2, 17))
     assert fields.total == Decimal("1190.00")
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("Date:14/03/2026", ["Date:", "14/03/2026"]),
+        ("USt-IdNr.:DE123456789", ["USt-IdNr.:", "DE123456789"]),
+        ("Invoice#INV-1", ["Invoice#", "INV-1"]),
+        ("http://example.com", ["http://example.com"]),
+        ("10:30", ["10:30"]),
+    ],
+)
+def test_a_label_glued_to_its_value_is_split(text: str, parts: list[str]) -> None:
+    words = split_glued(Word(text, (0.0, 0.0, 100.0, 10.0)))
+    assert [w.text for w in words] == parts
+    assert words[0].x0 == 0.0 and words[-1].x1 == 100.0
+
+
+def test_glued_labels_and_net_gross_totals_with_a_currency_column(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 40, "Northwind Trading Ltd"),
+            (300, 100, "Invoice#INV-2044"),
+            (300, 115, "Date:14/03/2026"),
+            (40, 300, "Net"),
+            (420, 300, "GBP"),
+            (480, 300, "1,000.00"),
+            (40, 312, "VAT"),
+            (420, 312, "GBP"),
+            (480, 312, "200.00"),
+            (40, 324, "Gross"),
+            (420, 324, "GBP"),
+            (480, 324, "1,200.00"),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert (fields.invoice_number, fields.invoice_date) == ("INV-2044", date(2026, 3, 14))
+    assert (fields.subtotal, fields.tax_amount, fields.total) == (
+        Decimal("1000.00"),
+        Decimal("200.00"),
+        Decimal("1200.00"),
+    )
+    assert fields.currency == "GBP"
