@@ -474,9 +474,17 @@ def main() -> None:
         "an empty database is seeded, a seeded one reused",
     )
     args = parser.parse_args()
-    workers = args.workers or default_workers()
+    if args.home is not None:
+        run(args, args.home)
+        return
+    # A throwaway store is not kept: 50,000 documents take over 100 MB.
+    with tempfile.TemporaryDirectory(prefix="bench-review-") as scratch:
+        run(args, Path(scratch))
 
-    home = args.home or Path(tempfile.mkdtemp(prefix="bench-review-"))
+
+def run(args: argparse.Namespace, home: Path) -> None:
+    """Seed (or reuse) the store in ``home``, serve it, measure, print the figures."""
+    workers = args.workers or default_workers()
     url = args.database_url or f"sqlite:///{(home / 'ledgerbot.db').resolve()}"
     env = {**os.environ, "LEDGERBOT_HOME": str(home), "LEDGERBOT_DATABASE_URL": url}
     store = Store(url)
