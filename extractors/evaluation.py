@@ -60,6 +60,7 @@ _LEGAL_FORM_END = re.compile(
 def vendor_key(name: str) -> str:
     """A vendor name reduced to what identifies the company (see the module docstring)."""
     folded = unicodedata.normalize("NFC", " ".join(name.split())).casefold()
+    folded = re.sub(r"\s[.,·]+(?=\w)", " ", folded)  # a stray mark before a word: "Print .AG"
     folded = _LEGAL_FORM_END.sub("", folded)
     return "".join(c for c in folded if not c.isspace() and c not in ".,·")
 

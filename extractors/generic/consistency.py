@@ -99,9 +99,28 @@ def choose_totals(
             "tax_amount": g.value - s.value if g is not None and s is not None else None,
             "total": s.value + t.value if s is not None and t is not None else None,
         }[missing]
-        if missing in labelled and value is not None and value > 0:
+        if (
+            missing in labelled
+            and value is not None
+            and value > 0
+            and _plausible_rate(s, t, g, value, missing)
+        ):
             out[missing] = Choice(_derived(missing, value, present, 0.0), 0.4)
     return out
+
+
+def _plausible_rate(
+    s: Candidate | None, t: Candidate | None, g: Candidate | None, value: Decimal, missing: str
+) -> bool:
+    """The tax the derivation implies is a VAT rate some country charges (above 0, at most 35 %).
+
+    A misread amount ("20" for "5,065.20") would otherwise derive a tax larger than the goods.
+    """
+    net = value if missing == "subtotal" else (s.value if s is not None else None)
+    tax = value if missing == "tax_amount" else (t.value if t is not None else None)
+    if net is None or tax is None or net <= 0:
+        return False
+    return Decimal(0) < tax <= Decimal("0.35") * net
 
 
 def _derived(name: str, value: Decimal, near: Sequence[Candidate], score: float) -> Candidate:

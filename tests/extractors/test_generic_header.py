@@ -155,6 +155,7 @@ def test_vendor_names_compare_without_case_spacing_or_a_trailing_legal_form() ->
     assert same_value("vendor_name", "Brightline Print AG", "BRIGHTLINE PRINT AG")
     assert same_value("vendor_name", "Die Vordefinierte Firma", "DieVordefinierteFirma")
     assert same_value("vendor_name", "Acme Tools GmbH & Co. KG", "Acme Tools")
+    assert same_value("vendor_name", "Brightline Print AG", "Brightline Print .AG")
     assert not same_value("vendor_name", "Moreau Hygiène SA", "Moreau Hygiéne SA")  # accents count
     assert not same_value("vendor_name", "Acme Tools GmbH", "Acme GmbH")
     assert vendor_key("GmbH") == ""  # a bare legal form is no name
@@ -446,3 +447,15 @@ def test_glued_labels_and_net_gross_totals_with_a_currency_column(extractor: Gen
         Decimal("1200.00"),
     )
     assert fields.currency == "GBP"
+
+
+def test_no_amount_is_derived_from_a_misread_one() -> None:
+    # "20" is what OCR left of "5,065.20": a tax of 6,058.24 on it is no VAT rate.
+    chosen = choose_totals(
+        [_amount("subtotal", "20", 0.8)],
+        [],
+        [_amount("total", "6078,24", 0.8)],
+        None,
+        labelled={"subtotal", "tax_amount", "total"},
+    )
+    assert chosen["tax_amount"].candidate is None
