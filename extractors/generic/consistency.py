@@ -99,19 +99,12 @@ def choose_totals(
             "tax_amount": g.value - s.value if g is not None and s is not None else None,
             "total": s.value + t.value if s is not None and t is not None else None,
         }[missing]
-        if (
-            missing in labelled
-            and value is not None
-            and value > 0
-            and _plausible_rate(s, t, g, value, missing)
-        ):
+        if missing in labelled and value is not None and value > 0 and _plausible_rate(s, t, value, missing):
             out[missing] = Choice(_derived(missing, value, present, 0.0), 0.4)
     return out
 
 
-def _plausible_rate(
-    s: Candidate | None, t: Candidate | None, g: Candidate | None, value: Decimal, missing: str
-) -> bool:
+def _plausible_rate(s: Candidate | None, t: Candidate | None, value: Decimal, missing: str) -> bool:
     """The tax the derivation implies is a VAT rate some country charges (above 0, at most 35 %).
 
     A misread amount ("20" for "5,065.20") would otherwise derive a tax larger than the goods.
