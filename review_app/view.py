@@ -10,9 +10,9 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from ledgerbot.domain import HEADER_FIELDS, ExtractionResult
@@ -45,6 +45,9 @@ from review_app.schemas import (
 )
 
 _DOCUMENT: BindParameter[int] = bindparam("document_id")
+_NEWEST = aliased(ExtractionRow)
+# The document with its vendor's name, its assignee, its newest extraction and the rules'
+# decision in one statement: each is one row per document.
 _HEAD = (
     select(
         DocumentRow.id,
@@ -58,18 +61,22 @@ _HEAD = (
         DocumentRow.received_at,
         VendorRow.name.label("vendor_name"),
         QueueEntryRow.assignee,
+        ExtractionRow.id.label("extraction_id"),
+        ExtractionRow.result.label("extraction"),
+        DecisionRow.extraction_id.label("decided_on"),
+        DecisionRow.decision,
     )
     .outerjoin(VendorRow, VendorRow.vendor_id == DocumentRow.vendor_id)
     .outerjoin(QueueEntryRow, QueueEntryRow.document_id == DocumentRow.id)
+    .outerjoin(
+        ExtractionRow,
+        ExtractionRow.id
+        == select(func.max(_NEWEST.id)).where(_NEWEST.document_id == DocumentRow.id).scalar_subquery(),
+    )
+    .outerjoin(DecisionRow, DecisionRow.document_id == DocumentRow.id)
     .where(DocumentRow.id == _DOCUMENT)
 )
 _FILE = select(DocumentRow.sha256, DocumentRow.mime).where(DocumentRow.id == _DOCUMENT)
-_EXTRACTION = (
-    select(ExtractionRow.id, ExtractionRow.result)
-    .where(ExtractionRow.document_id == _DOCUMENT)
-    .order_by(ExtractionRow.id.desc())
-    .limit(1)
-)
 _EVENTS = (
     select(
         AuditEventRow.id,
@@ -95,9 +102,6 @@ _EXCEPTIONS = (
     )
     .where(ExceptionRow.document_id == _DOCUMENT)
     .order_by(ExceptionRow.id)
-)
-_DECISION = select(DecisionRow.extraction_id, DecisionRow.decision).where(
-    DecisionRow.document_id == _DOCUMENT
 )
 _PO_NUMBERS: BindParameter[list[str]] = bindparam("po_numbers", expanding=True)
 _ORDER_LINES = (
@@ -191,16 +195,16 @@ def _orders(db: Connection, numbers: list[str]) -> tuple[list[OrderOut], dict[tu
 
 
 def _lines(
-    db: Connection, document_id: int, extraction_id: int | None, result: ExtractionResult | None
+    db: Connection, result: ExtractionResult | None, decision: dict[str, Any] | None
 ) -> tuple[list[LineOut], list[OrderOut], str | None]:
+    """Invoice lines beside their PO lines; ``decision`` is the rules' decision on this reading."""
     if result is None:
         return [], [], None
     orders, po_lines = _orders(db, revalidate.po_numbers(result))
     pairs: dict[int, tuple[tuple[str, int], str]] = {}
-    decision = db.execute(_DECISION, {"document_id": document_id}).first()
     policy_version = None
-    if decision is not None and decision.extraction_id == extraction_id:
-        made: dict[str, Any] = decision.decision
+    if decision is not None:
+        made = decision
         policy_version = made.get("policy_version")
         for match in made.get("line_matches") or []:
             po_number = (
@@ -268,11 +272,12 @@ def document_page_view(
     head = db.execute(_HEAD, {"document_id": document_id}).first()
     if head is None:
         raise NoSuchDocument(f"no document {document_id}")
-    extraction = db.execute(_EXTRACTION, {"document_id": document_id}).first()
-    result = ExtractionResult.model_validate(extraction.result) if extraction else None
-    extraction_id = extraction.id if extraction else None
+    extraction_id: int | None = head.extraction_id
+    result = ExtractionResult.model_validate(head.extraction) if extraction_id is not None else None
     sizes = renderer.sizes(head.sha256, head.mime)
-    lines, orders, policy_version = _lines(db, document_id, extraction_id, result)
+    # A decision counts only for the reading it was made on.
+    current = head.decision if head.decision is not None and head.decided_on == extraction_id else None
+    lines, orders, policy_version = _lines(db, result, current)
     offer = learning.draft_offer_for(session, head.vendor_id, head.mime)
     approvals = (
         list(db.execute(_APPROVERS, {"document_id": document_id, "extraction_id": extraction_id}).scalars())
