@@ -194,17 +194,21 @@ def choose_thresholds(
     review_precision: float = 0.99,
     accept_floor: float = ACCEPT_FLOOR,
     review_floor: float = REVIEW_FLOOR,
+    baseline_evidence: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Thresholds:
     """Weights and thresholds from validation probabilities: as much automatic as the wanted precision allows.
 
     The baseline threshold is the lowest confidence at which the baseline's accepted answers are
-    at least ``accept_precision`` right; the pool's weight comes from ``choose_weight``; the
-    review threshold is the lowest pooled confidence at which the documents below the baseline
-    threshold are at least ``review_precision`` right.
+    at least ``accept_precision`` right, on ``baseline_evidence`` (probabilities, truth) when
+    given (out-of-layout predictions for every dev document, see ``train``), else on the
+    validation split; the pool's weight comes from ``choose_weight``; the review threshold is
+    the lowest pooled confidence at which the validation documents below the baseline threshold
+    are at least ``review_precision`` right.
     """
+    evidence_p, evidence_y = baseline_evidence if baseline_evidence is not None else (p_baseline, y)
+    correct_e = (evidence_p.argmax(axis=1) == evidence_y).astype(float)
+    accept = _smallest_precise(evidence_p.max(axis=1), correct_e, accept_precision, accept_floor)
     conf_b = p_baseline.max(axis=1)
-    correct_b = (p_baseline.argmax(axis=1) == y).astype(float)
-    accept = _smallest_precise(conf_b, correct_b, accept_precision, accept_floor)
     weight = choose_weight(p_baseline, p_transformer, y) if len(y) else 0.5
     routed = conf_b < accept
     if routed.any():

@@ -71,3 +71,22 @@ def test_too_little_data_is_a_coded_business_error() -> None:
     ]
     with pytest.raises(TrainingDataError, match="at least 2 training examples"):
         BaselineClassifier().fit(two_types, [DocType.INVOICE, DocType.OTHER, DocType.OTHER])
+
+
+def test_out_of_layout_probabilities_come_from_a_baseline_that_never_saw_the_layout() -> None:
+    from classifiers.train import Example, out_of_layout_baseline
+
+    docs = make_corpus(6, seed=4, layouts=range(0, 4))
+    examples = [
+        Example(extract_features(d), t, f"doc-{i}", f"L{layout}") for i, (d, t, layout) in enumerate(docs)
+    ]
+    proba = out_of_layout_baseline(examples, seed=0)
+    assert proba is not None and proba.shape == (len(examples), len(LABELS))
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    # Layout L2's rows are exactly what a baseline trained on the other three layouts says.
+    held = [i for i, e in enumerate(examples) if e.group == "L2"]
+    rest = [e for e in examples if e.group != "L2"]
+    fold = BaselineClassifier(seed=0).fit([e.features for e in rest], [e.doc_type for e in rest])
+    assert np.allclose(proba[held], fold.predict_proba([examples[i].features for i in held]))
+    # Two layouts are too few to hold one out and still learn.
+    assert out_of_layout_baseline([e for e in examples if e.group in ("L0", "L1")], seed=0) is None

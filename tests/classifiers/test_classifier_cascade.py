@@ -144,3 +144,14 @@ def test_a_model_trained_on_other_features_is_refused_at_load_with_how_to_retrai
     assert caught.value.code == "E506"
     assert "v1" in caught.value.message and f"v{FEATURE_VERSION}" in caught.value.message
     assert "ledgerbot train classifier" in caught.value.message
+
+
+def test_the_acceptance_threshold_follows_the_out_of_layout_evidence_when_given() -> None:
+    y = np.array([0, 1, 2])
+    p_b = _p((0, 0.99), (1, 0.95), (2, 0.7))  # validation: the baseline is always right
+    p_t = _p((0, 0.99), (1, 0.99), (2, 0.9))
+    assert choose_thresholds(p_b, p_t, y, accept_floor=0.6).accept_baseline == pytest.approx(0.6)
+    # Across all layouts the baseline was once sure and wrong at 0.8: accept only above it.
+    evidence = (_p((0, 0.99), (4, 0.8), (2, 0.85), (3, 0.97)), np.array([0, 1, 2, 3]))
+    t = choose_thresholds(p_b, p_t, y, accept_floor=0.6, baseline_evidence=evidence)
+    assert t.accept_baseline == pytest.approx(0.85)
