@@ -99,3 +99,16 @@ def test_train_if_missing_keeps_the_existing_model(
     out = json.loads(result.stdout)
     assert out["trained"] is False
     assert out["cascade"] == f"cascade@{latest}"
+
+
+def test_train_if_missing_replaces_a_model_of_older_features(runner: CliRunner, tmp_path: Path) -> None:
+    from classifiers.artifacts import ArtifactStore
+
+    models = tmp_path / "models"
+    ArtifactStore(models).save("cascade", "2026-01-01T0000-aaaaaa", lambda _folder: None, {})
+    result = runner.invoke(
+        app, ["train", "classifier", str(tmp_path / "no-corpus"), "--models-dir", str(models), "--if-missing"]
+    )
+    # It did not stop at the stale model: it went on to train, and found no corpus to train on.
+    assert result.exit_code == 2
+    assert "[E506]" in result.output and "[E502]" in result.output

@@ -88,7 +88,10 @@ def train_classifier(
         bool, typer.Option("--include-corrections", help="Also learn from types clerks corrected in review")
     ] = False,
     if_missing: Annotated[
-        bool, typer.Option("--if-missing", help="Do nothing when a trained cascade already exists")
+        bool,
+        typer.Option(
+            "--if-missing", help="Do nothing when a trained cascade of this feature version already exists"
+        ),
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed for splits, initialisation and shuffling")] = 0,
     threads: Annotated[int | None, _THREADS] = None,
@@ -102,9 +105,18 @@ def train_classifier(
     if if_missing:
         existing = ArtifactStore(target).latest_version("cascade")
         if existing is not None:
-            _log(f"cascade@{existing} already trained in {target}; nothing to do")
-            emit({"cascade": f"cascade@{existing}", "models_dir": str(target), "trained": False})
-            return
+            from classifiers.cascade import check_feature_version
+            from classifiers.errors import IncompatibleModel
+
+            try:
+                check_feature_version(ArtifactStore(target).resolve("cascade", existing))
+            except IncompatibleModel as error:
+                # A model this code refuses to load counts as missing: train its replacement.
+                _log(f"[{error.code}] {error.message}; training a new one")
+            else:
+                _log(f"cascade@{existing} already trained in {target}; nothing to do")
+                emit({"cascade": f"cascade@{existing}", "models_dir": str(target), "trained": False})
+                return
     for folder in corpus_dirs:
         if not folder.is_dir():
             raise fail(f"corpus folder {folder} does not exist", "E502", exit_code=2)
