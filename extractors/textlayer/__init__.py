@@ -18,8 +18,9 @@ from extractors.textlayer.reader import TextLayerReader, read_document
 
 # What the text layer reads changes with this version (OCR pre-processing, backends): a cache
 # of text layers keys its entries with it, so an older reading is never served as a current one.
-# 2: light-on-dark bands thresholded and table rules erased before OCR; 3: broken rules bridged.
-TEXT_LAYER_VERSION = "3"
+# 2: light-on-dark bands thresholded and table rules erased before OCR; 3: broken rules bridged;
+# 4: bands found on an eighth-size copy.
+TEXT_LAYER_VERSION = "4"
 
 __all__ = [
     "TEXT_LAYER_VERSION",

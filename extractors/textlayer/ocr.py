@@ -141,7 +141,7 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
     """Light text on dark bands (a table header, a sidebar) turned into dark text on light.
 
     Tesseract reads dark-on-light; on the sample corpus it dropped whole white-on-grey table
-    headers. Bands are found on a quarter-size copy: pixels whose neighbourhood median is dark
+    headers. Bands are found on an eighth-size copy: pixels whose neighbourhood median is dark
     form connected regions, and a region that is wide (or tall), fills most of its bounding box
     and has solid padding is a printed band (``_is_band``); its exact rectangle is then
     thresholded to black text on white. Bold print is no band: its letters leave paper between
@@ -149,20 +149,22 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
     """
     from scipy import ndimage
 
-    small = gray.reduce(4) if min(gray.size) > 800 else gray
+    # An eighth-size copy: print averages out to grey there, a band stays dark.
+    scale = 8 if min(gray.size) > 1600 else 4 if min(gray.size) > 800 else 1
+    small = gray.reduce(scale) if scale > 1 else gray
     factor = gray.width / small.width
-    if (
-        np.count_nonzero(np.asarray(small, dtype=np.uint8) < config.dark_region_level)
-        < 0.002 * small.width * small.height
-    ):
-        return gray  # no dark area at all (most pages): skip the median filter
-    local = np.asarray(small.filter(ImageFilter.MedianFilter(5)), dtype=np.uint8)
-    dark = local < config.dark_region_level
+    # Light letters lighten a band's average, so the small copy looks for mid-grey; the
+    # full-size test (``_is_band``) then keeps only true bands.
+    level = config.dark_region_level + 40
+    if np.count_nonzero(np.asarray(small, dtype=np.uint8) < level) < 0.002 * small.width * small.height:
+        return gray  # no dark area at all (most pages): nothing to do
+    local = np.asarray(small.filter(ImageFilter.MedianFilter(3)), dtype=np.uint8)
+    dark = local < level
     if dark.mean() < 0.002:
         return gray
     # Light words leave holes and gaps in a band's dark area; closing bridges them so one band
     # is one region.
-    dark = ndimage.binary_closing(dark, structure=np.ones((3, 15), dtype=bool), border_value=0)
+    dark = ndimage.binary_closing(dark, structure=np.ones((3, 9), dtype=bool), border_value=0)
     labels, _count = ndimage.label(dark)
     pixels = np.array(gray, dtype=np.uint8)
     changed = False
@@ -172,12 +174,12 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
         rows, cols = found
         height, width = rows.stop - rows.start, cols.stop - cols.start
         big = width >= 0.15 * small.width or height >= 0.15 * small.height
-        if not big or min(height, width) < 5:
+        if not big or min(height, width) < 3:
             continue
         fill = np.count_nonzero(labels[found] == index) / (height * width)
         if fill < 0.5:
             continue
-        # The quarter-size region is coarse at its edges: find the band's exact rows and
+        # The small copy is coarse at its edges: find the band's exact rows and
         # columns at full size, where most pixels of a row (column) are dark.
         top, bottom = max(0, round((rows.start - 3) * factor)), round((rows.stop + 3) * factor)
         left, right = max(0, round((cols.start - 3) * factor)), round((cols.stop + 3) * factor)
@@ -239,25 +241,11 @@ def remove_rules(gray: Image.Image, config: TextLayerConfig) -> Image.Image:
     small = gray.reduce(2) if min(gray.size) > 1000 else gray
     ink = (np.asarray(small, dtype=np.uint8) < config.rule_ink_level).astype(np.float32)
     side = max(small.size)
-    rules = np.zeros(ink.shape, dtype=bool)
-    for axis, share in ((1, config.rule_min_length), (0, config.rule_min_length / 2)):
-        length = max(10, round(share * side))
-        # Ink three pixels thick across the run direction (six at full size): a glyph stem or
-        # a bar, never a rule; its edge pixels beside it neither.
-        core = ndimage.uniform_filter1d(ink, size=3, axis=1 - axis, mode="constant") > 0.999
-        thick = ndimage.uniform_filter1d(core.astype(np.float32), size=5, axis=1 - axis, mode="constant") > 0
-        # Window centres inside a run of ``length`` ink pixels (gaps of a pixel or two, where
-        # the scan broke the rule, bridged) that is thin along most of its length: a rule may
-        # cross a few glyphs; a row of bold letters is no rule.
-        bridged = (ndimage.uniform_filter1d(ink, size=3, axis=axis, mode="constant") > 0.3).astype(np.float32)
-        full = ndimage.uniform_filter1d(bridged, size=length, axis=axis, mode="constant") > 0.999
-        if not full.any():
-            continue
-        crossed = ndimage.uniform_filter1d(thick.astype(np.float32), size=length, axis=axis, mode="constant")
-        full &= crossed < 0.3
-        # Every pixel of such a run.
-        run = ndimage.uniform_filter1d(full.astype(np.float32), size=length, axis=axis, mode="constant") > 0
-        rules |= run & ~thick
+    rules = _horizontal_rules(ink, max(10, round(config.rule_min_length * side)))
+    # Vertical rules: the same search on the transposed page, with half the length.
+    rules |= _horizontal_rules(
+        np.ascontiguousarray(ink.T), max(10, round(config.rule_min_length / 2 * side))
+    ).T
     if not rules.any():
         return gray
     # Scanner blur draws a rule a pixel wider than its dark core.
@@ -267,6 +255,49 @@ def remove_rules(gray: Image.Image, config: TextLayerConfig) -> Image.Image:
         mask = mask.resize(gray.size, Image.Resampling.NEAREST)
     paper = Image.new("L", gray.size, 255)
     return Image.composite(paper, gray, mask)
+
+
+def _horizontal_rules(ink: np.ndarray, length: float) -> np.ndarray:
+    """Pixels of thin horizontal ink runs at least ``length`` long (see ``remove_rules``)."""
+    from scipy import ndimage
+
+    rules = np.zeros(ink.shape, dtype=bool)
+    size = int(length)
+    # Window centres inside a run of ``length`` ink pixels, gaps of a pixel or two (where the
+    # scan broke the rule) bridged.
+    bridged = (ndimage.uniform_filter1d(ink, size=3, axis=1, mode="constant") > 0.3).astype(np.float32)
+    full = ndimage.uniform_filter1d(bridged, size=size, axis=1, mode="constant") > 0.999
+    rows = np.flatnonzero(full.any(axis=1))
+    if rows.size == 0:
+        return rules
+    # The thickness tests only need the candidate rows and a few rows around them.
+    for top, bottom in _row_blocks(rows, pad=4, limit=ink.shape[0]):
+        block = ink[top:bottom]
+        # Ink three pixels thick across the run (six at full size) is a glyph stem or a bar,
+        # never a rule; so are the edge pixels beside such a core.
+        core = ndimage.uniform_filter1d(block, size=3, axis=0, mode="constant") > 0.999
+        thick = ndimage.uniform_filter1d(core.astype(np.float32), size=5, axis=0, mode="constant") > 0
+        # A rule may cross a few glyphs; a row of bold letters is no rule.
+        crossed = ndimage.uniform_filter1d(thick.astype(np.float32), size=size, axis=1, mode="constant")
+        centres = full[top:bottom] & (crossed < 0.3)
+        if not centres.any():
+            continue
+        # Every pixel of such a run, not only the window centres.
+        run = ndimage.uniform_filter1d(centres.astype(np.float32), size=size, axis=1, mode="constant") > 0
+        rules[top:bottom] |= run & ~thick
+    return rules
+
+
+def _row_blocks(rows: np.ndarray, pad: int, limit: int) -> list[tuple[int, int]]:
+    """Contiguous row ranges covering ``rows`` with ``pad`` rows of context on either side."""
+    blocks: list[tuple[int, int]] = []
+    for row in rows.tolist():
+        top, bottom = max(0, row - pad), min(limit, row + pad + 1)
+        if blocks and top <= blocks[-1][1]:
+            blocks[-1] = (blocks[-1][0], bottom)
+        else:
+            blocks.append((top, bottom))
+    return blocks
 
 
 def turn(gray: Image.Image, clockwise: int) -> Image.Image:
