@@ -35,7 +35,7 @@ class LabelledDoc:
 def default_reader() -> tuple[Reader, str, ManyReader]:
     """The product's text-layer reader, a name that keys the cache, and its parallel batch form."""
     try:
-        from extractors.textlayer import TextLayerReader, read_document
+        from extractors.textlayer import TEXT_LAYER_VERSION, TextLayerReader, read_document
     except ImportError as error:
         raise TextLayerUnavailable(
             f"the text-layer reader (extractors.textlayer.read_document) is not available: {error}"
@@ -46,7 +46,9 @@ def default_reader() -> tuple[Reader, str, ManyReader]:
         with TextLayerReader() as reader:
             yield from reader.read_many([Path(p) for p in paths])
 
-    return read_document, "extractors.textlayer", read_many
+    # The version in the name: a text layer read before an OCR change is a cache miss, so the
+    # models never train or get measured on an older reading of a scan.
+    return read_document, f"extractors.textlayer@{TEXT_LAYER_VERSION}", read_many
 
 
 def scan_corpus(corpus_dirs: Sequence[Path]) -> list[LabelledDoc]:

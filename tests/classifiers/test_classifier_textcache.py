@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from classifier_corpus_gen import make_document
 
 from classifiers.textcache import TextLayerCache, document_from_dict, document_to_dict, file_sha256
@@ -50,3 +51,14 @@ def test_a_torn_cache_entry_is_read_again(tmp_path: Path) -> None:
     entry.write_text('{"format": 1, "reader": "r", "docu')
     assert cache.lookup(file_sha256(f)) is None
     assert cache.get(f).text == doc.text
+
+
+def test_the_product_reader_keys_the_cache_with_the_text_layer_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    import extractors.textlayer as textlayer
+    from classifiers.corpus import default_reader
+
+    _, name, _ = default_reader()
+    assert name == f"extractors.textlayer@{textlayer.TEXT_LAYER_VERSION}"
+    # A new OCR reading is a new reader name, so entries made by the old one are misses.
+    monkeypatch.setattr(textlayer, "TEXT_LAYER_VERSION", "older")
+    assert default_reader()[1] != name
