@@ -53,7 +53,7 @@ def test_a_torn_cache_entry_is_read_again(tmp_path: Path) -> None:
     assert cache.get(f).text == doc.text
 
 
-def test_the_product_reader_keys_the_cache_with_the_text_layer_version(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_product_reader_keys_the_cache_with_the_text_layer(monkeypatch: pytest.MonkeyPatch) -> None:
     import extractors.textlayer as textlayer
     from classifiers.corpus import default_reader
 
