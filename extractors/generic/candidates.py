@@ -44,6 +44,10 @@ _LABEL_FIELDS: dict[str, tuple[str, ...]] = {
 _ADJACENT_ONLY = frozenset({"doc_title", "date_hint"})
 _MONEY_KINDS = frozenset({"subtotal", "tax_amount", "total"})
 _PUNCTUATION = re.compile(r"[\W_]*")
+# Words that introduce the base a rate applies to ("19 % MwSt. auf 198,00", "VAT 20% on 150.00").
+_BASE_WORDS = frozenset({"auf", "on", "of", "von", "sur", "from", "aus", "base", "basis"})
+# Rate rows of a VAT breakdown under one column label, plus its sum row: at most this many.
+_COLUMN_ROWS = 5
 RELATIONS = ("right", "right_gap", "below", "pattern", "layout")
 
 # Legal forms that end a company name, EN/DE/FR (and common neighbours).
@@ -218,6 +222,8 @@ def _right_of(
         feats["gap"] = (box[0] - label_box[2]) / context.width
         feats["words_between"] = float(a)
         feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[first:end]))
+        # "zzgl. 19 % MwSt. auf 198,00 €  37,62 €": the amount after "auf" / "on" is the base.
+        feats["rate_base"] = float(kind == "amount" and a > 0 and words[a - 1].casefold() in _BASE_WORDS)
         out.append(
             Candidate(
                 name, value, row.text_of(first, end), row.page, box, relation, match, feats,
@@ -243,8 +249,12 @@ def _below(
         left_limit = (row.words[match.start - 1].x1 + label_box[0]) / 2
     left_limit = min(left_limit, label_box[0] - 0.6 * row.height)
     out: list[Candidate] = []
-    for depth, below in enumerate(context.rows[r + 1 : r + 3], start=1):
-        if below.top - row.bottom > 3.5 * row.height * depth:
+    money = name in _MONEY_KINDS
+    last_bottom = row.bottom
+    for depth, below in enumerate(context.rows[r + 1 : r + 1 + (_COLUMN_ROWS if money else 2)], start=1):
+        if below.top - row.bottom > 3.5 * row.height * depth or (
+            out and below.top - last_bottom > 2.2 * below.height
+        ):
             break
         picked = [i for i, w in enumerate(below.words) if w.x0 >= left_limit and w.x0 < right_limit - 1]
         if not picked:
@@ -253,6 +263,7 @@ def _below(
         below_labels = context.labels[below.index]
         if any(m.start <= picked[0] < m.end and m.kind in FIELD_KINDS for m in below_labels):
             break
+        found = len(out)
         start, end = picked[0], picked[-1] + 1
         words = [w.text for w in below.words[start:end]]
         spans = _value_spans(kind, words)
@@ -277,7 +288,11 @@ def _below(
             out.append(
                 Candidate(name, value, text, below.page, box, "below", match, feats, label_text=label_text)
             )
-        break
+        # A money column of a VAT breakdown goes on over one row per rate (and a sum row);
+        # any other value is the first one below its label.
+        if not money or len(out) == found or (len(out) > found + 1):
+            break
+        last_bottom = below.bottom
     return out
 
 

@@ -19,6 +19,10 @@ from extractors.generic.candidates import Candidate
 CENT = Decimal("0.011")
 TOP = 4
 BONUS = 1.0
+SUMMED = "rate_sum"
+# A document with several VAT rates prints its amounts per rate; the amount over all rates is
+# the one asked for, so it edges out any single rate's row.
+SUM_EDGE = 0.05
 
 
 @dataclass(slots=True)
@@ -58,6 +62,9 @@ def choose_totals(
     unreadable, the lines sum stands in for the subtotal, and the one amount still missing is
     derived from the other two (with low confidence and no box): the label shows it is printed.
     """
+    subtotals = [*subtotals, *rate_sums(subtotals)]
+    taxes = [*taxes, *rate_sums(taxes)]
+    totals = [*totals, *rate_sums(totals)]
     if (
         lines_sum is not None
         and lines_sum > 0
@@ -69,6 +76,11 @@ def choose_totals(
     best: tuple[float, tuple[Candidate | None, ...], dict[str, bool]] | None = None
     for s, t, g in itertools.product(_top(subtotals), _top(taxes), _top(totals)):
         s, t, g = _repair_separator(s, t, g)
+        summed = [c for c in (s, t, g) if c is not None and c.relation == SUMMED]
+        if summed and not (
+            s is not None and t is not None and g is not None and _close(s.value + t.value, g.value)
+        ):
+            continue  # a sum of rate rows stands only when the totals add up with it
         score = sum(c.score for c in (s, t, g) if c is not None)
         checks: dict[str, bool] = {}
         if s is not None and t is not None and g is not None:
@@ -102,6 +114,61 @@ def choose_totals(
         if missing in labelled and value is not None and value > 0 and _plausible_rate(s, t, value, missing):
             out[missing] = Choice(_derived(missing, value, present, 0.0), 0.4)
     return out
+
+
+def rate_sums(cands: Sequence[Candidate]) -> list[Candidate]:
+    """The sum of an amount printed once per VAT rate: the document's amount over all rates.
+
+    Two shapes: a breakdown table whose column label ("Nettobetrag", "MwSt.-Betrag") stands over
+    one row per rate, and a totals block with one labelled tax row per rate ("zzgl. 7 % MwSt.",
+    "zzgl. 19 % MwSt.") whose amounts stand in one column. A sum row the column already prints
+    is the same value and simply agrees with it; otherwise the sum is a candidate of its own,
+    which the caller keeps only when subtotal + tax = total holds with it.
+    """
+    out: list[Candidate] = []
+    columns: dict[tuple[object, ...], list[Candidate]] = {}
+    for c in cands:
+        if c.relation == "below" and c.label is not None:
+            key: tuple[object, ...] = ("below", c.page, id(c.label))
+        elif c.field == "tax_amount" and c.relation in ("right", "right_gap"):
+            key = ("right", c.page, round(c.bbox[2] / 4))
+        else:
+            continue
+        columns.setdefault(key, []).append(c)
+    for group in columns.values():
+        rows = sorted({c.bbox[1]: c for c in group}.values(), key=lambda c: c.bbox[1])
+        if len(rows) < 2 or not _stacked(rows):
+            continue
+        if len(rows) >= 3 and _close(sum((c.value for c in rows[:-1]), Decimal(0)), rows[-1].value):
+            # The column prints its sum row: that row is the amount over all rates.
+            rows[-1].score = max(c.score for c in rows) + SUM_EDGE
+            continue
+        parts = rows
+        value = sum((c.value for c in parts), Decimal(0))
+        if any(_close(value, c.value) for c in cands):
+            continue
+        bbox = (
+            min(c.bbox[0] for c in parts),
+            parts[0].bbox[1],
+            max(c.bbox[2] for c in parts),
+            parts[-1].bbox[3],
+        )
+        top = max(parts, key=lambda c: c.score)
+        summed = Candidate(
+            top.field, value, " + ".join(c.text for c in parts), top.page, bbox, SUMMED, top.label,
+            {**top.features, "rate_rows": float(len(parts))}, score=top.score + SUM_EDGE,
+        )  # fmt: skip
+        out.append(summed)
+    return out
+
+
+def _stacked(rows: Sequence[Candidate]) -> bool:
+    """Rows directly under each other: no more than about two row heights apart."""
+    for upper, lower in itertools.pairwise(rows):
+        height = max(upper.bbox[3] - upper.bbox[1], 1.0)
+        if lower.bbox[1] - upper.bbox[3] > 2.5 * height:
+            return False
+    return True
 
 
 def _plausible_rate(s: Candidate | None, t: Candidate | None, value: Decimal, missing: str) -> bool:

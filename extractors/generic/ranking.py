@@ -71,6 +71,7 @@ def heuristic_score(c: Candidate) -> float:
     s -= 0.5 * f.get("in_buyer", 0) + 0.6 * f.get("buyer_label", 0) + 0.2 * f.get("in_table", 0)
     s -= 0.3 * f.get("gap", 0) + 0.1 * max(f.get("depth", 1) - 1, 0)
     s -= 0.03 * f.get("words_between", 0)
+    s -= 0.6 * f.get("rate_base", 0)
     return s
 
 
