@@ -57,6 +57,13 @@ _LEGAL_FORM = re.compile(
     r"(?=$|[\s,.·|•])",
     re.IGNORECASE,
 )
+# Street with house number, postcode with town, post-office box: EN/DE/FR address lines.
+_ADDRESS = re.compile(
+    r"(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|street|st\.|road|rd\.|avenue|ave\."
+    r"|lane|drive|rue|chemin|boulevard|bd\.?)\s*\d{1,4}\s*[a-z]?\b"
+    r"|^(?:[A-Z]{1,2}-)?\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:$|[\s/])|\b(?:postfach|p\.?\s?o\.?\s?box|bp|cs)\s+\d+",
+    re.IGNORECASE,
+)
 _NAME_SEPARATORS = re.compile(r"\s+[·|•–]\s+|\s+-\s+|,\s+")
 
 
@@ -350,7 +357,12 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                     continue
                 if " ".join(ocr_tokens(" ".join(w.text for w in words))) in TITLES:
                     continue
-                labelled = [m for m in labels if m.start in segment]
+                # "Lieferant GmbH": a label word followed by a legal form is part of the name.
+                labelled = [
+                    m
+                    for m in labels
+                    if m.start in segment and not (m.kind == "vendor" and _legal_form_at(row, m.end))
+                ]
                 vendor_label = any(m.kind == "vendor" for m in labelled)
                 below_head = any(
                     0 < row.index - r_index <= 2 and abs(words[0].x0 - box[0]) < 15
@@ -365,6 +377,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 if words:
                     blocks.append((row, words, vendor_label or below_head))
         # A name set in large type may wrap: "Sterling Hygiène" over "Limited".
+        wrapped: set[int] = set()
         for (row, words, label), (row2, words2, _) in itertools.pairwise(blocks):
             size, size2 = (words[0].size or words[0].height), (words2[0].size or words2[0].height)
             if (
@@ -375,8 +388,10 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 and len(words2) <= 3
             ):
                 blocks.append((row, words + words2, label))
+                wrapped.add(len(blocks) - 1)
         id_rows = {row.index for row in context.rows if _names_an_id(row)}
-        for row, words, vendor_label in blocks:
+        window = _address_window(context)
+        for b_index, (row, words, vendor_label) in enumerate(blocks):
             text = " ".join(w.text for w in words)
             if sum(c.isalpha() for c in text) < 3:
                 continue
@@ -410,10 +425,47 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                         # "Acme GmbH · Hauptstr. 5 · 10115 Berlin": the sender line above the
                         # address window, or the imprint, starts with the vendor's name.
                         "sender_line": float(parts >= 3 and start == 0 and end < len(words)),
+                        # "Lieferantenstraße 20", "80333 München", "P.O. Box 12": an address line.
+                        "address": float(_ADDRESS.search(name) is not None),
+                        "wrapped": float(b_index in wrapped),
+                        # First line of the address window of a letter: the recipient.
+                        "window": float(row.index in window and start == 0),
                     }
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))
     return out
+
+
+def _address_window(context: PageContext) -> set[int]:
+    """Rows that start an address block in a letter's window: the recipient's name.
+
+    The window sits in the left half of the page, below the letterhead and above the body
+    (DIN 5008 and most English/French letters); its block is a name followed within three rows
+    by a street or postcode line that starts in the same column.
+    """
+    out: set[int] = set()
+    rows = context.rows
+    for r, row in enumerate(rows):
+        x0, top = row.words[0].x0, row.top
+        if not (x0 < 0.45 * context.width and 0.09 * context.height < top < 0.35 * context.height):
+            continue
+        if _ADDRESS.search(row.text_of(0, len(row.segments[0]))):
+            continue
+        for below in rows[r + 1 : r + 4]:
+            if below.top - row.bottom > 4 * row.height:
+                break
+            if abs(below.words[0].x0 - x0) < 3 and _ADDRESS.search(below.text_of(0, len(below.segments[0]))):
+                out.add(row.index)
+                break
+    return out
+
+
+def _legal_form_at(row: Row, index: int) -> bool:
+    """True when the words of ``row`` from ``index`` on start with a legal form ("GmbH", "AG")."""
+    if index >= len(row.words):
+        return False
+    match = _LEGAL_FORM.match(row.text_of(index, min(index + 4, len(row.words))))
+    return match is not None
 
 
 def _names_an_id(row: Row) -> bool:

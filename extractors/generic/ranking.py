@@ -60,6 +60,9 @@ def heuristic_score(c: Candidate) -> float:
             - 0.5 * (1 - f.get("capitalised", 1))
             + 0.15 * f.get("id_row", 0) * f.get("legal_form", 0)
             + 0.25 * f.get("sender_line", 0) * f.get("legal_form", 0)
+            - 0.6 * f.get("address", 0)
+            + 0.1 * f.get("wrapped", 0)
+            - 0.35 * f.get("window", 0)
         )
         return s
     relation = {"right": 1.0, "right_gap": 0.85, "below": 0.8, "pattern": 0.35}.get(c.relation, 0.2)

@@ -9,6 +9,7 @@ import pytest
 from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
+from extractors.textlayer.model import Document, Line, Page, Word
 from ledgerbot.domain import DocType
 
 _HEAD = [
@@ -120,3 +121,62 @@ def test_a_single_rate_row_is_not_summed_with_an_unrelated_amount(extractor: Gen
         Decimal("19.00"),
         Decimal("119.00"),
     )
+
+
+def _letter(cells: list[tuple[float, float, str, float]]) -> Document:
+    """A one-page document whose cells each have their own type size."""
+    lines = []
+    for x, top, text, size in cells:
+        words = []
+        for token in text.split():
+            width = 0.5 * size * len(token)
+            words.append(Word(token, (x, top, x + width, top + size), size=size))
+            x += width + 0.5 * size
+        lines.append(Line(words))
+    return Document(source="letter.pdf", pages=[Page(1, 595.0, 842.0, lines)])
+
+
+_WINDOW = [
+    (40, 100, "Kunden AG", 10.0),
+    (40, 112, "Kundenstraße 15", 10.0),
+    (40, 124, "69876 Frankfurt", 10.0),
+    (350, 150, "Rechnungsnummer: 4711", 10.0),
+    (300, 400, "Gesamtbetrag 119,00 €", 10.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("letterhead", "vendor"),
+    [
+        # No legal form: the letterhead still beats the recipient in the address window.
+        (
+            [(350, 30, "Malerbetrieb Hans Meier", 14.0), (350, 48, "Hauptstraße 5", 10.0)],
+            "Malerbetrieb Hans Meier",
+        ),
+        # A name in large type wrapped over two lines is one name.
+        (
+            [
+                (350, 30, "MVM Musterhafter", 14.0),
+                (350, 46, "Versicherungsverein Musterstadt a.G.", 14.0),
+                (350, 64, "Musterstraße 1", 10.0),
+            ],
+            "MVM Musterhafter Versicherungsverein Musterstadt a.G.",
+        ),
+        # 'Lieferant' (supplier) is a label, but not when a legal form follows it; the street
+        # line under the name is an address, not a name.
+        (
+            [(40, 30, "Lieferant GmbH", 10.0), (40, 42, "Lieferantenstraße 20", 10.0)],
+            "Lieferant GmbH",
+        ),
+    ],
+)
+def test_vendor_from_the_letterhead_not_the_address_window(
+    extractor: GenericExtractor, letterhead: list[tuple[float, float, str, float]], vendor: str
+) -> None:
+    fields = extractor.extract(_letter(letterhead + _WINDOW), DocType.INVOICE).fields
+    assert fields.vendor_name == vendor
+
+
+def test_a_label_word_that_starts_a_company_name_is_part_of_it(extractor: GenericExtractor) -> None:
+    document = _document([*_HEAD, (300, 300, "Gesamtbetrag"), (480, 300, "473,00 €")])
+    assert extractor.extract(document, DocType.INVOICE).fields.vendor_name == "Lieferant GmbH"
