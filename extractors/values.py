@@ -468,3 +468,46 @@ LINE_TYPES: dict[str, str] = {
 def parse_value(kind: str, text: str, **options: Any) -> Any:
     """Normalise ``text`` as a value of type ``kind`` (a key of ``VALUE_TYPES``)."""
     return VALUE_TYPES[kind].parse(text, **options)
+
+
+# Payment terms that state a period instead of a date: "zahlbar innerhalb 30 Tagen netto",
+# "30 Tage netto", "Zahlungsziel: 14 Tage", "payable within 30 days", "Net 30", "à 30 jours".
+_TERM_DAYS = re.compile(
+    r"(?:innerhalb(?:\s+von)?|binnen|zahlbar\s+in|within|payable\s+in|net|netto|sous|dans\s+un\s+d[ée]lai\s+de"
+    r"|[àa]|zahlungsziel:?|zahlungsbedingungen:?|zahlungsfrist:?|payment\s+terms:?|terms:?"
+    r"|conditions\s+de\s+paiement\s*:?)\s+(\d{1,3})\s*"
+    r"(?:tagen?|tage|kalendertagen|days?|jours?)\b"
+    r"|\b(\d{1,3})\s+(?:tage|days|jours)\s+(?:netto|net|ohne\s+abzug|rein\s+netto)\b"
+    r"|\bnet\s+(\d{1,3})\b",
+    re.IGNORECASE,
+)
+# "30 jours fin de mois", "30 days end of month": the period ends at a month's end, not N days on.
+_MONTH_END = re.compile(
+    r"\s*(?:fin\s+de\s+mois|end\s+of\s+(?:the\s+)?month|eom|nach\s+monatsende|zum\s+monatsende)", re.I
+)
+# The line must speak of paying: "Lieferung innerhalb 3 Tagen" is a delivery term.
+_PAYMENT_WORDS = re.compile(
+    r"zahl|bezahl|überweis|ueberweis|fällig|faellig|netto|skonto|pay|due|net\b|terms|paiement|payer|règlement"
+    r"|reglement|échéance",
+    re.IGNORECASE,
+)
+# A term that grants a cash discount ("14 Tage 2 % Skonto") is not when the invoice falls due.
+_DISCOUNT = re.compile(r"^[^.\n;]{0,25}?(?:%|skonto|rabatt|discount|escompte)", re.IGNORECASE)
+
+
+def payment_term_days(text: str) -> int | None:
+    """The days the payment terms give for paying in full, or None when the text states none.
+
+    With a discount period and a net period ("14 Tage 2 % Skonto, 30 Tage netto") the net period
+    counts; of several net periods the longest.
+    """
+    days = []
+    for line in text.splitlines():
+        if not _PAYMENT_WORDS.search(line):
+            continue
+        for match in _TERM_DAYS.finditer(line):
+            n = int(next(g for g in match.groups() if g is not None))
+            rest = line[match.end() :]
+            if 0 < n <= 180 and not _DISCOUNT.match(rest) and not _MONTH_END.match(rest):
+                days.append(n)
+    return max(days) if days else None

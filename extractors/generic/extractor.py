@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,12 @@ from extractors.generic.labels import label_finder, tokens
 from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
 from extractors.generic.tables import extract_tables, skip_rows, stop_rows
 from extractors.textlayer.model import Document
-from extractors.values import DateOrder, find_currency, numeric_date_order, parse_date
+from extractors.values import DateOrder, find_currency, numeric_date_order, parse_date, payment_term_days
 from ledgerbot.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
 
 VERSION = "generic-1.0"
+# A due date derived from payment terms is a reading of prose: below any review threshold.
+TERMS_CONFIDENCE = 0.5
 _CREDIT_TITLES = {
     ("credit", "note"),
     ("credit", "memo"),
@@ -118,6 +121,9 @@ class GenericExtractor:
             choose_totals(cands["subtotal"], cands["tax_amount"], cands["total"], lines_sum, reading.labelled)
         )
         choices.update(choose_dates(cands["invoice_date"], cands["due_date"]))
+        derived_due = _due_from_terms(document, choices)
+        if derived_due is not None:
+            choices["due_date"] = derived_due
         for name in (
             "vendor_name",
             "vendor_tax_id",
@@ -149,6 +155,14 @@ class GenericExtractor:
             if cand.relation != "derived":
                 boxes[name] = FieldBox(page=cand.page, bbox=cand.bbox)
 
+        if items:
+            # A row repaired from OCR or one that does not multiply out makes the lines as
+            # unsure as their weakest row, so the document routes to review on it.
+            confidence["lines"] = round(min(i.confidence for i in items), 3)
+        lineage = {"extractor": self.lineage}
+        due = choices.get("due_date")
+        if due is not None and due.candidate is not None and due.candidate.relation == "derived":
+            lineage["due_date"] = f"payment terms: {due.candidate.text}"
         credit = doc_type == DocType.CREDIT_NOTE or (doc_type is None and _looks_like_credit(document))
         lines = [
             InvoiceLine(
@@ -171,7 +185,7 @@ class GenericExtractor:
             field_confidence=confidence,
             field_boxes=boxes,
             lines=lines,
-            lineage={"extractor": self.lineage},
+            lineage=lineage,
         )
 
     def _currency(self, cands: dict[str, list[Candidate]], choices: dict[str, Choice]) -> Choice:
@@ -188,6 +202,24 @@ class GenericExtractor:
         code, n = counts.most_common(1)[0]
         first = next(c for c in cands["currency"] if c.value == code)
         return Choice(first, round(min(0.9, 0.5 + 0.1 * n), 3))
+
+
+def _due_from_terms(document: Document, choices: dict[str, Choice]) -> Choice | None:
+    """A due date the payment terms imply ("zahlbar innerhalb 30 Tagen"), when none is printed.
+
+    Worked out as invoice date + N days, only when the terms state N; it has no box of its own
+    and a low confidence, so a clerk sees that it was derived.
+    """
+    due, issued = choices.get("due_date"), choices.get("invoice_date")
+    if (due is not None and due.candidate is not None) or issued is None or issued.candidate is None:
+        return None
+    days = payment_term_days(document.text)
+    if days is None:
+        return None
+    c = issued.candidate
+    value = c.value + timedelta(days=days)
+    text = f"invoice date + {days} days"
+    return Choice(Candidate("due_date", value, text, c.page, c.bbox, "derived"), TERMS_CONFIDENCE)
 
 
 def _reread_dates(cands: list[Candidate], order: DateOrder) -> None:

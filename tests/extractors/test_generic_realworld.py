@@ -3,6 +3,7 @@ position columns, sender lines, payment terms)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -180,3 +181,25 @@ def test_vendor_from_the_letterhead_not_the_address_window(
 def test_a_label_word_that_starts_a_company_name_is_part_of_it(extractor: GenericExtractor) -> None:
     document = _document([*_HEAD, (300, 300, "Gesamtbetrag"), (480, 300, "473,00 €")])
     assert extractor.extract(document, DocType.INVOICE).fields.vendor_name == "Lieferant GmbH"
+
+
+def test_a_due_date_from_payment_terms_is_derived_with_low_confidence(extractor: GenericExtractor) -> None:
+    document = _document([*_HEAD, (40, 380, "Zahlbar innerhalb 30 Tagen ohne Abzug.")])
+    result = extractor.extract(document, DocType.INVOICE)
+    assert result.fields.due_date == date(2013, 4, 4)
+    assert result.field_confidence["due_date"] <= 0.5
+    assert "due_date" not in result.field_boxes
+    assert result.lineage["due_date"] == "payment terms: invoice date + 30 days"
+
+
+def test_a_printed_due_date_wins_over_the_terms(extractor: GenericExtractor) -> None:
+    document = _document([*_HEAD, (40, 380, "Zahlbar innerhalb 30 Tagen, spätestens bis zum 20.03.2013.")])
+    assert extractor.extract(document, DocType.INVOICE).fields.due_date == date(2013, 3, 20)
+
+
+def test_line_confidence_is_the_weakest_rows(extractor: GenericExtractor) -> None:
+    document = _document(_HEAD)
+    assert extractor.extract(document, DocType.INVOICE).field_confidence["lines"] == 1.0
+    # A row that does not multiply out (20 x 9,90 is not 190,00) is a row to check.
+    shaky = [(x, y, "190,00" if text == "198,00" else text) for x, y, text in _HEAD]
+    assert extractor.extract(_document(shaky), DocType.INVOICE).field_confidence["lines"] < 0.6

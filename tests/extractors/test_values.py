@@ -5,7 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from extractors.values import VALUE_TYPES, parse_amount, parse_currency, parse_date, parse_iban, parse_vat_id
+from extractors.values import (
+    VALUE_TYPES,
+    parse_amount,
+    parse_currency,
+    parse_date,
+    parse_iban,
+    parse_vat_id,
+    payment_term_days,
+)
 
 
 @pytest.mark.parametrize(
@@ -102,3 +110,24 @@ def test_value_types_find_candidates_with_spans() -> None:
     assert Decimal("1190.00") in amounts and Decimal("3") in amounts
     assert [v for _, v in VALUE_TYPES["iban"].find(text)] == ["DE89370400440532013000"]
     assert [v for _, v in VALUE_TYPES["date"].find(text)] == [date(2026, 4, 13)]
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("Zahlbar innerhalb 30 Tagen ohne Abzug.", 30),
+        ("Zahlungsziel: 14 Tage netto", 14),
+        ("Zahlungsbedingungen: 30 Tage", 30),
+        ("14 Tage 3% Skonto, 30 Tage netto", 30),  # the net period, not the discount period
+        ("Payable within 14 days of the invoice date", 14),
+        ("Terms: Net 30", 30),
+        ("Paiement à 45 jours", 45),
+        ("Paiement à 45 jours fin de mois", None),  # ends at a month's end, not 45 days on
+        ("innerhalb von 10 Tagen 2 % Skonto", None),  # only a discount period
+        ("Lieferung innerhalb 3 Tagen", None),  # a delivery term
+        ("Rechnung vom 12.03.2013", None),
+        ("net weight 12 kg", None),
+    ],
+)
+def test_payment_terms_give_the_days_to_pay_in_full(text: str, days: int | None) -> None:
+    assert payment_term_days(text) == days
