@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -251,10 +252,7 @@ def eval_classifier(
             "split": split,
             "documents": len(docs),
             "skipped": len(found) - len(docs),
-            "thresholds": {
-                "accept_baseline": cascade.thresholds.accept_baseline,
-                "review": cascade.thresholds.review,
-            },
+            "thresholds": asdict(cascade.thresholds),
             "metrics": figures,
         }
     )
