@@ -33,6 +33,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "gutschriftsnummer", "gutschrift nr", "belegnummer", "beleg nr", "numero de facture",
             "n° de facture", "no de facture", "facture n°", "facture no", "numero facture",
             "n° facture", "numero d avoir", "avoir n°", "n° d avoir", "numero de l avoir",
+            "beitragsrechnung nr", "beitragsrechnungsnummer", "dokumentnummer", "dokument nr",
+            "rechnungs id", "abrechnungsnummer", "abrechnung nr",
         ],
     ),
     "invoice_date": (
@@ -47,6 +49,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "invoice date", "date of invoice", "credit note date", "document date", "rechnungsdatum",
             "datum der rechnung", "gutschriftsdatum", "belegdatum", "date de facture",
             "date de facturation", "date facture", "date de l avoir", "date d emission",
+            "abrechnungsdatum", "erstellungsdatum", "erstellt am", "dokumentdatum",
         ],
     ),
     "date": (0.55, ["date", "datum", "issued", "issue date", "ausgestellt am", "le"]),
@@ -153,6 +156,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "vat", "tax", "vat amount", "tax amount", "total vat", "total tax", "sales tax",
             "mwst", "mehrwertsteuer", "ust", "umsatzsteuer", "zzgl mwst", "zzgl ust", "zzgl",
             "zuzuglich", "mwst betrag", "steuer", "tva", "montant tva", "total tva", "montant de la tva",
+            "versicherungsteuer", "versicherungssteuer", "verssteuer", "versst", "insurance premium tax",
+            "ipt",
         ],
     ),
     "total": (
@@ -241,6 +246,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "contract", "vertrag", "contrat", "siret", "siren", "hrb", "handelsregister", "rcs",
             "company no", "company number", "registered in", "amtsgericht",
             "net weight", "gross weight", "nettogewicht", "bruttogewicht", "poids net", "poids brut",
+            "versicherungsschein nr", "versicherungsscheinnummer", "vertragsnummer", "vertrags nr",
+            "policy number", "policy no", "numero de police", "mitgliedsnummer",
         ],
     ),
     "carry": (

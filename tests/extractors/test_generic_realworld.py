@@ -10,6 +10,7 @@ import pytest
 from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
+from extractors.generic.labels import label_finder
 from extractors.textlayer.model import Document, Line, Page, Word
 from ledgerbot.domain import DocType
 
@@ -203,3 +204,19 @@ def test_line_confidence_is_the_weakest_rows(extractor: GenericExtractor) -> Non
     # A row that does not multiply out (20 x 9,90 is not 190,00) is a row to check.
     shaky = [(x, y, "190,00" if text == "198,00" else text) for x, y, text in _HEAD]
     assert extractor.extract(_document(shaky), DocType.INVOICE).field_confidence["lines"] < 0.6
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Versicherungsteuer 19 %", "tax_amount"),  # insurance premium invoices
+        ("Versicherungssteuer", "tax_amount"),
+        ("Beitragsrechnung Nr.", "invoice_number"),
+        ("Dokument-Nr.", "invoice_number"),
+        ("Abrechnungsdatum", "invoice_date"),
+        ("Versicherungsschein-Nr.", "other_id"),  # the policy, not the invoice
+        ("Vertragsnummer", "other_id"),
+    ],
+)
+def test_german_insurance_and_document_labels(text: str, kind: str) -> None:
+    assert [m.kind for m in label_finder().find(text.split(), [])] == [kind]
