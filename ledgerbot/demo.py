@@ -53,16 +53,37 @@ def _ledgerbot(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "ledgerbot", *args], check=True, env=env, stdout=subprocess.DEVNULL)
 
 
+def _usable_cascade(models_dir: Path) -> bool:
+    """A cascade exists and was trained on the features this code computes."""
+    from classifiers.artifacts import ArtifactStore
+    from classifiers.cascade import check_feature_version
+    from classifiers.errors import IncompatibleModel
+
+    artifacts = ArtifactStore(models_dir)
+    version = artifacts.latest_version("cascade")
+    if version is None:
+        return False
+    try:
+        check_feature_version(artifacts.resolve("cascade", version))
+    except IncompatibleModel as error:
+        _say(f"[{error.code}] {error.message}; training a new one")
+        return False
+    return True
+
+
+def _usable_ranker(models_dir: Path) -> bool:
+    """A ranker exists that the extractor would use (not one trained on an older feature set)."""
+    from extractors.generic.ranking import HeuristicScorer, load_scorer
+
+    return not isinstance(load_scorer(models_dir), HeuristicScorer)
+
+
 def ensure_models(models_dir: Path, work: Path, env: dict[str, str]) -> None:
     """Train the classifier and the extractor's ranker once, on a generated development corpus."""
-    from classifiers.artifacts import ArtifactStore
-    from extractors.generic.ranking import RANKER_NAME
-
     # Training runs with the persistent var/ as home, so its text-layer cache outlives a demo.
     env = {**env, "LEDGERBOT_HOME": str(work), "LEDGERBOT_MODELS": str(models_dir)}
-    artifacts = ArtifactStore(models_dir)
-    have_cascade = artifacts.latest_version("cascade") is not None
-    have_ranker = artifacts.latest_version(RANKER_NAME) is not None
+    have_cascade = _usable_cascade(models_dir)
+    have_ranker = _usable_ranker(models_dir)
     if have_cascade and have_ranker:
         _say(f"models found in {models_dir}")
         return
