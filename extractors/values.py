@@ -142,7 +142,8 @@ def _guess_decimal_sep(s: str, seps: list[str]) -> DecimalSep:
     digits_after = len(s) - s.rfind(last) - 1
     if len(seps) > 1:  # "1.234.567" — the same mark repeated is grouping
         return "," if last == "." else "."
-    if digits_after == 3:
+    if digits_after == 3 and not re.match(r"0[.,]", s):
+        # "1.000" is grouping, but "0.025" is not: no grouped number starts with a zero group.
         return "," if last == "." else "."
     return "," if last == "," else "."
 

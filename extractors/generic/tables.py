@@ -20,9 +20,11 @@ multiply out on their own.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import permutations
 from typing import Any
 
@@ -36,6 +38,7 @@ from extractors.generic.table_header import (
 )
 from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans
 from extractors.textlayer.model import BBox, Word, union
+from extractors.values import parse_amount
 
 __all__ = [
     "Column",
@@ -224,12 +227,50 @@ def _read_row(words: list[Word], columns: list[Column], ocr: bool) -> _Reading |
         return None
     if arithmetic_ok(*(s.value if s else None for s in (q, p, a))):
         return _Reading(q, p, a, True)
-    solved = _solve(spans, columns)
+    solved = _solve(spans, columns) or _discounted(words, spans, columns)
     if solved is not None:
         return solved
     if ocr:
         return _derive_missing(_Reading(q, p, a, False), columns)
     return _Reading(q, p, a, False)
+
+
+_PERCENT = re.compile(r"^[-−]?(\d{1,2}(?:[.,]\d{1,2})?)\s?%$")
+
+
+def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column]) -> _Reading | None:
+    """A row with a discount percentage: quantity x price less the discount = amount.
+
+    The unit price reported is the net price (after the discount), to the cent, as e-invoices
+    state it; the row counts as multiplying out. A VAT-rate column never fits this arithmetic
+    by chance, since the amount is then smaller than quantity x price by exactly the rate.
+    """
+    rates = [_percent(words, i) for i in range(len(words))]
+    discounts = {r for r in rates if r is not None and Decimal(0) < r < Decimal(100)}
+    if not discounts:
+        return None
+    best: tuple[int, _Reading] | None = None
+    for q, p, a in permutations(_tokenize(spans), 3):
+        if q.value <= 0 or p.value <= 0 or a.value <= 0 or a.x1 < max(q.x1, p.x1):
+            continue
+        for rate in discounts:
+            net = (p.value * (1 - rate / 100)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            if abs(q.value * p.value * (1 - rate / 100) - a.value) > Decimal("0.011"):
+                continue
+            agree = sum(_agreement(sp, k, columns) for sp, k in zip((q, p, a), _ROLES, strict=True))
+            reading = _Reading(q, dataclasses.replace(p, value=net), a, True)
+            if best is None or agree > best[0]:
+                best = (agree, reading)
+    return best[1] if best and best[0] >= 2 else None
+
+
+def _percent(words: list[Word], i: int) -> Decimal | None:
+    """The percentage word ``i`` prints ("10%", "-10 %", "5,5 %" over two words), or None."""
+    text = words[i].text
+    if i + 1 < len(words) and words[i + 1].text == "%":
+        text += "%"
+    match = _PERCENT.match(text)
+    return parse_amount(match.group(1)) if match else None
 
 
 def _derive_missing(reading: _Reading, columns: list[Column]) -> _Reading:

@@ -418,3 +418,24 @@ def test_a_totals_block_with_unknown_labels_ends_the_table() -> None:
     # The freight line starts under the descriptions and is an item (without a price);
     # the labels right of the descriptions are totals, whatever their words.
     assert triples(table) == [("2", "12.50", "25.00"), ("1", None, "10.00")]
+
+
+def test_a_discount_percentage_gives_the_net_unit_price() -> None:
+    rows: list[list[Cell]] = [
+        [("Description", 60), ("Quantité", 250, "r"), ("Prix unitaire", 360, "r"), ("Rem.", 410, "r"),
+         ("Prix HT", 540, "r")],
+        [("Nougat 250g", 60), ("20", 250, "r"), ("4,55 €", 360, "r"), ("10%", 410, "r"),
+         ("81,90 €", 540, "r")],
+        [("Biscuits", 60), ("15", 250, "r"), ("3,20 €", 360, "r"), ("48,00 €", 540, "r")],
+        [("Hot air", 60), ("800.00", 250, "r"), ("0.025 €", 360, "r"), ("20,00 €", 540, "r")],
+        # 19 % off would not give the amount: a VAT rate is not taken for a discount.
+        [("Toner", 60), ("2", 250, "r"), ("60,00 €", 360, "r"), ("19%", 410, "r"), ("100,00 €", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    # 20 x 4,55 less 10 % = 81,90; the unit price after the discount is 4,095 -> 4,10.
+    assert triples(table)[:3] == [
+        ("20", "4.10", "81.90"),
+        ("15", "3.20", "48.00"),
+        ("800.00", "0.025", "20.00"),
+    ]
+    assert [i.consistent for i in table.items] == [True, True, True, False]

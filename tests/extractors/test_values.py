@@ -131,3 +131,8 @@ def test_value_types_find_candidates_with_spans() -> None:
 )
 def test_payment_terms_give_the_days_to_pay_in_full(text: str, days: int | None) -> None:
     assert payment_term_days(text) == days
+
+
+@pytest.mark.parametrize(("text", "value"), [("0.025", "0.025"), ("0,025 €", "0.025"), ("1.000", "1000")])
+def test_a_zero_before_the_mark_makes_it_a_decimal_mark(text: str, value: str) -> None:
+    assert parse_amount(text) == Decimal(value)
