@@ -85,3 +85,39 @@ def test_tesseract_reads_the_banded_header_and_the_ruled_numbers() -> None:
     plain_words = {w.text for line in plain.lines for w in line.words}
     # Without the clean-up the same page loses part of it: that is what the clean-up is for.
     assert not ({"Description", "Quantity", "Price", "Amount", "84.15", "101.50"} <= plain_words)
+
+
+def courier_lines() -> Image.Image:
+    """Lines of 8 pt Courier at 200 dpi, as invoice layouts with a typewriter face print them."""
+    import io
+
+    import pypdfium2 as pdfium
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=(595, 400))  # 1653 x 1111 pixels
+    pdf.setFont("Courier", 8)
+    labels = ("Rechnung Nr.: R26/4603", "Zahlungsziel: 3. August 2026", "Kundennummer: 45254")
+    for i, text in enumerate(labels):
+        pdf.drawString(60, 370 - 12 * i, text)
+    pdf.drawString(60, 320, "Deutschland   Nitrile gloves size L, box of 100")
+    pdf.line(60, 280, 540, 280)
+    pdf.save()
+    document = pdfium.PdfDocument(buffer.getvalue())
+    try:
+        return document[0].render(scale=200 / 72, grayscale=True).to_pil().convert("L")
+    finally:
+        document.close()
+
+
+def test_monospaced_print_is_no_rule() -> None:
+    """Courier's serifs and curves join into runs as long as a short rule along the baseline and
+    the x-height; a rule is solid ink with paper on both sides, and those runs are neither."""
+    image = courier_lines()
+    before = np.asarray(image)
+    out = np.asarray(remove_rules(image, CONFIG))
+    rule_row = round((400 - 280) * 200 / 72)
+    text = (slice(0, rule_row - 10), slice(None))
+    assert np.count_nonzero(out[text] != before[text]) < 0.01 * np.count_nonzero(before[text] < 128)
+    # The drawn rule below them is still found and erased.
+    assert np.all(out[rule_row - 1 : rule_row + 2, 200:1450] > 200)
