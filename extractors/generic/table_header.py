@@ -96,6 +96,12 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "montant": ("col_amount",), "montant ht": ("col_amount",), "total ht": ("col_amount",),
     "total ligne": ("col_amount",), "prix total": ("col_amount",), "total net": ("col_amount",),
     "montant net": ("col_amount",),
+    "nettowert": ("col_amount",), "positionswert": ("col_amount",), "zeilenbetrag": ("col_amount",),
+    "gesamtwert": ("col_amount",), "gesamtpreis netto": ("col_amount",), "summe netto": ("col_amount",),
+    "einh": ("col_unit",), "mengeneinheit": ("col_unit",), "ve": ("col_unit",),
+    "einzelpreis brutto": ("col_unit_price",), "bruttopreis": ("col_unit_price",),
+    "listenpreis": ("col_unit_price",), "preis je me": ("col_unit_price",),
+    "ust satz": ("col_tax",), "umsatzsteuer": ("col_tax",), "mwst %": ("col_tax",), "steuer %": ("col_tax",),
 }  # fmt: skip
 # Words a header may carry without naming a column: currencies, "excl. VAT", "in", "%".
 _FILLER = frozenset(

@@ -401,7 +401,11 @@ def _read_body(
             continue  # beside the table (a sidebar): neither an item nor the table's end
         reading = _read_row(words, columns, ocr)
         if row.index in stop_rows and not _is_item(reading):
-            break
+            if not (items and _items_follow(rows, r, columns, ocr, table_left, table_right)):
+                break
+            # A running subtotal between items ("Zwischensumme" after a group): not an item.
+            previous_bottom = row.bottom
+            continue
         if row.index in skip_rows and not _is_item(reading):
             # Carried / brought forward: a running total, not an item.
             previous_bottom = row.bottom
@@ -441,6 +445,21 @@ def _read_body(
         previous_bottom = row.bottom
         last = r
     return items, last
+
+
+def _items_follow(
+    rows: list[Row], r: int, columns: list[Column], ocr: bool, left: float, right: float
+) -> bool:
+    """The row after a totals-like row ``r`` is an item that multiplies out, close below it."""
+    for below in rows[r + 1 : r + 3]:
+        if below.top - rows[r].bottom > 2.5 * rows[r].height:
+            return False
+        words = [w for w in below.words if w.x1 >= left and w.x0 <= right]
+        if not words:
+            continue
+        reading = _read_row(words, columns, ocr)
+        return reading is not None and reading.consistent and len(reading.spans) == 3
+    return False
 
 
 def _beside_descriptions(words: list[Word], reading: _Reading, columns: list[Column], height: float) -> bool:

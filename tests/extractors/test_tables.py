@@ -439,3 +439,30 @@ def test_a_discount_percentage_gives_the_net_unit_price() -> None:
         ("800.00", "0.025", "20.00"),
     ]
     assert [i.consistent for i in table.items] == [True, True, True, False]
+
+
+def test_german_erp_table_with_positions_units_and_a_running_subtotal() -> None:
+    rows: list[list[Cell]] = [
+        [("Pos.", 30), ("Art.-Nr.", 60), ("Bezeichnung", 120), ("Menge", 290, "r"), ("Einh.", 300),
+         ("Einzelpreis", 400, "r"), ("Rabatt", 440, "r"), ("Nettowert", 510, "r"), ("USt", 560, "r")],
+        [("1", 35, "r"), ("TB100A4", 60), ("Trennblätter A4", 120), ("20,0000", 290, "r"), ("Stück", 300),
+         ("9,9000", 400, "r"), ("198,00", 510, "r"), ("19 %", 560, "r")],
+        [("Farbe: blau", 120)],
+        [("2", 35, "r"), ("K1", 60), ("Kiste", 120), ("1,0000", 290, "r"), ("pauschal", 300),
+         ("12,5000", 400, "r"), ("10 %", 440, "r"), ("11,25", 510, "r"), ("19 %", 560, "r")],
+        [("Zwischensumme", 120), ("209,25", 510, "r")],
+        [("3", 35, "r"), ("H1", 60), ("Montage", 120), ("2,5", 290, "r"), ("h", 300), ("60,00", 400, "r"),
+         ("150,00", 510, "r"), ("19 %", 560, "r")],
+        [("Summe netto", 300), ("359,25", 510, "r")],
+        [("zzgl. 19 % MwSt.", 300), ("68,26", 510, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    # The running subtotal between items is neither an item nor the end of the table; the
+    # totals block after the last item is.
+    assert triples(table) == [
+        ("20.0000", "9.9000", "198.00"),
+        ("1.0000", "11.25", "11.25"),
+        ("2.5", "60.00", "150.00"),
+    ]
+    assert [i.description for i in table.items] == ["Trennblätter A4 Farbe: blau", "Kiste", "Montage"]
+    assert all(i.consistent for i in table.items)
