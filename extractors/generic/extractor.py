@@ -27,6 +27,9 @@ from ledgerbot.domain import DocType, ExtractionResult, FieldBox, InvoiceFields,
 VERSION = "generic-1.0"
 # A due date derived from payment terms is a reading of prose: below any review threshold.
 TERMS_CONFIDENCE = 0.5
+# Lines that do not add up to the printed totals: a clerk should look at them.
+LINES_DISAGREE_CONFIDENCE = 0.4
+CENT = Decimal("0.011")
 _CREDIT_TITLES = {
     ("credit", "note"),
     ("credit", "memo"),
@@ -159,6 +162,9 @@ class GenericExtractor:
             # A row repaired from OCR or one that does not multiply out makes the lines as
             # unsure as their weakest row, so the document routes to review on it.
             confidence["lines"] = round(min(i.confidence for i in items), 3)
+            if not _lines_agree(lines_sum, choices):
+                # The printed totals stand; the lines that do not add up to them are suspect.
+                confidence["lines"] = min(confidence["lines"], LINES_DISAGREE_CONFIDENCE)
         lineage = {"extractor": self.lineage}
         due = choices.get("due_date")
         if due is not None and due.candidate is not None and due.candidate.relation == "derived":
@@ -202,6 +208,28 @@ class GenericExtractor:
         code, n = counts.most_common(1)[0]
         first = next(c for c in cands["currency"] if c.value == code)
         return Choice(first, round(min(0.9, 0.5 + 0.1 * n), 3))
+
+
+def _lines_agree(lines_sum: Decimal | None, choices: dict[str, Choice]) -> bool:
+    """The lines add up to the printed subtotal (or, without one, to the total less the tax).
+
+    True when there is nothing printed to compare with.
+    """
+
+    def printed(name: str) -> Decimal | None:
+        choice = choices.get(name)
+        cand = choice.candidate if choice is not None else None
+        return cand.value if cand is not None and cand.relation != "derived" else None
+
+    if lines_sum is None:
+        return False
+    subtotal, tax, total = printed("subtotal"), printed("tax_amount"), printed("total")
+    if subtotal is not None:
+        return abs(abs(subtotal) - abs(lines_sum)) <= CENT
+    if total is not None:
+        net = abs(total) - abs(tax) if tax is not None else abs(total)
+        return abs(net - abs(lines_sum)) <= CENT
+    return True
 
 
 def _due_from_terms(document: Document, choices: dict[str, Choice]) -> Choice | None:

@@ -220,3 +220,27 @@ def test_line_confidence_is_the_weakest_rows(extractor: GenericExtractor) -> Non
 )
 def test_german_insurance_and_document_labels(text: str, kind: str) -> None:
     assert [m.kind for m in label_finder().find(text.split(), [])] == [kind]
+
+
+def test_lines_that_miss_the_printed_subtotal_do_not_override_it(extractor: GenericExtractor) -> None:
+    # The second row's amount is misprinted (50 x 5,50 is 275,00): the lines sum to 473,50.
+    head = [(x, y, "275,50" if text == "275,00" else text) for x, y, text in _HEAD]
+    totals = [
+        (300, 300, "Summe netto"),
+        (480, 300, "473,00 €"),
+        (300, 315, "MwSt. 19 %"),
+        (480, 315, "89,87 €"),
+        (300, 330, "Gesamtbetrag"),
+        (480, 330, "562,87 €"),
+    ]
+    result = extractor.extract(_document(head + totals), DocType.INVOICE)
+    fields = result.fields
+    assert (fields.subtotal, fields.tax_amount, fields.total) == (
+        Decimal("473.00"),
+        Decimal("89.87"),
+        Decimal("562.87"),
+    )
+    assert result.field_confidence["lines"] <= 0.4
+    # Lines that add up keep the confidence of their rows.
+    agreeing = extractor.extract(_document([*_HEAD, *totals]), DocType.INVOICE)
+    assert agreeing.field_confidence["lines"] == 1.0
