@@ -11,7 +11,7 @@ import re
 import statistics
 from dataclasses import dataclass
 
-from classifiers.lexicon import ENGLISH, type_names_in
+from classifiers.lexicon import ENGLISH, find_type_names_ocr, type_names_ocr
 from extractors.textlayer.model import Document, Line, Page, Word
 from ledgerbot.domain import DocType
 
@@ -19,17 +19,25 @@ from ledgerbot.domain import DocType
 # ``for_transformer`` render them) or how a model is stored, so that a model trained before the
 # change is refused at load time with a retrain hint instead of misreading every document.
 # 1: the first release. 2: the transformer reads mean-pooled MiniLM vectors (``minilm.py``).
-FEATURE_VERSION = 2
+# 3: headline lines, type names read through OCR noise, types named anywhere, negative amounts.
+FEATURE_VERSION = 3
 
 # Enough of the first page to name the document type; long tables add nothing but cost.
 MAX_BODY_CHARS = 2400
 MAX_TITLE_WORDS = 12
+# A headline is a line in the top half that is mostly a type name ("STATEMENT OF ACCOUNT",
+# "Rechnung Nr. 2026-0012"); a table row "2026-05-08 INV-7 Invoice 4.446,71" is not.
+HEADLINE_SHARE = 0.4
+HEADLINE_RATIO = 1.15
 # A line counts as "large" when its glyphs are clearly taller than the page's typical line.
 TITLE_RATIO = 1.25
 
 _DIGITS = re.compile(r"\d[\d.,/-]*")
 _SPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+# A minus before or after an amount, or an amount in brackets: what a credit note's totals look like.
+_NEGATIVE = re.compile(r"(?:^|[\s:(])[-−–]\s?\d[\d.,]*\d|\d[.,]\d\d-(?=\s|$)|\(\d[\d.,]*[.,]\d\d\)")
+_ALNUM = re.compile(r"\w", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +50,17 @@ class DocFeatures:
     body: str  # first-page text, digits folded
     pages: int
     scanned: bool
-    # Document types the title names, in any language the glossary knows (``lexicon.py``).
+    # Document types the headline or title names, in any language the glossary knows (``lexicon.py``).
     named_types: tuple[str, ...] = ()
+    # Document types named anywhere on the page ("Gutschrift zu Rechnung 4711" names both).
+    mentioned_types: tuple[str, ...] = ()
+    negative_amounts: bool = False
 
     def for_baseline(self) -> str:
         """One string for the TF-IDF model: body words plus prefixed layout tokens."""
         hints = [f"kwt_{t}" for t in self.named_types] or ["kwt_none"]
+        hints += [f"kwb_{t}" for t in self.mentioned_types]
+        hints.append("amount_negative" if self.negative_amounts else "amount_positive")
         hints += [f"title_{t}" for t in _TOKEN.findall(self.title.lower())]
         hints += [f"top_{t}" for t in _TOKEN.findall(self.top.lower())]
         hints.append(f"pos_title_{self.title_zone}")
@@ -60,7 +73,8 @@ class DocFeatures:
         title = self.title or "none"
         zone = self.title_zone.replace("_", " ")
         named = ", ".join(ENGLISH[DocType(t)] for t in self.named_types) or "none"
-        return f"title: {title}. named: {named}. title at {zone}."
+        sign = " amounts negative." if self.negative_amounts else ""
+        return f"title: {title}. named: {named}. title at {zone}.{sign}"
 
     def for_transformer(self) -> str:
         """The preamble, then the first page (the tokenizer truncates)."""
@@ -121,10 +135,32 @@ def _shouted_runs(page: Page) -> list[str]:
     return runs
 
 
-def _named_types(title: str, page: Page) -> tuple[str, ...]:
+def _headlines(page: Page) -> list[Line]:
+    """Top-half lines that are mostly a type name, tallest first (then topmost).
+
+    On a scan the OCR box heights are too noisy to find the title by size alone: a table row of
+    tall digits can outgrow the title. A line that reads as little more than a type name is the
+    title wherever it sits in the top half and whatever its measured size.
+    """
+    lines = [line for line in page.lines if line.words and any(ch.isalpha() for ch in line.text)]
+    heights = [h for h in map(_line_height, lines) if h > 0]
+    # Set larger than the page's typical line: "Bon de commande PO-17" in body type is a reference.
+    floor = statistics.median(heights) * HEADLINE_RATIO if heights else 0.0
+    found: list[tuple[float, float, Line]] = []
+    for line in lines:
+        if line.bbox[1] > page.height / 2 or _line_height(line) < floor:
+            continue
+        text = line.text
+        matched = sum(m.letters for m in find_type_names_ocr(text))
+        if matched and matched >= HEADLINE_SHARE * len(_ALNUM.findall(text)):
+            found.append((-_line_height(line), line.bbox[1], line))
+    return [line for _, _, line in sorted(found, key=lambda f: (f[0], f[1]))]
+
+
+def _named_types(headlines: list[Line], title: str, page: Page) -> tuple[str, ...]:
     named: list[str] = []
-    for text in [title, *_shouted_runs(page)]:
-        for doc_type in type_names_in(text):
+    for text in [*(line.text for line in headlines), title, *_shouted_runs(page)]:
+        for doc_type in type_names_ocr(text):
             if doc_type.value not in named:
                 named.append(doc_type.value)
     return tuple(named)
@@ -135,18 +171,24 @@ def extract_features(document: Document) -> DocFeatures:
     page = next((p for p in document.pages if p.words), None)
     if page is None:
         return DocFeatures("", "none", "", "", len(document.pages), document.is_scanned)
+    headlines = _headlines(page)
     titles = _title_lines(page)
-    title_words = [w.text for line in titles for w in line.words][:MAX_TITLE_WORDS]
-    zone = _zone(page, titles[0]) if titles else "none"
+    # The headline leads the title: it names the type even where a scan's sizes mislead.
+    lead = [line for line in headlines[:1] if line not in titles]
+    title_words = [w.text for line in [*lead, *titles] for w in line.words][:MAX_TITLE_WORDS]
+    zone = _zone(page, (lead or titles)[0]) if (lead or titles) else "none"
     top_lines = [line.text for line in page.lines if line.words and line.bbox[1] < page.height / 4]
+    text = page.text
     return DocFeatures(
-        named_types=_named_types(" ".join(title_words), page),
+        named_types=_named_types(headlines, " ".join(title_words), page),
         title=_fold(" ".join(title_words)),
         title_zone=zone,
         top=_fold(" ".join(top_lines))[: MAX_BODY_CHARS // 3],
-        body=_fold(page.text)[:MAX_BODY_CHARS],
+        body=_fold(text)[:MAX_BODY_CHARS],
         pages=len(document.pages),
         scanned=document.is_scanned,
+        mentioned_types=tuple(t.value for t in type_names_ocr(text)),
+        negative_amounts=bool(_NEGATIVE.search(text)),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from ledgerbot.domain import DocType
 
@@ -24,6 +25,8 @@ TYPE_NAMES: dict[DocType, tuple[str, ...]] = {
         "avoir",
         "note de credit",
         "facture d avoir",
+        "stornorechnung",
+        "storno",
     ),
     DocType.PURCHASE_ORDER: ("purchase order", "bestellung", "bon de commande", "commande"),
     DocType.DELIVERY_NOTE: (
@@ -89,8 +92,109 @@ def type_names_in(text: str) -> list[DocType]:
             found.append((at, doc_type))
             # Blank the match so a shorter name inside it ("facture" in "facture d avoir") is not counted.
             folded = folded[:at] + " " * len(phrase) + folded[at + len(phrase) :]
+    return _first_mentions(found)
+
+
+def _first_mentions(found: list[tuple[int, DocType]]) -> list[DocType]:
     seen: list[DocType] = []
     for _, doc_type in sorted(found, key=lambda f: f[0]):
         if doc_type not in seen:
             seen.append(doc_type)
     return seen
+
+
+# OCR reads look-alike glyphs for one another ("lnvoice", "G0TSCHRIFT", "Staternent"): both the
+# text and the names are reduced to one spelling per look-alike group before they are compared.
+_LOOKALIKES = (
+    ("rn", "m"),
+    ("vv", "w"),
+    ("cl", "d"),
+    ("0", "o"),
+    ("1", "l"),
+    ("|", "l"),
+    ("!", "l"),
+    ("i", "l"),
+)
+_OCR_WORD = re.compile(r"[a-z0-9|!]+")
+# Names this long survive one wrong, lost or extra letter; a shorter one ("avoir") must be exact.
+FUZZY_MIN_LETTERS = 6
+# A name this long still counts at the end of a word OCR ran together with the one before it
+# ("LimitedCreditMemo"); a type word's own compounds end in it too ("Schlussrechnung").
+SUFFIX_MIN_LETTERS = 7
+
+
+def _skeleton(word: str) -> str:
+    for seen, meant in _LOOKALIKES:
+        word = word.replace(seen, meant)
+    return word
+
+
+def _ocr_tokens(text: str) -> list[str]:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return [_skeleton(t) for t in _OCR_WORD.findall(plain)]
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """True when ``a`` becomes ``b`` by at most one substitution, insertion or deletion."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + 1 :] == b[i + 1 :] if len(a) == len(b) else a[i:] == b[i + 1 :]
+
+
+def _same_name(read: str, name: str) -> bool:
+    return read == name or (len(name) >= FUZZY_MIN_LETTERS and _within_one_edit(read, name))
+
+
+_OCR_PHRASES = sorted(
+    ((tuple(_ocr_tokens(name)), t) for t, names in TYPE_NAMES.items() for name in names),
+    key=lambda p: -len("".join(p[0])),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """A type name found in OCR text: its type and how many letters of the text it covers."""
+
+    doc_type: DocType
+    start: int  # token index of the first word
+    letters: int
+
+
+def _window_matches(window: list[str], words: tuple[str, ...]) -> bool:
+    """Whether OCR tokens read as the name's words: word by word, or joined across a split or merge."""
+    name = "".join(words)
+    read = "".join(window)
+    if len(window) == len(words):
+        if all(_same_name(t, w) for t, w in zip(window, words, strict=True)) or _same_name(read, name):
+            return True
+    elif len(name) >= FUZZY_MIN_LETTERS and read == name:
+        return True
+    return len(window) == 1 and len(name) >= SUFFIX_MIN_LETTERS and read.endswith(name)
+
+
+def find_type_names_ocr(text: str) -> list[NameMatch]:
+    """Type names in text as OCR reads it: look-alike glyphs equal, one letter off in a long name,
+    a name split in two ("GUT SCHRIFT") or run together ("CREDITNOTE"). Longest names win."""
+    tokens: list[str | None] = list(_ocr_tokens(text))
+    found: list[NameMatch] = []
+    for words, doc_type in _OCR_PHRASES:
+        for size in sorted({len(words), len(words) + 1, max(1, len(words) - 1)}):
+            for start in range(len(tokens) - size + 1):
+                window = [t for t in tokens[start : start + size] if t is not None]
+                if len(window) == size and _window_matches(window, words):
+                    found.append(NameMatch(doc_type, start, min(len("".join(window)), len("".join(words)))))
+                    tokens[start : start + size] = [None] * size
+    return sorted(found, key=lambda m: m.start)
+
+
+def type_names_ocr(text: str) -> list[DocType]:
+    """``type_names_in`` for OCR text: each type once, in order of first mention."""
+    return _first_mentions([(m.start, m.doc_type) for m in find_type_names_ocr(text)])

@@ -88,3 +88,52 @@ def test_type_names_in_capitals_count_as_titles_but_references_in_running_text_d
     features = extract_features(Document(pages=[page]))
     assert features.title == ""  # every line has the same size
     assert features.named_types == ("remittance_advice",)
+
+
+def test_a_scan_headline_names_the_type_though_a_table_row_measures_taller() -> None:
+    # OCR gives box heights: a row of tall digits can outgrow the title of a statement.
+    page = Page(
+        number=1,
+        width=1650,
+        height=2330,
+        lines=[
+            _line("Orbis Electrique B.V.", 100, 100, 36),
+            _line("Damrak 21 Amsterdam", 100, 170, 15),
+            _line("STATEMENT OF ACCOUNT", 100, 240, 30),
+            _line("Statement date Customer No", 100, 330, 14),
+            _line("Bill to Nordlicht France SAS", 100, 440, 15),
+            _line("Date Reference Description Balance", 100, 770, 18),
+            _line("2026-05-08 2026-00960 Invoice 4.446,71 4.446,71", 100, 814, 36),
+            _line("Please remit the balance due", 100, 1030, 17),
+        ],
+        source="ocr",
+    )
+    features = extract_features(Document(pages=[page]))
+    assert features.named_types[0] == "statement"
+    assert features.title.startswith("STATEMENT OF ACCOUNT")
+
+
+def test_a_reference_in_body_type_is_no_headline() -> None:
+    page = Page(
+        number=1,
+        width=600,
+        height=800,
+        lines=[
+            _line("Zenith Components SA", 20, 20, 9),
+            _line("Avoir", 400, 40, 20),
+            _line("Bon de commande PO-2026-17", 20, 90, 9),
+            _line("Facturé à Nordlicht Handels GmbH", 20, 110, 9),
+            _line("Net à payer -1.190,00 EUR", 20, 300, 9),
+        ],
+    )
+    features = extract_features(Document(pages=[page]))
+    assert features.named_types == ("credit_note",)
+    assert set(features.mentioned_types) == {"credit_note", "purchase_order", "invoice"}
+
+
+def test_negative_amounts_are_a_hint_and_dates_are_not() -> None:
+    credit = extract_features(document_from_text("Credit\nTotal -1,190.00 EUR\nRefund 119,00-"))
+    invoice = extract_features(document_from_text("Invoice 2026-03-14\nTotal 1,190.00 EUR\nTel 030-1234"))
+    assert credit.negative_amounts and "amount_negative" in credit.for_baseline()
+    assert "amounts negative." in credit.preamble()
+    assert not invoice.negative_amounts and "amount_positive" in invoice.for_baseline()

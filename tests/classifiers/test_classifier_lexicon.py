@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers.lexicon import fold, type_names_in
+from classifiers.lexicon import find_type_names_ocr, fold, type_names_in, type_names_ocr
 from ledgerbot.domain import DocType as T
 
 
@@ -35,3 +35,31 @@ def test_fold_drops_case_accents_and_punctuation() -> None:
 
 def test_several_names_come_in_order_of_mention() -> None:
     assert type_names_in("Credit note for invoice 12") == [T.CREDIT_NOTE, T.INVOICE]
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        ("lnvoice No 1", [T.INVOICE]),
+        ("Staternent of Account", [T.STATEMENT]),
+        ("Gutschrlft Nr. 4711", [T.CREDIT_NOTE]),
+        ("GUT SCHRIFT", [T.CREDIT_NOTE]),
+        ("CREDITNOTE", [T.CREDIT_NOTE]),
+        ("Sterling Hygiene LimitedCreditMemo", [T.CREDIT_NOTE]),
+        ("B0N DE C0MMANDE", [T.PURCHASE_ORDER]),
+        ("Schlussrechnung", [T.INVOICE]),
+        ("Stornorechnung", [T.CREDIT_NOTE]),
+    ],
+)
+def test_type_names_survive_ocr_misreadings(read: str, expected: list[T]) -> None:
+    assert type_names_ocr(read) == expected
+
+
+@pytest.mark.parametrize("read", ["Rechnungsnummer 4711", "avoid", "Invoicing address", "Statue"])
+def test_ocr_matching_stays_strict_on_short_names_and_other_words(read: str) -> None:
+    assert type_names_ocr(read) == []
+
+
+def test_ocr_match_reports_the_letters_it_covers() -> None:
+    (match,) = find_type_names_ocr("2026-05-08 2026-00960 Invoice 4.446,71")
+    assert (match.doc_type, match.letters) == (T.INVOICE, 7)
