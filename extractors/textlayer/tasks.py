@@ -244,7 +244,7 @@ def ocr_pdf_page(source: Source, name: str, number: int, config: TextLayerConfig
         page.close()
     finally:
         document.close()
-    result = ocr_image(image, config)
+    result = ocr_image(image, config, dpi=72.0 * scale)
     return Page(
         number=number,
         width=round(result.width / scale, 2),

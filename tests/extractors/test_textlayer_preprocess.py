@@ -121,3 +121,39 @@ def test_monospaced_print_is_no_rule() -> None:
     assert np.count_nonzero(out[text] != before[text]) < 0.01 * np.count_nonzero(before[text] < 128)
     # The drawn rule below them is still found and erased.
     assert np.all(out[rule_row - 1 : rule_row + 2, 200:1450] > 200)
+
+
+def test_lone_specks_are_erased_and_print_is_kept() -> None:
+    from extractors.textlayer.ocr import erase_specks
+
+    image = courier_lines()
+    before = np.asarray(image)
+    # Specks on a lattice over the whole page, between and beside the letters, where no print
+    # is within three pixels: one pixel each, every third one two pixels wide.
+    grid_y, grid_x = np.mgrid[5 : image.height - 5 : 7, 5 : image.width - 5 : 7]
+    ys, xs = grid_y.ravel(), grid_x.ravel()
+    paper = np.array(
+        [np.all(before[y - 3 : y + 4, x - 3 : x + 5] == 255) for y, x in zip(ys, xs, strict=True)]
+    )
+    ys, xs = ys[paper], xs[paper]
+    specked = before.copy()
+    specked[ys, xs] = 0
+    specked[ys[::3], xs[::3] + 1] = 30
+    out = np.asarray(erase_specks(Image.fromarray(specked), CONFIG))
+    assert ys.size > 10_000
+    assert np.array_equal(out, before)
+    # A full stop, an i-dot and the strokes of a word are more than two pixels: all kept.
+    assert erase_specks(image, CONFIG) is image
+
+
+def test_resolution_from_the_file_or_the_page_size() -> None:
+    from extractors.textlayer.ocr import estimate_dpi
+
+    stored = Image.new("L", (1654, 2339))
+    stored.info["dpi"] = (200.0, 200.0)
+    assert estimate_dpi(stored) == 200.0
+    # 72 dpi (a phone's default) is no scan resolution: an A4 page 1240 pixels wide is ~150 dpi.
+    phone = Image.new("L", (1240, 1754))
+    phone.info["dpi"] = (72, 72)
+    assert 140 < estimate_dpi(phone) < 150 < CONFIG.speck_min_dpi
+    assert estimate_dpi(Image.new("L", (2480, 3508))) > CONFIG.speck_min_dpi
