@@ -18,6 +18,8 @@ from ledgerbot.domain import DocType
 XML_VARIANTS = frozenset({"ubl", "cii", "xml"})
 SPLITS = frozenset({"dev", "heldout"})
 ManyReader = Callable[[Sequence[Path]], Iterable[Document | Exception]]
+# Given a document and its text layer, the features of a noisy copy of it, or None for none.
+NoisyCopy = Callable[["LabelledDoc", Document], DocFeatures | None]
 
 
 @dataclass
@@ -30,6 +32,8 @@ class LabelledDoc:
     layout: str
     features: DocFeatures | None = None
     error: str | None = None
+    # Features of an OCR-noise copy (``augment.py``), made only where the loader is asked to.
+    noisy_features: DocFeatures | None = None
 
 
 def default_reader() -> tuple[Reader, str, ManyReader]:
@@ -94,8 +98,11 @@ def load_features(
     *,
     read_many: ManyReader | None = None,
     progress: Callable[[Iterable[LabelledDoc], int], Iterable[LabelledDoc]] | None = None,
+    noisy_copy: NoisyCopy | None = None,
 ) -> list[LabelledDoc]:
     """Fill ``features`` for each document, reading text layers only on a cache miss.
+
+    With ``noisy_copy``, also ``noisy_features``: the text layer is at hand only here.
 
     Unreadable files are dropped with a note on stderr: one bad file must not stop a training run.
     """
@@ -105,7 +112,7 @@ def load_features(
         if document is None:
             misses.append(doc)
         else:
-            doc.features = extract_features(document)
+            _fill(doc, document, noisy_copy)
     if misses:
         print(f"reading {len(misses)} text layers ({len(docs) - len(misses)} cached)", file=sys.stderr)
         results: Iterable[Document | Exception]
@@ -122,8 +129,14 @@ def load_features(
                 print(f"skipped {doc.path}: {doc.error}", file=sys.stderr)
                 continue
             cache.put(doc.sha256, result)
-            doc.features = extract_features(result)
+            _fill(doc, result, noisy_copy)
     return [doc for doc in docs if doc.features is not None]
+
+
+def _fill(doc: LabelledDoc, document: Document, noisy_copy: NoisyCopy | None) -> None:
+    doc.features = extract_features(document)
+    if noisy_copy is not None:
+        doc.noisy_features = noisy_copy(doc, document)
 
 
 def _read_one(cache: TextLayerCache, path: Path) -> Document | Exception:

@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from classifiers.artifacts import Artifact, ArtifactStore
+from classifiers.augment import NoiseLevel, ocr_noise
 from classifiers.baseline import BaselineClassifier
 from classifiers.cascade import ACCEPT_FLOOR, CASCADE, REVIEW_FLOOR, Thresholds, choose_thresholds, route
-from classifiers.corpus import LabelledDoc, ManyReader, default_reader, load_features, scan_corpus
+from classifiers.corpus import LabelledDoc, ManyReader, NoisyCopy, default_reader, load_features, scan_corpus
 from classifiers.errors import TrainingDataError
 from classifiers.evaluate import Metrics, compute_metrics
 from classifiers.features import FEATURE_VERSION, DocFeatures, document_from_text, extract_features
@@ -34,6 +35,7 @@ from extractors.textlayer.model import Document
 from ledgerbot.domain import DocType
 
 Log = Callable[[str], None]
+NOISE_KEY = "ocr_noise"
 Progress = Callable[[Iterable[Any], int], Iterable[Any]]
 
 
@@ -46,6 +48,14 @@ class Example:
     key: str  # file sha256, or sha256 of a correction's text
     group: str  # layout, for the validation split and per-layout figures
     variant: str = "digital"
+    # Features of an OCR-noise copy of a born-digital document (``augment.py``), if one was made.
+    noisy: DocFeatures | None = None
+
+    def noisy_example(self) -> Example | None:
+        """The noisy copy as an example of its own, in the same layout group."""
+        if self.noisy is None:
+            return None
+        return Example(self.noisy, self.doc_type, f"{self.key}:{NOISE_KEY}", self.group, NOISE_KEY)
 
 
 @dataclass
@@ -124,11 +134,36 @@ def _correction_example(item: Document | str, doc_type: DocType) -> Example:
 
 def examples_from(docs: Iterable[LabelledDoc]) -> list[Example]:
     return [
-        Example(d.features, d.doc_type, d.sha256, d.layout, d.variant) for d in docs if d.features is not None
+        Example(d.features, d.doc_type, d.sha256, d.layout, d.variant, d.noisy_features)
+        for d in docs
+        if d.features is not None
     ]
 
 
-def out_of_layout_baseline(examples: Sequence[Example], *, seed: int) -> np.ndarray | None:
+def with_noisy_copies(examples: Sequence[Example]) -> list[Example]:
+    """``examples`` followed by the noisy copies they carry."""
+    copies = [c for c in (e.noisy_example() for e in examples) if c is not None]
+    return [*examples, *copies]
+
+
+def noisy_copier(seed: int, level: NoiseLevel | None = None) -> NoisyCopy:
+    """Makes one OCR-noise copy of every born-digital ``dev`` document, seeded per file.
+
+    Scans already are what the noise imitates, and ``heldout`` is never trained on.
+    """
+
+    def copy(doc: LabelledDoc, document: Document) -> DocFeatures | None:
+        if doc.split != "dev" or doc.variant != "digital" or document.is_scanned:
+            return None
+        rng = random.Random(f"{seed}:{doc.sha256}")
+        return extract_features(ocr_noise(document, rng, level))
+
+    return copy
+
+
+def out_of_layout_baseline(
+    examples: Sequence[Example], *, seed: int, noisy_copies: bool = False
+) -> np.ndarray | None:
     """Baseline probabilities for every document from a baseline that never saw its layout.
 
     The baseline trains in seconds, so it can be cross-validated by layout over all of dev,
@@ -143,6 +178,8 @@ def out_of_layout_baseline(examples: Sequence[Example], *, seed: int) -> np.ndar
     for layout in layouts:
         held = [i for i, e in enumerate(examples) if e.group == layout]
         rest = [e for e in examples if e.group != layout]
+        if noisy_copies:
+            rest = with_noisy_copies(rest)
         try:
             fold = BaselineClassifier(seed=seed).fit([e.features for e in rest], [e.doc_type for e in rest])
         except TrainingDataError:
@@ -199,6 +236,7 @@ def train_all(
     epochs: int | None = None,
     transformer_config: TransformerConfig | None = None,
     validation_fraction: float = 0.15,
+    ocr_noise_copies: bool = True,
     progress: Progress | None = None,
     log: Log | None = None,
 ) -> TrainReport:
@@ -208,6 +246,8 @@ def train_all(
     (``corrections.load_corrections``), join the training split.
     ``reader`` turns a file into a text layer (default: ``extractors.textlayer.read_document``);
     results are cached under ``cache_dir`` (default ``<models_dir>/../cache/textlayer``).
+    ``ocr_noise_copies``: every born-digital training document is also learnt as a scan would
+    read it (``augment.py``); validation and test documents are never copied.
     """
     say = log or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -226,13 +266,20 @@ def train_all(
             f"no labelled documents (a file with <stem>.json truth) in {list(map(str, corpus_dirs))}"
         )
     say(f"reading {len(found)} text layers (cached by sha256 in {cache.root})")
-    loaded = load_features(found, cache, read_many=read_many, progress=progress)
+    loaded = load_features(
+        found,
+        cache,
+        read_many=read_many,
+        progress=progress,
+        noisy_copy=noisy_copier(seed) if ocr_noise_copies else None,
+    )
     timings["text_layers"] = round(time.perf_counter() - started, 1)
     dev = examples_from(d for d in loaded if d.split == "dev")
     test = examples_from(d for d in loaded if d.split == "heldout")
     if not dev:
         raise TrainingDataError("the corpus has no readable documents in split dev to train on")
     train, validation, val_layouts = split_validation(dev, fraction=validation_fraction, seed=seed)
+    train = with_noisy_copies(train)
     for item, doc_type in extra_examples:
         train.append(_correction_example(item, DocType(doc_type)))
     digest = data_hash(train, validation)
@@ -262,7 +309,7 @@ def train_all(
         p_b_val = baseline.predict_proba(val_features)
         p_t_val = transformer.predict_proba(val_features)
         t0 = time.perf_counter()
-        evidence = out_of_layout_baseline(dev, seed=seed)
+        evidence = out_of_layout_baseline(dev, seed=seed, noisy_copies=ocr_noise_copies)
         timings["baseline_layout_folds"] = round(time.perf_counter() - t0, 1)
         if evidence is not None:
             correct = float((evidence.argmax(axis=1) == _truth(dev)).mean())
@@ -290,6 +337,7 @@ def train_all(
         "validation": len(validation),
         "test": len(test),
         "corrections": len(extra_examples),
+        "train_ocr_noise_copies": sum(e.variant == NOISE_KEY for e in train),
         "skipped": len(found) - len(loaded),
         **{f"train_{k}": v for k, v in sorted(Counter(e.doc_type.value for e in train).items())},
     }

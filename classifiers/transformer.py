@@ -36,7 +36,8 @@ WEIGHTS_DIR = "model"
 class TransformerConfig:
     max_length: int = 64
     batch_size: int = 16
-    epochs: int = 8
+    # Five passes: with the OCR-noise copies (``augment.py``) each document is seen ten times.
+    epochs: int = 5
     # A hard cap keeps `make demo` within minutes however large the corpus is.
     max_steps: int = 300
     learning_rate: float = 2e-4

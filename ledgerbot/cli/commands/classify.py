@@ -79,7 +79,7 @@ def train_classifier(
     models_dir: Annotated[Path | None, _MODELS_DIR] = None,
     epochs: Annotated[
         int | None,
-        typer.Option("--epochs", min=1, help="Transformer epochs, capped by --max-steps (default 8)"),
+        typer.Option("--epochs", min=1, help="Transformer epochs, capped by --max-steps (default 5)"),
     ] = None,
     max_steps: Annotated[
         int | None,
@@ -96,6 +96,13 @@ def train_classifier(
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed for splits, initialisation and shuffling")] = 0,
     threads: Annotated[int | None, _THREADS] = None,
+    ocr_noise: Annotated[
+        bool,
+        typer.Option(
+            "--ocr-noise/--no-ocr-noise",
+            help="Also learn every born-digital training document as a scan would read it",
+        ),
+    ] = True,
 ) -> None:
     """Train the baseline and the transformer, choose the cascade thresholds, save versioned artifacts."""
     from classifiers.artifacts import ArtifactStore
@@ -137,6 +144,7 @@ def train_classifier(
         cache_dir=_cache_dir(),
         seed=seed,
         transformer_config=config,
+        ocr_noise_copies=ocr_noise,
         progress=_progress,
         log=_log,
     )
