@@ -58,6 +58,8 @@ TEXT = TEXT_KINDS
 _STOP_KINDS = {"subtotal", "total", "tax_amount", "other_id", "vendor_iban", "due_date"}
 _SKIP_KINDS = {"carry"}
 _ROLES = ("col_quantity", "col_unit_price", "col_amount")
+# Detail rows (discounts, gross price, packing) an item may carry before the next item.
+_DETAIL_REACH = 6
 
 
 @dataclass(slots=True)
@@ -390,6 +392,10 @@ def _read_body(
     items: list[Item] = []
     last = first - 1
     table_left = min(c.x0 for c in columns) - 3 * height
+    if not any(c.kind in TEXT for c in columns):
+        # No description header was recognised ("GTIN / Artikel"): descriptions stand left of
+        # the numeric columns, and their rows are the table's, not a sidebar.
+        table_left = 0.0
     # Generous on the right: a column whose header OCR lost ("Totai") still holds numbers there.
     width = max(c.x1 for c in columns) - min(c.x0 for c in columns)
     table_right = max(c.x1 for c in columns) + max(3 * height, 0.35 * width)
@@ -401,7 +407,7 @@ def _read_body(
             continue  # beside the table (a sidebar): neither an item nor the table's end
         reading = _read_row(words, columns, ocr)
         if row.index in stop_rows and not _is_item(reading):
-            if not (items and _items_follow(rows, r, columns, ocr, table_left, table_right)):
+            if not (items and _items_follow(rows, r, columns, ocr, (table_left, table_right))):
                 break
             # A running subtotal between items ("Zwischensumme" after a group): not an item.
             previous_bottom = row.bottom
@@ -412,6 +418,14 @@ def _read_body(
             last = r
             continue
         if ocr and _is_noise(words):
+            continue
+        if items and reading is not None and not ocr and _detail_row(reading, columns):
+            if not _items_follow(rows, r, columns, ocr, (table_left, table_right), _DETAIL_REACH, stop_rows):
+                break  # born-digital numbers that are not an item, and no item after them
+            # Discount, gross price or packing details printed under an item: its description.
+            _append_text(items[-1], words, columns)
+            previous_bottom = row.bottom
+            last = r
             continue
         if row.top - previous_bottom > 4 * height and items:
             break
@@ -426,7 +440,11 @@ def _read_body(
                 break
             continue
         if reading is None:
-            if _continues(items, row, previous_bottom, height, words):
+            if _continues(items, row, previous_bottom, height, words) or (
+                items
+                and row.top - previous_bottom <= 2.5 * height
+                and _items_follow(rows, r, columns, ocr, (table_left, table_right), _DETAIL_REACH, stop_rows)
+            ):
                 _append_text(items[-1], words, columns)
                 previous_bottom = row.bottom
                 last = r
@@ -448,18 +466,42 @@ def _read_body(
 
 
 def _items_follow(
-    rows: list[Row], r: int, columns: list[Column], ocr: bool, left: float, right: float
+    rows: list[Row],
+    r: int,
+    columns: list[Column],
+    ocr: bool,
+    bounds: tuple[float, float],
+    reach: int = 1,
+    stops: frozenset[int] | set[int] = frozenset(),
 ) -> bool:
-    """The row after a totals-like row ``r`` is an item that multiplies out, close below it."""
-    for below in rows[r + 1 : r + 3]:
-        if below.top - rows[r].bottom > 2.5 * rows[r].height:
+    """An item that multiplies out follows row ``r`` within ``reach`` rows, each close under the last."""
+    bottom, height = rows[r].bottom, rows[r].height
+    seen = 0
+    for below in rows[r + 1 : r + 1 + 4 * reach]:
+        if below.top - bottom > 2.5 * height or below.index in stops:
             return False
-        words = [w for w in below.words if w.x1 >= left and w.x0 <= right]
-        if not words:
-            continue
+        words = [w for w in below.words if w.x1 >= bounds[0] and w.x0 <= bounds[1]]
+        if not words or below.height < 0.6 * height:
+            continue  # nothing in the table's width, or a rule or mark, not a row of text
         reading = _read_row(words, columns, ocr)
-        return reading is not None and reading.consistent and len(reading.spans) == 3
+        if reading is not None and reading.consistent and len(reading.spans) == 3:
+            return True
+        seen += 1
+        if seen >= reach:
+            return False
+        bottom = below.bottom
     return False
+
+
+def _detail_row(reading: _Reading, columns: list[Column]) -> bool:
+    """Numbers that do not multiply out and leave the amount column empty: an item's detail.
+
+    ("Artikelrabatt 2,00 % Basis 1,50 Rabatt 0,03 €/Stk.", "Bruttopreis 1,50" under an item.)
+    """
+    if not any(c.kind == "col_amount" for c in columns):
+        return False
+    amount = reading.amount
+    return not reading.consistent and (amount is None or not _agreement(amount, "col_amount", columns))
 
 
 def _beside_descriptions(words: list[Word], reading: _Reading, columns: list[Column], height: float) -> bool:

@@ -466,3 +466,30 @@ def test_german_erp_table_with_positions_units_and_a_running_subtotal() -> None:
     ]
     assert [i.description for i in table.items] == ["Trennblätter A4 Farbe: blau", "Kiste", "Montage"]
     assert all(i.consistent for i in table.items)
+
+
+def test_item_detail_rows_and_descriptions_without_a_description_header() -> None:
+    # The header names only the numeric columns; each item carries discount and gross-price
+    # rows whose numbers are no item of their own.
+    rows: list[list[Cell]] = [
+        [("GTIN / Artikel", 30), ("Menge", 290, "r"), ("Nettopreis", 380, "r"), ("MwSt-%", 440, "r"),
+         ("Nettowert", 540, "r")],
+        [("Zitronensäure 100ml", 30), ("100,0000", 290, "r"), ("1,0000", 380, "r"), ("19 %", 440, "r"),
+         ("100,00", 540, "r")],
+        [("Gelierzucker Extra 250g", 30), ("50,0000", 290, "r"), ("1,4500", 380, "r"), ("7 %", 440, "r"),
+         ("72,50", 540, "r")],
+        [("Artikelrabatt 1: 2,00 % Basis:", 60), ("75,00 €", 290, "r"), ("Rabatt:", 300),
+         ("-0,03", 380, "r")],
+        [("Bruttopreis:", 60), ("1,5000", 380, "r")],
+        [("Kiste", 30), ("2,0000", 290, "r"), ("29,1000", 380, "r"), ("19 %", 440, "r"), ("58,20", 540, "r")],
+        [("Lieferung frei Haus", 30)],
+        [("Rückfragen: Tel. 0123 / 4567", 30), ("15", 290, "r")],
+        [("Bankverbindung 1,00 € Gebühr", 30), ("1,00", 380, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [
+        ("100.0000", "1.0000", "100.00"),
+        ("50.0000", "1.4500", "72.50"),
+        ("2.0000", "29.1000", "58.20"),
+    ]
+    assert all(i.consistent for i in table.items)
