@@ -87,6 +87,9 @@ class ConfidenceLimits(_Frozen):
         "total",
         "vendor_iban",
         "vendor_tax_id",
+        # The line items as a whole: low when rows were repaired from OCR or do not add up to
+        # the printed subtotal, so a clerk sees them before they are matched and paid.
+        "lines",
     )
 
 

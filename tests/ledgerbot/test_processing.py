@@ -75,7 +75,7 @@ def test_clean_invoice_goes_straight_through_with_lineage(seeded: Store, file_st
         assert (by_stage["classify"].component, by_stage["classify"].component_version) == ("cascade", "v1")
         assert (by_stage["extract"].component, by_stage["extract"].component_version) == ("tpl-test", "2")
         assert by_stage["match"].component == "rules"
-        assert by_stage["match"].component_version == "default@3"
+        assert by_stage["match"].component_version == "default@4"
         assert by_stage["approve"].outcome == "straight_through"
         doc = s.get(DocumentRow, doc_id)
         assert doc is not None and doc.vendor_id is not None

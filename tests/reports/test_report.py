@@ -19,7 +19,7 @@ from ledgerbot.store import Store
 from ledgerbot.store.models import DocumentRow, ExceptionRow, ExtractionRow, PostingRow, VendorRow, utcnow
 
 S = DocState
-ROBOT = Actor("robot:process", component="rules", version="default@3")
+ROBOT = Actor("robot:process", component="rules", version="default@4")
 TODAY = utcnow().date()
 PATH_TO_MATCHED = [S.RECEIVED, S.PARSED, S.CLASSIFIED, S.EXTRACTED, S.VALIDATED, S.MATCHED]
 

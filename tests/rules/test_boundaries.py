@@ -179,6 +179,18 @@ def test_field_confidence_minimum(confidence: float, codes: list[str]) -> None:
     assert run(case, {"confidence": {"field": 0.7}}).codes == codes
 
 
+@pytest.mark.parametrize(("confidence", "codes"), [(0.7, []), (0.4, ["LOW_CONFIDENCE"])])
+def test_line_items_read_with_low_confidence_go_to_a_clerk(confidence: float, codes: list[str]) -> None:
+    # The extractor lowers the confidence of "lines" when rows were repaired from OCR or do not
+    # add up to the printed subtotal; the default policy routes that to review.
+    case = clean_case()
+    case["invoice"]["field_confidence"]["lines"] = confidence
+    decision = run(case)
+    assert decision.codes == codes
+    if codes:
+        assert decision.exceptions[0].evidence["field"] == "lines"
+
+
 @pytest.mark.parametrize(("confidence", "codes"), [(0.8, []), (0.799, ["LOW_CONFIDENCE"])])
 def test_doc_type_confidence_minimum(confidence: float, codes: list[str]) -> None:
     case = clean_case()

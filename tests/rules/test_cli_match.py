@@ -47,7 +47,7 @@ def test_one_line_per_case_in_order_with_errors(runner: CliRunner, tmp_path: Pat
     out = lines_of(result.stdout)
     assert [o["case"] for o in out] == [str(p) for p in (good, bad_price, wrong_shape, not_json, missing)]
     assert [o["decision"] for o in out] == ["matched", "exception", "error", "error", "error"]
-    assert out[0]["policy_version"] == "default@3"
+    assert out[0]["policy_version"] == "default@4"
     assert {"invoice_line": 0, "po_line_no": 1}.items() <= out[0]["line_matches"][0].items()
     exception = out[1]["exceptions"][0]
     assert exception["code"] == "PRICE_VARIANCE"

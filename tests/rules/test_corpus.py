@@ -75,7 +75,7 @@ def test_cli_over_the_written_cases_agrees_with_the_engine(corpus: Path, decisio
         decision = decisions[Path(line["case"]).stem]
         assert line["decision"] == decision.decision
         assert [e["code"] for e in line["exceptions"]] == decision.codes
-        assert line["policy_version"] == "default@3"
+        assert line["policy_version"] == "default@4"
 
 
 def test_score_counts_recall_false_positives_and_confusion() -> None:

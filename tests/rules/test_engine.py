@@ -32,7 +32,7 @@ def test_clean_case_matches_with_full_evidence() -> None:
     assert decision.line_matches[1].po_unit_price == Decimal("12.50")
     assert decision.line_matches[1].received == Decimal(20)
     assert decision.vendor_id == "V001" and decision.vendor_match == "tax_id"
-    assert decision.policy_version == "default@3"
+    assert decision.policy_version == "default@4"
     assert decision.company == "1000"
     assert decision.unmatched_po_lines == []
 

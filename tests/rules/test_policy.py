@@ -19,7 +19,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_default_policy_is_shipped_and_versioned() -> None:
     policy = load_policy()
-    assert policy.version_tag == "default@3"
+    assert policy.version_tag == "default@4"
     assert policy.checks.price == Tolerance(pct=Decimal("2"))
     assert policy.tax_rule("DE", "EUR") is not None
     assert policy.tax_rule(None, "usd")[0] == "USD"  # type: ignore[index]
