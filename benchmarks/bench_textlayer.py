@@ -5,8 +5,9 @@
 Builds a corpus with ``sandbox.corpus.generate_corpus`` (or reads DIR), then times
 - pdfplumber alone extracting words from every page (1 process, and 2 processes),
 - ``TextLayerReader.read_many`` over the same files (warm workers, both cores),
-- raw tesseract (``pytesseract.image_to_data``, same languages and psm, 2 processes,
-  ``OMP_THREAD_LIMIT=1``) on the scan images, next to ``read_many`` on the same images,
+- raw tesseract (``pytesseract.image_to_data``, same languages and psm, tesseract's defaults
+  otherwise, 2 processes, ``OMP_THREAD_LIMIT=1``) on the scan images, next to ``read_many``
+  on the same images (which includes our clean-up and our tesseract options),
 - scanned PDFs through our path at 200 and 300 dpi,
 and prints a table plus one JSON object. OCR accuracy is the word-bag similarity of the OCR text
 to the born-digital twin of each scan. Figures only: nothing here asserts a timing.

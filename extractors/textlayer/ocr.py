@@ -377,6 +377,14 @@ def straighten(gray: Image.Image, skew: float) -> Image.Image:
     return gray.rotate(-skew, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=255)
 
 
+def tesseract_options(config: TextLayerConfig) -> str:
+    """Command-line options of the OCR pass (page segmentation, line inversion)."""
+    options = f"--psm {config.psm}"
+    if not config.tesseract_invert:
+        options += " -c tessedit_do_invert=0"
+    return options
+
+
 def tesseract_words(gray: Image.Image, config: TextLayerConfig) -> list[Line]:
     """Run tesseract once; lines follow its block / paragraph / line ids in its reading order."""
     # PGM is written without compression; pytesseract would otherwise encode a PNG per page.
@@ -385,7 +393,7 @@ def tesseract_words(gray: Image.Image, config: TextLayerConfig) -> list[Line]:
         data = pytesseract.image_to_data(
             gray,
             lang=config.languages,
-            config=f"--psm {config.psm}",
+            config=tesseract_options(config),
             output_type=pytesseract.Output.DICT,
             timeout=config.ocr_timeout,
         )
