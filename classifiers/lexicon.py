@@ -180,17 +180,35 @@ def _window_matches(window: list[str], words: tuple[str, ...]) -> bool:
     return len(window) == 1 and len(name) >= SUFFIX_MIN_LETTERS and read.endswith(name)
 
 
+def _may_start(token: str, head: str, ends_in_name: bool) -> bool:
+    """Whether a token can begin a name starting with ``head``: one edit leaves one of the
+    first two letters in place."""
+    return ends_in_name or token[0] in head or (token[1:2] in head and len(token) > 1)
+
+
 def find_type_names_ocr(text: str) -> list[NameMatch]:
     """Type names in text as OCR reads it: look-alike glyphs equal, one letter off in a long name,
     a name split in two ("GUT SCHRIFT") or run together ("CREDITNOTE"). Longest names win."""
     tokens: list[str | None] = list(_ocr_tokens(text))
+    lengths = [len(t) for t in tokens if t is not None]
     found: list[NameMatch] = []
     for words, doc_type in _OCR_PHRASES:
+        name_length = sum(map(len, words))
+        name = "".join(words)
+        head = name[:2]
         for size in sorted({len(words), len(words) + 1, max(1, len(words) - 1)}):
             for start in range(len(tokens) - size + 1):
+                first = tokens[start]
+                if first is None or not _may_start(first, head, size == 1 and first.endswith(name)):
+                    continue
+                # Each word of a match is at most one letter off, or the name ends a single
+                # token: a window of another length cannot match.
+                read_length = sum(lengths[start : start + size])
+                if abs(read_length - name_length) > size and not (size == 1 and read_length > name_length):
+                    continue
                 window = [t for t in tokens[start : start + size] if t is not None]
                 if len(window) == size and _window_matches(window, words):
-                    found.append(NameMatch(doc_type, start, min(len("".join(window)), len("".join(words)))))
+                    found.append(NameMatch(doc_type, start, min(len("".join(window)), name_length)))
                     tokens[start : start + size] = [None] * size
     return sorted(found, key=lambda m: m.start)
 
