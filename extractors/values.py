@@ -14,7 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, Literal
+
+from stdnum import numdb
 
 DateOrder = Literal["DMY", "MDY", "YMD"]
 DecimalSep = Literal[".", ","]
@@ -273,16 +276,34 @@ def _year(text: str) -> int:
 
 # --- IBAN ------------------------------------------------------------------------------------
 
-_IBAN_LENGTHS = {
-    "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20,
-    "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IT": 27,
-    "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28,
-    "PT": 25, "RO": 24, "SE": 24, "SI": 19, "SK": 24,
-}  # fmt: skip
+# The IBAN registry (country -> BBAN structure) comes from python-stdnum, which keeps it in step
+# with SWIFT's; a printed IBAN must fit its country's structure as well as pass mod-97.
+_IBAN_REGISTRY = numdb.get("iban")
+_BBAN_PART = re.compile(r"(\d+)!([nac])")
 IBAN_PATTERN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
-# Printed IBANs are grouped by spaces, sometimes dots or hyphens, and OCR adds stray marks; the
-# loose form finds all of them and ``find_ibans`` trims it back to the longest valid IBAN.
-_LOOSE_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ .\-]?[A-Z0-9]){10,34}\b")
+# Printed IBANs are grouped by spaces, sometimes dots or hyphens, and OCR adds stray marks or
+# reads look-alike characters ("NLO7 ABNA ..."); the loose form finds all of them and
+# ``find_ibans`` trims each back to the longest valid IBAN.
+_LOOSE_IBAN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}[0-9OoDQIl|ZSB]{2}(?:[ .\-]?[A-Za-z0-9|]){10,34}(?![A-Za-z0-9])"
+)
+# What OCR reads for a digit, and for a capital letter, in print.
+_AS_DIGIT = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "i": "1", "|": "1",
+                           "Z": "2", "z": "2", "S": "5", "s": "5", "G": "6", "B": "8"})  # fmt: skip
+_AS_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"})
+
+
+@lru_cache(maxsize=128)
+def iban_structure(country: str) -> str | None:
+    """The character class of every position after the check digits ("n", "a" or "c"), or None.
+
+    ``iban_structure("NL") == "aaaannnnnnnnnn"``; a code that is no IBAN country gives None.
+    """
+    info = _IBAN_REGISTRY.info(country.upper())
+    bban = info[0][1].get("bban") if info and info[0][0] == country.upper() else None
+    if not bban:
+        return None
+    return "".join(cls * int(n) for n, cls in _BBAN_PART.findall(bban))
 
 
 def iban_checksum_ok(iban: str) -> bool:
@@ -291,42 +312,108 @@ def iban_checksum_ok(iban: str) -> bool:
     return int(digits) % 97 == 1
 
 
+def _iban_shape(text: str, *, repair: bool) -> str | None:
+    """``text`` as a compact IBAN that fits its country's structure (check digits not checked).
+
+    With ``repair``, characters OCR confuses are put back where the structure asks for the other
+    class ("NLO7" -> "NL07", "GB29 NW8K" -> "GB29NWBK"); without, the text must fit as printed.
+    """
+    s = re.sub(r"[\s.\-]", "", text)
+    if s[:4].upper() == "IBAN":
+        s = s[5:] if s[4:5] == ":" else s[4:]
+    structure = iban_structure(s[:2])
+    if structure is None:
+        # A country outside the registry: the printed form must look like an IBAN as it is.
+        upper = s.upper()
+        return upper if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", upper) else None
+    if len(s) != 4 + len(structure):
+        return None
+    out = [s[0], s[1]]
+    for char, cls in zip(s[2:], "nn" + structure, strict=True):
+        if cls == "n" and not char.isdigit() and repair:
+            char = char.translate(_AS_DIGIT)
+        elif cls == "a" and not char.isalpha() and repair:
+            char = char.translate(_AS_LETTER)
+        char = char.upper() if cls != "n" else char
+        ok = char.isdigit() if cls == "n" else char.isalpha() if cls == "a" else char.isalnum()
+        if not ok or not char.isascii():
+            return None
+        out.append(char)
+    return "".join(out)
+
+
 def parse_iban(text: str) -> str | None:
-    """An IBAN with or without spaces -> compact upper-case form, only if mod-97 and length check."""
-    s = re.sub(r"[\s.\-]", "", text).upper()
-    if s.startswith("IBAN:"):
-        s = s[5:]
-    elif s.startswith("IBAN"):
-        s = s[4:]
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", s):
-        return None
-    expected = _IBAN_LENGTHS.get(s[:2])
-    if expected is not None and len(s) != expected:
-        return None
-    return s if iban_checksum_ok(s) else None
+    """An IBAN with or without spaces -> compact upper-case form, only if it fits and passes mod-97."""
+    s = _iban_shape(text.upper(), repair=False)
+    return s if s is not None and iban_checksum_ok(s) else None
+
+
+def repair_iban(text: str) -> str | None:
+    """An IBAN OCR misread in look-alike characters, put back only when mod-97 then holds."""
+    s = _iban_shape(text, repair=True)
+    return s if s is not None and iban_checksum_ok(s) else None
+
+
+def _iban_stops(text: str, start: int, end: int) -> Iterator[int]:
+    """Where an IBAN starting at ``start`` may end, longest first: at a character that ends a word
+    or a group, never inside a run that goes on."""
+    for stop in range(end, start + 13, -1):
+        if text[stop - 1].isalnum() and (stop == len(text) or not text[stop].isalnum() or stop == end):
+            yield stop
+
+
+def _scan_ibans(
+    text: str, read: Callable[[str, int, int], tuple[int, str] | None]
+) -> Iterator[tuple[tuple[int, int], str]]:
+    """Every (span, IBAN) that ``read`` takes from a loose match: (its end, its value) or None."""
+    position = 0
+    while match := _LOOSE_IBAN.search(text, position):
+        start, end = match.span()
+        found = read(text, start, end)
+        if found is not None:
+            yield (start, found[0]), found[1]
+            position = found[0]
+        else:
+            position = start + 1
+
+
+def _valid_iban_at(text: str, start: int, end: int) -> tuple[int, str] | None:
+    for parse in (parse_iban, repair_iban):
+        for stop in _iban_stops(text, start, end):
+            value = parse(text[start:stop])
+            if value is not None:
+                return stop, value
+    return None
+
+
+def _unchecked_iban_at(text: str, start: int, end: int) -> tuple[int, str] | None:
+    for stop in _iban_stops(text, start, end):
+        if stop != end and text[stop] not in " ,;)":
+            continue
+        value = _iban_shape(text[start:stop], repair=True)
+        if value is not None and not iban_checksum_ok(value):
+            return stop, value
+    return None
 
 
 def find_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
     """Every (span, IBAN) in ``text``: the longest checksum-valid prefix of each loose match.
 
     "IBAN DE89 3704 0044 0532 0130 00 BIC COBADEFF" first matches up to "BIC"; cutting back a
-    character at a time finds the 22 characters whose mod-97 check holds.
+    character at a time finds the 22 characters whose mod-97 check holds. A match that fails as
+    printed is tried with OCR look-alikes put back ("NLO7 ABNA ..."); the check digits confirm it.
     """
-    position = 0
-    while match := _LOOSE_IBAN.search(text, position):
-        start, end = match.span()
-        found = None
-        for stop in range(end, start + 13, -1):
-            if text[stop - 1].isalnum() and (stop == len(text) or not text[stop].isalnum() or stop == end):
-                value = parse_iban(text[start:stop])
-                if value is not None:
-                    found = (stop, value)
-                    break
-        if found is not None:
-            yield (start, found[0]), found[1]
-            position = found[0]
-        else:
-            position = start + 1
+    return _scan_ibans(text, _valid_iban_at)
+
+
+def find_unchecked_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    """IBANs as printed that fit their country's structure but fail mod-97 (a typo on the page).
+
+    Only whole words or groups count ("DE75 1234 ... 34," but not the first 22 characters of a
+    longer number); a reader reports such an IBAN as printed with low confidence, so a clerk
+    checks it against the vendor master.
+    """
+    return _scan_ibans(text, _unchecked_iban_at)
 
 
 # --- VAT ids ---------------------------------------------------------------------------------

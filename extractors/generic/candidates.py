@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from extractors.generic.geometry import Row, h_overlap
-from extractors.generic.labels import FIELD_KINDS, TITLES, LabelMatch, label_finder, ocr_tokens
+from extractors.generic.labels import FIELD_KINDS, LabelMatch, is_title, label_finder, ocr_slip
 from extractors.textlayer.model import BBox, union
-from extractors.values import FIELD_TYPES, VALUE_TYPES, find_currency
+from extractors.values import FIELD_TYPES, VALUE_TYPES, find_currency, find_unchecked_ibans, parse_iban
 
 HEADER_OUTPUT = tuple(FIELD_TYPES)
 
@@ -49,6 +50,8 @@ _BASE_WORDS = frozenset({"auf", "on", "of", "von", "sur", "from", "aus", "base",
 # Rate rows of a VAT breakdown under one column label, plus its sum row: at most this many.
 _COLUMN_ROWS = 5
 RELATIONS = ("right", "right_gap", "below", "pattern", "layout")
+# Currency signs that name their currency alone ("$" is also an OCR slip for "S").
+_GLUED_SIGNS = frozenset({"€", "£"})
 
 # Legal forms that end a company name, EN/DE/FR (and common neighbours).
 _LEGAL_FORM = re.compile(
@@ -91,6 +94,7 @@ class PageContext:
     height: float
     buyer_words: set[int]  # id() of words inside the buyer's address block
     table_rows: set[int]  # row indexes that belong to the line-item table
+    ocr: bool = False  # the page was read by OCR (its words may carry look-alike slips)
 
 
 def page_context(
@@ -99,11 +103,13 @@ def page_context(
     height: float,
     table_rows: set[int],
     labels: dict[int, list[LabelMatch]] | None = None,
+    *,
+    ocr: bool = False,
 ) -> PageContext:
     if labels is None:
         finder = label_finder()
         labels = {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
-    context = PageContext(rows, labels, width, height, set(), table_rows)
+    context = PageContext(rows, labels, width, height, set(), table_rows, ocr)
     context.buyer_words = _buyer_block(context)
     return context
 
@@ -162,6 +168,8 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
                     if match.kind not in _ADJACENT_ONLY and not in_table:
                         out[name].extend(_below(context, r, row, match, name, matches))
         _pattern_candidates(context, out)
+    if contexts and contexts[0].rows:
+        out["invoice_date"].extend(_letter_dates(contexts[0]))
     out["vendor_name"].extend(vendor_name_candidates(contexts))
     return out
 
@@ -180,8 +188,10 @@ def _features(context: PageContext, bbox: BBox, match: LabelMatch | None, relati
     return feats
 
 
-def _value_spans(kind: str, words: list[str]) -> list[tuple[int, int, Any]]:
-    """(first word, end word, value) for every value of ``kind`` in a run of words."""
+def _value_spans(
+    kind: str, words: list[str], search: Callable[[str], Iterable[tuple[tuple[int, int], Any]]] | None = None
+) -> list[tuple[int, int, Any]]:
+    """(first word, end word, value) of every value of ``kind`` (or that ``search`` finds) in the words."""
     text = " ".join(words)
     starts: list[int] = []
     offset = 0
@@ -189,12 +199,14 @@ def _value_spans(kind: str, words: list[str]) -> list[tuple[int, int, Any]]:
         starts.append(offset)
         offset += len(word) + 1
     out = []
-    for (a, b), value in VALUE_TYPES[kind].find(text):
+    for (a, b), value in (search or VALUE_TYPES[kind].find)(text):
         first = max(i for i, s in enumerate(starts) if s <= a)
         last = max(i for i, s in enumerate(starts) if s < b)
         # A value must cover whole words: "12345" inside "RE-12345" is not a value on its own.
         partial = a != starts[first] or b != starts[last] + len(words[last])
-        if partial and kind not in ("iban", "vat_id", "tax_id", "date"):
+        # ... but a currency sign may be glued to a column word ("Gesamt/€", "Betrag(€)").
+        glued_sign = kind == "currency" and text[a:b] in _GLUED_SIGNS
+        if partial and kind not in ("iban", "vat_id", "tax_id", "date") and not glued_sign:
             continue
         out.append((first, last + 1, value))
     return out
@@ -215,10 +227,28 @@ def _right_of(
     if kind == "identifier":
         # "Auftrag 300 € netto": a number followed by a currency is an amount, not a reference.
         spans = [sp for sp in spans if not _currency_follows(words, sp[1])]
+    if kind == "amount":
+        # "Zahlbar innerhalb 30 Tagen netto bis 04.04.2013, 3 % Skonto innerhalb 10 Tagen": past
+        # a date the label's sentence has moved on; a number there is no amount of the label's.
+        spans = [sp for sp in spans if not _date_before(words, sp[0])]
     if kind in ("identifier", "text") and spans:
         spans = spans[:1]
+    if kind == "identifier":
+        # "Beitragsrechnung  24. Januar 2014": a day of a date is no reference.
+        dates = _value_spans("date", words)
+        spans = [sp for sp in spans if not any(a <= sp[0] and sp[1] <= b and b - a > 1 for a, b, _ in dates)]
     if match.kind in _ADJACENT_ONLY:
-        spans = [sp for sp in spans if all(_PUNCTUATION.fullmatch(w) for w in words[: sp[0]])][:1]
+        spans = [
+            sp
+            for sp in spans
+            if all(_PUNCTUATION.fullmatch(w) for w in words[: sp[0]]) and match.end + sp[0] in segment
+        ][:1]
+    if match.kind == "date_hint":
+        # "vom 06.12.2013 bis zum 06.12.2014" is a period, not the date of anything.
+        after = [w.text.casefold() for w in row.words[match.end :]] + [""]
+        spans = [sp for sp in spans if after[sp[1]] not in _PERIOD_WORDS]
+    if match.kind == "due_hint" and _date_ends_at(row, match.start):
+        return []  # the end of a period: "vom 06.12.2013 bis zum 06.12.2014"
     for order, (a, b, value) in enumerate(spans):
         first, end = match.end + a, match.end + b
         box = row.box_of(first, end)
@@ -229,6 +259,15 @@ def _right_of(
         feats["gap"] = (box[0] - label_box[2]) / context.width
         feats["words_between"] = float(a)
         feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[first:end]))
+        if kind == "iban":
+            feats["repaired"] = float(parse_iban(row.text_of(first, end)) != value)
+        if kind in ("iban", "vat_id"):
+            # "von Ihrem Konto mit IBAN DE21 ...": the buyer's account, named by a label before.
+            feats["buyer_label"] = float(
+                any(m.kind in _BUYER_ID_KINDS and m.end <= match.start for m in context.labels[row.index])
+            )
+        if name == "tax_amount" and value < 0 and row.words[first].text.startswith("("):
+            value = -value  # "enthaltene Versicherungsteuer (35,13 €)": included, not negative
         # "zzgl. 19 % MwSt. auf 198,00 €  37,62 €": the amount after "auf" / "on" is the base.
         feats["rate_base"] = float(kind == "amount" and a > 0 and words[a - 1].casefold() in _BASE_WORDS)
         out.append(
@@ -303,6 +342,71 @@ def _below(
     return out
 
 
+_PERIOD_WORDS = frozenset({"bis", "to", "until", "till", "au", "-", "–"})
+
+
+def _date_ends_at(row: Row, index: int) -> bool:
+    """True when the words of ``row`` just before ``index`` end with a date."""
+    words = [w.text for w in row.words[max(0, index - 4) : index]]
+    return any(b == len(words) for _a, b, _v in _value_spans("date", words))
+
+
+def _date_before(words: list[str], index: int) -> bool:
+    """True when a date stands among ``words[:index]``."""
+    return index > 0 and next(VALUE_TYPES["date"].find(" ".join(words[:index])), None) is not None
+
+
+_DATE_KINDS = frozenset({"invoice_date", "date", "date_hint", "due_date", "due_hint", "other_date"})
+# A letter's date line sits in the top part of its first page, right of the address block.
+_LETTER_DATE_TOP = 0.45
+_LETTER_DATE_LEFT = 0.45
+
+
+def _letter_dates(context: PageContext) -> list[Candidate]:
+    """A date standing alone at the right of the top of page 1, with no label: the letter's date.
+
+    German and French business letters print their date so ("Beitragsrechnung ... 24. Januar
+    2014", "Paris, le 3 mars 2026" without "le" read as a label); a date under or beside a
+    label of any date kind belongs to that label instead.
+    """
+    out: list[Candidate] = []
+    rows = context.rows
+    for r, row in enumerate(rows):
+        if row.top > _LETTER_DATE_TOP * context.height:
+            break
+        if any(m.kind in _DATE_KINDS for m in context.labels[row.index]):
+            continue
+        for segment in row.segments:
+            first, end = segment[0], segment[-1] + 1
+            if row.words[first].x0 < _LETTER_DATE_LEFT * context.width:
+                continue
+            words = [w.text for w in row.words[first:end]]
+            spans = [sp for sp in _value_spans("date", words) if sp[0] == 0 and sp[1] == len(words)]
+            if not spans:
+                continue
+            box = row.box_of(first, end)
+            if _labelled_above(context, r, box):
+                continue
+            feats = _features(context, box, None, "layout")
+            feats["letter_date"] = 1.0
+            text = row.text_of(first, end)
+            out.append(Candidate("invoice_date", spans[0][2], text, row.page, box, "layout", None, feats))
+    return out
+
+
+def _labelled_above(context: PageContext, r: int, box: BBox) -> bool:
+    """True when a label stands in one of the two rows above ``box``, over it."""
+    row = context.rows[r]
+    for above in context.rows[max(0, r - 2) : r]:
+        if row.top - above.bottom > 2.5 * row.height:
+            continue
+        for m in context.labels[above.index]:
+            label = above.box_of(m.start, m.end)
+            if h_overlap(label, box) > 0 or abs(label[0] - box[0]) < row.height:
+                return True
+    return False
+
+
 def _currency_follows(words: list[str], end: int) -> bool:
     return end < len(words) and find_currency(words[end]) is not None
 
@@ -314,23 +418,37 @@ def _labelled_in_row(row: Row, labels: list[LabelMatch], index: int) -> bool:
 
 
 _NAMING_KINDS = FIELD_KINDS | {"other_id", "other_date", "buyer_tax_id"}
+# Labels that make the id after them the buyer's: "USt-IdNr. Kunde", "von Ihrem Konto mit IBAN".
+_BUYER_ID_KINDS = frozenset({"buyer_tax_id", "buyer_account"})
 
 
 def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -> None:
-    """Values recognisable without a label: IBANs, VAT ids and currencies."""
+    """Values recognisable without a label: IBANs, VAT ids and currencies.
+
+    An IBAN printed with wrong check digits is a candidate too, marked ``iban_unchecked``: the
+    extractor reports it only when no valid IBAN is printed, and then as doubtful.
+    """
     for row in context.rows:
         words = [w.text for w in row.words]
-        for name, kind in (("vendor_iban", "iban"), ("vendor_tax_id", "vat_id"), ("currency", "currency")):
-            for a, b, value in _value_spans(kind, words):
+        for name, kind, search in (
+            ("vendor_iban", "iban", None),
+            ("vendor_iban", "iban", find_unchecked_ibans),
+            ("vendor_tax_id", "vat_id", None),
+            ("currency", "currency", None),
+        ):
+            for a, b, value in _value_spans(kind, words, search):
                 box = row.box_of(a, b)
                 feats = _features(context, box, None, "pattern")
                 feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[a:b]))
                 prior = [m for m in context.labels[row.index] if m.end <= a]
-                feats["buyer_label"] = float(any(m.kind == "buyer_tax_id" for m in prior))
+                feats["buyer_label"] = float(any(m.kind in _BUYER_ID_KINDS for m in prior))
                 feats["in_table"] = float(row.index in context.table_rows)
-                out[name].append(
-                    Candidate(name, value, row.text_of(a, b), row.page, box, "pattern", None, feats)
-                )
+                text = row.text_of(a, b)
+                if kind == "iban":
+                    feats["iban_unchecked"] = float(search is not None)
+                    # Look-alike characters put back ("NLO7" -> "NL07"), confirmed by mod-97.
+                    feats["repaired"] = float(parse_iban(text) != value and search is None)
+                out[name].append(Candidate(name, value, text, row.page, box, "pattern", None, feats))
 
 
 def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
@@ -355,7 +473,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 words = [row.words[i] for i in segment]
                 if any(id(w) in context.buyer_words for w in words):
                     continue
-                if " ".join(ocr_tokens(" ".join(w.text for w in words))) in TITLES:
+                if is_title(" ".join(w.text for w in words)):
                     continue
                 # "Lieferant GmbH": a label word followed by a legal form is part of the name.
                 labelled = [
@@ -398,6 +516,8 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
             first_letter = next((c for c in text if c.isalnum()), "")
             parts = len(_NAME_SEPARATORS.split(text))
             for name, start, end in _name_spans(text, words):
+                if context.ocr:
+                    name = repair_legal_form(name)
                 box = union([w.bbox for w in words[start:end]])
                 size = max((w.size or w.height) for w in words[start:end])
                 legal = _LEGAL_FORM.search(name)
@@ -434,6 +554,33 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))
     return out
+
+
+# Legal forms as they end a name, in the spelling a repaired OCR slip is given.
+_LEGAL_FORM_SPELLING = {
+    "plc": "plc", "ltd": "Ltd", "llc": "LLC", "inc": "Inc", "gmbh": "GmbH", "sarl": "SARL", "eurl": "EURL",
+    "sas": "SAS", "ohg": "OHG",
+}  # fmt: skip
+# What OCR makes of the letters of a legal form, besides the look-alikes the labels share.
+_LEGAL_FORM_SLIPS = str.maketrans({"e": "c", "o": "c", "1": "l", "i": "l", "|": "l", "8": "b", "0": "o"})
+
+
+def repair_legal_form(name: str) -> str:
+    """A name whose last word is a legal form misread by OCR, spelled right ("Castell Office ple").
+
+    Only the last word, only when it is one slip from a legal form of three letters or more and
+    is no word of its own; the rest of the name is left as read.
+    """
+    head, _, last = name.rpartition(" ")
+    if not head or not last.isalnum() or last.casefold() in _LEGAL_FORM_SPELLING:
+        return name
+    folded = last.casefold()
+    for form, spelling in _LEGAL_FORM_SPELLING.items():
+        if len(folded) == len(form) and (
+            folded.translate(_LEGAL_FORM_SLIPS) == form or ocr_slip(folded, form)
+        ):
+            return f"{head} {spelling}"
+    return name
 
 
 def _address_window(context: PageContext) -> set[int]:

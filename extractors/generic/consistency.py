@@ -223,7 +223,9 @@ def choose_dates(issued: Sequence[Candidate], due: Sequence[Candidate]) -> dict[
     for i, d in itertools.product(_top(issued), _top(due)):
         score = sum(c.score for c in (i, d) if c is not None)
         if i is not None and d is not None:
-            score += 0.5 if d.value >= i.value else -1.0
+            # Due before issued happens (premiums billed after their due day), so a reversed pair
+            # only loses to an ordered one; it does not drop a date that has no rival.
+            score += 0.5 if d.value >= i.value else -0.3
             if i.bbox == d.bbox:
                 score -= 2.0
         if best is None or score > best[0]:

@@ -29,6 +29,8 @@ VERSION = "generic-1.0"
 TERMS_CONFIDENCE = 0.5
 # Lines that do not add up to the printed totals: a clerk should look at them.
 LINES_DISAGREE_CONFIDENCE = 0.4
+# An IBAN whose check digits fail is a misprint or a fraud signal: never above review threshold.
+UNCHECKED_IBAN_CONFIDENCE = 0.3
 CENT = Decimal("0.011")
 _CREDIT_TITLES = {
     ("credit", "note"),
@@ -95,7 +97,8 @@ class GenericExtractor:
         contexts: list[PageContext] = []
         for page, rows, labels in zip(document.pages, pages_rows, labels_by_page, strict=True):
             in_table = {index for (p, index) in table.row_indexes if p == page.number}
-            contexts.append(page_context(rows, page.width, page.height, in_table, labels))
+            ocr = page.source == "ocr"
+            contexts.append(page_context(rows, page.width, page.height, in_table, labels, ocr=ocr))
         cands = header_candidates(contexts)
         for context in contexts:
             for c in (
@@ -136,6 +139,12 @@ class GenericExtractor:
             "currency",
         ):
             choices[name] = choose([c for c in cands[name] if name != "currency" or c.label is not None])
+        ibans = [c for c in cands["vendor_iban"] if not c.features.get("iban_unchecked")]
+        if ibans:
+            choices["vendor_iban"] = choose(ibans)
+        elif (iban := choices["vendor_iban"]).candidate is not None:
+            # Printed with wrong check digits: reported as printed, for a clerk to check.
+            choices["vendor_iban"] = Choice(iban.candidate, min(iban.confidence, UNCHECKED_IBAN_CONFIDENCE))
         name_choice = choices["vendor_name"].candidate
         if name_choice is not None and name_choice.value.isupper():
             # A letterhead in capitals: prefer the same name as typed elsewhere (footer, imprint).
@@ -166,6 +175,11 @@ class GenericExtractor:
                 # The printed totals stand; the lines that do not add up to them are suspect.
                 confidence["lines"] = min(confidence["lines"], LINES_DISAGREE_CONFIDENCE)
         lineage = {"extractor": self.lineage}
+        account = choices["vendor_iban"].candidate
+        if account is not None and account.features.get("iban_unchecked"):
+            lineage["vendor_iban"] = "printed IBAN fails its check digits (ISO 7064 mod 97-10)"
+        elif account is not None and account.features.get("repaired"):
+            lineage["vendor_iban"] = f"OCR look-alikes put back in {account.text!r}, check digits confirm"
         due = choices.get("due_date")
         if due is not None and due.candidate is not None and due.candidate.relation == "derived":
             lineage["due_date"] = f"payment terms: {due.candidate.text}"

@@ -35,6 +35,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "n° facture", "numero d avoir", "avoir n°", "n° d avoir", "numero de l avoir",
             "beitragsrechnung nr", "beitragsrechnungsnummer", "dokumentnummer", "dokument nr",
             "rechnungs id", "abrechnungsnummer", "abrechnung nr",
+            "credit no", "credit number", "credit ref", "credit note ref", "credit note reference",
+            "avoir no", "n° avoir", "gutschriftnummer", "gutschrifts nr",
         ],
     ),
     "invoice_date": (
@@ -57,7 +59,11 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     # "Gutschrift zu Rechnung 4711 vom ..." names the credited invoice's date the same way.
     "date_hint": (0.3, ["vom", "von", "du", "dated"]),
     # Weak due-date cues inside sentences ("Bitte überweisen Sie bis zum 12.06.2014").
-    "due_hint": (0.6, ["bis zum", "bis spatestens", "no later than", "avant le"]),
+    "due_hint": (
+        0.6,
+        ["bis zum", "bis spatestens", "no later than", "avant le", "netto bis", "rein netto bis",
+         "ohne abzug bis", "net by", "net until"],
+    ),
     "due_date": (
         1.0,
         [
@@ -70,7 +76,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "due date", "payment due", "due on", "due", "pay by", "payable by", "payment date",
             "faellig am", "fallig am", "faelligkeitsdatum", "falligkeitsdatum", "fallig",
             "zahlbar bis", "zahlungsziel", "date d echeance", "echeance", "a payer avant le",
-            "payable avant le", "date limite de paiement",
+            "payable avant le", "date limite de paiement", "falligkeitstag", "faelligkeitstag",
+            "faellig zum", "fallig zum",
         ],
     ),
     "po_number": (
@@ -114,6 +121,14 @@ LABELS: dict[str, tuple[float, list[str]]] = {
         ],
     ),
     "vendor_iban": (1.0, ["iban", "iban no", "iban nr", "iban n°"]),
+    # The buyer's own account on a direct-debit notice ("von Ihrem Konto mit IBAN DE21 ...").
+    "buyer_account": (
+        1.0,
+        [
+            "ihrem konto", "ihr konto", "von ihrem konto", "ihre bankverbindung", "your account",
+            "from your account", "your bank account", "votre compte", "de votre compte",
+        ],
+    ),
     "subtotal": (
         1.0,
         [
@@ -140,6 +155,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "total excluding vat", "amount before tax", "total before tax", "net", "nettobetrag",
             "netto", "summe netto", "zwischensumme", "gesamt netto", "nettosumme", "warenwert",
             "total ht", "montant ht", "sous total", "total hors taxes", "montant hors taxes", "net ht",
+            "goods", "rechnungssumme netto", "summe netto", "gesamtbeitrag", "nettobeitrag",
+            "beitrag netto", "gesamtbeitrag netto", "net premium", "total premium", "prime nette",
         ],
     ),
     "tax_amount": (
@@ -185,6 +202,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "gesamtsumme", "endbetrag", "zu zahlen", "zahlbetrag", "summe brutto", "brutto",
             "bruttobetrag", "gutschriftsbetrag", "total ttc", "montant ttc", "net a payer",
             "montant total", "total a payer", "montant du", "total de l avoir",
+            "rechnungssumme brutto", "bruttobeitrag", "rechnungsbeitrag", "gesamtbeitrag brutto",
+            "beitrag brutto", "zu zahlender beitrag",
         ],
     ),
     # The document's title: "Facture FA-2017-0010", "Rechnung 4711" name the number right after it.
@@ -193,6 +212,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
         [
             "invoice", "tax invoice", "commercial invoice", "credit note", "credit memo", "rechnung",
             "gutschrift", "rechnungskorrektur", "facture", "avoir", "facture d avoir",
+            "beitragsrechnung",
         ],
     ),
     # The buyer's own reference is very often the purchase order number, but not always.
@@ -248,6 +268,12 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "net weight", "gross weight", "nettogewicht", "bruttogewicht", "poids net", "poids brut",
             "versicherungsschein nr", "versicherungsscheinnummer", "vertragsnummer", "vertrags nr",
             "policy number", "policy no", "numero de police", "mitgliedsnummer",
+            # The invoice a credit note corrects: its number is not the credit note's own.
+            "credit for invoice", "for invoice", "against invoice", "original invoice",
+            "relating to invoice", "re invoice", "refers to invoice", "zu rechnung", "zur rechnung",
+            "korrektur zu rechnung", "bezug rechnung", "ursprungsrechnung", "ursprungsbeleg nr",
+            "ursprungsbeleg", "facture d origine", "sur facture", "avoir sur facture",
+            "concernant la facture",
         ],
     ),
     "carry": (
@@ -311,7 +337,33 @@ TITLES = frozenset(
         ("remittance", "advice"), ("kontoauszug",), ("releve",), ("quote",), ("angebot",), ("devis",),
     )
 )  # fmt: skip
+# German titles are compounds ("Kostenrechnung", "Rechnungs-Korrektur", "Beitragsrechnung").
+_TITLE_TAILS = ("rechnung", "gutschrift", "korrektur")
+_JOINED_TITLES = frozenset(t.replace(" ", "") for t in TITLES)
 COLUMN_KINDS = frozenset(k for k in LABELS if k.startswith("col_"))
+
+
+def is_title(text: str) -> bool:
+    """True when ``text`` is a document title: "Invoice", "RECHNUNGS-KORREKTUR", "R E C H N U N G".
+
+    Letter-spaced capitals are read as one word; a German compound that ends in a title word
+    ("Warenrechnung", "Stornogutschrift") is a title too.
+    """
+    toks = ocr_tokens(text)
+    if not toks:
+        return False
+    if " ".join(toks) in TITLES:
+        return True
+    joined = "".join(toks)
+    if not joined.isalpha() or len(joined) > 30:
+        return False
+    spaced = len(toks) >= 4 and all(len(t) == 1 for t in toks)
+    if spaced and joined in _JOINED_TITLES:
+        return True
+    if len(toks) > 2 and not spaced:
+        return False
+    return joined.endswith(_TITLE_TAILS)
+
 
 _TOKEN = re.compile(r"[^\W_]+|[#°%]")
 
@@ -361,7 +413,7 @@ def _repair(tok: str) -> str:
         return letters
     if not letters.isalpha():
         return tok
-    close = {w for w in words if abs(len(w) - len(letters)) <= 1 and _ocr_slip(letters, w)}
+    close = {w for w in words if abs(len(w) - len(letters)) <= 1 and ocr_slip(letters, w)}
     return close.pop() if len(close) == 1 else tok
 
 
@@ -392,7 +444,7 @@ _CONFUSABLE = frozenset(
 _THIN = frozenset("iltfjr")
 
 
-def _ocr_slip(read: str, label: str) -> bool:
+def ocr_slip(read: str, label: str) -> bool:
     """True when ``read`` is ``label`` but for one OCR slip: a confusable letter, a thin one lost or added."""
     if read == label:
         return False
@@ -410,6 +462,23 @@ def _label_words() -> frozenset[str]:
     """Every word of every label phrase and title, the vocabulary OCR slips are repaired to."""
     phrases = [p for _, (_, ps) in LABELS.items() for p in ps] + list(TITLES)
     return frozenset(t for p in phrases for t in _tokens(p) if len(t) >= 4 and t.isalpha())
+
+
+# Labels of the amount still to pay ("Amount due", "Zu zahlen"): on most documents the total,
+# but where the page also prints the invoice's gross amount, arrears or a prepayment make
+# them differ, and the gross amount is the invoice total.
+PHRASE_WEIGHTS = {
+    " ".join(tokens(p)): 0.92
+    for p in (
+        "amount due", "total due", "balance due", "amount payable", "total payable", "due payable",
+        "amount to pay", "amount to be paid", "total to pay", "zu zahlen", "zu zahlender betrag",
+        "zu zahlender beitrag", "zahlbetrag", "net a payer", "montant a payer", "total a payer",
+        "montant du",
+    )
+}  # fmt: skip
+# A tax label after these words names an amount that includes the tax: a gross total.
+_INCLUDING = frozenset({"inkl", "inklusive", "einschl", "einschliesslich", "incl", "including", "inclusive"})
+INCLUDED_TAX_WEIGHT = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,7 +518,7 @@ class LabelFinder:
                     self._kinds[key] = []
                     self.matcher.add(key, [Doc(self.vocab, words=key.split())])
                 if kind not in (k for k, _ in self._kinds[key]):
-                    self._kinds[key].append((kind, weight))
+                    self._kinds[key].append((kind, PHRASE_WEIGHTS.get(key, weight)))
 
     def find(self, words: list[str], breaks: Collection[int] = ()) -> list[LabelMatch]:
         """Non-overlapping label matches, longest first, in reading order.
@@ -460,6 +529,7 @@ class LabelFinder:
         """
         toks: list[str] = []
         owner: list[int] = []
+        aside = parenthesised(words)
         for index, word in enumerate(words):
             for tok in _ocr_tokens(word):
                 toks.append(tok)
@@ -469,6 +539,10 @@ class LabelFinder:
         doc = self._Doc(self.vocab, words=toks)
         spans: dict[tuple[int, int], str] = {}
         for match_id, start, end in self.matcher(doc):
+            # A label in parentheses qualifies the one before it ("Summe Netto (excl. USt.)") or
+            # is prose ("(Bei Zahlung bitte angeben)"): it neither names a value nor ends one.
+            if aside[owner[start]]:
+                continue
             # A label starts at the start of a word; "Kunden-Nr" must not yield "Nr".
             if start > 0 and owner[start - 1] == owner[start]:
                 continue
@@ -489,9 +563,44 @@ class LabelFinder:
             tail = end < len(toks) and owner[end] == last
             # Two kinds can share one phrase ("tva": tax id or tax amount); keep both.
             for kind, weight in self._kinds[spans[(start, end)]]:
+                if kind == "tax_amount" and _tax_included(toks[max(0, start - 4) : start]):
+                    # "Beitrag inklusive 19 % Versicherungsteuer 220,00": the gross amount.
+                    kind, weight = "total", INCLUDED_TAX_WEIGHT
                 out.append(LabelMatch(kind, phrase, weight, first, last + 1, tail))
         out.sort(key=lambda m: (m.start, m.kind))
         return out
+
+
+def _tax_included(before: list[str]) -> bool:
+    """True when the words before a tax label say the amount includes the tax ("inkl. 19 %")."""
+    for tok in reversed(before):
+        if tok in _INCLUDING:
+            return True
+        if not (tok.isdigit() or tok in ("%", "zzgl", "der", "die", "des", "of", "the", "de", "la")):
+            return False
+    return False
+
+
+def parenthesised(words: list[str]) -> list[bool]:
+    """For each word, whether it stands inside a closed pair of parentheses of the row.
+
+    An opening parenthesis that never closes (OCR noise, a group wrapped onto the next row)
+    marks nothing, so a stray "(" cannot hide the labels after it.
+    """
+    out = [False] * len(words)
+    index = 0
+    while index < len(words):
+        if words[index].startswith("("):
+            depth = 0
+            for end in range(index, len(words)):
+                depth += words[end].count("(") - words[end].count(")")
+                if depth <= 0:
+                    for i in range(index, end + 1):
+                        out[i] = True
+                    index = end
+                    break
+        index += 1
+    return out
 
 
 @lru_cache(maxsize=2)

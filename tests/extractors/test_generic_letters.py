@@ -1,0 +1,365 @@
+"""Template-free extraction on letter-style invoices and on what OCR does to ids and names.
+
+Premium invoices of insurers, correction invoices, credit notes that cite the invoice they
+correct, direct-debit notices, IBANs printed with wrong check digits or read with look-alike
+characters, and legal forms misread at the end of a company name.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from test_generic_header import _document
+
+from extractors.generic import GenericExtractor
+from extractors.generic.candidates import repair_legal_form
+from extractors.generic.labels import is_title, label_finder, parenthesised
+from extractors.textlayer.model import Document, Page
+from extractors.values import find_ibans, find_unchecked_ibans, iban_structure, parse_iban, repair_iban
+from ledgerbot.domain import DocType
+
+
+@pytest.fixture(scope="module")
+def extractor() -> GenericExtractor:
+    return GenericExtractor()
+
+
+def _kinds(text: str) -> list[tuple[str, str]]:
+    return [(m.kind, m.phrase) for m in label_finder().find(text.split(), [])]
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+
+def test_a_label_in_parentheses_neither_names_a_value_nor_ends_one() -> None:
+    assert parenthesised(["Summe", "Netto", "(excl.", "USt.)", "473,00"]) == [False, False, True, True, False]
+    assert _kinds("Rechnungssumme Netto (excl. USt.) 473,00") == [("subtotal", "rechnungssumme netto")]
+    # An opening parenthesis that never closes hides nothing.
+    assert [k for k, _ in _kinds("( Gesamtbetrag 119,00")] == ["total"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Beitrag inklusive 19 % Versicherungsteuer", "total"),  # an amount that includes the tax
+        ("Gesamtbetrag inkl. 19% MwSt.", "total"),
+        ("Total including VAT", "total"),
+        ("zzgl. 19 % MwSt.", "tax_amount"),  # added on top: the tax itself
+        ("darin enthaltene Versicherungsteuer", "tax_amount"),
+    ],
+)
+def test_a_tax_label_after_including_names_a_gross_amount(text: str, kind: str) -> None:
+    kinds = {k for k, _ in _kinds(text)}
+    assert kind in kinds
+    assert ("tax_amount" in kinds) == (kind == "tax_amount")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Credit No:", "invoice_number"),
+        ("Credit for invoice", "other_id"),  # the credited invoice, not the note's own number
+        ("Ursprungsbeleg-Nr", "other_id"),
+        ("Goods", "subtotal"),
+        ("Gesamtbeitrag", "subtotal"),  # an insurance premium before insurance tax
+        ("Rechnungsbeitrag", "total"),
+        ("Fälligkeitstag:", "due_date"),
+        ("netto bis", "due_hint"),
+        ("von Ihrem Konto", "buyer_account"),
+    ],
+)
+def test_credit_note_insurance_and_direct_debit_labels(text: str, kind: str) -> None:
+    assert kind in {k for k, _ in _kinds(text)}
+
+
+def test_amount_due_labels_weigh_less_than_the_gross_total() -> None:
+    (due,) = label_finder().find(["Amount", "due"], [])
+    (gross,) = label_finder().find(["Gross", "total"], [])
+    assert (due.kind, gross.kind) == ("total", "total")
+    assert due.weight < gross.weight
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("RECHNUNGS-KORREKTUR", True),
+        ("K O S T E N R E C H N U N G", True),
+        ("Warenrechnung", True),
+        ("Stornogutschrift", True),
+        ("Tax Invoice", True),
+        ("Rechnungsempfänger", False),
+        ("Rechnung Nr", False),
+        ("MUSTERLIEFERANT GMBH", False),
+        ("A B C D", False),
+    ],
+)
+def test_document_titles_compounds_and_letter_spacing(text: str, title: bool) -> None:
+    assert is_title(text) is title
+
+
+# --- IBANs ----------------------------------------------------------------------------------
+
+
+def test_iban_structure_comes_from_the_registry() -> None:
+    assert iban_structure("NL") == "aaaannnnnnnnnn"
+    assert iban_structure("DE") == "n" * 18
+    assert iban_structure("XX") is None
+    # Right length and check digits, wrong structure (a letter where Germany has digits).
+    assert parse_iban("DE89 3704 0044 0532 0130 0A") is None
+
+
+@pytest.mark.parametrize(
+    ("printed", "iban"),
+    [
+        ("IBAN NLO7 ABNA 7986 6587 82 BIC WKBGNLEZ", "NL07ABNA7986658782"),
+        ("IBAN FRO4 3000 4928 5509 2702 2449 289 BIC CCMHFRYA", "FR0430004928550927022449289"),
+        ("IBAN GB29 NW8K 6016 1331 9268 19", "GB29NWBK60161331926819"),
+        ("IBAN DE89 37O4 0044 0532 0130 00", "DE89370400440532013000"),
+    ],
+)
+def test_ocr_look_alikes_in_an_iban_are_put_back_when_the_check_digits_confirm(
+    printed: str, iban: str
+) -> None:
+    assert [value for _, value in find_ibans(printed)] == [iban]
+
+
+def test_a_look_alike_repair_that_the_check_digits_refuse_gives_nothing() -> None:
+    assert repair_iban("NLO8 ABNA 7986 6587 82") is None
+    assert list(find_ibans("IBAN NLO8 ABNA 7986 6587 82")) == []
+
+
+def test_an_iban_printed_with_wrong_check_digits_is_found_only_as_unchecked() -> None:
+    text = "Bankverbindung: DE75123456780000001234, BIC WELADED1MST"
+    assert list(find_ibans(text)) == []
+    assert [value for _, value in find_unchecked_ibans(text)] == ["DE75123456780000001234"]
+    # Never the first 22 characters of a longer number (a metering point id).
+    assert list(find_unchecked_ibans("Zählpunkt DE0001346484600000000000000100038")) == []
+
+
+def test_an_unchecked_iban_is_reported_as_printed_with_low_confidence(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 30, "Muster Versicherung AG"),
+            (40, 400, "Bitte überweisen Sie auf folgende Bankverbindung:"),
+            (40, 412, "DE75123456780000001234, BIC WELADED1MST, Sparkasse Musterstadt"),
+        ]
+    )
+    result = extractor.extract(document, DocType.INVOICE)
+    assert result.fields.vendor_iban == "DE75123456780000001234"
+    assert result.field_confidence["vendor_iban"] <= 0.3
+    assert "check digits" in result.lineage["vendor_iban"]
+
+
+def test_a_valid_iban_beats_an_unchecked_one(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 30, "Muster Versicherung AG"),
+            (40, 400, "Konto DE75123456780000001234, BIC WELADED1MST"),
+            (40, 760, "IBAN DE89 3704 0044 0532 0130 00"),
+        ]
+    )
+    result = extractor.extract(document, DocType.INVOICE)
+    assert result.fields.vendor_iban == "DE89370400440532013000"
+    assert "vendor_iban" not in result.lineage
+
+
+def test_the_buyers_account_on_a_direct_debit_notice_is_not_the_vendors(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 30, "Lieferant GmbH"),
+            (40, 400, "Der Betrag wird am 20.03.2014 von Ihrem Konto mit IBAN DE21860000000086001055"),
+            (40, 412, "per SEPA-Lastschrift eingezogen."),
+            (40, 760, "IBAN-Nr.:"),
+            (120, 760, "DE08 7009 0100 1234 5678 90"),
+        ]
+    )
+    assert extractor.extract(document, DocType.INVOICE).fields.vendor_iban == "DE08700901001234567890"
+
+
+# --- dates and amounts in letters ---------------------------------------------------------------
+
+
+_PREMIUM_LETTER = [
+    (40, 30, "MVM Musterhafter Versicherungsverein a.G."),
+    (40, 120, "Herrn"),
+    (40, 132, "Max Mustermann"),
+    (40, 144, "Musterstr. 11"),
+    (40, 156, "12346 Bad Musterhausen"),
+    (40, 290, "Beitragsrechnung"),
+    (420, 290, "24. Januar 2014"),
+    (
+        40,
+        380,
+        "der Beitrag für den Zeitraum vom 06.12.2013 bis zum 06.12.2014",
+    ),
+    (40, 392, "am 06.12.2013 fällig."),
+    (40, 450, "Gesamtbeitrag"),
+    (300, 450, "50,00 €"),
+    (40, 462, "Versicherungsteuer 19 %"),
+    (300, 462, "9,50 €"),
+    (40, 474, "Rechnungsbeitrag"),
+    (300, 474, "59,50 €"),
+    (40, 520, "Fälligkeit 06.12.2013"),
+]
+
+
+def test_a_premium_letter_date_premium_tax_and_period(extractor: GenericExtractor) -> None:
+    result = extractor.extract(_document(_PREMIUM_LETTER), DocType.INVOICE)
+    fields = result.fields
+    # The letter's date line, not the start of the insured period ("vom ... bis zum ...").
+    assert fields.invoice_date == date(2014, 1, 24)
+    # A premium may fall due before the letter that bills it.
+    assert fields.due_date == date(2013, 12, 6)
+    assert (fields.subtotal, fields.tax_amount, fields.total) == (
+        Decimal("50.00"),
+        Decimal("9.50"),
+        Decimal("59.50"),
+    )
+    # The day of the date beside the title is no invoice number.
+    assert fields.invoice_number is None
+
+
+def test_a_date_under_a_label_is_not_a_letter_date(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 30, "Lieferant GmbH"),
+            (420, 120, "Lieferdatum"),
+            (420, 132, "03.03.2026"),
+            (40, 300, "Gesamtbetrag 119,00 €"),
+        ]
+    )
+    assert extractor.extract(document, DocType.INVOICE).fields.invoice_date is None
+
+
+def test_gross_premium_with_included_tax_and_arrears(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 30, "MVM Versicherungsverein a.G."),
+            (40, 290, "Beitragsrechnung zur Kraftfahrtversicherung"),
+            (420, 290, "11. März 2014"),
+            (40, 300, "Fälligkeitstag: 01.04.2014"),
+            (40, 450, "vierteljährlicher Beitrag inklusive 19 % Versicherungsteuer"),
+            (420, 450, "220,00 €"),
+            (40, 462, "in diesem Beitrag enthaltene Versicherungsteuer"),
+            (420, 462, "(35,13 €)"),
+            (40, 474, "Ausstehende Forderung am Ausstellungstag"),
+            (420, 474, "220,00 €"),
+            (40, 486, "zu zahlender Beitrag"),
+            (420, 486, "440,00 €"),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert fields.invoice_date == date(2014, 3, 11)
+    assert fields.due_date == date(2014, 4, 1)
+    # The invoice's gross amount, not what is due with the arrears; the included tax positive.
+    assert (fields.tax_amount, fields.total) == (Decimal("35.13"), Decimal("220.00"))
+
+
+def test_an_amount_past_a_date_in_a_sentence_is_not_the_labels(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 30, "Lieferant GmbH"),
+            (300, 100, "Rechnungsdatum: 05.06.2013"),
+            (40, 300, "Rechnungssumme Netto (exkl. USt.)"),
+            (480, 300, "193,83"),
+            (40, 312, "Summe Umsatzsteuer"),
+            (480, 312, "21,31"),
+            (40, 324, "Rechnungssumme Brutto (inkl. USt.)"),
+            (480, 324, "215,14"),
+            (
+                40,
+                400,
+                "Zahlbar innerhalb 30 Tagen netto bis 04.07.2013, 3% Skonto 10 Tage bis 15.06.2013",
+            ),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert (fields.subtotal, fields.tax_amount, fields.total) == (
+        Decimal("193.83"),
+        Decimal("21.31"),
+        Decimal("215.14"),
+    )
+    # The printed net date, not the terms worked out (05.06. + 30 days) nor the discount date.
+    assert fields.due_date == date(2013, 7, 4)
+
+
+def test_a_credit_note_number_and_the_invoice_it_credits(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 30, "Pellerin IT Services plc"),
+            (350, 100, "Credit No:"),
+            (450, 100, "CR/2605052"),
+            (350, 112, "Tax point"),
+            (450, 112, "25 Jul 2026"),
+            (40, 160, "CREDIT NOTE"),
+            (40, 175, "Credit for invoice BL/05044/26 dated 03 Jul 2026"),
+            (350, 400, "Goods"),
+            (450, 400, "GBP -527.50"),
+            (350, 412, "VAT 20%"),
+            (450, 412, "GBP -105.50"),
+            (350, 424, "Amount Due"),
+            (450, 424, "GBP -633.00"),
+        ]
+    )
+    fields = extractor.extract(document, DocType.CREDIT_NOTE).fields
+    assert fields.invoice_number == "CR/2605052"
+    assert fields.invoice_date == date(2026, 7, 25)
+    assert (fields.subtotal, fields.tax_amount, fields.total) == (
+        Decimal("-527.50"),
+        Decimal("-105.50"),
+        Decimal("-633.00"),
+    )
+
+
+def test_a_correction_invoices_title_is_not_the_vendor(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 30, "Lieferant"),
+            (40, 42, "GLN 4333741000005"),
+            (40, 54, "MUSTERLIEFERANT GMBH"),
+            (400, 30, "RECHNUNGS-KORREKTUR"),
+            (400, 54, "Beleg-Nr : RK21012345"),
+        ]
+    )
+    assert extractor.extract(document, DocType.INVOICE).fields.vendor_name == "MUSTERLIEFERANT GMBH"
+
+
+def test_a_currency_sign_glued_to_column_words_names_the_currency(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 30, "Acme GmbH"),
+            (40, 200, "Bezeichnung"),
+            (300, 200, "Einzel/€"),
+            (400, 200, "Gesamt/€"),
+            (300, 300, "Rechnungsbetrag 119,00"),
+        ]
+    )
+    assert extractor.extract(document, DocType.INVOICE).fields.currency == "EUR"
+
+
+# --- legal forms read by OCR ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("read", "name"),
+    [
+        ("Castell Office ple", "Castell Office plc"),
+        ("Acme GmbB", "Acme GmbH"),
+        ("Foo SARI", "Foo SARL"),
+        ("Castell Office plc", "Castell Office plc"),
+        ("Delta Supplies AG", "Delta Supplies AG"),
+        ("Foo one", "Foo one"),  # a word of its own, not a slip
+    ],
+)
+def test_a_legal_form_misread_at_the_end_of_a_name_is_spelled_right(read: str, name: str) -> None:
+    assert repair_legal_form(read) == name
+
+
+def test_legal_forms_are_repaired_on_ocr_pages_only(extractor: GenericExtractor) -> None:
+    digital = _document([(300, 30, "Castell Office ple"), (300, 300, "Amount Due GBP 12.00")], size=16.0)
+    page = digital.pages[0]
+    scanned = Document(source="scan.png", pages=[Page(1, page.width, page.height, page.lines, source="ocr")])
+    assert extractor.extract(digital, DocType.INVOICE).fields.vendor_name == "Castell Office ple"
+    assert extractor.extract(scanned, DocType.INVOICE).fields.vendor_name == "Castell Office plc"
