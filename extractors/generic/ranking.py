@@ -1,9 +1,11 @@
 """Scores header-field candidates: hand-set weights by default, a learned ranker when one is trained.
 
-The learned ranker is a scikit-learn gradient-boosting classifier over the candidate features
+The learned ranker is a scikit-learn logistic regression over the candidate features
 (relation to the label, label weight, position, type size, ...), one model for all fields with
 the field as a one-hot feature, trained on the labelled corpus (``ledgerbot train extractor``)
-and stored as a versioned artifact under ``<models>/extractor-ranker/<version>/``.
+and stored as a versioned artifact under ``<models>/extractor-ranker/<version>/``. It answers
+only for the fields where it beat the hand-set weights on layouts it was not trained on
+(leave-one-layout-out during training); the artifact lists them as ``ranked_fields``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Protocol
 from extractors.generic.candidates import HEADER_OUTPUT, Candidate
 
 RANKER_NAME = "extractor-ranker"
+# 2: the artifact names the fields the ranker answers for; an older one is ignored (retrain).
+RANKER_FORMAT = 2
 FEATURES = (
     "rel_right", "rel_right_gap", "rel_below", "rel_pattern", "rel_layout", "label_weight", "label_len",
     "x", "y", "order", "from_right", "gap", "words_between", "in_buyer", "depth", "buyer_label",
@@ -92,17 +96,26 @@ def feature_vector(c: Candidate) -> list[float]:
 
 
 class LearnedScorer:
-    """A trained candidate ranker; its score is the probability that a candidate is the answer."""
+    """A trained candidate ranker; its score is the probability that a candidate is the answer.
+
+    Candidates of a field outside ``fields`` get the hand-set score: one field's candidates are
+    always scored by one scorer, so their order never mixes two scales.
+    """
 
     name = RANKER_NAME
 
-    def __init__(self, model: object, version: str) -> None:
+    def __init__(
+        self, model: object, version: str, fields: frozenset[str] = frozenset(HEADER_OUTPUT)
+    ) -> None:
         self.model = model
         self.version = version
+        self.fields = fields
 
     def score(self, candidates: Sequence[Candidate]) -> list[float]:
         if not candidates:
             return []
+        if candidates[0].field not in self.fields:
+            return [heuristic_score(c) for c in candidates]
         proba = self.model.predict_proba([feature_vector(c) for c in candidates])  # type: ignore[attr-defined]
         return [float(p[1]) for p in proba]
 
@@ -110,9 +123,9 @@ class LearnedScorer:
         (folder / "ranker.pkl").write_bytes(pickle.dumps(self.model))
 
     @classmethod
-    def load(cls, folder: Path, version: str) -> LearnedScorer:
+    def load(cls, folder: Path, version: str, fields: Sequence[str]) -> LearnedScorer:
         # Artifacts are written by our own `train extractor` under the local models folder.
-        return cls(pickle.loads((folder / "ranker.pkl").read_bytes()), version)
+        return cls(pickle.loads((folder / "ranker.pkl").read_bytes()), version, frozenset(fields))
 
 
 def load_scorer(models_dir: Path | None) -> Scorer:
@@ -125,7 +138,9 @@ def load_scorer(models_dir: Path | None) -> Scorer:
         artifact = ArtifactStore(models_dir).resolve(RANKER_NAME)
     except Exception:  # no ranker trained (or unreadable): the heuristics still work
         return HeuristicScorer()
-    scorer = LearnedScorer.load(artifact.path, artifact.version)
+    if artifact.meta.get("ranker_format") != RANKER_FORMAT:
+        return HeuristicScorer()  # an older kind of artifact: retrain with `ledgerbot train extractor`
+    scorer = LearnedScorer.load(artifact.path, artifact.version, artifact.meta.get("ranked_fields", []))
     if getattr(scorer.model, "n_features_in_", FEATURE_COUNT) != FEATURE_COUNT:
         # Trained on another feature set (an older extractor): its scores would be garbage, so
         # the heuristics answer (the lineage says so) until `ledgerbot train extractor` is re-run.

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from invoice_fixtures import Invoice
 
 from extractors.generic import GenericExtractor
-from extractors.generic.ranking import RANKER_NAME, HeuristicScorer, LearnedScorer
-from extractors.generic.training import TrainingDataError, train_ranker
+from extractors.generic.candidates import Candidate
+from extractors.generic.ranking import (
+    FEATURE_COUNT,
+    RANKER_FORMAT,
+    RANKER_NAME,
+    HeuristicScorer,
+    LearnedScorer,
+    heuristic_score,
+)
+from extractors.generic.training import (
+    TrainingDataError,
+    TrainingSet,
+    _clearly_better,
+    train_ranker,
+    validate_by_layout,
+)
 from extractors.textlayer import read_document
 from ledgerbot.domain import DocType
 
@@ -60,7 +75,66 @@ def test_a_ranker_trained_on_another_feature_set_is_not_used(tmp_path: Path) -> 
 
     stale = HistGradientBoostingClassifier(max_iter=5).fit([[0.0, 1.0], [1.0, 0.0]] * 4, [0, 1] * 4)
     store = ArtifactStore(tmp_path)
-    store.save(RANKER_NAME, store.new_version(RANKER_NAME, "0" * 64), LearnedScorer(stale, "old").save, {})
+    meta = {"ranker_format": RANKER_FORMAT, "ranked_fields": ["total"]}
+    store.save(RANKER_NAME, store.new_version(RANKER_NAME, "0" * 64), LearnedScorer(stale, "old").save, meta)
     extractor = GenericExtractor.load(tmp_path)
     assert isinstance(extractor.scorer, HeuristicScorer)
     assert "heuristic" in extractor.lineage
+
+
+def _synthetic(ranker_cue: bool) -> TrainingSet:
+    """Four layouts x 10 documents, three candidates each, for one field.
+
+    Feature 0 marks the right candidate when ``ranker_cue``; the hand-set score (the last
+    feature) prefers the first candidate, which is right only when ``ranker_cue`` is false.
+    """
+    data = TrainingSet()
+    for doc in range(40):
+        right = 2 if ranker_cue else 0
+        for cand in range(3):
+            cue = float(cand == right) if ranker_cue else float(cand == (doc % 3))
+            data.xs.append([cue, float(doc % 5), 1.0 - 0.3 * cand])
+            data.ys.append(int(cand == right))
+            data.groups.append((doc, "total", f"L{doc % 4}"))
+    return data
+
+
+def test_the_ranker_answers_only_where_it_wins_on_left_out_layouts() -> None:
+    learnable = validate_by_layout(_synthetic(ranker_cue=True))["total"]
+    assert learnable == {"documents": 40, "ranker": 40, "heuristic": 0}
+    assert _clearly_better(learnable)
+    hand_set = validate_by_layout(_synthetic(ranker_cue=False))["total"]
+    assert hand_set["heuristic"] == 40 and not _clearly_better(hand_set)
+    # One or two documents either way is noise, not a reason to switch.
+    assert not _clearly_better({"documents": 250, "ranker": 240, "heuristic": 238})
+
+
+def test_fields_the_ranker_does_not_answer_for_keep_the_hand_set_scores() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression().fit([[0.0] * FEATURE_COUNT, [1.0] * FEATURE_COUNT], [0, 1])
+    scorer = LearnedScorer(model, "v1", frozenset({"total"}))
+    total = Candidate("total", Decimal("119.00"), "119,00", 1, (0.0, 0.0, 1.0, 1.0), "right")
+    name = Candidate("vendor_name", "Acme GmbH", "Acme GmbH", 1, (0.0, 0.0, 1.0, 1.0), "layout")
+    assert scorer.score([name]) == [heuristic_score(name)]
+    (probability,) = scorer.score([total])
+    assert 0.0 <= probability <= 1.0 and probability != heuristic_score(total)
+
+
+def test_a_ranker_artifact_without_its_field_list_is_not_used(tmp_path: Path) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from classifiers.artifacts import ArtifactStore
+
+    model = LogisticRegression().fit([[0.0] * FEATURE_COUNT, [1.0] * FEATURE_COUNT], [0, 1])
+    store = ArtifactStore(tmp_path)
+    store.save(RANKER_NAME, store.new_version(RANKER_NAME, "0" * 64), LearnedScorer(model, "old").save, {})
+    assert isinstance(GenericExtractor.load(tmp_path).scorer, HeuristicScorer)
+    store.save(
+        RANKER_NAME,
+        store.new_version(RANKER_NAME, "1" * 64),
+        LearnedScorer(model, "new").save,
+        {"ranker_format": RANKER_FORMAT, "ranked_fields": ["total"]},
+    )
+    scorer = GenericExtractor.load(tmp_path).scorer
+    assert isinstance(scorer, LearnedScorer) and scorer.fields == frozenset({"total"})
