@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from extractors.generic.geometry import Row, h_overlap
-from extractors.generic.labels import FIELD_KINDS, LabelMatch, is_title, label_finder, ocr_slip
+from extractors.generic.labels import FIELD_KINDS, LabelMatch, is_title, label_finder, ocr_slip, tokens
 from extractors.textlayer.model import BBox, union
 from extractors.values import FIELD_TYPES, VALUE_TYPES, find_currency, find_unchecked_ibans, parse_iban
 
@@ -170,6 +170,8 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
         _pattern_candidates(context, out)
     if contexts and contexts[0].rows:
         out["invoice_date"].extend(_letter_dates(contexts[0]))
+    for context in contexts:
+        out["due_date"].extend(_debit_dates(context))
     out["vendor_name"].extend(vendor_name_candidates(contexts))
     return out
 
@@ -391,6 +393,38 @@ def _letter_dates(context: PageContext) -> list[Candidate]:
             feats["letter_date"] = 1.0
             text = row.text_of(first, end)
             out.append(Candidate("invoice_date", spans[0][2], text, row.page, box, "layout", None, feats))
+    return out
+
+
+# Words of a direct-debit notice: the day named in its sentence is the day the amount is paid.
+_DEBIT_WORDS = frozenset(
+    {"lastschrift", "lastschriftverfahren", "eingezogen", "abgebucht", "abbuchen", "einziehen", "abbuchung",
+     "debit", "debited", "prelevement", "preleve", "prelevee", "prelevera"}
+)  # fmt: skip
+_ON_WORDS = frozenset({"am", "on", "le", "zum"})
+
+
+def _debit_dates(context: PageContext) -> list[Candidate]:
+    """ "Der Betrag wird am 20.03.2014 von Ihrem Konto ... per SEPA-Lastschrift eingezogen".
+
+    A date right after "am" / "on" / "le" in a row whose sentence (this row or the next) speaks
+    of a direct debit is when the invoice is paid: a due-date candidate, weaker than a labelled
+    due date.
+    """
+    out: list[Candidate] = []
+    rows = context.rows
+    for r, row in enumerate(rows):
+        sentence = " ".join(x.text for x in rows[r : r + 2])
+        if not _DEBIT_WORDS.intersection(tokens(sentence)):
+            continue
+        words = [w.text for w in row.words]
+        for a, b, value in _value_spans("date", words):
+            if a == 0 or words[a - 1].casefold() not in _ON_WORDS:
+                continue
+            box = row.box_of(a, b)
+            feats = _features(context, box, None, "layout")
+            feats["debit_date"] = 1.0
+            out.append(Candidate("due_date", value, row.text_of(a, b), row.page, box, "layout", None, feats))
     return out
 
 

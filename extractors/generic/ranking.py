@@ -72,6 +72,8 @@ def heuristic_score(c: Candidate) -> float:
     if f.get("letter_date"):
         # Unlabelled, so below any labelled date ("Datum" 0.55, "vom" 0.3 hints rank under it).
         return 0.35
+    if f.get("debit_date"):
+        return 0.45  # below a labelled due date and the "bis zum" hint (0.6)
     relation = {"right": 1.0, "right_gap": 0.85, "below": 0.8, "pattern": 0.35}.get(c.relation, 0.2)
     s = relation * (f.get("label_weight", 0) if c.label else 1.0)
     if c.field in ("subtotal", "tax_amount", "total"):

@@ -363,3 +363,28 @@ def test_legal_forms_are_repaired_on_ocr_pages_only(extractor: GenericExtractor)
     scanned = Document(source="scan.png", pages=[Page(1, page.width, page.height, page.lines, source="ocr")])
     assert extractor.extract(digital, DocType.INVOICE).fields.vendor_name == "Castell Office ple"
     assert extractor.extract(scanned, DocType.INVOICE).fields.vendor_name == "Castell Office plc"
+
+
+def test_the_day_a_direct_debit_is_collected_is_the_due_date(extractor: GenericExtractor) -> None:
+    cells = [
+        (40, 30, "Lieferant GmbH"),
+        (350, 100, "Rechnungsdatum: 05.03.2014"),
+        (40, 400, "Der Betrag in Höhe von EUR 529,87 wird am 20.03.2014 von Ihrem Konto"),
+        (40, 412, "per SEPA-Lastschrift eingezogen."),
+    ]
+    assert extractor.extract(_document(cells), DocType.INVOICE).fields.due_date == date(2014, 3, 20)
+    # Without a direct debit the same sentence names no due date.
+    plain = [*cells[:2], (40, 400, "Die Lieferung erfolgte am 20.03.2014 an Ihr Lager.")]
+    assert extractor.extract(_document(plain), DocType.INVOICE).fields.due_date is None
+
+
+def test_the_buyers_vat_id_beside_a_reference_is_not_the_vendors(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 30, "Lieferant GmbH"),
+            (40, 200, "Ihr Zeichen: AB-312"),
+            (200, 200, "Ihre USt.-IdentNr.: DE234567890"),
+            (40, 760, "USt.-Identnr.: DE123456789"),
+        ]
+    )
+    assert extractor.extract(document, DocType.INVOICE).fields.vendor_tax_id == "DE123456789"
