@@ -132,7 +132,30 @@ def _skeleton(word: str) -> str:
 def _ocr_tokens(text: str) -> list[str]:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return [_skeleton(t) for t in _OCR_WORD.findall(plain)]
+    return _join_spaced([_skeleton(t) for t in _OCR_WORD.findall(plain)])
+
+
+def _join_spaced(tokens: list[str]) -> list[str]:
+    """A title set in spaced capitals as one word: "A V O I R", or "A V OIR" as OCR groups it.
+
+    A run of two or more one-letter tokens joins, with a short fragment (up to three letters)
+    after it that OCR kept together. A fragment before it stays apart: it is as often the end
+    of the word before ("... SAS A V OIR").
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j < len(tokens) and len(tokens[j]) == 1 and tokens[j].isalpha():
+            j += 1
+        if j - i >= 2:
+            end = j + 1 if j < len(tokens) and len(tokens[j]) <= 3 and tokens[j].isalpha() else j
+            out.append("".join(tokens[i:end]))
+            i = end
+            continue
+        out.append(tokens[i])
+        i += 1
+    return out
 
 
 def _within_one_edit(a: str, b: str) -> bool:

@@ -7,19 +7,23 @@ checks pick the totals and the dates. Works for English, German and French docum
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz.distance import Levenshtein
+
 from extractors.generic.candidates import Candidate, PageContext, header_candidates, page_context
 from extractors.generic.consistency import Choice, choose, choose_dates, choose_totals
 from extractors.generic.geometry import build_rows
 from extractors.generic.labels import label_finder, tokens
 from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
-from extractors.generic.tables import extract_tables, skip_rows, stop_rows
+from extractors.generic.tables import Item, extract_tables, skip_rows, stop_rows
 from extractors.textlayer.model import Document
 from extractors.values import DateOrder, find_currency, numeric_date_order, parse_date, payment_term_days
 from ledgerbot.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
@@ -29,6 +33,11 @@ VERSION = "generic-1.0"
 TERMS_CONFIDENCE = 0.5
 # Lines that do not add up to the printed totals: a clerk should look at them.
 LINES_DISAGREE_CONFIDENCE = 0.4
+# A row amount worked out as quantity x price because the lines then add up to the totals.
+RECONCILED_CONFIDENCE = 0.5
+# Tesseract's confidence below which a number may be misread.
+DOUBTFUL_READ = 0.9
+MAX_RECONCILED_ROWS = 6
 # An IBAN whose check digits fail is a misprint or a fraud signal: never above review threshold.
 UNCHECKED_IBAN_CONFIDENCE = 0.3
 CENT = Decimal("0.011")
@@ -126,6 +135,18 @@ class GenericExtractor:
         choices.update(
             choose_totals(cands["subtotal"], cands["tax_amount"], cands["total"], lines_sum, reading.labelled)
         )
+        target = _printed_net(choices)
+        if items and target is not None and (lines_sum is None or abs(abs(lines_sum) - abs(target)) > CENT):
+            scanned = {page.number for page in document.pages if page.source == "ocr"}
+            fixed = reconcile_lines(items, target, scanned)
+            if fixed:
+                for index in fixed:
+                    item = items[index]
+                    assert item.quantity is not None and item.unit_price is not None
+                    product = (item.quantity * item.unit_price).quantize(Decimal("0.01"))
+                    item.amount = -product if item.amount is not None and item.amount < 0 else product
+                    item.confidence = min(item.confidence, RECONCILED_CONFIDENCE)
+                lines_sum = sum((i.amount for i in items if i.amount is not None), Decimal(0))
         choices.update(choose_dates(cands["invoice_date"], cands["due_date"]))
         derived_due = _due_from_terms(document, choices)
         if derived_due is not None:
@@ -222,6 +243,76 @@ class GenericExtractor:
         code, n = counts.most_common(1)[0]
         first = next(c for c in cands["currency"] if c.value == code)
         return Choice(first, round(min(0.9, 0.5 + 0.1 * n), 3))
+
+
+def _printed_net(choices: dict[str, Choice]) -> Decimal | None:
+    """What the lines must add up to: the printed subtotal, or the printed total less the tax."""
+
+    def printed(name: str) -> Decimal | None:
+        choice = choices.get(name)
+        cand = choice.candidate if choice is not None else None
+        return cand.value if cand is not None and cand.relation != "derived" else None
+
+    subtotal, tax, total = printed("subtotal"), printed("tax_amount"), printed("total")
+    if subtotal is not None:
+        return subtotal
+    if total is not None and tax is not None:
+        return abs(total) - abs(tax)
+    return None
+
+
+def reconcile_lines(items: list[Item], target: Decimal, scanned: Collection[int]) -> list[int]:
+    """The rows whose amount OCR misread, when quantity x price for them makes the lines add up.
+
+    A suspect is a row on a scanned page (``scanned`` page numbers) whose amount is missing, or
+    does not equal its quantity x price and was read doubtfully (low OCR confidence, or digits
+    one slip from the product). Of all ways to replace suspects' amounts by quantity x price,
+    exactly one must make the lines sum to the printed ``target``, else nothing is replaced: the
+    row's own arithmetic and the document's sum agree before a number is changed. An amount
+    printed wrong and read cleanly stays as printed, for the rules engine to flag.
+    """
+    suspects = [
+        i
+        for i, item in enumerate(items)
+        if item.page in scanned
+        and item.quantity is not None
+        and item.unit_price is not None
+        and (item.amount is None or _misread_amount(item, item.quantity * item.unit_price))
+    ]
+    if not suspects or len(suspects) > MAX_RECONCILED_ROWS:
+        return []
+    if any(item.amount is None for i, item in enumerate(items) if i not in suspects):
+        return []
+    settled = sum(
+        (abs(item.amount) for i, item in enumerate(items) if i not in suspects and item.amount), Decimal(0)
+    )
+    found: list[list[int]] = []
+    for choice in itertools.product((False, True), repeat=len(suspects)):
+        total = settled
+        for i, replace in zip(suspects, choice, strict=True):
+            item = items[i]
+            if replace:
+                total += abs(item.quantity * item.unit_price)  # type: ignore[operator]
+            elif item.amount is None:
+                break
+            else:
+                total += abs(item.amount)
+        else:
+            if abs(total - abs(target)) <= CENT:
+                found.append([i for i, replace in zip(suspects, choice, strict=True) if replace])
+    return found[0] if len(found) == 1 and found[0] else []
+
+
+def _misread_amount(item: Item, product: Decimal) -> bool:
+    """The row's amount differs from quantity x price in a way OCR misreads do."""
+    assert item.amount is not None
+    if abs(abs(product) - abs(item.amount)) <= CENT:
+        return False
+    if item.amount_confidence < DOUBTFUL_READ:
+        return True
+    read = "".join(c for c in item.amount_text if c.isdigit())
+    exact = "".join(c for c in format(abs(product).quantize(Decimal("0.01")), "f") if c.isdigit())
+    return Levenshtein.distance(read, exact) == 1
 
 
 def _lines_agree(lines_sum: Decimal | None, choices: dict[str, Choice]) -> bool:

@@ -102,6 +102,9 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "einzelpreis brutto": ("col_unit_price",), "bruttopreis": ("col_unit_price",),
     "listenpreis": ("col_unit_price",), "preis je me": ("col_unit_price",),
     "ust satz": ("col_tax",), "umsatzsteuer": ("col_tax",), "mwst %": ("col_tax",), "steuer %": ("col_tax",),
+    # OCR drops the dots and the space of short headers: "P.U. HT" read "PUHT".
+    "puht": ("col_unit_price",), "prixht": ("col_unit_price",), "totalht": ("col_amount",),
+    "montantht": ("col_amount",),
 }  # fmt: skip
 # Words a header may carry without naming a column: currencies, "excl. VAT", "in", "%".
 _FILLER = frozenset(

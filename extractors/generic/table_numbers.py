@@ -22,6 +22,7 @@ _CURRENCY_WORDS = frozenset({"€", "$", "£", "¥", "US$", "Fr.", *ISO_CURRENCI
 # mostly digits already, so "S3" (a shoe size) or "M10" never turn into numbers.
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"})
 _CONFUSABLE = frozenset("0123456789OolI|SB")
+_LONE_STROKES = frozenset({"I", "l", "|"})
 # Rule fragments and punctuation that cling to a number in a scanned table.
 _OCR_EDGE = "|[](){}:;'\"`‘’!_~*"
 _GROUP_HEAD = re.compile(r"^[-−–(]?(?:[€$£]\s?)?\d{1,3}$")
@@ -100,6 +101,10 @@ def number_spans(words: list[Word], ocr: bool = False) -> list[NumberSpan]:
         value, repaired = parse_cell(word.text, ocr)
         if value is not None:
             spans.append(_span(words, i, i + 1, value, word.text, repaired))
+        elif ocr and word.text in _LONE_STROKES:
+            # "1" in a serif face comes out as a lone stroke; the table reader takes it only
+            # where it lines up with the quantity column.
+            spans.append(_span(words, i, i + 1, Decimal(1), word.text, True))
     if ocr:
         spans.extend(_lost_decimal_marks(words))
     for i in range(len(words)):

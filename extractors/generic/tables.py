@@ -75,6 +75,10 @@ class Item:
     # How sure the reading is: the lowest word confidence of its numbers, halved when the
     # numbers do not multiply out (an OCR misread or a printed error a clerk should see).
     confidence: float = 1.0
+    # The amount as read (its text, the reader's confidence in it): tells an OCR misread from
+    # an amount printed wrong.
+    amount_text: str = ""
+    amount_confidence: float = 1.0
 
     @property
     def bbox(self) -> BBox:
@@ -573,6 +577,8 @@ def _item(words: list[Word], reading: _Reading, columns: list[Column], page: int
         boxes=[union([w.bbox for w in words])],
         consistent=reading.consistent,
         confidence=round(confidence if reading.consistent else confidence / 2, 4),
+        amount_text=reading.amount.text if reading.amount else "",
+        amount_confidence=reading.amount.confidence if reading.amount else 0.0,
     )
 
 

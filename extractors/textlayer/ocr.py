@@ -202,7 +202,12 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
         c0, c1 = int(band_cols[0]), int(band_cols[-1]) + 1
         if not _is_band(ink[r0:r1, c0:c1]):
             continue
-        window[r0:r1, c0:c1] = _light_text_to_black(window[r0:r1, c0:c1])
+        ink_band = window[r0:r1, c0:c1].copy()
+        # The band's blurred rim, just outside the rows and columns found, would stay as a grey
+        # frame that touches the letters ("Total HT" read "To&lHT"): it becomes paper.
+        rim = max(2, round(0.15 * (r1 - r0)))
+        window[max(0, r0 - rim) : r1 + rim, max(0, c0 - rim) : c1 + rim] = 255
+        window[r0:r1, c0:c1] = _light_text_to_black(ink_band)
         changed = True
     return Image.fromarray(pixels) if changed else gray
 

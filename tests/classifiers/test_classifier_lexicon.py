@@ -49,13 +49,19 @@ def test_several_names_come_in_order_of_mention() -> None:
         ("B0N DE C0MMANDE", [T.PURCHASE_ORDER]),
         ("Schlussrechnung", [T.INVOICE]),
         ("Stornorechnung", [T.CREDIT_NOTE]),
+        ("A V O I R", [T.CREDIT_NOTE]),  # a title in spaced capitals
+        ("A V OIR", [T.CREDIT_NOTE]),  # ... as OCR groups its letters
+        ("Acme Fournitures SAS A V OIR", [T.CREDIT_NOTE]),  # beside the letterhead
+        ("F A C i U RE", [T.INVOICE]),
     ],
 )
 def test_type_names_survive_ocr_misreadings(read: str, expected: list[T]) -> None:
     assert type_names_ocr(read) == expected
 
 
-@pytest.mark.parametrize("read", ["Rechnungsnummer 4711", "avoid", "Invoicing address", "Statue"])
+@pytest.mark.parametrize(
+    "read", ["Rechnungsnummer 4711", "avoid", "Invoicing address", "Statue", "N° d a voi", "S A S"]
+)
 def test_ocr_matching_stays_strict_on_short_names_and_other_words(read: str) -> None:
     assert type_names_ocr(read) == []
 

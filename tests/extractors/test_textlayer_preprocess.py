@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from extractors.textlayer.config import TextLayerConfig
 from extractors.textlayer.ocr import invert_dark_regions, ocr_image, remove_rules
@@ -49,6 +49,14 @@ def test_a_dark_band_becomes_dark_text_on_white() -> None:
     assert 0.02 < np.mean(band < 128) < 0.4
     # Outside the band nothing changed, not even the big bold title.
     assert np.array_equal(out[300:1100], np.asarray(image)[300:1100])
+
+
+def test_a_bands_blurred_rim_becomes_paper_not_a_frame() -> None:
+    image = banded_table().filter(ImageFilter.GaussianBlur(1.2))  # a scan blurs the band's edges
+    out = np.asarray(invert_dark_regions(image, CONFIG))
+    # Just outside the band's top and bottom edges no grey line is left to touch the letters.
+    for row in (198, 199, 251, 252):
+        assert np.min(out[row, 120:1560]) > 200, row
 
 
 def test_a_page_without_bands_or_rules_keeps_its_print() -> None:
