@@ -20,8 +20,9 @@ from extractors.textlayer.reader import TextLayerReader, read_document
 # of text layers keys its entries with it, so an older reading is never served as a current one.
 # 2: light-on-dark bands thresholded and table rules erased before OCR; 3: broken rules bridged;
 # 4: bands found on an eighth-size copy; 5: a rule needs paper on both sides and solid ink;
-# 6: lone one- and two-pixel specks erased; 7: tesseract's light-on-dark line retry off.
-TEXT_LAYER_VERSION = "7"
+# 6: lone one- and two-pixel specks erased; 7: tesseract's light-on-dark line retry off;
+# 8: a band's blurred rim erased with the band.
+TEXT_LAYER_VERSION = "8"
 
 __all__ = [
     "TEXT_LAYER_VERSION",
