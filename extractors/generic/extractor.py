@@ -245,15 +245,16 @@ class GenericExtractor:
         return Choice(first, round(min(0.9, 0.5 + 0.1 * n), 3))
 
 
+def _printed(choices: dict[str, Choice], name: str) -> Decimal | None:
+    """The chosen value of ``name`` when it was read from the page (not worked out)."""
+    choice = choices.get(name)
+    cand = choice.candidate if choice is not None else None
+    return cand.value if cand is not None and cand.relation != "derived" else None
+
+
 def _printed_net(choices: dict[str, Choice]) -> Decimal | None:
     """What the lines must add up to: the printed subtotal, or the printed total less the tax."""
-
-    def printed(name: str) -> Decimal | None:
-        choice = choices.get(name)
-        cand = choice.candidate if choice is not None else None
-        return cand.value if cand is not None and cand.relation != "derived" else None
-
-    subtotal, tax, total = printed("subtotal"), printed("tax_amount"), printed("total")
+    subtotal, tax, total = (_printed(choices, name) for name in ("subtotal", "tax_amount", "total"))
     if subtotal is not None:
         return subtotal
     if total is not None and tax is not None:
@@ -321,14 +322,9 @@ def _lines_agree(lines_sum: Decimal | None, choices: dict[str, Choice]) -> bool:
     True when there is nothing printed to compare with.
     """
 
-    def printed(name: str) -> Decimal | None:
-        choice = choices.get(name)
-        cand = choice.candidate if choice is not None else None
-        return cand.value if cand is not None and cand.relation != "derived" else None
-
     if lines_sum is None:
         return False
-    subtotal, tax, total = printed("subtotal"), printed("tax_amount"), printed("total")
+    subtotal, tax, total = (_printed(choices, name) for name in ("subtotal", "tax_amount", "total"))
     if subtotal is not None:
         return abs(abs(subtotal) - abs(lines_sum)) <= CENT
     if total is not None:
