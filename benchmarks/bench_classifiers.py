@@ -29,7 +29,7 @@ COMPONENTS = ("baseline", "transformer", "cascade")
 def _documents(corpus: Path, limit: int | None) -> list:
     from classifiers.corpus import default_reader, scan_corpus
     from classifiers.textcache import TextLayerCache
-    from ledgerbot.settings import get_settings
+    from ledgerbot.core.settings import get_settings
 
     reader, name, read_many = default_reader()
     cache = TextLayerCache(get_settings().home / "cache" / "textlayer", reader, name)
@@ -104,8 +104,8 @@ def main() -> int:
     parser.add_argument("--child", choices=COMPONENTS, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    from classifiers.artifacts import ArtifactStore
-    from ledgerbot.settings import get_settings
+    from ledgerbot.core.artifacts import ArtifactStore
+    from ledgerbot.core.settings import get_settings
 
     models_dir = args.models_dir or get_settings().models_dir
     corpus = args.corpus

@@ -81,7 +81,7 @@ def time_cli(files: list[Path]) -> tuple[float, int]:
 
 
 def time_in_process(files: list[Path]) -> tuple[float, float]:
-    from extractors.pipeline import Extractor
+    from ledgerbot.pipeline import Extractor
 
     started = time.perf_counter()
     extractor = Extractor(warn=lambda _: None)

@@ -17,7 +17,7 @@ import sys
 import time
 from decimal import Decimal
 
-from ledgerbot.domain import (
+from ledgerbot.core.domain import (
     GoodsReceipt,
     InvoiceFields,
     InvoiceLine,

@@ -44,9 +44,9 @@ from typing import Any
 import httpx
 from sqlalchemy import func, insert, select
 
-import review_app.models  # noqa: F401  (tables on Base.metadata)
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import (
+import ledgerbot.core.store.review  # noqa: F401  (tables on Base.metadata)
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import (
     AuditEventRow,
     DocumentRow,
     ExceptionRow,

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ledgerbot.store import FileStore, Store  # noqa: E402
+from ledgerbot.core.store import FileStore, Store  # noqa: E402
 from ledgerbot.worker.app import build_app, enqueue_pending, ensure_schema  # noqa: E402
 from ledgerbot.worker.config import WorkerSettings  # noqa: E402
 from ledgerbot.worker.jobs import Runtime  # noqa: E402

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from extractors.textlayer import Document, TextLayerConfig, TextLayerReader
+from textlayer import Document, TextLayerConfig, TextLayerReader
 
 
 def _plumber_words(path: str) -> int:
@@ -153,7 +153,7 @@ def _render_pages(pdf: Path, config: TextLayerConfig, out: Path) -> list[Path]:
     """The page images our path OCRs: each scan at its own resolution (capped at ocr_dpi)."""
     import pypdfium2 as pdfium
 
-    from extractors.textlayer.tasks import _render_dpi
+    from textlayer.tasks import _render_dpi
 
     doc = pdfium.PdfDocument(str(pdf))
     paths = []

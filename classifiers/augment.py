@@ -13,7 +13,7 @@ import random
 import statistics
 from dataclasses import dataclass
 
-from extractors.textlayer.model import Document, Line, Page, Word
+from textlayer.model import Document, Line, Page, Word
 
 # Misreadings tesseract makes between look-alike glyphs, one direction each (both where both occur).
 CONFUSIONS: tuple[tuple[str, str], ...] = (

@@ -22,7 +22,7 @@ from sklearn.svm import LinearSVC
 from classifiers.errors import ArtifactError, TrainingDataError
 from classifiers.features import DocFeatures
 from classifiers.labels import LABEL_INDEX, LABELS
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
 
 WEIGHTS = "baseline.joblib"
 

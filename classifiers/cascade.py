@@ -25,14 +25,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from classifiers.artifacts import Artifact, ArtifactStore
 from classifiers.baseline import BaselineClassifier
 from classifiers.errors import ArtifactError, IncompatibleModel
 from classifiers.features import FEATURE_VERSION, DocFeatures, extract_features
 from classifiers.labels import LABELS
 from classifiers.transformer import TransformerClassifier
-from extractors.textlayer.model import Document
-from ledgerbot.domain import APException, DocType
+from ledgerbot.core.artifacts import Artifact, ArtifactStore
+from ledgerbot.core.domain import APException, DocType
+from textlayer.model import Document
 
 Route = Literal["baseline", "combined"]
 LOW_CONFIDENCE = "LOW_CONFIDENCE"
@@ -248,7 +248,7 @@ class Cascade:
         alone never pays for them.
         """
         if models_dir is None:
-            from ledgerbot.settings import get_settings
+            from ledgerbot.core.settings import get_settings
 
             models_dir = get_settings().models_dir
         store = ArtifactStore(models_dir)

@@ -11,8 +11,8 @@ from pathlib import Path
 from classifiers.errors import TextLayerUnavailable, TrainingDataError
 from classifiers.features import DocFeatures, extract_features
 from classifiers.textcache import Reader, TextLayerCache, file_sha256
-from extractors.textlayer.model import Document
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document
 
 # E-invoice XML has no page to read; the e-invoice reader types it, so the classifiers never see it.
 XML_VARIANTS = frozenset({"ubl", "cii", "xml"})
@@ -39,10 +39,10 @@ class LabelledDoc:
 def default_reader() -> tuple[Reader, str, ManyReader]:
     """The product's text-layer reader, a name that keys the cache, and its parallel batch form."""
     try:
-        from extractors.textlayer import TEXT_LAYER_VERSION, TextLayerReader, read_document
+        from textlayer import TEXT_LAYER_VERSION, TextLayerReader, read_document
     except ImportError as error:
         raise TextLayerUnavailable(
-            f"the text-layer reader (extractors.textlayer.read_document) is not available: {error}"
+            f"the text-layer reader (textlayer.read_document) is not available: {error}"
         ) from error
 
     def read_many(paths: Sequence[Path]) -> Iterator[Document | Exception]:
@@ -52,7 +52,7 @@ def default_reader() -> tuple[Reader, str, ManyReader]:
 
     # The version in the name: a text layer read before an OCR change is a cache miss, so the
     # models never train or get measured on an older reading of a scan.
-    return read_document, f"extractors.textlayer@{TEXT_LAYER_VERSION}", read_many
+    return read_document, f"textlayer@{TEXT_LAYER_VERSION}", read_many
 
 
 def scan_corpus(corpus_dirs: Sequence[Path]) -> list[LabelledDoc]:

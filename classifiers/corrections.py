@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from classifiers.textcache import Reader, TextLayerCache
-from extractors.textlayer.model import Document
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document
 
 
 def load_corrections(
@@ -28,10 +28,10 @@ def load_corrections(
     """(text layer, corrected type) for every readable document whose type a clerk corrected."""
     from sqlalchemy import select
 
-    from ledgerbot.settings import get_settings
-    from ledgerbot.store import FileStore, Store, get_store
-    from ledgerbot.store.models import DocumentRow
-    from review_app.models import CorrectionRow
+    from ledgerbot.core.settings import get_settings
+    from ledgerbot.core.store import FileStore, Store, get_store
+    from ledgerbot.core.store.models import DocumentRow
+    from ledgerbot.core.store.review import CorrectionRow
 
     say = log or (lambda _message: None)
     db = store if isinstance(store, Store) else get_store()

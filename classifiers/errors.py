@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledgerbot.errors import ApplicationError, BusinessError, ConfigError
+from ledgerbot.core.errors import ApplicationError, BusinessError, ConfigError
 
 
 class ModelNotFound(ConfigError):

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from classifiers.labels import LABEL_INDEX, LABELS, label_names
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
 
 ECE_BINS = 15
 

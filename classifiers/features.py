@@ -12,8 +12,8 @@ import statistics
 from dataclasses import dataclass
 
 from classifiers.lexicon import ENGLISH, find_type_names_ocr, type_names_ocr
-from extractors.textlayer.model import Document, Line, Page, Word
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document, Line, Page, Word
 
 # Bumped whenever what the models read changes (the fields below, how ``for_baseline`` and
 # ``for_transformer`` render them) or how a model is stored, so that a model trained before the

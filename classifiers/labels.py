@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
 
 LABELS: tuple[DocType, ...] = tuple(DocType)
 LABEL_INDEX: dict[DocType, int] = {label: i for i, label in enumerate(LABELS)}

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
 
 TYPE_NAMES: dict[DocType, tuple[str, ...]] = {
     DocType.INVOICE: ("invoice", "tax invoice", "commercial invoice", "rechnung", "facture"),

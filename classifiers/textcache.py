@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from extractors.textlayer.model import Document, Line, Page, Word
+from textlayer.model import Document, Line, Page, Word
 
 Reader = Callable[[Path], Document]
 CACHE_FORMAT = 1

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.artifacts import Artifact, ArtifactStore
 from classifiers.augment import NoiseLevel, ocr_noise
 from classifiers.baseline import BaselineClassifier
 from classifiers.cascade import ACCEPT_FLOOR, CASCADE, REVIEW_FLOOR, Thresholds, choose_thresholds, route
@@ -31,8 +30,9 @@ from classifiers.features import FEATURE_VERSION, DocFeatures, document_from_tex
 from classifiers.labels import LABEL_INDEX, LABELS, label_names
 from classifiers.textcache import Reader, TextLayerCache
 from classifiers.transformer import TransformerClassifier, TransformerConfig
-from extractors.textlayer.model import Document
-from ledgerbot.domain import DocType
+from ledgerbot.core.artifacts import Artifact, ArtifactStore
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document
 
 Log = Callable[[str], None]
 NOISE_KEY = "ocr_noise"
@@ -244,7 +244,7 @@ def train_all(
 
     ``extra_examples`` (text layer or plain text, type) pairs, such as clerk corrections
     (``corrections.load_corrections``), join the training split.
-    ``reader`` turns a file into a text layer (default: ``extractors.textlayer.read_document``);
+    ``reader`` turns a file into a text layer (default: ``textlayer.read_document``);
     results are cached under ``cache_dir`` (default ``<models_dir>/../cache/textlayer``).
     ``ocr_noise_copies``: every born-digital training document is also learnt as a scan would
     read it (``augment.py``); validation and test documents are never copied.

@@ -26,7 +26,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from classifiers.errors import ArtifactError, TrainingDataError
 from classifiers.features import DocFeatures
 from classifiers.labels import LABEL_INDEX, LABELS
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
 
 CONFIG = "transformer.json"
 WEIGHTS_DIR = "model"

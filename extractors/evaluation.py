@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ledgerbot.domain import HEADER_FIELDS, ExtractionResult
+from ledgerbot.core.domain import HEADER_FIELDS, ExtractionResult
 
 MONEY_FIELDS = frozenset({"subtotal", "tax_amount", "total"})
 PAYABLE = frozenset({"invoice", "credit_note"})

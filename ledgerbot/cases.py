@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import ExtractionResult
-from ledgerbot.store.models import (
+from ledgerbot.core.domain import ExtractionResult
+from ledgerbot.core.store.models import (
     DecisionRow,
     DocumentRow,
     ExtractionRow,

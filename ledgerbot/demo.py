@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledgerbot.errors import LedgerbotError
+from ledgerbot.core.errors import LedgerbotError
 
 MAILBOX_USER, MAILBOX_PASSWORD = "ap@ledgerbot.demo", "demo-imap-secret"
 ERP_USER, ERP_PASSWORD = "ap-robot", "robot-pass-1"
@@ -55,9 +55,9 @@ def _ledgerbot(*args: str, env: dict[str, str]) -> None:
 
 def _usable_cascade(models_dir: Path) -> bool:
     """A cascade exists and was trained on the features this code computes."""
-    from classifiers.artifacts import ArtifactStore
     from classifiers.cascade import check_feature_version
     from classifiers.errors import IncompatibleModel
+    from ledgerbot.core.artifacts import ArtifactStore
 
     artifacts = ArtifactStore(models_dir)
     version = artifacts.latest_version("cascade")
@@ -231,10 +231,10 @@ def erp_posted(erp_db: Path) -> set[tuple[str, str, str]]:
 def summarise(erp_db: Path, deliveries: list[Delivery], started: float) -> dict[str, Any]:
     from decimal import Decimal
 
-    from ledgerbot.domain import ExtractionResult
-    from ledgerbot.store import get_store
-    from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow
-    from ledgerbot.store.queries import latest_extraction, state_counts
+    from ledgerbot.core.domain import ExtractionResult
+    from ledgerbot.core.store import get_store
+    from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow
+    from ledgerbot.core.store.queries import latest_extraction, state_counts
 
     store = get_store()
     with store.session() as s:
@@ -361,8 +361,8 @@ def run_demo(var: Path, *, n: int = 60) -> dict[str, Any]:
             outcome = step()
             _say(f"  {json.dumps({k: v for k, v in outcome.items() if k != 'details'}, default=str)}")
         summary = summarise(erp_db, deliveries, started)
+    from ledgerbot.core.store import get_store
     from ledgerbot.reports import write_report
-    from ledgerbot.store import get_store
 
     report = write_report(
         get_store(), date.today() - timedelta(days=365), date.today(), home / "ap-report.xlsx"
@@ -374,8 +374,8 @@ def run_demo(var: Path, *, n: int = 60) -> dict[str, Any]:
 
 
 def _reset_process_settings() -> None:
-    import ledgerbot.store.engine as engine
-    from ledgerbot.settings import get_settings
+    import ledgerbot.core.store.engine as engine
+    from ledgerbot.core.settings import get_settings
 
     get_settings.cache_clear()
     engine._default = None

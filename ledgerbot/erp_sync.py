@@ -13,15 +13,15 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from ledgerbot.domain import GoodsReceipt, PurchaseOrder, Vendor
-from ledgerbot.store import Store
-from ledgerbot.store.masterdata import (
+from ledgerbot.core.domain import GoodsReceipt, PurchaseOrder, Vendor
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.masterdata import (
     UpsertCounts,
     upsert_purchase_orders,
     upsert_receipts,
     upsert_vendors,
 )
-from ledgerbot.store.models import GoodsReceiptRow, PurchaseOrderRow, VendorRow
+from ledgerbot.core.store.models import GoodsReceiptRow, PurchaseOrderRow, VendorRow
 
 
 class MasterDataSource(Protocol):

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import DocState
-from ledgerbot.errors import BusinessError
-from ledgerbot.lifecycle import Actor, transition
-from ledgerbot.store.files import FileStore
-from ledgerbot.store.models import DocumentRow
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.errors import BusinessError
+from ledgerbot.core.lifecycle import Actor, transition
+from ledgerbot.core.store.files import FileStore
+from ledgerbot.core.store.models import DocumentRow
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 

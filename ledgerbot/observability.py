@@ -26,9 +26,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from ledgerbot.domain import DocState
-from ledgerbot.store import Store
-from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow, utcnow
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow, utcnow
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -124,7 +124,7 @@ def straight_through_counts(store: Store) -> tuple[int, int]:
 
 
 def pipeline_snapshot(store: Store) -> dict[str, Any]:
-    from ledgerbot.store.queries import state_counts
+    from ledgerbot.core.store.queries import state_counts
 
     with store.session() as session:
         counts = state_counts(session)

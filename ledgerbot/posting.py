@@ -21,13 +21,13 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import DocState, DocType, ExtractionResult, Money, Quantity
-from ledgerbot.errors import ApplicationError, BusinessError
-from ledgerbot.lifecycle import Actor, input_hash, transition
-from ledgerbot.locks import exclusive
-from ledgerbot.store import Store
-from ledgerbot.store.models import DocumentRow, ExceptionRow, PostingRow, utcnow
-from ledgerbot.store.queries import latest_extraction
+from ledgerbot.core.domain import DocState, DocType, ExtractionResult, Money, Quantity
+from ledgerbot.core.errors import ApplicationError, BusinessError
+from ledgerbot.core.lifecycle import Actor, input_hash, transition
+from ledgerbot.core.locks import exclusive
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.models import DocumentRow, ExceptionRow, PostingRow, utcnow
+from ledgerbot.core.store.queries import latest_extraction
 
 
 class ErpLine(BaseModel):

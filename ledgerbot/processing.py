@@ -17,12 +17,12 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import DocState, DocType, ExtractionResult
-from ledgerbot.errors import LedgerbotError
-from ledgerbot.lifecycle import Actor, input_hash, transition
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import DocumentRow, ExceptionRow, ExtractionRow
-from ledgerbot.store.queries import latest_extraction
+from ledgerbot.core.domain import DocState, DocType, ExtractionResult
+from ledgerbot.core.errors import LedgerbotError
+from ledgerbot.core.lifecycle import Actor, input_hash, transition
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow
+from ledgerbot.core.store.queries import latest_extraction
 
 S = DocState
 PIPELINE = "robot:process"
@@ -45,15 +45,15 @@ class DocumentReader(Protocol):
 
 
 class PipelineReader:
-    """The production reader: the extraction pipeline of ``extractors.pipeline``."""
+    """The production reader: the extraction pipeline of ``ledgerbot.pipeline``."""
 
     def __init__(self, **options: Any) -> None:
-        from extractors.pipeline import Extractor
+        from ledgerbot.pipeline import Extractor
 
         self.extractor = Extractor(**options)
 
     def extract_many(self, requests: Iterable[ReadRequest]) -> Iterator[ExtractionResult]:
-        from extractors.pipeline import Source
+        from ledgerbot.pipeline import Source
 
         sources = (Source(name=r.source, data=r.data) for r in requests)
         yield from self.extractor.extract_sources(sources)
@@ -378,7 +378,7 @@ def _mark_failed(store: Store, doc_id: int, error: Exception) -> ProcessOutcome:
 
 
 def _allowed(state: str) -> frozenset[DocState]:
-    from ledgerbot.lifecycle import ALLOWED
+    from ledgerbot.core.lifecycle import ALLOWED
 
     return ALLOWED[DocState(state)]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ledgerbot.settings import Settings, get_settings
-from ledgerbot.store import FileStore, Store, get_store
+from ledgerbot.core.settings import Settings, get_settings
+from ledgerbot.core.store import FileStore, Store, get_store
 
 
 def _context(settings: Settings | None) -> tuple[Settings, Store, FileStore]:
@@ -31,7 +31,7 @@ def mail_intake(settings: Settings | None = None) -> dict[str, Any]:
 
 
 def _erp(settings: Settings) -> Any:
-    from robots.sandbox_erp.client import SandboxErp
+    from adapters.sandbox_erp.client import SandboxErp
 
     return SandboxErp(settings.erp_url, settings.erp_user, settings.erp_password.get_secret_value())
 

@@ -17,12 +17,19 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import HEADER_FIELDS, DocState, DocType, ExtractionResult, InvoiceFields, InvoiceLine
-from ledgerbot.errors import LedgerbotError
-from ledgerbot.store.models import DocumentRow, ExceptionRow, ExtractionRow, PurchaseOrderRow, utcnow
-from ledgerbot.store.queries import latest_extraction
+from ledgerbot.core.domain import (
+    HEADER_FIELDS,
+    DocState,
+    DocType,
+    ExtractionResult,
+    InvoiceFields,
+    InvoiceLine,
+)
+from ledgerbot.core.errors import LedgerbotError
+from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow, PurchaseOrderRow, utcnow
+from ledgerbot.core.store.queries import latest_extraction
+from ledgerbot.core.store.review import ApprovalRow, CorrectionRow, QueueEntryRow, UserRow
 from review_app import audit, queue, revalidate
-from review_app.models import ApprovalRow, CorrectionRow, QueueEntryRow, UserRow
 from review_app.security import SignedIn
 
 MAX_REASON = 500

@@ -1,6 +1,6 @@
 """The one way the review app writes audit rows: every clerk action becomes one event.
 
-A state change goes through ``ledgerbot.lifecycle.transition`` (which enforces the state
+A state change goes through ``ledgerbot.core.lifecycle.transition`` (which enforces the state
 machine); an action that leaves the state as it is (a claim, a correction, a first approval)
 is recorded as an event with ``from_state == to_state``, so the audit trail reads as one list.
 """
@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import DocState
-from ledgerbot.lifecycle import Actor, transition
-from ledgerbot.store.models import AuditEventRow, DocumentRow, utcnow
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.lifecycle import Actor, transition
+from ledgerbot.core.store.models import AuditEventRow, DocumentRow, utcnow
 
 STAGE = "review"
 COMPONENT = "review_app"

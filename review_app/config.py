@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledgerbot.settings import get_settings as get_core_settings
+from ledgerbot.core.settings import get_settings as get_core_settings
 
 
 class ReviewSettings(BaseSettings):

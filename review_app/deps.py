@@ -10,8 +10,8 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from ledgerbot.errors import LedgerbotError
-from ledgerbot.store import Store
+from ledgerbot.core.errors import LedgerbotError
+from ledgerbot.core.store import Store
 from review_app.config import ReviewSettings
 from review_app.queue import QueueCache, QueueSync
 from review_app.render import PageRenderer

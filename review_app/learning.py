@@ -20,12 +20,12 @@ from pathlib import Path
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import ExtractionResult
-from ledgerbot.errors import LedgerbotError
-from ledgerbot.store import FileStore
-from ledgerbot.store.models import DocumentRow, VendorRow
-from ledgerbot.store.queries import latest_extraction
-from review_app.models import CorrectionRow
+from ledgerbot.core.domain import ExtractionResult
+from ledgerbot.core.errors import LedgerbotError
+from ledgerbot.core.store import FileStore
+from ledgerbot.core.store.models import DocumentRow, VendorRow
+from ledgerbot.core.store.queries import latest_extraction
+from ledgerbot.core.store.review import CorrectionRow
 
 # The extraction engineer's template drafting (``ledgerbot template new``); offered only where installed.
 DRAFTING_MODULE = "extractors.templates.draft"

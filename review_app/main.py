@@ -17,10 +17,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-import review_app.models  # noqa: F401  (registers the review tables on Base.metadata)
-from ledgerbot.errors import LedgerbotError
-from ledgerbot.settings import get_settings
-from ledgerbot.store import FileStore, Store
+import ledgerbot.core.store.review  # noqa: F401  (registers the review tables on Base.metadata)
+from ledgerbot.core.errors import LedgerbotError
+from ledgerbot.core.settings import get_settings
+from ledgerbot.core.store import FileStore, Store
 from review_app.actions import ActionError, Conflict
 from review_app.config import ReviewSettings, get_review_settings
 from review_app.deps import CsrfRejected, NotSignedIn, ReviewContext
@@ -81,7 +81,7 @@ def _status(error: LedgerbotError) -> int:
 def create_app(store: Store | None = None, settings: ReviewSettings | None = None) -> FastAPI:
     settings = settings or get_review_settings()
     if store is None:
-        from ledgerbot.store import get_store
+        from ledgerbot.core.store import get_store
 
         store = get_store()
     core = get_settings()

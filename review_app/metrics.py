@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ledgerbot.core.store import Store
 from ledgerbot.observability import REGISTRY, register_store
-from ledgerbot.store import Store
 
 
 def mount_metrics(app: FastAPI, store: Store) -> None:

@@ -24,10 +24,10 @@ from sqlalchemy import Row, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import DocState
-from ledgerbot.store import Store
-from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow, VendorRow
-from review_app.models import ApprovalRow, CorrectionRow, QueueEntryRow, SyncMarkRow
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow, VendorRow
+from ledgerbot.core.store.review import ApprovalRow, CorrectionRow, QueueEntryRow, SyncMarkRow
 
 SYNC_MARK = "audit"
 # Bumped by every change to the queue table (see ``bump``); the key of every cached read.

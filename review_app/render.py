@@ -15,8 +15,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledgerbot.errors import LedgerbotError
-from ledgerbot.store import FileStore
+from ledgerbot.core.errors import LedgerbotError
+from ledgerbot.core.store import FileStore
 
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/tiff")
 MAX_PAGES = 50

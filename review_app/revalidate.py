@@ -27,9 +27,9 @@ from ledgerbot.cases import (  # noqa: F401  (re-exported for the review views)
     policy,
     record_decision,
 )
-from ledgerbot.domain import DocState, ExtractionResult
-from ledgerbot.lifecycle import Actor, input_hash, transition
-from ledgerbot.store.models import (
+from ledgerbot.core.domain import DocState, ExtractionResult
+from ledgerbot.core.lifecycle import Actor, input_hash, transition
+from ledgerbot.core.store.models import (
     DocumentRow,
     ExceptionRow,
     ExtractionRow,

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ledgerbot.domain import Money, Quantity
+from ledgerbot.core.domain import Money, Quantity
 
 
 class _Out(BaseModel):

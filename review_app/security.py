@@ -13,10 +13,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
-from ledgerbot.errors import BusinessError, LedgerbotError
-from ledgerbot.store.models import utcnow
+from ledgerbot.core.errors import BusinessError, LedgerbotError
+from ledgerbot.core.store.models import utcnow
+from ledgerbot.core.store.review import ROLES, LoginAttemptRow, SessionRow, UserRow
 from review_app.config import ReviewSettings
-from review_app.models import ROLES, LoginAttemptRow, SessionRow, UserRow
 
 _hasher = PasswordHasher()
 # Verified when the user name is unknown, so a wrong name costs as long as a wrong password

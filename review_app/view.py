@@ -15,9 +15,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
-from ledgerbot.domain import HEADER_FIELDS, ExtractionResult
-from ledgerbot.store.models import (
+from ledgerbot.core.domain import HEADER_FIELDS, ExtractionResult
+from ledgerbot.core.store.models import (
     AuditEventRow,
+    DecisionRow,
     DocumentRow,
     ExceptionRow,
     ExtractionRow,
@@ -27,10 +28,10 @@ from ledgerbot.store.models import (
     ReceiptLineRow,
     VendorRow,
 )
+from ledgerbot.core.store.review import ApprovalRow, CorrectionRow, QueueEntryRow
 from review_app import learning, revalidate
 from review_app.actions import NoSuchDocument
 from review_app.learning import DraftOffer
-from review_app.models import ApprovalRow, CorrectionRow, DecisionRow, QueueEntryRow
 from review_app.render import PageRenderer, PageSize
 from review_app.schemas import (
     BoxOut,

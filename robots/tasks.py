@@ -49,8 +49,8 @@ def post_invoices() -> dict[str, object]:
 @task
 def finance_report() -> dict[str, object]:
     """The finance workbook for the last 30 days, under output/."""
+    from ledgerbot.core.store import get_store
     from ledgerbot.reports import write_report
-    from ledgerbot.store import get_store
 
     end = date.today()
     out = write_report(get_store(), end - timedelta(days=30), end, Path("output") / f"ap-report-{end}.xlsx")

@@ -1,6 +1,6 @@
 """The typed case the rules engine evaluates: one document plus everything it is checked against.
 
-The JSON shape is ``shared/contracts/matching.md``; the parts reuse ``ledgerbot.domain`` models so
+The JSON shape is ``shared/contracts/matching.md``; the parts reuse ``ledgerbot.core.domain`` models so
 that a case built from the store and a case read from a file are the same object.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ledgerbot.domain import DocType, ExtractionResult, GoodsReceipt, PurchaseOrder, Vendor
+from ledgerbot.core.domain import DocType, ExtractionResult, GoodsReceipt, PurchaseOrder, Vendor
 from rules.codes import CaseError, CaseUnreadable
 
 # History entries that were turned away are neither invoiced quantities nor duplicates of anything.

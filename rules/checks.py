@@ -16,7 +16,7 @@ from functools import cached_property
 
 from rapidfuzz import utils
 
-from ledgerbot.domain import APException, DocType, GoodsReceipt, InvoiceLine, POLine, PurchaseOrder
+from ledgerbot.core.domain import APException, DocType, GoodsReceipt, InvoiceLine, POLine, PurchaseOrder
 from rules.case import CaseDocument, HistoricDocument
 from rules.codes import ReasonCode as R
 from rules.matching import Assignment, OpenLine, match_lines

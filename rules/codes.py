@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from ledgerbot.errors import BusinessError, ConfigError
+from ledgerbot.core.errors import BusinessError, ConfigError
 
 
 class ReasonCode(StrEnum):

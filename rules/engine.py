@@ -6,7 +6,7 @@ it can run in a worker, a test or ``ledgerbot match`` alike.
 
 from __future__ import annotations
 
-from ledgerbot.domain import APException, DocType
+from ledgerbot.core.domain import APException, DocType
 from rules import checks as order_checks
 from rules import validate
 from rules.case import Case

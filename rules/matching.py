@@ -27,7 +27,7 @@ import numpy as np
 from rapidfuzz import fuzz, process, utils
 from scipy.optimize import linear_sum_assignment
 
-from ledgerbot.domain import InvoiceLine, POLine
+from ledgerbot.core.domain import InvoiceLine, POLine
 
 # Weights of the score parts; a matching SKU is the strongest evidence, the quantity the weakest
 # (partial invoicing makes quantities differ legitimately). The last, small part only breaks ties

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledgerbot.domain import APException, Money, Quantity
+from ledgerbot.core.domain import APException, Money, Quantity
 from rules.codes import ReasonCode
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from rapidfuzz import fuzz, process, utils
 
-from ledgerbot.domain import APException, DocType, InvoiceFields, InvoiceLine, Vendor
+from ledgerbot.core.domain import APException, DocType, InvoiceFields, InvoiceLine, Vendor
 from rules.case import CaseDocument, HistoricDocument
 from rules.codes import ReasonCode as R
 from rules.policy import Checks, Policy

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledgerbot.errors import ApplicationError
+from ledgerbot.core.errors import ApplicationError
 
 MAIL_OS_USER = "dovenull" if shutil.which("dovecot") else "nobody"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ledgerbot.domain import Address, GoodsReceipt, POLine, PurchaseOrder, ReceiptLine, Vendor
+from ledgerbot.core.domain import Address, GoodsReceipt, POLine, PurchaseOrder, ReceiptLine, Vendor
 
 DEFAULT_SEED = 20260301
 COMPANIES = ("1000", "2000")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ledgerbot.settings import get_settings
-from ledgerbot.store import FileStore, Store
+from ledgerbot.core.settings import get_settings
+from ledgerbot.core.store import FileStore, Store
 
 PG_ADMIN_URL = os.environ.get("LEDGERBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent
@@ -24,7 +24,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("LEDGERBOT_HOME", str(home))
     monkeypatch.delenv("LEDGERBOT_DATABASE_URL", raising=False)
     get_settings.cache_clear()
-    import ledgerbot.store.engine as engine
+    import ledgerbot.core.store.engine as engine
 
     monkeypatch.setattr(engine, "_default", None)
     yield home

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
-from ledgerbot.domain import DocState, DocType, ExtractionResult, InvoiceFields, InvoiceLine
+from ledgerbot.core.domain import DocState, DocType, ExtractionResult, InvoiceFields, InvoiceLine
+from ledgerbot.core.lifecycle import Actor, transition
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.masterdata import upsert_purchase_orders, upsert_receipts, upsert_vendors
+from ledgerbot.core.store.models import DocumentRow, ExtractionRow
 from ledgerbot.intake import receive
-from ledgerbot.lifecycle import Actor, transition
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.masterdata import upsert_purchase_orders, upsert_receipts, upsert_vendors
-from ledgerbot.store.models import DocumentRow, ExtractionRow
 from sandbox.masterdata import MasterData, generate_master_data, received_quantities
 
 MASTER = generate_master_data()

@@ -24,7 +24,7 @@ from extractors.einvoice.values import (
     tax_id,
     text,
 )
-from ledgerbot.domain import InvoiceFields, InvoiceLine
+from ledgerbot.core.domain import InvoiceFields, InvoiceLine
 
 # Payment means codes (UNTDID 4461) for credit transfers: 30 credit transfer, 58 SEPA credit
 # transfer, 42 payment to bank account, 31 debit transfer (used by older ZUGFeRD 1.0 writers for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbot.errors import BusinessError
+from ledgerbot.core.errors import BusinessError
 
 NOT_WELL_FORMED = "E301"
 UNSUPPORTED = "E302"

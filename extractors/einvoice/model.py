@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from extractors.einvoice.errors import INVALID_VALUE, EInvoiceError
-from ledgerbot.domain import DocType, InvoiceFields, InvoiceLine
+from ledgerbot.core.domain import DocType, InvoiceFields, InvoiceLine
 
 # UNTDID 1001 document codes that EN 16931 treats as credit notes (the CEF code list for BT-3);
 # every other code a CII/UBL invoice may carry (380, 384 corrected, 389 self-billed, 875-877

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from extractors.einvoice.errors import EMBEDDED_UNREADABLE, EInvoiceError
 from extractors.einvoice.reader import read_einvoice
-from ledgerbot.domain import ExtractionResult
+from ledgerbot.core.domain import ExtractionResult
 
 # Attachment names of the e-invoice, best first: Factur-X / ZUGFeRD 2.1+ (factur-x.xml), the
 # ZUGFeRD 2.x XRechnung profile (xrechnung.xml), then ZUGFeRD 2.0 (zugferd-invoice.xml) and

@@ -33,7 +33,7 @@ from decimal import Decimal
 from extractors.einvoice import cii, ubl
 from extractors.einvoice.model import EInvoice
 from extractors.einvoice.xmlsafe import parse_xml, syntax_of
-from ledgerbot.domain import DocType, ExtractionResult, InvoiceLine
+from ledgerbot.core.domain import DocType, ExtractionResult, InvoiceLine
 
 READER_VERSION = "1"
 _MONEY_FIELDS = ("subtotal", "tax_amount", "total")

@@ -8,7 +8,7 @@ from typing import Any
 from extractors.einvoice.errors import EMBEDDED_UNREADABLE, EInvoiceError
 from extractors.einvoice.pdf import read_einvoice_pdf
 from extractors.einvoice.reader import read_einvoice
-from ledgerbot.domain import ExtractionResult
+from ledgerbot.core.domain import ExtractionResult
 
 
 def result_for(path: Path) -> ExtractionResult:

@@ -15,7 +15,7 @@ from extractors.einvoice.cii import per_unit
 from extractors.einvoice.model import EInvoice, currency_code, doc_type_for
 from extractors.einvoice.values import clean_text, decimal_of, iban, iso_date_of, required, tax_id, text
 from extractors.einvoice.xmlsafe import NS_UBL_CREDIT_NOTE
-from ledgerbot.domain import DocType, InvoiceFields, InvoiceLine
+from ledgerbot.core.domain import DocType, InvoiceFields, InvoiceLine
 
 # See cii._CREDIT_TRANSFER_MEANS: payment means whose payee account (BT-84) receives the money.
 _CREDIT_TRANSFER_MEANS = ("30", "58", "42", "31")

@@ -16,8 +16,8 @@ from typing import Any
 
 from extractors.generic.geometry import Row, h_overlap
 from extractors.generic.labels import FIELD_KINDS, LabelMatch, is_title, label_finder, ocr_slip, tokens
-from extractors.textlayer.model import BBox, union
 from extractors.values import FIELD_TYPES, VALUE_TYPES, find_currency, find_unchecked_ibans, parse_iban
+from textlayer.model import BBox, union
 
 HEADER_OUTPUT = tuple(FIELD_TYPES)
 

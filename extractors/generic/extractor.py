@@ -24,9 +24,9 @@ from extractors.generic.geometry import build_rows
 from extractors.generic.labels import label_finder, tokens
 from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
 from extractors.generic.tables import Item, extract_tables, skip_rows, stop_rows
-from extractors.textlayer.model import Document
 from extractors.values import DateOrder, find_currency, numeric_date_order, parse_date, payment_term_days
-from ledgerbot.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
+from ledgerbot.core.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
+from textlayer.model import Document
 
 VERSION = "generic-1.0"
 # A due date derived from payment terms is a reading of prose: below any review threshold.

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from statistics import median
 
-from extractors.textlayer.model import BBox, Page, Word, union
+from textlayer.model import BBox, Page, Word, union
 
 
 @dataclass(slots=True)

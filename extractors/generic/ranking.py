@@ -135,7 +135,7 @@ def load_scorer(models_dir: Path | None) -> Scorer:
     if models_dir is None:
         return HeuristicScorer()
     try:
-        from classifiers.artifacts import ArtifactStore
+        from ledgerbot.core.artifacts import ArtifactStore
 
         artifact = ArtifactStore(models_dir).resolve(RANKER_NAME)
     except Exception:  # no ranker trained (or unreadable): the heuristics still work

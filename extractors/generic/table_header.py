@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from extractors.generic.geometry import Row
 from extractors.generic.labels import tokens
-from extractors.textlayer.model import Word, union
 from extractors.values import parse_amount
+from textlayer.model import Word, union
 
 NUMERIC_KINDS = ("col_quantity", "col_unit_price", "col_amount", "col_tax", "col_pos", "col_discount")
 TEXT_KINDS = ("col_description", "col_sku", "col_unit")

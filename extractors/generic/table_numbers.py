@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
-from extractors.textlayer.model import Word
 from extractors.values import ISO_CURRENCIES, parse_amount
+from textlayer.model import Word
 
 _CURRENCY_WORDS = frozenset({"€", "$", "£", "¥", "US$", "Fr.", *ISO_CURRENCIES})
 # Letters tesseract reads for digits in a numeric cell. Only applied to OCR words that are

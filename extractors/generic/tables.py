@@ -37,8 +37,8 @@ from extractors.generic.table_header import (
     header_columns,
 )
 from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans
-from extractors.textlayer.model import BBox, Word, union
 from extractors.values import parse_amount
+from textlayer.model import BBox, Word, union
 
 __all__ = [
     "Column",

@@ -27,7 +27,7 @@ from typing import Any
 from extractors.evaluation import PAYABLE, same_value
 from extractors.generic.extractor import GenericExtractor
 from extractors.generic.ranking import FEATURES, RANKER_FORMAT, RANKER_NAME, LearnedScorer, feature_vector
-from ledgerbot.errors import BusinessError
+from ledgerbot.core.errors import BusinessError
 
 TEXT_VARIANTS = ("digital", "scan_png", "scan_pdf")
 
@@ -73,8 +73,8 @@ def build_training_set(
     log: Callable[[str], None] = print,
 ) -> TrainingSet:
     """Every candidate of every labelled invoice and credit note, with the sha256 of the documents."""
-    from extractors.textlayer import TextLayerReader
-    from extractors.textlayer.errors import TextLayerError
+    from textlayer import TextLayerReader
+    from textlayer.errors import TextLayerError
 
     examples = _examples(corpus, split, variants)
     if not examples:
@@ -177,7 +177,7 @@ def train_ranker(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train and save the ranker; returns its reference and training figures."""
-    from classifiers.artifacts import ArtifactStore
+    from ledgerbot.core.artifacts import ArtifactStore
 
     if split != "dev":
         log(f"warning: training on split {split!r}; held-out layouts must stay unseen to measure honestly")
@@ -195,7 +195,7 @@ def train_ranker(
     model = _model().fit(xs, ys)
     accuracy = float(model.score(xs, ys))
     if models_dir is None:
-        from ledgerbot.settings import get_settings
+        from ledgerbot.core.settings import get_settings
 
         models_dir = get_settings().models_dir
     store = ArtifactStore(models_dir)

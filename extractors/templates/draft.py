@@ -25,9 +25,9 @@ from extractors.generic.labels import LABELS, tokens
 from extractors.generic.tables import find_header
 from extractors.templates.golden import golden_view, run_sample
 from extractors.templates.schema import TemplateError, parse_template
-from extractors.textlayer.model import Document
 from extractors.values import FIELD_TYPES
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document
 
 _COLUMN_NAMES = {
     "col_description": "description",
@@ -152,7 +152,7 @@ def draft_template(
     sample: Path, folder: Path, *, template_id: str | None = None, force: bool = False
 ) -> dict[str, Any]:
     """Write ``<folder>/<id>.yml``, ``<folder>/samples/<id>/<sample>`` and its golden JSON."""
-    from extractors.textlayer import read_document
+    from textlayer import read_document
 
     document = read_document(sample, name=sample.name)
     body = draft_rules(document)

@@ -18,9 +18,9 @@ from extractors.generic.geometry import Row, build_rows
 from extractors.generic.labels import tokens
 from extractors.generic.tables import Column, arithmetic_ok, read_table
 from extractors.templates.schema import FieldRule, LineRules, Template, load_templates
-from extractors.textlayer.model import BBox, Document
 from extractors.values import VALUE_TYPES, find_currency
-from ledgerbot.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
+from ledgerbot.core.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
+from textlayer.model import BBox, Document
 
 ENGINE_VERSION = "template-engine-1.0"
 _COLUMN_KINDS = {

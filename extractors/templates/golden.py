@@ -15,7 +15,7 @@ from typing import Any
 
 from extractors.templates.engine import TemplateExtractor
 from extractors.templates.schema import Template, TemplateError, load_template
-from ledgerbot.domain import DocType, ExtractionResult
+from ledgerbot.core.domain import DocType, ExtractionResult
 
 GOLDEN_KEYS = ("doc_type", "method", "fields", "lines")
 
@@ -32,7 +32,7 @@ def sample_paths(template_file: Path, template: Template) -> list[Path]:
 
 def run_sample(template: Template, sample: Path, doc_type: DocType | None) -> ExtractionResult:
     """Read ``sample`` and apply ``template`` to it; the template must also be the one that matches."""
-    from extractors.textlayer import read_document
+    from textlayer import read_document
 
     document = read_document(sample, name=sample.name)
     engine = TemplateExtractor([template])

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from extractors.values import FIELD_TYPES, LINE_TYPES, VALUE_TYPES
-from ledgerbot.errors import ConfigError
+from ledgerbot.core.errors import ConfigError
 
 
 class TemplateError(ConfigError):

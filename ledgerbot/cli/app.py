@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from ledgerbot.errors import LedgerbotError
+from ledgerbot.core.errors import LedgerbotError
 
 app = typer.Typer(
     name="ledgerbot",

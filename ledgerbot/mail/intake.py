@@ -19,12 +19,12 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select
 
-from ledgerbot.errors import ApplicationError, BusinessError, LedgerbotError
+from ledgerbot.core.errors import ApplicationError, BusinessError, LedgerbotError
+from ledgerbot.core.lifecycle import Actor
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import DocumentRow
 from ledgerbot.intake import receive
-from ledgerbot.lifecycle import Actor
 from ledgerbot.mail.parts import FoundFile, contents, parse_message
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import DocumentRow
 
 MAIL_ACTOR = Actor(name="robot:mail_intake", component="ledgerbot.mail", version="1")
 

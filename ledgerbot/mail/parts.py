@@ -17,7 +17,7 @@ from email.message import EmailMessage, Message
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 
-from ledgerbot.errors import BusinessError
+from ledgerbot.core.errors import BusinessError
 from ledgerbot.intake import sniff_mime
 
 ACCEPTED_MIMES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/tiff", "application/xml"})

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from ledgerbot.core.store import Store
 from ledgerbot.reports.data import ReportData, ReportError, collect
 from ledgerbot.reports.excel import SHEETS, write_workbook
-from ledgerbot.store import Store
 
 
 def write_report(store: Store, start: date, end: date, out: Path) -> Path:

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import DocState, ExtractionResult
-from ledgerbot.errors import LedgerbotError
-from ledgerbot.store import Store
-from ledgerbot.store.models import (
+from ledgerbot.core.domain import DocState, ExtractionResult
+from ledgerbot.core.errors import LedgerbotError
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.models import (
     AuditEventRow,
     DocumentRow,
     ExceptionRow,

@@ -18,7 +18,7 @@ from procrastinate.jobs import Status
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ledgerbot.errors import BusinessError, ConfigError
+from ledgerbot.core.errors import BusinessError, ConfigError
 from ledgerbot.observability import timed_job
 from ledgerbot.worker import jobs
 from ledgerbot.worker.config import WorkerSettings, get_worker_settings
@@ -191,7 +191,7 @@ def ensure_schema(url: str, app: App) -> None:
     Several workers starting together would race on CREATE TABLE; a PostgreSQL advisory lock
     makes the second wait and then find everything in place.
     """
-    from ledgerbot.store import Store
+    from ledgerbot.core.store import Store
 
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:

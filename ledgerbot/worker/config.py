@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledgerbot.errors import ConfigError
+from ledgerbot.core.errors import ConfigError
 
 
 class WorkerSettings(BaseSettings):

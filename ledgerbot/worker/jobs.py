@@ -17,10 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import DocState, ExtractionResult
-from ledgerbot.errors import ConfigError
-from ledgerbot.lifecycle import ALLOWED, Actor, transition
-from ledgerbot.locks import Lease, LockBusy, release, try_acquire
+from ledgerbot.core.domain import DocState, ExtractionResult
+from ledgerbot.core.errors import ConfigError
+from ledgerbot.core.lifecycle import ALLOWED, Actor, transition
+from ledgerbot.core.locks import Lease, LockBusy, release, try_acquire
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow, utcnow
+from ledgerbot.core.store.queries import latest_extraction
 from ledgerbot.observability import (
     DOCUMENTS_DONE,
     correlated,
@@ -28,9 +31,6 @@ from ledgerbot.observability import (
     observe_document_stages,
 )
 from ledgerbot.processing import PIPELINE, DocumentReader, pending_documents, process_document
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import DocumentRow, ExceptionRow, ExtractionRow, utcnow
-from ledgerbot.store.queries import latest_extraction
 from ledgerbot.worker.config import WorkerSettings, get_worker_settings
 
 log = logging.getLogger("ledgerbot.worker")
@@ -63,7 +63,7 @@ class Runtime:
 
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
-    from ledgerbot.settings import get_settings
+    from ledgerbot.core.settings import get_settings
 
     core = get_settings()
     return Runtime(Store(core.resolved_database_url), FileStore(core.files_dir), get_worker_settings())
@@ -255,7 +255,7 @@ def post_batch(rt: Runtime, *, limit: int | None = None, target: Any = None) -> 
         if own_target:
             # Playwright objects belong to the thread that made them; a job may run on any
             # thread of the worker's pool, so each batch opens and closes its own browser.
-            from robots.sandbox_erp.client import SandboxErp
+            from adapters.sandbox_erp.client import SandboxErp
 
             target = SandboxErp(rt.settings.erp_url, rt.settings.erp_user, rt.settings.erp_password)
             # Sign in before the first search: the search screen waits for its form and would

@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ledgerbot.domain import DocType, ErrorEntry, ExtractionResult
-from ledgerbot.errors import ConfigError
+from ledgerbot.core.domain import DocType, ErrorEntry, ExtractionResult
+from ledgerbot.core.errors import ConfigError
 from ledgerbot.processing import DocumentReader
 from ledgerbot.worker.config import get_worker_settings, load_object
 
@@ -25,10 +25,10 @@ TRUTH_VERSION = "1"
 
 
 class PipelineReader:
-    """The extraction pipeline (``extractors.pipeline.Extractor``) behind the reader protocol."""
+    """The extraction pipeline (``ledgerbot.pipeline.Extractor``) behind the reader protocol."""
 
     def __init__(self) -> None:
-        from extractors.pipeline import Extractor
+        from ledgerbot.pipeline import Extractor
 
         self._extractor: Any = Extractor()
 
@@ -36,7 +36,7 @@ class PipelineReader:
         if hasattr(self._extractor, "extract"):
             result: ExtractionResult = self._extractor.extract(data, filename=filename, source=source)
             return result
-        from extractors.pipeline import Source
+        from ledgerbot.pipeline import Source
 
         return next(iter(self._extractor.extract_sources([Source(name=filename, data=data)])))
 

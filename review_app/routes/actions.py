@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import HEADER_FIELDS
+from ledgerbot.core.domain import HEADER_FIELDS
 from review_app import actions
 from review_app.actions import Correction, Result
 from review_app.deps import Context, CsrfUser, DbSession, ReviewContext

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from ledgerbot.domain import HEADER_FIELDS, DocType
+from ledgerbot.core.domain import HEADER_FIELDS, DocType
+from ledgerbot.core.store.review import UserRow
 from review_app.deps import Context, CurrentUser, DbSession
-from review_app.models import UserRow
 from review_app.routes._page import json_response, render
 from review_app.schemas import DocumentOut
 from review_app.view import document_file, document_page_view, document_view

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledgerbot.store.models import utcnow
+from ledgerbot.core.store.models import utcnow
 from review_app import queue
 from review_app.actions import parse_amount
 from review_app.deps import Context, CurrentUser, DbSession

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ledgerbot.settings import get_settings
-from ledgerbot.store import FileStore
+from ledgerbot.core.settings import get_settings
+from ledgerbot.core.store import FileStore
 from review_app import audit, learning
 from review_app.actions import NotAllowed, load_document
 from review_app.deps import Context, CsrfUser, CurrentUser, DbSession

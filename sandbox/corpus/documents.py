@@ -11,7 +11,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from ledgerbot.domain import Vendor
+from ledgerbot.core.domain import Vendor
 from sandbox.corpus.formats import fmt_date, fmt_iban, fmt_money, fmt_number, fmt_quantity
 from sandbox.corpus.layouts import Layout
 from sandbox.corpus.planner import BUYERS, DocPlan

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledgerbot.errors import LedgerbotError
+from ledgerbot.core.errors import LedgerbotError
 from sandbox.corpus import einvoice
 from sandbox.corpus import scans as scanning
 from sandbox.corpus.documents import render_document

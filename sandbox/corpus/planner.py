@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledgerbot.domain import GoodsReceipt, InvoiceFields, InvoiceLine, PurchaseOrder, Vendor
+from ledgerbot.core.domain import GoodsReceipt, InvoiceFields, InvoiceLine, PurchaseOrder, Vendor
 from sandbox.corpus.formats import money
 from sandbox.corpus.layouts import Layout, buyer_layout, layout_for_vendor
 from sandbox.masterdata import MasterData, iban_check_digits, received_quantities

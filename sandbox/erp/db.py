@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ledgerbot.errors import LedgerbotError
+from ledgerbot.core.errors import LedgerbotError
 from sandbox.masterdata import DEFAULT_SEED, MasterData, generate_master_data
 
 SCHEMA = """

@@ -11,8 +11,8 @@ import json
 import random
 from pathlib import Path
 
-from extractors.textlayer.model import Document, Line, Page, Word
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document, Line, Page, Word
 
 TITLES: dict[DocType, list[str]] = {
     DocType.INVOICE: ["INVOICE", "Tax Invoice", "Invoice", "Rechnung", "Facture", "Commercial Invoice"],

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.artifacts import ArtifactStore
 from classifiers.errors import ModelNotFound
+from ledgerbot.core.artifacts import ArtifactStore
 
 NOW = datetime(2026, 11, 22, 5, 12, tzinfo=UTC)
 

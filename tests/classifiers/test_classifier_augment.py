@@ -9,7 +9,7 @@ from classifiers.augment import NoiseLevel, ocr_noise
 from classifiers.corpus import LabelledDoc
 from classifiers.features import extract_features
 from classifiers.train import Example, noisy_copier, with_noisy_copies
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
 
 
 def _doc(variant: str = "digital", split: str = "dev") -> LabelledDoc:

@@ -11,7 +11,7 @@ from classifiers.baseline import BaselineClassifier
 from classifiers.errors import TrainingDataError
 from classifiers.features import extract_features
 from classifiers.labels import LABELS
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
 
 
 def _split() -> tuple[list, list, list, list]:

@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers.artifacts import ArtifactStore
 from classifiers.cascade import (
     MIN_WEIGHT,
     Cascade,
@@ -19,7 +18,8 @@ from classifiers.cascade import (
 from classifiers.errors import ArtifactError, IncompatibleModel, ModelNotFound
 from classifiers.features import FEATURE_VERSION
 from classifiers.labels import LABEL_INDEX
-from ledgerbot.domain import DocType
+from ledgerbot.core.artifacts import ArtifactStore
+from ledgerbot.core.domain import DocType
 
 
 def _p(*rows: tuple[int, float]) -> np.ndarray:

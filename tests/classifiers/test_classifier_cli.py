@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from classifiers.train import TrainReport
 from ledgerbot.cli.app import _load_commands, app
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
 
 LEDGERBOT = Path(sys.executable).parent / "ledgerbot"
 
@@ -42,7 +42,7 @@ def test_classify_without_a_model_says_how_to_train_one(tmp_path: Path) -> None:
 
 
 def test_classify_with_a_model_of_older_features_is_one_coded_line(tmp_path: Path) -> None:
-    from classifiers.artifacts import ArtifactStore
+    from ledgerbot.core.artifacts import ArtifactStore
 
     models = tmp_path / "models"
     ArtifactStore(models).save(
@@ -102,7 +102,7 @@ def test_train_if_missing_keeps_the_existing_model(
 
 
 def test_train_if_missing_replaces_a_model_of_older_features(runner: CliRunner, tmp_path: Path) -> None:
-    from classifiers.artifacts import ArtifactStore
+    from ledgerbot.core.artifacts import ArtifactStore
 
     models = tmp_path / "models"
     ArtifactStore(models).save("cascade", "2026-01-01T0000-aaaaaa", lambda _folder: None, {})

@@ -10,11 +10,11 @@ from classifier_corpus_gen import read_pdf
 
 from classifiers.corrections import load_corrections
 from classifiers.features import extract_features
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import ExtractionRow
+from ledgerbot.core.store.review import CorrectionRow
 from ledgerbot.intake import receive
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import ExtractionRow
-from review_app.models import CorrectionRow
 
 
 def _pdf_of(corpus: Path, doc_type: DocType) -> Path:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from classifiers.evaluate import compute_metrics, expected_calibration_error, format_confusion
-from ledgerbot.domain import DocType as T
+from ledgerbot.core.domain import DocType as T
 
 
 def test_ece_is_the_weighted_gap_between_confidence_and_accuracy() -> None:

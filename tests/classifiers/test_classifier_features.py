@@ -5,8 +5,8 @@ import random
 from classifier_corpus_gen import make_document
 
 from classifiers.features import document_from_text, extract_features
-from extractors.textlayer.model import Document, Line, Page, Word
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document, Line, Page, Word
 
 
 def _line(text: str, x: float, top: float, size: float) -> Line:

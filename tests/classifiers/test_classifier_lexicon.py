@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from classifiers.lexicon import find_type_names_ocr, fold, type_names_in, type_names_ocr
-from ledgerbot.domain import DocType as T
+from ledgerbot.core.domain import DocType as T
 
 
 @pytest.mark.parametrize(

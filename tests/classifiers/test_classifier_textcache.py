@@ -7,8 +7,8 @@ import pytest
 from classifier_corpus_gen import make_document
 
 from classifiers.textcache import TextLayerCache, document_from_dict, document_to_dict, file_sha256
-from extractors.textlayer.model import Document
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document
 
 
 def test_document_round_trips_through_json() -> None:
@@ -54,11 +54,11 @@ def test_a_torn_cache_entry_is_read_again(tmp_path: Path) -> None:
 
 
 def test_the_product_reader_keys_the_cache_with_the_text_layer(monkeypatch: pytest.MonkeyPatch) -> None:
-    import extractors.textlayer as textlayer
+    import textlayer as textlayer
     from classifiers.corpus import default_reader
 
     _, name, _ = default_reader()
-    assert name == f"extractors.textlayer@{textlayer.TEXT_LAYER_VERSION}"
+    assert name == f"textlayer@{textlayer.TEXT_LAYER_VERSION}"
     # A new OCR reading is a new reader name, so entries made by the old one are misses.
     monkeypatch.setattr(textlayer, "TEXT_LAYER_VERSION", "older")
     assert default_reader()[1] != name

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from classifier_corpus_gen import read_pdf
 
-from classifiers.artifacts import ArtifactStore
 from classifiers.cascade import Cascade
 from classifiers.features import extract_features
 from classifiers.train import TrainReport, train_all
 from classifiers.transformer import TransformerClassifier, TransformerConfig
-from extractors.textlayer.model import Document
-from ledgerbot.domain import DocType
+from ledgerbot.core.artifacts import ArtifactStore
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document
 
 pytestmark = pytest.mark.slow
 

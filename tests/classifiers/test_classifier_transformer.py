@@ -10,7 +10,7 @@ from classifier_corpus_gen import make_document
 
 from classifiers.features import document_from_text, extract_features
 from classifiers.transformer import TransformerClassifier, TransformerConfig, fit_temperature
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from extractors.textlayer import TextLayerConfig, TextLayerReader
+from textlayer import TextLayerConfig, TextLayerReader
 
 
 @pytest.fixture(scope="module")

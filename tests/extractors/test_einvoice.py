@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from extractors.einvoice import EInvoiceError, detect, parse_einvoice, read_einvoice
-from ledgerbot.domain import DocType, ExtractionResult
+from ledgerbot.core.domain import DocType, ExtractionResult
 
 CII_NS = (
     'xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
@@ -558,7 +558,7 @@ def test_bad_documents_give_one_coded_error(document: bytes, code: str, named: s
 
 
 def test_error_is_a_business_error_with_evidence() -> None:
-    from ledgerbot.errors import BusinessError
+    from ledgerbot.core.errors import BusinessError
 
     with pytest.raises(BusinessError) as info:
         read_einvoice(cii_invoice(number=""))

@@ -16,7 +16,7 @@ from lxml import etree
 
 from extractors.einvoice import EInvoiceError, detect, parse_einvoice, read_einvoice, truth_from_einvoice
 from extractors.einvoice.truth import result_for
-from ledgerbot.domain import DocType, ExtractionResult, InvoiceLine
+from ledgerbot.core.domain import DocType, ExtractionResult, InvoiceLine
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "data" / "einvoice"
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared e-invoice corpus not at {CORPUS}")

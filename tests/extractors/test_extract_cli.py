@@ -96,7 +96,7 @@ class _BrokenClassifier:
 
 
 def test_a_broken_classifier_costs_the_doc_type_not_the_batch(tmp_path: Path) -> None:
-    from extractors.pipeline import Extractor
+    from ledgerbot.pipeline import Extractor
 
     pdf = tmp_path / "a.pdf"
     pdf.write_bytes(Invoice().pdf())

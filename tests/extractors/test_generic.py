@@ -11,8 +11,8 @@ from extractors.generic import GenericExtractor
 from extractors.generic.candidates import Candidate
 from extractors.generic.consistency import choose_totals
 from extractors.generic.labels import label_finder
-from extractors.textlayer import read_document
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer import read_document
 
 
 @pytest.fixture(scope="module")

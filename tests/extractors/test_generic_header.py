@@ -13,9 +13,9 @@ from extractors.generic.candidates import Candidate
 from extractors.generic.consistency import Choice, choose_totals
 from extractors.generic.geometry import split_glued
 from extractors.generic.labels import label_finder, ocr_tokens
-from extractors.textlayer.model import Document, Line, Page, Word
 from extractors.values import VALUE_TYPES, numeric_date_order, parse_date
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document, Line, Page, Word
 
 CHAR = 5.0  # width of one character at the 10 pt the cells are set in
 

@@ -16,9 +16,9 @@ from test_generic_header import _document
 from extractors.generic import GenericExtractor
 from extractors.generic.candidates import repair_legal_form
 from extractors.generic.labels import is_title, label_finder, parenthesised
-from extractors.textlayer.model import Document, Page
 from extractors.values import find_ibans, find_unchecked_ibans, iban_structure, parse_iban, repair_iban
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document, Page
 
 
 @pytest.fixture(scope="module")

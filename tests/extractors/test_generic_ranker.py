@@ -26,8 +26,8 @@ from extractors.generic.training import (
     train_ranker,
     validate_by_layout,
 )
-from extractors.textlayer import read_document
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer import read_document
 
 
 def _corpus(folder: Path, split: str = "dev") -> None:
@@ -71,7 +71,7 @@ def test_held_out_documents_are_never_training_data(tmp_path: Path) -> None:
 def test_a_ranker_trained_on_another_feature_set_is_not_used(tmp_path: Path) -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from classifiers.artifacts import ArtifactStore
+    from ledgerbot.core.artifacts import ArtifactStore
 
     stale = HistGradientBoostingClassifier(max_iter=5).fit([[0.0, 1.0], [1.0, 0.0]] * 4, [0, 1] * 4)
     store = ArtifactStore(tmp_path)
@@ -124,7 +124,7 @@ def test_fields_the_ranker_does_not_answer_for_keep_the_hand_set_scores() -> Non
 def test_a_ranker_artifact_without_its_field_list_is_not_used(tmp_path: Path) -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from classifiers.artifacts import ArtifactStore
+    from ledgerbot.core.artifacts import ArtifactStore
 
     model = LogisticRegression().fit([[0.0] * FEATURE_COUNT, [1.0] * FEATURE_COUNT], [0, 1])
     store = ArtifactStore(tmp_path)

@@ -11,8 +11,8 @@ from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
 from extractors.generic.labels import label_finder
-from extractors.textlayer.model import Document, Line, Page, Word
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document, Line, Page, Word
 
 _HEAD = [
     (40, 30, "Lieferant GmbH · Lieferantenstraße 20 · 80333 München"),

@@ -12,8 +12,8 @@ from extractors.generic.extractor import reconcile_lines
 from extractors.generic.table_header import header_columns
 from extractors.generic.table_numbers import number_spans
 from extractors.generic.tables import Item
-from extractors.textlayer.model import Document, Line, Page, Word
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document, Line, Page, Word
 
 D = Decimal
 

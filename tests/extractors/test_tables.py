@@ -16,7 +16,7 @@ from extractors.generic.labels import label_finder
 from extractors.generic.table_header import find_header_at, header_columns, match_words
 from extractors.generic.table_numbers import number_spans, parse_cell, repair_ocr_number
 from extractors.generic.tables import Table, extract_tables, skip_rows, stop_rows
-from extractors.textlayer.model import Line, Page, Word
+from textlayer.model import Line, Page, Word
 
 CHAR = 5.0  # width of one character at 10 pt
 HEIGHT = 10.0

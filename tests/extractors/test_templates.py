@@ -13,8 +13,8 @@ from extractors.templates.draft import draft_template
 from extractors.templates.engine import TemplateExtractor, default_templates_dir
 from extractors.templates.golden import run_template_tests
 from extractors.templates.schema import TemplateError, load_template, load_templates, parse_template
-from extractors.textlayer import read_document
-from ledgerbot.domain import DocType
+from ledgerbot.core.domain import DocType
+from textlayer import read_document
 
 SHIPPED = sorted(default_templates_dir().glob("*.yml"))
 BASE = {

@@ -20,7 +20,7 @@ from textlayer_docs import (
     truncated_pdf,
 )
 
-from extractors.textlayer import (
+from textlayer import (
     Document,
     TextLayerConfig,
     TextLayerError,
@@ -28,9 +28,9 @@ from extractors.textlayer import (
     Word,
     read_document,
 )
-from extractors.textlayer.errors import ALL_ERRORS, EncryptedPDF, ResourceLimit
-from extractors.textlayer.layout import group_lines, is_bold_font
-from extractors.textlayer.sniff import sniff
+from textlayer.errors import ALL_ERRORS, EncryptedPDF, ResourceLimit
+from textlayer.layout import group_lines, is_bold_font
+from textlayer.sniff import sniff
 
 # --- sniffing and layout (pure) ---------------------------------------------------------------
 
@@ -290,7 +290,7 @@ def test_pdfium_backend_gives_pdfplumbers_words_boxes_and_lines(textlayer_reader
 
 
 def test_pdfium_backend_sends_blank_pages_to_ocr_or_leaves_them_empty() -> None:
-    from extractors.textlayer.tasks import parse
+    from textlayer.tasks import parse
 
     config = TextLayerConfig(digital_backend="pdfium")
     data = pdf_bytes([invoice_lines(), [Placed("x", 50, 800)]])

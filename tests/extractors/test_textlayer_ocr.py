@@ -19,7 +19,7 @@ from textlayer_docs import (
     scan,
 )
 
-from extractors.textlayer import Document, Page, TextLayerConfig, TextLayerError, TextLayerReader
+from textlayer import Document, Page, TextLayerConfig, TextLayerError, TextLayerReader
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from extractors.textlayer.config import TextLayerConfig
-from extractors.textlayer.ocr import invert_dark_regions, ocr_image, remove_rules
+from textlayer.config import TextLayerConfig
+from textlayer.ocr import invert_dark_regions, ocr_image, remove_rules
 
 CONFIG = TextLayerConfig()
 W, H = 1654, 1100  # an A4 width at 200 dpi
@@ -132,7 +132,7 @@ def test_monospaced_print_is_no_rule() -> None:
 
 
 def test_lone_specks_are_erased_and_print_is_kept() -> None:
-    from extractors.textlayer.ocr import erase_specks
+    from textlayer.ocr import erase_specks
 
     image = courier_lines()
     before = np.asarray(image)
@@ -155,7 +155,7 @@ def test_lone_specks_are_erased_and_print_is_kept() -> None:
 
 
 def test_resolution_from_the_file_or_the_page_size() -> None:
-    from extractors.textlayer.ocr import estimate_dpi
+    from textlayer.ocr import estimate_dpi
 
     stored = Image.new("L", (1654, 2339))
     stored.info["dpi"] = (200.0, 200.0)

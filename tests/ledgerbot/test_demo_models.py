@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from classifiers.artifacts import ArtifactStore
 from classifiers.features import FEATURE_VERSION
+from ledgerbot.core.artifacts import ArtifactStore
 from ledgerbot.demo import _usable_cascade, _usable_ranker
 
 

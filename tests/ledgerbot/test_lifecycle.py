@@ -7,11 +7,11 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from ledgerbot.domain import DocState
-from ledgerbot.errors import IllegalTransition
-from ledgerbot.lifecycle import ALLOWED, Actor, can_transition, input_hash, transition
-from ledgerbot.store import Store
-from ledgerbot.store.models import AuditEventRow, DocumentRow
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.errors import IllegalTransition
+from ledgerbot.core.lifecycle import ALLOWED, Actor, can_transition, input_hash, transition
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.models import AuditEventRow, DocumentRow
 
 S = DocState
 ROBOT = Actor("pipeline", component="classifier", version="cascade@7", extra={"route": "baseline"})

@@ -16,10 +16,10 @@ from imap_tools import MailBoxUnencrypted
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import DocumentRow
 from ledgerbot.mail import parts
 from ledgerbot.mail.intake import ImapMailbox, MailboxUnavailable, MailSettings, run_mail_intake
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import DocumentRow
 from sandbox import mailserver
 
 USER, PASSWORD = "ap@ledgerbot.test", "s3cret-imap-pass"

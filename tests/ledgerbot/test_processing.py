@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from ledgerbot.domain import DocState, DocType, ErrorEntry, ExtractionResult
+from ledgerbot.core.domain import DocState, DocType, ErrorEntry, ExtractionResult
+from ledgerbot.core.lifecycle import Actor, transition
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow
 from ledgerbot.intake import receive
-from ledgerbot.lifecycle import Actor, transition
 from ledgerbot.processing import ReadRequest, process_document, process_pending
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow
 from tests.support import clean_invoices, seed_master_data
 
 TODAY = date(2026, 11, 20)

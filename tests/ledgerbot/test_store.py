@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from ledgerbot.domain import DocState
-from ledgerbot.intake import UnsupportedFile, receive, sniff_mime
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import (
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import (
     AuditEventRow,
     DocumentRow,
     GoodsReceiptRow,
@@ -21,7 +20,8 @@ from ledgerbot.store.models import (
     ReceiptLineRow,
     VendorRow,
 )
-from ledgerbot.store.queries import document_history, get_document, state_counts
+from ledgerbot.core.store.queries import document_history, get_document, state_counts
+from ledgerbot.intake import UnsupportedFile, receive, sniff_mime
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -114,7 +114,7 @@ def test_audit_rows_cannot_be_changed_or_deleted(store: Store, file_store: FileS
 def test_concurrent_writers_cannot_both_move_a_document(store: Store, file_store: FileStore) -> None:
     from sqlalchemy.orm.exc import StaleDataError
 
-    from ledgerbot.lifecycle import Actor, transition
+    from ledgerbot.core.lifecycle import Actor, transition
 
     with store.session() as s:
         doc_id = receive(s, file_store, PDF, filename="inv.pdf", source="folder").id

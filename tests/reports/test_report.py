@@ -11,12 +11,19 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from ledgerbot.domain import DocState
-from ledgerbot.lifecycle import Actor, transition
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.lifecycle import Actor, transition
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.models import (
+    DocumentRow,
+    ExceptionRow,
+    ExtractionRow,
+    PostingRow,
+    VendorRow,
+    utcnow,
+)
 from ledgerbot.reports import SHEETS, write_report
 from ledgerbot.reports.data import ReportError, bucket_for, collect
-from ledgerbot.store import Store
-from ledgerbot.store.models import DocumentRow, ExceptionRow, ExtractionRow, PostingRow, VendorRow, utcnow
 
 S = DocState
 ROBOT = Actor("robot:process", component="rules", version="default@4")
@@ -285,7 +292,7 @@ def test_cli_writes_the_report_and_prints_its_figures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ledgerbot.cli.app import _load_commands, app
-    from ledgerbot.store import get_store
+    from ledgerbot.core.store import get_store
 
     _load_commands()
     store = get_store()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from ledgerbot.settings import get_settings
-from ledgerbot.store import FileStore, Store
+from ledgerbot.core.settings import get_settings
+from ledgerbot.core.store import FileStore, Store
 from review_app.config import ReviewSettings
 from review_app.main import create_app
 from tests.review_app import factory

@@ -11,11 +11,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbot.domain import DocState
-from ledgerbot.intake import receive
-from ledgerbot.lifecycle import Actor, transition
-from ledgerbot.store import FileStore
-from ledgerbot.store.models import (
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.lifecycle import Actor, transition
+from ledgerbot.core.store import FileStore
+from ledgerbot.core.store.models import (
     DocumentRow,
     ExceptionRow,
     ExtractionRow,
@@ -25,6 +24,7 @@ from ledgerbot.store.models import (
     ReceiptLineRow,
     VendorRow,
 )
+from ledgerbot.intake import receive
 from review_app.security import add_user
 
 PASSWORD = "correct horse battery"

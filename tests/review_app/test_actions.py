@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import AuditEventRow, DocumentRow
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import AuditEventRow, DocumentRow
+from ledgerbot.core.store.review import ApprovalRow, QueueEntryRow, UserRow
 from review_app import actions, queue
 from review_app.actions import Correction
-from review_app.models import ApprovalRow, QueueEntryRow, UserRow
 from review_app.security import SignedIn
 from tests.review_app import factory
 

@@ -13,8 +13,8 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from ledgerbot.store import Store
-from ledgerbot.store.models import DocumentRow, ExtractionRow
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.models import DocumentRow, ExtractionRow
 from tests.review_app.factory import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from ledgerbot.cli.app import _load_commands, app
-from ledgerbot.store import get_store
-from review_app.models import UserRow
+from ledgerbot.core.store import get_store
+from ledgerbot.core.store.review import UserRow
 from review_app.security import UserError, verify_password
 
 SECRET = "s3cret-enough-passphrase"

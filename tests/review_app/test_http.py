@@ -7,9 +7,9 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from ledgerbot.store import Store
-from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow
-from review_app.models import CorrectionRow
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow
+from ledgerbot.core.store.review import CorrectionRow
 from tests.review_app.conftest import csrf, login
 from tests.review_app.factory import PASSWORD, csrf_from
 
@@ -368,7 +368,7 @@ def test_a_concurrent_change_is_a_conflict_not_a_crash(client_for, seeded, monke
 def test_sla_colouring_and_html_pagination(sqlite_store, seeded, app, files) -> None:
     from datetime import timedelta
 
-    from ledgerbot.store.models import utcnow
+    from ledgerbot.core.store.models import utcnow
     from tests.review_app.conftest import login
     from tests.review_app.factory import InvoiceSpec, exception_document
 

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from ledgerbot.domain import DocState
-from ledgerbot.lifecycle import transition
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import DocumentRow
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.lifecycle import transition
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import DocumentRow
+from ledgerbot.core.store.review import QueueEntryRow
 from review_app import queue
 from review_app.config import ReviewSettings
 from review_app.main import create_app
-from review_app.models import QueueEntryRow
 from tests.review_app import factory
 from tests.review_app.conftest import csrf, login
 

@@ -17,9 +17,9 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from sqlalchemy import select
 
-from ledgerbot.store import Store
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.review import UserRow
 from review_app.config import get_review_settings
-from review_app.models import UserRow
 from review_app.security import open_session, resolve_session
 
 pytestmark = pytest.mark.slow

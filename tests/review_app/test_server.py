@@ -85,7 +85,7 @@ def test_a_burst_larger_than_the_connection_pool_is_served(sqlite_store, seeded)
     from sqlalchemy import create_engine, event
     from sqlalchemy.orm import sessionmaker
 
-    from ledgerbot.store.engine import _sqlite_pragmas
+    from ledgerbot.core.store.engine import _sqlite_pragmas
     from review_app.config import ReviewSettings
     from review_app.main import create_app
     from tests.review_app.conftest import login

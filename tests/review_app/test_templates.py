@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ledgerbot.store import FileStore, Store
+from ledgerbot.core.store import FileStore, Store
 from review_app import learning
 from tests.review_app.conftest import csrf
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from classifiers.train import train_all
 from classifiers.transformer import TransformerConfig
 from extractors.generic.training import train_ranker
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.models import DocumentRow
 from ledgerbot.demo import run_demo
-from ledgerbot.store import Store
-from ledgerbot.store.models import DocumentRow
 from sandbox.corpus import generate_corpus
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from adapters.sandbox_erp.client import SandboxErp
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.models import GoodsReceiptRow, PurchaseOrderRow, VendorRow
 from ledgerbot.erp_sync import pull_master_data
-from ledgerbot.store import Store
-from ledgerbot.store.models import GoodsReceiptRow, PurchaseOrderRow, VendorRow
-from robots.sandbox_erp.client import SandboxErp
 from sandbox.erp.db import ErpDatabase
 from sandbox.erp.server import serve_in_thread
 from tests.support import MASTER

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ledgerbot.domain import DocState
-from ledgerbot.locks import LockBusy, exclusive, try_acquire
+from adapters.sandbox_erp.client import SandboxErp
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.locks import LockBusy, exclusive, try_acquire
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import ExceptionRow, PostingRow
 from ledgerbot.posting import post_approved
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import ExceptionRow, PostingRow
-from robots.sandbox_erp.client import SandboxErp
 from sandbox.erp.db import ErpDatabase
 from sandbox.erp.server import serve_in_thread
 from tests.support import approved_document, clean_invoices, seed_master_data, state_of, vendor_of
@@ -153,8 +153,8 @@ ROBOT = """
 import sys
 from pathlib import Path
 from ledgerbot.posting import post_approved
-from ledgerbot.store import Store
-from robots.sandbox_erp.client import SandboxErp
+from ledgerbot.core.store import Store
+from adapters.sandbox_erp.client import SandboxErp
 store = Store(sys.argv[1])
 with SandboxErp(sys.argv[2], "ap-robot", "robot-pass-1") as erp:
     print(post_approved(store, erp, screenshots=Path(sys.argv[3]), backoff=0.1).summary()["posted"])

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 import rules.matching as matching
-from ledgerbot.domain import InvoiceLine, POLine
+from ledgerbot.core.domain import InvoiceLine, POLine
 from rules.matching import match_lines, normalise_sku
 
 

@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from ledgerbot.domain import ExtractionResult
+from ledgerbot.core.domain import ExtractionResult
 from sandbox.corpus import build_cases, generate_corpus
 from sandbox.corpus.einvoice import CAC, CBC, RAM, RSM
 from sandbox.masterdata import generate_master_data

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from ledgerbot.domain import DocState
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.masterdata import upsert_purchase_orders, upsert_receipts, upsert_vendors
+from ledgerbot.core.store.models import DocumentRow
 from ledgerbot.intake import receive
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.masterdata import upsert_purchase_orders, upsert_receipts, upsert_vendors
-from ledgerbot.store.models import DocumentRow
 
 REPO = Path(__file__).resolve().parents[2]
 LEDGERBOT = str(Path(sys.executable).with_name("ledgerbot"))

@@ -30,10 +30,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ledgerbot.domain import DocState
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import AuditEventRow, DocumentRow, PostingRow
 from ledgerbot.posting import idempotency_key
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import AuditEventRow, DocumentRow, PostingRow
 from ledgerbot.worker.app import build_app, enqueue_pending
 from ledgerbot.worker.config import WorkerSettings
 from ledgerbot.worker.jobs import Runtime

@@ -14,8 +14,10 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ledgerbot.domain import DocState
-from ledgerbot.lifecycle import Actor, transition
+from ledgerbot.core.domain import DocState
+from ledgerbot.core.lifecycle import Actor, transition
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow, utcnow
 from ledgerbot.observability import (
     JsonFormatter,
     StoreCollector,
@@ -23,8 +25,6 @@ from ledgerbot.observability import (
     observe_document_stages,
     quantiles,
 )
-from ledgerbot.store import Store
-from ledgerbot.store.models import AuditEventRow, DocumentRow, ExceptionRow, utcnow
 
 S = DocState
 ROBOT = Actor("robot:process")

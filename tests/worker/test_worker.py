@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from typer.testing import CliRunner
 
-from ledgerbot.domain import DocState, DocType
-from ledgerbot.errors import ConfigError
-from ledgerbot.lifecycle import Actor, transition
-from ledgerbot.locks import LockBusy, try_acquire
-from ledgerbot.store import FileStore, Store
-from ledgerbot.store.models import DocumentRow, ExceptionRow, ExtractionRow, RobotLockRow
+from ledgerbot.core.domain import DocState, DocType
+from ledgerbot.core.errors import ConfigError
+from ledgerbot.core.lifecycle import Actor, transition
+from ledgerbot.core.locks import LockBusy, try_acquire
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow, RobotLockRow
 from ledgerbot.worker.app import build_app, conninfo, enqueue_pending, ensure_schema, recover_stalled
 from ledgerbot.worker.config import WorkerSettings
 from ledgerbot.worker.jobs import Runtime, _hold_lease, duplicate_of_posted, erp_lock_name
@@ -75,7 +75,7 @@ def test_truth_reader_answers_with_the_corpus_truth(corpus: Path) -> None:
 
 
 def _configure(monkeypatch: pytest.MonkeyPatch, url: str, home: Path, corpus: Path) -> None:
-    from ledgerbot.settings import get_settings
+    from ledgerbot.core.settings import get_settings
     from ledgerbot.worker import jobs, readers
     from ledgerbot.worker.config import get_worker_settings
 
@@ -200,7 +200,7 @@ def test_a_posting_job_takes_over_the_lease_of_its_killed_predecessor(
     assert second.holder == first.holder
     with pg_store.session() as session:
         assert session.get(RobotLockRow, name) is not None
-    from ledgerbot.locks import release
+    from ledgerbot.core.locks import release
 
     release(second)
     other = try_acquire(pg_store, name, ttl=timedelta(minutes=5), holder="laptop:ledgerbot-post")

@@ -25,13 +25,13 @@ _THREADS = typer.Option("--threads", help="Torch threads (default 2, or LEDGERBO
 
 
 def _models_dir(value: Path | None) -> Path:
-    from ledgerbot.settings import get_settings
+    from ledgerbot.core.settings import get_settings
 
     return value if value is not None else get_settings().models_dir
 
 
 def _cache_dir() -> Path:
-    from ledgerbot.settings import get_settings
+    from ledgerbot.core.settings import get_settings
 
     return get_settings().home / "cache" / "textlayer"
 
@@ -105,9 +105,9 @@ def train_classifier(
     ] = True,
 ) -> None:
     """Train the baseline and the transformer, choose the cascade thresholds, save versioned artifacts."""
-    from classifiers.artifacts import ArtifactStore
     from classifiers.train import train_all
     from classifiers.transformer import TransformerConfig, default_threads
+    from ledgerbot.core.artifacts import ArtifactStore
 
     target = _models_dir(models_dir)
     if if_missing:

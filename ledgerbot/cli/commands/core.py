@@ -13,7 +13,7 @@ from ledgerbot.cli.app import app, emit, progress, stderr
 @app.command("db-upgrade")
 def db_upgrade() -> None:
     """Create or migrate the store's schema to the newest revision."""
-    from ledgerbot.store import Store
+    from ledgerbot.core.store import Store
 
     store = Store.from_settings()
     store.migrate()
@@ -26,9 +26,9 @@ def ingest(
     source: Annotated[str, typer.Option(help="Where the files came from")] = "folder",
 ) -> None:
     """Receive files from disk into the store (the folder intake). One JSON line per file."""
+    from ledgerbot.core.settings import get_settings
+    from ledgerbot.core.store import FileStore, get_store
     from ledgerbot.intake import receive
-    from ledgerbot.settings import get_settings
-    from ledgerbot.store import FileStore, get_store
 
     files: list[Path] = []
     for path in paths:
@@ -59,8 +59,8 @@ def ingest(
 @app.command()
 def status() -> None:
     """Counts of documents per life-cycle state, as one JSON object."""
-    from ledgerbot.store import get_store
-    from ledgerbot.store.queries import state_counts
+    from ledgerbot.core.store import get_store
+    from ledgerbot.core.store.queries import state_counts
 
     with get_store().session() as session:
         emit(state_counts(session))
@@ -69,8 +69,8 @@ def status() -> None:
 @app.command()
 def show(doc: Annotated[str, typer.Argument(help="Document id or sha256 prefix")]) -> None:
     """One document's state, extraction, exceptions and full audit history, as JSON."""
-    from ledgerbot.store import get_store
-    from ledgerbot.store.queries import document_history, get_document
+    from ledgerbot.core.store import get_store
+    from ledgerbot.core.store.queries import document_history, get_document
 
     with get_store().session() as session:
         emit(document_history(session, get_document(session, doc)))

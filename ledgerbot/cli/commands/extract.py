@@ -35,7 +35,7 @@ def extract(
     ] = False,
 ) -> None:
     """Extract header fields and line items: one JSON line per file, in input order."""
-    from extractors.pipeline import Extractor
+    from ledgerbot.pipeline import Extractor
 
     extractor = Extractor(
         embedded=not no_embedded,
@@ -80,7 +80,7 @@ def evaluate(
 ) -> None:
     """Accuracy of extraction over a labelled folder, and pages per second. One JSON object on stdout."""
     from extractors.evaluation import Evaluation, count_pages
-    from extractors.pipeline import Extractor, Source
+    from ledgerbot.pipeline import Extractor, Source
 
     if not folder.is_dir():
         raise fail(f"{folder} is not a folder", "E403", exit_code=2)

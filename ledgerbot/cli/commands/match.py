@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ledgerbot.cli.app import app, emit, progress, stderr
-from ledgerbot.errors import LedgerbotError
+from ledgerbot.core.errors import LedgerbotError
 
 INTERNAL_ERROR = "E690"
 

@@ -26,10 +26,10 @@ def report(
 ) -> None:
     """Processed invoices, open exceptions with ageing, straight-through rate, exceptions and
     spend by vendor, with charts. Prints one JSON object naming the file and its figures."""
+    from ledgerbot.core.store import get_store
     from ledgerbot.reports import SHEETS, collect
     from ledgerbot.reports.data import ReportError
     from ledgerbot.reports.excel import write_workbook
-    from ledgerbot.store import get_store
 
     first, last = _day(start), _day(end)
     if out.suffix.lower() != ".xlsx":

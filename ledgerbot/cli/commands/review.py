@@ -33,7 +33,7 @@ def review(
     """Serve the review app on the configured store."""
     import uvicorn
 
-    from ledgerbot.store import get_store
+    from ledgerbot.core.store import get_store
     from review_app.config import default_workers
     from review_app.server import HTTP_PROTOCOL
 
@@ -82,7 +82,7 @@ def users_add(
     ] = False,
 ) -> None:
     """Create a user; the password comes from a prompt, stdin or the environment, never the command line."""
-    from ledgerbot.store import get_store
+    from ledgerbot.core.store import get_store
     from review_app.security import add_user
 
     password = _read_password(password_stdin)
@@ -96,8 +96,8 @@ def users_list() -> None:
     """Every user, one JSON line each (never the password hash)."""
     from sqlalchemy import select
 
-    from ledgerbot.store import get_store
-    from review_app.models import UserRow
+    from ledgerbot.core.store import get_store
+    from ledgerbot.core.store.review import UserRow
 
     with get_store().session() as session:
         for user in session.scalars(select(UserRow).order_by(UserRow.username)):
@@ -112,8 +112,8 @@ def labels_export(
     ] = False,
 ) -> None:
     """Write corrected documents with their ground truth (file + <stem>.json), for retraining and eval."""
-    from ledgerbot.settings import get_settings
-    from ledgerbot.store import FileStore, get_store
+    from ledgerbot.core.settings import get_settings
+    from ledgerbot.core.store import FileStore, get_store
     from review_app.learning import export_corpus
 
     kinds = ("doc_type",) if doc_types_only else None

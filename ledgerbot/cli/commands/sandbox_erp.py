@@ -30,7 +30,7 @@ def erp(
     reset: Annotated[bool, typer.Option(help="Delete the database first (posted invoices are lost)")] = False,
 ) -> None:
     """Serve the sandbox ERP until Ctrl-C. Prints one JSON line (URL, database, record counts) on stdout."""
-    from ledgerbot.settings import get_settings
+    from ledgerbot.core.settings import get_settings
     from sandbox.erp.app import create_app
     from sandbox.erp.auth import CLERK_USER, PASSWORD_ENV, ROBOT_USER
     from sandbox.erp.db import ErpDatabase

@@ -20,7 +20,7 @@ app.add_typer(worker_app, name="worker")
 
 
 def _url() -> str:
-    from ledgerbot.settings import get_settings
+    from ledgerbot.core.settings import get_settings
     from ledgerbot.worker.app import require_postgres
 
     url = get_settings().resolved_database_url
@@ -44,8 +44,8 @@ def worker(
     """Run one worker: take jobs from the queues until stopped (SIGINT/SIGTERM finish the current job)."""
     if ctx.invoked_subcommand is not None:
         return
+    from ledgerbot.core.store import Store
     from ledgerbot.observability import configure_json_logging, serve_metrics
-    from ledgerbot.store import Store
     from ledgerbot.worker.app import QUEUES, build_app, ensure_schema, recover_stalled
     from ledgerbot.worker.config import get_worker_settings
     from ledgerbot.worker.jobs import runtime, warm_up
@@ -119,8 +119,8 @@ def recover(
 @worker_app.command("status")
 def status() -> None:
     """Jobs per queue and status, and the pipeline's figures (the /metrics gauges), as one JSON object."""
+    from ledgerbot.core.store import Store
     from ledgerbot.observability import pipeline_snapshot
-    from ledgerbot.store import Store
     from ledgerbot.worker.app import build_app, job_counts
 
     url = _url()

@@ -1,0 +1,9 @@
+"""The store: SQLAlchemy models, engine, migrations and content-addressed files."""
+
+# The review app's tables are part of the store: registering them here keeps the metadata (and an
+# Alembic autogenerate) whole whichever entry point imported the store.
+from ledgerbot.core.store import review as _review  # noqa: F401
+from ledgerbot.core.store.engine import Store, get_store
+from ledgerbot.core.store.files import FileStore
+
+__all__ = ["FileStore", "Store", "get_store"]

@@ -1,0 +1,292 @@
+"""The pipeline behind ``ledgerbot extract``: e-invoice, text layer, classifier, template, generic.
+
+Stages are small protocols kept in a registry (``STAGES``); ``Extractor`` assembles the named
+stages once (models and templates load once per batch) and turns any number of files into one
+``ExtractionResult`` each, in input order. A file that cannot be read still gets its result,
+with ``doc_type`` null and an ``errors`` entry, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ledgerbot.core.domain import DocType, ErrorEntry, ExtractionResult
+from ledgerbot.core.errors import BusinessError, LedgerbotError
+from textlayer.model import Document
+
+PIPELINE_VERSION = "1.0"
+CHUNK = 16  # files handed to the text layer and the classifier at a time
+
+
+class UnreadableFile(BusinessError):
+    """The file could not be opened from disk at all."""
+
+    code = "E401"
+
+
+class NoClassifier(BusinessError):
+    code = "E501"
+
+
+class DocumentExtractor(Protocol):
+    """A stage that reads fields and lines from a text-layer document.
+
+    ``extract`` returns ``None`` when the stage does not apply (no template matches).
+    """
+
+    name: str
+
+    def is_available(self) -> bool: ...
+
+    def extract(self, document: Document, doc_type: DocType | None) -> ExtractionResult | None: ...
+
+
+def _template_stage(models_dir: Path | None, templates_dir: Path | None) -> DocumentExtractor:
+    from extractors.templates.engine import TemplateExtractor
+
+    return TemplateExtractor.load(templates_dir)
+
+
+def _generic_stage(models_dir: Path | None, templates_dir: Path | None) -> DocumentExtractor:
+    from extractors.generic import GenericExtractor
+
+    return GenericExtractor.load(models_dir)
+
+
+# name -> factory(models_dir, templates_dir); the order of a pipeline is the order it is given.
+STAGES: dict[str, Callable[[Path | None, Path | None], DocumentExtractor]] = {
+    "template": _template_stage,
+    "generic": _generic_stage,
+}
+DEFAULT_STAGES = ("template", "generic")
+
+
+@dataclass
+class Source:
+    """One input: a display name and, once read, its bytes (or why it could not be read)."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+    error: LedgerbotError | None = None
+
+
+@dataclass
+class _Work:
+    source: Source
+    result: ExtractionResult | None = None
+    document: Document | None = None
+    notes: list[ErrorEntry] = field(default_factory=list)
+
+
+def _entry(error: LedgerbotError) -> ErrorEntry:
+    evidence = {k: str(v) for k, v in error.evidence.items()} if error.evidence else None
+    return ErrorEntry(code=error.code, message=error.message, evidence=evidence)
+
+
+def text_backend(document: Document) -> str:
+    sources = {page.source for page in document.pages}
+    names = [{"digital": "pdfplumber", "ocr": "tesseract"}[s] for s in sorted(sources)]
+    return "+".join(names) or "none"
+
+
+class Extractor:
+    """Assembles the stages once and extracts many files with them."""
+
+    def __init__(
+        self,
+        *,
+        embedded: bool = True,
+        stages: Sequence[str] = DEFAULT_STAGES,
+        models_dir: Path | None = None,
+        templates_dir: Path | None = None,
+        classify: bool = True,
+        in_process: bool = False,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        unknown = [s for s in stages if s not in STAGES]
+        if unknown:
+            raise LedgerbotError(
+                f"unknown extraction stage(s) {unknown}; known: {sorted(STAGES)}", code="E402"
+            )
+        if "generic" in stages and list(stages)[-1] != "generic":
+            # The generic stage always answers, so anything after it would never run.
+            raise LedgerbotError("the generic stage must be the last one", code="E402")
+        if models_dir is None:
+            from ledgerbot.core.settings import get_settings
+
+            models_dir = get_settings().models_dir
+        self.embedded = embedded
+        self.models_dir = models_dir
+        self.stages = [STAGES[name](models_dir, templates_dir) for name in stages]
+        self.stages = [s for s in self.stages if s.is_available()]
+        self.in_process = in_process
+        self.warn = warn or (lambda message: print(message, file=sys.stderr))
+        self.classifier: Any = None
+        self.classifier_error: LedgerbotError | None = None
+        if classify:
+            self._load_classifier()
+
+    def _load_classifier(self) -> None:
+        try:
+            from classifiers.cascade import Cascade
+
+            self.classifier = Cascade.load(self.models_dir)
+        except LedgerbotError as error:
+            self.classifier_error = NoClassifier(
+                f"no document-type classifier available ({error.message}); doc_type is left null — "
+                "train one with `ledgerbot train classifier CORPUS_DIR`"
+            )
+            self.warn(f"warning [{self.classifier_error.code}] {self.classifier_error.message}")
+        except ImportError as error:  # the classifier package is not installed in this build
+            self.classifier_error = NoClassifier(f"classifier unavailable: {error}")
+            self.warn(f"warning [E501] {self.classifier_error.message}")
+
+    # -- public ------------------------------------------------------------------------------
+
+    def extract_paths(self, paths: Iterable[Path]) -> Iterator[ExtractionResult]:
+        return self.extract_sources(Source(name=str(p), path=p) for p in paths)
+
+    def extract_sources(self, sources: Iterable[Source]) -> Iterator[ExtractionResult]:
+        """One result per source, in input order."""
+        from textlayer import TextLayerReader
+
+        with TextLayerReader(in_process=self.in_process) as reader:
+            chunk: list[Source] = []
+            for source in sources:
+                chunk.append(source)
+                if len(chunk) == CHUNK:
+                    yield from self._chunk(chunk, reader)
+                    chunk = []
+            if chunk:
+                yield from self._chunk(chunk, reader)
+
+    def extract_document(self, document: Document, doc_type: DocType | None = None) -> ExtractionResult:
+        """Run the text stages (template, generic) on an already-read document."""
+        for stage in self.stages:
+            result = stage.extract(document, doc_type)
+            if result is not None:
+                result.source = document.source
+                result.doc_type = doc_type
+                result.lineage = {"text_layer": text_backend(document), **result.lineage}
+                return result
+        return ExtractionResult(source=document.source, doc_type=doc_type)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _chunk(self, chunk: list[Source], reader: Any) -> Iterator[ExtractionResult]:
+        work = [_Work(source) for source in chunk]
+        for item in work:
+            self._read_bytes(item)
+            if item.result is None and item.source.data is not None:
+                self._try_einvoice(item)
+        to_read = [w for w in work if w.result is None and w.source.data is not None]
+        if to_read:
+            outcomes = reader.read_many([(w.source.name, w.source.data) for w in to_read])
+            for item, outcome in zip(to_read, outcomes, strict=True):
+                if isinstance(outcome, LedgerbotError):
+                    item.result = self._failed(item, outcome)
+                else:
+                    outcome.source = item.source.name
+                    item.document = outcome
+        documents = [w for w in work if w.document is not None]
+        classifications = self._classify([w.document for w in documents if w.document is not None])
+        for item, classification in zip(documents, classifications, strict=True):
+            item.result = self._extract(item, classification)
+        for item in work:
+            assert item.result is not None
+            item.source.data = None  # free memory as soon as the line is out
+            yield item.result
+
+    def _read_bytes(self, item: _Work) -> None:
+        source = item.source
+        if source.data is not None or source.path is None:
+            if source.data is None:
+                item.result = self._failed(item, UnreadableFile("no data for this source"))
+            return
+        try:
+            source.data = source.path.read_bytes()
+        except OSError as error:
+            item.result = self._failed(
+                item, UnreadableFile(f"cannot read {source.path}: {error.strerror or error}")
+            )
+
+    def _try_einvoice(self, item: _Work) -> None:
+        from extractors.einvoice import EInvoiceError, detect, read_einvoice, read_einvoice_pdf
+
+        data = item.source.data
+        assert data is not None
+        kind = detect(data)
+        try:
+            if kind in ("ubl", "cii", "zugferd1"):
+                item.result = read_einvoice(data, source=item.source.name)
+            elif kind == "pdf_embedded" and self.embedded:
+                item.result = read_einvoice_pdf(data, source=item.source.name)
+            elif kind is None and data.lstrip()[:5] in (b"<?xml", b"<Invo", b"<rsm:", b"<Cred"):
+                item.result = read_einvoice(data, source=item.source.name)  # raises a clear E30x
+        except EInvoiceError as error:
+            if kind == "pdf_embedded":
+                # A broken attachment: read the visible page instead, and say so.
+                item.notes.append(_entry(error))
+                item.result = None
+            else:
+                item.result = self._failed(item, error)
+        if item.result is not None and not item.result.errors and item.notes:
+            item.result.errors.extend(item.notes)
+
+    def _classify(self, documents: list[Document]) -> list[Any]:
+        if not documents or self.classifier is None:
+            return [None] * len(documents)
+        try:
+            return list(self.classifier.classify(documents))
+        except Exception as error:  # a broken model must cost the doc type, never the batch
+            code = error.code if isinstance(error, LedgerbotError) else "E505"
+            message = error.message if isinstance(error, LedgerbotError) else repr(error)
+            if self.classifier_error is None:
+                self.warn(f"warning [{code}] classification failed, doc_type left null: {message}")
+            self.classifier_error = NoClassifier(f"classification failed: {message}", code=code)
+            return [None] * len(documents)
+
+    def _extract(self, item: _Work, classification: Any) -> ExtractionResult:
+        document = item.document
+        assert document is not None
+        doc_type: DocType | None = classification.doc_type if classification is not None else None
+        confident_other = (
+            doc_type is not None and not doc_type.is_payable and not classification.low_confidence
+        )
+        if confident_other:
+            # Not an invoice or credit note: no payable fields to read.
+            result = ExtractionResult(source=item.source.name, doc_type=doc_type)
+            result.lineage = {"text_layer": text_backend(document)}
+        else:
+            try:
+                result = self.extract_document(document, doc_type)
+            except Exception as error:  # one bad document must not end the batch
+                result = ExtractionResult(source=item.source.name, doc_type=doc_type)
+                result.errors.append(ErrorEntry(code="E400", message=f"extraction failed: {error!r}"))
+        result.source = item.source.name
+        if classification is not None:
+            result.doc_type_confidence = round(float(classification.confidence), 4)
+            result.lineage.update(classification.lineage())
+            if classification.low_confidence:
+                result.errors.append(
+                    ErrorEntry(
+                        code="E510",
+                        message=f"document type {doc_type} guessed with low confidence "
+                        f"{classification.confidence:.2f}; a clerk must confirm it",
+                    )
+                )
+        elif self.classifier_error is not None:
+            result.errors.append(_entry(self.classifier_error))
+        result.errors[:0] = item.notes
+        for message in document.errors:
+            result.errors.append(ErrorEntry(code="E200", message=message))
+        result.lineage["pipeline"] = PIPELINE_VERSION
+        return result
+
+    def _failed(self, item: _Work, error: LedgerbotError) -> ExtractionResult:
+        return ExtractionResult(source=item.source.name, doc_type=None, errors=[*item.notes, _entry(error)])

@@ -1,0 +1,47 @@
+"""Text layer: born-digital words (pdfplumber, pypdfium2) and OCR (tesseract) in one model."""
+
+from textlayer.config import TextLayerConfig
+from textlayer.errors import (
+    CorruptFile,
+    CorruptPDF,
+    EmptyFile,
+    EncryptedPDF,
+    ImageTooLarge,
+    OCRFailed,
+    ResourceLimit,
+    TextLayerError,
+    TooManyPages,
+    UnsupportedFile,
+)
+from textlayer.model import BBox, Document, Line, Page, Word
+from textlayer.reader import TextLayerReader, read_document
+
+# What the text layer reads changes with this version (OCR pre-processing, backends): a cache
+# of text layers keys its entries with it, so an older reading is never served as a current one.
+# 2: light-on-dark bands thresholded and table rules erased before OCR; 3: broken rules bridged;
+# 4: bands found on an eighth-size copy; 5: a rule needs paper on both sides and solid ink;
+# 6: lone one- and two-pixel specks erased; 7: tesseract's light-on-dark line retry off;
+# 8: a band's blurred rim erased with the band.
+TEXT_LAYER_VERSION = "8"
+
+__all__ = [
+    "TEXT_LAYER_VERSION",
+    "BBox",
+    "CorruptFile",
+    "CorruptPDF",
+    "Document",
+    "EmptyFile",
+    "EncryptedPDF",
+    "ImageTooLarge",
+    "Line",
+    "OCRFailed",
+    "Page",
+    "ResourceLimit",
+    "TextLayerConfig",
+    "TextLayerError",
+    "TextLayerReader",
+    "TooManyPages",
+    "UnsupportedFile",
+    "Word",
+    "read_document",
+]

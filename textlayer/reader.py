@@ -1,0 +1,440 @@
+"""Read files into the text model with a long-lived pool of guarded worker processes.
+
+Each file is parsed in a worker (pdfplumber for born-digital pages) under a memory limit and a
+wall-clock budget; the pages that need OCR then go back on the queue as separate tasks, so the
+pages of a batch, and of one long scan, are OCR'd on every core. A hung or crashed worker is
+killed with its tesseract and replaced; its file gets a coded error and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import atexit
+import heapq
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from ledgerbot.core.errors import ApplicationError
+from textlayer.config import TextLayerConfig
+from textlayer.digital import empty_page
+from textlayer.errors import ResourceLimit, TextLayerError
+from textlayer.model import Document, Page
+from textlayer.tasks import OCRMode, ParseResult, Source
+
+_BOOT_TIMEOUT = 120.0  # seconds a fresh worker may take to import its libraries
+SourceLike = Path | str | bytes | tuple[str, bytes | str]  # path, bytes, or (name, either)
+
+# Thread pools inside numpy / OpenMP would fight the other worker for the same cores.
+_WORKER_ENV = {
+    "OMP_THREAD_LIMIT": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+class WorkerStartFailed(ApplicationError):
+    """The worker processes cannot start at all: an environment fault, not a bad file."""
+
+    code = "E209"
+
+
+class _Worker:
+    """One worker process and its two pipes."""
+
+    def __init__(self, memory_mb: int) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        env = {**os.environ, **_WORKER_ENV}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "textlayer.worker",
+                str(to_child_r),
+                str(from_child_w),
+                str(memory_mb),
+            ],
+            pass_fds=(to_child_r, from_child_w),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,  # stdout belongs to the CLI's JSON Lines
+            process_group=0,  # so a kill also takes the tesseract it started
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.tx = Connection(to_child_w, readable=False)
+        self.rx = Connection(from_child_r, writable=False)
+        self.task: _Task | None = None
+        self.deadline = 0.0
+        self.ready = False  # set by the worker's first message, once its imports are done
+
+    def await_ready(self) -> None:
+        """Block until the worker has started; a worker that cannot start is a system fault."""
+        if self.ready:
+            return
+        try:
+            if not self.rx.poll(_BOOT_TIMEOUT):
+                raise TimeoutError
+            message = self.rx.recv()
+        except (EOFError, OSError, TimeoutError) as error:
+            self.kill()
+            raise WorkerStartFailed(
+                "the text-layer worker process did not start (see its stderr)",
+                exit_status=self.proc.returncode,
+            ) from error
+        self.ready = message[0] == "ready"
+
+    def submit(self, task: _Task) -> None:
+        self.task = task
+        self.deadline = time.monotonic() + task.timeout
+        self.tx.send((task.seq, task.kind, task.args))
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        self._close_pipes()
+
+    def stop(self) -> None:
+        try:
+            self.tx.send(None)
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.kill()
+            return
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for conn in (self.tx, self.rx):
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+
+@dataclass(order=True, slots=True)
+class _Task:
+    job: int  # earlier files first, so documents come out in order with little waiting
+    page: int  # 0 = parse
+    seq: int
+    kind: str = field(compare=False)
+    args: tuple[Any, ...] = field(compare=False)
+    timeout: float = field(compare=False)
+
+
+@dataclass(slots=True)
+class _Job:
+    index: int
+    name: str
+    source: Source
+    ocr: OCRMode
+    parsed: ParseResult | None = None
+    pages: dict[int, Page] = field(default_factory=dict)
+    page_errors: dict[int, TextLayerError] = field(default_factory=dict)
+    pending: int = 0
+    error: TextLayerError | None = None
+    temp: Path | None = None
+    done: bool = False
+
+    def outcome(self) -> Document | TextLayerError:
+        if self.error is not None:
+            return self.error
+        assert self.parsed is not None
+        if self.page_errors and not self.pages:
+            # Nothing of the file could be read: the first failure is the document's error.
+            return self.page_errors[min(self.page_errors)]
+        notes = list(self.parsed.notes)
+        pages = dict(self.pages)
+        for number, error in sorted(self.page_errors.items()):
+            notes.append(f"[{error.code}] page {number}: {error.message}")
+            width, height = self.parsed.sizes.get(number, (0.0, 0.0))
+            pages[number] = empty_page(number, width, height, self.parsed.unit)
+        return Document(pages=[pages[n] for n in sorted(pages)], source=self.name, errors=notes)
+
+
+def _name_and_source(item: SourceLike, index: int, name: str = "") -> tuple[str, Source]:
+    if isinstance(item, tuple):
+        return item[0], item[1]
+    if isinstance(item, bytes):
+        return name or f"<bytes #{index + 1}>", item
+    return name or str(item), str(item)
+
+
+class TextLayerReader:
+    """Turn PDFs and images into :class:`Document` trees, many at a time, on every core.
+
+    Use one reader for a whole batch (``with TextLayerReader() as reader: ...``): worker
+    processes start once and stay warm. ``read_many`` yields in input order; a file that cannot
+    be read yields its :class:`TextLayerError` instead of stopping the batch.
+    """
+
+    def __init__(self, config: TextLayerConfig | None = None, *, in_process: bool = False) -> None:
+        self.config = config or TextLayerConfig()
+        # in_process runs tasks unguarded in this process: for debugging and profiling only.
+        self.in_process = in_process
+        self._workers: list[_Worker] = []
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._busy = False
+        self._seq = itertools.count()
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        self._finalizer = weakref.finalize(self, TextLayerReader._shutdown, self._workers)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> TextLayerReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._shutdown(self._workers)
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
+
+    @staticmethod
+    def _shutdown(workers: list[_Worker]) -> None:
+        while workers:
+            workers.pop().stop()
+
+    def _ensure_workers(self) -> None:
+        if self._pid != os.getpid():
+            # A forked child must not talk to its parent's workers: start its own.
+            self._workers.clear()
+            self._pid = os.getpid()
+        while len(self._workers) < self.config.worker_count:
+            self._workers.append(_Worker(self.config.memory_limit_mb))
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        self._workers[self._workers.index(worker)] = _Worker(self.config.memory_limit_mb)
+
+    # -- public API --------------------------------------------------------------------------
+
+    def read(self, source: SourceLike, *, name: str = "", ocr: OCRMode = "auto") -> Document:
+        """Read one file; raises its :class:`TextLayerError` when it cannot be read."""
+        with self._lock:
+            item: SourceLike = source
+            if name and not isinstance(source, tuple):
+                item = (name, source if isinstance(source, bytes) else str(source))
+            [result] = list(self.read_many([item], ocr=ocr))
+        if isinstance(result, TextLayerError):
+            raise result
+        return result
+
+    def read_many(
+        self, sources: Iterable[SourceLike], *, ocr: OCRMode = "auto"
+    ) -> Iterator[Document | TextLayerError]:
+        """Yield one Document or TextLayerError per source, in input order.
+
+        A source is a path, the file's bytes, or a ``(name, bytes)`` pair.
+        """
+        if self._busy:
+            raise RuntimeError("this TextLayerReader is already reading; use one reader per thread")
+        self._busy = True
+        try:
+            if self.in_process:
+                yield from self._read_in_process(sources, ocr)
+            else:
+                yield from self._schedule(sources, ocr)
+        finally:
+            self._busy = False
+
+    # -- scheduling --------------------------------------------------------------------------
+
+    def _read_in_process(
+        self, sources: Iterable[SourceLike], ocr: OCRMode
+    ) -> Iterator[Document | TextLayerError]:
+        from textlayer.worker import run_task
+
+        for index, item in enumerate(sources):
+            name, source = _name_and_source(item, index)
+            job = _Job(index=index, name=name, source=source, ocr=ocr)
+            try:
+                job.parsed = run_task("parse", (source, name, ocr, self.config))
+            except TextLayerError as error:
+                yield error.for_source(name)
+                continue
+            job.pages.update(job.parsed.pages)
+            for number in job.parsed.ocr_pages:
+                try:
+                    job.pages[number] = run_task("ocr", (job.parsed.kind, source, name, number, self.config))
+                except TextLayerError as error:
+                    job.page_errors[number] = error.for_source(name)
+            yield job.outcome()
+
+    def _schedule(self, sources: Iterable[SourceLike], ocr: OCRMode) -> Iterator[Document | TextLayerError]:
+        self._ensure_workers()
+        cfg = self.config
+        window = max(4, 4 * len(self._workers))
+        pending_sources = enumerate(sources)
+        exhausted = False
+        jobs: dict[int, _Job] = {}
+        queue: list[_Task] = []
+        next_out = 0
+        try:
+            while True:
+                while not exhausted and len(jobs) < window:
+                    try:
+                        index, item = next(pending_sources)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    name, source = _name_and_source(item, index)
+                    jobs[index] = _Job(index=index, name=name, source=source, ocr=ocr)
+                    jobs[index].pending = 1
+                    parse_args = (source, name, ocr, cfg)
+                    parse_task = _Task(index, 0, next(self._seq), "parse", parse_args, cfg.parse_timeout)
+                    heapq.heappush(queue, parse_task)
+                # Hand out work before yielding, so the workers keep going while the caller
+                # handles the document it gets.
+                for slot, worker in enumerate(list(self._workers)):
+                    if worker.task is None and queue:
+                        next_task = heapq.heappop(queue)
+                        worker.await_ready()
+                        try:
+                            worker.submit(next_task)
+                        except OSError:  # it died while idle: requeue on a fresh worker
+                            heapq.heappush(queue, next_task)
+                            worker.task = None
+                            self._replace(worker)
+                            self._workers[slot].await_ready()
+                            self._workers[slot].submit(heapq.heappop(queue))
+                while next_out in jobs and jobs[next_out].done:
+                    job = jobs.pop(next_out)
+                    self._drop_temp(job)
+                    next_out += 1
+                    yield job.outcome()
+                if exhausted and not jobs:
+                    return
+                busy = [w for w in self._workers if w.task is not None]
+                if not busy:
+                    if next_out in jobs and not jobs[next_out].done:
+                        # Its pending tasks are neither queued nor running: a scheduler bug.
+                        raise RuntimeError("text-layer scheduler stalled with unfinished documents")
+                    continue
+                timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+                ready = wait([w.rx for w in busy], timeout=timeout)
+                now = time.monotonic()
+                for worker in busy:
+                    task = worker.task
+                    assert task is not None
+                    if worker.rx in ready:
+                        try:
+                            seq, ok, value = worker.rx.recv()
+                        except (EOFError, OSError):
+                            code = worker.proc.poll()
+                            self._replace(worker)
+                            value = ResourceLimit(
+                                f"the worker reading this file died (exit status {code}); "
+                                "it likely ran over the memory limit",
+                                source=jobs[task.job].name,
+                            )
+                            ok, seq = False, task.seq
+                        worker.task = None
+                        if seq == task.seq:
+                            self._finish(jobs[task.job], task, ok, value, queue)
+                    elif now >= worker.deadline:
+                        self._replace(worker)
+                        what = "parsing" if task.page == 0 else f"OCR of page {task.page}"
+                        error = ResourceLimit(
+                            f"gave up after {task.timeout:.0f}s ({what})", source=jobs[task.job].name
+                        )
+                        self._finish(jobs[task.job], task, False, error, queue)
+        finally:
+            # Abandoned mid-batch: workers still busy on this batch's tasks are replaced so the
+            # next batch does not receive stale answers.
+            for worker in list(self._workers):
+                if worker.task is not None:
+                    self._replace(worker)
+            for job in jobs.values():
+                self._drop_temp(job)
+
+    def _finish(self, job: _Job, task: _Task, ok: bool, value: Any, queue: list[_Task]) -> None:
+        job.pending -= 1
+        if not ok:
+            value = value.for_source(job.name)
+        if task.page == 0:
+            if not ok:
+                job.error = value
+            else:
+                job.parsed = value
+                job.pages.update(value.pages)
+                ocr_source = self._ocr_source(job) if value.ocr_pages else job.source
+                for number in value.ocr_pages:
+                    job.pending += 1
+                    heapq.heappush(
+                        queue,
+                        _Task(
+                            job.index,
+                            number,
+                            next(self._seq),
+                            "ocr",
+                            (value.kind, ocr_source, job.name, number, self.config),
+                            self.config.ocr_timeout,
+                        ),
+                    )
+        elif ok:
+            job.pages[task.page] = value
+        else:
+            job.page_errors[task.page] = value
+        job.done = job.pending == 0
+
+    def _ocr_source(self, job: _Job) -> Source:
+        """OCR tasks get a path: a scan's bytes are not copied to a worker once per page."""
+        if isinstance(job.source, str):
+            return job.source
+        if self._tempdir is None:
+            self._tempdir = tempfile.TemporaryDirectory(prefix="ledgerbot-textlayer-")
+        job.temp = Path(self._tempdir.name) / f"{job.index}-{os.getpid()}-{next(self._seq)}"
+        job.temp.write_bytes(job.source)
+        return str(job.temp)
+
+    @staticmethod
+    def _drop_temp(job: _Job) -> None:
+        if job.temp is not None:
+            job.temp.unlink(missing_ok=True)
+            job.temp = None
+
+
+_default_reader: TextLayerReader | None = None
+_default_lock = threading.Lock()
+
+
+def default_reader() -> TextLayerReader:
+    """The process-wide reader behind :func:`read_document`, started on first use."""
+    global _default_reader
+    with _default_lock:
+        if _default_reader is None:
+            _default_reader = TextLayerReader()
+            atexit.register(_default_reader.close)
+        return _default_reader
+
+
+def read_document(
+    source: Path | bytes, *, name: str = "", ocr: OCRMode = "auto", config: TextLayerConfig | None = None
+) -> Document:
+    """Read one PDF or image into a :class:`Document`; raises a :class:`TextLayerError`.
+
+    For many files use :class:`TextLayerReader` (``read_many``) so they run in parallel.
+    """
+    if config is not None:
+        with TextLayerReader(config) as reader:
+            return reader.read(source, name=name, ocr=ocr)
+    return default_reader().read(source, name=name, ocr=ocr)
