@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 
-from ledgerbot.core.domain import GoodsReceipt, PurchaseOrder, Vendor
 from ledgerbot.core.store import Store
 from ledgerbot.core.store.masterdata import (
     UpsertCounts,
@@ -22,20 +21,7 @@ from ledgerbot.core.store.masterdata import (
     upsert_vendors,
 )
 from ledgerbot.core.store.models import GoodsReceiptRow, PurchaseOrderRow, VendorRow
-
-
-class MasterDataSource(Protocol):
-    def vendor_ids(self) -> list[str]: ...
-
-    def vendor(self, vendor_id: str) -> Vendor: ...
-
-    def order_summaries(self) -> list[dict[str, str]]: ...
-
-    def order(self, po_number: str) -> PurchaseOrder: ...
-
-    def receipt_summaries(self) -> list[dict[str, str]]: ...
-
-    def receipt(self, receipt_number: str) -> GoodsReceipt: ...
+from ledgerbot.core.target import MasterDataSource
 
 
 @dataclass

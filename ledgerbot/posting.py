@@ -12,92 +12,35 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledgerbot.core.domain import DocState, DocType, ExtractionResult, Money, Quantity
+from ledgerbot.core.domain import DocState, DocType, ExtractionResult
 from ledgerbot.core.errors import ApplicationError, BusinessError
 from ledgerbot.core.lifecycle import Actor, input_hash, transition
 from ledgerbot.core.locks import exclusive
 from ledgerbot.core.store import Store
 from ledgerbot.core.store.models import DocumentRow, ExceptionRow, PostingRow, utcnow
 from ledgerbot.core.store.queries import latest_extraction
-
-
-class ErpLine(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    sku: str | None
-    description: str
-    quantity: Quantity
-    unit_price: Money
-    amount: Money
-
-
-class ErpInvoice(BaseModel):
-    """What the robot types into the ERP's invoice-entry screen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    doc_type: DocType = DocType.INVOICE
-    vendor_id: str
-    invoice_number: str
-    invoice_date: date
-    due_date: date | None
-    po_number: str | None
-    currency: str
-    subtotal: Money
-    tax_amount: Money
-    total: Money
-    external_ref: str
-    lines: list[ErpLine]
-
-
-@dataclass(frozen=True)
-class PostResult:
-    erp_doc_number: str
-    screenshot: str | None = None
-
-
-class ErpRejected(BusinessError):
-    """The ERP refused the entry (its validation errors are in ``evidence``)."""
-
-    code = "E730"
-
-
-class ErpUnavailable(ApplicationError):
-    """Timeouts, crashes, unexpected screens: worth a retry."""
-
-    code = "E731"
-
-
-class NotPostable(BusinessError):
-    code = "E732"
-
-
-class ErpTarget(Protocol):
-    """A target system the posting robot can drive (the sandbox ERP through its UI, or another)."""
-
-    account: str
-
-    def find_posted(self, vendor_id: str, invoice_number: str) -> str | None: ...
-
-    def post(self, invoice: ErpInvoice, *, screenshot_to: Path) -> PostResult: ...
-
-    def screenshot(self, path: Path) -> str | None: ...
+from ledgerbot.core.target import (
+    ErpRejected,
+    NotPostable,
+    TargetInvoice,
+    TargetLine,
+    TargetSystem,
+)
 
 
 def idempotency_key(document: DocumentRow) -> str:
     return f"LB-{document.id}-{document.sha256[:12]}"
 
 
-def erp_invoice(document: DocumentRow, result: ExtractionResult) -> ErpInvoice:
+def erp_invoice(document: DocumentRow, result: ExtractionResult) -> TargetInvoice:
     """The ERP entry for a document, or NotPostable naming what is missing."""
     f = result.fields
     missing = [
@@ -118,7 +61,7 @@ def erp_invoice(document: DocumentRow, result: ExtractionResult) -> ErpInvoice:
     assert f.invoice_number and f.invoice_date and f.currency and document.vendor_id
     assert f.subtotal is not None and f.tax_amount is not None and f.total is not None
     lines = [
-        ErpLine(
+        TargetLine(
             sku=line.sku,
             description=(line.description or line.sku or "item")[:200],
             quantity=line.quantity if line.quantity is not None else Decimal(1),
@@ -127,7 +70,7 @@ def erp_invoice(document: DocumentRow, result: ExtractionResult) -> ErpInvoice:
         )
         for line in result.lines
     ]
-    return ErpInvoice(
+    return TargetInvoice(
         doc_type=result.doc_type or DocType.INVOICE,
         vendor_id=document.vendor_id,
         invoice_number=f.invoice_number,
@@ -221,7 +164,7 @@ def _record_posted(
 
 def post_one(
     store: Store,
-    target: ErpTarget,
+    target: TargetSystem,
     document_id: int,
     *,
     screenshots: Path,
@@ -253,7 +196,9 @@ def post_one(
             row = _posting_row(session, session.get(DocumentRow, document_id), target.account)  # type: ignore[arg-type]
             row.attempts += 1
         try:
-            existing = target.find_posted(entry.vendor_id, entry.invoice_number)
+            existing = target.find_posted(
+                entry.vendor_id, entry.invoice_number, external_ref=entry.external_ref
+            )
             if existing is None:
                 shot = screenshots / f"posted-{document_id}.png"
                 result_ = target.post(entry, screenshot_to=shot)
@@ -317,7 +262,7 @@ def _to_review(
 
 def post_approved(
     store: Store,
-    target: ErpTarget,
+    target: TargetSystem,
     *,
     screenshots: Path,
     limit: int | None = None,

@@ -34,7 +34,7 @@ from adapters.sandbox_erp.pages import (
     typed,
 )
 from ledgerbot.core.domain import GoodsReceipt, PurchaseOrder, Vendor
-from ledgerbot.posting import ErpInvoice, ErpRejected, ErpUnavailable, PostResult
+from ledgerbot.core.target import ErpRejected, ErpUnavailable, PostResult, TargetInvoice
 
 T = TypeVar("T")
 CHROMIUM = os.environ.get("LEDGERBOT_CHROMIUM", "/usr/bin/chromium")
@@ -196,13 +196,13 @@ class SandboxErp:
         return GoodsReceipt.model_validate(ReceiptDetailPage.parse(html))
 
     # -- posting ------------------------------------------------------------------------------
-    def find_posted(self, vendor_id: str, invoice_number: str) -> str | None:
+    def find_posted(self, vendor_id: str, invoice_number: str, *, external_ref: str = "") -> str | None:
         search = InvoiceSearchPage(self.page, self.base_url)
         self._goto(search.path)
         hits = self._step(lambda: search.search(vendor_id, invoice_number))
         return hits[0]["doc_number"] if hits else None
 
-    def post(self, invoice: ErpInvoice, *, screenshot_to: Path, _tries: int = 2) -> PostResult:
+    def post(self, invoice: TargetInvoice, *, screenshot_to: Path, _tries: int = 2) -> PostResult:
         entry = InvoiceEntryPage(self.page, self.base_url)
         self._goto(entry.path)
         if not entry.is_showing():
