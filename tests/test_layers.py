@@ -11,14 +11,25 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("ledgerbot", "textlayer", "extractors", "classifiers", "rules", "adapters", "review_app", "robots")
+PACKAGES = (
+    "ledgerbot",
+    "textlayer",
+    "extractors",
+    "classifiers",
+    "rules",
+    "adapters",
+    "review_app",
+    "robots",
+)
 LINT = Path(sys.executable).with_name("lint-imports")
 
 
 def _copy_tree(tmp_path: Path) -> Path:
     root = tmp_path / "tree"
     for package in (*PACKAGES, "sandbox"):
-        shutil.copytree(REPO / package, root / package, ignore=shutil.ignore_patterns("__pycache__", "*.html"))
+        shutil.copytree(
+            REPO / package, root / package, ignore=shutil.ignore_patterns("__pycache__", "*.html")
+        )
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     return root
 
