@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -500,15 +500,11 @@ class LabelFinder:
     """Finds label phrases among a row's words. Built once; matching is per row."""
 
     def __init__(self, table_mode: bool = False) -> None:
-        from spacy.matcher import PhraseMatcher
-        from spacy.tokens import Doc
-        from spacy.vocab import Vocab
-
-        self._Doc = Doc
-        self.vocab = Vocab()
-        self.matcher = PhraseMatcher(self.vocab)
-        # One matcher key per distinct phrase; a phrase may name several kinds ("tva": the tax id
-        # label and the tax amount label), which the value type later tells apart.
+        # Phrases by their first token: matching a row is one dict lookup per token and a tuple
+        # comparison per candidate phrase (exact token sequences, as a phrase matcher does).
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        # One key per distinct phrase; a phrase may name several kinds ("tva": the tax id label
+        # and the tax amount label), which the value type later tells apart.
         self._kinds: dict[str, list[tuple[str, float]]] = {}
         for kind, (weight, phrases) in LABELS.items():
             if table_mode != kind.startswith("col_"):
@@ -519,9 +515,18 @@ class LabelFinder:
                     continue
                 if key not in self._kinds:
                     self._kinds[key] = []
-                    self.matcher.add(key, [Doc(self.vocab, words=key.split())])
+                    phrase_tokens = tuple(key.split())
+                    self._by_first.setdefault(phrase_tokens[0], []).append(phrase_tokens)
                 if kind not in (k for k, _ in self._kinds[key]):
                     self._kinds[key].append((kind, PHRASE_WEIGHTS.get(key, weight)))
+
+    def _phrase_spans(self, toks: list[str]) -> Iterator[tuple[int, int]]:
+        """Every (start, end) where a known phrase's tokens occur, overlapping ones included."""
+        for start, tok in enumerate(toks):
+            for phrase in self._by_first.get(tok, ()):
+                end = start + len(phrase)
+                if end <= len(toks) and tuple(toks[start:end]) == phrase:
+                    yield start, end
 
     def find(self, words: list[str], breaks: Collection[int] = ()) -> list[LabelMatch]:
         """Non-overlapping label matches, longest first, in reading order.
@@ -539,9 +544,8 @@ class LabelFinder:
                 owner.append(index)
         if not toks:
             return []
-        doc = self._Doc(self.vocab, words=toks)
         spans: dict[tuple[int, int], str] = {}
-        for match_id, start, end in self.matcher(doc):
+        for start, end in self._phrase_spans(toks):
             # A label in parentheses qualifies the one before it ("Summe Netto (excl. USt.)") or
             # is prose ("(Bei Zahlung bitte angeben)"): it neither names a value nor ends one.
             if aside[owner[start]]:
@@ -554,7 +558,7 @@ class LabelFinder:
                 continue
             if any(owner[i] in breaks for i in range(start + 1, end) if owner[i] != owner[i - 1]):
                 continue
-            spans[(start, end)] = self.vocab.strings[match_id]
+            spans[(start, end)] = " ".join(toks[start:end])
         taken: set[int] = set()
         out: list[LabelMatch] = []
         for start, end in sorted(spans, key=lambda se: (se[0] - se[1], se[0])):

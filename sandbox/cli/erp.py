@@ -10,7 +10,6 @@ import typer
 
 from ledgerbot.cli.app import emit, fail, stderr
 from sandbox.cli import sandbox_app
-from sandbox.masterdata import DEFAULT_SEED
 
 
 @sandbox_app.command("erp")
@@ -21,8 +20,9 @@ def erp(
         Path | None, typer.Option(help="ERP database file (default: $LEDGERBOT_HOME/sandbox-erp.db)")
     ] = None,
     seed: Annotated[
-        int, typer.Option(help="Master-data seed used when the database is created")
-    ] = DEFAULT_SEED,
+        int | None,
+        typer.Option(help="Master-data seed used when the database is created (default the demo's)"),
+    ] = None,
     session_ttl: Annotated[float, typer.Option(min=1, help="Idle seconds before a session expires")] = 900.0,
     slow_every: Annotated[
         int, typer.Option(min=0, help="Every Nth list-screen request is slow; 0 = never")
@@ -49,6 +49,10 @@ def erp(
         except OSError as error:
             raise fail(f"cannot listen on {host}:{port}: {error.strerror}", code="E300") from None
 
+    # Deferred: the master data module builds pydantic models; --help should not pay for it.
+    from sandbox.masterdata import DEFAULT_SEED
+
+    seed = DEFAULT_SEED if seed is None else seed
     existing_seed = ErpDatabase(db_path).seed() if db_path.exists() else None
     if existing_seed is not None and existing_seed != seed:
         stderr.print(

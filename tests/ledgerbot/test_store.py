@@ -152,3 +152,18 @@ def test_get_document_by_sha_prefix(store: Store, file_store: FileStore) -> None
 )
 def test_mime_is_sniffed_from_content_not_name(data: bytes, name: str, mime: str) -> None:
     assert sniff_mime(data, name) == mime
+
+
+def test_a_store_knows_it_is_current_without_alembic(tmp_path: Path) -> None:
+    from ledgerbot.core.store.engine import head_revisions
+
+    store = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert not store.is_current()
+    store.migrate()
+    assert store.is_current()
+    # A revision the code does not know (a newer release migrated it) is not "current" either.
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'zzzz' WHERE version_num = '0002'")
+    assert not store.is_current()
+    assert "0002" in head_revisions() and "0001" not in head_revisions()
+    store.dispose()

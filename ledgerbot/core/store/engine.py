@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbot.core.errors import ConfigError
@@ -73,6 +75,18 @@ class Store:
     def is_migrated(self) -> bool:
         return inspect(self.engine).has_table("alembic_version")
 
+    def is_current(self) -> bool:
+        """Whether the schema is at every head revision, read without loading Alembic.
+
+        Loading Alembic and its migration scripts takes about a second; a command that only reads
+        the store (``ledgerbot status``) should not pay it when there is nothing to migrate.
+        """
+        if not self.is_migrated():
+            return False
+        with self.engine.connect() as conn:
+            applied = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+        return applied == head_revisions()
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -86,6 +100,27 @@ def alembic_config(url: str) -> Any:
     return config
 
 
+_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def head_revisions() -> frozenset[str]:
+    """The revisions no other migration builds on, from the version files' own declarations."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        found = _REVISION.search(source)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        down = _DOWN_REVISION.search(source)
+        if down is not None:
+            parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1)))
+    return frozenset(revisions - parents)
+
+
 _default: Store | None = None
 
 
@@ -94,6 +129,7 @@ def get_store() -> Store:
     global _default
     if _default is None:
         store = Store.from_settings()
-        store.migrate()
+        if not store.is_current():
+            store.migrate()
         _default = store
     return _default
