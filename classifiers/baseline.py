@@ -3,6 +3,9 @@
 Character n-grams carry it through OCR noise ("lnvoice", "Cred1t"); the word model, with its
 ``title_*`` / ``top_*`` layout tokens, carries it across layouts. Temperature scaling
 on cross-validated decision values makes the probabilities usable for routing.
+
+Training uses scikit-learn; what is saved for reading documents is also compiled to plain arrays
+(``compiled.py``), so classifying a document never imports scikit-learn or SciPy.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from classifiers.compiled import CompiledBaseline, CompiledFold
 from classifiers.errors import ArtifactError, TrainingDataError
 from classifiers.features import DocFeatures
 from classifiers.labels import LABEL_INDEX, LABELS
@@ -107,8 +111,39 @@ class BaselineClassifier:
         out[:, self.model.classes_] = proba
         return out
 
+    def compile(self) -> CompiledBaseline:
+        """The trained model as arrays: the same probabilities without scikit-learn at run time."""
+        if self.model is None:
+            raise ArtifactError("the baseline is not trained")
+        folds = []
+        for calibrated in self.model.calibrated_classifiers_:
+            svm = calibrated.estimator
+            folds.append(
+                CompiledFold(
+                    classes=np.asarray(svm.classes_, dtype=np.int64),
+                    coef=np.asarray(svm.coef_, dtype=np.float32),
+                    intercept=np.asarray(svm.intercept_, dtype=np.float64),
+                    beta=float(calibrated.calibrators[0].beta_),
+                )
+            )
+        return CompiledBaseline(
+            word_vocabulary={term: int(col) for term, col in self.words.vocabulary_.items()},
+            word_idf=np.asarray(self.words.idf_, dtype=np.float64),
+            word_pattern=str(self.words.token_pattern),
+            char_vocabulary={term: int(col) for term, col in self.chars.vocabulary_.items()},
+            char_idf=np.asarray(self.chars.idf_, dtype=np.float64),
+            classes=np.asarray(self.model.classes_, dtype=np.int64),
+            folds=folds,
+        )
+
     def save(self, folder: Path) -> None:
         joblib.dump(self, folder / WEIGHTS, compress=3)
+        self.compile().save(folder)
+
+    @staticmethod
+    def load_compiled(folder: Path) -> CompiledBaseline:
+        """What reading documents needs, without importing scikit-learn."""
+        return CompiledBaseline.load(folder)
 
     @classmethod
     def load(cls, folder: Path) -> BaselineClassifier:

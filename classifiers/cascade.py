@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from classifiers.baseline import BaselineClassifier
+from classifiers.compiled import CompiledBaseline
 from classifiers.errors import ArtifactError, IncompatibleModel
 from classifiers.features import FEATURE_VERSION, DocFeatures, extract_features
 from classifiers.labels import LABELS
@@ -220,10 +220,16 @@ def choose_thresholds(
     return Thresholds(accept_baseline=accept, review=min(review, accept), baseline_weight=weight)
 
 
+class ProbabilityModel(Protocol):
+    """A trained baseline, as training holds it or as documents are read with it (compiled)."""
+
+    def predict_proba(self, features: Sequence[DocFeatures]) -> np.ndarray: ...
+
+
 class Cascade:
     def __init__(
         self,
-        baseline: BaselineClassifier,
+        baseline: ProbabilityModel,
         thresholds: Thresholds,
         *,
         cascade: Artifact,
@@ -270,7 +276,7 @@ class Cascade:
         transformer_artifact = store.resolve("transformer", components["transformer"])
         for artifact in (cascade, baseline_artifact, transformer_artifact):
             check_feature_version(artifact)
-        baseline = BaselineClassifier.load(baseline_artifact.path)
+        baseline = CompiledBaseline.load(baseline_artifact.path)
         return cls(
             baseline,
             thresholds,

@@ -21,7 +21,8 @@ from textlayer.model import Document, Line, Page, Word
 # 1: the first release. 2: the transformer reads mean-pooled MiniLM vectors (``minilm.py``).
 # 3: headline lines, type names read through OCR noise, types named anywhere, negative amounts.
 # 4: titles in spaced capitals ("A V O I R", read "A V OIR") are one word.
-FEATURE_VERSION = 4
+# 5: the baseline is also stored compiled to arrays (``compiled.py``), read without scikit-learn.
+FEATURE_VERSION = 5
 
 # Enough of the first page to name the document type; long tables add nothing but cost.
 MAX_BODY_CHARS = 2400

@@ -22,7 +22,15 @@ import numpy as np
 
 from classifiers.augment import NoiseLevel, ocr_noise
 from classifiers.baseline import BaselineClassifier
-from classifiers.cascade import ACCEPT_FLOOR, CASCADE, REVIEW_FLOOR, Thresholds, choose_thresholds, route
+from classifiers.cascade import (
+    ACCEPT_FLOOR,
+    CASCADE,
+    REVIEW_FLOOR,
+    ProbabilityModel,
+    Thresholds,
+    choose_thresholds,
+    route,
+)
 from classifiers.corpus import LabelledDoc, ManyReader, NoisyCopy, default_reader, load_features, scan_corpus
 from classifiers.errors import TrainingDataError
 from classifiers.evaluate import Metrics, compute_metrics
@@ -203,7 +211,7 @@ def _metrics(examples: Sequence[Example], proba: np.ndarray) -> Metrics:
 
 def evaluate_models(
     examples: Sequence[Example],
-    baseline: BaselineClassifier,
+    baseline: ProbabilityModel,
     transformer: TransformerClassifier,
     thresholds: Thresholds,
 ) -> dict[str, Any]:

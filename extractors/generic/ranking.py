@@ -142,6 +142,9 @@ def load_scorer(models_dir: Path | None) -> Scorer:
         return HeuristicScorer()
     if artifact.meta.get("ranker_format") != RANKER_FORMAT:
         return HeuristicScorer()  # an older kind of artifact: retrain with `ledgerbot train extractor`
+    if not artifact.meta.get("ranked_fields"):
+        # It answers for no field: unpickling it would only import scikit-learn for nothing.
+        return HeuristicScorer()
     scorer = LearnedScorer.load(artifact.path, artifact.version, artifact.meta.get("ranked_fields", []))
     if getattr(scorer.model, "n_features_in_", FEATURE_COUNT) != FEATURE_COUNT:
         # Trained on another feature set (an older extractor): its scores would be garbage, so

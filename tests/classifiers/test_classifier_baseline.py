@@ -44,6 +44,29 @@ def test_saved_baseline_reloads_with_identical_probabilities(tmp_path: Path) -> 
     assert np.array_equal(model.predict_proba(x_held), again.predict_proba(x_held))
 
 
+def test_compiled_baseline_gives_scikit_learns_probabilities_without_it(tmp_path: Path) -> None:
+    x, y, x_held, _ = _split()
+    model = BaselineClassifier(seed=0).fit(x, y)
+    model.save(tmp_path)
+    compiled = BaselineClassifier.load_compiled(tmp_path)
+    # Held-out layouts, training documents, and one whose title names a type.
+    for batch in (x_held, x[:5]):
+        assert np.allclose(compiled.predict_proba(batch), model.predict_proba(batch), atol=1e-5)
+    assert compiled.predict_proba([]).shape == (0, len(LABELS))
+
+
+def test_compiled_baseline_for_three_types_with_one_absent(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    kinds = [DocType.INVOICE, DocType.CREDIT_NOTE, DocType.STATEMENT]
+    docs = [(make_document(k, rng, layout=i % 3), k) for k in kinds for i in range(6)]
+    model = BaselineClassifier().fit([extract_features(d) for d, _ in docs], [k for _, k in docs])
+    model.save(tmp_path)
+    probe = [extract_features(make_document(k, rng)) for k in kinds]
+    compiled = BaselineClassifier.load_compiled(tmp_path).predict_proba(probe)
+    assert np.allclose(compiled, model.predict_proba(probe), atol=1e-5)
+    assert (compiled[:, LABELS.index(DocType.OTHER)] == 0.0).all()
+
+
 def test_training_is_deterministic() -> None:
     x, y, x_held, _ = _split()
     a = BaselineClassifier(seed=5).fit(x, y).predict_proba(x_held)
