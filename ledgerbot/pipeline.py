@@ -120,6 +120,11 @@ class Extractor:
             from ledgerbot.core.settings import get_settings
 
             models_dir = get_settings().models_dir
+        # The text-layer workers boot (a few hundred ms of imports each) while the classifier and
+        # the templates load below; the first extraction takes them over.
+        from textlayer import TextLayerReader
+
+        self._warm_reader: TextLayerReader | None = TextLayerReader(in_process=in_process).start()
         self.embedded = embedded
         self.models_dir = models_dir
         self.stages = [STAGES[name](models_dir, templates_dir) for name in stages]
@@ -155,7 +160,8 @@ class Extractor:
         """One result per source, in input order."""
         from textlayer import TextLayerReader
 
-        with TextLayerReader(in_process=self.in_process) as reader:
+        reader, self._warm_reader = self._warm_reader or TextLayerReader(in_process=self.in_process), None
+        with reader:
             chunk: list[Source] = []
             for source in sources:
                 chunk.append(source)

@@ -199,6 +199,13 @@ class TextLayerReader:
     def __enter__(self) -> TextLayerReader:
         return self
 
+    def start(self) -> TextLayerReader:
+        """Start the workers now, without waiting for them: they import their libraries while the
+        caller loads its models, instead of after."""
+        if not self.in_process:
+            self._ensure_workers()
+        return self
+
     def __exit__(self, *exc: object) -> None:
         self.close()
 

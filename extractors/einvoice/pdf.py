@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from io import BytesIO
 
-import facturx
 from pypdf import PdfReader
 
 from extractors.einvoice.errors import EMBEDDED_UNREADABLE, EInvoiceError
@@ -64,6 +63,9 @@ def embedded_xml(pdf: bytes) -> tuple[str, bytes] | None:
     for group in _NAME_GROUPS:
         if not names & set(group):
             continue
+        # Deferred: factur-x imports its XSD machinery; most PDFs carry no e-invoice at all.
+        import facturx
+
         try:
             filename, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False, filenames=list(group))
         except Exception as exc:  # factur-x raises bare Exceptions from pypdf and lxml

@@ -1,0 +1,113 @@
+"""Start-up and small-batch speed of ``ledgerbot`` next to invoice2data, whole process each.
+
+Times, as a user sees them (a fresh process per run, median of ``--runs``):
+
+1. ``ledgerbot --help`` and ``ledgerbot status`` (targets: under 0.5 s);
+2. ``ledgerbot extract`` of one born-digital PDF (target: under 1.5 s);
+3. ``ledgerbot extract`` of 11 born-digital invoices in one call (the real-world invoice PDFs beside
+   the checkout, topped up with the committed template samples) next to
+   ``invoice2data --input-reader pdftotext`` on the same files, with its bundled templates,
+   installed in the benchmark's own virtual environment (``--i2d-venv``, created on first use).
+   Target: ledgerbot no slower than invoice2data while it also types each document and reads
+   its line items.
+
+The models are those under ``$LEDGERBOT_HOME/models`` (``make demo`` trains them); the output says
+whether a classifier was loaded. Prints one JSON object on stdout; never asserts timings.
+
+    python benchmarks/bench_startup.py [--runs 5] [--i2d-venv var/bench/invoice2data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+REALWORLD = REPO.parent / "shared" / "data" / "realworld" / "pdf"
+LEDGERBOT = [sys.executable, "-m", "ledgerbot"]
+INVOICE2DATA_VERSION = "1.0.1"
+
+
+def born_digital_invoices(n: int = 11) -> list[Path]:
+    """Real invoices first (orders are not invoices), then the committed template samples."""
+    files: list[Path] = []
+    for truth in sorted(REALWORLD.glob("*.json")):
+        if json.loads(truth.read_text()).get("doc_type") == "invoice" and truth.with_suffix(".pdf").is_file():
+            files.append(truth.with_suffix(".pdf"))
+    files += sorted((REPO / "templates" / "samples").glob("*/*.pdf"))
+    return files[:n]
+
+
+def timed(command: list[str], *, env: dict[str, str], runs: int) -> dict[str, float | int]:
+    seconds = []
+    status = 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds.append(time.perf_counter() - started)
+        status = status or done.returncode
+    return {"median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3), "exit": status}
+
+
+def invoice2data(venv: Path) -> Path:
+    """The invoice2data command in its own environment, installed from PyPI on first use."""
+    command = venv / "bin" / "invoice2data"
+    if not command.exists():
+        print(f"installing invoice2data {INVOICE2DATA_VERSION} into {venv} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", f"invoice2data=={INVOICE2DATA_VERSION}"], check=True
+        )
+    return command
+
+
+def classifier_loaded(env: dict[str, str], sample: Path) -> bool:
+    """Whether extraction found a trained classifier (it warns with E501 when it did not)."""
+    out = subprocess.run([*LEDGERBOT, "extract", str(sample)], env=env, capture_output=True, text=True)
+    return out.returncode == 0 and "[E501]" not in out.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--i2d-venv", type=Path, default=REPO / "var" / "bench" / "invoice2data")
+    args = parser.parse_args()
+
+    files = born_digital_invoices()
+    env = {**os.environ}
+    with tempfile.TemporaryDirectory() as scratch:
+        # status on a store of its own (created by a first, untimed call), so no real store is touched
+        status_env = {**env, "LEDGERBOT_DATABASE_URL": f"sqlite:///{scratch}/status.db"}
+        subprocess.run([*LEDGERBOT, "status"], env=status_env, stdout=subprocess.DEVNULL, check=True)
+        print("timing ledgerbot --help / status ...", file=sys.stderr)
+        figures: dict[str, object] = {
+            "help": timed([*LEDGERBOT, "--help"], env=env, runs=args.runs),
+            "status": timed([*LEDGERBOT, "status"], env=status_env, runs=args.runs),
+        }
+    print("timing ledgerbot extract ...", file=sys.stderr)
+    figures["classifier_loaded"] = classifier_loaded(env, files[0])
+    figures["extract_one"] = timed([*LEDGERBOT, "extract", str(files[0])], env=env, runs=args.runs)
+    batch = [str(f) for f in files]
+    figures["files"] = len(batch)
+    figures["ledgerbot_extract_batch"] = timed([*LEDGERBOT, "extract", *batch], env=env, runs=args.runs)
+    print("timing invoice2data ...", file=sys.stderr)
+    i2d = invoice2data(args.i2d_venv)
+    figures["invoice2data_batch"] = timed(
+        [str(i2d), "--input-reader", "pdftotext", *batch], env=env, runs=args.runs
+    )
+    ours = figures["ledgerbot_extract_batch"]["median_s"]  # type: ignore[index]
+    theirs = figures["invoice2data_batch"]["median_s"]  # type: ignore[index]
+    figures["ledgerbot_over_invoice2data"] = round(ours / theirs, 2)
+    figures["load_average"] = os.getloadavg()[0]
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
