@@ -151,12 +151,6 @@ def _guess_decimal_sep(s: str, seps: list[str]) -> DecimalSep:
     return "," if last == "," else "."
 
 
-def format_money(value: Decimal) -> str:
-    return format(value, "f")
-
-
-# --- currency --------------------------------------------------------------------------------
-
 CURRENCY_PATTERN = re.compile(r"(?<![A-Za-z])(?:[A-Z]{3}|US\$|[€$£¥])(?![A-Za-z])")
 
 
@@ -553,13 +547,6 @@ LINE_TYPES: dict[str, str] = {
 }
 
 
-def parse_value(kind: str, text: str, **options: Any) -> Any:
-    """Normalise ``text`` as a value of type ``kind`` (a key of ``VALUE_TYPES``)."""
-    return VALUE_TYPES[kind].parse(text, **options)
-
-
-# Payment terms that state a period instead of a date: "zahlbar innerhalb 30 Tagen netto",
-# "30 Tage netto", "Zahlungsziel: 14 Tage", "payable within 30 days", "Net 30", "à 30 jours".
 _TERM_DAYS = re.compile(
     r"(?:innerhalb(?:\s+von)?|binnen|zahlbar\s+in|within|payable\s+in|net|netto|sous|dans\s+un\s+d[ée]lai\s+de"
     r"|[àa]|zahlungsziel:?|zahlungsbedingungen:?|zahlungsfrist:?|payment\s+terms:?|terms:?"

@@ -15,7 +15,7 @@ from typing import Any
 
 from extractors.generic.geometry import Row, build_rows
 from extractors.generic.labels import tokens
-from extractors.generic.tables import Column, arithmetic_ok, read_table
+from extractors.generic.tables import Column, read_table
 from extractors.templates.schema import FieldRule, LineRules, Template, load_templates
 from extractors.values import VALUE_TYPES, find_currency
 from ledgerbot.core.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
@@ -346,11 +346,6 @@ class TemplateExtractor:
             box = row.box_of(*span)
             columns.append(Column(_COLUMN_KINDS[name], box[0], box[2]))
         return sorted(columns, key=lambda c: c.x0)
-
-
-def check_lines(lines: list[InvoiceLine]) -> bool:
-    """Every line multiplies out (used by ``template test`` to flag a drifting table rule)."""
-    return all(arithmetic_ok(line.quantity, line.unit_price, line.amount) for line in lines)
 
 
 def money(value: Decimal | None) -> str | None:

@@ -7,7 +7,7 @@ shapes follow ``docs/contracts/extraction.md`` exactly, so one model serves the 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -172,36 +172,3 @@ class APException(_Model):
     code: str
     message: str
     evidence: dict[str, Any] = Field(default_factory=dict)
-
-
-class Document(_Model):
-    """A received file as the store knows it."""
-
-    id: int | None = None
-    sha256: str
-    source: str
-    filename: str
-    mime: str
-    size: int
-    state: DocState = DocState.RECEIVED
-    doc_type: DocType | None = None
-    duplicate_of: int | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    received_at: datetime | None = None
-
-
-class AuditEvent(_Model):
-    """One row of the append-only lineage: who or what moved a document, and why."""
-
-    id: int | None = None
-    document_id: int
-    from_state: DocState | None
-    to_state: DocState
-    actor: str
-    stage: str
-    component: str | None = None
-    component_version: str | None = None
-    input_hash: str | None = None
-    outcome: str = "ok"
-    detail: dict[str, Any] = Field(default_factory=dict)
-    at: datetime

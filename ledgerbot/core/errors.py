@@ -52,7 +52,3 @@ class IllegalTransition(LedgerbotError):
 
 class DocumentNotFound(LedgerbotError):
     code = "E011"
-
-
-class StoreError(ApplicationError):
-    code = "E020"

@@ -24,33 +24,11 @@ from ledgerbot.worker.config import get_worker_settings, load_object
 TRUTH_VERSION = "1"
 
 
-class PipelineReader:
-    """The extraction pipeline (``ledgerbot.pipeline.Extractor``) behind the reader protocol."""
-
-    def __init__(self) -> None:
-        from ledgerbot.pipeline import Extractor
-
-        self._extractor: Any = Extractor()
-
-    def extract(self, data: bytes, *, filename: str, source: str) -> ExtractionResult:
-        if hasattr(self._extractor, "extract"):
-            result: ExtractionResult = self._extractor.extract(data, filename=filename, source=source)
-            return result
-        from ledgerbot.pipeline import Source
-
-        return next(iter(self._extractor.extract_sources([Source(name=filename, data=data)])))
-
-    def extract_many(self, requests: Iterable[Any]) -> Iterator[ExtractionResult]:
-        for request in requests:
-            yield self.extract(request.data, filename=request.filename, source=request.source)
-
-
 def pipeline_reader() -> DocumentReader:
-    """The production reader: processing's own adapter when it has one, else ours."""
-    from ledgerbot import processing
+    """The production reader: the extraction pipeline behind processing's reader protocol."""
+    from ledgerbot.processing import PipelineReader
 
-    own = getattr(processing, "PipelineReader", None)
-    return own() if own is not None else PipelineReader()  # type: ignore[no-any-return]
+    return PipelineReader()
 
 
 class TruthReader:
