@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ledgerbot.errors import LedgerbotError
 from ledgerbot.settings import Settings, get_settings
 from ledgerbot.store import FileStore, Store, get_store
 
@@ -19,15 +20,24 @@ def _context(settings: Settings | None) -> tuple[Settings, Store, FileStore]:
 
 
 def mail_intake(settings: Settings | None = None) -> dict[str, Any]:
-    from ledgerbot.mail.intake import ImapMailbox, MailSettings, run_mail_intake
+    from ledgerbot.mail.intake import ImapMailbox, load_mail_settings, run_mail_intake
 
     _, store, files = _context(settings)
-    mail = MailSettings()
+    mail = load_mail_settings()
     mailbox = ImapMailbox(mail)
     try:
         return run_mail_intake(store, files, mailbox, mail).summary()
     finally:
         mailbox.close()
+
+
+def mail_intake_reported(settings: Settings | None = None) -> dict[str, Any]:
+    """Mail intake whose mailbox-wide failure (unreachable, bad settings) is reported, not raised,
+    so that processing and posting after it still run."""
+    try:
+        return mail_intake(settings)
+    except LedgerbotError as error:
+        return {"error": error.as_dict()}
 
 
 def _erp(settings: Settings) -> Any:
@@ -73,7 +83,7 @@ def run_once(settings: Settings | None = None, *, mail: bool = True, pull: bool 
     if pull:
         summary["erp_pull"] = erp_pull(settings)
     if mail:
-        summary["mail_intake"] = mail_intake(settings)
+        summary["mail_intake"] = mail_intake_reported(settings)
     summary["processing"] = process(settings)
     summary["posting"] = post(settings)
     return summary
