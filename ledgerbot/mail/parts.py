@@ -443,11 +443,11 @@ class _Reader:
             # Read with a cap: the declared size can lie.
             with archive.open(info) as handle:
                 content = handle.read(budget + 1)
+        except NotImplementedError as error:  # before RuntimeError: it is a subclass
+            self._fail(path, name, ZipEntryUnreadable.code, f"ZIP entry uses an unsupported method ({error})")
+            return None
         except RuntimeError as error:  # zipfile's word for "encrypted, no password given"
             self._fail(path, name, ZipEntryEncrypted.code, f"password-protected ZIP entry ({error})")
-            return None
-        except NotImplementedError as error:
-            self._fail(path, name, ZipEntryUnreadable.code, f"ZIP entry uses an unsupported method ({error})")
             return None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
             self._fail(path, name, ZipEntryUnreadable.code, f"ZIP entry is damaged ({error})")
