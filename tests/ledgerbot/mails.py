@@ -128,6 +128,7 @@ def tnef(attachments: Sequence[tuple[str, bytes]]) -> bytes:
 
     out = struct.pack("<IH", 0x223E9F78, 0x0001)
     out += attribute(1, 0x9006, 0x0008, struct.pack("<I", 0x00010000))  # TNEF version
+    out += attribute(1, 0x9007, 0x0006, struct.pack("<II", 1252, 0))  # OEM code page
     out += attribute(1, 0x8008, 0x0007, b"IPM.Microsoft Mail.Note\x00")  # message class
     for filename, data in attachments:
         out += attribute(2, 0x9002, 0x0006, b"\x01\x00\xff\xff\xff\xff\x01\x00\x01\x00\x00\x00\x00\x00")
