@@ -444,7 +444,10 @@ def _take_in(
     outcome.notes.extend(found.notes)
     candidates = list(found.files)
     refused: list[LedgerbotError] = []
-    if found.links and (not candidates or settings.follow_links == "always"):
+    # An image the HTML body shows (a logo) is stored, but it is not the invoice attachment that
+    # makes a body link unnecessary.
+    attached = [f for f in candidates if not f.embedded]
+    if found.links and (not attached or settings.follow_links == "always"):
         for url in found.links:
             try:
                 candidates.append(link_fetcher(url, settings))

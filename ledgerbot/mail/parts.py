@@ -88,6 +88,7 @@ class FoundFile:
     path: str  # e.g. "2" or "3/zip:invoices/a.pdf" or "1/eml:2" or "1/tnef:0"
     origin: Origin | None = None  # the original mail, when this came in a forward
     signature: smime.SignatureCheck | None = None  # when it was inside S/MIME signed content
+    embedded: bool = False  # an image shown in an HTML body (a logo, or a photo sent inline)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class _Context:
     origin: Origin | None = None
     signature: smime.SignatureCheck | None = None
     raw: bytes | None = None  # the bytes of the enclosing message, for detached signatures
+    related: bool = False  # inside multipart/related: parts the HTML body shows
 
 
 class _LinkCollector(HTMLParser):
@@ -245,6 +247,8 @@ class _Reader:
             elif part.is_multipart():
                 payload = part.get_payload()
                 assert isinstance(payload, list)
+                if content_type == "multipart/related":
+                    ctx = replace(ctx, related=True)
                 for index, child in enumerate(payload):
                     self.node(child, prefix, f"{position}.{index}" if position else str(index), ctx)
             else:
@@ -332,7 +336,10 @@ class _Reader:
             self.zip(data, label, path, ctx)
         elif (mime := document_type(filename, data, declared)) is not None:
             name = document_name(filename, mime, path)
-            self.out.files.append(FoundFile(name, data, path, origin=ctx.origin, signature=ctx.signature))
+            embedded = ctx.related and mime.startswith("image/")
+            self.out.files.append(
+                FoundFile(name, data, path, origin=ctx.origin, signature=ctx.signature, embedded=embedded)
+            )
         else:
             kind = "an HTML page" if looks_like_html(data) else sniff_mime(data, filename)
             self._skip(

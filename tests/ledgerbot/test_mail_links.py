@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import threading
 from collections.abc import Iterator
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from ledgerbot.mail.intake import ImapMailbox, IntakeReport, MailSettings, load_
 from ledgerbot.store import FileStore, Store
 from ledgerbot.store.models import DocumentRow
 from sandbox import mailserver
-from tests.ledgerbot.mails import PASSWORD, USER, deliver, folder, mail, pdf
+from tests.ledgerbot.mails import PASSWORD, PNG, USER, deliver, folder, mail, pdf
 
 LOGIN_PAGE = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form>...</form></body></html>"
 
@@ -123,6 +124,24 @@ def test_links_are_followed_beside_attachments_only_when_set(
     always = settings.model_copy(update={"link_hosts": ["127.0.0.1"], "follow_links": "always"})
     assert _run(sqlite_store, file_store, always).summary()["documents"] == 2
     assert _names(sqlite_store) == ["RE-1.pdf", "att.pdf"]
+
+
+def test_a_logo_in_the_html_body_does_not_stop_the_link(
+    sqlite_store: Store, file_store: FileStore, settings: MailSettings, portal: str
+) -> None:
+    msg = EmailMessage()
+    msg["From"], msg["Subject"], msg["Message-ID"] = "billing@acme.test", "portal mail", "<portal@a>"
+    msg.set_content("Your invoice is ready.")
+    msg.add_alternative(
+        f'<img src="cid:logo"><a href="{portal}/files/RE-1.pdf">Download invoice</a>', subtype="html"
+    )
+    html = msg.get_body(preferencelist=("html",))
+    assert isinstance(html, EmailMessage)
+    html.add_related(PNG, maintype="image", subtype="png", cid="<logo>")
+    deliver(settings, msg.as_bytes())
+    allowed = settings.model_copy(update={"link_hosts": ["127.0.0.1"]})
+    assert _run(sqlite_store, file_store, allowed).summary()["failures"] == []
+    assert _names(sqlite_store) == ["RE-1.pdf", "part-1-1.png"]
 
 
 @pytest.mark.parametrize(
