@@ -162,6 +162,11 @@ class ImapMailbox:
             self._box.login(
                 settings.user, settings.password.get_secret_value(), initial_folder=settings.folder
             )
+            # Servers announce MOVE only after login, while imaplib keeps the list it got before:
+            # without this, every move is COPY + STORE + EXPUNGE (3 round trips instead of 1).
+            status, data = self._box.client.capability()
+            if status == "OK" and data and isinstance(data[0], bytes):
+                self._box.client.capabilities = tuple(data[0].decode("ascii", "replace").upper().split())
             if not self._box.folder.exists(settings.processed_folder):
                 self._box.folder.create(settings.processed_folder)
             self.uidvalidity = int(self._box.folder.status(settings.folder, ["UIDVALIDITY"])["UIDVALIDITY"])
