@@ -90,8 +90,10 @@ class MailSettings(BaseSettings):
         default=None,
         description="PEM file of CA certificates S/MIME signers must chain to; unset: not checked",
     )
-    fetch_batch: int = Field(
-        default=20, description="Mails fetched per IMAP round trip (memory vs. round trips)"
+    fetch_batch: int = Field(default=20, description="Most mails fetched per IMAP round trip")
+    fetch_batch_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        description="Most bytes fetched per round trip (bounds memory; a bigger mail alone)",
     )
 
     @field_validator("link_hosts", mode="before")
@@ -148,6 +150,7 @@ class Mailbox(Protocol):
 
 
 _FETCHED_UID = re.compile(rb"UID (\d+)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 class ImapMailbox:
@@ -177,6 +180,42 @@ class ImapMailbox:
                 host=settings.host,
             ) from error
 
+    def _command(self, *args: str) -> list[Any]:
+        try:
+            status, data = self._box.client.uid(*args)
+        except Exception as error:  # imaplib.error, socket errors
+            raise MailboxUnavailable(
+                f"{args[0]} on {self.identity} failed: {type(error).__name__}"
+            ) from error
+        if status != "OK":
+            raise MailboxUnavailable(f"{args[0]} on {self.identity} failed: server said {status}")
+        return list(data)
+
+    def _batches(self, uids: list[str]) -> Iterator[list[str]]:
+        """UIDs in batches of at most ``fetch_batch`` mails and ``fetch_batch_bytes`` (one big mail alone)."""
+        sizes: dict[str, int] = {}
+        for item in self._command("FETCH", ",".join(uids), "(UID RFC822.SIZE)") if uids else []:
+            line = item[0] if isinstance(item, tuple) else item
+            if (
+                isinstance(line, bytes)
+                and (found := _FETCHED_UID.search(line))
+                and (declared := _SIZE.search(line))
+            ):
+                sizes[found.group(1).decode()] = int(declared.group(1))
+        batch: list[str] = []
+        total = 0
+        for uid in uids:
+            size = sizes.get(uid, 0)
+            if batch and (
+                len(batch) >= self.settings.fetch_batch or total + size > self.settings.fetch_batch_bytes
+            ):
+                yield batch
+                batch, total = [], 0
+            batch.append(uid)
+            total += size
+        if batch:
+            yield batch
+
     def messages(self) -> Iterator[InboundMessage]:
         """The folder's mails not tagged as failed, fetched in batches as received (raw bytes)."""
         from imap_tools import AND, NOT
@@ -185,20 +224,16 @@ class ImapMailbox:
             uids = self._box.uids(NOT(AND(keyword=self.settings.failed_keyword)))
         except Exception as error:
             raise MailboxUnavailable(f"cannot list {self.identity}: {type(error).__name__}") from error
-        batch = max(1, self.settings.fetch_batch)
-        for start in range(0, len(uids), batch):
-            chunk = uids[start : start + batch]
-            try:
-                status, data = self._box.client.uid("FETCH", ",".join(chunk), "(UID BODY.PEEK[])")
-            except Exception as error:
-                raise MailboxUnavailable(
-                    f"cannot fetch from {self.identity}: {type(error).__name__}"
-                ) from error
-            if status != "OK":
-                raise MailboxUnavailable(f"cannot fetch from {self.identity}: server said {status}")
-            for item in data:
-                if isinstance(item, tuple) and (match := _FETCHED_UID.search(item[0])):
-                    yield InboundMessage(uid=match.group(1).decode(), raw=bytes(item[1]))
+        for batch in self._batches(uids):
+            data = self._command("FETCH", ",".join(batch), "(UID BODY.PEEK[])")
+            while data:
+                item = data.pop(0)  # let each mail's bytes go once it is handed over
+                if (
+                    isinstance(item, tuple)
+                    and isinstance(item[1], bytes)
+                    and (match := _FETCHED_UID.search(item[0]))
+                ):
+                    yield InboundMessage(uid=match.group(1).decode(), raw=item[1])
 
     def mark_processed(self, uid: str) -> None:
         self._box.move(uid, self.settings.processed_folder)
@@ -461,6 +496,9 @@ def _take_in(
                 outcome.notes.append(f"link not followed: {error}")
             except LedgerbotError as error:
                 outcome.part_failures.append(PartIssue(f"link:{url}", url, error.code, error.message))
+            except Exception as error:  # a link is a part: whatever it raises is its own failure
+                reason = f"cannot fetch the link: {type(error).__name__}: {error}"[:500]
+                outcome.part_failures.append(PartIssue(f"link:{url}", url, MailUnreadable.code, reason))
     elif found.links:
         outcome.notes.append(
             f"{len(found.links)} body link(s) not followed: the mail has invoice attachments"
@@ -502,11 +540,16 @@ def run_mail_intake(
             outcome.error = MailUnreadable(
                 f"cannot read the mail: {type(error).__name__}: {error}"[:500]
             ).as_dict()
-        if outcome.error:
-            mailbox.mark_failed(message.uid, outcome.error["code"])
-            continue
-        codes = sorted({issue.code for issue in outcome.part_failures})
-        if codes:
-            mailbox.tag(message.uid, [settings.code_keyword_prefix + code for code in codes])
+        try:
+            if outcome.error:
+                mailbox.mark_failed(message.uid, outcome.error["code"])
+                continue
+            codes = sorted({issue.code for issue in outcome.part_failures})
+            if codes:
+                mailbox.tag(message.uid, [settings.code_keyword_prefix + code for code in codes])
+        except Exception as error:  # a server that refuses keywords: the failure is still reported here
+            outcome.notes.append(f"could not tag the mail in the mailbox: {type(error).__name__}")
+            if outcome.error:
+                continue
         mailbox.mark_processed(message.uid)
     return report

@@ -248,3 +248,23 @@ def test_an_empty_part_is_recorded_and_the_good_one_stored(
     with sqlite_store.session() as session:
         outcomes = sorted((r.filename, r.outcome) for r in session.scalars(select(MailPartRow)))
     assert outcomes == [("blank.pdf", "skipped"), ("real.pdf", "stored")]
+
+
+def test_mails_are_fetched_in_batches_bounded_by_count_and_bytes(settings: MailSettings) -> None:
+    deliver(
+        settings,
+        *(
+            mail(f"big {i}", [(f"b{i}.pdf", pdf("x" * 100_000 + str(i)), "application/pdf")])
+            for i in range(3)
+        ),
+    )
+    by_bytes = ImapMailbox(settings.model_copy(update={"fetch_batch_bytes": 150_000}))
+    by_count = ImapMailbox(settings.model_copy(update={"fetch_batch": 2}))
+    try:
+        uids = by_bytes._box.uids()
+        assert list(by_bytes._batches(uids)) == [["1"], ["2"], ["3"]]
+        assert list(by_count._batches(uids)) == [["1", "2"], ["3"]]
+        assert [m.uid for m in by_bytes.messages()] == ["1", "2", "3"]
+    finally:
+        by_bytes.close()
+        by_count.close()
