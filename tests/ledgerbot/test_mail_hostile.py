@@ -173,7 +173,7 @@ def test_charsets_seen_in_the_wild_decode_with_a_note(
 
 
 def test_same_message_id_with_other_content_is_a_new_document(
-    sqlite_store: Store, file_store: FileStore, settings: MailSettings
+    store: Store, file_store: FileStore, settings: MailSettings
 ) -> None:
     deliver(
         settings,
@@ -181,9 +181,9 @@ def test_same_message_id_with_other_content_is_a_new_document(
         mail("second", [("a.pdf", pdf("second"), "application/pdf")], message_id="<same@acme.test>"),
         mail("resent", [("a.pdf", pdf("first"), "application/pdf")], message_id="<same@acme.test>"),
     )
-    summary = _run(sqlite_store, file_store, settings).summary()
+    summary = _run(store, file_store, settings).summary()
     assert (summary["documents"], summary["duplicate_deliveries"]) == (2, 1)
-    docs = _docs(sqlite_store)
+    docs = _docs(store)
     assert len({d.sha256 for d in docs}) == 2 and all(
         d.meta["message_id"] == "<same@acme.test>" for d in docs
     )
