@@ -93,7 +93,7 @@ def build_mails(count: int, portal: str, seed: int = 7) -> list[bytes]:
                 ("terms.pdf", _pdf(rng, "terms"), pdf_type),
             ]
             out.append(mail(subject, attachments))
-        elif kind in (5, 6, 7):  # invoice, delivery note and e-invoice XML
+        elif kind in (5, 6, 7):  # invoice, delivery note, e-invoice XML and a text note
             xml = f"<?xml version='1.0'?><Invoice><ID>{i}</ID></Invoice>".encode()
             out.append(
                 mail(
@@ -102,6 +102,7 @@ def build_mails(count: int, portal: str, seed: int = 7) -> list[bytes]:
                         (f"inv-{i}.pdf", _pdf(rng, subject), pdf_type),
                         (f"dn-{i}.pdf", _pdf(rng, subject + " dn"), pdf_type),
                         (f"inv-{i}.xml", xml, "application/xml"),
+                        ("payment-terms.txt", b"Payable within 30 days.", "text/plain"),
                     ],
                 )
             )
