@@ -127,6 +127,20 @@ def test_a_bad_mail_first_does_not_stop_the_three_good_ones_behind_it(
         assert _run(sqlite_store, file_store, hosts).summary()["messages"] == 0
 
 
+def test_the_whole_hostile_set_in_one_mailbox_and_a_good_invoice(
+    sqlite_store: Store, file_store: FileStore, settings: MailSettings
+) -> None:
+    deliver(settings, *(raw for raw, _ in BAD_FIRST.values()))
+    deliver(settings, mail("the good one", [("good.pdf", pdf("the good one"), "application/pdf")]))
+    hosts = settings.model_copy(update={"link_hosts": ["portal.test"]})
+    summary = _run(sqlite_store, file_store, hosts, link_fetcher=_crashing_fetcher).summary()
+    assert summary["messages"] == len(BAD_FIRST) + 1
+    expected = sorted(code for _, (code, _) in BAD_FIRST.values() if code)
+    assert sorted(f["code"] for f in summary["failures"]) == expected
+    assert "good.pdf" in [d.filename for d in _docs(sqlite_store)]
+    assert "the good one" in folder(settings, settings.processed_folder)
+
+
 def test_hostile_zip_entries_each_fail_on_their_own(
     sqlite_store: Store, file_store: FileStore, settings: MailSettings
 ) -> None:
