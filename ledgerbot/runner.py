@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from ledgerbot.core.errors import LedgerbotError
 from ledgerbot.core.settings import Settings, get_settings
 from ledgerbot.core.store import FileStore, Store, get_store
 from ledgerbot.core.target import TargetSystem
@@ -31,6 +32,15 @@ def mail_intake(settings: Settings | None = None) -> dict[str, Any]:
         return run_mail_intake(store, files, mailbox, mail).summary()
     finally:
         mailbox.close()
+
+
+def mail_intake_reported(settings: Settings | None = None) -> dict[str, Any]:
+    """Mail intake whose mailbox-wide failure (unreachable, bad settings) is reported, not raised,
+    so that processing and posting after it still run."""
+    try:
+        return mail_intake(settings)
+    except LedgerbotError as error:
+        return {"error": error.as_dict()}
 
 
 def _target(settings: Settings) -> TargetSystem:
@@ -90,7 +100,7 @@ def run_once(settings: Settings | None = None, *, mail: bool = True, pull: bool 
     if pull:
         summary["erp_pull"] = erp_pull(settings)
     if mail:
-        summary["mail_intake"] = mail_intake(settings)
+        summary["mail_intake"] = mail_intake_reported(settings)
     summary["processing"] = process(settings)
     summary["posting"] = post(settings)
     return summary

@@ -52,3 +52,64 @@ class IllegalTransition(LedgerbotError):
 
 class DocumentNotFound(LedgerbotError):
     code = "E011"
+
+
+# --- mail intake (E715-E719, E770-E779; E710-E714 live in ledgerbot.mail) ----------------------
+class LinkNotADocument(BusinessError):
+    """A body link answered with something that is not an invoice file (often a login page)."""
+
+    code = "E715"
+
+
+class ZipEntryEncrypted(BusinessError):
+    """A password-protected entry in a ZIP attachment: nobody gave us the password."""
+
+    code = "E716"
+
+
+class ZipEntryUnreadable(BusinessError):
+    """A ZIP entry with a bad checksum, an unsupported compression method or a broken stream."""
+
+    code = "E717"
+
+
+class EmptyPart(BusinessError):
+    """A 0-byte attachment: recorded as skipped, never silently dropped."""
+
+    code = "E718"
+
+
+class SmimeEncrypted(BusinessError):
+    """An S/MIME encrypted mail or part: we hold no private key to open it."""
+
+    code = "E719"
+
+
+class MailUnreadable(BusinessError):
+    """Reading one mail raised something unforeseen; the mail is tagged and intake goes on."""
+
+    code = "E770"
+
+
+class TnefUnreadable(BusinessError):
+    """An Outlook winmail.dat (TNEF) wrapper that cannot be decoded."""
+
+    code = "E771"
+
+
+class SignatureInvalid(BusinessError):
+    """An S/MIME signature that does not verify against the trust store (content is still taken)."""
+
+    code = "E772"
+
+
+class PartNotADocument(BusinessError):
+    """A mail part that is not an invoice file type (text, logo formats, calendar invites ...)."""
+
+    code = "E775"
+
+
+class PartRepeated(BusinessError):
+    """A part with the same bytes as another part of the same mail."""
+
+    code = "E776"

@@ -9,6 +9,7 @@ with one coded line naming the variable (``[E806] LEDGERBOT_IMAP_PORT: ...``).
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -103,22 +104,33 @@ class TargetSettings(BaseSettings):
     )
 
 
-def _host_list(value: Any) -> Any:
-    """``a.example,b.example`` or a JSON list; anything else is refused with the variable's name."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if not text:
+# A host name or an IPv4/IPv6 address, as urlsplit(...).hostname gives it (lower case, no port).
+_HOST = re.compile(r"^(\[?[0-9a-f:.]+\]?|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$")
+
+
+def parse_host_list(value: Any) -> list[str]:
+    """Hosts from a JSON list (``["a.test", "b.test"]``), a comma-separated string or a list."""
+    if value is None or value == "":
         return []
-    if text.startswith("["):
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"not a JSON list ({error.msg})") from error
-        if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
-            raise ValueError("a JSON list of host names is expected")
-        return [item.strip() for item in parsed if item.strip()]
-    return [item.strip() for item in text.split(",") if item.strip()]
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ValueError(
+                    f"not a valid JSON list ({error.msg} at column {error.colno}); "
+                    'write it as ["host1", "host2"] or host1,host2'
+                ) from None
+        else:
+            value = text.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise ValueError("must be a list of host names")
+    hosts = [item.strip().lower() for item in value if item.strip()]
+    for host in hosts:
+        if not _HOST.match(host.strip("[]")):
+            raise ValueError(f"{host!r} is not a host name (give hosts only, no scheme, port or path)")
+    return [host.strip("[]") for host in hosts]
 
 
 class MailSettings(BaseSettings):
@@ -136,15 +148,31 @@ class MailSettings(BaseSettings):
         default="Processed", description="Where a mail goes once every part is on record"
     )
     failed_keyword: str = Field(
-        default="LedgerbotFailed", description="IMAP keyword set on a mail that failed"
+        default="LedgerbotFailed", description="Keyword on a mail that failed; skipped until cleared"
+    )
+    code_keyword_prefix: str = Field(
+        default="Ledgerbot", description="A coded failure also tags the mail prefix + code (LedgerbotE716)"
     )
     link_hosts: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Hosts body links may be fetched from: a,b or a JSON list"
+        default_factory=list, description='Hosts body links may be fetched from: a,b or ["a", "b"]'
     )
-    link_timeout: float = Field(default=20.0, gt=0, description="Seconds a link download may take")
-    max_link_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest link download")
+    follow_links: Literal["fallback", "always"] = Field(
+        default="fallback", description="fallback: links only when a mail has no invoice attachment"
+    )
+    link_timeout: float = Field(default=20.0, gt=0, description="Seconds one link download may take")
+    max_link_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest file a link may deliver")
+    max_link_redirects: int = Field(
+        default=5, ge=0, description="Redirects followed per link, within link_hosts"
+    )
+    smime_trust_store: Path | None = Field(
+        default=None, description="PEM CA certificates S/MIME signers must chain to; unset: not checked"
+    )
+    fetch_batch: int = Field(default=20, ge=1, description="Most mails fetched per IMAP round trip")
+    fetch_batch_bytes: int = Field(
+        default=32 * 1024 * 1024, gt=0, description="Most bytes per round trip (a bigger mail comes alone)"
+    )
 
-    _split_hosts = field_validator("link_hosts", mode="before")(_host_list)
+    _split_hosts = field_validator("link_hosts", mode="before")(parse_host_list)
 
 
 class ReviewSettings(BaseSettings):

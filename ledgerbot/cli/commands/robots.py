@@ -38,7 +38,11 @@ def schedule(
 
     jobs = [
         ("erp_pull", pull_every * 60, runner.erp_pull),
-        ("intake", intake_every * 60, lambda: {"mail": runner.mail_intake(), "processing": runner.process()}),
+        (
+            "intake",
+            intake_every * 60,
+            lambda: {"mail": runner.mail_intake_reported(), "processing": runner.process()},
+        ),
         ("posting", post_every * 60, runner.post),
     ]
     due = {name: 0.0 for name, _, _ in jobs}

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     Dialect,
@@ -266,4 +267,30 @@ class DecisionRow(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class MailPartRow(Base):
+    """One part of one mail and what intake made of it: stored, a duplicate, skipped or failed.
+
+    A mail is identified by its mailbox, UIDVALIDITY and UID (IMAP never reuses that triple for
+    other content), a stored part by its sha256 within that mail: a re-run after a crash finds
+    what it already took, and a failed or skipped part is never lost without a record.
+    """
+
+    __tablename__ = "mail_parts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str] = mapped_column(String(500))
+    part: Mapped[str] = mapped_column(String(1000))
+    filename: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # stored | duplicate | skipped | failed
+    code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_mail_parts_mail", MailPartRow.mailbox, MailPartRow.uidvalidity, MailPartRow.uid)
 Index("ix_documents_state_received", DocumentRow.state, DocumentRow.received_at)
