@@ -47,9 +47,18 @@ SORTS: dict[str, tuple[Any, ...]] = {
 }
 
 
+# The sort key's range: a BIGINT holds 9.2e18, so totals are exact up to 9.2e14 and larger ones
+# (a misread, never a real invoice) sort together at the ends instead of failing the request.
+_KEY_LIMIT = 2**63 - 1
+
+
 def total_key(total: Decimal | None) -> int | None:
     if total is None:
         return None
+    if not total.is_finite():
+        return None
+    if abs(total) >= Decimal(_KEY_LIMIT) / 10000:
+        return _KEY_LIMIT if total > 0 else -_KEY_LIMIT
     return int((total * 10000).to_integral_value())
 
 

@@ -6,12 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from ledgerbot.domain import HEADER_FIELDS, DocType
-from review_app.deps import Context, CurrentUser, DbSession
+from review_app.deps import Context, CurrentUser, DbSession, ReviewContext
 from review_app.models import UserRow
 from review_app.routes._page import json_response, render
 from review_app.schemas import DocumentOut
+from review_app.security import SignedIn
 from review_app.view import document_file, document_page_view, document_view
 
 router = APIRouter(tags=["documents"])
@@ -25,10 +27,18 @@ def document_json(
     return json_response(document_view(session, document_id, context.renderer))
 
 
-@router.get("/documents/{document_id}", response_class=HTMLResponse, summary="The document review page")
-def document_page(
-    request: Request, document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
+def document_page_response(
+    request: Request,
+    context: ReviewContext,
+    session: Session,
+    user: SignedIn,
+    document_id: int,
+    *,
+    submitted: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
 ) -> Response:
+    """The document page; after a refused correction, with the person's own values and the reasons."""
     view, offer = document_page_view(session, document_id, context.renderer)
     users: list[str] = []
     if user.can_assign:
@@ -44,8 +54,21 @@ def document_page(
             "doc_types": [t.value for t in DocType],
             "header_fields": HEADER_FIELDS,
             "draft_offer": offer,
+            "submitted": submitted or {},
+            "errors": errors or {},
+            "locale": user.locale or context.settings.default_locale,
+            "override_reasons": context.controls.override_reasons,
+            "reject_reasons": context.controls.reject_reasons,
         },
+        status=status,
     )
+
+
+@router.get("/documents/{document_id}", response_class=HTMLResponse, summary="The document review page")
+def document_page(
+    request: Request, document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
+) -> Response:
+    return document_page_response(request, context, session, user, document_id)
 
 
 @router.get(

@@ -64,7 +64,7 @@ def seeded(sqlite_store: Store, files: FileStore) -> dict[str, int]:
 
 @pytest.fixture
 def review_settings() -> ReviewSettings:
-    return ReviewSettings(sync_interval_seconds=0, login_max_failures=3)
+    return ReviewSettings(sync_interval_seconds=0, login_free_failures=3, login_backoff_seconds=30)
 
 
 @pytest.fixture
