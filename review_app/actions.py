@@ -448,6 +448,12 @@ def correct(
     )
     outcome = revalidate.apply(session, document, new_row, user.username, controls.policy_path)
     queue.refresh(session, [document.id])
+    entry = _entry(session, document.id)
+    if document.state == DocState.MATCHED and entry is not None and entry.assignee == user.username:
+        # The clerk's part is done: the document now waits for an approver, not for its editor.
+        entry.assignee = None
+        entry.claimed_at = None
+        queue.bump(session)
     note = (
         f"re-validated: {outcome.decision}" if outcome.ran else f"saved; not re-validated ({outcome.reason})"
     )

@@ -34,7 +34,7 @@ from review_app.config import ReviewSettings, get_review_settings
 from review_app.deps import CsrfRejected, NotSignedIn, ReviewContext
 from review_app.queue import QueueCache, QueueSync
 from review_app.render import NotRenderable, PageRenderer
-from review_app.validation import show_number
+from review_app.validation import show_money, show_number
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -112,6 +112,7 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
         )
     )
     pages.env.filters["num"] = show_number
+    pages.env.filters["money"] = show_money
     context = ReviewContext(
         store=store,
         settings=settings,

@@ -429,3 +429,21 @@ def reason_codes(session: Session, cache: QueueCache | None = None, at: int | No
 
 def age_hours(received_at: datetime, now: datetime) -> float:
     return max(0.0, (now - received_at).total_seconds() / 3600)
+
+
+def next_document(session: Session, document_id: int, username: str) -> int | None:
+    """The queue's next document after this one (oldest first) that is free or already this user's."""
+    received = session.scalar(select(DocumentRow.received_at).where(DocumentRow.id == document_id))
+    mine_or_free = or_(QueueEntryRow.assignee.is_(None), QueueEntryRow.assignee == username)
+    order = (QueueEntryRow.received_at, QueueEntryRow.document_id)
+    query = select(QueueEntryRow.document_id).where(mine_or_free, QueueEntryRow.document_id != document_id)
+    if received is not None:
+        later = or_(
+            QueueEntryRow.received_at > received,
+            and_(QueueEntryRow.received_at == received, QueueEntryRow.document_id > document_id),
+        )
+        found = session.scalar(query.where(later).order_by(*order).limit(1))
+        if found is not None:
+            return int(found)
+    first = session.scalar(query.order_by(*order).limit(1))
+    return int(first) if first is not None else None

@@ -19,7 +19,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_date_format
-from babel.numbers import get_decimal_symbol, list_currencies
+from babel.numbers import format_currency, format_decimal, get_decimal_symbol, list_currencies
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
@@ -312,3 +312,17 @@ def show_number(value: Decimal | str | None, locale: str) -> str:
         return ""
     text = format(value, "f") if isinstance(value, Decimal) else str(value)
     return text.replace(".", ",") if decimal_mark(locale) == "," else text
+
+
+def show_money(value: Decimal | str | None, currency: str | None, locale: str) -> str:
+    """An amount for people to read: grouped, in the locale's marks, with its currency."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return str(value)
+    found = _locale(locale) or _locale("en_GB")
+    if currency and len(currency) == 3 and currency.upper() in _iso_currencies():
+        return str(format_currency(number, currency.upper(), locale=found, currency_digits=False))
+    return str(format_decimal(number, locale=found, decimal_quantization=False))

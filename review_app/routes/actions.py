@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from ledgerbot.errors import CorrectionInvalid
-from review_app import actions
+from review_app import actions, queue
 from review_app.actions import Correction, Result
 from review_app.deps import Context, CsrfUser, DbSession, ReviewContext, served_over_https
 from review_app.routes._page import redirect_with_notice
@@ -27,14 +27,21 @@ RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 def _done(
-    request: Request, context: ReviewContext, session: Session, document_id: int, result: Result
+    request: Request,
+    context: ReviewContext,
+    session: Session,
+    document_id: int,
+    result: Result,
+    then: str = "",
+    username: str = "",
 ) -> Response:
+    """Commit and answer; ``then="next"`` goes on to the queue's next document (confirm-and-next)."""
+    following = queue.next_document(session, document_id, username) if then == "next" else None
     session.commit()
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(
-            ActionOut(ok=True, message=result.message, detail=result.detail).model_dump(mode="json")
-        )
-    target = f"/documents/{document_id}"
+        detail = {**result.detail, **({"next_document": following} if following else {})}
+        return JSONResponse(ActionOut(ok=True, message=result.message, detail=detail).model_dump(mode="json"))
+    target = f"/documents/{following}" if following else f"/documents/{document_id}"
     return redirect_with_notice(target, result.message, context, served_over_https(request, context.settings))
 
 
@@ -61,7 +68,7 @@ def _corrected(
         return document_page_response(
             request, context, session, user, document_id, submitted=form, errors=error.errors, status=422
         )
-    return _done(request, context, session, document_id, result)
+    return _done(request, context, session, document_id, result, form.get("then", ""), user.username)
 
 
 @router.post("/documents/{document_id}/claim", response_class=HTMLResponse, responses=RESPONSES)
@@ -169,12 +176,13 @@ def approve(
     user: CsrfUser,
     reason_code: Annotated[str, Form(max_length=50)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
+    then: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Approve; over open exceptions (an override) a reason from the list and words are required."""
     result = actions.approve(
         session, user, document_id, controls=context.controls, reason_code=reason_code or None, reason=reason
     )
-    return _done(request, context, session, document_id, result)
+    return _done(request, context, session, document_id, result, then, user.username)
 
 
 @router.post("/documents/{document_id}/reject", response_class=HTMLResponse, responses=RESPONSES)
@@ -186,12 +194,13 @@ def reject(
     user: CsrfUser,
     reason: Annotated[str, Form(max_length=2000)] = "",
     reason_code: Annotated[str, Form(max_length=50)] = "",
+    then: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Reject with a reason from the list and words; a clerk's rejection of a large total is a proposal."""
     result = actions.reject(
         session, user, document_id, reason, reason_code=reason_code or None, controls=context.controls
     )
-    return _done(request, context, session, document_id, result)
+    return _done(request, context, session, document_id, result, then, user.username)
 
 
 @router.post("/documents/{document_id}/send-back", response_class=HTMLResponse, responses=RESPONSES)

@@ -6,9 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from extractors.einvoice.model import EInvoice
+from extractors.einvoice.reader import parse_einvoice
 from ledgerbot.domain import HEADER_FIELDS, DocType
+from ledgerbot.errors import LedgerbotError
+from ledgerbot.store.models import DocumentRow
+from review_app import queue
+from review_app.actions import NoSuchDocument
 from review_app.deps import Context, CurrentUser, DbSession, ReviewContext
 from review_app.models import UserRow
 from review_app.routes._page import json_response, render
@@ -27,6 +34,22 @@ def document_json(
     return json_response(document_view(session, document_id, context.renderer))
 
 
+XML_MIMES = ("application/xml", "text/xml")
+
+
+def _einvoice(
+    session: Session, context: ReviewContext, document_id: int
+) -> tuple[EInvoice | None, str | None]:
+    """The e-invoice a file without page images holds, read from its XML, or why it cannot be shown."""
+    sha256, mime = document_file(session, document_id)
+    if mime not in XML_MIMES or not context.renderer.files.exists(sha256):
+        return None, None
+    try:
+        return parse_einvoice(context.renderer.files.get(sha256)), None
+    except LedgerbotError as error:
+        return None, f"{error.message} ({error.code})"
+
+
 def document_page_response(
     request: Request,
     context: ReviewContext,
@@ -40,6 +63,7 @@ def document_page_response(
 ) -> Response:
     """The document page; after a refused correction, with the person's own values and the reasons."""
     view, offer = document_page_view(session, document_id, context.renderer)
+    einvoice, einvoice_error = (None, None) if view.pages else _einvoice(session, context, document_id)
     users: list[str] = []
     if user.can_assign:
         users = list(session.scalars(UserRow.__table__.select().with_only_columns(UserRow.username)))
@@ -59,6 +83,9 @@ def document_page_response(
             "locale": user.locale or context.settings.default_locale,
             "override_reasons": context.controls.override_reasons,
             "reject_reasons": context.controls.reject_reasons,
+            "next_id": queue.next_document(session, document_id, user.username),
+            "einvoice": einvoice,
+            "einvoice_error": einvoice_error,
         },
         status=status,
     )
@@ -90,3 +117,34 @@ def page_image(
     path = context.renderer.page_png(sha256, mime, page)
     # The content is addressed by sha256: a page image never changes, so the browser may keep it.
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.get(
+    "/documents/{document_id}/original",
+    response_class=FileResponse,
+    summary="The original file as it was received",
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def original_file(
+    document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
+) -> Response:
+    row = (
+        session.connection()
+        .execute(
+            select(DocumentRow.sha256, DocumentRow.mime, DocumentRow.filename).where(
+                DocumentRow.id == document_id
+            )
+        )
+        .first()
+    )
+    session.commit()
+    if row is None or not context.renderer.files.exists(row.sha256):
+        raise NoSuchDocument(f"no original file for document {document_id}")
+    # Always a download, never shown inline: a received file is untrusted content.
+    return FileResponse(
+        context.renderer.files.path_for(row.sha256),
+        media_type=row.mime or "application/octet-stream",
+        filename=row.filename or f"document-{document_id}",
+        content_disposition_type="attachment",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
