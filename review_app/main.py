@@ -29,6 +29,7 @@ from ledgerbot.errors import (
 )
 from ledgerbot.settings import get_settings
 from ledgerbot.store import FileStore, Store
+from review_app import evidence
 from review_app.actions import ActionError, Conflict, Controls
 from review_app.config import ReviewSettings, get_review_settings
 from review_app.deps import CsrfRejected, NotSignedIn, ReviewContext
@@ -113,6 +114,8 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
     )
     pages.env.filters["num"] = show_number
     pages.env.filters["money"] = show_money
+    pages.env.filters["reason_words"] = evidence.words
+    pages.env.globals["evidence"] = evidence.describe
     context = ReviewContext(
         store=store,
         settings=settings,

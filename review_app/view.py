@@ -42,6 +42,7 @@ from review_app.schemas import (
     OrderOut,
     PageOut,
     POLineOut,
+    ReceiptOut,
 )
 
 _DOCUMENT: BindParameter[int] = bindparam("document_id")
@@ -121,9 +122,16 @@ _ORDER_LINES = (
     .order_by(PurchaseOrderRow.po_number, POLineRow.line_no)
 )
 _RECEIVED = (
-    select(GoodsReceiptRow.po_number, ReceiptLineRow.po_line_no, ReceiptLineRow.quantity)
+    select(
+        GoodsReceiptRow.po_number,
+        ReceiptLineRow.po_line_no,
+        ReceiptLineRow.quantity,
+        GoodsReceiptRow.receipt_number,
+        GoodsReceiptRow.date,
+    )
     .join(ReceiptLineRow, ReceiptLineRow.receipt_number == GoodsReceiptRow.receipt_number)
     .where(GoodsReceiptRow.po_number.in_(_PO_NUMBERS))
+    .order_by(GoodsReceiptRow.date, GoodsReceiptRow.receipt_number)
 )
 _APPROVERS = (
     select(ApprovalRow.username)
@@ -170,8 +178,12 @@ def _orders(db: Connection, numbers: list[str]) -> tuple[list[OrderOut], dict[tu
     if not numbers:
         return [], {}
     received: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
-    for po_number, line_no, quantity in db.execute(_RECEIVED, {"po_numbers": numbers}):
+    receipts: dict[tuple[str, int], list[ReceiptOut]] = defaultdict(list)
+    for po_number, line_no, quantity, receipt_number, day in db.execute(_RECEIVED, {"po_numbers": numbers}):
         received[(po_number, line_no)] += quantity
+        receipts[(po_number, line_no)].append(
+            ReceiptOut(receipt_number=receipt_number, date=day, quantity=quantity)
+        )
     orders: dict[str, OrderOut] = {}
     lines: dict[tuple[str, int], POLineOut] = {}
     for row in db.execute(_ORDER_LINES, {"po_numbers": numbers}):
@@ -189,6 +201,7 @@ def _orders(db: Connection, numbers: list[str]) -> tuple[list[OrderOut], dict[tu
                 quantity=row.quantity,
                 unit_price=row.unit_price,
                 received=received.get(key),
+                receipts=receipts.get(key, []),
             )
     named = {number: i for i, number in enumerate(numbers)}
     return sorted(orders.values(), key=lambda o: named.get(o.po_number, len(named))), lines
@@ -202,6 +215,7 @@ def _lines(
         return [], [], None
     orders, po_lines = _orders(db, revalidate.po_numbers(result))
     pairs: dict[int, tuple[tuple[str, int], str]] = {}
+    before: dict[int, Decimal] = {}
     policy_version = None
     if decision is not None:
         made = decision
@@ -212,6 +226,8 @@ def _lines(
             )
             if po_number is not None and match.get("po_line_no") is not None:
                 pairs[int(match["invoice_line"])] = ((po_number, int(match["po_line_no"])), "rules")
+                if match.get("invoiced_before") is not None:
+                    before[int(match["invoice_line"])] = Decimal(str(match["invoiced_before"]))
     else:
         # No current decision (the engine has not run on this reading): pair on equal SKUs only,
         # which is never wrong when it pairs, rather than guess by position.
@@ -236,6 +252,7 @@ def _lines(
                 amount=line.amount,
                 po_line=po_line,
                 matched_by=matched_by,
+                invoiced_before=before.get(i) if po_line is not None else None,
             )
         )
     return out, orders, policy_version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -14,10 +15,12 @@ from extractors.einvoice.reader import parse_einvoice
 from ledgerbot.domain import HEADER_FIELDS, DocType
 from ledgerbot.errors import LedgerbotError
 from ledgerbot.store.models import DocumentRow
+from ledgerbot.store.queries import latest_extraction
 from review_app import queue
 from review_app.actions import NoSuchDocument
 from review_app.deps import Context, CurrentUser, DbSession, ReviewContext
-from review_app.models import UserRow
+from review_app.evidence import other_document
+from review_app.models import CommentRow, UserRow
 from review_app.routes._page import json_response, render
 from review_app.schemas import DocumentOut
 from review_app.security import SignedIn
@@ -48,6 +51,45 @@ def _einvoice(
         return parse_einvoice(context.renderer.files.get(sha256)), None
     except LedgerbotError as error:
         return None, f"{error.message} ({error.code})"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A suspected duplicate beside this document: each header field of both, and whether they differ."""
+
+    other_id: int
+    other_filename: str
+    other_state: str
+    rows: list[tuple[str, str, str, bool]]  # label, this value, other value, differs
+
+
+def _duplicates(session: Session, view: DocumentOut) -> list[Pair]:
+    ids = sorted(
+        {
+            found
+            for e in view.exceptions
+            if e.code == "DUPLICATE_SUSPECT" and (found := other_document(e.evidence)) is not None
+        }
+        - {view.id}
+    )[:3]
+    pairs = []
+    for other_id in ids:
+        row = (
+            session.connection()
+            .execute(select(DocumentRow.filename, DocumentRow.state).where(DocumentRow.id == other_id))
+            .first()
+        )
+        extraction = latest_extraction(session, other_id)
+        if row is None or extraction is None:
+            continue
+        other = (extraction.result or {}).get("fields") or {}
+        rows = []
+        for field in view.fields:
+            mine = field.value or ""
+            theirs = "" if other.get(field.name) is None else str(other[field.name])
+            rows.append((field.label, mine, theirs, mine != theirs))
+        pairs.append(Pair(other_id, row.filename, row.state, rows))
+    return pairs
 
 
 def document_page_response(
@@ -85,6 +127,13 @@ def document_page_response(
             "reject_reasons": context.controls.reject_reasons,
             "next_id": queue.next_document(session, document_id, user.username),
             "einvoice": einvoice,
+            "duplicates": _duplicates(session, view),
+            "comments": list(
+                session.scalars(
+                    select(CommentRow).where(CommentRow.document_id == document_id).order_by(CommentRow.id)
+                )
+            ),
+            "currency": next((f.value for f in view.fields if f.name == "currency"), None),
             "einvoice_error": einvoice_error,
         },
         status=status,

@@ -78,7 +78,7 @@ def app(sqlite_store: Store, review_settings: ReviewSettings):  # type: ignore[n
 
 
 @pytest.fixture
-def client_for(app) -> Callable[[str], TestClient]:  # type: ignore[no-untyped-def]
+def client_for(app) -> Iterator[Callable[[str], TestClient]]:  # type: ignore[no-untyped-def]
     """A signed-in client per user name (each with its own cookies)."""
     clients: list[TestClient] = []
 
