@@ -35,6 +35,7 @@ from review_app.config import ReviewSettings, get_review_settings
 from review_app.deps import CsrfRejected, NotSignedIn, ReviewContext
 from review_app.queue import QueueCache, QueueSync
 from review_app.render import NotRenderable, PageRenderer
+from review_app.security import Forbidden
 from review_app.validation import show_money, show_number
 
 HERE = Path(__file__).parent
@@ -91,7 +92,7 @@ def _status(error: LedgerbotError) -> int:
         return error.status
     if type(error) in _STATUS:
         return _STATUS[type(error)]
-    if isinstance(error, CsrfRejected):
+    if isinstance(error, CsrfRejected | Forbidden):
         return 403
     if isinstance(error, NotRenderable):
         return 404
@@ -172,9 +173,9 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
         body: dict[str, Any] = {"request": request, "error": error, "status": status}
         return pages.TemplateResponse(request, "error.html", body, status_code=status)
 
-    from review_app.routes import actions, auth, documents, queue, template_drafts
+    from review_app.routes import actions, auth, documents, queue, template_drafts, users
 
-    for module in (auth, queue, documents, actions, template_drafts):
+    for module in (auth, queue, documents, actions, template_drafts, users):
         app.include_router(module.router)
 
     from review_app.metrics import mount_metrics

@@ -292,3 +292,39 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def update_user(
+    session: Session,
+    user: UserRow,
+    *,
+    role: str,
+    active: bool,
+    locale: str | None,
+    approval_limit: Decimal | None,
+    password: str | None = None,
+) -> dict[str, list[object]]:
+    """Change a user's role, status, locale, limit or password; returns what changed (before, after)."""
+    if role not in ROLES:
+        raise UserError(f"unknown role {role[:20]!r}; choose one of {', '.join(ROLES)}", role=role)
+    if approval_limit is not None and approval_limit < 0:
+        raise UserError("an approval limit is zero or more")
+    changes: dict[str, list[object]] = {}
+    for name, value in (
+        ("role", role),
+        ("active", active),
+        ("locale", locale),
+        ("approval_limit", approval_limit),
+    ):
+        if getattr(user, name) != value:
+            changes[name] = [getattr(user, name), value]
+            setattr(user, name, value)
+    if password:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        user.password_hash = hash_password(password)
+        changes["password"] = ["", "changed"]
+    if changes.get("active") == [True, False] or "password" in changes or "role" in changes:
+        # A deactivated user, a new password or another role ends the user's open sessions.
+        session.execute(delete(SessionRow).where(SessionRow.user_id == user.id))
+    return changes

@@ -74,6 +74,10 @@ def _country_locale(country: str) -> str | None:
     return str(found) if found is not None else None
 
 
+def known_locale(name: str) -> bool:
+    return _locale(name) is not None
+
+
 def decimal_mark(locale: str) -> DecimalSep:
     found = _locale(locale)
     return "," if found is not None and get_decimal_symbol(found) == "," else "."

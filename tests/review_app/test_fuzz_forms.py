@@ -53,6 +53,14 @@ def _forms(document_id: int) -> list[tuple[str, list[dict[str, str]]]]:
             [{"reason_code": v, "reason": v} for v in VALUES]
             + [{"reason_code": "other", "reason": v} for v in VALUES],
         ),
+        (
+            "/admin/users",
+            [{"username": v, "password": v, "role": v, "locale": v, "approval_limit": v} for v in VALUES],
+        ),
+        (
+            "/admin/users/1",
+            [{"role": "clerk", "active": "1", "locale": v, "approval_limit": v} for v in VALUES],
+        ),
     ]
     return forms
 
