@@ -342,3 +342,36 @@ def test_a_misread_huge_total_still_queues(store: Store, files: FileStore) -> No
         assert entry is not None and entry.total == Decimal("99999999999999999999")
         page = queue.list_queue(session, queue.QueueFilter(sort="amount", descending=True))
         assert page.entries[0].document_id == document_id
+
+
+def test_overrides_and_rejections_reach_the_finance_report_with_their_reasons(
+    store: Store, files: FileStore
+) -> None:
+    from ledgerbot.reports.data import collect
+    from ledgerbot.store.models import utcnow
+
+    overridden = _document(store, files, SMALL)
+    rejected = _document(
+        store, files, factory.InvoiceSpec(invoice_number="RE-9", unit_price=Decimal("20.00"))
+    )
+    _approve(store, _user(store, "alice"), overridden)
+    with store.session() as session:
+        actions.reject(
+            session,
+            _user(store, "bob"),
+            rejected,
+            "ordered twice",
+            reason_code="duplicate",
+            controls=CONTROLS,
+        )
+    today = utcnow().date()
+    data = collect(store, today - timedelta(days=1), today + timedelta(days=1))
+    by_document = {d.document_id: d for d in data.review_decisions}
+    assert by_document[overridden].action == "approve"
+    assert by_document[overridden].overridden == "PRICE_VARIANCE"
+    assert (by_document[overridden].reason_code, by_document[overridden].reason) == (
+        "price_agreed",
+        "agreed by phone",
+    )
+    assert by_document[rejected].reason_label == "Duplicate of an invoice already received"
+    assert by_document[rejected].user == "bob"
