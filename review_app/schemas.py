@@ -49,6 +49,8 @@ class BoxOut(_Out):
     top: float
     width: float
     height: float
+    # Degrees to turn the box about its centre (clockwise): it sits on a tilted scan's text.
+    rotate: float = 0.0
 
 
 class FieldOut(_Out):

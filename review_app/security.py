@@ -244,8 +244,8 @@ _SIGNED_IN = (
 )
 _SEEN = (
     update(SessionRow)
-    .where(SessionRow.token_hash == bindparam("token_hash"))
-    .values(last_seen_at=bindparam("now"))
+    .where(SessionRow.token_hash == bindparam("seen_token"))
+    .values(last_seen_at=bindparam("seen_at"))
 )
 # How stale the last-seen time may get before a request writes it again: one write a minute per
 # session keeps the idle timeout exact to a minute without a write on every request.
@@ -267,7 +267,7 @@ def resolve_session(
     if idle is not None and now - seen > idle:
         return None
     if now - seen > SEEN_RESOLUTION:
-        session.connection().execute(_SEEN, {"token_hash": digest, "now": now})
+        session.connection().execute(_SEEN, {"seen_token": digest, "seen_at": now})
     limit = row.approval_limit
     return SignedIn(
         user_id=row.id,

@@ -6,6 +6,7 @@ statement building): it is the second most viewed page and every query on it cos
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -164,12 +165,25 @@ def _box(raw: dict[str, Any] | None, sizes: list[PageSize]) -> BoxOut | None:
         return None
     size = sizes[page - 1]
     x0, top, x1, bottom = (float(v) for v in bbox)
+    rotate = 0.0
+    if size.skew:
+        # The box is in the straightened frame; on the scan as shown, its centre turns with the
+        # page about the page's centre (counter-clockwise by the tilt) and the box with it.
+        theta = math.radians(size.skew)
+        cx, cy = size.width / 2, size.height / 2
+        dx, dy = (x0 + x1) / 2 - cx, (top + bottom) / 2 - cy
+        mx = cx + dx * math.cos(theta) + dy * math.sin(theta)
+        my = cy - dx * math.sin(theta) + dy * math.cos(theta)
+        half_w, half_h = (x1 - x0) / 2, (bottom - top) / 2
+        x0, x1, top, bottom = mx - half_w, mx + half_w, my - half_h, my + half_h
+        rotate = -size.skew  # CSS turns clockwise for positive angles
     return BoxOut(
         page=page,
         left=round(100 * x0 / size.width, 3),
         top=round(100 * top / size.height, 3),
         width=round(100 * max(0.0, x1 - x0) / size.width, 3),
         height=round(100 * max(0.0, bottom - top) / size.height, 3),
+        rotate=round(rotate, 2),
     )
 
 

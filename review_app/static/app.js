@@ -14,6 +14,8 @@
       box.style.top = box.dataset.top + "%";
       box.style.width = box.dataset.width + "%";
       box.style.height = box.dataset.height + "%";
+      var turn = parseFloat(box.dataset.rotate || "0");
+      if (turn) { box.style.transform = "rotate(" + turn + "deg)"; }
     });
   }
 

@@ -65,3 +65,46 @@ def test_comments_are_kept_on_the_document(client_for, seeded) -> None:
     assert done.status_code == 303
     alice_view = client_for("alice").get(path).text
     assert "Vendor says &lt;b&gt;credit&lt;/b&gt; follows" in alice_view
+
+
+def test_boxes_on_a_tilted_scan_sit_on_the_text(
+    client_for, seeded, sqlite_store: Store, files: FileStore
+) -> None:
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    from ledgerbot.store.models import ExtractionRow
+
+    upright = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(upright)
+    font = ImageFont.load_default(size=28)
+    for i in range(30):
+        draw.text((100, 100 + i * 50), f"Line {i} Hex bolt M8x40 box of 100 1,368.50 EUR", fill=0, font=font)
+    bbox = (900.0, 1600.0, 1100.0, 1640.0)  # the total, as the text layer boxed it on the straightened page
+    mask = Image.new("L", upright.size, 0)
+    ImageDraw.Draw(mask).rectangle(bbox, fill=255)
+    tilt = 3.0
+    scan = upright.rotate(tilt, resample=Image.Resampling.BILINEAR, fillcolor=255)
+    where = mask.rotate(tilt, resample=Image.Resampling.BILINEAR).getbbox()
+    assert where is not None
+    buffer = io.BytesIO()
+    scan.save(buffer, format="PNG")
+    spec = factory.InvoiceSpec(invoice_number="RE-SCAN-1")
+    with sqlite_store.session() as session:
+        document = factory.exception_document(session, files, spec, (buffer.getvalue(), "scan.png"))
+        row = session.query(ExtractionRow).filter_by(document_id=document.id).one()
+        row.result = {**row.result, "field_boxes": {"total": {"page": 1, "bbox": list(bbox)}}}
+        document_id = document.id
+    data = client_for("carol").get(f"/api/documents/{document_id}").json()
+    box = next(f["box"] for f in data["fields"] if f["name"] == "total")
+    assert abs(box["rotate"] + tilt) < 0.2
+    centre_x = (box["left"] + box["width"] / 2) * 1240 / 100
+    centre_y = (box["top"] + box["height"] / 2) * 1754 / 100
+    assert abs(centre_x - (where[0] + where[2]) / 2) < 6 and abs(centre_y - (where[1] + where[3]) / 2) < 6
+    # Placed straight, the box would sit ~50 px off the text at this corner of the page.
+    straight = (
+        (bbox[0] + bbox[2]) / 2 - (where[0] + where[2]) / 2,
+        (bbox[1] + bbox[3]) / 2 - (where[1] + where[3]) / 2,
+    )
+    assert (straight[0] ** 2 + straight[1] ** 2) ** 0.5 > 40

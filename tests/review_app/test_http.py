@@ -124,6 +124,15 @@ def test_cookies_are_secure_over_https_and_sessions_end_when_idle(sqlite_store, 
     response = client.post("/login", data={"username": "carol", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 303 and "secure" in response.headers["set-cookie"].lower()
     assert client.get("/api/queue").status_code == 200
+    # Used within the idle time, a session stays alive and its last use moves on.
+    with sqlite_store.session() as session:
+        for row in session.scalars(select(SessionRow)):
+            row.last_seen_at = row.last_seen_at - timedelta(minutes=4)
+    assert client.get("/api/queue").status_code == 200
+    with sqlite_store.session() as session:
+        for row in session.scalars(select(SessionRow)):
+            row.last_seen_at = row.last_seen_at - timedelta(minutes=4)
+    assert client.get("/api/queue").status_code == 200
     with sqlite_store.session() as session:
         for row in session.scalars(select(SessionRow)):
             row.last_seen_at = row.last_seen_at - timedelta(minutes=6)
