@@ -128,7 +128,8 @@ class PageRenderer:
                     # A page without a text layer is a scan the text layer read by OCR.
                     if page.get_textpage().count_chars() == 0:
                         skew = scan_skew(page.render(scale=SKEW_DPI / 72).to_pil())
-                    sizes.append(PageSize(*page.get_size(), skew=skew))
+                    width, height = page.get_size()
+                    sizes.append(PageSize(width, height, skew))
                 return sizes
             finally:
                 pdf.close()
