@@ -5,9 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ledgerbot.core.settings import ReviewSettings, get_settings
+from ledgerbot.core.settings import OVERRIDE_REASONS, REJECT_REASONS, ReviewSettings, get_settings
 
-__all__ = ["ReviewSettings", "default_workers", "get_review_settings", "policy_path"]
+__all__ = [
+    "OVERRIDE_REASONS",
+    "REJECT_REASONS",
+    "ReviewSettings",
+    "default_workers",
+    "get_review_settings",
+    "policy_path",
+]
 
 
 def get_review_settings() -> ReviewSettings:

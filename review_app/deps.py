@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from ledgerbot.core.errors import LedgerbotError
 from ledgerbot.core.store import Store
+from review_app.actions import Controls
 from review_app.config import ReviewSettings
 from review_app.queue import QueueCache, QueueSync
 from review_app.render import PageRenderer
-from review_app.security import SignedIn, resolve_session, tokens_match
+from review_app.security import SignedIn, is_trusted_proxy, resolve_session, tokens_match, trusted_client
 
 SESSION_COOKIE = "lb_session"
 LOGIN_CSRF_COOKIE = "lb_login_csrf"
@@ -42,6 +44,7 @@ class ReviewContext:
     sync: QueueSync
     pages: Jinja2Templates
     cache: QueueCache
+    controls: Controls
 
 
 async def get_context(request: Request) -> ReviewContext:
@@ -66,8 +69,24 @@ async def db_session(context: Context) -> AsyncIterator[Session]:
 DbSession = Annotated[Session, Depends(db_session)]
 
 
-def current_user(request: Request, session: DbSession) -> SignedIn:
-    user = resolve_session(session, request.cookies.get(SESSION_COOKIE))
+def client_address(request: Request, settings: ReviewSettings) -> str | None:
+    """The caller's address when trusted proxies vouch for it; ``None`` when it is not known."""
+    peer = request.client.host if request.client else None
+    return trusted_client(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+
+
+def served_over_https(request: Request, settings: ReviewSettings) -> bool:
+    """Whether the browser talks HTTPS: directly, or to a trusted proxy that says so."""
+    if settings.cookie_secure or request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client else None
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return proto == "https" and is_trusted_proxy(peer, settings.trusted_proxies)
+
+
+def current_user(request: Request, session: DbSession, context: Context) -> SignedIn:
+    idle = timedelta(minutes=context.settings.idle_minutes)
+    user = resolve_session(session, request.cookies.get(SESSION_COOKIE), idle=idle)
     # Hand the connection back before the route waits for a thread: a request must not hold
     # one of the pool's connections while it queues, or a burst can exhaust the pool with
     # requests that wait for threads held by requests that wait for connections.

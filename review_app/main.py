@@ -17,16 +17,25 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-import ledgerbot.core.store.review  # noqa: F401  (registers the review tables on Base.metadata)
-from ledgerbot.core.errors import LedgerbotError
+from ledgerbot.core.errors import (
+    ApprovalLimitExceeded,
+    ClaimHeld,
+    CorrectionInvalid,
+    FourEyesRequired,
+    LedgerbotError,
+    LoginSlowedDown,
+    ReasonMissing,
+)
 from ledgerbot.core.settings import get_settings
 from ledgerbot.core.store import FileStore, Store
-from review_app.actions import ActionError, Conflict
+from review_app import evidence
+from review_app.actions import ActionError, Conflict, Controls
 from review_app.config import ReviewSettings, get_review_settings
 from review_app.deps import CsrfRejected, NotSignedIn, ReviewContext
 from review_app.queue import QueueCache, QueueSync
 from review_app.render import NotRenderable, PageRenderer
-from review_app.security import LoginThrottled
+from review_app.security import Forbidden
+from review_app.validation import show_money, show_number
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -66,13 +75,24 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# HTTP answers of the review errors catalogued in ledgerbot.core.errors.
+_STATUS: dict[type[LedgerbotError], int] = {
+    CorrectionInvalid: 422,
+    ReasonMissing: 422,
+    ClaimHeld: 409,
+    ApprovalLimitExceeded: 403,
+    FourEyesRequired: 403,
+    LoginSlowedDown: 429,
+}
+
+
 def _status(error: LedgerbotError) -> int:
     if isinstance(error, ActionError):
         return error.status
-    if isinstance(error, CsrfRejected):
+    if type(error) in _STATUS:
+        return _STATUS[type(error)]
+    if isinstance(error, CsrfRejected | Forbidden):
         return 403
-    if isinstance(error, LoginThrottled):
-        return 429
     if isinstance(error, NotRenderable):
         return 404
     return 400
@@ -92,6 +112,10 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
             loader=FileSystemLoader(HERE / "pages"), autoescape=select_autoescape(), auto_reload=False
         )
     )
+    pages.env.filters["num"] = show_number
+    pages.env.filters["money"] = show_money
+    pages.env.filters["reason_words"] = evidence.words
+    pages.env.globals["evidence"] = evidence.describe
     context = ReviewContext(
         store=store,
         settings=settings,
@@ -99,6 +123,7 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
         sync=QueueSync(store, settings.sync_interval_seconds),
         pages=pages,
         cache=QueueCache(),
+        controls=Controls.from_settings(settings),
     )
 
     @asynccontextmanager
@@ -140,13 +165,16 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
             "accept", ""
         )
         if wants_json:
-            return JSONResponse({"code": error.code, "message": error.message}, status_code=status)
+            body_json: dict[str, Any] = {"code": error.code, "message": error.message}
+            if isinstance(error, CorrectionInvalid):
+                body_json["errors"] = error.errors
+            return JSONResponse(body_json, status_code=status)
         body: dict[str, Any] = {"request": request, "error": error, "status": status}
         return pages.TemplateResponse(request, "error.html", body, status_code=status)
 
-    from review_app.routes import actions, auth, documents, queue, template_drafts
+    from review_app.routes import actions, auth, documents, queue, template_drafts, users
 
-    for module in (auth, queue, documents, actions, template_drafts):
+    for module in (auth, queue, documents, actions, template_drafts, users):
         app.include_router(module.router)
 
     from review_app.metrics import mount_metrics

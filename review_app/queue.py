@@ -47,9 +47,18 @@ SORTS: dict[str, tuple[Any, ...]] = {
 }
 
 
+# The sort key's range: a BIGINT holds 9.2e18, so totals are exact up to 9.2e14 and larger ones
+# (a misread, never a real invoice) sort together at the ends instead of failing the request.
+_KEY_LIMIT = 2**63 - 1
+
+
 def total_key(total: Decimal | None) -> int | None:
     if total is None:
         return None
+    if not total.is_finite():
+        return None
+    if abs(total) >= Decimal(_KEY_LIMIT) / 10000:
+        return _KEY_LIMIT if total > 0 else -_KEY_LIMIT
     return int((total * 10000).to_integral_value())
 
 
@@ -420,3 +429,21 @@ def reason_codes(session: Session, cache: QueueCache | None = None, at: int | No
 
 def age_hours(received_at: datetime, now: datetime) -> float:
     return max(0.0, (now - received_at).total_seconds() / 3600)
+
+
+def next_document(session: Session, document_id: int, username: str) -> int | None:
+    """The queue's next document after this one (oldest first) that is free or already this user's."""
+    received = session.scalar(select(DocumentRow.received_at).where(DocumentRow.id == document_id))
+    mine_or_free = or_(QueueEntryRow.assignee.is_(None), QueueEntryRow.assignee == username)
+    order = (QueueEntryRow.received_at, QueueEntryRow.document_id)
+    query = select(QueueEntryRow.document_id).where(mine_or_free, QueueEntryRow.document_id != document_id)
+    if received is not None:
+        later = or_(
+            QueueEntryRow.received_at > received,
+            and_(QueueEntryRow.received_at == received, QueueEntryRow.document_id > document_id),
+        )
+        found = session.scalar(query.where(later).order_by(*order).limit(1))
+        if found is not None:
+            return int(found)
+    first = session.scalar(query.order_by(*order).limit(1))
+    return int(first) if first is not None else None

@@ -15,6 +15,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
 from ledgerbot.core.errors import LedgerbotError
 from ledgerbot.core.store import FileStore
 
@@ -32,6 +34,28 @@ class NotRenderable(LedgerbotError):
 class PageSize:
     width: float
     height: float
+    # Degrees the text layer straightened a scanned page by before reading it (counter-clockwise,
+    # as the scan is tilted); its boxes are in the straightened frame. 0 for born-digital pages.
+    skew: float = 0.0
+
+
+# Resolution the tilt of a scanned PDF page is measured at: rows of 8 pt print are still rows.
+SKEW_DPI = 100.0
+# Longest side an image is measured at; the tilt does not depend on the resolution.
+SKEW_MAX_SIDE = 1800
+
+
+def scan_skew(image: Image.Image) -> float:
+    """The tilt the text layer corrects on this scanned page, measured the way it measures it."""
+    from textlayer.config import TextLayerConfig
+    from textlayer.ocr import analyse, to_gray
+
+    config = TextLayerConfig()
+    gray = to_gray(image)
+    if max(gray.size) > SKEW_MAX_SIDE:
+        gray.thumbnail((SKEW_MAX_SIDE, SKEW_MAX_SIDE))
+    skew = analyse(gray, config).skew
+    return skew if abs(skew) >= config.min_deskew_degrees else 0.0
 
 
 def _lock(key: str) -> threading.Lock:
@@ -65,9 +89,10 @@ class PageRenderer:
         known = self._sizes.get(sha256)
         if known is not None:
             return known
-        meta = self._base(sha256).with_suffix(".pages.json")
+        # v2: with each scanned page's tilt (older files without it are measured again).
+        meta = self._base(sha256).with_suffix(".pages-v2.json")
         if meta.exists():
-            return self._remember(sha256, [PageSize(w, h) for w, h in json.loads(meta.read_text())])
+            return self._remember(sha256, [PageSize(*size) for size in json.loads(meta.read_text())])
         if mime != "application/pdf" and mime not in IMAGE_MIMES:
             return []
         if not self.files.exists(sha256):
@@ -77,7 +102,7 @@ class PageRenderer:
                 sizes = self._measure(sha256, mime)
             except NotRenderable:
                 sizes = []
-            _atomic_write(meta, json.dumps([[s.width, s.height] for s in sizes]).encode())
+            _atomic_write(meta, json.dumps([[s.width, s.height, s.skew] for s in sizes]).encode())
         return self._remember(sha256, sizes)
 
     def _remember(self, sha256: str, sizes: list[PageSize]) -> list[PageSize]:
@@ -96,16 +121,26 @@ class PageRenderer:
             except pdfium.PdfiumError as error:
                 raise NotRenderable(f"the PDF cannot be opened ({error})") from None
             try:
-                return [PageSize(*pdf[i].get_size()) for i in range(min(len(pdf), MAX_PAGES))]
+                sizes = []
+                for i in range(min(len(pdf), MAX_PAGES)):
+                    page = pdf[i]
+                    skew = 0.0
+                    # A page without a text layer is a scan the text layer read by OCR.
+                    if page.get_textpage().count_chars() == 0:
+                        skew = scan_skew(page.render(scale=SKEW_DPI / 72).to_pil())
+                    width, height = page.get_size()
+                    sizes.append(PageSize(width, height, skew))
+                return sizes
             finally:
                 pdf.close()
-        from PIL import Image
-
         try:
             with Image.open(io.BytesIO(data)) as image:
-                return [PageSize(float(image.width), float(image.height))] * min(
-                    getattr(image, "n_frames", 1), MAX_PAGES
-                )
+                sizes = []
+                for frame in range(min(getattr(image, "n_frames", 1), MAX_PAGES)):
+                    image.seek(frame)
+                    skew = scan_skew(image)
+                    sizes.append(PageSize(float(image.width), float(image.height), skew=skew))
+                return sizes
         except OSError as error:
             raise NotRenderable(f"the image cannot be opened ({error})") from None
 
@@ -136,8 +171,6 @@ class PageRenderer:
             finally:
                 pdf.close()
             return out.getvalue()
-        from PIL import Image
-
         with Image.open(io.BytesIO(data)) as image:
             image.seek(page - 1)
             frame = image.convert("RGB") if image.mode not in ("RGB", "L") else image.copy()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +49,8 @@ class BoxOut(_Out):
     top: float
     width: float
     height: float
+    # Degrees to turn the box about its centre (clockwise): it sits on a tilted scan's text.
+    rotate: float = 0.0
 
 
 class FieldOut(_Out):
@@ -59,6 +61,14 @@ class FieldOut(_Out):
     box: BoxOut | None
 
 
+class ReceiptOut(_Out):
+    """One goods receipt's quantity on a PO line."""
+
+    receipt_number: str
+    date: date
+    quantity: Quantity
+
+
 class POLineOut(_Out):
     po_number: str
     line_no: int
@@ -67,6 +77,7 @@ class POLineOut(_Out):
     quantity: Quantity
     unit_price: Money
     received: Quantity | None
+    receipts: list[ReceiptOut] = []
 
 
 class LineOut(_Out):
@@ -78,6 +89,8 @@ class LineOut(_Out):
     amount: Money | None
     po_line: POLineOut | None
     matched_by: str | None  # "rules" or "sku"
+    # Quantity of the PO line on earlier accepted invoices, as the rules counted it.
+    invoiced_before: Quantity | None = None
 
 
 class ExceptionOut(_Out):

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from ledgerbot.core.errors import BusinessError, LedgerbotError
+from ledgerbot.core.errors import BusinessError, LedgerbotError, LoginSlowedDown
 from ledgerbot.core.store.models import utcnow
 from ledgerbot.core.store.review import ROLES, LoginAttemptRow, SessionRow, UserRow
 from review_app.config import ReviewSettings
@@ -28,10 +30,6 @@ MIN_PASSWORD_LENGTH = 10
 
 class UserError(BusinessError):
     code = "E701"
-
-
-class LoginThrottled(LedgerbotError):
-    code = "E702"
 
 
 class Forbidden(LedgerbotError):
@@ -65,36 +63,114 @@ def add_user(session: Session, username: str, password: str, role: str) -> UserR
     return user
 
 
-def _throttled(session: Session, settings: ReviewSettings, username: str, client: str) -> bool:
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    failures = select(func.count()).where(LoginAttemptRow.success.is_(False), LoginAttemptRow.at >= since)
-    by_user = session.scalar(failures.where(LoginAttemptRow.username == username)) or 0
-    by_client = session.scalar(failures.where(LoginAttemptRow.client == client)) or 0
-    return by_user >= settings.login_max_failures or by_client >= settings.login_max_failures_per_client
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for what was stored in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def login_wait(
+    session: Session, settings: ReviewSettings, username: str, client: str | None, now: datetime
+) -> float:
+    """Seconds until a sign-in on this account (and, behind trusted proxies, from this client) is tried.
+
+    Per account, failures since the last success slow the next try down: none for the first few,
+    then a wait that doubles up to a short maximum. It is never a lock, so whoever knows the
+    password gets in after at most that wait, however many wrong guesses others made; refused
+    tries are not counted, so they cannot stretch it. A client address is limited only when it
+    is known (``client``), that is behind configured proxies: otherwise every office behind one
+    NAT would share one address and one limit.
+    """
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    last_ok = session.scalar(
+        select(func.max(LoginAttemptRow.at)).where(
+            LoginAttemptRow.username == username, LoginAttemptRow.success.is_(True)
+        )
+    )
+    start = max(since, _aware(last_ok)) if last_ok is not None else since
+    failed = select(func.count(), func.max(LoginAttemptRow.at)).where(
+        LoginAttemptRow.success.is_(False), LoginAttemptRow.at > start, LoginAttemptRow.username == username
+    )
+    count, latest = session.execute(failed).one()
+    wait = 0.0
+    if count >= settings.login_free_failures and latest is not None:
+        delay = min(
+            settings.login_backoff_seconds * 2 ** (count - settings.login_free_failures),
+            settings.login_backoff_max_seconds,
+        )
+        wait = max(0.0, (_aware(latest) + timedelta(seconds=delay) - now).total_seconds())
+    if client is not None:
+        by_client = select(func.count(), func.min(LoginAttemptRow.at)).where(
+            LoginAttemptRow.success.is_(False), LoginAttemptRow.at >= since, LoginAttemptRow.client == client
+        )
+        failures, oldest = session.execute(by_client).one()
+        if failures >= settings.login_max_failures_per_client and oldest is not None:
+            until = _aware(oldest) + timedelta(minutes=settings.login_window_minutes)
+            wait = max(wait, (until - now).total_seconds())
+    return wait
 
 
 def authenticate(
-    session: Session, settings: ReviewSettings, username: str, password: str, client: str
+    session: Session, settings: ReviewSettings, username: str, password: str, client: str | None
 ) -> UserRow | None:
-    """The user whose name and password these are, or ``None``; raises when throttled.
+    """The user whose name and password these are, or ``None``; raises when the try comes too soon.
 
-    Every attempt is recorded; once a name or a client address has too many recent failures,
-    even the right password is refused until the window passes.
+    ``client`` is the caller's address when trusted proxies vouch for it, else ``None``.
     """
     username = username.strip()[:100]
-    client = client[:100]
-    if _throttled(session, settings, username, client):
-        session.add(LoginAttemptRow(username=username, client=client, success=False, at=utcnow()))
-        raise LoginThrottled(
-            f"too many failed sign-ins; try again in {settings.login_window_minutes} minutes"
+    now = utcnow()
+    wait = login_wait(session, settings, username, client, now)
+    if wait > 0:
+        seconds = max(1, round(wait))
+        raise LoginSlowedDown(
+            f"too many failed sign-ins on this account; try again in {seconds} s",
+            retry_after=seconds,
         )
     user = session.scalar(select(UserRow).where(UserRow.username == username))
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     ok = ok and user is not None and user.active
-    session.add(LoginAttemptRow(username=username, client=client, success=ok, at=utcnow()))
+    recorded = (client or "-")[:100]
+    session.add(LoginAttemptRow(username=username, client=recorded, success=ok, at=now))
     if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user if ok else None
+
+
+def _networks(proxies: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for entry in proxies:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            continue
+    return networks
+
+
+def is_trusted_proxy(address: str | None, proxies: list[str]) -> bool:
+    if not address or not proxies:
+        return False
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(proxies))
+
+
+def trusted_client(peer: str | None, forwarded_for: str | None, proxies: list[str]) -> str | None:
+    """The client's address when the direct peer is a trusted proxy, else ``None`` (not known).
+
+    The right-most address in X-Forwarded-For that is not itself a trusted proxy is the client:
+    everything left of it was written by the client and proves nothing.
+    """
+    if not is_trusted_proxy(peer, proxies):
+        return None
+    hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not is_trusted_proxy(hop, proxies):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return None
+    return None
 
 
 def _digest(token: str) -> str:
@@ -109,6 +185,8 @@ class SignedIn:
     username: str
     role: str
     csrf_token: str
+    locale: str | None = None
+    approval_limit: Decimal | None = None
 
     @property
     def can_approve(self) -> bool:
@@ -117,6 +195,10 @@ class SignedIn:
     @property
     def can_assign(self) -> bool:
         return self.role in ("approver", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
 def open_session(session: Session, settings: ReviewSettings, user: UserRow) -> str:
@@ -138,6 +220,7 @@ def open_session(session: Session, settings: ReviewSettings, user: UserRow) -> s
             csrf_token=secrets.token_urlsafe(32),
             created_at=now,
             expires_at=now + timedelta(hours=settings.session_hours),
+            last_seen_at=now,
         )
     )
     return token
@@ -145,19 +228,55 @@ def open_session(session: Session, settings: ReviewSettings, user: UserRow) -> s
 
 # Read on every request: built once, run on the session's connection without ORM objects.
 _SIGNED_IN = (
-    select(SessionRow.expires_at, SessionRow.csrf_token, UserRow.id, UserRow.username, UserRow.role)
+    select(
+        SessionRow.expires_at,
+        SessionRow.last_seen_at,
+        SessionRow.created_at,
+        SessionRow.csrf_token,
+        UserRow.id,
+        UserRow.username,
+        UserRow.role,
+        UserRow.locale,
+        UserRow.approval_limit,
+    )
     .join(UserRow, UserRow.id == SessionRow.user_id)
     .where(SessionRow.token_hash == bindparam("token_hash"), UserRow.active.is_(True))
 )
+_SEEN = (
+    update(SessionRow)
+    .where(SessionRow.token_hash == bindparam("seen_token"))
+    .values(last_seen_at=bindparam("seen_at"))
+)
+# How stale the last-seen time may get before a request writes it again: one write a minute per
+# session keeps the idle timeout exact to a minute without a write on every request.
+SEEN_RESOLUTION = timedelta(seconds=60)
 
 
-def resolve_session(session: Session, token: str | None, now: datetime | None = None) -> SignedIn | None:
+def resolve_session(
+    session: Session, token: str | None, now: datetime | None = None, idle: timedelta | None = None
+) -> SignedIn | None:
+    """The signed-in user of a session cookie; ``None`` once it expired or sat idle for ``idle``."""
     if not token or len(token) > 200:
         return None
-    row = session.connection().execute(_SIGNED_IN, {"token_hash": _digest(token)}).first()
-    if row is None or row.expires_at <= (now or utcnow()):
+    digest = _digest(token)
+    row = session.connection().execute(_SIGNED_IN, {"token_hash": digest}).first()
+    now = now or utcnow()
+    if row is None or _aware(row.expires_at) <= now:
         return None
-    return SignedIn(user_id=row.id, username=row.username, role=row.role, csrf_token=row.csrf_token)
+    seen = _aware(row.last_seen_at or row.created_at)
+    if idle is not None and now - seen > idle:
+        return None
+    if now - seen > SEEN_RESOLUTION:
+        session.connection().execute(_SEEN, {"seen_token": digest, "seen_at": now})
+    limit = row.approval_limit
+    return SignedIn(
+        user_id=row.id,
+        username=row.username,
+        role=row.role,
+        csrf_token=row.csrf_token,
+        locale=row.locale,
+        approval_limit=Decimal(str(limit)) if limit is not None else None,
+    )
 
 
 def close_session(session: Session, token: str | None) -> None:
@@ -173,3 +292,39 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def update_user(
+    session: Session,
+    user: UserRow,
+    *,
+    role: str,
+    active: bool,
+    locale: str | None,
+    approval_limit: Decimal | None,
+    password: str | None = None,
+) -> dict[str, list[object]]:
+    """Change a user's role, status, locale, limit or password; returns what changed (before, after)."""
+    if role not in ROLES:
+        raise UserError(f"unknown role {role[:20]!r}; choose one of {', '.join(ROLES)}", role=role)
+    if approval_limit is not None and approval_limit < 0:
+        raise UserError("an approval limit is zero or more")
+    changes: dict[str, list[object]] = {}
+    for name, value in (
+        ("role", role),
+        ("active", active),
+        ("locale", locale),
+        ("approval_limit", approval_limit),
+    ):
+        if getattr(user, name) != value:
+            changes[name] = [getattr(user, name), value]
+            setattr(user, name, value)
+    if password:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        user.password_hash = hash_password(password)
+        changes["password"] = ["", "changed"]
+    if changes.get("active") == [True, False] or "password" in changes or "role" in changes:
+        # A deactivated user, a new password or another role ends the user's open sessions.
+        session.execute(delete(SessionRow).where(SessionRow.user_id == user.id))
+    return changes

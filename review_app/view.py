@@ -6,6 +6,7 @@ statement building): it is the second most viewed page and every query on it cos
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -43,6 +44,7 @@ from review_app.schemas import (
     OrderOut,
     PageOut,
     POLineOut,
+    ReceiptOut,
 )
 
 _DOCUMENT: BindParameter[int] = bindparam("document_id")
@@ -122,9 +124,16 @@ _ORDER_LINES = (
     .order_by(PurchaseOrderRow.po_number, POLineRow.line_no)
 )
 _RECEIVED = (
-    select(GoodsReceiptRow.po_number, ReceiptLineRow.po_line_no, ReceiptLineRow.quantity)
+    select(
+        GoodsReceiptRow.po_number,
+        ReceiptLineRow.po_line_no,
+        ReceiptLineRow.quantity,
+        GoodsReceiptRow.receipt_number,
+        GoodsReceiptRow.date,
+    )
     .join(ReceiptLineRow, ReceiptLineRow.receipt_number == GoodsReceiptRow.receipt_number)
     .where(GoodsReceiptRow.po_number.in_(_PO_NUMBERS))
+    .order_by(GoodsReceiptRow.date, GoodsReceiptRow.receipt_number)
 )
 _APPROVERS = (
     select(ApprovalRow.username)
@@ -157,12 +166,25 @@ def _box(raw: dict[str, Any] | None, sizes: list[PageSize]) -> BoxOut | None:
         return None
     size = sizes[page - 1]
     x0, top, x1, bottom = (float(v) for v in bbox)
+    rotate = 0.0
+    if size.skew:
+        # The box is in the straightened frame; on the scan as shown, its centre turns with the
+        # page about the page's centre (counter-clockwise by the tilt) and the box with it.
+        theta = math.radians(size.skew)
+        cx, cy = size.width / 2, size.height / 2
+        dx, dy = (x0 + x1) / 2 - cx, (top + bottom) / 2 - cy
+        mx = cx + dx * math.cos(theta) + dy * math.sin(theta)
+        my = cy - dx * math.sin(theta) + dy * math.cos(theta)
+        half_w, half_h = (x1 - x0) / 2, (bottom - top) / 2
+        x0, x1, top, bottom = mx - half_w, mx + half_w, my - half_h, my + half_h
+        rotate = -size.skew  # CSS turns clockwise for positive angles
     return BoxOut(
         page=page,
         left=round(100 * x0 / size.width, 3),
         top=round(100 * top / size.height, 3),
         width=round(100 * max(0.0, x1 - x0) / size.width, 3),
         height=round(100 * max(0.0, bottom - top) / size.height, 3),
+        rotate=round(rotate, 2),
     )
 
 
@@ -171,8 +193,12 @@ def _orders(db: Connection, numbers: list[str]) -> tuple[list[OrderOut], dict[tu
     if not numbers:
         return [], {}
     received: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
-    for po_number, line_no, quantity in db.execute(_RECEIVED, {"po_numbers": numbers}):
+    receipts: dict[tuple[str, int], list[ReceiptOut]] = defaultdict(list)
+    for po_number, line_no, quantity, receipt_number, day in db.execute(_RECEIVED, {"po_numbers": numbers}):
         received[(po_number, line_no)] += quantity
+        receipts[(po_number, line_no)].append(
+            ReceiptOut(receipt_number=receipt_number, date=day, quantity=quantity)
+        )
     orders: dict[str, OrderOut] = {}
     lines: dict[tuple[str, int], POLineOut] = {}
     for row in db.execute(_ORDER_LINES, {"po_numbers": numbers}):
@@ -190,6 +216,7 @@ def _orders(db: Connection, numbers: list[str]) -> tuple[list[OrderOut], dict[tu
                 quantity=row.quantity,
                 unit_price=row.unit_price,
                 received=received.get(key),
+                receipts=receipts.get(key, []),
             )
     named = {number: i for i, number in enumerate(numbers)}
     return sorted(orders.values(), key=lambda o: named.get(o.po_number, len(named))), lines
@@ -203,6 +230,7 @@ def _lines(
         return [], [], None
     orders, po_lines = _orders(db, revalidate.po_numbers(result))
     pairs: dict[int, tuple[tuple[str, int], str]] = {}
+    before: dict[int, Decimal] = {}
     policy_version = None
     if decision is not None:
         made = decision
@@ -213,6 +241,8 @@ def _lines(
             )
             if po_number is not None and match.get("po_line_no") is not None:
                 pairs[int(match["invoice_line"])] = ((po_number, int(match["po_line_no"])), "rules")
+                if match.get("invoiced_before") is not None:
+                    before[int(match["invoice_line"])] = Decimal(str(match["invoiced_before"]))
     else:
         # No current decision (the engine has not run on this reading): pair on equal SKUs only,
         # which is never wrong when it pairs, rather than guess by position.
@@ -237,6 +267,7 @@ def _lines(
                 amount=line.amount,
                 po_line=po_line,
                 matched_by=matched_by,
+                invoiced_before=before.get(i) if po_line is not None else None,
             )
         )
     return out, orders, policy_version

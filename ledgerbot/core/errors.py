@@ -113,3 +113,49 @@ class PartRepeated(BusinessError):
     """A part with the same bytes as another part of the same mail."""
 
     code = "E776"
+
+
+# --- review app (E750-E769) -------------------------------------------------------------------
+
+
+class CorrectionInvalid(LedgerbotError):
+    """A person's correction that does not read as valid values; ``errors`` maps each form field to why."""
+
+    code = "E750"
+
+    def __init__(self, message: str, *, errors: dict[str, str]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "errors": dict(self.errors)}
+
+
+class ReasonMissing(LedgerbotError):
+    """An override or rejection without a reason from the list, or without the words that explain it."""
+
+    code = "E751"
+
+
+class ClaimHeld(LedgerbotError):
+    """Someone else holds the claim on the document; only they, or a supervisor taking over, may act."""
+
+    code = "E752"
+
+
+class ApprovalLimitExceeded(LedgerbotError):
+    """The amount is above what this approver may approve."""
+
+    code = "E753"
+
+
+class FourEyesRequired(LedgerbotError):
+    """The policy asks for two distinct approvers and this person cannot be the second one."""
+
+    code = "E754"
+
+
+class LoginSlowedDown(LedgerbotError):
+    """Recent failed sign-ins on this account: the next try is accepted after a short wait."""
+
+    code = "E755"

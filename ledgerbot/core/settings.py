@@ -175,6 +175,26 @@ class MailSettings(BaseSettings):
     _split_hosts = field_validator("link_hosts", mode="before")(parse_host_list)
 
 
+# Reasons a clerk or approver picks from (the review app shows them; the audit trail keeps the key).
+OVERRIDE_REASONS: dict[str, str] = {
+    "price_agreed": "Price agreed with the buyer",
+    "contract_terms": "Covered by the contract's terms",
+    "partial_delivery_ok": "Partial delivery accepted",
+    "bank_change_verified": "Bank change verified with the vendor by phone",
+    "rounding": "Rounding or small difference",
+    "other": "Other (explain)",
+}
+REJECT_REASONS: dict[str, str] = {
+    "duplicate": "Duplicate of an invoice already received",
+    "not_ordered": "Goods or services not ordered",
+    "not_received": "Goods or services not received",
+    "wrong_price": "Price not as agreed",
+    "wrong_recipient": "Addressed to another company",
+    "suspected_fraud": "Suspected fraud",
+    "other": "Other (explain)",
+}
+
+
 class ReviewSettings(BaseSettings):
     """The clerks' web app."""
 
@@ -182,9 +202,54 @@ class ReviewSettings(BaseSettings):
 
     session_hours: float = Field(default=12.0, gt=0, description="How long a sign-in lasts")
     cookie_secure: bool = Field(default=False, description="Set the Secure flag (serve over HTTPS)")
-    login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins per user name per window")
-    login_max_failures_per_client: int = Field(default=20, ge=1, description="Failed sign-ins per client")
-    login_window_minutes: int = Field(default=15, ge=1, description="Window the failures are counted in")
+    idle_minutes: float = Field(default=30.0, gt=0, description="A session unused this long is signed out")
+    login_free_failures: int = Field(
+        default=3, ge=1, description="Failed sign-ins on one account before each next try waits"
+    )
+    login_backoff_seconds: float = Field(
+        default=1.0, ge=0, description="The first wait; it doubles with each further failure"
+    )
+    login_backoff_max_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="The longest wait: the account's owner always gets in after it (never a lock)",
+    )
+    login_max_failures_per_client: int = Field(
+        default=50, ge=1, description="Failed sign-ins per client address per window, behind trusted proxies"
+    )
+    login_window_minutes: int = Field(default=15, ge=1, description="How far back failures count")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For/-Proto are believed; only then "
+        "is the client address known well enough to limit sign-ins per address",
+    )
+    default_locale: str = Field(
+        default="en_GB", description="How numbers and dates read for users who chose no locale"
+    )
+    max_amount: Decimal = Field(default=Decimal("999999999999.99"), description="Largest amount accepted")
+    max_quantity: Decimal = Field(default=Decimal("999999999"), description="Largest quantity accepted")
+    amount_places: int = Field(default=4, ge=0, le=6, description="Decimal places an amount may have")
+    quantity_places: int = Field(default=6, ge=0, le=10, description="Decimal places a quantity may have")
+    date_oldest_days: int = Field(default=3660, ge=1, description="Oldest document date accepted (days ago)")
+    date_newest_days: int = Field(default=730, ge=0, description="Latest document date accepted (days ahead)")
+    claim_timeout_minutes: float = Field(
+        default=60.0, gt=0, description="A claim nobody acted on for this long lapses and others may act"
+    )
+    price_override_second_approver_above: Decimal = Field(
+        default=Decimal("1000"),
+        description="Approving over a price variance worth more than this (quantity x price difference) "
+        "needs two approvers",
+    )
+    clerk_reject_limit: Decimal = Field(
+        default=Decimal("10000"), description="A clerk's rejection of a larger total waits for an approver"
+    )
+    override_reasons: dict[str, str] = Field(
+        default_factory=lambda: dict(OVERRIDE_REASONS),
+        description="Reasons an approver may pick when approving over open exceptions",
+    )
+    reject_reasons: dict[str, str] = Field(
+        default_factory=lambda: dict(REJECT_REASONS), description="Reasons a rejection may give"
+    )
     page_size: int = Field(default=50, ge=5, le=500, description="Queue rows per page")
     sla_warn_hours: float = Field(default=24.0, description="Queue rows turn amber after this age")
     sla_breach_hours: float = Field(default=72.0, description="Queue rows turn red after this age")

@@ -99,6 +99,26 @@ class VendorExceptions:
     exceptions: int
 
 
+@dataclass(frozen=True)
+class ReviewDecision:
+    """A person's override, rejection or proposed rejection in the period, with the reason they gave."""
+
+    document_id: int
+    vendor_id: str
+    vendor_name: str
+    at: datetime
+    user: str
+    action: str  # approve | first_approval | reject | propose_reject
+    overridden: str  # the exception codes an approval went over, comma-separated
+    reason_code: str
+    reason_label: str
+    reason: str
+
+
+# Review actions whose audit detail carries a reason the report lists.
+REASONED_ACTIONS = ("approve", "first_approval", "reject", "propose_reject")
+
+
 @dataclass
 class ReportData:
     start: date
@@ -111,6 +131,7 @@ class ReportData:
     exceptions_by_reason: list[tuple[str, int]] = field(default_factory=list)
     exceptions_by_vendor: list[VendorExceptions] = field(default_factory=list)
     spend: list[VendorSpend] = field(default_factory=list)
+    review_decisions: list[ReviewDecision] = field(default_factory=list)
 
     @property
     def straight_through_rate(self) -> float:
@@ -189,6 +210,7 @@ def collect(store: Store, start: date, end: date, *, as_of: datetime | None = No
         _processed(session, data, vendors, low, high)
         _exceptions(session, data, vendors, high)
         _decisions(session, data, vendors, low, high)
+        _review_decisions(session, data, vendors, low, high)
     _spend(data)
     return data
 
@@ -377,3 +399,33 @@ def _spend(data: ReportData) -> None:
         ),
         key=lambda s: (s.currency, -s.total, s.vendor_id),
     )
+
+
+def _review_decisions(
+    session: Session, data: ReportData, vendors: dict[str, str], low: datetime, high: datetime
+) -> None:
+    """Overrides and rejections people made in the period, each with its listed reason and words."""
+    rows = session.execute(
+        select(AuditEventRow, DocumentRow.vendor_id)
+        .join(DocumentRow, DocumentRow.id == AuditEventRow.document_id)
+        .where(AuditEventRow.stage == "review", AuditEventRow.at >= low, AuditEventRow.at < high)
+        .order_by(AuditEventRow.id)
+    ).all()
+    for event, vendor_id in rows:
+        detail = event.detail or {}
+        if detail.get("action") not in REASONED_ACTIONS or not detail.get("reason_code"):
+            continue
+        data.review_decisions.append(
+            ReviewDecision(
+                document_id=event.document_id,
+                vendor_id=vendor_id or "",
+                vendor_name=vendors.get(vendor_id or "", ""),
+                at=_aware(event.at),
+                user=event.actor.removeprefix("user:"),
+                action=str(detail["action"]),
+                overridden=", ".join(str(c) for c in detail.get("overridden") or detail.get("closed") or []),
+                reason_code=str(detail.get("reason_code")),
+                reason_label=str(detail.get("reason_label") or ""),
+                reason=str(detail.get("reason") or ""),
+            )
+        )

@@ -32,6 +32,7 @@ SHEETS = (
     "Exceptions by reason",
     "Exceptions by vendor",
     "Spend by vendor",
+    "Review decisions",
 )
 
 
@@ -275,12 +276,46 @@ def _spend(ws: Worksheet, data: ReportData) -> None:
         ws.add_chart(chart, "J2")
 
 
+def _review_decisions(ws: Worksheet, data: ReportData) -> None:
+    headers = [
+        ("Document", COUNT, 11),
+        ("Vendor id", None, 11),
+        ("Vendor", None, 30),
+        ("At (UTC)", DATETIME, 17),
+        ("User", None, 14),
+        ("Action", None, 15),
+        ("Over exceptions", None, 28),
+        ("Reason code", None, 18),
+        ("Reason", None, 34),
+        ("Explanation", None, 60),
+    ]
+    rows = [
+        (
+            d.document_id,
+            d.vendor_id,
+            d.vendor_name,
+            d.at,
+            d.user,
+            d.action,
+            d.overridden,
+            d.reason_code,
+            d.reason_label,
+            d.reason,
+        )
+        for d in data.review_decisions
+    ]
+    _table(ws, headers, rows)
+
+
 def write_workbook(data: ReportData, out: Path) -> Path:
     """Write ``data`` to ``out`` (.xlsx) atomically: a reader never sees a half-written file."""
     workbook = Workbook()
     sheets = [workbook.active] + [workbook.create_sheet() for _ in SHEETS[1:]]
     for ws, title, fill in zip(
-        sheets, SHEETS, (_summary, _processed, _open_exceptions, _by_reason, _by_vendor, _spend), strict=True
+        sheets,
+        SHEETS,
+        (_summary, _processed, _open_exceptions, _by_reason, _by_vendor, _spend, _review_decisions),
+        strict=True,
     ):
         assert ws is not None
         ws.title = title

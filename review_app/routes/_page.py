@@ -34,14 +34,14 @@ def render(
     return response
 
 
-def redirect_with_notice(url: str, message: str, context: ReviewContext) -> Response:
+def redirect_with_notice(url: str, message: str, context: ReviewContext, secure: bool = False) -> Response:
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
         NOTICE_COOKIE,
         quote(message[:300]),
         httponly=True,
         samesite="lax",
-        secure=context.settings.cookie_secure,
+        secure=secure or context.settings.cookie_secure,
         max_age=60,
     )
     return response

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from ledgerbot.core.domain import HEADER_FIELDS
-from review_app import actions
+from ledgerbot.core.errors import CorrectionInvalid
+from review_app import actions, queue
 from review_app.actions import Correction, Result
-from review_app.config import policy_path
-from review_app.deps import Context, CsrfUser, DbSession, ReviewContext
+from review_app.deps import Context, CsrfUser, DbSession, ReviewContext, served_over_https
 from review_app.routes._page import redirect_with_notice
+from review_app.routes.documents import document_page_response
 from review_app.schemas import ActionOut
+from review_app.security import SignedIn
 
 router = APIRouter(tags=["actions"])
 DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -26,21 +27,56 @@ RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 def _done(
-    request: Request, context: ReviewContext, session: Session, document_id: int, result: Result
+    request: Request,
+    context: ReviewContext,
+    session: Session,
+    document_id: int,
+    result: Result,
+    then: str = "",
+    username: str = "",
 ) -> Response:
+    """Commit and answer; ``then="next"`` goes on to the queue's next document (confirm-and-next)."""
+    following = queue.next_document(session, document_id, username) if then == "next" else None
     session.commit()
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(
-            ActionOut(ok=True, message=result.message, detail=result.detail).model_dump(mode="json")
+        detail = {**result.detail, **({"next_document": following} if following else {})}
+        return JSONResponse(ActionOut(ok=True, message=result.message, detail=detail).model_dump(mode="json"))
+    target = f"/documents/{following}" if following else f"/documents/{document_id}"
+    return redirect_with_notice(target, result.message, context, served_over_https(request, context.settings))
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _corrected(
+    request: Request,
+    context: ReviewContext,
+    session: Session,
+    user: SignedIn,
+    document_id: int,
+    change: Correction,
+    form: dict[str, str],
+) -> Response:
+    """Apply a correction; a value that does not read re-shows the page with the clerk's edits kept."""
+    try:
+        result = actions.correct(session, user, document_id, change, controls=context.controls)
+    except CorrectionInvalid as error:
+        session.rollback()
+        if _wants_json(request):
+            raise
+        return document_page_response(
+            request, context, session, user, document_id, submitted=form, errors=error.errors, status=422
         )
-    return redirect_with_notice(f"/documents/{document_id}", result.message, context)
+    return _done(request, context, session, document_id, result, form.get("then", ""), user.username)
 
 
 @router.post("/documents/{document_id}/claim", response_class=HTMLResponse, responses=RESPONSES)
 def claim(
     request: Request, document_id: DocumentId, context: Context, session: DbSession, user: CsrfUser
 ) -> Response:
-    return _done(request, context, session, document_id, actions.claim(session, user, document_id))
+    result = actions.claim(session, user, document_id, context.controls)
+    return _done(request, context, session, document_id, result)
 
 
 @router.post("/documents/{document_id}/release", response_class=HTMLResponse, responses=RESPONSES)
@@ -81,21 +117,11 @@ def correct_fields(
     form: FormFields,
 ) -> Response:
     """Correct header fields (form keys ``field.<name>``) and, optionally, the document type."""
-    fields = {
-        key.removeprefix("field."): value
-        for key, value in form.items()
-        if key.startswith("field.") and isinstance(value, str) and key.removeprefix("field.") in HEADER_FIELDS
-    }
-    unknown = [k for k in form if k.startswith("field.") and k.removeprefix("field.") not in HEADER_FIELDS]
-    if unknown:
-        raise actions.InvalidValue(f"{unknown[0].removeprefix('field.')!r} is not an invoice field")
+    fields = {key.removeprefix("field."): value for key, value in form.items() if key.startswith("field.")}
     doc_type = form.get("doc_type")
     confirm = frozenset(key.removeprefix("confirm.") for key in form if key.startswith("confirm."))
-    change = Correction(
-        fields=fields, doc_type=doc_type if isinstance(doc_type, str) and doc_type else None, confirm=confirm
-    )
-    result = actions.correct(session, user, document_id, change, policy_path=policy_path())
-    return _done(request, context, session, document_id, result)
+    change = Correction(fields=fields, doc_type=doc_type or None, confirm=confirm)
+    return _corrected(request, context, session, user, document_id, change, form)
 
 
 @router.post("/documents/{document_id}/lines", response_class=HTMLResponse, responses=RESPONSES)
@@ -116,17 +142,16 @@ def correct_lines(
         head, column = key.split(".", 1)
         index_text = head.removeprefix("line-")
         if not index_text.isdigit() or int(index_text) >= MAX_LINES:
-            raise actions.InvalidValue(f"{key!r} is not a line field")
+            raise actions.InvalidValue(f"{key[:60]!r} is not a line field")
         index = int(index_text)
         if column == "remove":
             removed.add(index)
         elif column in actions.LINE_KEYS:
             rows.setdefault(index, {})[column] = value
         else:
-            raise actions.InvalidValue(f"{column!r} is not a line column")
-    lines = [rows[i] for i in sorted(rows) if i not in removed]
-    result = actions.correct(session, user, document_id, Correction(lines=lines), policy_path=policy_path())
-    return _done(request, context, session, document_id, result)
+            raise actions.InvalidValue(f"{column[:60]!r} is not a line column")
+    lines = [(i, rows[i]) for i in sorted(rows) if i not in removed]
+    return _corrected(request, context, session, user, document_id, Correction(lines=lines), form)
 
 
 @router.post("/documents/{document_id}/link-po", response_class=HTMLResponse, responses=RESPONSES)
@@ -138,22 +163,26 @@ def link_po(
     user: CsrfUser,
     po_number: Annotated[str, Form(max_length=50)],
 ) -> Response:
-    result = actions.link_po(session, user, document_id, po_number, policy_path=policy_path())
+    result = actions.link_po(session, user, document_id, po_number, controls=context.controls)
     return _done(request, context, session, document_id, result)
 
 
 @router.post("/documents/{document_id}/approve", response_class=HTMLResponse, responses=RESPONSES)
 def approve(
-    request: Request, document_id: DocumentId, context: Context, session: DbSession, user: CsrfUser
+    request: Request,
+    document_id: DocumentId,
+    context: Context,
+    session: DbSession,
+    user: CsrfUser,
+    reason_code: Annotated[str, Form(max_length=50)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    then: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
+    """Approve; over open exceptions (an override) a reason from the list and words are required."""
     result = actions.approve(
-        session,
-        user,
-        document_id,
-        fallback_threshold=context.settings.fallback_second_approver_threshold,
-        policy_path=policy_path(),
+        session, user, document_id, controls=context.controls, reason_code=reason_code or None, reason=reason
     )
-    return _done(request, context, session, document_id, result)
+    return _done(request, context, session, document_id, result, then, user.username)
 
 
 @router.post("/documents/{document_id}/reject", response_class=HTMLResponse, responses=RESPONSES)
@@ -163,9 +192,15 @@ def reject(
     context: Context,
     session: DbSession,
     user: CsrfUser,
-    reason: Annotated[str, Form(max_length=2000)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    reason_code: Annotated[str, Form(max_length=50)] = "",
+    then: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    return _done(request, context, session, document_id, actions.reject(session, user, document_id, reason))
+    """Reject with a reason from the list and words; a clerk's rejection of a large total is a proposal."""
+    result = actions.reject(
+        session, user, document_id, reason, reason_code=reason_code or None, controls=context.controls
+    )
+    return _done(request, context, session, document_id, result, then, user.username)
 
 
 @router.post("/documents/{document_id}/send-back", response_class=HTMLResponse, responses=RESPONSES)
@@ -177,4 +212,17 @@ def send_back(
     user: CsrfUser,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    return _done(request, context, session, document_id, actions.send_back(session, user, document_id, note))
+    result = actions.send_back(session, user, document_id, note, controls=context.controls)
+    return _done(request, context, session, document_id, result)
+
+
+@router.post("/documents/{document_id}/comments", response_class=HTMLResponse, responses=RESPONSES)
+def add_comment(
+    request: Request,
+    document_id: DocumentId,
+    context: Context,
+    session: DbSession,
+    user: CsrfUser,
+    text: Annotated[str, Form(max_length=4000)],
+) -> Response:
+    return _done(request, context, session, document_id, actions.comment(session, user, document_id, text))

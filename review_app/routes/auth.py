@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ledgerbot.core.errors import LoginSlowedDown
 from review_app.deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -14,6 +15,8 @@ from review_app.deps import (
     CsrfRejected,
     CsrfUser,
     DbSession,
+    client_address,
+    served_over_https,
 )
 from review_app.security import authenticate, close_session, new_token, open_session, tokens_match
 
@@ -47,7 +50,7 @@ def _login_page(
         token,
         httponly=True,
         samesite="strict",
-        secure=context.settings.cookie_secure,
+        secure=served_over_https(request, context.settings),
         max_age=3600,
     )
     return response
@@ -70,8 +73,15 @@ def login(
 ) -> Response:
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         raise CsrfRejected("the sign-in form expired; reload the page and try again")
-    client = request.client.host if request.client else "unknown"
-    user = authenticate(session, context.settings, username, password, client)
+    client = client_address(request, context.settings)
+    try:
+        user = authenticate(session, context.settings, username, password, client)
+    except LoginSlowedDown as error:
+        page = _login_page(
+            request, context, error=f"{error.message} ({error.code})", next_url=next, status=429
+        )
+        page.headers["Retry-After"] = str(error.evidence.get("retry_after", 1))
+        return page
     if user is None:
         session.commit()  # the failed attempt counts towards throttling even though we answer 401
         return _login_page(
@@ -85,7 +95,7 @@ def login(
         token,
         httponly=True,
         samesite="lax",
-        secure=context.settings.cookie_secure,
+        secure=served_over_https(request, context.settings),
         max_age=int(context.settings.session_hours * 3600),
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE)

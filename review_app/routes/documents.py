@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from extractors.einvoice.model import EInvoice
+from extractors.einvoice.reader import parse_einvoice
 from ledgerbot.core.domain import HEADER_FIELDS, DocType
-from ledgerbot.core.store.review import UserRow
-from review_app.deps import Context, CurrentUser, DbSession
+from ledgerbot.core.errors import LedgerbotError
+from ledgerbot.core.store.models import DocumentRow
+from ledgerbot.core.store.queries import latest_extraction
+from ledgerbot.core.store.review import CommentRow, UserRow
+from review_app import queue
+from review_app.actions import NoSuchDocument
+from review_app.deps import Context, CurrentUser, DbSession, ReviewContext
+from review_app.evidence import other_document
 from review_app.routes._page import json_response, render
 from review_app.schemas import DocumentOut
+from review_app.security import SignedIn
 from review_app.view import document_file, document_page_view, document_view
 
 router = APIRouter(tags=["documents"])
@@ -25,11 +37,75 @@ def document_json(
     return json_response(document_view(session, document_id, context.renderer))
 
 
-@router.get("/documents/{document_id}", response_class=HTMLResponse, summary="The document review page")
-def document_page(
-    request: Request, document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
+XML_MIMES = ("application/xml", "text/xml")
+
+
+def _einvoice(
+    session: Session, context: ReviewContext, document_id: int
+) -> tuple[EInvoice | None, str | None]:
+    """The e-invoice a file without page images holds, read from its XML, or why it cannot be shown."""
+    sha256, mime = document_file(session, document_id)
+    if mime not in XML_MIMES or not context.renderer.files.exists(sha256):
+        return None, None
+    try:
+        return parse_einvoice(context.renderer.files.get(sha256)), None
+    except LedgerbotError as error:
+        return None, f"{error.message} ({error.code})"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A suspected duplicate beside this document: each header field of both, and whether they differ."""
+
+    other_id: int
+    other_filename: str
+    other_state: str
+    rows: list[tuple[str, str, str, bool]]  # label, this value, other value, differs
+
+
+def _duplicates(session: Session, view: DocumentOut) -> list[Pair]:
+    ids = sorted(
+        {
+            found
+            for e in view.exceptions
+            if e.code == "DUPLICATE_SUSPECT" and (found := other_document(e.evidence)) is not None
+        }
+        - {view.id}
+    )[:3]
+    pairs = []
+    for other_id in ids:
+        row = (
+            session.connection()
+            .execute(select(DocumentRow.filename, DocumentRow.state).where(DocumentRow.id == other_id))
+            .first()
+        )
+        extraction = latest_extraction(session, other_id)
+        if row is None or extraction is None:
+            continue
+        other = (extraction.result or {}).get("fields") or {}
+        rows = []
+        for field in view.fields:
+            mine = field.value or ""
+            theirs = "" if other.get(field.name) is None else str(other[field.name])
+            rows.append((field.label, mine, theirs, mine != theirs))
+        pairs.append(Pair(other_id, row.filename, row.state, rows))
+    return pairs
+
+
+def document_page_response(
+    request: Request,
+    context: ReviewContext,
+    session: Session,
+    user: SignedIn,
+    document_id: int,
+    *,
+    submitted: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
 ) -> Response:
+    """The document page; after a refused correction, with the person's own values and the reasons."""
     view, offer = document_page_view(session, document_id, context.renderer)
+    einvoice, einvoice_error = (None, None) if view.pages else _einvoice(session, context, document_id)
     users: list[str] = []
     if user.can_assign:
         users = list(session.scalars(UserRow.__table__.select().with_only_columns(UserRow.username)))
@@ -44,8 +120,31 @@ def document_page(
             "doc_types": [t.value for t in DocType],
             "header_fields": HEADER_FIELDS,
             "draft_offer": offer,
+            "submitted": submitted or {},
+            "errors": errors or {},
+            "locale": user.locale or context.settings.default_locale,
+            "override_reasons": context.controls.override_reasons,
+            "reject_reasons": context.controls.reject_reasons,
+            "next_id": queue.next_document(session, document_id, user.username),
+            "einvoice": einvoice,
+            "duplicates": _duplicates(session, view),
+            "comments": list(
+                session.scalars(
+                    select(CommentRow).where(CommentRow.document_id == document_id).order_by(CommentRow.id)
+                )
+            ),
+            "currency": next((f.value for f in view.fields if f.name == "currency"), None),
+            "einvoice_error": einvoice_error,
         },
+        status=status,
     )
+
+
+@router.get("/documents/{document_id}", response_class=HTMLResponse, summary="The document review page")
+def document_page(
+    request: Request, document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
+) -> Response:
+    return document_page_response(request, context, session, user, document_id)
 
 
 @router.get(
@@ -67,3 +166,34 @@ def page_image(
     path = context.renderer.page_png(sha256, mime, page)
     # The content is addressed by sha256: a page image never changes, so the browser may keep it.
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.get(
+    "/documents/{document_id}/original",
+    response_class=FileResponse,
+    summary="The original file as it was received",
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def original_file(
+    document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
+) -> Response:
+    row = (
+        session.connection()
+        .execute(
+            select(DocumentRow.sha256, DocumentRow.mime, DocumentRow.filename).where(
+                DocumentRow.id == document_id
+            )
+        )
+        .first()
+    )
+    session.commit()
+    if row is None or not context.renderer.files.exists(row.sha256):
+        raise NoSuchDocument(f"no original file for document {document_id}")
+    # Always a download, never shown inline: a received file is untrusted content.
+    return FileResponse(
+        context.renderer.files.path_for(row.sha256),
+        media_type=row.mime or "application/octet-stream",
+        filename=row.filename or f"document-{document_id}",
+        content_disposition_type="attachment",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )

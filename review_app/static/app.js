@@ -14,6 +14,8 @@
       box.style.top = box.dataset.top + "%";
       box.style.width = box.dataset.width + "%";
       box.style.height = box.dataset.height + "%";
+      var turn = parseFloat(box.dataset.rotate || "0");
+      if (turn) { box.style.transform = "rotate(" + turn + "deg)"; }
     });
   }
 
@@ -85,17 +87,91 @@
     });
   }
 
+  // Sends a decision form on to the queue's next document once it is done (confirm-and-next).
+  function submitThenNext(form) {
+    var then = form.querySelector("input.then");
+    if (then) { then.value = "next"; }
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  }
+
   function documentKeys() {
     document.addEventListener("keydown", function (event) {
       if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) { return; }
-      if (event.key === "u" || event.key === "Escape") {
-        var back = document.getElementById("back-to-queue");
-        if (back) { back.click(); }
-      } else if (event.key === "e") {
-        var first = document.querySelector("#fields-form input:not([type=hidden])");
-        if (first) { first.focus(); event.preventDefault(); }
+      var form, link, reason;
+      switch (event.key) {
+        case "u": case "Escape":
+          link = document.getElementById("back-to-queue");
+          if (link) { link.click(); }
+          break;
+        case "e":
+          var first = document.querySelector("#fields-form tr.low input:not([type=hidden]):not([type=checkbox])")
+            || document.querySelector("#fields-form input:not([type=hidden])");
+          if (first) { first.focus(); event.preventDefault(); }
+          break;
+        case "y":
+          // Every shaky value was checked against the page and is right as read.
+          form = document.getElementById("fields-form");
+          if (!form) { break; }
+          form.querySelectorAll("tr.low input[type=checkbox][name^='confirm.']").forEach(function (box) {
+            box.checked = true;
+          });
+          submitThenNext(form);
+          event.preventDefault();
+          break;
+        case "s":
+          form = document.getElementById("fields-form");
+          if (form && document.getElementById("save-fields")) { form.requestSubmit(); event.preventDefault(); }
+          break;
+        case "a":
+          form = document.getElementById("approve-form");
+          if (!form) { break; }
+          reason = document.getElementById("approve-reason");
+          form.querySelector("input.then").value = "next";
+          if (reason) { reason.focus(); } else { submitThenNext(form); }
+          event.preventDefault();
+          break;
+        case "r":
+          form = document.getElementById("reject-form");
+          if (!form) { break; }
+          form.querySelector("input.then").value = "next";
+          document.getElementById("reject-reason").focus();
+          event.preventDefault();
+          break;
+        case "n":
+          link = document.getElementById("next-doc");
+          if (link) { link.click(); }
+          break;
+        case "+": case "=": zoom(1.25); break;
+        case "-": zoom(0.8); break;
+        case "o": rotate(); break;
       }
     });
+  }
+
+  var scale = 1;
+  var turn = 0;
+  function applyView() {
+    document.querySelectorAll(".viewer .page").forEach(function (page) {
+      page.style.width = (100 * scale) + "%";
+      page.style.transform = turn ? "rotate(" + turn + "deg)" : "";
+    });
+  }
+  function zoom(factor) {
+    scale = Math.max(0.5, Math.min(4, scale * factor));
+    applyView();
+  }
+  function rotate() {
+    turn = (turn + 90) % 360;
+    applyView();
+  }
+  function viewerButtons() {
+    var bind = function (id, action) {
+      var button = document.getElementById(id);
+      if (button) { button.addEventListener("click", action); }
+    };
+    bind("zoom-in", function () { zoom(1.25); });
+    bind("zoom-out", function () { zoom(0.8); });
+    bind("rotate", rotate);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -104,6 +180,7 @@
       placeBoxes();
       linkFieldsToBoxes();
       documentKeys();
+      viewerButtons();
     }
   });
 })();

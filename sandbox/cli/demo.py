@@ -25,3 +25,7 @@ def demo(
         f"{sum(summary['sent_to_review_by_reason'].values())} open exceptions, "
         f"{summary['failed']} failed; ERP agrees with the store: {summary['erp_agrees_with_store']}"
     )
+    stderr.print(
+        "work the open exceptions in the review app: `ledgerbot users add YOUR_NAME --role admin` "
+        "then `ledgerbot review` (both open the demo's store until you have documents of your own)"
+    )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from ledgerbot.core.settings import get_settings
@@ -64,7 +69,7 @@ def seeded(sqlite_store: Store, files: FileStore) -> dict[str, int]:
 
 @pytest.fixture
 def review_settings() -> ReviewSettings:
-    return ReviewSettings(sync_interval_seconds=0, login_max_failures=3)
+    return ReviewSettings(sync_interval_seconds=0, login_free_failures=3, login_backoff_seconds=30)
 
 
 @pytest.fixture
@@ -73,7 +78,7 @@ def app(sqlite_store: Store, review_settings: ReviewSettings):  # type: ignore[n
 
 
 @pytest.fixture
-def client_for(app) -> Callable[[str], TestClient]:  # type: ignore[no-untyped-def]
+def client_for(app) -> Iterator[Callable[[str], TestClient]]:  # type: ignore[no-untyped-def]
     """A signed-in client per user name (each with its own cookies)."""
     clients: list[TestClient] = []
 
@@ -99,3 +104,74 @@ def login(client: TestClient, username: str, password: str = factory.PASSWORD) -
 
 def csrf(client: TestClient, path: str) -> str:
     return factory.csrf_from(client.get(path).text)
+
+
+# --- a real browser against a real server ------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(app: Any, seeded: dict[str, int]) -> Iterator[str]:
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("no system chromium: run `make setup`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    return folder
+
+
+def sign_in(browser: Any, base: str, username: str) -> Any:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.errors = errors
+    page.goto(f"{base}/queue")
+    assert page.url.startswith(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", factory.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/queue")
+    return page

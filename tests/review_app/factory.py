@@ -41,6 +41,9 @@ class InvoiceSpec:
     iban: str = "DE89370400440532013000"
     unit_price: Decimal = Decimal("115.00")
     quantity: Decimal = Decimal("10")
+    field_confidence: dict[str, float] = field(
+        default_factory=lambda: {"invoice_number": 0.98, "total": 0.99, "po_number": 0.65}
+    )
     exceptions: list[tuple[str, str, dict[str, Any]]] = field(
         default_factory=lambda: [
             (
@@ -150,12 +153,23 @@ def master_data(session: Session) -> None:
     session.flush()
 
 
-def exception_document(session: Session, files: FileStore, spec: InvoiceSpec | None = None) -> DocumentRow:
-    """An invoice that went through the pipeline and stopped in ``exception`` with ``spec.exceptions``."""
+def exception_document(
+    session: Session,
+    files: FileStore,
+    spec: InvoiceSpec | None = None,
+    original: tuple[bytes, str] | None = None,
+) -> DocumentRow:
+    """An invoice that went through the pipeline and stopped in ``exception`` with ``spec.exceptions``.
+
+    The original is a one-page PDF drawn from ``spec``, or ``original`` (content, file name).
+    """
     spec = spec or InvoiceSpec()
     master_data(session)
     data, boxes = invoice_pdf(spec)
-    document = receive(session, files, data, filename=f"{spec.invoice_number}.pdf", source="test")
+    filename = f"{spec.invoice_number}.pdf"
+    if original is not None:
+        (data, filename), boxes = original, {}
+    document = receive(session, files, data, filename=filename, source="test")
     for state in (DocState.PARSED, DocState.CLASSIFIED, DocState.EXTRACTED, DocState.VALIDATED):
         transition(session, document, state, actor=PIPELINE, stage=state.value)
     document.doc_type = "invoice"
@@ -179,7 +193,7 @@ def exception_document(session: Session, files: FileStore, spec: InvoiceSpec | N
             "tax_amount": str(spec.tax),
             "total": str(spec.total),
         },
-        "field_confidence": {"invoice_number": 0.98, "total": 0.99, "po_number": 0.65},
+        "field_confidence": dict(spec.field_confidence),
         "field_boxes": boxes,
         "lines": [
             {

@@ -72,3 +72,31 @@ def test_labels_export_on_an_empty_store_writes_nothing(runner: CliRunner, tmp_p
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_review_opens_the_demos_store_until_there_are_documents_of_ones_own(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from ledgerbot.cli.commands.review import open_demo_by_default
+    from ledgerbot.core.settings import get_settings
+    from ledgerbot.core.store import Store
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LEDGERBOT_HOME", raising=False)
+    monkeypatch.delenv("LEDGERBOT_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        open_demo_by_default()
+        assert "LEDGERBOT_HOME" not in os.environ  # no demo yet: the usual store
+        (tmp_path / "var" / "demo").mkdir(parents=True)
+        demo = Store(f"sqlite:///{tmp_path / 'var' / 'demo' / 'ledgerbot.db'}")
+        demo.migrate()
+        demo.dispose()
+        open_demo_by_default()
+        assert os.environ["LEDGERBOT_HOME"] == str((tmp_path / "var" / "demo").resolve())
+        assert get_settings().home == (tmp_path / "var" / "demo").resolve()
+    finally:
+        monkeypatch.delenv("LEDGERBOT_HOME", raising=False)
+        get_settings.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
@@ -9,7 +10,9 @@ from sqlalchemy import select
 
 from ledgerbot.core.store import Store
 from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow
-from ledgerbot.core.store.review import CorrectionRow
+from ledgerbot.core.store.review import CorrectionRow, LoginAttemptRow, SessionRow
+from review_app.config import ReviewSettings
+from review_app.main import create_app
 from tests.review_app.conftest import csrf, login
 from tests.review_app.factory import PASSWORD, csrf_from
 
@@ -53,7 +56,9 @@ def test_login_without_csrf_token_is_refused(app, seeded) -> None:
     assert client.get("/api/queue").status_code == 401
 
 
-def test_failed_sign_ins_are_throttled(app, seeded) -> None:
+def test_failed_sign_ins_slow_the_account_down_but_never_lock_its_owner_out(
+    app, seeded, sqlite_store
+) -> None:
     client = TestClient(app, follow_redirects=False)
     for _ in range(3):
         token = csrf_from(client.get("/login").text)
@@ -63,12 +68,75 @@ def test_failed_sign_ins_are_throttled(app, seeded) -> None:
         assert bad.status_code == 401
         assert "wrong password" in bad.text
     token = csrf_from(client.get("/login").text)
-    # Even the right password is refused until the window passes.
+    # Right after the failures the next try waits a short while, and says how long.
     right = client.post("/login", data={"username": "carol", "password": PASSWORD, "csrf_token": token})
     assert right.status_code == 429
-    assert "E702" in right.text
-    # Another user from another name is not locked out by carol's failures alone.
+    assert "E755" in right.text and int(right.headers["retry-after"]) <= 30
+    # Refused tries do not stretch the wait: once it has passed, the owner gets in.
+    with sqlite_store.session() as session:
+        for attempt in session.scalars(select(LoginAttemptRow)):
+            attempt.at = attempt.at - timedelta(seconds=31)
+    login(client, "carol")
+    # Other accounts behind the same address were never slowed down.
     login(TestClient(app, follow_redirects=False), "alice")
+
+
+def test_no_per_address_limit_without_trusted_proxies(sqlite_store, seeded) -> None:
+    settings = ReviewSettings(sync_interval_seconds=0, login_max_failures_per_client=2)
+    client = TestClient(create_app(sqlite_store, settings), follow_redirects=False)
+    for name in ("x1", "x2", "x3", "x4"):
+        token = csrf_from(client.get("/login").text)
+        assert (
+            client.post("/login", data={"username": name, "password": "w", "csrf_token": token}).status_code
+            == 401
+        )
+    login(client, "carol")  # the whole office behind one NAT still signs in
+
+
+def test_per_address_limit_behind_a_trusted_proxy(sqlite_store, seeded) -> None:
+    settings = ReviewSettings(
+        sync_interval_seconds=0,
+        login_max_failures_per_client=2,
+        trusted_proxies=["testclient", "127.0.0.1/32"],
+    )
+    client = TestClient(
+        create_app(sqlite_store, settings), follow_redirects=False, client=("127.0.0.1", 5000)
+    )
+    forwarded = {"x-forwarded-for": "203.0.113.9"}
+    for name in ("x1", "x2"):
+        token = csrf_from(client.get("/login").text)
+        data = {"username": name, "password": "w", "csrf_token": token}
+        assert client.post("/login", data=data, headers=forwarded).status_code == 401
+    token = csrf_from(client.get("/login").text)
+    data = {"username": "carol", "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=data, headers=forwarded).status_code == 429
+    # Another client behind the same proxy is not affected.
+    data["csrf_token"] = csrf_from(client.get("/login").text)
+    assert client.post("/login", data=data, headers={"x-forwarded-for": "203.0.113.10"}).status_code == 303
+
+
+def test_cookies_are_secure_over_https_and_sessions_end_when_idle(sqlite_store, seeded) -> None:
+    settings = ReviewSettings(sync_interval_seconds=0, idle_minutes=5)
+    client = TestClient(
+        create_app(sqlite_store, settings), base_url="https://testserver", follow_redirects=False
+    )
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"username": "carol", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303 and "secure" in response.headers["set-cookie"].lower()
+    assert client.get("/api/queue").status_code == 200
+    # Used within the idle time, a session stays alive and its last use moves on.
+    with sqlite_store.session() as session:
+        for row in session.scalars(select(SessionRow)):
+            row.last_seen_at = row.last_seen_at - timedelta(minutes=4)
+    assert client.get("/api/queue").status_code == 200
+    with sqlite_store.session() as session:
+        for row in session.scalars(select(SessionRow)):
+            row.last_seen_at = row.last_seen_at - timedelta(minutes=4)
+    assert client.get("/api/queue").status_code == 200
+    with sqlite_store.session() as session:
+        for row in session.scalars(select(SessionRow)):
+            row.last_seen_at = row.last_seen_at - timedelta(minutes=6)
+    assert client.get("/api/queue").status_code == 401
 
 
 def test_logout_ends_the_session(client_for, seeded) -> None:
@@ -228,7 +296,15 @@ def test_invalid_correction_is_refused_with_a_code(client_for, seeded, sqlite_st
         f"/documents/{document_id}/fields", data={"csrf_token": token, "field.total": "12,x"}
     )
     assert response.status_code == 422
-    assert "E723" in response.text and "total" in response.text
+    # The page comes back with the clerk's own entry in the box and the reason beside it.
+    assert 'value="12,x"' in response.text and "total: is not an amount" in response.text
+    response = carol.post(
+        f"/documents/{document_id}/fields",
+        data={"csrf_token": token, "field.total": "12,x"},
+        headers={"accept": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "E750" and "field.total" in response.json()["errors"]
     response = carol.post(f"/documents/{document_id}/fields", data={"csrf_token": token, "field.bogus": "1"})
     assert response.status_code == 422
     with sqlite_store.session() as session:
@@ -264,15 +340,24 @@ def test_reject_needs_a_reason(client_for, seeded, sqlite_store) -> None:
         carol.post(f"/documents/{document_id}/reject", data={"csrf_token": token, "reason": "  "}).status_code
         == 422
     )
+    # Words without a reason from the list are not enough either.
+    assert (
+        carol.post(f"/documents/{document_id}/reject", data={"csrf_token": token, "reason": "no"}).status_code
+        == 422
+    )
     done = carol.post(
-        f"/documents/{document_id}/reject", data={"csrf_token": token, "reason": "not our order"}
+        f"/documents/{document_id}/reject",
+        data={"csrf_token": token, "reason": "not our order", "reason_code": "not_ordered"},
     )
     assert done.status_code == 303
     assert _state(sqlite_store, document_id) == "rejected"
     page = carol.get(f"/documents/{document_id}").text
     assert "not our order" in page
     # A decided document takes no more actions.
-    again = carol.post(f"/documents/{document_id}/reject", data={"csrf_token": token, "reason": "twice"})
+    again = carol.post(
+        f"/documents/{document_id}/reject",
+        data={"csrf_token": token, "reason": "twice", "reason_code": "duplicate"},
+    )
     assert again.status_code == 409
 
 

@@ -79,7 +79,8 @@ def test_a_write_in_one_worker_shows_at_once_in_the_other(two_workers) -> None: 
     assert _queue(second, assignee="-")["total"] == 2
     # A document leaving the queue leaves the count, the page and the reason list at once.
     rejected = first.post(
-        f"/documents/{ids[1]}/reject", data={"csrf_token": csrf(first, "/queue"), "reason": "not ours"}
+        f"/documents/{ids[1]}/reject",
+        data={"csrf_token": csrf(first, "/queue"), "reason": "not ours", "reason_code": "not_ordered"},
     )
     assert rejected.status_code == 303
     for client in (first, second):

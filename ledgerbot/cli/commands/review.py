@@ -19,6 +19,38 @@ app.add_typer(labels_app, name="labels")
 PASSWORD_ENV = "LEDGERBOT_REVIEW_PASSWORD"
 
 
+def _documents_in(database: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+            return int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def open_demo_by_default() -> None:
+    """With no store configured and none of one's own yet, the review commands open the demo's.
+
+    ``make demo`` leaves its store in ``var/demo``; a new user who then runs ``ledgerbot review``
+    should see the demo's exceptions, not an empty queue. Any configured home or database wins.
+    """
+    from ledgerbot.core.settings import get_settings
+
+    if os.environ.get("LEDGERBOT_HOME") or os.environ.get("LEDGERBOT_DATABASE_URL"):
+        return
+    settings = get_settings()
+    if settings.store.database_url or settings.home != Path("var"):
+        return
+    demo = settings.home / "demo" / "ledgerbot.db"
+    if not demo.exists() or _documents_in(settings.home / "ledgerbot.db") > 0:
+        return
+    # Set in the environment, so the server's worker processes open the same store.
+    os.environ["LEDGERBOT_HOME"] = str(demo.parent.resolve())
+    get_settings.cache_clear()
+    stderr.print(f"no documents of your own yet: opening the demo's store in {demo.parent}")
+
+
 @app.command()
 def review(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on")] = 8700,
@@ -38,6 +70,7 @@ def review(
     from review_app.server import HTTP_PROTOCOL
 
     workers = workers or default_workers()
+    open_demo_by_default()
 
     store = get_store()  # migrate once here, not in every worker
     stderr.print(
@@ -86,6 +119,7 @@ def users_add(
     from review_app.security import add_user
 
     password = _read_password(password_stdin)
+    open_demo_by_default()
     with get_store().session() as session:
         user = add_user(session, username, password, role)
         emit({"username": user.username, "role": user.role, "id": user.id})
@@ -99,6 +133,7 @@ def users_list() -> None:
     from ledgerbot.core.store import get_store
     from ledgerbot.core.store.review import UserRow
 
+    open_demo_by_default()
     with get_store().session() as session:
         for user in session.scalars(select(UserRow).order_by(UserRow.username)):
             emit({"username": user.username, "role": user.role, "active": user.active, "id": user.id})
@@ -117,6 +152,7 @@ def labels_export(
     from review_app.learning import export_corpus
 
     kinds = ("doc_type",) if doc_types_only else None
+    open_demo_by_default()
     with get_store().session() as session:
         for record in progress(
             export_corpus(session, FileStore(get_settings().files_dir), folder, kinds), desc="export"

@@ -27,6 +27,10 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How this person types numbers and dates (a CLDR locale such as de_DE); the app's default if unset.
+    locale: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The largest total this person may approve; no limit if unset.
+    approval_limit: Mapped[Decimal | None] = mapped_column(nullable=True)
 
 
 class SessionRow(Base):
@@ -39,6 +43,8 @@ class SessionRow(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
+    # Refreshed at most once a minute; a session idle longer than the idle timeout is over.
+    last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class LoginAttemptRow(Base):
@@ -76,6 +82,8 @@ class QueueEntryRow(Base):
     received_at: Mapped[datetime] = mapped_column()
     assignee: Mapped[str | None] = mapped_column(String(100), nullable=True)
     awaiting_second_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the assignee last claimed or acted: a claim lapses after the claim timeout.
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 Index("ix_review_queue_received", QueueEntryRow.received_at, QueueEntryRow.document_id)
@@ -128,4 +136,16 @@ class ApprovalRow(Base):
     username: Mapped[str] = mapped_column(String(100))
     # The extraction the approver looked at: an approval never carries over to later edits.
     extraction_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommentRow(Base):
+    """A note a person leaves on a document for the next person (not part of any decision)."""
+
+    __tablename__ = "review_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
