@@ -31,8 +31,6 @@ class AnchorSettings:
     position_horizontal: float = 0.08
     # Text (a name) is read from the words inside the predicted box widened by this many heights.
     text_widen: float = 2.0
-    # Points of score per point a label occurrence sits away from the label's place on the sample.
-    place_weight: float = 0.2
 
 
 SETTINGS = AnchorSettings()
@@ -71,6 +69,15 @@ def predictions(view: DocumentView, anchor: Anchor) -> list[tuple[PageView, BBox
 
 def read_anchor(view: DocumentView, anchor: Anchor, kind: str, options: dict[str, Any]) -> Hit | None:
     """The value of type ``kind`` the anchor points at on ``view``, or None."""
+    found = fit_anchor(view, anchor, kind, options)
+    return found[1] if found else None
+
+
+def fit_anchor(
+    view: DocumentView, anchor: Anchor, kind: str, options: dict[str, Any]
+) -> tuple[float, Hit] | None:
+    """The value the anchor points at and how well it fits (0 = exactly where it predicts; each
+    reach or page width away adds 1), so the anchors of one field can be weighed."""
     best: tuple[float, Hit] | None = None
     for page, predicted, label, away in predictions(view, anchor):
         height = max(predicted[3] - predicted[1], 4.0)
@@ -97,10 +104,10 @@ def read_anchor(view: DocumentView, anchor: Anchor, kind: str, options: dict[str
             dx = min(abs(hit.box[0] - predicted[0]), abs(hit.box[2] - predicted[2]))
             if dx > horizontal:
                 continue
-            score = dx + 3 * dy + SETTINGS.place_weight * away
+            score = dx / horizontal + dy / vertical + away / page.width
             if best is None or score < best[0]:
                 best = (score, hit)
-    return best[1] if best else None
+    return best
 
 
 def _text_candidates(page: PageView, predicted: BBox, vertical: float, label: BBox | None) -> list[Hit]:

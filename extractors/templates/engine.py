@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 from extractors.generic.geometry import Row
 from extractors.generic.labels import tokens
 from extractors.generic.tables import Column, arithmetic_ok, read_table
-from extractors.templates.anchors import read_anchor
+from extractors.templates.anchors import fit_anchor
 from extractors.templates.index import Evidence, VendorIndex
 from extractors.templates.locate import DocumentView, Hit
 from extractors.templates.schema import USED_FOR_DECISIONS, FieldRule, LineRules, Template, load_templates
@@ -29,6 +29,8 @@ from extractors.values import VALUE_TYPES, find_currency
 from ledgerbot.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
 
 ENGINE_VERSION = "template-engine-1.1"
+# Fit added per place down the anchor list: a later anchor must fit clearly better to win.
+ANCHOR_ORDER_WEIGHT = 0.05
 _NUMERIC_COLUMNS = frozenset({"col_quantity", "col_unit_price", "col_amount"})
 # Similarity (0-100) of an OCR'd header word to the header a template names for a column.
 FUZZY_HEADER = 80.0
@@ -193,7 +195,10 @@ class TemplateExtractor:
                 # A name alone is weak (a buyer may carry it, a reseller may print it): the
                 # layout must also be the vendor's.
                 continue
-            score = evidence.score * 100 + share * 10 + len(m.all)
+            # A template learned for this one vendor knows it better than a layout template
+            # written for every vendor printing with that layout.
+            own = 20 if template.provenance.source == "learned" else 0
+            score = evidence.score * 100 + own + share * 10 + len(m.all)
             if best is None or score > best[0]:
                 best = (score, evidence)
         return best[1] if best else None
@@ -342,10 +347,16 @@ class TemplateExtractor:
     @staticmethod
     def _anchored(rule: FieldRule, view: DocumentView, options: dict[str, Any]) -> list[Hit]:
         """What each anchor points at, best anchor first (one hit per anchor that finds one)."""
+        found: list[tuple[float, Hit]] = []
+        for order, anchor in enumerate(rule.anchors):
+            fit = fit_anchor(view, anchor, rule.value_type, options)
+            if fit is not None:
+                # Where anchors disagree, the one whose label and value sit most nearly as
+                # learned wins; among equals, the one that held on more samples (listed first).
+                found.append((fit[0] + ANCHOR_ORDER_WEIGHT * order, fit[1]))
         out: list[Hit] = []
-        for anchor in rule.anchors:
-            hit = read_anchor(view, anchor, rule.value_type, options)
-            if hit is not None and all(hit.value != h.value for h in out):
+        for _, hit in sorted(found, key=lambda f: f[0]):
+            if all(hit.value != h.value for h in out):
                 out.append(hit)
         return out
 

@@ -41,7 +41,7 @@ from extractors.templates.index import identity_key
 from extractors.templates.locate import DocumentView, Hit, PageView, locate_value, normalise_truth
 from extractors.templates.schema import Anchor, Template, TemplateStatus, load_templates, parse_template
 from extractors.textlayer.model import BBox, Document
-from extractors.values import FIELD_TYPES, parse_date
+from extractors.values import FIELD_TYPES, ISO_CURRENCIES, parse_date
 from ledgerbot.domain import DocType, ExtractionResult, InvoiceFields, InvoiceLine
 from ledgerbot.errors import BusinessError
 
@@ -61,6 +61,15 @@ _LANGUAGE_HINTS = {
     "de": {"rechnung", "datum", "betrag", "menge", "netto", "bezeichnung", "gesamtbetrag", "mwst"},
     "fr": {"facture", "montant", "echeance", "ttc", "ht", "tva", "designation", "quantite"},
 }
+
+
+_RATE = re.compile(r"\(?[\d.,]*\s*%\)?:?")
+
+
+def _between(text: str) -> bool:
+    """A word printed between a label and its value that is no part of the label (a rate, a currency)."""
+    bare = text.strip(":()")
+    return bool(_RATE.fullmatch(text)) or bare.upper() in ISO_CURRENCIES or bare in ("€", "$", "£", "¥")
 
 
 class LearningError(BusinessError):
@@ -155,8 +164,14 @@ def _label_left(page: PageView, hit: Hit) -> tuple[str, BBox] | None:
     row = page.rows[hit.row]
     words = row.words
     end = hit.start
-    while end > 0 and not tokens(words[end - 1].text):
-        end -= 1  # a lone ":" belongs to the label
+    # A lone ":", a rate ("VAT 20 %") or a currency ("Total EUR") may stand between label and
+    # value; the label is the words before them, which do not change from invoice to invoice.
+    while end > 0:
+        text = words[end - 1].text
+        rate = end < hit.start and words[end].text.startswith("%") and re.fullmatch(r"[\d.,]+", text)
+        if tokens(text) and not _between(text) and not rate:
+            break
+        end -= 1
     start = end
     while start > 0 and end - start < SETTINGS.max_label_words:
         word = words[start - 1]
@@ -170,7 +185,7 @@ def _label_left(page: PageView, hit: Hit) -> tuple[str, BBox] | None:
     box = row.box_of(start, hit.start)
     if hit.box[0] - box[2] > SETTINGS.label_gap * page.width:
         return None
-    return row.text_of(start, hit.start), row.box_of(start, end)
+    return row.text_of(start, end), row.box_of(start, end)
 
 
 def _label_above(page: PageView, hit: Hit) -> tuple[str, BBox] | None:
@@ -184,8 +199,14 @@ def _label_above(page: PageView, hit: Hit) -> tuple[str, BBox] | None:
         ]
         if not over:
             continue
+        if any(any(ch.isdigit() for ch in row.words[i].text) for i in over):
+            return None  # a row of values above (a totals block): no label over this one
         segment = row.segment_of(over[0])
-        chosen = [i for i in segment if not any(ch.isdigit() for ch in row.words[i].text)]
+        chosen = [
+            i
+            for i in segment
+            if not any(ch.isdigit() for ch in row.words[i].text) and not _between(row.words[i].text)
+        ]
         chosen = [i for i in chosen if tokens(row.words[i].text)][: SETTINGS.max_label_words]
         if not chosen:
             return None
@@ -592,16 +613,20 @@ def refine(
             continue  # a hand-written rule stays as written
         kind = FIELD_TYPES[name]
         kept = []
+        held = False
         for anchor in rule["anchors"]:
             got = read_anchor(view, Anchor.model_validate(anchor), kind, reading)
             if got is not None and _same(kind, got.value, value):
                 anchor = {**anchor, "held": anchor.get("held", 1) + 1}
                 anchor["samples"] = [*anchor.get("samples", []), sha[:16]]
+                held = True
             kept.append(anchor)
-        for anchor in new_rules.get(name, {}).get("anchors", []):
-            if not any(_same_anchor(anchor, k) for k in kept):
-                kept.append(anchor)
-                variants.append(name)
+        if not held:
+            # The field moved (another layout, another place): what found it here is a variant.
+            for anchor in new_rules.get(name, {}).get("anchors", []):
+                if not any(_same_anchor(anchor, k) for k in kept):
+                    kept.append(anchor)
+                    variants.append(name)
         kept.sort(key=lambda a: -int(a.get("held", 1)))  # stable: among equals the older first
         rule["anchors"] = kept[: SETTINGS.max_anchors]
     body = {**old, "fields": fields}
@@ -710,10 +735,14 @@ def learn_template(
     template_id: str | None = None,
     status: TemplateStatus = "active",
     today: date | None = None,
+    document: Document | None = None,
 ) -> Outcome:
-    """Learn (or refine) the vendor template for ``sample`` and write it, its sample and golden."""
+    """Learn (or refine) the vendor template for ``sample`` and write it, its sample and golden.
+
+    ``document`` is the sample's text layer when the caller has read it already.
+    """
     truth = truth_path if isinstance(truth_path, Truth) else read_truth(truth_path)
-    document = _read_sample(sample)
+    document = document or _read_sample(sample)
     today = today or date.today()
     sha = file_sha(sample)
     new = learn_document(document, truth, sha, today)
