@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     erp_user: str = "ap-robot"
     erp_password: SecretStr = Field(default=SecretStr(""), description="From the environment, never code")
     policy: Path | None = Field(default=None, description="Tolerance policy YAML; default: shipped policy")
+    template_trust_after: int = Field(
+        default=1,
+        ge=1,
+        description="Documents a shadow template must read as the clerk did before it is trusted",
+    )
 
     @property
     def files_dir(self) -> Path:

@@ -1,0 +1,113 @@
+"""A clerk's corrections teach the vendor's template, which runs in shadow until it agreed with the clerk."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from extractors.templates.lifecycle import list_templates
+from extractors.templates.schema import load_template
+from ledgerbot.store import FileStore, Store
+from ledgerbot.store.models import DocumentRow, ExtractionRow
+from ledgerbot.store.queries import latest_extraction
+from review_app import learning
+from review_app.models import CorrectionRow
+from tests.review_app import factory
+
+
+@pytest.fixture
+def templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "vendor-templates"
+    monkeypatch.setenv("LEDGERBOT_TEMPLATES_DIR", str(folder))
+    return folder
+
+
+def _read_wrong_then_corrected(
+    session: Session, files: FileStore, spec: factory.InvoiceSpec, wrong: dict[str, str]
+) -> DocumentRow:
+    """A document the machine read with ``wrong`` values, then a clerk put them right."""
+    document = factory.exception_document(session, files, spec)
+    row = latest_extraction(session, document.id)
+    assert row is not None
+    right = dict(row.result)
+    machine = {**right, "fields": {**right["fields"], **wrong}}
+    row.result = machine
+    session.flush()
+    corrected = ExtractionRow(document_id=document.id, method="generic", result=right, created_by="carol")
+    session.add(corrected)
+    session.flush()
+    for name, value in wrong.items():
+        session.add(
+            CorrectionRow(
+                document_id=document.id,
+                vendor_id=document.vendor_id,
+                kind="field",
+                target=name,
+                old_value=value,
+                new_value=right["fields"][name],
+                extraction_id=corrected.id,
+                username="carol",
+            )
+        )
+    session.flush()
+    return document
+
+
+def test_corrections_teach_a_shadow_template_trusted_after_it_agreed(
+    sqlite_store: Store, files: FileStore, templates: Path
+) -> None:
+    with sqlite_store.session() as session:
+        first = _read_wrong_then_corrected(
+            session, files, factory.InvoiceSpec(), {"invoice_number": "RE-2026-1O01"}
+        )
+        assert learning.learning_reason(session, first) == "the vendor has no template"
+        done = learning.after_corrections(session, first, files)
+        learned = done["learned"]
+        assert learned["status"] == "shadow" and learned["version"] == 1 and not learned["refined"]
+        assert {"invoice_number", "invoice_date", "total", "vendor_iban"} <= set(learned["learned"])
+        [entry] = list_templates(templates)
+        assert entry["status"] == "shadow" and entry["identity"]["ibans"] == ["DE89370400440532013000"]
+
+        # The vendor's next invoice: the clerk settles its values; the shadow reading agrees.
+        second = _read_wrong_then_corrected(
+            session,
+            files,
+            factory.InvoiceSpec(invoice_number="RE-2026-1002", unit_price=Decimal("100.00")),
+            {"total": "1.00"},
+        )
+        done = learning.after_corrections(session, second, files)
+        shadow = done["shadow"]
+        assert shadow["template"] == f"{entry['id']}@1" and shadow["disagreed"] == []
+        assert "total" in shadow["agreed"] and shadow["generic_wrong"] == ["total"]
+        assert shadow["promoted"] is True
+        template = load_template(templates / f"{entry['id']}.yml")
+        assert template.status == "active"
+        assert "learned" not in done  # it has a template now, and that template was right
+        assert learning.learning_reason(session, second) is None
+
+
+def test_a_template_that_read_a_field_wrong_learns_a_new_version(
+    sqlite_store: Store, files: FileStore, templates: Path
+) -> None:
+    with sqlite_store.session() as session:
+        first = _read_wrong_then_corrected(
+            session, files, factory.InvoiceSpec(), {"invoice_number": "RE-2026-1O01"}
+        )
+        learned = learning.learn_from_corrections(session, first, files)
+        assert learned is not None
+        second = _read_wrong_then_corrected(
+            session, files, factory.InvoiceSpec(invoice_number="RE-2026-1003"), {"po_number": "PO-1"}
+        )
+        machine = learning._first_extraction(session, second.id)  # what the pipeline read
+        assert machine is not None
+        machine.method = f"template:{learned.template_id}"
+        machine.result = {**machine.result, "lineage": {"template": f"{learned.template_id}@1"}}
+        session.flush()
+        reason = learning.learning_reason(session, second)
+        assert reason == f"template {learned.template_id}@1 read po_number wrong"
+        again = learning.learn_from_corrections(session, second, files)
+        assert again is not None and again.refined and again.version == 2
+        assert (templates / "history" / learned.template_id / "v1.yml").is_file()
