@@ -399,7 +399,7 @@ def shadow_review(
         return None
     folder = folder or templates_dir()
     engine = TemplateExtractor.load(folder)
-    if not any(t.status == "shadow" for t in engine.templates):
+    if not any(entry.status == "shadow" for entry in engine.entries):
         return None
     page = read_document(files.get(document.sha256), name=document.filename)
     view = DocumentView(page)

@@ -21,9 +21,10 @@ from extractors.generic.geometry import Row
 from extractors.generic.labels import tokens
 from extractors.generic.tables import Column, arithmetic_ok, read_table
 from extractors.templates.anchors import fit_anchor
+from extractors.templates.catalog import Entry, load_entries
 from extractors.templates.index import Evidence, VendorIndex
 from extractors.templates.locate import DocumentView, Hit
-from extractors.templates.schema import USED_FOR_DECISIONS, FieldRule, LineRules, Template, load_templates
+from extractors.templates.schema import USED_FOR_DECISIONS, FieldRule, LineRules, Template
 from extractors.textlayer.model import BBox, Document
 from extractors.values import VALUE_TYPES, find_currency
 from ledgerbot.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
@@ -114,6 +115,14 @@ def _fingerprint_share(fingerprint: list[str], words: set[str]) -> float:
     return sum(1 for word in fingerprint if word in words) / len(fingerprint)
 
 
+def _totals_add_up(fields: dict[str, Any]) -> bool:
+    """Subtotal + tax = total, to the cent (True when one of them is not there to check)."""
+    net, tax, gross = (fields.get(n) for n in ("subtotal", "tax_amount", "total"))
+    if net is None or tax is None or gross is None:
+        return True
+    return bool(abs(abs(net) + abs(tax) - abs(gross)) <= Decimal("0.011"))
+
+
 def _reconcile_totals(
     anchored: dict[str, list[Hit]], fields: dict[str, Any], boxes: dict[str, FieldBox]
 ) -> None:
@@ -139,32 +148,32 @@ def _reconcile_totals(
         boxes[name] = FieldBox(page=hit.page, bbox=hit.box)
 
 
-def load_folders(folders: Sequence[Path]) -> list[Template]:
-    """Templates of several folders; a template id given twice keeps the later folder's."""
-    by_id: dict[str, Template] = {}
-    for folder in folders:
-        for template in load_templates(folder):
-            by_id[template.id] = template
-    return list(by_id.values())
-
-
 class TemplateExtractor:
     """Extractor protocol: ``name``, ``is_available()``, ``extract(document, doc_type)``."""
 
     name = "template"
 
-    def __init__(self, templates: list[Template]) -> None:
-        self.templates = templates
-        self.index = VendorIndex(templates)
+    def __init__(self, templates: Sequence[Template | Entry]) -> None:
+        self.entries = [t if isinstance(t, Entry) else Entry.of(t) for t in templates]
+        self.index = VendorIndex(self.entries)
         self._generic: Any = None
 
     @classmethod
     def load(cls, folder: Path | None = None, extra: Sequence[Path] = ()) -> TemplateExtractor:
-        """The templates of ``folder`` (default: the shipped ones) and of every ``extra`` folder."""
-        return cls(load_folders([folder or default_templates_dir(), *extra]))
+        """The templates of ``folder`` (default: the shipped ones) and of every ``extra`` folder.
+
+        Only their identities are read up front (``catalog``); a template's rules are parsed the
+        first time a document points at it.
+        """
+        return cls(load_entries([folder or default_templates_dir(), *extra]))
+
+    @property
+    def templates(self) -> list[Template]:
+        """Every template, parsed (all of them: for listing and tests, not for reading)."""
+        return [entry.template() for entry in self.entries]
 
     def is_available(self) -> bool:
-        return bool(self.templates)
+        return bool(self.entries)
 
     # -- matching ----------------------------------------------------------------------------
 
@@ -180,10 +189,10 @@ class TemplateExtractor:
         text = " ".join(tokens(view.document.text))
         best: tuple[float, Evidence] | None = None
         for evidence in self.index.candidates(view):
-            template = evidence.template
-            if template.status not in statuses:
+            entry = evidence.entry
+            if entry.status not in statuses:
                 continue
-            m = template.match
+            m = entry.match
             if not all(self._has(text, k) for k in m.all):
                 continue
             if m.any and not any(self._has(text, k) for k in m.any):
@@ -197,7 +206,7 @@ class TemplateExtractor:
                 continue
             # A template learned for this one vendor knows it better than a layout template
             # written for every vendor printing with that layout.
-            own = 20 if template.provenance.source == "learned" else 0
+            own = 20 if entry.learned else 0
             score = evidence.score * 100 + own + share * 10 + len(m.all)
             if best is None or score > best[0]:
                 best = (score, evidence)
@@ -293,7 +302,18 @@ class TemplateExtractor:
         # the field, fall back to the generic reading of it, with less confidence.
         missing = [rule.name for rule in template.fields if rule.name not in fields]
         fallback: list[str] = []
-        if missing or (template.lines is not None and not lines):
+        if not _totals_add_up(fields):
+            # Net + tax = gross does not vary: totals that do not add up were misread (a scan),
+            # and the generic reading of them stands if it adds up.
+            generic = generic or self._generic_result(document, doc_type)
+            theirs = {n: getattr(generic.fields, n) for n in ("subtotal", "tax_amount", "total")}
+            if _totals_add_up(theirs):
+                for name, value in theirs.items():
+                    if value is not None and value != fields.get(name):
+                        fields[name] = value
+                        confidence[name] = round(0.8 * generic.field_confidence.get(name, 0.5), 3)
+                        fallback.append(name)
+        if missing or not lines:
             if generic is None:
                 generic = self._generic_result(document, doc_type)
             for name in missing:
@@ -304,7 +324,7 @@ class TemplateExtractor:
                     fallback.append(name)
                     if name in generic.field_boxes:
                         boxes[name] = generic.field_boxes[name]
-            if template.lines is not None and not lines:
+            if not lines and generic.lines:
                 lines = [line.model_copy() for line in generic.lines]
                 fallback.append("lines")
         lineage = {"template": template.ref, "extractor": ENGINE_VERSION}

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from extractors.generic.labels import tokens
+from extractors.templates.catalog import Entry
 from extractors.templates.locate import DocumentView
 from extractors.templates.schema import Template
 from extractors.values import TAX_ID_PATTERN as _TAX_ID
@@ -34,19 +35,23 @@ def name_tokens(name: str) -> tuple[str, ...]:
 class Evidence:
     """Why a template applies to a document."""
 
-    template: Template
+    entry: Entry
     by: str  # "tax_id", "iban", "name" or "keywords"
     score: float
 
+    @property
+    def template(self) -> Template:
+        return self.entry.template()
+
     def describe(self) -> str:
-        return f"{self.template.ref} by {self.by}"
+        return f"{self.entry.ref} by {self.by}"
 
 
 class VendorIndex:
     """Templates by identity; ``candidates`` returns those a document's identity points to."""
 
-    def __init__(self, templates: Sequence[Template]) -> None:
-        self.templates = list(templates)
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self.templates = list(entries)
         self._by_id: dict[str, list[int]] = defaultdict(list)
         self._by_iban: dict[str, list[int]] = defaultdict(list)
         self._by_name: dict[str, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)

@@ -36,12 +36,13 @@ from extractors.generic.geometry import Row
 from extractors.generic.labels import LABELS, label_finder, tokens
 from extractors.generic.table_header import find_header_at
 from extractors.templates.anchors import read_anchor
+from extractors.templates.catalog import folder_entries
 from extractors.templates.golden import golden_view, run_sample
 from extractors.templates.index import identity_key
 from extractors.templates.locate import DocumentView, Hit, PageView, locate_value, normalise_truth
-from extractors.templates.schema import Anchor, Template, TemplateStatus, load_templates, parse_template
+from extractors.templates.schema import Anchor, Template, TemplateStatus, parse_template
 from extractors.textlayer.model import BBox, Document
-from extractors.values import FIELD_TYPES, ISO_CURRENCIES, parse_date
+from extractors.values import FIELD_TYPES, ISO_CURRENCIES, parse_amount, parse_date
 from ledgerbot.domain import DocType, ExtractionResult, InvoiceFields, InvoiceLine
 from ledgerbot.errors import BusinessError
 
@@ -316,6 +317,13 @@ def _line_rows(view: DocumentView, lines: list[InvoiceLine], sep: str | None) ->
     by_row: dict[tuple[int, int], list[Decimal]] = {}
     for hit in amounts:
         by_row.setdefault((hit.page, hit.row), []).append(abs(hit.value))
+    # Word by word too: "12 116.70" is a quantity and a price, not twelve thousand.
+    for page in view.pages:
+        for r, row in enumerate(page.rows):
+            for word in row.words:
+                value = parse_amount(word.text.strip("()€$£"), sep)  # type: ignore[arg-type]
+                if value is not None:
+                    by_row.setdefault((page.number, r), []).append(abs(value))
     used: set[tuple[int, int]] = set()
     for line in lines:
         if line.amount is None:
@@ -424,10 +432,8 @@ def learn_options(view: DocumentView, truth: Truth) -> dict[str, Any]:
                 break
     currency = truth.fields.get("currency")
     if currency is not None:
-        from extractors.values import find_currency
-
-        if find_currency(view.document.text) != currency:
-            options["currency"] = currency
+        # A vendor bills in its currency; a symbol OCR garbles must not change it.
+        options["currency"] = currency
     return options
 
 
@@ -567,13 +573,13 @@ def _existing(folder: Path, truth: Truth, template_id: str | None) -> tuple[Path
         identity_key(str(truth.fields[n])) for n in ("vendor_tax_id", "vendor_iban") if truth.fields.get(n)
     }
     name = " ".join(tokens(str(truth.fields.get("vendor_name") or "")))
-    for template in load_templates(folder):
-        if template.provenance.source != "learned" or template.status == "retired":
+    for entry in folder_entries(folder):
+        if not entry.learned or entry.status == "retired":
             continue
-        known = {identity_key(v) for v in (*template.match.tax_ids, *template.match.ibans)}
-        names = {" ".join(tokens(n)) for n in template.match.names}
+        known = {identity_key(v) for v in (*entry.match.tax_ids, *entry.match.ibans)}
+        names = {" ".join(tokens(n)) for n in entry.match.names}
         if keys & known or (name and name in names):
-            path = folder / f"{template.id}.yml"
+            path = folder / f"{entry.id}.yml"
             return path, yaml.safe_load(path.read_text(encoding="utf-8"))
     return None
 
