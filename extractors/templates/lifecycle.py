@@ -96,6 +96,41 @@ def set_status(folder: Path, template_id: str, status: TemplateStatus, *, reason
     return {"id": template.id, "version": template.version, "status": status, "changed": True}
 
 
+def edit_template(folder: Path, template_id: str, text: str, *, by: str, reason: str) -> dict[str, Any]:
+    """Replace a template with an edited one: validated, the next version, the old one kept."""
+    from datetime import date
+
+    from extractors.templates.learn import dump_template
+    from extractors.templates.schema import parse_template
+
+    path = _path(folder, template_id)
+    current = load_template(path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise TemplateError(f"{path.name}:[] is not valid YAML: {error}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise TemplateError(f"{path.name}:[] a template is a mapping")
+    if data.get("id") != current.id:
+        raise TemplateLifecycleError(f"{path.name}:[id] an edit keeps the id {current.id!r}")
+    history = folder / "history" / current.id
+    history.mkdir(parents=True, exist_ok=True)
+    archived = history / f"v{current.version}.yml"
+    data["version"] = current.version + 1
+    provenance = dict(data.get("provenance") or {})
+    provenance["previous"] = str(archived.relative_to(folder))
+    provenance["edits"] = [*provenance.get("edits", []), f"{by} on {date.today().isoformat()}: {reason}"]
+    data["provenance"] = provenance
+    template = parse_template(data, path.name)  # an edit that would not load is never written
+    archived.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    path.write_text(dump_template(data), encoding="utf-8")
+    _append(
+        history / "status.jsonl",
+        {"at": _now(), "template": template.ref, "from": current.ref, "to": template.ref, "reason": reason},
+    )
+    return {"id": template.id, "version": template.version, "status": template.status}
+
+
 def shadow_records(folder: Path, template_id: str) -> list[dict[str, Any]]:
     path = folder / "shadow" / f"{template_id}.jsonl"
     if not path.is_file():

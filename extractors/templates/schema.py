@@ -105,6 +105,8 @@ class Provenance(_Strict):
     source: Literal["learned", "hand-written"] = "hand-written"
     samples: list[SampleSource] = Field(default_factory=list)
     previous: str | None = Field(default=None, description="file of the version this one replaced")
+    # Hand edits on top of what was learned: "who on date: why", newest last.
+    edits: list[str] = Field(default_factory=list)
 
 
 class Options(_Strict):

@@ -111,3 +111,56 @@ def test_a_template_that_read_a_field_wrong_learns_a_new_version(
         again = learning.learn_from_corrections(session, second, files)
         assert again is not None and again.refined and again.version == 2
         assert (templates / "history" / learned.template_id / "v1.yml").is_file()
+
+
+@pytest.mark.slow
+def test_engineer_sees_shadow_templates_and_promotes_edits_retires(
+    app,
+    client_for,
+    seeded,
+    templates: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    from review_app.routes import vendor_templates
+    from tests.review_app.conftest import csrf
+
+    app.include_router(vendor_templates.router)
+    carol, root = client_for("carol"), client_for("root")
+    document_id = seeded["price"]
+    token = csrf(carol, f"/documents/{document_id}")
+    carol.post(
+        f"/documents/{document_id}/fields",
+        data={"csrf_token": token, "field.invoice_number": "RE-2026-1001", "confirm.total": "1"},
+    )
+    taught = carol.post(
+        f"/documents/{document_id}/learn-template", data={"csrf_token": csrf(carol, "/queue")}
+    )
+    assert taught.status_code == 303, taught.text
+    [written] = sorted(templates.glob("*.yml"))
+    page = root.get("/templates").text
+    assert written.stem in page and "shadow" in page
+    refused = carol.post(f"/templates/{written.stem}/promote", data={"csrf_token": csrf(carol, "/queue")})
+    assert refused.status_code == 403
+    assert (
+        root.post(f"/templates/{written.stem}/promote", data={"csrf_token": csrf(root, "/queue")}).status_code
+        == 303
+    )
+    assert load_template(written).status == "active"
+    text = written.read_text().replace("description: ", "description: Checked by hand. ", 1)
+    saved = root.post(
+        f"/templates/{written.stem}/edit",
+        data={"csrf_token": csrf(root, "/queue"), "yaml": text, "reason": "description"},
+    )
+    assert saved.status_code == 303
+    edited = load_template(written)
+    assert edited.version == 2 and edited.provenance.edits[-1].startswith("root on ")
+    broken = root.post(
+        f"/templates/{written.stem}/edit",
+        data={"csrf_token": csrf(root, "/queue"), "yaml": text.replace("fields:", "feelds:"), "reason": "x"},
+    )
+    assert broken.status_code >= 400 and "feelds" in broken.text
+    assert (
+        root.post(f"/templates/{written.stem}/retire", data={"csrf_token": csrf(root, "/queue")}).status_code
+        == 303
+    )
+    detail = root.get(f"/templates/{written.stem}").text
+    assert "retired" in detail and "promoted by root" in detail and "retired by root" in detail
