@@ -54,11 +54,13 @@ def predictions(view: DocumentView, anchor: Anchor) -> list[tuple[PageView, BBox
             page = view.page(phrase.page)
             if page is None:
                 continue
-            x, y = phrase.box[0], phrase.box[1]
+            x, y, scale = phrase.box[0], phrase.box[1], page.width
             away = 0.0
             if anchor.at is not None:
                 away = math.hypot(x - anchor.at[0] * page.width, y - anchor.at[1] * page.height)
-            out.append((page, (x + b0, y + b1, x + b2, y + b3), phrase.box, away))
+            out.append(
+                (page, (x + b0 * scale, y + b1 * scale, x + b2 * scale, y + b3 * scale), phrase.box, away)
+            )
         return out
     assert anchor.page is not None
     page = view.page(anchor.page)

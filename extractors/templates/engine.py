@@ -302,17 +302,6 @@ class TemplateExtractor:
         # the field, fall back to the generic reading of it, with less confidence.
         missing = [rule.name for rule in template.fields if rule.name not in fields]
         fallback: list[str] = []
-        if not _totals_add_up(fields):
-            # Net + tax = gross does not vary: totals that do not add up were misread (a scan),
-            # and the generic reading of them stands if it adds up.
-            generic = generic or self._generic_result(document, doc_type)
-            theirs = {n: getattr(generic.fields, n) for n in ("subtotal", "tax_amount", "total")}
-            if _totals_add_up(theirs):
-                for name, value in theirs.items():
-                    if value is not None and value != fields.get(name):
-                        fields[name] = value
-                        confidence[name] = round(0.8 * generic.field_confidence.get(name, 0.5), 3)
-                        fallback.append(name)
         if missing or not lines:
             if generic is None:
                 generic = self._generic_result(document, doc_type)
@@ -327,6 +316,17 @@ class TemplateExtractor:
             if not lines and generic.lines:
                 lines = [line.model_copy() for line in generic.lines]
                 fallback.append("lines")
+        if not _totals_add_up(fields):
+            # Net + tax = gross does not vary: totals that do not add up were misread (a scan),
+            # and the generic reading of them stands if it adds up.
+            generic = generic or self._generic_result(document, doc_type)
+            theirs = {n: getattr(generic.fields, n) for n in ("subtotal", "tax_amount", "total")}
+            if _totals_add_up(theirs):
+                for name, value in theirs.items():
+                    if value is not None and value != fields.get(name):
+                        fields[name] = value
+                        confidence[name] = round(0.8 * generic.field_confidence.get(name, 0.5), 3)
+                        fallback.append(name)
         lineage = {"template": template.ref, "extractor": ENGINE_VERSION}
         if fallback:
             # Which fields the template could not find on this document and the generic

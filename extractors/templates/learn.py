@@ -220,9 +220,15 @@ def _clean_label(text: str) -> str:
     return text.strip().rstrip(":").strip() or text.strip()
 
 
-def _relative(box: BBox, origin: BBox) -> tuple[float, float, float, float]:
+def _relative(box: BBox, origin: BBox, width: float) -> tuple[float, float, float, float]:
+    """``box`` from ``origin``'s top-left corner, in page widths: the same on a scan in pixels."""
     x, y = origin[0], origin[1]
-    return (round(box[0] - x, 1), round(box[1] - y, 1), round(box[2] - x, 1), round(box[3] - y, 1))
+    return (
+        round((box[0] - x) / width, 4),
+        round((box[1] - y) / width, 4),
+        round((box[2] - x) / width, 4),
+        round((box[3] - y) / width, 4),
+    )
 
 
 def _label_weight(name: str, label: str) -> float:
@@ -265,7 +271,7 @@ def anchors_for(
                 continue
             anchor = Anchor(
                 label=label,
-                box=_relative(hit.box, label_box),
+                box=_relative(hit.box, label_box, page.width),
                 at=(round(label_box[0] / page.width, 4), round(label_box[1] / page.height, 4)),
                 held=1,
                 samples=[sha],
@@ -591,7 +597,7 @@ def _same_anchor(a: dict[str, Any], b: dict[str, Any]) -> bool:
         return False
     if a.get("label") is None and a.get("page") != b.get("page"):
         return False
-    scale = 0.02 if a.get("label") is None else 6.0
+    scale = 0.02 if a.get("label") is None else 0.01
     return all(abs(x - y) <= scale for x, y in zip(a["box"], b["box"], strict=True))
 
 

@@ -65,8 +65,9 @@ class Anchor(_Strict):
     """A learned way to find a value again.
 
     With ``label``: the value's box relative to the top-left corner of that printed label
-    (``box`` = x0, top, x1, bottom in page units). Without: the value's place on page ``page``
-    as shares of the page's width and height. ``held`` counts the samples it read right on.
+    (``box`` = x0, top, x1, bottom in page widths, so a scan in pixels reads like the PDF in
+    points). Without: the value's place on page ``page`` as shares of the page's width and
+    height. ``held`` counts the samples it read right on.
     """
 
     label: str | None = None
