@@ -16,6 +16,7 @@ from typing import Any
 from extractors.templates.engine import TemplateExtractor
 from extractors.templates.locate import DocumentView
 from extractors.templates.schema import Template, TemplateError, load_template
+from extractors.textlayer.model import Document
 from ledgerbot.domain import DocType, ExtractionResult
 
 GOLDEN_KEYS = ("doc_type", "method", "fields", "lines")
@@ -32,11 +33,14 @@ def sample_paths(template_file: Path, template: Template) -> list[Path]:
     return [(template_file.parent / sample).resolve() for sample in template.samples]
 
 
-def run_sample(template: Template, sample: Path, doc_type: DocType | None) -> ExtractionResult:
-    """Read ``sample`` and apply ``template`` to it; the template must also be the one that matches."""
+def run_sample(
+    template: Template, sample: Path, doc_type: DocType | None, document: Document | None = None
+) -> ExtractionResult:
+    """Read ``sample`` (unless its text layer is given) and apply ``template`` to it; the template
+    must also be the one that matches."""
     from extractors.textlayer import read_document
 
-    document = read_document(sample, name=sample.name)
+    document = document or read_document(sample, name=sample.name)
     engine = TemplateExtractor([template])
     view = DocumentView(document)
     # A draft or shadow template is tested like an active one: its status only says who trusts it.
