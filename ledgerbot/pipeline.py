@@ -45,20 +45,25 @@ class DocumentExtractor(Protocol):
     def extract(self, document: Document, doc_type: DocType | None) -> ExtractionResult | None: ...
 
 
-def _template_stage(models_dir: Path | None, templates_dir: Path | None) -> DocumentExtractor:
+def _template_stage(
+    models_dir: Path | None, templates_dir: Path | None, extra: Sequence[Path] = ()
+) -> DocumentExtractor:
     from extractors.templates.engine import TemplateExtractor
 
-    return TemplateExtractor.load(templates_dir)
+    return TemplateExtractor.load(templates_dir, extra)
 
 
-def _generic_stage(models_dir: Path | None, templates_dir: Path | None) -> DocumentExtractor:
+def _generic_stage(
+    models_dir: Path | None, templates_dir: Path | None, extra: Sequence[Path] = ()
+) -> DocumentExtractor:
     from extractors.generic import GenericExtractor
 
     return GenericExtractor.load(models_dir)
 
 
-# name -> factory(models_dir, templates_dir); the order of a pipeline is the order it is given.
-STAGES: dict[str, Callable[[Path | None, Path | None], DocumentExtractor]] = {
+# name -> factory(models_dir, templates_dir, extra template folders); the order of a pipeline is
+# the order it is given.
+STAGES: dict[str, Callable[[Path | None, Path | None, Sequence[Path]], DocumentExtractor]] = {
     "template": _template_stage,
     "generic": _generic_stage,
 }
@@ -104,6 +109,7 @@ class Extractor:
         stages: Sequence[str] = DEFAULT_STAGES,
         models_dir: Path | None = None,
         templates_dir: Path | None = None,
+        extra_templates: Sequence[Path] = (),
         classify: bool = True,
         in_process: bool = False,
         warn: Callable[[str], None] | None = None,
@@ -127,7 +133,7 @@ class Extractor:
         self._warm_reader: TextLayerReader | None = TextLayerReader(in_process=in_process).start()
         self.embedded = embedded
         self.models_dir = models_dir
-        self.stages = [STAGES[name](models_dir, templates_dir) for name in stages]
+        self.stages = [STAGES[name](models_dir, templates_dir, extra_templates) for name in stages]
         self.stages = [s for s in self.stages if s.is_available()]
         self.in_process = in_process
         self.warn = warn or (lambda message: print(message, file=sys.stderr))

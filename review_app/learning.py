@@ -1,9 +1,11 @@
-"""Learning from corrections: labelled examples out of the store, and template drafts for new vendors.
+"""Learning from corrections: labelled examples, template drafts, and vendor templates learned in shadow.
 
 Every correction is a ``CorrectionRow`` (what was read, what a person says is right, where it
 sat on the page). ``export_corpus`` writes the corrected documents as a labelled corpus in the
 ground-truth format of ``docs/contracts/extraction.md`` (file + ``<stem>.json``), which is
-what classifier retraining and ``ledgerbot eval`` read.
+what classifier retraining and ``ledgerbot eval`` read. ``after_corrections`` teaches the
+vendor's template from a corrected document (``extractors.templates.learn``, the same learning as
+``ledgerbot template learn``); a new template runs in shadow until it agreed with the clerk.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -23,7 +26,7 @@ from sqlalchemy.orm import Session
 from ledgerbot.core.domain import ExtractionResult
 from ledgerbot.core.errors import LedgerbotError
 from ledgerbot.core.store import FileStore
-from ledgerbot.core.store.models import DocumentRow, VendorRow
+from ledgerbot.core.store.models import DocumentRow, ExtractionRow, VendorRow
 from ledgerbot.core.store.queries import latest_extraction
 from ledgerbot.core.store.review import CorrectionRow
 
@@ -246,3 +249,196 @@ def export_corpus(
             truth["lines"] = dumped["lines"]
         (out_dir / f"{stem}.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
         yield {"document_id": document.id, "file": f"{stem}{suffix}", "doc_type": truth["doc_type"]}
+
+
+# -- one-shot learning from a clerk's corrections, shadow first ------------------------------------
+
+SHADOW_ONLY = frozenset({"shadow"})
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What learning from one corrected document wrote: which template, which version, and why."""
+
+    template_id: str
+    version: int
+    status: str
+    refined: bool
+    reason: str
+    learned: list[str]
+    not_found: list[str]
+    identity_not_learned: dict[str, str]
+
+
+def _first_extraction(session: Session, document_id: int) -> ExtractionRow | None:
+    """The machine's own reading (the oldest extraction row), before any person changed it."""
+    return session.scalars(
+        select(ExtractionRow)
+        .where(ExtractionRow.document_id == document_id)
+        .order_by(ExtractionRow.id)
+        .limit(1)
+    ).first()
+
+
+def _corrected_fields(session: Session, document_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(CorrectionRow.target).where(
+                CorrectionRow.document_id == document_id, CorrectionRow.kind == "field"
+            )
+        )
+    )
+
+
+def learning_reason(session: Session, document: DocumentRow) -> str | None:
+    """Why the clerk's corrections on ``document`` should teach a template, or None.
+
+    Learning runs when the vendor has no template, or when the template that read the document
+    got a field the clerk had to correct.
+    """
+    if document.mime not in DRAFTABLE or not drafting_available():
+        return None
+    corrected = _corrected_fields(session, document.id)
+    first = _first_extraction(session, document.id)
+    method = (first.method or "") if first is not None else ""
+    if method.startswith("template:") and corrected:
+        ref = (first.result.get("lineage") or {}).get("template", method) if first is not None else method
+        return f"template {ref} read {', '.join(sorted(corrected))} wrong"
+    if (
+        not corrected
+        and not session.scalars(
+            select(CorrectionRow.id).where(
+                CorrectionRow.document_id == document.id, CorrectionRow.kind.in_(CORRECTED_KINDS)
+            )
+        ).first()
+    ):
+        return None
+    vendor = session.get(VendorRow, document.vendor_id) if document.vendor_id else None
+    if vendor is not None and has_template(vendor):
+        return None
+    return "the vendor has no template"
+
+
+def _truth(session: Session, document: DocumentRow) -> Any:
+    from extractors.templates.learn import parse_truth
+
+    row = latest_extraction(session, document.id)
+    if row is None:
+        raise DraftError(f"document {document.id} has no extraction to learn from")
+    dumped = ExtractionResult.model_validate(row.result).model_dump(mode="json")
+    data = {"doc_type": dumped["doc_type"] or "invoice", "fields": dumped["fields"], "lines": dumped["lines"]}
+    return parse_truth(data, f"document {document.id}")
+
+
+def learn_from_corrections(
+    session: Session,
+    document: DocumentRow,
+    files: FileStore,
+    folder: Path | None = None,
+    *,
+    reason: str | None = None,
+) -> Learned | None:
+    """Learn (or refine) the vendor's template from this document and its corrected values.
+
+    A new template starts in shadow: it is read beside the generic extractor on the vendor's next
+    documents and trusted once it agreed with the clerk (``shadow_review``).
+    """
+    import tempfile
+
+    from extractors.templates.learn import LearningError, learn_template
+    from extractors.templates.schema import TemplateError
+
+    reason = reason or learning_reason(session, document)
+    if reason is None:
+        return None
+    folder = folder or templates_dir()
+    truth = _truth(session, document)
+    with tempfile.TemporaryDirectory(prefix="ledgerbot-learn-") as tmp:
+        sample = Path(tmp) / (_stem(document) + (_EXTENSIONS.get(document.mime) or ".bin"))
+        sample.write_bytes(files.get(document.sha256))
+        try:
+            outcome = learn_template(sample, truth, folder, status="shadow")
+        except (LearningError, TemplateError) as error:
+            raise DraftError(
+                f"no template could be learned from document {document.id}: {error.message}"
+            ) from None
+    return Learned(
+        template_id=outcome.id,
+        version=outcome.version,
+        status=outcome.status,
+        refined=outcome.refined,
+        reason=reason,
+        learned=outcome.learned,
+        not_found=outcome.not_found,
+        identity_not_learned=outcome.identity_not_learned,
+    )
+
+
+def shadow_review(
+    session: Session,
+    document: DocumentRow,
+    files: FileStore,
+    folder: Path | None = None,
+    *,
+    trust_after: int | None = None,
+) -> Any:
+    """Read a document whose values a clerk settled with the shadow template that matches its
+    vendor, and record that reading next to the generic one and the clerk's values.
+
+    Returns the ``ShadowOutcome`` (the template promoted itself once trusted), or None when no
+    shadow template matches.
+    """
+    from extractors.generic import GenericExtractor
+    from extractors.templates.engine import TemplateExtractor
+    from extractors.templates.lifecycle import record_shadow
+    from extractors.templates.locate import DocumentView
+    from ledgerbot.core.settings import get_settings
+    from textlayer import read_document
+
+    if document.mime not in DRAFTABLE:
+        return None
+    folder = folder or templates_dir()
+    engine = TemplateExtractor.load(folder)
+    if not any(entry.status == "shadow" for entry in engine.entries):
+        return None
+    page = read_document(files.get(document.sha256), name=document.filename)
+    view = DocumentView(page)
+    evidence = engine.match_evidence(view, statuses=SHADOW_ONLY)
+    if evidence is None:
+        return None
+    final = latest_extraction(session, document.id)
+    if final is None:
+        return None
+    template = evidence.template
+    reading = engine.apply(template, page, None, view=view)
+    first = _first_extraction(session, document.id)
+    if first is not None and (first.method or "generic") == "generic":
+        generic = ExtractionResult.model_validate(first.result)
+    else:
+        generic = GenericExtractor().extract(page)
+    values = ExtractionResult.model_validate(final.result).model_dump(mode="json")["fields"]
+    return record_shadow(
+        folder,
+        template,
+        document.filename,
+        reading,
+        generic,
+        values,
+        trust_after=trust_after or get_settings().templates.trust_after,
+    )
+
+
+def after_corrections(session: Session, document: DocumentRow, files: FileStore) -> dict[str, Any]:
+    """What the review app runs when a clerk saves corrections: the shadow check, then learning."""
+    out: dict[str, Any] = {}
+    shadow = shadow_review(session, document, files)
+    reason = None
+    if shadow is not None:
+        out["shadow"] = shadow.as_json()
+        if shadow.disagreed:
+            # The shadow template read a field the clerk had to fix: it learns from this one too.
+            reason = f"shadow template {shadow.template} read {', '.join(shadow.disagreed)} wrong"
+    learned = learn_from_corrections(session, document, files, reason=reason)
+    if learned is not None:
+        out["learned"] = learned.__dict__
+    return out

@@ -8,21 +8,33 @@ never how an amount or a date is written.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from extractors.generic.geometry import Row, build_rows
+from rapidfuzz import fuzz
+
+from extractors.generic.geometry import Row
 from extractors.generic.labels import tokens
 from extractors.generic.tables import Column, read_table
-from extractors.templates.schema import FieldRule, LineRules, Template, load_templates
+from extractors.templates.anchors import fit_anchor
+from extractors.templates.catalog import Entry, load_entries
+from extractors.templates.index import Evidence, VendorIndex
+from extractors.templates.locate import DocumentView, Hit
+from extractors.templates.schema import USED_FOR_DECISIONS, FieldRule, LineRules, Template
 from extractors.values import VALUE_TYPES, find_currency
 from ledgerbot.core.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
 from ledgerbot.core.settings import TemplateSettings, load_section
 from textlayer.model import BBox, Document
 
-ENGINE_VERSION = "template-engine-1.0"
+ENGINE_VERSION = "template-engine-1.1"
+# Fit added per place down the anchor list: a later anchor must fit clearly better to win.
+ANCHOR_ORDER_WEIGHT = 0.05
+_NUMERIC_COLUMNS = frozenset({"col_quantity", "col_unit_price", "col_amount"})
+# Similarity (0-100) of an OCR'd header word to the header a template names for a column.
+FUZZY_HEADER = 80.0
 _COLUMN_KINDS = {
     "description": "col_description",
     "sku": "col_sku",
@@ -36,6 +48,9 @@ _COLUMN_KINDS = {
 
 
 _OPTIONAL_COLUMNS = frozenset({"pos", "tax", "unit"})
+# A learned table also holds when its text columns' headers moved to another row: the numbers
+# still line up under their own headers.
+_OPTIONAL_LEARNED = _OPTIONAL_COLUMNS | {"description", "sku"}
 
 
 def default_templates_dir() -> Path:
@@ -78,43 +93,123 @@ def _word_span(row: Row, phrase: str) -> tuple[int, int] | None:
     return owner[at], owner[at + len(needle) - 1] + 1
 
 
+def _fuzzy_span(row: Row, phrase: str) -> tuple[int, int] | None:
+    """``_word_span`` for an OCR'd row: the run of words most similar to ``phrase``, if close."""
+    needle = " ".join(tokens(phrase))
+    if len(needle) < 3:
+        return None
+    n = max(1, len(needle.split()))
+    best: tuple[float, tuple[int, int]] | None = None
+    for start in range(len(row.words)):
+        for end in range(start + 1, min(len(row.words), start + n + 1) + 1):
+            score = fuzz.ratio(" ".join(tokens(row.text_of(start, end))), needle)
+            if score >= FUZZY_HEADER and (best is None or score > best[0]):
+                best = (score, (start, end))
+    return best[1] if best else None
+
+
+def _fingerprint_share(fingerprint: list[str], words: set[str]) -> float:
+    """The share of a layout's fingerprint words a document prints (1.0 without a fingerprint)."""
+    if not fingerprint:
+        return 1.0
+    return sum(1 for word in fingerprint if word in words) / len(fingerprint)
+
+
+def _totals_add_up(fields: dict[str, Any]) -> bool:
+    """Subtotal + tax = total, to the cent (True when one of them is not there to check)."""
+    net, tax, gross = (fields.get(n) for n in ("subtotal", "tax_amount", "total"))
+    if net is None or tax is None or gross is None:
+        return True
+    return bool(abs(abs(net) + abs(tax) - abs(gross)) <= Decimal("0.011"))
+
+
+def _reconcile_totals(
+    anchored: dict[str, list[Hit]], fields: dict[str, Any], boxes: dict[str, FieldBox]
+) -> None:
+    """When the anchors of the totals disagree, take the readings for which net + tax = gross.
+
+    Anchors learned on one document may point at several amounts on the next (a VAT breakdown
+    with more rows); that subtotal + tax = total does not vary, so it decides between them.
+    """
+    options = [anchored.get(n) or [] for n in ("subtotal", "tax_amount", "total")]
+    if not all(options) or all(len(o) == 1 for o in options):
+        return
+    best: tuple[int, tuple[Hit, Hit, Hit]] | None = None
+    for i, net in enumerate(options[0]):
+        for j, tax in enumerate(options[1]):
+            for k, gross in enumerate(options[2]):
+                adds_up = abs(abs(net.value) + abs(tax.value) - abs(gross.value)) <= Decimal("0.011")
+                if adds_up and (best is None or i + j + k < best[0]):
+                    best = (i + j + k, (net, tax, gross))
+    if best is None:
+        return
+    for name, hit in zip(("subtotal", "tax_amount", "total"), best[1], strict=True):
+        fields[name] = hit.value
+        boxes[name] = FieldBox(page=hit.page, bbox=hit.box)
+
+
 class TemplateExtractor:
     """Extractor protocol: ``name``, ``is_available()``, ``extract(document, doc_type)``."""
 
     name = "template"
 
-    def __init__(self, templates: list[Template]) -> None:
-        self.templates = templates
+    def __init__(self, templates: Sequence[Template | Entry]) -> None:
+        self.entries = [t if isinstance(t, Entry) else Entry.of(t) for t in templates]
+        self.index = VendorIndex(self.entries)
         self._generic: Any = None
 
     @classmethod
-    def load(cls, folder: Path | None = None) -> TemplateExtractor:
-        return cls(load_templates(folder or default_templates_dir()))
+    def load(cls, folder: Path | None = None, extra: Sequence[Path] = ()) -> TemplateExtractor:
+        """The templates of ``folder`` (default: the shipped ones) and of every ``extra`` folder.
+
+        Only their identities are read up front (``catalog``); a template's rules are parsed the
+        first time a document points at it.
+        """
+        return cls(load_entries([folder or default_templates_dir(), *extra]))
+
+    @property
+    def templates(self) -> list[Template]:
+        """Every template, parsed (all of them: for listing and tests, not for reading)."""
+        return [entry.template() for entry in self.entries]
 
     def is_available(self) -> bool:
-        return bool(self.templates)
+        return bool(self.entries)
 
     # -- matching ----------------------------------------------------------------------------
 
-    def match(self, document: Document) -> Template | None:
-        """The matching template with the most evidence (keywords + identity), or None."""
-        text = " ".join(tokens(document.text))
-        compact = re.sub(r"[\s.\-]", "", document.text).upper()
-        best: tuple[int, Template] | None = None
-        for template in self.templates:
-            m = template.match
+    def match(self, document: Document, view: DocumentView | None = None) -> Template | None:
+        """The matching template with the most evidence (identity, then keywords), or None."""
+        found = self.match_evidence(view or DocumentView(document))
+        return found.template if found is not None else None
+
+    def match_evidence(
+        self, view: DocumentView, *, statuses: frozenset[str] = USED_FOR_DECISIONS
+    ) -> Evidence | None:
+        """The best template for ``view`` among those with one of ``statuses``, and why it applies."""
+        text = " ".join(tokens(view.document.text))
+        best: tuple[float, Evidence] | None = None
+        for evidence in self.index.candidates(view):
+            entry = evidence.entry
+            if entry.status not in statuses:
+                continue
+            m = entry.match
             if not all(self._has(text, k) for k in m.all):
                 continue
             if m.any and not any(self._has(text, k) for k in m.any):
                 continue
             if any(self._has(text, k) for k in m.none):
                 continue
-            identity = [i for i in (*m.tax_ids, *m.ibans) if re.sub(r"[\s.\-]", "", i).upper() in compact]
-            if (m.tax_ids or m.ibans) and not identity:
+            share = _fingerprint_share(m.fingerprint, view.token_set)
+            if evidence.by == "name" and m.fingerprint and share < m.min_fingerprint:
+                # A name alone is weak (a buyer may carry it, a reseller may print it): the
+                # layout must also be the vendor's.
                 continue
-            score = len(m.all) + len(identity) * 10
+            # A template learned for this one vendor knows it better than a layout template
+            # written for every vendor printing with that layout.
+            own = 20 if entry.learned else 0
+            score = evidence.score * 100 + own + share * 10 + len(m.all)
             if best is None or score > best[0]:
-                best = (score, template)
+                best = (score, evidence)
         return best[1] if best else None
 
     @staticmethod
@@ -125,18 +220,24 @@ class TemplateExtractor:
     # -- extraction --------------------------------------------------------------------------
 
     def extract(self, document: Document, doc_type: DocType | None = None) -> ExtractionResult | None:
-        template = self.match(document)
-        if template is None:
+        view = DocumentView(document)
+        evidence = self.match_evidence(view)
+        if evidence is None:
             return None
-        return self.apply(template, document, doc_type)
+        result = self.apply(evidence.template, document, doc_type, view=view)
+        result.lineage["template_match"] = evidence.by
+        return result
 
     def apply(
-        self, template: Template, document: Document, doc_type: DocType | None = None
+        self,
+        template: Template,
+        document: Document,
+        doc_type: DocType | None = None,
+        *,
+        view: DocumentView | None = None,
     ) -> ExtractionResult:
-        pages = []
-        for page in document.pages:
-            rows = build_rows(page)
-            pages.append(_Page(page.number, rows, [tokens(r.text) for r in rows]))
+        view = view or DocumentView(document)
+        pages = [_Page(p.number, p.rows, [toks for toks, _ in p.row_tokens]) for p in view.pages]
         options = {
             "decimal_sep": template.options.decimal_separator,
             "date_order": template.options.date_order,
@@ -145,7 +246,22 @@ class TemplateExtractor:
         confidence: dict[str, float] = {}
         boxes: dict[str, FieldBox] = {}
         generic: ExtractionResult | None = None
+        anchored: dict[str, list[Hit]] = {}
+        printed_name = self._printed_name(template, document)
         for rule in template.fields:
+            if rule.name == "vendor_name" and printed_name is not None:
+                # The vendor is known by its name: the name as the template knows it is printed.
+                fields["vendor_name"] = printed_name
+                confidence["vendor_name"] = 0.99
+                continue
+            if rule.anchors:
+                anchored[rule.name] = self._anchored(rule, view, options)
+                if anchored[rule.name]:
+                    hit = anchored[rule.name][0]
+                    fields[rule.name] = hit.value
+                    confidence[rule.name] = 0.99
+                    boxes[rule.name] = FieldBox(page=hit.page, bbox=hit.box)
+                continue
             if rule.generic:
                 if generic is None:
                     generic = self._generic_result(document, doc_type)
@@ -164,16 +280,29 @@ class TemplateExtractor:
             confidence[rule.name] = 0.99
             if box is not None:
                 boxes[rule.name] = FieldBox(page=page_no, bbox=box)
+        _reconcile_totals(anchored, fields, boxes)
         if "currency" not in fields:
             code = template.options.currency or self._currency(pages)
             if code:
                 fields["currency"] = code
                 confidence["currency"] = 0.9
-        lines = self._lines(template.lines, pages) if template.lines else []
+        if "vendor_name" not in fields and printed_name is not None:
+            fields["vendor_name"] = printed_name
+            confidence["vendor_name"] = 0.99
+        lines: list[InvoiceLine] = []
+        for table in [template.lines, *template.line_variants]:
+            if table is not None:
+                lines = self._lines(table, pages, view)
+                if table.samples and any(line.amount is None for line in lines):
+                    # A learned table that reads rows without an amount is another table.
+                    lines = []
+                if lines:
+                    break
         # A scan can blur a label or a column header the template relies on; rather than lose
         # the field, fall back to the generic reading of it, with less confidence.
         missing = [rule.name for rule in template.fields if rule.name not in fields]
-        if missing or (template.lines is not None and not lines):
+        fallback: list[str] = []
+        if missing or not lines:
             if generic is None:
                 generic = self._generic_result(document, doc_type)
             for name in missing:
@@ -181,10 +310,28 @@ class TemplateExtractor:
                 if value is not None:
                     fields[name] = value
                     confidence[name] = round(0.8 * generic.field_confidence.get(name, 0.5), 3)
+                    fallback.append(name)
                     if name in generic.field_boxes:
                         boxes[name] = generic.field_boxes[name]
-            if template.lines is not None and not lines:
+            if not lines and generic.lines:
                 lines = [line.model_copy() for line in generic.lines]
+                fallback.append("lines")
+        if not _totals_add_up(fields):
+            # Net + tax = gross does not vary: totals that do not add up were misread (a scan),
+            # and the generic reading of them stands if it adds up.
+            generic = generic or self._generic_result(document, doc_type)
+            theirs = {n: getattr(generic.fields, n) for n in ("subtotal", "tax_amount", "total")}
+            if _totals_add_up(theirs):
+                for name, value in theirs.items():
+                    if value is not None and value != fields.get(name):
+                        fields[name] = value
+                        confidence[name] = round(0.8 * generic.field_confidence.get(name, 0.5), 3)
+                        fallback.append(name)
+        lineage = {"template": template.ref, "extractor": ENGINE_VERSION}
+        if fallback:
+            # Which fields the template could not find on this document and the generic
+            # extractor read instead: a decision on them is the generic extractor's.
+            lineage["template_fallback"] = f"{self._generic_name()}: {', '.join(fallback)}"
         credit = doc_type == DocType.CREDIT_NOTE
         if doc_type is None:
             from extractors.generic.extractor import _looks_like_credit
@@ -204,8 +351,34 @@ class TemplateExtractor:
             field_confidence=confidence,
             field_boxes=boxes,
             lines=lines,
-            lineage={"template": template.ref, "extractor": ENGINE_VERSION},
+            lineage=lineage,
         )
+
+    def _generic_name(self) -> str:
+        return str(getattr(self._generic, "lineage", "generic")) if self._generic is not None else "generic"
+
+    @staticmethod
+    def _printed_name(template: Template, document: Document) -> str | None:
+        if not template.match.names:
+            return None
+        printed = f" {' '.join(tokens(document.text))} "
+        return next((n for n in template.match.names if f" {' '.join(tokens(n))} " in printed), None)
+
+    @staticmethod
+    def _anchored(rule: FieldRule, view: DocumentView, options: dict[str, Any]) -> list[Hit]:
+        """What each anchor points at, best anchor first (one hit per anchor that finds one)."""
+        found: list[tuple[float, Hit]] = []
+        for order, anchor in enumerate(rule.anchors):
+            fit = fit_anchor(view, anchor, rule.value_type, options)
+            if fit is not None:
+                # Where anchors disagree, the one whose label and value sit most nearly as
+                # learned wins; among equals, the one that held on more samples (listed first).
+                found.append((fit[0] + ANCHOR_ORDER_WEIGHT * order, fit[1]))
+        out: list[Hit] = []
+        for _, hit in sorted(found, key=lambda f: f[0]):
+            if all(hit.value != h.value for h in out):
+                out.append(hit)
+        return out
 
     def _generic_result(self, document: Document, doc_type: DocType | None) -> ExtractionResult:
         if self._generic is None:
@@ -304,11 +477,14 @@ class TemplateExtractor:
                     return code
         return None
 
-    def _lines(self, rules: LineRules, pages: list[_Page]) -> list[InvoiceLine]:
+    def _lines(
+        self, rules: LineRules, pages: list[_Page], view: DocumentView | None = None
+    ) -> list[InvoiceLine]:
         out: list[InvoiceLine] = []
-        for page in pages:
+        for index, page in enumerate(pages):
+            ocr = view is not None and view.pages[index].ocr
             for r, row in enumerate(page.rows):
-                columns = self._header(rules, row)
+                columns = self._header(rules, row, ocr)
                 if columns is None:
                     continue
                 stop = {x.index for x in page.rows if any(self._starts_with(x, p) for p in rules.end)}
@@ -335,16 +511,20 @@ class TemplateExtractor:
         return span is not None and span[0] <= 1
 
     @staticmethod
-    def _header(rules: LineRules, row: Row) -> list[Column] | None:
+    def _header(rules: LineRules, row: Row, ocr: bool = False) -> list[Column] | None:
         columns = []
         for name, header in rules.columns.items():
-            span = _word_span(row, header)
+            span = _word_span(row, header) or (_fuzzy_span(row, header) if ocr else None)
             if span is None:
-                if name in _OPTIONAL_COLUMNS:  # "#" or "Pos." is easily lost in a scan
+                if name in (
+                    _OPTIONAL_LEARNED if rules.samples else _OPTIONAL_COLUMNS
+                ):  # "#" or "Pos." is easily lost in a scan
                     continue
                 return None
             box = row.box_of(*span)
             columns.append(Column(_COLUMN_KINDS[name], box[0], box[2]))
+        if len([c for c in columns if c.kind in _NUMERIC_COLUMNS]) < 2:
+            return None
         return sorted(columns, key=lambda c: c.x0)
 
 

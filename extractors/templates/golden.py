@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from extractors.templates.engine import TemplateExtractor
+from extractors.templates.locate import DocumentView
 from extractors.templates.schema import Template, TemplateError, load_template
 from ledgerbot.core.domain import DocType, ExtractionResult
+from textlayer.model import Document
 
 GOLDEN_KEYS = ("doc_type", "method", "fields", "lines")
+ALL_STATUSES = frozenset({"draft", "shadow", "active", "retired"})
 
 
 def golden_view(result: ExtractionResult) -> dict[str, Any]:
@@ -30,15 +33,20 @@ def sample_paths(template_file: Path, template: Template) -> list[Path]:
     return [(template_file.parent / sample).resolve() for sample in template.samples]
 
 
-def run_sample(template: Template, sample: Path, doc_type: DocType | None) -> ExtractionResult:
-    """Read ``sample`` and apply ``template`` to it; the template must also be the one that matches."""
+def run_sample(
+    template: Template, sample: Path, doc_type: DocType | None, document: Document | None = None
+) -> ExtractionResult:
+    """Read ``sample`` (unless its text layer is given) and apply ``template`` to it; the template
+    must also be the one that matches."""
     from textlayer import read_document
 
-    document = read_document(sample, name=sample.name)
+    document = document or read_document(sample, name=sample.name)
     engine = TemplateExtractor([template])
-    if engine.match(document) is None:
+    view = DocumentView(document)
+    # A draft or shadow template is tested like an active one: its status only says who trusts it.
+    if engine.match_evidence(view, statuses=ALL_STATUSES) is None:
         raise TemplateError(f"{template.id}.yml:[match] does not match its own sample {sample.name}")
-    result = engine.apply(template, document, doc_type)
+    result = engine.apply(template, document, doc_type, view=view)
     result.source = sample.name
     result.doc_type = doc_type
     return result

@@ -9,6 +9,7 @@ the vendor's formats (date order, decimal separator, language). Value types come
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,19 +32,82 @@ class _Strict(BaseModel):
 
 class Match(_Strict):
     """A document matches when every ``all`` keyword, at least one ``any`` keyword (if given), no
-    ``none`` keyword, and one of ``tax_ids`` / ``ibans`` (if given) occur in its text."""
+    ``none`` keyword, and the vendor's identity (if given) occur in its text.
+
+    The identity is one of ``tax_ids`` / ``ibans`` printed on the document, or one of ``names``
+    printed together with at least ``min_fingerprint`` of the layout's ``fingerprint`` words (a
+    vendor that changed its bank or tax registration still prints its name on its own layout).
+    """
 
     all: list[str] = Field(default_factory=list)
     any: list[str] = Field(default_factory=list)
     none: list[str] = Field(default_factory=list)
     tax_ids: list[str] = Field(default_factory=list)
     ibans: list[str] = Field(default_factory=list)
+    names: list[str] = Field(default_factory=list)
+    fingerprint: list[str] = Field(
+        default_factory=list, description="words every document of the layout prints"
+    )
+    min_fingerprint: float = Field(default=0.6, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _something(self) -> Match:
-        if not (self.all or self.any or self.tax_ids or self.ibans):
-            raise ValueError("a template must match on keywords, tax ids or IBANs")
+        if not (self.all or self.any or self.tax_ids or self.ibans or self.names):
+            raise ValueError("a template must match on keywords, tax ids, IBANs or names")
         return self
+
+    @property
+    def has_identity(self) -> bool:
+        return bool(self.tax_ids or self.ibans or self.names)
+
+
+class Anchor(_Strict):
+    """A learned way to find a value again.
+
+    With ``label``: the value's box relative to the top-left corner of that printed label
+    (``box`` = x0, top, x1, bottom in page widths, so a scan in pixels reads like the PDF in
+    points). Without: the value's place on page ``page`` as shares of the page's width and
+    height. ``held`` counts the samples it read right on.
+    """
+
+    label: str | None = None
+    box: tuple[float, float, float, float]
+    page: int | None = Field(default=None, description="position anchors: 1-based, -1 = last page")
+    # Where the label was printed on the sample (shares of the page): of two labels alike (the
+    # vendor's "VAT no." and the buyer's), the one in the vendor's place is meant.
+    at: tuple[float, float] | None = None
+    held: int = Field(default=1, ge=1)
+    samples: list[str] = Field(default_factory=list, description="sha256 (first 16) of the samples")
+    learned_on: date | None = None
+
+    @model_validator(mode="after")
+    def _position_needs_page(self) -> Anchor:
+        if self.label is None:
+            if self.page is None or self.page == 0:
+                raise ValueError("a position anchor (no label) needs page (1-based, -1 = last page)")
+            if not all(-0.5 <= v <= 1.5 for v in self.box):
+                raise ValueError("a position anchor's box is in shares of the page (0..1)")
+        if self.box[2] < self.box[0] or self.box[3] < self.box[1]:
+            raise ValueError("box is x0, top, x1, bottom with x1 >= x0 and bottom >= top")
+        return self
+
+
+class SampleSource(_Strict):
+    """A sample a template was learned from."""
+
+    file: str
+    sha256: str
+    learned_on: date
+
+
+class Provenance(_Strict):
+    """Where a template's rules came from: written by a person, or learned from samples."""
+
+    source: Literal["learned", "hand-written"] = "hand-written"
+    samples: list[SampleSource] = Field(default_factory=list)
+    previous: str | None = Field(default=None, description="file of the version this one replaced")
+    # Hand edits on top of what was learned: "who on date: why", newest last.
+    edits: list[str] = Field(default_factory=list)
 
 
 class Options(_Strict):
@@ -54,7 +118,8 @@ class Options(_Strict):
 
 
 class FieldRule(_Strict):
-    """How to read one header field. Exactly one of ``label``, ``regex``, ``generic``, ``value``."""
+    """How to read one header field. Exactly one of ``label``, ``regex``, ``generic``, ``value``,
+    ``anchors`` (learned: tried in order, the one that held on most samples first)."""
 
     name: str
     label: list[str] | str | None = None
@@ -67,6 +132,7 @@ class FieldRule(_Strict):
     # Which hit of a label or regex to take when it occurs more than once (1 = first, -1 = last):
     # "USt-IdNr." may label the buyer's VAT id before the vendor's.
     occurrence: int = Field(default=1, description="1-based; negative counts from the end")
+    anchors: list[Anchor] = Field(default_factory=list)
 
     @field_validator("occurrence")
     @classmethod
@@ -104,11 +170,13 @@ class FieldRule(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldRule:
-        given = [k for k in ("label", "regex", "value") if getattr(self, k)] + (
+        given = [k for k in ("label", "regex", "value", "anchors") if getattr(self, k)] + (
             ["generic"] if self.generic else []
         )
         if len(given) != 1:
-            raise ValueError(f"give exactly one of label, regex, generic, value (got {given or 'none'})")
+            raise ValueError(
+                f"give exactly one of label, regex, generic, value, anchors (got {given or 'none'})"
+            )
         return self
 
     @property
@@ -128,6 +196,7 @@ class LineRules(_Strict):
     columns: dict[str, str]
     end: list[str] = Field(default_factory=list)
     skip: list[str] = Field(default_factory=list, description="rows to ignore, e.g. 'Brought forward'")
+    samples: list[str] = Field(default_factory=list, description="learned: sha256 (first 16) of the samples")
 
     @field_validator("columns")
     @classmethod
@@ -141,14 +210,25 @@ class LineRules(_Strict):
         return v
 
 
+TemplateStatus = Literal["draft", "shadow", "active", "retired"]
+# Only an active template reads documents for decisions; a shadow one is read beside the generic
+# extractor and compared with the clerk's outcome until it has earned trust.
+USED_FOR_DECISIONS: frozenset[str] = frozenset({"active"})
+
+
 class Template(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     version: int = Field(ge=1)
+    status: TemplateStatus = "active"
     description: str = ""
+    provenance: Provenance = Field(default_factory=Provenance)
     match: Match
     options: Options = Field(default_factory=Options)
     fields: list[FieldRule]
     lines: LineRules | None = None
+    line_variants: list[LineRules] = Field(
+        default_factory=list, description="other line tables of the vendor (a second layout)"
+    )
     samples: list[str] = Field(default_factory=list, description="sample files relative to the template")
 
     @field_validator("fields")
@@ -183,9 +263,13 @@ def parse_template(data: Any, filename: str) -> Template:
         raise TemplateError("; ".join(problems), file=filename) from None
 
 
+# libyaml's loader when the build has it: loading a thousand templates is then a fraction of a second.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_template(path: Path) -> Template:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -60,10 +60,19 @@ class ModelSettings(BaseSettings):
 
 
 class TemplateSettings(BaseSettings):
-    model_config = _config("LEDGERBOT_TEMPLATES_")
+    """Vendor templates: where learned ones live and when a learned one is trusted."""
+
+    model_config = _config("LEDGERBOT_TEMPLATE_")
 
     dir: Path | None = Field(
-        default=None, description="Vendor templates folder used besides the shipped templates/"
+        default=None,
+        validation_alias="LEDGERBOT_TEMPLATES_DIR",
+        description="Vendor templates folder used besides the shipped templates/",
+    )
+    trust_after: int = Field(
+        default=1,
+        ge=1,
+        description="Documents a shadow template must read as the clerk did before it is trusted",
     )
 
 

@@ -1,4 +1,4 @@
-"""``ledgerbot extract``, ``ledgerbot eval``, ``ledgerbot template new|test`` and the extractor's training.
+"""``ledgerbot extract``, ``ledgerbot eval``, ``ledgerbot template ...`` and the extractor's training.
 
 ``extract`` prints one JSON line per input file, in input order, and nothing else on stdout;
 ``eval`` prints one JSON object (a human table goes to stderr).
@@ -33,13 +33,21 @@ def extract(
     in_process: Annotated[
         bool, typer.Option("--in-process", help="Read files in this process (no workers)")
     ] = False,
+    templates: Annotated[
+        list[Path] | None,
+        typer.Option("--templates", help="A folder of vendor templates used besides the shipped ones"),
+    ] = None,
 ) -> None:
     """Extract header fields and line items: one JSON line per file, in input order."""
     from ledgerbot.pipeline import Extractor
 
+    for folder in templates or []:
+        if not folder.is_dir():
+            raise fail(f"--templates {folder} is not a folder", "E403", exit_code=2)
     extractor = Extractor(
         embedded=not no_embedded,
         stages=("generic",) if generic_only else ("template", "generic"),
+        extra_templates=tuple(templates or ()),
         in_process=in_process,
         warn=lambda message: stderr.print(message, highlight=False, markup=False),
     )
@@ -197,6 +205,66 @@ def template_test(
         failures += outcome["status"] == "fail"
     if failures:
         raise typer.Exit(1)
+
+
+@template_app.command("learn")
+def template_learn(
+    sample: Annotated[Path, typer.Argument(help="A document of the vendor (PDF or image)")],
+    truth: Annotated[Path, typer.Option("--truth", help="Its correct values (JSON, shape of extraction.md)")],
+    folder: Annotated[Path, typer.Option("--templates", help="Templates folder to write into")],
+    template_id: Annotated[
+        str | None, typer.Option("--id", help="Template id (default: from the vendor name)")
+    ] = None,
+    status: Annotated[
+        str, typer.Option("--status", help="active (default), shadow or draft for a new template")
+    ] = "active",
+) -> None:
+    """Learn a vendor's layout from one document and its correct values; a second one refines it."""
+    from extractors.templates.learn import LearningError, learn_template
+
+    if status not in ("active", "shadow", "draft"):
+        raise fail(f"--status must be active, shadow or draft, got {status!r}", "E411", exit_code=2)
+    try:
+        outcome = learn_template(sample, truth, folder, template_id=template_id, status=status)  # type: ignore[arg-type]
+    except LearningError as error:
+        raise fail(error.message, error.code) from None
+    emit(outcome.as_json())
+
+
+@template_app.command("list")
+def template_list(
+    folder: Annotated[Path | None, typer.Option("--templates", help="Templates folder")] = None,
+) -> None:
+    """One JSON line per template: id, version, status, source, samples, shadow record."""
+    from extractors.templates.engine import default_templates_dir
+    from extractors.templates.lifecycle import list_templates
+
+    for entry in list_templates(folder or default_templates_dir()):
+        emit(entry)
+
+
+@template_app.command("promote")
+def template_promote(
+    template_id: Annotated[str, typer.Argument(help="Template id")],
+    folder: Annotated[Path | None, typer.Option("--templates", help="Templates folder")] = None,
+) -> None:
+    """Trust a draft or shadow template: it reads documents for decisions from now on."""
+    from extractors.templates.engine import default_templates_dir
+    from extractors.templates.lifecycle import set_status
+
+    emit(set_status(folder or default_templates_dir(), template_id, "active", reason="promoted by hand"))
+
+
+@template_app.command("retire")
+def template_retire(
+    template_id: Annotated[str, typer.Argument(help="Template id")],
+    folder: Annotated[Path | None, typer.Option("--templates", help="Templates folder")] = None,
+) -> None:
+    """Stop using a template (it stays on disk with its samples and history)."""
+    from extractors.templates.engine import default_templates_dir
+    from extractors.templates.lifecycle import set_status
+
+    emit(set_status(folder or default_templates_dir(), template_id, "retired", reason="retired by hand"))
 
 
 def _train_extractor(corpus: Path, split: str, variants: list[str] | None, models_dir: Path | None) -> None:

@@ -1,0 +1,252 @@
+"""One-shot vendor learning next to the generic extractor alone, on generated vendors and a real pair.
+
+For every vendor of a generated corpus (sandbox generator, development layouts, scans included):
+learn a template from the vendor's first born-digital invoice and its truth, then read the
+vendor's other documents (other values, other numbers of lines, scans, multi-page tables) with
+all learned templates in one folder. Prints, side by side with the generic extractor alone on the
+same documents: header-field accuracy, line F1, how many documents a template read, the time to
+learn one document, and the time to read a document with 0 and with 1,000 unrelated learned
+templates in the folder. Then the same on the real-world documents where one vendor has two
+invoices (learn on one, read the other, the visible page only). It never asserts a figure.
+
+    python benchmarks/bench_template_learning.py [--n 120] [--seed 7] [--corpus DIR] [--no-scans]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from extractors.evaluation import Evaluation, vendor_key
+from extractors.realworld import realworld_split
+from extractors.templates.learn import dump_template, learn_template, parse_truth
+from ledgerbot.core.domain import DocType
+from ledgerbot.pipeline import Extractor
+from textlayer import TextLayerReader
+from textlayer.model import Document
+
+REALWORLD = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "realworld" / "pdf"
+NOISE_TEMPLATES = 1000
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def corpus(folder: Path | None, n: int, seed: int, scans: bool) -> Path:
+    if folder is not None and (folder / "manifest.json").is_file():
+        return folder
+    from sandbox.corpus import generate_corpus
+
+    out = folder or Path(tempfile.mkdtemp(prefix="bench-learn-")) / "corpus"
+    log(f"generating {n} invoices (seed {seed}) into {out}")
+    generate_corpus(
+        out, n, seed, split="dev", scans=scans, einvoices=False, doc_types=["invoice"], mismatch_rate=0.0
+    )
+    return out
+
+
+def vendor_groups(
+    folder: Path,
+) -> list[tuple[tuple[Path, dict[str, Any]], list[tuple[Path, dict[str, Any]]]]]:
+    """(first born-digital document, the vendor's later documents) per vendor with two or more."""
+    by_vendor: dict[str, list[tuple[Path, dict[str, Any]]]] = defaultdict(list)
+    for truth_path in sorted(folder.glob("doc-*.json")):
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        if truth.get("doc_type") not in ("invoice", "credit_note") or not truth.get("fields"):
+            continue
+        doc = next(p for p in folder.glob(truth_path.stem + ".*") if p.suffix != ".json")
+        by_vendor[truth["vendor_id"]].append((doc, truth))
+    out = []
+    for docs in by_vendor.values():
+        docs.sort(key=lambda d: (d[1]["sequence"], d[1]["variant"] != "digital"))
+        first = next((d for d in docs if d[1]["variant"] == "digital"), None)
+        if first is None:
+            continue
+        # The scan of the learned document is the same invoice: reading it says nothing new.
+        rest = [d for d in docs if d is not first and d[1].get("source_stem") != first[0].stem]
+        if rest:
+            out.append((first, rest))
+    return out
+
+
+def read_all(paths: list[Path]) -> dict[Path, Document]:
+    log(f"reading the text layer of {len(paths)} documents")
+    with TextLayerReader() as reader:
+        outcomes = reader.read_many([(p.name, p.read_bytes()) for p in paths])
+    return {p: d for p, d in zip(paths, outcomes, strict=True) if isinstance(d, Document)}
+
+
+def noise_folder(learned: Path, out: Path, count: int) -> Path:
+    """``learned`` plus ``count`` learned templates of vendors that appear on none of the documents."""
+    import yaml
+
+    shutil.copytree(learned, out)
+    source = yaml.safe_load(next(learned.glob("*.yml")).read_text(encoding="utf-8"))
+    rng = random.Random(1)
+    for i in range(count):
+        data = dict(source)
+        data["id"] = f"noise-{i:04d}"
+        data["samples"] = []
+        data["match"] = {
+            **source["match"],
+            "tax_ids": [f"DE{rng.randrange(10**8, 10**9)}"],
+            "ibans": [f"DE{rng.randrange(10, 99)}{rng.randrange(10**17, 10**18)}"],
+            "names": [f"Noise Vendor {i} Handelsgesellschaft"],
+        }
+        (out / f"noise-{i:04d}.yml").write_text(dump_template(data), encoding="utf-8")
+    return out
+
+
+def timed_reads(
+    extractors: list[Extractor], documents: list[tuple[Document, str]], rounds: int = 5
+) -> list[float]:
+    """Seconds per document for each extractor, the best of ``rounds`` interleaved passes (the
+    machine is shared: interleaving gives every extractor the same share of quiet moments)."""
+    best = [float("inf")] * len(extractors)
+    for _ in range(rounds):
+        for i, extractor in enumerate(extractors):
+            started = time.perf_counter()
+            for document, doc_type in documents:
+                extractor.extract_document(document, DocType(doc_type))
+            best[i] = min(best[i], (time.perf_counter() - started) / len(documents))
+    return best
+
+
+def evaluate(
+    extractor: Extractor, docs: list[tuple[Path, dict[str, Any]]], layers: dict[Path, Document]
+) -> dict[str, Any]:
+    evaluation = Evaluation()
+    by_template = 0
+    for path, truth in docs:
+        if path not in layers:
+            continue
+        result = extractor.extract_document(layers[path], DocType(truth["doc_type"]))
+        result.source = path.name
+        by_template += bool(result.method and result.method.startswith("template:"))
+        evaluation.add(truth, result)
+    report = evaluation.report(pages=1, seconds=1.0)
+    return {
+        "documents": report["documents"],
+        "read_by_template": by_template,
+        "header_field_accuracy": report["header_field_accuracy"],
+        "line_f1": report["lines"]["f1"],
+        "field_accuracy": report["field_accuracy"],
+        "by_variant": {k: v["header_field_accuracy"] for k, v in report["by_variant"].items()},
+        "misses": evaluation.details[:40],
+    }
+
+
+def generated(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    folder = corpus(args.corpus, args.n, args.seed, not args.no_scans)
+    groups = vendor_groups(folder)
+    paths = [first[0] for first, _ in groups] + [d[0] for _, rest in groups for d in rest]
+    layers = read_all(paths)
+    learned = work / "learned"
+    learn_seconds, learn_cpu = [], []
+    outcomes = []
+    for (path, truth), _ in groups:
+        started, cpu = time.perf_counter(), time.process_time()
+        outcome = learn_template(
+            path, parse_truth(truth, path.name), learned, document=layers[path], today=None
+        )
+        learn_seconds.append(time.perf_counter() - started)
+        learn_cpu.append(time.process_time() - cpu)
+        outcomes.append(outcome.as_json())
+    log(f"learned {len(outcomes)} vendors")
+    reads = [d for _, rest in groups for d in rest]
+    with_templates = Extractor(stages=("template", "generic"), extra_templates=(learned,), classify=False)
+    generic = Extractor(stages=("generic",), classify=False)
+    out: dict[str, Any] = {
+        "vendors": len(groups),
+        "documents_read": len(reads),
+        # The first learn loads the label matcher and the generic extractor: shown apart.
+        "learn_seconds_per_document": {
+            "first": round(learn_seconds[0], 3),
+            "mean_after_first": round(sum(learn_seconds[1:]) / max(1, len(learn_seconds) - 1), 3),
+            "max_after_first": round(max(learn_seconds[1:], default=0.0), 3),
+            "cpu_mean_after_first": round(sum(learn_cpu[1:]) / max(1, len(learn_cpu) - 1), 3),
+        },
+        "samples_read_back": sum(1 for o in outcomes if o["sample_reads_back"]),
+        "learned_template": evaluate(with_templates, reads, layers),
+        "generic_alone": evaluate(generic, reads, layers),
+    }
+    sample = [(layers[p], t["doc_type"]) for p, t in reads if p in layers and "scan" not in t["variant"]][:20]
+    noisy = noise_folder(learned, work / "noisy", NOISE_TEMPLATES)
+    loads = []
+    for _ in range(2):  # the first load indexes the folder (.index.json), the next ones read the index
+        started = time.perf_counter()
+        with_noise = Extractor(stages=("template", "generic"), extra_templates=(noisy,), classify=False)
+        loads.append(time.perf_counter() - started)
+    quiet, loud = timed_reads([with_templates, with_noise], sample)
+    out["read_seconds_per_document"] = {
+        "learned_templates_only": round(quiet, 4),
+        f"plus_{NOISE_TEMPLATES}_templates": round(loud, 4),
+        "extra": f"{100 * (loud - quiet) / quiet:+.1f}%",
+        f"load_{NOISE_TEMPLATES}_templates_seconds": {
+            "first": round(loads[0], 2),
+            "next": round(loads[1], 2),
+        },
+        "documents_timed": len(sample),
+    }
+    return out
+
+
+def realworld(work: Path) -> dict[str, Any]:
+    """Vendors with two or more real documents: learn on the first, read the others."""
+    from textlayer import read_document
+
+    by_vendor: dict[str, list[tuple[Path, dict[str, Any]]]] = defaultdict(list)
+    for truth_path in sorted(REALWORLD.glob("*.json")):
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        name = (truth.get("fields") or {}).get("vendor_name")
+        if truth.get("doc_type") in ("invoice", "credit_note") and name:
+            by_vendor[vendor_key(name)].append((truth_path.with_suffix(".pdf"), truth))
+    pairs = [docs for docs in by_vendor.values() if len(docs) > 1]
+    learned = work / "realworld"
+    reads: list[tuple[Path, dict[str, Any]]] = []
+    for docs in pairs:
+        (first, truth), rest = docs[0], docs[1:]
+        learn_template(first, parse_truth(truth, first.name), learned, document=read_document(first))
+        reads.extend(rest)
+    layers = {path: read_document(path, name=path.name) for path, _ in reads}
+    splits = sorted({realworld_split(p.stem) for p, _ in reads})
+    return {
+        "vendors": len(pairs),
+        "documents_read": len(reads),
+        "splits": splits,
+        "learned_template": evaluate(
+            Extractor(stages=("template", "generic"), extra_templates=(learned,), classify=False),
+            reads,
+            layers,
+        ),
+        "generic_alone": evaluate(Extractor(stages=("generic",), classify=False), reads, layers),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=120)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--corpus", type=Path, default=None)
+    parser.add_argument("--no-scans", action="store_true")
+    parser.add_argument("--skip-realworld", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-learn-") as tmp:
+        work = Path(tmp)
+        report = {"generated": generated(args, work)}
+        if not args.skip_realworld and REALWORLD.is_dir():
+            report["realworld"] = realworld(work)
+    print(json.dumps(report, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Finds the templates that may apply to a document without trying every template in turn.
+
+Templates are indexed once by the vendor identity they name (VAT id, IBAN, the rarest word of
+each vendor name). A document's own VAT ids, IBANs and words are read once and looked up, so
+the cost of matching stays the same with a thousand learned templates in the folder as with
+none; only templates that match on keywords alone (hand-written layout templates) are checked
+one by one, and there are few of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from extractors.generic.labels import tokens
+from extractors.templates.catalog import Entry
+from extractors.templates.locate import DocumentView
+from extractors.templates.schema import Template
+from extractors.values import TAX_ID_PATTERN as _TAX_ID
+from extractors.values import find_ibans, parse_tax_id
+
+
+def identity_key(value: str) -> str:
+    """A VAT id or IBAN as compared: upper case, without spaces, dots or hyphens."""
+    return re.sub(r"[\s.\-]", "", value).upper()
+
+
+def name_tokens(name: str) -> tuple[str, ...]:
+    return tuple(tokens(name))
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a template applies to a document."""
+
+    entry: Entry
+    by: str  # "tax_id", "iban", "name" or "keywords"
+    score: float
+
+    @property
+    def template(self) -> Template:
+        return self.entry.template()
+
+    def describe(self) -> str:
+        return f"{self.entry.ref} by {self.by}"
+
+
+class VendorIndex:
+    """Templates by identity; ``candidates`` returns those a document's identity points to."""
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self.templates = list(entries)
+        self._by_id: dict[str, list[int]] = defaultdict(list)
+        self._by_iban: dict[str, list[int]] = defaultdict(list)
+        self._by_name: dict[str, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
+        self._keywords_only: list[int] = []
+        for i, template in enumerate(self.templates):
+            m = template.match
+            for tax_id in m.tax_ids:
+                self._by_id[identity_key(tax_id)].append(i)
+            for iban in m.ibans:
+                self._by_iban[identity_key(iban)].append(i)
+            for name in m.names:
+                toks = name_tokens(name)
+                if toks:
+                    # The longest word is the rarest one: "le" and "gmbh" would point everywhere.
+                    self._by_name[max(toks, key=len)].append((i, toks))
+            if not m.has_identity:
+                self._keywords_only.append(i)
+
+    def __len__(self) -> int:
+        return len(self.templates)
+
+    def candidates(self, view: DocumentView) -> list[Evidence]:
+        """Templates whose identity the document prints, best evidence first."""
+        text = view.document.text
+        found: dict[int, Evidence] = {}
+
+        def add(i: int, by: str, score: float) -> None:
+            if i not in found or found[i].score < score:
+                found[i] = Evidence(self.templates[i], by, score)
+
+        if self._by_id or self._by_iban:
+            for line in text.splitlines():
+                if self._by_id:
+                    for match in _TAX_ID.finditer(line):
+                        parsed = parse_tax_id(match.group(0))
+                        for i in self._by_id.get(identity_key(parsed or match.group(0)), []):
+                            add(i, "tax_id", 3.0)
+                if self._by_iban:
+                    for _, iban in find_ibans(line):
+                        for i in self._by_iban.get(iban, []):
+                            add(i, "iban", 3.0)
+        if self._by_name:
+            folded = f" {' '.join(tokens(text))} "
+            for tok in view.token_set:
+                for i, name in self._by_name.get(tok, []):
+                    if f" {' '.join(name)} " in folded:
+                        add(i, "name", 1.0)
+        for i in self._keywords_only:
+            add(i, "keywords", 0.5)
+        return sorted(found.values(), key=lambda e: -e.score)
