@@ -15,17 +15,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ledgerbot.core.domain import DocType, ErrorEntry, ExtractionResult
-from ledgerbot.core.errors import BusinessError, LedgerbotError
+from ledgerbot.core.errors import BusinessError, LedgerbotError, UnreadableFile
 from textlayer.model import Document
 
 PIPELINE_VERSION = "1.0"
 CHUNK = 16  # files handed to the text layer and the classifier at a time
 
-
-class UnreadableFile(BusinessError):
-    """The file could not be opened from disk at all."""
-
-    code = "E401"
 
 
 class NoClassifier(BusinessError):
@@ -149,7 +144,10 @@ class Extractor:
     # -- public ------------------------------------------------------------------------------
 
     def extract_paths(self, paths: Iterable[Path]) -> Iterator[ExtractionResult]:
-        return self.extract_sources(Source(name=str(p), path=p) for p in paths)
+        from ledgerbot.core.safe_files import display_name
+
+        # Names are shown escaped: a U+202E in a file name must not reorder a clerk's screen.
+        return self.extract_sources(Source(name=display_name(str(p)), path=p) for p in paths)
 
     def extract_sources(self, sources: Iterable[Source]) -> Iterator[ExtractionResult]:
         """One result per source, in input order."""
@@ -208,12 +206,13 @@ class Extractor:
             if source.data is None:
                 item.result = self._failed(item, UnreadableFile("no data for this source"))
             return
+        from ledgerbot.core.safe_files import read_regular_file
+
+        # Only regular files, read without blocking: a FIFO or /dev/zero is an E401, not a hang.
         try:
-            source.data = source.path.read_bytes()
-        except OSError as error:
-            item.result = self._failed(
-                item, UnreadableFile(f"cannot read {source.path}: {error.strerror or error}")
-            )
+            source.data = read_regular_file(source.path)
+        except LedgerbotError as error:
+            item.result = self._failed(item, error)
 
     def _try_einvoice(self, item: _Work) -> None:
         from extractors.einvoice import EInvoiceError, detect, read_einvoice, read_einvoice_pdf

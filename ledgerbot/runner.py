@@ -67,7 +67,9 @@ def post(
         return post_approved(store, erp, screenshots=settings.screenshots_dir, progress=progress).summary()
 
 
-def run_once(settings: Settings | None = None, *, mail: bool = True, pull: bool = True) -> dict[str, Any]:
+def run_once(
+    settings: Settings | None = None, *, mail: bool = True, pull: bool = True, posting: bool = True
+) -> dict[str, Any]:
     """Intake (mail, ERP master data) -> processing -> posting, once."""
     summary: dict[str, Any] = {}
     if pull:
@@ -75,5 +77,6 @@ def run_once(settings: Settings | None = None, *, mail: bool = True, pull: bool 
     if mail:
         summary["mail_intake"] = mail_intake(settings)
     summary["processing"] = process(settings)
-    summary["posting"] = post(settings)
+    if posting:
+        summary["posting"] = post(settings)
     return summary

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     erp_user: str = "ap-robot"
     erp_password: SecretStr = Field(default=SecretStr(""), description="From the environment, never code")
     policy: Path | None = Field(default=None, description="Tolerance policy YAML; default: shipped policy")
+    claim_seconds: float = Field(
+        default=600.0,
+        description="Lease on a document while a process runs a stage on it; another process takes "
+        "it over only after this long without renewal (sooner when the holder died on this machine)",
+    )
 
     @property
     def files_dir(self) -> Path:

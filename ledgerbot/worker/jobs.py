@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledgerbot.core.domain import DocState, ExtractionResult
-from ledgerbot.core.errors import ConfigError
+from ledgerbot.core.errors import ConfigError, error_code
 from ledgerbot.core.lifecycle import ALLOWED, Actor, transition
 from ledgerbot.core.locks import Lease, LockBusy, release, try_acquire
 from ledgerbot.core.store import FileStore, Store
@@ -30,7 +30,7 @@ from ledgerbot.observability import (
     observe_confidence,
     observe_document_stages,
 )
-from ledgerbot.processing import PIPELINE, DocumentReader, pending_documents, process_document
+from ledgerbot.processing import DocumentReader, pending_documents, process_document
 from ledgerbot.worker.config import WorkerSettings, get_worker_settings
 
 log = logging.getLogger("ledgerbot.worker")
@@ -121,23 +121,24 @@ def process(rt: Runtime, document_id: int) -> dict[str, Any]:
 
 
 def mark_failed(rt: Runtime, document_id: int, error: BaseException) -> str | None:
-    """Record a document whose processing gave up (a business error, or retries used up)."""
-    code = getattr(error, "code", "E099")
-    with correlated(document_id), rt.store.session() as session:
-        document = session.get(DocumentRow, document_id)
-        if document is None or DocState.FAILED not in ALLOWED[DocState(document.state)]:
+    """Record a document whose processing gave up (a business error, or retries used up).
+
+    Only under the document's claim: one another process holds is that process's to record.
+    """
+    from ledgerbot.processing import _mark_failed
+
+    code = error_code(error)
+    with correlated(document_id):
+        with rt.store.session() as session:
+            document = session.get(DocumentRow, document_id)
+            if document is None or DocState.FAILED not in ALLOWED[DocState(document.state)]:
+                return None
+        cause = error if isinstance(error, Exception) else RuntimeError(repr(error))
+        outcome = _mark_failed(rt.store, document_id, cause)
+        if outcome.busy:
             return None
-        transition(
-            session,
-            document,
-            DocState.FAILED,
-            actor=Actor(PIPELINE, component="ledgerbot.worker"),
-            stage="process",
-            outcome=code,
-            detail={"error": f"{type(error).__name__}: {error}"[:500]},
-        )
         log.warning("processing failed", extra={"code": code, "error": str(error)[:500]})
-        return document.state
+        return outcome.state
 
 
 def pending_ids(rt: Runtime) -> list[int]:
@@ -306,24 +307,31 @@ def post_batch(rt: Runtime, *, limit: int | None = None, target: Any = None) -> 
 
 
 def intake_folder(rt: Runtime) -> list[int]:
-    """Receive every file in the inbox folder, moving each to ``inbox/received/`` once stored."""
-    from ledgerbot.intake import receive
+    """Receive every file in the inbox folder, each on its own: a bad one never stops the rest.
+
+    A stored file moves to ``inbox/received/``; one that could not be taken (empty, over the
+    limit, a FIFO or device, unreadable) is recorded as a failed document with its code and
+    moves, as it is, to ``inbox/failed/``.
+    """
+    from ledgerbot.intake import folder_entries, receive_path
 
     inbox = rt.settings.inbox
     if inbox is None or not inbox.is_dir():
         return []
-    done = inbox / "received"
-    done.mkdir(exist_ok=True)
     received: list[int] = []
-    for path in sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")):
-        with rt.store.session() as session:
-            document = receive(
-                session, rt.files, path.read_bytes(), filename=path.name, source=f"folder:{path}"
-            )
-            received.append(document.id)
+    for path in folder_entries(inbox, skip=("received", "failed")):
+        outcome = receive_path(rt.store, rt.files, path, source="folder")
+        received.append(outcome.document_id)
+        if outcome.code:
+            log.warning("intake failed", extra={"code": outcome.code, "document_id": outcome.document_id})
         # A kill between the commit and the move re-delivers the file next run; intake then
-        # files it as a duplicate of this document rather than losing it.
-        shutil.move(str(path), done / path.name)
+        # finds the document of this delivery (same source, same bytes) and records nothing twice.
+        done = inbox / ("failed" if outcome.code else "received")
+        done.mkdir(exist_ok=True)
+        try:
+            shutil.move(str(path), done / path.name)
+        except OSError as error:
+            log.warning("could not move an inbox file", extra={"error": str(error)[:300]})
     return received
 
 

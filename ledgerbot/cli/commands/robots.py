@@ -15,11 +15,12 @@ from ledgerbot.cli.app import app, emit, stderr
 def run(
     mail: Annotated[bool, typer.Option("--mail/--no-mail", help="Read the AP mailbox first")] = True,
     pull: Annotated[bool, typer.Option("--pull/--no-pull", help="Pull master data from the ERP")] = True,
+    post: Annotated[bool, typer.Option("--post/--no-post", help="Post approved invoices to the ERP")] = True,
 ) -> None:
     """Intake -> processing -> posting, once. One JSON summary on stdout."""
     from ledgerbot import runner
 
-    emit(runner.run_once(mail=mail, pull=pull))
+    emit(runner.run_once(mail=mail, pull=pull, posting=post))
 
 
 @app.command()
