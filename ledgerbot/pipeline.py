@@ -22,7 +22,6 @@ PIPELINE_VERSION = "1.0"
 CHUNK = 16  # files handed to the text layer and the classifier at a time
 
 
-
 class NoClassifier(BusinessError):
     code = "E501"
 

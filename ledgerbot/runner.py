@@ -7,6 +7,7 @@ and returns a JSON-able summary; failures of single items are in the summary, no
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ledgerbot.core.settings import Settings, get_settings
@@ -28,6 +29,32 @@ def mail_intake(settings: Settings | None = None) -> dict[str, Any]:
         return run_mail_intake(store, files, mailbox, mail).summary()
     finally:
         mailbox.close()
+
+
+def folder_intake(settings: Settings | None = None, folder: Path | None = None) -> dict[str, Any]:
+    """Receive every file of the inbox folder (``LEDGERBOT_INBOX``), each on its own.
+
+    Files stay where they are; a file that cannot be taken is a failed document with its code,
+    and running it again records nothing twice.
+    """
+    from ledgerbot.core.safe_files import display_name
+    from ledgerbot.intake import folder_entries, receive_path
+    from ledgerbot.worker.config import get_worker_settings
+
+    _, store, files = _context(settings)
+    folder = folder or get_worker_settings().inbox
+    if folder is None or not folder.is_dir():
+        return {"received": 0, "failed": 0, "already_received": 0, "details": []}
+    details = []
+    for path in folder_entries(folder, skip=("received", "failed")):
+        received = receive_path(store, files, path, source="folder")
+        details.append({"file": display_name(path.name), **received.as_dict()})
+    return {
+        "received": sum(1 for d in details if "code" not in d and not d.get("already_received")),
+        "failed": sum(1 for d in details if "code" in d and not d.get("already_received")),
+        "already_received": sum(1 for d in details if d.get("already_received")),
+        "details": details,
+    }
 
 
 def _erp(settings: Settings) -> Any:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledgerbot.core.domain import DocState, ExtractionResult
-from ledgerbot.core.errors import ConfigError, error_code
+from ledgerbot.core.errors import BusinessError, ConfigError, error_code
 from ledgerbot.core.lifecycle import ALLOWED, Actor, transition
 from ledgerbot.core.locks import Lease, LockBusy, release, try_acquire
 from ledgerbot.core.store import FileStore, Store
@@ -118,6 +118,21 @@ def process(rt: Runtime, document_id: int) -> dict[str, Any]:
                 },
             )
         return {"document_id": document_id, "state": outcome.state, "skipped": outcome.skipped}
+
+
+def process_or_fail(rt: Runtime, document_id: int, *, last_attempt: bool) -> dict[str, Any]:
+    """The processing job: a business error fails the document at once with its code; any other
+    error is raised for the queue to retry, and fails the document with its code on the last try.
+    """
+    try:
+        return process(rt, document_id)
+    except BusinessError as error:
+        # Bad data never gets better by retrying: straight to failed, with its code.
+        return {"document_id": document_id, "state": mark_failed(rt, document_id, error), "failed": True}
+    except Exception as error:
+        if last_attempt:
+            return {"document_id": document_id, "state": mark_failed(rt, document_id, error), "failed": True}
+        raise
 
 
 def mark_failed(rt: Runtime, document_id: int, error: BaseException) -> str | None:
