@@ -150,9 +150,12 @@ class Extractor:
 
     def extract_sources(self, sources: Iterable[Source]) -> Iterator[ExtractionResult]:
         """One result per source, in input order."""
+        from ledgerbot.core.settings import get_settings
         from textlayer import TextLayerReader
+        from textlayer.config import TextLayerConfig
 
-        with TextLayerReader(in_process=self.in_process) as reader:
+        config = TextLayerConfig(document_timeout=get_settings().document_seconds)
+        with TextLayerReader(config, in_process=self.in_process) as reader:
             chunk: list[Source] = []
             for source in sources:
                 chunk.append(source)

@@ -21,6 +21,17 @@ class Settings(BaseSettings):
     erp_user: str = "ap-robot"
     erp_password: SecretStr = Field(default=SecretStr(""), description="From the environment, never code")
     policy: Path | None = Field(default=None, description="Tolerance policy YAML; default: shipped policy")
+    document_seconds: float = Field(
+        default=120.0,
+        description="Time budget for reading one document (all its pages); past it the document "
+        "fails with E210 and the batch goes on",
+    )
+    erp_breaker_failures: int = Field(
+        default=5, description="Consecutive target-system faults after which posting pauses"
+    )
+    erp_breaker_pause_seconds: float = Field(
+        default=300.0, description="How long posting pauses once the breaker opened, before one trial"
+    )
     claim_seconds: float = Field(
         default=600.0,
         description="Lease on a document while a process runs a stage on it; another process takes "

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledgerbot.circuit import breaker_for
 from ledgerbot.core.domain import DocState, ExtractionResult
 from ledgerbot.core.errors import BusinessError, ConfigError, error_code
 from ledgerbot.core.lifecycle import ALLOWED, Actor, transition
@@ -283,7 +284,11 @@ def post_batch(rt: Runtime, *, limit: int | None = None, target: Any = None) -> 
         screenshots.mkdir(parents=True, exist_ok=True)
         with rt.store.session() as session:
             ids = approved_documents(session, limit)
+        breaker = breaker_for(account)
         for document_id in ids:
+            if not breaker.allow():  # the ERP failed again and again: the rest wait for later
+                counts["left_for_later"] = counts.get("left_for_later", 0) + 1
+                continue
             lease.renew()
             with correlated(document_id, _sha(rt.store, document_id)):
                 with rt.store.session() as session:
@@ -308,6 +313,7 @@ def post_batch(rt: Runtime, *, limit: int | None = None, target: Any = None) -> 
                         backoff=rt.settings.post_backoff_seconds,
                     )
                     observe_document_stages(rt.store, document_id, started)
+                    breaker.record(outcome)
                 counts[outcome] = counts.get(outcome, 0) + 1
                 DOCUMENTS_DONE.labels(task="post", state=outcome).inc()
                 log.info("post", extra={"outcome": outcome, "erp_account": account})
@@ -315,7 +321,10 @@ def post_batch(rt: Runtime, *, limit: int | None = None, target: Any = None) -> 
         if own_target and target is not None:
             target.close()
         release(lease)
-    return {"erp_account": account, **counts}
+    paused = breaker_for(account).pause_report(counts.get("left_for_later", 0))
+    if paused:
+        log.warning("posting paused: the ERP keeps failing", extra=paused)
+    return {"erp_account": account, **counts, **({"paused": paused} if paused else {})}
 
 
 # -- robots on a schedule -----------------------------------------------------------------------
