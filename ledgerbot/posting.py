@@ -21,10 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledgerbot.circuit import CircuitBreaker, breaker_for
+from ledgerbot.core.claims import claimed
 from ledgerbot.core.domain import DocState, DocType, ExtractionResult
 from ledgerbot.core.errors import ApplicationError, BusinessError
 from ledgerbot.core.lifecycle import Actor, input_hash, transition
 from ledgerbot.core.locks import exclusive
+from ledgerbot.core.settings import get_settings
 from ledgerbot.core.store import Store
 from ledgerbot.core.store.models import DocumentRow, ExceptionRow, PostingRow, utcnow
 from ledgerbot.core.store.queries import latest_extraction
@@ -284,6 +286,7 @@ def post_approved(
     actor = Actor(name="robot:post", component=type(target).__name__, version=target.account)
     report = PostingReport()
     breaker = breaker or breaker_for(target.account)
+    claim_ttl = timedelta(seconds=get_settings().claim_seconds)
     left_for_later = 0
     screenshots.mkdir(parents=True, exist_ok=True)
     with exclusive(store, f"erp:{target.account}", ttl=lease) as held:
@@ -294,15 +297,18 @@ def post_approved(
                 left_for_later += 1
                 continue
             held.renew()
-            outcome, detail = post_one(
-                store,
-                target,
-                document_id,
-                screenshots=screenshots,
-                actor=actor,
-                attempts=attempts,
-                backoff=backoff,
-            )
+            with claimed(store, document_id, ttl=claim_ttl, states=[DocState.APPROVED.value]) as ours:
+                if not ours:  # a clerk or another process is on it right now: next run
+                    continue
+                outcome, detail = post_one(
+                    store,
+                    target,
+                    document_id,
+                    screenshots=screenshots,
+                    actor=actor,
+                    attempts=attempts,
+                    backoff=backoff,
+                )
             breaker.record(outcome)
             bucket = {
                 "posted": report.posted,

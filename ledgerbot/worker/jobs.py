@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledgerbot.circuit import breaker_for
+from ledgerbot.core.claims import claimed
 from ledgerbot.core.domain import DocState, ExtractionResult
 from ledgerbot.core.errors import BusinessError, ConfigError, error_code
 from ledgerbot.core.lifecycle import ALLOWED, Actor, transition
@@ -31,7 +32,7 @@ from ledgerbot.observability import (
     observe_confidence,
     observe_document_stages,
 )
-from ledgerbot.processing import DocumentReader, pending_documents, process_document
+from ledgerbot.processing import DocumentReader, claim_ttl, pending_documents, process_document
 from ledgerbot.worker.config import WorkerSettings, get_worker_settings
 
 log = logging.getLogger("ledgerbot.worker")
@@ -303,15 +304,19 @@ def post_batch(rt: Runtime, *, limit: int | None = None, target: Any = None) -> 
                     outcome = "duplicate"
                 else:
                     started = utcnow()
-                    outcome, _detail = post_one(
-                        rt.store,
-                        target,
-                        document_id,
-                        screenshots=screenshots,
-                        actor=actor,
-                        attempts=rt.settings.post_attempts,
-                        backoff=rt.settings.post_backoff_seconds,
-                    )
+                    approved = [DocState.APPROVED.value]
+                    with claimed(rt.store, document_id, ttl=claim_ttl(), states=approved) as ours:
+                        if not ours:  # a clerk or another process is on it: the next batch
+                            continue
+                        outcome, _detail = post_one(
+                            rt.store,
+                            target,
+                            document_id,
+                            screenshots=screenshots,
+                            actor=actor,
+                            attempts=rt.settings.post_attempts,
+                            backoff=rt.settings.post_backoff_seconds,
+                        )
                     observe_document_stages(rt.store, document_id, started)
                     breaker.record(outcome)
                 counts[outcome] = counts.get(outcome, 0) + 1

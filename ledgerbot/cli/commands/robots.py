@@ -54,7 +54,9 @@ def schedule(
             try:
                 emit({"job": name, "ok": True, "summary": job()})
             except Exception as error:  # a failing run is reported; the next one is on schedule
-                code = getattr(error, "code", "E099")
+                from ledgerbot.core.errors import error_code
+
+                code = error_code(error)
                 emit({"job": name, "ok": False, "error": {"code": code, "message": str(error)[:500]}})
         if iterations == 0 or turns < iterations:
             time.sleep(max(1.0, min(due.values()) - time.monotonic()))
