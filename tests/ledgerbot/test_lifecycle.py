@@ -39,7 +39,9 @@ def _document_at(session, state: DocState) -> DocumentRow:  # type: ignore[no-un
     )
     session.add(doc)
     for step in PATHS[state]:
-        transition(session, doc, step, actor=ROBOT, stage="setup", outcome="E099" if step is S.FAILED else "ok")
+        transition(
+            session, doc, step, actor=ROBOT, stage="setup", outcome="E099" if step is S.FAILED else "ok"
+        )
     return doc
 
 
