@@ -12,20 +12,17 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ledgerbot.core.domain import DocType, ErrorEntry, ExtractionResult
-from ledgerbot.core.errors import BusinessError, LedgerbotError
+from ledgerbot.core.errors import BusinessError, LedgerbotError, UnreadableFile
 from textlayer.model import Document
+
+if TYPE_CHECKING:
+    from textlayer import TextLayerReader
 
 PIPELINE_VERSION = "1.0"
 CHUNK = 16  # files handed to the text layer and the classifier at a time
-
-
-class UnreadableFile(BusinessError):
-    """The file could not be opened from disk at all."""
-
-    code = "E401"
 
 
 class NoClassifier(BusinessError):
@@ -99,6 +96,16 @@ def text_backend(document: Document) -> str:
     return "+".join(names) or "none"
 
 
+def _text_reader(in_process: bool) -> TextLayerReader:
+    """A text-layer reader with the per-document time budget of the settings."""
+    from ledgerbot.core.settings import get_settings
+    from textlayer import TextLayerReader
+    from textlayer.config import TextLayerConfig
+
+    config = TextLayerConfig(document_timeout=get_settings().processing.document_seconds)
+    return TextLayerReader(config, in_process=in_process)
+
+
 class Extractor:
     """Assembles the stages once and extracts many files with them."""
 
@@ -128,9 +135,7 @@ class Extractor:
             models_dir = get_settings().models_dir
         # The text-layer workers boot (a few hundred ms of imports each) while the classifier and
         # the templates load below; the first extraction takes them over.
-        from textlayer import TextLayerReader
-
-        self._warm_reader: TextLayerReader | None = TextLayerReader(in_process=in_process).start()
+        self._warm_reader: TextLayerReader | None = _text_reader(in_process).start()
         self.embedded = embedded
         self.models_dir = models_dir
         self.stages = [STAGES[name](models_dir, templates_dir, extra_templates) for name in stages]
@@ -160,13 +165,14 @@ class Extractor:
     # -- public ------------------------------------------------------------------------------
 
     def extract_paths(self, paths: Iterable[Path]) -> Iterator[ExtractionResult]:
-        return self.extract_sources(Source(name=str(p), path=p) for p in paths)
+        from ledgerbot.core.safe_files import display_name
+
+        # Names are shown escaped: a U+202E in a file name must not reorder a clerk's screen.
+        return self.extract_sources(Source(name=display_name(str(p)), path=p) for p in paths)
 
     def extract_sources(self, sources: Iterable[Source]) -> Iterator[ExtractionResult]:
         """One result per source, in input order."""
-        from textlayer import TextLayerReader
-
-        reader, self._warm_reader = self._warm_reader or TextLayerReader(in_process=self.in_process), None
+        reader, self._warm_reader = self._warm_reader or _text_reader(self.in_process), None
         with reader:
             chunk: list[Source] = []
             for source in sources:
@@ -220,12 +226,13 @@ class Extractor:
             if source.data is None:
                 item.result = self._failed(item, UnreadableFile("no data for this source"))
             return
+        from ledgerbot.core.safe_files import read_regular_file
+
+        # Only regular files, read without blocking: a FIFO or /dev/zero is an E401, not a hang.
         try:
-            source.data = source.path.read_bytes()
-        except OSError as error:
-            item.result = self._failed(
-                item, UnreadableFile(f"cannot read {source.path}: {error.strerror or error}")
-            )
+            source.data = read_regular_file(source.path)
+        except LedgerbotError as error:
+            item.result = self._failed(item, error)
 
     def _try_einvoice(self, item: _Work) -> None:
         from extractors.einvoice import EInvoiceError, detect, read_einvoice, read_einvoice_pdf

@@ -20,10 +20,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledgerbot.circuit import CircuitBreaker, breaker_for
+from ledgerbot.core.claims import claimed
 from ledgerbot.core.domain import DocState, DocType, ExtractionResult
 from ledgerbot.core.errors import ApplicationError, BusinessError
 from ledgerbot.core.lifecycle import Actor, input_hash, transition
 from ledgerbot.core.locks import exclusive
+from ledgerbot.core.settings import get_settings
 from ledgerbot.core.store import Store
 from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow, PostingRow, utcnow
 from ledgerbot.core.store.queries import latest_extraction
@@ -93,6 +96,8 @@ class PostingReport:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     retry_later: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
+    # Set when the target's circuit breaker paused posting (``ledgerbot.circuit``): once per run.
+    paused: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -101,6 +106,7 @@ class PostingReport:
             "rejected_by_erp": len(self.rejected),
             "retry_later": len(self.retry_later),
             "duplicates": len(self.duplicates),
+            **({"paused": self.paused} if self.paused else {}),
             "details": self.posted + self.already_posted + self.rejected + self.retry_later + self.duplicates,
         }
 
@@ -336,25 +342,40 @@ def post_approved(
     backoff: float = 2.0,
     lease: timedelta = timedelta(minutes=15),
     progress: Callable[[Any], Any] = lambda items: items,
+    breaker: CircuitBreaker | None = None,
 ) -> PostingReport:
-    """Post every approved invoice, holding the ERP account's lease for the whole run."""
+    """Post every approved invoice, holding the ERP account's lease for the whole run.
+
+    While the account's circuit breaker is open (the target failed again and again), the rest
+    wait for a later run; the pause is reported once in the summary.
+    """
     actor = Actor(name="robot:post", component=type(target).__name__, version=target.account)
     report = PostingReport()
+    breaker = breaker or breaker_for(target.account)
+    claim_ttl = timedelta(seconds=get_settings().processing.claim_seconds)
+    left_for_later = 0
     screenshots.mkdir(parents=True, exist_ok=True)
     with exclusive(store, f"erp:{target.account}", ttl=lease) as held:
         with store.session() as session:
             ids = approved_documents(session, limit)
         for document_id in progress(ids):
+            if not breaker.allow():
+                left_for_later += 1
+                continue
             held.renew()
-            outcome, detail = post_one(
-                store,
-                target,
-                document_id,
-                screenshots=screenshots,
-                actor=actor,
-                attempts=attempts,
-                backoff=backoff,
-            )
+            with claimed(store, document_id, ttl=claim_ttl, states=[DocState.APPROVED.value]) as ours:
+                if not ours:  # a clerk or another process is on it right now: next run
+                    continue
+                outcome, detail = post_one(
+                    store,
+                    target,
+                    document_id,
+                    screenshots=screenshots,
+                    actor=actor,
+                    attempts=attempts,
+                    backoff=backoff,
+                )
+            breaker.record(outcome)
             bucket = {
                 "duplicate": report.duplicates,
                 "posted": report.posted,
@@ -364,4 +385,5 @@ def post_approved(
             }.get(outcome)
             if bucket is not None:
                 bucket.append(detail)
+    report.paused = breaker.pause_report(left_for_later)
     return report

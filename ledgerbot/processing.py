@@ -8,17 +8,20 @@ policy version), so a clerk or an auditor can see what made each decision.
 
 from __future__ import annotations
 
+import itertools
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledgerbot.core.claims import claimed, process_holder, release, try_claim
 from ledgerbot.core.domain import DocState, DocType, ExtractionResult
-from ledgerbot.core.errors import LedgerbotError
+from ledgerbot.core.errors import DocumentNotFound, LedgerbotError, ProcessingInterrupted, error_code
 from ledgerbot.core.lifecycle import Actor, input_hash, transition
 from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow
@@ -66,6 +69,8 @@ class ProcessOutcome:
     doc_type: str | None = None
     codes: list[str] = field(default_factory=list)
     skipped: bool = False
+    # Another process holds the document's claim: it was left to that process.
+    busy: bool = False
 
 
 def _actor(name: str, lineage: dict[str, str], *keys: str) -> Actor:
@@ -91,7 +96,7 @@ def _read(session: Session, document: DocumentRow, result: ExtractionResult) -> 
             actor=reader,
             stage="parse",
             input_digest=digest,
-            outcome=error.code if error else "unreadable",
+            outcome=error.code if error else "E200",
             detail={"errors": [e.model_dump(mode="json") for e in result.errors]},
         )
         return None
@@ -246,6 +251,16 @@ def _match(
     return decision.codes
 
 
+PENDING_STATES = (S.RECEIVED, S.PARSED, S.CLASSIFIED, S.EXTRACTED, S.VALIDATED)
+_UNREAD = (S.RECEIVED, S.PARSED, S.CLASSIFIED)
+
+
+def claim_ttl() -> timedelta:
+    from ledgerbot.core.settings import get_settings
+
+    return timedelta(seconds=get_settings().processing.claim_seconds)
+
+
 def process_document(
     store: Store,
     files: FileStore,
@@ -256,48 +271,91 @@ def process_document(
     policy_path: Path | None = None,
     today: date | None = None,
     auto_approve: bool = True,
+    holder: str | None = None,
 ) -> ProcessOutcome:
-    """Run one document through every stage it has not passed yet, each in its own transaction."""
+    """Run one document through every stage it has not passed yet, each in its own transaction.
+
+    The document is claimed first; one claimed by another process is left to it (``skipped``).
+    The file is read outside any transaction, so a long OCR never holds the store's write lock.
+    """
+    holder = holder or process_holder()
+    with claimed(store, document_id, holder=holder, ttl=claim_ttl(), states=PENDING_STATES) as ours:
+        if not ours:
+            with store.session() as session:
+                document = session.get(DocumentRow, document_id)
+                if document is None:
+                    raise DocumentNotFound(f"no document {document_id}", document_id=document_id)
+                return ProcessOutcome(
+                    document.id,
+                    document.state,
+                    document.doc_type,
+                    skipped=True,
+                    busy=document.state in PENDING_STATES,
+                )
+        return _process_claimed(store, files, document_id, reader, prepared, policy_path, today, auto_approve)
+
+
+def _process_claimed(
+    store: Store,
+    files: FileStore,
+    document_id: int,
+    reader: DocumentReader,
+    prepared: ExtractionResult | None,
+    policy_path: Path | None,
+    today: date | None,
+    auto_approve: bool,
+) -> ProcessOutcome:
     with store.session() as session:
         document = session.get(DocumentRow, document_id)
-        if document is None:
-            raise LedgerbotError(f"no document {document_id}", code="E011")
-        result: ExtractionResult | None = None
-        if document.state in (S.RECEIVED, S.PARSED, S.CLASSIFIED):
-            if document.state != S.RECEIVED:
-                # A worker died between stages of one read: start the read again from the file.
-                transition(
-                    session, document, S.FAILED, actor=Actor(PIPELINE), stage="recover", outcome="interrupted"
-                )
-                transition(
-                    session, document, S.RECEIVED, actor=Actor(PIPELINE), stage="recover", outcome="retry"
-                )
-            if prepared is None:
-                request = ReadRequest(files.get(document.sha256), document.filename, f"doc:{document.id}")
-                prepared = next(reader.extract_many([request]))
+        assert document is not None  # claimed, so it exists
+        if document.state in (S.PARSED, S.CLASSIFIED):
+            # A process died between stages of one read: start the read again from the file.
+            recover = Actor(PIPELINE)
+            transition(
+                session,
+                document,
+                S.FAILED,
+                actor=recover,
+                stage="recover",
+                outcome=ProcessingInterrupted.code,
+            )
+            transition(session, document, S.RECEIVED, actor=recover, stage="recover", outcome="retry")
+        unread = document.state == S.RECEIVED
+        request = ReadRequest(b"", document.filename, f"doc:{document.id}") if unread else None
+        sha = document.sha256
+    result: ExtractionResult | None = None
+    if request is not None:
+        if prepared is None:
+            request = ReadRequest(files.get(sha), request.filename, request.source)
+            prepared = next(iter(reader.extract_many([request])))
+        with store.session() as session:
+            document = session.get(DocumentRow, document_id)
+            assert document is not None
             result = _read(session, document, prepared)
-        elif document.state == S.EXTRACTED or document.state == S.VALIDATED:
-            row = latest_extraction(session, document.id)
-            result = ExtractionResult.model_validate(row.result) if row else None
-        else:
-            return ProcessOutcome(document.id, document.state, document.doc_type, skipped=True)
-        doc_id, state = document.id, document.state
+            state = document.state
+    else:
+        with store.session() as session:
+            document = session.get(DocumentRow, document_id)
+            assert document is not None
+            state = document.state
+            if state in (S.EXTRACTED, S.VALIDATED):
+                row = latest_extraction(session, document.id)
+                result = ExtractionResult.model_validate(row.result) if row else None
+            else:
+                return ProcessOutcome(document.id, document.state, document.doc_type, skipped=True)
     if result is None or state not in (S.EXTRACTED, S.VALIDATED):
-        return ProcessOutcome(doc_id, state, result.doc_type.value if result and result.doc_type else None)
+        doc_type = result.doc_type.value if result and result.doc_type else None
+        return ProcessOutcome(document_id, state, doc_type)
     with store.session() as session:
-        document = session.get(DocumentRow, doc_id)
+        document = session.get(DocumentRow, document_id)
         assert document is not None
         codes = _match(session, document, result, policy_path, today, auto_approve)
-        return ProcessOutcome(doc_id, document.state, document.doc_type, codes=codes)
+        return ProcessOutcome(document_id, document.state, document.doc_type, codes=codes)
 
 
 def pending_documents(session: Session, limit: int | None = None) -> list[int]:
     """Documents a processing run should pick up, oldest first."""
-    query = (
-        select(DocumentRow.id)
-        .where(DocumentRow.state.in_([S.RECEIVED, S.PARSED, S.CLASSIFIED, S.EXTRACTED, S.VALIDATED]))
-        .order_by(DocumentRow.id)
-    )
+    query = select(DocumentRow.id).where(DocumentRow.state.in_(PENDING_STATES)).order_by(DocumentRow.id)
     if limit:
         query = query.limit(limit)
     return list(session.scalars(query))
@@ -312,58 +370,110 @@ def process_pending(
     today: date | None = None,
     on_error: Callable[[int, Exception], None] | None = None,
     progress: Callable[[Any], Any] = lambda items: items,
+    holder: str | None = None,
 ) -> list[ProcessOutcome]:
-    """Process every pending document; a fault on one is recorded as failed and the run goes on."""
+    """Process every pending document; a fault on one is recorded as failed and the run goes on.
+
+    Any number of runs may work on one store at once: each document is claimed before it is
+    read, so a document is read and moved by one run only; the others skip it.
+    """
+    holder = holder or process_holder()
+    ttl = claim_ttl()
     with store.session() as session:
         ids = pending_documents(session)
-        unread = {
-            doc.id: (doc.sha256, ReadRequest(b"", doc.filename, f"doc:{doc.id}"))
-            for doc in session.scalars(select(DocumentRow).where(DocumentRow.id.in_(ids)))
-            if doc.state in (S.RECEIVED, S.PARSED, S.CLASSIFIED)
-        }
-    # One streaming pass through the reader for everything still unread: models load once and
-    # OCR of the whole batch shares the worker pool. If the reader itself breaks on a document,
-    # that document fails and the stream restarts after it.
-    order = [i for i in ids if i in unread]
-
-    def stream(start: int) -> Iterator[ExtractionResult]:
-        requests = (
-            ReadRequest(files.get(unread[i][0]), unread[i][1].filename, unread[i][1].source)
-            for i in order[start:]
-        )
-        return reader.extract_many(requests)
-
-    results, position = stream(0), 0
-    outcomes: list[ProcessOutcome] = []
-    for doc_id in progress(ids):
-        try:
-            prepared = None
-            if doc_id in unread:
-                position += 1
-                try:
-                    prepared = next(results)
-                except StopIteration as error:
-                    raise LedgerbotError("the reader gave fewer results than files", code="E098") from error
-                except Exception:
-                    results = stream(position)
-                    raise
-            outcomes.append(
-                process_document(
-                    store, files, doc_id, reader, prepared=prepared, policy_path=policy_path, today=today
-                )
+        unread_ids = set(
+            session.scalars(
+                select(DocumentRow.id).where(DocumentRow.id.in_(ids), DocumentRow.state.in_(_UNREAD))
             )
-        except Exception as error:  # one bad document never stops the batch
-            if on_error:
-                on_error(doc_id, error)
-            outcomes.append(_mark_failed(store, doc_id, error))
+        )
+    # One streaming pass through the reader for everything still unread: models load once and
+    # OCR of the whole batch shares the worker pool. A document is claimed as the reader asks
+    # for it (the reader reads a window ahead); ``ahead`` keeps the claimed ones in order, so
+    # each result meets its document. If the reader itself breaks on a document, that document
+    # fails and the stream restarts after it.
+    queue = deque(i for i in ids if i in unread_ids)
+    ahead: deque[int] = deque()
+
+    def requests() -> Iterator[ReadRequest]:
+        for doc_id in list(ahead):
+            yield _request(store, files, doc_id)
+        while queue:
+            doc_id = queue.popleft()
+            if try_claim(store, doc_id, holder=holder, ttl=ttl, states=_UNREAD):
+                ahead.append(doc_id)
+                yield _request(store, files, doc_id)
+
+    def read_items() -> Iterator[tuple[int, ExtractionResult | Exception]]:
+        results = iter(reader.extract_many(requests()))
+        while True:
+            try:
+                prepared: ExtractionResult | Exception = next(results)
+            except StopIteration:
+                if ahead:
+                    prepared = LedgerbotError("the reader gave fewer results than files", code="E098")
+                else:
+                    return
+            except Exception as error:  # the reader broke on the next document
+                prepared = error
+                # The document the reader broke on leaves ``ahead`` below, before the new
+                # stream starts, so the new stream re-requests only the ones after it.
+                results = iter(reader.extract_many(requests()))
+            yield ahead.popleft(), prepared
+
+    outcomes: list[ProcessOutcome] = []
+    try:
+        items: Iterator[tuple[int, ExtractionResult | Exception | None]] = itertools.chain(
+            read_items(), ((i, None) for i in ids if i not in unread_ids)
+        )
+        for doc_id, prepared in progress(items):
+            try:
+                if isinstance(prepared, Exception):
+                    raise prepared
+                outcome = process_document(
+                    store,
+                    files,
+                    doc_id,
+                    reader,
+                    prepared=prepared,
+                    policy_path=policy_path,
+                    today=today,
+                    holder=holder,
+                )
+                if not outcome.busy:
+                    outcomes.append(outcome)
+            except Exception as error:  # one bad document never stops the batch
+                if on_error:
+                    on_error(doc_id, error)
+                failed = _mark_failed(store, doc_id, error, holder)
+                if not failed.busy:
+                    outcomes.append(failed)
+    finally:
+        for doc_id in ahead:
+            release(store, doc_id, holder)
     return outcomes
 
 
-def _mark_failed(store: Store, doc_id: int, error: Exception) -> ProcessOutcome:
-    code = getattr(error, "code", "E099")
+def _request(store: Store, files: FileStore, doc_id: int) -> ReadRequest:
     with store.session() as session:
         document = session.get(DocumentRow, doc_id)
         assert document is not None
+        sha, name = document.sha256, document.filename
+    return ReadRequest(files.get(sha), name, f"doc:{doc_id}")
+
+
+def _mark_failed(store: Store, doc_id: int, error: Exception, holder: str | None = None) -> ProcessOutcome:
+    """Move a document this process holds to ``failed`` with the error's code.
+
+    A document another process holds (or moved on meanwhile) is not touched: its outcome is
+    that process's to record.
+    """
+    code = error_code(error)
+    holder = holder or process_holder()
+    with claimed(store, doc_id, holder=holder, ttl=claim_ttl()) as ours, store.session() as session:
+        document = session.get(DocumentRow, doc_id)
+        assert document is not None
+        if not ours:
+            return ProcessOutcome(doc_id, document.state, document.doc_type, codes=[code], busy=True)
         if S.FAILED in _allowed(document.state):
             transition(
                 session,

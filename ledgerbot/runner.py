@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from ledgerbot.core.errors import LedgerbotError
@@ -41,6 +42,31 @@ def mail_intake_reported(settings: Settings | None = None) -> dict[str, Any]:
         return mail_intake(settings)
     except LedgerbotError as error:
         return {"error": error.as_dict()}
+
+
+def folder_intake(settings: Settings | None = None, folder: Path | None = None) -> dict[str, Any]:
+    """Receive every file of the inbox folder (``LEDGERBOT_INBOX``), each on its own.
+
+    Files stay where they are; a file that cannot be taken is a failed document with its code,
+    and running it again records nothing twice.
+    """
+    from ledgerbot.core.safe_files import display_name
+    from ledgerbot.intake import folder_entries, receive_path
+
+    _, store, files = _context(settings)
+    folder = folder or get_settings().worker.inbox
+    if folder is None or not folder.is_dir():
+        return {"received": 0, "failed": 0, "already_received": 0, "details": []}
+    details = []
+    for path in folder_entries(folder, skip=("received", "failed")):
+        received = receive_path(store, files, path, source="folder")
+        details.append({"file": display_name(path.name), **received.as_dict()})
+    return {
+        "received": sum(1 for d in details if "code" not in d and not d.get("already_received")),
+        "failed": sum(1 for d in details if "code" in d and not d.get("already_received")),
+        "already_received": sum(1 for d in details if d.get("already_received")),
+        "details": details,
+    }
 
 
 def _target(settings: Settings) -> TargetSystem:
@@ -94,7 +120,9 @@ def post(
         target.close()
 
 
-def run_once(settings: Settings | None = None, *, mail: bool = True, pull: bool = True) -> dict[str, Any]:
+def run_once(
+    settings: Settings | None = None, *, mail: bool = True, pull: bool = True, posting: bool = True
+) -> dict[str, Any]:
     """Intake (mail, ERP master data) -> processing -> posting, once."""
     summary: dict[str, Any] = {}
     if pull:
@@ -102,5 +130,6 @@ def run_once(settings: Settings | None = None, *, mail: bool = True, pull: bool 
     if mail:
         summary["mail_intake"] = mail_intake_reported(settings)
     summary["processing"] = process(settings)
-    summary["posting"] = post(settings)
+    if posting:
+        summary["posting"] = post(settings)
     return summary

@@ -29,6 +29,12 @@ def mail_intake() -> dict[str, object]:
 
 
 @task
+def folder_intake() -> dict[str, object]:
+    """Store every file of the inbox folder; a file that cannot be taken is recorded with its code."""
+    return _report("folder intake", runner.folder_intake())
+
+
+@task
 def erp_pull() -> dict[str, object]:
     """Bring vendors, purchase orders and goods receipts over from the ERP's screens."""
     return _report("erp pull", runner.erp_pull())

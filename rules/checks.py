@@ -47,6 +47,14 @@ def line_quantity(line: InvoiceLine) -> Decimal | None:
     return None
 
 
+def bills_nothing(line: InvoiceLine) -> bool:
+    """A line listed for information only (quantity 0, amount 0 or none: a backordered item).
+
+    It charges nothing, so nothing has to have been received for it.
+    """
+    return line_quantity(line) == 0 and not line.amount
+
+
 def line_price(line: InvoiceLine) -> Decimal | None:
     if line.unit_price is not None:
         return line.unit_price
@@ -262,13 +270,14 @@ def check_order_lines(
             )
         )
     three_way = checks.three_way and not credit
-    if three_way and assignment.pairs and not state.has_receipts:
+    billing = [p.invoice_line for p in assignment.pairs if not bills_nothing(doc.lines[p.invoice_line])]
+    if three_way and billing and not state.has_receipts:
         out.append(
             exception(
                 R.NO_RECEIPT,
                 f"Nothing has been received yet for purchase order {po.po_number}",
                 po_number=po.po_number,
-                invoice_lines=[p.invoice_line for p in assignment.pairs],
+                invoice_lines=billing,
             )
         )
     received = state.received
@@ -398,6 +407,8 @@ def _quantity_checks(
     if not three_way or not state.has_receipts:
         return out
     received = group.total(received_by_line)
+    if received <= 0 and group.now <= 0:
+        return out  # billed nothing now (a line listed for information): nothing to receive
     if received <= 0:
         out.append(
             exception(

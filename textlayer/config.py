@@ -41,6 +41,10 @@ class TextLayerConfig:
     # Wall-clock budgets (seconds) after which a worker is killed and replaced (E207).
     parse_timeout: float = 120.0
     ocr_timeout: float = 180.0
+    # Wall-clock budget for one whole document, all its pages together, from its first task on:
+    # past it the document fails (E210) and the batch goes on (a dense 300-page scan would
+    # otherwise hold a batch for half an hour).
+    document_timeout: float = 120.0
     # Address-space limit per worker process (and the tesseract it starts), in MiB (E207).
     memory_limit_mb: int = 3072
     workers: int = 0  # 0: one per available CPU core

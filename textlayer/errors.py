@@ -83,6 +83,12 @@ class OCRFailed(TextLayerError):
     code = "E208"
 
 
+class TimeBudgetExceeded(TextLayerError):
+    """Reading one document took longer than its time budget; the batch goes on without it."""
+
+    code = "E210"
+
+
 ALL_ERRORS: tuple[type[TextLayerError], ...] = (
     EmptyFile,
     UnsupportedFile,
@@ -92,4 +98,5 @@ ALL_ERRORS: tuple[type[TextLayerError], ...] = (
     ImageTooLarge,
     ResourceLimit,
     OCRFailed,
+    TimeBudgetExceeded,
 )

@@ -28,7 +28,7 @@ from typing import Any
 from ledgerbot.core.errors import ApplicationError
 from textlayer.config import TextLayerConfig
 from textlayer.digital import empty_page
-from textlayer.errors import ResourceLimit, TextLayerError
+from textlayer.errors import ResourceLimit, TextLayerError, TimeBudgetExceeded
 from textlayer.model import Document, Page
 from textlayer.tasks import OCRMode, ParseResult, Source
 
@@ -96,9 +96,9 @@ class _Worker:
             ) from error
         self.ready = message[0] == "ready"
 
-    def submit(self, task: _Task) -> None:
+    def submit(self, task: _Task, budget_end: float = float("inf")) -> None:
         self.task = task
-        self.deadline = time.monotonic() + task.timeout
+        self.deadline = min(time.monotonic() + task.timeout, budget_end)
         self.tx.send((task.seq, task.kind, task.args))
 
     def kill(self) -> None:
@@ -149,6 +149,7 @@ class _Job:
     error: TextLayerError | None = None
     temp: Path | None = None
     done: bool = False
+    started: float | None = None  # when its first task went to a worker (the budget's start)
 
     def outcome(self) -> Document | TextLayerError:
         if self.error is not None:
@@ -316,13 +317,14 @@ class TextLayerReader:
                         next_task = heapq.heappop(queue)
                         worker.await_ready()
                         try:
-                            worker.submit(next_task)
+                            worker.submit(next_task, self._budget_end(jobs[next_task.job]))
                         except OSError:  # it died while idle: requeue on a fresh worker
                             heapq.heappush(queue, next_task)
                             worker.task = None
                             self._replace(worker)
                             self._workers[slot].await_ready()
-                            self._workers[slot].submit(heapq.heappop(queue))
+                            retry = heapq.heappop(queue)
+                            self._workers[slot].submit(retry, self._budget_end(jobs[retry.job]))
                 while next_out in jobs and jobs[next_out].done:
                     job = jobs.pop(next_out)
                     self._drop_temp(job)
@@ -341,7 +343,8 @@ class TextLayerReader:
                 now = time.monotonic()
                 for worker in busy:
                     task = worker.task
-                    assert task is not None
+                    if task is None:  # stopped above with the rest of an over-budget document
+                        continue
                     if worker.rx in ready:
                         try:
                             seq, ok, value = worker.rx.recv()
@@ -359,11 +362,13 @@ class TextLayerReader:
                             self._finish(jobs[task.job], task, ok, value, queue)
                     elif now >= worker.deadline:
                         self._replace(worker)
+                        job = jobs[task.job]
+                        if now >= self._budget_end(job):
+                            self._over_budget(job, queue)
+                            continue
                         what = "parsing" if task.page == 0 else f"OCR of page {task.page}"
-                        error = ResourceLimit(
-                            f"gave up after {task.timeout:.0f}s ({what})", source=jobs[task.job].name
-                        )
-                        self._finish(jobs[task.job], task, False, error, queue)
+                        error = ResourceLimit(f"gave up after {task.timeout:.0f}s ({what})", source=job.name)
+                        self._finish(job, task, False, error, queue)
         finally:
             # Abandoned mid-batch: workers still busy on this batch's tasks are replaced so the
             # next batch does not receive stale answers.
@@ -372,6 +377,28 @@ class TextLayerReader:
                     self._replace(worker)
             for job in jobs.values():
                 self._drop_temp(job)
+
+    def _budget_end(self, job: _Job) -> float:
+        """When the document's time budget runs out (it starts with its first task)."""
+        if job.started is None:
+            job.started = time.monotonic()
+        return job.started + self.config.document_timeout
+
+    def _over_budget(self, job: _Job, queue: list[_Task]) -> None:
+        """Fail the whole document (E210): drop its queued tasks, stop its running ones."""
+        queue[:] = [task for task in queue if task.job != job.index]
+        heapq.heapify(queue)
+        for worker in list(self._workers):
+            if worker.task is not None and worker.task.job == job.index:
+                worker.task = None
+                self._replace(worker)
+        job.pending = 0
+        job.error = TimeBudgetExceeded(
+            f"reading took longer than the document time budget of {self.config.document_timeout:.0f}s",
+            source=job.name,
+            budget_seconds=self.config.document_timeout,
+        )
+        job.done = True
 
     def _finish(self, job: _Job, task: _Task, ok: bool, value: Any, queue: list[_Task]) -> None:
         job.pending -= 1

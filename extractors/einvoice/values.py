@@ -20,6 +20,13 @@ _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T[0-9:.]+)?(?:Z|[+-]\d{2}:\d{2})?")
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
 _SPACES = re.compile(r"\s+")
+# Read-time bounds, so a hostile value fails here with E306 instead of later (a million-digit
+# total overflowed the matcher's decimal context). 15 integer digits cover any real amount or
+# quantity (a trillion in any currency); 10 fraction digits cover unit prices and quantities.
+MAX_INTEGER_DIGITS = 15
+MAX_FRACTION_DIGITS = 10
+# Longest text kept from one element: far above any real name, address or line description.
+MAX_TEXT_CHARS = 4000
 
 
 def local_name(element: etree._Element) -> str:
@@ -37,8 +44,20 @@ def text(element: etree._Element | None) -> str | None:
     """Stripped text of an element, ``None`` when the element is absent or empty."""
     if element is None or element.text is None:
         return None
+    if len(element.text) > MAX_TEXT_CHARS * 4:  # before stripping a hostile megabyte
+        raise _too_long(element, len(element.text))
     value = element.text.strip()
+    if len(value) > MAX_TEXT_CHARS:
+        raise _too_long(element, len(value))
     return value or None
+
+
+def _too_long(element: etree._Element, size: int) -> EInvoiceError:
+    return EInvoiceError(
+        INVALID_VALUE,
+        f"{describe(element)} is {size} characters long, over the limit of {MAX_TEXT_CHARS}",
+        element=describe(element),
+    )
 
 
 def clean_text(element: etree._Element | None) -> str | None:
@@ -55,7 +74,17 @@ def decimal_of(element: etree._Element | None) -> Decimal | None:
     assert element is not None
     if not _DECIMAL.fullmatch(raw):
         raise EInvoiceError(
-            INVALID_VALUE, f"{describe(element)} is not a decimal number: {raw!r}", element=describe(element)
+            INVALID_VALUE,
+            f"{describe(element)} is not a decimal number: {raw[:40]!r}",
+            element=describe(element),
+        )
+    whole, _, fraction = raw.lstrip("+-").partition(".")
+    if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS or len(fraction) > MAX_FRACTION_DIGITS:
+        raise EInvoiceError(
+            INVALID_VALUE,
+            f"{describe(element)} has {len(whole)} integer and {len(fraction)} fraction digits, over the "
+            f"limits of {MAX_INTEGER_DIGITS} and {MAX_FRACTION_DIGITS}",
+            element=describe(element),
         )
     try:
         return Decimal(raw)

@@ -54,6 +54,90 @@ class DocumentNotFound(LedgerbotError):
     code = "E011"
 
 
+class StoreError(ApplicationError):
+    code = "E020"
+
+
+class ClaimLost(ApplicationError):
+    """Another process holds (or took over) the claim on a document: this one must not move it."""
+
+    code = "E012"
+
+
+class ConcurrentChange(ApplicationError):
+    """The document changed under this process (its version moved on) between read and write."""
+
+    code = "E013"
+
+
+class ProcessingInterrupted(ApplicationError):
+    """A process stopped half-way through reading a document (killed, crashed); it is read again."""
+
+    code = "E014"
+
+
+class RetryRefused(BusinessError):
+    """``ledgerbot retry`` was asked to retry a document that is not ``failed``."""
+
+    code = "E015"
+
+
+class AuditChainBroken(LedgerbotError):
+    """The audit trail's hash chain does not verify: a row was edited, deleted or reordered."""
+
+    code = "E030"
+
+
+class UnexpectedError(ApplicationError):
+    """A fault without a code of its own (a bug, an unexpected library error); kept with its type."""
+
+    code = "E099"
+
+
+def error_code(error: BaseException) -> str:
+    """The stable code for any error, so no failure is ever recorded without one.
+
+    Library errors carry codes of their own kinds (SQLAlchemy's ``.code`` is a link slug or
+    None): only our catalogue's codes are used; store faults map to E020/E013.
+    """
+    if isinstance(error, LedgerbotError):
+        return error.code
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    if isinstance(error, StaleDataError):
+        return ConcurrentChange.code
+    if isinstance(error, SQLAlchemyError):
+        return StoreError.code
+    return UnexpectedError.code
+
+
+def as_coded(error: BaseException) -> LedgerbotError:
+    """``error`` itself when it is ours, otherwise wrapped in the coded application error it maps to."""
+    if isinstance(error, LedgerbotError):
+        return error
+    code = error_code(error)
+    kind: type[LedgerbotError] = {
+        ConcurrentChange.code: ConcurrentChange,
+        StoreError.code: StoreError,
+    }.get(code, UnexpectedError)
+    wrapped = kind(f"{type(error).__name__}: {error}"[:500])
+    wrapped.__cause__ = error
+    return wrapped
+
+
+class UnsupportedFile(BusinessError):
+    """A delivered file the store does not take: empty, or over the size limit."""
+
+    code = "E101"
+
+
+class UnreadableFile(BusinessError):
+    """The file could not be opened from disk at all, or is not a regular file (FIFO, device, folder)."""
+
+    code = "E401"
+
+
 # --- mail intake (E715-E719, E770-E779; E710-E714 live in ledgerbot.mail) ----------------------
 class LinkNotADocument(BusinessError):
     """A body link answered with something that is not an invoice file (often a login page)."""

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ledgerbot.core.domain import DocState
-from ledgerbot.core.errors import IllegalTransition
+from ledgerbot.core.errors import IllegalTransition, LedgerbotError
 from ledgerbot.core.store.models import AuditEventRow, DocumentRow, utcnow
 
 S = DocState
@@ -44,6 +45,10 @@ ALLOWED: dict[DocState, frozenset[DocState]] = {
     state: targets if state.is_final else targets | ({S.FAILED, S.REJECTED} - {state})
     for state, targets in _FORWARD.items()
 }
+
+
+# A move to FAILED must say why with a catalogue code: "ok" (or nothing) there hides the fault.
+_CODE = re.compile(r"^E\d{3}$")
 
 
 def can_transition(current: DocState | None, target: DocState) -> bool:
@@ -83,8 +88,12 @@ def transition(
 ) -> AuditEventRow:
     """Move ``document`` to ``target`` and record why, or raise ``IllegalTransition``.
 
-    The caller owns the transaction; the state change and its audit row commit together.
+    The caller owns the transaction; the state change and its audit row commit together. The
+    document's claim is checked in the same transaction (``claims.guard``): a process that does
+    not hold it (or lost it) cannot move the document.
     """
+    from ledgerbot.core.claims import guard
+
     current = DocState(document.state) if document.state else None
     if not can_transition(current, target):
         raise IllegalTransition(
@@ -94,6 +103,11 @@ def transition(
             from_state=current,
             to_state=target,
         )
+    if target is S.FAILED and not _CODE.match(outcome):
+        raise LedgerbotError(
+            f"document {document.id}: a move to failed needs an error code, not {outcome!r}", code="E010"
+        )
+    holder = guard(session, document)
     document.state = target.value
     document.updated_at = utcnow()
     event = AuditEventRow(
@@ -106,7 +120,7 @@ def transition(
         component_version=actor.version,
         input_hash=input_digest,
         outcome=outcome,
-        detail={**actor.extra, **(detail or {})},
+        detail={**actor.extra, **(detail or {}), **({"claim": holder} if holder else {})},
         at=utcnow(),
     )
     session.add(event)

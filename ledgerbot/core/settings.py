@@ -76,6 +76,25 @@ class TemplateSettings(BaseSettings):
     )
 
 
+class ProcessingSettings(BaseSettings):
+    """Bounds on the work one document may take, and the claims that keep processes apart."""
+
+    model_config = _config("LEDGERBOT_")
+
+    document_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Time budget for reading one document (all its pages); past it the document "
+        "fails with E210 and the batch goes on",
+    )
+    claim_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="Lease on a document while a process runs a stage on it; another process takes "
+        "it over only after this long without renewal (sooner when the holder died on this machine)",
+    )
+
+
 class PolicySettings(BaseSettings):
     """The rules engine's tolerance policy: the same file for processing, workers and the review app."""
 
@@ -106,6 +125,12 @@ class TargetSettings(BaseSettings):
     lease_seconds: float = Field(default=120.0, gt=0, description="Lease on the target account while posting")
     post_attempts: int = Field(default=3, ge=1, le=20, description="Tries per invoice before retry_later")
     post_backoff_seconds: float = Field(default=2.0, ge=0, description="First wait between tries (doubles)")
+    breaker_failures: int = Field(
+        default=5, ge=1, description="Consecutive target-system faults after which posting pauses"
+    )
+    breaker_pause_seconds: float = Field(
+        default=300.0, ge=0, description="How long posting pauses once the breaker opened, before one trial"
+    )
     browser: Path = Field(
         default=Path("/usr/bin/chromium"),
         validation_alias="LEDGERBOT_CHROMIUM",
@@ -316,6 +341,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "store": StoreSettings,
     "models": ModelSettings,
     "templates": TemplateSettings,
+    "processing": ProcessingSettings,
     "policy": PolicySettings,
     "target": TargetSettings,
     "mail": MailSettings,
@@ -356,6 +382,7 @@ class Settings(BaseModel):
     store: StoreSettings
     models: ModelSettings
     templates: TemplateSettings
+    processing: ProcessingSettings
     policy: PolicySettings
     target: TargetSettings
     mail: MailSettings

@@ -132,6 +132,9 @@ class ReportData:
     exceptions_by_vendor: list[VendorExceptions] = field(default_factory=list)
     spend: list[VendorSpend] = field(default_factory=list)
     review_decisions: list[ReviewDecision] = field(default_factory=list)
+    # The audit trail's hash chain, re-computed when the report was made: "verified (N rows)"
+    # or where it is broken.
+    audit_trail: str = ""
 
     @property
     def straight_through_rate(self) -> float:
@@ -211,8 +214,18 @@ def collect(store: Store, start: date, end: date, *, as_of: datetime | None = No
         _exceptions(session, data, vendors, high)
         _decisions(session, data, vendors, low, high)
         _review_decisions(session, data, vendors, low, high)
+        data.audit_trail = _audit_trail(session)
     _spend(data)
     return data
+
+
+def _audit_trail(session: Session) -> str:
+    from ledgerbot.core.store.audit_chain import verify
+
+    report = verify(session)
+    if report.ok:
+        return f"verified ({report.rows} rows)"
+    return f"BROKEN at row {report.broken_at}: {report.problem}"
 
 
 def _processed(

@@ -95,6 +95,7 @@ def _summary(ws: Worksheet, data: ReportData) -> None:
         ("Approved straight through", data.straight_through, COUNT),
         ("Straight-through rate", data.straight_through_rate, PERCENT),
         ("Open exceptions", len(data.open_exceptions), COUNT),
+        ("Audit trail (hash chain)", data.audit_trail, None),
     ]
     totals: dict[str, Decimal] = {}
     for invoice in data.processed:

@@ -18,7 +18,7 @@ from procrastinate.jobs import Status
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ledgerbot.core.errors import BusinessError, ConfigError
+from ledgerbot.core.errors import ConfigError
 from ledgerbot.observability import timed_job
 from ledgerbot.worker import jobs
 from ledgerbot.worker.config import WorkerSettings, get_worker_settings
@@ -72,17 +72,11 @@ def build_app(url: str, settings: WorkerSettings | None = None) -> App:
     def process_document(context: JobContext, document_id: int) -> dict[str, Any]:
         rt = jobs.runtime()
         with timed_job("process") as outcome:
-            try:
-                result = jobs.process(rt, document_id)
-            except BusinessError as error:
-                # Bad data never gets better by retrying: straight to failed, with its code.
+            last = context.job.attempts + 1 >= PROCESS_ATTEMPTS
+            result = jobs.process_or_fail(rt, document_id, last_attempt=last)
+            if result.pop("failed", False):
                 outcome["outcome"] = "failed"
-                return {"document_id": document_id, "state": jobs.mark_failed(rt, document_id, error)}
-            except Exception as error:
-                if context.job.attempts + 1 >= PROCESS_ATTEMPTS:
-                    outcome["outcome"] = "failed"
-                    return {"document_id": document_id, "state": jobs.mark_failed(rt, document_id, error)}
-                raise
+                return result
             outcome["outcome"] = result["state"]
         if result["state"] == "approved":
             defer_post(context.app, rt)

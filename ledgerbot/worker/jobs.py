@@ -14,9 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ledgerbot.circuit import breaker_for
+from ledgerbot.core.claims import claimed
 from ledgerbot.core.domain import DocState, ExtractionResult
-from ledgerbot.core.errors import ConfigError
-from ledgerbot.core.lifecycle import ALLOWED, Actor, transition
+from ledgerbot.core.errors import BusinessError, ConfigError, error_code
+from ledgerbot.core.lifecycle import ALLOWED, Actor
 from ledgerbot.core.locks import Lease, LockBusy, release, try_acquire
 from ledgerbot.core.settings import TargetSettings, WorkerSettings, get_settings
 from ledgerbot.core.store import FileStore, Store
@@ -28,7 +30,7 @@ from ledgerbot.observability import (
     observe_confidence,
     observe_document_stages,
 )
-from ledgerbot.processing import PIPELINE, DocumentReader, pending_documents, process_document
+from ledgerbot.processing import DocumentReader, claim_ttl, pending_documents, process_document
 from ledgerbot.targets import account_of, open_target
 
 log = logging.getLogger("ledgerbot.worker")
@@ -116,24 +118,40 @@ def process(rt: Runtime, document_id: int) -> dict[str, Any]:
         return {"document_id": document_id, "state": outcome.state, "skipped": outcome.skipped}
 
 
+def process_or_fail(rt: Runtime, document_id: int, *, last_attempt: bool) -> dict[str, Any]:
+    """The processing job: a business error fails the document at once with its code; any other
+    error is raised for the queue to retry, and fails the document with its code on the last try.
+    """
+    try:
+        return process(rt, document_id)
+    except BusinessError as error:
+        # Bad data never gets better by retrying: straight to failed, with its code.
+        return {"document_id": document_id, "state": mark_failed(rt, document_id, error), "failed": True}
+    except Exception as error:
+        if last_attempt:
+            return {"document_id": document_id, "state": mark_failed(rt, document_id, error), "failed": True}
+        raise
+
+
 def mark_failed(rt: Runtime, document_id: int, error: BaseException) -> str | None:
-    """Record a document whose processing gave up (a business error, or retries used up)."""
-    code = getattr(error, "code", "E099")
-    with correlated(document_id), rt.store.session() as session:
-        document = session.get(DocumentRow, document_id)
-        if document is None or DocState.FAILED not in ALLOWED[DocState(document.state)]:
+    """Record a document whose processing gave up (a business error, or retries used up).
+
+    Only under the document's claim: one another process holds is that process's to record.
+    """
+    from ledgerbot.processing import _mark_failed
+
+    code = error_code(error)
+    with correlated(document_id):
+        with rt.store.session() as session:
+            document = session.get(DocumentRow, document_id)
+            if document is None or DocState.FAILED not in ALLOWED[DocState(document.state)]:
+                return None
+        cause = error if isinstance(error, Exception) else RuntimeError(repr(error))
+        outcome = _mark_failed(rt.store, document_id, cause)
+        if outcome.busy:
             return None
-        transition(
-            session,
-            document,
-            DocState.FAILED,
-            actor=Actor(PIPELINE, component="ledgerbot.worker"),
-            stage="process",
-            outcome=code,
-            detail={"error": f"{type(error).__name__}: {error}"[:500]},
-        )
         log.warning("processing failed", extra={"code": code, "error": str(error)[:500]})
-        return document.state
+        return outcome.state
 
 
 def pending_ids(rt: Runtime) -> list[int]:
@@ -198,21 +216,30 @@ def post_batch(rt: Runtime, *, limit: int | None = None, target: Any = None) -> 
         screenshots.mkdir(parents=True, exist_ok=True)
         with rt.store.session() as session:
             ids = approved_documents(session, limit)
+        breaker = breaker_for(account)
         for document_id in ids:
+            if not breaker.allow():  # the ERP failed again and again: the rest wait for later
+                counts["left_for_later"] = counts.get("left_for_later", 0) + 1
+                continue
             lease.renew()
             with correlated(document_id, _sha(rt.store, document_id)):
                 started = utcnow()
-                outcome, _detail = post_one(
-                    rt.store,
-                    target,
-                    document_id,
-                    screenshots=screenshots,
-                    actor=actor,
-                    attempts=rt.target.post_attempts,
-                    backoff=rt.target.post_backoff_seconds,
-                )
+                approved = [DocState.APPROVED.value]
+                with claimed(rt.store, document_id, ttl=claim_ttl(), states=approved) as ours:
+                    if not ours:  # a clerk or another process is on it: the next batch
+                        continue
+                    outcome, _detail = post_one(
+                        rt.store,
+                        target,
+                        document_id,
+                        screenshots=screenshots,
+                        actor=actor,
+                        attempts=rt.target.post_attempts,
+                        backoff=rt.target.post_backoff_seconds,
+                    )
                 if outcome != "duplicate":
                     observe_document_stages(rt.store, document_id, started)
+                breaker.record(outcome)
                 counts[outcome] = counts.get(outcome, 0) + 1
                 DOCUMENTS_DONE.labels(task="post", state=outcome).inc()
                 log.info("post", extra={"outcome": outcome, "erp_account": account})
@@ -220,31 +247,41 @@ def post_batch(rt: Runtime, *, limit: int | None = None, target: Any = None) -> 
         if own_target and target is not None:
             target.close()
         release(lease)
-    return {"erp_account": account, **counts}
+    paused = breaker_for(account).pause_report(counts.get("left_for_later", 0))
+    if paused:
+        log.warning("posting paused: the ERP keeps failing", extra=paused)
+    return {"erp_account": account, **counts, **({"paused": paused} if paused else {})}
 
 
 # -- robots on a schedule -----------------------------------------------------------------------
 
 
 def intake_folder(rt: Runtime) -> list[int]:
-    """Receive every file in the inbox folder, moving each to ``inbox/received/`` once stored."""
-    from ledgerbot.intake import receive
+    """Receive every file in the inbox folder, each on its own: a bad one never stops the rest.
+
+    A stored file moves to ``inbox/received/``; one that could not be taken (empty, over the
+    limit, a FIFO or device, unreadable) is recorded as a failed document with its code and
+    moves, as it is, to ``inbox/failed/``.
+    """
+    from ledgerbot.intake import folder_entries, receive_path
 
     inbox = rt.settings.inbox
     if inbox is None or not inbox.is_dir():
         return []
-    done = inbox / "received"
-    done.mkdir(exist_ok=True)
     received: list[int] = []
-    for path in sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")):
-        with rt.store.session() as session:
-            document = receive(
-                session, rt.files, path.read_bytes(), filename=path.name, source=f"folder:{path}"
-            )
-            received.append(document.id)
+    for path in folder_entries(inbox, skip=("received", "failed")):
+        outcome = receive_path(rt.store, rt.files, path, source="folder")
+        received.append(outcome.document_id)
+        if outcome.code:
+            log.warning("intake failed", extra={"code": outcome.code, "document_id": outcome.document_id})
         # A kill between the commit and the move re-delivers the file next run; intake then
-        # files it as a duplicate of this document rather than losing it.
-        shutil.move(str(path), done / path.name)
+        # finds the document of this delivery (same source, same bytes) and records nothing twice.
+        done = inbox / ("failed" if outcome.code else "received")
+        done.mkdir(exist_ok=True)
+        try:
+            shutil.move(str(path), done / path.name)
+        except OSError as error:
+            log.warning("could not move an inbox file", extra={"error": str(error)[:300]})
     return received
 
 

@@ -39,7 +39,9 @@ def _document_at(session, state: DocState) -> DocumentRow:  # type: ignore[no-un
     )
     session.add(doc)
     for step in PATHS[state]:
-        transition(session, doc, step, actor=ROBOT, stage="setup")
+        transition(
+            session, doc, step, actor=ROBOT, stage="setup", outcome="E099" if step is S.FAILED else "ok"
+        )
     return doc
 
 
@@ -63,7 +65,11 @@ def test_every_legal_move_is_applied_and_audited(store: Store, source: DocState,
     with store.session() as s:
         doc = _document_at(s, source)
         before = len(PATHS[source])
-        event = transition(s, doc, target, actor=ROBOT, stage="test", input_digest=input_hash({"a": 1}))
+        # A move to failed must carry an error code.
+        outcome = "E099" if target is DocState.FAILED else "ok"
+        event = transition(
+            s, doc, target, actor=ROBOT, stage="test", input_digest=input_hash({"a": 1}), outcome=outcome
+        )
         assert doc.state == target.value
         assert (event.from_state, event.to_state) == (source.value, target.value)
         doc_id = doc.id

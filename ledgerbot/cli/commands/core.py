@@ -25,35 +25,34 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to receive")],
     source: Annotated[str, typer.Option(help="Where the files came from")] = "folder",
 ) -> None:
-    """Receive files from disk into the store (the folder intake). One JSON line per file."""
+    """Receive files from disk into the store (the folder intake). One JSON line per file.
+
+    A file that cannot be taken (empty, over the limit, a FIFO or device, unreadable) is recorded
+    as a failed document with its code and the run goes on; running it again over the same
+    files records nothing twice.
+    """
+    from ledgerbot.core.safe_files import display_name
     from ledgerbot.core.settings import get_settings
     from ledgerbot.core.store import FileStore, get_store
-    from ledgerbot.intake import receive
+    from ledgerbot.intake import folder_entries, receive_path
 
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.endswith(".json")))
-        elif path.is_file():
+        if path.is_dir() and not path.is_symlink():
+            files.extend(folder_entries(path))
+        elif path.exists() or path.is_symlink():
             files.append(path)
         else:
-            raise typer.BadParameter(f"{path} does not exist")
+            raise typer.BadParameter(f"{display_name(str(path))} does not exist")
     store = get_store()
     file_store = FileStore(get_settings().files_dir)
+    failed = 0
     for path in progress(files, total=len(files), desc="ingest"):
-        with store.session() as session:
-            document = receive(
-                session, file_store, path.read_bytes(), filename=path.name, source=f"{source}:{path}"
-            )
-            emit(
-                {
-                    "id": document.id,
-                    "file": str(path),
-                    "sha256": document.sha256,
-                    "state": document.state,
-                    "duplicate_of": document.duplicate_of,
-                }
-            )
+        received = receive_path(store, file_store, path, source=source)
+        failed += received.code is not None
+        emit({"file": display_name(str(path)), **received.as_dict()})
+    if failed:
+        stderr.print(f"{failed} of {len(files)} file(s) could not be taken; see their codes", highlight=False)
 
 
 @app.command()

@@ -48,5 +48,6 @@ def report(
             "open_exceptions": len(data.open_exceptions),
             "decided": data.decided,
             "straight_through_rate": round(data.straight_through_rate, 4),
+            "audit_trail": data.audit_trail,
         }
     )

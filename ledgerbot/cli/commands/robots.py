@@ -14,11 +14,12 @@ from ledgerbot.cli.app import app, emit
 def run(
     mail: Annotated[bool, typer.Option("--mail/--no-mail", help="Read the AP mailbox first")] = True,
     pull: Annotated[bool, typer.Option("--pull/--no-pull", help="Pull master data from the ERP")] = True,
+    post: Annotated[bool, typer.Option("--post/--no-post", help="Post approved invoices to the ERP")] = True,
 ) -> None:
     """Intake -> processing -> posting, once. One JSON summary on stdout."""
     from ledgerbot import runner
 
-    emit(runner.run_once(mail=mail, pull=pull))
+    emit(runner.run_once(mail=mail, pull=pull, posting=post))
 
 
 @app.command()
@@ -56,7 +57,9 @@ def schedule(
             try:
                 emit({"job": name, "ok": True, "summary": job()})
             except Exception as error:  # a failing run is reported; the next one is on schedule
-                code = getattr(error, "code", "E099")
+                from ledgerbot.core.errors import error_code
+
+                code = error_code(error)
                 emit({"job": name, "ok": False, "error": {"code": code, "message": str(error)[:500]}})
         if iterations == 0 or turns < iterations:
             time.sleep(max(1.0, min(due.values()) - time.monotonic()))

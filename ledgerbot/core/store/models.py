@@ -102,6 +102,10 @@ class DocumentRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic lock: two workers moving the same document cannot both win.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # The claim: the process running a stage on this document and until when its lease holds.
+    # Written only by ``ledgerbot.core.claims`` with conditional UPDATEs, never through the ORM.
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claim_expires: Mapped[datetime | None] = mapped_column(nullable=True)
 
     events: Mapped[list[AuditEventRow]] = relationship(
         back_populates="document", order_by="AuditEventRow.id", lazy="selectin"
@@ -111,7 +115,7 @@ class DocumentRow(Base):
 
 
 class AuditEventRow(Base):
-    """Append-only: database triggers refuse UPDATE and DELETE on this table."""
+    """Append-only: database triggers refuse UPDATE, DELETE, REPLACE and UPSERT on this table."""
 
     __tablename__ = "audit_events"
 
@@ -127,8 +131,21 @@ class AuditEventRow(Base):
     outcome: Mapped[str] = mapped_column(String(50), default="ok")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The hash chain (``store.audit_chain``): the previous row's hash and this row's own.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    row_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     document: Mapped[DocumentRow] = relationship(back_populates="events")
+
+
+class AuditChainRow(Base):
+    """The head of the audit hash chain: one row, locked by every append."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class VendorRow(Base):
