@@ -566,9 +566,18 @@ def ocr_image(image: Image.Image, config: TextLayerConfig, dpi: float | None = N
             if _well_read(candidate.lines) > _well_read(reading.lines):
                 reading, rotation = candidate, turn_by
     choice = choose_engine(reading.lines, settings)
-    lines, engine = reading.lines, tesseract_version()
+    lines, engine, reason = reading.lines, tesseract_version(), choice.reason
     if choice.engine == "rapidocr":
-        lines, engine = rapidocr_words(reading.straight, settings), rapidocr_version()
+        # A second reading that fails or finds nothing never costs the page tesseract's words.
+        try:
+            second = rapidocr_words(reading.straight, settings)
+            kept = "rapidocr read no words"
+        except OCRFailed as error:
+            second, kept = [], error.message
+        if second:
+            lines, engine = second, rapidocr_version()
+        else:
+            reason = f"{reason}; kept tesseract: {kept}"
     return OCRPage(
         lines=lines,
         width=reading.straight.width,
@@ -577,7 +586,7 @@ def ocr_image(image: Image.Image, config: TextLayerConfig, dpi: float | None = N
         skew=reading.skew,
         osd_runs=osd_runs,
         engine=engine,
-        choice=choice.reason,
+        choice=reason,
     )
 
 

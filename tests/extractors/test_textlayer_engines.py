@@ -150,3 +150,20 @@ def test_regions_on_one_row_join_into_one_line() -> None:
     below = [Word("Thank", (10, 140, 60, 158), 0.9)]
     lines = join_rows([amount, below, label, above])
     assert [line.text for line in lines] == ["Eggs x12", "TOTAL 18.40", "Thank"]
+
+
+def test_a_failed_second_reading_keeps_tesseracts_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    from extractors.textlayer import TextLayerConfig, rapid
+    from extractors.textlayer.errors import OCRFailed
+    from extractors.textlayer.ocr import ocr_image
+
+    def broken(*_: object) -> list[Line]:
+        raise OCRFailed("rapidocr failed: no model")
+
+    monkeypatch.setattr(rapid, "rapidocr_words", broken)
+    # Every page counts as poorly read, so the second engine is asked and fails.
+    config = TextLayerConfig(engines=OCREngineSettings(min_mean_confidence=1.01))
+    page = ocr_image(receipt_image(receipt_items()[:4], 200), config)
+    assert page.engine.startswith("tesseract ")
+    assert page.choice.endswith("kept tesseract: rapidocr failed: no model")
+    assert "CORNER" in [w.text for line in page.lines for w in line.words]
