@@ -11,7 +11,9 @@ competition's ground-truth lines in ``NNN.boxes.csv``) and, one page at a time o
   tesseract with our clean-up, and RapidOCR on the pages tesseract reads poorly
   (``OCREngineSettings``).
 Word recall is the share of ground-truth words (split on spaces, compared case-insensitively
-as a multiset) found among the engine's words. Figures per split of
+as a multiset) found among the engine's words. Pages/s is wall time; CPU seconds per page (this
+process and the tesseract it starts) are given beside it, since on a loaded machine they are
+the steadier figure. Figures per split of
 ``extractors.realworld.realworld_split``: rules are read on dev, val is reported beside it.
 One JSON line per page and one per split on stdout; a table on stderr. Figures only: nothing
 here asserts a timing, and timings taken on a shared machine are noisy.
@@ -23,6 +25,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import sys
 import time
 from collections import Counter
@@ -53,6 +56,12 @@ def recall(truth: list[str], got: list[str]) -> float:
     wanted = Counter(w.casefold() for w in truth)
     found = Counter(w.casefold() for w in got)
     return sum((wanted & found).values()) / max(1, sum(wanted.values()))
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of the children it has waited for (tesseract)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _raw_tesseract(path: Path) -> list[str]:
@@ -125,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     summaries = []
     for part in splits:
         seconds: dict[str, float] = dict.fromkeys(ENGINES, 0.0)
+        cpu: dict[str, float] = dict.fromkeys(ENGINES, 0.0)
         recalls: dict[str, list[float]] = {e: [] for e in ENGINES}
         chosen: Counter[str] = Counter()
         chosen_recall: dict[str, list[float]] = {}
@@ -132,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             truth = truth_words(image.with_suffix(".boxes.csv"))
             row: dict[str, Any] = {"page": image.name, "split": part, "truth_words": len(truth)}
             for engine in ENGINES:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), _cpu()
                 if engine == "raw_tesseract":
                     words = _raw_tesseract(image)
                 elif engine == "raw_rapidocr":
@@ -142,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
                     row["engine"], row["reason"] = used, reason
                 spent = time.perf_counter() - started
                 seconds[engine] += spent
+                used_cpu = _cpu() - cpu_started
+                cpu[engine] += used_cpu
+                row[f"{engine}_cpu_seconds"] = round(used_cpu, 3)
                 recalls[engine].append(recall(truth, words))
                 row[f"{engine}_recall"] = round(recalls[engine][-1], 4)
                 row[f"{engine}_seconds"] = round(spent, 3)
@@ -155,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             "pages": pages,
             "word_recall": {e: round(sum(recalls[e]) / pages, 4) for e in ENGINES},
             "pages_per_second": {e: round(pages / seconds[e], 3) if seconds[e] else None for e in ENGINES},
+            "cpu_seconds_per_page": {e: round(cpu[e] / pages, 3) for e in ENGINES},
             "ledgerbot_pages_by_engine": dict(sorted(chosen.items())),
             "ledgerbot_recall_by_engine": {
                 e: round(sum(v) / len(v), 4) for e, v in sorted(chosen_recall.items())
@@ -167,13 +181,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _table(summaries: list[dict[str, Any]]) -> None:
-    print(f"{'split':<6}{'engine':<16}{'word recall':>12}{'pages/s':>10}", file=sys.stderr)
+    print(f"{'split':<6}{'engine':<16}{'word recall':>12}{'pages/s':>10}{'CPU s/page':>12}", file=sys.stderr)
     for s in summaries:
         for engine in ENGINES:
             rate = s["pages_per_second"][engine]
             print(
                 f"{s['split']:<6}{engine:<16}{s['word_recall'][engine]:>12.3f}"
-                f"{(rate if rate is not None else float('nan')):>10.3f}",
+                f"{(rate if rate is not None else float('nan')):>10.3f}"
+                f"{s['cpu_seconds_per_page'][engine]:>12.2f}",
                 file=sys.stderr,
             )
         where = ", ".join(
