@@ -91,9 +91,12 @@ def _entry(error: LedgerbotError) -> ErrorEntry:
 
 
 def text_backend(document: Document) -> str:
-    sources = {page.source for page in document.pages}
-    names = [{"digital": "pdfplumber", "ocr": "tesseract"}[s] for s in sorted(sources)]
-    return "+".join(names) or "none"
+    """What read the text: pdfplumber for born-digital pages, the OCR engine of each OCR page."""
+    names = {
+        "pdfplumber" if page.source == "digital" else (page.ocr_engine.split(" ")[0] or "tesseract")
+        for page in document.pages
+    }
+    return "+".join(sorted(names)) or "none"
 
 
 def _text_reader(in_process: bool) -> TextLayerReader:

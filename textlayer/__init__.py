@@ -1,6 +1,6 @@
-"""Text layer: born-digital words (pdfplumber, pypdfium2) and OCR (tesseract) in one model."""
+"""Text layer: born-digital words (pdfplumber, pypdfium2) and OCR (tesseract, RapidOCR) in one model."""
 
-from textlayer.config import TextLayerConfig
+from textlayer.config import OCREngineSettings, TextLayerConfig
 from textlayer.errors import (
     CorruptFile,
     CorruptPDF,
@@ -21,8 +21,9 @@ from textlayer.reader import TextLayerReader, read_document
 # 2: light-on-dark bands thresholded and table rules erased before OCR; 3: broken rules bridged;
 # 4: bands found on an eighth-size copy; 5: a rule needs paper on both sides and solid ink;
 # 6: lone one- and two-pixel specks erased; 7: tesseract's light-on-dark line retry off;
-# 8: a band's blurred rim erased with the band.
-TEXT_LAYER_VERSION = "8"
+# 8: a band's blurred rim erased with the band; 9: pages tesseract reads poorly are read by
+# RapidOCR (OCREngineSettings), and each OCR page records its engine.
+TEXT_LAYER_VERSION = "9"
 
 __all__ = [
     "TEXT_LAYER_VERSION",
@@ -34,6 +35,7 @@ __all__ = [
     "EncryptedPDF",
     "ImageTooLarge",
     "Line",
+    "OCREngineSettings",
     "OCRFailed",
     "Page",
     "ResourceLimit",

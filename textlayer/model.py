@@ -1,7 +1,7 @@
 """The one typed text model every stage reads: Document -> Page -> Line -> Word.
 
-Born-digital PDFs (pdfplumber / pypdfium2) and OCR (tesseract ``image_to_data``) both produce
-this tree; each node has a bounding box and a confidence. Coordinates are in page units from
+Born-digital PDFs (pdfplumber / pypdfium2) and OCR (tesseract ``image_to_data`` or RapidOCR) all
+produce this tree; each node has a bounding box and a confidence. Coordinates are in page units from
 the top-left corner: PDF points for PDF pages, pixels for images (``Page.unit`` says which).
 """
 
@@ -81,6 +81,10 @@ class Page:
     # Degrees the page image was turned before OCR (0, 90, 180, 270) and the residual skew.
     rotation: int = 0
     skew: float = 0.0
+    # Lineage of an OCR page: the engine and version that read it ("tesseract 5.3.0",
+    # "rapidocr 3.10.0") and why that one (the measured quality that chose it).
+    ocr_engine: str = ""
+    ocr_choice: str = ""
 
     @property
     def words(self) -> list[Word]:

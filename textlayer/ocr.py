@@ -1,4 +1,4 @@
-"""OCR one page image with tesseract: orientation (OSD), small-angle deskew, words into lines.
+"""OCR one page image: orientation (OSD), small-angle deskew, tesseract or RapidOCR, words into lines.
 
 Coordinates come back in the corrected frame (the page turned upright and straightened), so
 rows of a table stay on one line for the extractors; ``Page.rotation`` and ``Page.skew`` tell a
@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
+from typing import Literal
 
 import numpy as np
 import pytesseract
 from PIL import Image, ImageFilter
 
-from textlayer.config import TextLayerConfig
+from textlayer.config import OCREngineSettings, TextLayerConfig
 from textlayer.errors import OCRFailed
 from textlayer.model import Line, Word
 
@@ -38,6 +40,8 @@ class OCRPage:
     rotation: int  # clockwise degrees the image was turned before OCR
     skew: float  # degrees (counter-clockwise) the content was tilted; undone before OCR
     osd_runs: int = 0
+    engine: str = ""  # the OCR engine and version that read the page
+    choice: str = ""  # why that engine (choose_engine)
 
 
 def to_gray(image: Image.Image) -> Image.Image:
@@ -454,13 +458,15 @@ def looks_misread(lines: list[Line], config: TextLayerConfig) -> bool:
     )
 
 
-def _read_upright(
-    gray: Image.Image, config: TextLayerConfig, dpi: float
-) -> tuple[list[Line], Image.Image, float]:
-    """Straighten, despeckle and OCR an image that is already the right way up."""
+def _straight(gray: Image.Image, config: TextLayerConfig) -> tuple[Image.Image, float]:
+    """The page levelled by its measured skew (left alone under ``min_deskew_degrees``)."""
     facts = analyse(gray, config)
     skew = facts.skew if abs(facts.skew) >= config.min_deskew_degrees else 0.0
-    upright = straighten(gray, skew) if skew else gray
+    return (straighten(gray, skew) if skew else gray), skew
+
+
+def _clean_for_tesseract(upright: Image.Image, config: TextLayerConfig, dpi: float) -> Image.Image:
+    """Despeckle, invert light-on-dark bands, erase rules and specks: what tesseract reads."""
     # Salt-and-pepper noise costs tesseract both accuracy and time (it tries to read every
     # dot); a 3x3 median removes it and leaves 8 pt glyphs at 300 dpi intact.
     if speckle_share(upright) > config.speckle_threshold:
@@ -471,7 +477,56 @@ def _read_upright(
         upright = remove_rules(upright, config)
     if config.erase_specks and dpi >= config.speck_min_dpi:
         upright = erase_specks(upright, config)
-    return tesseract_words(upright, config), upright, skew
+    return upright
+
+
+@dataclass(slots=True)
+class _Reading:
+    lines: list[Line]
+    straight: Image.Image  # the upright, levelled page before tesseract's clean-up
+    skew: float
+
+
+def _read_upright(gray: Image.Image, config: TextLayerConfig, dpi: float) -> _Reading:
+    """Straighten, clean up and OCR with tesseract an image that is already the right way up."""
+    straight, skew = _straight(gray, config)
+    return _Reading(tesseract_words(_clean_for_tesseract(straight, config, dpi), config), straight, skew)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineChoice:
+    engine: Literal["tesseract", "rapidocr"]
+    reason: str
+
+
+def choose_engine(lines: list[Line], settings: OCREngineSettings) -> EngineChoice:
+    """Keep tesseract's reading of a page, or read it again with RapidOCR (see OCREngineSettings).
+
+    Tesseract's own confidences measure how well it read: clean scans and renders sit near 0.9
+    mean with few doubtful words; photographed and thermal-print receipts fall well below.
+    """
+    if settings.engine != "auto":
+        return EngineChoice(settings.engine, f"{settings.engine} set in the configuration")
+    words = [w for line in lines for w in line.words]
+    if not words:
+        return EngineChoice("rapidocr", "tesseract read no words")
+    mean = sum(w.confidence for w in words) / len(words)
+    doubtful = sum(w.confidence < settings.doubtful_confidence for w in words) / len(words)
+    facts = f"tesseract mean confidence {mean:.2f}, doubtful words {doubtful:.2f}"
+    if mean < settings.min_mean_confidence:
+        return EngineChoice("rapidocr", f"{facts}: mean below {settings.min_mean_confidence:.2f}")
+    if doubtful > settings.max_doubtful_share:
+        return EngineChoice("rapidocr", f"{facts}: doubtful share above {settings.max_doubtful_share:.2f}")
+    return EngineChoice("tesseract", facts)
+
+
+@cache
+def tesseract_version() -> str:
+    """The engine's name and version as a page's lineage records it."""
+    try:
+        return f"tesseract {pytesseract.get_tesseract_version()}"
+    except (pytesseract.TesseractNotFoundError, OSError):
+        return "tesseract (not found)"
 
 
 def ocr_image(image: Image.Image, config: TextLayerConfig, dpi: float | None = None) -> OCRPage:
@@ -480,27 +535,58 @@ def ocr_image(image: Image.Image, config: TextLayerConfig, dpi: float | None = N
     ``dpi`` is the image's resolution when the caller knows it (a rendered PDF page); otherwise
     it is taken from the file or estimated (``estimate_dpi``). OSD runs only when the first
     reading is weak: on the sample corpus no upright page needed it, and it costs about as much
-    as the OCR pass itself.
+    as the OCR pass itself. A page tesseract reads poorly is read again by RapidOCR
+    (``choose_engine``) in the same corrected frame; RapidOCR gets the levelled page without
+    tesseract's clean-up, which on the development receipts cost it words.
     """
+    from textlayer.rapid import rapidocr_version, rapidocr_words
+
     gray = to_gray(image)
     dpi = dpi or estimate_dpi(image)
-    lines, upright, skew = _read_upright(gray, config, dpi)
+    settings = config.engines
+    if settings.engine == "rapidocr":
+        straight, skew = _straight(gray, config)
+        return OCRPage(
+            lines=rapidocr_words(straight, settings),
+            width=straight.width,
+            height=straight.height,
+            rotation=0,
+            skew=skew,
+            engine=rapidocr_version(),
+            choice=choose_engine([], settings).reason,
+        )
+    reading = _read_upright(gray, config, dpi)
     rotation = 0
     osd_runs = 0
-    if looks_misread(lines, config) and _ink_points(gray)[2] > 0.002:
+    if looks_misread(reading.lines, config) and _ink_points(gray)[2] > 0.002:
         osd_runs = 1
         turn_by = detect_orientation(gray, config)
         if turn_by:
-            candidate_lines, candidate, candidate_skew = _read_upright(turn(gray, turn_by), config, dpi)
-            if _well_read(candidate_lines) > _well_read(lines):
-                lines, upright, skew, rotation = candidate_lines, candidate, candidate_skew, turn_by
+            candidate = _read_upright(turn(gray, turn_by), config, dpi)
+            if _well_read(candidate.lines) > _well_read(reading.lines):
+                reading, rotation = candidate, turn_by
+    choice = choose_engine(reading.lines, settings)
+    lines, engine, reason = reading.lines, tesseract_version(), choice.reason
+    if choice.engine == "rapidocr":
+        # A second reading that fails or finds nothing never costs the page tesseract's words.
+        try:
+            second = rapidocr_words(reading.straight, settings)
+            kept = "rapidocr read no words"
+        except OCRFailed as error:
+            second, kept = [], error.message
+        if second:
+            lines, engine = second, rapidocr_version()
+        else:
+            reason = f"{reason}; kept tesseract: {kept}"
     return OCRPage(
         lines=lines,
-        width=upright.width,
-        height=upright.height,
+        width=reading.straight.width,
+        height=reading.straight.height,
         rotation=rotation,
-        skew=skew,
+        skew=reading.skew,
         osd_runs=osd_runs,
+        engine=engine,
+        choice=reason,
     )
 
 

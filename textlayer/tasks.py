@@ -254,6 +254,8 @@ def ocr_pdf_page(source: Source, name: str, number: int, config: TextLayerConfig
         source="ocr",
         rotation=result.rotation,
         skew=result.skew,
+        ocr_engine=result.engine,
+        ocr_choice=result.choice,
     )
 
 
@@ -336,6 +338,8 @@ def ocr_image_page(source: Source, name: str, number: int, config: TextLayerConf
         source="ocr",
         rotation=result.rotation,
         skew=result.skew,
+        ocr_engine=result.engine,
+        ocr_choice=result.choice,
     )
 
 

@@ -60,7 +60,7 @@ def test_sniff_refuses_empty_and_foreign_content(head: bytes, code: str) -> None
 
 def test_error_codes_are_unique_and_stable() -> None:
     codes = [cls.code for cls in ALL_ERRORS]
-    assert codes == ["E201", "E202", "E203", "E204", "E205", "E206", "E207", "E208"]
+    assert codes == ["E201", "E202", "E203", "E204", "E205", "E206", "E207", "E208", "E210"]
 
 
 def test_errors_survive_the_process_boundary() -> None:

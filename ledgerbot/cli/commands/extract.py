@@ -56,12 +56,15 @@ def extract(
 
 
 def _labelled(folder: Path) -> list[tuple[Path, Path]]:
+    """Each document with its ``<stem>.json`` truth; ``<stem>.boxes.csv`` and the like are no documents."""
     pairs = []
     for truth in sorted(folder.rglob("*.json")):
         if truth.name == "manifest.json":
             continue
         docs = [
-            p for p in truth.parent.glob(truth.stem + ".*") if p.suffix.lower() != ".json" and p.is_file()
+            p
+            for p in truth.parent.glob(truth.stem + ".*")
+            if p.stem == truth.stem and p.suffix.lower() != ".json" and p.is_file()
         ]
         if len(docs) == 1:
             pairs.append((docs[0], truth))
@@ -76,7 +79,12 @@ def evaluate(
     no_embedded: Annotated[bool, _NO_EMBEDDED] = False,
     generic_only: Annotated[bool, typer.Option("--generic-only", help="Skip vendor templates")] = False,
     split: Annotated[
-        str | None, typer.Option("--split", help="Only documents of this split (dev/heldout)")
+        str | None,
+        typer.Option(
+            "--split",
+            help="Only documents of this split: a generated corpus's dev/heldout (from its truth), "
+            "or dev/val of real-world documents (extractors.realworld.realworld_split)",
+        ),
     ] = None,
     variant: Annotated[
         list[str] | None, typer.Option("--variant", help="Only these variants, e.g. digital (repeatable)")
@@ -87,15 +95,17 @@ def evaluate(
     ] = None,
 ) -> None:
     """Accuracy of extraction over a labelled folder, and pages per second. One JSON object on stdout."""
-    from extractors.evaluation import Evaluation, count_pages
+    from extractors.evaluation import Evaluation, contract_truth, count_pages
+    from extractors.realworld import realworld_split
     from ledgerbot.pipeline import Extractor, Source
 
     if not folder.is_dir():
         raise fail(f"{folder} is not a folder", "E403", exit_code=2)
     pairs = []
     for doc, truth_path in _labelled(folder):
-        truth = json.loads(truth_path.read_text(encoding="utf-8"))
-        if split and truth.get("split") != split:
+        truth = contract_truth(json.loads(truth_path.read_text(encoding="utf-8")))
+        # Real-world truth has no split of its own: the one keyed split decides.
+        if split and truth.get("split", realworld_split(doc.stem)) != split:
             continue
         if variant and truth.get("variant") not in variant:
             continue
@@ -165,6 +175,36 @@ def _print_table(report: dict[str, Any]) -> None:
     stderr.print(
         f"{report['pages']} pages in {report['seconds']} s = {_fmt(report['pages_per_second'])} pages/s"
     )
+    _print_calibration(report["calibration"])
+
+
+def _print_calibration(calibration: dict[str, Any]) -> None:
+    """ECE per field and the reliability table: is a value given at 0.9 right 9 times in 10?"""
+    from rich.table import Table
+
+    if not calibration["values"]:
+        stderr.print("calibration: no extracted value came with a confidence", highlight=False)
+        return
+    per_field = "  ".join(
+        f"{name}={_fmt(ece)} (n={calibration['values_by_field'][name]})"
+        for name, ece in calibration["ece_by_field"].items()
+    )
+    stderr.print(
+        f"calibration: ECE {_fmt(calibration['ece'])} over {calibration['values']} values; {per_field}",
+        highlight=False,
+    )
+    table = Table(title="reliability (all fields)", show_lines=False)
+    for column in ("confidence bin", "values", "mean confidence", "accuracy"):
+        table.add_column(column, justify="right")
+    for row in calibration["reliability"]:
+        if row["count"]:
+            table.add_row(
+                f"{row['low']:.1f}-{row['high']:.1f}",
+                str(row["count"]),
+                _fmt(row["confidence"]),
+                _fmt(row["accuracy"]),
+            )
+    stderr.print(table)
 
 
 @template_app.command("new")

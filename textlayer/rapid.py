@@ -1,0 +1,143 @@
+"""OCR one page image with RapidOCR (PP-OCR detection and recognition on onnxruntime).
+
+The models ship inside the ``rapidocr`` wheel (PP-OCRv6 small det/rec and the mobile angle
+classifier), so nothing is fetched at run time. One engine is built per process on first use
+and kept: a text-layer worker pays the model load once. PP-OCR finds text *regions* (a label,
+an amount) rather than page-wide lines, so regions sharing a row are joined into one ``Line``
+the way tesseract's ``--psm 6`` keeps a table row whole.
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from textlayer.config import OCREngineSettings
+from textlayer.errors import OCRFailed
+from textlayer.model import BBox, Line, Word
+
+_engines: dict[tuple[int, int], Any] = {}
+_lock = threading.Lock()
+
+
+def rapidocr_version() -> str:
+    """The engine's name and version as a page's lineage records it."""
+    try:
+        return f"rapidocr {metadata.version('rapidocr')}"
+    except metadata.PackageNotFoundError:
+        return "rapidocr (not installed)"
+
+
+def _engine(settings: OCREngineSettings) -> Any:
+    key = (settings.rapidocr_threads, settings.rapidocr_min_side)
+    with _lock:
+        if key not in _engines:
+            try:
+                from rapidocr import RapidOCR
+            except ImportError as error:
+                raise OCRFailed("rapidocr is not installed") from error
+            _engines[key] = RapidOCR(
+                params={
+                    "Global.log_level": "error",
+                    "Global.return_word_box": True,
+                    # Pages reach RapidOCR upright already (tesseract OSD and deskew ran first):
+                    # the 0/180 degree line classifier would only cost time.
+                    "Global.use_cls": False,
+                    "Det.limit_side_len": settings.rapidocr_min_side,
+                    # Two worker processes share the cores: each session gets one thread.
+                    "EngineConfig.onnxruntime.intra_op_num_threads": settings.rapidocr_threads,
+                    "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                }
+            )
+        return _engines[key]
+
+
+def _box(points: Any) -> BBox:
+    quad = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    return (
+        round(float(quad[:, 0].min()), 2),
+        round(float(quad[:, 1].min()), 2),
+        round(float(quad[:, 0].max()), 2),
+        round(float(quad[:, 1].max()), 2),
+    )
+
+
+def _split_region(text: str, score: float, bbox: BBox) -> list[Word]:
+    """Words of a region without word boxes: its width shared out by character count."""
+    parts = text.split()
+    total = sum(len(p) for p in parts) + max(0, len(parts) - 1)
+    x0, top, x1, bottom = bbox
+    per_char = (x1 - x0) / max(1, total)
+    words, at = [], 0
+    for part in parts:
+        left = x0 + at * per_char
+        right = left + len(part) * per_char
+        words.append(Word(text=part, bbox=(round(left, 2), top, round(right, 2), bottom), confidence=score))
+        at += len(part) + 1
+    return words
+
+
+def _region_words(output: Any) -> list[list[Word]]:
+    """One list of words per detected text region, each word with its own box when given."""
+    regions: list[list[Word]] = []
+    word_results = output.word_results if len(output.word_results) == len(output.txts) else None
+    for index, (text, score, points) in enumerate(zip(output.txts, output.scores, output.boxes, strict=True)):
+        words: list[Word] = []
+        if word_results is not None:
+            for item in word_results[index]:
+                token, token_score, token_points = item
+                token = str(token).strip()
+                if token and token_points is not None:
+                    words.append(
+                        Word(text=token, bbox=_box(token_points), confidence=round(float(token_score), 4))
+                    )
+        # Word boxes must account for the whole region's text; otherwise share the region out.
+        if " ".join(w.text for w in words).split() != str(text).split():
+            words = _split_region(str(text), round(float(score), 4), _box(points))
+        for word in words:
+            word.size = round(word.height, 2)
+        if words:
+            regions.append(sorted(words, key=lambda w: w.x0))
+    return regions
+
+
+def join_rows(regions: list[list[Word]]) -> list[Line]:
+    """Regions whose vertical extents overlap by half the smaller height form one line.
+
+    Regions are taken top to bottom; a region joins the row whose vertical span it shares most,
+    so "TOTAL" and its amount far to the right are one line, as a born-digital row would be.
+    """
+    rows: list[tuple[float, float, list[Word]]] = []
+    for words in sorted(regions, key=lambda ws: (min(w.top for w in ws), min(w.x0 for w in ws))):
+        top = min(w.top for w in words)
+        bottom = max(w.bottom for w in words)
+        best, best_overlap = -1, 0.0
+        for i, (row_top, row_bottom, _) in enumerate(rows):
+            overlap = min(bottom, row_bottom) - max(top, row_top)
+            smaller = min(bottom - top, row_bottom - row_top)
+            if smaller > 0 and overlap >= 0.5 * smaller and overlap > best_overlap:
+                best, best_overlap = i, overlap
+        if best < 0:
+            rows.append((top, bottom, list(words)))
+        else:
+            row_top, row_bottom, row_words = rows[best]
+            rows[best] = (min(row_top, top), max(row_bottom, bottom), row_words + words)
+    rows.sort(key=lambda row: row[0])
+    return [Line(words=sorted(row_words, key=lambda w: w.x0)) for _, _, row_words in rows]
+
+
+def rapidocr_words(gray: Image.Image, settings: OCREngineSettings) -> list[Line]:
+    """Run RapidOCR once on an upright page image; lines top to bottom, boxes in its pixels."""
+    engine = _engine(settings)
+    pixels = np.asarray(gray.convert("L"), dtype=np.uint8)
+    try:
+        output = engine(pixels)
+    except Exception as error:  # the engine raises its own error types from onnxruntime and cv2
+        raise OCRFailed(f"rapidocr failed: {type(error).__name__}: {str(error)[:200]}") from error
+    if output is None or not getattr(output, "txts", None):
+        return []
+    return join_rows(_region_words(output))
