@@ -32,6 +32,14 @@ def corpus(
         list[str] | None, typer.Option("--doc-type", help="Only these issued document types (repeatable)")
     ] = None,
     cases: Annotated[bool, typer.Option("--cases", help="Also write match cases to OUT/cases/")] = False,
+    layouts: Annotated[
+        str,
+        typer.Option(
+            "--layouts",
+            help="fixed (the ten vendor layouts) | random (every document its own layout; seeds "
+            "9000-9999 are held out) | both (half each)",
+        ),
+    ] = "fixed",
 ) -> None:
     """Generate invoices, credit notes, scans, e-invoices and other papers with ground truth.
 
@@ -52,6 +60,7 @@ def corpus(
         einvoices=not no_einvoices,
         doc_types=doc_type or None,
         cases=cases,
+        layouts=layouts,
         progress=lambda docs, total: progress(docs, total=total, desc="corpus"),
     )
     stderr.print(f"wrote {stats.documents} documents in {stats.seconds:.1f}s")
