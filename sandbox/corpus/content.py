@@ -625,13 +625,12 @@ class Vendor(Party):
 class Line:
     description: str
     sku: str | None
-    quantity: Decimal
+    quantity: Decimal | None  # None only for e-invoice lines that state none
     unit: str
-    unit_price: Decimal
+    unit_price: Decimal | None
     discount: Decimal  # percent off the line, 0 when none
     vat_rate: Decimal
-    amount: Decimal  # net, after the discount, positive even on credit notes
-    subrow: str | None = None  # a second, smaller line under the row (delivery note, serial no.)
+    amount: Decimal | None  # net, after the discount, positive even on credit notes
 
 
 @dataclass
@@ -648,25 +647,30 @@ class Invoice:
     terms_days: int
     po_number: str | None
     customer_no: str
-    currency: str
+    currency: str | None
     lines: list[Line]
     tax_by_rate: dict[Decimal, tuple[Decimal, Decimal]] = field(default_factory=dict)  # rate: (net, tax)
-    subtotal: Decimal = Decimal("0.00")
-    tax: Decimal = Decimal("0.00")
-    total: Decimal = Decimal("0.00")
+    subtotal: Decimal | None = Decimal("0.00")
+    tax: Decimal | None = Decimal("0.00")
+    total: Decimal | None = Decimal("0.00")
     delivery_date: date | None = None
     refers_to: tuple[str, date] | None = None  # (invoice number, date) a credit note corrects
     reverse_charge: bool = False
+    # False when the VAT rates are unknown (an e-invoice read for its totals): one VAT row, no rate column.
+    print_rates: bool = True
+    # Document-level allowances (-) and charges (+) between the lines' sum and the subtotal.
+    adjustment: Decimal = Decimal(0)
 
     def compute_totals(self) -> None:
         """Subtotal = sum of line amounts; tax per rate rounded half up; total = subtotal + tax."""
         by_rate: dict[Decimal, Decimal] = {}
         for line in self.lines:
+            assert line.amount is not None
             by_rate[line.vat_rate] = by_rate.get(line.vat_rate, Decimal("0.00")) + line.amount
         self.tax_by_rate = {
             rate: (net, money(net * rate / 100)) for rate, net in sorted(by_rate.items(), reverse=True)
         }
-        self.subtotal = sum((line.amount for line in self.lines), Decimal("0.00"))
+        self.subtotal = sum((line.amount or Decimal(0) for line in self.lines), Decimal("0.00"))
         self.tax = sum((tax for _, tax in self.tax_by_rate.values()), Decimal("0.00"))
         self.total = self.subtotal + self.tax
 
@@ -814,8 +818,14 @@ def _description(rng: random.Random, language: str) -> str:
     return f"{product} {rng.choice(_DETAILS)} - {extra}"
 
 
-def _price(rng: random.Random) -> Decimal:
-    magnitude = rng.choice([1, 10, 10, 100, 100, 1000])
+def _price(rng: random.Random, quantity: Decimal) -> Decimal:
+    # Bulk quantities come at small unit prices, single items may be expensive.
+    if quantity >= 50:
+        magnitude = rng.choice([1, 1, 10])
+    elif quantity >= 10:
+        magnitude = rng.choice([1, 10, 10, 100])
+    else:
+        magnitude = rng.choice([1, 10, 10, 100, 100, 1000])
     cents = rng.randint(magnitude * 10, magnitude * 150)
     cents = rng.choice([cents, cents - cents % 100, cents - cents % 5, cents - cents % 10 + 9])
     return (Decimal(max(cents, 5)) / 100).quantize(Decimal("0.01"))
@@ -907,7 +917,7 @@ def draw_invoice(rng: random.Random, options: ContentOptions = ContentOptions())
         description = _description(rng, language)
         hourly = description.split(" ")[0] in {h.split(" ")[0] for h in _HOURLY}
         quantity = _quantity(rng, hourly)
-        price = _price(rng)
+        price = _price(rng, quantity)
         discount = Decimal(rng.choice([0, 0, 2, 3, 5, 10, 15, 20, 25])) if discounts else Decimal(0)
         rate = (
             Decimal(0)

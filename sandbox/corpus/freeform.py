@@ -187,7 +187,7 @@ def draw_style(rng: random.Random, invoice: Invoice, *, heldout: bool, language:
         columns.insert(0, "quantity")
     if has_discount:
         columns.insert(columns.index("amount"), "discount")
-    if several_rates or rng.random() < 0.15:
+    if invoice.print_rates and (several_rates or rng.random() < 0.15):
         columns.insert(columns.index("amount") + (1 if rng.random() < 0.3 else 0), "vat_rate")
     if rng.random() < 0.5:
         columns.insert(0, "pos")
@@ -198,7 +198,13 @@ def draw_style(rng: random.Random, invoice: Invoice, *, heldout: bool, language:
         meta_keys.reverse()
     due_mode = "none" if credit else rng.choice(["meta", "meta", "meta", "sentence", "both", "days"])
     po_mode = rng.choice(["meta", "meta", "meta", "meta", "sentence", "none"])
+    if invoice.due is None:
+        due_mode = "none"
+    if invoice.po_number is None:
+        po_mode = "none"
     extras = [k for k in ("customer_no", "delivery_date") if rng.random() < 0.45]
+    if invoice.delivery_date is None and "delivery_date" in extras:
+        extras.remove("delivery_date")
     if due_mode in ("meta", "both"):
         extras.append("due_date")
     if po_mode == "meta":
@@ -319,18 +325,19 @@ class _Canvas(Canvas):
         Canvas.save(self)
 
 
-class _Writer:
-    """Draws text with the style's fonts and records annotated spans."""
+class Writer:
+    """Draws text with a document's fonts and records annotated spans."""
 
-    def __init__(self, canvas: Canvas, style: Style) -> None:
+    def __init__(self, canvas: Canvas, body: FontSet, heading: FontSet, page_height: float) -> None:
         self.c = canvas
-        self.style = style
-        self.height = style.page[1]
+        self.body = body
+        self.heading = heading
+        self.height = page_height
         self.page = 1
         self.annotations: list[Annotation] = []
 
     def font(self, *, bold: bool = False, italic: bool = False, heading: bool = False) -> str:
-        fonts = self.style.heading if heading else self.style.body
+        fonts = self.heading if heading else self.body
         return fonts.name(bold=bold, italic=italic)
 
     def width(self, text: str, size: float, **kw: bool) -> float:
@@ -398,18 +405,35 @@ class _Values:
     def number(self, value: Decimal, places: int = 2) -> str:
         return fmt_number(value, self.style.number_style, places)
 
+    def exact(self, value: Decimal | None) -> str:
+        """A price or amount with every decimal it has (at least two); nothing for no value."""
+        return "" if value is None else self.number(value, _places(value))
+
     def money(self, value: Decimal) -> str:
-        return fmt_money(
+        if self.invoice.currency is None:  # an e-invoice that names no currency prints none
+            return self.number(value * self.sign, _places(value))
+        number = fmt_money(
             value * self.sign, self.invoice.currency, self.style.number_style, self.style.placement
         )
+        if _places(value) > 2:
+            return number.replace(self.number(value * self.sign), self.exact(value * self.sign))
+        return number
 
-    def row_money(self, value: Decimal) -> str:
+    def row_money(self, value: Decimal | None) -> str:
+        if value is None:
+            return ""
         if self.style.row_currency:
             return self.money(value)
-        return self.number(value * self.sign)
+        return self.exact(value * self.sign)
 
     def date(self, value: date) -> str:
         return fmt_date(value, self.style.date_style)
+
+
+def _places(value: Decimal) -> int:
+    """Decimals to print so that nothing of ``value`` is lost, at least the usual two."""
+    exponent = value.normalize().as_tuple().exponent
+    return max(2, -exponent if isinstance(exponent, int) else 2)
 
 
 def _label(style: Style, key: str) -> str:
@@ -434,7 +458,7 @@ class _Renderer:
         )
         self.c.setTitle(style.title)
         self.c.setAuthor(invoice.vendor.name)
-        self.w = _Writer(self.c, style)
+        self.w = Writer(self.c, style.body, style.heading, style.page[1])
         self.width, self.height = style.page
         left, right, top, _ = style.margins
         self.sidebar = 150.0 if style.letterhead == "sidebar" else 0.0
@@ -498,37 +522,31 @@ class _Renderer:
     def _footer_columns(self) -> list[list[list[Part]]]:
         vendor, style = self.inv.vendor, self.s
         name_parts: list[Part] = [(vendor.name, "vendor_name")]
+
+        def given(*lines: tuple[str, str]) -> list[list[Part]]:
+            # (label, value) lines; a value the vendor does not have leaves its line out.
+            return [[(f"{label}{value}", None)] for label, value in lines if value.strip()]
+
         address: list[list[Part]] = [
             name_parts,
-            [(vendor.street, None)],
-            [(f"{vendor.postal} {vendor.city}", None)],
+            *given(("", vendor.street), ("", f"{vendor.postal} {vendor.city}")),
         ]
-        contact: list[list[Part]] = [
-            [
-                (
-                    f"{self._word('phone')} {vendor.phone}",
-                    None,
-                )
-            ],
-            [
-                (
-                    f"{self._word('email')} {vendor.email}",
-                    None,
-                )
-            ],
-            [(vendor.web, None)],
-        ]
+        contact = given(
+            (f"{self._word('phone')} ", vendor.phone),
+            (f"{self._word('email')} ", vendor.email),
+            ("", vendor.web),
+        )
         bank: list[list[Part]] = []
         if style.iban_pos == "footer" and vendor.iban:
             bank = [
-                [(f"{_label(style, 'bank')}: {vendor.bank_name}", None)],
+                *given((f"{_label(style, 'bank')}: ", vendor.bank_name)),
                 self._iban_parts(),
-                [(f"{_label(style, 'bic')} {vendor.bic}", None)],
+                *given((f"{_label(style, 'bic')} ", vendor.bic)),
             ]
-        legal: list[list[Part]] = [
-            [(f"{self._word('register')} {vendor.register.split()[-1]}", None)],
-            [(f"{self._word('director')}: {vendor.director}", None)],
-        ]
+        legal = given(
+            (f"{self._word('register')} ", vendor.register.split()[-1] if vendor.register else ""),
+            (f"{self._word('director')}: ", vendor.director),
+        )
         if style.tax_id_pos == "footer" and vendor.tax_id:
             legal.insert(0, self._tax_id_parts())
         blocks = [address, contact, bank, legal]
@@ -584,6 +602,13 @@ class _Renderer:
         white = (1.0, 1.0, 1.0)
         y = self.top - 10
         size = 12.0
+        # The longest word must fit the bar: long one-word names are set smaller.
+        while (
+            max((self.w.width(w, size, bold=True) for w in vendor.name.split()), default=0)
+            > self.sidebar - 40
+            and size > 6
+        ):
+            size -= 0.5
         line = ""
         for piece in vendor.name.split():
             if self.w.width(f"{line} {piece}".strip(), size, bold=True) > self.sidebar - 40:
@@ -854,8 +879,6 @@ class _Renderer:
         if style.tax_id_pos == "meta" and inv.vendor.tax_id:
             self._mark("vendor_tax_id", inv.vendor.tax_id)
             items.append((_label(style, "tax_id"), [(self._tax_id_text(), "vendor_tax_id")], "vendor_tax_id"))
-        if style.placement == "none":
-            items.append((self._word("currency"), [(inv.currency, None)], "currency"))
         return items
 
     def _meta_block(self, x: float, y: float, width: float) -> float:
@@ -926,7 +949,7 @@ class _Renderer:
             y -= 2 * size + 16
         return y
 
-    def _title(self, x: float, y: float, align: str) -> float:
+    def _title(self, x: float, y: float, align: str, width: float | None = None) -> float:
         style, inv = self.s, self.inv
         parts: list[Part] = [(style.title, "label:title")]
         if style.number_mode == "title":
@@ -934,7 +957,8 @@ class _Renderer:
             parts.append((inv.number, "invoice_number"))
             self._mark("invoice_number", inv.number)
         size = style.title_size
-        while self.w.parts_width(parts, size, bold=True, heading=True) > self.right - self.left and size > 10:
+        room = width if width is not None else self.right - self.left
+        while self.w.parts_width(parts, size, bold=True, heading=True) > room and size > 8:
             size -= 1
         colour = style.accent if self.rng.random() < 0.5 else None
         self.w.draw(x, y - size, parts, size, align=align, colour=colour, bold=True, heading=True)
@@ -1020,21 +1044,21 @@ class _Renderer:
         if style.meta_pos == "row":
             below = self._recipient(self.left, y, content * 0.5)
             if style.title_pos == "meta":
-                below = min(below, self._title(self.left + content * 0.55, y, "left"))
+                below = min(below, self._title(self.left + content * 0.55, y, "left", content * 0.45))
             y = self._meta_block(self.left, below - 14, content)
         elif style.meta_pos == "right":
             block_w = content * self.rng.uniform(0.38, 0.48)
             below_recipient = self._recipient(self.left, y, content - block_w - 20)
             my = y
             if style.title_pos == "meta":
-                my = self._title(self.right - block_w, y, "left")
+                my = self._title(self.right - block_w, y, "left", block_w)
             below_meta = self._meta_block(self.right - block_w, my, block_w)
             y = min(below_recipient, below_meta)
         else:  # meta on the left, the address on the right
             block_w = content * self.rng.uniform(0.4, 0.5)
             my = y
             if style.title_pos == "meta":
-                my = self._title(self.left, y, "left")
+                my = self._title(self.left, y, "left", content * 0.54)
             below_meta = self._meta_block(self.left, my, block_w)
             below_recipient = self._recipient(self.left + content * 0.56, y, content * 0.44)
             y = min(below_meta, below_recipient)
@@ -1051,12 +1075,16 @@ class _Renderer:
         if key == "description":
             return line.description
         if key == "quantity":
+            if line.quantity is None:
+                return ""
             text = fmt_quantity(line.quantity, self.s.number_style)
-            return f"{text} {line.unit}" if self.s.unit_in_quantity else text
+            if line.quantity != line.quantity.to_integral_value():
+                text = v.number(line.quantity, _places(line.quantity))
+            return f"{text} {line.unit}" if self.s.unit_in_quantity and line.unit else text
         if key == "unit":
             return line.unit
         if key == "unit_price":
-            return v.number(line.unit_price)
+            return v.exact(line.unit_price)
         if key == "discount":
             return f"{v.number(line.discount, 0)} %" if line.discount else ""
         if key == "vat_rate":
@@ -1075,7 +1103,10 @@ class _Renderer:
                 if key == "description":
                     continue
                 header = max(self.w.width(word, size, bold=True) for word in _label(style, key).split())
-                cells = max(self.w.width(self._cell(key, line, i), size) for i, line in enumerate(inv.lines))
+                cells = max(
+                    (self.w.width(self._cell(key, line, i), size) for i, line in enumerate(inv.lines)),
+                    default=0.0,
+                )
                 widths[key] = max(header, cells) + 2 * pad + (6 if key in numeric else 2)
             free = (self.right - self.left) - sum(widths.values())
             if free >= 110 or size <= 6.0:
@@ -1147,6 +1178,8 @@ class _Renderer:
 
     def _table(self) -> None:
         style, inv = self.s, self.inv
+        if not inv.lines:
+            return  # an e-invoice may bill without any line
         self._layout_columns()
         self.in_table = True
         self._table_header()
@@ -1208,7 +1241,7 @@ class _Renderer:
                 for _, _, x0, _ in self.columns:
                     self.c.line(x0, top, x0, bottom)
                 self.c.line(self.right, top, self.right, bottom)
-            self.running += line.amount
+            self.running += line.amount or Decimal(0)
             self.y = bottom - size - style.row_pad / 2
         self.in_table = False
         self.c.setLineWidth(0.8)
@@ -1219,6 +1252,12 @@ class _Renderer:
     def _tax_rows(self) -> list[tuple[list[Part], list[Part]]]:
         style, inv, v = self.s, self.inv, self.v
         rows: list[tuple[list[Part], list[Part]]] = []
+        if not inv.print_rates:
+            if inv.tax is not None:
+                rows.append(
+                    ([(_label(style, "tax"), "label:tax_amount")], [(v.money(inv.tax), "tax_amount")])
+                )
+            return rows
         for rate, (net, tax) in inv.tax_by_rate.items():
             places = 0 if rate == rate.to_integral_value() else 1
             label = style.tax_label.format(
@@ -1228,7 +1267,7 @@ class _Renderer:
                 rows.append(([(label, "label:tax_amount")], [(v.money(tax), "tax_amount")]))
             else:
                 rows.append(([(label, "label:tax_amount")], [(v.money(tax), None)]))
-        if len(inv.tax_by_rate) > 1:
+        if len(inv.tax_by_rate) > 1 and inv.tax is not None:
             rows.append(([(_label(style, "tax"), "label:tax_amount")], [(v.money(inv.tax), "tax_amount")]))
         return rows
 
@@ -1262,13 +1301,24 @@ class _Renderer:
     def _totals(self) -> None:
         style, inv, v = self.s, self.inv, self.v
         size = style.size + 0.5
-        rows: list[tuple[list[Part], list[Part]]] = [
-            ([(_label(style, "subtotal"), "label:subtotal")], [(v.money(inv.subtotal), "subtotal")])
-        ]
+        rows: list[tuple[list[Part], list[Part]]] = []
+        if inv.adjustment:
+            # Document-level allowances and charges: the lines' sum, the adjustment, then the subtotal.
+            lines_sum = sum((line.amount or Decimal(0) for line in inv.lines), Decimal(0))
+            rows.append(([(self._word("lines_total"), None)], [(v.money(lines_sum), None)]))
+            rows.append(([(self._word("adjustment"), None)], [(v.money(inv.adjustment), None)]))
+        if inv.subtotal is not None:
+            rows.append(
+                ([(_label(style, "subtotal"), "label:subtotal")], [(v.money(inv.subtotal), "subtotal")])
+            )
         rows += self._tax_rows()
-        rows.append(([(_label(style, "total"), "label:total")], [(v.money(inv.total), "total")]))
+        if inv.total is not None:
+            rows.append(([(_label(style, "total"), "label:total")], [(v.money(inv.total), "total")]))
         for key, amount in (("subtotal", inv.subtotal), ("tax_amount", inv.tax), ("total", inv.total)):
-            self._mark(key, amount)
+            if amount is not None:
+                self._mark(key, amount)
+        if not rows:
+            return
         height = len(rows) * (size + 6) + 20
         self._room(height)
         amount_col = next((c for c in self.columns if c[0] == "amount"), None)
@@ -1314,7 +1364,7 @@ class _Renderer:
             self.y -= row_size + 6
         self.c.setFillColorRGB(0, 0, 0)
         self.y -= 14
-        if style.vat_table:
+        if style.vat_table and inv.print_rates:
             self._vat_table()
 
     def _notes(self) -> None:
@@ -1324,7 +1374,7 @@ class _Renderer:
         due = inv.due
         if inv.reverse_charge:
             sentences.append([(self._word("reverse_charge"), None)])
-        if style.iban_pos == "sentence" and inv.vendor.iban:
+        if style.iban_pos == "sentence" and inv.vendor.iban and inv.total is not None:
             key = (
                 "pay_sentence"
                 if due is not None and style.due_mode in ("sentence", "both")
@@ -1412,8 +1462,11 @@ def truth(invoice: Invoice, style: Style, shown: dict[str, Any]) -> dict[str, An
             return None
         return value.isoformat() if isinstance(value, date) else str(value)
 
+    def amount(value: Decimal | None) -> str | None:
+        return None if value is None else _money_text(value * sign)
+
     fields = {
-        "vendor_name": invoice.vendor.name,
+        "vendor_name": invoice.vendor.name or None,
         "vendor_tax_id": shown_text("vendor_tax_id"),
         "vendor_iban": shown_text("vendor_iban"),
         "invoice_number": shown_text("invoice_number"),
@@ -1421,17 +1474,17 @@ def truth(invoice: Invoice, style: Style, shown: dict[str, Any]) -> dict[str, An
         "due_date": shown_text("due_date"),
         "po_number": shown_text("po_number"),
         "currency": invoice.currency,
-        "subtotal": _money_text(invoice.subtotal * sign),
-        "tax_amount": _money_text(invoice.tax * sign),
-        "total": _money_text(invoice.total * sign),
+        "subtotal": amount(invoice.subtotal),
+        "tax_amount": amount(invoice.tax),
+        "total": amount(invoice.total),
     }
     lines = [
         {
             "description": line.description,
             "sku": line.sku if "sku" in style.columns else None,
-            "quantity": format(line.quantity, "f"),
-            "unit_price": format(line.unit_price, "f"),
-            "amount": _money_text(line.amount * sign),
+            "quantity": None if line.quantity is None else format(line.quantity, "f"),
+            "unit_price": None if line.unit_price is None else format(line.unit_price, "f"),
+            "amount": amount(line.amount),
         }
         for line in invoice.lines
     ]

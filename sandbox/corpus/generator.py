@@ -20,6 +20,7 @@ from typing import Any
 
 from ledgerbot.errors import LedgerbotError
 from sandbox.corpus import einvoice, randomized
+from sandbox.corpus import einvoice_styles as einvoice_styles_module
 from sandbox.corpus import scans as scanning
 from sandbox.corpus.content import ContentOptions
 from sandbox.corpus.documents import render_document
@@ -134,6 +135,8 @@ def generate_corpus(
     cases: bool = False,
     layouts: str = "fixed",
     receipts: bool = False,
+    from_einvoice: Path | None = None,
+    einvoice_styles: int = 3,
     progress: Callable[[Iterable[Any], int], Iterator[Any]] | None = None,
 ) -> CorpusStats:
     """Generates ``n`` documents with ground truth into ``out``; same seeds, same corpus.
@@ -144,12 +147,20 @@ def generate_corpus(
     ``layouts``: ``fixed`` (the ten vendor layouts, planned against the master data),
     ``random`` (every document its own content and layout, see ``randomized``) or ``both``
     (half each). ``receipts`` mixes shop receipts into the randomized documents.
+    ``from_einvoice`` renders every e-invoice below that folder in ``einvoice_styles``
+    randomized layouts, after the ``n`` documents (``n`` may then be 0).
     """
     started = time.perf_counter()
     if layouts not in LAYOUT_MODES:
         raise CorpusError(f"--layouts must be one of {', '.join(LAYOUT_MODES)}, got {layouts!r}")
-    if n < 1:
+    if n < 1 and from_einvoice is None:
         raise CorpusError(f"--n must be at least 1, got {n}")
+    if n < 0:
+        raise CorpusError(f"--n must not be negative, got {n}")
+    if einvoice_styles < 1:
+        raise CorpusError(f"--einvoice-styles must be at least 1, got {einvoice_styles}")
+    if from_einvoice is not None and not Path(from_einvoice).is_dir():
+        raise CorpusError(f"--from-einvoice {from_einvoice} is not a folder")
     if receipts and layouts == "fixed":
         raise CorpusError("--receipts needs randomized layouts (--layouts random or both)")
 
@@ -165,7 +176,7 @@ def generate_corpus(
         master = generate_master_data(master_seed)
     n_fixed = {"fixed": n, "random": 0, "both": n - n // 2}[layouts]
     n_random = n - n_fixed
-    if n_random and split != "all" and split != randomized.split_of(seed):
+    if (n_random or from_einvoice is not None) and split != "all" and split != randomized.split_of(seed):
         raise CorpusError(
             f"randomized documents of seed {seed} belong to the {randomized.split_of(seed)} split; held-out "
             f"seeds are {randomized.HELDOUT_SEEDS.start}-{randomized.HELDOUT_SEEDS.stop - 1}"
@@ -189,6 +200,16 @@ def generate_corpus(
     random_docs = randomized.plan_random(
         seed, n_random, len(plan.documents) + 1, scans=scans, receipts=receipts
     )
+    einvoice_docs: list[einvoice_styles_module.EInvoiceDoc] = []
+    if from_einvoice is not None:
+        first = len(plan.documents) + n_random + 1
+        einvoice_docs, skipped = einvoice_styles_module.plan_einvoices(
+            Path(from_einvoice), seed, einvoice_styles, first, scans=scans
+        )
+        if skipped:
+            plan.notes.append(
+                f"e-invoices not rendered (unreadable or without number/date): {', '.join(skipped)}"
+            )
     stats = CorpusStats(
         out=str(out),
         n=n,
@@ -207,7 +228,7 @@ def generate_corpus(
     counters: dict[str, Counter[str]] = {
         k: Counter() for k in ("doc_type", "layout", "variant", "split", "mismatch")
     }
-    jobs: list[Any] = [*plan.documents, *random_docs]
+    jobs: list[Any] = [*plan.documents, *random_docs, *einvoice_docs]
     documents: Iterable[Any] = jobs
     if progress is not None:
         documents = progress(jobs, len(jobs))
@@ -215,8 +236,10 @@ def generate_corpus(
         if isinstance(doc, DocPlan):
             data = _file_bytes(doc, master, seed)
             truth = doc.truth()
-        else:
+        elif isinstance(doc, randomized.RandomDoc):
             data, truth = randomized.make(seed, doc, credit_rate=credit_rate)
+        else:
+            data, truth = einvoice_styles_module.make(seed, doc)
         name = doc.stem + _EXTENSIONS[truth["variant"]]
         (out / name).write_bytes(data)
         (out / f"{doc.stem}.json").write_text(

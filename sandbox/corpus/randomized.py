@@ -61,7 +61,10 @@ def plan_random(seed: int, n: int, first: int, *, scans: bool, receipts: bool) -
     return docs
 
 
-def _scan(pdf: bytes, rng: random.Random, variant: str, language: str, when: Any) -> tuple[bytes, str, dict]:
+def scan_document(
+    pdf: bytes, rng: random.Random, variant: str, language: str, when: Any
+) -> tuple[bytes, str, dict[str, Any]]:
+    """Stamps, pen marks and scanner wear on every page; the variant may become scan_pdf."""
     pages = scanning.rasterise(pdf)
     if variant == "scan_png" and len(pages) > 1:
         variant = "scan_pdf"  # a PNG holds one page
@@ -100,7 +103,7 @@ def make_invoice(seed: int, doc: RandomDoc, *, credit_rate: float) -> tuple[byte
     scan: dict[str, Any] | None = None
     data = pdf
     if variant != "digital":
-        data, variant, scan = _scan(
+        data, variant, scan = scan_document(
             pdf, random.Random(f"scan:{seed}:{doc.index}"), variant, style.language, invoice.issued
         )
         doc.variant = variant

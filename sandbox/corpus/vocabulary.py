@@ -41,6 +41,8 @@ def _de(nouns: Sequence[str]) -> list[str]:
 
 WORDS: dict[str, dict[str, list[str]]] = {
     "en": {
+        "lines_total": ["Total of lines", "Items total", "Sum of items"],
+        "adjustment": ["Allowances / charges", "Discount / surcharge", "Adjustments"],
         "invoice": [
             "INVOICE",
             "Invoice",
@@ -320,6 +322,8 @@ WORDS: dict[str, dict[str, list[str]]] = {
         "place_date": ["{city}, {date}", "{city}, {date}"],
     },
     "de": {
+        "lines_total": ["Summe Positionen", "Positionssumme", "Warenwert brutto"],
+        "adjustment": ["Zu- und Abschläge", "Rabatt / Zuschlag", "Nachlässe / Zuschläge"],
         "invoice": [
             "RECHNUNG",
             "Rechnung",
@@ -576,6 +580,8 @@ WORDS: dict[str, dict[str, list[str]]] = {
         "place_date": ["{city}, {date}", "{city}, den {date}"],
     },
     "fr": {
+        "lines_total": ["Total des lignes", "Total articles"],
+        "adjustment": ["Remises / frais", "Remises et majorations"],
         "invoice": [
             "FACTURE",
             "Facture",
@@ -774,6 +780,8 @@ WORDS: dict[str, dict[str, list[str]]] = {
         "place_date": ["{city}, le {date}", "{city}, {date}", "Fait à {city}, le {date}"],
     },
     "nl": {
+        "lines_total": ["Totaal regels", "Totaal artikelen"],
+        "adjustment": ["Kortingen / toeslagen"],
         "invoice": ["FACTUUR", "Factuur", "Verkoopfactuur", "Factuur (origineel)"],
         "credit_note": ["CREDITNOTA", "Creditnota", "Creditfactuur", "Credit nota"],
         "invoice_number": [
@@ -886,6 +894,8 @@ WORDS: dict[str, dict[str, list[str]]] = {
         "place_date": ["{city}, {date}"],
     },
     "es": {
+        "lines_total": ["Suma de líneas", "Total artículos"],
+        "adjustment": ["Descuentos / cargos"],
         "invoice": ["FACTURA", "Factura", "Factura comercial", "Factura ordinaria"],
         "credit_note": [
             "FACTURA RECTIFICATIVA",
@@ -1010,6 +1020,8 @@ WORDS: dict[str, dict[str, list[str]]] = {
         "place_date": ["{city}, {date}", "{city}, a {date}"],
     },
     "it": {
+        "lines_total": ["Totale righe", "Totale articoli"],
+        "adjustment": ["Sconti / maggiorazioni"],
         "invoice": ["FATTURA", "Fattura", "Fattura commerciale", "Fattura di vendita", "Fattura immediata"],
         "credit_note": ["NOTA DI CREDITO", "Nota di credito", "Nota credito", "Nota di accredito"],
         "invoice_number": [

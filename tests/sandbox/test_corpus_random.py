@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import io
 import json
+import random
+import shutil
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pdfplumber
 import pytest
+from PIL import Image
 
+from extractors.einvoice.truth import result_for
 from sandbox.corpus import generate_corpus
 from sandbox.corpus.formats import fmt_date, fmt_number
 from sandbox.corpus.generator import CorpusError
-from sandbox.corpus.randomized import HELDOUT_SEEDS
+from sandbox.corpus.marks import pen_marks, stamp
+from sandbox.corpus.randomized import HELDOUT_SEEDS, RandomDoc, make
+from sandbox.corpus.receipts import make_receipt
 from sandbox.corpus.vocabulary import WORDS, choices
+from tests.conftest import SHARED
 
 
 def _truths(folder: Path) -> dict[str, dict[str, Any]]:
@@ -90,8 +100,6 @@ def test_the_text_layer_shows_every_truth_value_where_the_annotation_says(
         fields = truth["fields"]
         assert fields["invoice_number"] is not None and fields["invoice_date"] is not None
         assert "".join(fields["invoice_number"].split()) in flat
-        from datetime import date
-
         assert (
             "".join(fmt_date(date.fromisoformat(fields["invoice_date"]), style["date_style"]).split()) in flat
         )
@@ -158,3 +166,93 @@ def test_both_keeps_the_fixed_layouts_as_a_regression_set(tmp_path: Path) -> Non
     assert stats.by_layout.get("random") == 10
     fixed = [t for t in truths.values() if t["layout"] != "random"]
     assert len(fixed) == 10 and all(t["layout"][0] in "LB" for t in fixed)
+
+
+def _printed_text(pdf: bytes) -> str:
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        return "".join("".join((page.extract_text() or "").split()) for page in doc.pages)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_receipts_print_their_truth_and_add_up(index: int) -> None:
+    data, truth = make_receipt(3, RandomDoc("doc-00001", index, "receipt", "digital"))
+    fields, lines = truth["fields"], truth["lines"]
+    assert truth["doc_type"] == "invoice" and truth["layout"] == "random_receipt"
+    # Receipts print gross line amounts: they add up to the total; net + VAT = total.
+    assert sum(Decimal(line["amount"]) for line in lines) == Decimal(fields["total"])
+    assert Decimal(fields["subtotal"]) + Decimal(fields["tax_amount"]) == Decimal(fields["total"])
+    text = _printed_text(data)
+    style = truth["style"]
+    for name in ("total", "subtotal", "tax_amount"):
+        assert fmt_number(Decimal(fields[name]), style["number_style"]).replace(" ", "") in text
+    assert fmt_date(date.fromisoformat(fields["invoice_date"]), style["date_style"]) in text
+    assert "".join(fields["vendor_name"].split()) in text
+    with pdfplumber.open(io.BytesIO(data)) as doc:
+        assert doc.pages[0].width < 80 * 72 / 25.4 + 1  # till paper, at most 80 mm wide
+
+
+def test_photographed_and_scanned_receipts_are_images_with_the_same_truth() -> None:
+    _, flat = make_receipt(3, RandomDoc("doc-00001", 4, "receipt", "digital"))
+    photo, photo_truth = make_receipt(3, RandomDoc("doc-00001", 4, "receipt", "photo"))
+    scan, scan_truth = make_receipt(3, RandomDoc("doc-00001", 4, "receipt", "scan_png"))
+    assert photo_truth["fields"] == flat["fields"] == scan_truth["fields"]
+    image = Image.open(io.BytesIO(photo))
+    assert image.format == "JPEG" and image.mode == "RGB"
+    pixels = np.asarray(image, dtype=np.float32)
+    # A photo: the table around the paper differs in colour from the paper, and light is uneven.
+    assert pixels.std() > 20
+    assert abs(pixels[:, :20].mean() - pixels[pixels.shape[0] // 2, pixels.shape[1] // 2 - 40 :].mean()) > 20
+    assert Image.open(io.BytesIO(scan)).format == "PNG"
+
+
+def test_stamps_and_pen_marks_darken_the_page() -> None:
+    page = Image.new("L", (1654, 2339), 255)
+    rng = random.Random(1)
+    stamped = np.asarray(stamp(page, rng, "de", date(2026, 3, 4)))
+    marked = np.asarray(pen_marks(page, rng))
+    assert (stamped < 200).sum() > 500 and (marked < 200).sum() > 200
+    assert stamped.max() == 255 and marked.max() == 255  # marks only darken; the paper stays white
+
+
+def test_a_scan_has_no_text_layer_and_the_digital_truth() -> None:
+    _, digital = make(9, RandomDoc("doc-00001", 2, "invoice", "digital"))
+    scan, scanned = make(9, RandomDoc("doc-00001", 2, "invoice", "scan_pdf"))
+    assert scanned["fields"] == digital["fields"] and scanned["lines"] == digital["lines"]
+    assert scanned["variant"] == "scan_pdf" and len(scanned["scan"]["angles"]) >= 1
+    assert _printed_text(scan) == ""
+
+
+EINVOICES = SHARED / "data" / "einvoice"
+
+
+def test_einvoices_rendered_in_random_layouts_reproduce_the_xml(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    picks = [
+        "XML-Rechnung/CII/EN16931_Rabatte.cii.xml",
+        "XML-Rechnung/UBL/EN16931_Gutschrift.ubl.xml",
+        "XML-Rechnung/UBL/EN16931_Einfach.ubl.xml",
+        "ZUGFeRDv1/correct/Intarsys/ZUGFeRD_1p0_COMFORT_Rabatte.pdf",
+    ]
+    for pick in picks:
+        (source / pick).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(EINVOICES / pick, source / pick)
+    out = tmp_path / "out"
+    stats = generate_corpus(out, 0, seed=6, from_einvoice=source, einvoice_styles=3, scans=False)
+    assert stats.documents == 12 and stats.by_layout == {"einvoice_random": 12}
+    truths = _truths(out)
+    styles = set()
+    for stem, truth in truths.items():
+        xml = result_for(source / truth["source_file"]).model_dump(mode="json")
+        for name in ("subtotal", "tax_amount", "total", "currency", "vendor_name"):
+            assert truth["fields"][name] == xml["fields"][name], (stem, name)
+        for name, value in truth["fields"].items():
+            assert value is None or value == xml["fields"][name], (stem, name)
+        assert [(x["quantity"], x["unit_price"], x["amount"]) for x in truth["lines"]] == [
+            (x["quantity"], x["unit_price"], x["amount"]) for x in xml["lines"]
+        ]
+        text = _printed_text((out / truth["_file"]).read_bytes())
+        total = Decimal(xml["fields"]["total"]) * (-1 if truth["doc_type"] == "credit_note" else 1)
+        printed = fmt_number(abs(total), truth["style"]["number_style"]).replace(" ", "")
+        assert printed in text, (stem, printed)
+        styles.add((truth["style"]["letterhead"], truth["style"]["meta_style"], truth["style"]["font"]))
+    assert len(styles) >= 8  # the same business content in many looks

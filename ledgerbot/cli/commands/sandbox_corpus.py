@@ -40,6 +40,24 @@ def corpus(
             "9000-9999 are held out) | both (half each)",
         ),
     ] = "fixed",
+    receipts: Annotated[
+        bool,
+        typer.Option(
+            "--receipts",
+            help="Mix shop receipts (printed, scanned, photographed) into the randomized documents",
+        ),
+    ] = False,
+    from_einvoice: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-einvoice",
+            help="Also print every UBL/CII/Factur-X e-invoice below this folder in randomized layouts "
+            "(truth from the XML)",
+        ),
+    ] = None,
+    einvoice_styles: Annotated[
+        int, typer.Option("--einvoice-styles", help="Randomized layouts per e-invoice (with --from-einvoice)")
+    ] = 3,
 ) -> None:
     """Generate invoices, credit notes, scans, e-invoices and other papers with ground truth.
 
@@ -61,6 +79,9 @@ def corpus(
         doc_types=doc_type or None,
         cases=cases,
         layouts=layouts,
+        receipts=receipts,
+        from_einvoice=from_einvoice,
+        einvoice_styles=einvoice_styles,
         progress=lambda docs, total: progress(docs, total=total, desc="corpus"),
     )
     stderr.print(f"wrote {stats.documents} documents in {stats.seconds:.1f}s")
