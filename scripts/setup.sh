@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra
-              tesseract-ocr-osd poppler-utils dovecot-imapd fonts-dejavu-core)
+              tesseract-ocr-osd poppler-utils dovecot-imapd fonts-dejavu-core
+              fonts-liberation2 fonts-crosextra-carlito fonts-crosextra-caladea)
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 

@@ -56,7 +56,8 @@ _GLUED_SIGNS = frozenset({"€", "£"})
 # Legal forms that end a company name, EN/DE/FR (and common neighbours).
 _LEGAL_FORM = re.compile(
     r"\b(?:GmbH\s*&\s*Co\.?\s*KG|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC|Inc\.?|Corp\.?"
-    r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|& Co\.?|a\.\s?G\.|e\.\s?V\.|mbH)"
+    r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|& Co\.?|a\.\s?G\.|e\.\s?V\.|mbH"
+    r"|Sdn\.?\s*Bhd\.?|Bhd\.?|Pte\.?\s*Ltd\.?|Pty\.?\s*Ltd\.?)"
     r"(?=$|[\s,.·|•])",
     re.IGNORECASE,
 )
@@ -82,6 +83,8 @@ class Candidate:
     features: dict[str, float] = dataclasses.field(default_factory=dict)
     score: float = 0.0
     label_text: str = ""  # the label as printed ("Rechnungs-Nr.:"), for drafting templates
+    # The phrases beside and over the value and its type size (``context.py``), for the ranker.
+    neighbourhood: Any = None
 
 
 @dataclass(slots=True)

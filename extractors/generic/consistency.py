@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from extractors.generic.candidates import Candidate
+from extractors.generic.settings import DEFAULT, GenericSettings
 
-CENT = Decimal("0.011")
-TOP = 4
-BONUS = 1.0
+CENT = DEFAULT.cent
 SUMMED = "rate_sum"
 # A document with several VAT rates prints its amounts per rate; the amount over all rates is
 # the one asked for, so it edges out any single rate's row.
@@ -31,7 +30,7 @@ class Choice:
     confidence: float
 
 
-def _top(cands: Sequence[Candidate]) -> list[Candidate | None]:
+def _top(cands: Sequence[Candidate], top: int) -> list[Candidate | None]:
     ranked = sorted(cands, key=lambda c: -c.score)
     unique: list[Candidate | None] = []
     seen: set[object] = set()
@@ -40,7 +39,7 @@ def _top(cands: Sequence[Candidate]) -> list[Candidate | None]:
             continue
         seen.add(c.value)
         unique.append(c)
-        if len(unique) == TOP:
+        if len(unique) == top:
             break
     return [*unique, None]
 
@@ -55,6 +54,7 @@ def choose_totals(
     totals: Sequence[Candidate],
     lines_sum: Decimal | None,
     labelled: Collection[str] = (),
+    settings: GenericSettings = DEFAULT,
 ) -> dict[str, Choice]:
     """The best (subtotal, tax, total) combination by score plus agreement bonuses.
 
@@ -74,7 +74,8 @@ def choose_totals(
         # Only the printed tax and total can confirm it: its agreement with the lines is circular.
         subtotals = [*subtotals, _derived("subtotal", lines_sum, totals or subtotals, 0.3)]
     best: tuple[float, tuple[Candidate | None, ...], dict[str, bool]] | None = None
-    for s, t, g in itertools.product(_top(subtotals), _top(taxes), _top(totals)):
+    top, bonus = settings.combination_top, settings.agreement_bonus
+    for s, t, g in itertools.product(_top(subtotals, top), _top(taxes, top), _top(totals, top)):
         s, t, g = _repair_separator(s, t, g)
         summed = [c for c in (s, t, g) if c is not None and c.relation == SUMMED]
         if summed and not (
@@ -93,7 +94,8 @@ def choose_totals(
         elif lines_sum is not None and g is not None and t is not None:
             # No subtotal printed: the lines plus the tax must make the total.
             checks["lines"] = _close(lines_sum + t.value, g.value)
-        score += BONUS * sum(checks.values()) - 0.3 * BONUS * (len(checks) - sum(checks.values()))
+        failed = len(checks) - sum(checks.values())
+        score += bonus * sum(checks.values()) - settings.failed_check_share * bonus * failed
         if best is None or score > best[0]:
             best = (score, (s, t, g), checks)
     if best is None:
@@ -217,15 +219,18 @@ def _digits(value: Decimal) -> str:
     return "".join(c for c in format(abs(value), "f") if c.isdigit()).lstrip("0")
 
 
-def choose_dates(issued: Sequence[Candidate], due: Sequence[Candidate]) -> dict[str, Choice]:
+def choose_dates(
+    issued: Sequence[Candidate], due: Sequence[Candidate], settings: GenericSettings = DEFAULT
+) -> dict[str, Choice]:
     """Best (invoice date, due date) pair where the due date is not before the invoice date."""
     best: tuple[float, Candidate | None, Candidate | None] | None = None
-    for i, d in itertools.product(_top(issued), _top(due)):
+    top = settings.combination_top
+    for i, d in itertools.product(_top(issued, top), _top(due, top)):
         score = sum(c.score for c in (i, d) if c is not None)
         if i is not None and d is not None:
             # Due before issued happens (premiums billed after their due day), so a reversed pair
             # only loses to an ordered one; it does not drop a date that has no rival.
-            score += 0.5 if d.value >= i.value else -0.3
+            score += settings.ordered_dates_bonus if d.value >= i.value else -settings.reversed_dates_penalty
             if i.bbox == d.bbox:
                 score -= 2.0
         if best is None or score > best[0]:

@@ -20,27 +20,17 @@ from rapidfuzz.distance import Levenshtein
 
 from extractors.generic.candidates import Candidate, PageContext, header_candidates, page_context
 from extractors.generic.consistency import Choice, choose, choose_dates, choose_totals
+from extractors.generic.context import attach_context
 from extractors.generic.geometry import build_rows
 from extractors.generic.labels import label_finder, tokens
 from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
+from extractors.generic.settings import DEFAULT, OPTIONAL_FIELDS, GenericSettings
 from extractors.generic.tables import Item, extract_tables, skip_rows, stop_rows
 from extractors.values import DateOrder, find_currency, numeric_date_order, parse_date, payment_term_days
 from ledgerbot.core.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
 from textlayer.model import Document
 
-VERSION = "generic-1.0"
-# A due date derived from payment terms is a reading of prose: below any review threshold.
-TERMS_CONFIDENCE = 0.5
-# Lines that do not add up to the printed totals: a clerk should look at them.
-LINES_DISAGREE_CONFIDENCE = 0.4
-# A row amount worked out as quantity x price because the lines then add up to the totals.
-RECONCILED_CONFIDENCE = 0.5
-# Tesseract's confidence below which a number may be misread.
-DOUBTFUL_READ = 0.9
-MAX_RECONCILED_ROWS = 6
-# An IBAN whose check digits fail is a misprint or a fraud signal: never above review threshold.
-UNCHECKED_IBAN_CONFIDENCE = 0.3
-CENT = Decimal("0.011")
+VERSION = "generic-2.0"
 _CREDIT_TITLES = {
     ("credit", "note"),
     ("credit", "memo"),
@@ -65,8 +55,9 @@ class GenericExtractor:
     name = "generic"
     version = VERSION
 
-    def __init__(self, scorer: Scorer | None = None) -> None:
+    def __init__(self, scorer: Scorer | None = None, settings: GenericSettings = DEFAULT) -> None:
         self.scorer: Scorer = scorer or HeuristicScorer()
+        self.settings = settings
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> GenericExtractor:
@@ -85,7 +76,23 @@ class GenericExtractor:
         return reading.candidates, reading.table
 
     def read(self, document: Document) -> Reading:
-        """Candidates, line table and the field labels printed anywhere in the document."""
+        """Candidates (scored), line table and the field labels printed anywhere in the document."""
+        reading = self.read_unscored(document)
+        self.score(reading)
+        return reading
+
+    def score(self, reading: Reading) -> None:
+        """Score every candidate with this extractor's scorer (all fields in one call when it can)."""
+        score_all = getattr(self.scorer, "score_all", None)
+        if score_all is not None:
+            score_all(reading.candidates)
+            return
+        for _name, cs in reading.candidates.items():
+            for c, s in zip(cs, self.scorer.score(cs), strict=True):
+                c.score = s
+
+    def read_unscored(self, document: Document) -> Reading:
+        """Candidates with their features and context, the line table, the labels printed."""
         pages_rows = [build_rows(page) for page in document.pages]
         finder = label_finder()
         labels_by_page = [
@@ -118,14 +125,18 @@ class GenericExtractor:
         if order is not None:
             for name in ("invoice_date", "due_date"):
                 _reread_dates(cands[name], order)
-        for _name, cs in cands.items():
-            for c, s in zip(cs, self.scorer.score(cs), strict=True):
-                c.score = s
+        attach_context(cands, contexts, self.settings)
         labelled = frozenset(m.kind for labels in labels_by_page for ms in labels.values() for m in ms)
         return Reading(cands, table, labelled)
 
     def extract(self, document: Document, doc_type: DocType | None = None) -> ExtractionResult:
-        reading = self.read(document)
+        return self.decide(self.read(document), document, doc_type)
+
+    def decide(
+        self, reading: Reading, document: Document, doc_type: DocType | None = None
+    ) -> ExtractionResult:
+        """Choose each field from scored candidates: arithmetic first, then the best score."""
+        settings = self.settings
         cands, table = reading.candidates, reading.table
         items = table.items
         lines_sum = sum((i.amount for i in items if i.amount is not None), Decimal(0)) if items else None
@@ -133,22 +144,28 @@ class GenericExtractor:
             lines_sum = None
         choices: dict[str, Choice] = {}
         choices.update(
-            choose_totals(cands["subtotal"], cands["tax_amount"], cands["total"], lines_sum, reading.labelled)
+            choose_totals(
+                cands["subtotal"], cands["tax_amount"], cands["total"], lines_sum, reading.labelled, settings
+            )
         )
         target = _printed_net(choices)
-        if items and target is not None and (lines_sum is None or abs(abs(lines_sum) - abs(target)) > CENT):
+        if (
+            items
+            and target is not None
+            and (lines_sum is None or abs(abs(lines_sum) - abs(target)) > settings.cent)
+        ):
             scanned = {page.number for page in document.pages if page.source == "ocr"}
-            fixed = reconcile_lines(items, target, scanned)
+            fixed = reconcile_lines(items, target, scanned, settings)
             if fixed:
                 for index in fixed:
                     item = items[index]
                     assert item.quantity is not None and item.unit_price is not None
                     product = (item.quantity * item.unit_price).quantize(Decimal("0.01"))
                     item.amount = -product if item.amount is not None and item.amount < 0 else product
-                    item.confidence = min(item.confidence, RECONCILED_CONFIDENCE)
+                    item.confidence = min(item.confidence, settings.reconciled_confidence)
                 lines_sum = sum((i.amount for i in items if i.amount is not None), Decimal(0))
-        choices.update(choose_dates(cands["invoice_date"], cands["due_date"]))
-        derived_due = _due_from_terms(document, choices)
+        choices.update(choose_dates(cands["invoice_date"], cands["due_date"], settings))
+        derived_due = _due_from_terms(document, choices, settings.terms_confidence)
         if derived_due is not None:
             choices["due_date"] = derived_due
         for name in (
@@ -165,7 +182,9 @@ class GenericExtractor:
             choices["vendor_iban"] = choose(ibans)
         elif (iban := choices["vendor_iban"]).candidate is not None:
             # Printed with wrong check digits: reported as printed, for a clerk to check.
-            choices["vendor_iban"] = Choice(iban.candidate, min(iban.confidence, UNCHECKED_IBAN_CONFIDENCE))
+            choices["vendor_iban"] = Choice(
+                iban.candidate, min(iban.confidence, settings.unchecked_iban_confidence)
+            )
         name_choice = choices["vendor_name"].candidate
         if name_choice is not None and name_choice.value.isupper():
             # A letterhead in capitals: prefer the same name as typed elsewhere (footer, imprint).
@@ -179,12 +198,19 @@ class GenericExtractor:
         fields: dict[str, Any] = {}
         confidence: dict[str, float] = {}
         boxes: dict[str, FieldBox] = {}
+        calibration = getattr(self.scorer, "calibration", None)
         for name, choice in choices.items():
             cand = choice.candidate
             if cand is None:
                 continue
+            sure = choice.confidence
+            if calibration is not None and calibration.points:
+                # How often a value reported this sure was right on documents the ranker never saw.
+                sure = calibration(name, sure)
+                if name in OPTIONAL_FIELDS and sure < settings.abstain_below:
+                    continue  # often not printed at all: an empty field costs less than a wrong one
             fields[name] = cand.value
-            confidence[name] = choice.confidence
+            confidence[name] = sure
             if cand.relation != "derived":
                 boxes[name] = FieldBox(page=cand.page, bbox=cand.bbox)
 
@@ -192,9 +218,9 @@ class GenericExtractor:
             # A row repaired from OCR or one that does not multiply out makes the lines as
             # unsure as their weakest row, so the document routes to review on it.
             confidence["lines"] = round(min(i.confidence for i in items), 3)
-            if not _lines_agree(lines_sum, choices):
+            if not _lines_agree(lines_sum, choices, settings.cent):
                 # The printed totals stand; the lines that do not add up to them are suspect.
-                confidence["lines"] = min(confidence["lines"], LINES_DISAGREE_CONFIDENCE)
+                confidence["lines"] = min(confidence["lines"], settings.lines_disagree_confidence)
         lineage = {"extractor": self.lineage}
         account = choices["vendor_iban"].candidate
         if account is not None and account.features.get("iban_unchecked"):
@@ -262,7 +288,9 @@ def _printed_net(choices: dict[str, Choice]) -> Decimal | None:
     return None
 
 
-def reconcile_lines(items: list[Item], target: Decimal, scanned: Collection[int]) -> list[int]:
+def reconcile_lines(
+    items: list[Item], target: Decimal, scanned: Collection[int], settings: GenericSettings = DEFAULT
+) -> list[int]:
     """The rows whose amount OCR misread, when quantity x price for them makes the lines add up.
 
     A suspect is a row on a scanned page (``scanned`` page numbers) whose amount is missing, or
@@ -278,9 +306,9 @@ def reconcile_lines(items: list[Item], target: Decimal, scanned: Collection[int]
         if item.page in scanned
         and item.quantity is not None
         and item.unit_price is not None
-        and (item.amount is None or _misread_amount(item, item.quantity * item.unit_price))
+        and (item.amount is None or _misread_amount(item, item.quantity * item.unit_price, settings))
     ]
-    if not suspects or len(suspects) > MAX_RECONCILED_ROWS:
+    if not suspects or len(suspects) > settings.max_reconciled_rows:
         return []
     if any(item.amount is None for i, item in enumerate(items) if i not in suspects):
         return []
@@ -299,24 +327,24 @@ def reconcile_lines(items: list[Item], target: Decimal, scanned: Collection[int]
             else:
                 total += abs(item.amount)
         else:
-            if abs(total - abs(target)) <= CENT:
+            if abs(total - abs(target)) <= settings.cent:
                 found.append([i for i, replace in zip(suspects, choice, strict=True) if replace])
     return found[0] if len(found) == 1 and found[0] else []
 
 
-def _misread_amount(item: Item, product: Decimal) -> bool:
+def _misread_amount(item: Item, product: Decimal, settings: GenericSettings) -> bool:
     """The row's amount differs from quantity x price in a way OCR misreads do."""
     assert item.amount is not None
-    if abs(abs(product) - abs(item.amount)) <= CENT:
+    if abs(abs(product) - abs(item.amount)) <= settings.cent:
         return False
-    if item.amount_confidence < DOUBTFUL_READ:
+    if item.amount_confidence < settings.doubtful_read:
         return True
     read = "".join(c for c in item.amount_text if c.isdigit())
     exact = "".join(c for c in format(abs(product).quantize(Decimal("0.01")), "f") if c.isdigit())
     return Levenshtein.distance(read, exact) == 1
 
 
-def _lines_agree(lines_sum: Decimal | None, choices: dict[str, Choice]) -> bool:
+def _lines_agree(lines_sum: Decimal | None, choices: dict[str, Choice], cent: Decimal) -> bool:
     """The lines add up to the printed subtotal (or, without one, to the total less the tax).
 
     True when there is nothing printed to compare with.
@@ -326,14 +354,14 @@ def _lines_agree(lines_sum: Decimal | None, choices: dict[str, Choice]) -> bool:
         return False
     subtotal, tax, total = (_printed(choices, name) for name in ("subtotal", "tax_amount", "total"))
     if subtotal is not None:
-        return abs(abs(subtotal) - abs(lines_sum)) <= CENT
+        return abs(abs(subtotal) - abs(lines_sum)) <= cent
     if total is not None:
         net = abs(total) - abs(tax) if tax is not None else abs(total)
-        return abs(net - abs(lines_sum)) <= CENT
+        return abs(net - abs(lines_sum)) <= cent
     return True
 
 
-def _due_from_terms(document: Document, choices: dict[str, Choice]) -> Choice | None:
+def _due_from_terms(document: Document, choices: dict[str, Choice], confidence: float) -> Choice | None:
     """A due date the payment terms imply ("zahlbar innerhalb 30 Tagen"), when none is printed.
 
     Worked out as invoice date + N days, only when the terms state N; it has no box of its own
@@ -348,7 +376,7 @@ def _due_from_terms(document: Document, choices: dict[str, Choice]) -> Choice | 
     c = issued.candidate
     value = c.value + timedelta(days=days)
     text = f"invoice date + {days} days"
-    return Choice(Candidate("due_date", value, text, c.page, c.bbox, "derived"), TERMS_CONFIDENCE)
+    return Choice(Candidate("due_date", value, text, c.page, c.bbox, "derived"), confidence)
 
 
 def _reread_dates(cands: list[Candidate], order: DateOrder) -> None:

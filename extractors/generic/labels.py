@@ -1,4 +1,4 @@
-"""Field label phrases in English, German and French, found in page rows with spaCy's PhraseMatcher.
+"""Field label phrases in English, German and French, found in page rows by exact token sequences.
 
 Words are split into lower-case, accent-free alphanumeric tokens (plus ``#``, ``°`` and ``%``)
 before matching, so "Rechnungs-Nr.:", "rechnungs nr" and "RECHNUNGS-NR" are one phrase and a

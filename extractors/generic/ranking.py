@@ -20,6 +20,8 @@ from extractors.generic.candidates import HEADER_OUTPUT, Candidate
 RANKER_NAME = "extractor-ranker"
 # 2: the artifact names the fields the ranker answers for; an older one is ignored (retrain).
 RANKER_FORMAT = 2
+# 3: the learned ranker of ``learned.py`` (context, phrase meaning, calibrated confidences).
+LEARNED_FORMAT = 3
 FEATURES = (
     "rel_right", "rel_right_gap", "rel_below", "rel_pattern", "rel_layout", "label_weight", "label_len",
     "x", "y", "order", "from_right", "gap", "words_between", "in_buyer", "depth", "buyer_label",
@@ -140,7 +142,12 @@ def load_scorer(models_dir: Path | None) -> Scorer:
         artifact = ArtifactStore(models_dir).resolve(RANKER_NAME)
     except Exception:  # no ranker trained (or unreadable): the heuristics still work
         return HeuristicScorer()
-    if artifact.meta.get("ranker_format") != RANKER_FORMAT:
+    fmt = artifact.meta.get("ranker_format")
+    if fmt == LEARNED_FORMAT:
+        from extractors.generic.learned import LearnedRanker
+
+        return LearnedRanker.load(artifact.path, artifact.version)
+    if fmt != RANKER_FORMAT:
         return HeuristicScorer()  # an older kind of artifact: retrain with `ledgerbot train extractor`
     if not artifact.meta.get("ranked_fields"):
         # It answers for no field: unpickling it would only import scikit-learn for nothing.

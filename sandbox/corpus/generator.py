@@ -19,14 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from ledgerbot.core.errors import LedgerbotError
-from sandbox.corpus import einvoice
+from sandbox.corpus import einvoice, randomized
+from sandbox.corpus import einvoice_styles as einvoice_styles_module
 from sandbox.corpus import scans as scanning
+from sandbox.corpus.content import ContentOptions
 from sandbox.corpus.documents import render_document
-from sandbox.corpus.planner import OTHER_TYPES, PAYABLE, TODAY, DocPlan, Planner
+from sandbox.corpus.planner import OTHER_TYPES, PAYABLE, TODAY, CorpusPlan, DocPlan, Planner
 from sandbox.masterdata import DEFAULT_SEED, MasterData, generate_master_data
 
 GENERATOR_VERSION = "1"
 SPLITS = ("dev", "heldout", "all")
+LAYOUT_MODES = ("fixed", "random", "both")
 _EXTENSIONS = {
     "digital": ".pdf",
     "scan_png": ".png",
@@ -34,6 +37,7 @@ _EXTENSIONS = {
     "ubl": ".xml",
     "cii": ".xml",
     "facturx": ".pdf",
+    "photo": ".jpg",
 }
 
 
@@ -52,6 +56,8 @@ class CorpusStats:
     today: str
     mismatch_rate: float
     split: str
+    layouts: str = "fixed"
+    receipts: bool = False
     documents: int = 0
     by_doc_type: dict[str, int] = field(default_factory=dict)
     by_layout: dict[str, int] = field(default_factory=dict)
@@ -107,6 +113,13 @@ def _file_bytes(plan: DocPlan, master: MasterData, seed: int) -> bytes:
     return scanning.scan_pdf(visible, rng)
 
 
+def _credit_rate(doc_types: Collection[str] | None) -> float:
+    """Share of credit notes among randomized documents, as ``--doc-type`` asks."""
+    if not doc_types or {"invoice", "credit_note"} <= set(doc_types):
+        return ContentOptions().credit_rate
+    return 1.0 if "credit_note" in doc_types else 0.0
+
+
 def generate_corpus(
     out: Path,
     n: int,
@@ -120,17 +133,37 @@ def generate_corpus(
     einvoices: bool = True,
     doc_types: Collection[str] | None = None,
     cases: bool = False,
-    progress: Callable[[Iterable[DocPlan], int], Iterator[DocPlan]] | None = None,
+    layouts: str = "fixed",
+    receipts: bool = False,
+    from_einvoice: Path | None = None,
+    einvoice_styles: int = 3,
+    progress: Callable[[Iterable[Any], int], Iterator[Any]] | None = None,
 ) -> CorpusStats:
     """Generates ``n`` documents with ground truth into ``out``; same seeds, same corpus.
 
     ``master`` defaults to ``generate_master_data(master_seed)`` (the sandbox ERP's data).
     ``split`` keeps only vendors/layouts of one split; ``doc_types`` restricts the issued
     document types; ``scans``/``einvoices`` switch those twin variants off.
+    ``layouts``: ``fixed`` (the ten vendor layouts, planned against the master data),
+    ``random`` (every document its own content and layout, see ``randomized``) or ``both``
+    (half each). ``receipts`` mixes shop receipts into the randomized documents.
+    ``from_einvoice`` renders every e-invoice below that folder in ``einvoice_styles``
+    randomized layouts, after the ``n`` documents (``n`` may then be 0).
     """
     started = time.perf_counter()
-    if n < 1:
+    if layouts not in LAYOUT_MODES:
+        raise CorpusError(f"--layouts must be one of {', '.join(LAYOUT_MODES)}, got {layouts!r}")
+    if n < 1 and from_einvoice is None:
         raise CorpusError(f"--n must be at least 1, got {n}")
+    if n < 0:
+        raise CorpusError(f"--n must not be negative, got {n}")
+    if einvoice_styles < 1:
+        raise CorpusError(f"--einvoice-styles must be at least 1, got {einvoice_styles}")
+    if from_einvoice is not None and not Path(from_einvoice).is_dir():
+        raise CorpusError(f"--from-einvoice {from_einvoice} is not a folder")
+    if receipts and layouts == "fixed":
+        raise CorpusError("--receipts needs randomized layouts (--layouts random or both)")
+
     if not 0.0 <= mismatch_rate <= 1.0:
         raise CorpusError(f"--mismatch-rate must be between 0 and 1, got {mismatch_rate}")
     if split not in SPLITS:
@@ -141,6 +174,15 @@ def generate_corpus(
     if master is None:
         master_seed = DEFAULT_SEED if master_seed is None else master_seed
         master = generate_master_data(master_seed)
+    n_fixed = {"fixed": n, "random": 0, "both": n - n // 2}[layouts]
+    n_random = n - n_fixed
+    if (n_random or from_einvoice is not None) and split != "all" and split != randomized.split_of(seed):
+        raise CorpusError(
+            f"randomized documents of seed {seed} belong to the {randomized.split_of(seed)} split; held-out "
+            f"seeds are {randomized.HELDOUT_SEEDS.start}-{randomized.HELDOUT_SEEDS.stop - 1}"
+        )
+    if n_random and doc_types and not set(doc_types) & set(PAYABLE):
+        raise CorpusError("randomized layouts make invoices and credit notes only; --doc-type excludes both")
     out = Path(out)
     _check_out(out)
 
@@ -153,7 +195,21 @@ def generate_corpus(
         einvoices=einvoices,
         doc_types=doc_types,
     )
-    plan = planner.plan(n)
+    plan = planner.plan(n_fixed) if n_fixed else CorpusPlan([], 0, 0, [])
+    credit_rate = _credit_rate(doc_types)
+    random_docs = randomized.plan_random(
+        seed, n_random, len(plan.documents) + 1, scans=scans, receipts=receipts
+    )
+    einvoice_docs: list[einvoice_styles_module.EInvoiceDoc] = []
+    if from_einvoice is not None:
+        first = len(plan.documents) + n_random + 1
+        einvoice_docs, skipped = einvoice_styles_module.plan_einvoices(
+            Path(from_einvoice), seed, einvoice_styles, first, scans=scans
+        )
+        if skipped:
+            plan.notes.append(
+                f"e-invoices not rendered (unreadable or without number/date): {', '.join(skipped)}"
+            )
     stats = CorpusStats(
         out=str(out),
         n=n,
@@ -162,6 +218,8 @@ def generate_corpus(
         today=TODAY.isoformat(),
         mismatch_rate=mismatch_rate,
         split=split,
+        layouts=layouts,
+        receipts=receipts,
         invoices_issued=plan.invoices_issued,
         invoices_with_mismatch=plan.invoices_with_mismatch,
         notes=list(plan.notes),
@@ -170,23 +228,29 @@ def generate_corpus(
     counters: dict[str, Counter[str]] = {
         k: Counter() for k in ("doc_type", "layout", "variant", "split", "mismatch")
     }
-    documents: Iterable[DocPlan] = plan.documents
+    jobs: list[Any] = [*plan.documents, *random_docs, *einvoice_docs]
+    documents: Iterable[Any] = jobs
     if progress is not None:
-        documents = progress(plan.documents, len(plan.documents))
+        documents = progress(jobs, len(jobs))
     for doc in documents:
-        data = _file_bytes(doc, master, seed)
-        name = doc.stem + _EXTENSIONS[doc.variant]
+        if isinstance(doc, DocPlan):
+            data = _file_bytes(doc, master, seed)
+            truth = doc.truth()
+        elif isinstance(doc, randomized.RandomDoc):
+            data, truth = randomized.make(seed, doc, credit_rate=credit_rate)
+        else:
+            data, truth = einvoice_styles_module.make(seed, doc)
+        name = doc.stem + _EXTENSIONS[truth["variant"]]
         (out / name).write_bytes(data)
-        truth = doc.truth()
         (out / f"{doc.stem}.json").write_text(
             json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         files.append(name)
-        counters["doc_type"][doc.doc_type] += 1
-        counters["layout"][doc.layout.id] += 1
-        counters["variant"][doc.variant] += 1
-        counters["split"][doc.layout.split] += 1
-        for mismatch in doc.mismatches:
+        counters["doc_type"][truth["doc_type"]] += 1
+        counters["layout"][truth["layout"]] += 1
+        counters["variant"][truth["variant"]] += 1
+        counters["split"][truth["split"]] += 1
+        for mismatch in truth["mismatches"]:
             counters["mismatch"][mismatch["type"]] += 1
     stats.documents = len(files)
     stats.by_doc_type = dict(sorted(counters["doc_type"].items()))

@@ -24,9 +24,12 @@ def rasterise(pdf: bytes, dpi: int = DPI) -> list[Image.Image]:
         document.close()
 
 
-def degrade(image: Image.Image, rng: random.Random) -> Image.Image:
-    """One pass of scanner wear; parameters are drawn from ``rng`` so a seed gives the same scan."""
-    angle = rng.uniform(-2.0, 2.0)
+def degrade(image: Image.Image, rng: random.Random, angle: float | None = None) -> Image.Image:
+    """One pass of scanner wear; parameters are drawn from ``rng`` so a seed gives the same scan.
+
+    ``angle`` (degrees, counter-clockwise about the centre) is drawn in [-2, 2] unless given.
+    """
+    angle = rng.uniform(-2.0, 2.0) if angle is None else angle
     image = image.rotate(angle, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=255)
     if rng.random() < 0.8:
         image = image.filter(ImageFilter.GaussianBlur(radius=rng.uniform(0.3, 0.9)))
@@ -52,7 +55,10 @@ def degrade(image: Image.Image, rng: random.Random) -> Image.Image:
 
 def scan_png(pdf: bytes, rng: random.Random) -> bytes:
     """The first page as a scanned PNG."""
-    page = degrade(rasterise(pdf)[0], rng)
+    return encode_png(degrade(rasterise(pdf)[0], rng))
+
+
+def encode_png(page: Image.Image) -> bytes:
     buffer = io.BytesIO()
     page.save(buffer, format="PNG", compress_level=3, dpi=(DPI, DPI))
     return buffer.getvalue()
@@ -60,7 +66,11 @@ def scan_png(pdf: bytes, rng: random.Random) -> bytes:
 
 def scan_pdf(pdf: bytes, rng: random.Random) -> bytes:
     """Every page as a scanned image inside a PDF without any text layer."""
-    pages = [degrade(page, rng) for page in rasterise(pdf)]
+    return encode_pdf([degrade(page, rng) for page in rasterise(pdf)])
+
+
+def encode_pdf(pages: list[Image.Image]) -> bytes:
+    """Scanned page images as one image-only PDF."""
     buffer = io.BytesIO()
     # JPEG inside the PDF keeps scanned files at a realistic size (a few hundred KB per page).
     rgb = [page.convert("RGB") for page in pages]

@@ -307,16 +307,36 @@ def template_retire(
     emit(set_status(folder or default_templates_dir(), template_id, "retired", reason="retired by hand"))
 
 
-def _train_extractor(corpus: Path, split: str, variants: list[str] | None, models_dir: Path | None) -> None:
+def _train_extractor(
+    corpus: Path,
+    split: str,
+    variants: list[str] | None,
+    models_dir: Path | None,
+    extra_corpora: list[Path],
+    truth_folders: list[Path],
+    realworld: Path | None,
+    cache: Path | None,
+) -> None:
+    from extractors.generic.datasets import labelled_folder, realworld_pdfs, sroie_receipts
     from extractors.generic.training import TEXT_VARIANTS, train_ranker
 
+    def log(message: str) -> None:
+        stderr.print(message, highlight=False, markup=False)
+
+    chosen = tuple(variants) if variants else TEXT_VARIANTS
+    extra = []
+    for folder in extra_corpora:  # the layout randomizer's corpus: its dev split only
+        extra += labelled_folder(
+            folder, split=split, variants=chosen, source="randomizer", cache=cache, log=log
+        )
+    for folder in truth_folders:
+        extra += labelled_folder(folder, split="", source="einvoice", cache=cache, log=log)
+    if realworld is not None:  # only the development part: the validation part stays unseen
+        extra += realworld_pdfs(realworld / "pdf", "dev", cache=cache, log=log)
+        extra += list(sroie_receipts(realworld / "sroie", "dev"))
     emit(
         train_ranker(
-            corpus,
-            split=split,
-            variants=tuple(variants) if variants else TEXT_VARIANTS,
-            models_dir=models_dir,
-            log=lambda m: stderr.print(m, highlight=False, markup=False),
+            corpus, split=split, variants=chosen, models_dir=models_dir, extra=extra, cache=cache, log=log
         )
     )
 
@@ -340,9 +360,21 @@ def _register_training() -> None:
         models_dir: Annotated[
             Path | None, typer.Option("--models-dir", help="Default: $LEDGERBOT_HOME/models")
         ] = None,
+        also: Annotated[
+            list[Path] | None, typer.Option("--also", help="Another generated corpus (its --split part)")
+        ] = None,
+        truth: Annotated[
+            list[Path] | None,
+            typer.Option("--truth", help="E-invoice PDFs with truth (extractors.einvoice.make_truth)"),
+        ] = None,
+        realworld: Annotated[
+            Path | None,
+            typer.Option("--realworld", help="Real-world set (pdf/, sroie/): its development part only"),
+        ] = None,
+        cache: Annotated[Path | None, typer.Option("--cache", help="Keep text layers read here")] = None,
     ) -> None:
-        """Train the generic extractor's candidate ranker on a labelled corpus (dev split only)."""
-        _train_extractor(corpus, split, variant, models_dir)
+        """Train and calibrate the generic extractor's candidate ranker (dev split only)."""
+        _train_extractor(corpus, split, variant, models_dir, also or [], truth or [], realworld, cache)
 
     if isinstance(train_app, typer.Typer):
         train_app.command("extractor")(train_extractor)

@@ -1,0 +1,72 @@
+"""The generic extractor's remaining constants, in one frozen, validated settings object.
+
+Which candidate is the answer is learned (``learned.py``); what is left here are the limits of
+candidate generation and of the arithmetic checks, the confidences of values the extractor
+works out rather than reads, and the sizes of the learned model. Each has a line on what it
+means. ``GenericSettings()`` is the default; a changed copy (``settings.model_copy(update=...)``)
+is validated like the default, so a negative tolerance or a share above 1 never reaches the code.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class GenericSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # --- arithmetic (rules: these do not vary between vendors) ---
+    # Two amounts within this are equal: a cent, plus room for a float-free rounding slip.
+    cent: Decimal = Field(Decimal("0.011"), ge=0, le=1)
+    # At most this many scanned rows have their amount worked out as quantity x price.
+    max_reconciled_rows: int = Field(6, ge=0, le=12)
+    # Tesseract's word confidence below which a read number may be misread.
+    doubtful_read: float = Field(0.9, ge=0, le=1)
+    # Candidates per field (distinct values, best first) tried in the arithmetic combinations.
+    combination_top: int = Field(4, ge=1, le=10)
+    # Added to a combination's score per arithmetic check that holds (subtotal + tax = total,
+    # lines = subtotal); a failing check costs a third of it.
+    agreement_bonus: float = Field(1.0, ge=0)
+    failed_check_share: float = Field(0.3, ge=0, le=1)
+    # An invoice/due date pair in order gains this; a pair with the due date first loses the other.
+    ordered_dates_bonus: float = Field(0.5, ge=0)
+    reversed_dates_penalty: float = Field(0.3, ge=0)
+
+    # --- confidences of values worked out, not read (below any review threshold on purpose) ---
+    # A due date derived from payment terms ("zahlbar innerhalb 30 Tagen").
+    terms_confidence: float = Field(0.5, ge=0, le=1)
+    # Lines that do not add up to the printed totals.
+    lines_disagree_confidence: float = Field(0.4, ge=0, le=1)
+    # A row amount worked out as quantity x price because the lines then add up.
+    reconciled_confidence: float = Field(0.5, ge=0, le=1)
+    # An IBAN whose check digits fail: a misprint or a fraud signal.
+    unchecked_iban_confidence: float = Field(0.3, ge=0, le=1)
+
+    # --- the learned candidate ranker ---
+    # Dimensions of the distilled MiniLM phrase vectors (PCA of the word-piece table).
+    embedding_dimensions: int = Field(64, ge=8, le=384)
+    # Of those, how many enter the ranker per phrase (label, left and above neighbour).
+    embedding_features: int = Field(16, ge=0, le=384)
+    # Words left of a candidate (same row) and above it (the row over it) read as its context.
+    context_words: int = Field(5, ge=1, le=20)
+    # Rows above a candidate searched for the phrase over it, within this many row heights.
+    above_rows_reach: float = Field(2.5, gt=0)
+    # Gradient-boosted trees: rounds, leaves per tree, learning rate, L2 penalty, min leaf size.
+    boosting_rounds: int = Field(250, ge=10, le=5000)
+    boosting_leaves: int = Field(15, ge=2, le=255)
+    boosting_learning_rate: float = Field(0.08, gt=0, le=1)
+    boosting_l2: float = Field(1.0, ge=0)
+    boosting_min_leaf: int = Field(20, ge=1)
+    # Folds (by layout / source document) for out-of-fold scores that calibrate confidences.
+    calibration_folds: int = Field(4, ge=2, le=20)
+    # Bins of the expected calibration error.
+    ece_bins: int = Field(10, ge=2, le=100)
+    # An optional field (it is often not printed) is left empty when the calibrated chance that
+    # its best candidate is right is below this: an empty field costs less than a wrong one.
+    abstain_below: float = Field(0.35, ge=0, le=1)
+
+
+OPTIONAL_FIELDS = frozenset({"po_number", "due_date", "vendor_iban", "vendor_tax_id"})
+DEFAULT = GenericSettings()
