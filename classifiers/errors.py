@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from ledgerbot.core.errors import ApplicationError, BusinessError, ConfigError
+from ledgerbot.core.artifacts import ArtifactError, ModelNotFound
+from ledgerbot.core.errors import ApplicationError, BusinessError
 
-
-class ModelNotFound(ConfigError):
-    """No trained model where one was expected; the message says how to train one."""
-
-    code = "E501"
+__all__ = ["ArtifactError", "IncompatibleModel", "ModelNotFound", "TextLayerUnavailable", "TrainingDataError"]
 
 
 class TrainingDataError(BusinessError):
     """A corpus that cannot train a model: empty, unlabelled, or missing classes."""
 
     code = "E502"
-
-
-class ArtifactError(ConfigError):
-    """A model folder that exists but cannot be used (incomplete, corrupt, wrong label set)."""
-
-    code = "E503"
 
 
 class IncompatibleModel(ArtifactError):

@@ -72,10 +72,9 @@ class TrainHistory:
 
 def default_threads() -> int:
     """Two, for the two cores; ``LEDGERBOT_TORCH_THREADS`` overrides it (one is faster on a busy CPU)."""
-    try:
-        return max(1, int(os.environ.get("LEDGERBOT_TORCH_THREADS", "2")))
-    except ValueError:
-        return 2
+    from ledgerbot.core.settings import ModelSettings, load_section
+
+    return load_section(ModelSettings).torch_threads
 
 
 def base_model_path() -> Path:

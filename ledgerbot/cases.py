@@ -2,7 +2,7 @@
 
 The rules engine is pure; this module reads what it needs from the store (the vendors the
 invoice may belong to, the purchase orders it names with their receipts, and the vendor's
-accepted invoices) in the shape of ``shared/contracts/matching.md``. Processing and the review
+accepted invoices) in the shape of ``docs/contracts/matching.md``. Processing and the review
 app both build cases here, so a document is judged the same way wherever it is judged.
 """
 
@@ -139,7 +139,7 @@ def load_receipts(session: Session, numbers: list[str]) -> list[GoodsReceiptRow]
 def build_case(
     session: Session, document: DocumentRow, result: ExtractionResult, today: date | None = None
 ) -> dict[str, Any]:
-    """The case for ``document`` in the shape of ``shared/contracts/matching.md``."""
+    """The case for ``document`` in the shape of ``docs/contracts/matching.md``."""
     fields = result.fields
     orders = load_orders(session, po_numbers(result))
     vendor_conditions: list[ColumnElement[bool]] = [VendorRow.vendor_id.in_({po.vendor_id for po in orders})]

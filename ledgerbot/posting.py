@@ -25,7 +25,7 @@ from ledgerbot.core.errors import ApplicationError, BusinessError
 from ledgerbot.core.lifecycle import Actor, input_hash, transition
 from ledgerbot.core.locks import exclusive
 from ledgerbot.core.store import Store
-from ledgerbot.core.store.models import DocumentRow, ExceptionRow, PostingRow, utcnow
+from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow, PostingRow, utcnow
 from ledgerbot.core.store.queries import latest_extraction
 from ledgerbot.core.target import (
     ErpRejected,
@@ -92,6 +92,7 @@ class PostingReport:
     already_posted: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     retry_later: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -99,7 +100,8 @@ class PostingReport:
             "already_posted": len(self.already_posted),
             "rejected_by_erp": len(self.rejected),
             "retry_later": len(self.retry_later),
-            "details": self.posted + self.already_posted + self.rejected + self.retry_later,
+            "duplicates": len(self.duplicates),
+            "details": self.posted + self.already_posted + self.rejected + self.retry_later + self.duplicates,
         }
 
 
@@ -162,6 +164,66 @@ def _record_posted(
     )
 
 
+def _invoice_key(result: ExtractionResult) -> tuple[str | None, str | None]:
+    return (result.doc_type.value if result.doc_type else None, result.fields.invoice_number)
+
+
+def duplicate_of_posted(session: Session, document: DocumentRow) -> int | None:
+    """A document already posted for the same vendor, type and invoice number, if any.
+
+    Two copies of one invoice (a re-sent mail, a scan and its e-invoice twin) processed at the
+    same moment on two workers can both pass the duplicate check, which only sees documents
+    already approved. Posting is serialised per target account, so checking here, under that lock,
+    is race-free: the second copy goes to a clerk instead of being recorded against the first
+    copy's ERP document.
+    """
+    current = latest_extraction(session, document.id)
+    if current is None or document.vendor_id is None:
+        return None
+    key = _invoice_key(ExtractionResult.model_validate(current.result))
+    if key[1] is None:
+        return None
+    posted = list(
+        session.scalars(
+            select(DocumentRow.id).where(
+                DocumentRow.vendor_id == document.vendor_id,
+                DocumentRow.state == DocState.POSTED.value,
+                DocumentRow.id != document.id,
+            )
+        )
+    )
+    if not posted:
+        return None
+    rows = session.scalars(
+        select(ExtractionRow).where(ExtractionRow.document_id.in_(posted)).order_by(ExtractionRow.id)
+    ).all()
+    latest = {row.document_id: row for row in rows}
+    for doc_id, row in sorted(latest.items()):
+        if _invoice_key(ExtractionResult.model_validate(row.result)) == key:
+            return doc_id
+    return None
+
+
+def _to_review_as_duplicate(session: Session, document: DocumentRow, original: int, actor: Actor) -> None:
+    session.add(
+        ExceptionRow(
+            document_id=document.id,
+            code="DUPLICATE",
+            message=f"same vendor and invoice number as document {original}, already posted",
+            evidence={"duplicate_of": str(original)},
+        )
+    )
+    transition(
+        session,
+        document,
+        DocState.EXCEPTION,
+        actor=actor,
+        stage="post",
+        outcome="duplicate_at_posting",
+        detail={"duplicate_of": original},
+    )
+
+
 def post_one(
     store: Store,
     target: TargetSystem,
@@ -178,6 +240,10 @@ def post_one(
         document = session.get(DocumentRow, document_id)
         if document is None or document.state != DocState.APPROVED:
             return "skipped", {"document_id": document_id}
+        original = duplicate_of_posted(session, document)
+        if original is not None:
+            _to_review_as_duplicate(session, document, original, actor)
+            return "duplicate", {"document_id": document_id, "duplicate_of": original}
         extraction = latest_extraction(session, document_id)
         if extraction is None:
             raise NotPostable(f"document {document_id} has no extraction")
@@ -290,6 +356,7 @@ def post_approved(
                 backoff=backoff,
             )
             bucket = {
+                "duplicate": report.duplicates,
                 "posted": report.posted,
                 "already_posted": report.already_posted,
                 "rejected": report.rejected,

@@ -7,10 +7,13 @@ and returns a JSON-able summary; failures of single items are in the summary, no
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from ledgerbot.core.settings import Settings, get_settings
 from ledgerbot.core.store import FileStore, Store, get_store
+from ledgerbot.core.target import TargetSystem
+from ledgerbot.targets import open_target
 
 
 def _context(settings: Settings | None) -> tuple[Settings, Store, FileStore]:
@@ -19,10 +22,10 @@ def _context(settings: Settings | None) -> tuple[Settings, Store, FileStore]:
 
 
 def mail_intake(settings: Settings | None = None) -> dict[str, Any]:
-    from ledgerbot.mail.intake import ImapMailbox, MailSettings, run_mail_intake
+    from ledgerbot.mail.intake import ImapMailbox, run_mail_intake
 
-    _, store, files = _context(settings)
-    mail = MailSettings()
+    settings, store, files = _context(settings)
+    mail = settings.mail
     mailbox = ImapMailbox(mail)
     try:
         return run_mail_intake(store, files, mailbox, mail).summary()
@@ -30,18 +33,19 @@ def mail_intake(settings: Settings | None = None) -> dict[str, Any]:
         mailbox.close()
 
 
-def _erp(settings: Settings) -> Any:
-    from adapters.sandbox_erp.client import SandboxErp
-
-    return SandboxErp(settings.erp_url, settings.erp_user, settings.erp_password.get_secret_value())
+def _target(settings: Settings) -> TargetSystem:
+    return open_target(settings.target)
 
 
 def erp_pull(settings: Settings | None = None, *, full: bool = False) -> dict[str, Any]:
     from ledgerbot.erp_sync import pull_master_data
 
     settings, store, _ = _context(settings)
-    with _erp(settings) as erp:
-        return pull_master_data(store, erp, full=full).summary()
+    target = _target(settings)
+    try:
+        return pull_master_data(store, target, full=full).summary()
+    finally:
+        target.close()
 
 
 def process(
@@ -50,7 +54,9 @@ def process(
     from ledgerbot.processing import PipelineReader, process_pending
 
     settings, store, files = _context(settings)
-    outcomes = process_pending(store, files, PipelineReader(), policy_path=settings.policy, progress=progress)
+    outcomes = process_pending(
+        store, files, PipelineReader(), policy_path=settings.policy.path, progress=progress
+    )
     by_state: dict[str, int] = {}
     for outcome in outcomes:
         by_state[outcome.state] = by_state.get(outcome.state, 0) + 1
@@ -63,8 +69,19 @@ def post(
     from ledgerbot.posting import post_approved
 
     settings, store, _ = _context(settings)
-    with _erp(settings) as erp:
-        return post_approved(store, erp, screenshots=settings.screenshots_dir, progress=progress).summary()
+    target = _target(settings)
+    try:
+        return post_approved(
+            store,
+            target,
+            screenshots=settings.screenshots_dir,
+            attempts=settings.target.post_attempts,
+            backoff=settings.target.post_backoff_seconds,
+            lease=timedelta(seconds=settings.target.lease_seconds),
+            progress=progress,
+        ).summary()
+    finally:
+        target.close()
 
 
 def run_once(settings: Settings | None = None, *, mail: bool = True, pull: bool = True) -> dict[str, Any]:

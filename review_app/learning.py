@@ -2,7 +2,7 @@
 
 Every correction is a ``CorrectionRow`` (what was read, what a person says is right, where it
 sat on the page). ``export_corpus`` writes the corrected documents as a labelled corpus in the
-ground-truth format of ``shared/contracts/extraction.md`` (file + ``<stem>.json``), which is
+ground-truth format of ``docs/contracts/extraction.md`` (file + ``<stem>.json``), which is
 what classifier retraining and ``ledgerbot eval`` read.
 """
 

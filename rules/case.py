@@ -1,6 +1,6 @@
 """The typed case the rules engine evaluates: one document plus everything it is checked against.
 
-The JSON shape is ``shared/contracts/matching.md``; the parts reuse ``ledgerbot.core.domain`` models so
+The JSON shape is ``docs/contracts/matching.md``; the parts reuse ``ledgerbot.core.domain`` models so
 that a case built from the store and a case read from a file are the same object.
 """
 

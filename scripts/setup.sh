@@ -28,7 +28,7 @@ if ((${#missing[@]})); then
 fi
 
 stamp=.venv/.ledgerbot-installed
-want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml sandbox/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/ledgerbot ]; then
   exit 0
 fi
@@ -44,7 +44,7 @@ pip_install() {
 # torch first and pinned: 2.13.0 is the CPU build on this machine's local index; an unpinned
 # torch (asked for by transformers) would pull a multi-GB CUDA build.
 pip_install "torch==2.13.0"
-pip_install -e ".[dev]"
+pip_install -e ".[dev]" -e ./sandbox
 .venv/bin/python -c "import torch, transformers, ledgerbot" || { log "dependency install failed"; exit 1; }
 echo "$want" > "$stamp"
 log "ready"

@@ -7,7 +7,6 @@ application error (retried by the caller) with a screenshot kept.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,7 +36,7 @@ from ledgerbot.core.domain import GoodsReceipt, PurchaseOrder, Vendor
 from ledgerbot.core.target import ErpRejected, ErpUnavailable, PostResult, TargetInvoice
 
 T = TypeVar("T")
-CHROMIUM = os.environ.get("LEDGERBOT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = "/usr/bin/chromium"  # Debian's; LEDGERBOT_CHROMIUM (TargetSettings.browser) names another
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -48,24 +47,34 @@ CHROMIUM_ARGS = [
 ]
 
 
-def launch_browser(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+def launch_browser(playwright: Playwright, executable: str = CHROMIUM) -> Browser:
+    return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
 
 
 class SandboxErp:
     """One logged-in robot session on the sandbox ERP (one account)."""
 
-    def __init__(self, base_url: str, username: str, password: str, *, timeout_ms: float = 30_000) -> None:
+    name = "sandbox"
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        timeout_ms: float = 30_000,
+        browser: str = CHROMIUM,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.username = username
         self._password = password
         self.account = f"{self.username}@{self.base_url}"
         self._playwright = sync_playwright().start()
         try:
-            self._browser = launch_browser(self._playwright)
+            self._browser = launch_browser(self._playwright, browser)
         except Error as error:
             self._playwright.stop()
-            raise ErpUnavailable(f"cannot start Chromium at {CHROMIUM}: {error.message[:200]}") from error
+            raise ErpUnavailable(f"cannot start Chromium at {browser}: {error.message[:200]}") from error
         self._context = self._browser.new_context(viewport={"width": 1280, "height": 900})
         self._context.set_default_timeout(timeout_ms)
         self.page: Page = self._context.new_page()
@@ -194,6 +203,10 @@ class SandboxErp:
     def receipt(self, receipt_number: str) -> GoodsReceipt:
         html = self._fetch(ReceiptDetailPage.path_for(receipt_number))
         return GoodsReceipt.model_validate(ReceiptDetailPage.parse(html))
+
+    def read_back(self, erp_doc_number: str) -> TargetInvoice | None:
+        parsed = InvoiceDetailPage.parse(self._fetch(InvoiceDetailPage.path_for(erp_doc_number)))
+        return None if parsed is None else TargetInvoice.model_validate(parsed)
 
     # -- posting ------------------------------------------------------------------------------
     def find_posted(self, vendor_id: str, invoice_number: str, *, external_ref: str = "") -> str | None:

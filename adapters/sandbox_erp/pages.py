@@ -269,6 +269,41 @@ class InvoiceEntryPage(_Screen):
 
 
 class InvoiceDetailPage(_Screen):
+    @staticmethod
+    def path_for(doc_number: str) -> str:
+        return f"/invoices/{doc_number}"
+
+    @staticmethod
+    def parse(html: str) -> dict[str, Any] | None:
+        """A posted invoice in the shape of ``TargetInvoice``, or None on a not-found screen."""
+        tree = _tree(html)
+        if not tree.xpath('//*[@id="field-doc_number"]'):
+            return None
+        lines = [
+            {
+                "sku": row.get("sku") or None,
+                "description": row.get("description", ""),
+                "quantity": erp_amount(row["quantity"]),
+                "unit_price": erp_amount(row["unit_price"]),
+                "amount": erp_amount(row["amount"]),
+            }
+            for row in grid_rows(html, "invoice-lines")
+        ]
+        return {
+            "doc_type": _text_of(tree, "field-doc_type").strip().lower().replace(" ", "_") or "invoice",
+            "vendor_id": _text_of(tree, "field-vendor_id"),
+            "invoice_number": _text_of(tree, "field-invoice_number"),
+            "invoice_date": erp_date(_text_of(tree, "field-invoice_date")),
+            "due_date": erp_date(_text_of(tree, "field-due_date")),
+            "po_number": _text_of(tree, "field-po_number") or None,
+            "currency": _text_of(tree, "field-currency"),
+            "subtotal": erp_amount(_text_of(tree, "field-subtotal")),
+            "tax_amount": erp_amount(_text_of(tree, "field-tax_amount")),
+            "total": erp_amount(_text_of(tree, "field-total")),
+            "external_ref": _text_of(tree, "field-external_ref"),
+            "lines": lines,
+        }
+
     def is_confirmation(self) -> bool:
         return self.page.locator("#confirmation").count() > 0 or self.page.locator("#doc-number").count() > 0
 

@@ -23,7 +23,7 @@ def result_for(path: Path) -> ExtractionResult:
 
 
 def truth_from_einvoice(path: Path) -> dict[str, Any]:
-    """The truth dict for ``path`` (shape of ``shared/contracts/extraction.md``, JSON-ready values)."""
+    """The truth dict for ``path`` (shape of ``docs/contracts/extraction.md``, JSON-ready values)."""
     result = result_for(path)
     assert result.doc_type is not None
     return {

@@ -7,7 +7,6 @@ never how an amount or a date is written.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +19,7 @@ from extractors.generic.tables import Column, arithmetic_ok, read_table
 from extractors.templates.schema import FieldRule, LineRules, Template, load_templates
 from extractors.values import VALUE_TYPES, find_currency
 from ledgerbot.core.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
+from ledgerbot.core.settings import TemplateSettings, load_section
 from textlayer.model import BBox, Document
 
 ENGINE_VERSION = "template-engine-1.0"
@@ -40,9 +40,9 @@ _OPTIONAL_COLUMNS = frozenset({"pos", "tax", "unit"})
 
 def default_templates_dir() -> Path:
     """``$LEDGERBOT_TEMPLATES_DIR``, else the repository's top-level ``templates/``."""
-    env = os.environ.get("LEDGERBOT_TEMPLATES_DIR")
-    if env:
-        return Path(env)
+    configured = load_section(TemplateSettings).dir
+    if configured is not None:
+        return configured
     return Path(__file__).resolve().parents[2] / "templates"
 
 

@@ -25,8 +25,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-sandbox_app = typer.Typer(help="The demo legacy ERP and the sample-document generator.", no_args_is_help=True)
-app.add_typer(sandbox_app, name="sandbox")
 
 # Errors are one line however long (paths): never wrapped or cut to the terminal width.
 stderr = Console(stderr=True, soft_wrap=True)
@@ -56,10 +54,15 @@ def fail(message: str, code: str = "E000", exit_code: int = 1) -> typer.Exit:
 
 
 def _load_commands() -> None:
+    from importlib.metadata import entry_points
+
     from ledgerbot.cli import commands
 
     for module in pkgutil.iter_modules(commands.__path__):
         importlib.import_module(f"{commands.__name__}.{module.name}")
+    # Other distributions (the sandbox, a user's own) add commands through this group.
+    for entry in entry_points(group="ledgerbot.commands"):
+        entry.load()(app)
 
 
 def main() -> None:

@@ -21,7 +21,20 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from classifiers.errors import ArtifactError, ModelNotFound
+from ledgerbot.core.errors import ConfigError
+
+
+class ModelNotFound(ConfigError):
+    """No trained model where one was expected; the message says how to train one."""
+
+    code = "E501"
+
+
+class ArtifactError(ConfigError):
+    """A model folder that exists but cannot be used (incomplete, corrupt, wrong label set)."""
+
+    code = "E503"
+
 
 META = "meta.json"
 LATEST = "LATEST"

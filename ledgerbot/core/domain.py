@@ -1,7 +1,7 @@
 """The typed AP domain model shared by every stage, from intake to posting.
 
 Money and quantities are ``Decimal`` (serialised as strings), dates are ``date``. The invoice
-shapes follow ``shared/contracts/extraction.md`` exactly, so one model serves the store, the
+shapes follow ``docs/contracts/extraction.md`` exactly, so one model serves the store, the
 ``ledgerbot extract`` output, the rules engine and the review app.
 """
 

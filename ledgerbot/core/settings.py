@@ -1,46 +1,301 @@
-"""Runtime settings, read from ``LEDGERBOT_*`` environment variables (and a ``.env`` file)."""
+"""The one settings tree: every ``LEDGERBOT_*`` variable, by section, read from the environment and ``.env``.
+
+Each section is a pydantic-settings class with its own prefix, so every setting has exactly one
+variable (the README's table lists them all); ``get_settings()`` assembles the tree once per
+process. Secrets are ``SecretStr`` without a default. A value that does not parse stops start-up
+with one coded line naming the variable (``[E806] LEDGERBOT_IMAP_PORT: ...``).
+"""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ledgerbot.core.errors import ConfigError
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LEDGERBOT_", env_file=".env", extra="ignore")
+class InvalidSetting(ConfigError):
+    """A ``LEDGERBOT_*`` variable whose value does not parse or is out of range."""
 
-    home: Path = Field(default=Path("var"), description="Folder for the SQLite store, files and models")
-    database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; default is a SQLite file under ``home``"
+    code = "E806"
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
-    models: Path | None = Field(default=None, description="Trained models; default ``home/models``")
-    erp_url: str = Field(default="http://127.0.0.1:8071", description="The target ERP's base URL")
-    erp_user: str = "ap-robot"
-    erp_password: SecretStr = Field(default=SecretStr(""), description="From the environment, never code")
-    policy: Path | None = Field(default=None, description="Tolerance policy YAML; default: shipped policy")
+
+
+class StoreSettings(BaseSettings):
+    """Where documents, the database and everything derived from them live."""
+
+    model_config = _config("LEDGERBOT_")
+
+    home: Path = Field(
+        default=Path("var"), description="Folder for the SQLite store, files, models, screenshots"
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL (postgresql+psycopg://...); default a SQLite file in home"
+    )
+
+
+class ModelSettings(BaseSettings):
+    """Trained models: where they are and how much CPU inference may take."""
+
+    model_config = _config("LEDGERBOT_")
+
+    dir: Path | None = Field(
+        default=None,
+        validation_alias="LEDGERBOT_MODELS",
+        description="Trained models; default home/models",
+    )
+    torch_threads: int = Field(default=2, ge=1, le=64, description="Threads the transformer may use")
+
+
+class TemplateSettings(BaseSettings):
+    model_config = _config("LEDGERBOT_TEMPLATES_")
+
+    dir: Path | None = Field(
+        default=None, description="Vendor templates folder used besides the shipped templates/"
+    )
+
+
+class PolicySettings(BaseSettings):
+    """The rules engine's tolerance policy: the same file for processing, workers and the review app."""
+
+    model_config = _config("LEDGERBOT_POLICY_")
+
+    path: Path | None = Field(
+        default=None,
+        validation_alias="LEDGERBOT_POLICY",
+        description="Tolerance policy YAML; default the shipped policy",
+    )
+
+
+class TargetSettings(BaseSettings):
+    """The target system invoices are posted into, and how the posting robot treats it."""
+
+    model_config = _config("LEDGERBOT_ERP_")
+
+    kind: str = Field(
+        default="sandbox",
+        validation_alias="LEDGERBOT_TARGET",
+        description="Adapter: a ledgerbot.targets entry point (sandbox, tryton) or module:factory",
+    )
+    url: str | None = Field(default=None, description="The target's base URL")
+    user: str = Field(default="ap-robot", description="Account the robot signs in with")
+    password: SecretStr | None = Field(default=None, description="That account's password (secret)")
+    database: str | None = Field(default=None, description="Database name, for targets that have several")
+    mode: Literal["ui", "rpc"] = Field(default="ui", description="Post through the UI or the target's API")
+    lease_seconds: float = Field(default=120.0, gt=0, description="Lease on the target account while posting")
+    post_attempts: int = Field(default=3, ge=1, le=20, description="Tries per invoice before retry_later")
+    post_backoff_seconds: float = Field(default=2.0, ge=0, description="First wait between tries (doubles)")
+    browser: Path = Field(
+        default=Path("/usr/bin/chromium"),
+        validation_alias="LEDGERBOT_CHROMIUM",
+        description="Chromium the UI robots drive",
+    )
+
+
+def _host_list(value: Any) -> Any:
+    """``a.example,b.example`` or a JSON list; anything else is refused with the variable's name."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not a JSON list ({error.msg})") from error
+        if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
+            raise ValueError("a JSON list of host names is expected")
+        return [item.strip() for item in parsed if item.strip()]
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+class MailSettings(BaseSettings):
+    """The AP mailbox (IMAP); the password comes from the environment or ``.env``, never code."""
+
+    model_config = _config("LEDGERBOT_IMAP_")
+
+    host: str = Field(default="127.0.0.1", description="IMAP server")
+    port: int = Field(default=143, ge=1, le=65535, description="IMAP port")
+    user: str = Field(default="", description="Mailbox user")
+    password: SecretStr | None = Field(default=None, description="Mailbox password (secret)")
+    tls: bool = Field(default=False, description="IMAP over TLS")
+    folder: str = Field(default="INBOX", description="Folder the invoices arrive in")
+    processed_folder: str = Field(
+        default="Processed", description="Where a mail goes once every part is on record"
+    )
+    failed_keyword: str = Field(
+        default="LedgerbotFailed", description="IMAP keyword set on a mail that failed"
+    )
+    link_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Hosts body links may be fetched from: a,b or a JSON list"
+    )
+    link_timeout: float = Field(default=20.0, gt=0, description="Seconds a link download may take")
+    max_link_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest link download")
+
+    _split_hosts = field_validator("link_hosts", mode="before")(_host_list)
+
+
+class ReviewSettings(BaseSettings):
+    """The clerks' web app."""
+
+    model_config = _config("LEDGERBOT_REVIEW_")
+
+    session_hours: float = Field(default=12.0, gt=0, description="How long a sign-in lasts")
+    cookie_secure: bool = Field(default=False, description="Set the Secure flag (serve over HTTPS)")
+    login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins per user name per window")
+    login_max_failures_per_client: int = Field(default=20, ge=1, description="Failed sign-ins per client")
+    login_window_minutes: int = Field(default=15, ge=1, description="Window the failures are counted in")
+    page_size: int = Field(default=50, ge=5, le=500, description="Queue rows per page")
+    sla_warn_hours: float = Field(default=24.0, description="Queue rows turn amber after this age")
+    sla_breach_hours: float = Field(default=72.0, description="Queue rows turn red after this age")
+    render_scale: float = Field(default=1.5, gt=0.2, le=4, description="Page image pixels per PDF point")
+    # Used only when the rules engine's policy cannot be loaded: an amount above it needs
+    # a second approver. The policy's own ``needs_second_approver`` wins whenever it exists.
+    fallback_second_approver_threshold: Decimal = Field(
+        default=Decimal("10000"), description="Second approver above this when no policy loads"
+    )
+    sync_interval_seconds: float = Field(
+        default=1.0, ge=0, description="Minimum time between two reads of the audit trail for the queue"
+    )
+    threads: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="Threads per worker process for the routes' database work: only one runs Python "
+        "at a time, and more of them contend for it (4: about 8% less CPU per request than 40)",
+    )
+
+    @property
+    def cache_dir(self) -> Path:
+        return get_settings().review_cache_dir
+
+    @property
+    def drafts_dir(self) -> Path:
+        """Template drafts waiting for an automation engineer to accept them."""
+        return get_settings().review_drafts_dir
+
+
+class WorkerSettings(BaseSettings):
+    """A scale-out worker: its document reader and its periodic jobs."""
+
+    model_config = _config("LEDGERBOT_")
+
+    reader: str = Field(
+        default="ledgerbot.worker.readers:pipeline_reader",
+        description="module:callable returning the DocumentReader the processing jobs use",
+    )
+    # Periodic jobs (cron, with an optional sixth field for seconds: "* * * * * */10").
+    dispatch_cron: str = Field(default="* * * * * */15", description="Queueing waiting documents")
+    recover_cron: str = Field(default="* * * * * */10", description="Retrying jobs of dead workers")
+    report_cron: str = Field(default="0 6 * * *", description="The scheduled finance report")
+    report_dir: Path | None = Field(default=None, description="Where the scheduled finance report is written")
+    report_days: int = Field(default=30, ge=1, description="Days the scheduled report covers")
+    inbox: Path | None = Field(
+        default=None, description="Folder the periodic intake job empties into the store"
+    )
+    # A worker whose heartbeat is older than this is dead; its running jobs are retried.
+    stalled_seconds: float = Field(default=30.0, gt=0, description="Heartbeat age of a dead worker")
+    heartbeat_seconds: float = Field(default=5.0, gt=0, description="Heartbeat interval")
+
+
+SECTIONS: dict[str, type[BaseSettings]] = {
+    "store": StoreSettings,
+    "models": ModelSettings,
+    "templates": TemplateSettings,
+    "policy": PolicySettings,
+    "target": TargetSettings,
+    "mail": MailSettings,
+    "review": ReviewSettings,
+    "worker": WorkerSettings,
+}
+
+
+def variable_name(section: type[BaseSettings], field: str) -> str:
+    """The environment variable behind one field of a section."""
+    alias = section.model_fields[field].validation_alias
+    # Aliases are full variable names only: a bare alias would match an unrelated variable
+    # (``path`` is PATH, case-insensitively).
+    if isinstance(alias, str):
+        return alias
+    return f"{section.model_config.get('env_prefix', '')}{field}".upper()
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_section(section: type[S], **values: Any) -> S:
+    """One section from the environment (and ``.env``); a bad value is one coded line naming its variable."""
+    try:
+        return section(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        name = variable_name(section, field) if field in section.model_fields else field.upper()
+        raise InvalidSetting(f"{name}: {first['msg']}", variable=name) from None
+
+
+class Settings(BaseModel):
+    """The whole tree; ``get_settings()`` builds it from the environment once per process."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    store: StoreSettings
+    models: ModelSettings
+    templates: TemplateSettings
+    policy: PolicySettings
+    target: TargetSettings
+    mail: MailSettings
+    review: ReviewSettings
+    worker: WorkerSettings
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        return cls(**{name: load_section(section) for name, section in SECTIONS.items()})
+
+    @property
+    def home(self) -> Path:
+        return self.store.home
 
     @property
     def files_dir(self) -> Path:
-        return self.home / "files"
+        return self.store.home / "files"
 
     @property
     def models_dir(self) -> Path:
-        return self.models or self.home / "models"
+        return self.models.dir or self.store.home / "models"
 
     @property
     def screenshots_dir(self) -> Path:
-        return self.home / "screenshots"
+        return self.store.home / "screenshots"
+
+    @property
+    def review_cache_dir(self) -> Path:
+        return self.store.home / "review_cache"
+
+    @property
+    def review_drafts_dir(self) -> Path:
+        """Template drafts waiting for an automation engineer to accept them."""
+        return self.store.home / "review_drafts"
 
     @property
     def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{(self.home / 'ledgerbot.db').resolve()}"
+        if self.store.database_url:
+            return self.store.database_url
+        return f"sqlite:///{(self.store.home / 'ledgerbot.db').resolve()}"
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return Settings.from_environment()

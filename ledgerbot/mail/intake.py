@@ -15,12 +15,11 @@ from pathlib import PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select
 
-from ledgerbot.core.errors import ApplicationError, BusinessError, LedgerbotError
+from ledgerbot.core.errors import ApplicationError, BusinessError, ConfigError, LedgerbotError
 from ledgerbot.core.lifecycle import Actor
+from ledgerbot.core.settings import MailSettings
 from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import DocumentRow
 from ledgerbot.intake import receive
@@ -29,22 +28,10 @@ from ledgerbot.mail.parts import FoundFile, contents, parse_message
 MAIL_ACTOR = Actor(name="robot:mail_intake", component="ledgerbot.mail", version="1")
 
 
-class MailSettings(BaseSettings):
-    """IMAP access; the password comes from the environment or a secrets folder, never code."""
-
-    model_config = SettingsConfigDict(env_prefix="LEDGERBOT_IMAP_", extra="ignore")
-
-    host: str = "127.0.0.1"
-    port: int = 143
-    user: str = ""
-    password: SecretStr = SecretStr("")
-    tls: bool = False
-    folder: str = "INBOX"
-    processed_folder: str = "Processed"
-    failed_keyword: str = "LedgerbotFailed"
-    link_hosts: list[str] = Field(default_factory=list, description="Hosts body links may be fetched from")
-    link_timeout: float = 20.0
-    max_link_bytes: int = 50 * 1024 * 1024
+def _password(settings: MailSettings) -> str:
+    if settings.password is None:
+        raise ConfigError("the mailbox needs LEDGERBOT_IMAP_PASSWORD", code="E804")
+    return settings.password.get_secret_value()
 
 
 class LinkNotAllowed(BusinessError):
@@ -87,9 +74,7 @@ class ImapMailbox:
         cls = MailBox if settings.tls else MailBoxUnencrypted
         try:
             self._box = cls(settings.host, settings.port)
-            self._box.login(
-                settings.user, settings.password.get_secret_value(), initial_folder=settings.folder
-            )
+            self._box.login(settings.user, _password(settings), initial_folder=settings.folder)
         except Exception as error:  # imap_tools raises several unrelated types
             raise MailboxUnavailable(
                 f"cannot log in to imap://{settings.user}@{settings.host}:{settings.port}: "

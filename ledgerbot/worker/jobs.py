@@ -14,15 +14,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from ledgerbot.core.domain import DocState, ExtractionResult
 from ledgerbot.core.errors import ConfigError
 from ledgerbot.core.lifecycle import ALLOWED, Actor, transition
 from ledgerbot.core.locks import Lease, LockBusy, release, try_acquire
+from ledgerbot.core.settings import TargetSettings, WorkerSettings, get_settings
 from ledgerbot.core.store import FileStore, Store
-from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow, utcnow
+from ledgerbot.core.store.models import DocumentRow, utcnow
 from ledgerbot.core.store.queries import latest_extraction
 from ledgerbot.observability import (
     DOCUMENTS_DONE,
@@ -31,7 +29,7 @@ from ledgerbot.observability import (
     observe_document_stages,
 )
 from ledgerbot.processing import PIPELINE, DocumentReader, pending_documents, process_document
-from ledgerbot.worker.config import WorkerSettings, get_worker_settings
+from ledgerbot.targets import account_of, open_target
 
 log = logging.getLogger("ledgerbot.worker")
 
@@ -43,6 +41,8 @@ class Runtime:
     store: Store
     files: FileStore
     settings: WorkerSettings
+    target: TargetSettings = field(default_factory=lambda: get_settings().target)
+    policy: Path | None = field(default_factory=lambda: get_settings().policy.path)
     _reader: DocumentReader | None = field(default=None, repr=False)
 
     @property
@@ -55,18 +55,14 @@ class Runtime:
 
     @property
     def erp_account(self) -> str | None:
-        """The account name the posting robot uses, the same string ``SandboxErp.account`` gives."""
-        if not self.settings.erp_url:
-            return None
-        return f"{self.settings.erp_user}@{self.settings.erp_url.rstrip('/')}"
+        """The account name the posting robot uses, the same string the adapter's ``account`` gives."""
+        return account_of(self.target)
 
 
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
-    from ledgerbot.core.settings import get_settings
-
     core = get_settings()
-    return Runtime(Store(core.resolved_database_url), FileStore(core.files_dir), get_worker_settings())
+    return Runtime(Store(core.resolved_database_url), FileStore(core.files_dir), core.worker)
 
 
 def warm_up(rt: Runtime) -> None:
@@ -99,7 +95,7 @@ def process(rt: Runtime, document_id: int) -> dict[str, Any]:
     """Run one document through every stage it has not passed yet."""
     with correlated(document_id, _sha(rt.store, document_id)):
         started = utcnow()
-        outcome = process_document(rt.store, rt.files, document_id, rt.reader, policy_path=rt.settings.policy)
+        outcome = process_document(rt.store, rt.files, document_id, rt.reader, policy_path=rt.policy)
         if not outcome.skipped:
             stages = observe_document_stages(rt.store, document_id, started)
             with rt.store.session() as session:
@@ -155,46 +151,6 @@ def has_approved(rt: Runtime) -> bool:
 # -- posting ------------------------------------------------------------------------------------
 
 
-def _invoice_key(result: ExtractionResult) -> tuple[str | None, str | None]:
-    return (result.doc_type.value if result.doc_type else None, result.fields.invoice_number)
-
-
-def duplicate_of_posted(session: Session, document: DocumentRow) -> int | None:
-    """A document already posted for the same vendor, type and invoice number, if any.
-
-    Two copies of one invoice (a re-sent mail, a scan and its e-invoice twin) processed at the
-    same moment on two workers can both pass the duplicate check, which only sees documents
-    already approved. Posting is serialised per ERP account, so checking here, under that lock,
-    is race-free: the second copy goes to a clerk instead of being recorded against the first
-    copy's ERP document.
-    """
-    current = latest_extraction(session, document.id)
-    if current is None or document.vendor_id is None:
-        return None
-    key = _invoice_key(ExtractionResult.model_validate(current.result))
-    if key[1] is None:
-        return None
-    posted = list(
-        session.scalars(
-            select(DocumentRow.id).where(
-                DocumentRow.vendor_id == document.vendor_id,
-                DocumentRow.state == DocState.POSTED.value,
-                DocumentRow.id != document.id,
-            )
-        )
-    )
-    if not posted:
-        return None
-    rows = session.scalars(
-        select(ExtractionRow).where(ExtractionRow.document_id.in_(posted)).order_by(ExtractionRow.id)
-    ).all()
-    latest = {row.document_id: row for row in rows}
-    for doc_id, row in sorted(latest.items()):
-        if _invoice_key(ExtractionResult.model_validate(row.result)) == key:
-            return doc_id
-    return None
-
-
 def _hold_lease(rt: Runtime, name: str) -> Lease:
     """The store lease on the ERP account, taken over from a killed job of the same lock.
 
@@ -203,7 +159,7 @@ def _hold_lease(rt: Runtime, name: str) -> Lease:
     it over at once instead of waiting for it to expire. A lease under any other holder (a
     ``ledgerbot post`` run outside the workers) is respected.
     """
-    ttl = timedelta(seconds=rt.settings.erp_lease_seconds)
+    ttl = timedelta(seconds=rt.target.lease_seconds)
     holder = f"procrastinate:{name}"
     lease = Lease(rt.store, name, holder, ttl)
     try:
@@ -217,36 +173,13 @@ def _hold_lease(rt: Runtime, name: str) -> Lease:
     return acquired
 
 
-def _to_review_as_duplicate(rt: Runtime, document_id: int, original: int) -> None:
-    with rt.store.session() as session:
-        document = session.get(DocumentRow, document_id)
-        assert document is not None
-        session.add(
-            ExceptionRow(
-                document_id=document_id,
-                code="DUPLICATE",
-                message=f"same vendor and invoice number as document {original}, already posted",
-                evidence={"duplicate_of": str(original)},
-            )
-        )
-        transition(
-            session,
-            document,
-            DocState.EXCEPTION,
-            actor=Actor("robot:post", component="ledgerbot.worker"),
-            stage="post",
-            outcome="duplicate_at_posting",
-            detail={"duplicate_of": original},
-        )
-
-
 def post_batch(rt: Runtime, *, limit: int | None = None, target: Any = None) -> dict[str, Any]:
     """Post every approved invoice to the configured ERP account, one after another."""
     from ledgerbot.posting import approved_documents, post_one
 
     account = rt.erp_account
-    if account is None or rt.settings.erp_url is None:
-        raise ConfigError("posting needs LEDGERBOT_ERP_URL (the target ERP's base URL)", code="E804")
+    if account is None:
+        raise ConfigError("posting needs LEDGERBOT_ERP_URL (the target's base URL)", code="E804")
     name = erp_lock_name(account)
     lease = _hold_lease(rt, name)
     counts: dict[str, int] = {}
@@ -255,42 +188,30 @@ def post_batch(rt: Runtime, *, limit: int | None = None, target: Any = None) -> 
         if own_target:
             # Playwright objects belong to the thread that made them; a job may run on any
             # thread of the worker's pool, so each batch opens and closes its own browser.
-            from adapters.sandbox_erp.client import SandboxErp
-
-            target = SandboxErp(rt.settings.erp_url, rt.settings.erp_user, rt.settings.erp_password)
+            target = open_target(rt.target)
             # Sign in before the first search: the search screen waits for its form and would
             # time out on the login screen a fresh browser is sent to. Reading the vendor list
             # goes through the client's own re-login path and proves the account works.
             target.vendor_ids()
         actor = Actor(name="robot:post", component=type(target).__name__, version=account)
-        screenshots = rt.settings.screenshots_dir or (rt.files.root.parent / "screenshots")
+        screenshots = rt.files.root.parent / "screenshots"
         screenshots.mkdir(parents=True, exist_ok=True)
         with rt.store.session() as session:
             ids = approved_documents(session, limit)
         for document_id in ids:
             lease.renew()
             with correlated(document_id, _sha(rt.store, document_id)):
-                with rt.store.session() as session:
-                    document = session.get(DocumentRow, document_id)
-                    original = (
-                        duplicate_of_posted(session, document)
-                        if document is not None and document.state == DocState.APPROVED.value
-                        else None
-                    )
-                if original is not None:
-                    _to_review_as_duplicate(rt, document_id, original)
-                    outcome = "duplicate"
-                else:
-                    started = utcnow()
-                    outcome, _detail = post_one(
-                        rt.store,
-                        target,
-                        document_id,
-                        screenshots=screenshots,
-                        actor=actor,
-                        attempts=rt.settings.post_attempts,
-                        backoff=rt.settings.post_backoff_seconds,
-                    )
+                started = utcnow()
+                outcome, _detail = post_one(
+                    rt.store,
+                    target,
+                    document_id,
+                    screenshots=screenshots,
+                    actor=actor,
+                    attempts=rt.target.post_attempts,
+                    backoff=rt.target.post_backoff_seconds,
+                )
+                if outcome != "duplicate":
                     observe_document_stages(rt.store, document_id, started)
                 counts[outcome] = counts.get(outcome, 0) + 1
                 DOCUMENTS_DONE.labels(task="post", state=outcome).inc()

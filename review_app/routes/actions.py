@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ledgerbot.core.domain import HEADER_FIELDS
 from review_app import actions
 from review_app.actions import Correction, Result
+from review_app.config import policy_path
 from review_app.deps import Context, CsrfUser, DbSession, ReviewContext
 from review_app.routes._page import redirect_with_notice
 from review_app.schemas import ActionOut
@@ -93,7 +94,7 @@ def correct_fields(
     change = Correction(
         fields=fields, doc_type=doc_type if isinstance(doc_type, str) and doc_type else None, confirm=confirm
     )
-    result = actions.correct(session, user, document_id, change, policy_path=context.settings.policy_path)
+    result = actions.correct(session, user, document_id, change, policy_path=policy_path())
     return _done(request, context, session, document_id, result)
 
 
@@ -124,9 +125,7 @@ def correct_lines(
         else:
             raise actions.InvalidValue(f"{column!r} is not a line column")
     lines = [rows[i] for i in sorted(rows) if i not in removed]
-    result = actions.correct(
-        session, user, document_id, Correction(lines=lines), policy_path=context.settings.policy_path
-    )
+    result = actions.correct(session, user, document_id, Correction(lines=lines), policy_path=policy_path())
     return _done(request, context, session, document_id, result)
 
 
@@ -139,7 +138,7 @@ def link_po(
     user: CsrfUser,
     po_number: Annotated[str, Form(max_length=50)],
 ) -> Response:
-    result = actions.link_po(session, user, document_id, po_number, policy_path=context.settings.policy_path)
+    result = actions.link_po(session, user, document_id, po_number, policy_path=policy_path())
     return _done(request, context, session, document_id, result)
 
 
@@ -152,7 +151,7 @@ def approve(
         user,
         document_id,
         fallback_threshold=context.settings.fallback_second_approver_threshold,
-        policy_path=context.settings.policy_path,
+        policy_path=policy_path(),
     )
     return _done(request, context, session, document_id, result)
 

@@ -1,4 +1,4 @@
-"""Turns the corpus truth into self-contained match cases (shared/contracts/matching.md).
+"""Turns the corpus truth into self-contained match cases (docs/contracts/matching.md).
 
 Each invoice and credit note becomes one case: the document as extraction would report it
 (from the truth, with full confidence), the whole vendor master, the vendor's orders and their

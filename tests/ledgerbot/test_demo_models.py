@@ -6,7 +6,7 @@ from pathlib import Path
 
 from classifiers.features import FEATURE_VERSION
 from ledgerbot.core.artifacts import ArtifactStore
-from ledgerbot.demo import _usable_cascade, _usable_ranker
+from sandbox.demo import _usable_cascade, _usable_ranker
 
 
 def test_no_models_means_training(tmp_path: Path) -> None:

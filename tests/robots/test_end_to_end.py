@@ -15,8 +15,8 @@ from classifiers.transformer import TransformerConfig
 from extractors.generic.training import train_ranker
 from ledgerbot.core.store import Store
 from ledgerbot.core.store.models import DocumentRow
-from ledgerbot.demo import run_demo
 from sandbox.corpus import generate_corpus
+from sandbox.demo import run_demo
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 FINAL_OR_WAITING = {"posted", "exception", "rejected", "failed", "duplicate", "matched"}

@@ -31,11 +31,11 @@ import pytest
 from sqlalchemy import select
 
 from ledgerbot.core.domain import DocState
+from ledgerbot.core.settings import TargetSettings, WorkerSettings
 from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import AuditEventRow, DocumentRow, PostingRow
 from ledgerbot.posting import idempotency_key
 from ledgerbot.worker.app import build_app, enqueue_pending
-from ledgerbot.worker.config import WorkerSettings
 from ledgerbot.worker.jobs import Runtime
 from tests.worker.harness import (
     LEDGERBOT,
@@ -132,7 +132,7 @@ def test_sigkilled_workers_lose_nothing_and_post_each_invoice_once(pg_url: str, 
             "LEDGERBOT_TRUTH_DIR": str(corpus),
             "LEDGERBOT_ERP_URL": erp_url,
             "LEDGERBOT_ERP_LEASE_SECONDS": "60",
-            "LEDGERBOT_POST_BACKOFF_SECONDS": "0.5",
+            "LEDGERBOT_ERP_POST_BACKOFF_SECONDS": "0.5",
         },
     )
     policy = tmp_path / "policy.yaml"
@@ -152,12 +152,15 @@ def test_sigkilled_workers_lose_nothing_and_post_each_invoice_once(pg_url: str, 
         files = FileStore(home / "files")
         ids = ingest(store, files, corpus_files(corpus))
         assert len(ids) == DOCUMENTS
-        app = build_app(pg_url, WorkerSettings(erp_url=erp_url))
+        app = build_app(pg_url, WorkerSettings())
         with app.open():
             from ledgerbot.worker.app import ensure_schema
 
             ensure_schema(pg_url, app)
-            queued = enqueue_pending(app, Runtime(store, files, WorkerSettings(erp_url=erp_url)))
+            queued = enqueue_pending(
+                app,
+                Runtime(store, files, WorkerSettings(), target=TargetSettings(url=erp_url, lease_seconds=60)),
+            )
         # Byte-identical re-deliveries in the corpus are filed as duplicates at intake.
         assert queued["queued"] == DOCUMENTS - state_counts(store).get("duplicate", 0)
         prepared = time.monotonic()

@@ -15,11 +15,12 @@ from ledgerbot.core.domain import DocState, DocType
 from ledgerbot.core.errors import ConfigError
 from ledgerbot.core.lifecycle import Actor, transition
 from ledgerbot.core.locks import LockBusy, try_acquire
+from ledgerbot.core.settings import TargetSettings, WorkerSettings
 from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow, RobotLockRow
+from ledgerbot.posting import duplicate_of_posted
 from ledgerbot.worker.app import build_app, conninfo, enqueue_pending, ensure_schema, recover_stalled
-from ledgerbot.worker.config import WorkerSettings
-from ledgerbot.worker.jobs import Runtime, _hold_lease, duplicate_of_posted, erp_lock_name
+from ledgerbot.worker.jobs import Runtime, _hold_lease, erp_lock_name
 from ledgerbot.worker.readers import TruthReader
 from tests.worker.harness import SETTLED, corpus_files, ingest, seed_store, state_counts
 
@@ -77,13 +78,12 @@ def test_truth_reader_answers_with_the_corpus_truth(corpus: Path) -> None:
 def _configure(monkeypatch: pytest.MonkeyPatch, url: str, home: Path, corpus: Path) -> None:
     from ledgerbot.core.settings import get_settings
     from ledgerbot.worker import jobs, readers
-    from ledgerbot.worker.config import get_worker_settings
 
     monkeypatch.setenv("LEDGERBOT_DATABASE_URL", url)
     monkeypatch.setenv("LEDGERBOT_HOME", str(home))
     monkeypatch.setenv("LEDGERBOT_READER", "ledgerbot.worker.readers:truth_reader")
     monkeypatch.setenv("LEDGERBOT_TRUTH_DIR", str(corpus))
-    for cached in (get_settings, get_worker_settings, jobs.runtime, readers.configured_reader):
+    for cached in (get_settings, jobs.runtime, readers.configured_reader):
         cached.cache_clear()
 
 
@@ -191,8 +191,9 @@ def test_stalled_jobs_of_a_dead_worker_are_retried(pg_url: str, pg_store: Store)
 def test_a_posting_job_takes_over_the_lease_of_its_killed_predecessor(
     pg_store: Store, tmp_path: Path
 ) -> None:
-    settings = WorkerSettings(erp_url="http://erp.example:8070/", erp_lease_seconds=60)
-    rt = Runtime(pg_store, FileStore(tmp_path / "files"), settings)
+    settings = WorkerSettings()
+    target = TargetSettings(url="http://erp.example:8070/", lease_seconds=60)
+    rt = Runtime(pg_store, FileStore(tmp_path / "files"), settings, target=target)
     assert rt.erp_account == "ap-robot@http://erp.example:8070"
     name = erp_lock_name(rt.erp_account)
     first = _hold_lease(rt, name)  # then "killed": never released
@@ -229,10 +230,24 @@ def _posted_invoice(store: Store, n: int, number: str, state: DocState) -> int:
         return document.id
 
 
+class _UntouchableTarget:
+    """A target the posting service must not reach: every call is a failure of the test."""
+
+    name = "untouchable"
+    account = "robot@nowhere"
+
+    def find_posted(self, *args: object, **kwargs: object) -> str | None:
+        raise AssertionError("the target was searched for a duplicate the store already knows")
+
+    def post(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("a second copy of a posted invoice reached the target")
+
+
 def test_a_second_copy_of_a_posted_invoice_goes_to_review_not_to_the_erp(
     pg_store: Store, tmp_path: Path
 ) -> None:
-    from ledgerbot.worker.jobs import _to_review_as_duplicate
+    from ledgerbot.core.lifecycle import Actor
+    from ledgerbot.posting import post_one
 
     first = _posted_invoice(pg_store, 1, "INV-9", DocState.POSTED)
     copy = _posted_invoice(pg_store, 2, "INV-9", DocState.APPROVED)
@@ -240,8 +255,15 @@ def test_a_second_copy_of_a_posted_invoice_goes_to_review_not_to_the_erp(
     with pg_store.session() as session:
         assert duplicate_of_posted(session, session.get(DocumentRow, copy)) == first  # type: ignore[arg-type]
         assert duplicate_of_posted(session, session.get(DocumentRow, other)) is None  # type: ignore[arg-type]
-    rt = Runtime(pg_store, FileStore(tmp_path), WorkerSettings())
-    _to_review_as_duplicate(rt, copy, first)
+    # The one posting service (runner, robot task and worker alike) checks before it touches the target.
+    outcome, detail = post_one(
+        pg_store,
+        _UntouchableTarget(),
+        copy,
+        screenshots=tmp_path,
+        actor=Actor("robot:post"),  # type: ignore[arg-type]
+    )
+    assert (outcome, detail["duplicate_of"]) == ("duplicate", first)
     with pg_store.session() as session:
         assert session.get(DocumentRow, copy).state == "exception"  # type: ignore[union-attr]
         codes = session.scalars(select(ExceptionRow.code).where(ExceptionRow.document_id == copy)).all()

@@ -1,4 +1,4 @@
-"""``ledgerbot match``: run the rules engine over self-contained case files (shared/contracts/matching.md)."""
+"""``ledgerbot match``: run the rules engine over self-contained case files (docs/contracts/matching.md)."""
 
 from __future__ import annotations
 

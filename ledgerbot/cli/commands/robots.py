@@ -1,14 +1,13 @@
-"""Robot runs from the command line: one pass (`run`), on a schedule (`schedule`), the demo."""
+"""Robot runs from the command line: one pass (`run`) or on a schedule (`schedule`)."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ledgerbot.cli.app import app, emit, stderr
+from ledgerbot.cli.app import app, emit
 
 
 @app.command()
@@ -57,21 +56,3 @@ def schedule(
                 emit({"job": name, "ok": False, "error": {"code": code, "message": str(error)[:500]}})
         if iterations == 0 or turns < iterations:
             time.sleep(max(1.0, min(due.values()) - time.monotonic()))
-
-
-@app.command()
-def demo(
-    var: Annotated[Path, typer.Option(help="Working folder; the demo resets var/demo")] = Path("var"),
-    n: Annotated[int, typer.Option("--n", help="Documents in the generated batch")] = 60,
-) -> None:
-    """End to end: sandbox ERP + IMAP server, a mailed batch, every robot, a checked summary."""
-    from ledgerbot.demo import run_demo
-
-    summary = run_demo(var, n=n)
-    emit(summary)
-    stderr.print(
-        f"[bold]demo done[/bold]: {summary['documents_received']} documents received, "
-        f"{summary['auto_posted']} posted straight through, "
-        f"{sum(summary['sent_to_review_by_reason'].values())} open exceptions, "
-        f"{summary['failed']} failed; ERP agrees with the store: {summary['erp_agrees_with_store']}"
-    )

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ledgerbot.cli.app import emit, progress, sandbox_app, stderr
+from ledgerbot.cli.app import emit, progress, stderr
+from sandbox.cli import sandbox_app
 
 
 @sandbox_app.command("corpus")

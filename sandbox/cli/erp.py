@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ledgerbot.cli.app import emit, fail, sandbox_app, stderr
+from ledgerbot.cli.app import emit, fail, stderr
+from sandbox.cli import sandbox_app
 from sandbox.masterdata import DEFAULT_SEED
 
 
