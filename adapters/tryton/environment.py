@@ -115,7 +115,15 @@ def ensure_installed(home: Path | None = None) -> Installation:
             shutil.rmtree(install.venv)
         _run([sys.executable, "-m", "venv", str(install.venv)], what="creating Tryton's venv")
         _run(
-            [str(install.python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *TRYTON_PACKAGES],
+            [
+                str(install.python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                *TRYTON_PACKAGES,
+            ],
             what="pip install of trytond",
         )
         python_stamp.write_text(want_python)
@@ -129,7 +137,16 @@ def ensure_installed(home: Path | None = None) -> Installation:
         if npm is None:
             raise TrytonSetupFailed("npm is not installed: it is needed once to fetch Tryton's web client")
         _run(
-            [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(npm_dir), SAO_PACKAGE],
+            [
+                npm,
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+                str(npm_dir),
+                SAO_PACKAGE,
+            ],
             what="npm install of sao",
         )
         # sao's index.html loads its libraries from node_modules beside it: the web root is
@@ -211,14 +228,27 @@ def seeded_database(install: Installation, payload: dict[str, Any], *, name: str
     password_file.write_text(ADMIN_PASSWORD)
     env = {**os.environ, "TRYTONPASSFILE": str(password_file)}
     _run(
-        [str(install.trytond_admin), "-c", str(config), "-d", name, "--all", "--email", "admin@ledgerbot.invalid",
-         "-u", *MODULES, "--activate-dependencies"],
+        [
+            str(install.trytond_admin),
+            "-c",
+            str(config),
+            "-d",
+            name,
+            "--all",
+            "--email",
+            "admin@ledgerbot.invalid",
+            "-u",
+            *MODULES,
+            "--activate-dependencies",
+        ],
         what="trytond-admin",
         env=env,
     )
     data_file = building / "seed.json"
     data_file.write_text(json.dumps(payload))
-    out = _run([str(install.python), str(SEED_SCRIPT), str(config), name, str(data_file)], what="seeding", env=env)
+    out = _run(
+        [str(install.python), str(SEED_SCRIPT), str(config), name, str(data_file)], what="seeding", env=env
+    )
     _say(f"seeded in {time.monotonic() - started:.1f} s: {out.strip()}")
     templates.mkdir(parents=True, exist_ok=True)
     # A rename is atomic: a parallel run either sees the finished file or builds its own.
@@ -277,7 +307,9 @@ def running_tryton(
         deadline = time.monotonic() + start_timeout
         while True:
             if process.poll() is not None:
-                raise TrytonSetupFailed(f"trytond exited with {process.returncode}; see {folder / 'trytond.log'}")
+                raise TrytonSetupFailed(
+                    f"trytond exited with {process.returncode}; see {folder / 'trytond.log'}"
+                )
             try:
                 answer = httpx.post(
                     f"{url}/rpc/", json={"method": "common.server.version", "params": []}, timeout=2

@@ -56,7 +56,7 @@ class LoginPage:
         # Logged in once sao holds a session and has drawn the menu.
         self.page.wait_for_function(
             "() => window.Sao && Sao.Session && Sao.Session.current_session"
-            " && Sao.Session.current_session.session && Sao.main_menu_screen"
+            " && Sao.Session.current_session.user_id && Sao.main_menu_screen"
         )
 
 
@@ -98,6 +98,20 @@ class _Form:
         field.fill(text)
         # Leaving the field is what makes sao send the value and run its on-change.
         field.press("Tab")
+
+    def fill_number(self, name: str, value: Decimal, tries: int = 3) -> None:
+        """Type a number and check it stuck (a late on-change may clear it): type again if not."""
+        for _ in range(tries):
+            self.fill(name, typed(value))
+            self.wait_idle()
+            self.page.wait_for_timeout(150)
+            shown = self.value(name).replace(",", "").replace("\xa0", "").strip()
+            try:
+                if shown and Decimal(shown) == value:
+                    return
+            except ArithmeticError:
+                pass
+        raise UnexpectedScreen(f"sao does not keep {value} in {name} (shows {self.value(name)!r})")
 
     def choose(self, name: str, search: str, record_name: str) -> None:
         """A many2one: type ``search``, pick the completion whose text is exactly ``record_name``."""
@@ -175,7 +189,7 @@ class SupplierInvoiceForm(_Form):
         return self.lines().locator("tbody tr").count()
 
     def save(self) -> None:
-        self.page.locator("button#save_:visible").first.click()
+        self.page.locator(".tab-pane.active button#save:visible, button#save:visible").first.click()
         self.wait_idle()
 
     def click_button(self, name: str) -> None:
@@ -198,7 +212,9 @@ class InvoiceLineDialog(_Form):
 
     def choose_origin(self, model_label: str, search: str, record_name: str) -> None:
         """A reference field: pick the model in its selection, then the record from the completion."""
-        select = self.field("origin").locator("xpath=ancestor::div[contains(@class,'form-reference')]//select")
+        select = self.field("origin").locator(
+            "xpath=ancestor::div[contains(@class,'form-reference')]//select"
+        )
         select.select_option(label=model_label)
         self.choose("origin", search, record_name)
 

@@ -61,9 +61,7 @@ def encode(value: Any) -> Any:
 class TrytonRpc:
     """One logged-in JSON-RPC session of a Tryton user on one database."""
 
-    def __init__(
-        self, url: str, database: str, login: str, password: str, *, timeout: float = 60.0
-    ) -> None:
+    def __init__(self, url: str, database: str, login: str, password: str, *, timeout: float = 60.0) -> None:
         self.url = url.rstrip("/")
         self.database = database
         self.login = login
@@ -94,21 +92,24 @@ class TrytonRpc:
             raise ErpUnavailable(f"cannot reach Tryton at {self.url}: {error}") from error
         if response.status_code == 401:
             raise _SessionExpired()
-        if response.status_code >= 500 or response.status_code == 503:
+        if response.status_code >= 500:
             raise ErpUnavailable(f"Tryton answered {response.status_code} to {method}")
         if response.status_code == 429:
             raise ErpUnavailable("Tryton refused too many logins: try later")
-        body = response.json()
-        error = body.get("error")
-        if error:
-            raise _error(method, error)
+        try:
+            body = response.json()
+        except ValueError:
+            raise ErpUnavailable(
+                f"Tryton answered {response.status_code} to {method}: {response.text[:200]!r}"
+            ) from None
+        failure = body.get("error")
+        if failure:
+            raise _error(method, failure)
         return decode(body.get("result"))
 
     def log_in(self) -> None:
         started = time.monotonic()
-        result = self._post(
-            "common.db.login", [self.login, {"password": self._password}, "en"], auth=False
-        )
+        result = self._post("common.db.login", [self.login, {"password": self._password}, "en"], auth=False)
         if not result:
             raise ErpRejected(f"Tryton refused the login of {self.login!r}")
         self._session = (int(result[0]), str(result[1]))
@@ -161,7 +162,9 @@ def _error(method: str, error: Any) -> Exception:
         if kind == "UserError":
             message = args[0] if args else "Tryton refused the request"
             description = args[1] if len(args) > 1 else ""
-            return TrytonUserError(f"Tryton: {message}", tryton_message=message, tryton_description=description)
+            return TrytonUserError(
+                f"Tryton: {message}", tryton_message=message, tryton_description=description
+            )
         if kind == "UserWarning":
             name = args[0] if args else ""
             message = args[1] if len(args) > 1 else "Tryton asked for a confirmation"

@@ -42,6 +42,13 @@ def _setup_books(data: dict[str, Any]) -> None:
     create_chart(company)
     accounts = get_accounts(company)
 
+    # Invoices in a foreign currency post their rounding differences here.
+    Configuration = Model.get("account.configuration")
+    configuration = Configuration(1)
+    configuration.currency_exchange_credit_account = accounts["revenue"]
+    configuration.currency_exchange_debit_account = accounts["expense"]
+    configuration.save()
+
     Tax = Model.get("account.tax")
     Rule = Model.get("account.tax.rule")
     for country, rate in data["tax_rates"].items():
@@ -118,7 +125,9 @@ def _master_data(database: str, data: dict[str, Any]) -> dict[str, int]:
                     Party(
                         name=vendor["name"],
                         code=vendor["vendor_id"],
-                        identifiers=[{"type": None, "code": vendor["tax_id"]}] if vendor.get("tax_id") else [],
+                        identifiers=[{"type": None, "code": vendor["tax_id"]}]
+                        if vendor.get("tax_id")
+                        else [],
                         addresses=[
                             {
                                 "street": address.get("street"),
@@ -252,7 +261,8 @@ def _country_of(data: dict[str, Any], vendor_id: str) -> str | None:
 def main(config_file: str, database: str, data_file: str) -> None:
     from proteus import config as proteus_config
 
-    data = json.loads(open(data_file, encoding="utf-8").read())
+    with open(data_file, encoding="utf-8") as stream:
+        data = json.load(stream)
     proteus_config.set_trytond(database, config_file=config_file)
     _setup_books(data)
     counts = _master_data(database, data)
