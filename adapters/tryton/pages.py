@@ -80,6 +80,29 @@ class Dialog:
         self.root.locator(".modal-footer button", has_text=label).first.click()
 
 
+class ServerDialog:
+    """The dialogs sao opens for the server: a user warning, an error, a confirmation, a message."""
+
+    KINDS = ("user-warning-dialog", "error-dialog", "warning-dialog", "confirmation-dialog", "message-dialog")
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def showing(self) -> str | None:
+        """The kind of the dialog on screen (``user-warning-dialog``, ...), or None."""
+        for kind in self.KINDS:
+            if self.page.locator(f".modal.{kind}.in").count():
+                return kind
+        return None
+
+    def text(self, kind: str) -> str:
+        return " ".join(self.page.locator(f".modal.{kind}.in .modal-body").all_inner_texts()).strip()
+
+    def answer(self, kind: str, label: str) -> None:
+        self.page.locator(f".modal.{kind}.in .modal-footer button", has_text=label).first.click()
+        self.page.locator(f".modal.{kind}.in").wait_for(state="detached")
+
+
 class _Form:
     """Field access shared by the invoice form and its line dialog, scoped to one container."""
 
@@ -190,6 +213,11 @@ class SupplierInvoiceForm(_Form):
 
     def save(self) -> None:
         self.page.locator(".tab-pane.active button#save:visible, button#save:visible").first.click()
+        self.wait_idle()
+
+    def reload(self) -> None:
+        """Read the record again from the server (the form does not redraw a state changed there)."""
+        self.page.locator(".tab-pane.active button#reload:visible, button#reload:visible").first.click()
         self.wait_idle()
 
     def click_button(self, name: str) -> None:
