@@ -165,7 +165,14 @@ class TrytonErp:
 
     # -- master data ---------------------------------------------------------------------------
     def vendor_ids(self) -> list[str]:
-        rows = self.rpc.search_read("party.party", [("code", "!=", None)], ["code"], order=[("code", "ASC")])
+        # Every party but our own companies: Tryton has no supplier flag on a party.
+        companies = [row["party"] for row in self.rpc.search_read("company.company", [], ["party"])]
+        rows = self.rpc.search_read(
+            "party.party",
+            [("code", "!=", None), ("id", "not in", companies)],
+            ["code"],
+            order=[("code", "ASC")],
+        )
         return [row["code"] for row in rows]
 
     def _party_id(self, vendor_id: str) -> int | None:
@@ -257,8 +264,12 @@ class TrytonErp:
         )
 
     def receipt_summaries(self) -> list[dict[str, str]]:
+        # A receipt is a delivery against an order: shipments without order lines are not ours.
         rows = self.rpc.search_read(
-            "stock.shipment.in", [("state", "=", "done")], ["number"], order=[("number", "ASC")]
+            "stock.shipment.in",
+            [("state", "=", "done"), ("moves.origin", "like", "purchase.line,%")],
+            ["number"],
+            order=[("number", "ASC")],
         )
         return [{"receipt_number": row["number"]} for row in rows]
 
@@ -392,8 +403,9 @@ class TrytonErp:
                 f"supplier {invoice.vendor_id} is not in Tryton: create it there or correct the vendor",
                 vendor_id=invoice.vendor_id,
             )
-        links = self._po_links(invoice)
         started = time.monotonic()
+        invoice = self._with_po_lines(invoice)
+        links = self._po_links(invoice)
         existing = self._invoice_id(invoice.external_ref)
         if existing is None:
             if self.mode == "rpc":
@@ -422,6 +434,29 @@ class TrytonErp:
             shot = self.screenshot(screenshot_to)
         self.last_post_seconds = time.monotonic() - started
         return PostResult(erp_doc_number=number, screenshot=shot)
+
+    def _with_po_lines(self, invoice: TargetInvoice) -> TargetInvoice:
+        """Lines the match did not tie to a PO line get the one order line with their article number.
+
+        Only an unambiguous article number links (one order line, not yet taken); anything else
+        stays a line of its own on the expense account.
+        """
+        if not invoice.po_number or all(line.po_line_no or not line.sku for line in invoice.lines):
+            return invoice
+        order_lines = self._purchase_lines(invoice.po_number)
+        taken = {line.po_line_no for line in invoice.lines if line.po_line_no}
+        by_sku: dict[str, list[int]] = {}
+        for number, row in enumerate(order_lines, start=1):
+            code = (row.get("product.") or {}).get("code")
+            if code and number not in taken:
+                by_sku.setdefault(code, []).append(number)
+        lines = []
+        for line in invoice.lines:
+            candidates = by_sku.get(line.sku or "", [])
+            if line.po_line_no is None and len(candidates) == 1:
+                line = line.model_copy(update={"po_line_no": candidates[0]})
+            lines.append(line)
+        return invoice.model_copy(update={"lines": lines})
 
     def _po_links(self, invoice: TargetInvoice) -> dict[int, dict[str, Any]]:
         """Our PO line numbers -> Tryton's purchase lines (id, record name), for the lines that have one."""
