@@ -1,0 +1,775 @@
+"""Tryton as a ledgerbot target: master data over JSON-RPC, posting through sao (or RPC), read-back.
+
+Our idempotency key goes into the supplier invoice's ``description`` before anything else is
+saved, so ``find_posted`` finds an invoice an earlier run saved even when that run died before
+recording it. Every posting is read back over RPC and compared field by field and line by
+line with what was meant; a difference, a supplier Tryton does not know, Tryton's validation
+errors and its "similar invoice" warning are business exceptions for a clerk (``ErpRejected``
+with the evidence), never clicked away.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from playwright.sync_api import Browser, Error, Page, Playwright, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from adapters.tryton.pages import (
+    ChoiceMissing,
+    Dialog,
+    LoginPage,
+    ServerDialog,
+    SupplierInvoiceForm,
+    UnexpectedScreen,
+)
+from adapters.tryton.rpc import TrytonRpc, TrytonUserError, TrytonWarning
+from ledgerbot.core.domain import Address, DocType, GoodsReceipt, POLine, PurchaseOrder, ReceiptLine, Vendor
+from ledgerbot.core.target import ErpRejected, ErpUnavailable, PostResult, TargetInvoice, TargetLine
+
+T = TypeVar("T")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+# Tryton stores invoice quantities as floats: compare them at the unit's precision.
+QUANTITY_PLACES = Decimal("0.0001")
+PO_LINE_LABEL = "Purchase Line"
+
+
+def _quantity(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(QUANTITY_PLACES).normalize()
+
+
+class TrytonErp:
+    """One robot account on one Tryton database: RPC for reading, sao or RPC for posting."""
+
+    name = "tryton"
+
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        login: str,
+        password: str,
+        *,
+        mode: Literal["ui", "rpc"] = "ui",
+        browser: str = "/usr/bin/chromium",
+        timeout_ms: float = 30_000,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.database = database
+        self.login = login
+        self._password = password
+        self.mode = mode
+        self.account = f"{login}@{self.url}"
+        self._browser_path = browser
+        self._timeout_ms = timeout_ms
+        self.rpc = TrytonRpc(self.url, database, login, password, timeout=max(timeout_ms / 1000, 10))
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._page: Page | None = None
+        self.ui_logins = 0
+        self._party_ids: dict[str, int] = {}
+
+    # -- sessions ------------------------------------------------------------------------------
+    @property
+    def page(self) -> Page:
+        if self._page is None:
+            self._playwright = sync_playwright().start()
+            try:
+                self._browser = self._playwright.chromium.launch(
+                    executable_path=self._browser_path, headless=True, args=CHROMIUM_ARGS
+                )
+            except Error as error:
+                self._playwright.stop()
+                self._playwright = None
+                raise ErpUnavailable(f"cannot start Chromium: {error.message[:200]}") from error
+            context = self._browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.set_default_timeout(self._timeout_ms)
+            self._page = context.new_page()
+        return self._page
+
+    def _log_in_ui(self) -> None:
+        login = LoginPage(self.page, self.url)
+        login.open()
+        login.log_in(self.login, self._password)
+        self.ui_logins += 1
+
+    def _ui_session_alive(self) -> bool:
+        """sao is logged in and the server still honours its session."""
+        if self._page is None or self._page.url == "about:blank":
+            return False
+        try:
+            alive: bool = self._page.evaluate(
+                """async () => {
+                    const session = window.Sao && Sao.Session && Sao.Session.current_session;
+                    if (!(session && session.user_id)) return false;
+                    // sao's session is a cookie: ask the server whether it still honours it.
+                    const response = await fetch(session.database + '/rpc/', {
+                        method: 'POST', credentials: 'same-origin',
+                        headers: {'Content-Type': 'application/json'},
+                        body: JSON.stringify({id: 0, method: 'model.res.user.get_preferences',
+                                              params: [true, {}]})});
+                    return response.status === 200;
+                }"""
+            )
+        except Error:
+            return False
+        return alive
+
+    def _ensure_ui(self) -> None:
+        if not self._ui_session_alive():
+            self._log_in_ui()
+
+    def _ui(self, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except PlaywrightTimeout as error:
+            raise ErpUnavailable(
+                f"sao did not answer in time ({error.message.splitlines()[0][:160]})"
+            ) from error
+        except Error as error:
+            raise ErpUnavailable(f"browser error: {error.message.splitlines()[0][:200]}") from error
+
+    def screenshot(self, path: Path) -> str | None:
+        if self._page is None:
+            return None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._page.screenshot(path=str(path), full_page=True)
+        except Error:
+            return None
+        return str(path)
+
+    def close(self) -> None:
+        self.rpc.close()
+        for closer in (
+            (self._browser.close if self._browser else None),
+            (self._playwright.stop if self._playwright else None),
+        ):
+            if closer is None:
+                continue
+            try:
+                closer()
+            except Error:
+                pass
+        self._page = self._browser = self._playwright = None
+
+    def __enter__(self) -> TrytonErp:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- master data ---------------------------------------------------------------------------
+    def vendor_ids(self) -> list[str]:
+        # Every party but our own companies: Tryton has no supplier flag on a party.
+        companies = [row["party"] for row in self.rpc.search_read("company.company", [], ["party"])]
+        rows = self.rpc.search_read(
+            "party.party",
+            [("code", "!=", None), ("id", "not in", companies)],
+            ["code"],
+            order=[("code", "ASC")],
+        )
+        return [row["code"] for row in rows]
+
+    def _party_id(self, vendor_id: str) -> int | None:
+        if vendor_id not in self._party_ids:
+            rows = self.rpc.search_read("party.party", [("code", "=", vendor_id)], ["id"], limit=1)
+            if not rows:
+                return None
+            self._party_ids[vendor_id] = rows[0]["id"]
+        return self._party_ids[vendor_id]
+
+    def vendor(self, vendor_id: str) -> Vendor:
+        (party,) = self.rpc.search_read(
+            "party.party",
+            [("code", "=", vendor_id)],
+            ["code", "name", "tax_identifier.code", "identifiers", "supplier_currency.code", "addresses"],
+            limit=1,
+        )
+        tax_id = (party.get("tax_identifier.") or {}).get("code")
+        if not tax_id and party["identifiers"]:
+            tax_id = self.rpc.read("party.identifier", party["identifiers"][:1], ["code"])[0]["code"]
+        address = None
+        if party["addresses"]:
+            (row,) = self.rpc.read(
+                "party.address", party["addresses"][:1], ["street", "postal_code", "city", "country.code"]
+            )
+            address = Address(
+                street=row["street"] or None,
+                postal_code=row["postal_code"] or None,
+                city=row["city"] or None,
+                country=(row.get("country.") or {}).get("code"),
+            )
+        return Vendor(
+            vendor_id=party["code"],
+            name=party["name"],
+            tax_id=tax_id,
+            currency=(party.get("supplier_currency.") or {}).get("code") or "EUR",
+            address=address,
+        )
+
+    def order_summaries(self) -> list[dict[str, str]]:
+        rows = self.rpc.search_read(
+            "purchase.purchase",
+            [("number", "!=", None), ("state", "not in", ["draft", "quotation"])],
+            ["number", "state", "party.code", "shipment_state"],
+            order=[("number", "ASC")],
+        )
+        return [
+            {
+                "po_number": row["number"],
+                "vendor_id": (row.get("party.") or {}).get("code", ""),
+                "status": _order_status(row["state"]),
+                "receipt_state": row["shipment_state"],
+            }
+            for row in rows
+        ]
+
+    def _purchase_lines(self, po_number: str) -> list[dict[str, Any]]:
+        return self.rpc.search_read(
+            "purchase.line",
+            [("purchase.number", "=", po_number), ("type", "=", "line")],
+            ["sequence", "product.code", "description", "quantity", "unit_price", "rec_name"],
+            order=[("sequence", "ASC"), ("id", "ASC")],
+        )
+
+    def order(self, po_number: str) -> PurchaseOrder:
+        (row,) = self.rpc.search_read(
+            "purchase.purchase",
+            [("number", "=", po_number)],
+            ["number", "state", "party.code", "currency.code", "purchase_date", "company.rec_name"],
+            limit=1,
+        )
+        lines = [
+            POLine(
+                line_no=index,
+                sku=(line.get("product.") or {}).get("code"),
+                description=line["description"] or "",
+                quantity=_quantity(line["quantity"]),
+                unit_price=line["unit_price"],
+            )
+            for index, line in enumerate(self._purchase_lines(po_number), start=1)
+        ]
+        return PurchaseOrder(
+            po_number=row["number"],
+            vendor_id=(row.get("party.") or {}).get("code", ""),
+            currency=(row.get("currency.") or {}).get("code", "EUR"),
+            status=_order_status(row["state"]),
+            order_date=row["purchase_date"],
+            lines=lines,
+        )
+
+    def receipt_summaries(self) -> list[dict[str, str]]:
+        # A receipt is a delivery against an order: shipments without order lines are not ours.
+        rows = self.rpc.search_read(
+            "stock.shipment.in",
+            [("state", "=", "done"), ("moves.origin", "like", "purchase.line,%")],
+            ["number"],
+            order=[("number", "ASC")],
+        )
+        return [{"receipt_number": row["number"]} for row in rows]
+
+    def receipt(self, receipt_number: str) -> GoodsReceipt:
+        (shipment,) = self.rpc.search_read(
+            "stock.shipment.in", [("number", "=", receipt_number)], ["number", "effective_date"], limit=1
+        )
+        moves = self.rpc.search_read(
+            "stock.move",
+            [("shipment", "=", f"stock.shipment.in,{shipment['id']}"), ("origin", "like", "purchase.line,%")],
+            ["origin", "quantity", "state"],
+        )
+        line_ids = sorted({int(m["origin"].split(",")[1]) for m in moves})
+        purchase_lines = self.rpc.read("purchase.line", line_ids, ["purchase.number"])
+        po_numbers = {row["purchase."]["number"] for row in purchase_lines}
+        if len(po_numbers) != 1:
+            raise UnexpectedScreen(f"receipt {receipt_number} spans {len(po_numbers)} purchase orders")
+        (po_number,) = po_numbers
+        line_no = {line["id"]: i for i, line in enumerate(self._purchase_lines(po_number), start=1)}
+        received: dict[int, Decimal] = {}
+        for move in moves:
+            number = line_no[int(move["origin"].split(",")[1])]
+            received[number] = received.get(number, Decimal(0)) + _quantity(move["quantity"])
+        return GoodsReceipt(
+            receipt_number=shipment["number"],
+            po_number=po_number,
+            date=shipment["effective_date"],
+            lines=[ReceiptLine(po_line_no=n, quantity=q) for n, q in sorted(received.items())],
+        )
+
+    # -- finding and reading back --------------------------------------------------------------
+    def find_posted(self, vendor_id: str, invoice_number: str, *, external_ref: str) -> str | None:
+        """An invoice carrying our key (saved by an earlier run, posted or not), else none.
+
+        A draft with our key is what a run killed between Tryton's save and its post leaves:
+        it is posted now (after the same read-back check), so the retry books it exactly once.
+        """
+        rows = self.rpc.search_read(
+            "account.invoice",
+            [("type", "=", "in"), ("description", "=", external_ref)],
+            ["number", "state"],
+            limit=1,
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        if row["state"] == "draft":
+            return None
+        return str(row["number"])
+
+    def _invoice_id(self, external_ref: str) -> tuple[int, str] | None:
+        rows = self.rpc.search_read(
+            "account.invoice", [("type", "=", "in"), ("description", "=", external_ref)], ["state"], limit=1
+        )
+        return (rows[0]["id"], rows[0]["state"]) if rows else None
+
+    def read_back(self, erp_doc_number: str) -> TargetInvoice | None:
+        rows = self.rpc.search_read(
+            "account.invoice", [("type", "=", "in"), ("number", "=", erp_doc_number)], ["id"], limit=1
+        )
+        return self._read_invoice(rows[0]["id"]) if rows else None
+
+    def _read_invoice(self, invoice_id: int) -> TargetInvoice:
+        (inv,) = self.rpc.read(
+            "account.invoice",
+            [invoice_id],
+            [
+                "party.code",
+                "reference",
+                "invoice_date",
+                "currency.code",
+                "untaxed_amount",
+                "tax_amount",
+                "total_amount",
+                "description",
+                "lines",
+                "payment_term_date",
+            ],
+        )
+        lines = self.rpc.read(
+            "account.invoice.line",
+            inv["lines"],
+            ["sequence", "product.code", "description", "quantity", "unit_price", "amount", "origin", "type"],
+        )
+        lines = [line for line in lines if line["type"] == "line"]
+        lines.sort(key=lambda line: (line["sequence"] or 0, line["id"]))
+        origins = [int(line["origin"].split(",")[1]) for line in lines if _is_po_line(line["origin"])]
+        po_line_no: dict[int, tuple[str, int]] = {}
+        po_number = None
+        if origins:
+            for row in self.rpc.read("purchase.line", origins, ["purchase.number"]):
+                po_number = row["purchase."]["number"]
+                numbers = {line["id"]: i for i, line in enumerate(self._purchase_lines(po_number), start=1)}
+                po_line_no[row["id"]] = (po_number, numbers[row["id"]])
+        credit = inv["total_amount"] < 0
+        sign = Decimal(-1) if credit else Decimal(1)
+        return TargetInvoice(
+            doc_type=DocType.CREDIT_NOTE if credit else DocType.INVOICE,
+            vendor_id=(inv.get("party.") or {}).get("code", ""),
+            invoice_number=inv["reference"] or "",
+            invoice_date=inv["invoice_date"],
+            due_date=None,
+            po_number=po_number,
+            currency=(inv.get("currency.") or {}).get("code", ""),
+            subtotal=sign * inv["untaxed_amount"],
+            tax_amount=sign * inv["tax_amount"],
+            total=sign * inv["total_amount"],
+            external_ref=inv["description"] or "",
+            lines=[
+                TargetLine(
+                    sku=(line.get("product.") or {}).get("code"),
+                    description=line["description"] or "",
+                    quantity=sign * _quantity(line["quantity"]),
+                    unit_price=line["unit_price"],
+                    amount=sign * line["amount"],
+                    po_line_no=(
+                        po_line_no[int(line["origin"].split(",")[1])][1]
+                        if _is_po_line(line["origin"])
+                        else None
+                    ),
+                )
+                for line in lines
+            ],
+        )
+
+    # -- posting -------------------------------------------------------------------------------
+    def post(self, invoice: TargetInvoice, *, screenshot_to: Path) -> PostResult:
+        party_id = self._party_id(invoice.vendor_id)
+        if party_id is None:
+            raise ErpRejected(
+                f"supplier {invoice.vendor_id} is not in Tryton: create it there or correct the vendor",
+                vendor_id=invoice.vendor_id,
+            )
+        started = time.monotonic()
+        invoice = self._with_po_lines(invoice)
+        links = self._po_links(invoice)
+        existing = self._invoice_id(invoice.external_ref)
+        if existing is None:
+            if self.mode == "rpc":
+                invoice_id = self._save_by_rpc(invoice, party_id, links)
+            else:
+                invoice_id = self._save_through_sao(invoice, party_id, links, screenshot_to)
+        else:
+            invoice_id = existing[0]  # an earlier run saved it and died before posting
+        if existing is not None and existing[1] == "posted":
+            (row,) = self.rpc.read("account.invoice", [invoice_id], ["number"])
+            number = str(row["number"])
+        else:
+            try:
+                self._check(invoice, self._read_invoice(invoice_id), screenshot_to, stage="before posting")
+            except ErpRejected:
+                self._discard_draft(invoice_id)  # a mismatch never reaches Tryton's books
+                raise
+            if self.mode == "ui" and existing is None:
+                number = self._post_through_sao(invoice_id, screenshot_to)
+            else:
+                number = self._post_saved(invoice_id, screenshot_to)
+        held = self._read_invoice(invoice_id)
+        self._check(invoice, held, screenshot_to, stage="after posting", number=number)
+        shot = None
+        if self.mode == "ui":
+            shot = self.screenshot(screenshot_to)
+        self.last_post_seconds = time.monotonic() - started
+        return PostResult(erp_doc_number=number, screenshot=shot)
+
+    def _with_po_lines(self, invoice: TargetInvoice) -> TargetInvoice:
+        """Lines the match did not tie to a PO line get the one order line with their article number.
+
+        Only an unambiguous article number links (one order line, not yet taken); anything else
+        stays a line of its own on the expense account.
+        """
+        if not invoice.po_number or all(line.po_line_no or not line.sku for line in invoice.lines):
+            return invoice
+        order_lines = self._purchase_lines(invoice.po_number)
+        taken = {line.po_line_no for line in invoice.lines if line.po_line_no}
+        by_sku: dict[str, list[int]] = {}
+        for number, row in enumerate(order_lines, start=1):
+            code = (row.get("product.") or {}).get("code")
+            if code and number not in taken:
+                by_sku.setdefault(code, []).append(number)
+        lines = []
+        for line in invoice.lines:
+            candidates = by_sku.get(line.sku or "", [])
+            if line.po_line_no is None and len(candidates) == 1:
+                line = line.model_copy(update={"po_line_no": candidates[0]})
+            lines.append(line)
+        return invoice.model_copy(update={"lines": lines})
+
+    def _po_links(self, invoice: TargetInvoice) -> dict[int, dict[str, Any]]:
+        """Our PO line numbers -> Tryton's purchase lines (id, record name), for the lines that have one."""
+        if not invoice.po_number or not any(line.po_line_no for line in invoice.lines):
+            return {}
+        lines = self._purchase_lines(invoice.po_number)
+        return {index: line for index, line in enumerate(lines, start=1)}
+
+    def _sign(self, invoice: TargetInvoice) -> Decimal:
+        # Tryton books a supplier credit note as an invoice with negative quantities.
+        return Decimal(-1) if invoice.doc_type == DocType.CREDIT_NOTE else Decimal(1)
+
+    def _save_by_rpc(self, invoice: TargetInvoice, party_id: int, links: dict[int, dict[str, Any]]) -> int:
+        """The draft as sao would leave it: the supplier's tax rule gives each line its VAT."""
+        (party,) = self.rpc.read(
+            "party.party", [party_id], ["addresses", "supplier_tax_rule", "account_payable"]
+        )
+        currency = self.rpc.search_read(
+            "currency.currency", [("code", "=", invoice.currency)], ["id"], limit=1
+        )
+        if not currency:
+            raise ErpRejected(f"currency {invoice.currency} is not in Tryton", currency=invoice.currency)
+        taxes = self._rule_taxes(party["supplier_tax_rule"])
+        sign = self._sign(invoice)
+        lines = []
+        for sequence, line in enumerate(invoice.lines, start=1):
+            product = self._product(line.sku)
+            values: dict[str, Any] = {
+                # The invoice's domain wants these on every line, as sao's on-change sets them.
+                "invoice_type": "in",
+                "party": party_id,
+                "currency": currency[0]["id"],
+                "company": self.rpc.context.get("company"),
+                "sequence": sequence,
+                "type": "line",
+                "account": self._expense_account(),
+                "quantity": float(sign * line.quantity),
+                "unit_price": line.unit_price,
+                "description": line.description,
+                "taxes": [("add", taxes)] if taxes else [],
+            }
+            if product is not None:
+                values["product"], values["unit"] = product["id"], product["default_uom"]
+            if line.po_line_no and line.po_line_no in links:
+                values["origin"] = f"purchase.line,{links[line.po_line_no]['id']}"
+            lines.append(values)
+        values = {
+            "type": "in",
+            "party": party_id,
+            "invoice_address": party["addresses"][0],
+            "currency": currency[0]["id"],
+            "account": party["account_payable"] or self._default_payable(),
+            "journal": self._expense_journal(),
+            "reference": invoice.invoice_number,
+            "description": invoice.external_ref,
+            "invoice_date": invoice.invoice_date,
+            "lines": [("create", lines)],
+        }
+        (invoice_id,) = self.rpc.model("account.invoice", "create", [values])
+        return int(invoice_id)
+
+    def _rule_taxes(self, rule_id: int | None) -> list[int]:
+        if not rule_id:
+            return []
+        rows = self.rpc.search_read("account.tax.rule.line", [("rule", "=", rule_id)], ["tax"])
+        return [row["tax"] for row in rows if row["tax"]]
+
+    def _product(self, sku: str | None) -> dict[str, Any] | None:
+        if not sku:
+            return None
+        rows = self.rpc.search_read(
+            "product.product", [("code", "=", sku)], ["id", "default_uom", "rec_name"], limit=1
+        )
+        return rows[0] if rows else None
+
+    def _expense_account(self) -> int:
+        if not hasattr(self, "_expense"):
+            # The expense account of the accounting category purchased goods are booked in.
+            (row,) = self.rpc.search_read(
+                "product.category", [("accounting", "=", True)], ["account_expense"], limit=1
+            )
+            self._expense = int(row["account_expense"])
+        return self._expense
+
+    def _expense_journal(self) -> int:
+        (row,) = self.rpc.search_read("account.journal", [("type", "=", "expense")], ["id"], limit=1)
+        return int(row["id"])
+
+    def _default_payable(self) -> int:
+        (config,) = self.rpc.read("account.configuration", [1], ["default_account_payable"])
+        return int(config["default_account_payable"])
+
+    def _save_through_sao(
+        self, invoice: TargetInvoice, party_id: int, links: dict[int, dict[str, Any]], screenshot_to: Path
+    ) -> int:
+        (party,) = self.rpc.read("party.party", [party_id], ["rec_name"])
+        date_format = self.rpc.context.get("locale", {}).get("date", "%m/%d/%Y")
+        sign = self._sign(invoice)
+
+        def fill() -> None:
+            self._ensure_ui()
+            form = SupplierInvoiceForm(self.page, self.database)
+            form.open_new()
+            form.choose("party", invoice.vendor_id, party["rec_name"])
+            form.wait_filled("invoice_address")
+            form.wait_idle()
+            if form.value("currency") != invoice.currency:
+                form.choose("currency", invoice.currency, invoice.currency)
+            form.fill("reference", invoice.invoice_number)
+            form.set_date("invoice_date", invoice.invoice_date, date_format)
+            form.wait_idle()
+            for line in invoice.lines:
+                dialog = form.new_line()
+                product = self._product(line.sku)
+                if product:
+                    dialog.choose("product", line.sku or "", product["rec_name"])
+                    dialog.wait_filled("unit")
+                    dialog.wait_filled("account")
+                else:
+                    dialog.choose("account", self._expense_code(), self._expense_name())
+                if line.po_line_no and line.po_line_no in links:
+                    target = links[line.po_line_no]
+                    dialog.choose_origin(PO_LINE_LABEL, invoice.po_number or "", target["rec_name"])
+                dialog.wait_idle()
+                # Quantities and prices last, after the on-changes of product and origin that
+                # would overwrite them, and checked to have stuck.
+                dialog.fill_number("quantity", sign * line.quantity)
+                dialog.fill_number("unit_price", line.unit_price)
+                if product and dialog.value("product") != product["rec_name"]:
+                    # An on-change that landed late cleared the product: choose it again.
+                    dialog.choose("product", line.sku or "", product["rec_name"])
+                    dialog.fill_number("quantity", sign * line.quantity)
+                    dialog.fill_number("unit_price", line.unit_price)
+                dialog.add()
+                form.wait_idle()
+            # Our key last (the lines' on-changes reset the header's description), before the
+            # first save: from that save on, find_posted sees this invoice.
+            form.fill("description", invoice.external_ref)
+            form.wait_idle()
+            form.save()
+            if Dialog(self.page).is_showing():
+                self._refuse_dialog(screenshot_to)
+
+        try:
+            self._ui(fill)
+        except ChoiceMissing as missing:
+            shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
+            raise ErpRejected(
+                f"Tryton offered no {missing.field} {missing.wanted!r}",
+                field=missing.field,
+                wanted=missing.wanted,
+                offered="; ".join(missing.offered[:5]),
+                screenshot=shot or "",
+            ) from missing
+        # The save button answers before the server has committed: look for the record a while.
+        deadline = time.monotonic() + self._timeout_ms / 1000
+        saved = self._invoice_id(invoice.external_ref)
+        while saved is None and time.monotonic() < deadline:
+            time.sleep(0.3)
+            saved = self._invoice_id(invoice.external_ref)
+        if saved is None:
+            shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
+            messages = SupplierInvoiceForm(self.page, self.database).messages()
+            raise ErpRejected(
+                "Tryton did not save the invoice: " + ("; ".join(messages) or "no message shown"),
+                screenshot=shot or "",
+            )
+        return saved[0]
+
+    def _refuse_dialog(self, screenshot_to: Path) -> None:
+        """A dialog after save or post is Tryton objecting (an error or a warning): keep it as evidence."""
+        dialog = Dialog(self.page)
+        text, title = dialog.text(), dialog.title()
+        shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
+        for label in ("No", "Cancel", "Close", "OK"):
+            if dialog.root.locator(".modal-footer button", has_text=label).count():
+                dialog.click(label)
+                break
+        raise ErpRejected(f"Tryton: {title}: {text}"[:500], tryton_dialog=text, screenshot=shot or "")
+
+    def _expense_code(self) -> str:
+        (row,) = self.rpc.read("account.account", [self._expense_account()], ["code", "rec_name"])
+        return str(row["code"] or row["rec_name"])
+
+    def _expense_name(self) -> str:
+        (row,) = self.rpc.read("account.account", [self._expense_account()], ["rec_name"])
+        return str(row["rec_name"])
+
+    def _post_through_sao(self, invoice_id: int, screenshot_to: Path) -> str:
+        """Press Post on the saved invoice; a warning (a similar invoice exists) is answered No."""
+        form = SupplierInvoiceForm(self.page, self.database)
+        dialogs = ServerDialog(self.page)
+
+        def press() -> tuple[str | None, str]:
+            form.click_button("post")
+            deadline = time.monotonic() + self._timeout_ms / 1000
+            while time.monotonic() < deadline:
+                kind = dialogs.showing()
+                if kind == "confirmation-dialog":
+                    dialogs.answer(kind, "OK")
+                    continue
+                if kind is not None:
+                    return kind, dialogs.text(kind)
+                (row,) = self.rpc.read("account.invoice", [invoice_id], ["state"])
+                if row["state"] == "posted":
+                    return None, ""
+                self.page.wait_for_timeout(250)
+            raise ErpUnavailable(
+                f"invoice {invoice_id} was not posted within {self._timeout_ms / 1000:.0f} s"
+            )
+
+        kind, text = self._ui(press)
+        if kind is not None:
+            shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
+            self._ui(lambda: dialogs.answer(kind, "No" if kind == "user-warning-dialog" else "Close"))
+            self._discard_draft(invoice_id)
+            what = "warns before posting" if kind == "user-warning-dialog" else "refused to post"
+            raise ErpRejected(f"Tryton {what}: {text}"[:500], tryton_dialog=text, screenshot=shot or "")
+        (row,) = self.rpc.read("account.invoice", [invoice_id], ["number"])
+        # The proof screenshot shows the invoice as Tryton now holds it: posted, with its number.
+        self._ui(form.reload)
+        self._ui(lambda: self.page.locator(".tab-pane.active [name=number]").first.wait_for())
+        return str(row["number"])
+
+    def _discard_draft(self, invoice_id: int) -> None:
+        """A draft that is not to be posted goes, so nothing we refused stays in Tryton's books."""
+        (row,) = self.rpc.read("account.invoice", [invoice_id], ["state"])
+        if row["state"] == "draft":
+            self.rpc.model("account.invoice", "delete", [invoice_id])
+
+    def _post_saved(self, invoice_id: int, screenshot_to: Path) -> str:
+        """Post the saved invoice; Tryton's similar-invoice warning is a finding, not confirmed."""
+        try:
+            self.rpc.model("account.invoice", "post", [invoice_id])
+        except TrytonWarning as warning:
+            self._discard_draft(invoice_id)
+            shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
+            raise ErpRejected(
+                f"Tryton warns before posting: {warning.evidence.get('tryton_message', warning.message)}",
+                tryton_warning=warning.evidence.get("tryton_warning", ""),
+                screenshot=shot or "",
+            ) from warning
+        except TrytonUserError as error:
+            self._discard_draft(invoice_id)
+            shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
+            raise ErpRejected(error.message, screenshot=shot or "", **error.evidence) from error
+        (row,) = self.rpc.read("account.invoice", [invoice_id], ["number", "state"])
+        if row["state"] != "posted":
+            raise ErpUnavailable(f"Tryton left invoice {invoice_id} in state {row['state']}")
+        return str(row["number"])
+
+    def _check(
+        self,
+        meant: TargetInvoice,
+        held: TargetInvoice,
+        screenshot_to: Path,
+        *,
+        stage: str,
+        number: str | None = None,
+    ) -> None:
+        differences = compare(meant, held)
+        if not differences:
+            return
+        shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-differs.png"))
+        where = f"invoice {number}" if number else "the saved draft"
+        raise ErpRejected(
+            f"Tryton holds {where} differently from what was meant ({stage}): "
+            + "; ".join(f"{d['field']}: meant {d['meant']}, Tryton {d['tryton']}" for d in differences[:6]),
+            differences=differences,
+            erp_doc_number=number or "",
+            screenshot=shot or "",
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "mode": self.mode,
+            "ui_logins": self.ui_logins,
+            "rpc_logins": self.rpc.logins,
+        }
+
+
+def _is_po_line(origin: str | None) -> bool:
+    return bool(origin) and str(origin).startswith("purchase.line,")
+
+
+def _order_status(state: str) -> str:
+    return "closed" if state in ("done", "cancelled") else "open"
+
+
+# Fields Tryton does not hold as we do: due dates come from its payment terms.
+_NOT_COMPARED = {"due_date", "doc_type", "po_number"}
+
+
+def compare(meant: TargetInvoice, held: TargetInvoice) -> list[dict[str, str]]:
+    """Every header field and every line field where Tryton holds something else than was meant."""
+    differences = []
+    for name in TargetInvoice.model_fields:
+        if name in _NOT_COMPARED or name == "lines":
+            continue
+        a, b = getattr(meant, name), getattr(held, name)
+        if a != b:
+            differences.append({"field": name, "meant": str(a), "tryton": str(b)})
+    if len(meant.lines) != len(held.lines):
+        differences.append({"field": "lines", "meant": str(len(meant.lines)), "tryton": str(len(held.lines))})
+        return differences
+    for index, (a_line, b_line) in enumerate(zip(meant.lines, held.lines, strict=True), start=1):
+        for name in ("sku", "quantity", "unit_price", "amount", "po_line_no"):
+            a, b = getattr(a_line, name), getattr(b_line, name)
+            if name == "sku" and a is None:
+                continue  # a line without an article number is booked on the account alone
+            if name == "quantity":
+                a = _quantity(a)
+            if a != b:
+                differences.append({"field": f"line {index} {name}", "meant": str(a), "tryton": str(b)})
+    return differences

@@ -1,0 +1,251 @@
+"""Page objects for Tryton's web client sao, one per screen; every selector of sao lives here.
+
+Fields are found by their Tryton field name (sao renders ``<input name="party">``), never by
+the ids sao generates; many2one fields are chosen from their completion list
+(``ul.dropdown-completion``) by the exact record name; after a choice the page waits for the
+server's on-change to fill the dependent fields before anything else is typed, because an
+on-change that lands late overwrites what was typed meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from urllib.parse import quote
+
+from playwright.sync_api import Locator, Page
+
+from ledgerbot.core.errors import ApplicationError
+
+
+class UnexpectedScreen(ApplicationError):
+    code = "E741"
+
+
+# sao's many2one completion asks the server after a short pause in typing.
+COMPLETION_TIMEOUT_MS = 20_000
+
+
+def typed(value: Decimal) -> str:
+    return format(value, "f")
+
+
+class LoginPage:
+    """sao's two-step login: user name, then the password dialog."""
+
+    def __init__(self, page: Page, url: str) -> None:
+        self.page = page
+        self.url = url
+
+    def is_showing(self) -> bool:
+        return self.page.locator("input[name=login]:visible").count() > 0 or (
+            self.page.locator("input[name=password]:visible").count() > 0
+        )
+
+    def open(self) -> None:
+        self.page.goto(f"{self.url}/")
+        self.page.locator("input[name=login]").wait_for()
+
+    def log_in(self, login: str, password: str) -> None:
+        if self.page.locator("input[name=login]:visible").count():
+            self.page.fill("input[name=login]", login)
+            self.page.locator("input[name=login]").press("Enter")
+        self.page.locator("input[name=password]:visible").fill(password)
+        self.page.locator("input[name=password]:visible").press("Enter")
+        # Logged in once sao holds a session and has drawn the menu.
+        self.page.wait_for_function(
+            "() => window.Sao && Sao.Session && Sao.Session.current_session"
+            " && Sao.Session.current_session.user_id && Sao.main_menu_screen"
+        )
+
+
+class Dialog:
+    """The topmost modal sao shows (a line form, a warning, a confirmation, an error)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root: Locator = page.locator(".modal.in .modal-dialog").last
+
+    def is_showing(self) -> bool:
+        return self.page.locator(".modal.in .modal-dialog").count() > 0
+
+    def text(self) -> str:
+        return (self.root.locator(".modal-body").inner_text() or "").strip()
+
+    def title(self) -> str:
+        return (self.root.locator(".modal-header").inner_text() or "").strip()
+
+    def click(self, label: str) -> None:
+        self.root.locator(".modal-footer button", has_text=label).first.click()
+
+
+class ServerDialog:
+    """The dialogs sao opens for the server: a user warning, an error, a confirmation, a message."""
+
+    KINDS = ("user-warning-dialog", "error-dialog", "warning-dialog", "confirmation-dialog", "message-dialog")
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def showing(self) -> str | None:
+        """The kind of the dialog on screen (``user-warning-dialog``, ...), or None."""
+        for kind in self.KINDS:
+            if self.page.locator(f".modal.{kind}.in").count():
+                return kind
+        return None
+
+    def text(self, kind: str) -> str:
+        return " ".join(self.page.locator(f".modal.{kind}.in .modal-body").all_inner_texts()).strip()
+
+    def answer(self, kind: str, label: str) -> None:
+        self.page.locator(f".modal.{kind}.in .modal-footer button", has_text=label).first.click()
+        self.page.locator(f".modal.{kind}.in").wait_for(state="detached")
+
+
+class _Form:
+    """Field access shared by the invoice form and its line dialog, scoped to one container."""
+
+    def __init__(self, page: Page, scope: Locator) -> None:
+        self.page = page
+        self.scope = scope
+
+    def field(self, name: str) -> Locator:
+        return self.scope.locator(f"[name={name}]").first
+
+    def value(self, name: str) -> str:
+        return self.field(name).input_value()
+
+    def fill(self, name: str, text: str) -> None:
+        field = self.field(name)
+        field.fill(text)
+        # Leaving the field is what makes sao send the value and run its on-change.
+        field.press("Tab")
+
+    def fill_number(self, name: str, value: Decimal, tries: int = 3) -> None:
+        """Type a number and check it stuck (a late on-change may clear it): type again if not."""
+        for _ in range(tries):
+            self.fill(name, typed(value))
+            self.wait_idle()
+            self.page.wait_for_timeout(150)
+            shown = self.value(name).replace(",", "").replace("\xa0", "").strip()
+            try:
+                if shown and Decimal(shown) == value:
+                    return
+            except ArithmeticError:
+                pass
+        raise UnexpectedScreen(f"sao does not keep {value} in {name} (shows {self.value(name)!r})")
+
+    def choose(self, name: str, search: str, record_name: str) -> None:
+        """A many2one: type ``search``, pick the completion whose text is exactly ``record_name``."""
+        field = self.field(name)
+        field.fill("")
+        field.press_sequentially(search, delay=15)
+        completion = field.locator("xpath=..").locator("ul.dropdown-completion li.completion")
+        wanted = completion.filter(has_text=record_name)
+        try:
+            wanted.first.wait_for(timeout=COMPLETION_TIMEOUT_MS)
+        except Exception as error:
+            offered = [t.strip() for t in completion.all_inner_texts()]
+            raise ChoiceMissing(name, record_name, offered) from error
+        exact = [i for i, text in enumerate(wanted.all_inner_texts()) if text.strip() == record_name]
+        wanted.nth(exact[0] if exact else 0).click()
+        self.wait_filled(name)
+
+    def wait_filled(self, name: str, timeout: float = 20_000) -> None:
+        self.page.wait_for_function(
+            "el => el.value !== ''", arg=self.field(name).element_handle(), timeout=timeout
+        )
+
+    def wait_idle(self) -> None:
+        """Wait until sao has no call to the server in flight (on-changes included)."""
+        self.page.wait_for_function(
+            "() => !document.querySelector('#processing') ||"
+            " getComputedStyle(document.querySelector('#processing')).display === 'none'"
+        )
+
+
+class ChoiceMissing(Exception):
+    """A completion list did not offer the record the robot was to choose."""
+
+    def __init__(self, field: str, wanted: str, offered: list[str]) -> None:
+        super().__init__(f"{field}: {wanted!r} not offered (offered: {offered[:5]})")
+        self.field, self.wanted, self.offered = field, wanted, offered
+
+
+class SupplierInvoiceForm(_Form):
+    """Financial > Supplier Invoices, a new invoice in the form view."""
+
+    def __init__(self, page: Page, database: str) -> None:
+        super().__init__(page, page.locator(".tab-pane.active .form").first)
+        self.database = database
+
+    def open_new(self) -> None:
+        params = "&".join(
+            [
+                "context=" + quote(json.dumps({"type": "in"})),
+                "domain=" + quote(json.dumps([["type", "=", "in"]])),
+                "name=" + quote(json.dumps("Supplier Invoices")),
+            ]
+        )
+        self.page.evaluate("url => Sao.open_url(url)", f"{self.database}/model/account.invoice;{params}")
+        self.page.locator("button#new_:visible").first.click()
+        self.page.locator(".tab-pane.active input[name=party]:not([readonly])").wait_for()
+        self.scope = self.page.locator(".tab-pane.active .form").first
+
+    def set_date(self, name: str, value: date, date_format: str) -> None:
+        self.fill(name, value.strftime(date_format))
+
+    def lines(self) -> Locator:
+        # sao draws a one2many without its field name: it is the panel headed by the field's label.
+        return self.scope.locator(
+            "div.form-one2many", has=self.page.locator(".form-one2many-menu label", has_text="Lines")
+        ).first
+
+    def new_line(self) -> InvoiceLineDialog:
+        self.lines().locator(".form-one2many-toolbar button[title=New]").first.click()
+        dialog = InvoiceLineDialog(self.page)
+        dialog.field("quantity").wait_for()
+        return dialog
+
+    def line_count(self) -> int:
+        return self.lines().locator("tbody tr").count()
+
+    def save(self) -> None:
+        self.page.locator(".tab-pane.active button#save:visible, button#save:visible").first.click()
+        self.wait_idle()
+
+    def reload(self) -> None:
+        """Read the record again from the server (the form does not redraw a state changed there)."""
+        self.page.locator(".tab-pane.active button#reload:visible, button#reload:visible").first.click()
+        self.wait_idle()
+
+    def click_button(self, name: str) -> None:
+        self.scope.locator(f"button[name={name}]:visible").first.click()
+
+    def state(self) -> str:
+        return self.field("state").input_value() if self.field("state").count() else ""
+
+    def messages(self) -> list[str]:
+        """Error and warning texts sao shows in its message bar or a dialog."""
+        texts = [t.strip() for t in self.page.locator(".tab-pane.active .alert:visible").all_inner_texts()]
+        return [t for t in texts if t]
+
+
+class InvoiceLineDialog(_Form):
+    """The invoice line form sao opens as a dialog over the invoice."""
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page, page.locator(".modal.in .modal-dialog").last)
+
+    def choose_origin(self, model_label: str, search: str, record_name: str) -> None:
+        """A reference field: pick the model in its selection, then the record from the completion."""
+        select = self.field("origin").locator(
+            "xpath=ancestor::div[contains(@class,'form-reference')]//select"
+        )
+        select.select_option(label=model_label)
+        self.choose("origin", search, record_name)
+
+    def add(self) -> None:
+        self.scope.locator(".modal-footer button", has_text="Add").last.click()
+        self.scope.wait_for(state="detached")

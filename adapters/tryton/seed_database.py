@@ -1,0 +1,273 @@
+"""Seeds a fresh Tryton database with a company, books, taxes and the sandbox's master data.
+
+Runs inside Tryton's own virtual environment (``python seed_database.py CONFIG DATABASE DATA.json``),
+in-process through Tryton's test helpers and its model layer, so it imports nothing of
+ledgerbot: the master data arrives as JSON written by ``adapters.tryton.environment``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+from typing import Any
+
+
+def _setup_books(data: dict[str, Any]) -> None:
+    """Company, currencies, fiscal years, chart of accounts, VAT taxes and their rules, with proteus."""
+    from proteus import Model
+    from trytond.modules.account.tests.tools import create_chart, create_fiscalyear, create_tax, get_accounts
+    from trytond.modules.account_invoice.tests.tools import set_fiscalyear_invoice_sequences
+    from trytond.modules.company.tests.tools import create_company, get_company
+
+    Currency = Model.get("currency.currency")
+    Rate = Model.get("currency.currency.rate")
+    currencies = {}
+    for code, rate in data["currencies"].items():
+        currency = Currency(name=code, symbol=code, code=code, rounding=Decimal("0.01"))
+        currency.save()
+        Rate(currency=currency, date=dt.date(2000, 1, 1), rate=Decimal(rate)).save()
+        currencies[code] = currency
+    Party = Model.get("party.party")
+    company_party = Party(name=data["company_name"])
+    company_party.save()
+    create_company(company_party, currencies[data["company_currency"]])
+    company = get_company()
+    for year in data["fiscal_years"]:
+        fiscalyear = set_fiscalyear_invoice_sequences(
+            create_fiscalyear(company, (dt.date(year, 1, 1), dt.date(year, 12, 31)))
+        )
+        fiscalyear.click("create_period")
+    create_chart(company)
+    accounts = get_accounts(company)
+
+    # Invoices in a foreign currency post their rounding differences here.
+    Configuration = Model.get("account.configuration")
+    configuration = Configuration(1)
+    configuration.currency_exchange_credit_account = accounts["revenue"]
+    configuration.currency_exchange_debit_account = accounts["expense"]
+    configuration.save()
+
+    Tax = Model.get("account.tax")
+    Rule = Model.get("account.tax.rule")
+    for country, rate in data["tax_rates"].items():
+        tax = create_tax(Decimal(rate) / 100, company)
+        tax.name = tax.description = f"VAT {rate}% {country}"
+        tax.save()
+        rule = Rule(name=f"Purchases from {country}", kind="purchase", company=company)
+        line = rule.lines.new()
+        line.tax = Tax(tax.id)
+        rule.save()
+
+    Category = Model.get("product.category")
+    category = Category(name="Purchased goods", accounting=True)
+    category.account_expense = accounts["expense"]
+    category.save()
+    # The first login would otherwise open the configuration wizard instead of the client.
+    Item = Model.get("ir.module.config_wizard.item")
+    for item in Item.find([]):
+        item.state = "done"
+        item.save()
+    User = Model.get("res.user")
+    Group = Model.get("res.group")
+    robot = User(name="AP robot", login=data["robot_login"])
+    robot.password = data["robot_password"]
+    robot.groups.extend(Group.find([]))
+    robot.companies.append(company)
+    robot.company = company
+    robot.save()
+
+
+def _chunks(records: list[Any], size: int = 25) -> list[list[Any]]:
+    # SQLite's parser overflows on the long OR-queries Tryton validates big batches with.
+    return [records[i : i + size] for i in range(0, len(records), size)]
+
+
+def _master_data(database: str, data: dict[str, Any]) -> dict[str, int]:
+    """Suppliers, products, purchase orders and goods receipts through the model layer, in bulk."""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    counts = {}
+    with Transaction().start(database, 0, context={"company": 1}) as transaction:
+        pool = Pool()
+        Company = pool.get("company.company")
+        Country = pool.get("country.country")
+        Currency = pool.get("currency.currency")
+        Party = pool.get("party.party")
+        Rule = pool.get("account.tax.rule")
+        Tax = pool.get("account.tax")
+        Uom = pool.get("product.uom")
+        Category = pool.get("product.category")
+        Template = pool.get("product.template")
+        Product = pool.get("product.product")
+        Purchase = pool.get("purchase.purchase")
+        Move = pool.get("stock.move")
+        Shipment = pool.get("stock.shipment.in")
+        Location = pool.get("stock.location")
+
+        (company,) = Company.search([])
+        with transaction.set_context(company=company.id):
+            currency_by_code = {c.code: c for c in Currency.search([])}
+            countries = {
+                code: Country(name=code, code=code)
+                for code in sorted({v["address"]["country"] for v in data["vendors"] if v.get("address")})
+            }
+            Country.save(list(countries.values()))
+            rules = {rule.name.rsplit(" ", 1)[-1]: rule for rule in Rule.search([])}
+            taxes = {tax.name.rsplit(" ", 1)[-1]: tax for tax in Tax.search([])}
+            parties = []
+            for vendor in data["vendors"]:
+                address = vendor.get("address") or {}
+                country = address.get("country")
+                parties.append(
+                    Party(
+                        name=vendor["name"],
+                        code=vendor["vendor_id"],
+                        identifiers=[{"type": None, "code": vendor["tax_id"]}]
+                        if vendor.get("tax_id")
+                        else [],
+                        addresses=[
+                            {
+                                "street": address.get("street"),
+                                "postal_code": address.get("postal_code"),
+                                "city": address.get("city"),
+                                "country": countries[country].id if country else None,
+                            }
+                        ],
+                        supplier_currency=currency_by_code[vendor["currency"]],
+                        supplier_tax_rule=rules.get(country),
+                        # Ordered goods become invoice lines of their own, waiting for the
+                        # supplier's invoice: the robot links its lines to them.
+                        purchase_invoice_line_standalone=True,
+                    )
+                )
+            for chunk in _chunks(parties):
+                Party.save(chunk)
+            party_by_code = {p.code: p for p in parties}
+            counts["suppliers"] = len(parties)
+
+            (unit,) = Uom.search([("symbol", "=", "u")])
+            (category,) = Category.search([("name", "=", "Purchased goods")])
+            products: dict[str, Any] = {}
+            for order in data["orders"]:
+                for line in order["lines"]:
+                    if line["sku"] and line["sku"] not in products:
+                        products[line["sku"]] = Template(
+                            name=line["description"],
+                            type="goods",
+                            default_uom=unit,
+                            purchasable=True,
+                            purchase_uom=unit,
+                            list_price=Decimal(0),
+                            account_category=category,
+                            products=[{"suffix_code": line["sku"]}],
+                        )
+            for chunk in _chunks(list(products.values())):
+                Template.save(chunk)
+            variant = {p.code: p for p in Product.search([])}
+            counts["products"] = len(variant)
+
+            (warehouse,) = Location.search([("type", "=", "warehouse")])
+            purchases = []
+            for order in data["orders"]:
+                party = party_by_code[order["vendor_id"]]
+                tax = taxes.get(_country_of(data, order["vendor_id"]))
+                purchases.append(
+                    Purchase(
+                        company=company,
+                        number=order["po_number"],
+                        party=party,
+                        invoice_address=party.addresses[0],
+                        currency=currency_by_code[order["currency"]],
+                        purchase_date=dt.date.fromisoformat(order["order_date"]),
+                        warehouse=warehouse,
+                        invoice_method="order",
+                        lines=[
+                            {
+                                "sequence": line["line_no"],
+                                "type": "line",
+                                "product": variant[line["sku"]].id if line["sku"] else None,
+                                "description": line["description"],
+                                "quantity": float(line["quantity"]),
+                                "unit": unit.id,
+                                "unit_price": Decimal(line["unit_price"]),
+                                "taxes": [tax.id] if tax else [],
+                            }
+                            for line in order["lines"]
+                        ],
+                    )
+                )
+            for chunk in _chunks(purchases):
+                Purchase.save(chunk)
+                Purchase.quote(chunk)
+                Purchase.confirm(chunk)
+                Purchase.process(chunk)
+            counts["purchase_orders"] = len(purchases)
+
+            by_number = {p.number: p for p in Purchase.browse([p.id for p in purchases])}
+            remaining: dict[int, Any] = {}  # purchase line id -> the move still waiting for goods
+            for purchase in by_number.values():
+                for line in purchase.lines:
+                    (move,) = [m for m in line.moves if m.state == "draft"]
+                    remaining[line.id] = move
+            shipments = 0
+            for receipt in data["receipts"]:
+                purchase = by_number[receipt["po_number"]]
+                lines = {line.sequence: line for line in purchase.lines}
+                moves = []
+                for received in receipt["lines"]:
+                    move = remaining[lines[received["po_line_no"]].id]
+                    quantity = float(received["quantity"])
+                    if quantity < move.quantity:
+                        # A partial delivery: the rest stays on a move of its own for a later receipt.
+                        (rest,) = Move.copy([move], {"quantity": move.quantity - quantity})
+                        move.quantity = quantity
+                        move.save()
+                        remaining[lines[received["po_line_no"]].id] = rest
+                    moves.append(move)
+                day = dt.date.fromisoformat(receipt["date"])
+                shipment = Shipment(
+                    company=company,
+                    number=receipt["receipt_number"],
+                    supplier=purchase.party,
+                    warehouse=warehouse,
+                    warehouse_input=warehouse.input_location,
+                    warehouse_storage=warehouse.storage_location,
+                    effective_date=day,
+                    planned_date=day,
+                )
+                shipment.save()
+                Move.write(moves, {"shipment": str(shipment), "effective_date": day, "planned_date": day})
+                Shipment.receive([shipment])
+                Shipment.do([shipment])
+                shipments += 1
+            counts["goods_receipts"] = shipments
+            closed = [by_number[o["po_number"]] for o in data["orders"] if o["status"] == "closed"]
+            if closed:
+                Purchase.write(closed, {"state": "done"})
+        transaction.commit()
+    return counts
+
+
+def _country_of(data: dict[str, Any], vendor_id: str) -> str | None:
+    for vendor in data["vendors"]:
+        if vendor["vendor_id"] == vendor_id:
+            return (vendor.get("address") or {}).get("country")
+    return None
+
+
+def main(config_file: str, database: str, data_file: str) -> None:
+    from proteus import config as proteus_config
+
+    with open(data_file, encoding="utf-8") as stream:
+        data = json.load(stream)
+    proteus_config.set_trytond(database, config_file=config_file)
+    _setup_books(data)
+    counts = _master_data(database, data)
+    print(json.dumps(counts))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
