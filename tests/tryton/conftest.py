@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from adapters.tryton.client import TrytonErp
-from adapters.tryton.environment import (
+from ledgerbot.core.store import Store
+from sandbox.tryton.environment import (
     ROBOT_LOGIN,
     ROBOT_PASSWORD,
     RunningTryton,
@@ -17,7 +18,6 @@ from adapters.tryton.environment import (
     seed_payload,
     seeded_database,
 )
-from ledgerbot.core.store import Store
 from tests.support import MASTER
 
 # The orders the tests invoice: open and closed, EUR, GBP and USD, full, partial, split and

@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from adapters.tryton.client import TrytonErp, compare
-from adapters.tryton.environment import ROBOT_LOGIN, ROBOT_PASSWORD, RunningTryton
 from ledgerbot.core.domain import DocState, ExtractionResult
 from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import DocumentRow, ExceptionRow, PostingRow
 from ledgerbot.core.store.queries import latest_extraction
 from ledgerbot.erp_sync import pull_master_data
 from ledgerbot.posting import erp_invoice, post_approved
+from sandbox.tryton.environment import ROBOT_LOGIN, ROBOT_PASSWORD, RunningTryton
 from tests.support import MASTER, approved_document, clean_invoices, seed_master_data, state_of, vendor_of
 from tests.tryton.conftest import SEEDED_ORDERS
 

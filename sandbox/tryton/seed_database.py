@@ -2,7 +2,7 @@
 
 Runs inside Tryton's own virtual environment (``python seed_database.py CONFIG DATABASE DATA.json``),
 in-process through Tryton's test helpers and its model layer, so it imports nothing of
-ledgerbot: the master data arrives as JSON written by ``adapters.tryton.environment``.
+ledgerbot: the master data arrives as JSON written by ``sandbox.tryton.environment``.
 """
 
 from __future__ import annotations
