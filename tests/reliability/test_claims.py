@@ -224,3 +224,29 @@ def test_a_document_whose_file_is_gone_fails_alone_in_a_read_ahead_batch(
     by_id = {o.document_id: o for o in outcomes}
     assert by_id[ids[1]].state == "failed" and by_id[ids[1]].codes == ["E021"]
     assert by_id[ids[0]].state == by_id[ids[2]].state == "rejected"  # filed as not payable
+
+
+def test_retry_command_sends_failed_documents_back_by_code(tmp_path: Path) -> None:
+    from ledgerbot.core.store import get_store
+
+    store = get_store()  # the store of this test's LEDGERBOT_HOME, which the command uses too
+    files = FileStore(tmp_path / "files")
+    first, second = _doc(store, files, b"1"), _doc(store, files, b"2")
+    _mark_failed(store, first, KeyError("x"))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run(
+        [LEDGERBOT, "retry", "--code", "E0xx", "--reason", "fixed the reader", "--by", "user:anna"],
+        env=env,
+        capture_output=True,
+        cwd=REPO,
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    assert [json.loads(line) for line in run.stdout.decode().splitlines()] == [
+        {"id": first, "failed_with": "E099", "state": "received"}
+    ]
+    refused = subprocess.run(
+        [LEDGERBOT, "retry", str(second), "--reason", "why not"], env=env, capture_output=True, cwd=REPO
+    )
+    assert refused.returncode == 1 and "[E015]" in refused.stderr.decode()
+    missing_reason = subprocess.run([LEDGERBOT, "retry", str(first)], env=env, capture_output=True, cwd=REPO)
+    assert missing_reason.returncode == 1 and "[E015]" in missing_reason.stderr.decode()
