@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 
 from ledgerbot.core.claims import claimed, process_holder, release, try_claim
 from ledgerbot.core.domain import DocState, DocType, ExtractionResult
-from ledgerbot.core.errors import DocumentNotFound, LedgerbotError, ProcessingInterrupted, error_code
+from ledgerbot.core.errors import (
+    DocumentNotFound,
+    LedgerbotError,
+    OriginalMissing,
+    ProcessingInterrupted,
+    error_code,
+)
 from ledgerbot.core.lifecycle import Actor, input_hash, transition
 from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow
@@ -394,14 +400,31 @@ def process_pending(
     queue = deque(i for i in ids if i in unread_ids)
     ahead: deque[int] = deque()
 
+    # Documents whose file could not even be loaded for the reader (gone from the file store):
+    # they fail on their own, outside the reader's stream, so its order is not disturbed.
+    unloadable: deque[tuple[int, Exception]] = deque()
+
+    def load(doc_id: int) -> ReadRequest | None:
+        try:
+            return _request(store, files, doc_id)
+        except Exception as error:  # whatever it is, it is this document's failure
+            unloadable.append((doc_id, error))
+            return None
+
     def requests() -> Iterator[ReadRequest]:
         for doc_id in list(ahead):
-            yield _request(store, files, doc_id)
+            request = load(doc_id)
+            if request is None:
+                ahead.remove(doc_id)
+            else:
+                yield request
         while queue:
             doc_id = queue.popleft()
             if try_claim(store, doc_id, holder=holder, ttl=ttl, states=_UNREAD):
-                ahead.append(doc_id)
-                yield _request(store, files, doc_id)
+                request = load(doc_id)
+                if request is not None:
+                    ahead.append(doc_id)
+                    yield request
 
     def read_items() -> Iterator[tuple[int, ExtractionResult | Exception]]:
         results = iter(reader.extract_many(requests()))
@@ -409,15 +432,16 @@ def process_pending(
             try:
                 prepared: ExtractionResult | Exception = next(results)
             except StopIteration:
-                if ahead:
-                    prepared = LedgerbotError("the reader gave fewer results than files", code="E098")
-                else:
+                if not ahead:
+                    yield from _drain(unloadable)
                     return
+                prepared = LedgerbotError("the reader gave fewer results than files", code="E098")
             except Exception as error:  # the reader broke on the next document
                 prepared = error
                 # The document the reader broke on leaves ``ahead`` below, before the new
                 # stream starts, so the new stream re-requests only the ones after it.
                 results = iter(reader.extract_many(requests()))
+            yield from _drain(unloadable)
             yield ahead.popleft(), prepared
 
     outcomes: list[ProcessOutcome] = []
@@ -453,11 +477,20 @@ def process_pending(
     return outcomes
 
 
+def _drain(failed: deque[tuple[int, Exception]]) -> Iterator[tuple[int, Exception]]:
+    while failed:
+        yield failed.popleft()
+
+
 def _request(store: Store, files: FileStore, doc_id: int) -> ReadRequest:
     with store.session() as session:
         document = session.get(DocumentRow, doc_id)
         assert document is not None
         sha, name = document.sha256, document.filename
+    if not files.exists(sha):
+        raise OriginalMissing(
+            f"document {doc_id}: its original file {sha[:12]} is missing from the file store"
+        )
     return ReadRequest(files.get(sha), name, f"doc:{doc_id}")
 
 

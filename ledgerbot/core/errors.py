@@ -82,6 +82,12 @@ class RetryRefused(BusinessError):
     code = "E015"
 
 
+class OriginalMissing(ApplicationError):
+    """A document's original file is gone from the file store (deleted, or the store moved)."""
+
+    code = "E021"
+
+
 class AuditChainBroken(LedgerbotError):
     """The audit trail's hash chain does not verify: a row was edited, deleted or reordered."""
 

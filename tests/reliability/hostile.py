@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import os
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from tests.extractors.test_einvoice_security import billion_laughs, xxe
@@ -58,15 +60,17 @@ def huge_number(good: bytes) -> bytes:
     return swapped.replace(b"<cbc:ID>", b"<cbc:ID>HUGE-", 1)
 
 
-def good_invoice(tmp: Path) -> bytes:
+@lru_cache(maxsize=1)
+def good_invoice() -> bytes:
     """A UBL invoice from the sandbox generator, billing an open PO of the sandbox master data."""
     from sandbox.corpus.generator import generate_corpus
 
-    corpus = tmp / "generated"
-    generate_corpus(corpus, 40, 3, scans=False, doc_types=["invoice"])
-    ubl = [p for p in sorted(corpus.glob("*.xml")) if b"TaxInclusiveAmount" in p.read_bytes()]
-    assert ubl, "the generator made no UBL invoice"
-    return ubl[0].read_bytes()
+    with tempfile.TemporaryDirectory(prefix="ledgerbot-hostile-") as tmp:
+        corpus = Path(tmp) / "generated"
+        generate_corpus(corpus, 40, 3, scans=False, doc_types=["invoice"])
+        ubl = [p for p in sorted(corpus.glob("*.xml")) if b"TaxInclusiveAmount" in p.read_bytes()]
+        assert ubl, "the generator made no UBL invoice"
+        return ubl[0].read_bytes()
 
 
 def build(folder: Path, work: Path, *, folder_entry: str = "link") -> dict[str, Expected]:
@@ -76,7 +80,7 @@ def build(folder: Path, work: Path, *, folder_entry: str = "link") -> dict[str, 
     folders, so the link is what it meets as one entry); "dir" a real folder (for ``extract``).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    good = good_invoice(work)
+    good = good_invoice()
     (folder / GOOD).write_bytes(good)
     (folder / "encrypted.pdf").write_bytes(encrypted_pdf())
     (folder / "truncated.pdf").write_bytes(truncated_pdf())

@@ -192,3 +192,61 @@ def test_two_processing_runs_at_once_never_do_a_stage_twice(
     processed = sum(summary["processing"]["processed"] for summary in summaries)
     assert processed == len(einvoices), summaries
     assert len(holders) == 2, "the runs did not overlap; the test proves nothing"
+
+
+class ReadAheadReader:
+    """Test double of the reader: like the pipeline, it takes a whole chunk before answering."""
+
+    def __init__(self, results: dict[str, Any]) -> None:
+        self.results = results
+
+    def extract_many(self, requests: Any) -> Any:
+        for request in list(requests):
+            yield self.results[request.filename].model_copy(update={"source": request.source})
+
+
+def test_a_document_whose_file_is_gone_fails_alone_in_a_read_ahead_batch(
+    store: Store, file_store: FileStore
+) -> None:
+    from ledgerbot.core.domain import ExtractionResult
+    from ledgerbot.processing import process_pending
+
+    ids = []
+    for n in range(3):
+        with store.session() as s:
+            ids.append(receive(s, file_store, b"%PDF-1.4 %" + bytes([n]), filename=f"{n}.pdf", source="t").id)
+    with store.session() as s:
+        lost = s.get(DocumentRow, ids[1])
+        assert lost is not None
+        file_store.path_for(lost.sha256).unlink()
+    other = ExtractionResult(source="x", doc_type="delivery_note", doc_type_confidence=0.99)
+    outcomes = process_pending(store, file_store, ReadAheadReader({"0.pdf": other, "2.pdf": other}))
+    by_id = {o.document_id: o for o in outcomes}
+    assert by_id[ids[1]].state == "failed" and by_id[ids[1]].codes == ["E021"]
+    assert by_id[ids[0]].state == by_id[ids[2]].state == "rejected"  # filed as not payable
+
+
+def test_retry_command_sends_failed_documents_back_by_code(tmp_path: Path) -> None:
+    from ledgerbot.core.store import get_store
+
+    store = get_store()  # the store of this test's LEDGERBOT_HOME, which the command uses too
+    files = FileStore(tmp_path / "files")
+    first, second = _doc(store, files, b"1"), _doc(store, files, b"2")
+    _mark_failed(store, first, KeyError("x"))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run(
+        [LEDGERBOT, "retry", "--code", "E0xx", "--reason", "fixed the reader", "--by", "user:anna"],
+        env=env,
+        capture_output=True,
+        cwd=REPO,
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    assert [json.loads(line) for line in run.stdout.decode().splitlines()] == [
+        {"id": first, "failed_with": "E099", "state": "received"}
+    ]
+    refused = subprocess.run(
+        [LEDGERBOT, "retry", str(second), "--reason", "why not"], env=env, capture_output=True, cwd=REPO
+    )
+    assert refused.returncode == 1 and "[E015]" in refused.stderr.decode()
+    missing_reason = subprocess.run([LEDGERBOT, "retry", str(first)], env=env, capture_output=True, cwd=REPO)
+    assert missing_reason.returncode == 1 and "[E015]" in missing_reason.stderr.decode()
