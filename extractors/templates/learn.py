@@ -92,6 +92,10 @@ class LearnSettings:
     rows_above: int = 3
     # Words in a layout fingerprint (labels and headers, in reading order).
     fingerprint_words: int = 60
+    # Label words enough to tell a layout by; with fewer, the sample's other words are added.
+    min_label_words: int = 6
+    # Share of its fingerprint a document must print for a vendor's name alone to match.
+    min_fingerprint: float = 0.8
     # Rows above the first item row searched for the line table's header.
     header_reach: int = 6
     # Longest label (in words) taken from the words printed before or over a value.
@@ -460,12 +464,22 @@ def learn_options(view: DocumentView, truth: Truth) -> dict[str, Any]:
     return options
 
 
-def fingerprint(view: DocumentView, truth: Truth, skip_rows: set[tuple[int, int]]) -> list[str]:
-    """Words the layout prints on every document: letters only, outside values, items and names."""
+def fingerprint(
+    view: DocumentView, truth: Truth, labels: list[str], skip_rows: set[tuple[int, int]]
+) -> list[str]:
+    """Words the layout prints on every document: first the labels its values were found by and
+    its table's headers (they tell one layout from another), then other words printed outside
+    values, items and names, up to ``fingerprint_words``."""
     personal = set(tokens(str(truth.fields.get("vendor_name") or "")))
     for line in truth.lines or []:
         personal.update(tokens(line.description or ""))
     out: list[str] = []
+    for label in labels:
+        for tok in tokens(label):
+            if len(tok) >= 2 and tok.isalpha() and tok not in personal and tok not in out:
+                out.append(tok)
+    if len(out) >= SETTINGS.min_label_words:
+        return out[: SETTINGS.fingerprint_words]
     for page in view.pages:
         for r, (toks, _) in enumerate(page.row_tokens):
             if (page.number, r) in skip_rows:
@@ -545,7 +559,10 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
         value = truth.fields.get(name)
         if value is not None and locate_value(view, FIELD_TYPES[name], value):
             identity[name] = str(value)
-    prints = fingerprint(view, truth, found_rows | item_rows)
+    labels = [a.label for found in anchors.values() for a in found if a.label is not None]
+    if line_rule is not None:
+        labels.extend(line_rule["columns"].values())
+    prints = fingerprint(view, truth, labels, found_rows | item_rows)
     match: dict[str, Any] = {}
     if "vendor_tax_id" in identity:
         match["tax_ids"] = [identity["vendor_tax_id"]]
@@ -559,6 +576,7 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
             "a template without an identity could be applied to other vendors"
         )
     match["fingerprint"] = prints
+    match["min_fingerprint"] = SETTINGS.min_fingerprint
     body: dict[str, Any] = {"match": match, "options": options, "fields": fields}
     if line_rule is not None:
         body["lines"] = line_rule

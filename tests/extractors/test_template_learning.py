@@ -114,8 +114,28 @@ def test_learned_template_reads_the_vendors_next_invoices_with_other_lines_and_p
         assert result.lineage["template"] == f"{template.id}@1"
         assert "template_fallback" not in result.lineage
         assert wrong_fields(result, plan.truth()) == []
-    assert len(docs[0].lines or []) > 18  # the long one ran over two pages
     assert [o["status"] for o in run_template_tests(tmp_path / "templates")] == ["ok"]
+
+
+@pytest.mark.parametrize("layout", ["L02_export_en", "L04_facture_fr"])
+def test_a_line_table_over_two_pages_is_read_after_learning_a_short_one(
+    tmp_path: Path, corpus: Corpus, extractor_for: Any, layout: str
+) -> None:
+    from sandbox.corpus.scans import page_count
+
+    docs = next(
+        d
+        for d in corpus.by_vendor.values()
+        if d[0].layout.id == layout and any(len(x.lines or []) > 25 for x in d)
+    )
+    short = next(d for d in docs if len(d.lines or []) <= 8)
+    long = next(d for d in docs if len(d.lines or []) > 25)
+    learned = learn_template(*write(tmp_path / "in", corpus, short, "short"), tmp_path / "templates")
+    path, _ = write(tmp_path / "in", corpus, long, "long")
+    assert page_count(path.read_bytes()) == 2
+    result = read(extractor_for(tmp_path / "templates"), path)
+    assert result.method == f"template:{learned.id}" and "template_fallback" not in result.lineage
+    assert wrong_fields(result, long.truth()) == []
 
 
 def test_two_vendors_on_one_layout_do_not_share_a_template(
@@ -199,6 +219,32 @@ def test_a_changed_bank_account_is_read_as_printed_and_not_learned_as_identity(
     refined = learn_template(path, truth, folder)
     assert refined.identity_not_learned == {"vendor_iban": changed}
     assert load_template(refined.template).match.ibans == [iban]
+
+
+def test_a_vendor_known_by_its_name_on_its_own_layout_only(
+    tmp_path: Path, corpus: Corpus, extractor_for: Any
+) -> None:
+    docs = next(d for d in corpus.by_vendor.values() if d[0].vendor.iban and len(d) >= 2)
+    folder = tmp_path / "templates"
+    learned = learn_template(*write(tmp_path / "in", corpus, docs[0], "k1"), folder)
+    vendor = docs[1].vendor
+    assert vendor.tax_id is not None and vendor.iban is not None and docs[1].fields is not None
+    # Re-registered: a new VAT id and a new bank account, the same name and layout.
+    tax_id = vendor.tax_id[:2] + "".join(str((int(c) + 3) % 10) for c in vendor.tax_id[2:] if c.isdigit())
+    bban = vendor.iban[4:-4] + ("0000" if vendor.iban[-4:] != "0000" else "1111")
+    iban = vendor.iban[:2] + iban_check_digits(vendor.iban[:2], bban) + bban
+    moved = vendor.model_copy(update={"tax_id": tax_id, "iban": iban})
+    fields = docs[1].fields.model_copy(update={"vendor_tax_id": tax_id, "vendor_iban": iban})
+    plan = dataclasses.replace(docs[1], vendor=moved, fields=fields)
+    result = read(extractor_for(folder), write(tmp_path / "in", corpus, plan, "k2")[0])
+    assert result.method == f"template:{learned.id}" and result.lineage["template_match"] == "name"
+    assert result.fields.vendor_tax_id == tax_id and result.fields.vendor_iban == iban  # as printed
+    # The same name on another layout is not enough.
+    other = dataclasses.replace(
+        plan, layout=LAYOUTS["L05_us_letter" if plan.layout.id != "L05_us_letter" else "L01_classic_en"]
+    )
+    result = read(extractor_for(folder), write(tmp_path / "in", corpus, other, "k3")[0])
+    assert result.method != f"template:{learned.id}"
 
 
 def test_values_are_found_in_other_printed_formats_and_missing_ones_reported(
