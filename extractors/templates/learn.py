@@ -559,6 +559,13 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
         value = truth.fields.get(name)
         if value is not None and locate_value(view, FIELD_TYPES[name], value):
             identity[name] = str(value)
+    notes: list[str] = []
+    if not identity:
+        # A partial truth without the vendor: its identity as the generic extractor reads it
+        # from the page (a VAT id, an IBAN, a name printed there), and the output says so.
+        identity = _printed_identity(document, view)
+        if identity:
+            notes.append(f"vendor identity read from the page: {', '.join(sorted(identity))}")
     labels = [a.label for found in anchors.values() for a in found if a.label is not None]
     if line_rule is not None:
         labels.extend(line_rule["columns"].values())
@@ -580,7 +587,21 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
     body: dict[str, Any] = {"match": match, "options": options, "fields": fields}
     if line_rule is not None:
         body["lines"] = line_rule
-    return Learned(body, learned, not_found, identity, prints, line_rule)
+    return Learned(body, learned, not_found, identity, prints, line_rule, notes)
+
+
+def _printed_identity(document: Document, view: DocumentView) -> dict[str, str]:
+    from extractors.generic import GenericExtractor
+
+    fields = GenericExtractor().extract(document).fields
+    out = {}
+    for name in ("vendor_tax_id", "vendor_iban", "vendor_name"):
+        value = getattr(fields, name)
+        if value is not None and locate_value(
+            view, FIELD_TYPES[name], normalise_truth(FIELD_TYPES[name], value)
+        ):
+            out[name] = str(value)
+    return out
 
 
 def _slug(text: str) -> str:
@@ -607,17 +628,18 @@ def dump_template(data: dict[str, Any]) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def _existing(folder: Path, truth: Truth, template_id: str | None) -> tuple[Path, dict[str, Any]] | None:
+def _existing(
+    folder: Path, truth: Truth, template_id: str | None, printed: dict[str, str]
+) -> tuple[Path, dict[str, Any]] | None:
     """The learned template in ``folder`` this vendor already has (by id, or by its identity)."""
     if template_id is not None:
         path = folder / f"{template_id}.yml"
         if path.is_file():
             return path, yaml.safe_load(path.read_text(encoding="utf-8"))
         return None
-    keys = {
-        identity_key(str(truth.fields[n])) for n in ("vendor_tax_id", "vendor_iban") if truth.fields.get(n)
-    }
-    name = " ".join(tokens(str(truth.fields.get("vendor_name") or "")))
+    given = {**printed, **{n: str(v) for n, v in truth.fields.items() if n.startswith("vendor_")}}
+    keys = {identity_key(given[n]) for n in ("vendor_tax_id", "vendor_iban") if given.get(n)}
+    name = " ".join(tokens(given.get("vendor_name") or ""))
     for entry in folder_entries(folder):
         if not entry.learned or entry.status == "retired":
             continue
@@ -728,6 +750,7 @@ class Outcome:
     samples_ok: int
     samples: int
     mismatches: list[str]
+    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -743,6 +766,7 @@ class Outcome:
             "identity_not_learned": self.identity_not_learned,
             "samples_ok": f"{self.samples_ok}/{self.samples}",
             "mismatches": self.mismatches,
+            "notes": self.notes,
         }
 
 
@@ -798,7 +822,7 @@ def learn_template(
     sha = file_sha(sample)
     new = learn_document(document, truth, sha, today)
     folder.mkdir(parents=True, exist_ok=True)
-    existing = _existing(folder, truth, template_id)
+    existing = _existing(folder, truth, template_id, new.identity)
     source = {"file": sample.name, "sha256": sha, "learned_on": today.isoformat()}
     if existing is not None:
         path, old = existing
@@ -815,7 +839,8 @@ def learn_template(
         samples = list(old.get("samples", []))
         kept_status = str(old.get("status", status))
     else:
-        tid = template_id or _slug(str(truth.fields.get("vendor_name") or sample.stem))
+        named = truth.fields.get("vendor_name") or new.identity.get("vendor_name")
+        tid = template_id or _slug(str(named or sample.stem))
         while (folder / f"{tid}.yml").exists():
             tid = (
                 f"{tid}-2"
@@ -877,6 +902,7 @@ def learn_template(
         samples_ok=ok,
         samples=len(template.samples),
         mismatches=wrong,
+        notes=new.notes,
     )
 
 

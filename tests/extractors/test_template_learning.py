@@ -262,6 +262,22 @@ def test_values_are_found_in_other_printed_formats_and_missing_ones_reported(
     assert load_template(outcome.template).options.decimal_separator == ","
 
 
+def test_a_truth_without_the_vendor_takes_its_identity_from_the_page(
+    tmp_path: Path, corpus: Corpus, extractor_for: Any
+) -> None:
+    docs = corpus.vendor_docs("L04_facture_fr", 2)
+    pdf, truth_path = write(tmp_path / "in", corpus, docs[0], "p1")
+    truth = json.loads(truth_path.read_text())
+    keep = ("invoice_number", "invoice_date", "total")
+    (tmp_path / "p1-partial.json").write_text(json.dumps({"fields": {k: truth["fields"][k] for k in keep}}))
+    outcome = learn_template(pdf, tmp_path / "p1-partial.json", tmp_path / "templates")
+    assert sorted(outcome.learned) == sorted(keep) and outcome.notes
+    assert load_template(outcome.template).match.tax_ids == [docs[0].vendor.tax_id]
+    result = read(extractor_for(tmp_path / "templates"), write(tmp_path / "in", corpus, docs[1], "p2")[0])
+    assert result.method == f"template:{outcome.id}"
+    assert not {"invoice_number", "invoice_date", "total"} & set(wrong_fields(result, docs[1].truth()))
+
+
 def test_bad_truth_and_unreadable_samples_are_coded_errors(tmp_path: Path, corpus: Corpus) -> None:
     with pytest.raises(LearningError) as error:
         parse_truth({"fields": {"total": "a lot"}}, "t.json")
