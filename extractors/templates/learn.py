@@ -271,7 +271,7 @@ def anchors_for(
     truth: Any,
     options: dict[str, Any],
     stamp: tuple[str, date],
-    avoid_rows: set[tuple[int, int]] = frozenset(),  # type: ignore[assignment]
+    avoid_rows: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset(),
 ) -> tuple[list[Anchor], bool]:
     """Anchors that read ``truth`` back on ``view`` (best first), and whether the value was found."""
     hits = locate_value(view, kind, truth)
@@ -522,6 +522,7 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
     fields: list[dict[str, Any]] = []
     learned: list[str] = []
     not_found: list[str] = []
+    generic: list[str] = []
     found_rows: set[tuple[int, int]] = set()
     line_rows = set(_line_rows(view, truth.lines, reading["decimal_sep"])) if truth.lines else set()
     anchors: dict[str, list[Anchor]] = {}
@@ -537,8 +538,11 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
                 {"name": name, "anchors": [a.model_dump(mode="json", exclude_none=True) for a in found]}
             )
             learned.append(name)
-        elif not located:
-            not_found.append(name)
+        elif located:
+            # Printed, but no label or place reads it back alone: the template says so and asks
+            # the generic extractor for it.
+            fields.append({"name": name, "generic": True})
+            generic.append(name)
         else:
             not_found.append(name)
         for hit in locate_value(view, kind, value):
@@ -587,6 +591,8 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
     body: dict[str, Any] = {"match": match, "options": options, "fields": fields}
     if line_rule is not None:
         body["lines"] = line_rule
+    if generic:
+        notes.append(f"read by the generic extractor (no anchor reads them back): {', '.join(generic)}")
     return Learned(body, learned, not_found, identity, prints, line_rule, notes)
 
 
@@ -681,6 +687,11 @@ def refine(
         if rule is None:
             if name in new_rules:
                 fields.append(new_rules[name])
+            continue
+        if rule.get("generic") and "anchors" in new_rules.get(name, {}):
+            rule.pop("generic")  # learned where the first sample could not anchor it
+            rule["anchors"] = new_rules[name]["anchors"]
+            variants.append(name)
             continue
         if "anchors" not in rule:
             continue  # a hand-written rule stays as written
