@@ -324,6 +324,22 @@ def test_cli_learn_then_extract_with_the_templates_folder(tmp_path: Path, corpus
     assert result.exit_code == 1 and "[E411]" in result.stderr and not result.stdout
     result = runner.invoke(app, ["template", "test", "--templates", str(folder)])
     assert result.exit_code == 0 and json.loads(result.stdout.splitlines()[0])["status"] == "ok"
+    [listed] = [
+        json.loads(x)
+        for x in runner.invoke(app, ["template", "list", "--templates", str(folder)]).stdout.splitlines()
+    ]
+    assert (listed["id"], listed["version"], listed["status"], listed["source"]) == (
+        out["id"],
+        1,
+        "active",
+        "learned",
+    )
+    result = runner.invoke(app, ["template", "retire", out["id"], "--templates", str(folder)])
+    assert result.exit_code == 0 and json.loads(result.stdout)["status"] == "retired"
+    result = runner.invoke(app, ["extract", "--in-process", "--templates", str(folder), str(nxt)])
+    assert json.loads(result.stdout.splitlines()[0])["method"] != f"template:{out['id']}"
+    result = runner.invoke(app, ["template", "promote", "no-such-template", "--templates", str(folder)])
+    assert result.exit_code == 1 and "[E413]" in result.stderr
 
 
 def test_a_shadow_template_is_trusted_after_agreeing_with_the_clerk(
