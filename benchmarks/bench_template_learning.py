@@ -26,7 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from extractors.evaluation import Evaluation, vendor_key
+from extractors.evaluation import Evaluation, same_value, vendor_key
 from extractors.pipeline import Extractor
 from extractors.realworld import realworld_split
 from extractors.templates.learn import dump_template, learn_template, parse_truth
@@ -257,6 +257,59 @@ def realworld(work: Path) -> dict[str, Any]:
     }
 
 
+RECEIPTS = REALWORLD.parent / "sroie"
+
+
+def receipts(work: Path) -> dict[str, Any]:
+    """Shops with two or more photographed receipts: learn the shop's name, date and total from its
+    first receipt, read the others (header accuracy over those three fields, both ways)."""
+    from extractors.textlayer import read_document
+    from extractors.values import parse_amount, parse_date
+
+    by_shop: dict[str, list[tuple[Path, dict[str, Any]]]] = defaultdict(list)
+    for label in sorted(RECEIPTS.glob("*.json")):
+        data = json.loads(label.read_text(encoding="utf-8"))
+        day = parse_date(str(data.get("date") or ""), "DMY")
+        amount = parse_amount(str(data.get("total") or ""), ".")
+        if not data.get("company") or day is None or amount is None:
+            continue
+        fields = {"vendor_name": data["company"], "invoice_date": day.isoformat(), "total": str(amount)}
+        by_shop[vendor_key(data["company"])].append((label.with_suffix(".jpg"), {"fields": fields}))
+    shops = [docs for docs in by_shop.values() if len(docs) > 1]
+    learned = work / "receipts"
+    reads: list[tuple[Path, dict[str, Any]]] = []
+    for docs in shops:
+        (first, truth), rest = docs[0], docs[1:]
+        try:
+            learn_template(first, parse_truth(truth, first.name), learned, document=read_document(first))
+        except Exception as error:  # a receipt learning cannot use is counted, the rest goes on
+            log(f"{first.name}: {error}")
+            continue
+        reads.extend(rest)
+    layers = {path: read_document(path, name=path.name) for path, _ in reads}
+    out: dict[str, Any] = {"shops": len(shops), "receipts_read": len(reads)}
+    for name, extractor in (
+        (
+            "learned_template",
+            Extractor(stages=("template", "generic"), extra_templates=(learned,), classify=False),
+        ),
+        ("generic_alone", Extractor(stages=("generic",), classify=False)),
+    ):
+        right = total = by_template = 0
+        for path, truth in reads:
+            result = extractor.extract_document(layers[path], DocType.INVOICE)
+            by_template += bool(result.method and result.method.startswith("template:"))
+            got = result.model_dump(mode="json")["fields"]
+            for field_name, value in truth["fields"].items():
+                total += 1
+                right += same_value(field_name, value, got.get(field_name))
+        out[name] = {
+            "header_field_accuracy": round(right / total, 4) if total else None,
+            "by_template": by_template,
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=120)
@@ -264,12 +317,18 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--no-scans", action="store_true")
     parser.add_argument("--skip-realworld", action="store_true")
+    parser.add_argument("--receipts", action="store_true", help="also photographed receipts (slow: OCR)")
+    parser.add_argument("--only-receipts", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-learn-") as tmp:
         work = Path(tmp)
-        report = {"generated": generated(args, work)}
-        if not args.skip_realworld and REALWORLD.is_dir():
-            report["realworld"] = realworld(work)
+        report: dict[str, Any] = {}
+        if not args.only_receipts:
+            report["generated"] = generated(args, work)
+            if not args.skip_realworld and REALWORLD.is_dir():
+                report["realworld"] = realworld(work)
+        if (args.receipts or args.only_receipts) and RECEIPTS.is_dir():
+            report["receipts"] = receipts(work)
     print(json.dumps(report, default=str))
 
 
