@@ -41,7 +41,7 @@ from extractors.templates.catalog import folder_entries
 from extractors.templates.golden import golden_view, run_sample
 from extractors.templates.index import identity_key
 from extractors.templates.locate import DocumentView, Hit, PageView, locate_value, normalise_truth
-from extractors.templates.schema import Anchor, Template, TemplateStatus, parse_template
+from extractors.templates.schema import Anchor, Template, TemplateError, TemplateStatus, parse_template
 from extractors.textlayer.model import BBox, Document
 from extractors.values import FIELD_TYPES, ISO_CURRENCIES, parse_amount, parse_date
 from ledgerbot.domain import DocType, ExtractionResult, InvoiceFields, InvoiceLine
@@ -580,7 +580,10 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
     if "vendor_iban" in identity:
         match["ibans"] = [identity["vendor_iban"]]
     if "vendor_name" in identity:
-        match["names"] = [identity["vendor_name"]]
+        # As given, and as printed when the print differs (an OCR slip, another spelling).
+        printed = [_printed_text(view, hit) for hit in locate_value(view, "text", identity["vendor_name"])]
+        names = [identity["vendor_name"], *printed]
+        match["names"] = [n for i, n in enumerate(names) if tokens(n) and n not in names[:i]]
     if not match:
         raise LearningError(
             "the sample prints none of the vendor's VAT id, IBAN or name as given in the truth: "
@@ -594,6 +597,12 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
     if generic:
         notes.append(f"read by the generic extractor (no anchor reads them back): {', '.join(generic)}")
     return Learned(body, learned, not_found, identity, prints, line_rule, notes)
+
+
+def _printed_text(view: DocumentView, hit: Hit) -> str:
+    page = view.page(hit.page)
+    assert page is not None
+    return page.rows[hit.row].text_of(hit.start, hit.end)
 
 
 def _printed_identity(document: Document, view: DocumentView) -> dict[str, str]:
@@ -888,12 +897,17 @@ def learn_template(
         "samples": samples,
     }
     template = parse_template(data, path.name)  # a template that would not load is never written
+    try:
+        result = run_sample(template, copied, truth.doc_type, document)
+    except TemplateError:
+        if existing is None:
+            copied.unlink(missing_ok=True)  # nothing of a template that cannot read its sample stays
+        raise
     path.write_text(dump_template(data), encoding="utf-8")
     truth_copy = copied.with_name(copied.stem + ".truth.json")
     truth_copy.write_text(
         json.dumps(_truth_json(truth), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    result = run_sample(template, copied, truth.doc_type, document)
     golden = copied.with_suffix(".json")
     golden.write_text(json.dumps(golden_view(result), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     wrong = compare(result, truth, [n for n in truth.named if n not in new.not_found])
