@@ -247,6 +247,19 @@ def test_a_vendor_known_by_its_name_on_its_own_layout_only(
     assert result.method != f"template:{learned.id}"
 
 
+def test_totals_printed_wrong_are_read_as_printed(tmp_path: Path, corpus: Corpus, extractor_for: Any) -> None:
+    from decimal import Decimal
+
+    docs = corpus.vendor_docs("L03_modern_de", 2)
+    learned = learn_template(*write(tmp_path / "in", corpus, docs[0], "w1"), tmp_path / "templates")
+    assert docs[1].fields is not None and docs[1].fields.total is not None
+    wrong = docs[1].fields.total + Decimal("10.00")
+    plan = dataclasses.replace(docs[1], fields=docs[1].fields.model_copy(update={"total": wrong}))
+    result = read(extractor_for(tmp_path / "templates"), write(tmp_path / "in", corpus, plan, "w2")[0])
+    assert result.method == f"template:{learned.id}" and result.fields.total == wrong
+    assert "template_fallback" not in result.lineage
+
+
 def test_values_are_found_in_other_printed_formats_and_missing_ones_reported(
     tmp_path: Path, corpus: Corpus
 ) -> None:
