@@ -316,9 +316,10 @@ class TemplateExtractor:
             if not lines and generic.lines:
                 lines = [line.model_copy() for line in generic.lines]
                 fallback.append("lines")
-        if not _totals_add_up(fields):
-            # Net + tax = gross does not vary: totals that do not add up were misread (a scan),
-            # and the generic reading of them stands if it adds up.
+        if document.is_scanned and not _totals_add_up(fields):
+            # Net + tax = gross does not vary: on a scan, totals that do not add up were misread,
+            # and the generic reading of them stands if it adds up. A born-digital page prints
+            # what it prints: totals that do not add up there are for the rules engine to flag.
             generic = generic or self._generic_result(document, doc_type)
             theirs = {n: getattr(generic.fields, n) for n in ("subtotal", "tax_amount", "total")}
             if _totals_add_up(theirs):

@@ -41,7 +41,7 @@ from extractors.templates.catalog import folder_entries
 from extractors.templates.golden import golden_view, run_sample
 from extractors.templates.index import identity_key
 from extractors.templates.locate import DocumentView, Hit, PageView, locate_value, normalise_truth
-from extractors.templates.schema import Anchor, Template, TemplateStatus, parse_template
+from extractors.templates.schema import Anchor, Template, TemplateError, TemplateStatus, parse_template
 from extractors.values import FIELD_TYPES, ISO_CURRENCIES, parse_amount, parse_date
 from ledgerbot.core.domain import DocType, ExtractionResult, InvoiceFields, InvoiceLine
 from ledgerbot.core.errors import BusinessError
@@ -92,6 +92,10 @@ class LearnSettings:
     rows_above: int = 3
     # Words in a layout fingerprint (labels and headers, in reading order).
     fingerprint_words: int = 60
+    # Label words enough to tell a layout by; with fewer, the sample's other words are added.
+    min_label_words: int = 6
+    # Share of its fingerprint a document must print for a vendor's name alone to match.
+    min_fingerprint: float = 0.8
     # Rows above the first item row searched for the line table's header.
     header_reach: int = 6
     # Longest label (in words) taken from the words printed before or over a value.
@@ -267,7 +271,7 @@ def anchors_for(
     truth: Any,
     options: dict[str, Any],
     stamp: tuple[str, date],
-    avoid_rows: set[tuple[int, int]] = frozenset(),  # type: ignore[assignment]
+    avoid_rows: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset(),
 ) -> tuple[list[Anchor], bool]:
     """Anchors that read ``truth`` back on ``view`` (best first), and whether the value was found."""
     hits = locate_value(view, kind, truth)
@@ -460,12 +464,22 @@ def learn_options(view: DocumentView, truth: Truth) -> dict[str, Any]:
     return options
 
 
-def fingerprint(view: DocumentView, truth: Truth, skip_rows: set[tuple[int, int]]) -> list[str]:
-    """Words the layout prints on every document: letters only, outside values, items and names."""
+def fingerprint(
+    view: DocumentView, truth: Truth, labels: list[str], skip_rows: set[tuple[int, int]]
+) -> list[str]:
+    """Words the layout prints on every document: first the labels its values were found by and
+    its table's headers (they tell one layout from another), then other words printed outside
+    values, items and names, up to ``fingerprint_words``."""
     personal = set(tokens(str(truth.fields.get("vendor_name") or "")))
     for line in truth.lines or []:
         personal.update(tokens(line.description or ""))
     out: list[str] = []
+    for label in labels:
+        for tok in tokens(label):
+            if len(tok) >= 2 and tok.isalpha() and tok not in personal and tok not in out:
+                out.append(tok)
+    if len(out) >= SETTINGS.min_label_words:
+        return out[: SETTINGS.fingerprint_words]
     for page in view.pages:
         for r, (toks, _) in enumerate(page.row_tokens):
             if (page.number, r) in skip_rows:
@@ -508,6 +522,7 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
     fields: list[dict[str, Any]] = []
     learned: list[str] = []
     not_found: list[str] = []
+    generic: list[str] = []
     found_rows: set[tuple[int, int]] = set()
     line_rows = set(_line_rows(view, truth.lines, reading["decimal_sep"])) if truth.lines else set()
     anchors: dict[str, list[Anchor]] = {}
@@ -523,8 +538,11 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
                 {"name": name, "anchors": [a.model_dump(mode="json", exclude_none=True) for a in found]}
             )
             learned.append(name)
-        elif not located:
-            not_found.append(name)
+        elif located:
+            # Printed, but no label or place reads it back alone: the template says so and asks
+            # the generic extractor for it.
+            fields.append({"name": name, "generic": True})
+            generic.append(name)
         else:
             not_found.append(name)
         for hit in locate_value(view, kind, value):
@@ -545,24 +563,60 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
         value = truth.fields.get(name)
         if value is not None and locate_value(view, FIELD_TYPES[name], value):
             identity[name] = str(value)
-    prints = fingerprint(view, truth, found_rows | item_rows)
+    notes: list[str] = []
+    if not identity:
+        # A partial truth without the vendor: its identity as the generic extractor reads it
+        # from the page (a VAT id, an IBAN, a name printed there), and the output says so.
+        identity = _printed_identity(document, view)
+        if identity:
+            notes.append(f"vendor identity read from the page: {', '.join(sorted(identity))}")
+    labels = [a.label for found in anchors.values() for a in found if a.label is not None]
+    if line_rule is not None:
+        labels.extend(line_rule["columns"].values())
+    prints = fingerprint(view, truth, labels, found_rows | item_rows)
     match: dict[str, Any] = {}
     if "vendor_tax_id" in identity:
         match["tax_ids"] = [identity["vendor_tax_id"]]
     if "vendor_iban" in identity:
         match["ibans"] = [identity["vendor_iban"]]
     if "vendor_name" in identity:
-        match["names"] = [identity["vendor_name"]]
+        # As given, and as printed when the print differs (an OCR slip, another spelling).
+        printed = [_printed_text(view, hit) for hit in locate_value(view, "text", identity["vendor_name"])]
+        names = [identity["vendor_name"], *printed]
+        match["names"] = [n for i, n in enumerate(names) if tokens(n) and n not in names[:i]]
     if not match:
         raise LearningError(
             "the sample prints none of the vendor's VAT id, IBAN or name as given in the truth: "
             "a template without an identity could be applied to other vendors"
         )
     match["fingerprint"] = prints
+    match["min_fingerprint"] = SETTINGS.min_fingerprint
     body: dict[str, Any] = {"match": match, "options": options, "fields": fields}
     if line_rule is not None:
         body["lines"] = line_rule
-    return Learned(body, learned, not_found, identity, prints, line_rule)
+    if generic:
+        notes.append(f"read by the generic extractor (no anchor reads them back): {', '.join(generic)}")
+    return Learned(body, learned, not_found, identity, prints, line_rule, notes)
+
+
+def _printed_text(view: DocumentView, hit: Hit) -> str:
+    page = view.page(hit.page)
+    assert page is not None
+    return page.rows[hit.row].text_of(hit.start, hit.end)
+
+
+def _printed_identity(document: Document, view: DocumentView) -> dict[str, str]:
+    from extractors.generic import GenericExtractor
+
+    fields = GenericExtractor().extract(document).fields
+    out = {}
+    for name in ("vendor_tax_id", "vendor_iban", "vendor_name"):
+        value = getattr(fields, name)
+        if value is not None and locate_value(
+            view, FIELD_TYPES[name], normalise_truth(FIELD_TYPES[name], value)
+        ):
+            out[name] = str(value)
+    return out
 
 
 def _slug(text: str) -> str:
@@ -589,17 +643,18 @@ def dump_template(data: dict[str, Any]) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def _existing(folder: Path, truth: Truth, template_id: str | None) -> tuple[Path, dict[str, Any]] | None:
+def _existing(
+    folder: Path, truth: Truth, template_id: str | None, printed: dict[str, str]
+) -> tuple[Path, dict[str, Any]] | None:
     """The learned template in ``folder`` this vendor already has (by id, or by its identity)."""
     if template_id is not None:
         path = folder / f"{template_id}.yml"
         if path.is_file():
             return path, yaml.safe_load(path.read_text(encoding="utf-8"))
         return None
-    keys = {
-        identity_key(str(truth.fields[n])) for n in ("vendor_tax_id", "vendor_iban") if truth.fields.get(n)
-    }
-    name = " ".join(tokens(str(truth.fields.get("vendor_name") or "")))
+    given = {**printed, **{n: str(v) for n, v in truth.fields.items() if n.startswith("vendor_")}}
+    keys = {identity_key(given[n]) for n in ("vendor_tax_id", "vendor_iban") if given.get(n)}
+    name = " ".join(tokens(given.get("vendor_name") or ""))
     for entry in folder_entries(folder):
         if not entry.learned or entry.status == "retired":
             continue
@@ -641,6 +696,11 @@ def refine(
         if rule is None:
             if name in new_rules:
                 fields.append(new_rules[name])
+            continue
+        if rule.get("generic") and "anchors" in new_rules.get(name, {}):
+            rule.pop("generic")  # learned where the first sample could not anchor it
+            rule["anchors"] = new_rules[name]["anchors"]
+            variants.append(name)
             continue
         if "anchors" not in rule:
             continue  # a hand-written rule stays as written
@@ -710,6 +770,7 @@ class Outcome:
     samples_ok: int
     samples: int
     mismatches: list[str]
+    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -725,6 +786,7 @@ class Outcome:
             "identity_not_learned": self.identity_not_learned,
             "samples_ok": f"{self.samples_ok}/{self.samples}",
             "mismatches": self.mismatches,
+            "notes": self.notes,
         }
 
 
@@ -780,7 +842,7 @@ def learn_template(
     sha = file_sha(sample)
     new = learn_document(document, truth, sha, today)
     folder.mkdir(parents=True, exist_ok=True)
-    existing = _existing(folder, truth, template_id)
+    existing = _existing(folder, truth, template_id, new.identity)
     source = {"file": sample.name, "sha256": sha, "learned_on": today.isoformat()}
     if existing is not None:
         path, old = existing
@@ -797,7 +859,8 @@ def learn_template(
         samples = list(old.get("samples", []))
         kept_status = str(old.get("status", status))
     else:
-        tid = template_id or _slug(str(truth.fields.get("vendor_name") or sample.stem))
+        named = truth.fields.get("vendor_name") or new.identity.get("vendor_name")
+        tid = template_id or _slug(str(named or sample.stem))
         while (folder / f"{tid}.yml").exists():
             tid = (
                 f"{tid}-2"
@@ -834,12 +897,17 @@ def learn_template(
         "samples": samples,
     }
     template = parse_template(data, path.name)  # a template that would not load is never written
+    try:
+        result = run_sample(template, copied, truth.doc_type, document)
+    except TemplateError:
+        if existing is None:
+            copied.unlink(missing_ok=True)  # nothing of a template that cannot read its sample stays
+        raise
     path.write_text(dump_template(data), encoding="utf-8")
     truth_copy = copied.with_name(copied.stem + ".truth.json")
     truth_copy.write_text(
         json.dumps(_truth_json(truth), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    result = run_sample(template, copied, truth.doc_type, document)
     golden = copied.with_suffix(".json")
     golden.write_text(json.dumps(golden_view(result), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     wrong = compare(result, truth, [n for n in truth.named if n not in new.not_found])
@@ -859,6 +927,7 @@ def learn_template(
         samples_ok=ok,
         samples=len(template.samples),
         mismatches=wrong,
+        notes=new.notes,
     )
 
 

@@ -114,8 +114,28 @@ def test_learned_template_reads_the_vendors_next_invoices_with_other_lines_and_p
         assert result.lineage["template"] == f"{template.id}@1"
         assert "template_fallback" not in result.lineage
         assert wrong_fields(result, plan.truth()) == []
-    assert len(docs[0].lines or []) > 18  # the long one ran over two pages
     assert [o["status"] for o in run_template_tests(tmp_path / "templates")] == ["ok"]
+
+
+@pytest.mark.parametrize("layout", ["L02_export_en", "L04_facture_fr"])
+def test_a_line_table_over_two_pages_is_read_after_learning_a_short_one(
+    tmp_path: Path, corpus: Corpus, extractor_for: Any, layout: str
+) -> None:
+    from sandbox.corpus.scans import page_count
+
+    docs = next(
+        d
+        for d in corpus.by_vendor.values()
+        if d[0].layout.id == layout and any(len(x.lines or []) > 25 for x in d)
+    )
+    short = next(d for d in docs if len(d.lines or []) <= 8)
+    long = next(d for d in docs if len(d.lines or []) > 25)
+    learned = learn_template(*write(tmp_path / "in", corpus, short, "short"), tmp_path / "templates")
+    path, _ = write(tmp_path / "in", corpus, long, "long")
+    assert page_count(path.read_bytes()) == 2
+    result = read(extractor_for(tmp_path / "templates"), path)
+    assert result.method == f"template:{learned.id}" and "template_fallback" not in result.lineage
+    assert wrong_fields(result, long.truth()) == []
 
 
 def test_two_vendors_on_one_layout_do_not_share_a_template(
@@ -201,6 +221,45 @@ def test_a_changed_bank_account_is_read_as_printed_and_not_learned_as_identity(
     assert load_template(refined.template).match.ibans == [iban]
 
 
+def test_a_vendor_known_by_its_name_on_its_own_layout_only(
+    tmp_path: Path, corpus: Corpus, extractor_for: Any
+) -> None:
+    docs = next(d for d in corpus.by_vendor.values() if d[0].vendor.iban and len(d) >= 2)
+    folder = tmp_path / "templates"
+    learned = learn_template(*write(tmp_path / "in", corpus, docs[0], "k1"), folder)
+    vendor = docs[1].vendor
+    assert vendor.tax_id is not None and vendor.iban is not None and docs[1].fields is not None
+    # Re-registered: a new VAT id and a new bank account, the same name and layout.
+    tax_id = vendor.tax_id[:2] + "".join(str((int(c) + 3) % 10) for c in vendor.tax_id[2:] if c.isdigit())
+    bban = vendor.iban[4:-4] + ("0000" if vendor.iban[-4:] != "0000" else "1111")
+    iban = vendor.iban[:2] + iban_check_digits(vendor.iban[:2], bban) + bban
+    moved = vendor.model_copy(update={"tax_id": tax_id, "iban": iban})
+    fields = docs[1].fields.model_copy(update={"vendor_tax_id": tax_id, "vendor_iban": iban})
+    plan = dataclasses.replace(docs[1], vendor=moved, fields=fields)
+    result = read(extractor_for(folder), write(tmp_path / "in", corpus, plan, "k2")[0])
+    assert result.method == f"template:{learned.id}" and result.lineage["template_match"] == "name"
+    assert result.fields.vendor_tax_id == tax_id and result.fields.vendor_iban == iban  # as printed
+    # The same name on another layout is not enough.
+    other = dataclasses.replace(
+        plan, layout=LAYOUTS["L05_us_letter" if plan.layout.id != "L05_us_letter" else "L01_classic_en"]
+    )
+    result = read(extractor_for(folder), write(tmp_path / "in", corpus, other, "k3")[0])
+    assert result.method != f"template:{learned.id}"
+
+
+def test_totals_printed_wrong_are_read_as_printed(tmp_path: Path, corpus: Corpus, extractor_for: Any) -> None:
+    from decimal import Decimal
+
+    docs = corpus.vendor_docs("L03_modern_de", 2)
+    learned = learn_template(*write(tmp_path / "in", corpus, docs[0], "w1"), tmp_path / "templates")
+    assert docs[1].fields is not None and docs[1].fields.total is not None
+    wrong = docs[1].fields.total + Decimal("10.00")
+    plan = dataclasses.replace(docs[1], fields=docs[1].fields.model_copy(update={"total": wrong}))
+    result = read(extractor_for(tmp_path / "templates"), write(tmp_path / "in", corpus, plan, "w2")[0])
+    assert result.method == f"template:{learned.id}" and result.fields.total == wrong
+    assert "template_fallback" not in result.lineage
+
+
 def test_values_are_found_in_other_printed_formats_and_missing_ones_reported(
     tmp_path: Path, corpus: Corpus
 ) -> None:
@@ -214,6 +273,22 @@ def test_values_are_found_in_other_printed_formats_and_missing_ones_reported(
     assert outcome.not_found == ["po_number"]
     assert "due_date" not in outcome.learned and "total" in outcome.learned
     assert load_template(outcome.template).options.decimal_separator == ","
+
+
+def test_a_truth_without_the_vendor_takes_its_identity_from_the_page(
+    tmp_path: Path, corpus: Corpus, extractor_for: Any
+) -> None:
+    docs = corpus.vendor_docs("L04_facture_fr", 2)
+    pdf, truth_path = write(tmp_path / "in", corpus, docs[0], "p1")
+    truth = json.loads(truth_path.read_text())
+    keep = ("invoice_number", "invoice_date", "total")
+    (tmp_path / "p1-partial.json").write_text(json.dumps({"fields": {k: truth["fields"][k] for k in keep}}))
+    outcome = learn_template(pdf, tmp_path / "p1-partial.json", tmp_path / "templates")
+    assert sorted(outcome.learned) == sorted(keep) and outcome.notes
+    assert load_template(outcome.template).match.tax_ids == [docs[0].vendor.tax_id]
+    result = read(extractor_for(tmp_path / "templates"), write(tmp_path / "in", corpus, docs[1], "p2")[0])
+    assert result.method == f"template:{outcome.id}"
+    assert not {"invoice_number", "invoice_date", "total"} & set(wrong_fields(result, docs[1].truth()))
 
 
 def test_bad_truth_and_unreadable_samples_are_coded_errors(tmp_path: Path, corpus: Corpus) -> None:
@@ -262,6 +337,22 @@ def test_cli_learn_then_extract_with_the_templates_folder(tmp_path: Path, corpus
     assert result.exit_code == 1 and "[E411]" in result.stderr and not result.stdout
     result = runner.invoke(app, ["template", "test", "--templates", str(folder)])
     assert result.exit_code == 0 and json.loads(result.stdout.splitlines()[0])["status"] == "ok"
+    [listed] = [
+        json.loads(x)
+        for x in runner.invoke(app, ["template", "list", "--templates", str(folder)]).stdout.splitlines()
+    ]
+    assert (listed["id"], listed["version"], listed["status"], listed["source"]) == (
+        out["id"],
+        1,
+        "active",
+        "learned",
+    )
+    result = runner.invoke(app, ["template", "retire", out["id"], "--templates", str(folder)])
+    assert result.exit_code == 0 and json.loads(result.stdout)["status"] == "retired"
+    result = runner.invoke(app, ["extract", "--in-process", "--templates", str(folder), str(nxt)])
+    assert json.loads(result.stdout.splitlines()[0])["method"] != f"template:{out['id']}"
+    result = runner.invoke(app, ["template", "promote", "no-such-template", "--templates", str(folder)])
+    assert result.exit_code == 1 and "[E413]" in result.stderr
 
 
 def test_a_shadow_template_is_trusted_after_agreeing_with_the_clerk(

@@ -261,12 +261,13 @@ def template_learn(
 ) -> None:
     """Learn a vendor's layout from one document and its correct values; a second one refines it."""
     from extractors.templates.learn import LearningError, learn_template
+    from extractors.templates.schema import TemplateError
 
     if status not in ("active", "shadow", "draft"):
         raise fail(f"--status must be active, shadow or draft, got {status!r}", "E411", exit_code=2)
     try:
         outcome = learn_template(sample, truth, folder, template_id=template_id, status=status)  # type: ignore[arg-type]
-    except LearningError as error:
+    except (LearningError, TemplateError) as error:
         raise fail(error.message, error.code) from None
     emit(outcome.as_json())
 
@@ -283,16 +284,24 @@ def template_list(
         emit(entry)
 
 
+def _set_status(folder: Path | None, template_id: str, status: str, reason: str) -> None:
+    from extractors.templates.engine import default_templates_dir
+    from extractors.templates.lifecycle import set_status
+    from extractors.templates.schema import TemplateError
+
+    try:
+        emit(set_status(folder or default_templates_dir(), template_id, status, reason=reason))  # type: ignore[arg-type]
+    except TemplateError as error:
+        raise fail(error.message, error.code) from None
+
+
 @template_app.command("promote")
 def template_promote(
     template_id: Annotated[str, typer.Argument(help="Template id")],
     folder: Annotated[Path | None, typer.Option("--templates", help="Templates folder")] = None,
 ) -> None:
     """Trust a draft or shadow template: it reads documents for decisions from now on."""
-    from extractors.templates.engine import default_templates_dir
-    from extractors.templates.lifecycle import set_status
-
-    emit(set_status(folder or default_templates_dir(), template_id, "active", reason="promoted by hand"))
+    _set_status(folder, template_id, "active", "promoted by hand")
 
 
 @template_app.command("retire")
@@ -301,10 +310,7 @@ def template_retire(
     folder: Annotated[Path | None, typer.Option("--templates", help="Templates folder")] = None,
 ) -> None:
     """Stop using a template (it stays on disk with its samples and history)."""
-    from extractors.templates.engine import default_templates_dir
-    from extractors.templates.lifecycle import set_status
-
-    emit(set_status(folder or default_templates_dir(), template_id, "retired", reason="retired by hand"))
+    _set_status(folder, template_id, "retired", "retired by hand")
 
 
 def _train_extractor(
