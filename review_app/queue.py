@@ -431,9 +431,15 @@ def age_hours(received_at: datetime, now: datetime) -> float:
     return max(0.0, (now - received_at).total_seconds() / 3600)
 
 
-def next_document(session: Session, document_id: int, username: str) -> int | None:
-    """The queue's next document after this one (oldest first) that is free or already this user's."""
-    received = session.scalar(select(DocumentRow.received_at).where(DocumentRow.id == document_id))
+def next_document(
+    session: Session, document_id: int, username: str, received: datetime | None = None
+) -> int | None:
+    """The queue's next document after this one (oldest first) that is free or already this user's.
+
+    ``received`` is the document's arrival time when the caller has it (saves a query).
+    """
+    if received is None:
+        received = session.scalar(select(DocumentRow.received_at).where(DocumentRow.id == document_id))
     mine_or_free = or_(QueueEntryRow.assignee.is_(None), QueueEntryRow.assignee == username)
     order = (QueueEntryRow.received_at, QueueEntryRow.document_id)
     query = select(QueueEntryRow.document_id).where(mine_or_free, QueueEntryRow.document_id != document_id)
