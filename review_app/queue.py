@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Row, Select, and_, func, or_, select, update
+from sqlalchemy import Row, Select, and_, func, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -431,16 +431,24 @@ def age_hours(received_at: datetime, now: datetime) -> float:
     return max(0.0, (now - received_at).total_seconds() / 3600)
 
 
-def next_document(session: Session, document_id: int, username: str) -> int | None:
-    """The queue's next document after this one (oldest first) that is free or already this user's."""
-    received = session.scalar(select(DocumentRow.received_at).where(DocumentRow.id == document_id))
-    mine_or_free = or_(QueueEntryRow.assignee.is_(None), QueueEntryRow.assignee == username)
+def next_document(
+    session: Session, document_id: int, username: str, received: datetime | None = None
+) -> int | None:
+    """The queue's next document after this one (oldest first) that is free or already this user's.
+
+    ``received`` is the document's arrival time when the caller has it (saves a query).
+    """
+    if received is None:
+        received = session.scalar(select(DocumentRow.received_at).where(DocumentRow.id == document_id))
+    # On an expression, so no assignee index is chosen over walking the arrival order: the first
+    # free row in that order is near, and sorting every free row to find it is not.
+    mine_or_free = func.coalesce(QueueEntryRow.assignee, "").in_(["", username])
     order = (QueueEntryRow.received_at, QueueEntryRow.document_id)
     query = select(QueueEntryRow.document_id).where(mine_or_free, QueueEntryRow.document_id != document_id)
     if received is not None:
-        later = or_(
-            QueueEntryRow.received_at > received,
-            and_(QueueEntryRow.received_at == received, QueueEntryRow.document_id > document_id),
+        # A row-value comparison, so the (received_at, document_id) index serves it as a range.
+        later = tuple_(*order) > tuple_(
+            literal(received, QueueEntryRow.received_at.type), literal(document_id)
         )
         found = session.scalar(query.where(later).order_by(*order).limit(1))
         if found is not None:

@@ -125,7 +125,7 @@ def document_page_response(
             "locale": user.locale or context.settings.default_locale,
             "override_reasons": context.controls.override_reasons,
             "reject_reasons": context.controls.reject_reasons,
-            "next_id": queue.next_document(session, document_id, user.username),
+            "next_id": queue.next_document(session, document_id, user.username, view.received_at),
             "einvoice": einvoice,
             "duplicates": _duplicates(session, view),
             "comments": list(

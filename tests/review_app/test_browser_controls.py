@@ -104,9 +104,23 @@ def test_a_low_confidence_exception_is_resolved_by_keyboard_alone(
     assert carol.errors == []
 
 
-def test_a_refused_value_keeps_the_clerks_entries(server: str, browser: Any, seeded: dict[str, int]) -> None:
+def test_a_refused_value_keeps_the_clerks_entries(
+    server: str, browser: Any, seeded: dict[str, int], shots: Any
+) -> None:
     carol = sign_in(browser, server, "carol")
     carol.goto(f"{server}/documents/{seeded['price']}")
+    # Zoom and rotate from the keyboard, without leaving the page.
+    page = carol.locator(".viewer .page").first
+    width = page.bounding_box()["width"]
+    carol.keyboard.press("+")
+    assert page.bounding_box()["width"] > width * 1.2
+    carol.keyboard.press("o")
+    assert "rotate(90deg)" in page.evaluate("p => p.style.transform")
+    carol.keyboard.press("o")
+    carol.keyboard.press("o")
+    carol.keyboard.press("o")
+    carol.keyboard.press("-")
+    carol.screenshot(path=str(shots / "document-1366.png"), full_page=True)
     carol.fill("#f-total", "12,x")
     carol.fill("#f-due_date", "31.12.2026")
     carol.fill("#f-vendor_iban", "DE89370400440532013001")
