@@ -172,9 +172,9 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
         body: dict[str, Any] = {"request": request, "error": error, "status": status}
         return pages.TemplateResponse(request, "error.html", body, status_code=status)
 
-    from review_app.routes import actions, auth, documents, queue, template_drafts, users
+    from review_app.routes import actions, auth, documents, queue, template_drafts, users, vendor_templates
 
-    for module in (auth, queue, documents, actions, template_drafts, users):
+    for module in (auth, queue, documents, actions, template_drafts, users, vendor_templates):
         app.include_router(module.router)
 
     from review_app.metrics import mount_metrics

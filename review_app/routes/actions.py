@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
-from ledgerbot.core.errors import CorrectionInvalid
-from review_app import actions, queue
+from ledgerbot.core.errors import CorrectionInvalid, LedgerbotError
+from ledgerbot.core.settings import get_settings
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import DocumentRow
+from review_app import actions, learning, queue
 from review_app.actions import Correction, Result
 from review_app.deps import Context, CsrfUser, DbSession, ReviewContext, served_over_https
 from review_app.routes._page import redirect_with_notice
@@ -17,6 +22,7 @@ from review_app.routes.documents import document_page_response
 from review_app.schemas import ActionOut
 from review_app.security import SignedIn
 
+log = logging.getLogger("ledgerbot.review")
 router = APIRouter(tags=["actions"])
 DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MAX_LINES = 500
@@ -68,7 +74,21 @@ def _corrected(
         return document_page_response(
             request, context, session, user, document_id, submitted=form, errors=error.errors, status=422
         )
-    return _done(request, context, session, document_id, result, form.get("then", ""), user.username)
+    response = _done(request, context, session, document_id, result, form.get("then", ""), user.username)
+    # The vendor's template learns from the saved values after the answer has gone out: the clerk
+    # never waits for it, and a failure to learn costs nothing but the lesson (it is logged).
+    response.background = BackgroundTask(_learn_from_corrections, context.store, document_id)
+    return response
+
+
+def _learn_from_corrections(store: Store, document_id: int) -> None:
+    try:
+        with store.session() as session:
+            document = session.get(DocumentRow, document_id)
+            if document is not None:
+                learning.after_corrections(session, document, FileStore(get_settings().files_dir))
+    except LedgerbotError as error:
+        log.warning("template learning after corrections failed", extra={"code": error.code})
 
 
 @router.post("/documents/{document_id}/claim", response_class=HTMLResponse, responses=RESPONSES)

@@ -477,3 +477,31 @@ def test_sla_colouring_and_html_pagination(sqlite_store, seeded, app, files) -> 
     # The sort links keep the filter and flip the direction of the active column.
     filtered = client.get("/queue?reason=PRICE_VARIANCE&sort=amount").text
     assert 'href="/queue?reason=PRICE_VARIANCE&amp;sort=amount&amp;desc=true"' in filtered
+
+
+def test_saved_corrections_teach_the_vendors_template_after_the_answer(
+    client_for, seeded, tmp_path, monkeypatch
+) -> None:
+    from extractors.templates.lifecycle import list_templates
+    from ledgerbot.core.settings import get_settings
+
+    folder = tmp_path / "vendor-templates"
+    monkeypatch.setenv("LEDGERBOT_TEMPLATES_DIR", str(folder))
+    get_settings.cache_clear()
+    carol = client_for("carol")
+    document_id = seeded["price"]
+    token = csrf(carol, f"/documents/{document_id}")
+    response = carol.post(
+        f"/documents/{document_id}/fields",
+        data={
+            "csrf_token": token,
+            "field.subtotal": "1000.00",
+            "field.tax_amount": "190.00",
+            "field.total": "1190.00",
+        },
+    )
+    assert response.status_code == 303
+    # The test client runs the response's background work before it returns: the vendor, who had
+    # no template, now has one in shadow, learned from this document's corrected values.
+    learned = list(list_templates(folder))
+    assert len(learned) == 1 and learned[0]["status"] == "shadow"
