@@ -906,9 +906,17 @@ class _Renderer:
                 label_w = max(self.w.width(_with_colon(style, label), size) for label, _, _ in items) + 8
                 value_w = max(self.w.parts_width(value, size, bold=True) for _, value, _ in items)
             right_values = self.rng.random() < 0.4
+            leaders = kind == "kv" and not right_values and self.rng.random() < 0.25
+            if leaders and label_w + 24 + value_w <= width:
+                label_w += 24  # room for dots after the longest label too
             for label, value, key in items:
-                self.w.draw(x, y, [(_with_colon(style, label), f"label:{key}")], size)
+                drawn = self.w.draw(x, y, [(_with_colon(style, label), f"label:{key}")], size)
                 vx = x + label_w
+                if leaders:  # "Invoice No. ........ 4711", as forms and typewriter layouts print it
+                    dot = self.w.width(".", size)
+                    count = int((vx - x - drawn - 8) / dot)
+                    if count > 2:
+                        self.w.draw(x + drawn + 3, y, "." * count, size)
                 if kind == "boxes":
                     self.c.setLineWidth(0.5)
                     self.c.rect(
