@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 import string
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -720,6 +721,12 @@ def make_iban(rng: random.Random, country: str) -> str:
     return candidate
 
 
+def _domain(name: str) -> str:
+    """A web domain from a company name: its first word in plain ASCII letters."""
+    folded = unicodedata.normalize("NFKD", name.split()[0].lower()).encode("ascii", "ignore").decode()
+    return ("".join(ch for ch in folded if ch.isalnum()) or "shop") + ".example"
+
+
 def _company_name(rng: random.Random, country: Country) -> str:
     language = country.language
     surnames, trades = _SURNAMES[language], _TRADES[language]
@@ -854,7 +861,7 @@ class ContentOptions:
 def draw_invoice(rng: random.Random, options: ContentOptions = ContentOptions()) -> Invoice:
     """One invoice or credit note with consistent amounts."""
     country = COUNTRIES[
-        rng.choice(["DE", "DE", "DE", "AT", "FR", "FR", "BE", "NL", "NL", "ES", "IT", "GB", "IE"])
+        rng.choice(["DE", "DE", "DE", "AT", "FR", "FR", "BE", "NL", "NL", "ES", "ES", "IT", "IT", "GB", "IE"])
     ]
     # Most vendors write in their country's language; some export in English.
     language = country.language if rng.random() < 0.8 else rng.choice(["en", "en", "de", "fr"])
@@ -892,9 +899,8 @@ def draw_invoice(rng: random.Random, options: ContentOptions = ContentOptions())
             ]
         ),
         phone=f"+{rng.randint(30, 49)} {rng.randint(10, 999)} {rng.randint(100000, 9999999)}",
-        email=f"{rng.choice(['info', 'billing', 'invoices', 'accounts', 'office', 'contact'])}@"
-        f"{''.join(ch for ch in name.split()[0].lower() if ch.isalnum()) or 'mail'}.example",
-        web=f"www.{''.join(ch for ch in name.split()[0].lower() if ch.isalnum()) or 'web'}.example",
+        email=f"{rng.choice(['info', 'billing', 'invoices', 'accounts', 'office'])}@{_domain(name)}",
+        web=f"www.{_domain(name)}",
         register=f"{rng.choice(['HRB', 'HRA', 'RCS', 'KvK', 'REA', 'No.'])} {rng.randint(10000, 999999)}",
         director=f"{rng.choice(_SURNAMES[language])}",
     )

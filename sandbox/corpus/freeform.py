@@ -14,6 +14,7 @@ from __future__ import annotations
 import colorsys
 import io
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,7 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from sandbox.corpus import vocabulary
 from sandbox.corpus.content import Invoice, Line
-from sandbox.corpus.fonts import FAMILIES, FontSet, ascent_descent, font_set
+from sandbox.corpus.fonts import FAMILIES, MONOSPACED, FontSet, ascent_descent, font_set
 from sandbox.corpus.formats import CURRENCY_SYMBOLS, fmt_date, fmt_iban, fmt_money, fmt_number, fmt_quantity
 
 Part = tuple[str, str | None]  # (text, annotation key or None)
@@ -151,8 +152,11 @@ def _accent(rng: random.Random) -> tuple[float, float, float]:
     return colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.4, 0.9), rng.uniform(0.3, 0.75))
 
 
-def _case(rng: random.Random, word: str, shout: bool) -> str:
-    return word.upper() if shout else word
+def _case(word: str, shout: bool) -> str:
+    """Labels in capitals when the style shouts; ``{placeholders}`` stay as they are."""
+    if not shout:
+        return word
+    return "".join(part if part.startswith("{") else part.upper() for part in re.split(r"(\{\w+\})", word))
 
 
 def draw_style(rng: random.Random, invoice: Invoice, *, heldout: bool, language: str | None = None) -> Style:
@@ -166,10 +170,9 @@ def draw_style(rng: random.Random, invoice: Invoice, *, heldout: bool, language:
             words[key] = vocabulary.pick(rng, language, key, heldout=heldout)
         return words[key]
 
-    families = list(FAMILIES)
-    body = rng.choice(families)
-    if rng.random() < 0.12:
-        body = rng.choice(["Courier", "DejaVuSansMono", "LiberationMono"])
+    # Proportional faces mostly; a typewriter-like monospaced face now and then.
+    families = [f for f in FAMILIES if f not in MONOSPACED]
+    body = rng.choice(families) if rng.random() > 0.1 else rng.choice(MONOSPACED)
     heading = body if rng.random() < 0.6 else rng.choice(families)
     page = LETTER if (language == "en" and rng.random() < 0.35) else A4
     shout = rng.random() < 0.15
@@ -270,7 +273,7 @@ def draw_style(rng: random.Random, invoice: Invoice, *, heldout: bool, language:
         meta_style=meta_style,
         meta_pos=rng.choice(["right", "right", "left", "row"]) if meta_style != "grid" else "row",
         meta_keys=meta_keys,
-        labels={k: _case(rng, v, shout) for k, v in words.items()},
+        labels={k: _case(v, shout) for k, v in words.items()},
         colon=rng.choice(["", ":", ":", ":"] + ([" :"] if language == "fr" else [])),
         recipient_label=rng.random() < 0.6,
         window_line=rng.random() < 0.35,
@@ -657,6 +660,13 @@ class _Renderer:
             self._new_page()
 
     # -- letterhead --------------------------------------------------------------------------
+    def _logo_width(self, size: float) -> float:
+        if self.s.logo == "none":
+            return 0.0
+        if self.s.logo == "wordmark":
+            return self.w.width(self.inv.vendor.name.split()[0].upper(), size * 0.55, bold=True, heading=True)
+        return size
+
     def _logo(self, x: float, y: float, size: float) -> float:
         """Draws the vendor's mark with its bottom-left at (x, y); returns its width."""
         shape, c = self.s.logo, self.c
@@ -708,6 +718,11 @@ class _Renderer:
         style, vendor = self.s, self.inv.vendor
         top = self.top
         name_size = self.rng.uniform(12, 20)
+        while (
+            self.w.width(self._name(), name_size, bold=True, heading=True) > self.right - self.left
+            and name_size > 7
+        ):
+            name_size -= 0.5
         small = max(6.5, style.size - 1)
         lines = self._vendor_lines()
         if style.tax_id_pos == "header" and vendor.tax_id and style.letterhead != "sidebar":
@@ -757,6 +772,10 @@ class _Renderer:
         logo_size = self.rng.uniform(28, 56)
         if kind in ("logo_left", "right_block"):
             lw = self._logo(self.left, top - logo_size, logo_size)
+            # The name must fit beside the logo: a long name is set smaller.
+            room = self.right - self.left - lw - 16
+            while self.w.width(self._name(), name_size, bold=True, heading=True) > room and name_size > 7:
+                name_size -= 0.5
             if kind == "logo_left":
                 x = self.left + (lw + 12 if lw else 0)
                 y = top - name_size + 2
@@ -773,7 +792,7 @@ class _Renderer:
                     self.right,
                     y,
                     [(self._name(), "vendor_name")],
-                    name_size * 0.8,
+                    name_size,
                     align="right",
                     bold=True,
                     heading=True,
@@ -787,21 +806,10 @@ class _Renderer:
             self.y = min(y, top - logo_size) - 22
             return
         if kind == "logo_right":
-            lw = self._logo(self.right - logo_size, top - logo_size, logo_size)
-            if style.logo == "wordmark":
-                self.c.setFillColorRGB(1, 1, 1)
-                self.c.rect(
-                    self.right - logo_size - 2, top - logo_size, logo_size + 4, logo_size, stroke=0, fill=1
-                )
-                self.c.setFillColorRGB(0, 0, 0)
-                lw = self._logo(
-                    self.right
-                    - self.w.width(
-                        self.inv.vendor.name.split()[0].upper(), logo_size * 0.55, bold=True, heading=True
-                    ),
-                    top - logo_size,
-                    logo_size,
-                )
+            lw = self._logo(self.right - self._logo_width(logo_size), top - logo_size, logo_size)
+            room = self.right - self.left - lw - 16
+            while self.w.width(self._name(), name_size, bold=True, heading=True) > room and name_size > 7:
+                name_size -= 0.5
             y = top - name_size + 2
             self.w.draw(self.left, y, [(self._name(), "vendor_name")], name_size, bold=True, heading=True)
             y -= small + 3
@@ -898,9 +906,17 @@ class _Renderer:
                 label_w = max(self.w.width(_with_colon(style, label), size) for label, _, _ in items) + 8
                 value_w = max(self.w.parts_width(value, size, bold=True) for _, value, _ in items)
             right_values = self.rng.random() < 0.4
+            leaders = kind == "kv" and not right_values and self.rng.random() < 0.25
+            if leaders and label_w + 24 + value_w <= width:
+                label_w += 24  # room for dots after the longest label too
             for label, value, key in items:
-                self.w.draw(x, y, [(_with_colon(style, label), f"label:{key}")], size)
+                drawn = self.w.draw(x, y, [(_with_colon(style, label), f"label:{key}")], size)
                 vx = x + label_w
+                if leaders:  # "Invoice No. ........ 4711", as forms and typewriter layouts print it
+                    dot = self.w.width(".", size)
+                    count = int((vx - x - drawn - 8) / dot)
+                    if count > 2:
+                        self.w.draw(x + drawn + 3, y, "." * count, size)
                 if kind == "boxes":
                     self.c.setLineWidth(0.5)
                     self.c.rect(
@@ -1014,8 +1030,6 @@ class _Renderer:
     @staticmethod
     def _fill(template: str, values: dict[str, tuple[str, str | None]]) -> list[Part]:
         """A sentence template split into parts so that the filled-in values are annotated."""
-        import re
-
         parts: list[Part] = []
         position = 0
         for match in re.finditer(r"\{(\w+)\}", template):

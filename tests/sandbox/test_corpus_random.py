@@ -110,6 +110,26 @@ def test_the_text_layer_shows_every_truth_value_where_the_annotation_says(
             assert keys <= printed, (stem, index)
 
 
+def _overlapping_words(path: Path) -> list[tuple[str, str]]:
+    """Pairs of words printed over each other (a layout that collides with itself)."""
+    found = []
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            words = page.extract_words()
+            for i, a in enumerate(words):
+                for b in words[i + 1 :]:
+                    wide = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"])
+                    high = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+                    if wide > 1.0 and high > 2.0:
+                        found.append((a["text"], b["text"]))
+    return found
+
+
+def test_no_block_is_printed_over_another(random_corpus: Path, truths: dict[str, dict[str, Any]]) -> None:
+    for stem, truth in truths.items():
+        assert _overlapping_words(random_corpus / truth["_file"]) == [], stem
+
+
 def test_layouts_really_vary(truths: dict[str, dict[str, Any]]) -> None:
     styles = [t["style"] for t in truths.values()]
     # Label wording: many distinct words for the same field across 60 documents.
@@ -255,4 +275,5 @@ def test_einvoices_rendered_in_random_layouts_reproduce_the_xml(tmp_path: Path) 
         printed = fmt_number(abs(total), truth["style"]["number_style"]).replace(" ", "")
         assert printed in text, (stem, printed)
         styles.add((truth["style"]["letterhead"], truth["style"]["meta_style"], truth["style"]["font"]))
+        assert _overlapping_words(out / truth["_file"]) == [], stem
     assert len(styles) >= 8  # the same business content in many looks
