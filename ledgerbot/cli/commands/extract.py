@@ -33,14 +33,21 @@ def extract(
     in_process: Annotated[
         bool, typer.Option("--in-process", help="Read files in this process (no workers)")
     ] = False,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split", help="Find several documents in one file: one line per document, with pages and part"
+        ),
+    ] = False,
 ) -> None:
-    """Extract header fields and line items: one JSON line per file, in input order."""
+    """Extract header fields and line items: one JSON line per file (per document with --split), in order."""
     from ledgerbot.pipeline import Extractor
 
     extractor = Extractor(
         embedded=not no_embedded,
         stages=("generic",) if generic_only else ("template", "generic"),
         in_process=in_process,
+        split=split,
         warn=lambda message: stderr.print(message, highlight=False, markup=False),
     )
     for result in progress(extractor.extract_paths(files), total=len(files), desc="extract"):
