@@ -73,6 +73,8 @@ class Source:
     path: Path | None = None
     data: bytes | None = None
     error: LedgerbotError | None = None
+    # Only these pages of the file (1-based, inclusive): one document of a file that held several.
+    pages: tuple[int, int] | None = None
 
 
 @dataclass
@@ -212,15 +214,14 @@ class Extractor:
                 else:
                     outcome.source = item.source.name
                     item.document = outcome
-        if self.splitter is not None:
-            work = [part for item in work for part in self._split(item)]
+        work = [part for item in work for part in self._split(item)]
         documents = [w for w in work if w.document is not None]
         classifications = self._classify([w.document for w in documents if w.document is not None])
         for item, classification in zip(documents, classifications, strict=True):
             item.result = self._extract(item, classification)
         for item in work:
             assert item.result is not None
-            if self.splitter is not None:
+            if self.splitter is not None or item.pages is not None:
                 self._mark_part(item, item.result)
             item.source.data = None  # free memory as soon as the line is out
             yield item.result
@@ -228,7 +229,13 @@ class Extractor:
     def _split(self, item: _Work) -> list[_Work]:
         """The documents the splitter finds in one file, each its own unit of work."""
         document = item.document
-        if document is None:
+        if document is None or (self.splitter is None and item.source.pages is None):
+            return [item]
+        if item.source.pages is not None:
+            first, last = item.source.pages
+            pages = [p for p in document.pages if first <= p.number <= last]
+            item.document = Document(pages=pages, source=document.source, errors=document.errors)
+            item.pages, item.part = (first, last), (1, 1)
             return [item]
         plan = self.splitter.split(document)
         n = len(plan.parts)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledgerbot.core.domain import DocState, DocType, ExtractionResult
-from ledgerbot.core.errors import LedgerbotError
+from ledgerbot.core.errors import LedgerbotError, SplitUncertain
 from ledgerbot.core.lifecycle import Actor, input_hash, transition
 from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow
@@ -33,12 +33,16 @@ class ReadRequest:
     data: bytes
     filename: str
     source: str
+    # Only these pages (1-based, inclusive): a document cut out of a file that held several.
+    pages: tuple[int, int] | None = None
 
 
 class DocumentReader(Protocol):
     """Turns files into ``ledgerbot extract`` results (text layer, type, fields, lines), in order.
 
-    Many at once, so models load once and OCR pages of a batch share the worker pool.
+    Many at once, so models load once and OCR pages of a batch share the worker pool. A reader
+    that splits files gives a file holding several documents one result per document, each with
+    ``part`` ``[k, n]``, one after the other.
     """
 
     def extract_many(self, requests: Iterable[ReadRequest]) -> Iterator[ExtractionResult]: ...
@@ -48,14 +52,16 @@ class PipelineReader:
     """The production reader: the extraction pipeline of ``ledgerbot.pipeline``."""
 
     def __init__(self, **options: Any) -> None:
+        from ledgerbot.core.settings import get_settings
         from ledgerbot.pipeline import Extractor
 
+        options.setdefault("split", get_settings().worker.split_files)
         self.extractor = Extractor(**options)
 
     def extract_many(self, requests: Iterable[ReadRequest]) -> Iterator[ExtractionResult]:
         from ledgerbot.pipeline import Source
 
-        sources = (Source(name=r.source, data=r.data) for r in requests)
+        sources = (Source(name=r.source, data=r.data, pages=r.pages) for r in requests)
         yield from self.extractor.extract_sources(sources)
 
 
@@ -66,6 +72,8 @@ class ProcessOutcome:
     doc_type: str | None = None
     codes: list[str] = field(default_factory=list)
     skipped: bool = False
+    # The documents cut out of this one's file after its first (each processed on its own).
+    parts: list[ProcessOutcome] = field(default_factory=list)
 
 
 def _actor(name: str, lineage: dict[str, str], *keys: str) -> Actor:
@@ -119,6 +127,32 @@ def _read(session: Session, document: DocumentRow, result: ExtractionResult) -> 
         result=result.model_dump(mode="json"),
         created_by=PIPELINE,
     )
+    split_doubt = next((e for e in result.errors if e.code == SplitUncertain.code), None)
+    if split_doubt is not None:
+        # Where this document begins or ends in its file is a guess: a clerk confirms the split.
+        session.add(extraction)
+        session.add(
+            ExceptionRow(
+                document_id=document.id,
+                code="SPLIT_UNCERTAIN",
+                message=split_doubt.message,
+                evidence={
+                    "pages": str(result.pages),
+                    "splitter": lineage.get("splitter", ""),
+                    "confidence": lineage.get("split_confidence", ""),
+                },
+            )
+        )
+        transition(
+            session,
+            document,
+            S.EXCEPTION,
+            actor=_actor("splitter", lineage, "splitter"),
+            stage="split",
+            input_digest=digest,
+            outcome="SPLIT_UNCERTAIN",
+        )
+        return None
     if lineage.get("classifier_low_confidence") == "true":
         # Not sure enough of the type to act on it: a clerk confirms the type first.
         session.add(extraction)
@@ -246,6 +280,62 @@ def _match(
     return decision.codes
 
 
+def take_parts(first: ExtractionResult, results: Iterator[ExtractionResult]) -> list[ExtractionResult]:
+    """All results of one file: ``first`` and, when the reader split the file, its further documents."""
+    parts = [first]
+    total = first.part[1] if first.part else 1
+    while len(parts) < total:
+        try:
+            parts.append(next(results))
+        except StopIteration as error:
+            raise LedgerbotError(
+                "the reader gave fewer documents than the file holds", code="E098"
+            ) from error
+    return parts
+
+
+def _split_off(store: Store, document_id: int, parts: list[ExtractionResult]) -> list[int]:
+    """The file's first document keeps the file; every further document gets its own row and life cycle.
+
+    The bytes stay stored once (by sha256); each new row points at the first with ``split_from``
+    and knows its pages, so it can be read again on its own.
+    """
+    with store.session() as session:
+        original = session.get(DocumentRow, document_id)
+        assert original is not None
+        first = parts[0].pages
+        original.page_first, original.page_last = (first[0], first[1]) if first else (None, None)
+        created = []
+        for result in parts[1:]:
+            pages = result.pages or [None, None]
+            row = DocumentRow(
+                sha256=original.sha256,
+                source=original.source,
+                filename=original.filename,
+                mime=original.mime,
+                size=original.size,
+                state=None,
+                meta={**(original.meta or {}), "part": result.part},
+                split_from=original.id,
+                page_first=pages[0],
+                page_last=pages[1],
+            )
+            session.add(row)
+            session.flush()
+            transition(
+                session,
+                row,
+                S.RECEIVED,
+                actor=_actor("splitter", result.lineage, "splitter"),
+                stage="split",
+                input_digest=original.sha256,
+                outcome="split",
+                detail={"split_from": original.id, "pages": result.pages, "part": result.part},
+            )
+            created.append(row.id)
+        return created
+
+
 def process_document(
     store: Store,
     files: FileStore,
@@ -253,11 +343,51 @@ def process_document(
     reader: DocumentReader,
     *,
     prepared: ExtractionResult | None = None,
+    more_parts: list[ExtractionResult] | None = None,
     policy_path: Path | None = None,
     today: date | None = None,
     auto_approve: bool = True,
 ) -> ProcessOutcome:
-    """Run one document through every stage it has not passed yet, each in its own transaction."""
+    """Run one document through every stage it has not passed yet, each in its own transaction.
+
+    When its file holds several documents (``more_parts``, or what the reader finds), the further
+    ones become documents of their own and run through the stages after it.
+    """
+    more_parts = list(more_parts or [])
+    with store.session() as session:
+        document = session.get(DocumentRow, document_id)
+        if document is None:
+            raise LedgerbotError(f"no document {document_id}", code="E011")
+        pages = (
+            (document.page_first, document.page_last) if document.page_first and document.page_last else None
+        )
+        filename, sha256, state = document.filename, document.sha256, document.state
+    if state in (S.RECEIVED, S.PARSED, S.CLASSIFIED) and prepared is None:
+        request = ReadRequest(files.get(sha256), filename, f"doc:{document_id}", pages=pages)
+        results = iter(reader.extract_many([request]))
+        prepared, *more_parts = take_parts(next(results), results)
+    split_off = _split_off(store, document_id, [prepared, *more_parts]) if prepared and more_parts else []
+    outcome = _process_one(
+        store, files, document_id, reader, prepared, pages, policy_path, today, auto_approve
+    )
+    for new_id, part in zip(split_off, more_parts, strict=True):
+        outcome.parts.append(
+            _process_one(store, files, new_id, reader, part, None, policy_path, today, auto_approve)
+        )
+    return outcome
+
+
+def _process_one(
+    store: Store,
+    files: FileStore,
+    document_id: int,
+    reader: DocumentReader,
+    prepared: ExtractionResult | None,
+    pages: tuple[int, int] | None,
+    policy_path: Path | None,
+    today: date | None,
+    auto_approve: bool,
+) -> ProcessOutcome:
     with store.session() as session:
         document = session.get(DocumentRow, document_id)
         if document is None:
@@ -273,8 +403,10 @@ def process_document(
                     session, document, S.RECEIVED, actor=Actor(PIPELINE), stage="recover", outcome="retry"
                 )
             if prepared is None:
-                request = ReadRequest(files.get(document.sha256), document.filename, f"doc:{document.id}")
-                prepared = next(reader.extract_many([request]))
+                request = ReadRequest(
+                    files.get(document.sha256), document.filename, f"doc:{document.id}", pages=pages
+                )
+                prepared = next(iter(reader.extract_many([request])))
             result = _read(session, document, prepared)
         elif document.state == S.EXTRACTED or document.state == S.VALIDATED:
             row = latest_extraction(session, document.id)
@@ -317,7 +449,7 @@ def process_pending(
     with store.session() as session:
         ids = pending_documents(session)
         unread = {
-            doc.id: (doc.sha256, ReadRequest(b"", doc.filename, f"doc:{doc.id}"))
+            doc.id: (doc.sha256, ReadRequest(b"", doc.filename, f"doc:{doc.id}", pages=_pages(doc)))
             for doc in session.scalars(select(DocumentRow).where(DocumentRow.id.in_(ids)))
             if doc.state in (S.RECEIVED, S.PARSED, S.CLASSIFIED)
         }
@@ -328,7 +460,9 @@ def process_pending(
 
     def stream(start: int) -> Iterator[ExtractionResult]:
         requests = (
-            ReadRequest(files.get(unread[i][0]), unread[i][1].filename, unread[i][1].source)
+            ReadRequest(
+                files.get(unread[i][0]), unread[i][1].filename, unread[i][1].source, pages=unread[i][1].pages
+            )
             for i in order[start:]
         )
         return reader.extract_many(requests)
@@ -337,26 +471,39 @@ def process_pending(
     outcomes: list[ProcessOutcome] = []
     for doc_id in progress(ids):
         try:
-            prepared = None
+            prepared, more = None, []
             if doc_id in unread:
                 position += 1
                 try:
-                    prepared = next(results)
+                    prepared, *more = take_parts(next(results), results)
                 except StopIteration as error:
                     raise LedgerbotError("the reader gave fewer results than files", code="E098") from error
                 except Exception:
                     results = stream(position)
                     raise
-            outcomes.append(
-                process_document(
-                    store, files, doc_id, reader, prepared=prepared, policy_path=policy_path, today=today
-                )
+            outcome = process_document(
+                store,
+                files,
+                doc_id,
+                reader,
+                prepared=prepared,
+                more_parts=more,
+                policy_path=policy_path,
+                today=today,
             )
+            outcomes.append(outcome)
+            outcomes.extend(outcome.parts)
         except Exception as error:  # one bad document never stops the batch
             if on_error:
                 on_error(doc_id, error)
             outcomes.append(_mark_failed(store, doc_id, error))
     return outcomes
+
+
+def _pages(document: DocumentRow) -> tuple[int, int] | None:
+    if document.page_first and document.page_last:
+        return (document.page_first, document.page_last)
+    return None
 
 
 def _mark_failed(store: Store, doc_id: int, error: Exception) -> ProcessOutcome:
