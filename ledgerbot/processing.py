@@ -305,7 +305,7 @@ def _split_off(store: Store, document_id: int, parts: list[ExtractionResult]) ->
         assert original is not None
         first = parts[0].pages
         original.page_first, original.page_last = (first[0], first[1]) if first else (None, None)
-        created = []
+        created: list[DocumentRow] = []
         for result in parts[1:]:
             pages = result.pages or [None, None]
             row = DocumentRow(
@@ -321,7 +321,6 @@ def _split_off(store: Store, document_id: int, parts: list[ExtractionResult]) ->
                 page_last=pages[1],
             )
             session.add(row)
-            session.flush()
             transition(
                 session,
                 row,
@@ -332,8 +331,9 @@ def _split_off(store: Store, document_id: int, parts: list[ExtractionResult]) ->
                 outcome="split",
                 detail={"split_from": original.id, "pages": result.pages, "part": result.part},
             )
-            created.append(row.id)
-        return created
+            created.append(row)
+        session.flush()
+        return [row.id for row in created]
 
 
 def process_document(
