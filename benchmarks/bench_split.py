@@ -143,7 +143,7 @@ def main() -> None:
     splitter, note = load_splitter(settings.models_dir)
     if note:
         _say(f"warning: {note}")
-    report = {
+    report: dict[str, Any] = {
         "corpus": str(args.corpus),
         "splitter": splitter.name,
         "signal_stacks": signal_stacks(

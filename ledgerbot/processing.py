@@ -307,7 +307,7 @@ def _split_off(store: Store, document_id: int, parts: list[ExtractionResult]) ->
         original.page_first, original.page_last = (first[0], first[1]) if first else (None, None)
         created: list[DocumentRow] = []
         for result in parts[1:]:
-            pages = result.pages or [None, None]
+            pages: list[int | None] = list(result.pages) if result.pages else [None, None]
             row = DocumentRow(
                 sha256=original.sha256,
                 source=original.source,
