@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.errors import ArtifactError
-from classifiers.lexicon import type_names_ocr
+from classifiers.lexicon import type_names_in, type_names_ocr
 from ledgerbot.core.artifacts import Artifact, ArtifactStore, ModelNotFound
-from textlayer.model import Document, Page
+from textlayer.model import Document, Page, Word
 
 SPLITTER = "splitter"
 RULES = "splitter-rules@1"
@@ -47,6 +47,10 @@ class SplitterSettings:
     letterhead_share: float = 0.18
     # Share of the page height, from the top, above which a totals label does not count.
     totals_from: float = 0.35
+    # On a scan, the top part's lines of at most this many words are read for a type name
+    # through OCR noise, at most ``title_candidates`` of them (the matcher is slow).
+    title_max_words: int = 6
+    title_candidates: int = 8
     # Cells of the word-position grid (rows, columns) compared between consecutive pages.
     grid: tuple[int, int] = (12, 8)
 
@@ -110,12 +114,13 @@ class PageSignals:
 
 
 def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSignals:
-    words = [
-        w for w in page.words if w.confidence >= settings.blank_min_word_confidence or page.source != "ocr"
-    ]
-    content = sum(ch.isalnum() for w in words for ch in w.text)
     scanned = page.source == "ocr"
-    if content < settings.blank_max_chars or page.height <= 0 or page.width <= 0:
+    words = page.words
+    if (
+        _content_chars(words, scanned, settings) < settings.blank_max_chars
+        or page.height <= 0
+        or page.width <= 0
+    ):
         return PageSignals(blank=True, scanned=scanned)
     numbering: tuple[int, int] | None = None
     page_only: int | None = None
@@ -123,8 +128,7 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
     references = 0
     totals = continued = False
     letterhead: list[str] = []
-    rows, cols = settings.grid
-    grid = np.zeros(rows * cols)
+    fuzzy_budget = settings.title_candidates
     for line in page.lines:
         if not line.words:
             continue
@@ -140,20 +144,26 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
             if numbering is None and page_only is None and (only := _PAGE_ONLY.search(text)):
                 page_only = _number(only.group(1))
         if rel < settings.header_share:
-            for doc_type in type_names_ocr(text):
+            # The OCR-tolerant matcher costs milliseconds a line: only a scan's short lines (where a
+            # title sits) need it; born-digital text is matched exactly.
+            if not scanned:
+                named = type_names_in(text)
+            elif len(line.words) <= settings.title_max_words and fuzzy_budget > 0:
+                fuzzy_budget -= 1
+                named = type_names_ocr(text)
+            else:
+                named = []
+            for doc_type in named:
                 if doc_type.value not in title_types:
                     title_types.append(doc_type.value)
             references += len(_REFERENCE.findall(text))
         if rel < settings.letterhead_share:
             letterhead += _TOKEN.findall(text.lower())
-        if rel >= settings.totals_from and _TOTALS.search(text):
+        if not totals and rel >= settings.totals_from and _TOTALS.search(text):
             totals = True
-        if _CONTINUED.search(text):
+        if not continued and _CONTINUED.search(text):
             continued = True
-        for word in line.words:
-            r = min(rows - 1, max(0, int((word.top + word.bottom) / 2 / page.height * rows)))
-            c = min(cols - 1, max(0, int((word.x0 + word.x1) / 2 / page.width * cols)))
-            grid[r * cols + c] += max(word.x1 - word.x0, 0.0) / page.width
+    grid = _grid(page, words, settings)
     norm = float(np.linalg.norm(grid))
     text = page.text
     ids = {re.sub(r"\s", "", m) for m in _TAX_ID.findall(text)}
@@ -172,6 +182,28 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         tokens=frozenset(_TOKEN.findall(text.lower())),
         grid=grid / norm if norm > 0 else grid,
     )
+
+
+def _content_chars(words: list[Word], scanned: bool, settings: SplitterSettings) -> int:
+    """Letters and digits of confident words, counted only as far as the blank-page limit."""
+    count = 0
+    for word in words:
+        if scanned and word.confidence < settings.blank_min_word_confidence:
+            continue
+        count += sum(ch.isalnum() for ch in word.text)
+        if count >= settings.blank_max_chars:
+            break
+    return count
+
+
+def _grid(page: Page, words: list[Word], settings: SplitterSettings) -> np.ndarray:
+    """Word width per cell of a rows x columns grid over the page: the page's layout in a vector."""
+    rows, cols = settings.grid
+    boxes = np.array([w.bbox for w in words], dtype=np.float64).reshape(-1, 4)
+    r = np.clip(((boxes[:, 1] + boxes[:, 3]) / 2 / page.height * rows).astype(int), 0, rows - 1)
+    c = np.clip(((boxes[:, 0] + boxes[:, 2]) / 2 / page.width * cols).astype(int), 0, cols - 1)
+    widths = np.maximum(boxes[:, 2] - boxes[:, 0], 0.0) / page.width
+    return np.bincount(r * cols + c, weights=widths, minlength=rows * cols).astype(np.float64)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
