@@ -3,7 +3,10 @@
 Run on a corpus of layouts held out from development (``ledgerbot sandbox corpus OUT --split
 heldout``), with the splitter (and, for the type per part, the classifier) trained on dev:
 
-    python benchmarks/bench_split.py HELDOUT_CORPUS [--stacks 12] [--signal-stacks 600] [--scans]
+    python benchmarks/bench_split.py [--corpus HELDOUT_CORPUS] [--stacks 12] [--signal-stacks 600] [--scans]
+
+Without ``--corpus`` a small held-out corpus is generated; without a trained splitter one is
+trained on a generated dev corpus first.
 
 Two measurements, printed side by side with what a user has without a learned splitter (page
 numbering and blank pages as rules; or no splitting at all, one document per file):
@@ -95,7 +98,7 @@ def _split_cost(corpus: Path, cache_dir: Path, splitter: Any) -> float:
     return round((time.perf_counter() - started) * 1000 / max(pages, 1), 3)
 
 
-def pdf_stacks(corpus: Path, n: int, scans: bool, seed: int) -> dict[str, Any]:
+def pdf_stacks(corpus: Path, n: int, scans: bool, seed: int, models_dir: Path) -> dict[str, Any]:
     from ledgerbot.pipeline import Extractor
 
     files = corpus_files(corpus)
@@ -109,7 +112,7 @@ def pdf_stacks(corpus: Path, n: int, scans: bool, seed: int) -> dict[str, Any]:
     timings: dict[str, float] = {}
     results: dict[str, list[Any]] = {}
     for mode in (False, True):
-        extractor = Extractor(split=mode, warn=_say)
+        extractor = Extractor(split=mode, models_dir=models_dir, warn=_say)
         list(extractor.extract_paths([stacks[0][0]]))  # workers and models warm before the clock runs
         started = time.perf_counter()
         results[str(mode)] = list(extractor.extract_paths([p for p, _ in stacks]))
@@ -149,23 +152,39 @@ def pdf_stacks(corpus: Path, n: int, scans: bool, seed: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", type=Path, help="a generated corpus of held-out layouts")
+    parser.add_argument("--corpus", type=Path, help="a generated corpus of held-out layouts")
+    parser.add_argument("--models-dir", type=Path, help="default: <LEDGERBOT_HOME>/models")
     parser.add_argument("--stacks", type=int, default=12, help="real PDF stacks to extract")
     parser.add_argument("--signal-stacks", type=int, default=600, help="stacks of cached page signals")
     parser.add_argument("--scans", action="store_true", help="also put scans in the PDF stacks (slow: OCR)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     settings = get_settings()
-    splitter, note = load_splitter(settings.models_dir)
+    cache = settings.home / "cache" / "textlayer"
+    models_dir = args.models_dir or settings.models_dir
+    splitter, note = load_splitter(models_dir)
     if note:
-        _say(f"warning: {note}")
+        _say(f"{note}: training one on a generated dev corpus first")
+        from classifiers.split_training import train_splitter
+        from sandbox.corpus import generate_corpus
+
+        dev = Path(tempfile.mkdtemp(prefix="bench-split-dev-"))
+        generate_corpus(dev, 120, seed=3, split="dev", einvoices=False)
+        models_dir = Path(tempfile.mkdtemp(prefix="bench-split-models-"))
+        train_splitter([dev], models_dir, cache, log=_say)
+        splitter, _ = load_splitter(models_dir)
+    if args.corpus is None:
+        from sandbox.corpus import generate_corpus
+
+        args.corpus = Path(tempfile.mkdtemp(prefix="bench-split-heldout-"))
+        generate_corpus(args.corpus, 80, seed=4, split="heldout", einvoices=False)
     report: dict[str, Any] = {
         "corpus": str(args.corpus),
         "splitter": splitter.name,
-        "signal_stacks": signal_stacks(
-            args.corpus, settings.home / "cache" / "textlayer", args.signal_stacks, splitter
-        ),
-        "pdf_stacks": pdf_stacks(args.corpus, args.stacks, args.scans, args.seed) if args.stacks else None,
+        "signal_stacks": signal_stacks(args.corpus, cache, args.signal_stacks, splitter),
+        "pdf_stacks": pdf_stacks(args.corpus, args.stacks, args.scans, args.seed, models_dir)
+        if args.stacks
+        else None,
     }
     s = report["signal_stacks"]
     _say(f"{'stacks of held-out layouts':<34} {'learned F1':>10} {'rules F1':>9}")
