@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from ledgerbot.core.domain import DocState, ErrorEntry, ExtractionResult
@@ -11,6 +14,7 @@ from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow
 from ledgerbot.intake import receive
 from ledgerbot.processing import ReadRequest, process_document, process_pending
+from ledgerbot.splitting import SplitCorrectionRefused, resplit
 from tests.support import clean_invoices, seed_master_data
 
 CLEAN = list(clean_invoices())
@@ -93,3 +97,34 @@ def test_an_uncertain_split_goes_to_a_clerk(store: Store, file_store: FileStore)
         assert [r.state for r in rows] == [DocState.EXCEPTION, DocState.EXCEPTION]
         codes = s.scalars(select(ExceptionRow.code)).all()
         assert codes == ["SPLIT_UNCERTAIN", "SPLIT_UNCERTAIN"]
+
+
+def test_a_clerks_corrected_split_recreates_the_documents(
+    store: Store, file_store: FileStore, tmp_path: Path
+) -> None:
+    seed_master_data(store)
+    _receive(store, file_store)
+    reader = SplittingReader([(1, 1), (2, 2), (3, 4)])
+    process_pending(store, file_store, reader)
+    with store.session() as s:
+        old = s.scalars(select(DocumentRow.id).order_by(DocumentRow.id)).all()
+    new = resplit(store, old[1], [(1, 2), (3, 4)], clerk="anna", corrections_dir=tmp_path)
+    with store.session() as s:
+        rows = {r.id: r for r in s.scalars(select(DocumentRow))}
+        assert all(rows[i].state == DocState.REJECTED for i in old)
+        assert [(rows[i].page_first, rows[i].page_last, rows[i].state) for i in new] == [
+            (1, 2, DocState.RECEIVED),
+            (3, 4, DocState.RECEIVED),
+        ]
+        assert {rows[i].split_from for i in new} == {old[0]}
+    process_pending(store, file_store, reader)
+    assert [r.pages for r in reader.requests[-2:]] == [(1, 2), (3, 4)]
+    (record,) = [json.loads(line) for line in (tmp_path / "splits.jsonl").read_text().splitlines()]
+    assert (record["before"], record["after"], record["clerk"]) == (
+        [[1, 1], [2, 2], [3, 4]],
+        [[1, 2], [3, 4]],
+        "anna",
+    )
+    with pytest.raises(SplitCorrectionRefused) as refused:
+        resplit(store, new[0], [(1, 3), (3, 4)], clerk="anna", corrections_dir=tmp_path)
+    assert refused.value.code == "E521"

@@ -1,4 +1,4 @@
-"""``ledgerbot train splitter``: the page-boundary model that finds several documents in one file."""
+"""``ledgerbot train splitter`` (where documents begin in a file), ``ledgerbot resplit`` (its correction)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from ledgerbot.cli.app import emit, fail, stderr
+from ledgerbot.cli.app import app, emit, fail, stderr
 from ledgerbot.cli.commands.classify import train_app
+from ledgerbot.core.settings import get_settings
 
 
 @train_app.command("splitter")
@@ -28,7 +29,6 @@ def train_splitter(
 
     from classifiers.split_training import STACKS
     from classifiers.split_training import train_splitter as train
-    from ledgerbot.core.settings import get_settings
 
     for folder in corpus_dirs:
         if not folder.is_dir():
@@ -43,3 +43,38 @@ def train_splitter(
         log=lambda m: stderr.print(m, highlight=False, markup=False),
     )
     emit(report)
+
+
+def _range(text: str) -> tuple[int, int]:
+    first, _, last = text.partition("-")
+    try:
+        return int(first), int(last or first)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a page range like 3-5 or 6") from None
+
+
+@app.command("resplit")
+def resplit_command(
+    document_id: Annotated[int, typer.Argument(help="Any document cut out of the file")],
+    pages: Annotated[
+        list[str], typer.Option("--pages", help="One document's pages, e.g. 1-2 (repeat, in page order)")
+    ],
+    clerk: Annotated[str, typer.Option("--clerk", help="Who corrects the split (on the audit trail)")],
+) -> None:
+    """Correct where a file's documents begin: its documents are re-created from these page ranges."""
+    from ledgerbot.core.errors import LedgerbotError
+    from ledgerbot.core.store import get_store
+    from ledgerbot.splitting import resplit
+
+    settings = get_settings()
+    try:
+        ids = resplit(
+            get_store(),
+            document_id,
+            [_range(p) for p in pages],
+            clerk=clerk,
+            corrections_dir=settings.home / "corrections",
+        )
+    except LedgerbotError as error:
+        raise fail(error.message, error.code, exit_code=1) from None
+    emit({"document_id": document_id, "documents": ids, "pages": pages})
