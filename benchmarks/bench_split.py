@@ -198,6 +198,15 @@ def main() -> None:
         f"{singles['rules']['false_split_rate']:>9.4f}   (no splitting: 0, but every stack is one document)"
     )
     _say(f"splitter: {s['splitter_ms_per_page']} ms per page on read text layers")
+    pdf = report["pdf_stacks"]
+    if pdf:
+        _say(
+            f"PDF stacks ({pdf['stacks']} files, {pdf['documents']} documents, {pdf['pages']} pages): "
+            f"boundary F1 {pdf['boundaries']['f1']:.4f} (no splitting: every boundary missed), "
+            f"type per part {pdf['doc_type_per_part']['accuracy']}, "
+            f"s/page {pdf['seconds_per_page']['with_split']} with --split vs "
+            f"{pdf['seconds_per_page']['without_split']} without ({pdf['split_overhead']:+.1%})"
+        )
     print(json.dumps(report, indent=None))
 
 
