@@ -148,7 +148,7 @@ def test_without_a_model_the_rules_split_by_numbering_and_blank_pages(tmp_path: 
 @pytest.mark.slow
 def test_a_small_scanned_stack_splits(corpus: Path, home: Path, tmp_path: Path) -> None:
     out = tmp_path / "scans"
-    generate_corpus(out, 6, seed=9, split="heldout", scans=True, einvoices=False)
+    generate_corpus(out, 16, seed=9, split="heldout", scans=True, einvoices=False)
     scans = [f for f in corpus_files(out, variants=("scan_pdf", "scan_png"))][:2]
     assert len(scans) == 2
     truth = write_stack(scans, [True, False], tmp_path / "scanned.pdf")
