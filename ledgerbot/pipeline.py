@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ledgerbot.core.domain import DocType, ErrorEntry, ExtractionResult
-from ledgerbot.core.errors import BusinessError, LedgerbotError, UnreadableFile
+from ledgerbot.core.errors import BusinessError, LedgerbotError, SplitUncertain, UnreadableFile
 from textlayer.model import Document
 
 if TYPE_CHECKING:
@@ -75,6 +75,8 @@ class Source:
     path: Path | None = None
     data: bytes | None = None
     error: LedgerbotError | None = None
+    # Only these pages of the file (1-based, inclusive): one document of a file that held several.
+    pages: tuple[int, int] | None = None
 
 
 @dataclass
@@ -83,6 +85,11 @@ class _Work:
     result: ExtractionResult | None = None
     document: Document | None = None
     notes: list[ErrorEntry] = field(default_factory=list)
+    # Under ``split``: this document's pages in the file, its place among the file's documents,
+    # and the plan that cut it out (its lineage and confidence go on the line).
+    pages: tuple[int, int] | None = None
+    part: tuple[int, int] = (1, 1)
+    plan: Any = None
 
 
 def _entry(error: LedgerbotError) -> ErrorEntry:
@@ -122,6 +129,7 @@ class Extractor:
         extra_templates: Sequence[Path] = (),
         classify: bool = True,
         in_process: bool = False,
+        split: bool = False,
         warn: Callable[[str], None] | None = None,
     ) -> None:
         unknown = [s for s in stages if s not in STAGES]
@@ -149,6 +157,13 @@ class Extractor:
         self.classifier_error: LedgerbotError | None = None
         if classify:
             self._load_classifier()
+        self.splitter: Any = None
+        if split:
+            from classifiers.splitter import load_splitter
+
+            self.splitter, note = load_splitter(models_dir)
+            if note:
+                self.warn(f"warning: {note}")
 
     def _load_classifier(self) -> None:
         try:
@@ -214,14 +229,47 @@ class Extractor:
                 else:
                     outcome.source = item.source.name
                     item.document = outcome
+        work = [part for item in work for part in self._split(item)]
         documents = [w for w in work if w.document is not None]
         classifications = self._classify([w.document for w in documents if w.document is not None])
         for item, classification in zip(documents, classifications, strict=True):
             item.result = self._extract(item, classification)
         for item in work:
             assert item.result is not None
+            if self.splitter is not None or item.pages is not None:
+                self._mark_part(item, item.result)
             item.source.data = None  # free memory as soon as the line is out
             yield item.result
+
+    def _split(self, item: _Work) -> list[_Work]:
+        """The documents the splitter finds in one file, each its own unit of work."""
+        document = item.document
+        if document is None or (self.splitter is None and item.source.pages is None):
+            return [item]
+        if item.source.pages is not None:
+            first, last = item.source.pages
+            pages = [p for p in document.pages if first <= p.number <= last]
+            item.document = Document(pages=pages, source=document.source, errors=document.errors)
+            item.pages, item.part = (first, last), (1, 1)
+            return [item]
+        plan = self.splitter.split(document)
+        n = len(plan.parts)
+        parts = []
+        for k, found in enumerate(plan.parts, start=1):
+            pages = document.pages[found.first - 1 : found.last]
+            # The file's notes (unreadable pages) go with the part that holds the page they name.
+            sub = Document(pages=pages, source=document.source, errors=document.errors if k == 1 else [])
+            parts.append(
+                _Work(
+                    item.source,
+                    document=sub,
+                    notes=list(item.notes),
+                    pages=(found.first, found.last),
+                    part=(k, n),
+                    plan=plan,
+                )
+            )
+        return parts
 
     def _read_bytes(self, item: _Work) -> None:
         source = item.source
@@ -309,6 +357,21 @@ class Extractor:
             result.errors.append(ErrorEntry(code="E200", message=message))
         result.lineage["pipeline"] = PIPELINE_VERSION
         return result
+
+    def _mark_part(self, item: _Work, result: ExtractionResult) -> None:
+        """Under ``split``: the part's pages, its place, and the splitter's lineage and doubts."""
+        result.part = list(item.part)
+        result.pages = list(item.pages) if item.pages else None
+        plan = item.plan
+        if plan is None:
+            return
+        result.lineage.update(plan.lineage())
+        if plan.low_confidence:
+            error = SplitUncertain(
+                f"where the documents in this file begin is uncertain (least sure boundary "
+                f"{plan.min_confidence:.2f}); a clerk must confirm the split"
+            )
+            result.errors.append(_entry(error))
 
     def _failed(self, item: _Work, error: LedgerbotError) -> ExtractionResult:
         return ExtractionResult(source=item.source.name, doc_type=None, errors=[*item.notes, _entry(error)])

@@ -26,6 +26,7 @@ from ledgerbot.core.errors import (
     LedgerbotError,
     OriginalMissing,
     ProcessingInterrupted,
+    SplitUncertain,
     error_code,
 )
 from ledgerbot.core.lifecycle import Actor, input_hash, transition
@@ -42,12 +43,16 @@ class ReadRequest:
     data: bytes
     filename: str
     source: str
+    # Only these pages (1-based, inclusive): a document cut out of a file that held several.
+    pages: tuple[int, int] | None = None
 
 
 class DocumentReader(Protocol):
     """Turns files into ``ledgerbot extract`` results (text layer, type, fields, lines), in order.
 
-    Many at once, so models load once and OCR pages of a batch share the worker pool.
+    Many at once, so models load once and OCR pages of a batch share the worker pool. A reader
+    that splits files gives a file holding several documents one result per document, each with
+    ``part`` ``[k, n]``, one after the other.
     """
 
     def extract_many(self, requests: Iterable[ReadRequest]) -> Iterator[ExtractionResult]: ...
@@ -57,14 +62,16 @@ class PipelineReader:
     """The production reader: the extraction pipeline of ``ledgerbot.pipeline``."""
 
     def __init__(self, **options: Any) -> None:
+        from ledgerbot.core.settings import get_settings
         from ledgerbot.pipeline import Extractor
 
+        options.setdefault("split", get_settings().worker.split_files)
         self.extractor = Extractor(**options)
 
     def extract_many(self, requests: Iterable[ReadRequest]) -> Iterator[ExtractionResult]:
         from ledgerbot.pipeline import Source
 
-        sources = (Source(name=r.source, data=r.data) for r in requests)
+        sources = (Source(name=r.source, data=r.data, pages=r.pages) for r in requests)
         yield from self.extractor.extract_sources(sources)
 
 
@@ -77,6 +84,8 @@ class ProcessOutcome:
     skipped: bool = False
     # Another process holds the document's claim: it was left to that process.
     busy: bool = False
+    # The documents cut out of this one's file after its first (each processed on its own).
+    parts: list[ProcessOutcome] = field(default_factory=list)
 
 
 def _actor(name: str, lineage: dict[str, str], *keys: str) -> Actor:
@@ -130,6 +139,32 @@ def _read(session: Session, document: DocumentRow, result: ExtractionResult) -> 
         result=result.model_dump(mode="json"),
         created_by=PIPELINE,
     )
+    split_doubt = next((e for e in result.errors if e.code == SplitUncertain.code), None)
+    if split_doubt is not None:
+        # Where this document begins or ends in its file is a guess: a clerk confirms the split.
+        session.add(extraction)
+        session.add(
+            ExceptionRow(
+                document_id=document.id,
+                code="SPLIT_UNCERTAIN",
+                message=split_doubt.message,
+                evidence={
+                    "pages": str(result.pages),
+                    "splitter": lineage.get("splitter", ""),
+                    "confidence": lineage.get("split_confidence", ""),
+                },
+            )
+        )
+        transition(
+            session,
+            document,
+            S.EXCEPTION,
+            actor=_actor("splitter", lineage, "splitter"),
+            stage="split",
+            input_digest=digest,
+            outcome="SPLIT_UNCERTAIN",
+        )
+        return None
     if lineage.get("classifier_low_confidence") == "true":
         # Not sure enough of the type to act on it: a clerk confirms the type first.
         session.add(extraction)
@@ -267,6 +302,62 @@ def claim_ttl() -> timedelta:
     return timedelta(seconds=get_settings().processing.claim_seconds)
 
 
+def take_parts(first: ExtractionResult, results: Iterator[ExtractionResult]) -> list[ExtractionResult]:
+    """All results of one file: ``first`` and, when the reader split the file, its further documents."""
+    parts = [first]
+    total = first.part[1] if first.part else 1
+    while len(parts) < total:
+        try:
+            parts.append(next(results))
+        except StopIteration as error:
+            raise LedgerbotError(
+                "the reader gave fewer documents than the file holds", code="E098"
+            ) from error
+    return parts
+
+
+def _split_off(store: Store, document_id: int, parts: list[ExtractionResult]) -> list[int]:
+    """The file's first document keeps the file; every further document gets its own row and life cycle.
+
+    The bytes stay stored once (by sha256); each new row points at the first with ``split_from``
+    and knows its pages, so it can be read again on its own.
+    """
+    with store.session() as session:
+        original = session.get(DocumentRow, document_id)
+        assert original is not None
+        first = parts[0].pages
+        original.page_first, original.page_last = (first[0], first[1]) if first else (None, None)
+        created: list[DocumentRow] = []
+        for result in parts[1:]:
+            pages: list[int | None] = list(result.pages) if result.pages else [None, None]
+            row = DocumentRow(
+                sha256=original.sha256,
+                source=original.source,
+                filename=original.filename,
+                mime=original.mime,
+                size=original.size,
+                state=None,
+                meta={**(original.meta or {}), "part": result.part},
+                split_from=original.id,
+                page_first=pages[0],
+                page_last=pages[1],
+            )
+            session.add(row)
+            transition(
+                session,
+                row,
+                S.RECEIVED,
+                actor=_actor("splitter", result.lineage, "splitter"),
+                stage="split",
+                input_digest=original.sha256,
+                outcome="split",
+                detail={"split_from": original.id, "pages": result.pages, "part": result.part},
+            )
+            created.append(row)
+        session.flush()
+        return [row.id for row in created]
+
+
 def process_document(
     store: Store,
     files: FileStore,
@@ -274,6 +365,7 @@ def process_document(
     reader: DocumentReader,
     *,
     prepared: ExtractionResult | None = None,
+    more_parts: list[ExtractionResult] | None = None,
     policy_path: Path | None = None,
     today: date | None = None,
     auto_approve: bool = True,
@@ -298,7 +390,33 @@ def process_document(
                     skipped=True,
                     busy=document.state in PENDING_STATES,
                 )
-        return _process_claimed(store, files, document_id, reader, prepared, policy_path, today, auto_approve)
+        outcome, split_off, parts = _process_claimed(
+            store,
+            files,
+            document_id,
+            reader,
+            prepared,
+            list(more_parts or []),
+            policy_path,
+            today,
+            auto_approve,
+        )
+    # The further documents of the file, each claimed and run through the stages on its own.
+    for new_id, part in zip(split_off, parts, strict=True):
+        outcome.parts.append(
+            process_document(
+                store,
+                files,
+                new_id,
+                reader,
+                prepared=part,
+                policy_path=policy_path,
+                today=today,
+                auto_approve=auto_approve,
+                holder=holder,
+            )
+        )
+    return outcome
 
 
 def _process_claimed(
@@ -307,10 +425,13 @@ def _process_claimed(
     document_id: int,
     reader: DocumentReader,
     prepared: ExtractionResult | None,
+    more_parts: list[ExtractionResult],
     policy_path: Path | None,
     today: date | None,
     auto_approve: bool,
-) -> ProcessOutcome:
+) -> tuple[ProcessOutcome, list[int], list[ExtractionResult]]:
+    """The stages of one claimed document; with the ids and readings of the documents split off it."""
+    split_off: list[int] = []
     with store.session() as session:
         document = session.get(DocumentRow, document_id)
         assert document is not None  # claimed, so it exists
@@ -327,13 +448,19 @@ def _process_claimed(
             )
             transition(session, document, S.RECEIVED, actor=recover, stage="recover", outcome="retry")
         unread = document.state == S.RECEIVED
-        request = ReadRequest(b"", document.filename, f"doc:{document.id}") if unread else None
+        pages = _pages(document)
+        request = ReadRequest(b"", document.filename, f"doc:{document.id}", pages=pages) if unread else None
         sha = document.sha256
     result: ExtractionResult | None = None
     if request is not None:
         if prepared is None:
-            request = ReadRequest(files.get(sha), request.filename, request.source)
-            prepared = next(iter(reader.extract_many([request])))
+            request = ReadRequest(files.get(sha), request.filename, request.source, pages=pages)
+            results = iter(reader.extract_many([request]))
+            prepared, *more_parts = take_parts(next(results), results)
+        # A file that held several documents: this one keeps the file and its first pages, every
+        # further document becomes a document of its own, processed (and claimed) after this one.
+        if more_parts:
+            split_off = _split_off(store, document_id, [prepared, *more_parts])
         with store.session() as session:
             document = session.get(DocumentRow, document_id)
             assert document is not None
@@ -348,15 +475,17 @@ def _process_claimed(
                 row = latest_extraction(session, document.id)
                 result = ExtractionResult.model_validate(row.result) if row else None
             else:
-                return ProcessOutcome(document.id, document.state, document.doc_type, skipped=True)
+                skipped = ProcessOutcome(document.id, document.state, document.doc_type, skipped=True)
+                return skipped, split_off, more_parts
     if result is None or state not in (S.EXTRACTED, S.VALIDATED):
         doc_type = result.doc_type.value if result and result.doc_type else None
-        return ProcessOutcome(document_id, state, doc_type)
+        return ProcessOutcome(document_id, state, doc_type), split_off, more_parts
     with store.session() as session:
         document = session.get(DocumentRow, document_id)
         assert document is not None
         codes = _match(session, document, result, policy_path, today, auto_approve)
-        return ProcessOutcome(document_id, document.state, document.doc_type, codes=codes)
+        matched = ProcessOutcome(document_id, document.state, document.doc_type, codes=codes)
+    return matched, split_off, more_parts
 
 
 def pending_documents(session: Session, limit: int | None = None) -> list[int]:
@@ -426,45 +555,50 @@ def process_pending(
                     ahead.append(doc_id)
                     yield request
 
-    def read_items() -> Iterator[tuple[int, ExtractionResult | Exception]]:
+    def read_items() -> Iterator[tuple[int, list[ExtractionResult] | Exception]]:
         results = iter(reader.extract_many(requests()))
         while True:
+            read: list[ExtractionResult] | Exception
             try:
-                prepared: ExtractionResult | Exception = next(results)
+                # The file's first document and the further ones the reader found in it.
+                read = take_parts(next(results), results)
             except StopIteration:
                 if not ahead:
                     yield from _drain(unloadable)
                     return
-                prepared = LedgerbotError("the reader gave fewer results than files", code="E098")
+                read = LedgerbotError("the reader gave fewer results than files", code="E098")
             except Exception as error:  # the reader broke on the next document
-                prepared = error
+                read = error
                 # The document the reader broke on leaves ``ahead`` below, before the new
                 # stream starts, so the new stream re-requests only the ones after it.
                 results = iter(reader.extract_many(requests()))
             yield from _drain(unloadable)
-            yield ahead.popleft(), prepared
+            yield ahead.popleft(), read
 
     outcomes: list[ProcessOutcome] = []
     try:
-        items: Iterator[tuple[int, ExtractionResult | Exception | None]] = itertools.chain(
+        items: Iterator[tuple[int, list[ExtractionResult] | Exception | None]] = itertools.chain(
             read_items(), ((i, None) for i in ids if i not in unread_ids)
         )
         for doc_id, prepared in progress(items):
             try:
                 if isinstance(prepared, Exception):
                     raise prepared
+                first, *more = prepared or [None]
                 outcome = process_document(
                     store,
                     files,
                     doc_id,
                     reader,
-                    prepared=prepared,
+                    prepared=first,
+                    more_parts=more,
                     policy_path=policy_path,
                     today=today,
                     holder=holder,
                 )
                 if not outcome.busy:
                     outcomes.append(outcome)
+                    outcomes.extend(outcome.parts)
             except Exception as error:  # one bad document never stops the batch
                 if on_error:
                     on_error(doc_id, error)
@@ -482,16 +616,22 @@ def _drain(failed: deque[tuple[int, Exception]]) -> Iterator[tuple[int, Exceptio
         yield failed.popleft()
 
 
+def _pages(document: DocumentRow) -> tuple[int, int] | None:
+    if document.page_first and document.page_last:
+        return (document.page_first, document.page_last)
+    return None
+
+
 def _request(store: Store, files: FileStore, doc_id: int) -> ReadRequest:
     with store.session() as session:
         document = session.get(DocumentRow, doc_id)
         assert document is not None
-        sha, name = document.sha256, document.filename
+        sha, name, pages = document.sha256, document.filename, _pages(document)
     if not files.exists(sha):
         raise OriginalMissing(
             f"document {doc_id}: its original file {sha[:12]} is missing from the file store"
         )
-    return ReadRequest(files.get(sha), name, f"doc:{doc_id}")
+    return ReadRequest(files.get(sha), name, f"doc:{doc_id}", pages=pages)
 
 
 def _mark_failed(store: Store, doc_id: int, error: Exception, holder: str | None = None) -> ProcessOutcome:

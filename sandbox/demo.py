@@ -78,13 +78,21 @@ def _usable_ranker(models_dir: Path) -> bool:
     return not isinstance(load_scorer(models_dir), HeuristicScorer)
 
 
+def _usable_splitter(models_dir: Path) -> bool:
+    """A splitter exists that this code reads (not one trained on older page signals)."""
+    from classifiers.splitter import LearnedSplitter, load_splitter
+
+    return isinstance(load_splitter(models_dir)[0], LearnedSplitter)
+
+
 def ensure_models(models_dir: Path, work: Path, env: dict[str, str]) -> None:
-    """Train the classifier and the extractor's ranker once, on a generated development corpus."""
+    """Train the classifier, the splitter and the extractor's ranker once, on a generated dev corpus."""
     # Training runs with the persistent var/ as home, so its text-layer cache outlives a demo.
     env = {**env, "LEDGERBOT_HOME": str(work), "LEDGERBOT_MODELS": str(models_dir)}
     have_cascade = _usable_cascade(models_dir)
     have_ranker = _usable_ranker(models_dir)
-    if have_cascade and have_ranker:
+    have_splitter = _usable_splitter(models_dir)
+    if have_cascade and have_ranker and have_splitter:
         _say(f"models found in {models_dir}")
         return
     corpus = work / "training-corpus"
@@ -105,6 +113,10 @@ def ensure_models(models_dir: Path, work: Path, env: dict[str, str]) -> None:
     if not have_cascade:
         _say("training the document classifier (baseline + MiniLM transformer), a few minutes once")
         _ledgerbot("train", "classifier", str(corpus), "--models-dir", str(models_dir), env=env)
+    if not have_splitter:
+        # After the classifier: the text layers are cached by then, so this takes seconds.
+        _say("training the splitter (where documents begin in a stacked file)")
+        _ledgerbot("train", "splitter", str(corpus), "--models-dir", str(models_dir), env=env)
     if not have_ranker:
         _say("training the extractor's candidate ranker")
         _ledgerbot("train", "extractor", str(corpus), env=env)

@@ -12,7 +12,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 # A Decimal that always leaves as a plain string ("1190.00"), never float or exponent form.
 Money = Annotated[
@@ -161,6 +168,18 @@ class ExtractionResult(_Model):
     # What made each decision: text backend, classifier model@version, template id@version,
     # extractor version. Added key (the contract allows additions), read by the audit trail.
     lineage: dict[str, str] = Field(default_factory=dict)
+    # Only under ``extract --split``: the document's pages in the file (1-based, inclusive) and
+    # which of the file's documents it is, ``[k, n]``. Absent from the line otherwise.
+    pages: list[int] | None = None
+    part: list[int] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unsplit_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.part is None:
+            data.pop("pages", None)
+            data.pop("part", None)
+        return data
 
     def to_json_line(self) -> str:
         return self.model_dump_json(exclude_none=False)

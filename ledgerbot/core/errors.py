@@ -144,6 +144,12 @@ class UnreadableFile(BusinessError):
     code = "E401"
 
 
+class SplitUncertain(BusinessError):
+    """A file holding several documents whose boundaries the splitter is not sure of: a clerk confirms."""
+
+    code = "E520"
+
+
 # --- mail intake (E715-E719, E770-E779; E710-E714 live in ledgerbot.mail) ----------------------
 class LinkNotADocument(BusinessError):
     """A body link answered with something that is not an invoice file (often a login page)."""

@@ -332,6 +332,10 @@ class WorkerSettings(BaseSettings):
     inbox: Path | None = Field(
         default=None, description="Folder the periodic intake job empties into the store"
     )
+    split_files: bool = Field(
+        default=True,
+        description="Cut a received file that holds several documents into one document each",
+    )
     # A worker whose heartbeat is older than this is dead; its running jobs are retried.
     stalled_seconds: float = Field(default=30.0, gt=0, description="Heartbeat age of a dead worker")
     heartbeat_seconds: float = Field(default=5.0, gt=0, description="Heartbeat interval")

@@ -120,12 +120,12 @@ def test_extract_gives_every_file_its_own_coded_line(tmp_path: Path) -> None:
 def test_robot_tasks_take_the_hostile_folder_and_go_on(
     store_home: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ledgerbot.worker.config import get_worker_settings
+    from ledgerbot.core.settings import get_settings
 
     inbox = tmp_path / "inbox"
     expected = build(inbox, tmp_path)
     monkeypatch.setenv("LEDGERBOT_INBOX", str(inbox))
-    get_worker_settings.cache_clear()
+    get_settings.cache_clear()
     try:
         from robots import tasks
 
@@ -135,7 +135,7 @@ def test_robot_tasks_take_the_hostile_folder_and_go_on(
         processed = tasks.process_documents()
         assert processed["processed"] == 7
     finally:
-        get_worker_settings.cache_clear()
+        get_settings.cache_clear()
     _assert_isolated(store_home, expected)
 
 

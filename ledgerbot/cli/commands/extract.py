@@ -37,8 +37,14 @@ def extract(
         list[Path] | None,
         typer.Option("--templates", help="A folder of vendor templates used besides the shipped ones"),
     ] = None,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split", help="Find several documents in one file: one line per document, with pages and part"
+        ),
+    ] = False,
 ) -> None:
-    """Extract header fields and line items: one JSON line per file, in input order."""
+    """Extract header fields and line items: one JSON line per file (per document with --split), in order."""
     from ledgerbot.pipeline import Extractor
 
     for folder in templates or []:
@@ -49,6 +55,7 @@ def extract(
         stages=("generic",) if generic_only else ("template", "generic"),
         extra_templates=tuple(templates or ()),
         in_process=in_process,
+        split=split,
         warn=lambda message: stderr.print(message, highlight=False, markup=False),
     )
     for result in progress(extractor.extract_paths(files), total=len(files), desc="extract"):

@@ -97,6 +97,11 @@ class DocumentRow(Base):
     doc_type_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     vendor_id: Mapped[str | None] = mapped_column(String(50), nullable=True, index=True)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+    # A file that held several documents: each document after the first points at the file's
+    # first document (which keeps the file), and every part knows its pages (1-based, inclusive).
+    split_from: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True, index=True)
+    page_first: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    page_last: Mapped[int | None] = mapped_column(Integer, nullable=True)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

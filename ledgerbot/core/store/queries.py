@@ -64,6 +64,9 @@ def document_history(session: Session, document: DocumentRow) -> dict[str, Any]:
         "doc_type": document.doc_type,
         "doc_type_confidence": document.doc_type_confidence,
         "duplicate_of": document.duplicate_of,
+        # A document cut out of a file holding several: the file's first document and its pages.
+        "split_from": document.split_from,
+        "pages": [document.page_first, document.page_last] if document.page_first else None,
         "metadata": document.meta,
         "received_at": document.received_at.isoformat(),
         "extraction": extraction.result if extraction else None,

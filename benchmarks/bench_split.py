@@ -1,0 +1,214 @@
+"""Splitting several documents out of one file: boundary accuracy, type per part, false splits, cost per page.
+
+Run on a corpus of layouts held out from development (``ledgerbot sandbox corpus OUT --split
+heldout``), with the splitter (and, for the type per part, the classifier) trained on dev:
+
+    python benchmarks/bench_split.py [--corpus HELDOUT_CORPUS] [--stacks 12] [--signal-stacks 600] [--scans]
+
+Without ``--corpus`` a small held-out corpus is generated; without a trained splitter one is
+trained on a generated dev corpus first.
+
+Two measurements, printed side by side with what a user has without a learned splitter (page
+numbering and blank pages as rules; or no splitting at all, one document per file):
+
+1. Page-signal stacks: 2-8 documents stacked from the corpus's text layers (cached), with and
+   without printed page numbers: boundary precision / recall / F1, exact splits, review rate,
+   and the false-split rate over every single document of the corpus.
+2. Real PDF stacks through ``ledgerbot extract --split``'s pipeline: boundary figures, document
+   type per part, and extraction time per page with and without splitting.
+
+Progress on stderr; one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from classifiers.split_training import STACKS, Stack, build_stacks, evaluate, load_stack_docs
+from classifiers.splitter import RuleSplitter, load_splitter
+from ledgerbot.core.settings import get_settings
+from sandbox.corpus.stacks import corpus_files, draw_stacks, write_stack
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _boundaries(found: list[tuple[int, int]], truth: list[tuple[int, int]]) -> tuple[int, int, int]:
+    f = {first for first, _ in found[1:]}
+    t = {first for first, _ in truth[1:]}
+    return len(f & t), len(f - t), len(t - f)
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+    }
+
+
+def signal_stacks(corpus: Path, cache: Path, n: int, splitter: Any) -> dict[str, Any]:
+    docs = load_stack_docs([corpus], cache, split=None, log=_say)
+    singles = [Stack(d.signals, ((0, len(d.signals) - 1),), (d.doc_type,)) for d in docs]
+    out: dict[str, Any] = {
+        "documents": len(docs),
+        "multi_page_documents": sum(len(d.signals) > 1 for d in docs),
+    }
+    for name, settings in (
+        ("numbered", replace(STACKS, unnumbered=0.0)),
+        ("unnumbered", replace(STACKS, unnumbered=1.0)),
+    ):
+        stacks = build_stacks(docs, n, seed=101, settings=replace(settings, single_share=0.0))
+        out[name] = {"learned": evaluate(splitter, stacks), "rules": evaluate(RuleSplitter(), stacks)}
+    # A single file must stay whole: every corpus document on its own, its content pages intact.
+    single_stacks = [s for s in singles if not all(p.blank for p in s.signals)]
+    for who, model in (("learned", splitter), ("rules", RuleSplitter())):
+        split = sum(len(model.split_signals(s.signals).parts) > 1 for s in single_stacks)
+        out.setdefault("single_files", {})[who] = {
+            "files": len(single_stacks),
+            "false_splits": split,
+            "false_split_rate": round(split / len(single_stacks), 4) if single_stacks else None,
+        }
+    out["splitter_ms_per_page"] = _split_cost(corpus, cache, splitter)
+    return out
+
+
+def _split_cost(corpus: Path, cache_dir: Path, splitter: Any) -> float:
+    """Milliseconds the splitter spends per page (signals and model) on already-read text layers."""
+    from classifiers.corpus import default_reader, scan_corpus
+    from classifiers.textcache import TextLayerCache
+
+    read_one, reader_name, _ = default_reader()
+    cache = TextLayerCache(cache_dir, read_one, reader_name)
+    documents = [d for d in (cache.lookup(doc.sha256) for doc in scan_corpus([corpus])) if d is not None]
+    pages = sum(len(d.pages) for d in documents)
+    started = time.perf_counter()
+    for document in documents:
+        splitter.split(document)
+    return round((time.perf_counter() - started) * 1000 / max(pages, 1), 3)
+
+
+def pdf_stacks(corpus: Path, n: int, scans: bool, seed: int, models_dir: Path) -> dict[str, Any]:
+    from ledgerbot.pipeline import Extractor
+
+    files = corpus_files(corpus)
+    work = Path(tempfile.mkdtemp(prefix="bench-split-"))
+    stacks = []
+    for i, (docs, blanks) in enumerate(draw_stacks(files, n, seed=seed, scans=scans)):
+        path = work / f"stack-{i:03d}.pdf"
+        stacks.append((path, write_stack(docs, blanks, path)))
+    pages = sum(t.pages for _, t in stacks)
+    _say(f"{len(stacks)} PDF stacks, {pages} pages, {sum(len(t.parts) for _, t in stacks)} documents")
+    timings: dict[str, float] = {}
+    results: dict[str, list[Any]] = {}
+    for mode in (False, True):
+        extractor = Extractor(split=mode, models_dir=models_dir, warn=_say)
+        list(extractor.extract_paths([stacks[0][0]]))  # workers and models warm before the clock runs
+        started = time.perf_counter()
+        results[str(mode)] = list(extractor.extract_paths([p for p, _ in stacks]))
+        timings[str(mode)] = time.perf_counter() - started
+        _say(f"split={mode}: {timings[str(mode)]:.1f} s for {pages} pages")
+    tp = fp = fn = 0
+    typed = right = exact = 0
+    by_source: dict[str, list[Any]] = {}
+    for result in results["True"]:
+        by_source.setdefault(result.source, []).append(result)
+    for path, truth in stacks:
+        found = by_source.get(str(path), [])
+        ranges = [tuple(r.pages) for r in found if r.pages]
+        a, b, c = _boundaries(ranges, truth.parts)  # type: ignore[arg-type]
+        tp, fp, fn = tp + a, fp + b, fn + c
+        exact += ranges == truth.parts
+        for result in found:
+            if tuple(result.pages or ()) in truth.parts and result.doc_type is not None:
+                typed += 1
+                right += result.doc_type.value == truth.types[truth.parts.index(tuple(result.pages))]
+    per_page = {k: v / pages for k, v in timings.items()}
+    return {
+        "stacks": len(stacks),
+        "pages": pages,
+        "documents": sum(len(t.parts) for _, t in stacks),
+        "boundaries": _prf(tp, fp, fn),
+        "exact_split_rate": round(exact / len(stacks), 4),
+        "doc_type_per_part": {"parts_typed": typed, "accuracy": round(right / typed, 4) if typed else None},
+        "seconds_per_page": {
+            "without_split": round(per_page["False"], 4),
+            "with_split": round(per_page["True"], 4),
+        },
+        "split_overhead": round(per_page["True"] / per_page["False"] - 1.0, 4),
+        "scans": scans,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, help="a generated corpus of held-out layouts")
+    parser.add_argument("--models-dir", type=Path, help="default: <LEDGERBOT_HOME>/models")
+    parser.add_argument("--stacks", type=int, default=12, help="real PDF stacks to extract")
+    parser.add_argument("--signal-stacks", type=int, default=600, help="stacks of cached page signals")
+    parser.add_argument("--scans", action="store_true", help="also put scans in the PDF stacks (slow: OCR)")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    settings = get_settings()
+    cache = settings.home / "cache" / "textlayer"
+    models_dir = args.models_dir or settings.models_dir
+    splitter, note = load_splitter(models_dir)
+    if note:
+        _say(f"{note}: training one on a generated dev corpus first")
+        from classifiers.split_training import train_splitter
+        from sandbox.corpus import generate_corpus
+
+        dev = Path(tempfile.mkdtemp(prefix="bench-split-dev-"))
+        generate_corpus(dev, 120, seed=3, split="dev", einvoices=False)
+        models_dir = Path(tempfile.mkdtemp(prefix="bench-split-models-"))
+        train_splitter([dev], models_dir, cache, log=_say)
+        splitter, _ = load_splitter(models_dir)
+    if args.corpus is None:
+        from sandbox.corpus import generate_corpus
+
+        args.corpus = Path(tempfile.mkdtemp(prefix="bench-split-heldout-"))
+        generate_corpus(args.corpus, 80, seed=4, split="heldout", einvoices=False)
+    report: dict[str, Any] = {
+        "corpus": str(args.corpus),
+        "splitter": splitter.name,
+        "signal_stacks": signal_stacks(args.corpus, cache, args.signal_stacks, splitter),
+        "pdf_stacks": pdf_stacks(args.corpus, args.stacks, args.scans, args.seed, models_dir)
+        if args.stacks
+        else None,
+    }
+    s = report["signal_stacks"]
+    _say(f"{'stacks of held-out layouts':<34} {'learned F1':>10} {'rules F1':>9}")
+    for name in ("numbered", "unnumbered"):
+        _say(
+            f"{'  page numbers ' + name:<34} {s[name]['learned']['f1']:>10.4f} {s[name]['rules']['f1']:>9.4f}"
+        )
+    singles = s["single_files"]
+    _say(
+        f"{'  false splits of single files':<34} {singles['learned']['false_split_rate']:>10.4f} "
+        f"{singles['rules']['false_split_rate']:>9.4f}   (no splitting: 0, but every stack is one document)"
+    )
+    _say(f"splitter: {s['splitter_ms_per_page']} ms per page on read text layers")
+    pdf = report["pdf_stacks"]
+    if pdf:
+        _say(
+            f"PDF stacks ({pdf['stacks']} files, {pdf['documents']} documents, {pdf['pages']} pages): "
+            f"boundary F1 {pdf['boundaries']['f1']:.4f} (no splitting: every boundary missed), "
+            f"type per part {pdf['doc_type_per_part']['accuracy']}, "
+            f"s/page {pdf['seconds_per_page']['with_split']} with --split vs "
+            f"{pdf['seconds_per_page']['without_split']} without ({pdf['split_overhead']:+.1%})"
+        )
+    print(json.dumps(report, indent=None))
+
+
+if __name__ == "__main__":
+    main()

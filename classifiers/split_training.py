@@ -1,0 +1,288 @@
+"""Trains and measures the page-boundary model on stacks built from a labelled corpus's documents.
+
+A stack is what a mailroom scanner or a supplier's bundle makes: 2-8 of the corpus's documents
+in a random order, multi-page ones whole, sometimes a blank separator page between two of them,
+born-digital and scanned pages mixed. Pages are read once per document (through the text-layer
+cache) and stacked as page signals, so thousands of stacks cost no more than reading the corpus.
+Some documents have their page numbers hidden, because many senders print none and the model
+must not lean on numbering alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifiers.corpus import LabelledDoc, default_reader, scan_corpus
+from classifiers.errors import TrainingDataError
+from classifiers.splitter import (
+    FEATURES,
+    SPLIT_FEATURE_VERSION,
+    SPLITTER,
+    LearnedSplitter,
+    PageSignals,
+    Splitter,
+    page_signals,
+)
+from classifiers.textcache import TextLayerCache
+from ledgerbot.core.artifacts import ArtifactStore
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """How training and evaluation stacks are drawn."""
+
+    stacks: int = 2000  # stacks drawn for training (validation draws a quarter of that)
+    min_docs: int = 2
+    max_docs: int = 8
+    single_share: float = 0.2  # share of one-document "stacks": a single file must stay whole
+    blank_between: float = 0.25  # chance of a blank separator page between two documents
+    unnumbered: float = 0.35  # chance a document's page numbers are hidden
+    scan_only: float = 0.2  # share of stacks made of scans only (a mailroom scan)
+    mixed: float = 0.3  # share of stacks mixing scans and born-digital pages; the rest are digital
+    validation_layouts: float = 0.25  # share of the corpus's layouts held out to measure the model
+    regularisation: float = 1.0  # inverse L2 strength of the logistic regression
+
+
+STACKS = StackSettings()
+
+
+@dataclass(frozen=True)
+class StackDoc:
+    """One corpus document as page signals."""
+
+    signals: tuple[PageSignals, ...]
+    doc_type: str
+    scanned: bool
+    layout: str
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A synthetic multi-document file: page signals and where each document lies (0-based, inclusive)."""
+
+    signals: tuple[PageSignals, ...]
+    parts: tuple[tuple[int, int], ...]
+    types: tuple[str, ...]
+
+    @property
+    def starts(self) -> set[int]:
+        return {first for first, _ in self.parts}
+
+
+def _blank(scanned: bool) -> PageSignals:
+    return PageSignals(blank=True, scanned=scanned)
+
+
+def build_stacks(
+    docs: Sequence[StackDoc], n: int, seed: int, settings: StackSettings = STACKS
+) -> list[Stack]:
+    rng = random.Random(seed)
+    digital = [d for d in docs if not d.scanned]
+    scans = [d for d in docs if d.scanned]
+    stacks = []
+    for _ in range(n):
+        roll = rng.random()
+        pool = (
+            scans
+            if roll < settings.scan_only and scans
+            else digital
+            if roll >= settings.scan_only + settings.mixed
+            else list(docs)
+        )
+        pool = pool or list(docs)
+        count = (
+            1 if rng.random() < settings.single_share else rng.randint(settings.min_docs, settings.max_docs)
+        )
+        chosen = [rng.choice(pool) for _ in range(count)]
+        signals: list[PageSignals] = []
+        parts: list[tuple[int, int]] = []
+        for k, doc in enumerate(chosen):
+            if k and rng.random() < settings.blank_between:
+                signals.append(_blank(doc.scanned))
+            pages = list(doc.signals)
+            if rng.random() < settings.unnumbered:
+                pages = [p.without_numbering() for p in pages]
+            content = [i for i, p in enumerate(pages) if not p.blank]
+            if not content:
+                continue
+            first = len(signals) + content[0]
+            last = len(signals) + content[-1]
+            signals.extend(pages)
+            parts.append((first, last))
+        if parts:
+            stacks.append(Stack(tuple(signals), tuple(parts), tuple(d.doc_type for d in chosen)))
+    return stacks
+
+
+def stack_rows(stacks: Sequence[Stack]) -> tuple[np.ndarray, np.ndarray]:
+    from classifiers.splitter import page_pairs
+
+    rows, labels = [], []
+    for stack in stacks:
+        starts = stack.starts
+        _, pairs = page_pairs(stack.signals)
+        for pair in pairs:
+            rows.append(pair.features)
+            labels.append(int(pair.index in starts))
+    if not rows:
+        raise TrainingDataError(
+            "the stacks hold no page after a first page: nothing to learn boundaries from"
+        )
+    return np.stack(rows), np.array(labels)
+
+
+def evaluate(splitter: Splitter, stacks: Sequence[Stack]) -> dict[str, Any]:
+    """Boundary precision / recall / F1, exact splits, false splits of one-document stacks, review rate."""
+    tp = fp = fn = 0
+    exact = singles = false_splits = reviewed = 0
+    for stack in stacks:
+        plan = splitter.split_signals(stack.signals)
+        found = {part.first - 1 for part in plan.parts[1:]}
+        truth = {first for first, _ in stack.parts[1:]}
+        tp += len(found & truth)
+        fp += len(found - truth)
+        fn += len(truth - found)
+        exact += [(p.first - 1, p.last - 1) for p in plan.parts] == list(stack.parts)
+        reviewed += plan.low_confidence
+        if len(stack.parts) == 1:
+            singles += 1
+            false_splits += len(plan.parts) > 1
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "stacks": len(stacks),
+        "boundaries": tp + fn,
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "exact_split_rate": round(exact / len(stacks), 4) if stacks else None,
+        "single_files": singles,
+        "false_split_rate": round(false_splits / singles, 4) if singles else None,
+        "review_rate": round(reviewed / len(stacks), 4) if stacks else None,
+    }
+
+
+def load_stack_docs(
+    corpus_dirs: Sequence[Path], cache_dir: Path, *, split: str | None = "dev", log: Log = lambda m: None
+) -> list[StackDoc]:
+    """Every readable page-based document of the corpus as page signals (text layers from the cache)."""
+    docs = [d for d in scan_corpus(corpus_dirs) if split is None or d.split == split]
+    if not docs:
+        raise TrainingDataError(
+            f"no labelled documents of split {split!r} in {', '.join(map(str, corpus_dirs))}"
+        )
+    read_one, reader_name, read_many = default_reader()
+    cache = TextLayerCache(cache_dir, read_one, reader_name)
+    out: list[StackDoc] = []
+    misses: list[LabelledDoc] = []
+    for doc in docs:
+        document = cache.lookup(doc.sha256)
+        if document is None:
+            misses.append(doc)
+        else:
+            out.append(_stack_doc(doc, document.pages))
+    if misses:
+        log(f"reading {len(misses)} text layers ({len(docs) - len(misses)} cached)")
+        for doc, result in zip(misses, read_many([d.path for d in misses]), strict=True):
+            if isinstance(result, Exception):
+                log(f"skipped {doc.path}: {result}")
+                continue
+            cache.put(doc.sha256, result)
+            out.append(_stack_doc(doc, result.pages))
+    return out
+
+
+def _stack_doc(doc: LabelledDoc, pages: Sequence[Any]) -> StackDoc:
+    return StackDoc(
+        signals=tuple(page_signals(p) for p in pages),
+        doc_type=doc.doc_type.value,
+        scanned=doc.variant.startswith("scan"),
+        layout=doc.layout,
+    )
+
+
+def fit(x: np.ndarray, y: np.ndarray, settings: StackSettings = STACKS, seed: int = 0) -> LearnedSplitter:
+    from sklearn.linear_model import LogisticRegression
+
+    if len(set(y.tolist())) < 2:
+        raise TrainingDataError("the stacks hold only one kind of page (all starts or none)")
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=settings.regularisation, max_iter=2000, random_state=seed)
+    model.fit((x - mean) / scale, y)
+    return LearnedSplitter(
+        mean=mean, scale=scale, coef=model.coef_[0].copy(), intercept=float(model.intercept_[0])
+    )
+
+
+def train_splitter(
+    corpus_dirs: Sequence[Path],
+    models_dir: Path,
+    cache_dir: Path,
+    *,
+    seed: int = 0,
+    settings: StackSettings = STACKS,
+    log: Log = lambda m: None,
+) -> dict[str, Any]:
+    """Fit on stacks of the training layouts, measure on stacks of held-back layouts, save the artifact."""
+    started = time.perf_counter()
+    docs = load_stack_docs(corpus_dirs, cache_dir, log=log)
+    layouts = sorted({d.layout for d in docs})
+    rng = random.Random(seed)
+    held = (
+        set(rng.sample(layouts, max(1, round(len(layouts) * settings.validation_layouts))))
+        if len(layouts) > 1
+        else set()
+    )
+    train_docs = [d for d in docs if d.layout not in held]
+    val_docs = [d for d in docs if d.layout in held]
+    log(f"{len(docs)} documents, {len(layouts)} layouts ({len(held)} held back for validation)")
+    train_stacks = build_stacks(train_docs, settings.stacks, seed, settings)
+    x, y = stack_rows(train_stacks)
+    model = fit(x, y, settings, seed)
+    validation = (
+        evaluate(model, build_stacks(val_docs, settings.stacks // 4, seed + 1, settings)) if val_docs else {}
+    )
+    log(f"validation stacks: {validation}")
+    digest = hashlib.sha256(
+        json.dumps(
+            sorted(str(p) for d in corpus_dirs for p in sorted(Path(d).rglob("*.json"))[:2000])
+        ).encode()
+    ).hexdigest()
+    store = ArtifactStore(models_dir)
+    version = store.new_version(SPLITTER, digest)
+    meta = {
+        "feature_version": SPLIT_FEATURE_VERSION,
+        "features": list(FEATURES),
+        "training": {
+            "corpus": [str(p) for p in corpus_dirs],
+            "documents": len(train_docs),
+            "stacks": len(train_stacks),
+            "pages": len(y),
+            "starts": int(y.sum()),
+            "seed": seed,
+            "held_out_layouts": sorted(held),
+        },
+        "validation": validation,
+    }
+    artifact = store.save(SPLITTER, version, model.save, meta)
+    return {
+        "splitter": artifact.ref,
+        "models_dir": str(models_dir),
+        "validation": validation,
+        "training_pages": len(y),
+        "seconds": round(time.perf_counter() - started, 1),
+    }

@@ -1,0 +1,464 @@
+"""Finds where the documents in one file begin: a learned page-boundary model, or rules when none is trained.
+
+Every page gets signals from its own words (a title naming a type, a reference block near the
+top, "Page 2 of 3" / "Seite 2/3", a totals block, vendor identifiers, the letterhead, where the
+words sit) and the splitter compares them with the previous non-blank page. The learned model is
+a logistic regression stored as plain arrays, so reading a file never imports scikit-learn; blank
+pages are separators and belong to no document. Every boundary has a confidence, and a file with
+a boundary below ``SplitterSettings.review`` goes to a clerk.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from classifiers.errors import ArtifactError
+from classifiers.lexicon import type_names_in, type_names_ocr
+from ledgerbot.core.artifacts import Artifact, ArtifactStore, ModelNotFound
+from textlayer.model import Document, Page, Word
+
+SPLITTER = "splitter"
+RULES = "splitter-rules@1"
+# Bumped whenever the signals or the feature vector change: an older model is then refused.
+SPLIT_FEATURE_VERSION = 1
+WEIGHTS = "splitter.npz"
+
+
+@dataclass(frozen=True)
+class SplitterSettings:
+    """The splitter's constants."""
+
+    # A page whose confident words hold fewer letters and digits than this is a blank separator.
+    blank_max_chars: int = 12
+    # OCR words below this confidence do not count towards a page's content (specks, dust).
+    blank_min_word_confidence: float = 0.30
+    # P(a document starts here) at or above this: a boundary.
+    threshold: float = 0.5
+    # A boundary decision less sure than this (max(p, 1 - p)) sends the file to a clerk.
+    review: float = 0.80
+    # Share of the page height searched for the title and the reference block, and for the letterhead.
+    header_share: float = 0.40
+    letterhead_share: float = 0.18
+    # Share of the page height, from the top, above which a totals label does not count.
+    totals_from: float = 0.35
+    # On a scan, the top part's lines of at most this many words are read for a type name
+    # through OCR noise, at most ``title_candidates`` of them (the matcher is slow).
+    title_max_words: int = 6
+    title_candidates: int = 8
+    # Cells of the word-position grid (rows, columns) compared between consecutive pages.
+    grid: tuple[int, int] = (12, 8)
+
+
+SETTINGS = SplitterSettings()
+
+_NUMBERING = re.compile(
+    r"(?:page|seite|pg\.?|p\.|blatt|feuille|pagina)\s*([0-9lIO]{1,3})\s*(?:of|von|/|sur|de|aus|di)\s*([0-9lIO]{1,3})\b",
+    re.IGNORECASE,
+)
+_BARE_NUMBERING = re.compile(r"^\s*-?\s*(\d{1,2})\s*/\s*(\d{1,2})\s*-?\s*$")
+_PAGE_ONLY = re.compile(
+    r"(?:page|seite|blatt|feuille)\s*([0-9lIO]{1,3})\b(?!\s*(?:of|von|/|sur|de))", re.IGNORECASE
+)
+_REFERENCE = re.compile(
+    r"\b(?:invoice\s*(?:no|number|#|date)|rechnungs?\s*-?\s*(?:nr|nummer|datum)|facture\s*n|n[°o]\s*de\s*facture"
+    r"|date|datum|customer\s*(?:no|number|id)|kunden\s*-?\s*nr|order\s*(?:no|number|date)|bestell\s*-?\s*nr"
+    r"|due\s*date|f[äa]llig|[ée]ch[ée]ance|delivery\s*date|liefer\s*datum|account\s*no|po\s*(?:no|number))\b",
+    re.IGNORECASE,
+)
+_TOTALS = re.compile(
+    r"\b(?:total|gesamt\w*|summe|endbetrag|zu\s*zahlen|amount\s*due|balance\s*due|net\s*[àa]\s*payer"
+    r"|montant|ttc|rechnungsbetrag|closing\s*balance|saldo)\b",
+    re.IGNORECASE,
+)
+_CONTINUED = re.compile(
+    r"\b(?:continued|cont'?d|fortsetzung|[üu]bertrag|carried\s*forward|brought\s*forward|suite)\b",
+    re.IGNORECASE,
+)
+_TAX_ID = re.compile(r"\b(?:DE|AT|FR|GB|NL|BE|IT|ES|CH|LU|PL|DK|SE|IE|CZ)\s?[0-9A-Z]{2}[0-9 ]{6,12}\b")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
+_TOKEN = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_OCR_DIGITS = str.maketrans({"l": "1", "I": "1", "O": "0"})
+
+
+def _number(text: str) -> int | None:
+    digits = text.translate(_OCR_DIGITS)
+    return int(digits) if digits.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class PageSignals:
+    """What one page says about where it sits in a document."""
+
+    blank: bool
+    scanned: bool
+    numbering: tuple[int, int] | None = None  # (k, n) from "Page k of n"
+    page_only: int | None = None  # k from "Page k" without a total
+    title_types: tuple[str, ...] = ()  # document types a headline in the top part names
+    references: int = 0  # reference labels (invoice no., date, customer no.) in the top part
+    totals: bool = False  # a totals label in the lower part
+    continued: bool = False  # "continued", "Übertrag", "carried forward"
+    ids: frozenset[str] = frozenset()  # tax ids and IBANs on the page
+    letterhead: frozenset[str] = frozenset()  # words of the top strip
+    tokens: frozenset[str] = frozenset()  # every word of three letters or more
+    grid: np.ndarray = field(default_factory=lambda: np.zeros(0))  # where the words sit, L2-normalised
+
+    def without_numbering(self) -> PageSignals:
+        """The same page had its document printed no page numbers (training augmentation)."""
+        return replace(self, numbering=None, page_only=None)
+
+
+def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSignals:
+    scanned = page.source == "ocr"
+    words = page.words
+    if (
+        _content_chars(words, scanned, settings) < settings.blank_max_chars
+        or page.height <= 0
+        or page.width <= 0
+    ):
+        return PageSignals(blank=True, scanned=scanned)
+    numbering: tuple[int, int] | None = None
+    page_only: int | None = None
+    title_types: list[str] = []
+    references = 0
+    totals = continued = False
+    letterhead: list[str] = []
+    fuzzy_budget = settings.title_candidates
+    for line in page.lines:
+        if not line.words:
+            continue
+        text = line.text
+        top = line.bbox[1]
+        rel = top / page.height
+        if numbering is None:
+            match = _NUMBERING.search(text) or _BARE_NUMBERING.match(text)
+            if match:
+                k, n = _number(match.group(1)), _number(match.group(2))
+                if k is not None and n is not None and 1 <= k <= n <= 999:
+                    numbering = (k, n)
+            if numbering is None and page_only is None and (only := _PAGE_ONLY.search(text)):
+                page_only = _number(only.group(1))
+        if rel < settings.header_share:
+            # The OCR-tolerant matcher costs milliseconds a line: only a scan's short lines (where a
+            # title sits) need it; born-digital text is matched exactly.
+            if not scanned:
+                named = type_names_in(text)
+            elif len(line.words) <= settings.title_max_words and fuzzy_budget > 0:
+                fuzzy_budget -= 1
+                named = type_names_ocr(text)
+            else:
+                named = []
+            for doc_type in named:
+                if doc_type.value not in title_types:
+                    title_types.append(doc_type.value)
+            references += len(_REFERENCE.findall(text))
+        if rel < settings.letterhead_share:
+            letterhead += _TOKEN.findall(text.lower())
+        if not totals and rel >= settings.totals_from and _TOTALS.search(text):
+            totals = True
+        if not continued and _CONTINUED.search(text):
+            continued = True
+    grid = _grid(page, words, settings)
+    norm = float(np.linalg.norm(grid))
+    text = page.text
+    ids = {re.sub(r"\s", "", m) for m in _TAX_ID.findall(text)}
+    ids |= {re.sub(r"\s", "", m) for m in _IBAN.findall(text)}
+    return PageSignals(
+        blank=False,
+        scanned=scanned,
+        numbering=numbering,
+        page_only=page_only,
+        title_types=tuple(title_types),
+        references=references,
+        totals=totals,
+        continued=continued,
+        ids=frozenset(ids),
+        letterhead=frozenset(letterhead),
+        tokens=frozenset(_TOKEN.findall(text.lower())),
+        grid=grid / norm if norm > 0 else grid,
+    )
+
+
+def _content_chars(words: list[Word], scanned: bool, settings: SplitterSettings) -> int:
+    """Letters and digits of confident words, counted only as far as the blank-page limit."""
+    count = 0
+    for word in words:
+        if scanned and word.confidence < settings.blank_min_word_confidence:
+            continue
+        count += sum(ch.isalnum() for ch in word.text)
+        if count >= settings.blank_max_chars:
+            break
+    return count
+
+
+def _grid(page: Page, words: list[Word], settings: SplitterSettings) -> np.ndarray:
+    """Word width per cell of a rows x columns grid over the page: the page's layout in a vector."""
+    rows, cols = settings.grid
+    boxes = np.array([w.bbox for w in words], dtype=np.float64).reshape(-1, 4)
+    r = np.clip(((boxes[:, 1] + boxes[:, 3]) / 2 / page.height * rows).astype(int), 0, rows - 1)
+    c = np.clip(((boxes[:, 0] + boxes[:, 2]) / 2 / page.width * cols).astype(int), 0, cols - 1)
+    widths = np.maximum(boxes[:, 2] - boxes[:, 0], 0.0) / page.width
+    return np.bincount(r * cols + c, weights=widths, minlength=rows * cols).astype(np.float64)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+FEATURES = (
+    "blank_before",
+    "numbered",
+    "number_is_1",
+    "number_above_1",
+    "number_continues",
+    "prev_number_last",
+    "prev_number_not_last",
+    "page_only_1",
+    "page_only_above_1",
+    "title",
+    "title_same_as_last_title",
+    "title_other_than_last_title",
+    "references",
+    "prev_totals",
+    "totals",
+    "continued",
+    "ids_new",
+    "ids_shared",
+    "letterhead_similarity",
+    "word_similarity",
+    "layout_similarity",
+    "scanned",
+)
+
+
+def pair_features(
+    prev: PageSignals, page: PageSignals, *, blank_before: bool, last_title: tuple[str, ...]
+) -> np.ndarray:
+    """The feature vector (``FEATURES``) of ``page`` following the non-blank page ``prev``."""
+    num, pnum = page.numbering, prev.numbering
+    same_title = bool(page.title_types) and bool(set(page.title_types) & set(last_title))
+    return np.array(
+        [
+            float(blank_before),
+            float(num is not None),
+            float(num is not None and num[0] == 1),
+            float(num is not None and num[0] > 1),
+            float(num is not None and pnum is not None and num == (pnum[0] + 1, pnum[1])),
+            float(pnum is not None and pnum[0] == pnum[1]),
+            float(pnum is not None and pnum[0] < pnum[1]),
+            float(page.page_only == 1),
+            float(page.page_only is not None and page.page_only > 1),
+            float(bool(page.title_types)),
+            float(same_title),
+            float(bool(page.title_types) and bool(last_title) and not same_title),
+            min(page.references, 4) / 4.0,
+            float(prev.totals),
+            float(page.totals),
+            float(page.continued),
+            float(bool(prev.ids) and bool(page.ids - prev.ids)),
+            float(bool(page.ids & prev.ids)),
+            _jaccard(prev.letterhead, page.letterhead),
+            _jaccard(prev.tokens, page.tokens),
+            float(np.dot(prev.grid, page.grid)) if prev.grid.size and page.grid.size else 0.0,
+            float(page.scanned),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A non-blank page after the first, with its features; ``index`` is 0-based in the file."""
+
+    index: int
+    features: np.ndarray
+
+
+def page_pairs(signals: Sequence[PageSignals]) -> tuple[int | None, list[Pair]]:
+    """The first non-blank page's index and the feature vector of every later non-blank page."""
+    first: int | None = None
+    prev: PageSignals | None = None
+    blank_before = False
+    last_title: tuple[str, ...] = ()
+    pairs: list[Pair] = []
+    for index, page in enumerate(signals):
+        if page.blank:
+            blank_before = prev is not None
+            continue
+        if prev is None:
+            first = index
+        else:
+            pairs.append(
+                Pair(index, pair_features(prev, page, blank_before=blank_before, last_title=last_title))
+            )
+        if page.title_types:
+            last_title = page.title_types
+        prev, blank_before = page, False
+    return first, pairs
+
+
+@dataclass(frozen=True)
+class SplitPart:
+    """One document found in a file: its pages (1-based, inclusive) and the type its title names."""
+
+    first: int
+    last: int
+    page_type: str | None  # the type a title on its first page names, if any
+    confidence: float  # how sure the splitter is that a document starts at ``first``
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    parts: list[SplitPart]
+    decided_by: str  # ``splitter@<version>`` or ``splitter-rules@1``
+    # Per non-first, non-blank page (1-based): P(a document starts there).
+    start_probability: dict[int, float]
+    low_confidence: bool
+    min_confidence: float
+
+    def lineage(self) -> dict[str, str]:
+        return {"splitter": self.decided_by, "split_confidence": f"{self.min_confidence:.3f}"}
+
+
+def plan_from_starts(
+    signals: Sequence[PageSignals],
+    probabilities: dict[int, float],
+    *,
+    decided_by: str,
+    settings: SplitterSettings = SETTINGS,
+) -> SplitPlan:
+    """Parts from P(start) per page index (0-based); blank pages at a part's ends belong to no part."""
+    content = [i for i, s in enumerate(signals) if not s.blank]
+    if not content:
+        last = max(len(signals), 1)
+        return SplitPlan([SplitPart(1, last, None, 1.0)], decided_by, {}, False, 1.0)
+    starts = [content[0]] + [i for i in content[1:] if probabilities.get(i, 0.0) >= settings.threshold]
+    parts: list[SplitPart] = []
+    for k, start in enumerate(starts):
+        end = (starts[k + 1] if k + 1 < len(starts) else len(signals)) - 1
+        while end > start and signals[end].blank:
+            end -= 1
+        title = signals[start].title_types
+        confidence = 1.0 if k == 0 else probabilities[start]
+        parts.append(SplitPart(start + 1, end + 1, title[0] if title else None, confidence))
+    sureness = [max(p, 1.0 - p) for p in probabilities.values()]
+    least = min(sureness, default=1.0)
+    return SplitPlan(
+        parts,
+        decided_by,
+        {i + 1: round(p, 4) for i, p in probabilities.items()},
+        least < settings.review,
+        least,
+    )
+
+
+class RuleSplitter:
+    """Page numbering, blank separators and titles, for when no splitter model is trained."""
+
+    name = RULES
+
+    def __init__(self, settings: SplitterSettings = SETTINGS) -> None:
+        self.settings = settings
+
+    @staticmethod
+    def probability(features: np.ndarray) -> float:
+        f = dict(zip(FEATURES, features, strict=True))
+        if f["number_continues"] or f["number_above_1"] or f["page_only_above_1"] or f["continued"]:
+            return 0.05
+        if f["number_is_1"] or f["page_only_1"] or f["blank_before"] or f["prev_number_last"]:
+            return 0.95
+        if f["title"] and f["references"] > 0 and not f["prev_number_not_last"]:
+            return 0.85
+        return 0.15
+
+    def split(self, document: Document) -> SplitPlan:
+        return self.split_signals([page_signals(page, self.settings) for page in document.pages])
+
+    def split_signals(self, signals: Sequence[PageSignals]) -> SplitPlan:
+        _, pairs = page_pairs(signals)
+        probabilities = {p.index: self.probability(p.features) for p in pairs}
+        return plan_from_starts(signals, probabilities, decided_by=self.name, settings=self.settings)
+
+
+class LearnedSplitter:
+    """The trained logistic regression, computed with NumPy: ``sigmoid(((x - mean) / scale) @ coef + b)``."""
+
+    def __init__(
+        self,
+        *,
+        mean: np.ndarray,
+        scale: np.ndarray,
+        coef: np.ndarray,
+        intercept: float,
+        version: str = "unsaved",
+        settings: SplitterSettings = SETTINGS,
+    ) -> None:
+        self.mean = mean
+        self.scale = scale
+        self.coef = coef
+        self.intercept = intercept
+        self.name = f"{SPLITTER}@{version}"
+        self.settings = settings
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        if features.size == 0:
+            return np.zeros(0)
+        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+    def split(self, document: Document) -> SplitPlan:
+        return self.split_signals([page_signals(page, self.settings) for page in document.pages])
+
+    def split_signals(self, signals: Sequence[PageSignals]) -> SplitPlan:
+        _, pairs = page_pairs(signals)
+        matrix = np.stack([p.features for p in pairs]) if pairs else np.zeros((0, len(FEATURES)))
+        probabilities = {p.index: float(q) for p, q in zip(pairs, self.probabilities(matrix), strict=True)}
+        return plan_from_starts(signals, probabilities, decided_by=self.name, settings=self.settings)
+
+    def save(self, folder: Path) -> None:
+        np.savez(
+            folder / WEIGHTS, mean=self.mean, scale=self.scale, coef=self.coef, intercept=[self.intercept]
+        )
+        (folder / "features.json").write_text(json.dumps(list(FEATURES)) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_artifact(cls, artifact: Artifact, settings: SplitterSettings = SETTINGS) -> LearnedSplitter:
+        if artifact.meta.get("feature_version") != SPLIT_FEATURE_VERSION:
+            raise ArtifactError(
+                f"{artifact.ref} was trained on splitter features v{artifact.meta.get('feature_version')}, "
+                f"this code reads v{SPLIT_FEATURE_VERSION}; retrain with `ledgerbot train splitter CORPUS`"
+            )
+        try:
+            with np.load(artifact.path / WEIGHTS) as arrays:
+                model = cls(
+                    mean=arrays["mean"],
+                    scale=arrays["scale"],
+                    coef=arrays["coef"],
+                    intercept=float(arrays["intercept"][0]),
+                    version=artifact.version,
+                    settings=settings,
+                )
+        except (OSError, KeyError, ValueError) as error:
+            raise ArtifactError(f"cannot load the splitter from {artifact.path}: {error}") from error
+        if model.coef.shape != (len(FEATURES),):
+            raise ArtifactError(f"{artifact.ref} has {model.coef.shape} weights, expected {len(FEATURES)}")
+        return model
+
+
+Splitter = LearnedSplitter | RuleSplitter
+
+
+def load_splitter(models_dir: Path, settings: SplitterSettings = SETTINGS) -> tuple[Splitter, str | None]:
+    """The newest trained splitter, else the rules, with a note on why the rules decide."""
+    try:
+        return LearnedSplitter.from_artifact(ArtifactStore(models_dir).resolve(SPLITTER), settings), None
+    except ModelNotFound:
+        return RuleSplitter(settings), "no trained splitter; page numbering, blank pages and titles decide"
+    except ArtifactError as error:
+        return RuleSplitter(
+            settings
+        ), f"[{error.code}] {error.message}; page numbering, blank pages and titles decide"

@@ -1,0 +1,80 @@
+"""``ledgerbot train splitter`` (where documents begin in a file), ``ledgerbot resplit`` (its correction)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledgerbot.cli.app import app, emit, fail, stderr
+from ledgerbot.cli.commands.classify import train_app
+from ledgerbot.core.settings import get_settings
+
+
+@train_app.command("splitter")
+def train_splitter(
+    corpus_dirs: Annotated[
+        list[Path], typer.Argument(help="Labelled corpus folders (<stem>.json beside each file)")
+    ],
+    models_dir: Annotated[
+        Path | None,
+        typer.Option("--models-dir", help="Model artifacts folder (default: <LEDGERBOT_HOME>/models)"),
+    ] = None,
+    stacks: Annotated[int | None, typer.Option("--stacks", min=10, help="Training stacks to draw")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for stacking and the validation layouts")] = 0,
+) -> None:
+    """Learn where documents begin from stacks of the corpus's dev documents; one JSON object on stdout."""
+    from dataclasses import replace
+
+    from classifiers.split_training import STACKS
+    from classifiers.split_training import train_splitter as train
+
+    for folder in corpus_dirs:
+        if not folder.is_dir():
+            raise fail(f"corpus folder {folder} does not exist", "E502", exit_code=2)
+    settings = get_settings()
+    report = train(
+        corpus_dirs,
+        models_dir or settings.models_dir,
+        settings.home / "cache" / "textlayer",
+        seed=seed,
+        settings=replace(STACKS, stacks=stacks) if stacks else STACKS,
+        log=lambda m: stderr.print(m, highlight=False, markup=False),
+    )
+    emit(report)
+
+
+def _range(text: str) -> tuple[int, int]:
+    first, _, last = text.partition("-")
+    try:
+        return int(first), int(last or first)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a page range like 3-5 or 6") from None
+
+
+@app.command("resplit")
+def resplit_command(
+    document_id: Annotated[int, typer.Argument(help="Any document cut out of the file")],
+    pages: Annotated[
+        list[str], typer.Option("--pages", help="One document's pages, e.g. 1-2 (repeat, in page order)")
+    ],
+    clerk: Annotated[str, typer.Option("--clerk", help="Who corrects the split (on the audit trail)")],
+) -> None:
+    """Correct where a file's documents begin: its documents are re-created from these page ranges."""
+    from ledgerbot.core.errors import LedgerbotError
+    from ledgerbot.core.store import get_store
+    from ledgerbot.splitting import resplit
+
+    settings = get_settings()
+    try:
+        ids = resplit(
+            get_store(),
+            document_id,
+            [_range(p) for p in pages],
+            clerk=clerk,
+            corrections_dir=settings.home / "corrections",
+        )
+    except LedgerbotError as error:
+        raise fail(error.message, error.code, exit_code=1) from None
+    emit({"document_id": document_id, "documents": ids, "pages": pages})

@@ -1,0 +1,161 @@
+"""The splitter on generated stacks: 2-8 documents, multi-page ones whole, blank separators, mixed types."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers.split_training import STACKS, build_stacks, evaluate, fit, load_stack_docs, stack_rows
+from classifiers.splitter import FEATURES, LearnedSplitter, RuleSplitter, load_splitter, page_signals
+from sandbox.corpus import generate_corpus
+from sandbox.corpus.stacks import corpus_files, draw_stacks, write_stack
+from textlayer.model import Line, Page, Word
+
+CLI = [sys.executable, "-m", "ledgerbot"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("split-corpus")
+    generate_corpus(out, 36, seed=5, split="all", scans=False, einvoices=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def home(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ledgerbot home with a splitter trained through the CLI on the corpus's dev documents."""
+    home = tmp_path_factory.mktemp("home")
+    env = {**os.environ, "LEDGERBOT_HOME": str(home)}
+    done = subprocess.run(
+        [*CLI, "train", "splitter", str(corpus), "--stacks", "300"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["splitter"].startswith("splitter@")
+    return home
+
+
+def _page(number: int, lines: list[tuple[float, str]], source: str = "digital") -> Page:
+    out = []
+    for top, text in lines:
+        x, words = 40.0, []
+        for token in text.split():
+            words.append(Word(token, (x, top, x + 6 * len(token), top + 9), size=9.0))
+            x += 6 * len(token) + 4
+        out.append(Line(words))
+    return Page(number=number, width=595, height=842, lines=out, source=source)  # type: ignore[arg-type]
+
+
+def test_page_signals_read_numbering_titles_and_blank_pages() -> None:
+    first = page_signals(
+        _page(1, [(40, "INVOICE"), (90, "Invoice No. 4711 Date 2026-03-01"), (820, "Page 1 of 2")])
+    )
+    assert first.numbering == (1, 2)
+    assert first.title_types == ("invoice",)
+    assert first.references >= 2
+    second = page_signals(_page(2, [(100, "Bolts 10 1.00"), (700, "Total 190.00"), (820, "Seite 2/2")]))
+    assert second.numbering == (2, 2) and second.totals and not second.title_types
+    assert page_signals(_page(3, [(400, ". ,")])).blank
+    assert page_signals(_page(4, [])).blank
+
+
+def test_learned_splitter_finds_the_documents_of_held_out_layouts(corpus: Path, tmp_path: Path) -> None:
+    docs = load_stack_docs([corpus], tmp_path / "cache", split=None)
+    layouts = sorted({d.layout for d in docs})
+    held = set(layouts[-2:])
+    train = [d for d in docs if d.layout not in held]
+    test = [d for d in docs if d.layout in held]
+    assert train and test
+    x, y = stack_rows(build_stacks(train, 300, seed=1))
+    model = fit(x, y)
+    figures = evaluate(model, build_stacks(test, 120, seed=2))
+    assert figures["f1"] >= 0.97, figures
+    assert figures["false_split_rate"] == 0.0, figures
+    # Without page numbers the model still finds the boundaries; the rules alone miss many.
+    unnumbered = build_stacks(test, 120, seed=3, settings=replace(STACKS, unnumbered=1.0))
+    assert evaluate(model, unnumbered)["f1"] >= 0.95
+    assert evaluate(RuleSplitter(), unnumbered)["f1"] < evaluate(model, unnumbered)["f1"]
+
+
+def test_the_learned_model_reads_without_scikit_learn(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((200, len(FEATURES)))
+    y = (x[:, 2] + x[:, 5] > 1.0).astype(int)
+    model = fit(x, y)
+    from sklearn.linear_model import LogisticRegression
+
+    reference = LogisticRegression(C=STACKS.regularisation, max_iter=2000, random_state=0)
+    reference.fit((x - model.mean) / model.scale, y)
+    assert np.allclose(model.probabilities(x), reference.predict_proba((x - model.mean) / model.scale)[:, 1])
+    model.save(tmp_path)
+    assert isinstance(load_splitter(tmp_path)[0], RuleSplitter)  # no artifact: the rules decide
+    assert isinstance(model, LearnedSplitter)
+
+
+def test_extract_split_gives_one_line_per_document(corpus: Path, home: Path, tmp_path: Path) -> None:
+    files = corpus_files(corpus, split="heldout", variants=("digital",))
+    invoice = next(f for f in files if f.doc_type == "invoice")
+    (docs, blanks), *_ = draw_stacks(files, 1, seed=7, min_docs=3, max_docs=4, blank_between=0.0)
+    docs = [invoice, *docs]
+    blanks = [True, *blanks]
+    stack = tmp_path / "stack.pdf"
+    truth = write_stack(docs, blanks, stack)
+    single = docs[1].path
+    env = {**os.environ, "LEDGERBOT_HOME": str(home)}
+    done = subprocess.run(
+        [*CLI, "extract", "--split", str(stack), str(single)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    n = len(truth.parts)
+    assert [(tuple(d["pages"]), tuple(d["part"])) for d in lines[:n]] == [
+        (part, (k, n)) for k, part in enumerate(truth.parts, start=1)
+    ]
+    assert lines[n]["part"] == [1, 1] and lines[n]["source"] == str(single)
+    assert all(d["lineage"]["splitter"].startswith("splitter@") for d in lines)
+    assert len(lines) == n + 1
+    plain = subprocess.run([*CLI, "extract", str(stack)], env=env, capture_output=True, text=True)
+    (whole,) = [json.loads(line) for line in plain.stdout.splitlines()]
+    assert "part" not in whole and "pages" not in whole
+
+
+def test_without_a_model_the_rules_split_by_numbering_and_blank_pages(tmp_path: Path) -> None:
+    splitter, note = load_splitter(tmp_path / "no-models")
+    assert isinstance(splitter, RuleSplitter) and note
+    pages = [
+        _page(1, [(40, "INVOICE"), (90, "Invoice No. 1"), (820, "Page 1 of 2")]),
+        _page(2, [(100, "Bolts"), (700, "Total 9.00"), (820, "Page 2 of 2")]),
+        _page(3, []),
+        _page(4, [(40, "DELIVERY NOTE"), (90, "Delivery date 2026-03-01"), (820, "Page 1 of 1")]),
+    ]
+    from textlayer.model import Document
+
+    plan = splitter.split(Document(pages=pages))
+    assert [(p.first, p.last, p.page_type) for p in plan.parts] == [
+        (1, 2, "invoice"),
+        (4, 4, "delivery_note"),
+    ]
+    assert plan.decided_by == "splitter-rules@1"
+
+
+@pytest.mark.slow
+def test_a_small_scanned_stack_splits(corpus: Path, home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scans"
+    generate_corpus(out, 16, seed=9, split="heldout", scans=True, einvoices=False)
+    scans = [f for f in corpus_files(out, variants=("scan_pdf", "scan_png"))][:2]
+    assert len(scans) == 2
+    truth = write_stack(scans, [True, False], tmp_path / "scanned.pdf")
+    env = {**os.environ, "LEDGERBOT_HOME": str(home)}
+    done = subprocess.run(
+        [*CLI, "extract", "--split", str(tmp_path / "scanned.pdf")], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [tuple(d["pages"]) for d in lines] == truth.parts
