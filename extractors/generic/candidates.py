@@ -61,6 +61,8 @@ _LEGAL_FORM = re.compile(
     r"(?=$|[\s,.·|•])",
     re.IGNORECASE,
 )
+LEGAL_FORM = _LEGAL_FORM  # for the ranker's context features
+
 # Street with house number, postcode with town, post-office box: EN/DE/FR address lines.
 _ADDRESS = re.compile(
     r"(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|street|st\.|road|rd\.|avenue|ave\."
@@ -171,6 +173,7 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
                     if match.kind not in _ADJACENT_ONLY and not in_table:
                         out[name].extend(_below(context, r, row, match, name, matches))
         _pattern_candidates(context, out)
+        _unlabelled_candidates(context, out)
     if contexts and contexts[0].rows:
         out["invoice_date"].extend(_letter_dates(contexts[0]))
     for context in contexts:
@@ -488,6 +491,30 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
                 out[name].append(Candidate(name, value, text, row.page, box, "pattern", None, feats))
 
 
+_CENTS = re.compile(r"[.,]\d{2}\b")
+
+
+def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]) -> None:
+    """Every date (an invoice-date candidate) and every amount with cents outside the line table
+    (a total candidate) that no label claims: receipts print "09/03/2018 21:28" and "CASH RM 170.00"
+    with no "Date" or "Total" beside them. Marked ``unlabelled``; the ranker weighs them."""
+    for row in context.rows:
+        words = [w.text for w in row.words]
+        for name, kind in (("invoice_date", "date"), ("total", "amount")):
+            if kind == "amount" and row.index in context.table_rows:
+                continue
+            for a, b, value in _value_spans(kind, words):
+                text = row.text_of(a, b)
+                if kind == "amount" and (not _CENTS.search(text) or value <= 0):
+                    continue
+                box = row.box_of(a, b)
+                feats = _features(context, box, None, "layout")
+                feats["unlabelled"] = 1.0
+                feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[a:b]))
+                feats["words_between"] = float(a)
+                out[name].append(Candidate(name, value, text, row.page, box, "layout", None, feats))
+
+
 def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
     """Company-name-like segments: legal form, big or bold type, page top or footer, not the buyer."""
     out: list[Candidate] = []
@@ -531,14 +558,16 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                     words = words[skip:]
                 if words:
                     blocks.append((row, words, vendor_label or below_head))
-        # A name set in large type may wrap: "Sterling Hygiène" over "Limited".
+        # A name set in large type may wrap: "Sterling Hygiène" over "Limited", left-aligned or
+        # centred (receipts centre their heading: "HOME MASTER HARDWARE &" over "ELECTRICAL").
         wrapped: set[int] = set()
         for (row, words, label), (row2, words2, _) in itertools.pairwise(blocks):
             size, size2 = (words[0].size or words[0].height), (words2[0].size or words2[0].height)
+            centre = (words[0].x0 + words[-1].x1) / 2 - (words2[0].x0 + words2[-1].x1) / 2
             if (
                 row2.index == row.index + 1
-                and abs(words[0].x0 - words2[0].x0) < 2
-                and abs(size - size2) < 0.5
+                and (abs(words[0].x0 - words2[0].x0) < 2 or abs(centre) < 0.5 * size)
+                and abs(size - size2) < max(0.5, 0.15 * size)
                 and words2[0].top - words[-1].bottom < 1.1 * size
                 and len(words2) <= 3
             ):

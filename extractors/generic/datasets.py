@@ -28,7 +28,7 @@ from extractors.values import FIELD_TYPES, parse_amount, parse_date
 ALL_FIELDS = frozenset(FIELD_TYPES)
 # The key fields of the SROIE competition, as our field names (the address is not one of ours).
 SROIE_FIELDS = {"company": "vendor_name", "date": "invoice_date", "total": "total"}
-TEXT_VARIANTS = ("digital", "scan_png", "scan_pdf")
+TEXT_VARIANTS = ("digital", "scan_png", "scan_pdf", "photo")
 
 
 @dataclass

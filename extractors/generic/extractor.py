@@ -87,6 +87,10 @@ class GenericExtractor:
         if score_all is not None:
             score_all(reading.candidates)
             return
+        # Values no label claims are for a ranker that learned how to weigh them; the hand-set
+        # weights never did.
+        for name, cs in reading.candidates.items():
+            reading.candidates[name] = [c for c in cs if not c.features.get("unlabelled")]
         for _name, cs in reading.candidates.items():
             for c, s in zip(cs, self.scorer.score(cs), strict=True):
                 c.score = s

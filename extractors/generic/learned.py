@@ -52,8 +52,14 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
 CONTEXT_FEATURES = (
     "value_count", "value_share", "n_candidates", "value_rank", "size_all", "row_words",
     "largest_amount", "amount_share", "has_cents", "letter_date", "debit_date", "iban_unchecked",
-    "rate_base", "address", "wrapped", "window", "page1", "rate_rows", "only_legal_form",
+    "rate_base", "address", "wrapped", "window", "page1", "rate_rows", "unlabelled",
+    "field_labelled", "labelled", "row_legal_form",
 )  # fmt: skip
+# Cues that can only make a candidate less likely, whatever else holds: a value in the buyer's
+# block or after a buyer's label is the buyer's, an amount after "auf"/"on" is a tax base, a
+# line of the address window is the recipient. Trees are held to that (monotonic constraints),
+# so a cue rare in the training data cannot turn into a reason for a candidate.
+ONLY_AGAINST = ("in_buyer", "buyer_label", "rate_base", "window")
 PHRASES = ("label", "left", "above", "value")
 
 
@@ -115,7 +121,9 @@ def new_model(settings: GenericSettings = DEFAULT) -> Any:
     linear model can only add up, and need no feature scaling."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
+    names = feature_names(settings)
     return HistGradientBoostingClassifier(
+        monotonic_cst=[-1 if name in ONLY_AGAINST else 0 for name in names],
         max_iter=settings.boosting_rounds,
         max_leaf_nodes=settings.boosting_leaves,
         learning_rate=settings.boosting_learning_rate,
@@ -218,10 +226,14 @@ class LearnedRanker:
         (folder / CALIBRATION_FILE).write_text(json.dumps(self.calibration.to_json(), indent=1))
 
     @classmethod
-    def load(cls, folder: Path, version: str) -> LearnedRanker:
+    def load(cls, folder: Path, version: str, meta: Mapping[str, Any]) -> LearnedRanker | None:
+        """The ranker saved in ``folder``; None when it was trained on other features (retrain)."""
         import json
 
-        # Artifacts are written by our own `train extractor` under the local models folder.
+        if list(meta.get("features", [])) != feature_names(DEFAULT):
+            return None
+        # Artifacts are written by our own `train extractor` (or shipped with the code).
         model = pickle.loads((folder / MODEL_FILE).read_bytes())
         calibration = Calibration.from_json(json.loads((folder / CALIBRATION_FILE).read_text()))
-        return cls(model, PhraseEmbedder.load(folder), version, calibration)
+        embedder = PhraseEmbedder.load(folder, str(meta.get("phrase_table", "")))
+        return cls(model, embedder, version, calibration)
