@@ -19,10 +19,15 @@ if [ -d "$DATA/einvoice/ZUGFeRDv1/correct" ]; then
     ARGS+=(--truth "$WORK/zf1")
 fi
 [ -d "$DATA/realworld" ] && ARGS+=(--realworld "$DATA/realworld")
-if "$BIN/ledgerbot" sandbox corpus --help 2>/dev/null | grep -q -- "--randomize"; then
-    [ -f "$WORK/randomized/manifest.json" ] || "$BIN/ledgerbot" sandbox corpus "$WORK/randomized" --n 400 \
-        --seed 12 --randomize --split dev --no-einvoices >/dev/null
-    ARGS+=(--also "$WORK/randomized")
+echo "generating the layout randomizer's corpus (seed 12, receipts included)" >&2
+[ -f "$WORK/randomized/manifest.json" ] || "$BIN/ledgerbot" sandbox corpus "$WORK/randomized" --n 300 \
+    --seed 12 --layouts random --receipts --split dev --no-einvoices >/dev/null
+ARGS+=(--also "$WORK/randomized")
+if [ -d "$DATA/einvoice/ZUGFeRDv1" ]; then  # ZUGFeRD 1.0 content in randomized layouts
+    [ -f "$WORK/randomized-zf1/manifest.json" ] || "$BIN/ledgerbot" sandbox corpus "$WORK/randomized-zf1" \
+        --n 1 --seed 13 --layouts random --no-einvoices --no-scans --einvoice-styles 2 \
+        --from-einvoice "$DATA/einvoice/ZUGFeRDv1" >/dev/null
+    ARGS+=(--also "$WORK/randomized-zf1")
 fi
 rm -rf "$WORK/models"
 "$BIN/ledgerbot" train extractor "$WORK/corpus" "${ARGS[@]}" --models-dir "$WORK/models" --cache "$WORK/cache"

@@ -492,20 +492,31 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
 
 
 _CENTS = re.compile(r"[.,]\d{2}\b")
+_AMOUNT_OR_RATE = re.compile(r"[\d.,]+%?")
 
 
 def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]) -> None:
-    """Every date (an invoice-date candidate) and every amount with cents outside the line table
-    (a total candidate) that no label claims: receipts print "09/03/2018 21:28" and "CASH RM 170.00"
-    with no "Date" or "Total" beside them. Marked ``unlabelled``; the ranker weighs them."""
+    """Values no label claims: every date (invoice date), every amount with cents outside the line
+    table (total) and, on page 1 outside the table, every word with digits that is no date or
+    amount (invoice number). Receipts print "09/03/2018 21:28" and "CASH RM 170.00" with
+    no label, and a label wording no list knows still leaves its value here, for the ranker to
+    judge by the phrases around it. Marked ``unlabelled``; the hand-set weights never see them."""
+    first_page = bool(context.rows) and context.rows[0].page == 1
     for row in context.rows:
         words = [w.text for w in row.words]
-        for name, kind in (("invoice_date", "date"), ("total", "amount")):
-            if kind == "amount" and row.index in context.table_rows:
+        dates = _value_spans("date", words)
+        kinds = [("invoice_date", "date"), ("total", "amount")]
+        if first_page and row.index not in context.table_rows:
+            # Not the order number: it is printed only sometimes, and nearly always labelled.
+            kinds.append(("invoice_number", "identifier"))
+        for name, kind in kinds:
+            if kind != "date" and row.index in context.table_rows:
                 continue
-            for a, b, value in _value_spans(kind, words):
+            for a, b, value in dates if kind == "date" else _value_spans(kind, words):
                 text = row.text_of(a, b)
                 if kind == "amount" and (not _CENTS.search(text) or value <= 0):
+                    continue
+                if kind == "identifier" and not _id_like(text, a, b, dates):
                     continue
                 box = row.box_of(a, b)
                 feats = _features(context, box, None, "layout")
@@ -513,6 +524,14 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[a:b]))
                 feats["words_between"] = float(a)
                 out[name].append(Candidate(name, value, text, row.page, box, "layout", None, feats))
+
+
+def _id_like(text: str, a: int, b: int, dates: list[tuple[int, int, Any]]) -> bool:
+    """A reference number: three characters or more with a digit, not part of a date or an amount."""
+    if len(text) < 3 or any(da <= a and b <= db for da, db, _ in dates):
+        return False
+    # "1.234,56" and "19%" are an amount and a rate; "4711" and "RE-2026-07" may be references.
+    return not (_AMOUNT_OR_RATE.fullmatch(text) and (_CENTS.search(text) or text.endswith("%")))
 
 
 def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:

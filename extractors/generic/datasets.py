@@ -192,6 +192,23 @@ def sroie_document(boxes: Path, width: float, height: float) -> Document:
     return Document([page], source=str(boxes))
 
 
+def sroie_photos(
+    folder: Path, part: str, *, cache: Path | None = None, log: Callable[[str], None] = lambda _m: None
+) -> list[LabelledDocument]:
+    """The SROIE receipts of ``folder`` in ``part``, read from their photos by our own OCR."""
+    keys = [k for k in sorted(folder.glob("*.json")) if realworld_split(k.name.split(".")[0]) == part]
+    photos = [folder / f"{k.name.split('.')[0]}.jpg" for k in keys]
+    pairs = [(k, p) for k, p in zip(keys, photos, strict=True) if p.exists()]
+    documents = _read([p for _, p in pairs], cache, log)
+    known = frozenset(SROIE_FIELDS.values())
+    out = []
+    for (key, _), document in zip(pairs, documents, strict=True):
+        if document is not None:
+            group = f"sroie:{key.name.split('.')[0]}"
+            out.append(LabelledDocument(document, sroie_truth(key), known, "receipt", group, "sroie"))
+    return out
+
+
 def sroie_receipts(folder: Path, part: str) -> Iterator[LabelledDocument]:
     """The SROIE receipts of ``folder`` in ``part``, read from their ground-truth OCR lines."""
     from PIL import Image

@@ -87,25 +87,26 @@ class Featurizer:
         self.numeric = [*FEATURES, *CONTEXT_FEATURES]
 
     def matrix(self, candidates: Sequence[Candidate]) -> np.ndarray:
-        k = self.settings.embedding_features
-        width = len(self.numeric) + len(self.fields) + len(PHRASES) * (3 + k)
-        out = np.zeros((len(candidates), width), dtype=np.float32)
-        for i, c in enumerate(candidates):
-            f = c.features
-            row = out[i]
-            row[: len(self.numeric)] = [f.get(name, 0.0) for name in self.numeric]
-            at = len(self.numeric)
-            own = self.fields.index(c.field)
-            row[at + own] = 1.0
-            at += len(self.fields)
-            for phrase in _phrases(c):
-                vector = self.embedder.embed(phrase)
-                sims = self.descriptions @ vector
-                other = float(np.max(np.delete(sims, own)))
-                row[at : at + 3] = (sims[own], other, sims[own] - other)
-                row[at + 3 : at + 3 + k] = vector[:k]
-                at += 3 + k
-        return out
+        """One row per candidate, columns in the order of ``feature_names``."""
+        n, k = len(candidates), self.settings.embedding_features
+        if n == 0:
+            return np.zeros((0, len(feature_names(self.settings))), dtype=np.float32)
+        numeric = np.array([[c.features.get(name, 0.0) for name in self.numeric] for c in candidates])
+        own = np.array([self.fields.index(c.field) for c in candidates])
+        onehot = np.zeros((n, len(self.fields)))
+        onehot[np.arange(n), own] = 1.0
+        # (candidates, phrases, dimensions): each phrase's vector is cached per distinct string.
+        vectors = np.stack([np.stack([self.embedder.embed(p) for p in _phrases(c)]) for c in candidates])
+        sims = vectors @ self.descriptions.T  # (candidates, phrases, fields)
+        rows = np.arange(n)
+        own_sim = sims[rows, :, own]  # (candidates, phrases)
+        sims[rows, :, own] = -np.inf
+        other = sims.max(axis=2)
+        blocks = [numeric, onehot]
+        for p in range(len(PHRASES)):
+            blocks += [own_sim[:, p : p + 1], other[:, p : p + 1], (own_sim - other)[:, p : p + 1]]
+            blocks.append(vectors[:, p, :k])
+        return np.hstack(blocks).astype(np.float32)
 
 
 def one_thread() -> Any:
