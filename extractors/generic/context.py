@@ -85,6 +85,8 @@ def attach_context(
     indexes = {c.rows[0].page: PageIndex(c) for c in contexts if c.rows}
     money = [c.value for name in ("subtotal", "tax_amount", "total") for c in cands.get(name, [])]
     largest = max((abs(v) for v in money), default=Decimal(0))
+    # Several candidates share a box (a value found by its label and by its pattern): one look.
+    seen: dict[tuple[int, BBox], Neighbourhood] = {}
     for field_cands in cands.values():
         # A field some label names on this page: values no label claims are then less likely.
         field_labelled = float(any(c.label is not None for c in field_cands))
@@ -92,7 +94,10 @@ def attach_context(
         values = sorted({_key(c.value) for c in field_cands}, key=_order)
         for c in field_cands:
             index = indexes.get(c.page)
-            c.neighbourhood = index.neighbourhood(c.bbox, settings) if index else Neighbourhood()
+            key = (c.page, c.bbox)
+            if key not in seen:
+                seen[key] = index.neighbourhood(c.bbox, settings) if index else Neighbourhood()
+            c.neighbourhood = seen[key]
             f = c.features
             f["value_count"] = float(counts[_key(c.value)])
             f["field_labelled"] = field_labelled
