@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test lint typecheck unit bench clean extractor-model
 
 setup:
 	@bash scripts/setup.sh
@@ -27,6 +27,10 @@ test: lint typecheck unit
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Retrain the generic extractor's shipped ranker (extractors/generic/model/), see the script.
+extractor-model: setup
+	@bash scripts/build_extractor_model.sh
 
 clean:
 	rm -rf var output .pytest_cache .mypy_cache .ruff_cache

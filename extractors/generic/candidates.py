@@ -61,6 +61,8 @@ _LEGAL_FORM = re.compile(
     r"(?=$|[\s,.·|•])",
     re.IGNORECASE,
 )
+LEGAL_FORM = _LEGAL_FORM  # for the ranker's context features
+
 # Street with house number, postcode with town, post-office box: EN/DE/FR address lines.
 _ADDRESS = re.compile(
     r"(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|street|st\.|road|rd\.|avenue|ave\."
@@ -171,6 +173,7 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
                     if match.kind not in _ADJACENT_ONLY and not in_table:
                         out[name].extend(_below(context, r, row, match, name, matches))
         _pattern_candidates(context, out)
+        _unlabelled_candidates(context, out)
     if contexts and contexts[0].rows:
         out["invoice_date"].extend(_letter_dates(contexts[0]))
     for context in contexts:
@@ -488,6 +491,49 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
                 out[name].append(Candidate(name, value, text, row.page, box, "pattern", None, feats))
 
 
+_CENTS = re.compile(r"[.,]\d{2}\b")
+_AMOUNT_OR_RATE = re.compile(r"[\d.,]+%?")
+
+
+def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]) -> None:
+    """Values no label claims: every date (invoice date), every amount with cents outside the line
+    table (total) and, on page 1 outside the table, every word with digits that is no date or
+    amount (invoice number). Receipts print "09/03/2018 21:28" and "CASH RM 170.00" with
+    no label, and a label wording no list knows still leaves its value here, for the ranker to
+    judge by the phrases around it. Marked ``unlabelled``; the hand-set weights never see them."""
+    first_page = bool(context.rows) and context.rows[0].page == 1
+    for row in context.rows:
+        words = [w.text for w in row.words]
+        dates = _value_spans("date", words)
+        kinds = [("invoice_date", "date"), ("total", "amount")]
+        if first_page and row.index not in context.table_rows:
+            # Not the order number: it is printed only sometimes, and nearly always labelled.
+            kinds.append(("invoice_number", "identifier"))
+        for name, kind in kinds:
+            if kind != "date" and row.index in context.table_rows:
+                continue
+            for a, b, value in dates if kind == "date" else _value_spans(kind, words):
+                text = row.text_of(a, b)
+                if kind == "amount" and (not _CENTS.search(text) or value <= 0):
+                    continue
+                if kind == "identifier" and not _id_like(text, a, b, dates):
+                    continue
+                box = row.box_of(a, b)
+                feats = _features(context, box, None, "layout")
+                feats["unlabelled"] = 1.0
+                feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[a:b]))
+                feats["words_between"] = float(a)
+                out[name].append(Candidate(name, value, text, row.page, box, "layout", None, feats))
+
+
+def _id_like(text: str, a: int, b: int, dates: list[tuple[int, int, Any]]) -> bool:
+    """A reference number: three characters or more with a digit, not part of a date or an amount."""
+    if len(text) < 3 or any(da <= a and b <= db for da, db, _ in dates):
+        return False
+    # "1.234,56" and "19%" are an amount and a rate; "4711" and "RE-2026-07" may be references.
+    return not (_AMOUNT_OR_RATE.fullmatch(text) and (_CENTS.search(text) or text.endswith("%")))
+
+
 def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
     """Company-name-like segments: legal form, big or bold type, page top or footer, not the buyer."""
     out: list[Candidate] = []
@@ -531,14 +577,16 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                     words = words[skip:]
                 if words:
                     blocks.append((row, words, vendor_label or below_head))
-        # A name set in large type may wrap: "Sterling Hygiène" over "Limited".
+        # A name set in large type may wrap: "Sterling Hygiène" over "Limited", left-aligned or
+        # centred (receipts centre their heading: "HOME MASTER HARDWARE &" over "ELECTRICAL").
         wrapped: set[int] = set()
         for (row, words, label), (row2, words2, _) in itertools.pairwise(blocks):
             size, size2 = (words[0].size or words[0].height), (words2[0].size or words2[0].height)
+            centre = (words[0].x0 + words[-1].x1) / 2 - (words2[0].x0 + words2[-1].x1) / 2
             if (
                 row2.index == row.index + 1
-                and abs(words[0].x0 - words2[0].x0) < 2
-                and abs(size - size2) < 0.5
+                and (abs(words[0].x0 - words2[0].x0) < 2 or abs(centre) < 0.5 * size)
+                and abs(size - size2) < max(0.5, 0.15 * size)
                 and words2[0].top - words[-1].bottom < 1.1 * size
                 and len(words2) <= 3
             ):

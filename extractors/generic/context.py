@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from extractors.generic.candidates import Candidate, PageContext
+from extractors.generic.candidates import LEGAL_FORM, Candidate, PageContext
 from extractors.generic.geometry import Row
 from extractors.generic.settings import DEFAULT, GenericSettings
 from textlayer.model import BBox
@@ -29,6 +29,7 @@ class Neighbourhood:
     above: str = ""
     size_ratio: float = 1.0
     row_words: int = 0
+    row_legal_form: bool = False  # the row names a company ("Acme GmbH · VAT DE…"): an imprint
 
 
 class PageIndex:
@@ -73,6 +74,7 @@ class PageIndex:
             above=above,
             size_ratio=size / self.body_size if self.body_size else 1.0,
             row_words=len(row.words),
+            row_legal_form=LEGAL_FORM.search(row.text) is not None,
         )
 
 
@@ -83,20 +85,30 @@ def attach_context(
     indexes = {c.rows[0].page: PageIndex(c) for c in contexts if c.rows}
     money = [c.value for name in ("subtotal", "tax_amount", "total") for c in cands.get(name, [])]
     largest = max((abs(v) for v in money), default=Decimal(0))
+    # Several candidates share a box (a value found by its label and by its pattern): one look.
+    seen: dict[tuple[int, BBox], Neighbourhood] = {}
     for field_cands in cands.values():
+        # A field some label names on this page: values no label claims are then less likely.
+        field_labelled = float(any(c.label is not None for c in field_cands))
         counts = Counter(_key(c.value) for c in field_cands)
         values = sorted({_key(c.value) for c in field_cands}, key=_order)
         for c in field_cands:
             index = indexes.get(c.page)
-            c.neighbourhood = index.neighbourhood(c.bbox, settings) if index else Neighbourhood()
+            key = (c.page, c.bbox)
+            if key not in seen:
+                seen[key] = index.neighbourhood(c.bbox, settings) if index else Neighbourhood()
+            c.neighbourhood = seen[key]
             f = c.features
             f["value_count"] = float(counts[_key(c.value)])
+            f["field_labelled"] = field_labelled
+            f["labelled"] = float(c.label is not None)
             f["value_share"] = counts[_key(c.value)] / len(field_cands)
             f["n_candidates"] = float(len(field_cands))
             rank = values.index(_key(c.value)) if len(values) > 1 else 0
             f["value_rank"] = rank / (len(values) - 1) if len(values) > 1 else 1.0
             f["size_all"] = c.neighbourhood.size_ratio
             f["row_words"] = float(c.neighbourhood.row_words)
+            f["row_legal_form"] = float(c.neighbourhood.row_legal_form)
             if isinstance(c.value, Decimal):
                 f["largest_amount"] = float(abs(c.value) == largest)
                 f["amount_share"] = float(abs(c.value) / largest) if largest else 0.0

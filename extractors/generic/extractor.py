@@ -87,6 +87,10 @@ class GenericExtractor:
         if score_all is not None:
             score_all(reading.candidates)
             return
+        # Values no label claims are for a ranker that learned how to weigh them; the hand-set
+        # weights never did.
+        for name, cs in reading.candidates.items():
+            reading.candidates[name] = [c for c in cs if not c.features.get("unlabelled")]
         for _name, cs in reading.candidates.items():
             for c, s in zip(cs, self.scorer.score(cs), strict=True):
                 c.score = s
@@ -168,6 +172,12 @@ class GenericExtractor:
         derived_due = _due_from_terms(document, choices, settings.terms_confidence)
         if derived_due is not None:
             choices["due_date"] = derived_due
+        for name in ("vendor_tax_id", "vendor_iban"):
+            # Rule: an id in the buyer's address block, or after a buyer's label, is the buyer's;
+            # the vendor's is chosen among the others whenever the page prints one.
+            buyers = [c for c in cands[name] if c.features.get("in_buyer") or c.features.get("buyer_label")]
+            own = [c for c in cands[name] if c not in buyers]
+            cands[name] = own or cands[name]
         for name in (
             "vendor_name",
             "vendor_tax_id",

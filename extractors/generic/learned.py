@@ -52,8 +52,14 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
 CONTEXT_FEATURES = (
     "value_count", "value_share", "n_candidates", "value_rank", "size_all", "row_words",
     "largest_amount", "amount_share", "has_cents", "letter_date", "debit_date", "iban_unchecked",
-    "rate_base", "address", "wrapped", "window", "page1", "rate_rows", "only_legal_form",
+    "rate_base", "address", "wrapped", "window", "page1", "rate_rows", "unlabelled",
+    "field_labelled", "labelled", "row_legal_form",
 )  # fmt: skip
+# Cues that can only make a candidate less likely, whatever else holds: a value in the buyer's
+# block or after a buyer's label is the buyer's, an amount after "auf"/"on" is a tax base, a
+# line of the address window is the recipient. Trees are held to that (monotonic constraints),
+# so a cue rare in the training data cannot turn into a reason for a candidate.
+ONLY_AGAINST = ("in_buyer", "buyer_label", "rate_base", "window")
 PHRASES = ("label", "left", "above", "value")
 
 
@@ -81,25 +87,26 @@ class Featurizer:
         self.numeric = [*FEATURES, *CONTEXT_FEATURES]
 
     def matrix(self, candidates: Sequence[Candidate]) -> np.ndarray:
-        k = self.settings.embedding_features
-        width = len(self.numeric) + len(self.fields) + len(PHRASES) * (3 + k)
-        out = np.zeros((len(candidates), width), dtype=np.float32)
-        for i, c in enumerate(candidates):
-            f = c.features
-            row = out[i]
-            row[: len(self.numeric)] = [f.get(name, 0.0) for name in self.numeric]
-            at = len(self.numeric)
-            own = self.fields.index(c.field)
-            row[at + own] = 1.0
-            at += len(self.fields)
-            for phrase in _phrases(c):
-                vector = self.embedder.embed(phrase)
-                sims = self.descriptions @ vector
-                other = float(np.max(np.delete(sims, own)))
-                row[at : at + 3] = (sims[own], other, sims[own] - other)
-                row[at + 3 : at + 3 + k] = vector[:k]
-                at += 3 + k
-        return out
+        """One row per candidate, columns in the order of ``feature_names``."""
+        n, k = len(candidates), self.settings.embedding_features
+        if n == 0:
+            return np.zeros((0, len(feature_names(self.settings))), dtype=np.float32)
+        numeric = np.array([[c.features.get(name, 0.0) for name in self.numeric] for c in candidates])
+        own = np.array([self.fields.index(c.field) for c in candidates])
+        onehot = np.zeros((n, len(self.fields)))
+        onehot[np.arange(n), own] = 1.0
+        # (candidates, phrases, dimensions): each phrase's vector is cached per distinct string.
+        vectors = np.stack([np.stack([self.embedder.embed(p) for p in _phrases(c)]) for c in candidates])
+        sims = vectors @ self.descriptions.T  # (candidates, phrases, fields)
+        rows = np.arange(n)
+        own_sim = sims[rows, :, own]  # (candidates, phrases)
+        sims[rows, :, own] = -np.inf
+        other = sims.max(axis=2)
+        blocks = [numeric, onehot]
+        for p in range(len(PHRASES)):
+            blocks += [own_sim[:, p : p + 1], other[:, p : p + 1], (own_sim - other)[:, p : p + 1]]
+            blocks.append(vectors[:, p, :k])
+        return np.hstack(blocks).astype(np.float32)
 
 
 def one_thread() -> Any:
@@ -115,7 +122,9 @@ def new_model(settings: GenericSettings = DEFAULT) -> Any:
     linear model can only add up, and need no feature scaling."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
+    names = feature_names(settings)
     return HistGradientBoostingClassifier(
+        monotonic_cst=[-1 if name in ONLY_AGAINST else 0 for name in names],
         max_iter=settings.boosting_rounds,
         max_leaf_nodes=settings.boosting_leaves,
         learning_rate=settings.boosting_learning_rate,
@@ -218,10 +227,14 @@ class LearnedRanker:
         (folder / CALIBRATION_FILE).write_text(json.dumps(self.calibration.to_json(), indent=1))
 
     @classmethod
-    def load(cls, folder: Path, version: str) -> LearnedRanker:
+    def load(cls, folder: Path, version: str, meta: Mapping[str, Any]) -> LearnedRanker | None:
+        """The ranker saved in ``folder``; None when it was trained on other features (retrain)."""
         import json
 
-        # Artifacts are written by our own `train extractor` under the local models folder.
+        if list(meta.get("features", [])) != feature_names(DEFAULT):
+            return None
+        # Artifacts are written by our own `train extractor` (or shipped with the code).
         model = pickle.loads((folder / MODEL_FILE).read_bytes())
         calibration = Calibration.from_json(json.loads((folder / CALIBRATION_FILE).read_text()))
-        return cls(model, PhraseEmbedder.load(folder), version, calibration)
+        embedder = PhraseEmbedder.load(folder, str(meta.get("phrase_table", "")))
+        return cls(model, embedder, version, calibration)

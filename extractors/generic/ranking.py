@@ -132,29 +132,49 @@ class LearnedScorer:
         return cls(pickle.loads((folder / "ranker.pkl").read_bytes()), version, frozenset(fields))
 
 
+# The ranker shipped with the code (``make extractor-model`` rebuilds it).
+SHIPPED_MODEL = Path(__file__).parent / "model"
+
+
+def shipped_scorer() -> Scorer:
+    """The ranker committed with the code, or the hand-set weights when it does not fit the code."""
+    import json
+
+    from extractors.generic.learned import LearnedRanker
+
+    meta_file = SHIPPED_MODEL / "meta.json"
+    if not meta_file.exists():
+        return HeuristicScorer()
+    meta = json.loads(meta_file.read_text())
+    ranker = LearnedRanker.load(SHIPPED_MODEL, f"shipped-{meta.get('version', '?')}", meta)
+    return ranker if ranker is not None else HeuristicScorer()
+
+
 def load_scorer(models_dir: Path | None) -> Scorer:
-    """The newest trained ranker under ``models_dir``, or the heuristic scorer when there is none."""
+    """The newest ranker trained under ``models_dir``, else the shipped one, else hand-set weights.
+
+    ``models_dir`` None means the hand-set weights (tests, and the ranker's own training).
+    """
     if models_dir is None:
         return HeuristicScorer()
     try:
         from ledgerbot.core.artifacts import ArtifactStore
 
         artifact = ArtifactStore(models_dir).resolve(RANKER_NAME)
-    except Exception:  # no ranker trained (or unreadable): the heuristics still work
-        return HeuristicScorer()
+    except Exception:  # no ranker trained here (or unreadable): the shipped one answers
+        return shipped_scorer()
     fmt = artifact.meta.get("ranker_format")
     if fmt == LEARNED_FORMAT:
         from extractors.generic.learned import LearnedRanker
 
-        return LearnedRanker.load(artifact.path, artifact.version)
+        trained = LearnedRanker.load(artifact.path, artifact.version, artifact.meta)
+        # Trained on other features (an older extractor): the shipped ranker fits this code.
+        return trained if trained is not None else shipped_scorer()
     if fmt != RANKER_FORMAT:
-        return HeuristicScorer()  # an older kind of artifact: retrain with `ledgerbot train extractor`
-    if not artifact.meta.get("ranked_fields"):
-        # It answers for no field: unpickling it would only import scikit-learn for nothing.
-        return HeuristicScorer()
+        return shipped_scorer()  # an older kind of artifact: retrain with `ledgerbot train extractor`
     scorer = LearnedScorer.load(artifact.path, artifact.version, artifact.meta.get("ranked_fields", []))
     if getattr(scorer.model, "n_features_in_", FEATURE_COUNT) != FEATURE_COUNT:
         # Trained on another feature set (an older extractor): its scores would be garbage, so
-        # the heuristics answer (the lineage says so) until `ledgerbot train extractor` is re-run.
-        return HeuristicScorer()
+        # the shipped ranker answers (the lineage says so) until `ledgerbot train extractor` is re-run.
+        return shipped_scorer()
     return scorer

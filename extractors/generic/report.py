@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from extractors.evaluation import same_value
-from extractors.generic.datasets import LabelledDocument, labelled_folder, realworld_pdfs, sroie_receipts
+from extractors.generic.datasets import (
+    LabelledDocument,
+    labelled_folder,
+    realworld_pdfs,
+    sroie_photos,
+    sroie_receipts,
+)
 from extractors.generic.extractor import GenericExtractor
 from extractors.generic.learned import expected_calibration_error
 from ledgerbot.core.domain import DocType
@@ -76,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--realworld", type=Path, help="shared/data/realworld")
     parser.add_argument("--part", default="dev", choices=("dev", "val"))
     parser.add_argument("--cache", type=Path, help="text-layer cache folder")
+    parser.add_argument("--sroie-ocr", action="store_true", help="also read the receipt photos by OCR")
     args = parser.parse_args(argv)
 
     def log(message: str) -> None:
@@ -96,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         out[f"realworld-pdf:{args.part}"] = measure(extractor, pdfs)
         receipts = list(sroie_receipts(args.realworld / "sroie", args.part))
         out[f"sroie-gt-ocr:{args.part}"] = measure(extractor, receipts)
+        if args.sroie_ocr:
+            photos = sroie_photos(args.realworld / "sroie", args.part, cache=args.cache, log=log)
+            out[f"sroie-our-ocr:{args.part}"] = measure(extractor, photos)
     print(json.dumps(out))
     return 0
 

