@@ -337,6 +337,37 @@ class WorkerSettings(BaseSettings):
     heartbeat_seconds: float = Field(default=5.0, gt=0, description="Heartbeat interval")
 
 
+class ModelOpsSettings(BaseSettings):
+    """Model operations: the registry's shadow and canary runs and when a canary is rolled back."""
+
+    model_config = _config("LEDGERBOT_MODELOPS_")
+
+    canary_share: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=1.0,
+        description="Share of documents (by a stable hash of their sha256) a canary model decides",
+    )
+    rollback_margin: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="How much worse (absolute rate) the canary's correction or exception rate may be "
+        "than the active model's before the test for a rollback starts counting it",
+    )
+    rollback_alpha: float = Field(
+        default=0.05,
+        gt=0.0,
+        lt=0.5,
+        description="Significance of the one-sided two-proportion z-test that rolls a canary back",
+    )
+    min_documents: int = Field(
+        default=20,
+        ge=1,
+        description="Documents each arm (canary and active) needs before the rollback test is applied",
+    )
+
+
 SECTIONS: dict[str, type[BaseSettings]] = {
     "store": StoreSettings,
     "models": ModelSettings,
@@ -347,6 +378,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "mail": MailSettings,
     "review": ReviewSettings,
     "worker": WorkerSettings,
+    "modelops": ModelOpsSettings,
 }
 
 
@@ -388,6 +420,7 @@ class Settings(BaseModel):
     mail: MailSettings
     review: ReviewSettings
     worker: WorkerSettings
+    modelops: ModelOpsSettings
 
     @classmethod
     def from_environment(cls) -> Settings:
