@@ -147,6 +147,7 @@ class Extractor:
         self.warn = warn or (lambda message: print(message, file=sys.stderr))
         self.classifier: Any = None
         self.classifier_error: LedgerbotError | None = None
+        self.trial: Any = None  # a candidate classifier in shadow or canary (``ledgerbot.trials``)
         if classify:
             self._load_classifier()
 
@@ -155,6 +156,9 @@ class Extractor:
             from classifiers.cascade import Cascade
 
             self.classifier = Cascade.load(self.models_dir)
+            from ledgerbot.trials import ClassifierTrial
+
+            self.trial = ClassifierTrial.load(self.models_dir)
         except LedgerbotError as error:
             self.classifier_error = NoClassifier(
                 f"no document-type classifier available ({error.message}); doc_type is left null — "
@@ -216,8 +220,13 @@ class Extractor:
                     item.document = outcome
         documents = [w for w in work if w.document is not None]
         classifications = self._classify([w.document for w in documents if w.document is not None])
-        for item, classification in zip(documents, classifications, strict=True):
+        notes: list[dict[str, str]] = [{} for _ in documents]
+        if self.trial is not None and self.classifier is not None:  # a candidate in shadow or canary
+            data, docs = [w.source.data for w in documents], [w.document for w in documents]
+            classifications, notes = self.trial.decide(data, docs, classifications)
+        for item, classification, note in zip(documents, classifications, notes, strict=True):
             item.result = self._extract(item, classification)
+            item.result.lineage.update(note)
         for item in work:
             assert item.result is not None
             item.source.data = None  # free memory as soon as the line is out

@@ -510,7 +510,13 @@ def compare(session: Session, root: Path, name: str, version: str | None = None)
     runs = list(session.scalars(select(ModelRunRow).where(ModelRunRow.model_id == model.id)))
     touched: dict[int, dict[str, Any]] = {}
     ids = {r.document_id for r in runs}
+    vendors_now: dict[int, str | None] = {}
     if ids:
+        from ledgerbot.core.store.models import DocumentRow
+
+        # The vendor is matched after the read: the document knows it now if the run did not.
+        query = select(DocumentRow.id, DocumentRow.vendor_id).where(DocumentRow.id.in_(ids))
+        vendors_now = {doc_id: vendor for doc_id, vendor in session.execute(query)}
         for c in session.scalars(
             select(CorrectionRow).where(CorrectionRow.document_id.in_(ids)).order_by(CorrectionRow.id)
         ):
@@ -524,8 +530,11 @@ def compare(session: Session, root: Path, name: str, version: str | None = None)
     for run in runs:
         truth = touched.get(run.document_id)
         for field_name in sorted(set(run.outputs) | set(run.active_outputs)):
+            if field_name.endswith("confidence"):  # how sure, not what: nothing a clerk corrects
+                continue
             ours, theirs = run.outputs.get(field_name), run.active_outputs.get(field_name)
-            for table, label in ((fields, field_name), (vendors, run.vendor_id or "(unknown)")):
+            vendor = run.vendor_id or vendors_now.get(run.document_id) or "(unknown)"
+            for table, label in ((fields, field_name), (vendors, vendor)):
                 b = table.setdefault(label, bucket())
                 b["documents"] += 1
                 b["agree"] += ours == theirs
