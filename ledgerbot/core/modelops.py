@@ -101,7 +101,7 @@ def register(
     reason: str = "trained",
 ) -> ModelVersionRow:
     """Register ``artifact`` (idempotent); a new one is a candidate unless its model has no active version."""
-    from ledgerbot.core.store.registry import ModelVersionRow
+    from ledgerbot.core.store.registry import ModelEventRow, ModelVersionRow
 
     key = root_key(root)
     existing = find(session, key, artifact.name, artifact.version)
@@ -116,11 +116,11 @@ def register(
         kind=kind_of(artifact.name),
         data_sha256=artifact.meta.get("data_sha256"),
         metrics=_validation_metrics(artifact.meta),
-        state="candidate",
+        state=state,
     )
     session.add(row)
     session.flush()
-    _move(session, row, state, actor, reason)
+    session.add(ModelEventRow(model_id=row.id, from_state=None, to_state=state, actor=actor, reason=reason))
     session.flush()
     return row
 
@@ -137,12 +137,20 @@ def _validation_metrics(meta: dict[str, Any]) -> dict[str, Any]:
 def register_trained(root: Path, ref: str, *, actor: str = SYSTEM) -> str:
     """Register a freshly trained ``name@version`` in the settings' store; returns its state."""
     from ledgerbot.core.artifacts import ArtifactStore
+    from ledgerbot.core.settings import get_settings
     from ledgerbot.core.store import get_store
 
     name, _, version = ref.partition("@")
     artifact = ArtifactStore(root).resolve_exact(name, version)
     with get_store().session() as session:
-        return register(session, root, artifact, actor=actor, reason="trained").state
+        key = root_key(root)
+        state = get_settings().modelops.trained_state
+        if state == "candidate" and holding(session, key, name, "active") is None:
+            state = "active"  # the first version of a model has nothing to wait beside
+        row = register(session, root, artifact, state="candidate", actor=actor, reason="trained")
+        if state == "active":
+            transition(session, root, name, version, "active", actor=actor, reason="trained")
+        return row.state
 
 
 def transition(
@@ -289,19 +297,19 @@ def chosen_version(root: Path, name: str, latest: str | None, exists: Iterable[s
     present = set(exists)
     try:
         with store.session() as session:
+            if find(session, root_key(root), name, latest) is None:
+                # Trained by a path that does not register (an older release, a script calling the
+                # training library): it runs, as it did before the registry.
+                from ledgerbot.core.artifacts import ArtifactStore
+
+                artifact = ArtifactStore(root).resolve_exact(name, latest)
+                register(session, root, artifact, state="candidate", reason="found on load")
+                reason = "first load of an unregistered artifact"
+                transition(session, root, name, latest, "active", actor=SYSTEM, reason=reason)
+                return latest
             active = holding(session, root_key(root), name, "active")
             if active is not None and active.version in present:
                 return active.version
-            if active is None:
-                from ledgerbot.core.artifacts import ArtifactStore
-
-                register(
-                    session,
-                    root,
-                    ArtifactStore(root).resolve_exact(name, latest),
-                    state="active",
-                    reason="first load of an unregistered artifact",
-                )
             return latest
     finally:
         store.dispose()

@@ -342,6 +342,11 @@ class ModelOpsSettings(BaseSettings):
 
     model_config = _config("LEDGERBOT_MODELOPS_")
 
+    trained_state: Literal["active", "candidate"] = Field(
+        default="active",
+        description="State a newly trained model is registered in: active (it runs at once, the "
+        "previous one retired and kept for a rollback) or candidate (it waits for shadow and canary)",
+    )
     canary_share: float = Field(
         default=0.1,
         ge=0.0,

@@ -28,7 +28,9 @@ def save(root: Path, digest: str, minute: int) -> Artifact:
 
 
 @pytest.fixture
-def root() -> Path:
+def root(monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LEDGERBOT_MODELOPS_TRAINED_STATE", "candidate")
+    get_settings.cache_clear()
     get_store()  # a migrated store in this test's home
     return get_settings().models_dir
 
@@ -104,3 +106,26 @@ def test_models_cli_lists_promotes_and_rolls_back(root: Path) -> None:
     result = runner.invoke(app, ["models", "promote", "cascade", "nope", "--reason", "x"])
     # The command raises the coded error; ``main`` turns it into one line (exit 1).
     assert isinstance(result.exception, ModelRegistryError) and result.exception.code == "E520"
+
+
+def test_by_default_a_trained_model_runs_at_once_and_the_previous_one_is_kept(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGERBOT_MODELOPS_TRAINED_STATE", "active")
+    get_settings.cache_clear()
+    first = save(root, "a" * 64, 1)
+    register_trained(root, first.ref)
+    second = save(root, "b" * 64, 2)
+    assert register_trained(root, second.ref) == "active"
+    assert states(root) == {first.version: "retired", second.version: "active"}
+    with get_store().session() as session:
+        rollback(session, root, "cascade", actor="user:bob", reason="worse")
+    assert ArtifactStore(root).resolve("cascade").version == first.version
+
+
+def test_an_artifact_trained_outside_the_registry_runs_on_its_first_load(root: Path) -> None:
+    first = save(root, "a" * 64, 1)
+    assert ArtifactStore(root).resolve("cascade").version == first.version
+    second = save(root, "b" * 64, 2)  # e.g. by a script calling the training library
+    assert ArtifactStore(root).resolve("cascade").version == second.version
+    assert states(root) == {first.version: "retired", second.version: "active"}

@@ -96,7 +96,9 @@ def _correct(session: object, document: DocumentRow, truth: DocType) -> None:
 
 
 @pytest.fixture
-def root() -> Path:
+def root(monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LEDGERBOT_MODELOPS_TRAINED_STATE", "candidate")
+    get_settings.cache_clear()
     get_store()
     return get_settings().models_dir
 
