@@ -366,6 +366,25 @@ class ModelOpsSettings(BaseSettings):
         lt=0.5,
         description="Significance of the one-sided two-proportion z-test that rolls a canary back",
     )
+    low_confidence: float = Field(
+        default=0.6,
+        gt=0.0,
+        lt=1.0,
+        description="Document-type confidence below which a decision counts as low",
+    )
+    drift_margin: float = Field(
+        default=0.15,
+        gt=0.0,
+        le=1.0,
+        description="Rise of a day's low-confidence share over the days before it that raises a drift alarm",
+    )
+    new_vendor_share: float = Field(
+        default=0.3,
+        gt=0.0,
+        le=1.0,
+        description="Share of a day's documents from vendors not seen before (or none matched) that "
+        "raises a drift alarm",
+    )
     min_documents: int = Field(
         default=20,
         ge=1,

@@ -8,14 +8,17 @@ real cascade for it would cost a minute of CPU per run.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from classifiers.cascade import Classification
+from ledgerbot.cli.app import _load_commands, app
 from ledgerbot.core.artifacts import ArtifactStore
 from ledgerbot.core.domain import DocType, ExtractionResult
 from ledgerbot.core.modelops import (
@@ -149,6 +152,10 @@ def test_a_better_candidate_in_shadow_shows_its_gain_per_field_and_vendor(root: 
     assert doc_type["candidate_accuracy"] == 0.9 and doc_type["active_accuracy"] == 0.0
     assert report["per_vendor"]["V-A"]["candidate_accuracy"] == 0.8  # its two misses are vendor A's
     assert report["per_vendor"]["V-B"]["candidate_accuracy"] == 1.0
+    _load_commands()
+    result = CliRunner().invoke(app, ["models", "compare", "cascade"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["per_field"]["doc_type"]["candidate_accuracy"] == 0.9
 
 
 def test_canary_routing_is_a_stable_share_of_documents() -> None:

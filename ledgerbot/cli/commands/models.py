@@ -117,3 +117,18 @@ def models_compare(
             if row is not None:
                 report["arms"] = {arm: vars(rates) for arm, rates in arm_rates(session, row.id).items()}
     emit(report)
+
+
+@models_app.command("drift")
+def models_drift(
+    days: Annotated[int, typer.Option("--days", min=1, help="Days of documents to show")] = 14,
+) -> None:
+    """Per day: confidence histogram, low-confidence and new-vendor shares; the newest day's alarms."""
+    from ledgerbot.core.store import get_store
+    from ledgerbot.drift import drift_report
+
+    with get_store().session() as session:
+        report = drift_report(session, days=days)
+    emit(report)
+    for alarm in report["alarms"]:
+        stderr.print(f"[yellow]drift[/yellow] {alarm['message']}", highlight=False)
