@@ -153,9 +153,9 @@ def test_a_better_candidate_in_shadow_shows_its_gain_per_field_and_vendor(root: 
     assert report["per_vendor"]["V-A"]["candidate_accuracy"] == 0.8  # its two misses are vendor A's
     assert report["per_vendor"]["V-B"]["candidate_accuracy"] == 1.0
     _load_commands()
-    result = CliRunner().invoke(app, ["models", "compare", "cascade"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["per_field"]["doc_type"]["candidate_accuracy"] == 0.9
+    cli = CliRunner().invoke(app, ["models", "compare", "cascade"])
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(cli.stdout)["per_field"]["doc_type"]["candidate_accuracy"] == 0.9
 
 
 def test_canary_routing_is_a_stable_share_of_documents() -> None:
