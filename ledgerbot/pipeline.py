@@ -148,6 +148,11 @@ class Extractor:
         self.classifier: Any = None
         self.classifier_error: LedgerbotError | None = None
         self.trial: Any = None  # a candidate classifier in shadow or canary (``ledgerbot.trials``)
+        self.ranker_trial: Any = None
+        if "generic" in stages:
+            from ledgerbot.trials import RankerTrial
+
+            self.ranker_trial = RankerTrial.load(models_dir)
         if classify:
             self._load_classifier()
 
@@ -227,6 +232,8 @@ class Extractor:
         for item, classification, note in zip(documents, classifications, notes, strict=True):
             item.result = self._extract(item, classification)
             item.result.lineage.update(note)
+            if self.ranker_trial is not None:  # a candidate extraction ranker in shadow
+                item.result.lineage.update(self.ranker_trial.note(item.document, item.result))
         for item in work:
             assert item.result is not None
             item.source.data = None  # free memory as soon as the line is out

@@ -1,9 +1,10 @@
-"""Shadow and canary runs of a candidate document-type classifier beside the active one.
+"""Shadow and canary runs of a candidate classifier or extraction ranker beside the active one.
 
-The pipeline asks ``ClassifierTrial.load`` once per run: with no version in shadow or canary that
-is one registry query and nothing else runs per document. With one, the candidate classifies the
-same text layers; in shadow its answer is only written to the lineage (``modelops.*``) and stored
-by processing, in canary it decides the documents its stable hash picks.
+The pipeline asks ``ClassifierTrial.load`` and ``RankerTrial.load`` once per run: with no version
+in shadow or canary that is one registry query each and nothing else runs per document. With one,
+the candidate reads the same text layers; in shadow its answer is only written to the lineage
+(``modelops.*``, ``modelops.ranker.*``) and stored by processing. A classifier in canary decides
+the documents its stable hash picks; a ranker in canary still runs in shadow only.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ MODEL_ID = "modelops.model_id"
 ARM = "modelops.arm"
 CANDIDATE = "modelops.candidate"
 ACTIVE = "modelops.active"
+# The ranker's notes: the same keys under their own prefix.
+RANKER_PREFIX = "modelops.ranker."
+RANKER = "extractor-ranker"
 
 
 def _output(classification: Any) -> dict[str, Any]:
@@ -80,23 +84,63 @@ class ClassifierTrial:
         return chosen, notes
 
 
+def _fields(result: ExtractionResult) -> dict[str, Any]:
+    values = result.fields.model_dump(mode="json")
+    return {name: value for name, value in values.items() if not isinstance(value, (dict, list))}
+
+
+class RankerTrial:
+    """An extraction ranker version in shadow (or canary, which for a ranker runs as shadow)."""
+
+    def __init__(self, trial: Trial, extractor: Any) -> None:
+        self.trial = trial
+        self.extractor = extractor
+
+    @classmethod
+    def load(cls, models_dir: Path) -> RankerTrial | None:
+        trial = trial_for(models_dir, RANKER)
+        if trial is None:
+            return None
+        from extractors.generic import GenericExtractor
+        from extractors.generic.ranking import load_scorer
+
+        return cls(trial, GenericExtractor(load_scorer(models_dir, trial.version)))
+
+    def note(self, document: Any, result: ExtractionResult) -> dict[str, str]:
+        """The candidate's fields beside the pipeline's, for documents the generic stage read."""
+        if result.method != "generic":
+            return {}
+        try:
+            ours = _fields(self.extractor.extract(document, result.doc_type))
+        except Exception:  # a broken candidate never costs the document
+            ours = {}
+        return {
+            RANKER_PREFIX + "trial": self.trial.ref,
+            RANKER_PREFIX + "model_id": str(self.trial.model_id),
+            RANKER_PREFIX + "arm": "shadow",
+            RANKER_PREFIX + "candidate": json.dumps(ours, sort_keys=True),
+            RANKER_PREFIX + "active": json.dumps(_fields(result), sort_keys=True),
+        }
+
+
 def record_trial(session: Session, document: DocumentRow, result: ExtractionResult) -> None:
-    """Store a trial's outputs on ``document`` and, for a canary, apply the rollback rule at once."""
+    """Store the trials' outputs on ``document`` and, for a canary, apply the rollback rule at once."""
     lineage = result.lineage
-    if ARM not in lineage:
-        return
-    model_id = int(lineage[MODEL_ID])
-    arm = lineage[ARM]
-    record_run(
-        session,
-        model_id=model_id,
-        document_id=document.id,
-        arm=arm,
-        outputs=json.loads(lineage[CANDIDATE]),
-        active_outputs=json.loads(lineage[ACTIVE]),
-        active_ref=lineage.get("classifier") if arm != "canary" else None,
-        vendor_id=document.vendor_id,
-        exception=bool(result.errors),
-    )
-    if arm != "shadow":
-        check_canary(session, model_id)
+    for prefix, active_key in (("modelops.", "classifier"), (RANKER_PREFIX, "extractor")):
+        arm = lineage.get(prefix + "arm")
+        if arm is None:
+            continue
+        model_id = int(lineage[prefix + "model_id"])
+        record_run(
+            session,
+            model_id=model_id,
+            document_id=document.id,
+            arm=arm,
+            outputs=json.loads(lineage[prefix + "candidate"]),
+            active_outputs=json.loads(lineage[prefix + "active"]),
+            active_ref=lineage.get(active_key) if arm != "canary" else None,
+            vendor_id=document.vendor_id,
+            exception=bool(result.errors),
+        )
+        if arm != "shadow":
+            check_canary(session, model_id)

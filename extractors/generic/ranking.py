@@ -132,14 +132,14 @@ class LearnedScorer:
         return cls(pickle.loads((folder / "ranker.pkl").read_bytes()), version, frozenset(fields))
 
 
-def load_scorer(models_dir: Path | None) -> Scorer:
-    """The newest trained ranker under ``models_dir``, or the heuristic scorer when there is none."""
+def load_scorer(models_dir: Path | None, version: str = "latest") -> Scorer:
+    """The ranker to run under ``models_dir`` (``latest``: the registry's active one), else the heuristics."""
     if models_dir is None:
         return HeuristicScorer()
     try:
         from ledgerbot.core.artifacts import ArtifactStore
 
-        artifact = ArtifactStore(models_dir).resolve(RANKER_NAME)
+        artifact = ArtifactStore(models_dir).resolve(RANKER_NAME, version)
     except Exception:  # no ranker trained (or unreadable): the heuristics still work
         return HeuristicScorer()
     fmt = artifact.meta.get("ranker_format")
