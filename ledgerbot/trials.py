@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from sqlalchemy.orm import Session
 from ledgerbot.core.domain import ExtractionResult
 from ledgerbot.core.modelops import Trial, check_canary, record_run, trial_for
 from ledgerbot.core.store.models import DocumentRow
+
+log = logging.getLogger("ledgerbot.trials")
 
 TRIAL = "modelops.trial"
 MODEL_ID = "modelops.model_id"
@@ -124,7 +127,20 @@ class RankerTrial:
 
 
 def record_trial(session: Session, document: DocumentRow, result: ExtractionResult) -> None:
-    """Store the trials' outputs on ``document`` and, for a canary, apply the rollback rule at once."""
+    """Store the trials' outputs on ``document`` and, for a canary, apply the rollback rule at once.
+
+    In a savepoint: a trial that cannot be recorded is logged and never costs the document.
+    """
+    if not any(key.endswith("arm") and key.startswith("modelops.") for key in result.lineage):
+        return
+    try:
+        with session.begin_nested():
+            _record(session, document, result)
+    except Exception:
+        log.exception("model trial not recorded for document %s", document.id)
+
+
+def _record(session: Session, document: DocumentRow, result: ExtractionResult) -> None:
     lineage = result.lineage
     for prefix, active_key in (("modelops.", "classifier"), (RANKER_PREFIX, "extractor")):
         arm = lineage.get(prefix + "arm")

@@ -250,3 +250,15 @@ def test_a_trial_object_routes_canary_documents_to_the_candidate() -> None:
         canary = in_canary(hashlib.sha256(text.encode()).hexdigest(), 0.5)
         assert note["modelops.arm"] == ("canary" if canary else "active")
         assert classification.version == ("cascade@v2" if canary else "cascade@v1")
+
+
+def test_a_trial_that_cannot_be_recorded_never_costs_the_document(root: Path) -> None:
+    with get_store().session() as session:
+        document = _document(session, 1, "V-A")
+        result = ExtractionResult(source="x", doc_type=DocType.INVOICE)
+        result.lineage.update(
+            {"modelops.arm": "shadow", "modelops.model_id": "not a number", "modelops.candidate": "{}"}
+        )
+        record_trial(session, document, result)
+        assert session.get(DocumentRow, document.id) is not None
+        assert session.query(ModelRunRow).count() == 0
