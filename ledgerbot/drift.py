@@ -31,17 +31,23 @@ DRIFT_ALARM = Gauge(
 )
 
 
-def drift_report(session: Session, *, days: int = 14, now: datetime | None = None) -> dict[str, Any]:
-    """Figures per day over the last ``days`` and the alarms the newest day raises."""
+def drift_report(
+    session: Session, *, days: int = 14, now: datetime | None = None, alarm: bool = True
+) -> dict[str, Any]:
+    """Figures per day over the last ``days`` and the alarms the newest day raises.
+
+    With ``alarm`` (the default) the alarms are also logged and set on the gauge; a report of a
+    past period (the finance workbook) reads the figures only.
+    """
     from ledgerbot.core.settings import get_settings
 
     cfg = get_settings().modelops
     end = now or datetime.now(UTC)
     since = end - timedelta(days=days)
     rows = session.execute(
-        select(DocumentRow.received_at, DocumentRow.doc_type_confidence, DocumentRow.vendor_id).order_by(
-            DocumentRow.received_at, DocumentRow.id
-        )
+        select(DocumentRow.received_at, DocumentRow.doc_type_confidence, DocumentRow.vendor_id)
+        .where(DocumentRow.received_at <= end)
+        .order_by(DocumentRow.received_at, DocumentRow.id)
     ).all()
     seen: set[str] = set()
     per_day: dict[date, dict[str, Any]] = {}
@@ -80,13 +86,15 @@ def drift_report(session: Session, *, days: int = 14, now: datetime | None = Non
             }
         )
     alarms = _alarms(trend, cfg.drift_margin, cfg.new_vendor_share)
+    if not alarm:
+        return {"buckets": list(CONFIDENCE_BUCKETS), "days": trend, "alarms": alarms}
     for signal in ("low_confidence", "new_vendor"):
         DRIFT_ALARM.labels(signal=signal).set(1 if any(a["signal"] == signal for a in alarms) else 0)
-    for alarm in alarms:
+    for raised in alarms:
         log.warning(
             "drift alarm: %s",
-            alarm["message"],
-            extra={"event": "drift_alarm", "signal": alarm["signal"], "day": alarm["day"]},
+            raised["message"],
+            extra={"event": "drift_alarm", "signal": raised["signal"], "day": raised["day"]},
         )
     return {"buckets": list(CONFIDENCE_BUCKETS), "days": trend, "alarms": alarms}
 

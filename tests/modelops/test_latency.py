@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -98,3 +99,18 @@ def test_status_metrics_reports_percentiles_per_stage(audited: None) -> None:
         "match",
         "post",
     ]
+
+
+def test_the_finance_workbook_has_the_latency_and_drift_sheets(audited: None, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from ledgerbot.reports import write_report
+
+    today = datetime.now(UTC).date()
+    out = write_report(get_store(), today - timedelta(days=1), today, tmp_path / "report.xlsx")
+    workbook = load_workbook(out, read_only=True)
+    latency = {row[0]: row[1:] for row in workbook["Stage latency"].iter_rows(min_row=2, values_only=True)}
+    assert latency["text_layer"] == (10, 5.5, 9.55, 9.91)
+    assert latency["post"] == (0, None, None, None)
+    drift = list(workbook["Drift trend"].iter_rows(min_row=2, values_only=True))
+    assert sum(row[1] for row in drift) == 10  # every document counted on its day
