@@ -1,5 +1,7 @@
 """Drift: per day, the classifier's confidence histogram, the low-confidence and new-vendor shares.
 
+Beside them, per vendor and field, the share of the window's documents a clerk corrected.
+
 A day raises an alarm (a log event and the ``ledgerbot_drift_alarm`` gauge) when its share of
 low-confidence document types rises past the share over the days before it by more than
 ``drift_margin``, or when more than ``new_vendor_share`` of its documents come from a vendor the
@@ -86,8 +88,14 @@ def drift_report(
             }
         )
     alarms = _alarms(trend, cfg.drift_margin, cfg.new_vendor_share)
+    corrections = correction_rates(session, since, end)
     if not alarm:
-        return {"buckets": list(CONFIDENCE_BUCKETS), "days": trend, "alarms": alarms}
+        return {
+            "buckets": list(CONFIDENCE_BUCKETS),
+            "days": trend,
+            "corrections": corrections,
+            "alarms": alarms,
+        }
     for signal in ("low_confidence", "new_vendor"):
         DRIFT_ALARM.labels(signal=signal).set(1 if any(a["signal"] == signal for a in alarms) else 0)
     for raised in alarms:
@@ -96,7 +104,42 @@ def drift_report(
             raised["message"],
             extra={"event": "drift_alarm", "signal": raised["signal"], "day": raised["day"]},
         )
-    return {"buckets": list(CONFIDENCE_BUCKETS), "days": trend, "alarms": alarms}
+    return {"buckets": list(CONFIDENCE_BUCKETS), "days": trend, "corrections": corrections, "alarms": alarms}
+
+
+def correction_rates(session: Session, since: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Per vendor and field: documents received in the window and the share a clerk corrected."""
+    from sqlalchemy import func
+
+    from ledgerbot.core.store.review import CorrectionRow
+
+    received = select(DocumentRow.id, DocumentRow.vendor_id).where(
+        DocumentRow.received_at >= since, DocumentRow.received_at <= end
+    )
+    per_vendor: dict[str, int] = {}
+    for _id, vendor in session.execute(received):
+        per_vendor[vendor or "(unknown)"] = per_vendor.get(vendor or "(unknown)", 0) + 1
+    rows = session.execute(
+        select(
+            DocumentRow.vendor_id, CorrectionRow.target, func.count(func.distinct(CorrectionRow.document_id))
+        )
+        .join(DocumentRow, DocumentRow.id == CorrectionRow.document_id)
+        .where(DocumentRow.received_at >= since, DocumentRow.received_at <= end)
+        .group_by(DocumentRow.vendor_id, CorrectionRow.target)
+    ).all()
+    out = []
+    for vendor, target, corrected in sorted(rows, key=lambda r: (r[0] or "", r[1])):
+        documents = per_vendor.get(vendor or "(unknown)", 0)
+        out.append(
+            {
+                "vendor": vendor or "(unknown)",
+                "field": target,
+                "documents": documents,
+                "corrected": corrected,
+                "rate": round(corrected / documents, 4) if documents else None,
+            }
+        )
+    return out
 
 
 def _alarms(trend: list[dict[str, Any]], margin: float, new_vendor_share: float) -> list[dict[str, Any]]:

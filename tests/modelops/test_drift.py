@@ -68,3 +68,31 @@ def test_a_drifted_batch_raises_both_alarms(usual_week: None, caplog: pytest.Log
     result = CliRunner().invoke(app, ["models", "drift", "--days", "3650"])
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)["alarms"]) == 2
+
+
+def test_correction_rates_per_vendor_and_field(usual_week: None) -> None:
+    from ledgerbot.core.store.models import ExtractionRow
+    from ledgerbot.core.store.review import CorrectionRow
+
+    with get_store().session() as session:
+        # Vendor V1's documents (ids of the first day: V0..V3 repeating) get two totals corrected.
+        ids = [d.id for d in session.query(DocumentRow).filter(DocumentRow.vendor_id == "V1").limit(2)]
+        for document_id in ids:
+            extraction = ExtractionRow(document_id=document_id, result={})
+            session.add(extraction)
+            session.flush()
+            session.add(
+                CorrectionRow(
+                    document_id=document_id,
+                    vendor_id="V1",
+                    kind="field",
+                    target="total",
+                    old_value="1",
+                    new_value="2",
+                    extraction_id=extraction.id,
+                    username="clerk",
+                )
+            )
+    with get_store().session() as session:
+        rates = drift_report(session, now=NOW, alarm=False)["corrections"]
+    assert rates == [{"vendor": "V1", "field": "total", "documents": 15, "corrected": 2, "rate": 0.1333}]
