@@ -98,8 +98,10 @@ def _correct(session: object, document: DocumentRow, truth: DocType) -> None:
     )
 
 
-@pytest.fixture
-def root(monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def root(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
+    if request.param == "postgresql":
+        monkeypatch.setenv("LEDGERBOT_DATABASE_URL", request.getfixturevalue("pg_url"))
     monkeypatch.setenv("LEDGERBOT_MODELOPS_TRAINED_STATE", "candidate")
     get_settings.cache_clear()
     get_store()
