@@ -155,6 +155,12 @@ class Extractor:
         self.warn = warn or (lambda message: print(message, file=sys.stderr))
         self.classifier: Any = None
         self.classifier_error: LedgerbotError | None = None
+        self.trial: Any = None  # a candidate classifier in shadow or canary (``ledgerbot.trials``)
+        self.ranker_trial: Any = None
+        if "generic" in stages:
+            from ledgerbot.trials import RankerTrial
+
+            self.ranker_trial = RankerTrial.load(models_dir)
         if classify:
             self._load_classifier()
         self.splitter: Any = None
@@ -170,6 +176,9 @@ class Extractor:
             from classifiers.cascade import Cascade
 
             self.classifier = Cascade.load(self.models_dir)
+            from ledgerbot.trials import ClassifierTrial
+
+            self.trial = ClassifierTrial.load(self.models_dir)
         except LedgerbotError as error:
             self.classifier_error = NoClassifier(
                 f"no document-type classifier available ({error.message}); doc_type is left null — "
@@ -232,8 +241,15 @@ class Extractor:
         work = [part for item in work for part in self._split(item)]
         documents = [w for w in work if w.document is not None]
         classifications = self._classify([w.document for w in documents if w.document is not None])
-        for item, classification in zip(documents, classifications, strict=True):
+        notes: list[dict[str, str]] = [{} for _ in documents]
+        if self.trial is not None and self.classifier is not None:  # a candidate in shadow or canary
+            data, docs = [w.source.data for w in documents], [w.document for w in documents]
+            classifications, notes = self.trial.decide(data, docs, classifications)
+        for item, classification, note in zip(documents, classifications, notes, strict=True):
             item.result = self._extract(item, classification)
+            item.result.lineage.update(note)
+            if self.ranker_trial is not None:  # a candidate extraction ranker in shadow
+                item.result.lineage.update(self.ranker_trial.note(item.document, item.result))
         for item in work:
             assert item.result is not None
             if self.splitter is not None or item.pages is not None:

@@ -466,6 +466,9 @@ def _process_claimed(
             assert document is not None
             result = _read(session, document, prepared)
             state = document.state
+            from ledgerbot.trials import record_trial
+
+            record_trial(session, document, prepared)
     else:
         with store.session() as session:
             document = session.get(DocumentRow, document_id)

@@ -150,8 +150,9 @@ def shipped_scorer() -> Scorer:
     return ranker if ranker is not None else HeuristicScorer()
 
 
-def load_scorer(models_dir: Path | None) -> Scorer:
-    """The newest ranker trained under ``models_dir``, else the shipped one, else hand-set weights.
+def load_scorer(models_dir: Path | None, version: str = "latest") -> Scorer:
+    """The ranker trained under ``models_dir`` (``latest``: the registry's active one), else the
+    shipped one, else hand-set weights.
 
     ``models_dir`` None means the hand-set weights (tests, and the ranker's own training).
     """
@@ -160,7 +161,7 @@ def load_scorer(models_dir: Path | None) -> Scorer:
     try:
         from ledgerbot.core.artifacts import ArtifactStore
 
-        artifact = ArtifactStore(models_dir).resolve(RANKER_NAME)
+        artifact = ArtifactStore(models_dir).resolve(RANKER_NAME, version)
     except Exception:  # no ranker trained here (or unreadable): the shipped one answers
         return shipped_scorer()
     fmt = artifact.meta.get("ranker_format")

@@ -138,7 +138,24 @@ class ArtifactStore:
         return versions[-1] if versions else None
 
     def resolve(self, name: str, version: str = "latest") -> Artifact:
-        """The artifact ``name@version`` (``latest`` allowed), or ``ModelNotFound`` with how to fix it."""
+        """The artifact ``name@version``, or ``ModelNotFound`` with how to fix it.
+
+        ``latest`` is the version to run: the model registry's active one when the store has a
+        registry, else the newest complete folder.
+        """
+        if version == "latest":
+            from ledgerbot.core.modelops import chosen_version
+
+            chosen = chosen_version(self.root, name, self.latest_version(name), self.versions(name))
+            if chosen is None:
+                raise ModelNotFound(
+                    f"no trained {name} model in {self.root}; {TRAIN_HINT}", models_dir=self.root
+                )
+            return self.resolve_exact(name, chosen)
+        return self.resolve_exact(name, version)
+
+    def resolve_exact(self, name: str, version: str) -> Artifact:
+        """The artifact ``name@version`` (``latest``: the newest folder), the registry not asked."""
         wanted = self.latest_version(name) if version == "latest" else version
         if wanted is None:
             raise ModelNotFound(f"no trained {name} model in {self.root}; {TRAIN_HINT}", models_dir=self.root)

@@ -44,6 +44,12 @@ class ConfigError(LedgerbotError):
     code = "E001"
 
 
+class ModelRegistryError(LedgerbotError):
+    """A model registry request that cannot be done: an unknown model or a state move not allowed."""
+
+    code = "E530"
+
+
 class IllegalTransition(LedgerbotError):
     """A life-cycle move the state machine does not allow."""
 

@@ -341,6 +341,61 @@ class WorkerSettings(BaseSettings):
     heartbeat_seconds: float = Field(default=5.0, gt=0, description="Heartbeat interval")
 
 
+class ModelOpsSettings(BaseSettings):
+    """Model operations: the registry's shadow and canary runs and when a canary is rolled back."""
+
+    model_config = _config("LEDGERBOT_MODELOPS_")
+
+    trained_state: Literal["active", "candidate"] = Field(
+        default="active",
+        description="State a newly trained model is registered in: active (it runs at once, the "
+        "previous one retired and kept for a rollback) or candidate (it waits for shadow and canary)",
+    )
+    canary_share: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=1.0,
+        description="Share of documents (by a stable hash of their sha256) a canary model decides",
+    )
+    rollback_margin: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="How much worse (absolute rate) the canary's correction or exception rate may be "
+        "than the active model's before the test for a rollback starts counting it",
+    )
+    rollback_alpha: float = Field(
+        default=0.05,
+        gt=0.0,
+        lt=0.5,
+        description="Significance of the one-sided two-proportion z-test that rolls a canary back",
+    )
+    low_confidence: float = Field(
+        default=0.6,
+        gt=0.0,
+        lt=1.0,
+        description="Document-type confidence below which a decision counts as low",
+    )
+    drift_margin: float = Field(
+        default=0.15,
+        gt=0.0,
+        le=1.0,
+        description="Rise of a day's low-confidence share over the days before it that raises a drift alarm",
+    )
+    new_vendor_share: float = Field(
+        default=0.3,
+        gt=0.0,
+        le=1.0,
+        description="Share of a day's documents from vendors not seen before (or none matched) that "
+        "raises a drift alarm",
+    )
+    min_documents: int = Field(
+        default=20,
+        ge=1,
+        description="Documents each arm (canary and active) needs before the rollback test is applied",
+    )
+
+
 SECTIONS: dict[str, type[BaseSettings]] = {
     "store": StoreSettings,
     "models": ModelSettings,
@@ -351,6 +406,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "mail": MailSettings,
     "review": ReviewSettings,
     "worker": WorkerSettings,
+    "modelops": ModelOpsSettings,
 }
 
 
@@ -392,6 +448,7 @@ class Settings(BaseModel):
     mail: MailSettings
     review: ReviewSettings
     worker: WorkerSettings
+    modelops: ModelOpsSettings
 
     @classmethod
     def from_environment(cls) -> Settings:

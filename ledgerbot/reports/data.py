@@ -135,6 +135,9 @@ class ReportData:
     # The audit trail's hash chain, re-computed when the report was made: "verified (N rows)"
     # or where it is broken.
     audit_trail: str = ""
+    # Model operations: per day of the period the drift figures, per stage the latency percentiles.
+    drift_days: list[dict[str, Any]] = field(default_factory=list)
+    stage_latency: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def straight_through_rate(self) -> float:
@@ -215,8 +218,18 @@ def collect(store: Store, start: date, end: date, *, as_of: datetime | None = No
         _decisions(session, data, vendors, low, high)
         _review_decisions(session, data, vendors, low, high)
         data.audit_trail = _audit_trail(session)
+        _model_operations(session, data, high)
     _spend(data)
     return data
+
+
+def _model_operations(session: Session, data: ReportData, high: datetime) -> None:
+    from ledgerbot.drift import drift_report
+    from ledgerbot.latency import stage_latency
+
+    days = (data.end - data.start).days + 1
+    data.drift_days = drift_report(session, days=days, now=high, alarm=False)["days"]
+    data.stage_latency = stage_latency(session, days=days, now=high)
 
 
 def _audit_trail(session: Session) -> str:

@@ -33,6 +33,8 @@ SHEETS = (
     "Exceptions by vendor",
     "Spend by vendor",
     "Review decisions",
+    "Drift trend",
+    "Stage latency",
 )
 
 
@@ -308,6 +310,34 @@ def _review_decisions(ws: Worksheet, data: ReportData) -> None:
     _table(ws, headers, rows)
 
 
+def _drift(ws: Worksheet, data: ReportData) -> None:
+    headers = [
+        ("Day", None, 12),
+        ("Documents", "0", 11),
+        ("Low-confidence type share", "0.0%", 16),
+        ("New-vendor share", "0.0%", 14),
+    ]
+    rows = [
+        (d["day"], d["documents"], d["low_confidence_share"], d["new_vendor_share"]) for d in data.drift_days
+    ]
+    _table(ws, headers, rows)
+
+
+def _latency(ws: Worksheet, data: ReportData) -> None:
+    headers = [
+        ("Stage", None, 14),
+        ("Documents", "0", 11),
+        ("p50 seconds", "0.000", 12),
+        ("p95 seconds", "0.000", 12),
+        ("p99 seconds", "0.000", 12),
+    ]
+    rows = [
+        (stage, f["documents"], f.get("p50"), f.get("p95"), f.get("p99"))
+        for stage, f in data.stage_latency.items()
+    ]
+    _table(ws, headers, rows)
+
+
 def write_workbook(data: ReportData, out: Path) -> Path:
     """Write ``data`` to ``out`` (.xlsx) atomically: a reader never sees a half-written file."""
     workbook = Workbook()
@@ -315,7 +345,17 @@ def write_workbook(data: ReportData, out: Path) -> Path:
     for ws, title, fill in zip(
         sheets,
         SHEETS,
-        (_summary, _processed, _open_exceptions, _by_reason, _by_vendor, _spend, _review_decisions),
+        (
+            _summary,
+            _processed,
+            _open_exceptions,
+            _by_reason,
+            _by_vendor,
+            _spend,
+            _review_decisions,
+            _drift,
+            _latency,
+        ),
         strict=True,
     ):
         assert ws is not None

@@ -154,6 +154,9 @@ def train_classifier(
     out = report.as_dict()
     out["metrics"] = {split: _summary(figures) for split, figures in report.metrics.items()}
     out["trained"] = True
+    from ledgerbot.core.modelops import register_trained
+
+    out["registry_state"] = register_trained(target, report.cascade)
     emit(out)
 
 

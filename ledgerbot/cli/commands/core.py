@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -56,13 +56,25 @@ def ingest(
 
 
 @app.command()
-def status() -> None:
+def status(
+    metrics: Annotated[
+        bool, typer.Option("--metrics", help="Also p50/p95/p99 seconds per stage (from the audit trail)")
+    ] = False,
+    days: Annotated[
+        float, typer.Option("--days", min=0, help="With --metrics: documents of these days")
+    ] = 30,
+) -> None:
     """Counts of documents per life-cycle state, as one JSON object."""
     from ledgerbot.core.store import get_store
     from ledgerbot.core.store.queries import state_counts
 
     with get_store().session() as session:
-        emit(state_counts(session))
+        out: dict[str, Any] = dict(state_counts(session))
+        if metrics:
+            from ledgerbot.latency import stage_latency
+
+            out["latency_seconds"] = stage_latency(session, days=days)
+        emit(out)
 
 
 @app.command()

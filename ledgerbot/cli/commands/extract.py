@@ -347,11 +347,14 @@ def _train_extractor(
     if realworld is not None:  # only the development part: the validation part stays unseen
         extra += realworld_pdfs(realworld / "pdf", "dev", cache=cache, log=log)
         extra += list(sroie_receipts(realworld / "sroie", "dev"))
-    emit(
-        train_ranker(
-            corpus, split=split, variants=chosen, models_dir=models_dir, extra=extra, cache=cache, log=log
-        )
+    from ledgerbot.core.modelops import register_trained
+    from ledgerbot.core.settings import get_settings
+
+    out = train_ranker(
+        corpus, split=split, variants=chosen, models_dir=models_dir, extra=extra, cache=cache, log=log
     )
+    out["registry_state"] = register_trained(models_dir or get_settings().models_dir, out["model"])
+    emit(out)
 
 
 def _register_training() -> None:

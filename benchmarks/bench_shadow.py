@@ -1,0 +1,90 @@
+"""CPU per document with a candidate classifier and ranker in shadow, next to the active ones alone.
+
+The issue's target: shadow evaluation adds at most 50% CPU per document while a candidate is in
+shadow, nothing when none is. The same PDFs run through the whole pipeline in this process
+(text layer in-process, so ``time.process_time`` covers every stage) three times: with no
+trial in the registry (the run every install does), with the newest other cascade version in
+shadow, and with it and the newest other ranker version in shadow. Needs two trained cascade
+versions under ``--models-dir`` (``ledgerbot train classifier`` twice); the store is a
+throw-away one in a temporary home.
+
+    python benchmarks/bench_shadow.py [--models-dir $LEDGERBOT_HOME/models] [--pdfs FOLDER] [--limit 40]
+
+The PDFs default to the committed template samples (every ``*.pdf`` under ``templates/samples``).
+
+Prints one JSON object on stdout; never asserts timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from ledgerbot.core.settings import get_settings
+
+    parser.add_argument("--models-dir", type=Path, default=get_settings().models_dir)
+    parser.add_argument(
+        "--pdfs", type=Path, default=Path(__file__).resolve().parents[1] / "templates" / "samples"
+    )
+    parser.add_argument("--limit", type=int, default=40)
+    args = parser.parse_args()
+    get_settings.cache_clear()
+    os.environ["LEDGERBOT_HOME"] = tempfile.mkdtemp(prefix="bench-shadow-")
+    os.environ["LEDGERBOT_MODELS"] = str(args.models_dir.resolve())
+
+    from ledgerbot.core.artifacts import ArtifactStore
+    from ledgerbot.core.modelops import promote, register
+    from ledgerbot.core.store import get_store
+    from ledgerbot.pipeline import Extractor
+
+    root = args.models_dir.resolve()
+    artifacts = ArtifactStore(root)
+    cascades = artifacts.versions("cascade")
+    if len(cascades) < 2:
+        print(json.dumps({"skipped": f"needs two trained cascade versions under {root}"}))
+        return
+    rankers = artifacts.versions("extractor-ranker")
+    with get_store().session() as session:
+        for name, versions in (("cascade", cascades), ("extractor-ranker", rankers)):
+            if versions:
+                register(session, root, artifacts.resolve_exact(name, versions[0]), state="active")
+            for version in versions[1:]:
+                register(session, root, artifacts.resolve_exact(name, version), state="candidate")
+    pdfs = sorted(args.pdfs.rglob("*.pdf"))[: args.limit]
+
+    def run(label: str) -> dict[str, float | None]:
+        extractor = Extractor(in_process=True)
+        started = time.process_time()
+        results = list(extractor.extract_paths(pdfs))
+        cpu = time.process_time() - started
+        print(f"{label}: {cpu:.2f} s CPU for {len(results)} documents", file=sys.stderr)
+        return {"cpu_seconds": round(cpu, 3), "cpu_per_document": round(cpu / max(len(results), 1), 4)}
+
+    run("warm-up")  # imports and model loads happen once per process, outside the figures
+    figures = {"no_trial": run("no trial")}
+    with get_store().session() as session:
+        promote(session, root, "cascade", cascades[-1], actor="bench", reason="bench", to="shadow")
+    figures["classifier_shadow"] = run("classifier in shadow")
+    if len(rankers) > 1:
+        with get_store().session() as session:
+            promote(
+                session, root, "extractor-ranker", rankers[-1], actor="bench", reason="bench", to="shadow"
+            )
+        figures["classifier_and_ranker_shadow"] = run("classifier and ranker in shadow")
+    base = figures["no_trial"]["cpu_seconds"]
+    for value in figures.values():
+        cpu = value["cpu_seconds"]
+        value["extra_vs_no_trial"] = round(cpu / base - 1, 3) if base and cpu is not None else None
+    print(json.dumps({"documents": len(pdfs), "active": cascades[0], "shadow": cascades[-1], **figures}))
+
+
+if __name__ == "__main__":
+    main()

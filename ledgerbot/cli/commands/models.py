@@ -1,0 +1,134 @@
+"""Model registry commands: list model versions, promote or roll them back, compare a shadow."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledgerbot.cli.app import app, emit, fail, stderr
+
+models_app = typer.Typer(
+    help="The model registry: versions, states (candidate, shadow, canary, active, retired).",
+    no_args_is_help=True,
+)
+app.add_typer(models_app, name="models")
+
+_MODELS_DIR = typer.Option("--models-dir", help="Models folder (default: $LEDGERBOT_HOME/models)")
+_REASON = typer.Option("--reason", help="Why; kept with the state change")
+_BY = typer.Option("--by", help="Who asks (default: user:<login name>)")
+
+
+def _root(models_dir: Path | None) -> Path:
+    from ledgerbot.core.settings import get_settings
+
+    return models_dir or get_settings().models_dir
+
+
+def _actor(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return f"user:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in a bare container
+        return "user:unknown"
+
+
+@models_app.command("list")
+def models_list(
+    models_dir: Annotated[Path | None, _MODELS_DIR] = None,
+    all_folders: Annotated[
+        bool, typer.Option("--all", help="Every models folder, not only this one")
+    ] = False,
+) -> None:
+    """Every registered model version: one JSON line each (name, version, state, fingerprint, metrics)."""
+    from ledgerbot.core.modelops import listing
+    from ledgerbot.core.store import get_store
+
+    with get_store().session() as session:
+        rows = listing(session, None if all_folders else _root(models_dir))
+    for row in rows:
+        emit(row)
+    stderr.print(f"{len(rows)} model version(s)", highlight=False)
+
+
+@models_app.command("promote")
+def models_promote(
+    name: Annotated[str, typer.Argument(help="Model name (cascade, extractor-ranker)")],
+    version: Annotated[str, typer.Argument(help="Version to promote")],
+    to: Annotated[
+        str | None, typer.Option("--to", help="Target state (default: the next one along the way)")
+    ] = None,
+    reason: Annotated[str, _REASON] = "",
+    by: Annotated[str | None, _BY] = None,
+    models_dir: Annotated[Path | None, _MODELS_DIR] = None,
+) -> None:
+    """Move a version one step along candidate -> shadow -> canary -> active (or --to a state)."""
+    from ledgerbot.core.modelops import promote
+    from ledgerbot.core.store import get_store
+
+    if not reason.strip():
+        raise fail("a promotion needs a reason (--reason)", code="E015")
+    with get_store().session() as session:
+        state = promote(session, _root(models_dir), name, version, actor=_actor(by), reason=reason, to=to)
+    emit({"model": f"{name}@{version}", "state": state})
+
+
+@models_app.command("rollback")
+def models_rollback(
+    name: Annotated[str, typer.Argument(help="Model name (cascade, extractor-ranker)")],
+    reason: Annotated[str, _REASON] = "",
+    by: Annotated[str | None, _BY] = None,
+    models_dir: Annotated[Path | None, _MODELS_DIR] = None,
+) -> None:
+    """Retire the canary; with none, retire the active version and bring back the one before it."""
+    from ledgerbot.core.modelops import holding, rollback, root_key
+    from ledgerbot.core.store import get_store
+
+    if not reason.strip():
+        raise fail("a rollback needs a reason (--reason)", code="E015")
+    root = _root(models_dir)
+    with get_store().session() as session:
+        retired = rollback(session, root, name, actor=_actor(by), reason=reason)
+        active = holding(session, root_key(root), name, "active")
+    emit({"retired": retired, "active": f"{name}@{active.version}" if active else None})
+
+
+@models_app.command("compare")
+def models_compare(
+    name: Annotated[str, typer.Argument(help="Model name (cascade, extractor-ranker)")],
+    version: Annotated[
+        str | None, typer.Option("--version", help="Version (default: the one in shadow, else canary)")
+    ] = None,
+    models_dir: Annotated[Path | None, _MODELS_DIR] = None,
+) -> None:
+    """Agreement with the active model and accuracy against clerks' values, per field and per vendor."""
+    from ledgerbot.core.modelops import arm_rates, compare
+    from ledgerbot.core.store import get_store
+
+    with get_store().session() as session:
+        report = compare(session, _root(models_dir), name, version)
+        if report["state"] in ("canary", "retired"):
+            from ledgerbot.core.modelops import find, root_key
+
+            row = find(session, root_key(_root(models_dir)), name, report["model"].partition("@")[2])
+            if row is not None:
+                report["arms"] = {arm: vars(rates) for arm, rates in arm_rates(session, row.id).items()}
+    emit(report)
+
+
+@models_app.command("drift")
+def models_drift(
+    days: Annotated[int, typer.Option("--days", min=1, help="Days of documents to show")] = 14,
+) -> None:
+    """Per day: confidence histogram, low-confidence and new-vendor shares; the newest day's alarms."""
+    from ledgerbot.core.store import get_store
+    from ledgerbot.drift import drift_report
+
+    with get_store().session() as session:
+        report = drift_report(session, days=days)
+    emit(report)
+    for alarm in report["alarms"]:
+        stderr.print(f"[yellow]drift[/yellow] {alarm['message']}", highlight=False)

@@ -1,0 +1,162 @@
+"""Shadow and canary runs of a candidate classifier or extraction ranker beside the active one.
+
+The pipeline asks ``ClassifierTrial.load`` and ``RankerTrial.load`` once per run: with no version
+in shadow or canary that is one registry query each and nothing else runs per document. With one,
+the candidate reads the same text layers; in shadow its answer is only written to the lineage
+(``modelops.*``, ``modelops.ranker.*``) and stored by processing. A classifier in canary decides
+the documents its stable hash picks; a ranker in canary still runs in shadow only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ledgerbot.core.domain import ExtractionResult
+from ledgerbot.core.modelops import Trial, check_canary, record_run, trial_for
+from ledgerbot.core.store.models import DocumentRow
+
+log = logging.getLogger("ledgerbot.trials")
+
+TRIAL = "modelops.trial"
+MODEL_ID = "modelops.model_id"
+ARM = "modelops.arm"
+CANDIDATE = "modelops.candidate"
+ACTIVE = "modelops.active"
+# The ranker's notes: the same keys under their own prefix.
+RANKER_PREFIX = "modelops.ranker."
+RANKER = "extractor-ranker"
+
+
+def _output(classification: Any) -> dict[str, Any]:
+    if classification is None:
+        return {"doc_type": None, "confidence": None}
+    return {
+        "doc_type": classification.doc_type.value,
+        "confidence": round(float(classification.confidence), 4),
+    }
+
+
+class ClassifierTrial:
+    """A cascade version in shadow or canary, loaded beside the active cascade."""
+
+    def __init__(self, trial: Trial, cascade: Any) -> None:
+        self.trial = trial
+        self.cascade = cascade
+
+    @classmethod
+    def load(cls, models_dir: Path) -> ClassifierTrial | None:
+        trial = trial_for(models_dir, "cascade")
+        if trial is None:
+            return None
+        from classifiers.cascade import Cascade
+
+        return cls(trial, Cascade.load(models_dir, trial.version))
+
+    def decide(
+        self, data: Sequence[bytes | None], documents: Sequence[Any], active: list[Any]
+    ) -> tuple[list[Any], list[dict[str, str]]]:
+        """The classification each document goes on with, and the lineage notes of the trial."""
+        try:
+            candidate = list(self.cascade.classify(documents))
+        except Exception:  # a broken candidate never costs the active model's decisions
+            candidate = [None] * len(documents)
+        chosen, notes = [], []
+        for blob, ours, theirs in zip(data, candidate, active, strict=True):
+            sha = hashlib.sha256(blob).hexdigest() if blob is not None else ""
+            if self.trial.state == "shadow":
+                arm = "shadow"
+            else:
+                arm = "canary" if ours is not None and self.trial.decides(sha) else "active"
+            chosen.append(ours if arm == "canary" else theirs)
+            notes.append(
+                {
+                    TRIAL: self.trial.ref,
+                    MODEL_ID: str(self.trial.model_id),
+                    ARM: arm,
+                    CANDIDATE: json.dumps(_output(ours), sort_keys=True),
+                    ACTIVE: json.dumps(_output(theirs), sort_keys=True),
+                }
+            )
+        return chosen, notes
+
+
+def _fields(result: ExtractionResult) -> dict[str, Any]:
+    values = result.fields.model_dump(mode="json")
+    return {name: value for name, value in values.items() if not isinstance(value, (dict, list))}
+
+
+class RankerTrial:
+    """An extraction ranker version in shadow (or canary, which for a ranker runs as shadow)."""
+
+    def __init__(self, trial: Trial, extractor: Any) -> None:
+        self.trial = trial
+        self.extractor = extractor
+
+    @classmethod
+    def load(cls, models_dir: Path) -> RankerTrial | None:
+        trial = trial_for(models_dir, RANKER)
+        if trial is None:
+            return None
+        from extractors.generic import GenericExtractor
+        from extractors.generic.ranking import load_scorer
+
+        return cls(trial, GenericExtractor(load_scorer(models_dir, trial.version)))
+
+    def note(self, document: Any, result: ExtractionResult) -> dict[str, str]:
+        """The candidate's fields beside the pipeline's, for documents the generic stage read."""
+        if result.method != "generic":
+            return {}
+        try:
+            ours = _fields(self.extractor.extract(document, result.doc_type))
+        except Exception:  # a broken candidate never costs the document
+            ours = {}
+        return {
+            RANKER_PREFIX + "trial": self.trial.ref,
+            RANKER_PREFIX + "model_id": str(self.trial.model_id),
+            RANKER_PREFIX + "arm": "shadow",
+            RANKER_PREFIX + "candidate": json.dumps(ours, sort_keys=True),
+            RANKER_PREFIX + "active": json.dumps(_fields(result), sort_keys=True),
+        }
+
+
+def record_trial(session: Session, document: DocumentRow, result: ExtractionResult) -> None:
+    """Store the trials' outputs on ``document`` and, for a canary, apply the rollback rule at once.
+
+    In a savepoint: a trial that cannot be recorded is logged and never costs the document.
+    """
+    if not any(key.endswith("arm") and key.startswith("modelops.") for key in result.lineage):
+        return
+    try:
+        with session.begin_nested():
+            _record(session, document, result)
+    except Exception:
+        log.exception("model trial not recorded for document %s", document.id)
+
+
+def _record(session: Session, document: DocumentRow, result: ExtractionResult) -> None:
+    lineage = result.lineage
+    for prefix, active_key in (("modelops.", "classifier"), (RANKER_PREFIX, "extractor")):
+        arm = lineage.get(prefix + "arm")
+        if arm is None:
+            continue
+        model_id = int(lineage[prefix + "model_id"])
+        record_run(
+            session,
+            model_id=model_id,
+            document_id=document.id,
+            arm=arm,
+            outputs=json.loads(lineage[prefix + "candidate"]),
+            active_outputs=json.loads(lineage[prefix + "active"]),
+            active_ref=lineage.get(active_key) if arm != "canary" else None,
+            vendor_id=document.vendor_id,
+            exception=bool(result.errors),
+        )
+        if arm != "shadow":
+            check_canary(session, model_id)
