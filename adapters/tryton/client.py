@@ -56,7 +56,7 @@ class TrytonErp:
         *,
         mode: Literal["ui", "rpc"] = "ui",
         browser: str = "/usr/bin/chromium",
-        timeout_ms: float = 30_000,
+        timeout_ms: float = 60_000,
     ) -> None:
         self.url = url.rstrip("/")
         self.database = database
@@ -71,6 +71,7 @@ class TrytonErp:
         self._browser: Browser | None = None
         self._page: Page | None = None
         self.ui_logins = 0
+        self._dirty = False
         self._party_ids: dict[str, int] = {}
 
     # -- sessions ------------------------------------------------------------------------------
@@ -358,12 +359,23 @@ class TrytonErp:
         lines.sort(key=lambda line: (line["sequence"] or 0, line["id"]))
         origins = [int(line["origin"].split(",")[1]) for line in lines if _is_po_line(line["origin"])]
         po_line_no: dict[int, tuple[str, int]] = {}
+        po_sku: dict[int, str | None] = {}
         po_number = None
         if origins:
-            for row in self.rpc.read("purchase.line", origins, ["purchase.number"]):
+            for row in self.rpc.read("purchase.line", origins, ["purchase.number", "product.code"]):
                 po_number = row["purchase."]["number"]
                 numbers = {line["id"]: i for i, line in enumerate(self._purchase_lines(po_number), start=1)}
                 po_line_no[row["id"]] = (po_number, numbers[row["id"]])
+                po_sku[row["id"]] = (row.get("product.") or {}).get("code")
+
+        def article(line: dict[str, Any]) -> str | None:
+            # sao's invoice on-change can drop the product of lines added earlier; a line tied
+            # to a purchase line still books that line's article.
+            code = (line.get("product.") or {}).get("code")
+            if code is None and _is_po_line(line["origin"]):
+                code = po_sku.get(int(line["origin"].split(",")[1]))
+            return code
+
         credit = inv["total_amount"] < 0
         sign = Decimal(-1) if credit else Decimal(1)
         return TargetInvoice(
@@ -380,7 +392,7 @@ class TrytonErp:
             external_ref=inv["description"] or "",
             lines=[
                 TargetLine(
-                    sku=(line.get("product.") or {}).get("code"),
+                    sku=article(line),
                     description=line["description"] or "",
                     quantity=sign * _quantity(line["quantity"]),
                     unit_price=line["unit_price"],
@@ -557,7 +569,11 @@ class TrytonErp:
         sign = self._sign(invoice)
 
         def fill() -> None:
+            if self._dirty:
+                # An earlier attempt stopped half way (a dialog may still be open): start afresh.
+                self._log_in_ui()
             self._ensure_ui()
+            self._dirty = True
             form = SupplierInvoiceForm(self.page, self.database)
             form.open_new()
             form.choose("party", invoice.vendor_id, party["rec_name"])
@@ -599,6 +615,7 @@ class TrytonErp:
             form.save()
             if Dialog(self.page).is_showing():
                 self._refuse_dialog(screenshot_to)
+            self._dirty = False
 
         try:
             self._ui(fill)

@@ -206,18 +206,21 @@ def seed_payload(master: Any, po_numbers: Iterable[str] | None = None) -> dict[s
     }
 
 
-def seeded_database(install: Installation, payload: dict[str, Any], *, name: str = "ledgerbot") -> Path:
-    """The seeded SQLite file for this payload, built once and kept in the cache (a template to copy)."""
+def seeded_database(
+    install: Installation, payload: dict[str, Any], *, name: str = "ledgerbot", cache: Path | None = None
+) -> Path:
+    """The seeded SQLite file for this payload, built once and kept in ``cache`` (a template to copy)."""
     digest = hashlib.sha256(
         json.dumps(payload, sort_keys=True).encode()
         + SEED_SCRIPT.read_bytes()
         + "\n".join(TRYTON_PACKAGES).encode()
     ).hexdigest()[:16]
-    templates = install.home / "databases" / digest
+    databases = cache or install.home / "databases"
+    templates = databases / digest
     target = templates / f"{name}.sqlite"
     if target.exists():
         return target
-    building = install.home / "databases" / f"{digest}.building-{os.getpid()}"
+    building = databases / f"{digest}.building-{os.getpid()}"
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     started = time.monotonic()
