@@ -87,12 +87,25 @@ class TrytonErp:
                 self._playwright.stop()
                 self._playwright = None
                 raise ErpUnavailable(f"cannot start Chromium: {error.message[:200]}") from error
-            context = self._browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.set_default_timeout(self._timeout_ms)
-            self._page = context.new_page()
+            self._page = self._fresh_page()
         return self._page
 
+    def _fresh_page(self) -> Page:
+        assert self._browser is not None
+        context = self._browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(self._timeout_ms)
+        return context.new_page()
+
     def _log_in_ui(self) -> None:
+        if self._page is not None and self._page.url != "about:blank":
+            # A fresh browser context: a page with sao's state of a dead session (open dialogs,
+            # unsaved forms that hold navigation back) is dropped, not navigated away from.
+            old = self._page
+            self._page = self._fresh_page()
+            try:
+                old.context.close()
+            except Error:
+                pass
         login = LoginPage(self.page, self.url)
         login.open()
         login.log_in(self.login, self._password)
@@ -103,22 +116,21 @@ class TrytonErp:
         if self._page is None or self._page.url == "about:blank":
             return False
         try:
-            alive: bool = self._page.evaluate(
-                """async () => {
-                    const session = window.Sao && Sao.Session && Sao.Session.current_session;
-                    if (!(session && session.user_id)) return false;
-                    // sao's session is a cookie: ask the server whether it still honours it.
-                    const response = await fetch(session.database + '/rpc/', {
-                        method: 'POST', credentials: 'same-origin',
-                        headers: {'Content-Type': 'application/json'},
-                        body: JSON.stringify({id: 0, method: 'model.res.user.get_preferences',
-                                              params: [true, {}]})});
-                    return response.status === 200;
-                }"""
+            logged_in = self._page.evaluate(
+                "() => Boolean(window.Sao && Sao.Session && Sao.Session.current_session"
+                " && Sao.Session.current_session.user_id)"
+            )
+            if not logged_in:
+                return False
+            # sao's session is a cookie: ask the server, with the page's cookies, if it still holds.
+            response = self._page.context.request.post(
+                f"{self.url}/{self.database}/rpc/",
+                data={"id": 0, "method": "model.res.user.get_preferences", "params": [True, {}]},
+                timeout=15_000,
             )
         except Error:
             return False
-        return alive
+        return response.status == 200
 
     def _ensure_ui(self) -> None:
         if not self._ui_session_alive():

