@@ -243,7 +243,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-tryton-") as tmp:
         work = Path(tmp)
         started = time.monotonic()
-        template = seeded_database(install, seed_payload(MASTER, ORDERS), cache=work / "databases")
+        template = seeded_database(install, seed_payload(MASTER, TAX_RATES, ORDERS), cache=work / "databases")
         with running_tryton(install, template, work / "server") as server:
             setup = time.monotonic() - started
             print(

@@ -18,6 +18,7 @@ from adapters.tryton.environment import (
     seeded_database,
 )
 from ledgerbot.core.store import Store
+from sandbox.corpus.planner import TAX_RATES
 from tests.support import MASTER
 
 # The orders the tests invoice: open and closed, EUR, GBP and USD, full, partial, split and
@@ -28,7 +29,7 @@ SEEDED_ORDERS = [po.po_number for po in MASTER.purchase_orders[:20]]
 @pytest.fixture(scope="session")
 def tryton_template() -> Path:
     install = ensure_installed()
-    return seeded_database(install, seed_payload(MASTER, SEEDED_ORDERS))
+    return seeded_database(install, seed_payload(MASTER, TAX_RATES, SEEDED_ORDERS))
 
 
 @pytest.fixture(scope="session")
