@@ -56,7 +56,7 @@ class TrytonErp:
         *,
         mode: Literal["ui", "rpc"] = "ui",
         browser: str = "/usr/bin/chromium",
-        timeout_ms: float = 30_000,
+        timeout_ms: float = 60_000,
     ) -> None:
         self.url = url.rstrip("/")
         self.database = database
@@ -71,6 +71,7 @@ class TrytonErp:
         self._browser: Browser | None = None
         self._page: Page | None = None
         self.ui_logins = 0
+        self._dirty = False
         self._party_ids: dict[str, int] = {}
 
     # -- sessions ------------------------------------------------------------------------------
@@ -86,12 +87,25 @@ class TrytonErp:
                 self._playwright.stop()
                 self._playwright = None
                 raise ErpUnavailable(f"cannot start Chromium: {error.message[:200]}") from error
-            context = self._browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.set_default_timeout(self._timeout_ms)
-            self._page = context.new_page()
+            self._page = self._fresh_page()
         return self._page
 
+    def _fresh_page(self) -> Page:
+        assert self._browser is not None
+        context = self._browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(self._timeout_ms)
+        return context.new_page()
+
     def _log_in_ui(self) -> None:
+        if self._page is not None and self._page.url != "about:blank":
+            # A fresh browser context: a page with sao's state of a dead session (open dialogs,
+            # unsaved forms that hold navigation back) is dropped, not navigated away from.
+            old = self._page
+            self._page = self._fresh_page()
+            try:
+                old.context.close()
+            except Error:
+                pass
         login = LoginPage(self.page, self.url)
         login.open()
         login.log_in(self.login, self._password)
@@ -102,22 +116,21 @@ class TrytonErp:
         if self._page is None or self._page.url == "about:blank":
             return False
         try:
-            alive: bool = self._page.evaluate(
-                """async () => {
-                    const session = window.Sao && Sao.Session && Sao.Session.current_session;
-                    if (!(session && session.user_id)) return false;
-                    // sao's session is a cookie: ask the server whether it still honours it.
-                    const response = await fetch(session.database + '/rpc/', {
-                        method: 'POST', credentials: 'same-origin',
-                        headers: {'Content-Type': 'application/json'},
-                        body: JSON.stringify({id: 0, method: 'model.res.user.get_preferences',
-                                              params: [true, {}]})});
-                    return response.status === 200;
-                }"""
+            logged_in = self._page.evaluate(
+                "() => Boolean(window.Sao && Sao.Session && Sao.Session.current_session"
+                " && Sao.Session.current_session.user_id)"
+            )
+            if not logged_in:
+                return False
+            # sao's session is a cookie: ask the server, with the page's cookies, if it still holds.
+            response = self._page.context.request.post(
+                f"{self.url}/{self.database}/rpc/",
+                data={"id": 0, "method": "model.res.user.get_preferences", "params": [True, {}]},
+                timeout=15_000,
             )
         except Error:
             return False
-        return alive
+        return response.status == 200
 
     def _ensure_ui(self) -> None:
         if not self._ui_session_alive():
@@ -358,12 +371,23 @@ class TrytonErp:
         lines.sort(key=lambda line: (line["sequence"] or 0, line["id"]))
         origins = [int(line["origin"].split(",")[1]) for line in lines if _is_po_line(line["origin"])]
         po_line_no: dict[int, tuple[str, int]] = {}
+        po_sku: dict[int, str | None] = {}
         po_number = None
         if origins:
-            for row in self.rpc.read("purchase.line", origins, ["purchase.number"]):
+            for row in self.rpc.read("purchase.line", origins, ["purchase.number", "product.code"]):
                 po_number = row["purchase."]["number"]
                 numbers = {line["id"]: i for i, line in enumerate(self._purchase_lines(po_number), start=1)}
                 po_line_no[row["id"]] = (po_number, numbers[row["id"]])
+                po_sku[row["id"]] = (row.get("product.") or {}).get("code")
+
+        def article(line: dict[str, Any]) -> str | None:
+            # sao's invoice on-change can drop the product of lines added earlier; a line tied
+            # to a purchase line still books that line's article.
+            code = (line.get("product.") or {}).get("code")
+            if code is None and _is_po_line(line["origin"]):
+                code = po_sku.get(int(line["origin"].split(",")[1]))
+            return code
+
         credit = inv["total_amount"] < 0
         sign = Decimal(-1) if credit else Decimal(1)
         return TargetInvoice(
@@ -380,7 +404,7 @@ class TrytonErp:
             external_ref=inv["description"] or "",
             lines=[
                 TargetLine(
-                    sku=(line.get("product.") or {}).get("code"),
+                    sku=article(line),
                     description=line["description"] or "",
                     quantity=sign * _quantity(line["quantity"]),
                     unit_price=line["unit_price"],
@@ -557,7 +581,11 @@ class TrytonErp:
         sign = self._sign(invoice)
 
         def fill() -> None:
+            if self._dirty:
+                # An earlier attempt stopped half way (a dialog may still be open): start afresh.
+                self._log_in_ui()
             self._ensure_ui()
+            self._dirty = True
             form = SupplierInvoiceForm(self.page, self.database)
             form.open_new()
             form.choose("party", invoice.vendor_id, party["rec_name"])
@@ -599,6 +627,7 @@ class TrytonErp:
             form.save()
             if Dialog(self.page).is_showing():
                 self._refuse_dialog(screenshot_to)
+            self._dirty = False
 
         try:
             self._ui(fill)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ledgerbot.core.errors import ApplicationError
 
@@ -111,21 +112,27 @@ class _Form:
         self.scope = scope
 
     def field(self, name: str) -> Locator:
-        return self.scope.locator(f"[name={name}]").first
+        # Notebook pages drawn but not shown (the line's Stock page) repeat some field names.
+        return self.scope.locator(f"[name={name}]:visible").first
 
     def value(self, name: str) -> str:
         return self.field(name).input_value()
 
-    def fill(self, name: str, text: str) -> None:
+    def fill(self, name: str, text: str, timeout: float | None = None) -> None:
         field = self.field(name)
-        field.fill(text)
+        field.fill(text, timeout=timeout)
         # Leaving the field is what makes sao send the value and run its on-change.
         field.press("Tab")
 
     def fill_number(self, name: str, value: Decimal, tries: int = 3) -> None:
         """Type a number and check it stuck (a late on-change may clear it): type again if not."""
         for _ in range(tries):
-            self.fill(name, typed(value))
+            try:
+                self.fill(name, typed(value), timeout=15_000)
+            except PlaywrightTimeout:
+                # sao redraws the field while an on-change lands: wait for quiet and type again.
+                self.wait_idle()
+                continue
             self.wait_idle()
             self.page.wait_for_timeout(150)
             shown = self.value(name).replace(",", "").replace("\xa0", "").strip()
@@ -139,8 +146,13 @@ class _Form:
     def choose(self, name: str, search: str, record_name: str) -> None:
         """A many2one: type ``search``, pick the completion whose text is exactly ``record_name``."""
         field = self.field(name)
-        field.fill("")
-        field.press_sequentially(search, delay=15)
+        for _ in range(3):
+            field.fill("")
+            field.press_sequentially(search, delay=15)
+            # A dialog that is still opening takes the focus (and the first letters) away.
+            if field.input_value() == search:
+                break
+            self.page.wait_for_timeout(300)
         completion = field.locator("xpath=..").locator("ul.dropdown-completion li.completion")
         wanted = completion.filter(has_text=record_name)
         try:
@@ -158,11 +170,14 @@ class _Form:
         )
 
     def wait_idle(self) -> None:
-        """Wait until sao has no call to the server in flight (on-changes included)."""
-        self.page.wait_for_function(
-            "() => !document.querySelector('#processing') ||"
-            " getComputedStyle(document.querySelector('#processing')).display === 'none'"
-        )
+        """Wait until sao has no call to the server in flight (its on-changes included).
+
+        sao talks to the server through jQuery's ajax, which counts open requests in
+        ``jQuery.active``; a quiet moment after zero catches a call the last answer started.
+        """
+        for _ in range(2):
+            self.page.wait_for_function("() => window.jQuery && jQuery.active === 0")
+            self.page.wait_for_timeout(120)
 
 
 class ChoiceMissing(Exception):

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -180,14 +181,15 @@ def write_config(folder: Path, install: Installation, *, port: int = 0, session_
     return config
 
 
-def seed_payload(master: Any, po_numbers: Iterable[str] | None = None) -> dict[str, Any]:
+def seed_payload(
+    master: Any, tax_rates: dict[str, Decimal], po_numbers: Iterable[str] | None = None
+) -> dict[str, Any]:
     """The books and master data (``sandbox.masterdata.MasterData``) a Tryton database is seeded with.
 
     ``po_numbers`` limits the purchase orders (and their receipts) to those a batch of documents
     refers to: Tryton books an order in about a second, all 320 would take minutes.
+    ``tax_rates`` is the VAT percentage by supplier country.
     """
-    from sandbox.corpus.planner import TAX_RATES
-
     wanted = set(po_numbers) if po_numbers is not None else None
     orders = [o for o in master.purchase_orders if wanted is None or o.po_number in wanted]
     receipts = [r for r in master.receipts if wanted is None or r.po_number in wanted]
@@ -197,7 +199,7 @@ def seed_payload(master: Any, po_numbers: Iterable[str] | None = None) -> dict[s
         "company_currency": "EUR",
         "currencies": CURRENCY_RATES,
         "fiscal_years": list(FISCAL_YEARS),
-        "tax_rates": {country: format(rate, "f") for country, rate in TAX_RATES.items()},
+        "tax_rates": {country: format(rate, "f") for country, rate in tax_rates.items()},
         "robot_login": ROBOT_LOGIN,
         "robot_password": ROBOT_PASSWORD,
         "vendors": [v.model_dump(mode="json") for v in master.vendors],
@@ -206,18 +208,21 @@ def seed_payload(master: Any, po_numbers: Iterable[str] | None = None) -> dict[s
     }
 
 
-def seeded_database(install: Installation, payload: dict[str, Any], *, name: str = "ledgerbot") -> Path:
-    """The seeded SQLite file for this payload, built once and kept in the cache (a template to copy)."""
+def seeded_database(
+    install: Installation, payload: dict[str, Any], *, name: str = "ledgerbot", cache: Path | None = None
+) -> Path:
+    """The seeded SQLite file for this payload, built once and kept in ``cache`` (a template to copy)."""
     digest = hashlib.sha256(
         json.dumps(payload, sort_keys=True).encode()
         + SEED_SCRIPT.read_bytes()
         + "\n".join(TRYTON_PACKAGES).encode()
     ).hexdigest()[:16]
-    templates = install.home / "databases" / digest
+    databases = cache or install.home / "databases"
+    templates = databases / digest
     target = templates / f"{name}.sqlite"
     if target.exists():
         return target
-    building = install.home / "databases" / f"{digest}.building-{os.getpid()}"
+    building = databases / f"{digest}.building-{os.getpid()}"
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     started = time.monotonic()

@@ -9,6 +9,7 @@ import pytest
 
 from adapters.tryton.client import TrytonErp
 from ledgerbot.core.store import Store
+from sandbox.corpus.planner import TAX_RATES
 from sandbox.tryton.environment import (
     ROBOT_LOGIN,
     ROBOT_PASSWORD,
@@ -28,7 +29,7 @@ SEEDED_ORDERS = [po.po_number for po in MASTER.purchase_orders[:20]]
 @pytest.fixture(scope="session")
 def tryton_template() -> Path:
     install = ensure_installed()
-    return seeded_database(install, seed_payload(MASTER, SEEDED_ORDERS))
+    return seeded_database(install, seed_payload(MASTER, TAX_RATES, SEEDED_ORDERS))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,274 @@
+"""Benchmark: posting supplier invoices into a real Tryton, through its web client sao and over RPC.
+
+Sets Tryton up from the installed packages (database created and seeded from the sandbox master
+data, server started), then posts clean invoices on the seeded purchase orders through sao and
+over JSON-RPC (p50/p95 per invoice, each read back and compared), and finally runs a batch with
+the posting robot SIGKILLed several times: double postings and differences between Tryton and
+the store are counted. Targets: sao p50 < 15 s, p95 < 25 s; RPC < 1 s; setup < 60 s after
+pip/npm; 0 double postings and 0 differences. The alternative a user would pick is a clerk
+typing the same invoice into sao (about 2-3 minutes for a short invoice, from AP surveys).
+Prints JSON lines; asserts nothing.
+
+    .venv/bin/python benchmarks/bench_tryton_posting.py [--ui 5] [--rpc 10] [--kill-run 50 --kills 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from adapters.tryton.client import TrytonErp, compare
+from ledgerbot.core.domain import DocState, DocType, ExtractionResult, InvoiceFields, InvoiceLine
+from ledgerbot.core.lifecycle import Actor, transition
+from ledgerbot.core.store import FileStore, Store
+from ledgerbot.core.store.models import DocumentRow, ExtractionRow, PostingRow
+from ledgerbot.core.store.queries import latest_extraction
+from ledgerbot.intake import receive
+from ledgerbot.posting import erp_invoice, post_approved
+from sandbox.corpus.planner import TAX_RATES
+from sandbox.masterdata import generate_master_data, received_quantities
+from sandbox.tryton.environment import (
+    ROBOT_LOGIN,
+    ROBOT_PASSWORD,
+    ensure_installed,
+    running_tryton,
+    seed_payload,
+    seeded_database,
+)
+
+MASTER = generate_master_data()
+ORDERS = [po.po_number for po in MASTER.purchase_orders[:20]]
+
+
+def _say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def invoices(count: int, tag: str, max_lines: int = 8) -> list[tuple[ExtractionResult, str]]:
+    """Clean invoices (received quantities at order prices) on the seeded orders, cycled to ``count``."""
+    base = []
+    for po in MASTER.purchase_orders:
+        received = received_quantities(MASTER, po.po_number)
+        if po.po_number not in ORDERS or po.status != "open" or not received:
+            continue
+        lines = [
+            InvoiceLine(
+                description=ln.description,
+                sku=ln.sku,
+                quantity=received[ln.line_no],
+                unit_price=ln.unit_price,
+                amount=received[ln.line_no] * ln.unit_price,
+            )
+            for ln in po.lines
+            if received.get(ln.line_no)
+        ]
+        if len(lines) > max_lines:
+            continue
+        vendor = MASTER.vendor(po.vendor_id)
+        subtotal = sum((ln.amount or Decimal(0) for ln in lines), Decimal(0))
+        rate = TAX_RATES.get((vendor.address.country if vendor.address else None) or "", Decimal(0))
+        tax = (subtotal * rate / 100).quantize(Decimal("0.01"))
+        base.append((po, subtotal, tax, lines))
+    out = []
+    for index in range(count):
+        po, subtotal, tax, lines = base[index % len(base)]
+        fields = InvoiceFields(
+            invoice_number=f"{tag}{index}-{po.po_number}",
+            invoice_date=date(2026, 10, 30),
+            po_number=po.po_number,
+            currency=po.currency,
+            subtotal=subtotal,
+            tax_amount=tax,
+            total=subtotal + tax,
+        )
+        result = ExtractionResult(
+            source=f"{tag}{index}", doc_type=DocType.INVOICE, fields=fields, lines=lines
+        )
+        out.append((result, po.vendor_id))
+    return out
+
+
+def approve(store: Store, files: FileStore, result: ExtractionResult, vendor_id: str) -> int:
+    actor = Actor("bench-setup")
+    with store.session() as s:
+        doc = receive(
+            s,
+            files,
+            b"%PDF-1.4\n% " + result.source.encode(),
+            filename=f"{result.source}.pdf",
+            source="bench",
+        )
+        doc.doc_type, doc.vendor_id = DocType.INVOICE.value, vendor_id
+        s.add(ExtractionRow(document_id=doc.id, method="bench", result=result.model_dump(mode="json")))
+        for state in (
+            DocState.PARSED,
+            DocState.CLASSIFIED,
+            DocState.EXTRACTED,
+            DocState.VALIDATED,
+            DocState.MATCHED,
+            DocState.APPROVED,
+        ):
+            transition(s, doc, state, actor=actor, stage="setup")
+        return int(doc.id)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def timed_posting(erp: TrytonErp, work: Path, count: int, tag: str) -> dict[str, Any]:
+    store = Store(f"sqlite:///{work / f'{tag}.db'}")
+    store.migrate()
+    files = FileStore(work / f"{tag}-files")
+    seconds = []
+    for result, vendor_id in invoices(count, tag, max_lines=8 if erp.mode == "rpc" else 4):
+        approve(store, files, result, vendor_id)
+        started = time.monotonic()
+        summary = post_approved(store, erp, screenshots=work / "shots", backoff=0.1).summary()
+        seconds.append(time.monotonic() - started)
+        if summary["posted"] != 1:
+            _say(f"{tag}: {summary['details']}")
+    return {
+        "benchmark": f"tryton_posting_{erp.mode}",
+        "invoices": count,
+        "p50_s": round(statistics.median(seconds), 2),
+        "p95_s": round(percentile(seconds, 0.95), 2),
+        "target_p50_s": 15 if erp.mode == "ui" else 1,
+        "alternative": "clerk typing into sao: ~150 s per short invoice",
+    }
+
+
+ROBOT = """
+import sys
+from pathlib import Path
+from adapters.tryton.client import TrytonErp
+from ledgerbot.core.store import Store
+from ledgerbot.posting import post_approved
+with TrytonErp(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], mode=sys.argv[7]) as erp:
+    post_approved(Store(sys.argv[1]), erp, screenshots=Path(sys.argv[6]), backoff=0.1)
+"""
+
+
+def kill_run(server: Any, work: Path, count: int, kills: int, mode: str) -> dict[str, Any]:
+    store = Store(f"sqlite:///{work / 'kill.db'}")
+    store.migrate()
+    files = FileStore(work / "kill-files")
+    ids = [approve(store, files, result, vendor_id) for result, vendor_id in invoices(count, "K")]
+    command = [
+        sys.executable,
+        "-c",
+        ROBOT,
+        store.url,
+        server.url,
+        server.database,
+        ROBOT_LOGIN,
+        ROBOT_PASSWORD,
+        str(work / "shots"),
+        mode,
+    ]
+    started = time.monotonic()
+    for _ in range(kills):
+        robot = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        time.sleep(3 + (time.monotonic() * 1000) % 5)
+        if robot.poll() is None:
+            os.killpg(robot.pid, signal.SIGKILL)
+        robot.wait()
+    subprocess.run(command, check=True, capture_output=True)
+    with TrytonErp(server.url, server.database, ROBOT_LOGIN, ROBOT_PASSWORD, mode="rpc") as erp:
+        held = erp.rpc.search_read(
+            "account.invoice", [("type", "=", "in")], ["description", "reference", "state"]
+        )
+        keys = [row["description"] for row in held if row["description"]]
+        references = [row["reference"] for row in held if row["description"]]
+        differences = 0
+        with store.session() as s:
+            rows = {r.document_id: r for r in s.scalars(select(PostingRow))}
+            for doc_id in ids:
+                row = rows.get(doc_id)
+                document = s.get(DocumentRow, doc_id)
+                extraction = latest_extraction(s, doc_id)
+                if row is None or row.erp_doc_number is None or document is None or extraction is None:
+                    differences += 1
+                    continue
+                meant = erp._with_po_lines(
+                    erp_invoice(document, ExtractionResult.model_validate(extraction.result))
+                )
+                back = erp.read_back(row.erp_doc_number)
+                differences += back is None or bool(compare(meant, back))
+    return {
+        "benchmark": "tryton_kill_run",
+        "mode": mode,
+        "invoices": count,
+        "sigkills": kills,
+        "posted_in_store": sum(1 for i in ids if _state(store, i) == DocState.POSTED),
+        "double_postings": (len(keys) - len(set(keys))) + (len(references) - len(set(references))),
+        "differences": differences,
+        "wall_s": round(time.monotonic() - started, 1),
+    }
+
+
+def _state(store: Store, doc_id: int) -> str:
+    with store.session() as s:
+        document = s.get(DocumentRow, doc_id)
+        return document.state if document else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ui", type=int, default=5, help="invoices posted through sao")
+    parser.add_argument("--rpc", type=int, default=10, help="invoices posted over RPC")
+    parser.add_argument("--kill-run", type=int, default=50, help="invoices in the SIGKILL run (0: skip)")
+    parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--kill-mode", choices=["rpc", "ui"], default="rpc")
+    args = parser.parse_args()
+    started = time.monotonic()
+    install = ensure_installed()
+    installed = time.monotonic() - started
+    with tempfile.TemporaryDirectory(prefix="bench-tryton-") as tmp:
+        work = Path(tmp)
+        started = time.monotonic()
+        template = seeded_database(install, seed_payload(MASTER, TAX_RATES, ORDERS), cache=work / "databases")
+        with running_tryton(install, template, work / "server") as server:
+            setup = time.monotonic() - started
+            print(
+                json.dumps(
+                    {
+                        "benchmark": "tryton_setup",
+                        "install_check_s": round(installed, 1),
+                        "create_seed_start_s": round(setup, 1),
+                        "target_s": 60,
+                    }
+                ),
+                flush=True,
+            )
+            modes: tuple[tuple[Literal["rpc", "ui"], int], ...] = (("rpc", args.rpc), ("ui", args.ui))
+            for mode, count in modes:
+                if count:
+                    with TrytonErp(
+                        server.url, server.database, ROBOT_LOGIN, ROBOT_PASSWORD, mode=mode
+                    ) as erp:
+                        print(json.dumps(timed_posting(erp, work, count, f"B{mode}")), flush=True)
+            if args.kill_run:
+                print(
+                    json.dumps(kill_run(server, work, args.kill_run, args.kills, args.kill_mode)), flush=True
+                )
+
+
+if __name__ == "__main__":
+    main()
