@@ -28,7 +28,14 @@ from ledgerbot.core.lifecycle import Actor, input_hash, transition
 from ledgerbot.core.locks import exclusive
 from ledgerbot.core.settings import get_settings
 from ledgerbot.core.store import Store
-from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow, PostingRow, utcnow
+from ledgerbot.core.store.models import (
+    DecisionRow,
+    DocumentRow,
+    ExceptionRow,
+    ExtractionRow,
+    PostingRow,
+    utcnow,
+)
 from ledgerbot.core.store.queries import latest_extraction
 from ledgerbot.core.target import (
     ErpRejected,
@@ -43,8 +50,23 @@ def idempotency_key(document: DocumentRow) -> str:
     return f"LB-{document.id}-{document.sha256[:12]}"
 
 
-def erp_invoice(document: DocumentRow, result: ExtractionResult) -> TargetInvoice:
-    """The ERP entry for a document, or NotPostable naming what is missing."""
+def _line_matches(session: Session, document_id: int) -> dict[int, int]:
+    """The rules engine's pairing of invoice lines with order lines, from its newest decision."""
+    stored = session.get(DecisionRow, document_id)
+    if stored is None:
+        return {}
+    pairs = stored.decision.get("line_matches") or []
+    return {int(m["invoice_line"]): int(m["po_line_no"]) for m in pairs if "po_line_no" in m}
+
+
+def erp_invoice(
+    document: DocumentRow, result: ExtractionResult, line_matches: dict[int, int] | None = None
+) -> TargetInvoice:
+    """The ERP entry for a document, or NotPostable naming what is missing.
+
+    ``line_matches`` maps an invoice line (0-based) to the purchase-order line the rules engine
+    paired it with, so the target can link the booked line to its order line.
+    """
     f = result.fields
     missing = [
         name
@@ -70,8 +92,9 @@ def erp_invoice(document: DocumentRow, result: ExtractionResult) -> TargetInvoic
             quantity=line.quantity if line.quantity is not None else Decimal(1),
             unit_price=line.unit_price if line.unit_price is not None else (line.amount or Decimal(0)),
             amount=line.amount if line.amount is not None else Decimal(0),
+            po_line_no=(line_matches or {}).get(index),
         )
-        for line in result.lines
+        for index, line in enumerate(result.lines)
     ]
     return TargetInvoice(
         doc_type=result.doc_type or DocType.INVOICE,
@@ -256,7 +279,7 @@ def post_one(
         result = ExtractionResult.model_validate(extraction.result)
         row = _posting_row(session, document, target.account)
         try:
-            entry = erp_invoice(document, result)
+            entry = erp_invoice(document, result, _line_matches(session, document_id))
         except NotPostable as error:
             _to_review(session, document, row, actor, error, input_hash(extraction.result))
             return "rejected", {"document_id": document_id, **error.as_dict()}
