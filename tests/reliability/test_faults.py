@@ -35,6 +35,7 @@ from ledgerbot.core.store.models import AuditEventRow, DocumentRow
 from ledgerbot.worker.app import build_app, enqueue_pending, ensure_schema
 from ledgerbot.worker.config import WorkerSettings
 from ledgerbot.worker.jobs import Runtime
+from sandbox.erp.auth import DEFAULT_ROBOT_PASSWORD
 from tests.reliability.private_pg import private_postgres
 from tests.worker.harness import (
     LEDGERBOT,
@@ -160,6 +161,7 @@ def test_kills_a_database_restart_and_mail_lose_nothing_and_post_once(tmp_path: 
                 "LEDGERBOT_READER": "ledgerbot.worker.readers:truth_reader",
                 "LEDGERBOT_TRUTH_DIR": str(corpus),
                 "LEDGERBOT_ERP_URL": erp_url,
+                "LEDGERBOT_ERP_PASSWORD": DEFAULT_ROBOT_PASSWORD,
                 "LEDGERBOT_ERP_LEASE_SECONDS": "60",
                 "LEDGERBOT_POST_BACKOFF_SECONDS": "0.5",
                 "LEDGERBOT_POLICY": str(_policy(tmp_path)),

@@ -37,6 +37,7 @@ from ledgerbot.core.store.models import AuditEventRow, DocumentRow, PostingRow
 from ledgerbot.posting import idempotency_key
 from ledgerbot.worker.app import build_app, enqueue_pending
 from ledgerbot.worker.jobs import Runtime
+from sandbox.erp.auth import DEFAULT_ROBOT_PASSWORD
 from tests.worker.harness import (
     LEDGERBOT,
     REPO,
@@ -131,6 +132,7 @@ def test_sigkilled_workers_lose_nothing_and_post_each_invoice_once(pg_url: str, 
             "LEDGERBOT_READER": "ledgerbot.worker.readers:truth_reader",
             "LEDGERBOT_TRUTH_DIR": str(corpus),
             "LEDGERBOT_ERP_URL": erp_url,
+            "LEDGERBOT_ERP_PASSWORD": DEFAULT_ROBOT_PASSWORD,
             "LEDGERBOT_ERP_LEASE_SECONDS": "60",
             "LEDGERBOT_ERP_POST_BACKOFF_SECONDS": "0.5",
         },
