@@ -45,8 +45,14 @@ class DocumentExtractor(Protocol):
 def _template_stage(
     models_dir: Path | None, templates_dir: Path | None, extra: Sequence[Path] = ()
 ) -> DocumentExtractor:
-    from extractors.templates.engine import TemplateExtractor
+    from extractors.templates.engine import TemplateExtractor, default_templates_dir
+    from ledgerbot.core.settings import learned_templates_dir
 
+    # Templates learned from clerks' corrections (home/templates) are read besides the shipped ones.
+    learned = learned_templates_dir()
+    folder = templates_dir or default_templates_dir()
+    if learned.is_dir() and learned.resolve() != folder.resolve() and learned not in extra:
+        extra = (*extra, learned)
     return TemplateExtractor.load(templates_dir, extra)
 
 

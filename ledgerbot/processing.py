@@ -599,7 +599,9 @@ def process_pending(
                     today=today,
                     holder=holder,
                 )
-                if not outcome.busy:
+                # Busy (another process holds it) or skipped (another process finished it since
+                # this run listed it): that process's outcome, not this run's.
+                if not (outcome.busy or outcome.skipped):
                     outcomes.append(outcome)
                     outcomes.extend(outcome.parts)
             except Exception as error:  # one bad document never stops the batch

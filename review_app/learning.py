@@ -51,9 +51,10 @@ def drafting_available() -> bool:
 
 
 def templates_dir() -> Path:
-    from extractors.templates.engine import default_templates_dir
+    """The folder learned templates go to: ``LEDGERBOT_TEMPLATES_DIR``, else ``home/templates``."""
+    from ledgerbot.core.settings import learned_templates_dir
 
-    return default_templates_dir()
+    return learned_templates_dir()
 
 
 @lru_cache(maxsize=8)

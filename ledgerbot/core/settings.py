@@ -486,6 +486,12 @@ class Settings(BaseModel):
         return f"sqlite:///{(self.store.home / 'ledgerbot.db').resolve()}"
 
 
+def learned_templates_dir() -> Path:
+    """Where templates learned from clerks' corrections go: ``LEDGERBOT_TEMPLATES_DIR``, else
+    ``home/templates`` (never the shipped folder). Read afresh, like the templates folder itself."""
+    return load_section(TemplateSettings).dir or load_section(StoreSettings).home / "templates"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings.from_environment()

@@ -118,12 +118,14 @@ def test_engineer_sees_shadow_templates_and_promotes_edits_retires(
     app,
     client_for,
     seeded,
-    templates: Path,  # type: ignore[no-untyped-def]
+    templates: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from review_app.routes import vendor_templates
+    # The explicit "teach" button, with the saves' own background learning kept out of the way.
+    from review_app.routes import actions as action_routes
     from tests.review_app.conftest import csrf
 
-    app.include_router(vendor_templates.router)
+    monkeypatch.setattr(action_routes, "_learn_from_corrections", lambda store, document_id: None)
     carol, root = client_for("carol"), client_for("root")
     document_id = seeded["price"]
     token = csrf(carol, f"/documents/{document_id}")
