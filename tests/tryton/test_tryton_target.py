@@ -235,7 +235,12 @@ def test_killed_between_trytons_save_and_our_record_never_posts_twice(
         with store.session() as s:
             recorded = len(s.scalars(select(PostingRow).where(PostingRow.status == "posted")).all())
         caught += len(tryton_invoices(tryton_rpc, keys)) > recorded
-    subprocess.run(robot_command(store, tryton, tmp_path), check=True, capture_output=True, timeout=300)
+    # The robot's next scheduled runs (two at most) finish what the killed ones left: a document
+    # a killed robot still held is taken over once its claim is seen to be dead.
+    for _ in range(2):
+        subprocess.run(robot_command(store, tryton, tmp_path), check=True, capture_output=True, timeout=300)
+        if all(state_of(store, i) == DocState.POSTED for i in ids):
+            break
     assert caught >= 1, "the kill never landed between Tryton's save and our record"
     assert all(state_of(store, i) == DocState.POSTED for i in ids)
     held = tryton_invoices(tryton_rpc, keys)
