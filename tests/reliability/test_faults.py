@@ -49,8 +49,6 @@ from tests.worker.harness import (
 )
 from tests.worker.test_fault_tolerance import _children, _free_port, _posting_slot, _wait_for_erp
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(1800)]
-
 DOCUMENTS = int(os.environ.get("LEDGERBOT_FAULT_DOCS", "100"))
 MAILED = max(4, DOCUMENTS // 10)  # of them, delivered by mail during the run
 WORKERS = 3
@@ -58,6 +56,8 @@ SEED = 20261206
 KILLS = int(os.environ.get("LEDGERBOT_FAULT_KILLS", "6"))
 POSTING_KILLS = 2
 DEADLINE_SECONDS = float(os.environ.get("LEDGERBOT_FAULT_DEADLINE", "900"))
+# The test's own limit leaves room after the run's deadline for the checks and the shutdown.
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(max(1800, DEADLINE_SECONDS + 600))]
 MAIL_USER, MAIL_PASSWORD = "ap@example.test", "mail-pass-1"
 RETRYABLE = {DocState.FAILED}
 
