@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -23,6 +24,7 @@ from ledgerbot.core.store.models import (
     VendorRow,
     utcnow,
 )
+from ledgerbot.latency import percentiles
 
 # Ageing buckets of open exceptions, in whole days since the exception was raised.
 AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -115,6 +117,25 @@ class ReviewDecision:
     reason: str
 
 
+@dataclass(frozen=True)
+class ReasonFigures:
+    """One exception reason over the period: how often it sent documents to review, how fast it was cleared.
+
+    ``review_rate`` is the share of the documents that reached a decision in the period which this
+    reason sent to review (None when none reached a decision); the hours to resolve are over the
+    exceptions of the period already resolved, from raised to resolved.
+    """
+
+    code: str
+    exceptions: int
+    documents: int
+    review_rate: float | None
+    resolved: int
+    still_open: int
+    hours_to_resolve_p50: float | None
+    hours_to_resolve_p90: float | None
+
+
 # Review actions whose audit detail carries a reason the report lists.
 REASONED_ACTIONS = ("approve", "first_approval", "reject", "propose_reject")
 
@@ -129,6 +150,7 @@ class ReportData:
     decided: int = 0
     straight_through: int = 0
     exceptions_by_reason: list[tuple[str, int]] = field(default_factory=list)
+    reasons: list[ReasonFigures] = field(default_factory=list)
     exceptions_by_vendor: list[VendorExceptions] = field(default_factory=list)
     spend: list[VendorSpend] = field(default_factory=list)
     review_decisions: list[ReviewDecision] = field(default_factory=list)
@@ -363,13 +385,19 @@ def _decisions(
         if decided
         else {}
     )
-    raised = session.execute(
-        select(ExceptionRow.document_id, ExceptionRow.code).where(
-            ExceptionRow.created_at >= low, ExceptionRow.created_at < high
-        )
+    exceptions = session.execute(
+        select(
+            ExceptionRow.document_id,
+            ExceptionRow.code,
+            ExceptionRow.status,
+            ExceptionRow.created_at,
+            ExceptionRow.resolved_at,
+        ).where(ExceptionRow.created_at >= low, ExceptionRow.created_at < high)
     ).all()
+    raised = [(doc_id, code) for doc_id, code, *_ in exceptions]
     by_reason = Counter(code for _, code in raised)
     data.exceptions_by_reason = sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
+    data.reasons = _reason_figures(exceptions, data.decided, data.as_of)
     if raised:
         missing = {d for d, _ in raised} - set(vendor_of)
         if missing:
@@ -403,6 +431,35 @@ def _decisions(
         ),
         key=lambda v: (-v.exceptions, v.vendor_id),
     )
+
+
+def _reason_figures(exceptions: Sequence[Any], decided: int, as_of: datetime) -> list[ReasonFigures]:
+    """Per reason code: counts, review rate and hours from raised to resolved (p50, p90)."""
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for row in exceptions:
+        grouped[row.code].append(row)
+    out = []
+    for code, rows in grouped.items():
+        hours = [
+            (_aware(r.resolved_at) - _aware(r.created_at)).total_seconds() / 3600
+            for r in rows
+            if r.resolved_at is not None and _aware(r.resolved_at) <= as_of
+        ]
+        cuts = percentiles(sorted(max(h, 0.0) for h in hours), (50, 90))
+        documents = len({r.document_id for r in rows})
+        out.append(
+            ReasonFigures(
+                code=code,
+                exceptions=len(rows),
+                documents=documents,
+                review_rate=documents / decided if decided else None,
+                resolved=sum(r.status != "open" for r in rows),
+                still_open=sum(r.status == "open" for r in rows),
+                hours_to_resolve_p50=cuts.get("p50"),
+                hours_to_resolve_p90=cuts.get("p90"),
+            )
+        )
+    return sorted(out, key=lambda r: (-r.exceptions, r.code))
 
 
 def _spend(data: ReportData) -> None:

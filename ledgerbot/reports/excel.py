@@ -204,8 +204,30 @@ def _open_exceptions(ws: Worksheet, data: ReportData) -> None:
 
 
 def _by_reason(ws: Worksheet, data: ReportData) -> None:
-    rows = data.exceptions_by_reason
-    _table(ws, [("Reason", None, 26), ("Exceptions", COUNT, 13)], rows)
+    headers = [
+        ("Reason", None, 26),
+        ("Exceptions", COUNT, 13),
+        ("Documents", COUNT, 12),
+        ("Review rate (of documents decided)", PERCENT, 16),
+        ("Resolved", COUNT, 11),
+        ("Still open", COUNT, 11),
+        ("Hours to resolve, median", "0.0", 14),
+        ("Hours to resolve, p90", "0.0", 14),
+    ]
+    rows = [
+        (
+            r.code,
+            r.exceptions,
+            r.documents,
+            r.review_rate,
+            r.resolved,
+            r.still_open,
+            r.hours_to_resolve_p50,
+            r.hours_to_resolve_p90,
+        )
+        for r in data.reasons
+    ]
+    _table(ws, headers, rows)
     if rows:
         chart = _bar_chart(
             "Exceptions by reason",
@@ -214,7 +236,7 @@ def _by_reason(ws: Worksheet, data: ReportData) -> None:
             Reference(ws, min_col=1, min_row=2, max_row=len(rows) + 1),
             horizontal=True,
         )
-        ws.add_chart(chart, "D2")
+        ws.add_chart(chart, "J2")
 
 
 def _by_vendor(ws: Worksheet, data: ReportData) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import openpyxl
@@ -23,7 +24,7 @@ from ledgerbot.core.store.models import (
     utcnow,
 )
 from ledgerbot.reports import SHEETS, write_report
-from ledgerbot.reports.data import ReportError, bucket_for, collect
+from ledgerbot.reports.data import ReportError, _reason_figures, bucket_for, collect
 
 S = DocState
 ROBOT = Actor("robot:process", component="rules", version="default@4")
@@ -106,7 +107,15 @@ def _post(store: Store, doc_id: int, erp: str, at: datetime | None = None) -> No
         transition(session, document, S.POSTED, actor=Actor("robot:post"), stage="post")
 
 
-def _exception(store: Store, doc_id: int, code: str, age_days: int, status: str = "open") -> None:
+def _exception(
+    store: Store,
+    doc_id: int,
+    code: str,
+    age_days: int,
+    status: str = "open",
+    resolved_after: timedelta | None = None,
+) -> None:
+    raised = utcnow() - timedelta(days=age_days, hours=1)
     with store.session() as session:
         session.add(
             ExceptionRow(
@@ -114,7 +123,8 @@ def _exception(store: Store, doc_id: int, code: str, age_days: int, status: str 
                 code=code,
                 message=f"{code} on {doc_id}",
                 status=status,
-                created_at=utcnow() - timedelta(days=age_days, hours=1),
+                created_at=raised,
+                resolved_at=raised + resolved_after if resolved_after is not None else None,
             )
         )
 
@@ -153,7 +163,7 @@ def books(store: Store) -> Store:
         states=[*PATH_TO_MATCHED[:-1], S.EXCEPTION, S.APPROVED],
         approval=clerk,
     )
-    _exception(store, b, "PRICE_VARIANCE", 0, status="resolved")
+    _exception(store, b, "PRICE_VARIANCE", 0, status="resolved", resolved_after=timedelta(minutes=30))
     _post(store, b, "DOC-3")
     old = _document(store, 4, vendor="V2", number="B-1", total="80.00", states=posted, approval=auto)
     _post(store, old, "DOC-0", at=datetime.combine(TODAY - timedelta(days=90), datetime.min.time(), UTC))
@@ -212,8 +222,19 @@ def test_workbook_figures_agree_with_the_store(books: Store, tmp_path: Path) -> 
     ]
     assert {r["Document"] for r in exceptions} == {5}
 
-    reasons = {r["Reason"]: r["Exceptions"] for r in _rows(wb["Exceptions by reason"])}
+    by_reason = {r["Reason"]: r for r in _rows(wb["Exceptions by reason"])}
+    reasons = {code: r["Exceptions"] for code, r in by_reason.items()}
     assert reasons == {"PRICE_VARIANCE": 1, "QUANTITY_OVER_RECEIVED": 1, "BANK_ACCOUNT_CHANGED": 1}
+    price = by_reason["PRICE_VARIANCE"]
+    assert (price["Documents"], price["Resolved"], price["Still open"]) == (1, 1, 0)
+    assert price["Review rate (of documents decided)"] == pytest.approx(1 / 5)
+    assert price["Hours to resolve, median"] == pytest.approx(0.5)
+    open_one = by_reason["QUANTITY_OVER_RECEIVED"]
+    assert (open_one["Resolved"], open_one["Still open"], open_one["Hours to resolve, median"]) == (
+        0,
+        1,
+        None,
+    )
     vendors = {r["Vendor id"]: r for r in _rows(wb["Exceptions by vendor"])}
     # Decided in the period: 1, 2 (straight through), 3 and 5 (review); 4 was decided today too.
     assert vendors["V1"]["Documents decided"] == 2 and vendors["V1"]["Straight through"] == 2
@@ -256,6 +277,35 @@ def test_workbook_layout_frozen_headers_filters_formats_and_charts(books: Store,
     with zipfile.ZipFile(out) as package:
         charts = [n for n in package.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 3
+
+
+def test_reason_figures_review_rate_and_hours_to_resolve() -> None:
+    raised = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    as_of = raised + timedelta(days=3)
+
+    def row(doc: int, code: str, hours: float | None) -> Any:
+        resolved = raised + timedelta(hours=hours) if hours is not None else None
+        return SimpleNamespace(
+            document_id=doc,
+            code=code,
+            status="open" if hours is None else "resolved",
+            created_at=raised,
+            resolved_at=resolved,
+        )
+
+    rows = [row(1, "PRICE_VARIANCE", 1), row(2, "PRICE_VARIANCE", 3), row(2, "PRICE_VARIANCE", 5)]
+    rows += [row(3, "PRICE_VARIANCE", None), row(4, "NO_RECEIPT", 10), row(5, "NO_RECEIPT", 200)]
+    figures = {r.code: r for r in _reason_figures(rows, decided=8, as_of=as_of)}
+    price = figures["PRICE_VARIANCE"]
+    assert (price.exceptions, price.documents, price.resolved, price.still_open) == (4, 3, 3, 1)
+    assert price.review_rate == pytest.approx(3 / 8)
+    assert price.hours_to_resolve_p50 == pytest.approx(3.0)
+    assert price.hours_to_resolve_p90 == pytest.approx(4.6)  # between 3 and 5, inclusive method
+    # A resolution later than the report's moment is counted but not timed.
+    receipt = figures["NO_RECEIPT"]
+    assert receipt.hours_to_resolve_p50 == pytest.approx(10.0) and receipt.resolved == 2
+    assert list(figures) == ["PRICE_VARIANCE", "NO_RECEIPT"]
+    assert _reason_figures(rows, decided=0, as_of=as_of)[0].review_rate is None
 
 
 def test_period_and_file_name_errors_are_coded(books: Store, tmp_path: Path) -> None:
