@@ -60,21 +60,33 @@ def resplit_command(
         list[str], typer.Option("--pages", help="One document's pages, e.g. 1-2 (repeat, in page order)")
     ],
     clerk: Annotated[str, typer.Option("--clerk", help="Who corrects the split (on the audit trail)")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why the split was wrong (on the audit trail)")
+    ] = "",
 ) -> None:
     """Correct where a file's documents begin: its documents are re-created from these page ranges."""
     from ledgerbot.core.errors import LedgerbotError
-    from ledgerbot.core.store import get_store
+    from ledgerbot.core.store import FileStore, get_store
     from ledgerbot.splitting import resplit
 
     settings = get_settings()
     try:
-        ids = resplit(
+        done = resplit(
             get_store(),
+            FileStore(settings.files_dir),
             document_id,
             [_range(p) for p in pages],
             clerk=clerk,
-            corrections_dir=settings.home / "corrections",
+            reason=" ".join(reason.split()),
         )
     except LedgerbotError as error:
         raise fail(error.message, error.code, exit_code=1) from None
-    emit({"document_id": document_id, "documents": ids, "pages": pages})
+    emit(
+        {
+            "document_id": document_id,
+            "documents": done.created,
+            "replaced": done.replaced,
+            "pages": pages,
+            "changed": done.changed,
+        }
+    )
