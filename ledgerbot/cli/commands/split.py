@@ -23,24 +23,34 @@ def train_splitter(
     ] = None,
     stacks: Annotated[int | None, typer.Option("--stacks", min=10, help="Training stacks to draw")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for stacking and the validation layouts")] = 0,
+    include_corrections: Annotated[
+        bool,
+        typer.Option("--include-corrections", help="Also learn from the files whose split clerks corrected"),
+    ] = False,
 ) -> None:
     """Learn where documents begin from stacks of the corpus's dev documents; one JSON object on stdout."""
     from dataclasses import replace
 
-    from classifiers.split_training import STACKS
+    from classifiers.split_training import STACKS, load_corrected_stacks
     from classifiers.split_training import train_splitter as train
 
     for folder in corpus_dirs:
         if not folder.is_dir():
             raise fail(f"corpus folder {folder} does not exist", "E502", exit_code=2)
     settings = get_settings()
+    cache_dir = settings.home / "cache" / "textlayer"
+
+    def log(message: str) -> None:
+        stderr.print(message, highlight=False, markup=False)
+
     report = train(
         corpus_dirs,
         models_dir or settings.models_dir,
-        settings.home / "cache" / "textlayer",
+        cache_dir,
         seed=seed,
         settings=replace(STACKS, stacks=stacks) if stacks else STACKS,
-        log=lambda m: stderr.print(m, highlight=False, markup=False),
+        log=log,
+        corrections=load_corrected_stacks(cache_dir=cache_dir, log=log) if include_corrections else (),
     )
     emit(report)
 
