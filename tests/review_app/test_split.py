@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -101,7 +102,7 @@ def test_boundary_edits_keep_every_page_where_the_clerk_put_it() -> None:
 
 
 def test_the_split_page_shows_the_files_pages_and_where_documents_begin(
-    client_for: Client, stack: list[int], sqlite_store: Store
+    client_for: Client, stack: list[int], sqlite_store: Store, app: Any
 ) -> None:
     first, second = stack
     carol = client_for("carol")
@@ -123,6 +124,12 @@ def test_the_split_page_shows_the_files_pages_and_where_documents_begin(
     assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png"
     assert "no-store" not in thumb.headers.get("cache-control", "")
     assert Image.open(io.BytesIO(thumb.content)).width == THUMBNAIL_WIDTH
+    # Rendered once, with the pages after it, into the render cache beside the page images.
+    cache = app.state.review.renderer.cache_dir
+    assert sorted(p.name.rsplit(".", 2)[1] for p in cache.rglob(f"*.t{THUMBNAIL_WIDTH}-p*.png")) == [
+        f"t{THUMBNAIL_WIDTH}-p{n}" for n in (3, 4, 5)
+    ]
+    assert carol.get(f"/documents/{second}/thumbs/3.png").content == thumb.content
     assert carol.get(f"/documents/{second}/thumbs/6.png").status_code == 404
 
     data = carol.get(f"/api/documents/{first}/split").json()
