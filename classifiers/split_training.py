@@ -6,6 +6,11 @@ born-digital and scanned pages mixed. Pages are read once per document (through 
 cache) and stacked as page signals, so thousands of stacks cost no more than reading the corpus.
 Some documents have their page numbers hidden, because many senders print none and the model
 must not lean on numbering alone.
+
+Files whose split a person corrected or confirmed in the review app are real stacks with a
+known answer: ``load_corrected_stacks`` reads them from the store (``split_corrections``, through
+``ledgerbot.core``) and the stored files, and ``train_splitter`` learns from them beside the
+drawn stacks.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from classifiers.splitter import (
     Splitter,
     page_signals,
 )
-from classifiers.textcache import TextLayerCache
+from classifiers.textcache import Reader, TextLayerCache
 from ledgerbot.core.artifacts import ArtifactStore
 
 Log = Callable[[str], None]
@@ -52,6 +57,9 @@ class StackSettings:
     mixed: float = 0.3  # share of stacks mixing scans and born-digital pages; the rest are digital
     validation_layouts: float = 0.25  # share of the corpus's layouts held out to measure the model
     regularisation: float = 1.0  # inverse L2 strength of the logistic regression
+    # Times each file a person corrected joins the training stacks: one real file the model got
+    # wrong says more than one drawn stack, and there are few of them beside thousands drawn.
+    correction_copies: int = 5
 
 
 STACKS = StackSettings()
@@ -74,6 +82,7 @@ class Stack:
     signals: tuple[PageSignals, ...]
     parts: tuple[tuple[int, int], ...]
     types: tuple[str, ...]
+    source: str = ""  # ``sha256:<hex>`` of a stored file a person split; empty for a drawn stack
 
     @property
     def starts(self) -> set[int]:
@@ -213,6 +222,78 @@ def _stack_doc(doc: LabelledDoc, pages: Sequence[Any]) -> StackDoc:
     )
 
 
+def corrected_stack(
+    signals: Sequence[PageSignals], parts: Sequence[tuple[int, int]], source: str
+) -> Stack | None:
+    """A file's pages and a person's page ranges (1-based) as a stack, or ``None`` if all are blank.
+
+    Blank pages at a part's ends belong to no document, as in drawn stacks.
+    """
+    found = []
+    for first, last in parts:
+        start, end = first - 1, min(last, len(signals)) - 1
+        while start <= end and signals[start].blank:
+            start += 1
+        while end >= start and signals[end].blank:
+            end -= 1
+        if start <= end:
+            found.append((start, end))
+    if not found:
+        return None
+    return Stack(tuple(signals), tuple(found), tuple("" for _ in found), source=source)
+
+
+def load_corrected_stacks(
+    *,
+    store: object | None = None,
+    files_dir: Path | None = None,
+    cache_dir: Path,
+    reader: Reader | None = None,
+    reader_name: str | None = None,
+    log: Log = lambda m: None,
+) -> list[Stack]:
+    """Every stored file whose split a person corrected or confirmed, as a stack with their answer."""
+    from ledgerbot.core.settings import get_settings
+    from ledgerbot.core.store import FileStore, Store, get_store
+    from ledgerbot.core.store.queries import split_examples
+
+    db = store if isinstance(store, Store) else get_store()
+    file_store = FileStore(files_dir or get_settings().files_dir)
+    if reader is None:
+        from classifiers.corpus import default_reader
+
+        reader, reader_name, _ = default_reader()
+    cache = TextLayerCache(cache_dir, reader, reader_name or "reader")
+    with db.session() as session:
+        examples = split_examples(session)
+    stacks: list[Stack] = []
+    for example in examples:
+        name = f"file {example.sha256[:12]}"
+        document = cache.lookup(example.sha256)
+        if document is None:
+            path = file_store.path_for(example.sha256)
+            if not path.is_file():
+                log(f"{name}: not in the file store; skipped")
+                continue
+            try:
+                document = reader(path)
+            except Exception as error:  # one unreadable file must not stop the retraining
+                log(f"{name}: unreadable ({error}); skipped")
+                continue
+            cache.put(example.sha256, document)
+        if example.pages is not None and len(document.pages) != example.pages:
+            log(f"{name}: read {len(document.pages)} pages, corrected with {example.pages}; skipped")
+            continue
+        stack = corrected_stack(
+            [page_signals(page) for page in document.pages], example.parts, f"sha256:{example.sha256}"
+        )
+        if stack is None:
+            log(f"{name}: no page with text in the corrected parts; skipped")
+            continue
+        stacks.append(stack)
+    return stacks
+
+
 def fit(x: np.ndarray, y: np.ndarray, settings: StackSettings = STACKS, seed: int = 0) -> LearnedSplitter:
     from sklearn.linear_model import LogisticRegression
 
@@ -236,8 +317,10 @@ def train_splitter(
     seed: int = 0,
     settings: StackSettings = STACKS,
     log: Log = lambda m: None,
+    corrections: Sequence[Stack] = (),
 ) -> dict[str, Any]:
-    """Fit on stacks of the training layouts, measure on stacks of held-back layouts, save the artifact."""
+    """Fit on stacks of the training layouts (and files people split), measure on stacks of
+    held-back layouts, save the artifact."""
     started = time.perf_counter()
     docs = load_stack_docs(corpus_dirs, cache_dir, log=log)
     layouts = sorted({d.layout for d in docs})
@@ -251,6 +334,9 @@ def train_splitter(
     val_docs = [d for d in docs if d.layout in held]
     log(f"{len(docs)} documents, {len(layouts)} layouts ({len(held)} held back for validation)")
     train_stacks = build_stacks(train_docs, settings.stacks, seed, settings)
+    if corrections:
+        log(f"{len(corrections)} file(s) split by people, each learnt {settings.correction_copies} times")
+        train_stacks += list(corrections) * settings.correction_copies
     x, y = stack_rows(train_stacks)
     model = fit(x, y, settings, seed)
     validation = (
@@ -259,7 +345,10 @@ def train_splitter(
     log(f"validation stacks: {validation}")
     digest = hashlib.sha256(
         json.dumps(
-            sorted(str(p) for d in corpus_dirs for p in sorted(Path(d).rglob("*.json"))[:2000])
+            [
+                sorted(str(p) for d in corpus_dirs for p in sorted(Path(d).rglob("*.json"))[:2000]),
+                sorted([stack.source, list(stack.parts)] for stack in corrections),
+            ]
         ).encode()
     ).hexdigest()
     store = ArtifactStore(models_dir)
@@ -271,6 +360,8 @@ def train_splitter(
             "corpus": [str(p) for p in corpus_dirs],
             "documents": len(train_docs),
             "stacks": len(train_stacks),
+            "corrections": len(corrections),
+            "correction_copies": settings.correction_copies if corrections else 0,
             "pages": len(y),
             "starts": int(y.sum()),
             "seed": seed,

@@ -319,9 +319,15 @@ class SplitPlan:
     start_probability: dict[int, float]
     low_confidence: bool
     min_confidence: float
+    # Pages (1-based) where whether a document starts was decided with less than the review
+    # sureness: where a clerk checking the split should look first.
+    doubtful: tuple[int, ...] = ()
 
     def lineage(self) -> dict[str, str]:
-        return {"splitter": self.decided_by, "split_confidence": f"{self.min_confidence:.3f}"}
+        out = {"splitter": self.decided_by, "split_confidence": f"{self.min_confidence:.3f}"}
+        if self.doubtful:
+            out["split_doubts"] = ",".join(str(page) for page in self.doubtful)
+        return out
 
 
 def plan_from_starts(
@@ -345,14 +351,15 @@ def plan_from_starts(
         title = signals[start].title_types
         confidence = 1.0 if k == 0 else probabilities[start]
         parts.append(SplitPart(start + 1, end + 1, title[0] if title else None, confidence))
-    sureness = [max(p, 1.0 - p) for p in probabilities.values()]
-    least = min(sureness, default=1.0)
+    sureness = {i: max(p, 1.0 - p) for i, p in probabilities.items()}
+    least = min(sureness.values(), default=1.0)
     return SplitPlan(
         parts,
         decided_by,
         {i + 1: round(p, 4) for i, p in probabilities.items()},
         least < settings.review,
         least,
+        tuple(sorted(i + 1 for i, sure in sureness.items() if sure < settings.review)),
     )
 
 

@@ -152,6 +152,7 @@ def _read(session: Session, document: DocumentRow, result: ExtractionResult) -> 
                     "pages": str(result.pages),
                     "splitter": lineage.get("splitter", ""),
                     "confidence": lineage.get("split_confidence", ""),
+                    "doubtful_pages": lineage.get("split_doubts", ""),
                 },
             )
         )

@@ -38,6 +38,7 @@ REASON_WORDS: dict[str, str] = {
     "CREDIT_EXCEEDS_INVOICED": "Credit exceeds what was invoiced",
     "AMOUNT_LIMIT": "Above the amount limit",
     "LOW_CONFIDENCE": "Read with low confidence",
+    "SPLIT_UNCERTAIN": "Where the file's documents begin is uncertain",
     "READY_FOR_APPROVAL": "Corrected, waiting for approval",
 }
 KEY_WORDS: dict[str, str] = {
@@ -69,6 +70,9 @@ KEY_WORDS: dict[str, str] = {
     "field": "Field",
     "confidence": "Confidence",
     "minimum": "Minimum",
+    "pages": "Pages in the file",
+    "splitter": "Split by",
+    "doubtful_pages": "Unsure at pages",
 }
 # Keys whose values are 0-based positions in the invoice's lines.
 _LINE_INDEXES = frozenset({"invoice_line", "invoice_lines"})

@@ -25,6 +25,7 @@ from ledgerbot.core.errors import (
     LedgerbotError,
     LoginSlowedDown,
     ReasonMissing,
+    SplitCorrectionRefused,
 )
 from ledgerbot.core.settings import get_settings
 from ledgerbot.core.store import FileStore, Store
@@ -83,6 +84,7 @@ _STATUS: dict[type[LedgerbotError], int] = {
     ApprovalLimitExceeded: 403,
     FourEyesRequired: 403,
     LoginSlowedDown: 429,
+    SplitCorrectionRefused: 422,
 }
 
 
@@ -172,9 +174,18 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
         body: dict[str, Any] = {"request": request, "error": error, "status": status}
         return pages.TemplateResponse(request, "error.html", body, status_code=status)
 
-    from review_app.routes import actions, auth, documents, queue, template_drafts, users, vendor_templates
+    from review_app.routes import (
+        actions,
+        auth,
+        documents,
+        queue,
+        splits,
+        template_drafts,
+        users,
+        vendor_templates,
+    )
 
-    for module in (auth, queue, documents, actions, template_drafts, users, vendor_templates):
+    for module in (auth, queue, documents, actions, splits, template_drafts, users, vendor_templates):
         app.include_router(module.router)
 
     from review_app.metrics import mount_metrics

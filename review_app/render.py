@@ -19,9 +19,14 @@ from PIL import Image
 
 from ledgerbot.core.errors import LedgerbotError
 from ledgerbot.core.store import FileStore
+from ledgerbot.splitting import page_count as count_pages
 
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/tiff")
 MAX_PAGES = 50
+# Thumbnails (the split page): pixels across, and how many of a file's pages one request renders
+# while the file is open (the page shows them side by side, so the next ones are asked for next).
+THUMBNAIL_WIDTH = 180
+THUMBNAIL_BATCH = 12
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -71,6 +76,12 @@ def _atomic_write(target: Path, data: bytes) -> None:
     os.replace(tmp, target)
 
 
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 class PageRenderer:
     def __init__(self, files: FileStore, cache_dir: Path, scale: float, remembered: int = 4096) -> None:
         self.files = files
@@ -80,6 +91,7 @@ class PageRenderer:
         # and a file's pages never change.
         self.remembered = remembered
         self._sizes: dict[str, list[PageSize]] = {}
+        self._counts: dict[str, int | None] = {}
 
     def _base(self, sha256: str) -> Path:
         return self.cache_dir / sha256[:2] / sha256
@@ -143,6 +155,70 @@ class PageRenderer:
                 return sizes
         except OSError as error:
             raise NotRenderable(f"the image cannot be opened ({error})") from None
+
+    def page_count(self, sha256: str, mime: str) -> int | None:
+        """How many pages the file has (all of them, not only those the document page shows)."""
+        if sha256 in self._counts:
+            return self._counts[sha256]
+        if (mime != "application/pdf" and mime not in IMAGE_MIMES) or not self.files.exists(sha256):
+            return None
+        count = count_pages(self.files.get(sha256), mime)
+        if len(self._counts) >= self.remembered:
+            self._counts.clear()
+        self._counts[sha256] = count
+        return count
+
+    def thumbnail_png(self, sha256: str, mime: str, page: int) -> Path:
+        """The cached thumbnail of page ``page`` (1-based), rendered with the next few on first request."""
+        target = self._thumbnail(sha256, page)
+        if target.exists():
+            return target
+        count = self.page_count(sha256, mime) or 0
+        if not 1 <= page <= count:
+            raise NotRenderable(f"page {page} does not exist (the file has {count})")
+        with _lock(sha256):
+            if not target.exists():
+                wanted = [
+                    number
+                    for number in range(page, min(count, page + THUMBNAIL_BATCH - 1) + 1)
+                    if not self._thumbnail(sha256, number).exists()
+                ]
+                for number, data in self._render_thumbnails(sha256, mime, wanted):
+                    _atomic_write(self._thumbnail(sha256, number), data)
+        return target
+
+    def _thumbnail(self, sha256: str, page: int) -> Path:
+        return self._base(sha256).with_suffix(f".t{THUMBNAIL_WIDTH}-p{page}.png")
+
+    def _render_thumbnails(self, sha256: str, mime: str, pages: list[int]) -> list[tuple[int, bytes]]:
+        data = self.files.get(sha256)
+        out: list[tuple[int, bytes]] = []
+        if mime == "application/pdf":
+            import pypdfium2 as pdfium
+
+            try:
+                pdf = pdfium.PdfDocument(data)
+            except pdfium.PdfiumError as error:
+                raise NotRenderable(f"the PDF cannot be opened ({error})") from None
+            try:
+                for number in pages:
+                    page = pdf[number - 1]
+                    width = page.get_size()[0] or THUMBNAIL_WIDTH
+                    image = page.render(scale=THUMBNAIL_WIDTH / width).to_pil()
+                    out.append((number, _png(image)))
+            finally:
+                pdf.close()
+            return out
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                for number in pages:
+                    image.seek(number - 1)
+                    frame = image.convert("RGB")
+                    frame.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH * 4))
+                    out.append((number, _png(frame)))
+        except (OSError, EOFError) as error:
+            raise NotRenderable(f"the image cannot be opened ({error})") from None
+        return out
 
     def page_png(self, sha256: str, mime: str, page: int) -> Path:
         """The cached PNG of page ``page`` (1-based), rendered on first request."""

@@ -163,5 +163,30 @@ class ErrorOut(_Out):
     message: str
 
 
+class SplitPartOut(_Out):
+    """One document of a file: its pages (1-based, inclusive) and where it stands."""
+
+    document_id: int
+    first: int
+    last: int
+    state: str
+    doc_type: str | None
+
+
+class SplitOut(_Out):
+    """Where the documents of one file begin, as stored, and whether a clerk may change it."""
+
+    document_id: int
+    root_id: int
+    filename: str
+    pages: int
+    parts: list[SplitPartOut]
+    doubtful_pages: list[int]
+    splitter: str | None
+    split_confidence: float | None
+    uncertain: bool
+    refused: ErrorOut | None
+
+
 def money_text(value: Decimal | None) -> str:
     return "" if value is None else format(value, "f")

@@ -156,6 +156,12 @@ class SplitUncertain(BusinessError):
     code = "E520"
 
 
+class SplitCorrectionRefused(BusinessError):
+    """A corrected split that cannot be applied: bad page ranges, or a part already approved or posted."""
+
+    code = "E521"
+
+
 # --- mail intake (E715-E719, E770-E779; E710-E714 live in ledgerbot.mail) ----------------------
 class LinkNotADocument(BusinessError):
     """A body link answered with something that is not an invoice file (often a login page)."""

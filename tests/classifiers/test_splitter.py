@@ -159,3 +159,31 @@ def test_a_small_scanned_stack_splits(corpus: Path, home: Path, tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [tuple(d["pages"]) for d in lines] == truth.parts
+
+
+def test_a_plan_names_the_pages_it_is_unsure_of() -> None:
+    from classifiers.splitter import SETTINGS, PageSignals, plan_from_starts
+
+    pages = [PageSignals(blank=False, scanned=False) for _ in range(4)]
+    unsure = (SETTINGS.threshold + SETTINGS.review) / 2  # a start, but not a sure one
+    plan = plan_from_starts(pages, {1: 0.99, 2: unsure, 3: 0.01}, decided_by="test")
+    assert [(p.first, p.last) for p in plan.parts] == [(1, 1), (2, 2), (3, 4)]
+    assert plan.low_confidence and plan.doubtful == (3,)
+    assert plan.lineage()["split_doubts"] == "3"
+    sure = plan_from_starts(pages, {1: 0.99, 2: 0.01, 3: 0.01}, decided_by="test")
+    assert sure.doubtful == () and "split_doubts" not in sure.lineage()
+
+
+def test_a_corrected_split_is_a_stack_whose_parts_skip_blank_ends() -> None:
+    from classifiers.split_training import corrected_stack
+    from classifiers.splitter import PageSignals
+
+    content, blank = PageSignals(blank=False, scanned=False), PageSignals(blank=True, scanned=False)
+    # Pages: 1 content, 2 blank separator, 3-4 one document, 5 blank at the end.
+    signals = [content, blank, content, content, blank]
+    stack = corrected_stack(signals, [(1, 2), (3, 5)], "sha256:ab")
+    assert stack is not None
+    assert stack.parts == ((0, 0), (2, 3)) and stack.starts == {0, 2}
+    _, y = stack_rows([stack])
+    assert y.tolist() == [1, 0]  # page 3 starts a document, page 4 does not
+    assert corrected_stack([blank, blank], [(1, 2)], "sha256:cd") is None

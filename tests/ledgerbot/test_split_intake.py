@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import io
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from ledgerbot.core.domain import DocState, ErrorEntry, ExtractionResult
 from ledgerbot.core.store import FileStore, Store
-from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow
+from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow, SplitCorrectionRow
 from ledgerbot.intake import receive
 from ledgerbot.processing import ReadRequest, process_document, process_pending
-from ledgerbot.splitting import SplitCorrectionRefused, resplit
+from ledgerbot.splitting import SplitCorrectionRefused, current_split, resplit
 from tests.support import clean_invoices, seed_master_data
 
 CLEAN = list(clean_invoices())
@@ -47,9 +46,22 @@ class SplittingReader:
                 yield self._part(k, len(self.parts), pages, request.source)
 
 
-def _receive(store: Store, files: FileStore) -> int:
+def _stack_pdf(pages: int) -> bytes:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument.new()
+    for _ in range(pages):
+        pdf.new_page(595, 842)
+    out = io.BytesIO()
+    pdf.save(out)
+    pdf.close()
+    return out.getvalue()
+
+
+def _receive(store: Store, files: FileStore, pages: int | None = None) -> int:
+    data = _stack_pdf(pages) if pages else b"%PDF-1.4\nstack of three"
     with store.session() as s:
-        return receive(s, files, b"%PDF-1.4\nstack of three", filename="stack.pdf", source="test").id
+        return receive(s, files, data, filename="stack.pdf", source="test").id
 
 
 def test_a_stack_becomes_one_document_per_part_with_its_pages(store: Store, file_store: FileStore) -> None:
@@ -99,16 +111,18 @@ def test_an_uncertain_split_goes_to_a_clerk(store: Store, file_store: FileStore)
         assert codes == ["SPLIT_UNCERTAIN", "SPLIT_UNCERTAIN"]
 
 
-def test_a_clerks_corrected_split_recreates_the_documents(
-    store: Store, file_store: FileStore, tmp_path: Path
-) -> None:
+def test_a_clerks_corrected_split_recreates_the_documents(store: Store, file_store: FileStore) -> None:
     seed_master_data(store)
-    _receive(store, file_store)
-    reader = SplittingReader([(1, 1), (2, 2), (3, 4)])
+    _receive(store, file_store, pages=4)
+    reader = SplittingReader([(1, 1), (2, 2), (3, 4)], doubt=True)
     process_pending(store, file_store, reader)
     with store.session() as s:
         old = s.scalars(select(DocumentRow.id).order_by(DocumentRow.id)).all()
-    new = resplit(store, old[1], [(1, 2), (3, 4)], clerk="anna", corrections_dir=tmp_path)
+    done = resplit(
+        store, file_store, old[1], [(1, 2), (3, 4)], clerk="anna", reason="pages 1-2 are one invoice"
+    )
+    new = done.created
+    assert done.replaced == list(old) and done.changed
     with store.session() as s:
         rows = {r.id: r for r in s.scalars(select(DocumentRow))}
         assert all(rows[i].state == DocState.REJECTED for i in old)
@@ -117,14 +131,50 @@ def test_a_clerks_corrected_split_recreates_the_documents(
             (3, 4, DocState.RECEIVED),
         ]
         assert {rows[i].split_from for i in new} == {old[0]}
+        record = s.scalars(select(SplitCorrectionRow)).one()
+        assert (record.before, record.after, record.actor, record.reason, record.pages) == (
+            [[1, 1], [2, 2], [3, 4]],
+            [[1, 2], [3, 4]],
+            "user:anna",
+            "pages 1-2 are one invoice",
+            4,
+        )
+        assert (record.replaced, record.created) == (list(old), new)
+        rejected = s.scalars(
+            select(AuditEventRow).where(
+                AuditEventRow.document_id == old[1], AuditEventRow.outcome == "resplit"
+            )
+        ).one()
+        assert (rejected.actor, rejected.detail["reason"], rejected.detail["replaced_by"]) == (
+            "user:anna",
+            "pages 1-2 are one invoice",
+            new,
+        )
+        # The current split is what the correction opened, not the rejected documents.
+        assert current_split(s, old[0], 4).ranges == [(1, 2), (3, 4)]
+    with store.session() as s:
+        uncertain = s.scalars(select(ExceptionRow).where(ExceptionRow.document_id.in_(old))).all()
+        assert {(e.code, e.status) for e in uncertain} == {("SPLIT_UNCERTAIN", "resolved")}
+    reader.doubt = False
     process_pending(store, file_store, reader)
     assert [r.pages for r in reader.requests[-2:]] == [(1, 2), (3, 4)]
-    (record,) = [json.loads(line) for line in (tmp_path / "splits.jsonl").read_text().splitlines()]
-    assert (record["before"], record["after"], record["clerk"]) == (
-        [[1, 1], [2, 2], [3, 4]],
-        [[1, 2], [3, 4]],
-        "anna",
-    )
     with pytest.raises(SplitCorrectionRefused) as refused:
-        resplit(store, new[0], [(1, 3), (3, 4)], clerk="anna", corrections_dir=tmp_path)
+        resplit(store, file_store, new[0], [(1, 3), (3, 4)], clerk="anna")
     assert refused.value.code == "E521"
+    with pytest.raises(SplitCorrectionRefused, match="has 4 page"):
+        resplit(store, file_store, new[0], [(1, 2), (3, 5)], clerk="anna")
+
+
+def test_a_split_with_a_part_signed_off_stays(store: Store, file_store: FileStore) -> None:
+    seed_master_data(store)
+    _receive(store, file_store, pages=2)
+    process_pending(store, file_store, SplittingReader([(1, 1), (2, 2)]))
+    with store.session() as s:
+        ids = s.scalars(select(DocumentRow.id).order_by(DocumentRow.id)).all()
+        assert {s.get(DocumentRow, i).state for i in ids} == {DocState.APPROVED}  # type: ignore[union-attr]
+    with pytest.raises(SplitCorrectionRefused, match="signed off") as refused:
+        resplit(store, file_store, ids[0], [(1, 2)], clerk="anna", reason="one invoice")
+    assert refused.value.code == "E521"
+    with store.session() as s:
+        assert s.scalars(select(SplitCorrectionRow)).all() == []
+        assert {s.get(DocumentRow, i).state for i in ids} == {DocState.APPROVED}  # type: ignore[union-attr]

@@ -250,6 +250,30 @@ class ExceptionRow(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
+class SplitCorrectionRow(Base):
+    """A person's word on where the documents of one file begin: the splitter's training data.
+
+    Written in the same transaction as the documents it re-creates; ``before`` is the split
+    that was replaced (as the splitter or an earlier correction left it), ``after`` the one
+    the person gave (a confirmation has both equal). Page ranges are 1-based and inclusive.
+    """
+
+    __tablename__ = "split_corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The file's first document, which every document cut out of it points at.
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    pages: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the file's page count
+    before: Mapped[list[Any]] = mapped_column(JSON)
+    after: Mapped[list[Any]] = mapped_column(JSON)
+    replaced: Mapped[list[Any]] = mapped_column(JSON)  # ids of the documents it rejected
+    created: Mapped[list[Any]] = mapped_column(JSON)  # ids of the documents it opened
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class RobotLockRow(Base):
     """A lease: one robot at a time per name (e.g. one posting robot per ERP account)."""
 

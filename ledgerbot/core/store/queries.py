@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -9,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from ledgerbot.core.domain import DocState
 from ledgerbot.core.errors import DocumentNotFound
-from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow, ExtractionRow
+from ledgerbot.core.store.models import (
+    AuditEventRow,
+    DocumentRow,
+    ExceptionRow,
+    ExtractionRow,
+    SplitCorrectionRow,
+)
 
 
 def state_counts(session: Session) -> dict[str, int]:
@@ -90,3 +98,39 @@ def document_history(session: Session, document: DocumentRow) -> dict[str, Any]:
             for e in events
         ],
     }
+
+
+@dataclass(frozen=True)
+class SplitExample:
+    """A stored file and where its documents lie, as a person last said (pages 1-based, inclusive)."""
+
+    sha256: str
+    mime: str
+    pages: int | None  # the file's page count when the person corrected it
+    parts: tuple[tuple[int, int], ...]
+    actor: str
+    at: datetime
+
+
+def split_examples(session: Session) -> list[SplitExample]:
+    """Every file whose split a person corrected or confirmed, with their newest word on it.
+
+    This is how the splitter's training reads the review app's corrections: as data from the
+    store, never through the app.
+    """
+    newest: dict[str, SplitExample] = {}
+    rows = session.execute(
+        select(SplitCorrectionRow, DocumentRow.mime)
+        .join(DocumentRow, DocumentRow.id == SplitCorrectionRow.document_id)
+        .order_by(SplitCorrectionRow.id)
+    )
+    for correction, mime in rows:
+        newest[correction.sha256] = SplitExample(
+            sha256=correction.sha256,
+            mime=mime,
+            pages=correction.pages,
+            parts=tuple((int(first), int(last)) for first, last in correction.after),
+            actor=correction.actor,
+            at=correction.at,
+        )
+    return sorted(newest.values(), key=lambda example: example.at)
