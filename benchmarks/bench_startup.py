@@ -14,7 +14,7 @@ Times, as a user sees them (a fresh process per run, median of ``--runs``):
 The models are those under ``$LEDGERBOT_HOME/models`` (``make demo`` trains them); the output says
 whether a classifier was loaded. Prints one JSON object on stdout; never asserts timings.
 
-    python benchmarks/bench_startup.py [--runs 5] [--i2d-venv var/bench/invoice2data]
+    python benchmarks/bench_startup.py [--runs 5] [--i2d-venv var/bench/invoice2data] [--realworld DIR]
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ LEDGERBOT = [sys.executable, "-m", "ledgerbot"]
 INVOICE2DATA_VERSION = "1.0.1"
 
 
-def born_digital_invoices(n: int = 11) -> list[Path]:
+def born_digital_invoices(realworld: Path, n: int = 11) -> list[Path]:
     """Real invoices first (orders are not invoices), then the committed template samples."""
     files: list[Path] = []
-    for truth in sorted(REALWORLD.glob("*.json")):
+    for truth in sorted(realworld.glob("*.json")):
         if json.loads(truth.read_text()).get("doc_type") == "invoice" and truth.with_suffix(".pdf").is_file():
             files.append(truth.with_suffix(".pdf"))
     files += sorted((REPO / "templates" / "samples").glob("*/*.pdf"))
@@ -78,9 +78,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--i2d-venv", type=Path, default=REPO / "var" / "bench" / "invoice2data")
+    parser.add_argument(
+        "--realworld",
+        type=Path,
+        default=REALWORLD,
+        help="real-world PDFs with their truth (a git worktree's checkout is elsewhere)",
+    )
     args = parser.parse_args()
 
-    files = born_digital_invoices()
+    files = born_digital_invoices(args.realworld)
     env = {**os.environ}
     with tempfile.TemporaryDirectory() as scratch:
         # status on a store of its own (created by a first, untimed call), so no real store is touched
