@@ -17,14 +17,16 @@ import json
 import pkgutil
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
 from ledgerbot.cli.commands import COMMANDS
 from ledgerbot.core.errors import LedgerbotError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class _Deferred(TyperCommand):
@@ -117,8 +119,22 @@ def _root() -> None:
     """Keeps ``ledgerbot`` a command group however few commands are registered yet."""
 
 
-# Errors are one line however long (paths): never wrapped or cut to the terminal width.
-stderr = Console(stderr=True, soft_wrap=True)
+class _Stderr:
+    """The console for progress, logs and errors, made on first use: importing rich's console costs
+    a noticeable part of start-up, which a command that prints nothing on stderr need not pay."""
+
+    _console: Console | None = None
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if self._console is None:
+            from rich.console import Console  # deferred: see the class docstring
+
+            # Errors are one line however long (paths): never wrapped or cut to the terminal width.
+            self._console = Console(stderr=True, soft_wrap=True)
+        self._console.print(*objects, **options)
+
+
+stderr = _Stderr()
 T = TypeVar("T")
 
 
