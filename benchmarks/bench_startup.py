@@ -3,7 +3,9 @@
 Times, as a user sees them (a fresh process per run, median of ``--runs``):
 
 1. ``ledgerbot --help`` and ``ledgerbot status`` (targets: under 0.5 s);
-2. ``ledgerbot extract`` of one born-digital PDF (target: under 1.5 s);
+2. ``ledgerbot extract`` of one born-digital PDF (target: under 1.5 s): the first real-world
+   invoice, and a committed template sample, which has no embedded e-invoice, so it is read from
+   its page, typed by the classifier and read by the templates and the generic extractor;
 3. ``ledgerbot extract`` of 11 born-digital invoices in one call (the real-world invoice PDFs beside
    the checkout, topped up with the committed template samples) next to
    ``invoice2data --input-reader pdftotext`` on the same files, with its bundled templates,
@@ -69,7 +71,9 @@ def invoice2data(venv: Path) -> Path:
 
 
 def classifier_loaded(env: dict[str, str], sample: Path) -> bool:
-    """Whether extraction found a trained classifier (it warns with E501 when it did not)."""
+    """Whether extraction found a trained classifier (it warns with E501 when it did not).
+
+    ``sample`` must be read from its pages: an e-invoice never asks for the classifier."""
     out = subprocess.run([*LEDGERBOT, "extract", str(sample)], env=env, capture_output=True, text=True)
     return out.returncode == 0 and "[E501]" not in out.stderr
 
@@ -98,8 +102,10 @@ def main() -> None:
             "status": timed([*LEDGERBOT, "status"], env=status_env, runs=args.runs),
         }
     print("timing ledgerbot extract ...", file=sys.stderr)
-    figures["classifier_loaded"] = classifier_loaded(env, files[0])
+    page_read = sorted((REPO / "templates" / "samples").glob("*/*.pdf"))[0]
+    figures["classifier_loaded"] = classifier_loaded(env, page_read)
     figures["extract_one"] = timed([*LEDGERBOT, "extract", str(files[0])], env=env, runs=args.runs)
+    figures["extract_one_from_page"] = timed([*LEDGERBOT, "extract", str(page_read)], env=env, runs=args.runs)
     batch = [str(f) for f in files]
     figures["files"] = len(batch)
     figures["ledgerbot_extract_batch"] = timed([*LEDGERBOT, "extract", *batch], env=env, runs=args.runs)

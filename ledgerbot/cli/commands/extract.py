@@ -128,7 +128,7 @@ def evaluate(
         embedded=not no_embedded,
         stages=("generic",) if generic_only else ("template", "generic"),
         warn=lambda message: stderr.print(message, highlight=False, markup=False),
-    )
+    ).prepare()  # models and workers up before the clock starts: pages per second are reading only
     sources = [Source(name=str(doc), path=doc) for doc, _ in pairs]
     pages = sum(count_pages(doc.read_bytes()) for doc, _ in pairs)
     evaluation = Evaluation()
