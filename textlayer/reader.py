@@ -30,7 +30,7 @@ from textlayer.config import TextLayerConfig
 from textlayer.digital import empty_page
 from textlayer.errors import ResourceLimit, TextLayerError, TimeBudgetExceeded
 from textlayer.model import Document, Page
-from textlayer.tasks import OCRMode, ParseResult, Source
+from textlayer.parsed import OCRMode, ParseResult, Source
 
 _BOOT_TIMEOUT = 120.0  # seconds a fresh worker may take to import its libraries
 SourceLike = Path | str | bytes | tuple[str, bytes | str]  # path, bytes, or (name, either)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import io
 import logging
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from PIL import Image, ImageOps
 
@@ -29,29 +28,12 @@ from textlayer.errors import (
 )
 from textlayer.model import Page
 from textlayer.ocr import ocr_image, scale_lines
+from textlayer.parsed import OCRMode, ParseResult, Source
 from textlayer.sniff import FileKind, sniff
-
-OCRMode = Literal["auto", "always", "never"]
-Source = str | bytes  # a file path, or the file's bytes
 
 # pdfminer logs every recoverable oddity of a real-world PDF at WARNING; the text layer reports
 # what matters through its own errors instead.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
-
-
-@dataclass(slots=True)
-class ParseResult:
-    kind: FileKind
-    page_count: int
-    pages: dict[int, Page] = field(default_factory=dict)  # born-digital (or blank) pages by number
-    ocr_pages: list[int] = field(default_factory=list)  # 1-based numbers still to OCR
-    notes: list[str] = field(default_factory=list)
-    # Size of every page in its unit, so a page whose OCR fails still has its place.
-    sizes: dict[int, tuple[float, float]] = field(default_factory=dict)
-
-    @property
-    def unit(self) -> Literal["pt", "px"]:
-        return "pt" if self.kind == "pdf" else "px"
 
 
 def load_bytes(source: Source, name: str) -> bytes:

@@ -9,8 +9,7 @@ and reported with its own code by the XML reader, instead of looking like a plai
 from __future__ import annotations
 
 from io import BytesIO
-
-from pypdf import PdfReader
+from typing import Any
 
 from extractors.einvoice.errors import EMBEDDED_UNREADABLE, EInvoiceError
 from extractors.einvoice.reader import read_einvoice
@@ -35,10 +34,17 @@ def _broken(exc: Exception) -> EInvoiceError:
     return EInvoiceError(EMBEDDED_UNREADABLE, f"PDF cannot be read for an embedded e-invoice: {exc}")
 
 
+def _reader(pdf: bytes) -> Any:
+    # Deferred: pypdf (and the crypto it loads) is needed only for a PDF that can embed a file.
+    from pypdf import PdfReader
+
+    return PdfReader(BytesIO(pdf))
+
+
 def attachment_names(pdf: bytes) -> list[str]:
     """Names of the PDF's embedded files, without decoding their content."""
     try:
-        return [attachment.name for attachment in PdfReader(BytesIO(pdf)).attachment_list]
+        return [attachment.name for attachment in _reader(pdf).attachment_list]
     except Exception as exc:
         raise _broken(exc) from exc
 
@@ -46,7 +52,7 @@ def attachment_names(pdf: bytes) -> list[str]:
 def _raw_attachment(pdf: bytes, names: tuple[str, ...]) -> tuple[str, bytes] | None:
     wanted = {name.lower() for name in names}
     try:
-        for attachment in PdfReader(BytesIO(pdf)).attachment_list:
+        for attachment in _reader(pdf).attachment_list:
             if attachment.name.lower() in wanted:
                 return attachment.name, attachment.content
     except Exception as exc:

@@ -149,8 +149,11 @@ def emit(obj: Any) -> None:
 
 
 def progress(items: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]:
-    """Iterate with a progress bar on stderr (silent when stderr is not a terminal-like sink)."""
-    from tqdm import tqdm
+    """Iterate with a progress bar on stderr (silent when stderr is not a terminal)."""
+    if not sys.stderr.isatty():  # no bar to draw: tqdm is not even imported
+        yield from items
+        return
+    from tqdm import tqdm  # deferred: only a terminal shows the bar
 
     yield from tqdm(items, total=total, desc=desc, file=sys.stderr, unit="doc", leave=False, disable=None)
 
