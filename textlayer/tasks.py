@@ -27,7 +27,6 @@ from textlayer.errors import (
     UnsupportedFile,
 )
 from textlayer.model import Page
-from textlayer.ocr import ocr_image, scale_lines
 from textlayer.parsed import OCRMode, ParseResult, Source
 from textlayer.sniff import FileKind, sniff
 
@@ -209,6 +208,10 @@ def _render_dpi(page: Any, config: TextLayerConfig) -> float:
 def ocr_pdf_page(source: Source, name: str, number: int, config: TextLayerConfig) -> Page:
     import pypdfium2 as pdfium
 
+    # Deferred: numpy and tesseract's wrapper load with a worker's first OCR task, so a worker
+    # that parses born-digital PDFs only is ready sooner.
+    from textlayer.ocr import ocr_image, scale_lines
+
     data = load_bytes(source, name)
     try:
         document = pdfium.PdfDocument(data)
@@ -299,6 +302,8 @@ def _parse_image(
 
 
 def ocr_image_page(source: Source, name: str, number: int, config: TextLayerConfig) -> Page:
+    from textlayer.ocr import ocr_image  # deferred: see ocr_pdf_page
+
     data = load_bytes(source, name)
     image = _open_image(data, name)
     try:
