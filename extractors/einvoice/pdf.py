@@ -8,6 +8,7 @@ and reported with its own code by the XML reader, instead of looking like a plai
 
 from __future__ import annotations
 
+from functools import lru_cache
 from io import BytesIO
 from typing import Any
 
@@ -41,10 +42,14 @@ def _reader(pdf: bytes) -> Any:
     return PdfReader(BytesIO(pdf))
 
 
-def attachment_names(pdf: bytes) -> list[str]:
-    """Names of the PDF's embedded files, without decoding their content."""
+@lru_cache(maxsize=4)
+def attachment_names(pdf: bytes) -> tuple[str, ...]:
+    """Names of the PDF's embedded files, without decoding their content.
+
+    Kept for the last few PDFs: routing (``detect``) and reading (``embedded_xml``) ask in turn
+    about the same bytes, and pypdf parses the whole file each time."""
     try:
-        return [attachment.name for attachment in _reader(pdf).attachment_list]
+        return tuple(attachment.name for attachment in _reader(pdf).attachment_list)
     except Exception as exc:
         raise _broken(exc) from exc
 
