@@ -84,7 +84,7 @@ def time_in_process(files: list[Path]) -> tuple[float, float]:
     from ledgerbot.pipeline import Extractor
 
     started = time.perf_counter()
-    extractor = Extractor(warn=lambda _: None)
+    extractor = Extractor(warn=lambda _: None).prepare()
     loaded = time.perf_counter() - started
     started = time.perf_counter()
     results = list(extractor.extract_paths(files))

@@ -61,7 +61,7 @@ def main() -> None:
     pdfs = sorted(args.pdfs.rglob("*.pdf"))[: args.limit]
 
     def run(label: str) -> dict[str, float | None]:
-        extractor = Extractor(in_process=True)
+        extractor = Extractor(in_process=True).prepare()
         started = time.process_time()
         results = list(extractor.extract_paths(pdfs))
         cpu = time.process_time() - started

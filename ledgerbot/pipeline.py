@@ -1,9 +1,10 @@
 """The pipeline behind ``ledgerbot extract``: e-invoice, text layer, classifier, template, generic.
 
 Stages are small protocols kept in a registry (``STAGES``); ``Extractor`` assembles the named
-stages once (models and templates load once per batch) and turns any number of files into one
-``ExtractionResult`` each, in input order. A file that cannot be read still gets its result,
-with ``doc_type`` null and an ``errors`` entry, and the batch goes on.
+stages once (models and templates load once per batch, with the first file read from its pages)
+and turns any number of files into one ``ExtractionResult`` each, in input order. A file that
+cannot be read still gets its result, with ``doc_type`` null and an ``errors`` entry, and the
+batch goes on.
 """
 
 from __future__ import annotations
@@ -150,30 +151,56 @@ class Extractor:
             from ledgerbot.core.settings import get_settings
 
             models_dir = get_settings().models_dir
-        # The text-layer workers boot (a few hundred ms of imports each) while the classifier and
-        # the templates load below; the first extraction takes them over.
-        self._warm_reader: TextLayerReader | None = _text_reader(in_process).start()
         self.embedded = embedded
         self.models_dir = models_dir
-        self.stages = [STAGES[name](models_dir, templates_dir, extra_templates) for name in stages]
-        self.stages = [s for s in self.stages if s.is_available()]
         self.in_process = in_process
+        self.split = split
         self.warn = warn or (lambda message: print(message, file=sys.stderr))
         self.classifier: Any = None
         self.classifier_error: LedgerbotError | None = None
         self.trial: Any = None  # a candidate classifier in shadow or canary (``ledgerbot.trials``)
         self.ranker_trial: Any = None
-        if "generic" in stages:
+        self.splitter: Any = None
+        self._stage_names = tuple(stages)
+        self._stage_sources = (templates_dir, tuple(extra_templates))
+        self._stages: list[DocumentExtractor] | None = None
+        self._classifies = classify
+        self._loaded = False
+        self._warm_reader: TextLayerReader | None = None
+        self._reader: TextLayerReader | None = None
+
+    def prepare(self) -> Extractor:
+        """Load the models and templates and start the text-layer workers now, not on first need
+        (so a measurement of the reading alone does not include them)."""
+        self._warm_reader = self._warm_reader or _text_reader(self.in_process).start()
+        self._load()
+        return self
+
+    @property
+    def stages(self) -> list[DocumentExtractor]:
+        """The text stages, loaded on first use: a batch of e-invoices never needs them."""
+        if self._stages is None:
+            templates_dir, extra = self._stage_sources
+            stages = [STAGES[name](self.models_dir, templates_dir, extra) for name in self._stage_names]
+            self._stages = [s for s in stages if s.is_available()]
+        return self._stages
+
+    def _load(self) -> None:
+        """Everything a document read from its pages needs: stages, classifier, trials, splitter."""
+        if self._loaded:
+            return
+        self._loaded = True
+        self.stages  # noqa: B018  (loads them)
+        if "generic" in self._stage_names:
             from ledgerbot.trials import RankerTrial
 
-            self.ranker_trial = RankerTrial.load(models_dir)
-        if classify:
+            self.ranker_trial = RankerTrial.load(self.models_dir)
+        if self._classifies:
             self._load_classifier()
-        self.splitter: Any = None
-        if split:
+        if self.split:
             from classifiers.splitter import load_splitter
 
-            self.splitter, note = load_splitter(models_dir)
+            self.splitter, note = load_splitter(self.models_dir)
             if note:
                 self.warn(f"warning: {note}")
 
@@ -204,17 +231,25 @@ class Extractor:
         return self.extract_sources(Source(name=display_name(str(p)), path=p) for p in paths)
 
     def extract_sources(self, sources: Iterable[Source]) -> Iterator[ExtractionResult]:
-        """One result per source, in input order."""
-        reader, self._warm_reader = self._warm_reader or _text_reader(self.in_process), None
-        with reader:
+        """One result per source, in input order.
+
+        The text-layer workers and the models start with the first file that is read from its
+        pages (a batch of e-invoices needs neither); the workers boot while the models load.
+        """
+        self._reader, self._warm_reader = self._warm_reader, None
+        try:
             chunk: list[Source] = []
             for source in sources:
                 chunk.append(source)
                 if len(chunk) == CHUNK:
-                    yield from self._chunk(chunk, reader)
+                    yield from self._chunk(chunk)
                     chunk = []
             if chunk:
-                yield from self._chunk(chunk, reader)
+                yield from self._chunk(chunk)
+        finally:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     def extract_document(self, document: Document, doc_type: DocType | None = None) -> ExtractionResult:
         """Run the text stages (template, generic) on an already-read document."""
@@ -229,7 +264,7 @@ class Extractor:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _chunk(self, chunk: list[Source], reader: Any) -> Iterator[ExtractionResult]:
+    def _chunk(self, chunk: list[Source]) -> Iterator[ExtractionResult]:
         work = [_Work(source) for source in chunk]
         for item in work:
             self._read_bytes(item)
@@ -237,7 +272,13 @@ class Extractor:
                 self._try_einvoice(item)
         to_read = [w for w in work if w.result is None and w.source.data is not None]
         if to_read:
-            outcomes = reader.read_many([(w.source.name, w.source.data) for w in to_read])
+            if self._reader is None:
+                # As many workers as there are files to read (more start if OCR pages queue up).
+                self._reader = _text_reader(self.in_process).start(tasks=len(to_read))
+            self._load()  # while the workers boot
+            outcomes = self._reader.read_many(
+                [(w.source.name, w.source.data) for w in to_read if w.source.data is not None]
+            )
             for item, outcome in zip(to_read, outcomes, strict=True):
                 if isinstance(outcome, LedgerbotError):
                     item.result = self._failed(item, outcome)
@@ -258,7 +299,7 @@ class Extractor:
                 item.result.lineage.update(self.ranker_trial.note(item.document, item.result))
         for item in work:
             assert item.result is not None
-            if self.splitter is not None or item.pages is not None:
+            if self.split or item.pages is not None:
                 self._mark_part(item, item.result)
             item.source.data = None  # free memory as soon as the line is out
             yield item.result

@@ -30,7 +30,7 @@ from textlayer.config import TextLayerConfig
 from textlayer.digital import empty_page
 from textlayer.errors import ResourceLimit, TextLayerError, TimeBudgetExceeded
 from textlayer.model import Document, Page
-from textlayer.tasks import OCRMode, ParseResult, Source
+from textlayer.parsed import OCRMode, ParseResult, Source
 
 _BOOT_TIMEOUT = 120.0  # seconds a fresh worker may take to import its libraries
 SourceLike = Path | str | bytes | tuple[str, bytes | str]  # path, bytes, or (name, either)
@@ -200,11 +200,13 @@ class TextLayerReader:
     def __enter__(self) -> TextLayerReader:
         return self
 
-    def start(self) -> TextLayerReader:
+    def start(self, tasks: int | None = None) -> TextLayerReader:
         """Start the workers now, without waiting for them: they import their libraries while the
-        caller loads its models, instead of after."""
+        caller loads its models, instead of after. ``tasks``: how many files are coming, so no
+        more workers boot than have work (each costs a process's imports); more start later if
+        more tasks queue up (the pages of a scan to OCR)."""
         if not self.in_process:
-            self._ensure_workers()
+            self._ensure_workers(tasks)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -221,12 +223,14 @@ class TextLayerReader:
         while workers:
             workers.pop().stop()
 
-    def _ensure_workers(self) -> None:
+    def _ensure_workers(self, tasks: int | None = None) -> None:
+        """At least one worker per task (``None``: as many as allowed), up to the configured count."""
         if self._pid != os.getpid():
             # A forked child must not talk to its parent's workers: start its own.
             self._workers.clear()
             self._pid = os.getpid()
-        while len(self._workers) < self.config.worker_count:
+        wanted = self.config.worker_count if tasks is None else min(max(tasks, 1), self.config.worker_count)
+        while len(self._workers) < wanted:
             self._workers.append(_Worker(self.config.memory_limit_mb))
 
     def _replace(self, worker: _Worker) -> None:
@@ -288,7 +292,7 @@ class TextLayerReader:
             yield job.outcome()
 
     def _schedule(self, sources: Iterable[SourceLike], ocr: OCRMode) -> Iterator[Document | TextLayerError]:
-        self._ensure_workers()
+        self._ensure_workers(1)
         cfg = self.config
         window = max(4, 4 * len(self._workers))
         pending_sources = enumerate(sources)
@@ -310,6 +314,8 @@ class TextLayerReader:
                     parse_args = (source, name, ocr, cfg)
                     parse_task = _Task(index, 0, next(self._seq), "parse", parse_args, cfg.parse_timeout)
                     heapq.heappush(queue, parse_task)
+                # One worker per task waiting or running, up to the configured count.
+                self._ensure_workers(len(queue) + sum(w.task is not None for w in self._workers))
                 # Hand out work before yielding, so the workers keep going while the caller
                 # handles the document it gets.
                 for slot, worker in enumerate(list(self._workers)):

@@ -10,9 +10,8 @@ from __future__ import annotations
 import io
 import logging
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from PIL import Image, ImageOps
 
@@ -28,30 +27,12 @@ from textlayer.errors import (
     UnsupportedFile,
 )
 from textlayer.model import Page
-from textlayer.ocr import ocr_image, scale_lines
+from textlayer.parsed import OCRMode, ParseResult, Source
 from textlayer.sniff import FileKind, sniff
-
-OCRMode = Literal["auto", "always", "never"]
-Source = str | bytes  # a file path, or the file's bytes
 
 # pdfminer logs every recoverable oddity of a real-world PDF at WARNING; the text layer reports
 # what matters through its own errors instead.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
-
-
-@dataclass(slots=True)
-class ParseResult:
-    kind: FileKind
-    page_count: int
-    pages: dict[int, Page] = field(default_factory=dict)  # born-digital (or blank) pages by number
-    ocr_pages: list[int] = field(default_factory=list)  # 1-based numbers still to OCR
-    notes: list[str] = field(default_factory=list)
-    # Size of every page in its unit, so a page whose OCR fails still has its place.
-    sizes: dict[int, tuple[float, float]] = field(default_factory=dict)
-
-    @property
-    def unit(self) -> Literal["pt", "px"]:
-        return "pt" if self.kind == "pdf" else "px"
 
 
 def load_bytes(source: Source, name: str) -> bytes:
@@ -227,6 +208,10 @@ def _render_dpi(page: Any, config: TextLayerConfig) -> float:
 def ocr_pdf_page(source: Source, name: str, number: int, config: TextLayerConfig) -> Page:
     import pypdfium2 as pdfium
 
+    # Deferred: numpy and tesseract's wrapper load with a worker's first OCR task, so a worker
+    # that parses born-digital PDFs only is ready sooner.
+    from textlayer.ocr import ocr_image, scale_lines
+
     data = load_bytes(source, name)
     try:
         document = pdfium.PdfDocument(data)
@@ -317,6 +302,8 @@ def _parse_image(
 
 
 def ocr_image_page(source: Source, name: str, number: int, config: TextLayerConfig) -> Page:
+    from textlayer.ocr import ocr_image  # deferred: see ocr_pdf_page
+
     data = load_bytes(source, name)
     image = _open_image(data, name)
     try:

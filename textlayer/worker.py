@@ -80,7 +80,8 @@ def serve(conn: Connection) -> None:
 def main(argv: list[str]) -> None:
     read_fd, write_fd, memory_mb = int(argv[0]), int(argv[1]), int(argv[2])
     _limit_memory(memory_mb)
-    # Import the heavy libraries once, up front, so the first task pays no start-up cost.
+    # Import the parsing libraries once, up front, so the first parse pays no start-up cost (the
+    # OCR ones load with the first OCR task: a batch of born-digital PDFs never needs them).
     import pdfplumber  # noqa: F401
     import pypdfium2  # noqa: F401
 

@@ -1,19 +1,20 @@
 """Find the e-invoice XML embedded in a Factur-X / ZUGFeRD 1.0 / 2.x PDF and read it.
 
-The ``factur-x`` library finds the attachment. It silently skips an attachment it cannot parse,
-so when it finds nothing the attachment list is checked once more (through pypdf, which factur-x
-itself is built on) for a file with an e-invoice name: that broken XML is then returned as-is
-and reported with its own code by the XML reader, instead of looking like a plain PDF.
+The attachment is chosen as the ``factur-x`` library's reader chooses it (pypdf's attachment
+list, the first attachment of a known name holding invoice XML), in one pass over the PDF. An
+attachment that reader would skip as unparsable is still returned when no other one fits: that
+broken XML is reported with its own code by the XML reader, instead of looking like a plain PDF.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from io import BytesIO
-
-from pypdf import PdfReader
+from typing import Any
 
 from extractors.einvoice.errors import EMBEDDED_UNREADABLE, EInvoiceError
 from extractors.einvoice.reader import read_einvoice
+from extractors.einvoice.xmlsafe import parse_xml
 from ledgerbot.core.domain import ExtractionResult
 
 # Attachment names of the e-invoice, best first: Factur-X / ZUGFeRD 2.1+ (factur-x.xml), the
@@ -35,27 +36,56 @@ def _broken(exc: Exception) -> EInvoiceError:
     return EInvoiceError(EMBEDDED_UNREADABLE, f"PDF cannot be read for an embedded e-invoice: {exc}")
 
 
-def attachment_names(pdf: bytes) -> list[str]:
-    """Names of the PDF's embedded files, without decoding their content."""
+def _reader(pdf: bytes) -> Any:
+    # Deferred: pypdf (and the crypto it loads) is needed only for a PDF that can embed a file.
+    from pypdf import PdfReader
+
+    return PdfReader(BytesIO(pdf))
+
+
+@lru_cache(maxsize=4)
+def attachment_names(pdf: bytes) -> tuple[str, ...]:
+    """Names of the PDF's embedded files, without decoding their content.
+
+    Kept for the last few PDFs: routing (``detect``) and reading (``embedded_xml``) ask in turn
+    about the same bytes, and pypdf parses the whole file each time."""
     try:
-        return [attachment.name for attachment in PdfReader(BytesIO(pdf)).attachment_list]
+        return tuple(attachment.name for attachment in _reader(pdf).attachment_list)
     except Exception as exc:
         raise _broken(exc) from exc
 
 
-def _raw_attachment(pdf: bytes, names: tuple[str, ...]) -> tuple[str, bytes] | None:
-    wanted = {name.lower() for name in names}
+# Root elements the factur-x reader takes an attachment for (it compares the tag's end, whatever
+# the namespace), and the one the name factur-x.xml must carry.
+_INVOICE_ROOTS = (
+    "CrossIndustryInvoice",
+    "CrossIndustryDocument",
+    "SCRDMCCBDACIOMessageStructure",
+    "Invoice",
+    "CreditNote",
+)
+_FACTURX_ROOT = "CrossIndustryInvoice"
+
+
+def _takes(name: str, content: bytes) -> bool:
+    """Whether the factur-x reader would take this attachment: well-formed XML with an invoice
+    root, and under the name factur-x.xml a Factur-X one. Parsed safely (a DTD is refused)."""
     try:
-        for attachment in PdfReader(BytesIO(pdf)).attachment_list:
-            if attachment.name.lower() in wanted:
-                return attachment.name, attachment.content
-    except Exception as exc:
-        raise _broken(exc) from exc
-    return None
+        tag = str(parse_xml(content).tag)
+    except EInvoiceError:
+        return False
+    if not tag.endswith(_INVOICE_ROOTS):
+        return False
+    return name != "factur-x.xml" or tag.endswith(_FACTURX_ROOT)
 
 
 def embedded_xml(pdf: bytes) -> tuple[str, bytes] | None:
     """``(attachment name, XML bytes)`` of the embedded e-invoice, or ``None`` when there is none.
+
+    In the first group of names the PDF carries, the first attachment the factur-x reader would
+    take wins; when none would, the first of the group is returned as it is, so the XML reader
+    reports what is wrong with it with its own code. The PDF is read once, by pypdf (as factur-x
+    does), without importing factur-x and the HTTP client it loads.
 
     Raises E305 when the PDF itself cannot be parsed for attachments.
     """
@@ -63,15 +93,18 @@ def embedded_xml(pdf: bytes) -> tuple[str, bytes] | None:
     for group in _NAME_GROUPS:
         if not names & set(group):
             continue
-        # Deferred: factur-x imports its XSD machinery; most PDFs carry no e-invoice at all.
-        import facturx
-
+        found: tuple[str, bytes] | None = None
         try:
-            filename, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False, filenames=list(group))
-        except Exception as exc:  # factur-x raises bare Exceptions from pypdf and lxml
+            for attachment in _reader(pdf).attachment_list:
+                if attachment.name.lower() not in group:
+                    continue
+                content = bytes(attachment.content)
+                if content and _takes(attachment.name, content):
+                    found = (attachment.name, content)
+                    break
+                found = found or (attachment.name, content)
+        except Exception as exc:
             raise _broken(exc) from exc
-        # Present but rejected by factur-x means broken XML: take it raw so it gets its own code.
-        found = (str(filename), bytes(xml)) if filename and xml else _raw_attachment(pdf, group)
         if found is not None:
             if len(found[1]) > MAX_XML_BYTES:
                 raise EInvoiceError(

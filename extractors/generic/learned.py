@@ -7,7 +7,8 @@ of the phrases around it (the label, the words left of it, the words over it, it
 distilled MiniLM vectors (``embeddings.py``), with their similarity to a short description of
 the candidate's field. One gradient-boosted tree model over all fields (the field is a feature)
 gives the chance that a candidate is the answer; the arithmetic checks then choose between
-combinations (``consistency.py``). Confidences are mapped per field by isotonic regression
+combinations (``consistency.py``). Extraction reads the trees compiled to arrays (``trees.py``),
+so it needs neither scikit-learn nor SciPy. Confidences are mapped per field by isotonic regression
 fitted on documents the ranker was not trained on, so a value reported at 0.9 is right about 90
 % of the time.
 """
@@ -26,10 +27,15 @@ from extractors.generic.candidates import HEADER_OUTPUT, Candidate
 from extractors.generic.embeddings import PhraseEmbedder
 from extractors.generic.ranking import FEATURES
 from extractors.generic.settings import DEFAULT, GenericSettings
+from extractors.generic.trees import CompiledTrees
 
 RANKER_NAME = "extractor-ranker"
 # 3: gradient-boosted trees over context and phrase-meaning features, calibrated per field.
 RANKER_FORMAT = 3
+# What extraction reads: the trees as arrays.
+TREES_FILE = "ranker-trees.npz"
+# The fitted scikit-learn model the trees were compiled from, kept beside them (a test holds the
+# two to the same answers); read only for an artifact saved before compiled trees existed.
 MODEL_FILE = "ranker.pkl"
 CALIBRATION_FILE = "calibration.json"
 
@@ -186,20 +192,36 @@ def expected_calibration_error(
     return round(total / len(obs), 4)
 
 
+def compile_trees(model: Any, rows: np.ndarray) -> CompiledTrees:
+    """The fitted model's trees as arrays, checked to give the model's own answers on ``rows``."""
+    trees = CompiledTrees.from_sklearn(model)
+    with one_thread():
+        expected = model.predict_proba(rows)
+    if not np.allclose(trees.predict_proba(rows), expected, rtol=0.0, atol=1e-12):
+        raise AssertionError("the compiled trees do not reproduce the fitted model")  # a bug in trees.py
+    return trees
+
+
 class LearnedRanker:
-    """Scorer protocol (``name``, ``version``, ``score``) plus ``score_all`` and ``calibration``."""
+    """Scorer protocol (``name``, ``version``, ``score``) plus ``score_all`` and ``calibration``.
+
+    ``model`` is the compiled trees; ``fitted``, only while training, the scikit-learn model they
+    were compiled from (saved beside them).
+    """
 
     name = RANKER_NAME
 
     def __init__(
         self,
-        model: Any,
+        model: CompiledTrees | None,
         embedder: PhraseEmbedder,
         version: str = "untrained",
         calibration: Calibration | None = None,
         settings: GenericSettings = DEFAULT,
+        fitted: Any = None,
     ) -> None:
         self.model = model
+        self.fitted = fitted
         self.embedder = embedder
         self.version = version
         self.calibration = calibration or Calibration()
@@ -209,8 +231,9 @@ class LearnedRanker:
     def score(self, candidates: Sequence[Candidate]) -> list[float]:
         if not candidates:
             return []
-        with one_thread():
-            proba = self.model.predict_proba(self.featurizer.matrix(candidates))
+        if self.model is None:
+            raise ValueError("an untrained ranker scores nothing")
+        proba = self.model.predict_proba(self.featurizer.matrix(candidates))
         return [float(p) for p in proba[:, 1]]
 
     def score_all(self, cands: Mapping[str, Sequence[Candidate]]) -> None:
@@ -222,7 +245,11 @@ class LearnedRanker:
     def save(self, folder: Path) -> None:
         import json
 
-        (folder / MODEL_FILE).write_bytes(pickle.dumps(self.model))
+        if self.model is None:
+            raise ValueError("an untrained ranker cannot be saved")
+        self.model.save(folder / TREES_FILE)
+        if self.fitted is not None:
+            (folder / MODEL_FILE).write_bytes(pickle.dumps(self.fitted))
         self.embedder.save(folder)
         (folder / CALIBRATION_FILE).write_text(json.dumps(self.calibration.to_json(), indent=1))
 
@@ -233,8 +260,11 @@ class LearnedRanker:
 
         if list(meta.get("features", [])) != feature_names(DEFAULT):
             return None
-        # Artifacts are written by our own `train extractor` (or shipped with the code).
-        model = pickle.loads((folder / MODEL_FILE).read_bytes())
+        if (folder / TREES_FILE).exists():
+            model = CompiledTrees.load(folder / TREES_FILE)
+        else:  # saved before compiled trees existed: compiled here, once per process
+            # Artifacts are written by our own `train extractor` (or shipped with the code).
+            model = CompiledTrees.from_sklearn(pickle.loads((folder / MODEL_FILE).read_bytes()))
         calibration = Calibration.from_json(json.loads((folder / CALIBRATION_FILE).read_text()))
         embedder = PhraseEmbedder.load(folder, str(meta.get("phrase_table", "")))
         return cls(model, embedder, version, calibration)

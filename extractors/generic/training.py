@@ -40,8 +40,10 @@ from extractors.generic.learned import (
     MODEL_FILE,
     RANKER_FORMAT,
     RANKER_NAME,
+    TREES_FILE,
     Calibration,
     LearnedRanker,
+    compile_trees,
     expected_calibration_error,
     feature_names,
     new_model,
@@ -49,6 +51,7 @@ from extractors.generic.learned import (
 )
 from extractors.generic.ranking import HeuristicScorer
 from extractors.generic.settings import DEFAULT, GenericSettings
+from extractors.generic.trees import TREES_FORMAT
 from ledgerbot.core.domain import DocType, ExtractionResult
 from ledgerbot.core.errors import BusinessError
 
@@ -184,7 +187,8 @@ def train_extractor(
         log(f"  fold {fold + 1}/{folds}: {len(held)} documents held out")
         with one_thread():
             model = new_model(settings).fit(xs[train_mask], ys[train_mask], sample_weight=ws[train_mask])
-        ranker = LearnedRanker(model, embedder, "fold", settings=settings)
+        # Validated as extraction will run it: the compiled trees.
+        ranker = LearnedRanker(compile_trees(model, xs[train_mask]), embedder, "fold", settings=settings)
         learned = GenericExtractor(ranker, settings)
         for d in held:
             p = prepared[d]
@@ -222,7 +226,7 @@ def train_extractor(
         digest.update(json.dumps(p.labelled.fields, sort_keys=True, default=str).encode())
     store = ArtifactStore(models_dir)
     version = store.new_version(RANKER_NAME, digest.hexdigest())
-    ranker = LearnedRanker(model, embedder, version, calibration, settings)
+    ranker = LearnedRanker(compile_trees(model, xs), embedder, version, calibration, settings, fitted=model)
     sources: dict[str, int] = {}
     for p in prepared:
         sources[p.labelled.source] = sources.get(p.labelled.source, 0) + 1
@@ -233,6 +237,7 @@ def train_extractor(
         {
             **(provenance or {}),
             "ranker_format": RANKER_FORMAT,
+            "trees_format": TREES_FORMAT,
             "documents": sources,
             "data_sha256": digest.hexdigest(),
             "candidates": len(ys),
@@ -301,7 +306,7 @@ def ship(models_dir: Path, dest: Path | None = None) -> Path:
     if not artifact.meta.get("phrase_table"):
         raise TrainingDataError("only a ranker on a shipped phrase table can be shipped (retrain)")
     dest.mkdir(parents=True, exist_ok=True)
-    for name in (MODEL_FILE, CALIBRATION_FILE):
+    for name in (TREES_FILE, MODEL_FILE, CALIBRATION_FILE):
         shutil.copyfile(artifact.path / name, dest / name)
     code = subprocess.run(
         ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, check=False

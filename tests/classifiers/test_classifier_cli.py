@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -112,3 +113,28 @@ def test_train_if_missing_replaces_a_model_of_older_features(runner: CliRunner, 
     # It did not stop at the stale model: it went on to train, and found no corpus to train on.
     assert result.exit_code == 2
     assert "[E506]" in result.output and "[E502]" in result.output
+
+
+@pytest.mark.slow
+def test_extracting_what_the_baseline_is_sure_of_loads_no_transformer_and_no_scikit_learn(
+    trained: tuple[TrainReport, Path], tiny_pdf_corpus: Path
+) -> None:
+    _, models = trained
+    # A process of its own: what extraction imports is seen only there.
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from ledgerbot.pipeline import Extractor\n"
+        "extractor = Extractor(models_dir=Path(sys.argv[1]), in_process=True, warn=lambda _: None)\n"
+        "for path in sys.argv[2:]:\n"
+        "    [result] = extractor.extract_paths([Path(path)])\n"
+        "    heavy = {'torch', 'transformers', 'sklearn', 'scipy'} & {m.split('.')[0] for m in sys.modules}\n"
+        "    print(json.dumps({'route': result.lineage.get('classifier_route'), 'heavy': sorted(heavy)}))\n"
+    )
+    files = [str(p) for p in sorted(tiny_pdf_corpus.glob("*.pdf"))[:6]]
+    command = [sys.executable, "-c", code, str(models), *files]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    sure = list(itertools.takewhile(lambda line: line["route"] == "baseline", lines))
+    assert sure, lines  # the baseline is sure of the first documents of the tiny corpus
+    assert all(line["heavy"] == [] for line in sure), sure

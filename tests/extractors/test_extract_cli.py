@@ -108,3 +108,30 @@ def test_a_broken_classifier_costs_the_doc_type_not_the_batch(tmp_path: Path) ->
     assert result.fields.total is not None
     assert [e.code for e in result.errors] == ["E505"]
     assert len(warnings) == 1 and "E505" in warnings[0]
+
+
+def test_a_batch_of_einvoices_needs_no_text_layer_and_no_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import facturx
+    from test_einvoice_pdf import facturx_xml, visible_pdf
+
+    import ledgerbot.pipeline as pipeline
+
+    pdf = tmp_path / "fx.pdf"
+    pdf.write_bytes(facturx.generate_from_binary(visible_pdf(), facturx_xml(), check_xsd=False))
+    readers: list[object] = []
+    monkeypatch.setattr(pipeline, "_text_reader", lambda in_process: readers.append(in_process))
+    warnings: list[str] = []
+    # No classifier is trained in this home: looking for one would warn E501.
+    extractor = pipeline.Extractor(warn=warnings.append)
+    [result] = list(extractor.extract_paths([pdf]))
+    assert result.method == "einvoice" and str(result.fields.total) == "120.00"
+    assert readers == [] and warnings == []
+    # The first document read from its pages loads them.
+    monkeypatch.undo()
+    good = tmp_path / "good.pdf"
+    good.write_bytes(Invoice().pdf())
+    [read] = list(extractor.extract_paths([good]))
+    assert read.method is not None and read.fields.total is not None
+    assert [w for w in warnings if "E501" in w]

@@ -311,3 +311,14 @@ def test_a_worker_that_died_while_idle_is_replaced() -> None:
         dead.wait()
         assert "RE-2026-1001" in reader.read(pdf_bytes([invoice_lines(seed=1)])).text
         assert reader._workers[0].proc.pid != dead.pid
+
+
+def test_workers_start_as_files_arrive() -> None:
+    one = pdf_bytes([[Placed("one file", 50, 800)]])
+    with TextLayerReader(TextLayerConfig(workers=2)) as reader:
+        reader.start(tasks=1)
+        assert len(reader._workers) == 1  # a single file boots a single worker
+        assert [d.text for d in reader.read_many([one])] == ["one file"]  # type: ignore[union-attr]
+        assert len(reader._workers) == 1
+        assert len(list(reader.read_many([one, one, one]))) == 3
+        assert len(reader._workers) == 2  # a batch brings up the others

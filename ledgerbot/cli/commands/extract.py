@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from ledgerbot.cli.app import app, emit, fail, progress, stderr
+from ledgerbot.cli.commands.classify import train_app
 
 template_app = typer.Typer(
     help="Vendor templates: draft one from a sample, test all against goldens.", no_args_is_help=True
@@ -127,7 +128,7 @@ def evaluate(
         embedded=not no_embedded,
         stages=("generic",) if generic_only else ("template", "generic"),
         warn=lambda message: stderr.print(message, highlight=False, markup=False),
-    )
+    ).prepare()  # models and workers up before the clock starts: pages per second are reading only
     sources = [Source(name=str(doc), path=doc) for doc, _ in pairs]
     pages = sum(count_pages(doc.read_bytes()) for doc, _ in pairs)
     evaluation = Evaluation()
@@ -320,29 +321,44 @@ def template_retire(
     _set_status(folder, template_id, "retired", "retired by hand")
 
 
-def _train_extractor(
-    corpus: Path,
-    split: str,
-    variants: list[str] | None,
-    models_dir: Path | None,
-    extra_corpora: list[Path],
-    truth_folders: list[Path],
-    realworld: Path | None,
-    cache: Path | None,
+@train_app.command("extractor")
+def train_extractor(
+    corpus: Annotated[Path, typer.Argument(help="Labelled corpus folder (documents + <stem>.json)")],
+    split: Annotated[str, typer.Option("--split", help="Train only on this split")] = "dev",
+    variant: Annotated[
+        list[str] | None,
+        typer.Option("--variant", help="Only these variants (default: digital and scans)"),
+    ] = None,
+    models_dir: Annotated[
+        Path | None, typer.Option("--models-dir", help="Default: $LEDGERBOT_HOME/models")
+    ] = None,
+    also: Annotated[
+        list[Path] | None, typer.Option("--also", help="Another generated corpus (its --split part)")
+    ] = None,
+    truth: Annotated[
+        list[Path] | None,
+        typer.Option("--truth", help="E-invoice PDFs with truth (extractors.einvoice.make_truth)"),
+    ] = None,
+    realworld: Annotated[
+        Path | None,
+        typer.Option("--realworld", help="Real-world set (pdf/, sroie/): its development part only"),
+    ] = None,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Keep text layers read here")] = None,
 ) -> None:
+    """Train and calibrate the generic extractor's candidate ranker (dev split only)."""
     from extractors.generic.datasets import labelled_folder, realworld_pdfs, sroie_receipts
     from extractors.generic.training import TEXT_VARIANTS, train_ranker
 
     def log(message: str) -> None:
         stderr.print(message, highlight=False, markup=False)
 
-    chosen = tuple(variants) if variants else TEXT_VARIANTS
+    chosen = tuple(variant) if variant else TEXT_VARIANTS
     extra = []
-    for folder in extra_corpora:  # the layout randomizer's corpus: its dev split only
+    for folder in also or []:  # the layout randomizer's corpus: its dev split only
         extra += labelled_folder(
             folder, split=split, variants=chosen, source="randomizer", cache=cache, log=log
         )
-    for folder in truth_folders:
+    for folder in truth or []:
         extra += labelled_folder(folder, split="", source="einvoice", cache=cache, log=log)
     if realworld is not None:  # only the development part: the validation part stays unseen
         extra += realworld_pdfs(realworld / "pdf", "dev", cache=cache, log=log)
@@ -355,47 +371,3 @@ def _train_extractor(
     )
     out["registry_state"] = register_trained(models_dir or get_settings().models_dir, out["model"])
     emit(out)
-
-
-def _register_training() -> None:
-    """``ledgerbot train extractor`` on the classifier's ``train`` group, else ``train-extractor``."""
-    try:
-        from ledgerbot.cli.commands import classify as classify_cli  # type: ignore[attr-defined]
-
-        train_app = getattr(classify_cli, "train_app", None)
-    except ImportError:
-        train_app = None
-
-    def train_extractor(
-        corpus: Annotated[Path, typer.Argument(help="Labelled corpus folder (documents + <stem>.json)")],
-        split: Annotated[str, typer.Option("--split", help="Train only on this split")] = "dev",
-        variant: Annotated[
-            list[str] | None,
-            typer.Option("--variant", help="Only these variants (default: digital and scans)"),
-        ] = None,
-        models_dir: Annotated[
-            Path | None, typer.Option("--models-dir", help="Default: $LEDGERBOT_HOME/models")
-        ] = None,
-        also: Annotated[
-            list[Path] | None, typer.Option("--also", help="Another generated corpus (its --split part)")
-        ] = None,
-        truth: Annotated[
-            list[Path] | None,
-            typer.Option("--truth", help="E-invoice PDFs with truth (extractors.einvoice.make_truth)"),
-        ] = None,
-        realworld: Annotated[
-            Path | None,
-            typer.Option("--realworld", help="Real-world set (pdf/, sroie/): its development part only"),
-        ] = None,
-        cache: Annotated[Path | None, typer.Option("--cache", help="Keep text layers read here")] = None,
-    ) -> None:
-        """Train and calibrate the generic extractor's candidate ranker (dev split only)."""
-        _train_extractor(corpus, split, variant, models_dir, also or [], truth or [], realworld, cache)
-
-    if isinstance(train_app, typer.Typer):
-        train_app.command("extractor")(train_extractor)
-    else:
-        app.command("train-extractor")(train_extractor)
-
-
-_register_training()
