@@ -9,7 +9,7 @@ import pytest
 
 from extractors.generic import GenericExtractor
 from extractors.generic.candidates import Candidate
-from extractors.generic.consistency import choose_totals
+from extractors.generic.consistency import choose_totals, rate_sums
 from extractors.generic.labels import LabelMatch
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
@@ -232,3 +232,13 @@ def test_a_line_rows_own_amount_does_not_confirm_itself_as_the_subtotal() -> Non
     s, t, g = _block([("50.60", 100), ("11.02", 115), ("61.62", 130)])
     chosen = choose_totals([*s, item], t, g, Decimal("0.60"), line_boxes=[(1, (40.0, 45.0, 500.0, 65.0))])
     assert _values(chosen) == (Decimal("50.60"), Decimal("11.02"), Decimal("61.62"))
+
+
+def test_a_breakdown_column_of_one_rate_and_its_sum_row_is_not_added_up() -> None:
+    # "SR 6% 78.30 4.70 83.00" over "TOTAL 78.30 4.70 83.00": two rows, the second the sum.
+    label = LabelMatch("total", "total", 1.0, 0, 1)
+    column = [
+        Candidate("total", Decimal("83.00"), "83.00", 1, (400, top, 440, top + 10), "below", label, score=0.6)
+        for top in (200.0, 215.0)
+    ]
+    assert rate_sums(column) == []
