@@ -78,12 +78,15 @@ def choose_totals(
     unprinted = (settings.unprinted_net, settings.unprinted_tax, settings.unprinted_total)
     absent = [_log(p, settings) for p in unprinted]
     top = settings.combination_top
-    combinations = [
-        *itertools.product(*(_top(role, top, prob) for role in roles)),
-        *_agreeing(roles, prob, settings),
-    ]
+    # The best-scored values of each field, and every triple that adds up (each tried once).
+    combinations = {
+        tuple(map(id, combination)): combination
+        for combination in itertools.chain(
+            itertools.product(*(_top(role, top, prob) for role in roles)), _agreeing(roles, prob, settings)
+        )
+    }
     scored: list[Scored] = []
-    for combination in combinations:
+    for combination in combinations.values():
         s, t, g = _repair_separator(*combination)
         if not _possible(s, t, g, settings):
             continue
