@@ -98,7 +98,8 @@ def parse_amount(text: str, decimal_sep: DecimalSep | None = None) -> Decimal | 
     negative = False
     if s.startswith("(") and s.endswith(")"):
         negative, s = True, s[1:-1].strip()
-    s = re.sub(r"[€$£¥]|US\$|\b(?:EUR|USD|GBP|CHF)\b", "", s).strip()
+    # A code may be glued to the digits ("CHF11.732,53"), so letters, not word ends, delimit it.
+    s = re.sub(r"[€$£¥]|US\$|(?<![A-Za-z])(?:EUR|USD|GBP|CHF)(?![A-Za-z])", "", s).strip()
     if s[:1] in "-−–":
         negative, s = True, s[1:].strip()
     if s.endswith("-"):

@@ -44,6 +44,7 @@ _LABEL_FIELDS: dict[str, tuple[str, ...]] = {
 # and never sits below them: a title or a "vom" with more words in between names something else.
 _ADJACENT_ONLY = frozenset({"doc_title", "date_hint"})
 _MONEY_KINDS = frozenset({"subtotal", "tax_amount", "total"})
+_MONEY_FIELDS = ("subtotal", "tax_amount", "total")
 _PUNCTUATION = re.compile(r"[\W_]*")
 # Words that introduce the base a rate applies to ("19 % MwSt. auf 198,00", "VAT 20% on 150.00").
 _BASE_WORDS = frozenset({"auf", "on", "of", "von", "sur", "from", "aus", "base", "basis"})
@@ -492,16 +493,22 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
 
 
 _CENTS = re.compile(r"[.,]\d{2}\b")
+# Labels of amounts that are none of the totals: a payment or change, a sum carried to the next page.
+_OTHER_AMOUNTS = frozenset({"payment", "carry"})
 _AMOUNT_OR_RATE = re.compile(r"[\d.,]+%?")
 
 
 def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]) -> None:
     """Values no label claims: every date (invoice date), every amount with cents outside the line
-    table (total) and, on page 1 outside the table, every word with digits that is no date or
-    amount (invoice number). Receipts print "09/03/2018 21:28" and "CASH RM 170.00" with
-    no label, and a label wording no list knows still leaves its value here, for the ranker to
-    judge by the phrases around it. Marked ``unlabelled``; the hand-set weights never see them."""
+    table (subtotal, tax and total alike) and, on page 1 outside the table, every word with
+    digits that is no date or amount (invoice number). Receipts print "09/03/2018 21:28" and
+    "CASH RM 170.00" with no label, and a label wording no list knows ("Imponibile", "BTW")
+    still leaves its value here, for the ranker to judge by the phrases around it and for the
+    arithmetic to place: which of the totals block's amounts is the subtotal, the tax and the
+    total is what subtotal + tax = total says, whatever words stand beside them. Marked
+    ``unlabelled``; the hand-set weights never see them."""
     first_page = bool(context.rows) and context.rows[0].page == 1
+    table_bottom = max((r.bottom for r in context.rows if r.index in context.table_rows), default=None)
     for row in context.rows:
         words = [w.text for w in row.words]
         dates = _value_spans("date", words)
@@ -514,7 +521,7 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 continue
             for a, b, value in dates if kind == "date" else _value_spans(kind, words):
                 text = row.text_of(a, b)
-                if kind == "amount" and (not _CENTS.search(text) or value <= 0):
+                if kind == "amount" and not _CENTS.search(text):
                     continue
                 if kind == "identifier" and not _id_like(text, a, b, dates):
                     continue
@@ -523,7 +530,36 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 feats["unlabelled"] = 1.0
                 feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[a:b]))
                 feats["words_between"] = float(a)
-                out[name].append(Candidate(name, value, text, row.page, box, "layout", None, feats))
+                if kind != "amount":
+                    out[name].append(Candidate(name, value, text, row.page, box, "layout", None, feats))
+                    continue
+                # The totals follow the line table; with no table on the page they may be anywhere.
+                feats["totals_region"] = float(table_bottom is None or row.top >= table_bottom)
+                # Amounts that share their row are cells of a breakdown ("A 21% 78,75 16,54 95,29").
+                feats["row_amounts"] = float(sum(1 for _ in _value_spans("amount", words)))
+                feats["other_amount_label"] = _other_amount_label(context, row, box)
+                # A zero is a tax ("0% VAT 0,00"), never a net amount or a total; a credit note
+                # prints its amounts negative.
+                for money in _MONEY_FIELDS if value != 0 else ("tax_amount",):
+                    cand = Candidate(money, value, text, row.page, box, "layout", None, dict(feats))
+                    out[money].append(cand)
+
+
+def _other_amount_label(context: PageContext, row: Row, box: BBox) -> float:
+    """The weight of a payment or carried-sum label left of ``box`` ("Cash", "Change", "Übertrag").
+
+    Read in the amount's row and in any row beside it that it overlaps: a receipt's label and
+    amount are often printed a little apart in height, and end up in two rows.
+    """
+    middle = (box[1] + box[3]) / 2
+    weight = 0.0
+    for other in context.rows:
+        if other is not row and not other.top <= middle <= other.bottom:
+            continue
+        for m in context.labels[other.index]:
+            if m.kind in _OTHER_AMOUNTS and other.box_of(m.start, m.end)[2] <= box[0]:
+                weight = max(weight, m.weight)
+    return weight
 
 
 def _id_like(text: str, a: int, b: int, dates: list[tuple[int, int, Any]]) -> bool:

@@ -1,23 +1,28 @@
 """Consistency checks that choose between candidates: lines sum, subtotal + tax = total, due >= issued.
 
 A document's numbers must agree with each other; when the best-scored candidates disagree and
-a slightly lower-scored combination agrees, the agreeing combination is almost always right.
-The checks also set confidence: a field confirmed by arithmetic is more certain than one that
-merely scored highest.
+a lower-scored combination agrees, the agreeing combination is almost always right. For the
+totals the checks are log odds added to the log chances of a combination's amounts, so a
+label the ranker knows and arithmetic that holds are weighed on one scale, and the confidence
+of a field is the share of all combinations' weight that gives it its value.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
+import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from extractors.generic.candidates import Candidate
 from extractors.generic.settings import DEFAULT, GenericSettings
+from textlayer.model import BBox
 
 CENT = DEFAULT.cent
+TOTAL = 2  # the total's place in a (subtotal, tax, total) combination
 SUMMED = "rate_sum"
 # A document with several VAT rates prints its amounts per rate; the amount over all rates is
 # the one asked for, so it edges out any single rate's row.
@@ -28,20 +33,6 @@ SUM_EDGE = 0.05
 class Choice:
     candidate: Candidate | None
     confidence: float
-
-
-def _top(cands: Sequence[Candidate], top: int) -> list[Candidate | None]:
-    ranked = sorted(cands, key=lambda c: -c.score)
-    unique: list[Candidate | None] = []
-    seen: set[object] = set()
-    for c in ranked:
-        if c.value in seen:
-            continue
-        seen.add(c.value)
-        unique.append(c)
-        if len(unique) == top:
-            break
-    return [*unique, None]
 
 
 def _close(a: Decimal, b: Decimal) -> bool:
@@ -55,56 +46,71 @@ def choose_totals(
     lines_sum: Decimal | None,
     labelled: Collection[str] = (),
     settings: GenericSettings = DEFAULT,
+    line_boxes: Collection[tuple[int, BBox]] = (),
 ) -> dict[str, Choice]:
-    """The best (subtotal, tax, total) combination by score plus agreement bonuses.
+    """The most likely (subtotal, tax, total) combination: its amounts' chances and its arithmetic.
 
-    ``labelled`` names the label kinds printed on the document. When OCR left a labelled amount
-    unreadable, the lines sum stands in for the subtotal, and the one amount still missing is
-    derived from the other two (with low confidence and no box): the label shows it is printed.
+    Every amount below the line table is a candidate for all three fields, its label (if any)
+    one piece of evidence among others; a combination scores the log chances of its amounts
+    plus log odds for each arithmetic check that holds (subtotal + tax = total, the lines add
+    up) and minus some for each that fails. A field's confidence is the share of all
+    combinations' weight that gives it the chosen value.
+
+    ``line_boxes`` are the (page, box) of the line table's rows. ``labelled`` names the label
+    kinds printed on the document. When OCR left a labelled amount unreadable, the lines sum
+    stands in for the subtotal, and the one amount still missing is derived from the other two
+    (with low confidence and no box): the label shows it is printed.
     """
-    subtotals = [*subtotals, *rate_sums(subtotals)]
-    taxes = [*taxes, *rate_sums(taxes)]
-    totals = [*totals, *rate_sums(totals)]
+    roles = [
+        [*subtotals, *rate_sums(subtotals)],
+        [*taxes, *rate_sums(taxes)],
+        [*totals, *rate_sums(totals)],
+    ]
     if (
         lines_sum is not None
         and lines_sum > 0
         and "subtotal" in labelled
-        and all(not _close(c.value, lines_sum) for c in subtotals)
+        and all(not _close(c.value, lines_sum) for c in roles[0])
     ):
         # Only the printed tax and total can confirm it: its agreement with the lines is circular.
-        subtotals = [*subtotals, _derived("subtotal", lines_sum, totals or subtotals, 0.3)]
-    best: tuple[float, tuple[Candidate | None, ...], dict[str, bool]] | None = None
-    top, bonus = settings.combination_top, settings.agreement_bonus
-    for s, t, g in itertools.product(_top(subtotals, top), _top(taxes, top), _top(totals, top)):
-        s, t, g = _repair_separator(s, t, g)
+        roles[0].append(_derived("subtotal", lines_sum, roles[2] or roles[0], 0.3))
+    prob = _role_probabilities(roles, settings)
+    unprinted = (settings.unprinted_net, settings.unprinted_tax, settings.unprinted_total)
+    absent = [_log(p, settings) for p in unprinted]
+    top = settings.combination_top
+    # The best-scored values of each field, and every triple that adds up (each tried once).
+    combinations = {
+        tuple(map(id, combination)): combination
+        for combination in itertools.chain(
+            itertools.product(*(_top(role, top, prob) for role in roles)), _agreeing(roles, prob, settings)
+        )
+    }
+    scored: list[Scored] = []
+    for combination in combinations.values():
+        s, t, g = _repair_separator(*combination)
+        if not _possible(s, t, g, settings):
+            continue
         summed = [c for c in (s, t, g) if c is not None and c.relation == SUMMED]
         if summed and not (
             s is not None and t is not None and g is not None and _close(s.value + t.value, g.value)
         ):
             continue  # a sum of rate rows stands only when the totals add up with it
-        score = sum(c.score for c in (s, t, g) if c is not None)
-        checks: dict[str, bool] = {}
-        if s is not None and t is not None and g is not None:
-            checks["sum"] = _close(s.value + t.value, g.value)
-        if lines_sum is not None and s is not None:
-            if s.relation != "derived":
-                checks["lines"] = _close(lines_sum, s.value)
-        elif lines_sum is not None and g is not None and t is None:
-            checks["lines"] = _close(lines_sum, g.value)
-        elif lines_sum is not None and g is not None and t is not None:
-            # No subtotal printed: the lines plus the tax must make the total.
-            checks["lines"] = _close(lines_sum + t.value, g.value)
-        failed = len(checks) - sum(checks.values())
-        score += bonus * sum(checks.values()) - settings.failed_check_share * bonus * failed
-        if best is None or score > best[0]:
-            best = (score, (s, t, g), checks)
-    if best is None:
+        score = sum(
+            absent[i] if c is None else _log(prob.get(id(c), c.score), settings)
+            for i, c in enumerate((s, t, g))
+        )
+        score += _evidence(_checks(s, t, g, lines_sum, line_boxes), settings)
+        scored.append((score, (s, t, g)))
+    if not scored:
         return {}
-    _, (s, t, g), checks = best
-    agreed = all(checks.values()) and bool(checks)
+    best_score, (s, t, g) = max(scored, key=lambda x: x[0])
     out = {}
-    for name, cand in (("subtotal", s), ("tax_amount", t), ("total", g)):
-        out[name] = Choice(cand, _confidence(cand, agreed))
+    for i, (name, cand) in enumerate((("subtotal", s), ("tax_amount", t), ("total", g))):
+        out[name] = Choice(cand, _marginal(scored, best_score, i, cand) if cand is not None else 0.0)
+    if g is not None:
+        payable = _rounded(g, roles, settings)
+        if payable is not None:
+            out["total"] = Choice(payable, out["total"].confidence)
     present = [c for c in (s, t, g) if c is not None]
     if len(present) == 2 and not any(c.relation == "derived" for c in present):
         missing = next(n for n, c in (("subtotal", s), ("tax_amount", t), ("total", g)) if c is None)
@@ -113,9 +119,231 @@ def choose_totals(
             "tax_amount": g.value - s.value if g is not None and s is not None else None,
             "total": s.value + t.value if s is not None and t is not None else None,
         }[missing]
-        if missing in labelled and value is not None and value > 0 and _plausible_rate(s, t, value, missing):
+        if (
+            missing in labelled
+            and value is not None
+            and value > 0
+            and _plausible_rate(s, t, value, missing, settings)
+        ):
             out[missing] = Choice(_derived(missing, value, present, 0.0), 0.4)
     return out
+
+
+Scored = tuple[float, tuple[Candidate | None, Candidate | None, Candidate | None]]
+
+
+def _log(p: float, settings: GenericSettings) -> float:
+    """The log of a chance, kept off 0 and 1 (no score is certain)."""
+    floor = settings.probability_floor
+    return math.log(min(max(p, floor), 1.0 - floor))
+
+
+def _role_probabilities(roles: Sequence[Sequence[Candidate]], settings: GenericSettings) -> dict[int, float]:
+    """Each candidate's chance of being its field's amount, with one printed amount in one role.
+
+    A value no label claims for a field may be another field's labelled value ("Total 385,92"
+    is no subtotal): its chance is what the other field's labelled candidates of that value
+    leave over. A value beside the label of another kind of amount (cash tendered, change,
+    a sum carried over) is none of the three. Keyed by ``id()`` of the candidate.
+    """
+    claims: dict[Decimal, list[tuple[int, float]]] = {}
+    for role, cands in enumerate(roles):
+        for c in cands:
+            if c.label is not None and c.relation != "derived":
+                claims.setdefault(c.value, []).append((role, c.score))
+    largest = max((abs(c.value) for c in roles[TOTAL] if c.features.get("totals_region")), default=Decimal(0))
+    out: dict[int, float] = {}
+    for role, cands in enumerate(roles):
+        for c in cands:
+            p = min(max(c.score, 0.0), 1.0)
+            if c.label is None:
+                here = claims.get(c.value, ())
+                claimed = [claim for other, claim in here if other != role]
+                if role != TOTAL and c.features.get("totals_region"):
+                    # Below the line table, an amount no label names is the subtotal or the tax
+                    # about as often as any other amount of the block: arithmetic will tell. One
+                    # of several amounts in its row is a cell of a breakdown, less often either.
+                    p = max(p, settings.unlabelled_prior / max(c.features.get("row_amounts", 1.0), 1.0))
+                elif role == TOTAL and c.features.get("totals_region") and abs(c.value) == largest:
+                    # The total is the largest amount of the totals block more often than not.
+                    p = max(p, settings.largest_total_prior)
+                for claim in claimed:
+                    p *= 1.0 - min(max(claim, 0.0), 1.0)
+                p *= 1.0 - c.features.get("other_amount_label", 0.0)
+            out[id(c)] = p
+    return out
+
+
+def _top(
+    cands: Sequence[Candidate], top: int, prob: dict[int, float] | None = None
+) -> list[Candidate | None]:
+    """The ``top`` likeliest distinct values (the likeliest candidate of each), and None."""
+    chance = prob or {}
+    ranked = sorted(cands, key=lambda c: -chance.get(id(c), c.score))
+    unique: list[Candidate | None] = []
+    seen: set[object] = set()
+    for c in ranked:
+        if c.value in seen:
+            continue
+        seen.add(c.value)
+        unique.append(c)
+        if len(unique) == top:
+            break
+    return [*unique, None]
+
+
+def _checks(
+    s: Candidate | None,
+    t: Candidate | None,
+    g: Candidate | None,
+    lines_sum: Decimal | None,
+    line_boxes: Collection[tuple[int, BBox]],
+) -> dict[str, bool]:
+    """The arithmetic a combination can be checked by, and whether it holds.
+
+    subtotal + tax = total; the lines add up to the subtotal, or to the total when they are
+    priced with tax (receipts).
+    """
+    checks: dict[str, bool] = {}
+    if s is not None and t is not None and g is not None:
+        checks["sum"] = _close(s.value + t.value, g.value)
+    if lines_sum is None:
+        return checks
+    if any(_in_lines(c, line_boxes) for c in (s, g) if c is not None):
+        return checks  # an amount printed in a line row: its agreement with the lines is circular
+    if s is not None:
+        if s.relation != "derived":
+            checks["lines"] = _close(lines_sum, s.value) or (g is not None and _close(lines_sum, g.value))
+    elif g is not None and t is None:
+        checks["lines"] = _close(lines_sum, g.value)
+    elif g is not None and t is not None:
+        # No subtotal printed: the lines plus the tax make the total, or the lines are gross.
+        checks["lines"] = _close(lines_sum + t.value, g.value) or _close(lines_sum, g.value)
+    return checks
+
+
+def _evidence(checks: dict[str, bool], settings: GenericSettings) -> float:
+    """Log odds the arithmetic checks add to a combination: for each that holds, against each that fails."""
+    gain = {"sum": settings.agreement_log_odds, "lines": settings.lines_log_odds}
+    loss = {"sum": settings.disagreement_log_odds, "lines": settings.lines_disagreement_log_odds}
+    return sum(gain[name] if held else -loss[name] for name, held in checks.items())
+
+
+def _in_lines(c: Candidate, line_boxes: Collection[tuple[int, BBox]]) -> bool:
+    """The candidate stands in a row of the line table (its middle inside a line's box)."""
+    middle = (c.bbox[1] + c.bbox[3]) / 2
+    return any(page == c.page and box[1] <= middle <= box[3] for page, box in line_boxes)
+
+
+def _marginal(scored: Sequence[Scored], best: float, role: int, chosen: Candidate) -> float:
+    """The share of all combinations' weight (exp of their score) that gives the field this value."""
+    total = agree = 0.0
+    for score, combination in scored:
+        weight = math.exp(score - best)
+        total += weight
+        c = combination[role]
+        if c is not None and _close(c.value, chosen.value):
+            agree += weight
+    return round(min(0.99, agree / total), 3) if total else 0.0
+
+
+def _rounded(
+    total: Candidate, roles: Sequence[Sequence[Candidate]], settings: GenericSettings
+) -> Candidate | None:
+    """The payable amount when the document rounds the total it worked out ("Rounding -0,02").
+
+    Another amount within a rounding step of the total, a whole multiple of that step where
+    the total is not, and the difference printed as an amount of its own: the rounded one is
+    what is paid.
+    """
+    step = settings.rounding_step
+    if total.value % step == 0:
+        return None
+    printed = {_key(abs(c.value)) for role in roles for c in role if c.relation != "derived"}
+    for c in sorted(roles[TOTAL], key=lambda c: -c.score):
+        gap = abs(c.value - total.value)
+        if (
+            c.relation != "derived"
+            and 0 < gap < step
+            and c.value % step == 0
+            and (c.value > 0) == (total.value > 0)
+            and _key(gap) in printed
+        ):
+            return c
+    return None
+
+
+def _key(value: Decimal) -> int:
+    """An amount in whole cents, to look amounts up by value."""
+    return int((value * 100).to_integral_value())
+
+
+def _by_value(cands: Sequence[Candidate], prob: dict[int, float]) -> dict[int, list[Candidate]]:
+    """Candidates by their value in cents, likeliest first (a value printed twice has two boxes)."""
+    out: dict[int, list[Candidate]] = {}
+    for c in sorted(cands, key=lambda c: -prob.get(id(c), c.score)):
+        if c.relation != "derived":
+            out.setdefault(_key(c.value), []).append(c)
+    return out
+
+
+def _agreeing(
+    roles: Sequence[Sequence[Candidate]], prob: dict[int, float], settings: GenericSettings
+) -> list[tuple[Candidate, Candidate, Candidate]]:
+    """Every (subtotal, tax, total) whose amounts add up, each role's likeliest candidate of that value.
+
+    Whatever words stand beside them, three printed amounts of which one is the sum of the
+    other two and the smaller part a plausible tax on the larger are likely the totals; the
+    search looks past the few likeliest candidates of each field for them, so a label no
+    vocabulary knows costs its value only its score, not its place in the search.
+    """
+    nets, tax_values, by_total = (_by_value(role, prob) for role in roles)
+    tax_keys = sorted(k for k in tax_values if k != 0)
+    out: list[tuple[Candidate, Candidate, Candidate]] = []
+    for s_key, s_cands in nets.items():
+        s = s_cands[0]
+        # Only taxes of the net amount's sign and at most the largest share of it can fit.
+        reach = int(abs(s_key) * settings.max_tax_share)
+        low, high = (0, reach) if s_key > 0 else (-reach, 0)
+        for t_key in tax_keys[bisect.bisect_left(tax_keys, low) : bisect.bisect_right(tax_keys, high)]:
+            t = next((c for c in tax_values[t_key] if not _same_print(c, s)), None)
+            if t is None or not _plausible_tax(s.value, t.value, settings):
+                continue
+            want = s_key + t_key
+            for key in (want, want - 1, want + 1):
+                fits = (c for c in by_total.get(key, ()) if not _same_print(c, s) and not _same_print(c, t))
+                g = next(fits, None)
+                if g is not None:
+                    out.append((s, t, g))
+                    break
+    return out
+
+
+def _same_print(a: Candidate | None, b: Candidate | None) -> bool:
+    """One printed amount (same box, same value) standing for two fields."""
+    return a is not None and b is not None and a.page == b.page and a.bbox == b.bbox and a.value == b.value
+
+
+def _plausible_tax(net: Decimal, tax: Decimal, settings: GenericSettings) -> bool:
+    """Tax and net have one sign and the tax is at most the highest VAT rate of the net amount."""
+    if net == 0:
+        return tax == 0
+    if (net < 0) != (tax < 0) and tax != 0:
+        return False
+    return abs(tax) <= settings.max_tax_share * abs(net)
+
+
+def _possible(
+    s: Candidate | None, t: Candidate | None, g: Candidate | None, settings: GenericSettings
+) -> bool:
+    """A combination the document can print: no amount in two roles, a tax that fits the net."""
+    if _same_print(s, t) or _same_print(s, g) or _same_print(t, g):
+        return False
+    if s is None and t is not None and g is not None:
+        # The tax is part of the total: at most the highest rate's share of the gross amount.
+        share = settings.max_tax_share / (1 + settings.max_tax_share)
+        return (t.value == 0 or (t.value > 0) == (g.value > 0)) and abs(t.value) <= share * abs(g.value)
+    return s is None or t is None or _plausible_tax(s.value, t.value, settings)
 
 
 def rate_sums(cands: Sequence[Candidate]) -> list[Candidate]:
@@ -141,7 +369,7 @@ def rate_sums(cands: Sequence[Candidate]) -> list[Candidate]:
         rows = sorted({c.bbox[1]: c for c in group}.values(), key=lambda c: c.bbox[1])
         if len(rows) < 2 or not _stacked(rows):
             continue
-        if len(rows) >= 3 and _close(sum((c.value for c in rows[:-1]), Decimal(0)), rows[-1].value):
+        if _close(sum((c.value for c in rows[:-1]), Decimal(0)), rows[-1].value):
             # The column prints its sum row: that row is the amount over all rates.
             rows[-1].score = max(c.score for c in rows) + SUM_EDGE
             continue
@@ -173,7 +401,9 @@ def _stacked(rows: Sequence[Candidate]) -> bool:
     return True
 
 
-def _plausible_rate(s: Candidate | None, t: Candidate | None, value: Decimal, missing: str) -> bool:
+def _plausible_rate(
+    s: Candidate | None, t: Candidate | None, value: Decimal, missing: str, settings: GenericSettings
+) -> bool:
     """The tax the derivation implies is a VAT rate some country charges (above 0, at most 35 %).
 
     A misread amount ("20" for "5,065.20") would otherwise derive a tax larger than the goods.
@@ -182,7 +412,7 @@ def _plausible_rate(s: Candidate | None, t: Candidate | None, value: Decimal, mi
     tax = value if missing == "tax_amount" else (t.value if t is not None else None)
     if net is None or tax is None or net <= 0:
         return False
-    return Decimal(0) < tax <= Decimal("0.35") * net
+    return Decimal(0) < tax <= settings.max_tax_share * net
 
 
 def _derived(name: str, value: Decimal, near: Sequence[Candidate], score: float) -> Candidate:

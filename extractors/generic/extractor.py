@@ -149,7 +149,13 @@ class GenericExtractor:
         choices: dict[str, Choice] = {}
         choices.update(
             choose_totals(
-                cands["subtotal"], cands["tax_amount"], cands["total"], lines_sum, reading.labelled, settings
+                cands["subtotal"],
+                cands["tax_amount"],
+                cands["total"],
+                lines_sum,
+                reading.labelled,
+                settings,
+                [(i.page, i.bbox) for i in items if i.boxes],
             )
         )
         target = _printed_net(choices)

@@ -286,6 +286,19 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "report", "reporte", "subtotal carried forward",
         ],
     ),
+    # What a receipt was paid with and the change given back: amounts beside these are
+    # payments, not the subtotal, the tax or the total (cash tendered = total + change).
+    "payment": (
+        0.9,
+        [
+            "cash", "change", "change due", "tendered", "cash tendered", "amount tendered", "cash received",
+            "credit card", "debit card", "card payment", "paid by card", "visa", "mastercard", "amex",
+            "bargeld", "bar erhalten", "gegeben", "ruckgeld", "wechselgeld", "zuruck", "ec karte",
+            "kartenzahlung", "especes", "rendu", "monnaie rendue", "carte bancaire", "paiement cb",
+            "contant", "wisselgeld", "terug", "pinbetaling", "efectivo", "cambio", "devolucion", "entregado",
+            "tarjeta", "pago con tarjeta", "contanti", "resto", "carta di credito", "bancomat",
+        ],
+    ),
     # Line-table column headers.
     "col_description": (
         1.0,

@@ -26,10 +26,31 @@ class GenericSettings(BaseModel):
     doubtful_read: float = Field(0.9, ge=0, le=1)
     # Candidates per field (distinct values, best first) tried in the arithmetic combinations.
     combination_top: int = Field(4, ge=1, le=10)
-    # Added to a combination's score per arithmetic check that holds (subtotal + tax = total,
-    # lines = subtotal); a failing check costs a third of it.
-    agreement_bonus: float = Field(1.0, ge=0)
-    failed_check_share: float = Field(0.3, ge=0, le=1)
+    # A combination of subtotal, tax and total scores the sum of its amounts' log chances (a
+    # field left empty: the log chance that the document does not print it), plus log odds for
+    # subtotal + tax = total holding (or minus for failing) and for the lines adding up to the
+    # subtotal (a misread table fails that more often than the printed totals are wrong).
+    agreement_log_odds: float = Field(4.0, ge=0)
+    disagreement_log_odds: float = Field(2.0, ge=0)
+    lines_log_odds: float = Field(3.0, ge=0)
+    lines_disagreement_log_odds: float = Field(1.0, ge=0)
+    # Chances are kept this far off 0 and 1.
+    probability_floor: float = Field(0.002, gt=0, lt=0.5)
+    # The chance that a document prints no subtotal, no tax amount, no total at all: what
+    # leaving the field empty scores in a combination.
+    unprinted_net: float = Field(0.3, gt=0, lt=1)
+    unprinted_tax: float = Field(0.3, gt=0, lt=1)
+    unprinted_total: float = Field(0.02, gt=0, lt=1)
+    # Cash rounding ("Rounding -0,02"): the payable total is a multiple of this step.
+    rounding_step: Decimal = Field(Decimal("0.05"), gt=0, le=1)
+    # The least chance given an amount below the line table that no label names, of being the
+    # subtotal or the tax (about one in the number of amounts a totals block prints).
+    unlabelled_prior: float = Field(0.15, ge=0, le=1)
+    # The least chance given the largest amount below the line table of being the total.
+    largest_total_prior: float = Field(0.3, ge=0, le=1)
+    # The largest tax as a share of the net amount: above the highest VAT rate any country charges
+    # (27 %), so a pair whose "tax" is more is no (net, tax) pair.
+    max_tax_share: Decimal = Field(Decimal("0.35"), gt=0, le=1)
     # An invoice/due date pair in order gains this; a pair with the due date first loses the other.
     ordered_dates_bonus: float = Field(0.5, ge=0)
     reversed_dates_penalty: float = Field(0.3, ge=0)

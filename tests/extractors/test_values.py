@@ -29,6 +29,8 @@ from extractors.values import (
         ("-5,00", "-5.00"),
         ("€ 1.190,00", "1190.00"),
         ("1.190,00 EUR", "1190.00"),
+        ("CHF11.732,53", "11732.53"),
+        ("11.732,53CHF", "11732.53"),
         ("$12.5", "12.5"),
         ("1,234", "1234"),
         ("0,5", "0.5"),
@@ -40,7 +42,7 @@ def test_amounts_in_every_common_form(text: str, expected: str) -> None:
     assert parse_amount(text) == Decimal(expected)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1.23.4", "12,34,5", "1 23,00", ",5"])
+@pytest.mark.parametrize("text", ["", "abc", "1.23.4", "12,34,5", "1 23,00", ",5", "XEUR12"])
 def test_non_amounts_are_rejected(text: str) -> None:
     assert parse_amount(text) is None
 

@@ -1,0 +1,244 @@
+"""Subtotal, tax and total from the totals block's arithmetic, whatever words stand beside the amounts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+import pytest
+
+from extractors.generic import GenericExtractor
+from extractors.generic.candidates import Candidate
+from extractors.generic.consistency import choose_totals, rate_sums
+from extractors.generic.labels import LabelMatch
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document, Line, Page, Word
+
+CHAR = 5.0  # width of one character at the 10 pt the cells are set in
+HEAD = [
+    (40, 40, "Harbour Supplies Ltd"),
+    (40, 120, "Invoice No."),
+    (48, 135, "INV-2044"),
+    (40, 300, "Description"),
+    (300, 300, "Qty"),
+    (380, 300, "Unit price"),
+    (480, 300, "Amount"),
+    (40, 315, "Widget large"),
+    (300, 315, "2"),
+    (380, 315, "50.00"),
+    (480, 315, "100.00"),
+    (40, 330, "Widget small"),
+    (300, 330, "4"),
+    (380, 330, "25.00"),
+    (480, 330, "100.00"),
+]
+
+
+def _document(cells: Sequence[tuple[float, float, str]], size: float = 10.0) -> Document:
+    """A one-page A4 document with each cell's words placed left to right from (x, top)."""
+    lines = []
+    for x, top, text in cells:
+        words = []
+        for token in text.split():
+            width = CHAR * len(token)
+            words.append(Word(token, (x, top, x + width, top + size), size=size))
+            x += width + CHAR
+        lines.append(Line(words))
+    return Document(source="cells.pdf", pages=[Page(1, 595.0, 842.0, lines)])
+
+
+class KnowsOnlyLabels:
+    """A ranker that knows label words and nothing else: every value a label names is likely,
+    every other value unlikely. What a trained ranker gives a layout in words it never saw."""
+
+    name = "labels-only"
+    version = "1"
+
+    def score(self, candidates: Sequence[Candidate]) -> list[float]:
+        return [0.8 if c.label is not None else 0.05 for c in candidates]
+
+    def score_all(self, cands: Mapping[str, Sequence[Candidate]]) -> None:
+        for cs in cands.values():
+            for c, s in zip(cs, self.score(cs), strict=True):
+                c.score = s
+
+
+# Label words no vocabulary of ours holds: only the arithmetic can say which amount is which.
+UNKNOWN_WORDS = [(380, 375, "Grondslag"), (380, 390, "Heffing 20%"), (380, 405, "Eindsom")]
+
+
+def test_every_amount_below_the_line_table_is_a_candidate_for_all_three_totals() -> None:
+    document = _document(
+        [
+            *HEAD,
+            *UNKNOWN_WORDS,
+            (480, 375, "200.00"),
+            (480, 390, "40.00"),
+            (480, 405, "240.00"),
+            (300, 420, "Cash 300.00"),
+            (300, 435, "A 20% 200.00 40.00"),
+        ]
+    )
+    cands = GenericExtractor().read_unscored(document).candidates
+
+    def unlabelled(name: str, value: str) -> list[Candidate]:
+        return [c for c in cands[name] if c.label is None and c.value == Decimal(value)]
+
+    for name in ("subtotal", "tax_amount", "total"):
+        for value in ("200.00", "40.00", "240.00"):
+            assert any(c.features["totals_region"] == 1.0 for c in unlabelled(name, value)), (name, value)
+        # A payment is a candidate too, marked by its label; a breakdown row's cells by their number.
+        (cash,) = unlabelled(name, "300.00")
+        assert cash.features["other_amount_label"] > 0.5
+        assert {c.features["row_amounts"] for c in unlabelled(name, "40.00")} == {1.0, 2.0}
+    # The line rows' own amounts stay the table's.
+    assert not unlabelled("subtotal", "100.00")
+
+
+def test_the_totals_are_read_from_their_arithmetic_when_no_label_word_is_known() -> None:
+    document = _document(
+        [*HEAD, *UNKNOWN_WORDS, (480, 375, "200.00"), (480, 390, "40.00"), (480, 405, "240.00")]
+    )
+    fields = GenericExtractor(KnowsOnlyLabels()).extract(document, DocType.INVOICE).fields
+    assert (fields.subtotal, fields.tax_amount, fields.total) == (
+        Decimal("200.00"),
+        Decimal("40.00"),
+        Decimal("240.00"),
+    )
+
+
+def _amount(
+    name: str,
+    text: str,
+    top: float,
+    score: float = 0.05,
+    label: str | None = None,
+    x: float = 400.0,
+    **features: float,
+) -> Candidate:
+    """A candidate at ``top`` on page 1; labelled by ``label`` (its kind = its field) when given."""
+    value = Decimal(text)
+    match = LabelMatch(name, label, 1.0, 0, 1) if label else None
+    feats = {"totals_region": 1.0, **features} if match is None else dict(features)
+    return Candidate(
+        name, value, text, 1, (x, top, x + 40, top + 10), "right" if match else "layout", match, feats,
+        score=score, label_text=label or "",
+    )  # fmt: skip
+
+
+Labelled = Mapping[str, tuple[str, float, str]]  # field -> (amount, top, label word)
+
+
+def _block(
+    amounts: Sequence[tuple[str, float]], labelled: Labelled | None = None, **features: float
+) -> tuple[list[Candidate], list[Candidate], list[Candidate]]:
+    """Every amount of a totals block as an unlabelled candidate of each field, plus labelled ones."""
+    roles: tuple[list[Candidate], list[Candidate], list[Candidate]] = ([], [], [])
+    for i, name in enumerate(("subtotal", "tax_amount", "total")):
+        roles[i].extend(_amount(name, text, top, **features) for text, top in amounts)
+        if labelled and name in labelled:
+            text, top, label = labelled[name]
+            roles[i].append(_amount(name, text, top, 0.8, label))
+    return roles
+
+
+def _values(chosen: Mapping[str, object]) -> tuple[object, ...]:
+    out = []
+    for name in ("subtotal", "tax_amount", "total"):
+        cand = getattr(chosen[name], "candidate", None)
+        out.append(None if cand is None else cand.value)
+    return tuple(out)
+
+
+def test_the_larger_part_of_the_sum_is_the_net_amount_and_the_smaller_the_tax() -> None:
+    chosen = choose_totals(*_block([("66.98", 100), ("318.94", 115), ("385.92", 130)]), None)
+    assert _values(chosen) == (Decimal("318.94"), Decimal("66.98"), Decimal("385.92"))
+    # Three amounts that add up are far likelier the totals than any one amount alone.
+    assert chosen["total"].confidence > 0.9
+
+
+def test_the_agreeing_amounts_are_found_among_many() -> None:
+    noise = [(f"{n}.{n:02d}", 20.0 + n) for n in range(11, 40)]
+    amounts = [*noise, ("2420.84", 300), ("532.58", 315), ("2953.42", 330)]
+    chosen = choose_totals(*_block(amounts), Decimal("2420.84"))
+    assert _values(chosen) == (Decimal("2420.84"), Decimal("532.58"), Decimal("2953.42"))
+
+
+def test_cash_tendered_and_change_given_are_no_subtotal_tax_and_total() -> None:
+    # Total 92.80 paid with 100.00, 7.20 back: 92.80 + 7.20 = 100.00 adds up like net + tax = total.
+    s, t, g = _block([("92.80", 100)], {"total": ("92.80", 100, "Total")})
+    for role in (s, t, g):
+        role.append(_amount(role[0].field, "100.00", 115, other_amount_label=0.9))
+        role.append(_amount(role[0].field, "7.20", 130, other_amount_label=0.9))
+    assert _values(choose_totals(s, t, g, None)) == (None, None, Decimal("92.80"))
+
+
+def test_a_payment_whose_change_has_lost_its_label_is_no_total_either() -> None:
+    # The change's label stood apart from it and was not read: the cash's label still tells.
+    s, t, g = _block([("99.00", 100), ("1.00", 130)], {"total": ("99.00", 100, "Total")})
+    for role in (s, t, g):
+        role.append(_amount(role[0].field, "100.00", 115, other_amount_label=0.9))
+    assert _values(choose_totals(s, t, g, None))[2] == Decimal("99.00")
+
+
+def test_the_rounded_total_is_the_payable_one() -> None:
+    amounts = [("60.31", 100), ("-0.01", 115), ("60.30", 130)]
+    s, t, g = _block(amounts, {"total": ("60.31", 100, "Total")})
+    assert _values(choose_totals(s, t, g, None))[2] == Decimal("60.30")
+    # Without the adjustment printed, a nearby amount is no rounding of the total.
+    s, t, g = _block([("60.31", 100), ("60.30", 130)], {"total": ("60.31", 100, "Total")})
+    assert _values(choose_totals(s, t, g, None))[2] == Decimal("60.31")
+
+
+def test_the_document_totals_win_over_one_row_of_the_rate_breakdown() -> None:
+    # "A 21% 78,75 16,54 95,29" adds up too; the document's own amounts stand alone in their rows.
+    breakdown = [
+        _amount(name, text, 200, x=x, row_amounts=3.0)
+        for name in ("subtotal", "tax_amount", "total")
+        for text, x in (("78.75", 300), ("16.54", 350), ("95.29", 400))
+    ]
+    s, t, g = _block([("91.58", 240), ("17.82", 255), ("109.40", 100)], {"total": ("109.40", 100, "Total")})
+    s += [c for c in breakdown if c.field == "subtotal"]
+    t += [c for c in breakdown if c.field == "tax_amount"]
+    g += [c for c in breakdown if c.field == "total"]
+    assert _values(choose_totals(s, t, g, None)) == (Decimal("91.58"), Decimal("17.82"), Decimal("109.40"))
+
+
+def test_a_printed_zero_tax_is_the_tax_when_net_and_total_are_equal() -> None:
+    s, t, g = _block(
+        [("0.00", 115)], {"subtotal": ("11732.53", 100, "Net"), "total": ("11732.53", 130, "Total")}
+    )
+    assert _values(choose_totals(s, t, g, None)) == (
+        Decimal("11732.53"),
+        Decimal("0.00"),
+        Decimal("11732.53"),
+    )
+
+
+def test_a_credit_notes_negative_totals_add_up() -> None:
+    chosen = choose_totals(*_block([("-1898.97", 100), ("-366.85", 115), ("-2265.82", 130)]), None)
+    assert _values(chosen) == (Decimal("-1898.97"), Decimal("-366.85"), Decimal("-2265.82"))
+
+
+@pytest.mark.parametrize("tax", ["138.81", "1388.10"])
+def test_a_tax_as_large_as_the_total_is_no_tax(tax: str) -> None:
+    s, t, g = _block([], {"tax_amount": (tax, 115, "Tax"), "total": ("138.81", 130, "Total")})
+    assert _values(choose_totals(s, t, g, None))[1] is None
+
+
+def test_a_line_rows_own_amount_does_not_confirm_itself_as_the_subtotal() -> None:
+    # One line read, its amount 0.60; the totals block says 50.60 + 11.02 = 61.62.
+    item = _amount("subtotal", "0.60", 50, score=0.3)
+    s, t, g = _block([("50.60", 100), ("11.02", 115), ("61.62", 130)])
+    chosen = choose_totals([*s, item], t, g, Decimal("0.60"), line_boxes=[(1, (40.0, 45.0, 500.0, 65.0))])
+    assert _values(chosen) == (Decimal("50.60"), Decimal("11.02"), Decimal("61.62"))
+
+
+def test_a_breakdown_column_of_one_rate_and_its_sum_row_is_not_added_up() -> None:
+    # "SR 6% 78.30 4.70 83.00" over "TOTAL 78.30 4.70 83.00": two rows, the second the sum.
+    label = LabelMatch("total", "total", 1.0, 0, 1)
+    column = [
+        Candidate("total", Decimal("83.00"), "83.00", 1, (400, top, 440, top + 10), "below", label, score=0.6)
+        for top in (200.0, 215.0)
+    ]
+    assert rate_sums(column) == []
