@@ -178,18 +178,18 @@ def find_currency(text: str) -> str | None:
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     [
-        "january jan januar janv janvier jänner",
-        "february feb februar févr fevr février fevrier",
-        "march mar märz maerz mars mrz",
-        "april apr avril avr",
-        "may mai",
-        "june jun juni juin",
-        "july jul juli juillet juil",
-        "august aug août aout",
-        "september sep sept septembre",
-        "october oct oktober okt octobre",
-        "november nov novembre",
-        "december dec dez dezember décembre decembre déc",
+        "january jan januar janv janvier jänner januari enero ene gennaio gen",
+        "february feb februar févr fevr février fevrier februari febrero febbraio",
+        "march mar märz maerz mars mrz maart marzo",
+        "april apr avril avr abril abr aprile",
+        "may mai mei mayo maggio mag",
+        "june jun juni juin junio giugno giu",
+        "july jul juli juillet juil julio luglio lug",
+        "august aug août aout augustus agosto ago",
+        "september sep sept septembre septiembre setiembre settembre set",
+        "october oct oktober okt octobre octubre ottobre ott",
+        "november nov novembre noviembre",
+        "december dec dez dezember décembre decembre déc diciembre dicembre dic",
     ],
     start=1,
 ):
@@ -198,8 +198,10 @@ for _number, _names in enumerate(
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 
 # 14 March 2026 / 14th of March 2026 / 1er mars 2026 / 14-Mar-26 / 14/Mar/2026 / OCR's "9. März.2026"
+# / 14 de febrero de 2025 / 1º de mayo del 2025 / 6 gennaio 2026 / 14 maart 2026
 _DAY_MONTH_YEAR = (
-    rf"(\d{{1,2}})(?:st|nd|rd|th|er)?\.?(?:\s+of\s+|\s+|[-/.])({_MONTH_RE})[\s.,/\-]*(\d{{4}}|\d{{2}})"
+    rf"(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?(?:\s+of\s+|\s+de\s+|\s+|[-/.])({_MONTH_RE})"
+    rf"(?:\s+del?\s+|[\s.,/\-]*)(\d{{4}}|\d{{2}})"
 )
 # March 14, 2026 / Mar-14-2026
 _MONTH_DAY_YEAR = rf"({_MONTH_RE})\.?(?:\s+|[-/])(\d{{1,2}})(?:st|nd|rd|th)?,?(?:\s+|[-/])(\d{{4}}|\d{{2}})"
@@ -217,7 +219,7 @@ DATE_PATTERN = re.compile(
 
 
 def parse_date(text: str, order: DateOrder | None = None) -> date | None:
-    """ISO, numeric (day-first unless ``order`` says MDY) and EN/DE/FR month names -> date."""
+    """ISO, numeric (day-first unless ``order`` says MDY) and EN/DE/FR/NL/ES/IT month names -> date."""
     s = text.strip().rstrip(".,").lower()
     try:
         if m := re.fullmatch(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})", s):

@@ -114,9 +114,18 @@ def page_context(
     if labels is None:
         finder = label_finder()
         labels = {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
+    labels = {row.index: _outside_dates(row, labels.get(row.index, [])) for row in rows}
     context = PageContext(rows, labels, width, height, set(), table_rows, ocr)
     context.buyer_words = _buyer_block(context)
     return context
+
+
+def _outside_dates(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
+    """The label matches that are not words inside a date ("14 *de* febrero *de* 2025")."""
+    if not matches:
+        return matches
+    dates = _value_spans("date", [w.text for w in row.words])
+    return [m for m in matches if not any(a < m.start and m.end <= b for a, b, _ in dates)]
 
 
 def _buyer_block(context: PageContext) -> set[int]:
@@ -350,7 +359,9 @@ def _below(
     return out
 
 
-_PERIOD_WORDS = frozenset({"bis", "to", "until", "till", "au", "-", "–"})
+_PERIOD_WORDS = frozenset(
+    {"bis", "to", "until", "till", "au", "-", "–", "a", "al", "hasta", "tot", "t/m", "fino"}
+)
 
 
 def _date_ends_at(row: Row, index: int) -> bool:

@@ -1,0 +1,135 @@
+"""Invoice number, dates, order number and parties on layouts in six languages (EN/DE/FR/NL/ES/IT).
+
+The label phrases are composed from classes of words (``label_words``), so these tests use
+wordings that no list spells out as a whole; the documents are hand-built text layers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from test_generic_header import _document
+
+from extractors.generic import GenericExtractor
+from extractors.generic.label_words import composed
+from extractors.generic.labels import label_finder, tokens
+from extractors.values import VALUE_TYPES, parse_date
+
+
+@pytest.fixture(scope="module")
+def extractor() -> GenericExtractor:
+    return GenericExtractor()
+
+
+def _kinds(text: str) -> set[str]:
+    return {m.kind for m in label_finder().find(text.split())}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Documento N. 5597416/2023", "invoice_number"),
+        ("Núm. factura: 24-20956", "invoice_number"),
+        ("Fattura nr. 12", "invoice_number"),
+        ("Factuurnr.: 2024-2705", "invoice_number"),
+        ("Nummer factuur 2024-2705", "invoice_number"),
+        ("N.º de la factura 77", "invoice_number"),
+        ("Data della fattura 06/01/2026", "invoice_date"),
+        ("Fecha de la factura 04-07-2024", "invoice_date"),
+        ("Factuurdatum 03.01.2024", "invoice_date"),
+        ("Fecha de emisión 28/10/2025", "invoice_date"),
+        ("Emessa il 01/10/2023", "invoice_date"),
+        ("Data di scadenza 15/10/2023", "due_date"),
+        ("Fecha vto.: 03-08-2024", "due_date"),
+        ("Vervaldatum 19/02/2025", "due_date"),
+        ("N. ordine PO56867", "po_number"),
+        ("Nº de pedido PO85924", "po_number"),
+        ("Bestelnr. 4585517952", "po_number"),
+        ("Rif. ordine ORD-2020-5737", "po_number"),
+        ("Uw bestelling 4585517952", "po_number"),
+        ("Partita I.V.A. IT 300 819 80341", "vendor_tax_id"),
+        ("NIF-IVA: ESC79564621", "vendor_tax_id"),
+        ("BTW-nr. NL540732400B08", "vendor_tax_id"),
+        ("NIF cliente: ATU58899080", "buyer_tax_id"),
+        ("Vostra P.IVA: DE513401494", "buyer_tax_id"),
+        ("Klantnr. 3206936", "other_id"),
+        ("Nº de cliente 442723", "other_id"),
+        ("Codice cliente K11450", "other_id"),
+        ("Data consegna 08/02/2026", "other_date"),
+        ("Fecha de pedido 01/02/2026", "other_date"),
+        ("Facturar a:", "buyer"),
+        ("Valuta: CHF", "currency"),
+    ],
+)
+def test_label_vocabulary_nl_es_it(text: str, kind: str) -> None:
+    assert kind in _kinds(text)
+
+
+def test_a_customer_number_label_is_not_the_invoice_numbers() -> None:
+    assert "invoice_number" not in _kinds("Nº de cliente 442723")
+    assert "po_number" not in _kinds("Klantnummer 3206936")
+
+
+def test_composed_phrases_are_written_as_the_finder_reads_them() -> None:
+    # The finder takes composed phrases as they are (no folding): an accent or a capital in a
+    # class word would make a phrase no row can ever match.
+    for kind, phrases in composed().items():
+        for phrase in phrases:
+            assert " ".join(tokens(phrase)) == phrase, (kind, phrase)
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("28 de octubre de 2025", "2025-10-28"),
+        ("14 de febrero del 2025", "2025-02-14"),
+        ("6 gennaio 2026", "2026-01-06"),
+        ("25 febbraio 2026", "2026-02-25"),
+        ("14 maart 2026", "2026-03-14"),
+        ("1º de mayo de 2025", "2025-05-01"),
+        ("3 okt. 2024", "2024-10-03"),
+    ],
+)
+def test_long_dates_in_dutch_spanish_and_italian(text: str, iso: str) -> None:
+    assert parse_date(text) == date.fromisoformat(iso)
+    assert [value for _, value in VALUE_TYPES["date"].find(f"Sevilla, {text}")] == [date.fromisoformat(iso)]
+
+
+def test_a_word_inside_a_date_is_no_label(extractor: GenericExtractor) -> None:
+    # "de" may introduce a date ("Factura 12 de 4 de mayo"), but inside "28 de octubre de 2025"
+    # it is part of the date and must not cut the date off its label.
+    doc = _document(
+        [
+            (50, 60, "Sánchez Instalaciones S.A."),
+            (50, 120, "Factura número: 24-20956"),
+            (50, 140, "Fecha de emisión: 28 de octubre de 2025"),
+            (50, 160, "Fecha de vencimiento: 4 de noviembre de 2025"),
+        ]
+    )
+    fields = extractor.extract(doc).fields
+    assert fields.invoice_number == "24-20956"
+    assert fields.invoice_date == date(2025, 10, 28)
+    assert fields.due_date == date(2025, 11, 4)
+
+
+def test_an_italian_key_value_grid(extractor: GenericExtractor) -> None:
+    # Labels in boxes over their values, none of them in the English/German/French lists.
+    doc = _document(
+        [
+            (50, 40, "Verden Consulenze S.p.A."),
+            (50, 200, "Emessa il"),
+            (150, 200, "Documento N."),
+            (260, 200, "Scadenza"),
+            (360, 200, "N. ordine"),
+            (50, 212, "01/10/2023"),
+            (150, 212, "5597416/2023"),
+            (260, 212, "15/10/2023"),
+            (360, 212, "TE/6826"),
+        ]
+    )
+    fields = extractor.extract(doc).fields
+    assert fields.invoice_number == "5597416/2023"
+    assert fields.invoice_date == date(2023, 10, 1)
+    assert fields.due_date == date(2023, 10, 15)
+    assert fields.po_number == "TE/6826"
