@@ -12,8 +12,10 @@ import pytest
 from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
+from extractors.generic.geometry import build_rows
 from extractors.generic.label_words import composed
 from extractors.generic.labels import label_finder, tokens
+from extractors.generic.tables import headerless_items, stop_rows
 from extractors.values import VALUE_TYPES, parse_date
 
 
@@ -133,3 +135,24 @@ def test_an_italian_key_value_grid(extractor: GenericExtractor) -> None:
     assert fields.invoice_date == date(2023, 10, 1)
     assert fields.due_date == date(2023, 10, 15)
     assert fields.po_number == "TE/6826"
+
+
+def test_a_due_date_row_above_headerless_items_does_not_end_them() -> None:
+    # A label that ends a table ("Vervaldatum", "Klantnr.") in the header block above the items
+    # is no totals row: the items under it are still read.
+    doc = _document(
+        [
+            (50, 100, "Vervaldatum: 19/02/2025"),
+            (50, 115, "Klantnr.: 5707671"),
+            (50, 160, "Koffiebonen 2 3,00 6,00"),
+            (50, 175, "Kabelbinders 10 0,50 5,00"),
+            (50, 220, "Totaal 11,00"),
+        ]
+    )
+    rows = build_rows(doc.pages[0])
+    finder = label_finder()
+    labels = {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
+    stops = stop_rows(rows, labels)
+    assert stops, "the due date and customer number rows are stop rows"
+    items = headerless_items(rows, stops)
+    assert [(i.description, i.amount) for i in items] == [("Koffiebonen", 6), ("Kabelbinders", 5)]
