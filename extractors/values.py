@@ -218,8 +218,17 @@ DATE_PATTERN = re.compile(
 )
 
 
+# Years a business document dates itself in; "00990811" is a number, not the 11th of August 99.
+_YEARS = range(1900, 2200)
+
+
 def parse_date(text: str, order: DateOrder | None = None) -> date | None:
     """ISO, numeric (day-first unless ``order`` says MDY) and EN/DE/FR/NL/ES/IT month names -> date."""
+    value = _parse_date(text, order)
+    return value if value is not None and value.year in _YEARS else None
+
+
+def _parse_date(text: str, order: DateOrder | None) -> date | None:
     s = text.strip().rstrip(".,").lower()
     try:
         if m := re.fullmatch(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})", s):

@@ -175,9 +175,11 @@ class GenericExtractor:
         for name in ("vendor_tax_id", "vendor_iban"):
             # Rule: an id in the buyer's address block, or after a buyer's label, is the buyer's;
             # the vendor's is chosen among the others whenever the page prints one.
+            # One a buyer's label names ("NIF cliente", "TVA client") never is, even when no other
+            # is printed.
             buyers = [c for c in cands[name] if c.features.get("in_buyer") or c.features.get("buyer_label")]
             own = [c for c in cands[name] if c not in buyers]
-            cands[name] = own or cands[name]
+            cands[name] = own or [c for c in cands[name] if not c.features.get("buyer_label")]
         for name in (
             "vendor_name",
             "vendor_tax_id",

@@ -28,6 +28,8 @@ DOCUMENT = (
     "factuur", "creditnota", "creditfactuur", "nota",
     "factura", "fra", "fac", "documento", "abono", "factura rectificativa", "nota de credito",
     "fattura", "fatt", "nota di credito", "nota credito", "nota d accredito",
+    # Till receipts: an invoice settled on the spot.
+    "receipt", "ticket", "bon", "kassenbon", "recibo", "ricevuta", "scontrino", "kassabon", "bonnetje",
 )  # fmt: skip
 # Number marks: "No.", "Nr.", "N°", "Nº", "n.º", "núm.", "#", "Nummer", "número".
 NUMBER = ("no", "nr", "number", "num", "numero", "nummer", "#", "n °", "n", "n o", "nro")
@@ -54,7 +56,7 @@ DUE = (
 ORDER = (
     "order", "purchase order", "po", "p o", "bestellung", "bestell", "auftrag", "auftrags",
     "commande", "bon de commande", "bestelling", "bestel", "inkooporder", "pedido", "orden",
-    "orden de compra", "ordine", "ordine d acquisto", "ordine di acquisto", "oda", "buyer order",
+    "orden de compra", "ordine", "ordine d acquisto", "ordine di acquisto", "oda", "buyer order", "bc",
 )  # fmt: skip
 # The buyer's own account with the vendor: its number is no reference of the invoice.
 CUSTOMER = (
@@ -129,6 +131,8 @@ LISTED: dict[str, tuple[str, ...]] = {
         "direccion de facturacion", "indirizzo di fatturazione", "leveradres", "afleveradres",
         "direccion de envio", "enviar a", "consegna a", "fatturare a", "fatturato a", "datos del cliente",
         "dati cliente", "klantgegevens", "gefactureerd aan", "invoiced to", "charged to",
+        "a l attention de", "attention", "attn", "z hd", "zu handen", "zhd", "t a v", "ter attentie van",
+        "all attenzione di", "alla c a", "c a", "a la atencion de", "atencion",
     ),
     "other_id": (
         "kvk", "kvk nummer", "registro mercantil", "reg merc", "rea", "cciaa", "c c i a a",
@@ -146,6 +150,9 @@ LISTED: dict[str, tuple[str, ...]] = {
         "factura", "fattura", "factuur", "creditnota", "creditfactuur", "abono", "factura rectificativa",
         "nota de credito", "nota di credito", "nota credito", "fattura commerciale", "factura ordinaria",
         "fattura differita", "fattura immediata", "bill", "sales invoice", "vat invoice",
+        "facture de vente", "factura de venta", "fattura di vendita", "verkoopfactuur", "facture originale",
+        "receipt", "sales receipt", "kassenbon", "quittung", "recibo", "ricevuta", "scontrino", "kassabon",
+        "ticket de caisse", "factura simplificada", "tax invoice",
     ),
 }  # fmt: skip
 

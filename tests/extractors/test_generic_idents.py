@@ -12,11 +12,12 @@ import pytest
 from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
-from extractors.generic.geometry import build_rows
+from extractors.generic.geometry import build_rows, split_glued
 from extractors.generic.label_words import composed
 from extractors.generic.labels import label_finder, tokens
 from extractors.generic.tables import headerless_items, stop_rows
 from extractors.values import VALUE_TYPES, parse_date
+from textlayer.model import Document, Word
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +157,108 @@ def test_a_due_date_row_above_headerless_items_does_not_end_them() -> None:
     assert stops, "the due date and customer number rows are stop rows"
     items = headerless_items(rows, stops)
     assert [(i.description, i.amount) for i in items] == [("Koffiebonen", 6), ("Kabelbinders", 5)]
+
+
+def _unlabelled_numbers(doc: Document) -> set[str]:
+    reading = GenericExtractor().read_unscored(doc)
+    return {c.text for c in reading.candidates["invoice_number"] if c.features.get("unlabelled")}
+
+
+def test_numbers_explained_as_something_else_are_no_invoice_number_candidates() -> None:
+    doc = _document(
+        [
+            (50, 40, "SHXH Handel KG · Schillerstraße 74b · 80331 München"),
+            (50, 55, "80b boulevard Gambetta · 75002 Paris · Tel. +39 451 1009808"),
+            (50, 70, "Harbour Road 19 · D02 X285 Dublin · Partita I.V.A. IT 300 819 80341"),
+            (50, 120, "Klantnr.: 3206936"),
+            (50, 200, "Documento N."),
+            (200, 200, "N. ordine"),
+            (50, 212, "5597416/2023"),
+            (200, 212, "TE/6826"),
+            (50, 300, "Screws M8x40 and 4x40"),
+        ]
+    )
+    numbers = _unlabelled_numbers(doc)
+    assert "5597416/2023" in numbers
+    for explained in ("74b", "80331", "80b", "75002", "451", "1009808", "19", "D02", "X285", "80341"):
+        assert explained not in numbers, explained
+    assert not {"3206936", "TE/6826", "M8x40", "4x40"} & numbers
+
+
+@pytest.mark.parametrize(
+    ("cells", "number"),
+    [
+        ([(50, 100, "FACTURE N°: FV 2023-01422")], "FV 2023-01422"),
+        ([(50, 100, "RG #:......... F 008890")], "F 008890"),
+        ([(50, 100, "Rechnungsnummer"), (50, 112, "RE 00000469/2023")], "RE 00000469/2023"),
+        ([(50, 100, "Invoice No. 12345")], "12345"),  # a number mark is no series code
+        ([(50, 100, "Invoice No. EUR 12345")], "12345"),  # nor is a currency
+        ([(50, 100, "Invoice no.: 4711"), (300, 100, "X")], "4711"),
+    ],
+)
+def test_a_series_code_printed_apart_is_part_of_the_number(
+    extractor: GenericExtractor, cells: list[tuple[float, float, str]], number: str
+) -> None:
+    assert extractor.extract(_document(cells)).fields.invoice_number == number
+
+
+def test_a_series_code_far_from_the_number_is_not_taken_in(extractor: GenericExtractor) -> None:
+    doc = _document([(50, 100, "Invoice No. AB"), (300, 100, "4711")])
+    assert extractor.extract(doc).fields.invoice_number == "4711"
+
+
+def test_a_number_glued_to_the_date_after_it_is_split() -> None:
+    word = Word("00990811/03/2023", (10.0, 10.0, 90.0, 20.0), size=10.0)
+    number, day = split_glued(word)
+    assert (number.text, day.text) == ("009908", "11/03/2023")
+    assert number.bbox[2] == day.bbox[0]
+    assert [w.text for w in split_glued(Word("174613.04.2026", (0.0, 0.0, 70.0, 10.0)))] == [
+        "1746",
+        "13.04.2026",
+    ]
+    # A date alone, or digits that end in no valid date, stay one word.
+    for text in ("11/03/2023", "2023-03-11", "12345678", "99/99/2023"):
+        assert [w.text for w in split_glued(Word(text, (0.0, 0.0, 50.0, 10.0)))] == [text]
+
+
+def test_a_year_no_document_dates_itself_in_is_no_date() -> None:
+    assert parse_date("00990811") is None
+    assert parse_date("20260314") == date(2026, 3, 14)
+
+
+def test_a_title_word_inside_a_sentence_names_another_document(extractor: GenericExtractor) -> None:
+    doc = _document(
+        [
+            (50, 40, "Dexorsta SRL"),
+            (50, 100, "AVOIR"),
+            (50, 200, "Avoir n° AV_0142 du 27 septembre 2023"),
+            (50, 215, "Annule et remplace la facture RSZ_00092860 du 16 août 2023"),
+        ]
+    )
+    labelled = {c.text for c in extractor.read_unscored(doc).candidates["invoice_number"] if c.label}
+    assert labelled == {"AV_0142"}
+    # ... while a title that starts its line, or follows "our" / "Rif.", names this document.
+    for line in ("Facture FA-2017-0010", "Notre facture FA-2017-0010", "Rif. fattura: FA-2017-0010"):
+        doc = _document([(50, 40, "Dexorsta SRL"), (50, 200, line)])
+        labelled = {c.text for c in extractor.read_unscored(doc).candidates["invoice_number"] if c.label}
+        assert labelled == {"FA-2017-0010"}, line
+
+
+def test_a_vat_id_a_buyers_label_names_is_never_the_vendors(extractor: GenericExtractor) -> None:
+    doc = _document(
+        [
+            (50, 40, "Nixqui Limpiezas S.L.U."),
+            (300, 150, "NIF cliente NL271646445B03"),
+            (50, 200, "Factura nº 25.571605"),
+        ]
+    )
+    assert extractor.extract(doc).fields.vendor_tax_id is None
+    doc = _document(
+        [(50, 40, "Acme S.L."), (50, 60, "CIF ESB83741207"), (300, 150, "NIF cliente NL271646445B03")]
+    )
+    assert extractor.extract(doc).fields.vendor_tax_id == "ESB83741207"
+
+
+def test_a_currency_code_glued_to_an_amount_names_the_currency(extractor: GenericExtractor) -> None:
+    doc = _document([(50, 40, "Verden S.p.A."), (300, 300, "Importo"), (400, 300, "CHF11.732,53")])
+    assert extractor.extract(doc).fields.currency == "CHF"
