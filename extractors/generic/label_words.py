@@ -131,8 +131,8 @@ LISTED: dict[str, tuple[str, ...]] = {
         "direccion de facturacion", "indirizzo di fatturazione", "leveradres", "afleveradres",
         "direccion de envio", "enviar a", "consegna a", "fatturare a", "fatturato a", "datos del cliente",
         "dati cliente", "klantgegevens", "gefactureerd aan", "invoiced to", "charged to",
-        "a l attention de", "attention", "attn", "z hd", "zu handen", "zhd", "t a v", "ter attentie van",
-        "all attenzione di", "alla c a", "c a", "a la atencion de", "atencion",
+        "a l attention de", "to the attention of", "for the attention of", "attn", "z hd", "zu handen",
+        "zhd", "t a v", "ter attentie van", "all attenzione di", "alla c a", "a la atencion de",
     ),
     "other_id": (
         "kvk", "kvk nummer", "registro mercantil", "reg merc", "rea", "cciaa", "c c i a a",
