@@ -164,6 +164,26 @@ def parse_currency(text: str) -> str | None:
     return _CURRENCY_NAMES.get(s.lower())
 
 
+# VAT ids name Greece "EL"; ISO 3166 and the currency tables call it "GR".
+_VAT_COUNTRY = {"EL": "GR"}
+
+
+@lru_cache(maxsize=64)
+def country_currency(country: str) -> str | None:
+    """The currency a country (ISO 3166 code, or a VAT id's prefix) pays in today: "DE" -> "EUR".
+
+    From the CLDR tables of babel; None for an unknown code or one outside ``ISO_CURRENCIES``.
+    """
+    from babel.numbers import get_territory_currencies  # CLDR data loads on first use only
+
+    code = _VAT_COUNTRY.get(country.upper(), country.upper())
+    try:
+        current = get_territory_currencies(code)
+    except Exception:  # babel raises its own errors for codes it does not know
+        return None
+    return current[0] if current and current[0] in ISO_CURRENCIES else None
+
+
 def find_currency(text: str) -> str | None:
     """The first currency mentioned in a piece of text, if any."""
     for match in CURRENCY_PATTERN.finditer(text):

@@ -652,9 +652,13 @@ _STREET_ENDINGS = (
 )  # fmt: skip
 _HOUSE_NUMBER = re.compile(r"\d{1,5}[a-zA-Z]?[,.]?")
 _POSTCODE = re.compile(r"(?:[A-Z]{1,2}-)?\d{4,5}[,]?")
-# British and Irish postcodes print an outward code and an inward one: "EC1A 1BB", "D02 X285".
+# British and Irish postcodes print an outward code and an inward one: "EC1A 1BB", "D02 X285";
+# Dutch ones four digits and two capitals: "2511 CV".
 _POSTCODE_OUT = re.compile(r"[A-Z]{1,2}\d[A-Z\d]?")
-_POSTCODE_IN = re.compile(r"\d[A-Z]{2}|[A-Z\d]{4}")
+_POSTCODE_IN = re.compile(r"\d[A-Z\d]{2}|[A-Z\d]{4}")
+_POSTCODE_LETTERS = re.compile(r"[A-Z]{2}")
+# Letters OCR reads for the digits of a postcode or a house number ("S611 AZ", "L37a").
+_AS_DIGITS = str.maketrans({"S": "5", "O": "0", "o": "0", "I": "1", "l": "1", "L": "1", "B": "8", "Z": "2"})
 _PART_BREAKS = frozenset({"·", "|", "•", "–", "—"})
 
 
@@ -717,25 +721,39 @@ def _address_words(row: Row, labels: list[LabelMatch]) -> set[int]:
     for part in parts:
         streets = [i for i in part if any(_street_word(t) for t in folded[i])]
         phone = False
+        postcode = None
         for n, i in enumerate(part):
             word = words[i]
             if word.startswith("+") and word[1:].isdigit():
                 phone = True  # "+39 451 1009808": the words of the number follow
-            if phone and word.strip("()/-").isdigit():
+            if phone and word.strip("+()/-").isdigit():
                 out.add(i)
                 continue
             phone = False
             if _HOUSE_NUMBER.fullmatch(word) and any(abs(s - i) <= 3 for s in streets):
                 out.add(i)
-            nxt = part[n + 1] if n + 1 < len(part) else None
-            if nxt is None:
-                continue
-            town = words[nxt][:1].isupper() and words[nxt].isalpha() and nxt not in label_starts
-            if _POSTCODE.fullmatch(word) and town:
+            after = [words[j] for j in part[n + 1 : n + 3]] + ["", ""]
+            if _postcode(word, after[0], after[1], part[n + 1] if n + 1 < len(part) else None, label_starts):
+                postcode = n
                 out.add(i)
-            elif _POSTCODE_OUT.fullmatch(word) and _POSTCODE_IN.fullmatch(words[nxt]):
-                out.update((i, nxt))
+                if _POSTCODE_OUT.fullmatch(word) or _POSTCODE_LETTERS.fullmatch(after[0]):
+                    out.add(part[n + 1])
+        if postcode is not None:
+            # "Kerkstraat 137a, 5611 AZ Eindhoven": before the postcode, numbers are the street's.
+            out.update(i for i in part[:postcode] if _HOUSE_NUMBER.fullmatch(words[i].translate(_AS_DIGITS)))
     return out
+
+
+def _postcode(word: str, nxt: str, then: str, nxt_index: int | None, label_starts: set[int]) -> bool:
+    """True when ``word`` starts a postcode and town: "80331 München", "EC1A 1BB", "2511 CV Den Haag"."""
+    if nxt_index is None or nxt_index in label_starts:
+        return False
+    digits = word.translate(_AS_DIGITS)
+    if _POSTCODE_OUT.fullmatch(word) and _POSTCODE_IN.fullmatch(nxt):
+        return True
+    if re.fullmatch(r"\d{4}", digits) and _POSTCODE_LETTERS.fullmatch(nxt) and then[:1].isupper():
+        return True
+    return _POSTCODE.fullmatch(digits) is not None and nxt[:1].isupper() and nxt.isalpha()
 
 
 def _street_word(token: str) -> bool:
@@ -780,10 +798,14 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 if is_title(" ".join(w.text for w in words)):
                     continue
                 # "Lieferant GmbH": a label word followed by a legal form is part of the name.
+                # "vom"/"van"/"de" label only a date that follows them at once: in a name
+                # ("Visser & van Dijk N.V.", "Maison de la Presse") they are words of it.
                 labelled = [
                     m
                     for m in labels
-                    if m.start in segment and not (m.kind == "vendor" and _legal_form_at(row, m.end))
+                    if m.start in segment
+                    and m.kind != "date_hint"
+                    and not (m.kind == "vendor" and _legal_form_at(row, m.end))
                 ]
                 vendor_label = any(m.kind == "vendor" for m in labelled)
                 below_head = any(

@@ -67,15 +67,20 @@ _GLUED = re.compile(r"([^\W\d_](?:[^\W\d_]|[-.](?=[^\W\d_]))+\.?[:#])(?!//)(\S+)
 # "00990811/03/2023", "174613.04.2026": a number glued to the date printed after it (a
 # narrow receipt line, a missing space). The date takes the last ten characters, day first.
 _GLUED_DATE = re.compile(r"(\S*[A-Za-z0-9])(\d{2}([./-])\d{2}\3(?:19|20)\d{2})")
+# "05/11/202420:13": a date glued to the time after it.
+_DATE_TIME = re.compile(r"(\d{1,2}([./-])\d{1,2}\2(?:19|20)\d{2})(\d{1,2}:\d{2}(?::\d{2})?)")
 
 
 def split_glued(word: Word) -> list[Word]:
-    """A word that is a label glued to its value, or a number glued to a date, as two words
-    with boxes shared by length."""
+    """A word that is a label glued to its value, a number glued to a date or a date glued to
+    a time, as two words with boxes shared by length."""
     match = _GLUED.fullmatch(word.text) or _glued_date(word.text)
-    if match is None:
+    if match is not None:
+        label, value = match.group(1), match.group(2)
+    elif timed := _DATE_TIME.fullmatch(word.text):
+        label, value = timed.group(1), timed.group(3)
+    else:
         return [word]
-    label, value = match.group(1), match.group(2)
     x0, top, x1, bottom = word.bbox
     cut = x0 + (x1 - x0) * len(label) / len(word.text)
     return [

@@ -73,6 +73,11 @@ DELIVERY = (
     "consegna", "ddt", "documento di trasporto", "bolla", "spedizione", "prestazione",
     "service", "supply",
 )  # fmt: skip
+# Registers the vendor is entered in: their numbers are no reference of the invoice.
+REGISTER = (
+    "reg", "registration", "company", "company reg", "register", "registered", "handelsregister",
+    "registro", "registre", "kvk", "hrb", "hra", "rcs", "rea", "siren", "siret", "cciaa",
+)  # fmt: skip
 # Possessives of the buyer: "your order" is the buyer's order, i.e. the PO number.
 YOUR = ("your", "ihre", "ihr", "votre", "vos", "uw", "su", "sus", "vostro", "vostra", "vs")
 # The buyer's side: whose VAT id or address follows is the buyer's, not the vendor's.
@@ -139,7 +144,8 @@ LISTED: dict[str, tuple[str, ...]] = {
         "reg imprese", "registro imprese", "telefono", "tfno", "tel", "pagina", "pag", "blad",
         "referentie", "riferimento", "referencia", "swift", "bic", "capitale sociale",
         "cap soc", "handelsregister", "eori", "gln", "duns", "siret", "siren", "ust nr lieferant",
-        "tracking", "tracking number", "sendungsnummer", "colli", "zending",
+        "tracking", "tracking number", "sendungsnummer", "colli", "zending", "ape", "naf", "code ape",
+        "code naf", "nace", "btw id klant", "kvk nr",
     ),
     "other_date": (
         "periodo", "periode", "periode de", "leveringsperiode", "periodo de facturacion",
@@ -160,7 +166,8 @@ LISTED: dict[str, tuple[str, ...]] = {
 # Every class word and listed phrase: the words an OCR slip in a label is repaired to (labels.py).
 WORDS = (
     *DOCUMENT, *NUMBER, *ORDER_MARKS, *CUSTOMER_MARKS, *DATE, *ISSUE, *DUE, *ORDER, *CUSTOMER,
-    *DELIVERY, *YOUR, *BUYER_MARK, *TAX_ID, *(phrase for phrases in LISTED.values() for phrase in phrases),
+    *DELIVERY, *REGISTER, *YOUR, *BUYER_MARK, *TAX_ID,
+    *(phrase for phrases in LISTED.values() for phrase in phrases),
 )  # fmt: skip
 
 
@@ -201,6 +208,10 @@ def _your(nouns: Iterable[str]) -> Iterator[str]:
         yield _spaced(owner, noun)
         for mark in NUMBER:
             yield _spaced(owner, noun, mark)
+        if " " not in noun:
+            # "Uw ordernr.", "Ihre Bestellnummer": the possessive belongs to the label.
+            for mark in GLUED_NUMBER:
+                yield _spaced(owner, noun + mark)
 
 
 def _buyer_ids() -> Iterator[str]:
@@ -220,7 +231,7 @@ def composed() -> dict[str, frozenset[str]]:
     out["invoice_date"].update(_dated(DOCUMENT), _dated(ISSUE))
     out["due_date"].update(_dated(DUE))
     out["po_number"].update(_numbered(ORDER, ORDER_MARKS), _your(ORDER))
-    out["other_id"].update(_numbered(CUSTOMER, CUSTOMER_MARKS), _numbered(DELIVERY))
+    out["other_id"].update(_numbered(CUSTOMER, CUSTOMER_MARKS), _numbered(DELIVERY), _numbered(REGISTER))
     out["other_date"].update(_dated(ORDER), _dated(DELIVERY), _dated(CUSTOMER))
     out.setdefault("vendor_tax_id", set()).update(TAX_ID)
     out["buyer_tax_id"].update(_buyer_ids())

@@ -216,6 +216,8 @@ def test_a_number_glued_to_the_date_after_it_is_split() -> None:
         "1746",
         "13.04.2026",
     ]
+    stamped = Word("05/11/202420:13", (0.0, 0.0, 75.0, 10.0))
+    assert [w.text for w in split_glued(stamped)] == ["05/11/2024", "20:13"]
     # A date alone, or digits that end in no valid date, stay one word.
     for text in ("11/03/2023", "2023-03-11", "12345678", "99/99/2023"):
         assert [w.text for w in split_glued(Word(text, (0.0, 0.0, 50.0, 10.0)))] == [text]
@@ -262,3 +264,47 @@ def test_a_vat_id_a_buyers_label_names_is_never_the_vendors(extractor: GenericEx
 def test_a_currency_code_glued_to_an_amount_names_the_currency(extractor: GenericExtractor) -> None:
     doc = _document([(50, 40, "Verden S.p.A."), (300, 300, "Importo"), (400, 300, "CHF11.732,53")])
     assert extractor.extract(doc).fields.currency == "CHF"
+
+
+def test_a_currency_printed_nowhere_is_the_vendors_countrys(extractor: GenericExtractor) -> None:
+    # A till receipt prints "TOTAL 19,76" and no currency; its VAT id names the country.
+    cells = [(50, 40, "Boulangerie Lmlni SRL"), (50, 60, "N°TVA BE0986032120"), (50, 200, "TOTAL 19,76")]
+    result = extractor.extract(_document(cells))
+    assert result.fields.currency == "EUR"
+    assert result.field_confidence["currency"] <= 0.5
+    assert "BE" in result.lineage["currency"]
+    cells[1] = (50, 60, "VAT Reg No GB401454642")
+    assert extractor.extract(_document(cells)).fields.currency == "GBP"
+    # A printed currency wins; the buyer's VAT id names nothing about the vendor's currency.
+    cells[2] = (50, 200, "TOTAL 19,76 EUR")
+    assert extractor.extract(_document(cells)).fields.currency == "EUR"
+    buyers = [(50, 40, "Acme"), (50, 60, "NIF cliente: GB401454642"), (50, 200, "TOTAL 19,76")]
+    assert extractor.extract(_document(buyers)).fields.currency is None
+
+
+def test_a_possessive_before_a_glued_order_label_is_part_of_it(extractor: GenericExtractor) -> None:
+    # "Uw ordernr." over its value: the value starts under "Uw", left of "ordernr.".
+    doc = _document([(50, 40, "Verpakkingen Peters B.V."), (100, 300, "Uw ordernr."), (102, 315, "ND/2754")])
+    assert "po_number" in _kinds("Uw ordernr.") and (
+        "uw ordernr" in {m.phrase for m in label_finder().find(["Uw", "ordernr."])}
+    )
+    assert extractor.extract(doc).fields.po_number == "ND/2754"
+
+
+def test_a_date_hint_word_inside_a_company_name_does_not_cut_it(extractor: GenericExtractor) -> None:
+    doc = _document([(50, 40, "Visser & van Dijk N.V."), (50, 200, "Factuur 2024-2705")])
+    assert extractor.extract(doc).fields.vendor_name == "Visser & van Dijk N.V."
+
+
+def test_read_postcodes_phone_numbers_and_registers_are_no_invoice_numbers() -> None:
+    doc = _document(
+        [
+            (50, 40, "Kerksiraat L37a S611 AZ Eindhoven"),  # OCR: "Kerkstraat 137a 5611 AZ"
+            (50, 55, "B1 18B Birmingham"),
+            (50, 70, "T +4110 1698099 · Reg. No. 191871 · APE 958963"),
+            (50, 200, "Facture FV_00142"),
+        ]
+    )
+    numbers = _unlabelled_numbers(doc)
+    assert "FV_00142" in numbers
+    assert not {"L37a", "S611", "B1", "18B", "1698099", "191871", "958963", "APE 958963"} & numbers
