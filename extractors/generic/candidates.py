@@ -8,7 +8,6 @@ of the ranker (``ranking.py``) and of the consistency checks (``consistency.py``
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -65,6 +64,8 @@ _GLUED_SIGNS = frozenset({"€", "£"})
 _LEGAL_FORM = re.compile(
     r"\b(?:GmbH\s*&\s*Co\.?\s*KG|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC|Inc\.?|Corp\.?"
     r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|& Co\.?|a\.\s?G\.|e\.\s?V\.|mbH"
+    r"|S\.L\.U?\.?|SLU?|S\.A\.U\.|S\.p\.A\.|S\.a\.s\.|S\.n\.c\.|S\.r\.l\.s\.|Srl|SPRL|SCRL|SRL|V\.O\.F\.|VOF"
+    r"|DAC|CLG|e\.U\.|C\.V\."
     r"|Sdn\.?\s*Bhd\.?|Bhd\.?|Pte\.?\s*Ltd\.?|Pty\.?\s*Ltd\.?)"
     r"(?=$|[\s,.·|•])",
     re.IGNORECASE,
@@ -179,6 +180,37 @@ def _buyer_block(context: PageContext) -> set[int]:
                     continue
                 out.update(id(w) for w in hit)
                 last_bottom = below.bottom
+    out.update(_block_over_buyer_id(context))
+    return out
+
+
+# A label over the buyer's block ends it: its head ("Bill to") or a field of the document.
+_BLOCK_ENDS = (FIELD_KINDS - {"date_hint"}) | {"buyer", "vendor"}
+
+
+def _block_over_buyer_id(context: PageContext) -> set[int]:
+    """Words of the address block that ends in a buyer's VAT id ("NIF cliente NL27...") with no
+    "Bill to" over it: the lines above the id in its column, up to a gap or a label row."""
+    out: set[int] = set()
+    rows = context.rows
+    for r, row in enumerate(rows):
+        for match in context.labels[row.index]:
+            if match.kind != "buyer_tax_id":
+                continue
+            left = row.box_of(match.start, match.end)[0]
+            right = left + 0.42 * context.width
+            top = row.top
+            for above in reversed(rows[max(0, r - 8) : r]):
+                if top - above.bottom > 2.2 * above.height:
+                    break
+                hit = [i for i, w in enumerate(above.words) if left - 3 <= w.x0 < right]
+                if not hit:
+                    continue  # a row of the other column, between two lines of this block
+                labelled = any(m.start in hit for m in context.labels[above.index] if m.kind in _BLOCK_ENDS)
+                if labelled or abs(above.words[hit[0]].x0 - left) > 6:
+                    break
+                out.update(id(above.words[i]) for i in hit)
+                top = above.top
     return out
 
 
@@ -823,15 +855,16 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
         # A name set in large type may wrap: "Sterling Hygiène" over "Limited", left-aligned or
         # centred (receipts centre their heading: "HOME MASTER HARDWARE &" over "ELECTRICAL").
         wrapped: set[int] = set()
-        for (row, words, label), (row2, words2, _) in itertools.pairwise(blocks):
+        for (row, words, label), (_, words2, _) in _stacked_blocks(blocks):
             size, size2 = (words[0].size or words[0].height), (words2[0].size or words2[0].height)
             centre = (words[0].x0 + words[-1].x1) / 2 - (words2[0].x0 + words2[-1].x1) / 2
             if (
-                row2.index == row.index + 1
-                and (abs(words[0].x0 - words2[0].x0) < 2 or abs(centre) < 0.5 * size)
+                (abs(words[0].x0 - words2[0].x0) < 2 or abs(centre) < 0.5 * size)
                 and abs(size - size2) < max(0.5, 0.15 * size)
                 and words2[0].top - words[-1].bottom < 1.1 * size
                 and len(words2) <= 3
+                # "Beispiel AG" over "Feldstraße 34": a street line is no part of the name.
+                and _ADDRESS.search(" ".join(w.text for w in words2)) is None
             ):
                 blocks.append((row, words + words2, label))
                 wrapped.add(len(blocks) - 1)
@@ -882,6 +915,28 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))
     return out
+
+
+def _stacked_blocks(
+    blocks: list[tuple[Row, list[Any], bool]],
+) -> list[tuple[tuple[Row, list[Any], bool], tuple[Row, list[Any], bool]]]:
+    """Pairs of blocks where the second is the next one under the first in its column: the
+    next row, or the one after when a row of another column lies between them by height
+    ("Packaging" over "Lockwood DAC" beside a sender line set a little lower)."""
+    pairs = []
+    for n, first in enumerate(blocks):
+        row, words = first[0], first[1]
+        for second in blocks[n + 1 : n + 4]:
+            row2, words2 = second[0], second[1]
+            if row2.index > row.index + 2:
+                break
+            if (
+                row2.index > row.index
+                and h_overlap(union([w.bbox for w in words]), union([w.bbox for w in words2])) > 0
+            ):
+                pairs.append((first, second))
+                break
+    return pairs
 
 
 # Legal forms as they end a name, in the spelling a repaired OCR slip is given.

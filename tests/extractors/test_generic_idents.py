@@ -12,6 +12,7 @@ import pytest
 from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
+from extractors.generic.candidates import LEGAL_FORM
 from extractors.generic.geometry import build_rows, split_glued
 from extractors.generic.label_words import composed
 from extractors.generic.labels import label_finder, tokens
@@ -308,3 +309,58 @@ def test_read_postcodes_phone_numbers_and_registers_are_no_invoice_numbers() -> 
     numbers = _unlabelled_numbers(doc)
     assert "FV_00142" in numbers
     assert not {"L37a", "S611", "B1", "18B", "1698099", "191871", "958963", "APE 958963"} & numbers
+
+
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [
+        ("Nixqui Limpiezas S.L.U.", "S.L.U."),
+        ("Ternixal S.L.", "S.L."),
+        ("Verden Consulenze S.p.A.", "S.p.A."),
+        ("Servizi Rossi S.a.s.", "S.a.s."),
+        ("Hendriks Drukkerij V.O.F.", "V.O.F."),
+        ("Packaging Lockwood DAC", "DAC"),
+        ("Dexorsta SPRL", "SPRL"),
+    ],
+)
+def test_legal_forms_of_spain_italy_the_netherlands_belgium_and_ireland(name: str, form: str) -> None:
+    match = LEGAL_FORM.search(name)
+    assert match is not None and match.group(0) == form
+
+
+def test_the_address_block_over_a_buyers_vat_id_is_the_buyers(extractor: GenericExtractor) -> None:
+    # No "Bill to" over the buyer's block; its VAT id's label says whose block it is.
+    doc = _document(
+        [
+            (50, 30, "Nixqui Limpiezas"),
+            (50, 120, "Fecha de factura 27/09/2025"),
+            (340, 120, "Smit & de Vries N.V."),
+            (340, 132, "Kerkstraat 71"),
+            (50, 138, "Documento No. 25.571605"),
+            (340, 145, "1012 AB Amsterdam"),
+            (340, 158, "NIF cliente NL271646445B03"),
+        ]
+    )
+    names = {c.value for c in extractor.read_unscored(doc).candidates["vendor_name"]}
+    assert "Nixqui Limpiezas" in names
+    assert not any("Smit" in name for name in names)
+
+
+def test_a_name_over_two_lines_beside_a_lower_sender_line(extractor: GenericExtractor) -> None:
+    doc = _document(
+        [
+            (14, 35, "Packaging"),
+            (400, 41, "Packaging Lockwood DAC · 10b Harbour Road · T12 K8AF Cork"),
+            (14, 50, "Lockwood DAC"),
+            (14, 76, "10b Harbour Road"),
+        ]
+    )
+    names = {c.value for c in extractor.read_unscored(doc).candidates["vendor_name"]}
+    assert "Packaging Lockwood DAC" in names
+    # ... while a street line under a name is no second line of it.
+    assert not any(
+        "Harbour" in name and "DAC" in name and not name.startswith("Packaging L") for name in names
+    )
+    doc = _document([(56, 125, "Beispiel AG"), (56, 135, "Feldstraße 34"), (56, 145, "54321 Hithausen")])
+    names = {c.value for c in extractor.read_unscored(doc).candidates["vendor_name"]}
+    assert "Beispiel AG Feldstraße 34" not in names
