@@ -511,10 +511,15 @@ def _letter_dates(context: PageContext) -> list[Candidate]:
             continue
         for segment in row.segments:
             first, end = segment[0], segment[-1] + 1
-            if row.words[first].x0 < _LETTER_DATE_LEFT * context.width:
-                continue
             words = [w.text for w in row.words[first:end]]
-            spans = [sp for sp in _value_spans("date", words) if sp[0] == 0 and sp[1] == len(words)]
+            # "Wien, 24/06/2024": a town and the date close a letter's heading wherever it stands.
+            dates = _value_spans("date", words)
+            placed = [sp for sp in dates if sp[1] == len(words) and _town_before(words, sp[0])]
+            if placed:
+                first = first + placed[0][0]
+            elif row.words[first].x0 < _LETTER_DATE_LEFT * context.width:
+                continue
+            spans = placed or [sp for sp in dates if sp[0] == 0 and sp[1] == len(words)]
             if not spans:
                 continue
             box = row.box_of(first, end)
@@ -525,6 +530,19 @@ def _letter_dates(context: PageContext) -> list[Candidate]:
             text = row.text_of(first, end)
             out.append(Candidate("invoice_date", spans[0][2], text, row.page, box, "layout", None, feats))
     return out
+
+
+def _town_before(words: list[str], start: int) -> bool:
+    """True when ``words[:start]`` is a town and a comma: "Wien,", "Den Haag,", "Paris, le"."""
+    head = words[:start]
+    if head and head[-1].casefold() in ("le", "den", "am", "il", "el"):
+        head = head[:-1]  # "Paris, le 3 mars 2026", "Roma, il 6 gennaio 2026"
+    return (
+        0 < len(head) <= 3
+        and head[-1].endswith(",")
+        and head[0][:1].isupper()
+        and all(w.rstrip(",").replace("-", "").isalpha() for w in head)
+    )
 
 
 # Words of a direct-debit notice: the day named in its sentence is the day the amount is paid.

@@ -58,6 +58,11 @@ ORDER = (
     "commande", "bon de commande", "bestelling", "bestel", "inkooporder", "pedido", "orden",
     "orden de compra", "ordine", "ordine d acquisto", "ordine di acquisto", "oda", "buyer order", "bc",
 )  # fmt: skip
+# Order nouns that name the order number alone ("Pedido: PO-1", "Ordine d'acquisto: ORD-7");
+# not "order", "Auftrags", "bestel", which start other phrases ("Order date", "Bestelwijze").
+ORDER_ALONE = tuple(
+    o for o in ORDER if o not in ("order", "bc", "oda", "orden", "bestel", "bestell", "auftrags")
+)
 # The buyer's own account with the vendor: its number is no reference of the invoice.
 CUSTOMER = (
     "customer", "client", "account", "kunden", "kunde", "klant", "debiteur", "debiteuren",
@@ -97,7 +102,8 @@ TAX_ID = (
 LISTED: dict[str, tuple[str, ...]] = {
     "invoice_date": (
         "emessa il", "emesso il", "emessa in data", "emitida el", "emitido el", "fecha de expedicion",
-        "uitgegeven op", "gedateerd", "issued on", "issued at", "data emissione",
+        "uitgegeven op", "gedateerd", "issued on", "issued at", "data emissione", "re datum", "rg datum",
+        "rech datum", "rechn datum",
     ),
     "date": ("fecha", "data", "datum", "date", "fecha y hora"),
     # "Factura 123 de 4 de mayo", "Fattura 12 del 6 gennaio", "Factuur 123 van 4 mei": the value
@@ -150,6 +156,9 @@ LISTED: dict[str, tuple[str, ...]] = {
     "other_date": (
         "periodo", "periode", "periode de", "leveringsperiode", "periodo de facturacion",
         "periodo di fatturazione", "billing period", "service period", "factuurperiode",
+        "shipped", "shipped on", "dispatched", "dispatched on", "delivered", "delivered on",
+        "geliefert am", "versandt am", "livre le", "expedie le", "geleverd op", "verzonden op",
+        "enviado el", "entregado el", "spedito il", "consegnato il",
     ),
     "currency": ("valuta", "divisa", "moneda", "wahrung", "devise", "currency code"),
     "doc_title": (
@@ -230,7 +239,7 @@ def composed() -> dict[str, frozenset[str]]:
     out.setdefault("invoice_number", set()).update(_numbered(DOCUMENT))
     out["invoice_date"].update(_dated(DOCUMENT), _dated(ISSUE))
     out["due_date"].update(_dated(DUE))
-    out["po_number"].update(_numbered(ORDER, ORDER_MARKS), _your(ORDER))
+    out["po_number"].update(_numbered(ORDER, ORDER_MARKS), _your(ORDER), ORDER_ALONE)
     out["other_id"].update(_numbered(CUSTOMER, CUSTOMER_MARKS), _numbered(DELIVERY), _numbered(REGISTER))
     out["other_date"].update(_dated(ORDER), _dated(DELIVERY), _dated(CUSTOMER))
     out.setdefault("vendor_tax_id", set()).update(TAX_ID)

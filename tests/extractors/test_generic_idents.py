@@ -62,6 +62,10 @@ def _kinds(text: str) -> set[str]:
         ("Codice cliente K11450", "other_id"),
         ("Data consegna 08/02/2026", "other_date"),
         ("Fecha de pedido 01/02/2026", "other_date"),
+        ("Ordine d'acquisto: ORD-2020-5737", "po_number"),
+        ("Pedido: 4711", "po_number"),
+        ("Re.-Datum 20.10.2026", "invoice_date"),
+        ("Shipped 17/06/2024", "other_date"),
         ("Facturar a:", "buyer"),
         ("Valuta: CHF", "currency"),
     ],
@@ -364,3 +368,21 @@ def test_a_name_over_two_lines_beside_a_lower_sender_line(extractor: GenericExtr
     doc = _document([(56, 125, "Beispiel AG"), (56, 135, "Feldstraße 34"), (56, 145, "54321 Hithausen")])
     names = {c.value for c in extractor.read_unscored(doc).candidates["vendor_name"]}
     assert "Beispiel AG Feldstraße 34" not in names
+
+
+def test_a_town_and_a_date_close_a_letters_heading(extractor: GenericExtractor) -> None:
+    # "Wien, 24/06/2024" at the left, a shipping date under an unknown word at the right.
+    doc = _document(
+        [
+            (60, 40, "Denver Verpackung KG"),
+            (320, 150, "Dispatch"),
+            (320, 160, "17/06/2024"),
+            (60, 260, "Wien, 24/06/2024"),
+        ]
+    )
+    dates = extractor.read_unscored(doc).candidates["invoice_date"]
+    assert date(2024, 6, 24) in {c.value for c in dates if c.features.get("letter_date")}
+    # ... and a date after a town with no comma is not.
+    doc = _document([(60, 40, "Denver Verpackung KG"), (60, 260, "Wien 24/06/2024")])
+    dates = extractor.read_unscored(doc).candidates["invoice_date"]
+    assert not [c for c in dates if c.features.get("letter_date")]
