@@ -493,6 +493,43 @@ def parse_tax_id(text: str) -> str | None:
     return parse_vat_id(s)
 
 
+_VAT_START = re.compile(r"\b(?:" + "|".join(sorted(_VAT_FORMATS)) + r"|EL)(?=[ ]?[A-Z0-9])")
+_VAT_BODY = re.compile(r"[ ]?[A-Z0-9][A-Z0-9 .]{6,16}[A-Z0-9]\b")
+
+
+def find_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    """Every VAT id in ``text``: at each country prefix, the longest run of its grouped
+    characters that fits the country's format, ending at a word's end.
+
+    The pattern alone runs on into the next word ("DE123456789 IBAN DE28..." as one match that
+    fits no format), so each shorter ending is tried before the prefix is given up.
+    """
+    pos = 0
+    while (start := _VAT_START.search(text, pos)) is not None:
+        body = _VAT_BODY.match(text, start.end())
+        found = None
+        if body is not None:
+            chunk = text[start.start() : body.end()]
+            for end in range(len(chunk), 9, -1):
+                if not chunk[end - 1].isalnum() or (end < len(chunk) and chunk[end].isalnum()):
+                    continue
+                value = parse_vat_id(chunk[:end])
+                if value is not None:
+                    found = ((start.start(), start.start() + end), value)
+                    break
+        if found is None:
+            pos = start.start() + 1
+            continue
+        yield found
+        pos = found[0][1]
+
+
+def find_tax_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    """VAT ids and US EINs in ``text``, left to right."""
+    eins = [(m.span(), m.group(0)) for m in EIN_PATTERN.finditer(text)]
+    yield from sorted([*find_vat_ids(text), *eins])
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 
@@ -548,8 +585,8 @@ VALUE_TYPES: dict[str, ValueType] = {
     "quantity": ValueType("quantity", AMOUNT_PATTERN, _quantity),
     "date": ValueType("date", DATE_PATTERN, _date),
     "iban": ValueType("iban", IBAN_PATTERN, lambda t, **_: parse_iban(t), find_ibans),
-    "vat_id": ValueType("vat_id", VAT_PATTERN, lambda t, **_: parse_vat_id(t)),
-    "tax_id": ValueType("tax_id", TAX_ID_PATTERN, lambda t, **_: parse_tax_id(t)),
+    "vat_id": ValueType("vat_id", VAT_PATTERN, lambda t, **_: parse_vat_id(t), find_vat_ids),
+    "tax_id": ValueType("tax_id", TAX_ID_PATTERN, lambda t, **_: parse_tax_id(t), find_tax_ids),
     "currency": ValueType("currency", CURRENCY_PATTERN, lambda t, **_: parse_currency(t)),
     "identifier": ValueType("identifier", _ID_PATTERN, _parse_identifier),
     "text": ValueType("text", re.compile(r".+"), _parse_text),

@@ -29,7 +29,7 @@ DOCUMENT = (
     "factura", "fra", "fac", "documento", "abono", "factura rectificativa", "nota de credito",
     "fattura", "fatt", "nota di credito", "nota credito", "nota d accredito",
     # Till receipts: an invoice settled on the spot.
-    "receipt", "ticket", "bon", "kassenbon", "recibo", "ricevuta", "scontrino", "kassabon", "bonnetje",
+    "receipt", "ticket", "kassenbon", "recibo", "ricevuta", "scontrino", "kassabon", "bonnetje",
 )  # fmt: skip
 # Number marks: "No.", "Nr.", "N°", "Nº", "n.º", "núm.", "#", "Nummer", "número".
 NUMBER = ("no", "nr", "number", "num", "numero", "nummer", "#", "n °", "n", "n o", "nro")
@@ -77,6 +77,17 @@ DELIVERY = (
     "entrega", "albaran", "envio", "prestacion", "servicio", "suministro",
     "consegna", "ddt", "documento di trasporto", "bolla", "spedizione", "prestazione",
     "service", "supply",
+)  # fmt: skip
+# Words that make a document label name another document: the invoice a credit note or a
+# correction refers to ("N° de facture associée", "Previous invoice no.", "Factura rectificada").
+# After the label, and before it; as token runs, as the label finder reads them.
+RELATED_AFTER = (
+    "associee", "associe", "d origine", "precedente", "referencee", "di riferimento", "originaria",
+)  # fmt: skip
+RELATED_BEFORE = (
+    "original", "previous", "preceding", "related", "referenced", "corrected", "ursprungliche",
+    "ursprunglichen", "zugehorige", "bezogene", "korrigierte", "oorspronkelijke", "gerelateerde",
+    "gecorrigeerde", "vorherige",
 )  # fmt: skip
 # Registers the vendor is entered in: their numbers are no reference of the invoice.
 REGISTER = (
@@ -175,7 +186,7 @@ LISTED: dict[str, tuple[str, ...]] = {
 # Every class word and listed phrase: the words an OCR slip in a label is repaired to (labels.py).
 WORDS = (
     *DOCUMENT, *NUMBER, *ORDER_MARKS, *CUSTOMER_MARKS, *DATE, *ISSUE, *DUE, *ORDER, *CUSTOMER,
-    *DELIVERY, *REGISTER, *YOUR, *BUYER_MARK, *TAX_ID,
+    *DELIVERY, *REGISTER, *RELATED_AFTER, *RELATED_BEFORE, *YOUR, *BUYER_MARK, *TAX_ID,
     *(phrase for phrases in LISTED.values() for phrase in phrases),
 )  # fmt: skip
 

@@ -594,16 +594,45 @@ class LabelFinder:
                 continue
             taken.update(range(start, end))
             phrase = " ".join(toks[start:end])
+            kinds = self._kinds[spans[(start, end)]]
+            # "N° de facture associée", "Previous invoice no.": the label names another document.
+            own = any(k in _OWN_KINDS for k, _ in kinds)
+            related = _related(toks, start, end, taken) if own else None
+            if related is not None:
+                start, end = related
+                taken.update(range(start, end))
+                phrase = " ".join(toks[start:end])
+                kinds = [(_OWN_KINDS.get(k, k), 1.0 if k in _OWN_KINDS else w) for k, w in kinds]
             first, last = owner[start], owner[end - 1]
             tail = end < len(toks) and owner[end] == last
             # Two kinds can share one phrase ("tva": tax id or tax amount); keep both.
-            for kind, weight in self._kinds[spans[(start, end)]]:
+            for kind, weight in kinds:
                 if kind == "tax_amount" and _tax_included(toks[max(0, start - 4) : start]):
                     # "Beitrag inklusive 19 % Versicherungsteuer 220,00": the gross amount.
                     kind, weight = "total", INCLUDED_TAX_WEIGHT
                 out.append(LabelMatch(kind, phrase, weight, first, last + 1, tail))
         out.sort(key=lambda m: (m.start, m.kind))
         return out
+
+
+# Labels of this document's own number and date, and what they name when a word says the
+# document is another one ("associée", "previous").
+_OWN_KINDS = {"invoice_number": "other_id", "doc_title": "other_id", "invoice_date": "other_date"}
+_RELATED_AFTER = tuple(tuple(w.split()) for w in label_words.RELATED_AFTER)
+_RELATED_BEFORE = tuple(tuple(w.split()) for w in label_words.RELATED_BEFORE)
+
+
+def _related(toks: list[str], start: int, end: int, taken: set[int]) -> tuple[int, int] | None:
+    """The label's token span grown over a "related document" word right after or before it."""
+    for words in _RELATED_AFTER:
+        stop = end + len(words)
+        if tuple(toks[end:stop]) == words and not taken.intersection(range(end, stop)):
+            return start, stop
+    for words in _RELATED_BEFORE:
+        begin = start - len(words)
+        if begin >= 0 and tuple(toks[begin:start]) == words and not taken.intersection(range(begin, start)):
+            return begin, end
+    return None
 
 
 def _tax_included(before: list[str]) -> bool:

@@ -66,6 +66,10 @@ def _kinds(text: str) -> set[str]:
         ("Pedido: 4711", "po_number"),
         ("Re.-Datum 20.10.2026", "invoice_date"),
         ("Shipped 17/06/2024", "other_date"),
+        ("N° de facture associée : F20260003", "other_id"),
+        ("Date de facture associée : 01/01/2026", "other_date"),
+        ("Previous invoice no. 4711", "other_id"),
+        ("Ursprüngliche Rechnung Nr. 4711", "other_id"),
         ("Facturar a:", "buyer"),
         ("Valuta: CHF", "currency"),
     ],
@@ -77,6 +81,11 @@ def test_label_vocabulary_nl_es_it(text: str, kind: str) -> None:
 def test_a_customer_number_label_is_not_the_invoice_numbers() -> None:
     assert "invoice_number" not in _kinds("Nº de cliente 442723")
     assert "po_number" not in _kinds("Klantnummer 3206936")
+    # Nor is a delivery or sales slip's ("bon" names several documents in French).
+    assert "invoice_number" not in _kinds("N° bon de vente : 2547")
+    # A document label followed by "associée" names another invoice, not this one.
+    assert "invoice_number" not in _kinds("N° de facture associée : F20260003")
+    assert "invoice_date" not in _kinds("Date de facture associée : 01/01/2026")
 
 
 def test_composed_phrases_are_written_as_the_finder_reads_them() -> None:
@@ -386,3 +395,15 @@ def test_a_town_and_a_date_close_a_letters_heading(extractor: GenericExtractor) 
     doc = _document([(60, 40, "Denver Verpackung KG"), (60, 260, "Wien 24/06/2024")])
     dates = extractor.read_unscored(doc).candidates["invoice_date"]
     assert not [c for c in dates if c.features.get("letter_date")]
+
+
+def test_a_vat_id_followed_by_more_capitals_is_still_found() -> None:
+    # The pattern alone runs on into "IBAN", which fits no format; a shorter ending does.
+    text = "München HRB 999999 DE123456789 IBAN DE28700100809999999999"
+    assert [value for _, value in VALUE_TYPES["vat_id"].find(text)] == ["DE123456789"]
+    assert [value for _, value in VALUE_TYPES["tax_id"].find("Tax ID 12-3456789 · " + text)] == [
+        "12-3456789",
+        "DE123456789",
+    ]
+    grouped = VALUE_TYPES["vat_id"].find("Partita IVA IT 300 819 80341")
+    assert [value for _, value in grouped] == ["IT30081980341"]
