@@ -165,6 +165,26 @@ def parse_currency(text: str) -> str | None:
     return _CURRENCY_NAMES.get(s.lower())
 
 
+# VAT ids name Greece "EL"; ISO 3166 and the currency tables call it "GR".
+_VAT_COUNTRY = {"EL": "GR"}
+
+
+@lru_cache(maxsize=64)
+def country_currency(country: str) -> str | None:
+    """The currency a country (ISO 3166 code, or a VAT id's prefix) pays in today: "DE" -> "EUR".
+
+    From the CLDR tables of babel; None for an unknown code or one outside ``ISO_CURRENCIES``.
+    """
+    from babel.numbers import get_territory_currencies  # CLDR data loads on first use only
+
+    code = _VAT_COUNTRY.get(country.upper(), country.upper())
+    try:
+        current = get_territory_currencies(code)
+    except Exception:  # babel raises its own errors for codes it does not know
+        return None
+    return current[0] if current and current[0] in ISO_CURRENCIES else None
+
+
 def find_currency(text: str) -> str | None:
     """The first currency mentioned in a piece of text, if any."""
     for match in CURRENCY_PATTERN.finditer(text):
@@ -179,18 +199,18 @@ def find_currency(text: str) -> str | None:
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     [
-        "january jan januar janv janvier jänner",
-        "february feb februar févr fevr février fevrier",
-        "march mar märz maerz mars mrz",
-        "april apr avril avr",
-        "may mai",
-        "june jun juni juin",
-        "july jul juli juillet juil",
-        "august aug août aout",
-        "september sep sept septembre",
-        "october oct oktober okt octobre",
-        "november nov novembre",
-        "december dec dez dezember décembre decembre déc",
+        "january jan januar janv janvier jänner januari enero ene gennaio gen",
+        "february feb februar févr fevr février fevrier februari febrero febbraio",
+        "march mar märz maerz mars mrz maart marzo",
+        "april apr avril avr abril abr aprile",
+        "may mai mei mayo maggio mag",
+        "june jun juni juin junio giugno giu",
+        "july jul juli juillet juil julio luglio lug",
+        "august aug août aout augustus agosto ago",
+        "september sep sept septembre septiembre setiembre settembre set",
+        "october oct oktober okt octobre octubre ottobre ott",
+        "november nov novembre noviembre",
+        "december dec dez dezember décembre decembre déc diciembre dicembre dic",
     ],
     start=1,
 ):
@@ -199,8 +219,10 @@ for _number, _names in enumerate(
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 
 # 14 March 2026 / 14th of March 2026 / 1er mars 2026 / 14-Mar-26 / 14/Mar/2026 / OCR's "9. März.2026"
+# / 14 de febrero de 2025 / 1º de mayo del 2025 / 6 gennaio 2026 / 14 maart 2026
 _DAY_MONTH_YEAR = (
-    rf"(\d{{1,2}})(?:st|nd|rd|th|er)?\.?(?:\s+of\s+|\s+|[-/.])({_MONTH_RE})[\s.,/\-]*(\d{{4}}|\d{{2}})"
+    rf"(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?(?:\s+of\s+|\s+de\s+|\s+|[-/.])({_MONTH_RE})"
+    rf"(?:\s+del?\s+|[\s.,/\-]*)(\d{{4}}|\d{{2}})"
 )
 # March 14, 2026 / Mar-14-2026
 _MONTH_DAY_YEAR = rf"({_MONTH_RE})\.?(?:\s+|[-/])(\d{{1,2}})(?:st|nd|rd|th)?,?(?:\s+|[-/])(\d{{4}}|\d{{2}})"
@@ -217,8 +239,17 @@ DATE_PATTERN = re.compile(
 )
 
 
+# Years a business document dates itself in; "00990811" is a number, not the 11th of August 99.
+_YEARS = range(1900, 2200)
+
+
 def parse_date(text: str, order: DateOrder | None = None) -> date | None:
-    """ISO, numeric (day-first unless ``order`` says MDY) and EN/DE/FR month names -> date."""
+    """ISO, numeric (day-first unless ``order`` says MDY) and EN/DE/FR/NL/ES/IT month names -> date."""
+    value = _parse_date(text, order)
+    return value if value is not None and value.year in _YEARS else None
+
+
+def _parse_date(text: str, order: DateOrder | None) -> date | None:
     s = text.strip().rstrip(".,").lower()
     try:
         if m := re.fullmatch(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})", s):
@@ -463,6 +494,43 @@ def parse_tax_id(text: str) -> str | None:
     return parse_vat_id(s)
 
 
+_VAT_START = re.compile(r"\b(?:" + "|".join(sorted(_VAT_FORMATS)) + r"|EL)(?=[ ]?[A-Z0-9])")
+_VAT_BODY = re.compile(r"[ ]?[A-Z0-9][A-Z0-9 .]{6,16}[A-Z0-9]\b")
+
+
+def find_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    """Every VAT id in ``text``: at each country prefix, the longest run of its grouped
+    characters that fits the country's format, ending at a word's end.
+
+    The pattern alone runs on into the next word ("DE123456789 IBAN DE28..." as one match that
+    fits no format), so each shorter ending is tried before the prefix is given up.
+    """
+    pos = 0
+    while (start := _VAT_START.search(text, pos)) is not None:
+        body = _VAT_BODY.match(text, start.end())
+        found = None
+        if body is not None:
+            chunk = text[start.start() : body.end()]
+            for end in range(len(chunk), 9, -1):
+                if not chunk[end - 1].isalnum() or (end < len(chunk) and chunk[end].isalnum()):
+                    continue
+                value = parse_vat_id(chunk[:end])
+                if value is not None:
+                    found = ((start.start(), start.start() + end), value)
+                    break
+        if found is None:
+            pos = start.start() + 1
+            continue
+        yield found
+        pos = found[0][1]
+
+
+def find_tax_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    """VAT ids and US EINs in ``text``, left to right."""
+    eins = [(m.span(), m.group(0)) for m in EIN_PATTERN.finditer(text)]
+    yield from sorted([*find_vat_ids(text), *eins])
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 
@@ -518,8 +586,8 @@ VALUE_TYPES: dict[str, ValueType] = {
     "quantity": ValueType("quantity", AMOUNT_PATTERN, _quantity),
     "date": ValueType("date", DATE_PATTERN, _date),
     "iban": ValueType("iban", IBAN_PATTERN, lambda t, **_: parse_iban(t), find_ibans),
-    "vat_id": ValueType("vat_id", VAT_PATTERN, lambda t, **_: parse_vat_id(t)),
-    "tax_id": ValueType("tax_id", TAX_ID_PATTERN, lambda t, **_: parse_tax_id(t)),
+    "vat_id": ValueType("vat_id", VAT_PATTERN, lambda t, **_: parse_vat_id(t), find_vat_ids),
+    "tax_id": ValueType("tax_id", TAX_ID_PATTERN, lambda t, **_: parse_tax_id(t), find_tax_ids),
     "currency": ValueType("currency", CURRENCY_PATTERN, lambda t, **_: parse_currency(t)),
     "identifier": ValueType("identifier", _ID_PATTERN, _parse_identifier),
     "text": ValueType("text", re.compile(r".+"), _parse_text),

@@ -8,15 +8,22 @@ of the ranker (``ranking.py``) and of the consistency checks (``consistency.py``
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from extractors.generic import label_words
 from extractors.generic.geometry import Row, h_overlap
 from extractors.generic.labels import FIELD_KINDS, LabelMatch, is_title, label_finder, ocr_slip, tokens
-from extractors.values import FIELD_TYPES, VALUE_TYPES, find_currency, find_unchecked_ibans, parse_iban
+from extractors.values import (
+    FIELD_TYPES,
+    ISO_CURRENCIES,
+    VALUE_TYPES,
+    find_currency,
+    find_unchecked_ibans,
+    parse_iban,
+)
 from textlayer.model import BBox, union
 
 HEADER_OUTPUT = tuple(FIELD_TYPES)
@@ -58,6 +65,8 @@ _GLUED_SIGNS = frozenset({"€", "£"})
 _LEGAL_FORM = re.compile(
     r"\b(?:GmbH\s*&\s*Co\.?\s*KG|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC|Inc\.?|Corp\.?"
     r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|& Co\.?|a\.\s?G\.|e\.\s?V\.|mbH"
+    r"|S\.L\.U?\.?|SLU?|S\.A\.U\.|S\.p\.A\.|S\.a\.s\.|S\.n\.c\.|S\.r\.l\.s\.|Srl|SPRL|SCRL|SRL|V\.O\.F\.|VOF"
+    r"|DAC|CLG|e\.U\.|C\.V\."
     r"|Sdn\.?\s*Bhd\.?|Bhd\.?|Pte\.?\s*Ltd\.?|Pty\.?\s*Ltd\.?)"
     r"(?=$|[\s,.·|•])",
     re.IGNORECASE,
@@ -115,9 +124,36 @@ def page_context(
     if labels is None:
         finder = label_finder()
         labels = {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
+    labels = {row.index: _outside_dates(row, labels.get(row.index, [])) for row in rows}
     context = PageContext(rows, labels, width, height, set(), table_rows, ocr)
     context.buyer_words = _buyer_block(context)
     return context
+
+
+# Words that may stand before a document's own title ("Our invoice 123", "La fattura n. 12",
+# "Rif. fattura: R/073").
+_OWN_TITLE = frozenset(
+    {"our", "the", "this", "unsere", "unserer", "diese", "die", "notre", "la", "le", "cette", "onze", "de",
+     "het", "deze", "nuestra", "nuestro", "el", "esta", "nostra", "nostro", "il", "questa", "ref", "rif",
+     "reference", "referencia", "riferimento", "referentie"}
+)  # fmt: skip
+
+
+def _heads_its_line(row: Row, match: LabelMatch) -> bool:
+    """True when a document title starts its segment (after "our"/"the" at most): in the middle
+    of a sentence ("Annule et remplace la facture X", "Bezug: Rechnung 4711") the title word
+    names another document."""
+    segment = row.segment_of(match.start)
+    before = [row.words[i].text for i in segment if i < match.start]
+    return all(" ".join(tokens(w)) in _OWN_TITLE for w in before)
+
+
+def _outside_dates(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
+    """The label matches that are not words inside a date ("14 *de* febrero *de* 2025")."""
+    if not matches:
+        return matches
+    dates = _value_spans("date", [w.text for w in row.words])
+    return [m for m in matches if not any(a < m.start and m.end <= b for a, b, _ in dates)]
 
 
 def _buyer_block(context: PageContext) -> set[int]:
@@ -145,6 +181,37 @@ def _buyer_block(context: PageContext) -> set[int]:
                     continue
                 out.update(id(w) for w in hit)
                 last_bottom = below.bottom
+    out.update(_block_over_buyer_id(context))
+    return out
+
+
+# A label over the buyer's block ends it: its head ("Bill to") or a field of the document.
+_BLOCK_ENDS = (FIELD_KINDS - {"date_hint"}) | {"buyer", "vendor"}
+
+
+def _block_over_buyer_id(context: PageContext) -> set[int]:
+    """Words of the address block that ends in a buyer's VAT id ("NIF cliente NL27...") with no
+    "Bill to" over it: the lines above the id in its column, up to a gap or a label row."""
+    out: set[int] = set()
+    rows = context.rows
+    for r, row in enumerate(rows):
+        for match in context.labels[row.index]:
+            if match.kind != "buyer_tax_id":
+                continue
+            left = row.box_of(match.start, match.end)[0]
+            right = left + 0.42 * context.width
+            top = row.top
+            for above in reversed(rows[max(0, r - 8) : r]):
+                if top - above.bottom > 2.2 * above.height:
+                    break
+                hit = [i for i, w in enumerate(above.words) if left - 3 <= w.x0 < right]
+                if not hit:
+                    continue  # a row of the other column, between two lines of this block
+                labelled = any(m.start in hit for m in context.labels[above.index] if m.kind in _BLOCK_ENDS)
+                if labelled or abs(above.words[hit[0]].x0 - left) > 6:
+                    break
+                out.update(id(above.words[i]) for i in hit)
+                top = above.top
     return out
 
 
@@ -159,6 +226,8 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
             matches = [m for m in context.labels[row.index] if not row.words[m.start].text.startswith("(")]
             for m_index, match in enumerate(matches):
                 if match.kind not in FIELD_KINDS:
+                    continue
+                if match.kind == "doc_title" and not _heads_its_line(row, match):
                     continue
                 in_table = row.index in context.table_rows
                 if in_table and match.kind not in _MONEY_KINDS:
@@ -214,11 +283,58 @@ def _value_spans(
         # A value must cover whole words: "12345" inside "RE-12345" is not a value on its own.
         partial = a != starts[first] or b != starts[last] + len(words[last])
         # ... but a currency sign may be glued to a column word ("Gesamt/€", "Betrag(€)").
-        glued_sign = kind == "currency" and text[a:b] in _GLUED_SIGNS
+        glued_sign = kind == "currency" and (
+            text[a:b] in _GLUED_SIGNS or _code_on_amount(words[first], text[a:b])
+        )
         if partial and kind not in ("iban", "vat_id", "tax_id", "date") and not glued_sign:
             continue
         out.append((first, last + 1, value))
     return out
+
+
+def _series_start(row: Row, label_end: int, a: int) -> int:
+    """``a`` (relative to the label's end), moved back over a series code printed before it."""
+    return with_series(row, label_end, label_end + a, len(row.words)) - label_end
+
+
+def _identifier(row: Row, start: int, end: int, value: Any) -> Any:
+    """The identifier as printed over ``start:end``: with its series code when one was taken in."""
+    if start < end - 1 and _SERIES.fullmatch(row.words[start].text):
+        return f"{row.words[start].text} {value}"
+    return value
+
+
+def _code_on_amount(word: str, code: str) -> bool:
+    """ "CHF11.732,53", "1.234,56EUR": an ISO currency code glued to the amount it names."""
+    rest = word.replace(code, "", 1).strip("-−()")
+    return code in ISO_CURRENCIES and rest != word and _AMOUNT_OR_RATE.fullmatch(rest) is not None
+
+
+# A series code printed apart from the number it heads ("FV 2023-01422", "F 008890", "RE 469/23"):
+# part of the number as printed. Marks and linking words ("No", "DE") are not.
+_SERIES = re.compile(r"[A-Z]{1,4}")
+_NOT_SERIES = frozenset(label_words.NUMBER + label_words.LINKS + label_words.ORDER_MARKS)
+
+
+def with_series(row: Row, first: int, start: int, end: int) -> int:
+    """``start``, or the index of the series code before it when one is printed there.
+
+    The code must be the first word the value may use (``first``: right after its label, or
+    the first word under it), in capitals, no currency and no number mark, and close to the
+    number (a word space, not a column gap).
+    """
+    before = start - 1
+    if before != first or start >= end:
+        return start
+    word, number = row.words[before], row.words[start]
+    if (
+        not _SERIES.fullmatch(word.text)
+        or word.text in ISO_CURRENCIES
+        or word.text.casefold() in _NOT_SERIES
+        or number.x0 - word.x1 > 1.2 * max(word.height, number.height)
+    ):
+        return start
+    return before
 
 
 def _right_of(
@@ -246,6 +362,7 @@ def _right_of(
         # "Beitragsrechnung  24. Januar 2014": a day of a date is no reference.
         dates = _value_spans("date", words)
         spans = [sp for sp in spans if not any(a <= sp[0] and sp[1] <= b and b - a > 1 for a, b, _ in dates)]
+        spans = [(_series_start(row, match.end, a), b, v) for a, b, v in spans]
     if match.kind in _ADJACENT_ONLY:
         spans = [
             sp
@@ -260,6 +377,8 @@ def _right_of(
         return []  # the end of a period: "vom 06.12.2013 bis zum 06.12.2014"
     for order, (a, b, value) in enumerate(spans):
         first, end = match.end + a, match.end + b
+        if kind == "identifier":
+            value = _identifier(row, first, end, value)
         box = row.box_of(first, end)
         relation = "right" if first in segment else "right_gap"
         feats = _features(context, box, match, relation)
@@ -326,7 +445,11 @@ def _below(
         spans = [sp for sp in spans if not _labelled_in_row(below, below_labels, start + sp[0])]
         if kind in ("identifier", "text") and spans:
             spans = spans[:1]
+        if kind == "identifier":
+            spans = [(with_series(below, start, start + a, start + b) - start, b, v) for a, b, v in spans]
         for order, (a, b, value) in enumerate(spans):
+            if kind == "identifier":
+                value = _identifier(below, start + a, start + b, value)
             box = below.box_of(start + a, start + b)
             if h_overlap(box, label_box) <= 0 and abs(box[0] - label_box[0]) > 2 * row.height:
                 continue
@@ -351,7 +474,9 @@ def _below(
     return out
 
 
-_PERIOD_WORDS = frozenset({"bis", "to", "until", "till", "au", "-", "–"})
+_PERIOD_WORDS = frozenset(
+    {"bis", "to", "until", "till", "au", "-", "–", "a", "al", "hasta", "tot", "t/m", "fino"}
+)
 
 
 def _date_ends_at(row: Row, index: int) -> bool:
@@ -387,10 +512,15 @@ def _letter_dates(context: PageContext) -> list[Candidate]:
             continue
         for segment in row.segments:
             first, end = segment[0], segment[-1] + 1
-            if row.words[first].x0 < _LETTER_DATE_LEFT * context.width:
-                continue
             words = [w.text for w in row.words[first:end]]
-            spans = [sp for sp in _value_spans("date", words) if sp[0] == 0 and sp[1] == len(words)]
+            # "Wien, 24/06/2024": a town and the date close a letter's heading wherever it stands.
+            dates = _value_spans("date", words)
+            placed = [sp for sp in dates if sp[1] == len(words) and _town_before(words, sp[0])]
+            if placed:
+                first = first + placed[0][0]
+            elif row.words[first].x0 < _LETTER_DATE_LEFT * context.width:
+                continue
+            spans = placed or [sp for sp in dates if sp[0] == 0 and sp[1] == len(words)]
             if not spans:
                 continue
             box = row.box_of(first, end)
@@ -401,6 +531,19 @@ def _letter_dates(context: PageContext) -> list[Candidate]:
             text = row.text_of(first, end)
             out.append(Candidate("invoice_date", spans[0][2], text, row.page, box, "layout", None, feats))
     return out
+
+
+def _town_before(words: list[str], start: int) -> bool:
+    """True when ``words[:start]`` is a town and a comma: "Wien,", "Den Haag,", "Paris, le"."""
+    head = words[:start]
+    if head and head[-1].casefold() in ("le", "den", "am", "il", "el"):
+        head = head[:-1]  # "Paris, le 3 mars 2026", "Roma, il 6 gennaio 2026"
+    return (
+        0 < len(head) <= 3
+        and head[-1].endswith(",")
+        and head[0][:1].isupper()
+        and all(w.rstrip(",").replace("-", "").isalpha() for w in head)
+    )
 
 
 # Words of a direct-debit notice: the day named in its sentence is the day the amount is paid.
@@ -509,13 +652,15 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
     ``unlabelled``; the hand-set weights never see them."""
     first_page = bool(context.rows) and context.rows[0].page == 1
     table_bottom = max((r.bottom for r in context.rows if r.index in context.table_rows), default=None)
-    for row in context.rows:
+    for r, row in enumerate(context.rows):
         words = [w.text for w in row.words]
         dates = _value_spans("date", words)
         kinds = [("invoice_date", "date"), ("total", "amount")]
+        explained: set[int] = set()
         if first_page and row.index not in context.table_rows:
             # Not the order number: it is printed only sometimes, and nearly always labelled.
             kinds.append(("invoice_number", "identifier"))
+            explained = _explained_words(context, r, row)
         for name, kind in kinds:
             if kind != "date" and row.index in context.table_rows:
                 continue
@@ -523,8 +668,16 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 text = row.text_of(a, b)
                 if kind == "amount" and not _CENTS.search(text):
                     continue
-                if kind == "identifier" and not _id_like(text, a, b, dates):
+                if kind == "identifier" and (
+                    not _id_like(text, a, b, dates) or explained.intersection(range(a, b))
+                ):
                     continue
+                if kind == "identifier":
+                    # A series code that starts its segment: "FV 2023-01422" standing alone.
+                    first = row.segment_of(a)[0]
+                    if not any(m.start == first for m in context.labels[row.index]):
+                        a = with_series(row, first, a, b)
+                        value, text = _identifier(row, a, b, value), row.text_of(a, b)
                 box = row.box_of(a, b)
                 feats = _features(context, box, None, "layout")
                 feats["unlabelled"] = 1.0
@@ -562,9 +715,145 @@ def _other_amount_label(context: PageContext, row: Row, box: BBox) -> float:
     return weight
 
 
+# Labels whose value is something other than a reference of the invoice: a customer or
+# delivery-note number, a phone number, the order number, a VAT id, an account, another date.
+_OTHER_VALUE_KINDS = frozenset(
+    {"other_id", "po_number", "order_ref", "buyer_tax_id", "vendor_tax_id", "vendor_iban", "buyer_account"}
+    | {"other_date", "due_date"}
+)
+# "Reference" alone may name the invoice's own number as well as any other: it explains nothing.
+_BARE_REFERENCES = frozenset({"reference", "referenz", "referentie", "riferimento", "referencia", "ref"})
+# Street words (a number beside one is a house number) and the endings of street compounds.
+_STREET_WORDS = frozenset(
+    {"rue", "avenue", "av", "ave", "boulevard", "bd", "blvd", "chemin", "chaussee", "allee", "place",
+     "impasse", "quai", "route", "via", "viale", "piazza", "piazzale", "corso", "largo", "vicolo",
+     "calle", "avenida", "avda", "plaza", "paseo", "carrer", "camino", "ronda", "street", "st", "road",
+     "rd", "lane", "drive", "way", "close", "square", "court", "crescent", "terrace", "parkway",
+     "highway", "straat", "laan", "weg", "plein", "strasse", "str", "platz", "gasse", "ring", "damm",
+     "postfach", "box", "apartado", "casella", "postbus", "bp", "cs"}
+)  # fmt: skip
+_STREET_ENDINGS = (
+    "strasse", "straße", "str", "weg", "gasse", "allee", "platz", "ring", "damm", "ufer", "straat", "laan",
+    "plein", "gracht", "kade", "dijk", "singel", "steeg", "road", "street",
+)  # fmt: skip
+_HOUSE_NUMBER = re.compile(r"\d{1,5}[a-zA-Z]?[,.]?")
+_POSTCODE = re.compile(r"(?:[A-Z]{1,2}-)?\d{4,5}[,]?")
+# British and Irish postcodes print an outward code and an inward one: "EC1A 1BB", "D02 X285";
+# Dutch ones four digits and two capitals: "2511 CV".
+_POSTCODE_OUT = re.compile(r"[A-Z]{1,2}\d[A-Z\d]?")
+_POSTCODE_IN = re.compile(r"\d[A-Z\d]{2}|[A-Z\d]{4}")
+_POSTCODE_LETTERS = re.compile(r"[A-Z]{2}")
+# Letters OCR reads for the digits of a postcode or a house number ("S611 AZ", "L37a").
+_AS_DIGITS = str.maketrans({"S": "5", "O": "0", "o": "0", "I": "1", "l": "1", "L": "1", "B": "8", "Z": "2"})
+_PART_BREAKS = frozenset({"·", "|", "•", "–", "—"})
+
+
+def _explained_words(context: PageContext, r: int, row: Row) -> set[int]:
+    """Words of ``row`` already explained as something other than the invoice's number.
+
+    Pieces of a VAT id or an IBAN printed in groups ("IT 300 819 80341"), house numbers,
+    postcodes and phone numbers, and the value of a label of another kind: after it in its
+    segment ("Klantnr. 3206936", "Tel. 668 6000983") or under it ("N. ordine" over "TE/6826").
+    """
+    words = [w.text for w in row.words]
+    out: set[int] = set()
+    for kind in ("vat_id", "iban"):
+        for a, b, _ in _value_spans(kind, words):
+            out.update(range(a, b))
+    out.update(_address_words(row, context.labels[row.index]))
+    labels = [m for m in context.labels[row.index] if m.phrase not in _BARE_REFERENCES]
+    for index in range(len(words)):
+        segment = row.segment_of(index)
+        before = [m for m in labels if m.end <= index and m.start in segment and m.kind in _NAMING_KINDS]
+        nearest = max(before, key=lambda m: m.end).kind if before else None
+        if nearest in _OTHER_VALUE_KINDS or _claimed_above(context, r, row.words[index].bbox):
+            out.add(index)
+    return out
+
+
+def _claimed_above(context: PageContext, r: int, box: BBox) -> bool:
+    """True when the nearest label over ``box`` (two rows up at most) names another kind of value."""
+    row = context.rows[r]
+    for above in reversed(context.rows[max(0, r - 2) : r]):
+        if row.top - above.bottom > 2.5 * row.height:
+            break
+        over = [
+            m
+            for m in context.labels[above.index]
+            if m.kind in _NAMING_KINDS and h_overlap(above.box_of(m.start, m.end), box) > 0
+        ]
+        if over:
+            return over[0].kind in _OTHER_VALUE_KINDS and over[0].phrase not in _BARE_REFERENCES
+        if any(h_overlap(w.bbox, box) > 0 for w in above.words):
+            return False  # a value or a text over it: whatever labels it stands higher up
+    return False
+
+
+def _address_words(row: Row, labels: list[LabelMatch]) -> set[int]:
+    """House numbers, postcodes and phone numbers of ``row`` ("Kerkstraat 90b", "80b boulevard
+    Gambetta", "D02 X285 Dublin", "+39 451 1009808"): numbers, but no reference of the invoice."""
+    words = [w.text for w in row.words]
+    folded = [tokens(w) for w in words]
+    label_starts = {m.start for m in labels}
+    parts: list[list[int]] = []
+    for segment in row.segments:
+        parts.append([])
+        for i in segment:
+            if words[i] in _PART_BREAKS:
+                parts.append([])
+            else:
+                parts[-1].append(i)
+    out: set[int] = set()
+    for part in parts:
+        streets = [i for i in part if any(_street_word(t) for t in folded[i])]
+        phone = False
+        postcode = None
+        for n, i in enumerate(part):
+            word = words[i]
+            if word.startswith("+") and word[1:].isdigit():
+                phone = True  # "+39 451 1009808": the words of the number follow
+            if phone and word.strip("+()/-").isdigit():
+                out.add(i)
+                continue
+            phone = False
+            if _HOUSE_NUMBER.fullmatch(word) and any(abs(s - i) <= 3 for s in streets):
+                out.add(i)
+            after = [words[j] for j in part[n + 1 : n + 3]] + ["", ""]
+            if _postcode(word, after[0], after[1], part[n + 1] if n + 1 < len(part) else None, label_starts):
+                postcode = n
+                out.add(i)
+                if _POSTCODE_OUT.fullmatch(word) or _POSTCODE_LETTERS.fullmatch(after[0]):
+                    out.add(part[n + 1])
+        if postcode is not None:
+            # "Kerkstraat 137a, 5611 AZ Eindhoven": before the postcode, numbers are the street's.
+            out.update(i for i in part[:postcode] if _HOUSE_NUMBER.fullmatch(words[i].translate(_AS_DIGITS)))
+    return out
+
+
+def _postcode(word: str, nxt: str, then: str, nxt_index: int | None, label_starts: set[int]) -> bool:
+    """True when ``word`` starts a postcode and town: "80331 München", "EC1A 1BB", "2511 CV Den Haag"."""
+    if nxt_index is None or nxt_index in label_starts:
+        return False
+    digits = word.translate(_AS_DIGITS)
+    if _POSTCODE_OUT.fullmatch(word) and _POSTCODE_IN.fullmatch(nxt):
+        return True
+    if re.fullmatch(r"\d{4}", digits) and _POSTCODE_LETTERS.fullmatch(nxt) and then[:1].isupper():
+        return True
+    return _POSTCODE.fullmatch(digits) is not None and nxt[:1].isupper() and nxt.isalpha()
+
+
+def _street_word(token: str) -> bool:
+    return token in _STREET_WORDS or (len(token) > 6 and token.endswith(_STREET_ENDINGS))
+
+
+# "4x40", "M8x40", "10 x 10 cm": a size, not a reference.
+_SIZE = re.compile(r"[A-Za-z]{0,2}\d+(?:[.,]\d+)?[x×X*]\d+(?:[.,]\d+)?[a-z]{0,3}")
+
+
 def _id_like(text: str, a: int, b: int, dates: list[tuple[int, int, Any]]) -> bool:
-    """A reference number: three characters or more with a digit, not part of a date or an amount."""
-    if len(text) < 3 or any(da <= a and b <= db for da, db, _ in dates):
+    """A reference number: three characters or more with a digit, not part of a date or an
+    amount, and no size ("M8x40")."""
+    if len(text) < 3 or any(da <= a and b <= db for da, db, _ in dates) or _SIZE.fullmatch(text):
         return False
     # "1.234,56" and "19%" are an amount and a rate; "4711" and "RE-2026-07" may be references.
     return not (_AMOUNT_OR_RATE.fullmatch(text) and (_CENTS.search(text) or text.endswith("%")))
@@ -595,10 +884,14 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 if is_title(" ".join(w.text for w in words)):
                     continue
                 # "Lieferant GmbH": a label word followed by a legal form is part of the name.
+                # "vom"/"van"/"de" label only a date that follows them at once: in a name
+                # ("Visser & van Dijk N.V.", "Maison de la Presse") they are words of it.
                 labelled = [
                     m
                     for m in labels
-                    if m.start in segment and not (m.kind == "vendor" and _legal_form_at(row, m.end))
+                    if m.start in segment
+                    and m.kind != "date_hint"
+                    and not (m.kind == "vendor" and _legal_form_at(row, m.end))
                 ]
                 vendor_label = any(m.kind == "vendor" for m in labelled)
                 below_head = any(
@@ -616,15 +909,16 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
         # A name set in large type may wrap: "Sterling Hygiène" over "Limited", left-aligned or
         # centred (receipts centre their heading: "HOME MASTER HARDWARE &" over "ELECTRICAL").
         wrapped: set[int] = set()
-        for (row, words, label), (row2, words2, _) in itertools.pairwise(blocks):
+        for (row, words, label), (_, words2, _) in _stacked_blocks(blocks):
             size, size2 = (words[0].size or words[0].height), (words2[0].size or words2[0].height)
             centre = (words[0].x0 + words[-1].x1) / 2 - (words2[0].x0 + words2[-1].x1) / 2
             if (
-                row2.index == row.index + 1
-                and (abs(words[0].x0 - words2[0].x0) < 2 or abs(centre) < 0.5 * size)
+                (abs(words[0].x0 - words2[0].x0) < 2 or abs(centre) < 0.5 * size)
                 and abs(size - size2) < max(0.5, 0.15 * size)
                 and words2[0].top - words[-1].bottom < 1.1 * size
                 and len(words2) <= 3
+                # "Beispiel AG" over "Feldstraße 34": a street line is no part of the name.
+                and _ADDRESS.search(" ".join(w.text for w in words2)) is None
             ):
                 blocks.append((row, words + words2, label))
                 wrapped.add(len(blocks) - 1)
@@ -675,6 +969,28 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))
     return out
+
+
+def _stacked_blocks(
+    blocks: list[tuple[Row, list[Any], bool]],
+) -> list[tuple[tuple[Row, list[Any], bool], tuple[Row, list[Any], bool]]]:
+    """Pairs of blocks where the second is the next one under the first in its column: the
+    next row, or the one after when a row of another column lies between them by height
+    ("Packaging" over "Lockwood DAC" beside a sender line set a little lower)."""
+    pairs = []
+    for n, first in enumerate(blocks):
+        row, words = first[0], first[1]
+        for second in blocks[n + 1 : n + 4]:
+            row2, words2 = second[0], second[1]
+            if row2.index > row.index + 2:
+                break
+            if (
+                row2.index > row.index
+                and h_overlap(union([w.bbox for w in words]), union([w.bbox for w in words2])) > 0
+            ):
+                pairs.append((first, second))
+                break
+    return pairs
 
 
 # Legal forms as they end a name, in the spelling a repaired OCR slip is given.

@@ -26,7 +26,14 @@ from extractors.generic.labels import label_finder, tokens
 from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
 from extractors.generic.settings import DEFAULT, OPTIONAL_FIELDS, GenericSettings
 from extractors.generic.tables import Item, extract_tables, skip_rows, stop_rows
-from extractors.values import DateOrder, find_currency, numeric_date_order, parse_date, payment_term_days
+from extractors.values import (
+    DateOrder,
+    country_currency,
+    find_currency,
+    numeric_date_order,
+    parse_date,
+    payment_term_days,
+)
 from ledgerbot.core.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
 from textlayer.model import Document
 
@@ -181,9 +188,11 @@ class GenericExtractor:
         for name in ("vendor_tax_id", "vendor_iban"):
             # Rule: an id in the buyer's address block, or after a buyer's label, is the buyer's;
             # the vendor's is chosen among the others whenever the page prints one.
+            # One a buyer's label names ("NIF cliente", "TVA client") never is, even when no other
+            # is printed.
             buyers = [c for c in cands[name] if c.features.get("in_buyer") or c.features.get("buyer_label")]
             own = [c for c in cands[name] if c not in buyers]
-            cands[name] = own or cands[name]
+            cands[name] = own or [c for c in cands[name] if not c.features.get("buyer_label")]
         for name in (
             "vendor_name",
             "vendor_tax_id",
@@ -246,6 +255,9 @@ class GenericExtractor:
         due = choices.get("due_date")
         if due is not None and due.candidate is not None and due.candidate.relation == "derived":
             lineage["due_date"] = f"payment terms: {due.candidate.text}"
+        currency = choices["currency"].candidate
+        if currency is not None and currency.relation == "derived" and _COUNTRY_SOURCE in currency.text:
+            lineage["currency"] = f"not printed: the currency of the {currency.text}"
         credit = doc_type == DocType.CREDIT_NOTE or (doc_type is None and _looks_like_credit(document))
         lines = [
             InvoiceLine(
@@ -271,8 +283,20 @@ class GenericExtractor:
             lineage=lineage,
         )
 
+    def _country_currency(self, choices: dict[str, Choice]) -> Choice:
+        """No currency printed at all (a till receipt, "Totale 138,81"): the currency of the
+        vendor's country, as its VAT id or IBAN names it, worked out with a low confidence."""
+        source = _vendor_country(choices)
+        code = country_currency(str(source.value)[:2]) if source is not None else None
+        if source is None or code is None:
+            return Choice(None, 0.0)
+        text = f"{_COUNTRY_SOURCE} {str(source.value)[:2]}"
+        derived = Candidate("currency", code, text, source.page, source.bbox, "derived")
+        return Choice(derived, self.settings.country_currency_confidence)
+
     def _currency(self, cands: dict[str, list[Candidate]], choices: dict[str, Choice]) -> Choice:
-        """No currency label: the one printed with the total, else the most frequent one."""
+        """No currency label: the one printed with the total, else the most frequent one, else
+        the vendor's country's."""
         total = choices.get("total")
         if total and total.candidate is not None:
             code = find_currency(total.candidate.text)
@@ -281,10 +305,23 @@ class GenericExtractor:
                 return Choice(Candidate("currency", code, code, c.page, c.bbox, "derived"), 0.95)
         counts = Counter(c.value for c in cands["currency"] if not c.features.get("in_buyer"))
         if not counts:
-            return Choice(None, 0.0)
+            return self._country_currency(choices)
         code, n = counts.most_common(1)[0]
         first = next(c for c in cands["currency"] if c.value == code)
         return Choice(first, round(min(0.9, 0.5 + 0.1 * n), 3))
+
+
+# What a currency worked out from the vendor's country says it came from (and lineage reads).
+_COUNTRY_SOURCE = "vendor's country"
+
+
+def _vendor_country(choices: dict[str, Choice]) -> Candidate | None:
+    """The vendor's own VAT id or IBAN as chosen, which names the vendor's country."""
+    for name in ("vendor_tax_id", "vendor_iban"):
+        choice = choices.get(name)
+        if choice is not None and choice.candidate is not None and str(choice.candidate.value)[:2].isalpha():
+            return choice.candidate
+    return None
 
 
 def _printed(choices: dict[str, Choice], name: str) -> Decimal | None:

@@ -64,18 +64,38 @@ class Row:
 _GLUED = re.compile(r"([^\W\d_](?:[^\W\d_]|[-.](?=[^\W\d_]))+\.?[:#])(?!//)(\S+)")
 
 
+# "00990811/03/2023", "174613.04.2026": a number glued to the date printed after it (a
+# narrow receipt line, a missing space). The date takes the last ten characters, day first.
+_GLUED_DATE = re.compile(r"(\S*[A-Za-z0-9])(\d{2}([./-])\d{2}\3(?:19|20)\d{2})")
+# "05/11/202420:13": a date glued to the time after it.
+_DATE_TIME = re.compile(r"(\d{1,2}([./-])\d{1,2}\2(?:19|20)\d{2})(\d{1,2}:\d{2}(?::\d{2})?)")
+
+
 def split_glued(word: Word) -> list[Word]:
-    """A word that is a label glued to its value, as two words with boxes shared by length."""
-    match = _GLUED.fullmatch(word.text)
-    if match is None:
+    """A word that is a label glued to its value, a number glued to a date or a date glued to
+    a time, as two words with boxes shared by length."""
+    match = _GLUED.fullmatch(word.text) or _glued_date(word.text)
+    if match is not None:
+        label, value = match.group(1), match.group(2)
+    elif timed := _DATE_TIME.fullmatch(word.text):
+        label, value = timed.group(1), timed.group(3)
+    else:
         return [word]
-    label, value = match.group(1), match.group(2)
     x0, top, x1, bottom = word.bbox
     cut = x0 + (x1 - x0) * len(label) / len(word.text)
     return [
         dataclasses.replace(word, text=label, bbox=(x0, top, cut, bottom)),
         dataclasses.replace(word, text=value, bbox=(cut, top, x1, bottom)),
     ]
+
+
+def _glued_date(text: str) -> re.Match[str] | None:
+    """A number of three characters or more glued to a valid day.month.year after it."""
+    match = _GLUED_DATE.fullmatch(text)
+    if match is None or len(match.group(1)) < 3 or not any(c.isdigit() for c in match.group(1)):
+        return None
+    day, month = int(match.group(2)[:2]), int(match.group(2)[3:5])
+    return match if 1 <= day <= 31 and 1 <= month <= 12 else None
 
 
 def build_rows(page: Page) -> list[Row]:

@@ -1,4 +1,7 @@
-"""Field label phrases in English, German and French, found in page rows by exact token sequences.
+"""Field label phrases in EN/DE/FR/NL/ES/IT, found in page rows by exact token sequences.
+
+``LABELS`` lists the phrases by kind; ``label_words`` composes more of them from classes of
+words (a document noun and a number mark, a date word and what the date is of) in six languages.
 
 Words are split into lower-case, accent-free alphanumeric tokens (plus ``#``, ``°`` and ``%``)
 before matching, so "Rechnungs-Nr.:", "rechnungs nr" and "RECHNUNGS-NR" are one phrase and a
@@ -14,6 +17,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from extractors.generic import label_words
 
 # label kind -> (weight, phrases). Weight says how sure a phrase alone names the field: "Date"
 # might be any date, "Invoice date" is the invoice date. Kinds that are not output fields
@@ -386,6 +391,8 @@ _TOKEN = re.compile(r"[^\W_]+|[#°%]")
 
 def fold(text: str) -> str:
     """Lower case without accents: 'Fälligkeit' -> 'falligkeit', 'Échéance' -> 'echeance'."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -475,9 +482,20 @@ def ocr_slip(read: str, label: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _label_words() -> frozenset[str]:
-    """Every word of every label phrase and title, the vocabulary OCR slips are repaired to."""
-    phrases = [p for _, (_, ps) in LABELS.items() for p in ps] + list(TITLES)
+    """Every word of every listed label phrase and title, and the words the composed phrases
+    are made of: the vocabulary OCR slips are repaired to. (Compounds glued from two words,
+    "factuurnummer", are not in it: the repair compares a read word with each one.)"""
+    phrases = [p for _, (_, ps) in LABELS.items() for p in ps] + list(TITLES) + list(label_words.WORDS)
     return frozenset(t for p in phrases for t in _tokens(p) if len(t) >= 4 and t.isalpha())
+
+
+def _kind_phrases() -> Iterator[tuple[str, float, Collection[str], bool]]:
+    """(kind, weight, phrases, already folded to tokens) of the listed labels, then of the six
+    languages' composed ones (composed from words written as tokens: no folding needed)."""
+    for kind, (weight, phrases) in LABELS.items():
+        yield kind, weight, phrases, False
+    for kind, made in label_words.composed().items():
+        yield kind, LABELS[kind][0], sorted(made), True
 
 
 # Labels of the amount still to pay ("Amount due", "Zu zahlen"): on most documents the total,
@@ -513,33 +531,43 @@ class LabelFinder:
     """Finds label phrases among a row's words. Built once; matching is per row."""
 
     def __init__(self, table_mode: bool = False) -> None:
-        # Phrases by their first token: matching a row is one dict lookup per token and a tuple
-        # comparison per candidate phrase (exact token sequences, as a phrase matcher does).
-        self._by_first: dict[str, list[tuple[str, ...]]] = {}
-        # One key per distinct phrase; a phrase may name several kinds ("tva": the tax id label
-        # and the tax amount label), which the value type later tells apart.
+        # One key per distinct phrase (its tokens joined by spaces); a phrase may name several
+        # kinds ("tva": the tax id label and the tax amount label), which the value type later
+        # tells apart. Matching a row looks up each run of up to ``_longest`` tokens (exact
+        # token sequences, as a phrase matcher does), however many phrases the composed
+        # vocabulary holds.
         self._kinds: dict[str, list[tuple[str, float]]] = {}
-        for kind, (weight, phrases) in LABELS.items():
+        # The phrases' first tokens and longer beginnings: a run is extended only while some
+        # phrase still starts with it.
+        self._starts: set[str] = set()
+        for kind, weight, phrases, folded in _kind_phrases():
             if table_mode != kind.startswith("col_"):
                 continue
             for phrase in phrases:
-                key = " ".join(tokens(phrase))
+                key = phrase if folded else " ".join(tokens(phrase))
                 if not key:
                     continue
-                if key not in self._kinds:
-                    self._kinds[key] = []
-                    phrase_tokens = tuple(key.split())
-                    self._by_first.setdefault(phrase_tokens[0], []).append(phrase_tokens)
-                if kind not in (k for k, _ in self._kinds[key]):
-                    self._kinds[key].append((kind, PHRASE_WEIGHTS.get(key, weight)))
+                kinds = self._kinds.setdefault(key, [])
+                if not kinds:
+                    cut = key.rfind(" ")
+                    while cut > 0:
+                        self._starts.add(key[:cut])
+                        cut = key.rfind(" ", 0, cut)
+                if kind not in (k for k, _ in kinds):
+                    kinds.append((kind, PHRASE_WEIGHTS.get(key, weight)))
 
-    def _phrase_spans(self, toks: list[str]) -> Iterator[tuple[int, int]]:
-        """Every (start, end) where a known phrase's tokens occur, overlapping ones included."""
-        for start, tok in enumerate(toks):
-            for phrase in self._by_first.get(tok, ()):
-                end = start + len(phrase)
-                if end <= len(toks) and tuple(toks[start:end]) == phrase:
-                    yield start, end
+    def _phrase_spans(self, toks: list[str]) -> Iterator[tuple[int, int, str]]:
+        """Every (start, end, phrase) where a known phrase's tokens occur, overlapping ones included."""
+        for start, first in enumerate(toks):
+            key = first
+            end = start + 1
+            while True:
+                if key in self._kinds:
+                    yield start, end, key
+                if end == len(toks) or key not in self._starts:
+                    break
+                key = f"{key} {toks[end]}"
+                end += 1
 
     def find(self, words: list[str], breaks: Collection[int] = ()) -> list[LabelMatch]:
         """Non-overlapping label matches, longest first, in reading order.
@@ -558,7 +586,7 @@ class LabelFinder:
         if not toks:
             return []
         spans: dict[tuple[int, int], str] = {}
-        for start, end in self._phrase_spans(toks):
+        for start, end, key in self._phrase_spans(toks):
             # A label in parentheses qualifies the one before it ("Summe Netto (excl. USt.)") or
             # is prose ("(Bei Zahlung bitte angeben)"): it neither names a value nor ends one.
             if aside[owner[start]]:
@@ -571,7 +599,7 @@ class LabelFinder:
                 continue
             if any(owner[i] in breaks for i in range(start + 1, end) if owner[i] != owner[i - 1]):
                 continue
-            spans[(start, end)] = " ".join(toks[start:end])
+            spans[(start, end)] = key
         taken: set[int] = set()
         out: list[LabelMatch] = []
         for start, end in sorted(spans, key=lambda se: (se[0] - se[1], se[0])):
@@ -579,16 +607,45 @@ class LabelFinder:
                 continue
             taken.update(range(start, end))
             phrase = " ".join(toks[start:end])
+            kinds = self._kinds[spans[(start, end)]]
+            # "N° de facture associée", "Previous invoice no.": the label names another document.
+            own = any(k in _OWN_KINDS for k, _ in kinds)
+            related = _related(toks, start, end, taken) if own else None
+            if related is not None:
+                start, end = related
+                taken.update(range(start, end))
+                phrase = " ".join(toks[start:end])
+                kinds = [(_OWN_KINDS.get(k, k), 1.0 if k in _OWN_KINDS else w) for k, w in kinds]
             first, last = owner[start], owner[end - 1]
             tail = end < len(toks) and owner[end] == last
             # Two kinds can share one phrase ("tva": tax id or tax amount); keep both.
-            for kind, weight in self._kinds[spans[(start, end)]]:
+            for kind, weight in kinds:
                 if kind == "tax_amount" and _tax_included(toks[max(0, start - 4) : start]):
                     # "Beitrag inklusive 19 % Versicherungsteuer 220,00": the gross amount.
                     kind, weight = "total", INCLUDED_TAX_WEIGHT
                 out.append(LabelMatch(kind, phrase, weight, first, last + 1, tail))
         out.sort(key=lambda m: (m.start, m.kind))
         return out
+
+
+# Labels of this document's own number and date, and what they name when a word says the
+# document is another one ("associée", "previous").
+_OWN_KINDS = {"invoice_number": "other_id", "doc_title": "other_id", "invoice_date": "other_date"}
+_RELATED_AFTER = tuple(tuple(w.split()) for w in label_words.RELATED_AFTER)
+_RELATED_BEFORE = tuple(tuple(w.split()) for w in label_words.RELATED_BEFORE)
+
+
+def _related(toks: list[str], start: int, end: int, taken: set[int]) -> tuple[int, int] | None:
+    """The label's token span grown over a "related document" word right after or before it."""
+    for words in _RELATED_AFTER:
+        stop = end + len(words)
+        if tuple(toks[end:stop]) == words and not taken.intersection(range(end, stop)):
+            return start, stop
+    for words in _RELATED_BEFORE:
+        begin = start - len(words)
+        if begin >= 0 and tuple(toks[begin:start]) == words and not taken.intersection(range(begin, start)):
+            return begin, end
+    return None
 
 
 def _tax_included(before: list[str]) -> bool:

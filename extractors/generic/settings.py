@@ -64,6 +64,8 @@ class GenericSettings(BaseModel):
     reconciled_confidence: float = Field(0.5, ge=0, le=1)
     # An IBAN whose check digits fail: a misprint or a fraud signal.
     unchecked_iban_confidence: float = Field(0.3, ge=0, le=1)
+    # A currency printed nowhere, taken as the one of the vendor's country (its VAT id or IBAN).
+    country_currency_confidence: float = Field(0.5, ge=0, le=1)
 
     # --- the learned candidate ranker ---
     # Dimensions of the distilled MiniLM phrase vectors (PCA of the word-piece table).

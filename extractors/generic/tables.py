@@ -590,7 +590,8 @@ def headerless_items(rows: list[Row], stop: set[int] | None = None) -> list[Item
     items: list[Item] = []
     ocr = is_ocr(rows)
     for row in rows:
-        if stop and row.index in stop:
+        # A stop row ends the items, not the header block above them ("Due date", "Customer no.").
+        if stop and row.index in stop and items:
             break
         spans = number_spans(row.words, ocr)
         if len(spans) < 3:
