@@ -289,6 +289,14 @@ def stacked_words(upper: Row, lower: Row) -> list[Word]:
     return ordered
 
 
+def _continues_header(below: Row, columns: list[Column]) -> bool:
+    """Words without digits, each under one of the header's cells: the header's wrapped line."""
+    if any(any(c.isdigit() for c in w.text) for w in below.words):
+        return False
+    slack = below.height
+    return all(any(c.x0 - slack <= w.x0 and w.x1 <= c.x1 + slack for c in columns) for w in below.words)
+
+
 def find_header_at(rows: list[Row], r: int) -> Header | None:
     """The header starting at ``rows[r]``: that row alone, or with the row stacked under it."""
     row = rows[r]
@@ -300,6 +308,9 @@ def find_header_at(rows: list[Row], r: int) -> Header | None:
             stacked = header_columns(stacked_words(row, below), row.height)
             if stacked is not None and (single is None or len(stacked) > len(single)):
                 return Header(stacked, (r, r + 1))
+            if single is not None and _continues_header(below, single):
+                # "Total" over "ligne", "Taux" over "TVA": the header's second line, not a row.
+                return Header(single, (r, r + 1))
     if single is not None:
         return Header(single, (r,))
     return None

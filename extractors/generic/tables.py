@@ -20,11 +20,10 @@ multiply out on their own.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import permutations
 from typing import Any
 
@@ -247,9 +246,9 @@ _PERCENT = re.compile(r"^[-−]?(\d{1,2}(?:[.,]\d{1,2})?)\s?%$")
 def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column]) -> _Reading | None:
     """A row with a discount percentage: quantity x price less the discount = amount.
 
-    The unit price reported is the net price (after the discount), to the cent, as e-invoices
-    state it; the row counts as multiplying out. A VAT-rate column never fits this arithmetic
-    by chance, since the amount is then smaller than quantity x price by exactly the rate.
+    The unit price reported is the one printed (before the discount), as the page states it;
+    the row counts as multiplying out. A VAT-rate column never fits this arithmetic by chance,
+    since the amount is then smaller than quantity x price by exactly the rate.
     """
     rates = [_percent(words, i) for i in range(len(words))]
     discounts = {r for r in rates if r is not None and Decimal(0) < r < Decimal(100)}
@@ -260,11 +259,10 @@ def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column
         if q.value <= 0 or p.value <= 0 or a.value <= 0 or a.x1 < max(q.x1, p.x1):
             continue
         for rate in discounts:
-            net = (p.value * (1 - rate / 100)).quantize(Decimal("0.01"), ROUND_HALF_UP)
             if abs(q.value * p.value * (1 - rate / 100) - a.value) > Decimal("0.011"):
                 continue
             agree = sum(_agreement(sp, k, columns) for sp, k in zip((q, p, a), _ROLES, strict=True))
-            reading = _Reading(q, dataclasses.replace(p, value=net), a, True)
+            reading = _Reading(q, p, a, True)
             if best is None or agree > best[0]:
                 best = (agree, reading)
     return best[1] if best and best[0] >= 2 else None
@@ -590,8 +588,8 @@ def headerless_items(rows: list[Row], stop: set[int] | None = None) -> list[Item
     items: list[Item] = []
     ocr = is_ocr(rows)
     for row in rows:
-        if stop and row.index in stop:
-            break
+        if stop and row.index in stop and items:
+            break  # the totals after the items; labels above them (a due date) end nothing
         spans = number_spans(row.words, ocr)
         if len(spans) < 3:
             continue

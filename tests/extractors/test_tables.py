@@ -420,7 +420,7 @@ def test_a_totals_block_with_unknown_labels_ends_the_table() -> None:
     assert triples(table) == [("2", "12.50", "25.00"), ("1", None, "10.00")]
 
 
-def test_a_discount_percentage_gives_the_net_unit_price() -> None:
+def test_a_discount_percentage_multiplies_out_with_the_printed_unit_price() -> None:
     rows: list[list[Cell]] = [
         [("Description", 60), ("Quantité", 250, "r"), ("Prix unitaire", 360, "r"), ("Rem.", 410, "r"),
          ("Prix HT", 540, "r")],
@@ -432,9 +432,9 @@ def test_a_discount_percentage_gives_the_net_unit_price() -> None:
         [("Toner", 60), ("2", 250, "r"), ("60,00 €", 360, "r"), ("19%", 410, "r"), ("100,00 €", 540, "r")],
     ]  # fmt: skip
     table = read([page(rows)])
-    # 20 x 4,55 less 10 % = 81,90; the unit price after the discount is 4,095 -> 4,10.
+    # 20 x 4,55 less 10 % = 81,90; the unit price stays as printed.
     assert triples(table)[:3] == [
-        ("20", "4.10", "81.90"),
+        ("20", "4.55", "81.90"),
         ("15", "3.20", "48.00"),
         ("800.00", "0.025", "20.00"),
     ]
@@ -461,7 +461,7 @@ def test_german_erp_table_with_positions_units_and_a_running_subtotal() -> None:
     # totals block after the last item is.
     assert triples(table) == [
         ("20.0000", "9.9000", "198.00"),
-        ("1.0000", "11.25", "11.25"),
+        ("1.0000", "12.5000", "11.25"),
         ("2.5", "60.00", "150.00"),
     ]
     assert [i.description for i in table.items] == ["Trennblätter A4 Farbe: blau", "Kiste", "Montage"]
@@ -493,3 +493,35 @@ def test_item_detail_rows_and_descriptions_without_a_description_header() -> Non
         ("2.0000", "29.1000", "58.20"),
     ]
     assert all(i.consistent for i in table.items)
+
+
+def test_a_header_wrapped_over_two_lines_is_no_table_row() -> None:
+    # "Total" over "line", "Rate" over "VAT": the second line names no new column, and its
+    # "VAT" is no totals row that ends the table before its first item.
+    rows: list[list[Cell]] = [
+        [("Pos", 30), ("Description", 60), ("Qty", 300, "r"), ("Price", 380, "r"), ("Total", 460, "r"),
+         ("Rate", 540, "r")],
+        [("line", 460, "r"), ("VAT", 540, "r")],
+        [("1", 35, "r"), ("Hex bolts", 60), ("3", 300, "r"), ("2.50", 380, "r"), ("7.50", 460, "r"),
+         ("20%", 540, "r")],
+        [("2", 35, "r"), ("Wall plugs", 60), ("10", 300, "r"), ("0.40", 380, "r"), ("4.00", 460, "r"),
+         ("20%", 540, "r")],
+        [("Total net", 380), ("11.50", 460, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("3", "2.50", "7.50"), ("10", "0.40", "4.00")]
+
+
+def test_rows_without_a_header_are_read_past_labels_printed_above_them() -> None:
+    # A till slip: no column header, and a due-date and a number label above the items; only
+    # the totals after the items end them.
+    rows: list[list[Cell]] = [
+        [("Receipt No. 0099", 10), ("10:47", 160, "r")],
+        [("Due date 11/03/2023", 10)],
+        [("4", 10), ("Croissant", 20), ("7.34", 125, "r"), ("29.36", 160, "r")],
+        [("2", 10), ("Screws 4x40", 20), ("10.53", 125, "r"), ("21.06", 160, "r")],
+        [("AMOUNT DUE", 10), ("50.42", 160, "r")],
+        [("1", 10), ("Voucher", 20), ("5.00", 125, "r"), ("5.00", 160, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("4", "7.34", "29.36"), ("2", "10.53", "21.06")]
