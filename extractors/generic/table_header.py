@@ -16,8 +16,16 @@ from extractors.generic.labels import tokens
 from extractors.values import parse_amount
 from textlayer.model import Word, union
 
-NUMERIC_KINDS = ("col_quantity", "col_unit_price", "col_amount", "col_tax", "col_pos", "col_discount")
-TEXT_KINDS = ("col_description", "col_sku", "col_unit")
+NUMERIC_KINDS = (
+    "col_quantity",
+    "col_unit_price",
+    "col_amount",
+    "col_tax",
+    "col_pos",
+    "col_discount",
+    "col_number",  # numbers of no known role (a weight, a second price)
+)
+TEXT_KINDS = ("col_description", "col_sku", "col_unit", "col_text")  # col_text: words of no known role
 
 # Column words as folded tokens (lower case, no accents, punctuation dropped: "Art.-Nr." is
 # "art nr", "P.U. HT" is "p u ht"). A phrase listing several kinds is ambiguous ("article" is an
@@ -194,14 +202,14 @@ def header_columns(words: list[Word], row_height: float) -> list[Column] | None:
     """Columns named by a header's words (left to right), or None when they are no header."""
     if not words:
         return None
-    if any(_is_money(w.text) for w in words):
+    if any(is_money(w.text) for w in words):
         return None  # a header names columns; it holds no amounts
-    cells = _segments(words, row_height, 0.8)
+    cells = cell_segments(words, row_height, 0.8)
     fuzzy = any(w.confidence < 1.0 for w in words)
     matches = match_words([w.text for w in words], frozenset(seg[0] for seg in cells), fuzzy)
     if not matches:
         return None
-    segments = _segments(words, row_height, 1.2)
+    segments = cell_segments(words, row_height, 1.2)
     matched_words = {i for m in matches for i in range(m.start, m.end)}
     in_table = [i for seg in segments if any(i in matched_words for i in seg) for i in seg]
     covered = sum(
@@ -256,7 +264,12 @@ def _most_specific(kinds: list[str]) -> str:
     return min(kinds, key=lambda k: _PRIORITY.index(k) if k in _PRIORITY else len(_PRIORITY))
 
 
-def _segments(words: list[Word], height: float, gap: float) -> list[list[int]]:
+def distance(x0: float, x1: float, col: Column) -> float:
+    """How far a box is from lining up with a column: its nearest edge or centre alignment."""
+    return min(abs(x1 - col.x1), abs(x0 - col.x0), abs((x0 + x1 - col.x0 - col.x1) / 2))
+
+
+def cell_segments(words: list[Word], height: float, gap: float) -> list[list[int]]:
     """Word indexes split where the gap is wider than ``gap`` text heights (column gaps)."""
     segments: list[list[int]] = [[0]]
     for i in range(1, len(words)):
@@ -267,7 +280,7 @@ def _segments(words: list[Word], height: float, gap: float) -> list[list[int]]:
     return segments
 
 
-def _is_money(text: str) -> bool:
+def is_money(text: str) -> bool:
     value = parse_amount(text)
     return value is not None and any(c in text for c in ".,") and any(c.isdigit() for c in text)
 

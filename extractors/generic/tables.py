@@ -20,7 +20,6 @@ multiply out on their own.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,15 +27,16 @@ from itertools import permutations
 from typing import Any
 
 from extractors.generic.geometry import Row
+from extractors.generic.table_columns import columns_of_row, header_over, settle_roles
 from extractors.generic.table_header import (
     NUMERIC_KINDS,
     TEXT_KINDS,
     Column,
+    distance,
     find_header_at,
     header_columns,
 )
-from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans
-from extractors.values import parse_amount
+from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans, percent, tokenize
 from textlayer.model import BBox, Word, union
 
 __all__ = [
@@ -126,18 +126,14 @@ def is_ocr(rows: Iterable[Row]) -> bool:
 # --- assigning words to columns -------------------------------------------------------------
 
 
-def _distance(x0: float, x1: float, col: Column) -> float:
-    return min(abs(x1 - col.x1), abs(x0 - col.x0), abs((x0 + x1 - col.x0 - col.x1) / 2))
-
-
 def _numeric_column(span: NumberSpan, columns: list[Column]) -> Column | None:
     """The numeric column a number lines up with, or None (a number inside the description)."""
     pool = [c for c in columns if c.kind in NUMERIC]
     if not pool:
         return None
-    best = min(pool, key=lambda c: _distance(span.x0, span.x1, c))
+    best = min(pool, key=lambda c: distance(span.x0, span.x1, c))
     inside = best.x0 - 2 <= span.x0 and span.x1 <= best.x1 + 2
-    if inside or _distance(span.x0, span.x1, best) <= max(25.0, 0.6 * (best.x1 - best.x0) + 15.0):
+    if inside or distance(span.x0, span.x1, best) <= max(25.0, 0.6 * (best.x1 - best.x0) + 15.0):
         # A number under a text column's header ("box of 200" under "Description") is text.
         text_under = [c for c in columns if c.kind in TEXT and c.x0 - 2 <= span.x0 and span.x1 <= c.x1 + 2]
         if text_under and not inside:
@@ -154,24 +150,15 @@ def _text_column(word: Word, columns: list[Column]) -> Column | None:
     return min(text_cols, key=lambda c: c.x0) if text_cols else None
 
 
-def _tokenize(spans: list[NumberSpan]) -> list[NumberSpan]:
-    """One non-overlapping reading of the row's numbers: as printed first, longest merges first."""
-    chosen: list[NumberSpan] = []
-    for span in sorted(spans, key=lambda s: (s.repaired, s.start - s.end, s.start)):
-        if not any(span.overlaps(c) for c in chosen):
-            chosen.append(span)
-    return sorted(chosen, key=lambda s: s.start)
-
-
 def _by_columns(spans: list[NumberSpan], columns: list[Column]) -> dict[str, NumberSpan]:
     """The column reading: each numeric column's best-aligned number."""
     cells: dict[str, NumberSpan] = {}
-    for span in _tokenize(spans):
+    for span in tokenize(spans):
         col = _numeric_column(span, columns)
         if col is None:
             continue
         held = cells.get(col.kind)
-        if held is None or _distance(span.x0, span.x1, col) < _distance(held.x0, held.x1, col):
+        if held is None or distance(span.x0, span.x1, col) < distance(held.x0, held.x1, col):
             cells[col.kind] = span
     return cells
 
@@ -240,41 +227,34 @@ def _read_row(words: list[Word], columns: list[Column], ocr: bool) -> _Reading |
     return _Reading(q, p, a, False)
 
 
-_PERCENT = re.compile(r"^[-−]?(\d{1,2}(?:[.,]\d{1,2})?)\s?%$")
-
-
-def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column]) -> _Reading | None:
+def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column] | None) -> _Reading | None:
     """A row with a discount percentage: quantity x price less the discount = amount.
 
     The unit price reported is the one printed (before the discount), as the page states it;
     the row counts as multiplying out. A VAT-rate column never fits this arithmetic by chance,
-    since the amount is then smaller than quantity x price by exactly the rate.
+    since the amount is then smaller than quantity x price by exactly the rate. Without
+    columns, price and amount must be printed with cents and the amount must stand rightmost.
     """
-    rates = [_percent(words, i) for i in range(len(words))]
+    rates = [percent(words, i) for i in range(len(words))]
     discounts = {r for r in rates if r is not None and Decimal(0) < r < Decimal(100)}
     if not discounts:
         return None
     best: tuple[int, _Reading] | None = None
-    for q, p, a in permutations(_tokenize(spans), 3):
+    for q, p, a in permutations(tokenize(spans), 3):
         if q.value <= 0 or p.value <= 0 or a.value <= 0 or a.x1 < max(q.x1, p.x1):
             continue
         for rate in discounts:
             if abs(q.value * p.value * (1 - rate / 100) - a.value) > Decimal("0.011"):
                 continue
-            agree = sum(_agreement(sp, k, columns) for sp, k in zip((q, p, a), _ROLES, strict=True))
+            if columns is None:
+                rightmost = a.x1 >= max(s.x1 for s in spans)
+                agree = 3 if p.has_cents and a.has_cents and rightmost else 0
+            else:
+                agree = sum(_agreement(sp, k, columns) for sp, k in zip((q, p, a), _ROLES, strict=True))
             reading = _Reading(q, p, a, True)
             if best is None or agree > best[0]:
                 best = (agree, reading)
     return best[1] if best and best[0] >= 2 else None
-
-
-def _percent(words: list[Word], i: int) -> Decimal | None:
-    """The percentage word ``i`` prints ("10%", "-10 %", "5,5 %" over two words), or None."""
-    text = words[i].text
-    if i + 1 < len(words) and words[i + 1].text == "%":
-        text += "%"
-    match = _PERCENT.match(text)
-    return parse_amount(match.group(1)) if match else None
 
 
 def _derive_missing(reading: _Reading, columns: list[Column]) -> _Reading:
@@ -553,6 +533,14 @@ def _append_text(item: Item, words: list[Word], columns: list[Column]) -> None:
     item.boxes.append(union([w.bbox for w in words]))
 
 
+def _in_numeric_cell(word: Word, columns: list[Column]) -> bool:
+    """A word printed inside a numeric column's cell ("%" of "10 %", the unit after a count):
+    part of that cell, not of the description."""
+    slack = word.height / 2
+    inside = any(c.kind in NUMERIC and c.x0 - slack <= word.x0 and word.x1 <= c.x1 + slack for c in columns)
+    return inside or (not any(ch.isalnum() for ch in word.text) and word.text != "-")
+
+
 def _item(words: list[Word], reading: _Reading, columns: list[Column], page: int) -> Item:
     used: set[int] = set()
     for span in number_spans(words):
@@ -560,7 +548,8 @@ def _item(words: list[Word], reading: _Reading, columns: list[Column], page: int
             used.update(range(span.start, span.end))
     for span in reading.spans:
         used.update(range(span.start, span.end))
-    used.update(i for i, w in enumerate(words) if is_currency(w.text))
+    used.update(i for i, w in enumerate(words) if is_currency(w.text) or _in_numeric_cell(w, columns))
+    used.update(i for i in range(len(words)) if percent(words, i) is not None)
     text = _text_of(words, columns, used)
     qty = reading.quantity.value if reading.quantity else None
     price = reading.unit_price.value if reading.unit_price else None
@@ -640,10 +629,11 @@ def extract_tables(
             body = header.rows[-1] + 1
             top = rows[header.rows[-1]]
             height = max(rows[i].height for i in header.rows)
-            found, last = _read_body(rows, body, header.columns, stops, skipped, ocr, height, top.bottom)
+            settled = settle_roles(rows, body, header.columns, stops, ocr, height)
+            found, last = _read_body(rows, body, settled, stops, skipped, ocr, height, top.bottom)
             if not found:
                 continue
-            columns = header.columns
+            columns = settled
             items.extend(found)
             covered.update((page, rows[i].index) for i in range(r, last + 1))
             open_table = _runs_off(rows, last, stops)
@@ -654,11 +644,60 @@ def extract_tables(
             items.extend(found)
             covered.update((page, rows[i].index) for i in range(first, last + 1))
             open_table = bool(found) and _runs_off(rows, last, stops)
+            found_here = bool(found)
+        if not found_here:
+            numeric = _table_by_numbers(rows, stops, skipped, ocr)
+            if numeric is not None:
+                found, first, last, columns = numeric
+                items.extend(found)
+                covered.update((page, rows[i].index) for i in range(first, last + 1))
+                open_table = _runs_off(rows, last, stops)
     if not items:
         for rows in pages_rows:
             if rows:
                 items.extend(headerless_items(rows, stop.get(rows[0].page)))
     return Table(items, covered, columns)
+
+
+def _alone(words: list[Word], ocr: bool) -> _Reading | None:
+    """A row whose numbers multiply out on their own, without any columns to go by."""
+    spans = number_spans(words, ocr)
+    if len(spans) < 3:
+        return None
+    return _solve(spans, None) or _discounted(words, spans, None)
+
+
+def _table_by_numbers(
+    rows: list[Row], stops: set[int], skipped: frozenset[int], ocr: bool
+) -> tuple[list[Item], int, int, list[Column]] | None:
+    """A table no header vocabulary found: from its first row that multiplies out, read with the
+    cells of the header over it (roles settled by the body's numbers) or, when no header is
+    printed, with that row's own numbers as the columns. Returns items, first and last row."""
+    for r, row in enumerate(rows):
+        if row.index in stops or row.index in skipped:
+            continue
+        reading = _alone(row.words, ocr)
+        if reading is None:
+            continue
+        assert reading.quantity and reading.unit_price and reading.amount
+        spans = (reading.quantity, reading.unit_price, reading.amount)
+        height = row.height
+        over = header_over(rows, r, list(spans), height)
+        if over is not None:
+            head, cells = over
+            first, body = head[0], head[-1] + 1
+            columns = settle_roles(rows, body, cells, stops, ocr, height)
+            if set(_ROLES) <= {c.kind for c in columns}:
+                found, last = _read_body(
+                    rows, body, columns, stops, skipped, ocr, height, rows[body - 1].bottom
+                )
+                if found:
+                    return found, first, last, columns
+        columns = columns_of_row(row, spans)
+        found, last = _read_body(rows, r, columns, stops, skipped, ocr, height, row.top)
+        if found:
+            return found, r, last, columns
+    return None
 
 
 def _runs_off(rows: list[Row], last: int, stops: set[int]) -> bool:
@@ -693,7 +732,7 @@ def skip_rows(rows: list[Row], labels: dict[int, list[Any]]) -> set[int]:
         row.index
         for row in rows
         if any(m.kind in _SKIP_KINDS and m.start <= 1 for m in labels.get(row.index, []))
-        and len(_tokenize(number_spans(row.words))) <= 1
+        and len(tokenize(number_spans(row.words))) <= 1
     }
 
 
