@@ -37,6 +37,7 @@ from extractors.generic.table_header import (
     header_columns,
 )
 from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans, percent, tokenize
+from extractors.generic.table_till import is_slip, till_items
 from textlayer.model import BBox, Word, union
 
 __all__ = [
@@ -388,7 +389,7 @@ def _read_body(
         if not words:
             continue  # beside the table (a sidebar): neither an item nor the table's end
         reading = _read_row(words, columns, ocr)
-        if row.index in stop_rows and not _is_item(reading):
+        if (row.index in stop_rows and not _is_item(reading)) or _running_total(reading, items):
             if not (items and _items_follow(rows, r, columns, ocr, (table_left, table_right))):
                 break
             # A running subtotal between items ("Zwischensumme" after a group): not an item.
@@ -445,6 +446,18 @@ def _read_body(
         previous_bottom = row.bottom
         last = r
     return items, last
+
+
+def _running_total(reading: _Reading | None, items: list[Item]) -> bool:
+    """An amount alone that is the sum of the items above it: a total, whatever its label says."""
+    if reading is None or reading.consistent or reading.amount is None or not items:
+        return False
+    if reading.quantity is not None or reading.unit_price is not None:
+        return False
+    if any(i.amount is None for i in items):
+        return False
+    total = sum((i.amount for i in items if i.amount is not None), Decimal(0))
+    return abs(abs(total) - abs(reading.amount.value)) <= Decimal("0.011")
 
 
 def _items_follow(
@@ -652,6 +665,24 @@ def extract_tables(
                 items.extend(found)
                 covered.update((page, rows[i].index) for i in range(first, last + 1))
                 open_table = _runs_off(rows, last, stops)
+                found_here = True
+        if not found_here and is_slip(rows):
+            for till in till_items(rows, stops, ocr):
+                items.append(
+                    Item(
+                        description=till.description,
+                        quantity=abs(till.quantity),
+                        unit_price=abs(till.unit_price),
+                        amount=till.amount,
+                        page=page,
+                        boxes=[union([w.bbox for w in till.words])],
+                        consistent=till.consistent,
+                        confidence=round(till.confidence if till.consistent else till.confidence / 2, 4),
+                        amount_text=till.amount_text,
+                        amount_confidence=till.amount_confidence,
+                    )
+                )
+                covered.update((page, rows[i].index) for i in till.rows)
     if not items:
         for rows in pages_rows:
             if rows:

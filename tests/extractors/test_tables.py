@@ -569,3 +569,65 @@ def test_a_table_without_a_header_reads_discounted_rows_by_their_own_numbers() -
     table = read([page(rows)])
     assert triples(table) == [("4", "82.20", "318.94"), ("10", "2.00", "20.00")]
     assert [i.description for i in table.items] == ["Steel bracket", "Cable ties"]
+
+
+def slip(rows: list[list[Cell]], conf: float = 1.0) -> Page:
+    """A till slip: 40 characters wide, rows 12 points apart."""
+    lines = []
+    for i, cells in enumerate(rows):
+        words: list[Word] = []
+        for cell in cells:
+            words.extend(phrase(cell[0], cell[1], 40.0 + i * 12.0, conf, right=len(cell) == 3))
+        lines.append(Line(words))
+    return Page(number=1, width=220, height=400, lines=lines, source="ocr" if conf < 1 else "digital")
+
+
+def test_a_till_slip_lists_its_items_as_amounts_with_their_counts_under_them() -> None:
+    # No header and no count for an item bought once: one croissant at 2,21. A count row under
+    # an item ("6 x 6,69") gives its quantity and price; the row whose amount is the sum of the
+    # items is the total, whatever its label.
+    rows: list[list[Cell]] = [
+        [("Bakery Nord", 60)],
+        [("Date 16.03.23", 10), ("15:51", 210, "r")],
+        [("------------------------------------", 10)],
+        [("Croissant", 10), ("2,21", 200, "r"), ("A", 210, "r")],
+        [("Sandwich", 10), ("40,14", 200, "r"), ("A", 210, "r")],
+        [("6", 20), ("x", 30), ("6,69", 60)],
+        [("Water 0,5l", 10), ("7,02", 200, "r"), ("B", 210, "r")],
+        [("2", 20), ("x", 30), ("3,51", 60)],
+        [("====================================", 10)],
+        [("ZUSAMMEN", 10), ("49,37", 210, "r")],
+        [("Bar", 10), ("50,00", 210, "r")],
+        [("VAT 10%", 10), ("4,49", 210, "r")],
+    ]  # fmt: skip
+    table = read([slip(rows)])
+    assert triples(table) == [("1", "2.21", "2.21"), ("6", "6.69", "40.14"), ("2", "3.51", "7.02")]
+    assert [i.description for i in table.items] == ["Croissant", "Sandwich", "Water 0,5l"]
+
+
+def test_a_till_slip_amount_misread_is_worked_out_from_its_count_when_the_total_agrees() -> None:
+    rows: list[list[Cell]] = [
+        [("Caisse 1", 10)],
+        [("Soupe du jour", 10), ("11,87", 200, "r")],
+        [("Sandwich", 10), ("49,14", 200, "r")],
+        [("6", 20), ("x", 30), ("6,69", 60)],
+        [("Gazole", 10), ("7,02", 200, "r")],
+        [("2", 20), ("x", 30), ("3,51", 60)],
+        [("TOTAL", 10), ("59,03", 210, "r")],
+    ]  # fmt: skip
+    table = read([slip(rows, conf=0.8)])
+    assert triples(table) == [("1", "11.87", "11.87"), ("6", "6.69", "40.14"), ("2", "3.51", "7.02")]
+    assert table.items[1].confidence <= 0.5
+
+
+def test_an_amount_that_sums_the_items_above_it_ends_the_table() -> None:
+    # The total's label is in no vocabulary and starts where descriptions start.
+    rows: list[list[Cell]] = [
+        [("Description", 40), ("Qty", 300, "r"), ("Price", 400, "r"), ("Amount", 540, "r")],
+        [("Hex bolts", 40), ("3", 300, "r"), ("2.50", 400, "r"), ("7.50", 540, "r")],
+        [("Wall plugs", 40), ("10", 300, "r"), ("0.40", 400, "r"), ("4.00", 540, "r")],
+        [("Zusammen", 40), ("11.50", 540, "r")],
+        [("Kartenzahlung", 40), ("11.50", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("3", "2.50", "7.50"), ("10", "0.40", "4.00")]
