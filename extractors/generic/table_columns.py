@@ -293,14 +293,10 @@ def header_over(
         row = rows[h]
         if top - row.bottom > 4 * height:
             return None
-        if any(is_money(w.text) for w in row.words) or len(row.words) < 2:
+        if not _names_columns(row.words) or len(row.words) < 2:
             top = row.top
             continue
-        stacked = (
-            h > 0
-            and row.top - rows[h - 1].bottom < 0.8 * height
-            and not any(is_money(w.text) for w in rows[h - 1].words)
-        )
+        stacked = h > 0 and row.top - rows[h - 1].bottom < 0.8 * height and _names_columns(rows[h - 1].words)
         words = stacked_words(rows[h - 1], row) if stacked else row.words
         cells = _header_cells(words, height)
         aligned = sum(column_of(s.x0, s.x1, cells, height) is not None for s in spans)
@@ -308,6 +304,11 @@ def header_over(
             return ((h - 1, h) if stacked else (h,)), cells
         top = row.top
     return None
+
+
+def _names_columns(words: list[Word]) -> bool:
+    """Words, not values: no amount, date, time or number of two digits or more."""
+    return not any(is_money(w.text) or sum(c.isdigit() for c in w.text) >= 2 for w in words)
 
 
 def _header_cells(words: list[Word], height: float) -> list[Column]:

@@ -10,6 +10,8 @@ the row whose amount is the sum of the items above it, or at any row of another 
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from statistics import median
@@ -64,7 +66,7 @@ class _Count:
 
 
 def _classify(row: Row, ocr: bool) -> _Amount | _Count | None:
-    words = row.words
+    words = [part for w in row.words for part in _split_count(w)]
     spans = tokenize(number_spans(words, ocr))
     used = {i for s in spans for i in range(s.start, s.end)}
     rest = [w for i, w in enumerate(words) if i not in used and not is_currency(w.text)]
@@ -79,9 +81,29 @@ def _classify(row: Row, ocr: bool) -> _Amount | _Count | None:
     text = [w for w in words[: amount.start] if not is_currency(w.text)]
     # After the amount only a tax code may follow ("A", "B1").
     tail = [w for w in words[amount.end :] if not is_currency(w.text)]
-    if any(len(w.text) > 2 for w in tail) or not any(any(c.isalpha() for c in w.text) for w in text):
+    if any(len(w.text) > 2 for w in tail):
+        return None
+    if text and not any(any(c.isalpha() for c in w.text) for w in text):
         return None
     return _Amount(text, amount)
+
+
+_GLUED_COUNT = re.compile(r"^(\d{1,4})([xX×*@])(\d[\d.,]*)$")
+
+
+def _split_count(word: Word) -> list[Word]:
+    """ "2x7,93" as the three words a count row prints ("2", "x", "7,93")."""
+    match = _GLUED_COUNT.match(word.text)
+    if match is None:
+        return [word]
+    x0, top, x1, bottom = word.bbox
+    per = (x1 - x0) / len(word.text)
+    cut1, cut2 = x0 + per * match.end(1), x0 + per * match.end(2)
+    return [
+        dataclasses.replace(word, text=match.group(1), bbox=(x0, top, cut1, bottom)),
+        dataclasses.replace(word, text=match.group(2), bbox=(cut1, top, cut2, bottom)),
+        dataclasses.replace(word, text=match.group(3), bbox=(cut2, top, x1, bottom)),
+    ]
 
 
 def till_items(rows: list[Row], stops: set[int], ocr: bool) -> list[TillItem]:
@@ -156,7 +178,8 @@ def _run(
         _repair_one(items, total)
     adds_up = total is not None and abs(abs(total) - abs(sum((i.amount for i in items), Decimal(0)))) <= _CENT
     multiplies = bool(with_counts) and 2 * sum(i.consistent for i in with_counts) >= len(with_counts) + 1
-    if not (adds_up or multiplies):
+    if not (adds_up or multiplies) or (not adds_up and not all(i.description for i in items)):
+        # Amounts whose names OCR lost count as items only when they add up to the total.
         return [], r
     if not adds_up:
         for item in items:

@@ -27,6 +27,7 @@ from itertools import permutations
 from typing import Any
 
 from extractors.generic.geometry import Row
+from extractors.generic.labels import label_finder
 from extractors.generic.table_columns import columns_of_row, header_over, settle_roles
 from extractors.generic.table_header import (
     NUMERIC_KINDS,
@@ -37,7 +38,8 @@ from extractors.generic.table_header import (
     header_columns,
 )
 from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans, percent, tokenize
-from extractors.generic.table_till import is_slip, till_items
+from extractors.generic.table_till import TillItem, is_slip, till_items
+from extractors.generic.table_tilt import level_rows
 from textlayer.model import BBox, Word, union
 
 __all__ = [
@@ -58,6 +60,8 @@ TEXT = TEXT_KINDS
 _STOP_KINDS = {"subtotal", "total", "tax_amount", "other_id", "vendor_iban", "due_date"}
 _SKIP_KINDS = {"carry"}
 _ROLES = ("col_quantity", "col_unit_price", "col_amount")
+# A photo whose text slopes more than this (rise per width, ~0.6 degrees) is read levelled.
+_MIN_TILT = 0.01
 # Detail rows (discounts, gross price, packing) an item may carry before the next item.
 _DETAIL_REACH = 6
 
@@ -269,9 +273,9 @@ def _derive_missing(reading: _Reading, columns: list[Column]) -> _Reading:
     """
     kinds = {c.kind for c in columns}
     q, p, a = reading.quantity, reading.unit_price, reading.amount
-    if q is not None and p is not None and a is not None and not a.has_cents:
+    if q is not None and p is not None and a is not None:
         product = q.value * p.value
-        if _same_digits(a, product):
+        if (not a.has_cents and _same_digits(a, product)) or _code_glued(a, product):
             a = _derived(product.quantize(Decimal("0.01")), "col_amount", columns)
     if a is None or a.value == 0 or not a.has_cents:
         return _Reading(q, p, a, False)
@@ -324,6 +328,13 @@ def _one_substitution(text: str, value: Decimal, places: int) -> bool:
     read = [c for c in text if c.isdigit()]
     exact = [c for c in format(value.quantize(Decimal(1).scaleb(-places)), "f") if c.isdigit()]
     return len(read) == len(exact) and sum(x != y for x, y in zip(read, exact, strict=True)) == 1
+
+
+def _code_glued(span: NumberSpan, value: Decimal) -> bool:
+    """ "8,788" for 8,78 with the tax code "B" after it read as a digit: one digit too many."""
+    read = "".join(c for c in span.text if c.isdigit())
+    exact = "".join(c for c in format(abs(value.quantize(Decimal("0.01"))), "f") if c.isdigit())
+    return len(read) == len(exact) + 1 and read.startswith(exact) and exact.lstrip("0") != ""
 
 
 def _same_digits(span: NumberSpan, value: Decimal) -> bool:
@@ -627,13 +638,22 @@ def extract_tables(
     covered: set[tuple[int, int]] = set()
     columns: list[Column] = []
     open_table = False  # the previous page's table ran to the page's end, not to its totals
-    for rows in pages_rows:
-        if not rows:
+    for page_rows in pages_rows:
+        if not page_rows:
             continue
-        page = rows[0].page
+        page = page_rows[0].page
         stops = stop.get(page, set())
         skipped = frozenset((skip or {}).get(page, set()))
-        ocr = is_ocr(rows)
+        ocr = is_ocr(page_rows)
+        rows, origin = page_rows, None
+        level = level_rows(page_rows, _MIN_TILT) if ocr else None
+        if level is not None:
+            # A tilted photo: its table is read from rows regrouped along the text's slope.
+            rows, origin = level.rows, level.origin
+            finder = label_finder()
+            labels = {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
+            stops, skipped = stop_rows(rows, labels), frozenset(skip_rows(rows, labels))
+        used: list[int] = []  # positions in ``rows`` the table covers
         found_here = False
         for r in range(len(rows)):
             header = find_header_at(rows, r)
@@ -648,46 +668,57 @@ def extract_tables(
                 continue
             columns = settled
             items.extend(found)
-            covered.update((page, rows[i].index) for i in range(r, last + 1))
+            used.extend(range(r, last + 1))
             open_table = _runs_off(rows, last, stops)
             found_here = True
             break
         if not found_here and open_table and columns:
             found, first, last = _continuation(rows, columns, stops, skipped, ocr)
             items.extend(found)
-            covered.update((page, rows[i].index) for i in range(first, last + 1))
+            used.extend(range(first, last + 1))
             open_table = bool(found) and _runs_off(rows, last, stops)
             found_here = bool(found)
         if not found_here:
             numeric = _table_by_numbers(rows, stops, skipped, ocr)
             if numeric is not None:
                 found, first, last, columns = numeric
+                if is_slip(rows):
+                    # A till slip's items end where rows without a count begin: the total,
+                    # the payment and the VAT summary under them are no items.
+                    while found and found[-1].quantity is None and not found[-1].consistent:
+                        found.pop()
                 items.extend(found)
-                covered.update((page, rows[i].index) for i in range(first, last + 1))
+                used.extend(range(first, last + 1))
                 open_table = _runs_off(rows, last, stops)
                 found_here = True
         if not found_here and is_slip(rows):
             for till in till_items(rows, stops, ocr):
-                items.append(
-                    Item(
-                        description=till.description,
-                        quantity=abs(till.quantity),
-                        unit_price=abs(till.unit_price),
-                        amount=till.amount,
-                        page=page,
-                        boxes=[union([w.bbox for w in till.words])],
-                        consistent=till.consistent,
-                        confidence=round(till.confidence if till.consistent else till.confidence / 2, 4),
-                        amount_text=till.amount_text,
-                        amount_confidence=till.amount_confidence,
-                    )
-                )
-                covered.update((page, rows[i].index) for i in till.rows)
+                items.append(_till_item(till, page))
+                used.extend(till.rows)
+        if origin is None:
+            covered.update((page, rows[i].index) for i in used)
+        else:
+            covered.update((page, origin[id(w)]) for i in used for w in rows[i].words if id(w) in origin)
     if not items:
         for rows in pages_rows:
             if rows:
                 items.extend(headerless_items(rows, stop.get(rows[0].page)))
     return Table(items, covered, columns)
+
+
+def _till_item(till: TillItem, page: int) -> Item:
+    return Item(
+        description=till.description,
+        quantity=abs(till.quantity),
+        unit_price=abs(till.unit_price),
+        amount=till.amount,
+        page=page,
+        boxes=[union([w.bbox for w in till.words])],
+        consistent=till.consistent,
+        confidence=round(till.confidence if till.consistent else till.confidence / 2, 4),
+        amount_text=till.amount_text,
+        amount_confidence=till.amount_confidence,
+    )
 
 
 def _alone(words: list[Word], ocr: bool) -> _Reading | None:

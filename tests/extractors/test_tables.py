@@ -631,3 +631,32 @@ def test_an_amount_that_sums_the_items_above_it_ends_the_table() -> None:
     ]  # fmt: skip
     table = read([page(rows)])
     assert triples(table) == [("3", "2.50", "7.50"), ("10", "0.40", "4.00")]
+
+
+def test_a_tilted_photo_is_read_along_the_slope_of_its_rows() -> None:
+    # Five degrees of tilt: the amounts at the right end of a row stand more than a row lower
+    # than its description, so rows grouped by height alone mix neighbouring items.
+    rows: list[list[Cell]] = [
+        [("Koffiebar Noord", 40)],
+        [("Bon 0067", 10), ("21-07-2025", 200, "r")],
+        [("1", 10), ("Broodje", 20), ("12,85", 160, "r"), ("12,85", 200, "r")],
+        [("2", 10), ("Tape", 20), ("7,20", 160, "r"), ("14,40", 200, "r")],
+        [("6", 10), ("Tosti", 20), ("11,52", 160, "r"), ("69,12", 200, "r")],
+        [("3", 10), ("Broodje", 20), ("1,19", 160, "r"), ("3,57", 200, "r")],
+        [("TOTAAL", 10), ("99,94", 200, "r")],
+    ]  # fmt: skip
+    level = slip(rows, conf=0.9)
+    slope = 0.09
+    tilted = [
+        Line([Word(w.text, (w.x0, w.top + slope * w.x0, w.x1, w.bottom + slope * w.x0), w.confidence, w.size)
+              for w in line.words])
+        for line in level.lines
+    ]  # fmt: skip
+    table = read([Page(number=1, width=220, height=400, lines=tilted, source="ocr")])
+    assert triples(table) == [
+        ("1", "12.85", "12.85"),
+        ("2", "7.20", "14.40"),
+        ("6", "11.52", "69.12"),
+        ("3", "1.19", "3.57"),
+    ]
+    assert [i.description for i in table.items] == ["Broodje", "Tape", "Tosti", "Broodje"]
