@@ -31,8 +31,6 @@ from textlayer.model import Word, union
 ROLES = ("col_quantity", "col_unit_price", "col_amount")
 # Text columns a vocabulary named; "col_text" is a cell whose words it did not know.
 _NAMED_TEXT = frozenset({"col_description", "col_sku", "col_unit"})
-# Body rows looked at to settle the roles: enough for a page of items, bounded for speed.
-_BODY_ROWS = 40
 _CODE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9./_-]*$")
 
 
@@ -129,14 +127,21 @@ def _score_roles(
 
 
 def settle_roles(
-    rows: list[Row], first: int, columns: list[Column], stops: set[int], ocr: bool, height: float
+    rows: list[Row],
+    first: int,
+    columns: list[Column],
+    stops: set[int],
+    ocr: bool,
+    height: float,
+    reach: int = 40,
 ) -> list[Column]:
     """The columns with quantity, price and amount where the body's arithmetic puts them.
 
     Only numeric columns and columns no vocabulary named take part; the header's words stand
-    when they make as many rows multiply out as the best choice. Returns new Column objects.
+    when they make as many rows multiply out as the best choice; ``reach`` body rows are read.
+    Returns new Column objects.
     """
-    body = _body(rows, first, stops)
+    body = _body(rows, first, stops, reach)
     if not body:
         return columns
     cells = [_cells(row.words, columns, height, ocr) for row in body]
@@ -202,9 +207,9 @@ def _explained(cells: list[_Cells], roles: tuple[int, int, int]) -> int:
     )
 
 
-def _body(rows: list[Row], first: int, stops: set[int]) -> list[Row]:
+def _body(rows: list[Row], first: int, stops: set[int], reach: int) -> list[Row]:
     body: list[Row] = []
-    for row in rows[first : first + _BODY_ROWS]:
+    for row in rows[first : first + reach]:
         if row.index in stops and body:
             break
         body.append(row)

@@ -20,8 +20,6 @@ from extractors.generic.geometry import Row
 from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans, tokenize
 from textlayer.model import Word
 
-# A till slip prints at most this many characters per row (58 and 80 mm paper: 32 to 48).
-_SLIP_CHARACTERS = 60
 _TIMES = frozenset({"x", "X", "×", "@", "*"})
 _CENT = Decimal("0.011")
 
@@ -40,8 +38,8 @@ class TillItem:
     words: list[Word]
 
 
-def is_slip(rows: list[Row]) -> bool:
-    """The page's text is as narrow as a till slip's (in characters, so any resolution)."""
+def is_slip(rows: list[Row], characters: int = 60) -> bool:
+    """The page's text is at most ``characters`` wide, as a till slip's (any resolution)."""
     words = [w for row in rows for w in row.words]
     wide = [w for w in words if len(w.text) >= 3]
     if len(wide) < 5:
@@ -50,7 +48,7 @@ def is_slip(rows: list[Row]) -> bool:
     left = sorted(w.x0 for w in words)
     right = sorted(w.x1 for w in words)
     trim = len(words) // 20  # a stray word (a logo, a stamp) does not widen the slip
-    return (right[-1 - trim] - left[trim]) / max(per_char, 1e-6) <= _SLIP_CHARACTERS
+    return (right[-1 - trim] - left[trim]) / max(per_char, 1e-6) <= characters
 
 
 @dataclass(slots=True)
@@ -106,8 +104,12 @@ def _split_count(word: Word) -> list[Word]:
     ]
 
 
-def till_items(rows: list[Row], stops: set[int], ocr: bool) -> list[TillItem]:
-    """The items of a till slip's page (empty when its rows do not make an item list)."""
+def till_items(rows: list[Row], stops: set[int], ocr: bool, worked_out: float = 0.5) -> list[TillItem]:
+    """The items of a till slip's page (empty when its rows do not make an item list).
+
+    An amount worked out from its count row, and items that do not add up to a total, are at
+    most ``worked_out`` sure.
+    """
     kinds = [_classify(row, ocr) for row in rows]
     r = 0
     while r < len(rows):
@@ -115,7 +117,7 @@ def till_items(rows: list[Row], stops: set[int], ocr: bool) -> list[TillItem]:
         if not isinstance(kind, _Amount) or rows[r].index in stops:
             r += 1
             continue
-        items, end = _run(rows, kinds, r, stops)
+        items, end = _run(rows, kinds, r, stops, worked_out)
         if items:
             return items
         r = max(end, r + 1)
@@ -123,7 +125,7 @@ def till_items(rows: list[Row], stops: set[int], ocr: bool) -> list[TillItem]:
 
 
 def _run(
-    rows: list[Row], kinds: list[_Amount | _Count | None], start: int, stops: set[int]
+    rows: list[Row], kinds: list[_Amount | _Count | None], start: int, stops: set[int], worked_out: float
 ) -> tuple[list[TillItem], int]:
     items: list[TillItem] = []
     total: Decimal | None = None
@@ -175,7 +177,7 @@ def _run(
         return [], r
     with_counts = [i for i in items if len(i.rows) == 2]
     if total is not None:
-        _repair_one(items, total)
+        _repair_one(items, total, worked_out)
     adds_up = total is not None and abs(abs(total) - abs(sum((i.amount for i in items), Decimal(0)))) <= _CENT
     multiplies = bool(with_counts) and 2 * sum(i.consistent for i in with_counts) >= len(with_counts) + 1
     if not (adds_up or multiplies) or (not adds_up and not all(i.description for i in items)):
@@ -183,11 +185,11 @@ def _run(
         return [], r
     if not adds_up:
         for item in items:
-            item.confidence = min(item.confidence, 0.5)
+            item.confidence = min(item.confidence, worked_out)
     return items, r
 
 
-def _repair_one(items: list[TillItem], total: Decimal) -> None:
+def _repair_one(items: list[TillItem], total: Decimal, worked_out: float) -> None:
     """An amount misread where its count row does multiply out ("49,14" over "6 x 6,69"): taken
     as count x price when exactly one such repair makes the items add up to the total."""
     read = sum((i.amount for i in items), Decimal(0))
@@ -202,7 +204,7 @@ def _repair_one(items: list[TillItem], total: Decimal) -> None:
         item = fixes[0]
         item.amount = (item.quantity * item.unit_price).quantize(Decimal("0.01"))
         item.consistent = True
-        item.confidence = min(item.confidence, 0.5)
+        item.confidence = min(item.confidence, worked_out)
 
 
 def _is_speck(row: Row) -> bool:

@@ -28,6 +28,7 @@ from typing import Any
 
 from extractors.generic.geometry import Row
 from extractors.generic.labels import label_finder
+from extractors.generic.settings import DEFAULT, GenericSettings
 from extractors.generic.table_columns import columns_of_row, header_over, settle_roles
 from extractors.generic.table_header import (
     NUMERIC_KINDS,
@@ -60,8 +61,6 @@ TEXT = TEXT_KINDS
 _STOP_KINDS = {"subtotal", "total", "tax_amount", "other_id", "vendor_iban", "due_date"}
 _SKIP_KINDS = {"carry"}
 _ROLES = ("col_quantity", "col_unit_price", "col_amount")
-# A photo whose text slopes more than this (rise per width, ~0.6 degrees) is read levelled.
-_MIN_TILT = 0.01
 # Detail rows (discounts, gross price, packing) an item may carry before the next item.
 _DETAIL_REACH = 6
 
@@ -631,7 +630,10 @@ def headerless_items(rows: list[Row], stop: set[int] | None = None) -> list[Item
 
 
 def extract_tables(
-    pages_rows: list[list[Row]], stop: dict[int, set[int]], skip: dict[int, set[int]] | None = None
+    pages_rows: list[list[Row]],
+    stop: dict[int, set[int]],
+    skip: dict[int, set[int]] | None = None,
+    settings: GenericSettings = DEFAULT,
 ) -> Table:
     """All items of the document: one header per page (repeated headers on continuation pages)."""
     items: list[Item] = []
@@ -646,7 +648,7 @@ def extract_tables(
         skipped = frozenset((skip or {}).get(page, set()))
         ocr = is_ocr(page_rows)
         rows, origin = page_rows, None
-        level = level_rows(page_rows, _MIN_TILT) if ocr else None
+        level = level_rows(page_rows, settings.min_tilt) if ocr else None
         if level is not None:
             # A tilted photo: its table is read from rows regrouped along the text's slope.
             rows, origin = level.rows, level.origin
@@ -662,7 +664,7 @@ def extract_tables(
             body = header.rows[-1] + 1
             top = rows[header.rows[-1]]
             height = max(rows[i].height for i in header.rows)
-            settled = settle_roles(rows, body, header.columns, stops, ocr, height)
+            settled = settle_roles(rows, body, header.columns, stops, ocr, height, settings.role_rows)
             found, last = _read_body(rows, body, settled, stops, skipped, ocr, height, top.bottom)
             if not found:
                 continue
@@ -679,10 +681,10 @@ def extract_tables(
             open_table = bool(found) and _runs_off(rows, last, stops)
             found_here = bool(found)
         if not found_here:
-            numeric = _table_by_numbers(rows, stops, skipped, ocr)
+            numeric = _table_by_numbers(rows, stops, skipped, ocr, settings.role_rows)
             if numeric is not None:
                 found, first, last, columns = numeric
-                if is_slip(rows):
+                if is_slip(rows, settings.slip_characters):
                     # A till slip's items end where rows without a count begin: the total,
                     # the payment and the VAT summary under them are no items.
                     while found and found[-1].quantity is None and not found[-1].consistent:
@@ -691,8 +693,8 @@ def extract_tables(
                 used.extend(range(first, last + 1))
                 open_table = _runs_off(rows, last, stops)
                 found_here = True
-        if not found_here and is_slip(rows):
-            for till in till_items(rows, stops, ocr):
+        if not found_here and is_slip(rows, settings.slip_characters):
+            for till in till_items(rows, stops, ocr, settings.reconciled_confidence):
                 items.append(_till_item(till, page))
                 used.extend(till.rows)
         if origin is None:
@@ -730,7 +732,7 @@ def _alone(words: list[Word], ocr: bool) -> _Reading | None:
 
 
 def _table_by_numbers(
-    rows: list[Row], stops: set[int], skipped: frozenset[int], ocr: bool
+    rows: list[Row], stops: set[int], skipped: frozenset[int], ocr: bool, reach: int
 ) -> tuple[list[Item], int, int, list[Column]] | None:
     """A table no header vocabulary found: from its first row that multiplies out, read with the
     cells of the header over it (roles settled by the body's numbers) or, when no header is
@@ -748,7 +750,7 @@ def _table_by_numbers(
         if over is not None:
             head, cells = over
             first, body = head[0], head[-1] + 1
-            columns = settle_roles(rows, body, cells, stops, ocr, height)
+            columns = settle_roles(rows, body, cells, stops, ocr, height, reach)
             if set(_ROLES) <= {c.kind for c in columns}:
                 found, last = _read_body(
                     rows, body, columns, stops, skipped, ocr, height, rows[body - 1].bottom
