@@ -311,6 +311,16 @@ def header_over(
     return None
 
 
+def with_unnamed_cells(words: list[Word], columns: list[Column], height: float) -> list[Column]:
+    """The header's columns and its words no vocabulary named ("Artikelbeschreibung", a word
+    OCR misread), as "col_text" columns whose role the body will tell."""
+    free = [w for w in words if not any(w.x0 <= c.x1 and c.x0 <= w.x1 for c in columns)]
+    if not free:
+        return columns
+    extra = [c for c in _header_cells(free, height) if c.kind == "col_text"]
+    return sorted([*columns, *extra], key=lambda c: c.x0) if extra else columns
+
+
 def _names_columns(words: list[Word]) -> bool:
     """Words, not values: no amount, date, time or number of two digits or more."""
     return not any(is_money(w.text) or sum(c.isdigit() for c in w.text) >= 2 for w in words)

@@ -29,7 +29,7 @@ from typing import Any
 from extractors.generic.geometry import Row
 from extractors.generic.labels import label_finder
 from extractors.generic.settings import DEFAULT, GenericSettings
-from extractors.generic.table_columns import columns_of_row, header_over, settle_roles
+from extractors.generic.table_columns import columns_of_row, header_over, settle_roles, with_unnamed_cells
 from extractors.generic.table_header import (
     NUMERIC_KINDS,
     TEXT_KINDS,
@@ -37,6 +37,7 @@ from extractors.generic.table_header import (
     distance,
     find_header_at,
     header_columns,
+    stacked_words,
 )
 from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans, percent, tokenize
 from extractors.generic.table_till import TillItem, is_slip, till_items
@@ -664,7 +665,9 @@ def extract_tables(
             body = header.rows[-1] + 1
             top = rows[header.rows[-1]]
             height = max(rows[i].height for i in header.rows)
-            settled = settle_roles(rows, body, header.columns, stops, ocr, height, settings.role_rows)
+            words = rows[r].words if len(header.rows) == 1 else stacked_words(rows[r], rows[r + 1])
+            named = with_unnamed_cells(words, header.columns, height)
+            settled = settle_roles(rows, body, named, stops, ocr, height, settings.role_rows)
             found, last = _read_body(rows, body, settled, stops, skipped, ocr, height, top.bottom)
             if not found:
                 continue

@@ -660,3 +660,16 @@ def test_a_tilted_photo_is_read_along_the_slope_of_its_rows() -> None:
         ("3", "1.19", "3.57"),
     ]
     assert [i.description for i in table.items] == ["Broodje", "Tape", "Tosti", "Broodje"]
+
+
+def test_a_header_cell_no_vocabulary_names_takes_its_role_from_the_body() -> None:
+    # The header is found by its known words; the cell between them that no vocabulary names
+    # holds prose in every row: the descriptions.
+    rows: list[list[Cell]] = [
+        [("Pos", 30), ("Loremipsum", 60), ("Qty", 300, "r"), ("Price", 400, "r"), ("Amount", 540, "r")],
+        [("1", 35, "r"), ("Hex bolts", 60), ("3", 300, "r"), ("2.50", 400, "r"), ("7.50", 540, "r")],
+        [("2", 35, "r"), ("Wall plugs", 60), ("10", 300, "r"), ("0.40", 400, "r"), ("4.00", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("3", "2.50", "7.50"), ("10", "0.40", "4.00")]
+    assert [i.description for i in table.items] == ["Hex bolts", "Wall plugs"]
