@@ -396,7 +396,7 @@ def _read_body(
     text_row_pending: list[Word] = []
     for r in range(first, len(rows)):
         row = rows[r]
-        words = [w for w in row.words if w.x1 >= table_left and w.x0 <= table_right]
+        words = _within(row, table_left - 3 * height, table_right)
         if not words:
             continue  # beside the table (a sidebar): neither an item nor the table's end
         reading = _read_row(words, columns, ocr)
@@ -457,6 +457,17 @@ def _read_body(
         previous_bottom = row.bottom
         last = r
     return items, last
+
+
+def _within(row: Row, left: float, right: float) -> list[Word]:
+    """The row's words inside the table: those of each run of words (a segment) that reaches
+    ``left``, a description set left of a centred header included, a sidebar left out."""
+    inside: list[Word] = []
+    for segment in row.segments or [list(range(len(row.words)))]:
+        words = [row.words[i] for i in segment]
+        if max(w.x1 for w in words) >= left:
+            inside.extend(w for w in words if w.x0 <= right)
+    return inside
 
 
 def _running_total(reading: _Reading | None, items: list[Item]) -> bool:

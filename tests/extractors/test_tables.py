@@ -673,3 +673,14 @@ def test_a_header_cell_no_vocabulary_names_takes_its_role_from_the_body() -> Non
     table = read([page(rows)])
     assert triples(table) == [("3", "2.50", "7.50"), ("10", "0.40", "4.00")]
     assert [i.description for i in table.items] == ["Hex bolts", "Wall plugs"]
+
+
+def test_descriptions_left_of_a_centred_header_belong_to_the_table() -> None:
+    rows: list[list[Cell]] = [
+        [("Description", 150), ("Qty", 360, "r"), ("Price", 440, "r"), ("Amount", 540, "r")],
+        [("Toffee box 250g", 40), ("20", 360, "r"), ("4.55", 440, "r"), ("91.00", 540, "r")],
+        [("Oat biscuits 300g", 40), ("15", 360, "r"), ("3.20", 440, "r"), ("48.00", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("20", "4.55", "91.00"), ("15", "3.20", "48.00")]
+    assert [i.description for i in table.items] == ["Toffee box 250g", "Oat biscuits 300g"]
