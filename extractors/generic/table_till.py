@@ -86,22 +86,22 @@ def _classify(row: Row, ocr: bool) -> _Amount | _Count | None:
     return _Amount(text, amount)
 
 
-_GLUED_COUNT = re.compile(r"^(\d{1,4})([xX×*@])(\d[\d.,]*)$")
+_GLUED_COUNT = re.compile(r"^(\d{1,4})?([xX×*@])(\d[\d.,]*)?$")
 
 
 def _split_count(word: Word) -> list[Word]:
-    """ "2x7,93" as the three words a count row prints ("2", "x", "7,93")."""
+    """ "2x7,93", "×2,33", "2x" as the words a count row prints ("2", "x", "7,93")."""
     match = _GLUED_COUNT.match(word.text)
-    if match is None:
+    if match is None or (match.group(1) is None and match.group(3) is None):
         return [word]
     x0, top, x1, bottom = word.bbox
     per = (x1 - x0) / len(word.text)
-    cut1, cut2 = x0 + per * match.end(1), x0 + per * match.end(2)
-    return [
-        dataclasses.replace(word, text=match.group(1), bbox=(x0, top, cut1, bottom)),
-        dataclasses.replace(word, text=match.group(2), bbox=(cut1, top, cut2, bottom)),
-        dataclasses.replace(word, text=match.group(3), bbox=(cut2, top, x1, bottom)),
-    ]
+    parts: list[Word] = []
+    for group in (1, 2, 3):
+        if match.group(group) is not None:
+            a, b = x0 + per * match.start(group), x0 + per * match.end(group)
+            parts.append(dataclasses.replace(word, text=match.group(group), bbox=(a, top, b, bottom)))
+    return parts
 
 
 def till_items(rows: list[Row], stops: set[int], ocr: bool, worked_out: float = 0.5) -> list[TillItem]:

@@ -772,10 +772,30 @@ def _table_by_numbers(
                 if found:
                     return found, first, last, columns
         columns = columns_of_row(row, spans)
-        found, last = _read_body(rows, r, columns, stops, skipped, ocr, height, row.top)
+        first = _first_item(rows, r, columns, stops, ocr, height)
+        found, last = _read_body(rows, first, columns, stops, skipped, ocr, height, rows[first].top)
         if found:
-            return found, r, last, columns
+            return found, first, last, columns
     return None
+
+
+def _first_item(
+    rows: list[Row], r: int, columns: list[Column], stops: set[int], ocr: bool, height: float
+) -> int:
+    """Where a table without a header starts: rows right over its first row that multiplies out
+    whose price and amount stand in that row's columns are items too (a count OCR lost)."""
+    first = r
+    while first > 0:
+        above = rows[first - 1]
+        if above.index in stops or rows[first].top - above.bottom > 2.5 * height:
+            break
+        reading = _read_row(above.words, columns, ocr)
+        if reading is None or reading.amount is None or reading.unit_price is None:
+            break
+        if not (_agreement(reading.amount, "col_amount", columns) and reading.amount.has_cents):
+            break
+        first -= 1
+    return first
 
 
 def _runs_off(rows: list[Row], last: int, stops: set[int]) -> bool:

@@ -684,3 +684,35 @@ def test_descriptions_left_of_a_centred_header_belong_to_the_table() -> None:
     table = read([page(rows)])
     assert triples(table) == [("20", "4.55", "91.00"), ("15", "3.20", "48.00")]
     assert [i.description for i in table.items] == ["Toffee box 250g", "Oat biscuits 300g"]
+
+
+def test_rows_over_the_first_that_multiplies_out_are_items_when_ocr_lost_their_count() -> None:
+    # No header; OCR lost the counts of the first two rows. Their price and amount stand in the
+    # columns the first whole row shows, so they are items, their count worked out.
+    rows: list[list[Cell]] = [
+        [("Ref 000497", 40), ("18/02/2024", 540, "r")],
+        [("Newspaper", 60), ("10.86", 440, "r"), ("10.86", 540, "r")],
+        [("Sandwich", 60), ("4.21", 440, "r"), ("8.42", 540, "r")],
+        [("6", 45, "r"), ("Water 0.5l", 60), ("1.04", 440, "r"), ("6.24", 540, "r")],
+        [("2", 45, "r"), ("Copy paper", 60), ("9.06", 440, "r"), ("18.12", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows, conf=0.85)])
+    assert triples(table) == [
+        ("1", "10.86", "10.86"),
+        ("2", "4.21", "8.42"),
+        ("6", "1.04", "6.24"),
+        ("2", "9.06", "18.12"),
+    ]
+    assert [i.confidence <= 0.5 for i in table.items] == [True, True, False, False]
+
+
+def test_a_till_count_row_with_the_times_sign_glued_to_the_price() -> None:
+    rows: list[list[Cell]] = [
+        [("Kassa 1", 10)],
+        [("Pen", 10), ("6,99", 200, "r")],
+        [("3", 20), ("×2,33", 30)],
+        [("Krant", 10), ("12,07", 200, "r")],
+        [("Totaal EUR", 10), ("19,06", 210, "r")],
+    ]  # fmt: skip
+    table = read([slip(rows, conf=0.9)])
+    assert triples(table) == [("3", "2.33", "6.99"), ("1", "12.07", "12.07")]
