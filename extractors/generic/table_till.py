@@ -67,7 +67,14 @@ def _classify(row: Row, ocr: bool) -> _Amount | _Count | None:
     words = [part for w in row.words for part in _split_count(w)]
     spans = tokenize(number_spans(words, ocr))
     used = {i for s in spans for i in range(s.start, s.end)}
-    rest = [w for i, w in enumerate(words) if i not in used and not is_currency(w.text)]
+    # OCR specks (".", "°") are no words of the row.
+    rest = [
+        w
+        for i, w in enumerate(words)
+        if i not in used
+        and not is_currency(w.text)
+        and (any(c.isalnum() for c in w.text) or w.text in _TIMES)
+    ]
     times = [w for w in rest if w.text in _TIMES]
     if len(spans) == 2 and spans[1].has_cents and spans[0].value > 0 and times and len(times) == len(rest):
         return _Count(spans[0], spans[1])  # "6 x 6,69": a count and the price of one, nothing else

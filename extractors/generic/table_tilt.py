@@ -1,12 +1,14 @@
-"""Rows of a tilted photo: its words regrouped along the slope of their text lines.
+"""Rows of a scan or photo as the table reader needs them: level, and whole.
 
 A photographed receipt is seldom level: at five degrees the amount at the right end of a row
 stands a row higher or lower than the description at its left end, and rows regrouped by
 height alone mix neighbouring items. The slope is the one at which the word centres fall into
 the sharpest rows (the most pairs of words at one height); the words are turned by it about
 the centre of the text before they are regrouped, so the table reader sees level rows and
-straight columns. Only the table reader reads the levelled rows; each levelled word keeps a
-link to the word as read, so what the table covers is told in the page's own rows.
+straight columns. A row OCR split in two (a dash's small box sets it apart from its
+neighbours) is joined again when the two overlap by most of their height. Only the table reader
+reads these rows; each word keeps a link to the page row it was read in, so what the table
+covers is told in the page's own rows.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from statistics import median
 
 import numpy as np
 
@@ -96,3 +99,35 @@ def level_rows(rows: list[Row], min_slope: float) -> Levelled | None:
             origin[id(new)] = row.index
     page = Page(number=rows[0].page, width=0.0, height=0.0, lines=[Line(turned)], source="ocr")
     return Levelled(build_rows(page), origin, slope)
+
+
+def joined_rows(rows: list[Row]) -> Levelled | None:
+    """Neighbouring rows that overlap by more than half the lower one's height joined into one
+    row, or None when no two do."""
+    groups: list[list[Row]] = []
+    for row in rows:
+        if groups:
+            last = groups[-1]
+            top, bottom = min(r.top for r in last), max(r.bottom for r in last)
+            overlap = min(bottom, row.bottom) - max(top, row.top)
+            if overlap > 0.5 * min(row.height, median(r.height for r in last)):
+                last.append(row)
+                continue
+        groups.append([row])
+    if len(groups) == len(rows):
+        return None
+    out: list[Row] = []
+    origin: dict[int, int] = {}
+    for index, group in enumerate(groups):
+        words = sorted((w for r in group for w in r.words), key=lambda w: w.x0)
+        for r in group:
+            origin.update((id(w), r.index) for w in r.words)
+        height = median(w.height for w in words)
+        segments: list[list[int]] = [[0]]
+        for i in range(1, len(words)):
+            if words[i].x0 - words[i - 1].x1 > 1.6 * height:
+                segments.append([i])
+            else:
+                segments[-1].append(i)
+        out.append(Row(page=group[0].page, words=words, index=index, segments=segments))
+    return Levelled(out, origin, 0.0)

@@ -41,7 +41,7 @@ from extractors.generic.table_header import (
 )
 from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans, percent, tokenize
 from extractors.generic.table_till import TillItem, is_slip, till_items
-from extractors.generic.table_tilt import level_rows
+from extractors.generic.table_tilt import joined_rows, level_rows
 from textlayer.model import BBox, Word, union
 
 __all__ = [
@@ -290,8 +290,47 @@ def _derive_missing(reading: _Reading, columns: list[Column]) -> _Reading:
         if value == value.quantize(Decimal("0.01")) and (p is None or _same_digits(p, value)):
             p = _derived(value.quantize(Decimal("0.01")), "col_unit_price", columns)
     if q is not None and p is not None and not arithmetic_ok(q.value, p.value, a.value):
-        return _one_digit_slip(_Reading(q, p, a, False), columns)
+        return _lost_marks(_Reading(q, p, a, False), columns) or _one_digit_slip(
+            _Reading(q, p, a, False), columns
+        )
     return _Reading(q, p, a, False)
+
+
+def _lost_marks(reading: _Reading, columns: list[Column]) -> _Reading | None:
+    """Quantity and price both read without their decimal marks ("7259 121" for 72,59 x 1,21):
+    the one placement of the marks, in either or both, that makes them multiply to the amount."""
+    q, p, a = reading.quantity, reading.unit_price, reading.amount
+    assert q is not None and p is not None and a is not None
+    found = [
+        (qv, pv)
+        for qv in _mark_placements(q)
+        for pv in _mark_placements(p)
+        if (qv, pv) != (q.value, p.value) and qv > 0 and arithmetic_ok(qv, pv, a.value)
+    ]
+
+    def likely(pair: tuple[Decimal, Decimal]) -> tuple[bool, int]:
+        # Prices are printed to the cent, counts with as few decimals as they need.
+        places = lambda v: max(0, -v.normalize().as_tuple().exponent)  # noqa: E731
+        return places(pair[1]) == 2, -places(pair[0])
+
+    found.sort(key=likely, reverse=True)
+    if not found or (len(found) > 1 and likely(found[0]) == likely(found[1])):
+        return None
+    qv, pv = found[0]
+    quantity = q if qv == q.value else _derived(qv, "col_quantity", columns)
+    price = p if pv == p.value else _derived(pv, "col_unit_price", columns)
+    return _Reading(quantity, price, a, False)
+
+
+def _mark_placements(span: NumberSpan) -> set[Decimal]:
+    """The value as read, and, when it was read as a whole number, with a decimal mark put
+    before each of its last four digits."""
+    values = {abs(span.value)}
+    digits = span.text.strip()
+    if span.value == span.value.to_integral_value() and digits.isdigit():
+        for places in range(1, min(4, len(digits) - 1) + 1):
+            values.add(Decimal(f"{digits[:-places]}.{digits[-places:]}"))
+    return values
 
 
 def _one_digit_slip(reading: _Reading, columns: list[Column]) -> _Reading:
@@ -660,7 +699,7 @@ def extract_tables(
         skipped = frozenset((skip or {}).get(page, set()))
         ocr = is_ocr(page_rows)
         rows, origin = page_rows, None
-        level = level_rows(page_rows, settings.min_tilt) if ocr else None
+        level = (level_rows(page_rows, settings.min_tilt) or joined_rows(page_rows)) if ocr else None
         if level is not None:
             # A tilted photo: its table is read from rows regrouped along the text's slope.
             rows, origin = level.rows, level.origin

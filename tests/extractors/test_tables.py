@@ -716,3 +716,25 @@ def test_a_till_count_row_with_the_times_sign_glued_to_the_price() -> None:
     ]  # fmt: skip
     table = read([slip(rows, conf=0.9)])
     assert triples(table) == [("3", "2.33", "6.99"), ("1", "12.07", "12.07")]
+
+
+def test_scanned_rows_split_by_a_small_box_and_numbers_without_decimal_marks() -> None:
+    # OCR's box of a dash is a few pixels high: the row is split in two around it, the
+    # quantity of the item left on the second part. The last row lost the decimal marks of
+    # quantity and price (72,59 x 1,21 read "7259" and "121").
+    rows: list[list[Cell]] = [
+        [("Description", 40), ("Qty", 300, "r"), ("Price", 400, "r"), ("Amount", 540, "r")],
+        [("Gloves", 40), ("0,99", 400, "r"), ("99,00", 540, "r")],
+        [("Cable ties", 40), ("10", 300, "r"), ("0,05", 400, "r"), ("0,50", 540, "r")],
+        [("LED panel XL", 40), ("7259", 300, "r"), ("121", 400, "r"), ("87,83", 540, "r")],
+        [("Total HT", 300), ("187,33", 540, "r")],
+    ]  # fmt: skip
+    scan = page(rows, conf=0.9)
+    gloves = scan.lines[1]
+    gloves.words[1:1] = [
+        Word("-", (100, 120.5, 104, 122.5), 0.9, 2.0),
+        Word("size", (110, 118, 130, 128), 0.9, 10.0),
+        Word("100", (285, 118, 300, 128), 0.9, 10.0),
+    ]
+    table = read([scan])
+    assert triples(table) == [("100", "0.99", "99.00"), ("10", "0.05", "0.50"), ("72.59", "1.21", "87.83")]
