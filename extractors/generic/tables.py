@@ -421,7 +421,10 @@ def _read_body(
     ocr: bool,
     height: float,
     previous_bottom: float,
+    carried: Decimal | None = None,
 ) -> tuple[list[Item], int]:
+    """Items of a table's body from ``rows[first]`` on; ``carried`` is the sum of the table's
+    items on earlier pages (a row bringing it forward is no item)."""
     items: list[Item] = []
     last = first - 1
     table_left = min(c.x0 for c in columns) - 3 * height
@@ -444,6 +447,11 @@ def _read_body(
                 break
             # A running subtotal between items ("Zwischensumme" after a group): not an item.
             previous_bottom = row.bottom
+            continue
+        if not items and carried is not None and _running_total(reading, [], carried):
+            # The sum of the earlier pages brought forward, whatever its label says.
+            previous_bottom = row.bottom
+            last = r
             continue
         if row.index in skip_rows and not _is_item(reading):
             # Carried / brought forward: a running total, not an item.
@@ -509,15 +517,16 @@ def _within(row: Row, left: float, right: float) -> list[Word]:
     return inside
 
 
-def _running_total(reading: _Reading | None, items: list[Item]) -> bool:
-    """An amount alone that is the sum of the items above it: a total, whatever its label says."""
-    if reading is None or reading.consistent or reading.amount is None or not items:
+def _running_total(reading: _Reading | None, items: list[Item], carried: Decimal | None = None) -> bool:
+    """An amount alone that is the sum of the items above it (and of those ``carried`` from
+    earlier pages): a total, whatever its label says."""
+    if reading is None or reading.consistent or reading.amount is None or not (items or carried):
         return False
     if reading.quantity is not None or reading.unit_price is not None:
         return False
     if any(i.amount is None for i in items):
         return False
-    total = sum((i.amount for i in items if i.amount is not None), Decimal(0))
+    total = sum((i.amount for i in items if i.amount is not None), carried or Decimal(0))
     return abs(abs(total) - abs(reading.amount.value)) <= Decimal("0.011")
 
 
@@ -718,7 +727,8 @@ def extract_tables(
             words = rows[r].words if len(header.rows) == 1 else stacked_words(rows[r], rows[r + 1])
             named = with_unnamed_cells(words, header.columns, height)
             settled = settle_roles(rows, body, named, stops, ocr, height, settings.role_rows)
-            found, last = _read_body(rows, body, settled, stops, skipped, ocr, height, top.bottom)
+            carried = _sum(items) if open_table else None
+            found, last = _read_body(rows, body, settled, stops, skipped, ocr, height, top.bottom, carried)
             if not found:
                 continue
             columns = settled
@@ -759,6 +769,13 @@ def extract_tables(
             if rows:
                 items.extend(headerless_items(rows, stop.get(rows[0].page)))
     return Table(items, covered, columns)
+
+
+def _sum(items: list[Item]) -> Decimal | None:
+    """The items' amounts added up, or None when one has no amount."""
+    if any(i.amount is None for i in items):
+        return None
+    return sum((i.amount for i in items if i.amount is not None), Decimal(0))
 
 
 def _till_item(till: TillItem, page: int) -> Item:

@@ -738,3 +738,21 @@ def test_scanned_rows_split_by_a_small_box_and_numbers_without_decimal_marks() -
     ]
     table = read([scan])
     assert triples(table) == [("100", "0.99", "99.00"), ("10", "0.05", "0.50"), ("72.59", "1.21", "87.83")]
+
+
+def test_amounts_carried_over_a_page_break_under_labels_no_vocabulary_knows() -> None:
+    header: list[Cell] = [("Description", 40), ("Qty", 300, "r"), ("Price", 400, "r"), ("Amount", 540, "r")]
+    first: list[list[Cell]] = [
+        header,
+        [("Hex bolts", 40), ("3", 300, "r"), ("2.50", 400, "r"), ("7.50", 540, "r")],
+        [("Wall plugs", 40), ("10", 300, "r"), ("0.40", 400, "r"), ("4.00", 540, "r")],
+        [("Lorem ipsum", 40), ("11.50", 540, "r")],
+    ]  # fmt: skip
+    second: list[list[Cell]] = [
+        header,
+        [("Dolor sit", 40), ("11.50", 540, "r")],
+        [("Drill 6 mm", 40), ("1", 300, "r"), ("7.00", 400, "r"), ("7.00", 540, "r")],
+        [("Net total", 300), ("18.50", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(first), page(second, number=2)])
+    assert triples(table) == [("3", "2.50", "7.50"), ("10", "0.40", "4.00"), ("1", "7.00", "7.00")]
