@@ -120,7 +120,7 @@ class GenericExtractor:
             for rows, labels in zip(pages_rows, labels_by_page, strict=True)
             if rows
         }
-        table = extract_tables(pages_rows, stops, skips)
+        table = extract_tables(pages_rows, stops, skips, self.settings)
         contexts: list[PageContext] = []
         for page, rows, labels in zip(document.pages, pages_rows, labels_by_page, strict=True):
             in_table = {index for (p, index) in table.row_indexes if p == page.number}

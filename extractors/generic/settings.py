@@ -67,6 +67,16 @@ class GenericSettings(BaseModel):
     # A currency printed nowhere, taken as the one of the vendor's country (its VAT id or IBAN).
     country_currency_confidence: float = Field(0.5, ge=0, le=1)
 
+    # --- line tables ---
+    # A page whose text is at most this many characters wide is a till slip (58 and 80 mm
+    # paper print 32 to 48): its items may be a list of amounts without counts.
+    slip_characters: int = Field(60, ge=20, le=200)
+    # Body rows under a header read to settle which columns hold quantity, price and amount.
+    role_rows: int = Field(40, ge=3, le=500)
+    # An OCR'd page whose text slopes more than this (rise per width; 0.01 is about 0.6
+    # degrees) has its table read from words regrouped along the slope.
+    min_tilt: float = Field(0.01, ge=0, le=0.2)
+
     # --- the learned candidate ranker ---
     # Dimensions of the distilled MiniLM phrase vectors (PCA of the word-piece table).
     embedding_dimensions: int = Field(64, ge=8, le=384)

@@ -16,8 +16,16 @@ from extractors.generic.labels import tokens
 from extractors.values import parse_amount
 from textlayer.model import Word, union
 
-NUMERIC_KINDS = ("col_quantity", "col_unit_price", "col_amount", "col_tax", "col_pos", "col_discount")
-TEXT_KINDS = ("col_description", "col_sku", "col_unit")
+NUMERIC_KINDS = (
+    "col_quantity",
+    "col_unit_price",
+    "col_amount",
+    "col_tax",
+    "col_pos",
+    "col_discount",
+    "col_number",  # numbers of no known role (a weight, a second price)
+)
+TEXT_KINDS = ("col_description", "col_sku", "col_unit", "col_text")  # col_text: words of no known role
 
 # Column words as folded tokens (lower case, no accents, punctuation dropped: "Art.-Nr." is
 # "art nr", "P.U. HT" is "p u ht"). A phrase listing several kinds is ambiguous ("article" is an
@@ -194,14 +202,14 @@ def header_columns(words: list[Word], row_height: float) -> list[Column] | None:
     """Columns named by a header's words (left to right), or None when they are no header."""
     if not words:
         return None
-    if any(_is_money(w.text) for w in words):
+    if any(is_money(w.text) for w in words):
         return None  # a header names columns; it holds no amounts
-    cells = _segments(words, row_height, 0.8)
+    cells = cell_segments(words, row_height, 0.8)
     fuzzy = any(w.confidence < 1.0 for w in words)
     matches = match_words([w.text for w in words], frozenset(seg[0] for seg in cells), fuzzy)
     if not matches:
         return None
-    segments = _segments(words, row_height, 1.2)
+    segments = cell_segments(words, row_height, 1.2)
     matched_words = {i for m in matches for i in range(m.start, m.end)}
     in_table = [i for seg in segments if any(i in matched_words for i in seg) for i in seg]
     covered = sum(
@@ -256,7 +264,12 @@ def _most_specific(kinds: list[str]) -> str:
     return min(kinds, key=lambda k: _PRIORITY.index(k) if k in _PRIORITY else len(_PRIORITY))
 
 
-def _segments(words: list[Word], height: float, gap: float) -> list[list[int]]:
+def distance(x0: float, x1: float, col: Column) -> float:
+    """How far a box is from lining up with a column: its nearest edge or centre alignment."""
+    return min(abs(x1 - col.x1), abs(x0 - col.x0), abs((x0 + x1 - col.x0 - col.x1) / 2))
+
+
+def cell_segments(words: list[Word], height: float, gap: float) -> list[list[int]]:
     """Word indexes split where the gap is wider than ``gap`` text heights (column gaps)."""
     segments: list[list[int]] = [[0]]
     for i in range(1, len(words)):
@@ -267,7 +280,7 @@ def _segments(words: list[Word], height: float, gap: float) -> list[list[int]]:
     return segments
 
 
-def _is_money(text: str) -> bool:
+def is_money(text: str) -> bool:
     value = parse_amount(text)
     return value is not None and any(c in text for c in ".,") and any(c.isdigit() for c in text)
 
@@ -289,6 +302,14 @@ def stacked_words(upper: Row, lower: Row) -> list[Word]:
     return ordered
 
 
+def _continues_header(below: Row, columns: list[Column]) -> bool:
+    """Words without digits, each under one of the header's cells: the header's wrapped line."""
+    if any(any(c.isdigit() for c in w.text) for w in below.words):
+        return False
+    slack = below.height
+    return all(any(c.x0 - slack <= w.x0 and w.x1 <= c.x1 + slack for c in columns) for w in below.words)
+
+
 def find_header_at(rows: list[Row], r: int) -> Header | None:
     """The header starting at ``rows[r]``: that row alone, or with the row stacked under it."""
     row = rows[r]
@@ -300,6 +321,9 @@ def find_header_at(rows: list[Row], r: int) -> Header | None:
             stacked = header_columns(stacked_words(row, below), row.height)
             if stacked is not None and (single is None or len(stacked) > len(single)):
                 return Header(stacked, (r, r + 1))
+            if single is not None and _continues_header(below, single):
+                # "Total" over "ligne", "Taux" over "TVA": the header's second line, not a row.
+                return Header(single, (r, r + 1))
     if single is not None:
         return Header(single, (r,))
     return None

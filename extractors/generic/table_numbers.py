@@ -25,6 +25,7 @@ _CONFUSABLE = frozenset("0123456789OolI|SB")
 _LONE_STROKES = frozenset({"I", "l", "|"})
 # Rule fragments and punctuation that cling to a number in a scanned table.
 _OCR_EDGE = "|[](){}:;'\"`‘’!_~*"
+_WITH_UNIT = re.compile(r"^(\d{1,5}(?:[.,]\d{1,4})?)([^\W\d_]{1,3})\.?$")
 _GROUP_HEAD = re.compile(r"^[-−–(]?(?:[€$£]\s?)?\d{1,3}$")
 _GROUP_TAIL = re.compile(r"^\d{3}(?:[.,]\d{1,4})?(?:\s?[€$£])?\)?-?$|^\d{3}$")
 
@@ -49,6 +50,34 @@ class NumberSpan:
 
     def overlaps(self, other: NumberSpan) -> bool:
         return self.start < other.end and other.start < self.end
+
+
+def tokenize(spans: list[NumberSpan]) -> list[NumberSpan]:
+    """One non-overlapping reading of the row's numbers: as printed first, longest merges first."""
+    chosen: list[NumberSpan] = []
+    for span in sorted(spans, key=lambda s: (s.repaired, s.start - s.end, s.start)):
+        if not any(span.overlaps(c) for c in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+_PERCENT = re.compile(r"^[-−]?(\d{1,2}(?:[.,]\d{1,2})?)\s?%$")
+
+
+def percent(words: list[Word], i: int) -> Decimal | None:
+    """The percentage word ``i`` prints ("10%", "-10 %", "5,5 %" over two words), or None."""
+    text = words[i].text
+    if i + 1 < len(words) and words[i + 1].text == "%":
+        text += "%"
+    match = _PERCENT.match(text)
+    return parse_amount(match.group(1)) if match else None
+
+
+def percent_at(words: list[Word], span: NumberSpan) -> Decimal | None:
+    """The rate a number prints when it is a percentage ("10%", "10 %"), else None."""
+    if span.end - span.start != 1:
+        return None
+    return percent(words, span.start)
 
 
 def is_currency(text: str) -> bool:
@@ -105,6 +134,11 @@ def number_spans(words: list[Word], ocr: bool = False) -> list[NumberSpan]:
             # "1" in a serif face comes out as a lone stroke; the table reader takes it only
             # where it lines up with the quantity column.
             spans.append(_span(words, i, i + 1, Decimal(1), word.text, True))
+    for i, word in enumerate(words):
+        unit = _WITH_UNIT.match(word.text)
+        if unit is not None and (value := parse_amount(unit.group(1))) is not None:
+            # "2kg", "3h": a count whose unit is printed (or read by OCR) without a space.
+            spans.append(_span(words, i, i + 1, value, unit.group(1), True))
     if ocr:
         spans.extend(_lost_decimal_marks(words))
     for i in range(len(words)):

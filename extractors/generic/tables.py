@@ -20,24 +20,28 @@ multiply out on their own.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import permutations
 from typing import Any
 
 from extractors.generic.geometry import Row
+from extractors.generic.labels import label_finder
+from extractors.generic.settings import DEFAULT, GenericSettings
+from extractors.generic.table_columns import columns_of_row, header_over, settle_roles, with_unnamed_cells
 from extractors.generic.table_header import (
     NUMERIC_KINDS,
     TEXT_KINDS,
     Column,
+    distance,
     find_header_at,
     header_columns,
+    stacked_words,
 )
-from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans
-from extractors.values import parse_amount
+from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans, percent, tokenize
+from extractors.generic.table_till import TillItem, is_slip, till_items
+from extractors.generic.table_tilt import joined_rows, level_rows
 from textlayer.model import BBox, Word, union
 
 __all__ = [
@@ -127,18 +131,14 @@ def is_ocr(rows: Iterable[Row]) -> bool:
 # --- assigning words to columns -------------------------------------------------------------
 
 
-def _distance(x0: float, x1: float, col: Column) -> float:
-    return min(abs(x1 - col.x1), abs(x0 - col.x0), abs((x0 + x1 - col.x0 - col.x1) / 2))
-
-
 def _numeric_column(span: NumberSpan, columns: list[Column]) -> Column | None:
     """The numeric column a number lines up with, or None (a number inside the description)."""
     pool = [c for c in columns if c.kind in NUMERIC]
     if not pool:
         return None
-    best = min(pool, key=lambda c: _distance(span.x0, span.x1, c))
+    best = min(pool, key=lambda c: distance(span.x0, span.x1, c))
     inside = best.x0 - 2 <= span.x0 and span.x1 <= best.x1 + 2
-    if inside or _distance(span.x0, span.x1, best) <= max(25.0, 0.6 * (best.x1 - best.x0) + 15.0):
+    if inside or distance(span.x0, span.x1, best) <= max(25.0, 0.6 * (best.x1 - best.x0) + 15.0):
         # A number under a text column's header ("box of 200" under "Description") is text.
         text_under = [c for c in columns if c.kind in TEXT and c.x0 - 2 <= span.x0 and span.x1 <= c.x1 + 2]
         if text_under and not inside:
@@ -155,24 +155,15 @@ def _text_column(word: Word, columns: list[Column]) -> Column | None:
     return min(text_cols, key=lambda c: c.x0) if text_cols else None
 
 
-def _tokenize(spans: list[NumberSpan]) -> list[NumberSpan]:
-    """One non-overlapping reading of the row's numbers: as printed first, longest merges first."""
-    chosen: list[NumberSpan] = []
-    for span in sorted(spans, key=lambda s: (s.repaired, s.start - s.end, s.start)):
-        if not any(span.overlaps(c) for c in chosen):
-            chosen.append(span)
-    return sorted(chosen, key=lambda s: s.start)
-
-
 def _by_columns(spans: list[NumberSpan], columns: list[Column]) -> dict[str, NumberSpan]:
     """The column reading: each numeric column's best-aligned number."""
     cells: dict[str, NumberSpan] = {}
-    for span in _tokenize(spans):
+    for span in tokenize(spans):
         col = _numeric_column(span, columns)
         if col is None:
             continue
         held = cells.get(col.kind)
-        if held is None or _distance(span.x0, span.x1, col) < _distance(held.x0, held.x1, col):
+        if held is None or distance(span.x0, span.x1, col) < distance(held.x0, held.x1, col):
             cells[col.kind] = span
     return cells
 
@@ -241,42 +232,34 @@ def _read_row(words: list[Word], columns: list[Column], ocr: bool) -> _Reading |
     return _Reading(q, p, a, False)
 
 
-_PERCENT = re.compile(r"^[-−]?(\d{1,2}(?:[.,]\d{1,2})?)\s?%$")
-
-
-def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column]) -> _Reading | None:
+def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column] | None) -> _Reading | None:
     """A row with a discount percentage: quantity x price less the discount = amount.
 
-    The unit price reported is the net price (after the discount), to the cent, as e-invoices
-    state it; the row counts as multiplying out. A VAT-rate column never fits this arithmetic
-    by chance, since the amount is then smaller than quantity x price by exactly the rate.
+    The unit price reported is the one printed (before the discount), as the page states it;
+    the row counts as multiplying out. A VAT-rate column never fits this arithmetic by chance,
+    since the amount is then smaller than quantity x price by exactly the rate. Without
+    columns, price and amount must be printed with cents and the amount must stand rightmost.
     """
-    rates = [_percent(words, i) for i in range(len(words))]
+    rates = [percent(words, i) for i in range(len(words))]
     discounts = {r for r in rates if r is not None and Decimal(0) < r < Decimal(100)}
     if not discounts:
         return None
     best: tuple[int, _Reading] | None = None
-    for q, p, a in permutations(_tokenize(spans), 3):
+    for q, p, a in permutations(tokenize(spans), 3):
         if q.value <= 0 or p.value <= 0 or a.value <= 0 or a.x1 < max(q.x1, p.x1):
             continue
         for rate in discounts:
-            net = (p.value * (1 - rate / 100)).quantize(Decimal("0.01"), ROUND_HALF_UP)
             if abs(q.value * p.value * (1 - rate / 100) - a.value) > Decimal("0.011"):
                 continue
-            agree = sum(_agreement(sp, k, columns) for sp, k in zip((q, p, a), _ROLES, strict=True))
-            reading = _Reading(q, dataclasses.replace(p, value=net), a, True)
+            if columns is None:
+                rightmost = a.x1 >= max(s.x1 for s in spans)
+                agree = 3 if p.has_cents and a.has_cents and rightmost else 0
+            else:
+                agree = sum(_agreement(sp, k, columns) for sp, k in zip((q, p, a), _ROLES, strict=True))
+            reading = _Reading(q, p, a, True)
             if best is None or agree > best[0]:
                 best = (agree, reading)
     return best[1] if best and best[0] >= 2 else None
-
-
-def _percent(words: list[Word], i: int) -> Decimal | None:
-    """The percentage word ``i`` prints ("10%", "-10 %", "5,5 %" over two words), or None."""
-    text = words[i].text
-    if i + 1 < len(words) and words[i + 1].text == "%":
-        text += "%"
-    match = _PERCENT.match(text)
-    return parse_amount(match.group(1)) if match else None
 
 
 def _derive_missing(reading: _Reading, columns: list[Column]) -> _Reading:
@@ -290,9 +273,9 @@ def _derive_missing(reading: _Reading, columns: list[Column]) -> _Reading:
     """
     kinds = {c.kind for c in columns}
     q, p, a = reading.quantity, reading.unit_price, reading.amount
-    if q is not None and p is not None and a is not None and not a.has_cents:
+    if q is not None and p is not None and a is not None:
         product = q.value * p.value
-        if _same_digits(a, product):
+        if (not a.has_cents and _same_digits(a, product)) or _code_glued(a, product):
             a = _derived(product.quantize(Decimal("0.01")), "col_amount", columns)
     if a is None or a.value == 0 or not a.has_cents:
         return _Reading(q, p, a, False)
@@ -307,8 +290,47 @@ def _derive_missing(reading: _Reading, columns: list[Column]) -> _Reading:
         if value == value.quantize(Decimal("0.01")) and (p is None or _same_digits(p, value)):
             p = _derived(value.quantize(Decimal("0.01")), "col_unit_price", columns)
     if q is not None and p is not None and not arithmetic_ok(q.value, p.value, a.value):
-        return _one_digit_slip(_Reading(q, p, a, False), columns)
+        return _lost_marks(_Reading(q, p, a, False), columns) or _one_digit_slip(
+            _Reading(q, p, a, False), columns
+        )
     return _Reading(q, p, a, False)
+
+
+def _lost_marks(reading: _Reading, columns: list[Column]) -> _Reading | None:
+    """Quantity and price both read without their decimal marks ("7259 121" for 72,59 x 1,21):
+    the one placement of the marks, in either or both, that makes them multiply to the amount."""
+    q, p, a = reading.quantity, reading.unit_price, reading.amount
+    assert q is not None and p is not None and a is not None
+    found = [
+        (qv, pv)
+        for qv in _mark_placements(q)
+        for pv in _mark_placements(p)
+        if (qv, pv) != (q.value, p.value) and qv > 0 and arithmetic_ok(qv, pv, a.value)
+    ]
+
+    def likely(pair: tuple[Decimal, Decimal]) -> tuple[bool, int]:
+        # Prices are printed to the cent, counts with as few decimals as they need.
+        places = lambda v: max(0, -v.normalize().as_tuple().exponent)  # noqa: E731
+        return places(pair[1]) == 2, -places(pair[0])
+
+    found.sort(key=likely, reverse=True)
+    if not found or (len(found) > 1 and likely(found[0]) == likely(found[1])):
+        return None
+    qv, pv = found[0]
+    quantity = q if qv == q.value else _derived(qv, "col_quantity", columns)
+    price = p if pv == p.value else _derived(pv, "col_unit_price", columns)
+    return _Reading(quantity, price, a, False)
+
+
+def _mark_placements(span: NumberSpan) -> set[Decimal]:
+    """The value as read, and, when it was read as a whole number, with a decimal mark put
+    before each of its last four digits."""
+    values = {abs(span.value)}
+    digits = span.text.strip()
+    if span.value == span.value.to_integral_value() and digits.isdigit():
+        for places in range(1, min(4, len(digits) - 1) + 1):
+            values.add(Decimal(f"{digits[:-places]}.{digits[-places:]}"))
+    return values
 
 
 def _one_digit_slip(reading: _Reading, columns: list[Column]) -> _Reading:
@@ -345,6 +367,13 @@ def _one_substitution(text: str, value: Decimal, places: int) -> bool:
     read = [c for c in text if c.isdigit()]
     exact = [c for c in format(value.quantize(Decimal(1).scaleb(-places)), "f") if c.isdigit()]
     return len(read) == len(exact) and sum(x != y for x, y in zip(read, exact, strict=True)) == 1
+
+
+def _code_glued(span: NumberSpan, value: Decimal) -> bool:
+    """ "8,788" for 8,78 with the tax code "B" after it read as a digit: one digit too many."""
+    read = "".join(c for c in span.text if c.isdigit())
+    exact = "".join(c for c in format(abs(value.quantize(Decimal("0.01"))), "f") if c.isdigit())
+    return len(read) == len(exact) + 1 and read.startswith(exact) and exact.lstrip("0") != ""
 
 
 def _same_digits(span: NumberSpan, value: Decimal) -> bool:
@@ -392,7 +421,10 @@ def _read_body(
     ocr: bool,
     height: float,
     previous_bottom: float,
+    carried: Decimal | None = None,
 ) -> tuple[list[Item], int]:
+    """Items of a table's body from ``rows[first]`` on; ``carried`` is the sum of the table's
+    items on earlier pages (a row bringing it forward is no item)."""
     items: list[Item] = []
     last = first - 1
     table_left = min(c.x0 for c in columns) - 3 * height
@@ -406,15 +438,20 @@ def _read_body(
     text_row_pending: list[Word] = []
     for r in range(first, len(rows)):
         row = rows[r]
-        words = [w for w in row.words if w.x1 >= table_left and w.x0 <= table_right]
+        words = _within(row, table_left - 3 * height, table_right)
         if not words:
             continue  # beside the table (a sidebar): neither an item nor the table's end
         reading = _read_row(words, columns, ocr)
-        if row.index in stop_rows and not _is_item(reading):
+        if (row.index in stop_rows and not _is_item(reading)) or _running_total(reading, items):
             if not (items and _items_follow(rows, r, columns, ocr, (table_left, table_right))):
                 break
             # A running subtotal between items ("Zwischensumme" after a group): not an item.
             previous_bottom = row.bottom
+            continue
+        if not items and carried is not None and _running_total(reading, [], carried):
+            # The sum of the earlier pages brought forward, whatever its label says.
+            previous_bottom = row.bottom
+            last = r
             continue
         if row.index in skip_rows and not _is_item(reading):
             # Carried / brought forward: a running total, not an item.
@@ -467,6 +504,30 @@ def _read_body(
         previous_bottom = row.bottom
         last = r
     return items, last
+
+
+def _within(row: Row, left: float, right: float) -> list[Word]:
+    """The row's words inside the table: those of each run of words (a segment) that reaches
+    ``left``, a description set left of a centred header included, a sidebar left out."""
+    inside: list[Word] = []
+    for segment in row.segments or [list(range(len(row.words)))]:
+        words = [row.words[i] for i in segment]
+        if max(w.x1 for w in words) >= left:
+            inside.extend(w for w in words if w.x0 <= right)
+    return inside
+
+
+def _running_total(reading: _Reading | None, items: list[Item], carried: Decimal | None = None) -> bool:
+    """An amount alone that is the sum of the items above it (and of those ``carried`` from
+    earlier pages): a total, whatever its label says."""
+    if reading is None or reading.consistent or reading.amount is None or not (items or carried):
+        return False
+    if reading.quantity is not None or reading.unit_price is not None:
+        return False
+    if any(i.amount is None for i in items):
+        return False
+    total = sum((i.amount for i in items if i.amount is not None), carried or Decimal(0))
+    return abs(abs(total) - abs(reading.amount.value)) <= Decimal("0.011")
 
 
 def _items_follow(
@@ -555,6 +616,14 @@ def _append_text(item: Item, words: list[Word], columns: list[Column]) -> None:
     item.boxes.append(union([w.bbox for w in words]))
 
 
+def _in_numeric_cell(word: Word, columns: list[Column]) -> bool:
+    """A word printed inside a numeric column's cell ("%" of "10 %", the unit after a count):
+    part of that cell, not of the description."""
+    slack = word.height / 2
+    inside = any(c.kind in NUMERIC and c.x0 - slack <= word.x0 and word.x1 <= c.x1 + slack for c in columns)
+    return inside or (not any(ch.isalnum() for ch in word.text) and word.text != "-")
+
+
 def _item(words: list[Word], reading: _Reading, columns: list[Column], page: int) -> Item:
     used: set[int] = set()
     for span in number_spans(words):
@@ -562,7 +631,8 @@ def _item(words: list[Word], reading: _Reading, columns: list[Column], page: int
             used.update(range(span.start, span.end))
     for span in reading.spans:
         used.update(range(span.start, span.end))
-    used.update(i for i, w in enumerate(words) if is_currency(w.text))
+    used.update(i for i, w in enumerate(words) if is_currency(w.text) or _in_numeric_cell(w, columns))
+    used.update(i for i in range(len(words)) if percent(words, i) is not None)
     text = _text_of(words, columns, used)
     qty = reading.quantity.value if reading.quantity else None
     price = reading.unit_price.value if reading.unit_price else None
@@ -590,9 +660,8 @@ def headerless_items(rows: list[Row], stop: set[int] | None = None) -> list[Item
     items: list[Item] = []
     ocr = is_ocr(rows)
     for row in rows:
-        # A stop row ends the items, not the header block above them ("Due date", "Customer no.").
         if stop and row.index in stop and items:
-            break
+            break  # the totals after the items; labels above them (a due date) end nothing
         spans = number_spans(row.words, ocr)
         if len(spans) < 3:
             continue
@@ -621,20 +690,32 @@ def headerless_items(rows: list[Row], stop: set[int] | None = None) -> list[Item
 
 
 def extract_tables(
-    pages_rows: list[list[Row]], stop: dict[int, set[int]], skip: dict[int, set[int]] | None = None
+    pages_rows: list[list[Row]],
+    stop: dict[int, set[int]],
+    skip: dict[int, set[int]] | None = None,
+    settings: GenericSettings = DEFAULT,
 ) -> Table:
     """All items of the document: one header per page (repeated headers on continuation pages)."""
     items: list[Item] = []
     covered: set[tuple[int, int]] = set()
     columns: list[Column] = []
     open_table = False  # the previous page's table ran to the page's end, not to its totals
-    for rows in pages_rows:
-        if not rows:
+    for page_rows in pages_rows:
+        if not page_rows:
             continue
-        page = rows[0].page
+        page = page_rows[0].page
         stops = stop.get(page, set())
         skipped = frozenset((skip or {}).get(page, set()))
-        ocr = is_ocr(rows)
+        ocr = is_ocr(page_rows)
+        rows, origin = page_rows, None
+        level = (level_rows(page_rows, settings.min_tilt) or joined_rows(page_rows)) if ocr else None
+        if level is not None:
+            # A tilted photo: its table is read from rows regrouped along the text's slope.
+            rows, origin = level.rows, level.origin
+            finder = label_finder()
+            labels = {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
+            stops, skipped = stop_rows(rows, labels), frozenset(skip_rows(rows, labels))
+        used: list[int] = []  # positions in ``rows`` the table covers
         found_here = False
         for r in range(len(rows)):
             header = find_header_at(rows, r)
@@ -643,25 +724,134 @@ def extract_tables(
             body = header.rows[-1] + 1
             top = rows[header.rows[-1]]
             height = max(rows[i].height for i in header.rows)
-            found, last = _read_body(rows, body, header.columns, stops, skipped, ocr, height, top.bottom)
+            words = rows[r].words if len(header.rows) == 1 else stacked_words(rows[r], rows[r + 1])
+            named = with_unnamed_cells(words, header.columns, height)
+            settled = settle_roles(rows, body, named, stops, ocr, height, settings.role_rows)
+            carried = _sum(items) if open_table else None
+            found, last = _read_body(rows, body, settled, stops, skipped, ocr, height, top.bottom, carried)
             if not found:
                 continue
-            columns = header.columns
+            columns = settled
             items.extend(found)
-            covered.update((page, rows[i].index) for i in range(r, last + 1))
+            used.extend(range(r, last + 1))
             open_table = _runs_off(rows, last, stops)
             found_here = True
             break
         if not found_here and open_table and columns:
             found, first, last = _continuation(rows, columns, stops, skipped, ocr)
             items.extend(found)
-            covered.update((page, rows[i].index) for i in range(first, last + 1))
+            used.extend(range(first, last + 1))
             open_table = bool(found) and _runs_off(rows, last, stops)
+            found_here = bool(found)
+        if not found_here:
+            numeric = _table_by_numbers(rows, stops, skipped, ocr, settings.role_rows)
+            if numeric is not None:
+                found, first, last, columns = numeric
+                if is_slip(rows, settings.slip_characters):
+                    # A till slip's items end where rows without a count begin: the total,
+                    # the payment and the VAT summary under them are no items.
+                    while found and found[-1].quantity is None and not found[-1].consistent:
+                        found.pop()
+                items.extend(found)
+                used.extend(range(first, last + 1))
+                open_table = _runs_off(rows, last, stops)
+                found_here = True
+        if not found_here and is_slip(rows, settings.slip_characters):
+            for till in till_items(rows, stops, ocr, settings.reconciled_confidence):
+                items.append(_till_item(till, page))
+                used.extend(till.rows)
+        if origin is None:
+            covered.update((page, rows[i].index) for i in used)
+        else:
+            covered.update((page, origin[id(w)]) for i in used for w in rows[i].words if id(w) in origin)
     if not items:
         for rows in pages_rows:
             if rows:
                 items.extend(headerless_items(rows, stop.get(rows[0].page)))
     return Table(items, covered, columns)
+
+
+def _sum(items: list[Item]) -> Decimal | None:
+    """The items' amounts added up, or None when one has no amount."""
+    if any(i.amount is None for i in items):
+        return None
+    return sum((i.amount for i in items if i.amount is not None), Decimal(0))
+
+
+def _till_item(till: TillItem, page: int) -> Item:
+    return Item(
+        description=till.description,
+        quantity=abs(till.quantity),
+        unit_price=abs(till.unit_price),
+        amount=till.amount,
+        page=page,
+        boxes=[union([w.bbox for w in till.words])],
+        consistent=till.consistent,
+        confidence=round(till.confidence if till.consistent else till.confidence / 2, 4),
+        amount_text=till.amount_text,
+        amount_confidence=till.amount_confidence,
+    )
+
+
+def _alone(words: list[Word], ocr: bool) -> _Reading | None:
+    """A row whose numbers multiply out on their own, without any columns to go by."""
+    spans = number_spans(words, ocr)
+    if len(spans) < 3:
+        return None
+    return _solve(spans, None) or _discounted(words, spans, None)
+
+
+def _table_by_numbers(
+    rows: list[Row], stops: set[int], skipped: frozenset[int], ocr: bool, reach: int
+) -> tuple[list[Item], int, int, list[Column]] | None:
+    """A table no header vocabulary found: from its first row that multiplies out, read with the
+    cells of the header over it (roles settled by the body's numbers) or, when no header is
+    printed, with that row's own numbers as the columns. Returns items, first and last row."""
+    for r, row in enumerate(rows):
+        if row.index in stops or row.index in skipped:
+            continue
+        reading = _alone(row.words, ocr)
+        if reading is None:
+            continue
+        assert reading.quantity and reading.unit_price and reading.amount
+        spans = (reading.quantity, reading.unit_price, reading.amount)
+        height = row.height
+        over = header_over(rows, r, list(spans), height)
+        if over is not None:
+            head, cells = over
+            first, body = head[0], head[-1] + 1
+            columns = settle_roles(rows, body, cells, stops, ocr, height, reach)
+            if set(_ROLES) <= {c.kind for c in columns}:
+                found, last = _read_body(
+                    rows, body, columns, stops, skipped, ocr, height, rows[body - 1].bottom
+                )
+                if found:
+                    return found, first, last, columns
+        columns = columns_of_row(row, spans)
+        first = _first_item(rows, r, columns, stops, ocr, height)
+        found, last = _read_body(rows, first, columns, stops, skipped, ocr, height, rows[first].top)
+        if found:
+            return found, first, last, columns
+    return None
+
+
+def _first_item(
+    rows: list[Row], r: int, columns: list[Column], stops: set[int], ocr: bool, height: float
+) -> int:
+    """Where a table without a header starts: rows right over its first row that multiplies out
+    whose price and amount stand in that row's columns are items too (a count OCR lost)."""
+    first = r
+    while first > 0:
+        above = rows[first - 1]
+        if above.index in stops or rows[first].top - above.bottom > 2.5 * height:
+            break
+        reading = _read_row(above.words, columns, ocr)
+        if reading is None or reading.amount is None or reading.unit_price is None:
+            break
+        if not (_agreement(reading.amount, "col_amount", columns) and reading.amount.has_cents):
+            break
+        first -= 1
+    return first
 
 
 def _runs_off(rows: list[Row], last: int, stops: set[int]) -> bool:
@@ -696,7 +886,7 @@ def skip_rows(rows: list[Row], labels: dict[int, list[Any]]) -> set[int]:
         row.index
         for row in rows
         if any(m.kind in _SKIP_KINDS and m.start <= 1 for m in labels.get(row.index, []))
-        and len(_tokenize(number_spans(row.words))) <= 1
+        and len(tokenize(number_spans(row.words))) <= 1
     }
 
 

@@ -420,7 +420,7 @@ def test_a_totals_block_with_unknown_labels_ends_the_table() -> None:
     assert triples(table) == [("2", "12.50", "25.00"), ("1", None, "10.00")]
 
 
-def test_a_discount_percentage_gives_the_net_unit_price() -> None:
+def test_a_discount_percentage_multiplies_out_with_the_printed_unit_price() -> None:
     rows: list[list[Cell]] = [
         [("Description", 60), ("Quantité", 250, "r"), ("Prix unitaire", 360, "r"), ("Rem.", 410, "r"),
          ("Prix HT", 540, "r")],
@@ -432,9 +432,9 @@ def test_a_discount_percentage_gives_the_net_unit_price() -> None:
         [("Toner", 60), ("2", 250, "r"), ("60,00 €", 360, "r"), ("19%", 410, "r"), ("100,00 €", 540, "r")],
     ]  # fmt: skip
     table = read([page(rows)])
-    # 20 x 4,55 less 10 % = 81,90; the unit price after the discount is 4,095 -> 4,10.
+    # 20 x 4,55 less 10 % = 81,90; the unit price stays as printed.
     assert triples(table)[:3] == [
-        ("20", "4.10", "81.90"),
+        ("20", "4.55", "81.90"),
         ("15", "3.20", "48.00"),
         ("800.00", "0.025", "20.00"),
     ]
@@ -461,7 +461,7 @@ def test_german_erp_table_with_positions_units_and_a_running_subtotal() -> None:
     # totals block after the last item is.
     assert triples(table) == [
         ("20.0000", "9.9000", "198.00"),
-        ("1.0000", "11.25", "11.25"),
+        ("1.0000", "12.5000", "11.25"),
         ("2.5", "60.00", "150.00"),
     ]
     assert [i.description for i in table.items] == ["Trennblätter A4 Farbe: blau", "Kiste", "Montage"]
@@ -493,3 +493,266 @@ def test_item_detail_rows_and_descriptions_without_a_description_header() -> Non
         ("2.0000", "29.1000", "58.20"),
     ]
     assert all(i.consistent for i in table.items)
+
+
+def test_a_header_wrapped_over_two_lines_is_no_table_row() -> None:
+    # "Total" over "line", "Rate" over "VAT": the second line names no new column, and its
+    # "VAT" is no totals row that ends the table before its first item.
+    rows: list[list[Cell]] = [
+        [("Pos", 30), ("Description", 60), ("Qty", 300, "r"), ("Price", 380, "r"), ("Total", 460, "r"),
+         ("Rate", 540, "r")],
+        [("line", 460, "r"), ("VAT", 540, "r")],
+        [("1", 35, "r"), ("Hex bolts", 60), ("3", 300, "r"), ("2.50", 380, "r"), ("7.50", 460, "r"),
+         ("20%", 540, "r")],
+        [("2", 35, "r"), ("Wall plugs", 60), ("10", 300, "r"), ("0.40", 380, "r"), ("4.00", 460, "r"),
+         ("20%", 540, "r")],
+        [("Total net", 380), ("11.50", 460, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("3", "2.50", "7.50"), ("10", "0.40", "4.00")]
+
+
+def test_rows_without_a_header_are_read_past_labels_printed_above_them() -> None:
+    # A till slip: no column header, and a due-date and a number label above the items; only
+    # the totals after the items end them.
+    rows: list[list[Cell]] = [
+        [("Receipt No. 0099", 10), ("10:47", 160, "r")],
+        [("Due date 11/03/2023", 10)],
+        [("4", 10), ("Croissant", 20), ("7.34", 125, "r"), ("29.36", 160, "r")],
+        [("2", 10), ("Screws 4x40", 20), ("10.53", 125, "r"), ("21.06", 160, "r")],
+        [("AMOUNT DUE", 10), ("50.42", 160, "r")],
+        [("Mastercard", 10), ("50.42", 160, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("4", "7.34", "29.36"), ("2", "10.53", "21.06")]
+
+
+def test_column_roles_come_from_the_numbers_when_no_vocabulary_knows_the_header() -> None:
+    # Header words no vocabulary holds, columns in an unusual order: the numbers say which
+    # column is which (quantity x price = amount, less the row's discount), the rest is told
+    # apart by what it holds (running positions, codes, prose, percentages).
+    rows: list[list[Cell]] = [
+        [("Lorem", 30), ("Ipsum", 70), ("Dolor", 140), ("Sitam", 330, "r"), ("Conse", 380, "r"),
+         ("Adip", 430, "r"), ("Elit", 540, "r")],
+        [("1", 35, "r"), ("XK-1021", 70), ("Hex bolts M8", 140), ("2.50", 330, "r"), ("4", 380, "r"),
+         ("10 %", 430, "r"), ("9.00", 540, "r")],
+        [("2", 35, "r"), ("PL-77", 70), ("Wall plugs, box of 100", 140), ("0.40", 330, "r"),
+         ("25", 380, "r"), ("10.00", 540, "r")],
+        [("3", 35, "r"), ("ZZ-9", 70), ("Drill 6 mm", 140), ("7.00", 330, "r"), ("3", 380, "r"),
+         ("21.00", 540, "r")],
+        [("Summa", 380), ("40.00", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("4", "2.50", "9.00"), ("25", "0.40", "10.00"), ("3", "7.00", "21.00")]
+    assert [i.description for i in table.items] == ["Hex bolts M8", "Wall plugs, box of 100", "Drill 6 mm"]
+    assert [i.sku for i in table.items] == ["XK-1021", "PL-77", "ZZ-9"]
+    kinds = {c.text: c.kind for c in table.columns}
+    assert kinds == {
+        "Lorem": "col_pos",
+        "Ipsum": "col_sku",
+        "Dolor": "col_description",
+        "Sitam": "col_unit_price",
+        "Conse": "col_quantity",
+        "Adip": "col_discount",
+        "Elit": "col_amount",
+    }
+
+
+def test_a_table_without_a_header_reads_discounted_rows_by_their_own_numbers() -> None:
+    rows: list[list[Cell]] = [
+        [("Invoice 2211", 40)],
+        [("Steel bracket", 40), ("4", 300, "r"), ("82.20", 360, "r"), ("3 %", 420, "r"),
+         ("318.94", 540, "r")],
+        [("Cable ties", 40), ("10", 300, "r"), ("2.00", 360, "r"), ("20.00", 540, "r")],
+        [("Net", 420), ("338.94", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("4", "82.20", "318.94"), ("10", "2.00", "20.00")]
+    assert [i.description for i in table.items] == ["Steel bracket", "Cable ties"]
+
+
+def slip(rows: list[list[Cell]], conf: float = 1.0) -> Page:
+    """A till slip: 40 characters wide, rows 12 points apart."""
+    lines = []
+    for i, cells in enumerate(rows):
+        words: list[Word] = []
+        for cell in cells:
+            words.extend(phrase(cell[0], cell[1], 40.0 + i * 12.0, conf, right=len(cell) == 3))
+        lines.append(Line(words))
+    return Page(number=1, width=220, height=400, lines=lines, source="ocr" if conf < 1 else "digital")
+
+
+def test_a_till_slip_lists_its_items_as_amounts_with_their_counts_under_them() -> None:
+    # No header and no count for an item bought once: one croissant at 2,21. A count row under
+    # an item ("6 x 6,69") gives its quantity and price; the row whose amount is the sum of the
+    # items is the total, whatever its label.
+    rows: list[list[Cell]] = [
+        [("Bakery Nord", 60)],
+        [("Date 16.03.23", 10), ("15:51", 210, "r")],
+        [("------------------------------------", 10)],
+        [("Croissant", 10), ("2,21", 200, "r"), ("A", 210, "r")],
+        [("Sandwich", 10), ("40,14", 200, "r"), ("A", 210, "r")],
+        [("6", 20), ("x", 30), ("6,69", 60)],
+        [("Water 0,5l", 10), ("7,02", 200, "r"), ("B", 210, "r")],
+        [("2", 20), ("x", 30), ("3,51", 60)],
+        [("====================================", 10)],
+        [("ZUSAMMEN", 10), ("49,37", 210, "r")],
+        [("Bar", 10), ("50,00", 210, "r")],
+        [("VAT 10%", 10), ("4,49", 210, "r")],
+    ]  # fmt: skip
+    table = read([slip(rows)])
+    assert triples(table) == [("1", "2.21", "2.21"), ("6", "6.69", "40.14"), ("2", "3.51", "7.02")]
+    assert [i.description for i in table.items] == ["Croissant", "Sandwich", "Water 0,5l"]
+
+
+def test_a_till_slip_amount_misread_is_worked_out_from_its_count_when_the_total_agrees() -> None:
+    rows: list[list[Cell]] = [
+        [("Caisse 1", 10)],
+        [("Soupe du jour", 10), ("11,87", 200, "r")],
+        [("Sandwich", 10), ("49,14", 200, "r")],
+        [("6", 20), ("x", 30), ("6,69", 60)],
+        [("Gazole", 10), ("7,02", 200, "r")],
+        [("2", 20), ("x", 30), ("3,51", 60)],
+        [("TOTAL", 10), ("59,03", 210, "r")],
+    ]  # fmt: skip
+    table = read([slip(rows, conf=0.8)])
+    assert triples(table) == [("1", "11.87", "11.87"), ("6", "6.69", "40.14"), ("2", "3.51", "7.02")]
+    assert table.items[1].confidence <= 0.5
+
+
+def test_an_amount_that_sums_the_items_above_it_ends_the_table() -> None:
+    # The total's label is in no vocabulary and starts where descriptions start.
+    rows: list[list[Cell]] = [
+        [("Description", 40), ("Qty", 300, "r"), ("Price", 400, "r"), ("Amount", 540, "r")],
+        [("Hex bolts", 40), ("3", 300, "r"), ("2.50", 400, "r"), ("7.50", 540, "r")],
+        [("Wall plugs", 40), ("10", 300, "r"), ("0.40", 400, "r"), ("4.00", 540, "r")],
+        [("Zusammen", 40), ("11.50", 540, "r")],
+        [("Kartenzahlung", 40), ("11.50", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("3", "2.50", "7.50"), ("10", "0.40", "4.00")]
+
+
+def test_a_tilted_photo_is_read_along_the_slope_of_its_rows() -> None:
+    # Five degrees of tilt: the amounts at the right end of a row stand more than a row lower
+    # than its description, so rows grouped by height alone mix neighbouring items.
+    rows: list[list[Cell]] = [
+        [("Koffiebar Noord", 40)],
+        [("Bon 0067", 10), ("21-07-2025", 200, "r")],
+        [("1", 10), ("Broodje", 20), ("12,85", 160, "r"), ("12,85", 200, "r")],
+        [("2", 10), ("Tape", 20), ("7,20", 160, "r"), ("14,40", 200, "r")],
+        [("6", 10), ("Tosti", 20), ("11,52", 160, "r"), ("69,12", 200, "r")],
+        [("3", 10), ("Broodje", 20), ("1,19", 160, "r"), ("3,57", 200, "r")],
+        [("TOTAAL", 10), ("99,94", 200, "r")],
+    ]  # fmt: skip
+    level = slip(rows, conf=0.9)
+    slope = 0.09
+    tilted = [
+        Line([Word(w.text, (w.x0, w.top + slope * w.x0, w.x1, w.bottom + slope * w.x0), w.confidence, w.size)
+              for w in line.words])
+        for line in level.lines
+    ]  # fmt: skip
+    table = read([Page(number=1, width=220, height=400, lines=tilted, source="ocr")])
+    assert triples(table) == [
+        ("1", "12.85", "12.85"),
+        ("2", "7.20", "14.40"),
+        ("6", "11.52", "69.12"),
+        ("3", "1.19", "3.57"),
+    ]
+    assert [i.description for i in table.items] == ["Broodje", "Tape", "Tosti", "Broodje"]
+
+
+def test_a_header_cell_no_vocabulary_names_takes_its_role_from_the_body() -> None:
+    # The header is found by its known words; the cell between them that no vocabulary names
+    # holds prose in every row: the descriptions.
+    rows: list[list[Cell]] = [
+        [("Pos", 30), ("Loremipsum", 60), ("Qty", 300, "r"), ("Price", 400, "r"), ("Amount", 540, "r")],
+        [("1", 35, "r"), ("Hex bolts", 60), ("3", 300, "r"), ("2.50", 400, "r"), ("7.50", 540, "r")],
+        [("2", 35, "r"), ("Wall plugs", 60), ("10", 300, "r"), ("0.40", 400, "r"), ("4.00", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("3", "2.50", "7.50"), ("10", "0.40", "4.00")]
+    assert [i.description for i in table.items] == ["Hex bolts", "Wall plugs"]
+
+
+def test_descriptions_left_of_a_centred_header_belong_to_the_table() -> None:
+    rows: list[list[Cell]] = [
+        [("Description", 150), ("Qty", 360, "r"), ("Price", 440, "r"), ("Amount", 540, "r")],
+        [("Toffee box 250g", 40), ("20", 360, "r"), ("4.55", 440, "r"), ("91.00", 540, "r")],
+        [("Oat biscuits 300g", 40), ("15", 360, "r"), ("3.20", 440, "r"), ("48.00", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("20", "4.55", "91.00"), ("15", "3.20", "48.00")]
+    assert [i.description for i in table.items] == ["Toffee box 250g", "Oat biscuits 300g"]
+
+
+def test_rows_over_the_first_that_multiplies_out_are_items_when_ocr_lost_their_count() -> None:
+    # No header; OCR lost the counts of the first two rows. Their price and amount stand in the
+    # columns the first whole row shows, so they are items, their count worked out.
+    rows: list[list[Cell]] = [
+        [("Ref 000497", 40), ("18/02/2024", 540, "r")],
+        [("Newspaper", 60), ("10.86", 440, "r"), ("10.86", 540, "r")],
+        [("Sandwich", 60), ("4.21", 440, "r"), ("8.42", 540, "r")],
+        [("6", 45, "r"), ("Water 0.5l", 60), ("1.04", 440, "r"), ("6.24", 540, "r")],
+        [("2", 45, "r"), ("Copy paper", 60), ("9.06", 440, "r"), ("18.12", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows, conf=0.85)])
+    assert triples(table) == [
+        ("1", "10.86", "10.86"),
+        ("2", "4.21", "8.42"),
+        ("6", "1.04", "6.24"),
+        ("2", "9.06", "18.12"),
+    ]
+    assert [i.confidence <= 0.5 for i in table.items] == [True, True, False, False]
+
+
+def test_a_till_count_row_with_the_times_sign_glued_to_the_price() -> None:
+    rows: list[list[Cell]] = [
+        [("Kassa 1", 10)],
+        [("Pen", 10), ("6,99", 200, "r")],
+        [("3", 20), ("×2,33", 30)],
+        [("Krant", 10), ("12,07", 200, "r")],
+        [("Totaal EUR", 10), ("19,06", 210, "r")],
+    ]  # fmt: skip
+    table = read([slip(rows, conf=0.9)])
+    assert triples(table) == [("3", "2.33", "6.99"), ("1", "12.07", "12.07")]
+
+
+def test_scanned_rows_split_by_a_small_box_and_numbers_without_decimal_marks() -> None:
+    # OCR's box of a dash is a few pixels high: the row is split in two around it, the
+    # quantity of the item left on the second part. The last row lost the decimal marks of
+    # quantity and price (72,59 x 1,21 read "7259" and "121").
+    rows: list[list[Cell]] = [
+        [("Description", 40), ("Qty", 300, "r"), ("Price", 400, "r"), ("Amount", 540, "r")],
+        [("Gloves", 40), ("0,99", 400, "r"), ("99,00", 540, "r")],
+        [("Cable ties", 40), ("10", 300, "r"), ("0,05", 400, "r"), ("0,50", 540, "r")],
+        [("LED panel XL", 40), ("7259", 300, "r"), ("121", 400, "r"), ("87,83", 540, "r")],
+        [("Total HT", 300), ("187,33", 540, "r")],
+    ]  # fmt: skip
+    scan = page(rows, conf=0.9)
+    gloves = scan.lines[1]
+    gloves.words[1:1] = [
+        Word("-", (100, 120.5, 104, 122.5), 0.9, 2.0),
+        Word("size", (110, 118, 130, 128), 0.9, 10.0),
+        Word("100", (285, 118, 300, 128), 0.9, 10.0),
+    ]
+    table = read([scan])
+    assert triples(table) == [("100", "0.99", "99.00"), ("10", "0.05", "0.50"), ("72.59", "1.21", "87.83")]
+
+
+def test_amounts_carried_over_a_page_break_under_labels_no_vocabulary_knows() -> None:
+    header: list[Cell] = [("Description", 40), ("Qty", 300, "r"), ("Price", 400, "r"), ("Amount", 540, "r")]
+    first: list[list[Cell]] = [
+        header,
+        [("Hex bolts", 40), ("3", 300, "r"), ("2.50", 400, "r"), ("7.50", 540, "r")],
+        [("Wall plugs", 40), ("10", 300, "r"), ("0.40", 400, "r"), ("4.00", 540, "r")],
+        [("Lorem ipsum", 40), ("11.50", 540, "r")],
+    ]  # fmt: skip
+    second: list[list[Cell]] = [
+        header,
+        [("Dolor sit", 40), ("11.50", 540, "r")],
+        [("Drill 6 mm", 40), ("1", 300, "r"), ("7.00", 400, "r"), ("7.00", 540, "r")],
+        [("Net total", 300), ("18.50", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(first), page(second, number=2)])
+    assert triples(table) == [("3", "2.50", "7.50"), ("10", "0.40", "4.00"), ("1", "7.00", "7.00")]
