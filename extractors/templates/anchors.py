@@ -9,11 +9,14 @@ left-aligned values and right edges for right-aligned amounts, whichever fits be
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from extractors.templates.locate import DocumentView, Hit, PageView
+from extractors.generic.labels import tokens
+from extractors.templates.locate import DocumentView, Hit, PageView, Phrase
 from extractors.templates.schema import Anchor
+from extractors.values import ISO_CURRENCIES
 from textlayer.model import BBox
 
 
@@ -31,6 +34,13 @@ class AnchorSettings:
     position_horizontal: float = 0.08
     # Text (a name) is read from the words inside the predicted box widened by this many heights.
     text_widen: float = 2.0
+    # A value learned in its label's row ("VAT 21 % 1,245.21") is the value right of the label in
+    # that row as far as this share of the page width: column widths move with the amounts.
+    same_row_reach: float = 0.4
+    # Words closer than this many row heights belong to one label ("Total excl. VAT"); learning
+    # takes a label as all such words before a value, up to ``max_label_words``.
+    label_join: float = 1.6
+    max_label_words: int = 5
 
 
 SETTINGS = AnchorSettings()
@@ -44,29 +54,63 @@ def _overlaps(a: BBox, b: BBox) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def predictions(view: DocumentView, anchor: Anchor) -> list[tuple[PageView, BBox, BBox | None, float]]:
-    """(page, predicted value box, label box, how far the label is from its learned place) for
-    every place the anchor applies on ``view``."""
-    out: list[tuple[PageView, BBox, BBox | None, float]] = []
+def predictions(view: DocumentView, anchor: Anchor) -> list[tuple[PageView, BBox, Phrase | None, float]]:
+    """(page, predicted value box, the label as printed, how far the label is from its learned
+    place) for every place the anchor applies on ``view``."""
+    out: list[tuple[PageView, BBox, Phrase | None, float]] = []
     b0, b1, b2, b3 = anchor.box
     if anchor.label is not None:
+        whole = len(anchor.label.split()) < SETTINGS.max_label_words
         for phrase in view.find_phrase(anchor.label):
             page = view.page(phrase.page)
             if page is None:
                 continue
+            if whole and _inside_longer_label(page, phrase):
+                continue  # "VAT" learned alone is not the "VAT" of "Total excl. VAT"
             x, y, scale = phrase.box[0], phrase.box[1], page.width
             away = 0.0
             if anchor.at is not None:
                 away = math.hypot(x - anchor.at[0] * page.width, y - anchor.at[1] * page.height)
-            out.append(
-                (page, (x + b0 * scale, y + b1 * scale, x + b2 * scale, y + b3 * scale), phrase.box, away)
-            )
+            out.append((page, (x + b0 * scale, y + b1 * scale, x + b2 * scale, y + b3 * scale), phrase, away))
         return out
     assert anchor.page is not None
     page = view.page(anchor.page)
     if page is not None:
         out.append((page, (b0 * page.width, b1 * page.height, b2 * page.width, b3 * page.height), None, 0.0))
     return out
+
+
+_RATE = re.compile(r"\(?[\d.,]*\s*%\)?:?")
+
+
+def between_label_and_value(text: str) -> bool:
+    """A word printed between a label and its value that is no part of the label (a rate, a currency)."""
+    bare = text.strip(":()")
+    return bool(_RATE.fullmatch(text)) or bare.upper() in ISO_CURRENCIES or bare in ("€", "$", "£", "¥")
+
+
+def _labels_another(page: PageView, phrase: Phrase, hit: Hit) -> bool:
+    """Whether other label words stand between the phrase and a value right of it in its row:
+    "VAT" then "REG NO" then a number is the registration number's label, not the tax's."""
+    if hit.page != phrase.page or hit.row != phrase.row or hit.start < phrase.end:
+        return False
+    words = page.rows[phrase.row].words[phrase.end : hit.start]
+    return any(
+        tokens(w.text) and not any(ch.isdigit() for ch in w.text) and not between_label_and_value(w.text)
+        for w in words
+    )
+
+
+def _inside_longer_label(page: PageView, phrase: Phrase) -> bool:
+    """Whether a word joined to the phrase's left belongs to the same label: then the phrase is
+    the end of another, longer label than the one learned (learned labels take every such word)."""
+    if phrase.start == 0:
+        return False
+    row = page.rows[phrase.row]
+    before, first = row.words[phrase.start - 1], row.words[phrase.start]
+    if first.x0 - before.x1 > SETTINGS.label_join * max(row.height, 1.0):
+        return False
+    return bool(tokens(before.text)) and not any(ch.isdigit() for ch in before.text)
 
 
 def read_anchor(view: DocumentView, anchor: Anchor, kind: str, options: dict[str, Any]) -> Hit | None:
@@ -81,14 +125,15 @@ def fit_anchor(
     """The value the anchor points at and how well it fits (0 = exactly where it predicts; each
     reach or page width away adds 1), so the anchors of one field can be weighed."""
     best: tuple[float, Hit] | None = None
-    for page, predicted, label, away in predictions(view, anchor):
+    for page, predicted, phrase, away in predictions(view, anchor):
         height = max(predicted[3] - predicted[1], 4.0)
-        if label is not None:
+        if phrase is not None:
             vertical = SETTINGS.label_vertical * height
             horizontal = max(SETTINGS.label_heights * height, SETTINGS.label_page * page.width)
         else:
             vertical = max(SETTINGS.label_vertical * height, SETTINGS.position_vertical * page.height)
             horizontal = max(SETTINGS.label_heights * height, SETTINGS.position_horizontal * page.width)
+        label = phrase.box if phrase is not None else None
         if kind == "text":
             candidates = _text_candidates(page, predicted, vertical, label)
         else:
@@ -97,16 +142,22 @@ def fit_anchor(
                 # Read as printed even when the check digits fail: the rules engine flags it.
                 found = found + view.unchecked_ibans()
             candidates = [h for h in found if h.page == page.number]
+        in_row = phrase is not None and phrase.box[1] <= _centre_y(predicted) <= phrase.box[3]
         for hit in candidates:
             if label is not None and _overlaps(hit.box, label):
+                continue
+            if phrase is not None and _labels_another(page, phrase, hit):
                 continue
             dy = abs(_centre_y(hit.box) - _centre_y(predicted))
             if dy > vertical:
                 continue
+            reach = horizontal
+            if in_row and phrase is not None and hit.row == phrase.row and hit.start >= phrase.end:
+                reach = max(horizontal, SETTINGS.same_row_reach * page.width)
             dx = min(abs(hit.box[0] - predicted[0]), abs(hit.box[2] - predicted[2]))
-            if dx > horizontal:
+            if dx > reach:
                 continue
-            score = dx / horizontal + dy / vertical + away / page.width
+            score = dx / reach + dy / vertical + away / page.width
             if best is None or score < best[0]:
                 best = (score, hit)
     return best

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 
 from extractors.generic.geometry import Row
 from extractors.generic.labels import tokens
+from extractors.generic.table_header import stacked_words
 from extractors.generic.tables import Column, read_table
 from extractors.templates.anchors import fit_anchor
 from extractors.templates.catalog import Entry, load_entries
@@ -51,6 +52,9 @@ _OPTIONAL_COLUMNS = frozenset({"pos", "tax", "unit"})
 # A learned table also holds when its text columns' headers moved to another row: the numbers
 # still line up under their own headers.
 _OPTIONAL_LEARNED = _OPTIONAL_COLUMNS | {"description", "sku"}
+# A header row and the row under it are one stacked header ("Unit" over "price") when the gap
+# between them is under this share of the upper row's height.
+STACKED_HEADER_GAP = 0.8
 
 
 def default_templates_dir() -> Path:
@@ -486,13 +490,22 @@ class TemplateExtractor:
             ocr = view is not None and view.pages[index].ocr
             for r, row in enumerate(page.rows):
                 columns = self._header(rules, row, ocr)
+                last = r  # the header's last row: the body starts under it
+                if columns is None and rules.samples and r + 1 < len(page.rows):
+                    # A column name printed over two lines ("Unit" over "price"), on this
+                    # document or on the one the table was learned from: a narrow column wraps
+                    # its header, a wider one (longer amounts) does not.
+                    stacked = _stacked_header(row, page.rows[r + 1])
+                    if stacked is not None:
+                        columns = self._header(rules, stacked, ocr)
+                        last = r + 1
                 if columns is None:
                     continue
                 stop = {x.index for x in page.rows if any(self._starts_with(x, p) for p in rules.end)}
                 skip = frozenset(
                     x.index for x in page.rows if any(self._starts_with(x, p) for p in rules.skip)
                 )
-                items, _ = read_table(page.rows, r, columns, stop, skip)
+                items, _ = read_table(page.rows, last, columns, stop, skip)
                 for item in items:
                     out.append(
                         InvoiceLine(
@@ -527,6 +540,14 @@ class TemplateExtractor:
         if len([c for c in columns if c.kind in _NUMERIC_COLUMNS]) < 2:
             return None
         return sorted(columns, key=lambda c: c.x0)
+
+
+def _stacked_header(upper: Row, lower: Row) -> Row | None:
+    """Two rows read as one header row, each column's words top to bottom, when they sit close."""
+    if lower.top - upper.bottom >= STACKED_HEADER_GAP * upper.height:
+        return None
+    words = stacked_words(upper, lower)
+    return Row(page=upper.page, words=words, index=upper.index, segments=[list(range(len(words)))])
 
 
 def money(value: Decimal | None) -> str | None:

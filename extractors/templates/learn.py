@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -36,13 +37,14 @@ from pydantic import ValidationError
 from extractors.generic.geometry import Row
 from extractors.generic.labels import LABELS, tokens
 from extractors.generic.table_header import find_header_at
-from extractors.templates.anchors import read_anchor
+from extractors.templates.anchors import SETTINGS as ANCHOR_SETTINGS
+from extractors.templates.anchors import between_label_and_value, read_anchor
 from extractors.templates.catalog import folder_entries
 from extractors.templates.golden import golden_view, run_sample
 from extractors.templates.index import identity_key
 from extractors.templates.locate import DocumentView, Hit, PageView, locate_value, normalise_truth
 from extractors.templates.schema import Anchor, Template, TemplateError, TemplateStatus, parse_template
-from extractors.values import FIELD_TYPES, ISO_CURRENCIES, parse_amount, parse_date
+from extractors.values import FIELD_TYPES, parse_amount, parse_date
 from ledgerbot.core.domain import DocType, ExtractionResult, InvoiceFields, InvoiceLine
 from ledgerbot.core.errors import BusinessError
 from textlayer.model import BBox, Document
@@ -63,15 +65,6 @@ _LANGUAGE_HINTS = {
     "de": {"rechnung", "datum", "betrag", "menge", "netto", "bezeichnung", "gesamtbetrag", "mwst"},
     "fr": {"facture", "montant", "echeance", "ttc", "ht", "tva", "designation", "quantite"},
 }
-
-
-_RATE = re.compile(r"\(?[\d.,]*\s*%\)?:?")
-
-
-def _between(text: str) -> bool:
-    """A word printed between a label and its value that is no part of the label (a rate, a currency)."""
-    bare = text.strip(":()")
-    return bool(_RATE.fullmatch(text)) or bare.upper() in ISO_CURRENCIES or bare in ("€", "$", "£", "¥")
 
 
 class LearningError(BusinessError):
@@ -98,8 +91,6 @@ class LearnSettings:
     min_fingerprint: float = 0.8
     # Rows above the first item row searched for the line table's header.
     header_reach: int = 6
-    # Longest label (in words) taken from the words printed before or over a value.
-    max_label_words: int = 5
 
 
 SETTINGS = LearnSettings()
@@ -175,15 +166,15 @@ def _label_left(page: PageView, hit: Hit) -> tuple[str, BBox] | None:
     while end > 0:
         text = words[end - 1].text
         rate = end < hit.start and words[end].text.startswith("%") and re.fullmatch(r"[\d.,]+", text)
-        if tokens(text) and not _between(text) and not rate:
+        if tokens(text) and not between_label_and_value(text) and not rate:
             break
         end -= 1
     start = end
-    while start > 0 and end - start < SETTINGS.max_label_words:
+    while start > 0 and end - start < ANCHOR_SETTINGS.max_label_words:
         word = words[start - 1]
         if any(ch.isdigit() for ch in word.text) or not tokens(word.text):
             break
-        if start < end and words[start].x0 - word.x1 > 1.6 * max(row.height, 1.0):
+        if start < end and words[start].x0 - word.x1 > ANCHOR_SETTINGS.label_join * max(row.height, 1.0):
             break  # a wide gap: the words before it belong to another column
         start -= 1
     if start == end:
@@ -211,9 +202,10 @@ def _label_above(page: PageView, hit: Hit) -> tuple[str, BBox] | None:
         chosen = [
             i
             for i in segment
-            if not any(ch.isdigit() for ch in row.words[i].text) and not _between(row.words[i].text)
+            if not any(ch.isdigit() for ch in row.words[i].text)
+            and not between_label_and_value(row.words[i].text)
         ]
-        chosen = [i for i in chosen if tokens(row.words[i].text)][: SETTINGS.max_label_words]
+        chosen = [i for i in chosen if tokens(row.words[i].text)][: ANCHOR_SETTINGS.max_label_words]
         if not chosen:
             return None
         start, end = chosen[0], chosen[-1] + 1
@@ -338,32 +330,45 @@ def anchors_for(
 
 
 def _line_rows(view: DocumentView, lines: list[InvoiceLine], sep: str | None) -> list[tuple[int, int]]:
-    """(page, row) of the rows that print each given line's amount next to its quantity or price."""
-    out: list[tuple[int, int]] = []
-    amounts = view.hits("amount", decimal_sep=sep)
-    by_row: dict[tuple[int, int], list[Decimal]] = {}
-    for hit in amounts:
-        by_row.setdefault((hit.page, hit.row), []).append(abs(hit.value))
-    # Word by word too: "12 116.70" is a quantity and a price, not twelve thousand.
+    """(page, row) of the rows that print each given line's amount next to its quantity or price.
+
+    Of several rows that could, the one printing more of the line's numbers wins ("1 x 23.00 =
+    23.00" over a date "23-Nov"), and among equals the first below the previous line's row.
+    """
+    by_row: dict[tuple[int, int], Counter[Decimal]] = {}
+    # Word by word: "12 116.70" is a quantity and a price, not twelve thousand.
     for page in view.pages:
         for r, row in enumerate(page.rows):
             for word in row.words:
                 value = parse_amount(word.text.strip("()€$£"), sep)  # type: ignore[arg-type]
                 if value is not None:
-                    by_row.setdefault((page.number, r), []).append(abs(value))
+                    by_row.setdefault((page.number, r), Counter())[abs(value)] += 1
+    # And as printed over several words ("1 234,56", "EUR 12.00").
+    for hit in view.hits("amount", decimal_sep=sep):
+        values = by_row.setdefault((hit.page, hit.row), Counter())
+        if abs(hit.value) not in values:
+            values[abs(hit.value)] += 1
     used: set[tuple[int, int]] = set()
+    out: list[tuple[int, int]] = []
+    previous = (0, -1)
     for line in lines:
         if line.amount is None:
             continue
         others = {abs(v) for v in (line.quantity, line.unit_price) if v is not None}
-        for key, values in by_row.items():
+        wanted = Counter([abs(line.amount), *others])
+        best: tuple[tuple[int, bool], tuple[int, int]] | None = None
+        for key, values in sorted(by_row.items()):
             if key in used or abs(line.amount) not in values:
                 continue
             if others and not others & set(values):
                 continue
-            used.add(key)
-            out.append(key)
-            break
+            rank = (sum((wanted & values).values()), key > previous)
+            if best is None or rank > best[0]:
+                best = (rank, key)
+        if best is not None:
+            used.add(best[1])
+            out.append(best[1])
+            previous = best[1]
     return sorted(out)
 
 
@@ -377,8 +382,8 @@ def _header_above(view: DocumentView, first: tuple[int, int]) -> dict[str, str] 
         columns = {
             _COLUMN_NAMES[c.kind]: c.text for c in header.columns if c.kind in _COLUMN_NAMES and c.text
         }
-        if {"amount", "unit_price", "quantity"} & set(columns) and len(header.rows) == 1:
-            return columns
+        if {"amount", "unit_price", "quantity"} & set(columns):
+            return columns  # one row, or two stacked (the engine reads both ways)
     return None
 
 

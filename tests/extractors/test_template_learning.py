@@ -260,6 +260,47 @@ def test_totals_printed_wrong_are_read_as_printed(tmp_path: Path, corpus: Corpus
     assert "template_fallback" not in result.lineage
 
 
+def _freeform_vendor(seed: str, out: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Two invoices of one vendor in one randomized layout (the second with other lines)."""
+    from sandbox.corpus import freeform
+    from sandbox.corpus.content import ContentOptions, draw_invoice
+
+    first = draw_invoice(random.Random(f"content:{seed}"), ContentOptions(credit_rate=0.0))
+    style = freeform.draw_style(random.Random(f"style:{seed}"), first, heldout=False)
+    second = draw_invoice(random.Random(f"content:{seed}:next"), ContentOptions(credit_rate=0.0))
+    second = dataclasses.replace(
+        second, vendor=first.vendor, buyer=first.buyer, language=first.language, currency=first.currency
+    )
+    second.compute_totals()
+    out.mkdir(parents=True, exist_ok=True)
+    docs = []
+    for name, invoice in (("first", first), ("next", second)):
+        pdf, _, shown = freeform.render(invoice, style, random.Random(f"render:{seed}"))
+        path = out / f"{name}.pdf"
+        path.write_bytes(pdf)
+        docs.append((path, {"doc_type": "invoice", **freeform.truth(invoice, style, shown)}))
+    return docs
+
+
+def test_a_table_header_printed_over_two_lines_is_learned(tmp_path: Path, extractor_for: Any) -> None:
+    from extractors.generic.geometry import build_rows
+    from extractors.generic.table_header import find_header_at
+
+    (sample, truth), (later, later_truth) = _freeform_vendor("s:31", tmp_path / "in")
+    rows = build_rows(read_document(sample).pages[0])
+    headers = [h for h in (find_header_at(rows, r) for r in range(len(rows))) if h is not None]
+    assert len(headers[0].rows) == 2  # "EXT." over "PRICE": the layout this test is about
+    outcome = learn_template(sample, parse_truth(truth, "first"), tmp_path / "templates")
+    assert "lines" in outcome.learned and outcome.sample_reads_back
+    result = read(extractor_for(tmp_path / "templates"), later)
+    assert result.method == f"template:{outcome.id}"
+    fallback = result.lineage.get("template_fallback", "")
+    # Read by the template: the lines under the stacked header, and the tax right of "VAT 21 %"
+    # (neither "Total excl. VAT" nor "VAT reg no" above it, which end or start with "VAT").
+    assert "lines" not in fallback and "tax_amount" not in fallback
+    assert wrong_fields(result, later_truth) == []
+
+
 def test_values_are_found_in_other_printed_formats_and_missing_ones_reported(
     tmp_path: Path, corpus: Corpus
 ) -> None:
