@@ -200,7 +200,15 @@ class TrytonErp:
         (party,) = self.rpc.search_read(
             "party.party",
             [("code", "=", vendor_id)],
-            ["code", "name", "tax_identifier.code", "identifiers", "supplier_currency.code", "addresses"],
+            [
+                "code",
+                "name",
+                "tax_identifier.code",
+                "identifiers",
+                "supplier_currency.code",
+                "addresses",
+                "bank_accounts_used",
+            ],
             limit=1,
         )
         tax_id = (party.get("tax_identifier.") or {}).get("code")
@@ -217,13 +225,32 @@ class TrytonErp:
                 city=row["city"] or None,
                 country=(row.get("country.") or {}).get("code"),
             )
+        iban, bic = self._bank_account(party["bank_accounts_used"])
         return Vendor(
             vendor_id=party["code"],
             name=party["name"],
             tax_id=tax_id,
+            iban=iban,
+            bic=bic,
             currency=(party.get("supplier_currency.") or {}).get("code") or "EUR",
             address=address,
         )
+
+    def _bank_account(self, account_ids: list[int]) -> tuple[str | None, str | None]:
+        """The IBAN (compact, as invoices are compared) and BIC of the party's first active account."""
+        for account_id in account_ids:
+            numbers = self.rpc.search_read(
+                "bank.account.number",
+                [("account", "=", account_id), ("type", "=", "iban")],
+                ["number_compact", "account.bank"],
+                order=[("sequence", "ASC"), ("id", "ASC")],
+                limit=1,
+            )
+            if numbers:
+                bank = (numbers[0].get("account.") or {}).get("bank")
+                bic = self.rpc.read("bank", [bank], ["bic"])[0]["bic"] if bank else None
+                return numbers[0]["number_compact"], bic or None
+        return None, None
 
     def order_summaries(self) -> list[dict[str, str]]:
         rows = self.rpc.search_read(

@@ -34,11 +34,13 @@ TRYTON_PACKAGES = (
     "trytond-purchase==8.0.3",
     "trytond-stock==8.0.5",
     "trytond-purchase-invoice-line-standalone==8.0.0",
+    # Suppliers' bank accounts: the rules engine checks the IBAN an invoice asks payment to.
+    "trytond-bank==8.0.0",
     "proteus==8.0.0",
 )
 SAO_PACKAGE = "tryton-sao@8.0.11"
 # Modules activated in every database (their dependencies come along).
-MODULES = ("account_invoice", "purchase", "stock", "purchase_invoice_line_standalone")
+MODULES = ("account_invoice", "purchase", "stock", "purchase_invoice_line_standalone", "bank")
 ADMIN_PASSWORD = "ledgerbot-admin"
 ROBOT_LOGIN, ROBOT_PASSWORD = "ap-robot", "robot-pass-1"
 COMPANY_NAME = "Ledgerbot Demo GmbH"

@@ -61,7 +61,7 @@ def meant(store: Store, doc_id: int) -> object:
         return erp_invoice(document, ExtractionResult.model_validate(row.result))
 
 
-def test_master_data_pull_brings_suppliers_orders_and_split_receipts_incrementally(
+def test_master_data_pull_brings_suppliers_bank_accounts_orders_and_split_receipts_incrementally(
     store: Store, tryton_rpc: TrytonErp
 ) -> None:
     first = pull_master_data(store, tryton_rpc).summary()
@@ -72,11 +72,12 @@ def test_master_data_pull_brings_suppliers_orders_and_split_receipts_incremental
         r for r in MASTER.receipts if r.po_number in SEEDED_ORDERS and any(ln.quantity for ln in r.lines)
     ]
     assert first["goods_receipts"]["created"] == len(receipts)
-    for vendor in MASTER.vendors[:5]:
+    for vendor in MASTER.vendors:
         held = tryton_rpc.vendor(vendor.vendor_id)
-        assert (held.name, held.tax_id, held.currency, held.address) == (
+        assert (held.name, held.tax_id, held.iban, held.currency, held.address) == (
             vendor.name,
             vendor.tax_id,
+            vendor.iban,
             vendor.currency,
             vendor.address,
         )
