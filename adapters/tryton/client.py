@@ -455,7 +455,7 @@ class TrytonErp:
                 vendor_id=invoice.vendor_id,
             )
         started = time.monotonic()
-        invoice = self._with_po_lines(invoice)
+        invoice = self.with_po_lines(invoice)
         links = self._po_links(invoice)
         existing = self._invoice_id(invoice.external_ref)
         if existing is None:
@@ -486,7 +486,7 @@ class TrytonErp:
         self.last_post_seconds = time.monotonic() - started
         return PostResult(erp_doc_number=number, screenshot=shot)
 
-    def _with_po_lines(self, invoice: TargetInvoice) -> TargetInvoice:
+    def with_po_lines(self, invoice: TargetInvoice) -> TargetInvoice:
         """Lines the match did not tie to a PO line get the one order line with their article number.
 
         Only an unambiguous article number links (one order line, not yet taken); anything else
@@ -654,6 +654,15 @@ class TrytonErp:
             form.save()
             if Dialog(self.page).is_showing():
                 self._refuse_dialog(screenshot_to)
+            refused = form.errors()
+            if refused:
+                # sao kept the record back (its own check of required fields and domains).
+                shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
+                raise ErpRejected(
+                    "Tryton's client refused to save the invoice: " + "; ".join(refused),
+                    sao_messages="; ".join(refused),
+                    screenshot=shot or "",
+                )
             self._dirty = False
 
         try:

@@ -119,7 +119,7 @@ def test_rpc_posting_is_read_back_equal_and_never_repeated(
         back = tryton_rpc.read_back(numbers[doc_id] or "")
         assert back is not None
         wanted = meant(store, doc_id)
-        assert compare(tryton_rpc._with_po_lines(wanted), back) == []  # type: ignore[arg-type]
+        assert compare(tryton_rpc.with_po_lines(wanted), back) == []  # type: ignore[arg-type]
         assert any(line.po_line_no for line in back.lines)  # linked to the purchase order lines
     # Found again by our key alone, whatever number the vendor printed.
     key = keys_of(store, ids[:1])[0]
@@ -274,5 +274,5 @@ def test_posting_through_sao_survives_an_expired_session_and_keeps_screenshots(
             assert row.screenshot and Path(row.screenshot).stat().st_size > 10_000
             back = erp.read_back(row.erp_doc_number or "")
             assert back is not None
-            assert compare(erp._with_po_lines(meant(store, doc_id)), back) == []  # type: ignore[arg-type]
+            assert compare(erp.with_po_lines(meant(store, doc_id)), back) == []  # type: ignore[arg-type]
             assert all(line.po_line_no for line in back.lines if line.sku)
