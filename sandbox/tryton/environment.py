@@ -219,7 +219,7 @@ def seeded_database(
         + SEED_SCRIPT.read_bytes()
         + "\n".join(TRYTON_PACKAGES).encode()
     ).hexdigest()[:16]
-    databases = cache or install.home / "databases"
+    databases = (cache or install.home / "databases").resolve()
     templates = databases / digest
     target = templates / f"{name}.sqlite"
     if target.exists():
@@ -298,6 +298,8 @@ def running_tryton(
     start_timeout: float = 60.0,
 ) -> Iterator[RunningTryton]:
     """Copy the seeded database into ``folder``, serve it on a free loopback port, stop it after."""
+    # trytond opens its SQLite files by the configured path, which must not depend on its cwd.
+    folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, folder / f"{name}.sqlite")
     port = free_port()
