@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2 --dist loadfile
+# The ERP the demo posts into: sandbox (the demo ERP) or tryton (a real Tryton, set up by the demo).
+TARGET ?= sandbox
 
 .PHONY: setup demo test lint typecheck unit bench clean extractor-model
 
@@ -10,7 +12,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	$(BIN)/ledgerbot demo
+	$(BIN)/ledgerbot demo --target $(TARGET)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -206,7 +206,7 @@ def kill_run(server: Any, work: Path, count: int, kills: int, mode: str) -> dict
                 if row is None or row.erp_doc_number is None or document is None or extraction is None:
                     differences += 1
                     continue
-                meant = erp._with_po_lines(
+                meant = erp.with_po_lines(
                     erp_invoice(document, ExtractionResult.model_validate(extraction.result))
                 )
                 back = erp.read_back(row.erp_doc_number)

@@ -112,6 +112,16 @@ def erp_invoice(
     )
 
 
+def planned_entry(session: Session, document: DocumentRow) -> TargetInvoice:
+    """The entry the robot makes for a document: its newest extraction with the rules engine's
+    line pairing; what a check of the target's books compares with."""
+    extraction = latest_extraction(session, document.id)
+    if extraction is None:
+        raise NotPostable(f"document {document.id} has no extraction")
+    result = ExtractionResult.model_validate(extraction.result)
+    return erp_invoice(document, result, _line_matches(session, document.id))
+
+
 @dataclass
 class PostingReport:
     posted: list[dict[str, Any]] = field(default_factory=list)
@@ -335,6 +345,8 @@ def _to_review(
     session: Session, document: DocumentRow, row: PostingRow, actor: Actor, error: BusinessError, digest: str
 ) -> None:
     row.status, row.last_error = "error", str(error)
+    # What the target showed when it refused, kept with the document's posting record.
+    row.screenshot = str(error.evidence.get("screenshot") or "") or row.screenshot
     session.add(
         ExceptionRow(
             document_id=document.id,

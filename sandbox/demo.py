@@ -1,8 +1,10 @@
-"""The end-to-end demo: a generated batch arrives by mail and goes all the way into the sandbox ERP.
+"""The end-to-end demo: a generated batch arrives by mail and goes all the way into an ERP.
 
-Starts the sandbox ERP and a private IMAP server, mails a generated batch (with injected
-mismatches) to the AP mailbox, runs every robot once (ERP pull, mail intake, processing,
-posting), then checks the ERP's posted invoices against the store and summarises.
+Starts the target ERP (the sandbox ERP, or a real Tryton set up, seeded with the batch's
+suppliers, orders and receipts and served on a loopback port) and a private IMAP server, mails
+a generated batch (with injected mismatches) to the AP mailbox, runs every robot once (ERP
+pull, mail intake, processing, posting), then checks the ERP's posted invoices against the
+store, summarises and stops what it started.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ import threading
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 
@@ -36,6 +38,8 @@ MAILBOX_USER, MAILBOX_PASSWORD = "ap@ledgerbot.demo", "demo-imap-secret"
 ERP_USER, ERP_PASSWORD = "ap-robot", "robot-pass-1"
 DEMO_SEED = 2026
 TRAINING_SEED = 11
+DemoTargetName = Literal["sandbox", "tryton"]
+TARGETS: tuple[DemoTargetName, ...] = ("sandbox", "tryton")
 
 
 @dataclass(frozen=True)
@@ -234,19 +238,117 @@ def supplier_portal(folder: Path) -> Iterator[str]:
         server.shutdown()
 
 
+@dataclass(frozen=True)
+class DemoTarget:
+    """The ERP the demo posts into: where a person opens it, the settings that reach it, and the
+    check of its books against the store (``erp_posted_invoices``, ``erp_agrees_with_store``, ...)."""
+
+    name: DemoTargetName
+    url: str
+    env: dict[str, str]
+    books: Callable[[], dict[str, Any]]
+
+
 def erp_posted(erp_db: Path) -> set[tuple[str, str, str]]:
     with sqlite3.connect(erp_db) as conn:
         rows = conn.execute("SELECT vendor_id, invoice_number, total FROM invoices").fetchall()
     return {(v, n, str(t)) for v, n, t in rows}
 
 
-def summarise(erp_db: Path, deliveries: list[Delivery], started: float) -> dict[str, Any]:
+def sandbox_books(erp_db: Path) -> dict[str, Any]:
+    """The sandbox ERP's invoices (vendor, number, total) against the store's posted documents."""
     from decimal import Decimal
 
     from ledgerbot.core.domain import ExtractionResult
     from ledgerbot.core.store import get_store
+    from ledgerbot.core.store.models import DocumentRow
+    from ledgerbot.core.store.queries import latest_extraction
+
+    store_posted = set()
+    with get_store().session() as s:
+        for d in s.scalars(select(DocumentRow).where(DocumentRow.state == "posted")):
+            row = latest_extraction(s, d.id)
+            assert row is not None
+            result = ExtractionResult.model_validate(row.result)
+            total = result.fields.total if result.fields.total is not None else Decimal(0)
+            store_posted.add((d.vendor_id or "", result.fields.invoice_number or "", str(total)))
+    erp = {(v, n, str(Decimal(t))) for v, n, t in erp_posted(erp_db)}
+    store_norm = {(v, n, str(Decimal(t))) for v, n, t in store_posted}
+    return {"erp_posted_invoices": len(erp), "erp_agrees_with_store": erp == store_norm}
+
+
+@contextmanager
+def sandbox_target(home: Path) -> Iterator[DemoTarget]:
+    """The sandbox legacy ERP in a thread, with a database of its own in ``home``."""
+    from sandbox.erp.server import serve_in_thread
+
+    erp_db = home / "erp.db"
+    with serve_in_thread(erp_db, session_ttl=900, slow_every=15, slow_seconds=1.0) as erp_url:
+        env = {
+            "LEDGERBOT_TARGET": "sandbox",
+            "LEDGERBOT_ERP_URL": erp_url,
+            "LEDGERBOT_ERP_USER": ERP_USER,
+            "LEDGERBOT_ERP_PASSWORD": ERP_PASSWORD,
+        }
+        yield DemoTarget("sandbox", erp_url, env, lambda: sandbox_books(erp_db))
+
+
+def batch_orders(corpus: Path, deliveries: list[Delivery]) -> tuple[Any, list[str]]:
+    """The master data the batch was generated from, and the purchase orders its documents name
+    (printed or, where a mismatch misprints it, the real one)."""
+    from sandbox.masterdata import DEFAULT_SEED, generate_master_data
+
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    master = generate_master_data(manifest.get("master_seed") or DEFAULT_SEED)
+    named = set()
+    for delivery in deliveries:
+        named.add((delivery.truth.get("fields") or {}).get("po_number"))
+        for mismatch in delivery.truth.get("mismatches") or []:
+            named.add((mismatch.get("detail") or {}).get("real_po"))
+    return master, [po.po_number for po in master.purchase_orders if po.po_number in named]
+
+
+@contextmanager
+def tryton_target(home: Path, corpus: Path, deliveries: list[Delivery]) -> Iterator[DemoTarget]:
+    """A real Tryton: installed once (pip, npm), a database seeded with the batch's suppliers,
+    orders and receipts (built once, copied here), trytond on a free loopback port, stopped after."""
+    from adapters.tryton.client import TrytonErp
+    from ledgerbot.core.store import get_store
+    from sandbox.corpus.planner import TAX_RATES
+    from sandbox.tryton.books import check_books
+    from sandbox.tryton.environment import (
+        ROBOT_LOGIN,
+        ROBOT_PASSWORD,
+        ensure_installed,
+        running_tryton,
+        seed_payload,
+        seeded_database,
+    )
+
+    install = ensure_installed()
+    master, orders = batch_orders(corpus, deliveries)
+    template = seeded_database(install, seed_payload(master, TAX_RATES, orders))
+    with running_tryton(install, template, home / "tryton") as server:
+
+        def books() -> dict[str, Any]:
+            with TrytonErp(server.url, server.database, ROBOT_LOGIN, ROBOT_PASSWORD, mode="rpc") as erp:
+                return check_books(get_store(), erp).summary()
+
+        env = {
+            "LEDGERBOT_TARGET": "tryton",
+            "LEDGERBOT_ERP_URL": server.url,
+            "LEDGERBOT_ERP_DATABASE": server.database,
+            "LEDGERBOT_ERP_USER": ROBOT_LOGIN,
+            "LEDGERBOT_ERP_PASSWORD": ROBOT_PASSWORD,
+            "LEDGERBOT_ERP_MODE": "ui",
+        }
+        yield DemoTarget("tryton", server.client_url(), env, books)
+
+
+def summarise(target: DemoTarget, deliveries: list[Delivery], started: float) -> dict[str, Any]:
+    from ledgerbot.core.store import get_store
     from ledgerbot.core.store.models import AuditEventRow, DocumentRow, ExceptionRow
-    from ledgerbot.core.store.queries import latest_extraction, state_counts
+    from ledgerbot.core.store.queries import state_counts
 
     store = get_store()
     with store.session() as s:
@@ -268,20 +370,11 @@ def summarise(erp_db: Path, deliveries: list[Delivery], started: float) -> dict[
                 )
             )
         )
-        store_posted = set()
-        for d in documents:
-            if d.state == "posted":
-                row = latest_extraction(s, d.id)
-                assert row is not None
-                result = ExtractionResult.model_validate(row.result)
-                total = result.fields.total if result.fields.total is not None else Decimal(0)
-                store_posted.add((d.vendor_id or "", result.fields.invoice_number or "", str(total)))
-    erp = {(v, n, str(Decimal(t))) for v, n, t in erp_posted(erp_db)}
-    store_norm = {(v, n, str(Decimal(t))) for v, n, t in store_posted}
     payable = [d for d in deliveries if d.truth.get("doc_type") in ("invoice", "credit_note")]
     injected = [d for d in payable if d.truth.get("mismatches")]
     elapsed = time.monotonic() - started
     return {
+        "target": target.name,
         "documents_received": len(documents),
         "mails_sent_documents": len(deliveries),
         "by_state": {k: v for k, v in counts.items() if v},
@@ -295,19 +388,20 @@ def summarise(erp_db: Path, deliveries: list[Delivery], started: float) -> dict[
         "sent_to_review_by_reason": dict(reasons.most_common()),
         "filed_not_payable": counts["rejected"],
         "failed": counts["failed"],
-        "erp_posted_invoices": len(erp),
-        "erp_agrees_with_store": erp == store_norm,
+        **target.books(),
         "wall_seconds": round(elapsed, 1),
         "seconds_per_document": round(elapsed / max(len(documents), 1), 2),
     }
 
 
-def run_demo(var: Path, *, n: int = 60) -> dict[str, Any]:
-    """Everything end to end in ``var/demo`` (reset each run); models persist in ``var/models``."""
+def run_demo(var: Path, *, n: int = 60, target: DemoTargetName = "sandbox") -> dict[str, Any]:
+    """Everything end to end in ``var/demo`` (reset each run); models persist in ``var/models``.
+
+    ``target`` is the ERP posted into: the sandbox ERP, or a real Tryton through its web client.
+    """
     from imap_tools import MailBoxUnencrypted
 
     from sandbox import mailserver
-    from sandbox.erp.server import serve_in_thread
 
     started = time.monotonic()
     home = var / "demo"
@@ -335,13 +429,16 @@ def run_demo(var: Path, *, n: int = 60) -> dict[str, Any]:
     deliveries = choose_batch(corpus)
     portal = home / "portal"
     portal.mkdir()
-    erp_db = home / "erp.db"
+    erp = tryton_target(home, corpus, deliveries) if target == "tryton" else sandbox_target(home)
     with (
-        serve_in_thread(erp_db, session_ttl=900, slow_every=15, slow_seconds=1.0) as erp_url,
+        erp as erp_target,
         mailserver.running({MAILBOX_USER: MAILBOX_PASSWORD}) as imap,
         supplier_portal(portal) as portal_url,
     ):
-        _say(f"sandbox ERP at {erp_url}, IMAP at {imap.host}:{imap.port}, supplier portal at {portal_url}")
+        _say(
+            f"{erp_target.name} ERP at {erp_target.url}, IMAP at {imap.host}:{imap.port}, "
+            f"supplier portal at {portal_url}"
+        )
         with MailBoxUnencrypted(imap.host, imap.port).login(MAILBOX_USER, MAILBOX_PASSWORD) as box:
             mails = build_mails(deliveries, portal_url, portal)
             for raw in mails:
@@ -350,9 +447,7 @@ def run_demo(var: Path, *, n: int = 60) -> dict[str, Any]:
         env = {
             "LEDGERBOT_HOME": str(home.resolve()),
             "LEDGERBOT_MODELS": str(models),
-            "LEDGERBOT_ERP_URL": erp_url,
-            "LEDGERBOT_ERP_USER": ERP_USER,
-            "LEDGERBOT_ERP_PASSWORD": ERP_PASSWORD,
+            **erp_target.env,
             "LEDGERBOT_IMAP_HOST": imap.host,
             "LEDGERBOT_IMAP_PORT": str(imap.port),
             "LEDGERBOT_IMAP_USER": MAILBOX_USER,
@@ -372,7 +467,7 @@ def run_demo(var: Path, *, n: int = 60) -> dict[str, Any]:
             _say(f"robot: {name}")
             outcome = step()
             _say(f"  {json.dumps({k: v for k, v in outcome.items() if k != 'details'}, default=str)}")
-        summary = summarise(erp_db, deliveries, started)
+        summary = summarise(erp_target, deliveries, started)
     from ledgerbot.core.store import get_store
     from ledgerbot.reports import write_report
 
@@ -381,7 +476,7 @@ def run_demo(var: Path, *, n: int = 60) -> dict[str, Any]:
     )
     summary["report"] = str(report)
     if not summary["erp_agrees_with_store"]:
-        raise LedgerbotError("the ERP's posted invoices do not agree with the store", code="E990")
+        raise LedgerbotError(f"the {target} ERP's posted invoices do not agree with the store", code="E990")
     return summary
 
 

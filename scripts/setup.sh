@@ -19,6 +19,9 @@ for pkg in "${APT_PACKAGES[@]}"; do
     missing+=("$pkg")
   fi
 done
+# npm fetches Tryton's web client once (make demo TARGET=tryton, tests/tryton); any npm will do,
+# so a Node.js installed another way (which ships its own npm) is not replaced.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   log "installing system packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -200,7 +200,15 @@ class TrytonErp:
         (party,) = self.rpc.search_read(
             "party.party",
             [("code", "=", vendor_id)],
-            ["code", "name", "tax_identifier.code", "identifiers", "supplier_currency.code", "addresses"],
+            [
+                "code",
+                "name",
+                "tax_identifier.code",
+                "identifiers",
+                "supplier_currency.code",
+                "addresses",
+                "bank_accounts_used",
+            ],
             limit=1,
         )
         tax_id = (party.get("tax_identifier.") or {}).get("code")
@@ -217,13 +225,32 @@ class TrytonErp:
                 city=row["city"] or None,
                 country=(row.get("country.") or {}).get("code"),
             )
+        iban, bic = self._bank_account(party["bank_accounts_used"])
         return Vendor(
             vendor_id=party["code"],
             name=party["name"],
             tax_id=tax_id,
+            iban=iban,
+            bic=bic,
             currency=(party.get("supplier_currency.") or {}).get("code") or "EUR",
             address=address,
         )
+
+    def _bank_account(self, account_ids: list[int]) -> tuple[str | None, str | None]:
+        """The IBAN (compact, as invoices are compared) and BIC of the party's first active account."""
+        for account_id in account_ids:
+            numbers = self.rpc.search_read(
+                "bank.account.number",
+                [("account", "=", account_id), ("type", "=", "iban")],
+                ["number_compact", "account.bank"],
+                order=[("sequence", "ASC"), ("id", "ASC")],
+                limit=1,
+            )
+            if numbers:
+                bank = (numbers[0].get("account.") or {}).get("bank")
+                bic = self.rpc.read("bank", [bank], ["bic"])[0]["bic"] if bank else None
+                return numbers[0]["number_compact"], bic or None
+        return None, None
 
     def order_summaries(self) -> list[dict[str, str]]:
         rows = self.rpc.search_read(
@@ -428,7 +455,7 @@ class TrytonErp:
                 vendor_id=invoice.vendor_id,
             )
         started = time.monotonic()
-        invoice = self._with_po_lines(invoice)
+        invoice = self.with_po_lines(invoice)
         links = self._po_links(invoice)
         existing = self._invoice_id(invoice.external_ref)
         if existing is None:
@@ -459,7 +486,7 @@ class TrytonErp:
         self.last_post_seconds = time.monotonic() - started
         return PostResult(erp_doc_number=number, screenshot=shot)
 
-    def _with_po_lines(self, invoice: TargetInvoice) -> TargetInvoice:
+    def with_po_lines(self, invoice: TargetInvoice) -> TargetInvoice:
         """Lines the match did not tie to a PO line get the one order line with their article number.
 
         Only an unambiguous article number links (one order line, not yet taken); anything else
@@ -627,6 +654,15 @@ class TrytonErp:
             form.save()
             if Dialog(self.page).is_showing():
                 self._refuse_dialog(screenshot_to)
+            refused = form.errors()
+            if refused:
+                # sao kept the record back (its own check of required fields and domains).
+                shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
+                raise ErpRejected(
+                    "Tryton's client refused to save the invoice: " + "; ".join(refused),
+                    sao_messages="; ".join(refused),
+                    screenshot=shot or "",
+                )
             self._dirty = False
 
         try:

@@ -203,8 +203,11 @@ class SupplierInvoiceForm(_Form):
                 "name=" + quote(json.dumps("Supplier Invoices")),
             ]
         )
+        # One tab at a time: the tabs of earlier invoices (saved and posted) are closed first, so
+        # the New button clicked is the new tab's and tabs do not pile up over a batch.
+        self.page.evaluate("async () => { for (const tab of [...Sao.Tab.tabs]) { await tab.close(); } }")
         self.page.evaluate("url => Sao.open_url(url)", f"{self.database}/model/account.invoice;{params}")
-        self.page.locator("button#new_:visible").first.click()
+        self.page.locator(".tab-pane.active button#new_:visible").first.click()
         self.page.locator(".tab-pane.active input[name=party]:not([readonly])").wait_for()
         self.scope = self.page.locator(".tab-pane.active .form").first
 
@@ -240,6 +243,11 @@ class SupplierInvoiceForm(_Form):
 
     def state(self) -> str:
         return self.field("state").input_value() if self.field("state").count() else ""
+
+    def errors(self) -> list[str]:
+        """What sao refused in its message bar (a required field left empty, a value out of domain)."""
+        bar = self.page.locator(".tab-pane.active .alert-danger:visible span:not([aria-hidden])")
+        return [t.strip() for t in bar.all_inner_texts() if t.strip()]
 
     def messages(self) -> list[str]:
         """Error and warning texts sao shows in its message bar or a dialog."""

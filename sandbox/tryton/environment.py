@@ -34,11 +34,13 @@ TRYTON_PACKAGES = (
     "trytond-purchase==8.0.3",
     "trytond-stock==8.0.5",
     "trytond-purchase-invoice-line-standalone==8.0.0",
+    # Suppliers' bank accounts: the rules engine checks the IBAN an invoice asks payment to.
+    "trytond-bank==8.0.0",
     "proteus==8.0.0",
 )
 SAO_PACKAGE = "tryton-sao@8.0.11"
 # Modules activated in every database (their dependencies come along).
-MODULES = ("account_invoice", "purchase", "stock", "purchase_invoice_line_standalone")
+MODULES = ("account_invoice", "purchase", "stock", "purchase_invoice_line_standalone", "bank")
 ADMIN_PASSWORD = "ledgerbot-admin"
 ROBOT_LOGIN, ROBOT_PASSWORD = "ap-robot", "robot-pass-1"
 COMPANY_NAME = "Ledgerbot Demo GmbH"
@@ -217,7 +219,7 @@ def seeded_database(
         + SEED_SCRIPT.read_bytes()
         + "\n".join(TRYTON_PACKAGES).encode()
     ).hexdigest()[:16]
-    databases = cache or install.home / "databases"
+    databases = (cache or install.home / "databases").resolve()
     templates = databases / digest
     target = templates / f"{name}.sqlite"
     if target.exists():
@@ -296,6 +298,8 @@ def running_tryton(
     start_timeout: float = 60.0,
 ) -> Iterator[RunningTryton]:
     """Copy the seeded database into ``folder``, serve it on a free loopback port, stop it after."""
+    # trytond opens its SQLite files by the configured path, which must not depend on its cwd.
+    folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, folder / f"{name}.sqlite")
     port = free_port()

@@ -85,7 +85,7 @@ def _chunks(records: list[Any], size: int = 25) -> list[list[Any]]:
 
 
 def _master_data(database: str, data: dict[str, Any]) -> dict[str, int]:
-    """Suppliers, products, purchase orders and goods receipts through the model layer, in bulk."""
+    """Suppliers (with their bank accounts), products, purchase orders and goods receipts, in bulk."""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
@@ -96,6 +96,7 @@ def _master_data(database: str, data: dict[str, Any]) -> dict[str, int]:
         Country = pool.get("country.country")
         Currency = pool.get("currency.currency")
         Party = pool.get("party.party")
+        BankAccount = pool.get("bank.account")
         Rule = pool.get("account.tax.rule")
         Tax = pool.get("account.tax")
         Uom = pool.get("product.uom")
@@ -147,6 +148,18 @@ def _master_data(database: str, data: dict[str, Any]) -> dict[str, int]:
                 Party.save(chunk)
             party_by_code = {p.code: p for p in parties}
             counts["suppliers"] = len(parties)
+            accounts = [
+                BankAccount(
+                    owners=[party_by_code[vendor["vendor_id"]]],
+                    currency=currency_by_code[vendor["currency"]],
+                    numbers=[{"type": "iban", "number": vendor["iban"]}],
+                )
+                for vendor in data["vendors"]
+                if vendor.get("iban")
+            ]
+            for chunk in _chunks(accounts):
+                BankAccount.save(chunk)
+            counts["bank_accounts"] = len(accounts)
 
             (unit,) = Uom.search([("symbol", "=", "u")])
             (category,) = Category.search([("name", "=", "Purchased goods")])

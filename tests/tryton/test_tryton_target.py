@@ -61,7 +61,7 @@ def meant(store: Store, doc_id: int) -> object:
         return erp_invoice(document, ExtractionResult.model_validate(row.result))
 
 
-def test_master_data_pull_brings_suppliers_orders_and_split_receipts_incrementally(
+def test_master_data_pull_brings_suppliers_bank_accounts_orders_and_split_receipts_incrementally(
     store: Store, tryton_rpc: TrytonErp
 ) -> None:
     first = pull_master_data(store, tryton_rpc).summary()
@@ -72,11 +72,12 @@ def test_master_data_pull_brings_suppliers_orders_and_split_receipts_incremental
         r for r in MASTER.receipts if r.po_number in SEEDED_ORDERS and any(ln.quantity for ln in r.lines)
     ]
     assert first["goods_receipts"]["created"] == len(receipts)
-    for vendor in MASTER.vendors[:5]:
+    for vendor in MASTER.vendors:
         held = tryton_rpc.vendor(vendor.vendor_id)
-        assert (held.name, held.tax_id, held.currency, held.address) == (
+        assert (held.name, held.tax_id, held.iban, held.currency, held.address) == (
             vendor.name,
             vendor.tax_id,
+            vendor.iban,
             vendor.currency,
             vendor.address,
         )
@@ -118,7 +119,7 @@ def test_rpc_posting_is_read_back_equal_and_never_repeated(
         back = tryton_rpc.read_back(numbers[doc_id] or "")
         assert back is not None
         wanted = meant(store, doc_id)
-        assert compare(tryton_rpc._with_po_lines(wanted), back) == []  # type: ignore[arg-type]
+        assert compare(tryton_rpc.with_po_lines(wanted), back) == []  # type: ignore[arg-type]
         assert any(line.po_line_no for line in back.lines)  # linked to the purchase order lines
     # Found again by our key alone, whatever number the vendor printed.
     key = keys_of(store, ids[:1])[0]
@@ -273,5 +274,5 @@ def test_posting_through_sao_survives_an_expired_session_and_keeps_screenshots(
             assert row.screenshot and Path(row.screenshot).stat().st_size > 10_000
             back = erp.read_back(row.erp_doc_number or "")
             assert back is not None
-            assert compare(erp._with_po_lines(meant(store, doc_id)), back) == []  # type: ignore[arg-type]
+            assert compare(erp.with_po_lines(meant(store, doc_id)), back) == []  # type: ignore[arg-type]
             assert all(line.po_line_no for line in back.lines if line.sku)
