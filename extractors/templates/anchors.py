@@ -80,6 +80,10 @@ def predictions(view: DocumentView, anchor: Anchor) -> list[tuple[PageView, BBox
     return out
 
 
+# Values whose form says what they are: a longer label before one ("VAT no. intra-community")
+# still labels the same kind of value, so extra label words do not disqualify it.
+_SELF_NAMED = frozenset({"iban", "tax_id", "vat_id"})
+
 _RATE = re.compile(r"\(?[\d.,]*\s*%\)?:?")
 
 
@@ -146,7 +150,7 @@ def fit_anchor(
         for hit in candidates:
             if label is not None and _overlaps(hit.box, label):
                 continue
-            if phrase is not None and _labels_another(page, phrase, hit):
+            if phrase is not None and kind not in _SELF_NAMED and _labels_another(page, phrase, hit):
                 continue
             dy = abs(_centre_y(hit.box) - _centre_y(predicted))
             if dy > vertical:
