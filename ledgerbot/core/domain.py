@@ -21,6 +21,9 @@ from pydantic import (
     model_serializer,
 )
 
+# The life-cycle states live in a module of their own (cheap to import); named here as well.
+from ledgerbot.core.states import DocState as DocState
+
 # A Decimal that always leaves as a plain string ("1190.00"), never float or exponent form.
 Money = Annotated[
     Decimal,
@@ -43,25 +46,6 @@ class DocType(StrEnum):
     def is_payable(self) -> bool:
         """Invoices and credit notes are what AP books; everything else is filed."""
         return self in (DocType.INVOICE, DocType.CREDIT_NOTE)
-
-
-class DocState(StrEnum):
-    RECEIVED = "received"
-    PARSED = "parsed"
-    CLASSIFIED = "classified"
-    EXTRACTED = "extracted"
-    VALIDATED = "validated"
-    MATCHED = "matched"
-    EXCEPTION = "exception"
-    APPROVED = "approved"
-    POSTED = "posted"
-    REJECTED = "rejected"
-    FAILED = "failed"
-    DUPLICATE = "duplicate"
-
-    @property
-    def is_final(self) -> bool:
-        return self in (DocState.POSTED, DocState.REJECTED, DocState.DUPLICATE)
 
 
 class _Model(BaseModel):

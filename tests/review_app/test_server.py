@@ -93,7 +93,7 @@ def test_a_burst_larger_than_the_connection_pool_is_served(sqlite_store, seeded)
     tiny = create_engine(sqlite_store.url, pool_size=2, max_overflow=0, pool_timeout=5)
     event.listen(tiny, "connect", _sqlite_pragmas)
     sqlite_store.engine = tiny
-    sqlite_store._sessions = sessionmaker(tiny, expire_on_commit=False)
+    sqlite_store._factory = sessionmaker(tiny, expire_on_commit=False)
     app = create_app(sqlite_store, ReviewSettings(sync_interval_seconds=0))
     with TestClient(app, follow_redirects=False) as signing_in:
         login(signing_in, "carol")

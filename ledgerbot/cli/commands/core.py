@@ -66,15 +66,15 @@ def status(
 ) -> None:
     """Counts of documents per life-cycle state, as one JSON object."""
     from ledgerbot.core.store import get_store
-    from ledgerbot.core.store.queries import state_counts
 
-    with get_store().session() as session:
-        out: dict[str, Any] = dict(state_counts(session))
-        if metrics:
-            from ledgerbot.latency import stage_latency
+    store = get_store()
+    out: dict[str, Any] = dict(store.state_counts())
+    if metrics:
+        from ledgerbot.latency import stage_latency
 
+        with store.session() as session:
             out["latency_seconds"] = stage_latency(session, days=days)
-        emit(out)
+    emit(out)
 
 
 @app.command()

@@ -1,11 +1,11 @@
-"""The store: SQLAlchemy models, engine, migrations and content-addressed files."""
+"""The store: SQLAlchemy models, engine, migrations and content-addressed files.
 
-# The review app's tables are part of the store: registering them here keeps the metadata (and an
-# Alembic autogenerate) whole whichever entry point imported the store.
-# Every audit row is chained whichever entry point writes it (the hook registers on import).
-from ledgerbot.core.store import audit_chain as _audit_chain  # noqa: F401
-from ledgerbot.core.store import registry as _registry  # noqa: F401
-from ledgerbot.core.store import review as _review  # noqa: F401
+Importing the package loads only the engine (SQLAlchemy Core): a command that only counts rows
+(``ledgerbot status``) does not build the ORM mappers. The mapped tables, the review app's and the
+registry's included, and the audit chain's hook are registered together by
+``ledgerbot.core.store.models``, which every session and every migration loads first.
+"""
+
 from ledgerbot.core.store.engine import Store, get_store
 from ledgerbot.core.store.files import FileStore
 

@@ -7,13 +7,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbot.core.errors import ConfigError
 from ledgerbot.core.settings import Settings, get_settings
+from ledgerbot.core.states import DocState
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -61,7 +64,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._factory: sessionmaker[Session] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Store:
@@ -71,7 +74,7 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: commits on success, rolls back on any error."""
-        session = self._sessions()
+        session = self._sessions()()
         try:
             yield session
             session.commit()
@@ -80,6 +83,26 @@ class Store:
             raise
         finally:
             session.close()
+
+    def _sessions(self) -> sessionmaker[Session]:
+        if self._factory is None:
+            # Deferred: the ORM and its mappers cost more than a read-only command's whole run;
+            # importing the models registers every table and the audit chain's hook.
+            from sqlalchemy.orm import sessionmaker
+
+            from ledgerbot.core.store import models  # noqa: F401
+
+            self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        return self._factory
+
+    def state_counts(self) -> dict[str, int]:
+        """Documents per life-cycle state, every state listed (zero included), read with one
+        query and no ORM."""
+        counts = {state.value: 0 for state in DocState}
+        with self.engine.connect() as conn:
+            rows = conn.execute(text("SELECT state, COUNT(*) FROM documents GROUP BY state"))
+            counts.update({str(state): int(n) for state, n in rows})
+        return counts
 
     def migrate(self, revision: str = "heads") -> None:
         from alembic import command

@@ -340,3 +340,10 @@ class MailPartRow(Base):
 
 Index("ix_mail_parts_mail", MailPartRow.mailbox, MailPartRow.uidvalidity, MailPartRow.uid)
 Index("ix_documents_state_received", DocumentRow.state, DocumentRow.received_at)
+
+# Every table of the store is mapped, and every audit row chained, whichever module first needs
+# the models: the review app's and the registry's tables and the audit chain's hook live in their
+# own modules, which build on this one (so they are imported at its end).
+from ledgerbot.core.store import audit_chain as _audit_chain  # noqa: E402, F401
+from ledgerbot.core.store import registry as _registry  # noqa: E402, F401
+from ledgerbot.core.store import review as _review  # noqa: E402, F401
