@@ -22,7 +22,7 @@ from extractors.generic.table_header import stacked_words
 from extractors.generic.tables import Column, read_table
 from extractors.templates.anchors import fit_anchor, label_weight
 from extractors.templates.catalog import Entry, load_entries
-from extractors.templates.index import Evidence, VendorIndex, name_tokens, printed_like
+from extractors.templates.index import Evidence, VendorIndex, name_tokens, ocr_rows, printed_like
 from extractors.templates.locate import DocumentView, Hit
 from extractors.templates.schema import USED_FOR_DECISIONS, Anchor, FieldRule, LineRules, Template
 from extractors.values import VALUE_TYPES, find_currency
@@ -40,6 +40,9 @@ FUZZY_HEADER = 80.0
 # words of at least this many letters (a slip in a shorter word makes another word).
 FUZZY_WORD = 75.0
 FUZZY_WORD_LENGTH = 4
+# On an OCR'd page a crease, a stain or a faded line loses whole words beyond any similarity:
+# the share of a layout's fingerprint a vendor's name must come with is lower by this there.
+OCR_FINGERPRINT_SLACK = 0.15
 _COLUMN_KINDS = {
     "description": "col_description",
     "sku": "col_sku",
@@ -228,7 +231,8 @@ class TemplateExtractor:
             if any(self._has(text, k) for k in m.none):
                 continue
             share = _fingerprint_share(m.fingerprint, view.token_set, ocr)
-            if evidence.by == "name" and m.fingerprint and share < m.min_fingerprint:
+            needed = m.min_fingerprint - (OCR_FINGERPRINT_SLACK if ocr else 0.0)
+            if evidence.by == "name" and m.fingerprint and share < needed:
                 # A name alone is weak (a buyer may carry it, a reseller may print it): the
                 # layout must also be the vendor's.
                 continue
@@ -419,7 +423,7 @@ class TemplateExtractor:
         printed = f" {' '.join(tokens(view.document.text))} "
         if any(f" {' '.join(tokens(n))} " in printed for n in template.match.names):
             return template.match.names[0]
-        rows = [" ".join(toks) for page in view.pages if page.ocr for toks, _ in page.row_tokens]
+        rows = ocr_rows(view)
         if rows and any(printed_like(name_tokens(n), rows) for n in template.match.names):
             return template.match.names[0]
         return None

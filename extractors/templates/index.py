@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rapidfuzz import fuzz
 
@@ -39,6 +40,19 @@ def printed_like(name: tuple[str, ...], rows: list[str]) -> bool:
         if score >= SETTINGS.fuzzy_name:
             return True
     return False
+
+
+def ocr_rows(view: DocumentView) -> list[str]:
+    """The folded rows of a document's OCR'd pages, and each with the row under it (a name
+    printed over two rows), for ``printed_like``."""
+    out: list[str] = []
+    for page in view.pages:
+        if not page.ocr:
+            continue
+        rows = [" ".join(toks) for toks, _ in page.row_tokens]
+        out.extend(rows)
+        out.extend(f"{a} {b}" for a, b in pairwise(rows))
+    return out
 
 
 def identity_key(value: str) -> str:
@@ -140,7 +154,7 @@ class VendorIndex:
                 hits[i] = name
         if not hits:
             return
-        rows = [" ".join(toks) for page in view.pages if page.ocr for toks, _ in page.row_tokens]
+        rows = ocr_rows(view)
         for i, name in hits.items():
             if printed_like(name, rows):
                 # Less than a name printed as learned: identity by tax id or IBAN still wins.

@@ -623,8 +623,12 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
         match["ibans"] = [identity["vendor_iban"]]
     if "vendor_name" in identity:
         # As given, and as printed when the print differs (an OCR slip, another spelling).
-        printed = [_printed_text(view, hit) for hit in locate_value(view, "text", identity["vendor_name"])]
-        names = [identity["vendor_name"], *printed]
+        given = identity["vendor_name"]
+        printed = [_printed_text(view, hit) for hit in locate_value(view, "text", given)]
+        # A name printed over two rows is known by its whole: the upper row alone ("Acme" over
+        # "Trading Ltd") is no name of the vendor's.
+        printed = [p for p in printed if abs(len(p) - len(given)) <= max(3, len(given) // 5)]
+        names = [given, *printed]
         match["names"] = [n for i, n in enumerate(names) if tokens(n) and n not in names[:i]]
     if not match:
         raise LearningError(

@@ -358,6 +358,32 @@ def _text_runs(view: DocumentView, truth: str) -> list[Hit]:
                     best = Hit(truth, page.number, r, start, end, row.box_of(start, end), score)
             if best is not None:
                 out.append(best)
+    return out or _two_row_runs(view, truth, wanted)
+
+
+def _two_row_runs(view: DocumentView, truth: str, wanted: str) -> list[Hit]:
+    """A name printed over two rows (a shop's name, its legal form centred under it): the end of
+    one row and the start of the next read together as ``truth``."""
+    out: list[Hit] = []
+    for page in view.pages:
+        for r in range(len(page.rows) - 1):
+            upper, lower = page.rows[r], page.rows[r + 1]
+            best: tuple[float, int, int] | None = None
+            for start in range(len(upper.words)):
+                head = _fold_name(upper.text_of(start, len(upper.words)))
+                if not head or len(head) >= len(wanted):
+                    continue
+                for end in range(1, min(len(lower.words), 8) + 1):
+                    got = f"{head} {_fold_name(lower.text_of(0, end))}"
+                    if abs(len(got) - len(wanted)) > max(3, len(wanted) // 5):
+                        continue
+                    score = 100.0 if got == wanted else fuzz.ratio(got, wanted)
+                    if score >= SETTINGS.fuzzy_value and (best is None or score > best[0]):
+                        best = (score, start, end)
+            if best is not None:
+                score, start, end = best
+                box = union([upper.box_of(start, len(upper.words)), lower.box_of(0, end)])
+                out.append(Hit(truth, page.number, r, start, len(upper.words), box, score))
     return out
 
 

@@ -111,3 +111,23 @@ def test_eight_digits_read_as_a_date_only_in_a_plausible_year() -> None:
     assert compact_date_orders("03042019", date(2019, 3, 4)) == ["MDY"]
     assert find_compact_dates("Order 12345678 on 03042019", "DMY") == [((18, 26), date(2019, 4, 3))]
     assert find_compact_dates("Ref 1.03042019", "DMY") == []
+
+
+def test_a_shop_name_printed_over_two_rows_is_learned_whole_and_found_again(tmp_path: Path) -> None:
+    def two_rows(day: str, items: list[tuple[str, str]], total: str, head: str) -> list[str]:
+        rows = _rows(SHOP, day, items, total, total)
+        return [head, "Sdn Bhd", *rows[1:]]
+
+    first = _receipt(two_rows("03/04/2019", [("Hex key set", "12.50")], "12.50", "Quillon Harbour Hardware"))
+    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
+    template = next(folder.glob("*.yml")).read_text()
+    assert "- Quillon Harbour Hardware\n" not in template  # the upper row alone is no name
+    second = _receipt(
+        two_rows(
+            "17/05/2019", [("Hinge pair", "9.90"), ("Sandpaper", "3.10")], "13.00", "Quilion Harbour Hardware"
+        ),
+        name="r2.jpg",
+    )
+    result = _read(folder, second)
+    assert result is not None and result.fields.vendor_name == SHOP
+    assert result.fields.total == Decimal("13.00")
