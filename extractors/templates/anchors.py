@@ -134,7 +134,7 @@ def label_weight(name: str, label: str) -> float:
         return folded in phrases or any(folded.endswith(f" {p}") for p in phrases)
 
     def abbreviates(phrases: frozenset[str]) -> bool:
-        # One word more inside a known label ("Total Amt Payable" for "Total payable"): the
+        # One word more inside a known label ("Total Sum Payable" for "Total payable"): the
         # same label with a word a receipt or a small invoicing program abbreviates.
         words = folded.split()
         return any(

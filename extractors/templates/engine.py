@@ -122,7 +122,7 @@ def _fuzzy_span(row: Row, phrase: str) -> tuple[int, int] | None:
 def _fingerprint_share(fingerprint: list[str], words: set[str], ocr: bool = False) -> float:
     """The share of a layout's fingerprint words a document prints (1.0 without a fingerprint).
 
-    On an OCR'd page a word may be printed with a slip ("Tlme", "Payabie"), on the sample the
+    On an OCR'd page a word may be printed with a slip ("Tirne" for "Time"), on the sample the
     fingerprint was learned from or on this one: a word of four letters or more counts when the
     page prints one close to it.
     """
@@ -281,7 +281,7 @@ class TemplateExtractor:
         generic: ExtractionResult | None = None
         anchored: dict[str, list[Hit]] = {}
         # Fields read on a photo or scan by their place alone or beside a label that does not
-        # name them ("Cash" for a total that equalled the cash paid on the sample).
+        # name them (the amount tendered, where it equalled the total on the sample).
         unsure: list[str] = []
         ocr = any(page.ocr for page in view.pages)
         printed_name = self._printed_name(template, view)
@@ -417,7 +417,7 @@ class TemplateExtractor:
     def _printed_name(template: Template, view: DocumentView) -> str | None:
         """The vendor's name as the template knows it (its first name: the one a person gave or
         confirmed), when the document prints one of its names: as learned, or on an OCR'd page
-        with a slip ("LJAN" for "LIAN"), which is the same vendor and not a name to copy."""
+        with a slip ("ACMF" for "ACME"), which is the same vendor and not a name to copy."""
         if not template.match.names:
             return None
         printed = f" {' '.join(tokens(view.document.text))} "

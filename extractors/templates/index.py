@@ -6,7 +6,7 @@ the cost of matching stays the same with a thousand learned templates in the fol
 none; only templates that match on keywords alone (hand-written layout templates) are checked
 one by one, and there are few of them.
 
-On an OCR'd page a name may come out with a slipped letter ("LJAN" for "LIAN"): there every
+On an OCR'd page a name may come out with a slipped letter ("ACMF" for "ACME"): there every
 longer word of a name points at its template, and the name counts as printed when a row reads
 like it (by similarity), so one slip in any word, the rarest included, still finds the vendor.
 """

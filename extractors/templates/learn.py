@@ -459,7 +459,7 @@ def learn_options(view: DocumentView, truth: Truth) -> dict[str, Any]:
             printed = page.rows[hit.row].text_of(hit.start, hit.end)
             compact = compact_date_orders(printed, value)
             if compact:
-                # Eight digits without marks ("27032018"): only the order that reads the truth
+                # Eight digits without marks ("31122019"): only the order that reads the truth
                 # says how the vendor prints dates; two that do leave the order unknown.
                 if len(compact) == 1:
                     options["date_order"] = compact[0]

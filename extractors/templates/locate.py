@@ -34,7 +34,7 @@ class LocateSettings:
     # Longest label phrase (in words) learned from the words before a value.
     max_label_words: int = 5
     # A vendor's name on an OCR'd page: the similarity of a row to it for the name to count as
-    # printed with a slip, the words of it that point at its template (shorter ones, "sdn",
+    # printed with a slip, the words of it that point at its template (shorter ones, "ltd",
     # "le", are everywhere), and the share of those the page must print exactly before rows are
     # compared with the name.
     fuzzy_name: float = 88.0
@@ -232,7 +232,7 @@ def _compact_date(digits: str, order: str) -> date | None:
 
 
 def find_compact_dates(text: str, order: str) -> list[tuple[tuple[int, int], date]]:
-    """Dates printed as eight digits without marks ("27032018"), read in ``order``. Only a
+    """Dates printed as eight digits without marks ("31122019"), read in ``order``. Only a
     template that learned its vendor prints dates so asks for them: elsewhere eight digits are
     more often a number than a date."""
     out = []

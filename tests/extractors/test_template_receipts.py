@@ -16,7 +16,7 @@ from extractors.templates.locate import compact_date_orders, find_compact_dates
 from ledgerbot.core.domain import DocType, ExtractionResult
 from textlayer.model import Document, Line, Page, Word
 
-SHOP = "Quillon Harbour Hardware Sdn Bhd"
+SHOP = "Quillon Harbour Hardware Ltd"
 
 
 def _receipt(rows: list[str], scale: float = 1.0, name: str = "r.jpg") -> Document:
@@ -46,8 +46,8 @@ def _rows(
     for description, amount in items:
         rows += [f"{description} | SR {amount}"]
     rows += [
-        f"{'Tota1' if slip else 'Total'} Amt Payable : | {total}",
-        f"Cash : | {cash}",
+        f"{'Tota1' if slip else 'Total'} Sum Payable : | {total}",
+        f"Tendered : | {cash}",
         f"Change : | {Decimal(cash) - Decimal(total)}",
         "Goods sold are not returnable",
         "Thank you",
@@ -75,7 +75,7 @@ def test_second_receipt_with_more_items_slips_and_another_scale_is_read_by_the_t
     folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
     items = [("Wood screws", "4.20"), ("Hinge pair", "9.90"), ("Sandpaper", "3.10"), ("Bolt cutter", "21.00")]
     second = _receipt(
-        _rows("Quillon Harbour Hardwarc Sdn Bhd", "17/05/2019", items, "38.20", "50.00", slip=True),
+        _rows("Quillon Harbour Hardwarc Ltd", "17/05/2019", items, "38.20", "50.00", slip=True),
         scale=1.3,
         name="r2.jpg",
     )
@@ -90,7 +90,7 @@ def test_receipt_of_another_shop_on_the_same_till_layout_is_not_read_by_the_temp
     first = _receipt(_rows(SHOP, "03/04/2019", [("Hex key set", "12.50")], "12.50", "12.50"), name="r1.jpg")
     folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
     other = _receipt(
-        _rows("Meridian Paint Supplies Sdn Bhd", "17/05/2019", [("Brush", "5.00")], "5.00", "5.00"),
+        _rows("Meridian Paint Supplies Ltd", "17/05/2019", [("Brush", "5.00")], "5.00", "5.00"),
         name="r3.jpg",
     )
     assert _read(folder, other) is None
@@ -116,10 +116,11 @@ def test_eight_digits_read_as_a_date_only_in_a_plausible_year() -> None:
 def test_a_shop_name_printed_over_two_rows_is_learned_whole_and_found_again(tmp_path: Path) -> None:
     def two_rows(day: str, items: list[tuple[str, str]], total: str, head: str) -> list[str]:
         rows = _rows(SHOP, day, items, total, total)
-        return [head, "Sdn Bhd", *rows[1:]]
+        return [head, "Trading Ltd", *rows[1:]]
 
     first = _receipt(two_rows("03/04/2019", [("Hex key set", "12.50")], "12.50", "Quillon Harbour Hardware"))
-    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
+    shop = "Quillon Harbour Hardware Trading Ltd"
+    folder = _learn(tmp_path, first, {"vendor_name": shop, "invoice_date": "2019-04-03", "total": "12.50"})
     template = next(folder.glob("*.yml")).read_text()
     assert "- Quillon Harbour Hardware\n" not in template  # the upper row alone is no name
     second = _receipt(
@@ -129,5 +130,5 @@ def test_a_shop_name_printed_over_two_rows_is_learned_whole_and_found_again(tmp_
         name="r2.jpg",
     )
     result = _read(folder, second)
-    assert result is not None and result.fields.vendor_name == SHOP
+    assert result is not None and result.fields.vendor_name == shop
     assert result.fields.total == Decimal("13.00")
