@@ -10,6 +10,12 @@ templates in the folder. Then the same on the real-world documents where one ven
 invoices (learn on one, read the other, the visible page only). It never asserts a figure.
 
     python benchmarks/bench_template_learning.py [--n 120] [--seed 7] [--corpus DIR] [--no-scans]
+        [--realworld DIR] [--receipts | --only-receipts] [--split dev|val|all] [--layers DIR]
+
+Receipts are grouped by shop within one part of the real-world split (``--split``): the shop's
+first receipt of that part is learned, its other receipts of that part are read, so a run on the
+development part never reads a validation receipt. ``--misses`` lists what was misread (only
+for the development part).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from ledgerbot.pipeline import Extractor
 from textlayer import TextLayerReader
 from textlayer.model import Document
 
-REALWORLD = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "realworld" / "pdf"
+REALWORLD = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "realworld"
 NOISE_TEMPLATES = 1000
 
 
@@ -225,12 +231,12 @@ def generated(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return out
 
 
-def realworld(work: Path) -> dict[str, Any]:
+def realworld(work: Path, folder: Path) -> dict[str, Any]:
     """Vendors with two or more real documents: learn on the first, read the others."""
     from textlayer import read_document
 
     by_vendor: dict[str, list[tuple[Path, dict[str, Any]]]] = defaultdict(list)
-    for truth_path in sorted(REALWORLD.glob("*.json")):
+    for truth_path in sorted(folder.glob("*.json")):
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
         name = (truth.get("fields") or {}).get("vendor_name")
         if truth.get("doc_type") in ("invoice", "credit_note") and name:
@@ -257,17 +263,35 @@ def realworld(work: Path) -> dict[str, Any]:
     }
 
 
-RECEIPTS = REALWORLD.parent / "sroie"
+def cached_layer(path: Path, cache: Path | None) -> Document:
+    """The text layer of ``path``, kept in ``cache`` (by content and text-layer version) when given:
+    OCR of a photographed receipt takes seconds, and a figure is read many times while tuning."""
+    import hashlib
+    import pickle
+
+    from textlayer import TEXT_LAYER_VERSION, read_document
+
+    if cache is None:
+        return read_document(path, name=path.name)
+    key = hashlib.sha256(path.read_bytes() + TEXT_LAYER_VERSION.encode()).hexdigest()[:24]
+    stored = cache / f"{key}.pickle"
+    if stored.is_file():
+        document: Document = pickle.loads(stored.read_bytes())
+        return document
+    document = read_document(path, name=path.name)
+    cache.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(pickle.dumps(document))
+    return document
 
 
-def receipts(work: Path) -> dict[str, Any]:
-    """Shops with two or more photographed receipts: learn the shop's name, date and total from its
-    first receipt, read the others (header accuracy over those three fields, both ways)."""
+def shop_groups(folder: Path, split: str) -> list[list[tuple[Path, dict[str, Any]]]]:
+    """Receipts of one part of the split grouped by shop, for shops with two or more there."""
     from extractors.values import parse_amount, parse_date
-    from textlayer import read_document
 
     by_shop: dict[str, list[tuple[Path, dict[str, Any]]]] = defaultdict(list)
-    for label in sorted(RECEIPTS.glob("*.json")):
+    for label in sorted(folder.glob("*.json")):
+        if split != "all" and realworld_split(label.stem) != split:
+            continue
         data = json.loads(label.read_text(encoding="utf-8"))
         day = parse_date(str(data.get("date") or ""), "DMY")
         amount = parse_amount(str(data.get("total") or ""), ".")
@@ -275,19 +299,34 @@ def receipts(work: Path) -> dict[str, Any]:
             continue
         fields = {"vendor_name": data["company"], "invoice_date": day.isoformat(), "total": str(amount)}
         by_shop[vendor_key(data["company"])].append((label.with_suffix(".jpg"), {"fields": fields}))
-    shops = [docs for docs in by_shop.values() if len(docs) > 1]
-    learned = work / "receipts"
+    return [docs for docs in by_shop.values() if len(docs) > 1]
+
+
+def receipts(work: Path, folder: Path, split: str, cache: Path | None, misses: bool) -> dict[str, Any]:
+    """Shops with two or more photographed receipts: learn the shop's name, date and total from its
+    first receipt, read the others (header accuracy over those three fields, both ways)."""
+    shops = shop_groups(folder, split)
+    learned = work / f"receipts-{split}"
     reads: list[tuple[Path, dict[str, Any]]] = []
+    not_learned = 0
     for docs in shops:
         (first, truth), rest = docs[0], docs[1:]
         try:
-            learn_template(first, parse_truth(truth, first.name), learned, document=read_document(first))
+            learn_template(
+                first, parse_truth(truth, first.name), learned, document=cached_layer(first, cache)
+            )
         except Exception as error:  # a receipt learning cannot use is counted, the rest goes on
             log(f"{first.name}: {error}")
+            not_learned += 1
             continue
         reads.extend(rest)
-    layers = {path: read_document(path, name=path.name) for path, _ in reads}
-    out: dict[str, Any] = {"shops": len(shops), "receipts_read": len(reads)}
+    layers = {path: cached_layer(path, cache) for path, _ in reads}
+    out: dict[str, Any] = {
+        "split": split,
+        "shops": len(shops),
+        "shops_not_learned": not_learned,
+        "receipts_read": len(reads),
+    }
     for name, extractor in (
         (
             "learned_template",
@@ -296,17 +335,34 @@ def receipts(work: Path) -> dict[str, Any]:
         ("generic_alone", Extractor(stages=("generic",), classify=False)),
     ):
         right = total = by_template = 0
+        by_field: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        wrong: list[dict[str, Any]] = []
         for path, truth in reads:
             result = extractor.extract_document(layers[path], DocType.INVOICE)
             by_template += bool(result.method and result.method.startswith("template:"))
             got = result.model_dump(mode="json")["fields"]
             for field_name, value in truth["fields"].items():
+                ok = same_value(field_name, value, got.get(field_name))
                 total += 1
-                right += same_value(field_name, value, got.get(field_name))
+                right += ok
+                by_field[field_name][0] += ok
+                by_field[field_name][1] += 1
+                if not ok:
+                    wrong.append(
+                        {
+                            "receipt": path.name,
+                            "field": field_name,
+                            "method": result.method,
+                            "fallback": result.lineage.get("template_fallback"),
+                        }
+                    )
         out[name] = {
             "header_field_accuracy": round(right / total, 4) if total else None,
+            "by_field": {k: round(v[0] / v[1], 4) for k, v in sorted(by_field.items())},
             "by_template": by_template,
         }
+        if misses and split == "dev":
+            out[name]["misses"] = wrong
     return out
 
 
@@ -319,16 +375,22 @@ def main() -> None:
     parser.add_argument("--skip-realworld", action="store_true")
     parser.add_argument("--receipts", action="store_true", help="also photographed receipts (slow: OCR)")
     parser.add_argument("--only-receipts", action="store_true")
+    parser.add_argument("--realworld", type=Path, default=REALWORLD, help="shared/data/realworld")
+    parser.add_argument("--split", choices=("dev", "val", "all"), default="all", help="receipts of this part")
+    parser.add_argument("--layers", type=Path, default=None, help="keep receipts' text layers here")
+    parser.add_argument("--misses", action="store_true", help="list misread receipts (dev part only)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-learn-") as tmp:
         work = Path(tmp)
         report: dict[str, Any] = {}
         if not args.only_receipts:
             report["generated"] = generated(args, work)
-            if not args.skip_realworld and REALWORLD.is_dir():
-                report["realworld"] = realworld(work)
-        if (args.receipts or args.only_receipts) and RECEIPTS.is_dir():
-            report["receipts"] = receipts(work)
+            if not args.skip_realworld and (args.realworld / "pdf").is_dir():
+                report["realworld"] = realworld(work, args.realworld / "pdf")
+        if (args.receipts or args.only_receipts) and (args.realworld / "sroie").is_dir():
+            report["receipts"] = receipts(
+                work, args.realworld / "sroie", args.split, args.layers, args.misses
+            )
     print(json.dumps(report, default=str))
 
 

@@ -54,7 +54,7 @@ def _template_stage(
     folder = templates_dir or default_templates_dir()
     if learned.is_dir() and learned.resolve() != folder.resolve() and learned not in extra:
         extra = (*extra, learned)
-    return TemplateExtractor.load(templates_dir, extra)
+    return TemplateExtractor.load(templates_dir, extra, models_dir)
 
 
 def _generic_stage(

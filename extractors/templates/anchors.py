@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from extractors.generic.labels import tokens
+from extractors.generic.labels import LABELS, tokens
 from extractors.templates.locate import DocumentView, Hit, PageView, Phrase
 from extractors.templates.schema import Anchor
-from extractors.values import ISO_CURRENCIES
+from extractors.values import FIELD_TYPES, ISO_CURRENCIES
 from textlayer.model import BBox
 
 
@@ -115,6 +116,66 @@ def _inside_longer_label(page: PageView, phrase: Phrase) -> bool:
     if first.x0 - before.x1 > SETTINGS.label_join * max(row.height, 1.0):
         return False
     return bool(tokens(before.text)) and not any(ch.isdigit() for ch in before.text)
+
+
+@lru_cache(maxsize=1)
+def _label_phrases() -> dict[str, frozenset[str]]:
+    """The generic extractor's label phrases per field, folded to tokens."""
+    return {kind: frozenset(" ".join(tokens(p)) for p in phrases) for kind, (_, phrases) in LABELS.items()}
+
+
+def label_weight(name: str, label: str) -> float:
+    """+1 when the generic label knowledge says ``label`` names field ``name`` ("Total due" for
+    the total), -1 when it names another field ("Net à payer" for a subtotal of the same
+    amount), else 0: of several labelled places of a value, the one labelled as such is meant."""
+    folded = " ".join(tokens(label))
+
+    def names(phrases: frozenset[str]) -> bool:
+        return folded in phrases or any(folded.endswith(f" {p}") for p in phrases)
+
+    def abbreviates(phrases: frozenset[str]) -> bool:
+        # One word more inside a known label ("Total Sum Payable" for "Total payable"): the
+        # same label with a word a receipt or a small invoicing program abbreviates.
+        words = folded.split()
+        return any(
+            len(p.split()) >= 2
+            and len(words) == len(p.split()) + 1
+            and words[0] == p.split()[0]
+            and words[-1] == p.split()[-1]
+            and set(p.split()) <= set(words)
+            for p in phrases
+        )
+
+    phrases = _label_phrases()
+    if names(phrases.get(name, frozenset())):
+        return 1.0
+    others = [k for k in FIELD_TYPES if k != name and k in phrases]
+    if any(names(phrases[k]) for k in others):
+        return -1.0
+    return 1.0 if abbreviates(phrases.get(name, frozenset())) else 0.0
+
+
+def _continues_into_longer_label(page: PageView, phrase: Phrase) -> bool:
+    """Whether a word joined to the phrase's right continues it ("Date" of "Date fin")."""
+    row = page.rows[phrase.row]
+    if phrase.end >= len(row.words):
+        return False
+    last, after = row.words[phrase.end - 1], row.words[phrase.end]
+    if after.x0 - last.x1 > SETTINGS.label_join * max(row.height, 1.0):
+        return False
+    return bool(tokens(after.text)) and after.text.isalpha()
+
+
+def label_places(view: DocumentView, label: str) -> list[Phrase]:
+    """Where ``label`` is printed as a label of its own, not as a part of a longer one ("Date"
+    of "Date fin" or of "Delivery date" does not count)."""
+    out = []
+    for phrase in view.find_phrase(label):
+        page = view.page(phrase.page)
+        if page is None or _inside_longer_label(page, phrase) or _continues_into_longer_label(page, phrase):
+            continue
+        out.append(phrase)
+    return out
 
 
 def read_anchor(view: DocumentView, anchor: Anchor, kind: str, options: dict[str, Any]) -> Hit | None:

@@ -14,17 +14,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from extractors.generic.geometry import Row
 from extractors.generic.labels import tokens
 from extractors.generic.table_header import stacked_words
 from extractors.generic.tables import Column, read_table
-from extractors.templates.anchors import fit_anchor
+from extractors.templates.anchors import fit_anchor, label_weight
 from extractors.templates.catalog import Entry, load_entries
-from extractors.templates.index import Evidence, VendorIndex
+from extractors.templates.index import Evidence, VendorIndex, name_tokens, ocr_rows, printed_like
 from extractors.templates.locate import DocumentView, Hit
-from extractors.templates.schema import USED_FOR_DECISIONS, FieldRule, LineRules, Template
+from extractors.templates.schema import USED_FOR_DECISIONS, Anchor, FieldRule, LineRules, Template
 from extractors.values import VALUE_TYPES, find_currency
 from ledgerbot.core.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
 from ledgerbot.core.settings import TemplateSettings, load_section
@@ -36,6 +36,13 @@ ANCHOR_ORDER_WEIGHT = 0.05
 _NUMERIC_COLUMNS = frozenset({"col_quantity", "col_unit_price", "col_amount"})
 # Similarity (0-100) of an OCR'd header word to the header a template names for a column.
 FUZZY_HEADER = 80.0
+# Similarity of an OCR'd word to a fingerprint word for the layout to count it as printed, for
+# words of at least this many letters (a slip in a shorter word makes another word).
+FUZZY_WORD = 75.0
+FUZZY_WORD_LENGTH = 4
+# On an OCR'd page a crease, a stain or a faded line loses whole words beyond any similarity:
+# the share of a layout's fingerprint a vendor's name must come with is lower by this there.
+OCR_FINGERPRINT_SLACK = 0.15
 _COLUMN_KINDS = {
     "description": "col_description",
     "sku": "col_sku",
@@ -112,11 +119,25 @@ def _fuzzy_span(row: Row, phrase: str) -> tuple[int, int] | None:
     return best[1] if best else None
 
 
-def _fingerprint_share(fingerprint: list[str], words: set[str]) -> float:
-    """The share of a layout's fingerprint words a document prints (1.0 without a fingerprint)."""
+def _fingerprint_share(fingerprint: list[str], words: set[str], ocr: bool = False) -> float:
+    """The share of a layout's fingerprint words a document prints (1.0 without a fingerprint).
+
+    On an OCR'd page a word may be printed with a slip ("Tirne" for "Time"), on the sample the
+    fingerprint was learned from or on this one: a word of four letters or more counts when the
+    page prints one close to it.
+    """
     if not fingerprint:
         return 1.0
-    return sum(1 for word in fingerprint if word in words) / len(fingerprint)
+    found = 0
+    near: list[str] | None = None
+    for word in fingerprint:
+        if word in words:
+            found += 1
+        elif ocr and len(word) >= FUZZY_WORD_LENGTH:
+            if near is None:
+                near = [w for w in words if len(w) >= FUZZY_WORD_LENGTH - 1]
+            found += process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=FUZZY_WORD) is not None
+    return found / len(fingerprint)
 
 
 def _totals_add_up(fields: dict[str, Any]) -> bool:
@@ -157,19 +178,24 @@ class TemplateExtractor:
 
     name = "template"
 
-    def __init__(self, templates: Sequence[Template | Entry]) -> None:
+    def __init__(self, templates: Sequence[Template | Entry], models_dir: Path | None = None) -> None:
         self.entries = [t if isinstance(t, Entry) else Entry.of(t) for t in templates]
         self.index = VendorIndex(self.entries)
         self._generic: Any = None
+        # The generic extractor a field falls back to is the pipeline's own (its trained ranker).
+        self.models_dir = models_dir
 
     @classmethod
-    def load(cls, folder: Path | None = None, extra: Sequence[Path] = ()) -> TemplateExtractor:
+    def load(
+        cls, folder: Path | None = None, extra: Sequence[Path] = (), models_dir: Path | None = None
+    ) -> TemplateExtractor:
         """The templates of ``folder`` (default: the shipped ones) and of every ``extra`` folder.
 
         Only their identities are read up front (``catalog``); a template's rules are parsed the
-        first time a document points at it.
+        first time a document points at it. ``models_dir`` is where the generic extractor that
+        reads what a template cannot finds its ranker (None: its hand-set weights).
         """
-        return cls(load_entries([folder or default_templates_dir(), *extra]))
+        return cls(load_entries([folder or default_templates_dir(), *extra]), models_dir)
 
     @property
     def templates(self) -> list[Template]:
@@ -191,6 +217,7 @@ class TemplateExtractor:
     ) -> Evidence | None:
         """The best template for ``view`` among those with one of ``statuses``, and why it applies."""
         text = " ".join(tokens(view.document.text))
+        ocr = any(page.ocr for page in view.pages)
         best: tuple[float, Evidence] | None = None
         for evidence in self.index.candidates(view):
             entry = evidence.entry
@@ -203,8 +230,9 @@ class TemplateExtractor:
                 continue
             if any(self._has(text, k) for k in m.none):
                 continue
-            share = _fingerprint_share(m.fingerprint, view.token_set)
-            if evidence.by == "name" and m.fingerprint and share < m.min_fingerprint:
+            share = _fingerprint_share(m.fingerprint, view.token_set, ocr)
+            needed = m.min_fingerprint - (OCR_FINGERPRINT_SLACK if ocr else 0.0)
+            if evidence.by == "name" and m.fingerprint and share < needed:
                 # A name alone is weak (a buyer may carry it, a reseller may print it): the
                 # layout must also be the vendor's.
                 continue
@@ -245,13 +273,18 @@ class TemplateExtractor:
         options = {
             "decimal_sep": template.options.decimal_separator,
             "date_order": template.options.date_order,
+            "compact_dates": template.options.compact_dates,
         }
         fields: dict[str, Any] = {}
         confidence: dict[str, float] = {}
         boxes: dict[str, FieldBox] = {}
         generic: ExtractionResult | None = None
         anchored: dict[str, list[Hit]] = {}
-        printed_name = self._printed_name(template, document)
+        # Fields read on a photo or scan by their place alone or beside a label that does not
+        # name them (the amount tendered, where it equalled the total on the sample).
+        unsure: list[str] = []
+        ocr = any(page.ocr for page in view.pages)
+        printed_name = self._printed_name(template, view)
         for rule in template.fields:
             if rule.name == "vendor_name" and printed_name is not None:
                 # The vendor is known by its name: the name as the template knows it is printed.
@@ -259,12 +292,15 @@ class TemplateExtractor:
                 confidence["vendor_name"] = 0.99
                 continue
             if rule.anchors:
-                anchored[rule.name] = self._anchored(rule, view, options)
-                if anchored[rule.name]:
-                    hit = anchored[rule.name][0]
+                read = self._anchored(rule, view, options)
+                anchored[rule.name] = [hit for hit, _ in read]
+                if read:
+                    hit, anchor = read[0]
                     fields[rule.name] = hit.value
                     confidence[rule.name] = 0.99
                     boxes[rule.name] = FieldBox(page=hit.page, bbox=hit.box)
+                    if ocr and (anchor.label is None or label_weight(rule.name, anchor.label) <= 0):
+                        unsure.append(rule.name)
                 continue
             if rule.generic:
                 if generic is None:
@@ -320,6 +356,21 @@ class TemplateExtractor:
             if not lines and generic.lines:
                 lines = [line.model_copy() for line in generic.lines]
                 fallback.append("lines")
+        if unsure:
+            # A photo shifts and scales the page and the next receipt pays in other notes: such a
+            # reading is checked against the generic extractor, which finds the field by its own
+            # label knowledge, and where both read a value and they differ, the generic one stands.
+            generic = generic or self._generic_result(document, doc_type)
+            for name in unsure:
+                value = getattr(generic.fields, name)
+                if value is not None and value != fields.get(name):
+                    fields[name] = value
+                    confidence[name] = round(0.8 * generic.field_confidence.get(name, 0.5), 3)
+                    fallback.append(name)
+                    if name in generic.field_boxes:
+                        boxes[name] = generic.field_boxes[name]
+                    else:
+                        boxes.pop(name, None)
         if document.is_scanned and not _totals_add_up(fields):
             # Net + tax = gross does not vary: on a scan, totals that do not add up were misread,
             # and the generic reading of them stands if it adds up. A born-digital page prints
@@ -363,33 +414,41 @@ class TemplateExtractor:
         return str(getattr(self._generic, "lineage", "generic")) if self._generic is not None else "generic"
 
     @staticmethod
-    def _printed_name(template: Template, document: Document) -> str | None:
+    def _printed_name(template: Template, view: DocumentView) -> str | None:
+        """The vendor's name as the template knows it (its first name: the one a person gave or
+        confirmed), when the document prints one of its names: as learned, or on an OCR'd page
+        with a slip ("ACMF" for "ACME"), which is the same vendor and not a name to copy."""
         if not template.match.names:
             return None
-        printed = f" {' '.join(tokens(document.text))} "
-        return next((n for n in template.match.names if f" {' '.join(tokens(n))} " in printed), None)
+        printed = f" {' '.join(tokens(view.document.text))} "
+        if any(f" {' '.join(tokens(n))} " in printed for n in template.match.names):
+            return template.match.names[0]
+        rows = ocr_rows(view)
+        if rows and any(printed_like(name_tokens(n), rows) for n in template.match.names):
+            return template.match.names[0]
+        return None
 
     @staticmethod
-    def _anchored(rule: FieldRule, view: DocumentView, options: dict[str, Any]) -> list[Hit]:
+    def _anchored(rule: FieldRule, view: DocumentView, options: dict[str, Any]) -> list[tuple[Hit, Anchor]]:
         """What each anchor points at, best anchor first (one hit per anchor that finds one)."""
-        found: list[tuple[float, Hit]] = []
+        found: list[tuple[float, Hit, Anchor]] = []
         for order, anchor in enumerate(rule.anchors):
             fit = fit_anchor(view, anchor, rule.value_type, options)
             if fit is not None:
                 # Where anchors disagree, the one whose label and value sit most nearly as
                 # learned wins; among equals, the one that held on more samples (listed first).
-                found.append((fit[0] + ANCHOR_ORDER_WEIGHT * order, fit[1]))
-        out: list[Hit] = []
-        for _, hit in sorted(found, key=lambda f: f[0]):
-            if all(hit.value != h.value for h in out):
-                out.append(hit)
+                found.append((fit[0] + ANCHOR_ORDER_WEIGHT * order, fit[1], anchor))
+        out: list[tuple[Hit, Anchor]] = []
+        for _, hit, anchor in sorted(found, key=lambda f: f[0]):
+            if all(hit.value != h.value for h, _ in out):
+                out.append((hit, anchor))
         return out
 
     def _generic_result(self, document: Document, doc_type: DocType | None) -> ExtractionResult:
         if self._generic is None:
             from extractors.generic import GenericExtractor
 
-            self._generic = GenericExtractor()
+            self._generic = GenericExtractor.load(self.models_dir)
         result: ExtractionResult = self._generic.extract(document, doc_type)
         return result
 

@@ -5,21 +5,54 @@ each vendor name). A document's own VAT ids, IBANs and words are read once and l
 the cost of matching stays the same with a thousand learned templates in the folder as with
 none; only templates that match on keywords alone (hand-written layout templates) are checked
 one by one, and there are few of them.
+
+On an OCR'd page a name may come out with a slipped letter ("ACMF" for "ACME"): there every
+longer word of a name points at its template, and the name counts as printed when a row reads
+like it (by similarity), so one slip in any word, the rarest included, still finds the vendor.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
+
+from rapidfuzz import fuzz
 
 from extractors.generic.labels import tokens
 from extractors.templates.catalog import Entry
-from extractors.templates.locate import DocumentView
+from extractors.templates.locate import SETTINGS, DocumentView
 from extractors.templates.schema import Template
 from extractors.values import TAX_ID_PATTERN as _TAX_ID
 from extractors.values import find_ibans, parse_tax_id
+
+
+def printed_like(name: tuple[str, ...], rows: list[str]) -> bool:
+    """Whether one of ``rows`` (folded) reads like the folded ``name`` with OCR slips: the row is
+    the name, or holds it among other words (a name and its registration number on one row)."""
+    wanted = " ".join(name)
+    for row in rows:
+        if len(row) + 3 < len(wanted):
+            continue
+        score = fuzz.ratio(wanted, row) if len(row) <= len(wanted) + 3 else fuzz.partial_ratio(wanted, row)
+        if score >= SETTINGS.fuzzy_name:
+            return True
+    return False
+
+
+def ocr_rows(view: DocumentView) -> list[str]:
+    """The folded rows of a document's OCR'd pages, and each with the row under it (a name
+    printed over two rows), for ``printed_like``."""
+    out: list[str] = []
+    for page in view.pages:
+        if not page.ocr:
+            continue
+        rows = [" ".join(toks) for toks, _ in page.row_tokens]
+        out.extend(rows)
+        out.extend(f"{a} {b}" for a, b in pairwise(rows))
+    return out
 
 
 def identity_key(value: str) -> str:
@@ -55,6 +88,7 @@ class VendorIndex:
         self._by_id: dict[str, list[int]] = defaultdict(list)
         self._by_iban: dict[str, list[int]] = defaultdict(list)
         self._by_name: dict[str, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
+        self._by_name_word: dict[str, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
         self._keywords_only: list[int] = []
         for i, template in enumerate(self.templates):
             m = template.match
@@ -67,6 +101,8 @@ class VendorIndex:
                 if toks:
                     # The longest word is the rarest one: "le" and "gmbh" would point everywhere.
                     self._by_name[max(toks, key=len)].append((i, toks))
+                    for tok in {t for t in toks if len(t) >= SETTINGS.min_name_word}:
+                        self._by_name_word[tok].append((i, toks))
             if not m.has_identity:
                 self._keywords_only.append(i)
 
@@ -99,6 +135,27 @@ class VendorIndex:
                 for i, name in self._by_name.get(tok, []):
                     if f" {' '.join(name)} " in folded:
                         add(i, "name", 1.0)
+            if any(page.ocr for page in view.pages):
+                self._fuzzy_names(view, add)
         for i in self._keywords_only:
             add(i, "keywords", 0.5)
         return sorted(found.values(), key=lambda e: -e.score)
+
+    def _fuzzy_names(self, view: DocumentView, add: Callable[[int, str, float], None]) -> None:
+        """Names printed with OCR slips: templates a name word points at, confirmed on a row."""
+        hits: dict[int, tuple[str, ...]] = {}
+        counts: dict[tuple[int, tuple[str, ...]], int] = defaultdict(int)
+        for tok in view.token_set:
+            for i, name in self._by_name_word.get(tok, []):
+                counts[(i, name)] += 1
+        for (i, name), count in counts.items():
+            longer = {t for t in name if len(t) >= SETTINGS.min_name_word}
+            if count >= SETTINGS.min_name_words_exact * len(longer):
+                hits[i] = name
+        if not hits:
+            return
+        rows = ocr_rows(view)
+        for i, name in hits.items():
+            if printed_like(name, rows):
+                # Less than a name printed as learned: identity by tax id or IBAN still wins.
+                add(i, "name", 0.9)

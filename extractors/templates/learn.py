@@ -27,7 +27,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +37,18 @@ from extractors.generic.geometry import Row
 from extractors.generic.labels import LABELS, tokens
 from extractors.generic.table_header import find_header_at
 from extractors.templates.anchors import SETTINGS as ANCHOR_SETTINGS
-from extractors.templates.anchors import between_label_and_value, read_anchor
+from extractors.templates.anchors import between_label_and_value, label_places, label_weight, read_anchor
 from extractors.templates.catalog import folder_entries
 from extractors.templates.golden import golden_view, run_sample
 from extractors.templates.index import identity_key
-from extractors.templates.locate import DocumentView, Hit, PageView, locate_value, normalise_truth
+from extractors.templates.locate import (
+    DocumentView,
+    Hit,
+    PageView,
+    compact_date_orders,
+    locate_value,
+    normalise_truth,
+)
 from extractors.templates.schema import Anchor, Template, TemplateError, TemplateStatus, parse_template
 from extractors.values import FIELD_TYPES, parse_amount, parse_date
 from ledgerbot.core.domain import DocType, ExtractionResult, InvoiceFields, InvoiceLine
@@ -91,6 +97,10 @@ class LearnSettings:
     min_fingerprint: float = 0.8
     # Rows above the first item row searched for the line table's header.
     header_reach: int = 6
+    # Rank lost by a label printed more than once on the sample (a known field label wins 10).
+    repeated_label: float = 3.0
+    # A row with priced rows at most this many rows above and below it is part of the items.
+    item_gap: int = 2
 
 
 SETTINGS = LearnSettings()
@@ -228,26 +238,10 @@ def _relative(box: BBox, origin: BBox, width: float) -> tuple[float, float, floa
     )
 
 
-@lru_cache(maxsize=1)
-def _label_phrases() -> dict[str, frozenset[str]]:
-    """The generic extractor's label phrases per field, folded to tokens."""
-    return {kind: frozenset(" ".join(tokens(p)) for p in phrases) for kind, (_, phrases) in LABELS.items()}
-
-
-def _label_weight(name: str, label: str) -> float:
-    """+1 when the generic label knowledge says ``label`` names field ``name`` ("Total due" for
-    the total), -1 when it names another field ("Net à payer" for a subtotal of the same
-    amount), else 0: of several labelled places of a value, the one labelled as such is meant."""
-    folded = " ".join(tokens(label))
-
-    def names(phrases: frozenset[str]) -> bool:
-        return folded in phrases or any(folded.endswith(f" {p}") for p in phrases)
-
-    phrases = _label_phrases()
-    if names(phrases.get(name, frozenset())):
-        return 1.0
-    others = (k for k in FIELD_TYPES if k != name and k in phrases)
-    return -1.0 if any(names(phrases[k]) for k in others) else 0.0
+def _item_label(view: DocumentView, label: str, priced: set[tuple[int, int]]) -> bool:
+    """Whether ``label`` is printed on two or more rows that print an amount: an item's tax code
+    or unit, no header label (which of its places a value sits by changes with the items)."""
+    return sum((p.page, p.row) in priced for p in label_places(view, label)) > 1
 
 
 @dataclass(slots=True)
@@ -272,6 +266,7 @@ def anchors_for(
         return [], False
     sha, today = stamp
     candidates: list[_Candidate] = []
+    priced = {(h.page, h.row) for h in view.hits("amount", decimal_sep=options.get("decimal_sep"))}
     for order, hit in enumerate(header_hits):
         page = view.page(hit.page)
         assert page is not None
@@ -291,10 +286,11 @@ def anchors_for(
                 learned_on=today,
             )
             rank = (
-                10 * _label_weight(name, label)
+                10 * label_weight(name, label)
                 + (2 if relation == "left" else 1)
                 + hit.similarity / 100
                 - 0.01 * order
+                - SETTINGS.repeated_label * _item_label(view, label, priced)
             )
             candidates.append(_Candidate(anchor, rank))
         pos = (
@@ -323,6 +319,14 @@ def anchors_for(
             break
     # A position anchor is the last resort: kept only when it is the only way found.
     labelled = [a for a in kept if a.label is not None]
+    # A second anchor by a label printed more than once on the sample that does not name the
+    # field (an item's tax code beside the one item's amount) would read another item's amount
+    # on the next document: the first anchor is read alone then.
+    labelled = labelled[:1] + [
+        a
+        for a in labelled[1:]
+        if a.label is not None and (label_weight(name, a.label) > 0 or len(label_places(view, a.label)) <= 1)
+    ]
     return (labelled[:2] or kept[:1]), True
 
 
@@ -453,6 +457,15 @@ def learn_options(view: DocumentView, truth: Truth) -> dict[str, Any]:
             page = view.page(hit.page)
             assert page is not None
             printed = page.rows[hit.row].text_of(hit.start, hit.end)
+            compact = compact_date_orders(printed, value)
+            if compact:
+                # Eight digits without marks ("31122019"): only the order that reads the truth
+                # says how the vendor prints dates; two that do leave the order unknown.
+                if len(compact) == 1:
+                    options["date_order"] = compact[0]
+                    options["compact_dates"] = True
+                    break
+                continue
             orders = [o for o in ("DMY", "MDY") if parse_date(printed, o) == value]  # type: ignore[arg-type]
             if len(orders) == 1 and parse_date(printed, None) != value:
                 options["date_order"] = orders[0]
@@ -469,8 +482,27 @@ def learn_options(view: DocumentView, truth: Truth) -> dict[str, Any]:
     return options
 
 
+def item_zone(view: DocumentView, decimal_sep: str | None) -> set[tuple[int, int]]:
+    """(page, row) of the rows that print an amount, and of the rows between two of them (an
+    item's description over or under its prices): what they say changes from document to
+    document, even where no line of the truth names them (a receipt's items)."""
+    priced = {(hit.page, hit.row) for hit in view.hits("amount", decimal_sep=decimal_sep)}
+    out = set(priced)
+    for page in view.pages:
+        for r in range(len(page.rows)):
+            above = any((page.number, r - k) in priced for k in range(1, SETTINGS.item_gap + 1))
+            below = any((page.number, r + k) in priced for k in range(1, SETTINGS.item_gap + 1))
+            if above and below:
+                out.add((page.number, r))
+    return out
+
+
 def fingerprint(
-    view: DocumentView, truth: Truth, labels: list[str], skip_rows: set[tuple[int, int]]
+    view: DocumentView,
+    truth: Truth,
+    labels: list[str],
+    skip_rows: set[tuple[int, int]],
+    decimal_sep: str | None = None,
 ) -> list[str]:
     """Words the layout prints on every document: first the labels its values were found by and
     its table's headers (they tell one layout from another), then other words printed outside
@@ -485,9 +517,10 @@ def fingerprint(
                 out.append(tok)
     if len(out) >= SETTINGS.min_label_words:
         return out[: SETTINGS.fingerprint_words]
+    items = item_zone(view, decimal_sep)
     for page in view.pages:
         for r, (toks, _) in enumerate(page.row_tokens):
-            if (page.number, r) in skip_rows:
+            if (page.number, r) in skip_rows or (page.number, r) in items:
                 continue
             for tok in toks:
                 if len(tok) >= 3 and tok.isalpha() and tok not in personal and tok not in out:
@@ -521,7 +554,11 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
     """The template body (match, options, fields, lines) one document and its truth teach."""
     view = DocumentView(document)
     options = learn_options(view, truth)
-    reading = {"decimal_sep": options.get("decimal_separator"), "date_order": options.get("date_order")}
+    reading: dict[str, Any] = {
+        "decimal_sep": options.get("decimal_separator"),
+        "date_order": options.get("date_order"),
+        "compact_dates": bool(options.get("compact_dates")),
+    }
     stamp = (sha[:16], today)
     # The totals' labels end the line table: learn them first, the table needs them.
     fields: list[dict[str, Any]] = []
@@ -578,7 +615,7 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
     labels = [a.label for found in anchors.values() for a in found if a.label is not None]
     if line_rule is not None:
         labels.extend(line_rule["columns"].values())
-    prints = fingerprint(view, truth, labels, found_rows | item_rows)
+    prints = fingerprint(view, truth, labels, found_rows | item_rows, reading["decimal_sep"])
     match: dict[str, Any] = {}
     if "vendor_tax_id" in identity:
         match["tax_ids"] = [identity["vendor_tax_id"]]
@@ -586,8 +623,12 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
         match["ibans"] = [identity["vendor_iban"]]
     if "vendor_name" in identity:
         # As given, and as printed when the print differs (an OCR slip, another spelling).
-        printed = [_printed_text(view, hit) for hit in locate_value(view, "text", identity["vendor_name"])]
-        names = [identity["vendor_name"], *printed]
+        given = identity["vendor_name"]
+        printed = [_printed_text(view, hit) for hit in locate_value(view, "text", given)]
+        # A name printed over two rows is known by its whole: the upper row alone ("Acme" over
+        # "Trading Ltd") is no name of the vendor's.
+        printed = [p for p in printed if abs(len(p) - len(given)) <= max(3, len(given) // 5)]
+        names = [given, *printed]
         match["names"] = [n for i, n in enumerate(names) if tokens(n) and n not in names[:i]]
     if not match:
         raise LearningError(
@@ -691,6 +732,7 @@ def refine(
     reading = {
         "decimal_sep": template.options.decimal_separator or new.body["options"].get("decimal_separator"),
         "date_order": template.options.date_order or new.body["options"].get("date_order"),
+        "compact_dates": template.options.compact_dates or bool(new.body["options"].get("compact_dates")),
     }
     variants: list[str] = []
     fields: list[dict[str, Any]] = [dict(rule) for rule in old["fields"]]

@@ -9,6 +9,7 @@ out as "Rechnungsnumrner").
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -32,6 +33,13 @@ class LocateSettings:
     fuzzy_label: float = 80.0
     # Longest label phrase (in words) learned from the words before a value.
     max_label_words: int = 5
+    # A vendor's name on an OCR'd page: the similarity of a row to it for the name to count as
+    # printed with a slip, the words of it that point at its template (shorter ones, "ltd",
+    # "le", are everywhere), and the share of those the page must print exactly before rows are
+    # compared with the name.
+    fuzzy_name: float = 88.0
+    min_name_word: int = 4
+    min_name_words_exact: float = 0.5
 
 
 SETTINGS = LocateSettings()
@@ -129,12 +137,17 @@ class DocumentView:
         if cached is not None:
             return cached
         value_type = VALUE_TYPES[kind]
+        order = options.get("date_order")
+        compact = kind == "date" and bool(options.get("compact_dates")) and order is not None
         out: list[Hit] = []
         for page in self.pages:
             for r, row in enumerate(page.rows):
                 text = row.text
                 offsets = _offsets(row)
-                for (a, b), value in value_type.find(text, **options):
+                found = list(value_type.find(text, **options))
+                if compact:
+                    found.extend(find_compact_dates(text, str(order)))
+                for (a, b), value in found:
                     first = _word_at(offsets, a)
                     last = _word_at(offsets, max(a, b - 1)) + 1
                     out.append(Hit(value, page.number, r, first, last, row.box_of(first, last)))
@@ -198,6 +211,46 @@ class DocumentView:
         return out
 
 
+# -- dates printed as eight digits -------------------------------------------------------------
+
+_EIGHT_DIGITS = re.compile(r"(?<![\d.,:/-])\d{8}(?![\d.,:/-])")
+# Where day, month and year stand in eight digits for each date order.
+_COMPACT_SLICES = {"DMY": (0, 2, 4), "MDY": (2, 0, 4), "YMD": (6, 4, 0)}
+# Years a compact date may carry: other runs of eight digits are numbers, not dates.
+_COMPACT_YEARS = range(1990, 2100)
+
+
+def _compact_date(digits: str, order: str) -> date | None:
+    d, m, y = _COMPACT_SLICES[order]
+    year = int(digits[y : y + 4])
+    if year not in _COMPACT_YEARS:
+        return None
+    try:
+        return date(year, int(digits[m : m + 2]), int(digits[d : d + 2]))
+    except ValueError:
+        return None
+
+
+def find_compact_dates(text: str, order: str) -> list[tuple[tuple[int, int], date]]:
+    """Dates printed as eight digits without marks ("31122019"), read in ``order``. Only a
+    template that learned its vendor prints dates so asks for them: elsewhere eight digits are
+    more often a number than a date."""
+    out = []
+    for match in _EIGHT_DIGITS.finditer(text):
+        day = _compact_date(match.group(0), order)
+        if day is not None:
+            out.append(((match.start(), match.end()), day))
+    return out
+
+
+def compact_date_orders(printed: str, day: date) -> list[str]:
+    """The date orders in which ``printed``, eight digits without marks, reads as ``day``."""
+    digits = printed.strip()
+    if not _EIGHT_DIGITS.fullmatch(digits):
+        return []
+    return [order for order in _COMPACT_SLICES if _compact_date(digits, order) == day]
+
+
 # -- finding a known value ---------------------------------------------------------------------
 
 
@@ -227,7 +280,7 @@ def locate_value(view: DocumentView, kind: str, truth: Any) -> list[Hit]:
         day = truth if isinstance(truth, date) else date.fromisoformat(str(truth))
         out, seen = [], set()
         for order in (None, "DMY", "MDY", "YMD"):
-            for hit in view.hits(kind, date_order=order):
+            for hit in view.hits(kind, date_order=order, compact_dates=order is not None):
                 key = (hit.page, hit.row, hit.start, hit.end)
                 if key not in seen and hit.value == day:
                     seen.add(key)
@@ -305,6 +358,32 @@ def _text_runs(view: DocumentView, truth: str) -> list[Hit]:
                     best = Hit(truth, page.number, r, start, end, row.box_of(start, end), score)
             if best is not None:
                 out.append(best)
+    return out or _two_row_runs(view, truth, wanted)
+
+
+def _two_row_runs(view: DocumentView, truth: str, wanted: str) -> list[Hit]:
+    """A name printed over two rows (a shop's name, its legal form centred under it): the end of
+    one row and the start of the next read together as ``truth``."""
+    out: list[Hit] = []
+    for page in view.pages:
+        for r in range(len(page.rows) - 1):
+            upper, lower = page.rows[r], page.rows[r + 1]
+            best: tuple[float, int, int] | None = None
+            for start in range(len(upper.words)):
+                head = _fold_name(upper.text_of(start, len(upper.words)))
+                if not head or len(head) >= len(wanted):
+                    continue
+                for end in range(1, min(len(lower.words), 8) + 1):
+                    got = f"{head} {_fold_name(lower.text_of(0, end))}"
+                    if abs(len(got) - len(wanted)) > max(3, len(wanted) // 5):
+                        continue
+                    score = 100.0 if got == wanted else fuzz.ratio(got, wanted)
+                    if score >= SETTINGS.fuzzy_value and (best is None or score > best[0]):
+                        best = (score, start, end)
+            if best is not None:
+                score, start, end = best
+                box = union([upper.box_of(start, len(upper.words)), lower.box_of(0, end)])
+                out.append(Hit(truth, page.number, r, start, len(upper.words), box, score))
     return out
 
 

@@ -115,6 +115,9 @@ class Options(_Strict):
     decimal_separator: Literal[".", ","] | None = None
     language: Literal["en", "de", "fr"] | None = None
     currency: str | None = Field(default=None, description="ISO 4217 code when the document never prints one")
+    compact_dates: bool = Field(
+        default=False, description="dates also printed as eight digits without marks, in date_order"
+    )
 
 
 class FieldRule(_Strict):

@@ -1,0 +1,134 @@
+"""One-shot learning on photographed shop receipts (invented shops, OCR'd pages built by hand).
+
+A shop's next receipt has other items (its totals move down the page), OCR slips in the shop's
+name and in labels, another scale, and may print its date as eight bare digits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from extractors.templates.engine import TemplateExtractor
+from extractors.templates.learn import learn_template, parse_truth
+from extractors.templates.locate import compact_date_orders, find_compact_dates
+from ledgerbot.core.domain import DocType, ExtractionResult
+from textlayer.model import Document, Line, Page, Word
+
+SHOP = "Quillon Harbour Hardware Ltd"
+
+
+def _receipt(rows: list[str], scale: float = 1.0, name: str = "r.jpg") -> Document:
+    """An OCR'd receipt: one line per row, words left to right, 12 px per character."""
+    lines = []
+    for r, text in enumerate(rows):
+        x, top = 40.0 * scale, (60.0 + 34.0 * r) * scale
+        words = []
+        for word in text.split():
+            if word == "|":  # a wide gap: the next word stands in the right-hand column
+                x = 420.0 * scale
+                continue
+            width = 12.0 * len(word) * scale
+            words.append(Word(word, (x, top, x + width, top + 22.0 * scale), 0.9))
+            x += width + 10.0 * scale
+        lines.append(Line(words))
+    height = (60.0 + 34.0 * len(rows) + 80.0) * scale
+    page = Page(1, 620.0 * scale, height, lines, unit="px", source="ocr")
+    return Document([page], source=name)
+
+
+def _rows(
+    shop: str, day: str, items: list[tuple[str, str]], total: str, cash: str, slip: bool = False
+) -> list[str]:
+    rows = [shop, "No 12 Jalan Contoh 4", "Tel 03-5550 1234", f"Date : {day} | Time 10:15"]
+    rows.append("Item | Amount")
+    for description, amount in items:
+        rows += [f"{description} | SR {amount}"]
+    rows += [
+        f"{'Tota1' if slip else 'Total'} Sum Payable : | {total}",
+        f"Tendered : | {cash}",
+        f"Change : | {Decimal(cash) - Decimal(total)}",
+        "Goods sold are not returnable",
+        "Thank you",
+    ]
+    return rows
+
+
+def _learn(tmp_path: Path, document: Document, truth: dict[str, str]) -> Path:
+    sample = tmp_path / document.source
+    sample.write_bytes(document.source.encode())
+    folder = tmp_path / "templates"
+    outcome = learn_template(sample, parse_truth({"fields": truth}, sample.name), folder, document=document)
+    assert outcome.sample_reads_back, outcome.mismatches
+    return folder
+
+
+def _read(folder: Path, document: Document) -> ExtractionResult | None:
+    return TemplateExtractor.load(folder / "none", [folder]).extract(document, DocType.INVOICE)
+
+
+def test_second_receipt_with_more_items_slips_and_another_scale_is_read_by_the_template(
+    tmp_path: Path,
+) -> None:
+    first = _receipt(_rows(SHOP, "03/04/2019", [("Hex key set", "12.50")], "12.50", "12.50"), name="r1.jpg")
+    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
+    items = [("Wood screws", "4.20"), ("Hinge pair", "9.90"), ("Sandpaper", "3.10"), ("Bolt cutter", "21.00")]
+    second = _receipt(
+        _rows("Quillon Harbour Hardwarc Ltd", "17/05/2019", items, "38.20", "50.00", slip=True),
+        scale=1.3,
+        name="r2.jpg",
+    )
+    result = _read(folder, second)
+    assert result is not None and result.method is not None and result.method.startswith("template:")
+    assert result.fields.vendor_name == SHOP  # the name as the clerk gave it, not the OCR slip
+    assert result.fields.invoice_date == date(2019, 5, 17)
+    assert result.fields.total == Decimal("38.20")  # not the cash paid, not an item's amount
+
+
+def test_receipt_of_another_shop_on_the_same_till_layout_is_not_read_by_the_template(tmp_path: Path) -> None:
+    first = _receipt(_rows(SHOP, "03/04/2019", [("Hex key set", "12.50")], "12.50", "12.50"), name="r1.jpg")
+    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
+    other = _receipt(
+        _rows("Meridian Paint Supplies Ltd", "17/05/2019", [("Brush", "5.00")], "5.00", "5.00"),
+        name="r3.jpg",
+    )
+    assert _read(folder, other) is None
+
+
+def test_a_date_printed_as_eight_digits_is_learned_in_its_order_and_read_again(tmp_path: Path) -> None:
+    first = _receipt(_rows(SHOP, "03042019", [("Hex key set", "12.50")], "12.50", "12.50"), name="r1.jpg")
+    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
+    second = _receipt(_rows(SHOP, "17052019", [("Hinge pair", "9.90")], "9.90", "10.00"), name="r2.jpg")
+    result = _read(folder, second)
+    assert result is not None
+    assert result.fields.invoice_date == date(2019, 5, 17)
+
+
+def test_eight_digits_read_as_a_date_only_in_a_plausible_year() -> None:
+    assert compact_date_orders("03042019", date(2019, 4, 3)) == ["DMY"]
+    assert compact_date_orders("20190403", date(2019, 4, 3)) == ["YMD"]
+    assert compact_date_orders("03042019", date(2019, 3, 4)) == ["MDY"]
+    assert find_compact_dates("Order 12345678 on 03042019", "DMY") == [((18, 26), date(2019, 4, 3))]
+    assert find_compact_dates("Ref 1.03042019", "DMY") == []
+
+
+def test_a_shop_name_printed_over_two_rows_is_learned_whole_and_found_again(tmp_path: Path) -> None:
+    def two_rows(day: str, items: list[tuple[str, str]], total: str, head: str) -> list[str]:
+        rows = _rows(SHOP, day, items, total, total)
+        return [head, "Trading Ltd", *rows[1:]]
+
+    first = _receipt(two_rows("03/04/2019", [("Hex key set", "12.50")], "12.50", "Quillon Harbour Hardware"))
+    shop = "Quillon Harbour Hardware Trading Ltd"
+    folder = _learn(tmp_path, first, {"vendor_name": shop, "invoice_date": "2019-04-03", "total": "12.50"})
+    template = next(folder.glob("*.yml")).read_text()
+    assert "- Quillon Harbour Hardware\n" not in template  # the upper row alone is no name
+    second = _receipt(
+        two_rows(
+            "17/05/2019", [("Hinge pair", "9.90"), ("Sandpaper", "3.10")], "13.00", "Quilion Harbour Hardware"
+        ),
+        name="r2.jpg",
+    )
+    result = _read(folder, second)
+    assert result is not None and result.fields.vendor_name == shop
+    assert result.fields.total == Decimal("13.00")
