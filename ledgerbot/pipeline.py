@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ledgerbot.core.domain import DocType, ErrorEntry, ExtractionResult
 from ledgerbot.core.errors import BusinessError, LedgerbotError, SplitUncertain, UnreadableFile
+from ledgerbot.cost import CpuMeter, add, share
 from textlayer.model import Document
 
 if TYPE_CHECKING:
@@ -97,6 +98,8 @@ class _Work:
     pages: tuple[int, int] | None = None
     part: tuple[int, int] = (1, 1)
     plan: Any = None
+    # CPU seconds spent on this unit per stage (``ledgerbot.cost``).
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 def _entry(error: LedgerbotError) -> ErrorEntry:
@@ -267,15 +270,19 @@ class Extractor:
     def _chunk(self, chunk: list[Source]) -> Iterator[ExtractionResult]:
         work = [_Work(source) for source in chunk]
         for item in work:
+            meter = CpuMeter()
             self._read_bytes(item)
             if item.result is None and item.source.data is not None:
                 self._try_einvoice(item)
+            # An e-invoice is read and its fields taken in one step: extraction's cost.
+            add(item.cpu, "extract" if item.result is not None else "text_layer", meter.lap())
         to_read = [w for w in work if w.result is None and w.source.data is not None]
         if to_read:
             if self._reader is None:
                 # As many workers as there are files to read (more start if OCR pages queue up).
                 self._reader = _text_reader(self.in_process).start(tasks=len(to_read))
             self._load()  # while the workers boot
+            meter = CpuMeter(workers=not self.in_process)
             outcomes = self._reader.read_many(
                 [(w.source.name, w.source.data) for w in to_read if w.source.data is not None]
             )
@@ -285,20 +292,34 @@ class Extractor:
                 else:
                     outcome.source = item.source.name
                     item.document = outcome
+            # The workers read the files side by side: their time is shared by pages read.
+            pages = [float(len(w.document.pages)) if w.document else 1.0 for w in to_read]
+            for item, seconds in zip(to_read, share(meter.lap(), pages), strict=True):
+                add(item.cpu, "text_layer", seconds)
         work = [part for item in work for part in self._split(item)]
         documents = [w for w in work if w.document is not None]
+        meter = CpuMeter()
         classifications = self._classify([w.document for w in documents if w.document is not None])
+        for item, seconds in zip(documents, share(meter.lap(), [1.0] * len(documents)), strict=True):
+            add(item.cpu, "classify", seconds)
         notes: list[dict[str, str]] = [{} for _ in documents]
         if self.trial is not None and self.classifier is not None:  # a candidate in shadow or canary
             data, docs = [w.source.data for w in documents], [w.document for w in documents]
+            meter = CpuMeter()
             classifications, notes = self.trial.decide(data, docs, classifications)
+            for item, seconds in zip(documents, share(meter.lap(), [1.0] * len(documents)), strict=True):
+                add(item.cpu, "shadow", seconds)
         for item, classification, note in zip(documents, classifications, notes, strict=True):
+            meter = CpuMeter()
             item.result = self._extract(item, classification)
             item.result.lineage.update(note)
+            add(item.cpu, "extract", meter.lap())
             if self.ranker_trial is not None:  # a candidate extraction ranker in shadow
                 item.result.lineage.update(self.ranker_trial.note(item.document, item.result))
+                add(item.cpu, "shadow", meter.lap())
         for item in work:
             assert item.result is not None
+            item.result.cpu_seconds = dict(item.cpu)
             if self.split or item.pages is not None:
                 self._mark_part(item, item.result)
             item.source.data = None  # free memory as soon as the line is out
@@ -318,6 +339,9 @@ class Extractor:
         plan = self.splitter.split(document)
         n = len(plan.parts)
         parts = []
+        # The file's reading so far is shared among its documents by their pages.
+        weights = [float(found.last - found.first + 1) for found in plan.parts]
+        costs = {stage: share(seconds, weights) for stage, seconds in item.cpu.items()}
         for k, found in enumerate(plan.parts, start=1):
             pages = document.pages[found.first - 1 : found.last]
             # The file's notes (unreadable pages) go with the part that holds the page they name.
@@ -330,6 +354,7 @@ class Extractor:
                     pages=(found.first, found.last),
                     part=(k, n),
                     plan=plan,
+                    cpu={stage: round(split[k - 1], 6) for stage, split in costs.items()},
                 )
             )
         return parts

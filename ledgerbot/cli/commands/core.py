@@ -58,7 +58,10 @@ def ingest(
 @app.command()
 def status(
     metrics: Annotated[
-        bool, typer.Option("--metrics", help="Also p50/p95/p99 seconds per stage (from the audit trail)")
+        bool,
+        typer.Option(
+            "--metrics", help="Also p50/p95/p99 seconds and CPU seconds per stage (from the audit trail)"
+        ),
     ] = False,
     days: Annotated[
         float, typer.Option("--days", min=0, help="With --metrics: documents of these days")
@@ -74,6 +77,9 @@ def status(
             from ledgerbot.latency import stage_latency
 
             out["latency_seconds"] = stage_latency(session, days=days)
+            from ledgerbot.cost import cpu_report, document_costs
+
+            out["cpu_seconds"] = cpu_report(document_costs(session, days=days))
         emit(out)
 
 
