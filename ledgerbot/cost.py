@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-# The cost stages, in pipeline order; ``shadow`` is the candidate models' extra work.
+# The cost stages, in pipeline order; ``shadow`` is the extra work of candidate models in shadow or canary.
 STAGES = ("text_layer", "classify", "extract", "shadow", "validate", "match")
 DETAIL_KEY = "cpu_seconds"
 # The text-layer workers are started as ``python -m textlayer.worker``.

@@ -314,8 +314,8 @@ class Extractor:
             item.result = self._extract(item, classification)
             item.result.lineage.update(note)
             add(item.cpu, "extract", meter.lap())
-            if self.ranker_trial is not None:  # a candidate extraction ranker in shadow
-                item.result.lineage.update(self.ranker_trial.note(item.document, item.result))
+            if self.ranker_trial is not None:  # a candidate extraction ranker in shadow or canary
+                item.result = self.ranker_trial.decide(item.source.data, item.document, item.result)
                 add(item.cpu, "shadow", meter.lap())
         for item in work:
             assert item.result is not None
