@@ -163,6 +163,7 @@ class Extractor:
         self.classifier_error: LedgerbotError | None = None
         self.trial: Any = None  # a candidate classifier in shadow or canary (``ledgerbot.trials``)
         self.ranker_trial: Any = None
+        self.budget: Any = None  # what the trials in shadow may cost (``ledgerbot.trials.ShadowBudget``)
         self.splitter: Any = None
         self._stage_names = tuple(stages)
         self._stage_sources = (templates_dir, tuple(extra_templates))
@@ -194,6 +195,9 @@ class Extractor:
             return
         self._loaded = True
         self.stages  # noqa: B018  (loads them)
+        from ledgerbot.trials import ShadowBudget
+
+        self.budget = ShadowBudget.from_settings()
         if "generic" in self._stage_names:
             from ledgerbot.trials import RankerTrial
 
@@ -275,7 +279,7 @@ class Extractor:
             if item.result is None and item.source.data is not None:
                 self._try_einvoice(item)
             # An e-invoice is read and its fields taken in one step: extraction's cost.
-            add(item.cpu, "extract" if item.result is not None else "text_layer", meter.lap())
+            self._spend(item, "extract" if item.result is not None else "text_layer", meter.lap())
         to_read = [w for w in work if w.result is None and w.source.data is not None]
         if to_read:
             if self._reader is None:
@@ -295,28 +299,25 @@ class Extractor:
             # The workers read the files side by side: their time is shared by pages read.
             pages = [float(len(w.document.pages)) if w.document else 1.0 for w in to_read]
             for item, seconds in zip(to_read, share(meter.lap(), pages), strict=True):
-                add(item.cpu, "text_layer", seconds)
+                self._spend(item, "text_layer", seconds)
         work = [part for item in work for part in self._split(item)]
         documents = [w for w in work if w.document is not None]
         meter = CpuMeter()
         classifications = self._classify([w.document for w in documents if w.document is not None])
         for item, seconds in zip(documents, share(meter.lap(), [1.0] * len(documents)), strict=True):
-            add(item.cpu, "classify", seconds)
+            self._spend(item, "classify", seconds)
         notes: list[dict[str, str]] = [{} for _ in documents]
         if self.trial is not None and self.classifier is not None:  # a candidate in shadow or canary
-            data, docs = [w.source.data for w in documents], [w.document for w in documents]
-            meter = CpuMeter()
-            classifications, notes = self.trial.decide(data, docs, classifications)
-            for item, seconds in zip(documents, share(meter.lap(), [1.0] * len(documents)), strict=True):
-                add(item.cpu, "shadow", seconds)
+            classifications, notes = self._classifier_trial(documents, classifications)
         for item, classification, note in zip(documents, classifications, notes, strict=True):
             meter = CpuMeter()
             item.result = self._extract(item, classification)
             item.result.lineage.update(note)
-            add(item.cpu, "extract", meter.lap())
-            if self.ranker_trial is not None:  # a candidate extraction ranker in shadow or canary
-                item.result = self.ranker_trial.decide(item.source.data, item.document, item.result)
-                add(item.cpu, "shadow", meter.lap())
+            self._spend(item, "extract", meter.lap())
+            ranker = self.ranker_trial  # a candidate extraction ranker in shadow or canary
+            if ranker is not None and self.budget.allows(ranker.trial):
+                item.result = ranker.decide(item.source.data, item.document, item.result)
+                self._spend(item, "shadow", meter.lap())
         for item in work:
             assert item.result is not None
             item.result.cpu_seconds = dict(item.cpu)
@@ -324,6 +325,33 @@ class Extractor:
                 self._mark_part(item, item.result)
             item.source.data = None  # free memory as soon as the line is out
             yield item.result
+
+    def _classifier_trial(
+        self, documents: list[_Work], classifications: list[Any]
+    ) -> tuple[list[Any], list[dict[str, str]]]:
+        """The candidate classifier beside the active one: a canary on the whole chunk (it decides
+        documents), a shadow one document at a time while its CPU budget allows."""
+        trial = self.trial
+        if trial.trial.state != "shadow":
+            data, docs = [w.source.data for w in documents], [w.document for w in documents]
+            meter = CpuMeter()
+            chosen, notes = trial.decide(data, docs, classifications)
+            for item, seconds in zip(documents, share(meter.lap(), [1.0] * len(documents)), strict=True):
+                self._spend(item, "shadow", seconds)
+            return chosen, notes
+        chosen, notes = list(classifications), [{} for _ in documents]
+        for k, item in enumerate(documents):
+            if not self.budget.allows(trial.trial):
+                continue
+            meter = CpuMeter()
+            [chosen[k]], [notes[k]] = trial.decide([item.source.data], [item.document], [classifications[k]])
+            self._spend(item, "shadow", meter.lap())
+        return chosen, notes
+
+    def _spend(self, item: _Work, stage: str, seconds: float) -> None:
+        add(item.cpu, stage, seconds)
+        if self.budget is not None:  # loaded with the models (a batch of e-invoices needs neither)
+            self.budget.spend(stage, seconds)
 
     def _split(self, item: _Work) -> list[_Work]:
         """The documents the splitter finds in one file, each its own unit of work."""

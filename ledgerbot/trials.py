@@ -35,6 +35,41 @@ RANKER_PREFIX = "modelops.ranker."
 RANKER = "extractor-ranker"
 
 
+class ShadowBudget:
+    """How much CPU models in shadow may add: ``share`` of the pipeline's own CPU, over a run.
+
+    The pipeline reports every stage's CPU seconds (``spend``) and asks before it runs a trial
+    (``allows``). A trial in shadow runs while the shadow's CPU so far is within ``share`` of the
+    rest; past it, documents are read without it until the rest has caught up, so an expensive
+    candidate is compared on fewer documents instead of slowing every one. A canary always runs:
+    it decides documents. The choice depends on CPU already spent, never on the document read.
+    """
+
+    def __init__(self, share: float) -> None:
+        self.share = share
+        self.shadow = 0.0
+        self.rest = 0.0
+        self.skipped = 0  # documents read without a shadow trial that would have run
+
+    @classmethod
+    def from_settings(cls) -> ShadowBudget:
+        from ledgerbot.core.settings import get_settings
+
+        return cls(get_settings().modelops.shadow_cpu_budget)
+
+    def spend(self, stage: str, seconds: float) -> None:
+        if stage == "shadow":
+            self.shadow += seconds
+        else:
+            self.rest += seconds
+
+    def allows(self, trial: Trial, documents: int = 1) -> bool:
+        if trial.state != "shadow" or self.shadow <= self.share * self.rest:
+            return True
+        self.skipped += documents
+        return False
+
+
 def _output(classification: Any) -> dict[str, Any]:
     if classification is None:
         return {"doc_type": None, "confidence": None}
