@@ -11,6 +11,7 @@ to (``detail["cpu_seconds"] = {stage: seconds}``), so the trail holds what a doc
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 from collections.abc import Iterable, Sequence
@@ -43,18 +44,37 @@ def worker_cpu() -> float:
 
     ended = resource.getrusage(resource.RUSAGE_CHILDREN)
     total = ended.ru_utime + ended.ru_stime
-    for child in psutil.Process().children():
+    # One pass over the process table (psutil keeps its process objects between passes): a
+    # search per process would read the whole table again for each.
+    below: dict[int, list[psutil.Process]] = {}
+    for proc in psutil.process_iter(["ppid"]):
+        below.setdefault(proc.info["ppid"], []).append(proc)
+    for child in below.get(os.getpid(), []):
         try:
-            if _WORKER_MODULE not in child.cmdline():
+            if not _is_worker(child):
                 continue
             times = child.cpu_times()
             total += times.user + times.system + times.children_user + times.children_system
-            for grandchild in child.children(recursive=True):
-                running = grandchild.cpu_times()
-                total += running.user + running.system
+            running = list(below.get(child.pid, []))
+            while running:
+                grandchild = running.pop()
+                running.extend(below.get(grandchild.pid, []))
+                now = grandchild.cpu_times()
+                total += now.user + now.system
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue  # gone between listing and reading: its time is in RUSAGE_CHILDREN or lost
     return total
+
+
+_workers: dict[tuple[int, float], bool] = {}
+
+
+def _is_worker(proc: Any) -> bool:
+    """Whether a child process is a text-layer worker (remembered: its command line does not change)."""
+    key = (proc.pid, proc.create_time())
+    if key not in _workers:
+        _workers[key] = _WORKER_MODULE in proc.cmdline()
+    return _workers[key]
 
 
 def share(total: float, weights: Sequence[float]) -> list[float]:
@@ -72,18 +92,17 @@ def add(into: dict[str, float], stage: str, seconds: float) -> None:
 
 
 class CpuMeter:
-    """This process's CPU time and its workers', read at a start and again at each ``lap``."""
+    """CPU seconds since the start or the previous ``lap``: this process's, or (``workers``) its
+    text-layer workers' (reading those costs a pass over the process table, a few milliseconds, so
+    a reader keeps one such meter for all its batches)."""
 
     def __init__(self, workers: bool = False) -> None:
-        self.workers = workers
-        self._own = process_cpu()
-        self._theirs = worker_cpu() if workers else 0.0
+        self._read = worker_cpu if workers else process_cpu
+        self._last = self._read()
 
     def lap(self) -> float:
-        """CPU seconds since the start or the previous lap."""
-        own, theirs = process_cpu(), worker_cpu() if self.workers else 0.0
-        spent = (own - self._own) + (theirs - self._theirs)
-        self._own, self._theirs = own, theirs
+        now = self._read()
+        spent, self._last = now - self._last, now
         return max(spent, 0.0)
 
 

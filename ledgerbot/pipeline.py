@@ -172,6 +172,8 @@ class Extractor:
         self._loaded = False
         self._warm_reader: TextLayerReader | None = None
         self._reader: TextLayerReader | None = None
+        # The text-layer workers' CPU, read once per batch read (``ledgerbot.cost``); idle between.
+        self._worker_meter: CpuMeter | None = None
 
     def prepare(self) -> Extractor:
         """Load the models and templates and start the text-layer workers now, not on first need
@@ -286,7 +288,9 @@ class Extractor:
                 # As many workers as there are files to read (more start if OCR pages queue up).
                 self._reader = _text_reader(self.in_process).start(tasks=len(to_read))
             self._load()  # while the workers boot
-            meter = CpuMeter(workers=not self.in_process)
+            meter = CpuMeter()
+            if self._worker_meter is None and not self.in_process:
+                self._worker_meter = CpuMeter(workers=True)
             outcomes = self._reader.read_many(
                 [(w.source.name, w.source.data) for w in to_read if w.source.data is not None]
             )
@@ -298,7 +302,8 @@ class Extractor:
                     item.document = outcome
             # The workers read the files side by side: their time is shared by pages read.
             pages = [float(len(w.document.pages)) if w.document else 1.0 for w in to_read]
-            for item, seconds in zip(to_read, share(meter.lap(), pages), strict=True):
+            spent = meter.lap() + (self._worker_meter.lap() if self._worker_meter else 0.0)
+            for item, seconds in zip(to_read, share(spent, pages), strict=True):
                 self._spend(item, "text_layer", seconds)
         work = [part for item in work for part in self._split(item)]
         documents = [w for w in work if w.document is not None]
