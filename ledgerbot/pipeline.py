@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ledgerbot.core.domain import DocType, ErrorEntry, ExtractionResult
 from ledgerbot.core.errors import BusinessError, LedgerbotError, SplitUncertain, UnreadableFile
+from ledgerbot.cost import CpuMeter, add, share
 from textlayer.model import Document
 
 if TYPE_CHECKING:
@@ -97,6 +98,8 @@ class _Work:
     pages: tuple[int, int] | None = None
     part: tuple[int, int] = (1, 1)
     plan: Any = None
+    # CPU seconds spent on this unit per stage (``ledgerbot.cost``).
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 def _entry(error: LedgerbotError) -> ErrorEntry:
@@ -160,6 +163,7 @@ class Extractor:
         self.classifier_error: LedgerbotError | None = None
         self.trial: Any = None  # a candidate classifier in shadow or canary (``ledgerbot.trials``)
         self.ranker_trial: Any = None
+        self.budget: Any = None  # what the trials in shadow may cost (``ledgerbot.trials.ShadowBudget``)
         self.splitter: Any = None
         self._stage_names = tuple(stages)
         self._stage_sources = (templates_dir, tuple(extra_templates))
@@ -168,6 +172,8 @@ class Extractor:
         self._loaded = False
         self._warm_reader: TextLayerReader | None = None
         self._reader: TextLayerReader | None = None
+        # The text-layer workers' CPU, read once per batch read (``ledgerbot.cost``); idle between.
+        self._worker_meter: CpuMeter | None = None
 
     def prepare(self) -> Extractor:
         """Load the models and templates and start the text-layer workers now, not on first need
@@ -191,6 +197,9 @@ class Extractor:
             return
         self._loaded = True
         self.stages  # noqa: B018  (loads them)
+        from ledgerbot.trials import ShadowBudget
+
+        self.budget = ShadowBudget.from_settings()
         if "generic" in self._stage_names:
             from ledgerbot.trials import RankerTrial
 
@@ -267,15 +276,21 @@ class Extractor:
     def _chunk(self, chunk: list[Source]) -> Iterator[ExtractionResult]:
         work = [_Work(source) for source in chunk]
         for item in work:
+            meter = CpuMeter()
             self._read_bytes(item)
             if item.result is None and item.source.data is not None:
                 self._try_einvoice(item)
+            # An e-invoice is read and its fields taken in one step: extraction's cost.
+            self._spend(item, "extract" if item.result is not None else "text_layer", meter.lap())
         to_read = [w for w in work if w.result is None and w.source.data is not None]
         if to_read:
             if self._reader is None:
                 # As many workers as there are files to read (more start if OCR pages queue up).
                 self._reader = _text_reader(self.in_process).start(tasks=len(to_read))
             self._load()  # while the workers boot
+            meter = CpuMeter()
+            if self._worker_meter is None and not self.in_process:
+                self._worker_meter = CpuMeter(workers=True)
             outcomes = self._reader.read_many(
                 [(w.source.name, w.source.data) for w in to_read if w.source.data is not None]
             )
@@ -285,24 +300,63 @@ class Extractor:
                 else:
                     outcome.source = item.source.name
                     item.document = outcome
+            # The workers read the files side by side: their time is shared by pages read.
+            pages = [float(len(w.document.pages)) if w.document else 1.0 for w in to_read]
+            spent = meter.lap() + (self._worker_meter.lap() if self._worker_meter else 0.0)
+            for item, seconds in zip(to_read, share(spent, pages), strict=True):
+                self._spend(item, "text_layer", seconds)
         work = [part for item in work for part in self._split(item)]
         documents = [w for w in work if w.document is not None]
+        meter = CpuMeter()
         classifications = self._classify([w.document for w in documents if w.document is not None])
+        for item, seconds in zip(documents, share(meter.lap(), [1.0] * len(documents)), strict=True):
+            self._spend(item, "classify", seconds)
         notes: list[dict[str, str]] = [{} for _ in documents]
         if self.trial is not None and self.classifier is not None:  # a candidate in shadow or canary
-            data, docs = [w.source.data for w in documents], [w.document for w in documents]
-            classifications, notes = self.trial.decide(data, docs, classifications)
+            classifications, notes = self._classifier_trial(documents, classifications)
         for item, classification, note in zip(documents, classifications, notes, strict=True):
+            meter = CpuMeter()
             item.result = self._extract(item, classification)
             item.result.lineage.update(note)
-            if self.ranker_trial is not None:  # a candidate extraction ranker in shadow
-                item.result.lineage.update(self.ranker_trial.note(item.document, item.result))
+            self._spend(item, "extract", meter.lap())
+            ranker = self.ranker_trial  # a candidate extraction ranker in shadow or canary
+            if ranker is not None and self.budget.allows(ranker.trial):
+                item.result = ranker.decide(item.source.data, item.document, item.result)
+                self._spend(item, "shadow", meter.lap())
         for item in work:
             assert item.result is not None
+            item.result.cpu_seconds = dict(item.cpu)
             if self.split or item.pages is not None:
                 self._mark_part(item, item.result)
             item.source.data = None  # free memory as soon as the line is out
             yield item.result
+
+    def _classifier_trial(
+        self, documents: list[_Work], classifications: list[Any]
+    ) -> tuple[list[Any], list[dict[str, str]]]:
+        """The candidate classifier beside the active one: a canary on the whole chunk (it decides
+        documents), a shadow one document at a time while its CPU budget allows."""
+        trial = self.trial
+        if trial.trial.state != "shadow":
+            data, docs = [w.source.data for w in documents], [w.document for w in documents]
+            meter = CpuMeter()
+            chosen, notes = trial.decide(data, docs, classifications)
+            for item, seconds in zip(documents, share(meter.lap(), [1.0] * len(documents)), strict=True):
+                self._spend(item, "shadow", seconds)
+            return chosen, notes
+        chosen, notes = list(classifications), [{} for _ in documents]
+        for k, item in enumerate(documents):
+            if not self.budget.allows(trial.trial):
+                continue
+            meter = CpuMeter()
+            [chosen[k]], [notes[k]] = trial.decide([item.source.data], [item.document], [classifications[k]])
+            self._spend(item, "shadow", meter.lap())
+        return chosen, notes
+
+    def _spend(self, item: _Work, stage: str, seconds: float) -> None:
+        add(item.cpu, stage, seconds)
+        if self.budget is not None:  # loaded with the models (a batch of e-invoices needs neither)
+            self.budget.spend(stage, seconds)
 
     def _split(self, item: _Work) -> list[_Work]:
         """The documents the splitter finds in one file, each its own unit of work."""
@@ -318,6 +372,9 @@ class Extractor:
         plan = self.splitter.split(document)
         n = len(plan.parts)
         parts = []
+        # The file's reading so far is shared among its documents by their pages.
+        weights = [float(found.last - found.first + 1) for found in plan.parts]
+        costs = {stage: share(seconds, weights) for stage, seconds in item.cpu.items()}
         for k, found in enumerate(plan.parts, start=1):
             pages = document.pages[found.first - 1 : found.last]
             # The file's notes (unreadable pages) go with the part that holds the page they name.
@@ -330,6 +387,7 @@ class Extractor:
                     pages=(found.first, found.last),
                     part=(k, n),
                     plan=plan,
+                    cpu={stage: round(split[k - 1], 6) for stage, split in costs.items()},
                 )
             )
         return parts

@@ -33,6 +33,7 @@ from ledgerbot.core.lifecycle import Actor, input_hash, transition
 from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import DocumentRow, ExceptionRow, ExtractionRow
 from ledgerbot.core.store.queries import latest_extraction
+from ledgerbot.cost import DETAIL_KEY, CpuMeter
 
 S = DocState
 PIPELINE = "robot:process"
@@ -100,6 +101,8 @@ def _read(session: Session, document: DocumentRow, result: ExtractionResult) -> 
     digest = document.sha256
     lineage = result.lineage
     reader = _actor("textlayer", lineage, "text_layer", "einvoice")
+    # What the read cost, per stage (text layer, classify, extract, shadow), with the move it ends in.
+    cost = {DETAIL_KEY: result.cpu_seconds} if result.cpu_seconds else {}
     if result.doc_type is None:
         # Unreadable (corrupt, encrypted, unsupported): visible as failed with its code, and a
         # retry (failed -> received) picks it up once the file or the reader is fixed.
@@ -112,10 +115,10 @@ def _read(session: Session, document: DocumentRow, result: ExtractionResult) -> 
             stage="parse",
             input_digest=digest,
             outcome=error.code if error else "E200",
-            detail={"errors": [e.model_dump(mode="json") for e in result.errors]},
+            detail={"errors": [e.model_dump(mode="json") for e in result.errors], **cost},
         )
         return None
-    transition(session, document, S.PARSED, actor=reader, stage="parse", input_digest=digest)
+    transition(session, document, S.PARSED, actor=reader, stage="parse", input_digest=digest, detail=cost)
     document.doc_type = result.doc_type.value
     document.doc_type_confidence = result.doc_type_confidence
     classifier = _actor("classifier", lineage, "classifier", "einvoice")
@@ -233,6 +236,7 @@ def _match(
     from rules.case import parse_case
     from rules.engine import evaluate
 
+    meter = CpuMeter()
     policy = load_policy_cached(str(policy_path) if policy_path else None)
     case = parse_case(build_case(session, document, result, today=today), source=f"document {document.id}")
     decision = evaluate(case, policy)
@@ -254,7 +258,11 @@ def _match(
             actor=rules,
             stage="validate",
             input_digest=digest,
-            detail={"vendor_id": decision.vendor_id, "vendor_match": decision.vendor_match},
+            detail={
+                "vendor_id": decision.vendor_id,
+                "vendor_match": decision.vendor_match,
+                DETAIL_KEY: {"validate": round(meter.lap(), 6)},
+            },
         )
     extraction = latest_extraction(session, document.id)
     record_decision(
@@ -277,6 +285,7 @@ def _match(
             "codes": decision.codes,
             "po_number": decision.po_number,
             "needs_second_approver": decision.needs_second_approver,
+            DETAIL_KEY: {"match": round(meter.lap(), 6)},
         },
     )
     if target is S.MATCHED and auto_approve and not decision.needs_second_approver:

@@ -3,8 +3,9 @@
 The pipeline asks ``ClassifierTrial.load`` and ``RankerTrial.load`` once per run: with no version
 in shadow or canary that is one registry query each and nothing else runs per document. With one,
 the candidate reads the same text layers; in shadow its answer is only written to the lineage
-(``modelops.*``, ``modelops.ranker.*``) and stored by processing. A classifier in canary decides
-the documents its stable hash picks; a ranker in canary still runs in shadow only.
+(``modelops.*``, ``modelops.ranker.*``) and stored by processing. A classifier or ranker in
+canary decides the documents its stable hash picks, and is rolled back automatically by the
+canary rule (``ledgerbot.core.modelops.check_canary``) after each of its decisions.
 """
 
 from __future__ import annotations
@@ -32,6 +33,41 @@ ACTIVE = "modelops.active"
 # The ranker's notes: the same keys under their own prefix.
 RANKER_PREFIX = "modelops.ranker."
 RANKER = "extractor-ranker"
+
+
+class ShadowBudget:
+    """How much CPU models in shadow may add: ``share`` of the pipeline's own CPU, over a run.
+
+    The pipeline reports every stage's CPU seconds (``spend``) and asks before it runs a trial
+    (``allows``). A trial in shadow runs while the shadow's CPU so far is within ``share`` of the
+    rest; past it, documents are read without it until the rest has caught up, so an expensive
+    candidate is compared on fewer documents instead of slowing every one. A canary always runs:
+    it decides documents. The choice depends on CPU already spent, never on the document read.
+    """
+
+    def __init__(self, share: float) -> None:
+        self.share = share
+        self.shadow = 0.0
+        self.rest = 0.0
+        self.skipped = 0  # documents read without a shadow trial that would have run
+
+    @classmethod
+    def from_settings(cls) -> ShadowBudget:
+        from ledgerbot.core.settings import get_settings
+
+        return cls(get_settings().modelops.shadow_cpu_budget)
+
+    def spend(self, stage: str, seconds: float) -> None:
+        if stage == "shadow":
+            self.shadow += seconds
+        else:
+            self.rest += seconds
+
+    def allows(self, trial: Trial, documents: int = 1) -> bool:
+        if trial.state != "shadow" or self.shadow <= self.share * self.rest:
+            return True
+        self.skipped += documents
+        return False
 
 
 def _output(classification: Any) -> dict[str, Any]:
@@ -93,7 +129,12 @@ def _fields(result: ExtractionResult) -> dict[str, Any]:
 
 
 class RankerTrial:
-    """An extraction ranker version in shadow (or canary, which for a ranker runs as shadow)."""
+    """An extraction ranker version in shadow or canary beside the active one.
+
+    It reads every document the generic stage read. In shadow its fields are only noted; in
+    canary, on the documents its stable hash picks, its reading (fields, lines, confidences,
+    boxes and the extractor's lineage) replaces the active ranker's.
+    """
 
     def __init__(self, trial: Trial, extractor: Any) -> None:
         self.trial = trial
@@ -109,21 +150,44 @@ class RankerTrial:
 
         return cls(trial, GenericExtractor(load_scorer(models_dir, trial.version)))
 
-    def note(self, document: Any, result: ExtractionResult) -> dict[str, str]:
-        """The candidate's fields beside the pipeline's, for documents the generic stage read."""
+    def decide(self, data: bytes | None, document: Any, result: ExtractionResult) -> ExtractionResult:
+        """The reading the document goes on with, its lineage noting the trial (generic reads only)."""
         if result.method != "generic":
-            return {}
+            return result
         try:
-            ours = _fields(self.extractor.extract(document, result.doc_type))
+            candidate: ExtractionResult | None = self.extractor.extract(document, result.doc_type)
         except Exception:  # a broken candidate never costs the document
-            ours = {}
-        return {
+            candidate = None
+        sha = hashlib.sha256(data).hexdigest() if data is not None else ""
+        if self.trial.state == "shadow":
+            arm = "shadow"
+        else:
+            arm = "canary" if candidate is not None and self.trial.decides(sha) else "active"
+        note = {
             RANKER_PREFIX + "trial": self.trial.ref,
             RANKER_PREFIX + "model_id": str(self.trial.model_id),
-            RANKER_PREFIX + "arm": "shadow",
-            RANKER_PREFIX + "candidate": json.dumps(ours, sort_keys=True),
+            RANKER_PREFIX + "arm": arm,
+            RANKER_PREFIX + "candidate": json.dumps(_fields(candidate) if candidate else {}, sort_keys=True),
             RANKER_PREFIX + "active": json.dumps(_fields(result), sort_keys=True),
         }
+        chosen = _reading_of(candidate, result) if arm == "canary" and candidate is not None else result
+        chosen.lineage.update(note)
+        return chosen
+
+
+# What an extractor's reading decides; the rest of a result (type, errors of the file and the
+# classifier, the pipeline's lineage) is the pipeline's and stays.
+_READING = ("fields", "field_confidence", "field_boxes", "lines")
+
+
+def _reading_of(candidate: ExtractionResult, result: ExtractionResult) -> ExtractionResult:
+    """``result`` with the candidate's reading in place of the active extractor's."""
+    chosen = result.model_copy(update={key: getattr(candidate, key) for key in _READING})
+    # The active extractor's notes (its version, per-field notes) go; the candidate's come in.
+    field_names = set(type(result.fields).model_fields)
+    lineage = {k: v for k, v in result.lineage.items() if k != "extractor" and k not in field_names}
+    chosen.lineage = {**lineage, **candidate.lineage}
+    return chosen
 
 
 def record_trial(session: Session, document: DocumentRow, result: ExtractionResult) -> None:

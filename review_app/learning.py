@@ -363,6 +363,15 @@ def learn_from_corrections(
             raise DraftError(
                 f"no template could be learned from document {document.id}: {error.message}"
             ) from None
+    from ledgerbot.template_registry import learned_test, sync
+
+    sync(
+        session,
+        folder,
+        outcome.id,
+        reason=f"learned from document {document.id}: {reason}",
+        tested=learned_test(outcome),
+    )
     return Learned(
         template_id=outcome.id,
         version=outcome.version,
@@ -418,7 +427,7 @@ def shadow_review(
     else:
         generic = GenericExtractor().extract(page)
     values = ExtractionResult.model_validate(final.result).model_dump(mode="json")["fields"]
-    return record_shadow(
+    outcome = record_shadow(
         folder,
         template,
         document.filename,
@@ -427,6 +436,11 @@ def shadow_review(
         values,
         trust_after=trust_after or get_settings().templates.trust_after,
     )
+    if outcome.promoted:
+        from ledgerbot.template_registry import sync
+
+        sync(session, folder, template.id, reason=f"trusted after shadow agreement on {document.filename}")
+    return outcome
 
 
 def after_corrections(session: Session, document: DocumentRow, files: FileStore) -> dict[str, Any]:

@@ -178,6 +178,7 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
         actions,
         auth,
         documents,
+        models,
         queue,
         splits,
         template_drafts,
@@ -185,7 +186,7 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
         vendor_templates,
     )
 
-    for module in (auth, queue, documents, actions, splits, template_drafts, users, vendor_templates):
+    for module in (auth, queue, documents, actions, splits, template_drafts, users, vendor_templates, models):
         app.include_router(module.router)
 
     from review_app.metrics import mount_metrics

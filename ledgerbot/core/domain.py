@@ -156,6 +156,9 @@ class ExtractionResult(_Model):
     # which of the file's documents it is, ``[k, n]``. Absent from the line otherwise.
     pages: list[int] | None = None
     part: list[int] | None = None
+    # CPU seconds this read cost per stage (``ledgerbot.cost``): processing stores them in the
+    # audit trail; they are no part of the extract line, whose values depend on the file alone.
+    cpu_seconds: dict[str, float] = Field(default_factory=dict, exclude=True)
 
     @model_serializer(mode="wrap")
     def _without_unsplit_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

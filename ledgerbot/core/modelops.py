@@ -1,8 +1,9 @@
 """Model operations: the registry of model versions, their states, shadow runs and canary rollback.
 
-Every classifier and extraction ranker version is registered with its training data fingerprint
-and validation metrics, in one of the states ``candidate -> shadow -> canary -> active -> retired``;
-every change is an audit row (who, when, why). The pipeline loads the registry's active version.
+Every classifier and extraction ranker version, and every vendor template version, is registered
+with its training data fingerprint and validation metrics, in one of the states
+``candidate -> shadow -> canary -> active -> retired``; every change is an audit row (who, when,
+why). The pipeline loads the registry's active version.
 
 Canary rule (``canary_verdict``): per arm (canary documents, and the documents the active model
 decided meanwhile) the correction rate (a clerk corrected the document) and the exception rate
@@ -101,21 +102,49 @@ def register(
     reason: str = "trained",
 ) -> ModelVersionRow:
     """Register ``artifact`` (idempotent); a new one is a candidate unless its model has no active version."""
+    return register_version(
+        session,
+        root,
+        artifact.name,
+        artifact.version,
+        data_sha256=artifact.meta.get("data_sha256"),
+        metrics=_validation_metrics(artifact.meta),
+        state=state,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def register_version(
+    session: Session,
+    root: Path,
+    name: str,
+    version: str,
+    *,
+    data_sha256: str | None,
+    metrics: dict[str, Any],
+    state: str | None = None,
+    actor: str = SYSTEM,
+    reason: str = "trained",
+) -> ModelVersionRow:
+    """Register ``name@version`` of the folder ``root`` (idempotent) with its data fingerprint, metrics."""
     from ledgerbot.core.store.registry import ModelEventRow, ModelVersionRow
 
     key = root_key(root)
-    existing = find(session, key, artifact.name, artifact.version)
+    existing = find(session, key, name, version)
     if existing is not None:
         return existing
     if state is None:
-        state = "candidate" if holding(session, key, artifact.name, "active") else "active"
+        state = "candidate" if holding(session, key, name, "active") else "active"
+    if state not in STATES:
+        raise ModelRegistryError(f"unknown state {state!r}; one of {', '.join(STATES)}")
     row = ModelVersionRow(
         root=key,
-        name=artifact.name,
-        version=artifact.version,
-        kind=kind_of(artifact.name),
-        data_sha256=artifact.meta.get("data_sha256"),
-        metrics=_validation_metrics(artifact.meta),
+        name=name,
+        version=version,
+        kind=kind_of(name),
+        data_sha256=data_sha256,
+        metrics=metrics,
         state=state,
     )
     session.add(row)
@@ -231,12 +260,16 @@ def _previous_active(session: Session, root: str, name: str, *, exclude: int) ->
     ).first()
 
 
-def listing(session: Session, root: Path | None = None) -> list[dict[str, Any]]:
+def listing(session: Session, root: Path | None = None, *, templates: bool = False) -> list[dict[str, Any]]:
+    """Registered versions of ``root`` (every folder when None); ``templates`` adds every template's."""
+    from sqlalchemy import or_
+
     from ledgerbot.core.store.registry import ModelEventRow, ModelVersionRow
 
-    query = select(ModelVersionRow).order_by(ModelVersionRow.name, ModelVersionRow.version)
+    query = select(ModelVersionRow).order_by(ModelVersionRow.name, ModelVersionRow.id)
     if root is not None:
-        query = query.where(ModelVersionRow.root == root_key(root))
+        here = ModelVersionRow.root == root_key(root)
+        query = query.where(or_(here, ModelVersionRow.kind == "template") if templates else here)
     out = []
     for row in session.scalars(query):
         last = session.scalars(
@@ -262,7 +295,7 @@ def listing(session: Session, root: Path | None = None) -> list[dict[str, Any]]:
 # --- which version runs -----------------------------------------------------------------------
 
 
-def _registry_store() -> Store | None:
+def registry_store() -> Store | None:
     """The settings' store when it exists and holds the registry; else None (nothing is created)."""
     from sqlalchemy import inspect
 
@@ -291,7 +324,7 @@ def chosen_version(root: Path, name: str, latest: str | None, exists: Iterable[s
     """
     if name not in KINDS or latest is None:
         return latest
-    store = _registry_store()
+    store = registry_store()
     if store is None:
         return latest
     present = set(exists)
@@ -335,7 +368,7 @@ class Trial:
 
 def trial_for(root: Path, name: str) -> Trial | None:
     """The canary (else the shadow) version of ``name``, or None: one query when no trial runs."""
-    store = _registry_store()
+    store = registry_store()
     if store is None:
         return None
     from ledgerbot.core.settings import get_settings

@@ -394,6 +394,12 @@ class ModelOpsSettings(BaseSettings):
         ge=1,
         description="Documents each arm (canary and active) needs before the rollback test is applied",
     )
+    shadow_cpu_budget: float = Field(
+        default=0.5,
+        ge=0.0,
+        description="CPU a model in shadow may add, as a share of the pipeline's own CPU per document; "
+        "past it, documents are read without the shadow until the pipeline's CPU catches up",
+    )
 
 
 SECTIONS: dict[str, type[BaseSettings]] = {

@@ -136,6 +136,22 @@ class ReasonFigures:
     hours_to_resolve_p90: float | None
 
 
+@dataclass(frozen=True)
+class DocumentCost:
+    """CPU seconds one document received in the period cost, per stage (``ledgerbot.cost``)."""
+
+    document_id: int
+    filename: str
+    vendor_id: str
+    vendor_name: str
+    state: str
+    stages: dict[str, float]
+
+    @property
+    def total(self) -> float:
+        return round(sum(self.stages.values()), 6)
+
+
 # Review actions whose audit detail carries a reason the report lists.
 REASONED_ACTIONS = ("approve", "first_approval", "reject", "propose_reject")
 
@@ -160,6 +176,10 @@ class ReportData:
     # Model operations: per day of the period the drift figures, per stage the latency percentiles.
     drift_days: list[dict[str, Any]] = field(default_factory=list)
     stage_latency: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Cost per decision: CPU seconds per stage and per document, of the documents received in it.
+    cpu_per_stage: dict[str, dict[str, float]] = field(default_factory=dict)
+    cpu_per_document: dict[str, float] = field(default_factory=dict)
+    document_costs: list[DocumentCost] = field(default_factory=list)
 
     @property
     def straight_through_rate(self) -> float:
@@ -241,6 +261,7 @@ def collect(store: Store, start: date, end: date, *, as_of: datetime | None = No
         _review_decisions(session, data, vendors, low, high)
         data.audit_trail = _audit_trail(session)
         _model_operations(session, data, high)
+        _costs(session, data, vendors, high)
     _spend(data)
     return data
 
@@ -252,6 +273,31 @@ def _model_operations(session: Session, data: ReportData, high: datetime) -> Non
     days = (data.end - data.start).days + 1
     data.drift_days = drift_report(session, days=days, now=high, alarm=False)["days"]
     data.stage_latency = stage_latency(session, days=days, now=high)
+
+
+def _costs(session: Session, data: ReportData, vendors: dict[str, str], high: datetime) -> None:
+    from ledgerbot.cost import cpu_report, document_costs
+
+    costs = document_costs(session, days=(data.end - data.start).days + 1, now=high)
+    report = cpu_report(costs)
+    data.cpu_per_stage, data.cpu_per_document = report["per_stage"], report["per_document"]
+    ids = sorted(costs)
+    for chunk in range(0, len(ids), 500):
+        for document in session.scalars(
+            select(DocumentRow).where(DocumentRow.id.in_(ids[chunk : chunk + 500]))
+        ):
+            vendor_id = document.vendor_id or ""
+            data.document_costs.append(
+                DocumentCost(
+                    document_id=document.id,
+                    filename=document.filename or "",
+                    vendor_id=vendor_id,
+                    vendor_name=vendors.get(vendor_id, ""),
+                    state=document.state or "",
+                    stages=costs[document.id],
+                )
+            )
+    data.document_costs.sort(key=lambda c: c.document_id)
 
 
 def _audit_trail(session: Session) -> str:

@@ -20,6 +20,7 @@ from ledgerbot.reports.data import ReportData
 MONEY = "#,##0.00"
 COUNT = "#,##0"
 PERCENT = "0.0%"
+CPU = "0.0000"
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm"
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -35,6 +36,8 @@ SHEETS = (
     "Review decisions",
     "Drift trend",
     "Stage latency",
+    "Cost per stage",
+    "Cost per document",
 )
 
 
@@ -97,6 +100,7 @@ def _summary(ws: Worksheet, data: ReportData) -> None:
         ("Approved straight through", data.straight_through, COUNT),
         ("Straight-through rate", data.straight_through_rate, PERCENT),
         ("Open exceptions", len(data.open_exceptions), COUNT),
+        ("CPU seconds per document (mean, documents received)", data.cpu_per_document.get("mean"), CPU),
         ("Audit trail (hash chain)", data.audit_trail, None),
     ]
     totals: dict[str, Decimal] = {}
@@ -360,6 +364,59 @@ def _latency(ws: Worksheet, data: ReportData) -> None:
     _table(ws, headers, rows)
 
 
+def _cost_per_stage(ws: Worksheet, data: ReportData) -> None:
+    headers = [
+        ("Stage", None, 14),
+        ("Documents", COUNT, 11),
+        ("CPU seconds", CPU, 13),
+        ("Mean per document", CPU, 13),
+        ("p50", CPU, 11),
+        ("p95", CPU, 11),
+        ("p99", CPU, 11),
+    ]
+    figures = [*data.cpu_per_stage.items(), ("whole document", data.cpu_per_document)]
+    rows = [
+        (
+            stage,
+            f.get("documents", 0),
+            f.get("total"),
+            f.get("mean"),
+            f.get("p50"),
+            f.get("p95"),
+            f.get("p99"),
+        )
+        for stage, f in figures
+    ]
+    _table(ws, headers, rows)
+
+
+def _cost_per_document(ws: Worksheet, data: ReportData) -> None:
+    from ledgerbot.cost import STAGES
+
+    headers = [
+        ("Document", COUNT, 11),
+        ("File", None, 30),
+        ("Vendor id", None, 11),
+        ("Vendor", None, 30),
+        ("State", None, 11),
+        *((f"{stage} CPU s", CPU, 12) for stage in STAGES),
+        ("Total CPU s", CPU, 12),
+    ]
+    rows = [
+        (
+            c.document_id,
+            c.filename,
+            c.vendor_id,
+            c.vendor_name,
+            c.state,
+            *(c.stages.get(stage) for stage in STAGES),
+            c.total,
+        )
+        for c in data.document_costs
+    ]
+    _table(ws, headers, rows)
+
+
 def write_workbook(data: ReportData, out: Path) -> Path:
     """Write ``data`` to ``out`` (.xlsx) atomically: a reader never sees a half-written file."""
     workbook = Workbook()
@@ -377,6 +434,8 @@ def write_workbook(data: ReportData, out: Path) -> Path:
             _review_decisions,
             _drift,
             _latency,
+            _cost_per_stage,
+            _cost_per_document,
         ),
         strict=True,
     ):

@@ -91,6 +91,9 @@ def accept(
         raise NotAllowed("only an admin (the automation engineer) accepts vendor templates")
     document = load_document(session, document_id)
     written = learning.accept_draft(context.settings.drafts_dir, document_id)
+    from ledgerbot.template_registry import sync
+
+    sync(session, written.parent, written.stem, actor=f"user:{user.username}", reason="draft accepted")
     audit.record(session, document, user.username, "template_accept", detail={"template": written.name})
     session.commit()
     return redirect_with_notice(

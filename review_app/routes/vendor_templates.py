@@ -67,22 +67,30 @@ def show(request: Request, template_id: str, context: Context, user: CurrentUser
 
 
 @router.post("/templates/{template_id}/promote", response_class=HTMLResponse, summary="Trust a template")
-def promote(template_id: str, context: Context, user: CsrfUser) -> Response:
+def promote(template_id: str, context: Context, session: DbSession, user: CsrfUser) -> Response:
     from extractors.templates.lifecycle import set_status
+    from ledgerbot.template_registry import sync
 
     _admin(user)
-    done = set_status(learning.templates_dir(), template_id, "active", reason=f"promoted by {user.username}")
+    folder = learning.templates_dir()
+    done = set_status(folder, template_id, "active", reason=f"promoted by {user.username}")
+    sync(session, folder, template_id, actor=f"user:{user.username}", reason="promoted on the templates page")
+    session.commit()
     return redirect_with_notice(
         f"/templates/{template_id}", f"template {template_id}@{done['version']} is active", context
     )
 
 
 @router.post("/templates/{template_id}/retire", response_class=HTMLResponse, summary="Retire a template")
-def retire(template_id: str, context: Context, user: CsrfUser) -> Response:
+def retire(template_id: str, context: Context, session: DbSession, user: CsrfUser) -> Response:
     from extractors.templates.lifecycle import set_status
+    from ledgerbot.template_registry import sync
 
     _admin(user)
-    done = set_status(learning.templates_dir(), template_id, "retired", reason=f"retired by {user.username}")
+    folder = learning.templates_dir()
+    done = set_status(folder, template_id, "retired", reason=f"retired by {user.username}")
+    sync(session, folder, template_id, actor=f"user:{user.username}", reason="retired on the templates page")
+    session.commit()
     return redirect_with_notice(
         f"/templates/{template_id}", f"template {template_id}@{done['version']} is retired", context
     )
@@ -92,14 +100,19 @@ def retire(template_id: str, context: Context, user: CsrfUser) -> Response:
 def edit(
     template_id: str,
     context: Context,
+    session: DbSession,
     user: CsrfUser,
     text: Annotated[str, Form(alias="yaml")],
     reason: Annotated[str, Form()] = "edited",
 ) -> Response:
     from extractors.templates.lifecycle import edit_template
+    from ledgerbot.template_registry import sync
 
     _admin(user)
-    done = edit_template(learning.templates_dir(), template_id, text, by=user.username, reason=reason)
+    folder = learning.templates_dir()
+    done = edit_template(folder, template_id, text, by=user.username, reason=reason)
+    sync(session, folder, template_id, actor=f"user:{user.username}", reason=f"edited: {reason}")
+    session.commit()
     return redirect_with_notice(
         f"/templates/{template_id}", f"template {template_id} is now version {done['version']}", context
     )

@@ -49,7 +49,7 @@ def test_a_ranker_in_shadow_is_compared_field_by_field(monkeypatch: pytest.Monke
     assert result.fields.invoice_number == invoice.number
     # The active read got the number wrong; the clerk puts it right.
     result.fields.invoice_number = "WRONG-1"
-    result.lineage.update(trial.note(document, result))
+    result = trial.decide(None, document, result)
     assert result.fields.invoice_number == "WRONG-1"  # the shadow's answer is never used
     with get_store().session() as session:
         row = DocumentRow(

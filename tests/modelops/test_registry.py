@@ -27,16 +27,6 @@ def save(root: Path, digest: str, minute: int) -> Artifact:
     return store.save("cascade", version, lambda _folder: None, meta)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def root(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
-    if request.param == "postgresql":
-        monkeypatch.setenv("LEDGERBOT_DATABASE_URL", request.getfixturevalue("pg_url"))
-    monkeypatch.setenv("LEDGERBOT_MODELOPS_TRAINED_STATE", "candidate")
-    get_settings.cache_clear()
-    get_store()  # a migrated store in this test's home
-    return get_settings().models_dir
-
-
 def states(root: Path) -> dict[str, str]:
     with get_store().session() as session:
         return {r.version: r.state for r in session.scalars(select(ModelVersionRow))}

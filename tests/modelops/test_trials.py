@@ -33,10 +33,10 @@ from ledgerbot.core.modelops import (
 )
 from ledgerbot.core.settings import get_settings
 from ledgerbot.core.store import get_store
-from ledgerbot.core.store.models import DocumentRow, ExtractionRow
+from ledgerbot.core.store.models import DocumentRow
 from ledgerbot.core.store.registry import ModelEventRow, ModelRunRow, ModelVersionRow
-from ledgerbot.core.store.review import CorrectionRow
 from ledgerbot.trials import ClassifierTrial, record_trial
+from tests.modelops.clerk import correct
 
 
 class Fixed:
@@ -80,34 +80,6 @@ def _document(session: object, n: int, vendor: str) -> DocumentRow:
     return row
 
 
-def _correct(session: object, document: DocumentRow, truth: DocType) -> None:
-    extraction = ExtractionRow(document_id=document.id, result={})
-    session.add(extraction)  # type: ignore[attr-defined]
-    session.flush()  # type: ignore[attr-defined]
-    session.add(  # type: ignore[attr-defined]
-        CorrectionRow(
-            document_id=document.id,
-            vendor_id=document.vendor_id,
-            kind="doc_type",
-            target="doc_type",
-            old_value=None,
-            new_value=truth.value,
-            extraction_id=extraction.id,
-            username="clerk",
-        )
-    )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def root(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
-    if request.param == "postgresql":
-        monkeypatch.setenv("LEDGERBOT_DATABASE_URL", request.getfixturevalue("pg_url"))
-    monkeypatch.setenv("LEDGERBOT_MODELOPS_TRAINED_STATE", "candidate")
-    get_settings.cache_clear()
-    get_store()
-    return get_settings().models_dir
-
-
 def test_no_trial_costs_one_query_and_nothing_per_document(root: Path) -> None:
     _models(root)
     assert trial_for(root, "cascade") is None
@@ -141,7 +113,7 @@ def test_a_better_candidate_in_shadow_shows_its_gain_per_field_and_vendor(root: 
             result.lineage.update(note)
             record_trial(session, document, result)
             if truth[text] != classification.doc_type:  # the clerk fixes what the active model got wrong
-                _correct(session, document, truth[text])
+                correct(session, document, "doc_type", "doc_type", truth[text].value)
     with get_store().session() as session:
         report = compare(session, root, "cascade")
         assert (
@@ -207,7 +179,7 @@ def test_a_worse_canary_is_rolled_back_within_50_canary_documents(
                 corrected = active_seen % 50 == 25  # 2 in 100
             document = _document(session, n, "V-A")
             if corrected:
-                _correct(session, document, DocType.INVOICE)
+                correct(session, document, "doc_type", "doc_type", DocType.INVOICE.value)
             result = ExtractionResult(source=str(n), doc_type=DocType.INVOICE)
             result.lineage.update(
                 {

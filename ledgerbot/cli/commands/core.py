@@ -58,7 +58,10 @@ def ingest(
 @app.command()
 def status(
     metrics: Annotated[
-        bool, typer.Option("--metrics", help="Also p50/p95/p99 seconds per stage (from the audit trail)")
+        bool,
+        typer.Option(
+            "--metrics", help="Also p50/p95/p99 seconds and CPU seconds per stage (from the audit trail)"
+        ),
     ] = False,
     days: Annotated[
         float, typer.Option("--days", min=0, help="With --metrics: documents of these days")
@@ -70,10 +73,12 @@ def status(
     store = get_store()
     out: dict[str, Any] = dict(store.state_counts())
     if metrics:
+        from ledgerbot.cost import cpu_report, document_costs
         from ledgerbot.latency import stage_latency
 
         with store.session() as session:
             out["latency_seconds"] = stage_latency(session, days=days)
+            out["cpu_seconds"] = cpu_report(document_costs(session, days=days))
     emit(out)
 
 

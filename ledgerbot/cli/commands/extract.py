@@ -230,7 +230,9 @@ def template_new(
 
     if not sample.is_file():
         raise fail(f"{sample} does not exist", "E403", exit_code=2)
-    written = draft_template(sample, folder or default_templates_dir(), template_id=template_id, force=force)
+    folder = folder or default_templates_dir()
+    written = draft_template(sample, folder, template_id=template_id, force=force)
+    _register(folder, Path(str(written["template"])).stem, "drafted from a sample")
     emit(written)
 
 
@@ -277,6 +279,9 @@ def template_learn(
         outcome = learn_template(sample, truth, folder, template_id=template_id, status=status)  # type: ignore[arg-type]
     except (LearningError, TemplateError) as error:
         raise fail(error.message, error.code) from None
+    from ledgerbot.template_registry import learned_test
+
+    _register(folder, outcome.id, "learned from a sample", tested=learned_test(outcome))
     emit(outcome.as_json())
 
 
@@ -292,15 +297,28 @@ def template_list(
         emit(entry)
 
 
+def _register(folder: Path, template_id: str, reason: str, tested: dict[str, Any] | None = None) -> None:
+    """The template's new version or status into the model registry; a failure there is only a warning."""
+    from ledgerbot.cli.commands.models import actor
+    from ledgerbot.template_registry import record
+
+    problem = record(folder, template_id, actor=actor(None), reason=reason, tested=tested)
+    if problem:
+        stderr.print(f"[yellow]warning[/yellow] not registered: {problem}", highlight=False)
+
+
 def _set_status(folder: Path | None, template_id: str, status: str, reason: str) -> None:
     from extractors.templates.engine import default_templates_dir
     from extractors.templates.lifecycle import set_status
     from extractors.templates.schema import TemplateError
 
+    folder = folder or default_templates_dir()
     try:
-        emit(set_status(folder or default_templates_dir(), template_id, status, reason=reason))  # type: ignore[arg-type]
+        done = set_status(folder, template_id, status, reason=reason)  # type: ignore[arg-type]
     except TemplateError as error:
         raise fail(error.message, error.code) from None
+    _register(folder, template_id, reason)
+    emit(done)
 
 
 @template_app.command("promote")

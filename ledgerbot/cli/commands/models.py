@@ -27,7 +27,7 @@ def _root(models_dir: Path | None) -> Path:
     return models_dir or get_settings().models_dir
 
 
-def _actor(by: str | None) -> str:
+def actor(by: str | None) -> str:
     if by:
         return by
     try:
@@ -48,7 +48,7 @@ def models_list(
     from ledgerbot.core.store import get_store
 
     with get_store().session() as session:
-        rows = listing(session, None if all_folders else _root(models_dir))
+        rows = listing(session, None if all_folders else _root(models_dir), templates=True)
     for row in rows:
         emit(row)
     stderr.print(f"{len(rows)} model version(s)", highlight=False)
@@ -56,7 +56,7 @@ def models_list(
 
 @models_app.command("promote")
 def models_promote(
-    name: Annotated[str, typer.Argument(help="Model name (cascade, extractor-ranker)")],
+    name: Annotated[str, typer.Argument(help="Model name (cascade, extractor-ranker, template:<id>)")],
     version: Annotated[str, typer.Argument(help="Version to promote")],
     to: Annotated[
         str | None, typer.Option("--to", help="Target state (default: the next one along the way)")
@@ -65,14 +65,21 @@ def models_promote(
     by: Annotated[str | None, _BY] = None,
     models_dir: Annotated[Path | None, _MODELS_DIR] = None,
 ) -> None:
-    """Move a version one step along candidate -> shadow -> canary -> active (or --to a state)."""
+    """Move a version one step along candidate -> shadow -> canary -> active (or --to a state).
+
+    A template (``template:<id>``) has no canary: draft -> shadow -> active; its file's status
+    moves with it."""
     from ledgerbot.core.modelops import promote
     from ledgerbot.core.store import get_store
+    from ledgerbot.template_registry import move, template_id_of
 
     if not reason.strip():
         raise fail("a promotion needs a reason (--reason)", code="E015")
     with get_store().session() as session:
-        state = promote(session, _root(models_dir), name, version, actor=_actor(by), reason=reason, to=to)
+        if template_id_of(name) is not None:
+            state = move(session, name, version, to=to, actor=actor(by), reason=reason)
+        else:
+            state = promote(session, _root(models_dir), name, version, actor=actor(by), reason=reason, to=to)
     emit({"model": f"{name}@{version}", "state": state})
 
 
@@ -83,17 +90,49 @@ def models_rollback(
     by: Annotated[str | None, _BY] = None,
     models_dir: Annotated[Path | None, _MODELS_DIR] = None,
 ) -> None:
-    """Retire the canary; with none, retire the active version and bring back the one before it."""
+    """Retire the canary; with none, retire the active version and bring back the one before it.
+
+    A template's rollback retires its active (else shadow) version: the generic extractor reads
+    its vendor again."""
     from ledgerbot.core.modelops import holding, rollback, root_key
     from ledgerbot.core.store import get_store
+    from ledgerbot.template_registry import rollback as template_rollback
+    from ledgerbot.template_registry import template_id_of
 
     if not reason.strip():
         raise fail("a rollback needs a reason (--reason)", code="E015")
     root = _root(models_dir)
     with get_store().session() as session:
-        retired = rollback(session, root, name, actor=_actor(by), reason=reason)
+        if template_id_of(name) is not None:
+            emit(
+                {"retired": template_rollback(session, name, actor=actor(by), reason=reason), "active": None}
+            )
+            return
+        retired = rollback(session, root, name, actor=actor(by), reason=reason)
         active = holding(session, root_key(root), name, "active")
     emit({"retired": retired, "active": f"{name}@{active.version}" if active else None})
+
+
+@models_app.command("sync-templates")
+def models_sync_templates(
+    folder: Annotated[
+        list[Path] | None,
+        typer.Option("--templates", help="Templates folder (default: the shipped and the learned one)"),
+    ] = None,
+    by: Annotated[str | None, _BY] = None,
+) -> None:
+    """Register every template version not registered yet (with its `template test` results) and
+    bring each one's registry state to its file's status. One JSON line per folder."""
+    from extractors.templates.engine import default_templates_dir
+    from ledgerbot.core.settings import learned_templates_dir
+    from ledgerbot.core.store import get_store
+    from ledgerbot.template_registry import sync_folder
+
+    folders = folder or [default_templates_dir(), learned_templates_dir()]
+    with get_store().session() as session:
+        for path in dict.fromkeys(p.resolve() for p in folders):
+            refs = sync_folder(session, path, actor=actor(by), reason="registered from its folder")
+            emit({"templates": str(path), "registered": refs})
 
 
 @models_app.command("compare")

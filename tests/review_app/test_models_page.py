@@ -1,0 +1,102 @@
+"""The model registry page: every signed-in user sees states and trials; only an admin moves them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ledgerbot.core.modelops import record_run, register_version
+from ledgerbot.core.store import Store
+from ledgerbot.core.store.registry import ModelEventRow, ModelVersionRow
+from tests.review_app.conftest import csrf
+
+
+def _register(store: Store, root: Path) -> dict[str, int]:
+    with store.session() as session:
+        ids = {}
+        for version, state, accuracy in (("v1", "active", 0.91), ("v2", "candidate", 0.94)):
+            row = register_version(
+                session,
+                root,
+                "cascade",
+                version,
+                data_sha256=version[-1] * 64,
+                metrics={"accuracy": accuracy},
+                state=state,
+            )
+            ids[version] = row.id
+        return ids
+
+
+def _state(store: Store, model_id: int) -> str:
+    with store.session() as session:
+        row = session.get(ModelVersionRow, model_id)
+        assert row is not None
+        return row.state
+
+
+def test_admin_promotes_to_canary_sees_the_comparison_and_rolls_back(
+    client_for, seeded, sqlite_store: Store, tmp_path: Path
+) -> None:
+    ids = _register(sqlite_store, tmp_path / "models")
+    carol, root = client_for("carol"), client_for("root")
+
+    page = carol.get("/admin/models")
+    assert page.status_code == 200
+    assert "cascade" in page.text and "accuracy 0.94" in page.text and 'id="nav-models"' in page.text
+    assert "Promote" not in page.text and "Roll back" not in page.text  # buttons are the admin's
+    refused = carol.post(
+        f"/admin/models/{ids['v2']}/promote",
+        data={"csrf_token": csrf(carol, "/admin/models"), "to": "canary", "reason": "try"},
+    )
+    assert refused.status_code == 403 and _state(sqlite_store, ids["v2"]) == "candidate"
+    forged = root.post(f"/admin/models/{ids['v2']}/promote", data={"to": "canary", "reason": "try"})
+    assert forged.status_code == 403 and _state(sqlite_store, ids["v2"]) == "candidate"
+    no_reason = root.post(
+        f"/admin/models/{ids['v2']}/promote",
+        data={"csrf_token": csrf(root, "/admin/models"), "to": "canary", "reason": " "},
+    )
+    assert no_reason.status_code == 400 and "E530" in no_reason.text
+    assert _state(sqlite_store, ids["v2"]) == "candidate"
+
+    token = csrf(root, "/admin/models")
+    assert "Promote" in root.get("/admin/models").text
+    moved = root.post(
+        f"/admin/models/{ids['v2']}/promote",
+        data={"csrf_token": token, "to": "canary", "reason": "looks better"},
+    )
+    assert moved.status_code == 303 and _state(sqlite_store, ids["v2"]) == "canary"
+
+    # The canary decided one document, the active model another; a clerk corrected the canary's.
+    with sqlite_store.session() as session:
+        for document_id, arm in ((seeded["price"], "canary"), (seeded["html"], "active")):
+            record_run(
+                session,
+                model_id=ids["v2"],
+                document_id=document_id,
+                arm=arm,
+                outputs={"doc_type": "invoice"},
+                active_outputs={"doc_type": "credit_note"},
+                active_ref="cascade@v1",
+                vendor_id=None,
+                exception=False,
+            )
+    page = root.get("/admin/models").text
+    assert f'id="trial-{ids["v2"]}"' in page and "doc_type" in page
+    assert "canary 0 corrected of 1, active 0 of 1" in page
+
+    rolled = root.post(
+        f"/admin/models/{ids['v2']}/rollback",
+        data={"csrf_token": csrf(root, "/admin/models"), "reason": "clerks disagree"},
+    )
+    assert rolled.status_code == 303
+    assert _state(sqlite_store, ids["v2"]) == "retired" and _state(sqlite_store, ids["v1"]) == "active"
+    with sqlite_store.session() as session:
+        events = session.scalars(
+            select(ModelEventRow).where(ModelEventRow.model_id == ids["v2"]).order_by(ModelEventRow.id)
+        ).all()
+        assert [(e.to_state, e.actor, e.reason) for e in events[1:]] == [
+            ("canary", "user:root", "looks better"),
+            ("retired", "user:root", "clerks disagree"),
+        ]
