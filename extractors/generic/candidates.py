@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from stdnum import vatin
 
 from extractors.generic import label_words
 from extractors.generic.geometry import Row, h_overlap
@@ -23,6 +25,7 @@ from extractors.values import (
     find_currency,
     find_unchecked_ibans,
     parse_iban,
+    parse_vat_id,
 )
 from textlayer.model import BBox, union
 
@@ -618,6 +621,7 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
             ("vendor_iban", "iban", None),
             ("vendor_iban", "iban", find_unchecked_ibans),
             ("vendor_tax_id", "vat_id", None),
+            ("vendor_tax_id", "vat_id", find_misread_vat_ids if context.ocr else _nothing),
             ("currency", "currency", None),
         ):
             for a, b, value in _value_spans(kind, words, search):
@@ -632,7 +636,47 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
                     feats["iban_unchecked"] = float(search is not None)
                     # Look-alike characters put back ("NLO7" -> "NL07"), confirmed by mod-97.
                     feats["repaired"] = float(parse_iban(text) != value and search is None)
+                elif search is not None:
+                    feats["repaired"] = 1.0
                 out[name].append(Candidate(name, value, text, row.page, box, "pattern", None, feats))
+
+
+def _nothing(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    return iter(())
+
+
+# OCR reads a VAT id's country letters as digits that look like them ("17" for "IT") and its
+# digits as letters ("BEO374..."). Read back with the look-alikes swapped, a word is a VAT id
+# when its country's own check digits confirm it (python-stdnum), as mod-97 confirms an IBAN.
+_PREFIX_LETTERS = {"1": "IL", "7": "T", "0": "OD", "5": "S", "8": "B", "6": "G", "2": "Z", "4": "A"}
+_BODY_DIGITS = str.maketrans("OQDIL|SZBG", "0001115286")
+_VAT_WORD = re.compile(r"(?<![\w|])[A-Za-z0-9|]{2}[ .]?[A-Za-z0-9|.]{7,15}(?<=[A-Za-z0-9|])(?![\w|])")
+
+
+def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    """(span, VAT id) of every word OCR misread from a VAT id, its check digits confirming the
+    reading; a word that already reads as one is left to ``find_vat_ids``."""
+    for match in _VAT_WORD.finditer(text):
+        word = match.group(0)
+        if parse_vat_id(word) is not None:
+            continue
+        compact = re.sub(r"[ .]", "", word).upper()
+        prefixes = [
+            a + b
+            for a in _PREFIX_LETTERS.get(compact[0], compact[0])
+            for b in _PREFIX_LETTERS.get(compact[1], compact[1])
+        ]
+        body = compact[2:].translate(_BODY_DIGITS)
+        # The Dutch id keeps a letter B before its last two digits ("NL...B01"), read "8" too.
+        bodies = {body, f"{body[:-3]}B{body[-2:]}"} if len(body) > 3 else {body}
+        found = {
+            value
+            for prefix in prefixes
+            for rest in bodies
+            if (value := parse_vat_id(prefix + rest)) is not None and vatin.is_valid(value)
+        }
+        if len(found) == 1:
+            yield match.span(), found.pop()
 
 
 _CENTS = re.compile(r"[.,]\d{2}\b")
