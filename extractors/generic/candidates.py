@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from stdnum import vatin
 
 from extractors.generic import label_words
 from extractors.generic.geometry import Row, h_overlap
@@ -21,8 +23,10 @@ from extractors.values import (
     ISO_CURRENCIES,
     VALUE_TYPES,
     find_currency,
+    find_ibans,
     find_unchecked_ibans,
     parse_iban,
+    parse_vat_id,
 )
 from textlayer.model import BBox, union
 
@@ -617,10 +621,16 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
         for name, kind, search in (
             ("vendor_iban", "iban", None),
             ("vendor_iban", "iban", find_unchecked_ibans),
+            ("vendor_iban", "iban", find_misread_ibans if context.ocr else _nothing),
             ("vendor_tax_id", "vat_id", None),
+            ("vendor_tax_id", "vat_id", find_misread_vat_ids if context.ocr else _nothing),
             ("currency", "currency", None),
         ):
             for a, b, value in _value_spans(kind, words, search):
+                if search is find_unchecked_ibans and row.breaks.intersection(range(a + 1, b)):
+                    # No check digits vouch for it: an IBAN is printed in groups one space apart,
+                    # not across the wide gaps between a table's cells ("PO6402 | 339 set").
+                    continue
                 box = row.box_of(a, b)
                 feats = _features(context, box, None, "pattern")
                 feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[a:b]))
@@ -629,10 +639,90 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
                 feats["in_table"] = float(row.index in context.table_rows)
                 text = row.text_of(a, b)
                 if kind == "iban":
-                    feats["iban_unchecked"] = float(search is not None)
+                    feats["iban_unchecked"] = float(search is find_unchecked_ibans)
                     # Look-alike characters put back ("NLO7" -> "NL07"), confirmed by mod-97.
-                    feats["repaired"] = float(parse_iban(text) != value and search is None)
+                    checked = search is not find_unchecked_ibans
+                    feats["repaired"] = float(parse_iban(text) != value and checked)
+                elif search is not None:
+                    feats["repaired"] = 1.0
                 out[name].append(Candidate(name, value, text, row.page, box, "pattern", None, feats))
+
+
+def _nothing(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    return iter(())
+
+
+# An IBAN whose country letters OCR read as digits ("1E35 NLQC ..." for "IE35"): the
+# look-alikes put back, mod-97 confirms the reading.
+_IBAN_START = re.compile(
+    r"(?<![A-Za-z0-9|])(?=[A-Z0-9|]{2}[0-9OoDQIl|ZSB]{2}[ .\-]?[A-Za-z0-9|])(?=\S?[0-9|])"
+)
+
+
+def find_misread_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    """(span, IBAN) of every IBAN whose country code OCR read with a digit, confirmed by mod-97."""
+    for match in _IBAN_START.finditer(text):
+        at = match.start()
+        for a in _PREFIX_LETTERS.get(text[at], text[at]):
+            for b in _PREFIX_LETTERS.get(text[at + 1], text[at + 1]):
+                read = f"{text[:at]}{a}{b}{text[at + 2 :]}"
+                found = next(((span, v) for span, v in find_ibans(read) if span[0] == at), None)
+                if found is not None:
+                    yield found
+                    break
+            else:
+                continue
+            break
+
+
+# OCR reads a VAT id's country letters as digits that look like them ("17" for "IT") and its
+# digits as letters ("BEO374..."). Read back with the look-alikes swapped, a word is a VAT id
+# when its country's own check digits confirm it (python-stdnum), as mod-97 confirms an IBAN.
+_PREFIX_LETTERS = {
+    "1": "ILT", "|": "IL", "7": "T", "0": "OD", "5": "S", "8": "B", "6": "G", "2": "Z", "4": "A",
+}  # fmt: skip
+_BODY_DIGITS = str.maketrans("OQDIL|SZBG", "0001115286")
+_VAT_WORD = re.compile(r"(?<![\w|])[A-Za-z0-9|]{2}[ .]?[A-Za-z0-9|.]{7,15}(?<=[A-Za-z0-9|])(?![\w|])")
+
+
+def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    """(span, VAT id) of every word OCR misread from a VAT id, its check digits confirming the
+    reading; a word that already reads as one is left to ``find_vat_ids``. A VAT id glued to the
+    label before it ("N°TVAFR663...") is the word's ending that reads as one."""
+    for match in _VAT_WORD.finditer(text):
+        word = match.group(0)
+        if parse_vat_id(word) is not None:
+            continue
+        # Where the id may start: the word's start or, in a word with no space or dot, any
+        # later place that leaves the shortest id's ten characters and that starts with two
+        # capitals, as printed (the country code glued to its label).
+        starts = range(len(word) - 9) if word.isalnum() else range(1)
+        for at in starts:
+            if at and not (word[at : at + 2].isalpha() and word[at : at + 2].isupper()):
+                continue
+            value = _misread_vat_id(re.sub(r"[ .]", "", word[at:]).upper())
+            if value is not None:
+                yield (match.start() + at, match.end()), value
+                break
+
+
+def _misread_vat_id(compact: str) -> str | None:
+    """The one VAT id ``compact`` reads as with look-alikes swapped whose check digits hold."""
+    prefixes = [
+        a + b
+        for a in _PREFIX_LETTERS.get(compact[0], compact[0])
+        for b in _PREFIX_LETTERS.get(compact[1], compact[1])
+    ]
+    body = compact[2:].translate(_BODY_DIGITS)
+    # The Dutch id keeps a letter B before its last two digits ("NL...B01"), read "8" too.
+    bodies = {body, compact[2:], f"{body[:-3]}B{body[-2:]}"}
+    found = {
+        value
+        for prefix in prefixes
+        for rest in bodies
+        if (value := parse_vat_id(prefix + rest)) is not None and vatin.is_valid(value)
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 _CENTS = re.compile(r"[.,]\d{2}\b")
@@ -760,6 +850,10 @@ def _explained_words(context: PageContext, r: int, row: Row) -> set[int]:
     for kind in ("vat_id", "iban"):
         for a, b, _ in _value_spans(kind, words):
             out.update(range(a, b))
+    if context.ocr:
+        for search in (find_misread_vat_ids, find_misread_ibans):
+            for a, b, _ in _value_spans("vat_id", words, search):
+                out.update(range(a, b))
     out.update(_address_words(row, context.labels[row.index]))
     labels = [m for m in context.labels[row.index] if m.phrase not in _BARE_REFERENCES]
     for index in range(len(words)):

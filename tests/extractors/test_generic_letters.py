@@ -14,7 +14,7 @@ import pytest
 from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
-from extractors.generic.candidates import repair_legal_form
+from extractors.generic.candidates import find_misread_ibans, find_misread_vat_ids, repair_legal_form
 from extractors.generic.labels import is_title, label_finder, parenthesised
 from extractors.values import find_ibans, find_unchecked_ibans, iban_structure, parse_iban, repair_iban
 from ledgerbot.core.domain import DocType
@@ -388,3 +388,48 @@ def test_the_buyers_vat_id_beside_a_reference_is_not_the_vendors(extractor: Gene
         ]
     )
     assert extractor.extract(document, DocType.INVOICE).fields.vendor_tax_id == "DE123456789"
+
+
+@pytest.mark.parametrize(
+    ("read", "vat_id"),
+    [
+        ("P.IVA 1787927990017", "IT87927990017"),  # the country's letters read as digits
+        ("TVA BEO374349328.", "BE0374349328"),  # a zero read as the letter O
+        ("BTW NL909268903809", "NL909268903B09"),  # the Dutch B read as an 8
+        ("Tel 1787927990018", None),  # the check digit refuses the reading
+        ("Ref X1787927990017", None),  # part of a longer word
+        ("P.IVA 1121364350229", "IT21364350229"),  # both letters of the country read as ones
+        ("N°TVAIT21364350229", "IT21364350229"),  # glued to its label, its country in capitals
+        ("USt-IdNr. DE327606228", None),  # read right: found by the VAT id pattern itself
+    ],
+)
+def test_a_vat_id_ocr_misread_is_read_back_when_its_check_digits_confirm(
+    read: str, vat_id: str | None
+) -> None:
+    assert [value for _, value in find_misread_vat_ids(read)] == ([vat_id] if vat_id else [])
+
+
+def test_misread_vat_ids_are_read_back_on_ocr_pages_only(extractor: GenericExtractor) -> None:
+    digital = _document([(40, 30, "Rossi Forniture S.r.l."), (40, 760, "P.IVA: 1787927990017")])
+    page = digital.pages[0]
+    scanned = Document(source="scan.png", pages=[Page(1, page.width, page.height, page.lines, source="ocr")])
+    assert extractor.extract(digital, DocType.INVOICE).fields.vendor_tax_id is None
+    assert extractor.extract(scanned, DocType.INVOICE).fields.vendor_tax_id == "IT87927990017"
+
+
+@pytest.mark.parametrize(
+    ("read", "iban"),
+    [
+        ("IBAN 1E35 NLQC 2951 8590 3043 22 BIC QKQQIESXXXX", "IE35NLQC29518590304322"),
+        ("IBAN 0E89 3704 0044 0532 0130 00", "DE89370400440532013000"),
+        ("IBAN 0E89 3704 0044 0532 0130 01", None),  # mod-97 refuses it
+        ("IBAN DE89 3704 0044 0532 0130 00", None),  # read right: found by find_ibans itself
+    ],
+)
+def test_an_iban_whose_country_ocr_read_as_digits_is_read_back(read: str, iban: str | None) -> None:
+    assert [value for _, value in find_misread_ibans(read)] == ([iban] if iban else [])
+
+
+def test_an_unchecked_iban_never_spans_the_gap_between_table_cells(extractor: GenericExtractor) -> None:
+    cells = [(40, 30, "Acme Tools Ltd"), (40, 300, "PO6402"), (200, 300, "339 set 0.55 186.45")]
+    assert extractor.extract(_document(cells), DocType.INVOICE).fields.vendor_iban is None
