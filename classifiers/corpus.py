@@ -17,6 +17,11 @@ from textlayer.model import Document
 # E-invoice XML has no page to read; the e-invoice reader types it, so the classifiers never see it.
 XML_VARIANTS = frozenset({"ubl", "cii", "xml"})
 SPLITS = frozenset({"dev", "heldout"})
+# A randomized document (truth with a ``style``) has a layout of its own. Validation and the
+# baseline's leave-one-layout-out folds hold out whole layout groups: one group per document
+# would cost a baseline fit per document, one group for all of them would hold out every
+# receipt at once. They are dealt into this many groups per generator layout, by file hash.
+DRAWN_LAYOUT_GROUPS = 4
 ManyReader = Callable[[Sequence[Path]], Iterable[Document | Exception]]
 # Given a document and its text layer, the features of a noisy copy of it, or None for none.
 NoisyCopy = Callable[["LabelledDoc", Document], DocFeatures | None]
@@ -79,14 +84,18 @@ def scan_corpus(corpus_dirs: Sequence[Path]) -> list[LabelledDoc]:
             split = str(truth.get("split") or "dev")
             if split not in SPLITS:
                 raise TrainingDataError(f"{truth_path}: split must be dev or heldout, got {split!r}")
+            sha256 = file_sha256(path)
+            layout = str(truth.get("layout") or "unknown")
+            if truth.get("style"):
+                layout = f"{layout}/{int(sha256[:8], 16) % DRAWN_LAYOUT_GROUPS}"
             docs.append(
                 LabelledDoc(
                     path=path,
-                    sha256=file_sha256(path),
+                    sha256=sha256,
                     doc_type=doc_type,
                     split=split,
                     variant=variant,
-                    layout=str(truth.get("layout") or "unknown"),
+                    layout=layout,
                 )
             )
     return docs

@@ -22,7 +22,8 @@ from textlayer.model import Document, Line, Page, Word
 # 3: headline lines, type names read through OCR noise, types named anywhere, negative amounts.
 # 4: titles in spaced capitals ("A V O I R", read "A V OIR") are one word.
 # 5: the baseline is also stored compiled to arrays (``compiled.py``), read without scikit-learn.
-FEATURE_VERSION = 5
+# 6: type names in NL, ES and IT; a receipt's name ("Kassenbon", "Receipt") names a bill.
+FEATURE_VERSION = 6
 
 # Enough of the first page to name the document type; long tables add nothing but cost.
 MAX_BODY_CHARS = 2400

@@ -1,4 +1,4 @@
-"""What each document type is called in the languages ledgerbot reads (English, German, French).
+"""What each document type is called in the languages ledgerbot reads (EN, DE, FR, NL, ES, IT).
 
 A title such as "AVIS DE PAIEMENT" names the type outright, but a model trained on German and
 English remittance advices has never seen the French words. This glossary turns a type name
@@ -16,7 +16,30 @@ from dataclasses import dataclass
 from ledgerbot.core.domain import DocType
 
 TYPE_NAMES: dict[DocType, tuple[str, ...]] = {
-    DocType.INVOICE: ("invoice", "tax invoice", "commercial invoice", "rechnung", "facture"),
+    # A shop's receipt is a bill AP books like an invoice: its names type it as one.
+    DocType.INVOICE: (
+        "invoice",
+        "tax invoice",
+        "commercial invoice",
+        "rechnung",
+        "facture",
+        "factuur",
+        "factura",
+        "fattura",
+        "receipt",
+        "sales receipt",
+        "cash receipt",
+        "kassenbon",
+        "kassenbeleg",
+        "quittung",
+        "ticket de caisse",
+        "kassabon",
+        "kwitantie",
+        "factura simplificada",
+        "recibo",
+        "scontrino",
+        "ricevuta",
+    ),
     DocType.CREDIT_NOTE: (
         "credit note",
         "credit memo",
@@ -27,14 +50,36 @@ TYPE_NAMES: dict[DocType, tuple[str, ...]] = {
         "facture d avoir",
         "stornorechnung",
         "storno",
+        "creditnota",
+        "creditfactuur",
+        "nota de credito",
+        "factura rectificativa",
+        "nota di credito",
     ),
-    DocType.PURCHASE_ORDER: ("purchase order", "bestellung", "bon de commande", "commande"),
+    DocType.PURCHASE_ORDER: (
+        "purchase order",
+        "bestellung",
+        "bon de commande",
+        "commande",
+        "inkooporder",
+        "bestelbon",
+        "orden de compra",
+        "pedido de compra",
+        "ordine di acquisto",
+        "ordine d acquisto",
+    ),
     DocType.DELIVERY_NOTE: (
         "delivery note",
         "packing slip",
         "dispatch note",
         "lieferschein",
         "bon de livraison",
+        "pakbon",
+        "leverbon",
+        "albaran",
+        "nota de entrega",
+        "documento di trasporto",
+        "bolla di consegna",
     ),
     DocType.STATEMENT: (
         "statement of account",
@@ -44,6 +89,10 @@ TYPE_NAMES: dict[DocType, tuple[str, ...]] = {
         "kontoubersicht",
         "releve de compte",
         "releve",
+        "rekeningoverzicht",
+        "extracto de cuenta",
+        "estado de cuenta",
+        "estratto conto",
     ),
     DocType.REMITTANCE_ADVICE: (
         "remittance advice",
@@ -53,6 +102,9 @@ TYPE_NAMES: dict[DocType, tuple[str, ...]] = {
         "zahlungsanzeige",
         "avis de paiement",
         "avis de virement",
+        "betalingsadvies",
+        "aviso de pago",
+        "avviso di pagamento",
     ),
     DocType.OTHER: (
         "newsletter",
@@ -62,6 +114,7 @@ TYPE_NAMES: dict[DocType, tuple[str, ...]] = {
         "offre speciale",
         "invitation",
         "einladung",
+        "nieuwsbrief",
     ),
 }
 

@@ -21,11 +21,22 @@ from ledgerbot.core.domain import DocType as T
         ("Avis de paiement", [T.REMITTANCE_ADVICE]),
         ("Zahlungsavis", [T.REMITTANCE_ADVICE]),
         ("LETTRE D'INFORMATION", [T.OTHER]),
+        ("Factuur", [T.INVOICE]),
+        ("Factura simplificada", [T.INVOICE]),
+        ("Fattura", [T.INVOICE]),
+        ("Creditnota", [T.CREDIT_NOTE]),
+        ("Nota di credito", [T.CREDIT_NOTE]),
+        ("Factura rectificativa", [T.CREDIT_NOTE]),  # the longer name wins over "factura"
+        ("Orden de compra", [T.PURCHASE_ORDER]),
+        ("Pakbon", [T.DELIVERY_NOTE]),
+        ("Albarán", [T.DELIVERY_NOTE]),
+        ("Estratto conto", [T.STATEMENT]),
+        ("Betalingsadvies", [T.REMITTANCE_ADVICE]),
         ("Acme Tools GmbH", []),
         ("Invoicing Department", []),  # whole words only
     ],
 )
-def test_type_names_in_three_languages(title: str, expected: list[T]) -> None:
+def test_type_names_in_six_languages(title: str, expected: list[T]) -> None:
     assert type_names_in(title) == expected
 
 
@@ -69,3 +80,14 @@ def test_ocr_matching_stays_strict_on_short_names_and_other_words(read: str) -> 
 def test_ocr_match_reports_the_letters_it_covers() -> None:
     (match,) = find_type_names_ocr("2026-05-08 2026-00960 Invoice 4.446,71")
     assert (match.doc_type, match.letters) == (T.INVOICE, 7)
+
+
+@pytest.mark.parametrize(
+    "title", ["SALES RECEIPT", "Kassenbon", "Quittung", "Ticket de caisse", "Kassabon", "Scontrino", "Recibo"]
+)
+def test_a_receipt_is_named_a_bill_to_book(title: str) -> None:
+    assert type_names_in(title) == [T.INVOICE]
+
+
+def test_a_receipt_name_survives_ocr() -> None:
+    assert type_names_ocr("RECElPT") == [T.INVOICE]
