@@ -15,13 +15,16 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from ledgerbot.core.domain import ExtractionResult
-from ledgerbot.core.modelops import Trial, check_canary, record_run, trial_for
-from ledgerbot.core.store.models import DocumentRow
+from ledgerbot.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ledgerbot.core.modelops import Trial
+    from ledgerbot.core.store.models import DocumentRow
 
 log = logging.getLogger("ledgerbot.trials")
 
@@ -53,8 +56,6 @@ class ShadowBudget:
 
     @classmethod
     def from_settings(cls) -> ShadowBudget:
-        from ledgerbot.core.settings import get_settings
-
         return cls(get_settings().modelops.shadow_cpu_budget)
 
     def spend(self, stage: str, seconds: float) -> None:
@@ -79,6 +80,16 @@ def _output(classification: Any) -> dict[str, Any]:
     }
 
 
+def _trial_for(models_dir: Path, name: str) -> Trial | None:
+    """The version of ``name`` in canary or shadow; None at once where no store (so no registry)
+    exists, without loading the registry's database code."""
+    if not get_settings().has_store:
+        return None
+    from ledgerbot.core.modelops import trial_for
+
+    return trial_for(models_dir, name)
+
+
 class ClassifierTrial:
     """A cascade version in shadow or canary, loaded beside the active cascade."""
 
@@ -88,7 +99,7 @@ class ClassifierTrial:
 
     @classmethod
     def load(cls, models_dir: Path) -> ClassifierTrial | None:
-        trial = trial_for(models_dir, "cascade")
+        trial = _trial_for(models_dir, "cascade")
         if trial is None:
             return None
         from classifiers.cascade import Cascade
@@ -142,7 +153,7 @@ class RankerTrial:
 
     @classmethod
     def load(cls, models_dir: Path) -> RankerTrial | None:
-        trial = trial_for(models_dir, RANKER)
+        trial = _trial_for(models_dir, RANKER)
         if trial is None:
             return None
         from extractors.generic import GenericExtractor
@@ -205,6 +216,8 @@ def record_trial(session: Session, document: DocumentRow, result: ExtractionResu
 
 
 def _record(session: Session, document: DocumentRow, result: ExtractionResult) -> None:
+    from ledgerbot.core.modelops import check_canary, record_run  # with the store: see _trial_for
+
     lineage = result.lineage
     for prefix, active_key in (("modelops.", "classifier"), (RANKER_PREFIX, "extractor")):
         arm = lineage.get(prefix + "arm")

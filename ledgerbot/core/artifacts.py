@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ledgerbot.core.errors import ConfigError
+from ledgerbot.core.settings import get_settings
 
 
 class ModelNotFound(ConfigError):
@@ -144,9 +145,12 @@ class ArtifactStore:
         registry, else the newest complete folder.
         """
         if version == "latest":
-            from ledgerbot.core.modelops import chosen_version
+            chosen = self.latest_version(name)
+            if get_settings().has_store:
+                # Deferred: the registry's database code is loaded only where a store exists.
+                from ledgerbot.core.modelops import chosen_version
 
-            chosen = chosen_version(self.root, name, self.latest_version(name), self.versions(name))
+                chosen = chosen_version(self.root, name, chosen, self.versions(name))
             if chosen is None:
                 raise ModelNotFound(
                     f"no trained {name} model in {self.root}; {TRAIN_HINT}", models_dir=self.root

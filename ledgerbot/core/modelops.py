@@ -303,7 +303,7 @@ def registry_store() -> Store | None:
     from ledgerbot.core.store import Store
 
     settings = get_settings()
-    if not settings.store.database_url and not (settings.store.home / "ledgerbot.db").is_file():
+    if not settings.has_store:
         return None
     store = Store.from_settings(settings)
     try:

@@ -486,6 +486,12 @@ class Settings(BaseModel):
         return self.store.home / "review_drafts"
 
     @property
+    def has_store(self) -> bool:
+        """Whether a store exists to be asked (a database URL, or the embedded file on disk);
+        answered without opening it, so a command without one loads no database code."""
+        return bool(self.store.database_url) or (self.store.home / "ledgerbot.db").is_file()
+
+    @property
     def resolved_database_url(self) -> str:
         if self.store.database_url:
             return self.store.database_url
