@@ -629,6 +629,8 @@ class TrytonErp:
         self, invoice: TargetInvoice, party_id: int, links: dict[int, dict[str, Any]], screenshot_to: Path
     ) -> int:
         (party,) = self.rpc.read("party.party", [party_id], ["rec_name", "addresses"])
+        if not self.rpc.search_read("currency.currency", [("code", "=", invoice.currency)], ["id"], limit=1):
+            raise ErpRejected(f"currency {invoice.currency} is not in Tryton", currency=invoice.currency)
         date_format = self.rpc.context.get("locale", {}).get("date", "%m/%d/%Y")
         sign = self._sign(invoice)
 
@@ -688,13 +690,14 @@ class TrytonErp:
         try:
             return self._ui(fill)
         except ChoiceMissing as missing:
-            shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
-            raise ErpRejected(
-                f"Tryton offered no {missing.field} {missing.wanted!r}",
+            # Every record the robot chooses was found over RPC first (supplier, currency,
+            # product, account, order line): one sao does not offer is sao's hiccup (a lost
+            # keystroke, a completion that never came), worth another attempt, not a finding.
+            raise ErpUnavailable(
+                f"sao offered no {missing.field} {missing.wanted!r} that Tryton holds",
                 field=missing.field,
                 wanted=missing.wanted,
                 offered="; ".join(missing.offered[:5]),
-                screenshot=shot or "",
             ) from missing
 
     def _await_saved(self, form: SupplierInvoiceForm, external_ref: str, screenshot_to: Path) -> int:
