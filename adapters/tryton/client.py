@@ -499,8 +499,12 @@ class TrytonErp:
         """Lines the match did not tie to a PO line get the one order line with their article number.
 
         Only an unambiguous article number links (one order line, not yet taken); anything else
-        stays a line of its own on the expense account.
+        stays a line of its own on the expense account. A credit note is entered in magnitudes
+        whether its document printed them negative or not: the robot books it with negative
+        quantities (``_sign``) and reads it back in magnitudes.
         """
+        if invoice.doc_type == DocType.CREDIT_NOTE:
+            invoice = _magnitudes(invoice)
         if not invoice.po_number or all(line.po_line_no or not line.sku for line in invoice.lines):
             return invoice
         order_lines = self._purchase_lines(invoice.po_number)
@@ -852,6 +856,27 @@ class TrytonErp:
             "ui_logins": self.ui_logins,
             "rpc_logins": self.rpc.logins,
         }
+
+
+def _magnitudes(invoice: TargetInvoice) -> TargetInvoice:
+    lines = [
+        line.model_copy(
+            update={
+                "quantity": abs(line.quantity),
+                "unit_price": abs(line.unit_price),
+                "amount": abs(line.amount),
+            }
+        )
+        for line in invoice.lines
+    ]
+    return invoice.model_copy(
+        update={
+            "subtotal": abs(invoice.subtotal),
+            "tax_amount": abs(invoice.tax_amount),
+            "total": abs(invoice.total),
+            "lines": lines,
+        }
+    )
 
 
 def _is_po_line(origin: str | None) -> bool:
