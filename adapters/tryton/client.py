@@ -73,6 +73,10 @@ class TrytonErp:
         self.ui_logins = 0
         self._dirty = False
         self._party_ids: dict[str, int] = {}
+        # Looked up once per session: they do not change while a robot posts.
+        self._products: dict[str, dict[str, Any]] = {}
+        self._journal: int | None = None
+        self._payable: int | None = None
 
     # -- sessions ------------------------------------------------------------------------------
     @property
@@ -401,10 +405,15 @@ class TrytonErp:
         po_sku: dict[int, str | None] = {}
         po_number = None
         if origins:
+            # Our line numbers are positions on the order: each order's lines are read once.
+            numbering: dict[str, dict[int, int]] = {}
             for row in self.rpc.read("purchase.line", origins, ["purchase.number", "product.code"]):
                 po_number = row["purchase."]["number"]
-                numbers = {line["id"]: i for i, line in enumerate(self._purchase_lines(po_number), start=1)}
-                po_line_no[row["id"]] = (po_number, numbers[row["id"]])
+                if po_number not in numbering:
+                    numbering[po_number] = {
+                        line["id"]: i for i, line in enumerate(self._purchase_lines(po_number), start=1)
+                    }
+                po_line_no[row["id"]] = (po_number, numbering[po_number][row["id"]])
                 po_sku[row["id"]] = (row.get("product.") or {}).get("code")
 
         def article(line: dict[str, Any]) -> str | None:
@@ -490,8 +499,12 @@ class TrytonErp:
         """Lines the match did not tie to a PO line get the one order line with their article number.
 
         Only an unambiguous article number links (one order line, not yet taken); anything else
-        stays a line of its own on the expense account.
+        stays a line of its own on the expense account. A credit note is entered in magnitudes
+        whether its document printed them negative or not: the robot books it with negative
+        quantities (``_sign``) and reads it back in magnitudes.
         """
+        if invoice.doc_type == DocType.CREDIT_NOTE:
+            invoice = _magnitudes(invoice)
         if not invoice.po_number or all(line.po_line_no or not line.sku for line in invoice.lines):
             return invoice
         order_lines = self._purchase_lines(invoice.po_number)
@@ -554,6 +567,12 @@ class TrytonErp:
             if line.po_line_no and line.po_line_no in links:
                 values["origin"] = f"purchase.line,{links[line.po_line_no]['id']}"
             lines.append(values)
+        if not party["addresses"]:
+            raise ErpRejected(
+                f"supplier {invoice.vendor_id} has no address in Tryton, which an invoice requires",
+                vendor_id=invoice.vendor_id,
+                missing="invoice_address",
+            )
         values = {
             "type": "in",
             "party": party_id,
@@ -578,10 +597,16 @@ class TrytonErp:
     def _product(self, sku: str | None) -> dict[str, Any] | None:
         if not sku:
             return None
-        rows = self.rpc.search_read(
-            "product.product", [("code", "=", sku)], ["id", "default_uom", "rec_name"], limit=1
-        )
-        return rows[0] if rows else None
+        # Known products are remembered for the session; an unknown code is asked again, as
+        # someone may create it in Tryton meanwhile.
+        if sku not in self._products:
+            rows = self.rpc.search_read(
+                "product.product", [("code", "=", sku)], ["id", "default_uom", "rec_name"], limit=1
+            )
+            if not rows:
+                return None
+            self._products[sku] = rows[0]
+        return self._products[sku]
 
     def _expense_account(self) -> int:
         if not hasattr(self, "_expense"):
@@ -593,21 +618,27 @@ class TrytonErp:
         return self._expense
 
     def _expense_journal(self) -> int:
-        (row,) = self.rpc.search_read("account.journal", [("type", "=", "expense")], ["id"], limit=1)
-        return int(row["id"])
+        if self._journal is None:
+            (row,) = self.rpc.search_read("account.journal", [("type", "=", "expense")], ["id"], limit=1)
+            self._journal = int(row["id"])
+        return self._journal
 
     def _default_payable(self) -> int:
-        (config,) = self.rpc.read("account.configuration", [1], ["default_account_payable"])
-        return int(config["default_account_payable"])
+        if self._payable is None:
+            (config,) = self.rpc.read("account.configuration", [1], ["default_account_payable"])
+            self._payable = int(config["default_account_payable"])
+        return self._payable
 
     def _save_through_sao(
         self, invoice: TargetInvoice, party_id: int, links: dict[int, dict[str, Any]], screenshot_to: Path
     ) -> int:
-        (party,) = self.rpc.read("party.party", [party_id], ["rec_name"])
+        (party,) = self.rpc.read("party.party", [party_id], ["rec_name", "addresses"])
+        if not self.rpc.search_read("currency.currency", [("code", "=", invoice.currency)], ["id"], limit=1):
+            raise ErpRejected(f"currency {invoice.currency} is not in Tryton", currency=invoice.currency)
         date_format = self.rpc.context.get("locale", {}).get("date", "%m/%d/%Y")
         sign = self._sign(invoice)
 
-        def fill() -> None:
+        def fill() -> int:
             if self._dirty:
                 # An earlier attempt stopped half way (a dialog may still be open): start afresh.
                 self._log_in_ui()
@@ -616,8 +647,12 @@ class TrytonErp:
             form = SupplierInvoiceForm(self.page, self.database)
             form.open_new()
             form.choose("party", invoice.vendor_id, party["rec_name"])
-            form.wait_filled("invoice_address")
+            # The party's on-change fills address, currency, payment term and taxes: nothing is
+            # typed before its answer lands. A supplier without an address leaves the required
+            # invoice address empty, which sao itself refuses at save (a finding, not a timeout).
             form.wait_idle()
+            if party["addresses"]:
+                form.wait_filled("invoice_address")
             if form.value("currency") != invoice.currency:
                 form.choose("currency", invoice.currency, invoice.currency)
             form.fill("reference", invoice.invoice_number)
@@ -652,44 +687,52 @@ class TrytonErp:
             form.fill("description", invoice.external_ref)
             form.wait_idle()
             form.save()
+            saved = self._await_saved(form, invoice.external_ref, screenshot_to)
+            self._dirty = False
+            return saved
+
+        try:
+            return self._ui(fill)
+        except ChoiceMissing as missing:
+            # Every record the robot chooses was found over RPC first (supplier, currency,
+            # product, account, order line): one sao does not offer is sao's hiccup (a lost
+            # keystroke, a completion that never came), worth another attempt, not a finding.
+            raise ErpUnavailable(
+                f"sao offered no {missing.field} {missing.wanted!r} that Tryton holds",
+                field=missing.field,
+                wanted=missing.wanted,
+                offered="; ".join(missing.offered[:5]),
+            ) from missing
+
+    def _await_saved(self, form: SupplierInvoiceForm, external_ref: str, screenshot_to: Path) -> int:
+        """After Save: the saved record's id, or the refusal sao shows, whichever comes first.
+
+        sao refuses in its message bar without asking the server (a required field left
+        empty) or shows the server's refusal in a dialog; the save button itself answers
+        before the server has committed, so the record is looked for until one of them shows.
+        """
+        deadline = time.monotonic() + self._timeout_ms / 1000
+        while True:
             if Dialog(self.page).is_showing():
                 self._refuse_dialog(screenshot_to)
             refused = form.errors()
             if refused:
-                # sao kept the record back (its own check of required fields and domains).
                 shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
                 raise ErpRejected(
                     "Tryton's client refused to save the invoice: " + "; ".join(refused),
                     sao_messages="; ".join(refused),
                     screenshot=shot or "",
                 )
-            self._dirty = False
-
-        try:
-            self._ui(fill)
-        except ChoiceMissing as missing:
-            shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
-            raise ErpRejected(
-                f"Tryton offered no {missing.field} {missing.wanted!r}",
-                field=missing.field,
-                wanted=missing.wanted,
-                offered="; ".join(missing.offered[:5]),
-                screenshot=shot or "",
-            ) from missing
-        # The save button answers before the server has committed: look for the record a while.
-        deadline = time.monotonic() + self._timeout_ms / 1000
-        saved = self._invoice_id(invoice.external_ref)
-        while saved is None and time.monotonic() < deadline:
-            time.sleep(0.3)
-            saved = self._invoice_id(invoice.external_ref)
-        if saved is None:
-            shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
-            messages = SupplierInvoiceForm(self.page, self.database).messages()
-            raise ErpRejected(
-                "Tryton did not save the invoice: " + ("; ".join(messages) or "no message shown"),
-                screenshot=shot or "",
-            )
-        return saved[0]
+            saved = self._invoice_id(external_ref)
+            if saved is not None:
+                return saved[0]
+            if time.monotonic() > deadline:
+                shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
+                raise ErpRejected(
+                    "Tryton did not save the invoice: " + ("; ".join(form.messages()) or "no message shown"),
+                    screenshot=shot or "",
+                )
+            self.page.wait_for_timeout(200)
 
     def _refuse_dialog(self, screenshot_to: Path) -> None:
         """A dialog after save or post is Tryton objecting (an error or a warning): keep it as evidence."""
@@ -728,7 +771,7 @@ class TrytonErp:
                 (row,) = self.rpc.read("account.invoice", [invoice_id], ["state"])
                 if row["state"] == "posted":
                     return None, ""
-                self.page.wait_for_timeout(250)
+                self.page.wait_for_timeout(100)
             raise ErpUnavailable(
                 f"invoice {invoice_id} was not posted within {self._timeout_ms / 1000:.0f} s"
             )
@@ -736,15 +779,26 @@ class TrytonErp:
         kind, text = self._ui(press)
         if kind is not None:
             shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
-            self._ui(lambda: dialogs.answer(kind, "No" if kind == "user-warning-dialog" else "Close"))
+            # A warning is declined, never confirmed; an error only offers to close it.
+            self._ui(lambda: dialogs.answer(kind, "No", "OK", "Close"))
             self._discard_draft(invoice_id)
             what = "warns before posting" if kind == "user-warning-dialog" else "refused to post"
             raise ErpRejected(f"Tryton {what}: {text}"[:500], tryton_dialog=text, screenshot=shot or "")
         (row,) = self.rpc.read("account.invoice", [invoice_id], ["number"])
         # The proof screenshot shows the invoice as Tryton now holds it: posted, with its number.
-        self._ui(form.reload)
-        self._ui(lambda: self.page.locator(".tab-pane.active [name=number]").first.wait_for())
+        # sao reads the record again after a button by itself; a reload only if it has not.
+        self._ui(lambda: self._wait_shown_posted(form))
         return str(row["number"])
+
+    def _wait_shown_posted(self, form: SupplierInvoiceForm) -> None:
+        number = self.page.locator(".tab-pane.active [name=number]").first
+        number.wait_for()
+        form.wait_idle()
+        try:
+            self.page.wait_for_function("el => el.value !== ''", arg=number.element_handle(), timeout=5_000)
+        except PlaywrightTimeout:
+            form.reload()
+            self.page.wait_for_function("el => el.value !== ''", arg=number.element_handle())
 
     def _discard_draft(self, invoice_id: int) -> None:
         """A draft that is not to be posted goes, so nothing we refused stays in Tryton's books."""
@@ -802,6 +856,27 @@ class TrytonErp:
             "ui_logins": self.ui_logins,
             "rpc_logins": self.rpc.logins,
         }
+
+
+def _magnitudes(invoice: TargetInvoice) -> TargetInvoice:
+    lines = [
+        line.model_copy(
+            update={
+                "quantity": abs(line.quantity),
+                "unit_price": abs(line.unit_price),
+                "amount": abs(line.amount),
+            }
+        )
+        for line in invoice.lines
+    ]
+    return invoice.model_copy(
+        update={
+            "subtotal": abs(invoice.subtotal),
+            "tax_amount": abs(invoice.tax_amount),
+            "total": abs(invoice.total),
+            "lines": lines,
+        }
+    )
 
 
 def _is_po_line(origin: str | None) -> bool:

@@ -9,6 +9,7 @@ on-change that lands late overwrites what was typed meanwhile.
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date
 from decimal import Decimal
@@ -26,6 +27,10 @@ class UnexpectedScreen(ApplicationError):
 
 # sao's many2one completion asks the server after a short pause in typing.
 COMPLETION_TIMEOUT_MS = 20_000
+# How long sao must have had nothing in flight to count as idle (see _Form.wait_idle).
+QUIET_MS = 150
+# Numbers each wait, so the page can tell when the current one began.
+_waits = itertools.count()
 
 
 def typed(value: Decimal) -> str:
@@ -99,8 +104,16 @@ class ServerDialog:
     def text(self, kind: str) -> str:
         return " ".join(self.page.locator(f".modal.{kind}.in .modal-body").all_inner_texts()).strip()
 
-    def answer(self, kind: str, label: str) -> None:
-        self.page.locator(f".modal.{kind}.in .modal-footer button", has_text=label).first.click()
+    def answer(self, kind: str, *labels: str) -> None:
+        """Click the first of ``labels`` the dialog offers (a user error has OK, an application
+        error Close, a user warning No and Yes)."""
+        buttons = self.page.locator(f".modal.{kind}.in .modal-footer button")
+        # sao's theme shows the labels in capitals; the title attribute keeps the label itself.
+        offered = [buttons.nth(i).get_attribute("title") or "" for i in range(buttons.count())]
+        label = next((lb for lb in labels if lb in offered), None)
+        if label is None:
+            raise UnexpectedScreen(f"the {kind} offers {offered}, none of {list(labels)}")
+        buttons.nth(offered.index(label)).click()
         self.page.locator(f".modal.{kind}.in").wait_for(state="detached")
 
 
@@ -124,17 +137,32 @@ class _Form:
         # Leaving the field is what makes sao send the value and run its on-change.
         field.press("Tab")
 
+    def type_number(self, name: str, text: str, timeout: float | None = None) -> None:
+        """sao draws a number as two inputs of the same name: a text input that shows the
+        formatted value and, once that is focused, a number input (shown in its place, focused
+        a timer tick later) that takes what is typed. Typing into the text input races that
+        swap (the text is lost when the swap lands before Tab), so the robot focuses the text
+        input, waits for the number input to hold the focus, and types there."""
+        self.field(name).click(timeout=timeout)
+        editor = self.scope.locator(f"input[type=number][name={name}]:visible").first
+        editor.wait_for(timeout=timeout)
+        self.page.wait_for_function(
+            "el => document.activeElement === el", arg=editor.element_handle(), timeout=timeout
+        )
+        editor.fill(text, timeout=timeout)
+        # Leaving the field is what makes sao send the value and run its on-change.
+        editor.press("Tab", timeout=timeout)
+
     def fill_number(self, name: str, value: Decimal, tries: int = 3) -> None:
         """Type a number and check it stuck (a late on-change may clear it): type again if not."""
         for _ in range(tries):
             try:
-                self.fill(name, typed(value), timeout=15_000)
+                self.type_number(name, typed(value), timeout=15_000)
             except PlaywrightTimeout:
                 # sao redraws the field while an on-change lands: wait for quiet and type again.
                 self.wait_idle()
                 continue
             self.wait_idle()
-            self.page.wait_for_timeout(150)
             shown = self.value(name).replace(",", "").replace("\xa0", "").strip()
             try:
                 if shown and Decimal(shown) == value:
@@ -170,14 +198,32 @@ class _Form:
         )
 
     def wait_idle(self) -> None:
-        """Wait until sao has no call to the server in flight (its on-changes included).
+        """Wait until sao has had no call to the server in flight for a quiet moment.
 
         sao talks to the server through jQuery's ajax, which counts open requests in
-        ``jQuery.active``; a quiet moment after zero catches a call the last answer started.
+        ``jQuery.active``. A call an answer or a keystroke starts goes out a timer tick later
+        (jQuery runs its callbacks on timers), so zero alone is not enough: the page notes when
+        its last request started or ended, and sao counts as idle once nothing was in flight for
+        ``QUIET_MS``, from the later of that moment and the moment we began to wait.
         """
-        for _ in range(2):
-            self.page.wait_for_function("() => window.jQuery && jQuery.active === 0")
-            self.page.wait_for_timeout(120)
+        self.page.wait_for_function(
+            """([quiet, wait]) => {
+                if (!window.jQuery) return false;
+                const now = performance.now();
+                if (window.__ledgerbotAjax === undefined) {
+                    window.__ledgerbotAjax = now;
+                    const mark = () => { window.__ledgerbotAjax = performance.now(); };
+                    jQuery(document).ajaxSend(mark).ajaxComplete(mark);
+                }
+                if (window.__ledgerbotWait !== wait) {
+                    window.__ledgerbotWait = wait;
+                    window.__ledgerbotWaitStart = now;
+                }
+                if (jQuery.active !== 0) return false;
+                return now - Math.max(window.__ledgerbotAjax, window.__ledgerbotWaitStart) >= quiet;
+            }""",
+            arg=[QUIET_MS, next(_waits)],
+        )
 
 
 class ChoiceMissing(Exception):

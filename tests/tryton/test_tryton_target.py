@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.tryton.client import TrytonErp, compare
-from ledgerbot.core.domain import DocState, ExtractionResult
+from ledgerbot.core.domain import DocState, DocType, ExtractionResult
 from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import DocumentRow, ExceptionRow, PostingRow
 from ledgerbot.core.store.queries import latest_extraction
@@ -179,6 +179,32 @@ def test_trytons_similar_invoice_warning_is_a_finding_not_clicked_away(
         exception = s.scalars(select(ExceptionRow).where(ExceptionRow.document_id == second)).one()
     assert "warns" in exception.message and exception.evidence["tryton_warning"]
     assert len(tryton_invoices(tryton_rpc, keys_of(store, [first, second]))) == 1
+
+
+def test_a_credit_note_printed_in_negative_amounts_is_booked_as_one_and_agrees_with_the_store(
+    store: Store, file_store: FileStore, tryton_rpc: TrytonErp, tmp_path: Path
+) -> None:
+    seed_master_data(store)
+    (note,) = seeded_invoices(1, "CN")
+    note.doc_type = DocType.CREDIT_NOTE
+    fields = note.fields
+    assert fields.subtotal is not None and fields.tax_amount is not None and fields.total is not None
+    fields.subtotal, fields.tax_amount, fields.total = -fields.subtotal, -fields.tax_amount, -fields.total
+    for line in note.lines:
+        assert line.amount is not None and line.quantity is not None
+        line.amount, line.quantity = -line.amount, -line.quantity
+    doc_id = approved_document(store, file_store, note, vendor_of(note))
+    report = post_approved(store, tryton_rpc, screenshots=tmp_path, backoff=0.1).summary()
+    assert report["posted"] == 1, report["details"]
+    (held,) = tryton_rpc.rpc.search_read(
+        "account.invoice",
+        [("description", "in", keys_of(store, [doc_id]))],
+        ["number", "total_amount", "state"],
+    )
+    assert held["state"] == "posted" and held["total_amount"] == fields.total  # negative in Tryton
+    back = tryton_rpc.read_back(held["number"])
+    assert back is not None and back.total == -fields.total
+    assert compare(tryton_rpc.with_po_lines(meant(store, doc_id)), back) == []  # type: ignore[arg-type]
 
 
 ROBOT = """
