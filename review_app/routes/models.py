@@ -23,6 +23,8 @@ from review_app.security import SignedIn
 
 router = APIRouter(tags=["model registry"])
 TRIAL_STATES = ("shadow", "canary")
+DRIFT_DAYS = 14  # the drift section's window, as `ledgerbot models drift`'s default
+DRIFT_TOP = 20  # vendor/field correction rates shown, highest first
 
 
 def _admin(user: SignedIn) -> None:
@@ -62,7 +64,12 @@ def index(request: Request, context: Context, session: DbSession, user: CurrentU
         entries.append({**entry, "id": row.id, "trial": _trial(session, row)})
     order = {"canary": 0, "shadow": 1, "candidate": 2, "active": 3, "retired": 4}
     entries.sort(key=lambda e: (e["kind"] == "template", e["name"], order.get(e["state"], 5), e["version"]))
-    return render(request, context, user, "models.html", {"entries": entries})
+    from ledgerbot.drift import drift_report
+
+    # The page reads the figures; alarms are raised (logged, gauged) by the runs and the CLI.
+    drift = drift_report(session, days=DRIFT_DAYS, alarm=False)
+    drift["corrections"] = sorted(drift["corrections"], key=lambda c: -(c["rate"] or 0))[:DRIFT_TOP]
+    return render(request, context, user, "models.html", {"entries": entries, "drift": drift})
 
 
 def _version(session: DbSession, model_id: int) -> Any:

@@ -100,3 +100,45 @@ def test_admin_promotes_to_canary_sees_the_comparison_and_rolls_back(
             ("canary", "user:root", "looks better"),
             ("retired", "user:root", "clerks disagree"),
         ]
+
+
+def test_the_page_shows_drift_days_and_an_alarm_for_a_drifted_day(
+    client_for, seeded, sqlite_store: Store
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ledgerbot.core.store.models import DocumentRow
+
+    now = datetime.now(UTC)
+    carol = client_for("carol")
+    calm = carol.get("/admin/models")
+    # The seeded documents are all today's and from vendors new to the store: only that signal.
+    assert calm.status_code == 200 and 'id="drift-days"' in calm.text
+    assert "Drift alarm (low_confidence" not in calm.text
+
+    def add(days_ago: int, confidence: float, vendor: str | None, n: int) -> None:
+        with sqlite_store.session() as session:
+            session.add(
+                DocumentRow(
+                    sha256=f"d{days_ago:02d}{n:061d}",
+                    source="t",
+                    filename=f"{days_ago}-{n}.pdf",
+                    mime="application/pdf",
+                    size=1,
+                    state="validated",
+                    doc_type_confidence=confidence,
+                    vendor_id=vendor,
+                    received_at=now - timedelta(days=days_ago, minutes=n),
+                )
+            )
+
+    for days_ago in range(5, 0, -1):  # usual days: sure types, four known vendors
+        for n in range(10):
+            add(days_ago, 0.95, f"V{n % 4}", n)
+    for n in range(30):  # today: unsure types from vendors never seen
+        add(0, 0.4, None, n)
+    page = carol.get("/admin/models").text
+    assert page.count("Drift alarm (") == 2
+    assert "Drift alarm (low_confidence" in page and "Drift alarm (new_vendor" in page
+    today = now.date().isoformat()
+    assert f"<tr><th>{today}</th>" in page
