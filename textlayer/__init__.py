@@ -22,8 +22,9 @@ from textlayer.reader import TextLayerReader, read_document
 # 4: bands found on an eighth-size copy; 5: a rule needs paper on both sides and solid ink;
 # 6: lone one- and two-pixel specks erased; 7: tesseract's light-on-dark line retry off;
 # 8: a band's blurred rim erased with the band; 9: pages tesseract reads poorly are read by
-# RapidOCR (OCREngineSettings), and each OCR page records its engine.
-TEXT_LAYER_VERSION = "9"
+# RapidOCR (OCREngineSettings), and each OCR page records its engine; 10: an amount cut at its
+# decimal separator ("18. 40") is one word again, and round letters in its cents are zeros.
+TEXT_LAYER_VERSION = "10"
 
 __all__ = [
     "TEXT_LAYER_VERSION",

@@ -7,7 +7,9 @@ viewer how to turn the original image to overlay the boxes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -18,7 +20,7 @@ from PIL import Image, ImageFilter
 
 from textlayer.config import OCREngineSettings, TextLayerConfig
 from textlayer.errors import OCRFailed
-from textlayer.model import Line, Word
+from textlayer.model import Line, Word, union
 
 # Longest side of the thumbnail the skew and orientation estimates run on: ~140 dpi for A4,
 # enough to resolve 0.1 degree and cheap next to a tesseract pass.
@@ -30,6 +32,16 @@ _MAX_SIDE_INK = 0.3
 # Share of a rule's length that is ink before gaps are bridged: table rules on the sample scans
 # are 0.95-1.0, runs along a line of monospaced print 0.45-0.8, dashed lines about 0.7.
 _MIN_RULE_INK = 0.85
+# An amount whose decimal separator came back followed by a space ("18. 40"): digits ending in
+# the separator, then exactly two digits after a gap narrower than this share of the text height.
+_SPLIT_UNITS = re.compile(r".*\d[.,]")
+_SPLIT_CENTS = re.compile(r"\d{2}")
+_SPLIT_MAX_GAP = 0.6
+# An amount whose cents came back with a round letter for a zero ("18.4c", "7.0O"): a short
+# currency sign or none, digits, a decimal separator, then two characters that are digits or
+# letters the recognizers confuse with a zero on faint or broken print.
+_CENTS_WITH_LETTERS = re.compile(r"([^\w\s]{0,3}[A-Z]{0,3}-?\d[\d.,]*[.,])([\doOcCD]{2})")
+_ZERO_LOOKALIKES = str.maketrans("oOcCD", "00000")
 
 
 @dataclass(slots=True)
@@ -520,6 +532,57 @@ def choose_engine(lines: list[Line], settings: OCREngineSettings) -> EngineChoic
     return EngineChoice("tesseract", facts)
 
 
+def mend_amounts(lines: list[Line]) -> list[Line]:
+    """Amounts the OCR cut at their decimal separator or whose cents it read as letters.
+
+    Both engines read the wide full stop of receipt print as the end of a word ("TOTAL 18. 40"):
+    the amount then reaches the extractors as "18." and "40", neither of them the total. Print
+    never sets a space after a decimal separator, so a word ending in digits and a separator
+    followed closely on its line by exactly two digits is one amount. The recognizers also read
+    the zero of faint or broken print as a round letter ("18.4c"); after digits and a decimal
+    separator only digits are printed, so such a letter in the two places after it is a zero.
+    """
+    return [_zero_cents(line) for line in join_split_decimals(lines)]
+
+
+def _zero_cents(line: Line) -> Line:
+    if not any(_CENTS_WITH_LETTERS.fullmatch(w.text) for w in line.words):
+        return line
+    words = []
+    for word in line.words:
+        match = _CENTS_WITH_LETTERS.fullmatch(word.text)
+        if match is not None and not match.group(2).isdigit():
+            word = dataclasses.replace(word, text=match.group(1) + match.group(2).translate(_ZERO_LOOKALIKES))
+        words.append(word)
+    return Line(words=words)
+
+
+def join_split_decimals(lines: list[Line]) -> list[Line]:
+    """Words ending in digits and a decimal separator joined with the two digits after them."""
+    out: list[Line] = []
+    for line in lines:
+        words: list[Word] = []
+        for word in line.words:
+            last = words[-1] if words else None
+            if (
+                last is not None
+                and _SPLIT_UNITS.fullmatch(last.text)
+                and _SPLIT_CENTS.fullmatch(word.text)
+                and word.x0 - last.x1 <= _SPLIT_MAX_GAP * max(last.height, word.height)
+            ):
+                words[-1] = Word(
+                    text=last.text + word.text,
+                    bbox=union([last.bbox, word.bbox]),
+                    confidence=min(last.confidence, word.confidence),
+                    size=max(last.size or 0.0, word.size or 0.0) or None,
+                    bold=last.bold,
+                )
+            else:
+                words.append(word)
+        out.append(Line(words=words) if len(words) != len(line.words) else line)
+    return out
+
+
 @cache
 def tesseract_version() -> str:
     """The engine's name and version as a page's lineage records it."""
@@ -547,7 +610,7 @@ def ocr_image(image: Image.Image, config: TextLayerConfig, dpi: float | None = N
     if settings.engine == "rapidocr":
         straight, skew = _straight(gray, config)
         return OCRPage(
-            lines=rapidocr_words(straight, settings),
+            lines=mend_amounts(rapidocr_words(straight, settings)),
             width=straight.width,
             height=straight.height,
             rotation=0,
@@ -579,7 +642,7 @@ def ocr_image(image: Image.Image, config: TextLayerConfig, dpi: float | None = N
         else:
             reason = f"{reason}; kept tesseract: {kept}"
     return OCRPage(
-        lines=lines,
+        lines=mend_amounts(lines),
         width=reading.straight.width,
         height=reading.straight.height,
         rotation=rotation,

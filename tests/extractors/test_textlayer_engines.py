@@ -14,7 +14,7 @@ from textlayer_docs import PAGE_H, Placed, image_bytes, pdf_bytes, render
 
 from textlayer import Document, OCREngineSettings, TextLayerReader
 from textlayer.model import Line, Word
-from textlayer.ocr import choose_engine
+from textlayer.ocr import choose_engine, mend_amounts
 from textlayer.rapid import join_rows
 
 RECEIPT_W, RECEIPT_TOP = 220.0, 600.0  # points: a narrow till roll, the top 600 pt of the page
@@ -150,6 +150,42 @@ def test_regions_on_one_row_join_into_one_line() -> None:
     below = [Word("Thank", (10, 140, 60, 158), 0.9)]
     lines = join_rows([amount, below, label, above])
     assert [line.text for line in lines] == ["Eggs x12", "TOTAL 18.40", "Thank"]
+
+
+def test_an_amount_cut_at_its_decimal_separator_is_one_word() -> None:
+    cut = Line(
+        words=[
+            Word("TOTAL", (10, 100, 60, 128), 0.99),
+            Word("18.", (70, 100, 126, 128), 1.0, size=28),
+            Word("40", (136, 100, 164, 128), 0.97, size=28),
+        ]
+    )
+    (line,) = mend_amounts([cut])
+    assert [w.text for w in line.words] == ["TOTAL", "18.40"]
+    assert line.words[1].bbox == (70, 100, 164, 128)
+    assert line.words[1].confidence == 0.97
+    # Two digits far to the right are a column of their own; a date's "12. 05." stays apart,
+    # and so do digits after a word that does not end in a separator.
+    apart = Line(words=[Word("18.", (70, 100, 126, 128)), Word("40", (300, 100, 328, 128))])
+    dated = Line(words=[Word("12.", (10, 100, 40, 128)), Word("05.", (50, 100, 80, 128))])
+    plain = Line(words=[Word("Qty", (10, 100, 40, 128)), Word("12", (50, 100, 75, 128))])
+    assert [[w.text for w in line.words] for line in mend_amounts([apart, dated, plain])] == [
+        ["18.", "40"],
+        ["12.", "05."],
+        ["Qty", "12"],
+    ]
+
+
+def test_round_letters_in_an_amounts_cents_are_zeros() -> None:
+    read = Line(
+        words=[
+            Word(t, (10 * i, 0, 10 * i + 8, 10))
+            for i, t in enumerate(["Bread", "2.4c", "$1.0O", "2pc", "v1.0c"])
+        ]
+    )
+    (line,) = mend_amounts([read])
+    # Only the places after a decimal separator that follows digits are digits by necessity.
+    assert [w.text for w in line.words] == ["Bread", "2.40", "$1.00", "2pc", "v1.0c"]
 
 
 def test_a_failed_second_reading_keeps_tesseracts_words(monkeypatch: pytest.MonkeyPatch) -> None:
