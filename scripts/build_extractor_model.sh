@@ -9,6 +9,9 @@ BIN=${BIN:-.venv/bin}
 DATA=${LEDGERBOT_SHARED_DATA:-../shared/data}
 WORK=${WORK:-var/extractor-model}
 mkdir -p "$WORK"
+if [ ! -d "$DATA" ]; then
+    echo "warning: no shared data at $DATA (set LEDGERBOT_SHARED_DATA): training without the ZUGFeRD and real-world documents" >&2
+fi
 echo "generating the development corpus (seed 11)" >&2
 [ -f "$WORK/corpus/manifest.json" ] || "$BIN/ledgerbot" sandbox corpus "$WORK/corpus" --n 420 --seed 11 \
     --split dev --no-einvoices >/dev/null
