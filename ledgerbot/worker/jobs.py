@@ -52,7 +52,7 @@ class Runtime:
         if self._reader is None:
             from ledgerbot.worker.readers import configured_reader
 
-            self._reader = configured_reader()
+            self._reader = configured_reader(self.settings)
         return self._reader
 
     @property

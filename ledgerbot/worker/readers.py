@@ -12,14 +12,13 @@ import json
 import os
 import time
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ledgerbot.core.domain import DocType, ErrorEntry, ExtractionResult
 from ledgerbot.core.errors import ConfigError
 from ledgerbot.processing import DocumentReader
-from ledgerbot.worker.config import get_worker_settings, load_object
+from ledgerbot.worker.config import WorkerSettings, get_worker_settings, load_object
 
 TRUTH_VERSION = "1"
 
@@ -84,9 +83,9 @@ def truth_reader() -> DocumentReader:
     return TruthReader(Path(folder), float(os.environ.get("LEDGERBOT_TRUTH_DELAY", "0") or 0))
 
 
-@lru_cache(maxsize=1)
-def configured_reader() -> DocumentReader:
-    """The reader ``LEDGERBOT_READER`` names, built once per process (models load once)."""
-    factory = load_object(get_worker_settings().reader)
+def configured_reader(settings: WorkerSettings | None = None) -> DocumentReader:
+    """The reader ``settings.reader`` (else ``LEDGERBOT_READER``) names, built afresh: a worker's
+    runtime keeps the one it built, so models load once per process."""
+    factory = load_object((settings or get_worker_settings()).reader)
     reader: DocumentReader = factory()
     return reader

@@ -77,13 +77,13 @@ def test_truth_reader_answers_with_the_corpus_truth(corpus: Path) -> None:
 
 def _configure(monkeypatch: pytest.MonkeyPatch, url: str, home: Path, corpus: Path) -> None:
     from ledgerbot.core.settings import get_settings
-    from ledgerbot.worker import jobs, readers
+    from ledgerbot.worker import jobs
 
     monkeypatch.setenv("LEDGERBOT_DATABASE_URL", url)
     monkeypatch.setenv("LEDGERBOT_HOME", str(home))
     monkeypatch.setenv("LEDGERBOT_READER", "ledgerbot.worker.readers:truth_reader")
     monkeypatch.setenv("LEDGERBOT_TRUTH_DIR", str(corpus))
-    for cached in (get_settings, jobs.runtime, readers.configured_reader):
+    for cached in (get_settings, jobs.runtime):
         cached.cache_clear()
 
 
