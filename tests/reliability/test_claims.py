@@ -163,19 +163,21 @@ def test_two_processing_runs_at_once_never_do_a_stage_twice(
     home = tmp_path / "home"
     files = FileStore(home / "files")
     # Two processes started together overlap only if neither finishes before the other starts;
-    # a round where one did all the work proves nothing, so a fresh batch is tried (at most 4).
+    # a round where one did all the work proves nothing, so a fresh batch twice as large is
+    # tried (at most 5 rounds): on a fast machine a small batch is done before the other starts.
     overlapped = False
     received = 0
-    for attempt in range(4):
+    for attempt in range(5):
         with store.session() as s:
             batch = [
                 receive(
                     s,
                     files,
-                    path.read_bytes() + f"<!-- round {attempt} -->".encode(),
+                    path.read_bytes() + f"<!-- round {attempt} copy {copy} -->".encode(),
                     filename=path.name,
                     source="test",
                 ).id
+                for copy in range(2**attempt)
                 for path in einvoices
             ]
         received += len(batch)
