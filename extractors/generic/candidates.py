@@ -226,8 +226,13 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
         for r, row in enumerate(context.rows):
             # A label in parentheses is prose ("Franco de port (commande > 300 € HT)") or qualifies
             # the label before it ("Rechnungsbetrag (inkl. USt.) 119,00"): it neither names a value
-            # nor ends the value of the label it qualifies.
-            matches = [m for m in context.labels[row.index] if not row.words[m.start].text.startswith("(")]
+            # nor ends the value of the label it qualifies. A whole group after words that are no
+            # label ("Konto (IBAN) DE31 ...") names the value after it (``LabelFinder.find``).
+            matches = [
+                m
+                for m in context.labels[row.index]
+                if not row.words[m.start].text.startswith("(") or row.words[m.end - 1].text.endswith(")")
+            ]
             for m_index, match in enumerate(matches):
                 if match.kind not in FIELD_KINDS:
                     continue

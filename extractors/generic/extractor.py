@@ -18,7 +18,14 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from extractors.generic.candidates import Candidate, PageContext, header_candidates, page_context
+from extractors.generic import label_words
+from extractors.generic.candidates import (
+    LEGAL_FORM,
+    Candidate,
+    PageContext,
+    header_candidates,
+    page_context,
+)
 from extractors.generic.consistency import Choice, choose, choose_dates, choose_totals
 from extractors.generic.context import attach_context
 from extractors.generic.geometry import build_rows
@@ -38,13 +45,7 @@ from ledgerbot.core.domain import DocType, ExtractionResult, FieldBox, InvoiceFi
 from textlayer.model import Document
 
 VERSION = "generic-2.0"
-_CREDIT_TITLES = {
-    ("credit", "note"),
-    ("credit", "memo"),
-    ("gutschrift",),
-    ("avoir",),
-    ("note", "de", "credit"),
-}
+_CREDIT_TITLES = frozenset(tuple(title.split()) for title in label_words.CREDIT_TITLES)
 
 
 @dataclass(slots=True)
@@ -210,6 +211,12 @@ class GenericExtractor:
             choices["vendor_iban"] = Choice(
                 iban.candidate, min(iban.confidence, settings.unchecked_iban_confidence)
             )
+        name_choice = choices["vendor_name"].candidate
+        fuller = _fuller_name(name_choice, cands["vendor_name"]) if name_choice is not None else None
+        if fuller is not None:
+            # A letterhead wrapped over several lines or cut short by a logo: the same name
+            # printed whole elsewhere (footer, imprint), with its legal form, is the name.
+            choices["vendor_name"] = Choice(fuller, choices["vendor_name"].confidence)
         name_choice = choices["vendor_name"].candidate
         if name_choice is not None and name_choice.value.isupper():
             # A letterhead in capitals: prefer the same name as typed elsewhere (footer, imprint).
@@ -438,6 +445,26 @@ def _reread_dates(cands: list[Candidate], order: DateOrder) -> None:
         value = parse_date(c.text, order)
         if value is not None:
             c.value = value
+
+
+def _fuller_name(chosen: Candidate, cands: list[Candidate]) -> Candidate | None:
+    """The likeliest candidate that is the chosen name with more words after it ending in a
+    legal form ("Fontaine" -> "Fontaine Distribution SARL", "Acme UG" -> "Acme UG
+    (haftungsbeschränkt)"), or None."""
+    head = tokens(str(chosen.value))
+    fuller: Candidate | None = None
+    for c in cands:
+        words = tokens(str(c.value))
+        if len(words) <= len(head) or words[: len(head)] != head:
+            continue
+        rest = str(c.value).rstrip(" .,;:")
+        legal = list(LEGAL_FORM.finditer(rest))
+        ends_legal = bool(legal) and (
+            legal[-1].end() >= len(rest) - 1 or rest[legal[-1].end() :].lstrip().startswith("(")
+        )
+        if ends_legal and rest.count("(") == rest.count(")") and (fuller is None or c.score > fuller.score):
+            fuller = c
+    return fuller
 
 
 def _looks_like_credit(document: Document) -> bool:

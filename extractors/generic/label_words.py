@@ -31,6 +31,12 @@ DOCUMENT = (
     # Till receipts: an invoice settled on the spot.
     "receipt", "ticket", "kassenbon", "recibo", "ricevuta", "scontrino", "kassabon", "bonnetje",
 )  # fmt: skip
+# Titles that make a document a credit note (a credit against an invoice, amounts negative).
+CREDIT_TITLES = (
+    "credit note", "credit memo", "credit invoice", "credit advice", "gutschrift", "rechnungskorrektur",
+    "avoir", "facture d avoir", "note de credit", "creditnota", "creditfactuur", "nota de abono",
+    "nota de credito", "factura de abono", "nota di credito", "nota credito", "nota d accredito",
+)  # fmt: skip
 # Number marks: "No.", "Nr.", "N°", "Nº", "n.º", "núm.", "#", "Nummer", "número".
 NUMBER = ("no", "nr", "number", "num", "numero", "nummer", "#", "n °", "n", "n o", "nro")
 # A customer's account is also named by its code ("Codice cliente", "Cod. cli.", "Customer ID").

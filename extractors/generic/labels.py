@@ -586,10 +586,13 @@ class LabelFinder:
         if not toks:
             return []
         spans: dict[tuple[int, int], str] = {}
+        asides: list[tuple[int, int, str]] = []
         for start, end, key in self._phrase_spans(toks):
             # A label in parentheses qualifies the one before it ("Summe Netto (excl. USt.)") or
-            # is prose ("(Bei Zahlung bitte angeben)"): it neither names a value nor ends one.
+            # is prose ("(Bei Zahlung bitte angeben)"): it neither names a value nor ends one,
+            # unless it is the whole group after words that are no label ("Konto (IBAN)").
             if aside[owner[start]]:
+                asides.append((start, end, key))
                 continue
             # A label starts at the start of a word; "Kunden-Nr" must not yield "Nr".
             if start > 0 and owner[start - 1] == owner[start]:
@@ -600,6 +603,11 @@ class LabelFinder:
             if any(owner[i] in breaks for i in range(start + 1, end) if owner[i] != owner[i - 1]):
                 continue
             spans[(start, end)] = key
+        for start, end, key in asides:
+            if _whole_group(aside, owner, start, end) and not any(
+                owner[e - 1] == owner[start] - 1 for _s, e in spans
+            ):
+                spans[(start, end)] = key
         taken: set[int] = set()
         out: list[LabelMatch] = []
         for start, end in sorted(spans, key=lambda se: (se[0] - se[1], se[0])):
@@ -656,6 +664,18 @@ def _tax_included(before: list[str]) -> bool:
         if not (tok.isdigit() or tok in ("%", "zzgl", "der", "die", "des", "of", "the", "de", "la")):
             return False
     return False
+
+
+def _whole_group(aside: list[bool], owner: list[int], start: int, end: int) -> bool:
+    """The tokens ``start:end`` are all the tokens of one parenthesised group of words."""
+    first, last = owner[start], owner[end - 1]
+    return (
+        (start == 0 or owner[start - 1] != first)
+        and (end == len(owner) or owner[end] != last)
+        and (first == 0 or not aside[first - 1])
+        and (last + 1 == len(aside) or not aside[last + 1])
+        and all(aside[first : last + 1])
+    )
 
 
 def parenthesised(words: list[str]) -> list[bool]:

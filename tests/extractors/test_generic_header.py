@@ -459,3 +459,45 @@ def test_no_amount_is_derived_from_a_misread_one() -> None:
         labelled={"subtotal", "tax_amount", "total"},
     )
     assert chosen["tax_amount"].candidate is None
+
+
+def test_a_label_that_is_a_whole_parenthesised_group_after_other_words_names_the_value() -> None:
+    assert _kinds("Konto (IBAN) DE89 3704 0044 0532 0130 00") >= {"vendor_iban"}
+    # ... but one that qualifies the label before it, or is part of a longer aside, does not.
+    assert "tax_amount" not in _kinds("Summe Netto (excl. USt.) 100,00")
+    assert "invoice_number" not in _kinds("(Bei Zahlung bitte Rechnung angeben)")
+
+
+def test_a_letterhead_name_cut_short_takes_the_whole_name_printed_elsewhere() -> None:
+    from extractors.generic.extractor import _fuller_name
+
+    def name(value: str, score: float) -> Candidate:
+        return Candidate("vendor_name", value, value, 1, (0.0, 0.0, 1.0, 1.0), "layout", score=score)
+
+    short = name("Fontaine", 0.6)
+    whole = name("Fontaine Distribution SARL", 0.2)
+    assert _fuller_name(short, [short, name("Fontaine Distribution", 0.3), whole]) is whole
+    ug = name("Müller Verpackung UG", 0.9)
+    full_ug = name("Müller Verpackung UG (haftungsbeschränkt)", 0.1)
+    assert _fuller_name(ug, [ug, full_ug]) is full_ug
+    # More words that end in no legal form (a street, a slogan) are no part of the name.
+    assert _fuller_name(short, [short, name("Fontaine Distribution 44 avenue Hugo", 0.5)]) is None
+
+
+def test_without_a_classifier_a_credit_note_title_of_any_language_makes_the_amounts_negative(
+    extractor: GenericExtractor,
+) -> None:
+    document = _document(
+        [
+            (40, 30, "Ferrari Servizi S.p.A."),
+            (300, 80, "NOTA DI CREDITO"),
+            (300, 400, "Summe Netto"),
+            (480, 400, "100,00 €"),
+            (300, 412, "zzgl. 19 % MwSt."),
+            (480, 412, "19,00 €"),
+            (300, 424, "Rechnungsbetrag"),
+            (480, 424, "119,00 €"),
+        ]
+    )
+    fields = extractor.extract(document, None).fields
+    assert (fields.subtotal, fields.total) == (Decimal("-100.00"), Decimal("-119.00"))
