@@ -257,7 +257,12 @@ def _parse_date(text: str, order: DateOrder | None) -> date | None:
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s):
             return date(int(m[1]), int(m[2]), int(m[3]))
         if m := re.fullmatch(r"(\d{4})(\d{2})(\d{2})", s):
-            return date(int(m[1]), int(m[2]), int(m[3]))
+            if int(m[1]) in _YEARS:
+                return date(int(m[1]), int(m[2]), int(m[3]))
+            # "27032018": a numeric date whose separators OCR did not see (the year last; the
+            # two orders never both fit, since a year's first digits are no month).
+            a, b, year = int(s[:2]), int(s[2:4]), int(s[4:])
+            return date(year, a, b) if order == "MDY" else date(year, b, a)
         if m := re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})", s):
             a, b, year = int(m[1]), int(m[2]), _year(m[3])
             if order == "MDY":

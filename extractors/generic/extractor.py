@@ -455,7 +455,13 @@ def _fuller_name(chosen: Candidate, cands: list[Candidate]) -> Candidate | None:
     fuller: Candidate | None = None
     for c in cands:
         words = tokens(str(c.value))
-        if len(words) <= len(head) or words[: len(head)] != head:
+        # A registration number after the name ("SDN BHD (162761-M)") is no part of it.
+        if (
+            not head
+            or len(words) <= len(head)
+            or words[: len(head)] != head
+            or any(ch.isdigit() for w in words[len(head) :] for ch in w)
+        ):
             continue
         rest = str(c.value).rstrip(" .,;:")
         legal = list(LEGAL_FORM.finditer(rest))

@@ -106,6 +106,15 @@ def test_currency_symbols_codes_and_names() -> None:
     assert parse_currency("ABC") is None
 
 
+def test_an_eight_digit_date_reads_year_first_or_with_the_year_last() -> None:
+    assert parse_date("20260314") == date(2026, 3, 14)
+    # Separators OCR did not see: day first, or month first when the document says so.
+    assert parse_date("27032018") == date(2018, 3, 27)
+    assert parse_date("03272018", "MDY") == date(2018, 3, 27)
+    assert parse_date("12345678") is None
+    assert parse_date("00990811") is None
+
+
 def test_value_types_find_candidates_with_spans() -> None:
     text = "Total EUR 1.190,00 for 3 items, IBAN DE89 3704 0044 0532 0130 00, due 13 April 2026"
     amounts = [v for _, v in VALUE_TYPES["amount"].find(text)]
