@@ -25,6 +25,7 @@ from extractors.values import (
     find_currency,
     find_ibans,
     find_unchecked_ibans,
+    parse_date,
     parse_iban,
     parse_vat_id,
 )
@@ -313,6 +314,28 @@ def _identifier(row: Row, start: int, end: int, value: Any) -> Any:
     return value
 
 
+# A short number that heads the number after it ("23 2023000885", "26 00000632"): a series.
+_NUMBER_SERIES = re.compile(r"\d{1,3}")
+_SERIES_BODY = re.compile(r"\d[\d/_-]{3,}")
+
+
+def _number_series(row: Row, offset: int, a: int, b: int, value: Any) -> tuple[int, int, Any]:
+    """The identifier at ``row.words[offset + a : offset + b]``, grown over the number after it
+    when the identifier is a short number set a word space before it (not a column gap)."""
+    first = offset + a
+    if b - a != 1 or first + 1 >= len(row.words) or not _NUMBER_SERIES.fullmatch(row.words[first].text):
+        return a, b, value
+    head, body = row.words[first], row.words[first + 1]
+    if (
+        not _SERIES_BODY.fullmatch(body.text)
+        or parse_date(body.text) is not None
+        or body.x0 - head.x1 > 1.2 * max(head.height, body.height)
+        or first + 1 not in row.segment_of(first)
+    ):
+        return a, b, value
+    return a, b + 1, f"{head.text} {body.text}"
+
+
 def _code_on_amount(word: str, code: str) -> bool:
     """ "CHF11.732,53", "1.234,56EUR": an ISO currency code glued to the amount it names."""
     rest = word.replace(code, "", 1).strip("-−()")
@@ -372,6 +395,7 @@ def _right_of(
         dates = _value_spans("date", words)
         spans = [sp for sp in spans if not any(a <= sp[0] and sp[1] <= b and b - a > 1 for a, b, _ in dates)]
         spans = [(_series_start(row, match.end, a), b, v) for a, b, v in spans]
+        spans = [_number_series(row, match.end, a, b, v) for a, b, v in spans]
     if match.kind in _ADJACENT_ONLY:
         spans = [
             sp
@@ -456,6 +480,7 @@ def _below(
             spans = spans[:1]
         if kind == "identifier":
             spans = [(with_series(below, start, start + a, start + b) - start, b, v) for a, b, v in spans]
+            spans = [_number_series(below, start, a, b, v) for a, b, v in spans]
         for order, (a, b, value) in enumerate(spans):
             if kind == "identifier":
                 value = _identifier(below, start + a, start + b, value)
