@@ -503,18 +503,24 @@ def test_without_a_classifier_a_credit_note_title_of_any_language_makes_the_amou
     assert (fields.subtotal, fields.total) == (Decimal("-100.00"), Decimal("-119.00"))
 
 
+# Net 1.000,00, tax 190,00 and total 1.190,00 under German labels.
+_GERMAN_TOTALS = [
+    (300.0, 400.0, "Summe Netto"),
+    (480.0, 400.0, "1.000,00 €"),
+    (300.0, 412.0, "zzgl. 19 % MwSt."),
+    (480.0, 412.0, "190,00 €"),
+    (300.0, 424.0, "Rechnungsbetrag"),
+    (480.0, 424.0, "1.190,00 €"),
+]
+
+
 def test_a_short_number_heading_the_invoice_number_is_part_of_it(extractor: GenericExtractor) -> None:
     document = _document(
         [
             (40, 30, "Muster Handel GmbH"),
             (300, 100, "Documento No.: 23 2023000885"),
             (300, 112, "Fecha: 14/03/2026"),
-            (300, 400, "Summe Netto"),
-            (480, 400, "1.000,00 €"),
-            (300, 412, "zzgl. 19 % MwSt."),
-            (480, 412, "190,00 €"),
-            (300, 424, "Rechnungsbetrag"),
-            (480, 424, "1.190,00 €"),
+            *_GERMAN_TOTALS,
         ]
     )
     fields = extractor.extract(document, DocType.INVOICE).fields
