@@ -380,9 +380,30 @@ def parse_iban(text: str) -> str | None:
 
 
 def repair_iban(text: str) -> str | None:
-    """An IBAN OCR misread in look-alike characters, put back only when mod-97 then holds."""
+    """An IBAN OCR misread in look-alike characters, put back only when mod-97 then holds.
+
+    Where the structure allows letters and digits alike (a French or Italian account number),
+    the class cannot tell "0" from "O": the one look-alike swap after which mod-97 holds is
+    taken when exactly one does.
+    """
     s = _iban_shape(text, repair=True)
-    return s if s is not None and iban_checksum_ok(s) else None
+    if s is None:
+        return None
+    if iban_checksum_ok(s):
+        return s
+    structure = iban_structure(s[:2]) or ""
+    swaps = {
+        s[:i] + _LOOK_ALIKE[c] + s[i + 1 :]
+        for i, (c, cls) in enumerate(zip(s[4:], structure, strict=False), start=4)
+        if cls == "c" and c in _LOOK_ALIKE
+    }
+    valid = [v for v in swaps if iban_checksum_ok(v)]
+    return valid[0] if len(valid) == 1 else None
+
+
+# Characters print and OCR confuse, each with its look-alike of the other class.
+_LOOK_ALIKE = {"0": "O", "O": "0", "1": "I", "I": "1", "2": "Z", "Z": "2", "5": "S", "S": "5", "8": "B",
+               "B": "8", "6": "G", "G": "6"}  # fmt: skip
 
 
 def _iban_stops(text: str, start: int, end: int) -> Iterator[int]:

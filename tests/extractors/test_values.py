@@ -13,6 +13,7 @@ from extractors.values import (
     parse_iban,
     parse_vat_id,
     payment_term_days,
+    repair_iban,
 )
 
 
@@ -113,6 +114,19 @@ def test_an_eight_digit_date_reads_year_first_or_with_the_year_last() -> None:
     assert parse_date("03272018", "MDY") == date(2018, 3, 27)
     assert parse_date("12345678") is None
     assert parse_date("00990811") is None
+
+
+def test_a_look_alike_in_an_alphanumeric_account_number_is_put_back_when_mod_97_confirms_it() -> None:
+    from stdnum import iban
+
+    valid = "FR7630006000011234567890189"
+    assert iban.is_valid(valid)
+    # The French account number allows letters: OCR reading "0" as "O" there is no class error.
+    misread = valid[:23] + "O" + valid[24:]
+    assert repair_iban(misread) == valid
+    assert parse_iban(misread) is None
+    # Digits wrong in other ways are never guessed.
+    assert repair_iban(valid[:23] + "7" + valid[24:]) is None
 
 
 def test_value_types_find_candidates_with_spans() -> None:
