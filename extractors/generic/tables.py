@@ -64,6 +64,8 @@ _SKIP_KINDS = {"carry"}
 _ROLES = ("col_quantity", "col_unit_price", "col_amount")
 # Detail rows (discounts, gross price, packing) an item may carry before the next item.
 _DETAIL_REACH = 6
+# Rows after a labelled reference line inside the table within which an item must follow.
+_REFERENCE_REACH = 3
 
 
 @dataclass(slots=True)
@@ -443,7 +445,10 @@ def _read_body(
             continue  # beside the table (a sidebar): neither an item nor the table's end
         reading = _read_row(words, columns, ocr)
         if (row.index in stop_rows and not _is_item(reading)) or _running_total(reading, items):
-            if not (items and _items_follow(rows, r, columns, ocr, (table_left, table_right))):
+            # A labelled line without an amount ("Delivery note 571420 of 25-06-2024") heads the
+            # items after it: they may begin a few rows on, past a wrapped or unreadable one.
+            reach = _REFERENCE_REACH if reading is None else 1
+            if not (items and _items_follow(rows, r, columns, ocr, (table_left, table_right), reach)):
                 break
             # A running subtotal between items ("Zwischensumme" after a group): not an item.
             previous_bottom = row.bottom

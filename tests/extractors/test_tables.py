@@ -756,3 +756,17 @@ def test_amounts_carried_over_a_page_break_under_labels_no_vocabulary_knows() ->
     ]  # fmt: skip
     table = read([page(first), page(second, number=2)])
     assert triples(table) == [("3", "2.50", "7.50"), ("10", "0.40", "4.00"), ("1", "7.00", "7.00")]
+
+
+def test_items_go_on_past_a_reference_line_and_an_unreadable_row_under_it() -> None:
+    rows: list[list[Cell]] = [
+        [("Produit", 40), ("Qté", 330, "r"), ("P.U. HT", 440, "r"), ("Montant", 540, "r")],
+        [("Cartouche de toner", 40), ("3", 330, "r"), ("149,59", 440, "r"), ("448,77", 540, "r")],
+        [("Bon de livraison 571420 du 25-06-2024", 60)],
+        [("Collier de serrage", 40), ("1boîte", 330, "r"), ("1221,66", 440, "r"), ("1221,66", 540, "r")],
+        [("Frais de port", 40), ("6", 330, "r"), ("4,00", 440, "r"), ("24,00", 540, "r")],
+        [("Total HT", 400), ("1694,43", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows, conf=0.9)])
+    assert ("3", "149.59", "448.77") in triples(table)
+    assert ("6", "4.00", "24.00") in triples(table)
