@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
@@ -67,6 +67,8 @@ async def db_session(context: Context) -> AsyncIterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(db_session)]
+# A row id in a path: a table's integer key, so a number no column holds is a 422, not a database error.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def client_address(request: Request, settings: ReviewSettings) -> str | None:

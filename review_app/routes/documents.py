@@ -19,7 +19,7 @@ from ledgerbot.core.store.queries import latest_extraction
 from ledgerbot.core.store.review import CommentRow, UserRow
 from review_app import queue
 from review_app.actions import NoSuchDocument
-from review_app.deps import Context, CurrentUser, DbSession, ReviewContext
+from review_app.deps import Context, CurrentUser, DbSession, ReviewContext, RowId
 from review_app.evidence import other_document
 from review_app.routes._page import json_response, render
 from review_app.schemas import DocumentOut
@@ -27,7 +27,7 @@ from review_app.security import SignedIn
 from review_app.view import document_file, document_page_view, document_view
 
 router = APIRouter(tags=["documents"])
-DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DocumentId = RowId
 
 
 @router.get("/api/documents/{document_id}", response_model=DocumentOut, summary="One document under review")

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ledgerbot.core.errors import ModelRegistryError
 from review_app.actions import NotAllowed
-from review_app.deps import Context, CsrfUser, CurrentUser, DbSession
+from review_app.deps import Context, CsrfUser, CurrentUser, DbSession, RowId
 from review_app.routes._page import redirect_with_notice, render
 from review_app.security import SignedIn
 
@@ -83,7 +83,7 @@ def _version(session: DbSession, model_id: int) -> Any:
 
 @router.post("/admin/models/{model_id}/promote", response_class=HTMLResponse, summary="Promote a version")
 def promote(
-    model_id: int,
+    model_id: RowId,
     context: Context,
     session: DbSession,
     user: CsrfUser,
@@ -108,7 +108,7 @@ def promote(
 
 @router.post("/admin/models/{model_id}/rollback", response_class=HTMLResponse, summary="Roll a model back")
 def rollback(
-    model_id: int,
+    model_id: RowId,
     context: Context,
     session: DbSession,
     user: CsrfUser,

@@ -142,3 +142,16 @@ def test_the_page_shows_drift_days_and_an_alarm_for_a_drifted_day(
     assert "Drift alarm (low_confidence" in page and "Drift alarm (new_vendor" in page
     today = now.date().isoformat()
     assert f"<tr><th>{today}</th>" in page
+
+
+def test_a_model_id_no_table_holds_is_refused_as_input_not_a_server_error(client_for, seeded) -> None:
+    root = client_for("root")
+    token = csrf(root, "/admin/models")
+    for model_id in ("9223372036854775808", "0", "-1", "2147483648"):
+        for action in ("promote", "rollback"):
+            answer = root.post(
+                f"/admin/models/{model_id}/{action}", data={"csrf_token": token, "reason": "try"}
+            )
+            assert answer.status_code == 422, (model_id, action, answer.status_code)
+    missing = root.post("/admin/models/2147483647/rollback", data={"csrf_token": token, "reason": "try"})
+    assert missing.status_code == 400 and "E53" in missing.text
