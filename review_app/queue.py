@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Row, Select, and_, func, literal, or_, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ledgerbot.core.domain import DocState
@@ -204,12 +204,19 @@ def _refresh_chunk(session: Session, ids: Sequence[int]) -> bool:
     return changed
 
 
+# How long a page view's queue sync waits for SQLite's write lock before leaving the pipeline's
+# news for the next sync: the page then shows the queue as of the last one, as it does between
+# syncs anyway.
+SYNC_LOCK_WAIT_SECONDS = 0.5
+
+
 class QueueSync:
     """Applies new audit events to the queue, at most once per interval per process."""
 
-    def __init__(self, store: Store, interval: float) -> None:
+    def __init__(self, store: Store, interval: float, lock_wait: float = SYNC_LOCK_WAIT_SECONDS) -> None:
         self.store = store
         self.interval = interval
+        self.lock_wait = lock_wait
         self._lock = threading.Lock()
         self._last = 0.0
 
@@ -221,15 +228,32 @@ class QueueSync:
             return 0
         try:
             try:
-                with self.store.session() as session:
-                    applied = sync(session)
+                # Most looks find nothing new: they read without taking the write lock.
+                with self.store.read_session() as session:
+                    behind = is_behind(session)
+                applied = 0
+                if behind:
+                    with self.store.session(lock_wait=None if force else self.lock_wait) as session:
+                        applied = sync(session)
             except IntegrityError:
                 # Another process inserted the same entries first; the next sync re-applies.
+                applied = 0
+            except OperationalError:
+                if force:
+                    raise
+                # A writer kept the lock: the next sync applies what this one could not.
                 applied = 0
             self._last = time.monotonic()
             return applied
         finally:
             self._lock.release()
+
+
+def is_behind(session: Session) -> bool:
+    """Whether the audit trail has events the queue has not applied yet (two primary-key reads)."""
+    seen = session.scalar(select(SyncMarkRow.value).where(SyncMarkRow.name == SYNC_MARK)) or 0
+    newest = session.scalar(select(func.max(AuditEventRow.id))) or 0
+    return newest > seen
 
 
 def sync(session: Session) -> int:
