@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Row, Select, and_, func, literal, or_, select, tuple_, update
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -455,6 +455,28 @@ def age_hours(received_at: datetime, now: datetime) -> float:
     return max(0.0, (now - received_at).total_seconds() / 3600)
 
 
+# The next document for a person: built once, as every document page asks for it.
+# On an expression, so no assignee index is chosen over walking the arrival order: the first
+# free row in that order is near, and sorting every free row to find it is not.
+_MINE_OR_FREE = func.coalesce(QueueEntryRow.assignee, "").in_(["", bindparam("username")])
+_ARRIVAL = (QueueEntryRow.received_at, QueueEntryRow.document_id)
+_NEXT_ANY = (
+    select(QueueEntryRow.document_id)
+    .where(_MINE_OR_FREE, QueueEntryRow.document_id != bindparam("document_id"))
+    .order_by(*_ARRIVAL)
+    .limit(1)
+)
+# A row-value comparison, so the (received_at, document_id) index serves it as a range.
+_NEXT_LATER = _NEXT_ANY.where(
+    tuple_(*_ARRIVAL)
+    > tuple_(
+        bindparam("received", type_=QueueEntryRow.received_at.type),
+        bindparam("after", type_=QueueEntryRow.document_id.type),
+    )
+)
+_RECEIVED = select(DocumentRow.received_at).where(DocumentRow.id == bindparam("document_id"))
+
+
 def next_document(
     session: Session, document_id: int, username: str, received: datetime | None = None
 ) -> int | None:
@@ -462,20 +484,13 @@ def next_document(
 
     ``received`` is the document's arrival time when the caller has it (saves a query).
     """
+    db = session.connection()
     if received is None:
-        received = session.scalar(select(DocumentRow.received_at).where(DocumentRow.id == document_id))
-    # On an expression, so no assignee index is chosen over walking the arrival order: the first
-    # free row in that order is near, and sorting every free row to find it is not.
-    mine_or_free = func.coalesce(QueueEntryRow.assignee, "").in_(["", username])
-    order = (QueueEntryRow.received_at, QueueEntryRow.document_id)
-    query = select(QueueEntryRow.document_id).where(mine_or_free, QueueEntryRow.document_id != document_id)
+        received = db.execute(_RECEIVED, {"document_id": document_id}).scalar()
+    mine = {"username": username, "document_id": document_id}
     if received is not None:
-        # A row-value comparison, so the (received_at, document_id) index serves it as a range.
-        later = tuple_(*order) > tuple_(
-            literal(received, QueueEntryRow.received_at.type), literal(document_id)
-        )
-        found = session.scalar(query.where(later).order_by(*order).limit(1))
+        found = db.execute(_NEXT_LATER, {**mine, "received": received, "after": document_id}).scalar()
         if found is not None:
             return int(found)
-    first = session.scalar(query.order_by(*order).limit(1))
+    first = db.execute(_NEXT_ANY, mine).scalar()
     return int(first) if first is not None else None
