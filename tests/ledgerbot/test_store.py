@@ -229,3 +229,22 @@ def test_a_write_session_takes_the_write_lock_at_its_start(tmp_path: Path, file_
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             _hold_write_lock(str(tmp_path / "locks.db"))
     store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_read_session_on_postgresql_sends_no_begin_or_commit(pg_url: str, file_store: FileStore) -> None:
+    store = Store(pg_url)
+    store.migrate()
+    with store.session() as s:
+        receive(s, file_store, PDF, filename="inv.pdf", source="folder")
+    for _ in range(2):  # the same pooled connection, from a write to a read and back
+        with store.read_session() as s:
+            assert s.scalar(select(DocumentRow.filename)) == "inv.pdf"
+            driver = s.connection().connection.driver_connection
+            # Idle between statements: no transaction was begun, so none has to be committed.
+            assert driver.pgconn.transaction_status == 0  # type: ignore[union-attr]
+        with store.session() as s:
+            s.execute(text("UPDATE documents SET filename = 'inv.pdf'"))
+            driver = s.connection().connection.driver_connection
+            assert driver.pgconn.transaction_status == 2  # type: ignore[union-attr]
+    store.dispose()
