@@ -120,9 +120,11 @@ def rollback(
     _admin(user)
     row = _version(session, model_id)
     why, actor = _reason(reason), f"user:{user.username}"
+    restored = None
     if row.kind == "template":
-        retired = rollback_template(session, row.name, actor=actor, reason=why)
+        retired, restored = rollback_template(session, row.name, actor=actor, reason=why)
     else:
         retired = rollback_model(session, Path(row.root), row.name, actor=actor, reason=why)
     session.commit()
-    return redirect_with_notice("/admin/models", f"{retired} rolled back", context)
+    back = f"; {restored} is active again" if restored else ""
+    return redirect_with_notice("/admin/models", f"{retired} rolled back{back}", context)
