@@ -114,17 +114,23 @@ def edit_template(folder: Path, template_id: str, text: str, *, by: str, reason:
         raise TemplateError(f"{path.name}:[] a template is a mapping")
     if data.get("id") != current.id:
         raise TemplateLifecycleError(f"{path.name}:[id] an edit keeps the id {current.id!r}")
-    history = folder / "history" / current.id
-    history.mkdir(parents=True, exist_ok=True)
-    archived = history / f"v{current.version}.yml"
+    archived = folder / "history" / current.id / f"v{current.version}.yml"
     data["version"] = next_version(folder, current.id, current.version)
     provenance = dict(data.get("provenance") or {})
     provenance["previous"] = str(archived.relative_to(folder))
     provenance["edits"] = [*provenance.get("edits", []), f"{by} on {date.today().isoformat()}: {reason}"]
     data["provenance"] = provenance
     template = parse_template(data, path.name)  # an edit that would not load is never written
-    archived.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    path.write_text(dump_template(data), encoding="utf-8")
+    return _replace(folder, current, template, dump_template(data), reason)
+
+
+def _replace(folder: Path, current: Template, template: Template, text: str, reason: str) -> dict[str, Any]:
+    """Write ``template`` (as ``text``) in place of ``current``, kept as ``history/<id>/v<N>.yml``."""
+    path = folder / f"{current.id}.yml"
+    history = folder / "history" / current.id
+    history.mkdir(parents=True, exist_ok=True)
+    (history / f"v{current.version}.yml").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     _append(
         history / "status.jsonl",
         {"at": _now(), "template": template.ref, "from": current.ref, "to": template.ref, "reason": reason},
@@ -162,17 +168,7 @@ def restore_version(
         raise TemplateLifecycleError(f"{path.name}:[id] the version to restore is not of {current.id!r}")
     data["status"] = "active"
     template = parse_template(data, path.name)  # a version that would not load is never written
-    history = folder / "history" / current.id
-    history.mkdir(parents=True, exist_ok=True)
-    archived = history / f"v{current.version}.yml"
-    if not archived.exists():
-        archived.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    path.write_text(dump_template(data), encoding="utf-8")
-    _append(
-        history / "status.jsonl",
-        {"at": _now(), "template": template.ref, "from": current.ref, "to": template.ref, "reason": reason},
-    )
-    return {"id": template.id, "version": template.version, "status": template.status}
+    return _replace(folder, current, template, dump_template(data), reason)
 
 
 def shadow_records(folder: Path, template_id: str) -> list[dict[str, Any]]:

@@ -10,8 +10,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from extractors.templates.learn import Outcome, learn_template
 from extractors.templates.lifecycle import edit_template, record_shadow
-from extractors.templates.schema import load_template
+from extractors.templates.schema import TemplateStatus, load_template
 from ledgerbot.cli.app import _load_commands, app
 from ledgerbot.core.domain import ExtractionResult
 from ledgerbot.core.errors import ModelRegistryError
@@ -146,18 +147,22 @@ def test_learned_versions_are_registered_and_moved_with_their_file(
 def test_a_rollback_without_an_earlier_version_retires_the_template(
     tmp_path: Path, samples: list[tuple[Path, Path]]
 ) -> None:
-    from extractors.templates.learn import learn_template
-
     folder = tmp_path / "templates"
     sample, truth = samples[0]
-    outcome = learn_template(sample, truth, folder, status="active")
+    outcome = _learned(folder, sample, truth, "active")
     name = f"template:{outcome.id}"
-    with get_store().session() as session:
-        sync(session, folder, outcome.id, reason="learned")
     with get_store().session() as session:
         assert rollback(session, name, actor="user:ann", reason="misreads") == (f"{name}@1", None)
     assert load_template(folder / f"{outcome.id}.yml").status == "retired"
     assert "template" not in _read(folder, sample).lineage  # its vendor is read by the generic extractor
+
+
+def _learned(folder: Path, sample: Path, truth: Path, status: TemplateStatus) -> Outcome:
+    """A template learned from ``sample`` and registered."""
+    outcome = learn_template(sample, truth, folder, status=status)
+    with get_store().session() as session:
+        sync(session, folder, outcome.id, reason="learned")
+    return outcome
 
 
 def _read(folder: Path, sample: Path) -> ExtractionResult:
@@ -176,13 +181,9 @@ def _read(folder: Path, sample: Path) -> ExtractionResult:
 def test_a_shadow_template_trusted_by_its_record_is_active_in_the_registry(
     tmp_path: Path, samples: list[tuple[Path, Path]]
 ) -> None:
-    from extractors.templates.learn import learn_template
-
     folder = tmp_path / "templates"
     sample, truth = samples[0]
-    outcome = learn_template(sample, truth, folder, status="shadow")
-    with get_store().session() as session:
-        sync(session, folder, outcome.id, reason="learned")
+    outcome = _learned(folder, sample, truth, "shadow")
     template = load_template(folder / f"{outcome.id}.yml")
     reading = ExtractionResult(source="x")
     final = json.loads(truth.read_text())["fields"]

@@ -10,6 +10,7 @@ from ledgerbot.core.modelops import record_run, register_version
 from ledgerbot.core.store import Store
 from ledgerbot.core.store.registry import ModelEventRow, ModelVersionRow
 from tests.review_app.conftest import csrf
+from tests.support import drift_document
 
 
 def _register(store: Store, root: Path) -> dict[str, int]:
@@ -107,8 +108,6 @@ def test_the_page_shows_drift_days_and_an_alarm_for_a_drifted_day(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from ledgerbot.core.store.models import DocumentRow
-
     now = datetime.now(UTC)
     carol = client_for("carol")
     calm = carol.get("/admin/models")
@@ -118,19 +117,8 @@ def test_the_page_shows_drift_days_and_an_alarm_for_a_drifted_day(
 
     def add(days_ago: int, confidence: float, vendor: str | None, n: int) -> None:
         with sqlite_store.session() as session:
-            session.add(
-                DocumentRow(
-                    sha256=f"d{days_ago:02d}{n:061d}",
-                    source="t",
-                    filename=f"{days_ago}-{n}.pdf",
-                    mime="application/pdf",
-                    size=1,
-                    state="validated",
-                    doc_type_confidence=confidence,
-                    vendor_id=vendor,
-                    received_at=now - timedelta(days=days_ago, minutes=n),
-                )
-            )
+            at = now - timedelta(days=days_ago, minutes=n)
+            drift_document(session, f"d{days_ago:02d}{n:061d}", at, confidence, vendor)
 
     for days_ago in range(5, 0, -1):  # usual days: sure types, four known vendors
         for n in range(10):
@@ -142,3 +130,27 @@ def test_the_page_shows_drift_days_and_an_alarm_for_a_drifted_day(
     assert "Drift alarm (low_confidence" in page and "Drift alarm (new_vendor" in page
     today = now.date().isoformat()
     assert f"<tr><th>{today}</th>" in page
+
+
+def test_the_page_shows_each_stage_and_the_alarm_of_a_drifted_extraction_field(
+    client_for, seeded, sqlite_store: Store
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.support import pipeline_read
+
+    now = datetime.now(UTC)
+    with sqlite_store.session() as session:
+        for days_ago in range(4, -1, -1):  # the total read sure, until today's new layout
+            for n in range(8):
+                at = now - timedelta(days=days_ago, minutes=n + 1)
+                document = drift_document(session, f"f{days_ago:02d}{n:061d}", at, 0.97, f"V{n % 4}")
+                total = 0.2 if days_ago == 0 else 0.97
+                pipeline_read(session, document, "generic", {"invoice_number": 0.97, "total": total})
+    page = client_for("carol").get("/admin/models").text
+    assert "Drift alarm (low_confidence, extract.total," in page
+    assert "Drift alarm (low_confidence, extract.invoice_number" not in page
+    assert 'id="drift-stages"' in page and "<tr><th>extract.invoice_number</th>" in page
+    # The alarmed stages come first in the table.
+    stages = page[page.index('id="drift-stages"') :]
+    assert stages.index("<tr><th>extract.total</th>") < stages.index("<tr><th>extract.invoice_number</th>")
