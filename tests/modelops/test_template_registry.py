@@ -134,6 +134,10 @@ def test_learned_versions_are_registered_and_moved_with_their_file(
     result_ = _read(folder, second)
     assert result_.lineage["template"] == f"{out['id']}@2"
     assert result_.fields.total is not None
+    # A second rollback goes on to the version before (not back to the one just rolled back).
+    result = runner.invoke(app, ["models", "rollback", name, "--reason", "still misreads"])
+    assert json.loads(result.stdout) == {"retired": f"{name}@2", "active": f"{name}@1"}
+    assert load_template(path).version == 1 and _read(folder, sample).lineage["template"] == f"{out['id']}@1"
     # Learning again makes a version past every one kept: the rolled-back number is never reused.
     again = runner.invoke(
         app, ["template", "learn", str(second), "--truth", str(second_truth), "--templates", str(folder)]
