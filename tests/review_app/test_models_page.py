@@ -154,3 +154,46 @@ def test_the_page_shows_each_stage_and_the_alarm_of_a_drifted_extraction_field(
     # The alarmed stages come first in the table.
     stages = page[page.index('id="drift-stages"') :]
     assert stages.index("<tr><th>extract.total</th>") < stages.index("<tr><th>extract.invoice_number</th>")
+
+
+def test_admin_rolls_a_template_back_to_its_earlier_file(
+    client_for, seeded, sqlite_store: Store, tmp_path: Path
+) -> None:
+    import shutil
+
+    import yaml
+
+    from extractors.templates.lifecycle import edit_template
+    from extractors.templates.schema import load_template
+    from ledgerbot.template_registry import sync
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    shipped = Path(__file__).resolve().parents[2] / "templates" / "l01-classic-en.yml"
+    shutil.copyfile(shipped, folder / shipped.name)
+    template = load_template(folder / shipped.name)
+    tested = {"samples": 0, "ok": 0, "written": 0, "failed": 0, "problems": []}
+    with sqlite_store.session() as session:
+        sync(session, folder, template.id, reason="shipped", tested=tested)
+    data = yaml.safe_load((folder / shipped.name).read_text(encoding="utf-8"))
+    data["description"] = "edited"
+    edited = edit_template(folder, template.id, yaml.safe_dump(data), by="root", reason="wording")
+    with sqlite_store.session() as session:
+        row = sync(session, folder, template.id, reason="edited", tested=tested)
+        newest = row.id
+    root = client_for("root")
+    rolled = root.post(
+        f"/admin/models/{newest}/rollback",
+        data={"csrf_token": csrf(root, "/admin/models"), "reason": "the edit misreads"},
+        follow_redirects=True,
+    )
+    assert rolled.status_code == 200
+    name = f"template:{template.id}"
+    assert f"{name}@{edited['version']} rolled back; {name}@{template.version} is active again" in rolled.text
+    restored = load_template(folder / shipped.name)
+    assert (restored.version, restored.status, restored.description) == (
+        template.version,
+        "active",
+        template.description,
+    )
+    assert _state(sqlite_store, newest) == "retired"
