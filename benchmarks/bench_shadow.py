@@ -8,11 +8,17 @@ shadow, and with it and the newest other ranker version in shadow. Beside the pr
 per run, each run gives the pipeline's own per-stage CPU figures (``ExtractionResult.cpu_seconds``,
 what processing stores per document): the trials' share is their ``shadow`` stage over the rest of
 the same run. Needs two trained cascade versions under ``--models-dir`` (``ledgerbot train
-classifier`` twice); the store is a throw-away one in a temporary home.
+classifier`` twice), or ``--transformer-candidate``: the candidate is then made from the newest
+cascade, its baseline never deciding alone (``accept_baseline`` 1.0), so it sends every document
+to the transformer, the costliest candidate a cascade can be (and the ranker's candidate is a copy
+of the newest ranker); they are written to a temporary copy of the models folder (links to its
+artifacts), nothing under ``--models-dir``. The store is a throw-away one in a temporary home.
 
     python benchmarks/bench_shadow.py [--models-dir $LEDGERBOT_HOME/models] [--pdfs FOLDER] [--limit 40]
+                                      [--transformer-candidate]
 
-The PDFs default to the committed template samples (every ``*.pdf`` under ``templates/samples``).
+The PDFs default to the committed template samples (every ``*.pdf`` under ``templates/samples``,
+seven documents: the short run where one costly document weighs most).
 
 Models in shadow are held to ``LEDGERBOT_MODELOPS_SHADOW_CPU_BUDGET`` (default 0.5) of the
 pipeline's own CPU; set it high (``1000``) to see what the candidates cost unbounded.
@@ -41,9 +47,17 @@ def main() -> None:
         "--pdfs", type=Path, default=Path(__file__).resolve().parents[1] / "templates" / "samples"
     )
     parser.add_argument("--limit", type=int, default=40)
+    parser.add_argument(
+        "--transformer-candidate",
+        action="store_true",
+        help="Make the candidates: the newest cascade sending every document to its transformer, "
+        "a copy of the newest ranker (in a temporary copy of the models folder)",
+    )
     args = parser.parse_args()
     get_settings.cache_clear()
     os.environ["LEDGERBOT_HOME"] = tempfile.mkdtemp(prefix="bench-shadow-")
+    if args.transformer_candidate:
+        args.models_dir = _with_candidates(args.models_dir.resolve())
     os.environ["LEDGERBOT_MODELS"] = str(args.models_dir.resolve())
 
     from ledgerbot.core.artifacts import ArtifactStore
@@ -107,6 +121,44 @@ def main() -> None:
         cpu = value["cpu_seconds"]
         value["extra_vs_no_trial"] = round(cpu / base - 1, 3) if base and cpu is not None else None
     print(json.dumps({"documents": len(pdfs), "active": cascades[0], "shadow": cascades[-1], **figures}))
+
+
+def _with_candidates(models: Path) -> Path:
+    """A temporary models folder linking to every artifact of ``models``, plus a cascade whose
+    baseline never decides alone and a copy of the newest ranker, as the newest versions."""
+    import shutil
+
+    from ledgerbot.core.artifacts import ArtifactStore
+
+    root = Path(tempfile.mkdtemp(prefix="bench-shadow-models-"))
+    for kind in (p for p in models.iterdir() if p.is_dir()):
+        (root / kind.name).mkdir()
+        for entry in kind.iterdir():
+            (root / kind.name / entry.name).symlink_to(entry)
+    store = ArtifactStore(root)
+    for name in ("cascade", "extractor-ranker"):
+        versions = store.versions(name)
+        if not versions:
+            continue
+        newest = store.resolve_exact(name, versions[-1])
+        meta = {k: v for k, v in newest.meta.items() if k not in ("name", "version", "created_at")}
+        if name == "cascade":
+            meta["thresholds"] = {**meta["thresholds"], "accept_baseline": 1.0}
+        version = store.new_version(name, str(meta.get("data_sha256") or "0" * 64))
+        store.save(
+            name,
+            version,
+            lambda folder, src=newest.path: _copy_files(src, folder, shutil),
+            meta,
+            make_latest=False,  # the registry, not the folder's pointer, names which version runs
+        )
+    return root
+
+
+def _copy_files(source: Path, folder: Path, shutil: Any) -> None:
+    for item in source.iterdir():
+        if item.name != "meta.json":
+            (shutil.copytree if item.is_dir() else shutil.copyfile)(item, folder / item.name)
 
 
 if __name__ == "__main__":
