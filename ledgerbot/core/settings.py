@@ -405,7 +405,7 @@ class ModelOpsSettings(BaseSettings):
         default=0.5,
         ge=0.0,
         description="CPU a model in shadow may add, as a share of the pipeline's own CPU per document; "
-        "past it, documents are read without the shadow until the pipeline's CPU catches up",
+        "a document whose expected shadow cost would pass it is read without the shadow",
     )
 
 
