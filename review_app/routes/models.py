@@ -64,11 +64,18 @@ def index(request: Request, context: Context, session: DbSession, user: CurrentU
         entries.append({**entry, "id": row.id, "trial": _trial(session, row)})
     order = {"canary": 0, "shadow": 1, "candidate": 2, "active": 3, "retired": 4}
     entries.sort(key=lambda e: (e["kind"] == "template", e["name"], order.get(e["state"], 5), e["version"]))
+    from ledgerbot.core.settings import get_settings
     from ledgerbot.drift import drift_report
 
     # The page reads the figures; alarms are raised (logged, gauged) by the runs and the CLI.
     drift = drift_report(session, days=DRIFT_DAYS, alarm=False)
     drift["corrections"] = sorted(drift["corrections"], key=lambda c: -(c["rate"] or 0))[:DRIFT_TOP]
+    drift["low_confidence"] = get_settings().modelops.low_confidence
+    # Stages with an alarm first, then by how far their newest day moved from the days before.
+    alarmed = {a.get("stage") for a in drift["alarms"]}
+    drift["summary"].sort(
+        key=lambda s: (s["stage"] not in alarmed, -(s["low_confidence_share"] - (s["before_share"] or 0)))
+    )
     return render(request, context, user, "models.html", {"entries": entries, "drift": drift})
 
 
@@ -120,9 +127,11 @@ def rollback(
     _admin(user)
     row = _version(session, model_id)
     why, actor = _reason(reason), f"user:{user.username}"
+    restored = None
     if row.kind == "template":
-        retired = rollback_template(session, row.name, actor=actor, reason=why)
+        retired, restored = rollback_template(session, row.name, actor=actor, reason=why)
     else:
         retired = rollback_model(session, Path(row.root), row.name, actor=actor, reason=why)
     session.commit()
-    return redirect_with_notice("/admin/models", f"{retired} rolled back", context)
+    back = f"; {restored} is active again" if restored else ""
+    return redirect_with_notice("/admin/models", f"{retired} rolled back{back}", context)

@@ -71,6 +71,24 @@ def test_a_trained_model_waits_as_candidate_until_promoted_and_rollback_restores
     assert ("retired", "user:bob", "worse on scans") in events
     assert ("canary", "user:ann", "better") in events
     assert events[-1][0] == "active" and "rollback" in events[-1][2]
+    # With nothing active before the first version, a second rollback has nowhere to go back to.
+    with get_store().session() as session, pytest.raises(ModelRegistryError):
+        rollback(session, root, "cascade", actor="user:bob", reason="again")
+
+
+def test_rollbacks_in_a_row_walk_back_through_the_active_versions(root: Path) -> None:
+    versions = [save(root, digest * 64, minute) for digest, minute in (("a", 1), ("b", 2), ("c", 3))]
+    for artifact in versions:
+        register_trained(root, artifact.ref)
+    with get_store().session() as session:
+        for artifact in versions[1:]:
+            promote(session, root, "cascade", artifact.version, actor="user:ann", reason="r", to="active")
+    with get_store().session() as session:
+        assert rollback(session, root, "cascade", actor="user:bob", reason="r") == versions[2].ref
+    assert states(root)[versions[1].version] == "active"
+    with get_store().session() as session:
+        assert rollback(session, root, "cascade", actor="user:bob", reason="r") == versions[1].ref
+    assert states(root) == {versions[0].version: "active", **{v.version: "retired" for v in versions[1:]}}
 
 
 def test_models_cli_lists_promotes_and_rolls_back(root: Path) -> None:
