@@ -1,7 +1,7 @@
 """model registry: a template version's YAML kept with its registration, so a rollback restores it
 
 Revision ID: 2110
-Revises: 1800
+Revises: 1850
 """
 
 from __future__ import annotations
