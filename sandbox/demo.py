@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select
 
 from ledgerbot.core.errors import LedgerbotError
+from sandbox.demo_targets import DemoTargetName
 
 MAILBOX_USER, MAILBOX_PASSWORD = "ap@ledgerbot.demo", "demo-imap-secret"
 ERP_USER, ERP_PASSWORD = "ap-robot", "robot-pass-1"
@@ -42,8 +43,6 @@ TRAINING_SEED = 11
 # (photographed, scanned, printed): the ten vendor layouts alone teach it their wording, and a
 # receipt that names no type looked like none of them and came out a delivery note or a letter.
 CLASSIFIER_RANDOM_DOCS = 160
-DemoTargetName = Literal["sandbox", "tryton"]
-TARGETS: tuple[DemoTargetName, ...] = ("sandbox", "tryton")
 
 
 @dataclass(frozen=True)
