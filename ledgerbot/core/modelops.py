@@ -322,6 +322,10 @@ def registry_store() -> Store | None:
         if not inspect(store.engine).has_table("model_versions"):
             store.dispose()
             return None
+        if not store.is_current():
+            # A store written by an older release: brought to this code's schema first, as every
+            # command that opens the store does, so the registry is read with the columns it has.
+            store.migrate()
     except Exception:  # an unreachable database: the artifacts folder alone decides
         store.dispose()
         return None

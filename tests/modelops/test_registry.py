@@ -41,6 +41,22 @@ def test_an_unregistered_artifact_is_registered_active_on_first_load(root: Path)
         assert row.data_sha256 == "a" * 64 and row.metrics == {"accuracy": 0.91}
 
 
+def test_a_store_of_an_older_release_is_brought_up_to_date_before_the_registry_is_read(root: Path) -> None:
+    from alembic import command
+
+    from ledgerbot.core.store.engine import alembic_config
+
+    first = save(root, "a" * 64, 1)
+    second = save(root, "b" * 64, 2)
+    assert register_trained(root, first.ref) == "active" and register_trained(root, second.ref) == "candidate"
+    store = get_store()
+    command.downgrade(alembic_config(store.url), "1850")  # before the registry kept template files
+    assert not store.is_current()
+    # The version to run is still the registry's, read with the columns this code expects.
+    assert ArtifactStore(root).resolve("cascade").version == first.version
+    assert store.is_current()
+
+
 def test_a_trained_model_waits_as_candidate_until_promoted_and_rollback_restores(root: Path) -> None:
     first = save(root, "a" * 64, 1)
     assert register_trained(root, first.ref) == "active"  # nothing active yet: it becomes active
