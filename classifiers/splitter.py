@@ -27,7 +27,10 @@ SPLITTER = "splitter"
 RULES = "splitter-rules@1"
 # Bumped whenever the signals or the feature vector change: an older model is then refused.
 # 2: titles name types in NL, ES and IT too, and a receipt's name counts as a bill's.
-SPLIT_FEATURE_VERSION = 2
+# 3: the header's reference values shared with the previous page, a carried-forward line on the
+#    previous page, a change of page size; a totals label counts only beside a figure, and a
+#    "brought forward from page 1" line is no page number.
+SPLIT_FEATURE_VERSION = 3
 WEIGHTS = "splitter.npz"
 
 
@@ -54,6 +57,10 @@ class SplitterSettings:
     title_candidates: int = 8
     # Cells of the word-position grid (rows, columns) compared between consecutive pages.
     grid: tuple[int, int] = (12, 8)
+    # A line with more words than this is a table's column header, not a totals row.
+    totals_max_words: int = 8
+    # Width or height differing by more than this share from the previous page's: another paper.
+    size_change: float = 0.03
 
 
 SETTINGS = SplitterSettings()
@@ -78,12 +85,18 @@ _TOTALS = re.compile(
     re.IGNORECASE,
 )
 _CONTINUED = re.compile(
-    r"\b(?:continued|cont'?d|fortsetzung|[üu]bertrag|carried\s*forward|brought\s*forward|suite)\b",
+    r"\b(?:continued|cont'?d|fortsetzung|[üu]bertrag|carried\s*(?:forward|over)|brought\s*forward"
+    r"|carry\s*forward|[cb]/f|previous\s*page|suite|[àa]\s*reporter|report[ée]|report\s*page"
+    r"|page\s*pr[ée]c[ée]dente|over\s*te\s*brengen|overgebracht|vorige\s*pagina|suma\s*y\s*sigue"
+    r"|suma\s*anterior|p[áa]gina\s*anterior|a\s*transportar|riport\w*|pagina\s*precedente)(?!\w)",
     re.IGNORECASE,
 )
 _TAX_ID = re.compile(r"\b(?:DE|AT|FR|GB|NL|BE|IT|ES|CH|LU|PL|DK|SE|IE|CZ)\s?[0-9A-Z]{2}[0-9 ]{6,12}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
 _TOKEN = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+# A reference value in the header: a document or customer number, a date (at least three digits).
+_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./\-]*\d[A-Za-z0-9./\-]*")
+_DIGIT = re.compile(r"\d")
 _OCR_DIGITS = str.maketrans({"l": "1", "I": "1", "O": "0"})
 
 
@@ -103,8 +116,13 @@ class PageSignals:
     title_types: tuple[str, ...] = ()  # document types a headline in the top part names
     references: int = 0  # reference labels (invoice no., date, customer no.) in the top part
     totals: bool = False  # a totals label in the lower part
-    continued: bool = False  # "continued", "Übertrag", "carried forward"
+    continued: bool = (
+        False  # "brought forward", "Übertrag" in the upper half: this page goes on from the last
+    )
+    carries: bool = False  # "carried forward", "à reporter" in the lower half: the next page goes on
     ids: frozenset[str] = frozenset()  # tax ids and IBANs on the page
+    values: frozenset[str] = frozenset()  # reference values of the top part (numbers, dates)
+    size: tuple[float, float] = (0.0, 0.0)  # the page's width and height
     letterhead: frozenset[str] = frozenset()  # words of the top strip
     tokens: frozenset[str] = frozenset()  # every word of three letters or more
     grid: np.ndarray = field(default_factory=lambda: np.zeros(0))  # where the words sit, L2-normalised
@@ -127,8 +145,9 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
     page_only: int | None = None
     title_types: list[str] = []
     references = 0
-    totals = continued = False
+    totals = continued = carries = False
     letterhead: list[str] = []
+    values: list[str] = []
     fuzzy_budget = settings.title_candidates
     for line in page.lines:
         if not line.words:
@@ -136,7 +155,9 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         text = line.text
         top = line.bbox[1]
         rel = top / page.height
-        if numbering is None:
+        carry_line = _CONTINUED.search(text) is not None
+        # "Brought forward from page 1" names the page before, not this one.
+        if numbering is None and not carry_line:
             match = _NUMBERING.search(text) or _BARE_NUMBERING.match(text)
             if match:
                 k, n = _number(match.group(1)), _number(match.group(2))
@@ -158,12 +179,25 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
                 if doc_type.value not in title_types:
                     title_types.append(doc_type.value)
             references += len(_REFERENCE.findall(text))
+            if not carry_line:
+                values += [
+                    v.strip("./-").lower() for v in _VALUE.findall(text) if len(_DIGIT.findall(v)) >= 3
+                ]
         if rel < settings.letterhead_share:
             letterhead += _TOKEN.findall(text.lower())
-        if not totals and rel >= settings.totals_from and _TOTALS.search(text):
+        # A totals row holds its figure; a column header naming a "Total" column does not.
+        if (
+            not totals
+            and rel >= settings.totals_from
+            and len(line.words) <= settings.totals_max_words
+            and _DIGIT.search(text)
+            and _TOTALS.search(text)
+        ):
             totals = True
-        if not continued and _CONTINUED.search(text):
+        if carry_line and rel < 0.5:
             continued = True
+        elif carry_line:
+            carries = True
     grid = _grid(page, words, settings)
     norm = float(np.linalg.norm(grid))
     text = page.text
@@ -178,7 +212,10 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         references=references,
         totals=totals,
         continued=continued,
+        carries=carries,
         ids=frozenset(ids),
+        values=frozenset(values),
+        size=(page.width, page.height),
         letterhead=frozenset(letterhead),
         tokens=frozenset(_TOKEN.findall(text.lower())),
         grid=grid / norm if norm > 0 else grid,
@@ -228,6 +265,10 @@ FEATURES = (
     "prev_totals",
     "totals",
     "continued",
+    "prev_carries",
+    "values_shared",
+    "values_new",
+    "size_change",
     "ids_new",
     "ids_shared",
     "letterhead_similarity",
@@ -237,8 +278,17 @@ FEATURES = (
 )
 
 
+def _size_changed(a: tuple[float, float], b: tuple[float, float], settings: SplitterSettings) -> bool:
+    return any(abs(x - y) > settings.size_change * max(x, y) for x, y in zip(a, b, strict=True))
+
+
 def pair_features(
-    prev: PageSignals, page: PageSignals, *, blank_before: bool, last_title: tuple[str, ...]
+    prev: PageSignals,
+    page: PageSignals,
+    *,
+    blank_before: bool,
+    last_title: tuple[str, ...],
+    settings: SplitterSettings = SETTINGS,
 ) -> np.ndarray:
     """The feature vector (``FEATURES``) of ``page`` following the non-blank page ``prev``."""
     num, pnum = page.numbering, prev.numbering
@@ -261,6 +311,10 @@ def pair_features(
             float(prev.totals),
             float(page.totals),
             float(page.continued),
+            float(prev.carries),
+            float(bool(page.values & prev.values)),
+            float(bool(page.values) and not page.values & prev.values),
+            float(_size_changed(prev.size, page.size, settings)),
             float(bool(prev.ids) and bool(page.ids - prev.ids)),
             float(bool(page.ids & prev.ids)),
             _jaccard(prev.letterhead, page.letterhead),
