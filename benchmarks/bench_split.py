@@ -202,12 +202,12 @@ def real_stack_docs(files: list[CorpusFile], cache_dir: Path) -> dict[Path, Stac
     documents: dict[Path, Any] = {}
     misses: list[tuple[CorpusFile, str, Path]] = []
     for file in files:
-        data = file_pdf(file.path)
-        sha256 = hashlib.sha256(data).hexdigest()
+        # Keyed by the file itself: a photograph's PDF wrapper carries the time it was made.
+        sha256 = hashlib.sha256(b"stack-page:" + file.path.read_bytes()).hexdigest()
         document = cache.lookup(sha256)
         if document is None:
             path = work / f"{file.path.stem}.pdf"
-            path.write_bytes(data)
+            path.write_bytes(file_pdf(file.path))
             misses.append((file, sha256, path))
         else:
             documents[file.path] = document

@@ -28,7 +28,7 @@ RULES = "splitter-rules@1"
 # Bumped whenever the signals or the feature vector change: an older model is then refused.
 # 2: titles name types in NL, ES and IT too, and a receipt's name counts as a bill's.
 # 3: the header's reference values shared with the previous page, a carried-forward line on the
-#    previous page, a change of page size; a totals label counts only beside a figure, and a
+#    previous page, a change of page shape; a totals label counts only beside a figure, and a
 #    "brought forward from page 1" line is no page number.
 SPLIT_FEATURE_VERSION = 3
 WEIGHTS = "splitter.npz"
@@ -59,8 +59,10 @@ class SplitterSettings:
     grid: tuple[int, int] = (12, 8)
     # A line with more words than this is a table's column header, not a totals row.
     totals_max_words: int = 8
-    # Width or height differing by more than this share from the previous page's: another paper.
-    size_change: float = 0.03
+    # A width-to-height ratio differing by more than this share from the previous page's: another
+    # paper (A4 and US Letter differ by 9%, a till slip by far more). The ratio, not the size:
+    # a scan measures its page in pixels, a born-digital page in points.
+    shape_change: float = 0.03
 
 
 SETTINGS = SplitterSettings()
@@ -122,7 +124,7 @@ class PageSignals:
     carries: bool = False  # "carried forward", "à reporter" in the lower half: the next page goes on
     ids: frozenset[str] = frozenset()  # tax ids and IBANs on the page
     values: frozenset[str] = frozenset()  # reference values of the top part (numbers, dates)
-    size: tuple[float, float] = (0.0, 0.0)  # the page's width and height
+    shape: float = 0.0  # the page's width divided by its height
     letterhead: frozenset[str] = frozenset()  # words of the top strip
     tokens: frozenset[str] = frozenset()  # every word of three letters or more
     grid: np.ndarray = field(default_factory=lambda: np.zeros(0))  # where the words sit, L2-normalised
@@ -215,7 +217,7 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         carries=carries,
         ids=frozenset(ids),
         values=frozenset(values),
-        size=(page.width, page.height),
+        shape=page.width / page.height,
         letterhead=frozenset(letterhead),
         tokens=frozenset(_TOKEN.findall(text.lower())),
         grid=grid / norm if norm > 0 else grid,
@@ -268,7 +270,7 @@ FEATURES = (
     "prev_carries",
     "values_shared",
     "values_new",
-    "size_change",
+    "shape_change",
     "ids_new",
     "ids_shared",
     "letterhead_similarity",
@@ -278,8 +280,8 @@ FEATURES = (
 )
 
 
-def _size_changed(a: tuple[float, float], b: tuple[float, float], settings: SplitterSettings) -> bool:
-    return any(abs(x - y) > settings.size_change * max(x, y) for x, y in zip(a, b, strict=True))
+def _shape_changed(a: float, b: float, settings: SplitterSettings) -> bool:
+    return abs(a - b) > settings.shape_change * max(a, b)
 
 
 def pair_features(
@@ -288,9 +290,16 @@ def pair_features(
     *,
     blank_before: bool,
     last_title: tuple[str, ...],
+    recent_values: frozenset[str] | None = None,
     settings: SplitterSettings = SETTINGS,
 ) -> np.ndarray:
-    """The feature vector (``FEATURES``) of ``page`` following the non-blank page ``prev``."""
+    """The feature vector (``FEATURES``) of ``page`` following the non-blank page ``prev``.
+
+    ``recent_values``: the reference values of the two non-blank pages before (``prev``'s if not
+    given), since an appendix page between may repeat no number of the document it belongs to.
+    """
+    if recent_values is None:
+        recent_values = prev.values
     num, pnum = page.numbering, prev.numbering
     same_title = bool(page.title_types) and bool(set(page.title_types) & set(last_title))
     return np.array(
@@ -312,9 +321,9 @@ def pair_features(
             float(page.totals),
             float(page.continued),
             float(prev.carries),
-            float(bool(page.values & prev.values)),
-            float(bool(page.values) and not page.values & prev.values),
-            float(_size_changed(prev.size, page.size, settings)),
+            float(bool(page.values & recent_values)),
+            float(bool(page.values) and not page.values & recent_values),
+            float(_shape_changed(prev.shape, page.shape, settings)),
             float(bool(prev.ids) and bool(page.ids - prev.ids)),
             float(bool(page.ids & prev.ids)),
             _jaccard(prev.letterhead, page.letterhead),
@@ -339,6 +348,7 @@ def page_pairs(signals: Sequence[PageSignals]) -> tuple[int | None, list[Pair]]:
     prev: PageSignals | None = None
     blank_before = False
     last_title: tuple[str, ...] = ()
+    before_prev: frozenset[str] = frozenset()
     pairs: list[Pair] = []
     for index, page in enumerate(signals):
         if page.blank:
@@ -347,9 +357,15 @@ def page_pairs(signals: Sequence[PageSignals]) -> tuple[int | None, list[Pair]]:
         if prev is None:
             first = index
         else:
-            pairs.append(
-                Pair(index, pair_features(prev, page, blank_before=blank_before, last_title=last_title))
+            features = pair_features(
+                prev,
+                page,
+                blank_before=blank_before,
+                last_title=last_title,
+                recent_values=prev.values | before_prev,
             )
+            pairs.append(Pair(index, features))
+            before_prev = prev.values
         if page.title_types:
             last_title = page.title_types
         prev, blank_before = page, False
