@@ -29,7 +29,8 @@ RULES = "splitter-rules@1"
 # 2: titles name types in NL, ES and IT too, and a receipt's name counts as a bill's.
 # 3: the header's reference values shared with the previous page, a carried-forward line on the
 #    previous page, a change of page shape; a totals label counts only beside a figure, and a
-#    "brought forward from page 1" line is no page number.
+#    "brought forward from page 1" line is no page number; a title is a short line on born-digital
+#    pages too.
 SPLIT_FEATURE_VERSION = 3
 WEIGHTS = "splitter.npz"
 
@@ -51,8 +52,9 @@ class SplitterSettings:
     letterhead_share: float = 0.18
     # Share of the page height, from the top, above which a totals label does not count.
     totals_from: float = 0.35
-    # On a scan, the top part's lines of at most this many words are read for a type name
-    # through OCR noise, at most ``title_candidates`` of them (the matcher is slow).
+    # A title is a short line: the top part's lines of at most this many words are read for a
+    # type name (a sentence such as "here is your invoice of May" names no document's start); on
+    # a scan through OCR noise, at most ``title_candidates`` of them (the matcher is slow).
     title_max_words: int = 6
     title_candidates: int = 8
     # Cells of the word-position grid (rows, columns) compared between consecutive pages.
@@ -168,11 +170,13 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
             if numbering is None and page_only is None and (only := _PAGE_ONLY.search(text)):
                 page_only = _number(only.group(1))
         if rel < settings.header_share:
-            # The OCR-tolerant matcher costs milliseconds a line: only a scan's short lines (where a
-            # title sits) need it; born-digital text is matched exactly.
-            if not scanned:
+            # The OCR-tolerant matcher costs milliseconds a line: only a scan's short lines need it;
+            # born-digital text is matched exactly.
+            if len(line.words) > settings.title_max_words:
+                named = []
+            elif not scanned:
                 named = type_names_in(text)
-            elif len(line.words) <= settings.title_max_words and fuzzy_budget > 0:
+            elif fuzzy_budget > 0:
                 fuzzy_budget -= 1
                 named = type_names_ocr(text)
             else:
