@@ -157,6 +157,9 @@ def pipeline_stacks(draws: list[Draw], models_dir: Path) -> dict[str, Any]:
                 typed += 1
                 right += result.doc_type.value == truth.types[truth.parts.index(tuple(result.pages))]
     per_page = {k: v / pages for k, v in timings.items()}
+    # CPU seconds the pipeline books per stage (``ledgerbot.cost``): on a shared machine the wall
+    # time of two runs differs with the load more than splitting could ever add.
+    cpu = {k: sum(sum(r.cpu_seconds.values()) for r in rs) / pages for k, rs in results.items()}
     return {
         "stacks": len(stacks),
         "pages": pages,
@@ -169,6 +172,11 @@ def pipeline_stacks(draws: list[Draw], models_dir: Path) -> dict[str, Any]:
             "with_split": round(per_page["True"], 4),
         },
         "split_overhead": round(per_page["True"] / per_page["False"] - 1.0, 4),
+        "cpu_seconds_per_page": {
+            "without_split": round(cpu["False"], 4),
+            "with_split": round(cpu["True"], 4),
+        },
+        "split_cpu_overhead": round(cpu["True"] / cpu["False"] - 1.0, 4) if cpu["False"] else None,
     }
 
 
@@ -361,7 +369,9 @@ def real_report(args: argparse.Namespace, splitter: Any, cache: Path, models_dir
                 f"boundary F1 {pdf['boundaries']['f1']:.4f}, exact {pdf['exact_split_rate']}, "
                 f"type per part {pdf['doc_type_per_part']['accuracy']}, s/page "
                 f"{pdf['seconds_per_page']['with_split']} with --split vs "
-                f"{pdf['seconds_per_page']['without_split']} without ({pdf['split_overhead']:+.1%})"
+                f"{pdf['seconds_per_page']['without_split']} without ({pdf['split_overhead']:+.1%}); "
+                f"CPU s/page {pdf['cpu_seconds_per_page']['with_split']} vs "
+                f"{pdf['cpu_seconds_per_page']['without_split']} ({pdf['split_cpu_overhead']:+.1%})"
             )
     print(json.dumps(report, indent=None))
 
