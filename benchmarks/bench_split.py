@@ -4,9 +4,17 @@ Run on a corpus of layouts held out from development (``ledgerbot sandbox corpus
 heldout``), with the splitter (and, for the type per part, the classifier) trained on dev:
 
     python benchmarks/bench_split.py [--corpus HELDOUT_CORPUS] [--stacks 12] [--signal-stacks 600] [--scans]
+    python benchmarks/bench_split.py --real ../shared/data/realworld [--stacks 12] [--signal-stacks 600]
 
 Without ``--corpus`` a small held-out corpus is generated; without a trained splitter one is
 trained on a generated dev corpus first.
+
+``--real DIR`` measures stacks of real documents instead (a folder with ``pdf/`` invoices and
+``sroie/`` receipt photographs, see its README): the development part and the validation part
+of the one real-world split (``extractors.realworld.realworld_split``) separately. A stack is
+2-8 distinct documents of one part in a random order (a PDF or a receipt equally likely at each
+place, multi-page invoices whole and in a share of the stacks, sometimes a blank page between),
+a receipt photograph on a page of its own.
 
 Two measurements, printed side by side with what a user has without a learned splitter (page
 numbering and blank pages as rules; or no splitting at all, one document per file):
@@ -31,10 +39,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from classifiers.split_training import STACKS, Stack, build_stacks, evaluate, load_stack_docs
-from classifiers.splitter import RuleSplitter, load_splitter
+from classifiers.split_training import (
+    STACKS,
+    Stack,
+    StackDoc,
+    build_stacks,
+    evaluate,
+    join_stack,
+    load_stack_docs,
+)
+from classifiers.splitter import RuleSplitter, load_splitter, page_signals
 from ledgerbot.core.settings import get_settings
-from sandbox.corpus.stacks import corpus_files, draw_stacks, write_stack
+from sandbox.corpus.stacks import CorpusFile, corpus_files, draw_stacks, file_pdf, page_count, write_stack
+
+Draw = tuple[list[CorpusFile], list[bool]]
 
 
 def _say(message: str) -> None:
@@ -99,12 +117,17 @@ def _split_cost(corpus: Path, cache_dir: Path, splitter: Any) -> float:
 
 
 def pdf_stacks(corpus: Path, n: int, scans: bool, seed: int, models_dir: Path) -> dict[str, Any]:
+    out = pipeline_stacks(draw_stacks(corpus_files(corpus), n, seed=seed, scans=scans), models_dir)
+    return {**out, "scans": scans}
+
+
+def pipeline_stacks(draws: list[Draw], models_dir: Path) -> dict[str, Any]:
+    """The stacks as PDFs through ``ledgerbot extract``'s pipeline, with and without ``--split``."""
     from ledgerbot.pipeline import Extractor
 
-    files = corpus_files(corpus)
     work = Path(tempfile.mkdtemp(prefix="bench-split-"))
     stacks = []
-    for i, (docs, blanks) in enumerate(draw_stacks(files, n, seed=seed, scans=scans)):
+    for i, (docs, blanks) in enumerate(draws):
         path = work / f"stack-{i:03d}.pdf"
         stacks.append((path, write_stack(docs, blanks, path)))
     pages = sum(t.pages for _, t in stacks)
@@ -134,6 +157,9 @@ def pdf_stacks(corpus: Path, n: int, scans: bool, seed: int, models_dir: Path) -
                 typed += 1
                 right += result.doc_type.value == truth.types[truth.parts.index(tuple(result.pages))]
     per_page = {k: v / pages for k, v in timings.items()}
+    # CPU seconds the pipeline books per stage (``ledgerbot.cost``): on a shared machine the wall
+    # time of two runs differs with the load more than splitting could ever add.
+    cpu = {k: sum(sum(r.cpu_seconds.values()) for r in rs) / pages for k, rs in results.items()}
     return {
         "stacks": len(stacks),
         "pages": pages,
@@ -146,13 +172,116 @@ def pdf_stacks(corpus: Path, n: int, scans: bool, seed: int, models_dir: Path) -
             "with_split": round(per_page["True"], 4),
         },
         "split_overhead": round(per_page["True"] / per_page["False"] - 1.0, 4),
-        "scans": scans,
+        "cpu_seconds_per_page": {
+            "without_split": round(cpu["False"], 4),
+            "with_split": round(cpu["True"], 4),
+        },
+        "split_cpu_overhead": round(cpu["True"] / cpu["False"] - 1.0, 4) if cpu["False"] else None,
     }
+
+
+def real_files(folder: Path, part: str) -> list[CorpusFile]:
+    """The real documents of one part of the real-world split: PDFs with their truth's type, receipts."""
+    from extractors.realworld import realworld_split
+
+    files = []
+    for pdf in sorted((folder / "pdf").glob("*.pdf")):
+        truth = pdf.with_suffix(".json")
+        if realworld_split(pdf.stem) == part and truth.is_file():
+            doc_type = str(json.loads(truth.read_text(encoding="utf-8"))["doc_type"])
+            files.append(CorpusFile(pdf, doc_type, "digital", "realworld", part, page_count(pdf)))
+    for photo in sorted((folder / "sroie").glob("*.jpg")):
+        if realworld_split(photo.stem) == part:
+            # A shop's receipt is a bill AP books like an invoice: the corpus types receipts so too.
+            files.append(CorpusFile(photo, "invoice", "photo", "realworld", part))
+    return files
+
+
+def real_stack_docs(files: list[CorpusFile], cache_dir: Path) -> dict[Path, StackDoc]:
+    """Each file's pages as they are in a stack (a photograph as its one-page PDF), read once (cached)."""
+    import hashlib
+
+    from classifiers.corpus import default_reader
+    from classifiers.textcache import TextLayerCache
+
+    read_one, reader_name, read_many = default_reader()
+    cache = TextLayerCache(cache_dir, read_one, reader_name)
+    work = Path(tempfile.mkdtemp(prefix="bench-split-real-"))
+    documents: dict[Path, Any] = {}
+    misses: list[tuple[CorpusFile, str, Path]] = []
+    for file in files:
+        # Keyed by the file itself: a photograph's PDF wrapper carries the time it was made.
+        sha256 = hashlib.sha256(b"stack-page:" + file.path.read_bytes()).hexdigest()
+        document = cache.lookup(sha256)
+        if document is None:
+            path = work / f"{file.path.stem}.pdf"
+            path.write_bytes(file_pdf(file.path))
+            misses.append((file, sha256, path))
+        else:
+            documents[file.path] = document
+    if misses:
+        _say(f"reading {len(misses)} real documents ({len(files) - len(misses)} cached)")
+        for (file, sha256, _), result in zip(misses, read_many([m[2] for m in misses]), strict=True):
+            if isinstance(result, Exception):
+                raise SystemExit(f"E200 cannot read {file.path}: {result}")
+            cache.put(sha256, result)
+            documents[file.path] = result
+    return {
+        file.path: StackDoc(
+            signals=tuple(page_signals(p) for p in documents[file.path].pages),
+            doc_type=file.doc_type,
+            scanned=file.scanned,
+            layout=file.path.stem,
+        )
+        for file in files
+    }
+
+
+def real_stacks(
+    folder: Path, part: str, cache: Path, splitter: Any, models_dir: Path, *, n: int, n_signal: int, seed: int
+) -> dict[str, Any]:
+    """Stacks of one part's real documents: page signals (many) and PDFs through the pipeline (few)."""
+    files = real_files(folder, part)
+    if len(files) < 2:
+        raise SystemExit(f"E403 fewer than two real documents of part {part!r} in {folder}")
+    docs = real_stack_docs(files, cache)
+
+    def draws(count: int, offset: int) -> list[Draw]:
+        return draw_stacks(files, count, seed=seed + offset, distinct=True, by_variant=True)
+
+    out: dict[str, Any] = {
+        "part": part,
+        "documents": len(files),
+        "by_variant": {v: sum(f.variant == v for f in files) for v in sorted({f.variant for f in files})},
+        "multi_page_documents": sum(f.pages > 1 for f in files),
+    }
+    drawn = draws(n_signal, 0)
+    for name, hidden in (("as_printed", False), ("page_numbers_hidden", True)):
+        stacks = [join_stack([docs[f.path] for f in d], b, unnumbered=hidden) for d, b in drawn]
+        out[name] = {"learned": evaluate(splitter, stacks), "rules": evaluate(RuleSplitter(), stacks)}
+    singles = [Stack(d.signals, ((0, len(d.signals) - 1),), (d.doc_type,)) for d in docs.values()]
+    for who, model in (("learned", splitter), ("rules", RuleSplitter())):
+        split = sorted(
+            f.path.name
+            for f, s in zip(files, singles, strict=True)
+            if len(model.split_signals(s.signals).parts) > 1
+        )
+        out.setdefault("single_files", {})[who] = {
+            "files": len(singles),
+            "false_splits": len(split),
+            "false_split_rate": round(len(split) / len(singles), 4),
+            # Names only of the development part, whose misses may be read.
+            **({"split_files": split} if part == "dev" else {}),
+        }
+    out["pdf_stacks"] = pipeline_stacks(draws(n, 1000), models_dir) if n else None
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, help="a generated corpus of held-out layouts")
+    parser.add_argument("--real", type=Path, help="a folder of real documents (pdf/, sroie/): measure those")
+    parser.add_argument("--part", choices=("dev", "val"), action="append", help="with --real (default both)")
     parser.add_argument("--models-dir", type=Path, help="default: <LEDGERBOT_HOME>/models")
     parser.add_argument("--stacks", type=int, default=12, help="real PDF stacks to extract")
     parser.add_argument("--signal-stacks", type=int, default=600, help="stacks of cached page signals")
@@ -173,6 +302,9 @@ def main() -> None:
         models_dir = Path(tempfile.mkdtemp(prefix="bench-split-models-"))
         train_splitter([dev], models_dir, cache, log=_say)
         splitter, _ = load_splitter(models_dir)
+    if args.real is not None:
+        real_report(args, splitter, cache, models_dir)
+        return
     if args.corpus is None:
         from sandbox.corpus import generate_corpus
 
@@ -207,6 +339,40 @@ def main() -> None:
             f"s/page {pdf['seconds_per_page']['with_split']} with --split vs "
             f"{pdf['seconds_per_page']['without_split']} without ({pdf['split_overhead']:+.1%})"
         )
+    print(json.dumps(report, indent=None))
+
+
+def real_report(args: argparse.Namespace, splitter: Any, cache: Path, models_dir: Path) -> None:
+    report: dict[str, Any] = {"real": str(args.real), "splitter": splitter.name}
+    for part in args.part or ["dev", "val"]:
+        report[part] = r = real_stacks(
+            args.real,
+            part,
+            cache,
+            splitter,
+            models_dir,
+            n=args.stacks,
+            n_signal=args.signal_stacks,
+            seed=args.seed,
+        )
+        singles = r["single_files"]["learned"]
+        printed, hidden = r["as_printed"], r["page_numbers_hidden"]
+        _say(
+            f"real {part} ({r['documents']} documents): signal stacks F1 {printed['learned']['f1']:.4f} "
+            f"(rules {printed['rules']['f1']:.4f}), page numbers hidden {hidden['learned']['f1']:.4f}; "
+            f"false splits {singles['false_splits']}/{singles['files']}"
+        )
+        pdf = r["pdf_stacks"]
+        if pdf:
+            _say(
+                f"  PDF stacks ({pdf['stacks']} files, {pdf['documents']} documents, {pdf['pages']} pages): "
+                f"boundary F1 {pdf['boundaries']['f1']:.4f}, exact {pdf['exact_split_rate']}, "
+                f"type per part {pdf['doc_type_per_part']['accuracy']}, s/page "
+                f"{pdf['seconds_per_page']['with_split']} with --split vs "
+                f"{pdf['seconds_per_page']['without_split']} without ({pdf['split_overhead']:+.1%}); "
+                f"CPU s/page {pdf['cpu_seconds_per_page']['with_split']} vs "
+                f"{pdf['cpu_seconds_per_page']['without_split']} ({pdf['split_cpu_overhead']:+.1%})"
+            )
     print(json.dumps(report, indent=None))
 
 

@@ -136,6 +136,7 @@ def timed_posting(erp: TrytonErp, work: Path, count: int, tag: str) -> dict[str,
     files = FileStore(work / f"{tag}-files")
     seconds = []
     posted = 0
+    calls, rpc_seconds = erp.rpc.calls, erp.rpc.call_seconds
     load_before = os.getloadavg()[0]
     for result, vendor_id in invoices(count, tag, max_lines=8 if erp.mode == "rpc" else 4):
         approve(store, files, result, vendor_id)
@@ -154,6 +155,8 @@ def timed_posting(erp: TrytonErp, work: Path, count: int, tag: str) -> dict[str,
         "p50_s": round(statistics.median(seconds), 2),
         "p95_s": round(percentile(seconds, 0.95), 2),
         "target_p50_s": 15 if erp.mode == "ui" else 1,
+        "rpc_round_trips_per_invoice": round((erp.rpc.calls - calls) / count, 1),
+        "rpc_share_of_time": round((erp.rpc.call_seconds - rpc_seconds) / sum(seconds), 2),
         "alternative": "clerk typing into sao: ~150 s per short invoice",
     }
 

@@ -1,9 +1,11 @@
 """Trains and measures the page-boundary model on stacks built from a labelled corpus's documents.
 
 A stack is what a mailroom scanner or a supplier's bundle makes: 2-8 of the corpus's documents
-in a random order, multi-page ones whole, sometimes a blank separator page between two of them,
-born-digital and scanned pages mixed. Pages are read once per document (through the text-layer
-cache) and stacked as page signals, so thousands of stacks cost no more than reading the corpus.
+in a random order, multi-page ones whole (a share of the stacks holds at least one, since a
+corpus has few and their continuation pages are what a splitter must not cut), sometimes a blank
+separator page between two of them, born-digital, scanned and photographed pages mixed, and no
+document twice in a row. Pages are read once per document (through the text-layer cache) and
+stacked as page signals, so thousands of stacks cost no more than reading the corpus.
 Some documents have their page numbers hidden, because many senders print none and the model
 must not lean on numbering alone.
 
@@ -55,6 +57,7 @@ class StackSettings:
     unnumbered: float = 0.35  # chance a document's page numbers are hidden
     scan_only: float = 0.2  # share of stacks made of scans only (a mailroom scan)
     mixed: float = 0.3  # share of stacks mixing scans and born-digital pages; the rest are digital
+    multipage: float = 0.4  # share of stacks given at least one multi-page document (if the pool has one)
     validation_layouts: float = 0.25  # share of the corpus's layouts held out to measure the model
     regularisation: float = 1.0  # inverse L2 strength of the logistic regression
     # Times each file a person corrected joins the training stacks: one real file the model got
@@ -99,6 +102,8 @@ def build_stacks(
     rng = random.Random(seed)
     digital = [d for d in docs if not d.scanned]
     scans = [d for d in docs if d.scanned]
+    everything = list(docs)
+    multi_page = {id(pool): [d for d in pool if len(d.signals) > 1] for pool in (digital, scans, everything)}
     stacks = []
     for _ in range(n):
         roll = rng.random()
@@ -107,13 +112,17 @@ def build_stacks(
             if roll < settings.scan_only and scans
             else digital
             if roll >= settings.scan_only + settings.mixed
-            else list(docs)
+            else everything
         )
-        pool = pool or list(docs)
+        pool = pool or everything
         count = (
             1 if rng.random() < settings.single_share else rng.randint(settings.min_docs, settings.max_docs)
         )
         chosen = [rng.choice(pool) for _ in range(count)]
+        long = multi_page[id(pool)]
+        if long and not any(len(d.signals) > 1 for d in chosen) and rng.random() < settings.multipage:
+            chosen[rng.randrange(count)] = rng.choice(long)
+        _no_repeats(chosen, pool, rng)
         signals: list[PageSignals] = []
         parts: list[tuple[int, int]] = []
         for k, doc in enumerate(chosen):
@@ -132,6 +141,33 @@ def build_stacks(
         if parts:
             stacks.append(Stack(tuple(signals), tuple(parts), tuple(d.doc_type for d in chosen)))
     return stacks
+
+
+def join_stack(docs: Sequence[StackDoc], blank_after: Sequence[bool], *, unnumbered: bool = False) -> Stack:
+    """The documents in this order as one stack, a blank page after those ``blank_after`` names."""
+    signals: list[PageSignals] = []
+    parts: list[tuple[int, int]] = []
+    types: list[str] = []
+    for doc, blank in zip(docs, blank_after, strict=True):
+        pages = [p.without_numbering() for p in doc.signals] if unnumbered else list(doc.signals)
+        content = [i for i, p in enumerate(pages) if not p.blank]
+        if content:
+            parts.append((len(signals) + content[0], len(signals) + content[-1]))
+            types.append(doc.doc_type)
+        signals.extend(pages)
+        if blank:
+            signals.append(_blank(doc.scanned))
+    return Stack(tuple(signals), tuple(parts), tuple(types))
+
+
+def _no_repeats(chosen: list[StackDoc], pool: Sequence[StackDoc], rng: random.Random) -> None:
+    """Draws again a document drawn right after itself: the same paper twice in a row is no stack
+    a splitter can learn from (nothing tells the two apart)."""
+    if len(pool) < 2:
+        return
+    for k in range(1, len(chosen)):
+        while chosen[k] is chosen[k - 1]:
+            chosen[k] = rng.choice(pool)
 
 
 def stack_rows(stacks: Sequence[Stack]) -> tuple[np.ndarray, np.ndarray]:
@@ -217,7 +253,7 @@ def _stack_doc(doc: LabelledDoc, pages: Sequence[Any]) -> StackDoc:
     return StackDoc(
         signals=tuple(page_signals(p) for p in pages),
         doc_type=doc.doc_type.value,
-        scanned=doc.variant.startswith("scan"),
+        scanned=doc.variant.startswith("scan") or doc.variant == "photo",
         layout=doc.layout,
     )
 

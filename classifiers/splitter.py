@@ -27,7 +27,11 @@ SPLITTER = "splitter"
 RULES = "splitter-rules@1"
 # Bumped whenever the signals or the feature vector change: an older model is then refused.
 # 2: titles name types in NL, ES and IT too, and a receipt's name counts as a bill's.
-SPLIT_FEATURE_VERSION = 2
+# 3: the header's reference values shared with the previous page, a carried-forward line on the
+#    previous page, a change of page shape; a totals label counts only beside a figure, and a
+#    "brought forward from page 1" line is no page number; a title is a short line on born-digital
+#    pages too.
+SPLIT_FEATURE_VERSION = 3
 WEIGHTS = "splitter.npz"
 
 
@@ -48,12 +52,19 @@ class SplitterSettings:
     letterhead_share: float = 0.18
     # Share of the page height, from the top, above which a totals label does not count.
     totals_from: float = 0.35
-    # On a scan, the top part's lines of at most this many words are read for a type name
-    # through OCR noise, at most ``title_candidates`` of them (the matcher is slow).
+    # A title is a short line: the top part's lines of at most this many words are read for a
+    # type name (a sentence such as "here is your invoice of May" names no document's start); on
+    # a scan through OCR noise, at most ``title_candidates`` of them (the matcher is slow).
     title_max_words: int = 6
     title_candidates: int = 8
     # Cells of the word-position grid (rows, columns) compared between consecutive pages.
     grid: tuple[int, int] = (12, 8)
+    # A line with more words than this is a table's column header, not a totals row.
+    totals_max_words: int = 8
+    # A width-to-height ratio differing by more than this share from the previous page's: another
+    # paper (A4 and US Letter differ by 9%, a till slip by far more). The ratio, not the size:
+    # a scan measures its page in pixels, a born-digital page in points.
+    shape_change: float = 0.03
 
 
 SETTINGS = SplitterSettings()
@@ -78,12 +89,18 @@ _TOTALS = re.compile(
     re.IGNORECASE,
 )
 _CONTINUED = re.compile(
-    r"\b(?:continued|cont'?d|fortsetzung|[üu]bertrag|carried\s*forward|brought\s*forward|suite)\b",
+    r"\b(?:continued|cont'?d|fortsetzung|[üu]bertrag|carried\s*(?:forward|over)|brought\s*forward"
+    r"|carry\s*forward|[cb]/f|previous\s*page|suite|[àa]\s*reporter|report[ée]|report\s*page"
+    r"|page\s*pr[ée]c[ée]dente|over\s*te\s*brengen|overgebracht|vorige\s*pagina|suma\s*y\s*sigue"
+    r"|suma\s*anterior|p[áa]gina\s*anterior|a\s*transportar|riport\w*|pagina\s*precedente)(?!\w)",
     re.IGNORECASE,
 )
 _TAX_ID = re.compile(r"\b(?:DE|AT|FR|GB|NL|BE|IT|ES|CH|LU|PL|DK|SE|IE|CZ)\s?[0-9A-Z]{2}[0-9 ]{6,12}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
 _TOKEN = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+# A reference value in the header: a document or customer number, a date (at least three digits).
+_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./\-]*\d[A-Za-z0-9./\-]*")
+_DIGIT = re.compile(r"\d")
 _OCR_DIGITS = str.maketrans({"l": "1", "I": "1", "O": "0"})
 
 
@@ -103,8 +120,13 @@ class PageSignals:
     title_types: tuple[str, ...] = ()  # document types a headline in the top part names
     references: int = 0  # reference labels (invoice no., date, customer no.) in the top part
     totals: bool = False  # a totals label in the lower part
-    continued: bool = False  # "continued", "Übertrag", "carried forward"
+    continued: bool = (
+        False  # "brought forward", "Übertrag" in the upper half: this page goes on from the last
+    )
+    carries: bool = False  # "carried forward", "à reporter" in the lower half: the next page goes on
     ids: frozenset[str] = frozenset()  # tax ids and IBANs on the page
+    values: frozenset[str] = frozenset()  # reference values of the top part (numbers, dates)
+    shape: float = 0.0  # the page's width divided by its height
     letterhead: frozenset[str] = frozenset()  # words of the top strip
     tokens: frozenset[str] = frozenset()  # every word of three letters or more
     grid: np.ndarray = field(default_factory=lambda: np.zeros(0))  # where the words sit, L2-normalised
@@ -127,8 +149,9 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
     page_only: int | None = None
     title_types: list[str] = []
     references = 0
-    totals = continued = False
+    totals = continued = carries = False
     letterhead: list[str] = []
+    values: list[str] = []
     fuzzy_budget = settings.title_candidates
     for line in page.lines:
         if not line.words:
@@ -136,7 +159,9 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         text = line.text
         top = line.bbox[1]
         rel = top / page.height
-        if numbering is None:
+        carry_line = _CONTINUED.search(text) is not None
+        # "Brought forward from page 1" names the page before, not this one.
+        if numbering is None and not carry_line:
             match = _NUMBERING.search(text) or _BARE_NUMBERING.match(text)
             if match:
                 k, n = _number(match.group(1)), _number(match.group(2))
@@ -145,11 +170,13 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
             if numbering is None and page_only is None and (only := _PAGE_ONLY.search(text)):
                 page_only = _number(only.group(1))
         if rel < settings.header_share:
-            # The OCR-tolerant matcher costs milliseconds a line: only a scan's short lines (where a
-            # title sits) need it; born-digital text is matched exactly.
-            if not scanned:
+            # The OCR-tolerant matcher costs milliseconds a line: only a scan's short lines need it;
+            # born-digital text is matched exactly.
+            if len(line.words) > settings.title_max_words:
+                named = []
+            elif not scanned:
                 named = type_names_in(text)
-            elif len(line.words) <= settings.title_max_words and fuzzy_budget > 0:
+            elif fuzzy_budget > 0:
                 fuzzy_budget -= 1
                 named = type_names_ocr(text)
             else:
@@ -158,12 +185,25 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
                 if doc_type.value not in title_types:
                     title_types.append(doc_type.value)
             references += len(_REFERENCE.findall(text))
+            if not carry_line:
+                values += [
+                    v.strip("./-").lower() for v in _VALUE.findall(text) if len(_DIGIT.findall(v)) >= 3
+                ]
         if rel < settings.letterhead_share:
             letterhead += _TOKEN.findall(text.lower())
-        if not totals and rel >= settings.totals_from and _TOTALS.search(text):
+        # A totals row holds its figure; a column header naming a "Total" column does not.
+        if (
+            not totals
+            and rel >= settings.totals_from
+            and len(line.words) <= settings.totals_max_words
+            and _DIGIT.search(text)
+            and _TOTALS.search(text)
+        ):
             totals = True
-        if not continued and _CONTINUED.search(text):
+        if carry_line and rel < 0.5:
             continued = True
+        elif carry_line:
+            carries = True
     grid = _grid(page, words, settings)
     norm = float(np.linalg.norm(grid))
     text = page.text
@@ -178,7 +218,10 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         references=references,
         totals=totals,
         continued=continued,
+        carries=carries,
         ids=frozenset(ids),
+        values=frozenset(values),
+        shape=page.width / page.height,
         letterhead=frozenset(letterhead),
         tokens=frozenset(_TOKEN.findall(text.lower())),
         grid=grid / norm if norm > 0 else grid,
@@ -228,6 +271,10 @@ FEATURES = (
     "prev_totals",
     "totals",
     "continued",
+    "prev_carries",
+    "values_shared",
+    "values_new",
+    "shape_change",
     "ids_new",
     "ids_shared",
     "letterhead_similarity",
@@ -237,10 +284,26 @@ FEATURES = (
 )
 
 
+def _shape_changed(a: float, b: float, settings: SplitterSettings) -> bool:
+    return abs(a - b) > settings.shape_change * max(a, b)
+
+
 def pair_features(
-    prev: PageSignals, page: PageSignals, *, blank_before: bool, last_title: tuple[str, ...]
+    prev: PageSignals,
+    page: PageSignals,
+    *,
+    blank_before: bool,
+    last_title: tuple[str, ...],
+    recent_values: frozenset[str] | None = None,
+    settings: SplitterSettings = SETTINGS,
 ) -> np.ndarray:
-    """The feature vector (``FEATURES``) of ``page`` following the non-blank page ``prev``."""
+    """The feature vector (``FEATURES``) of ``page`` following the non-blank page ``prev``.
+
+    ``recent_values``: the reference values of the two non-blank pages before (``prev``'s if not
+    given), since an appendix page between may repeat no number of the document it belongs to.
+    """
+    if recent_values is None:
+        recent_values = prev.values
     num, pnum = page.numbering, prev.numbering
     same_title = bool(page.title_types) and bool(set(page.title_types) & set(last_title))
     return np.array(
@@ -261,6 +324,10 @@ def pair_features(
             float(prev.totals),
             float(page.totals),
             float(page.continued),
+            float(prev.carries),
+            float(bool(page.values & recent_values)),
+            float(bool(page.values) and not page.values & recent_values),
+            float(_shape_changed(prev.shape, page.shape, settings)),
             float(bool(prev.ids) and bool(page.ids - prev.ids)),
             float(bool(page.ids & prev.ids)),
             _jaccard(prev.letterhead, page.letterhead),
@@ -285,6 +352,7 @@ def page_pairs(signals: Sequence[PageSignals]) -> tuple[int | None, list[Pair]]:
     prev: PageSignals | None = None
     blank_before = False
     last_title: tuple[str, ...] = ()
+    before_prev: frozenset[str] = frozenset()
     pairs: list[Pair] = []
     for index, page in enumerate(signals):
         if page.blank:
@@ -293,9 +361,15 @@ def page_pairs(signals: Sequence[PageSignals]) -> tuple[int | None, list[Pair]]:
         if prev is None:
             first = index
         else:
-            pairs.append(
-                Pair(index, pair_features(prev, page, blank_before=blank_before, last_title=last_title))
+            features = pair_features(
+                prev,
+                page,
+                blank_before=blank_before,
+                last_title=last_title,
+                recent_values=prev.values | before_prev,
             )
+            pairs.append(Pair(index, features))
+            before_prev = prev.values
         if page.title_types:
             last_title = page.title_types
         prev, blank_before = page, False

@@ -1,12 +1,16 @@
 """Cost per decision: CPU seconds each document took per stage, measured, stored and summed.
 
-The pipeline measures while it reads (``CpuMeter``): the text layer's share is the CPU its worker
-processes (and the OCR engines they start) used for the batch plus this process's own time
-scheduling them, shared among the batch's files by page count; classification runs once per
-batch and is shared equally; extraction and the shadow models are timed per document. Processing
-adds validation and matching and writes every figure into the audit row of the move it belongs
-to (``detail["cpu_seconds"] = {stage: seconds}``), so the trail holds what a document cost;
-``cpu_report`` sums it per stage and per document for ``status --metrics`` and the workbook.
+Intake measures what taking a document in cost (reading the file, or parsing its mail, whose
+time is shared among the mail's documents, and storing it) and writes it with the ``received``
+move; the posting robot measures its own time and its browser's per document (``tree_cpu``) and
+writes it with the move that ends the posting. The pipeline measures while it reads
+(``CpuMeter``): the text layer's share is the CPU its worker processes (and the OCR engines they
+start) used for the batch plus this process's own time scheduling them, shared among the batch's
+files by page count; classification runs once per batch and is shared equally; extraction and
+the shadow models are timed per document. Processing adds validation and matching and writes
+every figure into the audit row of the move it belongs to (``detail["cpu_seconds"] = {stage:
+seconds}``), so the trail holds what a document cost; ``cpu_report`` sums it per stage and per
+document for ``status --metrics`` and the workbook.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 # The cost stages, in pipeline order; ``shadow`` is the extra work of candidate models in shadow or canary.
-STAGES = ("text_layer", "classify", "extract", "shadow", "validate", "match")
+STAGES = ("intake", "text_layer", "classify", "extract", "shadow", "validate", "match", "post")
 DETAIL_KEY = "cpu_seconds"
 # The text-layer workers are started as ``python -m textlayer.worker``.
 _WORKER_MODULE = "textlayer.worker"
@@ -66,6 +70,26 @@ def worker_cpu() -> float:
     return total
 
 
+def tree_cpu() -> float:
+    """CPU seconds of this process and every process below it so far: what a robot costs that
+    drives another program (the posting robot's browser and its driver)."""
+    import psutil
+
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = process_cpu() + ended.ru_utime + ended.ru_stime
+    try:
+        below = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return total
+    for proc in below:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue  # ended between listing and reading: in RUSAGE_CHILDREN once waited for
+    return total
+
+
 _workers: dict[tuple[int, float], bool] = {}
 
 
@@ -94,10 +118,11 @@ def add(into: dict[str, float], stage: str, seconds: float) -> None:
 class CpuMeter:
     """CPU seconds since the start or the previous ``lap``: this process's, or (``workers``) its
     text-layer workers' (reading those costs a pass over the process table, a few milliseconds, so
-    a reader keeps one such meter for all its batches)."""
+    a reader keeps one such meter for all its batches), or (``tree``) this process's and all
+    below it."""
 
-    def __init__(self, workers: bool = False) -> None:
-        self._read = worker_cpu if workers else process_cpu
+    def __init__(self, workers: bool = False, *, tree: bool = False) -> None:
+        self._read = tree_cpu if tree else worker_cpu if workers else process_cpu
         self._last = self._read()
 
     def lap(self) -> float:

@@ -20,6 +20,7 @@ from ledgerbot.core.safe_files import MAX_FILE_BYTES, display_name, read_regular
 from ledgerbot.core.store import Store
 from ledgerbot.core.store.files import FileStore, sha256_bytes
 from ledgerbot.core.store.models import DocumentRow
+from ledgerbot.cost import DETAIL_KEY, CpuMeter
 
 # Magic numbers first: a file's name is whatever the sender typed.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -60,14 +61,19 @@ def receive(
     source: str,
     metadata: dict[str, Any] | None = None,
     actor: Actor = INTAKE_ACTOR,
+    cpu_seconds: float = 0.0,
 ) -> DocumentRow:
     """Store one delivered file and open its document in ``received``.
+
+    ``cpu_seconds``: what the caller spent on this file before (reading it, its share of parsing
+    its mail); with the time storing it takes, it is the document's ``intake`` cost.
 
     The bytes are kept once per sha256. A second delivery of the same bytes still gets its own
     document row (so the mail it came with is on record) and moves straight to ``duplicate``,
     pointing at the first delivery. The file name is stored escaped for display (control and
     bidi characters as ``\\uXXXX``); the name as sent stays in the metadata.
     """
+    meter = CpuMeter()
     if not data:
         raise UnsupportedFile(f"{filename}: the file is empty", filename=filename)
     if len(data) > MAX_FILE_BYTES:
@@ -92,7 +98,10 @@ def receive(
         meta=_with_raw_name(metadata, filename),
     )
     session.add(document)
-    transition(session, document, DocState.RECEIVED, actor=actor, stage="intake", input_digest=digest)
+    cost = {DETAIL_KEY: {"intake": round(cpu_seconds + meter.lap(), 6)}}
+    transition(
+        session, document, DocState.RECEIVED, actor=actor, stage="intake", input_digest=digest, detail=cost
+    )
     if original is not None:
         document.duplicate_of = original.id
         transition(
@@ -202,6 +211,7 @@ def receive_path(store: Store, files: FileStore, path: Path, *, source: str) -> 
     first run (``already_received``) instead of recording the delivery twice.
     """
     where = f"{source}:{display_name(str(path))}"[:500]
+    meter = CpuMeter()
     data: bytes | None = None
     try:
         data = read_regular_file(path)
@@ -222,7 +232,8 @@ def receive_path(store: Store, files: FileStore, path: Path, *, source: str) -> 
                 record_failed(session, files, failure, filename=path.name, source=where), code=failure.code
             )
         assert data is not None
-        return _result(receive(session, files, data, filename=path.name, source=where))
+        document = receive(session, files, data, filename=path.name, source=where, cpu_seconds=meter.lap())
+        return _result(document)
 
 
 def folder_entries(folder: Path, *, skip: tuple[str, ...] = ()) -> list[Path]:

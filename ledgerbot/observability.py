@@ -108,7 +108,7 @@ class StoreCollector(Collector):
 
 def straight_through_counts(store: Store) -> tuple[int, int]:
     """(auto-approved, decided): decided documents reached the decision point (matched or review)."""
-    with store.session() as session:
+    with store.read_session() as session:
         decided = session.scalar(
             select(func.count(func.distinct(AuditEventRow.document_id))).where(
                 AuditEventRow.to_state.in_([DocState.MATCHED.value, DocState.EXCEPTION.value])
@@ -126,7 +126,7 @@ def straight_through_counts(store: Store) -> tuple[int, int]:
 def pipeline_snapshot(store: Store) -> dict[str, Any]:
     from ledgerbot.core.store.queries import state_counts
 
-    with store.session() as session:
+    with store.read_session() as session:
         counts = state_counts(session)
         open_exceptions = session.scalar(select(func.count()).where(ExceptionRow.status == "open")) or 0
         oldest = session.scalar(
@@ -181,7 +181,7 @@ def observe_document_stages(store: Store, document_id: int, since: datetime) -> 
     stage without the stages knowing about metrics: a stage's latency is the gap between the
     previous move and the move that stage made.
     """
-    with store.session() as session:
+    with store.read_session() as session:
         events = session.execute(
             select(AuditEventRow.stage, AuditEventRow.at)
             .where(AuditEventRow.document_id == document_id)

@@ -206,6 +206,11 @@ class Extractor:
             self.ranker_trial = RankerTrial.load(self.models_dir)
         if self._classifies:
             self._load_classifier()
+        for loaded in (self.trial, self.ranker_trial):
+            if loaded is not None and loaded.trial.state == "shadow":
+                from ledgerbot.trials import recorded_costs
+
+                self.budget.seed(loaded.trial, recorded_costs(loaded.trial))
         if self.split:
             from classifiers.splitter import load_splitter
 
@@ -307,6 +312,8 @@ class Extractor:
                 self._spend(item, "text_layer", seconds)
         work = [part for item in work for part in self._split(item)]
         documents = [w for w in work if w.document is not None]
+        if self.budget is not None:
+            self.budget.count(len(documents))
         meter = CpuMeter()
         classifications = self._classify([w.document for w in documents if w.document is not None])
         for item, seconds in zip(documents, share(meter.lap(), [1.0] * len(documents)), strict=True):
@@ -320,9 +327,12 @@ class Extractor:
             item.result.lineage.update(note)
             self._spend(item, "extract", meter.lap())
             ranker = self.ranker_trial  # a candidate extraction ranker in shadow or canary
-            if ranker is not None and self.budget.allows(ranker.trial):
+            # It reads only what the generic stage read: a template's read costs it nothing.
+            if ranker is not None and item.result.method == "generic" and self.budget.allows(ranker.trial):
                 item.result = ranker.decide(item.source.data, item.document, item.result)
-                self._spend(item, "shadow", meter.lap())
+                seconds = meter.lap()
+                self._spend(item, "shadow", seconds)
+                self.budget.observe(ranker.trial, seconds)
         for item in work:
             assert item.result is not None
             item.result.cpu_seconds = dict(item.cpu)
@@ -350,7 +360,9 @@ class Extractor:
                 continue
             meter = CpuMeter()
             [chosen[k]], [notes[k]] = trial.decide([item.source.data], [item.document], [classifications[k]])
-            self._spend(item, "shadow", meter.lap())
+            seconds = meter.lap()
+            self._spend(item, "shadow", seconds)
+            self.budget.observe(trial.trial, seconds)
         return chosen, notes
 
     def _spend(self, item: _Work, stage: str, seconds: float) -> None:

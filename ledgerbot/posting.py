@@ -44,6 +44,7 @@ from ledgerbot.core.target import (
     TargetLine,
     TargetSystem,
 )
+from ledgerbot.cost import DETAIL_KEY, CpuMeter
 
 
 def idempotency_key(document: DocumentRow) -> str:
@@ -181,6 +182,7 @@ def _record_posted(
     found: bool,
     screenshot: str | None,
     digest: str,
+    cpu_seconds: float,
 ) -> None:
     row.status, row.erp_doc_number, row.found_existing = "posted", number, found
     row.screenshot = screenshot or row.screenshot
@@ -199,6 +201,7 @@ def _record_posted(
             "erp_account": row.erp_account,
             "idempotency_key": row.idempotency_key,
             "screenshot": screenshot,
+            DETAIL_KEY: {"post": round(cpu_seconds, 6)},
         },
     )
 
@@ -274,7 +277,12 @@ def post_one(
     backoff: float = 2.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[str, dict[str, Any]]:
-    """Post one approved document; returns (outcome, detail). Safe to call again after a crash."""
+    """Post one approved document; returns (outcome, detail). Safe to call again after a crash.
+
+    What it cost (this process and the robot's browser below it, over every attempt) is written
+    with the move that ends the posting, as the document's ``post`` CPU seconds.
+    """
+    meter = CpuMeter(tree=True)
     with store.session() as session:
         document = session.get(DocumentRow, document_id)
         if document is None or document.state != DocState.APPROVED:
@@ -291,7 +299,7 @@ def post_one(
         try:
             entry = erp_invoice(document, result, _line_matches(session, document_id))
         except NotPostable as error:
-            _to_review(session, document, row, actor, error, input_hash(extraction.result))
+            _to_review(session, document, row, actor, error, input_hash(extraction.result), meter.lap())
             return "rejected", {"document_id": document_id, **error.as_dict()}
     digest = input_hash(entry.model_dump(mode="json"))
     last_error: ApplicationError | None = None
@@ -315,7 +323,7 @@ def post_one(
                 document = session.get(DocumentRow, document_id)
                 assert document is not None
                 row = _posting_row(session, document, target.account)
-                _to_review(session, document, row, actor, error, digest)
+                _to_review(session, document, row, actor, error, digest, meter.lap())
             return "rejected", {"document_id": document_id, **error.as_dict()}
         except ApplicationError as error:
             last_error = error
@@ -333,7 +341,15 @@ def post_one(
             assert document is not None
             row = _posting_row(session, document, target.account)
             _record_posted(
-                session, document, row, actor, number, found=found, screenshot=screenshot, digest=digest
+                session,
+                document,
+                row,
+                actor,
+                number,
+                found=found,
+                screenshot=screenshot,
+                digest=digest,
+                cpu_seconds=meter.lap(),
             )
         outcome = "already_posted" if found else "posted"
         return outcome, {"document_id": document_id, "erp_doc_number": number}
@@ -342,7 +358,13 @@ def post_one(
 
 
 def _to_review(
-    session: Session, document: DocumentRow, row: PostingRow, actor: Actor, error: BusinessError, digest: str
+    session: Session,
+    document: DocumentRow,
+    row: PostingRow,
+    actor: Actor,
+    error: BusinessError,
+    digest: str,
+    cpu_seconds: float,
 ) -> None:
     row.status, row.last_error = "error", str(error)
     # What the target showed when it refused, kept with the document's posting record.
@@ -363,7 +385,7 @@ def _to_review(
         stage="post",
         input_digest=digest,
         outcome=error.code,
-        detail=error.as_dict(),
+        detail={**error.as_dict(), DETAIL_KEY: {"post": round(cpu_seconds, 6)}},
     )
 
 

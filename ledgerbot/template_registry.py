@@ -122,6 +122,9 @@ def sync(
             actor=actor,
             reason=reason,
         )
+        row.content = text.decode("utf-8")
+    elif row.content is None and _current_text(path, row) is not None:
+        row.content = _current_text(path, row)  # registered before versions kept their YAML
     if row.state != state:
         transition(session, folder, name, version, state, actor=actor, reason=reason)
     # An older version's file was replaced (it is kept in history/): it can no longer read anything.
@@ -137,6 +140,14 @@ def sync(
                 reason=f"replaced by version {version}",
             )
     return row
+
+
+def _current_text(path: Path, row: ModelVersionRow) -> str | None:
+    """The file's text when it is still the very YAML ``row`` was registered with."""
+    text = path.read_bytes()
+    if hashlib.sha256(text).hexdigest() != (row.metrics or {}).get("template_sha256"):
+        return None
+    return text.decode("utf-8")
 
 
 def _other_versions(session: Session, folder: Path, name: str, version: str) -> list[ModelVersionRow]:
@@ -248,16 +259,53 @@ def move(session: Session, name: str, version: str, *, to: str | None, actor: st
     return STATE_OF[status]
 
 
-def rollback(session: Session, name: str, *, actor: str, reason: str) -> str:
-    """Retire the template's active (else shadow) version: its vendor is read by the generic extractor."""
+def rollback(session: Session, name: str, *, actor: str, reason: str) -> tuple[str, str | None]:
+    """Roll the template back: its active (else shadow) version is retired and the version that
+    was active before it, if any, is put back in the templates folder and is active again;
+    with none, the vendor is read by the generic extractor. Returns (retired, now active) refs.
+
+    The restored file is that version's YAML as it was registered (else as kept in
+    ``history/<id>/``), so extraction reads with it again; the file being replaced is kept in
+    ``history/<id>/`` as a learned or edited version's is.
+    """
     from sqlalchemy import select
 
+    from ledgerbot.core.modelops import _move, _previous_active
     from ledgerbot.core.store.registry import ModelVersionRow
 
     roots = set(session.scalars(select(ModelVersionRow.root).where(ModelVersionRow.name == name)))
     for root in sorted(roots):
         row = holding(session, root, name, "active") or holding(session, root, name, "shadow")
-        if row is not None:
+        if row is None:
+            continue
+        previous = _previous_active(session, root, name, exclude=row.id) if row.state == "active" else None
+        text = _kept_yaml(Path(root), name, previous) if previous is not None else None
+        if previous is None or text is None:
             move(session, name, row.version, to="retired", actor=actor, reason=reason)
-            return f"{name}@{row.version}"
+            return f"{name}@{row.version}", None
+        _restore(Path(root), name, row.version, previous.version, text, f"rollback: {reason} ({actor})")
+        _move(session, row, "retired", actor, reason)
+        _move(session, previous, "active", actor, f"rollback of {name}@{row.version}: {reason}")
+        return f"{name}@{row.version}", f"{name}@{previous.version}"
     raise ModelRegistryError(f"{name} has no active or shadow version to roll back")
+
+
+def _kept_yaml(folder: Path, name: str, row: ModelVersionRow) -> str | None:
+    """The YAML of a registered template version: as registered, else its file in ``history/``."""
+    if row.content is not None:
+        return row.content
+    template_id = template_id_of(name) or ""
+    archived = folder / "history" / template_id / f"v{row.version}.yml"
+    return archived.read_text(encoding="utf-8") if archived.is_file() else None
+
+
+def _restore(folder: Path, name: str, current: str, version: str, text: str, reason: str) -> None:
+    """Write version ``version``'s YAML (active) in place of version ``current``'s file."""
+    from extractors.templates.lifecycle import restore_version
+    from extractors.templates.schema import TemplateError
+
+    try:
+        restore_version(folder, template_id_of(name) or "", text, expected=int(current), reason=reason)
+    except (TemplateError, ValueError) as error:
+        message = error.message if isinstance(error, TemplateError) else str(error)
+        raise ModelRegistryError(f"{name}@{version} cannot be restored: {message}") from None

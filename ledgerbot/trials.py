@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,17 +42,23 @@ RANKER = "extractor-ranker"
 class ShadowBudget:
     """How much CPU models in shadow may add: ``share`` of the pipeline's own CPU, over a run.
 
-    The pipeline reports every stage's CPU seconds (``spend``) and asks before it runs a trial
-    (``allows``). A trial in shadow runs while the shadow's CPU so far is within ``share`` of the
-    rest; past it, documents are read without it until the rest has caught up, so an expensive
-    candidate is compared on fewer documents instead of slowing every one. A canary always runs:
-    it decides documents. The choice depends on CPU already spent, never on the document read.
+    The pipeline reports every stage's CPU seconds (``spend``), the documents it reads
+    (``count``) and what each shadow read cost (``observe``), and asks before it runs a trial on a
+    document (``allows``). A trial in shadow reads a document only when its expected cost still
+    fits: the shadow's CPU so far plus that expected cost within ``share`` of the rest. So the
+    bound holds from the first document on, also on a run of a few documents where one costly
+    read would otherwise break it. The expected cost is the most one document has cost the
+    candidate so far (in this process, or as recorded in the store's audit trail for its earlier
+    runs); a candidate never measured is expected to cost as much as the pipeline's own mean per
+    document. Skipped documents are read without it, so an expensive candidate is compared on
+    fewer documents instead of slowing every one. A canary always runs: it decides documents.
     """
 
     def __init__(self, share: float) -> None:
         self.share = share
         self.shadow = 0.0
         self.rest = 0.0
+        self.documents = 0  # documents read by the pipeline so far (the mean per document)
         self.skipped = 0  # documents read without a shadow trial that would have run
 
     @classmethod
@@ -64,11 +71,76 @@ class ShadowBudget:
         else:
             self.rest += seconds
 
+    def count(self, documents: int) -> None:
+        self.documents += documents
+
+    def seed(self, trial: Trial, costs: Iterable[float]) -> None:
+        """What one document cost ``trial`` in earlier runs (the store's record)."""
+        known = _RECORDED.setdefault(trial.ref, deque(maxlen=RECORD_LENGTH))
+        if not known:
+            known.extend(c for c in costs if c > 0)
+
+    def observe(self, trial: Trial, seconds: float) -> None:
+        """What one document just cost ``trial`` (spent as ``shadow`` by the caller)."""
+        _RECORDED.setdefault(trial.ref, deque(maxlen=RECORD_LENGTH)).append(seconds)
+
+    def expected(self, trial: Trial) -> float:
+        """The CPU one more document is expected to cost ``trial``: the most one has cost it so far."""
+        known = _RECORDED.get(trial.ref)
+        if known:
+            return max(known)
+        return self.rest / max(self.documents, 1)
+
     def allows(self, trial: Trial, documents: int = 1) -> bool:
-        if trial.state != "shadow" or self.shadow <= self.share * self.rest:
+        if trial.state != "shadow":
+            return True
+        if self.shadow + self.expected(trial) * documents <= self.share * self.rest:
             return True
         self.skipped += documents
         return False
+
+
+# The per-document cost each candidate showed, kept for the process (every reader it builds
+# shares it), newest last; the budget expects the most of these.
+RECORD_LENGTH = 50
+_RECORDED: dict[str, deque[float]] = {}
+
+
+def recorded_costs(trial: Trial) -> list[float]:
+    """CPU seconds the shadow stage took on each of the last documents ``trial`` read in shadow,
+    as processing wrote them into the audit trail (empty without a store)."""
+    from sqlalchemy import select
+
+    from ledgerbot.core.modelops import registry_store  # with the store: see _trial_for
+    from ledgerbot.core.store.models import AuditEventRow
+    from ledgerbot.core.store.registry import ModelRunRow
+    from ledgerbot.cost import DETAIL_KEY
+
+    store = registry_store()
+    if store is None:
+        return []
+    try:
+        with store.session() as session:
+            ids = list(
+                session.scalars(
+                    select(ModelRunRow.document_id)
+                    .where(ModelRunRow.model_id == trial.model_id, ModelRunRow.arm == "shadow")
+                    .order_by(ModelRunRow.id.desc())
+                    .limit(RECORD_LENGTH)
+                )
+            )
+            costs: dict[int, float] = {}
+            query = select(AuditEventRow.document_id, AuditEventRow.detail).where(
+                AuditEventRow.document_id.in_(ids)
+            )
+            for document_id, detail in session.execute(query) if ids else ():
+                figures = (detail or {}).get(DETAIL_KEY)
+                seconds = figures.get("shadow") if isinstance(figures, dict) else None
+                if isinstance(seconds, int | float):
+                    costs[document_id] = costs.get(document_id, 0.0) + float(seconds)
+            return list(costs.values())
+    finally:
+        store.dispose()
 
 
 def _output(classification: Any) -> dict[str, Any]:
@@ -104,7 +176,12 @@ class ClassifierTrial:
             return None
         from classifiers.cascade import Cascade
 
-        return cls(trial, Cascade.load(models_dir, trial.version))
+        cascade = Cascade.load(models_dir, trial.version)
+        if trial.state == "shadow":
+            # Its transformer loads now, with the models, not inside the first document it reads
+            # (a one-off cost the shadow budget would otherwise take for that document's).
+            cascade.transformer  # noqa: B018
+        return cls(trial, cascade)
 
     def decide(
         self, data: Sequence[bytes | None], documents: Sequence[Any], active: list[Any]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
@@ -17,13 +17,22 @@ from review_app.actions import Controls
 from review_app.config import ReviewSettings
 from review_app.queue import QueueCache, QueueSync
 from review_app.render import PageRenderer
-from review_app.security import SignedIn, is_trusted_proxy, resolve_session, tokens_match, trusted_client
+from review_app.security import (
+    SessionTouches,
+    SignedIn,
+    is_trusted_proxy,
+    resolve_session,
+    tokens_match,
+    trusted_client,
+)
 
 SESSION_COOKIE = "lb_session"
 LOGIN_CSRF_COOKIE = "lb_login_csrf"
 NOTICE_COOKIE = "lb_notice"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+# Requests that only read: their sessions never take the store's write lock (see ``db_session``).
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 class NotSignedIn(LedgerbotError):
@@ -45,6 +54,7 @@ class ReviewContext:
     pages: Jinja2Templates
     cache: QueueCache
     controls: Controls
+    touches: SessionTouches
 
 
 async def get_context(request: Request) -> ReviewContext:
@@ -56,17 +66,22 @@ async def get_context(request: Request) -> ReviewContext:
 Context = Annotated[ReviewContext, Depends(get_context)]
 
 
-async def db_session(context: Context) -> AsyncIterator[Session]:
+async def db_session(request: Request, context: Context) -> AsyncIterator[Session]:
     # async on purpose: opening a session touches no database (the connection is taken on first
     # use, in a thread) and closing one hands the connection back without waiting; as a sync
     # generator, each would cost a hop to the thread pool and back on every request. No query
     # ever runs on the event loop: with the pool empty it would block the loop that returns
     # connections to the pool.
-    with context.store.session() as session:
+    # A page view only reads, so on SQLite it takes no lock: views in every worker process run
+    # side by side, and never wait behind a writer. Actions keep the write lock from their start.
+    opened = context.store.read_session() if request.method in READ_METHODS else context.store.session()
+    with opened as session:
         yield session
 
 
 DbSession = Annotated[Session, Depends(db_session)]
+# A row id in a path: a table's integer key, so a number no column holds is a 422, not a database error.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def client_address(request: Request, settings: ReviewSettings) -> str | None:
@@ -86,11 +101,15 @@ def served_over_https(request: Request, settings: ReviewSettings) -> bool:
 
 def current_user(request: Request, session: DbSession, context: Context) -> SignedIn:
     idle = timedelta(minutes=context.settings.idle_minutes)
-    user = resolve_session(session, request.cookies.get(SESSION_COOKIE), idle=idle)
+    touches = context.touches
+    user = resolve_session(session, request.cookies.get(SESSION_COOKIE), idle=idle, touches=touches)
     # Hand the connection back before the route waits for a thread: a request must not hold
     # one of the pool's connections while it queues, or a burst can exhaust the pool with
     # requests that wait for threads held by requests that wait for connections.
     session.commit()
+    if touches.pending:
+        # In a write transaction of its own: the request's reads never hold the write lock.
+        touches.write()
     if user is None:
         raise NotSignedIn("sign in first")
     return user

@@ -35,7 +35,7 @@ from review_app.config import ReviewSettings, get_review_settings
 from review_app.deps import CsrfRejected, NotSignedIn, ReviewContext
 from review_app.queue import QueueCache, QueueSync
 from review_app.render import NotRenderable, PageRenderer
-from review_app.security import Forbidden
+from review_app.security import Forbidden, SessionTouches
 from review_app.validation import show_money, show_number
 
 HERE = Path(__file__).parent
@@ -126,6 +126,7 @@ def create_app(store: Store | None = None, settings: ReviewSettings | None = Non
         pages=pages,
         cache=QueueCache(),
         controls=Controls.from_settings(settings),
+        touches=SessionTouches(store),
     )
 
     @asynccontextmanager

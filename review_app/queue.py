@@ -20,8 +20,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Row, Select, and_, func, literal, or_, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ledgerbot.core.domain import DocState
@@ -204,12 +204,19 @@ def _refresh_chunk(session: Session, ids: Sequence[int]) -> bool:
     return changed
 
 
+# How long a page view's queue sync waits for SQLite's write lock before leaving the pipeline's
+# news for the next sync: the page then shows the queue as of the last one, as it does between
+# syncs anyway.
+SYNC_LOCK_WAIT_SECONDS = 0.5
+
+
 class QueueSync:
     """Applies new audit events to the queue, at most once per interval per process."""
 
-    def __init__(self, store: Store, interval: float) -> None:
+    def __init__(self, store: Store, interval: float, lock_wait: float = SYNC_LOCK_WAIT_SECONDS) -> None:
         self.store = store
         self.interval = interval
+        self.lock_wait = lock_wait
         self._lock = threading.Lock()
         self._last = 0.0
 
@@ -221,15 +228,32 @@ class QueueSync:
             return 0
         try:
             try:
-                with self.store.session() as session:
-                    applied = sync(session)
+                # Most looks find nothing new: they read without taking the write lock.
+                with self.store.read_session() as session:
+                    behind = is_behind(session)
+                applied = 0
+                if behind:
+                    with self.store.session(lock_wait=None if force else self.lock_wait) as session:
+                        applied = sync(session)
             except IntegrityError:
                 # Another process inserted the same entries first; the next sync re-applies.
+                applied = 0
+            except OperationalError:
+                if force:
+                    raise
+                # A writer kept the lock: the next sync applies what this one could not.
                 applied = 0
             self._last = time.monotonic()
             return applied
         finally:
             self._lock.release()
+
+
+def is_behind(session: Session) -> bool:
+    """Whether the audit trail has events the queue has not applied yet (two primary-key reads)."""
+    seen = session.scalar(select(SyncMarkRow.value).where(SyncMarkRow.name == SYNC_MARK)) or 0
+    newest = session.scalar(select(func.max(AuditEventRow.id))) or 0
+    return newest > seen
 
 
 def sync(session: Session) -> int:
@@ -431,6 +455,28 @@ def age_hours(received_at: datetime, now: datetime) -> float:
     return max(0.0, (now - received_at).total_seconds() / 3600)
 
 
+# The next document for a person: built once, as every document page asks for it.
+# On an expression, so no assignee index is chosen over walking the arrival order: the first
+# free row in that order is near, and sorting every free row to find it is not.
+_MINE_OR_FREE = func.coalesce(QueueEntryRow.assignee, "").in_(["", bindparam("username")])
+_ARRIVAL = (QueueEntryRow.received_at, QueueEntryRow.document_id)
+_NEXT_ANY = (
+    select(QueueEntryRow.document_id)
+    .where(_MINE_OR_FREE, QueueEntryRow.document_id != bindparam("document_id"))
+    .order_by(*_ARRIVAL)
+    .limit(1)
+)
+# A row-value comparison, so the (received_at, document_id) index serves it as a range.
+_NEXT_LATER = _NEXT_ANY.where(
+    tuple_(*_ARRIVAL)
+    > tuple_(
+        bindparam("received", type_=QueueEntryRow.received_at.type),
+        bindparam("after", type_=QueueEntryRow.document_id.type),
+    )
+)
+_RECEIVED = select(DocumentRow.received_at).where(DocumentRow.id == bindparam("document_id"))
+
+
 def next_document(
     session: Session, document_id: int, username: str, received: datetime | None = None
 ) -> int | None:
@@ -438,20 +484,13 @@ def next_document(
 
     ``received`` is the document's arrival time when the caller has it (saves a query).
     """
+    db = session.connection()
     if received is None:
-        received = session.scalar(select(DocumentRow.received_at).where(DocumentRow.id == document_id))
-    # On an expression, so no assignee index is chosen over walking the arrival order: the first
-    # free row in that order is near, and sorting every free row to find it is not.
-    mine_or_free = func.coalesce(QueueEntryRow.assignee, "").in_(["", username])
-    order = (QueueEntryRow.received_at, QueueEntryRow.document_id)
-    query = select(QueueEntryRow.document_id).where(mine_or_free, QueueEntryRow.document_id != document_id)
+        received = db.execute(_RECEIVED, {"document_id": document_id}).scalar()
+    mine = {"username": username, "document_id": document_id}
     if received is not None:
-        # A row-value comparison, so the (received_at, document_id) index serves it as a range.
-        later = tuple_(*order) > tuple_(
-            literal(received, QueueEntryRow.received_at.type), literal(document_id)
-        )
-        found = session.scalar(query.where(later).order_by(*order).limit(1))
+        found = db.execute(_NEXT_LATER, {**mine, "received": received, "after": document_id}).scalar()
         if found is not None:
             return int(found)
-    first = session.scalar(query.order_by(*order).limit(1))
+    first = db.execute(_NEXT_ANY, mine).scalar()
     return int(first) if first is not None else None

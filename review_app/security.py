@@ -5,20 +5,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ledgerbot.core.errors import BusinessError, LedgerbotError, LoginSlowedDown
+from ledgerbot.core.store import Store
 from ledgerbot.core.store.models import utcnow
 from ledgerbot.core.store.review import ROLES, LoginAttemptRow, SessionRow, UserRow
 from review_app.config import ReviewSettings
+
+log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 # Verified when the user name is unknown, so a wrong name costs as long as a wrong password
@@ -242,20 +248,80 @@ _SIGNED_IN = (
     .join(UserRow, UserRow.id == SessionRow.user_id)
     .where(SessionRow.token_hash == bindparam("token_hash"), UserRow.active.is_(True))
 )
+# Only ever forward: a last use written late (it waited for the lock) never moves a newer one back.
 _SEEN = (
     update(SessionRow)
-    .where(SessionRow.token_hash == bindparam("seen_token"))
+    .where(
+        SessionRow.token_hash == bindparam("seen_token"),
+        or_(SessionRow.last_seen_at.is_(None), SessionRow.last_seen_at < bindparam("seen_at")),
+    )
     .values(last_seen_at=bindparam("seen_at"))
 )
 # How stale the last-seen time may get before a request writes it again: one write a minute per
 # session keeps the idle timeout exact to a minute without a write on every request.
 SEEN_RESOLUTION = timedelta(seconds=60)
+# How long writing last-use times waits for SQLite's write lock before leaving them for the next
+# request: a page view must not wait behind a writer for a bookkeeping write.
+TOUCH_LOCK_WAIT_SECONDS = 0.1
+
+
+class SessionTouches:
+    """Last-use times of sessions, noted while a request reads and written apart, per process.
+
+    Page views read in transactions that take no lock (``Store.read_session``); the last-use time
+    they owe (once a minute per session) is written in a short write transaction of its own that
+    waits at most ``lock_wait`` seconds for the lock. Times that lose that race stay here and go
+    out with the next request's, so a busy store delays them and never loses them.
+    """
+
+    def __init__(self, store: Store, lock_wait: float = TOUCH_LOCK_WAIT_SECONDS) -> None:
+        self.store = store
+        self.lock_wait = lock_wait
+        self._lock = threading.Lock()
+        self._pending: dict[str, datetime] = {}
+
+    def note(self, digest: str, at: datetime) -> None:
+        with self._lock:
+            known = self._pending.get(digest)
+            if known is None or known < at:
+                self._pending[digest] = at
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def write(self) -> bool:
+        """Write every noted time; whether all went out (``False``: kept for the next try)."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        if not batch:
+            return True
+        try:
+            with self.store.session(lock_wait=self.lock_wait) as session:
+                db = session.connection()
+                for digest, at in batch.items():
+                    db.execute(_SEEN, {"seen_token": digest, "seen_at": at})
+        except OperationalError as error:
+            # The lock stayed taken (or the database could not be reached): the next request retries.
+            log.info("session last-use times left for the next request: %s", error.orig)
+            for digest, at in batch.items():
+                self.note(digest, at)
+            return False
+        return True
 
 
 def resolve_session(
-    session: Session, token: str | None, now: datetime | None = None, idle: timedelta | None = None
+    session: Session,
+    token: str | None,
+    now: datetime | None = None,
+    idle: timedelta | None = None,
+    touches: SessionTouches | None = None,
 ) -> SignedIn | None:
-    """The signed-in user of a session cookie; ``None`` once it expired or sat idle for ``idle``."""
+    """The signed-in user of a session cookie; ``None`` once it expired or sat idle for ``idle``.
+
+    Only reads: a use that moves the session's last-use time on is noted in ``touches`` for the
+    caller to write (``None`` reads the session without counting a use).
+    """
     if not token or len(token) > 200:
         return None
     digest = _digest(token)
@@ -266,8 +332,8 @@ def resolve_session(
     seen = _aware(row.last_seen_at or row.created_at)
     if idle is not None and now - seen > idle:
         return None
-    if now - seen > SEEN_RESOLUTION:
-        session.connection().execute(_SEEN, {"seen_token": digest, "seen_at": now})
+    if touches is not None and now - seen > SEEN_RESOLUTION:
+        touches.note(digest, now)
     limit = row.approval_limit
     return SignedIn(
         user_id=row.id,

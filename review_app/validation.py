@@ -78,6 +78,8 @@ def known_locale(name: str) -> bool:
     return _locale(name) is not None
 
 
+# Cached: the document page formats every amount and quantity it shows with it.
+@lru_cache(maxsize=64)
 def decimal_mark(locale: str) -> DecimalSep:
     found = _locale(locale)
     return "," if found is not None and get_decimal_symbol(found) == "," else "."

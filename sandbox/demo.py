@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select
 
 from ledgerbot.core.errors import LedgerbotError
+from sandbox.demo_targets import DemoTargetName
 
 MAILBOX_USER, MAILBOX_PASSWORD = "ap@ledgerbot.demo", "demo-imap-secret"
 ERP_USER, ERP_PASSWORD = "ap-robot", "robot-pass-1"
@@ -42,8 +43,8 @@ TRAINING_SEED = 11
 # (photographed, scanned, printed): the ten vendor layouts alone teach it their wording, and a
 # receipt that names no type looked like none of them and came out a delivery note or a letter.
 CLASSIFIER_RANDOM_DOCS = 160
-DemoTargetName = Literal["sandbox", "tryton"]
-TARGETS: tuple[DemoTargetName, ...] = ("sandbox", "tryton")
+# Share of those drawn invoices long enough to run over several pages (the splitter's continuations).
+DRAWN_MULTIPAGE = 0.3
 
 
 @dataclass(frozen=True)
@@ -112,17 +113,23 @@ def ensure_models(models_dir: Path, work: Path, env: dict[str, str]) -> None:
     if not (corpus / "manifest.json").exists():
         _say("generating the training corpus (development layouts only)")
         _corpus(corpus, "--n", "420", "--split", "dev", env=env)
+    drawn = work / "training-random"
+    if not (have_cascade and have_splitter) and not (drawn / "manifest.json").exists():
+        _say("generating documents in drawn layouts, receipts and long invoices among them")
+        _corpus(
+            drawn,
+            *("--n", str(CLASSIFIER_RANDOM_DOCS), "--layouts", "random", "--receipts"),
+            *("--multipage", str(DRAWN_MULTIPAGE)),
+            env=env,
+        )
     if not have_cascade:
-        drawn = work / "training-random"
-        if not (drawn / "manifest.json").exists():
-            _say("generating documents in drawn layouts, receipts among them, for the classifier")
-            _corpus(drawn, "--n", str(CLASSIFIER_RANDOM_DOCS), "--layouts", "random", "--receipts", env=env)
         _say("training the document classifier (baseline + MiniLM transformer), a few minutes once")
         _ledgerbot("train", "classifier", str(corpus), str(drawn), "--models-dir", str(models_dir), env=env)
     if not have_splitter:
-        # After the classifier: the text layers are cached by then, so this takes seconds.
+        # After the classifier: the text layers are cached by then, so this takes seconds. The
+        # drawn layouts bring receipts, photographs and continuation pages of every kind.
         _say("training the splitter (where documents begin in a stacked file)")
-        _ledgerbot("train", "splitter", str(corpus), "--models-dir", str(models_dir), env=env)
+        _ledgerbot("train", "splitter", str(corpus), str(drawn), "--models-dir", str(models_dir), env=env)
     if not have_ranker:
         _say("training the extractor's candidate ranker")
         _ledgerbot("train", "extractor", str(corpus), env=env)

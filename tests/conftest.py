@@ -22,7 +22,9 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """Every test gets its own LEDGERBOT_HOME, so nothing leaks into ./var."""
     home = tmp_path / "var"
     monkeypatch.setenv("LEDGERBOT_HOME", str(home))
-    monkeypatch.delenv("LEDGERBOT_DATABASE_URL", raising=False)
+    # Folders a developer's shell may point elsewhere: a test writes only under its own home.
+    for name in ("DATABASE_URL", "MODELS", "TEMPLATES_DIR", "REPORT_DIR"):
+        monkeypatch.delenv(f"LEDGERBOT_{name}", raising=False)
     get_settings.cache_clear()
     import ledgerbot.core.store.engine as engine
 

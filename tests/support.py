@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+
+from sqlalchemy.orm import Session
 
 from ledgerbot.core.domain import DocState, DocType, ExtractionResult, InvoiceFields, InvoiceLine
 from ledgerbot.core.lifecycle import Actor, transition
@@ -106,3 +108,31 @@ def state_of(store: Store, doc_id: int) -> str:
         doc = s.get(DocumentRow, doc_id)
         assert doc is not None
         return doc.state
+
+
+def drift_document(
+    session: Session, sha256: str, received_at: datetime, confidence: float | None, vendor_id: str | None
+) -> DocumentRow:
+    """A validated document received at ``received_at`` with its type's confidence and vendor."""
+    document = DocumentRow(
+        sha256=sha256,
+        source="t",
+        filename=f"{sha256[:8]}.pdf",
+        mime="application/pdf",
+        size=1,
+        state="validated",
+        doc_type_confidence=confidence,
+        vendor_id=vendor_id,
+        received_at=received_at,
+    )
+    session.add(document)
+    session.flush()
+    return document
+
+
+def pipeline_read(session: Session, document: DocumentRow, method: str, confidence: dict[str, float]) -> None:
+    """The pipeline's read of ``document`` by ``method`` with these field confidences."""
+    from ledgerbot.processing import PIPELINE
+
+    result = {"method": method, "field_confidence": confidence}
+    session.add(ExtractionRow(document_id=document.id, method=method, result=result, created_by=PIPELINE))

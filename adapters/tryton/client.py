@@ -73,10 +73,16 @@ class TrytonErp:
         self.ui_logins = 0
         self._dirty = False
         self._party_ids: dict[str, int] = {}
-        # Looked up once per session: they do not change while a robot posts.
+        # Looked up once per session: they do not change while a robot posts (a currency
+        # Tryton lacks is asked again next time).
         self._products: dict[str, dict[str, Any]] = {}
         self._journal: int | None = None
         self._payable: int | None = None
+        self._currencies: dict[str, int] = {}
+        self._rule_tax_ids: dict[int, list[int]] = {}
+        # While one invoice is posted, each order's lines are read once (to link lines, then to
+        # number them in both read-backs); None outside a posting, where every read is fresh.
+        self._posting_orders: dict[str, list[dict[str, Any]]] | None = None
 
     # -- sessions ------------------------------------------------------------------------------
     @property
@@ -274,12 +280,17 @@ class TrytonErp:
         ]
 
     def _purchase_lines(self, po_number: str) -> list[dict[str, Any]]:
-        return self.rpc.search_read(
+        if self._posting_orders is not None and po_number in self._posting_orders:
+            return self._posting_orders[po_number]
+        lines = self.rpc.search_read(
             "purchase.line",
             [("purchase.number", "=", po_number), ("type", "=", "line")],
             ["sequence", "product.code", "description", "quantity", "unit_price", "rec_name"],
             order=[("sequence", "ASC"), ("id", "ASC")],
         )
+        if self._posting_orders is not None:
+            self._posting_orders[po_number] = lines
+        return lines
 
     def order(self, po_number: str) -> PurchaseOrder:
         (row,) = self.rpc.search_read(
@@ -365,10 +376,22 @@ class TrytonErp:
         return str(row["number"])
 
     def _invoice_id(self, external_ref: str) -> tuple[int, str] | None:
+        """The invoice carrying our key. A robot killed while its save was on the wire can leave
+        a second draft with the key once Tryton commits it: the posted one (else the first) is
+        kept and the other drafts go, so the key never books twice."""
         rows = self.rpc.search_read(
-            "account.invoice", [("type", "=", "in"), ("description", "=", external_ref)], ["state"], limit=1
+            "account.invoice",
+            [("type", "=", "in"), ("description", "=", external_ref)],
+            ["state"],
+            order=[("id", "ASC")],
         )
-        return (rows[0]["id"], rows[0]["state"]) if rows else None
+        if not rows:
+            return None
+        keep = next((row for row in rows if row["state"] == "posted"), rows[0])
+        extra = [row["id"] for row in rows if row is not keep and row["state"] == "draft"]
+        if extra:
+            self.rpc.model("account.invoice", "delete", extra)
+        return keep["id"], keep["state"]
 
     def read_back(self, erp_doc_number: str) -> TargetInvoice | None:
         rows = self.rpc.search_read(
@@ -377,10 +400,16 @@ class TrytonErp:
         return self._read_invoice(rows[0]["id"]) if rows else None
 
     def _read_invoice(self, invoice_id: int) -> TargetInvoice:
-        (inv,) = self.rpc.read(
+        return self._as_target(self._invoice_row(invoice_id))
+
+    def _invoice_row(self, invoice_id: int) -> dict[str, Any]:
+        """The invoice, its lines and their order lines in one round trip (Tryton's related reads)."""
+        (row,) = self.rpc.read(
             "account.invoice",
             [invoice_id],
             [
+                "number",
+                "state",
                 "party.code",
                 "reference",
                 "invoice_date",
@@ -389,32 +418,44 @@ class TrytonErp:
                 "tax_amount",
                 "total_amount",
                 "description",
-                "lines",
-                "payment_term_date",
+                *(
+                    f"lines.{field}"
+                    for field in (
+                        "sequence",
+                        "product.code",
+                        "description",
+                        "quantity",
+                        "unit_price",
+                        "amount",
+                        "origin",
+                        "type",
+                        "origin.purchase.number",
+                        "origin.product.code",
+                    )
+                ),
             ],
         )
-        lines = self.rpc.read(
-            "account.invoice.line",
-            inv["lines"],
-            ["sequence", "product.code", "description", "quantity", "unit_price", "amount", "origin", "type"],
-        )
-        lines = [line for line in lines if line["type"] == "line"]
+        return dict(row)
+
+    def _as_target(self, inv: dict[str, Any]) -> TargetInvoice:
+        lines = [line for line in inv["lines."] if line["type"] == "line"]
         lines.sort(key=lambda line: (line["sequence"] or 0, line["id"]))
-        origins = [int(line["origin"].split(",")[1]) for line in lines if _is_po_line(line["origin"])]
         po_line_no: dict[int, tuple[str, int]] = {}
         po_sku: dict[int, str | None] = {}
         po_number = None
-        if origins:
+        numbering: dict[str, dict[int, int]] = {}
+        for line in lines:
+            if not _is_po_line(line["origin"]):
+                continue
             # Our line numbers are positions on the order: each order's lines are read once.
-            numbering: dict[str, dict[int, int]] = {}
-            for row in self.rpc.read("purchase.line", origins, ["purchase.number", "product.code"]):
-                po_number = row["purchase."]["number"]
-                if po_number not in numbering:
-                    numbering[po_number] = {
-                        line["id"]: i for i, line in enumerate(self._purchase_lines(po_number), start=1)
-                    }
-                po_line_no[row["id"]] = (po_number, numbering[po_number][row["id"]])
-                po_sku[row["id"]] = (row.get("product.") or {}).get("code")
+            origin = line["origin."]
+            po_number = origin["purchase."]["number"]
+            if po_number not in numbering:
+                numbering[po_number] = {
+                    row["id"]: i for i, row in enumerate(self._purchase_lines(po_number), start=1)
+                }
+            po_line_no[origin["id"]] = (po_number, numbering[po_number][origin["id"]])
+            po_sku[origin["id"]] = (origin.get("product.") or {}).get("code")
 
         def article(line: dict[str, Any]) -> str | None:
             # sao's invoice on-change can drop the product of lines added earlier; a line tied
@@ -457,6 +498,13 @@ class TrytonErp:
 
     # -- posting -------------------------------------------------------------------------------
     def post(self, invoice: TargetInvoice, *, screenshot_to: Path) -> PostResult:
+        self._posting_orders = {}
+        try:
+            return self._post(invoice, screenshot_to)
+        finally:
+            self._posting_orders = None
+
+    def _post(self, invoice: TargetInvoice, screenshot_to: Path) -> PostResult:
         party_id = self._party_id(invoice.vendor_id)
         if party_id is None:
             raise ErpRejected(
@@ -474,6 +522,7 @@ class TrytonErp:
                 invoice_id = self._save_through_sao(invoice, party_id, links, screenshot_to)
         else:
             invoice_id = existing[0]  # an earlier run saved it and died before posting
+        posted: dict[str, Any] | None = None
         if existing is not None and existing[1] == "posted":
             (row,) = self.rpc.read("account.invoice", [invoice_id], ["number"])
             number = str(row["number"])
@@ -486,8 +535,9 @@ class TrytonErp:
             if self.mode == "ui" and existing is None:
                 number = self._post_through_sao(invoice_id, screenshot_to)
             else:
-                number = self._post_saved(invoice_id, screenshot_to)
-        held = self._read_invoice(invoice_id)
+                posted = self._post_saved(invoice_id, screenshot_to)
+                number = str(posted["number"])
+        held = self._as_target(posted) if posted is not None else self._read_invoice(invoice_id)
         self._check(invoice, held, screenshot_to, stage="after posting", number=number)
         shot = None
         if self.mode == "ui":
@@ -538,11 +588,7 @@ class TrytonErp:
         (party,) = self.rpc.read(
             "party.party", [party_id], ["addresses", "supplier_tax_rule", "account_payable"]
         )
-        currency = self.rpc.search_read(
-            "currency.currency", [("code", "=", invoice.currency)], ["id"], limit=1
-        )
-        if not currency:
-            raise ErpRejected(f"currency {invoice.currency} is not in Tryton", currency=invoice.currency)
+        currency = self._currency_id(invoice.currency)
         taxes = self._rule_taxes(party["supplier_tax_rule"])
         sign = self._sign(invoice)
         lines = []
@@ -552,7 +598,7 @@ class TrytonErp:
                 # The invoice's domain wants these on every line, as sao's on-change sets them.
                 "invoice_type": "in",
                 "party": party_id,
-                "currency": currency[0]["id"],
+                "currency": currency,
                 "company": self.rpc.context.get("company"),
                 "sequence": sequence,
                 "type": "line",
@@ -577,7 +623,7 @@ class TrytonErp:
             "type": "in",
             "party": party_id,
             "invoice_address": party["addresses"][0],
-            "currency": currency[0]["id"],
+            "currency": currency,
             "account": party["account_payable"] or self._default_payable(),
             "journal": self._expense_journal(),
             "reference": invoice.invoice_number,
@@ -588,11 +634,21 @@ class TrytonErp:
         (invoice_id,) = self.rpc.model("account.invoice", "create", [values])
         return int(invoice_id)
 
+    def _currency_id(self, code: str) -> int:
+        if code not in self._currencies:
+            rows = self.rpc.search_read("currency.currency", [("code", "=", code)], ["id"], limit=1)
+            if not rows:
+                raise ErpRejected(f"currency {code} is not in Tryton", currency=code)
+            self._currencies[code] = int(rows[0]["id"])
+        return self._currencies[code]
+
     def _rule_taxes(self, rule_id: int | None) -> list[int]:
         if not rule_id:
             return []
-        rows = self.rpc.search_read("account.tax.rule.line", [("rule", "=", rule_id)], ["tax"])
-        return [row["tax"] for row in rows if row["tax"]]
+        if rule_id not in self._rule_tax_ids:
+            rows = self.rpc.search_read("account.tax.rule.line", [("rule", "=", rule_id)], ["tax"])
+            self._rule_tax_ids[rule_id] = [row["tax"] for row in rows if row["tax"]]
+        return self._rule_tax_ids[rule_id]
 
     def _product(self, sku: str | None) -> dict[str, Any] | None:
         if not sku:
@@ -633,8 +689,7 @@ class TrytonErp:
         self, invoice: TargetInvoice, party_id: int, links: dict[int, dict[str, Any]], screenshot_to: Path
     ) -> int:
         (party,) = self.rpc.read("party.party", [party_id], ["rec_name", "addresses"])
-        if not self.rpc.search_read("currency.currency", [("code", "=", invoice.currency)], ["id"], limit=1):
-            raise ErpRejected(f"currency {invoice.currency} is not in Tryton", currency=invoice.currency)
+        self._currency_id(invoice.currency)  # one Tryton lacks is a finding before sao opens
         date_format = self.rpc.context.get("locale", {}).get("date", "%m/%d/%Y")
         sign = self._sign(invoice)
 
@@ -806,8 +861,9 @@ class TrytonErp:
         if row["state"] == "draft":
             self.rpc.model("account.invoice", "delete", [invoice_id])
 
-    def _post_saved(self, invoice_id: int, screenshot_to: Path) -> str:
-        """Post the saved invoice; Tryton's similar-invoice warning is a finding, not confirmed."""
+    def _post_saved(self, invoice_id: int, screenshot_to: Path) -> dict[str, Any]:
+        """Post the saved invoice and read it back; Tryton's similar-invoice warning is a finding,
+        not confirmed."""
         try:
             self.rpc.model("account.invoice", "post", [invoice_id])
         except TrytonWarning as warning:
@@ -822,10 +878,10 @@ class TrytonErp:
             self._discard_draft(invoice_id)
             shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
             raise ErpRejected(error.message, screenshot=shot or "", **error.evidence) from error
-        (row,) = self.rpc.read("account.invoice", [invoice_id], ["number", "state"])
+        row = self._invoice_row(invoice_id)
         if row["state"] != "posted":
             raise ErpUnavailable(f"Tryton left invoice {invoice_id} in state {row['state']}")
-        return str(row["number"])
+        return row
 
     def _check(
         self,

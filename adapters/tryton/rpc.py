@@ -70,6 +70,8 @@ class TrytonRpc:
         self._session: tuple[int, str] | None = None
         self.context: dict[str, Any] = {}
         self.logins = 0
+        self.calls = 0  # round trips and the time spent in them, for benchmarks and diagnostics
+        self.call_seconds = 0.0
 
     def close(self) -> None:
         self._http.close()
@@ -80,6 +82,7 @@ class TrytonRpc:
             user, key = self._session
             token = base64.b64encode(f"{self.login}:{user}:{key}".encode()).decode()
             headers["Authorization"] = f"Session {token}"
+        started = time.monotonic()
         try:
             response = self._http.post(
                 f"{self.url}/{self.database}/rpc/",
@@ -90,6 +93,9 @@ class TrytonRpc:
             raise ErpUnavailable(f"Tryton did not answer {method} in time") from error
         except httpx.HTTPError as error:
             raise ErpUnavailable(f"cannot reach Tryton at {self.url}: {error}") from error
+        finally:
+            self.calls += 1
+            self.call_seconds += time.monotonic() - started
         if response.status_code == 401:
             raise _SessionExpired()
         if response.status_code >= 500:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from extractors.einvoice.errors import EInvoiceError
-from extractors.einvoice.pdf import EINVOICE_NAMES, attachment_names
+from extractors.einvoice.pdf import EINVOICE_NAMES, listed_attachment_names
 from extractors.einvoice.xmlsafe import sniff_xml
 
 Kind = Literal["ubl", "cii", "zugferd1", "pdf_embedded"]
@@ -22,7 +22,7 @@ def detect(data: bytes) -> Kind | None:
         if b"/EmbeddedFile" not in data and b"/ObjStm" not in data:
             return None
         try:
-            names = attachment_names(data)
+            names = listed_attachment_names(data)
         except EInvoiceError:
             return None
         return "pdf_embedded" if any(name.lower() in EINVOICE_NAMES for name in names) else None

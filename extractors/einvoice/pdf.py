@@ -43,6 +43,24 @@ def _reader(pdf: bytes) -> Any:
     return PdfReader(BytesIO(pdf))
 
 
+def listed_attachment_names(pdf: bytes) -> tuple[str, ...]:
+    """Names of the PDF's embedded files as pdfium lists them: for routing, in C, without
+    loading pypdf (a PDF with no e-invoice never needs it). A PDF pdfium cannot open is asked
+    of pypdf, which reads some files pdfium refuses; pypdf still reads the attachment itself."""
+    import pypdfium2  # deferred: loaded with the text layer's PDF libraries, only for a PDF
+
+    try:
+        document = pypdfium2.PdfDocument(pdf)
+    except Exception:
+        return attachment_names(pdf)
+    try:
+        return tuple(document.get_attachment(i).get_name() for i in range(document.count_attachments()))
+    except Exception:
+        return attachment_names(pdf)
+    finally:
+        document.close()
+
+
 @lru_cache(maxsize=4)
 def attachment_names(pdf: bytes) -> tuple[str, ...]:
     """Names of the PDF's embedded files, without decoding their content.

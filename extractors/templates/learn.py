@@ -41,6 +41,7 @@ from extractors.templates.anchors import between_label_and_value, label_places, 
 from extractors.templates.catalog import folder_entries
 from extractors.templates.golden import golden_view, run_sample
 from extractors.templates.index import identity_key
+from extractors.templates.lifecycle import next_version
 from extractors.templates.locate import (
     DocumentView,
     Hit,
@@ -895,7 +896,7 @@ def learn_template(
         path, old = existing
         body, variants, unlearned = refine(old, new, document, truth, sha)
         tid = str(old["id"])
-        version = int(old["version"]) + 1
+        version = next_version(folder, tid, int(old["version"]))
         history = folder / "history" / tid
         history.mkdir(parents=True, exist_ok=True)
         archived = history / f"v{old['version']}.yml"

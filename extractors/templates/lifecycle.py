@@ -12,6 +12,7 @@ version (learning again, or an edit).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,22 +114,61 @@ def edit_template(folder: Path, template_id: str, text: str, *, by: str, reason:
         raise TemplateError(f"{path.name}:[] a template is a mapping")
     if data.get("id") != current.id:
         raise TemplateLifecycleError(f"{path.name}:[id] an edit keeps the id {current.id!r}")
-    history = folder / "history" / current.id
-    history.mkdir(parents=True, exist_ok=True)
-    archived = history / f"v{current.version}.yml"
-    data["version"] = current.version + 1
+    archived = folder / "history" / current.id / f"v{current.version}.yml"
+    data["version"] = next_version(folder, current.id, current.version)
     provenance = dict(data.get("provenance") or {})
     provenance["previous"] = str(archived.relative_to(folder))
     provenance["edits"] = [*provenance.get("edits", []), f"{by} on {date.today().isoformat()}: {reason}"]
     data["provenance"] = provenance
     template = parse_template(data, path.name)  # an edit that would not load is never written
-    archived.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    path.write_text(dump_template(data), encoding="utf-8")
+    return _replace(folder, current, template, dump_template(data), reason)
+
+
+def _replace(folder: Path, current: Template, template: Template, text: str, reason: str) -> dict[str, Any]:
+    """Write ``template`` (as ``text``) in place of ``current``, kept as ``history/<id>/v<N>.yml``."""
+    path = folder / f"{current.id}.yml"
+    history = folder / "history" / current.id
+    history.mkdir(parents=True, exist_ok=True)
+    (history / f"v{current.version}.yml").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     _append(
         history / "status.jsonl",
         {"at": _now(), "template": template.ref, "from": current.ref, "to": template.ref, "reason": reason},
     )
     return {"id": template.id, "version": template.version, "status": template.status}
+
+
+def next_version(folder: Path, template_id: str, current: int) -> int:
+    """The version a new reading of a template gets: past the current one and every one kept in
+    ``history/`` (after a rollback the file holds an older version than the newest)."""
+    kept = [
+        int(match[1])
+        for path in (folder / "history" / template_id).glob("v*.yml")
+        if (match := re.fullmatch(r"v(\d+)\.yml", path.name))
+    ]
+    return max([current, *kept]) + 1
+
+
+def restore_version(
+    folder: Path, template_id: str, text: str, *, expected: int, reason: str
+) -> dict[str, Any]:
+    """Put an earlier version's YAML ``text`` back as the template, active, in place of version
+    ``expected`` (kept in ``history/`` as any replaced version is); validated before it is written."""
+    from extractors.templates.learn import dump_template
+    from extractors.templates.schema import parse_template
+
+    path = _path(folder, template_id)
+    current = load_template(path)
+    if current.version != expected:
+        raise TemplateLifecycleError(
+            f"template {current.ref} is no longer version {expected}: nothing rolled back"
+        )
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict) or data.get("id") != current.id:
+        raise TemplateLifecycleError(f"{path.name}:[id] the version to restore is not of {current.id!r}")
+    data["status"] = "active"
+    template = parse_template(data, path.name)  # a version that would not load is never written
+    return _replace(folder, current, template, dump_template(data), reason)
 
 
 def shadow_records(folder: Path, template_id: str) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
+from ledgerbot.core.claims import holder_is_dead
 from ledgerbot.core.errors import ApplicationError
 from ledgerbot.core.store import Store
 from ledgerbot.core.store.models import RobotLockRow, utcnow
@@ -46,27 +47,12 @@ class Lease:
             raise LockBusy(f"lease {self.name!r} was lost", name=self.name)
 
 
-def _holder_is_dead(holder: str) -> bool:
-    """True when the holder ran on this machine and its process is gone (killed, crashed)."""
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def try_acquire(store: Store, name: str, *, ttl: timedelta, holder: str | None = None) -> Lease | None:
     holder = holder or holder_id()
     now = utcnow()
     with store.session() as session:
         current = session.get(RobotLockRow, name)
-        stale = current is not None and (current.expires_at < now or _holder_is_dead(current.holder))
+        stale = current is not None and (current.expires_at < now or holder_is_dead(current.holder))
         # Take over an expired lease, or one whose local holder died, in one conditional update
         # (so two robots racing for it cannot both win); otherwise insert a fresh one.
         taken = (

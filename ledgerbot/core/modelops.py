@@ -244,9 +244,18 @@ def rollback(session: Session, root: Path, name: str, *, actor: str, reason: str
 
 
 def _previous_active(session: Session, root: str, name: str, *, exclude: int) -> ModelVersionRow | None:
+    """The retired version that was active last before ``exclude`` first became active: after a
+    rollback from v3 to v2, the next rollback goes on to v1, not back to v3."""
+    from sqlalchemy import func
+
     from ledgerbot.core.store.registry import ModelEventRow, ModelVersionRow
 
-    return session.scalars(
+    first = session.scalar(
+        select(func.min(ModelEventRow.id)).where(
+            ModelEventRow.model_id == exclude, ModelEventRow.to_state == "active"
+        )
+    )
+    query = (
         select(ModelVersionRow)
         .join(ModelEventRow, ModelEventRow.model_id == ModelVersionRow.id)
         .where(
@@ -256,8 +265,11 @@ def _previous_active(session: Session, root: str, name: str, *, exclude: int) ->
             ModelVersionRow.state == "retired",
             ModelEventRow.to_state == "active",
         )
-        .order_by(ModelEventRow.at.desc(), ModelEventRow.id.desc())
-    ).first()
+        .order_by(ModelEventRow.id.desc())
+    )
+    if first is not None:
+        query = query.where(ModelEventRow.id < first)
+    return session.scalars(query).first()
 
 
 def listing(session: Session, root: Path | None = None, *, templates: bool = False) -> list[dict[str, Any]]:
@@ -310,6 +322,10 @@ def registry_store() -> Store | None:
         if not inspect(store.engine).has_table("model_versions"):
             store.dispose()
             return None
+        if not store.is_current():
+            # A store written by an older release: brought to this code's schema first, as every
+            # command that opens the store does, so the registry is read with the columns it has.
+            store.migrate()
     except Exception:  # an unreachable database: the artifacts folder alone decides
         store.dispose()
         return None

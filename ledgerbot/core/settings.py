@@ -374,7 +374,8 @@ class ModelOpsSettings(BaseSettings):
         default=0.6,
         gt=0.0,
         lt=1.0,
-        description="Document-type confidence below which a decision counts as low",
+        description="Confidence below which a decision counts as low, at every stage (document type, "
+        "each extracted field, the ranker's and a template's reads, line matching)",
     )
     drift_margin: float = Field(
         default=0.15,
@@ -389,6 +390,12 @@ class ModelOpsSettings(BaseSettings):
         description="Share of a day's documents from vendors not seen before (or none matched) that "
         "raises a drift alarm",
     )
+    drift_min_documents: int = Field(
+        default=5,
+        ge=1,
+        description="Documents a stage needs on a day before that day's figures can raise a drift alarm "
+        "for it (a field read on two documents says nothing yet)",
+    )
     min_documents: int = Field(
         default=20,
         ge=1,
@@ -398,7 +405,7 @@ class ModelOpsSettings(BaseSettings):
         default=0.5,
         ge=0.0,
         description="CPU a model in shadow may add, as a share of the pipeline's own CPU per document; "
-        "past it, documents are read without the shadow until the pipeline's CPU catches up",
+        "a document whose expected shadow cost would pass it is read without the shadow",
     )
 
 

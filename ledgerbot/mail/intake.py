@@ -37,6 +37,7 @@ from ledgerbot.core.lifecycle import Actor
 from ledgerbot.core.settings import MailSettings
 from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import MailPartRow
+from ledgerbot.cost import CpuMeter
 from ledgerbot.intake import receive
 from ledgerbot.mail import forwarded
 from ledgerbot.mail.parts import (
@@ -350,8 +351,13 @@ def _store_parts(
     head: _Head,
     candidates: list[FoundFile],
     outcome: MessageOutcome,
+    parse_cpu: float = 0.0,
 ) -> None:
-    """Store every candidate and record every part, in one transaction per mail."""
+    """Store every candidate and record every part, in one transaction per mail.
+
+    ``parse_cpu``: what reading the mail cost; each candidate's document carries its equal share.
+    """
+    each = parse_cpu / len(candidates) if candidates else 0.0
     with store.session() as session:
         ledger = _Ledger(session, mailbox, message.uid, head.message_id)
         first_with: dict[str, str] = {}
@@ -395,6 +401,7 @@ def _store_parts(
                     source=source[:500],
                     metadata=metadata,
                     actor=MAIL_ACTOR,
+                    cpu_seconds=each,
                 )
             except LedgerbotError as error:  # e.g. over the size limit: this part fails, the rest go on
                 outcome.part_failures.append(PartIssue(found.path, found.filename, error.code, error.message))
@@ -419,6 +426,7 @@ def _take_in(
     trust: Sequence[Any] | None,
     outcome: MessageOutcome,
 ) -> None:
+    meter = CpuMeter()
     parsed = parse_message(message.raw)
     head = _head(parsed, message.uid)
     outcome.message_id, outcome.subject = head.message_id, head.subject
@@ -447,7 +455,7 @@ def _take_in(
         outcome.notes.append(
             f"{len(found.links)} body link(s) not followed: the mail has invoice attachments"
         )
-    _store_parts(store, files, mailbox, message, head, candidates, outcome)
+    _store_parts(store, files, mailbox, message, head, candidates, outcome, meter.lap())
     if outcome.documents or outcome.duplicates or outcome.resumed:
         return
     # Nothing taken from this mail: it fails as a whole (tagged, left in the folder for a person).

@@ -175,6 +175,9 @@ class ReportData:
     audit_trail: str = ""
     # Model operations: per day of the period the drift figures, per stage the latency percentiles.
     drift_days: list[dict[str, Any]] = field(default_factory=list)
+    # Per day and stage (each extracted field, the ranker, templates, matching): the decisions,
+    # their low-confidence share and histogram; the "template reads" rows the templates' share.
+    drift_stages: list[dict[str, Any]] = field(default_factory=list)
     stage_latency: dict[str, dict[str, float]] = field(default_factory=dict)
     # Cost per decision: CPU seconds per stage and per document, of the documents received in it.
     cpu_per_stage: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -271,7 +274,11 @@ def _model_operations(session: Session, data: ReportData, high: datetime) -> Non
     from ledgerbot.latency import stage_latency
 
     days = (data.end - data.start).days + 1
-    data.drift_days = drift_report(session, days=days, now=high, alarm=False)["days"]
+    drift = drift_report(session, days=days, now=high, alarm=False)
+    data.drift_days = drift["days"]
+    rows = [{"stage": stage, **d} for stage, trend in drift["stages"].items() for d in trend]
+    rows += [{"stage": "template reads", **d} for d in drift["template_share"]]
+    data.drift_stages = sorted(rows, key=lambda r: (r["day"], r["stage"]))
     data.stage_latency = stage_latency(session, days=days, now=high)
 
 

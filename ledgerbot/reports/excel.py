@@ -35,6 +35,7 @@ SHEETS = (
     "Spend by vendor",
     "Review decisions",
     "Drift trend",
+    "Drift per stage",
     "Stage latency",
     "Cost per stage",
     "Cost per document",
@@ -349,6 +350,31 @@ def _drift(ws: Worksheet, data: ReportData) -> None:
     _table(ws, headers, rows)
 
 
+def _drift_stages(ws: Worksheet, data: ReportData) -> None:
+    from ledgerbot.observability import CONFIDENCE_BUCKETS
+
+    headers = [
+        ("Day", None, 12),
+        ("Stage", None, 22),
+        ("Decisions", "0", 11),
+        ("Low-confidence share", "0.0%", 16),
+        ("Template-read share", "0.0%", 16),
+        *((f"<= {bound}", "0", 8) for bound in CONFIDENCE_BUCKETS),
+    ]
+    rows = [
+        (
+            d["day"],
+            d["stage"],
+            d["documents"],
+            d.get("low_confidence_share"),
+            d.get("template_share"),
+            *(d.get("histogram") or [None] * len(CONFIDENCE_BUCKETS)),
+        )
+        for d in data.drift_stages
+    ]
+    _table(ws, headers, rows)
+
+
 def _latency(ws: Worksheet, data: ReportData) -> None:
     headers = [
         ("Stage", None, 14),
@@ -433,6 +459,7 @@ def write_workbook(data: ReportData, out: Path) -> Path:
             _spend,
             _review_decisions,
             _drift,
+            _drift_stages,
             _latency,
             _cost_per_stage,
             _cost_per_document,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -16,7 +16,7 @@ from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import DocumentRow
 from review_app import actions, learning, queue
 from review_app.actions import Correction, Result
-from review_app.deps import Context, CsrfUser, DbSession, ReviewContext, served_over_https
+from review_app.deps import Context, CsrfUser, DbSession, ReviewContext, RowId, served_over_https
 from review_app.routes._page import redirect_with_notice
 from review_app.routes.documents import document_page_response
 from review_app.schemas import ActionOut
@@ -24,7 +24,7 @@ from review_app.security import SignedIn
 
 log = logging.getLogger("ledgerbot.review")
 router = APIRouter(tags=["actions"])
-DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DocumentId = RowId
 MAX_LINES = 500
 RESPONSES: dict[int | str, dict[str, object]] = {
     303: {"description": "Back to the document page, with a notice"},

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from extractors.einvoice.model import EInvoice
@@ -19,7 +19,7 @@ from ledgerbot.core.store.queries import latest_extraction
 from ledgerbot.core.store.review import CommentRow, UserRow
 from review_app import queue
 from review_app.actions import NoSuchDocument
-from review_app.deps import Context, CurrentUser, DbSession, ReviewContext
+from review_app.deps import Context, CurrentUser, DbSession, ReviewContext, RowId
 from review_app.evidence import other_document
 from review_app.routes._page import json_response, render
 from review_app.schemas import DocumentOut
@@ -27,7 +27,7 @@ from review_app.security import SignedIn
 from review_app.view import document_file, document_page_view, document_view
 
 router = APIRouter(tags=["documents"])
-DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DocumentId = RowId
 
 
 @router.get("/api/documents/{document_id}", response_model=DocumentOut, summary="One document under review")
@@ -92,6 +92,15 @@ def _duplicates(session: Session, view: DocumentOut) -> list[Pair]:
     return pairs
 
 
+# Read by every document page: built once, run on the connection without ORM objects.
+_COMMENTS = (
+    select(CommentRow.at, CommentRow.username, CommentRow.text)
+    .where(CommentRow.document_id == bindparam("document_id"))
+    .order_by(CommentRow.id)
+)
+_USERNAMES = select(UserRow.username)
+
+
 def document_page_response(
     request: Request,
     context: ReviewContext,
@@ -108,7 +117,7 @@ def document_page_response(
     einvoice, einvoice_error = (None, None) if view.pages else _einvoice(session, context, document_id)
     users: list[str] = []
     if user.can_assign:
-        users = list(session.scalars(UserRow.__table__.select().with_only_columns(UserRow.username)))
+        users = list(session.connection().execute(_USERNAMES).scalars())
     return render(
         request,
         context,
@@ -128,11 +137,7 @@ def document_page_response(
             "next_id": queue.next_document(session, document_id, user.username, view.received_at),
             "einvoice": einvoice,
             "duplicates": _duplicates(session, view),
-            "comments": list(
-                session.scalars(
-                    select(CommentRow).where(CommentRow.document_id == document_id).order_by(CommentRow.id)
-                )
-            ),
+            "comments": session.connection().execute(_COMMENTS, {"document_id": document_id}).all(),
             "currency": next((f.value for f in view.fields if f.name == "currency"), None),
             "einvoice_error": einvoice_error,
         },

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ledgerbot.core.errors import ModelRegistryError
 from review_app.actions import NotAllowed
-from review_app.deps import Context, CsrfUser, CurrentUser, DbSession
+from review_app.deps import Context, CsrfUser, CurrentUser, DbSession, RowId
 from review_app.routes._page import redirect_with_notice, render
 from review_app.security import SignedIn
 
@@ -64,11 +64,18 @@ def index(request: Request, context: Context, session: DbSession, user: CurrentU
         entries.append({**entry, "id": row.id, "trial": _trial(session, row)})
     order = {"canary": 0, "shadow": 1, "candidate": 2, "active": 3, "retired": 4}
     entries.sort(key=lambda e: (e["kind"] == "template", e["name"], order.get(e["state"], 5), e["version"]))
+    from ledgerbot.core.settings import get_settings
     from ledgerbot.drift import drift_report
 
     # The page reads the figures; alarms are raised (logged, gauged) by the runs and the CLI.
     drift = drift_report(session, days=DRIFT_DAYS, alarm=False)
     drift["corrections"] = sorted(drift["corrections"], key=lambda c: -(c["rate"] or 0))[:DRIFT_TOP]
+    drift["low_confidence"] = get_settings().modelops.low_confidence
+    # Stages with an alarm first, then by how far their newest day moved from the days before.
+    alarmed = {a.get("stage") for a in drift["alarms"]}
+    drift["summary"].sort(
+        key=lambda s: (s["stage"] not in alarmed, -(s["low_confidence_share"] - (s["before_share"] or 0)))
+    )
     return render(request, context, user, "models.html", {"entries": entries, "drift": drift})
 
 
@@ -83,7 +90,7 @@ def _version(session: DbSession, model_id: int) -> Any:
 
 @router.post("/admin/models/{model_id}/promote", response_class=HTMLResponse, summary="Promote a version")
 def promote(
-    model_id: int,
+    model_id: RowId,
     context: Context,
     session: DbSession,
     user: CsrfUser,
@@ -108,7 +115,7 @@ def promote(
 
 @router.post("/admin/models/{model_id}/rollback", response_class=HTMLResponse, summary="Roll a model back")
 def rollback(
-    model_id: int,
+    model_id: RowId,
     context: Context,
     session: DbSession,
     user: CsrfUser,
@@ -120,9 +127,11 @@ def rollback(
     _admin(user)
     row = _version(session, model_id)
     why, actor = _reason(reason), f"user:{user.username}"
+    restored = None
     if row.kind == "template":
-        retired = rollback_template(session, row.name, actor=actor, reason=why)
+        retired, restored = rollback_template(session, row.name, actor=actor, reason=why)
     else:
         retired = rollback_model(session, Path(row.root), row.name, actor=actor, reason=why)
     session.commit()
-    return redirect_with_notice("/admin/models", f"{retired} rolled back", context)
+    back = f"; {restored} is active again" if restored else ""
+    return redirect_with_notice("/admin/models", f"{retired} rolled back{back}", context)

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from review_app import splits
-from review_app.deps import Context, CsrfUser, CurrentUser, DbSession, served_over_https
+from review_app.deps import Context, CsrfUser, CurrentUser, DbSession, RowId, served_over_https
 from review_app.routes._page import json_response, redirect_with_notice, render
 from review_app.schemas import ActionOut, SplitOut
 from review_app.view import document_file
 
 router = APIRouter(tags=["split"])
-DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DocumentId = RowId
 # A draft names each document's pages: "1-2,3-4,...", at most one per page of the longest file.
 Draft = Annotated[str | None, Query(max_length=4000, description='Page ranges, e.g. "1-2,3-4"')]
 RESPONSES: dict[int | str, dict[str, object]] = {

@@ -5,18 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from ledgerbot.core.store.review import ROLES, UserRow
-from review_app.deps import Context, CsrfUser, CurrentUser, DbSession, served_over_https
+from review_app.deps import Context, CsrfUser, CurrentUser, DbSession, RowId, served_over_https
 from review_app.routes._page import redirect_with_notice, render
 from review_app.security import Forbidden, SignedIn, UserError, add_user, update_user
 from review_app.validation import Reading, known_locale, read_amount
 
 router = APIRouter(tags=["users"])
-UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+UserId = RowId
 LOCALES = ("en_GB", "en_US", "de_DE", "de_AT", "de_CH", "fr_FR", "fr_CH", "nl_NL", "it_IT", "es_ES", "pl_PL")
 
 

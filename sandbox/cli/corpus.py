@@ -48,6 +48,14 @@ def corpus(
             help="Mix shop receipts (printed, scanned, photographed) into the randomized documents",
         ),
     ] = False,
+    multipage: Annotated[
+        float | None,
+        typer.Option(
+            "--multipage",
+            help="Share of randomized invoices with orders long enough to run over several pages "
+            "(default 0.1)",
+        ),
+    ] = None,
     from_einvoice: Annotated[
         Path | None,
         typer.Option(
@@ -81,6 +89,7 @@ def corpus(
         cases=cases,
         layouts=layouts,
         receipts=receipts,
+        multipage=multipage,
         from_einvoice=from_einvoice,
         einvoice_styles=einvoice_styles,
         progress=lambda docs, total: progress(docs, total=total, desc="corpus"),

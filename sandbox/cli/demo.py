@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ledgerbot.cli.app import emit, stderr
-from sandbox.demo import TARGETS, DemoTargetName
+from sandbox.demo_targets import TARGETS, DemoTargetName
 
 
 def _stop_on_terminate(signum: int, frame: FrameType | None) -> None:

@@ -854,6 +854,9 @@ class ContentOptions:
     """How wide the content distributions are for one draw."""
 
     credit_rate: float = 0.12
+    # Share of documents with a long order (``long_lines`` lines) that runs over two or more pages.
+    long_share: float = 0.1
+    long_lines: tuple[int, int] = (14, 45)
     min_date: date = date(2023, 1, 1)
     max_date: date = date(2026, 11, 20)
 
@@ -913,7 +916,9 @@ def draw_invoice(rng: random.Random, options: ContentOptions = ContentOptions())
     terms = rng.choice([0, 7, 10, 14, 14, 30, 30, 30, 45, 60, 90])
     currency = country.currency if rng.random() < 0.85 else rng.choice(["EUR", "USD", "GBP", "CHF"])
     n_lines = (
-        rng.choice([1, 1, 2, 2, 3, 3, 4, 5, 6, 7, 8, 10, 12]) if rng.random() < 0.9 else rng.randint(14, 45)
+        rng.choice([1, 1, 2, 2, 3, 3, 4, 5, 6, 7, 8, 10, 12])
+        if rng.random() < 1.0 - options.long_share
+        else rng.randint(*options.long_lines)
     )
     several_rates = rng.random() < 0.25 and len(country.rates) > 1
     reverse_charge = not several_rates and rng.random() < 0.05

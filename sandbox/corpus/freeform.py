@@ -121,6 +121,9 @@ class Style:
     footer_columns: int
     footer_size: float
     page_label: str | None
+    # What a continuation page repeats at its top: the vendor and the document's number (small),
+    # the whole letterhead, or nothing (the table just goes on).
+    continuation: str
     thanks: bool
     shout_labels: bool
 
@@ -142,6 +145,7 @@ class Style:
             "row_style": self.row_style,
             "totals_style": self.totals_style,
             "labels": self.labels,
+            "continuation": self.continuation,
         }
 
 
@@ -304,6 +308,8 @@ def draw_style(rng: random.Random, invoice: Invoice, *, heldout: bool, language:
         page_label=word("page") if rng.random() < 0.7 else None,
         thanks=rng.random() < 0.5,
         shout_labels=shout,
+        # Drawn last, so that every earlier decision of a seed stays as it was.
+        continuation=rng.choice(["small", "small", "letterhead", "none"]),
     )
 
 
@@ -639,12 +645,19 @@ class _Renderer:
         self.c.showPage()
         self.w.page += 1
         self.page_start()
-        # A continuation page names the vendor and the document again, small.
-        self.w.draw(self.left, self.top - 8, self.inv.vendor.name, self.s.size + 1, bold=True)
-        self.w.draw(self.right, self.top - 8, f"{self.s.title} {self.inv.number}", self.s.size, align="right")
-        self.c.setLineWidth(0.5)
-        self.c.line(self.left, self.top - 14, self.right, self.top - 14)
-        self.y = self.top - 30
+        if self.s.continuation == "small":  # the vendor and the document named again, small
+            self.w.draw(self.left, self.top - 8, self.inv.vendor.name, self.s.size + 1, bold=True)
+            self.w.draw(
+                self.right, self.top - 8, f"{self.s.title} {self.inv.number}", self.s.size, align="right"
+            )
+            self.c.setLineWidth(0.5)
+            self.c.line(self.left, self.top - 14, self.right, self.top - 14)
+            self.y = self.top - 30
+        elif self.s.continuation == "letterhead":  # stationery with the letterhead printed on every sheet
+            self._letterhead()
+            self.y = min(self.y, self.top - 30)
+        else:
+            self.y = self.top - 10
         if self.in_table:
             if self.s.repeat_header:
                 self._table_header()

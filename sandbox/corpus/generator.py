@@ -14,7 +14,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ from sandbox.masterdata import DEFAULT_SEED, MasterData, generate_master_data
 GENERATOR_VERSION = "1"
 SPLITS = ("dev", "heldout", "all")
 LAYOUT_MODES = ("fixed", "random", "both")
+# Lines of a long order under ``multipage``: two to four pages in most layouts.
+MULTIPAGE_LINES = (18, 90)
 _EXTENSIONS = {
     "digital": ".pdf",
     "scan_png": ".png",
@@ -58,6 +60,7 @@ class CorpusStats:
     split: str
     layouts: str = "fixed"
     receipts: bool = False
+    multipage: float | None = None
     documents: int = 0
     by_doc_type: dict[str, int] = field(default_factory=dict)
     by_layout: dict[str, int] = field(default_factory=dict)
@@ -135,6 +138,7 @@ def generate_corpus(
     cases: bool = False,
     layouts: str = "fixed",
     receipts: bool = False,
+    multipage: float | None = None,
     from_einvoice: Path | None = None,
     einvoice_styles: int = 3,
     progress: Callable[[Iterable[Any], int], Iterator[Any]] | None = None,
@@ -146,7 +150,9 @@ def generate_corpus(
     document types; ``scans``/``einvoices`` switch those twin variants off.
     ``layouts``: ``fixed`` (the ten vendor layouts, planned against the master data),
     ``random`` (every document its own content and layout, see ``randomized``) or ``both``
-    (half each). ``receipts`` mixes shop receipts into the randomized documents.
+    (half each). ``receipts`` mixes shop receipts into the randomized documents; ``multipage``
+    is the share of randomized invoices with an order long enough to run over several pages
+    (default ``ContentOptions.long_share``).
     ``from_einvoice`` renders every e-invoice below that folder in ``einvoice_styles``
     randomized layouts, after the ``n`` documents (``n`` may then be 0).
     """
@@ -163,6 +169,14 @@ def generate_corpus(
         raise CorpusError(f"--from-einvoice {from_einvoice} is not a folder")
     if receipts and layouts == "fixed":
         raise CorpusError("--receipts needs randomized layouts (--layouts random or both)")
+    if multipage is not None and layouts == "fixed":
+        raise CorpusError("--multipage needs randomized layouts (--layouts random or both)")
+    if multipage is not None and not 0.0 <= multipage <= 1.0:
+        raise CorpusError(f"--multipage must be between 0 and 1, got {multipage}")
+    content = ContentOptions(credit_rate=_credit_rate(doc_types))
+    if multipage is not None:
+        # Asked for: long orders up to four pages or so, not the default's now-and-then second page.
+        content = replace(content, long_share=multipage, long_lines=MULTIPAGE_LINES)
 
     if not 0.0 <= mismatch_rate <= 1.0:
         raise CorpusError(f"--mismatch-rate must be between 0 and 1, got {mismatch_rate}")
@@ -196,7 +210,6 @@ def generate_corpus(
         doc_types=doc_types,
     )
     plan = planner.plan(n_fixed) if n_fixed else CorpusPlan([], 0, 0, [])
-    credit_rate = _credit_rate(doc_types)
     random_docs = randomized.plan_random(
         seed, n_random, len(plan.documents) + 1, scans=scans, receipts=receipts
     )
@@ -220,6 +233,7 @@ def generate_corpus(
         split=split,
         layouts=layouts,
         receipts=receipts,
+        multipage=multipage,
         invoices_issued=plan.invoices_issued,
         invoices_with_mismatch=plan.invoices_with_mismatch,
         notes=list(plan.notes),
@@ -237,7 +251,7 @@ def generate_corpus(
             data = _file_bytes(doc, master, seed)
             truth = doc.truth()
         elif isinstance(doc, randomized.RandomDoc):
-            data, truth = randomized.make(seed, doc, credit_rate=credit_rate)
+            data, truth = randomized.make(seed, doc, options=content)
         else:
             data, truth = einvoice_styles_module.make(seed, doc)
         name = doc.stem + _EXTENSIONS[truth["variant"]]

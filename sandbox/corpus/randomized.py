@@ -80,22 +80,22 @@ def scan_document(
 
 
 def make(
-    seed: int, doc: RandomDoc, *, credit_rate: float = ContentOptions().credit_rate
+    seed: int, doc: RandomDoc, *, options: ContentOptions = ContentOptions()
 ) -> tuple[bytes, dict[str, Any]]:
     """The file bytes and the truth of one randomized document."""
     if doc.kind == "receipt":
         from sandbox.corpus.receipts import make_receipt
 
         return make_receipt(seed, doc)
-    return make_invoice(seed, doc, credit_rate=credit_rate)
+    return make_invoice(seed, doc, options=options)
 
 
-def make_invoice(seed: int, doc: RandomDoc, *, credit_rate: float) -> tuple[bytes, dict[str, Any]]:
+def make_invoice(
+    seed: int, doc: RandomDoc, *, options: ContentOptions = ContentOptions()
+) -> tuple[bytes, dict[str, Any]]:
     """The file bytes and the truth of one randomized invoice or credit note."""
     heldout = seed in HELDOUT_SEEDS
-    invoice = draw_invoice(
-        random.Random(f"content:{seed}:{doc.index}"), ContentOptions(credit_rate=credit_rate)
-    )
+    invoice = draw_invoice(random.Random(f"content:{seed}:{doc.index}"), options)
     style = freeform.draw_style(random.Random(f"style:{seed}:{doc.index}"), invoice, heldout=heldout)
     pdf, annotations, shown = freeform.render(invoice, style, random.Random(f"render:{seed}:{doc.index}"))
     truth: dict[str, Any] = {"doc_type": invoice.doc_type, **freeform.truth(invoice, style, shown)}

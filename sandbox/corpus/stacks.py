@@ -1,8 +1,9 @@
 """Stacks of corpus documents in one PDF, as a mailroom scanner or a supplier's bundle makes them.
 
 ``draw_stacks`` picks documents from a generated corpus (2-8 per stack by default, multi-page
-ones whole, an optional blank separator page between two documents, born-digital and scans
-mixed or not) and ``write_stack`` joins them into one PDF with the truth of where each lies.
+ones whole and in a share of the stacks at least one of them, an optional blank separator page
+between two documents, born-digital, scans and photographed receipts mixed or not) and
+``write_stack`` joins them into one PDF with the truth of where each lies.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from PIL import Image
 
 # A4 in points: the size of a blank separator page.
 BLANK_PAGE = (595.0, 842.0)
-STACKABLE_VARIANTS = ("digital", "scan_pdf", "scan_png")
+STACKABLE_VARIANTS = ("digital", "scan_pdf", "scan_png", "photo")
+_SUFFIXES = {"scan_png": ".png", "photo": ".jpg"}
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,12 @@ class CorpusFile:
     variant: str
     layout: str
     split: str
+    pages: int = 1
 
     @property
     def scanned(self) -> bool:
-        return self.variant.startswith("scan")
+        """Read through OCR: a scan or a photograph."""
+        return self.variant.startswith("scan") or self.variant == "photo"
 
 
 @dataclass
@@ -60,15 +64,29 @@ def corpus_files(
         variant = str(truth.get("variant") or "digital")
         if variant not in variants or (split and truth.get("split") != split):
             continue
-        suffix = ".png" if variant == "scan_png" else ".pdf"
-        path = truth_path.with_suffix(suffix)
+        path = truth_path.with_suffix(_SUFFIXES.get(variant, ".pdf"))
         if path.is_file():
             files.append(
                 CorpusFile(
-                    path, str(truth["doc_type"]), variant, str(truth.get("layout")), str(truth.get("split"))
+                    path,
+                    str(truth["doc_type"]),
+                    variant,
+                    str(truth.get("layout")),
+                    str(truth.get("split")),
+                    page_count(path),
                 )
             )
     return files
+
+
+def page_count(path: Path) -> int:
+    if path.suffix.lower() != ".pdf":
+        return 1
+    document = pdfium.PdfDocument(str(path))
+    try:
+        return len(document)
+    finally:
+        document.close()
 
 
 def draw_stacks(
@@ -80,16 +98,58 @@ def draw_stacks(
     max_docs: int = 8,
     blank_between: float = 0.25,
     scans: bool = True,
+    multipage: float = 0.4,
+    distinct: bool = False,
+    by_variant: bool = False,
 ) -> list[tuple[list[CorpusFile], list[bool]]]:
-    """``n`` stacks: the documents in order, and per document whether a blank page follows it."""
+    """``n`` stacks: the documents in order, and per document whether a blank page follows it.
+
+    A share ``multipage`` of the stacks holds at least one multi-page document (when the files
+    have any), whole and at a random place. For a small set of real documents: ``distinct``
+    draws no file twice into one stack (a repeat would be the same paper twice), ``by_variant``
+    draws each document's variant first, so a few PDFs among many photographed receipts still
+    make up a fair part of the stacks.
+    """
     rng = random.Random(seed)
     pool = [f for f in files if scans or not f.scanned]
+    long = [f for f in pool if f.pages > 1]
+    variants = sorted({f.variant for f in pool})
+
+    def pick(chosen: list[CorpusFile]) -> CorpusFile:
+        if not (distinct or by_variant):
+            return rng.choice(pool)
+        candidates = pool
+        if by_variant:
+            variant = rng.choice(variants)
+            candidates = [f for f in pool if f.variant == variant]
+        if distinct:
+            candidates = [f for f in candidates if f not in chosen] or [f for f in pool if f not in chosen]
+        return rng.choice(candidates)
+
     stacks = []
     for _ in range(n):
-        chosen = [rng.choice(pool) for _ in range(rng.randint(min_docs, max_docs))]
+        count = rng.randint(min_docs, max_docs)
+        if distinct:
+            count = min(count, len(pool))
+        chosen: list[CorpusFile] = []
+        for _ in range(count):
+            chosen.append(pick(chosen))
+        if long and not any(f.pages > 1 for f in chosen) and rng.random() < multipage:
+            extra = [f for f in long if f not in chosen] if distinct else long
+            if extra:
+                chosen[rng.randrange(len(chosen))] = rng.choice(extra)
         blanks = [k < len(chosen) - 1 and rng.random() < blank_between for k in range(len(chosen))]
         stacks.append((chosen, blanks))
     return stacks
+
+
+def file_pdf(path: Path) -> bytes:
+    """A stackable file as the PDF pages it becomes in a stack (an image: one page at its resolution)."""
+    if path.suffix.lower() == ".pdf":
+        return path.read_bytes()
+    buffer = io.BytesIO()
+    _as_pdf(path).save(buffer)
+    return buffer.getvalue()
 
 
 def write_stack(documents: Sequence[CorpusFile], blank_after: Sequence[bool], out: Path) -> StackTruth:

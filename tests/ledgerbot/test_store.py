@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from ledgerbot.core.domain import DocState
 from ledgerbot.core.store import FileStore, Store
@@ -172,4 +174,77 @@ def test_a_store_knows_it_is_current_without_alembic(tmp_path: Path) -> None:
         conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = 'zzzz' WHERE version_num = '{head}'")
     assert not store.is_current()
     assert "0001" not in head_revisions()  # the first migration is built on
+    store.dispose()
+
+
+def _hold_write_lock(path: str) -> sqlite3.Connection:
+    """Another process's writer, mid-transaction: a raw connection holding the SQLite write lock."""
+    holder = sqlite3.connect(path, isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_read_session_neither_waits_for_nor_takes_the_write_lock(
+    tmp_path: Path, file_store: FileStore
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'locks.db'}")
+    store.migrate()
+    with store.session() as s:
+        receive(s, file_store, PDF, filename="inv.pdf", source="folder")
+    holder = _hold_write_lock(str(tmp_path / "locks.db"))
+    try:
+        started = time.monotonic()
+        with store.read_session() as s:
+            assert s.scalar(select(func.count()).select_from(DocumentRow)) == 1
+        assert store.state_counts()["received"] == 1
+        # An IMMEDIATE begin would have waited out the 30 s busy timeout here.
+        assert time.monotonic() - started < 10
+        # A write slipped into a read fails at once, rather than taking the lock mid-way.
+        with pytest.raises(OperationalError, match="readonly"), store.read_session() as s:
+            s.execute(text("UPDATE documents SET filename = 'x'"))
+        # A write with a bounded lock wait gives up after it.
+        with pytest.raises(OperationalError, match="locked"), store.session(lock_wait=0.05) as s:
+            s.execute(text("UPDATE documents SET filename = 'x'"))
+    finally:
+        holder.rollback()
+        holder.close()
+    # The same pooled connections write normally again: read-only and the short wait were undone.
+    for _ in range(3):
+        with store.session() as s:
+            s.execute(text("UPDATE documents SET filename = 'renamed.pdf'"))
+        with store.read_session() as s:
+            assert s.scalar(select(DocumentRow.filename)) == "renamed.pdf"
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    store.dispose()
+
+
+def test_a_write_session_takes_the_write_lock_at_its_start(tmp_path: Path, file_store: FileStore) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'locks.db'}")
+    store.migrate()
+    # A session that only reads so far still holds the lock: its later write cannot fail on a
+    # snapshot another process moved in between.
+    with store.session() as s:
+        s.scalar(select(func.count()).select_from(DocumentRow))
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            _hold_write_lock(str(tmp_path / "locks.db"))
+    store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_read_session_on_postgresql_sends_no_begin_or_commit(pg_url: str, file_store: FileStore) -> None:
+    store = Store(pg_url)
+    store.migrate()
+    with store.session() as s:
+        receive(s, file_store, PDF, filename="inv.pdf", source="folder")
+    for _ in range(2):  # the same pooled connection, from a write to a read and back
+        with store.read_session() as s:
+            assert s.scalar(select(DocumentRow.filename)) == "inv.pdf"
+            driver = s.connection().connection.driver_connection
+            # Idle between statements: no transaction was begun, so none has to be committed.
+            assert driver.pgconn.transaction_status == 0  # type: ignore[union-attr]
+        with store.session() as s:
+            s.execute(text("UPDATE documents SET filename = 'inv.pdf'"))
+            driver = s.connection().connection.driver_connection
+            assert driver.pgconn.transaction_status == 2  # type: ignore[union-attr]
     store.dispose()

@@ -143,3 +143,62 @@ def test_processing_keeps_the_cost_in_the_trail_for_status_and_workbook(
     [row] = list(sheet.iter_rows(min_row=2, values_only=True))
     assert row[0] == doc_id and row[header.index("classify CPU s")] == 0.125
     assert row[header.index("Total CPU s")] == pytest.approx(total, abs=1e-4)
+
+
+class BusyTarget:
+    """Test double of a target system whose robot drives another program: each posting keeps a
+    child process busy for ``BURN`` CPU seconds (as the browser of the posting robot is)."""
+
+    BURN = 0.3
+    name, account = "busy", "busy-account"
+
+    def find_posted(self, vendor_id: str, invoice_number: str, *, external_ref: str) -> str | None:
+        return None
+
+    def post(self, invoice: object, *, screenshot_to: Path) -> object:
+        import subprocess
+
+        from ledgerbot.core.target import PostResult
+
+        burn = f"import time\nend = time.process_time() + {self.BURN}\nwhile time.process_time() < end: pass"
+        subprocess.run([sys.executable, "-c", burn], check=True)
+        return PostResult(erp_doc_number="INV-1", screenshot=None)
+
+    def screenshot(self, path: Path) -> str | None:
+        return None
+
+
+def test_intake_and_posting_cost_is_kept_per_document(
+    store: Store, file_store: FileStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledgerbot.intake import receive_path
+    from ledgerbot.posting import post_approved
+    from tests.support import approved_document, vendor_of
+
+    seed_master_data(store)
+    path = tmp_path / "a.pdf"
+    path.write_bytes(b"%PDF-1.4\n" + b"x" * 2_000_000)
+    received = receive_path(store, file_store, path, source="folder")
+    invoice = next(iter(clean_invoices()))
+    posted = approved_document(store, file_store, invoice, vendor_of(invoice))
+    report = post_approved(store, BusyTarget(), screenshots=tmp_path)  # type: ignore[arg-type]
+    assert report.posted, report.summary()
+    with store.session() as session:
+        costs = document_costs(session, days=1)
+    # Reading, hashing and storing 2 MB is taken in with the file; the robot's child process is
+    # the posting's cost.
+    assert costs[received.document_id]["intake"] > 0
+    assert BusyTarget.BURN <= costs[posted]["post"] < BusyTarget.BURN + 1.0
+    assert costs[posted]["intake"] >= 0
+    from ledgerbot.cli.app import _load_commands, app
+    from ledgerbot.core.settings import get_settings
+
+    monkeypatch.setenv("LEDGERBOT_DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    _load_commands()
+    out = CliRunner().invoke(app, ["status", "--metrics"])
+    assert out.exit_code == 0, out.output
+    per_stage = json.loads(out.stdout)["cpu_seconds"]["per_stage"]
+    assert per_stage["intake"]["documents"] == 2 and per_stage["post"]["documents"] == 1
+    order = list(per_stage)
+    assert order[0] == "intake" and order[-1] == "post"  # in pipeline order

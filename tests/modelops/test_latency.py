@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from ledgerbot.cli.app import _load_commands, app
 from ledgerbot.core.store import get_store
-from ledgerbot.core.store.models import AuditEventRow, DocumentRow
+from ledgerbot.core.store.models import AuditEventRow
 from ledgerbot.latency import document_stage_seconds, percentiles, stage_latency
+from tests.support import drift_document
 
 
 def test_percentiles_of_known_inputs() -> None:
@@ -54,17 +55,7 @@ def audited() -> None:
     with get_store().session() as session:
         for n in range(1, 11):
             received = t0 + timedelta(minutes=n)
-            document = DocumentRow(
-                sha256=f"{n:064d}",
-                source="t",
-                filename=f"{n}.pdf",
-                mime="application/pdf",
-                size=1,
-                state="validated",
-                received_at=received,
-            )
-            session.add(document)
-            session.flush()
+            document = drift_document(session, f"{n:064d}", received, None, None)
             moves = [("intake", 0.0), ("parse", float(n)), ("match", float(n) + 0.1)]
             for stage, offset in moves:
                 session.add(

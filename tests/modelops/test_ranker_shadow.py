@@ -85,3 +85,22 @@ def test_a_ranker_in_shadow_is_compared_field_by_field(monkeypatch: pytest.Monke
     assert number["agreement"] == 0.0
     assert number["candidate_accuracy"] == 1.0 and number["active_accuracy"] == 0.0
     assert report["per_field"]["total"]["agreement"] == 1.0
+    # What the shadow cost on the document, as processing writes it, is what its next runs expect.
+    from ledgerbot.core.domain import DocState
+    from ledgerbot.core.lifecycle import Actor, transition
+    from ledgerbot.cost import DETAIL_KEY
+    from ledgerbot.trials import recorded_costs
+
+    with get_store().session() as session:
+        stored = session.get(DocumentRow, row.id)
+        assert stored is not None
+        for stage, seconds in (("extract", 0.5), ("shadow", 0.25)):
+            transition(
+                session,
+                stored,
+                DocState.VALIDATED if stage == "extract" else DocState.MATCHED,
+                actor=Actor(name="robot:process"),
+                stage=stage,
+                detail={DETAIL_KEY: {stage: seconds, "text_layer": 1.0}},
+            )
+    assert recorded_costs(trial.trial) == [0.25]

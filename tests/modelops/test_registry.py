@@ -41,6 +41,22 @@ def test_an_unregistered_artifact_is_registered_active_on_first_load(root: Path)
         assert row.data_sha256 == "a" * 64 and row.metrics == {"accuracy": 0.91}
 
 
+def test_a_store_of_an_older_release_is_brought_up_to_date_before_the_registry_is_read(root: Path) -> None:
+    from alembic import command
+
+    from ledgerbot.core.store.engine import alembic_config
+
+    first = save(root, "a" * 64, 1)
+    second = save(root, "b" * 64, 2)
+    assert register_trained(root, first.ref) == "active" and register_trained(root, second.ref) == "candidate"
+    store = get_store()
+    command.downgrade(alembic_config(store.url), "1850")  # before the registry kept template files
+    assert not store.is_current()
+    # The version to run is still the registry's, read with the columns this code expects.
+    assert ArtifactStore(root).resolve("cascade").version == first.version
+    assert store.is_current()
+
+
 def test_a_trained_model_waits_as_candidate_until_promoted_and_rollback_restores(root: Path) -> None:
     first = save(root, "a" * 64, 1)
     assert register_trained(root, first.ref) == "active"  # nothing active yet: it becomes active
@@ -71,6 +87,24 @@ def test_a_trained_model_waits_as_candidate_until_promoted_and_rollback_restores
     assert ("retired", "user:bob", "worse on scans") in events
     assert ("canary", "user:ann", "better") in events
     assert events[-1][0] == "active" and "rollback" in events[-1][2]
+    # With nothing active before the first version, a second rollback has nowhere to go back to.
+    with get_store().session() as session, pytest.raises(ModelRegistryError):
+        rollback(session, root, "cascade", actor="user:bob", reason="again")
+
+
+def test_rollbacks_in_a_row_walk_back_through_the_active_versions(root: Path) -> None:
+    versions = [save(root, digest * 64, minute) for digest, minute in (("a", 1), ("b", 2), ("c", 3))]
+    for artifact in versions:
+        register_trained(root, artifact.ref)
+    with get_store().session() as session:
+        for artifact in versions[1:]:
+            promote(session, root, "cascade", artifact.version, actor="user:ann", reason="r", to="active")
+    with get_store().session() as session:
+        assert rollback(session, root, "cascade", actor="user:bob", reason="r") == versions[2].ref
+    assert states(root)[versions[1].version] == "active"
+    with get_store().session() as session:
+        assert rollback(session, root, "cascade", actor="user:bob", reason="r") == versions[1].ref
+    assert states(root) == {versions[0].version: "active", **{v.version: "retired" for v in versions[1:]}}
 
 
 def test_models_cli_lists_promotes_and_rolls_back(root: Path) -> None:

@@ -10,14 +10,15 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from extractors.templates.learn import Outcome, learn_template
 from extractors.templates.lifecycle import edit_template, record_shadow
-from extractors.templates.schema import load_template
+from extractors.templates.schema import TemplateStatus, load_template
 from ledgerbot.cli.app import _load_commands, app
 from ledgerbot.core.domain import ExtractionResult
 from ledgerbot.core.errors import ModelRegistryError
 from ledgerbot.core.modelops import listing
 from ledgerbot.core.store import get_store
-from ledgerbot.template_registry import STATE_OF, sync
+from ledgerbot.template_registry import STATE_OF, rollback, sync
 from sandbox.corpus.documents import render_document
 from sandbox.corpus.planner import Planner
 from sandbox.masterdata import DEFAULT_SEED, generate_master_data
@@ -111,25 +112,82 @@ def test_learned_versions_are_registered_and_moved_with_their_file(
     assert rows[str(edited["version"])]["state"] == "active"
     assert [v for v, row in rows.items() if row["state"] == "active"] == [str(edited["version"])]
 
-    # Rollback retires the template (its vendor goes back to the generic extractor), file and registry.
-    result = runner.invoke(app, ["models", "rollback", name, "--reason", "misread totals"])
+    # Rollback retires the edited version and puts the version active before it back in the folder.
+    v3 = str(edited["version"])
+    result = runner.invoke(
+        app, ["models", "rollback", name, "--reason", "misread totals", "--by", "user:ann"]
+    )
     assert result.exit_code == 0, result.stderr
-    assert load_template(path).status == "retired"
-    assert _registered(name)[str(edited["version"])]["state"] == "retired"
+    assert json.loads(result.stdout) == {"retired": f"{name}@{v3}", "active": f"{name}@2"}
+    restored = load_template(path)
+    assert (restored.version, restored.status) == (2, "active")
+    assert restored.description != "edited"  # version 2's YAML, not the edit's
+    rows = _registered(name)
+    assert {v: row["state"] for v, row in rows.items()} == {"1": "retired", "2": "active", v3: "retired"}
+    assert rows["2"]["changed_by"] == "user:ann" and "rollback" in str(rows["2"]["reason"])
+    assert (
+        yaml.safe_load((folder / "history" / out["id"] / f"v{v3}.yml").read_text())["description"] == "edited"
+    )
+    history = (folder / "history" / out["id"] / "status.jsonl").read_text().splitlines()
+    assert json.loads(history[-1])["to"] == f"{out['id']}@2"
+    # Extraction reads with the restored version.
+    result_ = _read(folder, second)
+    assert result_.lineage["template"] == f"{out['id']}@2"
+    assert result_.fields.total is not None
+    # A second rollback goes on to the version before (not back to the one just rolled back).
+    result = runner.invoke(app, ["models", "rollback", name, "--reason", "still misreads"])
+    assert json.loads(result.stdout) == {"retired": f"{name}@2", "active": f"{name}@1"}
+    assert load_template(path).version == 1 and _read(folder, sample).lineage["template"] == f"{out['id']}@1"
+    # Learning again makes a version past every one kept: the rolled-back number is never reused.
+    again = runner.invoke(
+        app, ["template", "learn", str(second), "--truth", str(second_truth), "--templates", str(folder)]
+    )
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["version"] == int(v3) + 1
     listed = [json.loads(x) for x in runner.invoke(app, ["models", "list"]).stdout.splitlines()]
     assert any(row["name"] == name for row in listed)  # templates are listed beside the models
+
+
+def test_a_rollback_without_an_earlier_version_retires_the_template(
+    tmp_path: Path, samples: list[tuple[Path, Path]]
+) -> None:
+    folder = tmp_path / "templates"
+    sample, truth = samples[0]
+    outcome = _learned(folder, sample, truth, "active")
+    name = f"template:{outcome.id}"
+    with get_store().session() as session:
+        assert rollback(session, name, actor="user:ann", reason="misreads") == (f"{name}@1", None)
+    assert load_template(folder / f"{outcome.id}.yml").status == "retired"
+    assert "template" not in _read(folder, sample).lineage  # its vendor is read by the generic extractor
+
+
+def _learned(folder: Path, sample: Path, truth: Path, status: TemplateStatus) -> Outcome:
+    """A template learned from ``sample`` and registered."""
+    outcome = learn_template(sample, truth, folder, status=status)
+    with get_store().session() as session:
+        sync(session, folder, outcome.id, reason="learned")
+    return outcome
+
+
+def _read(folder: Path, sample: Path) -> ExtractionResult:
+    from extractors.templates.engine import TemplateExtractor
+    from ledgerbot.core.domain import DocType
+    from ledgerbot.pipeline import Extractor
+    from textlayer import read_document
+
+    document = read_document(sample.read_bytes(), name=sample.name)
+    result = TemplateExtractor.load(folder).extract(document, DocType.INVOICE)
+    if result is None:
+        result = Extractor(stages=("generic",), classify=False).extract_document(document, DocType.INVOICE)
+    return result
 
 
 def test_a_shadow_template_trusted_by_its_record_is_active_in_the_registry(
     tmp_path: Path, samples: list[tuple[Path, Path]]
 ) -> None:
-    from extractors.templates.learn import learn_template
-
     folder = tmp_path / "templates"
     sample, truth = samples[0]
-    outcome = learn_template(sample, truth, folder, status="shadow")
-    with get_store().session() as session:
-        sync(session, folder, outcome.id, reason="learned")
+    outcome = _learned(folder, sample, truth, "shadow")
     template = load_template(folder / f"{outcome.id}.yml")
     reading = ExtractionResult(source="x")
     final = json.loads(truth.read_text())["fields"]

@@ -10,6 +10,7 @@ from ledgerbot.core.modelops import record_run, register_version
 from ledgerbot.core.store import Store
 from ledgerbot.core.store.registry import ModelEventRow, ModelVersionRow
 from tests.review_app.conftest import csrf
+from tests.support import drift_document
 
 
 def _register(store: Store, root: Path) -> dict[str, int]:
@@ -107,8 +108,6 @@ def test_the_page_shows_drift_days_and_an_alarm_for_a_drifted_day(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from ledgerbot.core.store.models import DocumentRow
-
     now = datetime.now(UTC)
     carol = client_for("carol")
     calm = carol.get("/admin/models")
@@ -118,19 +117,8 @@ def test_the_page_shows_drift_days_and_an_alarm_for_a_drifted_day(
 
     def add(days_ago: int, confidence: float, vendor: str | None, n: int) -> None:
         with sqlite_store.session() as session:
-            session.add(
-                DocumentRow(
-                    sha256=f"d{days_ago:02d}{n:061d}",
-                    source="t",
-                    filename=f"{days_ago}-{n}.pdf",
-                    mime="application/pdf",
-                    size=1,
-                    state="validated",
-                    doc_type_confidence=confidence,
-                    vendor_id=vendor,
-                    received_at=now - timedelta(days=days_ago, minutes=n),
-                )
-            )
+            at = now - timedelta(days=days_ago, minutes=n)
+            drift_document(session, f"d{days_ago:02d}{n:061d}", at, confidence, vendor)
 
     for days_ago in range(5, 0, -1):  # usual days: sure types, four known vendors
         for n in range(10):
@@ -142,3 +130,83 @@ def test_the_page_shows_drift_days_and_an_alarm_for_a_drifted_day(
     assert "Drift alarm (low_confidence" in page and "Drift alarm (new_vendor" in page
     today = now.date().isoformat()
     assert f"<tr><th>{today}</th>" in page
+
+
+def test_a_model_id_no_table_holds_is_refused_as_input_not_a_server_error(client_for, seeded) -> None:
+    root = client_for("root")
+    token = csrf(root, "/admin/models")
+    for model_id in ("9223372036854775808", "0", "-1", "2147483648"):
+        for action in ("promote", "rollback"):
+            answer = root.post(
+                f"/admin/models/{model_id}/{action}", data={"csrf_token": token, "reason": "try"}
+            )
+            assert answer.status_code == 422, (model_id, action, answer.status_code)
+    missing = root.post("/admin/models/2147483647/rollback", data={"csrf_token": token, "reason": "try"})
+    assert missing.status_code == 400 and "E53" in missing.text
+
+
+def test_the_page_shows_each_stage_and_the_alarm_of_a_drifted_extraction_field(
+    client_for, seeded, sqlite_store: Store
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.support import pipeline_read
+
+    now = datetime.now(UTC)
+    with sqlite_store.session() as session:
+        for days_ago in range(4, -1, -1):  # the total read sure, until today's new layout
+            for n in range(8):
+                at = now - timedelta(days=days_ago, minutes=n + 1)
+                document = drift_document(session, f"f{days_ago:02d}{n:061d}", at, 0.97, f"V{n % 4}")
+                total = 0.2 if days_ago == 0 else 0.97
+                pipeline_read(session, document, "generic", {"invoice_number": 0.97, "total": total})
+    page = client_for("carol").get("/admin/models").text
+    assert "Drift alarm (low_confidence, extract.total," in page
+    assert "Drift alarm (low_confidence, extract.invoice_number" not in page
+    assert 'id="drift-stages"' in page and "<tr><th>extract.invoice_number</th>" in page
+    # The alarmed stages come first in the table.
+    stages = page[page.index('id="drift-stages"') :]
+    assert stages.index("<tr><th>extract.total</th>") < stages.index("<tr><th>extract.invoice_number</th>")
+
+
+def test_admin_rolls_a_template_back_to_its_earlier_file(
+    client_for, seeded, sqlite_store: Store, tmp_path: Path
+) -> None:
+    import shutil
+
+    import yaml
+
+    from extractors.templates.lifecycle import edit_template
+    from extractors.templates.schema import load_template
+    from ledgerbot.template_registry import sync
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    shipped = Path(__file__).resolve().parents[2] / "templates" / "l01-classic-en.yml"
+    shutil.copyfile(shipped, folder / shipped.name)
+    template = load_template(folder / shipped.name)
+    tested = {"samples": 0, "ok": 0, "written": 0, "failed": 0, "problems": []}
+    with sqlite_store.session() as session:
+        sync(session, folder, template.id, reason="shipped", tested=tested)
+    data = yaml.safe_load((folder / shipped.name).read_text(encoding="utf-8"))
+    data["description"] = "edited"
+    edited = edit_template(folder, template.id, yaml.safe_dump(data), by="root", reason="wording")
+    with sqlite_store.session() as session:
+        row = sync(session, folder, template.id, reason="edited", tested=tested)
+        newest = row.id
+    root = client_for("root")
+    rolled = root.post(
+        f"/admin/models/{newest}/rollback",
+        data={"csrf_token": csrf(root, "/admin/models"), "reason": "the edit misreads"},
+        follow_redirects=True,
+    )
+    assert rolled.status_code == 200
+    name = f"template:{template.id}"
+    assert f"{name}@{edited['version']} rolled back; {name}@{template.version} is active again" in rolled.text
+    restored = load_template(folder / shipped.name)
+    assert (restored.version, restored.status, restored.description) == (
+        template.version,
+        "active",
+        template.description,
+    )
+    assert _state(sqlite_store, newest) == "retired"

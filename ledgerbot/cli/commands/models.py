@@ -85,15 +85,16 @@ def models_promote(
 
 @models_app.command("rollback")
 def models_rollback(
-    name: Annotated[str, typer.Argument(help="Model name (cascade, extractor-ranker)")],
+    name: Annotated[str, typer.Argument(help="Model name (cascade, extractor-ranker, template:<id>)")],
     reason: Annotated[str, _REASON] = "",
     by: Annotated[str | None, _BY] = None,
     models_dir: Annotated[Path | None, _MODELS_DIR] = None,
 ) -> None:
     """Retire the canary; with none, retire the active version and bring back the one before it.
 
-    A template's rollback retires its active (else shadow) version: the generic extractor reads
-    its vendor again."""
+    A template's rollback retires its active (else shadow) version and puts the version active
+    before it back in the templates folder (its YAML as registered); with none, the generic
+    extractor reads its vendor again."""
     from ledgerbot.core.modelops import holding, rollback, root_key
     from ledgerbot.core.store import get_store
     from ledgerbot.template_registry import rollback as template_rollback
@@ -104,9 +105,8 @@ def models_rollback(
     root = _root(models_dir)
     with get_store().session() as session:
         if template_id_of(name) is not None:
-            emit(
-                {"retired": template_rollback(session, name, actor=actor(by), reason=reason), "active": None}
-            )
+            retired, restored = template_rollback(session, name, actor=actor(by), reason=reason)
+            emit({"retired": retired, "active": restored})
             return
         retired = rollback(session, root, name, actor=actor(by), reason=reason)
         active = holding(session, root_key(root), name, "active")

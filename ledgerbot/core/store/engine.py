@@ -21,27 +21,58 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
+# Execution options a session's engine carries to ``_sqlite_begin``: how its transactions begin.
+READ_ONLY = "ledgerbot_read_only"
+LOCK_WAIT_MS = "ledgerbot_lock_wait_ms"
+# The lock wait of every other transaction, in milliseconds (SQLite's busy_timeout).
+BUSY_TIMEOUT_MS = 30000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the review app read while a robot writes; busy_timeout rides out short locks.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
     # Transactions are begun by _sqlite_begin below, not by the driver.
     dbapi_connection.isolation_level = None
 
 
 def _sqlite_begin(connection: Any) -> None:
-    """Begin every transaction IMMEDIATE: it takes the write lock up front.
+    """Begin a write transaction IMMEDIATE (the write lock up front), a read-only one DEFERRED.
 
     A deferred transaction that reads and then writes fails at once ("database is locked", no
     busy wait) when another process committed in between; with several processes on one store
     that happens all the time. IMMEDIATE makes it wait its turn (busy_timeout) instead, and
     makes a read-then-write (a claim check, the audit chain's head) atomic.
+
+    A read-only transaction (``Store.read_session``) takes no lock, so readers in any number of
+    processes never wait for each other or for a writer (WAL). ``query_only`` makes a write in
+    one fail loudly instead of upgrading it to a write that may fail on a moved snapshot. A
+    transaction with a lock wait (``Store.session(lock_wait=...)``) waits that long for the write
+    lock instead of the usual busy_timeout.
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    options = connection.get_execution_options()
+    # Per database connection (the pool's record), so each pragma runs only when it changes.
+    state = connection.connection.info
+    read_only = bool(options.get(READ_ONLY))
+    if state.get(READ_ONLY, False) != read_only:
+        connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+        state[READ_ONLY] = read_only
+    if read_only:
+        connection.exec_driver_sql("BEGIN")
+        return
+    wait = options.get(LOCK_WAIT_MS)
+    if wait is None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait)}")
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def make_engine(url: str) -> Engine:
@@ -64,7 +95,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._factory: sessionmaker[Session] | None = None
+        self._factories: dict[tuple[bool, int | None], sessionmaker[Session]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Store:
@@ -72,34 +103,62 @@ class Store:
         return cls(settings.resolved_database_url)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on any error."""
-        session = self._sessions()()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def session(self, *, lock_wait: float | None = None) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error.
 
-    def _sessions(self) -> sessionmaker[Session]:
-        if self._factory is None:
+        On SQLite it holds the write lock from its start; ``lock_wait`` (seconds) bounds the wait
+        for it (the default waits out any writer), for a write that may give up and retry later.
+        """
+        wait_ms = None if lock_wait is None else max(0, round(lock_wait * 1000))
+        with _unit(self._sessions(read_only=False, lock_wait_ms=wait_ms)) as session:
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A unit of reading: never takes the write lock, so it never waits for a writer.
+
+        On SQLite a write in it fails ("attempt to write a readonly database"). PostgreSQL reads
+        take no locks that writers wait on in the first place; there each statement commits on
+        its own (see ``_reader``).
+        """
+        with _unit(self._sessions(read_only=True, lock_wait_ms=None)) as session:
+            yield session
+
+    def _reader(self) -> Engine:
+        """The engine of read-only work.
+
+        On PostgreSQL its statements run without BEGIN and COMMIT (two round trips fewer per
+        unit): under READ COMMITTED, the default, each statement of a transaction reads its own
+        snapshot anyway, so a read-only unit sees exactly what it would inside a transaction.
+        """
+        if self.engine.dialect.name == "postgresql":
+            return self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        return self.engine.execution_options(**{READ_ONLY: True})
+
+    def _sessions(self, *, read_only: bool, lock_wait_ms: int | None) -> sessionmaker[Session]:
+        key = (read_only, lock_wait_ms)
+        factory = self._factories.get(key)
+        if factory is None:
             # Deferred: the ORM and its mappers cost more than a read-only command's whole run;
             # importing the models registers every table and the audit chain's hook.
             from sqlalchemy.orm import sessionmaker
 
             from ledgerbot.core.store import models  # noqa: F401
 
-            self._factory = sessionmaker(self.engine, expire_on_commit=False)
-        return self._factory
+            bind = self.engine
+            if read_only:
+                bind = self._reader()
+            elif lock_wait_ms is not None:
+                bind = bind.execution_options(**{LOCK_WAIT_MS: lock_wait_ms})
+            factory = sessionmaker(bind, expire_on_commit=False)
+            self._factories[key] = factory
+        return factory
 
     def state_counts(self) -> dict[str, int]:
         """Documents per life-cycle state, every state listed (zero included), read with one
         query and no ORM."""
         counts = {state.value: 0 for state in DocState}
-        with self.engine.connect() as conn:
+        with self._reader().connect() as conn:
             rows = conn.execute(text("SELECT state, COUNT(*) FROM documents GROUP BY state"))
             counts.update({str(state): int(n) for state, n in rows})
         return counts
@@ -126,6 +185,20 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _unit(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session from ``factory`` that commits on success and rolls back on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def alembic_config(url: str) -> Any:

@@ -227,9 +227,11 @@ class ExtractionRow(Base):
     """Every extraction result kept; the newest per document is the current one."""
 
     __tablename__ = "extractions"
+    # A document's newest extraction (max id of the document) is one probe of this index.
+    __table_args__ = (Index("ix_extractions_document_newest", "document_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
     method: Mapped[str | None] = mapped_column(String(200), nullable=True)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(100), default="system")

@@ -26,6 +26,8 @@ class ModelVersionRow(Base):
     data_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20), index=True)
+    # A template version's YAML as registered, so a rollback can put that very file back.
+    content: Mapped[str | None] = mapped_column(Text, nullable=True)
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
