@@ -211,6 +211,8 @@ class Extractor:
                 from ledgerbot.trials import recorded_costs
 
                 self.budget.seed(loaded.trial, recorded_costs(loaded.trial))
+                if getattr(loaded, "probe_seconds", None) is not None:
+                    self.budget.probe(loaded.trial, loaded.probe_seconds)
         if self.split:
             from classifiers.splitter import load_splitter
 
@@ -328,7 +330,12 @@ class Extractor:
             self._spend(item, "extract", meter.lap())
             ranker = self.ranker_trial  # a candidate extraction ranker in shadow or canary
             # It reads only what the generic stage read: a template's read costs it nothing.
-            if ranker is not None and item.result.method == "generic" and self.budget.allows(ranker.trial):
+            # Never measured, it is expected to cost about what the active ranker's read just did.
+            if (
+                ranker is not None
+                and item.result.method == "generic"
+                and self.budget.allows(ranker.trial, like=item.cpu.get("extract", 0.0))
+            ):
                 item.result = ranker.decide(item.source.data, item.document, item.result)
                 seconds = meter.lap()
                 self._spend(item, "shadow", seconds)
@@ -356,7 +363,7 @@ class Extractor:
             return chosen, notes
         chosen, notes = list(classifications), [{} for _ in documents]
         for k, item in enumerate(documents):
-            if not self.budget.allows(trial.trial):
+            if not self.budget.allows(trial.trial, like=item.cpu.get("classify", 0.0)):
                 continue
             meter = CpuMeter()
             [chosen[k]], [notes[k]] = trial.decide([item.source.data], [item.document], [classifications[k]])
