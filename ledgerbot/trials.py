@@ -173,7 +173,7 @@ def _trial_for(models_dir: Path, name: str) -> Trial | None:
     exists, without loading the registry's database code."""
     if not get_settings().has_store:
         return None
-    from ledgerbot.core.modelops import trial_for
+    from ledgerbot.core.registry_view import trial_for
 
     return trial_for(models_dir, name)
 
