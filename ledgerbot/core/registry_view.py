@@ -3,30 +3,25 @@
 Every extraction asks the model registry which cascade and ranker version to load and whether
 another one is in shadow or canary: a few one-row reads. Through SQLAlchemy they cost its import
 (about half a second of CPU) on every start of ``ledgerbot extract``. On a SQLite store whose
-schema is at this code's head revisions they are read here with the standard library's
-``sqlite3``, opened read-only. Anything else (PostgreSQL, a store still to migrate, a version the
-registry has not seen and must register, a read that fails) goes the full way through
+schema is at this code's head revisions they are read here with the standard library
+(``ledgerbot.core.sqlite_read``). Anything else (PostgreSQL, a store still to migrate, a version
+the registry has not seen and must register, a read that fails) goes the full way through
 ``ledgerbot.core.modelops``, which migrates and registers as before.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-import sqlite3
 from collections.abc import Iterable
-from contextlib import closing
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote
 
 from ledgerbot.core.settings import get_settings
+from ledgerbot.core.sqlite_read import query
 
 # The registered kinds of model, by artifact name; other artifacts (a cascade's components) are
 # pinned by the model that uses them and are not registered on their own.
 KINDS = {"cascade": "classifier", "extractor-ranker": "ranker"}
-MIGRATIONS_DIR = Path(__file__).with_name("store") / "migrations"
 
 
 def root_key(root: Path) -> str:
@@ -66,50 +61,15 @@ class Registered:
     state: str
 
 
-_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
-_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
-# A SQLite file URL as the settings give it; ``sqlite://`` (memory) and URLs with options are not.
-_SQLITE_FILE = re.compile(r"^sqlite(?:\+pysqlite)?:///([^?]+)$")
-
-
-@lru_cache(maxsize=1)
-def head_revisions() -> frozenset[str]:
-    """The revisions no other migration builds on, from the version files' own declarations."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        source = script.read_text(encoding="utf-8")
-        found = _REVISION.search(source)
-        if found is None:
-            continue
-        revisions.add(found.group(1))
-        down = _DOWN_REVISION.search(source)
-        if down is not None:
-            parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1)))
-    return frozenset(revisions - parents)
-
-
 def registered(url: str, root: Path, name: str) -> list[Registered] | None:
     """The registry's versions of ``name`` under ``root``, or None where this quick read cannot
-    answer (not a SQLite file, a schema not at every head, no such file, any SQLite error)."""
-    found = _SQLITE_FILE.match(url)
-    if found is None:
-        return None
-    path = Path(found.group(1))
-    if not path.is_file():
-        return None
-    try:
-        with closing(sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=10)) as db:
-            applied = {row[0] for row in db.execute("SELECT version_num FROM alembic_version")}
-            if applied != head_revisions():
-                return None
-            rows = db.execute(
-                "SELECT id, version, state FROM model_versions WHERE root = ? AND name = ?",
-                (root_key(root), name),
-            ).fetchall()
-    except sqlite3.Error:
-        return None
-    return [Registered(int(i), str(version), str(state)) for i, version, state in rows]
+    answer (``ledgerbot.core.sqlite_read.query``)."""
+    rows = query(
+        url,
+        "SELECT id, version, state FROM model_versions WHERE root = ? AND name = ?",
+        (root_key(root), name),
+    )
+    return None if rows is None else [Registered(int(i), str(v), str(state)) for i, v, state in rows]
 
 
 def _quick(root: Path, name: str) -> list[Registered] | None:

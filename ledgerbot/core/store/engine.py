@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
 from ledgerbot.core.errors import ConfigError
-from ledgerbot.core.registry_view import head_revisions
 from ledgerbot.core.settings import Settings, get_settings
+from ledgerbot.core.sqlite_read import COUNT_BY_STATE, head_revisions
 from ledgerbot.core.states import DocState
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ class Store:
         query and no ORM."""
         counts = {state.value: 0 for state in DocState}
         with self._reader().connect() as conn:
-            rows = conn.execute(text("SELECT state, COUNT(*) FROM documents GROUP BY state"))
+            rows = conn.execute(text(COUNT_BY_STATE))
             counts.update({str(state): int(n) for state, n in rows})
         return counts
 
