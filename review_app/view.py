@@ -49,8 +49,8 @@ from review_app.schemas import (
 
 _DOCUMENT: BindParameter[int] = bindparam("document_id")
 _NEWEST = aliased(ExtractionRow)
-# The document with its vendor's name, its assignee, its newest extraction and the rules'
-# decision in one statement: each is one row per document.
+# The document with its vendor's name, its assignee, its newest extraction, the rules'
+# decision and its vendor's count of corrections (for the template draft offer) in one statement.
 _HEAD = (
     select(
         DocumentRow.id,
@@ -68,6 +68,7 @@ _HEAD = (
         ExtractionRow.result.label("extraction"),
         DecisionRow.extraction_id.label("decided_on"),
         DecisionRow.decision,
+        learning.vendor_corrections(DocumentRow.vendor_id).label("vendor_corrections"),
     )
     .outerjoin(VendorRow, VendorRow.vendor_id == DocumentRow.vendor_id)
     .outerjoin(QueueEntryRow, QueueEntryRow.document_id == DocumentRow.id)
@@ -327,7 +328,7 @@ def document_page_view(
     # A decision counts only for the reading it was made on.
     current = head.decision if head.decision is not None and head.decided_on == extraction_id else None
     lines, orders, policy_version = _lines(db, result, current)
-    offer = learning.draft_offer_for(session, head.vendor_id, head.mime)
+    offer = learning.draft_offer_for(session, head.vendor_id, head.mime, head.vendor_corrections)
     approvals: list[str] = []
     editors: list[str] = []
     for kind, username, _ in db.execute(
