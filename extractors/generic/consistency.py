@@ -47,6 +47,7 @@ def choose_totals(
     labelled: Collection[str] = (),
     settings: GenericSettings = DEFAULT,
     line_boxes: Collection[tuple[int, BBox]] = (),
+    scanned: Collection[int] = (),
 ) -> dict[str, Choice]:
     """The most likely (subtotal, tax, total) combination: its amounts' chances and its arithmetic.
 
@@ -56,7 +57,8 @@ def choose_totals(
     up) and minus some for each that fails. A field's confidence is the share of all
     combinations' weight that gives it the chosen value.
 
-    ``line_boxes`` are the (page, box) of the line table's rows. ``labelled`` names the label
+    ``line_boxes`` are the (page, box) of the line table's rows; ``scanned`` the numbers of the
+    pages read by OCR, whose amounts may carry a digit slip. ``labelled`` names the label
     kinds printed on the document. When OCR left a labelled amount unreadable, the lines sum
     stands in for the subtotal, and the one amount still missing is derived from the other two
     (with low confidence and no box): the label shows it is printed.
@@ -87,7 +89,7 @@ def choose_totals(
     }
     scored: list[Scored] = []
     for combination in combinations.values():
-        s, t, g = _repair_separator(*combination)
+        s, t, g = _repair_separator(combination[0], combination[1], combination[2], scanned)
         if not _possible(s, t, g, settings):
             continue
         summed = [c for c in (s, t, g) if c is not None and c.relation == SUMMED]
@@ -423,26 +425,49 @@ def _derived(name: str, value: Decimal, near: Sequence[Candidate], score: float)
 
 
 def _repair_separator(
-    s: Candidate | None, t: Candidate | None, g: Candidate | None
+    s: Candidate | None, t: Candidate | None, g: Candidate | None, scanned: Collection[int] = ()
 ) -> tuple[Candidate | None, Candidate | None, Candidate | None]:
-    """Restore a decimal mark OCR lost ("551525" for "5515,25") when the other two amounts imply it.
+    """Restore what OCR misread in one of three amounts when the other two imply it.
 
-    Only an amount whose digits are exactly the digits of the implied value is repaired, so a
-    wrong amount is never replaced by arithmetic alone.
+    A decimal mark lost ("551525" for "5515,25"): only an amount whose digits are exactly the
+    digits of the implied value. One digit read as its look-alike ("1 284,56" for "1 234,56"),
+    on an OCR'd page only: the digits of the implied value but one, that one a look-alike pair,
+    and only when no other of the three amounts could be repaired the same way, so that the
+    arithmetic pins which one OCR slipped on. A wrong amount is never replaced by arithmetic alone.
     """
     if s is None or t is None or g is None or _close(s.value + t.value, g.value):
         return s, t, g
+    printed = not any(c.relation == "derived" for c in (s, t, g))
     implied = (("s", g.value - t.value, s), ("t", g.value - s.value, t), ("g", s.value + t.value, g))
+    fixes = []
     for which, value, cand in implied:
-        if (
-            value > 0
-            and "." not in cand.text
-            and "," not in cand.text
-            and _digits(cand.value) == _digits(value)
-        ):
-            fixed = dataclasses.replace(cand, value=value, features={**cand.features, "repaired": 1.0})
-            return (fixed if which == "s" else s, fixed if which == "t" else t, fixed if which == "g" else g)
-    return s, t, g
+        if value <= 0:
+            continue
+        if "." not in cand.text and "," not in cand.text and _digits(cand.value) == _digits(value):
+            fixes = [(which, value, cand, "repaired")]
+            break
+        if printed and cand.page in scanned and _digit_slip(cand.value, value):
+            fixes.append((which, value, cand, "digit_repaired"))
+    if len(fixes) != 1:
+        return s, t, g
+    which, value, cand, how = fixes[0]
+    fixed = dataclasses.replace(cand, value=value, features={**cand.features, how: 1.0})
+    return (fixed if which == "s" else s, fixed if which == "t" else t, fixed if which == "g" else g)
+
+
+# Digits OCR takes for one another on receipts and scans (closed loops, a stroke lost or added).
+_DIGIT_LOOKALIKES = frozenset(
+    frozenset(pair) for pair in ("08", "06", "09", "38", "35", "56", "58", "68", "89", "17", "14", "27")
+)
+
+
+def _digit_slip(read: Decimal, implied: Decimal) -> bool:
+    """``read`` is ``implied`` but for one digit OCR took for its look-alike, the point in place."""
+    a, b = format(abs(read), "f"), format(abs(implied), "f")
+    if len(a) != len(b) or (read < 0) != (implied < 0):
+        return False
+    diff = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    return len(diff) == 1 and frozenset(diff[0]) in _DIGIT_LOOKALIKES
 
 
 def _digits(value: Decimal) -> str:
