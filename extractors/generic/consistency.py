@@ -77,6 +77,7 @@ def choose_totals(
         # Only the printed tax and total can confirm it: its agreement with the lines is circular.
         roles[0].append(_derived("subtotal", lines_sum, roles[2] or roles[0], 0.3))
     prob = _role_probabilities(roles, settings)
+    tendered = _tendered(roles)
     unprinted = (settings.unprinted_net, settings.unprinted_tax, settings.unprinted_total)
     absent = [_log(p, settings) for p in unprinted]
     top = settings.combination_top
@@ -101,7 +102,14 @@ def choose_totals(
             absent[i] if c is None else _log(prob.get(id(c), c.score), settings)
             for i, c in enumerate((s, t, g))
         )
-        score += _evidence(_checks(s, t, g, lines_sum, line_boxes), settings)
+        checks = _checks(s, t, g, lines_sum, line_boxes)
+        if (
+            g is not None
+            and _key(abs(g.value)) in tendered
+            and g.features.get("other_amount_label", 0.0) == 0
+        ):
+            checks["tender"] = True
+        score += _evidence(checks, settings)
         scored.append((score, (s, t, g)))
     if not scored:
         return {}
@@ -226,9 +234,38 @@ def _checks(
 
 def _evidence(checks: dict[str, bool], settings: GenericSettings) -> float:
     """Log odds the arithmetic checks add to a combination: for each that holds, against each that fails."""
-    gain = {"sum": settings.agreement_log_odds, "lines": settings.lines_log_odds}
-    loss = {"sum": settings.disagreement_log_odds, "lines": settings.lines_disagreement_log_odds}
+    gain = {
+        "sum": settings.agreement_log_odds,
+        "lines": settings.lines_log_odds,
+        "tender": settings.tender_log_odds,
+    }
+    loss = {
+        "sum": settings.disagreement_log_odds,
+        "lines": settings.lines_disagreement_log_odds,
+        "tender": 0.0,
+    }
     return sum(gain[name] if held else -loss[name] for name, held in checks.items())
+
+
+def _tendered(roles: Sequence[Sequence[Candidate]]) -> set[int]:
+    """Amounts (in cents) paid for the document: what was tendered less the change given back.
+
+    Both are printed beside a payment label ("Cash 50.00" over "Change 3.75", the words of any
+    language the vocabulary holds); which is which the arithmetic says: the larger less the
+    smaller. A payment with no change printed pays the amount itself ("Visa 46.25").
+    """
+    paid: dict[tuple[int, BBox], Decimal] = {}
+    for role in roles:
+        for c in role:
+            if c.relation != "derived" and c.features.get("other_amount_label", 0.0) > 0 and c.value > 0:
+                paid[(c.page, c.bbox)] = c.value
+    values = sorted(paid.values())
+    out = {_key(v) for v in values}
+    for i, small in enumerate(values):
+        for large in values[i + 1 :]:
+            if large > small:
+                out.add(_key(large - small))
+    return out
 
 
 def _in_lines(c: Candidate, line_boxes: Collection[tuple[int, BBox]]) -> bool:

@@ -295,3 +295,21 @@ def test_a_repaired_amount_is_named_in_the_lineage_and_routed_to_review() -> Non
     assert result.field_confidence["subtotal"] <= 0.5
     document.pages[0].source = "digital"
     assert "subtotal" not in GenericExtractor(KnowsOnlyLabels()).extract(document, DocType.INVOICE).lineage
+
+
+def test_the_total_is_what_was_tendered_less_the_change() -> None:
+    # A till slip: the amount paid is 50.00 tendered less 3.75 back; a larger amount no label
+    # names (a loyalty balance) would otherwise pass for the total, as the largest of the block.
+    s, t, g = _block([("46.25", 100), ("120.00", 160)])
+    paid = [
+        _amount(name, text, top, other_amount_label=0.9)
+        for name in ("subtotal", "tax_amount", "total")
+        for text, top in (("50.00", 115), ("3.75", 130))
+    ]
+    assert _values(choose_totals(s, t, g, None))[2] == Decimal("120.00")
+    with_payment = (
+        [*s, *paid[:2]],
+        [*t, *paid[2:4]],
+        [*g, *paid[4:]],
+    )
+    assert _values(choose_totals(*with_payment, None))[2] == Decimal("46.25")
