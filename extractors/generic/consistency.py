@@ -252,20 +252,15 @@ def _tendered(roles: Sequence[Sequence[Candidate]]) -> set[int]:
 
     Both are printed beside a payment label ("Cash 50.00" over "Change 3.75", the words of any
     language the vocabulary holds); which is which the arithmetic says: the larger less the
-    smaller. A payment with no change printed pays the amount itself ("Visa 46.25").
+    smaller. One amount alone says nothing: it may be the change as well as the payment.
     """
     paid: dict[tuple[int, BBox], Decimal] = {}
     for role in roles:
         for c in role:
-            if c.relation != "derived" and c.features.get("other_amount_label", 0.0) > 0 and c.value > 0:
+            if c.relation != "derived" and c.features.get("other_amount_label", 0.0) > 0 and c.value >= 0:
                 paid[(c.page, c.bbox)] = c.value
     values = sorted(paid.values())
-    out = {_key(v) for v in values}
-    for i, small in enumerate(values):
-        for large in values[i + 1 :]:
-            if large > small:
-                out.add(_key(large - small))
-    return out
+    return {_key(big - small) for i, small in enumerate(values) for big in values[i + 1 :] if big > small}
 
 
 def _in_lines(c: Candidate, line_boxes: Collection[tuple[int, BBox]]) -> bool:
@@ -468,13 +463,16 @@ def _repair_separator(
 
     A decimal mark lost ("551525" for "5515,25"): only an amount whose digits are exactly the
     digits of the implied value. One digit read as its look-alike ("1 284,56" for "1 234,56"),
-    on an OCR'd page only: the digits of the implied value but one, that one a look-alike pair,
-    and only when no other of the three amounts could be repaired the same way, so that the
-    arithmetic pins which one OCR slipped on. A wrong amount is never replaced by arithmetic alone.
+    on an OCR'd page only, among three labelled amounts: the digits of the implied value but
+    one, that one a look-alike pair, and only when no other of the three amounts could be
+    repaired the same way, so that the arithmetic pins which one OCR slipped on. A wrong amount
+    is never replaced by arithmetic alone.
     """
     if s is None or t is None or g is None or _close(s.value + t.value, g.value):
         return s, t, g
-    printed = not any(c.relation == "derived" for c in (s, t, g))
+    # A digit is put back only among three amounts their labels name: on a till slip any two of
+    # its many amounts may add up to a third but for a digit.
+    printed = all(c.relation != "derived" and c.label is not None for c in (s, t, g))
     implied = (("s", g.value - t.value, s), ("t", g.value - s.value, t), ("g", s.value + t.value, g))
     fixes = []
     for which, value, cand in implied:

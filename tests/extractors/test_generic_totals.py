@@ -313,3 +313,26 @@ def test_the_total_is_what_was_tendered_less_the_change() -> None:
         [*g, *paid[4:]],
     )
     assert _values(choose_totals(*with_payment, None))[2] == Decimal("46.25")
+
+
+def _vendor_names(cells: Sequence[tuple[float, float, str]], ocr: bool) -> set[str]:
+    document = _document(cells)
+    document.pages[0].source = "ocr" if ocr else "digital"
+    return {c.value for c in GenericExtractor().read_unscored(document).candidates["vendor_name"]}
+
+
+TILL_HEAD = [
+    (200, 20, "kim lee"),  # written on the slip by whoever kept it
+    (180, 60, "BRIGHTWATER HARDWARE &"),
+    (220, 74, "PAINTS"),
+    (190, 100, "12 Quarry Road"),
+]
+
+
+def test_a_till_slips_written_note_and_a_name_cut_at_its_ampersand_are_no_vendor_names() -> None:
+    scanned = _vendor_names(TILL_HEAD, ocr=True)
+    assert "BRIGHTWATER HARDWARE & PAINTS" in scanned
+    assert "kim lee" not in scanned
+    assert "BRIGHTWATER HARDWARE &" not in scanned
+    # Born-digital text has no handwriting: a lower-case name set in type stays a candidate.
+    assert "kim lee" in _vendor_names(TILL_HEAD, ocr=False)
