@@ -81,12 +81,13 @@ def choose_totals(
     unprinted = (settings.unprinted_net, settings.unprinted_tax, settings.unprinted_total)
     absent = [_log(p, settings) for p in unprinted]
     top = settings.combination_top
-    # The best-scored values of each field, and every triple that adds up (each tried once).
+    # The best-scored values of each field, and every triple that adds up (each tried once); the
+    # amounts paid are tried as the total however low their score.
+    tops = [_top(role, top, prob) for role in roles]
+    tops[TOTAL] += _paid(roles[TOTAL], tendered, tops[TOTAL])
     combinations = {
         tuple(map(id, combination)): combination
-        for combination in itertools.chain(
-            itertools.product(*(_top(role, top, prob) for role in roles)), _agreeing(roles, prob, settings)
-        )
+        for combination in itertools.chain(itertools.product(*tops), _agreeing(roles, prob, settings))
     }
     scored: list[Scored] = []
     for combination in combinations.values():
@@ -261,6 +262,24 @@ def _tendered(roles: Sequence[Sequence[Candidate]]) -> set[int]:
                 paid[(c.page, c.bbox)] = c.value
     values = sorted(paid.values())
     return {_key(big - small) for i, small in enumerate(values) for big in values[i + 1 :] if big > small}
+
+
+def _is_paid(c: Candidate, tendered: set[int]) -> bool:
+    """The amount is what was paid, and is not itself printed beside a payment label."""
+    return _key(abs(c.value)) in tendered and not c.features.get("other_amount_label", 0.0)
+
+
+def _paid(
+    totals: Sequence[Candidate], tendered: set[int], tried: Sequence[Candidate | None]
+) -> list[Candidate | None]:
+    """The likeliest candidate of each paid amount the best-scored ones do not hold already."""
+    seen = {c.value for c in tried if c is not None}
+    out: list[Candidate | None] = []
+    for c in sorted(totals, key=lambda c: -c.score):
+        if c.value not in seen and _is_paid(c, tendered):
+            seen.add(c.value)
+            out.append(c)
+    return out
 
 
 def _in_lines(c: Candidate, line_boxes: Collection[tuple[int, BBox]]) -> bool:

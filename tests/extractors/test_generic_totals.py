@@ -336,3 +336,18 @@ def test_a_till_slips_written_note_and_a_name_cut_at_its_ampersand_are_no_vendor
     assert "BRIGHTWATER HARDWARE &" not in scanned
     # Born-digital text has no handwriting: a lower-case name set in type stays a candidate.
     assert "kim lee" in _vendor_names(TILL_HEAD, ocr=False)
+
+
+def test_the_amount_paid_is_tried_as_the_total_however_low_its_score() -> None:
+    # More better-scored amounts than the search tries per field (a till's count row, items):
+    # the one that tendered less change confirms is still weighed.
+    s, t, g = _block([("46.25", 100)])
+    g += [
+        _amount("total", text, 20 + i, score=0.3)
+        for i, text in enumerate(("12.00", "4.00", "9.99", "61.00", "7.50"))
+    ]
+    g += [
+        _amount("total", text, top, other_amount_label=0.9) for text, top in (("50.00", 115), ("3.75", 130))
+    ]
+    assert _values(choose_totals(s, t, g, None))[2] == Decimal("46.25")
+    assert _values(choose_totals(s, t, g[:-2], None))[2] != Decimal("46.25")
