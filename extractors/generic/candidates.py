@@ -1031,7 +1031,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 if words:
                     blocks.append((row, words, vendor_label or below_head))
         # A name set in large type may wrap: "Sterling Hygiène" over "Limited", left-aligned or
-        # centred (receipts centre their heading: "HOME MASTER HARDWARE &" over "ELECTRICAL").
+        # centred (receipts centre their heading: "BRIGHTWATER HARDWARE &" over "PAINTS").
         wrapped: set[int] = set()
         for (row, words, label), (_, words2, _) in _stacked_blocks(blocks):
             size, size2 = (words[0].size or words[0].height), (words2[0].size or words2[0].height)
