@@ -430,7 +430,6 @@ class TrytonErp:
                         "origin",
                         "type",
                         "origin.purchase.number",
-                        "origin.product.code",
                     )
                 ),
             ],
@@ -441,7 +440,6 @@ class TrytonErp:
         lines = [line for line in inv["lines."] if line["type"] == "line"]
         lines.sort(key=lambda line: (line["sequence"] or 0, line["id"]))
         po_line_no: dict[int, tuple[str, int]] = {}
-        po_sku: dict[int, str | None] = {}
         po_number = None
         numbering: dict[str, dict[int, int]] = {}
         for line in lines:
@@ -455,15 +453,6 @@ class TrytonErp:
                     row["id"]: i for i, row in enumerate(self._purchase_lines(po_number), start=1)
                 }
             po_line_no[origin["id"]] = (po_number, numbering[po_number][origin["id"]])
-            po_sku[origin["id"]] = (origin.get("product.") or {}).get("code")
-
-        def article(line: dict[str, Any]) -> str | None:
-            # sao's invoice on-change can drop the product of lines added earlier; a line tied
-            # to a purchase line still books that line's article.
-            code = (line.get("product.") or {}).get("code")
-            if code is None and _is_po_line(line["origin"]):
-                code = po_sku.get(int(line["origin"].split(",")[1]))
-            return code
 
         credit = inv["total_amount"] < 0
         sign = Decimal(-1) if credit else Decimal(1)
@@ -481,7 +470,7 @@ class TrytonErp:
             external_ref=inv["description"] or "",
             lines=[
                 TargetLine(
-                    sku=article(line),
+                    sku=(line.get("product.") or {}).get("code"),
                     description=line["description"] or "",
                     quantity=sign * _quantity(line["quantity"]),
                     unit_price=line["unit_price"],

@@ -234,6 +234,22 @@ class ChoiceMissing(Exception):
         self.field, self.wanted, self.offered = field, wanted, offered
 
 
+# The ids of the invoice's lines in the current tab (new lines have negative ids).
+_LINE_IDS = """() => {
+    const invoice = Sao.Tab.tabs.get_current().screen.current_record;
+    return invoice.field_get_client('lines').map(line => line.id);
+}"""
+# The line dialog's screen shows a line the invoice did not hold before New was pressed.
+_SHOWS_NEW_LINE = """(before) => {
+    const invoice = Sao.Tab.tabs.get_current().screen.current_record;
+    const lines = invoice.field_get_client('lines');
+    return lines.screens.some(screen => {
+        const shown = screen.current_record;
+        return shown && lines.includes(shown) && !before.includes(shown.id);
+    });
+}"""
+
+
 class SupplierInvoiceForm(_Form):
     """Financial > Supplier Invoices, a new invoice in the form view."""
 
@@ -267,9 +283,20 @@ class SupplierInvoiceForm(_Form):
         ).first
 
     def new_line(self) -> InvoiceLineDialog:
+        """Open the line dialog on a new line, once sao shows that line in it.
+
+        sao opens the dialog on the line it showed last and swaps in the new line only after
+        the server's defaults and on-changes for it have come back; what is typed before the
+        swap lands on the earlier line (its product cleared, its quantity overwritten). The
+        lines the invoice holds are noted before New, and the dialog counts as ready once the
+        line it shows is none of them.
+        """
+        before = self.page.evaluate(_LINE_IDS)
         self.lines().locator(".form-one2many-toolbar button[title=New]").first.click()
+        self.page.wait_for_function(_SHOWS_NEW_LINE, arg=before)
         dialog = InvoiceLineDialog(self.page)
         dialog.field("quantity").wait_for()
+        dialog.wait_idle()
         return dialog
 
     def line_count(self) -> int:
