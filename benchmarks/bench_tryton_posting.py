@@ -179,7 +179,9 @@ def kill_run(server: Any, work: Path, count: int, kills: int, mode: str) -> dict
     store = Store(f"sqlite:///{work / 'kill.db'}")
     store.migrate()
     files = FileStore(work / "kill-files")
-    ids = [approve(store, files, result, vendor_id) for result, vendor_id in invoices(count, "K")]
+    # Through sao the same invoices as the timed sao postings (up to 4 lines), over RPC up to 8.
+    batch = invoices(count, "K", max_lines=8 if mode == "rpc" else 4)
+    ids = [approve(store, files, result, vendor_id) for result, vendor_id in batch]
     with store.session() as s:
         keys = [idempotency_key(d) for d in s.scalars(select(DocumentRow).where(DocumentRow.id.in_(ids)))]
     command = [
