@@ -36,6 +36,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # Tryton stores invoice quantities as floats: compare them at the unit's precision.
 QUANTITY_PLACES = Decimal("0.0001")
 PO_LINE_LABEL = "Purchase Line"
+# After Save or Post the page is watched this long (ms) before Tryton is asked over RPC.
+SETTLE_CHECK_MS = 2_000
 
 
 def _quantity(value: Any) -> Decimal:
@@ -753,10 +755,12 @@ class TrytonErp:
 
         sao refuses in its message bar without asking the server (a required field left
         empty) or shows the server's refusal in a dialog; the save button itself answers
-        before the server has committed, so the record is looked for until one of them shows.
+        before the server has committed, so the page is watched until it shows one of them or
+        the saved record, and the record is then looked for by our key.
         """
         deadline = time.monotonic() + self._timeout_ms / 1000
         while True:
+            shown = form.settle_after_save(timeout=SETTLE_CHECK_MS)
             if Dialog(self.page).is_showing():
                 self._refuse_dialog(screenshot_to)
             refused = form.errors()
@@ -776,7 +780,9 @@ class TrytonErp:
                     "Tryton did not save the invoice: " + ("; ".join(form.messages()) or "no message shown"),
                     screenshot=shot or "",
                 )
-            self.page.wait_for_timeout(200)
+            if shown is not None:
+                # The page settled but the server does not hold the key yet: ask again shortly.
+                self.page.wait_for_timeout(SETTLE_CHECK_MS / 10)
 
     def _refuse_dialog(self, screenshot_to: Path) -> None:
         """A dialog after save or post is Tryton objecting (an error or a warning): keep it as evidence."""
@@ -806,6 +812,9 @@ class TrytonErp:
             form.click_button("post")
             deadline = time.monotonic() + self._timeout_ms / 1000
             while time.monotonic() < deadline:
+                # The page tells first (a dialog, or the invoice redrawn with its number);
+                # Tryton is asked between checks in case sao has not redrawn it.
+                shown = form.settle_after_post(timeout=SETTLE_CHECK_MS)
                 kind = dialogs.showing()
                 if kind == "confirmation-dialog":
                     dialogs.answer(kind, "OK")
@@ -815,7 +824,8 @@ class TrytonErp:
                 (row,) = self.rpc.read("account.invoice", [invoice_id], ["state"])
                 if row["state"] == "posted":
                     return None, ""
-                self.page.wait_for_timeout(100)
+                if shown is not None:
+                    self.page.wait_for_timeout(SETTLE_CHECK_MS / 10)
             raise ErpUnavailable(
                 f"invoice {invoice_id} was not posted within {self._timeout_ms / 1000:.0f} s"
             )
