@@ -862,10 +862,17 @@ class TrytonErp:
 
     def _post_saved(self, invoice_id: int, screenshot_to: Path) -> dict[str, Any]:
         """Post the saved invoice and read it back; Tryton's similar-invoice warning is a finding,
-        not confirmed."""
+        not confirmed.
+
+        A draft left by a robot killed while its own Post was on the wire can be posted by
+        Tryton meanwhile; our Post then meets Tryton's refusal to modify a posted invoice. An
+        invoice found posted after a refusal is that booking, read back like ours.
+        """
         try:
             self.rpc.model("account.invoice", "post", [invoice_id])
         except TrytonWarning as warning:
+            if (meanwhile := self._posted_meanwhile(invoice_id)) is not None:
+                return meanwhile
             self._discard_draft(invoice_id)
             shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
             raise ErpRejected(
@@ -874,6 +881,8 @@ class TrytonErp:
                 screenshot=shot or "",
             ) from warning
         except TrytonUserError as error:
+            if (meanwhile := self._posted_meanwhile(invoice_id)) is not None:
+                return meanwhile
             self._discard_draft(invoice_id)
             shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
             raise ErpRejected(error.message, screenshot=shot or "", **error.evidence) from error
@@ -881,6 +890,10 @@ class TrytonErp:
         if row["state"] != "posted":
             raise ErpUnavailable(f"Tryton left invoice {invoice_id} in state {row['state']}")
         return row
+
+    def _posted_meanwhile(self, invoice_id: int) -> dict[str, Any] | None:
+        row = self._invoice_row(invoice_id)
+        return row if row["state"] == "posted" else None
 
     def _check(
         self,

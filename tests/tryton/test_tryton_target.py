@@ -147,6 +147,40 @@ def test_two_drafts_with_our_key_left_by_a_save_on_the_wire_book_once(
     assert state_of(store, doc_id) == DocState.POSTED
 
 
+def test_a_draft_whose_post_was_on_the_wire_when_its_robot_died_books_once_not_as_an_exception(
+    store: Store,
+    file_store: FileStore,
+    tryton_rpc: TrytonErp,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed_master_data(store)
+    (invoice,) = seeded_invoices(1, "ONWIRE")
+    doc_id = approved_document(store, file_store, invoice, vendor_of(invoice))
+    party = tryton_rpc._party_id(vendor_of(invoice))
+    assert party is not None
+    wanted = tryton_rpc.with_po_lines(meant(store, doc_id))  # type: ignore[arg-type]
+    tryton_rpc._save_by_rpc(wanted, party, tryton_rpc._po_links(wanted))  # the killed robot's draft
+    found_draft = tryton_rpc._invoice_id
+
+    def the_killed_robots_post_lands(key: str) -> tuple[int, str] | None:
+        # The next robot sees the draft; the Post the killed one had sent is committed just after.
+        found = found_draft(key)
+        if found is not None and found[1] == "draft":
+            tryton_rpc.rpc.model("account.invoice", "post", [found[0]])
+        return found
+
+    monkeypatch.setattr(tryton_rpc, "_invoice_id", the_killed_robots_post_lands)
+    report = post_approved(store, tryton_rpc, screenshots=tmp_path, backoff=0.1).summary()
+    assert report["posted"] == 1 and report["rejected_by_erp"] == 0, report["details"]
+    assert state_of(store, doc_id) == DocState.POSTED
+    held = tryton_invoices(tryton_rpc, keys_of(store, [doc_id]))
+    assert [row["state"] for row in held] == ["posted"]
+    with store.session() as s:
+        row = s.get(PostingRow, doc_id)
+        assert row is not None and row.erp_doc_number == held[0]["number"]
+
+
 def test_a_supplier_tryton_does_not_know_is_a_clerk_exception(
     store: Store, file_store: FileStore, tryton_rpc: TrytonErp, tmp_path: Path
 ) -> None:
