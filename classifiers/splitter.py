@@ -66,9 +66,11 @@ class SplitterSettings:
     title_max_words: int = 6
     title_candidates: int = 8
     # On a born-digital page a title is also set larger than the page's typical word (the median
-    # font size) by at least this factor: "Date de facture" in the reference block, a running
-    # header "Invoice No. 17" in small type or a table's column names are no title.
+    # font size) by at least this factor, or is little more than the type name (at most
+    # ``title_plain_words`` words of three letters or more): a table's column names or the short
+    # last line of a paragraph naming the invoice are no title, "Invoice 2026-17" in body type is.
     title_size_ratio: float = 1.15
+    title_plain_words: int = 2
     # Cells of the word-position grid (rows, columns) compared between consecutive pages.
     grid: tuple[int, int] = (12, 8)
     # A line with more words than this is a table's column header, not a totals row.
@@ -110,6 +112,8 @@ _CONTINUED = re.compile(
 _TAX_ID = re.compile(r"\b(?:DE|AT|FR|GB|NL|BE|IT|ES|CH|LU|PL|DK|SE|IE|CZ)\s?[0-9A-Z]{2}[0-9 ]{6,12}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
 _TOKEN = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+# A word of a title line other than a number mark ("No.", "Nr", "Nº").
+_TITLE_WORD = re.compile(r"(?!(?:no|nr|num|nummer|number|numéro|número|numero)\b)[^\W\d_]{3,}", re.I)
 # A reference value in the header: a document or customer number, a date (at least three digits).
 _VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./\-]*\d[A-Za-z0-9./\-]*")
 _DIGIT = re.compile(r"\d")
@@ -217,7 +221,11 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
             if len(line.words) > settings.title_max_words:
                 named = []
             elif not scanned:
-                named = type_names_in(text) if _line_size(line) >= title_floor else []
+                prominent = (
+                    _line_size(line) >= title_floor
+                    or len(_TITLE_WORD.findall(text)) <= settings.title_plain_words
+                )
+                named = type_names_in(text) if prominent else []
             elif fuzzy_budget > 0:
                 fuzzy_budget -= 1
                 named = type_names_ocr(text)
