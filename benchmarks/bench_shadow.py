@@ -110,8 +110,8 @@ def main() -> None:
     with get_store().session() as session:
         promote(session, root, "cascade", cascades[-1], actor="bench", reason="bench", to="shadow")
     # Its models load with it, outside the figures. This first run is the candidate's first ever:
-    # with nothing measured of it yet, the budget expects it to cost the pipeline's mean per
-    # document until its first document is measured.
+    # with nothing measured of it yet, the budget expects what its probe at load measured (its
+    # transformer route) plus the active model's cost on the same document, with a margin.
     figures["classifier_shadow_first_run"] = run("classifier in shadow, first run")
     figures["classifier_shadow"] = run("classifier in shadow")
     if len(rankers) > 1:

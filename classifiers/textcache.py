@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from textlayer.model import Document, Line, Page, Word
+from textlayer.cache import document_from_dict, document_to_dict, write_json
+from textlayer.model import Document
 
 Reader = Callable[[Path], Document]
 CACHE_FORMAT = 1
@@ -26,53 +24,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def document_to_dict(document: Document) -> dict[str, Any]:
-    return {
-        "source": document.source,
-        "errors": list(document.errors),
-        "pages": [
-            {
-                "number": p.number,
-                "width": p.width,
-                "height": p.height,
-                "unit": p.unit,
-                "source": p.source,
-                "rotation": p.rotation,
-                "skew": p.skew,
-                "ocr_engine": p.ocr_engine,
-                "ocr_choice": p.ocr_choice,
-                "lines": [
-                    [[w.text, list(w.bbox), w.confidence, w.size, w.bold] for w in line.words]
-                    for line in p.lines
-                ],
-            }
-            for p in document.pages
-        ],
-    }
-
-
-def document_from_dict(data: dict[str, Any]) -> Document:
-    pages = [
-        Page(
-            number=p["number"],
-            width=p["width"],
-            height=p["height"],
-            unit=p["unit"],
-            source=p["source"],
-            rotation=p.get("rotation", 0),
-            skew=p.get("skew", 0.0),
-            ocr_engine=p.get("ocr_engine", ""),
-            ocr_choice=p.get("ocr_choice", ""),
-            lines=[
-                Line([Word(t, (b[0], b[1], b[2], b[3]), c, s, bold) for t, b, c, s, bold in line])
-                for line in p["lines"]
-            ],
-        )
-        for p in data["pages"]
-    ]
-    return Document(pages=pages, source=data.get("source", ""), errors=list(data.get("errors", [])))
 
 
 class TextLayerCache:
@@ -101,7 +52,7 @@ class TextLayerCache:
 
     def put(self, sha256: str, document: Document) -> None:
         payload = {"format": CACHE_FORMAT, "reader": self.reader_name, "document": document_to_dict(document)}
-        self._write(self._entry(sha256), payload)
+        write_json(self._entry(sha256), payload)
 
     def get(self, path: Path, sha256: str | None = None) -> Document:
         sha256 = sha256 or file_sha256(path)
@@ -111,12 +62,3 @@ class TextLayerCache:
             self.put(sha256, document)
         document.source = str(path)
         return document
-
-    @staticmethod
-    def _write(entry: Path, payload: dict[str, Any]) -> None:
-        # Write-then-rename so two processes filling the same cache never see half a file.
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, separators=(",", ":"))
-        os.replace(tmp, entry)

@@ -22,6 +22,7 @@ from textlayer.model import Document
 
 if TYPE_CHECKING:
     from textlayer import TextLayerReader
+    from textlayer.cache import DocumentCache
 
 PIPELINE_VERSION = "1.0"
 CHUNK = 16  # files handed to the text layer and the classifier at a time
@@ -116,14 +117,15 @@ def text_backend(document: Document) -> str:
     return "+".join(sorted(names)) or "none"
 
 
-def _text_reader(in_process: bool) -> TextLayerReader:
-    """A text-layer reader with the per-document time budget of the settings."""
+def _text_reader(in_process: bool, cache: DocumentCache | None = None) -> TextLayerReader:
+    """A text-layer reader with the per-document time budget of the settings; with ``cache``, a
+    file read before under the same settings is not read again."""
     from ledgerbot.core.settings import get_settings
     from textlayer import TextLayerReader
     from textlayer.config import TextLayerConfig
 
     config = TextLayerConfig(document_timeout=get_settings().processing.document_seconds)
-    return TextLayerReader(config, in_process=in_process)
+    return TextLayerReader(config, in_process=in_process, cache=cache)
 
 
 class Extractor:
@@ -141,6 +143,7 @@ class Extractor:
         in_process: bool = False,
         split: bool = False,
         warn: Callable[[str], None] | None = None,
+        text_cache: DocumentCache | None = None,
     ) -> None:
         unknown = [s for s in stages if s not in STAGES]
         if unknown:
@@ -158,6 +161,7 @@ class Extractor:
         self.models_dir = models_dir
         self.in_process = in_process
         self.split = split
+        self.text_cache = text_cache
         self.warn = warn or (lambda message: print(message, file=sys.stderr))
         self.classifier: Any = None
         self.classifier_error: LedgerbotError | None = None
@@ -178,7 +182,7 @@ class Extractor:
     def prepare(self) -> Extractor:
         """Load the models and templates and start the text-layer workers now, not on first need
         (so a measurement of the reading alone does not include them)."""
-        self._warm_reader = self._warm_reader or _text_reader(self.in_process).start()
+        self._warm_reader = self._warm_reader or _text_reader(self.in_process, self.text_cache).start()
         self._load()
         return self
 
@@ -211,6 +215,8 @@ class Extractor:
                 from ledgerbot.trials import recorded_costs
 
                 self.budget.seed(loaded.trial, recorded_costs(loaded.trial))
+                if getattr(loaded, "probe_seconds", None) is not None:
+                    self.budget.probe(loaded.trial, loaded.probe_seconds)
         if self.split:
             from classifiers.splitter import load_splitter
 
@@ -291,7 +297,7 @@ class Extractor:
         if to_read:
             if self._reader is None:
                 # As many workers as there are files to read (more start if OCR pages queue up).
-                self._reader = _text_reader(self.in_process).start(tasks=len(to_read))
+                self._reader = _text_reader(self.in_process, self.text_cache).start(tasks=len(to_read))
             self._load()  # while the workers boot
             meter = CpuMeter()
             if self._worker_meter is None and not self.in_process:
@@ -328,7 +334,12 @@ class Extractor:
             self._spend(item, "extract", meter.lap())
             ranker = self.ranker_trial  # a candidate extraction ranker in shadow or canary
             # It reads only what the generic stage read: a template's read costs it nothing.
-            if ranker is not None and item.result.method == "generic" and self.budget.allows(ranker.trial):
+            # Never measured, it is expected to cost about what the active ranker's read just did.
+            if (
+                ranker is not None
+                and item.result.method == "generic"
+                and self.budget.allows(ranker.trial, like=item.cpu.get("extract", 0.0))
+            ):
                 item.result = ranker.decide(item.source.data, item.document, item.result)
                 seconds = meter.lap()
                 self._spend(item, "shadow", seconds)
@@ -356,7 +367,7 @@ class Extractor:
             return chosen, notes
         chosen, notes = list(classifications), [{} for _ in documents]
         for k, item in enumerate(documents):
-            if not self.budget.allows(trial.trial):
+            if not self.budget.allows(trial.trial, like=item.cpu.get("classify", 0.0)):
                 continue
             meter = CpuMeter()
             [chosen[k]], [notes[k]] = trial.decide([item.source.data], [item.document], [classifications[k]])

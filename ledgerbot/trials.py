@@ -49,9 +49,12 @@ class ShadowBudget:
     bound holds from the first document on, also on a run of a few documents where one costly
     read would otherwise break it. The expected cost is the most one document has cost the
     candidate so far (in this process, or as recorded in the store's audit trail for its earlier
-    runs); a candidate never measured is expected to cost as much as the pipeline's own mean per
-    document. Skipped documents are read without it, so an expensive candidate is compared on
-    fewer documents instead of slowing every one. A canary always runs: it decides documents.
+    runs). A candidate never measured is expected to cost what the active model spent on the same
+    document (``like``) with a margin, plus what its costliest route cost on a probe document when
+    it was loaded (``probe``: a cascade's transformer, which a baseline-only active model never
+    pays); without either, the pipeline's own mean per document. Skipped documents are read
+    without it, so an expensive candidate is compared on fewer documents instead of slowing every
+    one. A canary always runs: it decides documents.
     """
 
     def __init__(self, share: float) -> None:
@@ -60,6 +63,7 @@ class ShadowBudget:
         self.rest = 0.0
         self.documents = 0  # documents read by the pipeline so far (the mean per document)
         self.skipped = 0  # documents read without a shadow trial that would have run
+        self.probed: dict[str, float] = {}  # a candidate's costliest route on its probe document
 
     @classmethod
     def from_settings(cls) -> ShadowBudget:
@@ -84,21 +88,33 @@ class ShadowBudget:
         """What one document just cost ``trial`` (spent as ``shadow`` by the caller)."""
         _RECORDED.setdefault(trial.ref, deque(maxlen=RECORD_LENGTH)).append(seconds)
 
-    def expected(self, trial: Trial) -> float:
-        """The CPU one more document is expected to cost ``trial``: the most one has cost it so far."""
+    def probe(self, trial: Trial, seconds: float) -> None:
+        """What ``trial``'s costliest route cost on a probe document when it was loaded."""
+        self.probed[trial.ref] = seconds
+
+    def expected(self, trial: Trial, like: float | None = None) -> float:
+        """The CPU one more document is expected to cost ``trial``: the most one has cost it so
+        far; never measured, ``like`` (the active model's cost on that document) with a margin plus
+        its probe."""
         known = _RECORDED.get(trial.ref)
         if known:
             return max(known)
-        return self.rest / max(self.documents, 1)
+        if like is None and trial.ref not in self.probed:
+            return self.rest / max(self.documents, 1)
+        return UNMEASURED_MARGIN * (like or 0.0) + self.probed.get(trial.ref, 0.0)
 
-    def allows(self, trial: Trial, documents: int = 1) -> bool:
+    def allows(self, trial: Trial, documents: int = 1, like: float | None = None) -> bool:
         if trial.state != "shadow":
             return True
-        if self.shadow + self.expected(trial) * documents <= self.share * self.rest:
+        if self.shadow + self.expected(trial, like) * documents <= self.share * self.rest:
             return True
         self.skipped += documents
         return False
 
+
+# A candidate never measured may cost this much more than the active model on the same document
+# (another version of the same code: its scorer or thresholds differ, not the work it does).
+UNMEASURED_MARGIN = 1.5
 
 # The per-document cost each candidate showed, kept for the process (every reader it builds
 # shares it), newest last; the budget expects the most of these.
@@ -157,7 +173,7 @@ def _trial_for(models_dir: Path, name: str) -> Trial | None:
     exists, without loading the registry's database code."""
     if not get_settings().has_store:
         return None
-    from ledgerbot.core.modelops import trial_for
+    from ledgerbot.core.registry_view import trial_for
 
     return trial_for(models_dir, name)
 
@@ -165,9 +181,10 @@ def _trial_for(models_dir: Path, name: str) -> Trial | None:
 class ClassifierTrial:
     """A cascade version in shadow or canary, loaded beside the active cascade."""
 
-    def __init__(self, trial: Trial, cascade: Any) -> None:
+    def __init__(self, trial: Trial, cascade: Any, probe_seconds: float | None = None) -> None:
         self.trial = trial
         self.cascade = cascade
+        self.probe_seconds = probe_seconds  # its costliest route on the probe document
 
     @classmethod
     def load(cls, models_dir: Path) -> ClassifierTrial | None:
@@ -177,11 +194,11 @@ class ClassifierTrial:
         from classifiers.cascade import Cascade
 
         cascade = Cascade.load(models_dir, trial.version)
-        if trial.state == "shadow":
-            # Its transformer loads now, with the models, not inside the first document it reads
-            # (a one-off cost the shadow budget would otherwise take for that document's).
-            cascade.transformer  # noqa: B018
-        return cls(trial, cascade)
+        if trial.state != "shadow":
+            return cls(trial, cascade)
+        # Its transformer loads and runs once now, with the models, not inside the first document
+        # it reads (one-off costs the shadow budget would otherwise take for that document's).
+        return cls(trial, cascade, _probe(cascade))
 
     def decide(
         self, data: Sequence[bytes | None], documents: Sequence[Any], active: list[Any]
@@ -209,6 +226,37 @@ class ClassifierTrial:
                 }
             )
         return chosen, notes
+
+
+def _probe(cascade: Any) -> float | None:
+    """CPU seconds of ``cascade``'s costliest route, its baseline and then its transformer, on a
+    page longer than the transformer reads (so no document's transformer read costs more), after
+    one unmeasured warm-up run; None if the candidate cannot read it (it is then judged by what
+    it costs on documents)."""
+    from classifiers.features import extract_features
+    from ledgerbot.cost import CpuMeter
+    from textlayer.model import Document, Line, Page, Word
+
+    words = "Invoice number 2026-0417 date 04.05.2026 total amount due 1,234.56 EUR VAT 19 %"
+    lines = [
+        Line(
+            [
+                Word(text, (40.0 + 48 * k, 30.0 + 14 * row, 84.0 + 48 * k, 40.0 + 14 * row))
+                for k, text in enumerate(words.split(" "))
+            ]
+        )
+        for row in range(50)
+    ]
+    features = [extract_features(Document([Page(1, 595.0, 842.0, lines)], source="probe"))]
+    try:
+        cascade.transformer.predict_proba(features)
+        meter = CpuMeter()
+        cascade.baseline.predict_proba(features)
+        cascade.transformer.predict_proba(features)
+        return meter.lap()
+    except Exception:  # a broken candidate never costs the pipeline
+        log.exception("probe of %s failed", getattr(cascade, "version", "candidate"))
+        return None
 
 
 def _fields(result: ExtractionResult) -> dict[str, Any]:

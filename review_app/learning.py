@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ledgerbot.core.domain import ExtractionResult
@@ -42,8 +42,9 @@ class DraftError(LedgerbotError):
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def drafting_available() -> bool:
-    """Whether template drafting is installed (fixed for the life of the process)."""
+    """Whether template drafting is installed (fixed for the life of the process, so asked once)."""
     try:
         return importlib.util.find_spec(DRAFTING_MODULE) is not None
     except ModuleNotFoundError:
@@ -92,16 +93,33 @@ _CORRECTIONS = select(func.count()).where(
 )
 
 
+def vendor_corrections(vendor_id: Any) -> ScalarSelect[int]:
+    """The count a draft offer needs, as a scalar subquery on the caller's ``vendor_id`` column."""
+    return (
+        select(func.count())
+        .where(CorrectionRow.vendor_id == vendor_id, CorrectionRow.kind.in_(CORRECTED_KINDS))
+        .scalar_subquery()
+    )
+
+
 def draft_offer(session: Session, document: DocumentRow) -> DraftOffer | None:
     """A template draft is offered for a vendor without a template once people corrected its documents."""
     return draft_offer_for(session, document.vendor_id, document.mime)
 
 
-def draft_offer_for(session: Session, vendor_id: str | None, mime: str) -> DraftOffer | None:
-    """``draft_offer`` for a document with this vendor and file type."""
+def draft_offer_for(
+    session: Session, vendor_id: str | None, mime: str, corrections: int | None = None
+) -> DraftOffer | None:
+    """``draft_offer`` for a document with this vendor and file type.
+
+    ``corrections`` is the vendor's count of corrections (``vendor_corrections``) when the caller
+    read it with its own statement; it is read here otherwise.
+    """
     if not vendor_id or mime not in DRAFTABLE or not drafting_available():
         return None
-    count = session.connection().execute(_CORRECTIONS, {"vendor_id": vendor_id}).scalar() or 0
+    count = corrections
+    if count is None:
+        count = session.connection().execute(_CORRECTIONS, {"vendor_id": vendor_id}).scalar() or 0
     if count == 0:
         return None
     vendor = session.get(VendorRow, vendor_id)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, literal, select, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
@@ -49,8 +49,8 @@ from review_app.schemas import (
 
 _DOCUMENT: BindParameter[int] = bindparam("document_id")
 _NEWEST = aliased(ExtractionRow)
-# The document with its vendor's name, its assignee, its newest extraction and the rules'
-# decision in one statement: each is one row per document.
+# The document with its vendor's name, its assignee, its newest extraction, the rules'
+# decision and its vendor's count of corrections (for the template draft offer) in one statement.
 _HEAD = (
     select(
         DocumentRow.id,
@@ -68,6 +68,7 @@ _HEAD = (
         ExtractionRow.result.label("extraction"),
         DecisionRow.extraction_id.label("decided_on"),
         DecisionRow.decision,
+        learning.vendor_corrections(DocumentRow.vendor_id).label("vendor_corrections"),
     )
     .outerjoin(VendorRow, VendorRow.vendor_id == DocumentRow.vendor_id)
     .outerjoin(QueueEntryRow, QueueEntryRow.document_id == DocumentRow.id)
@@ -107,6 +108,20 @@ _EXCEPTIONS = (
     .order_by(ExceptionRow.id)
 )
 _PO_NUMBERS: BindParameter[list[str]] = bindparam("po_numbers", expanding=True)
+# The named orders, their lines and each line's receipts, in one statement: a line received
+# several times comes once per receipt, a line never received once with empty receipt columns.
+_RECEIPT = (
+    select(
+        GoodsReceiptRow.po_number,
+        ReceiptLineRow.po_line_no,
+        ReceiptLineRow.quantity,
+        GoodsReceiptRow.receipt_number,
+        GoodsReceiptRow.date,
+    )
+    .join(ReceiptLineRow, ReceiptLineRow.receipt_number == GoodsReceiptRow.receipt_number)
+    .where(GoodsReceiptRow.po_number.in_(_PO_NUMBERS))
+    .subquery()
+)
 _ORDER_LINES = (
     select(
         PurchaseOrderRow.po_number,
@@ -118,29 +133,27 @@ _ORDER_LINES = (
         POLineRow.description,
         POLineRow.quantity,
         POLineRow.unit_price,
+        _RECEIPT.c.quantity.label("received"),
+        _RECEIPT.c.receipt_number,
+        _RECEIPT.c.date.label("received_on"),
     )
     .outerjoin(POLineRow, POLineRow.po_number == PurchaseOrderRow.po_number)
-    .where(PurchaseOrderRow.po_number.in_(_PO_NUMBERS))
-    .order_by(PurchaseOrderRow.po_number, POLineRow.line_no)
-)
-_RECEIVED = (
-    select(
-        GoodsReceiptRow.po_number,
-        ReceiptLineRow.po_line_no,
-        ReceiptLineRow.quantity,
-        GoodsReceiptRow.receipt_number,
-        GoodsReceiptRow.date,
+    .outerjoin(
+        _RECEIPT,
+        and_(_RECEIPT.c.po_number == POLineRow.po_number, _RECEIPT.c.po_line_no == POLineRow.line_no),
     )
-    .join(ReceiptLineRow, ReceiptLineRow.receipt_number == GoodsReceiptRow.receipt_number)
-    .where(GoodsReceiptRow.po_number.in_(_PO_NUMBERS))
-    .order_by(GoodsReceiptRow.date, GoodsReceiptRow.receipt_number)
+    .where(PurchaseOrderRow.po_number.in_(_PO_NUMBERS))
+    .order_by(PurchaseOrderRow.po_number, POLineRow.line_no, _RECEIPT.c.date, _RECEIPT.c.receipt_number)
 )
-_APPROVERS = (
-    select(ApprovalRow.username)
-    .where(ApprovalRow.document_id == _DOCUMENT, ApprovalRow.extraction_id == bindparam("extraction_id"))
-    .order_by(ApprovalRow.id)
-)
-_EDITORS = select(CorrectionRow.username).where(CorrectionRow.document_id == _DOCUMENT).distinct()
+# Who approved the current reading (in order) and who corrected the document, in one statement.
+_PEOPLE = union_all(
+    select(literal("approval").label("kind"), ApprovalRow.username, ApprovalRow.id).where(
+        ApprovalRow.document_id == _DOCUMENT, ApprovalRow.extraction_id == bindparam("extraction_id")
+    ),
+    select(literal("edit").label("kind"), CorrectionRow.username, literal(0).label("id"))
+    .where(CorrectionRow.document_id == _DOCUMENT)
+    .distinct(),
+).order_by("kind", "id")
 
 FIELD_LABELS = {
     "vendor_name": "Vendor",
@@ -192,32 +205,37 @@ def _orders(db: Connection, numbers: list[str]) -> tuple[list[OrderOut], dict[tu
     """The named purchase orders (in the order the invoice names them) and their lines, with receipts."""
     if not numbers:
         return [], {}
+    orders: dict[str, OrderOut] = {}
+    rows: dict[tuple[str, int], Any] = {}
     received: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     receipts: dict[tuple[str, int], list[ReceiptOut]] = defaultdict(list)
-    for po_number, line_no, quantity, receipt_number, day in db.execute(_RECEIVED, {"po_numbers": numbers}):
-        received[(po_number, line_no)] += quantity
-        receipts[(po_number, line_no)].append(
-            ReceiptOut(receipt_number=receipt_number, date=day, quantity=quantity)
-        )
-    orders: dict[str, OrderOut] = {}
-    lines: dict[tuple[str, int], POLineOut] = {}
     for row in db.execute(_ORDER_LINES, {"po_numbers": numbers}):
         if row.po_number not in orders:
             orders[row.po_number] = OrderOut(
                 po_number=row.po_number, vendor_id=row.vendor_id, status=row.status, currency=row.currency
             )
-        if row.line_no is not None:
-            key = (row.po_number, row.line_no)
-            lines[key] = POLineOut(
-                po_number=row.po_number,
-                line_no=row.line_no,
-                sku=row.sku,
-                description=row.description,
-                quantity=row.quantity,
-                unit_price=row.unit_price,
-                received=received.get(key),
-                receipts=receipts.get(key, []),
+        if row.line_no is None:
+            continue
+        key = (row.po_number, row.line_no)
+        rows.setdefault(key, row)
+        if row.receipt_number is not None:
+            received[key] += row.received
+            receipts[key].append(
+                ReceiptOut(receipt_number=row.receipt_number, date=row.received_on, quantity=row.received)
             )
+    lines = {
+        key: POLineOut(
+            po_number=row.po_number,
+            line_no=row.line_no,
+            sku=row.sku,
+            description=row.description,
+            quantity=row.quantity,
+            unit_price=row.unit_price,
+            received=received.get(key),
+            receipts=receipts.get(key, []),
+        )
+        for key, row in rows.items()
+    }
     named = {number: i for i, number in enumerate(numbers)}
     return sorted(orders.values(), key=lambda o: named.get(o.po_number, len(named))), lines
 
@@ -310,12 +328,13 @@ def document_page_view(
     # A decision counts only for the reading it was made on.
     current = head.decision if head.decision is not None and head.decided_on == extraction_id else None
     lines, orders, policy_version = _lines(db, result, current)
-    offer = learning.draft_offer_for(session, head.vendor_id, head.mime)
-    approvals = (
-        list(db.execute(_APPROVERS, {"document_id": document_id, "extraction_id": extraction_id}).scalars())
-        if extraction_id is not None
-        else []
-    )
+    offer = learning.draft_offer_for(session, head.vendor_id, head.mime, head.vendor_corrections)
+    approvals: list[str] = []
+    editors: list[str] = []
+    for kind, username, _ in db.execute(
+        _PEOPLE, {"document_id": document_id, "extraction_id": extraction_id}
+    ):
+        (approvals if kind == "approval" else editors).append(username)
     view = DocumentOut(
         id=head.id,
         filename=head.filename,
@@ -359,7 +378,7 @@ def document_page_view(
         ],
         pages=[PageOut(number=i + 1, width=s.width, height=s.height) for i, s in enumerate(sizes)],
         approvals=approvals,
-        editors=sorted(db.execute(_EDITORS, {"document_id": document_id}).scalars()),
+        editors=sorted(editors),
         policy_version=policy_version,
         template_draft_available=offer is not None,
     )

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ledgerbot.core.errors import ApplicationError
+from textlayer.cache import DocumentCache, settings_key
 from textlayer.config import TextLayerConfig
 from textlayer.digital import empty_page
 from textlayer.errors import ResourceLimit, TextLayerError, TimeBudgetExceeded
@@ -183,8 +184,16 @@ class TextLayerReader:
     be read yields its :class:`TextLayerError` instead of stopping the batch.
     """
 
-    def __init__(self, config: TextLayerConfig | None = None, *, in_process: bool = False) -> None:
+    def __init__(
+        self,
+        config: TextLayerConfig | None = None,
+        *,
+        in_process: bool = False,
+        cache: DocumentCache | None = None,
+    ) -> None:
         self.config = config or TextLayerConfig()
+        # Readings kept on disk by content and settings: a file read before is not read again.
+        self.cache = cache
         # in_process runs tasks unguarded in this process: for debugging and profiling only.
         self.in_process = in_process
         self._workers: list[_Worker] = []
@@ -261,12 +270,43 @@ class TextLayerReader:
             raise RuntimeError("this TextLayerReader is already reading; use one reader per thread")
         self._busy = True
         try:
-            if self.in_process:
-                yield from self._read_in_process(sources, ocr)
+            if self.cache is not None:
+                yield from self._read_cached(self.cache, sources, ocr)
             else:
-                yield from self._schedule(sources, ocr)
+                yield from self._read(sources, ocr)
         finally:
             self._busy = False
+
+    def _read(self, sources: Iterable[SourceLike], ocr: OCRMode) -> Iterator[Document | TextLayerError]:
+        if self.in_process:
+            return self._read_in_process(sources, ocr)
+        return self._schedule(sources, ocr)
+
+    def _read_cached(
+        self, cache: DocumentCache, sources: Iterable[SourceLike], ocr: OCRMode
+    ) -> Iterator[Document | TextLayerError]:
+        """Cached readings where there are, the rest read as usual; all in input order."""
+        from textlayer import TEXT_LAYER_VERSION
+
+        settings = settings_key(self.config, ocr, TEXT_LAYER_VERSION)
+        items: list[tuple[str, bytes]] = []
+        for index, item in enumerate(sources):
+            name, source = _name_and_source(item, index)
+            items.append((name, source if isinstance(source, bytes) else Path(source).read_bytes()))
+        keys = [cache.key(data, settings) for _, data in items]
+        found = [cache.lookup(key) for key in keys]
+        misses = [i for i, document in enumerate(found) if document is None]
+        read = self._read([items[i] for i in misses], ocr)
+        for index, (name, _) in enumerate(items):
+            document = found[index]
+            if document is None:
+                outcome = next(read)
+                if isinstance(outcome, Document):
+                    cache.put(keys[index], outcome)
+                yield outcome
+            else:
+                document.source = name
+                yield document
 
     # -- scheduling --------------------------------------------------------------------------
 

@@ -36,6 +36,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # Tryton stores invoice quantities as floats: compare them at the unit's precision.
 QUANTITY_PLACES = Decimal("0.0001")
 PO_LINE_LABEL = "Purchase Line"
+# After Save or Post the page is watched this long (ms) before Tryton is asked over RPC.
+SETTLE_CHECK_MS = 2_000
 
 
 def _quantity(value: Any) -> Decimal:
@@ -430,7 +432,6 @@ class TrytonErp:
                         "origin",
                         "type",
                         "origin.purchase.number",
-                        "origin.product.code",
                     )
                 ),
             ],
@@ -441,7 +442,6 @@ class TrytonErp:
         lines = [line for line in inv["lines."] if line["type"] == "line"]
         lines.sort(key=lambda line: (line["sequence"] or 0, line["id"]))
         po_line_no: dict[int, tuple[str, int]] = {}
-        po_sku: dict[int, str | None] = {}
         po_number = None
         numbering: dict[str, dict[int, int]] = {}
         for line in lines:
@@ -455,15 +455,6 @@ class TrytonErp:
                     row["id"]: i for i, row in enumerate(self._purchase_lines(po_number), start=1)
                 }
             po_line_no[origin["id"]] = (po_number, numbering[po_number][origin["id"]])
-            po_sku[origin["id"]] = (origin.get("product.") or {}).get("code")
-
-        def article(line: dict[str, Any]) -> str | None:
-            # sao's invoice on-change can drop the product of lines added earlier; a line tied
-            # to a purchase line still books that line's article.
-            code = (line.get("product.") or {}).get("code")
-            if code is None and _is_po_line(line["origin"]):
-                code = po_sku.get(int(line["origin"].split(",")[1]))
-            return code
 
         credit = inv["total_amount"] < 0
         sign = Decimal(-1) if credit else Decimal(1)
@@ -481,7 +472,7 @@ class TrytonErp:
             external_ref=inv["description"] or "",
             lines=[
                 TargetLine(
-                    sku=article(line),
+                    sku=(line.get("product.") or {}).get("code"),
                     description=line["description"] or "",
                     quantity=sign * _quantity(line["quantity"]),
                     unit_price=line["unit_price"],
@@ -764,10 +755,12 @@ class TrytonErp:
 
         sao refuses in its message bar without asking the server (a required field left
         empty) or shows the server's refusal in a dialog; the save button itself answers
-        before the server has committed, so the record is looked for until one of them shows.
+        before the server has committed, so the page is watched until it shows one of them or
+        the saved record, and the record is then looked for by our key.
         """
         deadline = time.monotonic() + self._timeout_ms / 1000
         while True:
+            shown = form.settle_after_save(timeout=SETTLE_CHECK_MS)
             if Dialog(self.page).is_showing():
                 self._refuse_dialog(screenshot_to)
             refused = form.errors()
@@ -787,7 +780,9 @@ class TrytonErp:
                     "Tryton did not save the invoice: " + ("; ".join(form.messages()) or "no message shown"),
                     screenshot=shot or "",
                 )
-            self.page.wait_for_timeout(200)
+            if shown is not None:
+                # The page settled but the server does not hold the key yet: ask again shortly.
+                self.page.wait_for_timeout(SETTLE_CHECK_MS / 10)
 
     def _refuse_dialog(self, screenshot_to: Path) -> None:
         """A dialog after save or post is Tryton objecting (an error or a warning): keep it as evidence."""
@@ -817,6 +812,9 @@ class TrytonErp:
             form.click_button("post")
             deadline = time.monotonic() + self._timeout_ms / 1000
             while time.monotonic() < deadline:
+                # The page tells first (a dialog, or the invoice redrawn with its number);
+                # Tryton is asked between checks in case sao has not redrawn it.
+                shown = form.settle_after_post(timeout=SETTLE_CHECK_MS)
                 kind = dialogs.showing()
                 if kind == "confirmation-dialog":
                     dialogs.answer(kind, "OK")
@@ -826,7 +824,8 @@ class TrytonErp:
                 (row,) = self.rpc.read("account.invoice", [invoice_id], ["state"])
                 if row["state"] == "posted":
                     return None, ""
-                self.page.wait_for_timeout(100)
+                if shown is not None:
+                    self.page.wait_for_timeout(SETTLE_CHECK_MS / 10)
             raise ErpUnavailable(
                 f"invoice {invoice_id} was not posted within {self._timeout_ms / 1000:.0f} s"
             )
@@ -863,10 +862,17 @@ class TrytonErp:
 
     def _post_saved(self, invoice_id: int, screenshot_to: Path) -> dict[str, Any]:
         """Post the saved invoice and read it back; Tryton's similar-invoice warning is a finding,
-        not confirmed."""
+        not confirmed.
+
+        A draft left by a robot killed while its own Post was on the wire can be posted by
+        Tryton meanwhile; our Post then meets Tryton's refusal to modify a posted invoice. An
+        invoice found posted after a refusal is that booking, read back like ours.
+        """
         try:
             self.rpc.model("account.invoice", "post", [invoice_id])
         except TrytonWarning as warning:
+            if (meanwhile := self._posted_meanwhile(invoice_id)) is not None:
+                return meanwhile
             self._discard_draft(invoice_id)
             shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
             raise ErpRejected(
@@ -875,6 +881,8 @@ class TrytonErp:
                 screenshot=shot or "",
             ) from warning
         except TrytonUserError as error:
+            if (meanwhile := self._posted_meanwhile(invoice_id)) is not None:
+                return meanwhile
             self._discard_draft(invoice_id)
             shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
             raise ErpRejected(error.message, screenshot=shot or "", **error.evidence) from error
@@ -882,6 +890,10 @@ class TrytonErp:
         if row["state"] != "posted":
             raise ErpUnavailable(f"Tryton left invoice {invoice_id} in state {row['state']}")
         return row
+
+    def _posted_meanwhile(self, invoice_id: int) -> dict[str, Any] | None:
+        row = self._invoice_row(invoice_id)
+        return row if row["state"] == "posted" else None
 
     def _check(
         self,

@@ -234,6 +234,44 @@ class ChoiceMissing(Exception):
         self.field, self.wanted, self.offered = field, wanted, offered
 
 
+# The ids of the invoice's lines in the current tab (new lines have negative ids).
+_LINE_IDS = """() => {
+    const invoice = Sao.Tab.tabs.get_current().screen.current_record;
+    return invoice.field_get_client('lines').map(line => line.id);
+}"""
+# The line dialog's screen shows a line the invoice did not hold before New was pressed.
+_SHOWS_NEW_LINE = """(before) => {
+    const invoice = Sao.Tab.tabs.get_current().screen.current_record;
+    const lines = invoice.field_get_client('lines');
+    return lines.screens.some(screen => {
+        const shown = screen.current_record;
+        return shown && lines.includes(shown) && !before.includes(shown.id);
+    });
+}"""
+
+
+# After Save, what the page shows first: a dialog (the server objects), sao's own refusal in
+# the message bar, or the record saved (a saved record has the id the server gave it).
+_AFTER_SAVE = """() => {
+    if (document.querySelector('.modal.in .modal-dialog')) return 'dialog';
+    const bars = document.querySelectorAll('.tab-pane.active .alert-danger');
+    if ([...bars].some(bar => bar.offsetParent !== null && bar.innerText.trim())) return 'refused';
+    const tab = Sao.Tab.tabs.get_current();
+    const record = tab && tab.screen.current_record;
+    return record && record.id >= 0 ? 'saved' : false;
+}"""
+# After Post, what the page shows first: one of the server's dialogs (by kind), or the invoice
+# redrawn with the number Tryton gives it when posting.
+_AFTER_POST = """(kinds) => {
+    for (const kind of kinds) {
+        if (document.querySelector(`.modal.${kind}.in`)) return kind;
+    }
+    const numbers = document.querySelectorAll('.tab-pane.active [name=number]');
+    const shown = [...numbers].find(el => el.offsetParent !== null);
+    return shown && shown.value !== '' ? 'posted' : false;
+}"""
+
+
 class SupplierInvoiceForm(_Form):
     """Financial > Supplier Invoices, a new invoice in the form view."""
 
@@ -247,6 +285,9 @@ class SupplierInvoiceForm(_Form):
                 "context=" + quote(json.dumps({"type": "in"})),
                 "domain=" + quote(json.dumps([["type", "=", "in"]])),
                 "name=" + quote(json.dumps("Supplier Invoices")),
+                # The list behind the form is never looked at: one row, not the whole ledger
+                # (sao reads up to a thousand invoices otherwise, more work with every posting).
+                "limit=" + quote(json.dumps(1)),
             ]
         )
         # One tab at a time: the tabs of earlier invoices (saved and posted) are closed first, so
@@ -267,9 +308,20 @@ class SupplierInvoiceForm(_Form):
         ).first
 
     def new_line(self) -> InvoiceLineDialog:
+        """Open the line dialog on a new line, once sao shows that line in it.
+
+        sao opens the dialog on the line it showed last and swaps in the new line only after
+        the server's defaults and on-changes for it have come back; what is typed before the
+        swap lands on the earlier line (its product cleared, its quantity overwritten). The
+        lines the invoice holds are noted before New, and the dialog counts as ready once the
+        line it shows is none of them.
+        """
+        before = self.page.evaluate(_LINE_IDS)
         self.lines().locator(".form-one2many-toolbar button[title=New]").first.click()
+        self.page.wait_for_function(_SHOWS_NEW_LINE, arg=before)
         dialog = InvoiceLineDialog(self.page)
         dialog.field("quantity").wait_for()
+        dialog.wait_idle()
         return dialog
 
     def line_count(self) -> int:
@@ -278,6 +330,22 @@ class SupplierInvoiceForm(_Form):
     def save(self) -> None:
         self.page.locator(".tab-pane.active button#save:visible, button#save:visible").first.click()
         self.wait_idle()
+
+    def settle_after_save(self, timeout: float) -> str | None:
+        """Wait for the page to show how Save ended (``dialog``, ``refused``, ``saved``); None
+        when it shows nothing within ``timeout`` ms."""
+        return self._settle(_AFTER_SAVE, None, timeout)
+
+    def settle_after_post(self, timeout: float) -> str | None:
+        """Wait for a server dialog (its kind) or the posted invoice's number (``posted``)."""
+        return self._settle(_AFTER_POST, list(ServerDialog.KINDS), timeout)
+
+    def _settle(self, condition: str, arg: object, timeout: float) -> str | None:
+        try:
+            shown = self.page.wait_for_function(condition, arg=arg, timeout=timeout)
+        except PlaywrightTimeout:
+            return None
+        return str(shown.json_value())
 
     def reload(self) -> None:
         """Read the record again from the server (the form does not redraw a state changed there)."""

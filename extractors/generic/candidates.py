@@ -1031,7 +1031,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 if words:
                     blocks.append((row, words, vendor_label or below_head))
         # A name set in large type may wrap: "Sterling Hygiène" over "Limited", left-aligned or
-        # centred (receipts centre their heading: "HOME MASTER HARDWARE &" over "ELECTRICAL").
+        # centred (receipts centre their heading: "BRIGHTWATER HARDWARE &" over "PAINTS").
         wrapped: set[int] = set()
         for (row, words, label), (_, words2, _) in _stacked_blocks(blocks):
             size, size2 = (words[0].size or words[0].height), (words2[0].size or words2[0].height)
@@ -1055,6 +1055,8 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
             first_letter = next((c for c in text if c.isalnum()), "")
             parts = len(_NAME_SEPARATORS.split(text))
             for name, start, end in _name_spans(text, words):
+                if _cut_short(name) or (context.ocr and _handwritten(name)):
+                    continue
                 if context.ocr:
                     name = repair_legal_form(name)
                 box = union([w.bbox for w in words[start:end]])
@@ -1093,6 +1095,20 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))
     return out
+
+
+def _cut_short(name: str) -> bool:
+    """A name that ends in an ampersand goes on in the next line ("Smith &" over "Sons"): the
+    line alone is no name (the wrapped one, when the next line was found, is a candidate)."""
+    return name.rstrip().endswith("&")
+
+
+def _handwritten(name: str) -> bool:
+    """Letters and not one capital among them, on an OCR'd page: what someone wrote on the paper
+    (a name, a note) or what OCR made of a scribble; shops and companies print their name in
+    capitals or with capital initials."""
+    letters = [c for c in name if c.isalpha()]
+    return len(letters) >= 3 and not any(c.isupper() for c in letters)
 
 
 def _stacked_blocks(

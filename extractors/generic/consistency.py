@@ -47,6 +47,7 @@ def choose_totals(
     labelled: Collection[str] = (),
     settings: GenericSettings = DEFAULT,
     line_boxes: Collection[tuple[int, BBox]] = (),
+    scanned: Collection[int] = (),
 ) -> dict[str, Choice]:
     """The most likely (subtotal, tax, total) combination: its amounts' chances and its arithmetic.
 
@@ -56,7 +57,8 @@ def choose_totals(
     up) and minus some for each that fails. A field's confidence is the share of all
     combinations' weight that gives it the chosen value.
 
-    ``line_boxes`` are the (page, box) of the line table's rows. ``labelled`` names the label
+    ``line_boxes`` are the (page, box) of the line table's rows; ``scanned`` the numbers of the
+    pages read by OCR, whose amounts may carry a digit slip. ``labelled`` names the label
     kinds printed on the document. When OCR left a labelled amount unreadable, the lines sum
     stands in for the subtotal, and the one amount still missing is derived from the other two
     (with low confidence and no box): the label shows it is printed.
@@ -75,19 +77,21 @@ def choose_totals(
         # Only the printed tax and total can confirm it: its agreement with the lines is circular.
         roles[0].append(_derived("subtotal", lines_sum, roles[2] or roles[0], 0.3))
     prob = _role_probabilities(roles, settings)
+    tendered = _tendered(roles)
     unprinted = (settings.unprinted_net, settings.unprinted_tax, settings.unprinted_total)
     absent = [_log(p, settings) for p in unprinted]
     top = settings.combination_top
-    # The best-scored values of each field, and every triple that adds up (each tried once).
+    # The best-scored values of each field, and every triple that adds up (each tried once); the
+    # amounts paid are tried as the total however low their score.
+    tops = [_top(role, top, prob) for role in roles]
+    tops[TOTAL] += _paid(roles[TOTAL], tendered, tops[TOTAL])
     combinations = {
         tuple(map(id, combination)): combination
-        for combination in itertools.chain(
-            itertools.product(*(_top(role, top, prob) for role in roles)), _agreeing(roles, prob, settings)
-        )
+        for combination in itertools.chain(itertools.product(*tops), _agreeing(roles, prob, settings))
     }
     scored: list[Scored] = []
     for combination in combinations.values():
-        s, t, g = _repair_separator(*combination)
+        s, t, g = _repair_separator(combination[0], combination[1], combination[2], scanned)
         if not _possible(s, t, g, settings):
             continue
         summed = [c for c in (s, t, g) if c is not None and c.relation == SUMMED]
@@ -99,7 +103,14 @@ def choose_totals(
             absent[i] if c is None else _log(prob.get(id(c), c.score), settings)
             for i, c in enumerate((s, t, g))
         )
-        score += _evidence(_checks(s, t, g, lines_sum, line_boxes), settings)
+        checks = _checks(s, t, g, lines_sum, line_boxes)
+        if (
+            g is not None
+            and _key(abs(g.value)) in tendered
+            and g.features.get("other_amount_label", 0.0) == 0
+        ):
+            checks["tender"] = True
+        score += _evidence(checks, settings)
         scored.append((score, (s, t, g)))
     if not scored:
         return {}
@@ -224,9 +235,51 @@ def _checks(
 
 def _evidence(checks: dict[str, bool], settings: GenericSettings) -> float:
     """Log odds the arithmetic checks add to a combination: for each that holds, against each that fails."""
-    gain = {"sum": settings.agreement_log_odds, "lines": settings.lines_log_odds}
-    loss = {"sum": settings.disagreement_log_odds, "lines": settings.lines_disagreement_log_odds}
+    gain = {
+        "sum": settings.agreement_log_odds,
+        "lines": settings.lines_log_odds,
+        "tender": settings.tender_log_odds,
+    }
+    loss = {
+        "sum": settings.disagreement_log_odds,
+        "lines": settings.lines_disagreement_log_odds,
+        "tender": 0.0,
+    }
     return sum(gain[name] if held else -loss[name] for name, held in checks.items())
+
+
+def _tendered(roles: Sequence[Sequence[Candidate]]) -> set[int]:
+    """Amounts (in cents) paid for the document: what was tendered less the change given back.
+
+    Both are printed beside a payment label ("Cash 50.00" over "Change 3.75", the words of any
+    language the vocabulary holds); which is which the arithmetic says: the larger less the
+    smaller. One amount alone says nothing: it may be the change as well as the payment.
+    """
+    paid: dict[tuple[int, BBox], Decimal] = {}
+    for role in roles:
+        for c in role:
+            if c.relation != "derived" and c.features.get("other_amount_label", 0.0) > 0 and c.value >= 0:
+                paid[(c.page, c.bbox)] = c.value
+    values = sorted(paid.values())
+    return {_key(big - small) for i, small in enumerate(values) for big in values[i + 1 :] if big > small}
+
+
+def _is_paid(c: Candidate, tendered: set[int]) -> bool:
+    """The amount is what was paid, and is not itself printed beside a payment label."""
+    return _key(abs(c.value)) in tendered and not c.features.get("other_amount_label", 0.0)
+
+
+def _paid(
+    totals: Sequence[Candidate], tendered: set[int], tried: Sequence[Candidate | None]
+) -> list[Candidate | None]:
+    """The likeliest candidate of each paid amount the best-scored ones do not hold already."""
+    seen = {c.value for c in tried if c is not None}
+    out: list[Candidate | None] = []
+    for c in sorted(totals, key=lambda c: -c.score):
+        if c.value not in seen and _is_paid(c, tendered):
+            seen.add(c.value)
+            out.append(c)
+    return out
 
 
 def _in_lines(c: Candidate, line_boxes: Collection[tuple[int, BBox]]) -> bool:
@@ -423,26 +476,52 @@ def _derived(name: str, value: Decimal, near: Sequence[Candidate], score: float)
 
 
 def _repair_separator(
-    s: Candidate | None, t: Candidate | None, g: Candidate | None
+    s: Candidate | None, t: Candidate | None, g: Candidate | None, scanned: Collection[int] = ()
 ) -> tuple[Candidate | None, Candidate | None, Candidate | None]:
-    """Restore a decimal mark OCR lost ("551525" for "5515,25") when the other two amounts imply it.
+    """Restore what OCR misread in one of three amounts when the other two imply it.
 
-    Only an amount whose digits are exactly the digits of the implied value is repaired, so a
-    wrong amount is never replaced by arithmetic alone.
+    A decimal mark lost ("551525" for "5515,25"): only an amount whose digits are exactly the
+    digits of the implied value. One digit read as its look-alike ("1 284,56" for "1 234,56"),
+    on an OCR'd page only, among three labelled amounts: the digits of the implied value but
+    one, that one a look-alike pair, and only when no other of the three amounts could be
+    repaired the same way, so that the arithmetic pins which one OCR slipped on. A wrong amount
+    is never replaced by arithmetic alone.
     """
     if s is None or t is None or g is None or _close(s.value + t.value, g.value):
         return s, t, g
+    # A digit is put back only among three amounts their labels name: on a till slip any two of
+    # its many amounts may add up to a third but for a digit.
+    printed = all(c.relation != "derived" and c.label is not None for c in (s, t, g))
     implied = (("s", g.value - t.value, s), ("t", g.value - s.value, t), ("g", s.value + t.value, g))
+    fixes = []
     for which, value, cand in implied:
-        if (
-            value > 0
-            and "." not in cand.text
-            and "," not in cand.text
-            and _digits(cand.value) == _digits(value)
-        ):
-            fixed = dataclasses.replace(cand, value=value, features={**cand.features, "repaired": 1.0})
-            return (fixed if which == "s" else s, fixed if which == "t" else t, fixed if which == "g" else g)
-    return s, t, g
+        if value <= 0:
+            continue
+        if "." not in cand.text and "," not in cand.text and _digits(cand.value) == _digits(value):
+            fixes = [(which, value, cand, "repaired")]
+            break
+        if printed and cand.page in scanned and _digit_slip(cand.value, value):
+            fixes.append((which, value, cand, "digit_repaired"))
+    if len(fixes) != 1:
+        return s, t, g
+    which, value, cand, how = fixes[0]
+    fixed = dataclasses.replace(cand, value=value, features={**cand.features, how: 1.0})
+    return (fixed if which == "s" else s, fixed if which == "t" else t, fixed if which == "g" else g)
+
+
+# Digits OCR takes for one another on receipts and scans (closed loops, a stroke lost or added).
+_DIGIT_LOOKALIKES = frozenset(
+    frozenset(pair) for pair in ("08", "06", "09", "38", "35", "56", "58", "68", "89", "17", "14", "27")
+)
+
+
+def _digit_slip(read: Decimal, implied: Decimal) -> bool:
+    """``read`` is ``implied`` but for one digit OCR took for its look-alike, the point in place."""
+    a, b = format(abs(read), "f"), format(abs(implied), "f")
+    if len(a) != len(b) or (read < 0) != (implied < 0):
+        return False
+    diff = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    return len(diff) == 1 and frozenset(diff[0]) in _DIGIT_LOOKALIKES
 
 
 def _digits(value: Decimal) -> str:

@@ -155,6 +155,7 @@ class GenericExtractor:
         if items and any(i.amount is None for i in items):
             lines_sum = None
         choices: dict[str, Choice] = {}
+        scanned = {page.number for page in document.pages if page.source == "ocr"}
         choices.update(
             choose_totals(
                 cands["subtotal"],
@@ -164,6 +165,7 @@ class GenericExtractor:
                 reading.labelled,
                 settings,
                 [(i.page, i.bbox) for i in items if i.boxes],
+                scanned,
             )
         )
         target = _printed_net(choices)
@@ -172,7 +174,6 @@ class GenericExtractor:
             and target is not None
             and (lines_sum is None or abs(abs(lines_sum) - abs(target)) > settings.cent)
         ):
-            scanned = {page.number for page in document.pages if page.source == "ocr"}
             fixed = reconcile_lines(items, target, scanned, settings)
             if fixed:
                 for index in fixed:
@@ -241,6 +242,8 @@ class GenericExtractor:
                 sure = calibration(name, sure)
                 if name in OPTIONAL_FIELDS and sure < settings.abstain_below:
                     continue  # often not printed at all: an empty field costs less than a wrong one
+            if cand.features.get("digit_repaired"):
+                sure = min(sure, settings.reconciled_confidence)  # a clerk should look at the print
             fields[name] = cand.value
             confidence[name] = sure
             if cand.relation != "derived":
@@ -259,6 +262,13 @@ class GenericExtractor:
             lineage["vendor_iban"] = "printed IBAN fails its check digits (ISO 7064 mod 97-10)"
         elif account is not None and account.features.get("repaired"):
             lineage["vendor_iban"] = f"OCR look-alikes put back in {account.text!r}, check digits confirm"
+        for name in ("subtotal", "tax_amount", "total"):
+            amount = choices[name].candidate if name in choices else None
+            if amount is not None and amount.features.get("digit_repaired"):
+                lineage[name] = (
+                    f"rule: OCR read {amount.text!r}; one look-alike digit put back so that "
+                    "subtotal + tax = total with the other two printed amounts"
+                )
         due = choices.get("due_date")
         if due is not None and due.candidate is not None and due.candidate.relation == "derived":
             lineage["due_date"] = f"payment terms: {due.candidate.text}"

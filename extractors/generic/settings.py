@@ -34,6 +34,10 @@ class GenericSettings(BaseModel):
     disagreement_log_odds: float = Field(2.0, ge=0)
     lines_log_odds: float = Field(3.0, ge=0)
     lines_disagreement_log_odds: float = Field(1.0, ge=0)
+    # A total that is what was tendered less the change given back (two amounts a payment label
+    # names: "Cash 50.00", "Change 3.75"): log odds for it; none against, most documents print
+    # no payment at all.
+    tender_log_odds: float = Field(3.0, ge=0)
     # Chances are kept this far off 0 and 1.
     probability_floor: float = Field(0.002, gt=0, lt=0.5)
     # The chance that a document prints no subtotal, no tax amount, no total at all: what

@@ -147,8 +147,8 @@ class ArtifactStore:
         if version == "latest":
             chosen = self.latest_version(name)
             if get_settings().has_store:
-                # Deferred: the registry's database code is loaded only where a store exists.
-                from ledgerbot.core.modelops import chosen_version
+                # Deferred: the registry is read only where a store exists.
+                from ledgerbot.core.registry_view import chosen_version
 
                 chosen = chosen_version(self.root, name, chosen, self.versions(name))
             if chosen is None:

@@ -15,7 +15,6 @@ It is checked after every canary decision.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledgerbot.core.errors import ModelRegistryError
+from ledgerbot.core.registry_view import KINDS, Trial, root_key
 
 if TYPE_CHECKING:
     from ledgerbot.core.artifacts import Artifact
@@ -34,28 +34,13 @@ if TYPE_CHECKING:
     from ledgerbot.core.store.registry import ModelVersionRow
 
 STATES = ("candidate", "shadow", "canary", "active", "retired")
-# The registered kinds of model, by artifact name; other artifacts (a cascade's components) are
-# pinned by the model that uses them and are not registered on their own.
-KINDS = {"cascade": "classifier", "extractor-ranker": "ranker"}
 # States at most one version of a model may hold at a time (per models folder).
 SINGLE = ("shadow", "canary", "active")
 SYSTEM = "system:modelops"
 
 
-def root_key(root: Path) -> str:
-    return str(Path(root).resolve())
-
-
 def kind_of(name: str) -> str:
     return KINDS.get(name, "template" if name.startswith("template") else "model")
-
-
-def in_canary(sha256: str, share: float) -> bool:
-    """Whether a document is decided by the canary: a stable hash of its sha256 below ``share``."""
-    if share <= 0:
-        return False
-    bucket = int(hashlib.sha256(f"canary:{sha256}".encode()).hexdigest()[:8], 16) / 0x1_0000_0000
-    return bucket < share
 
 
 # --- the registry ---------------------------------------------------------------------------
@@ -362,24 +347,6 @@ def chosen_version(root: Path, name: str, latest: str | None, exists: Iterable[s
             return latest
     finally:
         store.dispose()
-
-
-@dataclass(frozen=True)
-class Trial:
-    """A version of a model in shadow or canary beside the active one."""
-
-    model_id: int
-    name: str
-    version: str
-    state: str
-    share: float
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}@{self.version}"
-
-    def decides(self, sha256: str) -> bool:
-        return self.state == "canary" and in_canary(sha256, self.share)
 
 
 def trial_for(root: Path, name: str) -> Trial | None:

@@ -7,19 +7,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, aliased
+from starlette.concurrency import run_in_threadpool
 
 from extractors.einvoice.model import EInvoice
 from extractors.einvoice.reader import parse_einvoice
 from ledgerbot.core.domain import HEADER_FIELDS, DocType
 from ledgerbot.core.errors import LedgerbotError
-from ledgerbot.core.store.models import DocumentRow
-from ledgerbot.core.store.queries import latest_extraction
+from ledgerbot.core.store.models import DocumentRow, ExtractionRow
 from ledgerbot.core.store.review import CommentRow, UserRow
 from review_app import queue
 from review_app.actions import NoSuchDocument
-from review_app.deps import Context, CurrentUser, DbSession, ReviewContext, RowId
+from review_app.deps import Context, CurrentUser, DbSession, ReviewContext, RowId, page_view
 from review_app.evidence import other_document
 from review_app.routes._page import json_response, render
 from review_app.schemas import DocumentOut
@@ -63,6 +63,22 @@ class Pair:
     rows: list[tuple[str, str, str, bool]]  # label, this value, other value, differs
 
 
+# The suspected duplicates beside a document, each with its newest reading, in one statement.
+_NEWEST = aliased(ExtractionRow)
+_OTHERS = (
+    select(DocumentRow.id, DocumentRow.filename, DocumentRow.state, ExtractionRow.result)
+    .join(
+        ExtractionRow,
+        ExtractionRow.id
+        == select(func.max(_NEWEST.id)).where(_NEWEST.document_id == DocumentRow.id).scalar_subquery(),
+    )
+    .where(DocumentRow.id.in_(bindparam("ids", expanding=True)))
+    .order_by(DocumentRow.id)
+)
+# Documents shown side by side at most: a document suspected of many duplicates shows the first.
+MAX_PAIRS = 3
+
+
 def _duplicates(session: Session, view: DocumentOut) -> list[Pair]:
     ids = sorted(
         {
@@ -71,24 +87,18 @@ def _duplicates(session: Session, view: DocumentOut) -> list[Pair]:
             if e.code == "DUPLICATE_SUSPECT" and (found := other_document(e.evidence)) is not None
         }
         - {view.id}
-    )[:3]
+    )[:MAX_PAIRS]
+    if not ids:
+        return []
     pairs = []
-    for other_id in ids:
-        row = (
-            session.connection()
-            .execute(select(DocumentRow.filename, DocumentRow.state).where(DocumentRow.id == other_id))
-            .first()
-        )
-        extraction = latest_extraction(session, other_id)
-        if row is None or extraction is None:
-            continue
-        other = (extraction.result or {}).get("fields") or {}
+    for row in session.connection().execute(_OTHERS, {"ids": ids}):
+        other = (row.result or {}).get("fields") or {}
         rows = []
         for field in view.fields:
             mine = field.value or ""
             theirs = "" if other.get(field.name) is None else str(other[field.name])
             rows.append((field.label, mine, theirs, mine != theirs))
-        pairs.append(Pair(other_id, row.filename, row.state, rows))
+        pairs.append(Pair(row.id, row.filename, row.state, rows))
     return pairs
 
 
@@ -146,10 +156,14 @@ def document_page_response(
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse, summary="The document review page")
-def document_page(
-    request: Request, document_id: DocumentId, context: Context, session: DbSession, user: CurrentUser
-) -> Response:
-    return document_page_response(request, context, session, user, document_id)
+async def document_page(request: Request, document_id: DocumentId, context: Context) -> Response:
+    # The second most viewed page: its whole work in one trip to the thread pool (see ``page_view``).
+    return await run_in_threadpool(_document_page, request, context, document_id)
+
+
+def _document_page(request: Request, context: ReviewContext, document_id: int) -> Response:
+    with page_view(request, context) as (session, user):
+        return document_page_response(request, context, session, user, document_id)
 
 
 @router.get(

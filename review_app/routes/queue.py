@@ -10,12 +10,15 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ledgerbot.core.store.models import utcnow
 from review_app import queue
 from review_app.actions import parse_amount
-from review_app.deps import Context, CurrentUser, DbSession
+from review_app.deps import Context, CurrentUser, DbSession, ReviewContext, page_view
 from review_app.routes._page import json_response, render
 from review_app.schemas import QueueItem, QueuePageOut
 from review_app.security import SignedIn
@@ -56,9 +59,12 @@ def _sla(hours: float, warn: float, breach: float) -> str:
     return "breach" if hours >= breach else "warn" if hours >= warn else "ok"
 
 
-def _queue_version(context: Context, session: DbSession) -> int:
+def _queue_version(context: ReviewContext, session: Session) -> int:
     """Apply what the pipeline did since the last look, then read the version the page shows."""
-    context.sync()
+    if context.sync():
+        # A transaction that has read already (the user's session) goes on seeing the store as
+        # it was then: start another one to see what the sync applied.
+        session.commit()
     return queue.version(session)
 
 
@@ -87,7 +93,8 @@ class QueueRow:
 
 @dataclass(frozen=True, slots=True)
 class QueueView:
-    rows: list[QueueRow]
+    """One page of the queue without its rows: what the pager and the headings show."""
+
     total: int
     page: int
     pages: int
@@ -96,13 +103,11 @@ class QueueView:
     descending: bool
 
 
-def _view(context: Context, session: DbSession, user: SignedIn, params: QueueQuery, at: int) -> QueueView:
+def _rows(context: Context, entries: list[queue.Entry], now: datetime) -> list[QueueRow]:
     settings = context.settings
-    result = queue.list_queue(session, params.to_filter(user, settings.page_size), context.cache, at)
-    now = utcnow()
     warn, breach = settings.sla_warn_hours, settings.sla_breach_hours
     rows = []
-    for e in result.entries:
+    for e in entries:
         hours = queue.age_hours(e.received_at, now)
         rows.append(
             QueueRow(
@@ -123,8 +128,15 @@ def _view(context: Context, session: DbSession, user: SignedIn, params: QueueQue
                 age=f"{hours:.0f}",
             )
         )
-    return QueueView(
-        rows=rows,
+    return rows
+
+
+def _page(
+    context: Context, session: DbSession, user: SignedIn, params: QueueQuery, at: int
+) -> tuple[queue.QueueFilter, queue.QueuePage, QueueView]:
+    f = params.to_filter(user, context.settings.page_size)
+    result = queue.list_queue(session, f, context.cache, at)
+    view = QueueView(
         total=result.total,
         page=result.page,
         pages=result.pages,
@@ -132,15 +144,36 @@ def _view(context: Context, session: DbSession, user: SignedIn, params: QueueQue
         sort=params.sort,
         descending=params.desc,
     )
+    return f, result, view
+
+
+def _rows_html(
+    context: Context, user: SignedIn, f: queue.QueueFilter, result: queue.QueuePage, at: int
+) -> Markup:
+    """The table rows of one page, rendered once per queue version, user and minute.
+
+    The rows are most of the queue page's cost, and they change only with the queue (the
+    version), with who looks (their own rows have no Claim button) and with the time (ages and
+    SLA colours, shown in whole hours: counted to the whole minute, they are at most a minute late).
+    """
+    now = utcnow().replace(second=0, microsecond=0)
+    key = ("rows.html", f, user.username, now)
+    html: Markup | None = context.cache.get(at, key)
+    if html is None:
+        rows = _rows(context, result.entries, now)
+        html = Markup(context.pages.get_template("queue_rows.html").render(rows=rows, user=user))
+        context.cache.put(at, key, html)
+    return html
 
 
 @router.get("/api/queue", response_model=QueuePageOut, summary="One page of the exception queue")
 def queue_json(
     context: Context, session: DbSession, user: CurrentUser, params: Annotated[QueueQuery, Query()]
 ) -> Response:
-    view = _view(context, session, user, params, _queue_version(context, session))
+    _, result, view = _page(context, session, user, params, _queue_version(context, session))
+    rows = _rows(context, result.entries, utcnow())
     page = QueuePageOut(
-        items=[QueueItem(**{key: getattr(row, key) for key in QueueItem.model_fields}) for row in view.rows],
+        items=[QueueItem(**{key: getattr(row, key) for key in QueueItem.model_fields}) for row in rows],
         total=view.total,
         page=view.page,
         pages=view.pages,
@@ -152,15 +185,17 @@ def queue_json(
 
 
 @router.get("/queue", response_class=HTMLResponse, summary="The exception queue page")
-def queue_page(
-    request: Request,
-    context: Context,
-    session: DbSession,
-    user: CurrentUser,
-    params: Annotated[QueueQuery, Query()],
-) -> Response:
-    at = _queue_version(context, session)
-    page = _view(context, session, user, params, at)
+async def queue_page(request: Request, context: Context, params: Annotated[QueueQuery, Query()]) -> Response:
+    # The most viewed page: its whole work in one trip to the thread pool (see ``page_view``).
+    return await run_in_threadpool(_queue_page, request, context, params)
+
+
+def _queue_page(request: Request, context: ReviewContext, params: QueueQuery) -> Response:
+    with page_view(request, context) as (session, user):
+        at = _queue_version(context, session)
+        f, result, page = _page(context, session, user, params, at)
+        rows_html = _rows_html(context, user, f, result, at)
+        reasons = [code for code in queue.reason_codes(session, context.cache, at) if code]
     query = {
         key: (str(value).lower() if isinstance(value, bool) else value)
         for key, value in params.model_dump(exclude_defaults=True, exclude={"page"}).items()
@@ -182,9 +217,10 @@ def queue_page(
         "queue.html",
         {
             "page": page,
+            "rows_html": rows_html,
             "params": params,
             "query": query,
-            "reasons": [code for code in queue.reason_codes(session, context.cache, at) if code],
+            "reasons": reasons,
             "sort_links": sort_links,
             "prev_url": prev_url,
             "next_url": next_url,

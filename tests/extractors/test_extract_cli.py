@@ -84,6 +84,25 @@ def test_eval_scores_a_labelled_folder(runner: CliRunner, tmp_path: Path) -> Non
     assert report["doc_type_accuracy"] == 0.0
 
 
+@pytest.mark.slow
+def test_eval_reuses_the_text_layers_it_kept(runner: CliRunner, tmp_path: Path) -> None:
+    corpus, cache = tmp_path / "corpus", tmp_path / "cache"
+    corpus.mkdir()
+    for i in range(2):
+        invoice = Invoice(number=f"INV-{i}")
+        (corpus / f"doc-{i}.pdf").write_bytes(invoice.pdf())
+        (corpus / f"doc-{i}.json").write_text(json.dumps({**invoice.truth(), "variant": "digital"}))
+    args = ["eval", str(corpus), "--generic-only", "--text-cache", str(cache)]
+    first = json.loads(runner.invoke(app, args).stdout)
+    second = json.loads(runner.invoke(app, args).stdout)
+    assert first["text_cache"] == {"folder": str(cache), "hits": 0, "misses": 2}
+    assert second["text_cache"] == {"folder": str(cache), "hits": 2, "misses": 0}
+    assert second["field_accuracy"] == first["field_accuracy"]
+    (tmp_path / "file").write_text("")
+    refused = runner.invoke(app, ["eval", str(corpus), "--text-cache", str(tmp_path / "file")])
+    assert refused.exit_code == 2 and "E403" in refused.stderr
+
+
 def test_eval_of_an_unlabelled_folder_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "a.pdf").write_bytes(Invoice().pdf())
     result = runner.invoke(app, ["eval", str(tmp_path)])

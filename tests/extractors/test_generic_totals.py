@@ -242,3 +242,112 @@ def test_a_breakdown_column_of_one_rate_and_its_sum_row_is_not_added_up() -> Non
         for top in (200.0, 215.0)
     ]
     assert rate_sums(column) == []
+
+
+LABELLED_BLOCK = {
+    "subtotal": ("1284.56", 100, "Subtotal"),
+    "tax_amount": ("246.54", 115, "VAT"),
+    "total": ("1481.10", 130, "Total"),
+}
+
+
+def test_a_subtotal_one_ocr_digit_slip_from_total_minus_tax_is_put_back_on_a_scan() -> None:
+    # Printed 1234.56 + 246.54 = 1481.10; OCR read the 3 of the subtotal as an 8.
+    s, t, g = _block([], LABELLED_BLOCK)
+    chosen = choose_totals(s, t, g, None, scanned={1})
+    assert _values(chosen) == (Decimal("1234.56"), Decimal("246.54"), Decimal("1481.10"))
+    subtotal = chosen["subtotal"].candidate
+    assert subtotal is not None and subtotal.features.get("digit_repaired") == 1.0
+    assert subtotal.text == "1284.56"  # what was printed, for the lineage and the reviewer
+
+
+def test_no_digit_is_put_back_on_a_born_digital_page_or_when_the_slip_is_no_look_alike() -> None:
+    s, t, g = _block([], LABELLED_BLOCK)
+    assert _values(choose_totals(s, t, g, None))[0] == Decimal("1284.56")
+    s, t, g = _block([], {**LABELLED_BLOCK, "subtotal": ("1224.56", 100, "Subtotal")})  # 3 -> 2
+    assert _values(choose_totals(s, t, g, None, scanned={1}))[0] == Decimal("1224.56")
+
+
+def test_no_digit_is_put_back_when_two_amounts_could_have_slipped() -> None:
+    # 1500.00 + 300.00 is not 1900.00: the subtotal may be a 1600.00 with its 6 read as a 5, or
+    # the total an 1800.00 with its 8 read as a 9. The arithmetic does not pin which one.
+    block = {
+        "subtotal": ("1500.00", 100, "Subtotal"),
+        "tax_amount": ("300.00", 115, "VAT"),
+        "total": ("1900.00", 130, "Total"),
+    }
+    s, t, g = _block([], block)
+    chosen = choose_totals(s, t, g, None, scanned={1})
+    subtotal, _, total = _values(chosen)
+    assert (subtotal, total) == (Decimal("1500.00"), Decimal("1900.00"))
+    assert not any(c.candidate.features.get("digit_repaired") for c in chosen.values() if c.candidate)
+
+
+def test_a_repaired_amount_is_named_in_the_lineage_and_routed_to_review() -> None:
+    # No line table: only the totals block's own arithmetic can tell which amount slipped.
+    cells = [*HEAD[:4], (380, 375, "Subtotal"), (480, 375, "280.00"), (380, 390, "VAT 20%"),
+             (480, 390, "40.00"), (380, 405, "Total"), (480, 405, "240.00")]  # fmt: skip
+    document = _document(cells)
+    document.pages[0].source = "ocr"
+    result = GenericExtractor(KnowsOnlyLabels()).extract(document, DocType.INVOICE)
+    assert result.fields.subtotal == Decimal("200.00")
+    assert "'280.00'" in result.lineage["subtotal"]
+    assert result.field_confidence["subtotal"] <= 0.5
+    document.pages[0].source = "digital"
+    assert "subtotal" not in GenericExtractor(KnowsOnlyLabels()).extract(document, DocType.INVOICE).lineage
+
+
+def test_the_total_is_what_was_tendered_less_the_change() -> None:
+    # A till slip: the amount paid is 50.00 tendered less 3.75 back; a larger amount no label
+    # names (a loyalty balance) would otherwise pass for the total, as the largest of the block.
+    s, t, g = _block([("46.25", 100), ("120.00", 160)])
+    paid = [
+        _amount(name, text, top, other_amount_label=0.9)
+        for name in ("subtotal", "tax_amount", "total")
+        for text, top in (("50.00", 115), ("3.75", 130))
+    ]
+    assert _values(choose_totals(s, t, g, None))[2] == Decimal("120.00")
+    with_payment = (
+        [*s, *paid[:2]],
+        [*t, *paid[2:4]],
+        [*g, *paid[4:]],
+    )
+    assert _values(choose_totals(*with_payment, None))[2] == Decimal("46.25")
+
+
+def _vendor_names(cells: Sequence[tuple[float, float, str]], ocr: bool) -> set[str]:
+    document = _document(cells)
+    document.pages[0].source = "ocr" if ocr else "digital"
+    return {c.value for c in GenericExtractor().read_unscored(document).candidates["vendor_name"]}
+
+
+TILL_HEAD = [
+    (200, 20, "kim lee"),  # written on the slip by whoever kept it
+    (180, 60, "BRIGHTWATER HARDWARE &"),
+    (220, 74, "PAINTS"),
+    (190, 100, "12 Quarry Road"),
+]
+
+
+def test_a_till_slips_written_note_and_a_name_cut_at_its_ampersand_are_no_vendor_names() -> None:
+    scanned = _vendor_names(TILL_HEAD, ocr=True)
+    assert "BRIGHTWATER HARDWARE & PAINTS" in scanned
+    assert "kim lee" not in scanned
+    assert "BRIGHTWATER HARDWARE &" not in scanned
+    # Born-digital text has no handwriting: a lower-case name set in type stays a candidate.
+    assert "kim lee" in _vendor_names(TILL_HEAD, ocr=False)
+
+
+def test_the_amount_paid_is_tried_as_the_total_however_low_its_score() -> None:
+    # More better-scored amounts than the search tries per field (a till's count row, items):
+    # the one that tendered less change confirms is still weighed.
+    s, t, g = _block([("46.25", 100)])
+    g += [
+        _amount("total", text, 20 + i, score=0.3)
+        for i, text in enumerate(("12.00", "4.00", "9.99", "61.00", "7.50"))
+    ]
+    g += [
+        _amount("total", text, top, other_amount_label=0.9) for text, top in (("50.00", 115), ("3.75", 130))
+    ]
+    assert _values(choose_totals(s, t, g, None))[2] == Decimal("46.25")
+    assert _values(choose_totals(s, t, g[:-2], None))[2] != Decimal("46.25")

@@ -93,3 +93,33 @@ def test_a_deferred_command_and_a_deferred_group_run_in_process() -> None:
     assert models.exit_code == 0 and "promote" in models.stdout
     unknown = runner.invoke(app, ["statsu"])
     assert unknown.exit_code == 2 and "status" in unknown.output
+
+
+def test_status_counts_the_embedded_store_without_loading_sqlalchemy(tmp_path: Path) -> None:
+    first = _python(_PROBE, "status", home=tmp_path)  # creates and migrates the store: the full way
+    assert "sqlalchemy" in first["modules"]
+    from ledgerbot.core.settings import get_settings
+    from ledgerbot.core.store import Store
+
+    url = f"sqlite:///{tmp_path / 'ledgerbot.db'}"
+    store = Store(url)
+    with store.session() as session:
+        from ledgerbot.core.store.models import DocumentRow
+
+        for k, state in enumerate(("received", "received", "exception")):
+            session.add(
+                DocumentRow(
+                    sha256=f"{k:064x}",
+                    source="test",
+                    filename=f"{k}.pdf",
+                    mime="application/pdf",
+                    size=1,
+                    state=state,
+                )
+            )
+    expected = store.state_counts()
+    store.dispose()
+    get_settings.cache_clear()
+    again = _python(_PROBE, "status", home=tmp_path)
+    assert json.loads(str(again["out"])) == expected and expected["received"] == 2
+    assert "sqlalchemy" not in again["modules"]

@@ -128,3 +128,67 @@ def test_on_seven_documents_one_costlier_than_the_whole_run_never_breaks_the_bud
     shadow = sum(r.cpu_seconds.get("shadow", 0.0) for r in results)
     mine = sum(s for r in results for k, s in r.cpu_seconds.items() if k != "shadow")
     assert all(ARM in r.lineage for r in results) and shadow <= 0.5 * mine, (shadow, mine)
+
+
+def test_a_never_measured_candidate_costs_its_probe_from_the_first_document_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A candidate in shadow that no run has measured is probed when it loads (its costliest route
+    on a long page); its first document is shadowed only where that cost still fits, so even a
+    short run stays within the budget from the first document on."""
+    import classifiers.cascade
+    import ledgerbot.trials
+
+    probe = Extractor(in_process=True, classify=False).prepare()
+    probe.classifier = Fixed("cascade@v1")
+    rest = sum(s for r in probe.extract_sources(_invoices(7)) for s in r.cpu_seconds.values())
+    monkeypatch.setattr(ledgerbot.trials, "recorded_costs", lambda trial: [])
+    monkeypatch.setattr(
+        classifiers.cascade.Cascade, "load", classmethod(lambda cls, *a, **k: Fixed("cascade@v1"))
+    )
+
+    def run(burn: float) -> tuple[list[Any], Extractor]:
+        trial = Trial(9, "cascade", f"v{burn}", "shadow", 0.1)
+        _RECORDED.pop(trial.ref, None)
+        candidate = ClassifierTrial(trial, Fixed(trial.ref, burn), probe_seconds=burn)
+        monkeypatch.setattr(ClassifierTrial, "load", classmethod(lambda cls, models_dir: candidate))
+        extractor = Extractor(in_process=True).prepare()
+        return list(extractor.extract_sources(_invoices(7))), extractor
+
+    # Each document costs the candidate as much as the whole run's own work: none fits, not even
+    # the first (expected at the pipeline's mean per document, it would have been read).
+    results, extractor = run(rest)
+    shadow = sum(r.cpu_seconds.get("shadow", 0.0) for r in results)
+    mine = sum(s for r in results for k, s in r.cpu_seconds.items() if k != "shadow")
+    assert shadow <= 0.5 * mine and extractor.budget.skipped == 7, (shadow, mine)
+    # A cheap candidate is read beside the active model from the first document on.
+    results, extractor = run(0.002)
+    assert all(ARM in r.lineage for r in results) and extractor.budget.skipped == 0
+
+
+class _Burning:
+    """A model part that burns ``cost`` CPU seconds per call, ``first`` more on its first call."""
+
+    def __init__(self, cost: float, first: float = 0.0, broken: bool = False) -> None:
+        self.cost, self.first, self.broken = cost, first, broken
+
+    def predict_proba(self, features: Sequence[Any]) -> list[list[float]]:
+        if self.broken:
+            raise RuntimeError("weights missing")
+        end = time.process_time() + self.cost + self.first
+        self.first = 0.0
+        while time.process_time() < end:
+            pass
+        return [[1.0] for _ in features]
+
+
+def test_the_probe_measures_the_costliest_route_after_a_warm_up_and_survives_a_broken_candidate() -> None:
+    from types import SimpleNamespace
+
+    from ledgerbot.trials import _probe
+
+    cascade = SimpleNamespace(baseline=_Burning(0.01), transformer=_Burning(0.05, first=0.3), version="c@v")
+    seconds = _probe(cascade)
+    assert seconds is not None and 0.06 <= seconds < 0.3, seconds  # the warm-up is not counted
+    broken = SimpleNamespace(baseline=_Burning(0.01), transformer=_Burning(0.0, broken=True), version="c@w")
+    assert _probe(broken) is None

@@ -64,9 +64,10 @@ def test_the_newest_extraction_of_an_old_document_is_one_index_probe(pg_url: str
     # key reaches last.
     with store.read_session() as session:
         db = session.connection()
-        statement = _HEAD.compile(dialect=db.dialect)
-        explain = f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}"
-        plan = db.exec_driver_sql(explain, {"document_id": 1}).scalar()
+        # Lists of constants (the correction kinds) are written out, as executing the statement does.
+        statement = _HEAD.compile(dialect=db.dialect).construct_expanded_state({"document_id": 1})
+        explain = f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement.statement}"
+        plan = db.exec_driver_sql(explain, statement.parameters).scalar()
     root = plan[0]["Plan"]
     # One probe per joined table reads a handful of pages; walking the table reads thousands.
     assert root["Shared Hit Blocks"] + root.get("Shared Read Blocks", 0) < 100, root

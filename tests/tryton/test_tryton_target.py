@@ -126,25 +126,60 @@ def test_rpc_posting_is_read_back_equal_and_never_repeated(
     assert tryton_rpc.find_posted("V0000", "whatever", external_ref=key) == numbers[ids[0]]
 
 
+def drafts_left_by_a_killed_robot(
+    store: Store, file_store: FileStore, erp: TrytonErp, tag: str, drafts: int
+) -> int:
+    """An approved document and the drafts with its key that a robot killed mid-posting left."""
+    seed_master_data(store)
+    (invoice,) = seeded_invoices(1, tag)
+    doc_id = approved_document(store, file_store, invoice, vendor_of(invoice))
+    party = erp._party_id(vendor_of(invoice))
+    assert party is not None
+    wanted = erp.with_po_lines(meant(store, doc_id))  # type: ignore[arg-type]
+    for _ in range(drafts):
+        erp._save_by_rpc(wanted, party, erp._po_links(wanted))
+    return doc_id
+
+
 def test_two_drafts_with_our_key_left_by_a_save_on_the_wire_book_once(
     store: Store, file_store: FileStore, tryton_rpc: TrytonErp, tmp_path: Path
 ) -> None:
-    seed_master_data(store)
-    (invoice,) = seeded_invoices(1, "WIRE")
-    doc_id = approved_document(store, file_store, invoice, vendor_of(invoice))
-    entry = meant(store, doc_id)
     # What a robot killed while its save was in flight leaves once Tryton commits it: two drafts.
-    party = tryton_rpc._party_id(vendor_of(invoice))
-    assert party is not None
-    wanted = tryton_rpc.with_po_lines(entry)  # type: ignore[arg-type]
-    for _ in range(2):
-        tryton_rpc._save_by_rpc(wanted, party, tryton_rpc._po_links(wanted))
+    doc_id = drafts_left_by_a_killed_robot(store, file_store, tryton_rpc, "WIRE", drafts=2)
     key = keys_of(store, [doc_id])[0]
     assert [row["state"] for row in tryton_invoices(tryton_rpc, [key])] == ["draft", "draft"]
     report = post_approved(store, tryton_rpc, screenshots=tmp_path, backoff=0.1).summary()
     assert report["posted"] == 1, report
     assert [row["state"] for row in tryton_invoices(tryton_rpc, [key])] == ["posted"]
     assert state_of(store, doc_id) == DocState.POSTED
+
+
+def test_a_draft_whose_post_was_on_the_wire_when_its_robot_died_books_once_not_as_an_exception(
+    store: Store,
+    file_store: FileStore,
+    tryton_rpc: TrytonErp,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    doc_id = drafts_left_by_a_killed_robot(store, file_store, tryton_rpc, "ONWIRE", drafts=1)
+    found_draft = tryton_rpc._invoice_id
+
+    def the_killed_robots_post_lands(key: str) -> tuple[int, str] | None:
+        # The next robot sees the draft; the Post the killed one had sent is committed just after.
+        found = found_draft(key)
+        if found is not None and found[1] == "draft":
+            tryton_rpc.rpc.model("account.invoice", "post", [found[0]])
+        return found
+
+    monkeypatch.setattr(tryton_rpc, "_invoice_id", the_killed_robots_post_lands)
+    report = post_approved(store, tryton_rpc, screenshots=tmp_path, backoff=0.1).summary()
+    assert report["posted"] == 1 and report["rejected_by_erp"] == 0, report["details"]
+    assert state_of(store, doc_id) == DocState.POSTED
+    held = tryton_invoices(tryton_rpc, keys_of(store, [doc_id]))
+    assert [row["state"] for row in held] == ["posted"]
+    with store.session() as s:
+        row = s.get(PostingRow, doc_id)
+        assert row is not None and row.erp_doc_number == held[0]["number"]
 
 
 def test_a_supplier_tryton_does_not_know_is_a_clerk_exception(

@@ -68,6 +68,15 @@ def status(
     ] = 30,
 ) -> None:
     """Counts of documents per life-cycle state, as one JSON object."""
+    from ledgerbot.core.settings import get_settings
+    from ledgerbot.core.sqlite_read import state_counts
+
+    settings = get_settings()
+    # The embedded store at this code's schema is counted without loading the database layer.
+    counts = state_counts(settings.resolved_database_url) if settings.has_store and not metrics else None
+    if counts is not None:
+        emit(counts)
+        return
     from ledgerbot.core.store import get_store
 
     store = get_store()

@@ -101,11 +101,21 @@ def evaluate(
     details: Annotated[
         Path | None, typer.Option("--details", help="Write each document's mismatches as JSON Lines here")
     ] = None,
+    text_cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--text-cache",
+            help="Keep the documents' text layers in this folder and reuse them on the next run "
+            "(keyed by file content, text-layer version and OCR settings); pages per second then "
+            "leave out the reading of cached files",
+        ),
+    ] = None,
 ) -> None:
     """Accuracy of extraction over a labelled folder, and pages per second. One JSON object on stdout."""
     from extractors.evaluation import Evaluation, contract_truth, count_pages
     from extractors.realworld import realworld_split
     from ledgerbot.pipeline import Extractor, Source
+    from textlayer.cache import DocumentCache
 
     if not folder.is_dir():
         raise fail(f"{folder} is not a folder", "E403", exit_code=2)
@@ -124,10 +134,14 @@ def evaluate(
         raise fail(
             f"no labelled documents in {folder} (need <stem>.json beside each file)", "E403", exit_code=2
         )
+    if text_cache is not None and text_cache.exists() and not text_cache.is_dir():
+        raise fail(f"--text-cache {text_cache} is not a folder", "E403", exit_code=2)
+    cache = DocumentCache(text_cache) if text_cache is not None else None
     extractor = Extractor(
         embedded=not no_embedded,
         stages=("generic",) if generic_only else ("template", "generic"),
         warn=lambda message: stderr.print(message, highlight=False, markup=False),
+        text_cache=cache,
     ).prepare()  # models and workers up before the clock starts: pages per second are reading only
     sources = [Source(name=str(doc), path=doc) for doc, _ in pairs]
     pages = sum(count_pages(doc.read_bytes()) for doc, _ in pairs)
@@ -141,6 +155,8 @@ def evaluate(
     report = evaluation.report(pages=pages, seconds=seconds)
     report["folder"] = str(folder)
     report["embedded"] = not no_embedded
+    if cache is not None:
+        report["text_cache"] = {"folder": str(text_cache), "hits": cache.hits, "misses": cache.misses}
     if details is not None:
         details.write_text(
             "".join(json.dumps(d, default=str) + "\n" for d in evaluation.details), encoding="utf-8"

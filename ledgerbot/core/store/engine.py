@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 
 from ledgerbot.core.errors import ConfigError
 from ledgerbot.core.settings import Settings, get_settings
+from ledgerbot.core.sqlite_read import COUNT_BY_STATE, head_revisions
 from ledgerbot.core.states import DocState
 
 if TYPE_CHECKING:
@@ -159,7 +158,7 @@ class Store:
         query and no ORM."""
         counts = {state.value: 0 for state in DocState}
         with self._reader().connect() as conn:
-            rows = conn.execute(text("SELECT state, COUNT(*) FROM documents GROUP BY state"))
+            rows = conn.execute(text(COUNT_BY_STATE))
             counts.update({str(state): int(n) for state, n in rows})
         return counts
 
@@ -208,27 +207,6 @@ def alembic_config(url: str) -> Any:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
-
-
-_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
-_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
-
-
-@lru_cache(maxsize=1)
-def head_revisions() -> frozenset[str]:
-    """The revisions no other migration builds on, from the version files' own declarations."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        source = script.read_text(encoding="utf-8")
-        found = _REVISION.search(source)
-        if found is None:
-            continue
-        revisions.add(found.group(1))
-        down = _DOWN_REVISION.search(source)
-        if down is not None:
-            parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1)))
-    return frozenset(revisions - parents)
 
 
 _default: Store | None = None
