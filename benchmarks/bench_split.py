@@ -3,10 +3,13 @@
 Run on a corpus of layouts held out from development (``ledgerbot sandbox corpus OUT --split
 heldout``), with the splitter (and, for the type per part, the classifier) trained on dev:
 
-    python benchmarks/bench_split.py [--corpus HELDOUT_CORPUS] [--stacks 12] [--signal-stacks 600] [--scans]
+    python benchmarks/bench_split.py [--corpus HELDOUT_CORPUS] [--bundles HELDOUT_BUNDLES] [--stacks 12]
+                                     [--signal-stacks 600] [--scans]
     python benchmarks/bench_split.py --real ../shared/data/realworld [--stacks 12] [--signal-stacks 600]
 
-Without ``--corpus`` a small held-out corpus is generated; without a trained splitter one is
+Without ``--corpus`` a small held-out corpus is generated, and held-out bundles (multi-page
+invoices whose later pages are terms, appendices, slips..., ``ledgerbot sandbox bundles OUT --seed
+9xxx``) beside it; ``--bundles DIR`` names such a folder. Without a trained splitter one is
 trained on a generated dev corpus first.
 
 ``--real DIR`` measures stacks of real documents instead (a folder with ``pdf/`` invoices and
@@ -75,12 +78,16 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     }
 
 
-def signal_stacks(corpus: Path, cache: Path, n: int, splitter: Any) -> dict[str, Any]:
+def signal_stacks(
+    corpus: Path, cache: Path, n: int, splitter: Any, bundles: Path | None = None
+) -> dict[str, Any]:
     docs = load_stack_docs([corpus], cache, split=None, log=_say)
-    singles = [Stack(d.signals, ((0, len(d.signals) - 1),), (d.doc_type,)) for d in docs]
+    bundled = load_stack_docs([bundles], cache, split=None, log=_say) if bundles else []
+    singles = [Stack(d.signals, ((0, len(d.signals) - 1),), (d.doc_type,)) for d in [*docs, *bundled]]
     out: dict[str, Any] = {
         "documents": len(docs),
         "multi_page_documents": sum(len(d.signals) > 1 for d in docs),
+        "bundle_documents": len(bundled),
     }
     for name, settings in (
         ("numbered", replace(STACKS, unnumbered=0.0)),
@@ -88,6 +95,15 @@ def signal_stacks(corpus: Path, cache: Path, n: int, splitter: Any) -> dict[str,
     ):
         stacks = build_stacks(docs, n, seed=101, settings=replace(settings, single_share=0.0))
         out[name] = {"learned": evaluate(splitter, stacks), "rules": evaluate(RuleSplitter(), stacks)}
+    if bundled:
+        # Bundles mixed with the corpus's single documents, a bundle in most stacks, and bills
+        # of one vendor back to back as often as the pool allows.
+        settings = replace(STACKS, single_share=0.0, multipage=0.8, same_vendor=0.5)
+        stacks = build_stacks([*docs, *bundled], n, seed=102, settings=settings)
+        out["with_bundles"] = {
+            "learned": evaluate(splitter, stacks),
+            "rules": evaluate(RuleSplitter(), stacks),
+        }
     # A single file must stay whole: every corpus document on its own, its content pages intact.
     single_stacks = [s for s in singles if not all(p.blank for p in s.signals)]
     for who, model in (("learned", splitter), ("rules", RuleSplitter())):
@@ -280,6 +296,9 @@ def real_stacks(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, help="a generated corpus of held-out layouts")
+    parser.add_argument(
+        "--bundles", type=Path, help="held-out bundles (ledgerbot sandbox bundles --seed 9xxx)"
+    )
     parser.add_argument("--real", type=Path, help="a folder of real documents (pdf/, sroie/): measure those")
     parser.add_argument("--part", choices=("dev", "val"), action="append", help="with --real (default both)")
     parser.add_argument("--models-dir", type=Path, help="default: <LEDGERBOT_HOME>/models")
@@ -310,10 +329,16 @@ def main() -> None:
 
         args.corpus = Path(tempfile.mkdtemp(prefix="bench-split-heldout-"))
         generate_corpus(args.corpus, 80, seed=4, split="heldout", einvoices=False)
+        if args.bundles is None:
+            from sandbox.corpus.bundles import write_bundles
+
+            args.bundles = Path(tempfile.mkdtemp(prefix="bench-split-bundles-"))
+            write_bundles(args.bundles, 30, seed=9004, scans=False)
     report: dict[str, Any] = {
         "corpus": str(args.corpus),
+        "bundles": str(args.bundles) if args.bundles else None,
         "splitter": splitter.name,
-        "signal_stacks": signal_stacks(args.corpus, cache, args.signal_stacks, splitter),
+        "signal_stacks": signal_stacks(args.corpus, cache, args.signal_stacks, splitter, args.bundles),
         "pdf_stacks": pdf_stacks(args.corpus, args.stacks, args.scans, args.seed, models_dir)
         if args.stacks
         else None,
@@ -324,6 +349,9 @@ def main() -> None:
         _say(
             f"{'  page numbers ' + name:<34} {s[name]['learned']['f1']:>10.4f} {s[name]['rules']['f1']:>9.4f}"
         )
+    if "with_bundles" in s:
+        b = s["with_bundles"]
+        _say(f"{'  with held-out bundles':<34} {b['learned']['f1']:>10.4f} {b['rules']['f1']:>9.4f}")
     singles = s["single_files"]
     _say(
         f"{'  false splits of single files':<34} {singles['learned']['false_split_rate']:>10.4f} "

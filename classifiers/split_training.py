@@ -55,11 +55,20 @@ class StackSettings:
     single_share: float = 0.2  # share of one-document "stacks": a single file must stay whole
     blank_between: float = 0.25  # chance of a blank separator page between two documents
     unnumbered: float = 0.35  # chance a document's page numbers are hidden
+    # Chance a multi-page document comes without its last page (a page lost in the mailroom, a
+    # bill sent without its terms): its "page 2 of 3" then promises a page that never comes, and
+    # the next document's own signals must win over the numbering.
+    truncated: float = 0.1
     scan_only: float = 0.2  # share of stacks made of scans only (a mailroom scan)
     mixed: float = 0.3  # share of stacks mixing scans and born-digital pages; the rest are digital
     multipage: float = 0.4  # share of stacks given at least one multi-page document (if the pool has one)
+    # Chance that a document is followed by another of the same vendor (when the pool has one):
+    # two bills of one vendor back to back share letterhead, ids and customer number, and only
+    # their own number, date and first-page block tell them apart.
+    same_vendor: float = 0.25
     validation_layouts: float = 0.25  # share of the corpus's layouts held out to measure the model
-    regularisation: float = 1.0  # inverse L2 strength of the logistic regression
+    hidden_units: int = 16  # rectified units of the network's one hidden layer
+    weight_decay: float = 1e-3  # L2 penalty on the network's weights
     # Times each file a person corrected joins the training stacks: one real file the model got
     # wrong says more than one drawn stack, and there are few of them beside thousands drawn.
     correction_copies: int = 5
@@ -76,6 +85,7 @@ class StackDoc:
     doc_type: str
     scanned: bool
     layout: str
+    vendor: str = ""  # the truth's vendor id: documents of one vendor may follow each other
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,10 @@ def build_stacks(
     scans = [d for d in docs if d.scanned]
     everything = list(docs)
     multi_page = {id(pool): [d for d in pool if len(d.signals) > 1] for pool in (digital, scans, everything)}
+    by_vendor: dict[str, list[StackDoc]] = {}
+    for doc in docs:
+        if doc.vendor:
+            by_vendor.setdefault(doc.vendor, []).append(doc)
     stacks = []
     for _ in range(n):
         roll = rng.random()
@@ -122,6 +136,10 @@ def build_stacks(
         long = multi_page[id(pool)]
         if long and not any(len(d.signals) > 1 for d in chosen) and rng.random() < settings.multipage:
             chosen[rng.randrange(count)] = rng.choice(long)
+        for k in range(1, count):
+            fellows = [d for d in by_vendor.get(chosen[k - 1].vendor, ()) if d is not chosen[k - 1]]
+            if fellows and rng.random() < settings.same_vendor:
+                chosen[k] = rng.choice(fellows)
         _no_repeats(chosen, pool, rng)
         signals: list[PageSignals] = []
         parts: list[tuple[int, int]] = []
@@ -131,6 +149,8 @@ def build_stacks(
             pages = list(doc.signals)
             if rng.random() < settings.unnumbered:
                 pages = [p.without_numbering() for p in pages]
+            elif len(pages) > 1 and rng.random() < settings.truncated:
+                pages = pages[: rng.randrange(1, len(pages))]
             content = [i for i, p in enumerate(pages) if not p.blank]
             if not content:
                 continue
@@ -176,7 +196,7 @@ def stack_rows(stacks: Sequence[Stack]) -> tuple[np.ndarray, np.ndarray]:
     rows, labels = [], []
     for stack in stacks:
         starts = stack.starts
-        _, pairs = page_pairs(stack.signals)
+        _, pairs, _ = page_pairs(stack.signals, starts=starts)
         for pair in pairs:
             rows.append(pair.features)
             labels.append(int(pair.index in starts))
@@ -250,11 +270,16 @@ def load_stack_docs(
 
 
 def _stack_doc(doc: LabelledDoc, pages: Sequence[Any]) -> StackDoc:
+    try:
+        truth = json.loads(doc.path.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        truth = {}
     return StackDoc(
         signals=tuple(page_signals(p) for p in pages),
         doc_type=doc.doc_type.value,
         scanned=doc.variant.startswith("scan") or doc.variant == "photo",
         layout=doc.layout,
+        vendor=str(truth.get("vendor_id") or ""),
     )
 
 
@@ -331,17 +356,27 @@ def load_corrected_stacks(
 
 
 def fit(x: np.ndarray, y: np.ndarray, settings: StackSettings = STACKS, seed: int = 0) -> LearnedSplitter:
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
 
     if len(set(y.tolist())) < 2:
         raise TrainingDataError("the stacks hold only one kind of page (all starts or none)")
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=settings.regularisation, max_iter=2000, random_state=seed)
+    model = MLPClassifier(
+        hidden_layer_sizes=(settings.hidden_units,),
+        alpha=settings.weight_decay,
+        max_iter=500,
+        random_state=seed,
+    )
     model.fit((x - mean) / scale, y)
     return LearnedSplitter(
-        mean=mean, scale=scale, coef=model.coef_[0].copy(), intercept=float(model.intercept_[0])
+        mean=mean,
+        scale=scale,
+        hidden=model.coefs_[0].copy(),
+        hidden_bias=model.intercepts_[0].copy(),
+        coef=model.coefs_[1][:, 0].copy(),
+        intercept=float(model.intercepts_[1][0]),
     )
 
 

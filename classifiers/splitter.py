@@ -2,8 +2,9 @@
 
 Every page gets signals from its own words (a title naming a type, a reference block near the
 top, "Page 2 of 3" / "Seite 2/3", a totals block, vendor identifiers, the letterhead, where the
-words sit) and the splitter compares them with the previous non-blank page. The learned model is
-a logistic regression stored as plain arrays, so reading a file never imports scikit-learn; blank
+words sit) and the splitter compares them with the previous non-blank page and with what the
+current document's pages so far said. The learned model is a small network (one hidden layer)
+stored as plain arrays, so reading a file never imports scikit-learn; blank
 pages are separators and belong to no document. Every boundary has a confidence, and a file with
 a boundary below ``SplitterSettings.review`` goes to a clerk.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,17 +22,24 @@ import numpy as np
 from classifiers.errors import ArtifactError
 from classifiers.lexicon import type_names_in, type_names_ocr
 from ledgerbot.core.artifacts import Artifact, ArtifactStore, ModelNotFound
-from textlayer.model import Document, Page, Word
+from textlayer.model import Document, Line, Page, Word
 
 SPLITTER = "splitter"
-RULES = "splitter-rules@1"
+# 2: a document number seen again continues the document, a header block with a new one starts one.
+RULES = "splitter-rules@2"
 # Bumped whenever the signals or the feature vector change: an older model is then refused.
 # 2: titles name types in NL, ES and IT too, and a receipt's name counts as a bill's.
 # 3: the header's reference values shared with the previous page, a carried-forward line on the
 #    previous page, a change of page shape; a totals label counts only beside a figure, and a
 #    "brought forward from page 1" line is no page number; a title is a short line on born-digital
 #    pages too.
-SPLIT_FEATURE_VERSION = 3
+# 4: what the current document's pages so far said: its vendor's ids and letterhead words, its
+#    numbers repeated anywhere on the page, a header block with a new document number, a totals
+#    block already seen, its page count and numbering; decided page by page, so a start found
+#    begins a new document's memory; a change between scan and born-digital; a title on a born-digital
+#    page is set larger than its typical word; amounts are no reference values; the model has one
+#    hidden layer.
+SPLIT_FEATURE_VERSION = 4
 WEIGHTS = "splitter.npz"
 
 
@@ -57,6 +65,12 @@ class SplitterSettings:
     # a scan through OCR noise, at most ``title_candidates`` of them (the matcher is slow).
     title_max_words: int = 6
     title_candidates: int = 8
+    # On a born-digital page a title is also set larger than the page's typical word (the median
+    # font size) by at least this factor, or is little more than the type name (at most
+    # ``title_plain_words`` words of three letters or more): a table's column names or the short
+    # last line of a paragraph naming the invoice are no title, "Invoice 2026-17" in body type is.
+    title_size_ratio: float = 1.15
+    title_plain_words: int = 2
     # Cells of the word-position grid (rows, columns) compared between consecutive pages.
     grid: tuple[int, int] = (12, 8)
     # A line with more words than this is a table's column header, not a totals row.
@@ -98,9 +112,35 @@ _CONTINUED = re.compile(
 _TAX_ID = re.compile(r"\b(?:DE|AT|FR|GB|NL|BE|IT|ES|CH|LU|PL|DK|SE|IE|CZ)\s?[0-9A-Z]{2}[0-9 ]{6,12}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
 _TOKEN = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+# A word of a title line other than a number mark ("No.", "Nr", "Nº").
+_TITLE_WORD = re.compile(r"(?!(?:no|nr|num|nummer|number|numéro|número|numero)\b)[^\W\d_]{3,}", re.I)
 # A reference value in the header: a document or customer number, a date (at least three digits).
 _VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./\-]*\d[A-Za-z0-9./\-]*")
 _DIGIT = re.compile(r"\d")
+# An amount of money ("774.72", "1.234,50"): no reference value, however many digits it has.
+_AMOUNT = re.compile(r"\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2}")
+# A document's own number: the value right after a document-number label ("Invoice No. 4711",
+# "Rechnungsnummer: 2014-03") or right after a type name ("Rechnung RE1001", "FACTURE F-12").
+_DOC_NUMBER = re.compile(
+    r"\b(?:(?:invoice|inv|credit\s*note|bill|document|doc|receipt|statement|rechnung|gutschrift|beleg"
+    r"|facture|avoir|factuur|creditnota|factura|fattura|nota\s*di\s*credito)s?\.?\s*-?\s*"
+    r"(?:no|nr|number|nummer|num|n[°º]|#|numéro|número|numero)?\.?"
+    r"|n[°º]\s*de\s*(?:facture|l'avoir|document)|num[ée]ro\s*de\s*facture|n[úu]mero\s*de\s*factura"
+    r"|numero\s*(?:di\s*)?fattura|bon\s*n[°º]?|receipt|bill|ticket)\s*[:#]?\s*"
+    r"(?P<value>[A-Za-z0-9][A-Za-z0-9./\-]*\d[A-Za-z0-9./\-]*)",
+    re.IGNORECASE,
+)
+_MONTH = (
+    r"(?:jan|feb|m[äa]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|janv|f[ée]v|avr|juil|ao[uû]"
+    r"|d[ée]c|mrt|ene|abr|ago|dic|gen|mag|giu|lug|ott)[a-zéûä]*\.?"
+)
+_DATE = re.compile(
+    rf"\b(?:\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{1,2}}\.?\s*{_MONTH}\s*\d{{2,4}}"
+    rf"|{_MONTH}\s*\d{{1,2}},?\s*\d{{4}})\b",
+    re.IGNORECASE,
+)
+# A value of four digits or more anywhere on the page: where a document's number turns up again.
+_LONG_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./\-]*\d{2}[A-Za-z0-9./\-]*")
 _OCR_DIGITS = str.maketrans({"l": "1", "I": "1", "O": "0"})
 
 
@@ -126,6 +166,9 @@ class PageSignals:
     carries: bool = False  # "carried forward", "à reporter" in the lower half: the next page goes on
     ids: frozenset[str] = frozenset()  # tax ids and IBANs on the page
     values: frozenset[str] = frozenset()  # reference values of the top part (numbers, dates)
+    numbers: frozenset[str] = frozenset()  # values beside a document-number label in the top part
+    dated: bool = False  # a date among the top part's values
+    all_values: frozenset[str] = frozenset()  # values of four digits or more anywhere on the page
     shape: float = 0.0  # the page's width divided by its height
     letterhead: frozenset[str] = frozenset()  # words of the top strip
     tokens: frozenset[str] = frozenset()  # every word of three letters or more
@@ -152,7 +195,10 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
     totals = continued = carries = False
     letterhead: list[str] = []
     values: list[str] = []
+    numbers: list[str] = []
+    dated = False
     fuzzy_budget = settings.title_candidates
+    title_floor = 0.0 if scanned else _median_size(words) * settings.title_size_ratio
     for line in page.lines:
         if not line.words:
             continue
@@ -175,7 +221,11 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
             if len(line.words) > settings.title_max_words:
                 named = []
             elif not scanned:
-                named = type_names_in(text)
+                prominent = (
+                    _line_size(line) >= title_floor
+                    or len(_TITLE_WORD.findall(text)) <= settings.title_plain_words
+                )
+                named = type_names_in(text) if prominent else []
             elif fuzzy_budget > 0:
                 fuzzy_budget -= 1
                 named = type_names_ocr(text)
@@ -186,8 +236,19 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
                     title_types.append(doc_type.value)
             references += len(_REFERENCE.findall(text))
             if not carry_line:
-                values += [
-                    v.strip("./-").lower() for v in _VALUE.findall(text) if len(_DIGIT.findall(v)) >= 3
+                found = [
+                    value
+                    for v in _VALUE.findall(text)
+                    if len(_DIGIT.findall(value := v.strip("./-").lower())) >= 3
+                    and not _AMOUNT.fullmatch(value)
+                ]
+                values += found
+                dated = dated or _DATE.search(text) is not None
+                numbers += [
+                    value
+                    for match in _DOC_NUMBER.finditer(text)
+                    if len(_DIGIT.findall(value := match.group("value").strip("./-").lower())) >= 3
+                    and not _DATE.fullmatch(value)
                 ]
         if rel < settings.letterhead_share:
             letterhead += _TOKEN.findall(text.lower())
@@ -221,11 +282,25 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         carries=carries,
         ids=frozenset(ids),
         values=frozenset(values),
+        numbers=frozenset(numbers),
+        dated=dated,
+        all_values=frozenset(
+            v.strip("./-").lower() for v in _LONG_VALUE.findall(text) if len(_DIGIT.findall(v)) >= 4
+        ),
         shape=page.width / page.height,
         letterhead=frozenset(letterhead),
         tokens=frozenset(_TOKEN.findall(text.lower())),
         grid=grid / norm if norm > 0 else grid,
     )
+
+
+def _median_size(words: list[Word]) -> float:
+    sizes = [w.size for w in words if w.size]
+    return float(np.median(sizes)) if sizes else 0.0
+
+
+def _line_size(line: Line) -> float:
+    return _median_size(line.words)
 
 
 def _content_chars(words: list[Word], scanned: bool, settings: SplitterSettings) -> int:
@@ -254,6 +329,19 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
+# What the current document's pages so far said (``DocumentMemory.features``).
+MEMORY_FEATURES = (
+    "doc_ids_shared",
+    "doc_ids_new",
+    "doc_vendor_words",
+    "doc_number_repeated",
+    "header_block",
+    "header_number_new",
+    "header_with_title",
+    "doc_totals_seen",
+    "doc_pages",
+    "doc_numbering_continues",
+)
 FEATURES = (
     "blank_before",
     "numbered",
@@ -281,6 +369,8 @@ FEATURES = (
     "word_similarity",
     "layout_similarity",
     "scanned",
+    "source_change",
+    *MEMORY_FEATURES,
 )
 
 
@@ -295,6 +385,7 @@ def pair_features(
     blank_before: bool,
     last_title: tuple[str, ...],
     recent_values: frozenset[str] | None = None,
+    memory: DocumentMemory | None = None,
     settings: SplitterSettings = SETTINGS,
 ) -> np.ndarray:
     """The feature vector (``FEATURES``) of ``page`` following the non-blank page ``prev``.
@@ -306,6 +397,8 @@ def pair_features(
         recent_values = prev.values
     num, pnum = page.numbering, prev.numbering
     same_title = bool(page.title_types) and bool(set(page.title_types) & set(last_title))
+    if memory is None:
+        memory = DocumentMemory.starting(prev)
     return np.array(
         [
             float(blank_before),
@@ -334,8 +427,58 @@ def pair_features(
             _jaccard(prev.tokens, page.tokens),
             float(np.dot(prev.grid, page.grid)) if prev.grid.size and page.grid.size else 0.0,
             float(page.scanned),
+            # Read by OCR after a born-digital page or the reverse: one document's pages are alike.
+            float(page.scanned != prev.scanned),
+            *memory.features(page),
         ]
     )
+
+
+@dataclass
+class DocumentMemory:
+    """What the pages of the document being read so far said: its vendor, numbers and totals."""
+
+    ids: set[str] = field(default_factory=set)
+    vendor_words: frozenset[str] = frozenset()  # the first page's letterhead words
+    numbers: set[str] = field(default_factory=set)  # its document numbers
+    values: set[str] = field(default_factory=set)  # every reference value of its pages' top parts
+    totals: bool = False
+    pages: int = 0
+    numbering: tuple[int, int] | None = None  # the first page's "k of n"
+
+    @classmethod
+    def starting(cls, page: PageSignals) -> DocumentMemory:
+        memory = cls(vendor_words=page.letterhead, numbering=page.numbering)
+        memory.add(page)
+        return memory
+
+    def add(self, page: PageSignals) -> None:
+        self.ids |= page.ids
+        self.numbers |= page.numbers
+        self.values |= page.values
+        self.totals = self.totals or page.totals
+        self.pages += 1
+
+    def features(self, page: PageSignals) -> list[float]:
+        repeated = bool(self.numbers & (page.all_values | page.values))
+        header = bool(page.numbers) and (page.dated or page.references >= 2)
+        first = self.numbering
+        return [
+            float(bool(page.ids & self.ids)),
+            float(bool(self.ids) and bool(page.ids - self.ids)),
+            len(self.vendor_words & page.tokens) / len(self.vendor_words) if self.vendor_words else 0.0,
+            float(repeated),
+            float(header),
+            float(bool(page.numbers) and not repeated and not page.numbers & (self.numbers | self.values)),
+            float(header and bool(page.title_types)),
+            float(self.totals),
+            min(self.pages, 5) / 5.0,
+            float(
+                page.numbering is not None
+                and first is not None
+                and page.numbering == (first[0] + self.pages, first[1])
+            ),
+        ]
 
 
 @dataclass(frozen=True)
@@ -346,20 +489,33 @@ class Pair:
     features: np.ndarray
 
 
-def page_pairs(signals: Sequence[PageSignals]) -> tuple[int | None, list[Pair]]:
-    """The first non-blank page's index and the feature vector of every later non-blank page."""
+def page_pairs(
+    signals: Sequence[PageSignals],
+    *,
+    starts: set[int] | None = None,
+    decide: Callable[[np.ndarray], float] | None = None,
+    threshold: float = SETTINGS.threshold,
+) -> tuple[int | None, list[Pair], dict[int, float]]:
+    """The first non-blank page's index, every later non-blank page's features, and P(start) per page.
+
+    The document memory is reset where a document starts: at the ``starts`` given (training, the
+    true starts) or where ``decide`` says P(start) reaches the threshold (reading a file).
+    """
     first: int | None = None
     prev: PageSignals | None = None
+    memory: DocumentMemory | None = None
     blank_before = False
     last_title: tuple[str, ...] = ()
     before_prev: frozenset[str] = frozenset()
     pairs: list[Pair] = []
+    probabilities: dict[int, float] = {}
     for index, page in enumerate(signals):
         if page.blank:
             blank_before = prev is not None
             continue
-        if prev is None:
+        if prev is None or memory is None:
             first = index
+            memory = DocumentMemory.starting(page)
         else:
             features = pair_features(
                 prev,
@@ -367,13 +523,23 @@ def page_pairs(signals: Sequence[PageSignals]) -> tuple[int | None, list[Pair]]:
                 blank_before=blank_before,
                 last_title=last_title,
                 recent_values=prev.values | before_prev,
+                memory=memory,
             )
             pairs.append(Pair(index, features))
+            if decide is not None:
+                probabilities[index] = decide(features)
+                start = probabilities[index] >= threshold
+            else:
+                start = starts is not None and index in starts
+            if start:
+                memory = DocumentMemory.starting(page)
+            else:
+                memory.add(page)
             before_prev = prev.values
         if page.title_types:
             last_title = page.title_types
         prev, blank_before = page, False
-    return first, pairs
+    return first, pairs, probabilities
 
 
 @dataclass(frozen=True)
@@ -389,7 +555,7 @@ class SplitPart:
 @dataclass(frozen=True)
 class SplitPlan:
     parts: list[SplitPart]
-    decided_by: str  # ``splitter@<version>`` or ``splitter-rules@1``
+    decided_by: str  # ``splitter@<version>`` or ``splitter-rules@2``
     # Per non-first, non-blank page (1-based): P(a document starts there).
     start_probability: dict[int, float]
     low_confidence: bool
@@ -449,10 +615,18 @@ class RuleSplitter:
     @staticmethod
     def probability(features: np.ndarray) -> float:
         f = dict(zip(FEATURES, features, strict=True))
-        if f["number_continues"] or f["number_above_1"] or f["page_only_above_1"] or f["continued"]:
+        if (
+            f["number_continues"]
+            or f["number_above_1"]
+            or f["page_only_above_1"]
+            or f["continued"]
+            or f["doc_number_repeated"]
+        ):
             return 0.05
         if f["number_is_1"] or f["page_only_1"] or f["blank_before"] or f["prev_number_last"]:
             return 0.95
+        if f["header_block"] and f["header_number_new"]:
+            return 0.85
         if f["title"] and f["references"] > 0 and not f["prev_number_not_last"]:
             return 0.85
         return 0.15
@@ -461,19 +635,26 @@ class RuleSplitter:
         return self.split_signals([page_signals(page, self.settings) for page in document.pages])
 
     def split_signals(self, signals: Sequence[PageSignals]) -> SplitPlan:
-        _, pairs = page_pairs(signals)
-        probabilities = {p.index: self.probability(p.features) for p in pairs}
+        _, _, probabilities = page_pairs(signals, decide=self.probability, threshold=self.settings.threshold)
         return plan_from_starts(signals, probabilities, decided_by=self.name, settings=self.settings)
 
 
 class LearnedSplitter:
-    """The trained logistic regression, computed with NumPy: ``sigmoid(((x - mean) / scale) @ coef + b)``."""
+    """The trained network, computed with NumPy: one hidden layer of rectified units and a logistic
+    output, ``sigmoid(relu(((x - mean) / scale) @ hidden + hidden_bias) @ coef + intercept)``.
+
+    A hidden layer because the signals count together: a title starts a document when the page
+    also has a header block of its own, and not on a terms page of the same vendor; "page 2 of 3"
+    on the page before holds unless a blank page or a new number says otherwise.
+    """
 
     def __init__(
         self,
         *,
         mean: np.ndarray,
         scale: np.ndarray,
+        hidden: np.ndarray,
+        hidden_bias: np.ndarray,
         coef: np.ndarray,
         intercept: float,
         version: str = "unsaved",
@@ -481,6 +662,8 @@ class LearnedSplitter:
     ) -> None:
         self.mean = mean
         self.scale = scale
+        self.hidden = hidden
+        self.hidden_bias = hidden_bias
         self.coef = coef
         self.intercept = intercept
         self.name = f"{SPLITTER}@{version}"
@@ -489,21 +672,31 @@ class LearnedSplitter:
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if features.size == 0:
             return np.zeros(0)
-        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        units = np.maximum(((features - self.mean) / self.scale) @ self.hidden + self.hidden_bias, 0.0)
+        z = units @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
     def split(self, document: Document) -> SplitPlan:
         return self.split_signals([page_signals(page, self.settings) for page in document.pages])
 
     def split_signals(self, signals: Sequence[PageSignals]) -> SplitPlan:
-        _, pairs = page_pairs(signals)
-        matrix = np.stack([p.features for p in pairs]) if pairs else np.zeros((0, len(FEATURES)))
-        probabilities = {p.index: float(q) for p, q in zip(pairs, self.probabilities(matrix), strict=True)}
+        # Page by page: whether a document started decides what the next page is compared with.
+        _, _, probabilities = page_pairs(
+            signals,
+            decide=lambda x: float(self.probabilities(x[None, :])[0]),
+            threshold=self.settings.threshold,
+        )
         return plan_from_starts(signals, probabilities, decided_by=self.name, settings=self.settings)
 
     def save(self, folder: Path) -> None:
         np.savez(
-            folder / WEIGHTS, mean=self.mean, scale=self.scale, coef=self.coef, intercept=[self.intercept]
+            folder / WEIGHTS,
+            mean=self.mean,
+            scale=self.scale,
+            hidden=self.hidden,
+            hidden_bias=self.hidden_bias,
+            coef=self.coef,
+            intercept=[self.intercept],
         )
         (folder / "features.json").write_text(json.dumps(list(FEATURES)) + "\n", encoding="utf-8")
 
@@ -519,6 +712,8 @@ class LearnedSplitter:
                 model = cls(
                     mean=arrays["mean"],
                     scale=arrays["scale"],
+                    hidden=arrays["hidden"],
+                    hidden_bias=arrays["hidden_bias"],
                     coef=arrays["coef"],
                     intercept=float(arrays["intercept"][0]),
                     version=artifact.version,
@@ -526,8 +721,11 @@ class LearnedSplitter:
                 )
         except (OSError, KeyError, ValueError) as error:
             raise ArtifactError(f"cannot load the splitter from {artifact.path}: {error}") from error
-        if model.coef.shape != (len(FEATURES),):
-            raise ArtifactError(f"{artifact.ref} has {model.coef.shape} weights, expected {len(FEATURES)}")
+        units = model.coef.shape[0]
+        if model.hidden.shape != (len(FEATURES), units) or model.hidden_bias.shape != (units,):
+            raise ArtifactError(
+                f"{artifact.ref} has {model.hidden.shape} input weights, expected ({len(FEATURES)}, {units})"
+            )
         return model
 
 

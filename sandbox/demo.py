@@ -45,6 +45,9 @@ TRAINING_SEED = 11
 CLASSIFIER_RANDOM_DOCS = 160
 # Share of those drawn invoices long enough to run over several pages (the splitter's continuations).
 DRAWN_MULTIPAGE = 0.3
+# Multi-page bills whose later pages look unlike the first (terms, appendices, slips), some with
+# a sibling bill of the same vendor: only the splitter learns from them.
+SPLITTER_BUNDLES = 160
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,20 @@ def ensure_models(models_dir: Path, work: Path, env: dict[str, str]) -> None:
     if not have_splitter:
         # After the classifier: the text layers are cached by then, so this takes seconds. The
         # drawn layouts bring receipts, photographs and continuation pages of every kind.
+        bundles = work / "training-bundles"
+        if not (bundles / "manifest.json").exists():
+            _say("generating multi-page bills with terms, appendices and slips for the splitter")
+            _ledgerbot(
+                *("sandbox", "bundles", str(bundles)),
+                *("--n", str(SPLITTER_BUNDLES), "--seed", str(TRAINING_SEED)),
+                env=env,
+            )
         _say("training the splitter (where documents begin in a stacked file)")
-        _ledgerbot("train", "splitter", str(corpus), str(drawn), "--models-dir", str(models_dir), env=env)
+        _ledgerbot(
+            *("train", "splitter", str(corpus), str(drawn), str(bundles)),
+            *("--models-dir", str(models_dir)),
+            env=env,
+        )
     if not have_ranker:
         _say("training the extractor's candidate ranker")
         _ledgerbot("train", "extractor", str(corpus), env=env)

@@ -96,3 +96,22 @@ def corpus(
     )
     stderr.print(f"wrote {stats.documents} documents in {stats.seconds:.1f}s")
     emit(stats.to_dict())
+
+
+@sandbox_app.command("bundles")
+def bundles(
+    out: Annotated[Path, typer.Argument(help="Folder to write the bundles to")],
+    n: Annotated[int, typer.Option("--n", help="Number of bundles (siblings come on top)")] = 60,
+    seed: Annotated[int, typer.Option("--seed", help="Seed; 9000-9999 are held out")] = 1,
+    no_scans: Annotated[bool, typer.Option("--no-scans", help="Born-digital only")] = False,
+) -> None:
+    """Multi-page invoices whose later pages look unlike the first (terms, appendix, slip...), for
+    the splitter's training stacks; a share with a sibling bill of the same vendor."""
+    from sandbox.corpus.bundles import write_bundles
+    from sandbox.corpus.generator import CorpusError
+
+    if n < 1:
+        raise CorpusError(f"--n must be at least 1, got {n}")
+    manifest = write_bundles(out, n, seed, scans=not no_scans, log=lambda m: None)
+    stderr.print(f"wrote {manifest['documents']} documents to {out}")
+    emit({k: v for k, v in manifest.items() if k != "files"})
