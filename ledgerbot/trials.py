@@ -24,7 +24,7 @@ from ledgerbot.core.settings import get_settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from ledgerbot.core.modelops import Trial
+    from ledgerbot.core.registry_view import Trial
     from ledgerbot.core.store.models import DocumentRow
 
 log = logging.getLogger("ledgerbot.trials")

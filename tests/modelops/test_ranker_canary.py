@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from ledgerbot.core.artifacts import ArtifactStore
 from ledgerbot.core.domain import DocType, ExtractionResult, InvoiceFields
-from ledgerbot.core.modelops import Trial, in_canary, promote, register_trained, trial_for
+from ledgerbot.core.modelops import promote, register_trained, trial_for
+from ledgerbot.core.registry_view import Trial, in_canary
 from ledgerbot.core.settings import get_settings
 from ledgerbot.core.store import get_store
 from ledgerbot.core.store.models import DocumentRow

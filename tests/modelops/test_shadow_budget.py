@@ -13,7 +13,7 @@ import pytest
 import ledgerbot.pipeline
 from classifiers.cascade import Classification
 from ledgerbot.core.domain import DocType
-from ledgerbot.core.modelops import Trial
+from ledgerbot.core.registry_view import Trial
 from ledgerbot.pipeline import Extractor, Source
 from ledgerbot.trials import _RECORDED, ARM, ClassifierTrial, ShadowBudget
 

@@ -26,11 +26,11 @@ from ledgerbot.core.modelops import (
     Trial,
     canary_verdict,
     compare,
-    in_canary,
     promote,
     register_trained,
     trial_for,
 )
+from ledgerbot.core.registry_view import in_canary
 from ledgerbot.core.settings import get_settings
 from ledgerbot.core.store import get_store
 from ledgerbot.core.store.models import DocumentRow
