@@ -109,9 +109,11 @@ def _entry(error: LedgerbotError) -> ErrorEntry:
 
 
 def text_backend(document: Document) -> str:
-    """What read the text: pdfplumber for born-digital pages, the OCR engine of each OCR page."""
+    """What read the text: the backend of born-digital pages, the OCR engine of each OCR page."""
     names = {
-        "pdfplumber" if page.source == "digital" else (page.ocr_engine.split(" ")[0] or "tesseract")
+        page.backend or "pdfplumber"
+        if page.source == "digital"
+        else page.ocr_engine.split(" ")[0] or "tesseract"
         for page in document.pages
     }
     return "+".join(sorted(names)) or "none"
@@ -124,7 +126,10 @@ def _text_reader(in_process: bool, cache: DocumentCache | None = None) -> TextLa
     from textlayer import TextLayerReader
     from textlayer.config import TextLayerConfig
 
-    config = TextLayerConfig(document_timeout=get_settings().processing.document_seconds)
+    processing = get_settings().processing
+    config = TextLayerConfig(
+        document_timeout=processing.document_seconds, digital_backend=processing.text_backend
+    )
     return TextLayerReader(config, in_process=in_process, cache=cache)
 
 

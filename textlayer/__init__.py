@@ -23,8 +23,10 @@ from textlayer.reader import TextLayerReader, read_document
 # 6: lone one- and two-pixel specks erased; 7: tesseract's light-on-dark line retry off;
 # 8: a band's blurred rim erased with the band; 9: pages tesseract reads poorly are read by
 # RapidOCR (OCREngineSettings), and each OCR page records its engine; 10: an amount cut at its
-# decimal separator ("18. 40") is one word again, and round letters in its cents are zeros.
-TEXT_LAYER_VERSION = "10"
+# decimal separator ("18. 40") is one word again, and round letters in its cents are zeros;
+# 11: born-digital pages read by pdfium by default (sizes from the text matrix, sideways words
+# joined along their direction, letter-spaced print joined), each page naming its backend.
+TEXT_LAYER_VERSION = "11"
 
 __all__ = [
     "TEXT_LAYER_VERSION",

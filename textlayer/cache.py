@@ -41,6 +41,7 @@ def document_to_dict(document: Document) -> dict[str, Any]:
                 "rotation": p.rotation,
                 "skew": p.skew,
                 "ocr_engine": p.ocr_engine,
+                "backend": p.backend,
                 "ocr_choice": p.ocr_choice,
                 "lines": [
                     [[w.text, list(w.bbox), w.confidence, w.size, w.bold] for w in line.words]
@@ -63,6 +64,7 @@ def document_from_dict(data: dict[str, Any]) -> Document:
             rotation=p.get("rotation", 0),
             skew=p.get("skew", 0.0),
             ocr_engine=p.get("ocr_engine", ""),
+            backend=p.get("backend", ""),
             ocr_choice=p.get("ocr_choice", ""),
             lines=[
                 Line([Word(t, (b[0], b[1], b[2], b[3]), c, s, bold) for t, b, c, s, bold in line])

@@ -37,11 +37,11 @@ class OCREngineSettings:
 
 @dataclass(frozen=True, slots=True)
 class TextLayerConfig:
-    # Born-digital words: pdfplumber (the reference, whose boxes the extraction contract names)
-    # or pdfium, which gave the same words on 202 of 204 sample-corpus pages, boxes within
-    # 1 pt except the euro sign (pdfminer gives it no width), about 4-5x faster; see
-    # benchmarks/bench_textlayer.py and pdfium_words.py.
-    digital_backend: Literal["pdfplumber", "pdfium"] = "pdfplumber"
+    # Born-digital words: pdfium (pdfium's characters joined into words in pdfplumber's way, with
+    # pdfminer's boxes and type sizes; 6-8x less CPU) or pdfplumber. Extraction reads the same
+    # fields from either on the real-world PDFs, the e-invoice renderings and generated layouts
+    # (benchmarks/compare_digital_backends.py, and `ledgerbot eval` with LEDGERBOT_TEXT_BACKEND).
+    digital_backend: Literal["pdfplumber", "pdfium"] = "pdfium"
     # Refuse documents longer than this before any page is parsed (E205).
     max_pages: int = 300
     # Render resolution for OCR of PDF pages without a picture to follow (vector or outlined

@@ -60,6 +60,7 @@ def page_from_pdfplumber(page: Any, number: int) -> Page:
         lines=group_lines(words),
         unit="pt",
         source="digital",
+        backend="pdfplumber",
     )
 
 

@@ -85,6 +85,8 @@ class Page:
     # "rapidocr 3.10.0") and why that one (the measured quality that chose it).
     ocr_engine: str = ""
     ocr_choice: str = ""
+    # Lineage of a born-digital page: the backend that joined its characters into words.
+    backend: str = ""
 
     @property
     def words(self) -> list[Word]:

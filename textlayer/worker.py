@@ -85,7 +85,7 @@ def main(argv: list[str]) -> None:
     import pdfplumber  # noqa: F401
     import pypdfium2  # noqa: F401
 
-    from textlayer import tasks  # noqa: F401
+    from textlayer import pdfium_words, tasks  # noqa: F401
 
     inbox = Connection(read_fd, writable=False)
     outbox = Connection(write_fd, readable=False)

@@ -93,6 +93,11 @@ class ProcessingSettings(BaseSettings):
         description="Lease on a document while a process runs a stage on it; another process takes "
         "it over only after this long without renewal (sooner when the holder died on this machine)",
     )
+    text_backend: Literal["pdfplumber", "pdfium"] = Field(
+        default="pdfium",
+        description="How born-digital PDF pages are read into words: pdfium (characters read in C, "
+        "joined into words in pdfplumber's way) or pdfplumber (pure Python, several times slower)",
+    )
 
 
 class PolicySettings(BaseSettings):

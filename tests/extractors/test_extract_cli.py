@@ -49,7 +49,7 @@ def test_one_line_per_file_in_input_order_with_error_lines(runner: CliRunner, fi
     assert good["method"] == "generic"
     assert good["lines"][0]["quantity"] == "10" and good["lines"][0]["amount"] == "1000.00"
     assert good["field_boxes"]["total"]["page"] == 1
-    assert good["lineage"]["text_layer"] == "pdfplumber"
+    assert good["lineage"]["text_layer"] == "pdfium"
     assert good["lineage"]["extractor"].startswith("generic-")
     assert credit["fields"]["total"].startswith("-") and credit["fields"]["invoice_number"] == "GS-2026-7"
     if UBL:

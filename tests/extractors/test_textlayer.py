@@ -289,6 +289,59 @@ def test_pdfium_backend_gives_pdfplumbers_words_boxes_and_lines(textlayer_reader
             assert (word.size, word.bold, word.confidence) == (ref.size, ref.bold, 1.0)
 
 
+def _matrix_spaced_and_sideways_pdf() -> bytes:
+    """Print many generators use: a font set at size 1 and scaled by the text matrix, letters set
+    wide apart with character spacing, and a note printed sideways in the margin."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    scaled = c.beginText()
+    scaled.setTextTransform(12, 0, 0, 12, 60, 780)
+    scaled.setFont("Helvetica", 1)
+    scaled.textOut("Invoice 2026-0412 of 4 May")
+    c.drawText(scaled)
+    spaced = c.beginText(60, 740)
+    spaced.setFont("Helvetica", 8)
+    spaced.setCharSpace(2.3)
+    spaced.textOut("Supplier-No.: 4711")
+    c.drawText(spaced)
+    c.setFont("Helvetica", 10)
+    c.drawString(60, 700, "Total EUR 1,250.00")
+    c.saveState()
+    c.translate(30, 300)
+    c.rotate(90)
+    c.drawString(0, 0, "Printed sideways 2026")
+    c.restoreState()
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_pdfium_backend_sizes_by_the_text_matrix_joins_spaced_letters_and_reads_sideways_forwards() -> None:
+    from textlayer.tasks import parse
+
+    data = _matrix_spaced_and_sideways_pdf()
+    ours = parse(data, "m.pdf", "never", TextLayerConfig(digital_backend="pdfium")).pages[1]
+    theirs = parse(data, "m.pdf", "never", TextLayerConfig(digital_backend="pdfplumber")).pages[1]
+    assert ours.backend == "pdfium" and theirs.backend == "pdfplumber"
+    upright = [w for w in ours.words if w.bbox[2] - w.bbox[0] >= w.bbox[3] - w.bbox[1] or len(w.text) == 1]
+    reference = {w.text: w for w in theirs.words}
+    for word in upright:
+        assert word.text in reference, word.text
+        assert word.bbox == pytest.approx(reference[word.text].bbox, abs=0.05), word.text
+        assert word.size == reference[word.text].size, word.text
+    texts = [w.text for w in ours.words]
+    assert texts[:5] == ["Invoice", "2026-0412", "of", "4", "May"]
+    assert {w.size for w in ours.words[:5]} == {12.0}
+    assert "Supplier-No.:" in texts and "4711" in texts
+    # Sideways words read forwards, each one word along its own direction.
+    assert {"Printed", "sideways", "2026"} <= set(texts)
+
+
 def test_pdfium_backend_sends_blank_pages_to_ocr_or_leaves_them_empty() -> None:
     from textlayer.tasks import parse
 
