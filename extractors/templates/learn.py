@@ -245,6 +245,16 @@ def _item_label(view: DocumentView, label: str, priced: set[tuple[int, int]]) ->
     return sum((p.page, p.row) in priced for p in label_places(view, label)) > 1
 
 
+_CENTS = re.compile(r"\d[.,]\s?\d{2}(?!\d)")
+
+
+def _with_cents(view: DocumentView, hit: Hit) -> bool:
+    """Whether an amount is printed with a decimal mark and two decimals."""
+    page = view.page(hit.page)
+    assert page is not None
+    return bool(_CENTS.search(page.rows[hit.row].text_of(hit.start, hit.end)))
+
+
 @dataclass(slots=True)
 class _Candidate:
     anchor: Anchor
@@ -265,6 +275,10 @@ def anchors_for(
     header_hits = [h for h in hits if (h.page, h.row) not in avoid_rows] or hits
     if not header_hits:
         return [], False
+    if kind == "amount":
+        # A sum of money is printed with its cents ("7.00"); the same number printed bare is
+        # something else that happens to equal it (a house number, a count of items).
+        header_hits = [h for h in header_hits if _with_cents(view, h)] or header_hits
     sha, today = stamp
     candidates: list[_Candidate] = []
     priced = {(h.page, h.row) for h in view.hits("amount", decimal_sep=options.get("decimal_sep"))}

@@ -10,17 +10,21 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import yaml
+
+from extractors.templates.anchors import label_weight
 from extractors.templates.engine import TemplateExtractor
 from extractors.templates.learn import learn_template, parse_truth
-from extractors.templates.locate import compact_date_orders, find_compact_dates
+from extractors.templates.locate import DocumentView, compact_date_orders, find_compact_dates
 from ledgerbot.core.domain import DocType, ExtractionResult
 from textlayer.model import Document, Line, Page, Word
 
 SHOP = "Quillon Harbour Hardware Ltd"
 
 
-def _receipt(rows: list[str], scale: float = 1.0, name: str = "r.jpg") -> Document:
-    """An OCR'd receipt: one line per row, words left to right, 12 px per character."""
+def _receipt(rows: list[str], scale: float = 1.0, name: str = "r.jpg", source: str = "ocr") -> Document:
+    """An OCR'd receipt (or a born-digital one): one line per row, words left to right, 12 px
+    per character."""
     lines = []
     for r, text in enumerate(rows):
         x, top = 40.0 * scale, (60.0 + 34.0 * r) * scale
@@ -34,7 +38,7 @@ def _receipt(rows: list[str], scale: float = 1.0, name: str = "r.jpg") -> Docume
             x += width + 10.0 * scale
         lines.append(Line(words))
     height = (60.0 + 34.0 * len(rows) + 80.0) * scale
-    page = Page(1, 620.0 * scale, height, lines, unit="px", source="ocr")
+    page = Page(1, 620.0 * scale, height, lines, unit="px", source=source)  # type: ignore[arg-type]
     return Document([page], source=name)
 
 
@@ -132,3 +136,55 @@ def test_a_shop_name_printed_over_two_rows_is_learned_whole_and_found_again(tmp_
     result = _read(folder, second)
     assert result is not None and result.fields.vendor_name == shop
     assert result.fields.total == Decimal("13.00")
+
+
+def test_a_total_is_learned_where_it_is_printed_as_money_not_where_the_same_number_is_bare(
+    tmp_path: Path,
+) -> None:
+    def rows(total: str) -> list[str]:
+        # The shop's address has a house number equal to the first receipt's total, and the
+        # total's label is a word no label list knows: neither place is named.
+        return [SHOP, "No 7 Example Street", "Date : 03/04/2019", f"Widget | {total}", f"Bill Sum | {total}"]
+
+    first = _receipt(rows("7.00"), name="r1.pdf", source="digital")
+    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "7.00"})
+    rules = yaml.safe_load(next(folder.glob("*.yml")).read_text())["fields"]
+    total = next(rule for rule in rules if rule["name"] == "total")
+    assert all(anchor.get("label") != "No" for anchor in total["anchors"])
+    second = _receipt(rows("12.40"), name="r2.pdf", source="digital")
+    result = _read(folder, second)
+    assert result is not None and result.fields.total == Decimal("12.40")
+
+
+def test_label_weight_reads_ocr_slips_asides_glued_words_and_included_tax() -> None:
+    assert label_weight("total", "Total Amt Payabie") == 1.0  # "Payabie": an OCR slip
+    assert label_weight("total", "Total (EUR)") == 1.0  # an aside after the label
+    assert label_weight("total", "TotalDue") == 1.0  # a lost space
+    assert label_weight("total", "Total Amt lncl. GST") == 1.0  # the tax is included: the gross
+    assert label_weight("tax_amount", "Total incl. VAT") == -1.0
+    assert label_weight("total", "Sub Total (EUR)") == -1.0  # the longer label names the subtotal
+    assert label_weight("subtotal", "Sub Total") == 1.0
+    assert label_weight("total", "Cash") == -1.0  # the amount tendered, no field
+    assert label_weight("invoice_date", "Date") == 1.0
+    assert label_weight("total", "Bill Sum") == 0.0
+
+
+def test_a_label_ocr_glued_on_one_receipt_and_split_on_the_next_is_found_whole() -> None:
+    document = _receipt(["Total EUR Including VAT 10% | 38.20", "Rounding | 0.00"])
+    view = DocumentView(document)
+    found = view.find_phrase("TotalEUR Including VAT")
+    assert [(p.row, p.start, p.end) for p in found] == [(0, 0, 4)]
+
+
+def test_a_receipt_read_with_a_total_label_ocr_glued_when_learned(tmp_path: Path) -> None:
+    def rows(total: str, label: str) -> list[str]:
+        return [SHOP, "Date : 03/04/2019", "Widget | " + total, f"{label} 10% | {total}", "Rounding | 0.00"]
+
+    first = _receipt(rows("12.50", "TotalEUR Including VAT"), name="r1.jpg")
+    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
+    second = _receipt(rows("38.20", "Total EUR Including VAT"), name="r2.jpg")
+    result = _read(folder, second)
+    assert result is not None and result.method is not None and result.method.startswith("template:")
+    assert result.fields.total == Decimal("38.20")
+    assert "total" not in str(result.lineage.get("template_fallback"))
+
