@@ -143,14 +143,14 @@ class VendorIndex:
 
     def _fuzzy_names(self, view: DocumentView, add: Callable[[int, str, float], None]) -> None:
         """Names printed with OCR slips: templates a name word points at, confirmed on a row."""
+        seen: dict[tuple[int, tuple[str, ...]], set[str]] = defaultdict(set)
+        for word in self._name_words(view):
+            for i, name in self._by_name_word.get(word, []):
+                seen[(i, name)].add(word)
         hits: dict[int, tuple[str, ...]] = {}
-        counts: dict[tuple[int, tuple[str, ...]], int] = defaultdict(int)
-        for tok in view.token_set:
-            for i, name in self._by_name_word.get(tok, []):
-                counts[(i, name)] += 1
-        for (i, name), count in counts.items():
+        for (i, name), words in seen.items():
             longer = {t for t in name if len(t) >= SETTINGS.min_name_word}
-            if count >= SETTINGS.min_name_words_exact * len(longer):
+            if len(words) >= SETTINGS.min_name_words_exact * len(longer):
                 hits[i] = name
         if not hits:
             return
@@ -159,3 +159,25 @@ class VendorIndex:
             if printed_like(name, rows):
                 # Less than a name printed as learned: identity by tax id or IBAN still wins.
                 add(i, "name", 0.9)
+
+    def _name_words(self, view: DocumentView) -> set[str]:
+        """The words of a document that may be words of a vendor's name: its words, and on OCR'd
+        pages the two words OCR glued into one ("HarbourHardware") or split ("Hard ware")."""
+        known = self._by_name_word
+        out = {tok for tok in view.token_set if tok in known}
+        shortest = SETTINGS.min_name_word
+        for page in view.pages:
+            if not page.ocr:
+                continue
+            for toks, _ in page.row_tokens:
+                for tok in toks:
+                    for cut in range(1, len(tok)):
+                        head, tail = tok[:cut], tok[cut:]
+                        if len(head) >= shortest and head in known:
+                            out.add(head)
+                        if len(tail) >= shortest and tail in known:
+                            out.add(tail)
+                for a, b in pairwise(toks):
+                    if a + b in known:
+                        out.add(a + b)
+        return out

@@ -188,3 +188,16 @@ def test_a_receipt_read_with_a_total_label_ocr_glued_when_learned(tmp_path: Path
     assert result.fields.total == Decimal("38.20")
     assert "total" not in str(result.lineage.get("template_fallback"))
 
+
+def test_a_shop_name_whose_words_ocr_glued_on_the_next_receipt_still_finds_its_template(
+    tmp_path: Path,
+) -> None:
+    first = _receipt(_rows(SHOP, "03/04/2019", [("Hex key set", "12.50")], "12.50", "12.50"), name="r1.jpg")
+    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
+    second = _receipt(
+        _rows("QuillonHarbour HardwareLtd", "17/05/2019", [("Hinge pair", "9.90")], "9.90", "10.00"),
+        name="r2.jpg",
+    )
+    result = _read(folder, second)
+    assert result is not None and result.method is not None and result.method.startswith("template:")
+    assert result.fields.vendor_name == SHOP
