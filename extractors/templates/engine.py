@@ -40,6 +40,9 @@ FUZZY_HEADER = 80.0
 # words of at least this many letters (a slip in a shorter word makes another word).
 FUZZY_WORD = 75.0
 FUZZY_WORD_LENGTH = 4
+# A fingerprint word of at least this many letters counts on an OCR'd page when its letters are
+# printed inside a run of words OCR glued together (shorter ones are inside too many words).
+GLUED_WORD_LENGTH = 3
 # On an OCR'd page a crease, a stain or a faded line loses whole words beyond any similarity:
 # the share of a layout's fingerprint a vendor's name must come with is lower by this there.
 OCR_FINGERPRINT_SLACK = 0.15
@@ -119,21 +122,31 @@ def _fuzzy_span(row: Row, phrase: str) -> tuple[int, int] | None:
     return best[1] if best else None
 
 
-def _fingerprint_share(fingerprint: list[str], words: set[str], ocr: bool = False) -> float:
+def _fingerprint_share(fingerprint: list[str], view: DocumentView, ocr: bool = False) -> float:
     """The share of a layout's fingerprint words a document prints (1.0 without a fingerprint).
 
     On an OCR'd page a word may be printed with a slip ("Tirne" for "Time"), on the sample the
     fingerprint was learned from or on this one: a word of four letters or more counts when the
-    page prints one close to it.
+    page prints one close to it, and a word of three or more when the page prints its letters
+    inside a run of words OCR glued together ("PLEASECOMEAGAIN") or across two it split.
     """
     if not fingerprint:
         return 1.0
+    words = view.token_set
     found = 0
     near: list[str] | None = None
+    glued: str | None = None
     for word in fingerprint:
         if word in words:
             found += 1
-        elif ocr and len(word) >= FUZZY_WORD_LENGTH:
+        elif ocr and len(word) >= GLUED_WORD_LENGTH:
+            if glued is None:
+                glued = "\n".join("".join(toks) for page in view.pages for toks, _ in page.row_tokens)
+            if word in glued:
+                found += 1
+                continue
+            if len(word) < FUZZY_WORD_LENGTH:
+                continue
             if near is None:
                 near = [w for w in words if len(w) >= FUZZY_WORD_LENGTH - 1]
             found += process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=FUZZY_WORD) is not None
@@ -230,7 +243,7 @@ class TemplateExtractor:
                 continue
             if any(self._has(text, k) for k in m.none):
                 continue
-            share = _fingerprint_share(m.fingerprint, view.token_set, ocr)
+            share = _fingerprint_share(m.fingerprint, view, ocr)
             needed = m.min_fingerprint - (OCR_FINGERPRINT_SLACK if ocr else 0.0)
             if evidence.by == "name" and m.fingerprint and share < needed:
                 # A name alone is weak (a buyer may carry it, a reseller may print it): the
