@@ -245,9 +245,9 @@ class TemplateExtractor:
                 continue
             share = _fingerprint_share(m.fingerprint, view, ocr)
             needed = m.min_fingerprint - (OCR_FINGERPRINT_SLACK if ocr else 0.0)
-            if evidence.by == "name" and m.fingerprint and share < needed:
-                # A name alone is weak (a buyer may carry it, a reseller may print it): the
-                # layout must also be the vendor's.
+            if evidence.by in ("name", "numbers") and m.fingerprint and share < needed:
+                # A name alone is weak (a buyer may carry it, a reseller may print it), and so
+                # are numbers: the layout must also be the vendor's.
                 continue
             # A template learned for this one vendor knows it better than a layout template
             # written for every vendor printing with that layout.
@@ -269,7 +269,8 @@ class TemplateExtractor:
         evidence = self.match_evidence(view)
         if evidence is None:
             return None
-        result = self.apply(evidence.template, document, doc_type, view=view)
+        identified = evidence.by in ("tax_id", "iban", "numbers")
+        result = self.apply(evidence.template, document, doc_type, view=view, identified=identified)
         result.lineage["template_match"] = evidence.by
         return result
 
@@ -280,7 +281,11 @@ class TemplateExtractor:
         doc_type: DocType | None = None,
         *,
         view: DocumentView | None = None,
+        identified: bool = False,
     ) -> ExtractionResult:
+        """Read ``document`` by ``template``. ``identified``: the document was matched to the
+        template by the vendor's tax id, IBAN or letterhead numbers, so on a scan or photo the
+        vendor's name is the template's even where OCR garbled the printed one."""
         view = view or DocumentView(document)
         pages = [_Page(p.number, p.rows, [toks for toks, _ in p.row_tokens]) for p in view.pages]
         options = {
@@ -298,6 +303,8 @@ class TemplateExtractor:
         unsure: list[str] = []
         ocr = any(page.ocr for page in view.pages)
         printed_name = self._printed_name(template, view)
+        if printed_name is None and identified and document.is_scanned and template.match.names:
+            printed_name = template.match.names[0]
         for rule in template.fields:
             if rule.name == "vendor_name" and printed_name is not None:
                 # The vendor is known by its name: the name as the template knows it is printed.

@@ -216,3 +216,34 @@ def test_a_receipt_whose_printed_words_ocr_glued_still_shows_its_layout(tmp_path
     result = _read(folder, second)
     assert result is not None and result.method is not None and result.method.startswith("template:")
     assert result.fields.vendor_name == SHOP
+
+
+def _letterhead(shop: str, day: str, total: str) -> list[str]:
+    rows = _rows(shop, day, [("Hinge pair", total)], total, total)
+    return [rows[0], "(734519-K)", *rows[1:]]
+
+
+def test_a_shop_whose_name_ocr_cannot_read_is_known_by_its_letterhead_numbers(tmp_path: Path) -> None:
+    first = _receipt(_letterhead(SHOP, "03/04/2019", "12.50"), name="r1.jpg")
+    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
+    match = yaml.safe_load(next(folder.glob("*.yml")).read_text())["match"]
+    assert match["numbers"] == ["734519", "0355501234"]  # the registration and the telephone
+    # Every longer word of the name slipped: the name alone no longer finds the template.
+    second = _receipt(_letterhead("Qui11on Hcrbour Hardwcre", "17/05/2019", "9.90"), name="r2.jpg")
+    result = _read(folder, second)
+    assert result is not None and result.method is not None and result.method.startswith("template:")
+    assert result.lineage["template_match"] == "numbers"
+    assert result.fields.vendor_name == SHOP
+    assert result.fields.total == Decimal("9.90")
+
+
+def test_another_vendor_quoting_a_shops_letterhead_numbers_is_not_read_by_its_template(
+    tmp_path: Path,
+) -> None:
+    first = _receipt(_letterhead(SHOP, "03/04/2019", "12.50"), name="r1.jpg")
+    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
+    # A supplier's statement quoting the shop's numbers prints a name of its own.
+    other = _receipt(
+        ["Meridian Paint Supplies", "Customer (734519-K)", "Phone 03-5550 1234", "Balance | 80.00"]
+    )
+    assert _read(folder, other) is None
