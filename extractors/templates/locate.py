@@ -147,10 +147,24 @@ class DocumentView:
                 found = list(value_type.find(text, **options))
                 if compact:
                     found.extend(find_compact_dates(text, str(order)))
-                for (a, b), value in found:
+                slips: list[tuple[tuple[int, int], Any]] = []
+                if page.ocr and kind in _DIGIT_KINDS:
+                    repaired = ocr_digits(text)
+                    if repaired != text:
+                        taken = [span for span, _ in found]
+                        slips = [
+                            (span, value)
+                            for span, value in value_type.find(repaired, **options)
+                            if not any(span[0] < b and a < span[1] for a, b in taken)
+                        ]
+                marked = [(span, value, 100.0) for span, value in found]
+                marked += [(span, value, SLIP_SIMILARITY) for span, value in slips]
+                if slips:
+                    marked.sort(key=lambda m: m[0][0])
+                for (a, b), value, similarity in marked:
                     first = _word_at(offsets, a)
                     last = _word_at(offsets, max(a, b - 1)) + 1
-                    out.append(Hit(value, page.number, r, first, last, row.box_of(first, last)))
+                    out.append(Hit(value, page.number, r, first, last, row.box_of(first, last), similarity))
         self._hits[key] = out
         return out
 
@@ -245,6 +259,32 @@ def _phrase_score(window: list[str], needle: list[str], joined: str, glued: str,
     else:
         return None
     return score if score >= SETTINGS.fuzzy_label else None
+
+
+# -- digits OCR read as letters ------------------------------------------------------------------
+
+# Letters OCR reads for digits inside a number ("12/O2/2018", "7.0O", "l2.50").
+_DIGIT_SLIPS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "B": "8", "S": "5"})
+_DIGIT_KINDS = frozenset({"date", "amount"})
+# A value read only after such a repair counts as printed with a slip.
+SLIP_SIMILARITY = 95.0
+_NUMBER_WORD = re.compile(r"[\dODolI|BS][\dODolI|BS/.,:\-]*[\dODolI|BS]")
+
+
+def ocr_digits(text: str) -> str:
+    """``text`` with the letters OCR read for digits inside numbers put back as digits: only in
+    words of digits and marks holding at least two digits and at most two such letters, and
+    never in a word with other letters ("FEB", "Total"). Same length, so offsets still hold."""
+
+    def repair(match: re.Match[str]) -> str:
+        word = match.group(0)
+        letters = sum(ch.isalpha() or ch == "|" for ch in word)
+        digits = sum(ch.isdigit() for ch in word)
+        if letters == 0 or letters > 2 or digits < 2:
+            return word
+        return word.translate(_DIGIT_SLIPS)
+
+    return re.sub(r"(?<![A-Za-z])" + _NUMBER_WORD.pattern + r"(?![A-Za-z])", repair, text)
 
 
 # -- dates printed as eight digits -------------------------------------------------------------

@@ -15,7 +15,7 @@ import yaml
 from extractors.templates.anchors import label_weight
 from extractors.templates.engine import TemplateExtractor
 from extractors.templates.learn import learn_template, parse_truth
-from extractors.templates.locate import DocumentView, compact_date_orders, find_compact_dates
+from extractors.templates.locate import DocumentView, compact_date_orders, find_compact_dates, ocr_digits
 from ledgerbot.core.domain import DocType, ExtractionResult
 from textlayer.model import Document, Line, Page, Word
 
@@ -247,3 +247,24 @@ def test_another_vendor_quoting_a_shops_letterhead_numbers_is_not_read_by_its_te
         ["Meridian Paint Supplies", "Customer (734519-K)", "Phone 03-5550 1234", "Balance | 80.00"]
     )
     assert _read(folder, other) is None
+
+
+def test_a_date_and_a_total_with_letters_ocr_read_for_digits_are_learned_and_read(tmp_path: Path) -> None:
+    # The sample's date comes out "O3/04/2019" (a letter O), the next receipt's total "9.9O".
+    first = _receipt(_rows(SHOP, "O3/04/2019", [("Hex key set", "12.50")], "12.50", "12.50"), name="r1.jpg")
+    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "12.50"})
+    rules = yaml.safe_load(next(folder.glob("*.yml")).read_text())["fields"]
+    date_rule = next(rule for rule in rules if rule["name"] == "invoice_date")
+    assert "anchors" in date_rule  # found on the sample and learned, not left to the generic reading
+    rows = _rows(SHOP, "17/05/2019", [("Hinge pair", "9.90")], "9.90", "10.00")
+    second = _receipt([row.replace("| 9.90", "| 9.9O") if row.startswith("Total") else row for row in rows])
+    result = _read(folder, second)
+    assert result is not None and result.method is not None and result.method.startswith("template:")
+    assert result.fields.total == Decimal("9.90")
+    assert result.fields.invoice_date == date(2019, 5, 17)
+
+
+def test_ocr_digits_repairs_letters_only_inside_numbers() -> None:
+    assert ocr_digits("Date: 12/O2/2018 Total 7.0O") == "Date: 12/02/2018 Total 7.00"
+    assert ocr_digits("l2.50 S.50") == "12.50 5.50"
+    assert ocr_digits("12FEB2018 BOSS 12 SOLD 100") == "12FEB2018 BOSS 12 SOLD 100"
