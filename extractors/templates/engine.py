@@ -25,6 +25,7 @@ from extractors.templates.catalog import Entry, load_entries
 from extractors.templates.index import Evidence, VendorIndex, name_tokens, ocr_rows, printed_like
 from extractors.templates.locate import DocumentView, Hit
 from extractors.templates.schema import USED_FOR_DECISIONS, Anchor, FieldRule, LineRules, Template
+from extractors.templates.witness import one_digit_apart, witnessed_total
 from extractors.values import VALUE_TYPES, find_currency
 from ledgerbot.core.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
 from ledgerbot.core.settings import TemplateSettings, load_section
@@ -404,6 +405,17 @@ class TemplateExtractor:
                         confidence[name] = round(0.8 * generic.field_confidence.get(name, 0.5), 3)
                         fallback.append(name)
         lineage = {"template": template.ref, "extractor": ENGINE_VERSION}
+        read_total = fields.get("total")
+        if ocr and read_total is not None:
+            agreed = witnessed_total(view, template.options.decimal_separator)
+            if agreed is not None and agreed != abs(read_total) and one_digit_apart(agreed, read_total):
+                # A digit of the total misread on a photo: what tendered - change and net + tax
+                # (+ rounding) both give was printed.
+                fields["total"] = agreed
+                confidence["total"] = 0.9
+                lineage["total_repaired"] = (
+                    f"{read_total} -> {agreed}: tendered - change = net + tax + rounding"
+                )
         if fallback:
             # Which fields the template could not find on this document and the generic
             # extractor read instead: a decision on them is the generic extractor's.

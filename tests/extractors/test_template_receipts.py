@@ -16,6 +16,7 @@ from extractors.templates.anchors import label_weight
 from extractors.templates.engine import TemplateExtractor
 from extractors.templates.learn import learn_template, parse_truth
 from extractors.templates.locate import DocumentView, compact_date_orders, find_compact_dates, ocr_digits
+from extractors.templates.witness import one_digit_apart
 from ledgerbot.core.domain import DocType, ExtractionResult
 from textlayer.model import Document, Line, Page, Word
 
@@ -268,3 +269,43 @@ def test_ocr_digits_repairs_letters_only_inside_numbers() -> None:
     assert ocr_digits("Date: 12/O2/2018 Total 7.0O") == "Date: 12/02/2018 Total 7.00"
     assert ocr_digits("l2.50 S.50") == "12.50 5.50"
     assert ocr_digits("12FEB2018 BOSS 12 SOLD 100") == "12FEB2018 BOSS 12 SOLD 100"
+
+
+def _till(day: str, net: str, tax: str, rounding: str, total: str, cash: str, change: str) -> list[str]:
+    return [
+        SHOP,
+        f"Date : {day}",
+        f"Widget | {net}",
+        f"Sub Total (EUR) : | {net}",
+        f"Total Tax (EUR) : | {tax}",
+        f"Rounding (EUR) : | {rounding}",
+        f"Total (EUR) : | {total}",
+        f"Cash : | {cash}",
+        f"Change (EUR) : | {change}",
+    ]
+
+
+def test_a_total_with_one_digit_misread_is_what_tendered_change_net_and_tax_agree_on(tmp_path: Path) -> None:
+    first = _receipt(_till("03/04/2019", "10.00", "0.60", "0.00", "10.60", "20.00", "9.40"), name="r1.jpg")
+    folder = _learn(tmp_path, first, {"vendor_name": SHOP, "invoice_date": "2019-04-03", "total": "10.60"})
+    # Printed 112.45 (106.10 + 6.37 - 0.02, paid 120.00, change 7.55); read "112.46".
+    second = _receipt(
+        _till("17/05/2019", "106.10", "6.37", "-0.02", "112.46", "120.00", "7.55"), name="r2.jpg"
+    )
+    result = _read(folder, second)
+    assert result is not None and result.method is not None and result.method.startswith("template:")
+    assert result.fields.total == Decimal("112.45")
+    assert "112.46 -> 112.45" in result.lineage["total_repaired"]
+    # Sums that do not agree leave the total as read.
+    third = _receipt(
+        _till("18/05/2019", "106.10", "6.37", "-0.02", "112.46", "120.00", "7.50"), name="r3.jpg"
+    )
+    result = _read(folder, third)
+    assert result is not None and result.fields.total == Decimal("112.46")
+    assert "total_repaired" not in result.lineage
+
+
+def test_amounts_one_digit_apart() -> None:
+    assert one_digit_apart(Decimal("112.46"), Decimal("112.45"))
+    assert not one_digit_apart(Decimal("112.46"), Decimal("112.54"))
+    assert not one_digit_apart(Decimal("12.45"), Decimal("112.45"))
