@@ -11,11 +11,13 @@ invoices (learn on one, read the other, the visible page only). It never asserts
 
     python benchmarks/bench_template_learning.py [--n 120] [--seed 7] [--corpus DIR] [--no-scans]
         [--realworld DIR] [--receipts | --only-receipts] [--split dev|val|all] [--layers DIR]
+        [--misses] [--learn-each]
 
 Receipts are grouped by shop within one part of the real-world split (``--split``): the shop's
 first receipt of that part is learned, its other receipts of that part are read, so a run on the
 development part never reads a validation receipt. ``--misses`` lists what was misread (only
-for the development part).
+for the development part). ``--learn-each`` learns every receipt of a shop in turn and reads the
+shop's others after each (more pairs from the same receipts: a shop of n receipts gives n(n-1)).
 """
 
 from __future__ import annotations
@@ -302,43 +304,55 @@ def shop_groups(folder: Path, split: str) -> list[list[tuple[Path, dict[str, Any
     return [docs for docs in by_shop.values() if len(docs) > 1]
 
 
-def receipts(work: Path, folder: Path, split: str, cache: Path | None, misses: bool) -> dict[str, Any]:
+def receipts(
+    work: Path, folder: Path, split: str, cache: Path | None, misses: bool, each: bool = False
+) -> dict[str, Any]:
     """Shops with two or more photographed receipts: learn the shop's name, date and total from its
-    first receipt, read the others (header accuracy over those three fields, both ways)."""
+    first receipt, read the others (header accuracy over those three fields, both ways). With
+    ``each``, every receipt of a shop is learned in turn (into a folder of its own round, with the
+    other shops' receipts of that round) and the shop's other receipts are read after it."""
     shops = shop_groups(folder, split)
-    learned = work / f"receipts-{split}"
-    reads: list[tuple[Path, dict[str, Any]]] = []
+    rounds = max((len(docs) for docs in shops), default=0) if each else 1
+    reads: list[tuple[Path, dict[str, Any], Path]] = []  # receipt, truth, the round's templates
     not_learned = 0
-    for docs in shops:
-        (first, truth), rest = docs[0], docs[1:]
-        try:
-            learn_template(
-                first, parse_truth(truth, first.name), learned, document=cached_layer(first, cache)
-            )
-        except Exception as error:  # a receipt learning cannot use is counted, the rest goes on
-            log(f"{first.name}: {error}")
-            not_learned += 1
-            continue
-        reads.extend(rest)
-    layers = {path: cached_layer(path, cache) for path, _ in reads}
+    for k in range(rounds):
+        learned = work / f"receipts-{split}-{k}"
+        learned.mkdir(parents=True, exist_ok=True)
+        for docs in shops:
+            if k >= len(docs):
+                continue
+            first, truth = docs[k]
+            try:
+                learn_template(
+                    first, parse_truth(truth, first.name), learned, document=cached_layer(first, cache)
+                )
+            except Exception as error:  # a receipt learning cannot use is counted, the rest goes on
+                log(f"{first.name}: {error}")
+                not_learned += 1
+                continue
+            reads.extend((path, data, learned) for path, data in docs if path != first)
+    layers = {path: cached_layer(path, cache) for path, _, _ in reads}
     out: dict[str, Any] = {
         "split": split,
         "shops": len(shops),
+        "rounds": rounds,
         "shops_not_learned": not_learned,
         "receipts_read": len(reads),
     }
-    for name, extractor in (
-        (
-            "learned_template",
-            Extractor(stages=("template", "generic"), extra_templates=(learned,), classify=False),
-        ),
-        ("generic_alone", Extractor(stages=("generic",), classify=False)),
+    generic = Extractor(stages=("generic",), classify=False)
+    by_folder = {
+        learned: Extractor(stages=("template", "generic"), extra_templates=(learned,), classify=False)
+        for learned in {learned for _, _, learned in reads}
+    }
+    for name, pick in (
+        ("learned_template", lambda learned: by_folder[learned]),
+        ("generic_alone", lambda learned: generic),
     ):
         right = total = by_template = 0
         by_field: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         wrong: list[dict[str, Any]] = []
-        for path, truth in reads:
-            result = extractor.extract_document(layers[path], DocType.INVOICE)
+        for path, truth, learned in reads:
+            result = pick(learned).extract_document(layers[path], DocType.INVOICE)
             by_template += bool(result.method and result.method.startswith("template:"))
             got = result.model_dump(mode="json")["fields"]
             for field_name, value in truth["fields"].items():
@@ -379,6 +393,9 @@ def main() -> None:
     parser.add_argument("--split", choices=("dev", "val", "all"), default="all", help="receipts of this part")
     parser.add_argument("--layers", type=Path, default=None, help="keep receipts' text layers here")
     parser.add_argument("--misses", action="store_true", help="list misread receipts (dev part only)")
+    parser.add_argument(
+        "--learn-each", action="store_true", help="learn every receipt of a shop in turn, read its others"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-learn-") as tmp:
         work = Path(tmp)
@@ -389,7 +406,7 @@ def main() -> None:
                 report["realworld"] = realworld(work, args.realworld / "pdf")
         if (args.receipts or args.only_receipts) and (args.realworld / "sroie").is_dir():
             report["receipts"] = receipts(
-                work, args.realworld / "sroie", args.split, args.layers, args.misses
+                work, args.realworld / "sroie", args.split, args.layers, args.misses, args.learn_each
             )
     print(json.dumps(report, default=str))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from extractors.generic.labels import LABELS, tokens
+from extractors.generic.labels import LABELS, ocr_tokens, tokens
 from extractors.templates.locate import DocumentView, Hit, PageView, Phrase
 from extractors.templates.schema import Anchor
 from extractors.values import FIELD_TYPES, ISO_CURRENCIES
@@ -124,14 +124,63 @@ def _label_phrases() -> dict[str, frozenset[str]]:
     return {kind: frozenset(" ".join(tokens(p)) for p in phrases) for kind, (_, phrases) in LABELS.items()}
 
 
+@lru_cache(maxsize=1)
+def _joined_phrases() -> dict[str, frozenset[str]]:
+    """The same phrases without their spaces: OCR glues words ("Subtotal", "TotalAmount")."""
+    phrases = _label_phrases()
+    return {kind: frozenset(p.replace(" ", "") for p in folded) for kind, folded in phrases.items()}
+
+
+# Words saying that the tax named after them is included ("Total incl. VAT"): such a label
+# names the gross total, not the tax. OCR reads their "i" as "l" ("lncl").
+_INCLUDING = frozenset({"incl", "including", "inclusive", "inkl", "inklusive", "einschl", "ttc"})
+# Kinds of amounts that are no field of an invoice but are printed beside one: a label naming
+# one of them names none of the fields ("Cash" beside the amount tendered).
+_NOT_FIELDS = ("payment", "carry")
+_ASIDE = re.compile(r"\([^)]*\)?")
+
+
 def label_weight(name: str, label: str) -> float:
     """+1 when the generic label knowledge says ``label`` names field ``name`` ("Total due" for
-    the total), -1 when it names another field ("Net à payer" for a subtotal of the same
-    amount), else 0: of several labelled places of a value, the one labelled as such is meant."""
-    folded = " ".join(tokens(label))
+    the total), -1 when it names another field or an amount that is no field ("Net à payer" for
+    a subtotal of the same amount, "Cash" for the amount tendered), else 0: of several labelled
+    places of a value, the one labelled as such is meant.
 
-    def names(phrases: frozenset[str]) -> bool:
-        return folded in phrases or any(folded.endswith(f" {p}") for p in phrases)
+    A label that names nothing as printed is looked up again with its OCR slips repaired
+    ("Payabie"), without its asides ("Total (EUR)") and without its spaces ("TotalDue").
+    """
+    folded = " ".join(tokens(label))
+    weight = _folded_weight(name, folded)
+    if weight != 0.0:
+        return weight
+    for variant in (" ".join(ocr_tokens(label)), " ".join(tokens(_ASIDE.sub(" ", label)))):
+        if variant and variant != folded:
+            weight = _folded_weight(name, variant)
+            if weight != 0.0:
+                return weight
+    joined = folded.replace(" ", "")
+    glued = _joined_phrases()
+    if joined in glued.get(name, frozenset()):
+        return 1.0
+    if any(joined in phrases for kind, phrases in glued.items() if kind != name and _rival(kind)):
+        return -1.0
+    return 0.0
+
+
+def _rival(kind: str) -> bool:
+    return kind in FIELD_TYPES or kind in _NOT_FIELDS
+
+
+# Kinds of label phrases that name a field besides its own (a plain "Date" is the invoice's).
+_ALSO_NAMES = {"invoice_date": ("date",)}
+
+
+@lru_cache(maxsize=4096)
+def _folded_weight(name: str, folded: str) -> float:
+    def named(phrases: frozenset[str]) -> int:
+        # The longest phrase the label is or ends with: "Sub total" names the subtotal by
+        # "sub total" before it names the total by "total".
+        return max((len(p) for p in phrases if folded == p or folded.endswith(f" {p}")), default=0)
 
     def abbreviates(phrases: frozenset[str]) -> bool:
         # One word more inside a known label ("Total Sum Payable" for "Total payable"): the
@@ -147,12 +196,35 @@ def label_weight(name: str, label: str) -> float:
         )
 
     phrases = _label_phrases()
-    if names(phrases.get(name, frozenset())):
+    if _tax_included(folded):
+        return 1.0 if name == "total" else -1.0
+    own_kinds = (name, *_ALSO_NAMES.get(name, ()))
+    own = max(named(phrases.get(k, frozenset())) for k in own_kinds)
+    rival = max(
+        (named(p) for k, p in phrases.items() if k not in own_kinds and _rival(k)),
+        default=0,
+    )
+    if own and own >= rival:
         return 1.0
-    others = [k for k in FIELD_TYPES if k != name and k in phrases]
-    if any(names(phrases[k]) for k in others):
+    if rival:
         return -1.0
     return 1.0 if abbreviates(phrases.get(name, frozenset())) else 0.0
+
+
+@lru_cache(maxsize=1)
+def _tax_words() -> frozenset[str]:
+    return frozenset(p for p in _label_phrases()["tax_amount"] if " " not in p)
+
+
+def _tax_included(folded: str) -> bool:
+    """A label of a total that includes the tax: a word saying so before a tax word, both after
+    the label's first word ("Total incl. VAT", "Amount incl GST")."""
+    words = folded.split()
+    for i, word in enumerate(words[1:], start=1):
+        including = word in _INCLUDING or (word[:1] == "l" and f"i{word[1:]}" in _INCLUDING)
+        if including and any(w in _tax_words() for w in words[i + 1 :]):
+            return True
+    return False
 
 
 def _continues_into_longer_label(page: PageView, phrase: Phrase) -> bool:

@@ -25,6 +25,7 @@ from extractors.templates.catalog import Entry, load_entries
 from extractors.templates.index import Evidence, VendorIndex, name_tokens, ocr_rows, printed_like
 from extractors.templates.locate import DocumentView, Hit
 from extractors.templates.schema import USED_FOR_DECISIONS, Anchor, FieldRule, LineRules, Template
+from extractors.templates.witness import one_digit_apart, witnessed_total
 from extractors.values import VALUE_TYPES, find_currency
 from ledgerbot.core.domain import DocType, ExtractionResult, FieldBox, InvoiceFields, InvoiceLine
 from ledgerbot.core.settings import TemplateSettings, load_section
@@ -40,6 +41,9 @@ FUZZY_HEADER = 80.0
 # words of at least this many letters (a slip in a shorter word makes another word).
 FUZZY_WORD = 75.0
 FUZZY_WORD_LENGTH = 4
+# A fingerprint word of at least this many letters counts on an OCR'd page when its letters are
+# printed inside a run of words OCR glued together (shorter ones are inside too many words).
+GLUED_WORD_LENGTH = 3
 # On an OCR'd page a crease, a stain or a faded line loses whole words beyond any similarity:
 # the share of a layout's fingerprint a vendor's name must come with is lower by this there.
 OCR_FINGERPRINT_SLACK = 0.15
@@ -119,21 +123,31 @@ def _fuzzy_span(row: Row, phrase: str) -> tuple[int, int] | None:
     return best[1] if best else None
 
 
-def _fingerprint_share(fingerprint: list[str], words: set[str], ocr: bool = False) -> float:
+def _fingerprint_share(fingerprint: list[str], view: DocumentView, ocr: bool = False) -> float:
     """The share of a layout's fingerprint words a document prints (1.0 without a fingerprint).
 
     On an OCR'd page a word may be printed with a slip ("Tirne" for "Time"), on the sample the
     fingerprint was learned from or on this one: a word of four letters or more counts when the
-    page prints one close to it.
+    page prints one close to it, and a word of three or more when the page prints its letters
+    inside a run of words OCR glued together ("PLEASECOMEAGAIN") or across two it split.
     """
     if not fingerprint:
         return 1.0
+    words = view.token_set
     found = 0
     near: list[str] | None = None
+    glued: str | None = None
     for word in fingerprint:
         if word in words:
             found += 1
-        elif ocr and len(word) >= FUZZY_WORD_LENGTH:
+        elif ocr and len(word) >= GLUED_WORD_LENGTH:
+            if glued is None:
+                glued = "\n".join("".join(toks) for page in view.pages for toks, _ in page.row_tokens)
+            if word in glued:
+                found += 1
+                continue
+            if len(word) < FUZZY_WORD_LENGTH:
+                continue
             if near is None:
                 near = [w for w in words if len(w) >= FUZZY_WORD_LENGTH - 1]
             found += process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=FUZZY_WORD) is not None
@@ -230,11 +244,11 @@ class TemplateExtractor:
                 continue
             if any(self._has(text, k) for k in m.none):
                 continue
-            share = _fingerprint_share(m.fingerprint, view.token_set, ocr)
+            share = _fingerprint_share(m.fingerprint, view, ocr)
             needed = m.min_fingerprint - (OCR_FINGERPRINT_SLACK if ocr else 0.0)
-            if evidence.by == "name" and m.fingerprint and share < needed:
-                # A name alone is weak (a buyer may carry it, a reseller may print it): the
-                # layout must also be the vendor's.
+            if evidence.by in ("name", "numbers") and m.fingerprint and share < needed:
+                # A name alone is weak (a buyer may carry it, a reseller may print it), and so
+                # are numbers: the layout must also be the vendor's.
                 continue
             # A template learned for this one vendor knows it better than a layout template
             # written for every vendor printing with that layout.
@@ -256,7 +270,8 @@ class TemplateExtractor:
         evidence = self.match_evidence(view)
         if evidence is None:
             return None
-        result = self.apply(evidence.template, document, doc_type, view=view)
+        identified = evidence.by in ("tax_id", "iban", "numbers")
+        result = self.apply(evidence.template, document, doc_type, view=view, identified=identified)
         result.lineage["template_match"] = evidence.by
         return result
 
@@ -267,7 +282,11 @@ class TemplateExtractor:
         doc_type: DocType | None = None,
         *,
         view: DocumentView | None = None,
+        identified: bool = False,
     ) -> ExtractionResult:
+        """Read ``document`` by ``template``. ``identified``: the document was matched to the
+        template by the vendor's tax id, IBAN or letterhead numbers, so on a scan or photo the
+        vendor's name is the template's even where OCR garbled the printed one."""
         view = view or DocumentView(document)
         pages = [_Page(p.number, p.rows, [toks for toks, _ in p.row_tokens]) for p in view.pages]
         options = {
@@ -285,6 +304,8 @@ class TemplateExtractor:
         unsure: list[str] = []
         ocr = any(page.ocr for page in view.pages)
         printed_name = self._printed_name(template, view)
+        if printed_name is None and identified and document.is_scanned and template.match.names:
+            printed_name = template.match.names[0]
         for rule in template.fields:
             if rule.name == "vendor_name" and printed_name is not None:
                 # The vendor is known by its name: the name as the template knows it is printed.
@@ -384,6 +405,17 @@ class TemplateExtractor:
                         confidence[name] = round(0.8 * generic.field_confidence.get(name, 0.5), 3)
                         fallback.append(name)
         lineage = {"template": template.ref, "extractor": ENGINE_VERSION}
+        read_total = fields.get("total")
+        if ocr and read_total is not None:
+            agreed = witnessed_total(view, template.options.decimal_separator)
+            if agreed is not None and agreed != abs(read_total) and one_digit_apart(agreed, read_total):
+                # A digit of the total misread on a photo: what tendered - change and net + tax
+                # (+ rounding) both give was printed.
+                fields["total"] = agreed
+                confidence["total"] = 0.9
+                lineage["total_repaired"] = (
+                    f"{read_total} -> {agreed}: tendered - change = net + tax + rounding"
+                )
         if fallback:
             # Which fields the template could not find on this document and the generic
             # extractor read instead: a decision on them is the generic extractor's.

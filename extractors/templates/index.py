@@ -29,15 +29,16 @@ from extractors.values import TAX_ID_PATTERN as _TAX_ID
 from extractors.values import find_ibans, parse_tax_id
 
 
-def printed_like(name: tuple[str, ...], rows: list[str]) -> bool:
+def printed_like(name: tuple[str, ...], rows: list[str], similarity: float | None = None) -> bool:
     """Whether one of ``rows`` (folded) reads like the folded ``name`` with OCR slips: the row is
     the name, or holds it among other words (a name and its registration number on one row)."""
     wanted = " ".join(name)
+    needed = SETTINGS.fuzzy_name if similarity is None else similarity
     for row in rows:
         if len(row) + 3 < len(wanted):
             continue
         score = fuzz.ratio(wanted, row) if len(row) <= len(wanted) + 3 else fuzz.partial_ratio(wanted, row)
-        if score >= SETTINGS.fuzzy_name:
+        if score >= needed:
             return True
     return False
 
@@ -52,6 +53,31 @@ def ocr_rows(view: DocumentView) -> list[str]:
         rows = [" ".join(toks) for toks, _ in page.row_tokens]
         out.extend(rows)
         out.extend(f"{a} {b}" for a, b in pairwise(rows))
+    return out
+
+
+# A number as a letterhead prints it: digits, grouped by spaces, hyphens or dots ("03-5550 1234",
+# "(162761-X)"); a colon or a slash makes it a time or a date.
+_NUMBER = re.compile(r"(?<![\d:/])\d[\d\s.\-]*\d(?![\d:/])")
+# Digits a number needs to tell one vendor from another (a house number or a year does not).
+MIN_NUMBER_DIGITS = 6
+# How closely (0-100) a row of a page that prints a vendor's letterhead numbers must read like
+# its name: OCR garbles a shop's name in a display typeface beyond the name's own similarity,
+# but a different name reads much further from it.
+NUMBERS_NAME_SIMILARITY = 70.0
+
+
+def printed_numbers(text: str) -> list[str]:
+    """The digits of each number of ``text`` long enough to name a vendor (money excluded: its
+    cents, two digits after a mark at its end, say it is an amount)."""
+    out = []
+    for match in _NUMBER.finditer(text):
+        printed = match.group(0)
+        if re.search(r"[.,]\d{2}$", printed):
+            continue
+        digits = re.sub(r"\D", "", printed)
+        if len(digits) >= MIN_NUMBER_DIGITS and digits not in out:
+            out.append(digits)
     return out
 
 
@@ -89,6 +115,7 @@ class VendorIndex:
         self._by_iban: dict[str, list[int]] = defaultdict(list)
         self._by_name: dict[str, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
         self._by_name_word: dict[str, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
+        self._by_number: dict[str, list[int]] = defaultdict(list)
         self._keywords_only: list[int] = []
         for i, template in enumerate(self.templates):
             m = template.match
@@ -103,6 +130,8 @@ class VendorIndex:
                     self._by_name[max(toks, key=len)].append((i, toks))
                     for tok in {t for t in toks if len(t) >= SETTINGS.min_name_word}:
                         self._by_name_word[tok].append((i, toks))
+            for number in m.numbers:
+                self._by_number[number].append(i)
             if not m.has_identity:
                 self._keywords_only.append(i)
 
@@ -137,20 +166,36 @@ class VendorIndex:
                         add(i, "name", 1.0)
             if any(page.ocr for page in view.pages):
                 self._fuzzy_names(view, add)
+        if self._by_number:
+            printed: dict[int, int] = defaultdict(int)
+            for number in {n for line in text.splitlines() for n in printed_numbers(line)}:
+                for i in self._by_number.get(number, []):
+                    printed[i] += 1
+            rows = ocr_rows(view) if printed else []
+            for i, count in printed.items():
+                if count < min(2, len(self.templates[i].match.numbers)):
+                    continue
+                # On an OCR'd page only, and with a row that still reads somewhat like the name:
+                # another vendor quoting the numbers prints a name of its own there.
+                names = [name_tokens(n) for n in self.templates[i].match.names]
+                if any(printed_like(n, rows, NUMBERS_NAME_SIMILARITY) for n in names if n):
+                    # Below a name printed as learned: the numbers only say who it is when the
+                    # name cannot be read.
+                    add(i, "numbers", 0.8)
         for i in self._keywords_only:
             add(i, "keywords", 0.5)
         return sorted(found.values(), key=lambda e: -e.score)
 
     def _fuzzy_names(self, view: DocumentView, add: Callable[[int, str, float], None]) -> None:
         """Names printed with OCR slips: templates a name word points at, confirmed on a row."""
+        seen: dict[tuple[int, tuple[str, ...]], set[str]] = defaultdict(set)
+        for word in self._name_words(view):
+            for i, name in self._by_name_word.get(word, []):
+                seen[(i, name)].add(word)
         hits: dict[int, tuple[str, ...]] = {}
-        counts: dict[tuple[int, tuple[str, ...]], int] = defaultdict(int)
-        for tok in view.token_set:
-            for i, name in self._by_name_word.get(tok, []):
-                counts[(i, name)] += 1
-        for (i, name), count in counts.items():
+        for (i, name), words in seen.items():
             longer = {t for t in name if len(t) >= SETTINGS.min_name_word}
-            if count >= SETTINGS.min_name_words_exact * len(longer):
+            if len(words) >= SETTINGS.min_name_words_exact * len(longer):
                 hits[i] = name
         if not hits:
             return
@@ -159,3 +204,25 @@ class VendorIndex:
             if printed_like(name, rows):
                 # Less than a name printed as learned: identity by tax id or IBAN still wins.
                 add(i, "name", 0.9)
+
+    def _name_words(self, view: DocumentView) -> set[str]:
+        """The words of a document that may be words of a vendor's name: its words, and on OCR'd
+        pages the two words OCR glued into one ("HarbourHardware") or split ("Hard ware")."""
+        known = self._by_name_word
+        out = {tok for tok in view.token_set if tok in known}
+        shortest = SETTINGS.min_name_word
+        for page in view.pages:
+            if not page.ocr:
+                continue
+            for toks, _ in page.row_tokens:
+                for tok in toks:
+                    for cut in range(1, len(tok)):
+                        head, tail = tok[:cut], tok[cut:]
+                        if len(head) >= shortest and head in known:
+                            out.add(head)
+                        if len(tail) >= shortest and tail in known:
+                            out.add(tail)
+                for a, b in pairwise(toks):
+                    if a + b in known:
+                        out.add(a + b)
+        return out

@@ -40,7 +40,7 @@ from extractors.templates.anchors import SETTINGS as ANCHOR_SETTINGS
 from extractors.templates.anchors import between_label_and_value, label_places, label_weight, read_anchor
 from extractors.templates.catalog import folder_entries
 from extractors.templates.golden import golden_view, run_sample
-from extractors.templates.index import identity_key
+from extractors.templates.index import identity_key, printed_numbers
 from extractors.templates.lifecycle import next_version
 from extractors.templates.locate import (
     DocumentView,
@@ -102,6 +102,9 @@ class LearnSettings:
     repeated_label: float = 3.0
     # A row with priced rows at most this many rows above and below it is part of the items.
     item_gap: int = 2
+    # Rows under the vendor's name searched for its letterhead numbers, and how many are kept.
+    letterhead_rows: int = 6
+    max_numbers: int = 4
 
 
 SETTINGS = LearnSettings()
@@ -245,6 +248,16 @@ def _item_label(view: DocumentView, label: str, priced: set[tuple[int, int]]) ->
     return sum((p.page, p.row) in priced for p in label_places(view, label)) > 1
 
 
+_CENTS = re.compile(r"\d[.,]\s?\d{2}(?!\d)")
+
+
+def _with_cents(view: DocumentView, hit: Hit) -> bool:
+    """Whether an amount is printed with a decimal mark and two decimals."""
+    page = view.page(hit.page)
+    assert page is not None
+    return bool(_CENTS.search(page.rows[hit.row].text_of(hit.start, hit.end)))
+
+
 @dataclass(slots=True)
 class _Candidate:
     anchor: Anchor
@@ -265,6 +278,10 @@ def anchors_for(
     header_hits = [h for h in hits if (h.page, h.row) not in avoid_rows] or hits
     if not header_hits:
         return [], False
+    if kind == "amount":
+        # A sum of money is printed with its cents ("7.00"); the same number printed bare is
+        # something else that happens to equal it (a house number, a count of items).
+        header_hits = [h for h in header_hits if _with_cents(view, h)] or header_hits
     sha, today = stamp
     candidates: list[_Candidate] = []
     priced = {(h.page, h.row) for h in view.hits("amount", decimal_sep=options.get("decimal_sep"))}
@@ -567,6 +584,7 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
     not_found: list[str] = []
     generic: list[str] = []
     found_rows: set[tuple[int, int]] = set()
+    value_rows: set[tuple[int, int]] = set()
     line_rows = set(_line_rows(view, truth.lines, reading["decimal_sep"])) if truth.lines else set()
     anchors: dict[str, list[Anchor]] = {}
     for name in FIELD_TYPES:
@@ -590,6 +608,8 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
             not_found.append(name)
         for hit in locate_value(view, kind, value):
             found_rows.add((hit.page, hit.row))
+            if not name.startswith("vendor_"):
+                value_rows.add((hit.page, hit.row))
     end = []
     for name in ("subtotal", "total", "tax_amount"):
         labelled = [a.label for a in anchors.get(name, []) if a.label]
@@ -631,6 +651,10 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
         printed = [p for p in printed if abs(len(p) - len(given)) <= max(3, len(given) // 5)]
         names = [given, *printed]
         match["names"] = [n for i, n in enumerate(names) if tokens(n) and n not in names[:i]]
+    if not match.get("tax_ids") and not match.get("ibans"):
+        numbers = letterhead_numbers(view, truth, value_rows)
+        if numbers:
+            match["numbers"] = numbers
     if not match:
         raise LearningError(
             "the sample prints none of the vendor's VAT id, IBAN or name as given in the truth: "
@@ -644,6 +668,28 @@ def learn_document(document: Document, truth: Truth, sha: str, today: date) -> L
     if generic:
         notes.append(f"read by the generic extractor (no anchor reads them back): {', '.join(generic)}")
     return Learned(body, learned, not_found, identity, prints, line_rule, notes)
+
+
+def letterhead_numbers(view: DocumentView, truth: Truth, value_rows: set[tuple[int, int]]) -> list[str]:
+    """Numbers printed in the rows under the vendor's name, before the first row of a value
+    (registration, telephone and tax numbers of the letterhead): the vendor prints them again,
+    however OCR reads its name. A receipt's or document's own numbers come with its values."""
+    name = truth.fields.get("vendor_name")
+    hits = locate_value(view, "text", name) if name else []
+    if not hits:
+        return []
+    first = hits[0]
+    page = view.page(first.page)
+    assert page is not None
+    below = [r for p, r in value_rows if p == first.page and r > first.row]
+    stop = min([first.row + 1 + SETTINGS.letterhead_rows, *below])
+    given = {re.sub(r"\D", "", str(v)) for v in truth.fields.values()}
+    out: list[str] = []
+    for r in range(first.row + 1, min(stop, len(page.rows))):
+        for number in printed_numbers(page.rows[r].text):
+            if number not in given and number not in out:
+                out.append(number)
+    return out[: SETTINGS.max_numbers]
 
 
 def _printed_text(view: DocumentView, hit: Hit) -> str:

@@ -147,10 +147,24 @@ class DocumentView:
                 found = list(value_type.find(text, **options))
                 if compact:
                     found.extend(find_compact_dates(text, str(order)))
-                for (a, b), value in found:
+                slips: list[tuple[tuple[int, int], Any]] = []
+                if page.ocr and kind in _DIGIT_KINDS:
+                    repaired = ocr_digits(text)
+                    if repaired != text:
+                        taken = [span for span, _ in found]
+                        slips = [
+                            (span, value)
+                            for span, value in value_type.find(repaired, **options)
+                            if not any(span[0] < b and a < span[1] for a, b in taken)
+                        ]
+                marked = [(span, value, 100.0) for span, value in found]
+                marked += [(span, value, SLIP_SIMILARITY) for span, value in slips]
+                if slips:
+                    marked.sort(key=lambda m: m[0][0])
+                for (a, b), value, similarity in marked:
                     first = _word_at(offsets, a)
                     last = _word_at(offsets, max(a, b - 1)) + 1
-                    out.append(Hit(value, page.number, r, first, last, row.box_of(first, last)))
+                    out.append(Hit(value, page.number, r, first, last, row.box_of(first, last), similarity))
         self._hits[key] = out
         return out
 
@@ -183,32 +197,94 @@ class DocumentView:
     # -- phrases -----------------------------------------------------------------------------
 
     def find_phrase(self, phrase: str, page_number: int | None = None) -> list[Phrase]:
-        """Every place ``phrase`` is printed (by folded tokens; by similarity on OCR'd pages)."""
+        """Every place ``phrase`` is printed (by folded tokens; by similarity on OCR'd pages).
+
+        OCR glues words together and splits them ("TotalRM" for "Total RM"): on an OCR'd page a
+        run of one word more or less than the phrase counts when its letters without spaces are
+        the phrase's or close to them, and of overlapping runs in a row the closest is kept.
+        """
         needle = tokens(phrase)
         if not needle:
             return []
         joined = " ".join(needle)
+        glued = joined.replace(" ", "")
+        n = len(needle)
         out: list[Phrase] = []
         for page in self.pages:
             if page_number is not None and page.number != page_number:
                 continue
             for r, (toks, owner) in enumerate(page.row_tokens):
-                n = len(needle)
-                for i in range(len(toks) - n + 1):
-                    window = toks[i : i + n]
-                    if window != needle:
-                        if not page.ocr or len(joined) < 4:
+                found: list[tuple[float, int, int]] = []
+                for i in range(len(toks)):
+                    best: tuple[float, int] | None = None
+                    for size in (n, n - 1, n + 1) if page.ocr else (n,):
+                        if size < 1 or i + size > len(toks):
                             continue
-                        if fuzz.ratio(" ".join(window), joined) < SETTINGS.fuzzy_label:
-                            continue
+                        score = _phrase_score(toks[i : i + size], needle, joined, glued, page.ocr)
+                        if score is not None and (best is None or score > best[0]):
+                            best = (score, size)
+                    if best is None:
+                        continue
+                    size = best[1]
                     # A label starts and ends on word boundaries: "Kunden-Nr" does not hold "Nr".
                     if i > 0 and owner[i - 1] == owner[i]:
                         continue
-                    if i + n < len(owner) and owner[i + n] == owner[i + n - 1]:
+                    if i + size < len(owner) and owner[i + size] == owner[i + size - 1]:
                         continue
-                    start, end = owner[i], owner[i + n - 1] + 1
+                    found.append((best[0], i, i + size))
+                taken: set[int] = set()
+                for _, i, j in sorted(found, key=lambda f: (-f[0], f[1])):
+                    if taken.intersection(range(i, j)):
+                        continue  # a closer run overlaps it: the same label read twice
+                    taken.update(range(i, j))
+                    start, end = owner[i], owner[j - 1] + 1
                     out.append(Phrase(page.number, r, start, end, page.rows[r].box_of(start, end)))
+        out.sort(key=lambda p: (p.page, p.row, p.start))
         return out
+
+
+def _phrase_score(window: list[str], needle: list[str], joined: str, glued: str, ocr: bool) -> float | None:
+    """How closely a run of folded tokens reads as a label (100: exactly), None when not close."""
+    if window == needle:
+        return 100.0
+    if not ocr or len(joined) < 4:
+        return None
+    together = "".join(window)
+    if together == glued:
+        return 99.0  # the same letters, spaces lost or added
+    if len(window) == len(needle):
+        score = fuzz.ratio(" ".join(window), joined)
+    elif abs(len(together) - len(glued)) <= 2:
+        score = fuzz.ratio(together, glued)
+    else:
+        return None
+    return score if score >= SETTINGS.fuzzy_label else None
+
+
+# -- digits OCR read as letters ------------------------------------------------------------------
+
+# Letters OCR reads for digits inside a number ("12/O2/2018", "7.0O", "l2.50").
+_DIGIT_SLIPS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "B": "8", "S": "5"})
+_DIGIT_KINDS = frozenset({"date", "amount"})
+# A value read only after such a repair counts as printed with a slip.
+SLIP_SIMILARITY = 95.0
+_NUMBER_WORD = re.compile(r"[\dODolI|BS][\dODolI|BS/.,:\-]*[\dODolI|BS]")
+
+
+def ocr_digits(text: str) -> str:
+    """``text`` with the letters OCR read for digits inside numbers put back as digits: only in
+    words of digits and marks holding at least two digits and at most two such letters, and
+    never in a word with other letters ("FEB", "Total"). Same length, so offsets still hold."""
+
+    def repair(match: re.Match[str]) -> str:
+        word = match.group(0)
+        letters = sum(ch.isalpha() or ch == "|" for ch in word)
+        digits = sum(ch.isdigit() for ch in word)
+        if letters == 0 or letters > 2 or digits < 2:
+            return word
+        return word.translate(_DIGIT_SLIPS)
+
+    return re.sub(r"(?<![A-Za-z])" + _NUMBER_WORD.pattern + r"(?![A-Za-z])", repair, text)
 
 
 # -- dates printed as eight digits -------------------------------------------------------------

@@ -36,7 +36,10 @@ class Match(_Strict):
 
     The identity is one of ``tax_ids`` / ``ibans`` printed on the document, or one of ``names``
     printed together with at least ``min_fingerprint`` of the layout's ``fingerprint`` words (a
-    vendor that changed its bank or tax registration still prints its name on its own layout).
+    vendor that changed its bank or tax registration still prints its name on its own layout),
+    or two of the ``numbers`` its letterhead prints (registration, telephone, tax numbers no
+    label list knows; one when it prints only one) with that share of the layout: a shop whose
+    name OCR cannot read is still known by them.
     """
 
     all: list[str] = Field(default_factory=list)
@@ -45,6 +48,9 @@ class Match(_Strict):
     tax_ids: list[str] = Field(default_factory=list)
     ibans: list[str] = Field(default_factory=list)
     names: list[str] = Field(default_factory=list)
+    numbers: list[str] = Field(
+        default_factory=list, description="digits of numbers the vendor's letterhead prints"
+    )
     fingerprint: list[str] = Field(
         default_factory=list, description="words every document of the layout prints"
     )
@@ -52,13 +58,13 @@ class Match(_Strict):
 
     @model_validator(mode="after")
     def _something(self) -> Match:
-        if not (self.all or self.any or self.tax_ids or self.ibans or self.names):
-            raise ValueError("a template must match on keywords, tax ids, IBANs or names")
+        if not (self.all or self.any or self.tax_ids or self.ibans or self.names or self.numbers):
+            raise ValueError("a template must match on keywords, tax ids, IBANs, names or numbers")
         return self
 
     @property
     def has_identity(self) -> bool:
-        return bool(self.tax_ids or self.ibans or self.names)
+        return bool(self.tax_ids or self.ibans or self.names or self.numbers)
 
 
 class Anchor(_Strict):
