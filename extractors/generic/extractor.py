@@ -30,6 +30,7 @@ from extractors.generic.consistency import Choice, choose, choose_dates, choose_
 from extractors.generic.context import attach_context
 from extractors.generic.geometry import build_rows
 from extractors.generic.labels import label_finder, tokens
+from extractors.generic.learned import reading_kind
 from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
 from extractors.generic.settings import DEFAULT, OPTIONAL_FIELDS, GenericSettings
 from extractors.generic.tables import Item, extract_tables, skip_rows, stop_rows
@@ -232,6 +233,7 @@ class GenericExtractor:
         confidence: dict[str, float] = {}
         boxes: dict[str, FieldBox] = {}
         calibration = getattr(self.scorer, "calibration", None)
+        kind = reading_kind(document)
         for name, choice in choices.items():
             cand = choice.candidate
             if cand is None:
@@ -239,7 +241,7 @@ class GenericExtractor:
             sure = choice.confidence
             if calibration is not None and calibration.points:
                 # How often a value reported this sure was right on documents the ranker never saw.
-                sure = calibration(name, sure)
+                sure = calibration(name, sure, kind)
                 if name in OPTIONAL_FIELDS and sure < settings.abstain_below:
                     continue  # often not printed at all: an empty field costs less than a wrong one
             if cand.features.get("digit_repaired"):

@@ -515,6 +515,11 @@ _INCLUDING = frozenset({"inkl", "inklusive", "einschl", "einschliesslich", "incl
 INCLUDED_TAX_WEIGHT = 0.95
 
 
+# Shortest token read as two label words glued together ("nolater"): shorter ones are too
+# often a word of their own.
+_GLUED_MIN = 7
+
+
 @dataclass(frozen=True, slots=True)
 class LabelMatch:
     kind: str
@@ -540,6 +545,8 @@ class LabelFinder:
         # The phrases' first tokens and longer beginnings: a run is extended only while some
         # phrase still starts with it.
         self._starts: set[str] = set()
+        # Tokens already looked at for two glued label words (``_unglued``).
+        self._glued: dict[str, tuple[str, ...]] = {}
         for kind, weight, phrases, folded in _kind_phrases():
             if table_mode != kind.startswith("col_"):
                 continue
@@ -555,6 +562,26 @@ class LabelFinder:
                         cut = key.rfind(" ", 0, cut)
                 if kind not in (k for k, _ in kinds):
                     kinds.append((kind, PHRASE_WEIGHTS.get(key, weight)))
+
+    def _unglued(self, tok: str) -> tuple[str, ...]:
+        """``tok`` as the two words of a label it is glued from, when exactly one cut makes them
+        a known phrase or a phrase's beginning; else ``tok`` alone. OCR and tightly set text
+        drop the space between words ("Scadenzapagamento:", "nolater than"); a compound that is
+        itself a label ("rechnungsnummer") is kept whole."""
+        known = self._glued.get(tok)
+        if known is not None:
+            return known
+        out: tuple[str, ...] = (tok,)
+        if len(tok) >= _GLUED_MIN and tok.isalpha() and tok not in self._kinds and tok not in self._starts:
+            cuts = [
+                (tok[:i], tok[i:])
+                for i in range(2, len(tok) - 1)
+                if f"{tok[:i]} {tok[i:]}" in self._kinds or f"{tok[:i]} {tok[i:]}" in self._starts
+            ]
+            if len(cuts) == 1:
+                out = cuts[0]
+        self._glued[tok] = out
+        return out
 
     def _phrase_spans(self, toks: list[str]) -> Iterator[tuple[int, int, str]]:
         """Every (start, end, phrase) where a known phrase's tokens occur, overlapping ones included."""
@@ -581,8 +608,9 @@ class LabelFinder:
         aside = parenthesised(words)
         for index, word in enumerate(words):
             for tok in _ocr_tokens(word):
-                toks.append(tok)
-                owner.append(index)
+                for part in self._unglued(tok):
+                    toks.append(part)
+                    owner.append(index)
         if not toks:
             return []
         spans: dict[tuple[int, int], str] = {}

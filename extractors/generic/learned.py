@@ -8,9 +8,9 @@ distilled MiniLM vectors (``embeddings.py``), with their similarity to a short d
 the candidate's field. One gradient-boosted tree model over all fields (the field is a feature)
 gives the chance that a candidate is the answer; the arithmetic checks then choose between
 combinations (``consistency.py``). Extraction reads the trees compiled to arrays (``trees.py``),
-so it needs neither scikit-learn nor SciPy. Confidences are mapped per field by isotonic regression
-fitted on documents the ranker was not trained on, so a value reported at 0.9 is right about 90
-% of the time.
+so it needs neither scikit-learn nor SciPy. Confidences are mapped per field, and per field and
+reading kind (text layer or OCR), by isotonic regression fitted on documents the ranker was not
+trained on, so a value reported at 0.9 is right about 90 % of the time.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from extractors.generic.embeddings import PhraseEmbedder
 from extractors.generic.ranking import FEATURES
 from extractors.generic.settings import DEFAULT, GenericSettings
 from extractors.generic.trees import CompiledTrees
+from textlayer.model import Document
 
 RANKER_NAME = "extractor-ranker"
 # 3: gradient-boosted trees over context and phrase-meaning features, calibrated per field.
@@ -140,26 +141,46 @@ def new_model(settings: GenericSettings = DEFAULT) -> Any:
     )
 
 
+def reading_kind(document: Document) -> str:
+    """How a document's words were read: ``ocr`` when any page was, else ``digital``. A value
+    read through OCR is right less often at the same ranker score (a name loses its accents, a
+    receipt's letterhead is a logo), so confidences are calibrated per field and per kind."""
+    return "ocr" if document.is_scanned else "digital"
+
+
+def calibration_key(name: str, kind: str) -> str:
+    """The calibration map of field ``name`` on documents read as ``kind``."""
+    return f"{name}@{kind}"
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """Per field, an isotonic map from the extractor's raw confidence to the chance of being right."""
+    """Per field, and per field and reading kind where there was enough to fit one, an isotonic
+    map from the extractor's raw confidence to the chance of being right."""
 
     points: Mapping[str, tuple[tuple[float, ...], tuple[float, ...]]] = field(default_factory=dict)
 
-    def __call__(self, name: str, raw: float) -> float:
-        if name not in self.points:
+    def __call__(self, name: str, raw: float, kind: str | None = None) -> float:
+        """The map of ``name`` read as ``kind`` when one was fitted, else the field's own map."""
+        key = calibration_key(name, kind) if kind is not None else name
+        if key not in self.points:
+            key = name
+        if key not in self.points:
             return raw
-        xs, ys = self.points[name]
+        xs, ys = self.points[key]
         return round(float(np.interp(raw, xs, ys)), 3)
 
     @classmethod
-    def fit(cls, observations: Mapping[str, Sequence[tuple[float, bool]]]) -> Calibration:
+    def fit(
+        cls, observations: Mapping[str, Sequence[tuple[float, bool]]], min_observations: int = 10
+    ) -> Calibration:
+        """One isotonic map per key of ``observations`` with at least ``min_observations``."""
         from sklearn.isotonic import IsotonicRegression
 
         points: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {}
         for name, obs in observations.items():
-            if len(obs) < 10:
-                continue  # too few to say anything; the raw confidence stands
+            if len(obs) < min_observations:
+                continue  # too few to say anything; the field's map or the raw confidence stands
             xs = np.array([x for x, _ in obs])
             ys = np.array([float(y) for _, y in obs])
             iso = IsotonicRegression(y_min=0.01, y_max=0.99, out_of_bounds="clip").fit(xs, ys)

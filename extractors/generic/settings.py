@@ -98,6 +98,11 @@ class GenericSettings(BaseModel):
     boosting_min_leaf: int = Field(20, ge=1)
     # Folds (by layout / source document) for out-of-fold scores that calibrate confidences.
     calibration_folds: int = Field(4, ge=2, le=20)
+    # Out-of-fold values a field needs for its own calibration map.
+    calibration_min_field: int = Field(10, ge=2)
+    # Out-of-fold values a field read one way (text layer or OCR) needs for a map of its own;
+    # with fewer, the field's map answers.
+    calibration_min_kind: int = Field(40, ge=2)
     # Bins of the expected calibration error.
     ece_bins: int = Field(10, ge=2, le=100)
     # An optional field (it is often not printed) is left empty when the calibrated chance that

@@ -9,7 +9,8 @@ their XML, and the development part of the real-world set (PDFs and SROIE receip
 Documents are split into folds by group (a layout, a real document), so a model is always
 scored on layouts it did not see. The out-of-fold run of the whole extractor (ranker, then the
 arithmetic checks) gives, per field, how often the value reported was right at each raw
-confidence: isotonic regression on that is the calibration stored with the model, and the same
+confidence, and apart for the values read through OCR and from a text layer: isotonic regression
+on that is the calibration stored with the model (per reading kind where a kind had enough), and the same
 run compares the ranker with the hand-set weights it replaces. The final model is fitted on all
 documents.
 """
@@ -43,11 +44,13 @@ from extractors.generic.learned import (
     TREES_FILE,
     Calibration,
     LearnedRanker,
+    calibration_key,
     compile_trees,
     expected_calibration_error,
     feature_names,
     new_model,
     one_thread,
+    reading_kind,
 )
 from extractors.generic.ranking import HeuristicScorer
 from extractors.generic.settings import DEFAULT, GenericSettings
@@ -178,6 +181,7 @@ def train_extractor(
     fold_of_group = {g: i % folds for i, g in enumerate(order)}
     fold_of_doc = np.asarray([fold_of_group[p.labelled.group] for p in prepared])
     observations: dict[str, list[tuple[float, bool]]] = {}
+    by_kind: dict[str, list[tuple[float, bool]]] = {}  # the same, per field and reading kind
     table: dict[str, dict[str, int]] = {}
     for fold in range(folds):
         held = [d for d in range(len(prepared)) if fold_of_doc[d] == fold]
@@ -192,6 +196,7 @@ def train_extractor(
         learned = GenericExtractor(ranker, settings)
         for d in held:
             p = prepared[d]
+            kind = reading_kind(p.labelled.document)
             flat = [c for cs in p.reading.candidates.values() for c in cs]
             scores = dict(enumerate(ranker.score(flat)))
             ours = _decide(learned, p, scores)
@@ -204,14 +209,22 @@ def train_extractor(
                 row["hand_set"] += same_value(name, truth, _got(theirs, name))
                 if _got(ours, name) is not None:
                     right = same_value(name, truth, _got(ours, name))
-                    observations.setdefault(name, []).append((ours.field_confidence[name], right))
-    calibration = Calibration.fit(observations)
+                    observation = (ours.field_confidence[name], right)
+                    observations.setdefault(name, []).append(observation)
+                    by_kind.setdefault(calibration_key(name, kind), []).append(observation)
+    calibration = Calibration.fit(
+        {
+            **{k: v for k, v in observations.items() if len(v) >= settings.calibration_min_field},
+            **{k: v for k, v in by_kind.items() if len(v) >= settings.calibration_min_kind},
+        },
+        min_observations=min(settings.calibration_min_field, settings.calibration_min_kind),
+    )
     ece = {
         name: {
             "raw": expected_calibration_error(obs, settings.ece_bins),
             "n": len(obs),
         }
-        for name, obs in sorted(observations.items())
+        for name, obs in sorted({**observations, **by_kind}.items())
     }
     for name, row in sorted(table.items()):
         log(

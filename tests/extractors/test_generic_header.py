@@ -96,6 +96,17 @@ def test_ocr_slips_in_label_words_are_repaired_but_real_words_are_kept() -> None
     assert "total" in _kinds("T0tal 1.190,00")
 
 
+def test_two_label_words_read_without_the_space_between_them_are_a_label() -> None:
+    finder = label_finder()
+    glued = finder.find(["Scadenzapagamento:", "29/03/2025."])
+    assert [(m.kind, m.phrase, m.start, m.end) for m in glued] == [("due_date", "scadenza pagamento", 0, 1)]
+    hint = finder.find(["Payable", "nolater", "than", "02/12/2025."])
+    assert [(m.kind, m.phrase, m.start, m.end) for m in hint] == [("due_hint", "no later than", 1, 3)]
+    # A compound that is a label of its own stays whole; a glued name is no label.
+    assert [m.phrase for m in finder.find(["Rechnungsnummer:", "123"])] == ["rechnungsnummer"]
+    assert finder.find(["MorettiForniture", "S.n.c."]) == []
+
+
 def test_ibans_are_found_with_spaces_dots_and_a_bic_after_them() -> None:
     def ibans(text: str) -> list[str]:
         return [value for _, value in VALUE_TYPES["iban"].find(text)]

@@ -14,7 +14,14 @@ from extractors.generic.candidates import Candidate
 from extractors.generic.datasets import sroie_document, sroie_receipts, sroie_truth
 from extractors.generic.embeddings import PhraseEmbedder
 from extractors.generic.extractor import GenericExtractor
-from extractors.generic.learned import Calibration, Featurizer, expected_calibration_error, feature_names
+from extractors.generic.learned import (
+    Calibration,
+    Featurizer,
+    calibration_key,
+    expected_calibration_error,
+    feature_names,
+    reading_kind,
+)
 from extractors.generic.settings import DEFAULT, GenericSettings
 from extractors.generic.training import SHIPPED_TABLES
 from extractors.realworld import realworld_split
@@ -44,6 +51,22 @@ def test_calibration_maps_a_confidence_to_how_often_it_was_right() -> None:
     again = Calibration.from_json(json.loads(json.dumps(calibration.to_json())))
     assert again("total", 0.7) == calibration("total", 0.7)
     assert expected_calibration_error([]) is None
+
+
+def test_a_field_read_through_ocr_has_its_own_calibration_when_one_was_fitted() -> None:
+    # Names from a text layer right 9 in 10 at 0.9; through OCR right 5 in 10 at the same score.
+    digital = [(0.9, i < 9) for i in range(10)]
+    ocr = [(0.9, i < 5) for i in range(10)]
+    calibration = Calibration.fit({"vendor_name": digital + ocr, calibration_key("vendor_name", "ocr"): ocr})
+    assert calibration("vendor_name", 0.9, "ocr") == pytest.approx(0.5)
+    assert calibration("vendor_name", 0.9) == pytest.approx(0.7)
+    # A kind without a map of its own falls back to the field's.
+    assert calibration("vendor_name", 0.9, "digital") == pytest.approx(0.7)
+    again = Calibration.from_json(json.loads(json.dumps(calibration.to_json())))
+    assert again("vendor_name", 0.9, "ocr") == calibration("vendor_name", 0.9, "ocr")
+    scanned = Document([Page(1, 600.0, 800.0, [], source="ocr"), Page(2, 600.0, 800.0, [])])
+    assert reading_kind(scanned) == "ocr"
+    assert reading_kind(Document([Page(1, 600.0, 800.0, [])])) == "digital"
 
 
 def _embedder() -> PhraseEmbedder:
