@@ -147,7 +147,13 @@ def test_ocr_never_leaves_scans_empty(textlayer_reader: TextLayerReader) -> None
 
 
 def test_pdfminer_recursion_is_coded_and_the_page_still_read(textlayer_reader: TextLayerReader) -> None:
+    # pdfium (the default backend) walks the nesting in C and reads the words directly ...
     doc = textlayer_reader.read(nested_xobject_pdf(), name="nested.pdf")
+    assert doc.pages[0].source == "digital" and doc.pages[0].backend == "pdfium"
+    assert doc.pages[0].text == "A page whose drawing nests too deep" and doc.errors == []
+    # ... pdfplumber's parser recurses past Python's stack: coded, and the page read by OCR.
+    with TextLayerReader(TextLayerConfig(digital_backend="pdfplumber", workers=1)) as reader:
+        doc = reader.read(nested_xobject_pdf(), name="nested.pdf")
     assert doc.pages[0].source == "ocr"
     assert doc.pages[0].text == "A page whose drawing nests too deep"
     assert len(doc.errors) == 1 and doc.errors[0].startswith("[E207] page 1:")
