@@ -36,6 +36,21 @@ def _module_data_trusted() -> Iterator[None]:
         ModelStorage._validate = validate  # type: ignore[method-assign]
 
 
+@contextmanager
+def _pool_kept() -> Iterator[None]:
+    """proteus connects without registering Tryton's classes and loading its modules again: the
+    activation left the pool of this database loaded (both would cost seconds of CPU)."""
+    from trytond.pool import Pool
+
+    start, init = Pool.__dict__["start"], Pool.__dict__["init"]
+    Pool.start = classmethod(lambda cls: None)  # type: ignore[method-assign,assignment]
+    Pool.init = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Pool.start, Pool.init = start, init  # type: ignore[method-assign]
+
+
 def _activate_modules(config_file: str, database: str, data: dict[str, Any]) -> None:
     """A new database with the modules (and their dependencies) activated, like ``trytond-admin``
     run with ``--all -u MODULES --activate-dependencies``; the admin password comes from
@@ -320,7 +335,8 @@ def main(config_file: str, database: str, data_file: str) -> None:
     started = time.monotonic()
     _activate_modules(config_file, database, data)
     seconds["modules"] = time.monotonic() - started
-    proteus_config.set_trytond(database, config_file=config_file)
+    with _pool_kept():
+        proteus_config.set_trytond(database, config_file=config_file)
     _setup_books(data)
     seconds["books"] = time.monotonic() - started - sum(seconds.values())
     counts: dict[str, Any] = _master_data(database, data)
