@@ -74,6 +74,8 @@ class TrytonErp:
         self._page: Page | None = None
         self.ui_logins = 0
         self._dirty = False
+        # The current tab shows the invoice the robot posted last, through sao, untouched since.
+        self._posted_in_tab = False
         self._party_ids: dict[str, int] = {}
         # Looked up once per session: they do not change while a robot posts (a currency
         # Tryton lacks is asked again next time).
@@ -118,6 +120,7 @@ class TrytonErp:
                 old.context.close()
             except Error:
                 pass
+        self._posted_in_tab = False
         login = LoginPage(self.page, self.url)
         login.open()
         login.log_in(self.login, self._password)
@@ -690,8 +693,9 @@ class TrytonErp:
                 self._log_in_ui()
             self._ensure_ui()
             self._dirty = True
+            reuse, self._posted_in_tab = self._posted_in_tab, False
             form = SupplierInvoiceForm(self.page, self.database)
-            form.open_new()
+            form.open_new(reuse=reuse)
             form.choose("party", invoice.vendor_id, party["rec_name"])
             # The party's on-change fills address, currency, payment term and taxes: nothing is
             # typed before its answer lands. A supplier without an address leaves the required
@@ -719,8 +723,7 @@ class TrytonErp:
                 dialog.wait_idle()
                 # Quantities and prices last, after the on-changes of product and origin that
                 # would overwrite them, and checked to have stuck.
-                dialog.fill_number("quantity", sign * line.quantity)
-                dialog.fill_number("unit_price", line.unit_price)
+                dialog.fill_numbers({"quantity": sign * line.quantity, "unit_price": line.unit_price})
                 if product and dialog.value("product") != product["rec_name"]:
                     # An on-change that landed late cleared the product: choose it again.
                     dialog.choose("product", line.sku or "", product["rec_name"])
@@ -842,6 +845,8 @@ class TrytonErp:
         # The proof screenshot shows the invoice as Tryton now holds it: posted, with its number.
         # sao reads the record again after a button by itself; a reload only if it has not.
         self._ui(lambda: self._wait_shown_posted(form))
+        # The next invoice starts with New in this tab (a fresh login starts a fresh tab).
+        self._posted_in_tab = True
         return str(row["number"])
 
     def _wait_shown_posted(self, form: SupplierInvoiceForm) -> None:

@@ -153,6 +153,27 @@ class _Form:
         # Leaving the field is what makes sao send the value and run its on-change.
         editor.press("Tab", timeout=timeout)
 
+    def fill_numbers(self, values: dict[str, Decimal]) -> None:
+        """Type several numbers, wait for sao's on-changes once, and check each stuck; one a late
+        on-change cleared is typed again on its own (``fill_number``)."""
+        for name, value in values.items():
+            try:
+                self.type_number(name, typed(value), timeout=15_000)
+            except PlaywrightTimeout:
+                # sao redraws the field while an on-change lands: fill_number types it again.
+                self.wait_idle()
+        self.wait_idle()
+        for name, value in values.items():
+            if not self._shows(name, value):
+                self.fill_number(name, value)
+
+    def _shows(self, name: str, value: Decimal) -> bool:
+        shown = self.value(name).replace(",", "").replace("\xa0", "").strip()
+        try:
+            return bool(shown) and Decimal(shown) == value
+        except ArithmeticError:
+            return False
+
     def fill_number(self, name: str, value: Decimal, tries: int = 3) -> None:
         """Type a number and check it stuck (a late on-change may clear it): type again if not."""
         for _ in range(tries):
@@ -163,12 +184,8 @@ class _Form:
                 self.wait_idle()
                 continue
             self.wait_idle()
-            shown = self.value(name).replace(",", "").replace("\xa0", "").strip()
-            try:
-                if shown and Decimal(shown) == value:
-                    return
-            except ArithmeticError:
-                pass
+            if self._shows(name, value):
+                return
         raise UnexpectedScreen(f"sao does not keep {value} in {name} (shows {self.value(name)!r})")
 
     def choose(self, name: str, search: str, record_name: str) -> None:
@@ -176,7 +193,11 @@ class _Form:
         field = self.field(name)
         for _ in range(3):
             field.fill("")
-            field.press_sequentially(search, delay=15)
+            # All but the last character arrive as one input event (no key events: sao's
+            # keydown handlers and a change event would search the partial text), the last as
+            # a key press, whose input event sao answers with the completion list.
+            self.page.keyboard.insert_text(search[:-1])
+            field.press_sequentially(search[-1:])
             # A dialog that is still opening takes the focus (and the first letters) away.
             if field.input_value() == search:
                 break
@@ -250,6 +271,18 @@ _SHOWS_NEW_LINE = """(before) => {
 }"""
 
 
+# The current tab shows a supplier invoice in its form, saved and unchanged, and no dialog is open.
+_REUSABLE_TAB = """() => {
+    const tab = Sao.Tab.tabs.get_current();
+    const screen = tab && tab.screen;
+    if (!screen || screen.model_name !== 'account.invoice') return false;
+    if (!screen.current_view || screen.current_view.view_type !== 'form') return false;
+    const record = screen.current_record;
+    if (!record || record.id < 0 || screen.modified()) return false;
+    return !document.querySelector('.modal.in');
+}"""
+
+
 # After Save, what the page shows first: a dialog (the server objects), sao's own refusal in
 # the message bar, or the record saved (a saved record has the id the server gave it).
 _AFTER_SAVE = """() => {
@@ -279,7 +312,15 @@ class SupplierInvoiceForm(_Form):
         super().__init__(page, page.locator(".tab-pane.active .form").first)
         self.database = database
 
-    def open_new(self) -> None:
+    def open_new(self, *, reuse: bool = False) -> None:
+        """A new supplier invoice in the form view. With ``reuse``, New is pressed on the invoice
+        tab already open when it shows a saved invoice nothing was changed in (the one just
+        posted): the tab, its views and its list are not opened again."""
+        if reuse and self.page.evaluate(_REUSABLE_TAB):
+            self.page.locator(".tab-pane.active button#new_:visible").first.click()
+            self.page.locator(".tab-pane.active input[name=party]:not([readonly])").wait_for()
+            self.scope = self.page.locator(".tab-pane.active .form").first
+            return
         params = "&".join(
             [
                 "context=" + quote(json.dumps({"type": "in"})),

@@ -214,8 +214,9 @@ def seeded_database(
     install: Installation, payload: dict[str, Any], *, name: str = "ledgerbot", cache: Path | None = None
 ) -> Path:
     """The seeded SQLite file for this payload, built once and kept in ``cache`` (a template to copy)."""
+    request = {"modules": list(MODULES), "admin_email": "admin@ledgerbot.invalid", **payload}
     digest = hashlib.sha256(
-        json.dumps(payload, sort_keys=True).encode()
+        json.dumps(request, sort_keys=True).encode()
         + SEED_SCRIPT.read_bytes()
         + "\n".join(TRYTON_PACKAGES).encode()
     ).hexdigest()[:16]
@@ -234,25 +235,9 @@ def seeded_database(
     password_file = building / "admin-password"
     password_file.write_text(ADMIN_PASSWORD)
     env = {**os.environ, "TRYTONPASSFILE": str(password_file)}
-    _run(
-        [
-            str(install.trytond_admin),
-            "-c",
-            str(config),
-            "-d",
-            name,
-            "--all",
-            "--email",
-            "admin@ledgerbot.invalid",
-            "-u",
-            *MODULES,
-            "--activate-dependencies",
-        ],
-        what="trytond-admin",
-        env=env,
-    )
     data_file = building / "seed.json"
-    data_file.write_text(json.dumps(payload))
+    data_file.write_text(json.dumps(request))
+    # One process activates the modules and seeds: Tryton's pool is loaded once, not twice.
     out = _run(
         [str(install.python), str(SEED_SCRIPT), str(config), name, str(data_file)], what="seeding", env=env
     )
