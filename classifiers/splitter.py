@@ -45,7 +45,8 @@ RULES = "splitter-rules@2"
 #    ("Ihre Bestellung", "your invoice") or below the page's first item rows ("Lieferschein 4711 vom
 #    ..." among the lines) is no title, a German or Dutch compound ending in a type name
 #    ("Warenrechnung", "verkoopfactuur") is; a grouped IBAN no longer also reads as a tax id, and a
-#    new id counts only against ids of its own kind (a bank account on a later page is no new vendor).
+#    new id counts only against ids of its own kind (a bank account on a later page is no new vendor);
+#    a date and the count of reference values in the page's top part.
 SPLIT_FEATURE_VERSION = 5
 WEIGHTS = "splitter.npz"
 
@@ -444,6 +445,8 @@ FEATURES = (
     "title_same_as_last_title",
     "title_other_than_last_title",
     "references",
+    "dated",
+    "header_values",
     "prev_totals",
     "totals",
     "continued",
@@ -502,6 +505,10 @@ def pair_features(
             float(same_title),
             float(bool(page.title_types) and bool(last_title) and not same_title),
             min(page.references, 4) / 4.0,
+            # What a document's first page has of its own: a date and reference values in its top
+            # part (a terms page, a slip or a page of notes mostly has neither).
+            float(page.dated),
+            min(len(page.values), 4) / 4.0,
             float(prev.totals),
             float(page.totals),
             float(page.continued),
