@@ -46,7 +46,8 @@ RULES = "splitter-rules@2"
 #    ..." among the lines) is no title, a German or Dutch compound ending in a type name
 #    ("Warenrechnung", "verkoopfactuur") is; a grouped IBAN no longer also reads as a tax id, and a
 #    new id counts only against ids of its own kind (a bank account on a later page is no new vendor);
-#    a date and the count of reference values in the page's top part.
+#    a date and the count of reference values in the page's top part; reference values shared with
+#    the current document's pages so far; on a scan a title is little more than the type name.
 SPLIT_FEATURE_VERSION = 5
 WEIGHTS = "splitter.npz"
 
@@ -135,10 +136,10 @@ _VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./\-]*\d[A-Za-z0-9./\-]*")
 _DIGIT = re.compile(r"\d")
 # An amount of money ("774.72", "1.234,50"): no reference value, however many digits it has.
 _AMOUNT = re.compile(r"\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2}")
-# A postal code before its town ("80331 München", "D-4020 Linz", "2511 CV Den Haag") at the start
-# of a line or of an address part.
+# A postal code before its town ("80331 München", "D-4020 Linz", "2511 CV Den Haag", "75008 PARIS")
+# at the start of a line or of an address part.
 _POSTAL = re.compile(
-    r"(?:^|(?<=[|·,;])|(?<=\s[-–]))\s*(?:[A-Z]{1,2}-)?\d{4,5}(?:\s[A-Z]{2})?(?=\s+[A-ZÀ-Þ][a-zà-ÿ])"
+    r"(?:^|(?<=[|·,;])|(?<=\s[-–]))\s*(?:[A-Z]{1,2}-)?\d{4,5}(?:\s[A-Z]{2})?(?=\s+[A-ZÀ-Þ][A-ZÀ-Þa-zà-ÿ])"
 )
 # An amount standing on its own in a line (not the day and month of "15.01.2026").
 _PRICED = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2}(?![.,]?\d)")
@@ -270,7 +271,9 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
                     or len(_TITLE_WORD.findall(text)) <= settings.title_plain_words
                 )
                 named = _title_types(text) if prominent else []
-            elif fuzzy_budget > 0:
+            elif fuzzy_budget > 0 and len(_TITLE_WORD.findall(text)) <= settings.title_plain_words + 1:
+                # No type size on a scan: a title there is little more than the type name, and a
+                # table's column names ("Date Delivery note Order Item Qty") are none.
                 fuzzy_budget -= 1
                 named = [] if _REFERRED.search(fold(text)) else type_names_ocr(text)
             else:
@@ -424,6 +427,7 @@ MEMORY_FEATURES = (
     "doc_ids_new",
     "doc_vendor_words",
     "doc_number_repeated",
+    "doc_values_shared",
     "header_block",
     "header_number_new",
     "header_with_title",
@@ -564,6 +568,8 @@ class DocumentMemory:
             float(_new_ids(self.ids, page.ids)),
             len(self.vendor_words & page.tokens) / len(self.vendor_words) if self.vendor_words else 0.0,
             float(repeated),
+            # Its order or customer number, a date of its pages (not only of the page before).
+            float(bool(page.values & self.values)),
             float(header),
             float(bool(page.numbers) and not repeated and not page.numbers & (self.numbers | self.values)),
             float(header and bool(page.title_types)),

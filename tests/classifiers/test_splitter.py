@@ -83,6 +83,26 @@ def test_a_type_named_as_a_reference_or_among_item_rows_is_no_title() -> None:
     assert help_page.title_types == ()
 
 
+def test_on_a_scan_a_title_is_little_more_than_the_type_name() -> None:
+    heading = page_signals(_page(1, [(60, "DELIVERY NOTE"), (90, "x y z w")], source="ocr"))
+    assert heading.title_types == ("delivery_note",)
+    columns = page_signals(_page(1, [(60, "Date Delivery note Order Item Qty"), (90, "x y z")], source="ocr"))
+    assert columns.title_types == ()
+
+
+def test_a_later_page_repeating_the_documents_order_number_shares_its_values() -> None:
+    from classifiers.splitter import MEMORY_FEATURES, DocumentMemory
+
+    first = page_signals(_page(1, [(40, "INVOICE", 16.0), (90, "Order PO-55123 Date 01.03.2026")]))
+    totals = page_signals(_page(2, [(500, "Total 190.00"), (700, "x y z")]))
+    details = page_signals(_page(3, [(60, "Delivered PO-55123 Bolts 4"), (700, "x y z")]))
+    memory = DocumentMemory.starting(first)
+    memory.add(totals)
+    named = dict(zip(MEMORY_FEATURES, memory.features(details), strict=True))
+    assert named["doc_values_shared"] == 1.0
+    assert not details.values & totals.values  # the page before has none of them
+
+
 def test_reference_values_leave_out_figures_of_rows_postal_codes_and_years() -> None:
     page = page_signals(
         _page(
@@ -90,6 +110,7 @@ def test_reference_values_leave_out_figures_of_rows_postal_codes_and_years() -> 
             [
                 (30, "Industriezeile 35a | 4020 Linz"),
                 (50, "80331 München"),
+                (60, "75008 PARIS"),
                 (70, "Invoice No. FV.83473 dated 22 September 2023"),
                 (90, "Customer 9049088"),
                 (110, "274 SKU7453 Bolts M8x40 500 ml 0,29 79,46"),
