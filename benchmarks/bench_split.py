@@ -4,8 +4,9 @@ Run on a corpus of layouts held out from development (``ledgerbot sandbox corpus
 heldout``), with the splitter (and, for the type per part, the classifier) trained on dev:
 
     python benchmarks/bench_split.py [--corpus HELDOUT_CORPUS] [--bundles HELDOUT_BUNDLES] [--stacks 12]
-                                     [--signal-stacks 600] [--scans]
+                                     [--signal-stacks 600] [--typed-stacks 150] [--scans]
     python benchmarks/bench_split.py --real ../shared/data/realworld [--stacks 12] [--signal-stacks 600]
+                                     [--typed-stacks 150]
 
 Without ``--corpus`` a small held-out corpus is generated, and held-out bundles (multi-page
 invoices whose later pages are terms, appendices, slips..., ``ledgerbot sandbox bundles OUT --seed
@@ -25,7 +26,10 @@ numbering and blank pages as rules; or no splitting at all, one document per fil
 1. Page-signal stacks: 2-8 documents stacked from the corpus's text layers (cached), with and
    without printed page numbers: boundary precision / recall / F1, exact splits, review rate,
    and the false-split rate over every single document of the corpus.
-2. Real PDF stacks through ``ledgerbot extract --split``'s pipeline: boundary figures, document
+2. Typed parts: stacks of the read documents split by the splitter, every part typed by the
+   document-type cascade from its own pages as ``extract --split`` types it (accuracy over the
+   parts found exactly, end to end over all true parts, and each document typed alone).
+3. Real PDF stacks through ``ledgerbot extract --split``'s pipeline: boundary figures, document
    type per part, and extraction time per page with and without splitting.
 
 Progress on stderr; one JSON object on stdout.
