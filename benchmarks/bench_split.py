@@ -4,8 +4,9 @@ Run on a corpus of layouts held out from development (``ledgerbot sandbox corpus
 heldout``), with the splitter (and, for the type per part, the classifier) trained on dev:
 
     python benchmarks/bench_split.py [--corpus HELDOUT_CORPUS] [--bundles HELDOUT_BUNDLES] [--stacks 12]
-                                     [--signal-stacks 600] [--scans]
+                                     [--signal-stacks 600] [--typed-stacks 150] [--scans]
     python benchmarks/bench_split.py --real ../shared/data/realworld [--stacks 12] [--signal-stacks 600]
+                                     [--typed-stacks 150]
 
 Without ``--corpus`` a small held-out corpus is generated, and held-out bundles (multi-page
 invoices whose later pages are terms, appendices, slips..., ``ledgerbot sandbox bundles OUT --seed
@@ -25,7 +26,10 @@ numbering and blank pages as rules; or no splitting at all, one document per fil
 1. Page-signal stacks: 2-8 documents stacked from the corpus's text layers (cached), with and
    without printed page numbers: boundary precision / recall / F1, exact splits, review rate,
    and the false-split rate over every single document of the corpus.
-2. Real PDF stacks through ``ledgerbot extract --split``'s pipeline: boundary figures, document
+2. Typed parts: stacks of the read documents split by the splitter, every part typed by the
+   document-type cascade from its own pages as ``extract --split`` types it (accuracy over the
+   parts found exactly, end to end over all true parts, and each document typed alone).
+3. Real PDF stacks through ``ledgerbot extract --split``'s pipeline: boundary figures, document
    type per part, and extraction time per page with and without splitting.
 
 Progress on stderr; one JSON object on stdout.
@@ -79,7 +83,14 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
 
 
 def signal_stacks(
-    corpus: Path, cache: Path, n: int, splitter: Any, bundles: Path | None = None
+    corpus: Path,
+    cache: Path,
+    n: int,
+    splitter: Any,
+    bundles: Path | None = None,
+    *,
+    classifier: Any = None,
+    n_typed: int = 0,
 ) -> dict[str, Any]:
     docs = load_stack_docs([corpus], cache, split=None, log=_say)
     bundled = load_stack_docs([bundles], cache, split=None, log=_say) if bundles else []
@@ -113,8 +124,33 @@ def signal_stacks(
             "false_splits": split,
             "false_split_rate": round(split / len(single_stacks), 4) if single_stacks else None,
         }
+    if classifier is not None and n_typed:
+        out["doc_type_per_part"] = generated_typed_parts(
+            [corpus, *([bundles] if bundles else [])], cache, n_typed, splitter, classifier
+        )
     out["splitter_ms_per_page"] = _split_cost(corpus, cache, splitter)
     return out
+
+
+def generated_typed_parts(
+    folders: list[Path], cache_dir: Path, n: int, splitter: Any, classifier: Any
+) -> dict[str, Any]:
+    """Document type per part on stacks of generated files (born-digital, scans, photographs)."""
+    from classifiers.corpus import default_reader, file_sha256
+    from classifiers.textcache import TextLayerCache
+
+    read_one, reader_name, _ = default_reader()
+    cache = TextLayerCache(cache_dir, read_one, reader_name)
+    documents: dict[Path, Any] = {}
+    files: list[CorpusFile] = []
+    for folder in folders:
+        for file in corpus_files(folder):
+            document = cache.lookup(file_sha256(file.path))
+            if document is not None:  # every file was read (and cached) for the signal stacks
+                documents[file.path] = document
+                files.append(file)
+    draws = draw_stacks(files, n, seed=103, multipage=0.6)
+    return typed_parts(documents, draws, splitter, classifier, name_misses=True)
 
 
 def _split_cost(corpus: Path, cache_dir: Path, splitter: Any) -> float:
@@ -158,7 +194,7 @@ def pipeline_stacks(draws: list[Draw], models_dir: Path) -> dict[str, Any]:
         timings[str(mode)] = time.perf_counter() - started
         _say(f"split={mode}: {timings[str(mode)]:.1f} s for {pages} pages")
     tp = fp = fn = 0
-    typed = right = exact = 0
+    found_parts = typed = right = exact = 0
     by_source: dict[str, list[Any]] = {}
     for result in results["True"]:
         by_source.setdefault(result.source, []).append(result)
@@ -169,9 +205,14 @@ def pipeline_stacks(draws: list[Draw], models_dir: Path) -> dict[str, Any]:
         tp, fp, fn = tp + a, fp + b, fn + c
         exact += ranges == truth.parts
         for result in found:
-            if tuple(result.pages or ()) in truth.parts and result.doc_type is not None:
-                typed += 1
-                right += result.doc_type.value == truth.types[truth.parts.index(tuple(result.pages))]
+            if tuple(result.pages or ()) in truth.parts:
+                # A part the classifier left untyped counts as typed wrong.
+                found_parts += 1
+                typed += result.doc_type is not None
+                right += (
+                    result.doc_type is not None
+                    and result.doc_type.value == truth.types[truth.parts.index(tuple(result.pages))]
+                )
     per_page = {k: v / pages for k, v in timings.items()}
     # CPU seconds the pipeline books per stage (``ledgerbot.cost``): on a shared machine the wall
     # time of two runs differs with the load more than splitting could ever add.
@@ -182,7 +223,11 @@ def pipeline_stacks(draws: list[Draw], models_dir: Path) -> dict[str, Any]:
         "documents": sum(len(t.parts) for _, t in stacks),
         "boundaries": _prf(tp, fp, fn),
         "exact_split_rate": round(exact / len(stacks), 4),
-        "doc_type_per_part": {"parts_typed": typed, "accuracy": round(right / typed, 4) if typed else None},
+        "doc_type_per_part": {
+            "parts_found": found_parts,
+            "parts_typed": typed,
+            "accuracy": round(right / found_parts, 4) if found_parts else None,
+        },
         "seconds_per_page": {
             "without_split": round(per_page["False"], 4),
             "with_split": round(per_page["True"], 4),
@@ -194,6 +239,102 @@ def pipeline_stacks(draws: list[Draw], models_dir: Path) -> dict[str, Any]:
         },
         "split_cpu_overhead": round(cpu["True"] / cpu["False"] - 1.0, 4) if cpu["False"] else None,
     }
+
+
+def load_classifier(models_dir: Path) -> Any:
+    """The document-type cascade ``extract --split`` types each part with, or ``None`` if none is trained."""
+    from classifiers.cascade import Cascade
+    from ledgerbot.core.errors import LedgerbotError
+
+    try:
+        return Cascade.load(models_dir)
+    except LedgerbotError as error:
+        _say(f"no document type per part: [{error.code}] {error.message}")
+        return None
+
+
+def typed_parts(
+    documents: dict[Path, Any], draws: list[Draw], splitter: Any, classifier: Any, *, name_misses: bool
+) -> dict[str, Any]:
+    """Document type per part: each drawn stack's pages (read once, cached) split by the splitter
+    and every part typed by the classifier from its own pages, as ``extract --split`` does.
+
+    ``accuracy`` counts the parts the splitter found exactly (a part cut wrong has no true type);
+    ``end_to_end`` counts every true part, right only if found exactly and typed right;
+    ``whole_documents`` types each distinct document alone, as one file: what the classifier does
+    without splitting, to tell its own errors from the split's.
+    """
+    from textlayer.model import Document, Page
+
+    known: dict[tuple[int, ...], str] = {}
+
+    def types_of(parts: list[list[Page]]) -> list[str]:
+        todo: dict[tuple[int, ...], list[Page]] = {}
+        for pages in parts:
+            key = tuple(id(page) for page in pages)
+            if key not in known:
+                todo[key] = pages
+        if todo:
+            decided = classifier.classify([Document(pages=pages) for pages in todo.values()])
+            for key, decision in zip(todo, decided, strict=True):
+                known[key] = decision.doc_type.value if decision.doc_type is not None else "none"
+        return [known[tuple(id(page) for page in pages)] for pages in parts]
+
+    content: dict[Path, tuple[int, int]] = {}
+    for path, document in documents.items():
+        kept = [i for i, page in enumerate(document.pages) if not page_signals(page).blank]
+        content[path] = (kept[0], kept[-1]) if kept else (0, len(document.pages) - 1)
+    parts = found = right = 0
+    by_type: dict[str, list[int]] = {}
+    confusions: dict[str, int] = {}
+    misses: list[str] = []
+    for files, blanks in draws:
+        pages: list[Page] = []
+        truth: list[tuple[int, int, str, str]] = []
+        for file, blank in zip(files, blanks, strict=True):
+            document = documents[file.path]
+            first, last = content[file.path]
+            truth.append((len(pages) + first, len(pages) + last, file.doc_type, file.path.name))
+            pages.extend(document.pages)
+            if blank:
+                page = document.pages[-1]
+                pages.append(Page(0, page.width, page.height, [], unit=page.unit, source=page.source))
+        plan = splitter.split(Document(pages=pages))
+        ranges = [(part.first - 1, part.last - 1) for part in plan.parts]
+        exact = [t for t in truth if (t[0], t[1]) in ranges]
+        typed = types_of([pages[first : last + 1] for first, last, _, _ in exact])
+        parts += len(truth)
+        found += len(exact)
+        for (_, _, doc_type, name), guess in zip(exact, typed, strict=True):
+            tally = by_type.setdefault(doc_type, [0, 0])
+            tally[0] += 1
+            if guess == doc_type:
+                right += 1
+                tally[1] += 1
+            else:
+                confusions[f"{doc_type}->{guess}"] = confusions.get(f"{doc_type}->{guess}", 0) + 1
+                if name_misses and name not in misses:
+                    misses.append(name)
+    alone = list(documents)
+    whole = types_of([documents[path].pages for path in alone])
+    truth_of = {file.path: file.doc_type for files, _ in draws for file in files}
+    judged = [(truth_of[path], guess) for path, guess in zip(alone, whole, strict=True) if path in truth_of]
+    out: dict[str, Any] = {
+        "classifier": classifier.version,
+        "parts": parts,
+        "parts_found_exactly": found,
+        "accuracy": round(right / found, 4) if found else None,
+        "end_to_end": round(right / parts, 4) if parts else None,
+        "by_type": {t: {"parts": n, "accuracy": round(k / n, 4)} for t, (n, k) in sorted(by_type.items())},
+        "confusions": dict(sorted(confusions.items(), key=lambda c: -c[1])),
+        "whole_documents": {
+            "documents": len(judged),
+            "accuracy": round(sum(t == g for t, g in judged) / len(judged), 4) if judged else None,
+        },
+    }
+    if name_misses:
+        out["mistyped_files"] = misses
+    return out
 
 
 def real_files(folder: Path, part: str) -> list[CorpusFile]:
@@ -213,8 +354,9 @@ def real_files(folder: Path, part: str) -> list[CorpusFile]:
     return files
 
 
-def real_stack_docs(files: list[CorpusFile], cache_dir: Path) -> dict[Path, StackDoc]:
-    """Each file's pages as they are in a stack (a photograph as its one-page PDF), read once (cached)."""
+def real_stack_docs(files: list[CorpusFile], cache_dir: Path) -> tuple[dict[Path, StackDoc], dict[Path, Any]]:
+    """Each file's pages as they are in a stack (a photograph as its one-page PDF), read once (cached):
+    as page signals, and as the read documents."""
     import hashlib
 
     from classifiers.corpus import default_reader
@@ -242,7 +384,7 @@ def real_stack_docs(files: list[CorpusFile], cache_dir: Path) -> dict[Path, Stac
                 raise SystemExit(f"E200 cannot read {file.path}: {result}")
             cache.put(sha256, result)
             documents[file.path] = result
-    return {
+    stack_docs = {
         file.path: StackDoc(
             signals=tuple(page_signals(p) for p in documents[file.path].pages),
             doc_type=file.doc_type,
@@ -251,16 +393,28 @@ def real_stack_docs(files: list[CorpusFile], cache_dir: Path) -> dict[Path, Stac
         )
         for file in files
     }
+    return stack_docs, documents
 
 
 def real_stacks(
-    folder: Path, part: str, cache: Path, splitter: Any, models_dir: Path, *, n: int, n_signal: int, seed: int
+    folder: Path,
+    part: str,
+    cache: Path,
+    splitter: Any,
+    models_dir: Path,
+    *,
+    n: int,
+    n_signal: int,
+    n_typed: int,
+    seed: int,
+    classifier: Any = None,
 ) -> dict[str, Any]:
-    """Stacks of one part's real documents: page signals (many) and PDFs through the pipeline (few)."""
+    """Stacks of one part's real documents: page signals (many), typed parts (some) and PDFs
+    through the pipeline (few)."""
     files = real_files(folder, part)
     if len(files) < 2:
         raise SystemExit(f"E403 fewer than two real documents of part {part!r} in {folder}")
-    docs = real_stack_docs(files, cache)
+    docs, documents = real_stack_docs(files, cache)
 
     def draws(count: int, offset: int) -> list[Draw]:
         return draw_stacks(files, count, seed=seed + offset, distinct=True, by_variant=True)
@@ -289,6 +443,11 @@ def real_stacks(
             # Names only of the development part, whose misses may be read.
             **({"split_files": split} if part == "dev" else {}),
         }
+    if classifier is not None and n_typed:
+        # Names of mistyped files only for the development part, whose misses may be read.
+        out["doc_type_per_part"] = typed_parts(
+            documents, draws(n_typed, 2000), splitter, classifier, name_misses=part == "dev"
+        )
     out["pdf_stacks"] = pipeline_stacks(draws(n, 1000), models_dir) if n else None
     return out
 
@@ -304,6 +463,9 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, help="default: <LEDGERBOT_HOME>/models")
     parser.add_argument("--stacks", type=int, default=12, help="real PDF stacks to extract")
     parser.add_argument("--signal-stacks", type=int, default=600, help="stacks of cached page signals")
+    parser.add_argument(
+        "--typed-stacks", type=int, default=150, help="stacks whose parts the classifier types (0: none)"
+    )
     parser.add_argument("--scans", action="store_true", help="also put scans in the PDF stacks (slow: OCR)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -321,8 +483,9 @@ def main() -> None:
         models_dir = Path(tempfile.mkdtemp(prefix="bench-split-models-"))
         train_splitter([dev], models_dir, cache, log=_say)
         splitter, _ = load_splitter(models_dir)
+    classifier = load_classifier(models_dir) if args.typed_stacks else None
     if args.real is not None:
-        real_report(args, splitter, cache, models_dir)
+        real_report(args, splitter, cache, models_dir, classifier)
         return
     if args.corpus is None:
         from sandbox.corpus import generate_corpus
@@ -338,7 +501,15 @@ def main() -> None:
         "corpus": str(args.corpus),
         "bundles": str(args.bundles) if args.bundles else None,
         "splitter": splitter.name,
-        "signal_stacks": signal_stacks(args.corpus, cache, args.signal_stacks, splitter, args.bundles),
+        "signal_stacks": signal_stacks(
+            args.corpus,
+            cache,
+            args.signal_stacks,
+            splitter,
+            args.bundles,
+            classifier=classifier,
+            n_typed=args.typed_stacks,
+        ),
         "pdf_stacks": pdf_stacks(args.corpus, args.stacks, args.scans, args.seed, models_dir)
         if args.stacks
         else None,
@@ -357,6 +528,8 @@ def main() -> None:
         f"{'  false splits of single files':<34} {singles['learned']['false_split_rate']:>10.4f} "
         f"{singles['rules']['false_split_rate']:>9.4f}   (no splitting: 0, but every stack is one document)"
     )
+    if "doc_type_per_part" in s:
+        _say_types("generated stacks", s["doc_type_per_part"])
     _say(f"splitter: {s['splitter_ms_per_page']} ms per page on read text layers")
     pdf = report["pdf_stacks"]
     if pdf:
@@ -370,7 +543,17 @@ def main() -> None:
     print(json.dumps(report, indent=None))
 
 
-def real_report(args: argparse.Namespace, splitter: Any, cache: Path, models_dir: Path) -> None:
+def _say_types(where: str, t: dict[str, Any]) -> None:
+    _say(
+        f"  type per part ({where}, {t['parts_found_exactly']} of {t['parts']} parts found exactly): "
+        f"{t['accuracy']} (end to end {t['end_to_end']}; each document alone "
+        f"{t['whole_documents']['accuracy']} of {t['whole_documents']['documents']})"
+    )
+
+
+def real_report(
+    args: argparse.Namespace, splitter: Any, cache: Path, models_dir: Path, classifier: Any
+) -> None:
     report: dict[str, Any] = {"real": str(args.real), "splitter": splitter.name}
     for part in args.part or ["dev", "val"]:
         report[part] = r = real_stacks(
@@ -381,7 +564,9 @@ def real_report(args: argparse.Namespace, splitter: Any, cache: Path, models_dir
             models_dir,
             n=args.stacks,
             n_signal=args.signal_stacks,
+            n_typed=args.typed_stacks,
             seed=args.seed,
+            classifier=classifier,
         )
         singles = r["single_files"]["learned"]
         printed, hidden = r["as_printed"], r["page_numbers_hidden"]
@@ -390,6 +575,8 @@ def real_report(args: argparse.Namespace, splitter: Any, cache: Path, models_dir
             f"(rules {printed['rules']['f1']:.4f}), page numbers hidden {hidden['learned']['f1']:.4f}; "
             f"false splits {singles['false_splits']}/{singles['files']}"
         )
+        if "doc_type_per_part" in r:
+            _say_types(f"real {part}", r["doc_type_per_part"])
         pdf = r["pdf_stacks"]
         if pdf:
             _say(

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.errors import ArtifactError
-from classifiers.lexicon import type_names_in, type_names_ocr
+from classifiers.lexicon import TYPE_NAMES, fold, type_names_in, type_names_ocr
 from ledgerbot.core.artifacts import Artifact, ArtifactStore, ModelNotFound
+from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
 
 SPLITTER = "splitter"
@@ -39,7 +40,15 @@ RULES = "splitter-rules@2"
 #    begins a new document's memory; a change between scan and born-digital; a title on a born-digital
 #    page is set larger than its typical word; amounts are no reference values; the model has one
 #    hidden layer.
-SPLIT_FEATURE_VERSION = 4
+# 5: a table's figures are no reference values (a line holding an amount gives none, nor does a bare
+#    number under four digits: quantities, house numbers, "500 ml"); a type name after a possessive
+#    ("Ihre Bestellung", "your invoice") or below the page's first item rows ("Lieferschein 4711 vom
+#    ..." among the lines) is no title, a German or Dutch compound ending in a type name
+#    ("Warenrechnung", "verkoopfactuur") is; a grouped IBAN no longer also reads as a tax id, and a
+#    new id counts only against ids of its own kind (a bank account on a later page is no new vendor);
+#    a date and the count of reference values in the page's top part; reference values shared with
+#    the current document's pages so far; on a scan a title is little more than the type name.
+SPLIT_FEATURE_VERSION = 5
 WEIGHTS = "splitter.npz"
 
 
@@ -65,6 +74,11 @@ class SplitterSettings:
     # a scan through OCR noise, at most ``title_candidates`` of them (the matcher is slow).
     title_max_words: int = 6
     title_candidates: int = 8
+    # Lines holding an amount above a line, from which on the page's type names are no title: item
+    # rows ("Lieferschein 4711 vom 02.03." among them names the delivery a row came with).
+    title_below_rows: int = 1
+    # A bare number of fewer digits is no reference value (a quantity, a house number, "500 ml").
+    bare_value_digits: int = 4
     # On a born-digital page a title is also set larger than the page's typical word (the median
     # font size) by at least this factor, or is little more than the type name (at most
     # ``title_plain_words`` words of three letters or more): a table's column names or the short
@@ -109,8 +123,11 @@ _CONTINUED = re.compile(
     r"|suma\s*anterior|p[áa]gina\s*anterior|a\s*transportar|riport\w*|pagina\s*precedente)(?!\w)",
     re.IGNORECASE,
 )
-_TAX_ID = re.compile(r"\b(?:DE|AT|FR|GB|NL|BE|IT|ES|CH|LU|PL|DK|SE|IE|CZ)\s?[0-9A-Z]{2}[0-9 ]{6,12}\b")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
+# Spaces only, never a line break: an id does not run on into the next line's words.
+_TAX_ID = re.compile(r"\b(?:DE|AT|FR|GB|NL|BE|IT|ES|CH|LU|PL|DK|SE|IE|CZ) ?[0-9A-Z]{2}[0-9 ]{6,12}\b")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b")
+# A page's ids by kind: ``iban:<IBAN>``, ``tax:<VAT id>``.
+_ID_KINDS = ("iban", "tax")
 _TOKEN = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 # A word of a title line other than a number mark ("No.", "Nr", "Nº").
 _TITLE_WORD = re.compile(r"(?!(?:no|nr|num|nummer|number|numéro|número|numero)\b)[^\W\d_]{3,}", re.I)
@@ -119,6 +136,13 @@ _VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./\-]*\d[A-Za-z0-9./\-]*")
 _DIGIT = re.compile(r"\d")
 # An amount of money ("774.72", "1.234,50"): no reference value, however many digits it has.
 _AMOUNT = re.compile(r"\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2}")
+# A postal code before its town ("80331 München", "D-4020 Linz", "2511 CV Den Haag", "75008 PARIS")
+# at the start of a line or of an address part.
+_POSTAL = re.compile(
+    r"(?:^|(?<=[|·,;])|(?<=\s[-–]))\s*(?:[A-Z]{1,2}-)?\d{4,5}(?:\s[A-Z]{2})?(?=\s+[A-ZÀ-Þ][A-ZÀ-Þa-zà-ÿ])"
+)
+# An amount standing on its own in a line (not the day and month of "15.01.2026").
+_PRICED = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2}(?![.,]?\d)")
 # A document's own number: the value right after a document-number label ("Invoice No. 4711",
 # "Rechnungsnummer: 2014-03") or right after a type name ("Rechnung RE1001", "FACTURE F-12").
 _DOC_NUMBER = re.compile(
@@ -142,6 +166,25 @@ _DATE = re.compile(
 # A value of four digits or more anywhere on the page: where a document's number turns up again.
 _LONG_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./\-]*\d{2}[A-Za-z0-9./\-]*")
 _OCR_DIGITS = str.maketrans({"l": "1", "I": "1", "O": "0"})
+# A type name after a possessive names another paper ("Ihre Bestellung", "votre facture", "uw
+# factuur", "su pedido"), matched on folded text (``lexicon.fold``), one word allowed between.
+_POSSESSIVES = (
+    "your|our|ihre|ihrer|ihres|ihrem|ihren|unsere|unserer|unseres|unserem|unseren|votre|vos|notre|nos"
+    "|uw|onze|su|sus|nuestra|nuestro|nuestras|nuestros|vostra|vostro|vostre|vostri|nostra|nostro|nostre|nostri"
+)
+_TYPE_PHRASES = "|".join(
+    sorted((re.escape(name) for names in TYPE_NAMES.values() for name in names), key=len, reverse=True)
+)
+_REFERRED = re.compile(rf" (?:{_POSSESSIVES}) (?:[a-z]+ )?(?:{_TYPE_PHRASES}) ")
+# German and Dutch write a kind of bill as one word ending in the type name ("Warenrechnung",
+# "Sammelrechnung", "verkoopfactuur"): one-word names of at least this many letters are suffixes.
+_COMPOUND_MIN = 7
+_COMPOUND_SUFFIXES = tuple(
+    (name, doc_type)
+    for doc_type, names in TYPE_NAMES.items()
+    for name in names
+    if " " not in name and len(name) >= _COMPOUND_MIN
+)
 
 
 def _number(text: str) -> int | None:
@@ -199,6 +242,7 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
     dated = False
     fuzzy_budget = settings.title_candidates
     title_floor = 0.0 if scanned else _median_size(words) * settings.title_size_ratio
+    item_rows = 0  # lines holding an amount so far, from the top: below the first rows, no title
     for line in page.lines:
         if not line.words:
             continue
@@ -206,6 +250,7 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         top = line.bbox[1]
         rel = top / page.height
         carry_line = _CONTINUED.search(text) is not None
+        priced = _PRICED.search(text) is not None
         # "Brought forward from page 1" names the page before, not this one.
         if numbering is None and not carry_line:
             match = _NUMBERING.search(text) or _BARE_NUMBERING.match(text)
@@ -218,31 +263,28 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         if rel < settings.header_share:
             # The OCR-tolerant matcher costs milliseconds a line: only a scan's short lines need it;
             # born-digital text is matched exactly.
-            if len(line.words) > settings.title_max_words:
+            if len(line.words) > settings.title_max_words or item_rows >= settings.title_below_rows:
                 named = []
             elif not scanned:
                 prominent = (
                     _line_size(line) >= title_floor
                     or len(_TITLE_WORD.findall(text)) <= settings.title_plain_words
                 )
-                named = type_names_in(text) if prominent else []
-            elif fuzzy_budget > 0:
+                named = _title_types(text) if prominent else []
+            elif fuzzy_budget > 0 and len(_TITLE_WORD.findall(text)) <= settings.title_plain_words + 1:
+                # No type size on a scan: a title there is little more than the type name, and a
+                # table's column names ("Date Delivery note Order Item Qty") are none.
                 fuzzy_budget -= 1
-                named = type_names_ocr(text)
+                named = [] if _REFERRED.search(fold(text)) else type_names_ocr(text)
             else:
                 named = []
             for doc_type in named:
                 if doc_type.value not in title_types:
                     title_types.append(doc_type.value)
             references += len(_REFERENCE.findall(text))
-            if not carry_line:
-                found = [
-                    value
-                    for v in _VALUE.findall(text)
-                    if len(_DIGIT.findall(value := v.strip("./-").lower())) >= 3
-                    and not _AMOUNT.fullmatch(value)
-                ]
-                values += found
+            # A line holding an amount is an item or totals row: its figures are no references.
+            if not carry_line and not priced:
+                values += _reference_values(text, settings)
                 dated = dated or _DATE.search(text) is not None
                 numbers += [
                     value
@@ -265,11 +307,11 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
             continued = True
         elif carry_line:
             carries = True
+        item_rows += priced
     grid = _grid(page, words, settings)
     norm = float(np.linalg.norm(grid))
     text = page.text
-    ids = {re.sub(r"\s", "", m) for m in _TAX_ID.findall(text)}
-    ids |= {re.sub(r"\s", "", m) for m in _IBAN.findall(text)}
+    ids = _page_ids(text)
     return PageSignals(
         blank=False,
         scanned=scanned,
@@ -291,6 +333,56 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         letterhead=frozenset(letterhead),
         tokens=frozenset(_TOKEN.findall(text.lower())),
         grid=grid / norm if norm > 0 else grid,
+    )
+
+
+def _reference_values(text: str, settings: SplitterSettings) -> list[str]:
+    """A header line's reference values: its dates whole, then numbers of three digits or more,
+    without postal codes (every letter to one company carries its postal code) or bare short numbers."""
+    dates = [" ".join(m.group(0).lower().split()) for m in _DATE.finditer(text)]
+    rest = _POSTAL.sub(" ", _DATE.sub(" ", text))
+    return [
+        *(d for d in dates if len(_DIGIT.findall(d)) >= 3),
+        *(
+            value
+            for v in _VALUE.findall(rest)
+            if len(_DIGIT.findall(value := v.strip("./-").lower())) >= 3
+            and not (value.isdigit() and len(value) < settings.bare_value_digits)
+        ),
+    ]
+
+
+def _title_types(text: str) -> list[DocType]:
+    """The types a born-digital title line names: none after a possessive, compounds counted."""
+    folded = fold(text)
+    if _REFERRED.search(folded):
+        return []
+    named = type_names_in(text)
+    for word in folded.split():
+        for suffix, doc_type in _COMPOUND_SUFFIXES:
+            if len(word) > len(suffix) and word.endswith(suffix):
+                if doc_type not in named:
+                    named.append(doc_type)
+                break
+    return named
+
+
+def _page_ids(text: str) -> frozenset[str]:
+    """IBANs and VAT ids, each with its kind; an IBAN's digits are not read again as a VAT id."""
+    ibans = {re.sub(r"\s", "", m) for m in _IBAN.findall(text)}
+    rest = _IBAN.sub(" ", text)
+    taxes = {re.sub(r"\s", "", m) for m in _TAX_ID.findall(rest)}
+    return frozenset({f"iban:{i}" for i in ibans} | {f"tax:{t}" for t in taxes})
+
+
+def _new_ids(known: frozenset[str] | set[str], page: frozenset[str]) -> bool:
+    """The page shows an id of a kind already known that is not among the known ones."""
+    return any(
+        bool(mine) and bool(theirs - mine)
+        for mine, theirs in (
+            ({i for i in known if i.startswith(kind)}, {i for i in page if i.startswith(kind)})
+            for kind in _ID_KINDS
+        )
     )
 
 
@@ -335,6 +427,7 @@ MEMORY_FEATURES = (
     "doc_ids_new",
     "doc_vendor_words",
     "doc_number_repeated",
+    "doc_values_shared",
     "header_block",
     "header_number_new",
     "header_with_title",
@@ -356,6 +449,8 @@ FEATURES = (
     "title_same_as_last_title",
     "title_other_than_last_title",
     "references",
+    "dated",
+    "header_values",
     "prev_totals",
     "totals",
     "continued",
@@ -414,6 +509,10 @@ def pair_features(
             float(same_title),
             float(bool(page.title_types) and bool(last_title) and not same_title),
             min(page.references, 4) / 4.0,
+            # What a document's first page has of its own: a date and reference values in its top
+            # part (a terms page, a slip or a page of notes mostly has neither).
+            float(page.dated),
+            min(len(page.values), 4) / 4.0,
             float(prev.totals),
             float(page.totals),
             float(page.continued),
@@ -421,7 +520,7 @@ def pair_features(
             float(bool(page.values & recent_values)),
             float(bool(page.values) and not page.values & recent_values),
             float(_shape_changed(prev.shape, page.shape, settings)),
-            float(bool(prev.ids) and bool(page.ids - prev.ids)),
+            float(_new_ids(prev.ids, page.ids)),
             float(bool(page.ids & prev.ids)),
             _jaccard(prev.letterhead, page.letterhead),
             _jaccard(prev.tokens, page.tokens),
@@ -460,14 +559,17 @@ class DocumentMemory:
         self.pages += 1
 
     def features(self, page: PageSignals) -> list[float]:
-        repeated = bool(self.numbers & (page.all_values | page.values))
+        # A document number labelled on either side turning up on the other.
+        repeated = bool(self.numbers & (page.all_values | page.values)) or bool(page.numbers & self.values)
         header = bool(page.numbers) and (page.dated or page.references >= 2)
         first = self.numbering
         return [
             float(bool(page.ids & self.ids)),
-            float(bool(self.ids) and bool(page.ids - self.ids)),
+            float(_new_ids(self.ids, page.ids)),
             len(self.vendor_words & page.tokens) / len(self.vendor_words) if self.vendor_words else 0.0,
             float(repeated),
+            # Its order or customer number, a date of its pages (not only of the page before).
+            float(bool(page.values & self.values)),
             float(header),
             float(bool(page.numbers) and not repeated and not page.numbers & (self.numbers | self.values)),
             float(header and bool(page.title_types)),

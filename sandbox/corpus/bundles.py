@@ -30,7 +30,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from sandbox.corpus import freeform, vocabulary
-from sandbox.corpus.content import Invoice, draw_invoice
+from sandbox.corpus.content import ContentOptions, Invoice, draw_invoice
 from sandbox.corpus.fonts import FAMILIES, font_set
 from sandbox.corpus.formats import fmt_date, fmt_iban, fmt_money
 from sandbox.corpus.randomized import HELDOUT_SEEDS, scan_document, split_of
@@ -47,6 +47,10 @@ KINDS: tuple[tuple[str, float], ...] = (
     ("slip", 0.12),  # a payment slip to cut off
     ("info", 0.10),  # how to read the bill, contact and service hours
 )
+# The bills drawn: more of them than in the single-document randomizer run over several pages
+# before the appended ones, since a splitter learns the randomizer's own continuation pages (the
+# table going on, a small running header, the letterhead again, page numbers or none) from them.
+CONTENT = ContentOptions(long_share=0.45)
 # Share of bundles drawn with a sibling (same vendor, same layout, next in the folder).
 SIBLING_SHARE = 0.4
 # Share of bundles written as image-only scans (read through OCR when training).
@@ -695,7 +699,7 @@ def make_bundle(
 
 def _sibling(invoice: Invoice, rng: random.Random) -> Invoice:
     """Another bill of the same vendor to the same customer: new number, date, lines and totals."""
-    other = draw_invoice(rng)
+    other = draw_invoice(rng, CONTENT)
     issued = invoice.issued + timedelta(days=rng.choice([0, 0, 1, 7, 14, 30]))
     sibling = replace(
         other,
@@ -725,7 +729,7 @@ def write_bundles(
     by_kind: dict[str, int] = {}
     for index in range(n):
         rng = random.Random(f"bundle:{seed}:{index}")
-        invoice = draw_invoice(rng)
+        invoice = draw_invoice(rng, CONTENT)
         style = freeform.draw_style(rng, invoice, heldout=heldout)
         group = f"{LAYOUT}/{seed}-{index % GROUPS}"
         vendor = f"{LAYOUT}:{seed}:{index}"

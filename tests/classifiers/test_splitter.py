@@ -69,6 +69,71 @@ def test_page_signals_read_numbering_titles_and_blank_pages() -> None:
     assert page_signals(_page(4, [])).blank
 
 
+def test_a_type_named_as_a_reference_or_among_item_rows_is_no_title() -> None:
+    # "Your order" / "Ihre Bestellung" names another paper; a delivery named among the rows too.
+    first = page_signals(
+        _page(1, [(40, "Ihre Bestellung: 4711", 9.0), (60, "Warenrechnung", 16.0), (90, "Datum 01.03.2026")])
+    )
+    assert first.title_types == ("invoice",)  # the compound, not the order
+    later = page_signals(
+        _page(2, [(60, "Bolts M8 10 1.00 10.00"), (80, "Lieferschein 413149 vom 26.12.2025"), (700, "x y z")])
+    )
+    assert later.title_types == ()
+    help_page = page_signals(_page(3, [(40, "Comment lire votre facture", 16.0), (90, "x y z w")]))
+    assert help_page.title_types == ()
+
+
+def test_on_a_scan_a_title_is_little_more_than_the_type_name() -> None:
+    heading = page_signals(_page(1, [(60, "DELIVERY NOTE"), (90, "x y z w")], source="ocr"))
+    assert heading.title_types == ("delivery_note",)
+    columns = page_signals(_page(1, [(60, "Date Delivery note Order Item Qty"), (90, "x y z")], source="ocr"))
+    assert columns.title_types == ()
+
+
+def test_a_later_page_repeating_the_documents_order_number_shares_its_values() -> None:
+    from classifiers.splitter import MEMORY_FEATURES, DocumentMemory
+
+    first = page_signals(_page(1, [(40, "INVOICE", 16.0), (90, "Order PO-55123 Date 01.03.2026")]))
+    totals = page_signals(_page(2, [(500, "Total 190.00"), (700, "x y z")]))
+    details = page_signals(_page(3, [(60, "Delivered PO-55123 Bolts 4"), (700, "x y z")]))
+    memory = DocumentMemory.starting(first)
+    memory.add(totals)
+    named = dict(zip(MEMORY_FEATURES, memory.features(details), strict=True))
+    assert named["doc_values_shared"] == 1.0
+    assert not details.values & totals.values  # the page before has none of them
+
+
+def test_reference_values_leave_out_figures_of_rows_postal_codes_and_years() -> None:
+    page = page_signals(
+        _page(
+            1,
+            [
+                (30, "Industriezeile 35a | 4020 Linz"),
+                (50, "80331 München"),
+                (60, "75008 PARIS"),
+                (70, "Invoice No. FV.83473 dated 22 September 2023"),
+                (90, "Customer 9049088"),
+                (110, "274 SKU7453 Bolts M8x40 500 ml 0,29 79,46"),
+            ],
+        )
+    )
+    assert page.values == {"fv.83473", "22 september 2023", "9049088"}
+    assert page.numbers == {"fv.83473"}
+
+
+def test_an_iban_is_no_vat_id_and_a_new_id_counts_against_its_own_kind() -> None:
+    from classifiers.splitter import _new_ids
+
+    first = page_signals(
+        _page(1, [(40, "VAT DE730966870"), (60, "IBAN DE59 7516 0483 0227 1213 35"), (80, "IBAN")])
+    )
+    assert first.ids == {"tax:DE730966870", "iban:DE59751604830227121335"}
+    slip = page_signals(_page(2, [(40, "IBAN ES94 3999 7655 5214 6792 8312"), (60, "x y z w")]))
+    assert not _new_ids(frozenset({"tax:DE730966870"}), slip.ids)  # a bank account where none was
+    assert _new_ids(first.ids, slip.ids)  # another bank account
+    assert not _new_ids(first.ids, frozenset({"iban:DE59751604830227121335"}))
+
+
 def test_learned_splitter_finds_the_documents_of_held_out_layouts(corpus: Path, tmp_path: Path) -> None:
     docs = load_stack_docs([corpus], tmp_path / "cache", split=None)
     layouts = sorted({d.layout for d in docs})
