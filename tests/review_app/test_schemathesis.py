@@ -74,7 +74,7 @@ def test_no_input_makes_the_app_fail(
 
     @given(case=strategy)
     @settings(
-        max_examples=120,
+        max_examples=300,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
