@@ -16,6 +16,7 @@ import importlib
 import json
 import pkgutil
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -148,14 +149,42 @@ def emit(obj: Any) -> None:
     sys.stdout.flush()
 
 
+# Without a terminal (a log file, CI, the demo's own child processes), a line this often at most.
+PROGRESS_LINE_SECONDS = 20.0
+
+
 def progress(items: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]:
-    """Iterate with a progress bar on stderr (silent when stderr is not a terminal)."""
+    """Iterate with a progress bar on stderr; without a terminal, a plain line now and then.
+
+    A log gets ``desc: done/total (rate/s)`` at most every ``PROGRESS_LINE_SECONDS`` and once at
+    the end when the loop ran that long, so a long step in a log shows it is moving.
+    """
     if not sys.stderr.isatty():  # no bar to draw: tqdm is not even imported
-        yield from items
+        yield from _progress_lines(items, total=total, desc=desc or "progress")
         return
     from tqdm import tqdm  # deferred: only a terminal shows the bar
 
     yield from tqdm(items, total=total, desc=desc, file=sys.stderr, unit="doc", leave=False, disable=None)
+
+
+def _progress_lines(items: Iterable[T], *, total: int | None, desc: str) -> Iterator[T]:
+    started = last = time.monotonic()
+    done = 0
+    for item in items:
+        yield item
+        done += 1
+        now = time.monotonic()
+        if now - last >= PROGRESS_LINE_SECONDS:
+            last = now
+            _progress_line(desc, done, total, now - started)
+    if last > started:  # some line was printed: close with the final count
+        _progress_line(desc, done, total, time.monotonic() - started)
+
+
+def _progress_line(desc: str, done: int, total: int | None, seconds: float) -> None:
+    of = f"/{total}" if total is not None else ""
+    rate = done / seconds if seconds > 0 else 0.0
+    print(f"{desc}: {done}{of} ({rate:.2f}/s, {seconds:.0f} s)", file=sys.stderr, flush=True)
 
 
 def fail(message: str, code: str = "E000", exit_code: int = 1) -> typer.Exit:
