@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,3 +55,31 @@ def test_temperature_never_sharpens_on_a_validation_split_without_mistakes() -> 
     timid[7] = np.eye(7)[0] * 0.2
     assert fit_temperature(timid * 1.0, np.array([0, 1, 2, 3, 4, 5, 6, 0])) >= 1.0
     assert fit_temperature(timid, y_timid) < 1.0
+
+
+def test_a_saved_model_keeps_only_what_fine_tuning_changed_and_loads_to_the_same_scores(
+    fresh: TransformerClassifier, tmp_path: Path
+) -> None:
+    import torch
+
+    from classifiers.minilm import ENCODER_DELTA, MeanPoolingClassifier, base_weights
+
+    features = [extract_features(make_document(t, random.Random(7), layout=3)) for t in DocType]
+    tuned = TransformerClassifier.from_pretrained_base(TransformerConfig(threads=1, max_length=64))
+    top = tuned.model.encoder.encoder.layer[-1].output.dense
+    with torch.no_grad():
+        top.weight.add_(0.01 * torch.randn_like(top.weight))  # as a fine-tuned top layer differs
+    tuned.save(tmp_path)
+    saved = tmp_path / "model"
+    assert not (saved / "model.safetensors").exists()
+    # One changed tensor of 590k values (2.4 MB), not the 91 MB encoder.
+    assert (saved / ENCODER_DELTA).stat().st_size < base_weights().stat().st_size / 30
+    again = TransformerClassifier.load(tmp_path, threads=1)
+    assert np.allclose(again.logits(features), tuned.logits(features), atol=1e-5)
+    assert not np.allclose(again.logits(features), fresh.logits(features), atol=1e-3)
+
+    # Against other base weights the delta would mean something else: refused.
+    other = tmp_path / "other.safetensors"
+    other.write_bytes(base_weights().read_bytes()[:-1] + b" ")
+    with pytest.raises(ValueError, match="other MiniLM weights"):
+        MeanPoolingClassifier.load(saved, len(features), base=other)
