@@ -6,7 +6,7 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 # The ERP the demo posts into: sandbox (the demo ERP) or tryton (a real Tryton, set up by the demo).
 TARGET ?= sandbox
 
-.PHONY: setup demo test lint typecheck unit bench clean extractor-model
+.PHONY: setup demo test lint typecheck unit bench clean extractor-model models
 
 setup:
 	@bash scripts/setup.sh
@@ -33,6 +33,11 @@ bench: setup
 # Retrain the generic extractor's shipped ranker (extractors/generic/model/), see the script.
 extractor-model: setup
 	@bash scripts/build_extractor_model.sh
+
+# Retrain the document classifier and the splitter as `make demo` would and ship them in
+# classifiers/model/ (with their seed and code version), so the demo's first run trains nothing.
+models: setup
+	$(BIN)/python -m sandbox.ship_models
 
 clean:
 	rm -rf var output .pytest_cache .mypy_cache .ruff_cache

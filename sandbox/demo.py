@@ -97,18 +97,33 @@ def _usable_splitter(models_dir: Path) -> bool:
     return isinstance(load_splitter(models_dir)[0], LearnedSplitter)
 
 
+def _install_shipped(models_dir: Path, env: dict[str, str]) -> bool:
+    """The shipped classifier and splitter, copied in when this code can use them."""
+    from classifiers.shipped import SHIPPED_MODELS, provenance
+
+    made = provenance()
+    if made is None or not (_usable_cascade(SHIPPED_MODELS) and _usable_splitter(SHIPPED_MODELS)):
+        return False
+    _say(f"installing the models shipped with the code (code {str(made.get('code_version'))[:10]})")
+    _ledgerbot("models", "install-shipped", "--models-dir", str(models_dir), env=env)
+    return True
+
+
 def _corpus(out: Path, *options: str, env: dict[str, str]) -> None:
     """A generated dev corpus of the training seed."""
     _ledgerbot("sandbox", "corpus", str(out), "--seed", str(TRAINING_SEED), *options, env=env)
 
 
-def ensure_models(models_dir: Path, work: Path, env: dict[str, str]) -> None:
-    """Train the classifier, the splitter and the extractor's ranker once, on a generated dev corpus."""
+def ensure_models(models_dir: Path, work: Path, env: dict[str, str], *, shipped: bool = True) -> None:
+    """Models for the demo: those in ``models_dir``, else the ones shipped with the code
+    (``make models``), else trained here once, on a generated dev corpus."""
     # Training runs with the persistent var/ as home, so its text-layer cache outlives a demo.
     env = {**env, "LEDGERBOT_HOME": str(work), "LEDGERBOT_MODELS": str(models_dir)}
     have_cascade = _usable_cascade(models_dir)
     have_ranker = _usable_ranker(models_dir)
     have_splitter = _usable_splitter(models_dir)
+    if shipped and not (have_cascade and have_splitter) and _install_shipped(models_dir, env):
+        have_cascade, have_splitter = _usable_cascade(models_dir), _usable_splitter(models_dir)
     if have_cascade and have_ranker and have_splitter:
         _say(f"models found in {models_dir}")
         return

@@ -171,3 +171,50 @@ def models_drift(
     emit(report)
     for alarm in report["alarms"]:
         stderr.print(f"[yellow]drift[/yellow] {alarm['message']}", highlight=False)
+
+
+@models_app.command("install-shipped")
+def models_install_shipped(
+    models_dir: Annotated[Path | None, _MODELS_DIR] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Install even when the folder has a usable cascade of its own")
+    ] = False,
+) -> None:
+    """Copy the classifier and splitter shipped with the code (`make models`) into the models folder."""
+    from classifiers.cascade import check_feature_version
+    from classifiers.errors import IncompatibleModel
+    from classifiers.shipped import SHIPPED_MODELS, install, provenance
+    from ledgerbot.core.artifacts import ArtifactStore, ModelNotFound
+    from ledgerbot.core.modelops import register_trained
+
+    root = _root(models_dir)
+    made = provenance()
+    if made is None:
+        raise fail(f"no models are shipped in {SHIPPED_MODELS}; `make models` builds them", "E501")
+    try:
+        check_feature_version(ArtifactStore(SHIPPED_MODELS).resolve("cascade"))
+    except IncompatibleModel as error:
+        raise fail(
+            f"the shipped models are stale: {error.message}; `make models` rebuilds them", error.code
+        ) from None
+    if not force:
+        try:
+            check_feature_version(ArtifactStore(root).resolve("cascade"))
+        except (ModelNotFound, IncompatibleModel):
+            pass
+        else:
+            stderr.print(
+                f"{root} has a usable cascade of its own; nothing installed (--force)", highlight=False
+            )
+            emit({"installed": [], "models_dir": str(root)})
+            return
+    installed = install(root)
+    states = {a.ref: register_trained(root, a.ref) for a in installed if a.name == "cascade"}
+    emit(
+        {
+            "installed": [a.ref for a in installed],
+            "models_dir": str(root),
+            "registry_state": states,
+            "code_version": made.get("code_version"),
+        }
+    )
