@@ -109,6 +109,11 @@ def ensure_models(models_dir: Path, work: Path, env: dict[str, str]) -> None:
     have_cascade = _usable_cascade(models_dir)
     have_ranker = _usable_ranker(models_dir)
     have_splitter = _usable_splitter(models_dir)
+    if have_cascade:
+        # A transformer trained before its ONNX export reads documents only through torch: add
+        # it. A failed export leaves torch reading them, and the demo goes on.
+        export = ["models", "export-onnx", "--models-dir", str(models_dir)]
+        subprocess.run([sys.executable, "-m", "ledgerbot", *export], env=env, stdout=subprocess.DEVNULL)
     if have_cascade and have_ranker and have_splitter:
         _say(f"models found in {models_dir}")
         return
