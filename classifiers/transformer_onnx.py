@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import warnings
@@ -37,6 +38,8 @@ from classifiers.transformer import (
     default_threads,
     softmax,
 )
+
+log = logging.getLogger(__name__)
 
 GRAPH = "classifier.onnx"
 GRAPH_META = "classifier.onnx.json"
@@ -295,9 +298,16 @@ def _pad_id(tokenizer: Any) -> int:
 
 
 def load_transformer(folder: Path, *, threads: int | None = None) -> TransformerModel:
-    """The artifact's ONNX graph when it has one, else its torch weights (an artifact made before export)."""
+    """The artifact's ONNX graph when it has one, else its torch weights (an artifact made before export).
+
+    A graph onnxruntime cannot load (a damaged file) costs the speed, not the answer: the torch
+    weights it was made from read the documents, and the lineage says torch ran.
+    """
     if has_graph(folder):
-        return OnnxTransformer.load(folder, threads=threads)
+        try:
+            return OnnxTransformer.load(folder, threads=threads)
+        except ArtifactError:
+            log.warning("the ONNX graph in %s cannot be loaded; reading through torch", folder, exc_info=True)
     return TransformerClassifier.load(folder, threads=threads)
 
 

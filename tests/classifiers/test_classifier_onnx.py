@@ -148,6 +148,18 @@ def test_an_artifact_without_graph_reads_through_torch_until_exported(
     assert again.exit_code == 0 and json.loads(again.stdout)["exported"] is False
 
 
+def test_a_damaged_graph_costs_speed_not_answers(trained: tuple[TrainReport, Path], tmp_path: Path) -> None:
+    _, models = trained
+    copy = tmp_path / "models"
+    shutil.copytree(models, copy)
+    folder = _transformer_folder(copy)
+    graph = folder / WEIGHTS_DIR / GRAPH
+    graph.write_bytes(graph.read_bytes()[: 1 << 16])  # cut short, as a full disk would leave it
+    assert has_graph(folder)
+    model = load_transformer(folder, threads=1)
+    assert isinstance(model, TransformerClassifier) and model.runtime == "torch"
+
+
 def test_an_export_that_differs_from_torch_is_refused_and_nothing_is_written(
     trained: tuple[TrainReport, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
