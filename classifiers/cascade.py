@@ -29,7 +29,7 @@ from classifiers.compiled import CompiledBaseline
 from classifiers.errors import ArtifactError, IncompatibleModel
 from classifiers.features import FEATURE_VERSION, DocFeatures, extract_features
 from classifiers.labels import LABELS
-from classifiers.transformer import TransformerClassifier
+from classifiers.transformer_onnx import TransformerModel, load_transformer
 from ledgerbot.core.artifacts import Artifact, ArtifactStore
 from ledgerbot.core.domain import APException, DocType
 from textlayer.model import Document
@@ -73,15 +73,21 @@ class Classification:
     model: str  # the deciding model(s): ``baseline@<v>``, or ``baseline@<v>+transformer@<v>`` pooled
     version: str  # the cascade, ``cascade@<version>``: pins both models and the thresholds
     baseline_confidence: float
+    # What ran the transformer when it was asked (``torch`` or ``onnxruntime``), else None: the
+    # model version is the same either way, the runtime says which code computed its answer.
+    runtime: str | None = None
 
     def lineage(self) -> dict[str, str]:
-        return {
+        out = {
             "classifier": self.version,
             "classifier_model": self.model,
             "classifier_route": self.route,
             "classifier_confidence": f"{self.confidence:.4f}",
             "classifier_low_confidence": str(self.low_confidence).lower(),
         }
+        if self.runtime is not None:
+            out["classifier_runtime"] = self.runtime
+        return out
 
     def exception(self) -> APException | None:
         """The review reason when the cascade is not sure enough, else ``None``."""
@@ -235,7 +241,7 @@ class Cascade:
         cascade: Artifact,
         baseline_artifact: Artifact,
         transformer_artifact: Artifact,
-        transformer: TransformerClassifier | None = None,
+        transformer: TransformerModel | None = None,
     ) -> None:
         self.baseline = baseline
         self.thresholds = thresholds
@@ -290,9 +296,10 @@ class Cascade:
         return self.artifact.ref
 
     @property
-    def transformer(self) -> TransformerClassifier:
+    def transformer(self) -> TransformerModel:
+        """Loaded on first use: through onnxruntime when the artifact holds the graph, else torch."""
         if self._transformer is None:
-            self._transformer = TransformerClassifier.load(self.transformer_artifact.path)
+            self._transformer = load_transformer(self.transformer_artifact.path)
         return self._transformer
 
     def classify(self, docs: Sequence[Document]) -> list[Classification]:
@@ -304,10 +311,12 @@ class Cascade:
         p_baseline = self.baseline.predict_proba(features)
         routed = p_baseline.max(axis=1) < self.thresholds.accept_baseline
         p_transformer = None
+        runtime = None
         if routed.any():
             p_transformer = self.transformer.predict_proba(
                 [f for f, r in zip(features, routed, strict=True) if r]
             )
+            runtime = self.transformer.runtime
         decided = route(p_baseline, p_transformer, self.thresholds)
         pooled_by = f"{self.baseline_artifact.ref}+{self.transformer_artifact.ref}"
         out = []
@@ -322,6 +331,7 @@ class Cascade:
                     model=pooled_by if combined else self.baseline_artifact.ref,
                     version=self.version,
                     baseline_confidence=float(p_baseline[i].max()),
+                    runtime=runtime if combined else None,
                 )
             )
         return out

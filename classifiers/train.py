@@ -32,12 +32,13 @@ from classifiers.cascade import (
     route,
 )
 from classifiers.corpus import LabelledDoc, ManyReader, NoisyCopy, default_reader, load_features, scan_corpus
-from classifiers.errors import TrainingDataError
+from classifiers.errors import ArtifactError, TrainingDataError
 from classifiers.evaluate import Metrics, compute_metrics
 from classifiers.features import FEATURE_VERSION, DocFeatures, document_from_text, extract_features
 from classifiers.labels import LABEL_INDEX, LABELS, label_names
 from classifiers.textcache import Reader, TextLayerCache
 from classifiers.transformer import TransformerClassifier, TransformerConfig
+from classifiers.transformer_onnx import TransformerModel
 from ledgerbot.core.artifacts import Artifact, ArtifactStore
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document
@@ -45,6 +46,8 @@ from textlayer.model import Document
 Log = Callable[[str], None]
 NOISE_KEY = "ocr_noise"
 Progress = Callable[[Iterable[Any], int], Iterable[Any]]
+# Validation documents the ONNX export is checked on against torch (besides its built-in probes).
+PROBES = 32
 
 
 @dataclass
@@ -212,7 +215,7 @@ def _metrics(examples: Sequence[Example], proba: np.ndarray) -> Metrics:
 def evaluate_models(
     examples: Sequence[Example],
     baseline: ProbabilityModel,
-    transformer: TransformerClassifier,
+    transformer: TransformerModel,
     thresholds: Thresholds,
 ) -> dict[str, Any]:
     """Baseline, transformer and cascade on the same documents; the cascade's review rate too."""
@@ -368,16 +371,27 @@ def train_all(
         {**common, "metrics": part("baseline"), "params": {"c": baseline.c}},
         make_latest=False,
     )
+    onnx: dict[str, Any] = {}
+
+    def write_transformer(folder: Path) -> None:
+        transformer.save(folder)
+        # The graph documents are read with (no torch in the reading process), checked on the
+        # validation documents against the torch model just saved.
+        t0 = time.perf_counter()
+        onnx.update(_export_graph(transformer, folder, val_features, say))
+        timings["onnx_export"] = round(time.perf_counter() - t0, 1)
+
     t_art = store.save(
         "transformer",
         store.new_version("transformer", digest),
-        transformer.save,
+        write_transformer,
         {
             **common,
             "metrics": part("transformer"),
             "params": asdict(config),
             "temperature": transformer.temperature,
             "training": {"steps": history.steps, "epochs": history.epochs, "seconds": history.seconds},
+            "onnx": onnx,
         },
         make_latest=False,
     )
@@ -404,6 +418,21 @@ def train_all(
             "temperature": transformer.temperature,
         },
     )
+
+
+def _export_graph(
+    transformer: TransformerClassifier, folder: Path, probes: Sequence[DocFeatures], say: Log
+) -> dict[str, Any]:
+    """The ONNX export's report, or why there is none: the torch weights still read documents then."""
+    from classifiers.transformer_onnx import export
+
+    try:
+        report = export(transformer, folder, probes[:PROBES])
+    except (ArtifactError, ImportError) as error:
+        say(f"warning: no ONNX graph, documents will be read through torch: {error}")
+        return {"error": str(error)}
+    say(f"ONNX graph exported, largest logit difference to torch {report.max_logit_difference:.1e}")
+    return {k: v for k, v in report.as_dict().items() if k != "graph"}
 
 
 def _save_cascade(

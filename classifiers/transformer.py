@@ -92,6 +92,7 @@ def _torch(threads: int) -> Any:
 
 class TransformerClassifier:
     name = "transformer"
+    runtime = "torch"  # reads documents through torch (``transformer_onnx.OnnxTransformer``: onnxruntime)
 
     def __init__(
         self, model: Any, tokenizer: Any, config: TransformerConfig, temperature: float = 1.0

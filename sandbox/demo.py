@@ -124,6 +124,11 @@ def ensure_models(models_dir: Path, work: Path, env: dict[str, str], *, shipped:
     have_splitter = _usable_splitter(models_dir)
     if shipped and not (have_cascade and have_splitter) and _install_shipped(models_dir, env):
         have_cascade, have_splitter = _usable_cascade(models_dir), _usable_splitter(models_dir)
+    if have_cascade:
+        # A transformer trained before its ONNX export reads documents only through torch: add
+        # it. A failed export leaves torch reading them, and the demo goes on.
+        export = ["models", "export-onnx", "--models-dir", str(models_dir)]
+        subprocess.run([sys.executable, "-m", "ledgerbot", *export], env=env, stdout=subprocess.DEVNULL)
     if have_cascade and have_ranker and have_splitter:
         _say(f"models found in {models_dir}")
         return

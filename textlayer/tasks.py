@@ -84,11 +84,6 @@ def _open_pdfium(data: bytes, name: str, config: TextLayerConfig) -> object:
 
 
 def _parse_pdf(data: bytes, name: str, ocr: OCRMode, config: TextLayerConfig) -> ParseResult:
-    import pdfplumber
-    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-    from pdfminer.pdfparser import PDFSyntaxError
-    from pdfminer.psparser import PSException
-
     pdfium_doc: Any = _open_pdfium(data, name, config)
     page_count = len(pdfium_doc)
     sizes = [pdfium_doc[i].get_size() for i in range(page_count)]
@@ -105,6 +100,13 @@ def _parse_pdf(data: bytes, name: str, ocr: OCRMode, config: TextLayerConfig) ->
             pdfium_doc.close()
         return result
     pdfium_doc.close()
+    # Deferred: pdfplumber and pdfminer (a fifth of a second to import) load only in a worker
+    # configured to read born-digital pages with them; pdfium reads them by default.
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.psparser import PSException
+
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except (PDFPasswordIncorrect, PDFEncryptionError) as error:

@@ -77,16 +77,22 @@ def serve(conn: Connection) -> None:
         del message, reply
 
 
-def main(argv: list[str]) -> None:
-    read_fd, write_fd, memory_mb = int(argv[0]), int(argv[1]), int(argv[2])
-    _limit_memory(memory_mb)
-    # Import the parsing libraries once, up front, so the first parse pays no start-up cost (the
-    # OCR ones load with the first OCR task: a batch of born-digital PDFs never needs them).
-    import pdfplumber  # noqa: F401
+def preload() -> None:
+    """Import the parsing libraries once, up front, so the first parse pays no start-up cost.
+
+    The OCR ones load with the first OCR task (a batch of born-digital PDFs never needs them),
+    and pdfplumber with the first parse only where it reads the born-digital pages (pdfium does
+    by default).
+    """
     import pypdfium2  # noqa: F401
 
     from textlayer import pdfium_words, tasks  # noqa: F401
 
+
+def main(argv: list[str]) -> None:
+    read_fd, write_fd, memory_mb = int(argv[0]), int(argv[1]), int(argv[2])
+    _limit_memory(memory_mb)
+    preload()
     inbox = Connection(read_fd, writable=False)
     outbox = Connection(write_fd, readable=False)
     # Tell the parent the imports are done: its wall-clock budgets start with the first task.

@@ -1,13 +1,15 @@
 """Find the e-invoice XML embedded in a Factur-X / ZUGFeRD 1.0 / 2.x PDF and read it.
 
-The attachment is chosen as the ``factur-x`` library's reader chooses it (pypdf's attachment
-list, the first attachment of a known name holding invoice XML), in one pass over the PDF. An
+The attachment is chosen as the ``factur-x`` library's reader chooses it (the first attachment
+of a known name holding invoice XML, in the order of the PDF's attachment list), read by pdfium
+in C; pypdf, which factur-x reads with, reads what pdfium cannot. An
 attachment that reader would skip as unparsable is still returned when no other one fits: that
 broken XML is reported with its own code by the XML reader, instead of looking like a plain PDF.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from io import BytesIO
 from typing import Any
@@ -102,27 +104,23 @@ def embedded_xml(pdf: bytes) -> tuple[str, bytes] | None:
 
     In the first group of names the PDF carries, the first attachment the factur-x reader would
     take wins; when none would, the first of the group is returned as it is, so the XML reader
-    reports what is wrong with it with its own code. The PDF is read once, by pypdf (as factur-x
-    does), without importing factur-x and the HTTP client it loads.
+    reports what is wrong with it with its own code. The PDF is read by pdfium, or by pypdf (as
+    factur-x does) where pdfium cannot, without importing factur-x and the HTTP client it loads.
 
     Raises E305 when the PDF itself cannot be parsed for attachments.
     """
-    names = {name.lower() for name in attachment_names(pdf)}
+    names = {name.lower() for name in listed_attachment_names(pdf)}
     for group in _NAME_GROUPS:
         if not names & set(group):
             continue
         found: tuple[str, bytes] | None = None
-        try:
-            for attachment in _reader(pdf).attachment_list:
-                if attachment.name.lower() not in group:
-                    continue
-                content = bytes(attachment.content)
-                if content and _takes(attachment.name, content):
-                    found = (attachment.name, content)
-                    break
-                found = found or (attachment.name, content)
-        except Exception as exc:
-            raise _broken(exc) from exc
+        # pdfium reads the attachments in C, without loading pypdf or parsing the file in
+        # Python; what it cannot read (an empty or damaged stream) pypdf reads as it always did.
+        for name, content in _pdfium_attachments(pdf, group) or _pypdf_attachments(pdf, group):
+            if content and _takes(name, content):
+                found = (name, content)
+                break
+            found = found or (name, content)
         if found is not None:
             if len(found[1]) > MAX_XML_BYTES:
                 raise EInvoiceError(
@@ -133,6 +131,40 @@ def embedded_xml(pdf: bytes) -> tuple[str, bytes] | None:
                 raise EInvoiceError(EMBEDDED_UNREADABLE, f"embedded {found[0]} is empty")
             return found
     return None
+
+
+def _pdfium_attachments(pdf: bytes, group: tuple[str, ...]) -> list[tuple[str, bytes]]:
+    """The attachments named in ``group``, in the PDF's order, as pdfium reads them; empty when
+    pdfium cannot read one of them."""
+    import pypdfium2  # deferred: loaded with the text layer's PDF libraries, only for a PDF
+
+    try:
+        document = pypdfium2.PdfDocument(pdf)
+    except Exception:
+        return []
+    try:
+        found = []
+        for index in range(document.count_attachments()):
+            attachment = document.get_attachment(index)
+            name = attachment.get_name()
+            if name.lower() in group:
+                found.append((name, bytes(attachment.get_data())))
+        return found
+    except Exception:
+        return []
+    finally:
+        document.close()
+
+
+def _pypdf_attachments(pdf: bytes, group: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
+    """The attachments named in ``group`` as pypdf (and so factur-x's reader) reads them; E305 when
+    it cannot parse the PDF."""
+    try:
+        for attachment in _reader(pdf).attachment_list:
+            if attachment.name.lower() in group:
+                yield attachment.name, bytes(attachment.content)
+    except Exception as exc:
+        raise _broken(exc) from exc
 
 
 def read_einvoice_pdf(pdf: bytes, *, source: str = "") -> ExtractionResult | None:

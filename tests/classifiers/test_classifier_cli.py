@@ -116,7 +116,7 @@ def test_train_if_missing_replaces_a_model_of_older_features(runner: CliRunner, 
 
 
 @pytest.mark.slow
-def test_extracting_what_the_baseline_is_sure_of_loads_no_transformer_and_no_scikit_learn(
+def test_extracting_what_the_baseline_is_sure_of_loads_no_transformer_scikit_learn_or_pdfplumber(
     trained: tuple[TrainReport, Path], tiny_pdf_corpus: Path
 ) -> None:
     _, models = trained
@@ -128,7 +128,8 @@ def test_extracting_what_the_baseline_is_sure_of_loads_no_transformer_and_no_sci
         "extractor = Extractor(models_dir=Path(sys.argv[1]), in_process=True, warn=lambda _: None)\n"
         "for path in sys.argv[2:]:\n"
         "    [result] = extractor.extract_paths([Path(path)])\n"
-        "    heavy = {'torch', 'transformers', 'sklearn', 'scipy'} & {m.split('.')[0] for m in sys.modules}\n"
+        "    heavy = {'torch', 'transformers', 'sklearn', 'scipy', 'pdfplumber'}\n"
+        "    heavy &= {m.split('.')[0] for m in sys.modules}\n"
         "    print(json.dumps({'route': result.lineage.get('classifier_route'), 'heavy': sorted(heavy)}))\n"
     )
     files = [str(p) for p in sorted(tiny_pdf_corpus.glob("*.pdf"))[:6]]

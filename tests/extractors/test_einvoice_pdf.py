@@ -252,3 +252,35 @@ def test_truth_and_make_truth(tmp_path: Path, facturx_pdf: bytes, capsys: pytest
     assert (out / "sub" / "fx.pdf").read_bytes() == facturx_pdf
     with pytest.raises(SystemExit):
         make_truth_main([str(source), str(source / "nested")])  # never writes into the source corpus
+
+
+def test_an_embedded_einvoice_is_read_without_pypdf_as_pypdf_reads_it(
+    tmp_path: Path, facturx_pdf: bytes
+) -> None:
+    import subprocess
+    import sys
+
+    from extractors.einvoice.pdf import _pypdf_attachments
+
+    path = tmp_path / "fx.pdf"
+    path.write_bytes(facturx_pdf)
+    # A process of its own: what reading imports is seen only there.
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from extractors.einvoice import detect, read_einvoice_pdf\n"
+        "data = Path(sys.argv[1]).read_bytes()\n"
+        "result = read_einvoice_pdf(data) if detect(data) == 'pdf_embedded' else None\n"
+        "print(json.dumps({'fields': json.loads(result.to_json_line())['fields'],\n"
+        "                  'pypdf': any(m.split('.')[0] == 'pypdf' for m in sys.modules)}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["pypdf"] is False
+    assert seen["fields"]["invoice_number"] == "FX-2026-0042" and seen["fields"]["total"] == "120.00"
+    # The bytes pdfium hands over are those pypdf reads.
+    assert list(_pypdf_attachments(facturx_pdf, ("factur-x.xml",))) == [("factur-x.xml", facturx_xml())]
+    assert embedded_xml(facturx_pdf) == ("factur-x.xml", facturx_xml())

@@ -218,3 +218,50 @@ def models_install_shipped(
             "code_version": made.get("code_version"),
         }
     )
+
+
+@models_app.command("export-onnx")
+def models_export_onnx(
+    versions: Annotated[
+        list[str] | None,
+        typer.Argument(help="Transformer versions (default: the one the cascade in use pins)"),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every transformer version in the folder")] = False,
+    models_dir: Annotated[Path | None, _MODELS_DIR] = None,
+    force: Annotated[bool, typer.Option("--force", help="Export again where a graph exists")] = False,
+) -> None:
+    """Add the ONNX graph to transformers trained without one, so documents are read without torch.
+
+    Each export is checked against the torch weights before it is written. One JSON line per version."""
+    from classifiers.errors import ArtifactError
+    from classifiers.transformer_onnx import export_artifact, has_graph
+    from ledgerbot.core.artifacts import ArtifactStore, ModelNotFound
+
+    store = ArtifactStore(_root(models_dir))
+    failed = 0
+    try:
+        if versions:
+            wanted = list(versions)
+        elif every:
+            wanted = store.versions("transformer")
+        else:
+            wanted = [store.resolve("cascade").meta["components"]["transformer"]]
+        artifacts = [store.resolve_exact("transformer", version) for version in wanted]
+    except (ArtifactError, ModelNotFound) as error:
+        raise fail(error.message, error.code) from None
+    except (KeyError, TypeError) as error:
+        raise fail(f"the cascade in use names no transformer: {error}", ArtifactError.code) from None
+    for artifact in artifacts:
+        if has_graph(artifact.path) and not force:
+            emit({"transformer": artifact.ref, "exported": False, "reason": "has its graph"})
+            continue
+        try:
+            report = export_artifact(artifact.path)
+        except ArtifactError as error:
+            stderr.print(f"[red]error[/red] [{error.code}] {artifact.ref}: {error.message}", highlight=False)
+            emit({"transformer": artifact.ref, "exported": False, "reason": error.message})
+            failed += 1
+            continue
+        emit({"transformer": artifact.ref, "exported": True, **report.as_dict()})
+    if failed:
+        raise typer.Exit(1)
