@@ -30,7 +30,8 @@ from textlayer.model import Document, Line, Page, Word
 # 5: the baseline is also stored compiled to arrays (``compiled.py``), read without scikit-learn.
 # 6: type names in NL, ES and IT; a receipt's name ("Kassenbon", "Receipt") names a bill.
 # 7: a credit note's titles in every language ("Abono", "Credit Advice", "Korrekturrechnung"),
-#    refund wording and a reference to the invoice a credit note corrects.
+#    refund wording and a reference to the invoice a credit note corrects; the baseline weighs
+#    these and a negative amount as a block of their own.
 FEATURE_VERSION = 7
 
 # Enough of the first page to name the document type; long tables add nothing but cost.
@@ -70,6 +71,11 @@ class DocFeatures:
     credit_wording: bool = False
     # Another invoice named by its number ("refers to invoice 4711"): what a credit note corrects.
     refers_to_invoice: bool = False
+
+    def credit_evidence(self) -> tuple[float, float, float]:
+        """What says "credit note" whatever the title: a negative amount, refund wording, a
+        reference to the invoice it corrects (the baseline weighs them as a block of their own)."""
+        return (float(self.negative_amounts), float(self.credit_wording), float(self.refers_to_invoice))
 
     def for_baseline(self) -> str:
         """One string for the TF-IDF model: body words plus prefixed layout tokens."""
