@@ -297,12 +297,13 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
                 if doc_type.value not in title_types:
                     title_types.append(doc_type.value)
             references += len(_REFERENCE.findall(text))
-            dated_rows += _DATE.search(text) is not None
+            has_date = _DATE.search(text) is not None
+            dated_rows += has_date
             addressed = addressed or _POSTAL.search(text) is not None
             # A line holding an amount is an item or totals row: its figures are no references.
             if not carry_line and not priced:
                 values += _reference_values(text, settings)
-                dated = dated or _DATE.search(text) is not None
+                dated = dated or has_date
                 numbers += [
                     value
                     for match in _DOC_NUMBER.finditer(text)
