@@ -29,6 +29,8 @@ from classifiers.labels import LABEL_INDEX, LABELS
 from ledgerbot.core.domain import DocType
 
 WEIGHTS = "baseline.joblib"
+# Columns of the credit evidence after the named type's block.
+CREDIT_EVIDENCE = 3
 
 
 def _plain(features: DocFeatures) -> str:
@@ -36,16 +38,19 @@ def _plain(features: DocFeatures) -> str:
 
 
 def _named(features: Sequence[DocFeatures]) -> sparse.csr_matrix:
-    """One column per type the title names, at the scale of a whole TF-IDF block (whose rows have norm 1).
+    """One column per type the title names, then the credit evidence (``DocFeatures.credit_evidence``),
+    at the scale of a whole TF-IDF block (whose rows have norm 1).
 
     Inside the TF-IDF blocks a title word is one of thousands of small entries, so a French
     "BON DE COMMANDE" is outvoted by the French invoice vocabulary around it; as its own block
-    the language-neutral name can carry the weight it deserves.
+    the language-neutral name can carry the weight it deserves. So can a credit note's negative
+    total and its reference to the invoice it corrects, when OCR ran its title into an address.
     """
-    out = np.zeros((len(features), len(LABELS)), dtype=np.float32)
+    out = np.zeros((len(features), len(LABELS) + CREDIT_EVIDENCE), dtype=np.float32)
     for i, f in enumerate(features):
         if f.named_types:
             out[i, LABEL_INDEX[DocType(f.named_types[0])]] = 1.0
+        out[i, len(LABELS) :] = f.credit_evidence()
     return sparse.csr_matrix(out)
 
 

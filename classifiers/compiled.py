@@ -128,11 +128,15 @@ class CompiledBaseline:
         offset = len(self.word_idf)
         columns = [words_cols, chars_cols + offset]
         values = [words_vals, chars_vals]
+        block = offset + len(self.char_idf)
         if features.named_types:
             # The block of types the title names (see baseline._named): one column per type.
-            named = offset + len(self.char_idf) + LABEL_INDEX[DocType(features.named_types[0])]
-            columns.append(np.array([named], dtype=np.int64))
+            columns.append(np.array([block + LABEL_INDEX[DocType(features.named_types[0])]], dtype=np.int64))
             values.append(np.array([1.0]))
+        # Then the credit evidence, one column each.
+        evidence = np.array(features.credit_evidence(), dtype=np.float64)
+        columns.append(block + len(LABELS) + np.arange(len(evidence), dtype=np.int64))
+        values.append(evidence)
         return np.concatenate(columns), np.concatenate(values)
 
     def predict_proba(self, features: Sequence[DocFeatures]) -> np.ndarray:

@@ -11,7 +11,13 @@ import re
 import statistics
 from dataclasses import dataclass
 
-from classifiers.lexicon import ENGLISH, find_type_names_ocr, type_names_ocr
+from classifiers.lexicon import (
+    ENGLISH,
+    credit_wording_in,
+    find_type_names_ocr,
+    refers_to_invoice,
+    type_names_ocr,
+)
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
 
@@ -23,7 +29,10 @@ from textlayer.model import Document, Line, Page, Word
 # 4: titles in spaced capitals ("A V O I R", read "A V OIR") are one word.
 # 5: the baseline is also stored compiled to arrays (``compiled.py``), read without scikit-learn.
 # 6: type names in NL, ES and IT; a receipt's name ("Kassenbon", "Receipt") names a bill.
-FEATURE_VERSION = 6
+# 7: a credit note's titles in every language ("Abono", "Credit Advice", "Korrekturrechnung"),
+#    refund wording and a reference to the invoice a credit note corrects; the baseline weighs
+#    these and a negative amount as a block of their own.
+FEATURE_VERSION = 7
 
 # Enough of the first page to name the document type; long tables add nothing but cost.
 MAX_BODY_CHARS = 2400
@@ -58,12 +67,23 @@ class DocFeatures:
     # Document types named anywhere on the page ("Gutschrift zu Rechnung 4711" names both).
     mentioned_types: tuple[str, ...] = ()
     negative_amounts: bool = False
+    # "Amount credited", "erstattet", "remboursement": money going back to the customer.
+    credit_wording: bool = False
+    # Another invoice named by its number ("refers to invoice 4711"): what a credit note corrects.
+    refers_to_invoice: bool = False
+
+    def credit_evidence(self) -> tuple[float, float, float]:
+        """What says "credit note" whatever the title: a negative amount, refund wording, a
+        reference to the invoice it corrects (the baseline weighs them as a block of their own)."""
+        return (float(self.negative_amounts), float(self.credit_wording), float(self.refers_to_invoice))
 
     def for_baseline(self) -> str:
         """One string for the TF-IDF model: body words plus prefixed layout tokens."""
         hints = [f"kwt_{t}" for t in self.named_types] or ["kwt_none"]
         hints += [f"kwb_{t}" for t in self.mentioned_types]
         hints.append("amount_negative" if self.negative_amounts else "amount_positive")
+        hints += ["credit_wording"] if self.credit_wording else []
+        hints += ["refers_to_invoice"] if self.refers_to_invoice else []
         hints += [f"title_{t}" for t in _TOKEN.findall(self.title.lower())]
         hints += [f"top_{t}" for t in _TOKEN.findall(self.top.lower())]
         hints.append(f"pos_title_{self.title_zone}")
@@ -192,6 +212,8 @@ def extract_features(document: Document) -> DocFeatures:
         scanned=document.is_scanned,
         mentioned_types=tuple(t.value for t in type_names_ocr(text)),
         negative_amounts=bool(_NEGATIVE.search(text)),
+        credit_wording=credit_wording_in(text),
+        refers_to_invoice=refers_to_invoice(text),
     )
 
 

@@ -40,21 +40,38 @@ TYPE_NAMES: dict[DocType, tuple[str, ...]] = {
         "scontrino",
         "ricevuta",
     ),
+    # What a credit note of each language may be titled: a credit note proper, a corrective or
+    # cancelling invoice ("Korrekturrechnung", "facture rectificative"), a credit advice.
     DocType.CREDIT_NOTE: (
         "credit note",
         "credit memo",
+        "credit memorandum",
+        "credit advice",
+        "credit invoice",
         "gutschrift",
+        "gutschriftsanzeige",
         "rechnungskorrektur",
-        "avoir",
-        "note de credit",
-        "facture d avoir",
+        "korrekturrechnung",
+        "rechnungsberichtigung",
         "stornorechnung",
         "storno",
+        "avoir",
+        "note de credit",
+        "note d avoir",
+        "facture d avoir",
+        "facture rectificative",
         "creditnota",
+        "credit nota",
         "creditfactuur",
         "nota de credito",
+        "nota de abono",
+        "factura de abono",
+        "abono",
         "factura rectificativa",
         "nota di credito",
+        "nota credito",
+        "nota di accredito",
+        "nota d accredito",
     ),
     DocType.PURCHASE_ORDER: (
         "purchase order",
@@ -292,3 +309,99 @@ def find_type_names_ocr(text: str) -> list[NameMatch]:
 def type_names_ocr(text: str) -> list[DocType]:
     """``type_names_in`` for OCR text: each type once, in order of first mention."""
     return _first_mentions([(m.start, m.doc_type) for m in find_type_names_ocr(text)])
+
+
+# What a credit note says besides its title: that money goes back to the customer. Words of
+# running text, matched on folded text (``fold``) as whole words or phrases.
+CREDIT_WORDING: tuple[str, ...] = (
+    # EN
+    "refund",
+    "refunded",
+    "credited",
+    "amount credited",
+    "credit to your account",
+    "in your favour",
+    "in your favor",
+    # DE
+    "gutgeschrieben",
+    "erstattet",
+    "erstattung",
+    "ruckerstattung",
+    "ruckvergutung",
+    "zu ihren gunsten",
+    # FR
+    "rembourse",
+    "remboursement",
+    "credite",
+    "en votre faveur",
+    "a votre credit",
+    # NL
+    "terugbetaling",
+    "terugbetaald",
+    "gecrediteerd",
+    "te crediteren",
+    "teruggestort",
+    "in uw voordeel",
+    # ES
+    "reembolso",
+    "reembolsado",
+    "abonado",
+    "abonamos",
+    "a su favor",
+    "a devolver",
+    # IT
+    "accreditato",
+    "accreditata",
+    "a vostro favore",
+    "a credito",
+)
+_CREDIT_WORDING = re.compile(
+    " (?:" + "|".join(sorted(map(re.escape, CREDIT_WORDING), key=len, reverse=True)) + ") "
+)
+
+
+def credit_wording_in(text: str) -> bool:
+    """Whether running text says money is credited or refunded ("Amount credited", "erstattet")."""
+    return _CREDIT_WORDING.search(fold(text)) is not None
+
+
+# A credit note names the invoice it corrects: "refers to invoice 4711", "Gutschrift zu Rechnung
+# RE-12", "avoir sur facture F-9", "rectifica la factura 88". A word of this list right before an
+# invoice's name, and its number (no date) right after it, make such a reference; on an invoice
+# the same name stands before its own number with no such word ("Invoice No. 4711").
+REFERRING_WORDS: tuple[str, ...] = (
+    # EN
+    "for", "to", "of", "against", "re", "ref", "reference", "regarding", "concerning", "correcting",
+    "correction", "cancels", "cancelling", "original", "refers", "relating",
+    # DE
+    "zu", "zur", "zum", "der", "bezug", "bezuglich", "betreff", "betr", "korrektur", "storno",
+    "ursprungliche", "ursprunglichen", "originalrechnung",
+    # FR
+    "sur", "la", "concernant", "annule", "remplace", "rectifie", "corrige", "initiale", "origine",
+    # NL
+    "van", "op", "betreft", "bij", "correctie", "creditering", "oorspronkelijke",
+    # ES
+    "sobre", "referencia", "rectifica", "anula",
+    # IT
+    "della", "alla", "rif", "riferimento", "rettifica", "originale",
+)  # fmt: skip
+# The invoice's own name, not a receipt's: a credit note corrects an invoice.
+_INVOICE_NOUNS = frozenset({"invoice", "rechnung", "facture", "factuur", "factura", "fattura"})
+_NUMBER_MARKS = frozenset({"no", "nr", "n", "number", "nummer", "num", "numero", "nro", "nº"})
+_REFERRING = frozenset(REFERRING_WORDS)
+_REF_TOKEN = re.compile(r"[a-z0-9]+(?:[./-][a-z0-9]+)*")
+_A_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}")
+
+
+def refers_to_invoice(text: str) -> bool:
+    """Whether text names another invoice by its number ("Credit for invoice INV-17 dated ...")."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    tokens = _REF_TOKEN.findall(plain)
+    for i, token in enumerate(tokens):
+        if token not in _INVOICE_NOUNS or not _REFERRING & set(tokens[max(0, i - 2) : i]):
+            continue
+        after = [t for t in tokens[i + 1 : i + 4] if t not in _NUMBER_MARKS]
+        if after and any(ch.isdigit() for ch in after[0]) and not _A_DATE.fullmatch(after[0]):
+            return True
+    return False

@@ -48,7 +48,11 @@ RULES = "splitter-rules@2"
 #    new id counts only against ids of its own kind (a bank account on a later page is no new vendor);
 #    a date and the count of reference values in the page's top part; reference values shared with
 #    the current document's pages so far; on a scan a title is little more than the type name.
-SPLIT_FEATURE_VERSION = 5
+# 6: credit notes' titles in every language (``lexicon.TYPE_NAMES``); what a first page has and a
+#    list or a page of notes lacks, read alike through OCR: a postal address in the top part, how
+#    many of the top part's lines are dated (a header block dates a few, a delivery list every
+#    row), the share of running-text lines.
+SPLIT_FEATURE_VERSION = 6
 WEIGHTS = "splitter.npz"
 
 
@@ -93,6 +97,10 @@ class SplitterSettings:
     # paper (A4 and US Letter differ by 9%, a till slip by far more). The ratio, not the size:
     # a scan measures its page in pixels, a born-digital page in points.
     shape_change: float = 0.03
+    # A line of running text (notes, terms) has at least this many words of three letters or more.
+    prose_min_words: int = 7
+    # Dated lines of the top part counted up to this many (a header block dates one to three).
+    dated_rows_cap: int = 8
 
 
 SETTINGS = SplitterSettings()
@@ -186,6 +194,8 @@ _COMPOUND_SUFFIXES = tuple(
     if " " not in name and len(name) >= _COMPOUND_MIN
 )
 
+_ONE_WORD_NAMES = frozenset(name for names in TYPE_NAMES.values() for name in names if " " not in name)
+
 
 def _number(text: str) -> int | None:
     digits = text.translate(_OCR_DIGITS)
@@ -211,6 +221,9 @@ class PageSignals:
     values: frozenset[str] = frozenset()  # reference values of the top part (numbers, dates)
     numbers: frozenset[str] = frozenset()  # values beside a document-number label in the top part
     dated: bool = False  # a date among the top part's values
+    dated_rows: int = 0  # lines of the top part holding a date: a few in a header, every row in a list
+    addressed: bool = False  # a postal code before its town in the top part: a letter's address block
+    prose: float = 0.0  # share of the page's lines that are running text
     all_values: frozenset[str] = frozenset()  # values of four digits or more anywhere on the page
     shape: float = 0.0  # the page's width divided by its height
     letterhead: frozenset[str] = frozenset()  # words of the top strip
@@ -240,6 +253,8 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
     values: list[str] = []
     numbers: list[str] = []
     dated = False
+    dated_rows = prose_lines = lines = 0
+    addressed = False
     fuzzy_budget = settings.title_candidates
     title_floor = 0.0 if scanned else _median_size(words) * settings.title_size_ratio
     item_rows = 0  # lines holding an amount so far, from the top: below the first rows, no title
@@ -282,10 +297,13 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
                 if doc_type.value not in title_types:
                     title_types.append(doc_type.value)
             references += len(_REFERENCE.findall(text))
+            has_date = _DATE.search(text) is not None
+            dated_rows += has_date
+            addressed = addressed or _POSTAL.search(text) is not None
             # A line holding an amount is an item or totals row: its figures are no references.
             if not carry_line and not priced:
                 values += _reference_values(text, settings)
-                dated = dated or _DATE.search(text) is not None
+                dated = dated or has_date
                 numbers += [
                     value
                     for match in _DOC_NUMBER.finditer(text)
@@ -308,6 +326,8 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         elif carry_line:
             carries = True
         item_rows += priced
+        lines += 1
+        prose_lines += not priced and len(_TOKEN.findall(text)) >= settings.prose_min_words
     grid = _grid(page, words, settings)
     norm = float(np.linalg.norm(grid))
     text = page.text
@@ -326,6 +346,9 @@ def page_signals(page: Page, settings: SplitterSettings = SETTINGS) -> PageSigna
         values=frozenset(values),
         numbers=frozenset(numbers),
         dated=dated,
+        dated_rows=dated_rows,
+        addressed=addressed,
+        prose=prose_lines / lines if lines else 0.0,
         all_values=frozenset(
             v.strip("./-").lower() for v in _LONG_VALUE.findall(text) if len(_DIGIT.findall(v)) >= 4
         ),
@@ -359,6 +382,8 @@ def _title_types(text: str) -> list[DocType]:
         return []
     named = type_names_in(text)
     for word in folded.split():
+        if word in _ONE_WORD_NAMES:
+            continue  # a name of its own ("korrekturrechnung"), not a compound of a shorter one
         for suffix, doc_type in _COMPOUND_SUFFIXES:
             if len(word) > len(suffix) and word.endswith(suffix):
                 if doc_type not in named:
@@ -450,6 +475,9 @@ FEATURES = (
     "title_other_than_last_title",
     "references",
     "dated",
+    "dated_rows",
+    "addressed",
+    "prose",
     "header_values",
     "prev_totals",
     "totals",
@@ -512,6 +540,11 @@ def pair_features(
             # What a document's first page has of its own: a date and reference values in its top
             # part (a terms page, a slip or a page of notes mostly has neither).
             float(page.dated),
+            # A list's rows each dated, not a header block; a first page's address block; a page
+            # of running text (notes, terms): what survives OCR where vendor words do not.
+            min(page.dated_rows, settings.dated_rows_cap) / settings.dated_rows_cap,
+            float(page.addressed),
+            page.prose,
             min(len(page.values), 4) / 4.0,
             float(prev.totals),
             float(page.totals),

@@ -113,3 +113,24 @@ def test_out_of_layout_probabilities_come_from_a_baseline_that_never_saw_the_lay
     assert np.allclose(proba[held], fold.predict_proba([examples[i].features for i in held]))
     # Two layouts are too few to hold one out and still learn.
     assert out_of_layout_baseline([e for e in examples if e.group in ("L0", "L1")], seed=0) is None
+
+
+def test_credit_evidence_is_a_block_of_its_own_in_both_forms(tmp_path: Path) -> None:
+    """A negative total, refund wording and a reference to the corrected invoice reach the model as
+    whole-block columns, and the compiled form reads them as scikit-learn does."""
+    from classifiers.baseline import _named
+    from classifiers.features import document_from_text
+
+    credit = extract_features(
+        document_from_text("Bos B.V. Nota de abono\nRectifica la factura FA-88\nTotal -119,00\nReembolso")
+    )
+    plain = extract_features(document_from_text("Factura FA-88\nTotal 119,00"))
+    block = _named([credit, plain]).toarray()
+    assert block[0, len(LABELS) :].tolist() == [1.0, 1.0, 1.0]
+    assert block[1, len(LABELS) :].tolist() == [0.0, 0.0, 0.0]
+    train, labels, _, _ = _split()
+    model = BaselineClassifier(seed=0).fit(train, labels)
+    model.save(tmp_path)
+    compiled = BaselineClassifier.load_compiled(tmp_path)
+    both = [credit, plain]
+    assert np.allclose(compiled.predict_proba(both), model.predict_proba(both), atol=1e-6)

@@ -137,3 +137,17 @@ def test_negative_amounts_are_a_hint_and_dates_are_not() -> None:
     assert credit.negative_amounts and "amount_negative" in credit.for_baseline()
     assert "amounts negative." in credit.preamble()
     assert not invoice.negative_amounts and "amount_positive" in invoice.for_baseline()
+
+
+def test_refund_wording_and_the_corrected_invoice_are_hints() -> None:
+    credit = extract_features(
+        document_from_text(
+            "ABONO\nAbono sobre factura FA-2026-88 del 12/03/2026\nImporte a devolver 119,00 EUR"
+        )
+    )
+    invoice = extract_features(document_from_text("Factura\nNúmero de factura FA-2026-88\nTotal 119,00 EUR"))
+    assert credit.named_types == ("credit_note",)
+    assert credit.refers_to_invoice and "refers_to_invoice" in credit.for_baseline().split()
+    assert credit.credit_wording and "credit_wording" in credit.for_baseline().split()
+    assert not invoice.refers_to_invoice and not invoice.credit_wording
+    assert "refers_to_invoice" not in invoice.for_baseline().split()

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers.lexicon import find_type_names_ocr, fold, type_names_in, type_names_ocr
+from classifiers.lexicon import (
+    credit_wording_in,
+    find_type_names_ocr,
+    fold,
+    refers_to_invoice,
+    type_names_in,
+    type_names_ocr,
+)
 from ledgerbot.core.domain import DocType as T
 
 
@@ -91,3 +98,57 @@ def test_a_receipt_is_named_a_bill_to_book(title: str) -> None:
 
 def test_a_receipt_name_survives_ocr() -> None:
     assert type_names_ocr("RECElPT") == [T.INVOICE]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "CREDIT ADVICE",
+        "Credit Invoice",  # the longer name wins over "invoice"
+        "Credit memorandum",
+        "Gutschriftsanzeige",
+        "KORREKTURRECHNUNG",
+        "Rechnungsberichtigung",
+        "Facture rectificative",  # the longer name wins over "facture"
+        "Note d'avoir",
+        "Credit nota",
+        "ABONO",
+        "Nota de abono",
+        "Factura de abono",
+        "Nota credito",
+        "Nota di accredito",
+    ],
+)
+def test_what_credit_notes_are_called_names_a_credit_note(title: str) -> None:
+    assert type_names_in(title) == [T.CREDIT_NOTE]
+    assert type_names_ocr(title.upper()) == [T.CREDIT_NOTE]
+
+
+@pytest.mark.parametrize(
+    ("text", "refers"),
+    [
+        ("Credit for invoice INV-2026-17 dated 2026-03-12", True),
+        ("This refers to the invoice 4711 of 02.01.2026", True),
+        ("Gutschrift zu Rechnung RE-12 vom 01.02.2026", True),
+        ("Avoir sur facture F-9 du 03/04/2026", True),
+        ("Rectifica la factura 88 de 12/03/2026", True),
+        ("Betreft factuur nr. 2026-3", True),
+        ("Rif. fattura 2026/12 del 3 marzo", True),
+        # An invoice's own number and date labels name no other invoice.
+        ("Invoice No. 4711", False),
+        ("Date of invoice 12.03.2026", False),
+        ("Numéro de facture 123", False),
+        ("Número de factura FA-77", False),
+        ("Credit for order 4711", False),
+    ],
+)
+def test_a_reference_to_the_corrected_invoice(text: str, refers: bool) -> None:
+    assert refers_to_invoice(text) is refers
+
+
+def test_refund_wording_in_running_text() -> None:
+    assert credit_wording_in("The amount credited will be refunded to your account")
+    assert credit_wording_in("Der Betrag wird Ihrem Konto gutgeschrieben.")
+    assert credit_wording_in("Importe a devolver 12,00")
+    assert not credit_wording_in("Please pay the amount due by 12.03.2026")
+    assert not credit_wording_in("Zahlbar innerhalb von 14 Tagen ohne Abzug")

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 
 from classifiers.split_training import STACKS, build_stacks, evaluate, fit, load_stack_docs, stack_rows
-from classifiers.splitter import FEATURES, LearnedSplitter, RuleSplitter, load_splitter, page_signals
+from classifiers.splitter import (
+    FEATURES,
+    LearnedSplitter,
+    RuleSplitter,
+    load_splitter,
+    page_signals,
+    pair_features,
+)
 from sandbox.corpus import generate_corpus
 from sandbox.corpus.stacks import corpus_files, draw_stacks, write_stack
 from textlayer.model import Line, Page, Word
@@ -88,6 +95,54 @@ def test_on_a_scan_a_title_is_little_more_than_the_type_name() -> None:
     assert heading.title_types == ("delivery_note",)
     columns = page_signals(_page(1, [(60, "Date Delivery note Order Item Qty"), (90, "x y z")], source="ocr"))
     assert columns.title_types == ()
+
+
+def test_a_credit_notes_one_word_name_is_no_compound_of_an_invoice() -> None:
+    title = page_signals(_page(1, [(60, "KORREKTURRECHNUNG", 16.0), (90, "Nr. 2026-17 vom 01.03.2026")]))
+    assert title.title_types == ("credit_note",)
+    scanned = page_signals(_page(1, [(60, "ABONO"), (90, "Nº AB-2026-17 12.03.2026")], source="ocr"))
+    assert scanned.title_types == ("credit_note",)
+
+
+def test_a_first_page_is_addressed_a_list_dates_every_row_a_page_of_notes_is_prose() -> None:
+    first = page_signals(
+        _page(
+            1,
+            [
+                (40, "Nordlicht Handels GmbH"),
+                (55, "Hafenstraße 12 · 20457 Hamburg"),
+                (90, "Rechnung Nr. RE-4711 Datum 01.03.2026"),
+                (700, "Gesamtbetrag 190,00"),
+            ],
+            source="ocr",
+        )
+    )
+    deliveries = page_signals(
+        _page(
+            2,
+            [(40, "Deliveries covered")]
+            + [(60 + 14 * k, f"0{k + 1}.02.2026 DN{40012 + k} 4711 Bolts M8 {k + 2}") for k in range(8)],
+            source="ocr",
+        )
+    )
+    notes = page_signals(
+        _page(
+            3,
+            [(40, "How to read your bill")]
+            + [
+                (60 + 14 * k, "Your charges for the month are listed with the service they came with")
+                for k in range(6)
+            ],
+            source="ocr",
+        )
+    )
+    assert first.addressed and first.dated_rows == 1 and first.prose == 0.0
+    assert not deliveries.addressed and deliveries.dated_rows == 8
+    assert not notes.addressed and notes.dated_rows == 0 and notes.prose > 0.8
+    rows = dict(
+        zip(FEATURES, pair_features(first, deliveries, blank_before=False, last_title=()), strict=True)
+    )
+    assert rows["dated_rows"] == 1.0 and rows["addressed"] == 0.0
 
 
 def test_a_later_page_repeating_the_documents_order_number_shares_its_values() -> None:
