@@ -26,6 +26,7 @@ from adapters.tryton.pages import (
     ServerDialog,
     SupplierInvoiceForm,
     UnexpectedScreen,
+    wait_until,
 )
 from adapters.tryton.rpc import TrytonRpc, TrytonUserError, TrytonWarning
 from ledgerbot.core.domain import Address, DocType, GoodsReceipt, POLine, PurchaseOrder, ReceiptLine, Vendor
@@ -940,10 +941,10 @@ class TrytonErp:
         number.wait_for()
         form.wait_idle()
         try:
-            self.page.wait_for_function("el => el.value !== ''", arg=number.element_handle(), timeout=5_000)
+            wait_until(self.page, "el => el.value !== ''", arg=number.element_handle(), timeout=5_000)
         except PlaywrightTimeout:
             form.reload()
-            self.page.wait_for_function("el => el.value !== ''", arg=number.element_handle())
+            wait_until(self.page, "el => el.value !== ''", arg=number.element_handle())
 
     def _discard_draft(self, invoice_id: int) -> None:
         """A draft that is not to be posted goes, so nothing we refused stays in Tryton's books."""
