@@ -26,6 +26,7 @@ from adapters.tryton.pages import (
     ServerDialog,
     SupplierInvoiceForm,
     UnexpectedScreen,
+    wait_until,
 )
 from adapters.tryton.rpc import TrytonRpc, TrytonUserError, TrytonWarning
 from ledgerbot.core.domain import Address, DocType, GoodsReceipt, POLine, PurchaseOrder, ReceiptLine, Vendor
@@ -38,6 +39,12 @@ QUANTITY_PLACES = Decimal("0.0001")
 PO_LINE_LABEL = "Purchase Line"
 # After Save or Post the page is watched this long (ms) before Tryton is asked over RPC.
 SETTLE_CHECK_MS = 2_000
+# Suppliers, products, tax rules and currencies a robot looked up are trusted this long (s)
+# before they are read again; any failed posting forgets them at once, so a retry reads afresh.
+MASTER_DATA_SECONDS = 300.0
+# Purchase orders in these states have lines Tryton no longer lets anyone change (a processing
+# order never goes back to draft): their lines are read once per robot, other orders' per posting.
+SETTLED_ORDER_STATES = frozenset({"processing", "done"})
 
 
 def _quantity(value: Any) -> Decimal:
@@ -76,17 +83,24 @@ class TrytonErp:
         self._dirty = False
         # The current tab shows the invoice the robot posted last, through sao, untouched since.
         self._posted_in_tab = False
-        self._party_ids: dict[str, int] = {}
-        # Looked up once per session: they do not change while a robot posts (a currency
-        # Tryton lacks is asked again next time).
+        # Master data looked up for postings, kept MASTER_DATA_SECONDS (see _master_data); a
+        # supplier, product or currency Tryton lacks is asked again next time.
+        self._parties: dict[str, dict[str, Any]] = {}
         self._products: dict[str, dict[str, Any]] = {}
         self._journal: int | None = None
         self._payable: int | None = None
+        self._expense: dict[str, Any] | None = None
         self._currencies: dict[str, int] = {}
         self._rule_tax_ids: dict[int, list[int]] = {}
-        # While one invoice is posted, each order's lines are read once (to link lines, then to
-        # number them in both read-backs); None outside a posting, where every read is fresh.
+        self._master_data_since = time.monotonic()
+        # The lines of orders Tryton no longer lets change (SETTLED_ORDER_STATES), by order.
+        self._settled_orders: dict[str, list[dict[str, Any]]] = {}
+        # While one invoice is posted, each other order's lines are read once (to link lines,
+        # then to number them in both read-backs); None outside a posting, where reads are fresh.
         self._posting_orders: dict[str, list[dict[str, Any]]] | None = None
+        # What the last find_posted found under its key: post() starts from it instead of
+        # searching again (one search per attempt, made before anything is written).
+        self._found: tuple[str, list[dict[str, Any]]] | None = None
 
     # -- sessions ------------------------------------------------------------------------------
     @property
@@ -203,13 +217,39 @@ class TrytonErp:
         )
         return [row["code"] for row in rows]
 
-    def _party_id(self, vendor_id: str) -> int | None:
-        if vendor_id not in self._party_ids:
-            rows = self.rpc.search_read("party.party", [("code", "=", vendor_id)], ["id"], limit=1)
+    def _master_data(self) -> None:
+        """Forget the master data looked up for postings once it is MASTER_DATA_SECONDS old."""
+        if time.monotonic() - self._master_data_since > MASTER_DATA_SECONDS:
+            self.forget_master_data()
+
+    def forget_master_data(self) -> None:
+        """Read suppliers, products, taxes, currencies and order lines afresh from now on."""
+        self._parties.clear()
+        self._products.clear()
+        self._currencies.clear()
+        self._rule_tax_ids.clear()
+        self._settled_orders.clear()
+        self._journal = self._payable = self._expense = None
+        self._master_data_since = time.monotonic()
+
+    def _party(self, vendor_id: str) -> dict[str, Any] | None:
+        """The supplier as a posting needs it (id, name, addresses, tax rule, payable account)."""
+        self._master_data()
+        if vendor_id not in self._parties:
+            rows = self.rpc.search_read(
+                "party.party",
+                [("code", "=", vendor_id)],
+                ["rec_name", "addresses", "supplier_tax_rule", "account_payable"],
+                limit=1,
+            )
             if not rows:
                 return None
-            self._party_ids[vendor_id] = rows[0]["id"]
-        return self._party_ids[vendor_id]
+            self._parties[vendor_id] = rows[0]
+        return self._parties[vendor_id]
+
+    def _party_id(self, vendor_id: str) -> int | None:
+        party = self._party(vendor_id)
+        return None if party is None else int(party["id"])
 
     def vendor(self, vendor_id: str) -> Vendor:
         (party,) = self.rpc.search_read(
@@ -285,15 +325,28 @@ class TrytonErp:
         ]
 
     def _purchase_lines(self, po_number: str) -> list[dict[str, Any]]:
+        self._master_data()
+        if po_number in self._settled_orders:
+            return self._settled_orders[po_number]
         if self._posting_orders is not None and po_number in self._posting_orders:
             return self._posting_orders[po_number]
         lines = self.rpc.search_read(
             "purchase.line",
             [("purchase.number", "=", po_number), ("type", "=", "line")],
-            ["sequence", "product.code", "description", "quantity", "unit_price", "rec_name"],
+            [
+                "sequence",
+                "product.code",
+                "description",
+                "quantity",
+                "unit_price",
+                "rec_name",
+                "purchase.state",
+            ],
             order=[("sequence", "ASC"), ("id", "ASC")],
         )
-        if self._posting_orders is not None:
+        if lines and all((row.get("purchase.") or {}).get("state") in SETTLED_ORDER_STATES for row in lines):
+            self._settled_orders[po_number] = lines
+        elif self._posting_orders is not None:
             self._posting_orders[po_number] = lines
         return lines
 
@@ -367,29 +420,29 @@ class TrytonErp:
         A draft with our key is what a run killed between Tryton's save and its post leaves:
         it is posted now (after the same read-back check), so the retry books it exactly once.
         """
-        rows = self.rpc.search_read(
+        rows = self._with_key(external_ref)
+        self._found = (external_ref, rows)
+        booked = next((row for row in rows if row["state"] == "posted"), None)
+        booked = booked or next((row for row in rows if row["state"] != "draft"), None)
+        return None if booked is None else str(booked["number"])
+
+    def _with_key(self, external_ref: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self.rpc.search_read(
             "account.invoice",
             [("type", "=", "in"), ("description", "=", external_ref)],
             ["number", "state"],
-            limit=1,
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        if row["state"] == "draft":
-            return None
-        return str(row["number"])
-
-    def _invoice_id(self, external_ref: str) -> tuple[int, str] | None:
-        """The invoice carrying our key. A robot killed while its save was on the wire can leave
-        a second draft with the key once Tryton commits it: the posted one (else the first) is
-        kept and the other drafts go, so the key never books twice."""
-        rows = self.rpc.search_read(
-            "account.invoice",
-            [("type", "=", "in"), ("description", "=", external_ref)],
-            ["state"],
             order=[("id", "ASC")],
         )
+        return rows
+
+    def _invoice_id(
+        self, external_ref: str, found: list[dict[str, Any]] | None = None
+    ) -> tuple[int, str] | None:
+        """The invoice carrying our key (``found``: the invoices a search just made found under
+        it). A robot killed while its save was on the wire can leave a second draft with the key
+        once Tryton commits it: the posted one (else the first) is kept and the other drafts go,
+        so the key never books twice."""
+        rows = self._with_key(external_ref) if found is None else found
         if not rows:
             return None
         keep = next((row for row in rows if row["state"] == "posted"), rows[0])
@@ -492,15 +545,26 @@ class TrytonErp:
 
     # -- posting -------------------------------------------------------------------------------
     def post(self, invoice: TargetInvoice, *, screenshot_to: Path) -> PostResult:
+        """Save, check, post and check again. Expects ``find_posted`` to have searched the key
+        just before (as every posting does); without that search it searches itself."""
+        found, self._found = self._found, None
         self._posting_orders = {}
         try:
-            return self._post(invoice, screenshot_to)
+            return self._post(
+                invoice, screenshot_to, found[1] if found and found[0] == invoice.external_ref else None
+            )
+        except (ErpRejected, ErpUnavailable):
+            # A supplier, tax or order changed in Tryton may be why: the next posting reads afresh.
+            self.forget_master_data()
+            raise
         finally:
             self._posting_orders = None
 
-    def _post(self, invoice: TargetInvoice, screenshot_to: Path) -> PostResult:
-        party_id = self._party_id(invoice.vendor_id)
-        if party_id is None:
+    def _post(
+        self, invoice: TargetInvoice, screenshot_to: Path, found: list[dict[str, Any]] | None
+    ) -> PostResult:
+        party = self._party(invoice.vendor_id)
+        if party is None:
             raise ErpRejected(
                 f"supplier {invoice.vendor_id} is not in Tryton: create it there or correct the vendor",
                 vendor_id=invoice.vendor_id,
@@ -508,12 +572,12 @@ class TrytonErp:
         started = time.monotonic()
         invoice = self.with_po_lines(invoice)
         links = self._po_links(invoice)
-        existing = self._invoice_id(invoice.external_ref)
+        existing = self._invoice_id(invoice.external_ref, found)
         if existing is None:
             if self.mode == "rpc":
-                invoice_id = self._save_by_rpc(invoice, party_id, links)
+                invoice_id = self._save_by_rpc(invoice, party, links)
             else:
-                invoice_id = self._save_through_sao(invoice, party_id, links, screenshot_to)
+                invoice_id = self._save_through_sao(invoice, party, links, screenshot_to)
         else:
             invoice_id = existing[0]  # an earlier run saved it and died before posting
         posted: dict[str, Any] | None = None
@@ -577,14 +641,16 @@ class TrytonErp:
         # Tryton books a supplier credit note as an invoice with negative quantities.
         return Decimal(-1) if invoice.doc_type == DocType.CREDIT_NOTE else Decimal(1)
 
-    def _save_by_rpc(self, invoice: TargetInvoice, party_id: int, links: dict[int, dict[str, Any]]) -> int:
-        """The draft as sao would leave it: the supplier's tax rule gives each line its VAT."""
-        (party,) = self.rpc.read(
-            "party.party", [party_id], ["addresses", "supplier_tax_rule", "account_payable"]
-        )
+    def _save_by_rpc(
+        self, invoice: TargetInvoice, party: dict[str, Any], links: dict[int, dict[str, Any]]
+    ) -> int:
+        """The draft as sao would leave it, its lines created with it in one call: the
+        supplier's tax rule gives each line its VAT."""
+        party_id = int(party["id"])
         currency = self._currency_id(invoice.currency)
         taxes = self._rule_taxes(party["supplier_tax_rule"])
         sign = self._sign(invoice)
+        self._look_up_products([line.sku for line in invoice.lines])
         lines = []
         for sequence, line in enumerate(invoice.lines, start=1):
             product = self._product(line.sku)
@@ -629,6 +695,7 @@ class TrytonErp:
         return int(invoice_id)
 
     def _currency_id(self, code: str) -> int:
+        self._master_data()
         if code not in self._currencies:
             rows = self.rpc.search_read("currency.currency", [("code", "=", code)], ["id"], limit=1)
             if not rows:
@@ -644,27 +711,44 @@ class TrytonErp:
             self._rule_tax_ids[rule_id] = [row["tax"] for row in rows if row["tax"]]
         return self._rule_tax_ids[rule_id]
 
+    def _look_up_products(self, skus: list[str | None]) -> None:
+        """The products of these article numbers not known yet, in one search."""
+        self._master_data()
+        wanted = sorted({sku for sku in skus if sku and sku not in self._products})
+        if not wanted:
+            return
+        rows = self.rpc.search_read(
+            "product.product",
+            [("code", "in", wanted)],
+            ["code", "default_uom", "rec_name"],
+            order=[("id", "ASC")],
+        )
+        for row in rows:
+            self._products.setdefault(row["code"], row)
+
     def _product(self, sku: str | None) -> dict[str, Any] | None:
         if not sku:
             return None
-        # Known products are remembered for the session; an unknown code is asked again, as
+        # Known products are remembered (see _master_data); an unknown code is asked again, as
         # someone may create it in Tryton meanwhile.
         if sku not in self._products:
-            rows = self.rpc.search_read(
-                "product.product", [("code", "=", sku)], ["id", "default_uom", "rec_name"], limit=1
-            )
-            if not rows:
-                return None
-            self._products[sku] = rows[0]
-        return self._products[sku]
+            self._look_up_products([sku])
+        return self._products.get(sku)
 
     def _expense_account(self) -> int:
-        if not hasattr(self, "_expense"):
-            # The expense account of the accounting category purchased goods are booked in.
+        return int(self._expense_row()["id"])
+
+    def _expense_row(self) -> dict[str, Any]:
+        """The expense account of the accounting category purchased goods are booked in."""
+        self._master_data()
+        if self._expense is None:
             (row,) = self.rpc.search_read(
-                "product.category", [("accounting", "=", True)], ["account_expense"], limit=1
+                "product.category",
+                [("accounting", "=", True)],
+                ["account_expense", "account_expense.code", "account_expense.rec_name"],
+                limit=1,
             )
-            self._expense = int(row["account_expense"])
+            self._expense = {"id": row["account_expense"], **row["account_expense."]}
         return self._expense
 
     def _expense_journal(self) -> int:
@@ -680,10 +764,14 @@ class TrytonErp:
         return self._payable
 
     def _save_through_sao(
-        self, invoice: TargetInvoice, party_id: int, links: dict[int, dict[str, Any]], screenshot_to: Path
+        self,
+        invoice: TargetInvoice,
+        party: dict[str, Any],
+        links: dict[int, dict[str, Any]],
+        screenshot_to: Path,
     ) -> int:
-        (party,) = self.rpc.read("party.party", [party_id], ["rec_name", "addresses"])
         self._currency_id(invoice.currency)  # one Tryton lacks is a finding before sao opens
+        self._look_up_products([line.sku for line in invoice.lines])
         date_format = self.rpc.context.get("locale", {}).get("date", "%m/%d/%Y")
         sign = self._sign(invoice)
 
@@ -799,12 +887,11 @@ class TrytonErp:
         raise ErpRejected(f"Tryton: {title}: {text}"[:500], tryton_dialog=text, screenshot=shot or "")
 
     def _expense_code(self) -> str:
-        (row,) = self.rpc.read("account.account", [self._expense_account()], ["code", "rec_name"])
+        row = self._expense_row()
         return str(row["code"] or row["rec_name"])
 
     def _expense_name(self) -> str:
-        (row,) = self.rpc.read("account.account", [self._expense_account()], ["rec_name"])
-        return str(row["rec_name"])
+        return str(self._expense_row()["rec_name"])
 
     def _post_through_sao(self, invoice_id: int, screenshot_to: Path) -> str:
         """Press Post on the saved invoice; a warning (a similar invoice exists) is answered No."""
@@ -854,10 +941,10 @@ class TrytonErp:
         number.wait_for()
         form.wait_idle()
         try:
-            self.page.wait_for_function("el => el.value !== ''", arg=number.element_handle(), timeout=5_000)
+            wait_until(self.page, "el => el.value !== ''", arg=number.element_handle(), timeout=5_000)
         except PlaywrightTimeout:
             form.reload()
-            self.page.wait_for_function("el => el.value !== ''", arg=number.element_handle())
+            wait_until(self.page, "el => el.value !== ''", arg=number.element_handle())
 
     def _discard_draft(self, invoice_id: int) -> None:
         """A draft that is not to be posted goes, so nothing we refused stays in Tryton's books."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import time
+from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -72,6 +73,9 @@ class TrytonRpc:
         self.logins = 0
         self.calls = 0  # round trips and the time spent in them, for benchmarks and diagnostics
         self.call_seconds = 0.0
+        # The same by method (``model.account.invoice.create``, ...): which calls a posting makes.
+        self.calls_by_method: Counter[str] = Counter()
+        self.seconds_by_method: defaultdict[str, float] = defaultdict(float)
 
     def close(self) -> None:
         self._http.close()
@@ -94,8 +98,11 @@ class TrytonRpc:
         except httpx.HTTPError as error:
             raise ErpUnavailable(f"cannot reach Tryton at {self.url}: {error}") from error
         finally:
+            spent = time.monotonic() - started
             self.calls += 1
-            self.call_seconds += time.monotonic() - started
+            self.call_seconds += spent
+            self.calls_by_method[method] += 1
+            self.seconds_by_method[method] += spent
         if response.status_code == 401:
             raise _SessionExpired()
         if response.status_code >= 500:
