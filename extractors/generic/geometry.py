@@ -81,12 +81,29 @@ def split_glued(word: Word) -> list[Word]:
         label, value = timed.group(1), timed.group(3)
     else:
         return [word]
+    return _cut(word, len(label), len(word.text) - len(value))
+
+
+def _cut(word: Word, head_end: int, tail_start: int) -> list[Word]:
+    """The word as its characters up to ``head_end`` and from ``tail_start`` on, the box shared
+    by length (the characters between, a space or nothing, are dropped)."""
     x0, top, x1, bottom = word.bbox
-    cut = x0 + (x1 - x0) * len(label) / len(word.text)
+    cut = x0 + (x1 - x0) * head_end / len(word.text)
     return [
-        dataclasses.replace(word, text=label, bbox=(x0, top, cut, bottom)),
-        dataclasses.replace(word, text=value, bbox=(cut, top, x1, bottom)),
+        dataclasses.replace(word, text=word.text[:head_end], bbox=(x0, top, cut, bottom)),
+        dataclasses.replace(word, text=word.text[tail_start:], bbox=(cut, top, x1, bottom)),
     ]
+
+
+def cut_words(row: Row, cuts: dict[int, int]) -> None:
+    """Cut words of the row in two where a label ends inside them and its value begins
+    (``cuts``: word index -> first character of the value), so the value is a word of its own."""
+    words: list[Word] = []
+    for index, word in enumerate(row.words):
+        at = cuts.get(index, 0)
+        words.extend(_cut(word, at, at) if 0 < at < len(word.text) else [word])
+    row.words = words
+    row.segments = _segments(words)
 
 
 def _glued_date(text: str) -> re.Match[str] | None:

@@ -221,6 +221,52 @@ def test_a_series_code_far_from_the_number_is_not_taken_in(extractor: GenericExt
     assert extractor.extract(doc).fields.invoice_number == "4711"
 
 
+@pytest.mark.parametrize(
+    ("words", "kind", "value"),
+    [
+        (["Rechnung", "Nr.12345"], "invoice_number", "12345"),
+        (["Invoice", "No:4711"], "invoice_number", "4711"),
+        (["Invoice", "No4711"], "invoice_number", "4711"),
+        (["Facture", "N°FA-2026-17"], "invoice_number", "FA-2026-17"),
+        (["Bill", "No.BL/00123/26"], "invoice_number", "BL/00123/26"),
+        (["Factuurnr.2024-2705"], "invoice_number", "2024-2705"),
+    ],
+)
+def test_a_label_glued_to_its_value_names_the_rest_of_the_word(
+    words: list[str], kind: str, value: str
+) -> None:
+    match = next(m for m in label_finder().find(words) if m.kind == kind)
+    assert match.partial_tail
+    assert words[match.end - 1][match.tail_at :] == value
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["PO4711"],
+        ["PO-45125"],
+        ["Invoice", "No.", "4711"],
+        ["DE123456789"],
+        ["Rechnungs-Nr.:"],
+        ["Nolater", "than"],
+    ],
+)
+def test_a_value_that_begins_with_label_letters_is_no_glued_label(words: list[str]) -> None:
+    # "PO4711" and "PO-45125" are order numbers as printed; a label with its own word has no tail.
+    assert not any(m.partial_tail for m in label_finder().find(words))
+
+
+def test_the_value_glued_to_its_label_is_read(extractor: GenericExtractor) -> None:
+    doc = _document(
+        [(50, 100, "Rechnung Nr.12345"), (50, 120, "Datum 14.03.2026"), (50, 140, "Bestellung PO4711")]
+    )
+    fields = extractor.extract(doc).fields
+    assert fields.invoice_number == "12345"
+    assert fields.po_number == "PO4711"
+    glued = _document([(50, 100, "Invoice No4711"), (300, 100, "Date: 14/03/2026")])
+    assert extractor.extract(glued).fields.invoice_number == "4711"
+
+
 def test_a_number_glued_to_the_date_after_it_is_split() -> None:
     word = Word("00990811/03/2023", (10.0, 10.0, 90.0, 20.0), size=10.0)
     number, day = split_glued(word)
