@@ -42,6 +42,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "rechnungs id", "abrechnungsnummer", "abrechnung nr",
             "credit no", "credit number", "credit ref", "credit note ref", "credit note reference",
             "avoir no", "n° avoir", "gutschriftnummer", "gutschrifts nr",
+            # A till receipt's number in German ("Bon" alone names other slips in French).
+            "bon nr", "bonnr", "bonnummer", "bon nummer",
         ],
     ),
     "invoice_date": (
@@ -636,7 +638,8 @@ class LabelFinder:
         """Where in the label's last word the value glued to it begins, when the phrase
         ``start:end`` ends inside that word and the rest of the word is a value: it holds a
         digit and follows a mark ("Nr.12345", "No:4711", "N°4711"), or, without one, is all
-        digits after a label of two words or more ("Invoice No4711": "PO4711" is a value)."""
+        digits after a label of two words or one long word ("Invoice No4711", "Belegnummer2387";
+        "PO4711" is a value)."""
         last = end - 1
         if end >= len(toks) or owner[end] != owner[last] or place[last][1] < 0 or place[end][0] < 0:
             return None
@@ -646,9 +649,12 @@ class LabelFinder:
             not c.isalnum() and c not in _TAIL_MARKS for c in between
         ):
             return None
-        if between or toks[last] in _MARK_TOKENS or (rest.isdigit() and end - start > 1):
+        if between or toks[last] in _MARK_TOKENS:
             return place[end][0]
-        return None
+        # Digits straight after the letters: a label of two words, or one long word
+        # ("Belegnummer2387"); short letters before digits are a value's prefix ("PO4711").
+        long_enough = end - start > 1 or len(toks[last]) >= _GLUED_MIN
+        return place[end][0] if rest.isdigit() and long_enough else None
 
     def _phrase_spans(self, toks: list[str]) -> Iterator[tuple[int, int, str]]:
         """Every (start, end, phrase) where a known phrase's tokens occur, overlapping ones included."""

@@ -230,6 +230,8 @@ def test_a_series_code_far_from_the_number_is_not_taken_in(extractor: GenericExt
         (["Facture", "N°FA-2026-17"], "invoice_number", "FA-2026-17"),
         (["Bill", "No.BL/00123/26"], "invoice_number", "BL/00123/26"),
         (["Factuurnr.2024-2705"], "invoice_number", "2024-2705"),
+        (["Belegnummer2387"], "invoice_number", "2387"),
+        (["N°", "ticket8632"], "invoice_number", "8632"),
     ],
 )
 def test_a_label_glued_to_its_value_names_the_rest_of_the_word(
