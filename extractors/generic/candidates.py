@@ -302,6 +302,18 @@ def _value_spans(
     return out
 
 
+def _no_dates(spans: list[tuple[int, int, Any]], words: list[str]) -> list[tuple[int, int, Any]]:
+    """Identifier spans that are not a date or a day of one: "Beitragsrechnung  24. Januar 2014"
+    names no reference 24, and "30.01.2026" under "Vostro ordine" is the letter's date."""
+    dates = [(a, b) for a, b, _ in _value_spans("date", words)]
+    return [
+        sp
+        for sp in spans
+        if not any(a <= sp[0] and sp[1] <= b and b - a > 1 for a, b in dates)
+        and parse_date(" ".join(words[sp[0] : sp[1]])) is None
+    ]
+
+
 def _series_start(row: Row, label_end: int, a: int) -> int:
     """``a`` (relative to the label's end), moved back over a series code printed before it."""
     return with_series(row, label_end, label_end + a, len(row.words)) - label_end
@@ -391,9 +403,7 @@ def _right_of(
     if kind in ("identifier", "text") and spans:
         spans = spans[:1]
     if kind == "identifier":
-        # "Beitragsrechnung  24. Januar 2014": a day of a date is no reference.
-        dates = _value_spans("date", words)
-        spans = [sp for sp in spans if not any(a <= sp[0] and sp[1] <= b and b - a > 1 for a, b, _ in dates)]
+        spans = _no_dates(spans, words)
         spans = [(_series_start(row, match.end, a), b, v) for a, b, v in spans]
         spans = [_number_series(row, match.end, a, b, v) for a, b, v in spans]
     if match.kind in _ADJACENT_ONLY:
@@ -476,6 +486,8 @@ def _below(
         spans = _value_spans(kind, words)
         # A value that follows a label of its own row ("Gesamtbetrag: 571,04") belongs to that label.
         spans = [sp for sp in spans if not _labelled_in_row(below, below_labels, start + sp[0])]
+        if kind == "identifier":
+            spans = _no_dates(spans, words)
         if kind in ("identifier", "text") and spans:
             spans = spans[:1]
         if kind == "identifier":
@@ -568,10 +580,11 @@ def _letter_dates(context: PageContext) -> list[Candidate]:
 
 
 def _town_before(words: list[str], start: int) -> bool:
-    """True when ``words[:start]`` is a town and a comma: "Wien,", "Den Haag,", "Paris, le"."""
+    """True when ``words[:start]`` is a town and a comma: "Wien,", "Den Haag,", "Paris, le",
+    "Bologna, li", "Madrid, a"."""
     head = words[:start]
-    if head and head[-1].casefold() in ("le", "den", "am", "il", "el"):
-        head = head[:-1]  # "Paris, le 3 mars 2026", "Roma, il 6 gennaio 2026"
+    if head and head[-1].casefold() in ("le", "den", "am", "il", "el", "li", "lì", "a"):
+        head = head[:-1]  # "Paris, le 3 mars 2026", "Roma, il 6 gennaio 2026", "Bologna, li 30.01.2026"
     return (
         0 < len(head) <= 3
         and head[-1].endswith(",")

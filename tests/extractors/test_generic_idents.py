@@ -445,6 +445,30 @@ def test_a_town_and_a_date_close_a_letters_heading(extractor: GenericExtractor) 
     assert not [c for c in dates if c.features.get("letter_date")]
 
 
+@pytest.mark.parametrize(
+    "heading", ["Bologna, li 30/01/2026", "Madrid, a 30/01/2026", "Berlin, den 30/01/2026"]
+)
+def test_a_town_and_a_word_before_the_date_close_a_letters_heading(
+    extractor: GenericExtractor, heading: str
+) -> None:
+    doc = _document([(60, 40, "Ricci Ferrari S.p.A."), (60, 260, heading)])
+    dates = extractor.read_unscored(doc).candidates["invoice_date"]
+    assert date(2026, 1, 30) in {c.value for c in dates if c.features.get("letter_date")}
+
+
+def test_a_date_is_no_order_or_invoice_number(extractor: GenericExtractor) -> None:
+    # "Vostro ordine:" with its number far right and the letter's date under the label.
+    doc = _document(
+        [(60, 100, "Vostro ordine:"), (60, 115, "30.01.2026"), (60, 140, "Rechnung Nr. 20.01.2026")]
+    )
+    candidates = extractor.read_unscored(doc).candidates
+    assert not candidates["po_number"]
+    assert not candidates["invoice_number"]
+    # A number with a date inside it is still a number.
+    doc = _document([(60, 100, "Rechnung Nr. RE-20171118/506")])
+    assert extractor.extract(doc).fields.invoice_number == "RE-20171118/506"
+
+
 def test_a_vat_id_followed_by_more_capitals_is_still_found() -> None:
     # The pattern alone runs on into "IBAN", which fits no format; a shorter ending does.
     text = "München HRB 999999 DE123456789 IBAN DE28700100809999999999"
