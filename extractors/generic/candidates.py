@@ -1155,14 +1155,29 @@ _LEGAL_FORM_SPELLING = {
 _LEGAL_FORM_SLIPS = str.maketrans({"e": "c", "o": "c", "1": "l", "i": "l", "|": "l", "8": "b", "0": "o"})
 
 
+# Legal forms written with full stops between their letters (letters folded, three or more):
+# an OCR slip in one of them is put right in place, the stops and the other letters as printed.
+_DOTTED_FORMS = frozenset({"srl", "sas", "slu", "spa", "sau", "snc", "srls", "sprl", "scrl", "vof", "sarl"})
+# Words of a legal form OCR prints without their accents ("UG (haftungsbeschrankt)").
+_FORM_ACCENTS = {"haftungsbeschrankt": "haftungsbeschränkt"}
+
+
 def repair_legal_form(name: str) -> str:
-    """A name whose last word is a legal form misread by OCR, spelled right ("Castell Office ple").
+    """A name whose last word is a legal form misread by OCR, spelled right ("Castell Office ple",
+    "Servizi Gallo S.r.I.", "Krüger UG (haftungsbeschrankt)").
 
     Only the last word, only when it is one slip from a legal form of three letters or more and
     is no word of its own; the rest of the name is left as read.
     """
     head, _, last = name.rpartition(" ")
-    if not head or not last.isalnum() or last.casefold() in _LEGAL_FORM_SPELLING:
+    if not head:
+        return name
+    bare = last.strip("()")
+    if bare.casefold() in _FORM_ACCENTS:
+        return f"{head} {last.replace(bare, _FORM_ACCENTS[bare.casefold()])}"
+    if "." in last:
+        return f"{head} {_dotted_form(last)}"
+    if not last.isalnum() or last.casefold() in _LEGAL_FORM_SPELLING:
         return name
     folded = last.casefold()
     for form, spelling in _LEGAL_FORM_SPELLING.items():
@@ -1171,6 +1186,22 @@ def repair_legal_form(name: str) -> str:
         ):
             return f"{head} {spelling}"
     return name
+
+
+def _dotted_form(word: str) -> str:
+    """ "S.r.I." -> "S.r.l.": the letters of a dotted legal form with OCR's look-alikes put back."""
+    letters = [(i, c) for i, c in enumerate(word) if c.isalnum()]
+    folded = "".join(c for _, c in letters).casefold()
+    form = folded.translate(_LEGAL_FORM_SLIPS)
+    if form == folded or form not in _DOTTED_FORMS or folded in _DOTTED_FORMS:
+        return word
+    out = list(word)
+    for (i, c), right in zip(letters, form, strict=True):
+        if c.casefold() != right:
+            # Case as the letter before it is printed: "S.r.I." is "S.r.l.", "S.R.I." is "S.R.L.".
+            before = next((b for j, b in reversed(letters) if j < i), c)
+            out[i] = right.upper() if before.isupper() else right
+    return "".join(out)
 
 
 def _address_window(context: PageContext) -> set[int]:
