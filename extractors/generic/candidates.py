@@ -304,14 +304,27 @@ def _value_spans(
 
 def _no_dates(spans: list[tuple[int, int, Any]], words: list[str]) -> list[tuple[int, int, Any]]:
     """Identifier spans that are not a date or a day of one: "Beitragsrechnung  24. Januar 2014"
-    names no reference 24, and "30.01.2026" under "Vostro ordine" is the letter's date."""
+    names no reference 24, and "30.01.2026" under "Vostro ordine" is the letter's date. Nor is
+    another number's label glued to its digits ("Caisse7", "Kasse3": the till, not the receipt)."""
     dates = [(a, b) for a, b, _ in _value_spans("date", words)]
     return [
         sp
         for sp in spans
         if not any(a <= sp[0] and sp[1] <= b and b - a > 1 for a, b in dates)
         and parse_date(" ".join(words[sp[0] : sp[1]])) is None
+        and not _other_label_glued(words[sp[0]])
     ]
+
+
+_LETTERS_THEN_DIGITS = re.compile(r"([^\W\d_]{3,})[.:#]?\d{1,3}")
+
+
+def _other_label_glued(word: str) -> bool:
+    """ "Caisse7", "Kasse:3": a word of another number's label with a short number glued to it."""
+    match = _LETTERS_THEN_DIGITS.fullmatch(word)
+    if match is None:
+        return False
+    return any(m.kind == "other_id" for m in label_finder().find([match.group(1)]))
 
 
 def _series_start(row: Row, label_end: int, a: int) -> int:
@@ -991,6 +1004,8 @@ def _id_like(text: str, a: int, b: int, dates: list[tuple[int, int, Any]]) -> bo
     """A reference number: three characters or more with a digit, not part of a date or an
     amount, and no size ("M8x40")."""
     if len(text) < 3 or any(da <= a and b <= db for da, db, _ in dates) or _SIZE.fullmatch(text):
+        return False
+    if _other_label_glued(text):
         return False
     # "1.234,56" and "19%" are an amount and a rate; "4711" and "RE-2026-07" may be references.
     return not (_AMOUNT_OR_RATE.fullmatch(text) and (_CENTS.search(text) or text.endswith("%")))

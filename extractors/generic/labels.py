@@ -284,6 +284,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "korrektur zu rechnung", "bezug rechnung", "ursprungsrechnung", "ursprungsbeleg nr",
             "ursprungsbeleg", "facture d origine", "sur facture", "avoir sur facture",
             "concernant la facture",
+            # The till or register a receipt was rung up on ("Kasse 3", "Caisse 7", "Caja 5").
+            "kasse", "caisse", "caja", "cassa", "kassa", "terminal", "cash register", "register no",
         ],
     ),
     "carry": (

@@ -269,6 +269,17 @@ def test_the_value_glued_to_its_label_is_read(extractor: GenericExtractor) -> No
     assert extractor.extract(glued).fields.invoice_number == "4711"
 
 
+def test_the_till_a_receipt_was_rung_up_on_is_not_its_number(extractor: GenericExtractor) -> None:
+    assert "other_id" in _kinds("Kasse 3")
+    for till in ("Caisse7", "Kasse:3", "Caja 5"):
+        doc = _document([(10, 100, "Ticket n°"), (10, 115, till), (10, 140, "Total 12,00")])
+        candidates = extractor.read_unscored(doc).candidates["invoice_number"]
+        assert not candidates, till
+    # A number whose letters are no label stays a candidate.
+    doc = _document([(10, 100, "Ticket n°"), (10, 115, "BON7"), (10, 140, "Total 12,00")])
+    assert "BON7" in {c.value for c in extractor.read_unscored(doc).candidates["invoice_number"]}
+
+
 def test_a_number_glued_to_the_date_after_it_is_split() -> None:
     word = Word("00990811/03/2023", (10.0, 10.0, 90.0, 20.0), size=10.0)
     number, day = split_glued(word)
