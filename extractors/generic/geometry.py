@@ -115,11 +115,21 @@ def _glued_date(text: str) -> re.Match[str] | None:
     return match if 1 <= day <= 31 and 1 <= month <= 12 else None
 
 
+# "148..20", "12,,50": a decimal mark OCR read twice (a speck beside it) before the cents.
+_DOUBLED_MARK = re.compile(r"(?<=\d)([.,])\1(?=\d{2}(?:\D|$))")
+
+
+def mend_doubled_mark(word: Word) -> Word:
+    """The word with a doubled decimal mark read once ("148..20" -> "148.20")."""
+    text = _DOUBLED_MARK.sub(r"\1", word.text)
+    return word if text == word.text else dataclasses.replace(word, text=text)
+
+
 def build_rows(page: Page) -> list[Row]:
-    """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right."""
-    words = sorted(
-        (part for w in page.words for part in split_glued(w)), key=lambda w: (w.top + w.bottom) / 2
-    )
+    """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right.
+    On an OCR'd page a decimal mark read twice is read once."""
+    read = [mend_doubled_mark(w) for w in page.words] if page.source == "ocr" else page.words
+    words = sorted((part for w in read for part in split_glued(w)), key=lambda w: (w.top + w.bottom) / 2)
     if not words:
         return []
     rows: list[list[Word]] = []
