@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from extractors.generic import label_words
+from extractors.values import parse_date
 
 # label kind -> (weight, phrases). Weight says how sure a phrase alone names the field: "Date"
 # might be any date, "Invoice date" is the invoice date. Kinds that are not output fields
@@ -641,7 +642,7 @@ class LabelFinder:
         ``start:end`` ends inside that word and the rest of the word is a value: it holds a
         digit and follows a mark ("Nr.12345", "No:4711", "N°4711"), or, without one, is all
         digits after a label of two words or one long word ("Invoice No4711", "Belegnummer2387";
-        "PO4711" is a value)."""
+        "PO4711" is a value), or a whole date ("de12-08-2026")."""
         last = end - 1
         if end >= len(toks) or owner[end] != owner[last] or place[last][1] < 0 or place[end][0] < 0:
             return None
@@ -656,7 +657,10 @@ class LabelFinder:
         # Digits straight after the letters: a label of two words, or one long word
         # ("Belegnummer2387"); short letters before digits are a value's prefix ("PO4711").
         long_enough = end - start > 1 or len(toks[last]) >= _GLUED_MIN
-        return place[end][0] if rest.isdigit() and long_enough else None
+        if rest.isdigit() and long_enough:
+            return place[end][0]
+        # A whole date glued to any label word ("de12-08-2026", "vom14.03.2026") is one.
+        return place[end][0] if parse_date(rest) is not None else None
 
     def _phrase_spans(self, toks: list[str]) -> Iterator[tuple[int, int, str]]:
         """Every (start, end, phrase) where a known phrase's tokens occur, overlapping ones included."""

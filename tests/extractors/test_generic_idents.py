@@ -232,6 +232,7 @@ def test_a_series_code_far_from_the_number_is_not_taken_in(extractor: GenericExt
         (["Factuurnr.2024-2705"], "invoice_number", "2024-2705"),
         (["Belegnummer2387"], "invoice_number", "2387"),
         (["N°", "ticket8632"], "invoice_number", "8632"),
+        (["Factura", "F", "952071", "de12-08-2026"], "date_hint", "12-08-2026"),
     ],
 )
 def test_a_label_glued_to_its_value_names_the_rest_of_the_word(
