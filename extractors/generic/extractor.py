@@ -29,7 +29,7 @@ from extractors.generic.candidates import (
 from extractors.generic.consistency import Choice, choose, choose_dates, choose_totals
 from extractors.generic.context import attach_context
 from extractors.generic.geometry import build_rows, cut_words
-from extractors.generic.labels import label_finder, tokens
+from extractors.generic.labels import after_cuts, label_finder, tokens
 from extractors.generic.learned import reading_kind
 from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
 from extractors.generic.settings import DEFAULT, OPTIONAL_FIELDS, GenericSettings
@@ -118,7 +118,7 @@ class GenericExtractor:
                 cuts = {m.end - 1: m.tail_at for m in labels[row.index] if m.partial_tail}
                 if cuts:
                     cut_words(row, cuts)
-                    labels[row.index] = finder.find([w.text for w in row.words], row.breaks)
+                    labels[row.index] = [after_cuts(m, cuts) for m in labels[row.index]]
         stops = {
             rows[0].page: stop_rows(rows, labels)
             for rows, labels in zip(pages_rows, labels_by_page, strict=True)

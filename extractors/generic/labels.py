@@ -11,6 +11,7 @@ longest phrase ("Total net" beats "Total").
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Collection, Iterator
@@ -613,11 +614,18 @@ class LabelFinder:
 
     def _parts(self, tok: str, at: int, stop: int) -> Iterator[tuple[str, int, int]]:
         """The token as the words it is read as, each with its characters in the word: two label
-        words glued together ("nolater"), or label letters glued to digits ("no4711")."""
+        words glued together ("nolater"), label letters glued to digits ("no4711"), or both
+        ("ticketn007025")."""
         split = _LETTERS_DIGITS.fullmatch(tok)
         if split is not None and at >= 0 and stop - at == len(tok):
-            cut = at + split.end(1)
-            yield split.group(1), at, cut
+            # The letters may be two label words themselves, the second a one-letter number
+            # mark ("Ticketn007025": "ticket n").
+            letters, cut = split.group(1), at + split.end(1)
+            if len(letters) > 2 and f"{letters[:-1]} {letters[-1]}" in self._kinds:
+                yield letters[:-1], at, cut - 1
+                yield letters[-1], cut - 1, cut
+            else:
+                yield from self._parts(letters, at, cut)
             yield split.group(2), cut, stop
             return
         parts = self._unglued(tok)
@@ -748,6 +756,16 @@ class LabelFinder:
                 )
         out.sort(key=lambda m: (m.start, m.kind))
         return out
+
+
+def after_cuts(match: LabelMatch, cuts: Collection[int]) -> LabelMatch:
+    """The match over its row's words once the words at ``cuts`` were each cut in two (a label
+    and the value glued to it): a glued label ends with the first piece of its last word."""
+    last = match.end - 1
+    moved = lambda index: index + sum(1 for k in cuts if k < index)  # noqa: E731
+    if match.partial_tail and last in cuts:
+        return dataclasses.replace(match, start=moved(match.start), end=moved(last) + 1, partial_tail=False)
+    return dataclasses.replace(match, start=moved(match.start), end=moved(last) + 1 + (last in cuts))
 
 
 # Labels of this document's own number and date, and what they name when a word says the

@@ -232,6 +232,7 @@ def test_a_series_code_far_from_the_number_is_not_taken_in(extractor: GenericExt
         (["Factuurnr.2024-2705"], "invoice_number", "2024-2705"),
         (["Belegnummer2387"], "invoice_number", "2387"),
         (["N°", "ticket8632"], "invoice_number", "8632"),
+        (["Ticketn007025"], "invoice_number", "007025"),
         (["Factura", "F", "952071", "de12-08-2026"], "date_hint", "12-08-2026"),
     ],
 )
@@ -268,6 +269,9 @@ def test_the_value_glued_to_its_label_is_read(extractor: GenericExtractor) -> No
     assert fields.po_number == "PO4711"
     glued = _document([(50, 100, "Invoice No4711"), (300, 100, "Date: 14/03/2026")])
     assert extractor.extract(glued).fields.invoice_number == "4711"
+    # The label stays found on its piece of the cut word, whatever it is glued from.
+    glued = _document([(50, 100, "Ticketn007025 09/12/2024"), (50, 120, "Total 12,00")])
+    assert extractor.extract(glued).fields.invoice_number == "007025"
 
 
 def test_the_till_a_receipt_was_rung_up_on_is_not_its_number(extractor: GenericExtractor) -> None:
