@@ -17,6 +17,17 @@ the steadier figure. Figures per split of
 ``extractors.realworld.realworld_split``: rules are read on dev, val is reported beside it.
 One JSON line per page and one per split on stdout; a table on stderr. Figures only: nothing
 here asserts a timing, and timings taken on a shared machine are noisy.
+
+    .venv/bin/python benchmarks/bench_ocr_engines.py --mixed [--scans CORPUS] [--scan-docs N]
+                                                     [--scan-pages N] [--photos N] [--split dev|val|all]
+
+``--mixed`` times a mixed batch instead: scanned invoice pages of a generated corpus (its PNG
+scans and every page of its image-only PDFs, rasterised at the scan's 200 dpi; without
+``--scans`` a corpus of ``--scan-docs`` randomized layouts is generated into a temporary
+folder first, untimed; at most ``--scan-pages`` pages) and ``--photos`` SROIE receipt photos,
+each page read by raw tesseract and by ledgerbot's OCR path (the same task as above). It
+prints per group (scans, photos, all) the CPU seconds and wall seconds per page of each, and
+ledgerbot's ratio to raw tesseract.
 """
 
 from __future__ import annotations
@@ -106,6 +117,102 @@ def _warm_up(path: Path, config: TextLayerConfig) -> None:
         rapidocr_words(image.convert("L"), config.engines)
 
 
+def _scan_pages(corpus: Path, out: Path) -> list[Path]:
+    """The scanned pages of a generated corpus as images: its PNG scans as they are, and every
+    page of its image-only PDFs rasterised at the scan resolution into ``out``."""
+    import pypdfium2 as pdfium
+
+    from sandbox.corpus.scans import DPI
+
+    pages: list[Path] = []
+    for truth_file in sorted(corpus.glob("*.json")):
+        if truth_file.name == "manifest.json":
+            continue
+        variant = json.loads(truth_file.read_text(encoding="utf-8")).get("variant")
+        if variant == "scan_png":
+            pages.append(truth_file.with_suffix(".png"))
+        elif variant == "scan_pdf":
+            document = pdfium.PdfDocument(truth_file.with_suffix(".pdf"))
+            try:
+                for number, page in enumerate(document, start=1):
+                    target = out / f"{truth_file.stem}-p{number}.png"
+                    page.render(scale=DPI / 72, grayscale=True).to_pil().convert("L").save(target)
+                    pages.append(target)
+            finally:
+                document.close()
+    return pages
+
+
+def _generated_scans(out: Path, documents: int) -> Path:
+    """A small corpus of randomized layouts with their scans (generation is not timed)."""
+    from sandbox.corpus import generate_corpus
+
+    corpus = out / "corpus"
+    generate_corpus(corpus, documents, seed=4242, layouts="random", einvoices=False, doc_types=["invoice"])
+    return corpus
+
+
+def mixed(args: argparse.Namespace) -> int:
+    """Raw tesseract against ledgerbot's OCR path over scanned invoice pages and receipt photos."""
+    import tempfile
+
+    config = TextLayerConfig()
+    photos: list[Path] = []
+    for image in sorted(args.folder.glob("*.jpg")) if args.folder.is_dir() else []:
+        if len(photos) < args.photos and args.split in ("all", realworld_split(image.stem)):
+            photos.append(image)
+    with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
+        corpus = args.scans or _generated_scans(Path(tmp), args.scan_docs)
+        scans = _scan_pages(corpus, Path(tmp))[: args.scan_pages]
+        batch = [("scans", p) for p in scans] + [("photos", p) for p in photos]
+        if not batch:
+            print("no pages: no scans in the corpus and no receipt photos", file=sys.stderr)
+            return 2
+        _warm_up(batch[0][1], config)
+        engines = ("raw_tesseract", "ledgerbot")
+        totals: dict[str, dict[str, float]] = {}
+        for index, (group, image) in enumerate(batch, start=1):
+            row: dict[str, Any] = {"page": image.name, "group": group}
+            for engine in engines:
+                started, cpu_started = time.perf_counter(), _cpu()
+                if engine == "raw_tesseract":
+                    _raw_tesseract(image)
+                else:
+                    _words, row["engine"], row["reason"] = _ledgerbot(image, config)
+                spent, used = time.perf_counter() - started, _cpu() - cpu_started
+                row[f"{engine}_seconds"], row[f"{engine}_cpu_seconds"] = round(spent, 3), round(used, 3)
+                for key in (group, "all"):
+                    tally = totals.setdefault(key, {"pages": 0.0})
+                    tally[f"{engine}_wall"] = tally.get(f"{engine}_wall", 0.0) + spent
+                    tally[f"{engine}_cpu"] = tally.get(f"{engine}_cpu", 0.0) + used
+            for key in (group, "all"):
+                totals[key]["pages"] += 1
+            print(json.dumps(row), flush=True)
+            print(f"[{index}/{len(batch)}] {group} {image.name} -> {row['engine']}", file=sys.stderr)
+    print(f"{'group':<8}{'pages':>6}{'engine':>16}{'CPU s/page':>12}{'wall s/page':>13}", file=sys.stderr)
+    for group in ("scans", "photos", "all"):
+        if group not in totals:
+            continue
+        tally = totals[group]
+        pages = int(tally["pages"])
+        summary: dict[str, Any] = {"group": group, "pages": pages}
+        for engine in engines:
+            summary[f"{engine}_cpu_seconds_per_page"] = round(tally[f"{engine}_cpu"] / pages, 3)
+            summary[f"{engine}_wall_seconds_per_page"] = round(tally[f"{engine}_wall"] / pages, 3)
+            print(
+                f"{group:<8}{pages:>6}{engine:>16}{tally[f'{engine}_cpu'] / pages:>12.2f}"
+                f"{tally[f'{engine}_wall'] / pages:>13.2f}",
+                file=sys.stderr,
+            )
+        for clock in ("cpu", "wall"):
+            raw = tally[f"raw_tesseract_{clock}"]
+            summary[f"{clock}_ratio"] = round(tally[f"ledgerbot_{clock}"] / raw, 3) if raw else None
+        ratios = f"CPU {summary['cpu_ratio']}x, wall {summary['wall_ratio']}x"
+        print(f"{group:<8}ledgerbot / raw tesseract: {ratios}", file=sys.stderr)
+        print(json.dumps(summary), flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -113,7 +220,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--split", choices=("dev", "val", "all"), default="all")
     parser.add_argument("--limit", type=int, default=None, help="At most this many receipts per split")
+    parser.add_argument("--mixed", action="store_true", help="Time a mixed batch of scans and photos")
+    parser.add_argument("--scans", type=Path, default=None, help="Generated corpus whose scans to read")
+    parser.add_argument("--scan-docs", type=int, default=12, help="Documents to generate without --scans")
+    parser.add_argument("--scan-pages", type=int, default=24, help="At most this many scanned pages")
+    parser.add_argument("--photos", type=int, default=12, help="SROIE receipt photos in the mixed batch")
     args = parser.parse_args(argv)
+    if args.mixed:
+        return mixed(args)
     if not args.folder.is_dir():
         print(f"no receipts at {args.folder}", file=sys.stderr)
         return 2

@@ -302,6 +302,31 @@ def _value_spans(
     return out
 
 
+def _no_dates(spans: list[tuple[int, int, Any]], words: list[str]) -> list[tuple[int, int, Any]]:
+    """Identifier spans that are not a date or a day of one: "Beitragsrechnung  24. Januar 2014"
+    names no reference 24, and "30.01.2026" under "Vostro ordine" is the letter's date. Nor is
+    another number's label glued to its digits ("Caisse7", "Kasse3": the till, not the receipt)."""
+    dates = [(a, b) for a, b, _ in _value_spans("date", words)]
+    return [
+        sp
+        for sp in spans
+        if not any(a <= sp[0] and sp[1] <= b and b - a > 1 for a, b in dates)
+        and parse_date(" ".join(words[sp[0] : sp[1]])) is None
+        and not _other_label_glued(words[sp[0]])
+    ]
+
+
+_LETTERS_THEN_DIGITS = re.compile(r"([^\W\d_]{3,})[.:#]?\d{1,3}")
+
+
+def _other_label_glued(word: str) -> bool:
+    """ "Caisse7", "Kasse:3": a word of another number's label with a short number glued to it."""
+    match = _LETTERS_THEN_DIGITS.fullmatch(word)
+    if match is None:
+        return False
+    return any(m.kind == "other_id" for m in label_finder().find([match.group(1)]))
+
+
 def _series_start(row: Row, label_end: int, a: int) -> int:
     """``a`` (relative to the label's end), moved back over a series code printed before it."""
     return with_series(row, label_end, label_end + a, len(row.words)) - label_end
@@ -391,9 +416,7 @@ def _right_of(
     if kind in ("identifier", "text") and spans:
         spans = spans[:1]
     if kind == "identifier":
-        # "Beitragsrechnung  24. Januar 2014": a day of a date is no reference.
-        dates = _value_spans("date", words)
-        spans = [sp for sp in spans if not any(a <= sp[0] and sp[1] <= b and b - a > 1 for a, b, _ in dates)]
+        spans = _no_dates(spans, words)
         spans = [(_series_start(row, match.end, a), b, v) for a, b, v in spans]
         spans = [_number_series(row, match.end, a, b, v) for a, b, v in spans]
     if match.kind in _ADJACENT_ONLY:
@@ -476,6 +499,8 @@ def _below(
         spans = _value_spans(kind, words)
         # A value that follows a label of its own row ("Gesamtbetrag: 571,04") belongs to that label.
         spans = [sp for sp in spans if not _labelled_in_row(below, below_labels, start + sp[0])]
+        if kind == "identifier":
+            spans = _no_dates(spans, words)
         if kind in ("identifier", "text") and spans:
             spans = spans[:1]
         if kind == "identifier":
@@ -568,10 +593,11 @@ def _letter_dates(context: PageContext) -> list[Candidate]:
 
 
 def _town_before(words: list[str], start: int) -> bool:
-    """True when ``words[:start]`` is a town and a comma: "Wien,", "Den Haag,", "Paris, le"."""
+    """True when ``words[:start]`` is a town and a comma: "Wien,", "Den Haag,", "Paris, le",
+    "Bologna, li", "Madrid, a"."""
     head = words[:start]
-    if head and head[-1].casefold() in ("le", "den", "am", "il", "el"):
-        head = head[:-1]  # "Paris, le 3 mars 2026", "Roma, il 6 gennaio 2026"
+    if head and head[-1].casefold() in ("le", "den", "am", "il", "el", "li", "lì", "a"):
+        head = head[:-1]  # "Paris, le 3 mars 2026", "Roma, il 6 gennaio 2026", "Bologna, li 30.01.2026"
     return (
         0 < len(head) <= 3
         and head[-1].endswith(",")
@@ -979,6 +1005,8 @@ def _id_like(text: str, a: int, b: int, dates: list[tuple[int, int, Any]]) -> bo
     amount, and no size ("M8x40")."""
     if len(text) < 3 or any(da <= a and b <= db for da, db, _ in dates) or _SIZE.fullmatch(text):
         return False
+    if _other_label_glued(text):
+        return False
     # "1.234,56" and "19%" are an amount and a rate; "4711" and "RE-2026-07" may be references.
     return not (_AMOUNT_OR_RATE.fullmatch(text) and (_CENTS.search(text) or text.endswith("%")))
 
@@ -1142,14 +1170,29 @@ _LEGAL_FORM_SPELLING = {
 _LEGAL_FORM_SLIPS = str.maketrans({"e": "c", "o": "c", "1": "l", "i": "l", "|": "l", "8": "b", "0": "o"})
 
 
+# Legal forms written with full stops between their letters (letters folded, three or more):
+# an OCR slip in one of them is put right in place, the stops and the other letters as printed.
+_DOTTED_FORMS = frozenset({"srl", "sas", "slu", "spa", "sau", "snc", "srls", "sprl", "scrl", "vof", "sarl"})
+# Words of a legal form OCR prints without their accents ("UG (haftungsbeschrankt)").
+_FORM_ACCENTS = {"haftungsbeschrankt": "haftungsbeschränkt"}
+
+
 def repair_legal_form(name: str) -> str:
-    """A name whose last word is a legal form misread by OCR, spelled right ("Castell Office ple").
+    """A name whose last word is a legal form misread by OCR, spelled right ("Castell Office ple",
+    "Servizi Gallo S.r.I.", "Krüger UG (haftungsbeschrankt)").
 
     Only the last word, only when it is one slip from a legal form of three letters or more and
     is no word of its own; the rest of the name is left as read.
     """
     head, _, last = name.rpartition(" ")
-    if not head or not last.isalnum() or last.casefold() in _LEGAL_FORM_SPELLING:
+    if not head:
+        return name
+    bare = last.strip("()")
+    if bare.casefold() in _FORM_ACCENTS:
+        return f"{head} {last.replace(bare, _FORM_ACCENTS[bare.casefold()])}"
+    if "." in last:
+        return f"{head} {_dotted_form(last)}"
+    if not last.isalnum() or last.casefold() in _LEGAL_FORM_SPELLING:
         return name
     folded = last.casefold()
     for form, spelling in _LEGAL_FORM_SPELLING.items():
@@ -1158,6 +1201,22 @@ def repair_legal_form(name: str) -> str:
         ):
             return f"{head} {spelling}"
     return name
+
+
+def _dotted_form(word: str) -> str:
+    """ "S.r.I." -> "S.r.l.": the letters of a dotted legal form with OCR's look-alikes put back."""
+    letters = [(i, c) for i, c in enumerate(word) if c.isalnum()]
+    folded = "".join(c for _, c in letters).casefold()
+    form = folded.translate(_LEGAL_FORM_SLIPS)
+    if form == folded or form not in _DOTTED_FORMS or folded in _DOTTED_FORMS:
+        return word
+    out = list(word)
+    for (i, c), right in zip(letters, form, strict=True):
+        if c.casefold() != right:
+            # Case as the letter before it is printed: "S.r.I." is "S.r.l.", "S.R.I." is "S.R.L.".
+            before = next((b for j, b in reversed(letters) if j < i), c)
+            out[i] = right.upper() if before.isupper() else right
+    return "".join(out)
 
 
 def _address_window(context: PageContext) -> set[int]:

@@ -28,8 +28,8 @@ from extractors.generic.candidates import (
 )
 from extractors.generic.consistency import Choice, choose, choose_dates, choose_totals
 from extractors.generic.context import attach_context
-from extractors.generic.geometry import build_rows
-from extractors.generic.labels import label_finder, tokens
+from extractors.generic.geometry import build_rows, cut_words
+from extractors.generic.labels import after_cuts, label_finder, tokens
 from extractors.generic.learned import reading_kind
 from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
 from extractors.generic.settings import DEFAULT, OPTIONAL_FIELDS, GenericSettings
@@ -112,6 +112,13 @@ class GenericExtractor:
             {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
             for rows in pages_rows
         ]
+        for rows, labels in zip(pages_rows, labels_by_page, strict=True):
+            for row in rows:
+                # A label glued to its value in one word ("Nr.12345"): the value becomes a word.
+                cuts = {m.end - 1: m.tail_at for m in labels[row.index] if m.partial_tail}
+                if cuts:
+                    cut_words(row, cuts)
+                    labels[row.index] = [after_cuts(m, cuts) for m in labels[row.index]]
         stops = {
             rows[0].page: stop_rows(rows, labels)
             for rows, labels in zip(pages_rows, labels_by_page, strict=True)

@@ -81,12 +81,29 @@ def split_glued(word: Word) -> list[Word]:
         label, value = timed.group(1), timed.group(3)
     else:
         return [word]
+    return _cut(word, len(label), len(word.text) - len(value))
+
+
+def _cut(word: Word, head_end: int, tail_start: int) -> list[Word]:
+    """The word as its characters up to ``head_end`` and from ``tail_start`` on, the box shared
+    by length (the characters between, a space or nothing, are dropped)."""
     x0, top, x1, bottom = word.bbox
-    cut = x0 + (x1 - x0) * len(label) / len(word.text)
+    cut = x0 + (x1 - x0) * head_end / len(word.text)
     return [
-        dataclasses.replace(word, text=label, bbox=(x0, top, cut, bottom)),
-        dataclasses.replace(word, text=value, bbox=(cut, top, x1, bottom)),
+        dataclasses.replace(word, text=word.text[:head_end], bbox=(x0, top, cut, bottom)),
+        dataclasses.replace(word, text=word.text[tail_start:], bbox=(cut, top, x1, bottom)),
     ]
+
+
+def cut_words(row: Row, cuts: dict[int, int]) -> None:
+    """Cut words of the row in two where a label ends inside them and its value begins
+    (``cuts``: word index -> first character of the value), so the value is a word of its own."""
+    words: list[Word] = []
+    for index, word in enumerate(row.words):
+        at = cuts.get(index, 0)
+        words.extend(_cut(word, at, at) if 0 < at < len(word.text) else [word])
+    row.words = words
+    row.segments = _segments(words)
 
 
 def _glued_date(text: str) -> re.Match[str] | None:
@@ -98,11 +115,21 @@ def _glued_date(text: str) -> re.Match[str] | None:
     return match if 1 <= day <= 31 and 1 <= month <= 12 else None
 
 
+# "148..20", "12,,50": a decimal mark OCR read twice (a speck beside it) before the cents.
+_DOUBLED_MARK = re.compile(r"(?<=\d)([.,])\1(?=\d{2}(?:\D|$))")
+
+
+def mend_doubled_mark(word: Word) -> Word:
+    """The word with a doubled decimal mark read once ("148..20" -> "148.20")."""
+    text = _DOUBLED_MARK.sub(r"\1", word.text)
+    return word if text == word.text else dataclasses.replace(word, text=text)
+
+
 def build_rows(page: Page) -> list[Row]:
-    """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right."""
-    words = sorted(
-        (part for w in page.words for part in split_glued(w)), key=lambda w: (w.top + w.bottom) / 2
-    )
+    """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right.
+    On an OCR'd page a decimal mark read twice is read once."""
+    read = [mend_doubled_mark(w) for w in page.words] if page.source == "ocr" else page.words
+    words = sorted((part for w in read for part in split_glued(w)), key=lambda w: (w.top + w.bottom) / 2)
     if not words:
         return []
     rows: list[list[Word]] = []

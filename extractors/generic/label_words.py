@@ -30,6 +30,7 @@ DOCUMENT = (
     "fattura", "fatt", "nota di credito", "nota credito", "nota d accredito",
     # Till receipts: an invoice settled on the spot.
     "receipt", "ticket", "kassenbon", "recibo", "ricevuta", "scontrino", "kassabon", "bonnetje",
+    "transaction", "trans",
 )  # fmt: skip
 # Titles that make a document a credit note (a credit against an invoice, amounts negative).
 CREDIT_TITLES = (
@@ -184,7 +185,7 @@ LISTED: dict[str, tuple[str, ...]] = {
         "fattura differita", "fattura immediata", "bill", "sales invoice", "vat invoice",
         "facture de vente", "factura de venta", "fattura di vendita", "verkoopfactuur", "facture originale",
         "receipt", "sales receipt", "kassenbon", "quittung", "recibo", "ricevuta", "scontrino", "kassabon",
-        "ticket de caisse", "factura simplificada", "tax invoice",
+        "ticket de caisse", "factura simplificada", "tax invoice", "ticket",
     ),
 }  # fmt: skip
 

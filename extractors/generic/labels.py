@@ -11,6 +11,7 @@ longest phrase ("Total net" beats "Total").
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Collection, Iterator
@@ -19,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from extractors.generic import label_words
+from extractors.values import parse_date
 
 # label kind -> (weight, phrases). Weight says how sure a phrase alone names the field: "Date"
 # might be any date, "Invoice date" is the invoice date. Kinds that are not output fields
@@ -42,6 +44,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "rechnungs id", "abrechnungsnummer", "abrechnung nr",
             "credit no", "credit number", "credit ref", "credit note ref", "credit note reference",
             "avoir no", "n° avoir", "gutschriftnummer", "gutschrifts nr",
+            # A till receipt's number in German ("Bon" alone names other slips in French).
+            "bon nr", "bonnr", "bonnummer", "bon nummer",
         ],
     ),
     "invoice_date": (
@@ -282,6 +286,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "korrektur zu rechnung", "bezug rechnung", "ursprungsrechnung", "ursprungsbeleg nr",
             "ursprungsbeleg", "facture d origine", "sur facture", "avoir sur facture",
             "concernant la facture",
+            # The till or register a receipt was rung up on ("Kasse 3", "Caisse 7", "Caja 5").
+            "kasse", "caisse", "caja", "cassa", "kassa", "terminal", "cash register", "register no",
         ],
     ),
     "carry": (
@@ -422,6 +428,18 @@ def _ocr_tokens(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=65536)
+def _placed_tokens(word: str) -> tuple[tuple[str, int, int], ...]:
+    """``ocr_tokens`` of one word, each with the characters of the word it was read from
+    (start, end); (-1, -1) when folding changed the word's length and places are unknown."""
+    folded = fold(word)
+    known = len(folded) == len(word)
+    return tuple(
+        (_repair(m.group()), m.start() if known else -1, m.end() if known else -1)
+        for m in _TOKEN.finditer(folded)
+    )
+
+
+@lru_cache(maxsize=65536)
 def _repair(tok: str) -> str:
     """The label word one OCR slip away from ``tok``, when exactly one is; else ``tok`` itself.
 
@@ -520,6 +538,16 @@ INCLUDED_TAX_WEIGHT = 0.95
 _GLUED_MIN = 7
 
 
+# What may stand between a label glued to its value and the value ("Nr.12345", "No:4711",
+# "Nº.4711"): a mark that ends an abbreviation or introduces a value. A hyphen or a slash is no
+# such mark: "PO-45125" and "RE/2024" are values that begin with a label's letters.
+_TAIL_MARKS = frozenset(".:°º#")
+# Label tokens that are marks themselves ("N°4711", "Invoice #4711"): the value may follow at once.
+_MARK_TOKENS = frozenset("#°")
+# A token of letters then digits ("no4711"): read as the two when the letters end a label.
+_LETTERS_DIGITS = re.compile(r"([^\W\d_]+)(\d\w*)")
+
+
 @dataclass(frozen=True, slots=True)
 class LabelMatch:
     kind: str
@@ -527,9 +555,10 @@ class LabelMatch:
     weight: float
     start: int  # index of the first word of the label in the row
     end: int  # index after the last word
-    # True when the label's last word has more after the phrase ("Nr.:12345"): the value may
-    # be glued to the label.
+    # True when the label's last word has its value after the phrase ("Nr.12345", "No:4711"):
+    # the value is glued to the label, from character ``tail_at`` of that word on.
     partial_tail: bool = False
+    tail_at: int = 0
 
 
 class LabelFinder:
@@ -583,6 +612,64 @@ class LabelFinder:
         self._glued[tok] = out
         return out
 
+    def _parts(self, tok: str, at: int, stop: int) -> Iterator[tuple[str, int, int]]:
+        """The token as the words it is read as, each with its characters in the word: two label
+        words glued together ("nolater"), label letters glued to digits ("no4711"), or both
+        ("ticketn007025")."""
+        split = _LETTERS_DIGITS.fullmatch(tok)
+        if split is not None and at >= 0 and stop - at == len(tok):
+            # The letters may be two label words themselves, the second a one-letter number
+            # mark ("Ticketn007025": "ticket n").
+            letters, cut = split.group(1), at + split.end(1)
+            if len(letters) > 2 and f"{letters[:-1]} {letters[-1]}" in self._kinds:
+                yield letters[:-1], at, cut - 1
+                yield letters[-1], cut - 1, cut
+            else:
+                yield from self._parts(letters, at, cut)
+            yield split.group(2), cut, stop
+            return
+        parts = self._unglued(tok)
+        if len(parts) == 1:
+            yield tok, at, stop
+            return
+        known = at >= 0 and stop - at == len(tok)
+        for part in parts:
+            yield part, at if known else -1, at + len(part) if known else -1
+            at += len(part)
+
+    @staticmethod
+    def _tail_at(
+        words: list[str],
+        toks: list[str],
+        owner: list[int],
+        place: list[tuple[int, int]],
+        start: int,
+        end: int,
+    ) -> int | None:
+        """Where in the label's last word the value glued to it begins, when the phrase
+        ``start:end`` ends inside that word and the rest of the word is a value: it holds a
+        digit and follows a mark ("Nr.12345", "No:4711", "N°4711"), or, without one, is all
+        digits after a label of two words or one long word ("Invoice No4711", "Belegnummer2387";
+        "PO4711" is a value), or a whole date ("de12-08-2026")."""
+        last = end - 1
+        if end >= len(toks) or owner[end] != owner[last] or place[last][1] < 0 or place[end][0] < 0:
+            return None
+        word = words[owner[last]]
+        between, rest = word[place[last][1] : place[end][0]], word[place[end][0] :]
+        if not any(c.isdigit() for c in rest) or any(
+            not c.isalnum() and c not in _TAIL_MARKS for c in between
+        ):
+            return None
+        if between or toks[last] in _MARK_TOKENS:
+            return place[end][0]
+        # Digits straight after the letters: a label of two words, or one long word
+        # ("Belegnummer2387"); short letters before digits are a value's prefix ("PO4711").
+        long_enough = end - start > 1 or len(toks[last]) >= _GLUED_MIN
+        if rest.isdigit() and long_enough:
+            return place[end][0]
+        # A whole date glued to any label word ("de12-08-2026", "vom14.03.2026") is one.
+        return place[end][0] if parse_date(rest) is not None else None
+
     def _phrase_spans(self, toks: list[str]) -> Iterator[tuple[int, int, str]]:
         """Every (start, end, phrase) where a known phrase's tokens occur, overlapping ones included."""
         for start, first in enumerate(toks):
@@ -605,12 +692,15 @@ class LabelFinder:
         """
         toks: list[str] = []
         owner: list[int] = []
+        # Each token's characters in its word (start, end), for a value glued to a label.
+        place: list[tuple[int, int]] = []
         aside = parenthesised(words)
         for index, word in enumerate(words):
-            for tok in _ocr_tokens(word):
-                for part in self._unglued(tok):
+            for tok, at, stop in _placed_tokens(word):
+                for part, a, b in self._parts(tok, at, stop):
                     toks.append(part)
                     owner.append(index)
+                    place.append((a, b))
         if not toks:
             return []
         spans: dict[tuple[int, int], str] = {}
@@ -625,8 +715,10 @@ class LabelFinder:
             # A label starts at the start of a word; "Kunden-Nr" must not yield "Nr".
             if start > 0 and owner[start - 1] == owner[start]:
                 continue
-            # ... and ends at the end of a word: the value "PO-45125" is not the label "PO".
-            if end < len(toks) and owner[end] == owner[end - 1]:
+            # ... and ends at the end of a word: the value "PO-45125" is not the label "PO",
+            # unless the rest of the word is a value glued to it ("Nr.12345").
+            glued = end < len(toks) and owner[end] == owner[end - 1]
+            if glued and self._tail_at(words, toks, owner, place, start, end) is None:
                 continue
             if any(owner[i] in breaks for i in range(start + 1, end) if owner[i] != owner[i - 1]):
                 continue
@@ -653,15 +745,27 @@ class LabelFinder:
                 phrase = " ".join(toks[start:end])
                 kinds = [(_OWN_KINDS.get(k, k), 1.0 if k in _OWN_KINDS else w) for k, w in kinds]
             first, last = owner[start], owner[end - 1]
-            tail = end < len(toks) and owner[end] == last
+            tail_at = self._tail_at(words, toks, owner, place, start, end) if end < len(toks) else None
             # Two kinds can share one phrase ("tva": tax id or tax amount); keep both.
             for kind, weight in kinds:
                 if kind == "tax_amount" and _tax_included(toks[max(0, start - 4) : start]):
                     # "Beitrag inklusive 19 % Versicherungsteuer 220,00": the gross amount.
                     kind, weight = "total", INCLUDED_TAX_WEIGHT
-                out.append(LabelMatch(kind, phrase, weight, first, last + 1, tail))
+                out.append(
+                    LabelMatch(kind, phrase, weight, first, last + 1, tail_at is not None, tail_at or 0)
+                )
         out.sort(key=lambda m: (m.start, m.kind))
         return out
+
+
+def after_cuts(match: LabelMatch, cuts: Collection[int]) -> LabelMatch:
+    """The match over its row's words once the words at ``cuts`` were each cut in two (a label
+    and the value glued to it): a glued label ends with the first piece of its last word."""
+    last = match.end - 1
+    moved = lambda index: index + sum(1 for k in cuts if k < index)  # noqa: E731
+    if match.partial_tail and last in cuts:
+        return dataclasses.replace(match, start=moved(match.start), end=moved(last) + 1, partial_tail=False)
+    return dataclasses.replace(match, start=moved(match.start), end=moved(last) + 1 + (last in cuts))
 
 
 # Labels of this document's own number and date, and what they name when a word says the

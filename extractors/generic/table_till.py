@@ -63,8 +63,24 @@ class _Count:
     price: NumberSpan
 
 
-def _classify(row: Row, ocr: bool) -> _Amount | _Count | None:
-    words = [part for w in row.words for part in _split_count(w)]
+@dataclass(slots=True)
+class _BlurredCount:
+    """A count row OCR blurred ("4 x. 1140", "2. ×.11 15"): the count, and the price's digits
+    without their decimal mark, to be checked against the item's amount."""
+
+    quantity: Decimal
+    digits: str
+    confidence: float
+
+
+# A count row as text: a count, a times sign, and digits with marks or spaces OCR put anywhere.
+_BLURRED_COUNT = re.compile(r"(\d{1,3})[\s.,]*[xX×*@][\s.,:]*(\d[\d\s.,]*\d)[\s.,]*")
+# An amount with the tax code glued after it ("53,59A", "2.83B"): the two words it prints.
+_CODED_AMOUNT = re.compile(r"^(-?\d[\d.,]*[.,]\d{2})([A-Z]\d?)\.?$")
+
+
+def _classify(row: Row, ocr: bool) -> _Amount | _Count | _BlurredCount | None:
+    words = [part for w in row.words for part in _split_count(w) for part in _split_code(part, ocr)]
     spans = tokenize(number_spans(words, ocr))
     used = {i for s in spans for i in range(s.start, s.end)}
     # OCR specks (".", "°") are no words of the row.
@@ -78,6 +94,10 @@ def _classify(row: Row, ocr: bool) -> _Amount | _Count | None:
     times = [w for w in rest if w.text in _TIMES]
     if len(spans) == 2 and spans[1].has_cents and spans[0].value > 0 and times and len(times) == len(rest):
         return _Count(spans[0], spans[1])  # "6 x 6,69": a count and the price of one, nothing else
+    blurred = _BLURRED_COUNT.fullmatch(" ".join(w.text for w in words)) if ocr else None
+    if blurred is not None and int(blurred.group(1)) > 0:
+        digits = "".join(c for c in blurred.group(2) if c.isdigit())
+        return _BlurredCount(Decimal(blurred.group(1)), digits, min(w.confidence for w in words))
     # Numbers glued to letters ("0,5l", "4x40") belong to the item's name.
     money = [s for s in spans if s.has_cents and not any(c.isalpha() for c in words[s.start].text)]
     if len(money) != 1 or money[0] is not spans[-1]:
@@ -94,6 +114,19 @@ def _classify(row: Row, ocr: bool) -> _Amount | _Count | None:
 
 
 _GLUED_COUNT = re.compile(r"^(\d{1,4})?([xX×*@])(\d[\d.,]*)?$")
+
+
+def _split_code(word: Word, ocr: bool) -> list[Word]:
+    """ "53,59A" on an OCR'd slip as the amount and its tax code."""
+    match = _CODED_AMOUNT.match(word.text) if ocr else None
+    if match is None:
+        return [word]
+    x0, top, x1, bottom = word.bbox
+    cut = x0 + (x1 - x0) * match.end(1) / len(word.text)
+    return [
+        dataclasses.replace(word, text=match.group(1), bbox=(x0, top, cut, bottom)),
+        dataclasses.replace(word, text=word.text[match.end(1) :], bbox=(cut, top, x1, bottom)),
+    ]
 
 
 def _split_count(word: Word) -> list[Word]:
@@ -132,7 +165,11 @@ def till_items(rows: list[Row], stops: set[int], ocr: bool, worked_out: float = 
 
 
 def _run(
-    rows: list[Row], kinds: list[_Amount | _Count | None], start: int, stops: set[int], worked_out: float
+    rows: list[Row],
+    kinds: list[_Amount | _Count | _BlurredCount | None],
+    start: int,
+    stops: set[int],
+    worked_out: float,
 ) -> tuple[list[TillItem], int]:
     items: list[TillItem] = []
     total: Decimal | None = None
@@ -177,6 +214,19 @@ def _run(
             item.confidence = min(item.confidence, kind.quantity.confidence, kind.price.confidence)
             item.rows.append(r)
             item.words.extend(rows[r].words)
+        elif isinstance(kind, _BlurredCount) and items and not counted:
+            counted = True
+            item = items[-1]
+            price = abs(item.amount) / kind.quantity
+            exact = price == price.quantize(Decimal("0.01"))
+            # The price is worked out from the amount, and taken only when its digits are the
+            # ones printed: "4 x. 1140" under 45,60 is 4 x 11,40.
+            item.consistent = exact and _digits(price) == kind.digits.lstrip("0")
+            if item.consistent:
+                item.quantity, item.unit_price = kind.quantity, price.quantize(Decimal("0.01"))
+            item.confidence = min(item.confidence, kind.confidence, worked_out)
+            item.rows.append(r)
+            item.words.extend(rows[r].words)
         elif not _is_speck(rows[r]):
             break
         r += 1
@@ -194,6 +244,11 @@ def _run(
         for item in items:
             item.confidence = min(item.confidence, worked_out)
     return items, r
+
+
+def _digits(value: Decimal) -> str:
+    """The digits of an amount to the cent, without leading zeros: 11.40 -> "1140"."""
+    return "".join(c for c in format(value.quantize(Decimal("0.01")), "f") if c.isdigit()).lstrip("0")
 
 
 def _repair_one(items: list[TillItem], total: Decimal, worked_out: float) -> None:

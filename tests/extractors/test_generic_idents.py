@@ -221,6 +221,70 @@ def test_a_series_code_far_from_the_number_is_not_taken_in(extractor: GenericExt
     assert extractor.extract(doc).fields.invoice_number == "4711"
 
 
+@pytest.mark.parametrize(
+    ("words", "kind", "value"),
+    [
+        (["Rechnung", "Nr.12345"], "invoice_number", "12345"),
+        (["Invoice", "No:4711"], "invoice_number", "4711"),
+        (["Invoice", "No4711"], "invoice_number", "4711"),
+        (["Facture", "N°FA-2026-17"], "invoice_number", "FA-2026-17"),
+        (["Bill", "No.BL/00123/26"], "invoice_number", "BL/00123/26"),
+        (["Factuurnr.2024-2705"], "invoice_number", "2024-2705"),
+        (["Belegnummer2387"], "invoice_number", "2387"),
+        (["N°", "ticket8632"], "invoice_number", "8632"),
+        (["Ticketn007025"], "invoice_number", "007025"),
+        (["Factura", "F", "952071", "de12-08-2026"], "date_hint", "12-08-2026"),
+    ],
+)
+def test_a_label_glued_to_its_value_names_the_rest_of_the_word(
+    words: list[str], kind: str, value: str
+) -> None:
+    match = next(m for m in label_finder().find(words) if m.kind == kind)
+    assert match.partial_tail
+    assert words[match.end - 1][match.tail_at :] == value
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["PO4711"],
+        ["PO-45125"],
+        ["Invoice", "No.", "4711"],
+        ["DE123456789"],
+        ["Rechnungs-Nr.:"],
+        ["Nolater", "than"],
+    ],
+)
+def test_a_value_that_begins_with_label_letters_is_no_glued_label(words: list[str]) -> None:
+    # "PO4711" and "PO-45125" are order numbers as printed; a label with its own word has no tail.
+    assert not any(m.partial_tail for m in label_finder().find(words))
+
+
+def test_the_value_glued_to_its_label_is_read(extractor: GenericExtractor) -> None:
+    doc = _document(
+        [(50, 100, "Rechnung Nr.12345"), (50, 120, "Datum 14.03.2026"), (50, 140, "Bestellung PO4711")]
+    )
+    fields = extractor.extract(doc).fields
+    assert fields.invoice_number == "12345"
+    assert fields.po_number == "PO4711"
+    glued = _document([(50, 100, "Invoice No4711"), (300, 100, "Date: 14/03/2026")])
+    assert extractor.extract(glued).fields.invoice_number == "4711"
+    # The label stays found on its piece of the cut word, whatever it is glued from.
+    glued = _document([(50, 100, "Ticketn007025 09/12/2024"), (50, 120, "Total 12,00")])
+    assert extractor.extract(glued).fields.invoice_number == "007025"
+
+
+def test_the_till_a_receipt_was_rung_up_on_is_not_its_number(extractor: GenericExtractor) -> None:
+    assert "other_id" in _kinds("Kasse 3")
+    for till in ("Caisse7", "Kasse:3", "Caja 5"):
+        doc = _document([(10, 100, "Ticket n°"), (10, 115, till), (10, 140, "Total 12,00")])
+        candidates = extractor.read_unscored(doc).candidates["invoice_number"]
+        assert not candidates, till
+    # A number whose letters are no label stays a candidate.
+    doc = _document([(10, 100, "Ticket n°"), (10, 115, "BON7"), (10, 140, "Total 12,00")])
+    assert "BON7" in {c.value for c in extractor.read_unscored(doc).candidates["invoice_number"]}
+
+
 def test_a_number_glued_to_the_date_after_it_is_split() -> None:
     word = Word("00990811/03/2023", (10.0, 10.0, 90.0, 20.0), size=10.0)
     number, day = split_glued(word)
@@ -395,6 +459,30 @@ def test_a_town_and_a_date_close_a_letters_heading(extractor: GenericExtractor) 
     doc = _document([(60, 40, "Denver Verpackung KG"), (60, 260, "Wien 24/06/2024")])
     dates = extractor.read_unscored(doc).candidates["invoice_date"]
     assert not [c for c in dates if c.features.get("letter_date")]
+
+
+@pytest.mark.parametrize(
+    "heading", ["Bologna, li 30/01/2026", "Madrid, a 30/01/2026", "Berlin, den 30/01/2026"]
+)
+def test_a_town_and_a_word_before_the_date_close_a_letters_heading(
+    extractor: GenericExtractor, heading: str
+) -> None:
+    doc = _document([(60, 40, "Ricci Ferrari S.p.A."), (60, 260, heading)])
+    dates = extractor.read_unscored(doc).candidates["invoice_date"]
+    assert date(2026, 1, 30) in {c.value for c in dates if c.features.get("letter_date")}
+
+
+def test_a_date_is_no_order_or_invoice_number(extractor: GenericExtractor) -> None:
+    # "Vostro ordine:" with its number far right and the letter's date under the label.
+    doc = _document(
+        [(60, 100, "Vostro ordine:"), (60, 115, "30.01.2026"), (60, 140, "Rechnung Nr. 20.01.2026")]
+    )
+    candidates = extractor.read_unscored(doc).candidates
+    assert not candidates["po_number"]
+    assert not candidates["invoice_number"]
+    # A number with a date inside it is still a number.
+    doc = _document([(60, 100, "Rechnung Nr. RE-20171118/506")])
+    assert extractor.extract(doc).fields.invoice_number == "RE-20171118/506"
 
 
 def test_a_vat_id_followed_by_more_capitals_is_still_found() -> None:

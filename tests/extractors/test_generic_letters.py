@@ -351,6 +351,11 @@ def test_a_currency_sign_glued_to_column_words_names_the_currency(extractor: Gen
         ("Castell Office plc", "Castell Office plc"),
         ("Delta Supplies AG", "Delta Supplies AG"),
         ("Foo one", "Foo one"),  # a word of its own, not a slip
+        ("Servizi Gallo S.r.I.", "Servizi Gallo S.r.l."),
+        ("SERVIZI GALLO S.R.I.", "SERVIZI GALLO S.R.L."),
+        ("Servizi Gallo S.r.l.", "Servizi Gallo S.r.l."),
+        ("Acme S.A.", "Acme S.A."),
+        ("Vogel & Seidel UG (haftungsbeschrankt)", "Vogel & Seidel UG (haftungsbeschränkt)"),
     ],
 )
 def test_a_legal_form_misread_at_the_end_of_a_name_is_spelled_right(read: str, name: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 from extractors.generic import GenericExtractor
 from extractors.generic.candidates import Candidate
 from extractors.generic.consistency import choose_totals, rate_sums
+from extractors.generic.geometry import build_rows, mend_doubled_mark
 from extractors.generic.labels import LabelMatch
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
@@ -351,3 +352,12 @@ def test_the_amount_paid_is_tried_as_the_total_however_low_its_score() -> None:
     ]
     assert _values(choose_totals(s, t, g, None))[2] == Decimal("46.25")
     assert _values(choose_totals(s, t, g[:-2], None))[2] != Decimal("46.25")
+
+
+def test_a_decimal_mark_ocr_read_twice_is_read_once_on_scans_only() -> None:
+    words = [Word("BALANCE", (10.0, 10.0, 60.0, 20.0)), Word("148..20", (150.0, 10.0, 190.0, 20.0))]
+    scanned = Page(1, 220.0, 400.0, [Line(words)], source="ocr")
+    digital = Page(1, 220.0, 400.0, [Line(words)])
+    assert [w.text for w in build_rows(scanned)[0].words] == ["BALANCE", "148.20"]
+    assert [w.text for w in build_rows(digital)[0].words] == ["BALANCE", "148..20"]
+    assert mend_doubled_mark(Word("1..2", (0.0, 0.0, 1.0, 1.0))).text == "1..2"

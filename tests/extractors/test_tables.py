@@ -620,6 +620,32 @@ def test_a_till_slip_amount_misread_is_worked_out_from_its_count_when_the_total_
     assert table.items[1].confidence <= 0.5
 
 
+def test_a_scanned_slips_blurred_count_rows_and_tax_codes_glued_to_amounts_are_read() -> None:
+    # OCR lost the decimal mark of a count row's price ("4 x. 1140"), read its marks as specks
+    # ("2. x.11 15"), and glued the tax code to an amount ("53,59A").
+    rows: list[list[Cell]] = [
+        [("Kasse 3", 10)],
+        [("Cappuccino", 10), ("45,60", 200, "r"), ("A", 210, "r")],
+        [("4", 20), ("x.", 30), ("1140", 60)],
+        [("Laugenbrezel", 10), ("22,30", 200, "r")],
+        [("2.", 20), ("x.11", 30), ("15", 60)],
+        [("Kaffee", 10), ("53,59A", 210, "r")],
+        [("Wasser", 10), ("9,00", 200, "r")],
+        [("3", 20), ("x", 30), ("2 99", 60)],
+        [("Zu zahlen", 10), ("130,49", 210, "r")],
+    ]  # fmt: skip
+    table = read([slip(rows, conf=0.8)])
+    assert triples(table) == [
+        ("4", "11.40", "45.60"),
+        ("2", "11.15", "22.30"),
+        ("1", "53.59", "53.59"),
+        ("1", "9.00", "9.00"),  # "2 99" are not the digits of 9,00 / 3: the count stays unread
+    ]
+    assert all(i.confidence <= 0.5 for i in table.items[:2])
+    # On a born-digital slip nothing is guessed: the glued amount is no amount.
+    assert read([slip(rows)]).items == []
+
+
 def test_an_amount_that_sums_the_items_above_it_ends_the_table() -> None:
     # The total's label is in no vocabulary and starts where descriptions start.
     rows: list[list[Cell]] = [
