@@ -4,9 +4,10 @@
 seed) and ships them here, in the artifact layout of ``ledgerbot.core.artifacts``
 (``model/<name>/<version>/``), with ``PROVENANCE.json`` saying which seed, corpora and code
 version made them. The fine-tuned MiniLM is kept as its difference from the shipped MiniLM
-weights (``minilm.py``), so the whole folder stays small enough to commit. Files derived from the
-weights (the transformer's ONNX graph) are left out: ``ledgerbot models export-onnx`` rebuilds
-them, checked against torch, wherever the models are installed.
+weights (``minilm.py``), so the whole folder stays small enough to commit. Two files stay out:
+the transformer's ONNX graph, which ``ledgerbot models export-onnx`` rebuilds (checked against
+torch) wherever the models are installed, and the baseline's scikit-learn pickle: documents are
+read with its compiled form, and a pickle runs code when loaded, so a repository does not carry one.
 
 ``install`` copies the shipped versions into a models folder that has none the code can use;
 a folder with a trained model of its own keeps it.
@@ -26,8 +27,8 @@ from ledgerbot.core.artifacts import Artifact, ArtifactStore
 SHIPPED_MODELS = Path(__file__).parent / "model"
 PROVENANCE = "PROVENANCE.json"
 CASCADE, SPLITTER = "cascade", "splitter"
-# Rebuilt from the weights where the models are installed, never shipped.
-DERIVED_FILES = ("*.onnx", "*.onnx.json")
+# Never shipped: the ONNX graph (rebuilt where installed) and the scikit-learn pickle.
+NOT_SHIPPED = ("*.onnx", "*.onnx.json", "*.joblib")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def ship(models_dir: Path, provenance: dict[str, Any], out: Path = SHIPPED_MODEL
             shutil.copytree(
                 artifact.path,
                 staging / artifact.name / artifact.version,
-                ignore=shutil.ignore_patterns(*DERIVED_FILES),
+                ignore=shutil.ignore_patterns(*NOT_SHIPPED),
             )
             (staging / artifact.name / "LATEST").write_text(artifact.version + "\n")
         refs = [artifact.ref for artifact in artifacts]

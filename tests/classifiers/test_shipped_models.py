@@ -44,7 +44,8 @@ def test_shipped_models_install_into_an_empty_folder_and_classify_as_trained(
         "splitter@2026-12-07T0300-abcdef",
     ]
     files = {p.name for p in (tmp_path / "shipped").rglob("*")}
-    assert "classifier.onnx" not in files and "model.safetensors" not in files  # a delta, not the encoder
+    assert "classifier.onnx" not in files and "baseline.joblib" not in files
+    assert "model.safetensors" not in files  # the MiniLM as a delta, not the whole encoder
     assert shipped.bytes < 40e6
     made = provenance(tmp_path / "shipped")
     assert made is not None and made["seed"] == 0 and made["artifacts"] == shipped.refs
