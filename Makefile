@@ -2,7 +2,9 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# Whole modules per worker, heaviest first (tests/conftest.py orders them; xdist would put the
+# modules with most tests first, leaving a one-test module of minutes for last).
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 # The ERP the demo posts into: sandbox (the demo ERP) or tryton (a real Tryton, set up by the demo).
 TARGET ?= sandbox
 

@@ -74,3 +74,31 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def file_store(tmp_path: Path) -> FileStore:
     return FileStore(tmp_path / "files")
+
+
+def _schedule_rank(item: pytest.Item) -> tuple[int, float]:
+    """Heavy modules first, the longest-allowed of them first; then slow ones; then the rest."""
+    if item.get_closest_marker("heavy"):
+        timeout = item.get_closest_marker("timeout")
+        return 0, -float(timeout.args[0]) if timeout and timeout.args else 0.0
+    return (1 if item.get_closest_marker("slow") else 2), 0.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order whole modules longest-first, so that the parallel workers (``-n 2 --dist loadfile``
+    with ``--no-loadscope-reorder``) finish together instead of one running a long module last.
+    The order of tests inside a module is kept."""
+    modules: dict[str, tuple[int, float]] = {}
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        module = item.nodeid.split("::", 1)[0]
+        modules[module] = min(modules.get(module, (3, 0.0)), _schedule_rank(item))
+        first.setdefault(module, index)
+    order = {id(item): index for index, item in enumerate(items)}
+    items.sort(
+        key=lambda item: (
+            *modules[item.nodeid.split("::", 1)[0]],
+            first[item.nodeid.split("::", 1)[0]],
+            order[id(item)],
+        )
+    )

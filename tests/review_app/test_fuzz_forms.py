@@ -7,7 +7,7 @@ import pytest
 from ledgerbot.core.domain import HEADER_FIELDS
 from tests.review_app.conftest import csrf
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.heavy, pytest.mark.slow]
 
 MEGABYTE = "9" * 1_000_000
 VALUES = [

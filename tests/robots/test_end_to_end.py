@@ -10,42 +10,34 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from classifiers.train import train_all
-from classifiers.transformer import TransformerConfig
-from extractors.generic.training import train_ranker
 from ledgerbot.core.store import Store
 from ledgerbot.core.store.models import DocumentRow
-from sandbox.corpus import generate_corpus
 from sandbox.demo import run_demo
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.heavy, pytest.mark.slow, pytest.mark.browser]
 FINAL_OR_WAITING = {"posted", "exception", "rejected", "failed", "duplicate", "matched"}
 
 
 @pytest.fixture(scope="module")
-def trained_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Small but real models: a cascade and a ranker trained on a generated development corpus."""
-    var = tmp_path_factory.mktemp("var")
-    corpus = var / "training-corpus"
-    generate_corpus(corpus, n=160, seed=5, split="dev", scans=False)
-    models = var / "models"
-    config = TransformerConfig(max_length=64, batch_size=8, epochs=1, max_steps=20, threads=2)
-    train_all([corpus], models, transformer_config=config, seed=0)
-    train_ranker(corpus, models_dir=models, log=lambda _m: None)
-    return var
+def demo_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty ``var/`` as on a fresh machine: the demo installs the models shipped with the code
+    (their training is tested in ``tests/classifiers``), as ``make demo`` does."""
+    return tmp_path_factory.mktemp("var")
 
 
 def test_a_mailed_batch_ends_in_the_erp_exactly_as_in_the_store(
-    trained_var: Path, monkeypatch: pytest.MonkeyPatch
+    demo_var: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for key in [k for k in os.environ if k.startswith("LEDGERBOT_")]:
         monkeypatch.delenv(key)
-    summary = run_demo(trained_var, n=14)
+    summary = run_demo(demo_var, n=14)
     assert summary["erp_agrees_with_store"] is True
     assert summary["documents_received"] >= summary["mails_sent_documents"] - 1
     assert summary["posted_total"] >= 1, summary
     assert summary["failed"] == 0, summary
-    home = trained_var / "demo"
+    # The shipped models were installed, nothing was trained.
+    assert (demo_var / "models" / "cascade").is_dir() and not (demo_var / "training-corpus").exists()
+    home = demo_var / "demo"
     store = Store(f"sqlite:///{home / 'ledgerbot.db'}")
     with store.session() as s:
         states = {d.filename: d.state for d in s.scalars(select(DocumentRow))}

@@ -17,7 +17,7 @@ from sandbox.erp.db import ErpDatabase
 from sandbox.erp.server import serve_in_thread
 from tests.support import MASTER
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.heavy, pytest.mark.slow, pytest.mark.browser]
 
 
 def test_pull_survives_pagination_expiry_and_slow_pages_then_reads_only_changes(tmp_path: Path) -> None:

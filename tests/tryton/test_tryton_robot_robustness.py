@@ -27,7 +27,7 @@ from sandbox.tryton.slow import slow_tryton
 from tests.support import approved_document, seed_master_data, state_of, vendor_of
 from tests.tryton.test_tryton_target import keys_of, meant, seeded_invoices, tryton_invoices
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.heavy, pytest.mark.slow, pytest.mark.browser]
 
 
 def short_invoices(tag: str, count: int) -> list[ExtractionResult]:

@@ -25,7 +25,7 @@ from sandbox.tryton.environment import ROBOT_LOGIN, ROBOT_PASSWORD, RunningTryto
 from tests.support import MASTER, approved_document, clean_invoices, seed_master_data, state_of, vendor_of
 from tests.tryton.conftest import SEEDED_ORDERS
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.heavy, pytest.mark.slow]
 
 
 def seeded_invoices(count: int, tag: str) -> list[ExtractionResult]:

@@ -50,7 +50,7 @@ from tests.worker.harness import (
     unsettled,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.heavy, pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(1800)]
 
 DOCUMENTS = int(os.environ.get("LEDGERBOT_FAULT_DOCS", "500"))
 WORKERS = 3
