@@ -105,8 +105,13 @@ def test_on_seven_documents_one_costlier_than_the_whole_run_never_breaks_the_bud
     sources = _invoices(7)
     probe = Extractor(in_process=True, classify=False).prepare()
     probe.classifier = Fixed("cascade@v1")
-    rest = sum(s for r in probe.extract_sources(sources) for s in r.cpu_seconds.values())
-    spike = 1.5 * rest  # one document of the candidate costs more than the whole run
+    # Two passes: the first also pays one-off imports and caches. The spike is costlier than the
+    # costlier pass; "a tenth of what the pipeline spends" below is a tenth of the warm pass.
+    passes = [
+        sum(s for r in probe.extract_sources(sources) for s in r.cpu_seconds.values()) for _ in range(2)
+    ]
+    rest = min(passes)
+    spike = 1.5 * max(passes)  # one document of the candidate costs more than the whole run
     extractor = Extractor(in_process=True, classify=False)
     extractor.prepare()
     extractor.classifier = Fixed("cascade@v1")
