@@ -11,7 +11,9 @@ with the evidence), never clicked away.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -101,6 +103,18 @@ class TrytonErp:
         # What the last find_posted found under its key: post() starts from it instead of
         # searching again (one search per attempt, made before anything is written).
         self._found: tuple[str, list[dict[str, Any]]] | None = None
+        # Wall time by posting step (``sao party``, ``rpc post``, ...), for benchmarks and diagnostics.
+        self.step_seconds: defaultdict[str, float] = defaultdict(float)
+        self.step_counts: Counter[str] = Counter()
+
+    @contextmanager
+    def _step(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.step_seconds[name] += time.monotonic() - started
+            self.step_counts[name] += 1
 
     # -- sessions ------------------------------------------------------------------------------
     @property
@@ -570,12 +584,14 @@ class TrytonErp:
                 vendor_id=invoice.vendor_id,
             )
         started = time.monotonic()
-        invoice = self.with_po_lines(invoice)
-        links = self._po_links(invoice)
-        existing = self._invoice_id(invoice.external_ref, found)
+        with self._step("prepare"):
+            invoice = self.with_po_lines(invoice)
+            links = self._po_links(invoice)
+            existing = self._invoice_id(invoice.external_ref, found)
         if existing is None:
             if self.mode == "rpc":
-                invoice_id = self._save_by_rpc(invoice, party, links)
+                with self._step("rpc save"):
+                    invoice_id = self._save_by_rpc(invoice, party, links)
             else:
                 invoice_id = self._save_through_sao(invoice, party, links, screenshot_to)
         else:
@@ -586,20 +602,25 @@ class TrytonErp:
             number = str(row["number"])
         else:
             try:
-                self._check(invoice, self._read_invoice(invoice_id), screenshot_to, stage="before posting")
+                with self._step("check before posting"):
+                    saved = self._read_invoice(invoice_id)
+                    self._check(invoice, saved, screenshot_to, stage="before posting")
             except ErpRejected:
                 self._discard_draft(invoice_id)  # a mismatch never reaches Tryton's books
                 raise
             if self.mode == "ui" and existing is None:
                 number = self._post_through_sao(invoice_id, screenshot_to)
             else:
-                posted = self._post_saved(invoice_id, screenshot_to)
+                with self._step("rpc post"):
+                    posted = self._post_saved(invoice_id, screenshot_to)
                 number = str(posted["number"])
-        held = self._as_target(posted) if posted is not None else self._read_invoice(invoice_id)
-        self._check(invoice, held, screenshot_to, stage="after posting", number=number)
+        with self._step("check after posting"):
+            held = self._as_target(posted) if posted is not None else self._read_invoice(invoice_id)
+            self._check(invoice, held, screenshot_to, stage="after posting", number=number)
         shot = None
         if self.mode == "ui":
-            shot = self.screenshot(screenshot_to)
+            with self._step("sao screenshot"):
+                shot = self.screenshot(screenshot_to)
         self.last_post_seconds = time.monotonic() - started
         return PostResult(erp_doc_number=number, screenshot=shot)
 
@@ -779,52 +800,62 @@ class TrytonErp:
             if self._dirty:
                 # An earlier attempt stopped half way (a dialog may still be open): start afresh.
                 self._log_in_ui()
-            self._ensure_ui()
-            self._dirty = True
-            reuse, self._posted_in_tab = self._posted_in_tab, False
-            form = SupplierInvoiceForm(self.page, self.database)
-            form.open_new(reuse=reuse)
-            form.choose("party", invoice.vendor_id, party["rec_name"])
-            # The party's on-change fills address, currency, payment term and taxes: nothing is
-            # typed before its answer lands. A supplier without an address leaves the required
-            # invoice address empty, which sao itself refuses at save (a finding, not a timeout).
-            form.wait_idle()
-            if party["addresses"]:
-                form.wait_filled("invoice_address")
-            if form.value("currency") != invoice.currency:
-                form.choose("currency", invoice.currency, invoice.currency)
-            form.fill("reference", invoice.invoice_number)
-            form.set_date("invoice_date", invoice.invoice_date, date_format)
-            form.wait_idle()
-            for line in invoice.lines:
-                dialog = form.new_line()
-                product = self._product(line.sku)
-                if product:
-                    dialog.choose("product", line.sku or "", product["rec_name"])
-                    dialog.wait_filled("unit")
-                    dialog.wait_filled("account")
-                else:
-                    dialog.choose("account", self._expense_code(), self._expense_name())
-                if line.po_line_no and line.po_line_no in links:
-                    target = links[line.po_line_no]
-                    dialog.choose_origin(PO_LINE_LABEL, invoice.po_number or "", target["rec_name"])
-                dialog.wait_idle()
-                # Quantities and prices last, after the on-changes of product and origin that
-                # would overwrite them, and checked to have stuck.
-                dialog.fill_numbers({"quantity": sign * line.quantity, "unit_price": line.unit_price})
-                if product and dialog.value("product") != product["rec_name"]:
-                    # An on-change that landed late cleared the product: choose it again.
-                    dialog.choose("product", line.sku or "", product["rec_name"])
-                    dialog.fill_number("quantity", sign * line.quantity)
-                    dialog.fill_number("unit_price", line.unit_price)
-                dialog.add()
+            with self._step("sao open"):
+                self._ensure_ui()
+                self._dirty = True
+                reuse, self._posted_in_tab = self._posted_in_tab, False
+                form = SupplierInvoiceForm(self.page, self.database)
+                form.open_new(reuse=reuse)
+            with self._step("sao party"):
+                form.choose("party", invoice.vendor_id, party["rec_name"])
+                # The party's on-change fills address, currency, payment term and taxes: nothing
+                # is typed before its answer lands. A supplier without an address leaves the
+                # required invoice address empty, which sao itself refuses at save (a finding,
+                # not a timeout).
                 form.wait_idle()
-            # Our key last (the lines' on-changes reset the header's description), before the
-            # first save: from that save on, find_posted sees this invoice.
-            form.fill("description", invoice.external_ref)
-            form.wait_idle()
-            form.save()
-            saved = self._await_saved(form, invoice.external_ref, screenshot_to)
+                if party["addresses"]:
+                    form.wait_filled("invoice_address")
+            with self._step("sao header"):
+                if form.value("currency") != invoice.currency:
+                    form.choose("currency", invoice.currency, invoice.currency)
+                form.fill("reference", invoice.invoice_number)
+                form.set_date("invoice_date", invoice.invoice_date, date_format)
+                form.wait_idle()
+            for line in invoice.lines:
+                with self._step("sao line open"):
+                    dialog = form.new_line()
+                product = self._product(line.sku)
+                with self._step("sao line product"):
+                    if product:
+                        dialog.choose("product", line.sku or "", product["rec_name"])
+                        dialog.wait_filled("unit")
+                        dialog.wait_filled("account")
+                    else:
+                        dialog.choose("account", self._expense_code(), self._expense_name())
+                with self._step("sao line origin"):
+                    if line.po_line_no and line.po_line_no in links:
+                        target = links[line.po_line_no]
+                        dialog.choose_origin(PO_LINE_LABEL, invoice.po_number or "", target["rec_name"])
+                    dialog.wait_idle()
+                with self._step("sao line numbers"):
+                    # Quantities and prices last, after the on-changes of product and origin
+                    # that would overwrite them, and checked to have stuck.
+                    dialog.fill_numbers({"quantity": sign * line.quantity, "unit_price": line.unit_price})
+                    if product and dialog.value("product") != product["rec_name"]:
+                        # An on-change that landed late cleared the product: choose it again.
+                        dialog.choose("product", line.sku or "", product["rec_name"])
+                        dialog.fill_number("quantity", sign * line.quantity)
+                        dialog.fill_number("unit_price", line.unit_price)
+                with self._step("sao line add"):
+                    dialog.add()
+                    form.wait_idle()
+            with self._step("sao save"):
+                # Our key last (the lines' on-changes reset the header's description), before
+                # the first save: from that save on, find_posted sees this invoice.
+                form.fill("description", invoice.external_ref)
+                form.wait_idle()
+                form.save()
+                saved = self._await_saved(form, invoice.external_ref, screenshot_to)
             self._dirty = False
             return saved
 
@@ -899,6 +930,7 @@ class TrytonErp:
         dialogs = ServerDialog(self.page)
 
         def press() -> tuple[str | None, str]:
+            """How Post ended: a dialog's kind and text, or no dialog and the number Tryton gave."""
             form.click_button("post")
             deadline = time.monotonic() + self._timeout_ms / 1000
             while time.monotonic() < deadline:
@@ -911,16 +943,17 @@ class TrytonErp:
                     continue
                 if kind is not None:
                     return kind, dialogs.text(kind)
-                (row,) = self.rpc.read("account.invoice", [invoice_id], ["state"])
+                (row,) = self.rpc.read("account.invoice", [invoice_id], ["state", "number"])
                 if row["state"] == "posted":
-                    return None, ""
+                    return None, str(row["number"])
                 if shown is not None:
                     self.page.wait_for_timeout(SETTLE_CHECK_MS / 10)
             raise ErpUnavailable(
                 f"invoice {invoice_id} was not posted within {self._timeout_ms / 1000:.0f} s"
             )
 
-        kind, text = self._ui(press)
+        with self._step("sao post"):
+            kind, text = self._ui(press)
         if kind is not None:
             shot = self.screenshot(screenshot_to.with_name(screenshot_to.stem + "-rejected.png"))
             # A warning is declined, never confirmed; an error only offers to close it.
@@ -928,13 +961,13 @@ class TrytonErp:
             self._discard_draft(invoice_id)
             what = "warns before posting" if kind == "user-warning-dialog" else "refused to post"
             raise ErpRejected(f"Tryton {what}: {text}"[:500], tryton_dialog=text, screenshot=shot or "")
-        (row,) = self.rpc.read("account.invoice", [invoice_id], ["number"])
         # The proof screenshot shows the invoice as Tryton now holds it: posted, with its number.
         # sao reads the record again after a button by itself; a reload only if it has not.
-        self._ui(lambda: self._wait_shown_posted(form))
+        with self._step("sao shown posted"):
+            self._ui(lambda: self._wait_shown_posted(form))
         # The next invoice starts with New in this tab (a fresh login starts a fresh tab).
         self._posted_in_tab = True
-        return str(row["number"])
+        return text
 
     def _wait_shown_posted(self, form: SupplierInvoiceForm) -> None:
         number = self.page.locator(".tab-pane.active [name=number]").first

@@ -27,8 +27,13 @@ class UnexpectedScreen(ApplicationError):
 
 # sao's many2one completion asks the server after a short pause in typing.
 COMPLETION_TIMEOUT_MS = 20_000
-# How long sao must have had nothing in flight to count as idle (see _Form.wait_idle).
-QUIET_MS = 150
+# How long sao must have had nothing in flight, and no callback waiting on a short timer, to
+# count as idle (see _Form.wait_idle).
+QUIET_MS = 60
+# Timers this short (ms) are how jQuery runs the callbacks of an answer (and sao the work after a
+# keystroke): one pending means more may follow. Longer ones (sao's 300 ms completion pause, its
+# "processing" notice, ajax time-outs) are waited on by what needs them, not by wait_idle.
+SHORT_TIMER_MS = 50
 # How often (ms) a wait asks the page whether its condition holds. Asking on every animation
 # frame (Playwright's default) makes headless Chromium draw 60 frames a second for the whole
 # wait: most of the browser's CPU on a busy machine, taken from sao itself.
@@ -44,6 +49,33 @@ def wait_until(page: Page, condition: str, arg: object = None, timeout: float | 
 
 def typed(value: Decimal) -> str:
     return format(value, "f")
+
+
+# Notes in the page when sao last sent or finished a request, or ran a short timer's callback,
+# and which short timers are still pending (wrapping setTimeout only counts them: every callback
+# runs as sao scheduled it). Installed once per page, before sao is used.
+_TRACK_ACTIVITY = """([short]) => {
+    if (window.__ledgerbotTimers !== undefined || !window.jQuery) return;
+    const pending = new Set();
+    window.__ledgerbotTimers = pending;
+    window.__ledgerbotAjax = performance.now();
+    const mark = () => { window.__ledgerbotAjax = performance.now(); };
+    jQuery(document).ajaxSend(mark).ajaxComplete(mark);
+    const set = window.setTimeout.bind(window);
+    const clear = window.clearTimeout.bind(window);
+    window.setTimeout = function (callback, delay, ...args) {
+        if (typeof callback !== 'function' || (Number(delay) || 0) > short) {
+            return set(callback, delay, ...args);
+        }
+        const id = set(function () {
+            pending.delete(id);
+            try { return callback.apply(this, arguments); } finally { mark(); }
+        }, delay, ...args);
+        pending.add(id);
+        return id;
+    };
+    window.clearTimeout = function (id) { pending.delete(id); return clear(id); };
+}"""
 
 
 _NO_MOTION_CSS = "*, *::before, *::after { transition: none !important; animation: none !important; }"
@@ -71,6 +103,7 @@ class LoginPage:
         # moves under the robot's clicks (Playwright waits for a moving element to stand still).
         self.page.add_style_tag(content=_NO_MOTION_CSS)
         self.page.evaluate(_NO_MOTION_JS)
+        self.page.evaluate(_TRACK_ACTIVITY, [SHORT_TIMER_MS])
 
     def log_in(self, login: str, password: str) -> None:
         if self.page.locator("input[name=login]:visible").count():
@@ -237,29 +270,27 @@ class _Form:
         wait_until(self.page, "el => el.value !== ''", arg=self.field(name).element_handle(), timeout=timeout)
 
     def wait_idle(self) -> None:
-        """Wait until sao has had no call to the server in flight for a quiet moment.
+        """Wait until sao has no call to the server in flight and none about to go out.
 
         sao talks to the server through jQuery's ajax, which counts open requests in
         ``jQuery.active``. A call an answer or a keystroke starts goes out a timer tick later
-        (jQuery runs its callbacks on timers), so zero alone is not enough: the page notes when
-        its last request started or ended, and sao counts as idle once nothing was in flight for
-        ``QUIET_MS``, from the later of that moment and the moment we began to wait.
+        (jQuery runs its callbacks on short timers), so zero alone is not enough: the page also
+        counts the short timers still pending (``_TRACK_ACTIVITY``), and sao counts as idle once
+        neither was the case for ``QUIET_MS``, from the later of the last request, the last
+        timer callback, and the moment we began to wait. Counting the timers is what makes a
+        short quiet moment enough on a busy machine, where a callback can run late.
         """
+        self.page.evaluate(_TRACK_ACTIVITY, [SHORT_TIMER_MS])
         wait_until(
             self.page,
             """([quiet, wait]) => {
-                if (!window.jQuery) return false;
+                if (!window.jQuery || window.__ledgerbotTimers === undefined) return false;
                 const now = performance.now();
-                if (window.__ledgerbotAjax === undefined) {
-                    window.__ledgerbotAjax = now;
-                    const mark = () => { window.__ledgerbotAjax = performance.now(); };
-                    jQuery(document).ajaxSend(mark).ajaxComplete(mark);
-                }
                 if (window.__ledgerbotWait !== wait) {
                     window.__ledgerbotWait = wait;
                     window.__ledgerbotWaitStart = now;
                 }
-                if (jQuery.active !== 0) return false;
+                if (jQuery.active !== 0 || window.__ledgerbotTimers.size !== 0) return false;
                 return now - Math.max(window.__ledgerbotAjax, window.__ledgerbotWaitStart) >= quiet;
             }""",
             arg=[QUIET_MS, next(_waits)],

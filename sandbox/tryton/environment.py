@@ -48,6 +48,8 @@ COMPANY_NAME = "Ledgerbot Demo GmbH"
 CURRENCY_RATES = {"EUR": "1", "GBP": "0.86", "USD": "1.08"}
 FISCAL_YEARS = (2025, 2026, 2027)
 SEED_SCRIPT = Path(__file__).with_name("seed_database.py")
+# trytond as its own script runs it, on SQLite without restarting transactions for no-op locks.
+SERVE_SCRIPT = Path(__file__).with_name("serve.py")
 
 
 class TrytonSetupFailed(ApplicationError):
@@ -291,7 +293,7 @@ def running_tryton(
     config = write_config(folder, install, port=port, session_timeout=session_timeout)
     log = (folder / "trytond.log").open("ab")
     process = subprocess.Popen(
-        [str(install.trytond), "-c", str(config), "-d", name],
+        [str(install.python), str(SERVE_SCRIPT), "-c", str(config), "-d", name],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

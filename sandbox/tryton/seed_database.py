@@ -17,6 +17,9 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+# Quantities are floats in Tryton: what is left of a line below this is nothing left.
+QUANTITY_EPSILON = 1e-9
+
 
 @contextmanager
 def _module_data_trusted() -> Iterator[None]:
@@ -275,40 +278,65 @@ def _master_data(database: str, data: dict[str, Any]) -> dict[str, int]:
             counts["purchase_orders"] = len(purchases)
 
             by_number = {p.number: p for p in Purchase.browse([p.id for p in purchases])}
-            remaining: dict[int, Any] = {}  # purchase line id -> the move still waiting for goods
+            waiting = {}  # purchase line id -> the move Tryton made for its goods
             for purchase in by_number.values():
                 for line in purchase.lines:
-                    (move,) = [m for m in line.moves if m.state == "draft"]
-                    remaining[line.id] = move
-            shipments = []
-            for receipt in data["receipts"]:
-                purchase = by_number[receipt["po_number"]]
-                lines = {line.sequence: line for line in purchase.lines}
-                moves = []
+                    (waiting[line.id],) = [m for m in line.moves if m.state == "draft"]
+            # Which receipt takes how much of each line's goods, in receipt order: a partial
+            # delivery leaves the rest waiting on a move of its own (a copy of the line's move)
+            # for a later receipt. Planned first, so Tryton copies, numbers and assigns all the
+            # moves in one call each instead of once per receipt.
+            rest = {line_id: move.quantity for line_id, move in waiting.items()}
+            received_on: dict[int, list[tuple[int, float]]] = {}  # line id -> (receipt, quantity)
+            for index, receipt in enumerate(data["receipts"]):
+                lines = {line.sequence: line for line in by_number[receipt["po_number"]].lines}
                 for received in receipt["lines"]:
-                    move = remaining[lines[received["po_line_no"]].id]
-                    quantity = float(received["quantity"])
-                    if quantity < move.quantity:
-                        # A partial delivery: the rest stays on a move of its own for a later receipt.
-                        (rest,) = Move.copy([move], {"quantity": move.quantity - quantity})
-                        move.quantity = quantity
-                        move.save()
-                        remaining[lines[received["po_line_no"]].id] = rest
-                    moves.append(move)
-                day = dt.date.fromisoformat(receipt["date"])
-                shipment = Shipment(
+                    line_id = lines[received["po_line_no"]].id
+                    quantity = min(float(received["quantity"]), rest[line_id])
+                    if quantity > 0:
+                        received_on.setdefault(line_id, []).append((index, quantity))
+                        rest[line_id] -= quantity
+            # Each line's moves: its own for the first delivery, copies for the later ones and
+            # for the goods still waiting.
+            copies_of = [
+                waiting[line_id]
+                for line_id, deliveries in received_on.items()
+                for _ in range(len(deliveries) - 1 + (rest[line_id] > QUANTITY_EPSILON))
+            ]
+            copies = iter(Move.copy(copies_of)) if copies_of else iter(())
+            days = [dt.date.fromisoformat(receipt["date"]) for receipt in data["receipts"]]
+            shipments = [
+                Shipment(
                     company=company,
                     number=receipt["receipt_number"],
-                    supplier=purchase.party,
+                    supplier=by_number[receipt["po_number"]].party,
                     warehouse=warehouse,
                     warehouse_input=warehouse.input_location,
                     warehouse_storage=warehouse.storage_location,
                     effective_date=day,
                     planned_date=day,
                 )
-                shipment.save()
-                Move.write(moves, {"shipment": str(shipment), "effective_date": day, "planned_date": day})
-                shipments.append(shipment)
+                for receipt, day in zip(data["receipts"], days, strict=True)
+            ]
+            Shipment.save(shipments)
+            writes: list[Any] = []
+            for line_id, deliveries in received_on.items():
+                for position, (index, quantity) in enumerate(deliveries):
+                    move = waiting[line_id] if position == 0 else next(copies)
+                    day = days[index]
+                    writes += [
+                        [move],
+                        {
+                            "quantity": quantity,
+                            "shipment": str(shipments[index]),
+                            "effective_date": day,
+                            "planned_date": day,
+                        },
+                    ]
+                if rest[line_id] > QUANTITY_EPSILON:
+                    writes += [[next(copies)], {"quantity": rest[line_id]}]
+            if writes:
+                Move.write(*writes)
             # Received and done together: each receipt's moves are its own already, and Tryton
             # processes the orders behind a batch once instead of once per receipt.
             Shipment.receive(shipments)
