@@ -57,7 +57,12 @@ KILLS = int(os.environ.get("LEDGERBOT_FAULT_KILLS", "6"))
 POSTING_KILLS = 2
 DEADLINE_SECONDS = float(os.environ.get("LEDGERBOT_FAULT_DEADLINE", "900"))
 # The test's own limit leaves room after the run's deadline for the checks and the shutdown.
-pytestmark = [pytest.mark.heavy, pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(max(1800, DEADLINE_SECONDS + 600))]
+pytestmark = [
+    pytest.mark.heavy,
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.timeout(max(1800, DEADLINE_SECONDS + 600)),
+]
 MAIL_USER, MAIL_PASSWORD = "ap@example.test", "mail-pass-1"
 RETRYABLE = {DocState.FAILED}
 
