@@ -279,18 +279,44 @@ def _may_start(token: str, head: str, ends_in_name: bool) -> bool:
     return ends_in_name or token[0] in head or (token[1:2] in head and len(token) > 1)
 
 
+# Per name, what the search needs of it: its words, type, letters joined, length and the
+# window sizes (in tokens) that can hold it.
+_OCR_SEARCH = tuple(
+    (
+        words,
+        doc_type,
+        "".join(words),
+        sum(map(len, words)),
+        sorted({len(words), len(words) + 1, max(1, len(words) - 1)}),
+    )
+    for words, doc_type in _OCR_PHRASES
+)
+
+
 def find_type_names_ocr(text: str) -> list[NameMatch]:
     """Type names in text as OCR reads it: look-alike glyphs equal, one letter off in a long name,
     a name split in two ("GUT SCHRIFT") or run together ("CREDITNOTE"). Longest names win."""
     tokens: list[str | None] = list(_ocr_tokens(text))
     lengths = [len(t) for t in tokens if t is not None]
+    # Where a name can start (``_may_start``): the tokens by their first two letters, and, for a
+    # name at the end of one token, by their last letter. Only those places are tried, in order.
+    by_letter: dict[str, list[int]] = {}
+    by_last: dict[str, list[int]] = {}
+    for at, token in enumerate(tokens):
+        assert token is not None
+        by_letter.setdefault(token[0], []).append(at)
+        if len(token) > 1 and token[1] != token[0]:
+            by_letter.setdefault(token[1], []).append(at)
+        by_last.setdefault(token[-1], []).append(at)
     found: list[NameMatch] = []
-    for words, doc_type in _OCR_PHRASES:
-        name_length = sum(map(len, words))
-        name = "".join(words)
+    for words, doc_type, name, name_length, sizes in _OCR_SEARCH:
         head = name[:2]
-        for size in sorted({len(words), len(words) + 1, max(1, len(words) - 1)}):
-            for start in range(len(tokens) - size + 1):
+        near = {at for letter in head for at in by_letter.get(letter, ())}
+        for size in sizes:
+            places = near.union(by_last.get(name[-1], ())) if size == 1 else near
+            for start in sorted(places):
+                if start > len(tokens) - size:
+                    break
                 first = tokens[start]
                 if first is None or not _may_start(first, head, size == 1 and first.endswith(name)):
                     continue
