@@ -444,7 +444,10 @@ class Extractor:
             item.document = Document(pages=pages, source=document.source, errors=document.errors)
             item.pages, item.part = (first, last), (1, 1)
             return [item]
+        meter = CpuMeter()
         plan = self.splitter.split(document)
+        # Telling where each document starts and of which type is typing the file's pages.
+        self._spend(item, "classify", meter.lap())
         n = len(plan.parts)
         parts = []
         # The file's reading so far is shared among its documents by their pages.
