@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ledgerbot.core.domain import DocType
@@ -279,18 +280,62 @@ def _may_start(token: str, head: str, ends_in_name: bool) -> bool:
     return ends_in_name or token[0] in head or (token[1:2] in head and len(token) > 1)
 
 
+def _halves(text: str) -> tuple[str, str]:
+    """A prefix and a suffix of ``text`` such that a string within one edit of it (or equal)
+    starts with the one or ends with the other: the edit falls in one half, the other is intact."""
+    half = len(text) // 2
+    return text[:half], text[half + 1 :]
+
+
+# Per name, what the search needs of it: its words, type, letters joined, length, the window
+# sizes (in tokens) that can hold it, and the halves of the name and of its first word.
+_OCR_SEARCH = tuple(
+    (
+        words,
+        doc_type,
+        "".join(words),
+        sum(map(len, words)),
+        sorted({len(words), len(words) + 1, max(1, len(words) - 1)}),
+        _halves("".join(words)),
+        _halves(words[0]),
+    )
+    for words, doc_type in _OCR_PHRASES
+)
+
+
+def _may_match(
+    tokens: list[str], start: int, size: int, name: tuple[str, str], first: tuple[str, str]
+) -> bool:
+    """Whether the window can read as the name at all (``_window_matches`` accepts only a window
+    whose letters are the name's but for one edit, whose first token is the first word's but for
+    one edit, or that ends with the name): the cheap half of the test, on the window's letters."""
+    read = "".join(tokens[start : start + size])
+    head = tokens[start]
+    return (
+        read.startswith(name[0])
+        or read.endswith(name[1])
+        or head.startswith(first[0])
+        or head.endswith(first[1])
+    )
+
+
 def find_type_names_ocr(text: str) -> list[NameMatch]:
     """Type names in text as OCR reads it: look-alike glyphs equal, one letter off in a long name,
     a name split in two ("GUT SCHRIFT") or run together ("CREDITNOTE"). Longest names win."""
-    tokens: list[str | None] = list(_ocr_tokens(text))
-    lengths = [len(t) for t in tokens if t is not None]
+    read = _ocr_tokens(text)
+    tokens: list[str | None] = list(read)
+    lengths = [len(t) for t in read]
+    # Where a window can read as a name (``_may_match``), by the first two letters read from
+    # each token on, the last two read up to each token, and each token's own last two. Only
+    # those places are tried, in order, so the same names are found as by trying every one.
+    places = _Places(read)
     found: list[NameMatch] = []
-    for words, doc_type in _OCR_PHRASES:
-        name_length = sum(map(len, words))
-        name = "".join(words)
+    for words, doc_type, name, name_length, sizes, name_halves, first_halves in _OCR_SEARCH:
         head = name[:2]
-        for size in sorted({len(words), len(words) + 1, max(1, len(words) - 1)}):
-            for start in range(len(tokens) - size + 1):
+        for size in sizes:
+            for start in places.of(name_halves, first_halves, size):
+                if start > len(tokens) - size:
+                    break
                 first = tokens[start]
                 if first is None or not _may_start(first, head, size == 1 and first.endswith(name)):
                     continue
@@ -299,11 +344,44 @@ def find_type_names_ocr(text: str) -> list[NameMatch]:
                 read_length = sum(lengths[start : start + size])
                 if abs(read_length - name_length) > size and not (size == 1 and read_length > name_length):
                     continue
+                if not _may_match(read, start, size, name_halves, first_halves):
+                    continue
                 window = [t for t in tokens[start : start + size] if t is not None]
                 if len(window) == size and _window_matches(window, words):
                     found.append(NameMatch(doc_type, start, min(len("".join(window)), name_length)))
                     tokens[start : start + size] = [None] * size
     return sorted(found, key=lambda m: m.start)
+
+
+class _Places:
+    """The token indexes where a window of text can read as a name, found by look-ups."""
+
+    def __init__(self, read: list[str]) -> None:
+        self.count = len(read)
+        self.starting: dict[str, list[int]] = {}  # by the first one or two letters from there on
+        self.ending: dict[str, list[int]] = {}  # by the last one or two letters up to there
+        self.token_ending: dict[str, list[int]] = {}  # by the token's own last one or two letters
+        for at, token in enumerate(read):
+            after = (token + (read[at + 1] if at + 1 < len(read) else ""))[:2]
+            before = ((read[at - 1] if at else "") + token)[-2:]
+            for key in {after, after[:1]}:
+                self.starting.setdefault(key, []).append(at)
+            for key in {before, before[-1:]}:
+                self.ending.setdefault(key, []).append(at)
+            for key in {token[-2:], token[-1:]}:
+                self.token_ending.setdefault(key, []).append(at)
+
+    def of(self, name: tuple[str, str], first: tuple[str, str], size: int) -> Iterable[int]:
+        """Ascending: every index from which ``size`` tokens may pass ``_may_match``."""
+        if not all((*name, *first)):
+            return range(self.count)  # a name too short to halve: no look-up narrows it
+        found = {
+            *self.starting.get(name[0][:2], ()),
+            *self.starting.get(first[0][:2], ()),
+            *self.token_ending.get(first[1][-2:], ()),
+            *(at - size + 1 for at in self.ending.get(name[1][-2:], ()) if at >= size - 1),
+        }
+        return sorted(found)
 
 
 def type_names_ocr(text: str) -> list[DocType]:

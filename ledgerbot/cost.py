@@ -37,6 +37,12 @@ def process_cpu() -> float:
     return time.process_time()
 
 
+def thread_cpu() -> float:
+    """CPU seconds of the calling thread so far: its own work while another thread of the process
+    works too (the pipeline's text-layer reading runs beside its e-invoices and model loading)."""
+    return time.thread_time()
+
+
 def worker_cpu() -> float:
     """CPU seconds of this process's text-layer workers and what they started, so far.
 
@@ -44,10 +50,69 @@ def worker_cpu() -> float:
     plus the time of any tesseract still running under it; a worker that ended (replaced after a
     timeout or a crash) is in this process's ``RUSAGE_CHILDREN`` once it was waited for.
     """
-    import psutil
-
     ended = resource.getrusage(resource.RUSAGE_CHILDREN)
     total = ended.ru_utime + ended.ru_stime
+    live = _proc_worker_cpu()
+    return total + (live if live is not None else _psutil_worker_cpu())
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid``'s threads started, from Linux's ``/proc/PID/task/TID/children``."""
+    out: list[int] = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as listed:
+                out.extend(int(child) for child in listed.read().split())
+        except FileNotFoundError:
+            continue  # a thread that ended since the listing
+    return out
+
+
+def _stat_cpu(pid: int) -> tuple[float, float, str]:
+    """(own CPU seconds, CPU seconds of the children it waited for, start time) of a process."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # Fields after the command name, which is in parentheses and may hold anything.
+        fields = stat.read().rpartition(")")[2].split()
+    ticks = _CLOCK_TICKS
+    own = (int(fields[11]) + int(fields[12])) / ticks
+    waited = (int(fields[13]) + int(fields[14])) / ticks
+    return own, waited, fields[19]
+
+
+def _proc_worker_cpu() -> float | None:
+    """``worker_cpu``'s live part read straight from ``/proc`` (the children of this process
+    only, not the whole process table); ``None`` where the kernel does not list children."""
+    if not _HAS_CHILDREN_FILES:
+        return None
+    total = 0.0
+    try:
+        children = _children(os.getpid())
+    except OSError:
+        return None
+    for child in children:
+        try:
+            own, waited, started = _stat_cpu(child)
+            key = (child, started)
+            if key not in _proc_workers:
+                with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                    _proc_workers[key] = _WORKER_MODULE.encode() in cmdline.read()
+            if not _proc_workers[key]:
+                continue
+            total += own + waited
+            running = _children(child)
+            while running:
+                grandchild = running.pop()
+                running.extend(_children(grandchild))
+                total += _stat_cpu(grandchild)[0]
+        except (OSError, ValueError, IndexError):
+            continue  # gone between listing and reading: its time is in RUSAGE_CHILDREN or lost
+    return total
+
+
+def _psutil_worker_cpu() -> float:
+    import psutil
+
+    total = 0.0
     # One pass over the process table (psutil keeps its process objects between passes): a
     # search per process would read the whole table again for each.
     below: dict[int, list[psutil.Process]] = {}
@@ -91,6 +156,9 @@ def tree_cpu() -> float:
 
 
 _workers: dict[tuple[int, float], bool] = {}
+_proc_workers: dict[tuple[int, str], bool] = {}
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_HAS_CHILDREN_FILES = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
 
 
 def _is_worker(proc: Any) -> bool:
@@ -119,10 +187,10 @@ class CpuMeter:
     """CPU seconds since the start or the previous ``lap``: this process's, or (``workers``) its
     text-layer workers' (reading those costs a pass over the process table, a few milliseconds, so
     a reader keeps one such meter for all its batches), or (``tree``) this process's and all
-    below it."""
+    below it, or (``thread``) the calling thread's alone."""
 
-    def __init__(self, workers: bool = False, *, tree: bool = False) -> None:
-        self._read = tree_cpu if tree else worker_cpu if workers else process_cpu
+    def __init__(self, workers: bool = False, *, tree: bool = False, thread: bool = False) -> None:
+        self._read = tree_cpu if tree else worker_cpu if workers else thread_cpu if thread else process_cpu
         self._last = self._read()
 
     def lap(self) -> float:

@@ -10,6 +10,7 @@ batch goes on.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +104,50 @@ class _Work:
     cpu: dict[str, float] = field(default_factory=dict)
 
 
+class _Reading:
+    """One batch of files being read by the text layer: in a thread of this process, which
+    waits on the workers' pipes (not holding the interpreter) nearly all the time, so the files
+    are read while the caller's thread parses e-invoices and loads models; or (``background``
+    false: everything in this process) right away."""
+
+    def __init__(
+        self, reader: TextLayerReader, sources: list[tuple[str, bytes]], *, background: bool
+    ) -> None:
+        self._outcomes: list[Document | LedgerbotError] = []
+        self._error: BaseException | None = None
+        self._cpu = 0.0
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(
+                target=self._run, args=(reader, sources), name="ledgerbot-text-layer", daemon=True
+            )
+            self._thread.start()
+        else:
+            self._run(reader, sources)
+
+    def _run(self, reader: TextLayerReader, sources: list[tuple[str, bytes]]) -> None:
+        meter = CpuMeter(thread=True)
+        try:
+            self._outcomes = list(reader.read_many(sources))
+        except BaseException as error:  # handed to the caller's thread by ``wait``
+            self._error = error
+        finally:
+            self._cpu = meter.lap()
+
+    def wait(self) -> tuple[list[Document | LedgerbotError], float]:
+        """The outcomes in input order and the CPU seconds this process spent reading them."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._outcomes, self._cpu
+
+    def abandon(self) -> None:
+        """Let the thread end (its reader was closed) without waiting long or raising its error."""
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+
+
 def _entry(error: LedgerbotError) -> ErrorEntry:
     evidence = {k: str(v) for k, v in error.evidence.items()} if error.evidence else None
     return ErrorEntry(code=error.code, message=error.message, evidence=evidence)
@@ -181,6 +226,7 @@ class Extractor:
         self._loaded = False
         self._warm_reader: TextLayerReader | None = None
         self._reader: TextLayerReader | None = None
+        self._reading: _Reading | None = None
         # The text-layer workers' CPU, read once per batch read (``ledgerbot.cost``); idle between.
         self._worker_meter: CpuMeter | None = None
 
@@ -262,6 +308,7 @@ class Extractor:
         pages (a batch of e-invoices needs neither); the workers boot while the models load.
         """
         self._reader, self._warm_reader = self._warm_reader, None
+        self._reading = None
         try:
             chunk: list[Source] = []
             for source in sources:
@@ -275,6 +322,10 @@ class Extractor:
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None
+            if self._reading is not None:
+                # Left mid-batch: the workers are gone, so the reading thread ends at once.
+                self._reading.abandon()
+                self._reading = None
 
     def extract_document(self, document: Document, doc_type: DocType | None = None) -> ExtractionResult:
         """Run the text stages (template, generic) on an already-read document."""
@@ -291,36 +342,32 @@ class Extractor:
 
     def _chunk(self, chunk: list[Source]) -> Iterator[ExtractionResult]:
         work = [_Work(source) for source in chunk]
+        kinds: list[str | None] = []
+        opened: list[float] = []  # CPU seconds reading each file's bytes and telling its kind
         for item in work:
-            meter = CpuMeter()
+            meter = CpuMeter(thread=True)
             self._read_bytes(item)
-            if item.result is None and item.source.data is not None:
-                self._try_einvoice(item)
+            data = item.source.data
+            kinds.append(self._einvoice_kind(data) if item.result is None and data is not None else None)
+            opened.append(meter.lap())
+        # The files read from their pages go to the text layer's workers first, and are read
+        # while this thread parses the e-invoices and loads the models.
+        early = [w for w, k in zip(work, kinds, strict=True) if k is None and w.result is None]
+        reading = self._start_reading(early)
+        for item, kind, seconds in zip(work, kinds, opened, strict=True):
+            meter = CpuMeter(thread=True)
+            if kind is not None:
+                self._try_einvoice(item, kind)
             # An e-invoice is read and its fields taken in one step: extraction's cost.
-            self._spend(item, "extract" if item.result is not None else "text_layer", meter.lap())
-        to_read = [w for w in work if w.result is None and w.source.data is not None]
-        if to_read:
-            if self._reader is None:
-                # As many workers as there are files to read (more start if OCR pages queue up).
-                self._reader = _text_reader(self.in_process, self.text_cache).start(tasks=len(to_read))
-            self._load()  # while the workers boot
-            meter = CpuMeter()
-            if self._worker_meter is None and not self.in_process:
-                self._worker_meter = CpuMeter(workers=True)
-            outcomes = self._reader.read_many(
-                [(w.source.name, w.source.data) for w in to_read if w.source.data is not None]
-            )
-            for item, outcome in zip(to_read, outcomes, strict=True):
-                if isinstance(outcome, LedgerbotError):
-                    item.result = self._failed(item, outcome)
-                else:
-                    outcome.source = item.source.name
-                    item.document = outcome
-            # The workers read the files side by side: their time is shared by pages read.
-            pages = [float(len(w.document.pages)) if w.document else 1.0 for w in to_read]
-            spent = meter.lap() + (self._worker_meter.lap() if self._worker_meter else 0.0)
-            for item, seconds in zip(to_read, share(spent, pages), strict=True):
-                self._spend(item, "text_layer", seconds)
+            self._spend(item, "extract" if item.result is not None else "text_layer", seconds + meter.lap())
+        # An e-invoice whose attachment is broken is read from its page after all.
+        late = [w for w, k in zip(work, kinds, strict=True) if k is not None and w.result is None]
+        if early or late:
+            self._load()
+        if reading is not None:
+            self._take_reading(early, reading)
+        if late:
+            self._take_reading(late, self._start_reading(late))
         work = [part for item in work for part in self._split(item)]
         documents = [w for w in work if w.document is not None]
         if self.budget is not None:
@@ -397,7 +444,10 @@ class Extractor:
             item.document = Document(pages=pages, source=document.source, errors=document.errors)
             item.pages, item.part = (first, last), (1, 1)
             return [item]
+        meter = CpuMeter()
         plan = self.splitter.split(document)
+        # Telling where each document starts and of which type is typing the file's pages.
+        self._spend(item, "classify", meter.lap())
         n = len(plan.parts)
         parts = []
         # The file's reading so far is shared among its documents by their pages.
@@ -434,19 +484,60 @@ class Extractor:
         except LedgerbotError as error:
             item.result = self._failed(item, error)
 
-    def _try_einvoice(self, item: _Work) -> None:
-        from extractors.einvoice import EInvoiceError, detect, read_einvoice, read_einvoice_pdf
+    def _einvoice_kind(self, data: bytes) -> str | None:
+        """How the file is read as an e-invoice (``ubl``, ``cii``, ``zugferd1``, ``pdf_embedded``,
+        or ``xml`` for XML of no known kind, which fails with a clear E30x), or ``None`` when it
+        is read from its pages."""
+        from extractors.einvoice import detect
+
+        kind = detect(data)
+        if kind in ("ubl", "cii", "zugferd1") or (kind == "pdf_embedded" and self.embedded):
+            return kind
+        if kind is None and data.lstrip()[:5] in (b"<?xml", b"<Invo", b"<rsm:", b"<Cred"):
+            return "xml"
+        return None
+
+    def _start_reading(self, items: list[_Work]) -> _Reading | None:
+        """The text layer reading ``items`` (in a thread of this process beside the caller's work,
+        unless everything runs in this process); ``None`` when there is nothing to read."""
+        if not items:
+            return None
+        if self._reader is None:
+            # As many workers as there are files to read (more start if OCR pages queue up).
+            self._reader = _text_reader(self.in_process, self.text_cache).start(tasks=len(items))
+        if self._worker_meter is None and not self.in_process:
+            self._worker_meter = CpuMeter(workers=True)
+        sources = [(w.source.name, w.source.data) for w in items if w.source.data is not None]
+        self._reading = _Reading(self._reader, sources, background=not self.in_process)
+        return self._reading
+
+    def _take_reading(self, items: list[_Work], reading: _Reading | None) -> None:
+        """The documents read for ``items`` (or their errors), and what reading them cost."""
+        assert reading is not None
+        outcomes, spent = reading.wait()
+        self._reading = None
+        for item, outcome in zip(items, outcomes, strict=True):
+            if isinstance(outcome, LedgerbotError):
+                item.result = self._failed(item, outcome)
+            else:
+                outcome.source = item.source.name
+                item.document = outcome
+        # The workers read the files side by side: their time is shared by pages read.
+        pages = [float(len(w.document.pages)) if w.document else 1.0 for w in items]
+        spent += self._worker_meter.lap() if self._worker_meter else 0.0
+        for item, seconds in zip(items, share(spent, pages), strict=True):
+            self._spend(item, "text_layer", seconds)
+
+    def _try_einvoice(self, item: _Work, kind: str) -> None:
+        from extractors.einvoice import EInvoiceError, read_einvoice, read_einvoice_pdf
 
         data = item.source.data
         assert data is not None
-        kind = detect(data)
         try:
-            if kind in ("ubl", "cii", "zugferd1"):
-                item.result = read_einvoice(data, source=item.source.name)
-            elif kind == "pdf_embedded" and self.embedded:
+            if kind == "pdf_embedded":
                 item.result = read_einvoice_pdf(data, source=item.source.name)
-            elif kind is None and data.lstrip()[:5] in (b"<?xml", b"<Invo", b"<rsm:", b"<Cred"):
-                item.result = read_einvoice(data, source=item.source.name)  # raises a clear E30x
+            else:
+                item.result = read_einvoice(data, source=item.source.name)  # "xml": a clear E30x
         except EInvoiceError as error:
             if kind == "pdf_embedded":
                 # A broken attachment: read the visible page instead, and say so.

@@ -111,10 +111,22 @@ class _Worker:
         self._close_pipes()
 
     def stop(self) -> None:
+        if self.ask_to_stop():
+            self.await_stop()
+
+    def ask_to_stop(self) -> bool:
+        """Ask the worker to exit; one that cannot be asked is killed at once (False)."""
         try:
             self.tx.send(None)
+        except OSError:
+            self.kill()
+            return False
+        return True
+
+    def await_stop(self) -> None:
+        try:
             self.proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
+        except subprocess.TimeoutExpired:
             self.kill()
             return
         self._close_pipes()
@@ -229,8 +241,12 @@ class TextLayerReader:
 
     @staticmethod
     def _shutdown(workers: list[_Worker]) -> None:
-        while workers:
-            workers.pop().stop()
+        # All are asked first, so they wind down side by side rather than one after another.
+        stopping = list(reversed(workers))
+        workers.clear()
+        asked = [worker for worker in stopping if worker.ask_to_stop()]
+        for worker in asked:
+            worker.await_stop()
 
     def _ensure_workers(self, tasks: int | None = None) -> None:
         """At least one worker per task (``None``: as many as allowed), up to the configured count."""

@@ -8,6 +8,7 @@ enforces wall-clock budgets by killing the worker's process group (tesseract inc
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 from multiprocessing.connection import Connection
@@ -98,6 +99,10 @@ def main(argv: list[str]) -> None:
     # Tell the parent the imports are done: its wall-clock budgets start with the first task.
     outbox.send(("ready", None, None))
     _Duplex(inbox, outbox).serve()
+    # Asked to stop (or the parent went away): the parent waits for this exit, and tearing the
+    # interpreter and the parsing libraries down would only make it wait longer.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 class _Duplex:

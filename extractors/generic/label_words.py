@@ -199,7 +199,7 @@ WORDS = (
 
 
 def _spaced(*parts: str) -> str:
-    return " ".join(p for p in parts if p)
+    return " ".join(filter(None, parts))
 
 
 def _numbered(nouns: Iterable[str], marks: Iterable[str] = NUMBER) -> Iterator[str]:

@@ -454,8 +454,33 @@ def _repair(tok: str) -> str:
         return letters
     if not letters.isalpha():
         return tok
-    close = {w for w in words if abs(len(w) - len(letters)) <= 1 and ocr_slip(letters, w)}
+    close = {w for w in _slip_candidates(letters) if ocr_slip(letters, w)}
     return close.pop() if len(close) == 1 else tok
+
+
+def _slip_candidates(read: str) -> set[str]:
+    """The label words that differ from ``read`` in at most one letter changed, lost or added:
+    every word ``ocr_slip`` can accept, found by lookups instead of comparing with each word."""
+    changed, shortened = _slip_index()
+    words = _label_words()
+    out = set(shortened.get(read, ()))  # a letter of the label lost in ``read``
+    for i in range(len(read)):
+        out.update(changed.get(f"{read[:i]}\0{read[i + 1 :]}", ()))
+        if (fewer := read[:i] + read[i + 1 :]) in words:  # a letter added in ``read``
+            out.add(fewer)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _slip_index() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The label words by each of their letters masked, and by each of their letters left out."""
+    changed: dict[str, list[str]] = {}
+    shortened: dict[str, list[str]] = {}
+    for word in _label_words():
+        for i in range(len(word)):
+            changed.setdefault(f"{word[:i]}\0{word[i + 1 :]}", []).append(word)
+            shortened.setdefault(word[:i] + word[i + 1 :], []).append(word)
+    return changed, shortened
 
 
 # Letters OCR mistakes for each other; a slip between any other two letters is a different word
@@ -513,7 +538,7 @@ def _kind_phrases() -> Iterator[tuple[str, float, Collection[str], bool]]:
     for kind, (weight, phrases) in LABELS.items():
         yield kind, weight, phrases, False
     for kind, made in label_words.composed().items():
-        yield kind, LABELS[kind][0], sorted(made), True
+        yield kind, LABELS[kind][0], made, True
 
 
 # Labels of the amount still to pay ("Amount due", "Zu zahlen"): on most documents the total,
@@ -570,27 +595,35 @@ class LabelFinder:
         # tells apart. Matching a row looks up each run of up to ``_longest`` tokens (exact
         # token sequences, as a phrase matcher does), however many phrases the composed
         # vocabulary holds.
-        self._kinds: dict[str, list[tuple[str, float]]] = {}
+        self._kinds: dict[str, tuple[tuple[str, float], ...]] = {}
         # The phrases' first tokens and longer beginnings: a run is extended only while some
         # phrase still starts with it.
         self._starts: set[str] = set()
         # Tokens already looked at for two glued label words (``_unglued``).
         self._glued: dict[str, tuple[str, ...]] = {}
+        # Built in bulk: tens of thousands of composed phrases, in every process that reads a
+        # page. Every phrase of a kind shares that kind's one entry; the few phrases that name
+        # several kinds get their own.
+        kinds = self._kinds
         for kind, weight, phrases, folded in _kind_phrases():
             if table_mode != kind.startswith("col_"):
                 continue
-            for phrase in phrases:
-                key = phrase if folded else " ".join(tokens(phrase))
-                if not key:
-                    continue
-                kinds = self._kinds.setdefault(key, [])
-                if not kinds:
-                    cut = key.rfind(" ")
-                    while cut > 0:
-                        self._starts.add(key[:cut])
-                        cut = key.rfind(" ", 0, cut)
-                if kind not in (k for k, _ in kinds):
-                    kinds.append((kind, PHRASE_WEIGHTS.get(key, weight)))
+            keys = phrases if folded else [" ".join(tokens(phrase)) for phrase in phrases]
+            entry = (kind, weight)
+            shared = (entry,)
+            named = {key: kinds[key] for key in kinds.keys() & keys}
+            kinds.update(dict.fromkeys(keys, shared))
+            for key, before in named.items():
+                kinds[key] = before if any(k == kind for k, _ in before) else (*before, entry)
+        kinds.pop("", None)
+        for key in PHRASE_WEIGHTS.keys() & kinds.keys():
+            kinds[key] = tuple((kind, PHRASE_WEIGHTS[key]) for kind, _ in kinds[key])
+        beginnings = {key.rpartition(" ")[0] for key in kinds if " " in key}
+        while beginnings:
+            beginnings -= self._starts
+            self._starts |= beginnings
+            beginnings = {key.rpartition(" ")[0] for key in beginnings if " " in key}
+        self._starts.discard("")
 
     def _unglued(self, tok: str) -> tuple[str, ...]:
         """``tok`` as the two words of a label it is glued from, when exactly one cut makes them
@@ -743,7 +776,7 @@ class LabelFinder:
                 start, end = related
                 taken.update(range(start, end))
                 phrase = " ".join(toks[start:end])
-                kinds = [(_OWN_KINDS.get(k, k), 1.0 if k in _OWN_KINDS else w) for k, w in kinds]
+                kinds = tuple((_OWN_KINDS.get(k, k), 1.0 if k in _OWN_KINDS else w) for k, w in kinds)
             first, last = owner[start], owner[end - 1]
             tail_at = self._tail_at(words, toks, owner, place, start, end) if end < len(toks) else None
             # Two kinds can share one phrase ("tva": tax id or tax amount); keep both.

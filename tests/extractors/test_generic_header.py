@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from extractors.evaluation import same_value, vendor_key
-from extractors.generic import GenericExtractor
+from extractors.generic import GenericExtractor, labels
 from extractors.generic.candidates import Candidate
 from extractors.generic.consistency import Choice, choose_totals
 from extractors.generic.geometry import split_glued
@@ -94,6 +94,19 @@ def test_ocr_slips_in_label_words_are_repaired_but_real_words_are_kept() -> None
     assert ocr_tokens("Supplies") == ["supplies"]
     assert "vendor" not in _kinds("Vektor Supplies Limited")
     assert "total" in _kinds("T0tal 1.190,00")
+
+
+def test_the_words_a_slip_is_looked_up_among_are_every_word_one_slip_away() -> None:
+    # Every label word with each of its letters changed, left out or doubled: the indexed
+    # look-up finds exactly the words that comparing with the whole vocabulary finds.
+    words = sorted(labels._label_words())
+    some = words[::6]
+    reads = {w[:i] + c + w[i + 1 :] for w in some for i in range(len(w)) for c in "lo"}
+    reads |= {w[:i] + w[i + 1 :] for w in some for i in range(len(w))}
+    reads |= {w[:i] + w[i] + w[i:] for w in some for i in range(len(w))}
+    for read in reads:
+        expected = {w for w in words if labels.ocr_slip(read, w)}
+        assert {w for w in labels._slip_candidates(read) if labels.ocr_slip(read, w)} == expected, read
 
 
 def test_two_label_words_read_without_the_space_between_them_are_a_label() -> None:

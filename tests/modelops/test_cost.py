@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from ledgerbot import cost
 from ledgerbot.core.domain import DocState, ExtractionResult
 from ledgerbot.core.store import FileStore, Store
 from ledgerbot.core.store.models import AuditEventRow, utcnow
@@ -66,6 +67,21 @@ def test_the_text_layer_workers_cpu_is_counted() -> None:
     assert len(documents) == 4
     # The parsing happened in the worker processes: their time is seen, and it is most of it.
     assert theirs > 0 and theirs > ours
+
+
+@pytest.mark.skipif(not cost._HAS_CHILDREN_FILES, reason="the kernel does not list a process's children")
+def test_the_workers_cpu_read_from_proc_is_what_the_process_table_says() -> None:
+    from invoice_fixtures import Invoice
+
+    from textlayer import TextLayerReader
+
+    with TextLayerReader() as reader:
+        reader.start(tasks=2)
+        list(reader.read_many([(f"{n}.pdf", Invoice().pdf()) for n in range(3)]))
+        read, listed = cost._proc_worker_cpu(), cost._psutil_worker_cpu()
+    # Both read the same kernel counters, in clock ticks (a worker may tick once in between).
+    assert read is not None and read > 0
+    assert read == pytest.approx(listed, abs=0.05)
 
 
 def test_every_read_carries_its_cpu_per_stage() -> None:
