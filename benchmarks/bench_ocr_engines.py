@@ -114,7 +114,8 @@ def _warm_up(path: Path, config: TextLayerConfig) -> None:
 
     _raw_rapidocr(path)
     with Image.open(path) as image:
-        rapidocr_words(image.convert("L"), config.engines)
+        for photo in (False, True):
+            rapidocr_words(image.convert("L"), config.engines, photo)
 
 
 def _scan_pages(corpus: Path, out: Path) -> list[Path]:
