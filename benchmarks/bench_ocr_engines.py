@@ -8,7 +8,8 @@ competition's ground-truth lines in ``NNN.boxes.csv``) and, one page at a time o
 - raw tesseract: ``pytesseract.image_to_data`` on the file, ``eng``, tesseract's defaults;
 - raw RapidOCR: ``RapidOCR()`` with its defaults (its wheel's PP-OCR models) on the file;
 - ledgerbot: the text layer's OCR task as a worker runs it (``tasks.ocr_image_page``):
-  tesseract with our clean-up, and RapidOCR on the pages tesseract reads poorly
+  RapidOCR straight away on photos (a JPEG without a scan resolution, as these receipts are),
+  elsewhere tesseract with our clean-up, and RapidOCR on the pages tesseract reads poorly
   (``OCREngineSettings``).
 Word recall is the share of ground-truth words (split on spaces, compared case-insensitively
 as a multiset) found among the engine's words. Pages/s is wall time; CPU seconds per page (this
@@ -114,7 +115,8 @@ def _warm_up(path: Path, config: TextLayerConfig) -> None:
 
     _raw_rapidocr(path)
     with Image.open(path) as image:
-        rapidocr_words(image.convert("L"), config.engines)
+        for photo in (False, True):
+            rapidocr_words(image.convert("L"), config.engines, photo)
 
 
 def _scan_pages(corpus: Path, out: Path) -> list[Path]:

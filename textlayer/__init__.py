@@ -25,8 +25,10 @@ from textlayer.reader import TextLayerReader, read_document
 # RapidOCR (OCREngineSettings), and each OCR page records its engine; 10: an amount cut at its
 # decimal separator ("18. 40") is one word again, and round letters in its cents are zeros;
 # 11: born-digital pages read by pdfium by default (sizes from the text matrix, sideways words
-# joined along their direction, letter-spaced print joined), each page naming its backend.
-TEXT_LAYER_VERSION = "11"
+# joined along their direction, letter-spaced print joined), each page naming its backend;
+# 12: photos (JPEG without a scan resolution) read by RapidOCR without tesseract first, photo
+# detection capped at 960 pixels, recognition padded to 160 pixels instead of 320.
+TEXT_LAYER_VERSION = "12"
 
 __all__ = [
     "TEXT_LAYER_VERSION",

@@ -44,6 +44,9 @@ _CENTS_WITH_LETTERS = re.compile(r"([^\w\s]{0,3}[A-Z]{0,3}-?\d[\d.,]*[.,])([\doO
 _ZERO_LOOKALIKES = str.maketrans("oOcCD", "00000")
 
 
+ImageKind = Literal["scan", "photo"]
+
+
 @dataclass(slots=True)
 class OCRPage:
     lines: list[Line]
@@ -592,32 +595,62 @@ def tesseract_version() -> str:
         return "tesseract (not found)"
 
 
-def ocr_image(image: Image.Image, config: TextLayerConfig, dpi: float | None = None) -> OCRPage:
+def image_kind(image: Image.Image) -> ImageKind:
+    """A photo or a scan, told from how the file was written, before any OCR runs.
+
+    Cameras and phones write JPEG and record no resolution, or a nominal 72 dpi; scanners
+    record the resolution they scanned at (100-1200 dpi), and scans and renders are also kept
+    as PNG, TIFF or PDF. The image must be the one opened from the file (its ``format`` set).
+    """
+    if image.format != "JPEG":
+        return "scan"
+    stored = image.info.get("dpi")
+    if isinstance(stored, tuple) and stored and isinstance(stored[0], int | float) and stored[0] >= 100:
+        return "scan"
+    return "photo"
+
+
+def ocr_image(
+    image: Image.Image, config: TextLayerConfig, dpi: float | None = None, kind: ImageKind = "scan"
+) -> OCRPage:
     """OCR a page image (any mode); returns lines in pixel coordinates of the corrected frame.
 
     ``dpi`` is the image's resolution when the caller knows it (a rendered PDF page); otherwise
-    it is taken from the file or estimated (``estimate_dpi``). OSD runs only when the first
-    reading is weak: on the sample corpus no upright page needed it, and it costs about as much
-    as the OCR pass itself. A page tesseract reads poorly is read again by RapidOCR
-    (``choose_engine``) in the same corrected frame; RapidOCR gets the levelled page without
-    tesseract's clean-up, which on the development receipts cost it words.
+    it is taken from the file or estimated (``estimate_dpi``). ``kind`` is ``image_kind`` of the
+    file: a photo goes to RapidOCR straight away (``OCREngineSettings.photos_to_rapidocr``).
+    OSD runs only when the first reading is weak: on the sample corpus no upright page needed
+    it, and it costs about as much as the OCR pass itself. A page tesseract reads poorly is read
+    again by RapidOCR (``choose_engine``) in the same corrected frame; RapidOCR gets the levelled
+    page without tesseract's clean-up, which on the development receipts cost it words.
     """
     from textlayer.rapid import rapidocr_version, rapidocr_words
 
     gray = to_gray(image)
     dpi = dpi or estimate_dpi(image)
     settings = config.engines
-    if settings.engine == "rapidocr":
+    photo = kind == "photo"
+    photo_first = settings.engine == "auto" and photo and settings.photos_to_rapidocr
+    if settings.engine == "rapidocr" or photo_first:
         straight, skew = _straight(gray, config)
-        return OCRPage(
-            lines=mend_amounts(rapidocr_words(straight, settings)),
-            width=straight.width,
-            height=straight.height,
-            rotation=0,
-            skew=skew,
-            engine=rapidocr_version(),
-            choice=choose_engine([], settings).reason,
-        )
+        if settings.engine == "rapidocr":
+            lines, reason = rapidocr_words(straight, settings, photo), choose_engine([], settings).reason
+        else:
+            # A photo RapidOCR cannot read at all is still worth tesseract's reading below.
+            try:
+                lines = rapidocr_words(straight, settings, photo)
+            except OCRFailed:
+                lines = []
+            reason = "a photo (JPEG without a scan resolution): read by RapidOCR"
+        if lines or settings.engine == "rapidocr":
+            return OCRPage(
+                lines=mend_amounts(lines),
+                width=straight.width,
+                height=straight.height,
+                rotation=0,
+                skew=skew,
+                engine=rapidocr_version(),
+                choice=reason,
+            )
     reading = _read_upright(gray, config, dpi)
     rotation = 0
     osd_runs = 0
@@ -633,7 +666,7 @@ def ocr_image(image: Image.Image, config: TextLayerConfig, dpi: float | None = N
     if choice.engine == "rapidocr":
         # A second reading that fails or finds nothing never costs the page tesseract's words.
         try:
-            second = rapidocr_words(reading.straight, settings)
+            second = [] if photo_first else rapidocr_words(reading.straight, settings, photo)
             kept = "rapidocr read no words"
         except OCRFailed as error:
             second, kept = [], error.message

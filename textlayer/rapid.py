@@ -1,10 +1,11 @@
 """OCR one page image with RapidOCR (PP-OCR detection and recognition on onnxruntime).
 
 The models ship inside the ``rapidocr`` wheel (PP-OCRv6 small det/rec and the mobile angle
-classifier), so nothing is fetched at run time. One engine is built per process on first use
-and kept: a text-layer worker pays the model load once. PP-OCR finds text *regions* (a label,
-an amount) rather than page-wide lines, so regions sharing a row are joined into one ``Line``
-the way tesseract's ``--psm 6`` keeps a table row whole.
+classifier), so nothing is fetched at run time. An engine is built per process on first use
+and kept, one for pages and one for photos (their detection sizes differ): a text-layer worker
+pays each model load once. PP-OCR finds text *regions* (a label, an amount) rather than
+page-wide lines, so regions sharing a row are joined into one ``Line`` the way tesseract's
+``--psm 6`` keeps a table row whole.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from textlayer.config import OCREngineSettings
 from textlayer.errors import OCRFailed
 from textlayer.model import BBox, Line, Word
 
-_engines: dict[tuple[int, int], Any] = {}
+_engines: dict[tuple[int, int, str, int], Any] = {}
 _lock = threading.Lock()
 
 
@@ -32,8 +33,13 @@ def rapidocr_version() -> str:
         return "rapidocr (not installed)"
 
 
-def _engine(settings: OCREngineSettings) -> Any:
-    key = (settings.rapidocr_threads, settings.rapidocr_min_side)
+def _engine(settings: OCREngineSettings, photo: bool) -> Any:
+    """The process's engine for pages (detection at full size or larger) or for photos."""
+    if photo:
+        limit, limit_type = settings.rapidocr_photo_max_side, "max"
+    else:
+        limit, limit_type = settings.rapidocr_min_side, "min"
+    key = (settings.rapidocr_threads, limit, limit_type, settings.rapidocr_rec_width)
     with _lock:
         if key not in _engines:
             try:
@@ -44,10 +50,13 @@ def _engine(settings: OCREngineSettings) -> Any:
                 params={
                     "Global.log_level": "error",
                     "Global.return_word_box": True,
-                    # Pages reach RapidOCR upright already (tesseract OSD and deskew ran first):
-                    # the 0/180 degree line classifier would only cost time.
+                    # Pages reach RapidOCR upright already (EXIF orientation, deskew, and OSD
+                    # where tesseract read the page first): the 0/180 degree line classifier
+                    # would only cost time.
                     "Global.use_cls": False,
-                    "Det.limit_side_len": settings.rapidocr_min_side,
+                    "Det.limit_side_len": limit,
+                    "Det.limit_type": limit_type,
+                    "Rec.rec_img_shape": [3, 48, settings.rapidocr_rec_width],
                     # Two worker processes share the cores: each session gets one thread.
                     "EngineConfig.onnxruntime.intra_op_num_threads": settings.rapidocr_threads,
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
@@ -130,9 +139,9 @@ def join_rows(regions: list[list[Word]]) -> list[Line]:
     return [Line(words=sorted(row_words, key=lambda w: w.x0)) for _, _, row_words in rows]
 
 
-def rapidocr_words(gray: Image.Image, settings: OCREngineSettings) -> list[Line]:
+def rapidocr_words(gray: Image.Image, settings: OCREngineSettings, photo: bool = False) -> list[Line]:
     """Run RapidOCR once on an upright page image; lines top to bottom, boxes in its pixels."""
-    engine = _engine(settings)
+    engine = _engine(settings, photo)
     pixels = np.asarray(gray.convert("L"), dtype=np.uint8)
     try:
         output = engine(pixels)

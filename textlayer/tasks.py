@@ -304,10 +304,11 @@ def _parse_image(
 
 
 def ocr_image_page(source: Source, name: str, number: int, config: TextLayerConfig) -> Page:
-    from textlayer.ocr import ocr_image  # deferred: see ocr_pdf_page
+    from textlayer.ocr import image_kind, ocr_image  # deferred: see ocr_pdf_page
 
     data = load_bytes(source, name)
     image = _open_image(data, name)
+    kind = image_kind(image)
     try:
         image.seek(number - 1)
         _check_frame(image, name, number)
@@ -317,7 +318,7 @@ def ocr_image_page(source: Source, name: str, number: int, config: TextLayerConf
     if number == 1:
         # Phone photos store their orientation in EXIF; apply it before looking for text.
         image = ImageOps.exif_transpose(image) or image
-    result = ocr_image(image, config)
+    result = ocr_image(image, config, kind=kind)
     return Page(
         number=number,
         width=float(result.width),

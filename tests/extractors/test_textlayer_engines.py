@@ -7,6 +7,8 @@ the page, sensor noise, blur, heavy JPEG compression).
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image, ImageFilter
@@ -49,7 +51,7 @@ def receipt_image(items: list[Placed], dpi: int) -> Image.Image:
     return page.crop((0, 0, round(RECEIPT_W * dpi / 72), round(RECEIPT_TOP * dpi / 72)))
 
 
-def photographed(items: list[Placed], seed: int = 0) -> bytes:
+def photographed(items: list[Placed], seed: int = 0, fmt: str = "JPEG") -> bytes:
     pixels = np.asarray(receipt_image(items, PHOTO_DPI), dtype=np.float32)
     height, width = pixels.shape
     rng = np.random.default_rng(seed)
@@ -58,7 +60,9 @@ def photographed(items: list[Placed], seed: int = 0) -> bytes:
     pixels = pixels * (0.65 + 0.35 * (xs / width) * (1 - 0.5 * ys / height))  # light falls off
     pixels = pixels + rng.normal(0, 12, pixels.shape)
     image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.9))
-    return image_bytes(image, "JPEG", quality=35)
+    if fmt == "JPEG":
+        return image_bytes(image, "JPEG", quality=35)
+    return image_bytes(image, fmt)
 
 
 def _to_px(x_pt: float, baseline_pt: float, dpi: int) -> tuple[float, float]:
@@ -72,6 +76,8 @@ def pages(textlayer_reader: TextLayerReader) -> dict[str, Document]:
     files = [
         ("clean.png", image_bytes(receipt_image(items, 300))),
         ("photo.jpg", photographed(items)),
+        # The same photo kept as a PNG is taken for a scan: tesseract reads it first.
+        ("photo.png", photographed(items, fmt="PNG")),
     ]
     out: dict[str, Document] = {}
     for (name, _), result in zip(files, textlayer_reader.read_many(files), strict=True):
@@ -89,10 +95,21 @@ def test_a_clean_page_stays_with_tesseract(pages: dict[str, Document]) -> None:
 
 
 @pytest.mark.slow
+def test_a_poorly_read_scan_goes_to_rapidocr(pages: dict[str, Document]) -> None:
+    [page] = pages["photo.png"].pages
+    assert page.ocr_engine.startswith("rapidocr ")
+    assert "tesseract mean confidence" in page.ocr_choice
+    assert "below" in page.ocr_choice or "above" in page.ocr_choice
+    assert {"TOTAL", "18.40"} <= {w.text for w in page.words}
+
+
+@pytest.mark.slow
 def test_a_photographed_page_goes_to_rapidocr(pages: dict[str, Document]) -> None:
     [page] = pages["photo.jpg"].pages
     assert page.ocr_engine.startswith("rapidocr ")
-    assert "below" in page.ocr_choice or "above" in page.ocr_choice or "no words" in page.ocr_choice
+    # Told a photo by its file, before any OCR: tesseract never read it.
+    assert page.ocr_choice.startswith("a photo")
+    assert "tesseract" not in page.ocr_choice
     texts = [w.text for w in page.words]
     assert {"TOTAL", "18.40", "Harbour", "Road"} <= set(texts)
     # The same Document -> Page -> Line -> Word tree: a row is one line, left to right.
@@ -202,4 +219,38 @@ def test_a_failed_second_reading_keeps_tesseracts_words(monkeypatch: pytest.Monk
     page = ocr_image(receipt_image(receipt_items()[:4], 200), config)
     assert page.engine.startswith("tesseract ")
     assert page.choice.endswith("kept tesseract: rapidocr failed: no model")
+    assert "CORNER" in [w.text for line in page.lines for w in line.words]
+
+
+def test_photos_are_told_from_scans_by_their_file() -> None:
+    from textlayer.ocr import image_kind
+
+    page = receipt_image(receipt_items()[:4], 100)
+
+    def opened(data: bytes) -> Image.Image:
+        return Image.open(io.BytesIO(data))
+
+    assert image_kind(opened(image_bytes(page, "JPEG"))) == "photo"
+    assert image_kind(opened(image_bytes(page, "JPEG", dpi=(72, 72)))) == "photo"
+    assert image_kind(opened(image_bytes(page, "JPEG", dpi=(300, 300)))) == "scan"
+    assert image_kind(opened(image_bytes(page, "PNG"))) == "scan"
+    assert image_kind(opened(image_bytes(page, "TIFF"))) == "scan"
+    assert image_kind(page) == "scan"  # made in memory: no file format at all
+
+
+def test_a_photo_rapidocr_cannot_read_is_read_by_tesseract(monkeypatch: pytest.MonkeyPatch) -> None:
+    from textlayer import TextLayerConfig, rapid
+    from textlayer.ocr import ocr_image
+
+    calls: list[bool] = []
+
+    def reads_nothing(_gray: Image.Image, _settings: OCREngineSettings, photo: bool = False) -> list[Line]:
+        calls.append(photo)
+        return []
+
+    monkeypatch.setattr(rapid, "rapidocr_words", reads_nothing)
+    page = ocr_image(receipt_image(receipt_items()[:4], 200), TextLayerConfig(), kind="photo")
+    assert calls == [True]  # asked once, as a photo, and not again after tesseract
+    assert page.engine.startswith("tesseract ")
+    assert "tesseract mean confidence" in page.choice
     assert "CORNER" in [w.text for line in page.lines for w in line.words]
