@@ -442,7 +442,19 @@ def run_demo(var: Path, *, n: int = 60, target: DemoTargetName = "sandbox") -> d
     """Everything end to end in ``var/demo`` (reset each run); models persist in ``var/models``.
 
     ``target`` is the ERP posted into: the sandbox ERP, or a real Tryton through its web client.
+    The robots run in this process on settings from its environment (home, models, ERP,
+    mailbox); the environment and the settings read from it are put back afterwards.
     """
+    saved = dict(os.environ)
+    try:
+        return _run_demo(var, n=n, target=target)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        _reset_process_settings()
+
+
+def _run_demo(var: Path, *, n: int, target: DemoTargetName) -> dict[str, Any]:
     from imap_tools import MailBoxUnencrypted
 
     from sandbox import mailserver
