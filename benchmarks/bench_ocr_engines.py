@@ -5,9 +5,11 @@
 Reads the ICDAR SROIE receipts in ``../shared/data/realworld/sroie`` (``NNN.jpg`` with the
 competition's ground-truth lines in ``NNN.boxes.csv``) and, one page at a time on one core
 (``OMP_THREAD_LIMIT=1``, one onnxruntime thread), runs
-- raw tesseract: ``pytesseract.image_to_data`` on the file, ``eng``, tesseract's defaults;
+- raw tesseract: ``pytesseract.image_to_data`` on the file, ``eng``, tesseract's defaults
+  (the ``tesseract`` program, started for each page);
 - raw RapidOCR: ``RapidOCR()`` with its defaults (its wheel's PP-OCR models) on the file;
-- ledgerbot: the text layer's OCR task as a worker runs it (``tasks.ocr_image_page``):
+- ledgerbot: the text layer's OCR task as a warm worker runs it (``tasks.ocr_image_page``, with
+  tesseract's library and RapidOCR's sessions loaded before timing, as a worker loads them once):
   RapidOCR straight away on photos (a JPEG without a scan resolution, as these receipts are),
   elsewhere tesseract with our clean-up, and RapidOCR on the pages tesseract reads poorly
   (``OCREngineSettings``).
@@ -112,7 +114,9 @@ def _warm_up(path: Path, config: TextLayerConfig) -> None:
     from PIL import Image
 
     from textlayer.rapid import rapidocr_words
+    from textlayer.tesseract import library
 
+    library(config)
     _raw_rapidocr(path)
     with Image.open(path) as image:
         for photo in (False, True):

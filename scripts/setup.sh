@@ -49,6 +49,6 @@ pip_install() {
 # torch (asked for by transformers) would pull a multi-GB CUDA build.
 pip_install "torch==2.13.0"
 pip_install -e ".[dev]" -e ./sandbox
-.venv/bin/python -c "import torch, transformers, ledgerbot" || { log "dependency install failed"; exit 1; }
+.venv/bin/python -c "import torch, transformers, tesserocr, ledgerbot" || { log "dependency install failed"; exit 1; }
 echo "$want" > "$stamp"
 log "ready"

@@ -27,8 +27,9 @@ from textlayer.reader import TextLayerReader, read_document
 # 11: born-digital pages read by pdfium by default (sizes from the text matrix, sideways words
 # joined along their direction, letter-spaced print joined), each page naming its backend;
 # 12: photos (JPEG without a scan resolution) read by RapidOCR without tesseract first, photo
-# detection capped at 960 pixels, recognition padded to 160 pixels instead of 320.
-TEXT_LAYER_VERSION = "12"
+# detection capped at 960 pixels, recognition padded to 160 pixels instead of 320; 13: tesseract
+# read through its library (5.5, loaded once per worker) with its light-on-dark line retry on.
+TEXT_LAYER_VERSION = "13"
 
 __all__ = [
     "TEXT_LAYER_VERSION",

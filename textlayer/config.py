@@ -34,6 +34,10 @@ class OCREngineSettings:
     # receipts tesseract's reading of a photo went to RapidOCR anyway on 7 pages of 8, and cost
     # as much CPU as raw tesseract. Tesseract still reads a photo RapidOCR finds no words on.
     photos_to_rapidocr: bool = True
+    # Tesseract through its library, its models loaded once per worker process (textlayer/
+    # tesseract.py); False, or a library that cannot start, runs the tesseract program per
+    # page, which loads the three language models again each time (about 0.5 s CPU a page).
+    tesseract_library: bool = True
     # onnxruntime threads per RapidOCR session: the page pool runs one worker per core already.
     rapidocr_threads: int = 1
     # PP-OCR detection scales a page up until its shorter side is at least this (pixels) ...
@@ -68,10 +72,11 @@ class TextLayerConfig:
     # psm 6 (one uniform block) keeps table rows whole and was both the fastest and the most
     # complete mode on invoice layouts; psm 3 dropped words from right-aligned columns.
     psm: int = 6
-    # Tesseract's own retry of every doubtful text line as light-on-dark: bands are inverted
-    # before OCR (invert_dark_regions), and on the dev scans the retry cost 6-7% of tesseract's
-    # CPU time for the same words (similarity 0.9491 with it, 0.9493 without).
-    tesseract_invert: bool = False
+    # Tesseract's own retry of doubtful text lines as light-on-dark. Dark bands are inverted
+    # before OCR (invert_dark_regions), but light print on a mid-grey sidebar is not: tesseract
+    # 5.3 (the program) read it either way, tesseract 5.5 (the library, tesserocr's wheel)
+    # only with the retry (a vendor block on the dev101 scans), at 5% more CPU.
+    tesseract_invert: bool = True
     # Wall-clock budgets (seconds) after which a worker is killed and replaced (E207).
     parse_timeout: float = 120.0
     ocr_timeout: float = 180.0

@@ -11,13 +11,13 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
 from typing import Literal
 
 import numpy as np
 import pytesseract
 from PIL import Image, ImageFilter
 
+from textlayer import tesseract
 from textlayer.config import OCREngineSettings, TextLayerConfig
 from textlayer.errors import OCRFailed
 from textlayer.model import Line, Word, union
@@ -401,46 +401,6 @@ def straighten(gray: Image.Image, skew: float) -> Image.Image:
     return gray.rotate(-skew, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=255)
 
 
-def tesseract_options(config: TextLayerConfig) -> str:
-    """Command-line options of the OCR pass (page segmentation, line inversion)."""
-    options = f"--psm {config.psm}"
-    if not config.tesseract_invert:
-        options += " -c tessedit_do_invert=0"
-    return options
-
-
-def tesseract_words(gray: Image.Image, config: TextLayerConfig) -> list[Line]:
-    """Run tesseract once; lines follow its block / paragraph / line ids in its reading order."""
-    # PGM is written without compression; pytesseract would otherwise encode a PNG per page.
-    gray.format = "PPM"
-    try:
-        data = pytesseract.image_to_data(
-            gray,
-            lang=config.languages,
-            config=tesseract_options(config),
-            output_type=pytesseract.Output.DICT,
-            timeout=config.ocr_timeout,
-        )
-    except RuntimeError as error:  # pytesseract's timeout
-        raise OCRFailed(f"tesseract timed out after {config.ocr_timeout:.0f}s") from error
-    except pytesseract.TesseractError as error:
-        raise OCRFailed(f"tesseract failed: {error.message.strip()[:200]}") from error
-    except pytesseract.TesseractNotFoundError as error:
-        raise OCRFailed("tesseract is not installed or not on PATH") from error
-    lines: dict[tuple[int, int, int], list[Word]] = {}
-    for i, text in enumerate(data["text"]):
-        text = (text or "").strip()
-        conf = float(data["conf"][i])
-        if data["level"][i] != 5 or not text or conf < 0:
-            continue
-        x, y, w, h = (float(data[k][i]) for k in ("left", "top", "width", "height"))
-        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        lines.setdefault(key, []).append(
-            Word(text=text, bbox=(x, y, x + w, y + h), confidence=round(conf / 100.0, 4), size=h)
-        )
-    return [Line(words=sorted(words, key=lambda w: w.x0)) for words in lines.values()]
-
-
 def _quality(lines: list[Line]) -> float:
     words = [w for line in lines for w in line.words]
     if not words:
@@ -500,12 +460,14 @@ class _Reading:
     lines: list[Line]
     straight: Image.Image  # the upright, levelled page before tesseract's clean-up
     skew: float
+    engine: str  # the tesseract (library or program) and version that read it
 
 
 def _read_upright(gray: Image.Image, config: TextLayerConfig, dpi: float) -> _Reading:
     """Straighten, clean up and OCR with tesseract an image that is already the right way up."""
     straight, skew = _straight(gray, config)
-    return _Reading(tesseract_words(_clean_for_tesseract(straight, config, dpi), config), straight, skew)
+    read = tesseract.read_page(_clean_for_tesseract(straight, config, dpi), config)
+    return _Reading(read.lines, straight, skew, read.engine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -586,15 +548,6 @@ def join_split_decimals(lines: list[Line]) -> list[Line]:
     return out
 
 
-@cache
-def tesseract_version() -> str:
-    """The engine's name and version as a page's lineage records it."""
-    try:
-        return f"tesseract {pytesseract.get_tesseract_version()}"
-    except (pytesseract.TesseractNotFoundError, OSError):
-        return "tesseract (not found)"
-
-
 def image_kind(image: Image.Image) -> ImageKind:
     """A photo or a scan, told from how the file was written, before any OCR runs.
 
@@ -662,7 +615,7 @@ def ocr_image(
             if _well_read(candidate.lines) > _well_read(reading.lines):
                 reading, rotation = candidate, turn_by
     choice = choose_engine(reading.lines, settings)
-    lines, engine, reason = reading.lines, tesseract_version(), choice.reason
+    lines, engine, reason = reading.lines, reading.engine, choice.reason
     if choice.engine == "rapidocr":
         # A second reading that fails or finds nothing never costs the page tesseract's words.
         try:

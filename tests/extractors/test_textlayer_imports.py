@@ -53,7 +53,7 @@ def _loaded(modules: object, package: str) -> bool:
 def test_a_pdfium_worker_reads_a_born_digital_pdf_without_pdfplumber_or_ocr(invoice_pdf: Path) -> None:
     seen = _worker_modules(invoice_pdf, "pdfium")
     assert seen["pages"] == 1 and int(str(seen["words"])) > 20  # it did read the page
-    for heavy in ("pdfplumber", "pdfminer.pdfparser", "pytesseract", "rapidocr", "torch"):
+    for heavy in ("pdfplumber", "pdfminer.pdfparser", "pytesseract", "tesserocr", "rapidocr", "torch"):
         assert not _loaded(seen["parsed"], heavy), heavy
     assert _loaded(seen["booted"], "pypdfium2")
 
