@@ -28,7 +28,8 @@ from textlayer.reader import TextLayerReader, read_document
 # joined along their direction, letter-spaced print joined), each page naming its backend;
 # 12: photos (JPEG without a scan resolution) read by RapidOCR without tesseract first, photo
 # detection capped at 960 pixels, recognition padded to 160 pixels instead of 320; 13: tesseract
-# read through its library (5.5, loaded once per worker) with its light-on-dark line retry on.
+# read through its library (5.5, loaded once per worker) with its light-on-dark line retry on,
+# RapidOCR recognizing one text region per run.
 TEXT_LAYER_VERSION = "13"
 
 __all__ = [
