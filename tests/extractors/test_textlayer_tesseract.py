@@ -10,7 +10,7 @@ from PIL import Image
 from rapidfuzz import fuzz
 from textlayer_docs import image_bytes, invoice_lines, scan
 
-from textlayer import TextLayerConfig, TextLayerReader, tesseract
+from textlayer import OCRFailed, TextLayerConfig, TextLayerReader, tesseract
 from textlayer.model import Line
 from textlayer.ocr import ocr_image, to_gray
 
@@ -135,3 +135,11 @@ def test_a_worker_reads_scans_with_the_library() -> None:
     for doc in docs:
         assert not isinstance(doc, Exception)
         assert doc.pages[0].ocr_engine == engine.version and len(doc.pages[0].words) > 40
+
+
+def test_a_page_over_its_time_budget_is_e208_and_the_engine_reads_the_next() -> None:
+    gray = _clean_scan(7)
+    with pytest.raises(OCRFailed) as caught:
+        tesseract.read_page(gray, TextLayerConfig(ocr_timeout=0.001))
+    assert caught.value.code == "E208"
+    assert len(tesseract.read_page(gray, TextLayerConfig()).lines) > 5
