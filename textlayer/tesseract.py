@@ -122,7 +122,9 @@ class _Library:
         self.lock = threading.Lock()
 
     def read(self, gray: Image.Image, timeout: float) -> str:
-        """Tesseract's TSV for an 8-bit grey image (its resolution estimated, as the program does)."""
+        """Tesseract's TSV for a grey image (its resolution estimated, as the program does)."""
+        if gray.mode != "L":  # one byte a pixel is what the engine is told it gets
+            gray = gray.convert("L")
         pixels = gray.tobytes()
         with self.lock:
             try:

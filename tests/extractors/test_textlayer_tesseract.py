@@ -143,3 +143,11 @@ def test_a_page_over_its_time_budget_is_e208_and_the_engine_reads_the_next() -> 
         tesseract.read_page(gray, TextLayerConfig(ocr_timeout=0.001))
     assert caught.value.code == "E208"
     assert len(tesseract.read_page(gray, TextLayerConfig()).lines) > 5
+
+
+def test_a_page_in_another_mode_reads_as_its_grey_copy() -> None:
+    gray = _clean_scan(8)
+    config = TextLayerConfig()
+    assert _shape(tesseract.read_page(gray.convert("RGB"), config).lines) == _shape(
+        tesseract.read_page(gray, config).lines
+    )
