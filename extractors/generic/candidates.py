@@ -328,8 +328,13 @@ def _other_label_glued(word: str) -> bool:
 
 
 def _series_start(row: Row, label_end: int, a: int) -> int:
-    """``a`` (relative to the label's end), moved back over a series code printed before it."""
-    return with_series(row, label_end, label_end + a, len(row.words)) - label_end
+    """``a`` (relative to the label's end), moved back over a series code printed before it;
+    leader dots or a colon between the label and the code ("Nr.: ...... FV 2023-01422") are
+    not words of the value."""
+    first = label_end
+    while first < label_end + a and _PUNCTUATION.fullmatch(row.words[first].text):
+        first += 1
+    return with_series(row, first, label_end + a, len(row.words)) - label_end
 
 
 def _identifier(row: Row, start: int, end: int, value: Any) -> Any:
@@ -370,7 +375,19 @@ def _code_on_amount(word: str, code: str) -> bool:
 # A series code printed apart from the number it heads ("FV 2023-01422", "F 008890", "RE 469/23"):
 # part of the number as printed. Marks and linking words ("No", "DE") are not.
 _SERIES = re.compile(r"[A-Z]{1,4}")
-_NOT_SERIES = frozenset(label_words.NUMBER + label_words.LINKS + label_words.ORDER_MARKS)
+_NOT_SERIES = frozenset(
+    label_words.NUMBER + label_words.LINKS + label_words.ORDER_MARKS + label_words.DOCUMENT
+)
+# Words after which a number is announced: a number mark, the document's own name, or any word
+# closed by a colon or made of leader dots.
+_ANNOUNCES = frozenset(w for w in label_words.NUMBER + label_words.DOCUMENT if " " not in w)
+
+
+def _announces_number(word: str) -> bool:
+    if word.endswith(":") or _PUNCTUATION.fullmatch(word):
+        return True
+    folded = tokens(word)
+    return len(folded) == 1 and folded[0] in _ANNOUNCES
 
 
 def with_series(row: Row, first: int, start: int, end: int) -> int:
@@ -819,8 +836,12 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 ):
                     continue
                 if kind == "identifier":
-                    # A series code that starts its segment: "FV 2023-01422" standing alone.
+                    # A series code that starts its segment ("FV 2023-01422" standing alone) or
+                    # follows what announces a number no label list knows ("Boeking nummer: F
+                    # 2019146", "INVOICE RE 4569758").
                     first = row.segment_of(a)[0]
+                    if a - 1 > first and _announces_number(row.words[a - 2].text):
+                        first = a - 1
                     if not any(m.start == first for m in context.labels[row.index]):
                         a = with_series(row, first, a, b)
                         value, text = _identifier(row, a, b, value), row.text_of(a, b)
