@@ -217,6 +217,7 @@ def test_numbers_explained_as_something_else_are_no_invoice_number_candidates() 
         ([(50, 100, "Invoice no.: 4711"), (300, 100, "X")], "4711"),
         ([(50, 100, "Rechnungsnummer: .......... FV 00000413-2026")], "FV 00000413-2026"),
         ([(50, 100, "Credit note Num. ........... NC 2024/730")], "NC 2024/730"),
+        ([(50, 100, "Rechnungsnummer :25/25-52561")], "25/25-52561"),  # OCR: the colon on the value
     ],
 )
 def test_a_series_code_printed_apart_is_part_of_the_number(
