@@ -16,6 +16,7 @@ from typing import Any
 from stdnum import vatin
 
 from extractors.generic import label_words
+from extractors.generic.domains import domain_match, printed_domains, spelled_spans
 from extractors.generic.geometry import Row, h_overlap
 from extractors.generic.labels import FIELD_KINDS, LabelMatch, is_title, label_finder, ocr_slip, tokens
 from extractors.values import (
@@ -1037,6 +1038,9 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
     out: list[Candidate] = []
     sizes = [w.size or w.height for c in contexts[:1] for row in c.rows for w in row.words]
     base = sorted(sizes)[len(sizes) // 2] if sizes else 1.0
+    domains = printed_domains(
+        w.text for c in contexts for row in c.rows for w in row.words if id(w) not in c.buyer_words
+    )
     for context in contexts[:1]:
         blocks: list[tuple[Row, list[Any], bool]] = []
         # "Lieferant" / "Supplier" above a column: the first line under it names the vendor.
@@ -1079,6 +1083,19 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                     words = words[skip:]
                 if words:
                     blocks.append((row, words, vendor_label or below_head))
+        # A name that spells the vendor's domain, wherever it is printed ("Vos services Bouygues
+        # Telecom" beside bouyguestelecom.fr), with the legal form that follows it.
+        for row in context.rows:
+            if row.index in context.table_rows:
+                continue
+            for a, b in spelled_spans([w.text for w in row.words], domains):
+                if b < len(row.words) and _LEGAL_FORM.fullmatch(row.words[b].text):
+                    b += 1
+                span = row.words[a:b]
+                if not any(id(w) in context.buyer_words for w in span) and all(
+                    words != span for _, words, _ in blocks
+                ):
+                    blocks.append((row, span, False))
         # A name set in large type may wrap: "Sterling Hygiène" over "Limited", left-aligned or
         # centred (receipts centre their heading: "BRIGHTWATER HARDWARE &" over "PAINTS").
         wrapped: set[int] = set()
@@ -1140,6 +1157,8 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                         "wrapped": float(b_index in wrapped),
                         # First line of the address window of a letter: the recipient.
                         "window": float(row.index in window and start == 0),
+                        # The name spells a web or mail domain printed outside the buyer's block.
+                        "domain_name": domain_match(_LEGAL_FORM.sub(" ", name).split(), domains),
                     }
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))
