@@ -16,6 +16,7 @@ from typing import Any
 from stdnum import vatin
 
 from extractors.generic import label_words
+from extractors.generic.domains import domain_match, printed_domains, spelled_spans
 from extractors.generic.geometry import Row, h_overlap
 from extractors.generic.labels import FIELD_KINDS, LabelMatch, is_title, label_finder, ocr_slip, tokens
 from extractors.values import (
@@ -328,8 +329,13 @@ def _other_label_glued(word: str) -> bool:
 
 
 def _series_start(row: Row, label_end: int, a: int) -> int:
-    """``a`` (relative to the label's end), moved back over a series code printed before it."""
-    return with_series(row, label_end, label_end + a, len(row.words)) - label_end
+    """``a`` (relative to the label's end), moved back over a series code printed before it;
+    leader dots or a colon between the label and the code ("Nr.: ...... FV 2023-01422") are
+    not words of the value."""
+    first = label_end
+    while first < label_end + a and _PUNCTUATION.fullmatch(row.words[first].text):
+        first += 1
+    return with_series(row, first, label_end + a, len(row.words)) - label_end
 
 
 def _identifier(row: Row, start: int, end: int, value: Any) -> Any:
@@ -370,7 +376,19 @@ def _code_on_amount(word: str, code: str) -> bool:
 # A series code printed apart from the number it heads ("FV 2023-01422", "F 008890", "RE 469/23"):
 # part of the number as printed. Marks and linking words ("No", "DE") are not.
 _SERIES = re.compile(r"[A-Z]{1,4}")
-_NOT_SERIES = frozenset(label_words.NUMBER + label_words.LINKS + label_words.ORDER_MARKS)
+_NOT_SERIES = frozenset(
+    label_words.NUMBER + label_words.LINKS + label_words.ORDER_MARKS + label_words.DOCUMENT
+)
+# Words after which a number is announced: a number mark, the document's own name, or any word
+# closed by a colon or made of leader dots.
+_ANNOUNCES = frozenset(w for w in label_words.NUMBER + label_words.DOCUMENT if " " not in w)
+
+
+def _announces_number(word: str) -> bool:
+    if word.endswith(":") or _PUNCTUATION.fullmatch(word):
+        return True
+    folded = tokens(word)
+    return len(folded) == 1 and folded[0] in _ANNOUNCES
 
 
 def with_series(row: Row, first: int, start: int, end: int) -> int:
@@ -819,8 +837,12 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 ):
                     continue
                 if kind == "identifier":
-                    # A series code that starts its segment: "FV 2023-01422" standing alone.
+                    # A series code that starts its segment ("FV 2023-01422" standing alone) or
+                    # follows what announces a number no label list knows ("Boeking nummer: F
+                    # 2019146", "INVOICE RE 4569758").
                     first = row.segment_of(a)[0]
+                    if a - 1 > first and _announces_number(row.words[a - 2].text):
+                        first = a - 1
                     if not any(m.start == first for m in context.labels[row.index]):
                         a = with_series(row, first, a, b)
                         value, text = _identifier(row, a, b, value), row.text_of(a, b)
@@ -1016,6 +1038,9 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
     out: list[Candidate] = []
     sizes = [w.size or w.height for c in contexts[:1] for row in c.rows for w in row.words]
     base = sorted(sizes)[len(sizes) // 2] if sizes else 1.0
+    domains = printed_domains(
+        w.text for c in contexts for row in c.rows for w in row.words if id(w) not in c.buyer_words
+    )
     for context in contexts[:1]:
         blocks: list[tuple[Row, list[Any], bool]] = []
         # "Lieferant" / "Supplier" above a column: the first line under it names the vendor.
@@ -1058,6 +1083,19 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                     words = words[skip:]
                 if words:
                     blocks.append((row, words, vendor_label or below_head))
+        # A name that spells the vendor's domain, wherever it is printed ("Vos services Bouygues
+        # Telecom" beside bouyguestelecom.fr), with the legal form that follows it.
+        for row in context.rows:
+            if row.index in context.table_rows:
+                continue
+            for a, b in spelled_spans([w.text for w in row.words], domains):
+                if b < len(row.words) and _LEGAL_FORM.fullmatch(row.words[b].text):
+                    b += 1
+                span = row.words[a:b]
+                if not any(id(w) in context.buyer_words for w in span) and all(
+                    words != span for _, words, _ in blocks
+                ):
+                    blocks.append((row, span, False))
         # A name set in large type may wrap: "Sterling Hygiène" over "Limited", left-aligned or
         # centred (receipts centre their heading: "BRIGHTWATER HARDWARE &" over "PAINTS").
         wrapped: set[int] = set()
@@ -1119,6 +1157,8 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                         "wrapped": float(b_index in wrapped),
                         # First line of the address window of a letter: the recipient.
                         "window": float(row.index in window and start == 0),
+                        # The name spells a web or mail domain printed outside the buyer's block.
+                        "domain_name": domain_match(_LEGAL_FORM.sub(" ", name).split(), domains),
                     }
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))

@@ -68,7 +68,10 @@ _GLUED = re.compile(r"([^\W\d_](?:[^\W\d_]|[-.](?=[^\W\d_]))+\.?[:#])(?!//)(\S+)
 # narrow receipt line, a missing space). The date takes the last ten characters, day first.
 _GLUED_DATE = re.compile(r"(\S*[A-Za-z0-9])(\d{2}([./-])\d{2}\3(?:19|20)\d{2})")
 # "05/11/202420:13": a date glued to the time after it.
-_DATE_TIME = re.compile(r"(\d{1,2}([./-])\d{1,2}\2(?:19|20)\d{2})(\d{1,2}:\d{2}(?::\d{2})?)")
+_LEADING_COLON = re.compile(r":[^\W_][\w/.-]{2,}")
+_DATE_TIME = re.compile(
+    r"(\d{1,2}([./-])\d{1,2}\2(?:19|20)\d{2})(\d{1,2}:\d{2}(?::\d{2})?(?:[AaPp]\.?[Mm]\.?)?)"
+)
 
 
 def split_glued(word: Word) -> list[Word]:
@@ -79,6 +82,9 @@ def split_glued(word: Word) -> list[Word]:
         label, value = match.group(1), match.group(2)
     elif timed := _DATE_TIME.fullmatch(word.text):
         label, value = timed.group(1), timed.group(3)
+    elif _LEADING_COLON.fullmatch(word.text):
+        # OCR set the label's colon on its value: "Rechnungsnummer" ":25/25-52561".
+        label, value = ":", word.text[1:]
     else:
         return [word]
     return _cut(word, len(label), len(word.text) - len(value))

@@ -27,6 +27,7 @@ DOCUMENT = (
     "facture", "fact", "avoir", "piece",
     "factuur", "creditnota", "creditfactuur", "nota",
     "factura", "fra", "fac", "documento", "abono", "factura rectificativa", "nota de credito",
+    "nota de abono", "factura de abono",
     "fattura", "fatt", "nota di credito", "nota credito", "nota d accredito",
     # Till receipts: an invoice settled on the spot.
     "receipt", "ticket", "kassenbon", "recibo", "ricevuta", "scontrino", "kassabon", "bonnetje",

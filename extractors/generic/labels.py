@@ -66,7 +66,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "date": (0.55, ["date", "datum", "issued", "issue date", "ausgestellt am", "le"]),
     # "Rechnung 4711 vom 22.05.2014": weaker than any date label, since a credit note's
     # "Gutschrift zu Rechnung 4711 vom ..." names the credited invoice's date the same way.
-    "date_hint": (0.3, ["vom", "von", "du", "dated"]),
+    "date_hint": (0.3, ["vom", "von", "du", "dated", "of", "del", "van"]),
     # Weak due-date cues inside sentences ("Bitte überweisen Sie bis zum 12.06.2014").
     "due_hint": (
         0.6,
@@ -86,7 +86,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "faellig am", "fallig am", "faelligkeitsdatum", "falligkeitsdatum", "fallig",
             "zahlbar bis", "zahlungsziel", "date d echeance", "echeance", "a payer avant le",
             "payable avant le", "date limite de paiement", "falligkeitstag", "faelligkeitstag",
-            "faellig zum", "fallig zum",
+            "faellig zum", "fallig zum", "zahlung bis", "zahlung bis zum", "zahlen bis", "zu zahlen bis",
+            "payable le", "a payer au plus tard le", "paiement avant le", "paiement le",
         ],
     ),
     "po_number": (
@@ -224,7 +225,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
         [
             "invoice", "tax invoice", "commercial invoice", "credit note", "credit memo", "rechnung",
             "gutschrift", "rechnungskorrektur", "facture", "avoir", "facture d avoir",
-            "beitragsrechnung",
+            "beitragsrechnung", *label_words.CREDIT_TITLES,
         ],
     ),
     # The buyer's own reference is very often the purchase order number, but not always.
@@ -362,8 +363,9 @@ TITLES = frozenset(
         ("rechnung",), ("gutschrift",), ("facture",), ("avoir",), ("statement",), ("purchase", "order"),
         ("delivery", "note"), ("lieferschein",), ("bestellung",), ("bon", "de", "commande"),
         ("remittance", "advice"), ("kontoauszug",), ("releve",), ("quote",), ("angebot",), ("devis",),
+        ("factura",), ("fattura",), ("factuur",),
     )
-)  # fmt: skip
+) | frozenset(label_words.CREDIT_TITLES)  # fmt: skip
 # German titles are compounds ("Kostenrechnung", "Rechnungs-Korrektur", "Beitragsrechnung").
 _TITLE_TAILS = ("rechnung", "gutschrift", "korrektur")
 _JOINED_TITLES = frozenset(t.replace(" ", "") for t in TITLES)

@@ -27,7 +27,7 @@ FEATURES = (
     "x", "y", "order", "from_right", "gap", "words_between", "in_buyer", "depth", "buyer_label",
     "in_table", "legal_form", "size_ratio", "bold", "vendor_label", "footer", "whole_segment", "n_words",
     "digits", "only_legal_form", "upper", "capitalised", "id_row", "repaired",
-    "sender_line",
+    "sender_line", "domain_name",
 )  # fmt: skip
 
 
@@ -69,6 +69,7 @@ def heuristic_score(c: Candidate) -> float:
             - 0.6 * f.get("address", 0)
             + 0.1 * f.get("wrapped", 0)
             - 0.35 * f.get("window", 0)
+            + 0.3 * f.get("domain_name", 0)
         )
         return s
     if f.get("letter_date"):

@@ -61,7 +61,7 @@ def tokenize(spans: list[NumberSpan]) -> list[NumberSpan]:
     return sorted(chosen, key=lambda s: s.start)
 
 
-_PERCENT = re.compile(r"^[-−]?(\d{1,2}(?:[.,]\d{1,2})?)\s?%$")
+_PERCENT = re.compile(r"^[-−]?(\d{1,2}(?:[.,]\d{1,2})?)\s?[°º]?%$")  # OCR: a speck before the sign ("5°%")
 
 
 def percent(words: list[Word], i: int) -> Decimal | None:

@@ -12,6 +12,7 @@ import random
 import re
 import string
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -721,10 +722,25 @@ def make_iban(rng: random.Random, country: str) -> str:
     return candidate
 
 
-def _domain(name: str) -> str:
-    """A web domain from a company name: its first word in plain ASCII letters."""
-    folded = unicodedata.normalize("NFKD", name.split()[0].lower()).encode("ascii", "ignore").decode()
-    return ("".join(ch for ch in folded if ch.isalnum()) or "shop") + ".example"
+def _domain(name: str, forms: tuple[str, ...] = ()) -> str:
+    """A web domain from a company name, shaped as companies shape theirs: the first word
+    ("becker.example"), the whole name run together ("beckerzimmermann.example") or hyphenated
+    ("becker-zimmermann.example"), without the legal form. The shape follows from the name
+    (a checksum, not the random stream), so every other draw of a corpus stays as it was."""
+    base = next(
+        (name[: -len(f) - 1] for f in sorted(forms, key=len, reverse=True) if name.endswith(" " + f)), name
+    )
+    words = [_ascii_word(w) for w in base.split()]
+    words = [w for w in words if w] or ["shop"]
+    shape = zlib.crc32(name.encode()) % 10
+    if shape < 4 or len(words) == 1:
+        return f"{words[0]}.example"
+    return ("" if shape < 7 else "-").join(words) + ".example"
+
+
+def _ascii_word(word: str) -> str:
+    folded = unicodedata.normalize("NFKD", word.lower()).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded if ch.isalnum())
 
 
 def _company_name(rng: random.Random, country: Country) -> str:
@@ -869,6 +885,7 @@ def draw_invoice(rng: random.Random, options: ContentOptions = ContentOptions())
     # Most vendors write in their country's language; some export in English.
     language = country.language if rng.random() < 0.8 else rng.choice(["en", "en", "de", "fr"])
     name, street, postal, city = _party(rng, country)
+    domain = _domain(name, country.forms)
     vendor = Vendor(
         name=name,
         street=street,
@@ -902,8 +919,8 @@ def draw_invoice(rng: random.Random, options: ContentOptions = ContentOptions())
             ]
         ),
         phone=f"+{rng.randint(30, 49)} {rng.randint(10, 999)} {rng.randint(100000, 9999999)}",
-        email=f"{rng.choice(['info', 'billing', 'invoices', 'accounts', 'office'])}@{_domain(name)}",
-        web=f"www.{_domain(name)}",
+        email=f"{rng.choice(['info', 'billing', 'invoices', 'accounts', 'office'])}@{domain}",
+        web=f"www.{domain}",
         register=f"{rng.choice(['HRB', 'HRA', 'RCS', 'KvK', 'REA', 'No.'])} {rng.randint(10000, 999999)}",
         director=f"{rng.choice(_SURNAMES[language])}",
     )

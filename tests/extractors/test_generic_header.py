@@ -438,6 +438,10 @@ def test_german_letter_vendor_from_the_sender_line_not_the_address_window(
         ("Invoice#INV-1", ["Invoice#", "INV-1"]),
         ("http://example.com", ["http://example.com"]),
         ("10:30", ["10:30"]),
+        ("14/03/201815:57", ["14/03/2018", "15:57"]),  # OCR lost the space before the time
+        ("14/03/20185:57:07PM", ["14/03/2018", "5:57:07PM"]),
+        (":25/25-52561", [":", "25/25-52561"]),  # OCR set the label's colon on the value
+        (":-)", [":-)"]),
     ],
 )
 def test_a_label_glued_to_its_value_is_split(text: str, parts: list[str]) -> None:

@@ -47,6 +47,13 @@ def _kinds(text: str) -> set[str]:
         ("Data di scadenza 15/10/2023", "due_date"),
         ("Fecha vto.: 03-08-2024", "due_date"),
         ("Vervaldatum 19/02/2025", "due_date"),
+        ("Zahlung bis: 07.12.2023", "due_date"),
+        ("Bitte zahlen bis 20. April 2023", "due_date"),
+        ("Payable le 31.10.2024", "due_date"),
+        ("Invoice 4711 of 2024-04-21", "date_hint"),
+        ("Fattura 12 del 04/05/2024", "date_hint"),
+        ("Nota de abono", "doc_title"),
+        ("Nota di credito", "doc_title"),
         ("N. ordine PO56867", "po_number"),
         ("Nº de pedido PO85924", "po_number"),
         ("Bestelnr. 4585517952", "po_number"),
@@ -208,12 +215,29 @@ def test_numbers_explained_as_something_else_are_no_invoice_number_candidates() 
         ([(50, 100, "Invoice No. 12345")], "12345"),  # a number mark is no series code
         ([(50, 100, "Invoice No. EUR 12345")], "12345"),  # nor is a currency
         ([(50, 100, "Invoice no.: 4711"), (300, 100, "X")], "4711"),
+        ([(50, 100, "Rechnungsnummer: .......... FV 00000413-2026")], "FV 00000413-2026"),
+        ([(50, 100, "Credit note Num. ........... NC 2024/730")], "NC 2024/730"),
+        ([(50, 100, "Rechnungsnummer :25/25-52561")], "25/25-52561"),  # OCR: the colon on the value
     ],
 )
 def test_a_series_code_printed_apart_is_part_of_the_number(
     extractor: GenericExtractor, cells: list[tuple[float, float, str]], number: str
 ) -> None:
     assert extractor.extract(_document(cells)).fields.invoice_number == number
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Vorgangsnummer: F 2019146", "F 2019146"),  # a wording no label list knows
+        ("RECHNUNG / INVOICE RE 4569758", "RE 4569758"),  # the document's own name announces it
+        ("Rectificativa núm. NC 213-2023", "NC 213-2023"),
+        ("Filiale AB 4711", "4711"),  # a word that announces nothing: no series code
+        ("Invoice INV 4711", "4711"),  # the document's name is never a series code
+    ],
+)
+def test_an_unlabelled_number_keeps_its_series_code(text: str, number: str) -> None:
+    assert number in _unlabelled_numbers(_document([(300, 60, text)]))
 
 
 def test_a_series_code_far_from_the_number_is_not_taken_in(extractor: GenericExtractor) -> None:

@@ -14,7 +14,7 @@ import pytest
 from extractors.generic.geometry import build_rows
 from extractors.generic.labels import label_finder
 from extractors.generic.table_header import find_header_at, header_columns, match_words
-from extractors.generic.table_numbers import number_spans, parse_cell, repair_ocr_number
+from extractors.generic.table_numbers import number_spans, parse_cell, percent, repair_ocr_number
 from extractors.generic.tables import Table, extract_tables, skip_rows, stop_rows
 from textlayer.model import Line, Page, Word
 
@@ -796,3 +796,11 @@ def test_items_go_on_past_a_reference_line_and_an_unreadable_row_under_it() -> N
     table = read([page(rows, conf=0.9)])
     assert ("3", "149.59", "448.77") in triples(table)
     assert ("6", "4.00", "24.00") in triples(table)
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"), [("5%", "5"), ("5°%", "5"), ("12,5 %", "12.5"), ("2,5%", "2.5"), ("5°", None)]
+)
+def test_a_percentage_is_read_past_an_ocr_speck_before_its_sign(text: str, rate: str | None) -> None:
+    words = [Word(t, (0, 0, 10, 10)) for t in text.split()]
+    assert percent(words, 0) == (Decimal(rate) if rate is not None else None)
