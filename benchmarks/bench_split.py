@@ -4,9 +4,10 @@ Run on a corpus of layouts held out from development (``ledgerbot sandbox corpus
 heldout``), with the splitter (and, for the type per part, the classifier) trained on dev:
 
     python benchmarks/bench_split.py [--corpus HELDOUT_CORPUS] [--bundles HELDOUT_BUNDLES] [--stacks 12]
-                                     [--signal-stacks 600] [--typed-stacks 150] [--scans]
+                                     [--signal-stacks 600] [--typed-stacks 150] [--rounds 2] [--scans]
+                                     [--blank-between 0.25]
     python benchmarks/bench_split.py --real ../shared/data/realworld [--stacks 12] [--signal-stacks 600]
-                                     [--typed-stacks 150]
+                                     [--typed-stacks 150] [--rounds 2]
 
 Without ``--corpus`` a small held-out corpus is generated, and held-out bundles (multi-page
 invoices whose later pages are terms, appendices, slips..., ``ledgerbot sandbox bundles OUT --seed
@@ -20,7 +21,7 @@ of the one real-world split (``extractors.realworld.realworld_split``) separatel
 place, multi-page invoices whole and in a share of the stacks, sometimes a blank page between),
 a receipt photograph on a page of its own.
 
-Two measurements, printed side by side with what a user has without a learned splitter (page
+Three measurements, printed side by side with what a user has without a learned splitter (page
 numbering and blank pages as rules; or no splitting at all, one document per file):
 
 1. Page-signal stacks: 2-8 documents stacked from the corpus's text layers (cached), with and
@@ -29,8 +30,13 @@ numbering and blank pages as rules; or no splitting at all, one document per fil
 2. Typed parts: stacks of the read documents split by the splitter, every part typed by the
    document-type cascade from its own pages as ``extract --split`` types it (accuracy over the
    parts found exactly, end to end over all true parts, and each document typed alone).
-3. Real PDF stacks through ``ledgerbot extract --split``'s pipeline: boundary figures, document
-   type per part, and extraction time per page with and without splitting.
+3. PDF stacks through ``ledgerbot extract --split``'s pipeline: boundary figures, document type
+   per part, and the CPU time per page (this process's and its text-layer workers') of the
+   stacks with ``--split`` against the same pages as one document per file, and against the
+   stacks without ``--split``; every mode ``--rounds`` times in turns, the median; wall time
+   beside it only as a note, since the machine's load moves it more than splitting does.
+   ``--blank-between 0`` leaves the blank separator pages out (each costs an OCR pass, which
+   would hide what splitting born-digital pages costs).
 
 Progress on stderr; one JSON object on stdout.
 """
@@ -153,50 +159,96 @@ def generated_typed_parts(
     return typed_parts(documents, draws, splitter, classifier, name_misses=True)
 
 
-def _split_cost(corpus: Path, cache_dir: Path, splitter: Any) -> float:
-    """Milliseconds the splitter spends per page (signals and model) on already-read text layers."""
+def _split_cost(corpus: Path, cache_dir: Path, splitter: Any, repeats: int = 3) -> dict[str, float | None]:
+    """CPU milliseconds the splitter spends per page (signals and model) on already-read text
+    layers: over all of them, born-digital documents and documents read by OCR (whose titles are
+    matched through OCR noise, the dearer part)."""
     from classifiers.corpus import default_reader, scan_corpus
     from classifiers.textcache import TextLayerCache
 
     read_one, reader_name, _ = default_reader()
     cache = TextLayerCache(cache_dir, read_one, reader_name)
     documents = [d for d in (cache.lookup(doc.sha256) for doc in scan_corpus([corpus])) if d is not None]
-    pages = sum(len(d.pages) for d in documents)
-    started = time.perf_counter()
-    for document in documents:
-        splitter.split(document)
-    return round((time.perf_counter() - started) * 1000 / max(pages, 1), 3)
+    scanned = [d for d in documents if any(page.source == "ocr" for page in d.pages)]
+    digital = [d for d in documents if not any(page.source == "ocr" for page in d.pages)]
+    out: dict[str, float | None] = {}
+    for name, group in (("all", documents), ("born_digital", digital), ("read_by_ocr", scanned)):
+        pages = sum(len(d.pages) for d in group)
+        started = time.process_time()
+        for _ in range(repeats):
+            for document in group:
+                splitter.split(document)
+        spent = time.process_time() - started
+        out[name] = round(spent * 1000 / (pages * repeats), 3) if pages else None
+    return out
 
 
-def pdf_stacks(corpus: Path, n: int, scans: bool, seed: int, models_dir: Path) -> dict[str, Any]:
-    out = pipeline_stacks(draw_stacks(corpus_files(corpus), n, seed=seed, scans=scans), models_dir)
-    return {**out, "scans": scans}
+def pdf_stacks(
+    corpus: Path, n: int, scans: bool, seed: int, models_dir: Path, rounds: int, blank_between: float
+) -> dict[str, Any]:
+    draws = draw_stacks(corpus_files(corpus), n, seed=seed, scans=scans, blank_between=blank_between)
+    return {**pipeline_stacks(draws, models_dir, rounds), "scans": scans}
 
 
-def pipeline_stacks(draws: list[Draw], models_dir: Path) -> dict[str, Any]:
-    """The stacks as PDFs through ``ledgerbot extract``'s pipeline, with and without ``--split``."""
+def pipeline_stacks(draws: list[Draw], models_dir: Path, rounds: int = 2) -> dict[str, Any]:
+    """The stacks as PDFs through ``ledgerbot extract``'s pipeline, with and without ``--split``,
+    and their documents each in a file of its own (the same pages: a document with the blank
+    separator page that follows it in its stack, since reading a blank page costs an OCR pass).
+
+    The cost per page is CPU time: this process's and its text-layer workers' (and the OCR they
+    ran) over the whole run, so what splitting costs outside the booked stages counts too. What
+    splitting adds is the split stacks' CPU against the same pages extracted without ``--split``
+    (one garbled document per stack), and against them extracted one document per file (what the
+    mailroom would have sent had it not stacked them).
+    On a shared machine the wall time of two runs differs with the load more than splitting could
+    ever add, and CPU time drifts with it a little: every mode runs ``rounds`` times, in turns
+    (the order reversed each round), and each figure is the median of its rounds.
+    """
+    from statistics import median
+
+    from ledgerbot.cost import process_cpu, worker_cpu
     from ledgerbot.pipeline import Extractor
 
     work = Path(tempfile.mkdtemp(prefix="bench-split-"))
     stacks = []
+    singles: list[Path] = []
     for i, (docs, blanks) in enumerate(draws):
         path = work / f"stack-{i:03d}.pdf"
         stacks.append((path, write_stack(docs, blanks, path)))
+        for k, (doc, blank) in enumerate(zip(docs, blanks, strict=True)):
+            singles.append(work / f"single-{i:03d}-{k}.pdf")
+            write_stack([doc], [blank], singles[-1])
     pages = sum(t.pages for _, t in stacks)
-    _say(f"{len(stacks)} PDF stacks, {pages} pages, {sum(len(t.parts) for _, t in stacks)} documents")
-    timings: dict[str, float] = {}
+    separators = pages - sum(last - first + 1 for _, t in stacks for first, last in t.parts)
+    _say(
+        f"{len(stacks)} PDF stacks, {pages} pages ({separators} blank separators), {len(singles)} documents; "
+        f"{max(rounds, 1)} round(s) of each mode"
+    )
+    files = {"whole": [p for p, _ in stacks], "split": [p for p, _ in stacks], "separate": singles}
+    extractors = {mode: Extractor(split=mode == "split", models_dir=models_dir, warn=_say) for mode in files}
+    for mode, extractor in extractors.items():
+        # Models loaded and both text-layer workers started before the clock runs.
+        list(extractor.extract_paths(files[mode][:2]))
+    walls: dict[str, list[float]] = {mode: [] for mode in files}
+    cpus: dict[str, list[float]] = {mode: [] for mode in files}
+    booked: dict[str, list[dict[str, float]]] = {mode: [] for mode in files}
     results: dict[str, list[Any]] = {}
-    for mode in (False, True):
-        extractor = Extractor(split=mode, models_dir=models_dir, warn=_say)
-        list(extractor.extract_paths([stacks[0][0]]))  # workers and models warm before the clock runs
-        started = time.perf_counter()
-        results[str(mode)] = list(extractor.extract_paths([p for p, _ in stacks]))
-        timings[str(mode)] = time.perf_counter() - started
-        _say(f"split={mode}: {timings[str(mode)]:.1f} s for {pages} pages")
+    for k in range(max(rounds, 1)):
+        for mode in list(files) if k % 2 == 0 else list(reversed(files)):
+            started, cpu_before = time.perf_counter(), process_cpu() + worker_cpu()
+            results[mode] = list(extractors[mode].extract_paths(files[mode]))
+            cpus[mode].append(process_cpu() + worker_cpu() - cpu_before)
+            walls[mode].append(time.perf_counter() - started)
+            stages: dict[str, float] = {}
+            for result in results[mode]:
+                for stage, seconds in result.cpu_seconds.items():
+                    stages[stage] = stages.get(stage, 0.0) + seconds
+            booked[mode].append(stages)
+            _say(f"round {k + 1} {mode}: {walls[mode][-1]:.1f} s wall, {cpus[mode][-1]:.1f} s CPU")
     tp = fp = fn = 0
     found_parts = typed = right = exact = 0
     by_source: dict[str, list[Any]] = {}
-    for result in results["True"]:
+    for result in results["split"]:
         by_source.setdefault(result.source, []).append(result)
     for path, truth in stacks:
         found = by_source.get(str(path), [])
@@ -213,14 +265,17 @@ def pipeline_stacks(draws: list[Draw], models_dir: Path) -> dict[str, Any]:
                     result.doc_type is not None
                     and result.doc_type.value == truth.types[truth.parts.index(tuple(result.pages))]
                 )
-    per_page = {k: v / pages for k, v in timings.items()}
-    # CPU seconds the pipeline books per stage (``ledgerbot.cost``): on a shared machine the wall
-    # time of two runs differs with the load more than splitting could ever add.
-    cpu = {k: sum(sum(r.cpu_seconds.values()) for r in rs) / pages for k, rs in results.items()}
+    cpu = {mode: median(c) / pages for mode, c in cpus.items()}
+    wall = {mode: median(w) / pages for mode, w in walls.items()}
+
+    def overhead(figures: dict[str, float], base: str) -> float | None:
+        return round(figures["split"] / figures[base] - 1.0, 4) if figures[base] else None
+
     return {
         "stacks": len(stacks),
         "pages": pages,
         "documents": sum(len(t.parts) for _, t in stacks),
+        "blank_separator_pages": separators,
         "boundaries": _prf(tp, fp, fn),
         "exact_split_rate": round(exact / len(stacks), 4),
         "doc_type_per_part": {
@@ -228,16 +283,30 @@ def pipeline_stacks(draws: list[Draw], models_dir: Path) -> dict[str, Any]:
             "parts_typed": typed,
             "accuracy": round(right / found_parts, 4) if found_parts else None,
         },
-        "seconds_per_page": {
-            "without_split": round(per_page["False"], 4),
-            "with_split": round(per_page["True"], 4),
+        "rounds": max(rounds, 1),
+        # ``split`` the stacks with --split, ``separate`` their documents one per file, ``whole`` the
+        # stacks without --split. What splitting adds is against the same documents one per file:
+        # the same results. Against ``whole`` it also pays for extracting and typing every part
+        # instead of one garbled document per file.
+        "cpu_seconds_per_page": {mode: round(v, 4) for mode, v in cpu.items()},
+        "split_cpu_overhead": overhead(cpu, "separate"),
+        "split_cpu_overhead_vs_whole": overhead(cpu, "whole"),
+        # Each round's figure: how far the load moved it.
+        "split_cpu_overhead_by_round": [
+            round(t / f - 1.0, 4) if f else None for f, t in zip(cpus["separate"], cpus["split"], strict=True)
+        ],
+        # The CPU this process books per stage (``ledgerbot.cost``) but the text layer's: where a
+        # difference goes. The reading's share is left out, since each extractor books all the
+        # text-layer workers of this process, the other modes' among them.
+        "booked_cpu_seconds_per_page": {
+            mode: {
+                stage: round(median(r.get(stage, 0.0) for r in runs) / pages, 4)
+                for stage in sorted({s for r in runs for s in r} - {"text_layer"})
+            }
+            for mode, runs in booked.items()
         },
-        "split_overhead": round(per_page["True"] / per_page["False"] - 1.0, 4),
-        "cpu_seconds_per_page": {
-            "without_split": round(cpu["False"], 4),
-            "with_split": round(cpu["True"], 4),
-        },
-        "split_cpu_overhead": round(cpu["True"] / cpu["False"] - 1.0, 4) if cpu["False"] else None,
+        "wall_seconds_per_page": {mode: round(v, 4) for mode, v in wall.items()},
+        "split_wall_overhead": overhead(wall, "separate"),
     }
 
 
@@ -407,6 +476,7 @@ def real_stacks(
     n_signal: int,
     n_typed: int,
     seed: int,
+    rounds: int = 2,
     classifier: Any = None,
 ) -> dict[str, Any]:
     """Stacks of one part's real documents: page signals (many), typed parts (some) and PDFs
@@ -448,7 +518,7 @@ def real_stacks(
         out["doc_type_per_part"] = typed_parts(
             documents, draws(n_typed, 2000), splitter, classifier, name_misses=part == "dev"
         )
-    out["pdf_stacks"] = pipeline_stacks(draws(n, 1000), models_dir) if n else None
+    out["pdf_stacks"] = pipeline_stacks(draws(n, 1000), models_dir, rounds) if n else None
     return out
 
 
@@ -465,6 +535,15 @@ def main() -> None:
     parser.add_argument("--signal-stacks", type=int, default=600, help="stacks of cached page signals")
     parser.add_argument(
         "--typed-stacks", type=int, default=150, help="stacks whose parts the classifier types (0: none)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="runs of the PDF stacks per mode, in turns (median CPU)"
+    )
+    parser.add_argument(
+        "--blank-between",
+        type=float,
+        default=0.25,
+        help="chance of a blank separator page between two documents of a PDF stack (0: none)",
     )
     parser.add_argument("--scans", action="store_true", help="also put scans in the PDF stacks (slow: OCR)")
     parser.add_argument("--seed", type=int, default=7)
@@ -510,7 +589,9 @@ def main() -> None:
             classifier=classifier,
             n_typed=args.typed_stacks,
         ),
-        "pdf_stacks": pdf_stacks(args.corpus, args.stacks, args.scans, args.seed, models_dir)
+        "pdf_stacks": pdf_stacks(
+            args.corpus, args.stacks, args.scans, args.seed, models_dir, args.rounds, args.blank_between
+        )
         if args.stacks
         else None,
     }
@@ -530,17 +611,30 @@ def main() -> None:
     )
     if "doc_type_per_part" in s:
         _say_types("generated stacks", s["doc_type_per_part"])
-    _say(f"splitter: {s['splitter_ms_per_page']} ms per page on read text layers")
+    cost = s["splitter_ms_per_page"]
+    _say(
+        f"splitter: {cost['all']} CPU ms per page on read text layers (born-digital {cost['born_digital']}, "
+        f"read by OCR {cost['read_by_ocr']})"
+    )
     pdf = report["pdf_stacks"]
     if pdf:
         _say(
             f"PDF stacks ({pdf['stacks']} files, {pdf['documents']} documents, {pdf['pages']} pages): "
             f"boundary F1 {pdf['boundaries']['f1']:.4f} (no splitting: every boundary missed), "
             f"type per part {pdf['doc_type_per_part']['accuracy']}, "
-            f"s/page {pdf['seconds_per_page']['with_split']} with --split vs "
-            f"{pdf['seconds_per_page']['without_split']} without ({pdf['split_overhead']:+.1%})"
+            f"{_say_cost(pdf)}"
         )
     print(json.dumps(report, indent=None))
+
+
+def _say_cost(pdf: dict[str, Any]) -> str:
+    cpu = pdf["cpu_seconds_per_page"]
+    return (
+        f"CPU s/page {cpu['split']} with --split vs {cpu['separate']} one document per file "
+        f"({pdf['split_cpu_overhead']:+.1%}; {cpu['whole']} whole without --split, "
+        f"{pdf['split_cpu_overhead_vs_whole']:+.1%}), median of {pdf['rounds']} rounds "
+        f"(wall {pdf['split_wall_overhead']:+.1%})"
+    )
 
 
 def _say_types(where: str, t: dict[str, Any]) -> None:
@@ -566,6 +660,7 @@ def real_report(
             n_signal=args.signal_stacks,
             n_typed=args.typed_stacks,
             seed=args.seed,
+            rounds=args.rounds,
             classifier=classifier,
         )
         singles = r["single_files"]["learned"]
@@ -582,11 +677,7 @@ def real_report(
             _say(
                 f"  PDF stacks ({pdf['stacks']} files, {pdf['documents']} documents, {pdf['pages']} pages): "
                 f"boundary F1 {pdf['boundaries']['f1']:.4f}, exact {pdf['exact_split_rate']}, "
-                f"type per part {pdf['doc_type_per_part']['accuracy']}, s/page "
-                f"{pdf['seconds_per_page']['with_split']} with --split vs "
-                f"{pdf['seconds_per_page']['without_split']} without ({pdf['split_overhead']:+.1%}); "
-                f"CPU s/page {pdf['cpu_seconds_per_page']['with_split']} vs "
-                f"{pdf['cpu_seconds_per_page']['without_split']} ({pdf['split_cpu_overhead']:+.1%})"
+                f"type per part {pdf['doc_type_per_part']['accuracy']}, {_say_cost(pdf)}"
             )
     print(json.dumps(report, indent=None))
 
