@@ -16,7 +16,7 @@ from typing import Any
 from stdnum import vatin
 
 from extractors.generic import label_words
-from extractors.generic.domains import domain_match, printed_domains, spelled_spans
+from extractors.generic.domains import domain_match, names_domain, printed_domains, spelled_spans
 from extractors.generic.geometry import Row, h_overlap
 from extractors.generic.labels import FIELD_KINDS, LabelMatch, is_title, label_finder, ocr_slip, tokens
 from extractors.values import (
@@ -1159,6 +1159,8 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                         "window": float(row.index in window and start == 0),
                         # The name spells a web or mail domain printed outside the buyer's block.
                         "domain_name": domain_match(_LEGAL_FORM.sub(" ", name).split(), domains),
+                        # ... spells it whole (for the extractor's rule, not a ranker feature).
+                        "domain_exact": float(names_domain(_LEGAL_FORM.sub(" ", name).split(), domains)),
                     }
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))

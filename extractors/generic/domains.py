@@ -84,6 +84,14 @@ def domain_match(name_words: list[str], domains: frozenset[str]) -> float:
     return 0.0
 
 
+def names_domain(name_words: list[str], domains: frozenset[str]) -> bool:
+    """The name spells a domain whole ("Bouygues Telecom") or is one ("weclapp.com")."""
+    if spelling(name_words) in domains:
+        return True
+    bare = " ".join(name_words).strip(_AROUND)
+    return bool(_BARE.fullmatch(bare)) and domain_label(bare) in domains
+
+
 def spelled_spans(words: list[str], domains: frozenset[str]) -> list[tuple[int, int]]:
     """Runs of two words or more (capitalised, no address or number) that spell a domain
     exactly; a single word that does is most often the first word of a longer name."""

@@ -220,6 +220,14 @@ class GenericExtractor:
             choices["vendor_iban"] = Choice(
                 iban.candidate, min(iban.confidence, settings.unchecked_iban_confidence)
             )
+        unsure = choices["vendor_name"]
+        if unsure.candidate is None or unsure.candidate.score < settings.abstain_below:
+            # Rule: when the ranker is sure of no name, one that spells the vendor's own printed
+            # web or mail domain ("Bouygues Telecom" beside bouyguestelecom.fr) is the better
+            # guess; its confidence stays the unsure one.
+            spelled = [c for c in cands["vendor_name"] if c.features.get("domain_exact")]
+            if spelled:
+                choices["vendor_name"] = Choice(max(spelled, key=lambda c: c.score), unsure.confidence)
         name_choice = choices["vendor_name"].candidate
         fuller = _fuller_name(name_choice, cands["vendor_name"]) if name_choice is not None else None
         if fuller is not None:

@@ -6,7 +6,15 @@ import pytest
 from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
-from extractors.generic.domains import domain_label, domain_match, printed_domains, spelled_spans
+from extractors.generic.domains import (
+    domain_label,
+    domain_match,
+    names_domain,
+    printed_domains,
+    spelled_spans,
+)
+from extractors.generic.extractor import Reading
+from textlayer.model import Document
 
 
 @pytest.mark.parametrize(
@@ -69,3 +77,33 @@ def test_the_candidate_that_spells_the_domain_carries_the_cue() -> None:
     cues = {c.value: c.features["domain_name"] for c in reading.candidates["vendor_name"]}
     assert cues.get("Brightwater Paints") == 1.0
     assert not any(score for name, score in cues.items() if "Brightwater" not in name)
+
+
+def test_a_name_or_address_that_is_the_domain_names_it_whole() -> None:
+    domains = frozenset({"brightwaterpaints", "kestrel"})
+    assert names_domain(["Brightwater", "Paints"], domains)
+    assert names_domain(["kestrel.com"], domains)
+    assert not names_domain(["Kestrel", "Gerätebau"], domains)  # begins with it: a cue, not the name whole
+    assert not names_domain(["service@kestrel.com"], domains)
+
+
+def _unsure_reading(extractor: GenericExtractor, document: Document, score: float) -> Reading:
+    reading = extractor.read(document)
+    for c in reading.candidates["vendor_name"]:
+        c.score = score if c.features.get("domain_exact") else 2 * score
+    return reading
+
+
+def test_when_the_ranker_is_sure_of_no_name_the_one_spelling_the_domain_is_taken() -> None:
+    extractor = GenericExtractor()
+    doc = _document(
+        [
+            (50, 60, "Guten Tag, hier Ihre Rechnung"),
+            (50, 120, "Ihre Leistungen von Brightwater Paints im Mai"),
+            (50, 780, "Kontakt: service@brightwater-paints.com"),
+        ]
+    )
+    unsure = extractor.decide(_unsure_reading(extractor, doc, 0.01), doc)
+    assert unsure.fields.vendor_name == "Brightwater Paints"
+    sure = extractor.decide(_unsure_reading(extractor, doc, 0.4), doc)  # the ranker's own choice stands
+    assert sure.fields.vendor_name != "Brightwater Paints"
