@@ -164,11 +164,14 @@ def _read_pdfium_pages(document: Any, result: ParseResult, ocr: OCRMode, config:
         page = document[number - 1]
         try:
             read = page_from_pdfium(page, number, config)
+            # A page with nothing drawn on it (a separator page of a born-digital stack) has no
+            # words to find: OCR would render and read white paper for over a second.
+            blank = read is None and next(iter(page.get_objects(max_depth=1)), None) is None
         finally:
             page.close()
         if read is not None:
             result.pages[number] = read
-        elif ocr == "never":
+        elif ocr == "never" or blank:
             width, height = result.sizes[number]
             result.pages[number] = empty_page(number, width, height)
         else:

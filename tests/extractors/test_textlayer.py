@@ -353,6 +353,17 @@ def test_pdfium_backend_sends_blank_pages_to_ocr_or_leaves_them_empty() -> None:
     assert never.ocr_pages == [] and never.pages[2].lines == []
 
 
+def test_a_page_with_nothing_drawn_on_it_is_not_ocr_d() -> None:
+    from textlayer.tasks import parse
+
+    config = TextLayerConfig(digital_backend="pdfium")
+    data = pdf_bytes([invoice_lines(), [], [Placed("x", 50, 800)]])
+    auto = parse(data, "three.pdf", "auto", config)
+    assert sorted(auto.pages) == [1, 2] and auto.pages[2].lines == [] and auto.ocr_pages == [3]
+    always = parse(data, "three.pdf", "always", config)
+    assert always.ocr_pages == [1, 2, 3]
+
+
 def test_a_worker_that_died_while_idle_is_replaced() -> None:
     import os
     import signal
