@@ -34,7 +34,10 @@ from ledgerbot.core.artifacts import Artifact, ArtifactStore
 from ledgerbot.core.domain import APException, DocType
 from textlayer.model import Document
 
-Route = Literal["baseline", "combined"]
+# "no_text": a document without a word on any page (a blank scan, an empty page) is typed by
+# no model; it goes to a clerk as "other" with confidence 0.
+Route = Literal["baseline", "combined", "no_text"]
+NO_TEXT_MODEL = "rule:no-text"
 LOW_CONFIDENCE = "LOW_CONFIDENCE"
 CASCADE = "cascade"
 
@@ -303,7 +306,19 @@ class Cascade:
         return self._transformer
 
     def classify(self, docs: Sequence[Document]) -> list[Classification]:
-        return self.classify_features([extract_features(doc) for doc in docs])
+        worded = [i for i, doc in enumerate(docs) if _has_words(doc)]
+        typed = iter(self.classify_features([extract_features(docs[i]) for i in worded]))
+        wordless = Classification(
+            doc_type=DocType.OTHER,
+            confidence=0.0,
+            route="no_text",
+            low_confidence=True,
+            model=NO_TEXT_MODEL,
+            version=self.version,
+            baseline_confidence=0.0,
+        )
+        has_words = set(worded)
+        return [next(typed) if i in has_words else wordless for i in range(len(docs))]
 
     def classify_features(self, features: Sequence[DocFeatures]) -> list[Classification]:
         if not features:
@@ -335,3 +350,7 @@ class Cascade:
                 )
             )
         return out
+
+
+def _has_words(doc: Document) -> bool:
+    return any(line.words for page in doc.pages for line in page.lines)

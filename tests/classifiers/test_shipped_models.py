@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from classifier_corpus_gen import read_pdf
 
-from classifiers.cascade import Cascade
+from classifiers.cascade import NO_TEXT_MODEL, Cascade
 from classifiers.shipped import PROVENANCE, install, provenance, ship
 from classifiers.train import TrainReport
 from ledgerbot.core.artifacts import ArtifactStore
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document, Page
 
 pytestmark = pytest.mark.slow
 
@@ -65,3 +67,18 @@ def test_nothing_is_installed_when_nothing_is_shipped(tmp_path: Path) -> None:
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / PROVENANCE).write_text("{not json")
     assert provenance(tmp_path / "broken") is None
+
+
+def test_a_document_without_words_goes_to_a_clerk_typed_by_no_model(
+    trained: tuple[TrainReport, Path], tiny_pdf_corpus: Path
+) -> None:
+    _, models = trained
+    worded = [read_pdf(p) for p in sorted(tiny_pdf_corpus.glob("*.pdf"))[:2]]
+    blank = Document(source="blank.pdf", pages=[Page(1, 595.0, 842.0, [])])
+    cascade = Cascade.load(models)
+    first, wordless, second = cascade.classify([worded[0], blank, worded[1]])
+    assert [first, second] == cascade.classify(worded)  # the others are typed as before, in order
+    assert (wordless.doc_type, wordless.confidence, wordless.route) == (DocType.OTHER, 0.0, "no_text")
+    assert wordless.low_confidence and wordless.model == NO_TEXT_MODEL
+    exception = wordless.exception()
+    assert exception is not None and exception.evidence["classifier_model"] == NO_TEXT_MODEL
