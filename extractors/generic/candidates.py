@@ -1083,8 +1083,8 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                     words = words[skip:]
                 if words:
                     blocks.append((row, words, vendor_label or below_head))
-        # A name that spells the vendor's domain, wherever it is printed ("Vos services Bouygues
-        # Telecom" beside bouyguestelecom.fr), with the legal form that follows it.
+        # A name that spells the vendor's domain, wherever it is printed ("Ihre Leistungen von
+        # Nordwind Telecom" beside nordwindtelecom.fr), with the legal form that follows it.
         for row in context.rows:
             if row.index in context.table_rows:
                 continue

@@ -1,9 +1,9 @@
 """The vendor's own web and mail domains, and the names that spell them.
 
-A company's domain very often spells its name: "Bouygues Telecom" and bouyguestelecom.fr,
-"Quifla S.L." and accounts@quifla.es. A name candidate that spells a domain printed on the
+A company's domain very often spells its name: "Nordwind Telecom" and nordwindtelecom.fr,
+"Kestrel S.L." and accounts@kestrel.es. A name candidate that spells a domain printed on the
 page (outside the buyer's block) is likely the sender's name, and a name printed only in a
-sentence ("Vos services Bouygues Telecom") becomes a candidate when it spells one. The ranker
+sentence ("Ihre Leistungen von Nordwind Telecom") becomes a candidate when it spells one. The ranker
 weighs this like any other feature; nothing is decided here.
 """
 
@@ -16,7 +16,7 @@ from extractors.generic.labels import fold
 
 _EMAIL = re.compile(r"[\w.+-]+@((?:[\w-]+\.)+[a-z]{2,})", re.IGNORECASE)
 _WEB = re.compile(r"(?:https?://|www\.)((?:[\w-]+\.)+[a-z]{2,})", re.IGNORECASE)
-# A web address printed without "www": "bouyguestelecom.fr", "acme.co.uk" (common endings only,
+# A web address printed without "www": "nordwindtelecom.fr", "acme.co.uk" (common endings only,
 # so that "Nr.12" or "S.A." is no domain).
 _BARE = re.compile(
     r"(?:[a-z][\w-]*\.)+(?:com|net|org|info|biz|eu|fr|de|be|nl|es|it|at|ch|uk|lu|ie|pt|pl|se|dk|no|fi"
@@ -40,7 +40,7 @@ MAX_WORDS = 4
 
 
 def domain_label(host: str) -> str | None:
-    """The label that names the owner: "bouyguestelecom" in "www.bouyguestelecom.fr"."""
+    """The label that names the owner: "nordwindtelecom" in "www.nordwindtelecom.fr"."""
     labels = [label for label in host.lower().split(".") if label]
     if len(labels) < 2:
         return None
@@ -65,7 +65,7 @@ def printed_domains(words: Iterable[str]) -> frozenset[str]:
 
 
 def spelling(words: Iterable[str]) -> str:
-    """Letters and digits of ``words``, folded: "Bouygues Telecom" -> "bouyguestelecom"."""
+    """Letters and digits of ``words``, folded: "Nordwind Telecom" -> "nordwindtelecom"."""
     return "".join(c for c in fold("".join(words)) if c.isalnum())
 
 
@@ -85,7 +85,7 @@ def domain_match(name_words: list[str], domains: frozenset[str]) -> float:
 
 
 def names_domain(name_words: list[str], domains: frozenset[str]) -> bool:
-    """The name spells a domain whole ("Bouygues Telecom") or is one ("weclapp.com")."""
+    """The name spells a domain whole ("Nordwind Telecom") or is one ("kestrel.io")."""
     if spelling(name_words) in domains:
         return True
     bare = " ".join(name_words).strip(_AROUND)

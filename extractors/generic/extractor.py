@@ -223,7 +223,7 @@ class GenericExtractor:
         unsure = choices["vendor_name"]
         if unsure.candidate is None or unsure.candidate.score < settings.abstain_below:
             # Rule: when the ranker is sure of no name, one that spells the vendor's own printed
-            # web or mail domain ("Bouygues Telecom" beside bouyguestelecom.fr) is the better
+            # web or mail domain ("Nordwind Telecom" beside nordwindtelecom.fr) is the better
             # guess; its confidence stays the unsure one.
             spelled = [c for c in cands["vendor_name"] if c.features.get("domain_exact")]
             if spelled:

@@ -438,8 +438,8 @@ def test_german_letter_vendor_from_the_sender_line_not_the_address_window(
         ("Invoice#INV-1", ["Invoice#", "INV-1"]),
         ("http://example.com", ["http://example.com"]),
         ("10:30", ["10:30"]),
-        ("14/03/201815:57", ["14/03/2018", "15:57"]),  # OCR lost the space before the time
-        ("14/03/20185:57:07PM", ["14/03/2018", "5:57:07PM"]),
+        ("21/07/201915:41", ["21/07/2019", "15:41"]),  # OCR lost the space before the time
+        ("21/07/20199:41:15AM", ["21/07/2019", "9:41:15AM"]),
         (":25/25-52561", [":", "25/25-52561"]),  # OCR set the label's colon on the value
         (":-)", [":-)"]),
     ],
