@@ -16,7 +16,7 @@ from lxml import etree
 
 from extractors.einvoice import EInvoiceError, detect, parse_einvoice, read_einvoice, truth_from_einvoice
 from extractors.einvoice.truth import result_for
-from ledgerbot.core.domain import DocType, ExtractionResult, InvoiceLine
+from ledgerbot.core.domain import HEADER_FIELDS, DocType, ExtractionResult, InvoiceLine
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "data" / "einvoice"
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared e-invoice corpus not at {CORPUS}")
@@ -152,6 +152,24 @@ def test_hybrid_zugferd1_and_2_pdf_reads_the_facturx_attachment() -> None:
     result = result_for(path)
     assert result.lineage["einvoice_attachment"] == "factur-x.xml"
     assert result.lineage["einvoice"].startswith("cii@")
+
+
+@pytest.mark.parametrize(
+    ("profile", "left_out"),
+    [("MINIMUM", {"lines", "due_date", "vendor_iban"}), ("BASICWL", {"lines"}), ("EN16931", set())],
+)
+def test_truth_scores_only_what_the_profile_carries(profile: str, left_out: set[str]) -> None:
+    """A MINIMUM or BASIC WL XML has no lines (MINIMUM no due date or IBAN either): the page's
+    lines are not wrong because the XML cannot list them."""
+    folder = CORPUS / "ZUGFeRDv2" / "fail" / "FNFE-factur-x-examples"
+    paths = sorted(folder.glob(f"*_{profile}.pdf"))
+    assert paths, f"no {profile} sample in {folder}"
+    for path in paths:
+        truth = truth_from_einvoice(path)
+        if not left_out:
+            assert "scored" not in truth
+            continue
+        assert set(truth["scored"]) == {*HEADER_FIELDS, "lines"} - left_out
 
 
 # --- deliberately broken files ----------------------------------------------------------------
