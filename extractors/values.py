@@ -443,7 +443,9 @@ def _unchecked_iban_at(text: str, start: int, end: int) -> tuple[int, str] | Non
         if stop != end and text[stop] not in " ,;)":
             continue
         value = _iban_shape(text[start:stop], repair=True)
-        if value is not None and not iban_checksum_ok(value):
+        # Without check digits that hold, only a country's own IBAN structure vouches for it: a
+        # code such as "QX48 7ABC..." from outside the registry is no IBAN (an article number).
+        if value is not None and iban_structure(value[:2]) is not None and not iban_checksum_ok(value):
             return stop, value
     return None
 

@@ -26,6 +26,7 @@ from extractors.values import (
     find_currency,
     find_ibans,
     find_unchecked_ibans,
+    iban_structure,
     parse_date,
     parse_iban,
     parse_vat_id,
@@ -66,6 +67,8 @@ _COLUMN_ROWS = 5
 RELATIONS = ("right", "right_gap", "below", "pattern", "layout")
 # Currency signs that name their currency alone ("$" is also an OCR slip for "S").
 _GLUED_SIGNS = frozenset({"€", "£"})
+# Punctuation around a word that is not part of it: a sentence's end, brackets, OCR's debris.
+_EDGE_MARKS = "([{\"'‘“«|.,;:!?)]}’”»"
 
 # Legal forms that end a company name, EN/DE/FR (and common neighbours).
 _LEGAL_FORM = re.compile(
@@ -293,9 +296,12 @@ def _value_spans(
         last = max(i for i, s in enumerate(starts) if s < b)
         # A value must cover whole words: "12345" inside "RE-12345" is not a value on its own.
         partial = a != starts[first] or b != starts[last] + len(words[last])
-        # ... but a currency sign may be glued to a column word ("Gesamt/€", "Betrag(€)").
+        # ... but a currency sign may be glued to a column word ("Gesamt/€", "Betrag(€)"), and
+        # a code may end a sentence or carry OCR's debris ("Beträge in EUR.", "in EUR!").
         glued_sign = kind == "currency" and (
-            text[a:b] in _GLUED_SIGNS or _code_on_amount(words[first], text[a:b])
+            text[a:b] in _GLUED_SIGNS
+            or _code_on_amount(words[first], text[a:b])
+            or (first == last and words[first].strip(_EDGE_MARKS) == text[a:b])
         )
         if partial and kind not in ("iban", "vat_id", "tax_id", "date") and not glued_sign:
             continue
@@ -739,6 +745,8 @@ def find_misread_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
         at = match.start()
         for a in _PREFIX_LETTERS.get(text[at], text[at]):
             for b in _PREFIX_LETTERS.get(text[at + 1], text[at + 1]):
+                if iban_structure(a + b) is None:
+                    continue  # letters put back must name a country that has IBANs
                 read = f"{text[:at]}{a}{b}{text[at + 2 :]}"
                 found = next(((span, v) for span, v in find_ibans(read) if span[0] == at), None)
                 if found is not None:

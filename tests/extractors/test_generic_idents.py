@@ -368,6 +368,16 @@ def test_a_currency_code_glued_to_an_amount_names_the_currency(extractor: Generi
     assert extractor.extract(doc).fields.currency == "CHF"
 
 
+@pytest.mark.parametrize("said", ["All amounts in CHF.", "All amounts in CHF!", "(CHF)"])
+def test_a_currency_code_at_a_sentence_end_or_in_brackets_names_the_currency(
+    extractor: GenericExtractor, said: str
+) -> None:
+    # The VAT id's country alone would say GBP: the code printed with its punctuation decides.
+    cells = [(50, 40, "Hollin Tools Ltd"), (50, 60, "VAT Reg No GB401454642"), (50, 90, said)]
+    cells.append((50, 200, "TOTAL 19,76"))
+    assert extractor.extract(_document(cells)).fields.currency == "CHF"
+
+
 def test_a_currency_printed_nowhere_is_the_vendors_countrys(extractor: GenericExtractor) -> None:
     # A till receipt prints "TOTAL 19,76" and no currency; its VAT id names the country.
     cells = [(50, 40, "Boulangerie Lmlni SRL"), (50, 60, "N°TVA BE0986032120"), (50, 200, "TOTAL 19,76")]

@@ -136,6 +136,9 @@ def test_an_iban_printed_with_wrong_check_digits_is_found_only_as_unchecked() ->
     assert [value for _, value in find_unchecked_ibans(text)] == ["DE75123456780000001234"]
     # Never the first 22 characters of a longer number (a metering point id).
     assert list(find_unchecked_ibans("Zählpunkt DE0001346484600000000000000100038")) == []
+    # Nor an article code shaped like one, from a country that has no IBAN structure.
+    assert iban_structure("QX") is None
+    assert list(find_unchecked_ibans("Pfand QX487BOTTLEDEPOSIT 0,25")) == []
 
 
 def test_an_unchecked_iban_is_reported_as_printed_with_low_confidence(extractor: GenericExtractor) -> None:
@@ -429,6 +432,8 @@ def test_misread_vat_ids_are_read_back_on_ocr_pages_only(extractor: GenericExtra
         ("IBAN 0E89 3704 0044 0532 0130 00", "DE89370400440532013000"),
         ("IBAN 0E89 3704 0044 0532 0130 01", None),  # mod-97 refuses it
         ("IBAN DE89 3704 0044 0532 0130 00", None),  # read right: found by find_ibans itself
+        # "4" read back as "A" would pass mod-97, but no country "KA" has IBANs: an article code.
+        ("Pfand K4977BOTTLEDEPOSIT 0,25", None),
     ],
 )
 def test_an_iban_whose_country_ocr_read_as_digits_is_read_back(read: str, iban: str | None) -> None:
