@@ -481,7 +481,9 @@ def _repair_separator(
     """Restore what OCR misread in one of three amounts when the other two imply it.
 
     A decimal mark lost ("551525" for "5515,25"): only an amount whose digits are exactly the
-    digits of the implied value. One digit read as its look-alike ("1 284,56" for "1 234,56"),
+    digits of the implied value. A minus lost on a scanned credit note, among three labelled
+    amounts: the implied value is the amount as read with its sign turned. One digit read as
+    its look-alike ("1 284,56" for "1 234,56"),
     on an OCR'd page only, among three labelled amounts: the digits of the implied value but
     one, that one a look-alike pair, and only when no other of the three amounts could be
     repaired the same way, so that the arithmetic pins which one OCR slipped on. A wrong amount
@@ -495,6 +497,12 @@ def _repair_separator(
     implied = (("s", g.value - t.value, s), ("t", g.value - s.value, t), ("g", s.value + t.value, g))
     fixes = []
     for which, value, cand in implied:
+        credit = any(c.value < 0 for c in (s, t, g) if c is not cand)
+        if printed and credit and cand.page in scanned and value < 0 and value == -cand.value:
+            # A credit note's minus is a thin stroke a scan loses ("14,99" for "-14,99"); the
+            # other amounts print theirs.
+            fixes.append((which, value, cand, "sign_repaired"))
+            continue
         if value <= 0:
             continue
         if "." not in cand.text and "," not in cand.text and _digits(cand.value) == _digits(value):

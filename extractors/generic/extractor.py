@@ -259,7 +259,7 @@ class GenericExtractor:
                 sure = calibration(name, sure, kind)
                 if name in OPTIONAL_FIELDS and sure < settings.abstain_below:
                     continue  # often not printed at all: an empty field costs less than a wrong one
-            if cand.features.get("digit_repaired"):
+            if cand.features.get("digit_repaired") or cand.features.get("sign_repaired"):
                 sure = min(sure, settings.reconciled_confidence)  # a clerk should look at the print
             fields[name] = cand.value
             confidence[name] = sure
@@ -284,6 +284,11 @@ class GenericExtractor:
             if amount is not None and amount.features.get("digit_repaired"):
                 lineage[name] = (
                     f"rule: OCR read {amount.text!r}; one look-alike digit put back so that "
+                    "subtotal + tax = total with the other two printed amounts"
+                )
+            elif amount is not None and amount.features.get("sign_repaired"):
+                lineage[name] = (
+                    f"rule: OCR read {amount.text!r} without its minus; the sign put back so that "
                     "subtotal + tax = total with the other two printed amounts"
                 )
         due = choices.get("due_date")

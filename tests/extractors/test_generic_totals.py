@@ -284,6 +284,23 @@ def test_no_digit_is_put_back_when_two_amounts_could_have_slipped() -> None:
     assert not any(c.candidate.features.get("digit_repaired") for c in chosen.values() if c.candidate)
 
 
+def test_a_minus_a_scan_lost_on_a_credit_notes_labelled_amount_is_put_back() -> None:
+    # Printed -200.00 + -40.00 = -240.00; the tax's thin minus did not survive the scan.
+    block = {
+        "subtotal": ("-200.00", 100, "Net"),
+        "tax_amount": ("40.00", 115, "VAT"),
+        "total": ("-240.00", 130, "Total"),
+    }
+    s, t, g = _block([], block)
+    chosen = choose_totals(s, t, g, None, scanned={1})
+    assert _values(chosen) == (Decimal("-200.00"), Decimal("-40.00"), Decimal("-240.00"))
+    tax = chosen["tax_amount"].candidate
+    assert tax is not None and tax.features.get("sign_repaired") == 1.0 and tax.text == "40.00"
+    # On a born-digital page a sign is printed as it is meant: nothing is turned.
+    s, t, g = _block([], block)
+    assert _values(choose_totals(s, t, g, None))[1] != Decimal("-40.00")
+
+
 def test_a_repaired_amount_is_named_in_the_lineage_and_routed_to_review() -> None:
     # No line table: only the totals block's own arithmetic can tell which amount slipped.
     cells = [*HEAD[:4], (380, 375, "Subtotal"), (480, 375, "280.00"), (380, 390, "VAT 20%"),
