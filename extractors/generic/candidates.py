@@ -296,14 +296,18 @@ def _value_spans(
         last = max(i for i, s in enumerate(starts) if s < b)
         # A value must cover whole words: "12345" inside "RE-12345" is not a value on its own.
         partial = a != starts[first] or b != starts[last] + len(words[last])
-        # ... but a currency sign may be glued to a column word ("Gesamt/€", "Betrag(€)"), and
-        # a code may end a sentence or carry OCR's debris ("Beträge in EUR.", "in EUR!").
+        # ... but a currency sign may be glued to a column word ("Gesamt/€", "Betrag(€)").
         glued_sign = kind == "currency" and (
-            text[a:b] in _GLUED_SIGNS
-            or _code_on_amount(words[first], text[a:b])
-            or (first == last and words[first].strip(_EDGE_MARKS) == text[a:b])
+            text[a:b] in _GLUED_SIGNS or _code_on_amount(words[first], text[a:b])
         )
-        if partial and kind not in ("iban", "vat_id", "tax_id", "date") and not glued_sign:
+        # A code or a number may end a sentence, stand in brackets or carry OCR's debris
+        # ("Beträge in EUR.", "Rechnung 4711,", "(RE-2041)", "in EUR!").
+        marked = (
+            kind in ("currency", "identifier")
+            and first == last
+            and words[first].strip(_EDGE_MARKS) == text[a:b]
+        )
+        if partial and kind not in ("iban", "vat_id", "tax_id", "date") and not (glued_sign or marked):
             continue
         out.append((first, last + 1, value))
     return out
@@ -1035,10 +1039,17 @@ def _id_like(text: str, a: int, b: int, dates: list[tuple[int, int, Any]]) -> bo
     amount, and no size ("M8x40")."""
     if len(text) < 3 or any(da <= a and b <= db for da, db, _ in dates) or _SIZE.fullmatch(text):
         return False
-    if _other_label_glued(text):
+    if _other_label_glued(text) or _is_iban(text):
         return False
     # "1.234,56" and "19%" are an amount and a rate; "4711" and "RE-2026-07" may be references.
     return not (_AMOUNT_OR_RATE.fullmatch(text) and (_CENTS.search(text) or text.endswith("%")))
+
+
+def _is_iban(text: str) -> bool:
+    """An account number printed whole: an IBAN, its check digits right or not."""
+    compact = text.strip(_EDGE_MARKS)
+    whole = (0, len(compact))
+    return parse_iban(compact) is not None or any(span == whole for span, _ in find_unchecked_ibans(compact))
 
 
 def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:

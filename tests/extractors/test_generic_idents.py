@@ -368,6 +368,29 @@ def test_a_currency_code_glued_to_an_amount_names_the_currency(extractor: Generi
     assert extractor.extract(doc).fields.currency == "CHF"
 
 
+@pytest.mark.parametrize("printed", ["58231,", "58231.", "(58231)", "[58231]"])
+def test_an_invoice_number_with_punctuation_around_it_is_read_without_it(
+    extractor: GenericExtractor, printed: str
+) -> None:
+    # A sentence's comma, brackets, or what OCR made of a rule beside the number.
+    cells = [
+        (50, 40, "Hollin Tools Ltd"),
+        (300, 60, f"Rechnungsnummer {printed}"),
+        (300, 75, "Datum 03.02.2026"),
+    ]
+    assert extractor.extract(_document(cells)).fields.invoice_number == "58231"
+
+
+def test_an_account_number_is_no_invoice_number(extractor: GenericExtractor) -> None:
+    # No label names a number here; the IBAN in the payment sentence (check digits right or
+    # wrong) is no candidate for the invoice number, the reference standing alone is.
+    for iban in ("DE89370400440532013000,", "DE75370400440532013000,"):
+        cells = [(50, 40, "Hollin Tools Ltd"), (300, 60, "RX-20417"), (50, 300, f"Bitte auf {iban} BIC X")]
+        candidates = extractor.read_unscored(_document(cells)).candidates["invoice_number"]
+        assert "RX-20417" in {c.value for c in candidates}
+        assert not any(c.value.startswith("DE") for c in candidates)
+
+
 @pytest.mark.parametrize("said", ["All amounts in CHF.", "All amounts in CHF!", "(CHF)"])
 def test_a_currency_code_at_a_sentence_end_or_in_brackets_names_the_currency(
     extractor: GenericExtractor, said: str
