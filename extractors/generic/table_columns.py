@@ -83,8 +83,12 @@ def _cells(words: list[Word], columns: list[Column], height: float, ocr: bool) -
 
 
 def _multiplies(q: float, p: float, a: float, percents: list[float]) -> bool:
-    """qty x price = amount within a cent (either sign), or so after one of the row's discounts."""
-    if q <= 0 or p == 0:
+    """qty x price = amount within a cent (either sign), or so after one of the row's discounts.
+
+    A quantity is positive, or negative with its amount (goods returned on a credit note:
+    "-5 x 1,00 = -5,00"), never against the price's sign.
+    """
+    if q == 0 or p == 0 or (q < 0 and not (a < 0 < p)):
         return False
     product = abs(q * p)
     if abs(product - abs(a)) <= 0.011 + product * 1e-5:

@@ -307,6 +307,20 @@ def test_a_quantity_to_three_decimals_in_the_documents_own_mark() -> None:
     assert triples(read([page(english)])) == [("1000", "2.00", "2000.00")]
 
 
+def test_goods_returned_with_a_negative_quantity_keep_their_columns() -> None:
+    """ "-5,0000 Stk." at 1,0000 for -5,00: a credit note's quantity printed negative is still
+    the quantity, not the price; the contract reports it positive, the amount negative."""
+    rows: list[list[Cell]] = [
+        [("Art.-Nr.", 40), ("Menge", 270, "r"), ("VKE", 320, "r"), ("Nettopreis", 400, "r"),
+         ("Nettowert", 540, "r")],
+        [("QZ-114", 40), ("-5,0000", 270, "r"), ("1", 320, "r"), ("1,0000", 400, "r"), ("-5,00", 540, "r")],
+        [("QZ-207", 40), ("-2,0000", 270, "r"), ("1", 320, "r"), ("1,4500", 400, "r"), ("-2,90", 540, "r")],
+        [("Summe", 380), ("-7,90", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("5.0000", "1.0000", "-5.00"), ("2.0000", "1.4500", "-2.90")]
+
+
 # --- the parts ------------------------------------------------------------------------------------
 
 
