@@ -30,6 +30,7 @@ from sandbox.corpus import vocabulary
 from sandbox.corpus.content import Invoice, Line
 from sandbox.corpus.fonts import FAMILIES, MONOSPACED, FontSet, ascent_descent, font_set
 from sandbox.corpus.formats import CURRENCY_SYMBOLS, fmt_date, fmt_iban, fmt_money, fmt_number, fmt_quantity
+from sandbox.corpus.letterhead_marks import Mark, draw_badge, mark_for, mark_width
 
 Part = tuple[str, str | None]  # (text, annotation key or None)
 
@@ -724,6 +725,20 @@ class _Renderer:
         c.setStrokeColorRGB(0, 0, 0)
         return size
 
+    def _letterhead_mark(self, mark: Mark, top: float) -> float:
+        """Draws ``mark`` right-aligned at the top; returns the width it takes, with its gap."""
+        if mark.kind == "tagline":
+            italic = mark.seed % 2 == 0
+            width = self.w.width(mark.text, mark.size, italic=italic, bold=not italic, heading=True)
+            self.w.draw(
+                self.right, top - mark.size, mark.text, mark.size, align="right", colour=self.s.accent,
+                italic=italic, bold=not italic, heading=True,
+            )  # fmt: skip
+        else:
+            width = mark_width(mark, 0.0)
+            draw_badge(self.c, mark, self.right - width, top - mark.size, self.s.accent)
+        return width + 16
+
     def _name(self) -> str:
         return self.inv.vendor.name.upper() if self.s.name_upper else self.inv.vendor.name
 
@@ -743,6 +758,18 @@ class _Renderer:
         else:
             header_tax = False
         kind = style.letterhead
+        # A tagline or a badge in the free top-right corner, the name kept clear of it.
+        mark = mark_for(self.inv.number, style.language) if kind in ("logo_left", "minimal") else None
+        beside = self._letterhead_mark(mark, top) if mark is not None else 0.0
+        if mark is not None and mark.small_name:
+            name_size = min(name_size, style.size + 1.0 + (mark.seed % 3) * 0.5)
+        while (
+            beside
+            and self.w.width(self._name(), name_size, bold=True, heading=True)
+            > self.right - self.left - beside
+            and name_size > 7
+        ):
+            name_size -= 0.5
         if kind == "sidebar":
             self.y = top - 10
             return
@@ -786,7 +813,7 @@ class _Renderer:
         if kind in ("logo_left", "right_block"):
             lw = self._logo(self.left, top - logo_size, logo_size)
             # The name must fit beside the logo: a long name is set smaller.
-            room = self.right - self.left - lw - 16
+            room = self.right - self.left - lw - 16 - beside
             while self.w.width(self._name(), name_size, bold=True, heading=True) > room and name_size > 7:
                 name_size -= 0.5
             if kind == "logo_left":

@@ -21,6 +21,7 @@ from extractors.einvoice.truth import result_for
 from sandbox.corpus import generate_corpus
 from sandbox.corpus.formats import fmt_date, fmt_number
 from sandbox.corpus.generator import CorpusError
+from sandbox.corpus.letterhead_marks import mark_for
 from sandbox.corpus.marks import pen_marks, stamp
 from sandbox.corpus.randomized import HELDOUT_SEEDS, RandomDoc, make
 from sandbox.corpus.receipts import make_receipt
@@ -128,6 +129,26 @@ def _overlapping_words(path: Path) -> list[tuple[str, str]]:
 def test_no_block_is_printed_over_another(random_corpus: Path, truths: dict[str, dict[str, Any]]) -> None:
     for stem, truth in truths.items():
         assert _overlapping_words(random_corpus / truth["_file"]) == [], stem
+
+
+def test_letterhead_marks_print_taglines_as_text_and_badges_as_pictures(
+    random_corpus: Path, truths: dict[str, dict[str, Any]]
+) -> None:
+    """A tagline is in the text layer, a badge only in the picture; neither is the vendor."""
+    seen: Counter[str] = Counter()
+    for truth in truths.values():
+        if truth["style"]["letterhead"] not in ("logo_left", "minimal"):
+            continue
+        mark = mark_for(truth["fields"]["invoice_number"], truth["style"]["language"])
+        if mark is None:
+            continue
+        text = _printed_text((random_corpus / truth["_file"]).read_bytes())
+        printed = "".join(mark.text.split()) in text  # the text as printed, without spaces
+        assert printed == (mark.kind == "tagline"), (truth["_file"], mark)
+        assert mark.text != truth["fields"]["vendor_name"]
+        seen[mark.kind] += 1
+    assert seen["tagline"] and seen["badge"], seen
+    assert mark_for("RE-1", "de") == mark_for("RE-1", "de")
 
 
 def test_layouts_really_vary(truths: dict[str, dict[str, Any]]) -> None:
