@@ -404,7 +404,8 @@ def rate_sums(cands: Sequence[Candidate]) -> list[Candidate]:
 
     Two shapes: a breakdown table whose column label ("Nettobetrag", "MwSt.-Betrag") stands over
     one row per rate, and a totals block with one labelled tax row per rate ("zzgl. 7 % MwSt.",
-    "zzgl. 19 % MwSt.") whose amounts stand in one column. A sum row the column already prints
+    "zzgl. 19 % MwSt.") whose amounts stand in one column; net rows labelled one under the
+    other ("Goods net", "Shipping net") are summed alike. A sum row the column already prints
     is the same value and simply agrees with it; otherwise the sum is a candidate of its own,
     which the caller keeps only when subtotal + tax = total holds with it.
     """
@@ -413,7 +414,7 @@ def rate_sums(cands: Sequence[Candidate]) -> list[Candidate]:
     for c in cands:
         if c.relation == "below" and c.label is not None:
             key: tuple[object, ...] = ("below", c.page, id(c.label))
-        elif c.field == "tax_amount" and c.relation in ("right", "right_gap"):
+        elif c.field in ("tax_amount", "subtotal") and c.relation in ("right", "right_gap"):
             key = ("right", c.page, round(c.bbox[2] / 4))
         else:
             continue

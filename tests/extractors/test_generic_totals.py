@@ -361,3 +361,33 @@ def test_a_decimal_mark_ocr_read_twice_is_read_once_on_scans_only() -> None:
     assert [w.text for w in build_rows(scanned)[0].words] == ["BALANCE", "148.20"]
     assert [w.text for w in build_rows(digital)[0].words] == ["BALANCE", "148..20"]
     assert mend_doubled_mark(Word("1..2", (0.0, 0.0, 1.0, 1.0))).text == "1..2"
+
+
+def test_net_rows_of_goods_and_shipping_add_up_to_the_subtotal_with_their_tax_rows() -> None:
+    # Goods 200.00 and shipping 5.00, each net and taxed on its own row: the invoice's net
+    # amount is their sum, as its tax is the sum of the two tax rows (205.00 + 38.95 = 243.95).
+    # The amounts are set flush right, as a column of figures is.
+    cells = [*HEAD, (300, 375, "Goods net"), (480, 375, "200.00"), (300, 390, "Shipping net"),
+             (490, 390, "5.00"), (300, 405, "VAT 19% on 200.00"), (485, 405, "38.00"),
+             (300, 420, "VAT 19% on 5.00"), (490, 420, "0.95"), (300, 435, "Total"),
+             (480, 435, "243.95")]  # fmt: skip
+    for scorer in (KnowsOnlyLabels(), None):
+        extractor = GenericExtractor(scorer) if scorer is not None else GenericExtractor.load()
+        fields = extractor.extract(_document(cells), DocType.INVOICE).fields
+        assert (fields.subtotal, fields.tax_amount, fields.total) == (
+            Decimal("205.00"),
+            Decimal("38.95"),
+            Decimal("243.95"),
+        )
+
+
+def test_net_rows_that_do_not_add_up_with_the_tax_to_the_total_are_not_summed() -> None:
+    cells = [*HEAD, (300, 375, "Subtotal net"), (480, 375, "200.00"), (300, 390, "Net after discount"),
+             (480, 390, "180.00"), (300, 405, "VAT 20%"), (480, 405, "36.00"), (300, 420, "Total"),
+             (480, 420, "216.00")]  # fmt: skip
+    fields = GenericExtractor(KnowsOnlyLabels()).extract(_document(cells), DocType.INVOICE).fields
+    assert (fields.subtotal, fields.tax_amount, fields.total) == (
+        Decimal("180.00"),
+        Decimal("36.00"),
+        Decimal("216.00"),
+    )
