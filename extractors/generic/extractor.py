@@ -192,6 +192,9 @@ class GenericExtractor:
                     item.confidence = min(item.confidence, settings.reconciled_confidence)
                 lines_sum = sum((i.amount for i in items if i.amount is not None), Decimal(0))
         choices.update(choose_dates(cands["invoice_date"], cands["due_date"], settings))
+        agreed_due = _due_as_terms_say(document, cands["due_date"], choices, settings.terms_agree_confidence)
+        if agreed_due is not None:
+            choices["due_date"] = agreed_due
         derived_due = _due_from_terms(document, choices, settings.terms_confidence)
         if derived_due is not None:
             choices["due_date"] = derived_due
@@ -254,7 +257,7 @@ class GenericExtractor:
             if cand is None:
                 continue
             sure = choice.confidence
-            if calibration is not None and calibration.points:
+            if calibration is not None and calibration.points and not cand.features.get("terms_agree"):
                 # How often a value reported this sure was right on documents the ranker never saw.
                 sure = calibration(name, sure, kind)
                 if name in OPTIONAL_FIELDS and sure < settings.abstain_below:
@@ -464,6 +467,30 @@ def _due_from_terms(document: Document, choices: dict[str, Choice], confidence: 
     value = c.value + timedelta(days=days)
     text = f"invoice date + {days} days"
     return Choice(Candidate("due_date", value, text, c.page, c.bbox, "derived"), confidence)
+
+
+def _due_as_terms_say(
+    document: Document, cands: list[Candidate], choices: dict[str, Choice], confidence: float
+) -> Choice | None:
+    """The printed due date that is the invoice date plus the days the payment terms state.
+
+    Rule: two printed facts that agree outweigh the ranker's doubt about a date in a sentence
+    ("zahlbar innerhalb 30 Tagen netto bis 04.04.2026, 3 % Skonto bis 15.03.2026"); the
+    confidence is the rule's own, not the ranker's calibrated one.
+    """
+    issued = choices.get("invoice_date")
+    if issued is None or issued.candidate is None:
+        return None
+    days = payment_term_days(document.text)
+    if days is None:
+        return None
+    expected = issued.candidate.value + timedelta(days=days)
+    agreeing = [c for c in cands if c.value == expected]
+    if not agreeing:
+        return None
+    chosen = max(agreeing, key=lambda c: c.score)
+    chosen.features["terms_agree"] = 1.0
+    return Choice(chosen, max(confidence, choices["due_date"].confidence if "due_date" in choices else 0.0))
 
 
 def _reread_dates(cands: list[Candidate], order: DateOrder) -> None:

@@ -554,3 +554,34 @@ def test_a_short_number_heading_the_invoice_number_is_part_of_it(extractor: Gene
     fields = extractor.extract(document, DocType.INVOICE).fields
     assert fields.invoice_number == "23 2023000885"
     assert fields.invoice_date == date(2026, 3, 14)
+
+
+@pytest.mark.parametrize(
+    ("terms", "due", "sure"),
+    [
+        # The net date is the invoice date + 30 days: the terms confirm it over the discount date.
+        ("Zahlbar innerhalb 30 Tagen netto bis 04.04.2026, 2 % Skonto innerhalb 10 Tagen bis 15.03.2026",
+         date(2026, 4, 4), True),
+        ("Payable within 30 days net by 04.04.2026 or within 10 days by 15.03.2026 less 2 %",
+         date(2026, 4, 4), True),
+        # A date the terms do not give (14 days would be 19.03.2026): no rule vouches for it.
+        ("Zahlbar innerhalb 14 Tagen, spätestens bis 04.04.2026", None, False),
+    ],
+)  # fmt: skip
+def test_a_due_date_in_the_payment_terms_sentence_that_the_terms_confirm(
+    terms: str, due: date | None, sure: bool
+) -> None:
+    document = _document(
+        [
+            (40, 40, "Nordlicht Werkzeuge GmbH"),
+            (350, 120, "Rechnungsdatum 05.03.2026"),
+            (350, 135, "Rechnung Nr. 2026-118"),
+            (40, 500, terms),
+        ]
+    )
+    result = GenericExtractor.load().extract(document, DocType.INVOICE)
+    if sure:
+        assert result.fields.due_date == due
+        assert result.field_confidence["due_date"] >= 0.9
+    else:
+        assert result.field_confidence.get("due_date", 0.0) < 0.9
