@@ -11,7 +11,7 @@ import itertools
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -192,6 +192,10 @@ class GenericExtractor:
                     item.confidence = min(item.confidence, settings.reconciled_confidence)
                 lines_sum = sum((i.amount for i in items if i.amount is not None), Decimal(0))
         choices.update(choose_dates(cands["invoice_date"], cands["due_date"], settings))
+        if _month_first_fits(document, choices):
+            for name in ("invoice_date", "due_date"):
+                _reread_dates(cands[name], "MDY")
+            choices.update(choose_dates(cands["invoice_date"], cands["due_date"], settings))
         agreed_due = _due_as_terms_say(document, cands["due_date"], choices, settings.terms_agree_confidence)
         if agreed_due is not None:
             choices["due_date"] = agreed_due
@@ -491,6 +495,31 @@ def _due_as_terms_say(
     chosen = max(agreeing, key=lambda c: c.score)
     chosen.features["terms_agree"] = 1.0
     return Choice(chosen, max(confidence, choices["due_date"].confidence if "due_date" in choices else 0.0))
+
+
+def _month_first_fits(document: Document, choices: dict[str, Choice]) -> bool:
+    """Rule: where no printed date gives the day/month order away ("03/05/2026", "04/04/2026"),
+    the order in which the due date is not before the invoice date, or is that date plus the
+    days the payment terms state ("Net 30"), is the document's. Day-first unless month-first
+    fits better."""
+    issued, due = (choices.get(name) for name in ("invoice_date", "due_date"))
+    if issued is None or due is None or issued.candidate is None or due.candidate is None:
+        return False
+    if numeric_date_order(document.text) is not None:
+        return False
+    texts = (issued.candidate.text, due.candidate.text)
+    day_first = [parse_date(t, "DMY") for t in texts]
+    month_first = [parse_date(t, "MDY") for t in texts]
+    if day_first == month_first or None in day_first or None in month_first:
+        return False
+    days = payment_term_days(document.text)
+
+    def fit(pair: list[date | None]) -> int:
+        start, end = pair
+        assert start is not None and end is not None
+        return int(end >= start) + 2 * int(days is not None and (end - start).days == days)
+
+    return fit(month_first) > fit(day_first)
 
 
 def _reread_dates(cands: list[Candidate], order: DateOrder) -> None:

@@ -585,3 +585,34 @@ def test_a_due_date_in_the_payment_terms_sentence_that_the_terms_confirm(
         assert result.field_confidence["due_date"] >= 0.9
     else:
         assert result.field_confidence.get("due_date", 0.0) < 0.9
+
+
+@pytest.mark.parametrize(
+    ("issued", "due", "terms", "expected"),
+    [
+        # No date gives the order away; read day-first, the due date would precede the invoice.
+        ("03/05/2026", "04/04/2026", "Net 30", (date(2026, 3, 5), date(2026, 4, 4))),
+        ("02/11/2026", "03/01/2026", "", (date(2026, 2, 11), date(2026, 3, 1))),
+        # Day-first fits (and the terms confirm it): it stays.
+        ("05/03/2026", "04/04/2026", "Net 30", (date(2026, 3, 5), date(2026, 4, 4))),
+        ("03/04/2026", "03/05/2026", "", (date(2026, 4, 3), date(2026, 5, 3))),
+    ],
+)
+def test_the_day_month_order_the_invoice_and_due_dates_make_sense_in(
+    issued: str, due: str, terms: str, expected: tuple[date, date]
+) -> None:
+    document = _document(
+        [
+            (40, 40, "Cedar Lane Woodworks LLC"),
+            (350, 120, "INVOICE #"),
+            (450, 120, "1047"),
+            (350, 135, "DATE"),
+            (450, 135, issued),
+            (350, 150, "DUE DATE"),
+            (450, 150, due),
+            (350, 165, "TERMS"),
+            (450, 165, terms or "-"),
+        ]
+    )
+    fields = GenericExtractor.load().extract(document, DocType.INVOICE).fields
+    assert (fields.invoice_date, fields.due_date) == expected
