@@ -312,9 +312,16 @@ def _no_dates(spans: list[tuple[int, int, Any]], words: list[str]) -> list[tuple
         sp
         for sp in spans
         if not any(a <= sp[0] and sp[1] <= b and b - a > 1 for a, b in dates)
-        and parse_date(" ".join(words[sp[0] : sp[1]])) is None
+        and _no_date(" ".join(words[sp[0] : sp[1]]))
         and not _other_label_glued(words[sp[0]])
     ]
+
+
+def _no_date(text: str) -> bool:
+    """Not a date as printed. Digits alone ("20260112") read as a date only without their
+    separators, and a reference numbered by year and sequence looks the same: such a number
+    stays an identifier, for the ranker to weigh."""
+    return text.isdigit() or parse_date(text) is None
 
 
 _LETTERS_THEN_DIGITS = re.compile(r"([^\W\d_]{3,})[.:#]?\d{1,3}")

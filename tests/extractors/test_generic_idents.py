@@ -18,6 +18,7 @@ from extractors.generic.label_words import composed
 from extractors.generic.labels import label_finder, tokens
 from extractors.generic.tables import headerless_items, stop_rows
 from extractors.values import VALUE_TYPES, parse_date
+from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Word
 
 
@@ -557,3 +558,18 @@ def test_sideways_words_without_an_identifier_read_upwards_and_upright_rows_keep
     # An OCR'd page keeps its words as read: tall boxes there are no sign of turned print.
     doc.pages[0].source = "ocr"
     assert len(build_rows(doc.pages[0])) > 4
+
+
+@pytest.mark.parametrize("number", ["20260112", "20251231"])
+def test_an_invoice_number_of_year_and_sequence_is_no_date(number: str) -> None:
+    # Eight digits read as a date only without separators; under a number label they number.
+    doc = _document(
+        [
+            (40, 40, "Blauwe Reiger Installaties B.V."),
+            (40, 120, f"Factuurnummer: {number}"),
+            (40, 135, "Factuurdatum: 12-01-2026"),
+            (40, 150, "Uw referentie: PO-7731"),
+        ]
+    )
+    fields = GenericExtractor.load().extract(doc, DocType.INVOICE).fields
+    assert (fields.invoice_number, fields.po_number) == (number, "PO-7731")
