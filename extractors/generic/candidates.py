@@ -1120,6 +1120,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 blocks.append((row, words + words2, label))
                 wrapped.add(len(blocks) - 1)
         id_rows = {row.index for row in context.rows if _names_an_id(row)}
+        owners = {row.index for row in context.rows if _owns_an_id(row, context)}
         window = _address_window(context)
         for b_index, (row, words, vendor_label) in enumerate(blocks):
             text = " ".join(w.text for w in words)
@@ -1168,6 +1169,9 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                         "domain_name": domain_match(_LEGAL_FORM.sub(" ", name).split(), domains),
                         # ... spells it whole (for the extractor's rule, not a ranker feature).
                         "domain_exact": float(names_domain(_LEGAL_FORM.sub(" ", name).split(), domains)),
+                        # ... heads a block of rows that prints a VAT id or an IBAN no buyer's
+                        # label claims (for the extractor's rule, not a ranker feature).
+                        "block_ids": float(_heads_an_id_block(context, row, box, owners)),
                     }
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))
@@ -1298,6 +1302,38 @@ def _legal_form_at(row: Row, index: int) -> bool:
         return False
     match = _LEGAL_FORM.match(row.text_of(index, min(index + 4, len(row.words))))
     return match is not None
+
+
+def _owns_an_id(row: Row, context: PageContext) -> bool:
+    """The row prints a VAT id or an IBAN outside the buyer's block and after no buyer's label."""
+    words = [w.text for w in row.words]
+    for kind in ("vat_id", "iban"):
+        for a, b, _ in _value_spans(kind, words):
+            buyers = any(m.kind in _BUYER_ID_KINDS and m.end <= a for m in context.labels[row.index])
+            if not buyers and not any(id(w) in context.buyer_words for w in row.words[a:b]):
+                return True
+    return False
+
+
+def _heads_an_id_block(context: PageContext, row: Row, box: BBox, owners: set[int]) -> bool:
+    """The name's own row, or a row of the block under it (rows close under each other that
+    start where the name starts), prints an id the name's company owns."""
+    if row.index in owners:
+        return True
+    height = max(box[3] - box[1], 1.0)
+    bottom = box[3]
+    for below in context.rows[row.index + 1 : row.index + 1 + _ID_BLOCK_ROWS]:
+        starts = [below.words[segment[0]].x0 for segment in below.segments]
+        if below.top - bottom > 1.5 * height or not any(abs(x - box[0]) < height for x in starts):
+            return False
+        if below.index in owners:
+            return True
+        bottom = below.bottom
+    return False
+
+
+# Rows of a letterhead block under a company's name: address, contact and tax lines.
+_ID_BLOCK_ROWS = 6
 
 
 def _names_an_id(row: Row) -> bool:

@@ -235,6 +235,20 @@ class GenericExtractor:
             spelled = [c for c in cands["vendor_name"] if c.features.get("domain_exact")]
             if spelled:
                 choices["vendor_name"] = Choice(max(spelled, key=lambda c: c.score), unsure.confidence)
+        unsure = choices["vendor_name"]
+        if unsure.candidate is not None and not unsure.candidate.features.get("block_ids"):
+            # Rule: a name heading the block that prints the company's VAT id or IBAN is the
+            # vendor's, where the ranker scored it nearly as high as a name without one (the
+            # buyer's block set where no window marks it).
+            owning = [
+                c
+                for c in cands["vendor_name"]
+                if c.features.get("block_ids")
+                and not c.features.get("window")
+                and c.score >= max(unsure.candidate.score - settings.id_block_margin, settings.abstain_below)
+            ]
+            if owning:
+                choices["vendor_name"] = Choice(max(owning, key=lambda c: c.score), unsure.confidence)
         name_choice = choices["vendor_name"].candidate
         fuller = _fuller_name(name_choice, cands["vendor_name"]) if name_choice is not None else None
         if fuller is not None:

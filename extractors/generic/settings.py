@@ -111,6 +111,9 @@ class GenericSettings(BaseModel):
     # An optional field (it is often not printed) is left empty when the calibrated chance that
     # its best candidate is right is below this: an empty field costs less than a wrong one.
     abstain_below: float = Field(0.35, ge=0, le=1)
+    # A vendor name heading the block that prints the company's VAT id or IBAN is taken over the
+    # ranker's choice without one when it scored at most this much lower.
+    id_block_margin: float = Field(0.2, ge=0, le=1)
 
 
 OPTIONAL_FIELDS = frozenset({"po_number", "due_date", "vendor_iban", "vendor_tax_id"})

@@ -616,3 +616,44 @@ def test_the_day_month_order_the_invoice_and_due_dates_make_sense_in(
     )
     fields = GenericExtractor.load().extract(document, DocType.INVOICE).fields
     assert (fields.invoice_date, fields.due_date) == expected
+
+
+class _NameScores:
+    """A ranker that scores vendor names as told and every other candidate alike."""
+
+    name = "name-scores"
+    version = "1"
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+
+    def score(self, candidates: list[Candidate]) -> list[float]:
+        return [self.scores.get(str(c.value), 0.0) if c.field == "vendor_name" else 0.5 for c in candidates]
+
+
+_ID_BLOCK_PAGE = [
+    (40, 40, "Harrowgate Office Supplies"),
+    (40, 55, "Unit 4, Mill Park, Leeds LS1 2AB"),
+    (40, 70, "VAT Reg No. GB 123 4567 82"),
+    (330, 110, "Corbel Architects LLP"),
+    (330, 125, "9 Park Row"),
+    (330, 140, "York YO1 6HT"),
+    (40, 180, "Invoice No. SI-104467"),
+]
+
+
+@pytest.mark.parametrize(
+    ("scores", "vendor"),
+    [
+        # The buyer's block set right, no window or label marking it: the name over the VAT id wins.
+        ({"Corbel Architects LLP": 0.95, "Harrowgate Office Supplies": 0.85}, "Harrowgate Office Supplies"),
+        # ... not when the ranker put it far lower, nor when it is barely a candidate at all.
+        ({"Corbel Architects LLP": 0.95, "Harrowgate Office Supplies": 0.6}, "Corbel Architects LLP"),
+        ({"Corbel Architects LLP": 0.3, "Harrowgate Office Supplies": 0.2}, "Corbel Architects LLP"),
+    ],
+)
+def test_the_name_heading_the_block_with_the_vat_id_is_the_vendor(
+    scores: dict[str, float], vendor: str
+) -> None:
+    extractor = GenericExtractor(_NameScores(scores))
+    assert extractor.extract(_document(_ID_BLOCK_PAGE), DocType.INVOICE).fields.vendor_name == vendor
