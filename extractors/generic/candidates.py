@@ -809,6 +809,7 @@ def _misread_vat_id(compact: str) -> str | None:
 _CENTS = re.compile(r"[.,]\d{2}\b")
 # Labels of amounts that are none of the totals: a payment or change, a sum carried to the next page.
 _OTHER_AMOUNTS = frozenset({"payment", "carry"})
+_CHARGES = frozenset(tuple(phrase.split()) for phrase in label_words.CHARGES)
 _AMOUNT_OR_RATE = re.compile(r"[\d.,]+%?")
 
 
@@ -866,11 +867,35 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 # Amounts that share their row are cells of a breakdown ("A 21% 78,75 16,54 95,29").
                 feats["row_amounts"] = float(sum(1 for _ in _value_spans("amount", words)))
                 feats["other_amount_label"] = _other_amount_label(context, row, box)
+                # Shipping, packing, postage: a charge beside the goods, none of the three totals.
+                feats["charge_label"] = float(_names_a_charge(row, box, context.labels[row.index]))
                 # A zero is a tax ("0% VAT 0,00"), never a net amount or a total; a credit note
                 # prints its amounts negative.
                 for money in _MONEY_FIELDS if value != 0 else ("tax_amount",):
                     cand = Candidate(money, value, text, row.page, box, "layout", None, dict(feats))
                     out[money].append(cand)
+
+
+def _names_a_charge(row: Row, box: BBox, labels: list[LabelMatch]) -> bool:
+    """The words of the amount's segment before it start with a charge ("Shipping", "Frais de
+    port", "zzgl. Versandkosten"), and no amount's label follows ("Versandkosten USt. 19 %"
+    names the charge's tax)."""
+    if any(m.kind in _MONEY_FIELDS and row.box_of(m.start, m.end)[2] <= box[0] for m in labels):
+        return False
+    segment = row.segment_of(next((i for i, w in enumerate(row.words) if w.x0 >= box[0]), 0))
+    before = [row.words[i].text for i in segment if row.words[i].x1 <= box[0]]
+    if not before and segment and segment[0] > 0:
+        # The label stands in a cell of its own left of the amount's ("Shipping   5,90").
+        previous = row.segment_of(segment[0] - 1)
+        before = [row.words[i].text for i in previous]
+    words = [t for w in before for t in tokens(w)]
+    if words[:1] and words[0] in _CHARGE_LEADS:
+        words = words[1:]
+    return any(tuple(words[:n]) in _CHARGES for n in range(1, 5))
+
+
+# Words before a charge's name: "zzgl. Versandkosten", "plus shipping", "+ Porto".
+_CHARGE_LEADS = frozenset({"zzgl", "zuzuglich", "plus", "add", "incl", "inkl", "inklusive", "including"})
 
 
 def _other_amount_label(context: PageContext, row: Row, box: BBox) -> float:

@@ -13,6 +13,7 @@ from extractors.generic.candidates import Candidate
 from extractors.generic.consistency import Choice, choose_totals
 from extractors.generic.geometry import split_glued
 from extractors.generic.labels import label_finder, ocr_tokens
+from extractors.generic.ranking import shipped_scorer
 from extractors.values import VALUE_TYPES, numeric_date_order, parse_date
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
@@ -579,7 +580,7 @@ def test_a_due_date_in_the_payment_terms_sentence_that_the_terms_confirm(
             (40, 500, terms),
         ]
     )
-    result = GenericExtractor.load().extract(document, DocType.INVOICE)
+    result = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE)
     if sure:
         assert result.fields.due_date == due
         assert result.field_confidence["due_date"] >= 0.9
@@ -614,7 +615,7 @@ def test_the_day_month_order_the_invoice_and_due_dates_make_sense_in(
             (450, 165, terms or "-"),
         ]
     )
-    fields = GenericExtractor.load().extract(document, DocType.INVOICE).fields
+    fields = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE).fields
     assert (fields.invoice_date, fields.due_date) == expected
 
 

@@ -16,6 +16,7 @@ from extractors.generic.candidates import LEGAL_FORM
 from extractors.generic.geometry import build_rows, split_glued
 from extractors.generic.label_words import composed
 from extractors.generic.labels import label_finder, tokens
+from extractors.generic.ranking import shipped_scorer
 from extractors.generic.tables import headerless_items, stop_rows
 from extractors.values import VALUE_TYPES, parse_date
 from ledgerbot.core.domain import DocType
@@ -571,5 +572,5 @@ def test_an_invoice_number_of_year_and_sequence_is_no_date(number: str) -> None:
             (40, 150, "Uw referentie: PO-7731"),
         ]
     )
-    fields = GenericExtractor.load().extract(doc, DocType.INVOICE).fields
+    fields = GenericExtractor(shipped_scorer()).extract(doc, DocType.INVOICE).fields
     assert (fields.invoice_number, fields.po_number) == (number, "PO-7731")
