@@ -607,6 +607,16 @@ def _beside_descriptions(words: list[Word], reading: _Reading, columns: list[Col
     return min(w.x0 for w in text) > description.x0 + 3 * height
 
 
+def _priced_whole(reading: _Reading, columns: list[Column]) -> bool:
+    """An amount alone in a table whose header names no count or unit price."""
+    return (
+        reading.amount is not None
+        and reading.quantity is None
+        and reading.unit_price is None
+        and not any(c.kind in ("col_quantity", "col_unit_price") for c in columns)
+    )
+
+
 def _item_discount(reading: _Reading, item: Item, words: list[Word]) -> bool:
     """An amount alone (beside its rate, "10 %"), negative and smaller than the item's own:
     taken off that item."""
@@ -679,6 +689,11 @@ def _item(words: list[Word], reading: _Reading, columns: list[Column], page: int
     qty = reading.quantity.value if reading.quantity else None
     price = reading.unit_price.value if reading.unit_price else None
     confidence = min((s.confidence for s in reading.spans), default=0.0)
+    if _priced_whole(reading, columns):
+        # "Description | Amount": a service priced whole is one of it at its amount.
+        assert reading.amount is not None
+        qty, price = Decimal(1), reading.amount.value
+        reading = _Reading(None, None, reading.amount, True)
     return Item(
         description=text.get("col_description"),
         sku=text.get("col_sku"),
@@ -759,9 +774,12 @@ def extract_tables(
             stops, skipped = stop_rows(rows, labels), frozenset(skip_rows(rows, labels))
         used: list[int] = []  # positions in ``rows`` the table covers
         found_here = False
-        for r in range(len(rows)):
-            header = find_header_at(rows, r)
-            if header is None:
+        # A header that names counts or prices first; one of descriptions and amounts alone
+        # ("Description | Amount") only where the page has none.
+        tries = [(r, whole) for whole in (False, True) for r in range(len(rows))]
+        for r, whole in tries:
+            header = find_header_at(rows, r, whole)
+            if header is None or (whole and len({c.kind for c in header.columns}) > 2):
                 continue
             body = header.rows[-1] + 1
             top = rows[header.rows[-1]]

@@ -851,3 +851,30 @@ def test_a_count_to_three_decimals_is_read_as_a_count_where_the_row_multiplies_o
     ]
     spans = number_spans([word("1.250", 0, 0)])
     assert sorted(s.value for s in spans) == [Decimal("1.250"), Decimal(1250)]
+
+
+def test_services_priced_whole_under_a_description_and_amount_header_are_one_each() -> None:
+    rows: list[list[Cell]] = [
+        [("Description", 30), ("Amount", 480, "r")],
+        [("Logo redesign, fixed fee", 30), ("1,800.00", 480, "r")],
+        [("two rounds of changes", 30)],
+        [("Business cards layout", 30), ("200.00", 480, "r")],
+        [("Subtotal", 300), ("2,000.00", 480, "r")],
+        [("VAT 21%", 300), ("420.00", 480, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("1", "1800.00", "1800.00"), ("1", "200.00", "200.00")]
+    assert [i.description for i in table.items] == ["Logo redesign, fixed fee two rounds of changes",
+                                                    "Business cards layout"]  # fmt: skip
+
+
+def test_a_description_and_amount_box_gives_way_to_a_table_that_names_counts_and_prices() -> None:
+    rows: list[list[Cell]] = [
+        [("Description", 30), ("Amount", 480, "r")],
+        [("Deposit received", 30), ("-50,00", 480, "r")],
+        [],
+        [("Description", 30), ("Qty", 300, "r"), ("Price", 380, "r"), ("Amount", 480, "r")],
+        [("Garden hose 20 m", 30), ("3", 300, "r"), ("5,00", 380, "r"), ("15,00", 480, "r")],
+        [("Hose reel", 30), ("2", 300, "r"), ("12,00", 380, "r"), ("24,00", 480, "r")],
+    ]  # fmt: skip
+    assert triples(read([page([r for r in rows if r])])) == [("3", "5.00", "15.00"), ("2", "12.00", "24.00")]
