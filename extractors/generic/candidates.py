@@ -1145,7 +1145,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 blocks.append((row, words + words2, label))
                 wrapped.add(len(blocks) - 1)
         id_rows = {row.index for row in context.rows if _names_an_id(row)}
-        owners = {row.index for row in context.rows if _owns_an_id(row, context)}
+        owners = {row.index for row in context.rows if row.index in id_rows and _owns_an_id(row, context)}
         window = _address_window(context)
         for b_index, (row, words, vendor_label) in enumerate(blocks):
             text = " ".join(w.text for w in words)
