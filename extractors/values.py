@@ -199,9 +199,9 @@ def find_currency(text: str) -> str | None:
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     [
-        "january jan januar janv janvier jänner januari enero ene gennaio gen",
-        "february feb februar févr fevr février fevrier februari febrero febbraio",
-        "march mar märz maerz mars mrz maart marzo",
+        "january jan januar jän janv janvier jänner januari enero ene gennaio gen",
+        "february feb februar févr fevr fév fev février fevrier februari febrero febbraio",
+        "march mar märz mär maerz mars mrz mrt maart marzo",
         "april apr avril avr abril abr aprile",
         "may mai mei mayo maggio mag",
         "june jun juni juin junio giugno giu",

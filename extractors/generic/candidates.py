@@ -322,9 +322,16 @@ def _no_dates(spans: list[tuple[int, int, Any]], words: list[str]) -> list[tuple
         sp
         for sp in spans
         if not any(a <= sp[0] and sp[1] <= b and b - a > 1 for a, b in dates)
-        and parse_date(" ".join(words[sp[0] : sp[1]])) is None
+        and _no_date(" ".join(words[sp[0] : sp[1]]))
         and not _other_label_glued(words[sp[0]])
     ]
+
+
+def _no_date(text: str) -> bool:
+    """Not a date as printed. Digits alone ("20260112") read as a date only without their
+    separators, and a reference numbered by year and sequence looks the same: such a number
+    stays an identifier, for the ranker to weigh."""
+    return text.isdigit() or parse_date(text) is None
 
 
 _LETTERS_THEN_DIGITS = re.compile(r"([^\W\d_]{3,})[.:#]?\d{1,3}")
@@ -814,6 +821,7 @@ def _misread_vat_id(compact: str) -> str | None:
 _CENTS = re.compile(r"[.,]\d{2}\b")
 # Labels of amounts that are none of the totals: a payment or change, a sum carried to the next page.
 _OTHER_AMOUNTS = frozenset({"payment", "carry"})
+_CHARGES = frozenset(tuple(phrase.split()) for phrase in label_words.CHARGES)
 _AMOUNT_OR_RATE = re.compile(r"[\d.,]+%?")
 
 
@@ -871,11 +879,35 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 # Amounts that share their row are cells of a breakdown ("A 21% 78,75 16,54 95,29").
                 feats["row_amounts"] = float(sum(1 for _ in _value_spans("amount", words)))
                 feats["other_amount_label"] = _other_amount_label(context, row, box)
+                # Shipping, packing, postage: a charge beside the goods, none of the three totals.
+                feats["charge_label"] = float(_names_a_charge(row, box, context.labels[row.index]))
                 # A zero is a tax ("0% VAT 0,00"), never a net amount or a total; a credit note
                 # prints its amounts negative.
                 for money in _MONEY_FIELDS if value != 0 else ("tax_amount",):
                     cand = Candidate(money, value, text, row.page, box, "layout", None, dict(feats))
                     out[money].append(cand)
+
+
+def _names_a_charge(row: Row, box: BBox, labels: list[LabelMatch]) -> bool:
+    """The words of the amount's segment before it start with a charge ("Shipping", "Frais de
+    port", "zzgl. Versandkosten"), and no amount's label follows ("Versandkosten USt. 19 %"
+    names the charge's tax)."""
+    if any(m.kind in _MONEY_FIELDS and row.box_of(m.start, m.end)[2] <= box[0] for m in labels):
+        return False
+    segment = row.segment_of(next((i for i, w in enumerate(row.words) if w.x0 >= box[0]), 0))
+    before = [row.words[i].text for i in segment if row.words[i].x1 <= box[0]]
+    if not before and segment and segment[0] > 0:
+        # The label stands in a cell of its own left of the amount's ("Shipping   5,90").
+        previous = row.segment_of(segment[0] - 1)
+        before = [row.words[i].text for i in previous]
+    words = [t for w in before for t in tokens(w)]
+    if words[:1] and words[0] in _CHARGE_LEADS:
+        words = words[1:]
+    return any(tuple(words[:n]) in _CHARGES for n in range(1, 5))
+
+
+# Words before a charge's name: "zzgl. Versandkosten", "plus shipping", "+ Porto".
+_CHARGE_LEADS = frozenset({"zzgl", "zuzuglich", "plus", "add", "incl", "inkl", "inklusive", "including"})
 
 
 def _other_amount_label(context: PageContext, row: Row, box: BBox) -> float:
@@ -1132,6 +1164,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 blocks.append((row, words + words2, label))
                 wrapped.add(len(blocks) - 1)
         id_rows = {row.index for row in context.rows if _names_an_id(row)}
+        owners = {row.index for row in context.rows if row.index in id_rows and _owns_an_id(row, context)}
         window = _address_window(context)
         for b_index, (row, words, vendor_label) in enumerate(blocks):
             text = " ".join(w.text for w in words)
@@ -1180,6 +1213,9 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                         "domain_name": domain_match(_LEGAL_FORM.sub(" ", name).split(), domains),
                         # ... spells it whole (for the extractor's rule, not a ranker feature).
                         "domain_exact": float(names_domain(_LEGAL_FORM.sub(" ", name).split(), domains)),
+                        # ... heads a block of rows that prints a VAT id or an IBAN no buyer's
+                        # label claims (for the extractor's rule, not a ranker feature).
+                        "block_ids": float(_heads_an_id_block(context, row, box, owners)),
                     }
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))
@@ -1310,6 +1346,38 @@ def _legal_form_at(row: Row, index: int) -> bool:
         return False
     match = _LEGAL_FORM.match(row.text_of(index, min(index + 4, len(row.words))))
     return match is not None
+
+
+def _owns_an_id(row: Row, context: PageContext) -> bool:
+    """The row prints a VAT id or an IBAN outside the buyer's block and after no buyer's label."""
+    words = [w.text for w in row.words]
+    for kind in ("vat_id", "iban"):
+        for a, b, _ in _value_spans(kind, words):
+            buyers = any(m.kind in _BUYER_ID_KINDS and m.end <= a for m in context.labels[row.index])
+            if not buyers and not any(id(w) in context.buyer_words for w in row.words[a:b]):
+                return True
+    return False
+
+
+def _heads_an_id_block(context: PageContext, row: Row, box: BBox, owners: set[int]) -> bool:
+    """The name's own row, or a row of the block under it (rows close under each other that
+    start where the name starts), prints an id the name's company owns."""
+    if row.index in owners:
+        return True
+    height = max(box[3] - box[1], 1.0)
+    bottom = box[3]
+    for below in context.rows[row.index + 1 : row.index + 1 + _ID_BLOCK_ROWS]:
+        starts = [below.words[segment[0]].x0 for segment in below.segments]
+        if below.top - bottom > 1.5 * height or not any(abs(x - box[0]) < height for x in starts):
+            return False
+        if below.index in owners:
+            return True
+        bottom = below.bottom
+    return False
+
+
+# Rows of a letterhead block under a company's name: address, contact and tax lines.
+_ID_BLOCK_ROWS = 6
 
 
 def _names_an_id(row: Row) -> bool:

@@ -63,8 +63,16 @@ def choose_totals(
     stands in for the subtotal, and the one amount still missing is derived from the other two
     (with low confidence and no box): the label shows it is printed.
     """
+    # An amount no label names, printed beside a charge's label (shipping, packing), is none of
+    # the three, however the block's arithmetic falls ("Subtotal 79,00 Shipping 5,90 Total 84,90"
+    # with the tax included).
+    charges = [c for c in subtotals if c.label is None and c.features.get("charge_label")]
+    subtotals, taxes, totals = (
+        [c for c in role if not (c.label is None and c.features.get("charge_label"))]
+        for role in (subtotals, taxes, totals)
+    )
     roles = [
-        [*subtotals, *rate_sums(subtotals)],
+        [*subtotals, *rate_sums(subtotals), *with_charges(subtotals, charges)],
         [*taxes, *rate_sums(taxes)],
         [*totals, *rate_sums(totals)],
     ]
@@ -135,6 +143,8 @@ def choose_totals(
             and value is not None
             and value > 0
             and _plausible_rate(s, t, value, missing, settings)
+            # The difference is a charge the page prints (shipping on a gross-priced order).
+            and not any(_close(value, c.value) for c in charges)
         ):
             out[missing] = Choice(_derived(missing, value, present, 0.0), 0.4)
     return out
@@ -224,7 +234,13 @@ def _checks(
         return checks  # an amount printed in a line row: its agreement with the lines is circular
     if s is not None:
         if s.relation != "derived":
-            checks["lines"] = _close(lines_sum, s.value) or (g is not None and _close(lines_sum, g.value))
+            # A net amount with charges added: the lines make its goods' part.
+            goods = s.features.get("goods")
+            checks["lines"] = (
+                _close(lines_sum, s.value)
+                or (g is not None and _close(lines_sum, g.value))
+                or (goods is not None and _close(lines_sum, Decimal(str(goods))))
+            )
     elif g is not None and t is None:
         checks["lines"] = _close(lines_sum, g.value)
     elif g is not None and t is not None:
@@ -404,7 +420,8 @@ def rate_sums(cands: Sequence[Candidate]) -> list[Candidate]:
 
     Two shapes: a breakdown table whose column label ("Nettobetrag", "MwSt.-Betrag") stands over
     one row per rate, and a totals block with one labelled tax row per rate ("zzgl. 7 % MwSt.",
-    "zzgl. 19 % MwSt.") whose amounts stand in one column. A sum row the column already prints
+    "zzgl. 19 % MwSt.") whose amounts stand in one column; net rows labelled one under the
+    other ("Goods net", "Shipping net") are summed alike. A sum row the column already prints
     is the same value and simply agrees with it; otherwise the sum is a candidate of its own,
     which the caller keeps only when subtotal + tax = total holds with it.
     """
@@ -413,7 +430,7 @@ def rate_sums(cands: Sequence[Candidate]) -> list[Candidate]:
     for c in cands:
         if c.relation == "below" and c.label is not None:
             key: tuple[object, ...] = ("below", c.page, id(c.label))
-        elif c.field == "tax_amount" and c.relation in ("right", "right_gap"):
+        elif c.field in ("tax_amount", "subtotal") and c.relation in ("right", "right_gap"):
             key = ("right", c.page, round(c.bbox[2] / 4))
         else:
             continue
@@ -441,6 +458,34 @@ def rate_sums(cands: Sequence[Candidate]) -> list[Candidate]:
             top.field, value, " + ".join(c.text for c in parts), top.page, bbox, SUMMED, top.label,
             {**top.features, "rate_rows": float(len(parts))}, score=top.score + SUM_EDGE,
         )  # fmt: skip
+        out.append(summed)
+    return out
+
+
+def with_charges(subtotals: Sequence[Candidate], charges: Sequence[Candidate]) -> list[Candidate]:
+    """The goods' subtotal plus the charges printed under it in its column ("Subtotal 79,00",
+    "Shipping 5,90"): the net amount the tax is worked out on. A candidate of its own, which the
+    caller keeps only when subtotal + tax = total holds with it."""
+    out: list[Candidate] = []
+    for head in subtotals:
+        if head.label is None or head.relation not in ("right", "right_gap", "below"):
+            continue
+        column = [
+            c
+            for c in charges
+            if c.page == head.page and c.bbox[1] > head.bbox[1] and abs(c.bbox[2] - head.bbox[2]) < 4
+        ]
+        rows = [head, *sorted({c.bbox[1]: c for c in column}.values(), key=lambda c: c.bbox[1])]
+        while len(rows) > 1 and not _stacked(rows):
+            rows.pop()
+        if len(rows) < 2:
+            continue
+        value = sum((c.value for c in rows), Decimal(0))
+        bbox = (head.bbox[0], head.bbox[1], max(c.bbox[2] for c in rows), rows[-1].bbox[3])
+        features = {**head.features, "rate_rows": float(len(rows)), "goods": float(head.value)}
+        text = " + ".join(c.text for c in rows)
+        summed = Candidate(head.field, value, text, head.page, bbox, SUMMED, head.label, features)
+        summed.score = head.score + SUM_EDGE
         out.append(summed)
     return out
 

@@ -11,7 +11,7 @@ import itertools
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -192,6 +192,13 @@ class GenericExtractor:
                     item.confidence = min(item.confidence, settings.reconciled_confidence)
                 lines_sum = sum((i.amount for i in items if i.amount is not None), Decimal(0))
         choices.update(choose_dates(cands["invoice_date"], cands["due_date"], settings))
+        if _month_first_fits(document, choices):
+            for name in ("invoice_date", "due_date"):
+                _reread_dates(cands[name], "MDY")
+            choices.update(choose_dates(cands["invoice_date"], cands["due_date"], settings))
+        agreed_due = _due_as_terms_say(document, cands["due_date"], choices, settings.terms_agree_confidence)
+        if agreed_due is not None:
+            choices["due_date"] = agreed_due
         derived_due = _due_from_terms(document, choices, settings.terms_confidence)
         if derived_due is not None:
             choices["due_date"] = derived_due
@@ -228,6 +235,20 @@ class GenericExtractor:
             spelled = [c for c in cands["vendor_name"] if c.features.get("domain_exact")]
             if spelled:
                 choices["vendor_name"] = Choice(max(spelled, key=lambda c: c.score), unsure.confidence)
+        unsure = choices["vendor_name"]
+        if unsure.candidate is not None and not unsure.candidate.features.get("block_ids"):
+            # Rule: a name heading the block that prints the company's VAT id or IBAN is the
+            # vendor's, where the ranker scored it nearly as high as a name without one (the
+            # buyer's block set where no window marks it).
+            owning = [
+                c
+                for c in cands["vendor_name"]
+                if c.features.get("block_ids")
+                and not c.features.get("window")
+                and c.score >= max(unsure.candidate.score - settings.id_block_margin, settings.abstain_below)
+            ]
+            if owning:
+                choices["vendor_name"] = Choice(max(owning, key=lambda c: c.score), unsure.confidence)
         name_choice = choices["vendor_name"].candidate
         fuller = _fuller_name(name_choice, cands["vendor_name"]) if name_choice is not None else None
         if fuller is not None:
@@ -254,7 +275,7 @@ class GenericExtractor:
             if cand is None:
                 continue
             sure = choice.confidence
-            if calibration is not None and calibration.points:
+            if calibration is not None and calibration.points and not cand.features.get("terms_agree"):
                 # How often a value reported this sure was right on documents the ranker never saw.
                 sure = calibration(name, sure, kind)
                 if name in OPTIONAL_FIELDS and sure < settings.abstain_below:
@@ -469,6 +490,55 @@ def _due_from_terms(document: Document, choices: dict[str, Choice], confidence: 
     value = c.value + timedelta(days=days)
     text = f"invoice date + {days} days"
     return Choice(Candidate("due_date", value, text, c.page, c.bbox, "derived"), confidence)
+
+
+def _due_as_terms_say(
+    document: Document, cands: list[Candidate], choices: dict[str, Choice], confidence: float
+) -> Choice | None:
+    """The printed due date that is the invoice date plus the days the payment terms state.
+
+    Rule: two printed facts that agree outweigh the ranker's doubt about a date in a sentence
+    ("zahlbar innerhalb 30 Tagen netto bis 04.04.2026, 3 % Skonto bis 15.03.2026"); the
+    confidence is the rule's own, not the ranker's calibrated one.
+    """
+    issued = choices.get("invoice_date")
+    if issued is None or issued.candidate is None:
+        return None
+    days = payment_term_days(document.text)
+    if days is None:
+        return None
+    expected = issued.candidate.value + timedelta(days=days)
+    agreeing = [c for c in cands if c.value == expected]
+    if not agreeing:
+        return None
+    chosen = max(agreeing, key=lambda c: c.score)
+    chosen.features["terms_agree"] = 1.0
+    return Choice(chosen, max(confidence, choices["due_date"].confidence if "due_date" in choices else 0.0))
+
+
+def _month_first_fits(document: Document, choices: dict[str, Choice]) -> bool:
+    """Rule: where no printed date gives the day/month order away ("03/05/2026", "04/04/2026"),
+    the order in which the due date is not before the invoice date, or is that date plus the
+    days the payment terms state ("Net 30"), is the document's. Day-first unless month-first
+    fits better."""
+    issued, due = (choices.get(name) for name in ("invoice_date", "due_date"))
+    if issued is None or due is None or issued.candidate is None or due.candidate is None:
+        return False
+    if numeric_date_order(document.text) is not None:
+        return False
+    texts = (issued.candidate.text, due.candidate.text)
+    day_first = [parse_date(t, "DMY") for t in texts]
+    month_first = [parse_date(t, "MDY") for t in texts]
+    if day_first == month_first or None in day_first or None in month_first:
+        return False
+    days = payment_term_days(document.text)
+
+    def fit(pair: list[date | None]) -> int:
+        start, end = pair
+        assert start is not None and end is not None
+        return int(end >= start) + 2 * int(days is not None and (end - start).days == days)
+
+    return fit(month_first) > fit(day_first)
 
 
 def _reread_dates(cands: list[Candidate], order: DateOrder) -> None:

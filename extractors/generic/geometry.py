@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from statistics import median
 
+from extractors.values import find_ibans, find_tax_ids
 from textlayer.model import BBox, Page, Word, union
 
 
@@ -135,11 +136,15 @@ def build_rows(page: Page) -> list[Row]:
     """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right.
     On an OCR'd page a decimal mark read twice is read once."""
     read = [mend_doubled_mark(w) for w in page.words] if page.source == "ocr" else page.words
+    turned = _sideways_words(read) if page.source != "ocr" else []
+    if turned:
+        sideways = {id(w) for w in turned}
+        read = [w for w in read if id(w) not in sideways]
     words = sorted((part for w in read for part in split_glued(w)), key=lambda w: (w.top + w.bottom) / 2)
-    if not words:
+    if not words and not turned:
         return []
     rows: list[list[Word]] = []
-    current: list[Word] = [words[0]]
+    current: list[Word] = words[:1]
     for word in words[1:]:
         ref = current[-1]
         centre = (word.top + word.bottom) / 2
@@ -150,14 +155,102 @@ def build_rows(page: Page) -> list[Row]:
         else:
             rows.append(current)
             current = [word]
-    rows.append(current)
+    if current:
+        rows.append(current)
     out: list[Row] = []
     for index, row_words in enumerate(rows):
         row_words.sort(key=lambda w: w.x0)
         row = Row(page=page.number, words=row_words, index=index)
         row.segments = _segments(row_words)
         out.append(row)
+    # Sideways print (a legal line along the margin) reads as rows of its own after the page's
+    # rows, so the upright rows keep their order and the margin's words read as one line.
+    for run in _sideways_runs(turned):
+        out.append(Row(page=page.number, words=run, index=len(out), segments=[list(range(len(run)))]))
     return out
+
+
+def _turned(word: Word) -> bool:
+    """A word printed sideways: several characters in a box much taller than wide."""
+    x0, top, x1, bottom = word.bbox
+    return len(word.text) >= 3 and (bottom - top) > SIDEWAYS_ASPECT * max(x1 - x0, 0.1)
+
+
+# A word is sideways when its box is this many times taller than wide (upright words of three
+# characters or more are wider than tall).
+SIDEWAYS_ASPECT = 2.0
+
+
+def _sideways_words(words: list[Word]) -> list[Word]:
+    """Words printed sideways: the long ones by their shape, and every word inside the narrow
+    strip they stand in (short numbers, dashes), which no upright word of the page fits in."""
+    seeds = [w for w in words if _turned(w)]
+    if not seeds:
+        return []
+    strips: list[list[float]] = []  # x0, x1, top, bottom of each strip of sideways words
+    for word in sorted(seeds, key=lambda w: w.x0):
+        strip = next((s for s in strips if h_overlap((s[0], 0, s[1], 1), word.bbox) >= 0.5), None)
+        if strip is None:
+            strips.append([word.x0, word.x1, word.top, word.bottom])
+        else:
+            strip[:] = [
+                min(strip[0], word.x0),
+                max(strip[1], word.x1),
+                min(strip[2], word.top),
+                max(strip[3], word.bottom),
+            ]
+    out: dict[int, Word] = {}
+    for x0, x1, top, bottom in strips:
+        inside = sorted((w for w in words if x0 - 1 <= w.x0 and w.x1 <= x1 + 1), key=lambda w: w.top)
+        reach = 3 * (x1 - x0)
+        # The strip grows along its words: a short word beyond its end joins when it is near.
+        for word in inside:
+            if top - reach <= word.top <= bottom + reach:
+                out[id(word)] = word
+                bottom = max(bottom, word.bottom)
+        for word in reversed(inside):
+            if top - reach <= word.bottom <= bottom + reach:
+                out[id(word)] = word
+                top = min(top, word.top)
+    return list(out.values())
+
+
+def _sideways_runs(words: list[Word]) -> list[list[Word]]:
+    """Sideways words as lines in reading order: one column of words per line, a wide gap along
+    it starting another. Text turned counter-clockwise reads upwards, turned clockwise downwards;
+    the words alone do not say which, so the order whose text holds a VAT id or an IBAN wins, and
+    upwards (the usual margin print) otherwise."""
+    columns: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w.x0, w.top)):
+        column = next((c for c in columns if h_overlap(c[0].bbox, word.bbox) >= 0.5), None)
+        if column is None:
+            columns.append([word])
+        else:
+            column.append(word)
+    runs: list[list[Word]] = []
+    for column in columns:
+        column.sort(key=lambda w: w.top)
+        width = median(w.x1 - w.x0 for w in column)
+        run = [column[0]]
+        for word in column[1:]:
+            if word.top - run[-1].bottom > 2.5 * width:
+                runs.append(run)
+                run = []
+            run.append(word)
+        runs.append(run)
+    return [_reading_order(run) for run in runs]
+
+
+def _reading_order(run: list[Word]) -> list[Word]:
+    upwards = run[::-1]
+    down, up = (" ".join(w.text for w in ws) for ws in (run, upwards))
+    if _identifiers(down) > _identifiers(up):
+        return run
+    return upwards
+
+
+def _identifiers(text: str) -> int:
+    return sum(1 for _ in find_tax_ids(text)) + sum(1 for _ in find_ibans(text))
 
 
 def _segments(words: list[Word]) -> list[list[int]]:

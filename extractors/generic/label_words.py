@@ -86,6 +86,16 @@ DELIVERY = (
     "consegna", "ddt", "documento di trasporto", "bolla", "spedizione", "prestazione",
     "service", "supply",
 )  # fmt: skip
+# Charges beside the goods in a totals block ("Shipping 5,90", "Versandkosten 4,99", "Frais de
+# port 7,00"): an amount they name is neither the subtotal, the tax nor the total. As token runs.
+CHARGES = (
+    "shipping", "shipping costs", "shipping and handling", "shipping handling", "postage", "freight",
+    "packing", "packaging", "handling fee", "delivery fee", "delivery charge", "delivery",
+    "versand", "versandkosten", "versandpauschale", "porto", "fracht", "frachtkosten", "verpackung",
+    "verpackungskosten", "frais de port", "frais d expedition", "frais de livraison", "port",
+    "frais d emballage", "emballage", "verzendkosten", "verzending", "vracht", "gastos de envio",
+    "envio", "portes", "spese di spedizione", "spedizione", "trasporto", "spese di trasporto",
+)  # fmt: skip
 # Words that make a document label name another document: the invoice a credit note or a
 # correction refers to ("N° de facture associée", "Previous invoice no.", "Factura rectificada").
 # After the label, and before it; as token runs, as the label finder reads them.

@@ -783,7 +783,7 @@ class LabelFinder:
             tail_at = self._tail_at(words, toks, owner, place, start, end) if end < len(toks) else None
             # Two kinds can share one phrase ("tva": tax id or tax amount); keep both.
             for kind, weight in kinds:
-                if kind == "tax_amount" and _tax_included(toks[max(0, start - 4) : start]):
+                if kind == "tax_amount" and _tax_included(toks[max(0, start - 4) : start], start):
                     # "Beitrag inklusive 19 % Versicherungsteuer 220,00": the gross amount.
                     kind, weight = "total", INCLUDED_TAX_WEIGHT
                 out.append(
@@ -823,11 +823,13 @@ def _related(toks: list[str], start: int, end: int, taken: set[int]) -> tuple[in
     return None
 
 
-def _tax_included(before: list[str]) -> bool:
-    """True when the words before a tax label say the amount includes the tax ("inkl. 19 %")."""
-    for tok in reversed(before):
+def _tax_included(before: list[str], start: int) -> bool:
+    """True when the words before a tax label say the amount includes the tax ("Beitrag inkl.
+    19 % MwSt."). A row that starts with "inkl." names nothing that includes the tax: its amount
+    is the tax included in the total above ("inkl. 19 % MwSt. 12,61", "Including VAT 13.17")."""
+    for at, tok in zip(range(start - 1, -1, -1), reversed(before), strict=False):
         if tok in _INCLUDING:
-            return True
+            return at > 0
         if not (tok.isdigit() or tok in ("%", "zzgl", "der", "die", "des", "of", "the", "de", "la")):
             return False
     return False

@@ -62,6 +62,9 @@ class GenericSettings(BaseModel):
     # --- confidences of values worked out, not read (below any review threshold on purpose) ---
     # A due date derived from payment terms ("zahlbar innerhalb 30 Tagen").
     terms_confidence: float = Field(0.5, ge=0, le=1)
+    # A printed due date that is the invoice date plus the days the payment terms state ("30
+    # Tage netto bis 04.04.2026" beside 05.03.2026): two printed facts agree, the ranker aside.
+    terms_agree_confidence: float = Field(0.9, ge=0, le=1)
     # Lines that do not add up to the printed totals.
     lines_disagree_confidence: float = Field(0.4, ge=0, le=1)
     # A row amount worked out as quantity x price because the lines then add up.
@@ -108,6 +111,9 @@ class GenericSettings(BaseModel):
     # An optional field (it is often not printed) is left empty when the calibrated chance that
     # its best candidate is right is below this: an empty field costs less than a wrong one.
     abstain_below: float = Field(0.35, ge=0, le=1)
+    # A vendor name heading the block that prints the company's VAT id or IBAN is taken over the
+    # ranker's choice without one when it scored at most this much lower.
+    id_block_margin: float = Field(0.2, ge=0, le=1)
 
 
 OPTIONAL_FIELDS = frozenset({"po_number", "due_date", "vendor_iban", "vendor_tax_id"})

@@ -198,7 +198,11 @@ def _near_word(token: str) -> tuple[str, ...] | None:
     return None
 
 
-def header_columns(words: list[Word], row_height: float) -> list[Column] | None:
+# A table of services priced whole ("Description | Amount"): no count, no unit price.
+_DESCRIPTION_AND_AMOUNT = frozenset({"col_description", "col_amount"})
+
+
+def header_columns(words: list[Word], row_height: float, priced_whole: bool = False) -> list[Column] | None:
     """Columns named by a header's words (left to right), or None when they are no header."""
     if not words:
         return None
@@ -219,7 +223,7 @@ def header_columns(words: list[Word], row_height: float) -> list[Column] | None:
         return None
     columns = _resolve(words, matches, cells)
     kinds = {c.kind for c in columns}
-    if len(kinds) < 3:
+    if len(kinds) < 3 and not (priced_whole and kinds == _DESCRIPTION_AND_AMOUNT):
         return None
     if not ({"col_amount", "col_unit_price"} & kinds and {"col_description", "col_quantity"} & kinds):
         return None
@@ -310,10 +314,11 @@ def _continues_header(below: Row, columns: list[Column]) -> bool:
     return all(any(c.x0 - slack <= w.x0 and w.x1 <= c.x1 + slack for c in columns) for w in below.words)
 
 
-def find_header_at(rows: list[Row], r: int) -> Header | None:
-    """The header starting at ``rows[r]``: that row alone, or with the row stacked under it."""
+def find_header_at(rows: list[Row], r: int, priced_whole: bool = False) -> Header | None:
+    """The header starting at ``rows[r]``: that row alone, or with the row stacked under it.
+    ``priced_whole``: a header of descriptions and amounts alone counts too."""
     row = rows[r]
-    single = header_columns(row.words, row.height)
+    single = header_columns(row.words, row.height, priced_whole)
     if r + 1 < len(rows):
         below = rows[r + 1]
         gap = below.top - row.bottom

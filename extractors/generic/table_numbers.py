@@ -26,6 +26,7 @@ _LONE_STROKES = frozenset({"I", "l", "|"})
 # Rule fragments and punctuation that cling to a number in a scanned table.
 _OCR_EDGE = "|[](){}:;'\"`‘’!_~*"
 _WITH_UNIT = re.compile(r"^(\d{1,5}(?:[.,]\d{1,4})?)([^\W\d_]{1,3})\.?$")
+_THREE_DECIMALS = re.compile(r"^\d{1,3}([.,])\d{3}$")
 _GROUP_HEAD = re.compile(r"^[-−–(]?(?:[€$£]\s?)?\d{1,3}$")
 _GROUP_TAIL = re.compile(r"^\d{3}(?:[.,]\d{1,4})?(?:\s?[€$£])?\)?-?$|^\d{3}$")
 
@@ -130,6 +131,13 @@ def number_spans(words: list[Word], ocr: bool = False) -> list[NumberSpan]:
         value, repaired = parse_cell(word.text, ocr)
         if value is not None:
             spans.append(_span(words, i, i + 1, value, word.text, repaired))
+        if (three := _THREE_DECIMALS.match(word.text)) is not None:
+            # "5,000 kg", "1.250": a count to three decimals reads like a thousands group; the
+            # other reading is offered too, and a row takes it only where it multiplies out.
+            mark = three.group(1)
+            decimal = parse_amount(word.text, "," if mark == "," else ".")
+            if decimal is not None and decimal != value:
+                spans.append(_span(words, i, i + 1, decimal, word.text, False))
         elif ocr and word.text in _LONE_STROKES:
             # "1" in a serif face comes out as a lone stroke; the table reader takes it only
             # where it lines up with the quantity column.

@@ -39,7 +39,14 @@ from extractors.generic.table_header import (
     header_columns,
     stacked_words,
 )
-from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans, percent, tokenize
+from extractors.generic.table_numbers import (
+    NumberSpan,
+    is_currency,
+    number_spans,
+    percent,
+    percent_at,
+    tokenize,
+)
 from extractors.generic.table_till import TillItem, is_slip, till_items
 from extractors.generic.table_tilt import joined_rows, level_rows
 from textlayer.model import BBox, Word, union
@@ -491,7 +498,17 @@ def _read_body(
             and _beside_descriptions(words, reading, columns, height)
         ):
             # A totals line whose label we do not know ("Goods value", "Net 20 %"): its text
-            # stands right of where descriptions start. It ends the table.
+            # stands right of where descriptions start. It ends the table, unless it takes an
+            # amount off the item over it and more items follow ("less 10 % discount -2,00").
+            if (
+                items
+                and _item_discount(reading, items[-1], words)
+                and _items_follow(rows, r, columns, ocr, (table_left, table_right), _DETAIL_REACH, stop_rows)
+            ):
+                _take_off(items[-1], reading, words)
+                previous_bottom = row.bottom
+                last = r
+                continue
             if items:
                 break
             continue
@@ -600,6 +617,36 @@ def _beside_descriptions(words: list[Word], reading: _Reading, columns: list[Col
     return min(w.x0 for w in text) > description.x0 + 3 * height
 
 
+def _priced_whole(reading: _Reading, columns: list[Column]) -> bool:
+    """An amount alone in a table whose header names no count or unit price."""
+    return (
+        reading.amount is not None
+        and reading.quantity is None
+        and reading.unit_price is None
+        and not any(c.kind in ("col_quantity", "col_unit_price") for c in columns)
+    )
+
+
+def _item_discount(reading: _Reading, item: Item, words: list[Word]) -> bool:
+    """An amount alone (beside its rate, "10 %"), negative and smaller than the item's own:
+    taken off that item."""
+    amount, count = reading.amount, reading.quantity
+    if amount is None or reading.unit_price is not None:
+        return False
+    if count is not None and percent_at(words, count) is None:
+        return False
+    return item.amount is not None and amount.value < 0 and -amount.value < item.amount
+
+
+def _take_off(item: Item, reading: _Reading, words: list[Word]) -> None:
+    """The item's amount less the discount printed under it; its unit price stays as printed
+    (as for a discount column: 3 x 4,00 less 2,00 is 10,00 at 4,00)."""
+    assert item.amount is not None and reading.amount is not None
+    item.amount += reading.amount.value
+    item.amount_text = ""
+    item.boxes.append(union([w.bbox for w in words]))
+
+
 def _is_item(reading: _Reading | None) -> bool:
     """A row whose quantity, price and amount multiply out is an item, whatever its first
     words are ("Total station rental", "Tax advice, 2 hours" are items, not totals)."""
@@ -652,6 +699,11 @@ def _item(words: list[Word], reading: _Reading, columns: list[Column], page: int
     qty = reading.quantity.value if reading.quantity else None
     price = reading.unit_price.value if reading.unit_price else None
     confidence = min((s.confidence for s in reading.spans), default=0.0)
+    if _priced_whole(reading, columns):
+        # "Description | Amount": a service priced whole is one of it at its amount.
+        assert reading.amount is not None
+        qty, price = Decimal(1), reading.amount.value
+        reading = _Reading(None, None, reading.amount, True)
     return Item(
         description=text.get("col_description"),
         sku=text.get("col_sku"),
@@ -732,9 +784,12 @@ def extract_tables(
             stops, skipped = stop_rows(rows, labels), frozenset(skip_rows(rows, labels))
         used: list[int] = []  # positions in ``rows`` the table covers
         found_here = False
-        for r in range(len(rows)):
-            header = find_header_at(rows, r)
-            if header is None:
+        # A header that names counts or prices first; one of descriptions and amounts alone
+        # ("Description | Amount") only where the page has none.
+        tries = [(r, whole) for whole in (False, True) for r in range(len(rows))]
+        for r, whole in tries:
+            header = find_header_at(rows, r, whole)
+            if header is None or (whole and len({c.kind for c in header.columns}) > 2):
                 continue
             body = header.rows[-1] + 1
             top = rows[header.rows[-1]]

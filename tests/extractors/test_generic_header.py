@@ -13,6 +13,7 @@ from extractors.generic.candidates import Candidate
 from extractors.generic.consistency import Choice, choose_totals
 from extractors.generic.geometry import split_glued
 from extractors.generic.labels import label_finder, ocr_tokens
+from extractors.generic.ranking import shipped_scorer
 from extractors.values import VALUE_TYPES, numeric_date_order, parse_date
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
@@ -554,3 +555,106 @@ def test_a_short_number_heading_the_invoice_number_is_part_of_it(extractor: Gene
     fields = extractor.extract(document, DocType.INVOICE).fields
     assert fields.invoice_number == "23 2023000885"
     assert fields.invoice_date == date(2026, 3, 14)
+
+
+@pytest.mark.parametrize(
+    ("terms", "due", "sure"),
+    [
+        # The net date is the invoice date + 30 days: the terms confirm it over the discount date.
+        ("Zahlbar innerhalb 30 Tagen netto bis 04.04.2026, 2 % Skonto innerhalb 10 Tagen bis 15.03.2026",
+         date(2026, 4, 4), True),
+        ("Payable within 30 days net by 04.04.2026 or within 10 days by 15.03.2026 less 2 %",
+         date(2026, 4, 4), True),
+        # A date the terms do not give (14 days would be 19.03.2026): no rule vouches for it.
+        ("Zahlbar innerhalb 14 Tagen, spätestens bis 04.04.2026", None, False),
+    ],
+)  # fmt: skip
+def test_a_due_date_in_the_payment_terms_sentence_that_the_terms_confirm(
+    terms: str, due: date | None, sure: bool
+) -> None:
+    document = _document(
+        [
+            (40, 40, "Nordlicht Werkzeuge GmbH"),
+            (350, 120, "Rechnungsdatum 05.03.2026"),
+            (350, 135, "Rechnung Nr. 2026-118"),
+            (40, 500, terms),
+        ]
+    )
+    result = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE)
+    if sure:
+        assert result.fields.due_date == due
+        assert result.field_confidence["due_date"] >= 0.9
+    else:
+        assert result.field_confidence.get("due_date", 0.0) < 0.9
+
+
+@pytest.mark.parametrize(
+    ("issued", "due", "terms", "expected"),
+    [
+        # No date gives the order away; read day-first, the due date would precede the invoice.
+        ("03/05/2026", "04/04/2026", "Net 30", (date(2026, 3, 5), date(2026, 4, 4))),
+        ("02/11/2026", "03/01/2026", "", (date(2026, 2, 11), date(2026, 3, 1))),
+        # Day-first fits (and the terms confirm it): it stays.
+        ("05/03/2026", "04/04/2026", "Net 30", (date(2026, 3, 5), date(2026, 4, 4))),
+        ("03/04/2026", "03/05/2026", "", (date(2026, 4, 3), date(2026, 5, 3))),
+    ],
+)
+def test_the_day_month_order_the_invoice_and_due_dates_make_sense_in(
+    issued: str, due: str, terms: str, expected: tuple[date, date]
+) -> None:
+    document = _document(
+        [
+            (40, 40, "Cedar Lane Woodworks LLC"),
+            (350, 120, "INVOICE #"),
+            (450, 120, "1047"),
+            (350, 135, "DATE"),
+            (450, 135, issued),
+            (350, 150, "DUE DATE"),
+            (450, 150, due),
+            (350, 165, "TERMS"),
+            (450, 165, terms or "-"),
+        ]
+    )
+    fields = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE).fields
+    assert (fields.invoice_date, fields.due_date) == expected
+
+
+class _NameScores:
+    """A ranker that scores vendor names as told and every other candidate alike."""
+
+    name = "name-scores"
+    version = "1"
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+
+    def score(self, candidates: list[Candidate]) -> list[float]:
+        return [self.scores.get(str(c.value), 0.0) if c.field == "vendor_name" else 0.5 for c in candidates]
+
+
+_ID_BLOCK_PAGE = [
+    (40, 40, "Harrowgate Office Supplies"),
+    (40, 55, "Unit 4, Mill Park, Leeds LS1 2AB"),
+    (40, 70, "VAT Reg No. GB 123 4567 82"),
+    (330, 110, "Corbel Architects LLP"),
+    (330, 125, "9 Park Row"),
+    (330, 140, "York YO1 6HT"),
+    (40, 180, "Invoice No. SI-104467"),
+]
+
+
+@pytest.mark.parametrize(
+    ("scores", "vendor"),
+    [
+        # The buyer's block set right, no window or label marking it: the name over the VAT id wins.
+        ({"Corbel Architects LLP": 0.95, "Harrowgate Office Supplies": 0.85}, "Harrowgate Office Supplies"),
+        # ... not when the ranker put it far lower, nor when it is barely a candidate at all.
+        ({"Corbel Architects LLP": 0.95, "Harrowgate Office Supplies": 0.6}, "Corbel Architects LLP"),
+        ({"Corbel Architects LLP": 0.3, "Harrowgate Office Supplies": 0.2}, "Corbel Architects LLP"),
+    ],
+)
+def test_the_name_heading_the_block_with_the_vat_id_is_the_vendor(
+    scores: dict[str, float], vendor: str
+) -> None:
+    extractor = GenericExtractor(_NameScores(scores))
+    assert extractor.extract(_document(_ID_BLOCK_PAGE), DocType.INVOICE).fields.vendor_name == vendor

@@ -16,9 +16,11 @@ from extractors.generic.candidates import LEGAL_FORM
 from extractors.generic.geometry import build_rows, split_glued
 from extractors.generic.label_words import composed
 from extractors.generic.labels import label_finder, tokens
+from extractors.generic.ranking import shipped_scorer
 from extractors.generic.tables import headerless_items, stop_rows
 from extractors.values import VALUE_TYPES, parse_date
-from textlayer.model import Document, Word
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document, Line, Word
 
 
 @pytest.fixture(scope="module")
@@ -552,3 +554,56 @@ def test_a_vat_id_followed_by_more_capitals_is_still_found() -> None:
     ]
     grouped = VALUE_TYPES["vat_id"].find("Partita IVA IT 300 819 80341")
     assert [value for _, value in grouped] == ["IT30081980341"]
+
+
+def _sideways(text: str, x: float, start: float, *, upwards: bool = True, size: float = 6.0) -> Line:
+    """A line printed sideways along a margin: each word in a box as wide as the type is high
+    and as tall as the word is long, stacked upwards from ``start`` (turned counter-clockwise)
+    or downwards (turned clockwise)."""
+    words = []
+    at = start
+    for token in text.split():
+        length = 3.0 * len(token)
+        top = at - length if upwards else at
+        words.append(Word(token, (x, top, x + size, top + length), size=size))
+        at = top - 3.0 if upwards else top + length + 3.0
+    return Line(words)
+
+
+_MARGIN = "Muster Versand GmbH - Amtsgericht Musterstadt HRB 12345 - USt-IdNr. DE 123 456 788"
+
+
+@pytest.mark.parametrize("upwards", [True, False])
+def test_a_line_printed_sideways_along_the_margin_reads_as_one_row_in_order(upwards: bool) -> None:
+    doc = _document([(50, 60, "Rechnung Nr. 4711"), (50, 80, "Datum 03.02.2026")])
+    start = 700.0 if upwards else 200.0
+    doc.pages[0].lines.append(_sideways(_MARGIN, 580, start, upwards=upwards))
+    rows = build_rows(doc.pages[0])
+    assert [r.text for r in rows] == ["Rechnung Nr. 4711", "Datum 03.02.2026", _MARGIN]
+    reading = GenericExtractor().read_unscored(doc)
+    assert "DE123456788" in {c.value for c in reading.candidates["vendor_tax_id"]}
+
+
+def test_sideways_words_without_an_identifier_read_upwards_and_upright_rows_keep_theirs() -> None:
+    doc = _document([(50, 60, "Rechnung Nr. 4711"), (560, 300, "A"), (50, 400, "Summe 12,00")])
+    doc.pages[0].lines.append(_sideways("printed on recycled paper", 580, 600))
+    rows = build_rows(doc.pages[0])
+    assert [r.text for r in rows] == ["Rechnung Nr. 4711", "A", "Summe 12,00", "printed on recycled paper"]
+    # An OCR'd page keeps its words as read: tall boxes there are no sign of turned print.
+    doc.pages[0].source = "ocr"
+    assert len(build_rows(doc.pages[0])) > 4
+
+
+@pytest.mark.parametrize("number", ["20260112", "20251231"])
+def test_an_invoice_number_of_year_and_sequence_is_no_date(number: str) -> None:
+    # Eight digits read as a date only without separators; under a number label they number.
+    doc = _document(
+        [
+            (40, 40, "Blauwe Reiger Installaties B.V."),
+            (40, 120, f"Factuurnummer: {number}"),
+            (40, 135, "Factuurdatum: 12-01-2026"),
+            (40, 150, "Uw referentie: PO-7731"),
+        ]
+    )
+    fields = GenericExtractor(shipped_scorer()).extract(doc, DocType.INVOICE).fields
+    assert (fields.invoice_number, fields.po_number) == (number, "PO-7731")

@@ -48,6 +48,10 @@ def test_a_label_in_parentheses_neither_names_a_value_nor_ends_one() -> None:
         ("Total including VAT", "total"),
         ("zzgl. 19 % MwSt.", "tax_amount"),  # added on top: the tax itself
         ("darin enthaltene Versicherungsteuer", "tax_amount"),
+        # A row that starts with "including" names nothing that includes the tax: its amount is
+        # the tax included in the total above it.
+        ("inkl. 19 % MwSt.", "tax_amount"),
+        ("Including VAT 20%", "tax_amount"),
     ],
 )
 def test_a_tax_label_after_including_names_a_gross_amount(text: str, kind: str) -> None:

@@ -12,6 +12,7 @@ from extractors.generic.candidates import Candidate
 from extractors.generic.consistency import choose_totals, rate_sums
 from extractors.generic.geometry import build_rows, mend_doubled_mark
 from extractors.generic.labels import LabelMatch
+from extractors.generic.ranking import shipped_scorer
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
 
@@ -378,3 +379,69 @@ def test_a_decimal_mark_ocr_read_twice_is_read_once_on_scans_only() -> None:
     assert [w.text for w in build_rows(scanned)[0].words] == ["BALANCE", "148.20"]
     assert [w.text for w in build_rows(digital)[0].words] == ["BALANCE", "148..20"]
     assert mend_doubled_mark(Word("1..2", (0.0, 0.0, 1.0, 1.0))).text == "1..2"
+
+
+def test_net_rows_that_do_not_add_up_with_the_tax_to_the_total_are_not_summed() -> None:
+    cells = [*HEAD, (300, 375, "Subtotal net"), (480, 375, "200.00"), (300, 390, "Net after discount"),
+             (480, 390, "180.00"), (300, 405, "VAT 20%"), (480, 405, "36.00"), (300, 420, "Total"),
+             (480, 420, "216.00")]  # fmt: skip
+    fields = GenericExtractor(KnowsOnlyLabels()).extract(_document(cells), DocType.INVOICE).fields
+    assert (fields.subtotal, fields.tax_amount, fields.total) == (
+        Decimal("180.00"),
+        Decimal("36.00"),
+        Decimal("216.00"),
+    )
+
+
+def _right(x: float, top: float, text: str) -> tuple[float, float, str]:
+    """A cell set flush right at ``x``, as a column of figures is."""
+    return (x - CHAR * len(text), top, text)
+
+
+_NET_ROWS = [
+    # Goods 200.00 and shipping 5.00, each net and taxed on its own row: the net amount is their
+    # sum, as the tax is the sum of the two tax rows (205.00 + 38.95 = 243.95).
+    ("Goods net", "200.00"), ("Shipping net", "5.00"), ("VAT 19% on 200.00", "38.00"),
+    ("VAT 19% on 5.00", "0.95"), ("Total", "243.95"),
+]  # fmt: skip
+_SHIPPING = [
+    # 200.00 goods + 10.00 shipping = 210.00 net; 20 % of it is 42.00; 252.00 in all.
+    ("Subtotal", "200.00"), ("Shipping", "10.00"), ("VAT 20%", "42.00"), ("Total", "252.00"),
+]  # fmt: skip
+_SHIPPING_TAX_ROW = [
+    # "Versandkosten MwSt. 19 % 1,90" names the shipping's tax: added to the goods' tax, never
+    # to the net amount (210,00 net; 38,00 + 1,90 = 39,90 tax; 249,90 in all).
+    ("Zwischensumme", "200,00"), ("Versandkosten", "10,00"), ("MwSt. 19 %", "38,00"),
+    ("Versandkosten MwSt. 19 %", "1,90"), ("Gesamtbetrag", "249,90"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("scorer", [KnowsOnlyLabels(), None])
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (_NET_ROWS, ("205.00", "38.95", "243.95")),
+        (_SHIPPING, ("210.00", "42.00", "252.00")),
+        (_SHIPPING_TAX_ROW, ("210.00", "39.90", "249.90")),
+    ],
+)
+def test_the_net_amount_adds_the_charges_and_net_rows_printed_under_the_goods(
+    block: list[tuple[str, str]], expected: tuple[str, str, str], scorer: KnowsOnlyLabels | None
+) -> None:
+    cells = [cell for i, (label, amount) in enumerate(block)
+             for cell in ((300, 375 + 15 * i, label), _right(510, 375 + 15 * i, amount))]  # fmt: skip
+    extractor = GenericExtractor(scorer if scorer is not None else shipped_scorer())
+    fields = extractor.extract(_document([*HEAD, *cells]), DocType.INVOICE).fields
+    assert (fields.subtotal, fields.tax_amount, fields.total) == tuple(Decimal(v) for v in expected)
+
+
+def test_a_charge_is_neither_the_tax_nor_what_total_less_subtotal_leaves() -> None:
+    # Prices with tax included: 200.00 + 10.00 shipping = 210.00. The shipping adds up as a
+    # "tax" would, and is none.
+    cells = [*HEAD, (300, 375, "Subtotal"), _right(510, 375, "200.00"), (300, 390, "Shipping"),
+             _right(510, 390, "10.00"), (300, 405, "Total"), _right(510, 405, "210.00")]  # fmt: skip
+    for scorer in (KnowsOnlyLabels(), None):
+        extractor = GenericExtractor(scorer if scorer is not None else shipped_scorer())
+        fields = extractor.extract(_document(cells), DocType.INVOICE).fields
+        assert fields.total == Decimal("210.00")
+        assert fields.tax_amount != Decimal("10.00")

@@ -837,3 +837,77 @@ def test_items_go_on_past_a_reference_line_and_an_unreadable_row_under_it() -> N
 def test_a_percentage_is_read_past_an_ocr_speck_before_its_sign(text: str, rate: str | None) -> None:
     words = [Word(t, (0, 0, 10, 10)) for t in text.split()]
     assert percent(words, 0) == (Decimal(rate) if rate is not None else None)
+
+
+_HOSE = [("Garden hose 20 m", 30), ("3", 300, "r"), ("5,00", 380, "r"), ("15,00", 480, "r")]
+_REEL = [("Hose reel", 30), ("2", 300, "r"), ("12,00", 380, "r"), ("24,00", 480, "r")]
+_HOSE_HEADER = [("Description", 30), ("Qty", 300, "r"), ("Price", 380, "r"), ("Amount", 480, "r")]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # "less 10 % discount -1,50" stands right of the descriptions like a totals line, but
+        # more items follow it: it belongs to the item over it, whose unit price stays as printed.
+        (
+            [_HOSE_HEADER, _HOSE, [("less 10 % discount", 250), ("-1,50", 480, "r")], _REEL,
+             [("Subtotal", 250), ("37,50", 480, "r")]],
+            [("3", "5.00", "13.50"), ("2", "12.00", "24.00")],
+        ),
+        # The same line with no item after it is the totals block's: it ends the table.
+        (
+            [_HOSE_HEADER, _HOSE, _REEL, [("Carriage paid less", 250), ("-1,50", 480, "r")],
+             [("Thank you for your order", 30)]],
+            [("3", "5.00", "15.00"), ("2", "12.00", "24.00")],
+        ),
+    ],
+)  # fmt: skip
+def test_a_discount_printed_under_an_item_is_taken_off_it_when_items_follow(
+    rows: list[list[Cell]], expected: list[tuple[str, str, str]]
+) -> None:
+    assert triples(read([page(rows)])) == expected
+
+
+def test_a_count_to_three_decimals_is_read_as_a_count_where_the_row_multiplies_out() -> None:
+    # "5,000 kg" at 5,50 is 27,50: with comma decimals, 5,000 is five, not five thousand.
+    rows: list[list[Cell]] = [
+        [("Artikel", 30), ("Menge", 300, "r"), ("Preis", 380, "r"), ("Betrag", 480, "r")],
+        [("Kartoffeln", 30), ("5,000 kg", 300, "r"), ("5,50", 380, "r"), ("27,50", 480, "r")],
+        [("Zwiebeln", 30), ("1,250 kg", 300, "r"), ("2,00", 380, "r"), ("2,50", 480, "r")],
+        [("Kisten", 30), ("1,000", 300, "r"), ("0,50", 380, "r"), ("500,00", 480, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [
+        ("5.000", "5.50", "27.50"),
+        ("1.250", "2.00", "2.50"),
+        ("1000", "0.50", "500.00"),
+    ]
+    spans = number_spans([word("1.250", 0, 0)])
+    assert sorted(s.value for s in spans) == [Decimal("1.250"), Decimal(1250)]
+
+
+def test_services_priced_whole_under_a_description_and_amount_header_are_one_each() -> None:
+    rows: list[list[Cell]] = [
+        [("Description", 30), ("Amount", 480, "r")],
+        [("Logo redesign, fixed fee", 30), ("1,800.00", 480, "r")],
+        [("two rounds of changes", 30)],
+        [("Business cards layout", 30), ("200.00", 480, "r")],
+        [("Subtotal", 300), ("2,000.00", 480, "r")],
+        [("VAT 21%", 300), ("420.00", 480, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("1", "1800.00", "1800.00"), ("1", "200.00", "200.00")]
+    assert [i.description for i in table.items] == ["Logo redesign, fixed fee two rounds of changes",
+                                                    "Business cards layout"]  # fmt: skip
+
+
+def test_a_description_and_amount_box_gives_way_to_a_table_that_names_counts_and_prices() -> None:
+    rows: list[list[Cell]] = [
+        [("Description", 30), ("Amount", 480, "r")],
+        [("Deposit received", 30), ("-50,00", 480, "r")],
+        [],
+        [("Description", 30), ("Qty", 300, "r"), ("Price", 380, "r"), ("Amount", 480, "r")],
+        [("Garden hose 20 m", 30), ("3", 300, "r"), ("5,00", 380, "r"), ("15,00", 480, "r")],
+        [("Hose reel", 30), ("2", 300, "r"), ("12,00", 380, "r"), ("24,00", 480, "r")],
+    ]  # fmt: skip
+    assert triples(read([page([r for r in rows if r])])) == [("3", "5.00", "15.00"), ("2", "12.00", "24.00")]

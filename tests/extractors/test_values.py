@@ -71,6 +71,11 @@ def test_template_decimal_separator_overrides_the_guess() -> None:
         ("14 Mar 26", date(2026, 3, 14)),
         ("Mar 14, 26", date(2026, 3, 14)),
         ("1 déc. 2026", date(2026, 12, 1)),
+        # Month abbreviations German, Austrian, Dutch and French programs print.
+        ("14 Mär 2026", date(2026, 3, 14)),
+        ("14. Jän. 2026", date(2026, 1, 14)),
+        ("14 mrt 2026", date(2026, 3, 14)),
+        ("14 fév. 2026", date(2026, 2, 14)),
     ],
 )
 def test_dates_iso_numeric_and_month_names(text: str, expected: date) -> None:
