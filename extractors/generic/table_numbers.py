@@ -147,7 +147,6 @@ def number_spans(words: list[Word], ocr: bool = False) -> list[NumberSpan]:
         if unit is not None and (value := parse_amount(unit.group(1))) is not None:
             # "2kg", "3h": a count whose unit is printed (or read by OCR) without a space.
             spans.append(_span(words, i, i + 1, value, unit.group(1), True))
-    spans.extend(_three_decimals(words))
     if ocr:
         spans.extend(_lost_decimal_marks(words))
     for i in range(len(words)):
@@ -164,25 +163,6 @@ def number_spans(words: list[Word], ocr: bool = False) -> list[NumberSpan]:
                 continue
             spans.append(_span(words, i, j, value, joined, repaired))
     return spans
-
-
-_ONE_MARK_THREE_DIGITS = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
-
-
-def _three_decimals(words: list[Word]) -> list[NumberSpan]:
-    """ "5,000" read as 5.000 (a weight or a count to three decimals), not five thousand.
-
-    One mark followed by exactly three digits is read as grouping, the usual meaning in money
-    ("1,234" or "1.234"); a quantity column often prints three decimals in the document's own
-    mark ("5,000 kg" on a German invoice). The decimal reading is offered as one more reading,
-    which the table reader only takes when the row multiplies out with it.
-    """
-    found: list[NumberSpan] = []
-    for i, word in enumerate(words):
-        if _ONE_MARK_THREE_DIGITS.fullmatch(word.text):
-            value = Decimal(word.text.replace(",", "."))
-            found.append(_span(words, i, i + 1, value, word.text, True))
-    return found
 
 
 def _lost_decimal_marks(words: list[Word]) -> list[NumberSpan]:

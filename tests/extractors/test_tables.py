@@ -288,25 +288,6 @@ def test_a_born_digital_row_is_never_repaired_or_completed() -> None:
     assert triples(table) == [(None, None, "100.00")]
 
 
-def test_a_quantity_to_three_decimals_in_the_documents_own_mark() -> None:
-    """ "5,000 kg" at 5,50 for 27,50 is five kilograms; "1,000" at 2.00 for 2,000.00 a thousand."""
-    german: list[list[Cell]] = [
-        [("Bezeichnung", 40), ("Menge", 330, "r"), ("Preis", 440, "r"), ("Betrag", 540, "r")],
-        [("Rinderhack", 40), ("5,000 kg", 330, "r"), ("5,50", 440, "r"), ("27,50", 540, "r")],
-        [("Kartoffeln", 40), ("12,500 kg", 330, "r"), ("0,80", 440, "r"), ("10,00", 540, "r")],
-        [("Zwischensumme", 380), ("37,50", 540, "r")],
-    ]
-    english: list[list[Cell]] = [
-        [("Description", 40), ("Qty", 330, "r"), ("Price", 440, "r"), ("Amount", 540, "r")],
-        [("Cable ties", 40), ("1,000", 330, "r"), ("2.00", 440, "r"), ("2,000.00", 540, "r")],
-        [("Total", 400), ("2,000.00", 540, "r")],
-    ]
-    table = read([page(german)])
-    assert triples(table) == [("5.000", "5.50", "27.50"), ("12.500", "0.80", "10.00")]
-    assert all(item.consistent for item in table.items)
-    assert triples(read([page(english)])) == [("1000", "2.00", "2000.00")]
-
-
 def test_goods_returned_with_a_negative_quantity_keep_their_columns() -> None:
     """ "-5,0000 Stk." at 1,0000 for -5,00: a credit note's quantity printed negative is still
     the quantity, not the price; the contract reports it positive, the amount negative."""
