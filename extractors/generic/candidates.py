@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +20,7 @@ from stdnum import vatin
 from extractors.generic import label_words
 from extractors.generic.domains import domain_match, names_domain, printed_domains, spelled_spans
 from extractors.generic.geometry import Row, h_overlap
-from extractors.generic.labels import FIELD_KINDS, LabelMatch, is_title, label_finder, ocr_slip, tokens
+from extractors.generic.labels import FIELD_KINDS, LabelMatch, fold, is_title, label_finder, ocr_slip, tokens
 from extractors.values import (
     FIELD_TYPES,
     ISO_CURRENCIES,
@@ -1215,8 +1217,50 @@ _LEGAL_FORM_SLIPS = str.maketrans({"e": "c", "o": "c", "1": "l", "i": "l", "|": 
 # Legal forms written with full stops between their letters (letters folded, three or more):
 # an OCR slip in one of them is put right in place, the stops and the other letters as printed.
 _DOTTED_FORMS = frozenset({"srl", "sas", "slu", "spa", "sau", "snc", "srls", "sprl", "scrl", "vof", "sarl"})
+# Punctuation around a printed word ("(haftungsbeschränkt)", "Schäfer,"): not part of its spelling.
+_WORD_MARKS = "()[]{}.,;:!?\"'«»‚‘’“”"
 # Words of a legal form OCR prints without their accents ("UG (haftungsbeschrankt)").
 _FORM_ACCENTS = {"haftungsbeschrankt": "haftungsbeschränkt"}
+
+
+def document_spellings(words: Iterable[str]) -> dict[str, Counter[str]]:
+    """How often each spelling of a word is printed, by the word without accents and case
+    ("Schäfer" and "Schafer" under "schafer"); only words of letters, so a domain
+    ("schafer.example") keeps its spelling."""
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for text in words:
+        core = unicodedata.normalize("NFC", text.strip(_WORD_MARKS))
+        if core.isalpha():
+            out[fold(core)][core] += 1
+    return out
+
+
+def accents_from_document(name: str, spellings: dict[str, Counter[str]], min_letters: int) -> str:
+    """A name with the accents OCR lost or mistook put back from the document's other readings of
+    its words: "Schafer & Becker" with "Schäfer" in the footer is "Schäfer & Becker"; "Lefévre"
+    read once against "Lefèvre" read three times is "Lefèvre".
+
+    A word without accents takes the likeliest accented spelling; a word with accents takes
+    another only when that one is read more often. Each letter keeps its case as read.
+    """
+    out = []
+    for word in name.split(" "):
+        lead = len(word) - len(word.lstrip(_WORD_MARKS))
+        printed = word.strip(_WORD_MARKS)
+        core = unicodedata.normalize("NFC", printed)
+        seen = (
+            spellings.get(fold(core), Counter()) if core.isalpha() and len(core) >= min_letters else Counter()
+        )
+        accented = [(n, s) for s, n in seen.items() if not s.isascii() and len(s) == len(core)]
+        if accented:
+            count, best = max(accented)
+            if core.isascii() or count > seen[core]:
+                fixed = "".join(
+                    b.upper() if c.isupper() else b.lower() for c, b in zip(core, best, strict=True)
+                )
+                word = word[:lead] + fixed + word[lead + len(printed) :]
+        out.append(word)
+    return " ".join(out)
 
 
 def repair_legal_form(name: str) -> str:

@@ -14,7 +14,13 @@ import pytest
 from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
-from extractors.generic.candidates import find_misread_ibans, find_misread_vat_ids, repair_legal_form
+from extractors.generic.candidates import (
+    accents_from_document,
+    document_spellings,
+    find_misread_ibans,
+    find_misread_vat_ids,
+    repair_legal_form,
+)
 from extractors.generic.labels import is_title, label_finder, parenthesised
 from extractors.values import find_ibans, find_unchecked_ibans, iban_structure, parse_iban, repair_iban
 from ledgerbot.core.domain import DocType
@@ -368,6 +374,47 @@ def test_legal_forms_are_repaired_on_ocr_pages_only(extractor: GenericExtractor)
     scanned = Document(source="scan.png", pages=[Page(1, page.width, page.height, page.lines, source="ocr")])
     assert extractor.extract(digital, DocType.INVOICE).fields.vendor_name == "Castell Office ple"
     assert extractor.extract(scanned, DocType.INVOICE).fields.vendor_name == "Castell Office plc"
+
+
+# --- accents OCR lost in a name -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("read", "elsewhere", "name"),
+    [
+        # Read without the umlaut in the letterhead, with it in the footer.
+        ("Mäder & Kohl GmbH", ["Mader & Kohl GmbH"], "Mäder & Kohl GmbH"),
+        ("Mader & Kohl GmbH", ["Mäder", "&", "Kohl", "GmbH,"], "Mäder & Kohl GmbH"),
+        # Case as read, punctuation kept: "(haftungsbeschrankt)" beside "(haftungsbeschränkt".
+        (
+            "TÖPFER UG (haftungsbeschrankt)",
+            ["Töpfer", "(haftungsbeschränkt"],
+            "TÖPFER UG (haftungsbeschränkt)",
+        ),
+        # The accent read more often wins over a mistaken one; a tie keeps the name as read.
+        ("Ducrét Frères", ["Ducrèt", "Ducrèt", "Frères"], "Ducrèt Frères"),
+        ("Ducrét Frères", ["Ducrèt"], "Ducrét Frères"),
+        # A short word is a word of its own ("a" / "à"); a domain keeps its spelling.
+        ("Moda a Roma", ["à"], "Moda a Roma"),
+        ("Mader Kohl", ["mäder.example", "mäder@kohl"], "Mader Kohl"),
+        # No accented reading anywhere: nothing to put back.
+        ("Mader & Kohl GmbH", ["Kohl", "Mader"], "Mader & Kohl GmbH"),
+    ],
+)
+def test_a_name_takes_the_accents_ocr_read_in_the_same_word_elsewhere(
+    read: str, elsewhere: list[str], name: str
+) -> None:
+    words = [*read.split(), *elsewhere]
+    assert accents_from_document(read, document_spellings(words), min_letters=4) == name
+
+
+def test_accents_from_elsewhere_are_put_back_on_ocr_pages_only(extractor: GenericExtractor) -> None:
+    cells = [(40, 30, "Mader Kohl GmbH"), (300, 300, "Amount Due EUR 12.00"), (40, 700, "Mäder Kohl GmbH")]
+    digital = _document(cells, size=16.0)
+    page = digital.pages[0]
+    scanned = Document(source="scan.png", pages=[Page(1, page.width, page.height, page.lines, source="ocr")])
+    assert extractor.extract(digital, DocType.INVOICE).fields.vendor_name == "Mader Kohl GmbH"
+    assert extractor.extract(scanned, DocType.INVOICE).fields.vendor_name == "Mäder Kohl GmbH"
 
 
 def test_the_day_a_direct_debit_is_collected_is_the_due_date(extractor: GenericExtractor) -> None:
