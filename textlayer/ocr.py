@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -223,12 +224,69 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
             continue
         ink_band = window[r0:r1, c0:c1].copy()
         # The band's blurred rim, just outside the rows and columns found, would stay as a grey
-        # frame that touches the letters ("Total HT" read "To&lHT"): it becomes paper.
-        rim = max(2, round(0.15 * (r1 - r0)))
-        window[max(0, r0 - rim) : r1 + rim, max(0, c0 - rim) : c1 + rim] = 255
-        window[r0:r1, c0:c1] = _light_text_to_black(ink_band)
+        # frame that touches the letters ("Total HT" read "To&lHT"): it becomes paper. Only
+        # the rim: a line of print just above or below the band keeps its letters.
+        # Counted on the whole page: a band found in two parts may have its window end at the
+        # band's edge.
+        band = (top + r0, top + r1, left + c0, left + c1)
+        above, below, before, after = _band_rim(pixels, band, max(2, round(0.15 * (r1 - r0))), config)
+        pixels[band[0] - above : band[1] + below, band[2] - before : band[3] + after] = 255
+        window[r0:r1, c0:c1] = _clear_band_edges(
+            _light_text_to_black(ink_band), ink[r0:r1, c0:c1], max(2, round(0.15 * (r1 - r0)))
+        )
         changed = True
     return Image.fromarray(pixels) if changed else gray
+
+
+def _band_rim(
+    pixels: np.ndarray, band: tuple[int, int, int, int], reach: int, config: TextLayerConfig
+) -> tuple[int, int, int, int]:
+    """How many rows above and below, and columns left and right of a band (rows r0:r1, columns
+    c0:c1 of ``pixels``) are its blurred rim: at most ``reach`` each, counted outwards while a
+    row (column) along the band is mostly darker than paper. Print beside the band leaves
+    paper between its letters, so the count stops at it.
+    """
+    r0, r1, c0, c1 = band
+
+    def count(strips: Iterable[np.ndarray]) -> int:
+        n = 0
+        for strip in strips:
+            if n >= reach or strip.size == 0 or (strip < config.band_rim_paper_level).mean() <= 0.5:
+                break
+            n += 1
+        return n
+
+    height, width = pixels.shape
+    return (
+        count(pixels[r, c0:c1] for r in range(r0 - 1, -1, -1)),
+        count(pixels[r, c0:c1] for r in range(r1, height)),
+        count(pixels[r0:r1, c] for c in range(c0 - 1, -1, -1)),
+        count(pixels[r0:r1, c] for c in range(c1, width)),
+    )
+
+
+def _clear_band_edges(black: np.ndarray, ink: np.ndarray, reach: int) -> np.ndarray:
+    """The band thresholded (``black``) with its outer rows and columns made paper up to its
+    first solid row (column) of ink, when one is at most ``reach`` in: a band printed slightly
+    askew has edge rows dark at one end and mid-grey at the other, which thresholding turned
+    into a black stroke ("349,88 €" over a band read "349,88 €_"). An edge with no solid ink
+    near it (text up to the band's border) is left alone.
+    """
+    rows, cols = ink.mean(axis=1) > 0.9, ink.mean(axis=0) > 0.9
+    if not rows.any() or not cols.any():
+        return black
+    out = black.copy()
+    top, bottom = int(np.argmax(rows)), int(np.argmax(rows[::-1]))
+    left, right = int(np.argmax(cols)), int(np.argmax(cols[::-1]))
+    if top <= reach:
+        out[:top] = 255
+    if bottom <= reach:
+        out[out.shape[0] - bottom :] = 255
+    if left <= reach:
+        out[:, :left] = 255
+    if right <= reach:
+        out[:, out.shape[1] - right :] = 255
+    return out
 
 
 def _is_band(ink: np.ndarray) -> bool:

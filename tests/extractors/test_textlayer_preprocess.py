@@ -59,6 +59,44 @@ def test_a_bands_blurred_rim_becomes_paper_not_a_frame() -> None:
         assert np.min(out[row, 120:1560]) > 200, row
 
 
+def _line_over_a_band(gap: int) -> Image.Image:
+    """A totals line printed ``gap`` pixels over a dark band, blurred as a scan blurs it."""
+    image = Image.new("L", (W, H), 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((900, 300 - gap - 36), "Sales tax 349.88", fill=0, font=_font(36))
+    draw.rectangle((880, 300, 1580, 360), fill=60)
+    draw.text((900, 310), "Total 1940.23", fill=250, font=_font(36))
+    return image.filter(ImageFilter.GaussianBlur(1.2))
+
+
+@pytest.mark.parametrize("gap", [3, 6])
+def test_print_just_over_a_band_keeps_its_letters(gap: int) -> None:
+    image = _line_over_a_band(gap)
+    out = np.asarray(invert_dark_regions(image, CONFIG))
+    line = (slice(300 - gap - 40, 300 - gap), slice(890, 1560))
+    before = np.asarray(image)[line] < 128
+    # The band's rim is paper, the line's letters (their feet nearest the band too) stay ink.
+    assert np.count_nonzero(out[line] < 128) >= 0.95 * np.count_nonzero(before)
+    feet = (slice(300 - gap - 6, 300 - gap), slice(890, 1560))
+    assert np.count_nonzero(out[feet] < 128) >= 0.9 * np.count_nonzero(np.asarray(image)[feet] < 128)
+
+
+def test_the_edge_of_a_band_printed_askew_is_no_stroke() -> None:
+    # Its top edge three pixels lower at the right than at the left, as a scan tilts it (drawn
+    # four times as large and scaled down, so its edge is anti-aliased).
+    image = Image.new("L", (4 * W, 4 * H), 255)
+    ImageDraw.Draw(image).polygon([(400, 800), (6320, 812), (6320, 1040), (400, 1040)], fill=60)
+    image = image.resize((W, H), Image.Resampling.BILINEAR)
+    ImageDraw.Draw(image).text((120, 214), "Total amount 1940.23", fill=250, font=_font(30))
+    out = np.asarray(invert_dark_regions(image.filter(ImageFilter.GaussianBlur(1.0)), CONFIG))
+    # No row along the band's edges keeps a run of ink longer than a letter is wide.
+    for row in [*range(194, 212), *range(252, 266)]:
+        ink = np.concatenate([[0], (out[row, 100:1580] < 128).astype(int), [0]])
+        edges = np.flatnonzero(np.diff(ink))
+        runs = edges[1::2] - edges[::2]
+        assert runs.size == 0 or runs.max() < 40, (row, runs.max())
+
+
 def test_a_page_without_bands_or_rules_keeps_its_print() -> None:
     image = Image.new("L", (W, H), 255)
     ImageDraw.Draw(image).text((100, 100), "Invoice 4711 Total 119.00", fill=0, font=_font(60))
