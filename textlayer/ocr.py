@@ -211,7 +211,10 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
         top, bottom = max(0, round((rows.start - 3) * factor)), round((rows.stop + 3) * factor)
         left, right = max(0, round((cols.start - 3) * factor)), round((cols.stop + 3) * factor)
         window = pixels[top:bottom, left:right]
-        ink = window < config.dark_region_level
+        # A band printed mid-grey (a letterhead, a sidebar) is ink too: its rows are found at a
+        # level a little lighter than its own grey, never darker than dark_region_level.
+        shade = window[window < level]
+        ink = window < max(config.dark_region_level, float(np.median(shade)) + 40 if shade.size else 0)
         band_rows = np.flatnonzero(ink.mean(axis=1) > 0.5)
         if band_rows.size == 0:
             continue

@@ -59,6 +59,20 @@ def test_a_bands_blurred_rim_becomes_paper_not_a_frame() -> None:
         assert np.min(out[row, 120:1560]) > 200, row
 
 
+def test_a_mid_grey_band_becomes_dark_text_on_white_too() -> None:
+    # A letterhead band in a mid-tone accent colour scans to a grey lighter than dark print.
+    image = Image.new("L", (W, H), 255)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, W, 160), fill=125)
+    draw.text((120, 40), "Northwind Traders Ltd", fill=250, font=_font(50))
+    draw.text((120, 400), "Invoice 4711", fill=0, font=_font(40))
+    out = np.asarray(invert_dark_regions(image, CONFIG))
+    band = out[20:140, 100:1000]
+    assert np.median(band) == 255
+    assert 0.05 < np.mean(band < 128) < 0.4
+    assert np.array_equal(out[300:], np.asarray(image)[300:])
+
+
 def _line_over_a_band(gap: int) -> Image.Image:
     """A totals line printed ``gap`` pixels over a dark band, blurred as a scan blurs it."""
     image = Image.new("L", (W, H), 255)
