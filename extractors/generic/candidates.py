@@ -1248,9 +1248,9 @@ def accents_from_document(name: str, spellings: dict[str, Counter[str]], min_let
         lead = len(word) - len(word.lstrip(_WORD_MARKS))
         printed = word.strip(_WORD_MARKS)
         core = unicodedata.normalize("NFC", printed)
-        seen = (
-            spellings.get(fold(core), Counter()) if core.isalpha() and len(core) >= min_letters else Counter()
-        )
+        # A legal form ("SARL", "GmbH") is spelled without accents; OCR adds them too ("SÁRL").
+        word_of_name = core.isalpha() and len(core) >= min_letters and not _LEGAL_FORM.fullmatch(core)
+        seen = spellings.get(fold(core), Counter()) if word_of_name else Counter()
         accented = [(n, s) for s, n in seen.items() if not s.isascii() and len(s) == len(core)]
         if accented:
             count, best = max(accented)
@@ -1280,6 +1280,8 @@ def repair_legal_form(name: str) -> str:
         return f"{head} {_dotted_form(last)}"
     if not last.isalnum() or last.casefold() in _LEGAL_FORM_SPELLING:
         return name
+    if not last.isascii() and fold(last) in _LEGAL_FORM_SPELLING:  # an accent OCR added: "SÁRL"
+        return f"{head} {_LEGAL_FORM_SPELLING[fold(last)]}"
     folded = last.casefold()
     for form, spelling in _LEGAL_FORM_SPELLING.items():
         if len(folded) == len(form) and (

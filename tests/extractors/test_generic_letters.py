@@ -362,6 +362,7 @@ def test_a_currency_sign_glued_to_column_words_names_the_currency(extractor: Gen
         ("Servizi Gallo S.r.l.", "Servizi Gallo S.r.l."),
         ("Acme S.A.", "Acme S.A."),
         ("Vogel & Seidel UG (haftungsbeschrankt)", "Vogel & Seidel UG (haftungsbeschränkt)"),
+        ("Fontaine Distribution SÁRL", "Fontaine Distribution SARL"),
     ],
 )
 def test_a_legal_form_misread_at_the_end_of_a_name_is_spelled_right(read: str, name: str) -> None:
@@ -397,6 +398,8 @@ def test_legal_forms_are_repaired_on_ocr_pages_only(extractor: GenericExtractor)
         # A short word is a word of its own ("a" / "à"); a domain keeps its spelling.
         ("Moda a Roma", ["à"], "Moda a Roma"),
         ("Mader Kohl", ["mäder.example", "mäder@kohl"], "Mader Kohl"),
+        # A legal form takes no accent OCR put on it elsewhere.
+        ("Fontaine Frères SARL", ["SÁRL"], "Fontaine Frères SARL"),
         # No accented reading anywhere: nothing to put back.
         ("Mader & Kohl GmbH", ["Kohl", "Mader"], "Mader & Kohl GmbH"),
     ],
