@@ -130,6 +130,9 @@ class TextLayerConfig:
     erase_specks: bool = True
     speck_ink_level: int = 160
     speck_min_dpi: float = 180.0
+    # Two words tesseract read with a gap where the page prints an underscore ("R 2623" for
+    # "R_2623") are one word with it (ocr.join_underscores).
+    join_underscores: bool = True
     # Which OCR engine reads each page (see OCREngineSettings).
     engines: OCREngineSettings = field(default_factory=OCREngineSettings)
 

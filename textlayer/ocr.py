@@ -38,6 +38,11 @@ _MIN_RULE_INK = 0.85
 _SPLIT_UNITS = re.compile(r".*\d[.,]")
 _SPLIT_CENTS = re.compile(r"\d{2}")
 _SPLIT_MAX_GAP = 0.6
+# An underscore between two words ("R_2623"), which tesseract reads as a space: in the gap (at
+# most this share of the text height wide) a thin stroke at the words' foot covers most of its
+# width, and nothing is printed above it.
+_UNDERSCORE_MAX_GAP = 1.5
+_UNDERSCORE_COVER = 0.8
 # An amount whose cents came back with a round letter for a zero ("18.4c", "7.0O"): a short
 # currency sign or none, digits, a decimal separator, then two characters that are digits or
 # letters the recognizers confuse with a zero on faint or broken print.
@@ -520,6 +525,7 @@ def _clean_for_tesseract(upright: Image.Image, config: TextLayerConfig, dpi: flo
 class _Reading:
     lines: list[Line]
     straight: Image.Image  # the upright, levelled page before tesseract's clean-up
+    cleaned: Image.Image  # ... and after it: what tesseract read
     skew: float
     engine: str  # the tesseract (library or program) and version that read it
 
@@ -527,8 +533,9 @@ class _Reading:
 def _read_upright(gray: Image.Image, config: TextLayerConfig, dpi: float) -> _Reading:
     """Straighten, clean up and OCR with tesseract an image that is already the right way up."""
     straight, skew = _straight(gray, config)
-    read = tesseract.read_page(_clean_for_tesseract(straight, config, dpi), config)
-    return _Reading(read.lines, straight, skew, read.engine)
+    cleaned = _clean_for_tesseract(straight, config, dpi)
+    read = tesseract.read_page(cleaned, config)
+    return _Reading(read.lines, straight, cleaned, skew, read.engine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,6 +588,85 @@ def _zero_cents(line: Line) -> Line:
             word = dataclasses.replace(word, text=match.group(1) + match.group(2).translate(_ZERO_LOOKALIKES))
         words.append(word)
     return Line(words=words)
+
+
+def join_underscores(lines: list[Line], gray: Image.Image) -> list[Line]:
+    """Two words of a line joined with "_" where the page prints an underscore between them.
+
+    Tesseract reads "R_26233930" as "R 26233930": its models drop the stroke (and its box may
+    take it into the next word's). An underscore is a thin stroke at the foot of the text that
+    starts where the first word ends and has nothing printed over it; an underline runs on
+    under the letters of the first word too, so it joins nothing.
+    """
+    pixels: np.ndarray | None = None
+    out: list[Line] = []
+    for line in lines:
+        words: list[Word] = []
+        for word in line.words:
+            last = words[-1] if words else None
+            if last is not None and word.x0 - last.x1 <= _UNDERSCORE_MAX_GAP * max(last.height, word.height):
+                if pixels is None:
+                    pixels = np.asarray(gray, dtype=np.uint8)
+                if _underscore_after(pixels, last, word):
+                    words[-1] = Word(
+                        text=f"{last.text}_{word.text}",
+                        bbox=union([last.bbox, word.bbox]),
+                        confidence=min(last.confidence, word.confidence),
+                        size=max(last.size or 0.0, word.size or 0.0) or None,
+                        bold=last.bold,
+                    )
+                    continue
+            words.append(word)
+        out.append(Line(words=words) if len(words) != len(line.words) else line)
+    return out
+
+
+def _underscore_after(pixels: np.ndarray, left: Word, right: Word) -> bool:
+    """True when a lone thin stroke at the words' foot runs from ``left``'s end towards ``right``."""
+    height = max(left.height, right.height)
+    end = round(left.x1)
+    span = max(3, round(_UNDERSCORE_MAX_GAP * height))
+    # From the foot of the text (the lower word box ends at the baseline, or takes the stroke
+    # in) to a little under it: a rule under a totals line is lower.
+    foot = min(left.bottom, right.bottom)
+    first, last = round(foot - 1), round(foot + 0.3 * height)
+    top = round(min(left.top, right.top))
+    if end - span < 0 or end + span > pixels.shape[1] or top < 0 or last + height > pixels.shape[0]:
+        return False
+    ink = pixels < 128
+    for row in range(first, last + 1):
+        run = ink[row, end - 1 : end + span]
+        # The run starts at the first word's end (a pixel's slack either side) ...
+        if not run[:4].any():
+            continue
+        start = int(np.argmax(run))
+        if run[start:].all():
+            continue  # runs on under the second word: an underline
+        length = int(np.argmin(run[start:]))
+        if length < 0.3 * height:
+            continue
+        cols = slice(end - 1 + start, end - 1 + start + length)
+        thick = ink[row - 3 : row + 4, cols].mean(axis=1) > _UNDERSCORE_COVER
+        # ... is thin, has paper over it up to the words' top and under it (not the top of a
+        # letter of the line below), and does not run on under the first word's letters ...
+        if thick.sum() > max(2, 0.2 * height):
+            continue
+        if (
+            ink[top : row - 2, cols].mean() > 0.05
+            or ink[row + 3 : row + round(0.5 * height), cols].mean() > 0.05
+        ):
+            continue
+        # Under the letters either side, a light grey line counts: an underline scans fainter
+        # than print, and breaks up where it is faint.
+        reach = round(0.5 * height)
+        beside = (
+            pixels[row - 1 : row + 2, max(0, end - reach) : end - 2],
+            pixels[row - 1 : row + 2, cols.stop + 2 : cols.stop + 2 + reach],
+        )
+        if any(part.size and (part < 200).mean(axis=1).max() >= 0.5 for part in beside):
+            continue
+        return True
+    return False
 
 
 def join_split_decimals(lines: list[Line]) -> list[Line]:
@@ -675,6 +761,10 @@ def ocr_image(
             candidate = _read_upright(turn(gray, turn_by), config, dpi)
             if _well_read(candidate.lines) > _well_read(reading.lines):
                 reading, rotation = candidate, turn_by
+    if config.join_underscores:
+        # On the page as scanned: a rule under a line of words, or what the clean-up left of
+        # it beside the letters, runs on under them there.
+        reading.lines = join_underscores(reading.lines, reading.straight)
     choice = choose_engine(reading.lines, settings)
     lines, engine, reason = reading.lines, reading.engine, choice.reason
     if choice.engine == "rapidocr":

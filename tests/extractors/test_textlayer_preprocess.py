@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from textlayer.config import TextLayerConfig
-from textlayer.ocr import invert_dark_regions, ocr_image, remove_rules
+from textlayer.model import Line, Word
+from textlayer.ocr import invert_dark_regions, join_underscores, ocr_image, remove_rules
 
 CONFIG = TextLayerConfig()
 W, H = 1654, 1100  # an A4 width at 200 dpi
@@ -109,6 +112,37 @@ def test_the_edge_of_a_band_printed_askew_is_no_stroke() -> None:
         edges = np.flatnonzero(np.diff(ink))
         runs = edges[1::2] - edges[::2]
         assert runs.size == 0 or runs.max() < 40, (row, runs.max())
+
+
+def _words_as_read(text: str, *, underline: bool = False) -> tuple[Image.Image, list[Line]]:
+    """``text`` printed on a line, and its words with boxes as an OCR reads them: an underscore
+    dropped, the words either side of it split."""
+    image = Image.new("L", (W, 300), 255)
+    draw = ImageDraw.Draw(image)
+    font = _font(32)
+    draw.text((100, 100), text, fill=0, font=font)
+    if underline:
+        box = draw.textbbox((100, 100), text, font=font)
+        draw.line((box[0], box[3] + 4, box[2], box[3] + 4), fill=0, width=2)
+    words = []
+    for part in re.finditer(r"[^ _]+", text):
+        x = 100 + draw.textlength(text[: part.start()], font=font)
+        words.append(
+            Word(text=part.group(), bbox=draw.textbbox((x, 100), part.group(), font=font), confidence=0.9)
+        )
+    return image, [Line(words=words)]
+
+
+def test_an_underscore_ocr_read_as_a_space_is_put_back() -> None:
+    image, lines = _words_as_read("Invoice No. R_26233930")
+    assert [w.text for w in join_underscores(lines, image)[0].words] == ["Invoice", "No.", "R_26233930"]
+
+
+@pytest.mark.parametrize("underline", [False, True])
+def test_words_apart_or_underlined_are_not_joined(underline: bool) -> None:
+    # A plain space has nothing at the words' foot; an underline runs on under their letters.
+    image, lines = _words_as_read("Invoice No. R 26233930", underline=underline)
+    assert [w.text for w in join_underscores(lines, image)[0].words] == ["Invoice", "No.", "R", "26233930"]
 
 
 def test_a_page_without_bands_or_rules_keeps_its_print() -> None:
