@@ -756,9 +756,11 @@ def find_misread_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
 # when its country's own check digits confirm it (python-stdnum), as mod-97 confirms an IBAN.
 _PREFIX_LETTERS = {
     "1": "ILT", "|": "IL", "7": "T", "0": "OD", "5": "S", "8": "B", "6": "G", "2": "Z", "4": "A",
+    "€": "E",
 }  # fmt: skip
 _BODY_DIGITS = str.maketrans("OQDIL|SZBG", "0001115286")
-_VAT_WORD = re.compile(r"(?<![\w|])[A-Za-z0-9|]{2}[ .]?[A-Za-z0-9|.]{7,15}(?<=[A-Za-z0-9|])(?![\w|])")
+# Its first two characters may be look-alikes of the country's letters ("1€9700726F").
+_VAT_WORD = re.compile(r"(?<![\w|€])[A-Za-z0-9|€]{2}[ .]?[A-Za-z0-9|.]{7,15}(?<=[A-Za-z0-9|])(?![\w|])")
 
 
 def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
@@ -772,9 +774,14 @@ def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
         # Where the id may start: the word's start or, in a word with no space or dot, any
         # later place that leaves the shortest id's ten characters and that starts with two
         # capitals, as printed (the country code glued to its label).
-        starts = range(len(word) - 9) if word.isalnum() else range(1)
+        # After a space, too: a two-letter label before it is taken in by the pattern ("ID
+        # 1E7501548F").
+        starts = (
+            range(len(word) - 9) if word.isalnum() else [0, *(i + 1 for i, c in enumerate(word) if c == " ")]
+        )
         for at in starts:
-            if at and not (word[at : at + 2].isalpha() and word[at : at + 2].isupper()):
+            glued = at and word[at - 1] != " "
+            if glued and not (word[at : at + 2].isalpha() and word[at : at + 2].isupper()):
                 continue
             value = _misread_vat_id(re.sub(r"[ .]", "", word[at:]).upper())
             if value is not None:

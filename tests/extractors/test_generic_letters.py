@@ -456,6 +456,9 @@ def test_the_buyers_vat_id_beside_a_reference_is_not_the_vendors(extractor: Gene
         ("P.IVA 1121364350229", "IT21364350229"),  # both letters of the country read as ones
         ("N°TVAIT21364350229", "IT21364350229"),  # glued to its label, its country in capitals
         ("USt-IdNr. DE327606228", None),  # read right: found by the VAT id pattern itself
+        ("VAT Reg No 1€9700726F", "IE9700726F"),  # the E read as a euro sign
+        ("Tax ID 1E7501548F", "IE7501548F"),  # after a two-letter label
+        ("Tax ID 1E7501548G", None),
     ],
 )
 def test_a_vat_id_ocr_misread_is_read_back_when_its_check_digits_confirm(
