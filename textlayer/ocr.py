@@ -599,6 +599,7 @@ def join_underscores(lines: list[Line], gray: Image.Image) -> list[Line]:
     under the letters of the first word too, so it joins nothing.
     """
     pixels: np.ndarray | None = None
+    ink = np.zeros((0, 0), dtype=bool)
     out: list[Line] = []
     for line in lines:
         words: list[Word] = []
@@ -607,7 +608,8 @@ def join_underscores(lines: list[Line], gray: Image.Image) -> list[Line]:
             if last is not None and word.x0 - last.x1 <= _UNDERSCORE_MAX_GAP * max(last.height, word.height):
                 if pixels is None:
                     pixels = np.asarray(gray, dtype=np.uint8)
-                if _underscore_after(pixels, last, word):
+                    ink = pixels < 128
+                if _underscore_after(pixels, ink, last, word):
                     words[-1] = Word(
                         text=f"{last.text}_{word.text}",
                         bbox=union([last.bbox, word.bbox]),
@@ -621,7 +623,7 @@ def join_underscores(lines: list[Line], gray: Image.Image) -> list[Line]:
     return out
 
 
-def _underscore_after(pixels: np.ndarray, left: Word, right: Word) -> bool:
+def _underscore_after(pixels: np.ndarray, ink: np.ndarray, left: Word, right: Word) -> bool:
     """True when a lone thin stroke at the words' foot runs from ``left``'s end towards ``right``."""
     height = max(left.height, right.height)
     end = round(left.x1)
@@ -633,7 +635,6 @@ def _underscore_after(pixels: np.ndarray, left: Word, right: Word) -> bool:
     top = round(min(left.top, right.top))
     if end - span < 0 or end + span > pixels.shape[1] or top < 0 or last + height > pixels.shape[0]:
         return False
-    ink = pixels < 128
     for row in range(first, last + 1):
         run = ink[row, end - 1 : end + span]
         # The run starts at the first word's end (a pixel's slack either side) ...
