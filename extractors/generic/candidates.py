@@ -33,7 +33,7 @@ from extractors.values import (
     parse_iban,
     parse_vat_id,
 )
-from textlayer.model import BBox, union
+from textlayer.model import BBox, Word, union
 
 HEADER_OUTPUT = tuple(FIELD_TYPES)
 
@@ -1121,6 +1121,8 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 and len(words2) <= 3
                 # "Beispiel AG" over "Feldstraße 34": a street line is no part of the name.
                 and _ADDRESS.search(" ".join(w.text for w in words2)) is None
+                # "Acme Ltd" over "Lambert Conseil SRL": each ends in its legal form, two names.
+                and not _two_names(words, words2)
             ):
                 blocks.append((row, words + words2, label))
                 wrapped.add(len(blocks) - 1)
@@ -1213,6 +1215,18 @@ def _stacked_blocks(
                 pairs.append((first, second))
                 break
     return pairs
+
+
+def _two_names(first: list[Word], second: list[Word]) -> bool:
+    """True when the line over another already ends in a legal form and so does the other, which
+    is more than a legal form ("Müller GmbH & Co." over "KG" is one name)."""
+    top, below = " ".join(w.text for w in first), " ".join(w.text for w in second)
+    ends = [m for m in _LEGAL_FORM.finditer(below) if m.end() >= len(below.rstrip(" .,"))]
+    return (
+        any(m.end() >= len(top.rstrip(" .,")) and "&" not in m.group(0) for m in _LEGAL_FORM.finditer(top))
+        and bool(ends)
+        and ends[-1].start() > 0
+    )
 
 
 # Legal forms as they end a name, in the spelling a repaired OCR slip is given.

@@ -377,6 +377,23 @@ def test_legal_forms_are_repaired_on_ocr_pages_only(extractor: GenericExtractor)
     assert extractor.extract(scanned, DocType.INVOICE).fields.vendor_name == "Castell Office plc"
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "joined"),
+    [
+        # Each line ends in its own legal form: the vendor over the recipient, two names.
+        ("Carlisle Trading Ltd", "Marlowe Conseil SRL", None),
+        # A name set large over two lines is one name.
+        ("Carlisle Trading", "Services Limited", "Carlisle Trading Services Limited"),
+    ],
+)
+def test_two_stacked_lines_that_each_end_in_a_legal_form_are_two_names(
+    extractor: GenericExtractor, first: str, second: str, joined: str | None
+) -> None:
+    cells = [(40, 30, first), (40, 47, second), (40, 64, "rue Neuve 102"), (300, 300, "Total EUR 12.00")]
+    names = [c.value for c in extractor.read(_document(cells, size=14.0)).candidates["vendor_name"]]
+    assert (f"{first} {second}" in names) == (joined is not None)
+
+
 # --- accents OCR lost in a name -----------------------------------------------------------------
 
 
