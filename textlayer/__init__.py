@@ -31,7 +31,7 @@ from textlayer.reader import TextLayerReader, read_document
 # read through its library (5.5, loaded once per worker) with its light-on-dark line retry on,
 # RapidOCR recognizing one text region per run; 14: a PDF page with nothing drawn on it is an
 # empty page, not OCR'd.
-TEXT_LAYER_VERSION = "14"
+TEXT_LAYER_VERSION = "17"
 
 __all__ = [
     "TEXT_LAYER_VERSION",

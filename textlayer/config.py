@@ -116,6 +116,9 @@ class TextLayerConfig:
     # darker on average than this grey level (0-255) is a dark region, not print on paper.
     invert_dark_regions: bool = True
     dark_region_level: int = 110
+    # A band's blurred rim is the rows (columns) along it, outside it, mostly darker than this
+    # grey level; the first row with paper between letters (print above the band) is not rim.
+    band_rim_paper_level: int = 230
     # Table rules are erased before OCR: ink runs (darker than rule_ink_level) longer than
     # rule_min_length of the page's longer side; glyph strokes of body text are far shorter.
     remove_rules: bool = True
@@ -127,6 +130,9 @@ class TextLayerConfig:
     erase_specks: bool = True
     speck_ink_level: int = 160
     speck_min_dpi: float = 180.0
+    # Two words tesseract read with a gap where the page prints an underscore ("R 2623" for
+    # "R_2623") are one word with it (ocr.join_underscores).
+    join_underscores: bool = True
     # Which OCR engine reads each page (see OCREngineSettings).
     engines: OCREngineSettings = field(default_factory=OCREngineSettings)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,6 +38,11 @@ _MIN_RULE_INK = 0.85
 _SPLIT_UNITS = re.compile(r".*\d[.,]")
 _SPLIT_CENTS = re.compile(r"\d{2}")
 _SPLIT_MAX_GAP = 0.6
+# An underscore between two words ("R_2623"), which tesseract reads as a space: in the gap (at
+# most this share of the text height wide) a thin stroke at the words' foot covers most of its
+# width, and nothing is printed above it.
+_UNDERSCORE_MAX_GAP = 1.5
+_UNDERSCORE_COVER = 0.8
 # An amount whose cents came back with a round letter for a zero ("18.4c", "7.0O"): a short
 # currency sign or none, digits, a decimal separator, then two characters that are digits or
 # letters the recognizers confuse with a zero on faint or broken print.
@@ -210,7 +216,10 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
         top, bottom = max(0, round((rows.start - 3) * factor)), round((rows.stop + 3) * factor)
         left, right = max(0, round((cols.start - 3) * factor)), round((cols.stop + 3) * factor)
         window = pixels[top:bottom, left:right]
-        ink = window < config.dark_region_level
+        # A band printed mid-grey (a letterhead, a sidebar) is ink too: its rows are found at a
+        # level a little lighter than its own grey, never darker than dark_region_level.
+        shade = window[window < level]
+        ink = window < max(config.dark_region_level, float(np.median(shade)) + 40 if shade.size else 0)
         band_rows = np.flatnonzero(ink.mean(axis=1) > 0.5)
         if band_rows.size == 0:
             continue
@@ -223,12 +232,69 @@ def invert_dark_regions(gray: Image.Image, config: TextLayerConfig) -> Image.Ima
             continue
         ink_band = window[r0:r1, c0:c1].copy()
         # The band's blurred rim, just outside the rows and columns found, would stay as a grey
-        # frame that touches the letters ("Total HT" read "To&lHT"): it becomes paper.
-        rim = max(2, round(0.15 * (r1 - r0)))
-        window[max(0, r0 - rim) : r1 + rim, max(0, c0 - rim) : c1 + rim] = 255
-        window[r0:r1, c0:c1] = _light_text_to_black(ink_band)
+        # frame that touches the letters ("Total HT" read "To&lHT"): it becomes paper. Only
+        # the rim: a line of print just above or below the band keeps its letters.
+        # Counted on the whole page: a band found in two parts may have its window end at the
+        # band's edge.
+        band = (top + r0, top + r1, left + c0, left + c1)
+        above, below, before, after = _band_rim(pixels, band, max(2, round(0.15 * (r1 - r0))), config)
+        pixels[band[0] - above : band[1] + below, band[2] - before : band[3] + after] = 255
+        window[r0:r1, c0:c1] = _clear_band_edges(
+            _light_text_to_black(ink_band), ink[r0:r1, c0:c1], max(2, round(0.15 * (r1 - r0)))
+        )
         changed = True
     return Image.fromarray(pixels) if changed else gray
+
+
+def _band_rim(
+    pixels: np.ndarray, band: tuple[int, int, int, int], reach: int, config: TextLayerConfig
+) -> tuple[int, int, int, int]:
+    """How many rows above and below, and columns left and right of a band (rows r0:r1, columns
+    c0:c1 of ``pixels``) are its blurred rim: at most ``reach`` each, counted outwards while a
+    row (column) along the band is mostly darker than paper. Print beside the band leaves
+    paper between its letters, so the count stops at it.
+    """
+    r0, r1, c0, c1 = band
+
+    def count(strips: Iterable[np.ndarray]) -> int:
+        n = 0
+        for strip in strips:
+            if n >= reach or strip.size == 0 or (strip < config.band_rim_paper_level).mean() <= 0.5:
+                break
+            n += 1
+        return n
+
+    height, width = pixels.shape
+    return (
+        count(pixels[r, c0:c1] for r in range(r0 - 1, -1, -1)),
+        count(pixels[r, c0:c1] for r in range(r1, height)),
+        count(pixels[r0:r1, c] for c in range(c0 - 1, -1, -1)),
+        count(pixels[r0:r1, c] for c in range(c1, width)),
+    )
+
+
+def _clear_band_edges(black: np.ndarray, ink: np.ndarray, reach: int) -> np.ndarray:
+    """The band thresholded (``black``) with its outer rows and columns made paper up to its
+    first solid row (column) of ink, when one is at most ``reach`` in: a band printed slightly
+    askew has edge rows dark at one end and mid-grey at the other, which thresholding turned
+    into a black stroke ("349,88 €" over a band read "349,88 €_"). An edge with no solid ink
+    near it (text up to the band's border) is left alone.
+    """
+    rows, cols = ink.mean(axis=1) > 0.9, ink.mean(axis=0) > 0.9
+    if not rows.any() or not cols.any():
+        return black
+    out = black.copy()
+    top, bottom = int(np.argmax(rows)), int(np.argmax(rows[::-1]))
+    left, right = int(np.argmax(cols)), int(np.argmax(cols[::-1]))
+    if top <= reach:
+        out[:top] = 255
+    if bottom <= reach:
+        out[out.shape[0] - bottom :] = 255
+    if left <= reach:
+        out[:, :left] = 255
+    if right <= reach:
+        out[:, out.shape[1] - right :] = 255
+    return out
 
 
 def _is_band(ink: np.ndarray) -> bool:
@@ -459,6 +525,7 @@ def _clean_for_tesseract(upright: Image.Image, config: TextLayerConfig, dpi: flo
 class _Reading:
     lines: list[Line]
     straight: Image.Image  # the upright, levelled page before tesseract's clean-up
+    cleaned: Image.Image  # ... and after it: what tesseract read
     skew: float
     engine: str  # the tesseract (library or program) and version that read it
 
@@ -466,8 +533,9 @@ class _Reading:
 def _read_upright(gray: Image.Image, config: TextLayerConfig, dpi: float) -> _Reading:
     """Straighten, clean up and OCR with tesseract an image that is already the right way up."""
     straight, skew = _straight(gray, config)
-    read = tesseract.read_page(_clean_for_tesseract(straight, config, dpi), config)
-    return _Reading(read.lines, straight, skew, read.engine)
+    cleaned = _clean_for_tesseract(straight, config, dpi)
+    read = tesseract.read_page(cleaned, config)
+    return _Reading(read.lines, straight, cleaned, skew, read.engine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,6 +588,86 @@ def _zero_cents(line: Line) -> Line:
             word = dataclasses.replace(word, text=match.group(1) + match.group(2).translate(_ZERO_LOOKALIKES))
         words.append(word)
     return Line(words=words)
+
+
+def join_underscores(lines: list[Line], gray: Image.Image) -> list[Line]:
+    """Two words of a line joined with "_" where the page prints an underscore between them.
+
+    Tesseract reads "R_26233930" as "R 26233930": its models drop the stroke (and its box may
+    take it into the next word's). An underscore is a thin stroke at the foot of the text that
+    starts where the first word ends and has nothing printed over it; an underline runs on
+    under the letters of the first word too, so it joins nothing.
+    """
+    pixels: np.ndarray | None = None
+    ink = np.zeros((0, 0), dtype=bool)
+    out: list[Line] = []
+    for line in lines:
+        words: list[Word] = []
+        for word in line.words:
+            last = words[-1] if words else None
+            if last is not None and word.x0 - last.x1 <= _UNDERSCORE_MAX_GAP * max(last.height, word.height):
+                if pixels is None:
+                    pixels = np.asarray(gray, dtype=np.uint8)
+                    ink = pixels < 128
+                if _underscore_after(pixels, ink, last, word):
+                    words[-1] = Word(
+                        text=f"{last.text}_{word.text}",
+                        bbox=union([last.bbox, word.bbox]),
+                        confidence=min(last.confidence, word.confidence),
+                        size=max(last.size or 0.0, word.size or 0.0) or None,
+                        bold=last.bold,
+                    )
+                    continue
+            words.append(word)
+        out.append(Line(words=words) if len(words) != len(line.words) else line)
+    return out
+
+
+def _underscore_after(pixels: np.ndarray, ink: np.ndarray, left: Word, right: Word) -> bool:
+    """True when a lone thin stroke at the words' foot runs from ``left``'s end towards ``right``."""
+    height = max(left.height, right.height)
+    end = round(left.x1)
+    span = max(3, round(_UNDERSCORE_MAX_GAP * height))
+    # From the foot of the text (the lower word box ends at the baseline, or takes the stroke
+    # in) to a little under it: a rule under a totals line is lower.
+    foot = min(left.bottom, right.bottom)
+    first, last = round(foot - 1), round(foot + 0.3 * height)
+    top = round(min(left.top, right.top))
+    if end - span < 0 or end + span > pixels.shape[1] or top < 0 or last + height > pixels.shape[0]:
+        return False
+    for row in range(first, last + 1):
+        run = ink[row, end - 1 : end + span]
+        # The run starts at the first word's end (a pixel's slack either side) ...
+        if not run[:4].any():
+            continue
+        start = int(np.argmax(run))
+        if run[start:].all():
+            continue  # runs on under the second word: an underline
+        length = int(np.argmin(run[start:]))
+        if length < 0.3 * height:
+            continue
+        cols = slice(end - 1 + start, end - 1 + start + length)
+        thick = ink[row - 3 : row + 4, cols].mean(axis=1) > _UNDERSCORE_COVER
+        # ... is thin, has paper over it up to the words' top and under it (not the top of a
+        # letter of the line below), and does not run on under the first word's letters ...
+        if thick.sum() > max(2, 0.2 * height):
+            continue
+        if (
+            ink[top : row - 2, cols].mean() > 0.05
+            or ink[row + 3 : row + round(0.5 * height), cols].mean() > 0.05
+        ):
+            continue
+        # Under the letters either side, a light grey line counts: an underline scans fainter
+        # than print, and breaks up where it is faint.
+        reach = round(0.5 * height)
+        beside = (
+            pixels[row - 1 : row + 2, max(0, end - reach) : end - 2],
+            pixels[row - 1 : row + 2, cols.stop + 2 : cols.stop + 2 + reach],
+        )
+        if any(part.size and (part < 200).mean(axis=1).max() >= 0.5 for part in beside):
+            continue
+        return True
+    return False
 
 
 def join_split_decimals(lines: list[Line]) -> list[Line]:
@@ -614,6 +762,10 @@ def ocr_image(
             candidate = _read_upright(turn(gray, turn_by), config, dpi)
             if _well_read(candidate.lines) > _well_read(reading.lines):
                 reading, rotation = candidate, turn_by
+    if config.join_underscores:
+        # On the page as scanned: a rule under a line of words, or what the clean-up left of
+        # it beside the letters, runs on under them there.
+        reading.lines = join_underscores(reading.lines, reading.straight)
     choice = choose_engine(reading.lines, settings)
     lines, engine, reason = reading.lines, reading.engine, choice.reason
     if choice.engine == "rapidocr":

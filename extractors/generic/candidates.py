@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +20,7 @@ from stdnum import vatin
 from extractors.generic import label_words
 from extractors.generic.domains import domain_match, names_domain, printed_domains, spelled_spans
 from extractors.generic.geometry import Row, h_overlap
-from extractors.generic.labels import FIELD_KINDS, LabelMatch, is_title, label_finder, ocr_slip, tokens
+from extractors.generic.labels import FIELD_KINDS, LabelMatch, fold, is_title, label_finder, ocr_slip, tokens
 from extractors.values import (
     FIELD_TYPES,
     ISO_CURRENCIES,
@@ -31,7 +33,7 @@ from extractors.values import (
     parse_iban,
     parse_vat_id,
 )
-from textlayer.model import BBox, union
+from textlayer.model import BBox, Word, union
 
 HEADER_OUTPUT = tuple(FIELD_TYPES)
 
@@ -756,8 +758,10 @@ def find_misread_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
         at = match.start()
         for a in _PREFIX_LETTERS.get(text[at], text[at]):
             for b in _PREFIX_LETTERS.get(text[at + 1], text[at + 1]):
+                # Mod-97 holds by chance for one reading in 97: a country without IBANs
+                # ("10117 Berlin www" read "TO117BERLINWWW") is no reading at all.
                 if iban_structure(a + b) is None:
-                    continue  # letters put back must name a country that has IBANs
+                    continue
                 read = f"{text[:at]}{a}{b}{text[at + 2 :]}"
                 found = next(((span, v) for span, v in find_ibans(read) if span[0] == at), None)
                 if found is not None:
@@ -773,9 +777,11 @@ def find_misread_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
 # when its country's own check digits confirm it (python-stdnum), as mod-97 confirms an IBAN.
 _PREFIX_LETTERS = {
     "1": "ILT", "|": "IL", "7": "T", "0": "OD", "5": "S", "8": "B", "6": "G", "2": "Z", "4": "A",
+    "€": "E",
 }  # fmt: skip
 _BODY_DIGITS = str.maketrans("OQDIL|SZBG", "0001115286")
-_VAT_WORD = re.compile(r"(?<![\w|])[A-Za-z0-9|]{2}[ .]?[A-Za-z0-9|.]{7,15}(?<=[A-Za-z0-9|])(?![\w|])")
+# Its first two characters may be look-alikes of the country's letters ("1€9700726F").
+_VAT_WORD = re.compile(r"(?<![\w|€])[A-Za-z0-9|€]{2}[ .]?[A-Za-z0-9|.]{7,15}(?<=[A-Za-z0-9|])(?![\w|])")
 
 
 def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
@@ -789,9 +795,14 @@ def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
         # Where the id may start: the word's start or, in a word with no space or dot, any
         # later place that leaves the shortest id's ten characters and that starts with two
         # capitals, as printed (the country code glued to its label).
-        starts = range(len(word) - 9) if word.isalnum() else range(1)
+        # After a space, too: a two-letter label before it is taken in by the pattern ("ID
+        # 1E7501548F").
+        starts = (
+            range(len(word) - 9) if word.isalnum() else [0, *(i + 1 for i, c in enumerate(word) if c == " ")]
+        )
         for at in starts:
-            if at and not (word[at : at + 2].isalpha() and word[at : at + 2].isupper()):
+            glued = at and word[at - 1] != " "
+            if glued and not (word[at : at + 2].isalpha() and word[at : at + 2].isupper()):
                 continue
             value = _misread_vat_id(re.sub(r"[ .]", "", word[at:]).upper())
             if value is not None:
@@ -1160,6 +1171,8 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 and len(words2) <= 3
                 # "Beispiel AG" over "Feldstraße 34": a street line is no part of the name.
                 and _ADDRESS.search(" ".join(w.text for w in words2)) is None
+                # "Acme Ltd" over "Lambert Conseil SRL": each ends in its legal form, two names.
+                and not _two_names(words, words2)
             ):
                 blocks.append((row, words + words2, label))
                 wrapped.add(len(blocks) - 1)
@@ -1258,6 +1271,18 @@ def _stacked_blocks(
     return pairs
 
 
+def _two_names(first: list[Word], second: list[Word]) -> bool:
+    """True when the line over another already ends in a legal form and so does the other, which
+    is more than a legal form ("Müller GmbH & Co." over "KG" is one name)."""
+    top, below = " ".join(w.text for w in first), " ".join(w.text for w in second)
+    ends = [m for m in _LEGAL_FORM.finditer(below) if m.end() >= len(below.rstrip(" .,"))]
+    return (
+        any(m.end() >= len(top.rstrip(" .,")) and "&" not in m.group(0) for m in _LEGAL_FORM.finditer(top))
+        and bool(ends)
+        and ends[-1].start() > 0
+    )
+
+
 # Legal forms as they end a name, in the spelling a repaired OCR slip is given.
 _LEGAL_FORM_SPELLING = {
     "plc": "plc", "ltd": "Ltd", "llc": "LLC", "inc": "Inc", "gmbh": "GmbH", "sarl": "SARL", "eurl": "EURL",
@@ -1270,8 +1295,50 @@ _LEGAL_FORM_SLIPS = str.maketrans({"e": "c", "o": "c", "1": "l", "i": "l", "|": 
 # Legal forms written with full stops between their letters (letters folded, three or more):
 # an OCR slip in one of them is put right in place, the stops and the other letters as printed.
 _DOTTED_FORMS = frozenset({"srl", "sas", "slu", "spa", "sau", "snc", "srls", "sprl", "scrl", "vof", "sarl"})
+# Punctuation around a printed word ("(haftungsbeschränkt)", "Schäfer,"): not part of its spelling.
+_WORD_MARKS = "()[]{}.,;:!?\"'«»‚‘’“”"
 # Words of a legal form OCR prints without their accents ("UG (haftungsbeschrankt)").
 _FORM_ACCENTS = {"haftungsbeschrankt": "haftungsbeschränkt"}
+
+
+def document_spellings(words: Iterable[str]) -> dict[str, Counter[str]]:
+    """How often each spelling of a word is printed, by the word without accents and case
+    ("Schäfer" and "Schafer" under "schafer"); only words of letters, so a domain
+    ("schafer.example") keeps its spelling."""
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for text in words:
+        core = unicodedata.normalize("NFC", text.strip(_WORD_MARKS))
+        if core.isalpha():
+            out[fold(core)][core] += 1
+    return out
+
+
+def accents_from_document(name: str, spellings: dict[str, Counter[str]], min_letters: int) -> str:
+    """A name with the accents OCR lost or mistook put back from the document's other readings of
+    its words: "Schafer & Becker" with "Schäfer" in the footer is "Schäfer & Becker"; "Lefévre"
+    read once against "Lefèvre" read three times is "Lefèvre".
+
+    A word without accents takes the likeliest accented spelling; a word with accents takes
+    another only when that one is read more often. Each letter keeps its case as read.
+    """
+    out = []
+    for word in name.split(" "):
+        lead = len(word) - len(word.lstrip(_WORD_MARKS))
+        printed = word.strip(_WORD_MARKS)
+        core = unicodedata.normalize("NFC", printed)
+        # A legal form ("SARL", "GmbH") is spelled without accents; OCR adds them too ("SÁRL").
+        word_of_name = core.isalpha() and len(core) >= min_letters and not _LEGAL_FORM.fullmatch(core)
+        seen = spellings.get(fold(core), Counter()) if word_of_name else Counter()
+        accented = [(n, s) for s, n in seen.items() if not s.isascii() and len(s) == len(core)]
+        if accented:
+            count, best = max(accented)
+            if core.isascii() or count > seen[core]:
+                fixed = "".join(
+                    b.upper() if c.isupper() else b.lower() for c, b in zip(core, best, strict=True)
+                )
+                word = word[:lead] + fixed + word[lead + len(printed) :]
+        out.append(word)
+    return " ".join(out)
 
 
 def repair_legal_form(name: str) -> str:
@@ -1291,6 +1358,8 @@ def repair_legal_form(name: str) -> str:
         return f"{head} {_dotted_form(last)}"
     if not last.isalnum() or last.casefold() in _LEGAL_FORM_SPELLING:
         return name
+    if not last.isascii() and fold(last) in _LEGAL_FORM_SPELLING:  # an accent OCR added: "SÁRL"
+        return f"{head} {_LEGAL_FORM_SPELLING[fold(last)]}"
     folded = last.casefold()
     for form, spelling in _LEGAL_FORM_SPELLING.items():
         if len(folded) == len(form) and (

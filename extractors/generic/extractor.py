@@ -7,6 +7,7 @@ checks pick the totals and the dates. Works for English, German and French docum
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import Counter
 from collections.abc import Collection
@@ -23,6 +24,8 @@ from extractors.generic.candidates import (
     LEGAL_FORM,
     Candidate,
     PageContext,
+    accents_from_document,
+    document_spellings,
     header_candidates,
     page_context,
 )
@@ -262,6 +265,21 @@ class GenericExtractor:
             mixed = next((c for c in typed if not c.value.isupper()), None)
             if mixed is not None:
                 choices["vendor_name"] = Choice(mixed, choices["vendor_name"].confidence)
+        name_choice = choices["vendor_name"].candidate
+        if name_choice is not None and name_choice.page in scanned:
+            # OCR drops or mistakes accents more in large letterhead type than in a footer's.
+            spellings = document_spellings(
+                w.text
+                for page in document.pages
+                if page.source == "ocr"
+                for line in page.lines
+                for w in line.words
+            )
+            name = accents_from_document(name_choice.value, spellings, settings.accent_min_letters)
+            if name != name_choice.value:
+                choices["vendor_name"] = Choice(
+                    dataclasses.replace(name_choice, value=name), choices["vendor_name"].confidence
+                )
         if choices["currency"].candidate is None:
             choices["currency"] = self._currency(cands, choices)
 

@@ -73,6 +73,10 @@ class GenericSettings(BaseModel):
     unchecked_iban_confidence: float = Field(0.3, ge=0, le=1)
     # A currency printed nowhere, taken as the one of the vendor's country (its VAT id or IBAN).
     country_currency_confidence: float = Field(0.5, ge=0, le=1)
+    # On OCR'd pages a word of the vendor's name read without its accents takes them from the
+    # same word read with them elsewhere in the document (a footer, an imprint), when it has at
+    # least this many letters: short words ("a"/"à", "du"/"dû") are different words.
+    accent_min_letters: int = Field(4, ge=1, le=20)
 
     # --- line tables ---
     # A page whose text is at most this many characters wide is a till slip (58 and 80 mm

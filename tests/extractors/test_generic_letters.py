@@ -14,7 +14,13 @@ import pytest
 from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
-from extractors.generic.candidates import find_misread_ibans, find_misread_vat_ids, repair_legal_form
+from extractors.generic.candidates import (
+    accents_from_document,
+    document_spellings,
+    find_misread_ibans,
+    find_misread_vat_ids,
+    repair_legal_form,
+)
 from extractors.generic.labels import is_title, label_finder, parenthesised
 from extractors.values import find_ibans, find_unchecked_ibans, iban_structure, parse_iban, repair_iban
 from ledgerbot.core.domain import DocType
@@ -363,6 +369,7 @@ def test_a_currency_sign_glued_to_column_words_names_the_currency(extractor: Gen
         ("Servizi Gallo S.r.l.", "Servizi Gallo S.r.l."),
         ("Acme S.A.", "Acme S.A."),
         ("Vogel & Seidel UG (haftungsbeschrankt)", "Vogel & Seidel UG (haftungsbeschränkt)"),
+        ("Fontaine Distribution SÁRL", "Fontaine Distribution SARL"),
     ],
 )
 def test_a_legal_form_misread_at_the_end_of_a_name_is_spelled_right(read: str, name: str) -> None:
@@ -375,6 +382,66 @@ def test_legal_forms_are_repaired_on_ocr_pages_only(extractor: GenericExtractor)
     scanned = Document(source="scan.png", pages=[Page(1, page.width, page.height, page.lines, source="ocr")])
     assert extractor.extract(digital, DocType.INVOICE).fields.vendor_name == "Castell Office ple"
     assert extractor.extract(scanned, DocType.INVOICE).fields.vendor_name == "Castell Office plc"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "joined"),
+    [
+        # Each line ends in its own legal form: the vendor over the recipient, two names.
+        ("Carlisle Trading Ltd", "Marlowe Conseil SRL", None),
+        # A name set large over two lines is one name.
+        ("Carlisle Trading", "Services Limited", "Carlisle Trading Services Limited"),
+    ],
+)
+def test_two_stacked_lines_that_each_end_in_a_legal_form_are_two_names(
+    extractor: GenericExtractor, first: str, second: str, joined: str | None
+) -> None:
+    cells = [(40, 30, first), (40, 47, second), (40, 64, "rue Neuve 102"), (300, 300, "Total EUR 12.00")]
+    names = [c.value for c in extractor.read(_document(cells, size=14.0)).candidates["vendor_name"]]
+    assert (f"{first} {second}" in names) == (joined is not None)
+
+
+# --- accents OCR lost in a name -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("read", "elsewhere", "name"),
+    [
+        # Read without the umlaut in the letterhead, with it in the footer.
+        ("Mäder & Kohl GmbH", ["Mader & Kohl GmbH"], "Mäder & Kohl GmbH"),
+        ("Mader & Kohl GmbH", ["Mäder", "&", "Kohl", "GmbH,"], "Mäder & Kohl GmbH"),
+        # Case as read, punctuation kept: "(haftungsbeschrankt)" beside "(haftungsbeschränkt".
+        (
+            "TÖPFER UG (haftungsbeschrankt)",
+            ["Töpfer", "(haftungsbeschränkt"],
+            "TÖPFER UG (haftungsbeschränkt)",
+        ),
+        # The accent read more often wins over a mistaken one; a tie keeps the name as read.
+        ("Ducrét Frères", ["Ducrèt", "Ducrèt", "Frères"], "Ducrèt Frères"),
+        ("Ducrét Frères", ["Ducrèt"], "Ducrét Frères"),
+        # A short word is a word of its own ("a" / "à"); a domain keeps its spelling.
+        ("Moda a Roma", ["à"], "Moda a Roma"),
+        ("Mader Kohl", ["mäder.example", "mäder@kohl"], "Mader Kohl"),
+        # A legal form takes no accent OCR put on it elsewhere.
+        ("Fontaine Frères SARL", ["SÁRL"], "Fontaine Frères SARL"),
+        # No accented reading anywhere: nothing to put back.
+        ("Mader & Kohl GmbH", ["Kohl", "Mader"], "Mader & Kohl GmbH"),
+    ],
+)
+def test_a_name_takes_the_accents_ocr_read_in_the_same_word_elsewhere(
+    read: str, elsewhere: list[str], name: str
+) -> None:
+    words = [*read.split(), *elsewhere]
+    assert accents_from_document(read, document_spellings(words), min_letters=4) == name
+
+
+def test_accents_from_elsewhere_are_put_back_on_ocr_pages_only(extractor: GenericExtractor) -> None:
+    cells = [(40, 30, "Mader Kohl GmbH"), (300, 300, "Amount Due EUR 12.00"), (40, 700, "Mäder Kohl GmbH")]
+    digital = _document(cells, size=16.0)
+    page = digital.pages[0]
+    scanned = Document(source="scan.png", pages=[Page(1, page.width, page.height, page.lines, source="ocr")])
+    assert extractor.extract(digital, DocType.INVOICE).fields.vendor_name == "Mader Kohl GmbH"
+    assert extractor.extract(scanned, DocType.INVOICE).fields.vendor_name == "Mäder Kohl GmbH"
 
 
 def test_the_day_a_direct_debit_is_collected_is_the_due_date(extractor: GenericExtractor) -> None:
@@ -413,6 +480,9 @@ def test_the_buyers_vat_id_beside_a_reference_is_not_the_vendors(extractor: Gene
         ("P.IVA 1121364350229", "IT21364350229"),  # both letters of the country read as ones
         ("N°TVAIT21364350229", "IT21364350229"),  # glued to its label, its country in capitals
         ("USt-IdNr. DE327606228", None),  # read right: found by the VAT id pattern itself
+        ("VAT Reg No 1€9700726F", "IE9700726F"),  # the E read as a euro sign
+        ("Tax ID 1E7501548F", "IE7501548F"),  # after a two-letter label
+        ("Tax ID 1E7501548G", None),
     ],
 )
 def test_a_vat_id_ocr_misread_is_read_back_when_its_check_digits_confirm(
@@ -438,6 +508,8 @@ def test_misread_vat_ids_are_read_back_on_ocr_pages_only(extractor: GenericExtra
         ("IBAN DE89 3704 0044 0532 0130 00", None),  # read right: found by find_ibans itself
         # "4" read back as "A" would pass mod-97, but no country "KA" has IBANs: an article code.
         ("Pfand K4977BOTTLEDEPOSIT 0,25", None),
+        # A postcode and town read as "TO117BERLINWWW" pass mod-97 by chance; Tonga has no IBANs.
+        ("10117 Berlin www.fuchs-seidel.example", None),
     ],
 )
 def test_an_iban_whose_country_ocr_read_as_digits_is_read_back(read: str, iban: str | None) -> None:

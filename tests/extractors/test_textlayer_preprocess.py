@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from textlayer.config import TextLayerConfig
-from textlayer.ocr import invert_dark_regions, ocr_image, remove_rules
+from textlayer.model import Line, Word
+from textlayer.ocr import invert_dark_regions, join_underscores, ocr_image, remove_rules
 
 CONFIG = TextLayerConfig()
 W, H = 1654, 1100  # an A4 width at 200 dpi
@@ -57,6 +60,89 @@ def test_a_bands_blurred_rim_becomes_paper_not_a_frame() -> None:
     # Just outside the band's top and bottom edges no grey line is left to touch the letters.
     for row in (198, 199, 251, 252):
         assert np.min(out[row, 120:1560]) > 200, row
+
+
+def test_a_mid_grey_band_becomes_dark_text_on_white_too() -> None:
+    # A letterhead band in a mid-tone accent colour scans to a grey lighter than dark print.
+    image = Image.new("L", (W, H), 255)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, W, 160), fill=125)
+    draw.text((120, 40), "Northwind Traders Ltd", fill=250, font=_font(50))
+    draw.text((120, 400), "Invoice 4711", fill=0, font=_font(40))
+    out = np.asarray(invert_dark_regions(image, CONFIG))
+    band = out[20:140, 100:1000]
+    assert np.median(band) == 255
+    assert 0.05 < np.mean(band < 128) < 0.4
+    assert np.array_equal(out[300:], np.asarray(image)[300:])
+
+
+def _line_over_a_band(gap: int) -> Image.Image:
+    """A totals line printed ``gap`` pixels over a dark band, blurred as a scan blurs it."""
+    image = Image.new("L", (W, H), 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((900, 300 - gap - 36), "Sales tax 349.88", fill=0, font=_font(36))
+    draw.rectangle((880, 300, 1580, 360), fill=60)
+    draw.text((900, 310), "Total 1940.23", fill=250, font=_font(36))
+    return image.filter(ImageFilter.GaussianBlur(1.2))
+
+
+@pytest.mark.parametrize("gap", [3, 6])
+def test_print_just_over_a_band_keeps_its_letters(gap: int) -> None:
+    image = _line_over_a_band(gap)
+    out = np.asarray(invert_dark_regions(image, CONFIG))
+    line = (slice(300 - gap - 40, 300 - gap), slice(890, 1560))
+    before = np.asarray(image)[line] < 128
+    # The band's rim is paper, the line's letters (their feet nearest the band too) stay ink.
+    assert np.count_nonzero(out[line] < 128) >= 0.95 * np.count_nonzero(before)
+    feet = (slice(300 - gap - 6, 300 - gap), slice(890, 1560))
+    assert np.count_nonzero(out[feet] < 128) >= 0.9 * np.count_nonzero(np.asarray(image)[feet] < 128)
+
+
+def test_the_edge_of_a_band_printed_askew_is_no_stroke() -> None:
+    # Its top edge three pixels lower at the right than at the left, as a scan tilts it (drawn
+    # four times as large and scaled down, so its edge is anti-aliased).
+    image = Image.new("L", (4 * W, 4 * H), 255)
+    ImageDraw.Draw(image).polygon([(400, 800), (6320, 812), (6320, 1040), (400, 1040)], fill=60)
+    image = image.resize((W, H), Image.Resampling.BILINEAR)
+    ImageDraw.Draw(image).text((120, 214), "Total amount 1940.23", fill=250, font=_font(30))
+    out = np.asarray(invert_dark_regions(image.filter(ImageFilter.GaussianBlur(1.0)), CONFIG))
+    # No row along the band's edges keeps a run of ink longer than a letter is wide.
+    for row in [*range(194, 212), *range(252, 266)]:
+        ink = np.concatenate([[0], (out[row, 100:1580] < 128).astype(int), [0]])
+        edges = np.flatnonzero(np.diff(ink))
+        runs = edges[1::2] - edges[::2]
+        assert runs.size == 0 or runs.max() < 40, (row, runs.max())
+
+
+def _words_as_read(text: str, *, underline: bool = False) -> tuple[Image.Image, list[Line]]:
+    """``text`` printed on a line, and its words with boxes as an OCR reads them: an underscore
+    dropped, the words either side of it split."""
+    image = Image.new("L", (W, 300), 255)
+    draw = ImageDraw.Draw(image)
+    font = _font(32)
+    draw.text((100, 100), text, fill=0, font=font)
+    if underline:
+        box = draw.textbbox((100, 100), text, font=font)
+        draw.line((box[0], box[3] + 4, box[2], box[3] + 4), fill=0, width=2)
+    words = []
+    for part in re.finditer(r"[^ _]+", text):
+        x = 100 + draw.textlength(text[: part.start()], font=font)
+        words.append(
+            Word(text=part.group(), bbox=draw.textbbox((x, 100), part.group(), font=font), confidence=0.9)
+        )
+    return image, [Line(words=words)]
+
+
+def test_an_underscore_ocr_read_as_a_space_is_put_back() -> None:
+    image, lines = _words_as_read("Invoice No. R_26233930")
+    assert [w.text for w in join_underscores(lines, image)[0].words] == ["Invoice", "No.", "R_26233930"]
+
+
+@pytest.mark.parametrize("underline", [False, True])
+def test_words_apart_or_underlined_are_not_joined(underline: bool) -> None:
+    # A plain space has nothing at the words' foot; an underline runs on under their letters.
+    image, lines = _words_as_read("Invoice No. R 26233930", underline=underline)
+    assert [w.text for w in join_underscores(lines, image)[0].words] == ["Invoice", "No.", "R", "26233930"]
 
 
 def test_a_page_without_bands_or_rules_keeps_its_print() -> None:
