@@ -230,6 +230,7 @@ class GenericExtractor:
             choices["vendor_iban"] = Choice(
                 iban.candidate, min(iban.confidence, settings.unchecked_iban_confidence)
             )
+        vendor_rule: str | None = None  # the rule that overrode the ranker's vendor name, if one did
         unsure = choices["vendor_name"]
         if unsure.candidate is None or unsure.candidate.score < settings.abstain_below:
             # Rule: when the ranker is sure of no name, one that spells the vendor's own printed
@@ -238,6 +239,10 @@ class GenericExtractor:
             spelled = [c for c in cands["vendor_name"] if c.features.get("domain_exact")]
             if spelled:
                 choices["vendor_name"] = Choice(max(spelled, key=lambda c: c.score), unsure.confidence)
+                vendor_rule = (
+                    f"rule: the ranker scored no name {settings.abstain_below} or more; "
+                    "this one spells the vendor's printed web or mail domain"
+                )
         unsure = choices["vendor_name"]
         if unsure.candidate is not None and not unsure.candidate.features.get("block_ids"):
             # Rule: a name heading the block that prints the company's VAT id or IBAN is the
@@ -252,6 +257,10 @@ class GenericExtractor:
             ]
             if owning:
                 choices["vendor_name"] = Choice(max(owning, key=lambda c: c.score), unsure.confidence)
+                vendor_rule = (
+                    "rule: the name heading the block that prints the company's VAT id or IBAN, "
+                    f"scored within {settings.id_block_margin} of the ranker's choice without one"
+                )
         name_choice = choices["vendor_name"].candidate
         fuller = _fuller_name(name_choice, cands["vendor_name"]) if name_choice is not None else None
         if fuller is not None:
@@ -313,6 +322,8 @@ class GenericExtractor:
                 # The printed totals stand; the lines that do not add up to them are suspect.
                 confidence["lines"] = min(confidence["lines"], settings.lines_disagree_confidence)
         lineage = {"extractor": self.lineage}
+        if vendor_rule is not None:
+            lineage["vendor_name"] = vendor_rule
         account = choices["vendor_iban"].candidate
         if account is not None and account.features.get("iban_unchecked"):
             lineage["vendor_iban"] = "printed IBAN fails its check digits (ISO 7064 mod 97-10)"

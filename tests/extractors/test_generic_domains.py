@@ -105,5 +105,7 @@ def test_when_the_ranker_is_sure_of_no_name_the_one_spelling_the_domain_is_taken
     )
     unsure = extractor.decide(_unsure_reading(extractor, doc, 0.01), doc)
     assert unsure.fields.vendor_name == "Brightwater Paints"
+    assert "domain" in unsure.lineage["vendor_name"]  # the rule says it chose, for the clerk
     sure = extractor.decide(_unsure_reading(extractor, doc, 0.4), doc)  # the ranker's own choice stands
     assert sure.fields.vendor_name != "Brightwater Paints"
+    assert "vendor_name" not in sure.lineage
