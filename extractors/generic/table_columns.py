@@ -25,7 +25,14 @@ from extractors.generic.table_header import (
     match_words,
     stacked_words,
 )
-from extractors.generic.table_numbers import NumberSpan, is_currency, number_spans, percent_at, tokenize
+from extractors.generic.table_numbers import (
+    NumberSpan,
+    is_currency,
+    number_spans,
+    percent_at,
+    signs_fit,
+    tokenize,
+)
 from textlayer.model import Word, union
 
 ROLES = ("col_quantity", "col_unit_price", "col_amount")
@@ -83,12 +90,9 @@ def _cells(words: list[Word], columns: list[Column], height: float, ocr: bool) -
 
 
 def _multiplies(q: float, p: float, a: float, percents: list[float]) -> bool:
-    """qty x price = amount within a cent (either sign), or so after one of the row's discounts.
-
-    A quantity is positive, or negative with its amount (goods returned on a credit note:
-    "-5 x 1,00 = -5,00"), never against the price's sign.
-    """
-    if q == 0 or p == 0 or (q < 0 and not (a < 0 < p)):
+    """qty x price = amount within a cent (either sign), or so after one of the row's discounts;
+    the signs as ``signs_fit`` allows them."""
+    if not signs_fit(q, p, a):
         return False
     product = abs(q * p)
     if abs(product - abs(a)) <= 0.011 + product * 1e-5:

@@ -53,6 +53,14 @@ class NumberSpan:
         return self.start < other.end and other.start < self.end
 
 
+def signs_fit(quantity: Decimal | float, price: Decimal | float, amount: Decimal | float) -> bool:
+    """A quantity is positive, or negative together with its amount at a positive price (goods
+    returned on a credit note: "-5 x 1,00 = -5,00"); never zero, nor at a zero price."""
+    if price == 0:
+        return False
+    return quantity > 0 or (quantity < 0 and amount < 0 < price)
+
+
 def tokenize(spans: list[NumberSpan]) -> list[NumberSpan]:
     """One non-overlapping reading of the row's numbers: as printed first, longest merges first."""
     chosen: list[NumberSpan] = []

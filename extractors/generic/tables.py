@@ -45,6 +45,7 @@ from extractors.generic.table_numbers import (
     number_spans,
     percent,
     percent_at,
+    signs_fit,
     tokenize,
 )
 from extractors.generic.table_till import TillItem, is_slip, till_items
@@ -201,9 +202,7 @@ def _solve(spans: list[NumberSpan], columns: list[Column] | None) -> _Reading | 
     for q, p, a in permutations(spans, 3):
         if q.overlaps(p) or q.overlaps(a) or p.overlaps(a):
             continue
-        if not _returned_or_positive(q.value, p.value, a.value) or not arithmetic_ok(
-            q.value, p.value, a.value
-        ):
+        if not signs_fit(q.value, p.value, a.value) or not arithmetic_ok(q.value, p.value, a.value):
             continue
         if columns:
             roles = list(zip((q, p, a), _ROLES, strict=True))
@@ -241,14 +240,6 @@ def _read_row(words: list[Word], columns: list[Column], ocr: bool) -> _Reading |
     if ocr:
         return _derive_missing(_Reading(q, p, a, False), columns)
     return _Reading(q, p, a, False)
-
-
-def _returned_or_positive(quantity: Decimal, price: Decimal, amount: Decimal) -> bool:
-    """A quantity is positive, or negative together with its amount at a positive price (goods
-    returned on a credit note: "-5 x 1,00 = -5,00")."""
-    if price == 0:
-        return False
-    return quantity > 0 or (quantity < 0 and amount < 0 < price)
 
 
 def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column] | None) -> _Reading | None:
