@@ -276,6 +276,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "delivery note", "delivery note no", "lieferschein", "lieferscheinnummer", "bon de livraison",
             "bic", "swift", "bic swift", "blz", "tel", "phone", "telefon", "fax", "page", "seite",
             "reference", "referenz",
+            # A post-office box of an address: "PO Box 1234" names no purchase order.
+            "po box", "p o box", "post office box",
             "contract", "vertrag", "contrat", "siret", "siren", "hrb", "handelsregister", "rcs",
             "company no", "company number", "registered in", "amtsgericht",
             "net weight", "gross weight", "nettogewicht", "bruttogewicht", "poids net", "poids brut",
