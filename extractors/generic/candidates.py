@@ -167,6 +167,14 @@ def _outside_dates(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
     return [m for m in matches if not any(a < m.start and m.end <= b for a, b, _ in dates)]
 
 
+# Labels of the document's own fields: a row they start is no line of the buyer's address
+# (the buyer's VAT id may be printed in it, its label does not end the block).
+_FIELD_ROW_KINDS = frozenset(
+    {"invoice_number", "invoice_date", "due_date", "po_number", "order_ref", "doc_title"}
+    | {"subtotal", "tax_amount", "total"}
+)
+
+
 def _buyer_block(context: PageContext) -> set[int]:
     """Words below a 'Bill to' / 'Rechnungsempfänger' / 'Facturé à' label, in its column."""
     out: set[int] = set()
@@ -190,6 +198,9 @@ def _buyer_block(context: PageContext) -> set[int]:
                 hit = [w for w in below.words if w.x0 >= left - 2 and w.x0 < right]
                 if not hit:
                     continue
+                first = below.words.index(hit[0])
+                if any(m.start == first and m.kind in _FIELD_ROW_KINDS for m in context.labels[below.index]):
+                    break  # "Rechnungsdatum 08.08.2026" under the address: the document's fields begin
                 out.update(id(w) for w in hit)
                 last_bottom = below.bottom
     out.update(_block_over_buyer_id(context))
@@ -245,6 +256,8 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
                     continue
                 if match.kind == "doc_title" and not _heads_its_line(row, match):
                     continue
+                if _hints_other_date(matches, match, row.segment_of(match.start)):
+                    continue  # "Bon de livraison 380255 du 02-08-2023": the delivery note's date
                 in_table = row.index in context.table_rows
                 if in_table and match.kind not in _MONEY_KINDS:
                     continue
@@ -536,6 +549,9 @@ def _below(
         spans = _value_spans(kind, words)
         # A value that follows a label of its own row ("Gesamtbetrag: 571,04") belongs to that label.
         spans = [sp for sp in spans if not _labelled_in_row(below, below_labels, start + sp[0])]
+        if kind == "date":
+            # "Leipzig, 17. November 2024" under "Bitte zahlen bis: ...": the letter's own date.
+            spans = [sp for sp in spans if not _town_before_in_row(below, start + sp[0])]
         if kind == "identifier":
             spans = _no_dates(spans, words)
         if kind in ("identifier", "text") and spans:
@@ -620,13 +636,20 @@ def _letter_dates(context: PageContext) -> list[Candidate]:
             if not spans:
                 continue
             box = row.box_of(first, end)
-            if _labelled_above(context, r, box):
+            # A town before it makes it the letter's date, whatever label stands over it.
+            if not placed and _labelled_above(context, r, box):
                 continue
             feats = _features(context, box, None, "layout")
             feats["letter_date"] = 1.0
             text = row.text_of(first, end)
             out.append(Candidate("invoice_date", spans[0][2], text, row.page, box, "layout", None, feats))
     return out
+
+
+def _town_before_in_row(row: Row, index: int) -> bool:
+    """True when a town and a comma stand before word ``index`` in its segment of ``row``."""
+    head = [row.words[i].text for i in row.segment_of(index) if i < index]
+    return _town_before(head, len(head))
 
 
 def _town_before(words: list[str], start: int) -> bool:
@@ -863,6 +886,8 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 text = row.text_of(a, b)
                 if kind == "amount" and not _CENTS.search(text):
                     continue
+                if kind == "date" and _dated_otherwise(context, r, row, a):
+                    continue
                 if kind == "identifier" and (
                     not _id_like(text, a, b, dates) or explained.intersection(range(a, b))
                 ):
@@ -944,6 +969,14 @@ _OTHER_VALUE_KINDS = frozenset(
     {"other_id", "po_number", "order_ref", "buyer_tax_id", "vendor_tax_id", "vendor_iban", "buyer_account"}
     | {"other_date", "due_date"}
 )
+# Labels of a date that is not the invoice's: a delivery or service date, the due date.
+_OTHER_DATE_KINDS = frozenset({"other_date", "due_date"})
+# "seit 1977", "since 1964", "dal 1964": a year the vendor was founded in, no reference.
+_YEAR = re.compile(r"(1[89]|20)\d\d")
+_SINCE = frozenset(
+    {"since", "seit", "depuis", "sinds", "sedert", "dal", "desde", "dagli", "founded", "established",
+     "est", "gegrundet", "fonde", "fondee", "opgericht", "fondata", "fondato", "fundada", "fundado"}
+)  # fmt: skip
 # "Reference" alone may name the invoice's own number as well as any other: it explains nothing.
 _BARE_REFERENCES = frozenset({"reference", "referenz", "referentie", "riferimento", "referencia", "ref"})
 # Street words (a number beside one is a house number) and the endings of street compounds.
@@ -992,13 +1025,22 @@ def _explained_words(context: PageContext, r: int, row: Row) -> set[int]:
     for index in range(len(words)):
         segment = row.segment_of(index)
         before = [m for m in labels if m.end <= index and m.start in segment and m.kind in _NAMING_KINDS]
+        if not before and index == segment[0] and index > 0:
+            # "Réf. commande:    PO45439": a label that ends the segment before names the value
+            # that starts this one, a column gap apart.
+            previous = row.segment_of(index - 1)
+            before = [m for m in labels if m.start in previous and m.end == index and m.kind in _NAMING_KINDS]
+        if index > 0 and _YEAR.fullmatch(words[index]) and set(tokens(words[index - 1])) & _SINCE:
+            out.add(index)  # "Familienbetrieb seit 1977": the year the firm was founded
         nearest = max(before, key=lambda m: m.end).kind if before else None
         if nearest in _OTHER_VALUE_KINDS or _claimed_above(context, r, row.words[index].bbox):
             out.add(index)
     return out
 
 
-def _claimed_above(context: PageContext, r: int, box: BBox) -> bool:
+def _claimed_above(
+    context: PageContext, r: int, box: BBox, kinds: frozenset[str] = _OTHER_VALUE_KINDS
+) -> bool:
     """True when the nearest label over ``box`` (two rows up at most) names another kind of value."""
     row = context.rows[r]
     for above in reversed(context.rows[max(0, r - 2) : r]):
@@ -1010,10 +1052,38 @@ def _claimed_above(context: PageContext, r: int, box: BBox) -> bool:
             if m.kind in _NAMING_KINDS and h_overlap(above.box_of(m.start, m.end), box) > 0
         ]
         if over:
-            return over[0].kind in _OTHER_VALUE_KINDS and over[0].phrase not in _BARE_REFERENCES
+            return over[0].kind in kinds and over[0].phrase not in _BARE_REFERENCES
         if any(h_overlap(w.bbox, box) > 0 for w in above.words):
             return False  # a value or a text over it: whatever labels it stands higher up
     return False
+
+
+def _dated_otherwise(context: PageContext, r: int, row: Row, index: int) -> bool:
+    """True when a label of another date names the date at word ``index``: the nearest label
+    before it in its segment ("Date de livraison 02-08-2023"), or else the one over it (a
+    "Lieferdatum" column beside the "Rechnungsdatum" one)."""
+    segment = row.segment_of(index)
+    before = [
+        m
+        for m in context.labels[row.index]
+        if m.end <= index and m.start in segment and m.kind in _NAMING_KINDS
+    ]
+    if not before:
+        # "Leipzig, 17. November 2024" under "Bitte zahlen bis:": a town makes it the letter's date.
+        return not _town_before_in_row(row, index) and _claimed_above(
+            context, r, row.words[index].bbox, _OTHER_DATE_KINDS
+        )
+    nearest = max(before, key=lambda m: m.end)
+    return nearest.kind in _OTHER_DATE_KINDS or _hints_other_date(context.labels[row.index], nearest, segment)
+
+
+def _hints_other_date(labels: list[LabelMatch], hint: LabelMatch, segment: list[int]) -> bool:
+    """True when ``hint`` is a "vom"/"du"/"del" after another document's label and number
+    ("Lieferschein 908703 vom 19.07.2026", "Bestellung 4711 vom ..."): that document's date."""
+    if hint.kind != "date_hint":
+        return False
+    before = [m for m in labels if m.end <= hint.start and m.start in segment and m.kind in _NAMING_KINDS]
+    return bool(before) and max(before, key=lambda m: m.end).kind in _OTHER_VALUE_KINDS
 
 
 def _address_words(row: Row, labels: list[LabelMatch]) -> set[int]:

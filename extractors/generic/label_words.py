@@ -105,7 +105,7 @@ RELATED_AFTER = (
 RELATED_BEFORE = (
     "original", "previous", "preceding", "related", "referenced", "corrected", "ursprungliche",
     "ursprunglichen", "zugehorige", "bezogene", "korrigierte", "oorspronkelijke", "gerelateerde",
-    "gecorrigeerde", "vorherige",
+    "gecorrigeerde", "vorherige", "storno",
 )  # fmt: skip
 # Registers the vendor is entered in: their numbers are no reference of the invoice.
 REGISTER = (

@@ -575,6 +575,9 @@ _TAIL_MARKS = frozenset(".:°º#")
 _MARK_TOKENS = frozenset("#°")
 # A token of letters then digits ("no4711"): read as the two when the letters end a label.
 _LETTERS_DIGITS = re.compile(r"([^\W\d_]+)(\d\w*)")
+# Two label words joined as alternatives, the first cut where both share their ending
+# ("Leistungs-/Rechnungsdatum", "Rechnungs-/Lieferdatum").
+_ALTERNATIVES = re.compile(r"([^\W\d_]+)-/([^\W\d_]+)[.:]?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -605,6 +608,7 @@ class LabelFinder:
         self._starts: set[str] = set()
         # Tokens already looked at for two glued label words (``_unglued``).
         self._glued: dict[str, tuple[str, ...]] = {}
+        self._table_mode = table_mode
         # Built in bulk: tens of thousands of composed phrases, in every process that reads a
         # page. Every phrase of a kind shares that kind's one entry; the few phrases that name
         # several kinds get their own.
@@ -648,6 +652,24 @@ class LabelFinder:
                 out = cuts[0]
         self._glued[tok] = out
         return out
+
+    def _alternatives(self, word: str) -> tuple[tuple[str, int, int], ...] | None:
+        """A word joining two labels as alternatives ("Leistungs-/Rechnungsdatum"), read as one
+        label token: the second, or the first completed with the ending it shares with the
+        second when that one names the document's own number or date ("Rechnungs-/Lieferdatum"
+        dates the invoice, which was delivered that day). None for any other word."""
+        m = _ALTERNATIVES.fullmatch(word)
+        if m is None or self._table_mode:
+            return None
+        first, second = (_repair(fold(part)) for part in m.groups())
+        if second not in self._kinds:
+            return None
+        completed = next(
+            (first + second[i:] for i in range(1, len(second)) if first + second[i:] in self._kinds), None
+        )
+        if completed is not None and any(kind in _OWN_KINDS for kind, _ in self._kinds[completed]):
+            return ((completed, 0, m.end(2)),)
+        return ((second, 0, m.end(2)),)
 
     def _parts(self, tok: str, at: int, stop: int) -> Iterator[tuple[str, int, int]]:
         """The token as the words it is read as, each with its characters in the word: two label
@@ -733,7 +755,7 @@ class LabelFinder:
         place: list[tuple[int, int]] = []
         aside = parenthesised(words)
         for index, word in enumerate(words):
-            for tok, at, stop in _placed_tokens(word):
+            for tok, at, stop in self._alternatives(word) or _placed_tokens(word):
                 for part, a, b in self._parts(tok, at, stop):
                     toks.append(part)
                     owner.append(index)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from test_generic_header import _document
 
@@ -52,3 +54,87 @@ def test_an_order_number_after_the_buyers_reference_is_reported_as_doubtful(rank
     assert by_reference.fields.po_number == by_order.fields.po_number == "AB-778"
     assert by_reference.field_confidence["po_number"] <= DEFAULT.buyer_reference_confidence
     assert by_order.field_confidence["po_number"] > DEFAULT.buyer_reference_confidence
+
+
+@pytest.mark.parametrize(
+    ("word", "kind", "phrase"),
+    [
+        ("Leistungs-/Rechnungsdatum", "invoice_date", "rechnungsdatum"),
+        # The first alternative shares the second's ending: the invoice's own date comes first.
+        ("Rechnungs-/Lieferdatum:", "invoice_date", "rechnungsdatum"),
+        ("Liefer-/Leistungsdatum", "other_date", "leistungsdatum"),
+    ],
+)
+def test_two_labels_joined_as_alternatives_are_one_label(word: str, kind: str, phrase: str) -> None:
+    assert _kinds(f"{word} 08.08.2026") == [(kind, phrase)]
+
+
+def test_a_slash_between_other_words_is_no_label() -> None:
+    assert _kinds("Soll-/Haben 08.08.2026") == []
+
+
+def test_a_date_under_another_dates_label_is_no_invoice_date(extractor: GenericExtractor) -> None:
+    cells = [
+        (40, 40, "Nordwind Handel GmbH"),
+        (40, 150, "N° de facture"),
+        (140, 150, "Date de facture"),
+        (240, 150, "Date de livraison"),
+        (40, 165, "INV/489-23"),
+        (140, 165, "11-08-2023"),
+        (240, 165, "02-08-2023"),
+    ]
+    assert _values(extractor, cells, "invoice_date") == {date(2023, 8, 11)}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Lieferschein 908703 vom 19.07.2026",
+        "Bon de livraison 380255 du 19-07-2026",
+        "Storno fattura R007582 del 19/07/2026",
+    ],
+)
+def test_the_date_of_another_document_is_no_invoice_date(extractor: GenericExtractor, line: str) -> None:
+    cells = [(40, 40, "Nordwind Handel GmbH"), (40, 150, "Rechnung 4711 vom 08.08.2026"), (40, 300, line)]
+    assert _values(extractor, cells, "invoice_date") == {date(2026, 8, 8)}
+
+
+def test_a_town_and_a_date_under_a_due_label_are_the_letters_date(extractor: GenericExtractor) -> None:
+    cells = [
+        (40, 40, "Nordwind Handel GmbH"),
+        (40, 150, "Re-Nr.: F/000869"),
+        (40, 165, "Bitte zahlen bis: 17. November 2024"),
+        (40, 180, "Leipzig, 16. November 2024"),
+    ]
+    reading = extractor.read_unscored(_document(cells))
+    assert {c.value for c in reading.candidates["due_date"]} == {date(2024, 11, 17)}
+    assert date(2024, 11, 16) in {c.value for c in reading.candidates["invoice_date"]}
+
+
+def test_the_field_labels_under_an_address_end_the_buyers_block(extractor: GenericExtractor) -> None:
+    cells = [
+        (40, 40, "Nordwind Handel GmbH"),
+        (40, 120, "Rechnungsempfänger"),
+        (40, 135, "Bonnet & Dupuis SA"),
+        (40, 150, "31000 Toulouse"),
+        (40, 165, "Rechnungsdatum 2026-08-08"),
+    ]
+    reading = extractor.read_unscored(_document(cells))
+    dates = [c for c in reading.candidates["invoice_date"] if c.label is not None]
+    assert dates and not any(c.features["in_buyer"] for c in dates)
+
+
+def test_a_founding_year_and_an_order_number_across_a_gap_are_no_invoice_number(
+    extractor: GenericExtractor,
+) -> None:
+    cells = [
+        (40, 40, "Dexneo Techniek N.V."),
+        (300, 40, "Familiebedrijf sinds 1977"),
+        (40, 150, "Numéro:"),
+        (200, 150, "00085234"),
+        (40, 165, "Réf. commande:"),
+        (200, 165, "PO45439"),
+    ]
+    numbers = _values(extractor, cells, "invoice_number")
+    assert "00085234" in numbers
+    assert not numbers & {"1977", "PO45439"}
