@@ -591,8 +591,11 @@ def choose_dates(
         score = sum(c.score for c in (i, d) if c is not None)
         if i is not None and d is not None:
             # Due before issued happens (premiums billed after their due day), so a reversed pair
-            # only loses to an ordered one; it does not drop a date that has no rival.
-            score += settings.ordered_dates_bonus if d.value >= i.value else -settings.reversed_dates_penalty
+            # only loses to an ordered one; it does not drop a date that has no rival. The order
+            # weighs as much as the less likely date of the pair: it settles between dates the
+            # ranker found alike, it does not lift one it all but ruled out.
+            order = settings.ordered_dates_bonus if d.value >= i.value else -settings.reversed_dates_penalty
+            score += order * min(i.score, d.score)
             if i.bbox == d.bbox:
                 score -= 2.0
         if best is None or score > best[0]:

@@ -55,7 +55,8 @@ class GenericSettings(BaseModel):
     # The largest tax as a share of the net amount: above the highest VAT rate any country charges
     # (27 %), so a pair whose "tax" is more is no (net, tax) pair.
     max_tax_share: Decimal = Field(Decimal("0.35"), gt=0, le=1)
-    # An invoice/due date pair in order gains this; a pair with the due date first loses the other.
+    # An invoice/due date pair in order gains this, a pair with the due date first loses the other,
+    # each times the lower score of the pair's two dates.
     ordered_dates_bonus: float = Field(0.5, ge=0)
     reversed_dates_penalty: float = Field(0.3, ge=0)
 

@@ -8,6 +8,8 @@ import pytest
 from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
+from extractors.generic.candidates import Candidate
+from extractors.generic.consistency import choose_dates
 from extractors.generic.labels import label_finder
 from extractors.generic.ranking import shipped_scorer
 from extractors.generic.settings import DEFAULT
@@ -138,3 +140,23 @@ def test_a_founding_year_and_an_order_number_across_a_gap_are_no_invoice_number(
     numbers = _values(extractor, cells, "invoice_number")
     assert "00085234" in numbers
     assert not numbers & {"1977", "PO45439"}
+
+
+def _dated(field: str, day: date, score: float, top: float) -> Candidate:
+    return Candidate(field, day, day.isoformat(), 1, (40.0, top, 120.0, top + 10), "layout", score=score)
+
+
+def test_the_order_of_the_dates_settles_between_alike_dates_only() -> None:
+    due = [_dated("due_date", date(2013, 12, 6), 0.99, 500)]
+    # A premium billed after its due day: the letter's date stands against one the ranker ruled out.
+    issued = [
+        _dated("invoice_date", date(2014, 1, 24), 0.92, 100),
+        _dated("invoice_date", date(2013, 12, 6), 0.14, 300),
+    ]
+    assert choose_dates(issued, due)["invoice_date"].candidate is issued[0]
+    # Two dates the ranker found alike: the one before the due date is the invoice's.
+    alike = [
+        _dated("invoice_date", date(2014, 1, 24), 0.62, 100),
+        _dated("invoice_date", date(2013, 11, 6), 0.6, 300),
+    ]
+    assert choose_dates(alike, due)["invoice_date"].candidate is alike[1]
