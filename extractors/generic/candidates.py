@@ -72,12 +72,12 @@ _GLUED_SIGNS = frozenset({"€", "£"})
 # Punctuation around a word that is not part of it: a sentence's end, brackets, OCR's debris.
 _EDGE_MARKS = "([{\"'‘“«|.,;:!?)]}’”»"
 
-# Legal forms that end a company name, EN/DE/FR (and common neighbours).
+# Legal forms that end a company name, EN/DE/FR (and common neighbours), cooperatives too.
 _LEGAL_FORM = re.compile(
     r"\b(?:GmbH\s*&\s*Co\.?\s*KG|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC|Inc\.?|Corp\.?"
     r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|& Co\.?|a\.\s?G\.|e\.\s?V\.|mbH"
     r"|S\.L\.U?\.?|SLU?|S\.A\.U\.|S\.p\.A\.|S\.a\.s\.|S\.n\.c\.|S\.r\.l\.s\.|Srl|SPRL|SCRL|SRL|V\.O\.F\.|VOF"
-    r"|DAC|CLG|e\.U\.|C\.V\."
+    r"|DAC|CLG|e\.U\.|C\.V\.|S\.\s?Coop\.?|Soc\.\s?Coop\.?|SCOP|SCIC|U\.A\."
     r"|Sdn\.?\s*Bhd\.?|Bhd\.?|Pte\.?\s*Ltd\.?|Pty\.?\s*Ltd\.?)"
     r"(?=$|[\s,.·|•])",
     re.IGNORECASE,
@@ -734,6 +734,13 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
     """
     for row in context.rows:
         words = [w.text for w in row.words]
+        # "BE18 9455 5725 7865": the first groups of a Belgian IBAN read as a VAT id too.
+        in_iban = {
+            i
+            for search in (None, find_unchecked_ibans)
+            for a, b, _ in _value_spans("iban", words, search)
+            for i in range(a, b)
+        }
         for name, kind, search in (
             ("vendor_iban", "iban", None),
             ("vendor_iban", "iban", find_unchecked_ibans),
@@ -743,6 +750,8 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
             ("currency", "currency", None),
         ):
             for a, b, value in _value_spans(kind, words, search):
+                if kind == "vat_id" and in_iban.intersection(range(a, b)):
+                    continue
                 if search is find_unchecked_ibans and row.breaks.intersection(range(a + 1, b)):
                     # No check digits vouch for it: an IBAN is printed in groups one space apart,
                     # not across the wide gaps between a table's cells ("PO6402 | 339 set").

@@ -503,6 +503,8 @@ def _read_body(
             if items:
                 break
             continue
+        if reading is None and _states_the_sum(words, items, ocr):
+            break  # "Imponibile 2.692,91 EUR" in no column of the table: the items' total
         if reading is None:
             if _continues(items, row, previous_bottom, height, words) or (
                 items
@@ -551,6 +553,17 @@ def _running_total(reading: _Reading | None, items: list[Item], carried: Decimal
         return False
     total = sum((i.amount for i in items if i.amount is not None), carried or Decimal(0))
     return abs(abs(total) - abs(reading.amount.value)) <= Decimal("0.011")
+
+
+def _states_the_sum(words: list[Word], items: list[Item], ocr: bool) -> bool:
+    """A row whose amount stands in none of the table's columns and is the sum of the items
+    above it: their total under a label no vocabulary knows, not more of a description."""
+    if not items or any(i.amount is None for i in items):
+        return False
+    total = abs(sum((i.amount for i in items if i.amount is not None), Decimal(0)))
+    return any(
+        s.has_cents and abs(abs(s.value) - total) <= Decimal("0.011") for s in number_spans(words, ocr)
+    )
 
 
 def _items_follow(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from test_generic_header import _document
 
 from extractors.generic import GenericExtractor
-from extractors.generic.candidates import Candidate
+from extractors.generic.candidates import LEGAL_FORM, Candidate
 from extractors.generic.consistency import choose_dates
 from extractors.generic.labels import label_finder
 from extractors.generic.ranking import shipped_scorer
@@ -160,3 +161,41 @@ def test_the_order_of_the_dates_settles_between_alike_dates_only() -> None:
         _dated("invoice_date", date(2013, 11, 6), 0.6, 300),
     ]
     assert choose_dates(alike, due)["invoice_date"].candidate is alike[1]
+
+
+@pytest.mark.parametrize("name", ["Rixmonnix S.Coop.", "Services Lambert SCOP", "Zuivel Coöperatie U.A."])
+def test_a_cooperatives_legal_form_ends_its_name(name: str) -> None:
+    assert LEGAL_FORM.search(name) is not None
+
+
+def test_the_groups_of_an_iban_are_no_vat_id(extractor: GenericExtractor) -> None:
+    cells = [*_HEAD, (40, 600, "IBAN BE18 9455 5725 7865"), (40, 615, "TVA BE0428759497")]
+    assert _values(extractor, cells, "vendor_tax_id") == {"BE0428759497"}
+    assert _values(extractor, cells, "vendor_iban") == {"BE18945557257865"}
+
+
+def test_the_items_total_under_an_unknown_label_ends_the_table(extractor: GenericExtractor) -> None:
+    cells = [
+        (40, 40, "Kaver S.r.l."),
+        (40, 200, "Q.ta"),
+        (90, 200, "Descrizione"),
+        (300, 200, "Prezzo"),
+        (400, 200, "Totale"),
+        (40, 215, "16"),
+        (90, 215, "Manodopera"),
+        (300, 215, "1,05"),
+        (400, 215, "16,80"),
+        (40, 230, "325"),
+        (90, 230, "Spese di trasporto"),
+        (300, 230, "1,49"),
+        (400, 230, "484,25"),
+        # Set under the descriptions, where no numeric column is.
+        (200, 245, "Imponibile 501,05 EUR"),
+        (200, 260, "Totale documento 611,28 EUR"),
+    ]
+    reading = extractor.read_unscored(_document(cells))
+    assert [(i.description, i.amount) for i in reading.table.items] == [
+        ("Manodopera", Decimal("16.80")),
+        ("Spese di trasporto", Decimal("484.25")),
+    ]
+    assert Decimal("501.05") in {c.value for c in reading.candidates["subtotal"]}
