@@ -882,10 +882,12 @@ def _table_by_numbers(
     cells of the header over it (roles settled by the body's numbers) or, when no header is
     printed, with that row's own numbers as the columns. Returns items, first and last row."""
     for r, row in enumerate(rows):
-        if row.index in stops or row.index in skipped:
+        if row.index in skipped:
             continue
         reading = _alone(row.words, ocr)
-        if reading is None:
+        # A row that multiplies out is an item whatever its first words ("20 caja ...": a unit,
+        # not the till a receipt names), as in the body of a table.
+        if reading is None or (row.index in stops and not _is_item(reading)):
             continue
         assert reading.quantity and reading.unit_price and reading.amount
         spans = (reading.quantity, reading.unit_price, reading.amount)

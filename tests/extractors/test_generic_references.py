@@ -199,3 +199,28 @@ def test_the_items_total_under_an_unknown_label_ends_the_table(extractor: Generi
         ("Spese di trasporto", Decimal("484.25")),
     ]
     assert Decimal("501.05") in {c.value for c in reading.candidates["subtotal"]}
+
+
+def test_a_unit_that_is_also_a_till_word_does_not_hide_the_first_items(extractor: GenericExtractor) -> None:
+    # No header: the table is found from its first row that multiplies out.
+    cells = [(40, 40, "Rixra Embalajes S.A.")]
+    for n, (count, unit, price, amount) in enumerate(
+        [
+            ("20", "caja", "87,79", "1.755,80"),
+            ("2", "caja", "18,00", "36,00"),
+            ("1", "uds", "134,69", "134,69"),
+        ]
+    ):
+        top = 215 + 15 * n
+        cells += [
+            (40, top, f"{count} {unit}"),
+            (120, top, "Switch de red"),
+            (300, top, price),
+            (400, top, amount),
+        ]
+    items = extractor.read_unscored(_document(cells)).table.items
+    assert [(i.quantity, i.amount) for i in items] == [
+        (Decimal("20"), Decimal("1755.80")),
+        (Decimal("2"), Decimal("36.00")),
+        (Decimal("1"), Decimal("134.69")),
+    ]
