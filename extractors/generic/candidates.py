@@ -367,7 +367,7 @@ def _series_start(row: Row, label_end: int, a: int) -> int:
     first = label_end
     while first < label_end + a and _PUNCTUATION.fullmatch(row.words[first].text):
         first += 1
-    return with_series(row, first, label_end + a, len(row.words)) - label_end
+    return with_series(row, first, label_end + a, len(row.words), labelled=True) - label_end
 
 
 def _identifier(row: Row, start: int, end: int, value: Any) -> Any:
@@ -411,6 +411,9 @@ _SERIES = re.compile(r"[A-Z]{1,4}")
 _NOT_SERIES = frozenset(
     label_words.NUMBER + label_words.LINKS + label_words.ORDER_MARKS + label_words.DOCUMENT
 )
+# After a label or under it, the document's name in capitals heads the number ("Bill No" over
+# "INV 3305775", "N° facture: FAC 6720057"): the label was already printed.
+_NOT_SERIES_LABELLED = frozenset(label_words.NUMBER + label_words.LINKS + label_words.ORDER_MARKS)
 # Words after which a number is announced: a number mark, the document's own name, or any word
 # closed by a colon or made of leader dots.
 _ANNOUNCES = frozenset(w for w in label_words.NUMBER + label_words.DOCUMENT if " " not in w)
@@ -423,12 +426,13 @@ def _announces_number(word: str) -> bool:
     return len(folded) == 1 and folded[0] in _ANNOUNCES
 
 
-def with_series(row: Row, first: int, start: int, end: int) -> int:
+def with_series(row: Row, first: int, start: int, end: int, labelled: bool = False) -> int:
     """``start``, or the index of the series code before it when one is printed there.
 
     The code must be the first word the value may use (``first``: right after its label, or
-    the first word under it), in capitals, no currency and no number mark, and close to the
-    number (a word space, not a column gap).
+    the first word under it), in capitals, no currency and no number mark (nor, where no label
+    was printed, ``labelled`` False, the document's name: "INV 4711" alone is label and number),
+    and close to the number (a word space, not a column gap).
     """
     before = start - 1
     if before != first or start >= end:
@@ -437,7 +441,7 @@ def with_series(row: Row, first: int, start: int, end: int) -> int:
     if (
         not _SERIES.fullmatch(word.text)
         or word.text in ISO_CURRENCIES
-        or word.text.casefold() in _NOT_SERIES
+        or word.text.casefold() in (_NOT_SERIES_LABELLED if labelled else _NOT_SERIES)
         or number.x0 - word.x1 > 1.2 * max(word.height, number.height)
     ):
         return start
@@ -557,7 +561,10 @@ def _below(
         if kind in ("identifier", "text") and spans:
             spans = spans[:1]
         if kind == "identifier":
-            spans = [(with_series(below, start, start + a, start + b) - start, b, v) for a, b, v in spans]
+            spans = [
+                (with_series(below, start, start + a, start + b, labelled=True) - start, b, v)
+                for a, b, v in spans
+            ]
             spans = [_number_series(below, start, a, b, v) for a, b, v in spans]
         for order, (a, b, value) in enumerate(spans):
             if kind == "identifier":
@@ -1122,7 +1129,10 @@ def _address_words(row: Row, labels: list[LabelMatch]) -> set[int]:
                 out.add(i)
                 continue
             phone = False
-            if _HOUSE_NUMBER.fullmatch(word) and any(abs(s - i) <= 3 for s in streets):
+            # Near a street word, or ending a line a street word starts ("Avenida de la
+            # Constitución, 118b").
+            near = any(abs(s - i) <= 3 for s in streets) or (part[0] in streets and i == part[-1])
+            if _HOUSE_NUMBER.fullmatch(word) and near:
                 out.add(i)
             after = [words[j] for j in part[n + 1 : n + 3]] + ["", ""]
             if _postcode(word, after[0], after[1], part[n + 1] if n + 1 < len(part) else None, label_starts):

@@ -224,3 +224,24 @@ def test_a_unit_that_is_also_a_till_word_does_not_hide_the_first_items(extractor
         (Decimal("2"), Decimal("36.00")),
         (Decimal("1"), Decimal("134.69")),
     ]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [(350, 150, "Bill No"), (350, 165, "INV 3305775")],
+        [(300, 150, "N° facture:"), (420, 150, "FAC 6720057")],
+    ],
+)
+def test_the_documents_name_heads_the_number_after_its_label(
+    extractor: GenericExtractor, cells: list[tuple[float, float, str]]
+) -> None:
+    labelled = {
+        c.value for c in extractor.read_unscored(_document(cells)).candidates["invoice_number"] if c.label
+    }
+    assert labelled == {cells[1][2]}
+
+
+def test_the_house_number_ending_a_street_line_is_no_invoice_number(extractor: GenericExtractor) -> None:
+    cells = [(40, 40, "Serrano Embalajes S.L.U."), (200, 55, "Avenida de la Constitución, 118b")]
+    assert "118b" not in _values(extractor, cells, "invoice_number")
