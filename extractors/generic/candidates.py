@@ -1037,21 +1037,50 @@ def _explained_words(context: PageContext, r: int, row: Row) -> set[int]:
             for a, b, _ in _value_spans("vat_id", words, search):
                 out.update(range(a, b))
     out.update(_address_words(row, context.labels[row.index]))
+    out.update(_street_over_postcode(context, r, row))
     labels = [m for m in context.labels[row.index] if m.phrase not in _BARE_REFERENCES]
     for index in range(len(words)):
-        segment = row.segment_of(index)
-        before = [m for m in labels if m.end <= index and m.start in segment and m.kind in _NAMING_KINDS]
-        if not before and index == segment[0] and index > 0:
-            # "Réf. commande:    PO45439": a label that ends the segment before names the value
-            # that starts this one, a column gap apart.
-            previous = row.segment_of(index - 1)
-            before = [m for m in labels if m.start in previous and m.end == index and m.kind in _NAMING_KINDS]
         if index > 0 and _YEAR.fullmatch(words[index]) and set(tokens(words[index - 1])) & _SINCE:
             out.add(index)  # "Familienbetrieb seit 1977": the year the firm was founded
-        nearest = max(before, key=lambda m: m.end).kind if before else None
-        if nearest in _OTHER_VALUE_KINDS or _claimed_above(context, r, row.words[index].bbox):
+        nearest = _naming_label(labels, row, index)
+        if (nearest is not None and nearest.kind in _OTHER_VALUE_KINDS) or _claimed_above(
+            context, r, row.words[index].bbox
+        ):
             out.add(index)
     return out
+
+
+def _street_over_postcode(context: PageContext, r: int, row: Row) -> set[int]:
+    """The house number ending a line set right over a postcode and town ("Im Winkel 97a" over
+    "10117 Berlin"): a street line, whether or not its name holds a street word."""
+    below = context.rows[r + 1] if r + 1 < len(context.rows) else None
+    if below is None or below.top - row.bottom > 1.5 * row.height:
+        return set()
+    out: set[int] = set()
+    for segment in row.segments:
+        last = segment[-1]
+        if len(segment) < 2 or not _HOUSE_NUMBER.fullmatch(row.words[last].text):
+            continue
+        left = row.words[segment[0]].x0
+        start = next((i for i, w in enumerate(below.words) if abs(w.x0 - left) <= row.height), None)
+        if start is None or start + 1 >= len(below.words):
+            continue
+        after = [w.text for w in below.words[start : start + 3]] + ["", ""]
+        if _postcode(after[0], after[1], after[2], start + 1, set()):
+            out.add(last)
+    return out
+
+
+def _naming_label(labels: list[LabelMatch], row: Row, index: int) -> LabelMatch | None:
+    """The label that names the value at word ``index``: the nearest before it in its segment,
+    or one that ends the segment before when the value starts its own, a column gap apart
+    ("Réf. commande:    PO45439")."""
+    segment = row.segment_of(index)
+    before = [m for m in labels if m.end <= index and m.start in segment and m.kind in _NAMING_KINDS]
+    if not before and index == segment[0] and index > 0:
+        previous = row.segment_of(index - 1)
+        before = [m for m in labels if m.start in previous and m.end == index and m.kind in _NAMING_KINDS]
+    return max(before, key=lambda m: m.end) if before else None
 
 
 def _claimed_above(
@@ -1075,22 +1104,18 @@ def _claimed_above(
 
 
 def _dated_otherwise(context: PageContext, r: int, row: Row, index: int) -> bool:
-    """True when a label of another date names the date at word ``index``: the nearest label
-    before it in its segment ("Date de livraison 02-08-2023"), or else the one over it (a
+    """True when a label of another date names the date at word ``index``: the label beside it
+    ("Date de livraison 02-08-2023", ``_naming_label``), or else the one over it (a
     "Lieferdatum" column beside the "Rechnungsdatum" one)."""
-    segment = row.segment_of(index)
-    before = [
-        m
-        for m in context.labels[row.index]
-        if m.end <= index and m.start in segment and m.kind in _NAMING_KINDS
-    ]
-    if not before:
+    labels = context.labels[row.index]
+    nearest = _naming_label(labels, row, index)
+    if nearest is None:
         # "Leipzig, 17. November 2024" under "Bitte zahlen bis:": a town makes it the letter's date.
         return not _town_before_in_row(row, index) and _claimed_above(
             context, r, row.words[index].bbox, _OTHER_DATE_KINDS
         )
-    nearest = max(before, key=lambda m: m.end)
-    return nearest.kind in _OTHER_DATE_KINDS or _hints_other_date(context.labels[row.index], nearest, segment)
+    segment = row.segment_of(nearest.start)
+    return nearest.kind in _OTHER_DATE_KINDS or _hints_other_date(labels, nearest, segment)
 
 
 def _hints_other_date(labels: list[LabelMatch], hint: LabelMatch, segment: list[int]) -> bool:

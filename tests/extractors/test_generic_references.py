@@ -245,3 +245,20 @@ def test_the_documents_name_heads_the_number_after_its_label(
 def test_the_house_number_ending_a_street_line_is_no_invoice_number(extractor: GenericExtractor) -> None:
     cells = [(40, 40, "Serrano Embalajes S.L.U."), (200, 55, "Avenida de la Constitución, 118b")]
     assert "118b" not in _values(extractor, cells, "invoice_number")
+
+
+def test_a_date_a_column_gap_after_another_dates_label_is_no_invoice_date(
+    extractor: GenericExtractor,
+) -> None:
+    cells = [
+        (40, 40, "Solmonka V.O.F."),
+        (300, 120, "LEVERDATUM:"),
+        (450, 120, "11.04.2026"),
+        (40, 160, "Creditnota AV-00000740 van 25.04.2026"),
+    ]
+    assert _values(extractor, cells, "invoice_date") == {date(2026, 4, 25)}
+
+
+def test_the_house_number_over_a_postcode_line_is_no_invoice_number(extractor: GenericExtractor) -> None:
+    cells = [(40, 40, "Kühn Maschinenbau UG"), (400, 55, "Im Winkel 97a"), (400, 66, "10117 Berlin")]
+    assert "97a" not in _values(extractor, cells, "invoice_number")
