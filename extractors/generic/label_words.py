@@ -81,7 +81,7 @@ DELIVERY = (
     "delivery", "delivery note", "dispatch note", "packing slip", "shipment", "shipping", "ship",
     "lieferschein", "lieferscheins", "liefer", "lieferung", "versand", "leistungs", "leistung",
     "livraison", "bon de livraison", "expedition", "prestation",
-    "levering", "lever", "pakbon", "afleverbon", "verzending", "prestatie",
+    "levering", "lever", "aflever", "pakbon", "afleverbon", "verzending", "prestatie",
     "entrega", "albaran", "envio", "prestacion", "servicio", "suministro",
     "consegna", "ddt", "documento di trasporto", "bolla", "spedizione", "prestazione",
     "service", "supply",

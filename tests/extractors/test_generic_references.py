@@ -262,3 +262,7 @@ def test_a_date_a_column_gap_after_another_dates_label_is_no_invoice_date(
 def test_the_house_number_over_a_postcode_line_is_no_invoice_number(extractor: GenericExtractor) -> None:
     cells = [(40, 40, "Kühn Maschinenbau UG"), (400, 55, "Im Winkel 97a"), (400, 66, "10117 Berlin")]
     assert "97a" not in _values(extractor, cells, "invoice_number")
+
+
+def test_the_dutch_delivery_date_is_another_date() -> None:
+    assert _kinds("Afleverdatum 04.02.2024") == [("other_date", "afleverdatum")]
