@@ -307,10 +307,6 @@ class GenericExtractor:
                 sure = calibration(name, sure, kind)
                 if name in OPTIONAL_FIELDS and sure < settings.abstain_below:
                     continue  # often not printed at all: an empty field costs less than a wrong one
-            if name == "po_number" and cand.label is not None and cand.label.kind == "order_ref":
-                # The buyer's own reference ("Your ref.", "Ihr Zeichen") holds the order number on
-                # some invoices and a name or a cost centre on others: no order label vouches.
-                sure = min(sure, settings.buyer_reference_confidence)
             if cand.features.get("digit_repaired") or cand.features.get("sign_repaired"):
                 sure = min(sure, settings.reconciled_confidence)  # a clerk should look at the print
             fields[name] = cand.value

@@ -70,9 +70,6 @@ class GenericSettings(BaseModel):
     lines_disagree_confidence: float = Field(0.4, ge=0, le=1)
     # A row amount worked out as quantity x price because the lines then add up.
     reconciled_confidence: float = Field(0.5, ge=0, le=1)
-    # An order number read after the buyer's own reference ("Your ref.", "Votre référence"),
-    # not after an order label: that reference is the order number only on some invoices.
-    buyer_reference_confidence: float = Field(0.5, ge=0, le=1)
     # An IBAN whose check digits fail: a misprint or a fraud signal.
     unchecked_iban_confidence: float = Field(0.3, ge=0, le=1)
     # A currency printed nowhere, taken as the one of the vendor's country (its VAT id or IBAN).

@@ -12,9 +12,6 @@ from extractors.generic import GenericExtractor
 from extractors.generic.candidates import LEGAL_FORM, Candidate
 from extractors.generic.consistency import choose_dates
 from extractors.generic.labels import label_finder
-from extractors.generic.ranking import shipped_scorer
-from extractors.generic.settings import DEFAULT
-from ledgerbot.core.domain import DocType
 
 _HEAD = [
     (40, 40, "Nordwind Handel GmbH"),
@@ -32,11 +29,6 @@ def extractor() -> GenericExtractor:
     return GenericExtractor()
 
 
-@pytest.fixture(scope="module")
-def ranked() -> GenericExtractor:
-    return GenericExtractor(shipped_scorer())
-
-
 def _kinds(text: str) -> list[tuple[str, str]]:
     return [(m.kind, m.phrase) for m in label_finder().find(text.split())]
 
@@ -49,14 +41,6 @@ def _values(extractor: GenericExtractor, cells: list[tuple[float, float, str]], 
 def test_a_post_office_box_names_no_purchase_order(extractor: GenericExtractor, box: str) -> None:
     assert not _values(extractor, [*_HEAD, (40, 70, box)], "po_number")
     assert "po_number" not in {kind for kind, _ in _kinds(box)}
-
-
-def test_an_order_number_after_the_buyers_reference_is_reported_as_doubtful(ranked: GenericExtractor) -> None:
-    by_reference = ranked.extract(_document([*_HEAD, (350, 180, "Your reference AB-778")]), DocType.INVOICE)
-    by_order = ranked.extract(_document([*_HEAD, (350, 180, "Order No. AB-778")]), DocType.INVOICE)
-    assert by_reference.fields.po_number == by_order.fields.po_number == "AB-778"
-    assert by_reference.field_confidence["po_number"] <= DEFAULT.buyer_reference_confidence
-    assert by_order.field_confidence["po_number"] > DEFAULT.buyer_reference_confidence
 
 
 @pytest.mark.parametrize(
