@@ -21,6 +21,7 @@ from extractors.generic import label_words
 from extractors.generic.domains import domain_match, names_domain, printed_domains, spelled_spans
 from extractors.generic.geometry import Row, h_overlap
 from extractors.generic.labels import FIELD_KINDS, LabelMatch, fold, is_title, label_finder, ocr_slip, tokens
+from extractors.generic.settings import DEFAULT
 from extractors.values import (
     FIELD_TYPES,
     ISO_CURRENCIES,
@@ -77,7 +78,7 @@ _LEGAL_FORM = re.compile(
     r"\b(?:GmbH\s*&\s*Co\.?\s*KG|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC|Inc\.?|Corp\.?"
     r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|& Co\.?|a\.\s?G\.|e\.\s?V\.|mbH"
     r"|S\.L\.U?\.?|SLU?|S\.A\.U\.|S\.p\.A\.|S\.a\.s\.|S\.n\.c\.|S\.r\.l\.s\.|Srl|SPRL|SCRL|SRL|V\.O\.F\.|VOF"
-    r"|DAC|CLG|e\.U\.|C\.V\.|S\.\s?Coop\.?|Soc\.\s?Coop\.?|SCOP|SCIC|U\.A\."
+    r"|DAC|CLG|e\.U\.|C\.V\.|S\.\s?Coop\.?|Soc\.\s?Coop\.?|SCOP|SCIC|U\.A\.|KGaA|SNC|SCS|SELARL|S\.C\.|(?-i:SC)"
     r"|Sdn\.?\s*Bhd\.?|Bhd\.?|Pte\.?\s*Ltd\.?|Pty\.?\s*Ltd\.?)"
     r"(?=$|[\s,.·|•])",
     re.IGNORECASE,
@@ -479,6 +480,8 @@ def _right_of(
             for sp in spans
             if all(_PUNCTUATION.fullmatch(w) for w in words[: sp[0]]) and match.end + sp[0] in segment
         ][:1]
+    if name in ("invoice_date", "due_date"):
+        spans = [sp for sp in spans if not _dates_another_document(row, match.end + sp[0], context.ocr)]
     if match.kind == "date_hint":
         # "vom 06.12.2013 bis zum 06.12.2014" is a period, not the date of anything.
         after = [w.text.casefold() for w in row.words[match.end :]] + [""]
@@ -613,6 +616,47 @@ _DATE_KINDS = frozenset({"invoice_date", "date", "date_hint", "due_date", "due_h
 # A letter's date line sits in the top part of its first page, right of the address block.
 _LETTER_DATE_TOP = 0.45
 _LETTER_DATE_LEFT = 0.45
+
+
+# Nouns of the documents an invoice cites with their own number and date: delivery notes and
+# orders ("Lieferschein 422602 vom 25.01.2026", "Albarán 483499 de 23/03/2026").
+_CITED_DOCUMENTS = frozenset(
+    t for phrase in (*label_words.DELIVERY, *label_words.ORDER) for t in tokens(phrase) if len(t) >= 4
+)
+_NUMBER_MARKS = frozenset(t for mark in label_words.NUMBER for t in tokens(mark)) | {"n°", "nº"}
+
+
+def _dates_another_document(row: Row, index: int, ocr: bool) -> bool:
+    """True when the date at word ``index`` follows another document's noun and number, with at
+    most a short word between ("Lieferschein 422602 vom", "Order 4711 of", "Albarán 483499 de"):
+    it dates that delivery or order, not the invoice. On OCR'd pages the noun may carry one slip
+    ("Albarn")."""
+    words = [fold(w.text.strip(_EDGE_MARKS)) for w in row.words[:index]]
+    if words and words[-1].isalpha() and len(words[-1]) <= 5:
+        words.pop()  # "vom", "de", "du", "of", "dated"
+    if not words or not any(c.isdigit() for c in words[-1]):
+        return False
+    words.pop()
+    while words and (words[-1] in _NUMBER_MARKS or not words[-1]):
+        words.pop()
+    if not words:
+        return False
+    noun = words[-1]
+    return noun in _CITED_DOCUMENTS or (
+        ocr and len(noun) >= 5 and any(_one_edit(noun, known) for known in _CITED_DOCUMENTS)
+    )
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by one letter changed, lost or added."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :]
+    return a[i:] == b[i + 1 :] if len(a) < len(b) else a[i + 1 :] == b[i:]
 
 
 def _letter_dates(context: PageContext) -> list[Candidate]:
@@ -899,6 +943,8 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
             if kind != "date" and row.index in context.table_rows:
                 continue
             for a, b, value in dates if kind == "date" else _value_spans(kind, words):
+                if kind == "date" and _dates_another_document(row, a, context.ocr):
+                    continue
                 text = row.text_of(a, b)
                 if kind == "amount" and not _CENTS.search(text):
                     continue
@@ -1220,11 +1266,16 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
     for context in contexts[:1]:
         blocks: list[tuple[Row, list[Any], bool]] = []
         # "Lieferant" / "Supplier" above a column: the first line under it names the vendor.
+        # On OCR'd pages logo debris after the label ("Rechnungsersteller Fe R D sm") leaves it a head.
         vendor_heads = [
             (row.index, row.box_of(m.start, m.end))
             for row in context.rows
             for m in context.labels[row.index]
-            if m.kind == "vendor" and m.end - m.start == len(row.segment_of(m.start))
+            if m.kind == "vendor"
+            and (
+                m.end - m.start == len(row.segment_of(m.start))
+                or (context.ocr and _debris_after(row, m.start, m.end))
+            )
         ]
         for row in context.rows:
             if row.index in context.table_rows:
@@ -1257,6 +1308,8 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 elif vendor_label:  # "From: Acme GmbH" — the name is what follows the label
                     skip = max(m.end for m in labelled if m.kind == "vendor") - segment[0]
                     words = words[skip:]
+                if words and context.ocr:
+                    words = _without_debris(words)
                 if words:
                     blocks.append((row, words, vendor_label or below_head))
         # A name that spells the vendor's domain, wherever it is printed ("Ihre Leistungen von
@@ -1276,13 +1329,16 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
         # centred (receipts centre their heading: "BRIGHTWATER HARDWARE &" over "PAINTS").
         wrapped: set[int] = set()
         for (row, words, label), (_, words2, _) in _stacked_blocks(blocks):
-            size, size2 = (words[0].size or words[0].height), (words2[0].size or words2[0].height)
+            # The middle height of each line's words: OCR boxes a word with descenders taller.
+            size, size2 = _line_size(words), _line_size(words2)
             centre = (words[0].x0 + words[-1].x1) / 2 - (words2[0].x0 + words2[-1].x1) / 2
             if (
-                (abs(words[0].x0 - words2[0].x0) < 2 or abs(centre) < 0.5 * size)
+                (abs(words[0].x0 - words2[0].x0) < max(2, 0.2 * size) or abs(centre) < 0.5 * size)
                 and abs(size - size2) < max(0.5, 0.15 * size)
                 and words2[0].top - words[-1].bottom < 1.1 * size
                 and len(words2) <= 3
+                # "Receipt# : CS00084670" under a name: a label and its number, not the name's end.
+                and not any(w.text.endswith(":") or sum(c.isdigit() for c in w.text) >= 3 for w in words2)
                 # "Beispiel AG" over "Feldstraße 34": a street line is no part of the name.
                 and _ADDRESS.search(" ".join(w.text for w in words2)) is None
                 # "Acme Ltd" over "Lambert Conseil SRL": each ends in its legal form, two names.
@@ -1347,6 +1403,71 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 )
                 out.append(Candidate("vendor_name", name, name, row.page, box, "layout", None, feats))
     return out
+
+
+def _debris(words: list[Word]) -> list[bool]:
+    """Which of a segment's OCR'd words are debris rather than print: read with little
+    confidence, or in a run of fragments ("Fe R D |": what OCR reads in a logo drawn as graphics).
+    Letter-spaced capitals ("A C M E") are a word spaced out, not fragments."""
+    fragment = [_fragment(w.text) for w in words]
+    out = [w.confidence < DEFAULT.debris_confidence for w in words]
+    start = 0
+    while start < len(words):
+        if not fragment[start]:
+            start += 1
+            continue
+        end = start
+        while end < len(words) and fragment[end]:
+            end += 1
+        run = [w.text for w in words[start:end]]
+        spaced = len(run) >= 4 and all(len(t) == 1 and t.isupper() for t in run)
+        if end - start >= DEFAULT.fragment_run and not spaced:
+            out[start:end] = [True] * (end - start)
+        start = end
+    return out
+
+
+def _fragment(text: str) -> bool:
+    """One or two letters, or marks alone ("R", "Fe", "|"); not "&", a legal form or a number."""
+    if text in {"&", "+"} or _LEGAL_FORM.fullmatch(text) or text.strip(_EDGE_MARKS).isdigit():
+        return False
+    return sum(c.isalnum() for c in text) <= 2
+
+
+def _without_debris(words: list[Word]) -> list[Word]:
+    """The words of a name candidate without OCR debris at either end; none when debris is half
+    of them or more (the rest is the same logo read as letters: "FeRD | ce")."""
+    debris = [d or _stray_mark(w.text) for w, d in zip(words, _debris(words), strict=True)]
+    if 2 * sum(debris) >= len(words):
+        return []
+    start, end = 0, len(words)
+    while start < end and debris[start]:
+        start += 1
+    while end > start and debris[end - 1]:
+        end -= 1
+    return words[start:end]
+
+
+def _stray_mark(text: str) -> bool:
+    """A mark alone that separates nothing in a name ("|", "=", "£"): a stroke of a logo or a rule
+    read as a character. Separators ("&", "-", "·", "/") are words of a sender line."""
+    return not any(c.isalnum() for c in text) and text not in _SEPARATOR_MARKS
+
+
+_SEPARATOR_MARKS = frozenset({"&", "+", "-", "–", "—", "·", "•", "/", ",", "."})
+
+
+def _debris_after(row: Row, start: int, end: int) -> bool:
+    """True when a label starts its segment (words ``start`` to ``end``) and the rest of the
+    segment is OCR debris."""
+    segment = row.segment_of(start)
+    rest = [row.words[i] for i in segment if i >= end]
+    return segment[0] == start and bool(rest) and all(_debris(rest))
+
+
+def _line_size(words: list[Word]) -> float:
+    sizes = sorted(w.size or w.height for w in words)
+    return sizes[len(sizes) // 2]
 
 
 def _cut_short(name: str) -> bool:
@@ -1430,7 +1551,8 @@ def document_spellings(words: Iterable[str]) -> dict[str, Counter[str]]:
 def accents_from_document(name: str, spellings: dict[str, Counter[str]], min_letters: int) -> str:
     """A name with the accents OCR lost or mistook put back from the document's other readings of
     its words: "Schafer & Becker" with "Schäfer" in the footer is "Schäfer & Becker"; "Lefévre"
-    read once against "Lefèvre" read three times is "Lefèvre".
+    read once against "Lefèvre" read three times is "Lefèvre"; "Biirobedarf" (a "ü" read as two
+    strokes) with "Bürobedarf" in the footer is "Bürobedarf".
 
     A word without accents takes the likeliest accented spelling; a word with accents takes
     another only when that one is read more often. Each letter keeps its case as read.
@@ -1444,6 +1566,15 @@ def accents_from_document(name: str, spellings: dict[str, Counter[str]], min_let
         word_of_name = core.isalpha() and len(core) >= min_letters and not _LEGAL_FORM.fullmatch(core)
         seen = spellings.get(fold(core), Counter()) if word_of_name else Counter()
         accented = [(n, s) for s, n in seen.items() if not s.isascii() and len(s) == len(core)]
+        if word_of_name and not accented and core.isascii():
+            # OCR reads the two strokes of a "ü" in large type as "ii" ("Biirobedarf").
+            for at in (i for i in range(len(core) - 1) if core[i : i + 2].lower() == "ii"):
+                read_as = core[:at] + ("U" if core[at].isupper() else "u") + core[at + 2 :]
+                variant = spellings.get(fold(read_as), Counter())
+                umlauts = [(n, s) for s, n in variant.items() if "ü" in s.lower() and len(s) == len(read_as)]
+                if umlauts:
+                    core, accented, seen = read_as, umlauts, variant
+                    break
         if accented:
             count, best = max(accented)
             if core.isascii() or count > seen[core]:

@@ -302,7 +302,12 @@ class GenericExtractor:
             if cand is None:
                 continue
             sure = choice.confidence
-            if calibration is not None and calibration.points and not cand.features.get("terms_agree"):
+            # An IBAN failing its check digits keeps its fixed low confidence and is reported, so
+            # that a clerk sees what is printed (a misprint or a fraud signal), not an empty field.
+            settled = cand.features.get("terms_agree") or (
+                name == "vendor_iban" and cand.features.get("iban_unchecked")
+            )
+            if calibration is not None and calibration.points and not settled:
                 # How often a value reported this sure was right on documents the ranker never saw.
                 sure = calibration(name, sure, kind)
                 if name in OPTIONAL_FIELDS and sure < settings.abstain_below:

@@ -78,6 +78,12 @@ class GenericSettings(BaseModel):
     # same word read with them elsewhere in the document (a footer, an imprint), when it has at
     # least this many letters: short words ("a"/"à", "du"/"dû") are different words.
     accent_min_letters: int = Field(4, ge=1, le=20)
+    # On OCR'd pages a word read with less confidence than this is no word of a vendor name: what
+    # OCR makes of a logo or a stamp ("sm", "ce" beside a graphic) at the edge of a name.
+    debris_confidence: float = Field(0.5, ge=0, le=1)
+    # ... nor is a run of at least this many fragments (words of one or two letters or marks: "Fe
+    # R D |"), which is how OCR reads the letters of a logo drawn as graphics.
+    fragment_run: int = Field(3, ge=2, le=10)
 
     # --- line tables ---
     # A page whose text is at most this many characters wide is a till slip (58 and 80 mm

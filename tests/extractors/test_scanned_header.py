@@ -1,0 +1,141 @@
+"""What OCR does to a page's header: logo debris beside a vendor name, legal forms, names set
+over two lines, and the dates of the documents an invoice cites."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from test_generic_header import _document
+
+from extractors.generic import GenericExtractor
+from extractors.generic.candidates import (
+    LEGAL_FORM,
+    _dates_another_document,
+    _without_debris,
+    accents_from_document,
+    document_spellings,
+)
+from extractors.generic.geometry import build_rows
+from ledgerbot.core.domain import DocType
+from textlayer.model import Document, Line, Page, Word
+
+
+@pytest.fixture(scope="module")
+def extractor() -> GenericExtractor:
+    return GenericExtractor()
+
+
+def _words(*read: tuple[str, float]) -> list[Word]:
+    """Words left to right with the confidence OCR gave each."""
+    out, x = [], 40.0
+    for text, confidence in read:
+        out.append(Word(text, (x, 30.0, x + 8 * len(text), 50.0), confidence, 20.0))
+        x += 8 * len(text) + 8
+    return out
+
+
+@pytest.mark.parametrize(
+    ("read", "kept"),
+    [
+        # A logo read as fragments, or read with little confidence, is no name.
+        ((("Fe", 0.9), ("R", 0.9), ("D", 0.9), ("sm", 0.35)), ""),
+        ((("FeRD", 0.92), ("|", 0.92), ("ce", 0.47)), ""),
+        # Debris at the edge of a name goes, the name stays.
+        ((("Nordwind", 0.95), ("Telecom", 0.93), ("u", 0.34)), "Nordwind Telecom"),
+        ((("|", 0.9), ("Nordwind", 0.95), ("Telecom", 0.93)), "Nordwind Telecom"),
+        # Short words of a real name are no fragments: "&", legal forms, letter-spaced capitals.
+        ((("Smith", 0.9), ("&", 0.9), ("Co", 0.9), ("KG", 0.9)), "Smith & Co KG"),
+        ((("A", 0.9), ("C", 0.9), ("M", 0.9), ("E", 0.9)), "A C M E"),
+        ((("Au", 0.9), ("bon", 0.9), ("moulin", 0.9)), "Au bon moulin"),
+    ],
+)
+def test_ocr_debris_is_taken_off_a_name(read: tuple[tuple[str, float], ...], kept: str) -> None:
+    assert " ".join(w.text for w in _without_debris(_words(*read))) == kept
+
+
+def test_a_logo_read_as_fragments_beside_the_vendor_label_names_nobody(extractor: GenericExtractor) -> None:
+    label = _words(("Rechnungsersteller", 0.95), ("Fe", 0.9), ("R", 0.9), ("D", 0.9), ("sm", 0.35))
+    rows = [
+        Line(label),
+        Line(
+            [Word("Lieferant", (40, 70, 112, 90), 0.95, 20.0), Word("GmbH", (120, 70, 152, 90), 0.95, 20.0)]
+        ),
+        Line([Word("Rechnungsnummer", (600, 200, 720, 220), 0.95, 20.0), Word("4711", (730, 200, 762, 220))]),
+        Line([Word("Gesamtbetrag", (600, 900, 696, 920), 0.95, 20.0), Word("119,00", (730, 900, 778, 920))]),
+    ]
+    scanned = Document(source="scan.png", pages=[Page(1, 1653.0, 2339.0, rows, unit="px", source="ocr")])
+    names = {c.value for c in extractor.read(scanned).candidates["vendor_name"]}
+    assert "Lieferant GmbH" in names
+    assert not any("Fe" in name.split() for name in names)
+    assert extractor.extract(scanned, DocType.INVOICE).fields.vendor_name == "Lieferant GmbH"
+
+
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [
+        ("Menuiserie Martin SCOP", "SCOP"),
+        ("Fontaine Services SC", "SC"),
+        ("Instalaciones del Sur S.Coop.", "S.Coop."),
+        ("Beteiligungs GmbH & Co. KGaA", "KGaA"),
+    ],
+)
+def test_cooperatives_and_partnerships_are_legal_forms(name: str, form: str) -> None:
+    assert [m.group(0) for m in LEGAL_FORM.finditer(name)][-1] == form
+
+
+def test_a_lowercase_sc_is_no_legal_form() -> None:
+    assert LEGAL_FORM.search("the sc of it") is None
+
+
+def test_a_name_over_two_lines_joins_on_a_scan_whatever_the_descenders() -> None:
+    # OCR boxes "Versicherungsverein" taller than "MVM Musterhafter" (its "g"), and pixels are
+    # finer than points: the lines still start together and are set alike.
+    first = [Word("MVM", (199, 297, 260, 317), 0.93), Word("Musterhafter", (272, 297, 426, 317), 0.9)]
+    second = [
+        Word("Versicherungsverein", (197, 329, 447, 355), 0.92),
+        Word("Musterstadt", (458, 329, 601, 349), 0.92),
+        Word("a.G.", (610, 329, 659, 349), 0.91),
+    ]
+    total = [Word("Gesamtbetrag", (900, 1500, 1060, 1520), 0.95), Word("119,00", (1100, 1500, 1180, 1520))]
+    page = Page(1, 1653.0, 2339.0, [Line(first), Line(second), Line(total)], unit="px", source="ocr")
+    names = {c.value for c in GenericExtractor().read(Document(pages=[page])).candidates["vendor_name"]}
+    assert "MVM Musterhafter Versicherungsverein Musterstadt a.G." in names
+
+
+@pytest.mark.parametrize(
+    ("text", "ocr", "cited"),
+    [
+        ("Lieferschein 422602 vom 25.01.2026", False, True),
+        ("Lieferschein Nr. 422602 vom 25.01.2026", False, True),
+        ("Order 4711 of 12/03/2026", False, True),
+        ("Albarán 483499 de 23/03/2026", False, True),
+        # One OCR slip in the noun, on a scan only.
+        ("Albarn 483499 de 23/03/2026", True, True),
+        ("Albarn 483499 de 23/03/2026", False, False),
+        # The invoice's own number and date.
+        ("Rechnung 4711 vom 05.02.2026", False, False),
+        ("Rechnungsdatum: 05.02.2026", False, False),
+    ],
+)
+def test_a_date_after_a_delivery_note_or_order_and_its_number_dates_that(
+    text: str, ocr: bool, cited: bool
+) -> None:
+    row = build_rows(_document([(40, 30, text)]).pages[0])[0]
+    assert _dates_another_document(row, len(row.words) - 1, ocr) is cited
+
+
+def test_the_delivery_notes_an_invoice_lists_do_not_date_it(extractor: GenericExtractor) -> None:
+    cells = [(40, 30, "Acme GmbH"), (300, 80, "Rechnungsdatum: 05.02.2026")]
+    cells += [(40, 200 + 40 * n, f"Lieferschein 42260{n} vom 25.01.2026") for n in range(5)]
+    cells.append((300, 600, "Gesamtbetrag 119,00"))
+    document = _document(cells)
+    dates = {c.value for c in extractor.read(document).candidates["invoice_date"]}
+    assert dates == {date(2026, 2, 5)}
+
+
+def test_an_umlaut_read_as_two_strokes_takes_the_spelling_printed_elsewhere() -> None:
+    spellings = document_spellings(["Bürobedarf", "AG", "Vorstand:", "Kiihn"])
+    assert accents_from_document("Kiel Biirobedarf AG", spellings, 4) == "Kiel Bürobedarf AG"
+    # Without the word printed with its umlaut, "ii" stays as read.
+    assert accents_from_document("Kiihn Technik", spellings, 4) == "Kiihn Technik"
