@@ -620,8 +620,9 @@ _LETTER_DATE_LEFT = 0.45
 
 # Nouns of the documents an invoice cites with their own number and date: delivery notes and
 # orders ("Lieferschein 422602 vom 25.01.2026", "Albarán 483499 de 23/03/2026").
+# Whole phrases: "note" alone also ends "credit note", the document itself.
 _CITED_DOCUMENTS = frozenset(
-    t for phrase in (*label_words.DELIVERY, *label_words.ORDER) for t in tokens(phrase) if len(t) >= 4
+    tuple(tokens(phrase)) for phrase in (*label_words.DELIVERY, *label_words.ORDER) if len(phrase) >= 4
 )
 _NUMBER_MARKS = frozenset(t for mark in label_words.NUMBER for t in tokens(mark)) | {"n°", "nº"}
 
@@ -639,12 +640,13 @@ def _dates_another_document(row: Row, index: int, ocr: bool) -> bool:
     words.pop()
     while words and (words[-1] in _NUMBER_MARKS or not words[-1]):
         words.pop()
-    if not words:
-        return False
-    noun = words[-1]
-    return noun in _CITED_DOCUMENTS or (
-        ocr and len(noun) >= 5 and any(_one_edit(noun, known) for known in _CITED_DOCUMENTS)
-    )
+    for phrase in _CITED_DOCUMENTS:
+        if len(words) < len(phrase) or tuple(words[-len(phrase) : -1]) != phrase[:-1]:
+            continue
+        noun, known = words[-1], phrase[-1]
+        if noun == known or (ocr and len(known) >= 5 and _one_edit(noun, known)):
+            return True
+    return False
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -1242,10 +1244,24 @@ def _id_like(text: str, a: int, b: int, dates: list[tuple[int, int, Any]]) -> bo
     amount, and no size ("M8x40")."""
     if len(text) < 3 or any(da <= a and b <= db for da, db, _ in dates) or _SIZE.fullmatch(text):
         return False
-    if _other_label_glued(text) or _is_iban(text):
+    if _other_label_glued(text) or _is_iban(text) or _misread_dotted_form(text):
         return False
     # "1.234,56" and "19%" are an amount and a rate; "4711" and "RE-2026-07" may be references.
     return not (_AMOUNT_OR_RATE.fullmatch(text) and (_CENTS.search(text) or text.endswith("%")))
+
+
+# Digits OCR reads for the letters of a legal form.
+_FORM_DIGITS = str.maketrans({"1": "l", "0": "o", "5": "s", "8": "b"})
+
+
+def _misread_dotted_form(text: str) -> bool:
+    """A legal form written with stops that OCR read with a digit for a letter ("S.r.1."): the
+    end of a company name, not a reference."""
+    return (
+        "." in text
+        and text != text.translate(_FORM_DIGITS)
+        and bool(_LEGAL_FORM.fullmatch(text.translate(_FORM_DIGITS)))
+    )
 
 
 def _is_iban(text: str) -> bool:
@@ -1338,7 +1354,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 and words2[0].top - words[-1].bottom < 1.1 * size
                 and len(words2) <= 3
                 # "Receipt# : CS00084670" under a name: a label and its number, not the name's end.
-                and not any(w.text.endswith(":") or sum(c.isdigit() for c in w.text) >= 3 for w in words2)
+                and not any(w.text.endswith(":") for w in words2)
                 # "Beispiel AG" over "Feldstraße 34": a street line is no part of the name.
                 and _ADDRESS.search(" ".join(w.text for w in words2)) is None
                 # "Acme Ltd" over "Lambert Conseil SRL": each ends in its legal form, two names.

@@ -149,7 +149,11 @@ def build_rows(page: Page) -> list[Row]:
         ref = current[-1]
         centre = (word.top + word.bottom) / 2
         ref_centre = sum((w.top + w.bottom) / 2 for w in current) / len(current)
-        tolerance = max(1.0, 0.45 * min(word.height, ref.height))
+        # A mark's box is as flat as its ink ("-", "·" between a name and its address): it is
+        # placed by the height of the letters around it, not by its own.
+        letters = max((w.height for w in current if not _mark(w.text)), default=ref.height)
+        heights = [letters if _mark(w.text) else w.height for w in (word, ref)]
+        tolerance = max(1.0, 0.45 * min(heights))
         if abs(centre - ref_centre) <= tolerance:
             current.append(word)
         else:
@@ -168,6 +172,11 @@ def build_rows(page: Page) -> list[Row]:
     for run in _sideways_runs(turned):
         out.append(Row(page=page.number, words=run, index=len(out), segments=[list(range(len(run)))]))
     return out
+
+
+def _mark(text: str) -> bool:
+    """A word of punctuation alone: a separator, a dash, a dot."""
+    return not any(c.isalnum() for c in text)
 
 
 def _turned(word: Word) -> bool:

@@ -17,6 +17,7 @@ from extractors.generic.candidates import (
     document_spellings,
 )
 from extractors.generic.geometry import build_rows
+from extractors.generic.ranking import shipped_scorer
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
 
@@ -109,6 +110,7 @@ def test_a_name_over_two_lines_joins_on_a_scan_whatever_the_descenders() -> None
         ("Lieferschein 422602 vom 25.01.2026", False, True),
         ("Lieferschein Nr. 422602 vom 25.01.2026", False, True),
         ("Order 4711 of 12/03/2026", False, True),
+        ("Delivery note 204071 of 05.06.2026", False, True),
         ("Albarán 483499 de 23/03/2026", False, True),
         # One OCR slip in the noun, on a scan only.
         ("Albarn 483499 de 23/03/2026", True, True),
@@ -139,3 +141,43 @@ def test_an_umlaut_read_as_two_strokes_takes_the_spelling_printed_elsewhere() ->
     assert accents_from_document("Kiel Biirobedarf AG", spellings, 4) == "Kiel Bürobedarf AG"
     # Without the word printed with its umlaut, "ii" stays as read.
     assert accents_from_document("Kiihn Technik", spellings, 4) == "Kiihn Technik"
+
+
+def test_a_credit_notes_own_date_is_not_taken_for_a_cited_one() -> None:
+    row = build_rows(_document([(40, 30, "Credit note NC-007698-25 of 26/06/2025")]).pages[0])[0]
+    assert not _dates_another_document(row, len(row.words) - 1, False)
+
+
+def test_separator_dashes_ocr_boxed_flat_stay_in_the_row_of_the_name_they_separate() -> None:
+    # OCR boxes a dash as flat as its ink, a little below the middle of the letters around it.
+    line = [
+        Word("Acme", (309, 91, 349, 107), 0.95),
+        Word("SARL", (358, 91, 414, 107), 0.95),
+        Word("-", (421, 100, 427, 102), 0.9),
+        Word("12", (436, 91, 460, 107), 0.95),
+        Word("rue", (468, 91, 500, 107), 0.95),
+        Word("Neuve", (508, 91, 570, 107), 0.95),
+        Word("-", (578, 100, 584, 102), 0.9),
+        Word("75001", (592, 91, 652, 107), 0.95),
+        Word("Paris", (660, 91, 720, 107), 0.95),
+    ]
+    total = [Word("Total", (900, 1500, 980, 1530), 0.95), Word("119,00", (1000, 1500, 1100, 1530), 0.95)]
+    page = Page(1, 1653.0, 2339.0, [Line(line), Line(total)], unit="px", source="ocr")
+    assert [len(row.words) for row in build_rows(page)] == [9, 2]
+    cands = GenericExtractor().read(Document(pages=[page])).candidates["vendor_name"]
+    acme = next(c for c in cands if c.value == "Acme SARL")
+    assert acme.features["sender_line"] == 1.0
+    assert acme.features["row_legal_form"] == 1.0
+
+
+def test_a_dotted_legal_form_read_with_a_digit_is_no_invoice_number() -> None:
+    cells = [
+        (40, 30, "ATHW Utensileria S.r.1."),
+        (40, 60, "Invoice / Bill FAC_000246"),
+        (300, 400, "Totale 12,00"),
+    ]
+    # Numbers no label claims are candidates for the learned ranker only.
+    reading = GenericExtractor(shipped_scorer()).read(_document(cells))
+    numbers = {c.value for c in reading.candidates["invoice_number"]}
+    assert "FAC_000246" in numbers
+    assert "S.r.1" not in numbers and "S.r.1." not in numbers
