@@ -481,7 +481,7 @@ def _right_of(
             if all(_PUNCTUATION.fullmatch(w) for w in words[: sp[0]]) and match.end + sp[0] in segment
         ][:1]
     if name in ("invoice_date", "due_date"):
-        spans = [sp for sp in spans if not _dates_another_document(row, match.end + sp[0], context.ocr)]
+        spans = [sp for sp in spans if not _dates_another_document(row, match.end + sp[0], context)]
     if match.kind == "date_hint":
         # "vom 06.12.2013 bis zum 06.12.2014" is a period, not the date of anything.
         after = [w.text.casefold() for w in row.words[match.end :]] + [""]
@@ -627,11 +627,12 @@ _CITED_DOCUMENTS = frozenset(
 _NUMBER_MARKS = frozenset(t for mark in label_words.NUMBER for t in tokens(mark)) | {"n°", "nº"}
 
 
-def _dates_another_document(row: Row, index: int, ocr: bool) -> bool:
+def _dates_another_document(row: Row, index: int, context: PageContext) -> bool:
     """True when the date at word ``index`` follows another document's noun and number, with at
-    most a short word between ("Lieferschein 422602 vom", "Order 4711 of", "Albarán 483499 de"):
-    it dates that delivery or order, not the invoice. On OCR'd pages the noun may carry one slip
-    ("Albarn")."""
+    most a short word between ("Lieferschein 422602 vom", "Order 4711 of", "Albarán 483499 de"),
+    or a number a label names as another document's ("zu Rechnung 4711 vom", "Credit for
+    invoice 553 dated"): it dates that delivery, order or invoice, not this one. On OCR'd pages
+    the noun may carry one slip ("Albarn")."""
     words = [fold(w.text.strip(_EDGE_MARKS)) for w in row.words[:index]]
     if words and words[-1].isalpha() and len(words[-1]) <= 5:
         words.pop()  # "vom", "de", "du", "of", "dated"
@@ -640,13 +641,20 @@ def _dates_another_document(row: Row, index: int, ocr: bool) -> bool:
     words.pop()
     while words and (words[-1] in _NUMBER_MARKS or not words[-1]):
         words.pop()
+    if any(m.kind in _CITING_KINDS and m.end == len(words) for m in context.labels.get(row.index, [])):
+        return True
     for phrase in _CITED_DOCUMENTS:
         if len(words) < len(phrase) or tuple(words[-len(phrase) : -1]) != phrase[:-1]:
             continue
         noun, known = words[-1], phrase[-1]
-        if noun == known or (ocr and len(known) >= 5 and _one_edit(noun, known)):
+        if noun == known or (context.ocr and len(known) >= 5 and _one_edit(noun, known)):
             return True
     return False
+
+
+# Labels of the numbers of other documents: a customer's account, a delivery note, the invoice a
+# credit note corrects, an order.
+_CITING_KINDS = frozenset({"other_id", "po_number", "order_ref"})
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -945,7 +953,7 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
             if kind != "date" and row.index in context.table_rows:
                 continue
             for a, b, value in dates if kind == "date" else _value_spans(kind, words):
-                if kind == "date" and _dates_another_document(row, a, context.ocr):
+                if kind == "date" and _dates_another_document(row, a, context):
                     continue
                 text = row.text_of(a, b)
                 if kind == "amount" and not _CENTS.search(text):

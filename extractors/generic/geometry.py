@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from statistics import median
 
-from extractors.values import find_ibans, find_tax_ids
+from extractors.values import find_ibans, find_tax_ids, parse_date
 from textlayer.model import BBox, Page, Word, union
 
 
@@ -132,9 +132,42 @@ def mend_doubled_mark(word: Word) -> Word:
     return word if text == word.text else dataclasses.replace(word, text=text)
 
 
+# A numeric date whole: "26/11/2023", "06.11.23".
+_NUMERIC_DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}")
+
+
+def mend_split_dates(words: list[Word]) -> list[Word]:
+    """A row's words (left to right) with a date OCR split at a gap inside it ("26/1 1/2023")
+    read as one word: the two parts are a word space apart at most, neither is a date, and
+    together they are one."""
+    out: list[Word] = []
+    for word in words:
+        last = out[-1] if out else None
+        joined = (last.text if last else "") + word.text
+        if (
+            last is not None
+            and word.x0 - last.x1 < 0.6 * max(last.height, word.height)
+            and _NUMERIC_DATE.fullmatch(joined)
+            and parse_date(joined) is not None
+            and parse_date(last.text) is None
+            and parse_date(word.text) is None
+        ):
+            out[-1] = Word(
+                joined,
+                union([last.bbox, word.bbox]),
+                min(last.confidence, word.confidence),
+                last.size,
+                last.bold,
+            )
+        else:
+            out.append(word)
+    return out
+
+
 def build_rows(page: Page) -> list[Row]:
     """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right.
-    On an OCR'd page a decimal mark read twice is read once."""
+    On an OCR'd page a decimal mark read twice is read once, and a date split at a gap
+    inside it ("26/1 1/2023") is one word."""
     read = [mend_doubled_mark(w) for w in page.words] if page.source == "ocr" else page.words
     turned = _sideways_words(read) if page.source != "ocr" else []
     if turned:
@@ -164,6 +197,8 @@ def build_rows(page: Page) -> list[Row]:
     out: list[Row] = []
     for index, row_words in enumerate(rows):
         row_words.sort(key=lambda w: w.x0)
+        if page.source == "ocr":
+            row_words = mend_split_dates(row_words)
         row = Row(page=page.number, words=row_words, index=index)
         row.segments = _segments(row_words)
         out.append(row)

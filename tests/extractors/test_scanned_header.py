@@ -15,8 +15,9 @@ from extractors.generic.candidates import (
     _without_debris,
     accents_from_document,
     document_spellings,
+    page_context,
 )
-from extractors.generic.geometry import build_rows
+from extractors.generic.geometry import build_rows, mend_split_dates
 from extractors.generic.ranking import shipped_scorer
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
@@ -112,6 +113,9 @@ def test_a_name_over_two_lines_joins_on_a_scan_whatever_the_descenders() -> None
         ("Order 4711 of 12/03/2026", False, True),
         ("Delivery note 204071 of 05.06.2026", False, True),
         ("Albarán 483499 de 23/03/2026", False, True),
+        # A number a label names as another document's: the invoice a credit note corrects.
+        ("Credit for invoice 553 dated 05/06/2025", False, True),
+        ("Korrektur zu Rechnung 4711 vom 05.02.2026", False, True),
         # One OCR slip in the noun, on a scan only.
         ("Albarn 483499 de 23/03/2026", True, True),
         ("Albarn 483499 de 23/03/2026", False, False),
@@ -123,8 +127,7 @@ def test_a_name_over_two_lines_joins_on_a_scan_whatever_the_descenders() -> None
 def test_a_date_after_a_delivery_note_or_order_and_its_number_dates_that(
     text: str, ocr: bool, cited: bool
 ) -> None:
-    row = build_rows(_document([(40, 30, text)]).pages[0])[0]
-    assert _dates_another_document(row, len(row.words) - 1, ocr) is cited
+    assert _dates_cited(text, ocr) is cited
 
 
 def test_the_delivery_notes_an_invoice_lists_do_not_date_it(extractor: GenericExtractor) -> None:
@@ -144,8 +147,15 @@ def test_an_umlaut_read_as_two_strokes_takes_the_spelling_printed_elsewhere() ->
 
 
 def test_a_credit_notes_own_date_is_not_taken_for_a_cited_one() -> None:
-    row = build_rows(_document([(40, 30, "Credit note NC-007698-25 of 26/06/2025")]).pages[0])[0]
-    assert not _dates_another_document(row, len(row.words) - 1, False)
+    assert not _dates_cited("Credit note NC-007698-25 of 26/06/2025", False)
+
+
+def _dates_cited(text: str, ocr: bool) -> bool:
+    """Whether the date that ends the one-row page ``text`` dates another document."""
+    rows = build_rows(_document([(40, 30, text)]).pages[0])
+    return _dates_another_document(
+        rows[0], len(rows[0].words) - 1, page_context(rows, 595.0, 842.0, set(), ocr=ocr)
+    )
 
 
 def test_separator_dashes_ocr_boxed_flat_stay_in_the_row_of_the_name_they_separate() -> None:
@@ -181,3 +191,18 @@ def test_a_dotted_legal_form_read_with_a_digit_is_no_invoice_number() -> None:
     numbers = {c.value for c in reading.candidates["invoice_number"]}
     assert "FAC_000246" in numbers
     assert "S.r.1" not in numbers and "S.r.1." not in numbers
+
+
+def test_a_date_ocr_split_at_a_gap_inside_it_is_one_word() -> None:
+    words = [
+        Word("Namur,", (100, 300, 190, 330), 0.95),
+        Word("le", (200, 300, 225, 330), 0.95),
+        Word("26/1", (240, 300, 300, 330), 0.9),
+        Word("1/2023", (308, 300, 400, 330), 0.9),
+    ]
+    assert [w.text for w in mend_split_dates(words)] == ["Namur,", "le", "26/11/2023"]
+    # Two dates side by side stay two; so do parts a column gap apart.
+    pair = [Word("01/02/2024", (100, 300, 240, 330)), Word("03/04/2024", (250, 300, 390, 330))]
+    assert len(mend_split_dates(pair)) == 2
+    apart = [Word("26/1", (240, 300, 300, 330)), Word("1/2023", (600, 300, 690, 330))]
+    assert len(mend_split_dates(apart)) == 2
