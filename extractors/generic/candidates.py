@@ -11,7 +11,7 @@ import dataclasses
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -1572,15 +1572,20 @@ def document_spellings(words: Iterable[str]) -> dict[str, Counter[str]]:
     return out
 
 
-def accents_from_document(name: str, spellings: dict[str, Counter[str]], min_letters: int) -> str:
+def accents_from_document(
+    name: str, spellings: dict[str, Counter[str]], min_letters: int, lines: Sequence[Sequence[str]] = ()
+) -> str:
     """A name with the accents OCR lost or mistook put back from the document's other readings of
     its words: "Schafer & Becker" with "Schäfer" in the footer is "Schäfer & Becker"; "Lefévre"
-    read once against "Lefèvre" read three times is "Lefèvre"; "Biirobedarf" (a "ü" read as two
-    strokes) with "Bürobedarf" in the footer is "Bürobedarf".
+    read once against "Lefèvre" read three times is "Lefèvre"; "Birobedarf" or "Biirobedarf" (a
+    "ü" read as another letter or as two strokes) with "Bürobedarf" in the footer is "Bürobedarf".
 
     A word without accents takes the likeliest accented spelling; a word with accents takes
-    another only when that one is read more often. Each letter keeps its case as read.
+    another only when that one is read more often. Each letter keeps its case as read. A letter
+    read as another ("Birobedarf") takes a spelling only from ``lines`` (the page's lines, as
+    words) that print another word of the name beside it: "Miller" is not "Müller".
     """
+    name_words = {w.strip(_WORD_MARKS).casefold() for w in name.split(" ")}
     out = []
     for word in name.split(" "):
         lead = len(word) - len(word.lstrip(_WORD_MARKS))
@@ -1591,7 +1596,22 @@ def accents_from_document(name: str, spellings: dict[str, Counter[str]], min_let
         seen = spellings.get(fold(core), Counter()) if word_of_name else Counter()
         accented = [(n, s) for s, n in seen.items() if not s.isascii() and len(s) == len(core)]
         if word_of_name and not accented and core.isascii():
-            # OCR reads the two strokes of a "ü" in large type as "ii" ("Biirobedarf").
+            # OCR reads an accented letter in large type as another plain one ("Birobedarf"):
+            # a spelling that differs only where it has its accents is the word.
+            others = name_words - {core.casefold()}
+            beside = document_spellings(
+                w for line in lines if others & {x.strip(_WORD_MARKS).casefold() for x in line} for w in line
+            )
+            accented = [
+                (n, s)
+                for spelled in beside.values()
+                for s, n in spelled.items()
+                if not s.isascii()
+                and len(s) == len(core)
+                and all(a.lower() == b.lower() or not b.isascii() for a, b in zip(core, s, strict=True))
+            ]
+        if word_of_name and not accented and core.isascii():
+            # ... or the two strokes of a "ü" as "ii" ("Biirobedarf").
             for at in (i for i in range(len(core) - 1) if core[i : i + 2].lower() == "ii"):
                 read_as = core[:at] + ("U" if core[at].isupper() else "u") + core[at + 2 :]
                 variant = spellings.get(fold(read_as), Counter())

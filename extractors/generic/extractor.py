@@ -284,7 +284,13 @@ class GenericExtractor:
                 for line in page.lines
                 for w in line.words
             )
-            name = accents_from_document(name_choice.value, spellings, settings.accent_min_letters)
+            ocr_lines = [
+                [w.text for w in line.words]
+                for page in document.pages
+                if page.source == "ocr"
+                for line in page.lines
+            ]
+            name = accents_from_document(name_choice.value, spellings, settings.accent_min_letters, ocr_lines)
             if name != name_choice.value:
                 choices["vendor_name"] = Choice(
                     dataclasses.replace(name_choice, value=name), choices["vendor_name"].confidence

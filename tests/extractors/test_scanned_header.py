@@ -206,3 +206,16 @@ def test_a_date_ocr_split_at_a_gap_inside_it_is_one_word() -> None:
     assert len(mend_split_dates(pair)) == 2
     apart = [Word("26/1", (240, 300, 300, 330)), Word("1/2023", (600, 300, 690, 330))]
     assert len(mend_split_dates(apart)) == 2
+
+
+def test_an_accented_letter_read_as_another_takes_the_spelling_printed_elsewhere() -> None:
+    lines = [["Hartmann", "Bürobedarf", "GmbH", "Bankverbindung:"], ["Ansprechpartner:", "Jens", "Müller"]]
+    spellings = document_spellings(w for line in lines for w in line)
+    fixed = accents_from_document("Hartmann Birobedarf GmbH", spellings, 4, lines)
+    assert fixed == "Hartmann Bürobedarf GmbH"
+    # Only from a line that prints the name: a person of the page is another word.
+    assert accents_from_document("Miller Druck GmbH", spellings, 4, lines) == "Miller Druck GmbH"
+    # Letters that differ where the other spelling has none of its accents are another word.
+    assert (
+        accents_from_document("Hartmann Birobedorf GmbH", spellings, 4, lines) == "Hartmann Birobedorf GmbH"
+    )
