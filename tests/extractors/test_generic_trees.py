@@ -39,7 +39,7 @@ def candidate_rows() -> np.ndarray:
 def test_the_shipped_trees_give_the_fitted_models_probabilities(candidate_rows: np.ndarray) -> None:
     fitted = pickle.loads((SHIPPED_MODEL / MODEL_FILE).read_bytes())
     trees = CompiledTrees.load(SHIPPED_MODEL / TREES_FILE)
-    assert len(candidate_rows) > 300
+    assert len(candidate_rows) > 250  # the seven samples: enough rows to compare the two on
     expected = fitted.predict_proba(candidate_rows)
     np.testing.assert_allclose(trees.predict_proba(candidate_rows), expected, rtol=0, atol=1e-12)
     # A value the model never saw missing takes the branch the model gives it.
