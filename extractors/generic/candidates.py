@@ -1361,7 +1361,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 and abs(size - size2) < max(0.5, 0.15 * size)
                 and words2[0].top - words[-1].bottom < 1.1 * size
                 and len(words2) <= 3
-                # "Receipt# : CS00084670" under a name: a label and its number, not the name's end.
+                # "Receipt# : CS00031415" under a name: a label and its number, not the name's end.
                 and not any(w.text.endswith(":") for w in words2)
                 # "Beispiel AG" over "Feldstraße 34": a street line is no part of the name.
                 and _ADDRESS.search(" ".join(w.text for w in words2)) is None
