@@ -30,8 +30,9 @@ from textlayer.reader import TextLayerReader, read_document
 # detection capped at 960 pixels, recognition padded to 160 pixels instead of 320; 13: tesseract
 # read through its library (5.5, loaded once per worker) with its light-on-dark line retry on,
 # RapidOCR recognizing one text region per run; 14: a PDF page with nothing drawn on it is an
-# empty page, not OCR'd.
-TEXT_LAYER_VERSION = "17"
+# empty page, not OCR'd; 18: RapidOCR's models run by OpenVINO where it is installed, four
+# text regions a recognition run.
+TEXT_LAYER_VERSION = "18"
 
 __all__ = [
     "TEXT_LAYER_VERSION",

@@ -38,7 +38,20 @@ class OCREngineSettings:
     # tesseract.py); False, or a library that cannot start, runs the tesseract program per
     # page, which loads the three language models again each time (about 0.5 s CPU a page).
     tesseract_library: bool = True
-    # onnxruntime threads per RapidOCR session: the page pool runs one worker per core already.
+    # What runs RapidOCR's PP-OCR models (the same ONNX files of its wheel): OpenVINO's CPU
+    # runtime, or onnxruntime. OpenVINO computes in bfloat16 where the CPU has it (this
+    # machine's avx512_bf16; in float32 it took 60% more CPU): 12 receipts, each runtime in a
+    # process of its own, took 24.6-24.9 s of CPU under OpenVINO at four text regions a run
+    # against 32.3-35.2 s under onnxruntime at one a run, its best. The development receipts
+    # read the same dates and vendors and one total fewer (0.94 against 0.96); word recall 0.858
+    # against 0.863. Without the openvino package, onnxruntime runs them; each page's engine
+    # names its runtime and precision.
+    rapidocr_runtime: Literal["openvino", "onnxruntime"] = "openvino"
+    # Kernels OpenVINO keeps compiled for the input shapes it has met (its default 5000 let a
+    # worker's memory grow with every receipt): at 100 a worker stayed at 0.64 GB resident over
+    # 30 receipts, read at the same CPU; at 0, 10% more CPU.
+    rapidocr_openvino_cache: int = 100
+    # Threads per RapidOCR session: the page pool runs one worker per core already.
     rapidocr_threads: int = 1
     # PP-OCR detection scales a page up until its shorter side is at least this (pixels) ...
     rapidocr_min_side: int = 736
@@ -50,11 +63,12 @@ class OCREngineSettings:
     # PP-OCR's default of 320 padded short words (an amount, "RM") to 320; at 160 the
     # development receipts read as many words (0.852 against 0.845) with 26% less CPU.
     rapidocr_rec_width: int = 160
-    # Text regions recognized per onnxruntime run. RapidOCR's 6 pads each region of a batch to
-    # the widest one's width; one at a time pads none. With onnxruntime's buffer arena on
-    # (rapid.py), on the 16 development receipts 8% less CPU and a few more words (recall 0.839
-    # against 0.836); 3 a run read as many words at the same CPU, 16 a run cost more and read less.
-    rapidocr_rec_batch: int = 1
+    # Text regions recognized per run. RapidOCR's 6 pads each region of a batch to the widest
+    # one's width; one at a time pads none. Under onnxruntime with its buffer arena on (rapid.py),
+    # one a run cost 8% less CPU on the 16 development receipts than 6 (recall 0.839 against
+    # 0.836), 3 the same, 16 more. Under OpenVINO, 4 a run cost 30% less CPU than one (which
+    # cost as much as onnxruntime), at the same recall; 2 and 8 cost more.
+    rapidocr_rec_batch: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +104,10 @@ class TextLayerConfig:
     # otherwise hold a batch for half an hour).
     document_timeout: float = 120.0
     # Address-space limit per worker process (and the tesseract it starts), in MiB (E207).
-    memory_limit_mb: int = 3072
+    # OpenVINO reserves more address space than it uses: a worker that has read 20 receipts as
+    # photos and 6 as pages with RapidOCR under it mapped 3.3-4.0 GB, 1.1-1.2 GB of it resident
+    # (1.5 GB mapped, 0.7 GB resident under onnxruntime).
+    memory_limit_mb: int = 6144
     workers: int = 0  # 0: one per available CPU core
     # A PDF page is born-digital when it has at least this many visible characters ...
     min_text_chars: int = 10

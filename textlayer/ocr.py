@@ -749,7 +749,7 @@ def ocr_image(
                 height=straight.height,
                 rotation=0,
                 skew=skew,
-                engine=rapidocr_version(),
+                engine=rapidocr_version(settings),
                 choice=reason,
             )
     reading = _read_upright(gray, config, dpi)
@@ -776,7 +776,7 @@ def ocr_image(
         except OCRFailed as error:
             second, kept = [], error.message
         if second:
-            lines, engine = second, rapidocr_version()
+            lines, engine = second, rapidocr_version(settings)
         else:
             reason = f"{reason}; kept tesseract: {kept}"
     return OCRPage(

@@ -11,7 +11,9 @@ page-wide lines, so regions sharing a row are joined into one ``Line`` the way t
 from __future__ import annotations
 
 import threading
+from functools import cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,16 +23,66 @@ from textlayer.config import OCREngineSettings
 from textlayer.errors import OCRFailed
 from textlayer.model import BBox, Line, Word
 
-_engines: dict[tuple[int, int, str, int, int], Any] = {}
+_engines: dict[tuple[str, int, int, str, int, int, int], Any] = {}
 _lock = threading.Lock()
 
 
-def rapidocr_version() -> str:
-    """The engine's name and version as a page's lineage records it."""
+# The wheel's PP-OCR models, named for RapidOCR whatever runtime runs them (RapidOCR would
+# otherwise look for OpenVINO's models on its download site).
+_DET_MODEL = "PP-OCRv6_det_small.onnx"
+_REC_MODEL = "PP-OCRv6_rec_small.onnx"
+
+
+def runtime(settings: OCREngineSettings) -> str:
+    """The runtime that runs the models: the one the settings name, where it is installed."""
+    if settings.rapidocr_runtime == "openvino":
+        try:
+            metadata.version("openvino")
+        except metadata.PackageNotFoundError:
+            return "onnxruntime"
+    return settings.rapidocr_runtime
+
+
+@cache
+def _runtime_label(name: str) -> str:
+    """The runtime's name and version; OpenVINO's with the precision it computes in on this CPU
+    (bfloat16 where the CPU has it, which changes a reading a little)."""
+    label = f"{name} {metadata.version(name)}"
+    if name == "openvino":
+        import openvino
+
+        label += f" {openvino.Core().get_property('CPU', 'INFERENCE_PRECISION_HINT').get_type_name()}"
+    return label
+
+
+def rapidocr_version(settings: OCREngineSettings | None = None) -> str:
+    """The engine's name, version and runtime as a page's lineage records it."""
     try:
-        return f"rapidocr {metadata.version('rapidocr')}"
+        version = f"rapidocr {metadata.version('rapidocr')}"
     except metadata.PackageNotFoundError:
         return "rapidocr (not installed)"
+    try:
+        return f"{version} ({_runtime_label(runtime(settings or OCREngineSettings()))})"
+    except metadata.PackageNotFoundError:
+        return version
+
+
+def _bound_openvino_cache(capacity: int) -> None:
+    """Cap the compiled kernels OpenVINO's CPU plugin keeps per input shape.
+
+    RapidOCR hands the plugin only the properties it knows, and every photo and text region
+    brings a new input shape: with the plugin's own capacity a worker's resident memory grew
+    from 0.55 to 0.96 GB over 30 receipts and its address space past the worker's limit. Its
+    sessions read their CPU properties through ``CPUConfig``, so a subclass adds the capacity.
+    """
+    from rapidocr.inference_engine.openvino import main as openvino_session
+    from rapidocr.inference_engine.openvino.device_config import CPUConfig
+
+    class BoundedCPUConfig(CPUConfig):  # type: ignore[misc]
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "CPU_RUNTIME_CACHE_CAPACITY": str(capacity)}
+
+    openvino_session.CPUConfig = BoundedCPUConfig  # type: ignore[misc]
 
 
 def _engine(settings: OCREngineSettings, photo: bool) -> Any:
@@ -39,21 +91,32 @@ def _engine(settings: OCREngineSettings, photo: bool) -> Any:
         limit, limit_type = settings.rapidocr_photo_max_side, "max"
     else:
         limit, limit_type = settings.rapidocr_min_side, "min"
+    name = runtime(settings)
     key = (
+        name,
         settings.rapidocr_threads,
         limit,
         limit_type,
         settings.rapidocr_rec_width,
         settings.rapidocr_rec_batch,
+        settings.rapidocr_openvino_cache,
     )
     with _lock:
         if key not in _engines:
             try:
-                from rapidocr import RapidOCR
+                import rapidocr
+                from rapidocr import EngineType, RapidOCR
             except ImportError as error:
                 raise OCRFailed("rapidocr is not installed") from error
+            models = Path(rapidocr.__file__).parent / "models"
+            if name == "openvino":
+                _bound_openvino_cache(settings.rapidocr_openvino_cache)
             _engines[key] = RapidOCR(
                 params={
+                    "Det.engine_type": EngineType(name),
+                    "Rec.engine_type": EngineType(name),
+                    "Det.model_path": str(models / _DET_MODEL),
+                    "Rec.model_path": str(models / _REC_MODEL),
                     "Global.log_level": "error",
                     "Global.return_word_box": True,
                     # Pages reach RapidOCR upright already (EXIF orientation, deskew, and OSD
@@ -67,6 +130,7 @@ def _engine(settings: OCREngineSettings, photo: bool) -> Any:
                     # Two worker processes share the cores: each session gets one thread.
                     "EngineConfig.onnxruntime.intra_op_num_threads": settings.rapidocr_threads,
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                    "EngineConfig.openvino.inference_num_threads": settings.rapidocr_threads,
                     # onnxruntime keeps the buffers of one run for the next instead of asking
                     # the system for each (RapidOCR turns this off): 5-8% less CPU on the
                     # development receipts for the same words; it keeps the largest run's buffers.

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageFilter
 from textlayer_docs import PAGE_H, Placed, image_bytes, pdf_bytes, render
 
-from textlayer import Document, OCREngineSettings, TextLayerReader
+from textlayer import Document, OCREngineSettings, TextLayerReader, rapid
 from textlayer.model import Line, Word
 from textlayer.ocr import choose_engine, mend_amounts
 from textlayer.rapid import join_rows
@@ -116,6 +116,45 @@ def test_a_photographed_page_goes_to_rapidocr(pages: dict[str, Document]) -> Non
     total_line = next(line for line in page.lines if "TOTAL" in line.text)
     assert [w.text for w in total_line.words] == ["TOTAL", "18.40"]
     assert all(0.0 <= w.confidence <= 1.0 for w in page.words)
+
+
+@pytest.mark.slow
+def test_a_page_names_the_runtime_that_read_it(pages: dict[str, Document]) -> None:
+    [page] = pages["photo.jpg"].pages
+    expected = rapid.runtime(OCREngineSettings())
+    assert f"({expected} " in page.ocr_engine
+    if expected == "openvino":  # its precision on this CPU, which changes a reading a little
+        assert page.ocr_engine.split("(")[1].rstrip(")").split()[-1] in ("f32", "bf16", "f16")
+
+
+@pytest.mark.slow
+def test_both_runtimes_read_the_photo_alike() -> None:
+    gray = Image.open(io.BytesIO(photographed(receipt_items()))).convert("L")
+    readings = {
+        name: {
+            w.text
+            for line in rapid.rapidocr_words(gray, OCREngineSettings(rapidocr_runtime=name), True)
+            for w in line.words
+        }
+        for name in ("onnxruntime", "openvino")
+    }
+    assert {"TOTAL", "18.40", "Harbour"} <= readings["onnxruntime"]
+    assert {"TOTAL", "18.40", "Harbour"} <= readings["openvino"]
+    shared = readings["onnxruntime"] & readings["openvino"]
+    assert len(shared) >= 0.8 * len(readings["onnxruntime"] | readings["openvino"])
+
+
+@pytest.mark.slow
+def test_openvino_keeps_few_compiled_shapes() -> None:
+    """Every photo brings new input shapes: the kernels kept for them are capped, or a worker's
+    memory grows with every page it reads."""
+    pytest.importorskip("openvino")
+    from rapidocr.inference_engine.openvino import main as openvino_session
+
+    settings = OCREngineSettings(rapidocr_runtime="openvino", rapidocr_openvino_cache=7)
+    rapid.rapidocr_words(Image.new("L", (200, 80), 255), settings, True)
+    config = openvino_session.CPUConfig({}).get_config()
+    assert config["CPU_RUNTIME_CACHE_CAPACITY"] == "7"
 
 
 @pytest.mark.slow
