@@ -33,11 +33,18 @@ DOCUMENT = (
     "receipt", "ticket", "kassenbon", "recibo", "ricevuta", "scontrino", "kassabon", "bonnetje",
     "transaction", "trans",
 )  # fmt: skip
-# Titles that make a document a credit note (a credit against an invoice, amounts negative).
+# Titles that make a document a credit note (a credit against an invoice, amounts negative): a
+# credit note proper, or an invoice that corrects or cancels another ("Korrekturrechnung",
+# "facture rectificative", "factura rectificativa"). "Abono" and "Storno" alone also name a
+# payment or a reversal in running text, so only their longer titles are listed.
 CREDIT_TITLES = (
-    "credit note", "credit memo", "credit invoice", "credit advice", "gutschrift", "rechnungskorrektur",
-    "avoir", "facture d avoir", "note de credit", "creditnota", "creditfactuur", "nota de abono",
-    "nota de credito", "factura de abono", "nota di credito", "nota credito", "nota d accredito",
+    "credit note", "credit memo", "credit memorandum", "credit invoice", "credit advice",
+    "gutschrift", "gutschriftsanzeige", "rechnungskorrektur", "korrekturrechnung", "stornorechnung",
+    "rechnungsberichtigung",
+    "avoir", "facture d avoir", "note de credit", "facture rectificative",
+    "creditnota", "credit nota", "creditfactuur",
+    "nota de abono", "nota de credito", "factura de abono", "factura rectificativa",
+    "nota di credito", "nota credito", "nota di accredito", "nota d accredito",
 )  # fmt: skip
 # Number marks: "No.", "Nr.", "N°", "Nº", "n.º", "núm.", "#", "Nummer", "número".
 NUMBER = ("no", "nr", "number", "num", "numero", "nummer", "#", "n °", "n", "n o", "nro")

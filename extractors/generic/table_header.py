@@ -314,6 +314,18 @@ def _continues_header(below: Row, columns: list[Column]) -> bool:
     return all(any(c.x0 - slack <= w.x0 and w.x1 <= c.x1 + slack for c in columns) for w in below.words)
 
 
+def _phrase_across(upper: Row, lower: Row) -> bool:
+    """A column's label printed over both rows ("Unit" over "Price"): read alone, the upper row
+    names another column ("Unit" of measure) and leaves the row's words to guess at."""
+    words = stacked_words(upper, lower)
+    below = {id(w) for w in lower.words}
+    breaks = frozenset(seg[0] for seg in cell_segments(words, upper.height, 0.8))
+    return any(
+        len({id(w) in below for w in words[m.start : m.end]}) == 2
+        for m in match_words([w.text for w in words], breaks)
+    )
+
+
 def find_header_at(rows: list[Row], r: int, priced_whole: bool = False) -> Header | None:
     """The header starting at ``rows[r]``: that row alone, or with the row stacked under it.
     ``priced_whole``: a header of descriptions and amounts alone counts too."""
@@ -324,7 +336,11 @@ def find_header_at(rows: list[Row], r: int, priced_whole: bool = False) -> Heade
         gap = below.top - row.bottom
         if gap < 0.8 * row.height and match_words([w.text for w in below.words]):
             stacked = header_columns(stacked_words(row, below), row.height)
-            if stacked is not None and (single is None or len(stacked) > len(single)):
+            if stacked is not None and (
+                single is None
+                or len(stacked) > len(single)
+                or (len(stacked) == len(single) and _phrase_across(row, below))
+            ):
                 return Header(stacked, (r, r + 1))
             if single is not None and _continues_header(below, single):
                 # "Total" over "ligne", "Taux" over "TVA": the header's second line, not a row.

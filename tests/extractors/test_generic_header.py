@@ -513,13 +513,22 @@ def test_a_letterhead_name_cut_short_takes_the_whole_name_printed_elsewhere() ->
     assert _fuller_name(short, [short, name("Fontaine Distribution 44 avenue Hugo", 0.5)]) is None
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "NOTA DI CREDITO", "Nota di accredito", "Credit memo", "Credit Note", "Credit memorandum",
+        "Gutschrift", "Rechnungskorrektur", "Korrekturrechnung", "Stornorechnung", "Gutschriftsanzeige",
+        "Avoir", "Note de crédit", "Facture rectificative", "Creditnota", "Creditfactuur",
+        "Nota de crédito", "FACTURA RECTIFICATIVA",
+    ],
+)  # fmt: skip
 def test_without_a_classifier_a_credit_note_title_of_any_language_makes_the_amounts_negative(
-    extractor: GenericExtractor,
+    extractor: GenericExtractor, title: str
 ) -> None:
     document = _document(
         [
             (40, 30, "Ferrari Servizi S.p.A."),
-            (300, 80, "NOTA DI CREDITO"),
+            (300, 80, title),
             (300, 400, "Summe Netto"),
             (480, 400, "100,00 €"),
             (300, 412, "zzgl. 19 % MwSt."),
@@ -530,6 +539,15 @@ def test_without_a_classifier_a_credit_note_title_of_any_language_makes_the_amou
     )
     fields = extractor.extract(document, None).fields
     assert (fields.subtotal, fields.total) == (Decimal("-100.00"), Decimal("-119.00"))
+
+
+@pytest.mark.parametrize("title", ["Rechnung", "Factura", "Facture", "Invoice"])
+def test_without_a_classifier_an_invoice_title_keeps_the_amounts_positive(
+    extractor: GenericExtractor, title: str
+) -> None:
+    document = _document([(40, 30, "Muster Handel GmbH"), (300, 80, title), *_GERMAN_TOTALS])
+    fields = extractor.extract(document, None).fields
+    assert (fields.subtotal, fields.total) == (Decimal("1000.00"), Decimal("1190.00"))
 
 
 # Net 1.000,00, tax 190,00 and total 1.190,00 under German labels.

@@ -365,6 +365,23 @@ def test_stacked_header_rows_read_top_to_bottom_per_column() -> None:
     ]
 
 
+def test_a_label_stacked_over_two_rows_is_read_whole_beside_words_of_two_meanings() -> None:
+    # Read alone, the upper row names "Unit" of measure and two "Amount"s, one of which must be
+    # a price; read with "Price" under "Unit", it names the price, and the count is the other.
+    rows: list[list[Cell]] = [
+        [("Description", 40), ("Amount", 330, "r"), ("Unit", 420, "r"), ("Amount", 520, "r")],
+        [("Price", 420, "r")],
+        [("Consulting hours", 40), ("16", 330, "r"), ("64.49", 420, "r"), ("1,031.84", 520, "r")],
+        [("Desk lamp", 40), ("10", 330, "r"), ("84.00", 420, "r"), ("840.00", 520, "r")],
+        [("Net total", 380), ("1,871.84", 520, "r")],
+    ]  # fmt: skip
+    header = find_header_at(build_rows(page(rows)), 0)
+    assert header is not None and header.rows == (0, 1)
+    kinds = [c.kind for c in header.columns]
+    assert kinds == ["col_description", "col_amount", "col_unit_price", "col_amount"]
+    assert triples(read([page(rows)])) == [("16", "64.49", "1031.84"), ("10", "84.00", "840.00")]
+
+
 @pytest.mark.parametrize(
     ("text", "ocr", "expected"),
     [
