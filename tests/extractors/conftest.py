@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from extractors.generic import GenericExtractor
 from textlayer import TextLayerConfig, TextLayerReader
 
 
@@ -14,3 +15,9 @@ def textlayer_reader() -> Iterator[TextLayerReader]:
     """One warm reader (two guarded worker processes) per test module."""
     with TextLayerReader(TextLayerConfig(workers=2)) as reader:
         yield reader
+
+
+@pytest.fixture(scope="module")
+def extractor() -> GenericExtractor:
+    """The generic extractor with its shipped ranker, one per test module."""
+    return GenericExtractor()

@@ -15,11 +15,6 @@ from ledgerbot.core.domain import DocType
 from textlayer import read_document
 
 
-@pytest.fixture(scope="module")
-def extractor() -> GenericExtractor:
-    return GenericExtractor()
-
-
 @pytest.mark.parametrize("lang", ["en", "de", "fr"])
 @pytest.mark.parametrize("credit", [False, True], ids=["invoice", "credit"])
 def test_header_fields_and_lines_match_the_printed_invoice(

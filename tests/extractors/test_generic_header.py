@@ -186,11 +186,6 @@ def test_vendor_names_compare_without_case_spacing_or_a_trailing_legal_form() ->
     assert vendor_key("GmbH") == ""  # a bare legal form is no name
 
 
-@pytest.fixture(scope="module")
-def extractor() -> GenericExtractor:
-    return GenericExtractor()
-
-
 def test_french_layout_title_number_reference_and_totals_row_in_a_grid(extractor: GenericExtractor) -> None:
     document = _document(
         [

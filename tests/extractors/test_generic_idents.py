@@ -23,11 +23,6 @@ from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Word
 
 
-@pytest.fixture(scope="module")
-def extractor() -> GenericExtractor:
-    return GenericExtractor()
-
-
 def _kinds(text: str) -> set[str]:
     return {m.kind for m in label_finder().find(text.split())}
 

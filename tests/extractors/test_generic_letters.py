@@ -28,11 +28,6 @@ from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Page
 
 
-@pytest.fixture(scope="module")
-def extractor() -> GenericExtractor:
-    return GenericExtractor()
-
-
 def _kinds(text: str) -> list[tuple[str, str]]:
     return [(m.kind, m.phrase) for m in label_finder().find(text.split(), [])]
 

@@ -48,11 +48,6 @@ _HEAD = [
 _TOTALS = (Decimal("473.00"), Decimal("56.87"), Decimal("529.87"))
 
 
-@pytest.fixture(scope="module")
-def extractor() -> GenericExtractor:
-    return GenericExtractor()
-
-
 def test_one_tax_row_per_rate_adds_up_to_the_tax_total(extractor: GenericExtractor) -> None:
     document = _document(
         [

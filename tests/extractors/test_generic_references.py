@@ -24,11 +24,6 @@ _HEAD = [
 ]
 
 
-@pytest.fixture(scope="module")
-def extractor() -> GenericExtractor:
-    return GenericExtractor()
-
-
 def _kinds(text: str) -> list[tuple[str, str]]:
     return [(m.kind, m.phrase) for m in label_finder().find(text.split())]
 

@@ -23,11 +23,6 @@ from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
 
 
-@pytest.fixture(scope="module")
-def extractor() -> GenericExtractor:
-    return GenericExtractor()
-
-
 def _words(*read: tuple[str, float]) -> list[Word]:
     """Words left to right with the confidence OCR gave each."""
     out, x = [], 40.0
