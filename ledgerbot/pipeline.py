@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ledgerbot.core.domain import DocType, ErrorEntry, ExtractionResult
 from ledgerbot.core.errors import BusinessError, LedgerbotError, SplitUncertain, UnreadableFile
 from ledgerbot.cost import CpuMeter, add, share
+from ledgerbot.parallel import available_cores, fork_map
 from textlayer.model import Document
 
 if TYPE_CHECKING:
@@ -379,11 +380,12 @@ class Extractor:
         notes: list[dict[str, str]] = [{} for _ in documents]
         if self.trial is not None and self.classifier is not None:  # a candidate in shadow or canary
             classifications, notes = self._classifier_trial(documents, classifications)
-        for item, classification, note in zip(documents, classifications, notes, strict=True):
-            meter = CpuMeter()
-            item.result = self._extract(item, classification)
+        extracted = self._extract_all(documents, classifications)
+        for item, (result, spent), note in zip(documents, extracted, notes, strict=True):
+            item.result = result
             item.result.lineage.update(note)
-            self._spend(item, "extract", meter.lap())
+            self._spend(item, "extract", spent)
+            meter = CpuMeter()
             ranker = self.ranker_trial  # a candidate extraction ranker in shadow or canary
             # It reads only what the generic stage read: a template's read costs it nothing.
             # Never measured, it is expected to cost about what the active ranker's read just did.
@@ -560,6 +562,23 @@ class Extractor:
                 self.warn(f"warning [{code}] classification failed, doc_type left null: {message}")
             self.classifier_error = NoClassifier(f"classification failed: {message}", code=code)
             return [None] * len(documents)
+
+    def _extract_all(
+        self, documents: list[_Work], classifications: list[Any]
+    ) -> list[tuple[ExtractionResult, float]]:
+        """Each document's extraction and its CPU seconds: side by side in forked copies of this
+        process when the settings and the cores allow (the models are loaded once, before), each
+        copy taking a share of about equal words."""
+        processes = 1
+        if not self.in_process and len(documents) > 1:
+            from ledgerbot.core.settings import get_settings
+
+            processes = get_settings().processing.extract_processes or available_cores()
+        words = [
+            float(sum(len(page.words) for page in w.document.pages)) if w.document else 0.0 for w in documents
+        ]
+        pairs = list(zip(documents, classifications, strict=True))
+        return fork_map(lambda pair: self._extract(*pair), pairs, weights=words, processes=processes)
 
     def _extract(self, item: _Work, classification: Any) -> ExtractionResult:
         document = item.document

@@ -98,6 +98,12 @@ class ProcessingSettings(BaseSettings):
         description="How born-digital PDF pages are read into words: pdfium (characters read in C, "
         "joined into words in pdfplumber's way) or pdfplumber (pure Python, several times slower)",
     )
+    extract_processes: int = Field(
+        default=0,
+        ge=0,
+        description="Processes that extract a batch's documents side by side, forked after the models "
+        "load (0: one per available core; 1: this process alone)",
+    )
 
 
 class PolicySettings(BaseSettings):
