@@ -60,6 +60,10 @@ _LABEL_FIELDS: dict[str, tuple[str, ...]] = {
 # Weak cues whose value must follow at once ("Facture FA-2017-0010", "Rechnung 4711 vom 22.05.2014")
 # and never sits below them: a title or a "vom" with more words in between names something else.
 _ADJACENT_ONLY = frozenset({"doc_title", "date_hint"})
+# Labels a word before them may qualify ("Taxable invoice no.", "Commercial Invoice"), and the
+# widest gap, in text heights, at which a word still reads as part of them.
+_TITLE_KINDS = frozenset({"doc_title", "invoice_number"})
+_TITLE_QUALIFIER_GAP = 0.8
 _MONEY_KINDS = frozenset({"subtotal", "tax_amount", "total"})
 _MONEY_FIELDS = ("subtotal", "tax_amount", "total")
 _PUNCTUATION = re.compile(r"[\W_]*")
@@ -1328,7 +1332,10 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 )
                 if labelled and not vendor_label:
                     # "Acme GmbH · Street 1 · VAT ID DE..." — only what precedes the first label.
-                    words = words[: min(m.start for m in labelled) - segment[0]]
+                    first = min(labelled, key=lambda m: m.start)
+                    words = words[: first.start - segment[0]]
+                    if first.kind in _TITLE_KINDS and _qualifies_title(row, words, first.start):
+                        continue
                 elif vendor_label:  # "From: Acme GmbH" — the name is what follows the label
                     skip = max(m.end for m in labelled if m.kind == "vendor") - segment[0]
                     words = words[skip:]
@@ -1696,6 +1703,15 @@ def _address_window(context: PageContext) -> set[int]:
                 out.add(row.index)
                 break
     return out
+
+
+def _qualifies_title(row: Row, words: list[Word], label_at: int) -> bool:
+    """Words set right before the document's title or number label, at a word space, that name
+    no company: they qualify the title ("Taxable invoice no.", "Commercial Invoice #")."""
+    if not words or len(words) > 2 or _LEGAL_FORM.search(" ".join(w.text for w in words)):
+        return False
+    label = row.words[label_at]
+    return label.x0 - words[-1].x1 < _TITLE_QUALIFIER_GAP * max(label.height, words[-1].height)
 
 
 def _legal_form_at(row: Row, index: int) -> bool:

@@ -164,6 +164,9 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "total des lignes",
             "summe netto", "total netto", "netto betrag", "nettowert gesamt", "summe ohne ust",
             "net value", "total net value", "netto summe",
+            # A breakdown's columns: the amount without the tax and (under "total") with it.
+            "without vat", "without tax", "ohne mwst", "ohne ust", "sans tva", "zonder btw",
+            "exclusief btw", "sin iva", "senza iva", "iva esclusa",
             "subtotal", "sub total", "net amount", "net total", "total net", "total excl vat",
             "total excluding vat", "amount before tax", "total before tax", "net", "nettobetrag",
             "netto", "summe netto", "zwischensumme", "gesamt netto", "nettosumme", "warenwert",
@@ -194,6 +197,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
         1.0,
         [
             "gross", "gross total",
+            "with vat", "with tax", "total with tax", "total with vat", "mit mwst", "avec tva", "met btw",
+            "inclusief btw", "con iva", "iva inclusa",
             "amount incl vat", "total inclusive of vat", "amount including vat", "gross incl vat",
             "total inc tax", "amount incl tax", "total inclusive of tax", "amount including tax",
             "gross incl tax",
@@ -266,11 +271,27 @@ LABELS: dict[str, tuple[float, list[str]]] = {
         [
             "from", "supplier", "vendor", "seller", "lieferant", "verkaufer", "fournisseur", "vendeur",
             "rechnungsersteller", "rechnungssteller", "emetteur",
+            # The issuing party's role in other words and languages: a heading over its block.
+            "provider", "service provider", "issuer", "billed by", "invoiced by",
+            "auftragnehmer", "leistungserbringer", "dienstleister", "anbieter", "absender",
+            "rechnungsaussteller", "prestataire", "expediteur", "leverancier", "verkoper", "afzender",
+            "dienstverlener", "proveedor",
+            "vendedor", "emisor", "fornitore", "venditore", "cedente", "prestatore", "mittente",
+            "remitente",
         ],
     ),
     "other_id": (
         1.0,
         [
+            # Headings of the bank block: the bank and the account follow, not the vendor.
+            "payment information", "payment details", "bank details", "banking details",
+            "bankverbindung", "zahlungsinformationen", "coordonnees bancaires", "informations de paiement",
+            "bankgegevens", "betalingsgegevens", "datos bancarios", "informacion de pago",
+            "coordinate bancarie", "dati bancari",
+            # Who made the document out: a person's name follows, never the vendor's.
+            "creator", "created by", "prepared by", "erstellt von", "bearbeiter", "sachbearbeiter",
+            "ansprechpartner", "contact person", "etabli par", "interlocuteur", "opgesteld door",
+            "contactpersoon", "preparado por", "redatto da", "referente",
             "customer number", "customer no", "customer id", "account number", "account no",
             "kundennummer", "kunden nr", "kundennr", "numero client", "n° client", "code client",
             "delivery note", "delivery note no", "lieferschein", "lieferscheinnummer", "bon de livraison",

@@ -69,6 +69,17 @@ def _kinds(text: str) -> set[str]:
         ("Bon de commande n° BC543", "po_number"),
         ("Votre référence PO445", "order_ref"),
         ("Facture FA-2017-0010", "doc_title"),
+        # A VAT breakdown's columns: the amount without the tax and with it.
+        ("Without VAT 1,742.21", "subtotal"),
+        ("Ohne MwSt. 1.742,21", "subtotal"),
+        ("With VAT 2,073.23", "total"),
+        ("Total with tax: 2,073.23", "total"),
+        # The party that issues the invoice, the clerk who made it out, the bank block.
+        ("Provider", "vendor"),
+        ("Leistungserbringer:", "vendor"),
+        ("Creator: J. Smith", "other_id"),
+        ("Bearbeiter: Frau Klein", "other_id"),
+        ("Payment information", "other_id"),
     ],
 )
 def test_label_vocabulary_en_de_fr(text: str, kind: str) -> None:
@@ -675,3 +686,46 @@ def test_the_name_heading_the_block_with_the_vat_id_is_the_vendor(
     # Where the rule overrode the ranker, the lineage says so; where the ranker's name stands, not.
     overridden = vendor != max(scores, key=lambda name: scores[name])
     assert ("VAT id or IBAN" in result.lineage.get("vendor_name", "")) == overridden
+
+
+def _party_block_invoice(role: str, title: str) -> Document:
+    """The vendor once, in body type under its role heading; a qualified title at the top right."""
+    return _document(
+        [
+            (300, 40, title),
+            (40, 60, role),
+            (300, 60, "Date: 14/03/2026"),
+            (40, 72, "Keller Maschinenbau GmbH"),
+            (300, 72, "Due date: 13/04/2026"),
+            (40, 84, "Hauptstr. 5"),
+            (40, 96, "10115 Berlin"),
+            (300, 140, "Customer"),
+            (300, 152, "Nordlicht Handels AG"),
+            (300, 164, "Ringstraße 9"),
+            (300, 400, "Subtotal"),
+            (480, 400, "1,000.00"),
+            (300, 412, "VAT 19%"),
+            (480, 412, "190.00"),
+            (300, 424, "Total with tax"),
+            (480, 424, "1,190.00"),
+            (300, 480, "Created by: J. Smith"),
+        ]
+    )
+
+
+@pytest.mark.parametrize("title", ["Taxable invoice num.: R-2026-0815", "Commercial Invoice No. R-2026-0815"])
+def test_a_word_that_qualifies_the_title_is_no_vendor_name(title: str) -> None:
+    cands = GenericExtractor().candidates(_party_block_invoice("Provider", title))[0]["vendor_name"]
+    values = {c.value for c in cands}
+    assert "Keller Maschinenbau GmbH" in values
+    assert not values & {"Taxable", "Commercial"}
+
+
+@pytest.mark.parametrize(
+    "role", ["Provider", "Supplier", "Lieferant", "Fournisseur", "Proveedor", "Fornitore"]
+)
+def test_the_vendor_printed_once_under_its_role_heading(extractor: GenericExtractor, role: str) -> None:
+    fields = extractor.extract(_party_block_invoice(role, "Invoice No. R-2026-0815"), DocType.INVOICE).fields
+    assert fields.vendor_name == "Keller Maschinenbau GmbH"
+    assert fields.invoice_number == "R-2026-0815"
+    assert fields.total == Decimal("1190.00")
