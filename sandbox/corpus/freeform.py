@@ -127,6 +127,11 @@ class Style:
     continuation: str
     thanks: bool
     shout_labels: bool
+    # The vendor as a party block in body type under its role ("Supplier", "Lieferant") rather
+    # than a letterhead in large bold type; and whether the footer repeats the vendor's name.
+    # Many real invoices print the name once, in body type: a model must not need either cue.
+    vendor_block: bool = False
+    footer_name: bool = True
 
     def summary(self) -> dict[str, Any]:
         """The decisions a reader of the truth may want (kept small: no content)."""
@@ -147,6 +152,8 @@ class Style:
             "totals_style": self.totals_style,
             "labels": self.labels,
             "continuation": self.continuation,
+            "vendor_block": self.vendor_block,
+            "footer_name": self.footer_name,
         }
 
 
@@ -311,6 +318,9 @@ def draw_style(rng: random.Random, invoice: Invoice, *, heldout: bool, language:
         shout_labels=shout,
         # Drawn last, so that every earlier decision of a seed stays as it was.
         continuation=rng.choice(["small", "small", "letterhead", "none"]),
+        # Drawn after it, for the same reason.
+        vendor_block=rng.random() < 0.3,
+        footer_name=rng.random() < 0.6,
     )
 
 
@@ -531,14 +541,16 @@ class _Renderer:
     # -- page furniture --------------------------------------------------------------------
     def _footer_columns(self) -> list[list[list[Part]]]:
         vendor, style = self.inv.vendor, self.s
-        name_parts: list[Part] = [(vendor.name, "vendor_name")]
+        # A sidebar letterhead prints no name: the footer always does then.
+        named = style.footer_name or style.letterhead == "sidebar"
+        name_parts: list[Part] = [(vendor.name, "vendor_name")] if named else []
 
         def given(*lines: tuple[str, str]) -> list[list[Part]]:
             # (label, value) lines; a value the vendor does not have leaves its line out.
             return [[(f"{label}{value}", None)] for label, value in lines if value.strip()]
 
         address: list[list[Part]] = [
-            name_parts,
+            *([name_parts] if name_parts else []),
             *given(("", vendor.street), ("", f"{vendor.postal} {vendor.city}")),
         ]
         contact = given(
@@ -560,7 +572,7 @@ class _Renderer:
         if style.tax_id_pos == "footer" and vendor.tax_id:
             legal.insert(0, self._tax_id_parts())
         blocks = [address, contact, bank, legal]
-        blocks = [b for b in blocks if b]
+        blocks = [b for b in blocks if b] or [[[(vendor.name, "vendor_name")]]]
         if style.footer_columns == 1:
             # One or two centred lines joining everything, as slim footers do.
             limit = self.right - self.left
@@ -758,6 +770,9 @@ class _Renderer:
         else:
             header_tax = False
         kind = style.letterhead
+        if style.vendor_block and kind != "sidebar":
+            self._vendor_block(top, header_tax)
+            return
         # A tagline or a badge in the free top-right corner, the name kept clear of it.
         mark = mark_for(self.inv.number, style.language) if kind in ("logo_left", "minimal") else None
         beside = self._letterhead_mark(mark, top) if mark is not None else 0.0
@@ -866,6 +881,25 @@ class _Renderer:
             y -= small + 4
             self.w.draw(self.left, y, self._tax_id_parts(), small)
         self.y = y - 24
+
+    def _vendor_block(self, top: float, header_tax: bool) -> None:
+        """The vendor under its role heading, in body type like the buyer's block: "Supplier" /
+        name / street / town (and the VAT id), at the top left."""
+        style = self.s
+        size = style.size
+        y = top - size
+        self.w.draw(self.left, y, _with_colon(style, self._word("vendor_role")), size, bold=True)
+        name_size = size + self.rng.choice([0.0, 0.0, 1.0, 2.0])
+        y -= name_size + 4
+        bold = self.rng.random() < 0.5
+        self.w.draw(self.left, y, [(self._name(), "vendor_name")], name_size, bold=bold)
+        for text in self._vendor_lines():
+            y -= size + 3
+            self.w.draw(self.left, y, text, size)
+        if header_tax:
+            y -= size + 3
+            self.w.draw(self.left, y, self._tax_id_parts(), size)
+        self.y = y - 22
 
     # -- addresses, title, header facts ------------------------------------------------------
     def _recipient(self, x: float, y: float, width: float) -> float:

@@ -137,7 +137,7 @@ def test_letterhead_marks_print_taglines_as_text_and_badges_as_pictures(
     """A tagline is in the text layer, a badge only in the picture; neither is the vendor."""
     seen: Counter[str] = Counter()
     for truth in truths.values():
-        if truth["style"]["letterhead"] not in ("logo_left", "minimal"):
+        if truth["style"]["letterhead"] not in ("logo_left", "minimal") or truth["style"]["vendor_block"]:
             continue
         mark = mark_for(truth["fields"]["invoice_number"], truth["style"]["language"])
         if mark is None:
@@ -168,6 +168,29 @@ def test_layouts_really_vary(truths: dict[str, dict[str, Any]]) -> None:
         boxes = [n["bbox"] for n in truth["annotations"] if n["key"] == "invoice_number"]
         positions.add((round(boxes[0][0] / 40), round(boxes[0][1] / 40)))
     assert len(positions) >= 20
+
+
+def test_the_vendor_is_printed_once_or_twice_in_letterhead_or_party_block(
+    random_corpus: Path, truths: dict[str, dict[str, Any]]
+) -> None:
+    """Real invoices often print the vendor once, in body type under its role ("Supplier"):
+    the corpus must not teach that a vendor's name is always large and repeated in the footer."""
+    seen: Counter[tuple[bool, bool]] = Counter()
+    for stem, truth in truths.items():
+        style = truth["style"]
+        if style["letterhead"] == "sidebar":
+            continue
+        names = [n for n in truth["annotations"] if n["key"] == "vendor_name" and n["page"] == 1]
+        assert len(names) == 1 + style["footer_name"], stem
+        if style["vendor_block"]:
+            roles = {w.casefold() for w in choices(style["language"], "vendor_role", heldout=True)}
+            with pdfplumber.open(random_corpus / truth["_file"]) as pdf:
+                words = pdf.pages[0].extract_words()
+            top = names[0]["bbox"][1]
+            above = [w["text"].rstrip(":").casefold() for w in words if top - 30 < w["top"] < top - 2]
+            assert any(r.split()[0] in above for r in roles), (stem, above)
+        seen[(style["vendor_block"], style["footer_name"])] += 1
+    assert len(seen) == 4, seen  # each combination occurs
 
 
 def test_same_seed_same_documents_other_seed_other_layouts(tmp_path: Path) -> None:
