@@ -1,0 +1,41 @@
+"""Invoices of another generator: the truth is what the page prints, and it adds up."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pdfplumber
+
+from sandbox.corpus import foreign
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def test_every_truth_value_is_printed_and_the_amounts_add_up(tmp_path: Path) -> None:
+    written = foreign.write(tmp_path, 6, seed=3)
+    assert [p.name for p in written] == [f"fg-{k:03d}.pdf" for k in range(6)]
+    for pdf in written:
+        truth = json.loads(pdf.with_suffix(".json").read_text())
+        fields = truth["fields"]
+        with pdfplumber.open(pdf) as document:
+            text = "\n".join(page.extract_text() or "" for page in document.pages)
+        flat = re.sub(r"\s", "", text)
+        for name in ("vendor_name", "invoice_number"):
+            assert re.sub(r"\s", "", fields[name]) in flat, (pdf.name, name)
+        assert fields["vendor_iban"] in flat, pdf.name
+        # Amounts are printed in the currency's locale ("1 742,21 €", "$309.17"): compare digits.
+        for name in ("subtotal", "total"):
+            assert _digits(fields[name]) in _digits(text), (pdf.name, name)
+        assert Decimal(fields["subtotal"]) + Decimal(fields["tax_amount"]) == Decimal(fields["total"])
+        assert sum(Decimal(line["amount"]) for line in truth["lines"]) == Decimal(fields["subtotal"])
+        assert truth["layout"] == "invoicegenerator" and truth["doc_type"] == "invoice"
+
+
+def test_the_same_seed_writes_the_same_invoices(tmp_path: Path) -> None:
+    a, b = foreign.write(tmp_path / "a", 2, seed=5), foreign.write(tmp_path / "b", 2, seed=5)
+    assert [p.with_suffix(".json").read_text() for p in a] == [p.with_suffix(".json").read_text() for p in b]
