@@ -75,11 +75,13 @@ _EDGE_MARKS = "([{\"'‘“«|.,;:!?)]}’”»"
 
 # Legal forms that end a company name, EN/DE/FR (and common neighbours), cooperatives too.
 _LEGAL_FORM = re.compile(
-    r"\b(?:GmbH\s*&\s*Co\.?\s*KG|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC|Inc\.?|Corp\.?"
-    r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|& Co\.?|a\.\s?G\.|e\.\s?V\.|mbH"
+    # "& Co." starts with a mark, where a space before it is no word boundary: it stands apart.
+    r"(?:&\s*Co\.?|\b(?:GmbH\s*&\s*Co\.?(?:\s*KG)?|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC"
+    r"|Inc\.?|Corp\.?"
+    r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|a\.\s?G\.|e\.\s?V\.|mbH"
     r"|S\.L\.U?\.?|SLU?|S\.A\.U\.|S\.p\.A\.|S\.a\.s\.|S\.n\.c\.|S\.r\.l\.s\.|Srl|SPRL|SCRL|SRL|V\.O\.F\.|VOF"
     r"|DAC|CLG|e\.U\.|C\.V\.|S\.\s?Coop\.?|Soc\.\s?Coop\.?|SCOP|SCIC|U\.A\.|KGaA|SNC|SCS|SELARL|S\.C\.|(?-i:SC)"
-    r"|Sdn\.?\s*Bhd\.?|Bhd\.?|Pte\.?\s*Ltd\.?|Pty\.?\s*Ltd\.?)"
+    r"|Sdn\.?\s*Bhd\.?|Bhd\.?|Pte\.?\s*Ltd\.?|Pty\.?\s*Ltd\.?))"
     r"(?=$|[\s,.·|•])",
     re.IGNORECASE,
 )

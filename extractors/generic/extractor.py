@@ -605,7 +605,8 @@ def _fuller_name(chosen: Candidate, cands: list[Candidate]) -> Candidate | None:
             or any(ch.isdigit() for w in words[len(head) :] for ch in w)
         ):
             continue
-        rest = str(c.value).rstrip(" .,;:")
+        # A form ending in a dot ("a.G.", "Inc.") keeps it, or the form is not read at the end.
+        rest = str(c.value).rstrip(" ,;:")
         legal = list(LEGAL_FORM.finditer(rest))
         ends_legal = bool(legal) and (
             legal[-1].end() >= len(rest) - 1 or rest[legal[-1].end() :].lstrip().startswith("(")

@@ -506,6 +506,38 @@ def test_a_letterhead_name_cut_short_takes_the_whole_name_printed_elsewhere() ->
     assert _fuller_name(ug, [ug, full_ug]) is full_ug
     # More words that end in no legal form (a street, a slogan) are no part of the name.
     assert _fuller_name(short, [short, name("Fontaine Distribution 44 avenue Hugo", 0.5)]) is None
+    # A legal form that ends in its dot ("a.G.", "& Co.") ends the name too.
+    mutual = name("Nordhafen Versicherungsverein", 0.7)
+    full_mutual = name("Nordhafen Versicherungsverein Elbstadt a.G.", 0.2)
+    assert _fuller_name(mutual, [mutual, full_mutual]) is full_mutual
+    partners = name("Lindholm Bau", 0.7)
+    full_partners = name("Lindholm Bau GmbH & Co.", 0.2)
+    assert _fuller_name(partners, [partners, full_partners]) is full_partners
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("Lindholm Bau GmbH & Co. · Hafenweg 3", "GmbH & Co."),
+        ("Lindholm Bau GmbH & Co. KG", "GmbH & Co. KG"),
+        ("Parkes & Co. Ltd", "& Co."),
+        ("Nordhafen Versicherungsverein a.G.", "a.G."),
+    ],
+)
+def test_a_legal_form_with_its_partners_is_one_form(text: str, form: str) -> None:
+    from extractors.generic.candidates import LEGAL_FORM
+
+    first = LEGAL_FORM.search(text)
+    assert first is not None and first.group(0) == form
+
+
+def test_a_name_ending_in_gmbh_and_co_is_not_cut_at_its_gmbh() -> None:
+    from extractors.generic.candidates import _name_spans
+
+    text = "Lindholm Bau GmbH & Co. · Hafenweg 3 · 20457 Hamburg"
+    names = {name for name, _, _ in _name_spans(text, text.split())}
+    assert "Lindholm Bau GmbH & Co." in names
+    assert "Lindholm Bau GmbH" not in names
 
 
 @pytest.mark.parametrize(
