@@ -532,11 +532,19 @@ def _below(
     # A value centred under its label starts left of it ("Invoice Date" over "14 Mar 2026"): its
     # column reaches halfway to whatever stands left of the label in the label's row.
     # (The value must still overlap the label, see below.)
-    label_width = label_box[2] - label_box[0]
-    left_limit = label_box[0] - max(0.6 * row.height, 0.5 * label_width)
-    if match.start > 0:
-        left_limit = (row.words[match.start - 1].x1 + label_box[0]) / 2
-    left_limit = min(left_limit, label_box[0] - 0.6 * row.height)
+    # Words of the label's own cell before it that no other label claims ("Bitte" of "Bitte
+    # zahlen bis" over its date) are part of the heading: the column starts where the cell does.
+    first = match.start
+    claimed = {i for m in matches if m is not match for i in range(m.start, m.end)}
+    for i in reversed(row.segment_of(match.start)):
+        if i < first and i == first - 1 and i not in claimed and row.words[i].text[:1].isalpha():
+            first = i
+    head_x0 = row.words[first].x0
+    label_width = label_box[2] - head_x0
+    left_limit = head_x0 - max(0.6 * row.height, 0.5 * label_width)
+    if first > 0:
+        left_limit = (row.words[first - 1].x1 + head_x0) / 2
+    left_limit = min(left_limit, head_x0 - 0.6 * row.height)
     out: list[Candidate] = []
     money = name in _MONEY_KINDS
     last_bottom = row.bottom

@@ -633,6 +633,24 @@ def test_a_due_date_in_the_payment_terms_sentence_that_the_terms_confirm(
         assert result.field_confidence.get("due_date", 0.0) < 0.9
 
 
+def test_a_due_date_under_a_column_heading_that_starts_with_a_word_of_no_label() -> None:
+    """ "Bitte zahlen bis" heads its column from "Bitte": the date under "Bitte" is the due date."""
+    document = _document(
+        [
+            (40, 40, "Nordlicht Werkzeuge GmbH"),
+            (40, 120, "Rechnungsnummer"), (160, 120, "Rechnungsdatum"), (280, 120, "Kunden-Nr."),
+            (380, 120, "Bitte zahlen bis"),
+            (40, 132, "2026-118"), (160, 132, "05.03.2026"), (280, 132, "40321"), (380, 132, "19.04.2026"),
+            *_GERMAN_TOTALS,
+        ]
+    )  # fmt: skip
+    reading = GenericExtractor(shipped_scorer()).read(document)
+    below = [c.value for c in reading.candidates["due_date"] if c.relation == "below"]
+    assert below == [date(2026, 4, 19)]
+    result = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE)
+    assert (result.fields.invoice_date, result.fields.due_date) == (date(2026, 3, 5), date(2026, 4, 19))
+
+
 @pytest.mark.parametrize(
     ("issued", "due", "terms", "expected"),
     [
