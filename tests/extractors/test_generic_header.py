@@ -69,10 +69,21 @@ def _kinds(text: str) -> set[str]:
         ("Bon de commande n° BC543", "po_number"),
         ("Votre référence PO445", "order_ref"),
         ("Facture FA-2017-0010", "doc_title"),
+        ("Re.-Nummer: 4711", "invoice_number"),
+        ("RE. NUMMER", "invoice_number"),
+        # A German compound ending in the document's name is its title.
+        ("Ausgangsrechnung RE-2026-17", "doc_title"),
+        ("Schlussrechnung 4711", "doc_title"),
+        ("Kostenrechnung Nr. 4711", "invoice_number"),
     ],
 )
 def test_label_vocabulary_en_de_fr(text: str, kind: str) -> None:
     assert kind in _kinds(text)
+
+
+@pytest.mark.parametrize("text", ["Berechnung 4711", "Verrechnung 4711", "Abrechnung 4711", "Umrechnung 1"])
+def test_a_verbs_noun_of_rechnen_is_no_title(text: str) -> None:
+    assert "doc_title" not in _kinds(text)
 
 
 def test_a_label_never_spans_a_wide_gap_between_cells() -> None:
