@@ -1384,6 +1384,10 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
         owners = {row.index for row in context.rows if row.index in id_rows and _owns_an_id(row, context)}
         window = _address_window(context)
         for b_index, (row, words, vendor_label) in enumerate(blocks):
+            # A wordmark before the name that repeats its first word ("BECKER" before "BECKER &
+            # ZIMMERMANN AG") is the logo, not a word of the name.
+            while len(words) > 2 and fold(words[0].text) == fold(words[1].text) and words[0].text.isalpha():
+                words = words[1:]
             text = " ".join(w.text for w in words)
             if sum(c.isalpha() for c in text) < 3:
                 continue

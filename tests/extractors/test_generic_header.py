@@ -526,6 +526,26 @@ def test_a_letterhead_name_cut_short_takes_the_whole_name_printed_elsewhere() ->
     assert _fuller_name(partners, [partners, full_partners]) is full_partners
 
 
+def test_a_wordmark_repeating_the_names_first_word_is_no_part_of_the_name() -> None:
+    document = _document(
+        [
+            (40, 30, "HALVORSEN HALVORSEN & DAHL AG"),
+            (40, 44, "Kaiserstraße 12"),
+            (40, 56, "60311 Frankfurt"),
+            (300, 120, "Rechnung Nr. 2026-118"),
+            (300, 132, "Datum 05.03.2026"),
+            *_GERMAN_TOTALS,
+            (40, 780, "Halvorsen & Dahl AG · Kaiserstraße 12 · 60311 Frankfurt"),
+        ]
+    )
+    reading = GenericExtractor(shipped_scorer()).read(document)
+    names = {c.value for c in reading.candidates["vendor_name"]}
+    assert "HALVORSEN & DAHL AG" in names
+    assert not any(str(n).startswith("HALVORSEN HALVORSEN") for n in names)
+    result = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE)
+    assert result.fields.vendor_name == "Halvorsen & Dahl AG"
+
+
 @pytest.mark.parametrize(
     ("text", "form"),
     [
