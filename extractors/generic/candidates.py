@@ -20,7 +20,16 @@ from stdnum import vatin
 from extractors.generic import label_words
 from extractors.generic.domains import domain_match, names_domain, printed_domains, spelled_spans
 from extractors.generic.geometry import Row, h_overlap
-from extractors.generic.labels import FIELD_KINDS, LabelMatch, fold, is_title, label_finder, ocr_slip, tokens
+from extractors.generic.labels import (
+    FIELD_KINDS,
+    LABELS,
+    LabelMatch,
+    fold,
+    is_title,
+    label_finder,
+    ocr_slip,
+    tokens,
+)
 from extractors.generic.settings import DEFAULT
 from extractors.values import (
     FIELD_TYPES,
@@ -139,9 +148,35 @@ def page_context(
         finder = label_finder()
         labels = {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
     labels = {row.index: _outside_dates(row, labels.get(row.index, [])) for row in rows}
+    for row in rows:
+        labels[row.index] = [*labels[row.index], *_pay_by_hints(row, labels[row.index])]
     context = PageContext(rows, labels, width, height, set(), table_rows, ocr)
     context.buyer_words = _buyer_block(context)
     return context
+
+
+def _pay_by_hints(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
+    """ "Bitte überweisen Sie € 1.163,40 bis 21.05.2026 auf das Konto ...": in a sentence that asks
+    for payment, "bis" / "by" / "before" right before a date names the due date (a weak cue, as
+    "bis zum" is), unless a date before it makes the two a period."""
+    words = [w.text for w in row.words]
+    if not _PAY_VERBS.intersection(tokens(" ".join(words))):
+        return []
+    taken = {i for m in matches for i in range(m.start, m.end)}
+    dates = {a for a, _b, _v in _value_spans("date", words)}
+    return [
+        LabelMatch("due_hint", word.casefold(), LABELS["due_hint"][0], i, i + 1)
+        for i, word in enumerate(words)
+        if word.casefold() in _PAY_BY and i not in taken and i + 1 in dates and not _date_ends_at(row, i)
+    ]
+
+
+# Verbs of a sentence asking for payment, and the words that put a deadline on it.
+_PAY_VERBS = frozenset(
+    {"uberweisen", "zahlen", "bezahlen", "begleichen", "transfer", "pay", "remit", "settle", "virer",
+     "payer", "regler", "verser", "betalen", "overmaken", "voldoen"}
+)  # fmt: skip
+_PAY_BY = frozenset({"bis", "by", "before", "until", "avant", "voor"})
 
 
 # Words that may stand before a document's own title ("Our invoice 123", "La fattura n. 12",

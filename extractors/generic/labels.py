@@ -273,6 +273,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
         [
             "customer number", "customer no", "customer id", "account number", "account no",
             "kundennummer", "kunden nr", "kundennr", "numero client", "n° client", "code client",
+            "compte client", "n° compte client", "customer account", "kundenkonto",
             "delivery note", "delivery note no", "lieferschein", "lieferscheinnummer", "bon de livraison",
             "bic", "swift", "bic swift", "blz", "tel", "phone", "telefon", "fax", "page", "seite",
             "reference", "referenz",

@@ -75,6 +75,7 @@ def _kinds(text: str) -> set[str]:
         ("Ausgangsrechnung RE-2026-17", "doc_title"),
         ("Schlussrechnung 4711", "doc_title"),
         ("Kostenrechnung Nr. 4711", "invoice_number"),
+        ("COMPTE CLIENT: 7153636", "other_id"),
     ],
 )
 def test_label_vocabulary_en_de_fr(text: str, kind: str) -> None:
@@ -680,6 +681,37 @@ def test_a_due_date_under_a_column_heading_that_starts_with_a_word_of_no_label()
     assert below == [date(2026, 4, 19)]
     result = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE)
     assert (result.fields.invoice_date, result.fields.due_date) == (date(2026, 3, 5), date(2026, 4, 19))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "due"),
+    [
+        ("Bitte überweisen Sie € 1.190,00 bis 19.04.2026 auf das Konto DE02 1203 0000 0000 2020 51.",
+         date(2026, 4, 19)),
+        ("Please transfer EUR 1,190.00 by 19/04/2026 to our account.", date(2026, 4, 19)),
+        # A period's end is no deadline, nor is a date in a sentence that asks for no payment.
+        ("Bitte überweisen Sie den Beitrag für 01.03.2026 bis 31.03.2026.", None),
+        ("Lieferung erfolgt bis 19.04.2026.", None),
+    ],
+)  # fmt: skip
+def test_a_date_after_bis_or_by_in_a_sentence_asking_for_payment_is_the_due_date(
+    sentence: str, due: date | None
+) -> None:
+    document = _document(
+        [
+            (40, 40, "Nordlicht Werkzeuge GmbH"),
+            (350, 120, "Rechnungsdatum 05.03.2026"),
+            (350, 135, "Rechnung Nr. 2026-118"),
+            *_GERMAN_TOTALS,
+            (40, 500, sentence),
+        ]
+    )
+    reading = GenericExtractor(shipped_scorer()).read(document)
+    hinted = [c.value for c in reading.candidates["due_date"] if c.label is not None]
+    assert hinted == ([due] if due else [])
+    if due is not None:
+        result = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE)
+        assert result.fields.due_date == due
 
 
 @pytest.mark.parametrize(
