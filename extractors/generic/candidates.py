@@ -72,6 +72,7 @@ _ADJACENT_ONLY = frozenset({"doc_title", "date_hint"})
 _MONEY_KINDS = frozenset({"subtotal", "tax_amount", "total"})
 _MONEY_FIELDS = ("subtotal", "tax_amount", "total")
 _PUNCTUATION = re.compile(r"[\W_]*")
+_ASIDE = re.compile(r"\([^\W\d_]+\)")  # one word in parentheses: "(Original)", "(copy)"
 # Words that introduce the base a rate applies to ("19 % MwSt. auf 198,00", "VAT 20% on 150.00").
 _BASE_WORDS = frozenset({"auf", "on", "of", "von", "sur", "from", "aus", "base", "basis"})
 # Rate rows of a VAT breakdown under one column label, plus its sum row: at most this many.
@@ -512,10 +513,13 @@ def _right_of(
         spans = [(_series_start(row, match.end, a), b, v) for a, b, v in spans]
         spans = [_number_series(row, match.end, a, b, v) for a, b, v in spans]
     if match.kind in _ADJACENT_ONLY:
+        # Marks and an aside in parentheses ("Rechnung (Original) RE-4711", "Invoice (copy)
+        # 4711") may stand between the title and its number; any other word may not.
         spans = [
             sp
             for sp in spans
-            if all(_PUNCTUATION.fullmatch(w) for w in words[: sp[0]]) and match.end + sp[0] in segment
+            if all(_PUNCTUATION.fullmatch(w) or _ASIDE.fullmatch(w) for w in words[: sp[0]])
+            and match.end + sp[0] in segment
         ][:1]
     if name in ("invoice_date", "due_date"):
         spans = [sp for sp in spans if not _dates_another_document(row, match.end + sp[0], context)]
@@ -1109,7 +1113,8 @@ _STREET_ENDINGS = (
     "strasse", "straße", "str", "weg", "gasse", "allee", "platz", "ring", "damm", "ufer", "straat", "laan",
     "plein", "gracht", "kade", "dijk", "singel", "steeg", "road", "street",
 )  # fmt: skip
-_HOUSE_NUMBER = re.compile(r"\d{1,5}[a-zA-Z]?[,.]?")
+# A house number, or a range of them ("Waldstrasse 86-90").
+_HOUSE_NUMBER = re.compile(r"\d{1,5}[a-zA-Z]?(?:[-–/]\d{1,5}[a-zA-Z]?)?[,.]?")
 _POSTCODE = re.compile(r"(?:[A-Z]{1,2}-)?\d{4,5}[,]?")
 # British and Irish postcodes print an outward code and an inward one: "EC1A 1BB", "D02 X285";
 # Dutch ones four digits and two capitals: "2511 CV".

@@ -683,6 +683,32 @@ def test_a_due_date_under_a_column_heading_that_starts_with_a_word_of_no_label()
     assert (result.fields.invoice_date, result.fields.due_date) == (date(2026, 3, 5), date(2026, 4, 19))
 
 
+@pytest.mark.parametrize("title", ["Rechnung (Original)", "Invoice (copy)", "Facture (duplicata)"])
+def test_an_aside_in_parentheses_between_the_title_and_its_number(title: str) -> None:
+    document = _document(
+        [(40, 40, "Nordlicht Werkzeuge GmbH"), (300, 100, f"{title} RE-2026-0042"), *_GERMAN_TOTALS]
+    )
+    reading = GenericExtractor(shipped_scorer()).read(document)
+    assert "RE-2026-0042" in [c.value for c in reading.candidates["invoice_number"] if c.relation == "right"]
+    # ... but a word of prose is no aside: "Rechnung vom Lager 4711" names no number.
+    prose = _document([(40, 40, "Nordlicht Werkzeuge GmbH"), (300, 100, "Rechnung Lager RE-2026-0042")])
+    reading = GenericExtractor(shipped_scorer()).read(prose)
+    assert not [c for c in reading.candidates["invoice_number"] if c.label is not None]
+
+
+def test_a_range_of_house_numbers_is_no_invoice_number() -> None:
+    document = _document(
+        [
+            (40, 40, "Nordlicht Werkzeuge GmbH"),
+            (40, 52, "Hafenweg 86-90 · 20457 Hamburg"),
+            (300, 100, "Rechnungsdatum 05.03.2026"),
+            *_GERMAN_TOTALS,
+        ]
+    )
+    reading = GenericExtractor(shipped_scorer()).read(document)
+    assert "86-90" not in [c.value for c in reading.candidates["invoice_number"]]
+
+
 @pytest.mark.parametrize(
     ("sentence", "due"),
     [
