@@ -1329,9 +1329,20 @@ def _is_iban(text: str) -> bool:
     return parse_iban(compact) is not None or any(span == whole for span, _ in find_unchecked_ibans(compact))
 
 
+def _wordmark_before(words: list[Word], printed: list[str]) -> bool:
+    """True when ``words`` start with a word repeated ("BECKER BECKER & ZIMMERMANN AG") and a row
+    of ``printed`` (folded token strings) holds the rest without the repetition."""
+    if len(words) < 3 or not words[0].text.isalpha() or fold(words[0].text) != fold(words[1].text):
+        return False
+    rest = " ".join(t for w in words[1:] for t in tokens(w.text))
+    doubled = f"{' '.join(tokens(words[0].text))} {rest}"
+    return any(rest in text and doubled not in text for text in printed)
+
+
 def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
     """Company-name-like segments: legal form, big or bold type, page top or footer, not the buyer."""
     out: list[Candidate] = []
+    printed = [" ".join(tokens(row.text)) for c in contexts for row in c.rows]
     sizes = [w.size or w.height for c in contexts[:1] for row in c.rows for w in row.words]
     base = sorted(sizes)[len(sizes) // 2] if sizes else 1.0
     domains = printed_domains(
@@ -1425,8 +1436,9 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
         window = _address_window(context)
         for b_index, (row, words, vendor_label) in enumerate(blocks):
             # A wordmark before the name that repeats its first word ("BECKER" before "BECKER &
-            # ZIMMERMANN AG") is the logo, not a word of the name.
-            while len(words) > 2 and fold(words[0].text) == fold(words[1].text) and words[0].text.isalpha():
+            # ZIMMERMANN AG") is the logo, not a word of the name, where the name is printed
+            # without it elsewhere (a footer); a name that doubles a word ("SAM SAM TRADING") is not.
+            if _wordmark_before(words, printed):
                 words = words[1:]
             text = " ".join(w.text for w in words)
             if sum(c.isalpha() for c in text) < 3:

@@ -545,6 +545,10 @@ def test_a_wordmark_repeating_the_names_first_word_is_no_part_of_the_name() -> N
     assert not any(str(n).startswith("HALVORSEN HALVORSEN") for n in names)
     result = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE)
     assert result.fields.vendor_name == "Halvorsen & Dahl AG"
+    # A name that doubles its first word, printed nowhere without it, keeps it.
+    doubled = _document([(40, 30, "MAU MAU HANDEL GMBH"), (40, 44, "Kaiserstraße 12"), *_GERMAN_TOTALS])
+    names = {c.value for c in GenericExtractor(shipped_scorer()).read(doubled).candidates["vendor_name"]}
+    assert "MAU MAU HANDEL GMBH" in names and "MAU HANDEL GMBH" not in names
 
 
 @pytest.mark.parametrize(
