@@ -592,9 +592,13 @@ def _reread_dates(cands: list[Candidate], order: DateOrder) -> None:
 def _fuller_name(chosen: Candidate, cands: list[Candidate]) -> Candidate | None:
     """The likeliest candidate that is the chosen name with more words after it ending in a
     legal form ("Fontaine" -> "Fontaine Distribution SARL", "Acme UG" -> "Acme UG
-    (haftungsbeschränkt)"), or None."""
+    (haftungsbeschränkt)"), or wrapped over two lines and printed whole elsewhere too, or None."""
     head = tokens(str(chosen.value))
     fuller: Candidate | None = None
+    # A name wrapped over two lines and printed whole elsewhere (a footer) is the whole name
+    # though it ends in no legal form: the two printings agree where the wrap was.
+    wrapped = {str(c.value) for c in cands if c.features.get("wrapped")}
+    places = Counter(str(c.value) for c in cands)
     for c in cands:
         words = tokens(str(c.value))
         # A registration number after the name ("SDN BHD (162761-M)") is no part of it.
@@ -611,7 +615,12 @@ def _fuller_name(chosen: Candidate, cands: list[Candidate]) -> Candidate | None:
         ends_legal = bool(legal) and (
             legal[-1].end() >= len(rest) - 1 or rest[legal[-1].end() :].lstrip().startswith("(")
         )
-        if ends_legal and rest.count("(") == rest.count(")") and (fuller is None or c.score > fuller.score):
+        confirmed = str(c.value) in wrapped and places[str(c.value)] > 1
+        if (
+            (ends_legal or confirmed)
+            and rest.count("(") == rest.count(")")
+            and (fuller is None or c.score > fuller.score)
+        ):
             fuller = c
     return fuller
 

@@ -522,6 +522,13 @@ def test_a_letterhead_name_cut_short_takes_the_whole_name_printed_elsewhere() ->
     mutual = name("Nordhafen Versicherungsverein", 0.7)
     full_mutual = name("Nordhafen Versicherungsverein Elbstadt a.G.", 0.2)
     assert _fuller_name(mutual, [mutual, full_mutual]) is full_mutual
+    # A name wrapped over two lines and printed whole in the footer too is whole without a form.
+    wrapped = name("Nordlicht Werkzeughandel", 0.3)
+    wrapped.features["wrapped"] = 1.0
+    head = name("Nordlicht", 0.8)
+    footer = name("Nordlicht Werkzeughandel", 0.2)
+    assert _fuller_name(head, [head, wrapped, footer]) in (wrapped, footer)
+    assert _fuller_name(head, [head, wrapped]) is None
     partners = name("Lindholm Bau", 0.7)
     full_partners = name("Lindholm Bau GmbH & Co.", 0.2)
     assert _fuller_name(partners, [partners, full_partners]) is full_partners
