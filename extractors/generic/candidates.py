@@ -1329,6 +1329,21 @@ def _is_iban(text: str) -> bool:
     return parse_iban(compact) is not None or any(span == whole for span, _ in find_unchecked_ibans(compact))
 
 
+def _label_inside_name(row: Row, segment: list[int], labelled: list[LabelMatch]) -> bool:
+    """True when the segment's only labels are vendor words set inside a capitalised name, after
+    a capitalised word and with no colon ("Nordic Supplier Company", "LE FOURNISSEUR"): a heading
+    or a label before a name starts its segment ("Supplier: Acme Ltd", "From Acme Ltd")."""
+    if any(m.kind != "vendor" for m in labelled):
+        return False
+    for m in labelled:
+        before, label = row.words[m.start - 1] if m.start > segment[0] else None, row.words[m.end - 1]
+        if before is None or not before.text[:1].isupper() or not before.text.isalpha():
+            return False
+        if not label.text[:1].isupper() or label.text.endswith(":") or " ".join(tokens(label.text)) == "from":
+            return False
+    return True
+
+
 def _wordmark_before(words: list[Word], printed: list[str]) -> bool:
     """True when ``words`` start with a word repeated ("BECKER BECKER & ZIMMERMANN AG") and a row
     of ``printed`` (folded token strings) holds the rest without the repetition."""
@@ -1390,6 +1405,8 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                 if labelled and not vendor_label:
                     # "Acme GmbH · Street 1 · VAT ID DE..." — only what precedes the first label.
                     words = words[: min(m.start for m in labelled) - segment[0]]
+                elif vendor_label and _label_inside_name(row, segment, labelled):
+                    vendor_label = False  # "Nordic Supplier Company": a word of the name
                 elif vendor_label:  # "From: Acme GmbH" — the name is what follows the label
                     skip = max(m.end for m in labelled if m.kind == "vendor") - segment[0]
                     words = words[skip:]

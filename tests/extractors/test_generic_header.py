@@ -534,6 +534,23 @@ def test_a_letterhead_name_cut_short_takes_the_whole_name_printed_elsewhere() ->
     assert _fuller_name(partners, [partners, full_partners]) is full_partners
 
 
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("Nordic Supplier Company", "Nordic Supplier Company"),
+        ("Fjord Vendor Services Ltd", "Fjord Vendor Services Ltd"),
+        # A label that starts its line, or closes with a colon, heads the name after it.
+        ("Supplier: Fjord Services Ltd", "Fjord Services Ltd"),
+        ("From Fjord Services Ltd", "Fjord Services Ltd"),
+    ],
+)
+def test_a_vendor_word_inside_a_capitalised_name_is_a_word_of_it(line: str, name: str) -> None:
+    document = _document([(40, 30, line), (40, 44, "Kaiserstraße 12"), (40, 56, "60311 Frankfurt")])
+    names = {c.value for c in GenericExtractor(shipped_scorer()).read(document).candidates["vendor_name"]}
+    assert name in names
+    assert line == name or line not in names
+
+
 def test_a_wordmark_repeating_the_names_first_word_is_no_part_of_the_name() -> None:
     document = _document(
         [
