@@ -261,6 +261,25 @@ class GenericExtractor:
                     "rule: the name heading the block that prints the company's VAT id or IBAN, "
                     f"scored within {settings.id_block_margin} of the ranker's choice without one"
                 )
+        unsure = choices["vendor_name"]
+        if unsure.candidate is not None and unsure.candidate.features.get("window"):
+            # Rule: the first line of the letter's address window is the recipient; a name the
+            # page prints in two places outside it (letterhead and footer), scored nearly as
+            # high, is the sender's.
+            repeated = [
+                c
+                for c in cands["vendor_name"]
+                if not c.features.get("window")
+                and not c.features.get("in_buyer")
+                and _printed_in_two_places(c, cands["vendor_name"])
+                and c.score >= unsure.candidate.score - settings.window_name_margin
+            ]
+            if repeated:
+                choices["vendor_name"] = Choice(max(repeated, key=lambda c: c.score), unsure.confidence)
+                vendor_rule = (
+                    "rule: the ranker's choice is the address window's first line (the recipient); "
+                    f"this name is printed in two places and scored within {settings.window_name_margin}"
+                )
         name_choice = choices["vendor_name"].candidate
         fuller = _fuller_name(name_choice, cands["vendor_name"]) if name_choice is not None else None
         if fuller is not None:
@@ -587,6 +606,12 @@ def _reread_dates(cands: list[Candidate], order: DateOrder) -> None:
         value = parse_date(c.text, order)
         if value is not None:
             c.value = value
+
+
+def _printed_in_two_places(chosen: Candidate, cands: list[Candidate]) -> bool:
+    """True when candidates of the same value stand on two rows apart (letterhead and footer)."""
+    tops = {(c.page, round(c.bbox[1])) for c in cands if c.value == chosen.value}
+    return len(tops) > 1
 
 
 def _fuller_name(chosen: Candidate, cands: list[Candidate]) -> Candidate | None:

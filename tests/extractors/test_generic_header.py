@@ -534,6 +534,33 @@ def test_a_letterhead_name_cut_short_takes_the_whole_name_printed_elsewhere() ->
     assert _fuller_name(partners, [partners, full_partners]) is full_partners
 
 
+def test_a_name_printed_twice_outside_the_address_window_beats_the_windows_first_line() -> None:
+    """The ranker's choice, scored a little higher, is the recipient in the address window; the
+    name printed in the letterhead and the footer is the sender's."""
+    from extractors.generic.candidates import HEADER_OUTPUT
+    from extractors.generic.extractor import Reading
+    from extractors.generic.tables import Table
+
+    def name(value: str, top: float, score: float, **features: float) -> Candidate:
+        return Candidate("vendor_name", value, value, 1, (40.0, top, 200.0, top + 10), "layout",
+                         features=dict(features), score=score)  # fmt: skip
+
+    recipient = name("Fjordhavn Kunde GmbH", 150, 0.30, window=1.0)
+    letterhead = name("Nordlicht Vermietung", 40, 0.25)
+    footer = name("Nordlicht Vermietung", 780, 0.24, footer=1.0)
+    cands: dict[str, list[Candidate]] = {field: [] for field in HEADER_OUTPUT}
+    cands["vendor_name"] = [recipient, letterhead, footer]
+    reading = Reading(cands, Table([], set(), []), frozenset())
+    document = _document([(40, 40, "Nordlicht Vermietung")])
+    result = GenericExtractor(shipped_scorer()).decide(reading, document, DocType.INVOICE)
+    assert result.fields.vendor_name == "Nordlicht Vermietung"
+    assert "address window" in result.lineage["vendor_name"]
+    # Printed once only, the other name does not overrule the ranker.
+    cands["vendor_name"] = [recipient, letterhead]
+    result = GenericExtractor(shipped_scorer()).decide(reading, document, DocType.INVOICE)
+    assert result.fields.vendor_name == "Fjordhavn Kunde GmbH"
+
+
 @pytest.mark.parametrize(
     ("line", "name"),
     [
