@@ -300,9 +300,15 @@ def numeric_date_order(text: str) -> DateOrder | None:
     return "DMY" if day_first else "MDY"
 
 
+# Two-digit years as POSIX strptime's %y reads them: 69-99 are 1969-1999, 00-68 are 2000-2068.
+_CENTURY_PIVOT = 69
+
+
 def _year(text: str) -> int:
     year = int(text)
-    return year + 2000 if year < 100 else year
+    if year >= 100:
+        return year
+    return year + (1900 if year >= _CENTURY_PIVOT else 2000)
 
 
 # --- IBAN ------------------------------------------------------------------------------------
@@ -354,8 +360,13 @@ def _iban_shape(text: str, *, repair: bool) -> str | None:
         s = s[5:] if s[4:5] == ":" else s[4:]
     structure = iban_structure(s[:2])
     if structure is None:
-        # A country outside the registry: the printed form must look like an IBAN as it is.
+        # A country outside the registry: the printed form must look like an IBAN as it is, in
+        # capitals and digits set whole or in groups ("RK21012345 du 16-09-2013", a number and
+        # a date, is none).
         upper = s.upper()
+        printed = re.sub(r"^\s*IBAN:?\s*", "", text, flags=re.IGNORECASE)
+        if re.search(r"[a-z.\-]", printed):
+            return None
         return upper if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", upper) else None
     if len(s) != 4 + len(structure):
         return None

@@ -20,7 +20,16 @@ from stdnum import vatin
 from extractors.generic import label_words
 from extractors.generic.domains import domain_match, names_domain, printed_domains, spelled_spans
 from extractors.generic.geometry import Row, h_overlap
-from extractors.generic.labels import FIELD_KINDS, LabelMatch, fold, is_title, label_finder, ocr_slip, tokens
+from extractors.generic.labels import (
+    FIELD_KINDS,
+    LABELS,
+    LabelMatch,
+    fold,
+    is_title,
+    label_finder,
+    ocr_slip,
+    tokens,
+)
 from extractors.generic.settings import DEFAULT
 from extractors.values import (
     FIELD_TYPES,
@@ -67,6 +76,7 @@ _TITLE_QUALIFIER_GAP = 0.8
 _MONEY_KINDS = frozenset({"subtotal", "tax_amount", "total"})
 _MONEY_FIELDS = ("subtotal", "tax_amount", "total")
 _PUNCTUATION = re.compile(r"[\W_]*")
+_ASIDE = re.compile(r"\([^\W\d_]+\)")  # one word in parentheses: "(Original)", "(copy)"
 # Words that introduce the base a rate applies to ("19 % MwSt. auf 198,00", "VAT 20% on 150.00").
 _BASE_WORDS = frozenset({"auf", "on", "of", "von", "sur", "from", "aus", "base", "basis"})
 # Rate rows of a VAT breakdown under one column label, plus its sum row: at most this many.
@@ -79,11 +89,13 @@ _EDGE_MARKS = "([{\"'‘“«|.,;:!?)]}’”»"
 
 # Legal forms that end a company name, EN/DE/FR (and common neighbours), cooperatives too.
 _LEGAL_FORM = re.compile(
-    r"\b(?:GmbH\s*&\s*Co\.?\s*KG|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC|Inc\.?|Corp\.?"
-    r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|& Co\.?|a\.\s?G\.|e\.\s?V\.|mbH"
+    # "& Co." starts with a mark, where a space before it is no word boundary: it stands apart.
+    r"(?:&\s*Co\.?|\b(?:GmbH\s*&\s*Co\.?(?:\s*KG)?|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC"
+    r"|Inc\.?|Corp\.?"
+    r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|a\.\s?G\.|e\.\s?V\.|mbH"
     r"|S\.L\.U?\.?|SLU?|S\.A\.U\.|S\.p\.A\.|S\.a\.s\.|S\.n\.c\.|S\.r\.l\.s\.|Srl|SPRL|SCRL|SRL|V\.O\.F\.|VOF"
     r"|DAC|CLG|e\.U\.|C\.V\.|S\.\s?Coop\.?|Soc\.\s?Coop\.?|SCOP|SCIC|U\.A\.|KGaA|SNC|SCS|SELARL|S\.C\.|(?-i:SC)"
-    r"|Sdn\.?\s*Bhd\.?|Bhd\.?|Pte\.?\s*Ltd\.?|Pty\.?\s*Ltd\.?)"
+    r"|Sdn\.?\s*Bhd\.?|Bhd\.?|Pte\.?\s*Ltd\.?|Pty\.?\s*Ltd\.?))"
     r"(?=$|[\s,.·|•])",
     re.IGNORECASE,
 )
@@ -141,9 +153,35 @@ def page_context(
         finder = label_finder()
         labels = {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
     labels = {row.index: _outside_dates(row, labels.get(row.index, [])) for row in rows}
+    for row in rows:
+        labels[row.index] = [*labels[row.index], *_pay_by_hints(row, labels[row.index])]
     context = PageContext(rows, labels, width, height, set(), table_rows, ocr)
     context.buyer_words = _buyer_block(context)
     return context
+
+
+def _pay_by_hints(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
+    """ "Bitte überweisen Sie € 1.163,40 bis 21.05.2026 auf das Konto ...": in a sentence that asks
+    for payment, "bis" / "by" / "before" right before a date names the due date (a weak cue, as
+    "bis zum" is), unless a date before it makes the two a period."""
+    words = [w.text for w in row.words]
+    if not _PAY_VERBS.intersection(tokens(" ".join(words))):
+        return []
+    taken = {i for m in matches for i in range(m.start, m.end)}
+    dates = {a for a, _b, _v in _value_spans("date", words)}
+    return [
+        LabelMatch("due_hint", word.casefold(), LABELS["due_hint"][0], i, i + 1)
+        for i, word in enumerate(words)
+        if word.casefold() in _PAY_BY and i not in taken and i + 1 in dates and not _date_ends_at(row, i)
+    ]
+
+
+# Verbs of a sentence asking for payment, and the words that put a deadline on it.
+_PAY_VERBS = frozenset(
+    {"uberweisen", "zahlen", "bezahlen", "begleichen", "transfer", "pay", "remit", "settle", "virer",
+     "payer", "regler", "verser", "betalen", "overmaken", "voldoen"}
+)  # fmt: skip
+_PAY_BY = frozenset({"bis", "by", "before", "until", "avant", "voor"})
 
 
 # Words that may stand before a document's own title ("Our invoice 123", "La fattura n. 12",
@@ -479,10 +517,13 @@ def _right_of(
         spans = [(_series_start(row, match.end, a), b, v) for a, b, v in spans]
         spans = [_number_series(row, match.end, a, b, v) for a, b, v in spans]
     if match.kind in _ADJACENT_ONLY:
+        # Marks and an aside in parentheses ("Rechnung (Original) RE-4711", "Invoice (copy)
+        # 4711") may stand between the title and its number; any other word may not.
         spans = [
             sp
             for sp in spans
-            if all(_PUNCTUATION.fullmatch(w) for w in words[: sp[0]]) and match.end + sp[0] in segment
+            if all(_PUNCTUATION.fullmatch(w) or _ASIDE.fullmatch(w) for w in words[: sp[0]])
+            and match.end + sp[0] in segment
         ][:1]
     if name in ("invoice_date", "due_date"):
         spans = [sp for sp in spans if not _dates_another_document(row, match.end + sp[0], context)]
@@ -534,11 +575,19 @@ def _below(
     # A value centred under its label starts left of it ("Invoice Date" over "14 Mar 2026"): its
     # column reaches halfway to whatever stands left of the label in the label's row.
     # (The value must still overlap the label, see below.)
-    label_width = label_box[2] - label_box[0]
-    left_limit = label_box[0] - max(0.6 * row.height, 0.5 * label_width)
-    if match.start > 0:
-        left_limit = (row.words[match.start - 1].x1 + label_box[0]) / 2
-    left_limit = min(left_limit, label_box[0] - 0.6 * row.height)
+    # Words of the label's own cell before it that no other label claims ("Bitte" of "Bitte
+    # zahlen bis" over its date) are part of the heading: the column starts where the cell does.
+    first = match.start
+    claimed = {i for m in matches if m is not match for i in range(m.start, m.end)}
+    for i in reversed(row.segment_of(match.start)):
+        if i < first and i == first - 1 and i not in claimed and row.words[i].text[:1].isalpha():
+            first = i
+    head_x0 = row.words[first].x0
+    label_width = label_box[2] - head_x0
+    left_limit = head_x0 - max(0.6 * row.height, 0.5 * label_width)
+    if first > 0:
+        left_limit = (row.words[first - 1].x1 + head_x0) / 2
+    left_limit = min(left_limit, head_x0 - 0.6 * row.height)
     out: list[Candidate] = []
     money = name in _MONEY_KINDS
     last_bottom = row.bottom
@@ -1068,7 +1117,8 @@ _STREET_ENDINGS = (
     "strasse", "straße", "str", "weg", "gasse", "allee", "platz", "ring", "damm", "ufer", "straat", "laan",
     "plein", "gracht", "kade", "dijk", "singel", "steeg", "road", "street",
 )  # fmt: skip
-_HOUSE_NUMBER = re.compile(r"\d{1,5}[a-zA-Z]?[,.]?")
+# A house number, or a range of them ("Waldstrasse 86-90").
+_HOUSE_NUMBER = re.compile(r"\d{1,5}[a-zA-Z]?(?:[-–/]\d{1,5}[a-zA-Z]?)?[,.]?")
 _POSTCODE = re.compile(r"(?:[A-Z]{1,2}-)?\d{4,5}[,]?")
 # British and Irish postcodes print an outward code and an inward one: "EC1A 1BB", "D02 X285";
 # Dutch ones four digits and two capitals: "2511 CV".
@@ -1283,9 +1333,35 @@ def _is_iban(text: str) -> bool:
     return parse_iban(compact) is not None or any(span == whole for span, _ in find_unchecked_ibans(compact))
 
 
+def _label_inside_name(row: Row, segment: list[int], labelled: list[LabelMatch]) -> bool:
+    """True when the segment's only labels are vendor words set inside a capitalised name, after
+    a capitalised word and with no colon ("Nordic Supplier Company", "LE VENDEUR"): a heading
+    or a label before a name starts its segment ("Supplier: Acme Ltd", "From Acme Ltd")."""
+    if any(m.kind != "vendor" for m in labelled):
+        return False
+    for m in labelled:
+        before, label = row.words[m.start - 1] if m.start > segment[0] else None, row.words[m.end - 1]
+        if before is None or not before.text[:1].isupper() or not before.text.isalpha():
+            return False
+        if not label.text[:1].isupper() or label.text.endswith(":") or " ".join(tokens(label.text)) == "from":
+            return False
+    return True
+
+
+def _wordmark_before(words: list[Word], printed: list[str]) -> bool:
+    """True when ``words`` start with a word repeated ("BECKER BECKER & ZIMMERMANN AG") and a row
+    of ``printed`` (folded token strings) holds the rest without the repetition."""
+    if len(words) < 3 or not words[0].text.isalpha() or fold(words[0].text) != fold(words[1].text):
+        return False
+    rest = " ".join(t for w in words[1:] for t in tokens(w.text))
+    doubled = f"{' '.join(tokens(words[0].text))} {rest}"
+    return any(rest in text and doubled not in text for text in printed)
+
+
 def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
     """Company-name-like segments: legal form, big or bold type, page top or footer, not the buyer."""
     out: list[Candidate] = []
+    printed = [" ".join(tokens(row.text)) for c in contexts for row in c.rows]
     sizes = [w.size or w.height for c in contexts[:1] for row in c.rows for w in row.words]
     base = sorted(sizes)[len(sizes) // 2] if sizes else 1.0
     domains = printed_domains(
@@ -1336,6 +1412,8 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
                     words = words[: first.start - segment[0]]
                     if first.kind in _TITLE_KINDS and _qualifies_title(row, words, first.start):
                         continue
+                elif vendor_label and _label_inside_name(row, segment, labelled):
+                    vendor_label = False  # "Nordic Supplier Company": a word of the name
                 elif vendor_label:  # "From: Acme GmbH" — the name is what follows the label
                     skip = max(m.end for m in labelled if m.kind == "vendor") - segment[0]
                     words = words[skip:]
@@ -1381,6 +1459,11 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
         owners = {row.index for row in context.rows if row.index in id_rows and _owns_an_id(row, context)}
         window = _address_window(context)
         for b_index, (row, words, vendor_label) in enumerate(blocks):
+            # A wordmark before the name that repeats its first word ("BECKER" before "BECKER &
+            # ZIMMERMANN AG") is the logo, not a word of the name, where the name is printed
+            # without it elsewhere (a footer); a name that doubles a word ("KIM KIM HARDWARE") is not.
+            if _wordmark_before(words, printed):
+                words = words[1:]
             text = " ".join(w.text for w in words)
             if sum(c.isalpha() for c in text) < 3:
                 continue

@@ -261,6 +261,25 @@ class GenericExtractor:
                     "rule: the name heading the block that prints the company's VAT id or IBAN, "
                     f"scored within {settings.id_block_margin} of the ranker's choice without one"
                 )
+        unsure = choices["vendor_name"]
+        if unsure.candidate is not None and unsure.candidate.features.get("window"):
+            # Rule: the first line of the letter's address window is the recipient; a name the
+            # page prints in two places outside it (letterhead and footer), scored nearly as
+            # high, is the sender's.
+            repeated = [
+                c
+                for c in cands["vendor_name"]
+                if not c.features.get("window")
+                and not c.features.get("in_buyer")
+                and _printed_in_two_places(c, cands["vendor_name"])
+                and c.score >= unsure.candidate.score - settings.window_name_margin
+            ]
+            if repeated:
+                choices["vendor_name"] = Choice(max(repeated, key=lambda c: c.score), unsure.confidence)
+                vendor_rule = (
+                    "rule: the ranker's choice is the address window's first line (the recipient); "
+                    f"this name is printed in two places and scored within {settings.window_name_margin}"
+                )
         name_choice = choices["vendor_name"].candidate
         fuller = _fuller_name(name_choice, cands["vendor_name"]) if name_choice is not None else None
         if fuller is not None:
@@ -589,12 +608,22 @@ def _reread_dates(cands: list[Candidate], order: DateOrder) -> None:
             c.value = value
 
 
+def _printed_in_two_places(chosen: Candidate, cands: list[Candidate]) -> bool:
+    """True when candidates of the same value stand on two rows apart (letterhead and footer)."""
+    tops = {(c.page, round(c.bbox[1])) for c in cands if c.value == chosen.value}
+    return len(tops) > 1
+
+
 def _fuller_name(chosen: Candidate, cands: list[Candidate]) -> Candidate | None:
     """The likeliest candidate that is the chosen name with more words after it ending in a
     legal form ("Fontaine" -> "Fontaine Distribution SARL", "Acme UG" -> "Acme UG
-    (haftungsbeschränkt)"), or None."""
+    (haftungsbeschränkt)"), or wrapped over two lines and printed whole elsewhere too, or None."""
     head = tokens(str(chosen.value))
     fuller: Candidate | None = None
+    # A name wrapped over two lines and printed whole elsewhere (a footer) is the whole name
+    # though it ends in no legal form: the two printings agree where the wrap was.
+    wrapped = {str(c.value) for c in cands if c.features.get("wrapped")}
+    places = Counter(str(c.value) for c in cands)
     for c in cands:
         words = tokens(str(c.value))
         # A registration number after the name ("SDN BHD (162761-M)") is no part of it.
@@ -605,12 +634,18 @@ def _fuller_name(chosen: Candidate, cands: list[Candidate]) -> Candidate | None:
             or any(ch.isdigit() for w in words[len(head) :] for ch in w)
         ):
             continue
-        rest = str(c.value).rstrip(" .,;:")
+        # A form ending in a dot ("a.G.", "Inc.") keeps it, or the form is not read at the end.
+        rest = str(c.value).rstrip(" ,;:")
         legal = list(LEGAL_FORM.finditer(rest))
         ends_legal = bool(legal) and (
             legal[-1].end() >= len(rest) - 1 or rest[legal[-1].end() :].lstrip().startswith("(")
         )
-        if ends_legal and rest.count("(") == rest.count(")") and (fuller is None or c.score > fuller.score):
+        confirmed = str(c.value) in wrapped and places[str(c.value)] > 1
+        if (
+            (ends_legal or confirmed)
+            and rest.count("(") == rest.count(")")
+            and (fuller is None or c.score > fuller.score)
+        ):
             fuller = c
     return fuller
 

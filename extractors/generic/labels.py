@@ -37,7 +37,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "invoice number", "invoice no", "invoice nr", "invoice #", "invoice num", "invoice id",
             "inv no", "credit note number", "credit note no", "credit note #", "document number",
             "document no", "rechnungsnummer", "rechnungs nr", "rechnung nr", "rechnungsnr", "re nr",
-            "gutschriftsnummer", "gutschrift nr", "belegnummer", "beleg nr", "numero de facture",
+            "re nummer", "gutschriftsnummer", "gutschrift nr", "belegnummer", "beleg nr", "numero de facture",
             "n° de facture", "no de facture", "facture n°", "facture no", "numero facture",
             "n° facture", "numero d avoir", "avoir n°", "n° d avoir", "numero de l avoir",
             "beitragsrechnung nr", "beitragsrechnungsnummer", "dokumentnummer", "dokument nr",
@@ -294,6 +294,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "contactpersoon", "preparado por", "redatto da", "referente",
             "customer number", "customer no", "customer id", "account number", "account no",
             "kundennummer", "kunden nr", "kundennr", "numero client", "n° client", "code client",
+            "compte client", "n° compte client", "customer account", "kundenkonto",
             "delivery note", "delivery note no", "lieferschein", "lieferscheinnummer", "bon de livraison",
             "bic", "swift", "bic swift", "blz", "tel", "phone", "telefon", "fax", "page", "seite",
             "reference", "referenz",
@@ -416,6 +417,15 @@ def is_title(text: str) -> bool:
         return False
     return joined.endswith(_TITLE_TAILS)
 
+
+# German compounds ending in the document's name ("Ausgangsrechnung") are its title; the
+# prefixes that make a verb's noun of "rechnen" ("Berechnung", "Abrechnung") are not.
+_COMPOUND_TITLE_TAILS = ("rechnung", "gutschrift")
+_COMPOUND_HEAD_MIN = 3
+_VERB_PREFIXES = frozenset(
+    {"ver", "ab", "an", "auf", "aus", "hoch", "nach", "gegen", "vor", "mit", "ein", "zu", "zusammen", "um",
+     "durch", "unter", "uber", "ruck", "zuruck", "miss", "vorab"}
+)  # fmt: skip
 
 _TOKEN = re.compile(r"[^\W_]+|[#°%]")
 
@@ -674,6 +684,18 @@ class LabelFinder:
         self._glued[tok] = out
         return out
 
+    def _compound_title(self, tok: str) -> str:
+        """A German compound that ends in the document's name ("Warenrechnung", "Schlussrechnung",
+        "Stornogutschrift") and is no phrase of its own reads as that name, the title; a verb's
+        prefix ("Berechnung", "Verrechnung": a calculation, a set-off) makes no title."""
+        if self._table_mode or tok in self._kinds or not tok.isalpha():
+            return tok
+        for tail in _COMPOUND_TITLE_TAILS:
+            head = tok[: -len(tail)]
+            if tok.endswith(tail) and len(head) >= _COMPOUND_HEAD_MIN and head not in _VERB_PREFIXES:
+                return tail
+        return tok
+
     def _alternatives(self, word: str) -> tuple[tuple[str, int, int], ...] | None:
         """A word joining two labels as alternatives ("Leistungs-/Rechnungsdatum"), read as one
         label token: the second, or the first completed with the ending it shares with the
@@ -710,7 +732,7 @@ class LabelFinder:
             return
         parts = self._unglued(tok)
         if len(parts) == 1:
-            yield tok, at, stop
+            yield self._compound_title(tok), at, stop
             return
         known = at >= 0 and stop - at == len(tok)
         for part in parts:

@@ -125,6 +125,9 @@ class GenericSettings(BaseModel):
     # A vendor name heading the block that prints the company's VAT id or IBAN is taken over the
     # ranker's choice without one when it scored at most this much lower.
     id_block_margin: float = Field(0.2, ge=0, le=1)
+    # A name the page prints in two places (letterhead and footer) is taken over the ranker's
+    # choice from the letter's address window (the recipient) when it scored at most this much lower.
+    window_name_margin: float = Field(0.2, ge=0, le=1)
 
 
 OPTIONAL_FIELDS = frozenset({"po_number", "due_date", "vendor_iban", "vendor_tax_id"})

@@ -80,10 +80,22 @@ def _kinds(text: str) -> set[str]:
         ("Creator: J. Smith", "other_id"),
         ("Bearbeiter: Frau Klein", "other_id"),
         ("Payment information", "other_id"),
+        ("Re.-Nummer: 4711", "invoice_number"),
+        ("RE. NUMMER", "invoice_number"),
+        # A German compound ending in the document's name is its title.
+        ("Ausgangsrechnung RE-2026-17", "doc_title"),
+        ("Schlussrechnung 4711", "doc_title"),
+        ("Kostenrechnung Nr. 4711", "invoice_number"),
+        ("COMPTE CLIENT: 7153636", "other_id"),
     ],
 )
 def test_label_vocabulary_en_de_fr(text: str, kind: str) -> None:
     assert kind in _kinds(text)
+
+
+@pytest.mark.parametrize("text", ["Berechnung 4711", "Verrechnung 4711", "Abrechnung 4711", "Umrechnung 1"])
+def test_a_verbs_noun_of_rechnen_is_no_title(text: str) -> None:
+    assert "doc_title" not in _kinds(text)
 
 
 def test_a_label_never_spans_a_wide_gap_between_cells() -> None:
@@ -517,6 +529,113 @@ def test_a_letterhead_name_cut_short_takes_the_whole_name_printed_elsewhere() ->
     assert _fuller_name(ug, [ug, full_ug]) is full_ug
     # More words that end in no legal form (a street, a slogan) are no part of the name.
     assert _fuller_name(short, [short, name("Fontaine Distribution 44 avenue Hugo", 0.5)]) is None
+    # A legal form that ends in its dot ("a.G.", "& Co.") ends the name too.
+    mutual = name("Nordhafen Versicherungsverein", 0.7)
+    full_mutual = name("Nordhafen Versicherungsverein Elbstadt a.G.", 0.2)
+    assert _fuller_name(mutual, [mutual, full_mutual]) is full_mutual
+    # A name wrapped over two lines and printed whole in the footer too is whole without a form.
+    wrapped = name("Nordlicht Werkzeughandel", 0.3)
+    wrapped.features["wrapped"] = 1.0
+    head = name("Nordlicht", 0.8)
+    footer = name("Nordlicht Werkzeughandel", 0.2)
+    assert _fuller_name(head, [head, wrapped, footer]) in (wrapped, footer)
+    assert _fuller_name(head, [head, wrapped]) is None
+    partners = name("Lindholm Bau", 0.7)
+    full_partners = name("Lindholm Bau GmbH & Co.", 0.2)
+    assert _fuller_name(partners, [partners, full_partners]) is full_partners
+
+
+def test_a_name_printed_twice_outside_the_address_window_beats_the_windows_first_line() -> None:
+    """The ranker's choice, scored a little higher, is the recipient in the address window; the
+    name printed in the letterhead and the footer is the sender's."""
+    from extractors.generic.candidates import HEADER_OUTPUT
+    from extractors.generic.extractor import Reading
+    from extractors.generic.tables import Table
+
+    def name(value: str, top: float, score: float, **features: float) -> Candidate:
+        return Candidate("vendor_name", value, value, 1, (40.0, top, 200.0, top + 10), "layout",
+                         features=dict(features), score=score)  # fmt: skip
+
+    recipient = name("Fjordhavn Kunde GmbH", 150, 0.30, window=1.0)
+    letterhead = name("Nordlicht Vermietung", 40, 0.25)
+    footer = name("Nordlicht Vermietung", 780, 0.24, footer=1.0)
+    cands: dict[str, list[Candidate]] = {field: [] for field in HEADER_OUTPUT}
+    cands["vendor_name"] = [recipient, letterhead, footer]
+    reading = Reading(cands, Table([], set(), []), frozenset())
+    document = _document([(40, 40, "Nordlicht Vermietung")])
+    result = GenericExtractor(shipped_scorer()).decide(reading, document, DocType.INVOICE)
+    assert result.fields.vendor_name == "Nordlicht Vermietung"
+    assert "address window" in result.lineage["vendor_name"]
+    # Printed once only, the other name does not overrule the ranker.
+    cands["vendor_name"] = [recipient, letterhead]
+    result = GenericExtractor(shipped_scorer()).decide(reading, document, DocType.INVOICE)
+    assert result.fields.vendor_name == "Fjordhavn Kunde GmbH"
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("Nordic Supplier Company", "Nordic Supplier Company"),
+        ("Fjord Vendor Services Ltd", "Fjord Vendor Services Ltd"),
+        # A label that starts its line, or closes with a colon, heads the name after it.
+        ("Supplier: Fjord Services Ltd", "Fjord Services Ltd"),
+        ("From Fjord Services Ltd", "Fjord Services Ltd"),
+    ],
+)
+def test_a_vendor_word_inside_a_capitalised_name_is_a_word_of_it(line: str, name: str) -> None:
+    document = _document([(40, 30, line), (40, 44, "Kaiserstraße 12"), (40, 56, "60311 Frankfurt")])
+    names = {c.value for c in GenericExtractor(shipped_scorer()).read(document).candidates["vendor_name"]}
+    assert name in names
+    assert line == name or line not in names
+
+
+def test_a_wordmark_repeating_the_names_first_word_is_no_part_of_the_name() -> None:
+    document = _document(
+        [
+            (40, 30, "HALVORSEN HALVORSEN & DAHL AG"),
+            (40, 44, "Kaiserstraße 12"),
+            (40, 56, "60311 Frankfurt"),
+            (300, 120, "Rechnung Nr. 2026-118"),
+            (300, 132, "Datum 05.03.2026"),
+            *_GERMAN_TOTALS,
+            (40, 780, "Halvorsen & Dahl AG · Kaiserstraße 12 · 60311 Frankfurt"),
+        ]
+    )
+    reading = GenericExtractor(shipped_scorer()).read(document)
+    names = {c.value for c in reading.candidates["vendor_name"]}
+    assert "HALVORSEN & DAHL AG" in names
+    assert not any(str(n).startswith("HALVORSEN HALVORSEN") for n in names)
+    result = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE)
+    assert result.fields.vendor_name == "Halvorsen & Dahl AG"
+    # A name that doubles its first word, printed nowhere without it, keeps it.
+    doubled = _document([(40, 30, "MAU MAU HANDEL GMBH"), (40, 44, "Kaiserstraße 12"), *_GERMAN_TOTALS])
+    names = {c.value for c in GenericExtractor(shipped_scorer()).read(doubled).candidates["vendor_name"]}
+    assert "MAU MAU HANDEL GMBH" in names and "MAU HANDEL GMBH" not in names
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("Lindholm Bau GmbH & Co. · Hafenweg 3", "GmbH & Co."),
+        ("Lindholm Bau GmbH & Co. KG", "GmbH & Co. KG"),
+        ("Parkes & Co. Ltd", "& Co."),
+        ("Nordhafen Versicherungsverein a.G.", "a.G."),
+    ],
+)
+def test_a_legal_form_with_its_partners_is_one_form(text: str, form: str) -> None:
+    from extractors.generic.candidates import LEGAL_FORM
+
+    first = LEGAL_FORM.search(text)
+    assert first is not None and first.group(0) == form
+
+
+def test_a_name_ending_in_gmbh_and_co_is_not_cut_at_its_gmbh() -> None:
+    from extractors.generic.candidates import _name_spans
+
+    text = "Lindholm Bau GmbH & Co. · Hafenweg 3 · 20457 Hamburg"
+    names = {name for name, _, _ in _name_spans(text, text.split())}
+    assert "Lindholm Bau GmbH & Co." in names
+    assert "Lindholm Bau GmbH" not in names
 
 
 @pytest.mark.parametrize(
@@ -610,6 +729,81 @@ def test_a_due_date_in_the_payment_terms_sentence_that_the_terms_confirm(
         assert result.field_confidence["due_date"] >= 0.9
     else:
         assert result.field_confidence.get("due_date", 0.0) < 0.9
+
+
+def test_a_due_date_under_a_column_heading_that_starts_with_a_word_of_no_label() -> None:
+    """ "Bitte zahlen bis" heads its column from "Bitte": the date under "Bitte" is the due date."""
+    document = _document(
+        [
+            (40, 40, "Nordlicht Werkzeuge GmbH"),
+            (40, 120, "Rechnungsnummer"), (160, 120, "Rechnungsdatum"), (280, 120, "Kunden-Nr."),
+            (380, 120, "Bitte zahlen bis"),
+            (40, 132, "2026-118"), (160, 132, "05.03.2026"), (280, 132, "40321"), (380, 132, "19.04.2026"),
+            *_GERMAN_TOTALS,
+        ]
+    )  # fmt: skip
+    reading = GenericExtractor(shipped_scorer()).read(document)
+    below = [c.value for c in reading.candidates["due_date"] if c.relation == "below"]
+    assert below == [date(2026, 4, 19)]
+    result = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE)
+    assert (result.fields.invoice_date, result.fields.due_date) == (date(2026, 3, 5), date(2026, 4, 19))
+
+
+@pytest.mark.parametrize("title", ["Rechnung (Original)", "Invoice (copy)", "Facture (duplicata)"])
+def test_an_aside_in_parentheses_between_the_title_and_its_number(title: str) -> None:
+    document = _document(
+        [(40, 40, "Nordlicht Werkzeuge GmbH"), (300, 100, f"{title} RE-2026-0042"), *_GERMAN_TOTALS]
+    )
+    reading = GenericExtractor(shipped_scorer()).read(document)
+    assert "RE-2026-0042" in [c.value for c in reading.candidates["invoice_number"] if c.relation == "right"]
+    # ... but a word of prose is no aside: "Rechnung vom Lager 4711" names no number.
+    prose = _document([(40, 40, "Nordlicht Werkzeuge GmbH"), (300, 100, "Rechnung Lager RE-2026-0042")])
+    reading = GenericExtractor(shipped_scorer()).read(prose)
+    assert not [c for c in reading.candidates["invoice_number"] if c.label is not None]
+
+
+def test_a_range_of_house_numbers_is_no_invoice_number() -> None:
+    document = _document(
+        [
+            (40, 40, "Nordlicht Werkzeuge GmbH"),
+            (40, 52, "Hafenweg 86-90 · 20457 Hamburg"),
+            (300, 100, "Rechnungsdatum 05.03.2026"),
+            *_GERMAN_TOTALS,
+        ]
+    )
+    reading = GenericExtractor(shipped_scorer()).read(document)
+    assert "86-90" not in [c.value for c in reading.candidates["invoice_number"]]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "due"),
+    [
+        ("Bitte überweisen Sie € 1.190,00 bis 19.04.2026 auf das Konto DE02 1203 0000 0000 2020 51.",
+         date(2026, 4, 19)),
+        ("Please transfer EUR 1,190.00 by 19/04/2026 to our account.", date(2026, 4, 19)),
+        # A period's end is no deadline, nor is a date in a sentence that asks for no payment.
+        ("Bitte überweisen Sie den Beitrag für 01.03.2026 bis 31.03.2026.", None),
+        ("Lieferung erfolgt bis 19.04.2026.", None),
+    ],
+)  # fmt: skip
+def test_a_date_after_bis_or_by_in_a_sentence_asking_for_payment_is_the_due_date(
+    sentence: str, due: date | None
+) -> None:
+    document = _document(
+        [
+            (40, 40, "Nordlicht Werkzeuge GmbH"),
+            (350, 120, "Rechnungsdatum 05.03.2026"),
+            (350, 135, "Rechnung Nr. 2026-118"),
+            *_GERMAN_TOTALS,
+            (40, 500, sentence),
+        ]
+    )
+    reading = GenericExtractor(shipped_scorer()).read(document)
+    hinted = [c.value for c in reading.candidates["due_date"] if c.label is not None]
+    assert hinted == ([due] if due else [])
+    if due is not None:
+        result = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE)
+        assert result.fields.due_date == due
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import pytest
 
 from extractors.values import (
     VALUE_TYPES,
+    find_ibans,
     parse_amount,
     parse_currency,
     parse_date,
@@ -166,3 +167,19 @@ def test_payment_terms_give_the_days_to_pay_in_full(text: str, days: int | None)
 @pytest.mark.parametrize(("text", "value"), [("0.025", "0.025"), ("0,025 €", "0.025"), ("1.000", "1000")])
 def test_a_zero_before_the_mark_makes_it_a_decimal_mark(text: str, value: str) -> None:
     assert parse_amount(text) == Decimal(value)
+
+
+def test_a_number_and_a_date_joined_are_no_iban_of_a_country_outside_the_registry() -> None:
+    # "QZ5640719931DU07032026" passes mod-97; printed as a number, a word and a date it is none.
+    assert not list(find_ibans("Facture QZ5640719931 du 07-03-2026"))
+    assert not list(find_ibans("Invoice QZ5640719931 of 07.03.2026"))
+    # Set in capitals and digits, as an IBAN is printed, it still reads.
+    assert [v for _, v in find_ibans("IBAN QZ56 4071 9931 DU07 0320 26")] == ["QZ5640719931DU07032026"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("07.01.97", date(1997, 1, 7)), ("07.01.26", date(2026, 1, 7)), ("31.12.68", date(2068, 12, 31))],
+)
+def test_a_two_digit_year_reads_as_strptime_reads_it(text: str, expected: date) -> None:
+    assert parse_date(text) == expected
