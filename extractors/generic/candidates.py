@@ -29,6 +29,7 @@ from extractors.values import (
     find_currency,
     find_ibans,
     find_unchecked_ibans,
+    iban_guessed,
     iban_structure,
     parse_date,
     parse_iban,
@@ -502,6 +503,7 @@ def _right_of(
         feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[first:end]))
         if kind == "iban":
             feats["repaired"] = float(parse_iban(row.text_of(first, end)) != value)
+            feats["iban_guessed"] = float(feats["repaired"] and iban_guessed(row.text_of(first, end), value))
         if kind in ("iban", "vat_id"):
             # "von Ihrem Konto mit IBAN DE21 ...": the buyer's account, named by a label before.
             feats["buyer_label"] = float(
@@ -531,9 +533,12 @@ def _below(
     # column reaches halfway to whatever stands left of the label in the label's row.
     # (The value must still overlap the label, see below.)
     label_width = label_box[2] - label_box[0]
-    left_limit = label_box[0] - max(0.6 * row.height, 0.5 * label_width)
-    if match.start > 0:
-        left_limit = (row.words[match.start - 1].x1 + label_box[0]) / 2
+    # Words no label claims that open the label's segment ("Bitte" in "Bitte zahlen bis", "Please"
+    # in "Please pay by") head the same column: the value under them starts where they start.
+    first = _segment_lead(row, match, matches)
+    left_limit = row.words[first].x0 - max(0.6 * row.height, 0.5 * label_width)
+    if first > 0:
+        left_limit = (row.words[first - 1].x1 + row.words[first].x0) / 2
     left_limit = min(left_limit, label_box[0] - 0.6 * row.height)
     out: list[Candidate] = []
     money = name in _MONEY_KINDS
@@ -594,6 +599,19 @@ def _below(
             break
         last_bottom = below.bottom
     return out
+
+
+def _segment_lead(row: Row, match: LabelMatch, matches: list[LabelMatch]) -> int:
+    """The first word of the run of plain words (letters only, no other label's) that opens the
+    label's segment right before it, else the label's own first word."""
+    claimed = {i for m in matches for i in range(m.start, m.end)}
+    segment = row.segment_of(match.start)
+    first = match.start
+    while (
+        first - 1 in segment and first - 1 not in claimed and row.words[first - 1].text.rstrip(",").isalpha()
+    ):
+        first -= 1
+    return first if first == segment[0] else match.start
 
 
 _PERIOD_WORDS = frozenset(
@@ -829,6 +847,7 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
                     # Look-alike characters put back ("NLO7" -> "NL07"), confirmed by mod-97.
                     checked = search is not find_unchecked_ibans
                     feats["repaired"] = float(parse_iban(text) != value and checked)
+                    feats["iban_guessed"] = float(checked and feats["repaired"] and iban_guessed(text, value))
                 elif search is not None:
                     feats["repaired"] = 1.0
                 out[name].append(Candidate(name, value, text, row.page, box, "pattern", None, feats))

@@ -318,7 +318,11 @@ class GenericExtractor:
                 sure = calibration(name, sure, kind)
                 if name in OPTIONAL_FIELDS and sure < settings.abstain_below:
                     continue  # often not printed at all: an empty field costs less than a wrong one
-            if cand.features.get("digit_repaired") or cand.features.get("sign_repaired"):
+            if (
+                cand.features.get("digit_repaired")
+                or cand.features.get("sign_repaired")
+                or cand.features.get("iban_guessed")
+            ):
                 sure = min(sure, settings.reconciled_confidence)  # a clerk should look at the print
             fields[name] = cand.value
             confidence[name] = sure
@@ -338,6 +342,10 @@ class GenericExtractor:
         account = choices["vendor_iban"].candidate
         if account is not None and account.features.get("iban_unchecked"):
             lineage["vendor_iban"] = "printed IBAN fails its check digits (ISO 7064 mod 97-10)"
+        elif account is not None and account.features.get("iban_guessed"):
+            lineage["vendor_iban"] = (
+                f"OCR read {account.text!r}; the one look-alike swap the check digits accept, to confirm"
+            )
         elif account is not None and account.features.get("repaired"):
             lineage["vendor_iban"] = f"OCR look-alikes put back in {account.text!r}, check digits confirm"
         for name in ("subtotal", "tax_amount", "total"):
