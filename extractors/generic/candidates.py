@@ -137,7 +137,7 @@ def page_context(
     if labels is None:
         finder = label_finder()
         labels = {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
-    labels = {row.index: _outside_dates(row, labels.get(row.index, [])) for row in rows}
+    labels = {row.index: _outside_ids(row, _outside_dates(row, labels.get(row.index, []))) for row in rows}
     context = PageContext(rows, labels, width, height, set(), table_rows, ocr)
     context.buyer_words = _buyer_block(context)
     return context
@@ -167,6 +167,17 @@ def _outside_dates(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
         return matches
     dates = _value_spans("date", [w.text for w in row.words])
     return [m for m in matches if not any(a < m.start and m.end <= b for a, b, _ in dates)]
+
+
+def _outside_ids(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
+    """The label matches that are not the country code of a VAT id or an IBAN: "DE" of "DE 683
+    163 718" is no "de" before a date, and as a label it would end the VAT id's label's value."""
+    hints = [m for m in matches if m.kind == "date_hint"]
+    if not hints:
+        return matches
+    words = [w.text for w in row.words]
+    ids = [(a, b) for kind in ("vat_id", "iban") for a, b, _ in _value_spans(kind, words)]
+    return [m for m in matches if m.kind != "date_hint" or not any(a <= m.start < b for a, b in ids)]
 
 
 # Labels of the document's own fields: a row they start is no line of the buyer's address
@@ -894,13 +905,16 @@ _PREFIX_LETTERS = {
 _BODY_DIGITS = str.maketrans("OQDIL|SZBG", "0001115286")
 # Its first two characters may be look-alikes of the country's letters ("1€9700726F").
 _VAT_WORD = re.compile(r"(?<![\w|€])[A-Za-z0-9|€]{2}[ .]?[A-Za-z0-9|.]{7,15}(?<=[A-Za-z0-9|])(?![\w|])")
+# ... or printed in groups ("IE 977 215 OH" for "IE 9772150H").
+_VAT_GROUPS = re.compile(r"(?<![\w|€])[A-Z0-9|€]{2}(?: [A-Za-z0-9|]{1,4}){2,4}(?![\w|])")
 
 
 def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
     """(span, VAT id) of every word OCR misread from a VAT id, its check digits confirming the
     reading; a word that already reads as one is left to ``find_vat_ids``. A VAT id glued to the
     label before it ("N°TVAFR663...") is the word's ending that reads as one."""
-    for match in _VAT_WORD.finditer(text):
+    found: set[tuple[int, int]] = set()
+    for match in [*_VAT_WORD.finditer(text), *_VAT_GROUPS.finditer(text)]:
         word = match.group(0)
         if parse_vat_id(word) is not None:
             continue
@@ -916,9 +930,13 @@ def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
             glued = at and word[at - 1] != " "
             if glued and not (word[at : at + 2].isalpha() and word[at : at + 2].isupper()):
                 continue
-            value = _misread_vat_id(re.sub(r"[ .]", "", word[at:]).upper())
+            compact = re.sub(r"[ .]", "", word[at:]).upper()
+            value = _misread_vat_id(compact) if len(compact) >= 10 else None  # the shortest id
+            span = (match.start() + at, match.end())
             if value is not None:
-                yield (match.start() + at, match.end()), value
+                if span not in found:
+                    found.add(span)
+                    yield span, value
                 break
 
 

@@ -423,6 +423,17 @@ def test_a_possessive_before_a_glued_order_label_is_part_of_it(extractor: Generi
     assert extractor.extract(doc).fields.po_number == "ND/2754"
 
 
+@pytest.mark.parametrize("label", ["USt.-IdNr.:", "Umsatzsteuer-ID:"])
+def test_the_country_code_of_a_vat_id_printed_in_groups_is_no_date_hint(
+    extractor: GenericExtractor, label: str
+) -> None:
+    # "DE" is also the Spanish and French "de" before a date ("14 de febrero").
+    cells = [(40, 40, "Nordwind Handel GmbH"), (40, 60, f"{label} DE 135 792 460")]
+    reading = extractor.read_unscored(_document(cells))
+    labelled = [c.value for c in reading.candidates["vendor_tax_id"] if c.label is not None]
+    assert labelled == ["DE135792460"]
+
+
 def test_a_date_hint_word_inside_a_company_name_does_not_cut_it(extractor: GenericExtractor) -> None:
     doc = _document([(50, 40, "Visser & van Dijk N.V."), (50, 200, "Factuur 2024-2705")])
     assert extractor.extract(doc).fields.vendor_name == "Visser & van Dijk N.V."
