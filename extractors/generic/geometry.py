@@ -68,6 +68,8 @@ _GLUED = re.compile(r"([^\W\d_](?:[^\W\d_]|[-.](?=[^\W\d_]))+\.?[:#])(?!//)(\S+)
 # "00990811/03/2023", "174613.04.2026": a number glued to the date printed after it (a
 # narrow receipt line, a missing space). The date takes the last ten characters, day first.
 _GLUED_DATE = re.compile(r"(\S*[A-Za-z0-9])(\d{2}([./-])\d{2}\3(?:19|20)\d{2})")
+# "36,30antes del 28 de febrero": an amount glued to the word after it by a space OCR lost.
+_AMOUNT_WORD = re.compile(r"(\d{1,3}(?:[.,]\d{3})*[.,]\d{2})([^\W\d_A-Z]{3,})")
 # "05/11/202420:13": a date glued to the time after it.
 _LEADING_COLON = re.compile(r":[^\W_][\w/.-]{2,}")
 _DATE_TIME = re.compile(
@@ -83,6 +85,8 @@ def split_glued(word: Word) -> list[Word]:
         label, value = match.group(1), match.group(2)
     elif timed := _DATE_TIME.fullmatch(word.text):
         label, value = timed.group(1), timed.group(3)
+    elif glued := _AMOUNT_WORD.fullmatch(word.text):
+        label, value = glued.group(1), glued.group(2)
     elif _LEADING_COLON.fullmatch(word.text):
         # OCR set the label's colon on its value: "Rechnungsnummer" ":25/25-52561".
         label, value = ":", word.text[1:]

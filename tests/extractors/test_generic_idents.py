@@ -43,6 +43,7 @@ def _kinds(text: str) -> set[str]:
         ("Emessa il 01/10/2023", "invoice_date"),
         ("Data di scadenza 15/10/2023", "due_date"),
         ("Fecha vto.: 03-08-2024", "due_date"),
+        ("Vence: 28/11/2025", "due_date"),
         ("Vervaldatum 19/02/2025", "due_date"),
         ("Zahlung bis: 07.12.2023", "due_date"),
         ("Bitte zahlen bis 20. April 2023", "due_date"),
@@ -320,6 +321,21 @@ def test_a_number_glued_to_the_date_after_it_is_split() -> None:
     # A date alone, or digits that end in no valid date, stay one word.
     for text in ("11/03/2023", "2023-03-11", "12345678", "99/99/2023"):
         assert [w.text for w in split_glued(Word(text, (0.0, 0.0, 50.0, 10.0)))] == [text]
+
+
+def test_an_amount_glued_to_the_word_after_it_is_split(extractor: GenericExtractor) -> None:
+    # OCR lost the space: "EUR 36,30antes del 28 de febrero de 2025".
+    assert [w.text for w in split_glued(Word("36,30antes", (0.0, 0.0, 50.0, 10.0)))] == ["36,30", "antes"]
+    assert [w.text for w in split_glued(Word("1,234.56only", (0.0, 0.0, 60.0, 10.0)))] == ["1,234.56", "only"]
+    # A count glued to its unit, a code, a currency in capitals stay one word.
+    for text in ("12,5kg", "2kg", "v1.20abc", "36,30EUR"):
+        assert [w.text for w in split_glued(Word(text, (0.0, 0.0, 50.0, 10.0)))] == [text]
+    cells = [
+        (40, 40, "Nordwind Handel GmbH"),
+        (40, 300, "Por favor, transfiera EUR 36,30antes del 28/02/2025."),
+    ]
+    dues = {c.value for c in extractor.read_unscored(_document(cells)).candidates["due_date"]}
+    assert dues == {date(2025, 2, 28)}
 
 
 def test_a_year_no_document_dates_itself_in_is_no_date() -> None:
