@@ -78,10 +78,11 @@ _CURRENCY_NAMES: dict[str, str] = {
 
 # An amount: optional sign / parentheses, optional currency before or after, digits with
 # optional grouping (",", ".", space, thin space, apostrophe) and an optional 1-4 digit fraction.
+# A currency glued to the amount after it is that one's ("-584,90 €-111,13"), not a trailing one.
 _NUM = r"\d{1,3}(?:[.,'\u202f\u00a0 ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?"
 _CUR = r"(?:[€$£¥]|US\$|EUR|USD|GBP|CHF)"
 AMOUNT_PATTERN = re.compile(
-    rf"(?<![\w.,/-])(?:\(\s*)?(?:[-−–]\s?)?(?:{_CUR}\s?)?[-−–]?(?:{_NUM})(?:\s?{_CUR})?(?:\s*\))?-?(?![\w/%]|[.,]\d|\s?%)"
+    rf"(?<![\w.,/-])(?:\(\s*)?(?:[-−–]\s?)?(?:{_CUR}\s?)?[-−–]?(?:{_NUM})(?:\s?{_CUR}(?![-−–]?\d))?(?:\s*\))?-?(?![\w/%]|[.,]\d|\s?%)"
 )
 
 

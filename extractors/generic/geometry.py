@@ -130,9 +130,14 @@ def _glued_date(text: str) -> re.Match[str] | None:
 _DOUBLED_MARK = re.compile(r"(?<=\d)([.,])\1(?=\d{2}(?:\D|$))")
 
 
+# "O,00", "CHFO.00": a zero before the decimal mark read as the letter O (a tax of nothing).
+_LETTER_ZERO = re.compile(r"^((?:[€$£]|EUR|CHF|USD|GBP)?[-−]?)[Oo](?=[.,]\d{2}$)")
+
+
 def mend_doubled_mark(word: Word) -> Word:
-    """The word with a doubled decimal mark read once ("148..20" -> "148.20")."""
-    text = _DOUBLED_MARK.sub(r"\1", word.text)
+    """The word with a doubled decimal mark read once ("148..20" -> "148.20"), and an amount of
+    nothing with its zero read as the letter O ("O,00", "CHFO.00") read as a zero."""
+    text = _LETTER_ZERO.sub(r"\g<1>0", _DOUBLED_MARK.sub(r"\1", word.text))
     return word if text == word.text else dataclasses.replace(word, text=text)
 
 

@@ -215,7 +215,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "total credit", "credit total", "gesamt", "gesamtbetrag", "rechnungsbetrag",
             "gesamtsumme", "endbetrag", "zu zahlen", "zahlbetrag", "summe brutto", "brutto",
             "bruttobetrag", "gutschriftsbetrag", "total ttc", "montant ttc", "net a payer",
-            "montant total", "total a payer", "montant du", "total de l avoir",
+            "montant total", "total a payer", "montant du", "total de l avoir", "reste a payer",
             "rechnungssumme brutto", "bruttobeitrag", "rechnungsbeitrag", "gesamtbeitrag brutto",
             "beitrag brutto", "zu zahlender beitrag",
         ],
@@ -555,7 +555,7 @@ PHRASE_WEIGHTS = {
         "amount due", "total due", "balance due", "amount payable", "total payable", "due payable",
         "amount to pay", "amount to be paid", "total to pay", "zu zahlen", "zu zahlender betrag",
         "zu zahlender beitrag", "zahlbetrag", "net a payer", "montant a payer", "total a payer",
-        "montant du",
+        "montant du", "reste a payer",
     )
 }  # fmt: skip
 # A tax label after these words names an amount that includes the tax: a gross total.
@@ -651,6 +651,17 @@ class LabelFinder:
             ]
             if len(cuts) == 1:
                 out = cuts[0]
+            elif not cuts:
+                # Three words, a short one between ("Resteapayer": "reste a payer"), only as a
+                # whole phrase.
+                thirds = [
+                    (tok[:i], tok[i:j], tok[j:])
+                    for i in range(2, len(tok) - 2)
+                    for j in range(i + 1, min(i + 4, len(tok) - 1))
+                    if f"{tok[:i]} {tok[i:j]} {tok[j:]}" in self._kinds
+                ]
+                if len(thirds) == 1:
+                    out = thirds[0]
         self._glued[tok] = out
         return out
 

@@ -44,6 +44,9 @@ def _kinds(text: str) -> set[str]:
         ("Data di scadenza 15/10/2023", "due_date"),
         ("Fecha vto.: 03-08-2024", "due_date"),
         ("Vence: 28/11/2025", "due_date"),
+        ("Reste à payer 2401,65", "total"),
+        ("Resteàpayer 2401,65", "total"),  # three words OCR glued together
+        ("Datedefacture 12/03/2026", "invoice_date"),
         ("Vervaldatum 19/02/2025", "due_date"),
         ("Zahlung bis: 07.12.2023", "due_date"),
         ("Bitte zahlen bis 20. April 2023", "due_date"),

@@ -178,6 +178,16 @@ def test_a_rarer_look_alike_never_makes_a_confirmed_common_one_ambiguous() -> No
     assert iban_guessed(misread, common)
 
 
+def test_a_currency_glued_to_the_amount_after_it_is_that_amounts() -> None:
+    # OCR lost the space after the currency: "MwSt. 19% / -584,90 €-111,13".
+    text = "MwSt. 19% / -584,90 €-111,13"
+    found = list(VALUE_TYPES["amount"].find(text))
+    assert [v for _, v in found] == [Decimal("-584.90"), Decimal("-111.13")]
+    assert text[found[1][0][0] : found[1][0][1]] == "€-111,13"
+    # A currency after an amount and apart from the next one stays the first one's.
+    assert [span for span, _ in VALUE_TYPES["amount"].find("584,90 € 111,13")] == [(0, 8), (9, 15)]
+
+
 def test_value_types_find_candidates_with_spans() -> None:
     text = "Total EUR 1.190,00 for 3 items, IBAN DE89 3704 0044 0532 0130 00, due 13 April 2026"
     amounts = [v for _, v in VALUE_TYPES["amount"].find(text)]
