@@ -72,7 +72,7 @@ RELATIONS = ("right", "right_gap", "below", "pattern", "layout")
 # Currency signs that name their currency alone ("$" is also an OCR slip for "S").
 _GLUED_SIGNS = frozenset({"€", "£"})
 # Punctuation around a word that is not part of it: a sentence's end, brackets, OCR's debris.
-_EDGE_MARKS = "([{\"'‘“«|.,;:!?)]}’”»"
+_EDGE_MARKS = "([{\"'‘“«|.,;:!?)]}’”»_"
 
 # Legal forms that end a company name, EN/DE/FR (and common neighbours), cooperatives too.
 _LEGAL_FORM = re.compile(

@@ -134,15 +134,23 @@ _DOUBLED_MARK = re.compile(r"(?<=\d)([.,])\1(?=\d{2}(?:\D|$))")
 _LETTER_ZERO = re.compile(r"^((?:[€$£]|EUR|CHF|USD|GBP)?[-−]?)[Oo](?=[.,]\d{2}$)")
 
 
+# "22,6.2025", "22.6,2025": a dotted date with one dot read as a comma.
+_COMMA_DATE = re.compile(r"\d{1,2}[.,]\d{1,2}[.,](?:19|20)\d{2}")
+
+
 def mend_doubled_mark(word: Word) -> Word:
-    """The word with a doubled decimal mark read once ("148..20" -> "148.20"), and an amount of
-    nothing with its zero read as the letter O ("O,00", "CHFO.00") read as a zero."""
+    """The word with a doubled decimal mark read once ("148..20" -> "148.20"), an amount of
+    nothing with its zero read as the letter O ("O,00", "CHFO.00") read as a zero, and a dotted
+    date with one dot read as a comma ("22,6.2025") read with dots."""
     text = _LETTER_ZERO.sub(r"\g<1>0", _DOUBLED_MARK.sub(r"\1", word.text))
+    if "," in text and "." in text and _COMMA_DATE.fullmatch(text):
+        dotted = text.replace(",", ".")
+        text = dotted if parse_date(dotted) is not None else text
     return word if text == word.text else dataclasses.replace(word, text=text)
 
 
-# A numeric date whole: "26/11/2023", "06.11.23".
-_NUMERIC_DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}")
+# A numeric date whole: "26/11/2023", "06.11.23", "2024-01-31".
+_NUMERIC_DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}|\d{4}-\d{1,2}-\d{1,2}")
 
 
 def mend_split_dates(words: list[Word]) -> list[Word]:

@@ -37,7 +37,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "invoice number", "invoice no", "invoice nr", "invoice #", "invoice num", "invoice id",
             "inv no", "credit note number", "credit note no", "credit note #", "document number",
             "document no", "rechnungsnummer", "rechnungs nr", "rechnung nr", "rechnungsnr", "re nr",
-            "re nummer",
+            "re nummer", "re #",
             "gutschriftsnummer", "gutschrift nr", "belegnummer", "beleg nr", "numero de facture",
             "n° de facture", "no de facture", "facture n°", "facture no", "numero facture",
             "n° facture", "numero d avoir", "avoir n°", "n° d avoir", "numero de l avoir",

@@ -17,7 +17,7 @@ from extractors.generic.candidates import (
     document_spellings,
     page_context,
 )
-from extractors.generic.geometry import build_rows, mend_split_dates
+from extractors.generic.geometry import build_rows, mend_doubled_mark, mend_split_dates
 from extractors.generic.ranking import shipped_scorer
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
@@ -201,6 +201,31 @@ def test_a_date_ocr_split_at_a_gap_inside_it_is_one_word() -> None:
     assert len(mend_split_dates(pair)) == 2
     apart = [Word("26/1", (240, 300, 300, 330)), Word("1/2023", (600, 300, 690, 330))]
     assert len(mend_split_dates(apart)) == 2
+
+
+def test_an_iso_date_ocr_split_after_its_month_is_one_word() -> None:
+    words = [Word("Datum:", (92, 496, 169, 515), 0.96), Word("2024-01-", (204, 496, 302, 515), 0.4),
+             Word("31", (304, 496, 325, 514), 0.9)]  # fmt: skip
+    assert [w.text for w in mend_split_dates(words)] == ["Datum:", "2024-01-31"]
+
+
+@pytest.mark.parametrize(("read", "date_read"), [("22,6.2025", "22.6.2025"), ("22.6,2025", "22.6.2025")])
+def test_a_dotted_date_with_a_dot_ocr_read_as_a_comma_is_read_with_dots(read: str, date_read: str) -> None:
+    assert mend_doubled_mark(Word(read, (0.0, 0.0, 1.0, 1.0))).text == date_read
+    # An amount, or what is no date with dots either, stays as read.
+    for text in ("1,234.2025", "22,6,2025", "45,13.2025"):
+        assert mend_doubled_mark(Word(text, (0.0, 0.0, 1.0, 1.0))).text == text
+
+
+def test_an_invoice_number_ocr_read_with_a_field_boxs_line_before_it(extractor: GenericExtractor) -> None:
+    rows = [
+        [("Polnix", 135, 70), ("Handel", 260, 70), ("GmbH", 390, 70)],
+        [("Re,", 92, 447), ("#:", 132, 447), ("_RE-03192387", 200, 447)],
+    ]
+    lines = [Line([Word(t, (x, y, x + 18 * len(t), y + 20), 0.92) for t, x, y in row]) for row in rows]
+    scanned = Document(source="scan.png", pages=[Page(1, 1654.0, 2339.0, lines, unit="px", source="ocr")])
+    reading = extractor.read_unscored(scanned)
+    assert [c.value for c in reading.candidates["invoice_number"] if c.label is not None] == ["RE-03192387"]
 
 
 def test_an_accented_letter_read_as_another_takes_the_spelling_printed_elsewhere() -> None:
