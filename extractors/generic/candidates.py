@@ -61,6 +61,13 @@ _LABEL_FIELDS: dict[str, tuple[str, ...]] = {
 # Weak cues whose value must follow at once ("Facture FA-2017-0010", "Rechnung 4711 vom 22.05.2014")
 # and never sits below them: a title or a "vom" with more words in between names something else.
 _ADJACENT_ONLY = frozenset({"doc_title", "date_hint"})
+# ... so must the date after a bare "bis" / "by" in a payment sentence ("Bitte überweisen Sie
+# 581,36 € bis 14.11.2026", "Please pay ... by 20 September 2024"), which alone names nothing.
+_BARE_DUE_HINTS = frozenset({"bis", "by"})
+
+
+def _adjacent_only(match: LabelMatch) -> bool:
+    return match.kind in _ADJACENT_ONLY or (match.kind == "due_hint" and match.phrase in _BARE_DUE_HINTS)
 _MONEY_KINDS = frozenset({"subtotal", "tax_amount", "total"})
 _MONEY_FIELDS = ("subtotal", "tax_amount", "total")
 _PUNCTUATION = re.compile(r"[\W_]*")
@@ -282,7 +289,7 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
                     out[name].extend(found)
                     # A label in a table row is a column header, or a totals row the table ran into
                     # ("Taxe | Base | Montant | Total HT 624,90"): only its own row can hold its value.
-                    if match.kind not in _ADJACENT_ONLY and not in_table:
+                    if not _adjacent_only(match) and not in_table:
                         out[name].extend(_below(context, r, row, match, name, matches))
         _pattern_candidates(context, out)
         _unlabelled_candidates(context, out)
@@ -486,7 +493,7 @@ def _right_of(
         spans = _no_dates(spans, words)
         spans = [(_series_start(row, match.end, a), b, v) for a, b, v in spans]
         spans = [_number_series(row, match.end, a, b, v) for a, b, v in spans]
-    if match.kind in _ADJACENT_ONLY:
+    if _adjacent_only(match):
         spans = [
             sp
             for sp in spans

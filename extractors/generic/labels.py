@@ -72,7 +72,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "due_hint": (
         0.6,
         ["bis zum", "bis spatestens", "no later than", "avant le", "netto bis", "rein netto bis",
-         "ohne abzug bis", "net by", "net until"],
+         "ohne abzug bis", "net by", "net until", "bis", "by"],
     ),
     "due_date": (
         1.0,

@@ -341,6 +341,31 @@ def test_an_amount_glued_to_the_word_after_it_is_split(extractor: GenericExtract
     assert dues == {date(2025, 2, 28)}
 
 
+@pytest.mark.parametrize(
+    ("sentence", "due"),
+    [
+        (
+            "Bitte überweisen Sie 581,36 € bis 14.11.2026 auf das Konto DE89 3704 0044 0532 0130 00.",
+            date(2026, 11, 14),
+        ),
+        (
+            "Please pay EUR 1,236.46 to account DE89 3704 0044 0532 0130 00 by 20 September 2026.",
+            date(2026, 9, 20),
+        ),
+        # A period's end, or a date a word or more after the bare hint, is no due date.
+        ("Leistungszeitraum vom 01.10.2026 bis 31.10.2026", None),
+        ("Geliefert bis Lager am 14.11.2026", None),
+        ("Reverse charge: VAT to be accounted for by the recipient on 20 September 2026.", None),
+    ],
+)
+def test_the_date_right_after_a_bare_bis_or_by_in_a_payment_sentence_is_the_due_date(
+    extractor: GenericExtractor, sentence: str, due: date | None
+) -> None:
+    cells = [(40, 40, "Nordwind Handel GmbH"), (40, 150, "Rechnung 4711 vom 08.08.2026"), (40, 400, sentence)]
+    dues = {c.value for c in extractor.read_unscored(_document(cells)).candidates["due_date"]}
+    assert dues == ({due} if due else set())
+
+
 def test_a_year_no_document_dates_itself_in_is_no_date() -> None:
     assert parse_date("00990811") is None
     assert parse_date("20260314") == date(2026, 3, 14)
