@@ -68,6 +68,8 @@ _BARE_DUE_HINTS = frozenset({"bis", "by"})
 
 def _adjacent_only(match: LabelMatch) -> bool:
     return match.kind in _ADJACENT_ONLY or (match.kind == "due_hint" and match.phrase in _BARE_DUE_HINTS)
+
+
 _MONEY_KINDS = frozenset({"subtotal", "tax_amount", "total"})
 _MONEY_FIELDS = ("subtotal", "tax_amount", "total")
 _PUNCTUATION = re.compile(r"[\W_]*")
