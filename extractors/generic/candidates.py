@@ -1676,6 +1676,19 @@ def accents_from_document(
     return " ".join(out)
 
 
+# A company with a Spanish legal form ("S.L.", "S.L.U.", "S.A.U.", "S.Coop."): OCR that reads
+# German and French, not Spanish, sees the acute accent of "á", "é", "í", "ó" as a diaeresis
+# ("Sänchez", "Väzquez"). Spanish spells no "ä", "ë", "ï" or "ö" ("ü" it has: "Güell").
+_SPANISH_FORM = re.compile(r"(?:^|\s)(?:S\.?L\.?U?\.?|S\.?A\.?U\.?|S\.?L\.?L\.?|S\.? ?Coop\.?)$")
+_SPANISH_ACUTE = str.maketrans("äëïöÄËÏÖ", "áéíóÁÉÍÓ")
+
+
+def spanish_acutes(name: str) -> str:
+    """``name`` with the diaereses OCR read for acute accents put back, when its legal form is
+    Spanish; any other name as it is."""
+    return name.translate(_SPANISH_ACUTE) if _SPANISH_FORM.search(name) else name
+
+
 def repair_legal_form(name: str) -> str:
     """A name whose last word is a legal form misread by OCR, spelled right ("Castell Office ple",
     "Servizi Gallo S.r.I.", "Krüger UG (haftungsbeschrankt)").

@@ -28,6 +28,7 @@ from extractors.generic.candidates import (
     document_spellings,
     header_candidates,
     page_context,
+    spanish_acutes,
 )
 from extractors.generic.consistency import Choice, choose, choose_dates, choose_totals
 from extractors.generic.context import attach_context
@@ -291,6 +292,7 @@ class GenericExtractor:
                 for line in page.lines
             ]
             name = accents_from_document(name_choice.value, spellings, settings.accent_min_letters, ocr_lines)
+            name = spanish_acutes(name)
             if name != name_choice.value:
                 choices["vendor_name"] = Choice(
                     dataclasses.replace(name_choice, value=name), choices["vendor_name"].confidence

@@ -16,6 +16,7 @@ from extractors.generic.candidates import (
     accents_from_document,
     document_spellings,
     page_context,
+    spanish_acutes,
 )
 from extractors.generic.geometry import build_rows, mend_doubled_mark, mend_split_dates
 from extractors.generic.ranking import shipped_scorer
@@ -226,6 +227,31 @@ def test_an_invoice_number_ocr_read_with_a_field_boxs_line_before_it(extractor: 
     scanned = Document(source="scan.png", pages=[Page(1, 1654.0, 2339.0, lines, unit="px", source="ocr")])
     reading = extractor.read_unscored(scanned)
     assert [c.value for c in reading.candidates["invoice_number"] if c.label is not None] == ["RE-03192387"]
+
+
+@pytest.mark.parametrize(
+    ("read", "name"),
+    [
+        ("Suministros Sänchez S.L.", "Suministros Sánchez S.L."),
+        ("Instalaciones Väzquez S.Coop.", "Instalaciones Vázquez S.Coop."),
+        ("Talleres Përéz SLU", "Talleres Péréz SLU"),
+        # Not Spanish by its legal form: a diaeresis is the name's own.
+        ("Jörg Müller GmbH", "Jörg Müller GmbH"),
+        ("Café Noël SA", "Café Noël SA"),
+        # Spanish has its "ü".
+        ("Pingüino Güell S.A.U.", "Pingüino Güell S.A.U."),
+    ],
+)
+def test_a_spanish_companys_acute_accents_ocr_read_as_diaereses_are_put_back(read: str, name: str) -> None:
+    assert spanish_acutes(read) == name
+
+
+def test_a_scanned_spanish_vendor_name_keeps_its_acute_accents(extractor: GenericExtractor) -> None:
+    rows = [[("Suministros", 160, 140), ("Sänchez", 420, 140), ("S.L.", 600, 140)],
+            [("Factura", 160, 400), ("N°", 330, 400), ("F-2026-0815", 400, 400)]]  # fmt: skip
+    lines = [Line([Word(t, (x, y, x + 22 * len(t), y + 34), 0.92) for t, x, y in row]) for row in rows]
+    scanned = Document(source="scan.png", pages=[Page(1, 1654.0, 2339.0, lines, unit="px", source="ocr")])
+    assert extractor.extract(scanned, DocType.INVOICE).fields.vendor_name == "Suministros Sánchez S.L."
 
 
 def test_an_accented_letter_read_as_another_takes_the_spelling_printed_elsewhere() -> None:
