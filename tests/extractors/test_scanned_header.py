@@ -265,3 +265,19 @@ def test_an_accented_letter_read_as_another_takes_the_spelling_printed_elsewhere
     assert (
         accents_from_document("Hartmann Birobedorf GmbH", spellings, 4, lines) == "Hartmann Birobedorf GmbH"
     )
+
+
+def test_a_letterhead_in_capitals_counts_as_printed_twice_with_its_footer(
+    extractor: GenericExtractor,
+) -> None:
+    cells = [
+        (40, 40, "NORDWIND HANDEL GMBH"),
+        (40, 120, "Bonnet Dupuis SARL"),
+        (40, 135, "12 rue des Lilas"),
+        (40, 150, "31000 Toulouse"),
+        (40, 780, "Nordwind Handel GmbH · Hafenweg 3 · 20457 Hamburg"),
+    ]
+    names = extractor.read_unscored(_document(cells)).candidates["vendor_name"]
+    counts = {c.value: c.features["value_count"] for c in names}
+    assert counts["NORDWIND HANDEL GMBH"] == counts["Nordwind Handel GmbH"] >= 2.0
+    assert counts["NORDWIND HANDEL GMBH"] > counts["Bonnet Dupuis SARL"]
