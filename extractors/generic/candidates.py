@@ -179,14 +179,18 @@ def _outside_dates(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
 
 
 def _outside_ids(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
-    """The label matches that are not the country code of a VAT id or an IBAN: "DE" of "DE 683
-    163 718" is no "de" before a date, and as a label it would end the VAT id's label's value."""
-    hints = [m for m in matches if m.kind == "date_hint"]
-    if not hints:
+    """The label matches that are no group of a VAT id or an IBAN: "DE" of "DE 683 163 718" is
+    no "de" before a date, "BCNO" of "IE94 BCNO 0142 ..." no "No." of an order (as labels they
+    would end the value of the id's own label, or name a group of it)."""
+    if not matches:
         return matches
     words = [w.text for w in row.words]
     ids = [(a, b) for kind in ("vat_id", "iban") for a, b, _ in _value_spans(kind, words)]
-    return [m for m in matches if m.kind != "date_hint" or not any(a <= m.start < b for a, b in ids)]
+    return [m for m in matches if m.kind in _ID_KINDS or not any(a <= m.start < b for a, b in ids)]
+
+
+# Labels that may be glued to the id they name ("IBANDE61 ..."): never a group of it.
+_ID_KINDS = frozenset({"vendor_iban", "vendor_tax_id", "buyer_tax_id", "buyer_account"})
 
 
 # Labels of the document's own fields: a row they start is no line of the buyer's address

@@ -657,3 +657,18 @@ def test_an_invoice_number_of_year_and_sequence_is_no_date(number: str) -> None:
     )
     fields = GenericExtractor(shipped_scorer()).extract(doc, DocType.INVOICE).fields
     assert (fields.invoice_number, fields.po_number) == (number, "PO-7731")
+
+
+@pytest.mark.parametrize("bank", ["BCNO", "PONR"])
+def test_a_group_of_an_iban_that_reads_as_a_label_names_nothing(
+    extractor: GenericExtractor, bank: str
+) -> None:
+    # The IBAN's bank code reads as an order label ("BC No.", "PO Nr."); inside the IBAN it is none.
+    number = int("".join(str(int(c, 36)) for c in f"{bank}93115212345678IE00"))
+    iban = f"IE{98 - number % 97:02d}{bank}93115212345678"
+    grouped = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+    cells = [(40, 40, "Nordwind Handel GmbH"), (40, 150, "Order reference: ORD-2026-1211"),
+             (40, 600, f"Please transfer EUR 1,340.27 to IBAN {grouped}.")]  # fmt: skip
+    reading = extractor.read_unscored(_document(cells))
+    assert {c.value for c in reading.candidates["po_number"] if c.label is not None} == {"ORD-2026-1211"}
+    assert iban in {c.value for c in reading.candidates["vendor_iban"]}
