@@ -149,6 +149,20 @@ def mend_doubled_mark(word: Word) -> Word:
     return word if text == word.text else dataclasses.replace(word, text=text)
 
 
+# "LockwoodLtd", "Carlisle&": a legal form or an ampersand OCR glued to the word of the name
+# before it (RapidOCR reads a line's words with narrow spaces as one).
+_GLUED_FORM = re.compile(r"(\w*[a-zäöüßéèàçñ])(GmbH|Ltd\.?|LLP|LLC|Inc\.?|SARL|SASU|EURL|OHG|AG|KG)")
+_GLUED_AMPERSAND = re.compile(r"(\w*[^\W\d_])(&)")
+
+
+def split_glued_form(word: Word) -> list[Word]:
+    """A word OCR read with a legal form or an ampersand glued to its end, as two words."""
+    match = _GLUED_FORM.fullmatch(word.text) or _GLUED_AMPERSAND.fullmatch(word.text)
+    if match is None:
+        return [word]
+    return _cut(word, len(match.group(1)), len(match.group(1)))
+
+
 # A numeric date whole: "26/11/2023", "06.11.23", "2024-01-31".
 _NUMERIC_DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}|\d{4}-\d{1,2}-\d{1,2}")
 
@@ -185,7 +199,11 @@ def build_rows(page: Page) -> list[Row]:
     """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right.
     On an OCR'd page a decimal mark read twice is read once, and a date split at a gap
     inside it ("26/1 1/2023") is one word."""
-    read = [mend_doubled_mark(w) for w in page.words] if page.source == "ocr" else page.words
+    read = (
+        [part for w in page.words for part in split_glued_form(mend_doubled_mark(w))]
+        if page.source == "ocr"
+        else page.words
+    )
     turned = _sideways_words(read) if page.source != "ocr" else []
     if turned:
         sideways = {id(w) for w in turned}

@@ -281,3 +281,23 @@ def test_a_letterhead_in_capitals_counts_as_printed_twice_with_its_footer(
     counts = {c.value: c.features["value_count"] for c in names}
     assert counts["NORDWIND HANDEL GMBH"] == counts["Nordwind Handel GmbH"] >= 2.0
     assert counts["NORDWIND HANDEL GMBH"] > counts["Bonnet Dupuis SARL"]
+
+
+def test_a_legal_form_ocr_glued_to_the_name_ends_it_on_scans_only(extractor: GenericExtractor) -> None:
+    # RapidOCR read "Carlisle& LockwoodLtd" over the buyer's "Lambert Conseil SRL": glued, the
+    # legal form did not end the first name, and the two lines were read as one name.
+    rows = [
+        [("Nordwind&", 47.0, 55.0, 92.0, 65.0), ("HafenLtd", 101.0, 55.0, 160.0, 65.0)],
+        [
+            ("Bonnet", 47.0, 82.0, 80.0, 89.0),
+            ("Dupuis", 84.0, 82.0, 115.0, 89.0),
+            ("SRL", 119.0, 82.0, 135.0, 89.0),
+        ],
+        [("Credit", 330.0, 95.0, 380.0, 110.0), ("Memo", 385.0, 95.0, 430.0, 110.0)],
+    ]
+    lines = [Line([Word(t, (x0, y0, x1, y1), 0.95) for t, x0, y0, x1, y1 in row]) for row in rows]
+    scanned = Document(source="scan.pdf", pages=[Page(1, 595.8, 842.0, lines, source="ocr")])
+    assert [w.text for w in build_rows(scanned.pages[0])[0].words] == ["Nordwind", "&", "Hafen", "Ltd"]
+    assert extractor.extract(scanned, DocType.CREDIT_NOTE).fields.vendor_name == "Nordwind & Hafen Ltd"
+    digital = Page(1, 595.8, 842.0, lines)
+    assert [w.text for w in build_rows(digital)[0].words] == ["Nordwind&", "HafenLtd"]
