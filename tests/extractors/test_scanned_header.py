@@ -301,3 +301,23 @@ def test_a_legal_form_ocr_glued_to_the_name_ends_it_on_scans_only(extractor: Gen
     assert extractor.extract(scanned, DocType.CREDIT_NOTE).fields.vendor_name == "Nordwind & Hafen Ltd"
     digital = Page(1, 595.8, 842.0, lines)
     assert [w.text for w in build_rows(digital)[0].words] == ["Nordwind&", "HafenLtd"]
+
+
+def test_an_iban_the_check_digits_chose_among_readings_is_reported_for_a_clerk_to_confirm(
+    extractor: GenericExtractor,
+) -> None:
+    number = int("".join(str(int(c, 36)) for c in "KQYA0417164300NL00"))
+    iban = f"NL{98 - number % 97:02d}KQYA0417164300"
+    misread = iban.replace("Q", "O")  # OCR read the bank code's Q as O
+    grouped = " ".join(misread[i : i + 4] for i in range(0, len(misread), 4))
+    groups = [(g, 300 + 140 * n, 2100) for n, g in enumerate(grouped.split())]
+    rows = [
+        [("Nordwind", 160, 140), ("Handel", 400, 140), ("B.V.", 580, 140)],
+        [("IBAN", 160, 2100), *groups],
+    ]
+    lines = [Line([Word(t, (x, y, x + 22 * len(t), y + 34), 0.92) for t, x, y in row]) for row in rows]
+    scanned = Document(source="scan.png", pages=[Page(1, 1654.0, 2339.0, lines, unit="px", source="ocr")])
+    result = extractor.extract(scanned, DocType.INVOICE)
+    assert result.fields.vendor_iban == iban
+    assert result.field_confidence["vendor_iban"] <= 0.5
+    assert "to confirm" in result.lineage["vendor_iban"]
