@@ -78,10 +78,11 @@ _CURRENCY_NAMES: dict[str, str] = {
 
 # An amount: optional sign / parentheses, optional currency before or after, digits with
 # optional grouping (",", ".", space, thin space, apostrophe) and an optional 1-4 digit fraction.
+# A currency glued to the amount after it is that one's ("-584,90 €-111,13"), not a trailing one.
 _NUM = r"\d{1,3}(?:[.,'\u202f\u00a0 ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?"
 _CUR = r"(?:[€$£¥]|US\$|EUR|USD|GBP|CHF)"
 AMOUNT_PATTERN = re.compile(
-    rf"(?<![\w.,/-])(?:\(\s*)?(?:[-−–]\s?)?(?:{_CUR}\s?)?[-−–]?(?:{_NUM})(?:\s?{_CUR})?(?:\s*\))?-?(?![\w/%]|[.,]\d|\s?%)"
+    rf"(?<![\w.,/-])(?:\(\s*)?(?:[-−–]\s?)?(?:{_CUR}\s?)?[-−–]?(?:{_NUM})(?:\s?{_CUR}(?![-−–]?\d))?(?:\s*\))?-?(?![\w/%]|[.,]\d|\s?%)"
 )
 
 
@@ -320,14 +321,15 @@ _BBAN_PART = re.compile(r"(\d+)!([nac])")
 IBAN_PATTERN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 # Printed IBANs are grouped by spaces, sometimes dots or hyphens, and OCR adds stray marks or
 # reads look-alike characters ("NLO7 ABNA ..."); the loose form finds all of them and
-# ``find_ibans`` trims each back to the longest valid IBAN.
+# ``find_ibans`` trims each back to the longest valid IBAN. OCR may glue the label to the IBAN
+# ("IBANDE61 0743 ...") and read a "J" as ")" ("9A4) OMT").
 _LOOSE_IBAN = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z]{2}[0-9OoDQIl|ZSB]{2}(?:[ .\-]?[A-Za-z0-9|]){10,34}(?![A-Za-z0-9])"
+    r"(?:(?<![A-Za-z0-9])|(?<=IBAN))[A-Z]{2}[0-9OoDQIl|ZSB]{2}(?:[ .\-]?[A-Za-z0-9|)]){10,34}(?![A-Za-z0-9])"
 )
 # What OCR reads for a digit, and for a capital letter, in print.
 _AS_DIGIT = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "i": "1", "|": "1",
                            "Z": "2", "z": "2", "S": "5", "s": "5", "G": "6", "B": "8"})  # fmt: skip
-_AS_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"})
+_AS_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G", ")": "J"})
 
 
 @lru_cache(maxsize=128)
@@ -376,6 +378,8 @@ def _iban_shape(text: str, *, repair: bool) -> str | None:
             char = char.translate(_AS_DIGIT)
         elif cls == "a" and not char.isalpha() and repair:
             char = char.translate(_AS_LETTER)
+        elif cls == "c" and char == ")" and repair:
+            char = "J"  # no IBAN prints a bracket: the hook of a "J"
         char = char.upper() if cls != "n" else char
         ok = char.isdigit() if cls == "n" else char.isalpha() if cls == "a" else char.isalnum()
         if not ok or not char.isascii():
@@ -395,7 +399,8 @@ def repair_iban(text: str) -> str | None:
 
     Where the structure allows letters and digits alike (a French or Italian account number),
     the class cannot tell "0" from "O": the one look-alike swap after which mod-97 holds is
-    taken when exactly one does.
+    taken when exactly one does; rarer slips ("A" read "4", "Q" read "O", also where the
+    structure asks for a letter) only where no common one is confirmed.
     """
     s = _iban_shape(text, repair=True)
     if s is None:
@@ -403,18 +408,34 @@ def repair_iban(text: str) -> str | None:
     if iban_checksum_ok(s):
         return s
     structure = iban_structure(s[:2]) or ""
-    swaps = {
-        s[:i] + _LOOK_ALIKE[c] + s[i + 1 :]
-        for i, (c, cls) in enumerate(zip(s[4:], structure, strict=False), start=4)
-        if cls == "c" and c in _LOOK_ALIKE
-    }
-    valid = [v for v in swaps if iban_checksum_ok(v)]
-    return valid[0] if len(valid) == 1 else None
+    # The commonest confusions first; the rarer ones only where none of those is confirmed, so
+    # that they never make a confirmed reading ambiguous.
+    for look_alike, classes in _SWAP_TIERS:
+        swaps = {
+            s[:i] + other + s[i + 1 :]
+            for i, (c, cls) in enumerate(zip(s[4:], structure, strict=False), start=4)
+            if cls in classes
+            for other in look_alike.get(c, "")
+        }
+        valid = [v for v in swaps if iban_checksum_ok(v)]
+        if valid:
+            return valid[0] if len(valid) == 1 else None
+    return None
+
+
+def iban_guessed(text: str, iban: str) -> bool:
+    """True when ``iban`` is no plain reading of ``text`` but the one look-alike swap the check
+    digits accepted (``repair_iban``): a guess, however likely, that a clerk should confirm."""
+    return _iban_shape(text, repair=True) != iban
 
 
 # Characters print and OCR confuse, each with its look-alike of the other class.
 _LOOK_ALIKE = {"0": "O", "O": "0", "1": "I", "I": "1", "2": "Z", "Z": "2", "5": "S", "S": "5", "8": "B",
                "B": "8", "6": "G", "G": "6"}  # fmt: skip
+# Rarer slips: "A" and "4", and letters OCR reads for one another (where the structure asks for
+# a letter, a bank code of letters such as the Dutch one reads as one either way).
+_RARER_LOOK_ALIKE = {"4": "A", "A": "4", "O": "QD", "Q": "O", "D": "O"}
+_SWAP_TIERS = ((_LOOK_ALIKE, "c"), (_RARER_LOOK_ALIKE, "ac"))
 
 
 def _iban_stops(text: str, start: int, end: int) -> Iterator[int]:

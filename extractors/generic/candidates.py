@@ -38,6 +38,7 @@ from extractors.values import (
     find_currency,
     find_ibans,
     find_unchecked_ibans,
+    iban_guessed,
     iban_structure,
     parse_date,
     parse_iban,
@@ -73,6 +74,16 @@ _ADJACENT_ONLY = frozenset({"doc_title", "date_hint"})
 # widest gap, in text heights, at which a word still reads as part of them.
 _TITLE_KINDS = frozenset({"doc_title", "invoice_number"})
 _TITLE_QUALIFIER_GAP = 0.8
+
+# ... so must the date after a bare "bis" / "by" in a payment sentence ("Bitte überweisen Sie
+# 581,36 € bis 14.11.2026", "Please pay ... by 20 September 2024"), which alone names nothing.
+_BARE_DUE_HINTS = frozenset({"bis", "by"})
+
+
+def _adjacent_only(match: LabelMatch) -> bool:
+    return match.kind in _ADJACENT_ONLY or (match.kind == "due_hint" and match.phrase in _BARE_DUE_HINTS)
+
+
 _MONEY_KINDS = frozenset({"subtotal", "tax_amount", "total"})
 _MONEY_FIELDS = ("subtotal", "tax_amount", "total")
 _PUNCTUATION = re.compile(r"[\W_]*")
@@ -85,7 +96,7 @@ RELATIONS = ("right", "right_gap", "below", "pattern", "layout")
 # Currency signs that name their currency alone ("$" is also an OCR slip for "S").
 _GLUED_SIGNS = frozenset({"€", "£"})
 # Punctuation around a word that is not part of it: a sentence's end, brackets, OCR's debris.
-_EDGE_MARKS = "([{\"'‘“«|.,;:!?)]}’”»"
+_EDGE_MARKS = "([{\"'‘“«|.,;:!?)]}’”»_"
 
 # Legal forms that end a company name, EN/DE/FR (and common neighbours), cooperatives too.
 _LEGAL_FORM = re.compile(
@@ -152,7 +163,7 @@ def page_context(
     if labels is None:
         finder = label_finder()
         labels = {row.index: finder.find([w.text for w in row.words], row.breaks) for row in rows}
-    labels = {row.index: _outside_dates(row, labels.get(row.index, [])) for row in rows}
+    labels = {row.index: _outside_ids(row, _outside_dates(row, labels.get(row.index, []))) for row in rows}
     for row in rows:
         labels[row.index] = [*labels[row.index], *_pay_by_hints(row, labels[row.index])]
     context = PageContext(rows, labels, width, height, set(), table_rows, ocr)
@@ -208,6 +219,21 @@ def _outside_dates(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
         return matches
     dates = _value_spans("date", [w.text for w in row.words])
     return [m for m in matches if not any(a < m.start and m.end <= b for a, b, _ in dates)]
+
+
+def _outside_ids(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
+    """The label matches that are no group of a VAT id or an IBAN: "DE" of "DE 683 163 718" is
+    no "de" before a date, "BCNO" of "IE94 BCNO 0142 ..." no "No." of an order (as labels they
+    would end the value of the id's own label, or name a group of it)."""
+    if not matches:
+        return matches
+    words = [w.text for w in row.words]
+    ids = [(a, b) for kind in ("vat_id", "iban") for a, b, _ in _value_spans(kind, words)]
+    return [m for m in matches if m.kind in _ID_KINDS or not any(a <= m.start < b for a, b in ids)]
+
+
+# Labels that may be glued to the id they name ("IBANDE61 ..."): never a group of it.
+_ID_KINDS = frozenset({"vendor_iban", "vendor_tax_id", "buyer_tax_id", "buyer_account"})
 
 
 # Labels of the document's own fields: a row they start is no line of the buyer's address
@@ -312,7 +338,7 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
                     out[name].extend(found)
                     # A label in a table row is a column header, or a totals row the table ran into
                     # ("Taxe | Base | Montant | Total HT 624,90"): only its own row can hold its value.
-                    if match.kind not in _ADJACENT_ONLY and not in_table:
+                    if not _adjacent_only(match) and not in_table:
                         out[name].extend(_below(context, r, row, match, name, matches))
         _pattern_candidates(context, out)
         _unlabelled_candidates(context, out)
@@ -516,7 +542,7 @@ def _right_of(
         spans = _no_dates(spans, words)
         spans = [(_series_start(row, match.end, a), b, v) for a, b, v in spans]
         spans = [_number_series(row, match.end, a, b, v) for a, b, v in spans]
-    if match.kind in _ADJACENT_ONLY:
+    if _adjacent_only(match):
         # Marks and an aside in parentheses ("Rechnung (Original) RE-4711", "Invoice (copy)
         # 4711") may stand between the title and its number; any other word may not.
         spans = [
@@ -547,6 +573,7 @@ def _right_of(
         feats["in_buyer"] = float(any(id(w) in context.buyer_words for w in row.words[first:end]))
         if kind == "iban":
             feats["repaired"] = float(parse_iban(row.text_of(first, end)) != value)
+            feats["iban_guessed"] = float(feats["repaired"] and iban_guessed(row.text_of(first, end), value))
         if kind in ("iban", "vat_id"):
             # "von Ihrem Konto mit IBAN DE21 ...": the buyer's account, named by a label before.
             feats["buyer_label"] = float(
@@ -575,19 +602,14 @@ def _below(
     # A value centred under its label starts left of it ("Invoice Date" over "14 Mar 2026"): its
     # column reaches halfway to whatever stands left of the label in the label's row.
     # (The value must still overlap the label, see below.)
-    # Words of the label's own cell before it that no other label claims ("Bitte" of "Bitte
-    # zahlen bis" over its date) are part of the heading: the column starts where the cell does.
-    first = match.start
-    claimed = {i for m in matches if m is not match for i in range(m.start, m.end)}
-    for i in reversed(row.segment_of(match.start)):
-        if i < first and i == first - 1 and i not in claimed and row.words[i].text[:1].isalpha():
-            first = i
-    head_x0 = row.words[first].x0
-    label_width = label_box[2] - head_x0
-    left_limit = head_x0 - max(0.6 * row.height, 0.5 * label_width)
+    label_width = label_box[2] - label_box[0]
+    # Words no label claims that open the label's segment ("Bitte" in "Bitte zahlen bis", "Please"
+    # in "Please pay by") head the same column: the value under them starts where they start.
+    first = _segment_lead(row, match, matches)
+    left_limit = row.words[first].x0 - max(0.6 * row.height, 0.5 * label_width)
     if first > 0:
-        left_limit = (row.words[first - 1].x1 + head_x0) / 2
-    left_limit = min(left_limit, head_x0 - 0.6 * row.height)
+        left_limit = (row.words[first - 1].x1 + row.words[first].x0) / 2
+    left_limit = min(left_limit, label_box[0] - 0.6 * row.height)
     out: list[Candidate] = []
     money = name in _MONEY_KINDS
     last_bottom = row.bottom
@@ -647,6 +669,19 @@ def _below(
             break
         last_bottom = below.bottom
     return out
+
+
+def _segment_lead(row: Row, match: LabelMatch, matches: list[LabelMatch]) -> int:
+    """The first word of the run of plain words (letters only, no other label's) that opens the
+    label's segment right before it, else the label's own first word."""
+    claimed = {i for m in matches for i in range(m.start, m.end)}
+    segment = row.segment_of(match.start)
+    first = match.start
+    while (
+        first - 1 in segment and first - 1 not in claimed and row.words[first - 1].text.rstrip(",").isalpha()
+    ):
+        first -= 1
+    return first if first == segment[0] else match.start
 
 
 _PERIOD_WORDS = frozenset(
@@ -882,6 +917,7 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
                     # Look-alike characters put back ("NLO7" -> "NL07"), confirmed by mod-97.
                     checked = search is not find_unchecked_ibans
                     feats["repaired"] = float(parse_iban(text) != value and checked)
+                    feats["iban_guessed"] = float(checked and feats["repaired"] and iban_guessed(text, value))
                 elif search is not None:
                     feats["repaired"] = 1.0
                 out[name].append(Candidate(name, value, text, row.page, box, "pattern", None, feats))
@@ -928,13 +964,16 @@ _PREFIX_LETTERS = {
 _BODY_DIGITS = str.maketrans("OQDIL|SZBG", "0001115286")
 # Its first two characters may be look-alikes of the country's letters ("1€9700726F").
 _VAT_WORD = re.compile(r"(?<![\w|€])[A-Za-z0-9|€]{2}[ .]?[A-Za-z0-9|.]{7,15}(?<=[A-Za-z0-9|])(?![\w|])")
+# ... or printed in groups ("IE 977 215 OH" for "IE 9772150H").
+_VAT_GROUPS = re.compile(r"(?<![\w|€])[A-Z0-9|€]{2}(?: [A-Za-z0-9|]{1,4}){2,4}(?![\w|])")
 
 
 def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
     """(span, VAT id) of every word OCR misread from a VAT id, its check digits confirming the
     reading; a word that already reads as one is left to ``find_vat_ids``. A VAT id glued to the
     label before it ("N°TVAFR663...") is the word's ending that reads as one."""
-    for match in _VAT_WORD.finditer(text):
+    found: set[tuple[int, int]] = set()
+    for match in [*_VAT_WORD.finditer(text), *_VAT_GROUPS.finditer(text)]:
         word = match.group(0)
         if parse_vat_id(word) is not None:
             continue
@@ -950,9 +989,13 @@ def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
             glued = at and word[at - 1] != " "
             if glued and not (word[at : at + 2].isalpha() and word[at : at + 2].isupper()):
                 continue
-            value = _misread_vat_id(re.sub(r"[ .]", "", word[at:]).upper())
+            compact = re.sub(r"[ .]", "", word[at:]).upper()
+            value = _misread_vat_id(compact) if len(compact) >= 10 else None  # the shortest id
+            span = (match.start() + at, match.end())
             if value is not None:
-                yield (match.start() + at, match.end()), value
+                if span not in found:
+                    found.add(span)
+                    yield span, value
                 break
 
 
@@ -1718,6 +1761,19 @@ def accents_from_document(
                 word = word[:lead] + fixed + word[lead + len(printed) :]
         out.append(word)
     return " ".join(out)
+
+
+# A company with a Spanish legal form ("S.L.", "S.L.U.", "S.A.U.", "S.Coop."): OCR that reads
+# German and French, not Spanish, sees the acute accent of "á", "é", "í", "ó" as a diaeresis
+# ("Sänchez", "Väzquez"). Spanish spells no "ä", "ë", "ï" or "ö" ("ü" it has: "Güell").
+_SPANISH_FORM = re.compile(r"(?:^|\s)(?:S\.?L\.?U?\.?|S\.?A\.?U\.?|S\.?L\.?L\.?|S\.? ?Coop\.?)$")
+_SPANISH_ACUTE = str.maketrans("äëïöÄËÏÖ", "áéíóÁÉÍÓ")
+
+
+def spanish_acutes(name: str) -> str:
+    """``name`` with the diaereses OCR read for acute accents put back, when its legal form is
+    Spanish; any other name as it is."""
+    return name.translate(_SPANISH_ACUTE) if _SPANISH_FORM.search(name) else name
 
 
 def repair_legal_form(name: str) -> str:

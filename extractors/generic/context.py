@@ -116,6 +116,10 @@ def attach_context(
 
 
 def _key(value: object) -> object:
+    # A name in a letterhead set in capitals is the one the footer prints in mixed case
+    # ("NORDWIND HANDEL GMBH", "Nordwind Handel GmbH"): printed twice, as its rivals may be.
+    if isinstance(value, str):
+        return " ".join(value.casefold().split())
     return abs(value) if isinstance(value, Decimal) else value
 
 

@@ -28,6 +28,7 @@ from extractors.generic.candidates import (
     document_spellings,
     header_candidates,
     page_context,
+    spanish_acutes,
 )
 from extractors.generic.consistency import Choice, choose, choose_dates, choose_totals
 from extractors.generic.context import attach_context
@@ -310,6 +311,7 @@ class GenericExtractor:
                 for line in page.lines
             ]
             name = accents_from_document(name_choice.value, spellings, settings.accent_min_letters, ocr_lines)
+            name = spanish_acutes(name)
             if name != name_choice.value:
                 choices["vendor_name"] = Choice(
                     dataclasses.replace(name_choice, value=name), choices["vendor_name"].confidence
@@ -337,7 +339,11 @@ class GenericExtractor:
                 sure = calibration(name, sure, kind)
                 if name in OPTIONAL_FIELDS and sure < settings.abstain_below:
                     continue  # often not printed at all: an empty field costs less than a wrong one
-            if cand.features.get("digit_repaired") or cand.features.get("sign_repaired"):
+            if (
+                cand.features.get("digit_repaired")
+                or cand.features.get("sign_repaired")
+                or cand.features.get("iban_guessed")
+            ):
                 sure = min(sure, settings.reconciled_confidence)  # a clerk should look at the print
             fields[name] = cand.value
             confidence[name] = sure
@@ -357,6 +363,10 @@ class GenericExtractor:
         account = choices["vendor_iban"].candidate
         if account is not None and account.features.get("iban_unchecked"):
             lineage["vendor_iban"] = "printed IBAN fails its check digits (ISO 7064 mod 97-10)"
+        elif account is not None and account.features.get("iban_guessed"):
+            lineage["vendor_iban"] = (
+                f"OCR read {account.text!r}; the one look-alike swap the check digits accept, to confirm"
+            )
         elif account is not None and account.features.get("repaired"):
             lineage["vendor_iban"] = f"OCR look-alikes put back in {account.text!r}, check digits confirm"
         for name in ("subtotal", "tax_amount", "total"):

@@ -68,6 +68,8 @@ _GLUED = re.compile(r"([^\W\d_](?:[^\W\d_]|[-.](?=[^\W\d_]))+\.?[:#])(?!//)(\S+)
 # "00990811/03/2023", "174613.04.2026": a number glued to the date printed after it (a
 # narrow receipt line, a missing space). The date takes the last ten characters, day first.
 _GLUED_DATE = re.compile(r"(\S*[A-Za-z0-9])(\d{2}([./-])\d{2}\3(?:19|20)\d{2})")
+# "36,30antes del 28 de febrero": an amount glued to the word after it by a space OCR lost.
+_AMOUNT_WORD = re.compile(r"(\d{1,3}(?:[.,]\d{3})*[.,]\d{2})([^\W\d_A-Z]{3,})")
 # "05/11/202420:13": a date glued to the time after it.
 _LEADING_COLON = re.compile(r":[^\W_][\w/.-]{2,}")
 _DATE_TIME = re.compile(
@@ -83,6 +85,8 @@ def split_glued(word: Word) -> list[Word]:
         label, value = match.group(1), match.group(2)
     elif timed := _DATE_TIME.fullmatch(word.text):
         label, value = timed.group(1), timed.group(3)
+    elif glued := _AMOUNT_WORD.fullmatch(word.text):
+        label, value = glued.group(1), glued.group(2)
     elif _LEADING_COLON.fullmatch(word.text):
         # OCR set the label's colon on its value: "Rechnungsnummer" ":25/25-52561".
         label, value = ":", word.text[1:]
@@ -126,14 +130,41 @@ def _glued_date(text: str) -> re.Match[str] | None:
 _DOUBLED_MARK = re.compile(r"(?<=\d)([.,])\1(?=\d{2}(?:\D|$))")
 
 
+# "O,00", "CHFO.00": a zero before the decimal mark read as the letter O (a tax of nothing).
+_LETTER_ZERO = re.compile(r"^((?:[€$£]|EUR|CHF|USD|GBP)?[-−]?)[Oo](?=[.,]\d{2}$)")
+
+
+# "22,6.2025", "22.6,2025": a dotted date with one dot read as a comma.
+_COMMA_DATE = re.compile(r"\d{1,2}[.,]\d{1,2}[.,](?:19|20)\d{2}")
+
+
 def mend_doubled_mark(word: Word) -> Word:
-    """The word with a doubled decimal mark read once ("148..20" -> "148.20")."""
-    text = _DOUBLED_MARK.sub(r"\1", word.text)
+    """The word with a doubled decimal mark read once ("148..20" -> "148.20"), an amount of
+    nothing with its zero read as the letter O ("O,00", "CHFO.00") read as a zero, and a dotted
+    date with one dot read as a comma ("22,6.2025") read with dots."""
+    text = _LETTER_ZERO.sub(r"\g<1>0", _DOUBLED_MARK.sub(r"\1", word.text))
+    if "," in text and "." in text and _COMMA_DATE.fullmatch(text):
+        dotted = text.replace(",", ".")
+        text = dotted if parse_date(dotted) is not None else text
     return word if text == word.text else dataclasses.replace(word, text=text)
 
 
-# A numeric date whole: "26/11/2023", "06.11.23".
-_NUMERIC_DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}")
+# "LockwoodLtd", "Carlisle&": a legal form or an ampersand OCR glued to the word of the name
+# before it (RapidOCR reads a line's words with narrow spaces as one).
+_GLUED_FORM = re.compile(r"(\w*[a-zäöüßéèàçñ])(GmbH|Ltd\.?|LLP|LLC|Inc\.?|SARL|SASU|EURL|OHG|AG|KG)")
+_GLUED_AMPERSAND = re.compile(r"(\w*[^\W\d_])(&)")
+
+
+def split_glued_form(word: Word) -> list[Word]:
+    """A word OCR read with a legal form or an ampersand glued to its end, as two words."""
+    match = _GLUED_FORM.fullmatch(word.text) or _GLUED_AMPERSAND.fullmatch(word.text)
+    if match is None:
+        return [word]
+    return _cut(word, len(match.group(1)), len(match.group(1)))
+
+
+# A numeric date whole: "26/11/2023", "06.11.23", "2024-01-31".
+_NUMERIC_DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}|\d{4}-\d{1,2}-\d{1,2}")
 
 
 def mend_split_dates(words: list[Word]) -> list[Word]:
@@ -168,7 +199,11 @@ def build_rows(page: Page) -> list[Row]:
     """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right.
     On an OCR'd page a decimal mark read twice is read once, and a date split at a gap
     inside it ("26/1 1/2023") is one word."""
-    read = [mend_doubled_mark(w) for w in page.words] if page.source == "ocr" else page.words
+    read = (
+        [part for w in page.words for part in split_glued_form(mend_doubled_mark(w))]
+        if page.source == "ocr"
+        else page.words
+    )
     turned = _sideways_words(read) if page.source != "ocr" else []
     if turned:
         sideways = {id(w) for w in turned}

@@ -153,7 +153,7 @@ LISTED: dict[str, tuple[str, ...]] = {
         "scadenza", "data scadenza", "data di scadenza", "scadenza pagamento", "pagamento entro",
         "pagare entro", "da pagare entro", "pagabile entro", "scadenza fattura", "termine di pagamento il",
         "payment deadline", "pay before", "payable before", "please pay by", "payment due by",
-        "payable on", "due for payment by", "zahlbar am", "payable au plus tard le",
+        "payable on", "due for payment by", "zahlbar am", "payable au plus tard le", "vence", "vence el",
     ),
     "due_hint": ("uiterlijk", "entro il", "entro", "antes del", "antes de", "a mas tardar el", "before"),
     "po_number": (

@@ -37,7 +37,8 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "invoice number", "invoice no", "invoice nr", "invoice #", "invoice num", "invoice id",
             "inv no", "credit note number", "credit note no", "credit note #", "document number",
             "document no", "rechnungsnummer", "rechnungs nr", "rechnung nr", "rechnungsnr", "re nr",
-            "re nummer", "gutschriftsnummer", "gutschrift nr", "belegnummer", "beleg nr", "numero de facture",
+            "re nummer", "re #",
+            "gutschriftsnummer", "gutschrift nr", "belegnummer", "beleg nr", "numero de facture",
             "n° de facture", "no de facture", "facture n°", "facture no", "numero facture",
             "n° facture", "numero d avoir", "avoir n°", "n° d avoir", "numero de l avoir",
             "beitragsrechnung nr", "beitragsrechnungsnummer", "dokumentnummer", "dokument nr",
@@ -219,7 +220,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "total credit", "credit total", "gesamt", "gesamtbetrag", "rechnungsbetrag",
             "gesamtsumme", "endbetrag", "zu zahlen", "zahlbetrag", "summe brutto", "brutto",
             "bruttobetrag", "gutschriftsbetrag", "total ttc", "montant ttc", "net a payer",
-            "montant total", "total a payer", "montant du", "total de l avoir",
+            "montant total", "total a payer", "montant du", "total de l avoir", "reste a payer",
             "rechnungssumme brutto", "bruttobeitrag", "rechnungsbeitrag", "gesamtbeitrag brutto",
             "beitrag brutto", "zu zahlender beitrag",
         ],
@@ -585,7 +586,7 @@ PHRASE_WEIGHTS = {
         "amount due", "total due", "balance due", "amount payable", "total payable", "due payable",
         "amount to pay", "amount to be paid", "total to pay", "zu zahlen", "zu zahlender betrag",
         "zu zahlender beitrag", "zahlbetrag", "net a payer", "montant a payer", "total a payer",
-        "montant du",
+        "montant du", "reste a payer",
     )
 }  # fmt: skip
 # A tax label after these words names an amount that includes the tax: a gross total.
@@ -681,6 +682,17 @@ class LabelFinder:
             ]
             if len(cuts) == 1:
                 out = cuts[0]
+            elif not cuts:
+                # Three words, a short one between ("Resteapayer": "reste a payer"), only as a
+                # whole phrase.
+                thirds = [
+                    (tok[:i], tok[i:j], tok[j:])
+                    for i in range(2, len(tok) - 2)
+                    for j in range(i + 1, min(i + 4, len(tok) - 1))
+                    if f"{tok[:i]} {tok[i:j]} {tok[j:]}" in self._kinds
+                ]
+                if len(thirds) == 1:
+                    out = thirds[0]
         self._glued[tok] = out
         return out
 

@@ -709,7 +709,7 @@ def test_a_short_number_heading_the_invoice_number_is_part_of_it(extractor: Gene
         ("Payable within 30 days net by 04.04.2026 or within 10 days by 15.03.2026 less 2 %",
          date(2026, 4, 4), True),
         # A date the terms do not give (14 days would be 19.03.2026): no rule vouches for it.
-        ("Zahlbar innerhalb 14 Tagen, spätestens bis 04.04.2026", None, False),
+        ("Zahlbar innerhalb 14 Tagen, spätestens am 04.04.2026", None, False),
     ],
 )  # fmt: skip
 def test_a_due_date_in_the_payment_terms_sentence_that_the_terms_confirm(

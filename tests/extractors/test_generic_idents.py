@@ -43,6 +43,10 @@ def _kinds(text: str) -> set[str]:
         ("Emessa il 01/10/2023", "invoice_date"),
         ("Data di scadenza 15/10/2023", "due_date"),
         ("Fecha vto.: 03-08-2024", "due_date"),
+        ("Vence: 28/11/2025", "due_date"),
+        ("Reste à payer 2401,65", "total"),
+        ("Resteàpayer 2401,65", "total"),  # three words OCR glued together
+        ("Datedefacture 12/03/2026", "invoice_date"),
         ("Vervaldatum 19/02/2025", "due_date"),
         ("Zahlung bis: 07.12.2023", "due_date"),
         ("Bitte zahlen bis 20. April 2023", "due_date"),
@@ -322,6 +326,46 @@ def test_a_number_glued_to_the_date_after_it_is_split() -> None:
         assert [w.text for w in split_glued(Word(text, (0.0, 0.0, 50.0, 10.0)))] == [text]
 
 
+def test_an_amount_glued_to_the_word_after_it_is_split(extractor: GenericExtractor) -> None:
+    # OCR lost the space: "EUR 36,30antes del 28 de febrero de 2025".
+    assert [w.text for w in split_glued(Word("36,30antes", (0.0, 0.0, 50.0, 10.0)))] == ["36,30", "antes"]
+    assert [w.text for w in split_glued(Word("1,234.56only", (0.0, 0.0, 60.0, 10.0)))] == ["1,234.56", "only"]
+    # A count glued to its unit, a code, a currency in capitals stay one word.
+    for text in ("12,5kg", "2kg", "v1.20abc", "36,30EUR"):
+        assert [w.text for w in split_glued(Word(text, (0.0, 0.0, 50.0, 10.0)))] == [text]
+    cells = [
+        (40, 40, "Nordwind Handel GmbH"),
+        (40, 300, "Por favor, transfiera EUR 36,30antes del 28/02/2025."),
+    ]
+    dues = {c.value for c in extractor.read_unscored(_document(cells)).candidates["due_date"]}
+    assert dues == {date(2025, 2, 28)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "due"),
+    [
+        (
+            "Bitte überweisen Sie 581,36 € bis 14.11.2026 auf das Konto DE89 3704 0044 0532 0130 00.",
+            date(2026, 11, 14),
+        ),
+        (
+            "Please pay EUR 1,236.46 to account DE89 3704 0044 0532 0130 00 by 20 September 2026.",
+            date(2026, 9, 20),
+        ),
+        # A period's end, or a date a word or more after the bare hint, is no due date.
+        ("Leistungszeitraum vom 01.10.2026 bis 31.10.2026", None),
+        ("Geliefert bis Lager am 14.11.2026", None),
+        ("Reverse charge: VAT to be accounted for by the recipient on 20 September 2026.", None),
+    ],
+)
+def test_the_date_right_after_a_bare_bis_or_by_in_a_payment_sentence_is_the_due_date(
+    extractor: GenericExtractor, sentence: str, due: date | None
+) -> None:
+    cells = [(40, 40, "Nordwind Handel GmbH"), (40, 150, "Rechnung 4711 vom 08.08.2026"), (40, 400, sentence)]
+    dues = {c.value for c in extractor.read_unscored(_document(cells)).candidates["due_date"]}
+    assert dues == ({due} if due else set())
+
+
 def test_a_year_no_document_dates_itself_in_is_no_date() -> None:
     assert parse_date("00990811") is None
     assert parse_date("20260314") == date(2026, 3, 14)
@@ -421,6 +465,17 @@ def test_a_possessive_before_a_glued_order_label_is_part_of_it(extractor: Generi
         "uw ordernr" in {m.phrase for m in label_finder().find(["Uw", "ordernr."])}
     )
     assert extractor.extract(doc).fields.po_number == "ND/2754"
+
+
+@pytest.mark.parametrize("label", ["USt.-IdNr.:", "Umsatzsteuer-ID:"])
+def test_the_country_code_of_a_vat_id_printed_in_groups_is_no_date_hint(
+    extractor: GenericExtractor, label: str
+) -> None:
+    # "DE" is also the Spanish and French "de" before a date ("14 de febrero").
+    cells = [(40, 40, "Nordwind Handel GmbH"), (40, 60, f"{label} DE 135 792 460")]
+    reading = extractor.read_unscored(_document(cells))
+    labelled = [c.value for c in reading.candidates["vendor_tax_id"] if c.label is not None]
+    assert labelled == ["DE135792460"]
 
 
 def test_a_date_hint_word_inside_a_company_name_does_not_cut_it(extractor: GenericExtractor) -> None:
@@ -602,3 +657,18 @@ def test_an_invoice_number_of_year_and_sequence_is_no_date(number: str) -> None:
     )
     fields = GenericExtractor(shipped_scorer()).extract(doc, DocType.INVOICE).fields
     assert (fields.invoice_number, fields.po_number) == (number, "PO-7731")
+
+
+@pytest.mark.parametrize("bank", ["BCNO", "PONR"])
+def test_a_group_of_an_iban_that_reads_as_a_label_names_nothing(
+    extractor: GenericExtractor, bank: str
+) -> None:
+    # The IBAN's bank code reads as an order label ("BC No.", "PO Nr."); inside the IBAN it is none.
+    number = int("".join(str(int(c, 36)) for c in f"{bank}93115212345678IE00"))
+    iban = f"IE{98 - number % 97:02d}{bank}93115212345678"
+    grouped = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+    cells = [(40, 40, "Nordwind Handel GmbH"), (40, 150, "Order reference: ORD-2026-1211"),
+             (40, 600, f"Please transfer EUR 1,340.27 to IBAN {grouped}.")]  # fmt: skip
+    reading = extractor.read_unscored(_document(cells))
+    assert {c.value for c in reading.candidates["po_number"] if c.label is not None} == {"ORD-2026-1211"}
+    assert iban in {c.value for c in reading.candidates["vendor_iban"]}

@@ -484,6 +484,9 @@ def test_the_buyers_vat_id_beside_a_reference_is_not_the_vendors(extractor: Gene
         ("VAT Reg No 1€9700726F", "IE9700726F"),  # the E read as a euro sign
         ("Tax ID 1E7501548F", "IE7501548F"),  # after a two-letter label
         ("Tax ID 1E7501548G", None),
+        ("VAT Reg. No. IE 921 508 OC", "IE9215080C"),  # printed in groups, a zero read as O
+        ("VAT Reg. No. IE 921 508 OD", None),
+        ("Tel. 12 34 56 78 90", None),
     ],
 )
 def test_a_vat_id_ocr_misread_is_read_back_when_its_check_digits_confirm(

@@ -245,3 +245,24 @@ def test_the_house_number_over_a_postcode_line_is_no_invoice_number(extractor: G
 
 def test_the_dutch_delivery_date_is_another_date() -> None:
     assert _kinds("Afleverdatum 04.02.2024") == [("other_date", "afleverdatum")]
+
+
+@pytest.mark.parametrize("due_label", ["Bitte zahlen bis", "Please pay by"])
+def test_a_value_under_the_courtesy_words_that_open_its_label_is_the_labels(
+    extractor: GenericExtractor, due_label: str
+) -> None:
+    # The value is set under the segment's first word, left of the label's own words.
+    cells = [
+        (40, 40, "Nordwind Handel GmbH"),
+        (40, 150, "Rechnungsdatum"),
+        (250, 150, "Re. Nummer"),
+        (420, 150, due_label),
+        (40, 163, "06.04.2026"),
+        (250, 163, "R-2026/0815"),
+        (420, 163, "05.06.2026"),
+    ]
+    reading = extractor.read_unscored(_document(cells))
+    due = [c for c in reading.candidates["due_date"] if c.relation == "below"]
+    assert [c.value for c in due] == [date(2026, 6, 5)]
+    numbers = [c for c in reading.candidates["invoice_number"] if c.relation == "below"]
+    assert [c.value for c in numbers] == ["R-2026/0815"]

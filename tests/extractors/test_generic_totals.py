@@ -381,6 +381,18 @@ def test_a_decimal_mark_ocr_read_twice_is_read_once_on_scans_only() -> None:
     assert mend_doubled_mark(Word("1..2", (0.0, 0.0, 1.0, 1.0))).text == "1..2"
 
 
+@pytest.mark.parametrize(("read", "mended"), [("O,00", "0,00"), ("CHFO.00", "CHF0.00"), ("€-O,00", "€-0,00")])
+def test_a_zero_amount_read_with_the_letter_o_is_a_zero_on_scans_only(read: str, mended: str) -> None:
+    words = [Word("VAT", (10.0, 10.0, 60.0, 20.0)), Word(read, (150.0, 10.0, 190.0, 20.0))]
+    scanned = Page(1, 220.0, 400.0, [Line(words)], source="ocr")
+    digital = Page(1, 220.0, 400.0, [Line(words)])
+    assert [w.text for w in build_rows(scanned)[0].words] == ["VAT", mended]
+    assert [w.text for w in build_rows(digital)[0].words] == ["VAT", read]
+    # A code or a word with an O in it stays as read.
+    for text in ("PO.00", "O.5", "SO,00", "O,00€x"):
+        assert mend_doubled_mark(Word(text, (0.0, 0.0, 1.0, 1.0))).text == text
+
+
 def test_net_rows_that_do_not_add_up_with_the_tax_to_the_total_are_not_summed() -> None:
     cells = [*HEAD, (300, 375, "Subtotal net"), (480, 375, "200.00"), (300, 390, "Net after discount"),
              (480, 390, "180.00"), (300, 405, "VAT 20%"), (480, 405, "36.00"), (300, 420, "Total"),

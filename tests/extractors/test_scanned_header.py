@@ -16,8 +16,9 @@ from extractors.generic.candidates import (
     accents_from_document,
     document_spellings,
     page_context,
+    spanish_acutes,
 )
-from extractors.generic.geometry import build_rows, mend_split_dates
+from extractors.generic.geometry import build_rows, mend_doubled_mark, mend_split_dates
 from extractors.generic.ranking import shipped_scorer
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
@@ -203,6 +204,56 @@ def test_a_date_ocr_split_at_a_gap_inside_it_is_one_word() -> None:
     assert len(mend_split_dates(apart)) == 2
 
 
+def test_an_iso_date_ocr_split_after_its_month_is_one_word() -> None:
+    words = [Word("Datum:", (92, 496, 169, 515), 0.96), Word("2024-01-", (204, 496, 302, 515), 0.4),
+             Word("31", (304, 496, 325, 514), 0.9)]  # fmt: skip
+    assert [w.text for w in mend_split_dates(words)] == ["Datum:", "2024-01-31"]
+
+
+@pytest.mark.parametrize(("read", "date_read"), [("22,6.2025", "22.6.2025"), ("22.6,2025", "22.6.2025")])
+def test_a_dotted_date_with_a_dot_ocr_read_as_a_comma_is_read_with_dots(read: str, date_read: str) -> None:
+    assert mend_doubled_mark(Word(read, (0.0, 0.0, 1.0, 1.0))).text == date_read
+    # An amount, or what is no date with dots either, stays as read.
+    for text in ("1,234.2025", "22,6,2025", "45,13.2025"):
+        assert mend_doubled_mark(Word(text, (0.0, 0.0, 1.0, 1.0))).text == text
+
+
+def test_an_invoice_number_ocr_read_with_a_field_boxs_line_before_it(extractor: GenericExtractor) -> None:
+    rows = [
+        [("Polnix", 135, 70), ("Handel", 260, 70), ("GmbH", 390, 70)],
+        [("Re,", 92, 447), ("#:", 132, 447), ("_RE-03192387", 200, 447)],
+    ]
+    lines = [Line([Word(t, (x, y, x + 18 * len(t), y + 20), 0.92) for t, x, y in row]) for row in rows]
+    scanned = Document(source="scan.png", pages=[Page(1, 1654.0, 2339.0, lines, unit="px", source="ocr")])
+    reading = extractor.read_unscored(scanned)
+    assert [c.value for c in reading.candidates["invoice_number"] if c.label is not None] == ["RE-03192387"]
+
+
+@pytest.mark.parametrize(
+    ("read", "name"),
+    [
+        ("Suministros Sänchez S.L.", "Suministros Sánchez S.L."),
+        ("Instalaciones Väzquez S.Coop.", "Instalaciones Vázquez S.Coop."),
+        ("Talleres Përéz SLU", "Talleres Péréz SLU"),
+        # Not Spanish by its legal form: a diaeresis is the name's own.
+        ("Jörg Müller GmbH", "Jörg Müller GmbH"),
+        ("Café Noël SA", "Café Noël SA"),
+        # Spanish has its "ü".
+        ("Pingüino Güell S.A.U.", "Pingüino Güell S.A.U."),
+    ],
+)
+def test_a_spanish_companys_acute_accents_ocr_read_as_diaereses_are_put_back(read: str, name: str) -> None:
+    assert spanish_acutes(read) == name
+
+
+def test_a_scanned_spanish_vendor_name_keeps_its_acute_accents(extractor: GenericExtractor) -> None:
+    rows = [[("Suministros", 160, 140), ("Sänchez", 420, 140), ("S.L.", 600, 140)],
+            [("Factura", 160, 400), ("N°", 330, 400), ("F-2026-0815", 400, 400)]]  # fmt: skip
+    lines = [Line([Word(t, (x, y, x + 22 * len(t), y + 34), 0.92) for t, x, y in row]) for row in rows]
+    scanned = Document(source="scan.png", pages=[Page(1, 1654.0, 2339.0, lines, unit="px", source="ocr")])
+    assert extractor.extract(scanned, DocType.INVOICE).fields.vendor_name == "Suministros Sánchez S.L."
+
+
 def test_an_accented_letter_read_as_another_takes_the_spelling_printed_elsewhere() -> None:
     lines = [["Hartmann", "Bürobedarf", "GmbH", "Bankverbindung:"], ["Ansprechpartner:", "Jens", "Müller"]]
     spellings = document_spellings(w for line in lines for w in line)
@@ -214,3 +265,59 @@ def test_an_accented_letter_read_as_another_takes_the_spelling_printed_elsewhere
     assert (
         accents_from_document("Hartmann Birobedorf GmbH", spellings, 4, lines) == "Hartmann Birobedorf GmbH"
     )
+
+
+def test_a_letterhead_in_capitals_counts_as_printed_twice_with_its_footer(
+    extractor: GenericExtractor,
+) -> None:
+    cells = [
+        (40, 40, "NORDWIND HANDEL GMBH"),
+        (40, 120, "Bonnet Dupuis SARL"),
+        (40, 135, "12 rue des Lilas"),
+        (40, 150, "31000 Toulouse"),
+        (40, 780, "Nordwind Handel GmbH · Hafenweg 3 · 20457 Hamburg"),
+    ]
+    names = extractor.read_unscored(_document(cells)).candidates["vendor_name"]
+    counts = {c.value: c.features["value_count"] for c in names}
+    assert counts["NORDWIND HANDEL GMBH"] == counts["Nordwind Handel GmbH"] >= 2.0
+    assert counts["NORDWIND HANDEL GMBH"] > counts["Bonnet Dupuis SARL"]
+
+
+def test_a_legal_form_ocr_glued_to_the_name_ends_it_on_scans_only(extractor: GenericExtractor) -> None:
+    # RapidOCR read "Carlisle& LockwoodLtd" over the buyer's "Lambert Conseil SRL": glued, the
+    # legal form did not end the first name, and the two lines were read as one name.
+    rows = [
+        [("Nordwind&", 47.0, 55.0, 92.0, 65.0), ("HafenLtd", 101.0, 55.0, 160.0, 65.0)],
+        [
+            ("Bonnet", 47.0, 82.0, 80.0, 89.0),
+            ("Dupuis", 84.0, 82.0, 115.0, 89.0),
+            ("SRL", 119.0, 82.0, 135.0, 89.0),
+        ],
+        [("Credit", 330.0, 95.0, 380.0, 110.0), ("Memo", 385.0, 95.0, 430.0, 110.0)],
+    ]
+    lines = [Line([Word(t, (x0, y0, x1, y1), 0.95) for t, x0, y0, x1, y1 in row]) for row in rows]
+    scanned = Document(source="scan.pdf", pages=[Page(1, 595.8, 842.0, lines, source="ocr")])
+    assert [w.text for w in build_rows(scanned.pages[0])[0].words] == ["Nordwind", "&", "Hafen", "Ltd"]
+    assert extractor.extract(scanned, DocType.CREDIT_NOTE).fields.vendor_name == "Nordwind & Hafen Ltd"
+    digital = Page(1, 595.8, 842.0, lines)
+    assert [w.text for w in build_rows(digital)[0].words] == ["Nordwind&", "HafenLtd"]
+
+
+def test_an_iban_the_check_digits_chose_among_readings_is_reported_for_a_clerk_to_confirm(
+    extractor: GenericExtractor,
+) -> None:
+    number = int("".join(str(int(c, 36)) for c in "KQYA0417164300NL00"))
+    iban = f"NL{98 - number % 97:02d}KQYA0417164300"
+    misread = iban.replace("Q", "O")  # OCR read the bank code's Q as O
+    grouped = " ".join(misread[i : i + 4] for i in range(0, len(misread), 4))
+    groups = [(g, 300 + 140 * n, 2100) for n, g in enumerate(grouped.split())]
+    rows = [
+        [("Nordwind", 160, 140), ("Handel", 400, 140), ("B.V.", 580, 140)],
+        [("IBAN", 160, 2100), *groups],
+    ]
+    lines = [Line([Word(t, (x, y, x + 22 * len(t), y + 34), 0.92) for t, x, y in row]) for row in rows]
+    scanned = Document(source="scan.png", pages=[Page(1, 1654.0, 2339.0, lines, unit="px", source="ocr")])
+    result = extractor.extract(scanned, DocType.INVOICE)
+    assert result.fields.vendor_iban == iban
+    assert result.field_confidence["vendor_iban"] <= 0.5
+    assert "to confirm" in result.lineage["vendor_iban"]

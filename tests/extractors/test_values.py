@@ -8,6 +8,7 @@ import pytest
 from extractors.values import (
     VALUE_TYPES,
     find_ibans,
+    iban_guessed,
     parse_amount,
     parse_currency,
     parse_date,
@@ -16,6 +17,12 @@ from extractors.values import (
     payment_term_days,
     repair_iban,
 )
+
+
+def _iban(country: str, bban: str) -> str:
+    """A valid IBAN of ``country`` for ``bban``: its ISO 7064 check digits worked out."""
+    number = int("".join(str(int(c, 36)) for c in bban + country + "00"))
+    return f"{country}{98 - number % 97:02d}{bban}"
 
 
 @pytest.mark.parametrize(
@@ -133,6 +140,52 @@ def test_a_look_alike_in_an_alphanumeric_account_number_is_put_back_when_mod_97_
     assert parse_iban(misread) is None
     # Digits wrong in other ways are never guessed.
     assert repair_iban(valid[:23] + "7" + valid[24:]) is None
+
+
+def test_an_iban_ocr_glued_to_its_label_is_found() -> None:
+    valid = _iban("DE", "370400440532013000")
+    grouped = " ".join(valid[i : i + 4] for i in range(0, len(valid), 4))
+    printed = f"auf das Konto IBAN{grouped}."
+    assert [v for _, v in find_ibans(printed)] == [valid]
+    # Glued to any other word it is no IBAN.
+    assert not list(find_ibans(f"XYZ{valid}"))
+
+
+def test_a_bracket_ocr_read_for_a_j_in_an_account_number_is_a_j() -> None:
+    valid = _iban("IT", "X0542811101000000123J56")
+    misread = valid.replace("J", ")")
+    assert [v for _, v in find_ibans(f"IBAN {misread[:15]} {misread[15:]}")] == [valid]
+    assert repair_iban(misread) == valid
+    assert not iban_guessed(misread, valid)  # the one reading a bracket has, no guess
+
+
+@pytest.mark.parametrize("bban", ["KQYA0417164300", "QNBK0417164300", "ABNQ0123456789"])
+def test_a_q_read_as_o_in_a_bank_code_of_letters_is_put_back_when_mod_97_confirms_it(bban: str) -> None:
+    valid = _iban("NL", bban)
+    misread = valid.replace("Q", "O")
+    assert parse_iban(misread) is None
+    assert repair_iban(misread) == valid
+    assert iban_guessed(misread, valid)  # chosen by its check digits among several readings
+
+
+def test_a_rarer_look_alike_never_makes_a_confirmed_common_one_ambiguous() -> None:
+    valid = _iban("FR", "30006000011234A67890189")
+    assert repair_iban(valid[:18] + "4" + valid[19:]) == valid  # "A" read "4"
+    common = _iban("FR", "30006000011234567890O89")
+    misread = common.replace("O", "0")
+    # Tried with the rarer slips as well, "0" as "O" or as "D" and "4" as "A" might each hold.
+    assert repair_iban(misread) == common
+    assert iban_guessed(misread, common)
+
+
+def test_a_currency_glued_to_the_amount_after_it_is_that_amounts() -> None:
+    # OCR lost the space after the currency: "MwSt. 19% / -584,90 €-111,13".
+    text = "MwSt. 19% / -584,90 €-111,13"
+    found = list(VALUE_TYPES["amount"].find(text))
+    assert [v for _, v in found] == [Decimal("-584.90"), Decimal("-111.13")]
+    assert text[found[1][0][0] : found[1][0][1]] == "€-111,13"
+    # A currency after an amount and apart from the next one stays the first one's.
+    assert [span for span, _ in VALUE_TYPES["amount"].find("584,90 € 111,13")] == [(0, 8), (9, 15)]
 
 
 def test_value_types_find_candidates_with_spans() -> None:
