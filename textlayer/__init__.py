@@ -31,8 +31,9 @@ from textlayer.reader import TextLayerReader, read_document
 # read through its library (5.5, loaded once per worker) with its light-on-dark line retry on,
 # RapidOCR recognizing one text region per run; 14: a PDF page with nothing drawn on it is an
 # empty page, not OCR'd; 18: RapidOCR's models run by OpenVINO where it is installed, four
-# text regions a recognition run.
-TEXT_LAYER_VERSION = "18"
+# text regions a recognition run; 19: a photo's detection input at most 800 pixels on its longer
+# side (was 960).
+TEXT_LAYER_VERSION = "19"
 
 __all__ = [
     "TEXT_LAYER_VERSION",
