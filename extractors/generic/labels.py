@@ -12,11 +12,17 @@ longest phrase ("Total net" beats "Total").
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import marshal
+import os
 import re
+import sys
+import tempfile
 import unicodedata
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from extractors.generic import label_words
@@ -641,9 +647,19 @@ class LabelFinder:
         # Tokens already looked at for two glued label words (``_unglued``).
         self._glued: dict[str, tuple[str, ...]] = {}
         self._table_mode = table_mode
-        # Built in bulk: tens of thousands of composed phrases, in every process that reads a
-        # page. Every phrase of a kind shares that kind's one entry; the few phrases that name
-        # several kinds get their own.
+        cached = None if table_mode else _load_built()
+        if cached is not None:
+            self._kinds, self._starts = cached
+            return
+        self._build()
+        if not table_mode:
+            _save_built(self._kinds, self._starts)
+
+    def _build(self) -> None:
+        """The phrase index from the vocabularies. Built in bulk: tens of thousands of composed
+        phrases. Every phrase of a kind shares that kind's one entry; the few phrases that name
+        several kinds get their own."""
+        table_mode = self._table_mode
         kinds = self._kinds
         for kind, weight, phrases, folded in _kind_phrases():
             if table_mode != kind.startswith("col_"):
@@ -951,6 +967,54 @@ def parenthesised(words: list[str]) -> list[bool]:
 @lru_cache(maxsize=2)
 def label_finder(table_mode: bool = False) -> LabelFinder:
     return LabelFinder(table_mode)
+
+
+# The built phrase index of the header labels, kept beside this module's bytecode: building it
+# composes tens of thousands of phrases, which every process that reads a page would otherwise
+# repeat (a few times the cost of loading it). It is keyed by the vocabularies' source and the
+# interpreter, so an edited vocabulary or another Python never loads a stale or foreign index.
+# marshal, not pickle: the index is strings, tuples and floats, and loading it runs no code.
+_BUILT_DIR = Path(__file__).parent / "__pycache__"
+
+
+def _built_path() -> Path:
+    digest = hashlib.sha256(f"{sys.version}/{marshal.version}".encode())
+    for module in (__file__, label_words.__file__):
+        digest.update(Path(module).read_bytes())
+    return _BUILT_DIR / f"label-index.{digest.hexdigest()[:20]}.marshal"
+
+
+def _load_built() -> tuple[dict[str, tuple[tuple[str, float], ...]], set[str]] | None:
+    """The header label index saved by an earlier process, or None (none yet, or unreadable)."""
+    try:
+        groups, starts = marshal.loads(_built_path().read_bytes())
+        kinds: dict[str, tuple[tuple[str, float], ...]] = {}
+        for entry, keys in groups:
+            kinds.update(dict.fromkeys(keys.split("\n"), entry))
+        return kinds, set(starts.split("\n"))
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+
+
+def _save_built(kinds: dict[str, tuple[tuple[str, float], ...]], starts: set[str]) -> None:
+    """Save the index for the next process; a folder that cannot be written to only costs speed.
+    Keys sharing an entry are stored as one string, which loads several times faster than a dict."""
+    groups: dict[tuple[tuple[str, float], ...], list[str]] = {}
+    for key, entry in kinds.items():
+        groups.setdefault(entry, []).append(key)
+    data = marshal.dumps(([(e, "\n".join(keys)) for e, keys in groups.items()], "\n".join(starts)))
+    aside: str | None = None
+    try:
+        _BUILT_DIR.mkdir(exist_ok=True)
+        path = _built_path()
+        # Written aside and renamed: a process reading at the same time sees all of it or nothing.
+        with tempfile.NamedTemporaryFile(dir=_BUILT_DIR, prefix=path.name, delete=False) as out:
+            aside = out.name
+            out.write(data)
+        os.replace(aside, path)
+    except OSError:
+        if aside is not None:
+            Path(aside).unlink(missing_ok=True)
 
 
 def describe(match: LabelMatch) -> dict[str, Any]:
