@@ -22,8 +22,10 @@ import numpy as np
 TABLE_FILE = "token-table.npy"
 # Distilled tables committed with the code; rebuilt by `python -m extractors.generic.embeddings`.
 SHIPPED_TABLES = Path(__file__).parent / "data"
-# The tokenizer file inside the MiniLM package: fast (Rust) tokenizers, no torch needed.
-TOKENIZER_FILE = "tokenizer.json"
+# The word-piece vocabulary inside the MiniLM package, read by the fast (Rust) tokenizers, no
+# torch needed. Built from it, the tokenizer is the one the package's tokenizer.json describes
+# (BERT normalisation, lower case, "##" word pieces), and loads in a third of the time.
+VOCABULARY_FILE = "vocab.txt"
 
 
 def minilm_path() -> Path:
@@ -74,9 +76,9 @@ def shipped_table_name(minilm_version: str, dimensions: int) -> str:
 
 @lru_cache(maxsize=2)
 def _tokenizer(path: str) -> Any:
-    from tokenizers import Tokenizer
+    from tokenizers.implementations import BertWordPieceTokenizer
 
-    tokenizer = Tokenizer.from_file(str(Path(path) / TOKENIZER_FILE))
+    tokenizer = BertWordPieceTokenizer(str(Path(path) / VOCABULARY_FILE), lowercase=True)
     tokenizer.no_padding()
     tokenizer.no_truncation()
     return tokenizer

@@ -85,6 +85,27 @@ def test_phrase_vectors_from_the_shipped_minilm_table() -> None:
     assert embedder.similarity("Grand Total", "total amount") > embedder.similarity("Grand Total", "due date")
 
 
+def test_the_word_piece_tokenizer_is_the_one_minilm_ships() -> None:
+    """Built from the vocabulary, the tokenizer splits text as the package's tokenizer.json does,
+    accents, case, marks and compounds included (the distilled table is indexed by its ids)."""
+    from tokenizers import Tokenizer
+
+    from extractors.generic.embeddings import _tokenizer, minilm_path
+
+    shipped = Tokenizer.from_file(str(minilm_path() / "tokenizer.json"))
+    ours = _tokenizer(str(minilm_path()))
+    for text in (
+        "Rechnungs-Nr.: RE-2024/0815",
+        "N° de facture",
+        "Größe Straße ÉLÉMENT façade naïve",
+        "Total TTC 1 234,56 €",
+        "Ｆｕｌｌｗｉｄｔｈ\u00a0text\u200b",
+        "Fälligkeitsdatum",
+    ):
+        expected = shipped.encode(text, add_special_tokens=False).ids
+        assert ours.encode(text, add_special_tokens=False).ids == [i for i in expected if i != 0]
+
+
 def _page(rows: list[list[tuple[str, float, float, float]]]) -> Document:
     lines = [
         Line([Word(text, (x, top, x + w, top + 10), size=10.0) for text, x, top, w in row]) for row in rows
