@@ -676,27 +676,39 @@ LINE_TYPES: dict[str, str] = {
 }
 
 
+# The days to pay: a lead-in ("innerhalb", "within", "binnen", "a", "Zahlungsziel:"), the number
+# and a word for days (EN/DE/FR/NL/ES/IT); or the number and days before "net" or "fecha
+# factura" / "data fattura" / "d.f." (counted from the invoice date); or "Net 30".
+_DAY_WORDS = r"(?:tagen?|tage|kalendertagen|days?|jours?|dagen|d[ií]as|giorni|gg)"
 _TERM_DAYS = re.compile(
     r"(?:innerhalb(?:\s+von)?|binnen|zahlbar\s+in|within|payable\s+in|net|netto|sous|dans\s+un\s+d[ée]lai\s+de"
     r"|[àa]|zahlungsziel:?|zahlungsbedingungen:?|zahlungsfrist:?|payment\s+terms:?|terms:?"
-    r"|conditions\s+de\s+paiement\s*:?)\s+(\d{1,3})\s*"
-    r"(?:tagen?|tage|kalendertagen|days?|jours?)\b"
-    r"|\b(\d{1,3})\s+(?:tage|days|jours)\s+(?:netto|net|ohne\s+abzug|rein\s+netto)\b"
+    r"|conditions\s+de\s+paiement\s*:?|betalingstermijn:?|betalingsvoorwaarden:?|plazo(?:\s+de\s+pago)?:?"
+    r"|condiciones\s+de\s+pago:?|termini\s+di\s+pagamento:?|condizioni\s+di\s+pagamento:?)\s+(\d{1,3})\s*"
+    + _DAY_WORDS
+    + r"\b"
+    r"|\b(\d{1,3})\s+(?:tage|days|jours|dagen|d[ií]as|giorni|gg)\s+(?:netto|net|ohne\s+abzug|rein\s+netto"
+    r"|fecha\s+(?:de\s+)?factura|f\.\s?f\.|data\s+fattura|d\.\s?f\.)"
     r"|\bnet\s+(\d{1,3})\b",
     re.IGNORECASE,
 )
 # "30 jours fin de mois", "30 days end of month": the period ends at a month's end, not N days on.
 _MONTH_END = re.compile(
-    r"\s*(?:fin\s+de\s+mois|end\s+of\s+(?:the\s+)?month|eom|nach\s+monatsende|zum\s+monatsende)", re.I
+    r"\s*(?:fin\s+de\s+mois|end\s+of\s+(?:the\s+)?month|eom|nach\s+monatsende|zum\s+monatsende"
+    r"|fin\s+de\s+mes|fine\s+mese|(?:d\.\s?f\.\s?)?f\.\s?m\.|einde\s+(?:van\s+de\s+)?maand)",
+    re.I,
 )
 # The line must speak of paying: "Lieferung innerhalb 3 Tagen" is a delivery term.
 _PAYMENT_WORDS = re.compile(
     r"zahl|bezahl|überweis|ueberweis|fällig|faellig|netto|skonto|pay|due|net\b|terms|paiement|payer|règlement"
-    r"|reglement|échéance",
+    r"|reglement|échéance|betaling|betalen|vervaldag|\bpago|pagar|vencimiento|pagamento|pagare|scadenza"
+    r"|bonifico",
     re.IGNORECASE,
 )
 # A term that grants a cash discount ("14 Tage 2 % Skonto") is not when the invoice falls due.
-_DISCOUNT = re.compile(r"^[^.\n;]{0,25}?(?:%|skonto|rabatt|discount|escompte)", re.IGNORECASE)
+_DISCOUNT = re.compile(
+    r"^[^.\n;]{0,25}?(?:%|skonto|rabatt|discount|escompte|korting|descuento|sconto)", re.IGNORECASE
+)
 
 
 def payment_term_days(text: str) -> int | None:

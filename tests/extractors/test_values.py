@@ -211,6 +211,16 @@ def test_value_types_find_candidates_with_spans() -> None:
         ("Lieferung innerhalb 3 Tagen", None),  # a delivery term
         ("Rechnung vom 12.03.2013", None),
         ("net weight 12 kg", None),
+        ("Betaling binnen 30 dagen.", 30),
+        ("Betalingstermijn: 14 dagen netto.", 14),
+        ("Pago a 60 días.", 60),
+        ("Condiciones de pago: 30 días fecha factura.", 30),
+        ("Pagamento a 30 giorni data fattura.", 30),
+        ("Condizioni di pagamento: 90 gg d.f.", 90),
+        ("Pago a 60 días fin de mes", None),
+        ("Pagamento 60 gg d.f.f.m.", None),
+        ("Levering binnen 3 dagen", None),  # a delivery term
+        ("Consegna entro 10 giorni", None),
     ],
 )
 def test_payment_terms_give_the_days_to_pay_in_full(text: str, days: int | None) -> None:
