@@ -543,13 +543,18 @@ def parse_vat_id(text: str) -> str | None:
 # US employer identification numbers ("Tax ID 12-3456789") have no country prefix; only a
 # label makes them a tax id, so they are a separate pattern from VAT ids.
 EIN_PATTERN = re.compile(r"(?<![\w-])\d{2}-\d{7}(?![\w-])")
-TAX_ID_PATTERN = re.compile(f"{VAT_PATTERN.pattern}|{EIN_PATTERN.pattern}")
+# German tax numbers (Steuernummer), which a German invoice prints where the vendor has no VAT id,
+# in the forms the states give them out: "181/815/08155", "21/815/08150", "133/8150/8159",
+# "22/815/0815/4", "93815/08152". No country prefix either: as with EINs, the label and the
+# ranker tell them from other numbers; they are kept as printed.
+DE_TAX_NUMBER_PATTERN = re.compile(r"(?<![\w/.-])(?:\d{2,3}/\d{3,4}/\d{4,5}(?:/\d)?|\d{5}/\d{5})(?![\w/-])")
+TAX_ID_PATTERN = re.compile(f"{VAT_PATTERN.pattern}|{EIN_PATTERN.pattern}|{DE_TAX_NUMBER_PATTERN.pattern}")
 
 
 def parse_tax_id(text: str) -> str | None:
-    """A VAT id (compact form) or a US EIN (``12-3456789``)."""
+    """A VAT id (compact form), a US EIN (``12-3456789``) or a German tax number (as printed)."""
     s = text.strip()
-    if EIN_PATTERN.fullmatch(s):
+    if EIN_PATTERN.fullmatch(s) or DE_TAX_NUMBER_PATTERN.fullmatch(s):
         return s
     return parse_vat_id(s)
 
@@ -586,9 +591,11 @@ def find_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
 
 
 def find_tax_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
-    """VAT ids and US EINs in ``text``, left to right."""
-    eins = [(m.span(), m.group(0)) for m in EIN_PATTERN.finditer(text)]
-    yield from sorted([*find_vat_ids(text), *eins])
+    """VAT ids, US EINs and German tax numbers in ``text``, left to right."""
+    national = [
+        (m.span(), m.group(0)) for regex in (EIN_PATTERN, DE_TAX_NUMBER_PATTERN) for m in regex.finditer(text)
+    ]
+    yield from sorted([*find_vat_ids(text), *national])
 
 
 # --- the registry ----------------------------------------------------------------------------

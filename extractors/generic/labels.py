@@ -119,7 +119,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "ust ident nr", "ust idnr", "ust id nr", "ustid nr", "ust nr", "mwst nr", "vat reg no",
             "vat registration no", "vat reg number", "vat id no", "n° tva intracommunautaire",
             "numero tva intracommunautaire", "identifiant tva", "tva intra", "n° identification tva",
-            "st nr", "steuer nr", "gb vat no",
+            "st nr", "steuer nr", "steuernr", "stnr", "gb vat no",
             "vat id", "vat no", "vat number", "vat reg no", "vat registration number", "vat reg",
             "tax id", "tax number", "vat", "ust idnr", "ust id", "ust id nr", "ustid", "ustidnr",
             "umsatzsteuer id", "umsatzsteuer identifikationsnummer", "steuernummer",

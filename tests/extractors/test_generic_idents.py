@@ -672,3 +672,37 @@ def test_a_group_of_an_iban_that_reads_as_a_label_names_nothing(
     reading = extractor.read_unscored(_document(cells))
     assert {c.value for c in reading.candidates["po_number"] if c.label is not None} == {"ORD-2026-1211"}
     assert iban in {c.value for c in reading.candidates["vendor_iban"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Steuernr.: 181/815/08155", ["181/815/08155"]),
+        ("St.-Nr. 21/815/08150", ["21/815/08150"]),
+        ("Steuernummer 133/8150/8159", ["133/8150/8159"]),
+        ("Steuer-Nr. 22/815/0815/4", ["22/815/0815/4"]),
+        ("StNr 93815/08152", ["93815/08152"]),
+        ("Rechnung 2024/0815/12345", []),  # four digits first: a number with its year
+        ("vom 12/05/2024", []),  # a date
+        ("Auftrag AB-12/345/67890", []),  # part of a longer reference
+    ],
+)
+def test_german_tax_numbers_are_tax_id_candidates(text: str, found: list[str]) -> None:
+    assert [value for _, value in VALUE_TYPES["tax_id"].find(text)] == found
+
+
+def test_a_german_tax_number_is_the_vendors_tax_id_where_no_vat_id_is_printed(
+    extractor: GenericExtractor,
+) -> None:
+    doc = _document(
+        [
+            (50, 40, "Lindner Malerbetrieb"),
+            (50, 120, "Rechnung"),
+            (300, 150, "Rechnungsnr.: 2024-118"),
+            (300, 162, "Datum: 14.03.2024"),
+            (50, 300, "Gesamtbetrag 1.190,00 EUR"),
+            (50, 700, "Lindner Malerbetrieb · Kirchweg 4 · 79098 Freiburg"),
+            (350, 700, "Steuernr.: 07/123/45678"),
+        ]
+    )
+    assert extractor.extract(doc).fields.vendor_tax_id == "07/123/45678"
