@@ -67,6 +67,8 @@ def choose_totals(
     # the three, however the block's arithmetic falls ("Subtotal 79,00 Shipping 5,90 Total 84,90"
     # with the tax included).
     charges = [c for c in subtotals if c.label is None and c.features.get("charge_label")]
+    # Discounts on the whole invoice: the lines less one make the net amount.
+    discounts = {abs(c.value) for c in subtotals if c.features.get("discount_label")}
     subtotals, taxes, totals = (
         [c for c in role if not (c.label is None and c.features.get("charge_label"))]
         for role in (subtotals, taxes, totals)
@@ -111,7 +113,7 @@ def choose_totals(
             absent[i] if c is None else _log(prob.get(id(c), c.score), settings)
             for i, c in enumerate((s, t, g))
         )
-        checks = _checks(s, t, g, lines_sum, line_boxes)
+        checks = _checks(s, t, g, lines_sum, line_boxes, discounts)
         if (
             g is not None
             and _key(abs(g.value)) in tendered
@@ -146,7 +148,12 @@ def choose_totals(
             # The difference is a charge the page prints (shipping on a gross-priced order).
             and not any(_close(value, c.value) for c in charges)
         ):
-            out[missing] = Choice(_derived(missing, value, present, 0.0), 0.4)
+            out[missing] = Choice(_derived(missing, value, present, 0.0), settings.derived_amount_confidence)
+        elif missing == "tax_amount" and s is not None and g is not None and _close(s.value, g.value):
+            # Rule: the net amount is the amount due, and no tax is printed: none is charged (a
+            # small business, an exempt supply, reverse charge), as the e-invoice states it: 0.00.
+            zero = Decimal(0).quantize(Decimal("0.01"))
+            out[missing] = Choice(_derived(missing, zero, present, 0.0), settings.untaxed_confidence)
     return out
 
 
@@ -219,11 +226,12 @@ def _checks(
     g: Candidate | None,
     lines_sum: Decimal | None,
     line_boxes: Collection[tuple[int, BBox]],
+    discounts: Collection[Decimal] = (),
 ) -> dict[str, bool]:
     """The arithmetic a combination can be checked by, and whether it holds.
 
-    subtotal + tax = total; the lines add up to the subtotal, or to the total when they are
-    priced with tax (receipts).
+    subtotal + tax = total; the lines add up to the subtotal (less a discount on the whole
+    invoice the page prints), or to the total when they are priced with tax (receipts).
     """
     checks: dict[str, bool] = {}
     if s is not None and t is not None and g is not None:
@@ -240,6 +248,7 @@ def _checks(
                 _close(lines_sum, s.value)
                 or (g is not None and _close(lines_sum, g.value))
                 or (goods is not None and _close(lines_sum, Decimal(str(goods))))
+                or any(_close(lines_sum - discount, s.value) for discount in discounts)
             )
     elif g is not None and t is None:
         checks["lines"] = _close(lines_sum, g.value)

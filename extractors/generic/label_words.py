@@ -103,6 +103,14 @@ CHARGES = (
     "frais d emballage", "emballage", "verzendkosten", "verzending", "vracht", "gastos de envio",
     "envio", "portes", "spese di spedizione", "spedizione", "trasporto", "spese di trasporto",
 )  # fmt: skip
+# Discounts on the whole invoice, printed between the goods' sum and the net amount they
+# reduce ("Zwischensumme 589,23 / Gesamtrabatt -29,46 / Netto 559,77"): the amount beside one is
+# none of the three totals, and the lines less it make the net amount.
+DISCOUNTS = (
+    "discount", "total discount", "invoice discount", "rebate", "rabatt", "gesamtrabatt",
+    "nachlass", "preisnachlass", "rechnungsrabatt", "remise", "remise globale", "rabais", "korting",
+    "descuento", "descuento global", "sconto", "sconto globale",
+)  # fmt: skip
 # Words that make a document label name another document: the invoice a credit note or a
 # correction refers to ("N° de facture associée", "Previous invoice no.", "Factura rectificada").
 # After the label, and before it; as token runs, as the label finder reads them.

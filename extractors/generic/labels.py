@@ -160,6 +160,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "goods total", "goods value", "total goods", "net goods", "nett", "nett total", "total nett",
             "amount excl vat", "amount excluding vat", "total ex vat", "total exclusive of vat",
             "subtotal excl vat", "net invoice amount", "zwischensumme netto", "gesamtsumme netto",
+            "gesamtbetrag netto", "rechnungsbetrag netto",
             "summe ohne mwst", "betrag netto", "montant net", "total hors tva",
             "total before tax", "total before taxes", "total excl tax", "total excl taxes",
             "total exc vat", "total net amount", "net total amount", "net value total", "nettosumme",
@@ -331,6 +332,9 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     ),
     # What a receipt was paid with and the change given back: amounts beside these are
     # payments, not the subtotal, the tax or the total (cash tendered = total + change).
+    # A discount on the whole invoice ("Gesamtrabatt", "Total discount"): its amount is none of
+    # the three totals, and the lines less it make the net amount (consistency.py).
+    "discount": (0.9, list(label_words.DISCOUNTS)),
     "payment": (
         0.9,
         [
@@ -885,7 +889,16 @@ class LabelFinder:
                     LabelMatch(kind, phrase, weight, first, last + 1, tail_at is not None, tail_at or 0)
                 )
         out.sort(key=lambda m: (m.start, m.kind))
+        # "Net after discount", "Zwischensumme nach Rabatt": after an amount's own label the
+        # discount's word says what that amount is net of; it is no discount's label.
+        if any(m.kind == "discount" for m in out):
+            first_amount = min((m.start for m in out if m.kind in _AMOUNT_KINDS), default=len(words))
+            out = [m for m in out if not (m.kind == "discount" and m.start > first_amount)]
         return out
+
+
+# The document's amounts, whose labels a discount's word may qualify.
+_AMOUNT_KINDS = frozenset({"subtotal", "tax_amount", "total"})
 
 
 def after_cuts(match: LabelMatch, cuts: Collection[int]) -> LabelMatch:

@@ -61,6 +61,10 @@ class GenericSettings(BaseModel):
     reversed_dates_penalty: float = Field(0.3, ge=0)
 
     # --- confidences of values worked out, not read (below any review threshold on purpose) ---
+    # The one amount of subtotal, tax and total missing, worked out from the other two.
+    derived_amount_confidence: float = Field(0.4, ge=0, le=1)
+    # A tax of 0.00 where the net amount printed is the total and no tax is printed.
+    untaxed_confidence: float = Field(0.5, ge=0, le=1)
     # A due date derived from payment terms ("zahlbar innerhalb 30 Tagen").
     terms_confidence: float = Field(0.5, ge=0, le=1)
     # A printed due date that is the invoice date plus the days the payment terms state ("30

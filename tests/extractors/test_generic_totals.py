@@ -457,3 +457,45 @@ def test_a_charge_is_neither_the_tax_nor_what_total_less_subtotal_leaves() -> No
         fields = extractor.extract(_document(cells), DocType.INVOICE).fields
         assert fields.total == Decimal("210.00")
         assert fields.tax_amount != Decimal("10.00")
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        ("Zwischensumme (Netto):", "Gesamtrabatt:", "Gesamtbetrag (Netto):", "Umsatzsteuer 7 %:",
+         "Umsatzsteuer 19 %:", "Umsatzsteuer gesamt:", "Gesamtbetrag (Brutto):", "Zahlbetrag:"),
+        ("Subtotal (net):", "Total discount:", "Total (net):", "VAT 7 %:", "VAT 19 %:", "VAT total:",
+         "Total (gross):", "Amount due:"),
+    ],
+)  # fmt: skip
+def test_a_discount_on_the_whole_invoice_leaves_the_net_amount_it_reduces(labels: tuple[str, ...]) -> None:
+    # The lines make 200.00 and the discount takes 10.00 off: 190.00 net (30.00 at 7 %, 160.00
+    # at 19 %), 32.50 tax, 222.50 due. The lines add up to the goods' sum above the discount;
+    # the net amount the tax is charged on is below it.
+    amounts = ("200.00", "-10.00", "190.00", "2.10", "30.40", "32.50", "222.50", "222.50")
+    cells = [cell for i, (label, amount) in enumerate(zip(labels, amounts, strict=True))
+             for cell in ((300, 375 + 15 * i, label), _right(510, 375 + 15 * i, amount))]  # fmt: skip
+    fields = GenericExtractor(shipped_scorer()).extract(_document([*HEAD, *cells]), DocType.INVOICE).fields
+    assert (fields.subtotal, fields.tax_amount, fields.total) == (
+        Decimal("190.00"),
+        Decimal("32.50"),
+        Decimal("222.50"),
+    )
+
+
+def test_no_tax_printed_and_the_net_amount_due_make_a_tax_of_zero() -> None:
+    # A small business charges no VAT: "Zwischensumme 200,00 / Gesamtbetrag 200,00" and a note.
+    note = (40, 430, "No VAT is charged under the small business scheme.")
+    cells = [*HEAD, (300, 375, "Subtotal"), _right(510, 375, "200.00"), (300, 390, "Amount due"),
+             _right(510, 390, "200.00"), note]  # fmt: skip
+    result = GenericExtractor(shipped_scorer()).extract(_document(cells), DocType.INVOICE)
+    assert (result.fields.subtotal, result.fields.tax_amount, result.fields.total) == (
+        Decimal("200.00"),
+        Decimal("0.00"),
+        Decimal("200.00"),
+    )
+    assert "tax_amount" not in result.field_boxes  # worked out, printed nowhere
+    # Where the total is larger, the missing tax is no zero.
+    cells[-2] = _right(510, 390, "238.00")
+    fields = GenericExtractor(shipped_scorer()).extract(_document(cells), DocType.INVOICE).fields
+    assert fields.tax_amount != Decimal("0.00")
