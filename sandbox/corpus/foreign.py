@@ -9,10 +9,22 @@ breakdown table. Every document gets its own options (a title or none, the IBAN 
 number or on its own line, a SWIFT code, a payment type, a variable symbol, a company id, the
 currency), and the truth is what the page prints, computed as InvoiceGenerator computes it.
 
-    python -m sandbox.corpus.foreign OUT [--n 30] [--seed 7]
+A second generator, erechnung (PyPI ``erechnung``, reportlab and factur-x), lays an invoice out
+as DIN 5008 prescribes for German business letters: the vendor only in the small return-address
+line above the buyer's window and in the footer (no letterhead), the invoice's facts in a
+key-value column beside the address, a salutation, a zebra-striped table, a totals column with
+one line per VAT rate, notes on early-payment discounts and legal cases. Each document draws
+its own options (German or English, a logo, brand colours, a font, a B2B or B2C buyer, discounts
+and surcharges, an early-payment discount, a small business without VAT, reverse charge, a
+credit note, a payment method, a delivery address, a custom title). It embeds the EN 16931 XML
+it wrote, and the truth is read from that XML (``extractors.einvoice.truth``), as for the real
+e-invoices of ``../shared/data/einvoice``.
 
-writes ``OUT/fg-NNN.pdf`` with ``OUT/fg-NNN.json`` (the truth in the shape of ``ledgerbot
-extract``), for ``ledgerbot eval OUT``. Progress on stderr, one JSON line on stdout.
+    python -m sandbox.corpus.foreign OUT [--n 30] [--seed 7] [--generator invoicegenerator|erechnung]
+
+writes ``OUT/fg-NNN.pdf`` (``din-NNN.pdf`` from erechnung) with its ``.json`` truth beside it
+(in the shape of ``ledgerbot extract``), for ``ledgerbot eval OUT --no-embedded``. Progress on
+stderr, one JSON line on stdout.
 """
 
 from __future__ import annotations
@@ -22,9 +34,10 @@ import json
 import os
 import random
 import sys
+import tempfile
 import warnings
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
@@ -124,8 +137,13 @@ def _render(content: Invoice, rng: random.Random, path: Path) -> dict[str, Any]:
     }
 
 
-def write(out: Path, n: int, seed: int) -> list[Path]:
-    """``n`` invoices of ``seed`` into ``out``; returns the PDFs written."""
+GENERATORS = ("invoicegenerator", "erechnung")
+
+
+def write(out: Path, n: int, seed: int, generator: str = "invoicegenerator") -> list[Path]:
+    """``n`` invoices of ``seed`` laid out by ``generator`` into ``out``; returns the PDFs written."""
+    if generator == "erechnung":
+        return _write_erechnung(out, n, seed)
     # InvoiceGenerator reads its language when it loads: English labels throughout.
     os.environ["INVOICE_LANG"] = "en"
     try:
@@ -151,14 +169,181 @@ def write(out: Path, n: int, seed: int) -> list[Path]:
     return written
 
 
+# German VAT rates erechnung prints (it validates them): most lines at the standard rate.
+_DIN_RATES = (Decimal("19"), Decimal("19"), Decimal("19"), Decimal("7"))
+_DIN_FONTS = (
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    ),
+    (
+        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf",
+    ),
+)
+
+
+def _street_and_number(street: str) -> tuple[str, str]:
+    """``"Lindenstraße 150b"`` as erechnung asks for it: the street and the house number apart."""
+    head, _, tail = street.rpartition(" ")
+    return (head, tail) if head and any(ch.isdigit() for ch in tail) else (street, "1")
+
+
+def _render_erechnung(content: Invoice, rng: random.Random, path: Path, logo: Path) -> None:
+    """Write ``content`` as an erechnung ZUGFeRD PDF at ``path`` with options drawn from ``rng``."""
+    import erechnung as er
+
+    vendor, buyer = content.vendor, content.buyer
+    street, number = _street_and_number(vendor.street)
+    seller = er.Seller(
+        vendor.name,
+        street,
+        number,
+        vendor.postal,
+        vendor.city,
+        country="DE",
+        vat_id=vendor.tax_id if vendor.tax_id and vendor.tax_id.startswith("DE") else "",
+        tax_number=""
+        if vendor.tax_id and vendor.tax_id.startswith("DE")
+        else f"{rng.randint(100, 999)}/{rng.randint(100, 999)}/{rng.randint(10000, 99999)}",
+        iban=vendor.iban or "",
+        bic=vendor.bic,
+        phone=vendor.phone,
+        email=vendor.email or "info@example.com",
+        website=vendor.web if rng.random() < 0.5 else "",
+    )
+    b_street, b_number = _street_and_number(buyer.street)
+    business = rng.random() < 0.8
+    first, _, last = buyer.name.partition(" ")
+    customer = er.Customer(
+        company=buyer.name if business else "",
+        first_name="" if business else first,
+        last_name="" if business else (last or first),
+        street=b_street,
+        house_number=b_number,
+        postal_code=buyer.postal,
+        city=buyer.city,
+        customer_type=er.CustomerType.B2B if business else er.CustomerType.B2C,
+        customer_number=content.customer_no if rng.random() < 0.6 else "",
+        vat_id=buyer.tax_id or "" if business else "",
+    )
+    small_business = rng.random() < 0.1
+    items = [
+        er.LineItem(
+            line.description,
+            line.quantity or Decimal(1),
+            line.unit_price or Decimal("10.00"),
+            tax_rate=Decimal(0) if small_business else rng.choice(_DIN_RATES),
+        )
+        for line in content.lines[: rng.choice((3, 6, 8, 8, 24))]
+    ]
+    options: dict[str, Any] = {
+        "invoice_type": er.InvoiceType.CREDIT_NOTE if rng.random() < 0.1 else er.InvoiceType.STANDARD,
+        "kleinunternehmer": small_business,
+        "language": rng.choice((er.Language.DE, er.Language.DE, er.Language.EN)),
+        "issue_date": content.issued,
+        "service_date": content.issued - timedelta(days=rng.randint(0, 10)),
+        "due_date": content.due if rng.random() < 0.7 else None,
+        "logo": rng.random() < 0.4,
+        "logo_path": str(logo),
+        "fold_marks": rng.random() < 0.7,
+        "title": rng.choice((None, None, None, "Rechnung", "Invoice", "RECHNUNG")),
+        "intro": rng.choice((None, None, False, "Für unsere Leistungen erlauben wir uns zu berechnen:")),
+        "buyer_reference": content.po_number or "" if rng.random() < 0.5 else "",
+    }
+    if options["invoice_type"] is er.InvoiceType.CREDIT_NOTE:
+        options["title"] = None  # its own title ("Gutschrift", "Credit Note"), never "Rechnung"
+        options["reference_number"] = f"R-{rng.randint(1000, 99999)}"
+        options["reference_date"] = content.issued - timedelta(days=rng.randint(5, 60))
+    if rng.random() < 0.4:
+        options["brand_style"] = er.BrandStyle(
+            header_fill=tuple(rng.randint(40, 230) for _ in range(3)),
+            header_text=rng.choice(((0, 0, 0), (255, 255, 255))),
+            row2=tuple(rng.randint(225, 250) for _ in range(3)),
+            bar_color=tuple(rng.randint(0, 200) for _ in range(3)),
+            bar_width_pt=rng.choice((0.6, 2.0, 4.0)),
+        )
+    fonts = [pair for pair in _DIN_FONTS if all(Path(font).is_file() for font in pair)]
+    if fonts and rng.random() < 0.4:
+        regular, bold = rng.choice(fonts)
+        options["font"] = er.Font(regular=regular, bold=bold)
+    if rng.random() < 0.3:
+        percent = rng.choice((Decimal(2), Decimal(3)))
+        options["skonto"] = er.Skonto(days=rng.choice((7, 10, 14)), percent=percent)
+    if rng.random() < 0.25 and not small_business:
+        rate = items[0].tax_rate
+        options["discounts"] = [er.Discount("invoice", Decimal(rng.choice((3, 5, 10))), tax_rate=rate)]
+    if rng.random() < 0.2:
+        options["discounts"] = [
+            *options.get("discounts", []),
+            er.Discount("line", Decimal(rng.choice((5, 10, 15))), line_no=1),
+        ]
+    if rng.random() < 0.3:
+        options["payment_method"] = rng.choice(
+            (er.PaymentMethod.BANK_TRANSFER, er.PaymentMethod.BANK_TRANSFER, er.PaymentMethod.CARD)
+        )
+        if options["payment_method"] is er.PaymentMethod.CARD:
+            options["card_number"] = str(rng.randint(1000, 9999))
+        elif rng.random() < 0.5:
+            options["payment_reference"] = content.number
+    if rng.random() < 0.15:
+        d_street, d_number = _street_and_number(buyer.street)
+        options["delivery_address"] = er.DeliveryAddress(
+            name=buyer.name, street=d_street, house_number=d_number, postal_code=buyer.postal, city=buyer.city
+        )
+    er.Invoice(
+        seller=seller, customer=customer, line_items=items, invoice_number=content.number, **options
+    ).zugferd_file(str(path))
+
+
+def _write_erechnung(out: Path, n: int, seed: int) -> list[Path]:
+    try:
+        import erechnung  # noqa: F401
+    except ImportError as error:
+        raise SystemExit("error [E901] erechnung is not installed: pip install erechnung") from error
+    from PIL import Image, ImageDraw
+
+    from extractors.einvoice.truth import truth_from_einvoice
+
+    out.mkdir(parents=True, exist_ok=True)
+    options = ContentOptions(credit_rate=0.0, long_share=0.3, max_date=date(2026, 11, 20))
+    written = []
+    with tempfile.TemporaryDirectory(prefix="erechnung-") as scratch:
+        logo = Path(scratch) / "logo.png"
+        image = Image.new("RGB", (360, 120), (255, 255, 255))
+        ImageDraw.Draw(image).ellipse((10, 10, 110, 110), fill=(30, 90, 160))
+        image.save(logo)
+        for index in range(n):
+            rng = random.Random(f"foreign:erechnung:{seed}:{index}")
+            content = draw_invoice(rng, options)
+            path = out / f"din-{index:03d}.pdf"
+            try:
+                _render_erechnung(content, rng, path, logo)
+            except Exception as error:  # erechnung refuses a combination it validates against
+                print(f"[{index + 1}/{n}] {path.name} skipped: {error}", file=sys.stderr)
+                path.unlink(missing_ok=True)
+                continue
+            truth = truth_from_einvoice(path)
+            truth.update(layout="erechnung", variant="digital")
+            path.with_suffix(".json").write_text(json.dumps(truth, indent=1, ensure_ascii=False))
+            written.append(path)
+            print(f"[{index + 1}/{n}] {path.name}", file=sys.stderr)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--generator", choices=GENERATORS, default="invoicegenerator")
     args = parser.parse_args(argv)
-    written = write(args.out, args.n, args.seed)
-    print(json.dumps({"out": str(args.out), "documents": len(written), "seed": args.seed}))
+    written = write(args.out, args.n, args.seed, args.generator)
+    print(
+        json.dumps(
+            {"out": str(args.out), "documents": len(written), "seed": args.seed, "generator": args.generator}
+        )
+    )
     return 0
 
 

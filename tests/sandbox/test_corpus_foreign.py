@@ -39,3 +39,27 @@ def test_every_truth_value_is_printed_and_the_amounts_add_up(tmp_path: Path) -> 
 def test_the_same_seed_writes_the_same_invoices(tmp_path: Path) -> None:
     a, b = foreign.write(tmp_path / "a", 2, seed=5), foreign.write(tmp_path / "b", 2, seed=5)
     assert [p.with_suffix(".json").read_text() for p in a] == [p.with_suffix(".json").read_text() for p in b]
+
+
+def test_erechnung_invoices_carry_their_truth_in_their_own_e_invoice(tmp_path: Path) -> None:
+    written = foreign.write(tmp_path, 8, seed=3, generator="erechnung")
+    assert [p.name for p in written] == [f"din-{k:03d}.pdf" for k in range(8)]
+    for pdf in written:
+        truth = json.loads(pdf.with_suffix(".json").read_text())
+        fields = truth["fields"]
+        assert truth["layout"] == "erechnung" and truth["variant"] == "digital"
+        assert truth["doc_type"] in ("invoice", "credit_note")
+        with pdfplumber.open(pdf) as document:
+            text = "\n".join(page.extract_text() or "" for page in document.pages)
+        # DIN 5008: the vendor is printed in the return-address line and the footer only.
+        assert fields["vendor_name"] in text, pdf.name
+        assert fields["invoice_number"] in text, pdf.name
+        for name in ("total", "tax_amount"):
+            assert _digits(str(abs(Decimal(fields[name])))) in _digits(text), (pdf.name, name)
+        assert Decimal(fields["subtotal"]) + Decimal(fields["tax_amount"]) == Decimal(fields["total"])
+
+
+def test_the_same_seed_writes_the_same_erechnung_truth(tmp_path: Path) -> None:
+    a = foreign.write(tmp_path / "a", 2, seed=5, generator="erechnung")
+    b = foreign.write(tmp_path / "b", 2, seed=5, generator="erechnung")
+    assert [p.with_suffix(".json").read_text() for p in a] == [p.with_suffix(".json").read_text() for p in b]
