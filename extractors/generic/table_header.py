@@ -232,11 +232,19 @@ def header_columns(words: list[Word], row_height: float, priced_whole: bool = Fa
 
 def _resolve(words: list[Word], matches: list[_Match], segments: list[list[int]]) -> list[Column]:
     """One column per header cell; ambiguous words take the kind no other cell has."""
-    # Matches in one gap-free segment are one printed cell ("Item / Description", "Price EUR").
+    # Matches in one gap-free segment are one printed cell ("Item / Description", "Price EUR"),
+    # unless they name two of the count, the price and the amount: then they are two cells set
+    # close ("Anzahl Einzelpreis EUR"), each with the words up to the next ("EUR" is the price's);
+    # a row with no column gap at all is a sentence, its words one cell.
     cells: list[list[_Match]] = []
     seg_of = {i: n for n, seg in enumerate(segments) for i in seg}
+    gapped = len(segments) > 1
     for m in matches:
-        if cells and seg_of[cells[-1][-1].start] == seg_of[m.start]:
+        if (
+            cells
+            and seg_of[cells[-1][-1].start] == seg_of[m.start]
+            and not (gapped and _two_roles(cells[-1], m))
+        ):
             cells[-1].append(m)
         else:
             cells.append([m])
@@ -252,6 +260,11 @@ def _resolve(words: list[Word], matches: list[_Match], segments: list[list[int]]
             used = sure | {c.kind for c in columns}
             kind = next((k for k in options if k not in used), options[0])
         start, end = cell[0].start, cell[-1].end
+        following = next((c[0].start for c in cells if c[0].start >= end), len(words))
+        segment = segments[seg_of[start]]
+        # The words after the cell's own in its segment, up to the next cell ("EUR").
+        while end < following and end in segment and end - 1 in segment:
+            end += 1
         box = union([w.bbox for w in words[start:end]])
         columns.append(Column(kind, box[0], box[2], " ".join(w.text for w in words[start:end])))
     # Two cells of one kind ("Net" ... "Total"): the right one is the amount, the left the price.
@@ -262,6 +275,19 @@ def _resolve(words: list[Word], matches: list[_Match], segments: list[list[int]]
 
 
 _PRIORITY = ("col_description", "col_amount", "col_unit_price", "col_quantity", "col_sku", "col_tax")
+# The columns a row's arithmetic is read from: two of them are never one printed cell.
+_ROLE_KINDS = frozenset({"col_quantity", "col_unit_price", "col_amount"})
+
+
+def _two_roles(cell: list[_Match], match: _Match) -> bool:
+    """``match`` names another of the count, the price and the amount than ``cell`` does."""
+    named = {k for m in cell if len(m.kinds) == 1 for k in m.kinds}
+    return (
+        len(match.kinds) == 1
+        and match.kinds[0] in _ROLE_KINDS
+        and bool(named & _ROLE_KINDS)
+        and match.kinds[0] not in named
+    )
 
 
 def _most_specific(kinds: list[str]) -> str:

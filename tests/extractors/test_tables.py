@@ -302,6 +302,22 @@ def test_goods_returned_with_a_negative_quantity_keep_their_columns() -> None:
     assert triples(table) == [("5.0000", "1.0000", "-5.00"), ("2.0000", "1.4500", "-2.90")]
 
 
+def test_count_and_price_headers_set_close_together_are_two_columns() -> None:
+    """ "Anzahl Einzelpreis EUR" with a single space between the two: two cells, the count's
+    numbers flush right under "Anzahl", the price's under "EUR". Read as one price cell, the
+    count and the price traded places (the arithmetic cannot tell 20 x 1,49 from 1,49 x 20)."""
+    rows: list[list[Cell]] = [
+        [("Pos.", 40), ("Bezeichnung", 80), ("Anzahl Einzelpreis EUR", 420, "r"),
+         ("Steuer Gesamtpreis EUR", 540, "r")],
+        [("1", 40), ("Kabelbinder", 80), ("20", 334, "r"), ("1,49", 420, "r"), ("19 %", 450, "r"),
+         ("29,80", 540, "r")],
+        [("2", 40), ("Schraubendreher", 80), ("3", 334, "r"), ("12,00", 420, "r"), ("19 %", 450, "r"),
+         ("36,00", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("20", "1.49", "29.80"), ("3", "12.00", "36.00")]
+
+
 # --- the parts ------------------------------------------------------------------------------------
 
 
