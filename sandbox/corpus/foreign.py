@@ -21,10 +21,14 @@ it wrote, and the truth is read from that XML (``extractors.einvoice.truth``), a
 e-invoices of ``../shared/data/einvoice``.
 
     python -m sandbox.corpus.foreign OUT [--n 30] [--seed 7] [--generator invoicegenerator|erechnung]
+                                         [--scans]
 
 writes ``OUT/fg-NNN.pdf`` (``din-NNN.pdf`` from erechnung) with its ``.json`` truth beside it
-(in the shape of ``ledgerbot extract``), for ``ledgerbot eval OUT --no-embedded``. Progress on
-stderr, one JSON line on stdout.
+(in the shape of ``ledgerbot extract``), for ``ledgerbot eval OUT --no-embedded``. With
+``--scans`` every document is also written scanned (``scans.py``: rasterised, skewed, blurred,
+noisy), half as a PNG of its first page (``-scan.png``, one-page documents) and the others as
+an image-only PDF (``-scan.pdf``), each with the same truth as variant ``scan_png`` or
+``scan_pdf``. Progress on stderr, one JSON line on stdout.
 """
 
 from __future__ import annotations
@@ -140,10 +144,36 @@ def _render(content: Invoice, rng: random.Random, path: Path) -> dict[str, Any]:
 GENERATORS = ("invoicegenerator", "erechnung")
 
 
-def write(out: Path, n: int, seed: int, generator: str = "invoicegenerator") -> list[Path]:
-    """``n`` invoices of ``seed`` laid out by ``generator`` into ``out``; returns the PDFs written."""
-    if generator == "erechnung":
-        return _write_erechnung(out, n, seed)
+def write(
+    out: Path, n: int, seed: int, generator: str = "invoicegenerator", scans: bool = False
+) -> list[Path]:
+    """``n`` invoices of ``seed`` laid out by ``generator`` into ``out``; returns the PDFs written
+    (with ``scans``, each one's scan too, after it)."""
+    written = (
+        _write_erechnung(out, n, seed) if generator == "erechnung" else _write_invoicegenerator(out, n, seed)
+    )
+    if not scans:
+        return written
+    return [path for pdf in written for path in (pdf, _scanned(pdf, seed))]
+
+
+def _scanned(pdf: Path, seed: int) -> Path:
+    """``pdf`` scanned, with its truth beside it: a PNG when it has one page and the draw says
+    so, else an image-only PDF."""
+    from sandbox.corpus.scans import page_count, scan_pdf, scan_png
+
+    rng = random.Random(f"foreign:scan:{seed}:{pdf.stem}")
+    data = pdf.read_bytes()
+    png = page_count(data) == 1 and rng.random() < 0.5
+    path = pdf.with_name(f"{pdf.stem}-scan.{'png' if png else 'pdf'}")
+    path.write_bytes(scan_png(data, rng) if png else scan_pdf(data, rng))
+    truth = json.loads(pdf.with_suffix(".json").read_text())
+    truth["variant"] = "scan_png" if png else "scan_pdf"
+    path.with_suffix(".json").write_text(json.dumps(truth, indent=1, ensure_ascii=False))
+    return path
+
+
+def _write_invoicegenerator(out: Path, n: int, seed: int) -> list[Path]:
     # InvoiceGenerator reads its language when it loads: English labels throughout.
     os.environ["INVOICE_LANG"] = "en"
     try:
@@ -337,8 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--generator", choices=GENERATORS, default="invoicegenerator")
+    parser.add_argument("--scans", action="store_true", help="Write each document scanned too")
     args = parser.parse_args(argv)
-    written = write(args.out, args.n, args.seed, args.generator)
+    written = write(args.out, args.n, args.seed, args.generator, args.scans)
     print(
         json.dumps(
             {"out": str(args.out), "documents": len(written), "seed": args.seed, "generator": args.generator}

@@ -63,3 +63,19 @@ def test_the_same_seed_writes_the_same_erechnung_truth(tmp_path: Path) -> None:
     a = foreign.write(tmp_path / "a", 2, seed=5, generator="erechnung")
     b = foreign.write(tmp_path / "b", 2, seed=5, generator="erechnung")
     assert [p.with_suffix(".json").read_text() for p in a] == [p.with_suffix(".json").read_text() for p in b]
+
+
+def test_scans_carry_the_documents_truth_and_no_text_layer(tmp_path: Path) -> None:
+    written = foreign.write(tmp_path, 4, seed=3, scans=True)
+    assert [p.name for p in written[::2]] == [f"fg-{k:03d}.pdf" for k in range(4)]
+    for pdf, scan in zip(written[::2], written[1::2], strict=True):
+        assert scan.stem == f"{pdf.stem}-scan" and scan.suffix in (".png", ".pdf")
+        truth, scanned = (json.loads(p.with_suffix(".json").read_text()) for p in (pdf, scan))
+        assert scanned.pop("variant") == ("scan_png" if scan.suffix == ".png" else "scan_pdf")
+        truth.pop("variant")
+        assert scanned == truth
+        if scan.suffix == ".pdf":
+            with pdfplumber.open(scan) as document:
+                assert not any((page.extract_text() or "").strip() for page in document.pages)
+        else:
+            assert scan.read_bytes().startswith(b"\x89PNG")
