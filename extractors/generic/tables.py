@@ -120,6 +120,17 @@ class _Reading:
         return [s for s in (self.quantity, self.unit_price, self.amount) if s is not None]
 
 
+def _printed_quantity(qty: Decimal | None, price: Decimal | None, amount: Decimal | None) -> Decimal | None:
+    """The quantity as the row prints it: a count is positive, but goods taken back print their
+    quantity with a minus beside a negative amount at a positive price ("-5 x 1,00 = -5,00"),
+    and then the minus is part of what the row says; any other sign is a stray mark."""
+    if qty is None:
+        return None
+    if qty < 0 and amount is not None and price is not None and signs_fit(qty, price, amount):
+        return qty
+    return abs(qty)
+
+
 def find_header(row: Row) -> list[Column] | None:
     """Columns from one header row, or None when the row does not look like a table header."""
     return header_columns(row.words, row.height)
@@ -711,7 +722,7 @@ def _item(words: list[Word], reading: _Reading, columns: list[Column], page: int
     return Item(
         description=text.get("col_description"),
         sku=text.get("col_sku"),
-        quantity=abs(qty) if qty is not None else None,
+        quantity=_printed_quantity(qty, price, reading.amount.value if reading.amount else None),
         unit_price=abs(price) if price is not None else None,
         amount=reading.amount.value if reading.amount else None,
         page=page,
@@ -745,7 +756,9 @@ def headerless_items(rows: list[Row], stop: set[int] | None = None) -> list[Item
         items.append(
             Item(
                 description=" ".join(text) or None,
-                quantity=abs(reading.quantity.value),
+                quantity=_printed_quantity(
+                    reading.quantity.value, reading.unit_price.value, reading.amount.value
+                ),
                 unit_price=abs(reading.unit_price.value),
                 amount=reading.amount.value,
                 page=row.page,

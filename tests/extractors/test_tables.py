@@ -289,8 +289,9 @@ def test_a_born_digital_row_is_never_repaired_or_completed() -> None:
 
 
 def test_goods_returned_with_a_negative_quantity_keep_their_columns() -> None:
-    """ "-5,0000 Stk." at 1,0000 for -5,00: a credit note's quantity printed negative is still
-    the quantity, not the price; the contract reports it positive, the amount negative."""
+    """ "-5,0000 Stk." at 1,0000 for -5,00: a quantity printed negative is still the quantity,
+    not the price, and the table keeps its minus (a credit note's contract, positive
+    quantities, is the extractor's to apply once it knows the document's type)."""
     rows: list[list[Cell]] = [
         [("Art.-Nr.", 40), ("Menge", 270, "r"), ("VKE", 320, "r"), ("Nettopreis", 400, "r"),
          ("Nettowert", 540, "r")],
@@ -299,7 +300,22 @@ def test_goods_returned_with_a_negative_quantity_keep_their_columns() -> None:
         [("Summe", 380), ("-7,90", 540, "r")],
     ]  # fmt: skip
     table = read([page(rows)])
-    assert triples(table) == [("5.0000", "1.0000", "-5.00"), ("2.0000", "1.4500", "-2.90")]
+    assert triples(table) == [("-5.0000", "1.0000", "-5.00"), ("-2.0000", "1.4500", "-2.90")]
+
+
+def test_crates_taken_back_on_an_invoice_keep_the_minus_of_their_count() -> None:
+    rows: list[list[Cell]] = [
+        [("Description", 40), ("Qty", 300, "r"), ("Price", 400, "r"), ("Amount", 540, "r")],
+        [("Mineral water, crate", 40), ("3", 300, "r"), ("7,00", 400, "r"), ("21,00", 540, "r")],
+        [("Deposit crate returned", 40), ("-4", 300, "r"), ("1,50", 400, "r"), ("-6,00", 540, "r")],
+        [("Apple juice, crate", 40), ("2", 300, "r"), ("9,00", 400, "r"), ("18,00", 540, "r")],
+        [("Total", 380), ("33,00", 540, "r")],
+    ]  # fmt: skip
+    assert triples(read([page(rows)])) == [
+        ("3", "7.00", "21.00"),
+        ("-4", "1.50", "-6.00"),
+        ("2", "9.00", "18.00"),
+    ]
 
 
 # --- the parts ------------------------------------------------------------------------------------
