@@ -63,11 +63,13 @@ __all__ = [
     "read_table",
     "skip_rows",
     "stop_rows",
+    "summed_list",
 ]
 
 NUMERIC = NUMERIC_KINDS
 TEXT = TEXT_KINDS
 _STOP_KINDS = {"subtotal", "total", "tax_amount", "other_id", "vendor_iban", "due_date"}
+_TOTAL_KINDS = frozenset({"subtotal", "total", "tax_amount"})
 _SKIP_KINDS = {"carry"}
 _ROLES = ("col_quantity", "col_unit_price", "col_amount")
 # Detail rows (discounts, gross price, packing) an item may carry before the next item.
@@ -784,6 +786,7 @@ def extract_tables(
     covered: set[tuple[int, int]] = set()
     columns: list[Column] = []
     open_table = False  # the previous page's table ran to the page's end, not to its totals
+    headed: set[int] = set()  # pages that print a table header, whether its body was read or not
     for page_rows in pages_rows:
         if not page_rows:
             continue
@@ -808,6 +811,7 @@ def extract_tables(
             header = find_header_at(rows, r, whole)
             if header is None or (whole and len({c.kind for c in header.columns}) > 2):
                 continue
+            headed.add(page)
             body = header.rows[-1] + 1
             top = rows[header.rows[-1]]
             height = max(rows[i].height for i in header.rows)
@@ -855,7 +859,114 @@ def extract_tables(
         for rows in pages_rows:
             if rows:
                 items.extend(headerless_items(rows, stop.get(rows[0].page)))
+    if not items:
+        for rows in pages_rows:
+            if not rows:
+                continue
+            page = rows[0].page
+            if page in headed:
+                continue  # a table whose body was not read is no list without a header
+            listed = summed_list(rows, stop.get(page, set()), (skip or {}).get(page, set()), settings)
+            if listed is not None:
+                found, indexes = listed
+                items.extend(found)
+                covered.update((page, index) for index in indexes)
     return Table(items, covered, columns)
+
+
+def summed_list(
+    rows: list[Row], stops: set[int], skipped: set[int], settings: GenericSettings = DEFAULT
+) -> tuple[list[Item], list[int]] | None:
+    """Items listed without a header or counts: rows of text, each ending in one amount, right
+    over a totals row whose amount they add up to ("Liability 50,00" / "Partner cover 0,00" /
+    "Total premium 50,00"). Each is one of it at its amount, as a service priced whole; rows
+    without an amount under an item continue its description. The sum must hold to the cent,
+    so prose or an address over a total never passes. Returns the items and their row indexes."""
+    ocr = is_ocr(rows)
+    for s, row in enumerate(rows):
+        if row.index not in stops:
+            continue
+        closing = _closing_amount(row.words, ocr)
+        if closing is None:
+            continue
+        stated, right = closing
+        found = _list_over(rows, s, right, stops, skipped, ocr, settings)
+        if found is None:
+            continue
+        items, indexes = found
+        listed = _sum(items)
+        if listed is not None and abs(listed - stated.value) <= settings.cent:
+            return items, indexes
+    return None
+
+
+def _closing_amount(words: list[Word], ocr: bool) -> tuple[NumberSpan, float] | None:
+    """The money amount that ends a row after text (only a currency may follow it), and the
+    row's right edge; None when the row ends otherwise."""
+    spans = tokenize(number_spans(words, ocr))
+    if not spans:
+        return None
+    last = spans[-1]
+    if not last.has_cents or not all(is_currency(w.text) for w in words[last.end :]):
+        return None
+    if not any(c.isalpha() for w in words[: last.start] for c in w.text):
+        return None
+    return last, words[-1].x1
+
+
+def _list_over(
+    rows: list[Row],
+    s: int,
+    right: float,
+    stops: set[int],
+    skipped: set[int],
+    ocr: bool,
+    settings: GenericSettings,
+) -> tuple[list[Item], list[int]] | None:
+    """The priced rows of the block right over row ``s`` whose amounts end where its does."""
+    finder = label_finder()
+    block: list[int] = []
+    top = rows[s].top
+    for r in range(s - 1, -1, -1):
+        row = rows[r]
+        if row.index in stops or row.index in skipped or top - row.bottom > settings.list_gap * row.height:
+            break
+        block.append(r)
+        top = row.top
+    items: list[Item] = []
+    indexes: list[int] = []
+    for r in reversed(block):
+        row = rows[r]
+        closing = _closing_amount(row.words, ocr)
+        aligned = abs(row.words[-1].x1 - right) <= settings.list_align * row.height
+        if closing is not None and aligned:
+            named = {m.kind for m in finder.find([w.text for w in row.words], row.breaks)}
+            if named & _TOTAL_KINDS:
+                return None  # a totals block (net, tax, total), not a list of items
+            span = closing[0]
+            text = [w.text for w in row.words[: span.start] if not is_currency(w.text)]
+            items.append(
+                Item(
+                    description=" ".join(text) or None,
+                    quantity=Decimal(1),
+                    unit_price=abs(span.value),
+                    amount=span.value,
+                    page=row.page,
+                    boxes=[row.bbox],
+                    consistent=True,
+                    confidence=span.confidence,
+                    amount_text=span.text,
+                    amount_confidence=span.confidence,
+                )
+            )
+            indexes.append(row.index)
+        elif aligned and items:
+            return None  # something else printed in the amounts' column: no plain list
+        elif items:
+            items[-1].description = f"{items[-1].description or ''} {row.text}".strip()
+            items[-1].boxes.append(row.bbox)
+            indexes.append(row.index)
+    return (items, indexes) if items else None
 
 
 def _sum(items: list[Item]) -> Decimal | None:

@@ -925,3 +925,54 @@ def test_a_description_and_amount_box_gives_way_to_a_table_that_names_counts_and
         [("Hose reel", 30), ("2", 300, "r"), ("12,00", 380, "r"), ("24,00", 480, "r")],
     ]  # fmt: skip
     assert triples(read([page([r for r in rows if r])])) == [("3", "5.00", "15.00"), ("2", "12.00", "24.00")]
+
+
+# --- a list of priced rows without a header -------------------------------------------------------
+
+PREMIUM_LIST: list[list[Cell]] = [
+    [("Dear customer, your cover for the coming year:", 40)],
+    [],
+    [("Covered risks:", 40)],
+    [("Home contents cover", 40), ("412,80 €", 480, "r")],
+    [("- fire, storm and burglary", 50)],
+    [("Bicycle theft, 2 bicycles", 40), ("36,00 €", 480, "r")],
+    [("Glass breakage", 40), ("0,00 €", 480, "r")],
+    [("Total premium", 40), ("448,80 €", 480, "r")],
+    [("Insurance tax 19 %", 40), ("85,27 €", 480, "r")],
+    [("Amount payable", 40), ("534,07 €", 480, "r")],
+]  # fmt: skip
+
+
+def test_rows_each_ending_in_an_amount_that_add_up_to_the_total_under_them_are_items() -> None:
+    rows = PREMIUM_LIST
+    table = read([page(rows)])
+    assert triples(table) == [("1", "412.80", "412.80"), ("1", "36.00", "36.00"), ("1", "0.00", "0.00")]
+    # A row without an amount under an item continues its description; the text over the
+    # first priced row is no item.
+    assert [i.description for i in table.items] == [
+        "Home contents cover - fire, storm and burglary",
+        "Bicycle theft, 2 bicycles",
+        "Glass breakage",
+    ]
+
+
+def test_priced_rows_that_do_not_add_up_to_the_total_under_them_are_no_items() -> None:
+    rows = [list(r) for r in PREMIUM_LIST]
+    rows[6] = [("Glass breakage", 40), ("10,00 €", 480, "r")]  # 458,80 over a total of 448,80
+    assert triples(read([page(rows)])) == []
+
+
+def test_a_priced_row_whose_amount_ends_off_the_totals_column_breaks_the_list() -> None:
+    rows = [list(r) for r in PREMIUM_LIST]
+    # The same amounts, but the bicycle row's amount stands in another column: no plain list.
+    rows[5] = [("Bicycle theft, 2 bicycles", 40), ("36,00 €", 380, "r")]
+    assert triples(read([page(rows)])) == []
+
+
+def test_a_row_naming_the_tax_is_no_item_of_a_list_even_where_the_amounts_add_up() -> None:
+    rows: list[list[Cell]] = [
+        [("Service fee, March", 40), ("100,00 €", 480, "r")],
+        [("plus 19 % VAT", 40), ("19,00 €", 480, "r")],
+        [("Total", 40), ("119,00 €", 480, "r")],
+    ]  # fmt: skip
+    assert triples(read([page(rows)])) == []
