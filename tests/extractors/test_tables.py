@@ -976,3 +976,29 @@ def test_a_row_naming_the_tax_is_no_item_of_a_list_even_where_the_amounts_add_up
         [("Total", 40), ("119,00 €", 480, "r")],
     ]  # fmt: skip
     assert triples(read([page(rows)])) == []
+
+
+# --- Spanish, Italian and Dutch headers -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        [("Descripción", 40), ("Cantidad", 300, "r"), ("Importe", 540, "r")],
+        [("Descrizione", 40), ("Quantità", 300, "r"), ("Importo", 540, "r")],
+        [("Omschrijving", 40), ("Aantal", 300, "r"), ("Bedrag", 540, "r")],
+    ],
+    ids=["es", "it", "nl"],
+)  # fmt: skip
+def test_spanish_italian_and_dutch_column_words_name_their_columns(header: list[Cell]) -> None:
+    # Counts and amounts without unit prices: no row multiplies out, only the header tells
+    # that these rows are items.
+    rows: list[list[Cell]] = [
+        header,
+        [("Office cleaning, March", 40), ("1", 300, "r"), ("250,00", 540, "r")],
+        [("Window cleaning", 40), ("2", 300, "r"), ("180,00", 540, "r")],
+        [("Total", 380), ("430,00", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("1", None, "250.00"), ("2", None, "180.00")]
+    assert [i.description for i in table.items] == ["Office cleaning, March", "Window cleaning"]
