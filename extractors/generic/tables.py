@@ -256,7 +256,8 @@ def _read_row(words: list[Word], columns: list[Column], ocr: bool) -> _Reading |
 
 
 def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column] | None) -> _Reading | None:
-    """A row with a discount percentage: quantity x price less the discount = amount.
+    """A row with a discount percentage: quantity x price less the discount = amount (negative
+    on a credit note).
 
     The unit price reported is the one printed (before the discount), as the page states it;
     the row counts as multiplying out. A VAT-rate column never fits this arithmetic by chance,
@@ -269,10 +270,11 @@ def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column
         return None
     best: tuple[int, _Reading] | None = None
     for q, p, a in permutations(tokenize(spans), 3):
-        if q.value <= 0 or p.value <= 0 or a.value <= 0 or a.x1 < max(q.x1, p.x1):
+        # A credit note prints the amount negative ("-6,55" for 1 x 6,75 less 3 %).
+        if q.value <= 0 or p.value <= 0 or a.value == 0 or a.x1 < max(q.x1, p.x1):
             continue
         for rate in discounts:
-            if abs(q.value * p.value * (1 - rate / 100) - a.value) > Decimal("0.011"):
+            if abs(q.value * p.value * (1 - rate / 100) - abs(a.value)) > Decimal("0.011"):
                 continue
             if columns is None:
                 rightmost = a.x1 >= max(s.x1 for s in spans)

@@ -1002,3 +1002,17 @@ def test_spanish_italian_and_dutch_column_words_name_their_columns(header: list[
     table = read([page(rows)])
     assert triples(table) == [("1", None, "250.00"), ("2", None, "180.00")]
     assert [i.description for i in table.items] == ["Office cleaning, March", "Window cleaning"]
+
+
+def test_a_credit_notes_negative_amount_less_a_discount_is_an_item() -> None:
+    rows: list[list[Cell]] = [
+        [("Beschreibung", 40), ("Menge", 300, "r"), ("Netto-EP", 380, "r"), ("Rabatt", 440, "r"),
+         ("Gesamtpreis", 540, "r")],
+        [("Schrauben M8", 40), ("1", 300, "r"), ("6.75", 380, "r"), ("3 %", 440, "r"), ("-6.55", 540, "r")],
+        [("Lieferschein 4711 vom 31.08.2024", 50)],
+        [("Folie", 40), ("10", 300, "r"), ("90.00", 380, "r"), ("20 %", 440, "r"), ("-720.00", 540, "r")],
+        [("Warenwert", 380), ("-726.55", 540, "r")],
+    ]  # fmt: skip
+    # The delivery note under the first item heads the items after it; they multiply out less
+    # their discount, with the amount negative.
+    assert triples(read([page(rows)])) == [("1", "6.75", "-6.55"), ("10", "90.00", "-720.00")]
