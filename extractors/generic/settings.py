@@ -99,6 +99,8 @@ class GenericSettings(BaseModel):
     list_gap: float = Field(1.0, gt=0, le=10)
     # Its amounts end where the total's does, within this many row heights.
     list_align: float = Field(1.0, gt=0, le=10)
+    # Its items start at the page's left margin, within this many row heights (an indent).
+    list_indent: float = Field(3.0, gt=0, le=50)
 
     # --- the learned candidate ranker ---
     # Dimensions of the distilled MiniLM phrase vectors (PCA of the word-piece table).

@@ -927,6 +927,9 @@ def _list_over(
 ) -> tuple[list[Item], list[int]] | None:
     """The priced rows of the block right over row ``s`` whose amounts end where its does."""
     finder = label_finder()
+    # Items are the letter's own lines: they start at its left margin. A totals block set to
+    # the right whose labels no vocabulary knows ("Importe neto", "21% IVA") is no list.
+    margin = min(row.words[0].x0 for row in rows if row.words)
     block: list[int] = []
     top = rows[s].top
     for r in range(s - 1, -1, -1):
@@ -943,7 +946,7 @@ def _list_over(
         aligned = abs(row.words[-1].x1 - right) <= settings.list_align * row.height
         if closing is not None and aligned:
             named = {m.kind for m in finder.find([w.text for w in row.words], row.breaks)}
-            if named & _TOTAL_KINDS:
+            if named & _TOTAL_KINDS or row.words[0].x0 - margin > settings.list_indent * row.height:
                 return None  # a totals block (net, tax, total), not a list of items
             span = closing[0]
             text = [w.text for w in row.words[: span.start] if not is_currency(w.text)]

@@ -1016,3 +1016,14 @@ def test_a_credit_notes_negative_amount_less_a_discount_is_an_item() -> None:
     # The delivery note under the first item heads the items after it; they multiply out less
     # their discount, with the amount negative.
     assert triples(read([page(rows)])) == [("1", "6.75", "-6.55"), ("10", "90.00", "-720.00")]
+
+
+def test_rows_set_right_of_the_margin_over_a_total_are_a_totals_block_not_a_list() -> None:
+    rows: list[list[Cell]] = [
+        [("Thank you for your order.", 40)],
+        [],
+        [("Articles", 300), ("100,00 €", 480, "r")],
+        [("Levy 19", 300), ("19,00 €", 480, "r")],
+        [("Total", 300), ("119,00 €", 480, "r")],
+    ]  # fmt: skip
+    assert triples(read([page(rows)])) == []
