@@ -559,3 +559,29 @@ def test_a_count_printed_negative_stays_so_on_an_invoice_and_turns_positive_on_a
         (Decimal(3), Decimal("-21.00")),
         (Decimal(4), Decimal("-6.00")),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Base imponible", "subtotal"),
+        ("Importe neto", "subtotal"),
+        ("21% IVA", "tax_amount"),
+        ("Cuota IVA", "tax_amount"),
+        ("Total a pagar", "total"),
+        ("Totale imponibile", "subtotal"),
+        ("Totale IVA", "tax_amount"),
+        ("Totale da pagare", "total"),
+        ("Totaal excl. BTW", "subtotal"),
+        ("BTW 21%", "tax_amount"),
+        ("Te betalen", "total"),
+        # The tax id labels that carry the same words stay tax id labels.
+        ("Partita IVA", "vendor_tax_id"),
+        ("NIF IVA", "vendor_tax_id"),
+        ("BTW-nummer", "vendor_tax_id"),
+    ],
+)
+def test_spanish_italian_and_dutch_totals_labels(text: str, kind: str) -> None:
+    kinds = {k for k, _ in _kinds(text)}
+    assert kind in kinds
+    assert not ({"subtotal", "tax_amount", "total"} - {kind}) & kinds
