@@ -176,7 +176,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "beitrag netto", "gesamtbeitrag netto", "net premium", "total premium", "prime nette",
             # Spanish, Italian, Dutch.
             "base imponible", "importe neto", "total neto", "subtotal neto", "neto",
-            "imponibile", "totale imponibile", "imponibile totale", "totale netto",
+            "imponibile", "totale imponibile", "imponibile totale", "totale netto", "subtotale",
             "subtotaal", "totaal excl btw", "totaal exclusief btw", "netto bedrag", "nettobedrag",
             "totaal netto", "bedrag excl btw",
         ],

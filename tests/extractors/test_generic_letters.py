@@ -570,6 +570,7 @@ def test_a_count_printed_negative_stays_so_on_an_invoice_and_turns_positive_on_a
         ("Cuota IVA", "tax_amount"),
         ("Total a pagar", "total"),
         ("Totale imponibile", "subtotal"),
+        ("Subtotale", "subtotal"),
         ("Totale IVA", "tax_amount"),
         ("Totale da pagare", "total"),
         ("Totaal excl. BTW", "subtotal"),
