@@ -191,7 +191,9 @@ class GenericExtractor:
                 for index in fixed:
                     item = items[index]
                     assert item.quantity is not None and item.unit_price is not None
-                    product = (item.quantity * item.unit_price).quantize(Decimal("0.01"))
+                    # A quantity printed with its minus (goods taken back) makes the product
+                    # negative already: the sign comes from the amount as printed.
+                    product = abs(item.quantity * item.unit_price).quantize(Decimal("0.01"))
                     item.amount = -product if item.amount is not None and item.amount < 0 else product
                     item.confidence = min(item.confidence, settings.reconciled_confidence)
                 lines_sum = sum((i.amount for i in items if i.amount is not None), Decimal(0))
@@ -392,7 +394,9 @@ class GenericExtractor:
             InvoiceLine(
                 description=i.description,
                 sku=i.sku,
-                quantity=i.quantity,
+                # The contract: a credit note's quantities are positive, its amounts negative;
+                # an invoice keeps a quantity printed with its minus (goods taken back).
+                quantity=abs(i.quantity) if credit and i.quantity is not None else i.quantity,
                 unit_price=i.unit_price,
                 amount=-abs(i.amount) if credit and i.amount is not None else i.amount,
             )

@@ -181,6 +181,11 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "total ht", "montant ht", "sous total", "total hors taxes", "montant hors taxes", "net ht",
             "goods", "rechnungssumme netto", "summe netto", "gesamtbeitrag", "nettobeitrag",
             "beitrag netto", "gesamtbeitrag netto", "net premium", "total premium", "prime nette",
+            # Spanish, Italian, Dutch.
+            "base imponible", "importe neto", "total neto", "subtotal neto", "neto",
+            "imponibile", "totale imponibile", "imponibile totale", "totale netto", "subtotale",
+            "subtotaal", "totaal excl btw", "totaal exclusief btw", "netto bedrag", "nettobedrag",
+            "totaal netto", "bedrag excl btw",
         ],
     ),
     "tax_amount": (
@@ -199,6 +204,9 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "zuzuglich", "mwst betrag", "steuer", "tva", "montant tva", "total tva", "montant de la tva",
             "versicherungsteuer", "versicherungssteuer", "verssteuer", "versst", "insurance premium tax",
             "ipt",
+            # Spanish, Italian, Dutch.
+            "iva", "cuota iva", "importe iva", "total iva", "imposta", "totale iva", "importo iva",
+            "btw", "btw bedrag", "totaal btw", "btw totaal",
         ],
     ),
     "total": (
@@ -230,6 +238,10 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "montant total", "total a payer", "montant du", "total de l avoir", "reste a payer",
             "rechnungssumme brutto", "bruttobeitrag", "rechnungsbeitrag", "gesamtbeitrag brutto",
             "beitrag brutto", "zu zahlender beitrag",
+            # Spanish, Italian, Dutch.
+            "total factura", "importe total", "total a pagar", "totale", "totale fattura",
+            "totale documento", "totale da pagare", "netto a pagare", "totaal", "totaal incl btw",
+            "totaalbedrag", "te betalen", "totaal te betalen",
         ],
     ),
     # The document's title: "Facture FA-2017-0010", "Rechnung 4711" name the number right after it.

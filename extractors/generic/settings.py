@@ -98,6 +98,13 @@ class GenericSettings(BaseModel):
     # An OCR'd page whose text slopes more than this (rise per width; 0.01 is about 0.6
     # degrees) has its table read from words regrouped along the slope.
     min_tilt: float = Field(0.01, ge=0, le=0.2)
+    # A list of priced rows without a header (items each ending in one amount, summed by the
+    # total under them) ends at a gap of more than this many row heights: a blank line.
+    list_gap: float = Field(1.0, gt=0, le=10)
+    # Its amounts end where the total's does, within this many row heights.
+    list_align: float = Field(1.0, gt=0, le=10)
+    # Its items start at the page's left margin, within this many row heights (an indent).
+    list_indent: float = Field(3.0, gt=0, le=50)
 
     # --- the learned candidate ranker ---
     # Dimensions of the distilled MiniLM phrase vectors (PCA of the word-piece table).

@@ -63,11 +63,13 @@ __all__ = [
     "read_table",
     "skip_rows",
     "stop_rows",
+    "summed_list",
 ]
 
 NUMERIC = NUMERIC_KINDS
 TEXT = TEXT_KINDS
 _STOP_KINDS = {"subtotal", "total", "tax_amount", "other_id", "vendor_iban", "due_date"}
+_TOTAL_KINDS = frozenset({"subtotal", "total", "tax_amount"})
 _SKIP_KINDS = {"carry"}
 _ROLES = ("col_quantity", "col_unit_price", "col_amount")
 # Detail rows (discounts, gross price, packing) an item may carry before the next item.
@@ -118,6 +120,17 @@ class _Reading:
     @property
     def spans(self) -> list[NumberSpan]:
         return [s for s in (self.quantity, self.unit_price, self.amount) if s is not None]
+
+
+def _printed_quantity(qty: Decimal | None, price: Decimal | None, amount: Decimal | None) -> Decimal | None:
+    """The quantity as the row prints it: a count is positive, but goods taken back print their
+    quantity with a minus beside a negative amount at a positive price ("-5 x 1,00 = -5,00"),
+    and then the minus is part of what the row says; any other sign is a stray mark."""
+    if qty is None:
+        return None
+    if qty < 0 and amount is not None and price is not None and signs_fit(qty, price, amount):
+        return qty
+    return abs(qty)
 
 
 def find_header(row: Row) -> list[Column] | None:
@@ -243,7 +256,8 @@ def _read_row(words: list[Word], columns: list[Column], ocr: bool) -> _Reading |
 
 
 def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column] | None) -> _Reading | None:
-    """A row with a discount percentage: quantity x price less the discount = amount.
+    """A row with a discount percentage: quantity x price less the discount = amount (negative
+    on a credit note).
 
     The unit price reported is the one printed (before the discount), as the page states it;
     the row counts as multiplying out. A VAT-rate column never fits this arithmetic by chance,
@@ -256,10 +270,11 @@ def _discounted(words: list[Word], spans: list[NumberSpan], columns: list[Column
         return None
     best: tuple[int, _Reading] | None = None
     for q, p, a in permutations(tokenize(spans), 3):
-        if q.value <= 0 or p.value <= 0 or a.value <= 0 or a.x1 < max(q.x1, p.x1):
+        # A credit note prints the amount negative ("-6,55" for 1 x 6,75 less 3 %).
+        if q.value <= 0 or p.value <= 0 or a.value == 0 or a.x1 < max(q.x1, p.x1):
             continue
         for rate in discounts:
-            if abs(q.value * p.value * (1 - rate / 100) - a.value) > Decimal("0.011"):
+            if abs(q.value * p.value * (1 - rate / 100) - abs(a.value)) > Decimal("0.011"):
                 continue
             if columns is None:
                 rightmost = a.x1 >= max(s.x1 for s in spans)
@@ -711,7 +726,7 @@ def _item(words: list[Word], reading: _Reading, columns: list[Column], page: int
     return Item(
         description=text.get("col_description"),
         sku=text.get("col_sku"),
-        quantity=abs(qty) if qty is not None else None,
+        quantity=_printed_quantity(qty, price, reading.amount.value if reading.amount else None),
         unit_price=abs(price) if price is not None else None,
         amount=reading.amount.value if reading.amount else None,
         page=page,
@@ -745,7 +760,9 @@ def headerless_items(rows: list[Row], stop: set[int] | None = None) -> list[Item
         items.append(
             Item(
                 description=" ".join(text) or None,
-                quantity=abs(reading.quantity.value),
+                quantity=_printed_quantity(
+                    reading.quantity.value, reading.unit_price.value, reading.amount.value
+                ),
                 unit_price=abs(reading.unit_price.value),
                 amount=reading.amount.value,
                 page=row.page,
@@ -771,6 +788,7 @@ def extract_tables(
     covered: set[tuple[int, int]] = set()
     columns: list[Column] = []
     open_table = False  # the previous page's table ran to the page's end, not to its totals
+    headed: set[int] = set()  # pages that print a table header, whether its body was read or not
     for page_rows in pages_rows:
         if not page_rows:
             continue
@@ -795,6 +813,7 @@ def extract_tables(
             header = find_header_at(rows, r, whole)
             if header is None or (whole and len({c.kind for c in header.columns}) > 2):
                 continue
+            headed.add(page)
             body = header.rows[-1] + 1
             top = rows[header.rows[-1]]
             height = max(rows[i].height for i in header.rows)
@@ -842,7 +861,117 @@ def extract_tables(
         for rows in pages_rows:
             if rows:
                 items.extend(headerless_items(rows, stop.get(rows[0].page)))
+    if not items:
+        for rows in pages_rows:
+            if not rows:
+                continue
+            page = rows[0].page
+            if page in headed:
+                continue  # a table whose body was not read is no list without a header
+            listed = summed_list(rows, stop.get(page, set()), (skip or {}).get(page, set()), settings)
+            if listed is not None:
+                found, indexes = listed
+                items.extend(found)
+                covered.update((page, index) for index in indexes)
     return Table(items, covered, columns)
+
+
+def summed_list(
+    rows: list[Row], stops: set[int], skipped: set[int], settings: GenericSettings = DEFAULT
+) -> tuple[list[Item], list[int]] | None:
+    """Items listed without a header or counts: rows of text, each ending in one amount, right
+    over a totals row whose amount they add up to ("Liability 50,00" / "Partner cover 0,00" /
+    "Total premium 50,00"). Each is one of it at its amount, as a service priced whole; rows
+    without an amount under an item continue its description. The sum must hold to the cent,
+    so prose or an address over a total never passes. Returns the items and their row indexes."""
+    ocr = is_ocr(rows)
+    for s, row in enumerate(rows):
+        if row.index not in stops:
+            continue
+        closing = _closing_amount(row.words, ocr)
+        if closing is None:
+            continue
+        stated, right = closing
+        found = _list_over(rows, s, right, stops, skipped, ocr, settings)
+        if found is None:
+            continue
+        items, indexes = found
+        listed = _sum(items)
+        if listed is not None and abs(listed - stated.value) <= settings.cent:
+            return items, indexes
+    return None
+
+
+def _closing_amount(words: list[Word], ocr: bool) -> tuple[NumberSpan, float] | None:
+    """The money amount that ends a row after text (only a currency may follow it), and the
+    row's right edge; None when the row ends otherwise."""
+    spans = tokenize(number_spans(words, ocr))
+    if not spans:
+        return None
+    last = spans[-1]
+    if not last.has_cents or not all(is_currency(w.text) for w in words[last.end :]):
+        return None
+    if not any(c.isalpha() for w in words[: last.start] for c in w.text):
+        return None
+    return last, words[-1].x1
+
+
+def _list_over(
+    rows: list[Row],
+    s: int,
+    right: float,
+    stops: set[int],
+    skipped: set[int],
+    ocr: bool,
+    settings: GenericSettings,
+) -> tuple[list[Item], list[int]] | None:
+    """The priced rows of the block right over row ``s`` whose amounts end where its does."""
+    finder = label_finder()
+    # Items are the letter's own lines: they start at its left margin. A totals block set to
+    # the right whose labels no vocabulary knows ("Importe neto", "21% IVA") is no list.
+    margin = min(row.words[0].x0 for row in rows if row.words)
+    block: list[int] = []
+    top = rows[s].top
+    for r in range(s - 1, -1, -1):
+        row = rows[r]
+        if row.index in stops or row.index in skipped or top - row.bottom > settings.list_gap * row.height:
+            break
+        block.append(r)
+        top = row.top
+    items: list[Item] = []
+    indexes: list[int] = []
+    for r in reversed(block):
+        row = rows[r]
+        closing = _closing_amount(row.words, ocr)
+        aligned = abs(row.words[-1].x1 - right) <= settings.list_align * row.height
+        if closing is not None and aligned:
+            named = {m.kind for m in finder.find([w.text for w in row.words], row.breaks)}
+            if named & _TOTAL_KINDS or row.words[0].x0 - margin > settings.list_indent * row.height:
+                return None  # a totals block (net, tax, total), not a list of items
+            span = closing[0]
+            text = [w.text for w in row.words[: span.start] if not is_currency(w.text)]
+            items.append(
+                Item(
+                    description=" ".join(text) or None,
+                    quantity=Decimal(1),
+                    unit_price=abs(span.value),
+                    amount=span.value,
+                    page=row.page,
+                    boxes=[row.bbox],
+                    consistent=True,
+                    confidence=span.confidence,
+                    amount_text=span.text,
+                    amount_confidence=span.confidence,
+                )
+            )
+            indexes.append(row.index)
+        elif aligned and items:
+            return None  # something else printed in the amounts' column: no plain list
+        elif items:
+            items[-1].description = f"{items[-1].description or ''} {row.text}".strip()
+            items[-1].boxes.append(row.bbox)
+            indexes.append(row.index)
+    return (items, indexes) if items else None
 
 
 def _sum(items: list[Item]) -> Decimal | None:

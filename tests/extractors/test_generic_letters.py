@@ -523,3 +523,66 @@ def test_an_iban_whose_country_ocr_read_as_digits_is_read_back(read: str, iban: 
 def test_an_unchecked_iban_never_spans_the_gap_between_table_cells(extractor: GenericExtractor) -> None:
     cells = [(40, 30, "Acme Tools Ltd"), (40, 300, "PO6402"), (200, 300, "339 set 0.55 186.45")]
     assert extractor.extract(_document(cells), DocType.INVOICE).fields.vendor_iban is None
+
+
+_RETURNS = [
+    (40, 30, "Getränkehandel Beispiel GmbH"),
+    (40, 120, "Rechnung Nr. 2026-118"),
+    (40, 200, "Beschreibung"),
+    (300, 200, "Menge"),
+    (380, 200, "Preis"),
+    (460, 200, "Betrag"),
+    (40, 214, "Mineralwasser Kiste"),
+    (300, 214, "3"),
+    (380, 214, "7,00"),
+    (460, 214, "21,00"),
+    (40, 228, "Pfandkiste zurück"),
+    (300, 228, "-4"),
+    (380, 228, "1,50"),
+    (460, 228, "-6,00"),
+    (40, 260, "Summe netto"),
+    (460, 260, "15,00"),
+]
+
+
+def test_a_count_printed_negative_stays_so_on_an_invoice_and_turns_positive_on_a_credit_note(
+    extractor: GenericExtractor,
+) -> None:
+    invoice = extractor.extract(_document(_RETURNS), DocType.INVOICE)
+    assert [(line.quantity, line.amount) for line in invoice.lines] == [
+        (Decimal(3), Decimal("21.00")),
+        (Decimal(-4), Decimal("-6.00")),
+    ]
+    # The contract for credit notes: quantities positive, amounts negative.
+    credit = extractor.extract(_document(_RETURNS), DocType.CREDIT_NOTE)
+    assert [(line.quantity, line.amount) for line in credit.lines] == [
+        (Decimal(3), Decimal("-21.00")),
+        (Decimal(4), Decimal("-6.00")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Base imponible", "subtotal"),
+        ("Importe neto", "subtotal"),
+        ("21% IVA", "tax_amount"),
+        ("Cuota IVA", "tax_amount"),
+        ("Total a pagar", "total"),
+        ("Totale imponibile", "subtotal"),
+        ("Subtotale", "subtotal"),
+        ("Totale IVA", "tax_amount"),
+        ("Totale da pagare", "total"),
+        ("Totaal excl. BTW", "subtotal"),
+        ("BTW 21%", "tax_amount"),
+        ("Te betalen", "total"),
+        # The tax id labels that carry the same words stay tax id labels.
+        ("Partita IVA", "vendor_tax_id"),
+        ("NIF IVA", "vendor_tax_id"),
+        ("BTW-nummer", "vendor_tax_id"),
+    ],
+)
+def test_spanish_italian_and_dutch_totals_labels(text: str, kind: str) -> None:
+    kinds = {k for k, _ in _kinds(text)}
+    assert kind in kinds
+    assert not ({"subtotal", "tax_amount", "total"} - {kind}) & kinds

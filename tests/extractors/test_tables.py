@@ -289,8 +289,9 @@ def test_a_born_digital_row_is_never_repaired_or_completed() -> None:
 
 
 def test_goods_returned_with_a_negative_quantity_keep_their_columns() -> None:
-    """ "-5,0000 Stk." at 1,0000 for -5,00: a credit note's quantity printed negative is still
-    the quantity, not the price; the contract reports it positive, the amount negative."""
+    """ "-5,0000 Stk." at 1,0000 for -5,00: a quantity printed negative is still the quantity,
+    not the price, and the table keeps its minus (a credit note's contract, positive
+    quantities, is the extractor's to apply once it knows the document's type)."""
     rows: list[list[Cell]] = [
         [("Art.-Nr.", 40), ("Menge", 270, "r"), ("VKE", 320, "r"), ("Nettopreis", 400, "r"),
          ("Nettowert", 540, "r")],
@@ -299,7 +300,22 @@ def test_goods_returned_with_a_negative_quantity_keep_their_columns() -> None:
         [("Summe", 380), ("-7,90", 540, "r")],
     ]  # fmt: skip
     table = read([page(rows)])
-    assert triples(table) == [("5.0000", "1.0000", "-5.00"), ("2.0000", "1.4500", "-2.90")]
+    assert triples(table) == [("-5.0000", "1.0000", "-5.00"), ("-2.0000", "1.4500", "-2.90")]
+
+
+def test_crates_taken_back_on_an_invoice_keep_the_minus_of_their_count() -> None:
+    rows: list[list[Cell]] = [
+        [("Description", 40), ("Qty", 300, "r"), ("Price", 400, "r"), ("Amount", 540, "r")],
+        [("Mineral water, crate", 40), ("3", 300, "r"), ("7,00", 400, "r"), ("21,00", 540, "r")],
+        [("Deposit crate returned", 40), ("-4", 300, "r"), ("1,50", 400, "r"), ("-6,00", 540, "r")],
+        [("Apple juice, crate", 40), ("2", 300, "r"), ("9,00", 400, "r"), ("18,00", 540, "r")],
+        [("Total", 380), ("33,00", 540, "r")],
+    ]  # fmt: skip
+    assert triples(read([page(rows)])) == [
+        ("3", "7.00", "21.00"),
+        ("-4", "1.50", "-6.00"),
+        ("2", "9.00", "18.00"),
+    ]
 
 
 def test_count_and_price_headers_set_close_together_are_two_columns() -> None:
@@ -925,3 +941,105 @@ def test_a_description_and_amount_box_gives_way_to_a_table_that_names_counts_and
         [("Hose reel", 30), ("2", 300, "r"), ("12,00", 380, "r"), ("24,00", 480, "r")],
     ]  # fmt: skip
     assert triples(read([page([r for r in rows if r])])) == [("3", "5.00", "15.00"), ("2", "12.00", "24.00")]
+
+
+# --- a list of priced rows without a header -------------------------------------------------------
+
+PREMIUM_LIST: list[list[Cell]] = [
+    [("Dear customer, your cover for the coming year:", 40)],
+    [],
+    [("Covered risks:", 40)],
+    [("Home contents cover", 40), ("412,80 €", 480, "r")],
+    [("- fire, storm and burglary", 50)],
+    [("Bicycle theft, 2 bicycles", 40), ("36,00 €", 480, "r")],
+    [("Glass breakage", 40), ("0,00 €", 480, "r")],
+    [("Total premium", 40), ("448,80 €", 480, "r")],
+    [("Insurance tax 19 %", 40), ("85,27 €", 480, "r")],
+    [("Amount payable", 40), ("534,07 €", 480, "r")],
+]  # fmt: skip
+
+
+def test_rows_each_ending_in_an_amount_that_add_up_to_the_total_under_them_are_items() -> None:
+    rows = PREMIUM_LIST
+    table = read([page(rows)])
+    assert triples(table) == [("1", "412.80", "412.80"), ("1", "36.00", "36.00"), ("1", "0.00", "0.00")]
+    # A row without an amount under an item continues its description; the text over the
+    # first priced row is no item.
+    assert [i.description for i in table.items] == [
+        "Home contents cover - fire, storm and burglary",
+        "Bicycle theft, 2 bicycles",
+        "Glass breakage",
+    ]
+
+
+def test_priced_rows_that_do_not_add_up_to_the_total_under_them_are_no_items() -> None:
+    rows = [list(r) for r in PREMIUM_LIST]
+    rows[6] = [("Glass breakage", 40), ("10,00 €", 480, "r")]  # 458,80 over a total of 448,80
+    assert triples(read([page(rows)])) == []
+
+
+def test_a_priced_row_whose_amount_ends_off_the_totals_column_breaks_the_list() -> None:
+    rows = [list(r) for r in PREMIUM_LIST]
+    # The same amounts, but the bicycle row's amount stands in another column: no plain list.
+    rows[5] = [("Bicycle theft, 2 bicycles", 40), ("36,00 €", 380, "r")]
+    assert triples(read([page(rows)])) == []
+
+
+def test_a_row_naming_the_tax_is_no_item_of_a_list_even_where_the_amounts_add_up() -> None:
+    rows: list[list[Cell]] = [
+        [("Service fee, March", 40), ("100,00 €", 480, "r")],
+        [("plus 19 % VAT", 40), ("19,00 €", 480, "r")],
+        [("Total", 40), ("119,00 €", 480, "r")],
+    ]  # fmt: skip
+    assert triples(read([page(rows)])) == []
+
+
+# --- Spanish, Italian and Dutch headers -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        [("Descripción", 40), ("Cantidad", 300, "r"), ("Importe", 540, "r")],
+        [("Descrizione", 40), ("Quantità", 300, "r"), ("Importo", 540, "r")],
+        [("Omschrijving", 40), ("Aantal", 300, "r"), ("Bedrag", 540, "r")],
+    ],
+    ids=["es", "it", "nl"],
+)  # fmt: skip
+def test_spanish_italian_and_dutch_column_words_name_their_columns(header: list[Cell]) -> None:
+    # Counts and amounts without unit prices: no row multiplies out, only the header tells
+    # that these rows are items.
+    rows: list[list[Cell]] = [
+        header,
+        [("Office cleaning, March", 40), ("1", 300, "r"), ("250,00", 540, "r")],
+        [("Window cleaning", 40), ("2", 300, "r"), ("180,00", 540, "r")],
+        [("Total", 380), ("430,00", 540, "r")],
+    ]  # fmt: skip
+    table = read([page(rows)])
+    assert triples(table) == [("1", None, "250.00"), ("2", None, "180.00")]
+    assert [i.description for i in table.items] == ["Office cleaning, March", "Window cleaning"]
+
+
+def test_a_credit_notes_negative_amount_less_a_discount_is_an_item() -> None:
+    rows: list[list[Cell]] = [
+        [("Beschreibung", 40), ("Menge", 300, "r"), ("Netto-EP", 380, "r"), ("Rabatt", 440, "r"),
+         ("Gesamtpreis", 540, "r")],
+        [("Schrauben M8", 40), ("1", 300, "r"), ("6.75", 380, "r"), ("3 %", 440, "r"), ("-6.55", 540, "r")],
+        [("Lieferschein 4711 vom 31.08.2024", 50)],
+        [("Folie", 40), ("10", 300, "r"), ("90.00", 380, "r"), ("20 %", 440, "r"), ("-720.00", 540, "r")],
+        [("Warenwert", 380), ("-726.55", 540, "r")],
+    ]  # fmt: skip
+    # The delivery note under the first item heads the items after it; they multiply out less
+    # their discount, with the amount negative.
+    assert triples(read([page(rows)])) == [("1", "6.75", "-6.55"), ("10", "90.00", "-720.00")]
+
+
+def test_rows_set_right_of_the_margin_over_a_total_are_a_totals_block_not_a_list() -> None:
+    rows: list[list[Cell]] = [
+        [("Thank you for your order.", 40)],
+        [],
+        [("Articles", 300), ("100,00 €", 480, "r")],
+        [("Levy 19", 300), ("19,00 €", 480, "r")],
+        [("Total", 300), ("119,00 €", 480, "r")],
+    ]  # fmt: skip
+    assert triples(read([page(rows)])) == []
