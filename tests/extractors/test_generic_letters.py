@@ -196,7 +196,7 @@ def test_the_buyers_account_on_a_direct_debit_notice_is_not_the_vendors(extracto
 
 
 _PREMIUM_LETTER = [
-    (40, 30, "MVM Musterhafter Versicherungsverein a.G."),
+    (40, 30, "KVA Beispielhafter Versicherungsverein a.G."),
     (40, 120, "Herrn"),
     (40, 132, "Max Mustermann"),
     (40, 144, "Musterstr. 11"),
@@ -250,7 +250,7 @@ def test_a_date_under_a_label_is_not_a_letter_date(extractor: GenericExtractor) 
 def test_gross_premium_with_included_tax_and_arrears(extractor: GenericExtractor) -> None:
     document = _document(
         [
-            (40, 30, "MVM Versicherungsverein a.G."),
+            (40, 30, "KVA Versicherungsverein a.G."),
             (40, 290, "Beitragsrechnung zur Kraftfahrtversicherung"),
             (420, 290, "11. März 2014"),
             (40, 300, "Fälligkeitstag: 01.04.2014"),

@@ -153,11 +153,11 @@ _WINDOW = [
         # A name in large type wrapped over two lines is one name.
         (
             [
-                (350, 30, "MVM Musterhafter", 14.0),
-                (350, 46, "Versicherungsverein Musterstadt a.G.", 14.0),
+                (350, 30, "KVA Beispielhafter", 14.0),
+                (350, 46, "Versicherungsverein Beispielstadt a.G.", 14.0),
                 (350, 64, "Musterstraße 1", 10.0),
             ],
-            "MVM Musterhafter Versicherungsverein Musterstadt a.G.",
+            "KVA Beispielhafter Versicherungsverein Beispielstadt a.G.",
         ),
         # 'Lieferant' (supplier) is a label, but not when a legal form follows it; the street
         # line under the name is an address, not a name.

@@ -87,18 +87,18 @@ def test_a_lowercase_sc_is_no_legal_form() -> None:
 
 
 def test_a_name_over_two_lines_joins_on_a_scan_whatever_the_descenders() -> None:
-    # OCR boxes "Versicherungsverein" taller than "MVM Musterhafter" (its "g"), and pixels are
+    # OCR boxes "Versicherungsverein" taller than "KVA Beispielhafter" (its "g"), and pixels are
     # finer than points: the lines still start together and are set alike.
-    first = [Word("MVM", (199, 297, 260, 317), 0.93), Word("Musterhafter", (272, 297, 426, 317), 0.9)]
+    first = [Word("KVA", (199, 297, 260, 317), 0.93), Word("Beispielhafter", (272, 297, 426, 317), 0.9)]
     second = [
         Word("Versicherungsverein", (197, 329, 447, 355), 0.92),
-        Word("Musterstadt", (458, 329, 601, 349), 0.92),
+        Word("Beispielstadt", (458, 329, 601, 349), 0.92),
         Word("a.G.", (610, 329, 659, 349), 0.91),
     ]
     total = [Word("Gesamtbetrag", (900, 1500, 1060, 1520), 0.95), Word("119,00", (1100, 1500, 1180, 1520))]
     page = Page(1, 1653.0, 2339.0, [Line(first), Line(second), Line(total)], unit="px", source="ocr")
     names = {c.value for c in GenericExtractor().read(Document(pages=[page])).candidates["vendor_name"]}
-    assert "MVM Musterhafter Versicherungsverein Musterstadt a.G." in names
+    assert "KVA Beispielhafter Versicherungsverein Beispielstadt a.G." in names
 
 
 @pytest.mark.parametrize(
