@@ -36,6 +36,7 @@ from extractors.values import (
     ISO_CURRENCIES,
     VALUE_TYPES,
     find_currency,
+    find_doubtful_ibans,
     find_ibans,
     find_unchecked_ibans,
     iban_guessed,
@@ -894,6 +895,7 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
             ("vendor_iban", "iban", None),
             ("vendor_iban", "iban", find_unchecked_ibans),
             ("vendor_iban", "iban", find_misread_ibans if context.ocr else _nothing),
+            ("vendor_iban", "iban", _doubtful_iban_search(row) if context.ocr else _nothing),
             ("vendor_tax_id", "vat_id", None),
             ("vendor_tax_id", "vat_id", find_misread_vat_ids if context.ocr else _nothing),
             ("currency", "currency", None),
@@ -927,6 +929,23 @@ def _nothing(text: str) -> Iterator[tuple[tuple[int, int], str]]:
     return iter(())
 
 
+def _doubtful_iban_search(row: Row) -> Callable[[str], Iterator[tuple[tuple[int, int], str]]]:
+    """A search of the row's text (its words joined by spaces) for IBANs whose look-alike slips
+    only the words OCR was unsure of settle, the country letters read as digits too ("1T60 ...")."""
+    doubtful: set[int] = set()
+    offset = 0
+    for word in row.words:
+        if word.confidence < DEFAULT.doubtful_read:
+            doubtful.update(range(offset, offset + len(word.text)))
+        offset += len(word.text) + 1
+
+    def search(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+        yield from find_doubtful_ibans(text, doubtful.__contains__)
+        yield from find_misread_ibans(text, lambda read: find_doubtful_ibans(read, doubtful.__contains__))
+
+    return search
+
+
 # An IBAN whose country letters OCR read as digits ("1E35 NLQC ..." for "IE35"): the
 # look-alikes put back, mod-97 confirms the reading.
 _IBAN_START = re.compile(
@@ -934,8 +953,11 @@ _IBAN_START = re.compile(
 )
 
 
-def find_misread_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
-    """(span, IBAN) of every IBAN whose country code OCR read with a digit, confirmed by mod-97."""
+def find_misread_ibans(
+    text: str, find: Callable[[str], Iterator[tuple[tuple[int, int], str]]] = find_ibans
+) -> Iterator[tuple[tuple[int, int], str]]:
+    """(span, IBAN) of every IBAN whose country code OCR read with a digit, confirmed by mod-97
+    (as ``find`` confirms it: ``find_ibans``, or a search that also weighs OCR's doubts)."""
     for match in _IBAN_START.finditer(text):
         at = match.start()
         for a in _PREFIX_LETTERS.get(text[at], text[at]):
@@ -945,7 +967,7 @@ def find_misread_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
                 if iban_structure(a + b) is None:
                     continue
                 read = f"{text[:at]}{a}{b}{text[at + 2 :]}"
-                found = next(((span, v) for span, v in find_ibans(read) if span[0] == at), None)
+                found = next(((span, v) for span, v in find(read) if span[0] == at), None)
                 if found is not None:
                     yield found
                     break
