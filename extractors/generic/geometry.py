@@ -8,10 +8,12 @@ and segments that do not (two columns side by side are two segments of one row).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from dataclasses import dataclass, field
 from statistics import median
 
+from extractors.generic.settings import DEFAULT
 from extractors.values import find_ibans, find_tax_ids, parse_date
 from textlayer.model import BBox, Page, Word, union
 
@@ -149,9 +151,30 @@ def mend_doubled_mark(word: Word) -> Word:
     return word if text == word.text else dataclasses.replace(word, text=text)
 
 
+# "RE0O213", "1O5": the letter O amid digits is a zero; so is an O OCR was unsure of between a
+# number's letters and its zeros ("KLO0004711"): no number continues a prefix ending in O with
+# a zero where OCR read it with confidence.
+_O_AMID_DIGITS = re.compile(r"(?<=\d)[Oo](?=\d)")
+_O_BEFORE_ZERO = re.compile(r"(?<=[A-Z])O(?=0)")
+
+
+def mend_letter_o(word: Word, doubtful: float) -> Word:
+    """The word with the letter O OCR read for a zero in a number read as a zero: amid digits
+    always, after the number's letters and before its zeros when OCR read the word with less
+    confidence than ``doubtful``."""
+    text = _O_AMID_DIGITS.sub("0", word.text)
+    if word.confidence < doubtful:
+        text = _O_BEFORE_ZERO.sub("0", text)
+    return word if text == word.text else dataclasses.replace(word, text=text)
+
+
 # "LockwoodLtd", "Carlisle&": a legal form or an ampersand OCR glued to the word of the name
-# before it (RapidOCR reads a line's words with narrow spaces as one).
-_GLUED_FORM = re.compile(r"(\w*[a-zäöüßéèàçñ])(GmbH|Ltd\.?|LLP|LLC|Inc\.?|SARL|SASU|EURL|OHG|AG|KG)")
+# before it (RapidOCR reads a line's words with narrow spaces as one, Tesseract a narrow gap).
+# A form written with full stops ("Hofmanne.K.", "CostaS.L.U.") is glued the same way.
+_GLUED_FORM = re.compile(
+    r"(\w*[a-zäöüßéèàçñ])(GmbH|Ltd\.?|LLP|LLC|Inc\.?|SARL|SASU|EURL|OHG|AG|KG"
+    r"|e\.[KVU]\.|a\.G\.|S\.L\.(?:U\.)?|S\.A\.|S\.r\.l\.|S\.p\.A\.|S\.a\.s\.|S\.n\.c\.|B\.V\.|N\.V\.)"
+)
 _GLUED_AMPERSAND = re.compile(r"(\w*[^\W\d_])(&)")
 
 
@@ -195,12 +218,32 @@ def mend_split_dates(words: list[Word]) -> list[Word]:
     return out
 
 
+def clip_overruns(words: list[Word]) -> list[Word]:
+    """A line's words as OCR read them, each ending where the next begins: OCR may box a word
+    over the words it read after it on the same baseline ("IBAN:DE89" boxed to the end of the
+    groups that follow), and sorted by their boxes those words would come first."""
+    out = list(words)
+    for i, (word, after) in enumerate(itertools.pairwise(words)):
+        shared = min(word.bottom, after.bottom) - max(word.top, after.top)
+        beside = shared > 0.5 * min(word.height, after.height)
+        if beside and word.x0 < after.x0 < word.x1:
+            x0, top, _, bottom = out[i].bbox
+            out[i] = dataclasses.replace(out[i], bbox=(x0, top, after.x0, bottom))
+    return out
+
+
 def build_rows(page: Page) -> list[Row]:
     """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right.
-    On an OCR'd page a decimal mark read twice is read once, and a date split at a gap
-    inside it ("26/1 1/2023") is one word."""
+    On an OCR'd page a word boxed over the words read after it ends where they begin, a
+    decimal mark read twice is read once, the letter O read for a zero in a number is a zero,
+    and a date split at a gap inside it ("26/1 1/2023") is one word."""
     read = (
-        [part for w in page.words for part in split_glued_form(mend_doubled_mark(w))]
+        [
+            part
+            for line in page.lines
+            for w in clip_overruns(line.words)
+            for part in split_glued_form(mend_letter_o(mend_doubled_mark(w), DEFAULT.doubtful_read))
+        ]
         if page.source == "ocr"
         else page.words
     )

@@ -18,7 +18,13 @@ from extractors.generic.candidates import (
     page_context,
     spanish_acutes,
 )
-from extractors.generic.geometry import build_rows, mend_doubled_mark, mend_split_dates
+from extractors.generic.geometry import (
+    build_rows,
+    clip_overruns,
+    mend_doubled_mark,
+    mend_letter_o,
+    mend_split_dates,
+)
 from extractors.generic.ranking import shipped_scorer
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
@@ -321,3 +327,60 @@ def test_an_iban_the_check_digits_chose_among_readings_is_reported_for_a_clerk_t
     assert result.fields.vendor_iban == iban
     assert result.field_confidence["vendor_iban"] <= 0.5
     assert "to confirm" in result.lineage["vendor_iban"]
+
+
+def test_a_word_ocr_boxed_over_the_words_read_after_it_keeps_its_place(extractor: GenericExtractor) -> None:
+    # OCR boxed the first group (label glued) to the end of the line, over the groups after it.
+    iban = "DE89370400440532013000"
+    read = [
+        ("Bank:", 194.0, 2020.0, 260.0, 2036.0),
+        (f"IBAN:{iban[:6]}", 888.0, 2020.0, 1300.0, 2039.0),
+        (iban[6], 1019.0, 2016.0, 1029.0, 2045.0),
+        (iban[7:], 1038.0, 2020.0, 1300.0, 2039.0),
+    ]
+    line = Line([Word(t, (x0, y0, x1, y1), 0.8) for t, x0, y0, x1, y1 in read])
+    scanned = Page(1, 1653.0, 2339.0, [line], unit="px", source="ocr")
+    assert [w.text for w in build_rows(scanned)[0].words] == ["Bank:", "IBAN:", iban[:6], iban[6], iban[7:]]
+    document = Document(source="scan.png", pages=[scanned])
+    assert extractor.extract(document, DocType.INVOICE).fields.vendor_iban == iban
+    # Words OCR stacked in one line (a column read downwards) are not beside each other: kept.
+    stacked = [
+        Word("Menge", (300.0, 100.0, 360.0, 120.0), 0.9),
+        Word("12", (305.0, 140.0, 325.0, 160.0), 0.9),
+    ]
+    assert [w.bbox for w in clip_overruns(stacked)] == [w.bbox for w in stacked]
+
+
+@pytest.mark.parametrize(
+    ("read", "confidence", "meant"),
+    [
+        ("RE0O213", 0.95, "RE00213"),  # amid digits, always a zero
+        ("1O5,20", 0.95, "105,20"),
+        ("KLO0004711", 0.74, "KL00004711"),  # before zeros, where OCR was unsure
+        ("KLO0004711", 0.96, "KLO0004711"),  # ... not where it was sure
+        ("PO40694", 0.7, "PO40694"),  # an order number's prefix before another digit stays
+        ("ODOO", 0.7, "ODOO"),
+    ],
+)
+def test_the_letter_o_read_for_a_zero_in_a_number_is_a_zero(read: str, confidence: float, meant: str) -> None:
+    word = Word(read, (10.0, 10.0, 90.0, 30.0), confidence)
+    assert mend_letter_o(word, 0.9).text == meant
+
+
+@pytest.mark.parametrize(
+    ("read", "parts"),
+    [
+        ("Bäckerei Hofmanne.K.", ["Bäckerei", "Hofmann", "e.K."]),
+        ("Suministros CostaS.L.U.", ["Suministros", "Costa", "S.L.U."]),
+        ("Forniture RossiS.r.l.", ["Forniture", "Rossi", "S.r.l."]),
+        ("U.S.A.", ["U.S.A."]),  # capitals before the stops: no name glued to a form
+        ("z.B.", ["z.B."]),
+    ],
+)
+def test_a_dotted_legal_form_ocr_glued_to_the_name_is_a_word_of_its_own(read: str, parts: list[str]) -> None:
+    words, x = [], 40.0
+    for text in read.split():
+        words.append(Word(text, (x, 30.0, x + 8 * len(text), 50.0), 0.9))
+        x += 8 * len(text) + 8
+    page = Page(1, 1653.0, 2339.0, [Line(words)], unit="px", source="ocr")
+    assert [w.text for w in build_rows(page)[0].words] == parts
