@@ -463,11 +463,20 @@ def _ocr_tokens(text: str) -> tuple[str, ...]:
     return tuple(_repair(tok) for tok in _tokens(text))
 
 
+# An abbreviation of single letters, each with its stop ("P.O.", "N.I.F."), that OCR read with
+# a digit for one of its letters ("P.0."): no number is written that way.
+_DOTTED_LETTERS = re.compile(r"(?:[^\W_]\.){2,}")
+
+
 @lru_cache(maxsize=65536)
 def _placed_tokens(word: str) -> tuple[tuple[str, int, int], ...]:
     """``ocr_tokens`` of one word, each with the characters of the word it was read from
-    (start, end); (-1, -1) when folding changed the word's length and places are unknown."""
+    (start, end); (-1, -1) when folding changed the word's length and places are unknown.
+    An abbreviation of stopped letters read with a digit for a letter ("P.0.") is read with
+    the letter."""
     folded = fold(word)
+    if _DOTTED_LETTERS.fullmatch(folded) and any(c.isalpha() for c in folded):
+        folded = folded.translate(_OCR_LETTERS)
     known = len(folded) == len(word)
     return tuple(
         (_repair(m.group()), m.start() if known else -1, m.end() if known else -1)

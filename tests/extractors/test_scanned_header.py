@@ -25,6 +25,7 @@ from extractors.generic.geometry import (
     mend_letter_o,
     mend_split_dates,
 )
+from extractors.generic.labels import label_finder
 from extractors.generic.ranking import shipped_scorer
 from ledgerbot.core.domain import DocType
 from textlayer.model import Document, Line, Page, Word
@@ -384,3 +385,19 @@ def test_a_dotted_legal_form_ocr_glued_to_the_name_is_a_word_of_its_own(read: st
         x += 8 * len(text) + 8
     page = Page(1, 1653.0, 2339.0, [Line(words)], unit="px", source="ocr")
     assert [w.text for w in build_rows(page)[0].words] == parts
+
+
+@pytest.mark.parametrize(
+    ("words", "kind"),
+    [
+        (["P.0.", "Number:", "X-4711"], "po_number"),  # the O of "P.O." read as a zero
+        (["P.O.", "Number:", "X-4711"], "po_number"),
+        (["Total", "1.5.", "X-4711"], "total"),  # stopped digits alone stay digits
+    ],
+)
+def test_a_stopped_abbreviation_read_with_a_digit_for_a_letter_is_a_label(
+    words: list[str], kind: str
+) -> None:
+    found = label_finder().find(words)
+    assert [m.kind for m in found] == [kind]
+    assert found[0].end == (2 if kind == "po_number" else 1)
