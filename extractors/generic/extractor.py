@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import unicodedata
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from extractors.generic.candidates import (
 )
 from extractors.generic.consistency import Choice, choose, choose_dates, choose_totals
 from extractors.generic.context import attach_context
+from extractors.generic.domains import MIN_LABEL, printed_domains, spelling
 from extractors.generic.geometry import build_rows, cut_words
 from extractors.generic.labels import after_cuts, label_finder, tokens
 from extractors.generic.learned import reading_kind
@@ -296,20 +298,22 @@ class GenericExtractor:
                 choices["vendor_name"] = Choice(mixed, choices["vendor_name"].confidence)
         name_choice = choices["vendor_name"].candidate
         if name_choice is not None and name_choice.page in scanned:
+            # The name read twice with a slip between the readings ("Informnatik" in the
+            # footer, "Informatik" in the letterhead): the reading in larger type is the clearer.
+            clearer = _clearer_reading(name_choice, cands["vendor_name"], document, settings)
+            if clearer is not None:
+                choices["vendor_name"] = Choice(clearer, choices["vendor_name"].confidence)
+                name_choice = clearer
+        if name_choice is not None and name_choice.page in scanned:
             # OCR drops or mistakes accents more in large letterhead type than in a footer's.
-            spellings = document_spellings(
-                w.text
-                for page in document.pages
-                if page.source == "ocr"
-                for line in page.lines
-                for w in line.words
-            )
+            # ... but a spelling OCR was unsure of is no evidence ("Montajés" read at 0.88).
             ocr_lines = [
-                [w.text for w in line.words]
+                [w.text for w in line.words if w.confidence >= settings.doubtful_read]
                 for page in document.pages
                 if page.source == "ocr"
                 for line in page.lines
             ]
+            spellings = document_spellings(w for line in ocr_lines for w in line)
             name = accents_from_document(name_choice.value, spellings, settings.accent_min_letters, ocr_lines)
             name = spanish_acutes(name)
             if name != name_choice.value:
@@ -658,6 +662,67 @@ def _fuller_name(chosen: Candidate, cands: list[Candidate]) -> Candidate | None:
         ):
             fuller = c
     return fuller
+
+
+def _letters(text: str) -> str:
+    """The letters (accents kept) and digits of a name in lower case: what two readings of it
+    are compared on; marks and spaces OCR adds or drops are no slip of a letter."""
+    return "".join(c for c in unicodedata.normalize("NFC", text.casefold()) if c.isalnum())
+
+
+def _clearer_reading(
+    chosen: Candidate, cands: list[Candidate], document: Document, settings: GenericSettings
+) -> Candidate | None:
+    """Another reading of the chosen name (as many words, its letters one or two OCR slips from
+    the chosen's, outside the buyer's block and the address window) that is the clearer one, or
+    None: the one
+    whose words more of the page's web and mail domains spell ("Informatik" beside
+    nordwindinformatik.example, where the footer read "Informnatik"), or else one printed in
+    type ``settings.clearer_type_ratio`` larger (OCR has more pixels a letter)."""
+    mine = _letters(str(chosen.value))
+    domains = printed_domains(w.text for page in document.pages for w in page.words)
+    spelled = _domain_words(str(chosen.value), domains)
+    size = _type_size(document, chosen)
+    best: tuple[int, float, Candidate] | None = None
+    for c in cands:
+        if (
+            c.value == chosen.value
+            or c.page != chosen.page
+            or c.features.get("in_buyer")
+            or c.features.get("window")
+            or len(str(c.value).split()) != len(str(chosen.value).split())
+            or not 0
+            < Levenshtein.distance(mine, _letters(str(c.value)))
+            <= min(settings.reading_slips, len(mine) // 6)
+        ):
+            continue
+        theirs, their_size = _domain_words(str(c.value), domains), _type_size(document, c)
+        clearer = theirs > spelled or (theirs == spelled and their_size >= settings.clearer_type_ratio * size)
+        if clearer and (best is None or (theirs, their_size) > best[:2]):
+            best = (theirs, their_size, c)
+    return best[2] if best is not None else None
+
+
+def _domain_words(name: str, domains: frozenset[str]) -> int:
+    """How many of the name's words (of four letters or more) a printed domain spells."""
+    return sum(
+        1
+        for word in name.split()
+        if len(key := spelling([word])) >= MIN_LABEL and any(key in d for d in domains)
+    )
+
+
+def _type_size(document: Document, cand: Candidate) -> float:
+    """The median height of the words inside the candidate's box: its type size as OCR boxed it."""
+    x0, top, x1, bottom = cand.bbox
+    heights = sorted(
+        w.height
+        for page in document.pages
+        if page.number == cand.page
+        for w in page.words
+        if x0 - 1 <= (w.x0 + w.x1) / 2 <= x1 + 1 and top - 1 <= (w.top + w.bottom) / 2 <= bottom + 1
+    )
+    return heights[len(heights) // 2] if heights else 0.0
 
 
 def _looks_like_credit(document: Document) -> bool:

@@ -11,6 +11,7 @@ from test_generic_header import _document
 from extractors.generic import GenericExtractor
 from extractors.generic.candidates import (
     LEGAL_FORM,
+    Candidate,
     _dates_another_document,
     _without_debris,
     accents_from_document,
@@ -18,6 +19,7 @@ from extractors.generic.candidates import (
     page_context,
     spanish_acutes,
 )
+from extractors.generic.extractor import _clearer_reading
 from extractors.generic.geometry import (
     build_rows,
     clip_overruns,
@@ -27,8 +29,9 @@ from extractors.generic.geometry import (
 )
 from extractors.generic.labels import label_finder
 from extractors.generic.ranking import shipped_scorer
+from extractors.generic.settings import DEFAULT
 from ledgerbot.core.domain import DocType
-from textlayer.model import Document, Line, Page, Word
+from textlayer.model import Document, Line, Page, Word, union
 
 
 def _words(*read: tuple[str, float]) -> list[Word]:
@@ -401,3 +404,60 @@ def test_a_stopped_abbreviation_read_with_a_digit_for_a_letter_is_a_label(
     found = label_finder().find(words)
     assert [m.kind for m in found] == [kind]
     assert found[0].end == (2 if kind == "po_number" else 1)
+
+
+def _ocr_line(x: float, top: float, height: float, text: str, confidence: float = 0.97) -> Line:
+    words, out = text.split(), []
+    for token in words:
+        width = 0.6 * height * len(token)
+        out.append(Word(token, (x, top, x + width, top + height), confidence))
+        x += width + 0.6 * height
+    return Line(out)
+
+
+def _name(value: str, line: Line, **features: float) -> Candidate:
+    return Candidate(
+        "vendor_name", value, value, 1, union([w.bbox for w in line.words]), "layout", None, features
+    )
+
+
+def test_the_vendor_name_read_twice_is_taken_from_the_clearer_reading() -> None:
+    letterhead = _ocr_line(100, 100, 40, "Nordwind Informatik GmbH")
+    footer = _ocr_line(100, 2200, 18, "Nordwind Informnatik GmbH")
+    domain = _ocr_line(100, 2240, 18, "www.nordwindinformatik.example")
+    page = Page(1, 1653.0, 2339.0, [letterhead, footer, domain], unit="px", source="ocr")
+    document = Document(source="scan.png", pages=[page])
+    big = _name("Nordwind Informatik GmbH", letterhead)
+    small = _name("Nordwind Informnatik GmbH", footer)
+    # The footer's reading (a slip apart) gives way to the letterhead's: larger type, and the
+    # domain spells it.
+    assert _clearer_reading(small, [big, small], document, DEFAULT) is big
+    assert _clearer_reading(big, [big, small], document, DEFAULT) is None
+    # Marks OCR added ("‘Nordwind") and a word more or less are no slips of a letter.
+    marked = _name("‘Nordwind Informatik GmbH", letterhead)
+    assert _clearer_reading(big, [marked, big], document, DEFAULT) is None
+    shorter = _name("Nordwind Informatik", letterhead)
+    assert _clearer_reading(small, [shorter, small], document, DEFAULT) is None
+    # Another name is no other reading, nor is the buyer's.
+    other = _name("Nordlicht Handel GmbH", letterhead)
+    assert _clearer_reading(small, [other, small], document, DEFAULT) is None
+    buyer = _name("Nordwind Informatik GmbH", letterhead, in_buyer=1.0)
+    assert _clearer_reading(small, [buyer, small], document, DEFAULT) is None
+    # Without the domain, type alone decides: the small reading never replaces the large one.
+    bare = Document(
+        source="scan.png", pages=[Page(1, 1653.0, 2339.0, [letterhead, footer], unit="px", source="ocr")]
+    )
+    assert _clearer_reading(small, [big, small], bare, DEFAULT) is big
+    assert _clearer_reading(big, [big, small], bare, DEFAULT) is None
+
+
+def test_an_accent_ocr_was_unsure_of_is_not_given_to_the_vendor_name(extractor: GenericExtractor) -> None:
+    lines = [
+        _ocr_line(100, 100, 40, "Montajes Lorca S.Coop."),
+        _ocr_line(100, 300, 20, "Factura FA-4711"),
+        _ocr_line(900, 900, 20, "Total 119,00"),
+        _ocr_line(100, 2200, 16, "Montajés Lorca S.Coop. Calle Mayor 5", confidence=0.8),
+    ]
+    page = Page(1, 1653.0, 2339.0, lines, unit="px", source="ocr")
+    result = extractor.extract(Document(source="scan.png", pages=[page]), DocType.INVOICE)
+    assert result.fields.vendor_name == "Montajes Lorca S.Coop."
