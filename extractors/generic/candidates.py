@@ -392,7 +392,16 @@ def _value_spans(
             and first == last
             and words[first].strip(_EDGE_MARKS) == text[a:b]
         )
-        if partial and kind not in ("iban", "vat_id", "tax_id", "date") and not (glued_sign or marked):
+        # OCR reads specks beside an amount with cents as marks ("312,40 €,", "'12,50"): the
+        # word is still that amount.
+        specked = (
+            kind == "amount"
+            and _CENTS.search(text[a:b]) is not None
+            and not text[starts[first] : a].strip(_EDGE_MARKS)
+            and not text[b : starts[last] + len(words[last])].strip(_EDGE_MARKS)
+        )
+        whole_anyway = glued_sign or marked or specked
+        if partial and kind not in ("iban", "vat_id", "tax_id", "date") and not whole_anyway:
             continue
         out.append((first, last + 1, value))
     return out

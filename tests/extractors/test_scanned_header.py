@@ -4,6 +4,7 @@ over two lines, and the dates of the documents an invoice cites."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from test_generic_header import _document
@@ -13,6 +14,7 @@ from extractors.generic.candidates import (
     LEGAL_FORM,
     Candidate,
     _dates_another_document,
+    _value_spans,
     _without_debris,
     accents_from_document,
     document_spellings,
@@ -461,3 +463,19 @@ def test_an_accent_ocr_was_unsure_of_is_not_given_to_the_vendor_name(extractor: 
     page = Page(1, 1653.0, 2339.0, lines, unit="px", source="ocr")
     result = extractor.extract(Document(source="scan.png", pages=[page]), DocType.INVOICE)
     assert result.fields.vendor_name == "Montajes Lorca S.Coop."
+
+
+@pytest.mark.parametrize(
+    ("words", "found"),
+    [
+        (["Summe", "312,40", "€,"], [(1, 3, Decimal("312.40"))]),  # a speck after the sign
+        (["Summe", "'312,40"], [(1, 2, Decimal("312.40"))]),
+        (["Summe", "312,40."], [(1, 2, Decimal("312.40"))]),
+        (["Kapitel", "19."], []),  # no cents: a number ending a sentence, no amount
+        (["Summe", "312,40x"], []),  # a letter is no speck
+    ],
+)
+def test_an_amount_with_specks_ocr_read_as_marks_beside_it_is_read(
+    words: list[str], found: list[tuple[int, int, Decimal]]
+) -> None:
+    assert _value_spans("amount", words) == found
