@@ -158,13 +158,23 @@ _O_AMID_DIGITS = re.compile(r"(?<=\d)[Oo](?=\d)")
 _O_BEFORE_ZERO = re.compile(r"(?<=[A-Z])O(?=0)")
 
 
+# "P0-4711", "A0B/12": a zero among the capitals of a number's prefix, before the separator
+# and the digits, is the letter O (no prefix mixes its letters with a lone zero).
+_ZERO_AMID_LETTERS = re.compile(r"^(?=[A-Z]*0[A-Z]*[-/._]\d)([A-Z]*)0(?=[A-Z]*[-/._])")
+
+
 def mend_letter_o(word: Word, doubtful: float) -> Word:
     """The word with the letter O OCR read for a zero in a number read as a zero: amid digits
     always, after the number's letters and before its zeros when OCR read the word with less
-    confidence than ``doubtful``."""
+    confidence than ``doubtful``; and a zero read for the O among a prefix's capitals read as
+    the letter."""
     text = _O_AMID_DIGITS.sub("0", word.text)
     if word.confidence < doubtful:
         text = _O_BEFORE_ZERO.sub("0", text)
+    if (match := _ZERO_AMID_LETTERS.match(text)) is not None and (
+        match.group(1) or text[match.end()].isalpha()
+    ):
+        text = f"{match.group(1)}O{text[match.end() :]}"
     return word if text == word.text else dataclasses.replace(word, text=text)
 
 

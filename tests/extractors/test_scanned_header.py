@@ -366,9 +366,15 @@ def test_a_word_ocr_boxed_over_the_words_read_after_it_keeps_its_place(extractor
         ("KLO0004711", 0.96, "KLO0004711"),  # ... not where it was sure
         ("PO40694", 0.7, "PO40694"),  # an order number's prefix before another digit stays
         ("ODOO", 0.7, "ODOO"),
+        ("P0-4711", 0.99, "PO-4711"),  # a zero among a prefix's capitals is the letter
+        ("K0/2024", 0.99, "KO/2024"),
+        ("F01652-1", 0.99, "F01652-1"),  # a prefix of letters and digits stays
+        ("10-4711", 0.99, "10-4711"),
     ],
 )
-def test_the_letter_o_read_for_a_zero_in_a_number_is_a_zero(read: str, confidence: float, meant: str) -> None:
+def test_the_letter_o_and_a_zero_read_for_one_another_in_a_number_are_put_back(
+    read: str, confidence: float, meant: str
+) -> None:
     word = Word(read, (10.0, 10.0, 90.0, 30.0), confidence)
     assert mend_letter_o(word, 0.9).text == meant
 
