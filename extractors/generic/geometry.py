@@ -159,8 +159,9 @@ _O_BEFORE_ZERO = re.compile(r"(?<=[A-Z])O(?=0)")
 
 
 # "P0-4711", "A0B/12": a zero among the capitals of a number's prefix, before the separator
-# and the digits, is the letter O (no prefix mixes its letters with a lone zero).
-_ZERO_AMID_LETTERS = re.compile(r"^(?=[A-Z]*0[A-Z]*[-/._]\d)([A-Z]*)0(?=[A-Z]*[-/._])")
+# and the digits, is the letter O (no prefix mixes its letters with a lone zero). Not before a
+# decimal mark: "CHF0.00" is an amount.
+_ZERO_AMID_LETTERS = re.compile(r"^(?=[A-Z]*0[A-Z]*[-/_]\d)([A-Z]*)0(?=[A-Z]*[-/_])")
 
 
 def mend_letter_o(word: Word, doubtful: float) -> Word:

@@ -370,6 +370,7 @@ def test_a_word_ocr_boxed_over_the_words_read_after_it_keeps_its_place(extractor
         ("K0/2024", 0.99, "KO/2024"),
         ("F01652-1", 0.99, "F01652-1"),  # a prefix of letters and digits stays
         ("10-4711", 0.99, "10-4711"),
+        ("CHF0.00", 0.85, "CHF0.00"),  # an amount, its code before it
     ],
 )
 def test_the_letter_o_and_a_zero_read_for_one_another_in_a_number_are_put_back(
