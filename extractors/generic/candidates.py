@@ -1595,10 +1595,11 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
 
 def _debris(words: list[Word]) -> list[bool]:
     """Which of a segment's OCR'd words are debris rather than print: read with little
-    confidence, or in a run of fragments ("Fe R D |": what OCR reads in a logo drawn as graphics).
+    confidence (unless a capitalised word is spelled out), or in a run of fragments ("Fe R D |":
+    what OCR reads in a logo drawn as graphics).
     Letter-spaced capitals ("A C M E") are a word spaced out, not fragments."""
     fragment = [_fragment(w.text) for w in words]
-    out = [w.confidence < DEFAULT.debris_confidence for w in words]
+    out = [w.confidence < DEFAULT.debris_confidence and not _spelled_word(w.text) for w in words]
     start = 0
     while start < len(words):
         if not fragment[start]:
@@ -1613,6 +1614,14 @@ def _debris(words: list[Word]) -> list[bool]:
             out[start:end] = [True] * (end - start)
         start = end
     return out
+
+
+def _spelled_word(text: str) -> bool:
+    """A capitalised word of letters ("Nordwind", a speck beside it aside): OCR unsure of it
+    (a speck, a faint or large letter) read a word, not a logo's strokes."""
+    core = text.strip(_EDGE_MARKS)
+    capitalised = core[:1].isupper() and core[1:].islower()
+    return len(core) >= DEFAULT.spelled_letters and core.isalpha() and capitalised
 
 
 def _fragment(text: str) -> bool:
@@ -1633,7 +1642,17 @@ def _without_debris(words: list[Word]) -> list[Word]:
         start += 1
     while end > start and debris[end - 1]:
         end -= 1
-    return words[start:end]
+    kept = words[start:end]
+    # A speck OCR read as an opening quote before the name ("‘Nordwind"), closed nowhere in it.
+    if kept and kept[0].text[:1] in _OPENING_QUOTES and len(kept[0].text) > 1:
+        printed = " ".join(w.text for w in kept)
+        if not any(c in printed for c in _CLOSING_QUOTES):
+            kept[0] = dataclasses.replace(kept[0], text=kept[0].text[1:])
+    return kept
+
+
+_OPENING_QUOTES = frozenset('‘“"«‚„')  # not "'": Dutch names start with "'t"
+_CLOSING_QUOTES = frozenset("’”»")
 
 
 def _stray_mark(text: str) -> bool:

@@ -86,6 +86,8 @@ class GenericSettings(BaseModel):
     # On OCR'd pages a word read with less confidence than this is no word of a vendor name: what
     # OCR makes of a logo or a stamp ("sm", "ce" beside a graphic) at the edge of a name.
     debris_confidence: float = Field(0.5, ge=0, le=1)
+    # ... unless it is a capitalised word of at least this many letters ("Nordwind" beside a speck).
+    spelled_letters: int = Field(5, ge=2, le=20)
     # ... nor is a run of at least this many fragments (words of one or two letters or marks: "Fe
     # R D |"), which is how OCR reads the letters of a logo drawn as graphics.
     fragment_run: int = Field(3, ge=2, le=10)

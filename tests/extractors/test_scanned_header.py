@@ -58,6 +58,11 @@ def _words(*read: tuple[str, float]) -> list[Word]:
         ((("Smith", 0.9), ("&", 0.9), ("Co", 0.9), ("KG", 0.9)), "Smith & Co KG"),
         ((("A", 0.9), ("C", 0.9), ("M", 0.9), ("E", 0.9)), "A C M E"),
         ((("Au", 0.9), ("bon", 0.9), ("moulin", 0.9)), "Au bon moulin"),
+        # A word spelled out is a word however unsure OCR was; a speck before it is no quote.
+        ((("‘Nordwind", 0.41), ("Telecom", 0.93)), "Nordwind Telecom"),
+        ((("“Nordwind", 0.95), ("Telecom”", 0.93)), "“Nordwind Telecom”"),
+        ((("'t", 0.95), ("Hoekje", 0.93)), "'t Hoekje"),
+        ((("nordwind", 0.41), ("Telecom", 0.93)), ""),  # not capitalised: debris, half the words
     ],
 )
 def test_ocr_debris_is_taken_off_a_name(read: tuple[tuple[str, float], ...], kept: str) -> None:
