@@ -450,9 +450,12 @@ def _series_start(row: Row, label_end: int, a: int) -> int:
 
 
 def _identifier(row: Row, start: int, end: int, value: Any) -> Any:
-    """The identifier as printed over ``start:end``: with its series code when one was taken in."""
+    """The identifier as printed over ``start:end``: with its series code when one was taken in,
+    joined by the underscore OCR read at the start of the number after it."""
     if start < end - 1 and _SERIES.fullmatch(row.words[start].text):
-        return f"{row.words[start].text} {value}"
+        # OCR may split the number at its underscore ("RE _4711"): the underscore joins them.
+        joint = "_" if row.words[start + 1].text.startswith("_") else " "
+        return f"{row.words[start].text}{joint}{value}"
     return value
 
 
@@ -983,6 +986,21 @@ def find_misread_ibans(
             else:
                 continue
             break
+    # OCR loses the thin "I" of "IE" and "IT" ("E 33 NJSR ...", "T12 E418 ..."): read with it.
+    for match in _LOST_I.finditer(text):
+        at = match.start()
+        # ... and may set the letter left apart from the check digits ("E 33").
+        gap = int(text[at + 1] == " ")
+        read = f"{text[:at]}I{text[at]}{text[at + 1 + gap :]}"
+        found = next(((span, v) for span, v in find(read) if span[0] == at), None)
+        if found is not None:
+            yield (at, found[0][1] - 1 + gap), found[1]
+
+
+# Where an IBAN or a VAT id of Ireland or Italy starts with its "I" lost: a capital "E" or "T"
+# that starts a word, then its digits.
+_LOST_I = re.compile(r"(?<![\w|€])(?=[ET] ?\d)")
+_LOST_I_VAT = re.compile(r"[ET]\d")
 
 
 # OCR reads a VAT id's country letters as digits that look like them ("17" for "IT") and its
@@ -990,7 +1008,7 @@ def find_misread_ibans(
 # when its country's own check digits confirm it (python-stdnum), as mod-97 confirms an IBAN.
 _PREFIX_LETTERS = {
     "1": "ILT", "|": "IL", "7": "T", "0": "OD", "5": "S", "8": "B", "6": "G", "2": "Z", "4": "A",
-    "€": "E",
+    "€": "E", "T": "TI",
 }  # fmt: skip
 _BODY_DIGITS = str.maketrans("OQDIL|SZBG", "0001115286")
 # Its first two characters may be look-alikes of the country's letters ("1€9700726F").
@@ -1014,13 +1032,17 @@ def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
         # After a space, too: a two-letter label before it is taken in by the pattern ("ID
         # 1E7501548F").
         starts = (
-            range(len(word) - 9) if word.isalnum() else [0, *(i + 1 for i, c in enumerate(word) if c == " ")]
+            range(max(1, len(word) - 9))
+            if word.isalnum()
+            else [0, *(i + 1 for i, c in enumerate(word) if c == " ")]
         )
         for at in starts:
             glued = at and word[at - 1] != " "
             if glued and not (word[at : at + 2].isalpha() and word[at : at + 2].isupper()):
                 continue
             compact = re.sub(r"[ .]", "", word[at:]).upper()
+            if at == 0 and _LOST_I_VAT.match(compact):
+                compact = f"I{compact}"  # the thin "I" of "IE" or "IT" lost
             value = _misread_vat_id(compact) if len(compact) >= 10 else None  # the shortest id
             span = (match.start() + at, match.end())
             if value is not None:

@@ -18,6 +18,8 @@ from extractors.generic.candidates import (
     _without_debris,
     accents_from_document,
     document_spellings,
+    find_misread_ibans,
+    find_misread_vat_ids,
     page_context,
     spanish_acutes,
 )
@@ -491,3 +493,41 @@ def test_an_amount_with_specks_ocr_read_as_marks_beside_it_is_read(
     words: list[str], found: list[tuple[int, int, Decimal]]
 ) -> None:
     assert _value_spans("amount", words) == found
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("E3982597V", "IE3982597V"),  # the thin "I" of "IE" lost
+        ("T58969350493", "IT58969350493"),
+        ("TT58969350493", "IT58969350493"),  # ... or read as a "T"
+    ],
+)
+def test_a_vat_id_whose_first_letter_ocr_lost_or_misread_is_read_back(read: str, meant: str) -> None:
+    assert [v for _, v in find_misread_vat_ids(f"VAT Reg. No.: {read}")] == [meant]
+
+
+def test_a_vat_id_lost_letter_needs_its_check_digits() -> None:
+    assert not list(find_misread_vat_ids("Art. E3982597X"))  # the check letter fails
+
+
+def test_an_iban_whose_thin_first_letter_ocr_lost_is_read_back() -> None:
+    number = int("".join(str(int(c, 36)) for c in "KLMN12345678901234IE00"))
+    iban = f"IE{98 - number % 97:02d}KLMN12345678901234"
+    groups = " ".join(iban[i : i + 4] for i in range(4, len(iban), 4))
+    text = f"IBAN E {iban[2:4]} {groups}"
+    found = list(find_misread_ibans(text))
+    assert [v for _, v in found] == [iban]
+    (a, b), _ = found[0]
+    assert text[a:b] == text[5:]
+
+
+def test_a_number_ocr_split_at_its_underscore_is_joined_by_it(extractor: GenericExtractor) -> None:
+    lines = [
+        _ocr_line(100, 100, 40, "Nordwind Handel GmbH"),
+        _ocr_line(100, 300, 20, "Rechnung Nr. RE _4711"),
+        _ocr_line(900, 900, 20, "Gesamtbetrag 119,00"),
+    ]
+    page = Page(1, 1653.0, 2339.0, lines, unit="px", source="ocr")
+    result = extractor.extract(Document(source="scan.png", pages=[page]), DocType.INVOICE)
+    assert result.fields.invoice_number == "RE_4711"
