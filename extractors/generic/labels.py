@@ -783,6 +783,8 @@ class LabelFinder:
             not c.isalnum() and c not in _TAIL_MARKS for c in between
         ):
             return None
+        if _ORDINAL_READ.fullmatch(rest):
+            return None  # no value: the label's own ordinal mark ("n.2:")
         if between or toks[last] in _MARK_TOKENS:
             return place[end][0]
         # Digits straight after the letters: a label of two words, or one long word
@@ -841,7 +843,11 @@ class LabelFinder:
             # ... and ends at the end of a word: the value "PO-45125" is not the label "PO",
             # unless the rest of the word is a value glued to it ("Nr.12345").
             glued = end < len(toks) and owner[end] == owner[end - 1]
-            if glued and self._tail_at(words, toks, owner, place, start, end) is None:
+            if (
+                glued
+                and self._tail_at(words, toks, owner, place, start, end) is None
+                and not _ordinal_after(words, owner, place, end)
+            ):
                 continue
             if any(owner[i] in breaks for i in range(start + 1, end) if owner[i] != owner[i - 1]):
                 continue
@@ -879,6 +885,17 @@ class LabelFinder:
                 )
         out.sort(key=lambda m: (m.start, m.kind))
         return out
+
+
+# "n.2:", "N9:": the ordinal mark of "n.º" / "Nº" OCR read as a digit, a colon after it. A colon
+# ends a label, never its value, so the digit is the label's.
+_ORDINAL_READ = re.compile(r"[0-9]:")
+
+
+def _ordinal_after(words: list[str], owner: list[int], place: list[tuple[int, int]], end: int) -> bool:
+    """The rest of the word the phrase ends in is an ordinal mark read as a digit ("n.2:")."""
+    at = place[end][0]
+    return at >= 0 and _ORDINAL_READ.fullmatch(words[owner[end]][at:]) is not None
 
 
 def after_cuts(match: LabelMatch, cuts: Collection[int]) -> LabelMatch:

@@ -531,3 +531,11 @@ def test_a_number_ocr_split_at_its_underscore_is_joined_by_it(extractor: Generic
     page = Page(1, 1653.0, 2339.0, lines, unit="px", source="ocr")
     result = extractor.extract(Document(source="scan.png", pages=[page]), DocType.INVOICE)
     assert result.fields.invoice_number == "RE_4711"
+
+
+def test_an_ordinal_mark_ocr_read_as_a_digit_is_no_number() -> None:
+    # "Documento n.º:" read "n.2:": the label, not the number 2.
+    found = label_finder().find(["Documento", "n.2:", "FA-4711"])
+    assert [(m.kind, m.end, m.partial_tail) for m in found] == [("invoice_number", 2, False)]
+    glued = label_finder().find(["Rechnung", "Nr.4711"])
+    assert [(m.kind, m.partial_tail) for m in glued] == [("invoice_number", True)]
