@@ -539,3 +539,16 @@ def test_an_ordinal_mark_ocr_read_as_a_digit_is_no_number() -> None:
     assert [(m.kind, m.end, m.partial_tail) for m in found] == [("invoice_number", 2, False)]
     glued = label_finder().find(["Rechnung", "Nr.4711"])
     assert [(m.kind, m.partial_tail) for m in glued] == [("invoice_number", True)]
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("19:04°2025", "19.04.2025"),
+        ("12-03:2025", "12-03-2025"),
+        ("31:02°2026", "31:02°2026"),  # no date either way
+        ("12:30", "12:30"),
+    ],
+)
+def test_a_date_with_marks_no_date_prints_is_read_with_a_dates_mark(read: str, meant: str) -> None:
+    assert mend_doubled_mark(Word(read, (10.0, 10.0, 90.0, 30.0), 0.6)).text == meant
