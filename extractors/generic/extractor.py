@@ -316,6 +316,9 @@ class GenericExtractor:
             spellings = document_spellings(w for line in ocr_lines for w in line)
             name = accents_from_document(name_choice.value, spellings, settings.accent_min_letters, ocr_lines)
             name = spanish_acutes(name)
+            if "ı" in name and not _TURKISH_LETTERS.intersection(document.text):
+                # An "i" whose dot OCR lost, in a document of no language that writes "ı".
+                name = name.replace("ı", "i")
             if name != name_choice.value:
                 choices["vendor_name"] = Choice(
                     dataclasses.replace(name_choice, value=name), choices["vendor_name"].confidence
@@ -662,6 +665,11 @@ def _fuller_name(chosen: Candidate, cands: list[Candidate]) -> Candidate | None:
         ):
             fuller = c
     return fuller
+
+
+# Letters only Turkish and Azeri write besides the dotless "ı": where none is printed, an "ı"
+# is an "i" OCR lost the dot of.
+_TURKISH_LETTERS = frozenset("şŞğĞİ")
 
 
 def _letters(text: str) -> str:

@@ -552,3 +552,17 @@ def test_an_ordinal_mark_ocr_read_as_a_digit_is_no_number() -> None:
 )
 def test_a_date_with_marks_no_date_prints_is_read_with_a_dates_mark(read: str, meant: str) -> None:
     assert mend_doubled_mark(Word(read, (10.0, 10.0, 90.0, 30.0), 0.6)).text == meant
+
+
+@pytest.mark.parametrize(("letter", "meant"), [("", "Nordwind Handel GmbH"), ("ş", "Nordwınd Handel GmbH")])
+def test_an_i_ocr_lost_the_dot_of_is_an_i_where_no_turkish_is_printed(
+    extractor: GenericExtractor, letter: str, meant: str
+) -> None:
+    lines = [
+        _ocr_line(100, 100, 40, "Nordwınd Handel GmbH"),
+        _ocr_line(100, 300, 20, f"Facture FA-4711 {letter}".strip()),
+        _ocr_line(900, 900, 20, "Total 119,00"),
+    ]
+    page = Page(1, 1653.0, 2339.0, lines, unit="px", source="ocr")
+    result = extractor.extract(Document(source="scan.png", pages=[page]), DocType.INVOICE)
+    assert result.fields.vendor_name == meant
