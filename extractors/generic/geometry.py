@@ -143,13 +143,19 @@ _COMMA_DATE = re.compile(r"\d{1,2}[.,]\d{1,2}[.,](?:19|20)\d{2}")
 # A day, a month and a year with marks between them that no date prints ("19:04°2025").
 _NOISY_DATE = re.compile(r"(\d{1,2})([^\w\s])(\d{1,2})([^\w\s])((?:19|20)\d{2})")
 _DATE_MARKS = frozenset({".", "/", "-"})
+# A day and a month of two digits each and a four-digit year with one of the two slashes read as
+# a "1" ("14103/2025", "14/0312025").
+_SLASH_AS_ONE = re.compile(
+    r"(?P<day>\d{2})(?:1(?P<month>\d{2})/|/(?P<month2>\d{2})1)(?P<year>(?:19|20)\d{2})"
+)
 
 
 def mend_doubled_mark(word: Word) -> Word:
     """The word with a doubled decimal mark read once ("148..20" -> "148.20"), an amount of
     nothing with its zero read as the letter O ("O,00", "CHFO.00") read as a zero, a dotted
     date with one dot read as a comma ("22,6.2025") read with dots, and a date with a mark no date
-    prints between its numbers ("19:04°2025", "12-03:2025") read with the date's own mark."""
+    prints between its numbers ("19:04°2025", "12-03:2025") read with the date's own mark, or with
+    a slash OCR read as a "1" ("14103/2025")."""
     text = _LETTER_ZERO.sub(r"\g<1>0", _DOUBLED_MARK.sub(r"\1", word.text))
     if "," in text and "." in text and _COMMA_DATE.fullmatch(text):
         dotted = text.replace(",", ".")
@@ -159,6 +165,11 @@ def mend_doubled_mark(word: Word) -> Word:
         # it is a date's, stands for both. A comma is an amount's mark ("22,6,2025" stays).
         mark = next((m for m in (noisy[2], noisy[4]) if m in _DATE_MARKS), ".")
         mended = f"{noisy[1]}{mark}{noisy[3]}{mark}{noisy[5]}"
+        text = mended if parse_date(mended) is not None else text
+    elif (lost := _SLASH_AS_ONE.fullmatch(text)) is not None and parse_date(text) is None:
+        # "14103/2025": one of a date's two slashes read as the "1" it looks like.
+        month = lost["month"] or lost["month2"]
+        mended = f"{lost['day']}/{month}/{lost['year']}"
         text = mended if parse_date(mended) is not None else text
     return word if text == word.text else dataclasses.replace(word, text=text)
 

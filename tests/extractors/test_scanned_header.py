@@ -548,6 +548,9 @@ def test_an_ordinal_mark_ocr_read_as_a_digit_is_no_number() -> None:
         ("12-03:2025", "12-03-2025"),
         ("31:02°2026", "31:02°2026"),  # no date either way
         ("12:30", "12:30"),
+        ("14103/2025", "14/03/2025"),  # a slash read as the "1" it looks like
+        ("14/0312025", "14/03/2025"),
+        ("31113/2025", "31113/2025"),  # no date either way
     ],
 )
 def test_a_date_with_marks_no_date_prints_is_read_with_a_dates_mark(read: str, meant: str) -> None:
