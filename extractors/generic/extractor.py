@@ -683,14 +683,14 @@ def _clearer_reading(
 ) -> Candidate | None:
     """Another reading of the chosen name (as many words, its letters one or two OCR slips from
     the chosen's, outside the buyer's block and the address window) that is the clearer one, or
-    None: the one
-    whose words more of the page's web and mail domains spell ("Informatik" beside
-    nordwindinformatik.example, where the footer read "Informnatik"), or else one printed in
-    type ``settings.clearer_type_ratio`` larger (OCR has more pixels a letter)."""
+    None: the one of which a printed web or mail domain spells more letters ("Informatik"
+    beside nordwindinformatik.example, where the footer read "Informnatik"), or else one whose
+    largest printing is in type ``settings.clearer_type_ratio`` larger than the chosen name's
+    largest, read no less surely (OCR has more pixels a letter)."""
     mine = _letters(str(chosen.value))
     domains = printed_domains(w.text for page in document.pages for w in page.words)
-    spelled = _domain_words(str(chosen.value), domains)
-    size = _type_size(document, chosen)
+    spelled = _domain_prefix(str(chosen.value), domains)
+    size, my_sure = _largest_printing(chosen, cands, document)
     best: tuple[int, float, Candidate] | None = None
     for c in cands:
         if (
@@ -704,33 +704,53 @@ def _clearer_reading(
             <= min(settings.reading_slips, len(mine) // 6)
         ):
             continue
-        theirs, their_size = _domain_words(str(c.value), domains), _type_size(document, c)
-        clearer = theirs > spelled or (theirs == spelled and their_size >= settings.clearer_type_ratio * size)
+        theirs, (their_size, sure) = (
+            _domain_prefix(str(c.value), domains),
+            _largest_printing(c, cands, document),
+        )
+        larger = their_size >= settings.clearer_type_ratio * size and sure >= min(
+            my_sure, settings.doubtful_read
+        )
+        clearer = theirs > spelled or (theirs == spelled and larger)
         if clearer and (best is None or (theirs, their_size) > best[:2]):
             best = (theirs, their_size, c)
     return best[2] if best is not None else None
 
 
-def _domain_words(name: str, domains: frozenset[str]) -> int:
-    """How many of the name's words (of four letters or more) a printed domain spells."""
-    return sum(
-        1
-        for word in name.split()
-        if len(key := spelling([word])) >= MIN_LABEL and any(key in d for d in domains)
-    )
+def _largest_printing(cand: Candidate, cands: list[Candidate], document: Document) -> tuple[float, float]:
+    """Type size and least word confidence of the largest printing of the candidate's value."""
+    return max(_type_size(document, c) for c in cands if c.value == cand.value and c.page == cand.page)
 
 
-def _type_size(document: Document, cand: Candidate) -> float:
-    """The median height of the words inside the candidate's box: its type size as OCR boxed it."""
+def _domain_prefix(name: str, domains: frozenset[str]) -> int:
+    """How many letters of the name, from its start, a printed domain spells (at least
+    ``MIN_LABEL``, else 0): "Nordwind Informatik" spells all of nordwindinformatik.example,
+    "Nordwind Informnatik" only its first ten."""
+    key = spelling(name.split())
+    best = max((_shared_start(key, d) for d in domains), default=0)
+    return best if best >= MIN_LABEL else 0
+
+
+def _shared_start(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` share from their start."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+def _type_size(document: Document, cand: Candidate) -> tuple[float, float]:
+    """The median height of the words inside the candidate's box (its type size as OCR boxed
+    it) and the least confidence OCR read one of them with."""
     x0, top, x1, bottom = cand.bbox
-    heights = sorted(
-        w.height
+    inside = [
+        w
         for page in document.pages
         if page.number == cand.page
         for w in page.words
         if x0 - 1 <= (w.x0 + w.x1) / 2 <= x1 + 1 and top - 1 <= (w.top + w.bottom) / 2 <= bottom + 1
-    )
-    return heights[len(heights) // 2] if heights else 0.0
+    ]
+    if not inside:
+        return 0.0, 0.0
+    heights = sorted(w.height for w in inside)
+    return heights[len(heights) // 2], min(w.confidence for w in inside)
 
 
 def _looks_like_credit(document: Document) -> bool:

@@ -459,6 +459,26 @@ def test_the_vendor_name_read_twice_is_taken_from_the_clearer_reading() -> None:
     assert _clearer_reading(small, [other, small], document, DEFAULT) is None
     buyer = _name("Nordwind Informatik GmbH", letterhead, in_buyer=1.0)
     assert _clearer_reading(small, [buyer, small], document, DEFAULT) is None
+    # A slip in large type does not replace the name where it is printed as large elsewhere,
+    # nor where OCR read the large type less surely.
+    slipped = _ocr_line(100, 160, 40, "Nordwind Informatk GmbH")
+    two = Document(
+        source="scan.png",
+        pages=[Page(1, 1653.0, 2339.0, [letterhead, slipped, footer], unit="px", source="ocr")],
+    )
+    large_slip = _name("Nordwind Informatk GmbH", slipped)
+    footer_right = _name("Nordwind Informatik GmbH", footer)
+    assert _clearer_reading(footer_right, [footer_right, big, large_slip], two, DEFAULT) is None
+    unsure = _ocr_line(100, 100, 40, "Nordwind Informatk GmbH", confidence=0.6)
+    sure_footer = _ocr_line(100, 2200, 18, "Nordwind Informatik GmbH")
+    faint = Document(
+        source="scan.png", pages=[Page(1, 1653.0, 2339.0, [unsure, sure_footer], unit="px", source="ocr")]
+    )
+    faint_big, plain_small = (
+        _name("Nordwind Informatk GmbH", unsure),
+        _name("Nordwind Informatik GmbH", sure_footer),
+    )
+    assert _clearer_reading(plain_small, [faint_big, plain_small], faint, DEFAULT) is None
     # Without the domain, type alone decides: the small reading never replaces the large one.
     bare = Document(
         source="scan.png", pages=[Page(1, 1653.0, 2339.0, [letterhead, footer], unit="px", source="ocr")]
