@@ -9,6 +9,7 @@ exactly one place. Each type has a ``pattern`` that finds candidates in a line o
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -423,6 +424,44 @@ def repair_iban(text: str) -> str | None:
     return None
 
 
+def repair_doubtful_iban(text: str, doubtful: Callable[[int], bool]) -> str | None:
+    """An IBAN misread in look-alike characters that ``repair_iban`` cannot settle, put back
+    where OCR was unsure of what it read: ``doubtful(i)`` says whether ``text[i]`` stands in a
+    word read with little confidence. One swap there that mod-97 confirms, where the whole
+    account number allows several ("4S8K 7UQO": "S" or "O" either way), or else two in such
+    words, each the only reading that holds."""
+    s = _iban_shape(text, repair=True)
+    structure = iban_structure(s[:2]) if s is not None else None
+    if s is None or structure is None or iban_checksum_ok(s):
+        return None
+    # Where each character of the compact IBAN stands in the printed text.
+    at = [i for i, c in enumerate(text) if not re.fullmatch(r"[\s.\-]", c)]
+    if text[:4].upper() == "IBAN":
+        at = at[5:] if text[4:5] == ":" else at[4:]
+    if len(at) != len(s):
+        return None
+    for look_alike, classes in _SWAP_TIERS:
+        places = [
+            (i, other)
+            for i, cls in enumerate(structure, start=4)
+            if cls in classes and doubtful(at[i])
+            for other in look_alike.get(s[i], "")
+        ]
+        for count in (1, 2):
+            valid = set()
+            for swaps in itertools.combinations(places, count):
+                if len({i for i, _ in swaps}) < count:
+                    continue
+                read = list(s)
+                for i, other in swaps:
+                    read[i] = other
+                if iban_checksum_ok(candidate := "".join(read)):
+                    valid.add(candidate)
+            if valid:
+                return valid.pop() if len(valid) == 1 else None
+    return None
+
+
 def iban_guessed(text: str, iban: str) -> bool:
     """True when ``iban`` is no plain reading of ``text`` but the one look-alike swap the check
     digits accepted (``repair_iban``): a guess, however likely, that a clerk should confirm."""
@@ -433,8 +472,9 @@ def iban_guessed(text: str, iban: str) -> bool:
 _LOOK_ALIKE = {"0": "O", "O": "0", "1": "I", "I": "1", "2": "Z", "Z": "2", "5": "S", "S": "5", "8": "B",
                "B": "8", "6": "G", "G": "6"}  # fmt: skip
 # Rarer slips: "A" and "4", and letters OCR reads for one another (where the structure asks for
-# a letter, a bank code of letters such as the Dutch one reads as one either way).
-_RARER_LOOK_ALIKE = {"4": "A", "A": "4", "O": "QD", "Q": "O", "D": "O"}
+# a letter, a bank code of letters such as the Dutch or the Irish one reads as one either way):
+# "Q", "D" and "O", and "J" read as the "I" it differs from by its hook.
+_RARER_LOOK_ALIKE = {"4": "A", "A": "4", "O": "QD", "Q": "O", "D": "O", "I": "J", "J": "I"}
 _SWAP_TIERS = ((_LOOK_ALIKE, "c"), (_RARER_LOOK_ALIKE, "ac"))
 
 
@@ -490,6 +530,22 @@ def find_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
     printed is tried with OCR look-alikes put back ("NLO7 ABNA ..."); the check digits confirm it.
     """
     return _scan_ibans(text, _valid_iban_at)
+
+
+def find_doubtful_ibans(text: str, doubtful: Callable[[int], bool]) -> Iterator[tuple[tuple[int, int], str]]:
+    """Every (span, IBAN) that ``find_ibans`` cannot settle and ``repair_doubtful_iban`` puts
+    back from the look-alikes in words OCR was unsure of (``doubtful(i)`` for ``text[i]``)."""
+
+    def read(text: str, start: int, end: int) -> tuple[int, str] | None:
+        if _valid_iban_at(text, start, end) is not None:
+            return None
+        for stop in _iban_stops(text, start, end):
+            value = repair_doubtful_iban(text[start:stop], lambda i: doubtful(start + i))
+            if value is not None:
+                return stop, value
+        return None
+
+    return _scan_ibans(text, read)
 
 
 def find_unchecked_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:

@@ -36,6 +36,7 @@ from extractors.values import (
     ISO_CURRENCIES,
     VALUE_TYPES,
     find_currency,
+    find_doubtful_ibans,
     find_ibans,
     find_unchecked_ibans,
     iban_guessed,
@@ -391,7 +392,16 @@ def _value_spans(
             and first == last
             and words[first].strip(_EDGE_MARKS) == text[a:b]
         )
-        if partial and kind not in ("iban", "vat_id", "tax_id", "date") and not (glued_sign or marked):
+        # OCR reads specks beside an amount with cents as marks ("312,40 €,", "'12,50"): the
+        # word is still that amount.
+        specked = (
+            kind == "amount"
+            and _CENTS.search(text[a:b]) is not None
+            and not text[starts[first] : a].strip(_EDGE_MARKS)
+            and not text[b : starts[last] + len(words[last])].strip(_EDGE_MARKS)
+        )
+        whole_anyway = glued_sign or marked or specked
+        if partial and kind not in ("iban", "vat_id", "tax_id", "date") and not whole_anyway:
             continue
         out.append((first, last + 1, value))
     return out
@@ -440,9 +450,12 @@ def _series_start(row: Row, label_end: int, a: int) -> int:
 
 
 def _identifier(row: Row, start: int, end: int, value: Any) -> Any:
-    """The identifier as printed over ``start:end``: with its series code when one was taken in."""
+    """The identifier as printed over ``start:end``: with its series code when one was taken in,
+    joined by the underscore OCR read at the start of the number after it."""
     if start < end - 1 and _SERIES.fullmatch(row.words[start].text):
-        return f"{row.words[start].text} {value}"
+        # OCR may split the number at its underscore ("RE _4711"): the underscore joins them.
+        joint = "_" if row.words[start + 1].text.startswith("_") else " "
+        return f"{row.words[start].text}{joint}{value}"
     return value
 
 
@@ -894,6 +907,7 @@ def _pattern_candidates(context: PageContext, out: dict[str, list[Candidate]]) -
             ("vendor_iban", "iban", None),
             ("vendor_iban", "iban", find_unchecked_ibans),
             ("vendor_iban", "iban", find_misread_ibans if context.ocr else _nothing),
+            ("vendor_iban", "iban", _doubtful_iban_search(row) if context.ocr else _nothing),
             ("vendor_tax_id", "vat_id", None),
             ("vendor_tax_id", "vat_id", find_misread_vat_ids if context.ocr else _nothing),
             ("currency", "currency", None),
@@ -927,6 +941,23 @@ def _nothing(text: str) -> Iterator[tuple[tuple[int, int], str]]:
     return iter(())
 
 
+def _doubtful_iban_search(row: Row) -> Callable[[str], Iterator[tuple[tuple[int, int], str]]]:
+    """A search of the row's text (its words joined by spaces) for IBANs whose look-alike slips
+    only the words OCR was unsure of settle, the country letters read as digits too ("1T60 ...")."""
+    doubtful: set[int] = set()
+    offset = 0
+    for word in row.words:
+        if word.confidence < DEFAULT.doubtful_read:
+            doubtful.update(range(offset, offset + len(word.text)))
+        offset += len(word.text) + 1
+
+    def search(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+        yield from find_doubtful_ibans(text, doubtful.__contains__)
+        yield from find_misread_ibans(text, lambda read: find_doubtful_ibans(read, doubtful.__contains__))
+
+    return search
+
+
 # An IBAN whose country letters OCR read as digits ("1E35 NLQC ..." for "IE35"): the
 # look-alikes put back, mod-97 confirms the reading.
 _IBAN_START = re.compile(
@@ -934,8 +965,11 @@ _IBAN_START = re.compile(
 )
 
 
-def find_misread_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
-    """(span, IBAN) of every IBAN whose country code OCR read with a digit, confirmed by mod-97."""
+def find_misread_ibans(
+    text: str, find: Callable[[str], Iterator[tuple[tuple[int, int], str]]] = find_ibans
+) -> Iterator[tuple[tuple[int, int], str]]:
+    """(span, IBAN) of every IBAN whose country code OCR read with a digit, confirmed by mod-97
+    (as ``find`` confirms it: ``find_ibans``, or a search that also weighs OCR's doubts)."""
     for match in _IBAN_START.finditer(text):
         at = match.start()
         for a in _PREFIX_LETTERS.get(text[at], text[at]):
@@ -945,13 +979,28 @@ def find_misread_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
                 if iban_structure(a + b) is None:
                     continue
                 read = f"{text[:at]}{a}{b}{text[at + 2 :]}"
-                found = next(((span, v) for span, v in find_ibans(read) if span[0] == at), None)
+                found = next(((span, v) for span, v in find(read) if span[0] == at), None)
                 if found is not None:
                     yield found
                     break
             else:
                 continue
             break
+    # OCR loses the thin "I" of "IE" and "IT" ("E 33 NJSR ...", "T12 E418 ..."): read with it.
+    for match in _LOST_I.finditer(text):
+        at = match.start()
+        # ... and may set the letter left apart from the check digits ("E 33").
+        gap = int(text[at + 1] == " ")
+        read = f"{text[:at]}I{text[at]}{text[at + 1 + gap :]}"
+        found = next(((span, v) for span, v in find(read) if span[0] == at), None)
+        if found is not None:
+            yield (at, found[0][1] - 1 + gap), found[1]
+
+
+# Where an IBAN or a VAT id of Ireland or Italy starts with its "I" lost: a capital "E" or "T"
+# that starts a word, then its digits.
+_LOST_I = re.compile(r"(?<![\w|€])(?=[ET] ?\d)")
+_LOST_I_VAT = re.compile(r"[ET]\d")
 
 
 # OCR reads a VAT id's country letters as digits that look like them ("17" for "IT") and its
@@ -959,7 +1008,7 @@ def find_misread_ibans(text: str) -> Iterator[tuple[tuple[int, int], str]]:
 # when its country's own check digits confirm it (python-stdnum), as mod-97 confirms an IBAN.
 _PREFIX_LETTERS = {
     "1": "ILT", "|": "IL", "7": "T", "0": "OD", "5": "S", "8": "B", "6": "G", "2": "Z", "4": "A",
-    "€": "E",
+    "€": "E", "T": "TI",
 }  # fmt: skip
 _BODY_DIGITS = str.maketrans("OQDIL|SZBG", "0001115286")
 # Its first two characters may be look-alikes of the country's letters ("1€9700726F").
@@ -983,13 +1032,17 @@ def find_misread_vat_ids(text: str) -> Iterator[tuple[tuple[int, int], str]]:
         # After a space, too: a two-letter label before it is taken in by the pattern ("ID
         # 1E7501548F").
         starts = (
-            range(len(word) - 9) if word.isalnum() else [0, *(i + 1 for i, c in enumerate(word) if c == " ")]
+            range(max(1, len(word) - 9))
+            if word.isalnum()
+            else [0, *(i + 1 for i, c in enumerate(word) if c == " ")]
         )
         for at in starts:
             glued = at and word[at - 1] != " "
             if glued and not (word[at : at + 2].isalpha() and word[at : at + 2].isupper()):
                 continue
             compact = re.sub(r"[ .]", "", word[at:]).upper()
+            if at == 0 and _LOST_I_VAT.match(compact):
+                compact = f"I{compact}"  # the thin "I" of "IE" or "IT" lost
             value = _misread_vat_id(compact) if len(compact) >= 10 else None  # the shortest id
             span = (match.start() + at, match.end())
             if value is not None:
@@ -1568,10 +1621,11 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
 
 def _debris(words: list[Word]) -> list[bool]:
     """Which of a segment's OCR'd words are debris rather than print: read with little
-    confidence, or in a run of fragments ("Fe R D |": what OCR reads in a logo drawn as graphics).
+    confidence (unless a capitalised word is spelled out), or in a run of fragments ("Fe R D |":
+    what OCR reads in a logo drawn as graphics).
     Letter-spaced capitals ("A C M E") are a word spaced out, not fragments."""
     fragment = [_fragment(w.text) for w in words]
-    out = [w.confidence < DEFAULT.debris_confidence for w in words]
+    out = [w.confidence < DEFAULT.debris_confidence and not _spelled_word(w.text) for w in words]
     start = 0
     while start < len(words):
         if not fragment[start]:
@@ -1586,6 +1640,14 @@ def _debris(words: list[Word]) -> list[bool]:
             out[start:end] = [True] * (end - start)
         start = end
     return out
+
+
+def _spelled_word(text: str) -> bool:
+    """A capitalised word of letters ("Nordwind", a speck beside it aside): OCR unsure of it
+    (a speck, a faint or large letter) read a word, not a logo's strokes."""
+    core = text.strip(_EDGE_MARKS)
+    capitalised = core[:1].isupper() and core[1:].islower()
+    return len(core) >= DEFAULT.spelled_letters and core.isalpha() and capitalised
 
 
 def _fragment(text: str) -> bool:
@@ -1606,7 +1668,17 @@ def _without_debris(words: list[Word]) -> list[Word]:
         start += 1
     while end > start and debris[end - 1]:
         end -= 1
-    return words[start:end]
+    kept = words[start:end]
+    # A speck OCR read as an opening quote before the name ("‘Nordwind"), closed nowhere in it.
+    if kept and kept[0].text[:1] in _OPENING_QUOTES and len(kept[0].text) > 1:
+        printed = " ".join(w.text for w in kept)
+        if not any(c in printed for c in _CLOSING_QUOTES):
+            kept[0] = dataclasses.replace(kept[0], text=kept[0].text[1:])
+    return kept
+
+
+_OPENING_QUOTES = frozenset('‘“"«‚„')  # not "'": Dutch names start with "'t"
+_CLOSING_QUOTES = frozenset("’”»")
 
 
 def _stray_mark(text: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import unicodedata
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from extractors.generic.candidates import (
 )
 from extractors.generic.consistency import Choice, choose, choose_dates, choose_totals
 from extractors.generic.context import attach_context
+from extractors.generic.domains import MIN_LABEL, printed_domains, spelling
 from extractors.generic.geometry import build_rows, cut_words
 from extractors.generic.labels import after_cuts, label_finder, tokens
 from extractors.generic.learned import reading_kind
@@ -298,22 +300,27 @@ class GenericExtractor:
                 choices["vendor_name"] = Choice(mixed, choices["vendor_name"].confidence)
         name_choice = choices["vendor_name"].candidate
         if name_choice is not None and name_choice.page in scanned:
+            # The name read twice with a slip between the readings ("Informnatik" in the
+            # footer, "Informatik" in the letterhead): the reading in larger type is the clearer.
+            clearer = _clearer_reading(name_choice, cands["vendor_name"], document, settings)
+            if clearer is not None:
+                choices["vendor_name"] = Choice(clearer, choices["vendor_name"].confidence)
+                name_choice = clearer
+        if name_choice is not None and name_choice.page in scanned:
             # OCR drops or mistakes accents more in large letterhead type than in a footer's.
-            spellings = document_spellings(
-                w.text
-                for page in document.pages
-                if page.source == "ocr"
-                for line in page.lines
-                for w in line.words
-            )
+            # ... but a spelling OCR was unsure of is no evidence ("Montajés" read at 0.88).
             ocr_lines = [
-                [w.text for w in line.words]
+                [w.text for w in line.words if w.confidence >= settings.doubtful_read]
                 for page in document.pages
                 if page.source == "ocr"
                 for line in page.lines
             ]
+            spellings = document_spellings(w for line in ocr_lines for w in line)
             name = accents_from_document(name_choice.value, spellings, settings.accent_min_letters, ocr_lines)
             name = spanish_acutes(name)
+            if "ı" in name and not _TURKISH_LETTERS.intersection(document.text):
+                # An "i" whose dot OCR lost, in a document of no language that writes "ı".
+                name = name.replace("ı", "i")
             if name != name_choice.value:
                 choices["vendor_name"] = Choice(
                     dataclasses.replace(name_choice, value=name), choices["vendor_name"].confidence
@@ -662,6 +669,92 @@ def _fuller_name(chosen: Candidate, cands: list[Candidate]) -> Candidate | None:
         ):
             fuller = c
     return fuller
+
+
+# Letters only Turkish and Azeri write besides the dotless "ı": where none is printed, an "ı"
+# is an "i" OCR lost the dot of.
+_TURKISH_LETTERS = frozenset("şŞğĞİ")
+
+
+def _letters(text: str) -> str:
+    """The letters (accents kept) and digits of a name in lower case: what two readings of it
+    are compared on; marks and spaces OCR adds or drops are no slip of a letter."""
+    return "".join(c for c in unicodedata.normalize("NFC", text.casefold()) if c.isalnum())
+
+
+def _clearer_reading(
+    chosen: Candidate, cands: list[Candidate], document: Document, settings: GenericSettings
+) -> Candidate | None:
+    """Another reading of the chosen name (as many words, its letters one or two OCR slips from
+    the chosen's, outside the buyer's block and the address window) that is the clearer one, or
+    None: the one of which a printed web or mail domain spells more letters ("Informatik"
+    beside nordwindinformatik.example, where the footer read "Informnatik"), or else one whose
+    largest printing is in type ``settings.clearer_type_ratio`` larger than the chosen name's
+    largest, read no less surely (OCR has more pixels a letter)."""
+    mine = _letters(str(chosen.value))
+    domains = printed_domains(w.text for page in document.pages for w in page.words)
+    spelled = _domain_prefix(str(chosen.value), domains)
+    size, my_sure = _largest_printing(chosen, cands, document)
+    best: tuple[int, float, Candidate] | None = None
+    for c in cands:
+        if (
+            c.value == chosen.value
+            or c.page != chosen.page
+            or c.features.get("in_buyer")
+            or c.features.get("window")
+            or len(str(c.value).split()) != len(str(chosen.value).split())
+            or not 0
+            < Levenshtein.distance(mine, _letters(str(c.value)))
+            <= min(settings.reading_slips, len(mine) // 6)
+        ):
+            continue
+        theirs, (their_size, sure) = (
+            _domain_prefix(str(c.value), domains),
+            _largest_printing(c, cands, document),
+        )
+        larger = their_size >= settings.clearer_type_ratio * size and sure >= min(
+            my_sure, settings.doubtful_read
+        )
+        clearer = theirs > spelled or (theirs == spelled and larger)
+        if clearer and (best is None or (theirs, their_size) > best[:2]):
+            best = (theirs, their_size, c)
+    return best[2] if best is not None else None
+
+
+def _largest_printing(cand: Candidate, cands: list[Candidate], document: Document) -> tuple[float, float]:
+    """Type size and least word confidence of the largest printing of the candidate's value."""
+    return max(_type_size(document, c) for c in cands if c.value == cand.value and c.page == cand.page)
+
+
+def _domain_prefix(name: str, domains: frozenset[str]) -> int:
+    """How many letters of the name, from its start, a printed domain spells (at least
+    ``MIN_LABEL``, else 0): "Nordwind Informatik" spells all of nordwindinformatik.example,
+    "Nordwind Informnatik" only its first ten."""
+    key = spelling(name.split())
+    best = max((_shared_start(key, d) for d in domains), default=0)
+    return best if best >= MIN_LABEL else 0
+
+
+def _shared_start(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` share from their start."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+def _type_size(document: Document, cand: Candidate) -> tuple[float, float]:
+    """The median height of the words inside the candidate's box (its type size as OCR boxed
+    it) and the least confidence OCR read one of them with."""
+    x0, top, x1, bottom = cand.bbox
+    inside = [
+        w
+        for page in document.pages
+        if page.number == cand.page
+        for w in page.words
+        if x0 - 1 <= (w.x0 + w.x1) / 2 <= x1 + 1 and top - 1 <= (w.top + w.bottom) / 2 <= bottom + 1
+    ]
+    if not inside:
+        return 0.0, 0.0
+    heights = sorted(w.height for w in inside)
+    return heights[len(heights) // 2], min(w.confidence for w in inside)
 
 
 def _looks_like_credit(document: Document) -> bool:

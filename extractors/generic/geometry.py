@@ -8,10 +8,12 @@ and segments that do not (two columns side by side are two segments of one row).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from dataclasses import dataclass, field
 from statistics import median
 
+from extractors.generic.settings import DEFAULT
 from extractors.values import find_ibans, find_tax_ids, parse_date
 from textlayer.model import BBox, Page, Word, union
 
@@ -138,20 +140,75 @@ _LETTER_ZERO = re.compile(r"^((?:[€$£]|EUR|CHF|USD|GBP)?[-−]?)[Oo](?=[.,]\d
 _COMMA_DATE = re.compile(r"\d{1,2}[.,]\d{1,2}[.,](?:19|20)\d{2}")
 
 
+# A day, a month and a year with marks between them that no date prints ("19:04°2025").
+_NOISY_DATE = re.compile(r"(\d{1,2})([^\w\s])(\d{1,2})([^\w\s])((?:19|20)\d{2})")
+_DATE_MARKS = frozenset({".", "/", "-"})
+# A day and a month of two digits each and a four-digit year with one of the two slashes read as
+# a "1" ("14103/2025", "14/0312025").
+_SLASH_AS_ONE = re.compile(
+    r"(?P<day>\d{2})(?:1(?P<month>\d{2})/|/(?P<month2>\d{2})1)(?P<year>(?:19|20)\d{2})"
+)
+
+
 def mend_doubled_mark(word: Word) -> Word:
     """The word with a doubled decimal mark read once ("148..20" -> "148.20"), an amount of
-    nothing with its zero read as the letter O ("O,00", "CHFO.00") read as a zero, and a dotted
-    date with one dot read as a comma ("22,6.2025") read with dots."""
+    nothing with its zero read as the letter O ("O,00", "CHFO.00") read as a zero, a dotted
+    date with one dot read as a comma ("22,6.2025") read with dots, and a date with a mark no date
+    prints between its numbers ("19:04°2025", "12-03:2025") read with the date's own mark, or with
+    a slash OCR read as a "1" ("14103/2025")."""
     text = _LETTER_ZERO.sub(r"\g<1>0", _DOUBLED_MARK.sub(r"\1", word.text))
     if "," in text and "." in text and _COMMA_DATE.fullmatch(text):
         dotted = text.replace(",", ".")
         text = dotted if parse_date(dotted) is not None else text
+    elif (noisy := _NOISY_DATE.fullmatch(text)) is not None and {noisy[2], noisy[4]} - _DATE_MARKS - {","}:
+        # "19:04°2025": a separator no date prints, read from a dash or a stop; the other one, if
+        # it is a date's, stands for both. A comma is an amount's mark ("22,6,2025" stays).
+        mark = next((m for m in (noisy[2], noisy[4]) if m in _DATE_MARKS), ".")
+        mended = f"{noisy[1]}{mark}{noisy[3]}{mark}{noisy[5]}"
+        text = mended if parse_date(mended) is not None else text
+    elif (lost := _SLASH_AS_ONE.fullmatch(text)) is not None and parse_date(text) is None:
+        # "14103/2025": one of a date's two slashes read as the "1" it looks like.
+        month = lost["month"] or lost["month2"]
+        mended = f"{lost['day']}/{month}/{lost['year']}"
+        text = mended if parse_date(mended) is not None else text
+    return word if text == word.text else dataclasses.replace(word, text=text)
+
+
+# "RE0O213", "1O5": the letter O amid digits is a zero; so is an O OCR was unsure of between a
+# number's letters and its zeros ("KLO0004711"): no number continues a prefix ending in O with
+# a zero where OCR read it with confidence.
+_O_AMID_DIGITS = re.compile(r"(?<=\d)[Oo](?=\d)")
+_O_BEFORE_ZERO = re.compile(r"(?<=[A-Z])O(?=0)")
+
+
+# "P0-4711", "A0B/12": a zero among the capitals of a number's prefix, before the separator
+# and the digits, is the letter O (no prefix mixes its letters with a lone zero). Not before a
+# decimal mark: "CHF0.00" is an amount.
+_ZERO_AMID_LETTERS = re.compile(r"^(?=[A-Z]*0[A-Z]*[-/_]\d)([A-Z]*)0(?=[A-Z]*[-/_])")
+
+
+def mend_letter_o(word: Word, doubtful: float) -> Word:
+    """The word with the letter O OCR read for a zero in a number read as a zero: amid digits
+    always, after the number's letters and before its zeros when OCR read the word with less
+    confidence than ``doubtful``; and a zero read for the O among a prefix's capitals read as
+    the letter."""
+    text = _O_AMID_DIGITS.sub("0", word.text)
+    if word.confidence < doubtful:
+        text = _O_BEFORE_ZERO.sub("0", text)
+    if (match := _ZERO_AMID_LETTERS.match(text)) is not None and (
+        match.group(1) or text[match.end()].isalpha()
+    ):
+        text = f"{match.group(1)}O{text[match.end() :]}"
     return word if text == word.text else dataclasses.replace(word, text=text)
 
 
 # "LockwoodLtd", "Carlisle&": a legal form or an ampersand OCR glued to the word of the name
-# before it (RapidOCR reads a line's words with narrow spaces as one).
-_GLUED_FORM = re.compile(r"(\w*[a-zäöüßéèàçñ])(GmbH|Ltd\.?|LLP|LLC|Inc\.?|SARL|SASU|EURL|OHG|AG|KG)")
+# before it (RapidOCR reads a line's words with narrow spaces as one, Tesseract a narrow gap).
+# A form written with full stops ("Hofmanne.K.", "CostaS.L.U.") is glued the same way.
+_GLUED_FORM = re.compile(
+    r"(\w*[a-zäöüßéèàçñ])(GmbH|Ltd\.?|LLP|LLC|Inc\.?|SARL|SASU|EURL|OHG|AG|KG"
+    r"|e\.[KVU]\.|a\.G\.|S\.L\.(?:U\.)?|S\.A\.|S\.r\.l\.|S\.p\.A\.|S\.a\.s\.|S\.n\.c\.|B\.V\.|N\.V\.)"
+)
 _GLUED_AMPERSAND = re.compile(r"(\w*[^\W\d_])(&)")
 
 
@@ -195,12 +252,32 @@ def mend_split_dates(words: list[Word]) -> list[Word]:
     return out
 
 
+def clip_overruns(words: list[Word]) -> list[Word]:
+    """A line's words as OCR read them, each ending where the next begins: OCR may box a word
+    over the words it read after it on the same baseline ("IBAN:DE89" boxed to the end of the
+    groups that follow), and sorted by their boxes those words would come first."""
+    out = list(words)
+    for i, (word, after) in enumerate(itertools.pairwise(words)):
+        shared = min(word.bottom, after.bottom) - max(word.top, after.top)
+        beside = shared > 0.5 * min(word.height, after.height)
+        if beside and word.x0 < after.x0 < word.x1:
+            x0, top, _, bottom = out[i].bbox
+            out[i] = dataclasses.replace(out[i], bbox=(x0, top, after.x0, bottom))
+    return out
+
+
 def build_rows(page: Page) -> list[Row]:
     """Words grouped by vertical overlap into rows (top to bottom), each sorted left to right.
-    On an OCR'd page a decimal mark read twice is read once, and a date split at a gap
-    inside it ("26/1 1/2023") is one word."""
+    On an OCR'd page a word boxed over the words read after it ends where they begin, a
+    decimal mark read twice is read once, the letter O read for a zero in a number is a zero,
+    and a date split at a gap inside it ("26/1 1/2023") is one word."""
     read = (
-        [part for w in page.words for part in split_glued_form(mend_doubled_mark(w))]
+        [
+            part
+            for line in page.lines
+            for w in clip_overruns(line.words)
+            for part in split_glued_form(mend_letter_o(mend_doubled_mark(w), DEFAULT.doubtful_read))
+        ]
         if page.source == "ocr"
         else page.words
     )

@@ -485,11 +485,20 @@ def _ocr_tokens(text: str) -> tuple[str, ...]:
     return tuple(_repair(tok) for tok in _tokens(text))
 
 
+# An abbreviation of single letters, each with its stop ("P.O.", "N.I.F."), that OCR read with
+# a digit for one of its letters ("P.0."): no number is written that way.
+_DOTTED_LETTERS = re.compile(r"(?:[^\W_]\.){2,}")
+
+
 @lru_cache(maxsize=65536)
 def _placed_tokens(word: str) -> tuple[tuple[str, int, int], ...]:
     """``ocr_tokens`` of one word, each with the characters of the word it was read from
-    (start, end); (-1, -1) when folding changed the word's length and places are unknown."""
+    (start, end); (-1, -1) when folding changed the word's length and places are unknown.
+    An abbreviation of stopped letters read with a digit for a letter ("P.0.") is read with
+    the letter."""
     folded = fold(word)
+    if _DOTTED_LETTERS.fullmatch(folded) and any(c.isalpha() for c in folded):
+        folded = folded.translate(_OCR_LETTERS)
     known = len(folded) == len(word)
     return tuple(
         (_repair(m.group()), m.start() if known else -1, m.end() if known else -1)
@@ -806,6 +815,8 @@ class LabelFinder:
             not c.isalnum() and c not in _TAIL_MARKS for c in between
         ):
             return None
+        if _ORDINAL_READ.fullmatch(rest):
+            return None  # no value: the label's own ordinal mark ("n.2:")
         if between or toks[last] in _MARK_TOKENS:
             return place[end][0]
         # Digits straight after the letters: a label of two words, or one long word
@@ -864,7 +875,11 @@ class LabelFinder:
             # ... and ends at the end of a word: the value "PO-45125" is not the label "PO",
             # unless the rest of the word is a value glued to it ("Nr.12345").
             glued = end < len(toks) and owner[end] == owner[end - 1]
-            if glued and self._tail_at(words, toks, owner, place, start, end) is None:
+            if (
+                glued
+                and self._tail_at(words, toks, owner, place, start, end) is None
+                and not _ordinal_after(words, owner, place, end)
+            ):
                 continue
             if any(owner[i] in breaks for i in range(start + 1, end) if owner[i] != owner[i - 1]):
                 continue
@@ -911,6 +926,17 @@ class LabelFinder:
 
 # The document's amounts, whose labels a discount's word may qualify.
 _AMOUNT_KINDS = frozenset({"subtotal", "tax_amount", "total"})
+
+
+# "n.2:", "N9:": the ordinal mark of "n.º" / "Nº" OCR read as a digit, a colon after it. A colon
+# ends a label, never its value, so the digit is the label's.
+_ORDINAL_READ = re.compile(r"[0-9]:")
+
+
+def _ordinal_after(words: list[str], owner: list[int], place: list[tuple[int, int]], end: int) -> bool:
+    """The rest of the word the phrase ends in is an ordinal mark read as a digit ("n.2:")."""
+    at = place[end][0]
+    return at >= 0 and _ORDINAL_READ.fullmatch(words[owner[end]][at:]) is not None
 
 
 def after_cuts(match: LabelMatch, cuts: Collection[int]) -> LabelMatch:

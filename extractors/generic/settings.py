@@ -82,9 +82,16 @@ class GenericSettings(BaseModel):
     # same word read with them elsewhere in the document (a footer, an imprint), when it has at
     # least this many letters: short words ("a"/"à", "du"/"dû") are different words.
     accent_min_letters: int = Field(4, ge=1, le=20)
+    # On OCR'd pages the vendor name read twice, its letters at most ``reading_slips`` apart (one
+    # slip in six letters at most), is taken from the reading in type this much larger: OCR reads
+    # a letterhead's large letters more surely than a footer's small ones.
+    clearer_type_ratio: float = Field(1.25, ge=1)
+    reading_slips: int = Field(2, ge=0, le=5)
     # On OCR'd pages a word read with less confidence than this is no word of a vendor name: what
     # OCR makes of a logo or a stamp ("sm", "ce" beside a graphic) at the edge of a name.
     debris_confidence: float = Field(0.5, ge=0, le=1)
+    # ... unless it is a capitalised word of at least this many letters ("Nordwind" beside a speck).
+    spelled_letters: int = Field(5, ge=2, le=20)
     # ... nor is a run of at least this many fragments (words of one or two letters or marks: "Fe
     # R D |"), which is how OCR reads the letters of a logo drawn as graphics.
     fragment_run: int = Field(3, ge=2, le=10)

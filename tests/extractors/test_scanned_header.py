@@ -4,6 +4,7 @@ over two lines, and the dates of the documents an invoice cites."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from test_generic_header import _document
@@ -11,17 +12,30 @@ from test_generic_header import _document
 from extractors.generic import GenericExtractor
 from extractors.generic.candidates import (
     LEGAL_FORM,
+    Candidate,
     _dates_another_document,
+    _value_spans,
     _without_debris,
     accents_from_document,
     document_spellings,
+    find_misread_ibans,
+    find_misread_vat_ids,
     page_context,
     spanish_acutes,
 )
-from extractors.generic.geometry import build_rows, mend_doubled_mark, mend_split_dates
+from extractors.generic.extractor import _clearer_reading
+from extractors.generic.geometry import (
+    build_rows,
+    clip_overruns,
+    mend_doubled_mark,
+    mend_letter_o,
+    mend_split_dates,
+)
+from extractors.generic.labels import label_finder
 from extractors.generic.ranking import shipped_scorer
+from extractors.generic.settings import DEFAULT
 from ledgerbot.core.domain import DocType
-from textlayer.model import Document, Line, Page, Word
+from textlayer.model import Document, Line, Page, Word, union
 
 
 def _words(*read: tuple[str, float]) -> list[Word]:
@@ -46,6 +60,11 @@ def _words(*read: tuple[str, float]) -> list[Word]:
         ((("Smith", 0.9), ("&", 0.9), ("Co", 0.9), ("KG", 0.9)), "Smith & Co KG"),
         ((("A", 0.9), ("C", 0.9), ("M", 0.9), ("E", 0.9)), "A C M E"),
         ((("Au", 0.9), ("bon", 0.9), ("moulin", 0.9)), "Au bon moulin"),
+        # A word spelled out is a word however unsure OCR was; a speck before it is no quote.
+        ((("‘Nordwind", 0.41), ("Telecom", 0.93)), "Nordwind Telecom"),
+        ((("“Nordwind", 0.95), ("Telecom”", 0.93)), "“Nordwind Telecom”"),
+        ((("'t", 0.95), ("Hoekje", 0.93)), "'t Hoekje"),
+        ((("nordwind", 0.41), ("Telecom", 0.93)), ""),  # not capitalised: debris, half the words
     ],
 )
 def test_ocr_debris_is_taken_off_a_name(read: tuple[tuple[str, float], ...], kept: str) -> None:
@@ -321,3 +340,252 @@ def test_an_iban_the_check_digits_chose_among_readings_is_reported_for_a_clerk_t
     assert result.fields.vendor_iban == iban
     assert result.field_confidence["vendor_iban"] <= 0.5
     assert "to confirm" in result.lineage["vendor_iban"]
+
+
+def test_a_word_ocr_boxed_over_the_words_read_after_it_keeps_its_place(extractor: GenericExtractor) -> None:
+    # OCR boxed the first group (label glued) to the end of the line, over the groups after it.
+    iban = "DE89370400440532013000"
+    read = [
+        ("Bank:", 194.0, 2020.0, 260.0, 2036.0),
+        (f"IBAN:{iban[:6]}", 888.0, 2020.0, 1300.0, 2039.0),
+        (iban[6], 1019.0, 2016.0, 1029.0, 2045.0),
+        (iban[7:], 1038.0, 2020.0, 1300.0, 2039.0),
+    ]
+    line = Line([Word(t, (x0, y0, x1, y1), 0.8) for t, x0, y0, x1, y1 in read])
+    scanned = Page(1, 1653.0, 2339.0, [line], unit="px", source="ocr")
+    assert [w.text for w in build_rows(scanned)[0].words] == ["Bank:", "IBAN:", iban[:6], iban[6], iban[7:]]
+    document = Document(source="scan.png", pages=[scanned])
+    assert extractor.extract(document, DocType.INVOICE).fields.vendor_iban == iban
+    # Words OCR stacked in one line (a column read downwards) are not beside each other: kept.
+    stacked = [
+        Word("Menge", (300.0, 100.0, 360.0, 120.0), 0.9),
+        Word("12", (305.0, 140.0, 325.0, 160.0), 0.9),
+    ]
+    assert [w.bbox for w in clip_overruns(stacked)] == [w.bbox for w in stacked]
+
+
+@pytest.mark.parametrize(
+    ("read", "confidence", "meant"),
+    [
+        ("RE0O213", 0.95, "RE00213"),  # amid digits, always a zero
+        ("1O5,20", 0.95, "105,20"),
+        ("KLO0004711", 0.74, "KL00004711"),  # before zeros, where OCR was unsure
+        ("KLO0004711", 0.96, "KLO0004711"),  # ... not where it was sure
+        ("PO40694", 0.7, "PO40694"),  # an order number's prefix before another digit stays
+        ("ODOO", 0.7, "ODOO"),
+        ("P0-4711", 0.99, "PO-4711"),  # a zero among a prefix's capitals is the letter
+        ("K0/2024", 0.99, "KO/2024"),
+        ("F01652-1", 0.99, "F01652-1"),  # a prefix of letters and digits stays
+        ("10-4711", 0.99, "10-4711"),
+        ("CHF0.00", 0.85, "CHF0.00"),  # an amount, its code before it
+    ],
+)
+def test_the_letter_o_and_a_zero_read_for_one_another_in_a_number_are_put_back(
+    read: str, confidence: float, meant: str
+) -> None:
+    word = Word(read, (10.0, 10.0, 90.0, 30.0), confidence)
+    assert mend_letter_o(word, 0.9).text == meant
+
+
+@pytest.mark.parametrize(
+    ("read", "parts"),
+    [
+        ("Bäckerei Hofmanne.K.", ["Bäckerei", "Hofmann", "e.K."]),
+        ("Suministros CostaS.L.U.", ["Suministros", "Costa", "S.L.U."]),
+        ("Forniture RossiS.r.l.", ["Forniture", "Rossi", "S.r.l."]),
+        ("U.S.A.", ["U.S.A."]),  # capitals before the stops: no name glued to a form
+        ("z.B.", ["z.B."]),
+    ],
+)
+def test_a_dotted_legal_form_ocr_glued_to_the_name_is_a_word_of_its_own(read: str, parts: list[str]) -> None:
+    words, x = [], 40.0
+    for text in read.split():
+        words.append(Word(text, (x, 30.0, x + 8 * len(text), 50.0), 0.9))
+        x += 8 * len(text) + 8
+    page = Page(1, 1653.0, 2339.0, [Line(words)], unit="px", source="ocr")
+    assert [w.text for w in build_rows(page)[0].words] == parts
+
+
+@pytest.mark.parametrize(
+    ("words", "kind"),
+    [
+        (["P.0.", "Number:", "X-4711"], "po_number"),  # the O of "P.O." read as a zero
+        (["P.O.", "Number:", "X-4711"], "po_number"),
+        (["Total", "1.5.", "X-4711"], "total"),  # stopped digits alone stay digits
+    ],
+)
+def test_a_stopped_abbreviation_read_with_a_digit_for_a_letter_is_a_label(
+    words: list[str], kind: str
+) -> None:
+    found = label_finder().find(words)
+    assert [m.kind for m in found] == [kind]
+    assert found[0].end == (2 if kind == "po_number" else 1)
+
+
+def _ocr_line(x: float, top: float, height: float, text: str, confidence: float = 0.97) -> Line:
+    words, out = text.split(), []
+    for token in words:
+        width = 0.6 * height * len(token)
+        out.append(Word(token, (x, top, x + width, top + height), confidence))
+        x += width + 0.6 * height
+    return Line(out)
+
+
+def _name(value: str, line: Line, **features: float) -> Candidate:
+    return Candidate(
+        "vendor_name", value, value, 1, union([w.bbox for w in line.words]), "layout", None, features
+    )
+
+
+def test_the_vendor_name_read_twice_is_taken_from_the_clearer_reading() -> None:
+    letterhead = _ocr_line(100, 100, 40, "Nordwind Informatik GmbH")
+    footer = _ocr_line(100, 2200, 18, "Nordwind Informnatik GmbH")
+    domain = _ocr_line(100, 2240, 18, "www.nordwindinformatik.example")
+    page = Page(1, 1653.0, 2339.0, [letterhead, footer, domain], unit="px", source="ocr")
+    document = Document(source="scan.png", pages=[page])
+    big = _name("Nordwind Informatik GmbH", letterhead)
+    small = _name("Nordwind Informnatik GmbH", footer)
+    # The footer's reading (a slip apart) gives way to the letterhead's: larger type, and the
+    # domain spells it.
+    assert _clearer_reading(small, [big, small], document, DEFAULT) is big
+    assert _clearer_reading(big, [big, small], document, DEFAULT) is None
+    # Marks OCR added ("‘Nordwind") and a word more or less are no slips of a letter.
+    marked = _name("‘Nordwind Informatik GmbH", letterhead)
+    assert _clearer_reading(big, [marked, big], document, DEFAULT) is None
+    shorter = _name("Nordwind Informatik", letterhead)
+    assert _clearer_reading(small, [shorter, small], document, DEFAULT) is None
+    # Another name is no other reading, nor is the buyer's.
+    other = _name("Nordlicht Handel GmbH", letterhead)
+    assert _clearer_reading(small, [other, small], document, DEFAULT) is None
+    buyer = _name("Nordwind Informatik GmbH", letterhead, in_buyer=1.0)
+    assert _clearer_reading(small, [buyer, small], document, DEFAULT) is None
+    # A slip in large type does not replace the name where it is printed as large elsewhere,
+    # nor where OCR read the large type less surely.
+    slipped = _ocr_line(100, 160, 40, "Nordwind Informatk GmbH")
+    two = Document(
+        source="scan.png",
+        pages=[Page(1, 1653.0, 2339.0, [letterhead, slipped, footer], unit="px", source="ocr")],
+    )
+    large_slip = _name("Nordwind Informatk GmbH", slipped)
+    footer_right = _name("Nordwind Informatik GmbH", footer)
+    assert _clearer_reading(footer_right, [footer_right, big, large_slip], two, DEFAULT) is None
+    unsure = _ocr_line(100, 100, 40, "Nordwind Informatk GmbH", confidence=0.6)
+    sure_footer = _ocr_line(100, 2200, 18, "Nordwind Informatik GmbH")
+    faint = Document(
+        source="scan.png", pages=[Page(1, 1653.0, 2339.0, [unsure, sure_footer], unit="px", source="ocr")]
+    )
+    faint_big, plain_small = (
+        _name("Nordwind Informatk GmbH", unsure),
+        _name("Nordwind Informatik GmbH", sure_footer),
+    )
+    assert _clearer_reading(plain_small, [faint_big, plain_small], faint, DEFAULT) is None
+    # Without the domain, type alone decides: the small reading never replaces the large one.
+    bare = Document(
+        source="scan.png", pages=[Page(1, 1653.0, 2339.0, [letterhead, footer], unit="px", source="ocr")]
+    )
+    assert _clearer_reading(small, [big, small], bare, DEFAULT) is big
+    assert _clearer_reading(big, [big, small], bare, DEFAULT) is None
+
+
+def test_an_accent_ocr_was_unsure_of_is_not_given_to_the_vendor_name(extractor: GenericExtractor) -> None:
+    lines = [
+        _ocr_line(100, 100, 40, "Montajes Lorca S.Coop."),
+        _ocr_line(100, 300, 20, "Factura FA-4711"),
+        _ocr_line(900, 900, 20, "Total 119,00"),
+        _ocr_line(100, 2200, 16, "Montajés Lorca S.Coop. Calle Mayor 5", confidence=0.8),
+    ]
+    page = Page(1, 1653.0, 2339.0, lines, unit="px", source="ocr")
+    result = extractor.extract(Document(source="scan.png", pages=[page]), DocType.INVOICE)
+    assert result.fields.vendor_name == "Montajes Lorca S.Coop."
+
+
+@pytest.mark.parametrize(
+    ("words", "found"),
+    [
+        (["Summe", "312,40", "€,"], [(1, 3, Decimal("312.40"))]),  # a speck after the sign
+        (["Summe", "'312,40"], [(1, 2, Decimal("312.40"))]),
+        (["Summe", "312,40."], [(1, 2, Decimal("312.40"))]),
+        (["Kapitel", "19."], []),  # no cents: a number ending a sentence, no amount
+        (["Summe", "312,40x"], []),  # a letter is no speck
+    ],
+)
+def test_an_amount_with_specks_ocr_read_as_marks_beside_it_is_read(
+    words: list[str], found: list[tuple[int, int, Decimal]]
+) -> None:
+    assert _value_spans("amount", words) == found
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("E3982597V", "IE3982597V"),  # the thin "I" of "IE" lost
+        ("T58969350493", "IT58969350493"),
+        ("TT58969350493", "IT58969350493"),  # ... or read as a "T"
+    ],
+)
+def test_a_vat_id_whose_first_letter_ocr_lost_or_misread_is_read_back(read: str, meant: str) -> None:
+    assert [v for _, v in find_misread_vat_ids(f"VAT Reg. No.: {read}")] == [meant]
+
+
+def test_a_vat_id_lost_letter_needs_its_check_digits() -> None:
+    assert not list(find_misread_vat_ids("Art. E3982597X"))  # the check letter fails
+
+
+def test_an_iban_whose_thin_first_letter_ocr_lost_is_read_back() -> None:
+    number = int("".join(str(int(c, 36)) for c in "KLMN12345678901234IE00"))
+    iban = f"IE{98 - number % 97:02d}KLMN12345678901234"
+    groups = " ".join(iban[i : i + 4] for i in range(4, len(iban), 4))
+    text = f"IBAN E {iban[2:4]} {groups}"
+    found = list(find_misread_ibans(text))
+    assert [v for _, v in found] == [iban]
+    (a, b), _ = found[0]
+    assert text[a:b] == text[5:]
+
+
+def test_a_number_ocr_split_at_its_underscore_is_joined_by_it(extractor: GenericExtractor) -> None:
+    lines = [
+        _ocr_line(100, 100, 40, "Nordwind Handel GmbH"),
+        _ocr_line(100, 300, 20, "Rechnung Nr. RE _4711"),
+        _ocr_line(900, 900, 20, "Gesamtbetrag 119,00"),
+    ]
+    page = Page(1, 1653.0, 2339.0, lines, unit="px", source="ocr")
+    result = extractor.extract(Document(source="scan.png", pages=[page]), DocType.INVOICE)
+    assert result.fields.invoice_number == "RE_4711"
+
+
+def test_an_ordinal_mark_ocr_read_as_a_digit_is_no_number() -> None:
+    # "Documento n.º:" read "n.2:": the label, not the number 2.
+    found = label_finder().find(["Documento", "n.2:", "FA-4711"])
+    assert [(m.kind, m.end, m.partial_tail) for m in found] == [("invoice_number", 2, False)]
+    glued = label_finder().find(["Rechnung", "Nr.4711"])
+    assert [(m.kind, m.partial_tail) for m in glued] == [("invoice_number", True)]
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("19:04°2025", "19.04.2025"),
+        ("12-03:2025", "12-03-2025"),
+        ("31:02°2026", "31:02°2026"),  # no date either way
+        ("12:30", "12:30"),
+        ("14103/2025", "14/03/2025"),  # a slash read as the "1" it looks like
+        ("14/0312025", "14/03/2025"),
+        ("31113/2025", "31113/2025"),  # no date either way
+    ],
+)
+def test_a_date_with_marks_no_date_prints_is_read_with_a_dates_mark(read: str, meant: str) -> None:
+    assert mend_doubled_mark(Word(read, (10.0, 10.0, 90.0, 30.0), 0.6)).text == meant
+
+
+@pytest.mark.parametrize(("letter", "meant"), [("", "Nordwind Handel GmbH"), ("ş", "Nordwınd Handel GmbH")])
+def test_an_i_ocr_lost_the_dot_of_is_an_i_where_no_turkish_is_printed(
+    extractor: GenericExtractor, letter: str, meant: str
+) -> None:
+    lines = [
+        _ocr_line(100, 100, 40, "Nordwınd Handel GmbH"),
+        _ocr_line(100, 300, 20, f"Facture FA-4711 {letter}".strip()),
+        _ocr_line(900, 900, 20, "Total 119,00"),
+    ]
+    page = Page(1, 1653.0, 2339.0, lines, unit="px", source="ocr")
+    result = extractor.extract(Document(source="scan.png", pages=[page]), DocType.INVOICE)
+    assert result.fields.vendor_name == meant

@@ -7,6 +7,7 @@ import pytest
 
 from extractors.values import (
     VALUE_TYPES,
+    find_doubtful_ibans,
     find_ibans,
     iban_guessed,
     parse_amount,
@@ -15,6 +16,7 @@ from extractors.values import (
     parse_iban,
     parse_vat_id,
     payment_term_days,
+    repair_doubtful_iban,
     repair_iban,
 )
 
@@ -166,6 +168,41 @@ def test_a_q_read_as_o_in_a_bank_code_of_letters_is_put_back_when_mod_97_confirm
     assert parse_iban(misread) is None
     assert repair_iban(misread) == valid
     assert iban_guessed(misread, valid)  # chosen by its check digits among several readings
+
+
+@pytest.mark.parametrize(
+    ("bban", "at", "read"), [("JKJB12345678901234", 6, "I"), ("AIBK93115212345678", 5, "J")]
+)
+def test_a_j_and_an_i_read_for_one_another_in_a_bank_code_are_put_back_when_mod_97_confirms_it(
+    bban: str, at: int, read: str
+) -> None:
+    valid = _iban("IE", bban)
+    misread = valid[:at] + read + valid[at + 1 :]
+    assert misread != valid
+    assert parse_iban(misread) is None
+    assert repair_iban(misread) == valid
+    assert [v for _, v in find_ibans(f"IBAN: {misread}")] == [valid]
+
+
+def test_a_look_alike_in_a_word_ocr_was_unsure_of_settles_an_iban_several_swaps_would() -> None:
+    printed = "IT21 X054 2811 1017 B76E 1M78 CXO"  # the last group read with little confidence
+    last = printed.rindex(" ") + 1
+    # "B", "1" and "O" each have a look-alike: more than one swap holds, so nothing is guessed ...
+    assert repair_iban(printed) is None
+    # ... unless OCR's doubt says where to look.
+    assert repair_doubtful_iban(printed, lambda i: i >= last) == "IT21X05428111017B76E1M78CX0"
+    assert repair_doubtful_iban(printed, lambda i: False) is None
+    text = f"IBAN: {printed} BIC ABCDITMM"
+    start = text.index(printed) + last
+    assert [v for _, v in find_doubtful_ibans(text, lambda i: i >= start)] == ["IT21X05428111017B76E1M78CX0"]
+
+
+def test_two_look_alikes_in_words_ocr_was_unsure_of_are_put_back_when_only_one_reading_holds() -> None:
+    printed = "IT70 X054 2811 1019 5DNA HB4A LSS"  # "55" read "SS"
+    assert repair_iban(printed) is None
+    doubtful_from = len(printed) - 9
+    assert repair_doubtful_iban(printed, lambda i: i >= doubtful_from) == "IT70X054281110195DNAHB4AL55"
+    assert repair_doubtful_iban(printed, lambda i: False) is None
 
 
 def test_a_rarer_look_alike_never_makes_a_confirmed_common_one_ambiguous() -> None:
