@@ -682,6 +682,11 @@ def _letters(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFC", text.casefold()) if c.isalnum())
 
 
+def _base_letters(letters: str) -> str:
+    """``letters`` without their accents."""
+    return "".join(c for c in unicodedata.normalize("NFD", letters) if not unicodedata.combining(c))
+
+
 def _clearer_reading(
     chosen: Candidate, cands: list[Candidate], document: Document, settings: GenericSettings
 ) -> Candidate | None:
@@ -712,9 +717,14 @@ def _clearer_reading(
             _domain_prefix(str(c.value), domains),
             _largest_printing(c, cands, document),
         )
-        larger = their_size >= settings.clearer_type_ratio * size and sure >= min(
-            my_sure, settings.doubtful_read
-        )
+        if _base_letters(mine) == _base_letters(_letters(str(c.value))):
+            # Apart only in their accents: large letterhead type is where OCR mistakes accents
+            # most ("Hygiéne" over a footer's "Hygiène"), so the reading read more surely wins.
+            larger = sure > my_sure
+        else:
+            larger = their_size >= settings.clearer_type_ratio * size and sure >= min(
+                my_sure, settings.doubtful_read
+            )
         clearer = theirs > spelled or (theirs == spelled and larger)
         if clearer and (best is None or (theirs, their_size) > best[:2]):
             best = (theirs, their_size, c)

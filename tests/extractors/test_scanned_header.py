@@ -485,6 +485,16 @@ def test_the_vendor_name_read_twice_is_taken_from_the_clearer_reading() -> None:
     )
     assert _clearer_reading(small, [big, small], bare, DEFAULT) is big
     assert _clearer_reading(big, [big, small], bare, DEFAULT) is None
+    # Readings apart only in an accent: large type is where OCR mistakes accents most, so the
+    # one read more surely is the clearer, whatever its size.
+    accented = _ocr_line(100, 100, 40, "Lemaire Hygiéne SA", confidence=0.95)
+    plain = _ocr_line(100, 2200, 18, "Lemaire Hygiène SA")
+    accents = Document(
+        source="scan.png", pages=[Page(1, 1653.0, 2339.0, [accented, plain], unit="px", source="ocr")]
+    )
+    large_accent, footer_name = _name("Lemaire Hygiéne SA", accented), _name("Lemaire Hygiène SA", plain)
+    assert _clearer_reading(footer_name, [large_accent, footer_name], accents, DEFAULT) is None
+    assert _clearer_reading(large_accent, [large_accent, footer_name], accents, DEFAULT) is footer_name
 
 
 def test_an_accent_ocr_was_unsure_of_is_not_given_to_the_vendor_name(extractor: GenericExtractor) -> None:
