@@ -1074,7 +1074,6 @@ def _misread_vat_id(compact: str) -> str | None:
 _CENTS = re.compile(r"[.,]\d{2}\b")
 # Labels of amounts that are none of the totals: a payment or change, a sum carried to the next page.
 _OTHER_AMOUNTS = frozenset({"payment", "carry", "discount"})
-_DISCOUNT_KINDS = frozenset({"discount"})
 _CHARGES = frozenset(tuple(phrase.split()) for phrase in label_words.CHARGES)
 _AMOUNT_OR_RATE = re.compile(r"[\d.,]+%?")
 
@@ -1136,8 +1135,7 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 feats["totals_region"] = float(table_bottom is None or row.top >= table_bottom)
                 # Amounts that share their row are cells of a breakdown ("A 21% 78,75 16,54 95,29").
                 feats["row_amounts"] = float(sum(1 for _ in _value_spans("amount", words)))
-                feats["other_amount_label"] = _other_amount_label(context, row, box)
-                feats["discount_label"] = _other_amount_label(context, row, box, _DISCOUNT_KINDS)
+                feats["other_amount_label"], feats["discount_label"] = _other_amount_label(context, row, box)
                 # Shipping, packing, postage: a charge beside the goods, none of the three totals.
                 feats["charge_label"] = float(_names_a_charge(row, box, context.labels[row.index]))
                 # A zero is a tax ("0% VAT 0,00"), never a net amount or a total; a credit note
@@ -1169,23 +1167,24 @@ def _names_a_charge(row: Row, box: BBox, labels: list[LabelMatch]) -> bool:
 _CHARGE_LEADS = frozenset({"zzgl", "zuzuglich", "plus", "add", "incl", "inkl", "inklusive", "including"})
 
 
-def _other_amount_label(
-    context: PageContext, row: Row, box: BBox, kinds: frozenset[str] | None = None
-) -> float:
-    """The weight of a payment or carried-sum label left of ``box`` ("Cash", "Change", "Übertrag").
+def _other_amount_label(context: PageContext, row: Row, box: BBox) -> tuple[float, float]:
+    """The weight of a payment, carried-sum or discount label left of ``box`` ("Cash",
+    "Change", "Übertrag", "Gesamtrabatt"), and of a discount's alone.
 
     Read in the amount's row and in any row beside it that it overlaps: a receipt's label and
     amount are often printed a little apart in height, and end up in two rows.
     """
     middle = (box[1] + box[3]) / 2
-    weight = 0.0
+    weight = discount = 0.0
     for other in context.rows:
         if other is not row and not other.top <= middle <= other.bottom:
             continue
         for m in context.labels[other.index]:
-            if m.kind in (kinds or _OTHER_AMOUNTS) and other.box_of(m.start, m.end)[2] <= box[0]:
+            if m.kind in _OTHER_AMOUNTS and other.box_of(m.start, m.end)[2] <= box[0]:
                 weight = max(weight, m.weight)
-    return weight
+                if m.kind == "discount":
+                    discount = max(discount, m.weight)
+    return weight, discount
 
 
 # Labels whose value is something other than a reference of the invoice: a customer or
