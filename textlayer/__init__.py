@@ -32,8 +32,9 @@ from textlayer.reader import TextLayerReader, read_document
 # RapidOCR recognizing one text region per run; 14: a PDF page with nothing drawn on it is an
 # empty page, not OCR'd; 18: RapidOCR's models run by OpenVINO where it is installed, four
 # text regions a recognition run; 19: a photo's detection input at most 800 pixels on its longer
-# side (was 960).
-TEXT_LAYER_VERSION = "19"
+# side (was 960); 20: rows of two columns tesseract read as one (two of its lines sharing most of
+# their height) read again column by column.
+TEXT_LAYER_VERSION = "20"
 
 __all__ = [
     "TEXT_LAYER_VERSION",

@@ -75,6 +75,31 @@ class OCREngineSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ColumnSettings:
+    """When and how a band of interleaved columns is read again (``TextLayerConfig.columns``)."""
+
+    enabled: bool = True
+    # Two lines share a row when the shorter one's height overlaps the other's by this share.
+    shared_height: float = 0.6
+    # A band ends at a run of paper rows this many typical word heights high, across the page.
+    band_gap: float = 0.6
+    # ... and is never taller than this share of the page (a page of one column is no band).
+    max_band_share: float = 0.15
+    # A row of the page with ink on at most this share of its width is paper between rows.
+    stray_ink: float = 0.003
+    # A column gap is a run of paper columns this many typical word heights wide, down the band.
+    column_gap: float = 1.2
+    # Where no column gap crosses a piece, it is cut across at runs of paper rows this high.
+    row_gap: float = 0.25
+    # Cuts deep enough for columns inside columns, and no deeper.
+    max_depth: int = 6
+    # A grey level (0-255) under which a pixel is ink.
+    ink_level: int = 128
+    # Paper around a piece read again, in typical word heights.
+    margin: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
 class TextLayerConfig:
     # Born-digital words: pdfium (pdfium's characters joined into words in pdfplumber's way, with
     # pdfminer's boxes and type sizes; 6-8x less CPU) or pdfplumber. Extraction reads the same
@@ -155,6 +180,8 @@ class TextLayerConfig:
     join_underscores: bool = True
     # Which OCR engine reads each page (see OCREngineSettings).
     engines: OCREngineSettings = field(default_factory=OCREngineSettings)
+    # Rows of two columns tesseract read as one, read again column by column (see columns.py).
+    columns: ColumnSettings = field(default_factory=ColumnSettings)
 
     @property
     def worker_count(self) -> int:

@@ -19,6 +19,7 @@ import pytesseract
 from PIL import Image, ImageFilter
 
 from textlayer import tesseract
+from textlayer.columns import reread_columns
 from textlayer.config import OCREngineSettings, TextLayerConfig
 from textlayer.errors import OCRFailed
 from textlayer.model import Line, Word, union
@@ -779,6 +780,13 @@ def ocr_image(
             lines, engine = second, rapidocr_version(settings)
         else:
             reason = f"{reason}; kept tesseract: {kept}"
+    if engine == reading.engine:
+        # Only a reading kept from tesseract: RapidOCR finds each column's rows by itself.
+        lines, bands = reread_columns(
+            lines, reading.cleaned, lambda piece: tesseract.read_page(piece, config).lines, config.columns
+        )
+        if bands:
+            reason = f"{reason}; {bands} band(s) of side-by-side columns read again column by column"
     return OCRPage(
         lines=mend_amounts(lines),
         width=reading.straight.width,
