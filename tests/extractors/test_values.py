@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from extractors.values import (
+    DATE_PATTERN,
     VALUE_TYPES,
     find_doubtful_ibans,
     find_ibans,
@@ -86,10 +87,19 @@ def test_template_decimal_separator_overrides_the_guess() -> None:
         ("14. Jän. 2026", date(2026, 1, 14)),
         ("14 mrt 2026", date(2026, 3, 14)),
         ("14 fév. 2026", date(2026, 2, 14)),
+        # As OCR glues them: no space after the month name, none after the comma.
+        ("May10, 2026", date(2026, 5, 10)),
+        ("Oct 3,2025", date(2025, 10, 3)),
     ],
 )
 def test_dates_iso_numeric_and_month_names(text: str, expected: date) -> None:
     assert parse_date(text) == expected
+
+
+def test_a_month_name_before_a_price_is_no_date() -> None:
+    # A two-digit year is taken only after a space or a dash; "3,25" is an amount.
+    assert DATE_PATTERN.search("Nov 3,25") is None
+    assert DATE_PATTERN.search("Nov2025") is None
 
 
 def test_date_order_option_decides_ambiguous_numeric_dates() -> None:
