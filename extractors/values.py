@@ -227,7 +227,10 @@ _DAY_MONTH_YEAR = (
     rf"(?:\s+del?\s+|[\s.,/\-]*)(\d{{4}}|\d{{2}})"
 )
 # March 14, 2026 / Mar-14-2026 / as OCR glues them: "May10, 2026", "Oct 3,2025"
-_MONTH_DAY_YEAR = rf"({_MONTH_RE})\.?(?:\s+|[-/]|(?=\d))(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+|,?[-/]|,(?=\d{{4}}))(\d{{4}}|\d{{2}})"
+_MONTH_DAY_YEAR = (
+    rf"({_MONTH_RE})\.?(?:\s+|[-/]|(?=\d))(\d{{1,2}})(?:st|nd|rd|th)?"
+    rf"(?:,?\s+|,?[-/]|,(?=\d{{4}}))(\d{{4}}|\d{{2}})"
+)
 
 DATE_PATTERN = re.compile(
     rf"(?<![\w.])(?:"

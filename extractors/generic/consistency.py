@@ -463,9 +463,13 @@ def rate_sums(cands: Sequence[Candidate]) -> list[Candidate]:
             parts[-1].bbox[3],
         )
         top = max(parts, key=lambda c: c.score)
+        features = {**top.features, "rate_rows": float(len(parts))}
+        if top.field == "subtotal":
+            # Net rows one under the other ("Goods net", "Shipping net"): the lines make the first.
+            features["goods"] = float(parts[0].value)
         summed = Candidate(
             top.field, value, " + ".join(c.text for c in parts), top.page, bbox, SUMMED, top.label,
-            {**top.features, "rate_rows": float(len(parts))}, score=top.score + SUM_EDGE,
+            features, score=top.score + SUM_EDGE,
         )  # fmt: skip
         out.append(summed)
     return out

@@ -166,6 +166,20 @@ def test_the_agreeing_amounts_are_found_among_many() -> None:
     assert _values(chosen) == (Decimal("2420.84"), Decimal("532.58"), Decimal("2953.42"))
 
 
+def test_the_lines_make_the_first_of_the_net_rows_summed_with_the_tax_rows() -> None:
+    # "Goods net 200.00 / Shipping net 5.00 / VAT on 200.00 38.00 / VAT on 5.00 0.95 / Total
+    # 243.95" under lines that add up to 200.00, the shipping's rows surely labelled less: the
+    # goods alone agree with the lines, but only the two sums add up to the total.
+    s = [_amount("subtotal", "200.00", 400, 0.3, "net"), _amount("subtotal", "5.00", 412, 0.1, "net")]
+    t = [_amount("tax_amount", "38.00", 424, 0.19, "tax"), _amount("tax_amount", "0.95", 436, 0.05, "tax")]
+    g = [_amount("total", "243.95", 448, 0.5, "total")]
+    assert _values(choose_totals(s, t, g, Decimal("200.00"))) == (
+        Decimal("205.00"),
+        Decimal("38.95"),
+        Decimal("243.95"),
+    )
+
+
 def test_cash_tendered_and_change_given_are_no_subtotal_tax_and_total() -> None:
     # Total 92.80 paid with 100.00, 7.20 back: 92.80 + 7.20 = 100.00 adds up like net + tax = total.
     s, t, g = _block([("92.80", 100)], {"total": ("92.80", 100, "Total")})
