@@ -191,6 +191,22 @@ def _by_columns(spans: list[NumberSpan], columns: list[Column]) -> dict[str, Num
     return cells
 
 
+def _amount_that_fits(
+    spans: list[NumberSpan], columns: list[Column], qty: Decimal, price: Decimal
+) -> NumberSpan | None:
+    """With two amount columns ("Total price", "Total price with tax"), the number of the one
+    that quantity x price makes, as printed or with its decimal mark lost on a scan; the
+    nearest number to a column decides nothing between them."""
+    amounts = [c for c in columns if c.kind == "col_amount"]
+    if len(amounts) < 2:
+        return None
+    cells = [
+        span for column in amounts for span in tokenize(spans) if _numeric_column(span, columns) is column
+    ]
+    fits = [s for s in cells if arithmetic_ok(qty, price, s.value)]
+    return (fits or [s for s in cells if not s.has_cents and _same_digits(s, qty * price)] or [None])[0]
+
+
 def _agreement(span: NumberSpan, kind: str, columns: list[Column]) -> bool:
     col = _numeric_column(span, columns)
     return col is not None and col.kind == kind
@@ -245,6 +261,8 @@ def _read_row(words: list[Word], columns: list[Column], ocr: bool) -> _Reading |
     q, p, a = (cells.get(k) for k in _ROLES)
     if q is None and p is None and a is None:
         return None
+    if q is not None and p is not None:
+        a = _amount_that_fits(spans, columns, q.value, p.value) or a
     if arithmetic_ok(*(s.value if s else None for s in (q, p, a))):
         return _Reading(q, p, a, True)
     solved = _solve(spans, columns) or _discounted(words, spans, columns)

@@ -1043,3 +1043,16 @@ def test_rows_set_right_of_the_margin_over_a_total_are_a_totals_block_not_a_list
         [("Total", 300), ("119,00 €", 480, "r")],
     ]  # fmt: skip
     assert triples(read([page(rows)])) == []
+
+
+def test_of_two_amount_columns_the_one_count_times_price_makes_is_the_amount() -> None:
+    # "Total price" and "Total price with tax": on a scan the first lost its decimal mark and
+    # stands out right of its header, so the nearest number to an amount column was the gross.
+    rows: list[list[Cell]] = [
+        [("Description", 40), ("Units", 300, "r"), ("Price", 380, "r"), ("Total price", 470, "r"),
+         ("Tax", 520, "r"), ("Total price with tax", 640, "r")],
+        [("Window cleaning", 40), ("11", 300, "r"), ("13,35", 380, "r"), ("14685", 490, "r"),
+         ("20%", 520, "r"), ("176,22", 640, "r")],
+    ]  # fmt: skip
+    table = read([page(rows, conf=0.9)])
+    assert triples(table) == [("11", "13.35", "146.85")]
