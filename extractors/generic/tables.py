@@ -204,7 +204,8 @@ def _amount_that_fits(
         span for column in amounts for span in tokenize(spans) if _numeric_column(span, columns) is column
     ]
     fits = [s for s in cells if arithmetic_ok(qty, price, s.value)]
-    return (fits or [s for s in cells if not s.has_cents and _same_digits(s, qty * price)] or [None])[0]
+    fits = fits or [s for s in cells if not s.has_cents and _same_digits(s, qty * price)]
+    return fits[0] if fits else None
 
 
 def _agreement(span: NumberSpan, kind: str, columns: list[Column]) -> bool:
