@@ -60,6 +60,15 @@ def _band(blank: np.ndarray, top: int, bottom: int, gap: int) -> tuple[int, int]
     return start, end
 
 
+def _least_ink(ink_rows: np.ndarray, top: int, bottom: int, reach: int) -> tuple[int, int]:
+    """The rows of least ink within ``reach`` above ``top`` and below ``bottom``."""
+    above = ink_rows[max(0, top - reach) : top + 1]
+    below = ink_rows[bottom : bottom + reach + 1]
+    start = max(0, top - reach) + int(np.argmin(above)) if above.size else top
+    end = bottom + int(np.argmin(below)) if below.size else bottom
+    return start, end
+
+
 def _pieces(ink: np.ndarray, column_gap: int, row_gap: int, depth: int) -> list[tuple[int, int, int, int]]:
     """Boxes ``(x0, y0, x1, y1)`` of a region's ink, cut recursively (an XY cut): down the runs of
     at least ``column_gap`` paper columns that cross the whole region, and where none does,
@@ -105,13 +114,16 @@ def reread_columns(
     ink = np.asarray(image.convert("L"), dtype=np.uint8) < settings.ink_level
     page_h, page_w = ink.shape
     # A rule or a margin mark down the page leaves a row a few dots of ink: paper still.
-    blank_rows = ink.sum(axis=1) <= settings.stray_ink * page_w
+    ink_rows = ink.sum(axis=1)
+    blank_rows = ink_rows <= settings.stray_ink * page_w
     bands: list[tuple[int, int]] = []
     for top, bottom in spans:
         gap = max(2, round(settings.band_gap * typical))
         start, end = _band(blank_rows, max(0, int(top)), min(page_h, int(bottom) + 1), gap)
         if end - start > settings.max_band_share * page_h:
-            continue
+            # No row of paper near enough: the band ends at the rows of least ink within reach.
+            reach = max(gap, round(settings.band_reach * typical))
+            start, end = _least_ink(ink_rows, max(0, int(top)), min(page_h, int(bottom) + 1), reach)
         if bands and start <= bands[-1][1]:
             bands[-1] = (min(bands[-1][0], start), max(bands[-1][1], end))
         else:

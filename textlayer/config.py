@@ -87,6 +87,9 @@ class ColumnSettings:
     max_band_share: float = 0.15
     # A row of the page with ink on at most this share of its width is paper between rows.
     stray_ink: float = 0.003
+    # A band with no such paper near enough ends at the rows of least ink this many typical
+    # word heights above and below the cut row.
+    band_reach: float = 3.0
     # A column gap is a run of paper columns this many typical word heights wide, down the band.
     column_gap: float = 1.2
     # Where no column gap crosses a piece, it is cut across at runs of paper rows this high.

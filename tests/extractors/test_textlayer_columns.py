@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from sandbox.corpus.scans import degrade
-from textlayer.columns import _pieces, interleaved_rows, reread_columns
+from textlayer.columns import _least_ink, _pieces, interleaved_rows, reread_columns
 from textlayer.config import ColumnSettings, TextLayerConfig
 from textlayer.model import Line, Word
 from textlayer.ocr import ocr_image
@@ -42,6 +42,12 @@ def test_a_band_is_cut_down_its_column_gap_and_a_piece_across_its_row_gaps() -> 
     assert _pieces(ink, column_gap=20, row_gap=5, depth=6) == pieces
     # Without a deep enough cut the band is read as one piece.
     assert _pieces(ink, column_gap=20, row_gap=5, depth=0) == [(10, 5, 390, 50)]
+
+
+def test_a_band_with_no_paper_near_it_ends_at_the_rows_of_least_ink_within_reach() -> None:
+    ink_rows = np.full(100, 50)
+    ink_rows[[30, 44, 70, 90]] = [3, 1, 2, 0]  # the row at 90 is out of reach
+    assert _least_ink(ink_rows, 50, 60, reach=15) == (44, 70)
 
 
 def _two_column_page() -> tuple[Image.Image, list[Line]]:
