@@ -289,21 +289,28 @@ def build_rows(page: Page) -> list[Row]:
     if not words and not turned:
         return []
     rows: list[list[Word]] = []
-    current: list[Word] = words[:1]
-    for word in words[1:]:
-        ref = current[-1]
+    current: list[Word] = []
+    # The current row's sum of word centres and its tallest letters, kept as words join it
+    # (the same sums and maxima as over the whole row each time, in the same order).
+    centres = 0.0
+    tallest: float | None = None
+    for word in words:
         centre = (word.top + word.bottom) / 2
-        ref_centre = sum((w.top + w.bottom) / 2 for w in current) / len(current)
-        # A mark's box is as flat as its ink ("-", "·" between a name and its address): it is
-        # placed by the height of the letters around it, not by its own.
-        letters = max((w.height for w in current if not _mark(w.text)), default=ref.height)
-        heights = [letters if _mark(w.text) else w.height for w in (word, ref)]
-        tolerance = max(1.0, 0.45 * min(heights))
-        if abs(centre - ref_centre) <= tolerance:
-            current.append(word)
-        else:
-            rows.append(current)
-            current = [word]
+        if current:
+            ref = current[-1]
+            ref_centre = centres / len(current)
+            # A mark's box is as flat as its ink ("-", "·" between a name and its address): it is
+            # placed by the height of the letters around it, not by its own.
+            letters = tallest if tallest is not None else ref.height
+            heights = [letters if _mark(w.text) else w.height for w in (word, ref)]
+            tolerance = max(1.0, 0.45 * min(heights))
+            if abs(centre - ref_centre) > tolerance:
+                rows.append(current)
+                current, centres, tallest = [], 0.0, None
+        current.append(word)
+        centres += centre
+        if not _mark(word.text):
+            tallest = word.height if tallest is None else max(tallest, word.height)
     if current:
         rows.append(current)
     out: list[Row] = []
