@@ -84,21 +84,16 @@ class _Forked:
 
     The child keeps nothing of the parent but its modules: its own process group (a kill takes
     the tesseract it starts), stdin and stdout on /dev/null (stdout is the CLI's JSON Lines),
-    no file descriptor but its two pipes and stderr, and it ends with ``os._exit``, so none of
-    the parent's buffers, finalizers or exit handlers run in it."""
+    no file descriptor but its two pipes and stderr; it never collects the parent's objects and
+    ends with ``os._exit``, so none of the parent's buffers, finalizers or exit handlers run in it."""
 
     def __init__(self, read_fd: int, write_fd: int, memory_mb: int) -> None:
         # Flushed first, or the child's copy of a half-written buffer could be written again.
         sys.stdout.flush()
         sys.stderr.flush()
-        # Frozen objects are never collected in the child: no finalizer of the parent's runs there.
-        gc.freeze()
-        try:
-            pid = os.fork()
-            if pid == 0:
-                _serve_forked(read_fd, write_fd, memory_mb)  # never returns
-        finally:
-            gc.unfreeze()
+        pid = os.fork()
+        if pid == 0:
+            _serve_forked(read_fd, write_fd, memory_mb)  # never returns
         self.pid = pid
         self.returncode: int | None = None
         _forked_pids.add(pid)
@@ -137,6 +132,8 @@ class _Forked:
 
 def _serve_forked(read_fd: int, write_fd: int, memory_mb: int) -> None:
     """The forked child: set itself apart from the parent, then serve as a worker until told to stop."""
+    # The parent's objects are never collected here: no finalizer of the parent's runs in the child.
+    gc.freeze()
     try:
         os.setpgid(0, 0)
         null = os.open(os.devnull, os.O_RDWR)
