@@ -46,6 +46,10 @@ class DocumentExtractor(Protocol):
 
     def is_available(self) -> bool: ...
 
+    def prepare(self) -> None:
+        """Build now what extraction would build on first use (before the process forks)."""
+        ...
+
     def extract(self, document: Document, doc_type: DocType | None) -> ExtractionResult | None: ...
 
 
@@ -601,6 +605,10 @@ class Extractor:
             float(sum(len(page.words) for page in w.document.pages)) if w.document else 0.0 for w in documents
         ]
         pairs = list(zip(documents, classifications, strict=True))
+        if processes > 1 and len(documents) > 1:
+            # Built here once, what the first extraction builds: not again in each forked copy.
+            for stage in self.stages:
+                stage.prepare()
         return fork_map(lambda pair: self._extract(*pair), pairs, weights=words, processes=processes)
 
     def _extract(self, item: _Work, classification: Any) -> ExtractionResult:
