@@ -24,6 +24,11 @@ class Row:
     words: list[Word]
     index: int = 0
     segments: list[list[int]] = field(default_factory=list)  # word indexes per segment
+    # top, bottom and median height, worked out once for the word list they were taken from:
+    # label and table searches ask a row for them thousands of times.
+    _extent: tuple[list[Word], int, float, float, float] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def text(self) -> str:
@@ -33,17 +38,26 @@ class Row:
     def bbox(self) -> BBox:
         return union([w.bbox for w in self.words])
 
+    def _measured(self) -> tuple[list[Word], int, float, float, float]:
+        extent = self._extent
+        words = self.words
+        if extent is None or extent[0] is not words or extent[1] != len(words):
+            top, bottom = min(w.top for w in words), max(w.bottom for w in words)
+            extent = (words, len(words), top, bottom, median(w.height for w in words))
+            self._extent = extent
+        return extent
+
     @property
     def top(self) -> float:
-        return min(w.top for w in self.words)
+        return self._measured()[2] if self.words else min(w.top for w in self.words)
 
     @property
     def bottom(self) -> float:
-        return max(w.bottom for w in self.words)
+        return self._measured()[3] if self.words else max(w.bottom for w in self.words)
 
     @property
     def height(self) -> float:
-        return median(w.height for w in self.words)
+        return self._measured()[4] if self.words else median(w.height for w in self.words)
 
     def text_of(self, start: int, end: int) -> str:
         return " ".join(w.text for w in self.words[start:end])
