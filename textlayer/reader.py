@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -136,6 +137,10 @@ def _serve_forked(read_fd: int, write_fd: int, memory_mb: int) -> None:
     gc.freeze()
     try:
         os.setpgid(0, 0)
+        # The signal handling of a fresh interpreter, not the parent's (a server's SIGTERM handler).
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGCHLD):
+            signal.signal(number, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
         os.dup2(null, 1)
@@ -143,12 +148,12 @@ def _serve_forked(read_fd: int, write_fd: int, memory_mb: int) -> None:
         for low, high in itertools.pairwise([*keep, os.sysconf("SC_OPEN_MAX")]):
             os.closerange(low + 1, high)
         os.environ.update(_WORKER_ENV)
+        # Imported here, not with this module: ``python -m textlayer.worker`` (a spawned worker)
+        # must find it not yet imported when the package's import brings this module in.
         from textlayer.worker import main
 
         main([str(read_fd), str(write_fd), str(memory_mb)])  # ends the process when asked to stop
     except BaseException:
-        import traceback
-
         traceback.print_exc()
     finally:
         os._exit(1)

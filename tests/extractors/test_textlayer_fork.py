@@ -46,6 +46,14 @@ with TextLayerReader(TextLayerConfig(workers=2)) as reader:
     out["after_kill"] = reader.read(small).text
     pids = [w.proc.pid for w in reader._workers]
 out["stopped"] = all(not Path(f"/proc/{pid}").exists() for pid in pids)
+# A server's own SIGTERM handler is not its forked workers': a worker ends on SIGTERM as a fresh one does.
+signal.signal(signal.SIGTERM, lambda *_: None)
+with TextLayerReader(TextLayerConfig(workers=1)) as reader:
+    reader.start(tasks=1)
+    reader.read(small)
+    worker = reader._workers[0].proc
+    os.kill(worker.pid, signal.SIGTERM)
+    out["terminated"] = worker.wait(timeout=30)
 # With another thread running, a fork could copy a lock that thread holds: spawned instead.
 stop = threading.Event()
 threading.Thread(target=stop.wait, daemon=True).start()
@@ -83,6 +91,7 @@ def test_forked_workers_are_isolated_and_counted(tmp_path: Path) -> None:
     assert seen["worker_cpu"] > 0  # ledgerbot.cost sees the forked workers' CPU
     assert seen["after_kill"] == "still here"  # a worker that died while idle is replaced
     assert seen["stopped"]
+    assert seen["terminated"] == -15
     assert seen["with_thread_forked"] is False and seen["with_thread_read"] == "still here"
 
 
