@@ -94,6 +94,13 @@ def parse_amount(text: str, decimal_sep: DecimalSep | None = None) -> Decimal | 
     the decimal mark and a lone separator followed by exactly three digits is grouping
     ("1,234" is one thousand two hundred and thirty-four); a template that knows better says so.
     """
+    return _parse_amount(text, decimal_sep)
+
+
+@lru_cache(maxsize=65536)
+def _parse_amount(text: str, decimal_sep: DecimalSep | None) -> Decimal | None:
+    # Cached: the table reader asks about the same words many times over (a row is tried as a
+    # header, as a body row and as an item), and a Decimal is immutable.
     s = text.strip()
     if not s:
         return None

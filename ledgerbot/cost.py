@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 # The cost stages, in pipeline order; ``shadow`` is the extra work of candidate models in shadow or canary.
 STAGES = ("intake", "text_layer", "classify", "extract", "shadow", "validate", "match", "post")
 DETAIL_KEY = "cpu_seconds"
-# The text-layer workers are started as ``python -m textlayer.worker``.
+# The text-layer workers are started as ``python -m textlayer.worker``, or forked (a fork's
+# command line is its parent's: the reader lists those).
 _WORKER_MODULE = "textlayer.worker"
 
 
@@ -84,7 +85,11 @@ def _proc_worker_cpu() -> float | None:
     only, not the whole process table); ``None`` where the kernel does not list children."""
     if not _HAS_CHILDREN_FILES:
         return None
+    # Imported here: intake and posting measure with this module and never read a text layer.
+    from textlayer.reader import forked_worker_pids
+
     total = 0.0
+    forked = forked_worker_pids()
     try:
         children = _children(os.getpid())
     except OSError:
@@ -96,7 +101,7 @@ def _proc_worker_cpu() -> float | None:
             if key not in _proc_workers:
                 with open(f"/proc/{child}/cmdline", "rb") as cmdline:
                     _proc_workers[key] = _WORKER_MODULE.encode() in cmdline.read()
-            if not _proc_workers[key]:
+            if not _proc_workers[key] and child not in forked:
                 continue
             total += own + waited
             running = _children(child)
@@ -112,7 +117,10 @@ def _proc_worker_cpu() -> float | None:
 def _psutil_worker_cpu() -> float:
     import psutil
 
+    from textlayer.reader import forked_worker_pids  # as in _proc_worker_cpu
+
     total = 0.0
+    forked = forked_worker_pids()
     # One pass over the process table (psutil keeps its process objects between passes): a
     # search per process would read the whole table again for each.
     below: dict[int, list[psutil.Process]] = {}
@@ -120,7 +128,7 @@ def _psutil_worker_cpu() -> float:
         below.setdefault(proc.info["ppid"], []).append(proc)
     for child in below.get(os.getpid(), []):
         try:
-            if not _is_worker(child):
+            if child.pid not in forked and not _is_worker(child):
                 continue
             times = child.cpu_times()
             total += times.user + times.system + times.children_user + times.children_system

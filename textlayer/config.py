@@ -140,6 +140,11 @@ class TextLayerConfig:
     # (1.5 GB mapped, 0.7 GB resident under onnxruntime).
     memory_limit_mb: int = 6144
     workers: int = 0  # 0: one per available CPU core
+    # A worker starts as a fork of the reading process, with no interpreter to boot and import
+    # (about 0.1 CPU seconds a worker), where that is safe: on Linux, from a process running a
+    # single thread, whose address space (which the fork inherits, inside memory_limit_mb) is at
+    # most this share of the limit. Otherwise, and at 0, as a fresh `python -m textlayer.worker`.
+    fork_below_limit_share: float = 0.1
     # A PDF page is born-digital when it has at least this many visible characters ...
     min_text_chars: int = 10
     # ... of which at most this share are unmapped glyphs (pdfminer's "(cid:NN)").

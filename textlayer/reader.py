@@ -9,6 +9,7 @@ killed with its tesseract and replaced; its file gets a coded error and the batc
 from __future__ import annotations
 
 import atexit
+import gc
 import heapq
 import itertools
 import os
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -51,28 +53,138 @@ class WorkerStartFailed(ApplicationError):
     code = "E209"
 
 
-class _Worker:
-    """One worker process and its two pipes."""
+# The pids of the workers this process forked and has not reaped yet: a fork's command line is
+# its parent's, so ``ledgerbot.cost`` asks here which of its children are workers.
+_forked_pids: set[int] = set()
 
-    def __init__(self, memory_mb: int) -> None:
+
+def forked_worker_pids() -> frozenset[int]:
+    return frozenset(_forked_pids)
+
+
+def _can_fork(config: TextLayerConfig) -> bool:
+    """Whether a worker may start as a fork of this process (``fork_below_limit_share``).
+
+    Only with a single thread: a fork copies locks another thread may hold (an import's, the
+    allocator's) and never releases them. Only on Linux, whose ``/proc`` tells the threads
+    (native ones too) and the address space the fork would inherit."""
+    if config.fork_below_limit_share <= 0 or not sys.platform.startswith("linux"):
+        return False
+    try:
+        if len(os.listdir("/proc/self/task")) != 1:
+            return False
+        with open("/proc/self/statm") as statm:
+            mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return False
+    return mapped <= config.fork_below_limit_share * config.memory_limit_mb * 1024 * 1024
+
+
+class _Forked:
+    """A worker forked from this process, with what the reader uses of ``subprocess.Popen``.
+
+    The child keeps nothing of the parent but its modules: its own process group (a kill takes
+    the tesseract it starts), stdin and stdout on /dev/null (stdout is the CLI's JSON Lines),
+    no file descriptor but its two pipes and stderr; it never collects the parent's objects and
+    ends with ``os._exit``, so none of the parent's buffers, finalizers or exit handlers run in it."""
+
+    def __init__(self, read_fd: int, write_fd: int, memory_mb: int) -> None:
+        # Flushed first, or the child's copy of a half-written buffer could be written again.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _serve_forked(read_fd, write_fd, memory_mb)  # never returns
+        self.pid = pid
+        self.returncode: int | None = None
+        _forked_pids.add(pid)
+        try:
+            os.setpgid(pid, pid)  # as the child does: whichever runs first, a kill finds the group
+        except OSError:  # the child did it already, or has ended
+            pass
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._reap(os.WNOHANG)
+        return self.returncode
+
+    def _reap(self, options: int) -> None:
+        try:
+            pid, status = os.waitpid(self.pid, options)
+        except ChildProcessError:  # reaped elsewhere: its status is lost, as Popen has it
+            pid, status = self.pid, 0
+        if pid == self.pid:
+            self.returncode = os.waitstatus_to_exitcode(status)
+            _forked_pids.discard(self.pid)
+
+    def wait(self, timeout: float | None = None) -> int:
+        if timeout is None and self.returncode is None:
+            self._reap(0)  # returns once the worker has ended
+        deadline = time.monotonic() + (timeout or 0.0)
+        delay = 0.0005
+        while (code := self.poll()) is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(f"textlayer worker {self.pid}", timeout or 0.0)
+            time.sleep(min(delay, left))
+            delay = min(2 * delay, 0.05)
+        return code
+
+
+def _serve_forked(read_fd: int, write_fd: int, memory_mb: int) -> None:
+    """The forked child: set itself apart from the parent, then serve as a worker until told to stop."""
+    # The parent's objects are never collected here: no finalizer of the parent's runs in the child.
+    gc.freeze()
+    try:
+        os.setpgid(0, 0)
+        # The signal handling of a fresh interpreter, not the parent's (a server's SIGTERM handler).
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGCHLD):
+            signal.signal(number, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        keep = sorted({0, 1, 2, read_fd, write_fd})
+        for low, high in itertools.pairwise([*keep, os.sysconf("SC_OPEN_MAX")]):
+            os.closerange(low + 1, high)
+        os.environ.update(_WORKER_ENV)
+        # Imported here, not with this module: ``python -m textlayer.worker`` (a spawned worker)
+        # must find it not yet imported when the package's import brings this module in.
+        from textlayer.worker import main
+
+        main([str(read_fd), str(write_fd), str(memory_mb)])  # ends the process when asked to stop
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(1)
+
+
+class _Worker:
+    """One worker process and its two pipes: forked from this process where that is safe
+    (``_can_fork``), else a fresh ``python -m textlayer.worker``."""
+
+    def __init__(self, memory_mb: int, fork: bool = False) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        env = {**os.environ, **_WORKER_ENV}
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "textlayer.worker",
-                str(to_child_r),
-                str(from_child_w),
-                str(memory_mb),
-            ],
-            pass_fds=(to_child_r, from_child_w),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,  # stdout belongs to the CLI's JSON Lines
-            process_group=0,  # so a kill also takes the tesseract it started
-        )
+        self.proc: subprocess.Popen[bytes] | _Forked
+        if fork:
+            self.proc = _Forked(to_child_r, from_child_w, memory_mb)
+        else:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "textlayer.worker",
+                    str(to_child_r),
+                    str(from_child_w),
+                    str(memory_mb),
+                ],
+                pass_fds=(to_child_r, from_child_w),
+                env={**os.environ, **_WORKER_ENV},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,  # stdout belongs to the CLI's JSON Lines
+                process_group=0,  # so a kill also takes the tesseract it started
+            )
         os.close(to_child_r)
         os.close(from_child_w)
         self.tx = Connection(to_child_w, readable=False)
@@ -256,11 +368,14 @@ class TextLayerReader:
             self._pid = os.getpid()
         wanted = self.config.worker_count if tasks is None else min(max(tasks, 1), self.config.worker_count)
         while len(self._workers) < wanted:
-            self._workers.append(_Worker(self.config.memory_limit_mb))
+            self._workers.append(self._new_worker())
 
     def _replace(self, worker: _Worker) -> None:
         worker.kill()
-        self._workers[self._workers.index(worker)] = _Worker(self.config.memory_limit_mb)
+        self._workers[self._workers.index(worker)] = self._new_worker()
+
+    def _new_worker(self) -> _Worker:
+        return _Worker(self.config.memory_limit_mb, fork=_can_fork(self.config))
 
     # -- public API --------------------------------------------------------------------------
 

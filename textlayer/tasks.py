@@ -11,9 +11,7 @@ import io
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
-
-from PIL import Image, ImageOps
+from typing import TYPE_CHECKING, Any
 
 from textlayer.config import TextLayerConfig
 from textlayer.digital import empty_page, has_usable_text, page_from_pdfplumber
@@ -29,6 +27,9 @@ from textlayer.errors import (
 from textlayer.model import Page
 from textlayer.parsed import OCRMode, ParseResult, Source
 from textlayer.sniff import FileKind, sniff
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # pdfminer logs every recoverable oddity of a real-world PDF at WARNING; the text layer reports
 # what matters through its own errors instead.
@@ -254,6 +255,9 @@ def ocr_pdf_page(source: Source, name: str, number: int, config: TextLayerConfig
 
 def _open_image(data: bytes, name: str) -> Image.Image:
     """Open under Pillow's decompression-bomb guard, with its warning made an error too."""
+    # Imported here: Pillow takes a worker 8-15 ms to import, and born-digital PDFs never need it.
+    from PIL import Image
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -270,6 +274,8 @@ def _open_image(data: bytes, name: str) -> Image.Image:
 
 
 def _check_frame(image: Image.Image, name: str, frame: int) -> None:
+    from PIL import Image  # loaded by _open_image already
+
     limit = Image.MAX_IMAGE_PIXELS
     if limit and image.width * image.height > limit:
         raise ImageTooLarge(
@@ -320,6 +326,8 @@ def ocr_image_page(source: Source, name: str, number: int, config: TextLayerConf
         raise CorruptFile(f"the image is damaged or truncated ({error})", source=name) from error
     if number == 1:
         # Phone photos store their orientation in EXIF; apply it before looking for text.
+        from PIL import ImageOps  # with the image: see _open_image
+
         image = ImageOps.exif_transpose(image) or image
     result = ocr_image(image, config, kind=kind)
     return Page(

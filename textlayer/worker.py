@@ -1,8 +1,9 @@
 """A guarded worker process: runs parse and OCR tasks under a memory limit, one at a time.
 
-Started by :class:`~textlayer.reader.WorkerPool` as ``python -m
-textlayer.worker READ_FD WRITE_FD MEMORY_MB`` with ``OMP_THREAD_LIMIT=1`` in its
-environment (tesseract inherits it), so two workers use two cores and no more. The parent
+Started by :class:`~textlayer.reader.TextLayerReader` as ``python -m
+textlayer.worker READ_FD WRITE_FD MEMORY_MB``, or forked and calling ``main`` the same way, with
+``OMP_THREAD_LIMIT=1`` in its environment (tesseract inherits it), so two workers use two cores
+and no more. The parent
 enforces wall-clock budgets by killing the worker's process group (tesseract included).
 """
 

@@ -35,7 +35,7 @@ from extractors.generic.consistency import Choice, choose, choose_dates, choose_
 from extractors.generic.context import attach_context
 from extractors.generic.domains import MIN_LABEL, printed_domains, spelling
 from extractors.generic.geometry import build_rows, cut_words
-from extractors.generic.labels import after_cuts, label_finder, tokens
+from extractors.generic.labels import after_cuts, build_indexes, label_finder, tokens
 from extractors.generic.learned import reading_kind
 from extractors.generic.ranking import HeuristicScorer, Scorer, load_scorer
 from extractors.generic.settings import DEFAULT, OPTIONAL_FIELDS, GenericSettings
@@ -65,7 +65,7 @@ class Reading:
 
 
 class GenericExtractor:
-    """Extractor protocol: ``name``, ``is_available()``, ``extract(document, doc_type)``."""
+    """Extractor protocol: ``name``, ``is_available()``, ``prepare()``, ``extract(document, doc_type)``."""
 
     name = "generic"
     version = VERSION
@@ -80,6 +80,10 @@ class GenericExtractor:
 
     def is_available(self) -> bool:
         return True
+
+    def prepare(self) -> None:
+        """Build what the first document would build for every later one (``build_indexes``)."""
+        build_indexes()
 
     @property
     def lineage(self) -> str:

@@ -24,6 +24,11 @@ class Row:
     words: list[Word]
     index: int = 0
     segments: list[list[int]] = field(default_factory=list)  # word indexes per segment
+    # top, bottom and median height, worked out once for the word list they were taken from:
+    # label and table searches ask a row for them thousands of times.
+    _extent: tuple[list[Word], int, float, float, float] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def text(self) -> str:
@@ -33,17 +38,26 @@ class Row:
     def bbox(self) -> BBox:
         return union([w.bbox for w in self.words])
 
+    def _measured(self) -> tuple[list[Word], int, float, float, float]:
+        extent = self._extent
+        words = self.words
+        if extent is None or extent[0] is not words or extent[1] != len(words):
+            top, bottom = min(w.top for w in words), max(w.bottom for w in words)
+            extent = (words, len(words), top, bottom, median(w.height for w in words))
+            self._extent = extent
+        return extent
+
     @property
     def top(self) -> float:
-        return min(w.top for w in self.words)
+        return self._measured()[2] if self.words else min(w.top for w in self.words)
 
     @property
     def bottom(self) -> float:
-        return max(w.bottom for w in self.words)
+        return self._measured()[3] if self.words else max(w.bottom for w in self.words)
 
     @property
     def height(self) -> float:
-        return median(w.height for w in self.words)
+        return self._measured()[4] if self.words else median(w.height for w in self.words)
 
     def text_of(self, start: int, end: int) -> str:
         return " ".join(w.text for w in self.words[start:end])
@@ -289,21 +303,28 @@ def build_rows(page: Page) -> list[Row]:
     if not words and not turned:
         return []
     rows: list[list[Word]] = []
-    current: list[Word] = words[:1]
-    for word in words[1:]:
-        ref = current[-1]
+    current: list[Word] = []
+    # The current row's sum of word centres and its tallest letters, kept as words join it
+    # (the same sums and maxima as over the whole row each time, in the same order).
+    centres = 0.0
+    tallest: float | None = None
+    for word in words:
         centre = (word.top + word.bottom) / 2
-        ref_centre = sum((w.top + w.bottom) / 2 for w in current) / len(current)
-        # A mark's box is as flat as its ink ("-", "·" between a name and its address): it is
-        # placed by the height of the letters around it, not by its own.
-        letters = max((w.height for w in current if not _mark(w.text)), default=ref.height)
-        heights = [letters if _mark(w.text) else w.height for w in (word, ref)]
-        tolerance = max(1.0, 0.45 * min(heights))
-        if abs(centre - ref_centre) <= tolerance:
-            current.append(word)
-        else:
-            rows.append(current)
-            current = [word]
+        if current:
+            ref = current[-1]
+            ref_centre = centres / len(current)
+            # A mark's box is as flat as its ink ("-", "·" between a name and its address): it is
+            # placed by the height of the letters around it, not by its own.
+            letters = tallest if tallest is not None else ref.height
+            heights = [letters if _mark(w.text) else w.height for w in (word, ref)]
+            tolerance = max(1.0, 0.45 * min(heights))
+            if abs(centre - ref_centre) > tolerance:
+                rows.append(current)
+                current, centres, tallest = [], 0.0, None
+        current.append(word)
+        centres += centre
+        if not _mark(word.text):
+            tallest = word.height if tallest is None else max(tallest, word.height)
     if current:
         rows.append(current)
     out: list[Row] = []

@@ -1020,6 +1020,13 @@ def label_finder(table_mode: bool = False) -> LabelFinder:
     return LabelFinder(table_mode)
 
 
+def build_indexes() -> None:
+    """Build now what reading the first page would (the label index, the index of OCR slips):
+    before a process forks, so that its copies share them rather than each build its own."""
+    label_finder()
+    _slip_index()
+
+
 # The built phrase index of the header labels, kept beside this module's bytecode: building it
 # composes tens of thousands of phrases, which every process that reads a page would otherwise
 # repeat (a few times the cost of loading it). It is keyed by the vocabularies' source and the

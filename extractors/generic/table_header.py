@@ -10,6 +10,7 @@ their own gap-separated segment of the row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from extractors.generic.geometry import Row
 from extractors.generic.labels import tokens
@@ -173,6 +174,12 @@ def match_words(words: list[str], breaks: frozenset[int] = frozenset(), fuzzy: b
     ("Unit" and "Price" in two columns are two headers, not "Unit price"). With ``fuzzy`` (OCR'd
     words), a long single word one letter off a column word counts too ("Totai", "Ouantity").
     """
+    return list(_match_words(tuple(words), breaks, fuzzy))
+
+
+@lru_cache(maxsize=16384)
+def _match_words(words: tuple[str, ...], breaks: frozenset[int], fuzzy: bool) -> tuple[_Match, ...]:
+    # Cached: every row is tried as a header several times (alone, stacked, priced whole).
     toks: list[str] = []
     owner: list[int] = []
     for index, word in enumerate(words):
@@ -199,7 +206,7 @@ def match_words(words: list[str], breaks: frozenset[int] = frozenset(), fuzzy: b
                 continue
             taken.update(range(s, e))
             found.append(_Match(kinds, owner[s], owner[e - 1] + 1))
-    return sorted(found, key=lambda m: m.start)
+    return tuple(sorted(found, key=lambda m: m.start))
 
 
 _SINGLE_WORDS = {p: k for p, k in COLUMN_WORDS.items() if " " not in p and len(p) >= 5}

@@ -157,11 +157,13 @@ def number_spans(words: list[Word], ocr: bool = False) -> list[NumberSpan]:
             spans.append(_span(words, i, i + 1, value, unit.group(1), True))
     if ocr:
         spans.extend(_lost_decimal_marks(words))
+    # Whether each word and the next are a space apart: told once, not again for every merge.
+    near = [_close([a, b]) for a, b in pairwise(words)]
     for i in range(len(words)):
         for j in range(i + 2, min(len(words), i + 4) + 1):
-            group = words[i:j]
-            if not _close(group):
+            if not near[j - 2]:  # the group's last gap (the ones before it passed already)
                 break
+            group = words[i:j]
             texts = [w.text for w in group]
             if not _mergeable(texts):
                 continue

@@ -72,6 +72,9 @@ _STOP_KINDS = {"subtotal", "total", "tax_amount", "other_id", "vendor_iban", "du
 _TOTAL_KINDS = frozenset({"subtotal", "total", "tax_amount"})
 _SKIP_KINDS = {"carry"}
 _ROLES = ("col_quantity", "col_unit_price", "col_amount")
+# quantity x price = amount holds within a cent (and a rounding of a 100 000th of the product).
+_CENT_SLACK = Decimal("0.011")
+_RELATIVE_SLACK = Decimal("0.00001")
 # Detail rows (discounts, gross price, packing) an item may carry before the next item.
 _DETAIL_REACH = 6
 # Rows after a labelled reference line inside the table within which an item must follow.
@@ -143,7 +146,7 @@ def arithmetic_ok(qty: Decimal | None, price: Decimal | None, amount: Decimal | 
     if qty is None or price is None or amount is None:
         return False
     product = qty * price
-    return abs(abs(product) - abs(amount)) <= Decimal("0.011") + abs(product) * Decimal("0.00001")
+    return abs(abs(product) - abs(amount)) <= _CENT_SLACK + abs(product) * _RELATIVE_SLACK
 
 
 def is_ocr(rows: Iterable[Row]) -> bool:
@@ -229,29 +232,42 @@ def _solve(spans: list[NumberSpan], columns: list[Column] | None) -> _Reading | 
         for i in range(s.start, s.end)
     }
     last_two = sorted({s.x1 for s in spans})[-2:] if spans else []
-    for q, p, a in permutations(spans, 3):
-        if q.overlaps(p) or q.overlaps(a) or p.overlaps(a):
-            continue
-        if not signs_fit(q.value, p.value, a.value) or not arithmetic_ok(q.value, p.value, a.value):
-            continue
-        if columns:
-            roles = list(zip((q, p, a), _ROLES, strict=True))
-            agree = sum(_agreement(s, k, columns) for s, k in roles)
-            missing = sum(k not in kinds for _s, k in roles)
-            if agree + missing < 2 or ("col_amount" in kinds and not _agreement(a, "col_amount", columns)):
+    # What one number alone decides is told once per number, not once per triple: without
+    # columns a price has cents, and an amount has cents and stands among the two rightmost.
+    priced = [bool(columns) or s.has_cents for s in spans]
+    amounts = [bool(columns) or (s.has_cents and s.x1 in last_two) for s in spans]
+    # Every triple in the order ``permutations`` gives, so that ties go the same way.
+    for qi, q in enumerate(spans):
+        for pi, p in enumerate(spans):
+            if pi == qi or not priced[pi] or q.overlaps(p):
                 continue
-            score = 10.0 * agree
-        else:
-            if not (p.has_cents and a.has_cents) or a.x1 < max(p.x1, q.x1) or a.x1 not in last_two:
-                continue
-            score = 0.0
-        score += (q.x1 < p.x1) + (p.x1 < a.x1) + 0.5 * (q.value == q.value.to_integral_value())
-        score -= 2.0 * (q.repaired + p.repaired + a.repaired)
-        score -= 5.0 * len(in_columns - {i for s in (q, p, a) for i in range(s.start, s.end)})
-        # A merged reading ("1 234,56") is worth more than its pieces when both multiply out.
-        score += 0.1 * sum(s.end - s.start for s in (q, p, a))
-        if best is None or score > best[0]:
-            best = (score, _Reading(q, p, a, True))
+            product = abs(q.value * p.value)  # ``arithmetic_ok``, its product worked out once
+            slack = _CENT_SLACK + product * _RELATIVE_SLACK
+            for ai, a in enumerate(spans):
+                if ai in (qi, pi) or not amounts[ai] or q.overlaps(a) or p.overlaps(a):
+                    continue
+                if not signs_fit(q.value, p.value, a.value) or abs(product - abs(a.value)) > slack:
+                    continue
+                if columns:
+                    roles = list(zip((q, p, a), _ROLES, strict=True))
+                    agree = sum(_agreement(s, k, columns) for s, k in roles)
+                    missing = sum(k not in kinds for _s, k in roles)
+                    if agree + missing < 2 or (
+                        "col_amount" in kinds and not _agreement(a, "col_amount", columns)
+                    ):
+                        continue
+                    score = 10.0 * agree
+                else:
+                    if a.x1 < max(p.x1, q.x1):
+                        continue
+                    score = 0.0
+                score += (q.x1 < p.x1) + (p.x1 < a.x1) + 0.5 * (q.value == q.value.to_integral_value())
+                score -= 2.0 * (q.repaired + p.repaired + a.repaired)
+                score -= 5.0 * len(in_columns - {i for s in (q, p, a) for i in range(s.start, s.end)})
+                # A merged reading ("1 234,56") is worth more than its pieces when both multiply out.
+                score += 0.1 * sum(s.end - s.start for s in (q, p, a))
+                if best is None or score > best[0]:
+                    best = (score, _Reading(q, p, a, True))
     return best[1] if best else None
 
 

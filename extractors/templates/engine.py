@@ -17,7 +17,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from extractors.generic.geometry import Row
-from extractors.generic.labels import tokens
+from extractors.generic.labels import build_indexes, tokens
 from extractors.generic.table_header import stacked_words
 from extractors.generic.tables import Column, read_table
 from extractors.templates.anchors import fit_anchor, label_weight
@@ -188,7 +188,7 @@ def _reconcile_totals(
 
 
 class TemplateExtractor:
-    """Extractor protocol: ``name``, ``is_available()``, ``extract(document, doc_type)``."""
+    """Extractor protocol: ``name``, ``is_available()``, ``prepare()``, ``extract(document, doc_type)``."""
 
     name = "template"
 
@@ -218,6 +218,11 @@ class TemplateExtractor:
 
     def is_available(self) -> bool:
         return bool(self.entries)
+
+    def prepare(self) -> None:
+        """Build what the first document would build for every later one (the label indexes
+        that matching and the generic fallback read)."""
+        build_indexes()
 
     # -- matching ----------------------------------------------------------------------------
 

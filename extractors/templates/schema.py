@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from extractors.values import FIELD_TYPES, LINE_TYPES, VALUE_TYPES
@@ -272,13 +271,15 @@ def parse_template(data: Any, filename: str) -> Template:
         raise TemplateError("; ".join(problems), file=filename) from None
 
 
-# libyaml's loader when the build has it: loading a thousand templates is then a fraction of a second.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_template(path: Path) -> Template:
+    # Imported here: PyYAML takes 15-20 ms to import, and a batch whose documents no template's
+    # identity points at (the template index is JSON) parses no template at all.
+    import yaml
+
+    # libyaml's loader when the build has it: loading a thousand templates is then a fraction of a second.
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
