@@ -199,13 +199,15 @@ _O_BEFORE_ZERO = re.compile(r"(?<=[A-Z])O(?=0)")
 # and the digits, is the letter O (no prefix mixes its letters with a lone zero). Not before a
 # decimal mark: "CHF0.00" is an amount.
 _ZERO_AMID_LETTERS = re.compile(r"^(?=[A-Z]*0[A-Z]*[-/_]\d)([A-Z]*)0(?=[A-Z]*[-/_])")
+# A capital's abbreviation with full stops ("V.0.F.", "S.0.C."): a zero in it is the letter O.
+_DOTTED_CAPITALS = re.compile(r"(?:[A-Z0]\.){2,}")
 
 
 def mend_letter_o(word: Word, doubtful: float) -> Word:
     """The word with the letter O OCR read for a zero in a number read as a zero: amid digits
     always, after the number's letters and before its zeros when OCR read the word with less
-    confidence than ``doubtful``; and a zero read for the O among a prefix's capitals read as
-    the letter."""
+    confidence than ``doubtful``; and a zero read for the O among a prefix's capitals, or in an
+    abbreviation of capitals with full stops ("V.0.F."), read as the letter."""
     text = _O_AMID_DIGITS.sub("0", word.text)
     if word.confidence < doubtful:
         text = _O_BEFORE_ZERO.sub("0", text)
@@ -213,6 +215,8 @@ def mend_letter_o(word: Word, doubtful: float) -> Word:
         match.group(1) or text[match.end()].isalpha()
     ):
         text = f"{match.group(1)}O{text[match.end() :]}"
+    if "0" in text and _DOTTED_CAPITALS.fullmatch(text) and any(c.isalpha() for c in text):
+        text = text.replace("0", "O")
     return word if text == word.text else dataclasses.replace(word, text=text)
 
 

@@ -378,6 +378,9 @@ def test_a_word_ocr_boxed_over_the_words_read_after_it_keeps_its_place(extractor
         ("F01652-1", 0.99, "F01652-1"),  # a prefix of letters and digits stays
         ("10-4711", 0.99, "10-4711"),
         ("CHF0.00", 0.85, "CHF0.00"),  # an amount, its code before it
+        ("V.0.F.", 0.99, "V.O.F."),  # a legal form's capitals with full stops
+        ("S.0.C.", 0.99, "S.O.C."),
+        ("1.0.", 0.99, "1.0."),  # digits with full stops stay
     ],
 )
 def test_the_letter_o_and_a_zero_read_for_one_another_in_a_number_are_put_back(
