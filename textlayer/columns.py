@@ -113,8 +113,8 @@ def reread_columns(
     typical = statistics.median(heights) if heights else 20.0
     ink = np.asarray(image.convert("L"), dtype=np.uint8) < settings.ink_level
     page_h, page_w = ink.shape
-    # A rule or a margin mark down the page leaves a row a few dots of ink: paper still.
     ink_rows = ink.sum(axis=1)
+    # A rule or a margin mark down the page leaves a row a few dots of ink: paper still.
     blank_rows = ink_rows <= settings.stray_ink * page_w
     bands: list[tuple[int, int]] = []
     for top, bottom in spans:
@@ -128,8 +128,6 @@ def reread_columns(
             bands[-1] = (min(bands[-1][0], start), max(bands[-1][1], end))
         else:
             bands.append((start, end))
-    if not bands:
-        return lines, 0
     margin = max(2, round(settings.margin * typical))
     column_gap = max(4, round(settings.column_gap * typical))
     row_gap = max(2, round(settings.row_gap * typical))
@@ -144,7 +142,8 @@ def reread_columns(
             x0, y0 = max(0, left - margin), max(0, start + top - margin)
             x1, y1 = min(page_w, right + margin), min(page_h, start + bottom + margin)
             for line in read(image.crop((x0, y0, x1, y1))):
-                again.append(Line(words=[_moved(w, x0, y0) for w in line.words if inside(_moved(w, x0, y0))]))
+                moved = (_moved(w, x0, y0) for w in line.words)
+                again.append(Line(words=[w for w in moved if inside(w)]))
         first = [w for line in kept for w in line.words if inside(w)]
         # The second reading stands only where tesseract is surer of it: a piece can read worse
         # alone (a column of figures without its row), and a band can be no cut row at all.
