@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from ledgerbot.cli import resume_collection
 from ledgerbot.cli.commands import COMMANDS
 from ledgerbot.core.errors import LedgerbotError
 
@@ -41,7 +42,9 @@ class _Deferred(TyperCommand):
         return _load(self.name or "")
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
-        return self.loaded().make_context(info_name, args, parent=parent, **extra)
+        context = self.loaded().make_context(info_name, args, parent=parent, **extra)
+        resume_collection()  # its modules are in and its arguments parsed: the command runs next
+        return context
 
     def invoke(self, ctx: Any) -> Any:
         return self.loaded().invoke(ctx)
@@ -67,7 +70,10 @@ class _LazyGroup(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] not in self.commands:
             self._add_plugins()
-        return super().resolve_command(ctx, args)
+        name, command, rest = super().resolve_command(ctx, args)
+        if not isinstance(command, _Deferred):
+            resume_collection()  # another distribution's command: it runs with collection on
+        return name, command, rest
 
     def _add_plugins(self) -> None:
         _register_plugins()

@@ -123,3 +123,43 @@ def test_status_counts_the_embedded_store_without_loading_sqlalchemy(tmp_path: P
     again = _python(_PROBE, "status", home=tmp_path)
     assert json.loads(str(again["out"])) == expected and expected["received"] == 2
     assert "sqlalchemy" not in again["modules"]
+
+
+_GC_PROBE = """
+import gc, json, sys
+import ledgerbot.cli as cli
+import ledgerbot.cli.app as app_module
+
+seen = {}
+load = app_module._load
+
+def loading(name):  # the command's modules import here
+    seen["importing"] = gc.isenabled()
+    command = load(name)
+    run = command.invoke
+    def invoke(ctx):
+        seen["running"] = gc.isenabled()
+        return run(ctx)
+    command.invoke = invoke
+    return command
+
+app_module._load = loading
+seen["before"] = gc.isenabled()
+sys.argv = ["ledgerbot", "status"]
+try:
+    cli.main()
+except SystemExit:
+    pass
+seen["after"] = gc.isenabled()
+print(json.dumps(seen))
+"""
+
+
+def test_start_up_holds_garbage_collection_and_the_command_runs_with_it(tmp_path: Path) -> None:
+    """The command line's imports run without collections; the command itself runs with them."""
+    env = {**os.environ, "LEDGERBOT_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_PROBE], capture_output=True, text=True, env=env, cwd=REPO, check=True
+    )
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"before": True, "importing": False, "running": True, "after": True}
