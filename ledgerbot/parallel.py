@@ -7,15 +7,22 @@ CPU seconds each took. The parent extracts its own share meanwhile. An item a ch
 return (the child died, or its result did not pickle) is extracted again in the parent, so a
 broken child costs time, never a document.
 
+``ForkedCall`` runs one function over a few items in a single forked child while this process
+goes on with other work (the pipeline parses a batch's e-invoices there while it loads its
+models), and takes the results when they are needed.
+
 Forking needs ``os.fork`` (POSIX); elsewhere, or with one process, everything runs here.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import pickle
+import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -58,11 +65,30 @@ def fork_map(
     processes = min(processes, len(items))
     if processes <= 1 or not hasattr(os, "fork"):
         return [_timed(function, item) for item in items]
+    groups = shares(weights if weights is not None else [1.0] * len(items), processes)
+    if threading.active_count() == 1:
+        # A plain fork per share: a few milliseconds less than a pool, which starts a thread
+        # and a queue of its own.
+        calls = [ForkedCall(lambda index: function(items[index]), group) for group in groups[1:]]
+        out: list[tuple[Any, float] | None] = [None] * len(items)
+        for index in groups[0]:
+            out[index] = _timed(function, items[index])
+        for call, group in zip(calls, groups[1:], strict=True):
+            for index, done in zip(group, call.results(), strict=True):
+                out[index] = done
+        return [done for done in out if done is not None]
+    return _pool_map(function, items, groups)
+
+
+def _pool_map(
+    function: Callable[[Any], Any], items: Sequence[Any], groups: list[list[int]]
+) -> list[tuple[Any, float]]:
+    """``fork_map`` in a process with other threads: a pool forks its children and talks to them
+    from a thread of its own."""
     # Imported here: a batch of one document, the common case of a worker's job, never forks.
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    groups = shares(weights if weights is not None else [1.0] * len(items), processes)
     own, theirs = groups[0], groups[1:]
     global _JOB
     _JOB = (function, items)
@@ -96,3 +122,154 @@ def _timed(function: Callable[[Any], Any], item: Any) -> tuple[Any, float]:
     started = time.thread_time()
     result = function(item)
     return result, time.thread_time() - started
+
+
+class ForkedCall:
+    """``function`` over ``items`` in one forked child, started now; ``results`` takes them.
+
+    The child inherits the function and what it uses (no pickling on the way in) and sends back
+    ``(result, CPU seconds)`` per item, pickled, through a pipe. It is forked only from a process
+    with one thread (a fork copies the locks other threads hold) and where ``os.fork`` exists;
+    otherwise, and for whatever the child could not send back whole (it died, a result did not
+    pickle), ``results`` runs the function here, so a broken child costs time, never an item.
+    """
+
+    def __init__(self, function: Callable[[Any], Any], items: Sequence[Any]) -> None:
+        self._function = function
+        self._items = list(items)
+        self._pid: int | None = None
+        self._pipe: int | None = None
+        if not self._items or not hasattr(os, "fork") or threading.active_count() > 1:
+            return
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            _serve_call(read_end, write_end, function, self._items)
+        os.close(write_end)
+        self._pid, self._pipe = pid, read_end
+
+    @property
+    def forked(self) -> bool:
+        """Whether a child is computing the results (else ``results`` computes them here)."""
+        return self._pid is not None
+
+    def results(self) -> list[tuple[Any, float]]:
+        """``(function(item), CPU seconds)`` for each item, in input order (waits for the child)."""
+        out: list[tuple[Any, float]] | None = None
+        if self._pid is not None and self._pipe is not None:
+            loaded = _collect(self._pid, self._pipe)
+            self._pid = self._pipe = None
+            if isinstance(loaded, list) and len(loaded) == len(self._items):
+                out = loaded
+        if out is None:
+            out = [_timed(self._function, item) for item in self._items]
+        return out
+
+
+def _collect(pid: int, pipe_end: int) -> Any:
+    """What a forked child wrote, unpickled, once it has ended; ``None`` if it wrote nothing whole."""
+    with open(pipe_end, "rb", closefd=True) as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    try:
+        return pickle.loads(data) if data else None
+    except Exception:  # cut short: the child died while writing
+        return None
+
+
+def _serve_call(read_end: int, write_end: int, function: Callable[[Any], Any], items: list[Any]) -> NoReturn:
+    """In the child of ``ForkedCall``: compute, write the pickled results, and end without running
+    the parent's exit handlers or flushing its buffers (``os._exit``)."""
+    code = 1
+    try:
+        gc.disable()  # short-lived: a collection would only touch (and copy) the parent's pages
+        os.close(read_end)
+        try:
+            data = pickle.dumps([_timed(function, item) for item in items], protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            data = b""  # the parent computes them itself
+        with open(write_end, "wb", closefd=True) as pipe:
+            pipe.write(data)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+class ForkedTask:
+    """``finish(prepare(), request)`` in one forked child: ``prepare`` runs at once (a model loads
+    beside this process's own work), ``finish`` once ``send`` hands over the request.
+
+    Forked, like ``ForkedCall``, only from a process with one thread where ``os.fork`` exists;
+    ``result`` is ``None`` when there is no child or it could not answer (it died, or what it
+    returned did not pickle): the caller then does the work itself.
+    """
+
+    def __init__(self, prepare: Callable[[], Any], finish: Callable[[Any, Any], Any]) -> None:
+        self._pid: int | None = None
+        self._to_child: int | None = None
+        self._from_child: int | None = None
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return
+        request_r, request_w = os.pipe()
+        answer_r, answer_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(request_w)
+            os.close(answer_r)
+            _serve_task(request_r, answer_w, prepare, finish)
+        os.close(request_r)
+        os.close(answer_w)
+        self._pid, self._to_child, self._from_child = pid, request_w, answer_r
+
+    @property
+    def forked(self) -> bool:
+        return self._pid is not None
+
+    def send(self, request: Any) -> bool:
+        """Hand the child its request (once); false when it is gone or the request does not pickle."""
+        if self._to_child is None:
+            return False
+        try:
+            data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+            with open(self._to_child, "wb", closefd=True) as pipe:
+                self._to_child = None
+                pipe.write(data)
+        except Exception:  # BrokenPipeError (it died), or something that does not pickle
+            return False
+        return True
+
+    def result(self) -> tuple[Any, float] | None:
+        """``(finish's answer, its CPU seconds)``; ``None`` when the child could not give one."""
+        if self._pid is None or self._from_child is None:
+            return None
+        if self._to_child is not None:  # never sent: the child ends without answering
+            os.close(self._to_child)
+            self._to_child = None
+        answer = _collect(self._pid, self._from_child)
+        self._pid = self._from_child = None
+        return answer if isinstance(answer, tuple) and len(answer) == 2 else None
+
+
+def _serve_task(
+    request_r: int, answer_w: int, prepare: Callable[[], Any], finish: Callable[[Any, Any], Any]
+) -> NoReturn:
+    """In the child of ``ForkedTask``: prepare, wait for the request, answer, end (``os._exit``)."""
+    code = 1
+    try:
+        gc.disable()  # short-lived: a collection would only touch (and copy) the parent's pages
+        prepared = prepare()
+        with open(request_r, "rb", closefd=True) as pipe:
+            data = pipe.read()
+        data_out = b""
+        if data:
+            started = time.thread_time()
+            try:
+                answer = finish(prepared, pickle.loads(data))
+                data_out = pickle.dumps((answer, time.thread_time() - started), pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                data_out = b""  # the parent does the work itself
+        with open(answer_w, "wb", closefd=True) as pipe:
+            pipe.write(data_out)
+        code = 0
+    finally:
+        os._exit(code)

@@ -9,6 +9,7 @@ batch goes on.
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 import threading
@@ -24,6 +25,7 @@ from ledgerbot.parallel import available_cores, fork_map
 from textlayer.model import Document
 
 if TYPE_CHECKING:
+    from ledgerbot.parallel import ForkedTask
     from textlayer import TextLayerReader
     from textlayer.cache import DocumentCache
 
@@ -118,8 +120,14 @@ class _Reading:
     false: everything in this process) right away."""
 
     def __init__(
-        self, reader: TextLayerReader, sources: list[tuple[str, bytes]], *, background: bool
+        self,
+        reader: TextLayerReader,
+        sources: list[tuple[str, bytes]],
+        *,
+        background: bool,
+        then: Callable[[list[Document]], Any] | None = None,
     ) -> None:
+        self._then = then  # given the documents read, in order, as soon as the last one is
         self._outcomes: list[Document | LedgerbotError] = []
         self._error: BaseException | None = None
         self._cpu = 0.0
@@ -136,6 +144,8 @@ class _Reading:
         meter = CpuMeter(thread=True)
         try:
             self._outcomes = list(reader.read_many(sources))
+            if self._then is not None:
+                self._then([o for o in self._outcomes if isinstance(o, Document)])
         except BaseException as error:  # handed to the caller's thread by ``wait``
             self._error = error
         finally:
@@ -153,6 +163,57 @@ class _Reading:
         """Let the thread end (its reader was closed) without waiting long or raising its error."""
         if self._thread is not None:
             self._thread.join(timeout=5.0)
+
+
+def _parse_einvoice(job: tuple[bytes | None, str, str]) -> tuple[ExtractionResult | None, ErrorEntry | None]:
+    """An e-invoice's result, or the error that kept it from one: ``job`` is the file's bytes,
+    its kind (``Extractor._einvoice_kind``) and its name. Only plain data in and out, so that a
+    forked child can parse it (``ForkedCall``)."""
+    from extractors.einvoice import EInvoiceError, read_einvoice, read_einvoice_pdf
+
+    data, kind, name = job
+    assert data is not None
+    try:
+        if kind == "pdf_embedded":
+            return read_einvoice_pdf(data, source=name), None
+        return read_einvoice(data, source=name), None  # "xml": a clear E30x
+    except EInvoiceError as error:
+        if kind == "pdf_embedded":
+            # A broken attachment: the visible page is read instead, and a note says why.
+            return None, _entry(error)
+        return ExtractionResult(source=name, doc_type=None, errors=[_entry(error)]), None
+
+
+def _open_cascade(models_dir: Path) -> tuple[Any, tuple[str, str] | None]:
+    """The active document-type cascade, or none and the warning (code, message) that says why."""
+    try:
+        from classifiers.cascade import Cascade
+
+        return Cascade.load(models_dir), None
+    except LedgerbotError as error:
+        return None, (
+            NoClassifier.code,
+            f"no document-type classifier available ({error.message}); doc_type is left null — "
+            "train one with `ledgerbot train classifier CORPUS_DIR`",
+        )
+    except ImportError as error:  # the classifier package is not installed in this build
+        return None, ("E501", f"classifier unavailable: {error}")
+
+
+def _type_documents(opened: tuple[Any, tuple[str, str] | None], documents: list[Document]) -> tuple[Any, ...]:
+    """What ``Extractor`` learns from typing ``documents`` with an opened cascade (``_open_cascade``),
+    as plain data, so that a forked child can answer it (``ForkedTask``): ``("typed",
+    classifications)``, ``("unavailable", code, message)`` or ``("failed", code, message)``."""
+    cascade, missing = opened
+    if cascade is None:
+        assert missing is not None
+        return ("unavailable", *missing)
+    try:
+        return ("typed", list(cascade.classify(documents)))
+    except Exception as error:  # a broken model must cost the doc type, never the batch
+        code = error.code if isinstance(error, LedgerbotError) else "E505"
+        message = error.message if isinstance(error, LedgerbotError) else repr(error)
+        return ("failed", code, message)
 
 
 def _entry(error: LedgerbotError) -> ErrorEntry:
@@ -236,6 +297,11 @@ class Extractor:
         self._reading: _Reading | None = None
         # The text-layer workers' CPU, read once per batch read (``ledgerbot.cost``); idle between.
         self._worker_meter: CpuMeter | None = None
+        # The first batch's documents are typed in a forked child that loads the cascade while
+        # this process loads the extraction stages (``_chunk``); later ones here.
+        self._typing: ForkedTask | None = None
+        self._typed_by_child = False  # whether that child opened the active cascade
+        self._cascade_missing = False  # whether there is no active cascade to open (warned once)
 
     def prepare(self) -> Extractor:
         """Load the models and templates and start the text-layer workers now, not on first need
@@ -288,8 +354,10 @@ class Extractor:
             from ledgerbot.trials import RankerTrial
 
             self.ranker_trial = RankerTrial.load(self.models_dir)
-        if self._classifies:
+        if self._classifies and self._typing is None:
             self._load_classifier()
+        elif self._classifies:  # the active cascade loads in a forked child (``_chunk``)
+            self._load_trial()
         for loaded in (self.trial, self.ranker_trial):
             if loaded is not None and loaded.trial.state == "shadow":
                 from ledgerbot.trials import recorded_costs
@@ -305,22 +373,26 @@ class Extractor:
                 self.warn(f"warning: {note}")
 
     def _load_classifier(self) -> None:
-        try:
-            from classifiers.cascade import Cascade
+        self.classifier, missing = _open_cascade(self.models_dir)
+        if missing is not None:
+            self._no_classifier(*missing)
+            return
+        if self.trial is None:
+            self._load_trial()
 
-            self.classifier = Cascade.load(self.models_dir)
+    def _load_trial(self) -> None:
+        """A candidate cascade in shadow or canary, if the registry has one (``ledgerbot.trials``)."""
+        try:
             from ledgerbot.trials import ClassifierTrial
 
             self.trial = ClassifierTrial.load(self.models_dir)
         except LedgerbotError as error:
-            self.classifier_error = NoClassifier(
-                f"no document-type classifier available ({error.message}); doc_type is left null — "
-                "train one with `ledgerbot train classifier CORPUS_DIR`"
-            )
-            self.warn(f"warning [{self.classifier_error.code}] {self.classifier_error.message}")
-        except ImportError as error:  # the classifier package is not installed in this build
-            self.classifier_error = NoClassifier(f"classifier unavailable: {error}")
-            self.warn(f"warning [E501] {self.classifier_error.message}")
+            self.warn(f"warning [{error.code}] the candidate classifier is not tried: {error.message}")
+
+    def _no_classifier(self, code: str, message: str) -> None:
+        self._cascade_missing = True
+        self.classifier_error = NoClassifier(message)
+        self.warn(f"warning [{code}] {message}")
 
     # -- public ------------------------------------------------------------------------------
 
@@ -334,7 +406,10 @@ class Extractor:
         """One result per source, in input order.
 
         The text-layer workers and the models start with the first file that is read from its
-        pages (a batch of e-invoices needs neither); the workers boot while the models load.
+        pages (a batch of e-invoices needs neither); the workers read while the models load. The
+        first batch's e-invoices are parsed, and its documents typed, in forked children
+        meanwhile (``ledgerbot.parallel``): only the extraction stages load in this process
+        before its documents are extracted.
         """
         self._reader, self._warm_reader = self._warm_reader, None
         self._reading = None
@@ -380,33 +455,55 @@ class Extractor:
             kinds.append(self._einvoice_kind(data) if item.result is None and data is not None else None)
             opened.append(meter.lap())
         # The files read from their pages go to the text layer's workers first, and are read
-        # while this thread parses the e-invoices and loads the models.
+        # while this thread loads the models. The e-invoices are parsed meanwhile too: in a
+        # forked child when there are models to load here (started before the workers, while
+        # this process has one thread), else here.
         early = [w for w, k in zip(work, kinds, strict=True) if k is None and w.result is None]
-        reading = self._start_reading(early)
-        for item, kind, seconds in zip(work, kinds, opened, strict=True):
-            meter = CpuMeter(thread=True)
-            if kind is not None:
-                self._try_einvoice(item, kind)
-            # An e-invoice is read and its fields taken in one step: extraction's cost.
-            self._spend(item, "extract" if item.result is not None else "text_layer", seconds + meter.lap())
-        # An e-invoice whose attachment is broken is read from its page after all.
-        late = [w for w, k in zip(work, kinds, strict=True) if k is not None and w.result is None]
-        if early or late:
+        einvoices = [k for k, kind in enumerate(kinds) if kind is not None]
+        jobs = [(w.source.data, kind, w.source.name) for w, kind in zip(work, kinds, strict=True) if kind]
+        parsing = None
+        if early and not self.in_process:
+            # Forked before the text layer's workers start, while this process has one thread.
+            from ledgerbot.parallel import ForkedCall, ForkedTask
+
+            if jobs:
+                parsing = ForkedCall(_parse_einvoice, jobs)
+            if self._classifies and not self._loaded and not self.split:
+                typing = ForkedTask(functools.partial(_open_cascade, self.models_dir), _type_documents)
+                self._typing = typing if typing.forked else None
+        then = self._typing.send if self._typing is not None else None
+        reading = self._start_reading(early, then=then)
+        if parsing is None or not parsing.forked:
+            for k, job in zip(einvoices, jobs, strict=True):
+                meter = CpuMeter(thread=True)
+                self._set_einvoice(work[k], _parse_einvoice(job))
+                opened[k] += meter.lap()
+        if early or any(work[k].result is None for k in einvoices):
             self._load()
         if reading is not None:
             self._take_reading(early, reading)
+        if parsing is not None and parsing.forked:
+            for k, (parsed, seconds) in zip(einvoices, parsing.results(), strict=True):
+                self._set_einvoice(work[k], parsed)
+                opened[k] += seconds
+        typed = self._typed(early)
+        if ((parsing is not None and parsing.forked) or typed) and self._worker_meter is not None:
+            self._worker_meter.lap()  # the children's CPU is counted where it was spent, not the workers'
+        for item, seconds in zip(work, opened, strict=True):
+            # An e-invoice is read and its fields taken in one step: extraction's cost.
+            self._spend(item, "extract" if item.result is not None else "text_layer", seconds)
+        # An e-invoice whose attachment is broken is read from its page after all.
+        late = [w for w, k in zip(work, kinds, strict=True) if k is not None and w.result is None]
         if late:
             self._take_reading(late, self._start_reading(late))
         work = [part for item in work for part in self._split(item)]
         documents = [w for w in work if w.document is not None]
         if self.budget is not None:
             self.budget.count(len(documents))
-        meter = CpuMeter()
-        classifications = self._classify([w.document for w in documents if w.document is not None])
-        for item, seconds in zip(documents, share(meter.lap(), [1.0] * len(documents)), strict=True):
-            self._spend(item, "classify", seconds)
+        classifications = self._classify_work(documents, typed)
         notes: list[dict[str, str]] = [{} for _ in documents]
-        if self.trial is not None and self.classifier is not None:  # a candidate in shadow or canary
+        if self.trial is not None and (self.classifier is not None or self._typed_by_child):
+            # a candidate in shadow or canary beside the active cascade
             classifications, notes = self._classifier_trial(documents, classifications)
         extracted = self._extract_all(documents, classifications)
         for item, (result, spent), note in zip(documents, extracted, notes, strict=True):
@@ -527,7 +624,9 @@ class Extractor:
             return "xml"
         return None
 
-    def _start_reading(self, items: list[_Work]) -> _Reading | None:
+    def _start_reading(
+        self, items: list[_Work], then: Callable[[list[Document]], Any] | None = None
+    ) -> _Reading | None:
         """The text layer reading ``items`` (in a thread of this process beside the caller's work,
         unless everything runs in this process); ``None`` when there is nothing to read."""
         if not items:
@@ -538,7 +637,7 @@ class Extractor:
         if self._worker_meter is None and not self.in_process:
             self._worker_meter = CpuMeter(workers=True)
         sources = [(w.source.name, w.source.data) for w in items if w.source.data is not None]
-        self._reading = _Reading(self._reader, sources, background=not self.in_process)
+        self._reading = _Reading(self._reader, sources, background=not self.in_process, then=then)
         return self._reading
 
     def _take_reading(self, items: list[_Work], reading: _Reading | None) -> None:
@@ -558,25 +657,53 @@ class Extractor:
         for item, seconds in zip(items, share(spent, pages), strict=True):
             self._spend(item, "text_layer", seconds)
 
-    def _try_einvoice(self, item: _Work, kind: str) -> None:
-        from extractors.einvoice import EInvoiceError, read_einvoice, read_einvoice_pdf
-
-        data = item.source.data
-        assert data is not None
-        try:
-            if kind == "pdf_embedded":
-                item.result = read_einvoice_pdf(data, source=item.source.name)
-            else:
-                item.result = read_einvoice(data, source=item.source.name)  # "xml": a clear E30x
-        except EInvoiceError as error:
-            if kind == "pdf_embedded":
-                # A broken attachment: read the visible page instead, and say so.
-                item.notes.append(_entry(error))
-                item.result = None
-            else:
-                item.result = self._failed(item, error)
+    def _set_einvoice(self, item: _Work, parsed: tuple[ExtractionResult | None, ErrorEntry | None]) -> None:
+        """``item``'s result from its e-invoice (``_parse_einvoice``); none, with a note, when the
+        attachment of a PDF is broken (its page is read instead)."""
+        result, error = parsed
+        if error is not None:
+            item.notes.append(error)
+        item.result = result
         if item.result is not None and not item.result.errors and item.notes:
             item.result.errors.extend(item.notes)
+
+    def _typed(self, early: list[_Work]) -> dict[int, tuple[Any, float]]:
+        """The classification and CPU seconds of each document the forked child typed, by the
+        ``id`` of its unit of work; empty when none did (it then falls to this process)."""
+        typing, self._typing = self._typing, None
+        if typing is None:
+            return {}
+        answer = typing.result()
+        if answer is None:  # the child could not answer: the cascade loads here after all
+            return {}
+        (kind, *rest), seconds = answer
+        self._typed_by_child = kind != "unavailable"
+        read = [w for w in early if w.document is not None]
+        if kind == "typed":
+            [classifications] = rest
+            costs = share(seconds, [1.0] * len(read))
+            return {id(w): (c, t) for w, c, t in zip(read, classifications, costs, strict=True)}
+        code, message = rest
+        if kind == "unavailable":
+            self._no_classifier(code, message)
+        else:
+            self._failed_classifying(code, message)
+        return {id(w): (None, 0.0) for w in read}
+
+    def _classify_work(self, documents: list[_Work], typed: dict[int, tuple[Any, float]]) -> list[Any]:
+        """Each unit's classification: the forked child's, else this process's (``_classify``)."""
+        rest = [w for w in documents if id(w) not in typed]
+        if rest and self._classifies and self.classifier is None and not self._cascade_missing:
+            self._load_classifier()  # the child typed the first batch's documents, not these
+        meter = CpuMeter()
+        here = iter(self._classify([w.document for w in rest if w.document is not None]))
+        costs = iter(share(meter.lap(), [1.0] * len(rest)))
+        out = []
+        for item in documents:
+            classification, seconds = typed[id(item)] if id(item) in typed else (next(here), next(costs))
+            self._spend(item, "classify", seconds)
+            out.append(classification)
+        return out
 
     def _classify(self, documents: list[Document]) -> list[Any]:
         if not documents or self.classifier is None:
@@ -586,10 +713,13 @@ class Extractor:
         except Exception as error:  # a broken model must cost the doc type, never the batch
             code = error.code if isinstance(error, LedgerbotError) else "E505"
             message = error.message if isinstance(error, LedgerbotError) else repr(error)
-            if self.classifier_error is None:
-                self.warn(f"warning [{code}] classification failed, doc_type left null: {message}")
-            self.classifier_error = NoClassifier(f"classification failed: {message}", code=code)
+            self._failed_classifying(code, message)
             return [None] * len(documents)
+
+    def _failed_classifying(self, code: str, message: str) -> None:
+        if self.classifier_error is None:
+            self.warn(f"warning [{code}] classification failed, doc_type left null: {message}")
+        self.classifier_error = NoClassifier(f"classification failed: {message}", code=code)
 
     def _extract_all(
         self, documents: list[_Work], classifications: list[Any]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
-from typing import Any
+import os
+from typing import Any, ClassVar
 
 import pytest
 from invoice_fixtures import Invoice  # type: ignore[import-not-found]
 
+from classifiers.cascade import Classification
 from ledgerbot import pipeline
+from ledgerbot.core.domain import DocType
+from ledgerbot.core.errors import LedgerbotError
 from ledgerbot.core.settings import get_settings
 from ledgerbot.parallel import fork_map
 from ledgerbot.pipeline import Extractor, Source
@@ -41,3 +46,124 @@ def test_a_forked_batch_reads_as_one_process_reads_it(monkeypatch: pytest.Monkey
     assert asked == [1, 2]
     assert forked == alone
     assert [json.loads(line)["fields"]["invoice_number"] for line in forked] == [i.number for i in invoices]
+
+
+class _PidClassifier:
+    """Calls every document an invoice, and names the process that typed it in its model."""
+
+    loads: ClassVar[list[int]] = []  # the processes that opened one, as this process sees them
+
+    @classmethod
+    def load(cls, models_dir: object, version: object = None) -> _PidClassifier:
+        cls.loads.append(os.getpid())
+        return cls()
+
+    def classify(self, documents: list[object]) -> list[Classification]:
+        model = f"baseline@pid{os.getpid()}"
+        typed = Classification(DocType.INVOICE, 0.99, "baseline", False, model, "cascade@t", 0.99)
+        return [typed for _ in documents]
+
+
+def _mixed_batch() -> list[Source]:
+    import facturx
+    from pypdf import PdfWriter
+    from test_einvoice_pdf import facturx_xml, visible_pdf
+
+    attached = facturx.generate_from_binary(visible_pdf(), facturx_xml(), check_xsd=False)
+    writer = PdfWriter(clone_from=io.BytesIO(Invoice(number="B-9").pdf()))
+    writer.add_attachment("factur-x.xml", b"<rsm:CrossIndustryInvoice><unclosed>")
+    out = io.BytesIO()
+    writer.write(out)
+    broken = out.getvalue()
+    return [
+        Source(name="0.pdf", data=Invoice().pdf()),
+        Source(name="fx1.pdf", data=attached),
+        Source(name="1.pdf", data=Invoice(lang="de", number="RE-77").pdf()),
+        Source(name="fx2.pdf", data=attached),
+        Source(name="broken.pdf", data=broken),
+    ]
+
+
+def test_a_batchs_einvoices_and_doc_types_come_from_forked_children_as_they_would_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While this process loads the extraction stages, one child parses the e-invoices and another
+    opens the cascade and types the documents the text layer read; the lines are those of a batch
+    read in one process, and a PDF whose attachment is broken is read from its page after all."""
+    import classifiers.cascade
+    import ledgerbot.parallel
+
+    monkeypatch.setattr(classifiers.cascade.Cascade, "load", _PidClassifier.load)
+    _PidClassifier.loads.clear()
+    forked: list[str] = []
+
+    class Call(ledgerbot.parallel.ForkedCall):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            forked.append(f"call:{self.forked}")
+
+    class Task(ledgerbot.parallel.ForkedTask):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            forked.append(f"task:{self.forked}")
+
+    monkeypatch.setattr(ledgerbot.parallel, "ForkedCall", Call)
+    monkeypatch.setattr(ledgerbot.parallel, "ForkedTask", Task)
+    warnings: list[str] = []
+    results = list(Extractor(warn=warnings.append).extract_sources(_mixed_batch()))
+    assert forked[:2] == ["call:True", "task:True"]  # then the extraction's shares (``fork_map``)
+    assert [r.method for r in results] == ["generic", "einvoice", "generic", "einvoice", "generic"]
+    typed_by = [r.lineage.get("classifier_model") for r in results if r.method == "generic"]
+    here_ = f"baseline@pid{os.getpid()}"
+    # The files read at once are typed in the child; the one read from its page once its
+    # attachment failed to parse came later, and this process opened the cascade for it.
+    assert typed_by[0] == typed_by[1] != here_ and typed_by[2] == here_
+    assert _PidClassifier.loads == [os.getpid()]
+    assert results[4].errors and results[4].errors[0].code.startswith("E3")  # why its page was read
+    here = list(Extractor(in_process=True, warn=warnings.append).extract_sources(_mixed_batch()))
+
+    def without_process(result: Any) -> str:
+        line = json.loads(result.to_json_line())
+        line.get("lineage", {}).pop("classifier_model", None)
+        line.pop("cpu_seconds", None)
+        return json.dumps(line, sort_keys=True)
+
+    assert [without_process(r) for r in results] == [without_process(r) for r in here]
+    assert all(r.cpu_seconds.get("extract", 0.0) > 0 for r in results)
+    assert all(r.cpu_seconds.get("classify", 0.0) > 0 for r in results if r.method == "generic")
+    assert warnings == []
+
+
+def test_a_cascade_the_child_cannot_open_or_run_warns_once_and_later_batches_are_typed_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import classifiers.cascade
+
+    monkeypatch.setattr(pipeline, "CHUNK", 2)
+
+    def missing(cls: object, models_dir: object, version: object = None) -> None:
+        raise LedgerbotError("no active cascade in the registry", code="E501")
+
+    monkeypatch.setattr(classifiers.cascade.Cascade, "load", classmethod(missing))
+    warnings: list[str] = []
+
+    def sources() -> list[Source]:
+        return [Source(name=f"{n}.pdf", data=Invoice().pdf()) for n in range(3)]
+
+    results = list(Extractor(warn=warnings.append).extract_sources(sources()))
+    assert [r.doc_type for r in results] == [None, None, None]
+    assert len(warnings) == 1 and "E501" in warnings[0]  # the child's, said once
+    assert all(r.errors and r.errors[-1].code == "E501" for r in results)
+
+    class Broken(_PidClassifier):
+        def classify(self, documents: list[object]) -> list[Classification]:
+            raise ValueError("X has 11421 features, but the model expects 11414")
+
+    monkeypatch.setattr(classifiers.cascade.Cascade, "load", Broken.load)
+    _PidClassifier.loads.clear()
+    warnings.clear()
+    results = list(Extractor(warn=warnings.append).extract_sources(sources()))
+    assert [r.doc_type for r in results] == [None, None, None]
+    assert len(warnings) == 1 and "E505" in warnings[0]
+    # The third document is in the second batch: this process opens the cascade for it.
+    assert _PidClassifier.loads == [os.getpid()]

@@ -1,12 +1,14 @@
-"""Extraction of a batch's documents in forked copies of the process."""
+"""Extraction of a batch's documents in forked copies of the process, and work handed to one
+forked child while the process goes on."""
 
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
-from ledgerbot.parallel import fork_map, shares
+from ledgerbot.parallel import ForkedCall, ForkedTask, fork_map, shares
 
 
 def test_shares_balance_the_weights_and_keep_input_order() -> None:
@@ -50,3 +52,67 @@ def test_an_error_of_the_function_reaches_the_caller() -> None:
 
     with pytest.raises(ValueError, match="four"):
         fork_map(fails_on_four, list(range(6)), processes=2)
+
+
+def _pid_of(n: int) -> tuple[int, int]:
+    return n * 10, os.getpid()
+
+
+def test_a_forked_call_runs_in_a_child_while_this_process_goes_on() -> None:
+    call = ForkedCall(_pid_of, [1, 2, 3])
+    assert call.forked
+    out = call.results()
+    assert [value for (value, _), _ in out] == [10, 20, 30]
+    assert {pid for (_, pid), _ in out} - {os.getpid()}  # computed in the child
+    assert all(seconds >= 0.0 for _, seconds in out)
+
+
+def test_what_a_forked_call_could_not_send_back_is_computed_here() -> None:
+    parent = os.getpid()
+
+    def dies_in_the_child(n: int) -> int:
+        if os.getpid() != parent:
+            os._exit(3)
+        return n + 1
+
+    assert [value for value, _ in ForkedCall(dies_in_the_child, [1, 2]).results()] == [2, 3]
+    # A result that does not pickle (a lambda) comes from this process instead.
+    out = ForkedCall(lambda n: (lambda: n, os.getpid()), [5]).results()
+    assert out[0][0][0]() == 5 and out[0][0][1] == parent
+
+
+def test_a_process_with_a_second_thread_never_forks() -> None:
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        call = ForkedCall(_pid_of, [1])
+        task = ForkedTask(os.getpid, lambda prepared, request: prepared)
+    finally:
+        release.set()
+        thread.join()
+    assert not call.forked and call.results()[0][0] == (10, os.getpid())
+    assert not task.forked and not task.send([1]) and task.result() is None
+
+
+def test_a_forked_task_prepares_at_once_and_answers_the_request_it_is_sent() -> None:
+    task = ForkedTask(os.getpid, lambda child, request: (child, [n * 2 for n in request]))
+    assert task.forked and task.send([1, 2])
+    answer = task.result()
+    assert answer is not None
+    (child, doubled), seconds = answer
+    assert child != os.getpid() and doubled == [2, 4] and seconds >= 0.0
+    assert task.result() is None  # one answer only
+
+
+def test_a_forked_task_that_fails_or_is_never_asked_gives_no_answer() -> None:
+    def fails(prepared: object, request: object) -> object:
+        raise ValueError("broken model")
+
+    failing = ForkedTask(lambda: None, fails)
+    assert failing.send("x") and failing.result() is None
+    dying = ForkedTask(lambda: os._exit(4), lambda prepared, request: request)
+    dying.send("x")  # it may already be gone
+    assert dying.result() is None
+    unasked = ForkedTask(lambda: None, lambda prepared, request: request)
+    assert unasked.result() is None  # returns at once: the child ends when it is not asked
