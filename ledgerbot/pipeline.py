@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -182,6 +183,17 @@ def _parse_einvoice(job: tuple[bytes | None, str, str]) -> tuple[ExtractionResul
             # A broken attachment: the visible page is read instead, and a note says why.
             return None, _entry(error)
         return ExtractionResult(source=name, doc_type=None, errors=[_entry(error)]), None
+
+
+def _import_numpy_first() -> None:
+    """numpy, before the forks: the extraction stages need it here and the cascade in its child,
+    so it is imported once, not in both. Its BLAS runs on one thread: the pipeline spreads a
+    batch over processes, whose cores a BLAS pool would only compete for, and a process with a
+    second thread does not fork its text-layer workers (``textlayer.reader``). A count the user
+    set is kept."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    import numpy  # noqa: F401
 
 
 def _open_cascade(models_dir: Path) -> tuple[Any, tuple[str, str] | None]:
@@ -469,6 +481,7 @@ class Extractor:
             if jobs:
                 parsing = ForkedCall(_parse_einvoice, jobs)
             if self._classifies and not self._loaded and not self.split:
+                _import_numpy_first()
                 typing = ForkedTask(functools.partial(_open_cascade, self.models_dir), _type_documents)
                 self._typing = typing if typing.forked else None
         then = self._typing.send if self._typing is not None else None

@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -167,3 +170,47 @@ def test_a_cascade_the_child_cannot_open_or_run_warns_once_and_later_batches_are
     assert len(warnings) == 1 and "E505" in warnings[0]
     # The third document is in the second batch: this process opens the cascade for it.
     assert _PidClassifier.loads == [os.getpid()]
+
+
+# A fresh interpreter: numpy not imported yet, and no thread but the main one (pytest-xdist runs
+# threads of its own, and the text layer forks its workers only from a process with one thread).
+_FORKS = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from invoice_fixtures import Invoice
+import textlayer.reader
+from ledgerbot.pipeline import Extractor, Source
+
+kinds = []
+start = textlayer.reader._Worker.__init__
+
+def recording(self, memory_mb, fork=False):
+    kinds.append("fork" if fork else "spawn")
+    start(self, memory_mb, fork=fork)
+
+textlayer.reader._Worker.__init__ = recording
+sources = [Source(name=f"{n}.pdf", data=Invoice().pdf()) for n in range(2)]
+results = list(Extractor().extract_sources(sources))
+print(json.dumps({"workers": kinds, "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
+                  "read": [r.fields.invoice_number is not None for r in results]}))
+"""
+
+
+def test_numpy_imports_before_the_forks_without_a_blas_thread_that_would_stop_them(tmp_path: Path) -> None:
+    """numpy loads before the pipeline's children fork (once for the stages here and the cascade
+    there); its BLAS starts no thread, so the text layer still forks its workers."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    env["LEDGERBOT_HOME"] = str(tmp_path)
+    here = Path(__file__).resolve().parent
+    done = subprocess.run(
+        [sys.executable, "-c", _FORKS, str(here)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=here.parents[1],
+        check=True,
+        timeout=120,
+    )
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["blas"] == "1" and seen["read"] == [True, True]
+    assert seen["workers"] and set(seen["workers"]) == {"fork"}
