@@ -453,9 +453,10 @@ def _identifier(row: Row, start: int, end: int, value: Any) -> Any:
     """The identifier as printed over ``start:end``: with its series code when one was taken in,
     joined by the underscore OCR read at the start of the number after it."""
     if start < end - 1 and _SERIES.fullmatch(row.words[start].text):
-        # OCR may split the number at its underscore ("RE _4711"): the underscore joins them.
-        joint = "_" if row.words[start + 1].text.startswith("_") else " "
-        return f"{row.words[start].text}{joint}{value}"
+        # OCR may split the number at its underscore ("RE _4711", "RE_ 4711"): it joins them.
+        code = row.words[start].text
+        joint = "" if code.endswith("_") else "_" if row.words[start + 1].text.startswith("_") else " "
+        return f"{code}{joint}{value}"
     return value
 
 
@@ -489,7 +490,7 @@ def _code_on_amount(word: str, code: str) -> bool:
 
 # A series code printed apart from the number it heads ("FV 2023-01422", "F 008890", "RE 469/23"):
 # part of the number as printed. Marks and linking words ("No", "DE") are not.
-_SERIES = re.compile(r"[A-Z]{1,4}")
+_SERIES = re.compile(r"[A-Z]{1,4}_?")  # with the underscore OCR kept of "FV_2023/11" split at it
 _NOT_SERIES = frozenset(
     label_words.NUMBER + label_words.LINKS + label_words.ORDER_MARKS + label_words.DOCUMENT
 )

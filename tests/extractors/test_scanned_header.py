@@ -564,6 +564,11 @@ def test_a_number_ocr_split_at_its_underscore_is_joined_by_it(extractor: Generic
     page = Page(1, 1653.0, 2339.0, lines, unit="px", source="ocr")
     result = extractor.extract(Document(source="scan.png", pages=[page]), DocType.INVOICE)
     assert result.fields.invoice_number == "RE_4711"
+    # The underscore kept by the code before the gap ("FV_ 23/4229") joins them as well.
+    lines[1] = _ocr_line(100, 300, 20, "Rechnung Nr. FV_ 23/4229")
+    page = Page(1, 1653.0, 2339.0, lines, unit="px", source="ocr")
+    result = extractor.extract(Document(source="scan.png", pages=[page]), DocType.INVOICE)
+    assert result.fields.invoice_number == "FV_23/4229"
 
 
 def test_an_ordinal_mark_ocr_read_as_a_digit_is_no_number() -> None:
