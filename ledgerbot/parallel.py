@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -71,11 +72,15 @@ def fork_map(
         # and a queue of its own.
         calls = [ForkedCall(lambda index: function(items[index]), group) for group in groups[1:]]
         out: list[tuple[Any, float] | None] = [None] * len(items)
-        for index in groups[0]:
-            out[index] = _timed(function, items[index])
-        for call, group in zip(calls, groups[1:], strict=True):
-            for index, done in zip(group, call.results(), strict=True):
-                out[index] = done
+        try:
+            for index in groups[0]:
+                out[index] = _timed(function, items[index])
+            for call, group in zip(calls, groups[1:], strict=True):
+                for index, done in zip(group, call.results(), strict=True):
+                    out[index] = done
+        finally:
+            for call in calls:  # the function raised here: no child outlives the call
+                call.close()
         return [done for done in out if done is not None]
     return _pool_map(function, items, groups)
 
@@ -153,6 +158,11 @@ class ForkedCall:
         """Whether a child is computing the results (else ``results`` computes them here)."""
         return self._pid is not None
 
+    @property
+    def pid(self) -> int | None:
+        """The child's process id until its results are taken (or given up on)."""
+        return self._pid
+
     def results(self) -> list[tuple[Any, float]]:
         """``(function(item), CPU seconds)`` for each item, in input order (waits for the child)."""
         out: list[tuple[Any, float]] | None = None
@@ -164,6 +174,22 @@ class ForkedCall:
         if out is None:
             out = [_timed(self._function, item) for item in self._items]
         return out
+
+    def close(self) -> None:
+        """Give up on the results: the child, if still there, is stopped and reaped."""
+        if self._pid is not None and self._pipe is not None:
+            _abandon(self._pid, self._pipe)
+            self._pid = self._pipe = None
+
+
+def _abandon(pid: int, *pipe_ends: int) -> None:
+    for end in pipe_ends:
+        os.close(end)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:  # it has ended already
+        pass
+    os.waitpid(pid, 0)
 
 
 def _collect(pid: int, pipe_end: int) -> Any:
@@ -225,6 +251,11 @@ class ForkedTask:
     def forked(self) -> bool:
         return self._pid is not None
 
+    @property
+    def pid(self) -> int | None:
+        """The child's process id until its answer is taken (or given up on)."""
+        return self._pid
+
     def send(self, request: Any) -> bool:
         """Hand the child its request (once); false when it is gone or the request does not pickle."""
         if self._to_child is None:
@@ -248,6 +279,13 @@ class ForkedTask:
         answer = _collect(self._pid, self._from_child)
         self._pid = self._from_child = None
         return answer if isinstance(answer, tuple) and len(answer) == 2 else None
+
+    def close(self) -> None:
+        """Give up on the answer: the child, if still there, is stopped and reaped."""
+        if self._pid is not None and self._from_child is not None:
+            ends = [self._from_child] if self._to_child is None else [self._from_child, self._to_child]
+            _abandon(self._pid, *ends)
+            self._pid = self._from_child = self._to_child = None
 
 
 def _serve_task(

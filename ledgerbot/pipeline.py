@@ -26,7 +26,7 @@ from ledgerbot.parallel import available_cores, fork_map
 from textlayer.model import Document
 
 if TYPE_CHECKING:
-    from ledgerbot.parallel import ForkedTask
+    from ledgerbot.parallel import ForkedCall, ForkedTask
     from textlayer import TextLayerReader
     from textlayer.cache import DocumentCache
 
@@ -312,6 +312,7 @@ class Extractor:
         # The first batch's documents are typed in a forked child that loads the cascade while
         # this process loads the extraction stages (``_chunk``); later ones here.
         self._typing: ForkedTask | None = None
+        self._parsing: ForkedCall | None = None  # the batch's e-invoices, parsed in a forked child
         self._typed_by_child = False  # whether that child opened the active cascade
         self._cascade_missing = False  # whether there is no active cascade to open (warned once)
 
@@ -438,6 +439,10 @@ class Extractor:
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None
+            for child in (self._parsing, self._typing):
+                if child is not None:  # left mid-batch: no child outlives it
+                    child.close()
+            self._parsing = self._typing = None
             if self._reading is not None:
                 # Left mid-batch: the workers are gone, so the reading thread ends at once.
                 self._reading.abandon()
@@ -473,13 +478,13 @@ class Extractor:
         early = [w for w, k in zip(work, kinds, strict=True) if k is None and w.result is None]
         einvoices = [k for k, kind in enumerate(kinds) if kind is not None]
         jobs = [(w.source.data, kind, w.source.name) for w, kind in zip(work, kinds, strict=True) if kind]
-        parsing = None
+        parsing = self._parsing = None
         if early and not self.in_process:
             # Forked before the text layer's workers start, while this process has one thread.
             from ledgerbot.parallel import ForkedCall, ForkedTask
 
             if jobs:
-                parsing = ForkedCall(_parse_einvoice, jobs)
+                parsing = self._parsing = ForkedCall(_parse_einvoice, jobs)
             if self._classifies and not self._loaded and not self.split:
                 _import_numpy_first()
                 typing = ForkedTask(functools.partial(_open_cascade, self.models_dir), _type_documents)
@@ -499,6 +504,7 @@ class Extractor:
             for k, (parsed, seconds) in zip(einvoices, parsing.results(), strict=True):
                 self._set_einvoice(work[k], parsed)
                 opened[k] += seconds
+        self._parsing = None
         typed = self._typed(early)
         if ((parsing is not None and parsing.forked) or typed) and self._worker_meter is not None:
             self._worker_meter.lap()  # the children's CPU is counted where it was spent, not the workers'

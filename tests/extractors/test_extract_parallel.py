@@ -87,6 +87,30 @@ def _mixed_batch() -> list[Source]:
     ]
 
 
+_pids: list[tuple[str, int | None]] = []
+
+
+def _started_children(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Every ``ForkedCall`` and ``ForkedTask`` the pipeline starts from now on, in order (their
+    process ids as they started are in ``_pids``)."""
+    import ledgerbot.parallel
+
+    started: list[tuple[str, Any]] = []
+    _pids.clear()
+
+    def spy(kind: str, base: type) -> type:
+        def __init__(self: Any, *args: Any) -> None:
+            base.__init__(self, *args)
+            started.append((kind, self))
+            _pids.append((kind, self.pid))
+
+        return type(base.__name__, (base,), {"__init__": __init__})
+
+    monkeypatch.setattr(ledgerbot.parallel, "ForkedCall", spy("call", ledgerbot.parallel.ForkedCall))
+    monkeypatch.setattr(ledgerbot.parallel, "ForkedTask", spy("task", ledgerbot.parallel.ForkedTask))
+    return started
+
+
 def test_a_batchs_einvoices_and_doc_types_come_from_forked_children_as_they_would_here(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -94,26 +118,13 @@ def test_a_batchs_einvoices_and_doc_types_come_from_forked_children_as_they_woul
     opens the cascade and types the documents the text layer read; the lines are those of a batch
     read in one process, and a PDF whose attachment is broken is read from its page after all."""
     import classifiers.cascade
-    import ledgerbot.parallel
 
     monkeypatch.setattr(classifiers.cascade.Cascade, "load", _PidClassifier.load)
     _PidClassifier.loads.clear()
-    forked: list[str] = []
-
-    class Call(ledgerbot.parallel.ForkedCall):
-        def __init__(self, *args: Any) -> None:
-            super().__init__(*args)
-            forked.append(f"call:{self.forked}")
-
-    class Task(ledgerbot.parallel.ForkedTask):
-        def __init__(self, *args: Any) -> None:
-            super().__init__(*args)
-            forked.append(f"task:{self.forked}")
-
-    monkeypatch.setattr(ledgerbot.parallel, "ForkedCall", Call)
-    monkeypatch.setattr(ledgerbot.parallel, "ForkedTask", Task)
+    _started_children(monkeypatch)
     warnings: list[str] = []
     results = list(Extractor(warn=warnings.append).extract_sources(_mixed_batch()))
+    forked = [f"{kind}:{pid is not None}" for kind, pid in _pids]
     assert forked[:2] == ["call:True", "task:True"]  # then the extraction's shares (``fork_map``)
     assert [r.method for r in results] == ["generic", "einvoice", "generic", "einvoice", "generic"]
     typed_by = [r.lineage.get("classifier_model") for r in results if r.method == "generic"]
@@ -214,3 +225,18 @@ def test_numpy_imports_before_the_forks_without_a_blas_thread_that_would_stop_th
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["blas"] == "1" and seen["read"] == [True, True]
     assert seen["workers"] and set(seen["workers"]) == {"fork"}
+
+
+def test_a_batch_left_midway_leaves_no_forked_child_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(self: Extractor) -> None:
+        raise KeyboardInterrupt
+
+    children = _started_children(monkeypatch)
+    monkeypatch.setattr(Extractor, "_load", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        list(Extractor().extract_sources(_mixed_batch()))
+    started = [pid for _, pid in _pids]
+    assert [kind for kind, _ in children] == ["call", "task"] and len(started) == 2 and all(started)
+    for pid in started:  # the e-invoices' and the cascade's children were stopped and reaped
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)

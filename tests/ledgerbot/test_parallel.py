@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -116,3 +117,24 @@ def test_a_forked_task_that_fails_or_is_never_asked_gives_no_answer() -> None:
     assert dying.result() is None
     unasked = ForkedTask(lambda: None, lambda prepared, request: request)
     assert unasked.result() is None  # returns at once: the child ends when it is not asked
+
+
+def test_a_forked_call_or_task_given_up_on_leaves_no_child_behind() -> None:
+    def slow(n: int) -> int:
+        time.sleep(60)
+        return n
+
+    call = ForkedCall(slow, [1])
+    task = ForkedTask(lambda: time.sleep(60), lambda prepared, request: request)
+    waiting = ForkedTask(lambda: None, lambda prepared, request: request)  # never sent its request
+    pids = [child.pid for child in (call, task, waiting)]
+    assert all(pids)
+    started = time.monotonic()
+    for child in (call, task, waiting):
+        child.close()
+        child.close()  # once is enough
+        assert child.pid is None
+    assert time.monotonic() - started < 10
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped: no longer this process's child
