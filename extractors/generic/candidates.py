@@ -102,7 +102,8 @@ _EDGE_MARKS = "([{\"'‘“«|.,;:!?)]}’”»_"
 # Legal forms that end a company name, EN/DE/FR (and common neighbours), cooperatives too.
 _LEGAL_FORM = re.compile(
     # "& Co." starts with a mark, where a space before it is no word boundary: it stands apart.
-    r"(?:&\s*Co\.?|\b(?:GmbH\s*&\s*Co\.?(?:\s*KG)?|GmbH|AG|KG|OHG|UG|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC"
+    r"(?:&\s*Co\.?|\b(?:GmbH\s*&\s*Co\.?(?:\s*KG)?|GmbH|AG|KG|OHG|UG\s*\(haftungsbeschr[aä]nkt\)|UG"
+    r"|e\.\s?K\.|Ltd\.?|Limited|plc|LLP|LLC"
     r"|Inc\.?|Corp\.?"
     r"|SARL|SAS|SASU|EURL|SA|S\.A\.|B\.V\.|BV|N\.V\.|S\.r\.l\.|SpA|a\.\s?G\.|e\.\s?V\.|mbH"
     r"|S\.L\.U?\.?|SLU?|S\.A\.U\.|S\.p\.A\.|S\.a\.s\.|S\.n\.c\.|S\.r\.l\.s\.|Srl|SPRL|SCRL|SRL|V\.O\.F\.|VOF"
@@ -1527,8 +1528,7 @@ def vendor_name_candidates(contexts: list[PageContext]) -> list[Candidate]:
             if row.index in context.table_rows:
                 continue
             for a, b in spelled_spans([w.text for w in row.words], domains):
-                if b < len(row.words) and _LEGAL_FORM.fullmatch(row.words[b].text):
-                    b += 1
+                b = _past_legal_form(row.words, b)
                 span = row.words[a:b]
                 if not any(id(w) in context.buyer_words for w in span) and all(
                     words != span for _, words, _ in blocks
@@ -1696,6 +1696,15 @@ def _debris_after(row: Row, start: int, end: int) -> bool:
     segment = row.segment_of(start)
     rest = [row.words[i] for i in segment if i >= end]
     return segment[0] == start and bool(rest) and all(_debris(rest))
+
+
+def _past_legal_form(words: Sequence[Word], start: int, longest: int = 3) -> int:
+    """The index after the legal form that starts at ``words[start]``, of up to ``longest`` words
+    ("GmbH", "UG (haftungsbeschränkt)", "GmbH & Co. KG"); ``start`` when none does."""
+    for end in range(min(len(words), start + longest), start, -1):
+        if _LEGAL_FORM.fullmatch(" ".join(w.text for w in words[start:end])):
+            return end
+    return start
 
 
 def _line_size(words: list[Word]) -> float:

@@ -109,3 +109,16 @@ def test_when_the_ranker_is_sure_of_no_name_the_one_spelling_the_domain_is_taken
     sure = extractor.decide(_unsure_reading(extractor, doc, 0.4), doc)  # the ranker's own choice stands
     assert sure.fields.vendor_name != "Brightwater Paints"
     assert "vendor_name" not in sure.lineage
+
+
+def test_the_name_spelling_the_domain_takes_its_legal_form_of_several_words() -> None:
+    # The name's line runs on into the next column's (as OCR reads it): its legal form ends it.
+    doc = _document(
+        [
+            (50, 60, "Brightwater Paints UG (haftungsbeschränkt) 197 Due date: 12.03.2026"),
+            (50, 120, "Rechnung Nr. 4711"),
+            (50, 780, "Kontakt: service@brightwater-paints.com"),
+        ]
+    )
+    names = {c.value for c in GenericExtractor().read_unscored(doc).candidates["vendor_name"]}
+    assert "Brightwater Paints UG (haftungsbeschränkt)" in names
