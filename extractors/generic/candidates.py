@@ -150,6 +150,8 @@ class PageContext:
     buyer_words: set[int]  # id() of words inside the buyer's address block
     table_rows: set[int]  # row indexes that belong to the line-item table
     ocr: bool = False  # the page was read by OCR (its words may carry look-alike slips)
+    # id() of the words of dates in a table of dated amounts (``_column_dates``)
+    column_dates: set[int] = dataclasses.field(default_factory=set)
 
 
 def page_context(
@@ -169,7 +171,83 @@ def page_context(
         labels[row.index] = [*labels[row.index], *_pay_by_hints(row, labels[row.index])]
     context = PageContext(rows, labels, width, height, set(), table_rows, ocr)
     context.buyer_words = _buyer_block(context)
+    context.column_dates = _column_dates(context)
     return context
+
+
+def _column_dates(context: PageContext) -> set[int]:
+    """Dates in the column a bare "Date" heads among column headings, beside a column of amounts
+    under a heading no field label names ("Instalment | Date | Amount" over "Deposit | 15.04.2026 |
+    250,00"): the dates of a table's rows (payments made, instalments), none of them the
+    document's own. The id() of their words."""
+    out: set[int] = set()
+    rows = context.rows
+    for r, row in enumerate(rows):
+        for match in context.labels[row.index]:
+            if match.kind != "date" or row.segment_of(match.start) != list(range(match.start, match.end)):
+                continue
+            beside = _plain_headings_beside(context, row, match)
+            if not beside:
+                continue
+            heads = [row.words[i] for i in (*beside, match.start)]
+            span = (min(w.x0 for w in heads), row.top, max(w.x1 for w in heads), row.bottom)
+            last_bottom = row.bottom
+            for below in rows[r + 1 : r + 1 + DEFAULT.column_date_rows]:
+                if below.top - last_bottom > DEFAULT.column_date_gap * below.height:
+                    break
+                if not any(h_overlap(w.bbox, span) > 0 for w in below.words):
+                    continue  # a row of another column beside the table ("Still open 480,00")
+                words = [w.text for w in below.words]
+                dates = [
+                    (a, b)
+                    for a, b, _ in _value_spans("date", words)
+                    if _heading_over(row, below.box_of(a, b)) == match.start
+                ]
+                amounts = [
+                    a
+                    for a, b, _ in _value_spans("amount", words)
+                    if _CENTS.search(below.text_of(a, b)) and _heading_over(row, below.box_of(a, b)) in beside
+                ]
+                if not dates or not amounts:
+                    break
+                out.update(id(w) for a, b in dates for w in below.words[a:b])
+                last_bottom = below.bottom
+    return out
+
+
+def _plain_headings_beside(context: PageContext, row: Row, match: LabelMatch) -> set[int]:
+    """The first words of the segments right before and after the label's own: column headings
+    of words alone, when no label of a field or another value names them (``set()`` otherwise)."""
+    segments = row.segments or [list(range(len(row.words)))]
+    at = next((i for i, seg in enumerate(segments) if match.start in seg), None)
+    if at is None:
+        return set()
+    named = {m.start for m in context.labels[row.index] if m.kind in _NAMING_KINDS and m is not match}
+    out: set[int] = set()
+    for neighbour in (at - 1, at + 1):
+        if not 0 <= neighbour < len(segments):
+            continue
+        segment = segments[neighbour]
+        if named.intersection(segment):
+            return set()  # "Invoice No. | Date | Amount Due": the document's own fields
+        if not any(ch.isdigit() for i in segment for ch in row.words[i].text):
+            out.add(segment[0])
+    return out
+
+
+def _heading_over(row: Row, box: BBox) -> int | None:
+    """The first word of the segment of ``row`` that stands over ``box``: the one it overlaps
+    most, else the nearest by centre."""
+    segments = row.segments or [list(range(len(row.words)))]
+    if not segments or not row.words:
+        return None
+    boxes = [row.box_of(seg[0], seg[-1] + 1) for seg in segments]
+    overlaps = [h_overlap(b, box) for b in boxes]
+    if max(overlaps) > 0:
+        return segments[overlaps.index(max(overlaps))][0]
+    centre = (box[0] + box[2]) / 2
+    nearest = min(range(len(boxes)), key=lambda i: abs((boxes[i][0] + boxes[i][2]) / 2 - centre))
+    return segments[nearest][0]
 
 
 def _pay_by_hints(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
@@ -647,6 +725,8 @@ def _below(
         if kind == "date":
             # "Leipzig, 17. November 2024" under "Bitte zahlen bis: ...": the letter's own date.
             spans = [sp for sp in spans if not _town_before_in_row(below, start + sp[0])]
+            # "Instalment | Date | Amount": the date of an instalment, a row of a table.
+            spans = [sp for sp in spans if id(below.words[start + sp[0]]) not in context.column_dates]
         if kind == "identifier":
             spans = _no_dates(spans, words)
         if kind in ("identifier", "text") and spans:
@@ -1107,7 +1187,9 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 text = row.text_of(a, b)
                 if kind == "amount" and not _CENTS.search(text):
                     continue
-                if kind == "date" and _dated_otherwise(context, r, row, a):
+                if kind == "date" and (
+                    _dated_otherwise(context, r, row, a) or id(row.words[a]) in context.column_dates
+                ):
                     continue
                 if kind == "identifier" and (
                     not _id_like(text, a, b, dates) or explained.intersection(range(a, b))

@@ -923,3 +923,46 @@ def test_the_vendor_printed_once_under_its_role_heading(extractor: GenericExtrac
     assert fields.vendor_name == "Keller Maschinenbau GmbH"
     assert fields.invoice_number == "R-2026-0815"
     assert fields.total == Decimal("1190.00")
+
+
+def _payments_table(headings: tuple[str, str, str]) -> Document:
+    """An invoice dated 03/02/2026 whose table of instalments lists one dated amount under ``headings``."""
+    return _document(
+        [
+            (40, 40, "Nordwind Handel GmbH"),
+            (40, 120, "Invoice INV-2041"),
+            (40, 150, "Invoice Date"),
+            (200, 150, "03/02/2026"),
+            (40, 220, "Description"),
+            (300, 220, "Quantity"),
+            (500, 220, "Amount"),
+            (40, 240, "Consulting"),
+            (300, 240, "2"),
+            (500, 240, "100.00"),
+            (400, 310, "Total"),
+            (500, 310, "120.00"),
+            (40, 340, headings[0]),
+            (200, 340, headings[1]),
+            (300, 340, headings[2]),
+            (40, 355, "Deposit"),
+            (200, 355, "03/17/2026"),
+            (300, 355, "50.00"),
+            (400, 355, "Still open"),
+            (500, 355, "70.00"),
+        ]
+    )
+
+
+def test_a_date_in_a_table_of_dated_amounts_is_no_candidate_for_the_invoice_date(
+    extractor: GenericExtractor,
+) -> None:
+    reading = extractor.read_unscored(_payments_table(("Instalment", "Date", "Amount")))
+    dates = {c.value for c in reading.candidates["invoice_date"]}
+    assert date(2026, 3, 17) not in dates
+    assert date(2026, 3, 2) in dates
+
+
+def test_a_date_beside_the_documents_own_fields_stays_a_candidate(extractor: GenericExtractor) -> None:
+    # "Invoice No. | Date | Amount Due" over their values: a grid of the document's own fields.
+    reading = extractor.read_unscored(_payments_table(("Invoice No.", "Date", "Amount Due")))
+    assert date(2026, 3, 17) in {c.value for c in reading.candidates["invoice_date"]}
