@@ -1480,12 +1480,18 @@ def _street_word(token: str) -> bool:
 
 # "4x40", "M8x40", "10 x 10 cm": a size, not a reference.
 _SIZE = re.compile(r"[A-Za-z]{0,2}\d+(?:[.,]\d+)?[x×X*]\d+(?:[.,]\d+)?[a-z]{0,3}")
+# "9.00-17.30", "08:00–12:00", "14:05": a time of day or a span of them (opening hours, when a
+# receipt was printed), not a reference.
+_TIME = r"(?:[01]?\d|2[0-4])[.:][0-5]\d"
+_TIMES = re.compile(rf"{_TIME}\s?[-–]\s?{_TIME}|(?:[01]?\d|2[0-4]):[0-5]\d(?::[0-5]\d)?")
 
 
 def _id_like(text: str, a: int, b: int, dates: list[tuple[int, int, Any]]) -> bool:
     """A reference number: three characters or more with a digit, not part of a date or an
-    amount, and no size ("M8x40")."""
+    amount, and no size ("M8x40") or time of day ("9.00-17.30")."""
     if len(text) < 3 or any(da <= a and b <= db for da, db, _ in dates) or _SIZE.fullmatch(text):
+        return False
+    if _TIMES.fullmatch(text):
         return False
     if _other_label_glued(text) or _is_iban(text) or _misread_dotted_form(text):
         return False
