@@ -966,3 +966,35 @@ def test_a_date_beside_the_documents_own_fields_stays_a_candidate(extractor: Gen
     # "Invoice No. | Date | Amount Due" over their values: a grid of the document's own fields.
     reading = extractor.read_unscored(_payments_table(("Invoice No.", "Date", "Amount Due")))
     assert date(2026, 3, 17) in {c.value for c in reading.candidates["invoice_date"]}
+
+
+def test_the_currency_is_the_sign_printed_with_the_total_where_it_is_printed_again(
+    extractor: GenericExtractor,
+) -> None:
+    # The totals block prints its amounts bare; only the amount due repeats the total with its sign.
+    document = _document(
+        [
+            (40, 40, "Nordwind Handel Inc."),
+            (420, 130, "Invoice #"),
+            (500, 130, "5297"),
+            (40, 220, "Description"),
+            (300, 220, "Qty"),
+            (380, 220, "Rate"),
+            (480, 220, "Amount"),
+            (40, 240, "Garden service"),
+            (300, 240, "4"),
+            (380, 240, "45.00"),
+            (480, 240, "180.00"),
+            (300, 300, "Subtotal"),
+            (480, 300, "180.00"),
+            (300, 315, "Tax"),
+            (480, 315, "11.25"),
+            (300, 330, "Total"),
+            (480, 330, "191.25"),
+            (300, 345, "Balance due"),
+            (480, 345, "$191.25"),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert fields.total == Decimal("191.25")
+    assert fields.currency == "USD"
