@@ -87,6 +87,11 @@ def _kinds(text: str) -> set[str]:
         ("Schlussrechnung 4711", "doc_title"),
         ("Kostenrechnung Nr. 4711", "invoice_number"),
         ("COMPTE CLIENT: 7153636", "other_id"),
+        ("Issued by", "vendor"),
+        ("Sold by", "vendor"),
+        ("Issued to", "buyer"),
+        ("To:", "buyer"),
+        ("Aan", "buyer"),
     ],
 )
 def test_label_vocabulary_en_de_fr(text: str, kind: str) -> None:
@@ -998,3 +1003,35 @@ def test_the_currency_is_the_sign_printed_with_the_total_where_it_is_printed_aga
     fields = extractor.extract(document, DocType.INVOICE).fields
     assert fields.total == Decimal("191.25")
     assert fields.currency == "USD"
+
+
+def test_a_preposition_names_the_buyer_only_as_a_heading_alone_in_its_cell() -> None:
+    finder = label_finder()
+    assert [m.kind for m in finder.find(["Please", "pay", "to", "the", "account", "below"])] == []
+    assert [m.kind for m in finder.find(["Period", "01.03.2026", "to", "31.03.2026"])] == []
+    assert [(m.kind, m.start) for m in finder.find(["From", "To"], breaks={1})] == [
+        ("vendor", 0),
+        ("buyer", 1),
+    ]
+
+
+def test_the_vendor_is_the_party_under_from_not_the_one_under_to(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 60, "INVOICE"),
+            (40, 100, "From"),
+            (300, 100, "To"),
+            (40, 115, "Quillfeather Studio"),
+            (300, 115, "Brackwater Trading Ltd"),
+            (40, 130, "5 Weaver Lane"),
+            (300, 130, "100 Castle Row"),
+            (40, 180, "Invoice No"),
+            (40, 195, "INV-118"),
+            (200, 180, "Issue Date"),
+            (200, 195, "14/03/2026"),
+            (420, 500, "Total"),
+            (500, 500, "120.00"),
+        ]
+    )
+    fields = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE).fields
+    assert fields.vendor_name == "Quillfeather Studio"
