@@ -113,11 +113,32 @@ _LEGAL_FORM = re.compile(
 )
 LEGAL_FORM = _LEGAL_FORM  # for the ranker's context features
 
-# Street with house number, postcode with town, post-office box: EN/DE/FR address lines.
+# Street with house number, postcode with town, post-office box: EN/DE/FR address lines, as the
+# shipped ranker's features were trained with (``address``, a name's wrapped line).
 _ADDRESS = re.compile(
     r"(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|street|st\.|road|rd\.|avenue|ave\."
     r"|lane|drive|rue|chemin|boulevard|bd\.?)\s*\d{1,4}\s*[a-z]?\b"
     r"|^(?:[A-Z]{1,2}-)?\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:$|[\s/])|\b(?:postfach|p\.?\s?o\.?\s?box|bp|cs)\s+\d+",
+    re.IGNORECASE,
+)
+# The lines of an address in the wider forms of EN/DE/FR/NL/ES/IT, which find the letter's
+# address window (the recipient): a street word ending a compound before the number
+# ("Gartenweg 12", "Kerkstraat 8"); a street word opening the line, a name, then the number
+# ("rue Neuve 17", "Via Roma 170", "Calle Mayor 5"); a number, then the street ("12 Harbour
+# Street", "17 rue de la Paix"); a postcode before the town ("04109 Halle", "31000 TOULOUSE, FR",
+# "9711 LM Groningen"); a UK postcode ("BS1 2AA"); a US state and ZIP code ("Springfield, IL
+# 62704"); a post-office box.
+_ADDRESS_LINE = re.compile(
+    r"(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|street|st\.|road|rd\.|avenue|ave\."
+    r"|lane|drive|rue|chemin|boulevard|bd\.?|straat|laan|plein|gracht|kade|singel|dijk|steeg|dreef)"
+    r"\s*\d{1,4}\s*[a-z]?\b"
+    r"|^(?:rue|avenue|av\.|boulevard|chemin|all[ée]e|place|quai|impasse|route|via|viale|piazza|piazzale|corso"
+    r"|vicolo|calle|c/|avenida|avda\.|plaza|paseo|carrer|camino|ronda|travesía)\s[^\d,]{1,40}?\s\d{1,4}\s*[a-z]?\b"
+    r"|^\d{1,5}\s*(?:bis|ter|[a-z])?,?\s+(?:[^\W\d]+\s+){0,3}(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|drive"
+    r"|way|boulevard|blvd\.?|court|place|square|rue|chemin|all[ée]e|quai|impasse|route)(?:$|[\s,])"
+    r"|^(?:[A-Z]{1,2}-)?\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:$|[\s/,])"
+    r"|(?-i:\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b)|(?-i:,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\b)"
+    r"|\b(?:postfach|p\.?\s?o\.?\s?box|bp|cs|postbus|apartado|casella\s+postale)\s+\d+",
     re.IGNORECASE,
 )
 _NAME_SEPARATORS = re.compile(r"\s+[·|•–]\s+|\s+-\s+|,\s+")
@@ -1996,12 +2017,14 @@ def _address_window(context: PageContext) -> set[int]:
         x0, top = row.words[0].x0, row.top
         if not (x0 < 0.45 * context.width and 0.09 * context.height < top < 0.35 * context.height):
             continue
-        if _ADDRESS.search(row.text_of(0, len(row.segments[0]))):
+        if _ADDRESS_LINE.search(row.text_of(0, len(row.segments[0]))):
             continue
         for below in rows[r + 1 : r + 4]:
             if below.top - row.bottom > 4 * row.height:
                 break
-            if abs(below.words[0].x0 - x0) < 3 and _ADDRESS.search(below.text_of(0, len(below.segments[0]))):
+            if abs(below.words[0].x0 - x0) < 3 and _ADDRESS_LINE.search(
+                below.text_of(0, len(below.segments[0]))
+            ):
                 out.add(row.index)
                 break
     return out

@@ -1035,3 +1035,40 @@ def test_the_vendor_is_the_party_under_from_not_the_one_under_to(extractor: Gene
     )
     fields = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE).fields
     assert fields.vendor_name == "Quillfeather Studio"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        ("Kerkstraat 12", "9712 AB Groningen"),
+        ("Via Dante 21", "20121 MILANO, IT"),
+        ("12 Harbour Street", "Leeds LS1 4AB"),
+        ("450 Oak Avenue", "Springfield, IL 62704"),
+    ],
+)
+def test_the_name_over_an_address_in_the_letters_window_is_the_recipient(address: tuple[str, str]) -> None:
+    document = _document(
+        [
+            (40, 30, "Lieferant:"),
+            (40, 45, "Quellbach Haustechnik OHG"),
+            (40, 60, "Gartenstraße 18"),
+            (40, 75, "04109 Halle"),
+            (40, 140, "Brackwater Handel B.V."),
+            (40, 155, address[0]),
+            (40, 170, address[1]),
+            (380, 130, "Rechnung"),
+            (380, 145, "Beleg #:"),
+            (470, 145, "QH-2025-881"),
+            (380, 160, "Rechnungsdatum:"),
+            (470, 160, "11.12.2025"),
+            (380, 320, "Gesamt netto"),
+            (480, 320, "200,00 €"),
+            (380, 335, "19% MwSt."),
+            (480, 335, "38,00 €"),
+            (380, 350, "Gesamtbetrag"),
+            (480, 350, "238,00 €"),
+            (40, 780, "Mail rechnung@quellbach-haustechnik.example"),
+        ]
+    )
+    fields = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE).fields
+    assert fields.vendor_name == "Quellbach Haustechnik OHG"
