@@ -46,8 +46,8 @@ CREDIT_TITLES = (
     "nota de abono", "nota de credito", "factura de abono", "factura rectificativa",
     "nota di credito", "nota credito", "nota di accredito", "nota d accredito",
 )  # fmt: skip
-# Number marks: "No.", "Nr.", "N°", "Nº", "n.º", "núm.", "#", "Nummer", "número".
-NUMBER = ("no", "nr", "number", "num", "numero", "nummer", "#", "n °", "n", "n o", "nro")
+# Number marks: "No.", "Nr.", "N°", "Nº", "n.º", "núm.", "#", "Nummer", "número", "Nbr.".
+NUMBER = ("no", "nr", "number", "num", "numero", "nummer", "#", "n °", "n", "n o", "nro", "nbr")
 # A customer's account is also named by its code ("Codice cliente", "Cod. cli.", "Customer ID").
 CUSTOMER_MARKS = (*NUMBER, "cod", "codice", "code", "codigo", "id")
 # An order is also named by its reference ("Order ref.", "Rif. ordine", "Ref. pedido").

@@ -87,6 +87,8 @@ def _kinds(text: str) -> set[str]:
         ("Schlussrechnung 4711", "doc_title"),
         ("Kostenrechnung Nr. 4711", "invoice_number"),
         ("COMPTE CLIENT: 7153636", "other_id"),
+        ("Invoice Nbr. 4711", "invoice_number"),
+        ("Order Nbr 4500012", "po_number"),
         ("Issued by", "vendor"),
         ("Sold by", "vendor"),
         ("Issued to", "buyer"),
