@@ -447,6 +447,11 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
     for context in contexts:
         out["due_date"].extend(_debit_dates(context))
     out["vendor_name"].extend(vendor_name_candidates(contexts))
+    if not out["invoice_date"] and any(context.column_dates for context in contexts):
+        # A date of a table of dated amounts is the document's own when it prints no other.
+        for context in contexts:
+            context.column_dates = set()
+        return header_candidates(contexts)
     return out
 
 

@@ -969,6 +969,23 @@ def test_a_date_in_a_table_of_dated_amounts_is_no_candidate_for_the_invoice_date
     assert date(2026, 3, 2) in dates
 
 
+def test_a_date_in_a_table_of_dated_amounts_is_the_documents_when_it_prints_no_other(
+    extractor: GenericExtractor,
+) -> None:
+    cells = [
+        (40, 40, "Nordwind Handel GmbH"),
+        (40, 120, "Invoice INV-2041"),
+        (40, 340, "Customer"),
+        (200, 340, "Date"),
+        (300, 340, "Amount"),
+        (40, 355, "Deposit"),
+        (200, 355, "03/17/2026"),
+        (300, 355, "50.00"),
+    ]
+    reading = extractor.read_unscored(_document(cells))
+    assert date(2026, 3, 17) in {c.value for c in reading.candidates["invoice_date"]}
+
+
 def test_a_date_beside_the_documents_own_fields_stays_a_candidate(extractor: GenericExtractor) -> None:
     # "Invoice No. | Date | Amount Due" over their values: a grid of the document's own fields.
     reading = extractor.read_unscored(_payments_table(("Invoice No.", "Date", "Amount Due")))
