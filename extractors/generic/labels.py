@@ -73,7 +73,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "date": (0.55, ["date", "datum", "issued", "issue date", "ausgestellt am", "le"]),
     # "Rechnung 4711 vom 22.05.2014": weaker than any date label, since a credit note's
     # "Gutschrift zu Rechnung 4711 vom ..." names the credited invoice's date the same way.
-    "date_hint": (0.3, ["vom", "von", "du", "dated", "of", "del", "van"]),
+    "date_hint": (0.3, ["vom", "von", "du", "dated", "of", "from", "del", "van"]),
     # Weak due-date cues inside sentences ("Bitte überweisen Sie bis zum 12.06.2014").
     "due_hint": (
         0.6,
