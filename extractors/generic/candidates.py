@@ -826,10 +826,11 @@ _LETTER_DATE_LEFT = 0.45
 
 
 # Nouns of the documents an invoice cites with their own number and date: delivery notes and
-# orders ("Lieferschein 422602 vom 25.01.2026", "Albarán 483499 de 23/03/2026").
-# Whole phrases: "note" alone also ends "credit note", the document itself.
+# orders ("Lieferschein 422602 vom 25.01.2026", "Albarán 483499 de 23/03/2026", "DDT 4711 del
+# 5 ottobre 2026"). Whole phrases: "note" alone also ends "credit note", the document itself;
+# a two-letter abbreviation ("BC", "PO") may be any code's letters.
 _CITED_DOCUMENTS = frozenset(
-    tuple(tokens(phrase)) for phrase in (*label_words.DELIVERY, *label_words.ORDER) if len(phrase) >= 4
+    tuple(tokens(phrase)) for phrase in (*label_words.DELIVERY, *label_words.ORDER) if len(phrase) >= 3
 )
 _NUMBER_MARKS = frozenset(t for mark in label_words.NUMBER for t in tokens(mark)) | {"n°", "nº"}
 
