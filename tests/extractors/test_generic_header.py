@@ -10,7 +10,7 @@ import pytest
 from extractors.evaluation import same_value, vendor_key
 from extractors.generic import GenericExtractor, labels
 from extractors.generic.candidates import Candidate
-from extractors.generic.consistency import Choice, choose_totals
+from extractors.generic.consistency import Choice, choose_dates, choose_totals
 from extractors.generic.geometry import split_glued
 from extractors.generic.labels import label_finder, ocr_tokens
 from extractors.generic.ranking import shipped_scorer
@@ -1091,3 +1091,20 @@ def test_the_name_over_an_address_in_the_letters_window_is_the_recipient(address
     )
     fields = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE).fields
     assert fields.vendor_name == "Quellbach Haustechnik OHG"
+
+
+def test_a_due_date_on_the_invoice_day_keeps_the_invoice_date_printed_elsewhere() -> None:
+    # "Rechnungsdatum: 5. August 2026" above, "Bitte zahlen Sie bis 5. August 2026" below: the
+    # sentence's date is the due date, the labelled one the invoice date.
+    day = date(2026, 8, 5)
+    sentence, label = (220.0, 403.0, 285.0, 413.0), (153.0, 157.0, 222.0, 167.0)
+    issued = [
+        Candidate("invoice_date", day, "5. August 2026", 1, sentence, "layout", score=0.998),
+        Candidate("invoice_date", day, "5. August 2026", 1, label, "right_gap", score=0.998),
+    ]
+    due = [Candidate("due_date", day, "5. August 2026", 1, sentence, "right", score=0.993)]
+    chosen = choose_dates(issued, due)
+    assert chosen["due_date"].candidate is not None
+    assert chosen["due_date"].candidate.value == day
+    assert chosen["invoice_date"].candidate is not None
+    assert chosen["invoice_date"].candidate.bbox == label
