@@ -268,12 +268,15 @@ def _your(nouns: Iterable[str]) -> Iterator[str]:
 
 
 def _buyer_ids() -> Iterator[str]:
-    """ "NIF cliente", "BTW-nummer klant", "Partita IVA del cliente": the buyer's VAT id."""
+    """ "NIF cliente", "BTW-nummer klant", "Partita IVA del cliente", "Vs. Partita IVA", "Your
+    VAT no.": the buyer's VAT id."""
     for label, mark in product(TAX_ID, BUYER_MARK):
         yield _spaced(label, mark)
         yield _spaced(label, "del", mark)
         yield _spaced(label, "van", mark)
         yield _spaced(mark, label)
+    for your, label in product(YOUR, TAX_ID):
+        yield _spaced(your, label)
 
 
 @lru_cache(maxsize=1)

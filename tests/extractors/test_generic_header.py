@@ -89,6 +89,8 @@ def _kinds(text: str) -> set[str]:
         ("COMPTE CLIENT: 7153636", "other_id"),
         ("Invoice Nbr. 4711", "invoice_number"),
         ("Order Nbr 4500012", "po_number"),
+        ("Vs. Partita IVA: IT01234567890", "buyer_tax_id"),
+        ("Your tax ID: 12-3456789", "buyer_tax_id"),
         ("Issued by", "vendor"),
         ("Sold by", "vendor"),
         ("Issued to", "buyer"),
