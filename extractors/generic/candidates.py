@@ -114,11 +114,32 @@ _LEGAL_FORM = re.compile(
 )
 LEGAL_FORM = _LEGAL_FORM  # for the ranker's context features
 
-# Street with house number, postcode with town, post-office box: EN/DE/FR address lines.
+# Street with house number, postcode with town, post-office box: EN/DE/FR address lines, as the
+# shipped ranker's features were trained with (``address``, a name's wrapped line).
 _ADDRESS = re.compile(
     r"(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|street|st\.|road|rd\.|avenue|ave\."
     r"|lane|drive|rue|chemin|boulevard|bd\.?)\s*\d{1,4}\s*[a-z]?\b"
     r"|^(?:[A-Z]{1,2}-)?\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:$|[\s/])|\b(?:postfach|p\.?\s?o\.?\s?box|bp|cs)\s+\d+",
+    re.IGNORECASE,
+)
+# The lines of an address in the wider forms of EN/DE/FR/NL/ES/IT, which find the letter's
+# address window (the recipient): a street word ending a compound before the number
+# ("Gartenweg 12", "Kerkstraat 8"); a street word opening the line, a name, then the number
+# ("rue Neuve 17", "Via Roma 170", "Calle Mayor 5"); a number, then the street ("12 Harbour
+# Street", "17 rue de la Paix"); a postcode before the town ("04109 Halle", "31000 TOULOUSE, FR",
+# "9711 LM Groningen"); a UK postcode ("BS1 2AA"); a US state and ZIP code ("Springfield, IL
+# 62704"); a post-office box.
+_ADDRESS_LINE = re.compile(
+    r"(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|street|st\.|road|rd\.|avenue|ave\."
+    r"|lane|drive|rue|chemin|boulevard|bd\.?|straat|laan|plein|gracht|kade|singel|dijk|steeg|dreef)"
+    r"\s*\d{1,4}\s*[a-z]?\b"
+    r"|^(?:rue|avenue|av\.|boulevard|chemin|all[ée]e|place|quai|impasse|route|via|viale|piazza|piazzale|corso"
+    r"|vicolo|calle|c/|avenida|avda\.|plaza|paseo|carrer|camino|ronda|travesía)\s[^\d,]{1,40}?\s\d{1,4}\s*[a-z]?\b"
+    r"|^\d{1,5}\s*(?:bis|ter|[a-z])?,?\s+(?:[^\W\d]+\s+){0,3}(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|drive"
+    r"|way|boulevard|blvd\.?|court|place|square|rue|chemin|all[ée]e|quai|impasse|route)(?:$|[\s,])"
+    r"|^(?:[A-Z]{1,2}-)?\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:$|[\s/,])"
+    r"|(?-i:\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b)|(?-i:,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\b)"
+    r"|\b(?:postfach|p\.?\s?o\.?\s?box|bp|cs|postbus|apartado|casella\s+postale)\s+\d+",
     re.IGNORECASE,
 )
 _NAME_SEPARATORS = re.compile(r"\s+[·|•–]\s+|\s+-\s+|,\s+")
@@ -151,6 +172,8 @@ class PageContext:
     buyer_words: set[int]  # id() of words inside the buyer's address block
     table_rows: set[int]  # row indexes that belong to the line-item table
     ocr: bool = False  # the page was read by OCR (its words may carry look-alike slips)
+    # id() of the words of dates in a table of dated amounts (``_column_dates``)
+    column_dates: set[int] = dataclasses.field(default_factory=set)
 
 
 def page_context(
@@ -170,7 +193,83 @@ def page_context(
         labels[row.index] = [*labels[row.index], *_pay_by_hints(row, labels[row.index])]
     context = PageContext(rows, labels, width, height, set(), table_rows, ocr)
     context.buyer_words = _buyer_block(context)
+    context.column_dates = _column_dates(context)
     return context
+
+
+def _column_dates(context: PageContext) -> set[int]:
+    """Dates in the column a bare "Date" heads among column headings, beside a column of amounts
+    under a heading no field label names ("Instalment | Date | Amount" over "Deposit | 15.04.2026 |
+    250,00"): the dates of a table's rows (payments made, instalments), none of them the
+    document's own. The id() of their words."""
+    out: set[int] = set()
+    rows = context.rows
+    for r, row in enumerate(rows):
+        for match in context.labels[row.index]:
+            if match.kind != "date" or row.segment_of(match.start) != list(range(match.start, match.end)):
+                continue
+            beside = _plain_headings_beside(context, row, match)
+            if not beside:
+                continue
+            heads = [row.words[i] for i in (*beside, match.start)]
+            span = (min(w.x0 for w in heads), row.top, max(w.x1 for w in heads), row.bottom)
+            last_bottom = row.bottom
+            for below in rows[r + 1 : r + 1 + DEFAULT.column_date_rows]:
+                if below.top - last_bottom > DEFAULT.column_date_gap * below.height:
+                    break
+                if not any(h_overlap(w.bbox, span) > 0 for w in below.words):
+                    continue  # a row of another column beside the table ("Still open 480,00")
+                words = [w.text for w in below.words]
+                dates = [
+                    (a, b)
+                    for a, b, _ in _value_spans("date", words)
+                    if _heading_over(row, below.box_of(a, b)) == match.start
+                ]
+                amounts = [
+                    a
+                    for a, b, _ in _value_spans("amount", words)
+                    if _CENTS.search(below.text_of(a, b)) and _heading_over(row, below.box_of(a, b)) in beside
+                ]
+                if not dates or not amounts:
+                    break
+                out.update(id(w) for a, b in dates for w in below.words[a:b])
+                last_bottom = below.bottom
+    return out
+
+
+def _plain_headings_beside(context: PageContext, row: Row, match: LabelMatch) -> set[int]:
+    """The first words of the segments right before and after the label's own: column headings
+    of words alone, when no label of a field or another value names them (``set()`` otherwise)."""
+    segments = row.segments or [list(range(len(row.words)))]
+    at = next((i for i, seg in enumerate(segments) if match.start in seg), None)
+    if at is None:
+        return set()
+    named = {m.start for m in context.labels[row.index] if m.kind in _NAMING_KINDS and m is not match}
+    out: set[int] = set()
+    for neighbour in (at - 1, at + 1):
+        if not 0 <= neighbour < len(segments):
+            continue
+        segment = segments[neighbour]
+        if named.intersection(segment):
+            return set()  # "Invoice No. | Date | Amount Due": the document's own fields
+        if not any(ch.isdigit() for i in segment for ch in row.words[i].text):
+            out.add(segment[0])
+    return out
+
+
+def _heading_over(row: Row, box: BBox) -> int | None:
+    """The first word of the segment of ``row`` that stands over ``box``: the one it overlaps
+    most, else the nearest by centre."""
+    segments = row.segments or [list(range(len(row.words)))]
+    if not segments or not row.words:
+        return None
+    boxes = [row.box_of(seg[0], seg[-1] + 1) for seg in segments]
+    overlaps = [h_overlap(b, box) for b in boxes]
+    if max(overlaps) > 0:
+        return segments[overlaps.index(max(overlaps))][0]
+    centre = (box[0] + box[2]) / 2
+    nearest = min(range(len(boxes)), key=lambda i: abs((boxes[i][0] + boxes[i][2]) / 2 - centre))
+    return segments[nearest][0]
 
 
 def _pay_by_hints(row: Row, matches: list[LabelMatch]) -> list[LabelMatch]:
@@ -349,6 +448,11 @@ def header_candidates(contexts: list[PageContext]) -> dict[str, list[Candidate]]
     for context in contexts:
         out["due_date"].extend(_debit_dates(context))
     out["vendor_name"].extend(vendor_name_candidates(contexts))
+    if not out["invoice_date"] and any(context.column_dates for context in contexts):
+        # A date of a table of dated amounts is the document's own when it prints no other.
+        for context in contexts:
+            context.column_dates = set()
+        return header_candidates(contexts)
     return out
 
 
@@ -649,6 +753,8 @@ def _below(
         if kind == "date":
             # "Leipzig, 17. November 2024" under "Bitte zahlen bis: ...": the letter's own date.
             spans = [sp for sp in spans if not _town_before_in_row(below, start + sp[0])]
+            # "Instalment | Date | Amount": the date of an instalment, a row of a table.
+            spans = [sp for sp in spans if id(below.words[start + sp[0]]) not in context.column_dates]
         if kind == "identifier":
             spans = _no_dates(spans, words)
         if kind in ("identifier", "text") and spans:
@@ -722,10 +828,11 @@ _LETTER_DATE_LEFT = 0.45
 
 
 # Nouns of the documents an invoice cites with their own number and date: delivery notes and
-# orders ("Lieferschein 422602 vom 25.01.2026", "Albarán 483499 de 23/03/2026").
-# Whole phrases: "note" alone also ends "credit note", the document itself.
+# orders ("Lieferschein 422602 vom 25.01.2026", "Albarán 483499 de 23/03/2026", "DDT 4711 del
+# 5 ottobre 2026"). Whole phrases: "note" alone also ends "credit note", the document itself;
+# a two-letter abbreviation ("BC", "PO") may be any code's letters.
 _CITED_DOCUMENTS = frozenset(
-    tuple(tokens(phrase)) for phrase in (*label_words.DELIVERY, *label_words.ORDER) if len(phrase) >= 4
+    tuple(tokens(phrase)) for phrase in (*label_words.DELIVERY, *label_words.ORDER) if len(phrase) >= 3
 )
 _NUMBER_MARKS = frozenset(t for mark in label_words.NUMBER for t in tokens(mark)) | {"n°", "nº"}
 
@@ -1109,7 +1216,9 @@ def _unlabelled_candidates(context: PageContext, out: dict[str, list[Candidate]]
                 text = row.text_of(a, b)
                 if kind == "amount" and not _CENTS.search(text):
                     continue
-                if kind == "date" and _dated_otherwise(context, r, row, a):
+                if kind == "date" and (
+                    _dated_otherwise(context, r, row, a) or id(row.words[a]) in context.column_dates
+                ):
                     continue
                 if kind == "identifier" and (
                     not _id_like(text, a, b, dates) or explained.intersection(range(a, b))
@@ -1400,12 +1509,18 @@ def _street_word(token: str) -> bool:
 
 # "4x40", "M8x40", "10 x 10 cm": a size, not a reference.
 _SIZE = re.compile(r"[A-Za-z]{0,2}\d+(?:[.,]\d+)?[x×X*]\d+(?:[.,]\d+)?[a-z]{0,3}")
+# "9.00-17.30", "08:00–12:00", "14:05": a time of day or a span of them (opening hours, when a
+# receipt was printed), not a reference.
+_TIME = r"(?:[01]?\d|2[0-4])[.:][0-5]\d"
+_TIMES = re.compile(rf"{_TIME}\s?[-–]\s?{_TIME}|(?:[01]?\d|2[0-4]):[0-5]\d(?::[0-5]\d)?")
 
 
 def _id_like(text: str, a: int, b: int, dates: list[tuple[int, int, Any]]) -> bool:
     """A reference number: three characters or more with a digit, not part of a date or an
-    amount, and no size ("M8x40")."""
+    amount, and no size ("M8x40") or time of day ("9.00-17.30")."""
     if len(text) < 3 or any(da <= a and b <= db for da, db, _ in dates) or _SIZE.fullmatch(text):
+        return False
+    if _TIMES.fullmatch(text):
         return False
     if _other_label_glued(text) or _is_iban(text) or _misread_dotted_form(text):
         return False
@@ -1918,12 +2033,14 @@ def _address_window(context: PageContext) -> set[int]:
         x0, top = row.words[0].x0, row.top
         if not (x0 < 0.45 * context.width and 0.09 * context.height < top < 0.35 * context.height):
             continue
-        if _ADDRESS.search(row.text_of(0, len(row.segments[0]))):
+        if _ADDRESS_LINE.search(row.text_of(0, len(row.segments[0]))):
             continue
         for below in rows[r + 1 : r + 4]:
             if below.top - row.bottom > 4 * row.height:
                 break
-            if abs(below.words[0].x0 - x0) < 3 and _ADDRESS.search(below.text_of(0, len(below.segments[0]))):
+            if abs(below.words[0].x0 - x0) < 3 and _ADDRESS_LINE.search(
+                below.text_of(0, len(below.segments[0]))
+            ):
                 out.add(row.index)
                 break
     return out

@@ -600,7 +600,12 @@ def choose_dates(
     """Best (invoice date, due date) pair where the due date is not before the invoice date."""
     best: tuple[float, Candidate | None, Candidate | None] | None = None
     top = settings.combination_top
+    ranked = sorted(issued, key=lambda c: -c.score)
     for i, d in itertools.product(_top(issued, top), _top(due, top)):
+        if i is not None and d is not None and i.bbox == d.bbox:
+            # The date printed again elsewhere, as the invoice's ("Rechnungsdatum: 5. August" and
+            # "zahlbar bis 5. August", due on the day): that printing is the invoice date's.
+            i = next((c for c in ranked if c.value == i.value and c.bbox != d.bbox), i)
         score = sum(c.score for c in (i, d) if c is not None)
         if i is not None and d is not None:
             # Due before issued happens (premiums billed after their due day), so a reversed pair

@@ -439,14 +439,17 @@ class GenericExtractor:
         return Choice(derived, self.settings.country_currency_confidence)
 
     def _currency(self, cands: dict[str, list[Candidate]], choices: dict[str, Choice]) -> Choice:
-        """No currency label: the one printed with the total, else the most frequent one, else
-        the vendor's country's."""
+        """No currency label: the one printed with the total (where the page prints the total
+        again, as the amount due, with a sign the first printing leaves out: "Total 191.25",
+        "Balance due $191.25"), else the most frequent one, else the vendor's country's."""
         total = choices.get("total")
         if total and total.candidate is not None:
-            code = find_currency(total.candidate.text)
-            if code:
-                c = total.candidate
-                return Choice(Candidate("currency", code, code, c.page, c.bbox, "derived"), 0.95)
+            chosen = total.candidate
+            again = [c for c in cands["total"] if c.value == chosen.value and not c.features.get("in_buyer")]
+            for c in (chosen, *again):
+                code = find_currency(c.text)
+                if code:
+                    return Choice(Candidate("currency", code, code, c.page, c.bbox, "derived"), 0.95)
         counts = Counter(c.value for c in cands["currency"] if not c.features.get("in_buyer"))
         if not counts:
             return self._country_currency(choices)

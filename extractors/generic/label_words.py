@@ -46,8 +46,8 @@ CREDIT_TITLES = (
     "nota de abono", "nota de credito", "factura de abono", "factura rectificativa",
     "nota di credito", "nota credito", "nota di accredito", "nota d accredito",
 )  # fmt: skip
-# Number marks: "No.", "Nr.", "N°", "Nº", "n.º", "núm.", "#", "Nummer", "número".
-NUMBER = ("no", "nr", "number", "num", "numero", "nummer", "#", "n °", "n", "n o", "nro")
+# Number marks: "No.", "Nr.", "N°", "Nº", "n.º", "núm.", "#", "Nummer", "número", "Nbr.".
+NUMBER = ("no", "nr", "number", "num", "numero", "nummer", "#", "n °", "n", "n o", "nro", "nbr")
 # A customer's account is also named by its code ("Codice cliente", "Cod. cli.", "Customer ID").
 CUSTOMER_MARKS = (*NUMBER, "cod", "codice", "code", "codigo", "id")
 # An order is also named by its reference ("Order ref.", "Rif. ordine", "Ref. pedido").
@@ -268,12 +268,15 @@ def _your(nouns: Iterable[str]) -> Iterator[str]:
 
 
 def _buyer_ids() -> Iterator[str]:
-    """ "NIF cliente", "BTW-nummer klant", "Partita IVA del cliente": the buyer's VAT id."""
+    """ "NIF cliente", "BTW-nummer klant", "Partita IVA del cliente", "Vs. Partita IVA", "Your
+    VAT no.": the buyer's VAT id."""
     for label, mark in product(TAX_ID, BUYER_MARK):
         yield _spaced(label, mark)
         yield _spaced(label, "del", mark)
         yield _spaced(label, "van", mark)
         yield _spaced(mark, label)
+    for your, label in product(YOUR, TAX_ID):
+        yield _spaced(your, label)
 
 
 @lru_cache(maxsize=1)

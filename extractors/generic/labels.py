@@ -73,7 +73,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
     "date": (0.55, ["date", "datum", "issued", "issue date", "ausgestellt am", "le"]),
     # "Rechnung 4711 vom 22.05.2014": weaker than any date label, since a credit note's
     # "Gutschrift zu Rechnung 4711 vom ..." names the credited invoice's date the same way.
-    "date_hint": (0.3, ["vom", "von", "du", "dated", "of", "del", "van"]),
+    "date_hint": (0.3, ["vom", "von", "du", "dated", "of", "from", "del", "van"]),
     # Weak due-date cues inside sentences ("Bitte überweisen Sie bis zum 12.06.2014").
     "due_hint": (
         0.6,
@@ -283,7 +283,9 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "client", "recipient", "rechnungsempfanger", "rechnungsadresse", "kunde", "lieferadresse",
             "empfanger", "an", "kaufer", "warenempfanger", "buyer", "acheteur",
             "facture a", "facturer a", "adresse de facturation", "destinataire",
-            "livrer a", "adresse de livraison",
+            "livrer a", "adresse de livraison", "issued to",
+            # Alone as a heading only (``HEADING_ONLY``): "From | To" over the two parties' blocks.
+            "to", "aan",
         ],
     ),
     "vendor": (
@@ -292,7 +294,7 @@ LABELS: dict[str, tuple[float, list[str]]] = {
             "from", "supplier", "vendor", "seller", "lieferant", "verkaufer", "fournisseur", "vendeur",
             "rechnungsersteller", "rechnungssteller", "emetteur",
             # The issuing party's role in other words and languages: a heading over its block.
-            "provider", "service provider", "issuer", "billed by", "invoiced by",
+            "provider", "service provider", "issuer", "billed by", "invoiced by", "issued by", "sold by",
             "auftragnehmer", "leistungserbringer", "dienstleister", "anbieter", "absender",
             "rechnungsaussteller", "prestataire", "expediteur", "leverancier", "verkoper", "afzender",
             "dienstverlener", "proveedor",
@@ -883,6 +885,8 @@ class LabelFinder:
                 continue
             if any(owner[i] in breaks for i in range(start + 1, end) if owner[i] != owner[i - 1]):
                 continue
+            if key in HEADING_ONLY and not _alone_in_segment(owner, start, end, breaks, len(words)):
+                continue  # "Please pay to the account below": a preposition in a sentence
             spans[(start, end)] = key
         for start, end, key in asides:
             if _whole_group(aside, owner, start, end) and not any(
@@ -922,6 +926,19 @@ class LabelFinder:
             first_amount = min((m.start for m in out if m.kind in _AMOUNT_KINDS), default=len(words))
             out = [m for m in out if not (m.kind == "discount" and m.start > first_amount)]
         return out
+
+
+# Prepositions that name a party only as a heading standing alone in its cell ("To", "Aan"
+# over the buyer's block, beside "From"); in running text they name nothing.
+HEADING_ONLY = frozenset({"to", "aan"})
+
+
+def _alone_in_segment(owner: list[int], start: int, end: int, breaks: Collection[int], n_words: int) -> bool:
+    """True when the tokens ``start:end`` are all the words of their segment of the row."""
+    first, last = owner[start], owner[end - 1]
+    opens = first == 0 or first in breaks
+    closes = last + 1 == n_words or last + 1 in breaks
+    return opens and closes and all(owner[i] in (first, last) for i in range(start, end))
 
 
 # The document's amounts, whose labels a discount's word may qualify.

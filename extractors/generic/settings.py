@@ -60,6 +60,11 @@ class GenericSettings(BaseModel):
     ordered_dates_bonus: float = Field(0.5, ge=0)
     reversed_dates_penalty: float = Field(0.3, ge=0)
 
+    # A table of dated amounts under a bare "Date" heading ("Instalment | Date | Amount"): at most
+    # this many of its rows are read, and a gap of more than this many row heights ends it.
+    column_date_rows: int = Field(8, ge=1, le=50)
+    column_date_gap: float = Field(2.2, gt=0, le=10)
+
     # --- confidences of values worked out, not read (below any review threshold on purpose) ---
     # The one amount of subtotal, tax and total missing, worked out from the other two.
     derived_amount_confidence: float = Field(0.4, ge=0, le=1)

@@ -282,7 +282,10 @@ def _read_row(words: list[Word], columns: list[Column], ocr: bool) -> _Reading |
         a = _amount_that_fits(spans, columns, q.value, p.value) or a
     if arithmetic_ok(*(s.value if s else None for s in (q, p, a))):
         return _Reading(q, p, a, True)
-    solved = _solve(spans, columns) or _discounted(words, spans, columns)
+    # A percentage ("20 %": a discount, a VAT rate) is no count, price or amount, even where it
+    # happens to multiply out ("20 x 4,19 = 83,80" beside "25 x 4,19 less 20 % = 83,80").
+    counted = [s for s in spans if percent_at(words, s) is None]
+    solved = _solve(counted, columns) or _discounted(words, spans, columns)
     if solved is not None:
         return solved
     if ocr:

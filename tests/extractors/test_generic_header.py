@@ -10,7 +10,7 @@ import pytest
 from extractors.evaluation import same_value, vendor_key
 from extractors.generic import GenericExtractor, labels
 from extractors.generic.candidates import Candidate
-from extractors.generic.consistency import Choice, choose_totals
+from extractors.generic.consistency import Choice, choose_dates, choose_totals
 from extractors.generic.geometry import split_glued
 from extractors.generic.labels import label_finder, ocr_tokens
 from extractors.generic.ranking import shipped_scorer
@@ -87,6 +87,15 @@ def _kinds(text: str) -> set[str]:
         ("Schlussrechnung 4711", "doc_title"),
         ("Kostenrechnung Nr. 4711", "invoice_number"),
         ("COMPTE CLIENT: 7153636", "other_id"),
+        ("Invoice Nbr. 4711", "invoice_number"),
+        ("Order Nbr 4500012", "po_number"),
+        ("Vs. Partita IVA: IT01234567890", "buyer_tax_id"),
+        ("Your tax ID: 12-3456789", "buyer_tax_id"),
+        ("Issued by", "vendor"),
+        ("Sold by", "vendor"),
+        ("Issued to", "buyer"),
+        ("To:", "buyer"),
+        ("Aan", "buyer"),
     ],
 )
 def test_label_vocabulary_en_de_fr(text: str, kind: str) -> None:
@@ -923,3 +932,181 @@ def test_the_vendor_printed_once_under_its_role_heading(extractor: GenericExtrac
     assert fields.vendor_name == "Keller Maschinenbau GmbH"
     assert fields.invoice_number == "R-2026-0815"
     assert fields.total == Decimal("1190.00")
+
+
+def _payments_table(headings: tuple[str, str, str]) -> Document:
+    """An invoice dated 03/02/2026 whose table of instalments lists one dated amount under ``headings``."""
+    return _document(
+        [
+            (40, 40, "Nordwind Handel GmbH"),
+            (40, 120, "Invoice INV-2041"),
+            (40, 150, "Invoice Date"),
+            (200, 150, "03/02/2026"),
+            (40, 220, "Description"),
+            (300, 220, "Quantity"),
+            (500, 220, "Amount"),
+            (40, 240, "Consulting"),
+            (300, 240, "2"),
+            (500, 240, "100.00"),
+            (400, 310, "Total"),
+            (500, 310, "120.00"),
+            (40, 340, headings[0]),
+            (200, 340, headings[1]),
+            (300, 340, headings[2]),
+            (40, 355, "Deposit"),
+            (200, 355, "03/17/2026"),
+            (300, 355, "50.00"),
+            (400, 355, "Still open"),
+            (500, 355, "70.00"),
+        ]
+    )
+
+
+def test_a_date_in_a_table_of_dated_amounts_is_no_candidate_for_the_invoice_date(
+    extractor: GenericExtractor,
+) -> None:
+    reading = extractor.read_unscored(_payments_table(("Instalment", "Date", "Amount")))
+    dates = {c.value for c in reading.candidates["invoice_date"]}
+    assert date(2026, 3, 17) not in dates
+    assert date(2026, 3, 2) in dates
+
+
+def test_a_date_in_a_table_of_dated_amounts_is_the_documents_when_it_prints_no_other(
+    extractor: GenericExtractor,
+) -> None:
+    cells = [
+        (40, 40, "Nordwind Handel GmbH"),
+        (40, 120, "Invoice INV-2041"),
+        (40, 340, "Customer"),
+        (200, 340, "Date"),
+        (300, 340, "Amount"),
+        (40, 355, "Deposit"),
+        (200, 355, "03/17/2026"),
+        (300, 355, "50.00"),
+    ]
+    reading = extractor.read_unscored(_document(cells))
+    assert date(2026, 3, 17) in {c.value for c in reading.candidates["invoice_date"]}
+
+
+def test_a_date_beside_the_documents_own_fields_stays_a_candidate(extractor: GenericExtractor) -> None:
+    # "Invoice No. | Date | Amount Due" over their values: a grid of the document's own fields.
+    reading = extractor.read_unscored(_payments_table(("Invoice No.", "Date", "Amount Due")))
+    assert date(2026, 3, 17) in {c.value for c in reading.candidates["invoice_date"]}
+
+
+def test_the_currency_is_the_sign_printed_with_the_total_where_it_is_printed_again(
+    extractor: GenericExtractor,
+) -> None:
+    # The totals block prints its amounts bare; only the amount due repeats the total with its sign.
+    document = _document(
+        [
+            (40, 40, "Nordwind Handel Inc."),
+            (420, 130, "Invoice #"),
+            (500, 130, "5297"),
+            (40, 220, "Description"),
+            (300, 220, "Qty"),
+            (380, 220, "Rate"),
+            (480, 220, "Amount"),
+            (40, 240, "Garden service"),
+            (300, 240, "4"),
+            (380, 240, "45.00"),
+            (480, 240, "180.00"),
+            (300, 300, "Subtotal"),
+            (480, 300, "180.00"),
+            (300, 315, "Tax"),
+            (480, 315, "11.25"),
+            (300, 330, "Total"),
+            (480, 330, "191.25"),
+            (300, 345, "Balance due"),
+            (480, 345, "$191.25"),
+        ]
+    )
+    fields = extractor.extract(document, DocType.INVOICE).fields
+    assert fields.total == Decimal("191.25")
+    assert fields.currency == "USD"
+
+
+def test_a_preposition_names_the_buyer_only_as_a_heading_alone_in_its_cell() -> None:
+    finder = label_finder()
+    assert [m.kind for m in finder.find(["Please", "pay", "to", "the", "account", "below"])] == []
+    assert [m.kind for m in finder.find(["Period", "01.03.2026", "to", "31.03.2026"])] == []
+    parties = [
+        (m.kind, m.start) for m in finder.find(["From", "To"], breaks={1}) if m.kind in ("vendor", "buyer")
+    ]
+    assert parties == [("vendor", 0), ("buyer", 1)]
+
+
+def test_the_vendor_is_the_party_under_from_not_the_one_under_to(extractor: GenericExtractor) -> None:
+    document = _document(
+        [
+            (40, 60, "INVOICE"),
+            (40, 100, "From"),
+            (300, 100, "To"),
+            (40, 115, "Quillfeather Studio"),
+            (300, 115, "Brackwater Trading Ltd"),
+            (40, 130, "5 Weaver Lane"),
+            (300, 130, "100 Castle Row"),
+            (40, 180, "Invoice No"),
+            (40, 195, "INV-118"),
+            (200, 180, "Issue Date"),
+            (200, 195, "14/03/2026"),
+            (420, 500, "Total"),
+            (500, 500, "120.00"),
+        ]
+    )
+    fields = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE).fields
+    assert fields.vendor_name == "Quillfeather Studio"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        ("Kerkstraat 12", "9712 AB Groningen"),
+        ("Via Dante 21", "20121 MILANO, IT"),
+        ("12 Harbour Street", "Leeds LS1 4AB"),
+        ("450 Oak Avenue", "Springfield, IL 62704"),
+    ],
+)
+def test_the_name_over_an_address_in_the_letters_window_is_the_recipient(address: tuple[str, str]) -> None:
+    document = _document(
+        [
+            (40, 30, "Lieferant:"),
+            (40, 45, "Quellbach Haustechnik OHG"),
+            (40, 60, "Gartenstraße 18"),
+            (40, 75, "04109 Halle"),
+            (40, 140, "Brackwater Handel B.V."),
+            (40, 155, address[0]),
+            (40, 170, address[1]),
+            (380, 130, "Rechnung"),
+            (380, 145, "Beleg #:"),
+            (470, 145, "QH-2025-881"),
+            (380, 160, "Rechnungsdatum:"),
+            (470, 160, "11.12.2025"),
+            (380, 320, "Gesamt netto"),
+            (480, 320, "200,00 €"),
+            (380, 335, "19% MwSt."),
+            (480, 335, "38,00 €"),
+            (380, 350, "Gesamtbetrag"),
+            (480, 350, "238,00 €"),
+            (40, 780, "Mail rechnung@quellbach-haustechnik.example"),
+        ]
+    )
+    fields = GenericExtractor(shipped_scorer()).extract(document, DocType.INVOICE).fields
+    assert fields.vendor_name == "Quellbach Haustechnik OHG"
+
+
+def test_a_due_date_on_the_invoice_day_keeps_the_invoice_date_printed_elsewhere() -> None:
+    # "Rechnungsdatum: 5. August 2026" above, "Bitte zahlen Sie bis 5. August 2026" below: the
+    # sentence's date is the due date, the labelled one the invoice date.
+    day = date(2026, 8, 5)
+    sentence, label = (220.0, 403.0, 285.0, 413.0), (153.0, 157.0, 222.0, 167.0)
+    issued = [
+        Candidate("invoice_date", day, "5. August 2026", 1, sentence, "layout", score=0.998),
+        Candidate("invoice_date", day, "5. August 2026", 1, label, "right_gap", score=0.998),
+    ]
+    due = [Candidate("due_date", day, "5. August 2026", 1, sentence, "right", score=0.993)]
+    chosen = choose_dates(issued, due)
+    assert chosen["due_date"].candidate is not None
+    assert chosen["due_date"].candidate.value == day
+    assert chosen["invoice_date"].candidate is not None
+    assert chosen["invoice_date"].candidate.bbox == label

@@ -706,3 +706,41 @@ def test_a_german_tax_number_is_the_vendors_tax_id_where_no_vat_id_is_printed(
         ]
     )
     assert extractor.extract(doc).fields.vendor_tax_id == "07/123/45678"
+
+
+@pytest.mark.parametrize(
+    "hours",
+    [
+        "Montag bis Freitag 9.00-17.30 Uhr",
+        "Öffnungszeiten: 08:00–12:00",
+        "Opening hours 9:30 - 17:45",
+        "Printed 14:05",
+    ],
+)
+def test_a_time_of_day_or_a_span_of_them_is_no_invoice_number(
+    extractor: GenericExtractor, hours: str
+) -> None:
+    cells = [(40, 40, "Nordwind Handel GmbH"), (40, 60, hours), (40, 150, "Rechnung 4711 vom 08.08.2026")]
+    numbers = {c.value for c in extractor.read_unscored(_document(cells)).candidates["invoice_number"]}
+    assert "4711" in numbers
+    assert not {n for n in numbers if ":" in n or "." in n}
+
+
+def test_the_date_right_after_from_in_the_invoices_own_sentence_is_its_date(
+    extractor: GenericExtractor,
+) -> None:
+    cells = [
+        (40, 40, "Nordwind Handel Ltd"),
+        (40, 150, "Our invoice QS-7781 from 12 February 2026"),
+        (40, 400, "Payable no later than 14 March 2026."),
+    ]
+    reading = extractor.read_unscored(_document(cells))
+    assert {c.value for c in reading.candidates["invoice_date"] if c.label is not None} == {date(2026, 2, 12)}
+    fields = GenericExtractor(shipped_scorer()).extract(_document(cells), DocType.INVOICE).fields
+    assert fields.invoice_date == date(2026, 2, 12)
+
+
+def test_from_before_a_period_names_no_date(extractor: GenericExtractor) -> None:
+    cells = [(40, 40, "Nordwind Handel Ltd"), (40, 150, "Service from 01/03/2026 to 31/03/2026")]
+    reading = extractor.read_unscored(_document(cells))
+    assert not [c for c in reading.candidates["invoice_date"] if c.label is not None]

@@ -128,6 +128,8 @@ def test_a_name_over_two_lines_joins_on_a_scan_whatever_the_descenders() -> None
         ("Order 4711 of 12/03/2026", False, True),
         ("Delivery note 204071 of 05.06.2026", False, True),
         ("Albarán 483499 de 23/03/2026", False, True),
+        # The Italian delivery note's abbreviation.
+        ("DDT 7305 del 05/10/2026", False, True),
         # A number a label names as another document's: the invoice a credit note corrects.
         ("Credit for invoice 553 dated 05/06/2025", False, True),
         ("Korrektur zu Rechnung 4711 vom 05.02.2026", False, True),

@@ -1056,3 +1056,15 @@ def test_of_two_amount_columns_the_one_count_times_price_makes_is_the_amount() -
     ]  # fmt: skip
     table = read([page(rows, conf=0.9)])
     assert triples(table) == [("11", "13.35", "146.85")]
+
+
+def test_a_discount_percentage_is_never_the_count_even_where_it_multiplies_out() -> None:
+    # 25 x 3,85 less 20 % = 77,00, and 20 x 3,85 = 77,00 as well: "20 %" is the discount.
+    rows: list[list[Cell]] = [
+        [("Pos", 30), ("Qty", 90, "r"), ("Description", 120), ("Price", 400, "r"), ("Discount", 480, "r"),
+         ("Amount", 560, "r")],
+        [("1", 35, "r"), ("25", 90, "r"), ("Coffee beans", 120), ("3,85", 400, "r"), ("20 %", 480, "r"),
+         ("77,00", 560, "r")],
+        [("2", 35, "r"), ("2", 90, "r"), ("Filters", 120), ("4,00", 400, "r"), ("8,00", 560, "r")],
+    ]  # fmt: skip
+    assert triples(read([page(rows)])) == [("25", "3.85", "77.00"), ("2", "4.00", "8.00")]
