@@ -10,6 +10,7 @@ Times, as a user sees them (a fresh process per run, median of ``--runs``):
    the checkout, topped up with the committed template samples) next to
    ``invoice2data --input-reader pdftotext`` on the same files, with its bundled templates,
    installed in the benchmark's own virtual environment (``--i2d-venv``, created on first use).
+   The two run in turns, so a drift in the machine's speed weighs on both alike.
    Target: ledgerbot no slower than invoice2data while it also types each document and reads
    its line items.
 
@@ -78,6 +79,31 @@ def timed(command: list[str], *, env: dict[str, str], runs: int) -> dict[str, fl
     }
 
 
+def timed_side_by_side(
+    commands: dict[str, list[str]], *, env: dict[str, str], runs: int
+) -> dict[str, dict[str, float | int]]:
+    """``timed`` for several commands run in turns (one of each per round, the order alternating),
+    so that a machine whose speed drifts during the benchmark slows each of them alike."""
+    samples: dict[str, list[tuple[float, float, int]]] = {name: [] for name in commands}
+    names = list(commands)
+    for round_ in range(runs):
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            started, cpu_before = time.perf_counter(), _children_cpu()
+            code = subprocess.run(
+                commands[name], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            ).returncode
+            samples[name].append((time.perf_counter() - started, _children_cpu() - cpu_before, code))
+    return {
+        name: {
+            "median_s": round(statistics.median(s for s, _, _ in got), 3),
+            "min_s": round(min(s for s, _, _ in got), 3),
+            "cpu_s": round(statistics.median(c for _, c, _ in got), 3),
+            "exit": next((code for _, _, code in got if code), 0),
+        }
+        for name, got in samples.items()
+    }
+
+
 def invoice2data(venv: Path) -> Path:
     """The invoice2data command in its own environment, installed from PyPI on first use."""
     command = venv / "bin" / "invoice2data"
@@ -134,11 +160,17 @@ def main() -> None:
     figures["extract_one_from_page"] = timed([*LEDGERBOT, "extract", str(page_read)], env=env, runs=args.runs)
     batch = [str(f) for f in files]
     figures["files"] = len(batch)
-    figures["ledgerbot_extract_batch"] = timed([*LEDGERBOT, "extract", *batch], env=env, runs=args.runs)
-    print("timing invoice2data ...", file=sys.stderr)
     i2d = invoice2data(args.i2d_venv)
-    figures["invoice2data_batch"] = timed(
-        [str(i2d), "--input-reader", "pdftotext", *batch], env=env, runs=args.runs
+    print("timing ledgerbot extract and invoice2data on the batch, in turns ...", file=sys.stderr)
+    figures.update(
+        timed_side_by_side(
+            {
+                "ledgerbot_extract_batch": [*LEDGERBOT, "extract", *batch],
+                "invoice2data_batch": [str(i2d), "--input-reader", "pdftotext", *batch],
+            },
+            env=env,
+            runs=args.runs,
+        )
     )
     ours = figures["ledgerbot_extract_batch"]["median_s"]  # type: ignore[index]
     theirs = figures["invoice2data_batch"]["median_s"]  # type: ignore[index]
