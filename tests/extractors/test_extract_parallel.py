@@ -20,6 +20,7 @@ from ledgerbot.core.errors import LedgerbotError
 from ledgerbot.core.settings import get_settings
 from ledgerbot.parallel import fork_map
 from ledgerbot.pipeline import Extractor, Source
+from tests.fresh import in_fresh_process
 
 
 def test_a_forked_batch_reads_as_one_process_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,6 +112,7 @@ def _started_children(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     return started
 
 
+@in_fresh_process
 def test_a_batchs_einvoices_and_doc_types_come_from_forked_children_as_they_would_here(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -227,6 +229,7 @@ def test_numpy_imports_before_the_forks_without_a_blas_thread_that_would_stop_th
     assert seen["workers"] and set(seen["workers"]) == {"fork"}
 
 
+@in_fresh_process
 def test_a_batch_left_midway_leaves_no_forked_child_behind(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(self: Extractor) -> None:
         raise KeyboardInterrupt

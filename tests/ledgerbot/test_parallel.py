@@ -10,6 +10,7 @@ import time
 import pytest
 
 from ledgerbot.parallel import ForkedCall, ForkedTask, fork_map, shares
+from tests.fresh import in_fresh_process
 
 
 def test_shares_balance_the_weights_and_keep_input_order() -> None:
@@ -59,6 +60,7 @@ def _pid_of(n: int) -> tuple[int, int]:
     return n * 10, os.getpid()
 
 
+@in_fresh_process
 def test_a_forked_call_runs_in_a_child_while_this_process_goes_on() -> None:
     call = ForkedCall(_pid_of, [1, 2, 3])
     assert call.forked
@@ -68,6 +70,7 @@ def test_a_forked_call_runs_in_a_child_while_this_process_goes_on() -> None:
     assert all(seconds >= 0.0 for _, seconds in out)
 
 
+@in_fresh_process
 def test_what_a_forked_call_could_not_send_back_is_computed_here() -> None:
     parent = os.getpid()
 
@@ -96,6 +99,7 @@ def test_a_process_with_a_second_thread_never_forks() -> None:
     assert not task.forked and not task.send([1]) and task.result() is None
 
 
+@in_fresh_process
 def test_a_forked_task_prepares_at_once_and_answers_the_request_it_is_sent() -> None:
     task = ForkedTask(os.getpid, lambda child, request: (child, [n * 2 for n in request]))
     assert task.forked and task.send([1, 2])
@@ -106,6 +110,7 @@ def test_a_forked_task_prepares_at_once_and_answers_the_request_it_is_sent() -> 
     assert task.result() is None  # one answer only
 
 
+@in_fresh_process
 def test_a_forked_task_that_fails_or_is_never_asked_gives_no_answer() -> None:
     def fails(prepared: object, request: object) -> object:
         raise ValueError("broken model")
@@ -119,6 +124,7 @@ def test_a_forked_task_that_fails_or_is_never_asked_gives_no_answer() -> None:
     assert unasked.result() is None  # returns at once: the child ends when it is not asked
 
 
+@in_fresh_process
 def test_a_forked_call_or_task_given_up_on_leaves_no_child_behind() -> None:
     def slow(n: int) -> int:
         time.sleep(60)
