@@ -129,7 +129,23 @@ def _timed(function: Callable[[Any], Any], item: Any) -> tuple[Any, float]:
     return result, time.thread_time() - started
 
 
-class ForkedCall:
+class _Child:
+    """What ``ForkedCall`` and ``ForkedTask`` tell of their child."""
+
+    _pid: int | None = None
+
+    @property
+    def forked(self) -> bool:
+        """Whether a child is doing the work (else the caller's process does it)."""
+        return self._pid is not None
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id until what it computed is taken (or given up on)."""
+        return self._pid
+
+
+class ForkedCall(_Child):
     """``function`` over ``items`` in one forked child, started now; ``results`` takes them.
 
     The child inherits the function and what it uses (no pickling on the way in) and sends back
@@ -152,16 +168,6 @@ class ForkedCall:
             _serve_call(read_end, write_end, function, self._items)
         os.close(write_end)
         self._pid, self._pipe = pid, read_end
-
-    @property
-    def forked(self) -> bool:
-        """Whether a child is computing the results (else ``results`` computes them here)."""
-        return self._pid is not None
-
-    @property
-    def pid(self) -> int | None:
-        """The child's process id until its results are taken (or given up on)."""
-        return self._pid
 
     def results(self) -> list[tuple[Any, float]]:
         """``(function(item), CPU seconds)`` for each item, in input order (waits for the child)."""
@@ -221,7 +227,7 @@ def _serve_call(read_end: int, write_end: int, function: Callable[[Any], Any], i
         os._exit(code)
 
 
-class ForkedTask:
+class ForkedTask(_Child):
     """``finish(prepare(), request)`` in one forked child: ``prepare`` runs at once (a model loads
     beside this process's own work), ``finish`` once ``send`` hands over the request.
 
@@ -246,15 +252,6 @@ class ForkedTask:
         os.close(request_r)
         os.close(answer_w)
         self._pid, self._to_child, self._from_child = pid, request_w, answer_r
-
-    @property
-    def forked(self) -> bool:
-        return self._pid is not None
-
-    @property
-    def pid(self) -> int | None:
-        """The child's process id until its answer is taken (or given up on)."""
-        return self._pid
 
     def send(self, request: Any) -> bool:
         """Hand the child its request (once); false when it is gone or the request does not pickle."""
